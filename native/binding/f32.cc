@@ -1,0 +1,179 @@
+// N-API glue for the f32 family: packed weights handle, matmul, elementwise ops. No math here.
+#include <memory>
+
+#include "binding/util.h"
+#include "cpu/dispatch.h"
+#include "runtime/aligned.h"
+#include "runtime/gemm_driver.h"
+#include "runtime/pack.h"
+#include "runtime/packed_weights.h"
+
+namespace simdtensor {
+namespace binding {
+
+class PackedF32 : public Napi::ObjectWrap<PackedF32> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "PackedF32",
+                       {InstanceAccessor<&PackedF32::K>("k"), InstanceAccessor<&PackedF32::N>("n"),
+                        InstanceAccessor<&PackedF32::Bytes>("bytes")});
+  }
+  // new PackedF32(b: Float32Array, k, n, transB)
+  explicit PackedF32(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PackedF32>(info) {
+    const char* fn = "packWeights";
+    size_t k = size_arg(info, 1, fn, "k"), n = size_arg(info, 2, fn, "n");
+    bool trans_b = bool_arg(info, 3);
+    const float* b = typed_data<float>(info, 0, fn, "weights", mul_sizes(info.Env(), fn, k, n));
+    w_ = std::make_shared<PackedF32Weights>(b, trans_b ? k : n, trans_b, k, n, f32_gemm_select().nr);
+    bytes_ = int64_t(w_->bytes());
+    Napi::MemoryManagement::AdjustExternalMemory(info.Env(), bytes_);
+  }
+  ~PackedF32() override { Napi::MemoryManagement::AdjustExternalMemory(Env(), -bytes_); }
+  std::shared_ptr<PackedF32Weights> weights() const { return w_; }
+
+ private:
+  Napi::Value K(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->k())); }
+  Napi::Value N(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->n())); }
+  Napi::Value Bytes(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->bytes())); }
+  std::shared_ptr<PackedF32Weights> w_;
+  int64_t bytes_ = 0;
+};
+
+PackedF32* unwrap_packed_f32(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  Napi::Value v = info[i];
+  AddonData* d = addon_data(info.Env());
+  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(d->packed_f32_ctor.Value()))
+    throw Napi::TypeError::New(info.Env(), std::string(fn) + ": weights must be a PackedF32 handle from packWeights()");
+  return PackedF32::Unwrap(v.As<Napi::Object>());
+}
+
+std::shared_ptr<PackedF32Weights> packed_f32_weights(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  return unwrap_packed_f32(info, i, fn)->weights();
+}
+
+namespace {
+
+int act_arg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  int act = int_arg(info, i);
+  if (act < 0 || act > 2) throw Napi::RangeError::New(info.Env(), std::string(fn) + ": bad activation code");
+  return act;
+}
+
+// matmulPacked(a: Float32Array, m, packed, out: Float32Array, bias: Float32Array|null, act) -> kernel name
+Napi::Value MatmulPacked(const Napi::CallbackInfo& info) {
+  const char* fn = "matmul";
+  auto w = unwrap_packed_f32(info, 2, fn)->weights();
+  const size_t m = size_arg(info, 1, fn, "m"), k = w->k(), n = w->n();
+  napi_env env = info.Env();
+  const float* a = typed_data<float>(info, 0, fn, "a", mul_sizes(env, fn, m, k));
+  float* out = typed_data<float>(info, 3, fn, "out", mul_sizes(env, fn, m, n));
+  const float* bias = typed_data<float>(info, 4, fn, "bias", n, true);
+  const int act = act_arg(info, 5, fn);
+  const F32GemmVariant& v = f32_gemm_select();
+  F32GemmArgs g{m, n, k, a, k, w->panels(v.nr), out, n, bias, act};
+  f32_gemm_run(v, g);
+  return Napi::Value();
+}
+
+thread_local ScratchBuffer<float> t_bpack;
+
+// matmul(a, m, k, b, n, transB, out, bias|null, act): B packed per call (one-off products).
+Napi::Value Matmul(const Napi::CallbackInfo& info) {
+  const char* fn = "matmul";
+  napi_env env = info.Env();
+  const size_t m = size_arg(info, 1, fn, "m"), k = size_arg(info, 2, fn, "k"), n = size_arg(info, 4, fn, "n");
+  const bool trans_b = bool_arg(info, 5);
+  const float* a = typed_data<float>(info, 0, fn, "a", mul_sizes(env, fn, m, k));
+  const float* b = typed_data<float>(info, 3, fn, "b", mul_sizes(env, fn, k, n));
+  float* out = typed_data<float>(info, 6, fn, "out", mul_sizes(env, fn, m, n));
+  const float* bias = typed_data<float>(info, 7, fn, "bias", n, true);
+  const int act = act_arg(info, 8, fn);
+  const F32GemmVariant& v = f32_gemm_select();
+  float* bp = t_bpack.get(packed_b_f32_floats(k, n, v.nr));
+  pack_b_f32(b, trans_b ? k : n, trans_b, k, n, v.nr, bp);
+  F32GemmArgs g{m, n, k, a, k, bp, out, n, bias, act};
+  f32_gemm_run(v, g);
+  return Napi::Value();
+}
+
+// binary(op, a, b, out, n)
+Napi::Value Binary(const Napi::CallbackInfo& info) {
+  const char* fn = "binary";
+  const int op = int_arg(info, 0);
+  if (op < 0 || op > 2) throw Napi::RangeError::New(info.Env(), "binary: bad op code");
+  const size_t n = size_arg(info, 4, fn, "n");
+  const float* a = typed_data<float>(info, 1, fn, "a", n);
+  const float* b = typed_data<float>(info, 2, fn, "b", n);
+  float* out = typed_data<float>(info, 3, fn, "out", n);
+  f32_eltwise_select().binary(op, n, a, b, out);
+  return Napi::Value();
+}
+
+// binaryRow(op, a, row, out, rows, cols)
+Napi::Value BinaryRow(const Napi::CallbackInfo& info) {
+  const char* fn = "binaryRow";
+  const int op = int_arg(info, 0);
+  if (op < 0 || op > 2) throw Napi::RangeError::New(info.Env(), "binaryRow: bad op code");
+  const size_t rows = size_arg(info, 4, fn, "rows"), cols = size_arg(info, 5, fn, "cols");
+  const size_t total = mul_sizes(info.Env(), fn, rows, cols);
+  const float* a = typed_data<float>(info, 1, fn, "a", total);
+  const float* row = typed_data<float>(info, 2, fn, "row", cols);
+  float* out = typed_data<float>(info, 3, fn, "out", total);
+  f32_eltwise_select().binary_row(op, rows, cols, a, row, out);
+  return Napi::Value();
+}
+
+// activation(act, x, out, n)
+Napi::Value Activation(const Napi::CallbackInfo& info) {
+  const char* fn = "activation";
+  const int act = act_arg(info, 0, fn);
+  const size_t n = size_arg(info, 3, fn, "n");
+  const float* x = typed_data<float>(info, 1, fn, "x", n);
+  float* out = typed_data<float>(info, 2, fn, "out", n);
+  f32_eltwise_select().activation(act, n, x, out);
+  return Napi::Value();
+}
+
+// softmax(log, x, out, rows, cols)
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  const char* fn = "softmax";
+  const bool log = bool_arg(info, 0);
+  const size_t rows = size_arg(info, 3, fn, "rows"), cols = size_arg(info, 4, fn, "cols");
+  const size_t total = mul_sizes(info.Env(), fn, rows, cols);
+  const float* x = typed_data<float>(info, 1, fn, "x", total);
+  float* out = typed_data<float>(info, 2, fn, "out", total);
+  if (cols > 0) f32_eltwise_select().softmax(log, rows, cols, x, out);
+  return Napi::Value();
+}
+
+// layerNorm(x, gamma|null, beta|null, eps, out, rows, cols)
+Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
+  const char* fn = "layerNorm";
+  const size_t rows = size_arg(info, 5, fn, "rows"), cols = size_arg(info, 6, fn, "cols");
+  const size_t total = mul_sizes(info.Env(), fn, rows, cols);
+  const float* x = typed_data<float>(info, 0, fn, "x", total);
+  const float* g = typed_data<float>(info, 1, fn, "gamma", cols, true);
+  const float* b = typed_data<float>(info, 2, fn, "beta", cols, true);
+  const float eps = float(num_arg(info, 3));
+  float* out = typed_data<float>(info, 4, fn, "out", total);
+  if (cols > 0) f32_eltwise_select().layernorm(rows, cols, x, g, b, eps, out);
+  return Napi::Value();
+}
+
+}  // namespace
+
+void init_f32(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor = PackedF32::Define(env);
+  addon_data(env)->packed_f32_ctor = Napi::Persistent(ctor);
+  exports.Set("PackedF32", ctor);
+  exports.Set("matmulPacked", Napi::Function::New(env, MatmulPacked, "matmulPacked"));
+  exports.Set("matmul", Napi::Function::New(env, Matmul, "matmul"));
+  exports.Set("binary", Napi::Function::New(env, Binary, "binary"));
+  exports.Set("binaryRow", Napi::Function::New(env, BinaryRow, "binaryRow"));
+  exports.Set("activation", Napi::Function::New(env, Activation, "activation"));
+  exports.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
+  exports.Set("layerNorm", Napi::Function::New(env, LayerNorm, "layerNorm"));
+}
+
+}  // namespace binding
+}  // namespace simdtensor

@@ -1,0 +1,68 @@
+// Transcendentals written once over any vector traits V (exp, erf, gelu), so every ISA rounds the same way.
+#pragma once
+#include <cstddef>
+
+namespace simdtensor {
+namespace {
+
+// exp(x): Cody-Waite range reduction x = n*ln2 + r, degree-6 polynomial on r; |rel err| < 2 ulp over
+// [-87.3, 88.7]. Above: +Inf; below: 0; NaN stays NaN.
+template <class V>
+inline typename V::R vexp(typename V::R x) {
+  using R = typename V::R;
+  const R hi = V::set1(88.72283f), lo = V::set1(-87.33654f);
+  R xc = V::min(V::max(x, lo), hi);
+  R n = V::round(V::mul(xc, V::set1(1.44269504088896341f)));
+  R r = V::fmadd(n, V::set1(-0.693359375f), xc);
+  r = V::fmadd(n, V::set1(2.12194440e-4f), r);
+  R p = V::set1(1.9875691500e-4f);
+  p = V::fmadd(p, r, V::set1(1.3981999507e-3f));
+  p = V::fmadd(p, r, V::set1(8.3334519073e-3f));
+  p = V::fmadd(p, r, V::set1(4.1665795894e-2f));
+  p = V::fmadd(p, r, V::set1(1.6666665459e-1f));
+  p = V::fmadd(p, r, V::set1(5.0000001201e-1f));
+  R r2 = V::mul(r, r);
+  p = V::fmadd(p, r2, V::add(r, V::set1(1.0f)));
+  // n can reach 128 at the top of the range: split the scale to stay in pow2i's domain.
+  R n1 = V::round(V::mul(n, V::set1(0.5f)));
+  R n2 = V::sub(n, n1);
+  R res = V::mul(V::mul(p, V::pow2i(n1)), V::pow2i(n2));
+  res = V::select(V::gt(x, hi), V::set1(__builtin_inff()), res);
+  res = V::select(V::lt(x, lo), V::zero(), res);
+  return V::select(V::isnan(x), x, res);
+}
+
+// erf(x): Abramowitz & Stegun 7.1.26, |abs err| <= 1.5e-7; odd symmetry restored by the sign of x.
+template <class V>
+inline typename V::R verf(typename V::R x) {
+  using R = typename V::R;
+  R ax = V::abs(x);
+  R t = V::div(V::set1(1.0f), V::fmadd(V::set1(0.3275911f), ax, V::set1(1.0f)));
+  R p = V::set1(1.061405429f);
+  p = V::fmadd(p, t, V::set1(-1.453152027f));
+  p = V::fmadd(p, t, V::set1(1.421413741f));
+  p = V::fmadd(p, t, V::set1(-0.284496736f));
+  p = V::fmadd(p, t, V::set1(0.254829592f));
+  p = V::mul(p, t);
+  R e = vexp<V>(V::neg(V::mul(ax, ax)));
+  R y = V::sub(V::set1(1.0f), V::mul(p, e));
+  R res = V::select(V::lt(x, V::zero()), V::neg(y), y);
+  return V::select(V::isnan(x), x, res);
+}
+
+// GELU, erf form (PyTorch's default nn.GELU()): 0.5*x*(1+erf(x/sqrt(2))).
+template <class V>
+inline typename V::R vgelu(typename V::R x) {
+  using R = typename V::R;
+  R e = verf<V>(V::mul(x, V::set1(0.70710678118654752f)));
+  return V::mul(V::mul(V::set1(0.5f), x), V::add(V::set1(1.0f), e));
+}
+
+template <class V>
+inline typename V::R vrelu(typename V::R x) {
+  // max(x, 0) with NaN kept (V::max propagates NaN from its first operand).
+  return V::max(x, V::zero());
+}
+
+}  // namespace
+}  // namespace simdtensor

@@ -1,0 +1,133 @@
+// Elementwise kernels written once over vector traits V; each ISA file instantiates them into a variant.
+#pragma once
+#include <cmath>
+#include <cstddef>
+#include "common/vec_math.h"
+#include "kernels/f32-eltwise/f32-eltwise.h"
+#include "kernels/f32-gemm/f32-gemm.h"
+
+namespace simdtensor {
+namespace {
+
+template <class V>
+struct Eltwise {
+  using R = typename V::R;
+  static constexpr size_t W = size_t(V::W);
+
+  static R op(int o, R a, R b) { return o == kBinAdd ? V::add(a, b) : o == kBinSub ? V::sub(a, b) : V::mul(a, b); }
+
+  template <int O>
+  static void binary_t(size_t n, const float* a, const float* b, float* out) {
+    size_t i = 0;
+    for (; i + 4 * W <= n; i += 4 * W)
+      for (size_t u = 0; u < 4; u++) V::store(out + i + u * W, op(O, V::load(a + i + u * W), V::load(b + i + u * W)));
+    for (; i + W <= n; i += W) V::store(out + i, op(O, V::load(a + i), V::load(b + i)));
+    if (i < n) V::store_partial(out + i, op(O, V::load_partial(a + i, n - i), V::load_partial(b + i, n - i)), n - i);
+  }
+  static void binary(int o, size_t n, const float* a, const float* b, float* out) {
+    if (o == kBinAdd) binary_t<kBinAdd>(n, a, b, out);
+    else if (o == kBinSub) binary_t<kBinSub>(n, a, b, out);
+    else binary_t<kBinMul>(n, a, b, out);
+  }
+  static void binary_row(int o, size_t rows, size_t cols, const float* a, const float* row, float* out) {
+    for (size_t r = 0; r < rows; r++) binary(o, cols, a + r * cols, row, out + r * cols);
+  }
+
+  template <class F>
+  static void map(size_t n, const float* x, float* out, F f) {
+    size_t i = 0;
+    for (; i + 2 * W <= n; i += 2 * W) {
+      R v0 = f(V::load(x + i)), v1 = f(V::load(x + i + W));
+      V::store(out + i, v0);
+      V::store(out + i + W, v1);
+    }
+    for (; i + W <= n; i += W) V::store(out + i, f(V::load(x + i)));
+    if (i < n) V::store_partial(out + i, f(V::load_partial(x + i, n - i)), n - i);
+  }
+  static void activation(int act, size_t n, const float* x, float* out) {
+    if (act == kActRelu) map(n, x, out, [](R v) { return vrelu<V>(v); });
+    else if (act == kActGelu) map(n, x, out, [](R v) { return vgelu<V>(v); });
+    else if (x != out) map(n, x, out, [](R v) { return v; });
+  }
+
+  static float row_max(size_t n, const float* x) {
+    R m = V::set1(-__builtin_inff());
+    size_t i = 0;
+    for (; i + W <= n; i += W) m = V::max(V::load(x + i), m);
+    float s = V::hmax(m);
+    for (; i < n; i++) s = (x[i] != x[i]) ? x[i] : (x[i] > s ? x[i] : s);
+    return s;
+  }
+
+  static void softmax(bool log, size_t rows, size_t cols, const float* x, float* out) {
+    for (size_t r = 0; r < rows; r++) {
+      const float* xr = x + r * cols;
+      float* o = out + r * cols;
+      const float mx = row_max(cols, xr);
+      const R vm = V::set1(mx);
+      R acc = V::zero();
+      size_t i = 0;
+      for (; i + W <= cols; i += W) {
+        R e = vexp<V>(V::sub(V::load(xr + i), vm));
+        if (!log) V::store(o + i, e);
+        acc = V::add(acc, e);
+      }
+      float sum = V::hsum(acc);
+      if (i < cols) {
+        R e = vexp<V>(V::sub(V::load_partial(xr + i, cols - i), vm));
+        // lanes past cols hold exp(0 - max): mask them out of the sum by a partial store + reload.
+        float tmp[64] = {};
+        V::store(tmp, e);
+        for (size_t t = 0; t < cols - i; t++) {
+          sum += tmp[t];
+          if (!log) o[i + t] = tmp[t];
+        }
+      }
+      if (log) {
+        const R shift = V::set1(mx + std::log(sum));
+        map(cols, xr, o, [shift](R v) { return V::sub(v, shift); });
+      } else {
+        const R inv = V::set1(1.0f / sum);
+        map(cols, o, o, [inv](R v) { return V::mul(v, inv); });
+      }
+    }
+  }
+
+  static void layernorm(size_t rows, size_t cols, const float* x, const float* gamma, const float* beta, float eps,
+                        float* out) {
+    for (size_t r = 0; r < rows; r++) {
+      const float* xr = x + r * cols;
+      float* o = out + r * cols;
+      R s = V::zero();
+      size_t i = 0;
+      for (; i + W <= cols; i += W) s = V::add(s, V::load(xr + i));
+      float sum = V::hsum(s);
+      for (; i < cols; i++) sum += xr[i];
+      const float mean = sum / float(cols);
+      const R vm = V::set1(mean);
+      R q = V::zero();
+      for (i = 0; i + W <= cols; i += W) {
+        R d = V::sub(V::load(xr + i), vm);
+        q = V::fmadd(d, d, q);
+      }
+      float sq = V::hsum(q);
+      for (; i < cols; i++) sq += (xr[i] - mean) * (xr[i] - mean);
+      const float rstd = 1.0f / std::sqrt(sq / float(cols) + eps);
+      const R vr = V::set1(rstd);
+      for (i = 0; i < cols; i += W) {
+        const size_t nv = cols - i < W ? cols - i : W;
+        R y = V::mul(V::sub(V::load_partial(xr + i, nv), vm), vr);
+        if (gamma) y = V::mul(y, V::load_partial(gamma + i, nv));
+        if (beta) y = V::add(y, V::load_partial(beta + i, nv));
+        V::store_partial(o + i, y, nv);
+      }
+    }
+  }
+
+  static constexpr F32EltwiseVariant make(const char* name, Isa isa) {
+    return F32EltwiseVariant{name, isa, &binary, &binary_row, &activation, &softmax, &layernorm};
+  }
+};
+
+}  // namespace
+}  // namespace simdtensor

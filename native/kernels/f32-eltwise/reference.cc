@@ -1,0 +1,62 @@
+// Scalar references for the elementwise family: plain loops, double accumulation, libm transcendentals.
+#include <cmath>
+#include "kernels/f32-eltwise/f32-eltwise.h"
+#include "kernels/f32-gemm/f32-gemm.h"
+
+namespace simdtensor {
+namespace {
+
+float bin(int op, float a, float b) { return op == kBinAdd ? a + b : op == kBinSub ? a - b : a * b; }
+
+void ref_binary(int op, size_t n, const float* a, const float* b, float* out) {
+  for (size_t i = 0; i < n; i++) out[i] = bin(op, a[i], b[i]);
+}
+void ref_binary_row(int op, size_t rows, size_t cols, const float* a, const float* row, float* out) {
+  for (size_t r = 0; r < rows; r++)
+    for (size_t c = 0; c < cols; c++) out[r * cols + c] = bin(op, a[r * cols + c], row[c]);
+}
+void ref_activation(int act, size_t n, const float* x, float* out) {
+  for (size_t i = 0; i < n; i++) out[i] = f32_activation_reference(x[i], act);
+}
+void ref_softmax(bool log, size_t rows, size_t cols, const float* x, float* out) {
+  for (size_t r = 0; r < rows; r++) {
+    const float* xr = x + r * cols;
+    double mx = -INFINITY;
+    bool nan = false;
+    for (size_t c = 0; c < cols; c++) {
+      if (std::isnan(xr[c])) nan = true;
+      mx = xr[c] > mx ? xr[c] : mx;
+    }
+    double s = 0;
+    for (size_t c = 0; c < cols; c++) s += std::exp(double(xr[c]) - mx);
+    for (size_t c = 0; c < cols; c++) {
+      double v = log ? (double(xr[c]) - mx - std::log(s)) : std::exp(double(xr[c]) - mx) / s;
+      out[r * cols + c] = nan ? NAN : float(v);
+    }
+  }
+}
+void ref_layernorm(size_t rows, size_t cols, const float* x, const float* gamma, const float* beta, float eps,
+                   float* out) {
+  for (size_t r = 0; r < rows; r++) {
+    const float* xr = x + r * cols;
+    double mean = 0, var = 0;
+    for (size_t c = 0; c < cols; c++) mean += xr[c];
+    mean /= double(cols);
+    for (size_t c = 0; c < cols; c++) var += (xr[c] - mean) * (xr[c] - mean);
+    var /= double(cols);
+    const double rstd = 1.0 / std::sqrt(var + eps);
+    for (size_t c = 0; c < cols; c++) {
+      double y = (xr[c] - mean) * rstd;
+      if (gamma) y *= gamma[c];
+      if (beta) y += beta[c];
+      out[r * cols + c] = float(y);
+    }
+  }
+}
+
+}  // namespace
+
+const F32EltwiseVariant f32_eltwise_reference = {"f32_eltwise__reference", Isa::kScalar, ref_binary, ref_binary_row,
+                                                 ref_activation,           ref_softmax,  ref_layernorm};
+
+}  // namespace simdtensor

@@ -1,0 +1,47 @@
+// f32 GEMM family: microkernel signature, variant table entries and the scalar reference.
+#pragma once
+#include <cstddef>
+#include "cpu/features.h"
+
+namespace simdtensor {
+
+enum Activation : int { kActNone = 0, kActRelu = 1, kActGelu = 2 };
+
+// Microkernel flags.
+enum : unsigned {
+  kGemmAccumulate = 1u,  // C += A·B (else C = A·B)
+  kGemmEpilogue = 2u,    // then apply bias[n] and the activation (only on the last K block)
+};
+
+// C[m×n] (ldc) (+)= Apack · Bpack over kc steps.
+//   a: packed A micro-panel, kc groups of `mr` floats (row i of group p is A[i][p]); rows >= m are ignored.
+//   b: packed B micro-panel, kc groups of `nr` floats (zero-padded past n).
+//   bias: nr-long slice (may be null), act: Activation.
+// 1 <= m <= mr, 1 <= n <= nr.
+using F32GemmUkernelFn = void (*)(size_t m, size_t n, size_t kc, const float* a, const float* b, float* c,
+                                  size_t ldc, unsigned flags, const float* bias, int act);
+
+struct F32GemmVariant {
+  const char* name;
+  Isa isa;
+  size_t mr, nr;
+  F32GemmUkernelFn ukernel;
+};
+
+#define ST_DECLARE_F32_GEMM(name) \
+  void name(size_t m, size_t n, size_t kc, const float* a, const float* b, float* c, size_t ldc, unsigned flags, \
+            const float* bias, int act);
+#define ST_F32_GEMM(name, isa, mr, nr) ST_DECLARE_F32_GEMM(name)
+#include "kernels/f32-gemm/kernels.inc"
+#undef ST_F32_GEMM
+
+// All variants compiled into this binary, best first (those this CPU can't run included).
+const F32GemmVariant* f32_gemm_variants(size_t* count);
+
+// Scalar reference, plain loops with double accumulation: C[M×N] = act(A[M×K]·op(B) + bias).
+// b is [K×N] (ldb) or, with trans_b, [N×K] (ldb). Used by tests only.
+void f32_gemm_reference(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb,
+                        bool trans_b, float* c, size_t ldc, const float* bias, int act);
+float f32_activation_reference(float x, int act);
+
+}  // namespace simdtensor

@@ -1,0 +1,89 @@
+// The register-blocked f32 GEMM microkernel, written once over vector traits V and instantiated per ISA.
+// MR rows × NV vectors of accumulators stay in registers for the whole K block; bias/activation are
+// applied to the registers before the single store (fused epilogue).
+#pragma once
+#include <cstddef>
+#include "common/vec_math.h"
+#include "kernels/f32-gemm/f32-gemm.h"
+
+namespace simdtensor {
+namespace {
+
+template <class V, int MR, int NV, int M>
+inline void f32_gemm_tile(size_t n, size_t kc, const float* __restrict a, const float* __restrict b,
+                          float* __restrict c, size_t ldc, unsigned flags, const float* bias, int act) {
+  using R = typename V::R;
+  constexpr int W = V::W;
+  constexpr int NR = NV * W;
+  R acc[M][NV];
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < NV; j++) acc[i][j] = V::zero();
+  for (size_t p = 0; p < kc; p++) {
+    R bv[NV];
+    for (int j = 0; j < NV; j++) bv[j] = V::load(b + j * W);
+    V::prefetch(b + 16 * NR);
+    for (int i = 0; i < M; i++) {
+      R av = V::set1(a[i]);
+      for (int j = 0; j < NV; j++) acc[i][j] = V::fmadd(av, bv[j], acc[i][j]);
+    }
+    a += MR;
+    b += NR;
+  }
+  const bool full = n == size_t(NR);
+  if (flags & kGemmAccumulate) {
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < NV; j++) {
+        const size_t off = size_t(j) * W;
+        if (full) {
+          acc[i][j] = V::add(acc[i][j], V::load(c + i * ldc + off));
+        } else if (off < n) {
+          acc[i][j] = V::add(acc[i][j], V::load_partial(c + i * ldc + off, n - off));
+        }
+      }
+  }
+  if (flags & kGemmEpilogue) {
+    if (bias) {
+      for (int j = 0; j < NV; j++) {
+        const size_t off = size_t(j) * W;
+        if (off >= n) break;
+        R bj = full ? V::load(bias + off) : V::load_partial(bias + off, n - off);
+        for (int i = 0; i < M; i++) acc[i][j] = V::add(acc[i][j], bj);
+      }
+    }
+    if (act == kActRelu) {
+      for (int i = 0; i < M; i++)
+        for (int j = 0; j < NV; j++) acc[i][j] = vrelu<V>(acc[i][j]);
+    } else if (act == kActGelu) {
+      for (int i = 0; i < M; i++)
+        for (int j = 0; j < NV; j++) acc[i][j] = vgelu<V>(acc[i][j]);
+    }
+  }
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < NV; j++) {
+      const size_t off = size_t(j) * W;
+      if (full) {
+        V::store(c + i * ldc + off, acc[i][j]);
+      } else if (off < n) {
+        V::store_partial(c + i * ldc + off, acc[i][j], n - off);
+      }
+    }
+}
+
+template <class V, int MR, int NV, int M>
+inline void f32_gemm_dispatch_m(size_t m, size_t n, size_t kc, const float* a, const float* b, float* c, size_t ldc,
+                                unsigned flags, const float* bias, int act) {
+  if constexpr (M > 0) {
+    if (m == size_t(M)) return f32_gemm_tile<V, MR, NV, M>(n, kc, a, b, c, ldc, flags, bias, act);
+    return f32_gemm_dispatch_m<V, MR, NV, M - 1>(m, n, kc, a, b, c, ldc, flags, bias, act);
+  }
+}
+
+// The microkernel entry: one instantiation per row count 1..MR, so partial row tiles run at full speed.
+template <class V, int MR, int NV>
+inline void f32_gemm_ukernel(size_t m, size_t n, size_t kc, const float* a, const float* b, float* c, size_t ldc,
+                             unsigned flags, const float* bias, int act) {
+  f32_gemm_dispatch_m<V, MR, NV, MR>(m, n, kc, a, b, c, ldc, flags, bias, act);
+}
+
+}  // namespace
+}  // namespace simdtensor

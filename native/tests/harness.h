@@ -1,0 +1,65 @@
+// A tiny test harness for the native kernel tests (no dependency): TEST(name) registers, CHECK records failures.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+namespace sttest {
+
+struct Test {
+  const char* name;
+  void (*fn)();
+};
+std::vector<Test>& registry();
+struct Registrar {
+  Registrar(const char* n, void (*f)()) { registry().push_back({n, f}); }
+};
+extern int g_failures;
+extern int g_skips;
+void skip(const char* what, const char* why);
+
+// Deterministic xorshift in [-1, 1).
+struct Rng {
+  uint64_t s;
+  explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull + 1) {}
+  uint32_t next() {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return uint32_t(s >> 32);
+  }
+  float uniform() { return float(next()) * (2.0f / 4294967296.0f) - 1.0f; }
+};
+
+// A buffer placed flush against the end of its own allocation, so an over-read past `n` hits ASan's redzone.
+template <class T>
+struct Flush {
+  std::unique_ptr<T[]> mem;
+  T* p;
+  size_t n;
+  explicit Flush(size_t count) : mem(new T[count ? count : 1]), p(mem.get()), n(count) {}
+  T& operator[](size_t i) { return p[i]; }
+  T* data() { return p; }
+};
+
+}  // namespace sttest
+
+#define ST_CAT2(a, b) a##b
+#define ST_CAT(a, b) ST_CAT2(a, b)
+#define TEST(name)                                                   \
+  static void name();                                                \
+  static sttest::Registrar ST_CAT(reg_, name)(#name, &name);         \
+  static void name()
+#define CHECK(cond, ...)                                             \
+  do {                                                               \
+    if (!(cond)) {                                                   \
+      std::fprintf(stderr, "  CHECK failed %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+      std::fprintf(stderr, __VA_ARGS__);                             \
+      std::fprintf(stderr, "\n");                                    \
+      sttest::g_failures++;                                          \
+      return;                                                        \
+    }                                                                \
+  } while (0)

@@ -1,0 +1,141 @@
+// Every compiled f32 GEMM variant this CPU can run, through the real driver, against the scalar reference.
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "kernels/f32-gemm/f32-gemm.h"
+#include "runtime/aligned.h"
+#include "runtime/gemm_driver.h"
+#include "runtime/pack.h"
+#include "tests/harness.h"
+
+using namespace simdtensor;
+
+namespace {
+// Tolerance: |c - ref| <= kF32GemmRelTol * sum_p |a_ip·b_pj| + kF32GemmAbsTol. f32 accumulation of k terms in
+// blocked order has error below k·eps·sum|ab|; with k <= 1100 that is < 1.3e-4·sum|ab|: 1e-5 per term is generous
+// for random signs (errors grow ~ sqrt(k)) yet catches any wrong index.
+constexpr double kF32GemmRelTol = 2e-6 * 64;
+constexpr double kF32GemmAbsTol = 1e-6;
+
+bool run_case(const F32GemmVariant& v, size_t m, size_t n, size_t k, bool trans_b, bool use_bias, int act,
+              size_t ldc_pad, uint64_t seed) {
+  sttest::Rng rng(seed);
+  sttest::Flush<float> a(m * k), b(k * n), bias(n);
+  for (size_t i = 0; i < m * k; i++) a[i] = rng.uniform();
+  for (size_t i = 0; i < k * n; i++) b[i] = rng.uniform();
+  for (size_t i = 0; i < n; i++) bias[i] = rng.uniform();
+  const size_t ldc = n + ldc_pad;
+  sttest::Flush<float> c(m * ldc), ref(m * ldc);
+  for (size_t i = 0; i < m * ldc; i++) c[i] = ref[i] = 12345.0f;  // sentinel in the stride gap
+  const size_t ldb = trans_b ? k : n;
+  auto packed = aligned_alloc_array<float>(packed_b_f32_floats(k, n, v.nr));
+  pack_b_f32(b.data(), ldb, trans_b, k, n, v.nr, packed.get());
+  F32GemmArgs g{m, n, k, a.data(), k, packed.get(), c.data(), ldc, use_bias ? bias.data() : nullptr, act};
+  f32_gemm_run(v, g);
+  f32_gemm_reference(m, n, k, a.data(), k, b.data(), ldb, trans_b, ref.data(), ldc, use_bias ? bias.data() : nullptr, act);
+  for (size_t i = 0; i < m; i++)
+    for (size_t j = 0; j < ldc; j++) {
+      const float got = c[i * ldc + j], want = ref[i * ldc + j];
+      if (j >= n) {
+        if (got != 12345.0f) {
+          std::fprintf(stderr, "  %s wrote past n: m=%zu n=%zu k=%zu (%zu,%zu)\n", v.name, m, n, k, i, j);
+          return false;
+        }
+        continue;
+      }
+      double mag = 0;
+      for (size_t p = 0; p < k; p++)
+        mag += std::fabs(double(a[i * k + p]) * (trans_b ? b[j * k + p] : b[p * n + j]));
+      const double tol = kF32GemmRelTol * mag + kF32GemmAbsTol + (use_bias ? 1e-6 : 0);
+      if (!(std::fabs(double(got) - double(want)) <= tol)) {
+        std::fprintf(stderr, "  %s m=%zu n=%zu k=%zu transB=%d bias=%d act=%d: C[%zu][%zu]=%g want %g (tol %g)\n",
+                     v.name, m, n, k, int(trans_b), int(use_bias), act, i, j, got, want, tol);
+        return false;
+      }
+    }
+  return true;
+}
+}  // namespace
+
+TEST(f32_gemm_variants_sweep_tile_edges) {
+  size_t count;
+  const F32GemmVariant* vs = f32_gemm_variants(&count);
+  for (size_t vi = 0; vi < count; vi++) {
+    const F32GemmVariant& v = vs[vi];
+    if (!isa_supported(v.isa)) {
+      sttest::skip(v.name, "CPU lacks this ISA");
+      continue;
+    }
+    const size_t kc = f32_gemm_blocking(v).kc;
+    std::vector<size_t> ms, ns = {1, v.nr - 1, v.nr, v.nr + 1, 3 * v.nr + 1};
+    for (size_t m = 1; m <= v.mr + 1; m++) ms.push_back(m);
+    ms.push_back(2 * v.mr + 1);  // first size past the small-M path
+    ms.push_back(f32_gemm_blocking(v).mc + 3);
+    std::vector<size_t> ks = {1, 2, 7, kc - 1, kc, kc + 1};
+    uint64_t seed = 1;
+    for (size_t m : ms)
+      for (size_t n : ns)
+        for (size_t k : ks) {
+          bool tb = (seed % 2) == 0;
+          CHECK(run_case(v, m, n, k, tb, seed % 3 == 0, int(seed % 3), seed % 5 == 0 ? 3 : 0, seed), "%s", v.name);
+          seed++;
+        }
+  }
+}
+
+TEST(f32_gemm_odd_shapes_and_epilogues) {
+  size_t count;
+  const F32GemmVariant* vs = f32_gemm_variants(&count);
+  const size_t shapes[][3] = {{1, 63, 64}, {63, 65, 63}, {64, 64, 64}, {65, 1, 255}, {1, 255, 1023}, {17, 33, 300}};
+  for (size_t vi = 0; vi < count; vi++) {
+    const F32GemmVariant& v = vs[vi];
+    if (!isa_supported(v.isa)) continue;
+    for (auto& s : shapes)
+      for (int act = 0; act < 3; act++)
+        for (int tb = 0; tb < 2; tb++) CHECK(run_case(v, s[0], s[1], s[2], tb, true, act, 1, 77 + act), "%s", v.name);
+  }
+}
+
+TEST(f32_gemm_k_zero_gives_activation_of_bias) {
+  size_t count;
+  const F32GemmVariant* vs = f32_gemm_variants(&count);
+  for (size_t vi = 0; vi < count; vi++) {
+    const F32GemmVariant& v = vs[vi];
+    if (!isa_supported(v.isa)) continue;
+    CHECK(run_case(v, 5, 37, 0, false, true, kActRelu, 0, 3), "%s", v.name);
+    CHECK(run_case(v, 5, 37, 0, true, false, kActNone, 0, 3), "%s", v.name);
+  }
+}
+
+TEST(f32_gemm_nan_inf_propagate) {
+  size_t count;
+  const F32GemmVariant* vs = f32_gemm_variants(&count);
+  for (size_t vi = 0; vi < count; vi++) {
+    const F32GemmVariant& v = vs[vi];
+    if (!isa_supported(v.isa)) continue;
+    const size_t m = 3, n = 20, k = 9;
+    std::vector<float> a(m * k, 1.0f), b(k * n, 1.0f), c(m * n);
+    a[0 * k + 4] = NAN;            // row 0 all NaN
+    a[1 * k + 2] = INFINITY;       // row 1 +Inf
+    b[3 * n + 5] = -INFINITY;      // column 5: row 1 is Inf + -Inf = NaN, row 2 -Inf
+    auto packed = aligned_alloc_array<float>(packed_b_f32_floats(k, n, v.nr));
+    pack_b_f32(b.data(), n, false, k, n, v.nr, packed.get());
+    for (int act = 0; act < 3; act++) {
+      F32GemmArgs g{m, n, k, a.data(), k, packed.get(), c.data(), n, nullptr, act};
+      f32_gemm_run(v, g);
+      for (size_t j = 0; j < n; j++) CHECK(std::isnan(c[j]), "%s act=%d row0 col %zu = %g", v.name, act, j, c[j]);
+      CHECK(std::isnan(c[n + 5]), "%s act=%d inf-inf", v.name, act);
+      if (act == kActNone) {
+        CHECK(std::isinf(c[n + 0]) && c[n + 0] > 0, "%s +inf", v.name);
+        CHECK(std::isinf(c[2 * n + 5]) && c[2 * n + 5] < 0, "%s -inf", v.name);
+      } else if (act == kActRelu) {
+        CHECK(c[2 * n + 5] == 0.0f, "%s relu(-inf)", v.name);
+      } else {
+        CHECK(std::isnan(c[2 * n + 5]) || c[2 * n + 5] == 0.0f, "%s gelu(-inf)=%g", v.name, c[2 * n + 5]);
+        CHECK(std::isinf(c[n + 0]), "%s gelu(+inf)=%g", v.name, c[n]);
+      }
+    }
+  }
+}

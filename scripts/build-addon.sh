@@ -1,0 +1,20 @@
+#!/bin/sh
+# Builds the addon with node-gyp under a lock, so parallel builds in one checkout never clobber build/.
+# Usage: scripts/build-addon.sh [rebuild]   (default: configure if needed, then an incremental build)
+set -e
+cd "$(dirname "$0")/.."
+GYP="node_modules/.bin/node-gyp"
+[ -x "$GYP" ] || GYP="npx node-gyp"
+JOBS=$(nproc 2>/dev/null || echo 2)
+run() {
+  if [ "$1" = "rebuild" ] || [ ! -f build/Makefile ] || [ binding.gyp -nt build/Makefile ] || [ native/sources.json -nt build/Makefile ]; then
+    $GYP rebuild -j "$JOBS"
+  else
+    $GYP build -j "$JOBS"
+  fi
+}
+if command -v flock >/dev/null 2>&1; then
+  exec 9>/tmp/simdtensor-node-gyp.lock
+  flock 9
+fi
+run "$1"
