@@ -33,9 +33,11 @@ struct VecScalar {
   static R select(M m, R a, R b) { return m ? a : b; }
   static R round(R a) { return std::nearbyint(a); }
   static R pow2i(R n) {
-    int32_t i = (int32_t(n) + 127) << 23;
+    // Unsigned arithmetic and a NaN guard: the vector versions don't trap, and neither may this one (UBSan).
+    const int32_t e = (n == n && n > -200.0f && n < 200.0f) ? int32_t(n) : 0;
+    const uint32_t bits = uint32_t(e + 127) << 23;
     float f;
-    std::memcpy(&f, &i, 4);
+    std::memcpy(&f, &bits, 4);
     return f;
   }
   static float hsum(R v) { return v; }
