@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// Compiles src/ and bench/ to dist/ (ESM + .d.ts) and writes the CommonJS entry (dist/cjs/index.cjs), which
+// loads the ESM build through require(esm) (Node >= 20.19).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+try {
+  execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit', cwd: root });
+} catch {
+  console.error('build-ts: tsc reported errors (see above)');
+  process.exit(1);
+}
+mkdirSync(join(root, 'dist', 'cjs'), { recursive: true });
+writeFileSync(
+  join(root, 'dist', 'cjs', 'index.cjs'),
+  "'use strict';\n// CommonJS entry: the package is ESM; Node >= 20.19 can require() it synchronously.\nmodule.exports = require('../src/index.js');\n",
+);

@@ -1,0 +1,26 @@
+/**
+ * One error maker for the whole package: every message starts with the function name, then names the argument,
+ * what was expected and what came, e.g. `matmul: a.shape[1] (63) must equal b.shape[0] (64)`.
+ * @module
+ */
+
+/** A `TypeError` whose message is `${fn}: ${message}`. */
+export function typeError(fn: string, message: string): TypeError {
+  return new TypeError(`${fn}: ${message}`);
+}
+
+/** A `RangeError` whose message is `${fn}: ${message}`. */
+export function rangeError(fn: string, message: string): RangeError {
+  return new RangeError(`${fn}: ${message}`);
+}
+
+/** Short printable description of any value, for error messages. */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (Array.isArray(v)) return `[${v.map(describe).join(', ')}]`;
+  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${(v as unknown as { length: number }).length})`;
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
+  if (typeof v === 'string') return `'${v}'`;
+  return String(v);
+}

@@ -1,0 +1,18 @@
+/**
+ * simdtensor: SIMD tensor kernels for Node.js. This barrel re-exports the public API.
+ * @module
+ */
+export type { DType, TensorData } from './dtype.js';
+export { dtypeBytes } from './dtype.js';
+export { Tensor, tensor, zeros, empty, rand, MAX_ELEMENTS } from './tensor.js';
+export type { RandOptions } from './tensor.js';
+export { typeError, rangeError } from './errors.js';
+export { cpuInfo, setMaxIsa, getMaxIsa } from './cpu.js';
+export type { CpuInfo, Isa } from './cpu.js';
+export { matmul, linear, packWeights, PackedWeights } from './ops/matmul.js';
+export type { PackOptions } from './ops/matmul.js';
+export type { Activation, GemmOptions, MatmulImpl, LinearImpl, PackImpl } from './ops/registry.js';
+export { registerMatmul, registerLinear, registerPack, registerCast } from './ops/registry.js';
+export { add, sub, mul, relu, gelu, softmax, logSoftmax, layerNorm } from './ops/eltwise.js';
+export type { OutOptions, LayerNormOptions } from './ops/eltwise.js';
+// Kernel families register themselves on import (one line each):

@@ -1,0 +1,84 @@
+/**
+ * Loads the compiled addon and declares its exact shape. Everything native goes through `native`.
+ * @module
+ */
+import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Handle of f32 weights packed into microkernel panels (owned by native code). */
+export interface NativePackedF32 {
+  readonly k: number;
+  readonly n: number;
+  readonly bytes: number;
+}
+
+/** What the addon exports (kept in step with native/binding/*.cc). */
+export interface NativeAddon {
+  cpuInfo(): NativeCpuInfo;
+  setMaxIsa(isa: string): string;
+  getMaxIsa(): string;
+  PackedF32: new (b: Float32Array, k: number, n: number, transB: boolean) => NativePackedF32;
+  matmulPacked(a: Float32Array, m: number, packed: NativePackedF32, out: Float32Array, bias: Float32Array | null, act: number): void;
+  matmul(a: Float32Array, m: number, k: number, b: Float32Array, n: number, transB: boolean, out: Float32Array, bias: Float32Array | null, act: number): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, n: number): void;
+  binaryRow(op: number, a: Float32Array, row: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  activation(act: number, x: Float32Array, out: Float32Array, n: number): void;
+  softmax(log: boolean, x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  layerNorm(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, eps: number, out: Float32Array, rows: number, cols: number): void;
+  // Families add their functions below (one block each).
+  [name: string]: unknown;
+}
+
+/** Raw CPU description from the addon. */
+export interface NativeCpuInfo {
+  vendor: string;
+  brand: string;
+  arch: string;
+  logicalCpus: number;
+  flags: Record<string, boolean>;
+  bestIsa: string;
+  maxIsa: string;
+  supportedIsas: string[];
+  kernels: Record<string, string>;
+}
+
+function findRoot(start: string): string {
+  let dir = start;
+  for (let i = 0; i < 6; i++) {
+    const pj = join(dir, 'package.json');
+    if (existsSync(pj)) {
+      try {
+        if (JSON.parse(readFileSync(pj, 'utf8')).name === 'simdtensor') return dir;
+      } catch {
+        /* keep looking */
+      }
+    }
+    dir = dirname(dir);
+  }
+  throw new Error(`simdtensor: package root not found above ${start}`);
+}
+
+function load(): NativeAddon {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const root = findRoot(here);
+  const require = createRequire(import.meta.url);
+  const candidates = [
+    process.env.SIMDTENSOR_ADDON,
+    join(root, 'build', 'Release', 'simdtensor.node'),
+    join(root, 'build', 'Debug', 'simdtensor.node'),
+  ].filter((p): p is string => !!p);
+  for (const p of candidates) if (existsSync(p)) return require(p) as NativeAddon;
+  throw new Error(`simdtensor: native addon not built (looked in ${candidates.join(', ')}); run \`npm run build:native\``);
+}
+
+/** The loaded addon. */
+export const native: NativeAddon = load();
+
+const envIsa = process.env.SIMDTENSOR_MAX_ISA;
+if (envIsa) {
+  const known = ['scalar', 'avx2', 'avxvnni', 'avx512', 'avx512vnni', 'avx512bf16', 'avx512fp16', 'amx', 'neon', 'neondot', 'neonfp16', 'neoni8mm'];
+  if (!known.includes(envIsa.toLowerCase().replace(/[-_ ]/g, '')))
+    throw new RangeError(`SIMDTENSOR_MAX_ISA: unknown isa '${envIsa}' (expected one of ${known.join(', ')})`);
+}

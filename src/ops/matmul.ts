@@ -1,0 +1,144 @@
+/**
+ * f32 GEMM entry points: matmul, linear and prepacked weights. Other dtypes and sparse weights plug in
+ * through the registry (see ./registry.ts).
+ * @module
+ */
+import { describe, rangeError, typeError } from '../errors.js';
+import { native, NativePackedF32 } from '../native.js';
+import { checkTensor, Tensor } from '../tensor.js';
+import { kernelName } from '../cpu.js';
+import { Activation, GemmOptions, linearImpls, matmulImpls, monitorHook, packImpls } from './registry.js';
+
+export type { Activation, GemmOptions } from './registry.js';
+
+/** @internal Activation name → code shared with C++. */
+export function activationCode(fn: string, act: unknown): number {
+  if (act === undefined || act === null || act === 'none') return 0;
+  if (act === 'relu') return 1;
+  if (act === 'gelu') return 2;
+  throw typeError(fn, `activation must be 'none', 'relu' or 'gelu', got ${describe(act)}`);
+}
+
+/**
+ * f32 weights packed once into the microkernel's panel layout and reused on every call. Represents the
+ * right-hand operand B of shape [K, N] (for a Linear weight [out, in]: K = in, N = out).
+ */
+export class PackedWeights {
+  /** Always 'float32' for this class (other families have their own packed types). */
+  readonly dtype = 'float32' as const;
+  /** @internal */
+  readonly handle: NativePackedF32;
+  /** Inner dimension (input features). */
+  readonly k: number;
+  /** Output columns (output features). */
+  readonly n: number;
+  /** @internal */
+  constructor(handle: NativePackedF32) {
+    this.handle = handle;
+    this.k = handle.k;
+    this.n = handle.n;
+  }
+  /** Bytes held by the packed panels. */
+  get bytes(): number {
+    return this.handle.bytes;
+  }
+}
+
+/** Options of {@link packWeights}. */
+export interface PackOptions {
+  /**
+   * 'linear' (default): `w` is a Linear weight [out, in] (PyTorch layout), used as x·wᵀ.
+   * 'kn': `w` is the right operand [K, N] of matmul(a, w).
+   */
+  layout?: 'linear' | 'kn';
+  [key: string]: unknown;
+}
+
+/**
+ * Packs weights once for repeated `linear(x, packed)` / `matmul(a, packed)` calls. float32 here; int8
+ * QuantizedTensors, float16/bfloat16 and sparse weights are handled by their modules.
+ */
+export function packWeights(w: Tensor | unknown, opts: PackOptions = {}): PackedWeights | unknown {
+  for (const impl of packImpls) if (impl.match(w, opts)) return impl.pack(w, opts);
+  const fn = 'packWeights';
+  checkTensor(fn, 'w', w);
+  if (w.dtype !== 'float32') throw typeError(fn, `w.dtype must be float32 (or a registered family's type), got ${w.dtype}`);
+  if (w.ndim !== 2) throw rangeError(fn, `w must be 2-D, got shape [${w.shape.join(', ')}]`);
+  const layout = opts.layout ?? 'linear';
+  if (layout !== 'linear' && layout !== 'kn') throw typeError(fn, `layout must be 'linear' or 'kn', got ${describe(layout)}`);
+  const [r, c] = w.shape;
+  const trans = layout === 'linear';
+  const k = trans ? c : r;
+  const n = trans ? r : c;
+  return new PackedWeights(new native.PackedF32(w.data as Float32Array, k, n, trans));
+}
+
+function checkBias(fn: string, bias: unknown, n: number): Float32Array | null {
+  if (bias === undefined || bias === null) return null;
+  checkTensor(fn, 'bias', bias);
+  if (bias.dtype !== 'float32') throw typeError(fn, `bias.dtype must be float32, got ${bias.dtype}`);
+  if (bias.size !== n) throw rangeError(fn, `bias has ${bias.size} elements ([${bias.shape.join(', ')}]), needs ${n}`);
+  return bias.data as Float32Array;
+}
+
+function outTensor(fn: string, out: unknown, m: number, n: number, lead: readonly number[]): Tensor<'float32'> {
+  const shape = [...lead, n];
+  if (out === undefined || out === null) return new Tensor(new Float32Array(m * n), shape, 'float32', m * n);
+  checkTensor(fn, 'out', out);
+  if (out.dtype !== 'float32') throw typeError(fn, `out.dtype must be float32, got ${out.dtype}`);
+  if (out.size !== m * n) throw rangeError(fn, `out has shape [${out.shape.join(', ')}], needs [${shape.join(', ')}]`);
+  return out as Tensor<'float32'>;
+}
+
+/**
+ * C = act(A·B + bias). A is [..., K] (leading dimensions are rows). B is a [K, N] tensor (or [N, K] with
+ * `transB`) or a {@link PackedWeights}. Integer and half-precision operands are handled by their modules.
+ */
+export function matmul(a: Tensor, b: Tensor | PackedWeights | unknown, opts: GemmOptions = {}): Tensor {
+  for (const impl of matmulImpls) if (impl.match(a, b, opts)) return impl.run(a, b, opts);
+  const fn = 'matmul';
+  checkTensor(fn, 'a', a);
+  if (a.dtype !== 'float32') throw typeError(fn, `a.dtype (${a.dtype}) has no matmul with ${describe(b instanceof Tensor ? b.dtype : b)}`);
+  if (a.ndim < 1) throw rangeError(fn, 'a must have at least 1 dimension');
+  const k = a.shape[a.ndim - 1];
+  const m = k === 0 ? a.shape.slice(0, -1).reduce((x, y) => x * y, 1) : a.size / k;
+  const act = activationCode(fn, opts.activation);
+  const t0 = monitorHook.on ? performance.now() : 0;
+  let out: Tensor<'float32'>;
+  if (b instanceof PackedWeights) {
+    if (b.k !== k) throw rangeError(fn, `a.shape[${a.ndim - 1}] (${k}) must equal the packed weights' K (${b.k})`);
+    const bias = checkBias(fn, opts.bias, b.n);
+    out = outTensor(fn, opts.out, m, b.n, a.shape.slice(0, -1));
+    native.matmulPacked(a.data as Float32Array, m, b.handle, out.data, bias, act);
+  } else {
+    checkTensor(fn, 'b', b);
+    if (b.dtype !== 'float32') throw typeError(fn, `b.dtype must be float32 like a, got ${b.dtype}`);
+    if (b.ndim !== 2) throw rangeError(fn, `b must be 2-D, got shape [${b.shape.join(', ')}]`);
+    const tb = !!opts.transB;
+    const bk = tb ? b.shape[1] : b.shape[0];
+    const n = tb ? b.shape[0] : b.shape[1];
+    if (bk !== k)
+      throw rangeError(fn, `a.shape[${a.ndim - 1}] (${k}) must equal b.shape[${tb ? 1 : 0}] (${bk})${tb ? ' (transB)' : ''}`);
+    const bias = checkBias(fn, opts.bias, n);
+    out = outTensor(fn, opts.out, m, n, a.shape.slice(0, -1));
+    native.matmul(a.data as Float32Array, m, k, b.data as Float32Array, n, tb, out.data, bias, act);
+  }
+  if (monitorHook.on) monitorHook.record('matmul', kernelName('matmul.f32'), t0);
+  return out;
+}
+
+/**
+ * y = act(x·wᵀ + bias) with `w` a Linear weight [out, in] (PyTorch layout), or its packed handle. Quantized,
+ * half-precision and sparse weights are handled by their modules (e.g. a QuantizedTensor runs the int8 path).
+ */
+export function linear(x: Tensor, w: Tensor | PackedWeights | unknown, bias?: Tensor | null, opts: GemmOptions = {}): Tensor {
+  for (const impl of linearImpls) if (impl.match(w, x)) return impl.run(x, w, bias, opts);
+  if (w instanceof PackedWeights) return matmul(x, w, { ...opts, bias: bias ?? null });
+  const fn = 'linear';
+  checkTensor(fn, 'w', w);
+  if (w.ndim !== 2) throw rangeError(fn, `w must be 2-D [out, in], got shape [${w.shape.join(', ')}]`);
+  checkTensor(fn, 'x', x);
+  if (x.shape[x.ndim - 1] !== w.shape[1])
+    throw rangeError(fn, `x.shape[${x.ndim - 1}] (${x.shape[x.ndim - 1]}) must equal w.shape[1] (${w.shape[1]}) (in features)`);
+  return matmul(x, w, { ...opts, transB: true, bias: bias ?? null });
+}

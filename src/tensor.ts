@@ -1,0 +1,250 @@
+/**
+ * Typed tensors: a dtype, a shape and row-major contiguous data in a TypedArray (never copied on wrap).
+ * @module
+ */
+import { arrayCtor, DType, dtypeBytes, inferDType, isDType, TensorData, TypedArrayFor } from './dtype.js';
+import { describe, rangeError, typeError } from './errors.js';
+import { castHook } from './ops/registry.js';
+
+/** Largest element count a tensor may have (2^31 - 1, the TypedArray limit on 32-bit length engines). */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
+
+/** Validates a shape and returns its element count. */
+export function checkShape(fn: string, arg: string, shape: unknown): number {
+  if (!Array.isArray(shape)) throw typeError(fn, `${arg} must be an array of non-negative integers, got ${describe(shape)}`);
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i];
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0)
+      throw rangeError(fn, `${arg}[${i}] must be a non-negative integer, got ${describe(d)}`);
+    n *= d;
+  }
+  if (n > MAX_ELEMENTS) throw rangeError(fn, `${arg} [${shape.join(', ')}] has ${n} elements, more than ${MAX_ELEMENTS}`);
+  return n;
+}
+
+/**
+ * An n-dimensional array over a TypedArray. Row-major and contiguous; `data` may be a view into a larger buffer
+ * (row slices share memory with their parent).
+ */
+export class Tensor<D extends DType = DType> {
+  /** Element type. */
+  readonly dtype: D;
+  /** Dimensions, outermost first. */
+  readonly shape: readonly number[];
+  /** The elements, row-major (float16/bfloat16 as raw bits). */
+  readonly data: TypedArrayFor<D>;
+  /** Number of elements (product of the shape). */
+  readonly size: number;
+
+  /** @internal Use {@link tensor}, {@link zeros}, {@link empty} or {@link rand}; they validate. */
+  constructor(data: TypedArrayFor<D>, shape: readonly number[], dtype: D, size: number) {
+    this.data = data;
+    this.shape = Object.freeze(shape.slice());
+    this.dtype = dtype;
+    this.size = size;
+  }
+
+  /** Number of dimensions. */
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** Bytes of element data. */
+  get byteLength(): number {
+    return this.size * dtypeBytes(this.dtype);
+  }
+
+  /** Same data, new shape (one dimension may be -1). No copy. */
+  reshape(shape: readonly number[]): Tensor<D> {
+    const s = shape.slice();
+    const neg = s.indexOf(-1);
+    if (neg >= 0) {
+      if (s.indexOf(-1, neg + 1) >= 0) throw rangeError('reshape', `shape [${s.join(', ')}] has more than one -1`);
+      const rest = s.reduce((p, d, i) => (i === neg ? p : p * d), 1);
+      if (rest === 0 || this.size % rest !== 0)
+        throw rangeError('reshape', `cannot infer -1 in [${s.join(', ')}] for ${this.size} elements`);
+      s[neg] = this.size / rest;
+    }
+    const n = checkShape('reshape', 'shape', s);
+    if (n !== this.size)
+      throw rangeError('reshape', `shape [${s.join(', ')}] has ${n} elements, tensor has ${this.size} ([${this.shape.join(', ')}])`);
+    return new Tensor(this.data, s, this.dtype, n);
+  }
+
+  /** Rows [start, end) along the first dimension, as a view sharing this tensor's memory. */
+  rows(start: number, end: number = this.shape[0]): Tensor<D> {
+    if (this.ndim === 0) throw rangeError('rows', 'a 0-d tensor has no rows');
+    const r = this.shape[0];
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > r || start > end)
+      throw rangeError('rows', `range [${start}, ${end}) is not within [0, ${r}]`);
+    const inner = r === 0 ? 0 : this.size / r;
+    const data = this.data.subarray(start * inner, end * inner) as TypedArrayFor<D>;
+    return new Tensor(data, [end - start, ...this.shape.slice(1)], this.dtype, (end - start) * inner);
+  }
+
+  /** A tensor of another dtype with the same values (a copy; `this` if the dtype is the same). */
+  to<T extends DType>(dtype: T): Tensor<T> {
+    if (!isDType(dtype)) throw typeError('to', `dtype must be one of float32, float16, bfloat16, int8, uint8, int32, got ${describe(dtype)}`);
+    if ((dtype as DType) === this.dtype) return this as unknown as Tensor<T>;
+    return castHook.fn(this, dtype) as Tensor<T>;
+  }
+
+  /** A deep copy. */
+  clone(): Tensor<D> {
+    return new Tensor(this.data.slice() as TypedArrayFor<D>, this.shape, this.dtype, this.size);
+  }
+
+  /** The element at a full index (bounds-checked; for inspection, not for loops). */
+  at(...index: number[]): number {
+    if (index.length !== this.ndim) throw rangeError('at', `expected ${this.ndim} indices, got ${index.length}`);
+    let off = 0;
+    for (let i = 0; i < index.length; i++) {
+      const v = index[i];
+      if (!Number.isInteger(v) || v < 0 || v >= this.shape[i])
+        throw rangeError('at', `index[${i}] (${v}) out of range [0, ${this.shape[i]})`);
+      off = off * this.shape[i] + v;
+    }
+    return this.data[off];
+  }
+
+  /** Nested plain arrays (for printing and tests). */
+  toArray(): unknown {
+    const rec = (dim: number, off: number): unknown => {
+      if (dim === this.ndim) return this.data[off];
+      const stride = this.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+      const out: unknown[] = [];
+      for (let i = 0; i < this.shape[dim]; i++) out.push(rec(dim + 1, off + i * stride));
+      return out;
+    };
+    return rec(0, 0);
+  }
+
+  /** A short description: `Tensor(float32, [2, 3])`. */
+  toString(): string {
+    return `Tensor(${this.dtype}, [${this.shape.join(', ')}])`;
+  }
+}
+
+/**
+ * Wraps a TypedArray as a tensor without copying. `dtype` defaults from the array type (a Uint16Array needs
+ * 'float16' or 'bfloat16'; a Float16Array, where the runtime has one, is float16 and is viewed as its raw bits).
+ * A plain number array is copied into a new array of `dtype` (default float32).
+ */
+export function tensor<D extends DType = DType>(data: TensorData | ArrayLike<number> | ArrayBufferView, shape?: readonly number[], dtype?: D): Tensor<D> {
+  const fn = 'tensor';
+  if (dtype !== undefined && !isDType(dtype))
+    throw typeError(fn, `dtype must be one of float32, float16, bfloat16, int8, uint8, int32, got ${describe(dtype)}`);
+  let arr: TensorData;
+  let dt: DType;
+  if (ArrayBuffer.isView(data)) {
+    const inferred = inferDType(data);
+    if (inferred === 'float16' && !(data instanceof Uint16Array)) {
+      const v = data as unknown as { buffer: ArrayBufferLike; byteOffset: number; length: number };
+      arr = new Uint16Array(v.buffer, v.byteOffset, v.length);
+      dt = dtype ?? 'float16';
+      if (dt !== 'float16') throw typeError(fn, `a Float16Array holds float16, not ${dt}`);
+    } else if (data instanceof Uint16Array) {
+      if (dtype !== 'float16' && dtype !== 'bfloat16')
+        throw typeError(fn, `data is a Uint16Array: pass dtype 'float16' or 'bfloat16' (raw bits), got ${describe(dtype)}`);
+      arr = data;
+      dt = dtype;
+    } else if (inferred) {
+      dt = dtype ?? inferred;
+      if (dt !== inferred)
+        throw typeError(fn, `data is a ${data.constructor.name}, which holds ${inferred}, not ${dt} (use .to() to convert)`);
+      arr = data as TensorData;
+    } else {
+      throw typeError(fn, `data must be a Float32Array, Uint16Array, Int8Array, Uint8Array or Int32Array, got ${describe(data)}`);
+    }
+  } else if (Array.isArray(data) || (data && typeof (data as ArrayLike<number>).length === 'number' && typeof data !== 'string')) {
+    dt = dtype ?? 'float32';
+    if (dt === 'float16' || dt === 'bfloat16') {
+      const f = Float32Array.from(data as ArrayLike<number>);
+      const t = tensor(f, shape ?? [f.length]);
+      return t.to(dt) as unknown as Tensor<D>;
+    }
+    const Ctor = arrayCtor(dt);
+    arr = new Ctor((data as ArrayLike<number>).length);
+    (arr as unknown as { set(a: ArrayLike<number>): void }).set(data as ArrayLike<number>);
+  } else {
+    throw typeError(fn, `data must be a TypedArray or an array of numbers, got ${describe(data)}`);
+  }
+  const s = shape ?? [arr.length];
+  const n = checkShape(fn, 'shape', s);
+  if (n !== arr.length)
+    throw rangeError(fn, `shape [${s.join(', ')}] needs ${n} elements, data has ${arr.length}${arr.length === 0 && n > 0 ? ' (detached buffer?)' : ''}`);
+  return new Tensor(arr as TypedArrayFor<D>, s, dt as D, n);
+}
+
+/** A new tensor filled with zeros. */
+export function zeros<D extends DType = 'float32'>(shape: readonly number[], dtype?: D): Tensor<D> {
+  const dt = (dtype ?? 'float32') as D;
+  if (!isDType(dt)) throw typeError('zeros', `dtype must be a DType, got ${describe(dtype)}`);
+  const n = checkShape('zeros', 'shape', shape);
+  const Ctor = arrayCtor(dt);
+  return new Tensor(new Ctor(n) as TypedArrayFor<D>, shape, dt, n);
+}
+
+/** A new tensor (zero-filled: JS gives no uninitialized memory; kept for API symmetry). */
+export function empty<D extends DType = 'float32'>(shape: readonly number[], dtype?: D): Tensor<D> {
+  const dt = (dtype ?? 'float32') as D;
+  if (!isDType(dt)) throw typeError('empty', `dtype must be a DType, got ${describe(dtype)}`);
+  return zeros(shape, dt);
+}
+
+/** Options of {@link rand}. */
+export interface RandOptions<D extends DType = DType> {
+  /** Seed of the deterministic generator (default 0). */
+  seed?: number;
+  /** Lower bound (default -1, or the dtype's minimum for integers). */
+  low?: number;
+  /** Upper bound, exclusive for floats, inclusive for integers (default 1, or the dtype's maximum). */
+  high?: number;
+  /** Element type (default float32). */
+  dtype?: D;
+}
+
+/** A tensor of uniform random values from a seeded generator (the same seed gives the same tensor everywhere). */
+export function rand<D extends DType = 'float32'>(shape: readonly number[], opts: RandOptions<D> = {}): Tensor<D> {
+  const fn = 'rand';
+  const dt = (opts.dtype ?? 'float32') as D;
+  if (!isDType(dt)) throw typeError(fn, `dtype must be a DType, got ${describe(opts.dtype)}`);
+  const seed = opts.seed ?? 0;
+  if (!Number.isFinite(seed)) throw rangeError(fn, `seed must be a finite number, got ${seed}`);
+  const n = checkShape(fn, 'shape', shape);
+  const isInt = dt === 'int8' || dt === 'uint8' || dt === 'int32';
+  const lo = opts.low ?? (isInt ? (dt === 'int8' ? -128 : dt === 'uint8' ? 0 : -1000) : -1);
+  const hi = opts.high ?? (isInt ? (dt === 'int8' ? 127 : dt === 'uint8' ? 255 : 1000) : 1);
+  if (!(Number.isFinite(lo) && Number.isFinite(hi) && hi >= lo)) throw rangeError(fn, `need finite low <= high, got low=${lo} high=${hi}`);
+  // mulberry32: small, fast, good enough for test data and initialisation.
+  let s = (seed * 0x9e3779b1) >>> 0;
+  const next = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  if (dt === 'float16' || dt === 'bfloat16') {
+    const f = new Float32Array(n);
+    for (let i = 0; i < n; i++) f[i] = lo + (hi - lo) * next();
+    return new Tensor(f, shape, 'float32', n).to(dt) as Tensor<D>;
+  }
+  const Ctor = arrayCtor(dt);
+  const a = new Ctor(n);
+  if (isInt) {
+    const span = Math.floor(hi) - Math.ceil(lo) + 1;
+    for (let i = 0; i < n; i++) a[i] = Math.ceil(lo) + Math.floor(next() * span);
+  } else {
+    for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * next();
+  }
+  return new Tensor(a as TypedArrayFor<D>, shape, dt, n);
+}
+
+/** Throws unless `t` is a Tensor whose data still holds `t.size` elements (catches detached buffers). */
+export function checkTensor(fn: string, arg: string, t: unknown): asserts t is Tensor {
+  if (!(t instanceof Tensor)) throw typeError(fn, `${arg} must be a Tensor, got ${describe(t)}`);
+  if (t.data.length !== t.size)
+    throw rangeError(fn, `${arg} has ${t.data.length} elements in its buffer but shape [${t.shape.join(', ')}] needs ${t.size} (detached buffer?)`);
+}
