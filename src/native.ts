@@ -27,6 +27,10 @@ export interface NativeAddon {
   activation(act: number, x: Float32Array, out: Float32Array, n: number): void;
   softmax(log: boolean, x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   layerNorm(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, eps: number, out: Float32Array, rows: number, cols: number): void;
+  /** GFLOP/s of an f32 FMA loop on the best allowed ISA, best window over about `ms` milliseconds. */
+  probeF32Peak(ms: number): number;
+  /** GB/s of one core streaming reads over a buffer of `bytes` (median pass over about `ms` milliseconds). */
+  probeReadBandwidth(bytes: number, ms: number): number;
   // Families add their functions below (one block each).
   [name: string]: unknown;
 }

@@ -4,6 +4,7 @@
 #include "binding/util.h"
 #include "cpu/dispatch.h"
 #include "runtime/aligned.h"
+#include "kernels/f32-probe/f32-probe.h"
 #include "runtime/gemm_driver.h"
 #include "runtime/pack.h"
 #include "runtime/packed_weights.h"
@@ -160,6 +161,21 @@ Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
   return Napi::Value();
 }
 
+// probeF32Peak(ms) -> GFLOP/s of an FMA loop on the best allowed ISA.
+Napi::Value ProbeF32Peak(const Napi::CallbackInfo& info) {
+  double ms = num_arg(info, 0);
+  if (!(ms > 0 && ms <= 60000)) throw Napi::RangeError::New(info.Env(), "probeF32Peak: ms must be in (0, 60000]");
+  return Napi::Number::New(info.Env(), probe_f32_peak(ms));
+}
+
+// probeReadBandwidth(bytes, ms) -> GB/s streaming reads over a buffer of that size.
+Napi::Value ProbeReadBandwidth(const Napi::CallbackInfo& info) {
+  const size_t bytes = size_arg(info, 0, "probeReadBandwidth", "bytes", size_t(1) << 34);
+  double ms = num_arg(info, 1);
+  if (!(ms > 0 && ms <= 60000)) throw Napi::RangeError::New(info.Env(), "probeReadBandwidth: ms must be in (0, 60000]");
+  return Napi::Number::New(info.Env(), probe_read_bandwidth(bytes, ms));
+}
+
 }  // namespace
 
 void init_f32(Napi::Env env, Napi::Object exports) {
@@ -173,6 +189,8 @@ void init_f32(Napi::Env env, Napi::Object exports) {
   exports.Set("activation", Napi::Function::New(env, Activation, "activation"));
   exports.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
   exports.Set("layerNorm", Napi::Function::New(env, LayerNorm, "layerNorm"));
+  exports.Set("probeF32Peak", Napi::Function::New(env, ProbeF32Peak, "probeF32Peak"));
+  exports.Set("probeReadBandwidth", Napi::Function::New(env, ProbeReadBandwidth, "probeReadBandwidth"));
 }
 
 }  // namespace binding

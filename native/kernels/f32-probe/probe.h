@@ -1,0 +1,44 @@
+// Probe loops written once over vector traits V (instantiated per ISA).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include "kernels/f32-probe/f32-probe.h"
+
+namespace simdtensor {
+namespace {
+
+template <class V>
+struct Probe {
+  using R = typename V::R;
+  // 16 independent accumulators: more than latency × pipes (4 × 2) on every core we target.
+  static double fma_loop(uint64_t iters, float* sink) {
+    R acc[16];
+    for (int i = 0; i < 16; i++) acc[i] = V::set1(float(i) * 1e-3f);
+    const R b = V::set1(0.999999f), c = V::set1(1e-7f);
+    for (uint64_t it = 0; it < iters; it++) {
+      for (int i = 0; i < 16; i++) acc[i] = V::fmadd(acc[i], b, c);
+    }
+    R s = acc[0];
+    for (int i = 1; i < 16; i++) s = V::add(s, acc[i]);
+    *sink = V::hsum(s);
+    return double(iters) * 16.0 * 2.0 * V::W;
+  }
+  static float read_sum(const float* p, size_t n) {
+    R a0 = V::zero(), a1 = V::zero(), a2 = V::zero(), a3 = V::zero();
+    constexpr size_t W = size_t(V::W);
+    size_t i = 0;
+    for (; i + 4 * W <= n; i += 4 * W) {
+      a0 = V::add(a0, V::load(p + i));
+      a1 = V::add(a1, V::load(p + i + W));
+      a2 = V::add(a2, V::load(p + i + 2 * W));
+      a3 = V::add(a3, V::load(p + i + 3 * W));
+    }
+    float s = V::hsum(V::add(V::add(a0, a1), V::add(a2, a3)));
+    for (; i < n; i++) s += p[i];
+    return s;
+  }
+  static constexpr F32ProbeVariant make(const char* name, Isa isa) { return {name, isa, &fma_loop, &read_sum}; }
+};
+
+}  // namespace
+}  // namespace simdtensor
