@@ -1,0 +1,78 @@
+// Shared test helpers: plain JS references (double accumulation) and the ISA levels this CPU can run.
+import { cpuInfo, Isa, Tensor } from '../src/index.js';
+
+/** Every ISA cap this CPU supports, lowest first; each forces a different kernel family member. */
+export function supportedIsas(): Isa[] {
+  return cpuInfo().supportedIsas;
+}
+
+/** ISA levels our kernels are compiled for but this CPU can't run (reported as skipped by the tests). */
+export function unsupportedIsas(): string[] {
+  const all = cpuInfo().arch === 'arm64' ? ['neon', 'neondot', 'neonfp16', 'neoni8mm'] : ['avx2', 'avxvnni', 'avx512', 'avx512vnni', 'avx512bf16', 'avx512fp16', 'amx'];
+  const have = new Set(supportedIsas());
+  return all.filter((i) => !have.has(i as Isa));
+}
+
+export function gelu(x: number): number {
+  return 0.5 * x * (1 + erf(x / Math.SQRT2));
+}
+
+// erf with |err| < 1.2e-7 (Numerical Recipes erfc Chebyshev), good in double for the reference.
+export function erf(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r =
+    t *
+    Math.exp(
+      -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  return x >= 0 ? 1 - r : r - 1;
+}
+
+/** Reference act(A·op(B) + bias) with double accumulation; also returns Σ|a·b| per output for tolerances. */
+export function refMatmul(
+  a: Float32Array, m: number, k: number, b: Float32Array, n: number, transB: boolean, bias: Float32Array | null, act: 'none' | 'relu' | 'gelu',
+): { c: Float64Array; mag: Float64Array } {
+  const c = new Float64Array(m * n);
+  const mag = new Float64Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      let g = 0;
+      for (let p = 0; p < k; p++) {
+        const prod = a[i * k + p] * (transB ? b[j * k + p] : b[p * n + j]);
+        s += prod;
+        g += Math.abs(prod);
+      }
+      let v = Math.fround(s);
+      if (bias) v = Math.fround(v + bias[j]);
+      if (act === 'relu') v = Number.isNaN(v) ? v : Math.max(v, 0);
+      if (act === 'gelu') v = gelu(v);
+      c[i * n + j] = v;
+      mag[i * n + j] = g + (bias ? Math.abs(bias[j]) : 0);
+    }
+  return { c, mag };
+}
+
+/** f32 GEMM tolerance: blocked f32 accumulation error is below k·eps·Σ|ab|; we allow 64·eps·Σ|ab| + 1e-6. */
+export const F32_GEMM_REL_TOL = 64 * 2 ** -23;
+export const F32_GEMM_ABS_TOL = 1e-6;
+
+export function expectClose(got: Tensor | Float32Array, want: Float64Array, mag: Float64Array | null, rel: number, abs: number, what: string): void {
+  const g = got instanceof Tensor ? (got.data as Float32Array) : got;
+  if (g.length !== want.length) throw new Error(`${what}: length ${g.length} != ${want.length}`);
+  for (let i = 0; i < g.length; i++) {
+    const w = want[i];
+    const v = g[i];
+    if (Number.isNaN(w)) {
+      if (!Number.isNaN(v)) throw new Error(`${what}: [${i}] = ${v}, want NaN`);
+      continue;
+    }
+    if (!Number.isFinite(w)) {
+      if (v !== w) throw new Error(`${what}: [${i}] = ${v}, want ${w}`);
+      continue;
+    }
+    const tol = abs + rel * (mag ? mag[i] : Math.abs(w));
+    if (!(Math.abs(v - w) <= tol)) throw new Error(`${what}: [${i}] = ${v}, want ${w} (tol ${tol})`);
+  }
+}
