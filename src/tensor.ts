@@ -37,10 +37,13 @@ export class Tensor<D extends DType = DType> {
   /** Number of elements (product of the shape). */
   readonly size: number;
 
-  /** @internal Use {@link tensor}, {@link zeros}, {@link empty} or {@link rand}; they validate. */
+  /**
+   * @internal Use {@link tensor}, {@link zeros}, {@link empty} or {@link rand}; they validate. The shape array is
+   * taken as is (callers pass a fresh array), which keeps small-op overhead low.
+   */
   constructor(data: TypedArrayFor<D>, shape: readonly number[], dtype: D, size: number) {
     this.data = data;
-    this.shape = Object.freeze(shape.slice());
+    this.shape = shape;
     this.dtype = dtype;
     this.size = size;
   }
@@ -92,7 +95,7 @@ export class Tensor<D extends DType = DType> {
 
   /** A deep copy. */
   clone(): Tensor<D> {
-    return new Tensor(this.data.slice() as TypedArrayFor<D>, this.shape, this.dtype, this.size);
+    return new Tensor(this.data.slice() as TypedArrayFor<D>, this.shape.slice(), this.dtype, this.size);
   }
 
   /** The element at a full index (bounds-checked; for inspection, not for loops). */
@@ -174,7 +177,7 @@ export function tensor<D extends DType = DType>(data: TensorData | ArrayLike<num
   const n = checkShape(fn, 'shape', s);
   if (n !== arr.length)
     throw rangeError(fn, `shape [${s.join(', ')}] needs ${n} elements, data has ${arr.length}${arr.length === 0 && n > 0 ? ' (detached buffer?)' : ''}`);
-  return new Tensor(arr as TypedArrayFor<D>, s, dt as D, n);
+  return new Tensor(arr as TypedArrayFor<D>, s.slice(), dt as D, n);
 }
 
 /** A new tensor filled with zeros. */
@@ -183,7 +186,7 @@ export function zeros<D extends DType = 'float32'>(shape: readonly number[], dty
   if (!isDType(dt)) throw typeError('zeros', `dtype must be a DType, got ${describe(dtype)}`);
   const n = checkShape('zeros', 'shape', shape);
   const Ctor = arrayCtor(dt);
-  return new Tensor(new Ctor(n) as TypedArrayFor<D>, shape, dt, n);
+  return new Tensor(new Ctor(n) as TypedArrayFor<D>, shape.slice(), dt, n);
 }
 
 /** A new tensor (zero-filled: JS gives no uninitialized memory; kept for API symmetry). */
@@ -229,7 +232,7 @@ export function rand<D extends DType = 'float32'>(shape: readonly number[], opts
   if (dt === 'float16' || dt === 'bfloat16') {
     const f = new Float32Array(n);
     for (let i = 0; i < n; i++) f[i] = lo + (hi - lo) * next();
-    return new Tensor(f, shape, 'float32', n).to(dt) as Tensor<D>;
+    return new Tensor(f, shape.slice(), 'float32', n).to(dt) as Tensor<D>;
   }
   const Ctor = arrayCtor(dt);
   const a = new Ctor(n);
@@ -239,7 +242,7 @@ export function rand<D extends DType = 'float32'>(shape: readonly number[], opts
   } else {
     for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * next();
   }
-  return new Tensor(a as TypedArrayFor<D>, shape, dt, n);
+  return new Tensor(a as TypedArrayFor<D>, shape.slice(), dt, n);
 }
 
 /** Throws unless `t` is a Tensor whose data still holds `t.size` elements (catches detached buffers). */

@@ -7,6 +7,7 @@ import { describe, rangeError, typeError } from '../errors.js';
 import { native } from '../native.js';
 import { checkTensor, Tensor } from '../tensor.js';
 import { kernelName } from '../cpu.js';
+import { allocF32 } from '../alloc.js';
 import { monitorHook } from './registry.js';
 
 /** Options with an optional preallocated output (same shape as the input; may be the input itself). */
@@ -21,7 +22,7 @@ function f32(fn: string, arg: string, t: unknown): Tensor<'float32'> {
 }
 
 function outLike(fn: string, x: Tensor, out: unknown): Tensor<'float32'> {
-  if (out === undefined || out === null) return new Tensor(new Float32Array(x.size), x.shape, 'float32', x.size);
+  if (out === undefined || out === null) return new Tensor(allocF32(x.size), x.shape, 'float32', x.size);
   const o = f32(fn, 'out', out);
   if (o.size !== x.size) throw rangeError(fn, `out has shape [${o.shape.join(', ')}], needs [${x.shape.join(', ')}]`);
   return o;

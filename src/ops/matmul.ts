@@ -7,6 +7,7 @@ import { describe, rangeError, typeError } from '../errors.js';
 import { native, NativePackedF32 } from '../native.js';
 import { checkTensor, Tensor } from '../tensor.js';
 import { kernelName } from '../cpu.js';
+import { allocF32 } from '../alloc.js';
 import { Activation, GemmOptions, linearImpls, matmulImpls, monitorHook, packImpls } from './registry.js';
 
 export type { Activation, GemmOptions } from './registry.js';
@@ -81,9 +82,9 @@ function checkBias(fn: string, bias: unknown, n: number): Float32Array | null {
   return bias.data as Float32Array;
 }
 
-function outTensor(fn: string, out: unknown, m: number, n: number, lead: readonly number[]): Tensor<'float32'> {
-  const shape = [...lead, n];
-  if (out === undefined || out === null) return new Tensor(new Float32Array(m * n), shape, 'float32', m * n);
+function outTensor(fn: string, out: unknown, m: number, n: number, a: Tensor): Tensor<'float32'> {
+  const shape = a.ndim === 2 ? [m, n] : [...a.shape.slice(0, -1), n];
+  if (out === undefined || out === null) return new Tensor(allocF32(m * n), shape, 'float32', m * n);
   checkTensor(fn, 'out', out);
   if (out.dtype !== 'float32') throw typeError(fn, `out.dtype must be float32, got ${out.dtype}`);
   if (out.size !== m * n) throw rangeError(fn, `out has shape [${out.shape.join(', ')}], needs [${shape.join(', ')}]`);
@@ -101,14 +102,14 @@ export function matmul(a: Tensor, b: Tensor | PackedWeights | unknown, opts: Gem
   if (a.dtype !== 'float32') throw typeError(fn, `a.dtype (${a.dtype}) has no matmul with ${describe(b instanceof Tensor ? b.dtype : b)}`);
   if (a.ndim < 1) throw rangeError(fn, 'a must have at least 1 dimension');
   const k = a.shape[a.ndim - 1];
-  const m = k === 0 ? a.shape.slice(0, -1).reduce((x, y) => x * y, 1) : a.size / k;
+  const m = a.ndim === 2 ? a.shape[0] : k === 0 ? a.shape.slice(0, -1).reduce((x, y) => x * y, 1) : a.size / k;
   const act = activationCode(fn, opts.activation);
   const t0 = monitorHook.on ? performance.now() : 0;
   let out: Tensor<'float32'>;
   if (b instanceof PackedWeights) {
     if (b.k !== k) throw rangeError(fn, `a.shape[${a.ndim - 1}] (${k}) must equal the packed weights' K (${b.k})`);
     const bias = checkBias(fn, opts.bias, b.n);
-    out = outTensor(fn, opts.out, m, b.n, a.shape.slice(0, -1));
+    out = outTensor(fn, opts.out, m, b.n, a);
     native.matmulPacked(a.data as Float32Array, m, b.handle, out.data, bias, act);
   } else {
     checkTensor(fn, 'b', b);
@@ -120,7 +121,7 @@ export function matmul(a: Tensor, b: Tensor | PackedWeights | unknown, opts: Gem
     if (bk !== k)
       throw rangeError(fn, `a.shape[${a.ndim - 1}] (${k}) must equal b.shape[${tb ? 1 : 0}] (${bk})${tb ? ' (transB)' : ''}`);
     const bias = checkBias(fn, opts.bias, n);
-    out = outTensor(fn, opts.out, m, n, a.shape.slice(0, -1));
+    out = outTensor(fn, opts.out, m, n, a);
     native.matmul(a.data as Float32Array, m, k, b.data as Float32Array, n, tb, out.data, bias, act);
   }
   if (monitorHook.on) monitorHook.record('matmul', kernelName('matmul.f32'), t0);
