@@ -72,6 +72,7 @@ function load(): NativeAddon {
     process.env.SIMDTENSOR_ADDON,
     join(root, 'build', 'Release', 'simdtensor.node'),
     join(root, 'build', 'Debug', 'simdtensor.node'),
+    join(root, 'build-cmake', 'Release', 'simdtensor.node'),
   ].filter((p): p is string => !!p);
   for (const p of candidates) if (existsSync(p)) return require(p) as NativeAddon;
   throw new Error(`simdtensor: native addon not built (looked in ${candidates.join(', ')}); run \`npm run build:native\``);
