@@ -1,0 +1,46 @@
+// bf16 GEMM microkernel bf16_gemm_8x32__avx512bf16: vdpbf16ps (two bf16 products per f32 lane per instruction),
+// 8 rows × 2 zmm of f32. A comes packed as 32-bit (A[i][2q], A[i][2q+1]) pairs, B as K-pair-interleaved panels.
+// Like every AVX512-BF16 instruction it treats subnormal inputs as zero and flushes subnormal results.
+#include "common/vec_avx512.h"
+#include "kernels/half-gemm/ukernel.h"
+
+namespace simdtensor {
+namespace {
+template <int MR, int NV, int M>
+inline void bf16_dot_tile(size_t n, size_t kc, const uint32_t* __restrict a, const uint16_t* __restrict b,
+                          float* __restrict c, size_t ldc, unsigned flags, const float* bias, int act) {
+  constexpr int NR = NV * 16;
+  __m512 acc[M][NV];
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < NV; j++) acc[i][j] = _mm512_setzero_ps();
+  const size_t kq = (kc + 1) / 2;  // the packing zero-pads an odd K
+  for (size_t q = 0; q < kq; q++) {
+    __m512bh bv[NV];
+    for (int j = 0; j < NV; j++) bv[j] = __m512bh(_mm512_loadu_si512(b + 32 * j));
+    _mm_prefetch(reinterpret_cast<const char*>(b + 16 * 2 * NR), _MM_HINT_T0);
+    for (int i = 0; i < M; i++) {
+      const __m512bh av = __m512bh(_mm512_set1_epi32(int(a[i])));
+      for (int j = 0; j < NV; j++) acc[i][j] = _mm512_dpbf16_ps(acc[i][j], av, bv[j]);
+    }
+    a += MR;
+    b += 2 * NR;
+  }
+  half_gemm_store<VecAvx512, M, NV>(acc, n, c, ldc, flags, bias, act);
+}
+
+template <int MR, int NV, int M>
+inline void bf16_dot_dispatch_m(size_t m, size_t n, size_t kc, const uint32_t* a, const uint16_t* b, float* c,
+                                size_t ldc, unsigned flags, const float* bias, int act) {
+  if constexpr (M > 0) {
+    if (m == size_t(M)) return bf16_dot_tile<MR, NV, M>(n, kc, a, b, c, ldc, flags, bias, act);
+    return bf16_dot_dispatch_m<MR, NV, M - 1>(m, n, kc, a, b, c, ldc, flags, bias, act);
+  }
+}
+}  // namespace
+
+void bf16_gemm_8x32__avx512bf16(size_t m, size_t n, size_t kc, const void* a, const uint16_t* b, float* c, size_t ldc,
+                                unsigned flags, const float* bias, int act) {
+  bf16_dot_dispatch_m<8, 2, 8>(m, n, kc, static_cast<const uint32_t*>(a), b, c, ldc, flags, bias, act);
+}
+
+}  // namespace simdtensor

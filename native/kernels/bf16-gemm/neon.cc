@@ -1,0 +1,20 @@
+// bf16 GEMM microkernel bf16_gemm_8x12__neon: f32 A × bf16 B widened by a 16-bit shift, 8 rows × 3 q of f32.
+#include "common/vec_neon.h"
+#include "kernels/half-gemm/ukernel.h"
+
+namespace simdtensor {
+namespace {
+struct LoadBf16Neon {
+  template <int NV>
+  static void load(const uint16_t* b, float32x4_t* out) {
+    for (int j = 0; j < NV; j++) out[j] = vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(b + 4 * j), 16));
+  }
+};
+}  // namespace
+
+void bf16_gemm_8x12__neon(size_t m, size_t n, size_t kc, const void* a, const uint16_t* b, float* c, size_t ldc,
+                          unsigned flags, const float* bias, int act) {
+  half_cvt_gemm_ukernel<VecNeon, LoadBf16Neon, 8, 3>(m, n, kc, a, b, c, ldc, flags, bias, act);
+}
+
+}  // namespace simdtensor

@@ -1,0 +1,156 @@
+// Half GEMM microkernels written once over vector traits and instantiated per ISA:
+//   half_cvt_gemm_ukernel   — f32 A × half B: each B vector is widened to f32 in registers, then f32 FMA.
+//   half_native_gemm_ukernel — f16 A × f16 B on fp16 lanes: kblock K steps are summed in fp16, then folded into
+//                              f32 accumulators, so the rounding error does not grow with K (docs/half.md).
+// Both end in the same fused epilogue as the f32 family (accumulate, bias, activation, one store).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include "common/vec_math.h"
+#include "kernels/half-gemm/half-gemm.h"
+
+namespace simdtensor {
+namespace {
+
+// C tile (+)= acc, then bias/activation on the last K block; columns past n are neither read nor written.
+template <class V, int M, int NV>
+inline void half_gemm_store(typename V::R (&acc)[M][NV], size_t n, float* __restrict c, size_t ldc, unsigned flags,
+                            const float* bias, int act) {
+  constexpr int W = V::W;
+  const bool full = n == size_t(NV * W);
+  if (flags & kGemmAccumulate) {
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < NV; j++) {
+        const size_t off = size_t(j) * W;
+        if (full) {
+          acc[i][j] = V::add(acc[i][j], V::load(c + i * ldc + off));
+        } else if (off < n) {
+          acc[i][j] = V::add(acc[i][j], V::load_partial(c + i * ldc + off, n - off));
+        }
+      }
+  }
+  if (flags & kGemmEpilogue) {
+    if (bias) {
+      for (int j = 0; j < NV; j++) {
+        const size_t off = size_t(j) * W;
+        if (off >= n) break;
+        const typename V::R bj = full ? V::load(bias + off) : V::load_partial(bias + off, n - off);
+        for (int i = 0; i < M; i++) acc[i][j] = V::add(acc[i][j], bj);
+      }
+    }
+    if (act == kActRelu) {
+      for (int i = 0; i < M; i++)
+        for (int j = 0; j < NV; j++) acc[i][j] = vrelu<V>(acc[i][j]);
+    } else if (act == kActGelu) {
+      for (int i = 0; i < M; i++)
+        for (int j = 0; j < NV; j++) acc[i][j] = vgelu<V>(acc[i][j]);
+    }
+  }
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < NV; j++) {
+      const size_t off = size_t(j) * W;
+      if (full) {
+        V::store(c + i * ldc + off, acc[i][j]);
+      } else if (off < n) {
+        V::store_partial(c + i * ldc + off, acc[i][j], n - off);
+      }
+    }
+}
+
+// Convert-then-FMA. Load::template load<NV>(b, out) widens one K step of the B panel (NV·W columns, in the
+// panel's layout) into NV f32 vectors in natural column order.
+template <class V, class Load, int MR, int NV, int M>
+inline void half_cvt_gemm_tile(size_t n, size_t kc, const float* __restrict a, const uint16_t* __restrict b,
+                               float* __restrict c, size_t ldc, unsigned flags, const float* bias, int act) {
+  using R = typename V::R;
+  constexpr int NR = NV * V::W;
+  R acc[M][NV];
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < NV; j++) acc[i][j] = V::zero();
+  for (size_t p = 0; p < kc; p++) {
+    R bv[NV];
+    Load::template load<NV>(b, bv);
+    V::prefetch(b + 32 * NR);
+    for (int i = 0; i < M; i++) {
+      const R av = V::set1(a[i]);
+      for (int j = 0; j < NV; j++) acc[i][j] = V::fmadd(av, bv[j], acc[i][j]);
+    }
+    a += MR;
+    b += NR;
+  }
+  half_gemm_store<V, M, NV>(acc, n, c, ldc, flags, bias, act);
+}
+
+template <class V, class Load, int MR, int NV, int M>
+inline void half_cvt_gemm_dispatch_m(size_t m, size_t n, size_t kc, const float* a, const uint16_t* b, float* c,
+                                     size_t ldc, unsigned flags, const float* bias, int act) {
+  if constexpr (M > 0) {
+    if (m == size_t(M)) return half_cvt_gemm_tile<V, Load, MR, NV, M>(n, kc, a, b, c, ldc, flags, bias, act);
+    return half_cvt_gemm_dispatch_m<V, Load, MR, NV, M - 1>(m, n, kc, a, b, c, ldc, flags, bias, act);
+  }
+}
+
+template <class V, class Load, int MR, int NV>
+inline void half_cvt_gemm_ukernel(size_t m, size_t n, size_t kc, const void* a, const uint16_t* b, float* c,
+                                  size_t ldc, unsigned flags, const float* bias, int act) {
+  half_cvt_gemm_dispatch_m<V, Load, MR, NV, MR>(m, n, kc, static_cast<const float*>(a), b, c, ldc, flags, bias, act);
+}
+
+// Native fp16. HV: fp16 vector traits (H, HW lanes, zero, load(const uint16_t*), set1(uint16_t bits),
+// fmadd(a, b, acc) = a·b + acc rounded once to fp16, and widen(H, R* out) giving HW / V::W f32 vectors).
+// A is packed as kc groups of MR halves; B as kc groups of NVH·HW halves.
+template <class HV, class V, int MR, int NVH, int M, int KB>
+inline void half_native_gemm_tile(size_t n, size_t kc, const uint16_t* __restrict a, const uint16_t* __restrict b,
+                                  float* __restrict c, size_t ldc, unsigned flags, const float* bias, int act) {
+  using H = typename HV::H;
+  using R = typename V::R;
+  constexpr int NR = NVH * HV::HW;
+  constexpr int PER = HV::HW / V::W;  // f32 vectors per fp16 vector
+  constexpr int NF = NVH * PER;
+  R acc[M][NF];
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < NF; j++) acc[i][j] = V::zero();
+  for (size_t p0 = 0; p0 < kc; p0 += KB) {
+    const size_t pend = p0 + KB < kc ? p0 + KB : kc;
+    H hacc[M][NVH];
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < NVH; j++) hacc[i][j] = HV::zero();
+    for (size_t p = p0; p < pend; p++) {
+      H bv[NVH];
+      for (int j = 0; j < NVH; j++) bv[j] = HV::load(b + j * HV::HW);
+      for (int i = 0; i < M; i++) {
+        const H av = HV::set1(a[i]);
+        for (int j = 0; j < NVH; j++) hacc[i][j] = HV::fmadd(av, bv[j], hacc[i][j]);
+      }
+      a += MR;
+      b += NR;
+    }
+    // Fold the block's fp16 partial sums into f32: the fp16 rounding error is bounded per block.
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < NVH; j++) {
+        R w[PER];
+        HV::widen(hacc[i][j], w);
+        for (int q = 0; q < PER; q++) acc[i][j * PER + q] = V::add(acc[i][j * PER + q], w[q]);
+      }
+  }
+  half_gemm_store<V, M, NF>(acc, n, c, ldc, flags, bias, act);
+}
+
+template <class HV, class V, int MR, int NVH, int M, int KB>
+inline void half_native_gemm_dispatch_m(size_t m, size_t n, size_t kc, const uint16_t* a, const uint16_t* b, float* c,
+                                        size_t ldc, unsigned flags, const float* bias, int act) {
+  if constexpr (M > 0) {
+    if (m == size_t(M)) return half_native_gemm_tile<HV, V, MR, NVH, M, KB>(n, kc, a, b, c, ldc, flags, bias, act);
+    return half_native_gemm_dispatch_m<HV, V, MR, NVH, M - 1, KB>(m, n, kc, a, b, c, ldc, flags, bias, act);
+  }
+}
+
+template <class HV, class V, int MR, int NVH, int KB>
+inline void half_native_gemm_ukernel(size_t m, size_t n, size_t kc, const void* a, const uint16_t* b, float* c,
+                                     size_t ldc, unsigned flags, const float* bias, int act) {
+  half_native_gemm_dispatch_m<HV, V, MR, NVH, MR, KB>(m, n, kc, static_cast<const uint16_t*>(a), b, c, ldc, flags,
+                                                      bias, act);
+}
+
+}  // namespace
+}  // namespace simdtensor

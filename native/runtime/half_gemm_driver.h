@@ -1,0 +1,70 @@
+// BLIS-style driver for the half GEMM family over prepacked half B panels (same loop nest as the f32 driver), and
+// the plain-C++ entry points the binding and the executor call (any thread; no N-API inside).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include "kernels/half-gemm/half-gemm.h"
+
+namespace simdtensor {
+
+class PackedHalfWeights;
+
+struct HalfGemmArgs {
+  size_t m, n, k;
+  const void* a;  // M×K of a_type, row stride lda (elements)
+  ElemType a_type;
+  size_t lda;
+  const uint16_t* b_panels;  // pack_b_half layout of the variant
+  float* c;                  // M×N, row stride ldc
+  size_t ldc;
+  const float* bias;  // N floats or null
+  int act;
+};
+
+struct HalfGemmBlocking {
+  size_t kc, mc, small_m;
+};
+HalfGemmBlocking half_gemm_blocking(const HalfGemmVariant& v);
+
+// Runs one variant (tests call this for every compiled variant).
+void half_gemm_run(const HalfGemmVariant& v, const HalfGemmArgs& g);
+
+// out = act(A · W + bias) with W prepacked. A is M×K of a_type (lda); out is M×N of out_type (f32, f16 or bf16;
+// row stride ldo). Picks the variant under the current cap, checks the fp16 range guard, re-lays W's panels if
+// the chosen variant wants another layout. Returns the kernel name that ran.
+struct HalfMatmulArgs {
+  size_t m;
+  const void* a;
+  ElemType a_type;
+  size_t lda;
+  PackedHalfWeights* w;
+  void* out;
+  ElemType out_type;
+  size_t ldo;
+  const float* bias;
+  int act;
+};
+const char* half_matmul(const HalfMatmulArgs& args);
+
+// The same for a one-off W (raw half bits of w_type, K×N or N×K with trans_b): packed per call in scratch.
+struct HalfMatmulRawArgs {
+  size_t m, n, k;
+  const void* a;
+  ElemType a_type;
+  size_t lda;
+  const uint16_t* b;
+  ElemType b_type;
+  size_t ldb;
+  bool trans_b;
+  void* out;
+  ElemType out_type;
+  size_t ldo;
+  const float* bias;
+  int act;
+};
+const char* half_matmul_raw(const HalfMatmulRawArgs& args);
+
+// The variant half_matmul would run for these operand types (ignoring the range guard): for cpuInfo and packing.
+const HalfGemmVariant& half_matmul_variant(ElemType b_type, ElemType a_type);
+
+}  // namespace simdtensor
