@@ -15,4 +15,11 @@ export type { Activation, GemmOptions, MatmulImpl, LinearImpl, PackImpl } from '
 export { registerMatmul, registerLinear, registerPack, registerCast } from './ops/registry.js';
 export { add, sub, mul, relu, gelu, softmax, logSoftmax, layerNorm } from './ops/eltwise.js';
 export type { OutOptions, LayerNormOptions } from './ops/eltwise.js';
+// Serving: dynamic batching, caching, monitoring (docs/serving.md).
+export { BatchScheduler, SchedulerError } from './scheduler/index.js';
+export type { BatchSchedulerOptions, SubmitOptions, CloseOptions, RunBatch, SchedulerErrorCode } from './scheduler/index.js';
+export { getPacked, releasePacked, setAutoPack, packedCacheStats, memoize } from './cache/index.js';
+export type { MemoizeOptions, Memoized } from './cache/index.js';
+export { setMonitoring, monitoringEnabled, stats, resetStats, prometheus, trace, startTrace, LatencyHistogram } from './monitor/index.js';
+export type { OpStats, TraceEvent, MonitorStats, PrometheusOptions, TraceDocument, TraceOptions, TraceHandle, LatencySummary, SchedulerStats, CacheStats } from './monitor/index.js';
 // Kernel families register themselves on import (one line each):

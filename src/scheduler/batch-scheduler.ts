@@ -1,0 +1,684 @@
+/**
+ * Dynamic batching: many small concurrent requests become few large batches (Triton's dynamic batcher, TF
+ * Serving's batching), with bounded delay, a bounded queue, priorities, timeouts and cancellation.
+ * @module
+ */
+import type { DType, TensorData } from '../dtype.js';
+import { describe, rangeError, typeError } from '../errors.js';
+import { checkTensor, Tensor } from '../tensor.js';
+import { LatencyHistogram, SizeHistogram } from '../monitor/histogram.js';
+import { allocTid, emitTrace, sinks, threadNames } from '../monitor/recorder.js';
+import { registerScheduler, SchedulerStats } from '../monitor/sources.js';
+import { SchedulerError, SchedulerErrorCode } from './errors.js';
+
+/**
+ * Runs one batch: receives the concatenated rows of the batched requests ([rows, ...rowShape]) and returns
+ * (or resolves to) a tensor whose first dimension is that number of rows, row i answering input row i. Any
+ * async function fits: an executor op such as `linearAsync`, a worker round trip, or a sync model wrapped in one.
+ * The batch may be a view of a request's own memory: do not write into it.
+ */
+export type RunBatch = (batch: Tensor) => Promise<Tensor> | Tensor;
+
+/** Options of {@link BatchScheduler}. */
+export interface BatchSchedulerOptions {
+  /** Most rows in one batch (default 32). A request with more rows is rejected. */
+  maxBatchSize?: number;
+  /**
+   * Longest a request waits for others to join it, measured from when the oldest waiting request entered the
+   * queue (default 1 ms). 0 dispatches as soon as a batch slot is free: requests that arrive while every slot is
+   * busy still batch together ("continuous" batching).
+   */
+  maxDelayMs?: number;
+  /**
+   * Batch sizes (rows) worth dispatching at once without waiting out `maxDelayMs` (Triton's
+   * preferred_batch_size). When the queued requests, taken in order, add up to one of these, the largest such
+   * batch goes immediately.
+   */
+  preferredBatchSizes?: readonly number[];
+  /** Most requests waiting to be batched (default 1024; Infinity for no bound). */
+  maxQueue?: number;
+  /** When the queue is full: 'reject' the new request at once (default), or make it 'wait' for room. */
+  onFull?: 'reject' | 'wait';
+  /** Batches that may run at the same time, so the next batch forms while one runs (default 1). */
+  maxConcurrentBatches?: number;
+  /** Default per-request timeout in ms, from submit to result (default Infinity: none). */
+  timeoutMs?: number;
+  /**
+   * The last part (ms) of a `maxDelayMs` wait is polled with setImmediate instead of a timer (default 0).
+   * Node timers have millisecond resolution and fire ~0.1–0.2 ms late; polling the last ~1 ms makes the delay
+   * exact to a few µs at the cost of keeping the event loop busy for that long.
+   */
+  spinWaitMs?: number;
+  /** Name in statistics and traces (default `scheduler-<n>`). */
+  name?: string;
+  /** Shape of one input row (every dimension after the first). Default: taken from the first request. */
+  rowShape?: readonly number[];
+  /** Input dtype. Default: taken from the first request. */
+  dtype?: DType;
+}
+
+/** Options of {@link BatchScheduler.submit}. */
+export interface SubmitOptions {
+  /** Cancels the request: it never enters a batch, or its rows are dropped from the batch's result. */
+  signal?: AbortSignal;
+  /** Timeout in ms from submit to result (default: the scheduler's `timeoutMs`). */
+  timeoutMs?: number;
+  /** Higher runs first (default 0); first in, first out within a level. */
+  priority?: number;
+}
+
+/** Options of {@link BatchScheduler.close}. */
+export interface CloseOptions {
+  /** true (default): run everything already submitted, then resolve. false: reject what has not started yet. */
+  drain?: boolean;
+}
+
+const WAITING = 0; // waiting for room in the queue (onFull: 'wait')
+const QUEUED = 1;
+const RUNNING = 2;
+const DONE = 3;
+const TIMER_MAX = 2 ** 31 - 1;
+/** A delay timer that fires this close to its deadline counts as on time (timers may fire a little early). */
+const DEADLINE_SLACK_MS = 0.02;
+
+/** One submitted request; an intrusive doubly linked list node (O(1) removal on abort or timeout). */
+class Req {
+  state = QUEUED;
+  enqueuedAt = 0;
+  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  onAbort: (() => void) | undefined = undefined;
+  prev: Req | null = null;
+  next: Req | null = null;
+  list: ReqList | null = null;
+  constructor(
+    readonly input: Tensor,
+    readonly rows: number,
+    readonly priority: number,
+    readonly submittedAt: number,
+    readonly signal: AbortSignal | undefined,
+    readonly resolve: (t: Tensor) => void,
+    readonly reject: (e: unknown) => void,
+  ) {}
+}
+
+/** A FIFO of requests with O(1) push, shift and unlink. */
+class ReqList {
+  head: Req | null = null;
+  tail: Req | null = null;
+  size = 0;
+  constructor(readonly priority: number) {}
+  push(r: Req): void {
+    r.list = this;
+    r.prev = this.tail;
+    r.next = null;
+    if (this.tail) this.tail.next = r;
+    else this.head = r;
+    this.tail = r;
+    this.size++;
+  }
+  unlink(r: Req): void {
+    if (r.prev) r.prev.next = r.next;
+    else this.head = r.next;
+    if (r.next) r.next.prev = r.prev;
+    else this.tail = r.prev;
+    r.prev = r.next = null;
+    r.list = null;
+    this.size--;
+  }
+}
+
+let schedulerCount = 0;
+
+function checkCount(fn: string, name: string, v: unknown, min: number, allowInf: boolean): number {
+  if (typeof v !== 'number' || Number.isNaN(v) || v < min || (!allowInf && !Number.isFinite(v)) || (Number.isFinite(v) && !Number.isInteger(v)))
+    throw rangeError(fn, `${name} must be an integer >= ${min}${allowInf ? ' (or Infinity)' : ''}, got ${describe(v)}`);
+  return v;
+}
+
+function checkMs(fn: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || Number.isNaN(v) || v < 0 || v > TIMER_MAX)
+    throw rangeError(fn, `${name} must be a number of ms in [0, ${TIMER_MAX}], got ${describe(v)}`);
+  return v;
+}
+
+function checkTimeout(fn: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !(v > 0) || (v !== Infinity && v > TIMER_MAX))
+    throw rangeError(fn, `${name} must be a number of ms > 0 and <= ${TIMER_MAX}, or Infinity, got ${describe(v)}`);
+  return v;
+}
+
+function fmtMs(ms: number): string {
+  return ms < 10 ? ms.toFixed(2) : ms.toFixed(0);
+}
+
+/**
+ * A dynamic batcher. `submit` queues a request (one or more rows); batches are cut when `maxBatchSize` rows are
+ * queued, when the queued requests add up to a preferred size, or when the oldest request has waited
+ * `maxDelayMs`, and run by `runBatch` with at most `maxConcurrentBatches` at a time. Each request gets back its
+ * own rows of the batch's result, as a view (no copy).
+ *
+ * Every promise `submit` returns settles exactly once: with the request's rows, or with a
+ * {@link SchedulerError} whose `code` says why ('timeout', 'aborted', 'queue_full', 'batch_failed', 'closed'),
+ * or with a TypeError/RangeError for a malformed request.
+ *
+ * @example
+ * ```ts
+ * const sched = new BatchScheduler(async (x) => model(x), { maxBatchSize: 64, maxDelayMs: 2 });
+ * const y = await sched.submit(tensor(features, [1, 256]), { timeoutMs: 100, signal: req.signal });
+ * ```
+ */
+export class BatchScheduler {
+  /** Name in statistics and traces. */
+  readonly name: string;
+  /** Most rows per batch. */
+  readonly maxBatchSize: number;
+  /** Longest wait for a batch to fill (ms), from when the oldest queued request entered the queue. */
+  readonly maxDelayMs: number;
+  /** Batch sizes dispatched without waiting, ascending. */
+  readonly preferredBatchSizes: readonly number[];
+  /** Most queued requests. */
+  readonly maxQueue: number;
+  /** What a full queue does to a new request. */
+  readonly onFull: 'reject' | 'wait';
+  /** Most batches running at once. */
+  readonly maxConcurrentBatches: number;
+
+  private readonly runBatch: RunBatch;
+  private readonly defaultTimeoutMs: number;
+  private readonly spinWaitMs: number;
+  private readonly preferred: Set<number>;
+  private rowShape: readonly number[] | null;
+  private rowSize = 0;
+  private dtype: DType | null;
+
+  private readonly levels: ReqList[] = []; // by priority, highest first
+  private readonly waitRoom = new ReqList(0);
+  private queued = 0;
+  private queuedRows = 0;
+  private running = 0;
+  private pumpScheduled = false;
+  private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | undefined = undefined;
+  private timerIsImmediate = false;
+  private timerDeadline = Infinity;
+  private closed = false;
+  private draining = false;
+  private closePromise: Promise<void> | null = null;
+  private closeResolve: (() => void) | null = null;
+  private readonly slotTids: number[] = [];
+  private readonly slotBusy: boolean[] = [];
+
+  private submitted = 0;
+  private completed = 0;
+  private readonly rejected = { queueFull: 0, timeout: 0, aborted: 0, batchFailed: 0, closed: 0, invalid: 0 };
+  private batches = 0;
+  private sizeHist: SizeHistogram;
+  private readonly waitHist = new LatencyHistogram();
+  private readonly runHist = new LatencyHistogram();
+  private readonly latencyHist = new LatencyHistogram();
+
+  /** A scheduler that runs batches with `runBatch`. Throws a RangeError or TypeError for a bad option. */
+  constructor(runBatch: RunBatch, opts: BatchSchedulerOptions = {}) {
+    const fn = 'BatchScheduler';
+    if (typeof runBatch !== 'function') throw typeError(fn, `runBatch must be a function (batch: Tensor) => Promise<Tensor>, got ${describe(runBatch)}`);
+    if (opts === null || typeof opts !== 'object') throw typeError(fn, `opts must be an object, got ${describe(opts)}`);
+    this.runBatch = runBatch;
+    this.maxBatchSize = checkCount(fn, 'opts.maxBatchSize', opts.maxBatchSize ?? 32, 1, false);
+    this.maxDelayMs = checkMs(fn, 'opts.maxDelayMs', opts.maxDelayMs ?? 1);
+    this.maxQueue = checkCount(fn, 'opts.maxQueue', opts.maxQueue ?? 1024, 1, true);
+    this.maxConcurrentBatches = checkCount(fn, 'opts.maxConcurrentBatches', opts.maxConcurrentBatches ?? 1, 1, false);
+    this.defaultTimeoutMs = checkTimeout(fn, 'opts.timeoutMs', opts.timeoutMs ?? Infinity);
+    this.spinWaitMs = checkMs(fn, 'opts.spinWaitMs', opts.spinWaitMs ?? 0);
+    const onFull = opts.onFull ?? 'reject';
+    if (onFull !== 'reject' && onFull !== 'wait') throw typeError(fn, `opts.onFull must be 'reject' or 'wait', got ${describe(onFull)}`);
+    this.onFull = onFull;
+    const pref = opts.preferredBatchSizes ?? [];
+    if (!Array.isArray(pref)) throw typeError(fn, `opts.preferredBatchSizes must be an array of integers, got ${describe(pref)}`);
+    for (let i = 0; i < pref.length; i++) {
+      const p = pref[i];
+      if (typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > this.maxBatchSize)
+        throw rangeError(fn, `opts.preferredBatchSizes[${i}] must be an integer in [1, maxBatchSize (${this.maxBatchSize})], got ${describe(p)}`);
+    }
+    this.preferredBatchSizes = Object.freeze([...new Set(pref)].sort((a, b) => a - b));
+    this.preferred = new Set(this.preferredBatchSizes);
+    if (opts.name !== undefined && typeof opts.name !== 'string') throw typeError(fn, `opts.name must be a string, got ${describe(opts.name)}`);
+    this.name = opts.name ?? `scheduler-${++schedulerCount}`;
+    this.rowShape = null;
+    this.dtype = null;
+    if (opts.rowShape !== undefined) {
+      const rs = opts.rowShape;
+      if (!Array.isArray(rs) || rs.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 0))
+        throw rangeError(fn, `opts.rowShape must be an array of non-negative integers, got ${describe(rs)}`);
+      this.rowShape = Object.freeze(rs.slice());
+      this.rowSize = rs.reduce((a: number, b: number) => a * b, 1);
+    }
+    if (opts.dtype !== undefined) {
+      const known = ['float32', 'float16', 'bfloat16', 'int8', 'uint8', 'int32'];
+      if (!known.includes(opts.dtype as string)) throw typeError(fn, `opts.dtype must be one of ${known.join(', ')}, got ${describe(opts.dtype)}`);
+      this.dtype = opts.dtype;
+    }
+    this.sizeHist = new SizeHistogram(this.maxBatchSize);
+    registerScheduler(this);
+  }
+
+  /** Requests waiting to be batched. */
+  get queueDepth(): number {
+    return this.queued;
+  }
+
+  /** Batches running now. */
+  get runningBatches(): number {
+    return this.running;
+  }
+
+  /** True once {@link close} was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * Queues `input` ([rows, ...rowShape], 1 ≤ rows ≤ maxBatchSize) and resolves with that request's rows of its
+   * batch's result (a view sharing the result's memory). Rejects with a {@link SchedulerError} on timeout,
+   * abort, full queue (`onFull: 'reject'`), a failed batch, or a closed scheduler; with a TypeError/RangeError
+   * for a malformed request.
+   */
+  submit(input: Tensor, opts: SubmitOptions = {}): Promise<Tensor> {
+    const fn = `BatchScheduler(${this.name}).submit`;
+    let rows: number;
+    let timeoutMs: number;
+    let priority: number;
+    let signal: AbortSignal | undefined;
+    try {
+      if (opts === null || typeof opts !== 'object') throw typeError(fn, `opts must be an object, got ${describe(opts)}`);
+      checkTensor(fn, 'input', input);
+      if (input.ndim < 1) throw rangeError(fn, 'input must have a first (row) dimension, got a 0-d tensor');
+      rows = input.shape[0];
+      if (rows < 1 || rows > this.maxBatchSize)
+        throw rangeError(fn, `input has ${rows} rows ([${input.shape.join(', ')}]), must have 1 to maxBatchSize (${this.maxBatchSize})`);
+      this.checkRow(fn, input);
+      timeoutMs = opts.timeoutMs === undefined ? this.defaultTimeoutMs : checkTimeout(fn, 'opts.timeoutMs', opts.timeoutMs);
+      priority = opts.priority ?? 0;
+      if (typeof priority !== 'number' || !Number.isFinite(priority)) throw typeError(fn, `opts.priority must be a finite number, got ${describe(priority)}`);
+      signal = opts.signal;
+      if (signal !== undefined && (signal === null || typeof signal !== 'object' || typeof signal.addEventListener !== 'function' || typeof signal.aborted !== 'boolean'))
+        throw typeError(fn, `opts.signal must be an AbortSignal, got ${describe(signal)}`);
+    } catch (e) {
+      this.rejected.invalid++;
+      return Promise.reject(e);
+    }
+    if (this.closed) {
+      this.rejected.closed++;
+      return Promise.reject(new SchedulerError('closed', `${fn}: the scheduler is closed`));
+    }
+    if (signal?.aborted) {
+      this.rejected.aborted++;
+      return Promise.reject(new SchedulerError('aborted', `${fn}: the signal was already aborted`, signal.reason));
+    }
+    const full = this.queued >= this.maxQueue;
+    if (full && this.onFull === 'reject') {
+      this.rejected.queueFull++;
+      return Promise.reject(new SchedulerError('queue_full', `${fn}: the queue is full (${this.queued} requests, maxQueue ${this.maxQueue})`));
+    }
+    this.submitted++;
+    let resolve!: (t: Tensor) => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<Tensor>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const now = performance.now();
+    const req = new Req(input, rows, priority, now, signal, resolve, reject);
+    if (full || this.waitRoom.size > 0) {
+      req.state = WAITING;
+      this.waitRoom.push(req);
+    } else {
+      this.enqueue(req, now);
+    }
+    if (timeoutMs !== Infinity) req.timer = setTimeout(() => this.onTimeout(req, timeoutMs), timeoutMs);
+    if (signal) {
+      req.onAbort = () => this.fail(req, 'aborted', `${fn}: aborted ${this.where(req)} after ${fmtMs(performance.now() - req.submittedAt)} ms`, signal.reason);
+      signal.addEventListener('abort', req.onAbort, { once: true });
+    }
+    this.schedulePump();
+    return promise;
+  }
+
+  /**
+   * Stops accepting requests. With `drain` (default) everything already submitted still runs, without waiting
+   * out `maxDelayMs`; without it, requests not yet in a running batch are rejected with code 'closed'. Resolves
+   * once no batch is running and nothing is queued. Calling again returns the same promise (a later
+   * `drain: false` still rejects what is left).
+   */
+  close(opts: CloseOptions = {}): Promise<void> {
+    const fn = `BatchScheduler(${this.name}).close`;
+    if (opts === null || typeof opts !== 'object') return Promise.reject(typeError(fn, `opts must be an object, got ${describe(opts)}`));
+    const drain = opts.drain ?? true;
+    if (typeof drain !== 'boolean') return Promise.reject(typeError(fn, `opts.drain must be a boolean, got ${describe(drain)}`));
+    this.closed = true;
+    if (!this.closePromise) this.closePromise = new Promise<void>((res) => (this.closeResolve = res));
+    if (drain) {
+      this.draining = true;
+    } else {
+      this.draining = false;
+      const msg = `${fn}: closed without draining before the request's batch started`;
+      for (let r = this.waitRoom.head; r; r = this.waitRoom.head) this.fail(r, 'closed', msg);
+      for (const lvl of this.levels) for (let r = lvl.head; r; r = lvl.head) this.fail(r, 'closed', msg);
+    }
+    this.clearTimer();
+    this.schedulePump();
+    this.checkIdle();
+    return this.closePromise;
+  }
+
+  /** This scheduler's statistics (also part of the package-wide `stats()`). */
+  stats(): SchedulerStats {
+    return {
+      name: this.name,
+      closed: this.closed,
+      queueDepth: this.queued,
+      queuedRows: this.queuedRows,
+      waitingForRoom: this.waitRoom.size,
+      runningBatches: this.running,
+      submitted: this.submitted,
+      completed: this.completed,
+      rejected: { ...this.rejected },
+      batches: this.batches,
+      batchSizes: this.sizeHist.toObject(),
+      meanBatchSize: this.sizeHist.mean(),
+      queueWait: this.waitHist.summary(),
+      runTime: this.runHist.summary(),
+      latency: this.latencyHist.summary(),
+    };
+  }
+
+  /** Zeroes the counters and histograms (queue depth and other gauges are live and stay). */
+  resetStats(): void {
+    this.submitted = this.completed = this.batches = 0;
+    for (const k of Object.keys(this.rejected) as Array<keyof typeof this.rejected>) this.rejected[k] = 0;
+    this.sizeHist = new SizeHistogram(this.maxBatchSize);
+    this.waitHist.reset();
+    this.runHist.reset();
+    this.latencyHist.reset();
+  }
+
+  // ---- internals ----
+
+  private checkRow(fn: string, input: Tensor): void {
+    const rs = this.rowShape;
+    if (this.dtype !== null && input.dtype !== this.dtype) throw typeError(fn, `input.dtype (${input.dtype}) must be ${this.dtype} like the scheduler's other requests`);
+    if (rs !== null) {
+      let same = input.ndim === rs.length + 1;
+      for (let i = 0; same && i < rs.length; i++) same = input.shape[i + 1] === rs[i];
+      if (!same)
+        throw rangeError(fn, `input shape [${input.shape.join(', ')}] must be [rows, ${rs.join(', ')}] like the scheduler's other requests`);
+    }
+    if (this.dtype === null) this.dtype = input.dtype;
+    if (rs === null) {
+      this.rowShape = Object.freeze(input.shape.slice(1));
+      this.rowSize = input.size / input.shape[0];
+    }
+  }
+
+  private enqueue(req: Req, now: number): void {
+    req.state = QUEUED;
+    req.enqueuedAt = now;
+    let lvl: ReqList | undefined;
+    let i = 0;
+    for (; i < this.levels.length; i++) {
+      const l = this.levels[i];
+      if (l.priority === req.priority) {
+        lvl = l;
+        break;
+      }
+      if (l.priority < req.priority) break;
+    }
+    if (!lvl) {
+      lvl = new ReqList(req.priority);
+      this.levels.splice(i, 0, lvl);
+    }
+    lvl.push(req);
+    this.queued++;
+    this.queuedRows += req.rows;
+  }
+
+  private where(req: Req): string {
+    return req.state === WAITING ? 'while waiting for room in the queue' : req.state === QUEUED ? 'in the queue' : 'while its batch ran (its rows were dropped)';
+  }
+
+  private onTimeout(req: Req, timeoutMs: number): void {
+    req.timer = undefined;
+    this.fail(req, 'timeout', `BatchScheduler(${this.name}).submit: timed out after ${timeoutMs} ms ${this.where(req)}`);
+  }
+
+  /** Rejects a request that has not settled, taking it out of whichever list holds it. */
+  private fail(req: Req, code: SchedulerErrorCode, message: string, cause?: unknown): void {
+    if (req.state === DONE) return;
+    const wasQueued = req.state === QUEUED;
+    if (req.list) {
+      req.list.unlink(req);
+      if (wasQueued) {
+        this.queued--;
+        this.queuedRows -= req.rows;
+      }
+    }
+    this.settle(req);
+    const key = code === 'queue_full' ? 'queueFull' : code === 'batch_failed' ? 'batchFailed' : code;
+    this.rejected[key]++;
+    req.reject(new SchedulerError(code, message, cause));
+    if (wasQueued) {
+      this.admitWaiting();
+      this.schedulePump(); // the oldest request may have changed
+    }
+    this.checkIdle();
+  }
+
+  /** Marks a request settled and releases its timer and abort listener. */
+  private settle(req: Req): void {
+    req.state = DONE;
+    if (req.timer !== undefined) clearTimeout(req.timer);
+    req.timer = undefined;
+    if (req.onAbort) req.signal!.removeEventListener('abort', req.onAbort);
+    req.onAbort = undefined;
+  }
+
+  private admitWaiting(): void {
+    const now = performance.now();
+    while (this.waitRoom.head && this.queued < this.maxQueue) {
+      const r = this.waitRoom.head;
+      this.waitRoom.unlink(r);
+      this.enqueue(r, now);
+    }
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    queueMicrotask(() => this.pump());
+  }
+
+  private pump(): void {
+    this.pumpScheduled = false;
+    while (this.running < this.maxConcurrentBatches && this.queued > 0) {
+      const n = this.plan(performance.now());
+      if (n === 0) break;
+      this.dispatch(n);
+    }
+    this.armTimer();
+    this.checkIdle();
+  }
+
+  /** How many requests (in priority order) to dispatch now; 0 to keep waiting. */
+  private plan(now: number): number {
+    let rows = 0;
+    let count = 0;
+    let prefCount = 0;
+    let oldest = Infinity;
+    let blocked = false; // the next request does not fit: this batch cannot grow
+    outer: for (const lvl of this.levels) {
+      if (lvl.head && lvl.head.enqueuedAt < oldest) oldest = lvl.head.enqueuedAt;
+      for (let r = lvl.head; r; r = r.next) {
+        if (rows + r.rows > this.maxBatchSize) {
+          blocked = true;
+          break outer;
+        }
+        rows += r.rows;
+        count++;
+        if (this.preferred.has(rows)) prefCount = count;
+      }
+    }
+    if (blocked || rows === this.maxBatchSize || this.draining) return count;
+    for (const lvl of this.levels) if (lvl.head && lvl.head.enqueuedAt < oldest) oldest = lvl.head.enqueuedAt;
+    if (now >= oldest + this.maxDelayMs - DEADLINE_SLACK_MS) return count;
+    return prefCount;
+  }
+
+  private dispatch(count: number): void {
+    const now = performance.now();
+    const reqs: Req[] = new Array(count);
+    let rows = 0;
+    let k = 0;
+    for (const lvl of this.levels) {
+      while (k < count && lvl.head) {
+        const r = lvl.head;
+        lvl.unlink(r);
+        r.state = RUNNING;
+        rows += r.rows;
+        reqs[k++] = r;
+        this.waitHist.add(now - r.submittedAt);
+      }
+      if (k === count) break;
+    }
+    this.queued -= count;
+    this.queuedRows -= rows;
+    this.running++;
+    this.batches++;
+    this.sizeHist.add(rows);
+    this.admitWaiting();
+    let slot = 0;
+    while (this.slotBusy[slot]) slot++;
+    this.slotBusy[slot] = true;
+    if (sinks.length !== 0)
+      emitTrace({ name: `${this.name} queue`, ph: 'C', ts: now * 1000, pid: process.pid, tid: 0, args: { requests: this.queued, rows: this.queuedRows } });
+    const batch = this.concat(reqs, rows);
+    let result: Promise<Tensor> | Tensor;
+    try {
+      result = this.runBatch(batch);
+    } catch (e) {
+      result = Promise.reject(e);
+    }
+    Promise.resolve(result).then(
+      (out) => this.finish(reqs, rows, out, now, slot),
+      (err) => this.finish(reqs, rows, err, now, slot, true),
+    );
+  }
+
+  /** The batch input: the request itself, a view when the requests are adjacent in one buffer, else one copy. */
+  private concat(reqs: Req[], rows: number): Tensor {
+    if (reqs.length === 1) return reqs[0].input;
+    const first = reqs[0].input.data;
+    let end = first.byteOffset + first.byteLength;
+    let adjacent = true;
+    for (let i = 1; i < reqs.length && adjacent; i++) {
+      const d = reqs[i].input.data;
+      adjacent = d.buffer === first.buffer && d.byteOffset === end;
+      end += d.byteLength;
+    }
+    const total = rows * this.rowSize;
+    const Ctor = first.constructor as { new (n: number): TensorData; new (b: ArrayBufferLike, o: number, n: number): TensorData };
+    let data: TensorData;
+    if (adjacent) {
+      data = new Ctor(first.buffer, first.byteOffset, total);
+    } else {
+      data = new Ctor(total);
+      let off = 0;
+      for (const r of reqs) {
+        (data as Float32Array).set(r.input.data as Float32Array, off);
+        off += r.input.size;
+      }
+    }
+    return new Tensor(data, [rows, ...this.rowShape!], this.dtype!, total);
+  }
+
+  private finish(reqs: Req[], rows: number, out: unknown, t0: number, slot: number, threw = false): void {
+    const now = performance.now();
+    this.running--;
+    this.slotBusy[slot] = false;
+    this.runHist.add(now - t0);
+    if (sinks.length !== 0) {
+      let tid = this.slotTids[slot];
+      if (tid === undefined) tid = this.slotTids[slot] = allocTid(`${this.name} batch slot ${slot}`);
+      emitTrace({ name: `batch[${rows}]`, cat: 'scheduler', ph: 'X', ts: t0 * 1000, dur: (now - t0) * 1000, pid: process.pid, tid, args: { scheduler: this.name, rows, requests: reqs.length, failed: threw } });
+    }
+    const fn = `BatchScheduler(${this.name})`;
+    let error: unknown;
+    let message = '';
+    if (threw) {
+      error = out;
+      message = `${fn}: runBatch failed on a batch of ${rows} rows (${reqs.length} requests): ${out instanceof Error ? out.message : describe(out)}`;
+    } else if (!(out instanceof Tensor) || out.ndim < 1 || out.shape[0] !== rows || out.data.length !== out.size) {
+      const got = out instanceof Tensor ? `shape [${out.shape.join(', ')}]` : describe(out);
+      error = out instanceof Tensor ? rangeError(fn, `runBatch result has ${got}`) : typeError(fn, `runBatch result is ${got}`);
+      message = `${fn}: runBatch must return a Tensor with ${rows} rows (one per batch row), got ${got}`;
+    }
+    if (message) {
+      for (const r of reqs) if (r.state !== DONE) this.fail(r, 'batch_failed', message, error);
+    } else {
+      const res = out as Tensor;
+      let off = 0;
+      for (const r of reqs) {
+        if (r.state !== DONE) {
+          this.settle(r);
+          this.completed++;
+          this.latencyHist.add(now - r.submittedAt);
+          r.resolve(reqs.length === 1 ? res : res.rows(off, off + r.rows));
+        }
+        off += r.rows;
+      }
+    }
+    this.schedulePump();
+  }
+
+  private armTimer(): void {
+    if (this.queued === 0 || this.running >= this.maxConcurrentBatches || this.draining) {
+      this.clearTimer();
+      return;
+    }
+    let oldest = Infinity;
+    for (const lvl of this.levels) if (lvl.head && lvl.head.enqueuedAt < oldest) oldest = lvl.head.enqueuedAt;
+    const deadline = oldest + this.maxDelayMs;
+    if (deadline === this.timerDeadline && this.timer !== undefined) return;
+    this.clearTimer();
+    this.timerDeadline = deadline;
+    const remaining = deadline - performance.now();
+    const fire = () => {
+      this.timer = undefined;
+      this.timerDeadline = Infinity;
+      this.pump();
+    };
+    if (remaining <= this.spinWaitMs) {
+      this.timerIsImmediate = true;
+      this.timer = setImmediate(fire);
+    } else {
+      this.timerIsImmediate = false;
+      this.timer = setTimeout(fire, Math.max(1, remaining - this.spinWaitMs));
+    }
+  }
+
+  private clearTimer(): void {
+    if (this.timer === undefined) return;
+    if (this.timerIsImmediate) clearImmediate(this.timer as ReturnType<typeof setImmediate>);
+    else clearTimeout(this.timer as ReturnType<typeof setTimeout>);
+    this.timer = undefined;
+    this.timerDeadline = Infinity;
+  }
+
+  private checkIdle(): void {
+    if (!this.closed || !this.closeResolve) return;
+    if (this.queued === 0 && this.waitRoom.size === 0 && this.running === 0) {
+      this.clearTimer();
+      for (const tid of this.slotTids) threadNames.delete(tid);
+      const res = this.closeResolve;
+      this.closeResolve = null;
+      res();
+    }
+  }
+}

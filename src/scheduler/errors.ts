@@ -1,0 +1,25 @@
+/**
+ * The error every scheduler rejection carries: a `code` that says why, and the original error as `cause`.
+ * @module
+ */
+
+/** Why a request was rejected. */
+export type SchedulerErrorCode = 'timeout' | 'aborted' | 'queue_full' | 'batch_failed' | 'closed';
+
+/**
+ * Rejection reason of a {@link BatchScheduler} request. `code` says why; `name` is 'TimeoutError' or
+ * 'AbortError' for those two codes (as with `AbortSignal.timeout`), else 'SchedulerError'. For 'aborted' the
+ * signal's reason is the `cause`; for 'batch_failed' it is what runBatch threw (or a TypeError/RangeError
+ * describing a malformed result).
+ */
+export class SchedulerError extends Error {
+  /** Why the request was rejected. */
+  readonly code: SchedulerErrorCode;
+
+  /** @internal */
+  constructor(code: SchedulerErrorCode, message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.code = code;
+    this.name = code === 'timeout' ? 'TimeoutError' : code === 'aborted' ? 'AbortError' : 'SchedulerError';
+  }
+}
