@@ -7,6 +7,7 @@ namespace simdtensor {
 namespace binding {
 
 void init_f32(Napi::Env env, Napi::Object exports);
+void init_train(Napi::Env env, Napi::Object exports);
 // Families append their init here (one line each).
 
 namespace {
@@ -82,6 +83,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setMaxIsa", Napi::Function::New(env, SetMaxIsa, "setMaxIsa"));
   exports.Set("getMaxIsa", Napi::Function::New(env, GetMaxIsa, "getMaxIsa"));
   init_f32(env, exports);
+  init_train(env, exports);
   return exports;
 }
 

@@ -1,0 +1,246 @@
+/**
+ * The training loop: seeded shuffling into contiguous epoch buffers, mini-batches as zero-copy row views,
+ * a loss over logits (cross-entropy by default), an optimizer with a learning-rate schedule, and per-epoch
+ * progress. Evaluation and prediction run the model in inference mode in batches.
+ * @module
+ */
+import { describe, rangeError, typeError } from '../errors.js';
+import { Tensor } from '../tensor.js';
+import { argmax, f32, rowsCols } from './kernels.js';
+import { Layer } from './layers.js';
+import { crossEntropy, LossResult } from './loss.js';
+import { makeOptimizer, Optimizer, OptimizerSpec, Schedule } from './optim.js';
+
+/** Features [n, f] (float32) with integer class labels [n]. */
+export interface Dataset {
+  x: Tensor;
+  y: Int32Array;
+}
+
+/** @internal Validates a dataset; returns its row count and feature count. */
+export function checkDataset(fn: string, arg: string, d: unknown): { n: number; f: number } {
+  const ds = d as Dataset;
+  if (!ds || typeof ds !== 'object') throw typeError(fn, `${arg} must be { x: Tensor, y: Int32Array }, got ${describe(d)}`);
+  const x = f32(fn, `${arg}.x`, ds.x);
+  if (x.ndim !== 2) throw rangeError(fn, `${arg}.x must be 2-D [rows, features], got [${x.shape.join(', ')}]`);
+  if (!(ds.y instanceof Int32Array)) throw typeError(fn, `${arg}.y must be an Int32Array, got ${describe(ds.y)}`);
+  if (ds.y.length !== x.shape[0]) throw rangeError(fn, `${arg}.y has ${ds.y.length} labels, ${arg}.x has ${x.shape[0]} rows`);
+  return { n: x.shape[0], f: x.shape[1] };
+}
+
+/** A seeded generator of uniform numbers in [0, 1) (mulberry32, as `rand`). */
+export function rng(seed: number): () => number {
+  let s = (seed * 0x9e3779b1) >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A seeded permutation of 0..n−1 (Fisher–Yates; O(n) over indices once per epoch, not over elements). */
+export function permutation(n: number, seed: number): Int32Array {
+  const p = new Int32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  const r = rng(seed);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
+  }
+  return p;
+}
+
+/** Rows of `src` [n, cols] in the order `idx`, into `dst` (one native block copy per row). */
+export function gatherRows(src: Float32Array, cols: number, idx: Int32Array, dst: Float32Array): void {
+  for (let i = 0; i < idx.length; i++) dst.set(src.subarray(idx[i] * cols, idx[i] * cols + cols), i * cols);
+}
+
+/** A batch handed to a custom loss: its rows' labels and any aligned per-row tensors (e.g. soft targets). */
+export interface Batch {
+  /** Row offset within the (shuffled) epoch. */
+  start: number;
+  /** The batch's features. */
+  x: Tensor<'float32'>;
+  /** The batch's labels. */
+  y: Int32Array;
+  /** Rows of each `aligned` tensor, shuffled with the data. */
+  aligned: Tensor<'float32'>[];
+}
+
+/** What {@link fit} reports after each epoch. */
+export interface EpochInfo {
+  /** 1-based epoch. */
+  epoch: number;
+  /** Epochs in the run. */
+  epochs: number;
+  /** Mean training loss over the epoch's batches (weighted by batch size). */
+  loss: number;
+  /** Extra loss parts a custom loss reported (e.g. kl and ce), averaged like `loss`. */
+  parts: Record<string, number>;
+  /** Learning rate at the epoch's last step. */
+  lr: number;
+  /** Validation accuracy, when validation data was given. */
+  valAccuracy?: number;
+  /** Validation loss (cross-entropy), when validation data was given. */
+  valLoss?: number;
+  /** Seconds since the run began. */
+  seconds: number;
+}
+
+/** Options of {@link fit}. */
+export interface FitOptions {
+  /** Epochs (default 10). */
+  epochs?: number;
+  /** Rows per mini-batch (default 64; the last batch of an epoch may be smaller). */
+  batchSize?: number;
+  /** An optimizer over the model's parameters, or a spec (default AdamW, lr 1e-3). */
+  optimizer?: Optimizer | OptimizerSpec;
+  /** Learning-rate factor per step (default constant). */
+  schedule?: Schedule;
+  /** Seed of the per-epoch shuffles (default 0). */
+  seed?: number;
+  /** Shuffle each epoch (default true). */
+  shuffle?: boolean;
+  /** Per-row tensors [n, k] shuffled along with the data and handed to `loss` (e.g. a teacher's soft targets). */
+  aligned?: Tensor[];
+  /** Loss over a batch's logits (default cross-entropy with the labels). Must return the gradient. */
+  loss?: (logits: Tensor<'float32'>, batch: Batch, grad: Tensor<'float32'>) => LossResult & { parts?: Record<string, number> };
+  /** Data to evaluate after each epoch. */
+  validation?: Dataset;
+  /** Called after each epoch. */
+  onEpoch?: (info: EpochInfo) => void;
+  /** Called after each optimizer step with the global step (for pruning schedules and the like). */
+  onStep?: (step: number, totalSteps: number) => void;
+}
+
+/** The per-epoch records of a run. */
+export interface History {
+  epochs: EpochInfo[];
+}
+
+/** Trains `model` on `data` (see {@link FitOptions}); leaves the model in inference mode. */
+export function fit(model: Layer, data: Dataset, opts: FitOptions = {}): History {
+  const fn = 'fit';
+  if (!(model instanceof Layer)) throw typeError(fn, `model must be a Layer, got ${describe(model)}`);
+  const { n, f } = checkDataset(fn, 'data', data);
+  const epochs = opts.epochs ?? 10;
+  const bs = opts.batchSize ?? 64;
+  if (!Number.isInteger(epochs) || epochs < 0) throw rangeError(fn, `epochs must be an integer >= 0, got ${describe(epochs)}`);
+  if (!Number.isInteger(bs) || bs < 1) throw rangeError(fn, `batchSize must be a positive integer, got ${describe(bs)}`);
+  if (n === 0) throw rangeError(fn, 'data has no rows');
+  const aligned = (opts.aligned ?? []).map((t, i) => {
+    const a = f32(fn, `aligned[${i}]`, t);
+    if (a.shape[0] !== n) throw rangeError(fn, `aligned[${i}] has ${a.shape[0]} rows, data has ${n}`);
+    return a;
+  });
+  const opt = opts.optimizer instanceof Optimizer ? opts.optimizer : makeOptimizer(model.parameters(), opts.optimizer ?? { type: 'adamw' });
+  const schedule = opts.schedule ?? (() => 1);
+  const seed = opts.seed ?? 0;
+  const shuffle = opts.shuffle ?? true;
+  const lossFn = opts.loss ?? ((z: Tensor<'float32'>, b: Batch, g: Tensor<'float32'>) => crossEntropy(z, b.y, { out: g }));
+  if (opts.validation) checkDataset(fn, 'validation', opts.validation);
+
+  const X = data.x as Tensor<'float32'>;
+  const ex = new Float32Array(n * f);
+  const ey = new Int32Array(n);
+  const ea = aligned.map((a) => new Float32Array(a.size));
+  const acols = aligned.map((a) => rowsCols(a)[1]);
+  const batchesPerEpoch = Math.ceil(n / bs);
+  const total = epochs * batchesPerEpoch;
+  const history: History = { epochs: [] };
+  const t0 = performance.now();
+  let step = 0;
+  let grad: Tensor<'float32'> | null = null;
+  for (let e = 0; e < epochs; e++) {
+    if (shuffle) {
+      const p = permutation(n, seed * 7919 + e);
+      gatherRows(X.data, f, p, ex);
+      for (let i = 0; i < n; i++) ey[i] = data.y[p[i]];
+      aligned.forEach((a, k) => gatherRows(a.data, acols[k], p, ea[k]));
+    } else if (e === 0) {
+      ex.set(X.data);
+      ey.set(data.y);
+      aligned.forEach((a, k) => ea[k].set(a.data));
+    }
+    const xs = new Tensor(ex, [n, f], 'float32', n * f);
+    const as = ea.map((buf, k) => new Tensor(buf, [n, acols[k]], 'float32', buf.length));
+    model.train(true);
+    let lossSum = 0;
+    const partSums: Record<string, number> = {};
+    let lr = opt.lr;
+    for (let start = 0; start < n; start += bs) {
+      const end = Math.min(n, start + bs);
+      const batch: Batch = { start, x: xs.rows(start, end), y: ey.subarray(start, end), aligned: as.map((a) => a.rows(start, end)) };
+      const logits = model.forward(batch.x) as Tensor<'float32'>;
+      if (!grad || grad.size !== logits.size) grad = new Tensor(new Float32Array(logits.size), logits.shape, 'float32', logits.size);
+      const res = lossFn(logits, batch, grad);
+      if (!res.grad) throw rangeError(fn, 'the loss returned no gradient');
+      if (!Number.isFinite(res.loss)) throw rangeError(fn, `the loss is ${res.loss} at epoch ${e + 1}, step ${step + 1} (learning rate too high?)`);
+      model.backward(res.grad, false);
+      lr = opt.lr * schedule(step, total);
+      opt.step(lr);
+      step++;
+      opts.onStep?.(step, total);
+      lossSum += res.loss * (end - start);
+      for (const [k, v] of Object.entries(res.parts ?? {})) partSums[k] = (partSums[k] ?? 0) + v * (end - start);
+    }
+    model.train(false);
+    const info: EpochInfo = { epoch: e + 1, epochs, loss: lossSum / n, parts: {}, lr, seconds: (performance.now() - t0) / 1000 };
+    for (const [k, v] of Object.entries(partSums)) info.parts[k] = v / n;
+    if (opts.validation) {
+      const ev = evaluate(model, opts.validation);
+      info.valAccuracy = ev.accuracy;
+      info.valLoss = ev.loss;
+    }
+    history.epochs.push(info);
+    opts.onEpoch?.(info);
+  }
+  model.train(false);
+  return history;
+}
+
+/** Logits for every row of `x`, in inference mode, `batchSize` rows at a time (default 256). */
+export function predict(model: Layer, x: Tensor, opts: { batchSize?: number } = {}): Tensor<'float32'> {
+  const fn = 'predict';
+  const X = f32(fn, 'x', x);
+  if (X.ndim !== 2) throw rangeError(fn, `x must be 2-D [rows, features], got [${X.shape.join(', ')}]`);
+  const bs = opts.batchSize ?? 256;
+  const n = X.shape[0];
+  const wasTraining = model.training;
+  model.train(false);
+  const parts: Tensor<'float32'>[] = [];
+  try {
+    for (let s = 0; s < n; s += bs) parts.push(model.forward(X.rows(s, Math.min(n, s + bs))) as Tensor<'float32'>);
+  } finally {
+    model.train(wasTraining);
+  }
+  if (parts.length === 1) return parts[0];
+  const cols = parts.length ? rowsCols(parts[0])[1] : 0;
+  const out = new Float32Array(n * cols);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p.data, off);
+    off += p.size;
+  }
+  return new Tensor(out, [n, cols], 'float32', n * cols);
+}
+
+/** Accuracy and mean cross-entropy of `model` on `data`. */
+export function evaluate(model: Layer, data: Dataset, opts: { batchSize?: number } = {}): { accuracy: number; loss: number } {
+  checkDataset('evaluate', 'data', data);
+  const logits = predict(model, data.x, opts);
+  return { accuracy: accuracy(logits, data.y), loss: crossEntropy(logits, data.y, { grad: false }).loss };
+}
+
+/** Fraction of rows whose largest logit is the label. */
+export function accuracy(logits: Tensor, labels: Int32Array): number {
+  const pred = argmax(logits);
+  if (pred.length !== labels.length) throw rangeError('accuracy', `${pred.length} predictions for ${labels.length} labels`);
+  let hit = 0;
+  for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) hit++;
+  return pred.length ? hit / pred.length : 0;
+}
