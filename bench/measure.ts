@@ -1,0 +1,223 @@
+/**
+ * Timing and agreement: contenders are checked against a float64 reference before anything is timed, then timed in
+ * interleaved rounds (each round runs every contender once, in a rotated order) so machine drift hits all alike.
+ * @module
+ */
+import type { Runner } from './drivers.js';
+import type { Trial, TrialInputs } from './trials.js';
+
+/** Summary of repeated measurements. */
+export interface Stats {
+  median: number;
+  min: number;
+  max: number;
+  /** Quartiles (linear interpolation). */
+  q1: number;
+  q3: number;
+  /** (max − min) / median, in percent. */
+  rangePct: number;
+  /** Number of timed samples. */
+  runs: number;
+  samples: number[];
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+/** Median, quartiles, range of samples. */
+export function stats(xs: number[]): Stats {
+  const s = [...xs].sort((a, b) => a - b);
+  const median = quantile(s, 0.5);
+  return {
+    median,
+    min: s[0],
+    max: s[s.length - 1],
+    q1: quantile(s, 0.25),
+    q3: quantile(s, 0.75),
+    rangePct: median > 0 ? ((s[s.length - 1] - s[0]) / median) * 100 : 0,
+    runs: s.length,
+    samples: xs,
+  };
+}
+
+/** How long to time. */
+export interface TimingOptions {
+  /** Timed rounds (each contender gives one sample per round); at least 5 for a real run. */
+  rounds: number;
+  /** Target length of one sample in ms (a sample is as many calls as fit, at least one). */
+  sampleMs: number;
+  /** Warm-up time per contender in ms before the first round (at least one call). */
+  warmupMs: number;
+}
+
+async function callN(r: Runner, n: number): Promise<number> {
+  r.enter?.();
+  const t0 = performance.now();
+  if (r.async) for (let i = 0; i < n; i++) await r.run();
+  else for (let i = 0; i < n; i++) r.run();
+  const dt = performance.now() - t0;
+  r.exit?.();
+  return dt;
+}
+
+/**
+ * Times every runner: warm-up and calibration (calls per sample) for each, then `rounds` rounds in which each
+ * runner gives one sample, the order rotating every round. Returns seconds per call for each runner.
+ */
+export async function timeInterleaved(runners: Map<string, Runner>, o: TimingOptions): Promise<Map<string, Stats>> {
+  const names = [...runners.keys()];
+  const iters = new Map<string, number>();
+  for (const name of names) {
+    const r = runners.get(name)!;
+    // Warm-up: at least one call, then keep calling until warmupMs has passed; the mean call time sizes a sample.
+    let calls = 1;
+    let spent = await callN(r, 1);
+    while (spent < o.warmupMs) {
+      const n = Math.max(1, Math.min(1 << 20, Math.ceil(calls * Math.min(4, (o.warmupMs - spent) / Math.max(spent, 1e-3)))));
+      spent += await callN(r, n);
+      calls += n;
+    }
+    const perCall = spent / calls;
+    iters.set(name, Math.max(1, Math.round(o.sampleMs / Math.max(perCall, 1e-6))));
+  }
+  const samples = new Map<string, number[]>(names.map((n) => [n, []]));
+  for (let round = 0; round < o.rounds; round++) {
+    for (let j = 0; j < names.length; j++) {
+      const name = names[(round + j) % names.length];
+      const n = iters.get(name)!;
+      const ms = await callN(runners.get(name)!, n);
+      samples.get(name)!.push(ms / 1000 / n);
+    }
+  }
+  return new Map(names.map((n) => [n, stats(samples.get(n)!)]));
+}
+
+/** Result of checking a contender's output against the float64 reference. */
+export interface Agreement {
+  ok: boolean;
+  /** Largest normalised error seen (see {@link checkAgreement}). */
+  maxErr: number;
+  tol: number;
+  /** Output values compared. */
+  checked: number;
+  /** What the error is normalised by. */
+  metric: string;
+}
+
+/** Tolerances, named: normalised error allowed for each trial dtype. */
+export const TOLERANCE: Record<Trial['dtype'] | 'mlp-float32' | 'mlp-int8-dynamic' | 'add', number> = {
+  // |y − ref| / Σ|a·w|: float32 accumulation in any order stays well inside k·ε.
+  float32: 1e-4,
+  sparse: 1e-4,
+  // Inputs are exactly representable in half (rounded at generation); the output may be rounded to half.
+  float16: 2e-3,
+  bfloat16: 1.6e-2,
+  // u8×s8 → int32 is exact.
+  int8: 0,
+  // |y − ref| / rms(ref): quantizing activations and weights to 8 bits (≈ 1 % error, 4σ over hundreds of values).
+  'int8-dynamic': 0.08,
+  'mlp-float32': 1e-4,
+  'mlp-int8-dynamic': 0.12,
+  add: 1e-6,
+};
+
+/** Positions (row, col) of the outputs to check: all of a small output, else a fixed pseudo-random sample. */
+function positions(m: number, n: number): [number, number][] {
+  const out: [number, number][] = [];
+  if (m * n <= 4096) {
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out.push([i, j]);
+    return out;
+  }
+  out.push([0, 0], [0, n - 1], [m - 1, 0], [m - 1, n - 1]);
+  let s = 12345;
+  for (let c = 0; c < 508; c++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    const i = s % m;
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    out.push([i, s % n]);
+  }
+  return out;
+}
+
+/** Full float64 MLP forward pass (the reference of MLP trials). */
+function mlpReference(t: Trial, inp: TrialInputs): Float64Array {
+  const layers = t.layers!;
+  let h = Float64Array.from(inp.a);
+  for (let l = 0; l + 1 < layers.length; l++) {
+    const [fin, fout] = [layers[l], layers[l + 1]];
+    const w = inp.mlp!.w[l];
+    const b = inp.mlp!.b[l];
+    const o = new Float64Array(t.m * fout);
+    for (let i = 0; i < t.m; i++)
+      for (let j = 0; j < fout; j++) {
+        let acc = b[j];
+        for (let p = 0; p < fin; p++) acc += h[i * fin + p] * w[j * fin + p];
+        o[i * fout + j] = l + 2 < layers.length && acc < 0 ? 0 : acc;
+      }
+    h = o;
+  }
+  return h;
+}
+
+/** A trial's reference: a function giving, for each output checked, its value and its error normaliser. */
+export interface Reference {
+  metric: string;
+  tol: number;
+  points: { idx: number; ref: number; scale: number }[];
+}
+
+/** Builds the reference of a trial from its inputs (float64 arithmetic). */
+export function reference(t: Trial, inp: TrialInputs): Reference {
+  if (t.op === 'add') {
+    const n = t.m * t.k;
+    const points = [];
+    for (let i = 0; i < n; i++) points.push({ idx: i, ref: inp.a[i] + inp.w[i], scale: Math.abs(inp.a[i]) + Math.abs(inp.w[i]) || 1 });
+    return { metric: '|y−ref| / (|a|+|b|)', tol: TOLERANCE.add, points };
+  }
+  if (t.op === 'mlp') {
+    const y = mlpReference(t, inp);
+    let ss = 0;
+    for (const v of y) ss += v * v;
+    const rms = Math.sqrt(ss / y.length) || 1;
+    return { metric: '|y−ref| / rms(ref)', tol: TOLERANCE[`mlp-${t.dtype}` as 'mlp-float32'], points: Array.from(y, (v, idx) => ({ idx, ref: v, scale: rms })) };
+  }
+  const { m, k, n } = t;
+  const pts = positions(m, n).map(([i, j]) => {
+    let acc = 0;
+    let abs = 0;
+    for (let p = 0; p < k; p++) {
+      const v = inp.a[i * k + p] * inp.w[j * k + p];
+      acc += v;
+      abs += Math.abs(v);
+    }
+    return { idx: i * n + j, ref: acc, scale: abs };
+  });
+  if (t.dtype === 'int8') return { metric: '|y−ref| (exact integers)', tol: TOLERANCE.int8, points: pts.map((p) => ({ ...p, scale: 1 })) };
+  if (t.dtype === 'int8-dynamic') {
+    const rms = Math.sqrt(pts.reduce((s, p) => s + p.ref * p.ref, 0) / pts.length) || 1;
+    return { metric: '|y−ref| / rms(ref)', tol: TOLERANCE['int8-dynamic'], points: pts.map((p) => ({ ...p, scale: rms })) };
+  }
+  return { metric: '|y−ref| / Σ|a·w|', tol: TOLERANCE[t.dtype], points: pts.map((p) => ({ ...p, scale: p.scale || 1 })) };
+}
+
+/** Compares one output with the reference: the largest normalised error must be within the tolerance. */
+export function checkAgreement(ref: Reference, out: ArrayLike<number>, expectLength: number): Agreement {
+  if (out.length !== expectLength) return { ok: false, maxErr: Infinity, tol: ref.tol, checked: 0, metric: `output has ${out.length} values, expected ${expectLength}` };
+  let maxErr = 0;
+  for (const p of ref.points) {
+    const e = Math.abs(Number(out[p.idx]) - p.ref) / p.scale;
+    if (!(e <= maxErr)) maxErr = Number.isNaN(e) ? Infinity : e;
+  }
+  return { ok: maxErr <= ref.tol, maxErr, tol: ref.tol, checked: ref.points.length, metric: ref.metric };
+}
+
+/** Number of output values a trial produces. */
+export function outputLength(t: Trial): number {
+  if (t.op === 'add') return t.m * t.k;
+  return t.m * t.n;
+}

@@ -1,0 +1,457 @@
+/**
+ * `npm run bench`: times every trial against every contender (each trial in a fresh process), measures the machine's
+ * limits in the same run, prints a table and writes bench/results/{latest.json, report.md, chart.svg}.
+ *
+ *   npm run bench                       full run (~10 min on 2 cores)
+ *   npm run bench -- --quick            a subset in under a minute
+ *   npm run bench -- --filter int8 --threads 1
+ *   npm run bench -- --contenders simdtensor,onnxruntime-node
+ *   npm run bench -- --dry              tiny shapes, one round, in-process: a smoke test of the harness
+ * @module
+ */
+import { fork } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { drivers, excluded, setSimdtensorThreads, simdtensor, Skip, type Runner } from './drivers.js';
+import { checkAgreement, outputLength, reference, timeInterleaved, type TimingOptions } from './measure.js';
+import { extraProbes, measureBandwidth, measurePeak, roofline, type PeakProbe, type ProbeResult } from './probes.js';
+import {
+  consoleTable,
+  consoleTargets,
+  evaluateTargets,
+  markdownReport,
+  progressLine,
+  svgChart,
+  type BenchReport,
+  type ContenderResult,
+  type ExtraSection,
+  type TrialResult,
+} from './report.js';
+import { builtinTrials, makeInputs, normalizeTrial, type Trial, type TrialSpec } from './trials.js';
+
+/** Family trial modules, one line each (bench/<name>.ts exporting `trials` and optionally `probes`). */
+const FAMILY_MODULES = ['trials-int8', 'trials-half', 'trials-sparse'];
+/** Extra benchmark modules, one line each (bench/<name>.ts exporting `run(opts)` → an {@link ExtraSection}). */
+const EXTRA_MODULES = ['threads', 'serve'];
+
+const here = dirname(fileURLToPath(import.meta.url));
+const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+
+/** Command-line options. */
+export interface Options {
+  quick: boolean;
+  dry: boolean;
+  filter: RegExp | null;
+  threads: number[];
+  contenders: string[];
+  out: string | null;
+  inproc: boolean;
+  extras: boolean;
+  rounds: number | null;
+  quiet: boolean;
+  args: string[];
+}
+
+/** Parses `npm run bench -- …` arguments. */
+export function parseArgs(argv: string[]): Options {
+  const o: Options = { quick: false, dry: false, filter: null, threads: [1, 2], contenders: Object.keys(drivers), out: null, inproc: false, extras: true, rounds: null, quiet: false, args: argv };
+  let outSet = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      const eq = a.indexOf('=');
+      if (eq >= 0) return a.slice(eq + 1);
+      if (i + 1 >= argv.length) throw new Error(`bench: ${a} needs a value`);
+      return argv[++i];
+    };
+    const name = a.split('=')[0];
+    switch (name) {
+      case '--quick':
+        o.quick = true;
+        break;
+      case '--dry':
+        o.dry = true;
+        break;
+      case '--filter':
+        o.filter = new RegExp(val(), 'i');
+        break;
+      case '--threads':
+        o.threads = val().split(',').map((s) => {
+          const n = Number(s);
+          if (!Number.isInteger(n) || n < 1) throw new Error(`bench: --threads takes positive integers, got '${s}'`);
+          return n;
+        });
+        break;
+      case '--contenders': {
+        const want = val().split(',');
+        for (const c of want) if (!drivers[c]) throw new Error(`bench: unknown contender '${c}' (known: ${Object.keys(drivers).join(', ')})`);
+        o.contenders = Object.keys(drivers).filter((c) => want.includes(c));
+        break;
+      }
+      case '--out':
+        o.out = val();
+        outSet = true;
+        break;
+      case '--no-write':
+        o.out = null;
+        outSet = true;
+        break;
+      case '--inproc':
+        o.inproc = true;
+        break;
+      case '--no-extras':
+        o.extras = false;
+        break;
+      case '--extras':
+        o.extras = true;
+        break;
+      case '--rounds':
+        o.rounds = Number(val());
+        break;
+      case '--quiet':
+        o.quiet = true;
+        break;
+      case '--help':
+        console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 11).join('\n').replace(/^ \*/gm, ''));
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`bench: unknown option '${a}' (see --help)`);
+    }
+  }
+  if (o.dry) {
+    o.inproc = true;
+    if (!argv.includes('--extras')) o.extras = false;
+  } else if (o.quick && !argv.includes('--extras')) o.extras = false;
+  if (o.quick && !argv.some((a) => a.startsWith('--threads'))) o.threads = [1];
+  if (!outSet) o.out = o.dry ? null : join(repoRoot(), 'bench', 'results');
+  return o;
+}
+
+function repoRoot(): string {
+  let dir = here;
+  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
+    try {
+      if (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name === 'simdtensor') return dir;
+    } catch {
+      /* keep looking */
+    }
+  }
+  return resolve(here, '..');
+}
+
+/** Timing settings for a mode. */
+export function timingFor(o: Options): TimingOptions {
+  if (o.dry) return { rounds: o.rounds ?? 1, sampleMs: 1, warmupMs: 0 };
+  if (o.quick) return { rounds: o.rounds ?? 5, sampleMs: 20, warmupMs: 40 };
+  return { rounds: o.rounds ?? 7, sampleMs: 50, warmupMs: 120 };
+}
+
+function log(o: Pick<Options, 'quiet'>, s: string): void {
+  if (!o.quiet) process.stderr.write(s + '\n');
+}
+
+/** Imports bench/<name> if it exists; null (with a printed note) if it does not or fails to load. */
+async function optionalModule(name: string, notes: string[], o: Pick<Options, 'quiet'>): Promise<Record<string, unknown> | null> {
+  const file = join(here, name + ext);
+  if (!existsSync(file)) {
+    const msg = `bench/${name}.ts not present: skipped`;
+    notes.push(msg);
+    log(o, `note: ${msg}`);
+    return null;
+  }
+  try {
+    return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (e) {
+    const msg = `bench/${name}.ts failed to load (${String((e as Error).message).split('\n')[0]}): skipped`;
+    notes.push(msg);
+    log(o, `note: ${msg}`);
+    return null;
+  }
+}
+
+/** The built-in trials plus every family module's; a family trial with a built-in id replaces it. */
+export async function loadTrials(notes: string[], o: Pick<Options, 'quiet'>): Promise<Trial[]> {
+  const trials = builtinTrials();
+  for (const name of FAMILY_MODULES) {
+    const mod = await optionalModule(name, notes, o);
+    if (!mod) continue;
+    const raw = typeof mod.trials === 'function' ? await (mod.trials as () => unknown)() : (mod.trials ?? mod.default);
+    if (!Array.isArray(raw)) {
+      notes.push(`bench/${name}.ts exports no trials array: skipped`);
+      continue;
+    }
+    for (const spec of raw as TrialSpec[]) {
+      const t = normalizeTrial(spec);
+      const i = trials.findIndex((x) => x.id === t.id);
+      if (i >= 0) trials[i] = { ...trials[i], ...t };
+      else trials.push(t);
+    }
+    const probes = mod.probes as Record<string, PeakProbe> | undefined;
+    if (probes) Object.assign(extraProbes, probes);
+  }
+  return trials;
+}
+
+/** Shrinks a trial for `--dry` (same code paths, tiny shapes). */
+function dryShape(t: Trial): Trial {
+  if (t.op === 'mlp') return { ...t, m: Math.min(t.m, 3), layers: [16, 24, 20, 10], k: 16, n: 10, flops: 2 * Math.min(t.m, 3) * (16 * 24 + 24 * 20 + 20 * 10), weightBytes: 1000 };
+  if (t.op === 'add') return t;
+  const m = Math.min(t.m, 5);
+  const k = Math.min(t.k, 37);
+  const n = Math.min(t.n, 29);
+  return { ...t, m, k, n, flops: 2 * m * k * n, weightBytes: (t.weightBytes / (t.k * t.n)) * k * n };
+}
+
+/** A unit of work: one trial at one thread count. */
+interface Job {
+  trialId: string;
+  threads: number;
+  contenders: string[];
+  timing: TimingOptions;
+  dry: boolean;
+  /** Plain-JS contenders whose first call takes longer than this (ms) are skipped. */
+  slowCallMs: number;
+  bandwidth: ProbeResult | null;
+  peak: ProbeResult | null;
+}
+
+/** Runs one job in this process: prepare, check agreement, time interleaved. */
+export async function runJob(t: Trial, job: Job): Promise<TrialResult> {
+  const t0 = performance.now();
+  const threads = job.threads;
+  const stThreads = job.contenders.includes('simdtensor') || job.contenders.includes('simdtensor-scalar') ? await setSimdtensorThreads(threads) : null;
+  const inputs = makeInputs(t);
+  const ref = reference(t, inputs);
+  const expect = outputLength(t);
+  const results: Record<string, ContenderResult> = {};
+  const runners = new Map<string, Runner>();
+  for (const name of job.contenders) {
+    const d = drivers[name];
+    if (threads > d.maxThreads) {
+      results[name] = { status: 'skipped', reason: d.maxThreadsReason ?? `runs at most ${d.maxThreads} thread(s)` };
+      continue;
+    }
+    const sup = d.supports(t);
+    if (sup !== true) {
+      results[name] = { status: 'skipped', reason: sup };
+      continue;
+    }
+    try {
+      await d.init?.(threads);
+      const r = await d.prepare(t, inputs, threads);
+      // Agreement before any timing: one call, compared with the float64 reference.
+      r.enter?.();
+      let out: unknown;
+      const c0 = performance.now();
+      try {
+        out = r.run();
+        if (r.async) out = await out;
+      } finally {
+        r.exit?.();
+      }
+      const callMs = performance.now() - c0;
+      const agreement = checkAgreement(ref, await r.read(out), expect);
+      if (!agreement.ok) {
+        results[name] = { status: 'disagreed', reason: `max error ${agreement.maxErr.toExponential(2)} > ${agreement.tol} (${agreement.metric})`, agreement, kernel: r.kernel };
+        await r.dispose?.();
+        continue;
+      }
+      if (d.slow && callMs > job.slowCallMs) {
+        // ≥ 5 timed runs of a call this slow would dominate the run: say so instead of timing it.
+        results[name] = { status: 'skipped', reason: `too slow to time here: one call took ${callMs >= 1000 ? (callMs / 1000).toFixed(1) + ' s' : callMs.toFixed(0) + ' ms'} (budget ${job.slowCallMs} ms per call)`, agreement, kernel: r.kernel };
+        await r.dispose?.();
+        continue;
+      }
+      results[name] = { status: 'ok', agreement, kernel: r.kernel, note: r.note };
+      runners.set(name, r);
+    } catch (e) {
+      results[name] = e instanceof Skip ? { status: 'skipped', reason: e.message } : { status: 'failed', reason: String((e as Error)?.stack ?? e).split('\n').slice(0, 3).join(' | ') };
+    }
+  }
+  if (runners.size) {
+    const times = await timeInterleaved(runners, job.timing);
+    for (const [name, s] of times) results[name].time = s;
+  }
+  for (const r of runners.values()) await r.dispose?.();
+  const peak = job.peak?.value.median ?? null;
+  const bw = job.bandwidth?.value.median ?? null;
+  const bound = t.unit === 'us/call' ? null : roofline(peak, bw, t.flops, t.weightBytes, threads);
+  const { setup: _setup, ...plain } = t;
+  return { trial: plain, threads, simdtensorThreads: stThreads, bound, bandwidth: job.bandwidth, results, wallSeconds: (performance.now() - t0) / 1000 };
+}
+
+/** Runs a job in a fresh Node process (this file with --child), or in this process with --inproc. */
+function runJobInChild(job: Job, timeoutMs: number): Promise<TrialResult> {
+  return new Promise((resolveP, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), ['--child'], {
+      env: { ...process.env, SIMDTENSOR_NUM_THREADS: String(job.threads), BENCH_JOB: JSON.stringify(job) },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    let result: TrialResult | null = null;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`timed out after ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    child.on('message', (m) => (result = m as TrialResult));
+    child.on('exit', (code, sig) => {
+      clearTimeout(timer);
+      if (result) resolveP(result);
+      else reject(new Error(`child exited with ${code ?? sig}: ${out.trim().split('\n').slice(-5).join(' | ')}`));
+    });
+  });
+}
+
+async function childMain(): Promise<void> {
+  const job = JSON.parse(process.env.BENCH_JOB!) as Job;
+  const notes: string[] = [];
+  const trials = await loadTrials(notes, { quiet: true });
+  let t = trials.find((x) => x.id === job.trialId);
+  if (!t) throw new Error(`unknown trial ${job.trialId}`);
+  if (job.dry) t = dryShape(t);
+  const r = await runJob(t, job);
+  await new Promise<void>((res) => process.send!(r, () => res()));
+  process.exit(0);
+}
+
+async function machineInfo(): Promise<BenchReport['machine']> {
+  const st = await simdtensor();
+  const info = st.cpuInfo();
+  return {
+    cpu: info.brand.trim() || os.cpus()[0]?.model || 'unknown',
+    logicalCpus: info.logicalCpus,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.versions.node,
+    bestIsa: info.bestIsa,
+    kernels: info.kernels,
+  };
+}
+
+async function runExtra(name: string, mod: Record<string, unknown>, o: Options, notes: string[]): Promise<ExtraSection | null> {
+  const run = (mod.run ?? mod.default) as ((opts: unknown) => Promise<unknown>) | undefined;
+  if (typeof run !== 'function') {
+    notes.push(`bench/${name}.ts exports no run(opts): skipped`);
+    return null;
+  }
+  try {
+    const r = (await run({ quick: o.quick, dry: o.dry, threads: o.threads })) as Partial<ExtraSection> | string | undefined;
+    if (typeof r === 'string') return { name, title: name, markdown: r };
+    if (!r) return null;
+    return { name, title: r.title ?? name, markdown: r.markdown ?? '', data: r.data };
+  } catch (e) {
+    notes.push(`bench/${name}.ts failed: ${String((e as Error).message).split('\n')[0]}`);
+    return null;
+  }
+}
+
+/** The whole run; returns the report (also printed and written unless --no-write / --dry). */
+export async function main(argv: string[]): Promise<BenchReport> {
+  const o = parseArgs(argv);
+  const tStart = performance.now();
+  const notes: string[] = [];
+  const timing = timingFor(o);
+  let trials = await loadTrials(notes, o);
+  if (o.quick) trials = trials.filter((t) => t.quick);
+  if (o.filter) trials = trials.filter((t) => o.filter!.test(t.id) || o.filter!.test(t.name) || o.filter!.test(t.family));
+  if (o.dry) trials = trials.map(dryShape);
+  const jobs: { t: Trial; threads: number }[] = [];
+  for (const t of trials) for (const th of o.threads) if (!t.threads || t.threads.includes(th)) jobs.push({ t, threads: th });
+  if (jobs.length === 0) throw new Error('bench: no trial matches the filter and thread counts');
+  const machine = await machineInfo();
+  log(o, `simdtensor bench — ${machine.cpu}, ${machine.logicalCpus} CPUs, Node ${machine.node}, best ISA ${machine.bestIsa}`);
+  log(o, `${jobs.length} trial runs × up to ${o.contenders.length} contenders; ${timing.rounds} interleaved rounds; ${o.inproc ? 'in this process' : 'each trial in a fresh process'}`);
+
+  // Machine limits, measured here in the same invocation (the parent is idle while children run).
+  const probeReps = o.dry ? 1 : 7;
+  const probeMs = o.dry ? 2 : 40;
+  const peaks: Record<string, ProbeResult | null> = {};
+  for (const name of [...new Set(jobs.map((j) => j.t.peak))]) {
+    peaks[name] = await measurePeak(name, probeReps, probeMs);
+    log(o, `probe: ${name} peak ${peaks[name] ? `${peaks[name]!.value.median.toFixed(1)} G/s per core (±${peaks[name]!.value.rangePct.toFixed(0)}%)` : 'n/a (no probe in this build)'}`);
+  }
+  const bandwidth = new Map<number, ProbeResult | null>();
+  for (const b of [...new Set(jobs.filter((j) => j.t.unit !== 'us/call').map((j) => j.t.weightBytes))].sort((x, y) => x - y)) {
+    bandwidth.set(b, await measureBandwidth(b, probeReps, probeMs));
+    const p = bandwidth.get(b);
+    log(o, `probe: read bandwidth over ${(b / 2 ** 20).toFixed(2)} MiB ${p ? `${p.value.median.toFixed(1)} GB/s (±${p.value.rangePct.toFixed(0)}%)` : 'n/a'}`);
+  }
+
+  const results: TrialResult[] = [];
+  for (let i = 0; i < jobs.length; i++) {
+    const { t, threads } = jobs[i];
+    const job: Job = { trialId: t.id, threads, contenders: o.contenders, timing, dry: o.dry, slowCallMs: o.dry ? 1e9 : o.quick ? 60 : 400, bandwidth: bandwidth.get(t.weightBytes) ?? null, peak: peaks[t.peak] ?? null };
+    const tag = `[${String(i + 1).padStart(String(jobs.length).length)}/${jobs.length}]`;
+    log(o, `${tag} ${t.name} · ${threads} thread${threads > 1 ? 's' : ''} (${jobs.length - i - 1} left)`);
+    let r: TrialResult;
+    try {
+      r = o.inproc ? await runJob(t, job) : await runJobInChild(job, 240_000);
+    } catch (e) {
+      const { setup: _s, ...plain } = t;
+      r = { trial: plain, threads, bound: null, bandwidth: null, results: {}, wallSeconds: 0, error: String((e as Error).message) };
+      log(o, `      failed: ${r.error}`);
+    }
+    results.push(r);
+    if (!r.error) log(o, `      ${progressLine(r, o.contenders)}`);
+  }
+
+  const extras: ExtraSection[] = [];
+  if (o.extras) {
+    for (const name of EXTRA_MODULES) {
+      const mod = await optionalModule(name, notes, o);
+      if (!mod) continue;
+      log(o, `extra: ${name} …`);
+      const x = await runExtra(name, mod, o, notes);
+      if (x) extras.push(x);
+    }
+  }
+
+  const contenders: BenchReport['contenders'] = {};
+  for (const c of o.contenders) contenders[c] = { label: drivers[c].label, version: drivers[c].version(), settings: drivers[c].settings };
+  if (results.some((r) => r.threads > 1)) notes.push('Compute bounds at 2+ threads assume the one-core peak scales linearly; bandwidth bounds use one core\'s measured read bandwidth.');
+  const noThreads = results.find((r) => r.simdtensorThreads === null && r.threads > 1);
+  if (noThreads) notes.push('This simdtensor build has no setNumThreads(); its thread count came from SIMDTENSOR_NUM_THREADS only (a serial build ignores it).');
+  const report: BenchReport = {
+    schema: 1,
+    date: new Date().toISOString(),
+    command: `npm run bench${o.args.length ? ' -- ' + o.args.join(' ') : ''}`,
+    mode: o.dry ? 'dry' : o.quick ? 'quick' : 'full',
+    machine,
+    timing,
+    peaks,
+    contenders,
+    excluded,
+    trials: results,
+    targets: evaluateTargets(results),
+    extras,
+    notes,
+    wallSeconds: (performance.now() - tStart) / 1000,
+  };
+
+  if (!o.quiet) {
+    console.log('\n' + consoleTable(report));
+    console.log('\nTargets (one thread, this run):\n' + consoleTargets(report));
+  }
+  if (o.out) {
+    mkdirSync(o.out, { recursive: true });
+    writeFileSync(join(o.out, 'latest.json'), JSON.stringify(report, null, 1) + '\n');
+    writeFileSync(join(o.out, 'report.md'), markdownReport(report));
+    writeFileSync(join(o.out, 'chart.svg'), svgChart(report));
+    log(o, `\nwrote ${join(o.out, 'latest.json')}, report.md, chart.svg (${report.wallSeconds.toFixed(0)} s)`);
+  }
+  return report;
+}
+
+const isMain = process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isMain) {
+  const p = process.argv.includes('--child') ? childMain() : main(process.argv.slice(2));
+  p.catch((e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  });
+}
