@@ -1,0 +1,76 @@
+// f32 sparse-weight matmul family (out = act(x·wᵀ + bias), w sparse [N×K]): weight views, kernel signatures,
+// the variant table entries and the scalar reference.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include "cpu/features.h"
+
+namespace simdtensor {
+
+enum class SparseFormat : int {
+  kCsr = 0,  // row_ptr[N+1], col[nnz] (u16 when K <= 65536, else u32), val[nnz]
+  kBsr = 1,  // bh×bw blocks: row_ptr[ceil(N/bh)+1] over blocks, col[nblocks] = block column (k0 / bw),
+             // val[nblocks][bh][bw] row-major; edge blocks past N or K hold zeros
+  kNm = 2,   // at most n of every m consecutive k: per row K/m groups × n slots; val[N][K/m·n];
+             // nib[N][ceil(K/m·n / 2)]: slot offsets within the group, two 4-bit offsets per byte (low first)
+};
+
+// A read-only view of validated sparse weights (see runtime/sparse_weights.h for the owner and validation).
+struct F32SparseView {
+  SparseFormat fmt = SparseFormat::kCsr;
+  size_t n = 0, k = 0;          // dense shape [n, k] = [out, in]
+  const uint32_t* ptr = nullptr;  // CSR: per row; BSR: per block row
+  const void* idx = nullptr;      // CSR column / BSR block column
+  bool idx16 = false;             // idx is uint16_t (else uint32_t)
+  const float* val = nullptr;
+  size_t bh = 1, bw = 1;          // BSR block
+  size_t nm_n = 0, nm_m = 0;      // N:M
+  const uint8_t* nib = nullptr;   // N:M offsets
+  size_t nnz_stored = 0;          // stored values (CSR nnz; BSR blocks·bh·bw; N:M N·K/m·n)
+  // Rows of K the kernels may touch in a padded activation: K rounded up to bw (BSR) or K.
+  size_t k_padded() const { return fmt == SparseFormat::kBsr ? (k + bw - 1) / bw * bw : k; }
+  size_t nm_groups() const { return nm_m ? k / nm_m : 0; }
+  size_t nm_row_bytes() const { return (nm_groups() * nm_n + 1) / 2; }
+};
+
+// Transposed-activation kernel ("xt"): for rows r in [r0, r1) (r0 a multiple of bh for BSR),
+//   outt[(r - r0)·ldt + i] = act(bias[r] + Σ_k w[r][k] · xt[k·nv·W + i]),  i < nv·W,
+// where xt is one M tile of the activation, transposed: [k_padded][nv·W] (columns past M are zero).
+// For BSR the last block row may write rows up to its block end (past N): outt must have room for them.
+// (Walking K in L1-sized blocks was measured and lost: the per-row segment loops cost more than L2 reads.)
+using F32SpmmXtFn = void (*)(const F32SparseView& w, size_t r0, size_t r1, const float* xt, size_t nv, float* outt,
+                             size_t ldt, const float* bias, int act);
+// Row kernel (small M): out[i·ldo + r] = Σ_k w[r][k] · x[i·ldx + k] for i < m, r in [r0, r1) (r0 a multiple of bh;
+// rows >= N are not stored). x rows must be readable up to k_padded(). No bias/activation: see epilogue.
+using F32SpmmRowFn = void (*)(const F32SparseView& w, size_t r0, size_t r1, const float* x, size_t ldx, size_t m,
+                              float* out, size_t ldo);
+// y[i] = act(y[i] + bias[i]) for i < n (bias may be null).
+using F32SpmmEpilogueFn = void (*)(float* y, size_t n, const float* bias, int act);
+
+struct F32SpmmVariant {
+  const char* name;  // family name of the variant, e.g. "f32_spmm__avx512f"
+  Isa isa;
+  size_t w;          // f32 lanes per vector: xt tiles are padded to multiples of it
+  size_t max_nv;     // at most this many vectors of M per xt tile (register budget)
+  size_t acc_regs;   // accumulator registers the block kernels may use (rows per group × nv)
+  // Indexed by SparseFormat.
+  F32SpmmXtFn xt[3];
+  F32SpmmRowFn row[3];
+  F32SpmmEpilogueFn epilogue;
+  // Kernel names, indexed by SparseFormat: the xt kernel at max_nv, then the row kernel.
+  const char* xt_name[3];
+  const char* row_name[3];
+};
+
+#define ST_F32_SPMM(sym, isa) extern const F32SpmmVariant sym;
+#include "kernels/f32-spmm/kernels.inc"
+#undef ST_F32_SPMM
+
+// All variants compiled into this binary, best first (those this CPU can't run included).
+const F32SpmmVariant* const* f32_spmm_variants(size_t* count);
+
+// Reference: densify w, then f32_gemm_reference (double accumulation). Tests only.
+void f32_spmm_reference(const F32SparseView& w, size_t m, const float* x, size_t ldx, float* out, size_t ldo,
+                        const float* bias, int act);
+
+}  // namespace simdtensor

@@ -1,0 +1,366 @@
+// The f32 sparse-weight kernels, written once over vector traits V and instantiated per ISA (see f32-spmm.h).
+// "xt" kernels vectorize over M: the activation tile is transposed to [k][M tile], so each stored weight w[r][k]
+// is one broadcast and NV FMAs into that row's M-vector accumulators (XNNPACK spmm style, but with the output
+// row-major: the driver transposes the small outt tile back). "row" kernels serve M <= 4 (dot products along k).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include "common/vec_math.h"
+#include "kernels/f32-spmm/f32-spmm.h"
+
+namespace simdtensor {
+namespace {
+
+constexpr size_t kSpmmRowMaxM = 4;  // row kernels take at most this many activation rows per call
+
+template <class V>
+inline typename V::R spmm_act(typename V::R a, int act) {
+  if (act == 1) return vrelu<V>(a);
+  if (act == 2) return vgelu<V>(a);
+  return a;
+}
+
+// Independent accumulator sets, so FMA latency (4 cycles, 2 pipes) is hidden even for a one-vector M tile.
+template <int Live>
+constexpr int spmm_unroll() {
+  return Live >= 8 ? 1 : 8 / Live;
+}
+
+template <class V, int NV, int U>
+inline void spmm_finish_row(typename V::R (&acc)[U][NV], float b, int act, float* dst) {
+  using R = typename V::R;
+  constexpr int W = V::W;
+  for (int v = 0; v < NV; v++) {
+    R s = acc[0][v];
+    for (int u = 1; u < U; u++) s = V::add(s, acc[u][v]);
+    s = spmm_act<V>(V::add(s, V::set1(b)), act);
+    V::store(dst + v * W, s);
+  }
+}
+
+// ---- xt kernels -------------------------------------------------------------------------------------------
+
+template <class V, int NV, class Idx>
+void spmm_csr_xt(const F32SparseView& w, size_t r0, size_t r1, const float* xt, float* outt, size_t ldt,
+                 const float* bias, int act) {
+  using R = typename V::R;
+  constexpr int W = V::W;
+  constexpr size_t MT = size_t(NV) * W;
+  constexpr int U = spmm_unroll<NV>();
+  const uint32_t* ptr = w.ptr;
+  const Idx* col = static_cast<const Idx*>(w.idx);
+  const float* val = w.val;
+  for (size_t r = r0; r < r1; r++) {
+    R acc[U][NV];
+    for (int u = 0; u < U; u++)
+      for (int v = 0; v < NV; v++) acc[u][v] = V::zero();
+    size_t j = ptr[r];
+    const size_t e = ptr[r + 1];
+    for (; j + U <= e; j += U) {
+      for (int u = 0; u < U; u++) {
+        const float* xp = xt + size_t(col[j + u]) * MT;
+        const R wv = V::set1(val[j + u]);
+        for (int v = 0; v < NV; v++) acc[u][v] = V::fmadd(wv, V::load(xp + v * W), acc[u][v]);
+      }
+    }
+    for (; j < e; j++) {
+      const float* xp = xt + size_t(col[j]) * MT;
+      const R wv = V::set1(val[j]);
+      for (int v = 0; v < NV; v++) acc[0][v] = V::fmadd(wv, V::load(xp + v * W), acc[0][v]);
+    }
+    spmm_finish_row<V, NV, U>(acc, bias ? bias[r] : 0.0f, act, outt + (r - r0) * ldt);
+  }
+}
+
+// RB rows of a block row at a time share each loaded xt row (bh is a multiple of RB).
+template <class V, int NV, int RB, class Idx>
+void spmm_bsr_xt(const F32SparseView& w, size_t r0, size_t r1, const float* xt, float* outt, size_t ldt,
+                 const float* bias, int act) {
+  using R = typename V::R;
+  constexpr int W = V::W;
+  constexpr size_t MT = size_t(NV) * W;
+  constexpr int U = spmm_unroll<RB * NV>();
+  const size_t bh = w.bh, bw = w.bw, bsz = bh * bw;
+  const uint32_t* ptr = w.ptr;
+  const Idx* col = static_cast<const Idx*>(w.idx);
+  for (size_t br = r0 / bh; br * bh < r1; br++) {
+    for (size_t rg = 0; rg < bh; rg += RB) {
+      R acc[U][RB * NV];
+      for (int u = 0; u < U; u++)
+        for (int i = 0; i < RB * NV; i++) acc[u][i] = V::zero();
+      for (size_t b = ptr[br]; b < ptr[br + 1]; b++) {
+        const float* xp = xt + size_t(col[b]) * bw * MT;
+        const float* wp = w.val + b * bsz + rg * bw;
+        size_t j = 0;
+        for (; j + U <= bw; j += U)
+          for (int u = 0; u < U; u++) {
+            R xv[NV];
+            for (int v = 0; v < NV; v++) xv[v] = V::load(xp + (j + u) * MT + v * W);
+            for (int rr = 0; rr < RB; rr++) {
+              const R wv = V::set1(wp[rr * bw + j + u]);
+              for (int v = 0; v < NV; v++) acc[u][rr * NV + v] = V::fmadd(wv, xv[v], acc[u][rr * NV + v]);
+            }
+          }
+        for (; j < bw; j++) {
+          R xv[NV];
+          for (int v = 0; v < NV; v++) xv[v] = V::load(xp + j * MT + v * W);
+          for (int rr = 0; rr < RB; rr++) {
+            const R wv = V::set1(wp[rr * bw + j]);
+            for (int v = 0; v < NV; v++) acc[0][rr * NV + v] = V::fmadd(wv, xv[v], acc[0][rr * NV + v]);
+          }
+        }
+      }
+      for (int rr = 0; rr < RB; rr++) {
+        const size_t row = br * bh + rg + size_t(rr);
+        float* dst = outt + (row - r0) * ldt;
+        for (int v = 0; v < NV; v++) {
+          R s = acc[0][rr * NV + v];
+          for (int u = 1; u < U; u++) s = V::add(s, acc[u][rr * NV + v]);
+          const float b = (bias && row < w.n) ? bias[row] : 0.0f;
+          V::store(dst + v * W, spmm_act<V>(V::add(s, V::set1(b)), act));
+        }
+      }
+    }
+  }
+}
+
+// N:M with NN slots per group known at compile time (NN = 0: runtime n, one accumulator set).
+template <class V, int NV, int NN>
+void spmm_nm_xt(const F32SparseView& w, size_t r0, size_t r1, const float* xt, float* outt, size_t ldt,
+                const float* bias, int act) {
+  using R = typename V::R;
+  constexpr int W = V::W;
+  constexpr size_t MT = size_t(NV) * W;
+  constexpr int U = NN > 0 ? spmm_unroll<NV>() : 1;
+  constexpr int GU = NN > 0 && U > NN ? U / NN : 1;  // groups per unrolled step; slot t uses set t % U
+  const size_t G = w.nm_groups(), mm = w.nm_m, nn = w.nm_n, per_row = G * nn, rbytes = w.nm_row_bytes();
+  for (size_t r = r0; r < r1; r++) {
+    const float* vr = w.val + r * per_row;
+    const uint8_t* ib = w.nib + r * rbytes;
+    R acc[U][NV];
+    for (int u = 0; u < U; u++)
+      for (int v = 0; v < NV; v++) acc[u][v] = V::zero();
+    if constexpr (NN > 0) {
+      size_t g = 0;
+      for (; g + GU <= G; g += GU)
+        for (int gu = 0; gu < GU; gu++)
+          for (int s = 0; s < NN; s++) {
+            const size_t t = (g + size_t(gu)) * NN + size_t(s);
+            const size_t off = (ib[t >> 1] >> ((t & 1) * 4)) & 15u;
+            const float* xp = xt + ((g + size_t(gu)) * mm + off) * MT;
+            const R wv = V::set1(vr[t]);
+            const int a = (gu * NN + s) % U;
+            for (int v = 0; v < NV; v++) acc[a][v] = V::fmadd(wv, V::load(xp + v * W), acc[a][v]);
+          }
+      for (; g < G; g++)
+        for (int s = 0; s < NN; s++) {
+          const size_t t = g * NN + size_t(s);
+          const size_t off = (ib[t >> 1] >> ((t & 1) * 4)) & 15u;
+          const float* xp = xt + (g * mm + off) * MT;
+          const R wv = V::set1(vr[t]);
+          for (int v = 0; v < NV; v++) acc[s % U][v] = V::fmadd(wv, V::load(xp + v * W), acc[s % U][v]);
+        }
+    } else {
+      for (size_t g = 0, t = 0; g < G; g++)
+        for (size_t s = 0; s < nn; s++, t++) {
+          const size_t off = (ib[t >> 1] >> ((t & 1) * 4)) & 15u;
+          const float* xp = xt + (g * mm + off) * MT;
+          const R wv = V::set1(vr[t]);
+          for (int v = 0; v < NV; v++) acc[0][v] = V::fmadd(wv, V::load(xp + v * W), acc[0][v]);
+        }
+    }
+    spmm_finish_row<V, NV, U>(acc, bias ? bias[r] : 0.0f, act, outt + (r - r0) * ldt);
+  }
+}
+
+// ---- row kernels (portable: scalar dot products; ISA files override with gathers where they pay) ----------
+
+template <class Idx>
+void spmm_csr_row_scalar(const F32SparseView& w, size_t r0, size_t r1, const float* x, size_t ldx, size_t m,
+                         float* out, size_t ldo) {
+  const Idx* col = static_cast<const Idx*>(w.idx);
+  const float* val = w.val;
+  for (size_t r = r0; r < r1; r++) {
+    const size_t b = w.ptr[r], e = w.ptr[r + 1];
+    for (size_t i = 0; i < m; i++) {
+      const float* xr = x + i * ldx;
+      float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      size_t j = b;
+      for (; j + 4 <= e; j += 4) {
+        s0 += val[j] * xr[col[j]];
+        s1 += val[j + 1] * xr[col[j + 1]];
+        s2 += val[j + 2] * xr[col[j + 2]];
+        s3 += val[j + 3] * xr[col[j + 3]];
+      }
+      for (; j < e; j++) s0 += val[j] * xr[col[j]];
+      out[i * ldo + r] = (s0 + s1) + (s2 + s3);
+    }
+  }
+}
+
+// bw-wide blocks as vectors of V (partial loads when bw is not a multiple of W).
+template <class V, int RB, class Idx>
+void spmm_bsr_row(const F32SparseView& w, size_t r0, size_t r1, const float* x, size_t ldx, size_t m, float* out,
+                  size_t ldo) {
+  using R = typename V::R;
+  constexpr int W = V::W;
+  const size_t bh = w.bh, bw = w.bw, bsz = bh * bw;
+  const Idx* col = static_cast<const Idx*>(w.idx);
+  const bool full = bw % W == 0;
+  for (size_t br = r0 / bh; br * bh < r1; br++) {
+    for (size_t rg = 0; rg < bh; rg += RB) {
+      for (size_t i = 0; i < m; i++) {
+        const float* xr = x + i * ldx;
+        R acc[RB];
+        for (int rr = 0; rr < RB; rr++) acc[rr] = V::zero();
+        for (size_t b = w.ptr[br]; b < w.ptr[br + 1]; b++) {
+          const float* xp = xr + size_t(col[b]) * bw;
+          const float* wp = w.val + b * bsz + rg * bw;
+          for (size_t c = 0; c < bw; c += W) {
+            const R xv = full ? V::load(xp + c) : V::load_partial(xp + c, bw - c);
+            for (int rr = 0; rr < RB; rr++) {
+              const R wv = full ? V::load(wp + rr * bw + c) : V::load_partial(wp + rr * bw + c, bw - c);
+              acc[rr] = V::fmadd(wv, xv, acc[rr]);
+            }
+          }
+        }
+        for (int rr = 0; rr < RB; rr++) {
+          const size_t row = br * bh + rg + size_t(rr);
+          if (row < w.n) out[i * ldo + row] = V::hsum(acc[rr]);
+        }
+      }
+    }
+  }
+}
+
+inline void spmm_nm_row_scalar(const F32SparseView& w, size_t r0, size_t r1, const float* x, size_t ldx, size_t m,
+                               float* out, size_t ldo) {
+  const size_t G = w.nm_groups(), mm = w.nm_m, nn = w.nm_n, per_row = G * nn, rbytes = w.nm_row_bytes();
+  for (size_t r = r0; r < r1; r++) {
+    const float* vr = w.val + r * per_row;
+    const uint8_t* ib = w.nib + r * rbytes;
+    for (size_t i = 0; i < m; i++) {
+      const float* xr = x + i * ldx;
+      float s0 = 0, s1 = 0;
+      size_t t = 0;
+      for (size_t g = 0; g < G; g++) {
+        const float* xg = xr + g * mm;
+        for (size_t s = 0; s < nn; s++, t++) {
+          const float p = vr[t] * xg[(ib[t >> 1] >> ((t & 1) * 4)) & 15u];
+          if (t & 1) s1 += p; else s0 += p;
+        }
+      }
+      out[i * ldo + r] = s0 + s1;
+    }
+  }
+}
+
+template <class V>
+void spmm_epilogue(float* y, size_t n, const float* bias, int act) {
+  constexpr int W = V::W;
+  size_t i = 0;
+  for (; i + W <= n; i += W) {
+    typename V::R v = V::load(y + i);
+    if (bias) v = V::add(v, V::load(bias + i));
+    V::store(y + i, spmm_act<V>(v, act));
+  }
+  if (i < n) {
+    typename V::R v = V::load_partial(y + i, n - i);
+    if (bias) v = V::add(v, V::load_partial(bias + i, n - i));
+    V::store_partial(y + i, spmm_act<V>(v, act), n - i);
+  }
+}
+
+// ---- runtime → template dispatch ---------------------------------------------------------------------------
+
+template <class V, int NVMAX, int NV = 1>
+void spmm_csr_xt_nv(const F32SparseView& w, size_t r0, size_t r1, const float* xt, size_t nv, float* outt,
+                    size_t ldt, const float* bias, int act) {
+  if constexpr (NV <= NVMAX) {
+    if (nv == NV) {
+      if (w.idx16) return spmm_csr_xt<V, NV, uint16_t>(w, r0, r1, xt, outt, ldt, bias, act);
+      return spmm_csr_xt<V, NV, uint32_t>(w, r0, r1, xt, outt, ldt, bias, act);
+    }
+    spmm_csr_xt_nv<V, NVMAX, NV + 1>(w, r0, r1, xt, nv, outt, ldt, bias, act);
+  }
+}
+
+// Rows per group for a block height (the driver sizes nv so RB·nv fits the accumulator budget).
+inline int spmm_bsr_rb(size_t bh) { return bh % 4 == 0 ? 4 : (bh % 2 == 0 ? 2 : 1); }
+
+template <class V, int NVMAX, int ACC, int NV = 1>
+void spmm_bsr_xt_nv(const F32SparseView& w, size_t r0, size_t r1, const float* xt, size_t nv, float* outt,
+                    size_t ldt, const float* bias, int act) {
+  if constexpr (NV <= NVMAX) {
+    if (nv == NV) {
+      const int rb = spmm_bsr_rb(w.bh);
+      if constexpr (4 * NV <= ACC) {
+        if (rb == 4) {
+          if (w.idx16) return spmm_bsr_xt<V, NV, 4, uint16_t>(w, r0, r1, xt, outt, ldt, bias, act);
+          return spmm_bsr_xt<V, NV, 4, uint32_t>(w, r0, r1, xt, outt, ldt, bias, act);
+        }
+      }
+      if constexpr (2 * NV <= ACC) {
+        if (rb >= 2) {
+          if (w.idx16) return spmm_bsr_xt<V, NV, 2, uint16_t>(w, r0, r1, xt, outt, ldt, bias, act);
+          return spmm_bsr_xt<V, NV, 2, uint32_t>(w, r0, r1, xt, outt, ldt, bias, act);
+        }
+      }
+      if (w.idx16) return spmm_bsr_xt<V, NV, 1, uint16_t>(w, r0, r1, xt, outt, ldt, bias, act);
+      return spmm_bsr_xt<V, NV, 1, uint32_t>(w, r0, r1, xt, outt, ldt, bias, act);
+    }
+    spmm_bsr_xt_nv<V, NVMAX, ACC, NV + 1>(w, r0, r1, xt, nv, outt, ldt, bias, act);
+  }
+}
+
+template <class V, int NVMAX, int NV = 1>
+void spmm_nm_xt_nv(const F32SparseView& w, size_t r0, size_t r1, const float* xt, size_t nv, float* outt,
+                   size_t ldt, const float* bias, int act) {
+  if constexpr (NV <= NVMAX) {
+    if (nv == NV) {
+      switch (w.nm_n) {
+        case 1: return spmm_nm_xt<V, NV, 1>(w, r0, r1, xt, outt, ldt, bias, act);
+        case 2: return spmm_nm_xt<V, NV, 2>(w, r0, r1, xt, outt, ldt, bias, act);
+        case 4: return spmm_nm_xt<V, NV, 4>(w, r0, r1, xt, outt, ldt, bias, act);
+        default: return spmm_nm_xt<V, NV, 0>(w, r0, r1, xt, outt, ldt, bias, act);
+      }
+    }
+    spmm_nm_xt_nv<V, NVMAX, NV + 1>(w, r0, r1, xt, nv, outt, ldt, bias, act);
+  }
+}
+
+// Row kernel dispatch for the portable paths: V is the vector type used for block rows.
+template <class V>
+void spmm_bsr_row_any(const F32SparseView& w, size_t r0, size_t r1, const float* x, size_t ldx, size_t m, float* out,
+                      size_t ldo) {
+  const int rb = spmm_bsr_rb(w.bh);
+  if (rb == 4) {
+    if (w.idx16) return spmm_bsr_row<V, 4, uint16_t>(w, r0, r1, x, ldx, m, out, ldo);
+    return spmm_bsr_row<V, 4, uint32_t>(w, r0, r1, x, ldx, m, out, ldo);
+  }
+  if (rb == 2) {
+    if (w.idx16) return spmm_bsr_row<V, 2, uint16_t>(w, r0, r1, x, ldx, m, out, ldo);
+    return spmm_bsr_row<V, 2, uint32_t>(w, r0, r1, x, ldx, m, out, ldo);
+  }
+  if (w.idx16) return spmm_bsr_row<V, 1, uint16_t>(w, r0, r1, x, ldx, m, out, ldo);
+  return spmm_bsr_row<V, 1, uint32_t>(w, r0, r1, x, ldx, m, out, ldo);
+}
+
+inline void spmm_csr_row_any_scalar(const F32SparseView& w, size_t r0, size_t r1, const float* x, size_t ldx,
+                                    size_t m, float* out, size_t ldo) {
+  if (w.idx16) return spmm_csr_row_scalar<uint16_t>(w, r0, r1, x, ldx, m, out, ldo);
+  spmm_csr_row_scalar<uint32_t>(w, r0, r1, x, ldx, m, out, ldo);
+}
+
+}  // namespace
+}  // namespace simdtensor
+
+// Defines a portable variant `sym` over traits V (row kernels: scalar CSR/N:M, V-vector BSR).
+#define ST_F32_SPMM_PORTABLE_VARIANT(sym, V, isa, nvmax, acc, suffix, mt)                                         \
+  const F32SpmmVariant sym = {                                                                                    \
+      #sym, isa, size_t(V::W), nvmax, acc,                                                                         \
+      {&spmm_csr_xt_nv<V, nvmax>, &spmm_bsr_xt_nv<V, nvmax, acc>, &spmm_nm_xt_nv<V, nvmax>},                      \
+      {&spmm_csr_row_any_scalar, &spmm_bsr_row_any<V>, &spmm_nm_row_scalar},                                       \
+      &spmm_epilogue<V>,                                                                                          \
+      {"f32_spmm_csr_xt" mt "__" suffix, "f32_spmm_bsr_xt" mt "__" suffix, "f32_spmm_nm_xt" mt "__" suffix},       \
+      {"f32_spmm_csr_row__" suffix, "f32_spmm_bsr_row__" suffix, "f32_spmm_nm_row__" suffix}};
