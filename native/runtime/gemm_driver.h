@@ -24,6 +24,17 @@ struct F32GemmBlocking {
 };
 F32GemmBlocking f32_gemm_blocking(const F32GemmVariant& v);
 
+// How f32_gemm_run splits one call over threads: a grid of tm × tn × tk tasks, each rows_per rows × cols_per
+// columns × k_per of K (the last ones shorter). tk > 1 only when M×N has fewer tiles than threads and K is long;
+// then each K chunk writes partial sums and a reduction applies bias and activation.
+struct F32GemmPartition {
+  size_t rows_per, cols_per, k_per;
+  size_t tm, tn, tk;
+};
+constexpr double kF32GemmMinParallelFlops = 2e6;
+constexpr size_t kF32GemmMinKChunk = 256;
+F32GemmPartition f32_gemm_partition(const F32GemmVariant& v, size_t m, size_t n, size_t k, size_t threads);
+
 void f32_gemm_run(const F32GemmVariant& v, const F32GemmArgs& args);
 
 }  // namespace simdtensor

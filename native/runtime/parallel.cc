@@ -1,13 +1,13 @@
-// Serial placeholder for the thread pool: one thread. (Replaced by the pool of native/runtime/thread_pool.cc.)
+// parallel_for and the thread-count knobs, forwarded to the process-wide pool (native/runtime/thread_pool.cc).
 #include "runtime/parallel.h"
+
+#include "runtime/thread_pool.h"
 
 namespace simdtensor {
 
-int num_threads() { return 1; }
-void set_num_threads(int) {}
-int default_num_threads() { return 1; }
-void parallel_for_impl(size_t n, ParallelTaskFn fn, void* ctx) {
-  for (size_t i = 0; i < n; i++) fn(ctx, i);
-}
+int num_threads() { return ThreadPool::instance().num_threads(); }
+int set_num_threads(int n) { return ThreadPool::instance().set_num_threads(n); }
+int default_num_threads() { return detect_usable_cpus(); }
+void parallel_for_impl(size_t n, ParallelTaskFn fn, void* ctx) { ThreadPool::instance().parallel_for(n, fn, ctx); }
 
 }  // namespace simdtensor
