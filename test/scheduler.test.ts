@@ -264,6 +264,8 @@ describe('timeouts', () => {
     await tick();
     expect(a.settled).toBe(1);
     expectOwnRows(b.value!, 2);
+    expect(s.stats().completed).toBe(1);
+    expect(s.stats().rejected.timeout).toBe(1);
   });
 
   it('applies the scheduler default timeout', async () => {
@@ -322,6 +324,8 @@ describe('aborts', () => {
     await tick();
     expect(a.settled).toBe(1);
     expectOwnRows(b.value!, 2);
+    expect(s.stats().completed).toBe(1);
+    expect(s.stats().latency.count).toBe(1);
   });
 
   it('removes its abort listener once settled', async () => {
