@@ -10,4 +10,14 @@ export type { LossResult, CrossEntropyOptions, DistillLossOptions, DistillLossRe
 export { Optimizer, SGD, AdamW, makeOptimizer, schedules } from './optim.js';
 export type { SgdOptions, AdamWOptions, OptimizerSpec, Schedule, ScheduleOptions } from './optim.js';
 export { fit, predict, evaluate, accuracy, permutation, rng, gatherRows } from './train.js';
-export type { Dataset, Batch, EpochInfo, FitOptions, History } from './train.js';
+export type { Dataset, Batch, BatchLoss, EpochInfo, FitOptions, History } from './train.js';
+export { distill } from './distill.js';
+export type { DistillOptions, DistillResult } from './distill.js';
+export { measureLatency } from './latency.js';
+export type { Latency, LatencyOptions } from './latency.js';
+export { cubicSparsity, magnitudeMask, GradualPruner, modelSparsity } from './prune.js';
+export type { CubicScheduleOptions, GradualPruneOptions } from './prune.js';
+export { saveModel, loadModel, serializeModel, deserializeModel, registerWeightCodec, MODEL_FORMAT, MODEL_VERSION } from './serialize.js';
+export type { SaveOptions, LoadedModel, WeightCodec } from './serialize.js';
+export { loadDigits, loadCsv, parseCsv, stratifiedSplit, subset, featureStats, packageRoot } from './data.js';
+export type { LabeledData, CsvOptions } from './data.js';

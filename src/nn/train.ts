@@ -91,6 +91,9 @@ export interface EpochInfo {
   seconds: number;
 }
 
+/** What a custom loss returns: the loss, its gradient, and optional named parts to report per epoch. */
+export type BatchLoss = LossResult & { parts?: Record<string, number> };
+
 /** Options of {@link fit}. */
 export interface FitOptions {
   /** Epochs (default 10). */
@@ -108,7 +111,7 @@ export interface FitOptions {
   /** Per-row tensors [n, k] shuffled along with the data and handed to `loss` (e.g. a teacher's soft targets). */
   aligned?: Tensor[];
   /** Loss over a batch's logits (default cross-entropy with the labels). Must return the gradient. */
-  loss?: (logits: Tensor<'float32'>, batch: Batch, grad: Tensor<'float32'>) => LossResult & { parts?: Record<string, number> };
+  loss?: (logits: Tensor<'float32'>, batch: Batch, grad: Tensor<'float32'>) => BatchLoss;
   /** Data to evaluate after each epoch. */
   validation?: Dataset;
   /** Called after each epoch. */
@@ -141,7 +144,7 @@ export function fit(model: Layer, data: Dataset, opts: FitOptions = {}): History
   const schedule = opts.schedule ?? (() => 1);
   const seed = opts.seed ?? 0;
   const shuffle = opts.shuffle ?? true;
-  const lossFn = opts.loss ?? ((z: Tensor<'float32'>, b: Batch, g: Tensor<'float32'>) => crossEntropy(z, b.y, { out: g }));
+  const lossFn = opts.loss ?? ((z: Tensor<'float32'>, b: Batch, g: Tensor<'float32'>): BatchLoss => crossEntropy(z, b.y, { out: g }));
   if (opts.validation) checkDataset(fn, 'validation', opts.validation);
 
   const X = data.x as Tensor<'float32'>;

@@ -1,0 +1,88 @@
+/**
+ * Inference latency of a model on the package's kernels: warm-up calls, then timed blocks of calls, reported as
+ * the median per-call time (with the 10th and 90th percentiles) and the throughput it implies.
+ * @module
+ */
+import { rangeError, typeError } from '../errors.js';
+import { Tensor } from '../tensor.js';
+import { f32 } from './kernels.js';
+import { Layer } from './layers.js';
+
+/** One latency measurement. */
+export interface Latency {
+  /** Rows per call. */
+  batch: number;
+  /** Median milliseconds per call over the timed blocks. */
+  medianMs: number;
+  /** 10th percentile of the per-block milliseconds per call. */
+  p10Ms: number;
+  /** 90th percentile. */
+  p90Ms: number;
+  /** Rows per second at the median: batch / median. */
+  throughput: number;
+  /** Timed blocks (each one's per-call time is a sample). */
+  blocks: number;
+  /** Calls per block. */
+  callsPerBlock: number;
+}
+
+/** Options of {@link measureLatency}. */
+export interface LatencyOptions {
+  /** Timed blocks (default 30). */
+  blocks?: number;
+  /** Minimum milliseconds per block; calls per block are chosen to reach it (default 2). */
+  blockMs?: number;
+  /** Warm-up calls before timing (default 20). */
+  warmup?: number;
+}
+
+function quantile(sorted: number[], q: number): number {
+  const i = (sorted.length - 1) * q;
+  const lo = Math.floor(i);
+  const hi = Math.ceil(i);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (i - lo);
+}
+
+/**
+ * Times `model.forward(x)` in inference mode, where `x` is [batch, features]. Medians, not bests: on a shared
+ * machine the median of many blocks is the number that repeats.
+ */
+export function measureLatency(model: Layer, x: Tensor, opts: LatencyOptions = {}): Latency {
+  const fn = 'measureLatency';
+  if (!(model instanceof Layer)) throw typeError(fn, 'model must be a Layer');
+  const X = f32(fn, 'x', x);
+  if (X.ndim !== 2 || X.shape[0] < 1) throw rangeError(fn, `x must be [batch >= 1, features], got [${X.shape.join(', ')}]`);
+  const blocks = opts.blocks ?? 30;
+  const blockMs = opts.blockMs ?? 2;
+  const warmup = opts.warmup ?? 20;
+  if (!(Number.isInteger(blocks) && blocks >= 1)) throw rangeError(fn, `blocks must be a positive integer, got ${blocks}`);
+  const wasTraining = model.training;
+  model.train(false);
+  try {
+    for (let i = 0; i < warmup; i++) model.forward(X);
+    // Calls per block: enough to fill blockMs, from a short probe.
+    let calls = 1;
+    for (;;) {
+      const t0 = performance.now();
+      for (let i = 0; i < calls; i++) model.forward(X);
+      const dt = performance.now() - t0;
+      if (dt >= blockMs / 4 || calls >= 1 << 20) {
+        calls = Math.max(1, Math.ceil((calls * blockMs) / Math.max(dt, 1e-3)));
+        break;
+      }
+      calls *= 4;
+    }
+    const samples: number[] = [];
+    for (let b = 0; b < blocks; b++) {
+      const t0 = performance.now();
+      for (let i = 0; i < calls; i++) model.forward(X);
+      samples.push((performance.now() - t0) / calls);
+    }
+    samples.sort((a, b) => a - b);
+    const med = quantile(samples, 0.5);
+    const batch = X.shape[0];
+    return { batch, medianMs: med, p10Ms: quantile(samples, 0.1), p90Ms: quantile(samples, 0.9), throughput: (batch * 1000) / med, blocks, callsPerBlock: calls };
+  } finally {
+    model.train(wasTraining);
+  }
+}
