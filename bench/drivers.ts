@@ -46,6 +46,9 @@ export interface Driver {
   maxThreadsReason?: string;
   /** Plain-JavaScript contenders: skipped where one call takes longer than the run's slow-call budget. */
   slow?: boolean;
+  /** Work above which a slow contender is not even prepared (its calls would take seconds). */
+  maxFlops?: number;
+  maxWeights?: number;
   /** Runs once per process before any prepare (e.g. a backend's initialisation with the thread count). */
   init?(threads: number): Promise<void>;
   /** Whether it can run a trial: true, or the reason it cannot. */
@@ -66,22 +69,22 @@ function pkgDir(name: string): string {
   return dirname(require.resolve(`${name}/package.json`));
 }
 
-/** [n, k] (Linear layout) → [k, n]. */
-export function transpose(w: Float32Array, n: number, k: number): Float32Array {
-  const out = new Float32Array(k * n);
-  for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) out[p * n + j] = w[j * k + p];
-  return out;
-}
+type Flat = Float32Array | Int8Array | Uint16Array;
+const transposed = new WeakMap<Flat, Flat>();
 
-function transposeI8(w: Int8Array, n: number, k: number): Int8Array {
-  const out = new Int8Array(k * n);
-  for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) out[p * n + j] = w[j * k + p];
-  return out;
-}
-
-function transposeU16(w: Uint16Array, n: number, k: number): Uint16Array {
-  const out = new Uint16Array(k * n);
-  for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) out[p * n + j] = w[j * k + p];
+/** [n, k] (Linear layout) → [k, n], in 64×64 blocks (cache-friendly); cached per input array. */
+export function transpose<T extends Flat>(w: T, n: number, k: number): T {
+  const hit = transposed.get(w);
+  if (hit) return hit as T;
+  const out = new (w.constructor as new (len: number) => T)(k * n);
+  const B = 64;
+  for (let j0 = 0; j0 < n; j0 += B)
+    for (let p0 = 0; p0 < k; p0 += B) {
+      const j1 = Math.min(n, j0 + B);
+      const p1 = Math.min(k, p0 + B);
+      for (let j = j0; j < j1; j++) for (let p = p0; p < p1; p++) out[p * n + j] = w[j * k + p];
+    }
+  transposed.set(w, out);
   return out;
 }
 
@@ -130,6 +133,30 @@ function tensorOut(y: unknown): ArrayLike<number> {
     return Array.from(t.data as Uint16Array, (h) => lut[h]);
   }
   return t.data;
+}
+
+/**
+ * Whether this simdtensor build has the API a trial needs (true, or why not). Cheap and synchronous: call after
+ * {@link simdtensor} has loaded the library.
+ */
+export function familyAvailable(t: Trial): true | string {
+  if (t.setup) return true;
+  const st = stMod;
+  if (!st) return 'simdtensor not loaded';
+  const kernels = st.cpuInfo().kernels;
+  switch (t.dtype) {
+    case 'int8':
+    case 'int8-dynamic':
+      return opt(st, 'quantize') ? true : 'this simdtensor build has no int8 GEMM (no quantize())';
+    case 'float16':
+      return kernels['matmul.f16'] ? true : "this simdtensor build has no float16 GEMM (no cpuInfo().kernels['matmul.f16'])";
+    case 'bfloat16':
+      return kernels['matmul.bf16'] ? true : "this simdtensor build has no bfloat16 GEMM (no cpuInfo().kernels['matmul.bf16'])";
+    case 'sparse':
+      return kernels['matmul.sparse'] || opt(st, 'prune') ? true : 'this simdtensor build has no sparse GEMM';
+    default:
+      return true;
+  }
 }
 
 /** How simdtensor runs each kind of trial, through its public API only. */
@@ -225,7 +252,7 @@ const stDriver: Driver = {
   version: () => pkgVersionRoot(),
   settings: 'best ISA the CPU runs; prepacked weights; SIMDTENSOR_NUM_THREADS / setNumThreads = trial threads',
   maxThreads: 64,
-  supports: () => true,
+  supports: (t) => familyAvailable(t),
   prepare: (t, inp) => prepareSimdtensor(t, inp),
 };
 
@@ -238,7 +265,7 @@ const stScalarDriver: Driver = {
   settings: "setMaxIsa('scalar') while it runs: the same code paths without SIMD (a baseline, not a product)",
   maxThreads: 1,
   maxThreadsReason: 'a baseline: run at one thread only',
-  supports: (t) => (t.family === 'overhead' ? 'the ISA cap does not change per-call overhead' : true),
+  supports: (t) => (t.family === 'overhead' ? 'the ISA cap does not change per-call overhead' : familyAvailable(t)),
   async prepare(t, inp) {
     const st = await simdtensor();
     bestIsa ??= st.getMaxIsa();
@@ -348,14 +375,14 @@ export function ortGraph(t: Trial, inp: TrialInputs): { graph: OnnxGraph; feeds:
     case 'bfloat16': {
       const ty = t.dtype === 'float16' ? OnnxType.FLOAT16 : OnnxType.BFLOAT16;
       return {
-        graph: { nodes: [{ op: 'MatMul', inputs: ['A', 'B'], outputs: ['Y'] }], ...io(ty), outputs: [{ name: 'Y', type: ty, dims: [m, n] }], initializers: [{ name: 'B', type: ty, dims: [k, n], data: transposeU16(inp.wHalf!, n, k) }] },
+        graph: { nodes: [{ op: 'MatMul', inputs: ['A', 'B'], outputs: ['Y'] }], ...io(ty), outputs: [{ name: 'Y', type: ty, dims: [m, n] }], initializers: [{ name: 'B', type: ty, dims: [k, n], data: transpose(inp.wHalf!, n, k) }] },
         feeds: { A: { type: t.dtype, data: inp.aHalf!, dims: [m, k] } },
         out: 'Y',
       };
     }
     case 'int8':
       return {
-        graph: { nodes: [{ op: 'MatMulInteger', inputs: ['A', 'B'], outputs: ['Y'] }], ...io(OnnxType.UINT8), outputs: [{ name: 'Y', type: OnnxType.INT32, dims: [m, n] }], initializers: [{ name: 'B', type: OnnxType.INT8, dims: [k, n], data: transposeI8(inp.wS8!, n, k) }] },
+        graph: { nodes: [{ op: 'MatMulInteger', inputs: ['A', 'B'], outputs: ['Y'] }], ...io(OnnxType.UINT8), outputs: [{ name: 'Y', type: OnnxType.INT32, dims: [m, n] }], initializers: [{ name: 'B', type: OnnxType.INT8, dims: [k, n], data: transpose(inp.wS8!, n, k) }] },
         feeds: { A: { type: 'uint8', data: inp.aU8!, dims: [m, k] } },
         out: 'Y',
         note: 'MatMulInteger u8×s8 → int32, constant B',
@@ -487,6 +514,7 @@ function tfDriver(backend: 'wasm' | 'cpu'): Driver {
         ? "TF.js's threaded WASM build needs Web Workers from blob: URLs, which Node's worker_threads refuse"
         : 'plain JavaScript on the main thread',
     slow: backend === 'cpu',
+    maxFlops: backend === 'cpu' ? 3e8 : undefined,
     async init() {
       await tfjs(backend);
     },
@@ -558,6 +586,9 @@ const mlDriver: Driver = {
   maxThreads: 1,
   maxThreadsReason: 'plain JavaScript on the main thread',
   slow: true,
+  maxFlops: 3e8,
+  // Matrix.mmul copies a column of B per output column: pathological for a 4096×4096 B (seconds per call at M = 1).
+  maxWeights: 2 ** 22,
   supports(t) {
     if (t.dtype === 'float32' || t.dtype === 'sparse') return true;
     return `no ${t.dtype} in ml-matrix`;
@@ -566,9 +597,9 @@ const mlDriver: Driver = {
     mlMatrix ??= (await import('ml-matrix')).Matrix;
     const Matrix = mlMatrix;
     const mat = (d: Float32Array, r: number, c: number) => {
-      const M = new Matrix(r, c);
-      for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) M.set(i, j, d[i * c + j]);
-      return M;
+      const rows: Float64Array[] = [];
+      for (let i = 0; i < r; i++) rows.push(Float64Array.from(d.subarray(i * c, (i + 1) * c)));
+      return new Matrix(rows);
     };
     let f: () => MlMatrix;
     if (t.op === 'add') {

@@ -10,13 +10,17 @@ export const OnnxType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, FLOAT16: 10, BF
 /** One of {@link OnnxType}. */
 export type OnnxTypeCode = (typeof OnnxType)[keyof typeof OnnxType];
 
-/** Protobuf writer: varints, length-delimited fields, nothing else (ONNX needs no more). */
+/**
+ * Protobuf writer: varints, fixed32 and length-delimited fields, nothing else (ONNX needs no more). Nested messages
+ * are kept as parts and written once by `finish`, so a large initializer is copied a single time.
+ */
 class Pb {
-  private parts: Uint8Array[] = [];
-  private len = 0;
-  private push(b: Uint8Array): void {
+  private parts: (Uint8Array | Pb)[] = [];
+  /** Encoded length so far. */
+  len = 0;
+  private push(b: Uint8Array | Pb): void {
     this.parts.push(b);
-    this.len += b.length;
+    this.len += b instanceof Pb ? b.len : b.length;
   }
   private varint(v: number | bigint): void {
     let x = BigInt.asUintN(64, BigInt(v));
@@ -54,15 +58,24 @@ class Pb {
     return this.bytes(field, new TextEncoder().encode(s));
   }
   msg(field: number, m: Pb): this {
-    return this.bytes(field, m.finish());
+    this.key(field, 2);
+    this.varint(m.len);
+    this.push(m);
+    return this;
+  }
+  private writeTo(out: Uint8Array, o: number): number {
+    for (const p of this.parts) {
+      if (p instanceof Pb) o = p.writeTo(out, o);
+      else {
+        out.set(p, o);
+        o += p.length;
+      }
+    }
+    return o;
   }
   finish(): Uint8Array {
     const out = new Uint8Array(this.len);
-    let o = 0;
-    for (const p of this.parts) {
-      out.set(p, o);
-      o += p.length;
-    }
+    this.writeTo(out, 0);
     return out;
   }
 }

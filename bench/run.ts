@@ -7,6 +7,7 @@
  *   npm run bench -- --filter int8 --threads 1
  *   npm run bench -- --contenders simdtensor,onnxruntime-node
  *   npm run bench -- --dry              tiny shapes, one round, in-process: a smoke test of the harness
+ *   npm run bench -- --publish          also rewrite the results blocks of README.md and docs/benchmarks.md
  * @module
  */
 import { fork } from 'node:child_process';
@@ -23,11 +24,14 @@ import {
   evaluateTargets,
   markdownReport,
   progressLine,
+  publishedBlock,
+  replaceBlock,
   svgChart,
   type BenchReport,
   type ContenderResult,
   type ExtraSection,
   type TrialResult,
+  OURS,
 } from './report.js';
 import { builtinTrials, makeInputs, normalizeTrial, type Trial, type TrialSpec } from './trials.js';
 
@@ -51,12 +55,14 @@ export interface Options {
   extras: boolean;
   rounds: number | null;
   quiet: boolean;
+  /** Also rewrite the results blocks of README.md and docs/benchmarks.md from this run. */
+  publish: boolean;
   args: string[];
 }
 
 /** Parses `npm run bench -- …` arguments. */
 export function parseArgs(argv: string[]): Options {
-  const o: Options = { quick: false, dry: false, filter: null, threads: [1, 2], contenders: Object.keys(drivers), out: null, inproc: false, extras: true, rounds: null, quiet: false, args: argv };
+  const o: Options = { quick: false, dry: false, filter: null, threads: [1, 2], contenders: Object.keys(drivers), out: null, inproc: false, extras: true, rounds: null, quiet: false, publish: false, args: argv };
   let outSet = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -113,8 +119,11 @@ export function parseArgs(argv: string[]): Options {
       case '--quiet':
         o.quiet = true;
         break;
+      case '--publish':
+        o.publish = true;
+        break;
       case '--help':
-        console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 11).join('\n').replace(/^ \*/gm, ''));
+        console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 12).join('\n').replace(/^ \*/gm, ''));
         process.exit(0);
         break;
       default:
@@ -223,25 +232,36 @@ export async function runJob(t: Trial, job: Job): Promise<TrialResult> {
   const t0 = performance.now();
   const threads = job.threads;
   const stThreads = job.contenders.includes('simdtensor') || job.contenders.includes('simdtensor-scalar') ? await setSimdtensorThreads(threads) : null;
-  const inputs = makeInputs(t);
-  const ref = reference(t, inputs);
-  const expect = outputLength(t);
+  await simdtensor();
   const results: Record<string, ContenderResult> = {};
-  const runners = new Map<string, Runner>();
+  // Who can run this trial at all (decided before generating inputs, which can take seconds at 4096×4096).
+  const runnable: string[] = [];
   for (const name of job.contenders) {
     const d = drivers[name];
-    if (threads > d.maxThreads) {
-      results[name] = { status: 'skipped', reason: d.maxThreadsReason ?? `runs at most ${d.maxThreads} thread(s)` };
-      continue;
-    }
-    const sup = d.supports(t);
-    if (sup !== true) {
-      results[name] = { status: 'skipped', reason: sup };
-      continue;
-    }
+    const sup = threads > d.maxThreads ? d.maxThreadsReason ?? `runs at most ${d.maxThreads} thread(s)` : d.supports(t);
+    if (sup !== true) results[name] = { status: 'skipped', reason: sup };
+    else if (!job.dry && ((d.maxFlops !== undefined && t.flops > d.maxFlops) || (d.maxWeights !== undefined && t.k * t.n > d.maxWeights)))
+      results[name] = { status: 'skipped', reason: `too slow to time at this size (plain JavaScript; left out above ${d.maxFlops! / 1e6} MFLOP per call${d.maxWeights ? ` or ${d.maxWeights / 2 ** 20}M weights` : ''})` };
+    else runnable.push(name);
+  }
+  const prepareMs: Record<string, number> = {};
+  const runners = new Map<string, Runner>();
+  // Without simdtensor there is nothing to compare: the others are not timed either.
+  if (!runnable.includes(OURS) && job.contenders.includes(OURS))
+    for (const name of runnable.splice(0)) results[name] = { status: 'skipped', reason: 'simdtensor cannot run this trial in this build, so there is nothing to compare with' };
+  const i0 = performance.now();
+  const inputs = runnable.length ? makeInputs(t) : null;
+  const ref = inputs ? reference(t, inputs) : null;
+  prepareMs.inputs = performance.now() - i0;
+  const expect = outputLength(t);
+  for (const name of runnable) {
+    const d = drivers[name];
+    if (!inputs || !ref) break;
+    const p0 = performance.now();
     try {
       await d.init?.(threads);
       const r = await d.prepare(t, inputs, threads);
+      prepareMs[name] = performance.now() - p0;
       // Agreement before any timing: one call, compared with the float64 reference.
       r.enter?.();
       let out: unknown;
@@ -271,6 +291,7 @@ export async function runJob(t: Trial, job: Job): Promise<TrialResult> {
       results[name] = e instanceof Skip ? { status: 'skipped', reason: e.message } : { status: 'failed', reason: String((e as Error)?.stack ?? e).split('\n').slice(0, 3).join(' | ') };
     }
   }
+  const tm0 = performance.now();
   if (runners.size) {
     const times = await timeInterleaved(runners, job.timing);
     for (const [name, s] of times) results[name].time = s;
@@ -280,7 +301,8 @@ export async function runJob(t: Trial, job: Job): Promise<TrialResult> {
   const bw = job.bandwidth?.value.median ?? null;
   const bound = t.unit === 'us/call' ? null : roofline(peak, bw, t.flops, t.weightBytes, threads);
   const { setup: _setup, ...plain } = t;
-  return { trial: plain, threads, simdtensorThreads: stThreads, bound, bandwidth: job.bandwidth, results, wallSeconds: (performance.now() - t0) / 1000 };
+  prepareMs.timing = performance.now() - tm0;
+  return { trial: plain, threads, simdtensorThreads: stThreads, bound, bandwidth: job.bandwidth, results, wallSeconds: (performance.now() - t0) / 1000, phaseMs: prepareMs };
 }
 
 /** Runs a job in a fresh Node process (this file with --child), or in this process with --inproc. */
@@ -385,7 +407,7 @@ export async function main(argv: string[]): Promise<BenchReport> {
   const results: TrialResult[] = [];
   for (let i = 0; i < jobs.length; i++) {
     const { t, threads } = jobs[i];
-    const job: Job = { trialId: t.id, threads, contenders: o.contenders, timing, dry: o.dry, slowCallMs: o.dry ? 1e9 : o.quick ? 60 : 400, bandwidth: bandwidth.get(t.weightBytes) ?? null, peak: peaks[t.peak] ?? null };
+    const job: Job = { trialId: t.id, threads, contenders: o.contenders, timing, dry: o.dry, slowCallMs: o.dry ? 1e9 : o.quick ? 60 : 600, bandwidth: bandwidth.get(t.weightBytes) ?? null, peak: peaks[t.peak] ?? null };
     const tag = `[${String(i + 1).padStart(String(jobs.length).length)}/${jobs.length}]`;
     log(o, `${tag} ${t.name} · ${threads} thread${threads > 1 ? 's' : ''} (${jobs.length - i - 1} left)`);
     let r: TrialResult;
@@ -444,7 +466,28 @@ export async function main(argv: string[]): Promise<BenchReport> {
     writeFileSync(join(o.out, 'chart.svg'), svgChart(report));
     log(o, `\nwrote ${join(o.out, 'latest.json')}, report.md, chart.svg (${report.wallSeconds.toFixed(0)} s)`);
   }
+  if (o.publish) publish(report, o);
   return report;
+}
+
+/** Rewrites the marked results blocks of README.md (headline table) and docs/benchmarks.md (full tables). */
+export function publish(report: BenchReport, o: Pick<Options, 'quiet'>): void {
+  const root = repoRoot();
+  // The published command is what reproduces the run, without the publishing and output flags.
+  const rep = { ...report, command: report.command.replace(/ --publish\b/, '').replace(/ --out \S+/, '').replace(/ --$/, '') };
+  for (const [file, short] of [['README.md', true], [join('docs', 'benchmarks.md'), false]] as const) {
+    const path = join(root, file);
+    if (!existsSync(path)) {
+      log(o, `publish: ${file} not found, skipped`);
+      continue;
+    }
+    const next = replaceBlock(readFileSync(path, 'utf8'), publishedBlock(rep, short));
+    if (next === null) log(o, `publish: ${file} has no <!-- bench:results:begin/end --> markers, skipped`);
+    else {
+      writeFileSync(path, next);
+      log(o, `publish: updated ${file}`);
+    }
+  }
 }
 
 const isMain = process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
