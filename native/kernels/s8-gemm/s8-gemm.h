@@ -1,0 +1,112 @@
+// int8 GEMM family: u8/s8 activations × s8/u8 weights, int32 accumulation, fused int32/f32/int8 epilogues.
+//
+// Every kernel multiplies bytes in one fixed pair of domains and the epilogue turns the raw dot product into
+// the exact integer product of the caller's values:
+//   x86 (VNNI, AVX2, AMX) and the scalar kernel read A as u8, NEON sdot reads A as s8; B is always s8.
+//   A' = A + oa (oa = +128 for s8 activations on a u8 kernel, -128 for u8 activations on an s8 kernel: one xor
+//   of the sign bit while packing), B' = B + ob (ob = -128 for u8 weights, else 0).
+//   With true zero points za (per row) and zb (per column), ZA' = za + oa and ZB' = zb + ob:
+//     sum_k (a - za)(b - zb) = raw - ZA'_i·colcorr_j - ZB'_j·rowsum(A'_i),   colcorr_j = colsum(B'_j) - K·ZB'_j
+//   All of it in wrapping 32-bit arithmetic, so the result is exact whenever the true value fits in int32
+//   (always for K <= 33025; for K <= 65793 when |b - zb| <= 128).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include "cpu/features.h"
+
+namespace simdtensor {
+
+enum S8GemmOut : int { kS8OutI32 = 0, kS8OutF32 = 1, kS8OutS8 = 2, kS8OutU8 = 3 };
+
+// How the driver packs A for a variant.
+enum class S8ALayout : int {
+  kC4 = 0,     // per MR-row tile: kpad/4 groups of MR×4 bytes (row i's 4 consecutive k at +4i): a 32-bit broadcast
+  kRows = 1,   // per MR-row tile: MR rows of kpad bytes (AMX tile rows)
+};
+
+// The epilogue's inputs, pointers already offset to the tile's first row (per-row arrays) and first column
+// (per-column arrays). Per-column arrays are read only for the tile's n valid columns.
+struct S8GemmEpilogue {
+  int out;                 // S8GemmOut
+  const int32_t* za;       // [m] ZA' per row (kernel domain)
+  const int32_t* rs;       // [m] row sums of A' (read only when zb != null)
+  const int32_t* colcorr;  // [n]
+  const int32_t* zb;       // [n] ZB' per column, or null when all are zero
+  const float* sa;         // [m] per-row scale (f32 / requantized outputs)
+  const float* sb;         // [n] per-column scale
+  const float* bias;       // [n] or null
+  int act;                 // Activation: 0 none, 1 relu, 2 gelu
+  float out_inv_scale;     // requantized outputs: q = clamp(rne(y · out_inv_scale) + out_zero)
+  float out_lo, out_hi;    // qmin - out_zero, qmax - out_zero (clamp before rounding; identical result)
+  int32_t out_zero;
+};
+
+// C[m×n] (ldc elements of the output type) = epilogue(A'·B') over kpad (a multiple of the variant's kstep).
+//   a: packed A tile (layout per variant), b: packed B panel (kpad/4 groups of nr×4 bytes). 1<=m<=mr, 1<=n<=nr.
+using S8GemmUkernelFn = void (*)(size_t m, size_t n, size_t kpad, const uint8_t* a, const int8_t* b, void* c,
+                                 size_t ldc, const S8GemmEpilogue* ep);
+using S8GemmHookFn = void (*)();
+
+struct S8GemmVariant {
+  const char* name;
+  Isa isa;
+  size_t mr, nr;
+  size_t kstep;       // K is zero-padded to a multiple of this (4, or 64 for AMX tiles)
+  bool a_signed;      // kernel reads A bytes as s8 (NEON sdot) rather than u8
+  S8ALayout a_layout;
+  S8GemmUkernelFn ukernel;
+  S8GemmHookFn begin, end;  // once per driver task on its thread (AMX tile configuration), may be null
+};
+
+#define ST_DECLARE_S8_GEMM(name)                                                                          \
+  void name(size_t m, size_t n, size_t kpad, const uint8_t* a, const int8_t* b, void* c, size_t ldc, \
+            const S8GemmEpilogue* ep);
+#define ST_S8_GEMM(name, isa, mr, nr, kstep, a_signed, layout, begin, end) ST_DECLARE_S8_GEMM(name)
+#include "kernels/s8-gemm/kernels.inc"
+#undef ST_S8_GEMM
+#if defined(__x86_64__) || defined(_M_X64)
+void s8_gemm_amx_begin();
+void s8_gemm_amx_end();
+#endif
+
+// All variants compiled into this binary, best first (those this CPU can't run included).
+const S8GemmVariant* s8_gemm_variants(size_t* count);
+// Best variant the ISA cap allows (never null: the scalar variant is always compiled).
+const S8GemmVariant& s8_gemm_select();
+const S8GemmVariant* s8_gemm_find(const char* name);
+
+inline size_t s8_round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
+
+// ---- scalar reference (tests only): plain loops on the true values, int64 sums, no domain tricks ----
+
+struct S8RefArgs {
+  size_t m, n, k;
+  const void* a;  // m×k (lda), s8 or u8
+  size_t lda;
+  bool a_unsigned;
+  const void* b;  // k×n (ldb), or n×k when trans_b
+  size_t ldb;
+  bool b_unsigned, trans_b;
+  const int32_t* za;  // per row (stride za_stride; 0 = per tensor), null = 0
+  size_t za_stride;
+  const int32_t* zb;  // per column (stride zb_stride), null = 0
+  size_t zb_stride;
+  const float* sa;  // per row scale (stride sa_stride)
+  size_t sa_stride;
+  const float* sb;  // per column (stride sb_stride)
+  size_t sb_stride;
+  const float* bias;
+  int act;
+  int out;
+  float out_scale;
+  int32_t out_zero;
+  void* c;
+  size_t ldc;
+};
+void s8_gemm_reference(const S8RefArgs& r);
+
+// The requantization rule shared by every kernel (and quantize): v = y·inv_scale; NaN → 0;
+// clamp to [lo, hi]; round half to even. Returns the integer before adding the zero point.
+int32_t s8_requant_reference(float y, float inv_scale, float lo, float hi);
+
+}  // namespace simdtensor

@@ -1,0 +1,127 @@
+// The register-blocked int8 GEMM microkernel, written once over dot-product traits T and instantiated per ISA.
+// MR rows × NV vectors of int32 accumulators stay in registers over the whole (padded) K; the zero-point
+// correction, dequantization, bias, activation and requantization run on those registers before one store.
+//
+// T provides (beside the IVec* epilogue ops it derives from):
+//   A bcast_a(const uint8_t* p)    the 4 bytes of one row's k-group, broadcast (any register form)
+//   B load_b(const int8_t* p)      W columns × 4 k of the packed B panel
+//   I dot4(I acc, A a, B b)        acc[lane] += sum_t a[t] · b[4·lane + t]
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include "common/vec_math.h"
+#include "kernels/s8-gemm/s8-gemm.h"
+
+namespace simdtensor {
+namespace {
+
+template <class T, int NV, int M>
+inline void s8_gemm_epilogue(typename T::I (&acc)[M][NV], size_t n, void* c, size_t ldc, const S8GemmEpilogue& ep) {
+  using I = typename T::I;
+  using V = typename T::V;
+  using R = typename V::R;
+  constexpr int W = T::W;
+  const bool full = n == size_t(NV * W);
+  auto cnt = [&](int j) -> size_t {
+    const size_t off = size_t(j) * W;
+    return off >= n ? 0 : (n - off < size_t(W) ? n - off : size_t(W));
+  };
+  {
+    I cc[NV];
+    for (int j = 0; j < NV; j++) cc[j] = full ? T::loadi(ep.colcorr + j * W) : T::loadi_partial(ep.colcorr + j * W, cnt(j));
+    for (int i = 0; i < M; i++) {
+      const I za = T::set1(ep.za[i]);
+      for (int j = 0; j < NV; j++) acc[i][j] = T::sub(acc[i][j], T::mullo(za, cc[j]));
+    }
+  }
+  if (ep.zb) {
+    I zb[NV];
+    for (int j = 0; j < NV; j++) zb[j] = full ? T::loadi(ep.zb + j * W) : T::loadi_partial(ep.zb + j * W, cnt(j));
+    for (int i = 0; i < M; i++) {
+      const I rs = T::set1(ep.rs[i]);
+      for (int j = 0; j < NV; j++) acc[i][j] = T::sub(acc[i][j], T::mullo(rs, zb[j]));
+    }
+  }
+  if (ep.out == kS8OutI32) {
+    int32_t* out = static_cast<int32_t*>(c);
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < NV; j++) {
+        if (full) T::storei(out + i * ldc + j * W, acc[i][j]);
+        else if (cnt(j)) T::storei_partial(out + i * ldc + j * W, acc[i][j], cnt(j));
+      }
+    return;
+  }
+  R sb[NV], bias[NV];
+  for (int j = 0; j < NV; j++) {
+    sb[j] = full ? V::load(ep.sb + j * W) : V::load_partial(ep.sb + j * W, cnt(j));
+    if (ep.bias) bias[j] = full ? V::load(ep.bias + j * W) : V::load_partial(ep.bias + j * W, cnt(j));
+  }
+  const R inv = V::set1(ep.out_inv_scale), lo = V::set1(ep.out_lo), hi = V::set1(ep.out_hi);
+  const I zo = T::set1(ep.out_zero);
+  for (int i = 0; i < M; i++) {
+    const R sa = V::set1(ep.sa[i]);
+    for (int j = 0; j < NV; j++) {
+      if (!full && !cnt(j)) continue;
+      // y = float(acc) · (sa·sb) [+ bias, one fused multiply-add]: the same two roundings on every ISA.
+      const R s = V::mul(sa, sb[j]);
+      R y = T::to_f32(acc[i][j]);
+      y = ep.bias ? T::fma(y, s, bias[j]) : V::mul(y, s);
+      if (ep.act == 1) y = vrelu<V>(y);
+      else if (ep.act == 2) y = vgelu<V>(y);
+      if (ep.out == kS8OutF32) {
+        float* out = static_cast<float*>(c) + i * ldc + j * W;
+        if (full) V::store(out, y);
+        else V::store_partial(out, y, cnt(j));
+      } else {
+        R v = V::mul(y, inv);
+        v = V::select(V::isnan(v), V::zero(), v);
+        v = V::min(V::max(v, lo), hi);
+        const I q = T::add(T::cvt_rne(v), zo);
+        T::store_bytes(static_cast<uint8_t*>(c) + i * ldc + j * W, q, full ? size_t(W) : cnt(j));
+      }
+    }
+  }
+}
+
+template <class T, int MR, int NV, int M>
+inline void s8_gemm_tile(size_t n, size_t kpad, const uint8_t* __restrict a, const int8_t* __restrict b, void* c,
+                         size_t ldc, const S8GemmEpilogue& ep) {
+  using I = typename T::I;
+  using A = typename T::A;
+  using B = typename T::B;
+  constexpr int W = T::W;
+  constexpr int NR = NV * W;
+  I acc[M][NV];
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < NV; j++) acc[i][j] = T::zero();
+  for (size_t p = 0; p < kpad; p += 4) {
+    B bv[NV];
+    for (int j = 0; j < NV; j++) bv[j] = T::load_b(b + j * W * 4);
+    for (int i = 0; i < M; i++) {
+      const A av = T::bcast_a(a + 4 * i);
+      for (int j = 0; j < NV; j++) acc[i][j] = T::dot4(acc[i][j], av, bv[j]);
+    }
+    a += 4 * MR;
+    b += 4 * NR;
+  }
+  s8_gemm_epilogue<T, NV, M>(acc, n, c, ldc, ep);
+}
+
+template <class T, int MR, int NV, int M>
+inline void s8_gemm_dispatch_m(size_t m, size_t n, size_t kpad, const uint8_t* a, const int8_t* b, void* c,
+                               size_t ldc, const S8GemmEpilogue& ep) {
+  if constexpr (M > 0) {
+    if (m == size_t(M)) return s8_gemm_tile<T, MR, NV, M>(n, kpad, a, b, c, ldc, ep);
+    return s8_gemm_dispatch_m<T, MR, NV, M - 1>(m, n, kpad, a, b, c, ldc, ep);
+  }
+}
+
+// The microkernel entry: one instantiation per row count 1..MR, so partial row tiles run at full speed.
+template <class T, int MR, int NV>
+inline void s8_gemm_ukernel(size_t m, size_t n, size_t kpad, const uint8_t* a, const int8_t* b, void* c, size_t ldc,
+                            const S8GemmEpilogue* ep) {
+  s8_gemm_dispatch_m<T, MR, NV, MR>(m, n, kpad, a, b, c, ldc, *ep);
+}
+
+}  // namespace
+}  // namespace simdtensor

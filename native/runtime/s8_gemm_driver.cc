@@ -1,0 +1,108 @@
+// int8 GEMM driver. Loop nest: ic (M blocks: A packed once, whole K, in L2) → jr (NR panels of B, whole K, in
+// L1/L2) → ir (MR tiles). No K blocking: int32 accumulators live in registers for the whole K, so the fused
+// epilogue sees the final sums (B panels are NR·K bytes: 48 KiB at K = 1024).
+#include "runtime/s8_gemm_driver.h"
+
+#include <algorithm>
+
+#include "runtime/aligned.h"
+#include "runtime/parallel.h"
+#include "runtime/s8_pack.h"
+#include "runtime/s8_packed_weights.h"
+
+namespace simdtensor {
+
+void s8_gemm_bind_weights(const S8GemmVariant& v, PackedS8Weights& w, S8GemmArgs* g) {
+  g->b_panels = w.panels(v.nr, v.kstep);
+  g->colcorr = w.colcorr();
+  g->zb = w.zb();
+  g->b_scale = w.scales();
+}
+
+size_t s8_gemm_mc(const S8GemmVariant& v, size_t kpad) {
+  // About 256 KiB of packed A per block (a quarter of a 1 MiB L2, leaving room for the streaming B panels).
+  const size_t rows = kpad ? (size_t(256) << 10) / kpad : size_t(1) << 20;
+  return std::max(v.mr, std::min<size_t>(rows, 4096) / v.mr * v.mr);
+}
+
+namespace {
+thread_local ScratchBuffer<uint8_t> t_apack;
+thread_local ScratchBuffer<int32_t> t_rowi;  // ZA' then row sums
+thread_local ScratchBuffer<float> t_rowf;    // per-row scales
+
+void s8_gemm_task(const S8GemmVariant& v, const S8GemmArgs& g, size_t m0, size_t m1, size_t n0, size_t n1) {
+  const size_t mr = v.mr, nr = v.nr, kpad = s8_round_up(g.k, v.kstep);
+  const size_t mc_max = s8_gemm_mc(v, kpad);
+  const size_t mc_cap = std::min(mc_max, s8_round_up(m1 - m0, mr));
+  uint8_t* ap = t_apack.get(packed_a_s8_bytes(v, mc_cap, kpad));
+  int32_t* za = t_rowi.get(2 * mc_cap);
+  int32_t* rs = za + mc_cap;
+  float* sa = t_rowf.get(mc_cap);
+  const bool need_scales = g.out != kS8OutI32;
+  const int32_t oa = s8_a_offset(v, g.a_unsigned);
+  const size_t esize = (g.out == kS8OutI32 || g.out == kS8OutF32) ? 4 : 1;
+  const bool bytes_out = g.out == kS8OutS8 || g.out == kS8OutU8;
+  const int32_t qmin = g.out == kS8OutS8 ? -128 : 0, qmax = g.out == kS8OutS8 ? 127 : 255;
+  S8GemmEpilogue base{};
+  base.out = g.out;
+  base.act = g.act;
+  base.out_inv_scale = bytes_out ? 1.0f / g.out_scale : 1.0f;
+  base.out_zero = bytes_out ? g.out_zero : 0;
+  base.out_lo = float(qmin - base.out_zero);
+  base.out_hi = float(qmax - base.out_zero);
+  if (v.begin) v.begin();
+  for (size_t ic = m0; ic < m1; ic += mc_max) {
+    const size_t mc = std::min(mc_max, m1 - ic);
+    pack_a_s8(v, static_cast<const uint8_t*>(g.a) + ic * g.lda, g.a_unsigned, g.lda, mc, g.k, kpad, ap,
+              g.zb ? rs : nullptr);
+    for (size_t i = 0; i < mc; i++) {
+      const int32_t z = g.a_zero ? g.a_zero[(ic + i) * g.a_zero_stride] : 0;
+      za[i] = int32_t(uint32_t(z) + uint32_t(oa));
+      if (need_scales) sa[i] = g.a_scale[(ic + i) * g.a_scale_stride];
+    }
+    for (size_t j = n0; j < n1; j += nr) {
+      const int8_t* bp = g.b_panels + (j / nr) * nr * kpad;
+      const size_t nv = std::min(nr, n1 - j);
+      S8GemmEpilogue ep = base;
+      ep.colcorr = g.colcorr + j;
+      ep.zb = g.zb ? g.zb + j : nullptr;
+      ep.sb = need_scales ? g.b_scale + j : nullptr;
+      ep.bias = g.bias && need_scales ? g.bias + j : nullptr;
+      for (size_t i = 0; i < mc; i += mr) {
+        ep.za = za + i;
+        ep.rs = rs + i;
+        ep.sa = sa + i;
+        char* c = static_cast<char*>(g.c) + ((ic + i) * g.ldc + j) * esize;
+        v.ukernel(std::min(mr, mc - i), nv, kpad, ap + i * kpad, bp, c, g.ldc, &ep);
+      }
+    }
+  }
+  if (v.end) v.end();
+}
+}  // namespace
+
+void s8_gemm_run(const S8GemmVariant& v, const S8GemmArgs& g) {
+  if (g.m == 0 || g.n == 0) return;
+  const size_t T = size_t(num_threads());
+  const double ops = 2.0 * double(g.m) * double(g.n) * double(g.k);
+  // Work below ~4 MOP is not worth waking threads for.
+  const size_t max_tasks = ops < 4e6 ? 1 : T;
+  const size_t m_tiles = (g.m + v.mr - 1) / v.mr;
+  const size_t n_panels = (g.n + v.nr - 1) / v.nr;
+  // Split M first (threads share B panels, each packs only its own A rows); then N.
+  size_t tm = std::min(max_tasks, m_tiles);
+  if (g.m <= 2 * v.mr) tm = 1;
+  size_t tn = std::min(std::max<size_t>(1, max_tasks / tm), n_panels);
+  const size_t rows_per = ((m_tiles + tm - 1) / tm) * v.mr;
+  const size_t panels_per = (n_panels + tn - 1) / tn;
+  tm = (g.m + rows_per - 1) / rows_per;
+  tn = (n_panels + panels_per - 1) / panels_per;
+  parallel_for(tm * tn, [&](size_t t) {
+    const size_t im = t / tn, in = t % tn;
+    const size_t m0 = im * rows_per, m1 = std::min(g.m, m0 + rows_per);
+    const size_t n0 = in * panels_per * v.nr, n1 = std::min(g.n, n0 + panels_per * v.nr);
+    if (m0 < m1 && n0 < n1) s8_gemm_task(v, g, m0, m1, n0, n1);
+  });
+}
+
+}  // namespace simdtensor

@@ -1,0 +1,42 @@
+// int8 GEMM driver over prepacked B: A packing into the variant's layout/domain, M blocking, tiling, threads.
+// Plain C++ (no N-API), callable from any thread.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include "kernels/s8-gemm/s8-gemm.h"
+
+namespace simdtensor {
+
+class PackedS8Weights;
+
+struct S8GemmArgs {
+  size_t m, n, k;
+  const void* a;  // M×K bytes, row stride lda
+  size_t lda;
+  bool a_unsigned;
+  const int32_t* a_zero;  // A's zero points (true domain): per row with stride 1, per tensor with stride 0; null = 0
+  size_t a_zero_stride;
+  const float* a_scale;  // same convention; read only for f32 / int8 outputs
+  size_t a_scale_stride;
+  const int8_t* b_panels;   // pack_b_s8 for (v.nr, round_up(k, v.kstep))
+  const int32_t* colcorr;   // [n] colsum(B') - K·ZB'
+  const int32_t* zb;        // [n] ZB' or null
+  const float* b_scale;     // [n]; read only for f32 / int8 outputs
+  int out;                  // S8GemmOut
+  void* c;                  // M×N of the output type, row stride ldc elements
+  size_t ldc;
+  const float* bias;        // [n] or null (f32 / int8 outputs)
+  int act;                  // 0 none, 1 relu, 2 gelu (f32 / int8 outputs)
+  float out_scale;          // int8 outputs: q = clamp(rne(y / out_scale) + out_zero)
+  int32_t out_zero;
+};
+
+// Fills the B fields of `g` from packed weights for variant v (packing for its layout on first use).
+void s8_gemm_bind_weights(const S8GemmVariant& v, PackedS8Weights& w, S8GemmArgs* g);
+
+// Rows of packed A kept per M block (so one block stays in L2 while every B panel streams past it).
+size_t s8_gemm_mc(const S8GemmVariant& v, size_t kpad);
+
+void s8_gemm_run(const S8GemmVariant& v, const S8GemmArgs& g);
+
+}  // namespace simdtensor

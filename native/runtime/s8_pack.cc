@@ -1,0 +1,107 @@
+// int8 GEMM packing (plain C++: O(K·N) once per weight, O(M·K) per call).
+#include "runtime/s8_pack.h"
+
+#include <cstring>
+
+namespace simdtensor {
+
+size_t packed_b_s8_bytes(size_t n, size_t nr, size_t kpad) { return (n + nr - 1) / nr * nr * kpad; }
+
+void pack_b_s8(const void* bv, bool b_unsigned, size_t ldb, bool trans_b, size_t k, size_t n, size_t nr, size_t kpad,
+               int8_t* out) {
+  const uint8_t* b = static_cast<const uint8_t*>(bv);
+  const uint8_t flip = b_unsigned ? 0x80 : 0x00;
+  const size_t panels = (n + nr - 1) / nr;
+  std::memset(out, 0, panels * nr * kpad);
+  for (size_t jp = 0; jp < panels; jp++) {
+    int8_t* panel = out + jp * nr * kpad;
+    const size_t j1 = jp * nr + nr < n ? jp * nr + nr : n;
+    for (size_t j = jp * nr; j < j1; j++) {
+      int8_t* col = panel + (j - jp * nr) * 4;
+      if (trans_b) {
+        const uint8_t* src = b + j * ldb;
+        for (size_t p = 0; p < k; p++) col[(p / 4) * nr * 4 + p % 4] = int8_t(src[p] ^ flip);
+      } else {
+        for (size_t p = 0; p < k; p++) col[(p / 4) * nr * 4 + p % 4] = int8_t(b[p * ldb + j] ^ flip);
+      }
+    }
+  }
+}
+
+void repack_b_s8(const int8_t* src, size_t nr0, size_t kpad0, size_t k, size_t n, size_t nr, size_t kpad, int8_t* out) {
+  const size_t panels = (n + nr - 1) / nr;
+  std::memset(out, 0, panels * nr * kpad);
+  for (size_t j = 0; j < n; j++) {
+    const int8_t* s = src + (j / nr0) * nr0 * kpad0 + (j % nr0) * 4;
+    int8_t* d = out + (j / nr) * nr * kpad + (j % nr) * 4;
+    for (size_t g = 0; g < (k + 3) / 4; g++) std::memcpy(d + g * nr * 4, s + g * nr0 * 4, 4);
+  }
+}
+
+void s8_b_column_sums(const void* bv, bool b_unsigned, size_t ldb, bool trans_b, size_t k, size_t n, int32_t* out) {
+  const uint8_t* b = static_cast<const uint8_t*>(bv);
+  const uint8_t flip = b_unsigned ? 0x80 : 0x00;
+  for (size_t j = 0; j < n; j++) out[j] = 0;
+  for (size_t j = 0; j < n && trans_b; j++) {
+    int64_t s = 0;
+    for (size_t p = 0; p < k; p++) s += int8_t(b[j * ldb + p] ^ flip);
+    out[j] = int32_t(uint32_t(uint64_t(s)));
+  }
+  if (!trans_b) {
+    for (size_t p = 0; p < k; p++)
+      for (size_t j = 0; j < n; j++) out[j] = int32_t(uint32_t(out[j]) + uint32_t(int32_t(int8_t(b[p * ldb + j] ^ flip))));
+  }
+}
+
+int32_t s8_a_offset(const S8GemmVariant& v, bool a_unsigned) {
+  if (v.a_signed) return a_unsigned ? -128 : 0;
+  return a_unsigned ? 0 : 128;
+}
+
+size_t packed_a_s8_bytes(const S8GemmVariant& v, size_t m, size_t kpad) { return (m + v.mr - 1) / v.mr * v.mr * kpad; }
+
+void pack_a_s8(const S8GemmVariant& v, const void* av, bool a_unsigned, size_t lda, size_t m, size_t k, size_t kpad,
+               uint8_t* out, int32_t* rowsums) {
+  const uint8_t* a = static_cast<const uint8_t*>(av);
+  const uint32_t flip = s8_a_offset(v, a_unsigned) != 0 ? 0x80808080u : 0u;
+  const size_t mr = v.mr, tiles = (m + mr - 1) / mr;
+  const size_t kfull = k / 4 * 4;
+  for (size_t t = 0; t < tiles; t++) {
+    uint8_t* tile = out + t * mr * kpad;
+    for (size_t i = 0; i < mr; i++) {
+      const size_t row = t * mr + i;
+      // Destination of k-group g of this row, and the distance between consecutive groups.
+      uint8_t* d = v.a_layout == S8ALayout::kC4 ? tile + i * 4 : tile + i * kpad;
+      const size_t gstride = v.a_layout == S8ALayout::kC4 ? mr * 4 : 4;
+      if (row >= m) {
+        for (size_t g = 0; g < kpad / 4; g++) std::memset(d + g * gstride, 0, 4);
+        continue;
+      }
+      const uint8_t* src = a + row * lda;
+      size_t g = 0;
+      for (size_t p = 0; p < kfull; p += 4, g++) {
+        uint32_t x;
+        std::memcpy(&x, src + p, 4);
+        x ^= flip;
+        std::memcpy(d + g * gstride, &x, 4);
+      }
+      if (kfull < k) {
+        uint8_t tail[4] = {0, 0, 0, 0};
+        for (size_t p = kfull; p < k; p++) tail[p - kfull] = uint8_t(src[p] ^ uint8_t(flip));
+        std::memcpy(d + g * gstride, tail, 4);
+        g++;
+      }
+      for (; g < kpad / 4; g++) std::memset(d + g * gstride, 0, 4);
+      if (rowsums) {
+        uint32_t s = 0;
+        for (size_t p = 0; p < k; p++) {
+          const uint8_t x = uint8_t(src[p] ^ uint8_t(flip));
+          s += v.a_signed ? uint32_t(int32_t(int8_t(x))) : uint32_t(x);
+        }
+        rowsums[row] = int32_t(s);
+      }
+    }
+  }
+}
+
+}  // namespace simdtensor

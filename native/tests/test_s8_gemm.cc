@@ -1,0 +1,290 @@
+// Every compiled int8 GEMM variant this CPU can run, through the real packing and driver, against the scalar
+// reference: int32 bit-exact; f32 and requantized outputs exact for none/relu, within named tolerances for gelu.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "kernels/s8-gemm/s8-gemm.h"
+#include "runtime/aligned.h"
+#include "runtime/s8_gemm_driver.h"
+#include "runtime/s8_pack.h"
+#include "runtime/s8_packed_weights.h"
+#include "tests/harness.h"
+
+using namespace simdtensor;
+
+namespace {
+// gelu: the vector erf (|abs err| <= 1.5e-7 plus f32 rounding in exp) against the double-precision reference.
+constexpr double kS8GeluAbsTol = 2e-6;
+constexpr double kS8GeluRelTol = 2e-6;
+// A requantized output after gelu may round the other way when the f32 value sits within that tolerance of .5.
+constexpr int kS8GeluRequantTol = 1;
+
+struct Case {
+  size_t m, n, k;
+  bool a_unsigned, b_unsigned, trans_b;
+  int za_mode;  // 0 none, 1 per tensor, 2 per row
+  int zb_mode;  // 0 none, 1 per tensor, 2 per column
+  int out;      // S8GemmOut
+  bool bias;
+  int act;
+  size_t ldc_pad;
+  int fill;  // 0 random, 1 all min, 2 all max, 3 alternating extremes
+  uint64_t seed;
+};
+
+const char* out_name(int o) { return o == 0 ? "i32" : o == 1 ? "f32" : o == 2 ? "s8" : "u8"; }
+
+bool run_case(const S8GemmVariant& v, const Case& cs) {
+  sttest::Rng rng(cs.seed);
+  const size_t m = cs.m, n = cs.n, k = cs.k;
+  auto byte = [&](bool uns, int fill, size_t idx) -> uint8_t {
+    const uint8_t lo = uns ? 0 : 0x80, hi = uns ? 255 : 0x7f;
+    if (fill == 1) return lo;
+    if (fill == 2) return hi;
+    if (fill == 3) return (idx % 3 == 0) ? lo : hi;
+    return uint8_t(rng.next() >> 24);
+  };
+  sttest::Flush<uint8_t> a(m * k), b(k * n);
+  for (size_t i = 0; i < m * k; i++) a[i] = byte(cs.a_unsigned, cs.fill, i);
+  for (size_t i = 0; i < k * n; i++) b[i] = byte(cs.b_unsigned, cs.fill, i + 1);
+  // Zero points at the ends of their ranges as well as inside.
+  auto zp = [&](bool uns) -> int32_t {
+    const uint32_t r = rng.next() % 4;
+    if (r == 0) return uns ? 0 : -128;
+    if (r == 1) return uns ? 255 : 127;
+    return int32_t(rng.next() % 256) - (uns ? 0 : 128);
+  };
+  sttest::Flush<int32_t> za(m), zb(n);
+  for (size_t i = 0; i < m; i++) za[i] = zp(cs.a_unsigned);
+  for (size_t j = 0; j < n; j++) zb[j] = zp(cs.b_unsigned);
+  sttest::Flush<float> sa(m), sb(n), bias(n);
+  for (size_t i = 0; i < m; i++) sa[i] = 0.01f + 0.02f * std::fabs(rng.uniform());
+  for (size_t j = 0; j < n; j++) sb[j] = (0.001f + 0.01f * std::fabs(rng.uniform())) / float(std::max<size_t>(1, k / 64));
+  for (size_t j = 0; j < n; j++) bias[j] = 2.0f * rng.uniform();
+  const float out_scale = 0.05f;
+  const int32_t out_zero = cs.out == kS8OutS8 ? -7 : 131;
+
+  const size_t ldb = cs.trans_b ? k : n, ldc = n + cs.ldc_pad;
+  const size_t esize = (cs.out == kS8OutI32 || cs.out == kS8OutF32) ? 4 : 1;
+  sttest::Flush<uint8_t> c(m * ldc * esize), ref(m * ldc * esize);
+  std::memset(c.data(), 0x5a, m * ldc * esize);
+  std::memset(ref.data(), 0x5a, m * ldc * esize);
+
+  const size_t nzb = cs.zb_mode == 0 ? 0 : cs.zb_mode == 1 ? 1 : n;
+  PackedS8Weights w(b.data(), cs.b_unsigned, ldb, cs.trans_b, k, n, zb.data(), nzb, sb.data(), n, v.nr, v.kstep);
+  S8GemmArgs g{};
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  g.a = a.data();
+  g.lda = k;
+  g.a_unsigned = cs.a_unsigned;
+  g.a_zero = cs.za_mode ? za.data() : nullptr;
+  g.a_zero_stride = cs.za_mode == 2 ? 1 : 0;
+  g.a_scale = sa.data();
+  g.a_scale_stride = 1;
+  s8_gemm_bind_weights(v, w, &g);
+  g.out = cs.out;
+  g.c = c.data();
+  g.ldc = ldc;
+  g.bias = cs.bias ? bias.data() : nullptr;
+  g.act = cs.act;
+  g.out_scale = out_scale;
+  g.out_zero = out_zero;
+  s8_gemm_run(v, g);
+
+  S8RefArgs r{};
+  r.m = m;
+  r.n = n;
+  r.k = k;
+  r.a = a.data();
+  r.lda = k;
+  r.a_unsigned = cs.a_unsigned;
+  r.b = b.data();
+  r.ldb = ldb;
+  r.b_unsigned = cs.b_unsigned;
+  r.trans_b = cs.trans_b;
+  r.za = cs.za_mode ? za.data() : nullptr;
+  r.za_stride = cs.za_mode == 2 ? 1 : 0;
+  r.zb = cs.zb_mode ? zb.data() : nullptr;
+  r.zb_stride = cs.zb_mode == 2 ? 1 : 0;
+  r.sa = sa.data();
+  r.sa_stride = 1;
+  r.sb = sb.data();
+  r.sb_stride = 1;
+  r.bias = cs.bias ? bias.data() : nullptr;
+  r.act = cs.act;
+  r.out = cs.out;
+  r.out_scale = out_scale;
+  r.out_zero = out_zero;
+  r.c = ref.data();
+  r.ldc = ldc;
+  s8_gemm_reference(r);
+
+  for (size_t i = 0; i < m; i++)
+    for (size_t j = 0; j < ldc; j++) {
+      const size_t off = (i * ldc + j) * esize;
+      if (j >= n) {
+        for (size_t e = 0; e < esize; e++)
+          if (c[off + e] != 0x5a) {
+            std::fprintf(stderr, "  %s wrote past n: m=%zu n=%zu k=%zu (%zu,%zu)\n", v.name, m, n, k, i, j);
+            return false;
+          }
+        continue;
+      }
+      bool ok;
+      double got, want;
+      if (cs.out == kS8OutI32) {
+        int32_t x, y;
+        std::memcpy(&x, &c[off], 4);
+        std::memcpy(&y, &ref[off], 4);
+        got = x;
+        want = y;
+        ok = x == y;
+      } else if (cs.out == kS8OutF32) {
+        float x, y;
+        std::memcpy(&x, &c[off], 4);
+        std::memcpy(&y, &ref[off], 4);
+        got = x;
+        want = y;
+        ok = cs.act == 2 ? std::fabs(got - want) <= kS8GeluAbsTol + kS8GeluRelTol * std::fabs(want) : x == y;
+      } else {
+        const int x = cs.out == kS8OutS8 ? int(int8_t(c[off])) : int(c[off]);
+        const int y = cs.out == kS8OutS8 ? int(int8_t(ref[off])) : int(ref[off]);
+        got = x;
+        want = y;
+        ok = cs.act == 2 ? std::abs(x - y) <= kS8GeluRequantTol : x == y;
+      }
+      if (!ok) {
+        std::fprintf(stderr,
+                     "  %s m=%zu n=%zu k=%zu a%s b%s transB=%d za=%d zb=%d out=%s bias=%d act=%d fill=%d: "
+                     "C[%zu][%zu]=%.9g want %.9g\n",
+                     v.name, m, n, k, cs.a_unsigned ? "u8" : "s8", cs.b_unsigned ? "u8" : "s8", int(cs.trans_b),
+                     cs.za_mode, cs.zb_mode, out_name(cs.out), int(cs.bias), cs.act, cs.fill, i, j, got, want);
+        return false;
+      }
+    }
+  return true;
+}
+
+template <class F>
+void for_each_runnable(F&& f) {
+  size_t count;
+  const S8GemmVariant* vs = s8_gemm_variants(&count);
+  for (size_t vi = 0; vi < count; vi++) {
+    if (!isa_supported(vs[vi].isa)) {
+      sttest::skip(vs[vi].name, "CPU lacks this ISA");
+      continue;
+    }
+    f(vs[vi]);
+  }
+}
+}  // namespace
+
+TEST(s8_gemm_int32_tile_edges_bit_exact) {
+  for_each_runnable([](const S8GemmVariant& v) {
+    std::vector<size_t> ms, ns = {1, v.nr - 1, v.nr, v.nr + 1, 3 * v.nr + 1};
+    for (size_t m = 1; m <= v.mr + 1; m++) ms.push_back(m);
+    ms.push_back(2 * v.mr + 1);
+    const std::vector<size_t> ks = {1, 3, 4, 5, 63, 64, 65, 131};
+    uint64_t seed = 11;
+    for (size_t m : ms)
+      for (size_t n : ns)
+        for (size_t k : ks) {
+          Case cs{m, n, k, (seed & 1) != 0, (seed & 2) != 0, (seed & 4) != 0, int(seed % 3), int((seed / 3) % 3),
+                  kS8OutI32, false, 0, seed % 5 == 0 ? 3u : 0u, 0, seed};
+          CHECK(run_case(v, cs), "%s", v.name);
+          seed++;
+        }
+  });
+}
+
+TEST(s8_gemm_every_signedness_and_zero_point_mode) {
+  for_each_runnable([](const S8GemmVariant& v) {
+    uint64_t seed = 1000;
+    for (int au = 0; au < 2; au++)
+      for (int bu = 0; bu < 2; bu++)
+        for (int tb = 0; tb < 2; tb++)
+          for (int zam = 0; zam < 3; zam++)
+            for (int zbm = 0; zbm < 3; zbm++) {
+              Case cs{v.mr + 3, v.nr + 5, 77, au != 0, bu != 0, tb != 0, zam, zbm, kS8OutI32, false, 0, 1, 0, seed++};
+              CHECK(run_case(v, cs), "%s", v.name);
+            }
+  });
+}
+
+TEST(s8_gemm_extreme_values_bit_exact) {
+  // All-min, all-max and alternating extremes with zero points at the ends, K large enough that any int16
+  // saturation (vpmaddubsw) or a wrong correction term shows.
+  for_each_runnable([](const S8GemmVariant& v) {
+    uint64_t seed = 2000;
+    for (int fill = 1; fill <= 3; fill++)
+      for (int au = 0; au < 2; au++)
+        for (int bu = 0; bu < 2; bu++)
+          for (size_t k : {size_t(1), size_t(255), size_t(1023), size_t(4099)}) {
+            Case cs{5, v.nr + 3, k, au != 0, bu != 0, (seed & 1) != 0, 2, 2, kS8OutI32, false, 0, 0, fill, seed++};
+            CHECK(run_case(v, cs), "%s", v.name);
+          }
+  });
+}
+
+TEST(s8_gemm_f32_and_requantized_epilogues) {
+  for_each_runnable([](const S8GemmVariant& v) {
+    const size_t shapes[][3] = {{1, 63, 64}, {v.mr + 1, v.nr + 1, 255}, {17, 33, 300}, {2 * v.mr + 3, 2 * v.nr - 1, 7}};
+    uint64_t seed = 3000;
+    for (auto& s : shapes)
+      for (int out = kS8OutF32; out <= kS8OutU8; out++)
+        for (int act = 0; act < 3; act++)
+          for (int bias = 0; bias < 2; bias++) {
+            Case cs{s[0], s[1], s[2], (seed & 1) != 0, (seed & 2) != 0, true, 2, int(seed % 3), out, bias != 0, act,
+                    seed % 3 == 0 ? 5u : 0u, 0, seed};
+            CHECK(run_case(v, cs), "%s", v.name);
+            seed++;
+          }
+  });
+}
+
+TEST(s8_gemm_k_zero_and_large_m_blocks) {
+  for_each_runnable([](const S8GemmVariant& v) {
+    Case k0{5, 37, 0, true, false, true, 2, 2, kS8OutI32, false, 0, 0, 0, 7};
+    CHECK(run_case(v, k0), "%s K=0", v.name);
+    Case k0f{5, 37, 0, false, false, true, 1, 0, kS8OutF32, true, 1, 0, 0, 8};
+    CHECK(run_case(v, k0f), "%s K=0 f32", v.name);
+    // More rows than one M block (mc) so the ic loop, and with several threads the M split, are exercised.
+    const size_t k = 2048, mc = s8_gemm_mc(v, s8_round_up(k, v.kstep));
+    Case big{mc + v.mr + 1, v.nr + 2, k, false, false, true, 2, 0, kS8OutI32, false, 0, 0, 0, 9};
+    CHECK(run_case(v, big), "%s M > mc", v.name);
+  });
+}
+
+TEST(s8_gemm_repacked_layouts_agree) {
+  // Weights packed first for another (nr, kstep) are re-laid on demand (the ISA cap changed after packing).
+  for_each_runnable([](const S8GemmVariant& v) {
+    const size_t m = 3, n = 70, k = 129;
+    sttest::Rng rng(5);
+    std::vector<uint8_t> a(m * k), b(n * k);
+    for (auto& x : a) x = uint8_t(rng.next() >> 24);
+    for (auto& x : b) x = uint8_t(rng.next() >> 24);
+    PackedS8Weights w0(b.data(), false, k, true, k, n, nullptr, 0, nullptr, 0, 7, 64);
+    PackedS8Weights w1(b.data(), false, k, true, k, n, nullptr, 0, nullptr, 0, v.nr, v.kstep);
+    std::vector<int32_t> c0(m * n), c1(m * n);
+    for (int t = 0; t < 2; t++) {
+      S8GemmArgs g{};
+      g.m = m;
+      g.n = n;
+      g.k = k;
+      g.a = a.data();
+      g.lda = k;
+      g.a_unsigned = true;
+      s8_gemm_bind_weights(v, t ? w1 : w0, &g);
+      g.out = kS8OutI32;
+      g.c = t ? c1.data() : c0.data();
+      g.ldc = n;
+      s8_gemm_run(v, g);
+    }
+    CHECK(c0 == c1, "%s repacked weights differ", v.name);
+  });
+}
