@@ -24,7 +24,7 @@ const finalizer = new FinalizationRegistry<{ entries: number; bytes: number }>((
 });
 
 function optsKey(opts: PackOptions): string {
-  let key = '';
+  let key = opts.layout === undefined ? 'layout=linear;' : ''; // packWeights' default, so {} and { layout: 'linear' } share
   for (const k of Object.keys(opts).sort()) {
     const v = opts[k];
     if (v === undefined) continue;
