@@ -62,10 +62,12 @@ export class LatencyHistogram {
   quantile(q: number): number {
     if (this.count === 0) return 0;
     const rank = Math.max(1, Math.ceil(q * this.count));
+    if (rank >= this.count) return this.max;
     let seen = 0;
     for (let i = 0; i < NBUCKETS; i++) {
       seen += this.buckets[i];
       if (seen >= rank) {
+        if (i === NBUCKETS - 1) return this.max; // the overflow bucket has no upper bound
         // Bucket i (>= 1) spans [2^((i-1)/SUB), 2^(i/SUB)) µs; report its geometric middle.
         const mid = i === 0 ? 0.5 : 2 ** ((i - 0.5) / SUB);
         const ms = mid / 1000;
