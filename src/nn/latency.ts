@@ -86,3 +86,48 @@ export function measureLatency(model: Layer, x: Tensor, opts: LatencyOptions = {
     model.train(wasTraining);
   }
 }
+
+/**
+ * Latencies of several models on the same input, measured in interleaved rounds (one block of each model per
+ * round) so that load from other processes falls on all of them alike. Same options as {@link measureLatency}.
+ */
+export function measureLatencies(models: Layer[], x: Tensor, opts: LatencyOptions = {}): Latency[] {
+  const fn = 'measureLatencies';
+  if (!Array.isArray(models) || !models.every((m) => m instanceof Layer)) throw typeError(fn, 'models must be an array of Layers');
+  const X = f32(fn, 'x', x);
+  if (X.ndim !== 2 || X.shape[0] < 1) throw rangeError(fn, `x must be [batch >= 1, features], got [${X.shape.join(', ')}]`);
+  const blocks = opts.blocks ?? 30;
+  const blockMs = opts.blockMs ?? 2;
+  const warmup = opts.warmup ?? 20;
+  const modes = models.map((m) => m.training);
+  models.forEach((m) => m.train(false));
+  try {
+    const calls = models.map((m) => {
+      for (let i = 0; i < warmup; i++) m.forward(X);
+      let c = 1;
+      for (;;) {
+        const t0 = performance.now();
+        for (let i = 0; i < c; i++) m.forward(X);
+        const dt = performance.now() - t0;
+        if (dt >= blockMs / 4 || c >= 1 << 20) return Math.max(1, Math.ceil((c * blockMs) / Math.max(dt, 1e-3)));
+        c *= 4;
+      }
+    });
+    const samples: number[][] = models.map(() => []);
+    for (let b = 0; b < blocks; b++) {
+      models.forEach((m, k) => {
+        const t0 = performance.now();
+        for (let i = 0; i < calls[k]; i++) m.forward(X);
+        samples[k].push((performance.now() - t0) / calls[k]);
+      });
+    }
+    const batch = X.shape[0];
+    return samples.map((s, k) => {
+      s.sort((a, b) => a - b);
+      const med = quantile(s, 0.5);
+      return { batch, medianMs: med, p10Ms: quantile(s, 0.1), p90Ms: quantile(s, 0.9), throughput: (batch * 1000) / med, blocks, callsPerBlock: calls[k] };
+    });
+  } finally {
+    models.forEach((m, k) => m.train(modes[k]));
+  }
+}

@@ -287,9 +287,14 @@ export class Linear extends Layer {
     return this.inFeatures * this.outFeatures + (this.bias ? this.outFeatures : 0);
   }
 
-  /** Bytes of the inference weight and bias in their storage formats. */
+  /**
+   * Bytes of the weight and bias in their storage formats (a packed f32 weight counts as its dense f32 size: the
+   * panel layout is a runtime cache, rebuilt on load, and its padding is not model size).
+   */
   bytes(): number {
-    return weightBytes(this.kernelWeight) + (this.bias ? this.bias.value.byteLength : 0);
+    const w = this.kernelWeight;
+    const wb = w instanceof PackedWeights ? 4 * this.inFeatures * this.outFeatures : weightBytes(w);
+    return wb + (this.bias ? this.bias.value.byteLength : 0);
   }
 
   forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
