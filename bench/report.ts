@@ -424,9 +424,11 @@ export function svgChart(rep: BenchReport): string {
       });
       y += h + gap;
     }
-    for (let d = lo; d <= hi * 1.0001; d *= 10) {
+    for (let e = Math.round(Math.log10(lo)); e <= Math.round(Math.log10(hi)); e++) {
+      const d = 10 ** e;
       const x = sx(d);
-      parts.push(`<line x1="${x.toFixed(1)}" y1="${top - 4}" x2="${x.toFixed(1)}" y2="${y - gap + 2}" class="g"/><text x="${x.toFixed(1)}" y="${y + 8}" class="a" text-anchor="middle">${fmt(d)}</text>`);
+      const label = e < 0 ? d.toFixed(-e) : String(d);
+      parts.push(`<line x1="${x.toFixed(1)}" y1="${top - 4}" x2="${x.toFixed(1)}" y2="${y - gap + 2}" class="g"/><text x="${x.toFixed(1)}" y="${y + 8}" class="a" text-anchor="middle">${label}</text>`);
     }
     y += 22;
   }

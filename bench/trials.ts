@@ -197,7 +197,8 @@ export function normalizeTrial(spec: TrialSpec): Trial {
   const dtype = (spec.dtype ?? (spec.family === 'int8' ? 'int8' : spec.family === 'f16' ? 'float16' : spec.family === 'bf16' ? 'bfloat16' : spec.family === 'sparse' ? 'sparse' : 'float32')) as Trial['dtype'];
   const base = gemmTrial(spec.family, dtype, spec.m, spec.k, spec.n, dtype === 'sparse' ? { sparsity: spec.sparsity ?? SPARSITY } : {});
   const t: Trial = { ...base, ...spec, dtype } as Trial;
-  if (!spec.id) t.id = `${spec.family}/${spec.name.replace(/\s+/g, '-')}`;
+  // Same id as the built-in trial of that family and shape, so a family's trial refines it instead of duplicating.
+  if (!spec.id) t.id = base.id;
   if (!spec.flops) t.flops = base.flops;
   return t;
 }
