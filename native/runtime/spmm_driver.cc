@@ -159,10 +159,12 @@ const F32SpmmVariant* f32_spmm_find(const char* name) {
 }
 
 SpmmPath f32_spmm_auto_path(const F32SpmmVariant& v, const F32SparseView& w, size_t m) {
-  // Row kernels win while the padded M tile would waste most of a vector (and for M = 1 always).
-  const size_t row_max = v.w >= 16 ? 2 : (v.w >= 8 ? 2 : 1);
-  (void)w;
-  return m <= row_max ? SpmmPath::kRow : SpmmPath::kXt;
+  // Measured on AVX-512 (docs/sparse.md): row kernels win up to M = 4 where a row's weights are read as
+  // contiguous vectors (N:M windows, blocks at least 8 wide); with one index per weight (CSR) or narrow blocks
+  // the xt kernels win from M = 2.
+  (void)v;
+  const bool wide = w.fmt == SparseFormat::kNm || (w.fmt == SparseFormat::kBsr && w.bw >= 8);
+  return m <= (wide ? 4u : 1u) ? SpmmPath::kRow : SpmmPath::kXt;
 }
 
 const char* f32_spmm_kernel_name(const F32SpmmVariant& v, SparseFormat fmt, SpmmPath path) {

@@ -106,7 +106,7 @@ void nm_row(const F32SparseView& w, size_t r0, size_t r1, const float* x, size_t
 
 const F32SpmmVariant f32_spmm__avx2 = {
     "f32_spmm__avx2", Isa::kAvx2, 8, 4, 8,
-    {&spmm_csr_xt_nv<VecAvx2, 4>, &spmm_bsr_xt_nv<VecAvx2, 4, 8>, &spmm_nm_xt_nv<VecAvx2, 4>},
+    {&spmm_csr_xt_nv<VecAvx2, 4>, &spmm_bsr_xt_nv<VecAvx2, 4, 8>, &spmm_nm_xt_nv<VecAvx2, 4, 8>},
     {&csr_row, &spmm_bsr_row_any<VecAvx2>, &nm_row},
     &spmm_epilogue<VecAvx2>,
     {"f32_spmm_csr_xt32__avx2", "f32_spmm_bsr_xt32__avx2", "f32_spmm_nm_xt32__avx2"},

@@ -86,6 +86,56 @@ void nm_row_gather(const F32SparseView& w, size_t r0, size_t r1, const float* x,
   }
 }
 
+// N:M where 16 slots span a 32- or 64-float window of x (2:4, 4:8, 1:2 / 1:4, 2:8, 4:16): the selected
+// activations come from contiguous loads and one or two vpermt2ps instead of a gather.
+template <int MM, int WIN>
+void nm_row_perm(const F32SparseView& w, size_t r0, size_t r1, const float* x, size_t ldx, float* out, size_t ldo) {
+  const size_t mm = w.nm_m, nn = w.nm_n, per_row = w.nm_groups() * nn, rbytes = w.nm_row_bytes(), K = w.k;
+  alignas(64) int32_t lane[16];
+  for (int l = 0; l < 16; l++) lane[l] = int32_t((size_t(l) / nn) * mm);
+  const __m512i lane_base = _mm512_load_si512(lane);
+  const __m512i shifts = _mm512_set_epi32(4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0);
+  const __m512i fifteen = _mm512_set1_epi32(15);
+  for (size_t r = r0; r < r1; r++) {
+    const float* vr = w.val + r * per_row;
+    const uint8_t* ib = w.nib + r * rbytes;
+    __m512 a0[MM], a1[MM];
+    for (int i = 0; i < MM; i++) a0[i] = a1[i] = _mm512_setzero_ps();
+    auto chunk = [&](__m512 (&acc)[MM], size_t t, size_t cnt) {
+      const size_t kb = t / nn * mm;
+      const __mmask16 k = __mmask16((1u << cnt) - 1u);
+      const __mmask16 bk = __mmask16((1u << ((cnt + 1) / 2)) - 1u);
+      const __m128i b8 = _mm_maskz_loadu_epi8(bk, ib + t / 2);
+      const __m512i idx = _mm512_add_epi32(
+          lane_base, _mm512_and_si512(_mm512_srlv_epi32(_mm512_cvtepu8_epi32(_mm_unpacklo_epi8(b8, b8)), shifts), fifteen));
+      const __m512 wv = _mm512_maskz_loadu_ps(k, vr + t);
+      const bool full = kb + WIN <= K;
+      for (int i = 0; i < MM; i++) {
+        const float* xp = x + size_t(i) * ldx + kb;
+        __m512 xs[WIN / 16];
+        for (int q = 0; q < WIN / 16; q++) {
+          const size_t rem = K - kb > size_t(q) * 16 ? K - kb - size_t(q) * 16 : 0;
+          xs[q] = full ? _mm512_loadu_ps(xp + q * 16)
+                       : _mm512_maskz_loadu_ps(__mmask16(rem >= 16 ? 0xffffu : (1u << rem) - 1u), xp + q * 16);
+        }
+        __m512 sel = _mm512_permutex2var_ps(xs[0], idx, xs[1]);
+        if constexpr (WIN == 64) {
+          const __m512 hi = _mm512_permutex2var_ps(xs[2], idx, xs[3]);
+          sel = _mm512_mask_blend_ps(_mm512_test_epi32_mask(idx, _mm512_set1_epi32(32)), sel, hi);
+        }
+        acc[i] = _mm512_fmadd_ps(wv, sel, acc[i]);
+      }
+    };
+    size_t t = 0;
+    for (; t + 32 <= per_row; t += 32) {
+      chunk(a0, t, 16);
+      chunk(a1, t + 16, 16);
+    }
+    for (; t < per_row; t += 16) chunk(a0, t, per_row - t < 16 ? per_row - t : 16);
+    for (int i = 0; i < MM; i++) out[size_t(i) * ldo + r] = _mm512_reduce_add_ps(_mm512_add_ps(a0[i], a1[i]));
+  }
+}
+
 template <class F>
 inline void by_m(size_t m, F&& f) {
   switch (m) {
@@ -108,7 +158,13 @@ void csr_row(const F32SparseView& w, size_t r0, size_t r1, const float* x, size_
 void nm_row(const F32SparseView& w, size_t r0, size_t r1, const float* x, size_t ldx, size_t m, float* out,
             size_t ldo) {
   if (16 % w.nm_n != 0) return spmm_nm_row_scalar(w, r0, r1, x, ldx, m, out, ldo);
-  by_m(m, [&](auto mm) { nm_row_gather<decltype(mm)::value>(w, r0, r1, x, ldx, out, ldo); });
+  const size_t win = 16 / w.nm_n * w.nm_m;
+  by_m(m, [&](auto mm) {
+    constexpr int MM = decltype(mm)::value;
+    if (win == 32) nm_row_perm<MM, 32>(w, r0, r1, x, ldx, out, ldo);
+    else if (win == 64) nm_row_perm<MM, 64>(w, r0, r1, x, ldx, out, ldo);
+    else nm_row_gather<MM>(w, r0, r1, x, ldx, out, ldo);
+  });
 }
 
 // Blocks narrower than a zmm use ymm dot products (masked for bw < 8).
@@ -122,7 +178,7 @@ void bsr_row(const F32SparseView& w, size_t r0, size_t r1, const float* x, size_
 
 const F32SpmmVariant f32_spmm__avx512f = {
     "f32_spmm__avx512f", Isa::kAvx512, 16, 4, 16,
-    {&spmm_csr_xt_nv<VecAvx512, 4>, &spmm_bsr_xt_nv<VecAvx512, 4, 16>, &spmm_nm_xt_nv<VecAvx512, 4>},
+    {&spmm_csr_xt_nv<VecAvx512, 4>, &spmm_bsr_xt_nv<VecAvx512, 4, 16>, &spmm_nm_xt_nv<VecAvx512, 4, 16>},
     {&csr_row, &bsr_row, &nm_row},
     &spmm_epilogue<VecAvx512>,
     {"f32_spmm_csr_xt64__avx512f", "f32_spmm_bsr_xt64__avx512f", "f32_spmm_nm_xt64__avx512f"},

@@ -8,6 +8,15 @@
 #include "common/vec_math.h"
 #include "kernels/f32-spmm/f32-spmm.h"
 
+// Full unrolling of the compile-time register loops: without it GCC keeps larger accumulator arrays on the stack.
+#if defined(__clang__)
+#define ST_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define ST_UNROLL _Pragma("GCC unroll 16")
+#else
+#define ST_UNROLL
+#endif
+
 namespace simdtensor {
 namespace {
 
@@ -30,8 +39,10 @@ template <class V, int NV, int U>
 inline void spmm_finish_row(typename V::R (&acc)[U][NV], float b, int act, float* dst) {
   using R = typename V::R;
   constexpr int W = V::W;
+  ST_UNROLL
   for (int v = 0; v < NV; v++) {
     R s = acc[0][v];
+    ST_UNROLL
     for (int u = 1; u < U; u++) s = V::add(s, acc[u][v]);
     s = spmm_act<V>(V::add(s, V::set1(b)), act);
     V::store(dst + v * W, s);
@@ -52,20 +63,25 @@ void spmm_csr_xt(const F32SparseView& w, size_t r0, size_t r1, const float* xt, 
   const float* val = w.val;
   for (size_t r = r0; r < r1; r++) {
     R acc[U][NV];
+    ST_UNROLL
     for (int u = 0; u < U; u++)
+      ST_UNROLL
       for (int v = 0; v < NV; v++) acc[u][v] = V::zero();
     size_t j = ptr[r];
     const size_t e = ptr[r + 1];
     for (; j + U <= e; j += U) {
+      ST_UNROLL
       for (int u = 0; u < U; u++) {
         const float* xp = xt + size_t(col[j + u]) * MT;
         const R wv = V::set1(val[j + u]);
+        ST_UNROLL
         for (int v = 0; v < NV; v++) acc[u][v] = V::fmadd(wv, V::load(xp + v * W), acc[u][v]);
       }
     }
     for (; j < e; j++) {
       const float* xp = xt + size_t(col[j]) * MT;
       const R wv = V::set1(val[j]);
+      ST_UNROLL
       for (int v = 0; v < NV; v++) acc[0][v] = V::fmadd(wv, V::load(xp + v * W), acc[0][v]);
     }
     spmm_finish_row<V, NV, U>(acc, bias ? bias[r] : 0.0f, act, outt + (r - r0) * ldt);
@@ -86,35 +102,47 @@ void spmm_bsr_xt(const F32SparseView& w, size_t r0, size_t r1, const float* xt, 
   for (size_t br = r0 / bh; br * bh < r1; br++) {
     for (size_t rg = 0; rg < bh; rg += RB) {
       R acc[U][RB * NV];
+      ST_UNROLL
       for (int u = 0; u < U; u++)
+        ST_UNROLL
         for (int i = 0; i < RB * NV; i++) acc[u][i] = V::zero();
       for (size_t b = ptr[br]; b < ptr[br + 1]; b++) {
         const float* xp = xt + size_t(col[b]) * bw * MT;
         const float* wp = w.val + b * bsz + rg * bw;
         size_t j = 0;
         for (; j + U <= bw; j += U)
+          ST_UNROLL
           for (int u = 0; u < U; u++) {
             R xv[NV];
+            ST_UNROLL
             for (int v = 0; v < NV; v++) xv[v] = V::load(xp + (j + u) * MT + v * W);
+            ST_UNROLL
             for (int rr = 0; rr < RB; rr++) {
               const R wv = V::set1(wp[rr * bw + j + u]);
+              ST_UNROLL
               for (int v = 0; v < NV; v++) acc[u][rr * NV + v] = V::fmadd(wv, xv[v], acc[u][rr * NV + v]);
             }
           }
         for (; j < bw; j++) {
           R xv[NV];
+          ST_UNROLL
           for (int v = 0; v < NV; v++) xv[v] = V::load(xp + j * MT + v * W);
+          ST_UNROLL
           for (int rr = 0; rr < RB; rr++) {
             const R wv = V::set1(wp[rr * bw + j]);
+            ST_UNROLL
             for (int v = 0; v < NV; v++) acc[0][rr * NV + v] = V::fmadd(wv, xv[v], acc[0][rr * NV + v]);
           }
         }
       }
+      ST_UNROLL
       for (int rr = 0; rr < RB; rr++) {
         const size_t row = br * bh + rg + size_t(rr);
         float* dst = outt + (row - r0) * ldt;
+        ST_UNROLL
         for (int v = 0; v < NV; v++) {
           R s = acc[0][rr * NV + v];
+          ST_UNROLL
           for (int u = 1; u < U; u++) s = V::add(s, acc[u][rr * NV + v]);
           const float b = (bias && row < w.n) ? bias[row] : 0.0f;
           V::store(dst + v * W, spmm_act<V>(V::add(s, V::set1(b)), act));
@@ -138,26 +166,33 @@ void spmm_nm_xt(const F32SparseView& w, size_t r0, size_t r1, const float* xt, f
     const float* vr = w.val + r * per_row;
     const uint8_t* ib = w.nib + r * rbytes;
     R acc[U][NV];
+    ST_UNROLL
     for (int u = 0; u < U; u++)
+      ST_UNROLL
       for (int v = 0; v < NV; v++) acc[u][v] = V::zero();
     if constexpr (NN > 0) {
       size_t g = 0;
       for (; g + GU <= G; g += GU)
+        ST_UNROLL
         for (int gu = 0; gu < GU; gu++)
+          ST_UNROLL
           for (int s = 0; s < NN; s++) {
             const size_t t = (g + size_t(gu)) * NN + size_t(s);
             const size_t off = (ib[t >> 1] >> ((t & 1) * 4)) & 15u;
             const float* xp = xt + ((g + size_t(gu)) * mm + off) * MT;
             const R wv = V::set1(vr[t]);
             const int a = (gu * NN + s) % U;
+            ST_UNROLL
             for (int v = 0; v < NV; v++) acc[a][v] = V::fmadd(wv, V::load(xp + v * W), acc[a][v]);
           }
       for (; g < G; g++)
+        ST_UNROLL
         for (int s = 0; s < NN; s++) {
           const size_t t = g * NN + size_t(s);
           const size_t off = (ib[t >> 1] >> ((t & 1) * 4)) & 15u;
           const float* xp = xt + (g * mm + off) * MT;
           const R wv = V::set1(vr[t]);
+          ST_UNROLL
           for (int v = 0; v < NV; v++) acc[s % U][v] = V::fmadd(wv, V::load(xp + v * W), acc[s % U][v]);
         }
     } else {
@@ -166,11 +201,56 @@ void spmm_nm_xt(const F32SparseView& w, size_t r0, size_t r1, const float* xt, f
           const size_t off = (ib[t >> 1] >> ((t & 1) * 4)) & 15u;
           const float* xp = xt + (g * mm + off) * MT;
           const R wv = V::set1(vr[t]);
+          ST_UNROLL
           for (int v = 0; v < NV; v++) acc[0][v] = V::fmadd(wv, V::load(xp + v * W), acc[0][v]);
         }
     }
     spmm_finish_row<V, NV, U>(acc, bias ? bias[r] : 0.0f, act, outt + (r - r0) * ldt);
   }
+}
+
+// N:M, RB rows in lockstep over the groups: the m xt rows of a group are fetched from L2 once and then serve all
+// RB rows from L1 (unstructured rows can't do this: their index lists don't line up). Rows past the last full
+// RB go through spmm_nm_xt.
+template <class V, int NV, int NN, int RB>
+void spmm_nm_xt_lockstep(const F32SparseView& w, size_t r0, size_t r1, const float* xt, float* outt, size_t ldt,
+                         const float* bias, int act) {
+  using R = typename V::R;
+  constexpr int W = V::W;
+  constexpr size_t MT = size_t(NV) * W;
+  const size_t G = w.nm_groups(), mm = w.nm_m, per_row = G * NN, rbytes = w.nm_row_bytes();
+  size_t r = r0;
+  for (; r + RB <= r1; r += RB) {
+    const float* vr = w.val + r * per_row;
+    const uint8_t* ib = w.nib + r * rbytes;
+    R acc[RB][NV];
+    ST_UNROLL
+    for (int rr = 0; rr < RB; rr++)
+      ST_UNROLL
+      for (int v = 0; v < NV; v++) acc[rr][v] = V::zero();
+    for (size_t g = 0; g < G; g++) {
+      const float* xg = xt + g * mm * MT;
+      ST_UNROLL
+      for (int rr = 0; rr < RB; rr++)
+        ST_UNROLL
+        for (int s = 0; s < NN; s++) {
+          const size_t t = g * NN + size_t(s);
+          const size_t off = (ib[rr * rbytes + (t >> 1)] >> ((t & 1) * 4)) & 15u;
+          const R wv = V::set1(vr[rr * per_row + t]);
+          const float* xp = xg + off * MT;
+          ST_UNROLL
+          for (int v = 0; v < NV; v++) acc[rr][v] = V::fmadd(wv, V::load(xp + v * W), acc[rr][v]);
+        }
+    }
+    ST_UNROLL
+    for (int rr = 0; rr < RB; rr++) {
+      const float b = bias ? bias[r + rr] : 0.0f;
+      float* dst = outt + (r + rr - r0) * ldt;
+      ST_UNROLL
+      for (int v = 0; v < NV; v++) V::store(dst + v * W, spmm_act<V>(V::add(acc[rr][v], V::set1(b)), act));
+    }
+  }
+  if (r < r1) spmm_nm_xt<V, NV, NN>(w, r, r1, xt, outt + (r - r0) * ldt, ldt, bias, act);
 }
 
 // ---- row kernels (portable: scalar dot products; ISA files override with gathers where they pay) ----------
@@ -212,18 +292,21 @@ void spmm_bsr_row(const F32SparseView& w, size_t r0, size_t r1, const float* x, 
       for (size_t i = 0; i < m; i++) {
         const float* xr = x + i * ldx;
         R acc[RB];
+        ST_UNROLL
         for (int rr = 0; rr < RB; rr++) acc[rr] = V::zero();
         for (size_t b = w.ptr[br]; b < w.ptr[br + 1]; b++) {
           const float* xp = xr + size_t(col[b]) * bw;
           const float* wp = w.val + b * bsz + rg * bw;
           for (size_t c = 0; c < bw; c += W) {
             const R xv = full ? V::load(xp + c) : V::load_partial(xp + c, bw - c);
+            ST_UNROLL
             for (int rr = 0; rr < RB; rr++) {
               const R wv = full ? V::load(wp + rr * bw + c) : V::load_partial(wp + rr * bw + c, bw - c);
               acc[rr] = V::fmadd(wv, xv, acc[rr]);
             }
           }
         }
+        ST_UNROLL
         for (int rr = 0; rr < RB; rr++) {
           const size_t row = br * bh + rg + size_t(rr);
           if (row < w.n) out[i * ldo + row] = V::hsum(acc[rr]);
@@ -313,19 +396,20 @@ void spmm_bsr_xt_nv(const F32SparseView& w, size_t r0, size_t r1, const float* x
   }
 }
 
-template <class V, int NVMAX, int NV = 1>
+template <class V, int NVMAX, int ACC, int NV = 1>
 void spmm_nm_xt_nv(const F32SparseView& w, size_t r0, size_t r1, const float* xt, size_t nv, float* outt,
                    size_t ldt, const float* bias, int act) {
   if constexpr (NV <= NVMAX) {
     if (nv == NV) {
+      constexpr int RB = 4 * NV <= ACC ? 4 : (2 * NV <= ACC ? 2 : 1);
       switch (w.nm_n) {
-        case 1: return spmm_nm_xt<V, NV, 1>(w, r0, r1, xt, outt, ldt, bias, act);
-        case 2: return spmm_nm_xt<V, NV, 2>(w, r0, r1, xt, outt, ldt, bias, act);
-        case 4: return spmm_nm_xt<V, NV, 4>(w, r0, r1, xt, outt, ldt, bias, act);
+        case 1: return spmm_nm_xt_lockstep<V, NV, 1, RB>(w, r0, r1, xt, outt, ldt, bias, act);
+        case 2: return spmm_nm_xt_lockstep<V, NV, 2, RB>(w, r0, r1, xt, outt, ldt, bias, act);
+        case 4: return spmm_nm_xt_lockstep<V, NV, 4, RB>(w, r0, r1, xt, outt, ldt, bias, act);
         default: return spmm_nm_xt<V, NV, 0>(w, r0, r1, xt, outt, ldt, bias, act);
       }
     }
-    spmm_nm_xt_nv<V, NVMAX, NV + 1>(w, r0, r1, xt, nv, outt, ldt, bias, act);
+    spmm_nm_xt_nv<V, NVMAX, ACC, NV + 1>(w, r0, r1, xt, nv, outt, ldt, bias, act);
   }
 }
 
@@ -359,7 +443,7 @@ inline void spmm_csr_row_any_scalar(const F32SparseView& w, size_t r0, size_t r1
 #define ST_F32_SPMM_PORTABLE_VARIANT(sym, V, isa, nvmax, acc, suffix, mt)                                         \
   const F32SpmmVariant sym = {                                                                                    \
       #sym, isa, size_t(V::W), nvmax, acc,                                                                         \
-      {&spmm_csr_xt_nv<V, nvmax>, &spmm_bsr_xt_nv<V, nvmax, acc>, &spmm_nm_xt_nv<V, nvmax>},                      \
+      {&spmm_csr_xt_nv<V, nvmax>, &spmm_bsr_xt_nv<V, nvmax, acc>, &spmm_nm_xt_nv<V, nvmax, acc>},                      \
       {&spmm_csr_row_any_scalar, &spmm_bsr_row_any<V>, &spmm_nm_row_scalar},                                       \
       &spmm_epilogue<V>,                                                                                          \
       {"f32_spmm_csr_xt" mt "__" suffix, "f32_spmm_bsr_xt" mt "__" suffix, "f32_spmm_nm_xt" mt "__" suffix},       \
