@@ -8,6 +8,9 @@ namespace binding {
 
 void init_f32(Napi::Env env, Napi::Object exports);
 void init_train(Napi::Env env, Napi::Object exports);
+void init_half(Napi::Env env, Napi::Object exports);
+void init_async(Napi::Env env, Napi::Object exports);
+void init_f32_async(Napi::Env env, Napi::Object exports);
 // Families append their init here (one line each).
 
 namespace {
@@ -83,7 +86,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setMaxIsa", Napi::Function::New(env, SetMaxIsa, "setMaxIsa"));
   exports.Set("getMaxIsa", Napi::Function::New(env, GetMaxIsa, "getMaxIsa"));
   init_f32(env, exports);
+  init_async(env, exports);
+  init_f32_async(env, exports);
   init_train(env, exports);
+  init_half(env, exports);
   return exports;
 }
 

@@ -1,0 +1,179 @@
+// N-API glue for the half-precision family: conversions, packed f16/bf16 weights, matmul on half operands and
+// the half peak probes. No math here: everything calls the plain C++ entry points.
+#include <memory>
+#include <string>
+
+#include "binding/util.h"
+#include "cpu/dispatch.h"
+#include "kernels/half-convert/half-convert.h"
+#include "kernels/half-probe/half-probe.h"
+#include "runtime/half_gemm_driver.h"
+#include "runtime/packed_half_weights.h"
+
+namespace simdtensor {
+namespace binding {
+namespace {
+
+// Tags PackedHalf objects so an unrelated object can never be unwrapped as one (no shared constructor slot).
+const napi_type_tag kPackedHalfTag = {0x5f1d3c2a9b8e4d71ull, 0xa6c4e2f0b1d3958cull};
+
+// Element type codes shared with src/half.ts: 0 float32, 1 float16, 2 bfloat16.
+ElemType elem_type_arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg, bool allow_f32) {
+  const int t = int_arg(info, i);
+  if (t < (allow_f32 ? 0 : 1) || t > 2)
+    throw Napi::RangeError::New(info.Env(), std::string(fn) + ": " + arg + " must be " +
+                                                (allow_f32 ? "0 (float32), " : "") + "1 (float16) or 2 (bfloat16), got " +
+                                                std::to_string(t));
+  return ElemType(t);
+}
+
+// A Float32Array (type f32) or Uint16Array (half types) of at least min_len elements.
+void* elem_data(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg, ElemType t, size_t min_len) {
+  if (t == ElemType::kF32) return typed_data<float>(info, i, fn, arg, min_len);
+  return typed_data<uint16_t>(info, i, fn, arg, min_len);
+}
+
+int act_arg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  const int act = int_arg(info, i);
+  if (act < 0 || act > 2)
+    throw Napi::RangeError::New(info.Env(), std::string(fn) + ": activation code must be 0, 1 or 2, got " + std::to_string(act));
+  return act;
+}
+
+class PackedHalf : public Napi::ObjectWrap<PackedHalf> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "PackedHalf",
+                       {InstanceAccessor<&PackedHalf::K>("k"), InstanceAccessor<&PackedHalf::N>("n"),
+                        InstanceAccessor<&PackedHalf::Bytes>("bytes"), InstanceAccessor<&PackedHalf::Type>("type"),
+                        InstanceAccessor<&PackedHalf::MaxAbs>("maxAbs")});
+  }
+  // new PackedHalf(b: Uint16Array, k, n, transB, type: 1|2)
+  explicit PackedHalf(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PackedHalf>(info) {
+    const char* fn = "packWeights";
+    Napi::Env env = info.Env();
+    const size_t k = size_arg(info, 1, fn, "k"), n = size_arg(info, 2, fn, "n");
+    const bool trans_b = bool_arg(info, 3);
+    const ElemType t = elem_type_arg(info, 4, fn, "type", false);
+    const uint16_t* b = typed_data<uint16_t>(info, 0, fn, "weights", mul_sizes(env, fn, k, n));
+    w_ = std::make_shared<PackedHalfWeights>(t, b, trans_b ? k : n, trans_b, k, n,
+                                             half_matmul_variant(t, ElemType::kF32).b);
+    napi_type_tag_object(env, info.This(), &kPackedHalfTag);
+    bytes_ = int64_t(w_->bytes());
+    Napi::MemoryManagement::AdjustExternalMemory(env, bytes_);
+  }
+  ~PackedHalf() override { Napi::MemoryManagement::AdjustExternalMemory(Env(), -bytes_); }
+  const std::shared_ptr<PackedHalfWeights>& weights() const { return w_; }
+
+ private:
+  Napi::Value K(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->k())); }
+  Napi::Value N(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->n())); }
+  Napi::Value Bytes(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->bytes())); }
+  Napi::Value Type(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(int(w_->type()))); }
+  Napi::Value MaxAbs(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->max_abs())); }
+  std::shared_ptr<PackedHalfWeights> w_;
+  int64_t bytes_ = 0;
+};
+
+PackedHalf* unwrap_packed_half(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  napi_env env = info.Env();
+  napi_value v = info[i];
+  napi_valuetype vt;
+  napi_typeof(env, v, &vt);
+  bool tagged = false;
+  if (vt == napi_object) napi_check_object_type_tag(env, v, &kPackedHalfTag, &tagged);
+  if (!tagged) throw Napi::TypeError::New(env, std::string(fn) + ": weights must be a PackedHalf handle from packWeights()");
+  return PackedHalf::Unwrap(Napi::Object(env, v));
+}
+
+// halfConvert(kind, in, out, n): kind 0 f32→f16, 1 f16→f32, 2 f32→bf16, 3 bf16→f32.
+Napi::Value HalfConvert(const Napi::CallbackInfo& info) {
+  const char* fn = "cast";
+  const int kind = int_arg(info, 0);
+  if (kind < 0 || kind > 3) throw Napi::RangeError::New(info.Env(), "cast: conversion kind must be 0..3, got " + std::to_string(kind));
+  const size_t n = size_arg(info, 3, fn, "n");
+  const bool from_f32 = kind == 0 || kind == 2;
+  const void* in = from_f32 ? static_cast<const void*>(typed_data<float>(info, 1, fn, "input", n))
+                            : static_cast<const void*>(typed_data<uint16_t>(info, 1, fn, "input", n));
+  void* out = from_f32 ? static_cast<void*>(typed_data<uint16_t>(info, 2, fn, "out", n))
+                       : static_cast<void*>(typed_data<float>(info, 2, fn, "out", n));
+  half_cvt_select(HalfCvtKind(kind)).fn(n, in, out);
+  return info.Env().Undefined();
+}
+
+// halfMatmulPacked(a, aType, m, packed, out, outType, bias|null, act) -> kernel name
+Napi::Value HalfMatmulPacked(const Napi::CallbackInfo& info) {
+  const char* fn = "matmul";
+  napi_env env = info.Env();
+  std::shared_ptr<PackedHalfWeights> w = unwrap_packed_half(info, 3, fn)->weights();
+  const ElemType at = elem_type_arg(info, 1, fn, "a type", true);
+  const ElemType ot = elem_type_arg(info, 5, fn, "out type", true);
+  const size_t m = size_arg(info, 2, fn, "m"), k = w->k(), n = w->n();
+  const void* a = elem_data(info, 0, fn, "a", at, mul_sizes(env, fn, m, k));
+  void* out = elem_data(info, 4, fn, "out", ot, mul_sizes(env, fn, m, n));
+  const float* bias = typed_data<float>(info, 6, fn, "bias", n, true);
+  const int act = act_arg(info, 7, fn);
+  HalfMatmulArgs x{m, a, at, k, w.get(), out, ot, n, bias, act};
+  return Napi::String::New(env, half_matmul(x));
+}
+
+// halfMatmul(a, aType, m, k, b, bType, n, transB, out, outType, bias|null, act) -> kernel name
+Napi::Value HalfMatmul(const Napi::CallbackInfo& info) {
+  const char* fn = "matmul";
+  napi_env env = info.Env();
+  const ElemType at = elem_type_arg(info, 1, fn, "a type", true);
+  const ElemType bt = elem_type_arg(info, 5, fn, "b type", false);
+  const ElemType ot = elem_type_arg(info, 9, fn, "out type", true);
+  const size_t m = size_arg(info, 2, fn, "m"), k = size_arg(info, 3, fn, "k"), n = size_arg(info, 6, fn, "n");
+  const bool trans_b = bool_arg(info, 7);
+  const void* a = elem_data(info, 0, fn, "a", at, mul_sizes(env, fn, m, k));
+  const uint16_t* b = typed_data<uint16_t>(info, 4, fn, "b", mul_sizes(env, fn, k, n));
+  void* out = elem_data(info, 8, fn, "out", ot, mul_sizes(env, fn, m, n));
+  const float* bias = typed_data<float>(info, 10, fn, "bias", n, true);
+  const int act = act_arg(info, 11, fn);
+  HalfMatmulRawArgs x{m, n, k, a, at, k, b, bt, trans_b ? k : n, trans_b, out, ot, n, bias, act};
+  return Napi::String::New(env, half_matmul_raw(x));
+}
+
+// probeHalfPeak(kind, ms) -> GFLOP/s, or null when no allowed ISA has that unit. kind: 0 fp16 FMA, 1 bf16 dot
+// (vdpbf16ps), 2 AMX-BF16 tiles.
+Napi::Value ProbeHalfPeak(const Napi::CallbackInfo& info) {
+  const int kind = int_arg(info, 0);
+  if (kind < 0 || kind > 2) throw Napi::RangeError::New(info.Env(), "probeHalfPeak: kind must be 0, 1 or 2, got " + std::to_string(kind));
+  const double ms = num_arg(info, 1);
+  if (!(ms > 0 && ms <= 60000)) throw Napi::RangeError::New(info.Env(), "probeHalfPeak: ms must be in (0, 60000]");
+  const double r = probe_half_peak(HalfProbeKind(kind), ms);
+  if (r <= 0) return info.Env().Null();
+  return Napi::Number::New(info.Env(), r);
+}
+
+// cpuInfo().kernels rows for this family.
+size_t half_op_kernels(OpKernel* out, size_t cap) {
+  const OpKernel rows[] = {
+      {"matmul.f16", half_matmul_variant(ElemType::kF16, ElemType::kF16).name},
+      {"matmul.bf16", half_matmul_variant(ElemType::kBf16, ElemType::kBf16).name},
+      {"linear.f16w", half_matmul_variant(ElemType::kF16, ElemType::kF32).name},
+      {"linear.bf16w", half_matmul_variant(ElemType::kBf16, ElemType::kF32).name},
+      {"cast.f32>f16", half_cvt_select(HalfCvtKind::kF32ToF16).name},
+      {"cast.f16>f32", half_cvt_select(HalfCvtKind::kF16ToF32).name},
+      {"cast.f32>bf16", half_cvt_select(HalfCvtKind::kF32ToBf16).name},
+      {"cast.bf16>f32", half_cvt_select(HalfCvtKind::kBf16ToF32).name},
+  };
+  const size_t n = sizeof(rows) / sizeof(rows[0]);
+  for (size_t i = 0; i < n && i < cap; i++) out[i] = rows[i];
+  return n;
+}
+
+}  // namespace
+
+void init_half(Napi::Env env, Napi::Object exports) {
+  register_op_reporter(&half_op_kernels);
+  exports.Set("PackedHalf", PackedHalf::Define(env));
+  exports.Set("halfConvert", Napi::Function::New(env, HalfConvert, "halfConvert"));
+  exports.Set("halfMatmulPacked", Napi::Function::New(env, HalfMatmulPacked, "halfMatmulPacked"));
+  exports.Set("halfMatmul", Napi::Function::New(env, HalfMatmul, "halfMatmul"));
+  exports.Set("probeHalfPeak", Napi::Function::New(env, ProbeHalfPeak, "probeHalfPeak"));
+}
+
+}  // namespace binding
+}  // namespace simdtensor
