@@ -92,6 +92,7 @@ struct AddonData {
   Napi::FunctionReference packed_f32_ctor;
   // Later families add their constructors here.
   Napi::FunctionReference extra_ctors[16];
+  void* async_env = nullptr;  // binding/async.cc: this env's completion queue (created on the first async op)
 };
 inline AddonData* addon_data(Napi::Env env) { return env.GetInstanceData<AddonData>(); }
 

@@ -243,7 +243,7 @@ struct ThreadPool::Impl {
     for (;;) {
       Job* job = nullptr;
       PoolTask* task = nullptr;
-      uint64_t seen;
+      uint64_t seen = 0;
       {
         std::lock_guard<std::mutex> lk(mu);
         if (!find_work(idx, &job, &task)) seen = gen.load(std::memory_order_relaxed);
