@@ -135,28 +135,75 @@ function tensorOut(y: unknown): ArrayLike<number> {
   return t.data;
 }
 
+const KERNEL_KEYS: Record<string, RegExp> = {
+  int8: /int8|s8|u8|qgemm/i,
+  'int8-dynamic': /int8|s8|u8|qgemm/i,
+  float16: /(^|[^b])f16|float16/i,
+  bfloat16: /bf16|bfloat16/i,
+  sparse: /sparse|spmm/i,
+};
+
+/** The kernel cpuInfo() names for a trial's dtype (families name their ops; the first matching key wins). */
+export function kernelFor(kernels: Record<string, string>, dtype: Trial['dtype']): string | undefined {
+  const re = KERNEL_KEYS[dtype];
+  if (!re) return kernels['matmul.f32'];
+  const key = Object.keys(kernels).find((k) => re.test(k));
+  return key ? kernels[key] : undefined;
+}
+
+const availability = new Map<string, true | string>();
+
+/** Runs a tiny call of a family's API once; true if it works, else why not. */
+function tryTiny(key: string, fn: () => unknown): true | string {
+  let v = availability.get(key);
+  if (v === undefined) {
+    try {
+      fn();
+      v = true;
+    } catch (e) {
+      v = `this simdtensor build has no ${key} GEMM (${String((e as Error)?.message ?? e).split('\n')[0].slice(0, 120)})`;
+    }
+    availability.set(key, v);
+  }
+  return v;
+}
+
 /**
- * Whether this simdtensor build has the API a trial needs (true, or why not). Cheap and synchronous: call after
- * {@link simdtensor} has loaded the library.
+ * Whether this simdtensor build has the API a trial needs (true, or why not), found by a tiny call through the
+ * public API. Synchronous: call after {@link simdtensor} has loaded the library.
  */
 export function familyAvailable(t: Trial): true | string {
   if (t.setup) return true;
   const st = stMod;
   if (!st) return 'simdtensor not loaded';
-  const kernels = st.cpuInfo().kernels;
+  const { tensor, linear, packWeights } = st;
   switch (t.dtype) {
     case 'int8':
-    case 'int8-dynamic':
-      return opt(st, 'quantize') ? true : 'this simdtensor build has no int8 GEMM (no quantize())';
+      return tryTiny('int8', () => linear(tensor(new Uint8Array(6), [2, 3]), packWeights(tensor(new Int8Array(12), [4, 3]))));
+    case 'int8-dynamic': {
+      const quantize = opt(st, 'quantize');
+      if (!quantize) return 'this simdtensor build has no int8 GEMM (no quantize())';
+      return tryTiny('dynamic int8', () => linear(tensor(new Float32Array(6), [2, 3]), quantize(tensor(new Float32Array(12).fill(0.5), [4, 3]))));
+    }
     case 'float16':
-      return kernels['matmul.f16'] ? true : "this simdtensor build has no float16 GEMM (no cpuInfo().kernels['matmul.f16'])";
-    case 'bfloat16':
-      return kernels['matmul.bf16'] ? true : "this simdtensor build has no bfloat16 GEMM (no cpuInfo().kernels['matmul.bf16'])";
+    case 'bfloat16': {
+      const dt = t.dtype;
+      return tryTiny(dt, () => linear(tensor(new Uint16Array(6), [2, 3], dt), packWeights(tensor(new Uint16Array(12), [4, 3], dt))));
+    }
     case 'sparse':
-      return kernels['matmul.sparse'] || opt(st, 'prune') ? true : 'this simdtensor build has no sparse GEMM';
+      return tryTiny('sparse', () => linear(tensor(new Float32Array(6), [2, 3]), sparseWeights(st, tensor(new Float32Array(12), [4, 3]))));
     default:
       return true;
   }
+}
+
+/** Sparse weights through the public API: packWeights with a sparse option (the sparse family's entry point). */
+function sparseWeights(st: St, w: import('../src/index.js').Tensor): unknown {
+  const prune = opt(st, 'prune');
+  const toSparse = opt(st, 'toSparse') ?? opt(st, 'sparse');
+  if (toSparse) return toSparse(w);
+  if (prune && !opt(st, 'packWeights')) return prune(w);
+  return st.packWeights(w, { sparse: true });
 }
 
 /** How simdtensor runs each kind of trial, through its public API only. */
@@ -167,7 +214,7 @@ async function prepareSimdtensor(t: Trial, inp: TrialInputs): Promise<Runner> {
   const kernels = st.cpuInfo().kernels;
   if (t.setup) {
     const fn = await t.setup(inp);
-    return { run: fn, async: false, read, kernel: kernels[`matmul.${t.family}`] ?? kernels['matmul.f32'] };
+    return { run: fn, async: false, read, kernel: kernelFor(kernels, t.dtype) };
   }
   if (t.op === 'add') {
     const a = tensor(inp.a, [t.m * t.k]);
@@ -196,7 +243,7 @@ async function prepareSimdtensor(t: Trial, inp: TrialInputs): Promise<Runner> {
       },
       async: false,
       read,
-      kernel: t.dtype === 'int8-dynamic' ? kernels['linear.int8'] ?? kernels['matmul.int8'] ?? 'int8' : kernels['matmul.f32'],
+      kernel: kernelFor(kernels, t.dtype === 'int8-dynamic' ? 'int8-dynamic' : 'float32'),
     };
   }
   // GEMM
@@ -212,32 +259,26 @@ async function prepareSimdtensor(t: Trial, inp: TrialInputs): Promise<Runner> {
       return { run: () => linear(x, p), async: false, read, kernel: kernels['matmul.f32'] };
     }
     case 'int8': {
-      const quantize = opt(st, 'quantize');
-      if (!quantize) throw new Skip('simdtensor has no int8 GEMM in this build (quantize() absent)');
       // u8 activations × s8 weights → int32, the MatMulInteger contract: the weights as an int8 tensor, packed.
       const a = tensor(inp.aU8!, [t.m, t.k]);
       const w = packWeights(tensor(inp.wS8!, [t.n, t.k]));
-      return { run: () => linear(a, w), async: false, read, kernel: kernels['matmul.int8'] ?? kernels['matmul.s8'] };
+      return { run: () => linear(a, w), async: false, read, kernel: kernelFor(kernels, t.dtype) };
     }
     case 'int8-dynamic': {
       const quantize = opt(st, 'quantize');
       if (!quantize) throw new Skip('simdtensor has no quantize() in this build (int8 family absent)');
       const q = quantize(wT);
-      return { run: () => linear(x, q), async: false, read, kernel: kernels['linear.int8'] ?? kernels['matmul.int8'] };
+      return { run: () => linear(x, q), async: false, read, kernel: kernelFor(kernels, t.dtype) };
     }
     case 'float16':
     case 'bfloat16': {
-      const key = t.dtype === 'float16' ? 'matmul.f16' : 'matmul.bf16';
-      if (!kernels[key]) throw new Skip(`simdtensor has no ${t.dtype} GEMM in this build (cpuInfo().kernels['${key}'] absent)`);
       const xh = tensor(inp.aHalf!, [t.m, t.k], t.dtype);
       const wh = packWeights(tensor(inp.wHalf!, [t.n, t.k], t.dtype));
-      return { run: () => linear(xh, wh), async: false, read, kernel: kernels[key] };
+      return { run: () => linear(xh, wh), async: false, read, kernel: kernelFor(kernels, t.dtype) };
     }
     case 'sparse': {
-      const key = 'matmul.sparse';
-      if (!kernels[key] && !opt(st, 'prune') && !opt(st, 'sparsify')) throw new Skip('simdtensor has no sparse GEMM in this build');
-      const sp = packWeights(wT, { sparse: true });
-      return { run: () => linear(x, sp), async: false, read, kernel: kernels[key] ?? kernels['matmul.f32.sparse'] };
+      const sp = sparseWeights(st, wT);
+      return { run: () => linear(x, sp), async: false, read, kernel: kernelFor(kernels, t.dtype) };
     }
   }
   throw new Skip(`no simdtensor path for ${t.dtype}`);
@@ -272,7 +313,7 @@ const stScalarDriver: Driver = {
     st.setMaxIsa('scalar');
     try {
       const r = await prepareSimdtensor(t, inp);
-      r.kernel = st.cpuInfo().kernels[t.dtype === 'float32' || t.dtype === 'sparse' ? 'matmul.f32' : `matmul.${t.family}`] ?? r.kernel;
+      r.kernel = kernelFor(st.cpuInfo().kernels, t.op === 'mlp' ? (t.dtype === 'float32' ? 'float32' : 'int8') : t.dtype) ?? r.kernel;
       r.enter = () => void st.setMaxIsa('scalar');
       r.exit = () => void st.setMaxIsa(bestIsa as never);
       return r;

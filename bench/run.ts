@@ -123,7 +123,8 @@ export function parseArgs(argv: string[]): Options {
         o.publish = true;
         break;
       case '--help':
-        console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 12).join('\n').replace(/^ \*/gm, ''));
+        console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 10).join('\n').replace(/^ \* ?/gm, ''));
+        console.log('\nOptions: --quick --dry --filter RE --threads 1,2 --contenders a,b --rounds N --out DIR --no-write --inproc --no-extras --extras --publish --quiet');
         process.exit(0);
         break;
       default:
