@@ -26,12 +26,16 @@ async function native(): Promise<ProbeAddon> {
  * Native function names tried for each peak name, first found wins. A family adds its probe by exporting it from
  * the addon under one of these names, or by exporting `probes` from its trials module.
  */
-export const PEAK_FUNCTIONS: Record<string, string[]> = {
+export const PEAK_FUNCTIONS: Record<string, (string | [string, number])[]> = {
   f32: ['probeF32Peak'],
   vnni: ['probeVnniPeak', 'probeS8Peak', 'probeInt8Peak'],
-  bf16: ['probeBf16Peak'],
-  f16: ['probeF16Peak'],
+  // probeHalfPeak(kind, ms): kind 0 fp16 FMA, 1 bf16 dot product; null where no allowed ISA has that unit.
+  bf16: [['probeHalfPeak', 1], 'probeBf16Peak'],
+  f16: [['probeHalfPeak', 0], 'probeF16Peak'],
 };
+
+/** The unit that bounds a family's kernels on a CPU without its own (they convert to it). */
+export const PEAK_FALLBACK: Record<string, string> = { f16: 'f32', bf16: 'f32' };
 
 /** Probes contributed by family modules (name → probe), merged in by run.ts. */
 export const extraProbes: Record<string, PeakProbe> = {};
@@ -40,7 +44,15 @@ export const extraProbes: Record<string, PeakProbe> = {};
 export async function peakProbe(name: string): Promise<{ fn: PeakProbe; source: string } | null> {
   if (extraProbes[name]) return { fn: extraProbes[name], source: `family probe '${name}'` };
   const a = await native();
-  for (const fn of PEAK_FUNCTIONS[name] ?? []) if (typeof a[fn] === 'function') return { fn: a[fn] as PeakProbe, source: `native.${fn}` };
+  for (const entry of PEAK_FUNCTIONS[name] ?? []) {
+    const [fn, kind] = typeof entry === 'string' ? [entry, undefined] : entry;
+    if (typeof a[fn] !== 'function') continue;
+    const f = a[fn] as (...args: number[]) => number | null;
+    const probe: PeakProbe = kind === undefined ? (ms) => f(ms) as number : (ms) => f(kind, ms) as number;
+    // A probe that answers null has no unit for this on the allowed ISAs.
+    if (probe(1) === null) continue;
+    return { fn: probe, source: kind === undefined ? `native.${fn}` : `native.${fn}(${kind})` };
+  }
   return null;
 }
 

@@ -17,7 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { drivers, excluded, setSimdtensorThreads, simdtensor, Skip, type Runner } from './drivers.js';
 import { checkAgreement, outputLength, reference, timeInterleaved, type TimingOptions } from './measure.js';
-import { extraProbes, measureBandwidth, measurePeak, roofline, type PeakProbe, type ProbeResult } from './probes.js';
+import { extraProbes, measureBandwidth, measurePeak, PEAK_FALLBACK, roofline, type PeakProbe, type ProbeResult } from './probes.js';
 import {
   consoleTable,
   consoleTargets,
@@ -406,6 +406,12 @@ export async function main(argv: string[]): Promise<BenchReport> {
   const peaks: Record<string, ProbeResult | null> = {};
   for (const name of [...new Set(jobs.map((j) => j.t.peak))]) {
     peaks[name] = await measurePeak(name, probeReps, probeMs);
+    const fb = PEAK_FALLBACK[name];
+    if (!peaks[name] && fb) {
+      // No such unit here (e.g. no fp16 FMA): the kernels convert and use the fallback unit, which then bounds them.
+      const p = peaks[fb] ?? (await measurePeak(fb, probeReps, probeMs));
+      if (p) peaks[name] = { ...p, source: `no ${name} unit on this CPU: ${fb} peak (${p.source})` };
+    }
     log(o, `probe: ${name} peak ${peaks[name] ? `${peaks[name]!.value.median.toFixed(1)} G/s per core (±${peaks[name]!.value.rangePct.toFixed(0)}%)` : 'n/a (no probe in this build)'}`);
   }
   const bandwidth = new Map<number, ProbeResult | null>();

@@ -117,7 +117,7 @@ export function gemmTrial(family: string, dtype: Trial['dtype'], m: number, k: n
     flops: 2 * m * k * n,
     unit: int ? 'GOP/s' : 'GFLOP/s',
     weightBytes,
-    peak: int ? 'vnni' : dtype === 'bfloat16' ? 'bf16' : 'f32',
+    peak: int ? 'vnni' : dtype === 'bfloat16' ? 'bf16' : dtype === 'float16' ? 'f16' : 'f32',
     quick: QUICK.has(shape),
     ...extra,
   };
