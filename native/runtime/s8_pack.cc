@@ -60,14 +60,47 @@ int32_t s8_a_offset(const S8GemmVariant& v, bool a_unsigned) {
 
 size_t packed_a_s8_bytes(const S8GemmVariant& v, size_t m, size_t kpad) { return (m + v.mr - 1) / v.mr * v.mr * kpad; }
 
+namespace {
+// One full C4 tile of MR rows: k-group outer so the writes are one contiguous MR×4-byte run per group (the
+// compiler turns the fixed-size inner loop into vector moves); each source row is read sequentially.
+template <size_t MR>
+void pack_a_c4_full_tile(const uint8_t* const* rows, size_t kgroups, uint32_t flip, uint8_t* out) {
+  for (size_t g = 0; g < kgroups; g++) {
+    uint32_t w[MR];
+    for (size_t i = 0; i < MR; i++) {
+      std::memcpy(&w[i], rows[i] + 4 * g, 4);
+      w[i] ^= flip;
+    }
+    std::memcpy(out + g * MR * 4, w, MR * 4);
+  }
+}
+using PackTileFn = void (*)(const uint8_t* const*, size_t, uint32_t, uint8_t*);
+PackTileFn pack_tile_for(size_t mr) {
+  switch (mr) {
+    case 4: return &pack_a_c4_full_tile<4>;
+    case 6: return &pack_a_c4_full_tile<6>;
+    case 8: return &pack_a_c4_full_tile<8>;
+    case 12: return &pack_a_c4_full_tile<12>;
+    case 16: return &pack_a_c4_full_tile<16>;
+    default: return nullptr;
+  }
+}
+}  // namespace
+
 void pack_a_s8(const S8GemmVariant& v, const void* av, bool a_unsigned, size_t lda, size_t m, size_t k, size_t kpad,
                uint8_t* out, int32_t* rowsums) {
   const uint8_t* a = static_cast<const uint8_t*>(av);
   const uint32_t flip = s8_a_offset(v, a_unsigned) != 0 ? 0x80808080u : 0u;
   const size_t mr = v.mr, tiles = (m + mr - 1) / mr;
   const size_t kfull = k / 4 * 4;
+  const PackTileFn fast = v.a_layout == S8ALayout::kC4 ? pack_tile_for(mr) : nullptr;
   for (size_t t = 0; t < tiles; t++) {
     uint8_t* tile = out + t * mr * kpad;
+    if (fast && t * mr + mr <= m && mr <= 16) {
+      const uint8_t* rows[16];
+      for (size_t i = 0; i < mr; i++) rows[i] = a + (t * mr + i) * lda;
+      fast(rows, kfull / 4, flip, tile);
+    }
     for (size_t i = 0; i < mr; i++) {
       const size_t row = t * mr + i;
       // Destination of k-group g of this row, and the distance between consecutive groups.
@@ -79,11 +112,15 @@ void pack_a_s8(const S8GemmVariant& v, const void* av, bool a_unsigned, size_t l
       }
       const uint8_t* src = a + row * lda;
       size_t g = 0;
-      for (size_t p = 0; p < kfull; p += 4, g++) {
-        uint32_t x;
-        std::memcpy(&x, src + p, 4);
-        x ^= flip;
-        std::memcpy(d + g * gstride, &x, 4);
+      if (fast && t * mr + mr <= m) {
+        g = kfull / 4;  // full groups already written by the tile packer
+      } else {
+        for (size_t p = 0; p < kfull; p += 4, g++) {
+          uint32_t x;
+          std::memcpy(&x, src + p, 4);
+          x ^= flip;
+          std::memcpy(d + g * gstride, &x, 4);
+        }
       }
       if (kfull < k) {
         uint8_t tail[4] = {0, 0, 0, 0};

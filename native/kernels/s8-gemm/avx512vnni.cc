@@ -19,9 +19,9 @@ struct DotAvx512Vnni : IVecAvx512 {
 };
 }  // namespace
 
-void s8_gemm_8x48c4__avx512vnni(size_t m, size_t n, size_t kpad, const uint8_t* a, const int8_t* b, void* c, size_t ldc,
-                                const S8GemmEpilogue* ep) {
-  s8_gemm_ukernel<DotAvx512Vnni, 8, 3>(m, n, kpad, a, b, c, ldc, ep);
+void s8_gemm_8x48c4__avx512vnni(size_t m, size_t n, size_t kpad, const uint8_t* a, size_t lda, const int8_t* b, void* c,
+                                size_t ldc, const S8GemmEpilogue* ep) {
+  s8_gemm_ukernel<DotAvx512Vnni, 8, 3>(m, n, kpad, a, lda, b, c, ldc, ep);
 }
 
 }  // namespace simdtensor

@@ -12,6 +12,8 @@
 #include "common/vec_math.h"
 #include "kernels/s8-gemm/s8-gemm.h"
 
+#define ST_S8_UNROLL _Pragma("GCC unroll 32")
+
 namespace simdtensor {
 namespace {
 
@@ -83,44 +85,53 @@ inline void s8_gemm_epilogue(typename T::I (&acc)[M][NV], size_t n, void* c, siz
   }
 }
 
-template <class T, int MR, int NV, int M>
-inline void s8_gemm_tile(size_t n, size_t kpad, const uint8_t* __restrict a, const int8_t* __restrict b, void* c,
-                         size_t ldc, const S8GemmEpilogue& ep) {
+// kDirect: rows of A read in place (row i at a + i·lda) instead of a packed c4 tile (row i's group at a + 4i).
+template <class T, int MR, int NV, int M, bool kDirect>
+inline void s8_gemm_tile(size_t n, size_t kpad, const uint8_t* __restrict a, size_t lda, const int8_t* __restrict b,
+                         void* c, size_t ldc, const S8GemmEpilogue& ep) {
   using I = typename T::I;
   using A = typename T::A;
   using B = typename T::B;
   constexpr int W = T::W;
   constexpr int NR = NV * W;
+  // The small loops must be unrolled before GCC's scalar replacement runs, or the accumulator array stays in
+  // memory (vpdpbusd has a single destructive form and GCC then stores every accumulator on every k step).
   I acc[M][NV];
-  for (int i = 0; i < M; i++)
-    for (int j = 0; j < NV; j++) acc[i][j] = T::zero();
+  ST_S8_UNROLL for (int i = 0; i < M; i++)
+    ST_S8_UNROLL for (int j = 0; j < NV; j++) acc[i][j] = T::zero();
   for (size_t p = 0; p < kpad; p += 4) {
     B bv[NV];
-    for (int j = 0; j < NV; j++) bv[j] = T::load_b(b + j * W * 4);
-    for (int i = 0; i < M; i++) {
-      const A av = T::bcast_a(a + 4 * i);
-      for (int j = 0; j < NV; j++) acc[i][j] = T::dot4(acc[i][j], av, bv[j]);
+    ST_S8_UNROLL for (int j = 0; j < NV; j++) bv[j] = T::load_b(b + j * W * 4);
+    ST_S8_UNROLL for (int i = 0; i < M; i++) {
+      const A av = T::bcast_a(kDirect ? a + i * lda : a + 4 * i);
+      ST_S8_UNROLL for (int j = 0; j < NV; j++) acc[i][j] = T::dot4(acc[i][j], av, bv[j]);
     }
-    a += 4 * MR;
+    a += kDirect ? 4 : 4 * MR;
     b += 4 * NR;
   }
-  s8_gemm_epilogue<T, NV, M>(acc, n, c, ldc, ep);
+  I res[M][NV];  // handing `acc` itself to the epilogue by reference defeats the scalar replacement too
+  ST_S8_UNROLL for (int i = 0; i < M; i++)
+    ST_S8_UNROLL for (int j = 0; j < NV; j++) res[i][j] = acc[i][j];
+  s8_gemm_epilogue<T, NV, M>(res, n, c, ldc, ep);
 }
 
 template <class T, int MR, int NV, int M>
-inline void s8_gemm_dispatch_m(size_t m, size_t n, size_t kpad, const uint8_t* a, const int8_t* b, void* c,
-                               size_t ldc, const S8GemmEpilogue& ep) {
+inline void s8_gemm_dispatch_m(size_t m, size_t n, size_t kpad, const uint8_t* a, size_t lda, const int8_t* b,
+                               void* c, size_t ldc, const S8GemmEpilogue& ep) {
   if constexpr (M > 0) {
-    if (m == size_t(M)) return s8_gemm_tile<T, MR, NV, M>(n, kpad, a, b, c, ldc, ep);
-    return s8_gemm_dispatch_m<T, MR, NV, M - 1>(m, n, kpad, a, b, c, ldc, ep);
+    if (m == size_t(M)) {
+      if (lda) return s8_gemm_tile<T, MR, NV, M, true>(n, kpad, a, lda, b, c, ldc, ep);
+      return s8_gemm_tile<T, MR, NV, M, false>(n, kpad, a, 0, b, c, ldc, ep);
+    }
+    return s8_gemm_dispatch_m<T, MR, NV, M - 1>(m, n, kpad, a, lda, b, c, ldc, ep);
   }
 }
 
 // The microkernel entry: one instantiation per row count 1..MR, so partial row tiles run at full speed.
 template <class T, int MR, int NV>
-inline void s8_gemm_ukernel(size_t m, size_t n, size_t kpad, const uint8_t* a, const int8_t* b, void* c, size_t ldc,
-                            const S8GemmEpilogue* ep) {
-  s8_gemm_dispatch_m<T, MR, NV, MR>(m, n, kpad, a, b, c, ldc, *ep);
+inline void s8_gemm_ukernel(size_t m, size_t n, size_t kpad, const uint8_t* a, size_t lda, const int8_t* b, void* c,
+                            size_t ldc, const S8GemmEpilogue* ep) {
+  s8_gemm_dispatch_m<T, MR, NV, MR>(m, n, kpad, a, lda, b, c, ldc, *ep);
 }
 
 }  // namespace
