@@ -186,6 +186,23 @@ describe('batch cutting', () => {
     expectOwnRows(c.value!, 3, 1);
   });
 
+  it('cuts a full batch inside a synchronous burst, but never calls runBatch inside submit', async () => {
+    const m = manual();
+    const s = new BatchScheduler(m.run, { maxBatchSize: 4, maxDelayMs: 5, maxQueue: 4 });
+    const ps = Array.from({ length: 9 }, (_, i) => track(s.submit(req(i))));
+    expect(m.run).not.toHaveBeenCalled();
+    expect(s.runningBatches).toBe(1); // [0..3] was cut when it filled
+    expect(s.queueDepth).toBe(4); // [4..7] wait for the slot
+    await tick();
+    expect((ps[8].error as SchedulerError).code).toBe('queue_full');
+    expect(m.pending.map((p) => idsIn(p.batch))).toEqual([[0, 1, 2, 3]]);
+    m.finish();
+    await tick();
+    m.finish();
+    await tick();
+    ps.slice(0, 8).forEach((p, i) => expectOwnRows(p.value!, i));
+  });
+
   it('runs up to maxConcurrentBatches at once', async () => {
     const m = manual();
     const s = new BatchScheduler(m.run, { maxBatchSize: 2, maxDelayMs: 1, maxConcurrentBatches: 2 });

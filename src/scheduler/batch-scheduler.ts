@@ -338,7 +338,10 @@ export class BatchScheduler {
       req.onAbort = () => this.fail(req, 'aborted', `${fn}: aborted ${this.where(req)} after ${fmtMs(performance.now() - req.submittedAt)} ms`, signal.reason);
       signal.addEventListener('abort', req.onAbort, { once: true });
     }
-    this.schedulePump();
+    // A full batch (or a full queue) is cut now, so a synchronous burst of submits does not overflow the queue
+    // before a microtask runs; runBatch itself is always called from a microtask, never inside submit.
+    if (this.queuedRows >= this.maxBatchSize || this.queued >= this.maxQueue) this.pump();
+    else this.schedulePump();
     return promise;
   }
 
@@ -559,6 +562,11 @@ export class BatchScheduler {
     if (sinks.length !== 0)
       emitTrace({ name: `${this.name} queue`, ph: 'C', ts: now * 1000, pid: process.pid, tid: 0, args: { requests: this.queued, rows: this.queuedRows } });
     const batch = this.concat(reqs, rows);
+    queueMicrotask(() => this.invoke(batch, reqs, rows, slot));
+  }
+
+  private invoke(batch: Tensor, reqs: Req[], rows: number, slot: number): void {
+    const t0 = performance.now();
     let result: Promise<Tensor> | Tensor;
     try {
       result = this.runBatch(batch);
@@ -566,8 +574,8 @@ export class BatchScheduler {
       result = Promise.reject(e);
     }
     Promise.resolve(result).then(
-      (out) => this.finish(reqs, rows, out, now, slot),
-      (err) => this.finish(reqs, rows, err, now, slot, true),
+      (out) => this.finish(reqs, rows, out, t0, slot),
+      (err) => this.finish(reqs, rows, err, t0, slot, true),
     );
   }
 
