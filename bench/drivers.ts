@@ -120,10 +120,15 @@ function opt(st: St, name: string): AnyFn | undefined {
 /** Sets simdtensor's thread count where the build can (setNumThreads); returns what it reports. */
 export async function setSimdtensorThreads(threads: number): Promise<number | null> {
   const st = await simdtensor();
-  const set = opt(st, 'setNumThreads');
-  if (set) set(threads);
-  const get = opt(st, 'getNumThreads');
-  return get ? (get() as number) : set ? threads : null;
+  try {
+    const set = opt(st, 'setNumThreads');
+    if (set) set(threads);
+    const get = opt(st, 'getNumThreads');
+    return get ? (get() as number) : set ? threads : null;
+  } catch {
+    // The TypeScript can be ahead of a stale addon build: SIMDTENSOR_NUM_THREADS (set by run.ts) still applies.
+    return null;
+  }
 }
 
 function tensorOut(y: unknown): ArrayLike<number> {

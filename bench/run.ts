@@ -37,8 +37,14 @@ import { builtinTrials, makeInputs, normalizeTrial, type Trial, type TrialSpec }
 
 /** Family trial modules, one line each (bench/<name>.ts exporting `trials` and optionally `probes`). */
 const FAMILY_MODULES = ['trials-int8', 'trials-half', 'trials-sparse'];
-/** Extra benchmark modules, one line each (bench/<name>.ts exporting `run(opts)` → an {@link ExtraSection}). */
-const EXTRA_MODULES = ['threads', 'serve'];
+/**
+ * Extra benchmark scripts, one line each: bench/<name>.ts run as its own process (they run on import) with these
+ * arguments; their printed table goes into the report, with links to the files they write next to ours.
+ */
+const EXTRA_MODULES: { name: string; title: string; args: (o: Options) => string[]; files?: string[] }[] = [
+  { name: 'threads', title: 'Thread scaling (bench/threads.ts)', args: (o) => (o.out ? ['--out', o.out] : []) },
+  { name: 'serve', title: 'Serving: request-at-a-time vs dynamic batching (bench/serve.ts)', args: (o) => (o.out ? ['--out', o.out] : []), files: ['serve.json', 'serve.svg'] },
+];
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -366,21 +372,31 @@ async function machineInfo(): Promise<BenchReport['machine']> {
   };
 }
 
-async function runExtra(name: string, mod: Record<string, unknown>, o: Options, notes: string[]): Promise<ExtraSection | null> {
-  const run = (mod.run ?? mod.default) as ((opts: unknown) => Promise<unknown>) | undefined;
-  if (typeof run !== 'function') {
-    notes.push(`bench/${name}.ts exports no run(opts): skipped`);
-    return null;
+/** Runs an extra benchmark script in its own process; its output becomes a report section. */
+function runExtra(x: (typeof EXTRA_MODULES)[number], o: Options, notes: string[]): Promise<ExtraSection | null> {
+  const file = join(here, x.name + '.js');
+  if (!existsSync(file)) {
+    notes.push(`bench/${x.name}.ts is not built (${file} missing): skipped`);
+    return Promise.resolve(null);
   }
-  try {
-    const r = (await run({ quick: o.quick, dry: o.dry, threads: o.threads })) as Partial<ExtraSection> | string | undefined;
-    if (typeof r === 'string') return { name, title: name, markdown: r };
-    if (!r) return null;
-    return { name, title: r.title ?? name, markdown: r.markdown ?? '', data: r.data };
-  } catch (e) {
-    notes.push(`bench/${name}.ts failed: ${String((e as Error).message).split('\n')[0]}`);
-    return null;
-  }
+  return new Promise((resolveP) => {
+    const child = fork(file, x.args(o), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const text = out.trim().split('\n').slice(-80).join('\n');
+      if (code !== 0) {
+        notes.push(`bench/${x.name}.ts exited with ${code}: ${text.split('\n').slice(-2).join(' | ')}`);
+        return resolveP(null);
+      }
+      const links = (x.files ?? []).filter((f) => o.out && existsSync(join(o.out, f))).map((f) => `[${f}](${f})`);
+      const md = ['```text', text, '```', links.length ? `\nFiles: ${links.join(', ')}.` : ''].join('\n');
+      resolveP({ name: x.name, title: x.title, markdown: md });
+    });
+  });
 }
 
 /** The whole run; returns the report (also printed and written unless --no-write / --dry). */
@@ -441,12 +457,18 @@ export async function main(argv: string[]): Promise<BenchReport> {
 
   const extras: ExtraSection[] = [];
   if (o.extras) {
-    for (const name of EXTRA_MODULES) {
-      const mod = await optionalModule(name, notes, o);
-      if (!mod) continue;
-      log(o, `extra: ${name} …`);
-      const x = await runExtra(name, mod, o, notes);
-      if (x) extras.push(x);
+    for (const x of EXTRA_MODULES) {
+      if (!existsSync(join(here, x.name + ext))) {
+        log(o, `note: bench/${x.name}.ts not present: skipped`);
+        notes.push(`bench/${x.name}.ts not present: skipped`);
+        continue;
+      }
+      log(o, `extra: bench/${x.name} …`);
+      const r = await runExtra(x, o, notes);
+      if (r) {
+        extras.push(r);
+        if (!o.quiet) console.log(`\n${r.title}\n${r.markdown.replace(/^```text\n|\n```[\s\S]*$/g, '')}`);
+      }
     }
   }
 
