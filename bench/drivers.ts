@@ -311,6 +311,8 @@ const stScalarDriver: Driver = {
   settings: "setMaxIsa('scalar') while it runs: the same code paths without SIMD (a baseline, not a product)",
   maxThreads: 1,
   maxThreadsReason: 'a baseline: run at one thread only',
+  // Scalar kernels at 1024³ can take a second a call: bounded like the plain-JS contenders.
+  slow: true,
   supports: (t) => (t.family === 'overhead' ? 'the ISA cap does not change per-call overhead' : familyAvailable(t)),
   async prepare(t, inp) {
     const st = await simdtensor();
