@@ -148,3 +148,28 @@ describe('model files', () => {
     expect(() => l.setKernelWeight(tensor(new Float32Array(6), [3, 2]))).toThrow(/weight must have shape \[2, 3\], got \[3, 2\]/);
   });
 });
+
+describe('half-precision weights', () => {
+  it('toHalf runs the half GEMM, stays close to float32, and round-trips through a file', () => {
+    for (const dtype of ['float16', 'bfloat16'] as const) {
+      const m = mlp([12, 20, 4], { seed: 11 });
+      const x = rand([3, 12], { seed: 12 });
+      const want = m.forward(x);
+      m.toHalf(dtype);
+      expect(m.linears()[0].format).toBe(dtype);
+      expect(m.bytes()).toBe(2 * (12 * 20 + 20 * 4) + 4 * (20 + 4));
+      const got = m.forward(x);
+      const tol = dtype === 'float16' ? 1e-2 : 5e-2; // 11 vs 8 significand bits in the weights
+      for (let i = 0; i < want.size; i++) expect(Math.abs(got.data[i] - want.data[i])).toBeLessThan(tol * (1 + Math.abs(want.data[i])));
+      const bytes = serializeModel(m);
+      expect(parts(bytes).header['0.weight'].dtype).toBe(dtype === 'float16' ? 'F16' : 'BF16');
+      const back = deserializeModel(bytes).model;
+      expect(back.linears()[0].format).toBe(dtype);
+      expect(back.linears()[0].weight).toBeNull(); // inference only: no float32 master in the file
+      expect(Array.from(back.forward(x).data)).toEqual(Array.from(got.data));
+      const withMaster = deserializeModel(serializeModel(m, { includeMaster: true })).model;
+      expect(withMaster.linears()[0].weight).not.toBeNull();
+      expect(Array.from(withMaster.forward(x).data)).toEqual(Array.from(got.data));
+    }
+  });
+});

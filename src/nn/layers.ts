@@ -142,8 +142,11 @@ export interface LinearOptions {
 /** Shape [out, in] of any weight `linear` accepts, read without knowing its family. */
 function weightShape(w: unknown): [number, number] | null {
   if (w instanceof PackedWeights) return [w.n, w.k];
-  const s = (w as { shape?: unknown })?.shape;
+  const o = w as { shape?: unknown; k?: unknown; n?: unknown };
+  const s = o?.shape;
   if (Array.isArray(s) && s.length === 2 && s.every((d) => Number.isInteger(d))) return [s[0], s[1]];
+  // Packed handles of other families describe the right operand B [K, N] = Wᵀ.
+  if (Number.isInteger(o?.k) && Number.isInteger(o?.n)) return [o.n as number, o.k as number];
   return null;
 }
 
@@ -156,6 +159,7 @@ export function weightFormat(w: unknown): string {
   if (/sparse/i.test(name)) return 'sparse';
   if (/quantiz/i.test(name)) return typeof o.dtype === 'string' ? o.dtype : 'int8';
   if (typeof o?.format === 'string') return o.format;
+  if (typeof o?.dtype === 'string' && /packed/i.test(name)) return `packed-${o.dtype}`;
   return name || 'unknown';
 }
 
@@ -580,6 +584,19 @@ export class Sequential extends Layer {
       else for (const p of l.parameters()) b += p.value.byteLength;
     }
     return b;
+  }
+
+  /**
+   * Stores every Linear weight in float16 or bfloat16 for inference (round to nearest even; the float32 master
+   * stays for training). `linear` then runs the half-precision GEMM: float32 activations, half weights.
+   */
+  toHalf(dtype: 'float16' | 'bfloat16'): this {
+    if (dtype !== 'float16' && dtype !== 'bfloat16') throw typeError('Sequential.toHalf', `dtype must be 'float16' or 'bfloat16', got ${describe(dtype)}`);
+    for (const l of this.linears()) {
+      if (!l.weight) throw rangeError('Sequential.toHalf', `a Linear layer has no float32 weight (it is ${l.format})`);
+      l.setKernelWeight(l.weight.value.to(dtype));
+    }
+    return this;
   }
 
   /** Packs every float32 Linear weight for inference (see {@link Linear.pack}); returns this. */
