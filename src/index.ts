@@ -23,3 +23,4 @@ export type { MemoizeOptions, Memoized } from './cache/index.js';
 export { setMonitoring, monitoringEnabled, stats, resetStats, prometheus, trace, startTrace, LatencyHistogram } from './monitor/index.js';
 export type { OpStats, TraceEvent, MonitorStats, PrometheusOptions, TraceDocument, TraceOptions, TraceHandle, LatencySummary, SchedulerStats, CacheStats } from './monitor/index.js';
 // Kernel families register themselves on import (one line each):
+export { quantize, dequantize, quantizeDynamic, QuantizedTensor, Calibrator, PackedInt8Weights, packInt8Weights, compareOutputs, probeVnniPeak, probeAmxInt8Peak } from './quantize.js'; export type { QuantDType, QuantScheme, CalibrationMethod, CalibratorOptions, QuantizeOptions, Int8PackOptions, Int8GemmOptions, OutputComparison } from './quantize.js';

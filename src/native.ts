@@ -14,6 +14,15 @@ export interface NativePackedF32 {
   readonly bytes: number;
 }
 
+/** Handle of int8/uint8 weights packed into int8 GEMM panels with column sums and scales (native/binding/s8.cc). */
+export interface NativePackedS8 {
+  readonly k: number;
+  readonly n: number;
+  readonly bytes: number;
+  /** True for uint8 weights. */
+  readonly unsigned: boolean;
+}
+
 /** What the addon exports (kept in step with native/binding/*.cc). */
 export interface NativeAddon {
   cpuInfo(): NativeCpuInfo;
@@ -32,6 +41,22 @@ export interface NativeAddon {
   /** GB/s of one core streaming reads over a buffer of `bytes` (median pass over about `ms` milliseconds). */
   probeReadBandwidth(bytes: number, ms: number): number;
   // Families add their functions below (one block each).
+  // int8 (native/binding/s8.cc, src/quantize.ts; docs/int8.md). Per-tensor/per-row/per-column parameter arrays
+  // have 1 or count values. s8Gemm's output kind follows `out`: Int32Array exact, Float32Array dequantized,
+  // Int8Array/Uint8Array requantized with outScale/outZero. Both GEMMs return the kernel that ran.
+  PackedS8: new (b: Int8Array | Uint8Array, k: number, n: number, transB: boolean, zeroPoint: Int32Array | null, scale: Float32Array | null) => NativePackedS8;
+  s8Gemm(a: Int8Array | Uint8Array, m: number, packed: NativePackedS8, aZero: Int32Array | null, aScale: Float32Array | null, out: Int32Array | Float32Array | Int8Array | Uint8Array, bias: Float32Array | null, act: number, outScale: number, outZero: number): string;
+  s8LinearDynamic(x: Float32Array, m: number, packed: NativePackedS8, out: Float32Array, bias: Float32Array | null, act: number): string;
+  quantize(x: Float32Array, out: Int8Array | Uint8Array, outer: number, channels: number, inner: number, scale: Float32Array, zeroPoint: Int32Array, symmetric: boolean): void;
+  dequantize(q: Int8Array | Uint8Array, out: Float32Array, outer: number, channels: number, inner: number, scale: Float32Array, zeroPoint: Int32Array): void;
+  /** Per-channel min/max over non-NaN values; returns true when a NaN was seen. */
+  quantMinMax(x: Float32Array, outer: number, channels: number, inner: number, mins: Float32Array, maxs: Float32Array): boolean;
+  quantParams(mins: Float32Array, maxs: Float32Array, count: number, unsigned: boolean, symmetric: boolean, scales: Float32Array, zeros: Int32Array): void;
+  quantHistogram(x: Float32Array, n: number, lo: number, hi: number, counts: Float64Array): void;
+  /** Dynamic per-row quantization; returns the number of rows holding NaN/±Inf (their scale is NaN). */
+  quantizeRows(x: Float32Array, m: number, k: number, out: Int8Array | Uint8Array, scales: Float32Array, zeros: Int32Array): number;
+  probeVnniPeak(ms: number): { gops: number; kernel: string } | null;
+  probeAmxInt8Peak(ms: number): { gops: number; kernel: string } | null;
   [name: string]: unknown;
 }
 

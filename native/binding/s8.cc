@@ -1,0 +1,351 @@
+// N-API glue for the int8 family: packed int8 weights, int8 GEMM with its epilogues, dynamic-quantized linear,
+// quantize / dequantize / calibration helpers and the int8 peak probes. No math here.
+#include <memory>
+#include <string>
+
+#include "binding/util.h"
+#include "cpu/dispatch.h"
+#include "kernels/quantize/quantize.h"
+#include "kernels/s8-gemm/s8-gemm.h"
+#include "kernels/s8-probe/s8-probe.h"
+#include "runtime/s8_gemm_driver.h"
+#include "runtime/s8_linear.h"
+#include "runtime/s8_packed_weights.h"
+#include "runtime/s8_quantize.h"
+
+namespace simdtensor {
+namespace binding {
+
+namespace {
+
+// Tags PackedS8 objects so an unrelated object can never be unwrapped as one.
+const napi_type_tag kPackedS8Tag = {0x73386765'6d6d7061ull, 0x636b6564'77656967ull};
+
+// An Int8Array or a Uint8Array of at least min_len elements; *is_unsigned says which.
+const uint8_t* bytes_data(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg, size_t min_len,
+                          bool* is_unsigned) {
+  napi_env env = info.Env();
+  bool is_ta = false;
+  napi_is_typedarray(env, info[i], &is_ta);
+  napi_typedarray_type type = napi_int8_array;
+  size_t length = 0;
+  void* data = nullptr;
+  if (is_ta) napi_get_typedarray_info(env, info[i], &type, &length, &data, nullptr, nullptr);
+  if (!is_ta || (type != napi_int8_array && type != napi_uint8_array))
+    throw Napi::TypeError::New(env, std::string(fn) + ": " + arg + " must be an Int8Array or a Uint8Array");
+  if (length < min_len)
+    throw Napi::RangeError::New(env, std::string(fn) + ": " + arg + " has " + std::to_string(length) +
+                                         " elements, needs " + std::to_string(min_len));
+  if (length > 0 && data == nullptr) throw Napi::TypeError::New(env, std::string(fn) + ": " + arg + " is detached");
+  *is_unsigned = type == napi_uint8_array;
+  return static_cast<const uint8_t*>(data);
+}
+
+// A per-tensor (1 value) or per-index (n values) parameter array; returns the stride (0 or 1).
+template <class T>
+const T* param_data(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg, size_t n,
+                    size_t* stride, bool nullable) {
+  size_t len = 0;
+  const T* p = typed_data<T>(info, i, fn, arg, 0, nullable, &len);
+  if (!p) {
+    *stride = 0;
+    if (!nullable) throw Napi::TypeError::New(info.Env(), std::string(fn) + ": " + arg + " is required");
+    return nullptr;
+  }
+  if (len != 1 && len != n)
+    throw Napi::RangeError::New(info.Env(), std::string(fn) + ": " + arg + " has " + std::to_string(len) +
+                                                " elements, needs 1 or " + std::to_string(n));
+  *stride = len == 1 ? 0 : 1;
+  return p;
+}
+
+// A Float64Array (util.h has no traits for it); returns its data and length.
+double* f64_data(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg, size_t* len) {
+  napi_env env = info.Env();
+  bool is_ta = false;
+  napi_is_typedarray(env, info[i], &is_ta);
+  napi_typedarray_type type = napi_int8_array;
+  void* data = nullptr;
+  *len = 0;
+  if (is_ta) napi_get_typedarray_info(env, info[i], &type, len, &data, nullptr, nullptr);
+  if (!is_ta || type != napi_float64_array)
+    throw Napi::TypeError::New(env, std::string(fn) + ": " + arg + " must be a Float64Array");
+  if (*len == 0 || data == nullptr) throw Napi::RangeError::New(env, std::string(fn) + ": " + arg + " must not be empty");
+  return static_cast<double*>(data);
+}
+
+int act_arg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  const int act = int_arg(info, i);
+  if (act < 0 || act > 2)
+    throw Napi::RangeError::New(info.Env(), std::string(fn) + ": activation code must be 0, 1 or 2, got " + std::to_string(act));
+  return act;
+}
+
+class PackedS8 : public Napi::ObjectWrap<PackedS8> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "PackedS8",
+                       {InstanceAccessor<&PackedS8::K>("k"), InstanceAccessor<&PackedS8::N>("n"),
+                        InstanceAccessor<&PackedS8::Bytes>("bytes"), InstanceAccessor<&PackedS8::Unsigned>("unsigned")});
+  }
+  // new PackedS8(b: Int8Array|Uint8Array, k, n, transB, zeroPoints: Int32Array|null, scales: Float32Array|null)
+  explicit PackedS8(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PackedS8>(info) {
+    const char* fn = "packWeights";
+    Napi::Env env = info.Env();
+    const size_t k = size_arg(info, 1, fn, "k"), n = size_arg(info, 2, fn, "n");
+    const bool trans_b = bool_arg(info, 3);
+    bool uns = false;
+    const uint8_t* b = bytes_data(info, 0, fn, "weights", mul_sizes(env, fn, k, n), &uns);
+    size_t zs = 0, ss = 0;
+    const int32_t* zp = param_data<int32_t>(info, 4, fn, "zeroPoint", n, &zs, true);
+    const float* sc = param_data<float>(info, 5, fn, "scale", n, &ss, true);
+    const S8GemmVariant& v = s8_gemm_select();
+    w_ = std::make_shared<PackedS8Weights>(b, uns, trans_b ? k : n, trans_b, k, n, zp, zp ? (zs ? n : 1) : 0, sc,
+                                           sc ? (ss ? n : 1) : 0, v.nr, v.kstep);
+    napi_type_tag_object(env, info.This(), &kPackedS8Tag);
+    bytes_ = int64_t(w_->bytes());
+    Napi::MemoryManagement::AdjustExternalMemory(env, bytes_);
+  }
+  ~PackedS8() override { Napi::MemoryManagement::AdjustExternalMemory(Env(), -bytes_); }
+  const std::shared_ptr<PackedS8Weights>& weights() const { return w_; }
+
+ private:
+  Napi::Value K(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->k())); }
+  Napi::Value N(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->n())); }
+  Napi::Value Bytes(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->bytes())); }
+  Napi::Value Unsigned(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), w_->b_unsigned()); }
+  std::shared_ptr<PackedS8Weights> w_;
+  int64_t bytes_ = 0;
+};
+
+std::shared_ptr<PackedS8Weights> packed_arg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  napi_env env = info.Env();
+  napi_value v = info[i];
+  napi_valuetype vt;
+  napi_typeof(env, v, &vt);
+  bool tagged = false;
+  if (vt == napi_object) napi_check_object_type_tag(env, v, &kPackedS8Tag, &tagged);
+  if (!tagged) throw Napi::TypeError::New(env, std::string(fn) + ": weights must be a PackedS8 handle from packWeights()");
+  return PackedS8::Unwrap(Napi::Object(env, v))->weights();
+}
+
+// s8Gemm(a: Int8Array|Uint8Array, m, packed, aZero: Int32Array|null, aScale: Float32Array|null,
+//        out: Int32Array|Float32Array|Int8Array|Uint8Array, bias|null, act, outScale, outZero) -> kernel name
+// The output kind follows out's type: int32 (exact), float32 (dequantized), int8/uint8 (requantized).
+Napi::Value S8Gemm(const Napi::CallbackInfo& info) {
+  const char* fn = "matmul";
+  napi_env env = info.Env();
+  std::shared_ptr<PackedS8Weights> w = packed_arg(info, 2, fn);
+  const size_t m = size_arg(info, 1, fn, "m"), k = w->k(), n = w->n();
+  bool a_uns = false;
+  const uint8_t* a = bytes_data(info, 0, fn, "a", mul_sizes(env, fn, m, k), &a_uns);
+  size_t zs = 0, ss = 0;
+  const int32_t* za = param_data<int32_t>(info, 3, fn, "a zero point", m, &zs, true);
+  const float* sa = param_data<float>(info, 4, fn, "a scale", m, &ss, true);
+  bool is_ta = false;
+  napi_is_typedarray(env, info[5], &is_ta);
+  napi_typedarray_type ot = napi_int32_array;
+  if (is_ta) napi_get_typedarray_info(env, info[5], &ot, nullptr, nullptr, nullptr, nullptr);
+  int out_kind;
+  void* out;
+  const size_t mn = mul_sizes(env, fn, m, n);
+  switch (is_ta ? ot : napi_bigint64_array) {
+    case napi_int32_array: out_kind = kS8OutI32; out = typed_data<int32_t>(info, 5, fn, "out", mn); break;
+    case napi_float32_array: out_kind = kS8OutF32; out = typed_data<float>(info, 5, fn, "out", mn); break;
+    case napi_int8_array: out_kind = kS8OutS8; out = typed_data<int8_t>(info, 5, fn, "out", mn); break;
+    case napi_uint8_array: out_kind = kS8OutU8; out = typed_data<uint8_t>(info, 5, fn, "out", mn); break;
+    default: throw Napi::TypeError::New(env, "matmul: out must be an Int32Array, Float32Array, Int8Array or Uint8Array");
+  }
+  if (out_kind != kS8OutI32 && !sa)
+    throw Napi::TypeError::New(env, "matmul: a scale is required for float32 and int8 outputs");
+  const float* bias = typed_data<float>(info, 6, fn, "bias", n, true);
+  const int act = act_arg(info, 7, fn);
+  const double out_scale = num_arg(info, 8);
+  const int out_zero = int_arg(info, 9);
+  if (out_kind == kS8OutS8 || out_kind == kS8OutU8) {
+    if (!(out_scale > 0) || !(out_scale < 3.4e38))
+      throw Napi::RangeError::New(env, "matmul: output scale must be a positive finite number, got " + std::to_string(out_scale));
+    const int lo = out_kind == kS8OutS8 ? -128 : 0, hi = out_kind == kS8OutS8 ? 127 : 255;
+    if (out_zero < lo || out_zero > hi)
+      throw Napi::RangeError::New(env, "matmul: output zero point " + std::to_string(out_zero) + " is outside [" +
+                                           std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  }
+  const S8GemmVariant& v = s8_gemm_select();
+  S8GemmArgs g{};
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  g.a = a;
+  g.lda = k;
+  g.a_unsigned = a_uns;
+  g.a_zero = za;
+  g.a_zero_stride = zs;
+  g.a_scale = sa;
+  g.a_scale_stride = ss;
+  s8_gemm_bind_weights(v, *w, &g);
+  g.out = out_kind;
+  g.c = out;
+  g.ldc = n;
+  g.bias = bias;
+  g.act = act;
+  g.out_scale = float(out_scale);
+  g.out_zero = out_zero;
+  s8_gemm_run(v, g);
+  return Napi::String::New(env, v.name);
+}
+
+// s8LinearDynamic(x: Float32Array, m, packed, out: Float32Array, bias|null, act) -> kernel name
+Napi::Value S8LinearDynamic(const Napi::CallbackInfo& info) {
+  const char* fn = "linear";
+  napi_env env = info.Env();
+  std::shared_ptr<PackedS8Weights> w = packed_arg(info, 2, fn);
+  const size_t m = size_arg(info, 1, fn, "m"), k = w->k(), n = w->n();
+  const float* x = typed_data<float>(info, 0, fn, "x", mul_sizes(env, fn, m, k));
+  float* out = typed_data<float>(info, 3, fn, "out", mul_sizes(env, fn, m, n));
+  const float* bias = typed_data<float>(info, 4, fn, "bias", n, true);
+  const int act = act_arg(info, 5, fn);
+  const S8GemmVariant& v = s8_gemm_select();
+  S8LinearDynamicArgs a{m, x, k, w.get(), bias, act, out, n};
+  s8_linear_dynamic_run(v, quantize_select(), a);
+  return Napi::String::New(env, v.name);
+}
+
+QuantTensorShape shape_args(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  QuantTensorShape s{size_arg(info, i, fn, "outer"), size_arg(info, i + 1, fn, "channels"),
+                     size_arg(info, i + 2, fn, "inner")};
+  mul_sizes(info.Env(), fn, mul_sizes(info.Env(), fn, s.outer, s.channels), s.inner);
+  return s;
+}
+
+// quantize(x: Float32Array, out: Int8Array|Uint8Array, outer, channels, inner, scales, zeros, symmetric)
+Napi::Value Quantize(const Napi::CallbackInfo& info) {
+  const char* fn = "quantize";
+  const QuantTensorShape s = shape_args(info, 2, fn);
+  const float* x = typed_data<float>(info, 0, fn, "t", s.size());
+  bool uns = false;
+  uint8_t* out = const_cast<uint8_t*>(bytes_data(info, 1, fn, "out", s.size(), &uns));
+  const float* scales = typed_data<float>(info, 5, fn, "scale", s.channels);
+  const int32_t* zeros = typed_data<int32_t>(info, 6, fn, "zeroPoint", s.channels);
+  int32_t qmin, qmax;
+  quant_range(uns, bool_arg(info, 7), &qmin, &qmax);
+  for (size_t c = 0; c < s.channels; c++) {
+    if (!(scales[c] > 0) || !(scales[c] < 3.4e38f))
+      throw Napi::RangeError::New(info.Env(), "quantize: scale[" + std::to_string(c) + "] must be a positive finite number, got " + std::to_string(scales[c]));
+    if (zeros[c] < qmin || zeros[c] > qmax)
+      throw Napi::RangeError::New(info.Env(), "quantize: zeroPoint[" + std::to_string(c) + "] (" + std::to_string(zeros[c]) +
+                                                  ") is outside [" + std::to_string(qmin) + ", " + std::to_string(qmax) + "]");
+  }
+  quantize_tensor(quantize_select(), s, x, scales, zeros, qmin, qmax, out);
+  return info.Env().Undefined();
+}
+
+// dequantize(q: Int8Array|Uint8Array, out: Float32Array, outer, channels, inner, scales, zeros)
+Napi::Value Dequantize(const Napi::CallbackInfo& info) {
+  const char* fn = "dequantize";
+  const QuantTensorShape s = shape_args(info, 2, fn);
+  bool uns = false;
+  const uint8_t* q = bytes_data(info, 0, fn, "q", s.size(), &uns);
+  float* out = typed_data<float>(info, 1, fn, "out", s.size());
+  const float* scales = typed_data<float>(info, 5, fn, "scale", s.channels);
+  const int32_t* zeros = typed_data<int32_t>(info, 6, fn, "zeroPoint", s.channels);
+  dequantize_tensor(quantize_select(), s, q, uns, scales, zeros, out);
+  return info.Env().Undefined();
+}
+
+// quantMinMax(x: Float32Array, outer, channels, inner, mins: Float32Array, maxs: Float32Array) -> NaN seen
+Napi::Value QuantMinMax(const Napi::CallbackInfo& info) {
+  const char* fn = "quantize";
+  const QuantTensorShape s = shape_args(info, 1, fn);
+  const float* x = typed_data<float>(info, 0, fn, "t", s.size());
+  float* mins = typed_data<float>(info, 4, fn, "mins", s.channels);
+  float* maxs = typed_data<float>(info, 5, fn, "maxs", s.channels);
+  return Napi::Boolean::New(info.Env(), minmax_tensor(quantize_select(), s, x, mins, maxs));
+}
+
+// quantParams(mins, maxs, count, unsigned, symmetric, scalesOut: Float32Array, zerosOut: Int32Array)
+Napi::Value QuantParamsFn(const Napi::CallbackInfo& info) {
+  const char* fn = "quantize";
+  const size_t n = size_arg(info, 2, fn, "count");
+  const float* mins = typed_data<float>(info, 0, fn, "mins", n);
+  const float* maxs = typed_data<float>(info, 1, fn, "maxs", n);
+  const bool uns = bool_arg(info, 3), sym = bool_arg(info, 4);
+  float* scales = typed_data<float>(info, 5, fn, "scales", n);
+  int32_t* zeros = typed_data<int32_t>(info, 6, fn, "zeros", n);
+  for (size_t i = 0; i < n; i++) {
+    const QuantParams p = quant_choose_params(mins[i], maxs[i], uns, sym);
+    scales[i] = p.scale;
+    zeros[i] = p.zero;
+  }
+  return info.Env().Undefined();
+}
+
+// quantHistogram(x: Float32Array, n, lo, hi, counts: Float64Array) (bins = counts.length)
+Napi::Value QuantHistogram(const Napi::CallbackInfo& info) {
+  const char* fn = "Calibrator";
+  const size_t n = size_arg(info, 1, fn, "n");
+  const float* x = typed_data<float>(info, 0, fn, "t", n);
+  size_t bins = 0;
+  double* counts = f64_data(info, 4, fn, "counts", &bins);
+  quant_histogram(n, x, float(num_arg(info, 2)), float(num_arg(info, 3)), bins, counts);
+  return info.Env().Undefined();
+}
+
+// quantizeRows(x: Float32Array, m, k, out: Int8Array|Uint8Array, scales: Float32Array, zeros: Int32Array)
+//   -> number of rows holding NaN/±Inf (their scale is NaN)
+Napi::Value QuantizeRows(const Napi::CallbackInfo& info) {
+  const char* fn = "quantizeDynamic";
+  napi_env env = info.Env();
+  const size_t m = size_arg(info, 1, fn, "m"), k = size_arg(info, 2, fn, "k");
+  const float* x = typed_data<float>(info, 0, fn, "x", mul_sizes(env, fn, m, k));
+  bool uns = false;
+  uint8_t* out = const_cast<uint8_t*>(bytes_data(info, 3, fn, "out", m * k, &uns));
+  float* scales = typed_data<float>(info, 4, fn, "scales", m);
+  int32_t* zeros = typed_data<int32_t>(info, 5, fn, "zeros", m);
+  std::unique_ptr<uint8_t[]> bad(new uint8_t[m ? m : 1]);
+  quantize_rows_dynamic(quantize_select(), m, k, x, k, uns, out, k, scales, zeros, bad.get());
+  size_t nbad = 0;
+  for (size_t i = 0; i < m; i++) nbad += bad[i];
+  return Napi::Number::New(env, double(nbad));
+}
+
+Napi::Value ProbePeak(const Napi::CallbackInfo& info, bool amx, const char* fn) {
+  const double ms = num_arg(info, 0);
+  if (!(ms > 0 && ms <= 60000)) throw Napi::RangeError::New(info.Env(), std::string(fn) + ": ms must be in (0, 60000]");
+  const char* which = nullptr;
+  const double gops = probe_s8_peak(amx, ms, &which);
+  if (!which) return info.Env().Null();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("gops", gops);
+  o.Set("kernel", which);
+  return o;
+}
+// probeVnniPeak(ms) -> { gops, kernel } of the best allowed int8 dot-product unit (vpdpbusd zmm/ymm, SDOT), or null.
+Napi::Value ProbeVnniPeak(const Napi::CallbackInfo& info) { return ProbePeak(info, false, "probeVnniPeak"); }
+// probeAmxInt8Peak(ms) -> { gops, kernel } of AMX-INT8 tiles, or null without AMX (or without the tile permission).
+Napi::Value ProbeAmxInt8Peak(const Napi::CallbackInfo& info) { return ProbePeak(info, true, "probeAmxInt8Peak"); }
+
+size_t s8_op_kernels(OpKernel* out, size_t cap) {
+  const OpKernel rows[] = {{"matmul.s8", s8_gemm_select().name}, {"quantize", quantize_select().name}};
+  for (size_t i = 0; i < 2 && i < cap && out; i++) out[i] = rows[i];
+  return 2;
+}
+
+}  // namespace
+
+void init_s8(Napi::Env env, Napi::Object exports) {
+  register_op_reporter(&s8_op_kernels);
+  exports.Set("PackedS8", PackedS8::Define(env));
+  exports.Set("s8Gemm", Napi::Function::New(env, S8Gemm, "s8Gemm"));
+  exports.Set("s8LinearDynamic", Napi::Function::New(env, S8LinearDynamic, "s8LinearDynamic"));
+  exports.Set("quantize", Napi::Function::New(env, Quantize, "quantize"));
+  exports.Set("dequantize", Napi::Function::New(env, Dequantize, "dequantize"));
+  exports.Set("quantMinMax", Napi::Function::New(env, QuantMinMax, "quantMinMax"));
+  exports.Set("quantParams", Napi::Function::New(env, QuantParamsFn, "quantParams"));
+  exports.Set("quantHistogram", Napi::Function::New(env, QuantHistogram, "quantHistogram"));
+  exports.Set("quantizeRows", Napi::Function::New(env, QuantizeRows, "quantizeRows"));
+  exports.Set("probeVnniPeak", Napi::Function::New(env, ProbeVnniPeak, "probeVnniPeak"));
+  exports.Set("probeAmxInt8Peak", Napi::Function::New(env, ProbeAmxInt8Peak, "probeAmxInt8Peak"));
+}
+
+}  // namespace binding
+}  // namespace simdtensor
