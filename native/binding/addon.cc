@@ -11,6 +11,7 @@ void init_train(Napi::Env env, Napi::Object exports);
 void init_half(Napi::Env env, Napi::Object exports);
 void init_async(Napi::Env env, Napi::Object exports);
 void init_f32_async(Napi::Env env, Napi::Object exports);
+void init_sparse(Napi::Env env, Napi::Object exports);
 void init_s8(Napi::Env env, Napi::Object exports);
 // Families append their init here (one line each).
 
@@ -91,6 +92,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_f32_async(env, exports);
   init_train(env, exports);
   init_half(env, exports);
+  init_sparse(env, exports);
   init_s8(env, exports);
   return exports;
 }
