@@ -24,3 +24,4 @@ export { setMonitoring, monitoringEnabled, stats, resetStats, prometheus, trace,
 export type { OpStats, TraceEvent, MonitorStats, PrometheusOptions, TraceDocument, TraceOptions, TraceHandle, LatencySummary, SchedulerStats, CacheStats } from './monitor/index.js';
 // Kernel families register themselves on import (one line each):
 export { quantize, dequantize, quantizeDynamic, QuantizedTensor, Calibrator, PackedInt8Weights, packInt8Weights, compareOutputs, probeVnniPeak, probeAmxInt8Peak } from './quantize.js'; export type { QuantDType, QuantScheme, CalibrationMethod, CalibratorOptions, QuantizeOptions, Int8PackOptions, Int8GemmOptions, OutputComparison } from './quantize.js';
+export { prune, cubicSparsity, gradualPruning } from './prune.js'; export type { PrunePattern, PruneCriterion, PruneOptions, PruneResult, GradualPruningOptions, GradualPruning } from './prune.js';

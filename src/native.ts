@@ -23,6 +23,19 @@ export interface NativePackedS8 {
   readonly unsigned: boolean;
 }
 
+/** Validated sparse f32 weights copied into native memory (native/binding/sparse.cc). */
+export interface NativeSparseF32 {
+  readonly n: number;
+  readonly k: number;
+  /** Values stored. */
+  readonly stored: number;
+  /** Stored values that are nonzero. */
+  readonly nonzeros: number;
+  readonly bytes: number;
+  /** True once the dense fallback copy exists. */
+  readonly hasDense: boolean;
+}
+
 /** What the addon exports (kept in step with native/binding/*.cc). */
 export interface NativeAddon {
   cpuInfo(): NativeCpuInfo;
@@ -57,6 +70,18 @@ export interface NativeAddon {
   quantizeRows(x: Float32Array, m: number, k: number, out: Int8Array | Uint8Array, scales: Float32Array, zeros: Int32Array): number;
   probeVnniPeak(ms: number): { gops: number; kernel: string } | null;
   probeAmxInt8Peak(ms: number): { gops: number; kernel: string } | null;
+  // Sparse weights (native/binding/sparse.cc, src/sparse.ts, src/prune.ts; docs/sparse.md). Format codes: 0 csr,
+  // 1 bsr, 2 n:m; a, b = block rows, cols (bsr) or n, m (n:m). Modes: 0 auto, 1 sparse, 2 dense.
+  SparseF32: new (format: number, n: number, k: number, rowPtr: Int32Array | null, colIdx: Uint16Array | Int32Array | null, values: Float32Array, a: number, b: number, indices: Uint8Array | null) => NativeSparseF32;
+  /** Returns the kernel that ran (a sparse kernel or the dense fallback). */
+  sparseLinear(w: NativeSparseF32, x: Float32Array, m: number, out: Float32Array, bias: Float32Array | null, act: number, mode: number): string;
+  sparseLinearAsync(w: NativeSparseF32, x: Float32Array, m: number, out: Float32Array, bias: Float32Array | null, act: number, mode: number, id: number): Promise<Float32Array>;
+  sparseKernelFor(w: NativeSparseF32, m: number, mode: number): string;
+  sparseMaxDensity(w: NativeSparseF32, m: number): number;
+  sparseToDense(w: NativeSparseF32, out: Float32Array): void;
+  denseToSparse(w: Float32Array, n: number, k: number, format: number, a: number, b: number, idx16: boolean): { rowPtr: Int32Array; colIdx: Uint16Array | Int32Array; values: Float32Array; indices: Uint8Array };
+  /** pattern: 0 unstructured, 1 n:m (a:b), 2 block (a×b). Returns the zeros in out. */
+  pruneF32(w: Float32Array, n: number, k: number, pattern: number, sparsity: number, perRow: boolean, a: number, b: number, out: Float32Array, mask: Uint8Array | null): number;
   [name: string]: unknown;
 }
 
