@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   getPacked,
   linear,
+  linearAsync,
   matmul,
   memoize,
   packedCacheStats,
@@ -114,6 +115,21 @@ describe('getPacked', () => {
     expect(packedCacheStats().hits).toBe(s2.hits);
     expect(packedCacheStats().misses).toBe(s2.misses);
     expect(() => setAutoPack(1 as unknown as boolean)).toThrow(/setAutoPack: on must be a boolean, got 1/);
+  });
+
+  it('setAutoPack also covers linearAsync', async () => {
+    const w = rand([40, 24], { seed: 7 });
+    const x = rand([3, 24], { seed: 8 });
+    const want = linear(x, w);
+    setAutoPack(true);
+    const s0 = packedCacheStats();
+    const y1 = await linearAsync(x, w);
+    const y2 = await linearAsync(x, w);
+    const s1 = packedCacheStats();
+    expect(s1.misses - s0.misses).toBe(1);
+    expect(s1.hits - s0.hits).toBe(1);
+    expect(Array.from(y2.data)).toEqual(Array.from(y1.data));
+    for (let i = 0; i < want.size; i++) expect(Math.abs(y1.data[i] - want.data[i])).toBeLessThanOrEqual(1e-4);
   });
 
   it('appears in stats()', () => {

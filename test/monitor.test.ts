@@ -5,6 +5,7 @@ import {
   cpuInfo,
   LatencyHistogram,
   matmul,
+  matmulAsync,
   memoize,
   monitoringEnabled,
   prometheus,
@@ -195,6 +196,19 @@ describe('trace', () => {
     expect(JSON.parse(JSON.stringify(doc))).toEqual(doc);
     matmul(a, a); // after the window: not recorded
     expect(stats().ops.find((o) => o.op === 'matmul')?.count).toBe(1); // ops in a window also count in stats()
+  });
+
+  it('records async ops as async begin/end pairs (they overlap)', async () => {
+    const a = rand([32, 32]);
+    const doc = await trace(() => Promise.all([matmulAsync(a, a), matmulAsync(a, a)]));
+    const ev = doc.traceEvents.filter((e) => e.name === 'matmulAsync');
+    expect(ev.map((e) => e.ph).sort()).toEqual(['b', 'b', 'e', 'e']);
+    const ids = new Set(ev.map((e) => e.id));
+    expect(ids.size).toBe(2);
+    for (const id of ids) {
+      const [b, e] = [ev.find((x) => x.id === id && x.ph === 'b')!, ev.find((x) => x.id === id && x.ph === 'e')!];
+      expect(e.ts).toBeGreaterThanOrEqual(b.ts);
+    }
   });
 
   it('shows scheduler batches on their own tracks and honours maxEvents', async () => {

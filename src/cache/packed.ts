@@ -6,6 +6,7 @@
 import { describe, typeError } from '../errors.js';
 import { linear, packWeights, PackedWeights, PackOptions } from '../ops/matmul.js';
 import { registerLinear } from '../ops/registry.js';
+import { linearAsync, registerAsyncLinear } from '../executor/index.js';
 import { Tensor } from '../tensor.js';
 import { registerCache, CacheStats } from '../monitor/sources.js';
 
@@ -93,8 +94,8 @@ export function releasePacked(w: object): boolean {
 let autoPack = false;
 
 /**
- * Opts `linear(x, w, bias)` with a plain float32 weight tensor `w` into the packed-weights cache: the first call
- * packs `w`, later calls reuse the panels (the f32 path otherwise packs B on every call). Off by default, because
+ * Opts `linear(x, w, bias)` and `linearAsync(x, w, bias)` with a plain float32 weight tensor `w` into the
+ * packed-weights cache: the first call packs `w`, later calls reuse the panels (the f32 path otherwise packs B on every call). Off by default, because
  * a weight changed in place would keep its stale packing until {@link releasePacked}. Returns the previous
  * setting.
  */
@@ -105,11 +106,10 @@ export function setAutoPack(on: boolean): boolean {
   return prev;
 }
 
-registerLinear({
-  name: 'packed-cache',
-  match: (w, x) => autoPack && w instanceof Tensor && w.dtype === 'float32' && w.ndim === 2 && x instanceof Tensor && x.dtype === 'float32',
-  run: (x, w, bias, opts) => linear(x, getPacked(w as Tensor), bias, opts),
-});
+const autoPackMatch = (w: unknown, x: unknown) =>
+  autoPack && w instanceof Tensor && w.dtype === 'float32' && w.ndim === 2 && x instanceof Tensor && x.dtype === 'float32';
+registerLinear({ name: 'packed-cache', match: autoPackMatch, run: (x, w, bias, opts) => linear(x, getPacked(w as Tensor), bias, opts) });
+registerAsyncLinear({ name: 'packed-cache', match: autoPackMatch, run: (x, w, bias, opts) => linearAsync(x, getPacked(w as Tensor), bias, opts) });
 
 /** The packed-weights cache as a statistics source. */
 const source = {

@@ -18,7 +18,7 @@ export interface OpStats extends LatencySummary {
 /** One Chrome trace event (the "Trace Event Format": `ph` 'X' complete, 'C' counter, 'M' metadata, 'i' instant). */
 export interface TraceEvent {
   name: string;
-  ph: 'X' | 'C' | 'M' | 'i';
+  ph: 'X' | 'C' | 'M' | 'i' | 'b' | 'e';
   /** Start, microseconds (performance.now() time base). */
   ts: number;
   /** Duration, microseconds ('X' only). */
@@ -26,6 +26,8 @@ export interface TraceEvent {
   pid: number;
   tid: number;
   cat?: string;
+  /** Async-event id ('b'/'e': async ops overlap, so each is its own span). */
+  id?: number;
   /** Instant-event scope ('i' only): 't' thread, 'p' process, 'g' global. */
   s?: 't' | 'p' | 'g';
   args?: Record<string, unknown>;
@@ -75,8 +77,18 @@ function record(op: string, kernel: string, startMs: number): void {
   let h = byKernel.get(kernel);
   if (h === undefined) byKernel.set(kernel, (h = new LatencyHistogram()));
   h.add(d);
-  if (sinks.length !== 0) emitTrace({ name: op, cat: kernel, ph: 'X', ts: startMs * 1000, dur: d * 1000, pid, tid: OPS_TID });
+  if (sinks.length !== 0) {
+    if (op.endsWith('Async')) {
+      // Async ops (issue 6's executor) overlap one another: nestable async events, not complete events.
+      const id = ++asyncId;
+      emitTrace({ name: op, cat: kernel, ph: 'b', id, ts: startMs * 1000, pid, tid: OPS_TID });
+      emitTrace({ name: op, cat: kernel, ph: 'e', id, ts: (startMs + d) * 1000, pid, tid: OPS_TID });
+    } else {
+      emitTrace({ name: op, cat: kernel, ph: 'X', ts: startMs * 1000, dur: d * 1000, pid, tid: OPS_TID });
+    }
+  }
 }
+let asyncId = 0;
 
 /** @internal Turns the hook on while monitoring is enabled or a trace window is open. */
 export function refreshHook(): void {
