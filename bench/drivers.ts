@@ -184,11 +184,11 @@ export function familyAvailable(t: Trial): true | string {
   const { tensor, linear, packWeights } = st;
   switch (t.dtype) {
     case 'int8':
-      return tryTiny('int8', () => linear(tensor(new Uint8Array(6), [2, 3]), packWeights(tensor(new Int8Array(12), [4, 3]))));
+      return tryTiny('int8', () => st.matmul(tensor(new Uint8Array(6), [2, 3]), packWeights(tensor(new Int8Array(12), [4, 3]))));
     case 'int8-dynamic': {
       const quantize = opt(st, 'quantize');
       if (!quantize) return 'this simdtensor build has no int8 GEMM (no quantize())';
-      return tryTiny('dynamic int8', () => linear(tensor(new Float32Array(6), [2, 3]), quantize(tensor(new Float32Array(12).fill(0.5), [4, 3]))));
+      return tryTiny('dynamic int8', () => linear(tensor(new Float32Array(6), [2, 3]), packWeights(quantize(tensor(new Float32Array(12).fill(0.5), [4, 3])))));
     }
     case 'float16':
     case 'bfloat16': {
@@ -235,7 +235,8 @@ async function prepareSimdtensor(t: Trial, inp: TrialInputs): Promise<Runner> {
     if (t.dtype === 'int8-dynamic') {
       const quantize = opt(st, 'quantize');
       if (!quantize) throw new Skip('simdtensor has no quantize() in this build (int8 family absent)');
-      ws = mlp.w.map((w, i) => quantize(tensor(w, [layers[i + 1], layers[i]])));
+      // Quantized once (the library's default scheme), then packed like any weight.
+      ws = mlp.w.map((w, i) => packWeights(quantize(tensor(w, [layers[i + 1], layers[i]]))));
     } else {
       ws = mlp.w.map((w, i) => packWeights(tensor(w, [layers[i + 1], layers[i]])));
     }
@@ -264,15 +265,16 @@ async function prepareSimdtensor(t: Trial, inp: TrialInputs): Promise<Runner> {
       return { run: () => linear(x, p), async: false, read, kernel: kernels['matmul.f32'] };
     }
     case 'int8': {
-      // u8 activations × s8 weights → int32, the MatMulInteger contract: the weights as an int8 tensor, packed.
+      // u8 activations × s8 weights → exact int32, the MatMulInteger contract: matmul of integer tensors, with the
+      // int8 weight [N, K] packed once.
       const a = tensor(inp.aU8!, [t.m, t.k]);
       const w = packWeights(tensor(inp.wS8!, [t.n, t.k]));
-      return { run: () => linear(a, w), async: false, read, kernel: kernelFor(kernels, t.dtype) };
+      return { run: () => matmul(a, w), async: false, read, kernel: kernelFor(kernels, t.dtype) };
     }
     case 'int8-dynamic': {
       const quantize = opt(st, 'quantize');
       if (!quantize) throw new Skip('simdtensor has no quantize() in this build (int8 family absent)');
-      const q = quantize(wT);
+      const q = packWeights(quantize(wT));
       return { run: () => linear(x, q), async: false, read, kernel: kernelFor(kernels, t.dtype) };
     }
     case 'float16':
@@ -419,9 +421,17 @@ export function ortGraph(t: Trial, inp: TrialInputs): { graph: OnnxGraph; feeds:
         out: 'Y',
         note: t.dtype === 'sparse' ? 'dense MatMul on the same (mostly zero) weights: ORT CPU has no sparse MatMul' : undefined,
       };
-    case 'float16':
-    case 'bfloat16': {
-      const ty = t.dtype === 'float16' ? OnnxType.FLOAT16 : OnnxType.BFLOAT16;
+    case 'bfloat16':
+      // ORT's CPU provider has no bf16 MatMul ("Could not find an implementation for MatMul(13)"): what a user
+      // runs instead is the f32 MatMul on the same (bf16-representable) values.
+      return {
+        graph: { nodes: [{ op: 'MatMul', inputs: ['A', 'B'], outputs: ['Y'] }], ...io(OnnxType.FLOAT), outputs: [{ name: 'Y', type: OnnxType.FLOAT, dims: [m, n] }], initializers: [f32Init('B', [k, n], transpose(inp.w, n, k))] },
+        feeds: { A: { type: 'float32', data: inp.a, dims: [m, k] } },
+        out: 'Y',
+        note: 'no bf16 MatMul in the CPU provider: f32 MatMul on the same bf16-representable values',
+      };
+    case 'float16': {
+      const ty = OnnxType.FLOAT16;
       return {
         graph: { nodes: [{ op: 'MatMul', inputs: ['A', 'B'], outputs: ['Y'] }], ...io(ty), outputs: [{ name: 'Y', type: ty, dims: [m, n] }], initializers: [{ name: 'B', type: ty, dims: [k, n], data: transpose(inp.wHalf!, n, k) }] },
         feeds: { A: { type: t.dtype, data: inp.aHalf!, dims: [m, k] } },
@@ -568,7 +578,7 @@ function tfDriver(backend: 'wasm' | 'cpu'): Driver {
     },
     supports(t) {
       if (t.dtype === 'int8' || t.dtype === 'int8-dynamic') return 'no int8 GEMM in TF.js';
-      if (t.dtype === 'float16' || t.dtype === 'bfloat16') return `no ${t.dtype} matmul in TF.js`;
+      if (t.dtype === 'float16') return 'no float16 matmul in TF.js';
       return true;
     },
     async prepare(t, inp) {
@@ -612,7 +622,7 @@ function tfDriver(backend: 'wasm' | 'cpu'): Driver {
           void tf.setBackend(backend);
           if (tf.getBackend() !== backend) throw new Error(`TF.js backend ${backend} is not current`);
         },
-        note: t.dtype === 'sparse' ? 'dense matmul on the same weights' : undefined,
+        note: t.dtype === 'sparse' ? 'dense matmul on the same weights' : t.dtype === 'bfloat16' ? 'no bf16 in TF.js: f32 matmul on the same values' : undefined,
         dispose: () => keep.forEach((x) => x.dispose()),
       };
     },

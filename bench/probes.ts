@@ -47,7 +47,12 @@ export async function peakProbe(name: string): Promise<{ fn: PeakProbe; source: 
   for (const entry of PEAK_FUNCTIONS[name] ?? []) {
     const [fn, kind] = typeof entry === 'string' ? [entry, undefined] : entry;
     if (typeof a[fn] !== 'function') continue;
-    const f = a[fn] as (...args: number[]) => number | null;
+    // Probes answer a number, or an object with the rate ({ gops, kernel }), or null.
+    const raw = a[fn] as (...args: number[]) => number | { gops?: number; gflops?: number } | null;
+    const f = (...args: number[]) => {
+      const r = raw(...args);
+      return r === null || typeof r === 'number' ? r : (r.gops ?? r.gflops ?? null);
+    };
     const probe: PeakProbe = kind === undefined ? (ms) => f(ms) as number : (ms) => f(kind, ms) as number;
     // A probe that answers null has no unit for this on the allowed ISAs.
     if (probe(1) === null) continue;
