@@ -22,6 +22,9 @@ export { getPacked, releasePacked, setAutoPack, packedCacheStats, memoize } from
 export type { MemoizeOptions, Memoized } from './cache/index.js';
 export { setMonitoring, monitoringEnabled, stats, resetStats, prometheus, trace, startTrace, LatencyHistogram } from './monitor/index.js';
 export type { OpStats, TraceEvent, MonitorStats, PrometheusOptions, TraceDocument, TraceOptions, TraceHandle, LatencySummary, SchedulerStats, CacheStats } from './monitor/index.js';
+// Parallel executor: thread count, async ops on our own threads, inter-op Executor (docs/parallel.md).
+export { setNumThreads, getNumThreads, defaultNumThreads, executorStats, matmulAsync, linearAsync, registerAsyncMatmul, registerAsyncLinear, runNativeAsync, Executor } from './executor/index.js';
+export type { ExecutorStats, AsyncOptions, AsyncGemmOptions, AsyncMatmulImpl, AsyncLinearImpl, ExecutorOptions, RunOptions, Job } from './executor/index.js';
 // Kernel families register themselves on import (one line each):
 export { quantize, dequantize, quantizeDynamic, QuantizedTensor, Calibrator, PackedInt8Weights, packInt8Weights, compareOutputs, probeVnniPeak, probeAmxInt8Peak } from './quantize.js'; export type { QuantDType, QuantScheme, CalibrationMethod, CalibratorOptions, QuantizeOptions, Int8PackOptions, Int8GemmOptions, OutputComparison } from './quantize.js';
 export { prune, cubicSparsity, gradualPruning } from './prune.js'; export type { PrunePattern, PruneCriterion, PruneOptions, PruneResult, GradualPruningOptions, GradualPruning } from './prune.js';

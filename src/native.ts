@@ -54,6 +54,15 @@ export interface NativeAddon {
   /** GB/s of one core streaming reads over a buffer of `bytes` (median pass over about `ms` milliseconds). */
   probeReadBandwidth(bytes: number, ms: number): number;
   // Families add their functions below (one block each).
+  // Parallel executor (native/binding/async.cc, f32_async.cc; docs/parallel.md). Async functions take an op id
+  // (uint32, 0 = none) for cancelAsync and resolve with their `out` argument.
+  setNumThreads(n: number): number;
+  getNumThreads(): number;
+  defaultNumThreads(): number;
+  cancelAsync(id: number): boolean;
+  asyncStats(): NativeAsyncStats;
+  matmulPackedAsync(a: Float32Array, m: number, packed: NativePackedF32, out: Float32Array, bias: Float32Array | null, act: number, id: number): Promise<Float32Array>;
+  matmulAsync(a: Float32Array, m: number, k: number, b: Float32Array, n: number, transB: boolean, out: Float32Array, bias: Float32Array | null, act: number, id: number): Promise<Float32Array>;
   // int8 (native/binding/s8.cc, src/quantize.ts; docs/int8.md). Per-tensor/per-row/per-column parameter arrays
   // have 1 or count values. s8Gemm's output kind follows `out`: Int32Array exact, Float32Array dequantized,
   // Int8Array/Uint8Array requantized with outScale/outZero. Both GEMMs return the kernel that ran.
@@ -83,6 +92,23 @@ export interface NativeAddon {
   /** pattern: 0 unstructured, 1 n:m (a:b), 2 block (a×b). Returns the zeros in out. */
   pruneF32(w: Float32Array, n: number, k: number, pattern: number, sparsity: number, perRow: boolean, a: number, b: number, out: Float32Array, mask: Uint8Array | null): number;
   [name: string]: unknown;
+}
+
+/** Pool and async-queue counters (process-wide except `pending` and `inPool`, which are this thread's). */
+export interface NativeAsyncStats {
+  pending: number;
+  inPool: number;
+  busyRanges: number;
+  threads: number;
+  workers: number;
+  queued: number;
+  activeJobs: number;
+  jobsSplit: number;
+  helperJoins: number;
+  tasksRun: number;
+  sleeping: number;
+  spinning: number;
+  spinUs: number;
 }
 
 /** Raw CPU description from the addon. */

@@ -1,6 +1,7 @@
 // N-API glue for the f32 family: packed weights handle, matmul, elementwise ops. No math here.
 #include <memory>
 
+#include "binding/async.h"
 #include "binding/util.h"
 #include "cpu/dispatch.h"
 #include "runtime/aligned.h"
@@ -68,6 +69,7 @@ Napi::Value MatmulPacked(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   const float* a = typed_data<float>(info, 0, fn, "a", mul_sizes(env, fn, m, k));
   float* out = typed_data<float>(info, 3, fn, "out", mul_sizes(env, fn, m, n));
+  check_sync_write(env, fn, out, m * n * sizeof(float));  // an async op in flight may own it
   const float* bias = typed_data<float>(info, 4, fn, "bias", n, true);
   const int act = act_arg(info, 5, fn);
   const F32GemmVariant& v = f32_gemm_select();
@@ -87,6 +89,7 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   const float* a = typed_data<float>(info, 0, fn, "a", mul_sizes(env, fn, m, k));
   const float* b = typed_data<float>(info, 3, fn, "b", mul_sizes(env, fn, k, n));
   float* out = typed_data<float>(info, 6, fn, "out", mul_sizes(env, fn, m, n));
+  check_sync_write(env, fn, out, m * n * sizeof(float));  // an async op in flight may own it
   const float* bias = typed_data<float>(info, 7, fn, "bias", n, true);
   const int act = act_arg(info, 8, fn);
   const F32GemmVariant& v = f32_gemm_select();

@@ -118,9 +118,10 @@ F32GemmPartition f32_gemm_partition(const F32GemmVariant& v, size_t m, size_t n,
   p.cols_per = panels_per * v.nr;
   p.tm = ceil_div(m, rows_per);
   p.tn = ceil_div(n_units, panels_per);
-  // Then K, when M×N has too few tiles for the threads and K is long: partial sums per K chunk, reduced after.
+  // Then K, when M×N has at most half as many tiles as threads and K is long: partial sums per K chunk, reduced
+  // after. (With more tiles the extra pass and the changed summation order are not worth the last few threads.)
   const size_t tiles = p.tm * p.tn;
-  if (tiles < threads && k >= 2 * kF32GemmMinKChunk) {
+  if (2 * tiles <= threads && k >= 2 * kF32GemmMinKChunk) {
     size_t tk = std::min(want / tiles, k / kF32GemmMinKChunk);
     // Cap the partial-sum scratch at 64 MiB.
     const size_t mn_bytes = m * n * sizeof(float);

@@ -74,7 +74,8 @@ export function packWeights(w: Tensor | unknown, opts: PackOptions = {}): Packed
   return new PackedWeights(new native.PackedF32(w.data as Float32Array, k, n, trans));
 }
 
-function checkBias(fn: string, bias: unknown, n: number): Float32Array | null {
+/** @internal Validates an f32 bias of length n (shared with the async forms in src/executor). */
+export function checkBias(fn: string, bias: unknown, n: number): Float32Array | null {
   if (bias === undefined || bias === null) return null;
   checkTensor(fn, 'bias', bias);
   if (bias.dtype !== 'float32') throw typeError(fn, `bias.dtype must be float32, got ${bias.dtype}`);
@@ -82,7 +83,8 @@ function checkBias(fn: string, bias: unknown, n: number): Float32Array | null {
   return bias.data as Float32Array;
 }
 
-function outTensor(fn: string, out: unknown, m: number, n: number, a: Tensor): Tensor<'float32'> {
+/** @internal Validates `out` or allocates the [..., n] f32 output (shared with src/executor). */
+export function outTensor(fn: string, out: unknown, m: number, n: number, a: Tensor): Tensor<'float32'> {
   const shape = a.ndim === 2 ? [m, n] : [...a.shape.slice(0, -1), n];
   if (out === undefined || out === null) return new Tensor(allocF32(m * n), shape, 'float32', m * n);
   checkTensor(fn, 'out', out);

@@ -1,0 +1,12 @@
+/**
+ * The parallel executor: thread-count knobs, async ops on simdtensor's own threads, and the inter-op Executor.
+ * See docs/parallel.md.
+ * @module
+ */
+export { setNumThreads, getNumThreads, defaultNumThreads, executorStats, MAX_THREADS } from './threads.js';
+export type { ExecutorStats } from './threads.js';
+export { matmulAsync, linearAsync, registerAsyncMatmul, registerAsyncLinear } from './ops.js';
+export type { AsyncOptions, AsyncGemmOptions, AsyncMatmulImpl, AsyncLinearImpl } from './ops.js';
+export { runNativeAsync, abortError } from './submit.js';
+export { Executor } from './executor.js';
+export type { ExecutorOptions, RunOptions, Job } from './executor.js';
