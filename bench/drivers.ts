@@ -218,7 +218,7 @@ async function prepareSimdtensor(t: Trial, inp: TrialInputs): Promise<Runner> {
   const read = tensorOut;
   const kernels = st.cpuInfo().kernels;
   if (t.setup) {
-    const fn = await t.setup(inp);
+    const fn = await t.setup(inp, t);
     return { run: fn, async: false, read, kernel: kernelFor(kernels, t.dtype) };
   }
   if (t.op === 'add') {

@@ -46,10 +46,11 @@ export interface Trial {
   /** Thread counts this trial runs at (default: every count asked for). */
   threads?: number[];
   /**
-   * Optional: how simdtensor runs this trial, supplied by a family module. Called with the trial's inputs; returns
-   * the function that is timed (its return value is the output used by the agreement check).
+   * Optional: how simdtensor runs this trial, supplied by a family module. Called with the trial's inputs and the
+   * trial itself (take m, k, n from it: `--dry` shrinks them); returns the function that is timed, whose return
+   * value is the output the agreement check reads (a function returning nothing is timed but flagged unchecked).
    */
-  setup?: (inputs: TrialInputs) => (() => unknown) | Promise<() => unknown>;
+  setup?: (inputs: TrialInputs, trial: Trial) => (() => unknown) | Promise<() => unknown>;
 }
 
 /** A family module's trial: the fields a trial must have, the rest filled by {@link normalizeTrial}. */
