@@ -16,7 +16,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { drivers, excluded, setSimdtensorThreads, simdtensor, Skip, type Runner } from './drivers.js';
-import { checkAgreement, outputLength, reference, timeInterleaved, type TimingOptions } from './measure.js';
+import { checkAgreement, outputLength, reference, timeInterleaved, type Reference, type TimingOptions } from './measure.js';
 import { extraProbes, measureBandwidth, measurePeak, PEAK_FALLBACK, roofline, type PeakProbe, type ProbeResult } from './probes.js';
 import {
   consoleTable,
@@ -33,7 +33,7 @@ import {
   type TrialResult,
   OURS,
 } from './report.js';
-import { builtinTrials, makeInputs, normalizeTrial, type Trial, type TrialSpec } from './trials.js';
+import { builtinTrials, makeInputs, normalizeTrial, type Trial, type TrialInputs, type TrialSpec } from './trials.js';
 
 /** Family trial modules, one line each (bench/<name>.ts exporting `trials` and optionally `probes`). */
 const FAMILY_MODULES = ['trials-int8', 'trials-half', 'trials-sparse'];
@@ -230,7 +230,8 @@ function dryShape(t: Trial): Trial {
 /** A unit of work: one trial at one thread count. */
 interface Job {
   trialId: string;
-  threads: number;
+  /** Thread counts, run one after the other in the same process (the inputs are made once). */
+  threads: number[];
   contenders: string[];
   timing: TimingOptions;
   dry: boolean;
@@ -241,9 +242,20 @@ interface Job {
 }
 
 /** Runs one job in this process: prepare, check agreement, time interleaved. */
-export async function runJob(t: Trial, job: Job): Promise<TrialResult> {
+/** The inputs and reference of the trial being run (kept while its thread counts run; one trial at a time). */
+let inputCache: { id: string; inputs: TrialInputs; ref: Reference } | null = null;
+
+/** Runs a job in this process: each thread count in turn. */
+export async function runJob(t: Trial, job: Job): Promise<TrialResult[]> {
+  const out: TrialResult[] = [];
+  for (const th of job.threads) out.push(await runJobAt(t, job, th));
+  inputCache = null;
+  return out;
+}
+
+/** One trial at one thread count: prepare, check agreement, time interleaved. */
+async function runJobAt(t: Trial, job: Job, threads: number): Promise<TrialResult> {
   const t0 = performance.now();
-  const threads = job.threads;
   const stThreads = job.contenders.includes('simdtensor') || job.contenders.includes('simdtensor-scalar') ? await setSimdtensorThreads(threads) : null;
   await simdtensor();
   const results: Record<string, ContenderResult> = {};
@@ -263,8 +275,13 @@ export async function runJob(t: Trial, job: Job): Promise<TrialResult> {
   if (!runnable.includes(OURS) && job.contenders.includes(OURS))
     for (const name of runnable.splice(0)) results[name] = { status: 'skipped', reason: 'simdtensor cannot run this trial in this build, so there is nothing to compare with' };
   const i0 = performance.now();
-  const inputs = runnable.length ? makeInputs(t) : null;
-  const ref = inputs ? reference(t, inputs) : null;
+  if (runnable.length && inputCache?.id !== t.id) {
+    inputCache = null; // let the previous trial's arrays go before making the next ones
+    const inp = makeInputs(t);
+    inputCache = { id: t.id, inputs: inp, ref: reference(t, inp) };
+  }
+  const inputs = runnable.length ? inputCache!.inputs : null;
+  const ref = runnable.length ? inputCache!.ref : null;
   prepareMs.inputs = performance.now() - i0;
   const expect = outputLength(t);
   for (const name of runnable) {
@@ -325,21 +342,22 @@ export async function runJob(t: Trial, job: Job): Promise<TrialResult> {
 }
 
 /** Runs a job in a fresh Node process (this file with --child), or in this process with --inproc. */
-function runJobInChild(job: Job, timeoutMs: number): Promise<TrialResult> {
+function runJobInChild(job: Job, timeoutMs: number): Promise<TrialResult[]> {
   return new Promise((resolveP, reject) => {
     const child = fork(fileURLToPath(import.meta.url), ['--child'], {
-      env: { ...process.env, SIMDTENSOR_NUM_THREADS: String(job.threads), BENCH_JOB: JSON.stringify(job) },
+      // The pool is sized for the largest count; setNumThreads picks each count in turn.
+      env: { ...process.env, SIMDTENSOR_NUM_THREADS: String(Math.max(...job.threads)), BENCH_JOB: JSON.stringify(job) },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     child.stderr!.on('data', (d) => (out += d));
-    let result: TrialResult | null = null;
+    let result: TrialResult[] | null = null;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`timed out after ${timeoutMs / 1000} s`));
     }, timeoutMs);
-    child.on('message', (m) => (result = m as TrialResult));
+    child.on('message', (m) => (result = m as TrialResult[]));
     child.on('exit', (code, sig) => {
       clearTimeout(timer);
       if (result) resolveP(result);
@@ -355,8 +373,8 @@ async function childMain(): Promise<void> {
   let t = trials.find((x) => x.id === job.trialId);
   if (!t) throw new Error(`unknown trial ${job.trialId}`);
   if (job.dry) t = dryShape(t);
-  const r = await runJob(t, job);
-  await new Promise<void>((res) => process.send!(r, () => res()));
+  const rs = await runJob(t, job);
+  await new Promise<void>((res) => process.send!(rs, () => res()));
   process.exit(0);
 }
 
@@ -416,12 +434,15 @@ export async function main(argv: string[]): Promise<BenchReport> {
     if (fixed.length) notes.push(`--dry leaves out ${fixed.length} family trials whose setup ignores its trial argument (shape fixed): ${fixed.map((t) => t.id).join(', ')}`);
     trials = trials.filter((t) => !fixed.includes(t)).map(dryShape);
   }
-  const jobs: { t: Trial; threads: number }[] = [];
-  for (const t of trials) for (const th of o.threads) if (!t.threads || t.threads.includes(th)) jobs.push({ t, threads: th });
+  const jobs: { t: Trial; threads: number[] }[] = [];
+  for (const t of trials) {
+    const th = o.threads.filter((n) => !t.threads || t.threads.includes(n));
+    if (th.length) jobs.push({ t, threads: th });
+  }
   if (jobs.length === 0) throw new Error('bench: no trial matches the filter and thread counts');
   const machine = await machineInfo();
   log(o, `simdtensor bench — ${machine.cpu}, ${machine.logicalCpus} CPUs, Node ${machine.node}, best ISA ${machine.bestIsa}`);
-  log(o, `${jobs.length} trial runs × up to ${o.contenders.length} contenders; ${timing.rounds} interleaved rounds; ${o.inproc ? 'in this process' : 'each trial in a fresh process'}`);
+  log(o, `${jobs.length} trials (${jobs.reduce((s, j) => s + j.threads.length, 0)} runs with thread counts) × up to ${o.contenders.length} contenders; ${timing.rounds} interleaved rounds; ${o.inproc ? 'in this process' : 'each trial in a fresh process'}`);
 
   // Machine limits, measured here in the same invocation (the parent is idle while children run).
   const probeReps = o.dry ? 1 : 7;
@@ -449,17 +470,19 @@ export async function main(argv: string[]): Promise<BenchReport> {
     const { t, threads } = jobs[i];
     const job: Job = { trialId: t.id, threads, contenders: o.contenders, timing, dry: o.dry, slowCallMs: o.dry ? 1e9 : o.quick ? 60 : 600, bandwidth: bandwidth.get(t.weightBytes) ?? null, peak: peaks[t.peak] ?? null };
     const tag = `[${String(i + 1).padStart(String(jobs.length).length)}/${jobs.length}]`;
-    log(o, `${tag} ${t.name} · ${threads} thread${threads > 1 ? 's' : ''} (${jobs.length - i - 1} left)`);
-    let r: TrialResult;
+    log(o, `${tag} ${t.name} · ${threads.join(', ')} thread${threads.length > 1 || threads[0] > 1 ? 's' : ''} (${jobs.length - i - 1} left)`);
+    let rs: TrialResult[];
     try {
-      r = o.inproc ? await runJob(t, job) : await runJobInChild(job, 240_000);
+      rs = o.inproc ? await runJob(t, job) : await runJobInChild(job, 300_000);
     } catch (e) {
       const { setup: _s, ...plain } = t;
-      r = { trial: plain, threads, bound: null, bandwidth: null, results: {}, wallSeconds: 0, error: String((e as Error).message) };
-      log(o, `      failed: ${r.error}`);
+      rs = threads.map((th) => ({ trial: plain, threads: th, bound: null, bandwidth: null, results: {}, wallSeconds: 0, error: String((e as Error).message) }));
+      log(o, `      failed: ${rs[0].error}`);
     }
-    results.push(r);
-    if (!r.error) log(o, `      ${progressLine(r, o.contenders)}`);
+    for (const r of rs) {
+      results.push(r);
+      if (!r.error) log(o, `      ${threads.length > 1 ? `${r.threads} thr: ` : ''}${progressLine(r, o.contenders)}`);
+    }
   }
 
   const extras: ExtraSection[] = [];
