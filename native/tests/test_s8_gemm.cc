@@ -15,6 +15,15 @@
 
 using namespace simdtensor;
 
+#if defined(__x86_64__) || defined(_M_X64)
+namespace simdtensor {
+// native/kernels/s8-gemm/amx_emulated.cc
+ST_DECLARE_S8_GEMM(s8_gemm_32x32__amx_emulated)
+void s8_gemm_amx_begin_emulated();
+void s8_gemm_amx_end_emulated();
+}  // namespace simdtensor
+#endif
+
 namespace {
 // gelu: the vector erf (|abs err| <= 1.5e-7 plus f32 rounding in exp) against the double-precision reference.
 constexpr double kS8GeluAbsTol = 2e-6;
@@ -182,6 +191,23 @@ void for_each_runnable(F&& f) {
     }
     f(vs[vi]);
   }
+#if defined(__x86_64__) || defined(_M_X64)
+  // The AMX kernel's source over a software model of the tile instructions (amx_emulated.cc): checks its
+  // addressing, layouts and epilogue where the CPU has no AMX. Not a test of the hardware path.
+  if (const S8GemmVariant* amx = s8_gemm_find("s8_gemm_32x32__amx")) {
+    if (isa_supported(Isa::kAvx512)) {
+      S8GemmVariant emu = *amx;
+      emu.name = "s8_gemm_32x32__amx_emulated";
+      emu.isa = Isa::kAvx512;
+      emu.ukernel = &s8_gemm_32x32__amx_emulated;
+      emu.begin = &s8_gemm_amx_begin_emulated;
+      emu.end = &s8_gemm_amx_end_emulated;
+      f(static_cast<const S8GemmVariant&>(emu));
+    } else {
+      sttest::skip("s8_gemm_32x32__amx_emulated", "CPU lacks AVX-512 (the emulated kernel's epilogue)");
+    }
+  }
+#endif
 }
 }  // namespace
 
