@@ -66,7 +66,14 @@ class Scratch {
 
 /** A layer's description in a model file (see docs/models.md). */
 export type LayerConfig =
-  | { type: 'linear'; inFeatures: number; outFeatures: number; bias: boolean; weightFormat?: string }
+  | {
+      type: 'linear';
+      inFeatures: number;
+      outFeatures: number;
+      bias: boolean;
+      weightFormat?: string;
+      inputQuant?: { dtype: 'int8' | 'uint8'; scale: number; zeroPoint: number };
+    }
   | { type: 'relu' }
   | { type: 'gelu' }
   | { type: 'layernorm'; features: number; eps: number }
@@ -80,6 +87,20 @@ export interface ForwardOptions {
   activation?: Activation;
   /** Write the result here (a scratch buffer owned by the caller). */
   out?: Tensor<'float32'>;
+  /** Return the output requantized with these parameters (a static int8 Linear followed by another). */
+  requant?: { dtype: 'int8' | 'uint8'; scale: number; zeroPoint: number };
+}
+
+/**
+ * Fixed quantization parameters of a layer input (uint8/int8, per tensor) and the function applying them
+ * (supplied by the int8 module, so layers do not depend on it).
+ */
+export interface InputQuant {
+  dtype: 'int8' | 'uint8';
+  scale: number;
+  zeroPoint: number;
+  /** float32 → quantized tensor with these parameters; an already quantized input with the same ones passes through. */
+  quantize(x: unknown): unknown;
 }
 
 /** Base of every layer: forward, backward (training), parameters, and the configuration saved in model files. */
@@ -166,7 +187,10 @@ export function weightFormat(w: unknown): string {
 /** Bytes an inference weight holds in its storage format. */
 export function weightBytes(w: unknown): number {
   if (w instanceof Tensor) return w.byteLength;
-  const o = w as { bytes?: unknown; byteLength?: unknown };
+  const o = w as { bytes?: unknown; byteLength?: unknown; data?: unknown; scale?: unknown; zeroPoint?: unknown };
+  // Quantized tensors: the integer values plus their scales and zero points.
+  if (o?.data instanceof Tensor && ArrayBuffer.isView(o.scale))
+    return o.data.byteLength + o.scale.byteLength + (ArrayBuffer.isView(o.zeroPoint) ? o.zeroPoint.byteLength : 0);
   if (typeof o?.bytes === 'number') return o.bytes;
   if (typeof o?.byteLength === 'number') return o.byteLength;
   return NaN;
@@ -188,7 +212,13 @@ export class Linear extends Layer {
   /** The bias [out], or null. */
   readonly bias: Parameter | null;
   private kernel: unknown = null;
+  private source: unknown = null;
   private kernelVersion = -1;
+  /**
+   * Static quantization of this layer's input (set by `quantizeModel` from calibration data): float32 inputs are
+   * quantized with these fixed parameters, and a preceding int8 layer hands its output over already requantized.
+   */
+  inputQuant: InputQuant | null = null;
   private x: Tensor<'float32'> | null = null;
   private y: Tensor<'float32'> | null = null;
   private act: Activation = 'none';
@@ -252,22 +282,33 @@ export class Linear extends Layer {
 
   /** Storage format inference uses ('float32' when no kernel weight is set). */
   get format(): string {
-    return this.kernel === null ? 'float32' : weightFormat(this.kernel);
+    return this.kernel === null ? 'float32' : weightFormat(this.source ?? this.kernel);
+  }
+
+  /**
+   * The unpacked form of the kernel weight, for saving: e.g. the QuantizedTensor behind packed int8 weights
+   * (null when the kernel weight is itself that form, or for packed f32, which is saved as the master).
+   */
+  get kernelSource(): unknown {
+    return this.source;
   }
 
   /**
    * Sets the weight inference runs on (e.g. a QuantizedTensor or SparseTensor made from {@link Linear.weight}),
    * or clears it with null. Its shape must be [out, in].
    */
-  setKernelWeight(w: unknown): this {
+  setKernelWeight(w: unknown, source: unknown = null): this {
     if (w === null) {
       this.kernel = null;
+      this.source = null;
+      this.inputQuant = null;
       return this;
     }
     const shape = weightShape(w);
     if (!shape || shape[0] !== this.outFeatures || shape[1] !== this.inFeatures)
       throw rangeError('Linear.setKernelWeight', `weight must have shape [${this.outFeatures}, ${this.inFeatures}], got ${shape ? `[${shape.join(', ')}]` : describe(w)}`);
     this.kernel = w;
+    this.source = source;
     this.kernelVersion = this.weight ? this.weight.version : 0;
     return this;
   }
@@ -276,6 +317,8 @@ export class Linear extends Layer {
   pack(): this {
     if (!this.weight) throw rangeError('Linear.pack', 'this layer has no float32 weight to pack');
     this.kernel = packWeights(this.weight.value);
+    this.source = null;
+    this.inputQuant = null;
     this.kernelVersion = this.weight.version;
     return this;
   }
@@ -292,12 +335,12 @@ export class Linear extends Layer {
   }
 
   /**
-   * Bytes of the weight and bias in their storage formats (a packed f32 weight counts as its dense f32 size: the
-   * panel layout is a runtime cache, rebuilt on load, and its padding is not model size).
+   * Bytes of the weight and bias in their storage formats, as a model file holds them (a packed weight counts as
+   * its unpacked form: the panel layout is a runtime cache, rebuilt on load, and its padding is not model size).
    */
   bytes(): number {
     const w = this.kernelWeight;
-    const wb = w instanceof PackedWeights ? 4 * this.inFeatures * this.outFeatures : weightBytes(w);
+    const wb = w instanceof PackedWeights ? 4 * this.inFeatures * this.outFeatures : weightBytes(this.source ?? w);
     return wb + (this.bias ? this.bias.value.byteLength : 0);
   }
 
@@ -307,7 +350,16 @@ export class Linear extends Layer {
     const act = opts.activation ?? 'none';
     const bias = this.bias ? this.bias.value : null;
     const o = opts.out ? { out: opts.out } : {};
-    if (!this.training) return linear(x, this.kernelWeight, bias, { activation: act, ...o });
+    if (!this.training) {
+      const w = this.kernelWeight;
+      const iq = this.inputQuant;
+      if (!iq) return linear(x, w, bias, { activation: act, ...o });
+      // Static int8: quantize the input with the calibrated parameters unless it arrives quantized already, and
+      // requantize the output when the next layer asks for it (an int8 chain between Linear layers).
+      const xq = iq.quantize(x);
+      const y = linear(xq as Tensor, w, bias, { activation: act, ...(opts.requant ? { output: opts.requant } : o) });
+      return y;
+    }
     if (!this.weight) throw rangeError(fn, `cannot train a ${this.format} layer loaded without its float32 weight`);
     if (act === 'gelu') throw rangeError(fn, 'a fused GELU cannot be trained (its backward needs the pre-activation); Sequential fuses only ReLU while training');
     this.x = f32(fn, 'x', x);
@@ -343,7 +395,9 @@ export class Linear extends Layer {
   }
 
   config(): LayerConfig {
-    return { type: 'linear', inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias !== null, weightFormat: this.format };
+    const c: LayerConfig = { type: 'linear', inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias !== null, weightFormat: this.format };
+    if (this.inputQuant) c.inputQuant = { dtype: this.inputQuant.dtype, scale: this.inputQuant.scale, zeroPoint: this.inputQuant.zeroPoint };
+    return c;
   }
 }
 
@@ -546,8 +600,14 @@ export class Sequential extends Layer {
     for (let i = 0; i <= last; i++) {
       const { layer, act } = this.steps[i];
       const opts: ForwardOptions = act === 'none' ? {} : { activation: act };
-      // Intermediates go to scratch (a Dropout or identity step returns its own tensor); the output is fresh.
-      if (i < last && layer instanceof Linear) opts.out = this.scratch.get(`a${i}`, [...h.shape.slice(0, -1), layer.outFeatures]);
+      const next = this.steps[i + 1]?.layer;
+      if (!this.training && layer instanceof Linear && layer.inputQuant && next instanceof Linear && next.inputQuant) {
+        const q = next.inputQuant;
+        opts.requant = { dtype: q.dtype, scale: q.scale, zeroPoint: q.zeroPoint };
+      } else if (i < last && layer instanceof Linear) {
+        // Intermediates go to scratch (a Dropout or identity step returns its own tensor); the output is fresh.
+        opts.out = this.scratch.get(`a${i}`, [...h.shape.slice(0, -1), layer.outFeatures]);
+      }
       h = layer.forward(h, opts);
     }
     return h;

@@ -11,7 +11,7 @@ import { arrayCtor, dtypeBytes } from '../dtype.js';
 import { describe, rangeError, typeError } from '../errors.js';
 import { PackedWeights } from '../ops/matmul.js';
 import { Tensor } from '../tensor.js';
-import { Dropout, GELU, Layer, LayerConfig, LayerNorm, Linear, Normalize, ReLU, Sequential, weightFormat } from './layers.js';
+import { Dropout, GELU, InputQuant, Layer, LayerConfig, LayerNorm, Linear, Normalize, ReLU, Sequential, weightFormat } from './layers.js';
 
 /** Format tag in `__metadata__.format`. */
 export const MODEL_FORMAT = 'simdtensor.model';
@@ -35,6 +35,10 @@ export interface WeightCodec {
   encode(w: unknown): { tensors: Record<string, Tensor>; meta?: Record<string, unknown> };
   /** Rebuilds the weight of shape [out, in] from its parts; throws a clear error if they do not fit. */
   decode(tensors: Record<string, Tensor>, meta: Record<string, unknown>, shape: [number, number]): unknown;
+  /** The form inference runs on (e.g. packed), if not the decoded weight itself. */
+  pack?(w: unknown): unknown;
+  /** Rebuilds a layer's static input quantization (formats that have one). */
+  inputQuant?(p: { dtype: 'int8' | 'uint8'; scale: number; zeroPoint: number }): InputQuant;
 }
 
 const codecs: WeightCodec[] = [];
@@ -77,7 +81,7 @@ interface Entry {
 function layerTensors(l: Layer, i: number, opts: SaveOptions, entries: Entry[]): LayerConfig {
   const cfg = l.config();
   if (l instanceof Linear) {
-    const kernel = l.format === 'float32' || l.kernelWeight instanceof PackedWeights ? null : l.kernelWeight;
+    const kernel = l.format === 'float32' || l.kernelWeight instanceof PackedWeights ? null : l.kernelSource ?? l.kernelWeight;
     const c = cfg as Extract<LayerConfig, { type: 'linear' }> & { weightMeta?: Record<string, unknown>; master?: boolean };
     if (kernel) {
       const codec = codecs.find((k) => k.match(kernel));
@@ -269,8 +273,16 @@ export function deserializeModel(bytes: Uint8Array, where = 'model'): LoadedMode
         } catch (e) {
           throw bad(where, `${at}: ${(e as Error).message}`);
         }
-        const l = Linear.from(lc.master ? take(`${i}.master`, 'float32', shape) : w, bias);
-        if (lc.master) l.setKernelWeight(w);
+        const run = codec.pack ? codec.pack(w) : w;
+        const l = Linear.from(lc.master ? take(`${i}.master`, 'float32', shape) : run, bias);
+        l.setKernelWeight(run, run === w ? null : w);
+        if (lc.inputQuant !== undefined) {
+          const q = lc.inputQuant;
+          if (!codec.inputQuant) throw bad(where, `${at}: the ${format} format has no static input quantization`);
+          if (!q || (q.dtype !== 'int8' && q.dtype !== 'uint8') || !(q.scale > 0) || !Number.isFinite(q.scale) || !Number.isInteger(q.zeroPoint))
+            throw bad(where, `${at}: inputQuant must be { dtype: 'int8' | 'uint8', scale > 0, zeroPoint integer }, got ${describe(JSON.stringify(q))}`);
+          l.inputQuant = codec.inputQuant(q);
+        }
         return l;
       }
       case 'relu':
