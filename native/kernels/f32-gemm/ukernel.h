@@ -18,6 +18,12 @@ inline void f32_gemm_tile(size_t n, size_t kc, const float* __restrict a, const 
   R acc[M][NV];
   for (int i = 0; i < M; i++)
     for (int j = 0; j < NV; j++) acc[i][j] = V::zero();
+  // The C tile is read (or written) right after the K loop: start pulling its lines in now.
+  for (int i = 0; i < M; i++) {
+    V::prefetch(c + i * ldc);
+    V::prefetch(c + i * ldc + NR - 1);
+  }
+#pragma GCC unroll 2
   for (size_t p = 0; p < kc; p++) {
     R bv[NV];
     for (int j = 0; j < NV; j++) bv[j] = V::load(b + j * W);
@@ -29,16 +35,35 @@ inline void f32_gemm_tile(size_t n, size_t kc, const float* __restrict a, const 
     a += MR;
     b += NR;
   }
-  const bool full = n == size_t(NR);
+  if (n == size_t(NR)) {
+    // Full tile: straight-line epilogue, accumulators never leave registers.
+    if (flags & kGemmAccumulate)
+      for (int i = 0; i < M; i++)
+        for (int j = 0; j < NV; j++) acc[i][j] = V::add(acc[i][j], V::load(c + i * ldc + j * W));
+    if (flags & kGemmEpilogue) {
+      if (bias)
+        for (int j = 0; j < NV; j++) {
+          const R bj = V::load(bias + j * W);
+          for (int i = 0; i < M; i++) acc[i][j] = V::add(acc[i][j], bj);
+        }
+      if (act == kActRelu) {
+        for (int i = 0; i < M; i++)
+          for (int j = 0; j < NV; j++) acc[i][j] = vrelu<V>(acc[i][j]);
+      } else if (act == kActGelu) {
+        for (int i = 0; i < M; i++)
+          for (int j = 0; j < NV; j++) acc[i][j] = vgelu<V>(acc[i][j]);
+      }
+    }
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < NV; j++) V::store(c + i * ldc + j * W, acc[i][j]);
+    return;
+  }
+  // Partial tile (the last panel of a row): masked loads and stores, lanes past n never touched.
   if (flags & kGemmAccumulate) {
     for (int i = 0; i < M; i++)
       for (int j = 0; j < NV; j++) {
         const size_t off = size_t(j) * W;
-        if (full) {
-          acc[i][j] = V::add(acc[i][j], V::load(c + i * ldc + off));
-        } else if (off < n) {
-          acc[i][j] = V::add(acc[i][j], V::load_partial(c + i * ldc + off, n - off));
-        }
+        if (off < n) acc[i][j] = V::add(acc[i][j], V::load_partial(c + i * ldc + off, n - off));
       }
   }
   if (flags & kGemmEpilogue) {
@@ -46,7 +71,7 @@ inline void f32_gemm_tile(size_t n, size_t kc, const float* __restrict a, const 
       for (int j = 0; j < NV; j++) {
         const size_t off = size_t(j) * W;
         if (off >= n) break;
-        R bj = full ? V::load(bias + off) : V::load_partial(bias + off, n - off);
+        R bj = V::load_partial(bias + off, n - off);
         for (int i = 0; i < M; i++) acc[i][j] = V::add(acc[i][j], bj);
       }
     }
@@ -61,11 +86,7 @@ inline void f32_gemm_tile(size_t n, size_t kc, const float* __restrict a, const 
   for (int i = 0; i < M; i++)
     for (int j = 0; j < NV; j++) {
       const size_t off = size_t(j) * W;
-      if (full) {
-        V::store(c + i * ldc + off, acc[i][j]);
-      } else if (off < n) {
-        V::store_partial(c + i * ldc + off, acc[i][j], n - off);
-      }
+      if (off < n) V::store_partial(c + i * ldc + off, acc[i][j], n - off);
     }
 }
 
