@@ -36,6 +36,17 @@ export interface NativeSparseF32 {
   readonly hasDense: boolean;
 }
 
+/** Handle of f16/bf16 weights packed into half GEMM panels (owned by native code). */
+export interface NativePackedHalf {
+  readonly k: number;
+  readonly n: number;
+  readonly bytes: number;
+  /** 1 float16, 2 bfloat16. */
+  readonly type: number;
+  /** Largest |w| (Infinity if w holds Inf or NaN). */
+  readonly maxAbs: number;
+}
+
 /** What the addon exports (kept in step with native/binding/*.cc). */
 export interface NativeAddon {
   cpuInfo(): NativeCpuInfo;
@@ -54,6 +65,16 @@ export interface NativeAddon {
   /** GB/s of one core streaming reads over a buffer of `bytes` (median pass over about `ms` milliseconds). */
   probeReadBandwidth(bytes: number, ms: number): number;
   // Families add their functions below (one block each).
+  // Half precision (native/binding/half.cc, src/half.ts). Type codes: 0 float32, 1 float16, 2 bfloat16.
+  PackedHalf: new (b: Uint16Array, k: number, n: number, transB: boolean, type: number) => NativePackedHalf;
+  /** kind: 0 f32→f16, 1 f16→f32, 2 f32→bf16, 3 bf16→f32. */
+  halfConvert(kind: number, input: Float32Array | Uint16Array, out: Float32Array | Uint16Array, n: number): void;
+  /** Returns the kernel that ran. */
+  halfMatmulPacked(a: Float32Array | Uint16Array, aType: number, m: number, packed: NativePackedHalf, out: Float32Array | Uint16Array, outType: number, bias: Float32Array | null, act: number): string;
+  /** Returns the kernel that ran. */
+  halfMatmul(a: Float32Array | Uint16Array, aType: number, m: number, k: number, b: Uint16Array, bType: number, n: number, transB: boolean, out: Float32Array | Uint16Array, outType: number, bias: Float32Array | null, act: number): string;
+  /** kind: 0 fp16 FMA, 1 bf16 dot (vdpbf16ps), 2 AMX-BF16. GFLOP/s, or null without that unit. */
+  probeHalfPeak(kind: number, ms: number): number | null;
   // Parallel executor (native/binding/async.cc, f32_async.cc; docs/parallel.md). Async functions take an op id
   // (uint32, 0 = none) for cancelAsync and resolve with their `out` argument.
   setNumThreads(n: number): number;

@@ -97,6 +97,7 @@ size_t packed_a_tile_bytes(const HalfGemmVariant& v, size_t kc) {
     case HalfAPack::kHalf: return v.mr * kc * sizeof(uint16_t);
     case HalfAPack::kPairs: return v.mr * ((kc + 1) / 2) * sizeof(uint32_t);
     case HalfAPack::kRows: return v.mr * round_up(kc, 32) * sizeof(uint16_t);
+    case HalfAPack::kHalfDup: return v.mr * kc * sizeof(uint32_t);
   }
   return 0;
 }
@@ -125,6 +126,10 @@ void pack_a_half(const HalfGemmVariant& v, const void* a, ElemType t, size_t lda
       uint16_t* d = reinterpret_cast<uint16_t*>(base);
       for (size_t p = 0; p < kc; p++)
         for (size_t i = 0; i < mv; i++) d[p * mr + i] = h[(i0 + i) * lda + p];
+    } else if (v.a == HalfAPack::kHalfDup) {
+      uint32_t* d = reinterpret_cast<uint32_t*>(base);
+      for (size_t p = 0; p < kc; p++)
+        for (size_t i = 0; i < mv; i++) d[p * mr + i] = uint32_t(h[(i0 + i) * lda + p]) * 0x10001u;
     } else if (v.a == HalfAPack::kPairs) {
       uint32_t* d = reinterpret_cast<uint32_t*>(base);
       const size_t kq = (kc + 1) / 2;

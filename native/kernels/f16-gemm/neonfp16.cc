@@ -10,9 +10,10 @@ namespace {
 struct HalfNeonFp16 {
   using H = float16x8_t;
   static constexpr int HW = 8;
+  using AElem = uint16_t;
   static H zero() { return vreinterpretq_f16_u16(vdupq_n_u16(0)); }
   static H load(const uint16_t* p) { return vreinterpretq_f16_u16(vld1q_u16(p)); }
-  static H set1(uint16_t bits) { return vreinterpretq_f16_u16(vdupq_n_u16(bits)); }
+  static H bcast(const uint16_t* p) { return vreinterpretq_f16_u16(vld1q_dup_u16(p)); }
   static H fmadd(H a, H b, H acc) { return vfmaq_f16(acc, a, b); }
   static void widen(H h, float32x4_t* out) {
     out[0] = vcvt_f32_f16(vget_low_f16(h));

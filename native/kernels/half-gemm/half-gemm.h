@@ -17,6 +17,8 @@ enum class HalfAPack : int {
   kHalf = 1,   // kc groups of mr halves: native fp16 FMA kernels
   kPairs = 2,  // ceil(kc/2) groups of mr 32-bit (A[i][2q], A[i][2q+1]) pairs: vdpbf16ps kernels
   kRows = 3,   // mr rows of round_up(kc, 32) halves, zero-padded: AMX tiles (rows past m are zero)
+  kHalfDup = 4,  // kc groups of mr 32-bit (h, h): native fp16 kernels whose ISA broadcasts 32 bits from memory
+                 // as a plain load but 16 bits only through the shuffle port (AVX512-FP16)
 };
 
 // Prepacked B panel layout: ceil(N/nr) panels of round_up(K, kpad) K steps, nr columns each, zero-padded.

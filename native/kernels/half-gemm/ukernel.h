@@ -96,11 +96,12 @@ inline void half_cvt_gemm_ukernel(size_t m, size_t n, size_t kc, const void* a, 
   half_cvt_gemm_dispatch_m<V, Load, MR, NV, MR>(m, n, kc, static_cast<const float*>(a), b, c, ldc, flags, bias, act);
 }
 
-// Native fp16. HV: fp16 vector traits (H, HW lanes, zero, load(const uint16_t*), set1(uint16_t bits),
+// Native fp16. HV: fp16 vector traits (H, HW lanes, AElem = the packed A element (uint16_t, or uint32_t holding
+// the half twice), zero, load(const uint16_t*), bcast(const AElem*) (one half to every lane, from memory),
 // fmadd(a, b, acc) = a·b + acc rounded once to fp16, and widen(H, R* out) giving HW / V::W f32 vectors).
-// A is packed as kc groups of MR halves; B as kc groups of NVH·HW halves.
+// A is packed as kc groups of MR AElem; B as kc groups of NVH·HW halves.
 template <class HV, class V, int MR, int NVH, int M, int KB>
-inline void half_native_gemm_tile(size_t n, size_t kc, const uint16_t* __restrict a, const uint16_t* __restrict b,
+inline void half_native_gemm_tile(size_t n, size_t kc, const typename HV::AElem* __restrict a, const uint16_t* __restrict b,
                                   float* __restrict c, size_t ldc, unsigned flags, const float* bias, int act) {
   using H = typename HV::H;
   using R = typename V::R;
@@ -119,7 +120,7 @@ inline void half_native_gemm_tile(size_t n, size_t kc, const uint16_t* __restric
       H bv[NVH];
       for (int j = 0; j < NVH; j++) bv[j] = HV::load(b + j * HV::HW);
       for (int i = 0; i < M; i++) {
-        const H av = HV::set1(a[i]);
+        const H av = HV::bcast(a + i);
         for (int j = 0; j < NVH; j++) hacc[i][j] = HV::fmadd(av, bv[j], hacc[i][j]);
       }
       a += MR;
@@ -137,7 +138,7 @@ inline void half_native_gemm_tile(size_t n, size_t kc, const uint16_t* __restric
 }
 
 template <class HV, class V, int MR, int NVH, int M, int KB>
-inline void half_native_gemm_dispatch_m(size_t m, size_t n, size_t kc, const uint16_t* a, const uint16_t* b, float* c,
+inline void half_native_gemm_dispatch_m(size_t m, size_t n, size_t kc, const typename HV::AElem* a, const uint16_t* b, float* c,
                                         size_t ldc, unsigned flags, const float* bias, int act) {
   if constexpr (M > 0) {
     if (m == size_t(M)) return half_native_gemm_tile<HV, V, MR, NVH, M, KB>(n, kc, a, b, c, ldc, flags, bias, act);
@@ -148,8 +149,8 @@ inline void half_native_gemm_dispatch_m(size_t m, size_t n, size_t kc, const uin
 template <class HV, class V, int MR, int NVH, int KB>
 inline void half_native_gemm_ukernel(size_t m, size_t n, size_t kc, const void* a, const uint16_t* b, float* c,
                                      size_t ldc, unsigned flags, const float* bias, int act) {
-  half_native_gemm_dispatch_m<HV, V, MR, NVH, MR, KB>(m, n, kc, static_cast<const uint16_t*>(a), b, c, ldc, flags,
-                                                      bias, act);
+  half_native_gemm_dispatch_m<HV, V, MR, NVH, MR, KB>(m, n, kc, static_cast<const typename HV::AElem*>(a), b, c, ldc,
+                                                      flags, bias, act);
 }
 
 }  // namespace

@@ -1,0 +1,272 @@
+/**
+ * Half precision: float16 (IEEE binary16) and bfloat16 tensors, conversions, and GEMM with half weights.
+ *
+ * - {@link cast} / `Tensor.prototype.to` convert between float32, float16 and bfloat16 with round-to-nearest-even
+ *   (NaN stays NaN, ±Inf and subnormals exact) on the SIMD converters of the best allowed ISA.
+ * - `matmul(a, b)` with float16/bfloat16 operands and `linear(x, w)` with float16/bfloat16 weights (raw or
+ *   packed by `packWeights`) run the half GEMM kernels: float32 output by default (`outDtype` for half output),
+ *   with the same fused bias/activation epilogue as float32. float32 activations × half weights keep the
+ *   activations exact ("weight-only" half precision: half the weight bytes streamed).
+ * - Float16Array interop where the runtime has one ({@link toFloat16Array}; `tensor(float16Array)` wraps one).
+ *
+ * Importing the package registers these with the matmul/linear/packWeights/cast registry. See docs/half.md.
+ * @module
+ */
+import type { DType } from './dtype.js';
+import { describe, rangeError, typeError } from './errors.js';
+import { native, NativePackedHalf } from './native.js';
+import { checkTensor, Tensor } from './tensor.js';
+import { allocArray } from './alloc.js';
+import { activationCode, matmul } from './ops/matmul.js';
+import { GemmOptions, monitorHook, registerCast, registerLinear, registerMatmul, registerPack } from './ops/registry.js';
+
+/** The half-precision dtypes. */
+export type HalfDType = 'float16' | 'bfloat16';
+
+const TYPE_CODE: Record<string, number> = { float32: 0, float16: 1, bfloat16: 2 };
+const isHalf = (d: unknown): d is HalfDType => d === 'float16' || d === 'bfloat16';
+const isFloat = (d: unknown): d is 'float32' | HalfDType => d === 'float32' || d === 'float16' || d === 'bfloat16';
+
+function newTensor(dtype: DType, shape: readonly number[], n: number): Tensor {
+  return new Tensor(allocArray(dtype, n), shape.slice(), dtype, n);
+}
+
+/**
+ * A tensor of `dtype` holding `t`'s values: float32 ↔ float16 ↔ bfloat16 with round-to-nearest-even (NaN stays
+ * NaN with its sign, ±Inf and subnormals are exact, overflow becomes ±Inf). Integer tensors go through float32.
+ * Returns `t` itself when the dtype is unchanged. `Tensor.prototype.to` calls this for half dtypes.
+ */
+export function cast(t: Tensor, dtype: DType): Tensor {
+  const fn = 'cast';
+  checkTensor(fn, 't', t);
+  if (typeof dtype !== 'string' || !['float32', 'float16', 'bfloat16', 'int8', 'uint8', 'int32'].includes(dtype))
+    throw typeError(fn, `dtype must be one of float32, float16, bfloat16, int8, uint8, int32, got ${describe(dtype)}`);
+  return t.to(dtype);
+}
+
+function halfCast(t: Tensor, dtype: DType, next: (t: Tensor, dtype: DType) => Tensor): Tensor {
+  const from = t.dtype;
+  if (!isHalf(from) && !isHalf(dtype)) return next(t, dtype);
+  if (from === dtype) return t;
+  if (isHalf(from) && isHalf(dtype)) return halfCast(halfCast(t, 'float32', next), dtype, next);
+  if (isHalf(from)) {
+    // half → float32 (→ integers through the default numeric cast).
+    const out = newTensor('float32', t.shape, t.size);
+    native.halfConvert(from === 'float16' ? 1 : 3, t.data as Uint16Array, out.data as Float32Array, t.size);
+    return dtype === 'float32' ? out : next(out, dtype);
+  }
+  const f32 = from === 'float32' ? t : next(t, 'float32');
+  const out = newTensor(dtype, t.shape, t.size);
+  native.halfConvert(dtype === 'float16' ? 0 : 2, f32.data as Float32Array, out.data as Uint16Array, t.size);
+  return out;
+}
+
+/** True when the runtime has a native `Float16Array` (Node 24+ or with --js-float16array; not Node 20). */
+export function hasFloat16Array(): boolean {
+  return typeof (globalThis as { Float16Array?: unknown }).Float16Array === 'function';
+}
+
+/**
+ * A `Float16Array` view over a float16 tensor's bits (no copy), for runtimes that have one. Throws a TypeError
+ * when the runtime lacks Float16Array (use `t.data`, the raw bits as a Uint16Array, or `t.to('float32')`).
+ */
+export function toFloat16Array(t: Tensor): ArrayBufferView {
+  const fn = 'toFloat16Array';
+  checkTensor(fn, 't', t);
+  if (t.dtype !== 'float16') throw typeError(fn, `t.dtype must be float16, got ${t.dtype}`);
+  const F16 = (globalThis as { Float16Array?: new (b: ArrayBufferLike, o: number, n: number) => ArrayBufferView }).Float16Array;
+  if (!F16) throw typeError(fn, `this runtime (Node ${process.versions.node}) has no Float16Array; use t.data (raw bits) or t.to('float32')`);
+  const d = t.data as Uint16Array;
+  return new F16(d.buffer, d.byteOffset, d.length);
+}
+
+/**
+ * f16 or bf16 weights packed once into the half GEMM kernels' panel layout (half the bytes of float32 panels).
+ * Represents the right-hand operand B of shape [K, N] (for a Linear weight [out, in]: K = in, N = out).
+ */
+export class PackedHalfWeights {
+  /** 'float16' or 'bfloat16'. */
+  readonly dtype: HalfDType;
+  /** @internal */
+  readonly handle: NativePackedHalf;
+  /** Inner dimension (input features). */
+  readonly k: number;
+  /** Output columns (output features). */
+  readonly n: number;
+  /** @internal */
+  constructor(handle: NativePackedHalf) {
+    this.handle = handle;
+    this.dtype = handle.type === 1 ? 'float16' : 'bfloat16';
+    this.k = handle.k;
+    this.n = handle.n;
+  }
+  /** Bytes held by the packed panels (more if the ISA cap changed and a second layout was made). */
+  get bytes(): number {
+    return this.handle.bytes;
+  }
+}
+
+/** Options of `packWeights` for half weights. */
+export interface HalfPackOptions {
+  /** 'linear' (default): `w` is [out, in] (PyTorch layout). 'kn': `w` is the [K, N] right operand. */
+  layout?: 'linear' | 'kn';
+  /** Pack float32 weights as this half type (they are rounded once, to nearest even). */
+  dtype?: HalfDType;
+  [key: string]: unknown;
+}
+
+/**
+ * Packs f16/bf16 weights (or float32 weights with `{ dtype: 'float16' | 'bfloat16' }`) for repeated
+ * `linear(x, packed)` / `matmul(a, packed)` calls. Usually reached through `packWeights`.
+ */
+export function packHalfWeights(w: Tensor, opts: HalfPackOptions = {}): PackedHalfWeights {
+  const fn = 'packWeights';
+  checkTensor(fn, 'w', w);
+  if (opts.dtype !== undefined && !isHalf(opts.dtype))
+    throw typeError(fn, `dtype must be 'float16' or 'bfloat16' for half packing, got ${describe(opts.dtype)}`);
+  const want: HalfDType | undefined = opts.dtype ?? (isHalf(w.dtype) ? w.dtype : undefined);
+  if (!want) throw typeError(fn, `w.dtype must be float16 or bfloat16 (or pass dtype), got ${w.dtype}`);
+  if (!isFloat(w.dtype)) throw typeError(fn, `w.dtype must be float32, float16 or bfloat16, got ${w.dtype}`);
+  if (w.ndim !== 2) throw rangeError(fn, `w must be 2-D, got shape [${w.shape.join(', ')}]`);
+  const layout = opts.layout ?? 'linear';
+  if (layout !== 'linear' && layout !== 'kn') throw typeError(fn, `layout must be 'linear' or 'kn', got ${describe(layout)}`);
+  const h = w.dtype === want ? w : cast(w, want);
+  const [r, c] = h.shape;
+  const trans = layout === 'linear';
+  return new PackedHalfWeights(new native.PackedHalf(h.data as Uint16Array, trans ? c : r, trans ? r : c, trans, TYPE_CODE[want]));
+}
+
+/** Half-specific options of matmul/linear. */
+export interface HalfGemmOptions extends GemmOptions {
+  /** Output dtype: 'float32' (default), 'float16' or 'bfloat16' (rounded once from the f32 result). */
+  outDtype?: 'float32' | HalfDType;
+}
+
+function checkBias(fn: string, bias: unknown, n: number): Float32Array | null {
+  if (bias === undefined || bias === null) return null;
+  checkTensor(fn, 'bias', bias);
+  if (!isFloat(bias.dtype)) throw typeError(fn, `bias.dtype must be float32, float16 or bfloat16, got ${bias.dtype}`);
+  if (bias.size !== n) throw rangeError(fn, `bias has ${bias.size} elements ([${bias.shape.join(', ')}]), needs ${n}`);
+  return (bias.dtype === 'float32' ? bias : cast(bias, 'float32')).data as Float32Array;
+}
+
+function outFor(fn: string, opts: HalfGemmOptions, a: Tensor, m: number, n: number): Tensor {
+  const shape = a.ndim === 2 ? [m, n] : [...a.shape.slice(0, -1), n];
+  const out = opts.out;
+  if (out === undefined || out === null) {
+    const od = opts.outDtype ?? 'float32';
+    if (!isFloat(od)) throw typeError(fn, `outDtype must be 'float32', 'float16' or 'bfloat16', got ${describe(od)}`);
+    return newTensor(od, shape, m * n);
+  }
+  checkTensor(fn, 'out', out);
+  if (!isFloat(out.dtype)) throw typeError(fn, `out.dtype must be float32, float16 or bfloat16, got ${out.dtype}`);
+  if (opts.outDtype !== undefined && opts.outDtype !== out.dtype)
+    throw typeError(fn, `outDtype (${describe(opts.outDtype)}) differs from out.dtype (${out.dtype})`);
+  if (out.size !== m * n) throw rangeError(fn, `out has shape [${out.shape.join(', ')}], needs [${shape.join(', ')}]`);
+  return out;
+}
+
+function rowsOf(a: Tensor, k: number): number {
+  return a.ndim === 2 ? a.shape[0] : k === 0 ? a.shape.slice(0, -1).reduce((x, y) => x * y, 1) : a.size / k;
+}
+
+/** a as an operand the half kernels take: float32, or half (an integer tensor is widened to float32). */
+function operandA(fn: string, a: Tensor): Tensor {
+  if (isFloat(a.dtype)) return a;
+  throw typeError(fn, `a.dtype must be float32, float16 or bfloat16 with half weights, got ${a.dtype}`);
+}
+
+function runPacked(fn: string, op: string, a: Tensor, w: PackedHalfWeights, opts: HalfGemmOptions): Tensor {
+  checkTensor(fn, 'a', a);
+  a = operandA(fn, a);
+  if (a.ndim < 1) throw rangeError(fn, 'a must have at least 1 dimension');
+  const k = a.shape[a.ndim - 1];
+  if (k !== w.k) throw rangeError(fn, `a.shape[${a.ndim - 1}] (${k}) must equal the packed weights' K (${w.k})`);
+  const m = rowsOf(a, k);
+  const act = activationCode(fn, opts.activation);
+  const bias = checkBias(fn, opts.bias, w.n);
+  const out = outFor(fn, opts, a, m, w.n);
+  const t0 = monitorHook.on ? performance.now() : 0;
+  const kernel = native.halfMatmulPacked(
+    a.data as Float32Array | Uint16Array, TYPE_CODE[a.dtype], m, w.handle, out.data as Float32Array | Uint16Array,
+    TYPE_CODE[out.dtype], bias, act,
+  );
+  if (monitorHook.on) monitorHook.record(op, kernel, t0);
+  return out;
+}
+
+function runRaw(fn: string, op: string, a: Tensor, b: Tensor, transB: boolean, opts: HalfGemmOptions): Tensor {
+  checkTensor(fn, 'a', a);
+  checkTensor(fn, 'b', b);
+  if (!isHalf(b.dtype)) throw typeError(fn, `b.dtype must be float16 or bfloat16, got ${b.dtype}`);
+  a = operandA(fn, a);
+  if (a.ndim < 1) throw rangeError(fn, 'a must have at least 1 dimension');
+  if (b.ndim !== 2) throw rangeError(fn, `b must be 2-D, got shape [${b.shape.join(', ')}]`);
+  const k = a.shape[a.ndim - 1];
+  const bk = transB ? b.shape[1] : b.shape[0];
+  const n = transB ? b.shape[0] : b.shape[1];
+  if (bk !== k) throw rangeError(fn, `a.shape[${a.ndim - 1}] (${k}) must equal b.shape[${transB ? 1 : 0}] (${bk})${transB ? ' (transB)' : ''}`);
+  const m = rowsOf(a, k);
+  const act = activationCode(fn, opts.activation);
+  const bias = checkBias(fn, opts.bias, n);
+  const out = outFor(fn, opts, a, m, n);
+  const t0 = monitorHook.on ? performance.now() : 0;
+  const kernel = native.halfMatmul(
+    a.data as Float32Array | Uint16Array, TYPE_CODE[a.dtype], m, k, b.data as Uint16Array, TYPE_CODE[b.dtype], n, transB,
+    out.data as Float32Array | Uint16Array, TYPE_CODE[out.dtype], bias, act,
+  );
+  if (monitorHook.on) monitorHook.record(op, kernel, t0);
+  return out;
+}
+
+/**
+ * Peak of a half-precision unit on this CPU under the ISA cap, GFLOP/s (best window over about `ms` ms):
+ * 'fp16fma' (AVX512-FP16 or NEON fp16 FMA), 'bf16dot' (AVX512-BF16 vdpbf16ps), 'amxbf16' (AMX-BF16 tiles).
+ * Null when this CPU (or the cap) has no such unit.
+ */
+export function probeHalfPeak(unit: 'fp16fma' | 'bf16dot' | 'amxbf16', ms = 200): number | null {
+  const kinds = { fp16fma: 0, bf16dot: 1, amxbf16: 2 } as const;
+  if (!(unit in kinds)) throw typeError('probeHalfPeak', `unit must be 'fp16fma', 'bf16dot' or 'amxbf16', got ${describe(unit)}`);
+  if (typeof ms !== 'number' || !(ms > 0 && ms <= 60000)) throw rangeError('probeHalfPeak', `ms must be in (0, 60000], got ${describe(ms)}`);
+  return native.probeHalfPeak(kinds[unit], ms);
+}
+
+const isHalfTensor = (t: unknown): t is Tensor => t instanceof Tensor && isHalf(t.dtype);
+
+registerCast(halfCast);
+
+registerPack({
+  name: 'half',
+  match: (w, opts) => w instanceof Tensor && (isHalf(w.dtype) || isHalf(opts.dtype)),
+  pack: (w, opts) => packHalfWeights(w as Tensor, opts as HalfPackOptions),
+});
+
+registerMatmul({
+  name: 'half',
+  match: (a, b) => b instanceof PackedHalfWeights || isHalfTensor(b) || (isHalfTensor(a) && b instanceof Tensor),
+  run: (a, b, opts) => {
+    const o = opts as HalfGemmOptions;
+    if (b instanceof PackedHalfWeights) return runPacked('matmul', 'matmul', a, b, o);
+    const bt = b as Tensor;
+    if (isHalf(bt.dtype)) return runRaw('matmul', 'matmul', a, bt, !!o.transB, o);
+    // Half a with float32 b: b is not rounded; a is widened exactly and the f32 product runs.
+    checkTensor('matmul', 'a', a);
+    return matmul(cast(a, 'float32'), bt, o);
+  },
+});
+
+registerLinear({
+  name: 'half',
+  match: (w) => w instanceof PackedHalfWeights || isHalfTensor(w),
+  run: (x, w, bias, opts) => {
+    const o = { ...(opts as HalfGemmOptions), bias: bias ?? null };
+    if (w instanceof PackedHalfWeights) return runPacked('linear', 'linear', x, w, o);
+    const wt = w as Tensor;
+    checkTensor('linear', 'w', wt);
+    if (wt.ndim !== 2) throw rangeError('linear', `w must be 2-D [out, in], got shape [${wt.shape.join(', ')}]`);
+    checkTensor('linear', 'x', x);
+    if (x.shape[x.ndim - 1] !== wt.shape[1])
+      throw rangeError('linear', `x.shape[${x.ndim - 1}] (${x.shape[x.ndim - 1]}) must equal w.shape[1] (${wt.shape[1]}) (in features)`);
+    return runRaw('linear', 'linear', x, wt, true, o);
+  },
+});
