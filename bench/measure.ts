@@ -16,6 +16,8 @@ export interface Stats {
   q3: number;
   /** (max − min) / median, in percent. */
   rangePct: number;
+  /** (q3 − q1) / median, in percent: the spread shown in tables (robust to one preempted sample). */
+  iqrPct: number;
   /** Number of timed samples. */
   runs: number;
   samples: number[];
@@ -40,6 +42,7 @@ export function stats(xs: number[]): Stats {
     q1: quantile(s, 0.25),
     q3: quantile(s, 0.75),
     rangePct: median > 0 ? ((s[s.length - 1] - s[0]) / median) * 100 : 0,
+    iqrPct: median > 0 ? ((quantile(s, 0.75) - quantile(s, 0.25)) / median) * 100 : 0,
     runs: s.length,
     samples: xs,
   };

@@ -55,6 +55,8 @@ export interface BenchReport {
     node: string;
     bestIsa: string;
     kernels: Record<string, string>;
+    /** os.loadavg()[0] when the run started and ended (other work on the machine skews the figures). */
+    loadAverage?: { start: number; end: number };
   };
   timing: TimingOptions;
   peaks: Record<string, ProbeResult | null>;
@@ -192,12 +194,12 @@ export function progressLine(r: TrialResult, contenders: string[]): string {
 /** The console table: one row per trial and thread count. */
 export function consoleTable(rep: BenchReport): string {
   const others = Object.keys(rep.contenders).filter((c) => c !== OURS);
-  const head = ['trial', 'thr', 'simdtensor', 'unit', '±range', '% bound', 'kernel', ...others.map((c) => `vs ${SHORT[c] ?? c}`)];
+  const head = ['trial', 'thr', 'simdtensor', 'unit', 'IQR', '% bound', 'kernel', ...others.map((c) => `vs ${SHORT[c] ?? c}`)];
   const rows: string[][] = [];
   for (const r of rep.trials) {
     const ours = r.results[OURS];
     const v = ours?.status === 'ok' ? fmt(rateOf(r.trial, ours.time)) : ours?.status ?? '—';
-    const range = ours?.status === 'ok' && ours.time ? `${ours.time.rangePct.toFixed(0)}%` : '';
+    const range = ours?.status === 'ok' && ours.time ? `${ours.time.iqrPct.toFixed(0)}%` : '';
     const bound = ours?.status === 'ok' && r.bound && r.trial.unit !== 'us/call' ? `${((rateOf(r.trial, ours.time)! / r.bound.value) * 100).toFixed(0)}% ${r.bound.kind[0]}` : '';
     rows.push([
       r.trial.name,
@@ -218,7 +220,7 @@ export function consoleTable(rep: BenchReport): string {
   const widths = head.map((h, i) => Math.max([...h].length, ...rows.map((r) => [...r[i]].length)));
   const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i], i >= 2 && i !== 3 && i !== 6)).join('  ');
   const out = [line(head), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)];
-  out.push('', '% bound: of the roofline bound measured in this run (c = compute peak × threads, b = one core\'s read bandwidth × op/byte).');
+  out.push('', 'IQR: spread of simdtensor\'s timed runs, (q3 − q1) / median. % bound: of the roofline bound measured in this run (c = compute peak × threads, b = one core\'s read bandwidth × op/byte).');
   out.push('vs X: how many times faster simdtensor is than X (ratio of median times; > 1 means simdtensor is faster).');
   return out.join('\n');
 }
@@ -263,12 +265,12 @@ export function markdownTable(rep: BenchReport): string {
     const cols = others.filter((c) => rs.some((r) => r.results[c] && r.results[c].status !== 'skipped'));
     const unit = unitLabel(rs[0].trial.unit);
     out.push(`**${familyTitle(fam)}** — ${unit}${rs[0].trial.unit === 'us/call' ? '' : ' (median)'}; other columns: their figure (simdtensor's speedup)`, '');
-    out.push(`| Trial | Threads | simdtensor | ± range | % of bound |${cols.map((c) => ` ${rep.contenders[c].label} |`).join('')}`);
+    out.push(`| Trial | Threads | simdtensor | spread (IQR) | % of bound |${cols.map((c) => ` ${rep.contenders[c].label} |`).join('')}`);
     out.push(`|---|--:|--:|--:|--:|${cols.map(() => '--:|').join('')}`);
     for (const r of rs) {
       const ours = r.results[OURS];
       const v = ours?.status === 'ok' ? `**${fmt(rateOf(r.trial, ours.time))}**` : ours ? `${ours.status}` : '—';
-      const range = ours?.status === 'ok' && ours.time ? `${ours.time.rangePct.toFixed(0)}%` : '';
+      const range = ours?.status === 'ok' && ours.time ? `${ours.time.iqrPct.toFixed(0)}%` : '';
       const bound = ours?.status === 'ok' && r.bound && r.trial.unit !== 'us/call' ? `${((rateOf(r.trial, ours.time)! / r.bound.value) * 100).toFixed(0)}% (${r.bound.kind})` : '';
       const cells = cols.map((c) => {
         const x = r.results[c];
@@ -305,12 +307,13 @@ export function markdownTargets(rep: BenchReport): string {
 export function markdownMachine(rep: BenchReport): string {
   const m = rep.machine;
   const peaks = Object.entries(rep.peaks)
-    .filter(([, p]) => p)
-    .map(([k, p]) => `${k} ${fmt(p!.value.median)} G${k === 'f32' || k === 'bf16' || k === 'f16' ? 'FLOP' : 'OP'}/s (±${p!.value.rangePct.toFixed(0)}%)`)
+    .filter(([, p]) => p && !p.source.startsWith('no '))
+    .map(([k, p]) => `${k} ${fmt(p!.value.median)} G${k === 'f32' || k === 'bf16' || k === 'f16' ? 'FLOP' : 'OP'}/s`)
     .join(', ');
+  const load = m.loadAverage ? ` Load average (1 min) at start ${m.loadAverage.start.toFixed(1)}, at end ${m.loadAverage.end.toFixed(1)}${Math.max(m.loadAverage.start, m.loadAverage.end) > m.logicalCpus * 0.5 ? ': other work shared the CPUs, so treat the figures as indicative' : ''}.` : '';
   return [
     `Measured ${rep.date.slice(0, 10)} on ${m.cpu} (${m.logicalCpus} logical CPUs, ${m.memoryGiB} GiB, ${m.os}), Node ${m.node}, best ISA ${m.bestIsa}` +
-      `${peaks ? `; measured one-core peaks in the same run: ${peaks}` : ''}. Mode: ${rep.mode}; ${rep.timing.rounds} interleaved timed rounds per trial.`,
+      `${peaks ? `; one-core peaks measured in the same run: ${peaks}` : ''}. Mode: ${rep.mode}; medians of ${rep.timing.rounds} interleaved timed runs per trial.${load}`,
     '',
     `Reproduce: \`${rep.command}\``,
   ].join('\n');
@@ -376,6 +379,14 @@ export const COLORS: Record<string, string> = {
   'ml-matrix': '#9467bd',
 };
 
+/** A label that fits the chart's label column: the parenthetical goes first, then an ellipsis. */
+function shortLabel(name: string, max: number): string {
+  if ([...name].length <= max) return name;
+  const bare = name.replace(/\s*\(.*\)\s*$/, '');
+  if ([...bare].length <= max) return bare;
+  return [...bare].slice(0, max - 1).join('') + '…';
+}
+
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
@@ -391,7 +402,8 @@ export function svgChart(rep: BenchReport): string {
   const colour = (c: string, i: number) => COLORS[c] ?? ['#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'][i % 5];
   const panels: { unit: Trial['unit']; rows: TrialResult[] }[] = [];
   for (const unit of ['GFLOP/s', 'GOP/s', 'us/call'] as const) {
-    const rows = rep.trials.filter((r) => r.trial.unit === unit && Object.values(r.results).some((x) => x.status === 'ok'));
+    // Only trials simdtensor ran: the chart is a comparison.
+    const rows = rep.trials.filter((r) => r.trial.unit === unit && r.results[OURS]?.status === 'ok');
     if (rows.length) panels.push({ unit, rows });
   }
   const parts: string[] = [];
@@ -415,7 +427,8 @@ export function svgChart(rep: BenchReport): string {
     for (const r of p.rows) {
       const ok = contenders.filter((c) => r.results[c]?.status === 'ok');
       const h = ok.length * barH;
-      parts.push(`<text x="${labelW - 8}" y="${y + h / 2 + 4}" class="t" text-anchor="end">${esc(r.trial.name)}${r.threads > 1 ? ` · ${r.threads} thr` : ''}</text>`);
+      const full = `${r.trial.name}${r.threads > 1 ? ` · ${r.threads} thr` : ''}`;
+      parts.push(`<text x="${labelW - 8}" y="${y + h / 2 + 4}" class="t" text-anchor="end"><title>${esc(full)}</title>${esc(shortLabel(r.trial.name, 44))}${r.threads > 1 ? ` · ${r.threads} thr` : ''}</text>`);
       ok.forEach((c, i) => {
         const v = rateOf(r.trial, r.results[c].time)!;
         const x1 = sx(v);

@@ -11,7 +11,7 @@
  * @module
  */
 import { fork } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -419,11 +419,40 @@ function runExtra(x: (typeof EXTRA_MODULES)[number], o: Options, notes: string[]
   });
 }
 
+/**
+ * Pins the addon for the whole run: a copy of build/Release/simdtensor.node in a temporary file, named by
+ * SIMDTENSOR_ADDON for this process and the trial processes, so a rebuild during the run (node-gyp deletes and
+ * relinks it) cannot mix two builds in one report. A SIMDTENSOR_ADDON set by the user is used as it is.
+ */
+function pinAddon(notes: string[]): () => void {
+  if (process.env.SIMDTENSOR_ADDON) return () => {};
+  const src = join(repoRoot(), 'build', 'Release', 'simdtensor.node');
+  if (!existsSync(src)) return () => {};
+  const dst = join(os.tmpdir(), `simdtensor-bench-${process.pid}.node`);
+  copyFileSync(src, dst);
+  process.env.SIMDTENSOR_ADDON = dst;
+  notes.push(`The addon was ${src.replace(repoRoot() + '/', '')} as of ${statSync(src).mtime.toISOString()}, copied for the run.`);
+  return () => {
+    delete process.env.SIMDTENSOR_ADDON;
+    rmSync(dst, { force: true });
+  };
+}
+
 /** The whole run; returns the report (also printed and written unless --no-write / --dry). */
 export async function main(argv: string[]): Promise<BenchReport> {
   const o = parseArgs(argv);
-  const tStart = performance.now();
   const notes: string[] = [];
+  const unpin = pinAddon(notes);
+  try {
+    return await mainPinned(o, notes);
+  } finally {
+    unpin();
+  }
+}
+
+async function mainPinned(o: Options, notes: string[]): Promise<BenchReport> {
+  const tStart = performance.now();
+  const loadStart = os.loadavg()[0];
   const timing = timingFor(o);
   let trials = await loadTrials(notes, o);
   if (o.quick) trials = trials.filter((t) => t.quick);
@@ -512,7 +541,7 @@ export async function main(argv: string[]): Promise<BenchReport> {
     date: new Date().toISOString(),
     command: `npm run bench${o.args.length ? ' -- ' + o.args.join(' ') : ''}`,
     mode: o.dry ? 'dry' : o.quick ? 'quick' : 'full',
-    machine,
+    machine: { ...machine, loadAverage: { start: loadStart, end: os.loadavg()[0] } },
     timing,
     peaks,
     contenders,
