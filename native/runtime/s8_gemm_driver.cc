@@ -50,23 +50,13 @@ void s8_gemm_task(const S8GemmVariant& v, const S8GemmArgs& g, size_t m0, size_t
   base.out_zero = bytes_out ? g.out_zero : 0;
   base.out_lo = float(qmin - base.out_zero);
   base.out_hi = float(qmax - base.out_zero);
-  // A already in the kernel's byte domain with K a multiple of kstep is read in place (u8 activations on x86,
-  // the dynamic-quantized path): no packing pass.
-  const bool direct = v.a_layout == S8ALayout::kC4 && oa == 0 && kpad == g.k && g.lda > 0 && !g.force_pack;
+  // A is always packed: measured here, reading u8 rows in place (no packing pass) was slower than packing them
+  // (broadcasts from MR separate row streams versus one contiguous tile stream).
   const uint8_t* a_bytes = static_cast<const uint8_t*>(g.a);
   if (v.begin) v.begin();
   for (size_t ic = m0; ic < m1; ic += mc_max) {
     const size_t mc = std::min(mc_max, m1 - ic);
-    if (!direct) {
-      pack_a_s8(v, a_bytes + ic * g.lda, g.a_unsigned, g.lda, mc, g.k, kpad, ap, g.zb ? rs : nullptr);
-    } else if (g.zb) {
-      for (size_t i = 0; i < mc; i++) {
-        const uint8_t* row = a_bytes + (ic + i) * g.lda;
-        uint32_t sum = 0;
-        for (size_t p = 0; p < g.k; p++) sum += v.a_signed ? uint32_t(int32_t(int8_t(row[p]))) : uint32_t(row[p]);
-        rs[i] = int32_t(sum);
-      }
-    }
+    pack_a_s8(v, a_bytes + ic * g.lda, g.a_unsigned, g.lda, mc, g.k, kpad, ap, g.zb ? rs : nullptr);
     for (size_t i = 0; i < mc; i++) {
       const int32_t z = g.a_zero ? g.a_zero[(ic + i) * g.a_zero_stride] : 0;
       za[i] = int32_t(uint32_t(z) + uint32_t(oa));
@@ -85,8 +75,7 @@ void s8_gemm_task(const S8GemmVariant& v, const S8GemmArgs& g, size_t m0, size_t
         ep.rs = rs + i;
         ep.sa = sa + i;
         char* c = static_cast<char*>(g.c) + ((ic + i) * g.ldc + j) * esize;
-        if (direct) v.ukernel(std::min(mr, mc - i), nv, kpad, a_bytes + (ic + i) * g.lda, g.lda, bp, c, g.ldc, &ep);
-        else v.ukernel(std::min(mr, mc - i), nv, kpad, ap + i * kpad, 0, bp, c, g.ldc, &ep);
+        v.ukernel(std::min(mr, mc - i), nv, kpad, ap + i * kpad, bp, c, g.ldc, &ep);
       }
     }
   }

@@ -29,7 +29,6 @@ struct S8GemmArgs {
   int act;                  // 0 none, 1 relu, 2 gelu (f32 / int8 outputs)
   float out_scale;          // int8 outputs: q = clamp(rne(y / out_scale) + out_zero)
   int32_t out_zero;
-  bool force_pack;          // tests: pack A even where the kernel could read it in place
 };
 
 // Fills the B fields of `g` from packed weights for variant v (packing for its layout on first use).

@@ -2,6 +2,9 @@
 #include "runtime/s8_pack.h"
 
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace simdtensor {
 
@@ -74,14 +77,47 @@ void pack_a_c4_full_tile(const uint8_t* const* rows, size_t kgroups, uint32_t fl
     std::memcpy(out + g * MR * 4, w, MR * 4);
   }
 }
+#if defined(__SSE2__)
+// SSE2 (x86-64 baseline): 4 rows × 4 k-groups at a time, a 4×4 transpose of 32-bit groups; MR a multiple of 4.
+template <size_t MR>
+void pack_a_c4_full_tile_sse2(const uint8_t* const* rows, size_t kgroups, uint32_t flip, uint8_t* out) {
+  const __m128i f = _mm_set1_epi32(int(flip));
+  size_t g = 0;
+  for (; g + 4 <= kgroups; g += 4) {
+    for (size_t r = 0; r < MR; r += 4) {
+      const __m128i r0 = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[r] + 4 * g)), f);
+      const __m128i r1 = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[r + 1] + 4 * g)), f);
+      const __m128i r2 = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[r + 2] + 4 * g)), f);
+      const __m128i r3 = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[r + 3] + 4 * g)), f);
+      const __m128i t0 = _mm_unpacklo_epi32(r0, r1), t1 = _mm_unpackhi_epi32(r0, r1);
+      const __m128i t2 = _mm_unpacklo_epi32(r2, r3), t3 = _mm_unpackhi_epi32(r2, r3);
+      uint8_t* o = out + g * MR * 4 + r * 4;
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o), _mm_unpacklo_epi64(t0, t2));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + MR * 4), _mm_unpackhi_epi64(t0, t2));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + 2 * MR * 4), _mm_unpacklo_epi64(t1, t3));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + 3 * MR * 4), _mm_unpackhi_epi64(t1, t3));
+    }
+  }
+  const uint8_t* rest[MR];
+  for (size_t i = 0; i < MR; i++) rest[i] = rows[i] + 4 * g;
+  pack_a_c4_full_tile<MR>(rest, kgroups - g, flip, out + g * MR * 4);
+}
+#endif
 using PackTileFn = void (*)(const uint8_t* const*, size_t, uint32_t, uint8_t*);
 PackTileFn pack_tile_for(size_t mr) {
   switch (mr) {
+#if defined(__SSE2__)
+    case 4: return &pack_a_c4_full_tile_sse2<4>;
+    case 8: return &pack_a_c4_full_tile_sse2<8>;
+    case 12: return &pack_a_c4_full_tile_sse2<12>;
+    case 16: return &pack_a_c4_full_tile_sse2<16>;
+#else
     case 4: return &pack_a_c4_full_tile<4>;
-    case 6: return &pack_a_c4_full_tile<6>;
     case 8: return &pack_a_c4_full_tile<8>;
     case 12: return &pack_a_c4_full_tile<12>;
     case 16: return &pack_a_c4_full_tile<16>;
+#endif
+    case 6: return &pack_a_c4_full_tile<6>;
     default: return nullptr;
   }
 }

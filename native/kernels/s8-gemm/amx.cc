@@ -70,11 +70,10 @@ void epilogue_dispatch(size_t rows, const int32_t* acc, size_t r0, size_t n, voi
 void s8_gemm_amx_begin() { _tile_loadconfig(&tile_config()); }
 void s8_gemm_amx_end() { _tile_release(); }
 
-// a: packed rows (S8ALayout::kRows): 32 rows of kpad bytes (rows past m are zero); lda is always 0 here.
+// a: packed rows (S8ALayout::kRows): 32 rows of kpad bytes (rows past m are zero).
 // b: panel of NR = 32 columns: kpad/4 K-groups of 128 bytes (columns 0-15 at +0, 16-31 at +64).
-void s8_gemm_32x32__amx(size_t m, size_t n, size_t kpad, const uint8_t* a, size_t lda, const int8_t* b, void* c,
+void s8_gemm_32x32__amx(size_t m, size_t n, size_t kpad, const uint8_t* a, const int8_t* b, void* c,
                         size_t ldc, const S8GemmEpilogue* ep) {
-  (void)lda;
   _tile_zero(0);
   _tile_zero(1);
   _tile_zero(2);

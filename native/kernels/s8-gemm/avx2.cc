@@ -29,9 +29,9 @@ struct DotAvx2 : IVecAvx2 {
 };
 }  // namespace
 
-void s8_gemm_4x16c4__avx2(size_t m, size_t n, size_t kpad, const uint8_t* a, size_t lda, const int8_t* b, void* c,
+void s8_gemm_4x16c4__avx2(size_t m, size_t n, size_t kpad, const uint8_t* a, const int8_t* b, void* c,
                           size_t ldc, const S8GemmEpilogue* ep) {
-  s8_gemm_ukernel<DotAvx2, 4, 2>(m, n, kpad, a, lda, b, c, ldc, ep);
+  s8_gemm_ukernel<DotAvx2, 4, 2>(m, n, kpad, a, b, c, ldc, ep);
 }
 
 }  // namespace simdtensor

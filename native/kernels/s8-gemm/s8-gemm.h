@@ -42,11 +42,9 @@ struct S8GemmEpilogue {
 };
 
 // C[m×n] (ldc elements of the output type) = epilogue(A'·B') over kpad (a multiple of the variant's kstep).
-//   a, lda: lda == 0: a packed A tile (layout per variant); lda > 0: m rows of A used in place (row stride lda,
-//           bytes already in the kernel's domain, kpad readable bytes per row) — no packing for the common case.
-//   b: packed B panel (kpad/4 groups of nr×4 bytes). 1 <= m <= mr, 1 <= n <= nr.
-using S8GemmUkernelFn = void (*)(size_t m, size_t n, size_t kpad, const uint8_t* a, size_t lda, const int8_t* b,
-                                 void* c, size_t ldc, const S8GemmEpilogue* ep);
+//   a: packed A tile (layout per variant), b: packed B panel (kpad/4 groups of nr×4 bytes). 1<=m<=mr, 1<=n<=nr.
+using S8GemmUkernelFn = void (*)(size_t m, size_t n, size_t kpad, const uint8_t* a, const int8_t* b, void* c,
+                                 size_t ldc, const S8GemmEpilogue* ep);
 using S8GemmHookFn = void (*)();
 
 struct S8GemmVariant {
@@ -61,7 +59,7 @@ struct S8GemmVariant {
 };
 
 #define ST_DECLARE_S8_GEMM(name)                                                                          \
-  void name(size_t m, size_t n, size_t kpad, const uint8_t* a, size_t lda, const int8_t* b, void* c, size_t ldc, \
+  void name(size_t m, size_t n, size_t kpad, const uint8_t* a, const int8_t* b, void* c, size_t ldc, \
             const S8GemmEpilogue* ep);
 #define ST_S8_GEMM(name, isa, mr, nr, kstep, a_signed, layout, begin, end) ST_DECLARE_S8_GEMM(name)
 #include "kernels/s8-gemm/kernels.inc"

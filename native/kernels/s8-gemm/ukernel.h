@@ -85,10 +85,9 @@ inline void s8_gemm_epilogue(typename T::I (&acc)[M][NV], size_t n, void* c, siz
   }
 }
 
-// kDirect: rows of A read in place (row i at a + i·lda) instead of a packed c4 tile (row i's group at a + 4i).
-template <class T, int MR, int NV, int M, bool kDirect>
-inline void s8_gemm_tile(size_t n, size_t kpad, const uint8_t* __restrict a, size_t lda, const int8_t* __restrict b,
-                         void* c, size_t ldc, const S8GemmEpilogue& ep) {
+template <class T, int MR, int NV, int M>
+inline void s8_gemm_tile(size_t n, size_t kpad, const uint8_t* __restrict a, const int8_t* __restrict b, void* c,
+                         size_t ldc, const S8GemmEpilogue& ep) {
   using I = typename T::I;
   using A = typename T::A;
   using B = typename T::B;
@@ -96,6 +95,8 @@ inline void s8_gemm_tile(size_t n, size_t kpad, const uint8_t* __restrict a, siz
   constexpr int NR = NV * W;
   // The small loops must be unrolled before GCC's scalar replacement runs, or the accumulator array stays in
   // memory (vpdpbusd has a single destructive form and GCC then stores every accumulator on every k step).
+  // (Few-row tiles such as the M = 1 GEMV stream B at the machine's read rate with one chain per vector: measured,
+  // extra accumulator sets or software prefetch did not help.)
   I acc[M][NV];
   ST_S8_UNROLL for (int i = 0; i < M; i++)
     ST_S8_UNROLL for (int j = 0; j < NV; j++) acc[i][j] = T::zero();
@@ -103,10 +104,10 @@ inline void s8_gemm_tile(size_t n, size_t kpad, const uint8_t* __restrict a, siz
     B bv[NV];
     ST_S8_UNROLL for (int j = 0; j < NV; j++) bv[j] = T::load_b(b + j * W * 4);
     ST_S8_UNROLL for (int i = 0; i < M; i++) {
-      const A av = T::bcast_a(kDirect ? a + i * lda : a + 4 * i);
+      const A av = T::bcast_a(a + 4 * i);
       ST_S8_UNROLL for (int j = 0; j < NV; j++) acc[i][j] = T::dot4(acc[i][j], av, bv[j]);
     }
-    a += kDirect ? 4 : 4 * MR;
+    a += 4 * MR;
     b += 4 * NR;
   }
   I res[M][NV];  // handing `acc` itself to the epilogue by reference defeats the scalar replacement too
@@ -116,22 +117,19 @@ inline void s8_gemm_tile(size_t n, size_t kpad, const uint8_t* __restrict a, siz
 }
 
 template <class T, int MR, int NV, int M>
-inline void s8_gemm_dispatch_m(size_t m, size_t n, size_t kpad, const uint8_t* a, size_t lda, const int8_t* b,
-                               void* c, size_t ldc, const S8GemmEpilogue& ep) {
+inline void s8_gemm_dispatch_m(size_t m, size_t n, size_t kpad, const uint8_t* a, const int8_t* b, void* c,
+                               size_t ldc, const S8GemmEpilogue& ep) {
   if constexpr (M > 0) {
-    if (m == size_t(M)) {
-      if (lda) return s8_gemm_tile<T, MR, NV, M, true>(n, kpad, a, lda, b, c, ldc, ep);
-      return s8_gemm_tile<T, MR, NV, M, false>(n, kpad, a, 0, b, c, ldc, ep);
-    }
-    return s8_gemm_dispatch_m<T, MR, NV, M - 1>(m, n, kpad, a, lda, b, c, ldc, ep);
+    if (m == size_t(M)) return s8_gemm_tile<T, MR, NV, M>(n, kpad, a, b, c, ldc, ep);
+    return s8_gemm_dispatch_m<T, MR, NV, M - 1>(m, n, kpad, a, b, c, ldc, ep);
   }
 }
 
 // The microkernel entry: one instantiation per row count 1..MR, so partial row tiles run at full speed.
 template <class T, int MR, int NV>
-inline void s8_gemm_ukernel(size_t m, size_t n, size_t kpad, const uint8_t* a, size_t lda, const int8_t* b, void* c,
-                            size_t ldc, const S8GemmEpilogue* ep) {
-  s8_gemm_dispatch_m<T, MR, NV, MR>(m, n, kpad, a, lda, b, c, ldc, *ep);
+inline void s8_gemm_ukernel(size_t m, size_t n, size_t kpad, const uint8_t* a, const int8_t* b, void* c, size_t ldc,
+                            const S8GemmEpilogue* ep) {
+  s8_gemm_dispatch_m<T, MR, NV, MR>(m, n, kpad, a, b, c, ldc, *ep);
 }
 
 }  // namespace
