@@ -28,4 +28,5 @@ export type { ExecutorStats, AsyncOptions, AsyncGemmOptions, AsyncMatmulImpl, As
 // Kernel families register themselves on import (one line each):
 export { cast, packHalfWeights, PackedHalfWeights, hasFloat16Array, toFloat16Array, probeHalfPeak } from './half.js'; export type { HalfDType, HalfPackOptions, HalfGemmOptions } from './half.js';
 export { quantize, dequantize, quantizeDynamic, QuantizedTensor, Calibrator, PackedInt8Weights, packInt8Weights, compareOutputs, probeVnniPeak, probeAmxInt8Peak } from './quantize.js'; export type { QuantDType, QuantScheme, CalibrationMethod, CalibratorOptions, QuantizeOptions, Int8PackOptions, Int8GemmOptions, OutputComparison } from './quantize.js';
+export { SparseTensor, toSparse, sparseCsr, sparseBsr, sparseNm, lastSparseKernel } from './sparse.js'; export type { SparseFormat, ToSparseOptions, SparseKernelMode, SparseLinearOptions, CsrInit, BsrInit, NmInit } from './sparse.js';
 export { prune, cubicSparsity, gradualPruning } from './prune.js'; export type { PrunePattern, PruneCriterion, PruneOptions, PruneResult, GradualPruningOptions, GradualPruning } from './prune.js';

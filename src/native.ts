@@ -47,6 +47,17 @@ export interface NativePackedHalf {
   readonly maxAbs: number;
 }
 
+/** Validated pruned-and-quantized int8 weights in native memory, stored as groups of 4 columns (sparse.cc). */
+export interface NativeSparseS8 {
+  readonly n: number;
+  readonly k: number;
+  /** 4-column groups stored (the kernels' work). */
+  readonly storedGroups: number;
+  readonly nonzeros: number;
+  readonly bytes: number;
+  readonly hasDense: boolean;
+}
+
 /** What the addon exports (kept in step with native/binding/*.cc). */
 export interface NativeAddon {
   cpuInfo(): NativeCpuInfo;
@@ -112,6 +123,13 @@ export interface NativeAddon {
   denseToSparse(w: Float32Array, n: number, k: number, format: number, a: number, b: number, idx16: boolean): { rowPtr: Int32Array; colIdx: Uint16Array | Int32Array; values: Float32Array; indices: Uint8Array };
   /** pattern: 0 unstructured, 1 n:m (a:b), 2 block (a×b). Returns the zeros in out. */
   pruneF32(w: Float32Array, n: number, k: number, pattern: number, sparsity: number, perRow: boolean, a: number, b: number, out: Float32Array, mask: Uint8Array | null): number;
+  // int8 sparse (pruned and quantized, one scale per row): same conventions as the f32 functions above.
+  SparseS8: new (format: number, n: number, k: number, rowPtr: Int32Array | null, colIdx: Uint16Array | Int32Array | null, values: Int8Array, a: number, b: number, indices: Uint8Array | null, scales: Float32Array) => NativeSparseS8;
+  sparseS8Linear(w: NativeSparseS8, x: Float32Array, m: number, out: Float32Array, bias: Float32Array | null, act: number, mode: number): string;
+  sparseS8LinearAsync(w: NativeSparseS8, x: Float32Array, m: number, out: Float32Array, bias: Float32Array | null, act: number, mode: number, id: number): Promise<Float32Array>;
+  sparseS8KernelFor(w: NativeSparseS8, m: number, mode: number): string;
+  sparseS8MaxDensity(w: NativeSparseS8, m: number): number;
+  sparseS8ToDense(w: NativeSparseS8, out: Int8Array): void;
   [name: string]: unknown;
 }
 

@@ -2,11 +2,13 @@
 // sparse conversion and magnitude pruning. No math here: everything calls the plain C++ entry points.
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "binding/async.h"
 #include "binding/util.h"
 #include "cpu/dispatch.h"
 #include "runtime/prune.h"
+#include "runtime/s8_sparse.h"
 #include "runtime/sparse_weights.h"
 #include "runtime/spmm_driver.h"
 
@@ -270,10 +272,153 @@ Napi::Value PruneF32(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, double(f32_prune(p)));
 }
 
+// ---- int8 ------------------------------------------------------------------------------------------------
+
+const napi_type_tag kSparseS8Tag = {0x7c2e94b1d35a08f6ull, 0x4e8b1f27a9c6d350ull};
+
+class SparseS8 : public Napi::ObjectWrap<SparseS8> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "SparseS8",
+                       {InstanceAccessor<&SparseS8::N>("n"), InstanceAccessor<&SparseS8::K>("k"),
+                        InstanceAccessor<&SparseS8::Groups>("storedGroups"),
+                        InstanceAccessor<&SparseS8::Nonzeros>("nonzeros"), InstanceAccessor<&SparseS8::Bytes>("bytes"),
+                        InstanceAccessor<&SparseS8::HasDense>("hasDense")});
+  }
+  // new SparseS8(format, n, k, ptr|null, idx|null, values: Int8Array, a, b, nib|null, scales: Float32Array[n])
+  explicit SparseS8(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SparseS8>(info) {
+    const char* fn = "toSparse";
+    napi_env env = info.Env();
+    SparseInput in;
+    in.fmt = format_arg(info, 0, fn);
+    in.n = size_arg(info, 1, fn, "n", size_t(1) << 31);
+    in.k = size_arg(info, 2, fn, "k", size_t(1) << 31);
+    if (in.fmt != SparseFormat::kNm) {
+      in.ptr = typed_data<int32_t>(info, 3, fn, "rowPtr", 0, false, &in.ptr_len);
+      in.idx = index_arg(info, 4, fn, "colIdx", &in.idx16, &in.idx_len);
+    }
+    size_t nv = 0;
+    const int8_t* q = typed_data<int8_t>(info, 5, fn, "values", 0, false, &nv);
+    std::vector<float> vals(q, q + nv);  // one validator for both dtypes: it reads float values
+    in.val = vals.data();
+    in.val_len = nv;
+    const size_t a = size_arg(info, 6, fn, "a", 1 << 16), b = size_arg(info, 7, fn, "b", 1 << 16);
+    if (in.fmt == SparseFormat::kBsr) {
+      in.bh = a;
+      in.bw = b;
+    } else if (in.fmt == SparseFormat::kNm) {
+      in.nm_n = a;
+      in.nm_m = b;
+      in.nib = typed_data<uint8_t>(info, 8, fn, "indices", 0, false, &in.nib_len);
+    }
+    size_t ns = 0;
+    const float* sc = typed_data<float>(info, 9, fn, "scales", 0, false, &ns);
+    std::string err;
+    std::unique_ptr<S8SparseWeights> w = S8SparseWeights::create(in, sc, ns, &err);
+    if (!w) throw Napi::RangeError::New(env, std::string(fn) + ": " + err);
+    w_ = std::shared_ptr<S8SparseWeights>(std::move(w));
+    napi_type_tag_object(env, info.This(), &kSparseS8Tag);
+    bytes_ = int64_t(w_->bytes());
+    Napi::MemoryManagement::AdjustExternalMemory(env, bytes_);
+  }
+  ~SparseS8() override { Napi::MemoryManagement::AdjustExternalMemory(Env(), -bytes_); }
+  const std::shared_ptr<S8SparseWeights>& weights() const { return w_; }
+  void update_bytes(Napi::Env env) {
+    const int64_t b = int64_t(w_->bytes());
+    if (b != bytes_) {
+      Napi::MemoryManagement::AdjustExternalMemory(env, b - bytes_);
+      bytes_ = b;
+    }
+  }
+
+ private:
+  Napi::Value N(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->view().n)); }
+  Napi::Value K(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->view().k)); }
+  Napi::Value Groups(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->view().stored_groups())); }
+  Napi::Value Nonzeros(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->nonzeros())); }
+  Napi::Value Bytes(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->bytes())); }
+  Napi::Value HasDense(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), w_->has_dense()); }
+  std::shared_ptr<S8SparseWeights> w_;
+  int64_t bytes_ = 0;
+};
+
+SparseS8* unwrap_sparse_s8(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  napi_env env = info.Env();
+  napi_value v = info[i];
+  napi_valuetype vt;
+  napi_typeof(env, v, &vt);
+  bool tagged = false;
+  if (vt == napi_object) napi_check_object_type_tag(env, v, &kSparseS8Tag, &tagged);
+  if (!tagged) throw Napi::TypeError::New(env, std::string(fn) + ": weights must be a SparseS8 handle");
+  return SparseS8::Unwrap(Napi::Object(env, v));
+}
+
+// sparseS8Linear(handle, x: Float32Array, m, out, bias|null, act, mode) -> kernel name
+Napi::Value SparseS8Linear(const Napi::CallbackInfo& info) {
+  const char* fn = "linear";
+  napi_env env = info.Env();
+  SparseS8* h = unwrap_sparse_s8(info, 0, fn);
+  S8SparseWeights& w = *h->weights();
+  const size_t m = size_arg(info, 2, fn, "m"), n = w.view().n, k = w.view().k;
+  const float* x = typed_data<float>(info, 1, fn, "x", mul_sizes(env, fn, m, k));
+  float* out = typed_data<float>(info, 3, fn, "out", mul_sizes(env, fn, m, n));
+  const float* bias = typed_data<float>(info, 4, fn, "bias", n, true);
+  const int act = act_arg(info, 5, fn);
+  const SparseMode mode = mode_arg(info, 6, fn);
+  check_sync_write(env, fn, out, m * n * sizeof(float));
+  const char* kernel = s8_sparse_linear({&w, m, x, out, bias, act, mode});
+  h->update_bytes(info.Env());
+  return Napi::String::New(env, kernel);
+}
+
+// sparseS8LinearAsync(handle, x, m, out, bias|null, act, mode, id) -> Promise<out>
+Napi::Value SparseS8LinearAsync(const Napi::CallbackInfo& info) {
+  const char* fn = "linearAsync";
+  napi_env env = info.Env();
+  AsyncOp op(info, fn, 7);
+  std::shared_ptr<S8SparseWeights> w = unwrap_sparse_s8(info, 0, fn)->weights();
+  const size_t m = size_arg(info, 2, fn, "m"), n = w->view().n, k = w->view().k;
+  const float* x = op.in<float>(1, "x", mul_sizes(env, fn, m, k));
+  float* out = op.out<float>(3, "out", mul_sizes(env, fn, m, n));
+  const float* bias = op.in<float>(4, "bias", n, true);
+  const int act = act_arg(info, 5, fn);
+  const SparseMode mode = mode_arg(info, 6, fn);
+  op.pin(info[0]);
+  op.keep(w);
+  S8SparseWeights* wp = w.get();
+  return op.submit([wp, m, x, out, bias, act, mode] { s8_sparse_linear({wp, m, x, out, bias, act, mode}); }, info[3]);
+}
+
+// sparseS8KernelFor(handle, m, mode) -> kernel name
+Napi::Value SparseS8KernelFor(const Napi::CallbackInfo& info) {
+  const char* fn = "sparseKernelFor";
+  SparseS8* h = unwrap_sparse_s8(info, 0, fn);
+  return Napi::String::New(info.Env(), s8_sparse_kernel_for(*h->weights(), size_arg(info, 1, fn, "m"), mode_arg(info, 2, fn)));
+}
+
+// sparseS8MaxDensity(handle, m) -> crossover work density
+Napi::Value SparseS8MaxDensity(const Napi::CallbackInfo& info) {
+  const char* fn = "sparseMaxDensity";
+  unwrap_sparse_s8(info, 0, fn);
+  return Napi::Number::New(info.Env(), s8_spmm_max_density(s8_spmm_select(), size_arg(info, 1, fn, "m")));
+}
+
+// sparseS8ToDense(handle, out: Int8Array[n·k])
+Napi::Value SparseS8ToDense(const Napi::CallbackInfo& info) {
+  const char* fn = "toDense";
+  napi_env env = info.Env();
+  SparseS8* h = unwrap_sparse_s8(info, 0, fn);
+  const S8SparseView& v = h->weights()->view();
+  int8_t* out = typed_data<int8_t>(info, 1, fn, "out", mul_sizes(env, fn, v.n, v.k));
+  h->weights()->to_dense(out);
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void init_sparse(Napi::Env env, Napi::Object exports) {
   f32_spmm_register_reporter();
+  s8_spmm_register_reporter();
   exports.Set("SparseF32", SparseF32::Define(env));
   exports.Set("sparseLinear", Napi::Function::New(env, SparseLinear, "sparseLinear"));
   exports.Set("sparseLinearAsync", Napi::Function::New(env, SparseLinearAsync, "sparseLinearAsync"));
@@ -282,6 +427,12 @@ void init_sparse(Napi::Env env, Napi::Object exports) {
   exports.Set("sparseToDense", Napi::Function::New(env, SparseToDense, "sparseToDense"));
   exports.Set("denseToSparse", Napi::Function::New(env, DenseToSparse, "denseToSparse"));
   exports.Set("pruneF32", Napi::Function::New(env, PruneF32, "pruneF32"));
+  exports.Set("SparseS8", SparseS8::Define(env));
+  exports.Set("sparseS8Linear", Napi::Function::New(env, SparseS8Linear, "sparseS8Linear"));
+  exports.Set("sparseS8LinearAsync", Napi::Function::New(env, SparseS8LinearAsync, "sparseS8LinearAsync"));
+  exports.Set("sparseS8KernelFor", Napi::Function::New(env, SparseS8KernelFor, "sparseS8KernelFor"));
+  exports.Set("sparseS8MaxDensity", Napi::Function::New(env, SparseS8MaxDensity, "sparseS8MaxDensity"));
+  exports.Set("sparseS8ToDense", Napi::Function::New(env, SparseS8ToDense, "sparseS8ToDense"));
 }
 
 }  // namespace binding
