@@ -196,19 +196,18 @@ export function familyAvailable(t: Trial): true | string {
       return tryTiny(dt, () => linear(tensor(new Uint16Array(6), [2, 3], dt), packWeights(tensor(new Uint16Array(12), [4, 3], dt))));
     }
     case 'sparse':
-      return tryTiny('sparse', () => linear(tensor(new Float32Array(6), [2, 3]), sparseWeights(st, tensor(new Float32Array(12), [4, 3]))));
+      if (!opt(st, 'toSparse')) return 'this simdtensor build has no sparse GEMM (no toSparse())';
+      return tryTiny('sparse', () => linear(tensor(new Float32Array(6), [2, 3]), sparseWeights(st, tensor(new Float32Array(12).fill(1), [4, 3]))));
     default:
       return true;
   }
 }
 
-/** Sparse weights through the public API: packWeights with a sparse option (the sparse family's entry point). */
+/** Sparse weights through the public API: toSparse (CSR, the default format) of the pruned weight, packed once. */
 function sparseWeights(st: St, w: import('../src/index.js').Tensor): unknown {
-  const prune = opt(st, 'prune');
-  const toSparse = opt(st, 'toSparse') ?? opt(st, 'sparse');
-  if (toSparse) return toSparse(w);
-  if (prune && !opt(st, 'packWeights')) return prune(w);
-  return st.packWeights(w, { sparse: true });
+  const toSparse = opt(st, 'toSparse');
+  if (!toSparse) throw new Skip('this simdtensor build has no toSparse()');
+  return st.packWeights(toSparse(w) as never);
 }
 
 /** How simdtensor runs each kind of trial, through its public API only. */
@@ -285,7 +284,11 @@ async function prepareSimdtensor(t: Trial, inp: TrialInputs): Promise<Runner> {
     }
     case 'sparse': {
       const sp = sparseWeights(st, wT);
-      return { run: () => linear(x, sp), async: false, read, kernel: kernelFor(kernels, t.dtype) };
+      const last = opt(st, 'lastSparseKernel');
+      const r: Runner = { run: () => linear(x, sp), async: false, read };
+      // The sparse path picks its kernel per call (small-M row kernel, M-vectorized kernel or dense fallback).
+      Object.defineProperty(r, 'kernel', { get: () => (last ? (last() as string) : kernelFor(kernels, t.dtype)) || kernelFor(kernels, t.dtype), enumerable: true });
+      return r;
     }
   }
   throw new Skip(`no simdtensor path for ${t.dtype}`);
@@ -322,7 +325,8 @@ const stScalarDriver: Driver = {
     st.setMaxIsa('scalar');
     try {
       const r = await prepareSimdtensor(t, inp);
-      r.kernel = kernelFor(st.cpuInfo().kernels, t.op === 'mlp' ? (t.dtype === 'float32' ? 'float32' : 'int8') : t.dtype) ?? r.kernel;
+      if (!Object.getOwnPropertyDescriptor(r, 'kernel')?.get)
+        r.kernel = kernelFor(st.cpuInfo().kernels, t.op === 'mlp' ? (t.dtype === 'float32' ? 'float32' : 'int8') : t.dtype) ?? r.kernel;
       r.enter = () => void st.setMaxIsa('scalar');
       r.exit = () => void st.setMaxIsa(bestIsa as never);
       return r;

@@ -333,7 +333,8 @@ async function runJobAt(t: Trial, job: Job, threads: number): Promise<TrialResul
     for (const [name, s] of times) results[name].time = s;
   }
   for (const r of runners.values()) await r.dispose?.();
-  const peak = job.peak?.value.median ?? null;
+  // Sparse rates are dense-equivalent (2·M·K·N per call): the compute bound scales by 1 / density to match.
+  const peak = job.peak ? job.peak.value.median / (t.sparsity ? 1 - t.sparsity : 1) : null;
   const bw = job.bandwidth?.value.median ?? null;
   const bound = t.unit === 'us/call' ? null : roofline(peak, bw, t.flops, t.weightBytes, threads);
   const { setup: _setup, ...plain } = t;
