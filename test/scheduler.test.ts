@@ -249,6 +249,31 @@ describe('priorities', () => {
   });
 });
 
+describe('many priority levels', () => {
+  it('orders by any numeric priority and forgets emptied levels', async () => {
+    const m = manual();
+    const s = new BatchScheduler(m.run, { maxBatchSize: 8, maxDelayMs: 0 });
+    void s.submit(req(0));
+    await tick();
+    const prios: number[] = [];
+    for (let i = 1; i <= 40; i++) {
+      const p = (i * 37) % 11; // repeats, so FIFO within a level matters too
+      prios[i] = p;
+      void s.submit(req(i), { priority: p });
+    }
+    await tick();
+    const order: number[] = [];
+    while (m.pending.length) {
+      order.push(...idsIn(m.pending[0].batch));
+      m.finish();
+      await tick();
+    }
+    const want = Array.from({ length: 40 }, (_, i) => i + 1).sort((a, b) => prios[b] - prios[a] || a - b);
+    expect(order).toEqual([0, ...want]);
+    expect((s as unknown as { levels: unknown[] }).levels.length).toBe(0);
+  });
+});
+
 describe('timeouts', () => {
   it('rejects a request that times out in the queue; it never enters a batch', async () => {
     const r = recorder();
