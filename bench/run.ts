@@ -11,7 +11,7 @@
  * @module
  */
 import { fork } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -41,9 +41,10 @@ const FAMILY_MODULES = ['trials-int8', 'trials-half', 'trials-sparse'];
  * Extra benchmark scripts, one line each: bench/<name>.ts run as its own process (they run on import) with these
  * arguments; their printed table goes into the report, with links to the files they write next to ours.
  */
-const EXTRA_MODULES: { name: string; title: string; args: (o: Options) => string[]; files?: string[] }[] = [
-  { name: 'threads', title: 'Thread scaling (bench/threads.ts)', args: (o) => (o.out ? ['--out', o.out] : []) },
-  { name: 'serve', title: 'Serving: request-at-a-time vs dynamic batching (bench/serve.ts)', args: (o) => (o.out ? ['--out', o.out] : []), files: ['serve.json', 'serve.svg'] },
+const EXTRA_MODULES: { name: string; title: string; args: (o: Options, out: string) => string[]; files?: string[] }[] = [
+  { name: 'threads', title: 'Thread scaling (bench/threads.ts)', args: (o, out) => ['--threads', o.threads.join(','), '--json', join(out, 'threads.json')], files: ['threads.json'] },
+  { name: 'serve', title: 'Serving: request-at-a-time vs dynamic batching (bench/serve.ts)', args: (_o, out) => ['--out', out], files: ['serve.json', 'serve.svg'] },
+  { name: 'sparse', title: 'Sparsity sweep, quick (bench/sparse.ts; the full sweep: node dist/bench/sparse.js)', args: (_o, out) => ['--quick', '--out', out], files: ['sparse.md', 'sparse.json', 'sparse.svg'] },
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -401,14 +402,16 @@ function runExtra(x: (typeof EXTRA_MODULES)[number], o: Options, notes: string[]
     return Promise.resolve(null);
   }
   return new Promise((resolveP) => {
-    const child = fork(file, x.args(o), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (out += d));
+    const out = o.out ?? mkdtempSync(join(os.tmpdir(), 'simdtensor-bench-'));
+    mkdirSync(out, { recursive: true });
+    const child = fork(file, x.args(o, out), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    let text = '';
+    child.stdout!.on('data', (d) => (text += d));
+    child.stderr!.on('data', (d) => (text += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
-      const text = out.trim().split('\n').slice(-80).join('\n');
+      text = text.trim().split('\n').slice(-80).join('\n');
       if (code !== 0) {
         notes.push(`bench/${x.name}.ts exited with ${code}: ${text.split('\n').slice(-2).join(' | ')}`);
         return resolveP(null);
