@@ -223,7 +223,7 @@ function dryShape(t: Trial): Trial {
   if (t.op === 'mlp') return { ...t, m: Math.min(t.m, 3), layers: [16, 24, 20, 10], k: 16, n: 10, flops: 2 * Math.min(t.m, 3) * (16 * 24 + 24 * 20 + 20 * 10), weightBytes: 1000 };
   if (t.op === 'add') return t;
   const m = Math.min(t.m, 5);
-  const k = Math.min(t.k, 37);
+  const k = Math.min(t.k, 48); // a multiple of 16: N:M and block patterns need whole groups along K
   const n = Math.min(t.n, 29);
   return { ...t, m, k, n, flops: 2 * m * k * n, weightBytes: (t.weightBytes / (t.k * t.n)) * k * n };
 }
