@@ -13,11 +13,15 @@ export { fit, predict, evaluate, accuracy, permutation, rng, gatherRows } from '
 export type { Dataset, Batch, BatchLoss, EpochInfo, FitOptions, History } from './train.js';
 export { distill } from './distill.js';
 export type { DistillOptions, DistillResult } from './distill.js';
-export { measureLatency } from './latency.js';
+export { measureLatency, measureLatencies } from './latency.js';
 export type { Latency, LatencyOptions } from './latency.js';
-export { cubicSparsity, magnitudeMask, GradualPruner, modelSparsity } from './prune.js';
-export type { CubicScheduleOptions, GradualPruneOptions } from './prune.js';
+export { GradualPruner, modelSparsity, sparsifyModel } from './prune.js';
+export type { GradualPruneOptions } from './prune.js';
 export { saveModel, loadModel, serializeModel, deserializeModel, registerWeightCodec, MODEL_FORMAT, MODEL_VERSION } from './serialize.js';
 export type { SaveOptions, LoadedModel, WeightCodec } from './serialize.js';
 export { loadDigits, loadCsv, parseCsv, stratifiedSplit, subset, featureStats, packageRoot } from './data.js';
 export type { LabeledData, CsvOptions } from './data.js';
+export { optimize, checkTargets, formatMarkdown, stageTable } from './optimize.js';
+export type { OptimizeOptions, OptimizeReport, StageReport, SeedReport, TargetCheck, ProgressEvent, Stage } from './optimize.js';
+export { quantizeModel, inputQuant } from './quantize.js';
+export type { QuantizeModelOptions } from './quantize.js';

@@ -177,7 +177,7 @@ export function weightFormat(w: unknown): string {
   if (w instanceof Tensor) return w.dtype;
   const o = w as { format?: unknown; dtype?: unknown; constructor?: { name?: string } };
   const name = o?.constructor?.name ?? '';
-  if (/sparse/i.test(name)) return 'sparse';
+  if (/sparse/i.test(name)) return o.dtype === 'int8' ? 'sparse-int8' : 'sparse';
   if (/quantiz/i.test(name)) return typeof o.dtype === 'string' ? o.dtype : 'int8';
   if (typeof o?.format === 'string') return o.format;
   if (typeof o?.dtype === 'string' && /packed/i.test(name)) return `packed-${o.dtype}`;
@@ -275,7 +275,7 @@ export class Linear extends Layer {
     if (this.kernel !== null && this.weight && this.kernelVersion !== this.weight.version) {
       if (this.kernel instanceof PackedWeights) this.pack();
       else
-        throw rangeError('Linear', `the ${weightFormat(this.kernel)} weight is stale: the float32 weight changed after it was made; compress the model again`);
+        throw rangeError('Linear', `the ${this.format} weight is stale: the float32 weight changed after it was made; compress the model again`);
     }
     return this.kernel ?? this.weight?.value;
   }

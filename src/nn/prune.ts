@@ -1,82 +1,24 @@
 /**
- * Gradual magnitude pruning during training (Zhu & Gupta, 2017, "To prune, or not to prune"): every `frequency`
- * steps between `begin` and `end` the smallest-magnitude weights of each Linear are masked so that sparsity follows
- * the cubic schedule s(t) = s_f + (s_i − s_f)·(1 − (t − t₀)/(t₁ − t₀))³; the masks stay on the parameters, and the
- * optimizers keep masked weights at zero for the rest of fine-tuning.
+ * Pruning in training, on the package's pruning and sparse modules: gradual magnitude pruning of a model's Linear
+ * weights during fine-tuning (the cubic schedule of Zhu & Gupta, 2017, from `gradualPruning`; masks from the
+ * native `prune`, kept on the parameters so the optimizers hold pruned weights at zero), conversion of the pruned
+ * weights to sparse storage for inference, and the model-file codec for sparse weights.
  * @module
  */
 import { describe, rangeError, typeError } from '../errors.js';
+import { gradualPruning, GradualPruning, prune, PruneCriterion, PruneOptions } from '../prune.js';
+import { sparseBsr, sparseCsr, sparseNm, SparseTensor, toSparse, ToSparseOptions } from '../sparse.js';
 import { Tensor } from '../tensor.js';
-import { f32 } from './kernels.js';
 import { Linear, Sequential } from './layers.js';
-
-/** Options of {@link cubicSparsity}. */
-export interface CubicScheduleOptions {
-  /** Sparsity at `begin` (default 0). */
-  initial?: number;
-  /** Sparsity reached at `end`, in [0, 1). */
-  final: number;
-  /** First pruning step (default 0). */
-  begin?: number;
-  /** Step at which the final sparsity is reached. */
-  end: number;
-}
-
-/** Target sparsity at `step` under the cubic schedule (constant before `begin` and after `end`). */
-export function cubicSparsity(step: number, opts: CubicScheduleOptions): number {
-  const fn = 'cubicSparsity';
-  const si = opts.initial ?? 0;
-  const sf = opts.final;
-  const t0 = opts.begin ?? 0;
-  const t1 = opts.end;
-  if (typeof sf !== 'number' || !(sf >= 0 && sf < 1)) throw rangeError(fn, `final must be in [0, 1), got ${describe(sf)}`);
-  if (!(si >= 0 && si <= sf)) throw rangeError(fn, `initial must be in [0, final], got ${describe(si)}`);
-  if (!(Number.isFinite(t0) && Number.isFinite(t1) && t1 > t0)) throw rangeError(fn, `need begin < end, got begin=${describe(t0)} end=${describe(t1)}`);
-  if (step <= t0) return si;
-  if (step >= t1) return sf;
-  const r = 1 - (step - t0) / (t1 - t0);
-  return sf + (si - sf) * r * r * r;
-}
-
-/**
- * A mask keeping the largest-magnitude (1 − sparsity) fraction of `w` (ties at the threshold are broken by
- * position, so exactly round(sparsity·n) entries are pruned). The sort runs natively (TypedArray sort); the O(n)
- * passes around it run a few times per training run, not per step.
- */
-export function magnitudeMask(w: Tensor, sparsity: number): Tensor<'float32'> {
-  const fn = 'magnitudeMask';
-  const W = f32(fn, 'w', w);
-  if (typeof sparsity !== 'number' || !(sparsity >= 0 && sparsity < 1)) throw rangeError(fn, `sparsity must be in [0, 1), got ${describe(sparsity)}`);
-  const n = W.size;
-  const k = Math.round(sparsity * n);
-  const mask = new Float32Array(n).fill(1);
-  if (k > 0) {
-    const mags = new Float32Array(n);
-    for (let i = 0; i < n; i++) mags[i] = Math.abs(W.data[i]);
-    const sorted = mags.slice().sort();
-    const thr = sorted[k - 1];
-    // Below the threshold: pruned. At it: pruned until k entries are gone.
-    let below = 0;
-    for (let i = 0; i < n; i++) if (mags[i] < thr) below++;
-    let atLeft = k - below;
-    for (let i = 0; i < n; i++) {
-      if (mags[i] < thr) mask[i] = 0;
-      else if (mags[i] === thr && atLeft > 0) {
-        mask[i] = 0;
-        atLeft--;
-      }
-    }
-  }
-  return new Tensor(mask, W.shape, 'float32', n);
-}
+import { registerWeightCodec } from './serialize.js';
 
 /** Options of {@link GradualPruner}. */
 export interface GradualPruneOptions {
-  /** Final sparsity of each pruned layer's weight, in [0, 1). */
+  /** Final sparsity of each pruned layer's weight, in [0, 1]. */
   sparsity: number;
   /** Sparsity at the first pruning step (default 0). */
   initial?: number;
-  /** First pruning step (default 0). */
+  /** First pruning step (default 0; steps count optimizer updates from 1). */
   begin?: number;
   /** Step at which `sparsity` is reached. */
   end: number;
@@ -84,6 +26,10 @@ export interface GradualPruneOptions {
   frequency?: number;
   /** Which Linear layers to prune: their indices among the model's Linears (default: all). */
   layers?: number[];
+  /** Pruning pattern (default 'unstructured'); see `prune`. */
+  pattern?: PruneOptions['pattern'];
+  /** Ranking (default 'magnitude': over each whole weight matrix); see `prune`. */
+  criterion?: PruneCriterion;
 }
 
 /**
@@ -95,12 +41,16 @@ export interface GradualPruneOptions {
 export class GradualPruner {
   /** The layers being pruned. */
   readonly targets: Linear[];
-  private readonly opts: Required<Omit<GradualPruneOptions, 'layers'>>;
+  /** The schedule (sparsity per step, and which steps prune). */
+  readonly schedule: GradualPruning;
+  private readonly pattern: PruneOptions['pattern'];
+  private readonly criterion: PruneCriterion | undefined;
   private last = -1;
 
   constructor(model: Sequential, opts: GradualPruneOptions) {
     const fn = 'GradualPruner';
     if (!(model instanceof Sequential)) throw typeError(fn, `model must be a Sequential, got ${describe(model)}`);
+    if (!opts || typeof opts !== 'object') throw typeError(fn, `opts must be an object, got ${describe(opts)}`);
     const lin = model.linears();
     const idx = opts.layers ?? lin.map((_, i) => i);
     this.targets = idx.map((i) => {
@@ -109,43 +59,32 @@ export class GradualPruner {
       return lin[i];
     });
     const begin = opts.begin ?? 0;
-    const span = opts.end - begin;
-    const frequency = opts.frequency ?? Math.max(1, Math.floor(span / 10));
-    if (!Number.isInteger(frequency) || frequency < 1) throw rangeError(fn, `frequency must be a positive integer, got ${describe(frequency)}`);
-    this.opts = { sparsity: opts.sparsity, initial: opts.initial ?? 0, begin, end: opts.end, frequency };
-    cubicSparsity(begin, { initial: this.opts.initial, final: this.opts.sparsity, begin, end: opts.end }); // validates
+    const frequency = opts.frequency ?? Math.max(1, Math.floor((opts.end - begin) / 10));
+    this.schedule = gradualPruning({ initialSparsity: opts.initial ?? 0, finalSparsity: opts.sparsity, beginStep: begin, endStep: opts.end, frequency });
+    this.pattern = opts.pattern;
+    this.criterion = opts.criterion;
   }
 
   /** The schedule's sparsity at `step`. */
   target(step: number): number {
-    const o = this.opts;
-    return cubicSparsity(step, { initial: o.initial, final: o.sparsity, begin: o.begin, end: o.end });
+    return this.schedule.sparsityAt(step);
   }
 
-  /** Updates the masks if `step` is a pruning step (begin, begin + frequency, ..., and end). */
+  /** Updates the masks if `step` is a pruning step. */
   step(step: number): void {
-    const o = this.opts;
-    if (step < o.begin || step > o.end || step === this.last) return;
-    if ((step - o.begin) % o.frequency !== 0 && step !== o.end) return;
+    if (step === this.last || !this.schedule.isPruneStep(step)) return;
     this.last = step;
-    this.applyNow(this.target(step));
+    this.applyNow(this.schedule.sparsityAt(step));
   }
 
-  /** Masks every target to `sparsity` now (magnitude-based). */
+  /** Masks every target to `sparsity` now. */
   applyNow(sparsity: number): void {
-    for (const l of this.targets) l.weight!.setMask(magnitudeMask(l.weight!.value, sparsity));
-  }
-
-  /** Fraction of zero weights over the targets. */
-  sparsity(): number {
-    let zeros = 0;
-    let n = 0;
     for (const l of this.targets) {
-      const d = l.weight!.value.data;
-      for (let i = 0; i < d.length; i++) if (d[i] === 0) zeros++;
-      n += d.length;
+      const r = prune(l.weight!.value, { sparsity, pattern: this.pattern, criterion: this.criterion });
+      // The optimizer kernels take a float32 mask (one multiply per update); the conversion is O(weights) per
+      // pruning step, a few times per run.
+      l.weight!.setMask(r.mask.to('float32') as Tensor<'float32'>);
     }
-    return n ? zeros / n : 0;
   }
 }
 
@@ -161,3 +100,64 @@ export function modelSparsity(model: Sequential): number {
   }
   return n ? zeros / n : 0;
 }
+
+/**
+ * Stores every Linear weight of `model` in a sparse format for inference (CSR by default; the float32 masters
+ * stay for further training) and returns the model. `linear` then runs the sparse kernels, or the dense GEMM
+ * where its crossover table says that is faster.
+ */
+export function sparsifyModel(model: Sequential, opts: ToSparseOptions = {}): Sequential {
+  // opts.dtype 'int8' quantizes each row symmetrically (zeros stay zeros) for the int8 sparse kernels.
+  if (!(model instanceof Sequential)) throw typeError('sparsifyModel', `model must be a Sequential, got ${describe(model)}`);
+  for (const l of model.linears()) {
+    if (!l.weight) throw rangeError('sparsifyModel', `a Linear layer has no float32 weight (it is ${l.format})`);
+    l.setKernelWeight(toSparse(l.weight.value, opts));
+  }
+  return model;
+}
+
+const i32 = (a: Int32Array | Uint16Array): Tensor => {
+  const v = a instanceof Int32Array ? a : Int32Array.from(a);
+  return new Tensor(v, [v.length], 'int32', v.length);
+};
+
+registerWeightCodec({
+  format: 'sparse',
+  match: (w) => w instanceof SparseTensor,
+  encode: (w): { tensors: Record<string, Tensor>; meta: Record<string, unknown> } => {
+    const s = w as SparseTensor;
+    const nv = s.values.length;
+    // int8 sparse weights (pruned and quantized) carry their per-row scales.
+    const vals: Record<string, Tensor> = s.values instanceof Int8Array ? { values: new Tensor(s.values, [nv], 'int8', nv), scales: new Tensor(s.scales!, [s.scales!.length], 'float32', s.scales!.length) } : { values: new Tensor(s.values, [nv], 'float32', nv) };
+    if (s.format === 'nm') return { tensors: { ...vals, indices: new Tensor(s.indices!, [s.indices!.length], 'uint8', s.indices!.length) }, meta: { format: 'nm', nm: s.nm } };
+    // Column indices are written as int32 (the file format has no uint16 integers); the loader narrows them again.
+    return { tensors: { ...vals, rowPtr: i32(s.rowPtr!), colIdx: i32(s.colIdx!) }, meta: { format: s.format, block: s.blockShape } };
+  },
+  decode: (t, meta, shape) => {
+    const need = (name: string, dtype: string): Tensor => {
+      const x = t[name];
+      if (!x || x.dtype !== dtype || x.ndim !== 1) throw rangeError('loadModel', `a sparse weight needs a 1-D ${dtype} '${name}'`);
+      return x;
+    };
+    const v8 = t['values'];
+    const values = v8 && v8.dtype === 'int8' && v8.ndim === 1 ? (v8.data as Int8Array) : (need('values', 'float32').data as Float32Array);
+    const scales = values instanceof Int8Array ? (need('scales', 'float32').data as Float32Array) : undefined;
+    for (const k of Object.keys(t))
+      if (!['values', 'scales', 'indices', 'rowPtr', 'colIdx'].includes(k)) throw rangeError('loadModel', `unexpected sparse weight part '${k}'`);
+    const narrow = (c: Int32Array, limit: number) => (limit <= 65536 ? Uint16Array.from(c) : c);
+    // The factories validate every array (offsets, sorted in-range indices, sizes).
+    if (meta.format === 'nm') {
+      const nm = meta.nm as [number, number];
+      return sparseNm({ shape, nm, values, scales, indices: need('indices', 'uint8').data as Uint8Array });
+    }
+    const rowPtr = need('rowPtr', 'int32').data as Int32Array;
+    const colIdx = need('colIdx', 'int32').data as Int32Array;
+    if (meta.format === 'bsr') {
+      const block = meta.block as [number, number];
+      if (!Array.isArray(block) || block.length !== 2) throw rangeError('loadModel', 'a BSR weight needs its block shape');
+      return sparseBsr({ shape, blockShape: block, rowPtr, colIdx: narrow(colIdx, Math.ceil(shape[1] / block[1])), values, scales });
+    }
+    if (meta.format !== 'csr') throw rangeError('loadModel', `unknown sparse format ${describe(meta.format)}`);
+    return sparseCsr({ shape, rowPtr, colIdx: narrow(colIdx, shape[1]), values, scales });
+  },
+});
