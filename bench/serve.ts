@@ -362,14 +362,20 @@ function svg(points: Point[]): string {
     const sy = (v: number) => oy + H - M.b - ((Math.log10(v) - y0) / (y1 - y0 || 1)) * (H - M.t - M.b);
     parts.push(`<text x="${ox + W / 2}" y="${oy + 16}" text-anchor="middle" font-size="12" font-weight="bold">${pn.title}</text>`);
     parts.push(`<rect x="${ox + M.l}" y="${oy + M.t}" width="${W - M.l - M.r}" height="${H - M.t - M.b}" fill="none" stroke="#999"/>`);
-    for (let e = Math.ceil(x0); e <= Math.floor(x1); e++) {
-      const x = sx(10 ** e);
-      parts.push(`<line x1="${x}" y1="${oy + H - M.b}" x2="${x}" y2="${oy + M.t}" stroke="#eee"/><text x="${x}" y="${oy + H - M.b + 14}" text-anchor="middle" font-size="10">${10 ** e >= 1000 ? `${10 ** (e - 3)}k` : 10 ** e}</text>`);
+    // Ticks at 1, 2, 5 × 10^e (log axes), labelled compactly.
+    const ticks = (lo: number, hi: number) => {
+      const out: number[] = [];
+      for (let e = Math.floor(lo); e <= Math.ceil(hi); e++) for (const m of [1, 2, 5]) if (Math.log10(m * 10 ** e) >= lo && Math.log10(m * 10 ** e) <= hi) out.push(m * 10 ** e);
+      return out;
+    };
+    const lab = (v: number) => (v >= 1000 ? `${+(v / 1000).toPrecision(3)}k` : `${+v.toPrecision(3)}`);
+    for (const v of ticks(x0, x1)) {
+      const x = sx(v);
+      parts.push(`<line x1="${x}" y1="${oy + H - M.b}" x2="${x}" y2="${oy + M.t}" stroke="#eee"/><text x="${x}" y="${oy + H - M.b + 14}" text-anchor="middle" font-size="10">${lab(v)}</text>`);
     }
-    for (let e = Math.ceil(y0); e <= Math.floor(y1); e++) {
-      const y = sy(10 ** e);
-      const lab = 10 ** e >= 1000 ? `${10 ** (e - 3)}k` : `${10 ** e}`;
-      parts.push(`<line x1="${ox + M.l}" y1="${y}" x2="${ox + W - M.r}" y2="${y}" stroke="#eee"/><text x="${ox + M.l - 4}" y="${y + 3}" text-anchor="end" font-size="10">${lab}</text>`);
+    for (const v of ticks(y0, y1)) {
+      const y = sy(v);
+      parts.push(`<line x1="${ox + M.l}" y1="${y}" x2="${ox + W - M.r}" y2="${y}" stroke="#eee"/><text x="${ox + M.l - 4}" y="${y + 3}" text-anchor="end" font-size="10">${lab(v)}</text>`);
     }
     parts.push(`<text x="${ox + W / 2}" y="${oy + H - 8}" text-anchor="middle" font-size="10">${pn.xl} (log)</text>`);
     parts.push(`<text x="${ox + 12}" y="${oy + H / 2}" text-anchor="middle" font-size="10" transform="rotate(-90 ${ox + 12} ${oy + H / 2})">${pn.yl} (log)</text>`);
