@@ -8,6 +8,7 @@
  *   npm run bench -- --contenders simdtensor,onnxruntime-node
  *   npm run bench -- --dry              tiny shapes, one round, in-process: a smoke test of the harness
  *   npm run bench -- --publish          also rewrite the results blocks of README.md and docs/benchmarks.md
+ *   npm run bench -- --publish-from bench/results/latest.json   only rewrite them from a saved run
  * @module
  */
 import { fork } from 'node:child_process';
@@ -130,8 +131,8 @@ export function parseArgs(argv: string[]): Options {
         o.publish = true;
         break;
       case '--help':
-        console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 10).join('\n').replace(/^ \* ?/gm, ''));
-        console.log('\nOptions: --quick --dry --filter RE --threads 1,2 --contenders a,b --rounds N --out DIR --no-write --inproc --no-extras --extras --publish --quiet');
+        console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 11).join('\n').replace(/^ \* ?/gm, ''));
+        console.log('\nOptions: --quick --dry --filter RE --threads 1,2 --contenders a,b --rounds N --out DIR --no-write --inproc --no-extras --extras --publish --publish-from FILE --quiet');
         process.exit(0);
         break;
       default:
@@ -592,9 +593,17 @@ export function publish(report: BenchReport, o: Pick<Options, 'quiet'>): void {
   }
 }
 
+/** `--publish-from FILE`: rewrites the README and docs blocks from a saved latest.json, without running anything. */
+function publishFrom(file: string): Promise<void> {
+  const rep = JSON.parse(readFileSync(file, 'utf8')) as BenchReport;
+  publish(rep, { quiet: false });
+  return Promise.resolve();
+}
+
 const isMain = process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
-  const p = process.argv.includes('--child') ? childMain() : main(process.argv.slice(2));
+  const pf = process.argv.indexOf('--publish-from');
+  const p = process.argv.includes('--child') ? childMain() : pf > 0 ? publishFrom(process.argv[pf + 1]) : main(process.argv.slice(2));
   p.catch((e) => {
     console.error(e instanceof Error ? e.message : e);
     process.exit(1);
