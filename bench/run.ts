@@ -11,7 +11,7 @@
  *   npm run bench -- --publish-from bench/results/latest.json   only rewrite them from a saved run
  * @module
  */
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -345,13 +345,26 @@ async function runJobAt(t: Trial, job: Job, threads: number): Promise<TrialResul
 }
 
 /** Runs a job in a fresh Node process (this file with --child), or in this process with --inproc. */
+/** The trial or extra process running now (ended with the parent on SIGINT/SIGTERM). */
+let current: ChildProcess | null = null;
+let signalsHooked = false;
+function hookSignals(): void {
+  if (signalsHooked) return;
+  signalsHooked = true;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      current?.kill('SIGKILL');
+      process.exit(130);
+    });
+}
+
 function runJobInChild(job: Job, timeoutMs: number): Promise<TrialResult[]> {
   return new Promise((resolveP, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--child'], {
+    const child = (current = fork(fileURLToPath(import.meta.url), ['--child'], {
       // The pool is sized for the largest count; setNumThreads picks each count in turn.
       env: { ...process.env, SIMDTENSOR_NUM_THREADS: String(Math.max(...job.threads)), BENCH_JOB: JSON.stringify(job) },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
+    }));
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     child.stderr!.on('data', (d) => (out += d));
@@ -405,7 +418,7 @@ function runExtra(x: (typeof EXTRA_MODULES)[number], o: Options, notes: string[]
   return new Promise((resolveP) => {
     const out = o.out ?? mkdtempSync(join(os.tmpdir(), 'simdtensor-bench-'));
     mkdirSync(out, { recursive: true });
-    const child = fork(file, x.args(o, out), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = (current = fork(file, x.args(o, out), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }));
     let text = '';
     child.stdout!.on('data', (d) => (text += d));
     child.stderr!.on('data', (d) => (text += d));
@@ -447,6 +460,7 @@ function pinAddon(notes: string[]): () => void {
 export async function main(argv: string[]): Promise<BenchReport> {
   const o = parseArgs(argv);
   const notes: string[] = [];
+  if (!o.inproc || o.extras) hookSignals();
   const unpin = pinAddon(notes);
   try {
     return await mainPinned(o, notes);
