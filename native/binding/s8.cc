@@ -101,7 +101,7 @@ class PackedS8 : public Napi::ObjectWrap<PackedS8> {
     const float* sc = param_data<float>(info, 5, fn, "scale", n, &ss, true);
     const S8GemmVariant& v = s8_gemm_select();
     w_ = std::make_shared<PackedS8Weights>(b, uns, trans_b ? k : n, trans_b, k, n, zp, zp ? (zs ? n : 1) : 0, sc,
-                                           sc ? (ss ? n : 1) : 0, v.nr, v.kstep);
+                                           sc ? (ss ? n : 1) : 0, v.nr, v.kstep, v.kgroup);
     napi_type_tag_object(env, info.This(), &kPackedS8Tag);
     bytes_ = int64_t(w_->bytes());
     Napi::MemoryManagement::AdjustExternalMemory(env, bytes_);

@@ -13,7 +13,7 @@
 namespace simdtensor {
 
 void s8_gemm_bind_weights(const S8GemmVariant& v, PackedS8Weights& w, S8GemmArgs* g) {
-  g->b_panels = w.panels(v.nr, v.kstep);
+  g->b_panels = w.panels(v.nr, v.kstep, v.kgroup);
   g->colcorr = w.colcorr();
   g->zb = w.zb();
   g->b_scale = w.scales();

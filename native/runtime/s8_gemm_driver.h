@@ -18,7 +18,7 @@ struct S8GemmArgs {
   size_t a_zero_stride;
   const float* a_scale;  // same convention; read only for f32 / int8 outputs
   size_t a_scale_stride;
-  const int8_t* b_panels;   // pack_b_s8 for (v.nr, round_up(k, v.kstep))
+  const int8_t* b_panels;   // pack_b_s8 for {v.nr, round_up(k, v.kstep), v.kgroup}
   const int32_t* colcorr;   // [n] colsum(B') - K·ZB'
   const int32_t* zb;        // [n] ZB' or null
   const float* b_scale;     // [n]; read only for f32 / int8 outputs

@@ -10,34 +10,35 @@ namespace simdtensor {
 
 size_t packed_b_s8_bytes(size_t n, size_t nr, size_t kpad) { return (n + nr - 1) / nr * nr * kpad; }
 
-void pack_b_s8(const void* bv, bool b_unsigned, size_t ldb, bool trans_b, size_t k, size_t n, size_t nr, size_t kpad,
+void pack_b_s8(const void* bv, bool b_unsigned, size_t ldb, bool trans_b, size_t k, size_t n, const S8PanelLayout& l,
                int8_t* out) {
   const uint8_t* b = static_cast<const uint8_t*>(bv);
   const uint8_t flip = b_unsigned ? 0x80 : 0x00;
-  const size_t panels = (n + nr - 1) / nr;
-  std::memset(out, 0, panels * nr * kpad);
+  const size_t nr = l.nr, g = l.kgroup, panels = (n + nr - 1) / nr;
+  std::memset(out, 0, panels * nr * l.kpad);
   for (size_t jp = 0; jp < panels; jp++) {
-    int8_t* panel = out + jp * nr * kpad;
+    int8_t* panel = out + jp * nr * l.kpad;
     const size_t j1 = jp * nr + nr < n ? jp * nr + nr : n;
     for (size_t j = jp * nr; j < j1; j++) {
-      int8_t* col = panel + (j - jp * nr) * 4;
+      int8_t* col = panel + (j - jp * nr) * g;
       if (trans_b) {
         const uint8_t* src = b + j * ldb;
-        for (size_t p = 0; p < k; p++) col[(p / 4) * nr * 4 + p % 4] = int8_t(src[p] ^ flip);
+        for (size_t p = 0; p < k; p++) col[(p / g) * nr * g + p % g] = int8_t(src[p] ^ flip);
       } else {
-        for (size_t p = 0; p < k; p++) col[(p / 4) * nr * 4 + p % 4] = int8_t(b[p * ldb + j] ^ flip);
+        for (size_t p = 0; p < k; p++) col[(p / g) * nr * g + p % g] = int8_t(b[p * ldb + j] ^ flip);
       }
     }
   }
 }
 
-void repack_b_s8(const int8_t* src, size_t nr0, size_t kpad0, size_t k, size_t n, size_t nr, size_t kpad, int8_t* out) {
-  const size_t panels = (n + nr - 1) / nr;
-  std::memset(out, 0, panels * nr * kpad);
+void repack_b_s8(const int8_t* src, const S8PanelLayout& from, size_t k, size_t n, const S8PanelLayout& to, int8_t* out) {
+  const size_t panels = (n + to.nr - 1) / to.nr;
+  std::memset(out, 0, panels * to.nr * to.kpad);
   for (size_t j = 0; j < n; j++) {
-    const int8_t* s = src + (j / nr0) * nr0 * kpad0 + (j % nr0) * 4;
-    int8_t* d = out + (j / nr) * nr * kpad + (j % nr) * 4;
-    for (size_t g = 0; g < (k + 3) / 4; g++) std::memcpy(d + g * nr * 4, s + g * nr0 * 4, 4);
+    const int8_t* s = src + (j / from.nr) * from.nr * from.kpad + (j % from.nr) * from.kgroup;
+    int8_t* d = out + (j / to.nr) * to.nr * to.kpad + (j % to.nr) * to.kgroup;
+    for (size_t p = 0; p < k; p++)
+      d[(p / to.kgroup) * to.nr * to.kgroup + p % to.kgroup] = s[(p / from.kgroup) * from.nr * from.kgroup + p % from.kgroup];
   }
 }
 
@@ -129,7 +130,8 @@ void pack_a_s8(const S8GemmVariant& v, const void* av, bool a_unsigned, size_t l
   const uint32_t flip = s8_a_offset(v, a_unsigned) != 0 ? 0x80808080u : 0u;
   const size_t mr = v.mr, tiles = (m + mr - 1) / mr;
   const size_t kfull = k / 4 * 4;
-  const PackTileFn fast = v.a_layout == S8ALayout::kC4 ? pack_tile_for(mr) : nullptr;
+  const size_t kg = v.kgroup;
+  const PackTileFn fast = v.a_layout == S8ALayout::kGroups && kg == 4 ? pack_tile_for(mr) : nullptr;
   for (size_t t = 0; t < tiles; t++) {
     uint8_t* tile = out + t * mr * kpad;
     if (fast && t * mr + mr <= m && mr <= 16) {
@@ -139,11 +141,14 @@ void pack_a_s8(const S8GemmVariant& v, const void* av, bool a_unsigned, size_t l
     }
     for (size_t i = 0; i < mr; i++) {
       const size_t row = t * mr + i;
-      // Destination of k-group g of this row, and the distance between consecutive groups.
-      uint8_t* d = v.a_layout == S8ALayout::kC4 ? tile + i * 4 : tile + i * kpad;
-      const size_t gstride = v.a_layout == S8ALayout::kC4 ? mr * 4 : 4;
+      // Destination of 4-byte unit u of this row, and the distance between consecutive units: u = g·(kg/4) + h
+      // (h-th 4 bytes of k-group g) lands at d + g·gstride + 4h.
+      uint8_t* d = v.a_layout == S8ALayout::kGroups ? tile + i * kg : tile + i * kpad;
+      const size_t gstride = v.a_layout == S8ALayout::kGroups ? mr * kg : kg;
+      const size_t upg = kg / 4;  // 4-byte units per k-group
+      auto unit = [&](size_t u) { return d + (u / upg) * gstride + (u % upg) * 4; };
       if (row >= m) {
-        for (size_t g = 0; g < kpad / 4; g++) std::memset(d + g * gstride, 0, 4);
+        for (size_t u = 0; u < kpad / 4; u++) std::memset(unit(u), 0, 4);
         continue;
       }
       const uint8_t* src = a + row * lda;
@@ -155,16 +160,16 @@ void pack_a_s8(const S8GemmVariant& v, const void* av, bool a_unsigned, size_t l
           uint32_t x;
           std::memcpy(&x, src + p, 4);
           x ^= flip;
-          std::memcpy(d + g * gstride, &x, 4);
+          std::memcpy(unit(g), &x, 4);
         }
       }
       if (kfull < k) {
         uint8_t tail[4] = {0, 0, 0, 0};
         for (size_t p = kfull; p < k; p++) tail[p - kfull] = uint8_t(src[p] ^ uint8_t(flip));
-        std::memcpy(d + g * gstride, tail, 4);
+        std::memcpy(unit(g), tail, 4);
         g++;
       }
-      for (; g < kpad / 4; g++) std::memset(d + g * gstride, 0, 4);
+      for (; g < kpad / 4; g++) std::memset(unit(g), 0, 4);
       if (rowsums) {
         uint32_t s = 0;
         for (size_t p = 0; p < k; p++) {

@@ -1,5 +1,5 @@
-// Packing of int8 GEMM operands: B into c4 panels (with column sums for the zero-point correction), A into
-// the layout and byte domain a variant reads.
+// Packing of int8 GEMM operands: B into panels of k-groups (with column sums for the zero-point correction), A
+// into the layout and byte domain a variant reads.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -7,13 +7,21 @@
 
 namespace simdtensor {
 
-// B (K×N, or N×K when trans_b) → ceil(N/nr) panels, each kpad/4 groups of nr×4 bytes: column j's k-group g at
-// panel(j/nr) + g·nr·4 + (j%nr)·4. Bytes are B' = B (s8) or B ^ 0x80 = B - 128 (u8), zero past N and past K.
+// The layout of a B packing: panel width, padded K, and g = consecutive k of one column stored together.
+struct S8PanelLayout {
+  size_t nr, kpad, kgroup;
+  bool operator<(const S8PanelLayout& o) const {
+    return nr != o.nr ? nr < o.nr : kpad != o.kpad ? kpad < o.kpad : kgroup < o.kgroup;
+  }
+};
+
+// B (K×N, or N×K when trans_b) → ceil(N/nr) panels, each kpad/g groups of nr×g bytes: column j's k-group q at
+// panel(j/nr) + q·nr·g + (j%nr)·g. Bytes are B' = B (s8) or B ^ 0x80 = B - 128 (u8), zero past N and past K.
 size_t packed_b_s8_bytes(size_t n, size_t nr, size_t kpad);
-void pack_b_s8(const void* b, bool b_unsigned, size_t ldb, bool trans_b, size_t k, size_t n, size_t nr, size_t kpad,
+void pack_b_s8(const void* b, bool b_unsigned, size_t ldb, bool trans_b, size_t k, size_t n, const S8PanelLayout& l,
                int8_t* out);
-// Re-lays a packing made for (nr0, kpad0) into (nr, kpad) (k <= both pads).
-void repack_b_s8(const int8_t* src, size_t nr0, size_t kpad0, size_t k, size_t n, size_t nr, size_t kpad, int8_t* out);
+// Re-lays a packing of layout `from` into layout `to` (k <= both pads).
+void repack_b_s8(const int8_t* src, const S8PanelLayout& from, size_t k, size_t n, const S8PanelLayout& to, int8_t* out);
 // colsum_j of B' over the K real rows.
 void s8_b_column_sums(const void* b, bool b_unsigned, size_t ldb, bool trans_b, size_t k, size_t n, int32_t* out);
 

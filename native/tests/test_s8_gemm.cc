@@ -83,7 +83,7 @@ bool run_case(const S8GemmVariant& v, const Case& cs) {
   std::memset(ref.data(), 0x5a, m * ldc * esize);
 
   const size_t nzb = cs.zb_mode == 0 ? 0 : cs.zb_mode == 1 ? 1 : n;
-  PackedS8Weights w(b.data(), cs.b_unsigned, ldb, cs.trans_b, k, n, zb.data(), nzb, sb.data(), n, v.nr, v.kstep);
+  PackedS8Weights w(b.data(), cs.b_unsigned, ldb, cs.trans_b, k, n, zb.data(), nzb, sb.data(), n, v.nr, v.kstep, v.kgroup);
   S8GemmArgs g{};
   g.m = m;
   g.n = n;
@@ -287,15 +287,15 @@ TEST(s8_gemm_k_zero_and_large_m_blocks) {
 }
 
 TEST(s8_gemm_repacked_layouts_agree) {
-  // Weights packed first for another (nr, kstep) are re-laid on demand (the ISA cap changed after packing).
+  // Weights packed first for another (nr, kstep, kgroup) are re-laid on demand (the ISA cap changed after packing).
   for_each_runnable([](const S8GemmVariant& v) {
     const size_t m = 3, n = 70, k = 129;
     sttest::Rng rng(5);
     std::vector<uint8_t> a(m * k), b(n * k);
     for (auto& x : a) x = uint8_t(rng.next() >> 24);
     for (auto& x : b) x = uint8_t(rng.next() >> 24);
-    PackedS8Weights w0(b.data(), false, k, true, k, n, nullptr, 0, nullptr, 0, 7, 64);
-    PackedS8Weights w1(b.data(), false, k, true, k, n, nullptr, 0, nullptr, 0, v.nr, v.kstep);
+    PackedS8Weights w0(b.data(), false, k, true, k, n, nullptr, 0, nullptr, 0, 7, 64, v.kgroup == 4 ? 8 : 4);
+    PackedS8Weights w1(b.data(), false, k, true, k, n, nullptr, 0, nullptr, 0, v.nr, v.kstep, v.kgroup);
     std::vector<int32_t> c0(m * n), c1(m * n);
     for (int t = 0; t < 2; t++) {
       S8GemmArgs g{};

@@ -20,8 +20,9 @@ enum S8GemmOut : int { kS8OutI32 = 0, kS8OutF32 = 1, kS8OutS8 = 2, kS8OutU8 = 3 
 
 // How the driver packs A for a variant.
 enum class S8ALayout : int {
-  kC4 = 0,     // per MR-row tile: kpad/4 groups of MR×4 bytes (row i's 4 consecutive k at +4i): a 32-bit broadcast
-  kRows = 1,   // per MR-row tile: MR rows of kpad bytes (AMX tile rows)
+  kGroups = 0,  // per MR-row tile: kpad/g groups of MR×g bytes (row i's g consecutive k at +g·i), g = kgroup:
+                // g = 4 is one 32-bit broadcast per row (vpdpbusd, SDOT); g = 8 puts row pairs in one q-register (MMLA)
+  kRows = 1,    // per MR-row tile: MR rows of kpad bytes (AMX tile rows)
 };
 
 // The epilogue's inputs, pointers already offset to the tile's first row (per-row arrays) and first column
@@ -42,7 +43,8 @@ struct S8GemmEpilogue {
 };
 
 // C[m×n] (ldc elements of the output type) = epilogue(A'·B') over kpad (a multiple of the variant's kstep).
-//   a: packed A tile (layout per variant), b: packed B panel (kpad/4 groups of nr×4 bytes). 1<=m<=mr, 1<=n<=nr.
+//   a: packed A tile (layout per variant), b: packed B panel (kpad/kgroup groups of nr×kgroup bytes).
+//   1 <= m <= mr, 1 <= n <= nr.
 using S8GemmUkernelFn = void (*)(size_t m, size_t n, size_t kpad, const uint8_t* a, const int8_t* b, void* c,
                                  size_t ldc, const S8GemmEpilogue* ep);
 using S8GemmHookFn = void (*)();
@@ -51,7 +53,8 @@ struct S8GemmVariant {
   const char* name;
   Isa isa;
   size_t mr, nr;
-  size_t kstep;       // K is zero-padded to a multiple of this (4, or 64 for AMX tiles)
+  size_t kgroup;      // consecutive k of one column (and one A row) stored together: 4, or 8 for MMLA
+  size_t kstep;       // K is zero-padded to a multiple of this (a multiple of kgroup; 64 for AMX tiles)
   bool a_signed;      // kernel reads A bytes as s8 (NEON sdot) rather than u8
   S8ALayout a_layout;
   S8GemmUkernelFn ukernel;
@@ -61,7 +64,7 @@ struct S8GemmVariant {
 #define ST_DECLARE_S8_GEMM(name)                                                                          \
   void name(size_t m, size_t n, size_t kpad, const uint8_t* a, const int8_t* b, void* c, size_t ldc, \
             const S8GemmEpilogue* ep);
-#define ST_S8_GEMM(name, isa, mr, nr, kstep, a_signed, layout, begin, end) ST_DECLARE_S8_GEMM(name)
+#define ST_S8_GEMM(name, isa, mr, nr, kgroup, kstep, a_signed, layout, begin, end) ST_DECLARE_S8_GEMM(name)
 #include "kernels/s8-gemm/kernels.inc"
 #undef ST_S8_GEMM
 #if defined(__x86_64__) || defined(_M_X64)

@@ -6,8 +6,8 @@ namespace simdtensor {
 
 namespace {
 const S8GemmVariant kS8Gemm[] = {
-#define ST_S8_GEMM(sym, isa, mr, nr, kstep, a_signed, layout, begin, end) \
-  {#sym, Isa::isa, mr, nr, kstep, a_signed, layout, &sym, begin, end},
+#define ST_S8_GEMM(sym, isa, mr, nr, kgroup, kstep, a_signed, layout, begin, end) \
+  {#sym, Isa::isa, mr, nr, kgroup, kstep, a_signed, layout, &sym, begin, end},
 #include "kernels/s8-gemm/kernels.inc"
 #undef ST_S8_GEMM
 };
