@@ -5,7 +5,7 @@
  * bench/results/serve.{json,svg}.
  *
  *   node scripts/build-ts.mjs && node dist/bench/serve.js          default run (~1 minute)
- *   node dist/bench/serve.js --full                                 longer points, more loads, 3 repeats (medians)
+ *   node dist/bench/serve.js --full                                 longer points, more loads and client counts
  *   node dist/bench/serve.js --out DIR                              where the results go
  *   node dist/bench/serve.js --threads N                            intra-op threads per GEMM (default 1)
  *
@@ -38,9 +38,9 @@ const THREADS = threadsArg > 0 ? Number(process.argv[threadsArg + 1]) : 1;
 const LAYERS = [256, 1024, 1024, 10];
 /** Scheduler settings of the batched server. */
 const BATCHED = { maxBatchSize: 32, maxDelayMs: 2, maxConcurrentBatches: 2 };
-/** Seconds per load point, and repeats (the median repeat is reported). */
+/** Seconds per load point and mode, measured in SEGMENTS interleaved segments (see {@link interleaved}). */
 const POINT_S = FULL ? 3 : 1.2;
-const REPEATS = FULL ? 3 : 1;
+const SEGMENTS = FULL ? 10 : 4;
 /** Closed-loop client counts; SAT_CLIENTS (a full batch per slot) saturates the batched server without queueing more. */
 const SAT_CLIENTS = BATCHED.maxBatchSize * BATCHED.maxConcurrentBatches;
 const CLIENTS = FULL ? [1, 4, 16, 32, SAT_CLIENTS, 128, 256] : [1, SAT_CLIENTS, 256];
@@ -193,8 +193,21 @@ function makeServer(m: Model, mode: Mode, queue: { maxQueue: number; onFull: 're
   return new BatchScheduler(run, { ...BATCHED, ...common, spinWaitMs: mode === 'batched+spin' ? 1 : 0, name: mode });
 }
 
-/** N clients, each submitting its next request as soon as the previous one returns. */
-async function closedLoop(f: Model, mode: Mode, clients: number, seconds: number): Promise<Omit<Point, 'model' | 'mode' | 'load'>> {
+/** What one measurement segment of one mode produced. */
+interface Segment {
+  lat: Float64Array;
+  rejected: number;
+  arrivals: number;
+  seconds: number;
+  genSeconds: number;
+  batches: number;
+  rows: number;
+  maxHeap: number;
+  pending: number;
+}
+
+/** N clients, each submitting its next request as soon as the previous one returns, for `seconds`. */
+async function closedLoop(f: Model, mode: Mode, clients: number, seconds: number): Promise<Segment> {
   const s = makeServer(f, mode, { maxQueue: Infinity, onFull: 'reject' });
   const lat: number[] = [];
   const t0 = performance.now();
@@ -210,13 +223,13 @@ async function closedLoop(f: Model, mode: Mode, clients: number, seconds: number
   await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
   const elapsed = (performance.now() - t0) / 1000;
   await s.close();
-  const sorted = Float64Array.from(lat).sort();
   const st = s.stats();
-  return { clients, throughputRps: lat.length / elapsed, p50Ms: quantile(sorted, 0.5), p99Ms: quantile(sorted, 0.99), rejectedPct: 0, meanBatch: st.meanBatchSize };
+  const rows = Object.entries(st.batchSizes).reduce((a, [sz, n]) => a + Number(sz) * n, 0);
+  return { lat: Float64Array.from(lat), rejected: 0, arrivals: lat.length, seconds: elapsed, genSeconds: elapsed, batches: st.batches, rows, maxHeap: 0, pending: 0 };
 }
 
 /** Poisson arrivals at `rate` per second for `seconds`; latency from each intended arrival time. */
-async function openLoop(f: Model, mode: Mode, rate: number, seconds: number, seed: number, queue: { maxQueue: number; onFull: 'reject' | 'wait' }): Promise<Omit<Point, 'model' | 'mode' | 'load'>> {
+async function openLoop(f: Model, mode: Mode, rate: number, seconds: number, seed: number, queue: { maxQueue: number; onFull: 'reject' | 'wait' }): Promise<Segment> {
   const s = makeServer(f, mode, queue);
   const u = rng(seed);
   const horizon = seconds * 1000;
@@ -268,26 +281,49 @@ async function openLoop(f: Model, mode: Mode, rate: number, seconds: number, see
   maxHeap = Math.max(maxHeap, process.memoryUsage().heapUsed);
   const st = s.stats();
   await s.close();
-  const sorted = lat.subarray(0, nLat).sort();
+  const rows = Object.entries(st.batchSizes).reduce((a, [sz, n]) => a + Number(sz) * n, 0);
   return {
-    offeredRps: rate,
-    achievedOfferedRps: arrivals.length / (Math.max(lastSubmit, 1) / 1000),
-    throughputRps: nLat / (Math.max(lastDone, horizon) / 1000),
-    p50Ms: quantile(sorted, 0.5),
-    p99Ms: quantile(sorted, 0.99),
-    rejectedPct: (100 * rejected) / Math.max(1, arrivals.length),
-    meanBatch: st.meanBatchSize,
-    maxHeapMB: maxHeap / 2 ** 20,
-    pendingAfter: arrivals.length - settled,
+    lat: lat.subarray(0, nLat),
+    rejected,
+    arrivals: arrivals.length,
+    seconds: Math.max(lastDone, horizon) / 1000,
+    genSeconds: Math.max(lastSubmit, 1) / 1000,
+    batches: st.batches,
+    rows,
+    maxHeap,
+    pending: arrivals.length - settled,
   };
 }
 
-/** Runs `fn` REPEATS times and keeps the repeat with the median throughput. */
-async function repeat<T extends { throughputRps: number }>(fn: (r: number) => Promise<T>): Promise<T> {
-  const rs: T[] = [];
-  for (let r = 0; r < REPEATS; r++) rs.push(await fn(r));
-  rs.sort((a, b) => a.throughputRps - b.throughputRps);
-  return rs[Math.floor((rs.length - 1) / 2)];
+/**
+ * Measures several modes at one load point in SEGMENTS short segments, alternating the modes (ABBA...), so slow
+ * drift and neighbours' bursts on a shared machine hit every mode alike; segments of a mode are merged.
+ */
+async function interleaved(modes: Mode[], run: (mode: Mode, seg: number) => Promise<Segment>): Promise<Map<Mode, Omit<Point, 'model' | 'mode' | 'load'>>> {
+  const segs = new Map<Mode, Segment[]>(modes.map((m) => [m, []]));
+  for (let k = 0; k < SEGMENTS; k++) for (const m of k % 2 ? [...modes].reverse() : modes) segs.get(m)!.push(await run(m, k));
+  const out = new Map<Mode, Omit<Point, 'model' | 'mode' | 'load'>>();
+  for (const [m, ss] of segs) {
+    const sum = (f: (s: Segment) => number) => ss.reduce((a, s) => a + f(s), 0);
+    const lat = new Float64Array(sum((s) => s.lat.length));
+    let off = 0;
+    for (const s of ss) {
+      lat.set(s.lat, off);
+      off += s.lat.length;
+    }
+    lat.sort();
+    out.set(m, {
+      throughputRps: lat.length / sum((s) => s.seconds),
+      p50Ms: quantile(lat, 0.5),
+      p99Ms: quantile(lat, 0.99),
+      rejectedPct: (100 * sum((s) => s.rejected)) / Math.max(1, sum((s) => s.arrivals)),
+      meanBatch: sum((s) => s.rows) / Math.max(1, sum((s) => s.batches)),
+      achievedOfferedRps: sum((s) => s.arrivals) / sum((s) => s.genSeconds),
+      maxHeapMB: Math.max(...ss.map((s) => s.maxHeap)) / 2 ** 20,
+      pendingAfter: sum((s) => s.pending),
+    });
+  }
+  return out;
 }
 
 // ---------- monitoring overhead ----------
@@ -398,10 +434,15 @@ async function main(): Promise<void> {
   const info = cpuInfo();
   const log = (s: string) => console.log(s);
   const setThreads = (lib as unknown as Record<string, unknown>).setNumThreads;
-  const threads = typeof setThreads === 'function' ? (setThreads as (n: number) => number)(THREADS) : `unset (no setNumThreads; SIMDTENSOR_NUM_THREADS=${process.env.SIMDTENSOR_NUM_THREADS ?? ''})`;
+  let threads: number | string = `unset (no setNumThreads; SIMDTENSOR_NUM_THREADS=${process.env.SIMDTENSOR_NUM_THREADS ?? ''})`;
+  try {
+    if (typeof setThreads === 'function') threads = (setThreads as (n: number) => number)(THREADS);
+  } catch (e) {
+    threads = `unset (${(e as Error).message}: stale addon? run npm run build:native)`;
+  }
   const load = os.loadavg()[0];
   log(`serve bench: ${info.brand} (${info.logicalCpus} CPUs, load average ${load.toFixed(1)}), kernel ${info.kernels['matmul.f32']}, intra-op threads ${threads}, ${FULL ? 'full' : 'default'} run`);
-  log(`MLP ${LAYERS.join(' → ')}; batched: ${JSON.stringify(BATCHED)}; ${POINT_S} s per point, ${REPEATS} repeat(s)`);
+  log(`MLP ${LAYERS.join(' → ')}; batched: ${JSON.stringify(BATCHED)}; ${POINT_S} s per point and mode in ${SEGMENTS} interleaved segments`);
 
   const notes: string[] = [];
   const f32 = await checkAsync(mlp('f32', (w) => w));
@@ -427,24 +468,30 @@ async function main(): Promise<void> {
     log(`  ${p.model} ${p.mode.padEnd(12)} ${p.load.padEnd(18)} thru ${fmt(p.throughputRps, 0).padStart(7)}/s  p50 ${fmt(p.p50Ms, 3)} ms  p99 ${fmt(p.p99Ms, 3)} ms${p.rejectedPct ? `  rejected ${fmt(p.rejectedPct, 1)}%` : ''}`);
   };
 
+  const seg = POINT_S / SEGMENTS;
   for (const f of models) {
     const name = f.name;
     const clients = name === 'f32' ? CLIENTS : [1, SAT_CLIENTS];
     for (const n of clients) {
       const modes: Mode[] = n === 1 ? ['single', 'batched', 'batched+spin'] : ['single', 'batched'];
-      for (const mode of modes) add({ model: name, mode, load: `closed ${n} client${n > 1 ? 's' : ''}`, ...(await repeat(() => closedLoop(f, mode, n, POINT_S))) });
+      const r = await interleaved(modes, (mode) => closedLoop(f, mode, n, seg));
+      for (const mode of modes) {
+        const { achievedOfferedRps: _a, maxHeapMB: _h, pendingAfter: _p, ...p } = r.get(mode)!;
+        add({ model: name, mode, load: `closed ${n} client${n > 1 ? 's' : ''}`, clients: n, ...p });
+      }
     }
     if (name !== 'f32') continue;
     const c = calib[name];
     for (const [label, base, frac] of RATES) {
       const rate = frac * (base === 'single' ? c.c1 : c.cB);
-      for (const mode of ['single', 'batched'] as Mode[])
-        add({ model: name, mode, load: `poisson ${label}`, ...(await repeat((r) => openLoop(f, mode, rate, POINT_S, 17 + r, { maxQueue: SWEEP_QUEUE, onFull: 'reject' }))) });
+      const r = await interleaved(['single', 'batched'], (mode, k) => openLoop(f, mode, rate, seg, 17 + k, { maxQueue: SWEEP_QUEUE, onFull: 'reject' }));
+      for (const [mode, p] of r) add({ model: name, mode, load: `poisson ${label}`, offeredRps: rate, ...p });
     }
     // 10x overload of the batched server; the queue holds one batch per slot, so an accepted request waits for at
     // most the batches in flight and its own.
     const rate = OVERLOAD * c.cB;
-    add({ model: name, mode: 'batched', load: `overload ${OVERLOAD}×CB`, ...(await repeat((r) => openLoop(f, 'batched', rate, POINT_S, 23 + r, { maxQueue: OVERLOAD_QUEUE, onFull: 'reject' }))) });
+    const r = await interleaved(['batched'], (mode, k) => openLoop(f, mode, rate, seg, 23 + k, { maxQueue: OVERLOAD_QUEUE, onFull: 'reject' }));
+    add({ model: name, mode: 'batched', load: `overload ${OVERLOAD}×CB`, offeredRps: rate, ...r.get('batched')! });
   }
 
   log('monitoring overhead (alternating off/on blocks, medians):');
@@ -486,7 +533,7 @@ async function main(): Promise<void> {
   const report = {
     date: new Date().toISOString(),
     machine: { brand: info.brand, logicalCpus: info.logicalCpus, kernel: info.kernels['matmul.f32'], node: process.version, threads, loadAverageAtStart: load },
-    config: { layers: LAYERS, batched: BATCHED, pointSeconds: POINT_S, repeats: REPEATS, full: FULL },
+    config: { layers: LAYERS, batched: BATCHED, pointSeconds: POINT_S, segments: SEGMENTS, threads: THREADS, full: FULL },
     calibration: calib,
     points,
     monitoring: [big, tiny],
