@@ -76,7 +76,8 @@ describe('optimize (reduced setting)', () => {
     const t = formatTable(report);
     expect(t.split('\n')[0]).toMatch(/^stage\s+test acc/);
     expect(t).toMatch(/int8 .* int8/);
-    expect(t).toMatch(/targets:\n {2}[✓✗] teacher test accuracy/);
+    expect(t).toMatch(/targets \(defined for the default digits run; this run changed the setting\):\n {2}[✓✗] teacher test accuracy/);
+    expect(report.defaultSetting).toBe(false);
   });
 });
 

@@ -174,7 +174,7 @@ export function formatTable(r: OptimizeReport): string {
   const line = (row: string[]) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c] + (cell.length - [...cell].length)))).join('  ');
   const out = [line(rows[0]), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.slice(1).map(line)];
   if (r.targets.length) {
-    out.push('', 'targets:');
+    out.push('', r.defaultSetting ? 'targets:' : 'targets (defined for the default digits run; this run changed the setting):');
     for (const t of r.targets) out.push(`  ${t.met ? '✓' : '✗'} ${t.target}: ${t.measured}`);
   }
   return out.join('\n');
