@@ -64,8 +64,10 @@ export interface OptimizeOptions {
   /** Final sparsity of the pruned student's Linear weights (default 0.85). */
   sparsity?: number;
   /**
-   * Latency measurement: timed blocks, minimum milliseconds per block, batch sizes and kernel threads (defaults 40,
-   * 3, [1, 64] and 1 — one thread keeps the comparison steady on a small shared machine; the models are tiny).
+   * Latency measurement: timed blocks, minimum milliseconds per block, batch sizes and kernel threads (defaults
+   * 200, 0.5, [1, 64] and 1). Many short blocks, interleaved across the models, and their median: on a shared
+   * machine a short block is rarely cut by a preemption, so the median stays near the uncontended time; one
+   * thread keeps the comparison steady (the models are tiny).
    */
   latency?: { blocks?: number; blockMs?: number; batches?: number[]; threads?: number };
   /** Folder for models/, report.md and report.json (default 'simdtensor-optimize'); null writes nothing. */
@@ -374,7 +376,7 @@ export function optimize(opts: OptimizeOptions = {}): OptimizeReport {
       emit({ type: 'measure', what: `latency, batch ${b} (${threads} thread${threads > 1 ? 's' : ''})` });
       const n = test.x.shape[0];
       const x = b <= n ? test.x.rows(0, b) : test.x;
-      const res = measureLatencies(rows.map((r) => r.model), x, { blocks: opts.latency?.blocks ?? 40, blockMs: opts.latency?.blockMs ?? 3 });
+      const res = measureLatencies(rows.map((r) => r.model), x, { blocks: opts.latency?.blocks ?? 200, blockMs: opts.latency?.blockMs ?? 0.5 });
       res.forEach((l, i) => lat[i].push(l));
     }
   } finally {
