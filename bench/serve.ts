@@ -8,6 +8,7 @@
  *   node dist/bench/serve.js --full                                 longer points, more loads and client counts
  *   node dist/bench/serve.js --out DIR                              where the results go
  *   node dist/bench/serve.js --threads N                            intra-op threads per GEMM (default 1)
+ *   node dist/bench/serve.js --sync                                 run the models on the JS thread (no linearAsync)
  *
  * Latency is measured from each request's intended arrival time (open loop) or from its submit (closed loop), so a
  * blocked event loop shows up as latency instead of hiding it (no coordinated omission). Load generator and server
@@ -35,6 +36,8 @@ const threadsArg = process.argv.indexOf('--threads');
  * other vCPU (measured 3-5x slower per batch under load), while independent batches on independent threads do not.
  */
 const THREADS = threadsArg > 0 ? Number(process.argv[threadsArg + 1]) : 1;
+/** --sync: run every model on the JS thread (no linearAsync), e.g. to compare the two on a loaded machine. */
+const SYNC = process.argv.includes('--sync');
 const LAYERS = [256, 1024, 1024, 10];
 /** Scheduler settings of the batched server. */
 const BATCHED = { maxBatchSize: 32, maxDelayMs: 2, maxConcurrentBatches: 2 };
@@ -107,6 +110,7 @@ function relErr(a: Tensor, b: Tensor): number {
 
 /** Checks the async path once; drops it (with the reason) if it throws or disagrees with the sync one. */
 async function checkAsync(m: Model): Promise<Model> {
+  if (SYNC) return { ...m, async: null, asyncNote: '--sync' };
   const x = rand([4, LAYERS[0]], { seed: 98 });
   try {
     const e = relErr(m.sync(x), await m.async!(x));
@@ -528,11 +532,12 @@ async function main(): Promise<void> {
   for (const t of targets) log(`${t.ok ? 'PASS' : 'MISS'}  ${t.target}: ${fmt(t.value, 3)}`);
   if (over) log(`overload: offered ${fmt(over.offeredRps, 0)}/s requested, ${fmt(over.achievedOfferedRps, 0)}/s generated (${fmt((over.achievedOfferedRps ?? 0) / f.cB, 1)}×CB); max heap ${fmt(over.maxHeapMB, 1)} MB`);
   for (const n of notes) log(`note: ${n}`);
+  log(`load average ${load.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end (${info.logicalCpus} CPUs): figures from a loaded machine are noisy`);
 
   mkdirSync(OUT, { recursive: true });
   const report = {
     date: new Date().toISOString(),
-    machine: { brand: info.brand, logicalCpus: info.logicalCpus, kernel: info.kernels['matmul.f32'], node: process.version, threads, loadAverageAtStart: load },
+    machine: { brand: info.brand, logicalCpus: info.logicalCpus, kernel: info.kernels['matmul.f32'], node: process.version, threads, loadAverageAtStart: load, loadAverageAtEnd: os.loadavg()[0] },
     config: { layers: LAYERS, batched: BATCHED, pointSeconds: POINT_S, segments: SEGMENTS, threads: THREADS, full: FULL },
     calibration: calib,
     points,
