@@ -357,7 +357,10 @@ function monitorOverhead(label: string, a: Tensor, b: Tensor, reps: number, pair
   setMonitoring(false);
   const offUs = median(off);
   const addedUs = median(diff);
-  return { op: label, offUs, onUs: median(on), addedUs, overheadPct: (100 * addedUs) / offUs, pairs, reps };
+  // Noise of that median: 1.25 MAD / sqrt(pairs) (about one standard error for a normal spread).
+  const mad = median(diff.map((d) => Math.abs(d - addedUs)));
+  const noisePct = (100 * 1.25 * mad) / Math.sqrt(pairs) / offUs;
+  return { op: label, offUs, onUs: median(on), addedUs, overheadPct: (100 * addedUs) / offUs, noisePct, pairs, reps };
 }
 
 // ---------- output ----------
@@ -502,8 +505,9 @@ async function main(): Promise<void> {
   const big = monitorOverhead('matmul 64×1024×1024 f32', rand([64, 1024], { seed: 1 }), rand([1024, 1024], { seed: 2 }), 4, FULL ? 200 : 60);
   const tiny = monitorOverhead('matmul 4×4×4 f32', rand([4, 4], { seed: 3 }), rand([4, 4], { seed: 4 }), 2000, FULL ? 400 : 150);
   for (const o of [big, tiny])
-    log(`  ${o.op}: off ${fmt(o.offUs, 3)} µs, on ${fmt(o.onUs, 3)} µs per call; median paired difference ${fmt(o.addedUs, 3)} µs (${fmt(o.overheadPct, 3)} %) over ${o.pairs} block pairs`);
-  log(`  the recorder's own cost (the tiny op's added time) is ${fmt((100 * tiny.addedUs) / big.offUs, 4)} % of one 64×1024×1024 matmul`);
+    log(`  ${o.op}: off ${fmt(o.offUs, 3)} µs, on ${fmt(o.onUs, 3)} µs per call; median paired difference ${fmt(o.addedUs, 3)} µs (${fmt(o.overheadPct, 3)} % ± ${fmt(o.noisePct, 3)} %) over ${o.pairs} block pairs`);
+  const derivedPct = (100 * tiny.addedUs) / big.offUs;
+  log(`  the recorder's own cost per op (the tiny op's added time, ${fmt(tiny.addedUs, 3)} µs) is ${fmt(derivedPct, 4)} % of one 64×1024×1024 matmul`);
 
   // Targets.
   const f = calib.f32;
@@ -523,7 +527,8 @@ async function main(): Promise<void> {
     { target: `low load p50 batched - single <= maxDelayMs + 0.05 ms (spinWaitMs 1)`, value: lowSpin && lowS ? lowSpin.p50Ms - lowS.p50Ms : NaN, ok: !!lowSpin && !!lowS && lowSpin.p50Ms - lowS.p50Ms <= BATCHED.maxDelayMs + 0.05 },
     { target: `overload ${OVERLOAD}x: accepted p99 <= bound`, value: over?.p99Ms ?? NaN, ok: !!over && over.p99Ms <= bound },
     { target: `overload ${OVERLOAD}x: no promise left pending`, value: over?.pendingAfter ?? NaN, ok: over?.pendingAfter === 0 },
-    { target: 'monitoring overhead <= 2 % on 64x1024x1024 matmul (paired blocks)', value: big.overheadPct, ok: big.overheadPct <= 2 },
+    { target: 'monitoring overhead <= 2 % on 64x1024x1024 matmul (direct A/B, noise-limited)', value: big.overheadPct, ok: big.overheadPct <= 2 },
+    { target: 'monitoring overhead <= 2 % on 64x1024x1024 matmul (recorder cost per op / op time)', value: derivedPct, ok: derivedPct <= 2 },
   ];
 
   log('');
