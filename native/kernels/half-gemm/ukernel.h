@@ -16,28 +16,46 @@ namespace {
 template <class V, int M, int NV>
 inline void half_gemm_store(typename V::R (&acc)[M][NV], size_t n, float* __restrict c, size_t ldc, unsigned flags,
                             const float* bias, int act) {
+  using R = typename V::R;
   constexpr int W = V::W;
-  const bool full = n == size_t(NV * W);
-  if (flags & kGemmAccumulate) {
+  if (n == size_t(NV * W)) {
+    // Full tile: straight-line epilogue, accumulators never leave registers.
+    if (flags & kGemmAccumulate)
+      for (int i = 0; i < M; i++)
+        for (int j = 0; j < NV; j++) acc[i][j] = V::add(acc[i][j], V::load(c + i * ldc + j * W));
+    if (flags & kGemmEpilogue) {
+      if (bias)
+        for (int j = 0; j < NV; j++) {
+          const R bj = V::load(bias + j * W);
+          for (int i = 0; i < M; i++) acc[i][j] = V::add(acc[i][j], bj);
+        }
+      if (act == kActRelu) {
+        for (int i = 0; i < M; i++)
+          for (int j = 0; j < NV; j++) acc[i][j] = vrelu<V>(acc[i][j]);
+      } else if (act == kActGelu) {
+        for (int i = 0; i < M; i++)
+          for (int j = 0; j < NV; j++) acc[i][j] = vgelu<V>(acc[i][j]);
+      }
+    }
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < NV; j++) V::store(c + i * ldc + j * W, acc[i][j]);
+    return;
+  }
+  // Partial tile (the last panel of a row): masked loads and stores, lanes past n never touched.
+  if (flags & kGemmAccumulate)
     for (int i = 0; i < M; i++)
       for (int j = 0; j < NV; j++) {
         const size_t off = size_t(j) * W;
-        if (full) {
-          acc[i][j] = V::add(acc[i][j], V::load(c + i * ldc + off));
-        } else if (off < n) {
-          acc[i][j] = V::add(acc[i][j], V::load_partial(c + i * ldc + off, n - off));
-        }
+        if (off < n) acc[i][j] = V::add(acc[i][j], V::load_partial(c + i * ldc + off, n - off));
       }
-  }
   if (flags & kGemmEpilogue) {
-    if (bias) {
+    if (bias)
       for (int j = 0; j < NV; j++) {
         const size_t off = size_t(j) * W;
         if (off >= n) break;
-        const typename V::R bj = full ? V::load(bias + off) : V::load_partial(bias + off, n - off);
+        const R bj = V::load_partial(bias + off, n - off);
         for (int i = 0; i < M; i++) acc[i][j] = V::add(acc[i][j], bj);
       }
-    }
     if (act == kActRelu) {
       for (int i = 0; i < M; i++)
         for (int j = 0; j < NV; j++) acc[i][j] = vrelu<V>(acc[i][j]);
@@ -49,12 +67,17 @@ inline void half_gemm_store(typename V::R (&acc)[M][NV], size_t n, float* __rest
   for (int i = 0; i < M; i++)
     for (int j = 0; j < NV; j++) {
       const size_t off = size_t(j) * W;
-      if (full) {
-        V::store(c + i * ldc + off, acc[i][j]);
-      } else if (off < n) {
-        V::store_partial(c + i * ldc + off, acc[i][j], n - off);
-      }
+      if (off < n) V::store_partial(c + i * ldc + off, acc[i][j], n - off);
     }
+}
+
+// Starts pulling the C tile's lines in during the K loop (it is read or written right after).
+template <class V, int M, int NR>
+inline void half_gemm_prefetch_c(const float* c, size_t ldc) {
+  for (int i = 0; i < M; i++) {
+    V::prefetch(c + i * ldc);
+    V::prefetch(c + i * ldc + NR - 1);
+  }
 }
 
 // Convert-then-FMA. Load::template load<NV>(b, out) widens one K step of the B panel (NV·W columns, in the
@@ -64,21 +87,46 @@ inline void half_cvt_gemm_tile(size_t n, size_t kc, const float* __restrict a, c
                                float* __restrict c, size_t ldc, unsigned flags, const float* bias, int act) {
   using R = typename V::R;
   constexpr int NR = NV * V::W;
-  R acc[M][NV];
-  for (int i = 0; i < M; i++)
-    for (int j = 0; j < NV; j++) acc[i][j] = V::zero();
-  for (size_t p = 0; p < kc; p++) {
+  // With one or two rows (GEMV-like) M·NV chains of dependent FMAs cannot cover the FMA latency while B streams
+  // from memory: split K over KS independent accumulator sets, summed once at the end.
+  constexpr int KS = M <= 2 ? 4 / M : 1;
+  R acc[KS][M][NV];
+  for (int s = 0; s < KS; s++)
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < NV; j++) acc[s][i][j] = V::zero();
+  half_gemm_prefetch_c<V, M, NR>(c, ldc);
+  size_t p = 0;
+  if constexpr (KS > 1) {
+    for (; p + KS <= kc; p += KS) {
+      for (int s = 0; s < KS; s++) {
+        R bv[NV];
+        Load::template load<NV>(b, bv);
+        V::prefetch(b + 32 * NR);
+        for (int i = 0; i < M; i++) {
+          const R av = V::set1(a[i]);
+          for (int j = 0; j < NV; j++) acc[s][i][j] = V::fmadd(av, bv[j], acc[s][i][j]);
+        }
+        a += MR;
+        b += NR;
+      }
+    }
+  }
+#pragma GCC unroll 2
+  for (; p < kc; p++) {
     R bv[NV];
     Load::template load<NV>(b, bv);
     V::prefetch(b + 32 * NR);
     for (int i = 0; i < M; i++) {
       const R av = V::set1(a[i]);
-      for (int j = 0; j < NV; j++) acc[i][j] = V::fmadd(av, bv[j], acc[i][j]);
+      for (int j = 0; j < NV; j++) acc[0][i][j] = V::fmadd(av, bv[j], acc[0][i][j]);
     }
     a += MR;
     b += NR;
   }
-  half_gemm_store<V, M, NV>(acc, n, c, ldc, flags, bias, act);
+  for (int s = 1; s < KS; s++)
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < NV; j++) acc[0][i][j] = V::add(acc[0][i][j], acc[s][i][j]);
+  half_gemm_store<V, M, NV>(acc[0], n, c, ldc, flags, bias, act);
 }
 
 template <class V, class Load, int MR, int NV, int M>
