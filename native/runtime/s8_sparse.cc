@@ -162,7 +162,8 @@ std::shared_ptr<PackedS8Weights> S8SparseWeights::dense_packed(const S8GemmVaria
 
 SpmmPath s8_spmm_auto_path(const S8SpmmVariant& v, size_t m) {
   (void)v;
-  return m <= 2 ? SpmmPath::kRow : SpmmPath::kXt;
+  // Measured (AVX-512 VNNI, K = N = 4096): the gather row kernel wins only at M = 1.
+  return m <= 1 ? SpmmPath::kRow : SpmmPath::kXt;
 }
 
 const char* s8_spmm_run(const S8SpmmVariant& v, const S8SpmmArgs& a, SpmmPath path) {
@@ -229,9 +230,9 @@ const char* s8_spmm_run(const S8SpmmVariant& v, const S8SpmmArgs& a, SpmmPath pa
 // (stored groups × 4 / (N·K)) at which the sparse int8 kernel is still faster. See docs/sparse.md.
 double s8_spmm_max_density(const S8SpmmVariant& v, size_t m) {
   (void)v;
-  if (m <= 1) return 0.25;
-  if (m <= 16) return 0.20;
-  return 0.20;
+  if (m <= 1) return 0.30;
+  if (m <= 16) return 0.40;
+  return 0.32;
 }
 
 const char* s8_sparse_kernel_for(S8SparseWeights& w, size_t m, SparseMode mode) {
