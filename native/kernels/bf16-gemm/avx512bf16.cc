@@ -10,24 +10,35 @@ template <int MR, int NV, int M>
 inline void bf16_dot_tile(size_t n, size_t kc, const uint32_t* __restrict a, const uint16_t* __restrict b,
                           float* __restrict c, size_t ldc, unsigned flags, const float* bias, int act) {
   constexpr int NR = NV * 16;
-  __m512 acc[M][NV];
-  for (int i = 0; i < M; i++)
-    for (int j = 0; j < NV; j++) acc[i][j] = _mm512_setzero_ps();
+  // One or two rows (GEMV-like): split K over KS accumulator sets so the dot-product latency is covered.
+  constexpr int KS = M <= 2 ? 4 / M : 1;
+  __m512 acc[KS][M][NV];
+  for (int s = 0; s < KS; s++)
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < NV; j++) acc[s][i][j] = _mm512_setzero_ps();
   const size_t kq = (kc + 1) / 2;  // the packing zero-pads an odd K
   half_gemm_prefetch_c<VecAvx512, M, NR>(c, ldc);
-#pragma GCC unroll 2
-  for (size_t q = 0; q < kq; q++) {
+  auto step = [&](__m512 (&ac)[M][NV]) {
     __m512bh bv[NV];
     for (int j = 0; j < NV; j++) bv[j] = __m512bh(_mm512_loadu_si512(b + 32 * j));
     _mm_prefetch(reinterpret_cast<const char*>(b + 16 * 2 * NR), _MM_HINT_T0);
     for (int i = 0; i < M; i++) {
       const __m512bh av = __m512bh(_mm512_set1_epi32(int(a[i])));
-      for (int j = 0; j < NV; j++) acc[i][j] = _mm512_dpbf16_ps(acc[i][j], av, bv[j]);
+      for (int j = 0; j < NV; j++) ac[i][j] = _mm512_dpbf16_ps(ac[i][j], av, bv[j]);
     }
     a += MR;
     b += 2 * NR;
-  }
-  half_gemm_store<VecAvx512, M, NV>(acc, n, c, ldc, flags, bias, act);
+  };
+  size_t q = 0;
+  if constexpr (KS > 1)
+    for (; q + KS <= kq; q += KS)
+      for (int s = 0; s < KS; s++) step(acc[s]);
+#pragma GCC unroll 2
+  for (; q < kq; q++) step(acc[0]);
+  for (int s = 1; s < KS; s++)
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < NV; j++) acc[0][i][j] = _mm512_add_ps(acc[0][i][j], acc[s][i][j]);
+  half_gemm_store<VecAvx512, M, NV>(acc[0], n, c, ldc, flags, bias, act);
 }
 
 template <int MR, int NV, int M>
