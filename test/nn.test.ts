@@ -1,7 +1,7 @@
 // Layers, losses, optimizers and the training loop: gradients against central finite differences, optimizer
 // updates against plain formulas, determinism, and error messages.
 import { describe, expect, it } from 'vitest';
-import { rand, tensor, Tensor } from '../src/index.js';
+import { cpuInfo, getMaxIsa, rand, setMaxIsa, tensor, Tensor } from '../src/index.js';
 import {
   AdamW, argmax, crossEntropy, distillationLoss, Dropout, evaluate, fit, GELU, Layer, LayerNorm, Linear, mlp,
   Normalize, Parameter, permutation, ReLU, schedules, Sequential, SGD, softTargets, transpose,
@@ -173,6 +173,32 @@ describe('kernels used by training', () => {
     expect(Array.from(g.data)).toEqual(Array.from(y.data));
     const y2 = d.forward(x);
     expect(Array.from(y2.data)).not.toEqual(Array.from(y.data));
+  });
+});
+
+describe('training kernels under every ISA cap', () => {
+  it('each variant this CPU runs gives the same losses, gradients and updates (within float tolerance)', () => {
+    const isas = cpuInfo().supportedIsas.filter((i) => ['scalar', 'avx2', 'avx512', 'neon'].includes(i));
+    const before = getMaxIsa();
+    const z = rand([7, 10], { seed: 40, low: -4, high: 4 }) as Tensor<'float32'>;
+    const y = Int32Array.from([0, 9, 3, 3, 5, 1, 2]);
+    const runs: { isa: string; kernel: string; out: number[] }[] = [];
+    try {
+      for (const isa of isas) {
+        setMaxIsa(isa as never);
+        const m = mlp([10, 19, 10], { seed: 41, layerNorm: true, activation: 'gelu' });
+        m.train(true);
+        const { loss, grad } = crossEntropy(m.forward(z) as Tensor<'float32'>, y);
+        m.backward(grad!, false);
+        new SGD(m.parameters(), { lr: 0.1, momentum: 0.9 }).step(); // linear in the gradient (Adam's first step is its sign)
+        runs.push({ isa, kernel: cpuInfo().kernels['train.softmaxXent'], out: [loss, ...m.parameters().flatMap((p) => Array.from(p.value.data))] });
+      }
+    } finally {
+      setMaxIsa(before);
+    }
+    expect(new Set(runs.map((r) => r.kernel)).size).toBe(runs.length); // each cap ran its own variant
+    for (const r of runs.slice(1))
+      r.out.forEach((v, i) => expect(Math.abs(v - runs[0].out[i])).toBeLessThan(1e-4 * (1 + Math.abs(runs[0].out[i]))));
   });
 });
 
