@@ -148,6 +148,8 @@ export interface NativeAsyncStats {
   sleeping: number;
   spinning: number;
   spinUs: number;
+  /** Async ops below this many arithmetic ops run inline on the calling thread. */
+  inlineOps: number;
 }
 
 /** Raw CPU description from the addon. */

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
@@ -294,8 +295,46 @@ void AsyncOp::writes(void* p, size_t bytes, const char* arg) {
 }
 void AsyncOp::keep(std::shared_ptr<const void> p) { rec_->keep.push_back(std::move(p)); }
 
-Napi::Value AsyncOp::submit(std::function<void()> work, napi_value result) {
+double async_inline_ops() {
+  static const double v = [] {
+    const char* s = std::getenv("SIMDTENSOR_ASYNC_INLINE_OPS");
+    if (s && *s) {
+      char* end = nullptr;
+      const double d = std::strtod(s, &end);
+      if (end != s && d >= 0) return d;
+    }
+    return 131072.0;
+  }();
+  return v;
+}
+
+Napi::Value AsyncOp::submit(std::function<void()> work, napi_value result, double cost) {
   napi_env env = info_.Env();
+  if (cost >= 0 && cost < async_inline_ops()) {
+    // Inline: still refused if it touches memory an op in flight owns; nothing to pin, it is done on return.
+    register_ranges(env, rec_.get());
+    std::string error;
+    try {
+      work();
+    } catch (const std::exception& ex) {
+      error = ex.what()[0] ? ex.what() : "native error";
+    } catch (...) {
+      error = "unknown native error";
+    }
+    unregister_ranges(rec_.get());
+    napi_deferred deferred;
+    napi_value promise;
+    if (napi_create_promise(env, &deferred, &promise) != napi_ok)
+      throw Napi::Error::New(env, std::string(fn_) + ": cannot create a promise");
+    if (error.empty()) {
+      napi_resolve_deferred(env, deferred, result);
+    } else {
+      Napi::Error err = Napi::Error::New(env, std::string(fn_) + ": " + error);
+      err.Set("code", Napi::String::New(env, "ERR_SIMDTENSOR_NATIVE"));
+      napi_reject_deferred(env, deferred, err.Value());
+    }
+    return Napi::Value(env, promise);
+  }
   AsyncEnv* e = env_state(env, true);
   if (e->closing.load()) throw Napi::Error::New(env, std::string(fn_) + ": the environment is shutting down");
   if (rec_->id && e->by_id.count(rec_->id))
@@ -400,6 +439,7 @@ Napi::Value AsyncStats(const Napi::CallbackInfo& info) {
   o.Set("sleeping", s.sleeping);
   o.Set("spinning", s.spinning);
   o.Set("spinUs", pool_spin_us());
+  o.Set("inlineOps", async_inline_ops());
   return o;
 }
 

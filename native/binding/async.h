@@ -73,13 +73,20 @@ class AsyncOp {
 
   // Queues `work` and returns the Promise, resolved with `result` (pinned) after work() returns, or rejected with
   // an Error carrying the message of a std::exception work() threw. Throws ERR_SIMDTENSOR_BUSY on a range conflict.
-  Napi::Value submit(std::function<void()> work, napi_value result);
+  // `cost` (arithmetic ops, e.g. 2·m·n·k; < 0 = unknown): work cheaper than async_inline_ops() runs right here on
+  // the JS thread and the Promise is already resolved, because handing a ~1 µs op to another thread and waking
+  // the event loop afterwards costs tens of µs and blocks nothing less.
+  Napi::Value submit(std::function<void()> work, napi_value result, double cost = -1);
 
  private:
   const Napi::CallbackInfo& info_;
   const char* fn_;
   std::unique_ptr<OpRecord> rec_;
 };
+
+// Async ops below this many arithmetic ops run inline (default 131072, ~1 µs; SIMDTENSOR_ASYNC_INLINE_OPS overrides,
+// 0 sends every op to the pool).
+double async_inline_ops();
 
 // For sync ops writing `bytes` at `p`: throws ERR_SIMDTENSOR_BUSY if an async op in flight reads or writes that
 // memory (one relaxed load when nothing is in flight).

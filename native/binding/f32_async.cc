@@ -35,7 +35,7 @@ Napi::Value MatmulPackedAsync(const Napi::CallbackInfo& info) {
   const F32GemmVariant& v = f32_gemm_select();
   const float* panels = w->panels(v.nr);  // any re-layout for this nr happens here, once
   const F32GemmArgs g{m, n, k, a, k, panels, out, n, bias, act};
-  return op.submit([&v, g] { f32_gemm_run(v, g); }, info[3]);
+  return op.submit([&v, g] { f32_gemm_run(v, g); }, info[3], 2.0 * double(m) * double(n) * double(k));
 }
 
 // matmulAsync(a, m, k, b, n, transB, out, bias|null, act, id) -> Promise<out>. B is packed on the worker.
@@ -57,7 +57,7 @@ Napi::Value MatmulAsync(const Napi::CallbackInfo& info) {
         pack_b_f32(b, trans_b ? k : n, trans_b, k, n, v.nr, bp.get());
         f32_gemm_run(v, F32GemmArgs{m, n, k, a, k, bp.get(), out, n, bias, act});
       },
-      info[6]);
+      info[6], 2.0 * double(m) * double(n) * double(k) + double(k) * double(n));
 }
 
 }  // namespace

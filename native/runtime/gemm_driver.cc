@@ -107,14 +107,27 @@ F32GemmPartition f32_gemm_partition(const F32GemmVariant& v, size_t m, size_t n,
   // Tasks are claimed dynamically, so make up to 4 per thread (a preempted or slower core then costs at most
   // one task), but keep each above ~1 MFLOP so per-task packing and scheduling stay negligible.
   size_t want = std::min<size_t>(4 * threads, std::max<size_t>(threads, size_t(flops / 1e6)));
-  // M first: tasks then share the prepacked B panels and each packs only its own A rows. Row chunks of at least
-  // half an L2 block keep the B micro-panel reused across several MR tiles while it sits in L1.
-  const size_t rows_min = m <= bl.small_m ? m : std::min(m, ceil_div(std::max(v.mr, bl.mc / 2), v.mr) * v.mr);
-  const size_t m_chunks_max = ceil_div(m, rows_min);
-  size_t tm = std::min(m_chunks_max, want);
-  // Then N, in chunks of at least 2 panels (A packing is repeated once per N chunk).
-  size_t tn = std::min(ceil_div(want, tm), std::max<size_t>(1, n_units / 2));
-  tm = std::min(m_chunks_max, std::max<size_t>(1, want / tn));
+  // M first: tasks then share the prepacked B panels and each packs only its own A rows. Row chunks go down to
+  // 2·MR rows: the B micro-panel is still reused across two MR tiles while in L1, and streaming it from L2 for
+  // every second tile needs ~25 GB/s, far below L2 bandwidth.
+  size_t tm, tn;
+  if (m <= bl.small_m) {
+    // A is a few rows: repacking it per N chunk is free, so split N finely (GEMV-like, bandwidth-bound).
+    tm = 1;
+    tn = std::min(want, std::max<size_t>(1, n_units / 2));
+  } else {
+    const size_t rows_min = std::min(m, 2 * v.mr);
+    const size_t m_chunks_max = ceil_div(m, rows_min);
+    if (m_chunks_max >= threads) {
+      tm = std::min(m_chunks_max, want);
+      tn = 1;
+    } else {
+      // Too few rows for the threads: split N too, but only ~2 tasks per thread, since every N chunk packs
+      // all of its A rows again (the packing is repeated tn times).
+      tm = m_chunks_max;
+      tn = std::min(ceil_div(2 * threads, tm), std::max<size_t>(1, n_units / 2));
+    }
+  }
   const size_t rows_per = ceil_div(m_units, tm) * v.mr;
   const size_t panels_per = ceil_div(n_units, tn);
   p.rows_per = rows_per;
