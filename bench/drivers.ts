@@ -577,6 +577,8 @@ function tfDriver(backend: 'wasm' | 'cpu'): Driver {
         : 'plain JavaScript on the main thread',
     slow: backend === 'cpu',
     maxFlops: backend === 'cpu' ? 3e8 : undefined,
+    // Plain JS at M = 1 × 4096×4096 weights: seconds of setup and ~0.3 s a call for a figure far behind the rest.
+    maxWeights: backend === 'cpu' ? 2 ** 22 : undefined,
     async init() {
       await tfjs(backend);
     },
