@@ -1,0 +1,133 @@
+// The serving targets, checked in virtual time: a model whose batch takes a fixed time (fake timers), so the
+// scheduler's own behaviour is measured without the noise of a shared machine (bench/serve.ts measures the real
+// thing). Saturation throughput and p99, low-load latency, and 10x overload with onFull 'reject'.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { BatchScheduler, BatchSchedulerOptions, Tensor, tensor } from '../src/index.js';
+
+/** Virtual time of one batch (ms): 1 + ceil(rows / 8), so 2 ms for one row, 5 ms for 32 (6.4x cheaper per row). */
+const batchMs = (rows: number) => 1 + Math.ceil(rows / 8);
+const MAX_BATCH = 32;
+const SLOTS = 2;
+const MAX_DELAY = 2;
+/** The bound: maxDelayMs + 2 x the time of one full batch; +1 ms for the 1 ms steps of the arrival clock. */
+const BOUND = MAX_DELAY + 2 * batchMs(MAX_BATCH) + 1;
+
+const X = tensor(new Float32Array(4), [1, 4]);
+
+function model() {
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const run = (x: Tensor) =>
+    new Promise<Tensor>((res) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      setTimeout(() => {
+        inFlight--;
+        res(x);
+      }, batchMs(x.shape[0]));
+    });
+  return { run, maxInFlight: () => maxInFlight };
+}
+
+function server(mode: 'single' | 'batched', extra: BatchSchedulerOptions = {}) {
+  const m = model();
+  const opts: BatchSchedulerOptions =
+    mode === 'single' ? { maxBatchSize: 1, maxDelayMs: 0, maxConcurrentBatches: SLOTS, ...extra } : { maxBatchSize: MAX_BATCH, maxDelayMs: MAX_DELAY, maxConcurrentBatches: SLOTS, ...extra };
+  return { s: new BatchScheduler(m.run, opts), m };
+}
+
+const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil(p * xs.length) - 1)];
+
+async function closedLoop(mode: 'single' | 'batched', clients: number, ms: number) {
+  const { s } = server(mode, { maxQueue: Infinity });
+  const lat: number[] = [];
+  let stop = false;
+  let inWindow = 0;
+  const t0 = performance.now();
+  const client = async () => {
+    while (!stop) {
+      const t = performance.now();
+      await s.submit(X);
+      lat.push(performance.now() - t);
+      if (performance.now() - t0 <= ms) inWindow++;
+    }
+  };
+  const all = Promise.all(Array.from({ length: clients }, client));
+  await vi.advanceTimersByTimeAsync(ms);
+  stop = true;
+  await vi.advanceTimersByTimeAsync(100);
+  await all;
+  return { rps: (inWindow / ms) * 1000, p50: q(lat, 0.5), p99: q(lat, 0.99), stats: s.stats() };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('serving targets in virtual time', () => {
+  it('at saturation, batched throughput >= 6x request-at-a-time, with p99 <= maxDelayMs + 2 full batches', async () => {
+    const clients = MAX_BATCH * SLOTS;
+    const single = await closedLoop('single', clients, 2000);
+    const batched = await closedLoop('batched', clients, 2000);
+    expect(Math.abs(single.rps / ((1000 * SLOTS) / batchMs(1)) - 1)).toBeLessThan(0.01); // 1000/s: two slots, 2 ms each
+    expect(batched.rps / single.rps).toBeGreaterThanOrEqual(6);
+    expect(batched.p99).toBeLessThanOrEqual(BOUND);
+    expect(batched.stats.meanBatchSize).toBeGreaterThan(30);
+  });
+
+  it('at low load, a lone request waits maxDelayMs and no longer', async () => {
+    const single = await closedLoop('single', 1, 500);
+    const batched = await closedLoop('batched', 1, 500);
+    expect(single.p50).toBe(batchMs(1));
+    expect(batched.p50 - single.p50).toBeLessThanOrEqual(MAX_DELAY + 0.05);
+    expect(batched.p50 - single.p50).toBeGreaterThanOrEqual(MAX_DELAY - 0.05);
+  });
+
+  it("under 10x overload with onFull 'reject': bounded queue, bounded accepted p99, nothing left pending", async () => {
+    const { s, m } = server('batched', { maxQueue: MAX_BATCH, onFull: 'reject' });
+    const capacity = (1000 * MAX_BATCH * SLOTS) / batchMs(MAX_BATCH); // 12 800 requests/s
+    const rate = 10 * capacity;
+    let seed = 7;
+    const u = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const horizon = 500;
+    const lat: number[] = [];
+    let rejected = 0;
+    let settled = 0;
+    let arrivals = 0;
+    let maxQueue = 0;
+    let t = -Math.log(1 - u()) * (1000 / rate);
+    for (let now = 0; now < horizon; now++) {
+      for (; t <= now; t += -Math.log(1 - u()) * (1000 / rate)) {
+        const at = t;
+        arrivals++;
+        s.submit(X).then(
+          () => {
+            lat.push(performance.now() - at);
+            settled++;
+          },
+          (e: { code?: string }) => {
+            expect(e.code).toBe('queue_full');
+            rejected++;
+            settled++;
+          },
+        );
+        maxQueue = Math.max(maxQueue, s.queueDepth);
+      }
+      await vi.advanceTimersByTimeAsync(1);
+    }
+    await vi.advanceTimersByTimeAsync(100);
+    expect(arrivals).toBeGreaterThan(0.9 * rate * (horizon / 1000));
+    expect(settled).toBe(arrivals);
+    expect(maxQueue).toBeLessThanOrEqual(MAX_BATCH);
+    expect(m.maxInFlight()).toBeLessThanOrEqual(SLOTS);
+    expect(rejected / arrivals).toBeGreaterThan(0.85); // ~90 % of a 10x overload must be shed
+    expect(lat.length / (horizon / 1000)).toBeGreaterThan(0.9 * capacity); // and the server stays at capacity
+    expect(q(lat, 0.99)).toBeLessThanOrEqual(BOUND);
+    const st = s.stats();
+    expect(st.queueDepth + st.runningBatches).toBe(0);
+    expect(st.rejected.queueFull).toBe(rejected);
+  });
+});
