@@ -218,7 +218,11 @@ async function prepareSimdtensor(t: Trial, inp: TrialInputs): Promise<Runner> {
   const kernels = st.cpuInfo().kernels;
   if (t.setup) {
     const fn = await t.setup(inp, t);
-    return { run: fn, async: false, read, kernel: kernelFor(kernels, t.dtype) };
+    const r: Runner = { run: fn, async: false, read };
+    const last = t.dtype === 'sparse' ? opt(st, 'lastSparseKernel') : undefined;
+    // Sparse setups pick their kernel per call (format, small M): report the one the last call ran.
+    Object.defineProperty(r, 'kernel', { get: () => (last ? (last() as string) : '') || kernelFor(kernels, t.dtype), enumerable: true });
+    return r;
   }
   if (t.op === 'add') {
     const a = tensor(inp.a, [t.m * t.k]);

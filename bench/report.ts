@@ -5,7 +5,7 @@
  */
 import type { Agreement, Stats, TimingOptions } from './measure.js';
 import type { Bound, ProbeResult } from './probes.js';
-import type { Trial } from './trials.js';
+import { builtinTrials, type Trial } from './trials.js';
 
 /** How one contender did on one trial. */
 export interface ContenderResult {
@@ -282,7 +282,7 @@ export function markdownTable(rep: BenchReport): string {
         if (x.status === 'skipped') return '–';
         return x.status;
       });
-      const label = r.trial.name.replace(/^(f32|int8|int8-dyn|f16|bf16|sparse) GEMM /, '');
+      const label = r.trial.name.replace(/^(f32|int8|int8 dynamic|f16|bf16|sparse) GEMM /, '');
       out.push(`| ${label} | ${r.threads} | ${v} | ${range} | ${bound} |${cells.map((c) => ` ${c} |`).join('')}`);
     }
     out.push('');
@@ -400,10 +400,11 @@ export function svgChart(rep: BenchReport): string {
   const gap = 10;
   const contenders = Object.keys(rep.contenders);
   const colour = (c: string, i: number) => COLORS[c] ?? ['#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'][i % 5];
+  const builtin = new Set(builtinTrials().map((t) => t.id));
   const panels: { unit: Trial['unit']; rows: TrialResult[] }[] = [];
   for (const unit of ['GFLOP/s', 'GOP/s', 'us/call'] as const) {
-    // Only trials simdtensor ran: the chart is a comparison.
-    const rows = rep.trials.filter((r) => r.trial.unit === unit && r.results[OURS]?.status === 'ok');
+    // At a glance: the built-in trials at one thread that simdtensor ran (every row is in report.md).
+    const rows = rep.trials.filter((r) => r.trial.unit === unit && r.threads === 1 && builtin.has(r.trial.id) && r.results[OURS]?.status === 'ok');
     if (rows.length) panels.push({ unit, rows });
   }
   const parts: string[] = [];
@@ -452,7 +453,7 @@ export function svgChart(rep: BenchReport): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif">`,
     '<style>.h{font-size:13px;font-weight:600}.t{font-size:10.5px}.l{font-size:11px}.v{font-size:8.5px;fill:#333}.a{font-size:9.5px;fill:#555}.g{stroke:#ddd;stroke-width:1}</style>',
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
-    `<text x="20" y="20" class="h">simdtensor vs onnxruntime-node, TF.js and ml-matrix (median of ${rep.timing.rounds} interleaved runs)</text>`,
+    `<text x="20" y="20" class="h">simdtensor vs onnxruntime-node, TF.js and ml-matrix: one thread, median of ${rep.timing.rounds} interleaved runs (all rows: report.md)</text>`,
     ...parts,
     '</svg>',
     '',
@@ -462,23 +463,49 @@ export function svgChart(rep: BenchReport): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Published blocks (README, docs/benchmarks.md)
 
-/** The README's compact table: one-thread results of simdtensor vs onnxruntime-node and TF.js WASM. */
+/**
+ * The README's at-a-glance tables (one thread): the GEMM families as a shape × family matrix, each cell simdtensor's
+ * rate and, in parentheses, its speedup over onnxruntime-node; then per-call overhead and the MLP.
+ */
 export function markdownHeadline(rep: BenchReport): string {
-  const cols = ['onnxruntime-node', 'tfjs-wasm'].filter((c) => rep.contenders[c]);
-  const out = [
-    `| Trial (1 thread) | simdtensor | unit |${cols.map((c) => ` ${rep.contenders[c].label} |`).join('')}`,
-    `|---|--:|---|${cols.map(() => '--:|').join('')}`,
+  const one = rep.trials.filter((r) => r.threads === 1);
+  const fams: [string, string][] = [
+    ['f32', 'f32 GFLOP/s'],
+    ['int8', 'int8 u8×s8 GOP/s'],
+    ['int8-dyn', 'int8, f32 in/out GFLOP/s'],
+    ['f16', 'f16 GFLOP/s'],
+    ['bf16', 'bf16 GFLOP/s'],
+    ['sparse', 'sparse 90 % GFLOP/s'],
   ];
-  for (const r of rep.trials) {
-    if (r.threads !== 1) continue;
-    const ours = r.results[OURS];
-    if (ours?.status !== 'ok') continue;
-    const cells = cols.map((c) => {
-      const x = r.results[c];
-      if (x?.status !== 'ok') return '–';
-      return `${fmt(rateOf(r.trial, x.time))} (${fmt(speedup(r, c))}×)`;
-    });
-    out.push(`| ${r.trial.name} | **${fmt(rateOf(r.trial, ours.time))}** | ${unitLabel(r.trial.unit)} |${cells.map((c) => ` ${c} |`).join('')}`);
+  const cols = fams.filter(([f]) => one.some((r) => r.trial.id.startsWith(`${f}/`) && r.results[OURS]?.status === 'ok'));
+  const shapes = [...new Set(one.filter((r) => r.trial.op === 'gemm' && cols.some(([f]) => r.trial.id.startsWith(`${f}/`))).map((r) => r.trial.id.split('/')[1]))];
+  const out: string[] = [];
+  if (cols.length) {
+    out.push(`| M×K×N | ${cols.map(([, h]) => h).join(' | ')} |`, `|---|${cols.map(() => '--:|').join('')}`);
+    for (const sh of shapes) {
+      const cells = cols.map(([f]) => {
+        const r = one.find((x) => x.trial.id === `${f}/${sh}`);
+        const ours = r?.results[OURS];
+        if (!r || ours?.status !== 'ok') return '–';
+        const sp = speedup(r, 'onnxruntime-node');
+        return `**${fmt(rateOf(r.trial, ours.time))}**${sp !== null ? ` (${fmt(sp)}×)` : ''}`;
+      });
+      out.push(`| ${sh.replace(/x/g, '×')} | ${cells.join(' | ')} |`);
+    }
+    out.push('');
+  }
+  const small = one.filter((r) => (r.trial.family === 'overhead' || r.trial.family === 'mlp') && r.results[OURS]?.status === 'ok');
+  if (small.length) {
+    const others = ['onnxruntime-node', 'tfjs-wasm'].filter((c) => rep.contenders[c]);
+    out.push(`| Trial (1 thread) | simdtensor |${others.map((c) => ` ${rep.contenders[c].label} |`).join('')}`, `|---|--:|${others.map(() => '--:|').join('')}`);
+    for (const r of small) {
+      const u = unitLabel(r.trial.unit);
+      const cells = others.map((c) => {
+        const x = r.results[c];
+        return x?.status === 'ok' ? `${fmt(rateOf(r.trial, x.time))} (${fmt(speedup(r, c))}×)` : '–';
+      });
+      out.push(`| ${r.trial.name} | **${fmt(rateOf(r.trial, r.results[OURS].time))}** ${u} |${cells.map((c) => ` ${c} |`).join('')}`);
+    }
   }
   return out.join('\n');
 }
@@ -488,7 +515,7 @@ export function publishedBlock(rep: BenchReport, short: boolean): string {
   const out: string[] = [];
   if (short) {
     out.push(markdownHeadline(rep), '');
-    out.push('Figures: median; in parentheses, how many times faster simdtensor is. Two-thread rows, spreads, every contender and the machine limits: [docs/benchmarks.md](docs/benchmarks.md) and [bench/results/report.md](bench/results/report.md).', '');
+    out.push('Medians; in parentheses, how many times faster simdtensor is than onnxruntime-node (or, in the last table, than each contender: > 1 means simdtensor is faster). Two-thread rows, spreads, every contender, the targets and the machine limits: [docs/benchmarks.md](docs/benchmarks.md) and [bench/results/report.md](bench/results/report.md).', '');
   } else {
     out.push('### Targets', '', markdownTargets(rep), '', '### All results', '', markdownTable(rep));
   }

@@ -610,6 +610,11 @@ export function publish(report: BenchReport, o: Pick<Options, 'quiet'>): void {
 /** `--publish-from FILE`: rewrites the README and docs blocks from a saved latest.json, without running anything. */
 function publishFrom(file: string): Promise<void> {
   const rep = JSON.parse(readFileSync(file, 'utf8')) as BenchReport;
+  // Re-render the report and chart beside it (same measurements, current presentation), then the blocks.
+  const dir = dirname(resolve(file));
+  writeFileSync(join(dir, 'report.md'), markdownReport(rep));
+  writeFileSync(join(dir, 'chart.svg'), svgChart(rep));
+  console.error(`re-rendered ${join(dir, 'report.md')} and chart.svg`);
   publish(rep, { quiet: false });
   return Promise.resolve();
 }

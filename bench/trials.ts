@@ -183,7 +183,7 @@ export function builtinTrials(): Trial[] {
   const out: Trial[] = [];
   for (const [m, k, n] of GEMM_SHAPES) out.push(gemmTrial('f32', 'float32', m, k, n));
   for (const [m, k, n] of GEMM_SHAPES) out.push(gemmTrial('int8', 'int8', m, k, n));
-  for (const [m, k, n] of GEMM_SHAPES) out.push(gemmTrial('int8-dyn', 'int8-dynamic', m, k, n, { quick: false, name: `int8 GEMM ${m}×${k}×${n} (f32 in, dynamic quant)` }));
+  for (const [m, k, n] of GEMM_SHAPES) out.push(gemmTrial('int8-dyn', 'int8-dynamic', m, k, n, { quick: false, name: `int8 dynamic GEMM ${m}×${k}×${n}` }));
   for (const [m, k, n] of GEMM_SHAPES) out.push(gemmTrial('f16', 'float16', m, k, n));
   for (const [m, k, n] of GEMM_SHAPES) out.push(gemmTrial('bf16', 'bfloat16', m, k, n, { quick: false }));
   for (const [m, k, n] of GEMM_SHAPES) out.push(gemmTrial('sparse', 'sparse', m, k, n, { sparsity: SPARSITY, quick: false, name: `sparse GEMM ${m}×${k}×${n} (${SPARSITY * 100}% zeros)` }));
