@@ -160,7 +160,7 @@ export interface TargetCheck {
 export interface OptimizeReport {
   data: { name: string; rows: number; features: number; classes: number; train: number; holdout: number; test: number };
   config: Record<string, unknown>;
-  machine: { cpu: string; isa: string; gemm: string; threads: string; node: string; loadAverage: string };
+  machine: { cpu: string; isa: string; gemm: string; gemmInt8: string; threads: string; node: string; loadAverage: string };
   stages: StageReport[];
   seeds: SeedReport[];
   /** How the first seed's int8 model was calibrated and chosen. */
@@ -440,6 +440,7 @@ function machineInfo(): OptimizeReport['machine'] {
     cpu: `${info.brand.trim()} (${info.logicalCpus} logical CPUs)`,
     isa: info.maxIsa,
     gemm: info.kernels['matmul.f32'] ?? 'unknown',
+    gemmInt8: info.kernels['matmul.s8'] ?? 'unknown',
     threads: String(getNumThreads()),
     node: process.version,
     // Other processes compete for the cores: the 1-minute load average when measuring says how much.
@@ -525,7 +526,7 @@ export function formatMarkdown(r: OptimizeReport): string {
   const lines: string[] = [];
   lines.push('# simdtensor optimize report', '');
   lines.push(`Data: ${r.data.name} — ${r.data.rows} rows, ${r.data.features} features, ${r.data.classes} classes; fixed stratified split: ${r.data.train} train, ${r.data.holdout} held out (calibration/validation), ${r.data.test} test.`, '');
-  lines.push(`Machine: ${r.machine.cpu}; ISA ${r.machine.isa}; f32 GEMM ${r.machine.gemm}; ${r.machine.threads} kernel thread(s) while timing; Node ${r.machine.node}; 1-minute load average ${r.machine.loadAverage} when timing started.`, '');
+  lines.push(`Machine: ${r.machine.cpu}; ISA ${r.machine.isa}; f32 GEMM ${r.machine.gemm}; int8 GEMM ${r.machine.gemmInt8}; ${r.machine.threads} kernel thread(s) while timing; Node ${r.machine.node}; 1-minute load average ${r.machine.loadAverage} when timing started.`, '');
   lines.push(`Latency: median per call over ${r.stages[0]?.latency[0]?.blocks ?? 0} timed blocks per model, the models interleaved block by block; rows/s = batch / median.`, '');
   lines.push('## Stages (first seed)', '', mdTable(stageTable(r)), '');
   for (const s of r.stages) lines.push(`- **${s.stage}**: ${s.description}; held-out accuracy ${(s.holdoutAccuracy * 100).toFixed(2)} %; trained in ${s.trainSeconds.toFixed(1)} s${s.file ? `; saved as \`${s.file}\` (${s.fileBytes} bytes)` : ''}.`);
