@@ -4,7 +4,7 @@
  * API; this module adds the paths those don't cover and the AMX-INT8 peak probe.
  * @module
  */
-import type { TrialInputs, TrialSpec } from './trials.js';
+import { GEMM_SHAPES, type TrialInputs, type TrialSpec } from './trials.js';
 
 type St = typeof import('../src/index.js');
 let st: St | null = null;
@@ -60,8 +60,17 @@ function requantized(m: number, k: number, n: number): TrialSpec {
   };
 }
 
-/** Extra int8 trials (run next to the built-in u8×s8 and dynamic-quantization trials). */
-export const trials: TrialSpec[] = [s8s8(256, 1024, 1024), s8s8(1, 4096, 4096), requantized(64, 1024, 1024), requantized(256, 1024, 1024)];
+/**
+ * Extra int8 trials (run next to the built-in u8×s8 and dynamic-quantization trials). Where the AMX kernel is the
+ * one selected, the built-in int8 trials are bounded by the AMX-INT8 peak instead of the VNNI one.
+ */
+export async function trials(): Promise<TrialSpec[]> {
+  const out: TrialSpec[] = [s8s8(256, 1024, 1024), s8s8(1, 4096, 4096), requantized(64, 1024, 1024), requantized(256, 1024, 1024)];
+  const { cpuInfo } = await lib();
+  if (/amx/.test(cpuInfo().kernels['matmul.s8'] ?? ''))
+    for (const [m, k, n] of GEMM_SHAPES) out.push({ id: `int8/${m}x${k}x${n}`, name: `int8 GEMM ${m}×${k}×${n}`, family: 'int8', dtype: 'int8', m, k, n, peak: 'amx' });
+  return out;
+}
 
 /** The AMX-INT8 peak (GOP/s, one core), or null without AMX; the VNNI peak comes from native.probeVnniPeak. */
 export const probes = {

@@ -340,8 +340,7 @@ function mseRange(h: ChannelHist, symmetric: boolean, mn: number, mx: number, dt
     const hi = symmetric ? amax * f : hi0 * f;
     const scale = symmetric ? (amax * f) / 127 : (hi - lo) / (qmax - qmin);
     if (!(scale > 0)) continue;
-    const zero = symmetric ? (qmin + qmax + 1) >> 1 : Math.min(qmax, Math.max(qmin, qmin - Math.round(lo / scale)));
-    const z = symmetric ? (dtype === 'int8' ? 0 : 128) : zero;
+    const z = symmetric ? (dtype === 'int8' ? 0 : 128) : Math.min(qmax, Math.max(qmin, qmin - Math.round(lo / scale)));
     let err = 0;
     for (let i = 0; i < B; i++) {
       const c = h.counts[i];
