@@ -145,7 +145,7 @@ const char* planned_kernel(F32SparseWeights& w, size_t m, SparseMode mode) {
   const F32SpmmVariant& v = f32_spmm_select();
   const bool dense = mode == SparseMode::kDense || (mode == SparseMode::kAuto && f32_spmm_prefer_dense(v, w.view(), m));
   if (dense) return f32_gemm_select().name;
-  return f32_spmm_kernel_name(v, w.view().fmt, f32_spmm_auto_path(v, w.view(), m));
+  return f32_spmm_kernel_name(v, w.view().fmt, f32_spmm_auto_path(v, w.view(), m), m);
 }
 
 // sparseLinear(handle, x, m, out, bias|null, act, mode) -> name of the kernel that ran

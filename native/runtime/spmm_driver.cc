@@ -57,8 +57,11 @@ void run_tasks(size_t n, double work, F&& f) {
 
 void run_xt(const F32SpmmVariant& v, const F32SpmmArgs& a) {
   const F32SparseView& w = *a.w;
-  const size_t W = v.w, M = a.m, K = w.k, kp = w.k_padded();
-  const size_t nv_max = tile_nv(v, w), MT = nv_max * W;
+  const size_t M = a.m, K = w.k, kp = w.k_padded();
+  const bool narrow = v.narrow_w && M <= v.narrow_w;
+  const size_t W = narrow ? v.narrow_w : v.w;
+  const size_t nv_max = narrow ? 1 : tile_nv(v, w), MT = nv_max * W;
+  const F32SpmmXtFn fn = narrow ? v.xt_narrow[int(w.fmt)] : v.xt[int(w.fmt)];
   const size_t tiles = (M + MT - 1) / MT;
   std::vector<size_t> tile_off(tiles + 1, 0);
   auto tile_nvs = [&](size_t t) { return (std::min(MT, M - t * MT) + W - 1) / W; };
@@ -89,7 +92,7 @@ void run_xt(const F32SpmmVariant& v, const F32SpmmArgs& a) {
     const size_t t = task / chunks, r0 = (task % chunks) * rows_per, r1 = std::min(w.n, r0 + rows_per);
     const size_t nv = tile_nvs(t), ld = nv * W, m0 = t * MT, mt = std::min(MT, M - m0);
     float* outt = t_outt.get(rows_multiple(rows_per, w.bh) * ld);
-    v.xt[int(w.fmt)](w, r0, r1, xt + tile_off[t], nv, outt, ld, a.bias, a.act);
+    fn(w, r0, r1, xt + tile_off[t], nv, outt, ld, a.bias, a.act);
     for (size_t i = 0; i < mt; i++) {
       float* o = a.out + (m0 + i) * a.ldo;
       for (size_t r = r0; r < r1; r++) o[r] = outt[(r - r0) * ld + i];
@@ -159,22 +162,22 @@ const F32SpmmVariant* f32_spmm_find(const char* name) {
 }
 
 SpmmPath f32_spmm_auto_path(const F32SpmmVariant& v, const F32SparseView& w, size_t m) {
-  // Measured on AVX-512 (docs/sparse.md): row kernels win up to M = 4 where a row's weights are read as
-  // contiguous vectors (N:M windows, blocks at least 8 wide); with one index per weight (CSR) or narrow blocks
-  // the xt kernels win from M = 2.
+  // Measured on AVX-512 (docs/sparse.md): the row kernels win at M = 1, and up to M = 2 where a row's weights are
+  // read as contiguous vectors (N:M windows, blocks at least 8 wide); from there the xt kernels (ymm up to M = 8).
   (void)v;
   const bool wide = w.fmt == SparseFormat::kNm || (w.fmt == SparseFormat::kBsr && w.bw >= 8);
-  return m <= (wide ? 4u : 1u) ? SpmmPath::kRow : SpmmPath::kXt;
+  return m <= (wide ? 2u : 1u) ? SpmmPath::kRow : SpmmPath::kXt;
 }
 
-const char* f32_spmm_kernel_name(const F32SpmmVariant& v, SparseFormat fmt, SpmmPath path) {
-  return path == SpmmPath::kRow ? v.row_name[int(fmt)] : v.xt_name[int(fmt)];
+const char* f32_spmm_kernel_name(const F32SpmmVariant& v, SparseFormat fmt, SpmmPath path, size_t m) {
+  if (path == SpmmPath::kRow) return v.row_name[int(fmt)];
+  return v.narrow_w && m <= v.narrow_w ? v.xt_narrow_name[int(fmt)] : v.xt_name[int(fmt)];
 }
 
 const char* f32_spmm_run(const F32SpmmVariant& v, const F32SpmmArgs& a, SpmmPath path) {
   const F32SparseView& w = *a.w;
   if (path == SpmmPath::kAuto) path = f32_spmm_auto_path(v, w, a.m);
-  const char* name = f32_spmm_kernel_name(v, w.fmt, path);
+  const char* name = f32_spmm_kernel_name(v, w.fmt, path, a.m);
   if (a.m == 0 || w.n == 0) return name;
   if (path == SpmmPath::kRow) run_row(v, a);
   else run_xt(v, a);

@@ -30,7 +30,7 @@ const F32SpmmVariant& f32_spmm_select();
 const F32SpmmVariant* f32_spmm_find(const char* name);
 // The path kAuto takes for this M.
 SpmmPath f32_spmm_auto_path(const F32SpmmVariant& v, const F32SparseView& w, size_t m);
-const char* f32_spmm_kernel_name(const F32SpmmVariant& v, SparseFormat fmt, SpmmPath path);
+const char* f32_spmm_kernel_name(const F32SpmmVariant& v, SparseFormat fmt, SpmmPath path, size_t m);
 // Runs out = act(x·wᵀ + bias) with the sparse kernels; returns the name of the kernel that ran.
 const char* f32_spmm_run(const F32SpmmVariant& v, const F32SpmmArgs& a, SpmmPath path = SpmmPath::kAuto);
 

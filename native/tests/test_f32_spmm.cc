@@ -200,7 +200,7 @@ TEST(spmm_every_variant_format_path_vs_reference) {
             std::vector<float> wd = pattern_weights(n, k, fc.fmt, fc.a, fc.b, density, rng, density == 0.5);
             TestSparse ts;
             CHECK(make_sparse(wd, n, k, fc.fmt, fc.a, fc.b, fc.idx32, &ts), "%s", fc.label);
-            for (size_t m : {size_t(1), size_t(2), size_t(3), size_t(4), size_t(5), W, W + 1, 4 * W + 3}) {
+            for (size_t m : {size_t(1), size_t(2), size_t(3), size_t(4), size_t(5), size_t(8), size_t(9), W, W + 1, 4 * W + 3}) {
               for (SpmmPath p : {SpmmPath::kRow, SpmmPath::kXt}) {
                 const int act = int(seed % 3);
                 CHECK(check_case(v, p, ts, wd, m, seed % 2 == 0, act, seed % 5 == 0 ? 3 : 0, seed),

@@ -110,6 +110,7 @@ const F32SpmmVariant f32_spmm__avx2 = {
     {&csr_row, &spmm_bsr_row_any<VecAvx2>, &nm_row},
     &spmm_epilogue<VecAvx2>,
     {"f32_spmm_csr_xt32__avx2", "f32_spmm_bsr_xt32__avx2", "f32_spmm_nm_xt32__avx2"},
-    {"f32_spmm_csr_row__avx2", "f32_spmm_bsr_row__avx2", "f32_spmm_nm_row__avx2"}};
+    {"f32_spmm_csr_row__avx2", "f32_spmm_bsr_row__avx2", "f32_spmm_nm_row__avx2"},
+    0, {nullptr, nullptr, nullptr}, {nullptr, nullptr, nullptr}};
 
 }  // namespace simdtensor

@@ -1,4 +1,4 @@
-// f32 sparse-weight matmul for AVX-512: xt kernels over zmm (M tile 64); row kernels gather 16 activations per
+// f32 sparse-weight matmul for AVX-512: xt kernels over zmm (M tile 64; ymm for M <= 8); row kernels gather 16 activations per
 // vgatherdps for CSR and N:M (one index per value), and use zmm/ymm dot products for blocks.
 #include "common/vec_avx2.h"
 #include "common/vec_avx512.h"
@@ -182,6 +182,9 @@ const F32SpmmVariant f32_spmm__avx512f = {
     {&csr_row, &bsr_row, &nm_row},
     &spmm_epilogue<VecAvx512>,
     {"f32_spmm_csr_xt64__avx512f", "f32_spmm_bsr_xt64__avx512f", "f32_spmm_nm_xt64__avx512f"},
-    {"f32_spmm_csr_row__avx512f", "f32_spmm_bsr_row__avx512f", "f32_spmm_nm_row__avx512f"}};
+    {"f32_spmm_csr_row__avx512f", "f32_spmm_bsr_row__avx512f", "f32_spmm_nm_row__avx512f"},
+    8,
+    {&spmm_csr_xt_nv<VecAvx2, 1>, &spmm_bsr_xt_nv<VecAvx2, 1, 16>, &spmm_nm_xt_nv<VecAvx2, 1, 16>},
+    {"f32_spmm_csr_xt8__avx512f", "f32_spmm_bsr_xt8__avx512f", "f32_spmm_nm_xt8__avx512f"}};
 
 }  // namespace simdtensor

@@ -60,6 +60,11 @@ struct F32SpmmVariant {
   // Kernel names, indexed by SparseFormat: the xt kernel at max_nv, then the row kernel.
   const char* xt_name[3];
   const char* row_name[3];
+  // Optional narrower xt kernels for M <= narrow_w (one vector of narrow_w lanes: AVX-512 uses ymm for M <= 8,
+  // halving the wasted lanes and the L2 traffic per weight). narrow_w = 0: none.
+  size_t narrow_w;
+  F32SpmmXtFn xt_narrow[3];
+  const char* xt_narrow_name[3];
 };
 
 #define ST_F32_SPMM(sym, isa) extern const F32SpmmVariant sym;
