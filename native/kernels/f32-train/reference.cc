@@ -3,6 +3,13 @@
 #include <vector>
 #include "kernels/f32-train/f32-train.h"
 
+// Debian's aarch64-linux-gnu-g++ 12 hits an internal compiler error (vect_transform_reduction) vectorizing the
+// double-precision reductions below at -O3. This is the scalar reference: plain loops are the point, so the
+// auto-vectorizer is simply off for this file on that compiler.
+#if defined(__aarch64__) && defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-tree-vectorize")
+#endif
+
 namespace simdtensor {
 namespace {
 
