@@ -112,6 +112,11 @@ export interface HalfPackOptions {
   layout?: 'linear' | 'kn';
   /** Pack float32 weights as this half type (they are rounded once, to nearest even). */
   dtype?: HalfDType;
+  /**
+   * dtype of the activations these weights will meet (default 'float32'). It picks the panel layout packed first
+   * (e.g. bf16 activations on AVX512-BF16 want K-pair panels); other inputs still work, re-laying on first use.
+   */
+  inputDtype?: 'float32' | HalfDType;
   [key: string]: unknown;
 }
 
@@ -130,10 +135,12 @@ export function packHalfWeights(w: Tensor, opts: HalfPackOptions = {}): PackedHa
   if (w.ndim !== 2) throw rangeError(fn, `w must be 2-D, got shape [${w.shape.join(', ')}]`);
   const layout = opts.layout ?? 'linear';
   if (layout !== 'linear' && layout !== 'kn') throw typeError(fn, `layout must be 'linear' or 'kn', got ${describe(layout)}`);
+  const input = opts.inputDtype ?? 'float32';
+  if (!isFloat(input)) throw typeError(fn, `inputDtype must be 'float32', 'float16' or 'bfloat16', got ${describe(input)}`);
   const h = w.dtype === want ? w : cast(w, want);
   const [r, c] = h.shape;
   const trans = layout === 'linear';
-  return new PackedHalfWeights(new native.PackedHalf(h.data as Uint16Array, trans ? c : r, trans ? r : c, trans, TYPE_CODE[want]));
+  return new PackedHalfWeights(new native.PackedHalf(h.data as Uint16Array, trans ? c : r, trans ? r : c, trans, TYPE_CODE[want], TYPE_CODE[input]));
 }
 
 /** Half-specific options of matmul/linear. */

@@ -77,7 +77,7 @@ export interface NativeAddon {
   probeReadBandwidth(bytes: number, ms: number): number;
   // Families add their functions below (one block each).
   // Half precision (native/binding/half.cc, src/half.ts). Type codes: 0 float32, 1 float16, 2 bfloat16.
-  PackedHalf: new (b: Uint16Array, k: number, n: number, transB: boolean, type: number) => NativePackedHalf;
+  PackedHalf: new (b: Uint16Array, k: number, n: number, transB: boolean, type: number, aType: number) => NativePackedHalf;
   /** kind: 0 f32→f16, 1 f16→f32, 2 f32→bf16, 3 bf16→f32. */
   halfConvert(kind: number, input: Float32Array | Uint16Array, out: Float32Array | Uint16Array, n: number): void;
   /** Returns the kernel that ran. */

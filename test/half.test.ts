@@ -206,7 +206,7 @@ describe('half matmul / linear', () => {
           expect(got.shape).toEqual([m, n]);
           check(got.data as Float32Array, r.c, r.mag, relBound(kernel, k), 0, `${kernel} ${adt}×${bdt} ${m}x${k}x${n} tb=${tb} ${act}`);
           const w = tb ? b : b.to('float32').to(bdt); // packWeights takes [out, in] (linear) or [K, N] ('kn')
-          const p = packWeights(w, { layout: tb ? 'linear' : 'kn' }) as PackedHalfWeights;
+          const p = packWeights(w, { layout: tb ? 'linear' : 'kn', inputDtype: seed % 4 === 0 ? adt : undefined }) as PackedHalfWeights;
           expect(p).toBeInstanceOf(PackedHalfWeights);
           expect(p.dtype).toBe(bdt);
           expect([p.k, p.n]).toEqual([k, n]);
@@ -288,6 +288,7 @@ describe('half matmul / linear', () => {
     expect(() => packHalfWeights(rand([3, 8]), { dtype: 'float8' as never })).toThrow(/dtype must be 'float16' or 'bfloat16'/);
     expect(() => packHalfWeights(rand([3, 8]))).toThrow('packWeights: w.dtype must be float16 or bfloat16 (or pass dtype), got float32');
     expect(() => packWeights(rand([3, 8, 2], { dtype: 'float16' }))).toThrow('packWeights: w must be 2-D, got shape [3, 8, 2]');
+    expect(() => packWeights(rand([3, 8], { dtype: 'float16' }), { inputDtype: 'int8' })).toThrow(/inputDtype must be 'float32', 'float16' or 'bfloat16', got 'int8'/);
     expect(() => probeHalfPeak('fp8' as never)).toThrow(TypeError);
     expect(() => probeHalfPeak('bf16dot', -1)).toThrow(RangeError);
   });

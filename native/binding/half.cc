@@ -48,16 +48,17 @@ class PackedHalf : public Napi::ObjectWrap<PackedHalf> {
                         InstanceAccessor<&PackedHalf::Bytes>("bytes"), InstanceAccessor<&PackedHalf::Type>("type"),
                         InstanceAccessor<&PackedHalf::MaxAbs>("maxAbs")});
   }
-  // new PackedHalf(b: Uint16Array, k, n, transB, type: 1|2)
+  // new PackedHalf(b: Uint16Array, k, n, transB, type: 1|2, aType: 0|1|2): packed first in the layout of the
+  // kernel that runs with activations of aType (another layout is made on first use if needed).
   explicit PackedHalf(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PackedHalf>(info) {
     const char* fn = "packWeights";
     Napi::Env env = info.Env();
     const size_t k = size_arg(info, 1, fn, "k"), n = size_arg(info, 2, fn, "n");
     const bool trans_b = bool_arg(info, 3);
     const ElemType t = elem_type_arg(info, 4, fn, "type", false);
+    const ElemType at = elem_type_arg(info, 5, fn, "activation type", true);
     const uint16_t* b = typed_data<uint16_t>(info, 0, fn, "weights", mul_sizes(env, fn, k, n));
-    w_ = std::make_shared<PackedHalfWeights>(t, b, trans_b ? k : n, trans_b, k, n,
-                                             half_matmul_variant(t, ElemType::kF32).b);
+    w_ = std::make_shared<PackedHalfWeights>(t, b, trans_b ? k : n, trans_b, k, n, half_matmul_variant(t, at).b);
     napi_type_tag_object(env, info.This(), &kPackedHalfTag);
     bytes_ = int64_t(w_->bytes());
     Napi::MemoryManagement::AdjustExternalMemory(env, bytes_);
