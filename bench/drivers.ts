@@ -148,11 +148,21 @@ const KERNEL_KEYS: Record<string, RegExp> = {
   sparse: /sparse|spmm/i,
 };
 
-/** The kernel cpuInfo() names for a trial's dtype (families name their ops; the first matching key wins). */
+/** cpuInfo() keys of each dtype's GEMM, best guess first. */
+const KERNEL_PREFERRED: Record<string, string[]> = {
+  int8: ['matmul.s8', 'matmul.int8'],
+  'int8-dynamic': ['linear.int8', 'linear.s8', 'matmul.s8', 'matmul.int8'],
+  float16: ['matmul.f16'],
+  bfloat16: ['matmul.bf16'],
+  sparse: ['linear.sparse.csr'],
+};
+
+/** The kernel cpuInfo() names for a trial's dtype: a known key, else the first matching one (sparse keys only for sparse). */
 export function kernelFor(kernels: Record<string, string>, dtype: Trial['dtype']): string | undefined {
   const re = KERNEL_KEYS[dtype];
   if (!re) return kernels['matmul.f32'];
-  const key = Object.keys(kernels).find((k) => re.test(k));
+  for (const k of KERNEL_PREFERRED[dtype] ?? []) if (kernels[k]) return kernels[k];
+  const key = Object.keys(kernels).find((k) => re.test(k) && (dtype === 'sparse') === /sparse|spmm/i.test(k));
   return key ? kernels[key] : undefined;
 }
 
