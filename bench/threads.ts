@@ -12,6 +12,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { stats } from './measure.js';
 import { GEMM_SHAPES } from './trials.js';
+import { native } from '../src/native.js';
 
 type St = typeof import('../src/index.js');
 
@@ -51,6 +52,14 @@ export interface ThreadPoint {
   efficiency: number;
   /** Median CPU per call here / median CPU per call at 1 thread (1.0 = no work added by threading). */
   cpuRatio: number;
+  /**
+   * What the threads did (per-thread CPU clocks, so host preemption does not blur it): CPU ms per call of the
+   * calling thread plus the pool workers, the share of the busiest thread, and the speedup the split delivers when
+   * every thread has a core to itself = (thread CPU at 1 thread) / (busiest thread's CPU here).
+   */
+  threadCpuMs: number;
+  busiestShare: number;
+  cpuSpeedup: number;
 }
 
 /** One trial's result. */
@@ -123,22 +132,30 @@ export async function runThreadBench(st: St, o: ThreadBenchOptions): Promise<Thr
       const calls = Math.max(1, Math.min(1000, Math.ceil(20 / Math.max(one, 1e-3))));
       const wall = new Map<number, number[]>(o.threads.map((T) => [T, []]));
       const cpu = new Map<number, number[]>(o.threads.map((T) => [T, []]));
+      const thr = new Map<number, number[]>(o.threads.map((T) => [T, []]));
+      const busiest = new Map<number, number[]>(o.threads.map((T) => [T, []]));
       for (let r = 0; r < o.reps; r++) {
         for (let j = 0; j < o.threads.length; j++) {
           const T = o.threads[(j + r) % o.threads.length];
           st.setNumThreads(T);
           run();
+          const t0c = native.threadCpuTimes();
           const c0 = process.cpuUsage();
           const w0 = performance.now();
           for (let i = 0; i < calls; i++) run();
           const w1 = performance.now();
           const c1 = process.cpuUsage(c0);
+          const t1c = native.threadCpuTimes();
           wall.get(T)!.push((w1 - w0) / calls);
           cpu.get(T)!.push(cpuMs(c1) / calls);
+          const per = [t1c.caller - t0c.caller, ...t1c.workers.map((x, i) => x - (t0c.workers[i] ?? 0))];
+          thr.get(T)!.push(per.reduce((x, y) => x + y, 0) / calls);
+          busiest.get(T)!.push(Math.max(...per) / calls);
         }
       }
       const base = Math.min(...wall.get(o.threads[0])!);
       const baseCpu = stats(cpu.get(o.threads[0])!).median;
+      const baseThr = stats(thr.get(o.threads[0])!).median;
       const points = o.threads.map((T): ThreadPoint => {
         const best = Math.min(...wall.get(T)!);
         const speedup = base / best;
@@ -151,6 +168,9 @@ export async function runThreadBench(st: St, o: ThreadBenchOptions): Promise<Thr
           speedup,
           efficiency: speedup / T,
           cpuRatio: stats(cpu.get(T)!).median / baseCpu,
+          threadCpuMs: stats(thr.get(T)!).median,
+          busiestShare: stats(busiest.get(T)!).median / stats(thr.get(T)!).median,
+          cpuSpeedup: baseThr / stats(busiest.get(T)!).median,
         };
       });
       results.push({ trial: t, kernel, points });
@@ -168,7 +188,8 @@ function formatResult(r: ThreadResult): string {
     (p) =>
       `  T=${String(p.threads).padEnd(2)} best ${p.wallBestMs.toFixed(3).padStart(9)} ms  median ${p.wallMedianMs.toFixed(3).padStart(9)} ms  ` +
       `${p.rate.toFixed(1).padStart(7)} ${unit}  speedup ${p.speedup.toFixed(2)}×  eff ${(p.efficiency * 100).toFixed(0).padStart(3)}%  ` +
-      `cpu ${p.cpuMedianMs.toFixed(3).padStart(9)} ms/call (×${p.cpuRatio.toFixed(2)} of T=1)`,
+      `cpu ${p.cpuMedianMs.toFixed(3).padStart(9)} ms/call (×${p.cpuRatio.toFixed(2)} of T=1)  ` +
+      `threads: busiest ${(p.busiestShare * 100).toFixed(0)}% of ${p.threadCpuMs.toFixed(3)} ms → ${p.cpuSpeedup.toFixed(2)}× on own cores`,
   );
   return [`${r.trial.id} (${r.kernel})`, ...rows].join('\n');
 }

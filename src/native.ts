@@ -93,6 +93,8 @@ export interface NativeAddon {
   defaultNumThreads(): number;
   cancelAsync(id: number): boolean;
   asyncStats(): NativeAsyncStats;
+  /** CPU ms used so far by the calling thread and by each pool worker (Linux; empty elsewhere). */
+  threadCpuTimes(): { caller: number; workers: number[] };
   matmulPackedAsync(a: Float32Array, m: number, packed: NativePackedF32, out: Float32Array, bias: Float32Array | null, act: number, id: number): Promise<Float32Array>;
   matmulAsync(a: Float32Array, m: number, k: number, b: Float32Array, n: number, transB: boolean, out: Float32Array, bias: Float32Array | null, act: number, id: number): Promise<Float32Array>;
   // int8 (native/binding/s8.cc, src/quantize.ts; docs/int8.md). Per-tensor/per-row/per-column parameter arrays

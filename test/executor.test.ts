@@ -111,6 +111,29 @@ describe('async ops', () => {
     expect(sameBits(y, matmul(x, b))).toBe(true);
   });
 
+  it('run tiny ops inline (already resolved, no thread hop) and larger ones on a pool thread', async () => {
+    const inlineOps = executorStats().inlineOps;
+    expect(inlineOps).toBeGreaterThan(0);
+    const tiny = rand([4, 4], { seed: 1 });
+    const before = executorStats().tasksRun;
+    const y = await matmulAsync(tiny, tiny);
+    expect(executorStats().tasksRun).toBe(before);
+    expect(sameBits(y, matmul(tiny, tiny))).toBe(true);
+    const big = rand([128, 128], { seed: 2 }); // 4.2 M ops, far above the threshold
+    expect(2 * 128 ** 3).toBeGreaterThan(inlineOps);
+    const z = await matmulAsync(big, big);
+    expect(executorStats().tasksRun).toBe(before + 1);
+    expect(sameBits(z, matmul(big, big))).toBe(true);
+    // The busy check applies to inline ops too.
+    const out = zeros([128, 128]);
+    const pending = matmulAsync(big, big, { out });
+    // A 4×128×2 product (2 K ops, inline) reading rows of the pending output is refused.
+    await expect(matmulAsync(out.rows(0, 4), rand([128, 2]))).rejects.toMatchObject({ code: 'ERR_SIMDTENSOR_BUSY' });
+    // Writing into it inline as well.
+    await expect(matmulAsync(rand([4, 2]), rand([2, 128]), { out: out.rows(4, 8) })).rejects.toMatchObject({ code: 'ERR_SIMDTENSOR_BUSY' });
+    await pending;
+  });
+
   it('reject bad input with the same TypeError/RangeError as the sync ops', async () => {
     const a = rand([4, 8]);
     await expect(matmulAsync(a, rand([9, 3]))).rejects.toThrow(RangeError);

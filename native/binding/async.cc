@@ -443,9 +443,23 @@ Napi::Value AsyncStats(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// threadCpuTimes() -> { caller: ms of the calling thread, workers: [ms per pool worker] } (CPU time used so far;
+// the bench uses it to show how work is split between threads, whatever the host's scheduling).
+Napi::Value ThreadCpuTimes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("caller", double(thread_cpu_ns()) / 1e6);
+  const std::vector<uint64_t> w = ThreadPool::instance().worker_cpu_ns();
+  Napi::Array a = Napi::Array::New(env, w.size());
+  for (size_t i = 0; i < w.size(); i++) a.Set(uint32_t(i), double(w[i]) / 1e6);
+  o.Set("workers", a);
+  return o;
+}
+
 }  // namespace
 
 void init_async(Napi::Env env, Napi::Object exports) {
+  exports.Set("threadCpuTimes", Napi::Function::New(env, ThreadCpuTimes, "threadCpuTimes"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
   exports.Set("defaultNumThreads", Napi::Function::New(env, DefaultNumThreads, "defaultNumThreads"));

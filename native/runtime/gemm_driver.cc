@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "runtime/aligned.h"
+#include "runtime/gemm_partition.h"
 #include "runtime/pack.h"
 #include "runtime/parallel.h"
 
@@ -103,37 +104,13 @@ F32GemmPartition f32_gemm_partition(const F32GemmVariant& v, size_t m, size_t n,
   const double flops = 2.0 * double(m) * double(n) * double(k);
   // Below ~2 MFLOP (~10 µs on one core) waking threads costs more than it saves: run on the calling thread.
   if (threads <= 1 || flops < kF32GemmMinParallelFlops) return p;
-  const size_t m_units = ceil_div(m, v.mr), n_units = ceil_div(n, v.nr);
-  // Tasks are claimed dynamically, so make up to 4 per thread (a preempted or slower core then costs at most
-  // one task), but keep each above ~1 MFLOP so per-task packing and scheduling stay negligible.
-  size_t want = std::min<size_t>(4 * threads, std::max<size_t>(threads, size_t(flops / 1e6)));
-  // M first: tasks then share the prepacked B panels and each packs only its own A rows. Row chunks go down to
-  // 2·MR rows: the B micro-panel is still reused across two MR tiles while in L1, and streaming it from L2 for
-  // every second tile needs ~25 GB/s, far below L2 bandwidth.
-  size_t tm, tn;
-  if (m <= bl.small_m) {
-    // A is a few rows: repacking it per N chunk is free, so split N finely (GEMV-like, bandwidth-bound).
-    tm = 1;
-    tn = std::min(want, std::max<size_t>(1, n_units / 2));
-  } else {
-    const size_t rows_min = std::min(m, 2 * v.mr);
-    const size_t m_chunks_max = ceil_div(m, rows_min);
-    if (m_chunks_max >= threads) {
-      tm = std::min(m_chunks_max, want);
-      tn = 1;
-    } else {
-      // Too few rows for the threads: split N too, but only ~2 tasks per thread, since every N chunk packs
-      // all of its A rows again (the packing is repeated tn times).
-      tm = m_chunks_max;
-      tn = std::min(ceil_div(2 * threads, tm), std::max<size_t>(1, n_units / 2));
-    }
-  }
-  const size_t rows_per = ceil_div(m_units, tm) * v.mr;
-  const size_t panels_per = ceil_div(n_units, tn);
-  p.rows_per = rows_per;
-  p.cols_per = panels_per * v.nr;
-  p.tm = ceil_div(m, rows_per);
-  p.tn = ceil_div(n_units, panels_per);
+  // M×N grid (shared with the int8 and half drivers), then K for f32.
+  const GemmGrid grid = gemm_grid(m, n, flops, v.mr, v.nr, bl.small_m, threads, kF32GemmMinParallelFlops);
+  p.rows_per = grid.rows_per;
+  p.cols_per = grid.cols_per;
+  p.tm = grid.tm;
+  p.tn = grid.tn;
+  const size_t want = std::min<size_t>(4 * threads, std::max<size_t>(threads, size_t(flops / 1e6)));
   // Then K, when M×N has at most half as many tiles as threads and K is long: partial sums per K chunk, reduced
   // after. (With more tiles the extra pass and the changed summation order are not worth the last few threads.)
   const size_t tiles = p.tm * p.tn;

@@ -8,6 +8,7 @@
 #include "runtime/aligned.h"
 #include "runtime/half_pack.h"
 #include "runtime/packed_half_weights.h"
+#include "runtime/gemm_partition.h"
 #include "runtime/parallel.h"
 
 namespace simdtensor {
@@ -113,20 +114,11 @@ bool range_ok_for(ElemType b_type, ElemType a_type, const void* a, size_t m, siz
 void half_gemm_run(const HalfGemmVariant& v, const HalfGemmArgs& g) {
   if (g.m == 0 || g.n == 0) return;
   const HalfGemmBlocking bl = half_gemm_blocking(v);
-  const size_t T = size_t(num_threads());
-  const double flops = 2.0 * double(g.m) * double(g.n) * double(g.k);
-  const size_t max_tasks = flops < 1e6 ? 1 : T;  // below ~1 MFLOP waking threads costs more than it saves
   const size_t nr = v.b.nr;
-  const size_t m_tiles = (g.m + v.mr - 1) / v.mr;
-  const size_t n_panels = (g.n + nr - 1) / nr;
-  // Split M first (threads share B panels, each packs only its own A rows); then N.
-  size_t tm = std::min(max_tasks, m_tiles);
-  if (g.m <= bl.small_m) tm = 1;
-  size_t tn = std::min(std::max<size_t>(1, max_tasks / tm), n_panels);
-  const size_t rows_per = ((m_tiles + tm - 1) / tm) * v.mr;
-  const size_t panels_per = (n_panels + tn - 1) / tn;
-  tm = (g.m + rows_per - 1) / rows_per;
-  tn = (n_panels + panels_per - 1) / panels_per;
+  // The shared task grid (runtime/gemm_partition.h): below ~1 MFLOP one task, else up to 4 per thread, M first.
+  const GemmGrid grid = gemm_grid(g.m, g.n, 2.0 * double(g.m) * double(g.n) * double(g.k), v.mr, nr, bl.small_m,
+                                  size_t(num_threads()), 1e6);
+  const size_t tm = grid.tm, tn = grid.tn, rows_per = grid.rows_per, panels_per = grid.cols_per / nr;
   parallel_for(tm * tn, [&](size_t t) {
     const size_t im = t / tn, in = t % tn;
     const size_t m0 = im * rows_per, m1 = std::min(g.m, m0 + rows_per);

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "runtime/aligned.h"
+#include "runtime/gemm_partition.h"
 #include "runtime/parallel.h"
 #include "runtime/s8_pack.h"
 #include "runtime/s8_packed_weights.h"
@@ -85,20 +86,10 @@ void s8_gemm_task(const S8GemmVariant& v, const S8GemmArgs& g, size_t m0, size_t
 
 void s8_gemm_run(const S8GemmVariant& v, const S8GemmArgs& g) {
   if (g.m == 0 || g.n == 0) return;
-  const size_t T = size_t(num_threads());
-  const double ops = 2.0 * double(g.m) * double(g.n) * double(g.k);
-  // Work below ~4 MOP is not worth waking threads for.
-  const size_t max_tasks = ops < 4e6 ? 1 : T;
-  const size_t m_tiles = (g.m + v.mr - 1) / v.mr;
-  const size_t n_panels = (g.n + v.nr - 1) / v.nr;
-  // Split M first (threads share B panels, each packs only its own A rows); then N.
-  size_t tm = std::min(max_tasks, m_tiles);
-  if (g.m <= 2 * v.mr) tm = 1;
-  size_t tn = std::min(std::max<size_t>(1, max_tasks / tm), n_panels);
-  const size_t rows_per = ((m_tiles + tm - 1) / tm) * v.mr;
-  const size_t panels_per = (n_panels + tn - 1) / tn;
-  tm = (g.m + rows_per - 1) / rows_per;
-  tn = (n_panels + panels_per - 1) / panels_per;
+  // The shared task grid (runtime/gemm_partition.h): below ~4 MOP one task, else up to 4 per thread, M first.
+  const GemmGrid grid = gemm_grid(g.m, g.n, 2.0 * double(g.m) * double(g.n) * double(g.k), v.mr, v.nr, 2 * v.mr,
+                                  size_t(num_threads()), 4e6);
+  const size_t tm = grid.tm, tn = grid.tn, rows_per = grid.rows_per, panels_per = grid.cols_per / v.nr;
   parallel_for(tm * tn, [&](size_t t) {
     const size_t im = t / tn, in = t % tn;
     const size_t m0 = im * rows_per, m1 = std::min(g.m, m0 + rows_per);

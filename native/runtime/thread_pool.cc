@@ -25,6 +25,7 @@
 #if defined(__linux__)
 #include <pthread.h>
 #include <sched.h>
+#include <time.h>
 #endif
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
 #include <immintrin.h>
@@ -155,7 +156,7 @@ struct ThreadPool::Impl {
   std::mutex done_mu;
   std::condition_variable done_cv;
 
-  std::mutex spawn_mu;
+  mutable std::mutex spawn_mu;
 
   // Under mu: picks sleepers to wake for `need` units of new work, minus the eligible workers already spinning
   // (they will see `gen`). Lowest indices first, so small ops keep reusing the same warm workers.
@@ -430,6 +431,31 @@ std::vector<std::unique_ptr<PoolTask>> ThreadPool::cancel_lane(uint64_t lane) {
   for (PoolTask* t : l->q) out.emplace_back(t);
   p.queued -= l->q.size();
   p.lanes.erase(l);
+  return out;
+}
+
+uint64_t thread_cpu_ns() {
+#if defined(__linux__)
+  timespec ts;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0) return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+#endif
+  return 0;
+}
+
+std::vector<uint64_t> ThreadPool::worker_cpu_ns() const {
+  std::vector<uint64_t> out;
+#if defined(__linux__)
+  std::lock_guard<std::mutex> sl(impl_->spawn_mu);
+  for (auto& t : impl_->workers) {
+    clockid_t cid;
+    timespec ts;
+    std::thread& th = const_cast<std::thread&>(t);
+    if (pthread_getcpuclockid(th.native_handle(), &cid) == 0 && clock_gettime(cid, &ts) == 0)
+      out.push_back(uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec));
+    else
+      out.push_back(0);
+  }
+#endif
   return out;
 }
 

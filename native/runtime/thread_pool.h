@@ -55,6 +55,8 @@ class ThreadPool {
   std::vector<std::unique_ptr<PoolTask>> cancel_lane(uint64_t lane);
 
   PoolStats stats() const;
+  // CPU time (ns) each worker thread has used so far, by worker index (empty where the OS cannot tell).
+  std::vector<uint64_t> worker_cpu_ns() const;
 
   static constexpr int kMaxThreads = 256;
 
@@ -63,6 +65,9 @@ class ThreadPool {
   struct Impl;
   Impl* impl_;
 };
+
+// CPU time (ns) the calling thread has used so far (0 where the OS cannot tell).
+uint64_t thread_cpu_ns();
 
 // True on a pool worker thread (tests; the binding refuses to block such a thread).
 bool on_pool_thread();
