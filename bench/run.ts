@@ -562,7 +562,7 @@ async function mainPinned(o: Options, notes: string[]): Promise<BenchReport> {
   const report: BenchReport = {
     schema: 1,
     date: new Date().toISOString(),
-    command: `npm run bench${o.args.length ? ' -- ' + o.args.join(' ') : ''}`,
+    command: cleanCommand(`npm run bench${o.args.length ? ' -- ' + o.args.join(' ') : ''}`),
     mode: o.dry ? 'dry' : o.quick ? 'quick' : 'full',
     machine: { ...machine, loadAverage: { start: loadStart, end: os.loadavg()[0] } },
     timing,
@@ -591,11 +591,16 @@ async function mainPinned(o: Options, notes: string[]): Promise<BenchReport> {
   return report;
 }
 
+/** The command that reproduces a run: without the flags that only choose where results go. */
+function cleanCommand(c: string): string {
+  return c.replace(/ --publish\b/g, '').replace(/ --out[= ]\S+/g, '').replace(/ --$/, '');
+}
+
 /** Rewrites the marked results blocks of README.md (headline table) and docs/benchmarks.md (full tables). */
 export function publish(report: BenchReport, o: Pick<Options, 'quiet'>): void {
   const root = repoRoot();
   // The published command is what reproduces the run, without the publishing and output flags.
-  const rep = { ...report, command: report.command.replace(/ --publish\b/, '').replace(/ --out \S+/, '').replace(/ --$/, '') };
+  const rep = { ...report, command: cleanCommand(report.command) };
   for (const [file, short] of [['README.md', true], [join('docs', 'benchmarks.md'), false]] as const) {
     const path = join(root, file);
     if (!existsSync(path)) {
@@ -614,6 +619,7 @@ export function publish(report: BenchReport, o: Pick<Options, 'quiet'>): void {
 /** `--publish-from FILE`: rewrites the README and docs blocks from a saved latest.json, without running anything. */
 function publishFrom(file: string): Promise<void> {
   const rep = JSON.parse(readFileSync(file, 'utf8')) as BenchReport;
+  rep.command = cleanCommand(rep.command);
   // Re-render the report and chart beside it (same measurements, current presentation), then the blocks.
   const dir = dirname(resolve(file));
   writeFileSync(join(dir, 'report.md'), markdownReport(rep));
