@@ -230,9 +230,9 @@ const char* s8_spmm_run(const S8SpmmVariant& v, const S8SpmmArgs& a, SpmmPath pa
 // (stored groups × 4 / (N·K)) at which the sparse int8 kernel is still faster. See docs/sparse.md.
 double s8_spmm_max_density(const S8SpmmVariant& v, size_t m) {
   (void)v;
-  if (m <= 1) return 0.30;
-  if (m <= 16) return 0.40;
-  return 0.32;
+  if (m <= 1) return 0.45;
+  if (m <= 128) return 0.30;
+  return 0.25;
 }
 
 const char* s8_sparse_kernel_for(S8SparseWeights& w, size_t m, SparseMode mode) {
