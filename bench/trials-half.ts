@@ -6,7 +6,7 @@
  * AMX-BF16 peak (the bf16 trials are bounded by it where the CPU has AMX).
  * @module
  */
-import type { TrialInputs, TrialSpec } from './trials.js';
+import type { Trial, TrialInputs, TrialSpec } from './trials.js';
 import { GEMM_SHAPES } from './trials.js';
 
 const st = await import('../src/index.js');
@@ -26,9 +26,10 @@ function weightOnly(dtype: 'float16' | 'bfloat16', m: number, k: number, n: numb
     n,
     peak: 'f32',
     quick: dtype === 'float16' && m === 1,
-    setup: (inp: TrialInputs) => {
-      const x = st.tensor(inp.a, [m, k]);
-      const w = st.packWeights(st.tensor(inp.wHalf!, [n, k], dtype));
+    // The shape comes from the trial the harness passes (--dry shrinks it).
+    setup: (inp: TrialInputs, t: Trial) => {
+      const x = st.tensor(inp.a, [t.m, t.k]);
+      const w = st.packWeights(st.tensor(inp.wHalf!, [t.n, t.k], dtype));
       return () => st.linear(x, w);
     },
   };
@@ -46,9 +47,9 @@ function bf16Convert(m: number, k: number, n: number): TrialSpec {
     n,
     peak: 'f32',
     threads: [1],
-    setup: (inp: TrialInputs) => {
-      const x = st.tensor(inp.aHalf!, [m, k], 'bfloat16');
-      const w = st.packWeights(st.tensor(inp.wHalf!, [n, k], 'bfloat16'));
+    setup: (inp: TrialInputs, t: Trial) => {
+      const x = st.tensor(inp.aHalf!, [t.m, t.k], 'bfloat16');
+      const w = st.packWeights(st.tensor(inp.wHalf!, [t.n, t.k], 'bfloat16'), { inputDtype: 'bfloat16' });
       return () => {
         const prev = st.getMaxIsa();
         st.setMaxIsa('avx512');

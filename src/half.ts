@@ -198,6 +198,7 @@ function runPacked(fn: string, op: string, a: Tensor, w: PackedHalfWeights, opts
     a.data as Float32Array | Uint16Array, TYPE_CODE[a.dtype], m, w.handle, out.data as Float32Array | Uint16Array,
     TYPE_CODE[out.dtype], bias, act,
   );
+  lastKernel = kernel;
   if (monitorHook.on) monitorHook.record(op, kernel, t0);
   return out;
 }
@@ -222,8 +223,19 @@ function runRaw(fn: string, op: string, a: Tensor, b: Tensor, transB: boolean, o
     a.data as Float32Array | Uint16Array, TYPE_CODE[a.dtype], m, k, b.data as Uint16Array, TYPE_CODE[b.dtype], n, transB,
     out.data as Float32Array | Uint16Array, TYPE_CODE[out.dtype], bias, act,
   );
+  lastKernel = kernel;
   if (monitorHook.on) monitorHook.record(op, kernel, t0);
   return out;
+}
+
+let lastKernel = '';
+/**
+ * The kernel the last half-precision matmul/linear on this thread ran (e.g. `bf16_gemm_8x32__avx512bf16`), or ''
+ * before the first. It can differ from `cpuInfo().kernels` when the fp16 range guard picked the f32-accumulating
+ * kernel for that call.
+ */
+export function lastHalfKernel(): string {
+  return lastKernel;
 }
 
 /**

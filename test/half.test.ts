@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   cast, cpuInfo, getMaxIsa, hasFloat16Array, linear, matmul, packHalfWeights, PackedHalfWeights, packWeights,
-  probeHalfPeak, rand, setMaxIsa, tensor, toFloat16Array, zeros, Tensor,
+  lastHalfKernel, probeHalfPeak, rand, setMaxIsa, tensor, toFloat16Array, zeros, Tensor,
 } from '../src/index.js';
 import { gelu, supportedIsas, unsupportedIsas } from './helpers.js';
 
@@ -202,6 +202,7 @@ describe('half matmul / linear', () => {
           const kernel = kernels[op];
           expect(kernel, op).toBeTruthy();
           const got = matmul(a, b, { transB: tb, bias, activation: act });
+          expect(lastHalfKernel()).toBe(kernel);
           expect(got.dtype).toBe('float32');
           expect(got.shape).toEqual([m, n]);
           check(got.data as Float32Array, r.c, r.mag, relBound(kernel, k), 0, `${kernel} ${adt}×${bdt} ${m}x${k}x${n} tb=${tb} ${act}`);
