@@ -215,7 +215,7 @@ export function crossover(pts: SparsePoint[]): number | null {
   return null;
 }
 
-const pct = (s: number) => `${(s * 100).toFixed(s * 100 % 1 ? 1 : 0)}%`;
+const pct = (s: number) => `${+(s * 100).toFixed(1)}%`;
 
 /** Markdown: one speedup table per K = N, rows config × sparsity, columns M; then the crossover table. */
 export function sparseMarkdown(points: SparsePoint[], o: SweepOptions): string {
