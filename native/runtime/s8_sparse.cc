@@ -155,7 +155,7 @@ std::shared_ptr<PackedS8Weights> S8SparseWeights::dense_packed(const S8GemmVaria
     std::vector<int8_t> d(view_.n * view_.k);
     to_dense(d.data());
     dense_ = std::make_shared<PackedS8Weights>(d.data(), false, view_.k, true, view_.k, view_.n, nullptr, 0,
-                                               scale_.data(), view_.n, gv.nr, gv.kstep);
+                                               scale_.data(), view_.n, gv.nr, gv.kstep, gv.kgroup);
   }
   return dense_;
 }
