@@ -4,8 +4,8 @@ import { pbkdf2 } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  add, defaultNumThreads, Executor, executorStats, gelu, getNumThreads, layerNorm, linear, linearAsync, matmul, matmulAsync,
-  mul, packWeights, PackedWeights, rand, relu, setNumThreads, softmax, Tensor, tensor, zeros,
+  add, cast, defaultNumThreads, Executor, executorStats, gelu, getNumThreads, layerNorm, linear, linearAsync, matmul, matmulAsync,
+  mul, packWeights, PackedWeights, rand, relu, setNumThreads, softmax, Tensor, tensor, toSparse, zeros,
 } from '../src/index.js';
 import { expectClose, F32_GEMM_ABS_TOL, F32_GEMM_REL_TOL, refMatmul } from './helpers.js';
 
@@ -78,6 +78,39 @@ describe('results do not depend on the thread count', () => {
     for (let t = 1; t <= 8; t++) {
       setNumThreads(t);
       expectClose(matmul(a, b, { bias, activation: 'relu' }), ref.c, ref.mag, F32_GEMM_REL_TOL, F32_GEMM_ABS_TOL + 2e-7, `threads=${t}`);
+    }
+  });
+
+  it('int8 (exact), half and sparse products give the same results for 1..8 threads', () => {
+    // int8: u8 activations × packed s8 weights → int32, exact.
+    const a8 = rand([200, 300], { seed: 1, dtype: 'uint8' });
+    const w8 = packWeights(rand([150, 300], { seed: 2, dtype: 'int8' }));
+    const a1 = rand([1, 4096], { seed: 3, dtype: 'uint8' });
+    const w1 = packWeights(rand([512, 4096], { seed: 4, dtype: 'int8' }));
+    // half: f32 activations × packed f16 / bf16 weights.
+    const x = rand([130, 256], { seed: 5 });
+    const w = rand([96, 256], { seed: 6 });
+    const f16 = packWeights(cast(w, 'float16'));
+    const bf16 = packWeights(cast(w, 'bfloat16'));
+    // sparse: 90 % zeros, CSR, f32.
+    const wd = rand([256, 512], { seed: 7 });
+    (wd.data as Float32Array).forEach((v, i, d) => { if (i % 10 !== 0) d[i] = 0; });
+    const sp = toSparse(wd);
+    const xs = rand([64, 512], { seed: 8 });
+    const run = () => [matmul(a8, w8), matmul(a1, w1), linear(x, f16), linear(x, bf16), linear(xs, sp), linear(xs.rows(0, 1), sp)];
+    setNumThreads(1);
+    const base = run();
+    for (let t = 2; t <= 8; t++) {
+      setNumThreads(t);
+      const got = run();
+      expect(Array.from(got[0].data), `int8 threads=${t}`).toEqual(Array.from(base[0].data));
+      expect(Array.from(got[1].data), `int8 M=1 threads=${t}`).toEqual(Array.from(base[1].data));
+      for (let i = 2; i < got.length; i++) {
+        const g = got[i].data as Float32Array;
+        const b = base[i].data as Float32Array;
+        // Same kernels over another task split: equal up to f32 reassociation (half: K blocks of the native path).
+        for (let j = 0; j < g.length; j++) expect(Math.abs(g[j] - b[j]), `op ${i} threads=${t} [${j}]`).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(b[j])));
+      }
     }
   });
 
