@@ -12,10 +12,10 @@ struct GemmGrid {
 
 // For a driver whose tasks share prepacked B panels and pack their own A rows (MR×NR microkernel, `small_m` = the
 // M at or below which A is packed whole). `ops` = 2·m·n·k; below `min_parallel_ops` the grid is one task.
-//  * up to 4 tasks per thread (≥ ~1 M ops each): tasks are claimed dynamically, so a slow or preempted core costs
+//  * up to 8 tasks per thread (≥ ~1 M ops each): tasks are claimed dynamically, so a slow or preempted core costs
 //    at most one task;
 //  * M first, in chunks down to 2·MR rows; N too only when M runs out of chunks (~2 tasks per thread: each N chunk
-//    repacks its A rows), and finely when M ≤ small_m (A is tiny, the op is bandwidth-bound).
+//    repacks its A rows), and in up to 4 tasks per thread when M ≤ small_m (A is tiny, the op bandwidth-bound).
 GemmGrid gemm_grid(size_t m, size_t n, double ops, size_t mr, size_t nr, size_t small_m, size_t threads,
                    double min_parallel_ops);
 

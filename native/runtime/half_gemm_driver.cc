@@ -115,7 +115,7 @@ void half_gemm_run(const HalfGemmVariant& v, const HalfGemmArgs& g) {
   if (g.m == 0 || g.n == 0) return;
   const HalfGemmBlocking bl = half_gemm_blocking(v);
   const size_t nr = v.b.nr;
-  // The shared task grid (runtime/gemm_partition.h): below ~1 MFLOP one task, else up to 4 per thread, M first.
+  // The shared task grid (runtime/gemm_partition.h): below ~1 MFLOP one task, else up to 8 per thread, M first.
   const GemmGrid grid = gemm_grid(g.m, g.n, 2.0 * double(g.m) * double(g.n) * double(g.k), v.mr, nr, bl.small_m,
                                   size_t(num_threads()), 1e6);
   const size_t tm = grid.tm, tn = grid.tn, rows_per = grid.rows_per, panels_per = grid.cols_per / nr;

@@ -86,7 +86,7 @@ void s8_gemm_task(const S8GemmVariant& v, const S8GemmArgs& g, size_t m0, size_t
 
 void s8_gemm_run(const S8GemmVariant& v, const S8GemmArgs& g) {
   if (g.m == 0 || g.n == 0) return;
-  // The shared task grid (runtime/gemm_partition.h): below ~4 MOP one task, else up to 4 per thread, M first.
+  // The shared task grid (runtime/gemm_partition.h): below ~4 MOP one task, else up to 8 per thread, M first.
   const GemmGrid grid = gemm_grid(g.m, g.n, 2.0 * double(g.m) * double(g.n) * double(g.k), v.mr, v.nr, 2 * v.mr,
                                   size_t(num_threads()), 4e6);
   const size_t tm = grid.tm, tn = grid.tn, rows_per = grid.rows_per, panels_per = grid.cols_per / v.nr;
