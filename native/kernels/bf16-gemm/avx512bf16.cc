@@ -21,7 +21,7 @@ inline void bf16_dot_tile(size_t n, size_t kc, const uint32_t* __restrict a, con
   auto step = [&](__m512 (&ac)[M][NV]) {
     __m512bh bv[NV];
     for (int j = 0; j < NV; j++) bv[j] = __m512bh(_mm512_loadu_si512(b + 32 * j));
-    _mm_prefetch(reinterpret_cast<const char*>(b + 16 * 2 * NR), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(b + kHalfPrefetchHalves), _MM_HINT_T0);
     for (int i = 0; i < M; i++) {
       const __m512bh av = __m512bh(_mm512_set1_epi32(int(a[i])));
       for (int j = 0; j < NV; j++) ac[i][j] = _mm512_dpbf16_ps(ac[i][j], av, bv[j]);
