@@ -275,11 +275,15 @@ describe('async ops', () => {
     // One thread: a long op occupies the only worker, so the next one is still queued when aborted.
     setNumThreads(1);
     try {
+      // ~7 GFLOP on one thread (tens of ms even on a fast core) keeps the worker busy well past the abort below.
+      const long = rand([1500, 1500], { seed: 3 });
+      const first = matmulAsync(long, long);
       const big = rand([700, 700], { seed: 1 });
-      const first = matmulAsync(big, big);
       const out = zeros([700, 700]);
       const ac2 = new AbortController();
       const second = matmulAsync(big, big, { out, signal: ac2.signal });
+      // The precondition this test is about: the second op is still waiting in the queue when aborted.
+      expect(executorStats().queued).toBeGreaterThanOrEqual(1);
       ac2.abort();
       await expect(second).rejects.toMatchObject({ name: 'AbortError' });
       // Dropped before it ran: out untouched and free again right away.
