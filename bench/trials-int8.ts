@@ -4,7 +4,7 @@
  * API; this module adds the paths those don't cover and the AMX-INT8 peak probe.
  * @module
  */
-import { GEMM_SHAPES, type TrialInputs, type TrialSpec } from './trials.js';
+import { GEMM_SHAPES, type Trial, type TrialInputs, type TrialSpec } from './trials.js';
 
 type St = typeof import('../src/index.js');
 let st: St | null = null;
@@ -23,11 +23,12 @@ function s8s8(m: number, k: number, n: number): TrialSpec {
     m,
     k,
     n,
-    setup: async (inp: TrialInputs) => {
+    // The shape comes from the trial the harness passes (--dry shrinks it).
+    setup: async (inp: TrialInputs, t: Trial) => {
       const { tensor, matmul, packWeights } = await lib();
       const a = new Int8Array(inp.aU8!.buffer, inp.aU8!.byteOffset, inp.aU8!.length); // same bytes, read as s8
-      const x = tensor(a, [m, k], 'int8');
-      const w = packWeights(tensor(inp.wS8!, [n, k], 'int8'));
+      const x = tensor(a, [t.m, t.k], 'int8');
+      const w = packWeights(tensor(inp.wS8!, [t.n, t.k], 'int8'));
       // Returns nothing: the run's reference is the u8 product, so agreement is left to the int8 tests.
       return () => {
         matmul(x, w);
@@ -46,12 +47,12 @@ function requantized(m: number, k: number, n: number): TrialSpec {
     m,
     k,
     n,
-    setup: async (inp: TrialInputs) => {
+    setup: async (inp: TrialInputs, t: Trial) => {
       const { tensor, linear, packWeights, QuantizedTensor } = await lib();
-      const x = new QuantizedTensor(tensor(inp.aU8!, [m, k], 'uint8'), 0.02, 128);
-      const scales = new Float32Array(n).fill(0.01);
-      const w = packWeights(new QuantizedTensor(tensor(inp.wS8!, [n, k], 'int8'), scales, new Int32Array(n), 0, 'symmetric'));
-      const bias = tensor(inp.bias ?? new Float32Array(n), [n]);
+      const x = new QuantizedTensor(tensor(inp.aU8!, [t.m, t.k], 'uint8'), 0.02, 128);
+      const scales = new Float32Array(t.n).fill(0.01);
+      const w = packWeights(new QuantizedTensor(tensor(inp.wS8!, [t.n, t.k], 'int8'), scales, new Int32Array(t.n), 0, 'symmetric'));
+      const bias = tensor(inp.bias ?? new Float32Array(t.n), [t.n]);
       // Returns nothing: the output is requantized int8, not the run's int32 reference (tested in test/quantize.test.ts).
       return () => {
         linear(x as never, w, bias, { activation: 'relu', output: { dtype: 'int8', scale: 0.5, zeroPoint: 0 } } as never);
