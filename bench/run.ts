@@ -45,7 +45,8 @@ const FAMILY_MODULES = ['trials-int8', 'trials-half', 'trials-sparse'];
 const EXTRA_MODULES: { name: string; title: string; args: (o: Options, out: string) => string[]; files?: string[] }[] = [
   { name: 'threads', title: 'Thread scaling (bench/threads.ts)', args: (o, out) => ['--threads', o.threads.join(','), '--json', join(out, 'threads.json')], files: ['threads.json'] },
   { name: 'serve', title: 'Serving: request-at-a-time vs dynamic batching (bench/serve.ts)', args: (_o, out) => ['--out', out], files: ['serve.json', 'serve.svg'] },
-  { name: 'sparse', title: 'Sparsity sweep, quick (bench/sparse.ts; the full sweep: node dist/bench/sparse.js)', args: (_o, out) => ['--quick', '--out', out], files: ['sparse.md', 'sparse.json', 'sparse.svg'] },
+  // The quick sweep writes under sparse-quick/, so it never overwrites the full sweep's bench/results/sparse.*.
+  { name: 'sparse', title: 'Sparsity sweep, quick (bench/sparse.ts; the full sweep: node dist/bench/sparse.js)', args: (_o, out) => ['--quick', '--out', join(out, 'sparse-quick')], files: ['sparse-quick/sparse.md', 'sparse-quick/sparse.json', 'sparse-quick/sparse.svg'] },
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));
