@@ -13,6 +13,8 @@ void init_async(Napi::Env env, Napi::Object exports);
 void init_f32_async(Napi::Env env, Napi::Object exports);
 void init_sparse(Napi::Env env, Napi::Object exports);
 void init_s8(Napi::Env env, Napi::Object exports);
+void init_s8_async(Napi::Env env, Napi::Object exports);
+void init_half_async(Napi::Env env, Napi::Object exports);
 // Families append their init here (one line each).
 
 namespace {
@@ -94,6 +96,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_half(env, exports);
   init_sparse(env, exports);
   init_s8(env, exports);
+  init_s8_async(env, exports);
+  init_half_async(env, exports);
   return exports;
 }
 

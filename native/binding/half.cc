@@ -3,6 +3,8 @@
 #include <memory>
 #include <string>
 
+#include "binding/async.h"
+#include "binding/half_args.h"
 #include "binding/util.h"
 #include "cpu/dispatch.h"
 #include "kernels/half-convert/half-convert.h"
@@ -102,38 +104,64 @@ Napi::Value HalfConvert(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// halfMatmulPacked(a, aType, m, packed, out, outType, bias|null, act) -> kernel name
-Napi::Value HalfMatmulPacked(const Napi::CallbackInfo& info) {
-  const char* fn = "matmul";
+size_t elem_bytes(ElemType t) { return t == ElemType::kF32 ? 4 : 2; }
+
+}  // namespace
+
+HalfPackedCall half_packed_call(const Napi::CallbackInfo& info, const char* fn) {
   napi_env env = info.Env();
-  std::shared_ptr<PackedHalfWeights> w = unwrap_packed_half(info, 3, fn)->weights();
+  HalfPackedCall c{};
+  c.w = unwrap_packed_half(info, 3, fn)->weights();
   const ElemType at = elem_type_arg(info, 1, fn, "a type", true);
   const ElemType ot = elem_type_arg(info, 5, fn, "out type", true);
-  const size_t m = size_arg(info, 2, fn, "m"), k = w->k(), n = w->n();
-  const void* a = elem_data(info, 0, fn, "a", at, mul_sizes(env, fn, m, k));
-  void* out = elem_data(info, 4, fn, "out", ot, mul_sizes(env, fn, m, n));
+  const size_t m = size_arg(info, 2, fn, "m"), k = c.w->k(), n = c.w->n();
+  const size_t mk = mul_sizes(env, fn, m, k), mn = mul_sizes(env, fn, m, n);
+  const void* a = elem_data(info, 0, fn, "a", at, mk);
+  void* out = elem_data(info, 4, fn, "out", ot, mn);
   const float* bias = typed_data<float>(info, 6, fn, "bias", n, true);
   const int act = act_arg(info, 7, fn);
-  HalfMatmulArgs x{m, a, at, k, w.get(), out, ot, n, bias, act};
-  return Napi::String::New(env, half_matmul(x));
+  c.x = HalfMatmulArgs{m, a, at, k, c.w.get(), out, ot, n, bias, act};
+  c.a_bytes = mk * elem_bytes(at);
+  c.out_bytes = mn * elem_bytes(ot);
+  c.n = n;
+  return c;
 }
 
-// halfMatmul(a, aType, m, k, b, bType, n, transB, out, outType, bias|null, act) -> kernel name
-Napi::Value HalfMatmul(const Napi::CallbackInfo& info) {
-  const char* fn = "matmul";
+HalfRawCall half_raw_call(const Napi::CallbackInfo& info, const char* fn) {
   napi_env env = info.Env();
   const ElemType at = elem_type_arg(info, 1, fn, "a type", true);
   const ElemType bt = elem_type_arg(info, 5, fn, "b type", false);
   const ElemType ot = elem_type_arg(info, 9, fn, "out type", true);
   const size_t m = size_arg(info, 2, fn, "m"), k = size_arg(info, 3, fn, "k"), n = size_arg(info, 6, fn, "n");
   const bool trans_b = bool_arg(info, 7);
-  const void* a = elem_data(info, 0, fn, "a", at, mul_sizes(env, fn, m, k));
-  const uint16_t* b = typed_data<uint16_t>(info, 4, fn, "b", mul_sizes(env, fn, k, n));
-  void* out = elem_data(info, 8, fn, "out", ot, mul_sizes(env, fn, m, n));
+  const size_t mk = mul_sizes(env, fn, m, k), kn = mul_sizes(env, fn, k, n), mn = mul_sizes(env, fn, m, n);
+  const void* a = elem_data(info, 0, fn, "a", at, mk);
+  const uint16_t* b = typed_data<uint16_t>(info, 4, fn, "b", kn);
+  void* out = elem_data(info, 8, fn, "out", ot, mn);
   const float* bias = typed_data<float>(info, 10, fn, "bias", n, true);
   const int act = act_arg(info, 11, fn);
-  HalfMatmulRawArgs x{m, n, k, a, at, k, b, bt, trans_b ? k : n, trans_b, out, ot, n, bias, act};
-  return Napi::String::New(env, half_matmul_raw(x));
+  HalfRawCall c{};
+  c.x = HalfMatmulRawArgs{m, n, k, a, at, k, b, bt, trans_b ? k : n, trans_b, out, ot, n, bias, act};
+  c.a_bytes = mk * elem_bytes(at);
+  c.b_bytes = kn * 2;
+  c.out_bytes = mn * elem_bytes(ot);
+  return c;
+}
+
+namespace {
+
+// halfMatmulPacked(a, aType, m, packed, out, outType, bias|null, act) -> kernel name
+Napi::Value HalfMatmulPacked(const Napi::CallbackInfo& info) {
+  const HalfPackedCall c = half_packed_call(info, "matmul");
+  check_sync_write(info.Env(), "matmul", c.x.out, c.out_bytes);  // an async op in flight may own it
+  return Napi::String::New(info.Env(), half_matmul(c.x));
+}
+
+// halfMatmul(a, aType, m, k, b, bType, n, transB, out, outType, bias|null, act) -> kernel name
+Napi::Value HalfMatmul(const Napi::CallbackInfo& info) {
+  const HalfRawCall c = half_raw_call(info, "matmul");
+  check_sync_write(info.Env(), "matmul", c.x.out, c.out_bytes);
+  return Napi::String::New(info.Env(), half_matmul_raw(c.x));
 }
 
 // probeHalfPeak(kind, ms) -> GFLOP/s, or null when no allowed ISA has that unit. kind: 0 fp16 FMA, 1 bf16 dot

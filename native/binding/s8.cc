@@ -3,6 +3,8 @@
 #include <memory>
 #include <string>
 
+#include "binding/async.h"
+#include "binding/s8_args.h"
 #include "binding/util.h"
 #include "cpu/dispatch.h"
 #include "kernels/quantize/quantize.h"
@@ -16,14 +18,9 @@
 namespace simdtensor {
 namespace binding {
 
-namespace {
-
-// Tags PackedS8 objects so an unrelated object can never be unwrapped as one.
-const napi_type_tag kPackedS8Tag = {0x73386765'6d6d7061ull, 0x636b6564'77656967ull};
-
 // An Int8Array or a Uint8Array of at least min_len elements; *is_unsigned says which.
-const uint8_t* bytes_data(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg, size_t min_len,
-                          bool* is_unsigned) {
+const uint8_t* s8_bytes_arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg, size_t min_len,
+                            bool* is_unsigned) {
   napi_env env = info.Env();
   bool is_ta = false;
   napi_is_typedarray(env, info[i], &is_ta);
@@ -40,6 +37,18 @@ const uint8_t* bytes_data(const Napi::CallbackInfo& info, size_t i, const char* 
   *is_unsigned = type == napi_uint8_array;
   return static_cast<const uint8_t*>(data);
 }
+
+int s8_act_arg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  const int act = int_arg(info, i);
+  if (act < 0 || act > 2)
+    throw Napi::RangeError::New(info.Env(), std::string(fn) + ": activation code must be 0, 1 or 2, got " + std::to_string(act));
+  return act;
+}
+
+namespace {
+
+// Tags PackedS8 objects so an unrelated object can never be unwrapped as one.
+const napi_type_tag kPackedS8Tag = {0x73386765'6d6d7061ull, 0x636b6564'77656967ull};
 
 // A per-tensor (1 value) or per-index (n values) parameter array; returns the stride (0 or 1).
 template <class T>
@@ -74,13 +83,6 @@ double* f64_data(const Napi::CallbackInfo& info, size_t i, const char* fn, const
   return static_cast<double*>(data);
 }
 
-int act_arg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
-  const int act = int_arg(info, i);
-  if (act < 0 || act > 2)
-    throw Napi::RangeError::New(info.Env(), std::string(fn) + ": activation code must be 0, 1 or 2, got " + std::to_string(act));
-  return act;
-}
-
 class PackedS8 : public Napi::ObjectWrap<PackedS8> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -95,7 +97,7 @@ class PackedS8 : public Napi::ObjectWrap<PackedS8> {
     const size_t k = size_arg(info, 1, fn, "k"), n = size_arg(info, 2, fn, "n");
     const bool trans_b = bool_arg(info, 3);
     bool uns = false;
-    const uint8_t* b = bytes_data(info, 0, fn, "weights", mul_sizes(env, fn, k, n), &uns);
+    const uint8_t* b = s8_bytes_arg(info, 0, fn, "weights", mul_sizes(env, fn, k, n), &uns);
     size_t zs = 0, ss = 0;
     const int32_t* zp = param_data<int32_t>(info, 4, fn, "zeroPoint", n, &zs, true);
     const float* sc = param_data<float>(info, 5, fn, "scale", n, &ss, true);
@@ -118,7 +120,9 @@ class PackedS8 : public Napi::ObjectWrap<PackedS8> {
   int64_t bytes_ = 0;
 };
 
-std::shared_ptr<PackedS8Weights> packed_arg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+}  // namespace
+
+std::shared_ptr<PackedS8Weights> s8_packed_arg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
   napi_env env = info.Env();
   napi_value v = info[i];
   napi_valuetype vt;
@@ -129,85 +133,133 @@ std::shared_ptr<PackedS8Weights> packed_arg(const Napi::CallbackInfo& info, size
   return PackedS8::Unwrap(Napi::Object(env, v))->weights();
 }
 
+S8OutArg s8_out_arg(const Napi::CallbackInfo& info, size_t i, const char* fn, size_t mn, unsigned allow) {
+  napi_env env = info.Env();
+  bool is_ta = false;
+  napi_is_typedarray(env, info[i], &is_ta);
+  napi_typedarray_type ot = napi_int32_array;
+  if (is_ta) napi_get_typedarray_info(env, info[i], &ot, nullptr, nullptr, nullptr, nullptr);
+  S8OutArg o{-1, nullptr, 0};
+  switch (is_ta ? ot : napi_bigint64_array) {
+    case napi_int32_array: o.kind = kS8OutI32; break;
+    case napi_float32_array: o.kind = kS8OutF32; break;
+    case napi_int8_array: o.kind = kS8OutS8; break;
+    case napi_uint8_array: o.kind = kS8OutU8; break;
+    default: break;
+  }
+  if (o.kind < 0 || !(allow & (1u << o.kind))) {
+    static const char* const names[] = {"an Int32Array", "a Float32Array", "an Int8Array", "a Uint8Array"};
+    std::string list;
+    int total = 0;
+    for (int kind = 0; kind < 4; kind++) total += (allow >> kind) & 1;
+    for (int kind = 0, seen = 0; kind < 4; kind++) {
+      if (!(allow & (1u << kind))) continue;
+      if (seen++) list += seen == total ? " or " : ", ";
+      list += names[kind];
+    }
+    throw Napi::TypeError::New(env, std::string(fn) + ": out must be " + list);
+  }
+  switch (o.kind) {
+    case kS8OutI32: o.data = typed_data<int32_t>(info, i, fn, "out", mn); o.bytes = mn * 4; break;
+    case kS8OutF32: o.data = typed_data<float>(info, i, fn, "out", mn); o.bytes = mn * 4; break;
+    case kS8OutS8: o.data = typed_data<int8_t>(info, i, fn, "out", mn); o.bytes = mn; break;
+    default: o.data = typed_data<uint8_t>(info, i, fn, "out", mn); o.bytes = mn; break;
+  }
+  return o;
+}
+
+void s8_check_requant(napi_env env, const char* fn, int out_kind, double out_scale, int out_zero) {
+  if (out_kind != kS8OutS8 && out_kind != kS8OutU8) return;
+  if (!(out_scale > 0) || !(out_scale < 3.4e38))
+    throw Napi::RangeError::New(env, std::string(fn) + ": output scale must be a positive finite number, got " + std::to_string(out_scale));
+  const int lo = out_kind == kS8OutS8 ? -128 : 0, hi = out_kind == kS8OutS8 ? 127 : 255;
+  if (out_zero < lo || out_zero > hi)
+    throw Napi::RangeError::New(env, std::string(fn) + ": output zero point " + std::to_string(out_zero) + " is outside [" +
+                                         std::to_string(lo) + ", " + std::to_string(hi) + "]");
+}
+
+S8GemmCall s8_gemm_call(const Napi::CallbackInfo& info, const char* fn) {
+  napi_env env = info.Env();
+  S8GemmCall c{};
+  c.w = s8_packed_arg(info, 2, fn);
+  c.m = size_arg(info, 1, fn, "m");
+  c.k = c.w->k();
+  c.n = c.w->n();
+  c.a = s8_bytes_arg(info, 0, fn, "a", mul_sizes(env, fn, c.m, c.k), &c.a_unsigned);
+  c.a_zero = param_data<int32_t>(info, 3, fn, "a zero point", c.m, &c.a_zero_stride, true);
+  c.a_zero_len = c.a_zero ? (c.a_zero_stride ? c.m : 1) : 0;
+  c.a_scale = param_data<float>(info, 4, fn, "a scale", c.m, &c.a_scale_stride, true);
+  c.a_scale_len = c.a_scale ? (c.a_scale_stride ? c.m : 1) : 0;
+  c.out = s8_out_arg(info, 5, fn, mul_sizes(env, fn, c.m, c.n));
+  if (c.out.kind != kS8OutI32 && !c.a_scale)
+    throw Napi::TypeError::New(env, std::string(fn) + ": a scale is required for float32 and int8 outputs");
+  c.bias = typed_data<float>(info, 6, fn, "bias", c.n, true);
+  c.act = s8_act_arg(info, 7, fn);
+  const double out_scale = num_arg(info, 8);
+  c.out_zero = int_arg(info, 9);
+  s8_check_requant(env, fn, c.out.kind, out_scale, c.out_zero);
+  c.out_scale = float(out_scale);
+  return c;
+}
+
+S8GemmArgs s8_gemm_args(const S8GemmVariant& v, const S8GemmCall& c) {
+  S8GemmArgs g{};
+  g.m = c.m;
+  g.n = c.n;
+  g.k = c.k;
+  g.a = c.a;
+  g.lda = c.k;
+  g.a_unsigned = c.a_unsigned;
+  g.a_zero = c.a_zero;
+  g.a_zero_stride = c.a_zero_stride;
+  g.a_scale = c.a_scale;
+  g.a_scale_stride = c.a_scale_stride;
+  s8_gemm_bind_weights(v, *c.w, &g);
+  g.out = c.out.kind;
+  g.c = c.out.data;
+  g.ldc = c.n;
+  g.bias = c.bias;
+  g.act = c.act;
+  g.out_scale = c.out_scale;
+  g.out_zero = c.out_zero;
+  return g;
+}
+
+S8LinearDynamicCall s8_linear_dynamic_call(const Napi::CallbackInfo& info, const char* fn) {
+  napi_env env = info.Env();
+  S8LinearDynamicCall c{};
+  c.w = s8_packed_arg(info, 2, fn);
+  c.m = size_arg(info, 1, fn, "m");
+  c.k = c.w->k();
+  c.n = c.w->n();
+  c.x = typed_data<float>(info, 0, fn, "x", mul_sizes(env, fn, c.m, c.k));
+  c.out = typed_data<float>(info, 3, fn, "out", mul_sizes(env, fn, c.m, c.n));
+  c.bias = typed_data<float>(info, 4, fn, "bias", c.n, true);
+  c.act = s8_act_arg(info, 5, fn);
+  return c;
+}
+
+namespace {
+
 // s8Gemm(a: Int8Array|Uint8Array, m, packed, aZero: Int32Array|null, aScale: Float32Array|null,
 //        out: Int32Array|Float32Array|Int8Array|Uint8Array, bias|null, act, outScale, outZero) -> kernel name
 // The output kind follows out's type: int32 (exact), float32 (dequantized), int8/uint8 (requantized).
 Napi::Value S8Gemm(const Napi::CallbackInfo& info) {
-  const char* fn = "matmul";
-  napi_env env = info.Env();
-  std::shared_ptr<PackedS8Weights> w = packed_arg(info, 2, fn);
-  const size_t m = size_arg(info, 1, fn, "m"), k = w->k(), n = w->n();
-  bool a_uns = false;
-  const uint8_t* a = bytes_data(info, 0, fn, "a", mul_sizes(env, fn, m, k), &a_uns);
-  size_t zs = 0, ss = 0;
-  const int32_t* za = param_data<int32_t>(info, 3, fn, "a zero point", m, &zs, true);
-  const float* sa = param_data<float>(info, 4, fn, "a scale", m, &ss, true);
-  bool is_ta = false;
-  napi_is_typedarray(env, info[5], &is_ta);
-  napi_typedarray_type ot = napi_int32_array;
-  if (is_ta) napi_get_typedarray_info(env, info[5], &ot, nullptr, nullptr, nullptr, nullptr);
-  int out_kind;
-  void* out;
-  const size_t mn = mul_sizes(env, fn, m, n);
-  switch (is_ta ? ot : napi_bigint64_array) {
-    case napi_int32_array: out_kind = kS8OutI32; out = typed_data<int32_t>(info, 5, fn, "out", mn); break;
-    case napi_float32_array: out_kind = kS8OutF32; out = typed_data<float>(info, 5, fn, "out", mn); break;
-    case napi_int8_array: out_kind = kS8OutS8; out = typed_data<int8_t>(info, 5, fn, "out", mn); break;
-    case napi_uint8_array: out_kind = kS8OutU8; out = typed_data<uint8_t>(info, 5, fn, "out", mn); break;
-    default: throw Napi::TypeError::New(env, "matmul: out must be an Int32Array, Float32Array, Int8Array or Uint8Array");
-  }
-  if (out_kind != kS8OutI32 && !sa)
-    throw Napi::TypeError::New(env, "matmul: a scale is required for float32 and int8 outputs");
-  const float* bias = typed_data<float>(info, 6, fn, "bias", n, true);
-  const int act = act_arg(info, 7, fn);
-  const double out_scale = num_arg(info, 8);
-  const int out_zero = int_arg(info, 9);
-  if (out_kind == kS8OutS8 || out_kind == kS8OutU8) {
-    if (!(out_scale > 0) || !(out_scale < 3.4e38))
-      throw Napi::RangeError::New(env, "matmul: output scale must be a positive finite number, got " + std::to_string(out_scale));
-    const int lo = out_kind == kS8OutS8 ? -128 : 0, hi = out_kind == kS8OutS8 ? 127 : 255;
-    if (out_zero < lo || out_zero > hi)
-      throw Napi::RangeError::New(env, "matmul: output zero point " + std::to_string(out_zero) + " is outside [" +
-                                           std::to_string(lo) + ", " + std::to_string(hi) + "]");
-  }
+  const S8GemmCall c = s8_gemm_call(info, "matmul");
+  check_sync_write(info.Env(), "matmul", c.out.data, c.out.bytes);  // an async op in flight may own it
   const S8GemmVariant& v = s8_gemm_select();
-  S8GemmArgs g{};
-  g.m = m;
-  g.n = n;
-  g.k = k;
-  g.a = a;
-  g.lda = k;
-  g.a_unsigned = a_uns;
-  g.a_zero = za;
-  g.a_zero_stride = zs;
-  g.a_scale = sa;
-  g.a_scale_stride = ss;
-  s8_gemm_bind_weights(v, *w, &g);
-  g.out = out_kind;
-  g.c = out;
-  g.ldc = n;
-  g.bias = bias;
-  g.act = act;
-  g.out_scale = float(out_scale);
-  g.out_zero = out_zero;
-  s8_gemm_run(v, g);
-  return Napi::String::New(env, v.name);
+  s8_gemm_run(v, s8_gemm_args(v, c));
+  return Napi::String::New(info.Env(), v.name);
 }
 
 // s8LinearDynamic(x: Float32Array, m, packed, out: Float32Array, bias|null, act) -> kernel name
 Napi::Value S8LinearDynamic(const Napi::CallbackInfo& info) {
-  const char* fn = "linear";
-  napi_env env = info.Env();
-  std::shared_ptr<PackedS8Weights> w = packed_arg(info, 2, fn);
-  const size_t m = size_arg(info, 1, fn, "m"), k = w->k(), n = w->n();
-  const float* x = typed_data<float>(info, 0, fn, "x", mul_sizes(env, fn, m, k));
-  float* out = typed_data<float>(info, 3, fn, "out", mul_sizes(env, fn, m, n));
-  const float* bias = typed_data<float>(info, 4, fn, "bias", n, true);
-  const int act = act_arg(info, 5, fn);
+  const S8LinearDynamicCall c = s8_linear_dynamic_call(info, "linear");
+  check_sync_write(info.Env(), "linear", c.out, c.m * c.n * sizeof(float));
   const S8GemmVariant& v = s8_gemm_select();
-  S8LinearDynamicArgs a{m, x, k, w.get(), bias, act, out, n};
+  S8LinearDynamicArgs a{c.m, c.x, c.k, c.w.get(), c.bias, c.act, c.out, c.n};
   s8_linear_dynamic_run(v, quantize_select(), a);
-  return Napi::String::New(env, v.name);
+  return Napi::String::New(info.Env(), v.name);
 }
 
 QuantTensorShape shape_args(const Napi::CallbackInfo& info, size_t i, const char* fn) {
@@ -223,7 +275,7 @@ Napi::Value Quantize(const Napi::CallbackInfo& info) {
   const QuantTensorShape s = shape_args(info, 2, fn);
   const float* x = typed_data<float>(info, 0, fn, "t", s.size());
   bool uns = false;
-  uint8_t* out = const_cast<uint8_t*>(bytes_data(info, 1, fn, "out", s.size(), &uns));
+  uint8_t* out = const_cast<uint8_t*>(s8_bytes_arg(info, 1, fn, "out", s.size(), &uns));
   const float* scales = typed_data<float>(info, 5, fn, "scale", s.channels);
   const int32_t* zeros = typed_data<int32_t>(info, 6, fn, "zeroPoint", s.channels);
   int32_t qmin, qmax;
@@ -244,7 +296,7 @@ Napi::Value Dequantize(const Napi::CallbackInfo& info) {
   const char* fn = "dequantize";
   const QuantTensorShape s = shape_args(info, 2, fn);
   bool uns = false;
-  const uint8_t* q = bytes_data(info, 0, fn, "q", s.size(), &uns);
+  const uint8_t* q = s8_bytes_arg(info, 0, fn, "q", s.size(), &uns);
   float* out = typed_data<float>(info, 1, fn, "out", s.size());
   const float* scales = typed_data<float>(info, 5, fn, "scale", s.channels);
   const int32_t* zeros = typed_data<int32_t>(info, 6, fn, "zeroPoint", s.channels);
@@ -298,7 +350,7 @@ Napi::Value QuantizeRows(const Napi::CallbackInfo& info) {
   const size_t m = size_arg(info, 1, fn, "m"), k = size_arg(info, 2, fn, "k");
   const float* x = typed_data<float>(info, 0, fn, "x", mul_sizes(env, fn, m, k));
   bool uns = false;
-  uint8_t* out = const_cast<uint8_t*>(bytes_data(info, 3, fn, "out", m * k, &uns));
+  uint8_t* out = const_cast<uint8_t*>(s8_bytes_arg(info, 3, fn, "out", m * k, &uns));
   float* scales = typed_data<float>(info, 4, fn, "scales", m);
   int32_t* zeros = typed_data<int32_t>(info, 5, fn, "zeros", m);
   std::unique_ptr<uint8_t[]> bad(new uint8_t[m ? m : 1]);
