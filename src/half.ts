@@ -19,6 +19,9 @@ import { checkTensor, Tensor } from './tensor.js';
 import { allocArray } from './alloc.js';
 import { activationCode, matmul } from './ops/matmul.js';
 import { GemmOptions, monitorHook, registerCast, registerLinear, registerMatmul, registerPack } from './ops/registry.js';
+import { kernelName } from './cpu.js';
+import { AsyncGemmOptions, checkSignal, matmulAsync, registerAsyncLinear, registerAsyncMatmul } from './executor/ops.js';
+import { runNativeAsync } from './executor/submit.js';
 
 /** The half-precision dtypes. */
 export type HalfDType = 'float16' | 'bfloat16';
@@ -183,7 +186,8 @@ function operandA(fn: string, a: Tensor): Tensor {
   throw typeError(fn, `a.dtype must be float32, float16 or bfloat16 with half weights, got ${a.dtype}`);
 }
 
-function runPacked(fn: string, op: string, a: Tensor, w: PackedHalfWeights, opts: HalfGemmOptions): Tensor {
+/** A validated half GEMM over packed weights (shared by the sync and async forms). */
+function planPacked(fn: string, a: Tensor, w: PackedHalfWeights, opts: HalfGemmOptions) {
   checkTensor(fn, 'a', a);
   a = operandA(fn, a);
   if (a.ndim < 1) throw rangeError(fn, 'a must have at least 1 dimension');
@@ -193,17 +197,23 @@ function runPacked(fn: string, op: string, a: Tensor, w: PackedHalfWeights, opts
   const act = activationCode(fn, opts.activation);
   const bias = checkBias(fn, opts.bias, w.n);
   const out = outFor(fn, opts, a, m, w.n);
+  return { a, m, act, bias, out };
+}
+
+function runPacked(fn: string, op: string, a: Tensor, w: PackedHalfWeights, opts: HalfGemmOptions): Tensor {
+  const p = planPacked(fn, a, w, opts);
   const t0 = monitorHook.on ? performance.now() : 0;
   const kernel = native.halfMatmulPacked(
-    a.data as Float32Array | Uint16Array, TYPE_CODE[a.dtype], m, w.handle, out.data as Float32Array | Uint16Array,
-    TYPE_CODE[out.dtype], bias, act,
+    p.a.data as Float32Array | Uint16Array, TYPE_CODE[p.a.dtype], p.m, w.handle, p.out.data as Float32Array | Uint16Array,
+    TYPE_CODE[p.out.dtype], p.bias, p.act,
   );
   lastKernel = kernel;
   if (monitorHook.on) monitorHook.record(op, kernel, t0);
-  return out;
+  return p.out;
 }
 
-function runRaw(fn: string, op: string, a: Tensor, b: Tensor, transB: boolean, opts: HalfGemmOptions): Tensor {
+/** A validated half GEMM over one-off half weights b (shared by the sync and async forms). */
+function planRaw(fn: string, a: Tensor, b: Tensor, transB: boolean, opts: HalfGemmOptions) {
   checkTensor(fn, 'a', a);
   checkTensor(fn, 'b', b);
   if (!isHalf(b.dtype)) throw typeError(fn, `b.dtype must be float16 or bfloat16, got ${b.dtype}`);
@@ -218,14 +228,51 @@ function runRaw(fn: string, op: string, a: Tensor, b: Tensor, transB: boolean, o
   const act = activationCode(fn, opts.activation);
   const bias = checkBias(fn, opts.bias, n);
   const out = outFor(fn, opts, a, m, n);
+  return { a, m, k, n, act, bias, out };
+}
+
+function runRaw(fn: string, op: string, a: Tensor, b: Tensor, transB: boolean, opts: HalfGemmOptions): Tensor {
+  const p = planRaw(fn, a, b, transB, opts);
   const t0 = monitorHook.on ? performance.now() : 0;
   const kernel = native.halfMatmul(
-    a.data as Float32Array | Uint16Array, TYPE_CODE[a.dtype], m, k, b.data as Uint16Array, TYPE_CODE[b.dtype], n, transB,
-    out.data as Float32Array | Uint16Array, TYPE_CODE[out.dtype], bias, act,
+    p.a.data as Float32Array | Uint16Array, TYPE_CODE[p.a.dtype], p.m, p.k, b.data as Uint16Array, TYPE_CODE[b.dtype], p.n, transB,
+    p.out.data as Float32Array | Uint16Array, TYPE_CODE[p.out.dtype], p.bias, p.act,
   );
   lastKernel = kernel;
   if (monitorHook.on) monitorHook.record(op, kernel, t0);
-  return out;
+  return p.out;
+}
+
+/**
+ * The cpuInfo row of the half kernel for b's type and a's type. The async forms report this one (the kernel that
+ * ran is chosen on the worker; it differs only when the fp16 range guard picks the f32-accumulating kernel).
+ */
+function halfKernelRow(bType: HalfDType, aType: string): string {
+  const b = bType === 'float16' ? 'f16' : 'bf16';
+  return aType === 'float32' ? `linear.${b}w` : `matmul.${b}`;
+}
+
+/** The async forms of runPacked / runRaw: the same validation, the same native entry points, on the pool. */
+async function runPackedAsync(fn: string, op: string, a: Tensor, w: PackedHalfWeights, opts: HalfGemmOptions & AsyncGemmOptions): Promise<Tensor> {
+  const signal = checkSignal(fn, opts.signal);
+  const p = planPacked(fn, a, w, opts);
+  const t0 = monitorHook.on ? performance.now() : 0;
+  const ad = p.a.data as Float32Array | Uint16Array, od = p.out.data as Float32Array | Uint16Array;
+  const at = TYPE_CODE[p.a.dtype], ot = TYPE_CODE[p.out.dtype];
+  await runNativeAsync(fn, signal, (id) => native.halfMatmulPackedAsync(ad, at, p.m, w.handle, od, ot, p.bias, p.act, id), p.out);
+  if (monitorHook.on) monitorHook.record(op, kernelName(halfKernelRow(w.dtype, p.a.dtype)), t0);
+  return p.out;
+}
+
+async function runRawAsync(fn: string, op: string, a: Tensor, b: Tensor, transB: boolean, opts: HalfGemmOptions & AsyncGemmOptions): Promise<Tensor> {
+  const signal = checkSignal(fn, opts.signal);
+  const p = planRaw(fn, a, b, transB, opts);
+  const t0 = monitorHook.on ? performance.now() : 0;
+  const ad = p.a.data as Float32Array | Uint16Array, od = p.out.data as Float32Array | Uint16Array;
+  const at = TYPE_CODE[p.a.dtype], bt = TYPE_CODE[b.dtype], ot = TYPE_CODE[p.out.dtype];
+  await runNativeAsync(fn, signal, (id) => native.halfMatmulAsync(ad, at, p.m, p.k, b.data as Uint16Array, bt, p.n, transB, od, ot, p.bias, p.act, id), p.out);
+  if (monitorHook.on) monitorHook.record(op, kernelName(halfKernelRow(b.dtype as HalfDType, p.a.dtype)), t0);
+  return p.out;
 }
 
 let lastKernel = '';
@@ -260,9 +307,21 @@ registerPack({
   pack: (w, opts) => packHalfWeights(w as Tensor, opts as HalfPackOptions),
 });
 
+const matchHalfMatmul = (a: unknown, b: unknown) => b instanceof PackedHalfWeights || isHalfTensor(b) || (isHalfTensor(a) && b instanceof Tensor);
+const matchHalfLinear = (w: unknown) => w instanceof PackedHalfWeights || isHalfTensor(w);
+
+/** linear(x, w) with raw half weights [out, in]: the shape checks before the GEMM (sync and async). */
+function checkLinearRaw(fn: string, x: Tensor, wt: Tensor): void {
+  checkTensor(fn, 'w', wt);
+  if (wt.ndim !== 2) throw rangeError(fn, `w must be 2-D [out, in], got shape [${wt.shape.join(', ')}]`);
+  checkTensor(fn, 'x', x);
+  if (x.shape[x.ndim - 1] !== wt.shape[1])
+    throw rangeError(fn, `x.shape[${x.ndim - 1}] (${x.shape[x.ndim - 1]}) must equal w.shape[1] (${wt.shape[1]}) (in features)`);
+}
+
 registerMatmul({
   name: 'half',
-  match: (a, b) => b instanceof PackedHalfWeights || isHalfTensor(b) || (isHalfTensor(a) && b instanceof Tensor),
+  match: matchHalfMatmul,
   run: (a, b, opts) => {
     const o = opts as HalfGemmOptions;
     if (b instanceof PackedHalfWeights) return runPacked('matmul', 'matmul', a, b, o);
@@ -276,16 +335,38 @@ registerMatmul({
 
 registerLinear({
   name: 'half',
-  match: (w) => w instanceof PackedHalfWeights || isHalfTensor(w),
+  match: matchHalfLinear,
   run: (x, w, bias, opts) => {
     const o = { ...(opts as HalfGemmOptions), bias: bias ?? null };
     if (w instanceof PackedHalfWeights) return runPacked('linear', 'linear', x, w, o);
     const wt = w as Tensor;
-    checkTensor('linear', 'w', wt);
-    if (wt.ndim !== 2) throw rangeError('linear', `w must be 2-D [out, in], got shape [${wt.shape.join(', ')}]`);
-    checkTensor('linear', 'x', x);
-    if (x.shape[x.ndim - 1] !== wt.shape[1])
-      throw rangeError('linear', `x.shape[${x.ndim - 1}] (${x.shape[x.ndim - 1]}) must equal w.shape[1] (${wt.shape[1]}) (in features)`);
+    checkLinearRaw('linear', x, wt);
     return runRaw('linear', 'linear', x, wt, true, o);
+  },
+});
+
+registerAsyncMatmul({
+  name: 'half',
+  match: matchHalfMatmul,
+  run: async (a, b, opts) => {
+    const o = opts as HalfGemmOptions & AsyncGemmOptions;
+    if (b instanceof PackedHalfWeights) return runPackedAsync('matmulAsync', 'matmulAsync', a, b, o);
+    const bt = b as Tensor;
+    if (isHalf(bt.dtype)) return runRawAsync('matmulAsync', 'matmulAsync', a, bt, !!o.transB, o);
+    // Half a with float32 b, as the sync op: a widened exactly (a native conversion here), the f32 product async.
+    checkTensor('matmulAsync', 'a', a);
+    return matmulAsync(cast(a, 'float32'), bt, o);
+  },
+});
+
+registerAsyncLinear({
+  name: 'half',
+  match: matchHalfLinear,
+  run: async (x, w, bias, opts) => {
+    const o = { ...(opts as HalfGemmOptions & AsyncGemmOptions), bias: bias ?? null };
+    if (w instanceof PackedHalfWeights) return runPackedAsync('linearAsync', 'linearAsync', x, w, o);
+    const wt = w as Tensor;
+    checkLinearRaw('linearAsync', x, wt);
+    return runRawAsync('linearAsync', 'linearAsync', x, wt, true, o);
   },
 });

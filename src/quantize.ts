@@ -18,6 +18,9 @@ import { checkTensor, Tensor } from './tensor.js';
 import { allocArray } from './alloc.js';
 import { activationCode } from './ops/matmul.js';
 import { GemmOptions, monitorHook, registerLinear, registerMatmul, registerPack } from './ops/registry.js';
+import { kernelName } from './cpu.js';
+import { AsyncGemmOptions, checkSignal, registerAsyncLinear, registerAsyncMatmul } from './executor/ops.js';
+import { runNativeAsync } from './executor/submit.js';
 
 /** Storage type of quantized values. */
 export type QuantDType = 'int8' | 'uint8';
@@ -466,6 +469,12 @@ export function dequantize(q: QuantizedTensor, opts: { out?: Tensor } = {}): Ten
   return out;
 }
 
+/** quantizeDynamic's error for rows of x holding NaN or ±Infinity (their scale is NaN); `bad` of them. */
+function nonFiniteRowsError(scale: Float32Array, bad: number): RangeError {
+  const row = scale.findIndex((s) => Number.isNaN(s));
+  return rangeError('quantizeDynamic', `row ${row} of x contains NaN or ±Infinity (${bad} such row${bad > 1 ? 's' : ''})`);
+}
+
 /**
  * Dynamic per-row quantization (what `linear` does to float32 activations): each row of the last dimension
  * gets its own scale / zero point from its min and max. uint8 (default) is asymmetric, int8 symmetric. The
@@ -483,10 +492,7 @@ export function quantizeDynamic(x: Tensor, opts: { dtype?: QuantDType } = {}): Q
   const out = allocArray(dtype, m * k) as Int8Array | Uint8Array;
   const scale = new Float32Array(m), zeroPoint = new Int32Array(m);
   const bad = native.quantizeRows(x.data as Float32Array, m, k, out, scale, zeroPoint);
-  if (bad > 0) {
-    const row = scale.findIndex((s) => Number.isNaN(s));
-    throw rangeError(fn, `row ${row} of x contains NaN or ±Infinity (${bad} such row${bad > 1 ? 's' : ''})`);
-  }
+  if (bad > 0) throw nonFiniteRowsError(scale, bad);
   return new QuantizedTensor(new Tensor(out, [m, k], dtype, m * k), scale, zeroPoint, 0, dtype === 'int8' ? 'symmetric' : 'asymmetric');
 }
 
@@ -600,37 +606,77 @@ function outputTensor(fn: string, out: unknown, dtype: 'float32' | 'int32' | Qua
 
 const isIntTensor = (t: unknown): t is Tensor => t instanceof Tensor && isQDType(t.dtype);
 
-function matmulInt8(a: Tensor, b: unknown, opts: GemmOptions): Tensor {
-  const fn = 'matmul';
+/** A validated int8 matmul: what runs, sync or async (the validation is shared, so both refuse alike). */
+type Int8MatmulPlan = { a: Tensor; m: number; k: number; out: Tensor } & (
+  | { packed: PackedInt8Weights }
+  | { packed: null; b: Tensor; n: number; transB: boolean }
+);
+
+function planMatmulInt8(fn: string, a: Tensor, b: unknown, opts: GemmOptions): Int8MatmulPlan {
   checkTensor(fn, 'a', a);
   const [m, k] = rowsOf(fn, 'a', a);
   if (opts.bias !== undefined && opts.bias !== null)
     throw typeError(fn, 'bias needs a float output: an int8 × int8 matmul returns the exact int32 product (use linear with a QuantizedTensor weight for dequantized output)');
   if (activationCode(fn, opts.activation) !== 0)
     throw typeError(fn, 'activation needs a float output: an int8 × int8 matmul returns the exact int32 product');
-  let packed: PackedInt8Weights;
+  const shapeFor = (n: number) => (a.ndim <= 2 ? (a.ndim === 1 ? [n] : [m, n]) : [...a.shape.slice(0, -1), n]);
   if (b instanceof PackedInt8Weights) {
-    packed = b;
     if (b.k !== k) throw rangeError(fn, `a.shape[${a.ndim - 1}] (${k}) must equal the packed weights' K (${b.k})`);
-  } else {
-    const bt = b as Tensor;
-    checkTensor(fn, 'b', bt);
-    if (bt.ndim !== 2) throw rangeError(fn, `b must be 2-D, got shape [${bt.shape.join(', ')}]`);
-    const tb = !!opts.transB;
-    const bk = tb ? bt.shape[1] : bt.shape[0];
-    if (bk !== k) throw rangeError(fn, `a.shape[${a.ndim - 1}] (${k}) must equal b.shape[${tb ? 1 : 0}] (${bk})${tb ? ' (transB)' : ''}`);
-    packed = packInt8Weights(bt, { layout: tb ? 'linear' : 'kn' });
+    return { a, m, k, packed: b, out: outputTensor(fn, opts.out, 'int32', shapeFor(b.n)) };
   }
-  const shape = a.ndim <= 2 ? (a.ndim === 1 ? [packed.n] : [m, packed.n]) : [...a.shape.slice(0, -1), packed.n];
-  const out = outputTensor(fn, opts.out, 'int32', shape);
-  const t0 = monitorHook.on ? performance.now() : 0;
-  const kernel = native.s8Gemm(a.data as Int8Array | Uint8Array, m, packed.handle, null, null, out.data as GemmOut, null, 0, 1, 0);
-  if (monitorHook.on) monitorHook.record('matmul', kernel, t0);
-  return out;
+  const bt = b as Tensor;
+  checkTensor(fn, 'b', bt);
+  if (bt.ndim !== 2) throw rangeError(fn, `b must be 2-D, got shape [${bt.shape.join(', ')}]`);
+  const tb = !!opts.transB;
+  const bk = tb ? bt.shape[1] : bt.shape[0];
+  if (bk !== k) throw rangeError(fn, `a.shape[${a.ndim - 1}] (${k}) must equal b.shape[${tb ? 1 : 0}] (${bk})${tb ? ' (transB)' : ''}`);
+  const n = tb ? bt.shape[0] : bt.shape[1];
+  return { a, m, k, packed: null, b: bt, n, transB: tb, out: outputTensor(fn, opts.out, 'int32', shapeFor(n)) };
 }
 
-function linearInt8(x: Tensor | QuantizedTensor, w: QuantizedTensor | PackedInt8Weights, bias: Tensor | null | undefined, opts: Int8GemmOptions): Tensor | QuantizedTensor {
-  const fn = 'linear';
+function matmulInt8(a: Tensor, b: unknown, opts: GemmOptions): Tensor {
+  const p = planMatmulInt8('matmul', a, b, opts);
+  const packed = p.packed !== null ? p.packed : packInt8Weights(p.b, { layout: p.transB ? 'linear' : 'kn' });
+  const t0 = monitorHook.on ? performance.now() : 0;
+  const kernel = native.s8Gemm(p.a.data as Int8Array | Uint8Array, p.m, packed.handle, null, null, p.out.data as GemmOut, null, 0, 1, 0);
+  if (monitorHook.on) monitorHook.record('matmul', kernel, t0);
+  return p.out;
+}
+
+/** The async int8 matmul: one-off weights are packed on the worker, not here. */
+async function matmulInt8Async(a: Tensor, b: unknown, opts: AsyncGemmOptions): Promise<Tensor> {
+  const fn = 'matmulAsync';
+  const signal = checkSignal(fn, opts.signal);
+  const p = planMatmulInt8(fn, a, b, opts);
+  const ad = p.a.data as Int8Array | Uint8Array;
+  const t0 = monitorHook.on ? performance.now() : 0;
+  await runNativeAsync(
+    fn,
+    signal,
+    (id) =>
+      p.packed !== null
+        ? native.s8GemmAsync(ad, p.m, p.packed.handle, null, null, p.out.data as GemmOut, null, 0, 1, 0, id)
+        : native.s8MatmulAsync(ad, p.m, p.k, p.b.data as Int8Array | Uint8Array, p.n, p.transB, p.out.data as Int32Array, id),
+    p.out,
+  );
+  if (monitorHook.on) monitorHook.record('matmulAsync', kernelName('matmul.s8'), t0);
+  return p.out;
+}
+
+/** A validated int8 linear: what runs, sync or async. */
+interface Int8LinearPlan {
+  packed: PackedInt8Weights;
+  m: number;
+  b: Float32Array | null;
+  act: number;
+  out: Tensor;
+  outQ: { dtype: QuantDType; scale: number; zeroPoint: number } | null;
+  /** A quantized x (its data, parameters), or null for float32 x quantized per row on the fly. */
+  xq: QuantizedTensor | null;
+  x: Tensor;
+}
+
+function planLinearInt8(fn: string, x: Tensor | QuantizedTensor, w: QuantizedTensor | PackedInt8Weights, bias: Tensor | null | undefined, opts: Int8GemmOptions): Int8LinearPlan {
   const packed = w instanceof PackedInt8Weights ? w : packInt8Weights(w, { layout: 'linear' });
   const xs = x instanceof QuantizedTensor ? x.data : x;
   checkTensor(fn, 'x', xs);
@@ -640,7 +686,7 @@ function linearInt8(x: Tensor | QuantizedTensor, w: QuantizedTensor | PackedInt8
   const b = checkBias(fn, bias, n);
   const act = activationCode(fn, opts.activation);
   const shape = xs.ndim === 1 ? [n] : [...xs.shape.slice(0, -1), n];
-  let outQ: { dtype: QuantDType; scale: number; zeroPoint: number } | null = null;
+  let outQ: Int8LinearPlan['outQ'] = null;
   if (opts.output !== undefined && opts.output !== null) {
     const o = opts.output;
     if (typeof o !== 'object' || !isQDType(o.dtype)) throw typeError(fn, `output.dtype must be 'int8' or 'uint8', got ${describe((o as { dtype?: unknown })?.dtype)}`);
@@ -651,36 +697,89 @@ function linearInt8(x: Tensor | QuantizedTensor, w: QuantizedTensor | PackedInt8
     outQ = { dtype: o.dtype, scale: o.scale, zeroPoint: z };
   }
   const out = outputTensor(fn, opts.out, outQ ? outQ.dtype : 'float32', shape);
-  const t0 = monitorHook.on ? performance.now() : 0;
-  let kernel: string;
   if (x instanceof QuantizedTensor) {
     if (!(x.axis === null || (x.axis === 0 && x.ndim === 2)))
       throw rangeError(fn, `a quantized x must be per tensor or per row (axis 0 of a 2-D tensor), got axis ${x.axis} of [${x.shape.join(', ')}]`);
-    kernel = native.s8Gemm(x.data.data, m, packed.handle, x.zeroPoint, x.scale, out.data as GemmOut, b, act, outQ?.scale ?? 1, outQ?.zeroPoint ?? 0);
+  } else if (x.dtype !== 'float32') {
+    throw typeError(fn, `x.dtype must be float32 (quantized per row on the fly) or x a QuantizedTensor, got ${x.dtype} (use matmul for raw integer tensors)`);
+  }
+  return { packed, m, b, act, out, outQ, xq: x instanceof QuantizedTensor ? x : null, x: xs };
+}
+
+function linearResult(p: Int8LinearPlan): Tensor | QuantizedTensor {
+  return p.outQ ? new QuantizedTensor(p.out, p.outQ.scale, p.outQ.zeroPoint, null, 'asymmetric') : p.out;
+}
+
+function linearInt8(x: Tensor | QuantizedTensor, w: QuantizedTensor | PackedInt8Weights, bias: Tensor | null | undefined, opts: Int8GemmOptions): Tensor | QuantizedTensor {
+  const p = planLinearInt8('linear', x, w, bias, opts);
+  const { packed, m, b, act, out, outQ, xq } = p;
+  const t0 = monitorHook.on ? performance.now() : 0;
+  let kernel: string;
+  if (xq) {
+    kernel = native.s8Gemm(xq.data.data, m, packed.handle, xq.zeroPoint, xq.scale, out.data as GemmOut, b, act, outQ?.scale ?? 1, outQ?.zeroPoint ?? 0);
+  } else if (outQ) {
+    const q = quantizeDynamic(p.x);
+    kernel = native.s8Gemm(q.data.data, m, packed.handle, q.zeroPoint, q.scale, out.data as GemmOut, b, act, outQ.scale, outQ.zeroPoint);
   } else {
-    if (x.dtype !== 'float32')
-      throw typeError(fn, `x.dtype must be float32 (quantized per row on the fly) or x a QuantizedTensor, got ${x.dtype} (use matmul for raw integer tensors)`);
-    if (outQ) {
-      const q = quantizeDynamic(x);
-      kernel = native.s8Gemm(q.data.data, m, packed.handle, q.zeroPoint, q.scale, out.data as GemmOut, b, act, outQ.scale, outQ.zeroPoint);
-    } else {
-      kernel = native.s8LinearDynamic(x.data as Float32Array, m, packed.handle, out.data as Float32Array, b, act);
-    }
+    kernel = native.s8LinearDynamic(p.x.data as Float32Array, m, packed.handle, out.data as Float32Array, b, act);
   }
   if (monitorHook.on) monitorHook.record('linear', kernel, t0);
-  if (outQ) return new QuantizedTensor(out, outQ.scale, outQ.zeroPoint, null, 'asymmetric');
-  return out;
+  return linearResult(p);
 }
+
+/**
+ * The async int8 linear: every path of {@link linearInt8} on the pool. float32 activations are quantized per row
+ * on the worker too (for a requantized output the row parameters come back in scratch arrays and a row holding
+ * NaN/±Infinity rejects with quantizeDynamic's RangeError, as the sync op throws it, leaving `out` untouched).
+ */
+async function linearInt8Async(x: Tensor | QuantizedTensor, w: QuantizedTensor | PackedInt8Weights, bias: Tensor | null | undefined, opts: Int8GemmOptions & AsyncGemmOptions): Promise<Tensor | QuantizedTensor> {
+  const fn = 'linearAsync';
+  const signal = checkSignal(fn, opts.signal);
+  const p = planLinearInt8(fn, x, w, bias, opts);
+  const { packed, m, b, act, out, outQ, xq } = p;
+  const h = packed.handle;
+  const t0 = monitorHook.on ? performance.now() : 0;
+  if (xq) {
+    await runNativeAsync(fn, signal, (id) => native.s8GemmAsync(xq.data.data, m, h, xq.zeroPoint, xq.scale, out.data as GemmOut, b, act, outQ?.scale ?? 1, outQ?.zeroPoint ?? 0, id), out);
+  } else if (outQ) {
+    // quantizeDynamic's default: uint8, asymmetric per row.
+    const scale = new Float32Array(m), zeroPoint = new Int32Array(m);
+    const xd = p.x.data as Float32Array;
+    await runNativeAsync(fn, signal, (id) => native.s8LinearDynamicQAsync(xd, m, h, out.data as Int8Array | Uint8Array, b, act, outQ.scale, outQ.zeroPoint, true, scale, zeroPoint, id), out);
+    let bad = 0;
+    for (let i = 0; i < m; i++) if (Number.isNaN(scale[i])) bad++; // m row scales, not elements
+    if (bad > 0) throw nonFiniteRowsError(scale, bad);
+  } else {
+    const xd = p.x.data as Float32Array;
+    await runNativeAsync(fn, signal, (id) => native.s8LinearDynamicAsync(xd, m, h, out.data as Float32Array, b, act, id), out);
+  }
+  if (monitorHook.on) monitorHook.record('linearAsync', kernelName('matmul.s8'), t0);
+  return linearResult(p);
+}
+
+const matchInt8Matmul = (a: unknown, b: unknown) => isIntTensor(a) && (b instanceof PackedInt8Weights || isIntTensor(b));
+const matchInt8Linear = (w: unknown) => w instanceof QuantizedTensor || w instanceof PackedInt8Weights;
 
 registerMatmul({
   name: 'int8',
-  match: (a, b) => isIntTensor(a) && (b instanceof PackedInt8Weights || isIntTensor(b)),
+  match: matchInt8Matmul,
   run: (a, b, opts) => matmulInt8(a, b, opts),
 });
 registerLinear({
   name: 'int8',
-  match: (w) => w instanceof QuantizedTensor || w instanceof PackedInt8Weights,
+  match: matchInt8Linear,
   run: (x, w, bias, opts) => linearInt8(x as Tensor | QuantizedTensor, w as QuantizedTensor | PackedInt8Weights, bias, opts as Int8GemmOptions) as Tensor,
+});
+registerAsyncMatmul({
+  name: 'int8',
+  match: matchInt8Matmul,
+  run: (a, b, opts) => matmulInt8Async(a, b, opts),
+});
+registerAsyncLinear({
+  name: 'int8',
+  match: matchInt8Linear,
+  run: (x, w, bias, opts) =>
+    linearInt8Async(x as Tensor | QuantizedTensor, w as QuantizedTensor | PackedInt8Weights, bias, opts as Int8GemmOptions & AsyncGemmOptions) as Promise<Tensor>,
 });
 registerPack({
   name: 'int8',

@@ -52,7 +52,8 @@ export function registerAsyncLinear(impl: AsyncLinearImpl): void {
   asyncLinearImpls.unshift(impl);
 }
 
-function checkSignal(fn: string, signal: unknown): AbortSignal | undefined {
+/** @internal Validates `opts.signal` (undefined/null or an AbortSignal); shared with the families' async forms. */
+export function checkSignal(fn: string, signal: unknown): AbortSignal | undefined {
   if (signal === undefined || signal === null) return undefined;
   if (!(signal instanceof AbortSignal)) throw typeError(fn, `opts.signal must be an AbortSignal, got ${describe(signal)}`);
   return signal;
