@@ -7,7 +7,7 @@
  * bench/run.ts may import {@link threadTrials} and {@link runThreadBench}.
  * @module
  */
-import { writeFileSync } from 'node:fs';
+import { promises as fsp, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { stats } from './measure.js';
@@ -77,6 +77,11 @@ export interface AsyncResult {
   hop: { syncUs: number; asyncUs: number; asyncBestUs: number; overheadUs: number };
   /** µs per op with 64 async 64×64×64 ops in flight at once. */
   hopPipelinedUs: number;
+  /**
+   * The platform's floor for the same hop: median µs of `await fs.promises.stat(cwd)`, a ~1 µs syscall that Node
+   * itself runs on libuv's threadpool and settles through the event loop (a thread wake each way, like ours).
+   */
+  libuvHopUs: number;
   /** setInterval(1 ms) lag while one ~1 s async GEMM runs. */
   lag: { gemm: string; durationMs: number; ticks: number; p50: number; p99: number; max: number };
 }
@@ -225,8 +230,11 @@ export async function runAsyncBench(st: St, log: (l: string) => void): Promise<A
     pipe.push(((performance.now() - t0) * 1000) / (5 * outs.length));
   }
   const hopPipelinedUs = stats(pipe).median;
+  const cwd = process.cwd();
+  await sample(() => fsp.stat(cwd), 50);
+  const libuvHopUs = stats(await sample(() => fsp.stat(cwd), 300)).median;
   log(`async 4×4×4 (inline): sync ${small.syncUs.toFixed(2)} µs, await matmulAsync ${small.asyncUs.toFixed(2)} µs median (best ${small.asyncBestUs.toFixed(2)})`);
-  log(`async 64×64×64 (pool thread): sync ${hop.syncUs.toFixed(2)} µs, await matmulAsync ${hop.asyncUs.toFixed(2)} µs median (best ${hop.asyncBestUs.toFixed(2)}), round-trip overhead ${hop.overheadUs.toFixed(2)} µs; ${hopPipelinedUs.toFixed(2)} µs/op with 64 in flight`);
+  log(`async 64×64×64 (pool thread): sync ${hop.syncUs.toFixed(2)} µs, await matmulAsync ${hop.asyncUs.toFixed(2)} µs median (best ${hop.asyncBestUs.toFixed(2)}), round-trip overhead ${hop.overheadUs.toFixed(2)} µs; ${hopPipelinedUs.toFixed(2)} µs/op with 64 in flight; for comparison Node's own await fs.promises.stat (libuv threadpool hop) ${libuvHopUs.toFixed(2)} µs`);
   // Lag: a GEMM sized to ~1 s at the current thread count.
   const probe = st.rand([512, 512], { seed: 3 });
   let t0 = performance.now();
@@ -251,7 +259,7 @@ export async function runAsyncBench(st: St, log: (l: string) => void): Promise<A
   const p99 = sorted[Math.floor(sorted.length * 0.99)] ?? NaN;
   const lag = { gemm: `${n}×${n}×${n}`, durationMs, ticks: lags.length, p50: ls.median, p99, max: ls.max };
   log(`event-loop lag during a ${durationMs.toFixed(0)} ms async GEMM ${lag.gemm}: ${lag.ticks} ticks of setInterval(1 ms), lag p50 ${lag.p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${lag.max.toFixed(2)} ms`);
-  return { small, hop, hopPipelinedUs, lag };
+  return { small, hop, hopPipelinedUs, libuvHopUs, lag };
 }
 
 function parse(argv: string[]): ThreadBenchOptions & { json?: string; skipAsync: boolean } {
