@@ -2,14 +2,25 @@
  * Output allocation. Small outputs are carved from shared 64 KiB slabs: a fresh small TypedArray lives on the V8
  * heap and costs ~1 µs the first time native code touches it (V8 moves it off-heap), and a fresh ArrayBuffer costs
  * ~1 µs to create; a view into an existing slab costs ~30 ns. The price: a small output keeps its slab alive
- * (at most 64 KiB per live slab). Large outputs get their own buffer.
+ * (at most 64 KiB per live slab).
+ *
+ * Large outputs (≥ {@link POOL_MIN_BYTES}) come from the native buffer pool (native/runtime/buffer_pool.h): a fresh
+ * multi-megabyte ArrayBuffer is mapped page by page as the kernel first writes it, one page fault per 4 KiB, and
+ * on a VM that is ~15 µs each — 15 ms for the 4 MiB output of a 1024³ GEMM that itself takes 11 ms. Pooled blocks
+ * go back to the pool when V8 collects their ArrayBuffer, so the next output of that size reuses mapped memory
+ * (a memset instead of the faults). Such a buffer is external memory to V8: Node refuses to *transfer* it in a
+ * postMessage transfer list (it is copied when posted without one). `setBufferPoolLimit(0)` turns pooling off.
+ * Medium outputs get their own plain buffer.
  * @module
  */
 import type { DType, TensorData } from './dtype.js';
 import { arrayCtor, dtypeBytes } from './dtype.js';
+import { native } from './native.js';
 
 const SLAB_BYTES = 1 << 16;
 const SMALL_BYTES = 4096;
+/** Outputs of at least this many bytes come from the native buffer pool. */
+export const POOL_MIN_BYTES = 1 << 18;
 let slab = new ArrayBuffer(SLAB_BYTES);
 let offset = 0;
 
@@ -17,6 +28,7 @@ let offset = 0;
 export function allocArray(dtype: DType, n: number): TensorData {
   const bytes = n * dtypeBytes(dtype);
   const Ctor = arrayCtor(dtype);
+  if (bytes >= POOL_MIN_BYTES) return new Ctor(native.allocBuffer(bytes), 0, n);
   if (bytes > SMALL_BYTES || bytes === 0) return new Ctor(n);
   if (offset + bytes > SLAB_BYTES) {
     slab = new ArrayBuffer(SLAB_BYTES);
@@ -30,4 +42,36 @@ export function allocArray(dtype: DType, n: number): TensorData {
 /** A zero-filled Float32Array of `n` elements (slab-backed when small). */
 export function allocF32(n: number): Float32Array {
   return allocArray('float32', n) as Float32Array;
+}
+
+/** What the native output-buffer pool holds (see the module comment). */
+export interface BufferPoolStats {
+  /** Bytes held for reuse, and in how many blocks. */
+  cachedBytes: number;
+  cachedBlocks: number;
+  /** The most bytes the pool keeps (0: pooling off). */
+  limitBytes: number;
+  /** Allocations served from the pool / by fresh memory. */
+  hits: number;
+  misses: number;
+}
+
+/** Statistics of the output-buffer pool (process-wide: shared by every worker thread). */
+export function bufferPoolStats(): BufferPoolStats {
+  return native.bufferPool();
+}
+
+/**
+ * Sets the most bytes the output-buffer pool keeps for reuse (default 64 MiB, or `SIMDTENSOR_POOL_MB` from the
+ * environment); 0 turns pooling off, so large outputs are plain (transferable) ArrayBuffers. Trims the pool.
+ */
+export function setBufferPoolLimit(bytes: number): void {
+  if (typeof bytes !== 'number') throw new TypeError(`setBufferPoolLimit: bytes must be a number, got ${typeof bytes}`);
+  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`setBufferPoolLimit: bytes must be a non-negative integer, got ${bytes}`);
+  native.setBufferPoolLimit(bytes);
+}
+
+/** Frees every block the output-buffer pool holds (it refills as outputs are collected). */
+export function trimBufferPool(): void {
+  native.trimBufferPool();
 }

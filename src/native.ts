@@ -75,6 +75,11 @@ export interface NativeAddon {
   probeF32Peak(ms: number): number;
   /** GB/s of one core streaming reads over a buffer of `bytes` (median pass over about `ms` milliseconds). */
   probeReadBandwidth(bytes: number, ms: number): number;
+  // Output-buffer pool (native/binding/alloc.cc, src/alloc.ts).
+  allocBuffer(bytes: number): ArrayBuffer;
+  bufferPool(): { cachedBytes: number; cachedBlocks: number; limitBytes: number; hits: number; misses: number };
+  setBufferPoolLimit(bytes: number): void;
+  trimBufferPool(): void;
   // Families add their functions below (one block each).
   // Half precision (native/binding/half.cc, src/half.ts). Type codes: 0 float32, 1 float16, 2 bfloat16.
   PackedHalf: new (b: Uint16Array, k: number, n: number, transB: boolean, type: number, aType: number) => NativePackedHalf;

@@ -1,0 +1,79 @@
+// allocBuffer(bytes) -> ArrayBuffer: large outputs from the process-wide buffer pool (runtime/buffer_pool.h), as
+// external ArrayBuffers whose finalizer hands the block back. Where the runtime refuses external buffers (a V8
+// sandbox, e.g. Electron) it answers a plain ArrayBuffer. No math here.
+#include "binding/util.h"
+#include "runtime/buffer_pool.h"
+
+namespace simdtensor {
+namespace binding {
+
+namespace {
+
+void release_block(napi_env env, void* data, void* hint) {
+  const size_t capacity = reinterpret_cast<size_t>(hint);
+  buffer_pool_put(data, capacity);
+  // Tell V8 the memory is gone (it was reported when the buffer was made), so GC pacing stays right.
+  int64_t ignored;
+  if (env) napi_adjust_external_memory(env, -int64_t(capacity), &ignored);
+}
+
+// allocBuffer(bytes): a zero-filled ArrayBuffer of exactly `bytes`.
+Napi::Value AllocBuffer(const Napi::CallbackInfo& info) {
+  const char* fn = "allocBuffer";
+  napi_env env = info.Env();
+  const size_t bytes = size_arg(info, 0, fn, "bytes", size_t(1) << 40);
+  napi_value ab;
+  if (bytes == 0 || buffer_pool_stats().limit_bytes == 0) {
+    void* data = nullptr;
+    if (napi_create_arraybuffer(env, bytes, &data, &ab) != napi_ok) throw Napi::Error::New(env, "allocBuffer: out of memory");
+    return Napi::Value(env, ab);
+  }
+  size_t capacity = 0;
+  void* p = buffer_pool_get(bytes, &capacity);  // std::bad_alloc becomes a JS error via node-addon-api
+  const napi_status st = napi_create_external_arraybuffer(env, p, bytes, release_block,
+                                                          reinterpret_cast<void*>(capacity), &ab);
+  if (st != napi_ok) {
+    buffer_pool_put(p, capacity);
+    void* data = nullptr;
+    if (napi_create_arraybuffer(env, bytes, &data, &ab) != napi_ok) throw Napi::Error::New(env, "allocBuffer: out of memory");
+    return Napi::Value(env, ab);
+  }
+  int64_t ignored;
+  napi_adjust_external_memory(env, int64_t(capacity), &ignored);
+  return Napi::Value(env, ab);
+}
+
+// bufferPool() -> { cachedBytes, cachedBlocks, limitBytes, hits, misses }
+Napi::Value BufferPool(const Napi::CallbackInfo& info) {
+  const BufferPoolStats s = buffer_pool_stats();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("cachedBytes", double(s.cached_bytes));
+  o.Set("cachedBlocks", double(s.cached_blocks));
+  o.Set("limitBytes", double(s.limit_bytes));
+  o.Set("hits", double(s.hits));
+  o.Set("misses", double(s.misses));
+  return o;
+}
+
+// setBufferPoolLimit(bytes): the most bytes the pool keeps (0 = pooling off); trims down to it.
+Napi::Value SetBufferPoolLimit(const Napi::CallbackInfo& info) {
+  buffer_pool_set_limit(size_arg(info, 0, "setBufferPoolLimit", "bytes", size_t(1) << 44));
+  return info.Env().Undefined();
+}
+
+Napi::Value TrimBufferPool(const Napi::CallbackInfo& info) {
+  buffer_pool_trim();
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void init_alloc(Napi::Env env, Napi::Object exports) {
+  exports.Set("allocBuffer", Napi::Function::New(env, AllocBuffer, "allocBuffer"));
+  exports.Set("bufferPool", Napi::Function::New(env, BufferPool, "bufferPool"));
+  exports.Set("setBufferPoolLimit", Napi::Function::New(env, SetBufferPoolLimit, "setBufferPoolLimit"));
+  exports.Set("trimBufferPool", Napi::Function::New(env, TrimBufferPool, "trimBufferPool"));
+}
+
+}  // namespace binding
+}  // namespace simdtensor

@@ -1,0 +1,114 @@
+// The output-buffer pool: zero-filled blocks, reuse by size class, the byte limit, trim, concurrent use.
+#include <cstdint>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "runtime/buffer_pool.h"
+#include "tests/harness.h"
+
+using namespace simdtensor;
+
+// The pool's state, for a failed CHECK's message.
+#define POOL_STATE                                                                                          \
+  "pool: %zu bytes cached in %zu blocks, %zu hits, %zu misses", buffer_pool_stats().cached_bytes,           \
+      buffer_pool_stats().cached_blocks, buffer_pool_stats().hits, buffer_pool_stats().misses
+
+namespace {
+bool all_zero(const void* p, size_t n) {
+  const unsigned char* b = static_cast<const unsigned char*>(p);
+  for (size_t i = 0; i < n; i++)
+    if (b[i]) return false;
+  return true;
+}
+// Restores the limit a test changed.
+struct LimitGuard {
+  size_t saved = buffer_pool_stats().limit_bytes;
+  ~LimitGuard() { buffer_pool_set_limit(saved); }
+};
+}  // namespace
+
+TEST(buffer_pool_size_classes) {
+  CHECK(buffer_pool_size_class(1) == (size_t(64) << 10), POOL_STATE);
+  CHECK(buffer_pool_size_class(size_t(64) << 10) == (size_t(64) << 10), POOL_STATE);
+  CHECK(buffer_pool_size_class((size_t(64) << 10) + 1) == (size_t(128) << 10), POOL_STATE);
+  CHECK(buffer_pool_size_class(size_t(4) << 20) == (size_t(4) << 20), POOL_STATE);
+  CHECK(buffer_pool_size_class((size_t(8) << 20) + 1) == (size_t(10) << 20), POOL_STATE);
+}
+
+TEST(buffer_pool_reuses_blocks_zero_filled) {
+  LimitGuard g;
+  buffer_pool_set_limit(size_t(64) << 20);
+  buffer_pool_trim();
+  const size_t bytes = 300000;
+  size_t cap = 0;
+  void* p = buffer_pool_get(bytes, &cap);
+  CHECK(cap == buffer_pool_size_class(bytes) && cap >= bytes, POOL_STATE);
+  CHECK(reinterpret_cast<uintptr_t>(p) % 64 == 0, POOL_STATE);
+  CHECK(all_zero(p, bytes), POOL_STATE);
+  std::memset(p, 0xAB, cap);  // dirty every byte of the block
+  const BufferPoolStats s0 = buffer_pool_stats();
+  buffer_pool_put(p, cap);
+  CHECK(buffer_pool_stats().cached_bytes == s0.cached_bytes + cap, POOL_STATE);
+  size_t cap2 = 0;
+  void* q = buffer_pool_get(bytes - 1000, &cap2);  // same class: the same block comes back, zeroed again
+  CHECK(q == p && cap2 == cap, POOL_STATE);
+  CHECK(all_zero(q, bytes - 1000), POOL_STATE);
+  CHECK(buffer_pool_stats().hits == s0.hits + 1, POOL_STATE);
+  buffer_pool_put(q, cap2);
+  buffer_pool_trim();
+  CHECK(buffer_pool_stats().cached_bytes == 0 && buffer_pool_stats().cached_blocks == 0, POOL_STATE);
+}
+
+TEST(buffer_pool_huge_blocks_are_2mib_aligned) {
+  size_t cap = 0;
+  void* p = buffer_pool_get(size_t(5) << 20, &cap);
+  CHECK(reinterpret_cast<uintptr_t>(p) % (size_t(2) << 20) == 0, POOL_STATE);
+  CHECK(all_zero(p, size_t(5) << 20), POOL_STATE);
+  buffer_pool_put(p, cap);
+  buffer_pool_trim();
+}
+
+TEST(buffer_pool_respects_the_limit) {
+  LimitGuard g;
+  buffer_pool_set_limit(size_t(1) << 20);  // room for 4 blocks of 256 KiB
+  buffer_pool_trim();
+  std::vector<std::pair<void*, size_t>> blocks;
+  for (int i = 0; i < 6; i++) {
+    size_t cap = 0;
+    void* p = buffer_pool_get(size_t(256) << 10, &cap);
+    blocks.push_back({p, cap});
+  }
+  for (auto& b : blocks) buffer_pool_put(b.first, b.second);  // two of them are freed, not cached
+  CHECK(buffer_pool_stats().cached_blocks == 4, POOL_STATE);
+  CHECK(buffer_pool_stats().cached_bytes == (size_t(1) << 20), POOL_STATE);
+  buffer_pool_set_limit(size_t(512) << 10);  // trims down to the new limit
+  CHECK(buffer_pool_stats().cached_bytes <= (size_t(512) << 10), POOL_STATE);
+  buffer_pool_set_limit(0);  // off: nothing is kept
+  CHECK(buffer_pool_stats().cached_bytes == 0, POOL_STATE);
+  size_t cap = 0;
+  void* p = buffer_pool_get(1000, &cap);
+  buffer_pool_put(p, cap);
+  CHECK(buffer_pool_stats().cached_blocks == 0, POOL_STATE);
+}
+
+TEST(buffer_pool_concurrent_get_put) {
+  LimitGuard g;
+  buffer_pool_set_limit(size_t(8) << 20);
+  std::vector<std::thread> ts;
+  std::vector<int> ok(4, 1);
+  for (int t = 0; t < 4; t++)
+    ts.emplace_back([t, &ok] {
+      for (int i = 0; i < 200; i++) {
+        const size_t bytes = size_t(64 + (i * 7 + t) % 200) << 10;
+        size_t cap = 0;
+        unsigned char* p = static_cast<unsigned char*>(buffer_pool_get(bytes, &cap));
+        if (!all_zero(p, bytes)) ok[t] = 0;
+        std::memset(p, t + 1, bytes);
+        buffer_pool_put(p, cap);
+      }
+    });
+  for (auto& th : ts) th.join();
+  for (int v : ok) CHECK(v == 1, POOL_STATE);
+  buffer_pool_trim();
+}
