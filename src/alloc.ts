@@ -7,8 +7,9 @@
  * Large outputs (≥ {@link POOL_MIN_BYTES}) come from the native buffer pool (native/runtime/buffer_pool.h): a fresh
  * multi-megabyte ArrayBuffer is mapped page by page as the kernel first writes it, one page fault per 4 KiB, and
  * on a VM that is ~15 µs each — 15 ms for the 4 MiB output of a 1024³ GEMM that itself takes 11 ms. Pooled blocks
- * go back to the pool when V8 collects their ArrayBuffer, so the next output of that size reuses mapped memory
- * (a memset instead of the faults). Such a buffer is external memory to V8: Node refuses to *transfer* it in a
+ * go back to the pool when V8 collects their ArrayBuffer (a finalizer on the event loop), so the next output of
+ * that size reuses mapped memory (a memset instead of the faults). While more than the limit is out and not yet
+ * back (code that never yields), large outputs are plain buffers again, which the general allocator recycles. Such a buffer is external memory to V8: Node refuses to *transfer* it in a
  * postMessage transfer list (it is copied when posted without one). `setBufferPoolLimit(0)` turns pooling off.
  * Medium outputs get their own plain buffer.
  * @module
@@ -54,6 +55,13 @@ export interface BufferPoolStats {
   /** Allocations served from the pool / by fresh memory. */
   hits: number;
   misses: number;
+  /** Bytes of pooled buffers handed out and not yet collected. */
+  outstandingBytes: number;
+  /**
+   * Allocations the pool declined (plain buffers instead) because `outstandingBytes` had reached the limit: the
+   * program had not yielded to the event loop, where collected buffers come back.
+   */
+  declined: number;
 }
 
 /** Statistics of the output-buffer pool (process-wide: shared by every worker thread). */

@@ -77,7 +77,7 @@ export interface NativeAddon {
   probeReadBandwidth(bytes: number, ms: number): number;
   // Output-buffer pool (native/binding/alloc.cc, src/alloc.ts).
   allocBuffer(bytes: number): ArrayBuffer;
-  bufferPool(): { cachedBytes: number; cachedBlocks: number; limitBytes: number; hits: number; misses: number };
+  bufferPool(): { cachedBytes: number; cachedBlocks: number; limitBytes: number; hits: number; misses: number; outstandingBytes: number; declined: number };
   setBufferPoolLimit(bytes: number): void;
   trimBufferPool(): void;
   // Families add their functions below (one block each).

@@ -30,6 +30,11 @@ Napi::Value AllocBuffer(const Napi::CallbackInfo& info) {
   }
   size_t capacity = 0;
   void* p = buffer_pool_get(bytes, &capacity);  // std::bad_alloc becomes a JS error via node-addon-api
+  if (!p) {  // declined: plain memory (see buffer_pool_get)
+    void* data = nullptr;
+    if (napi_create_arraybuffer(env, bytes, &data, &ab) != napi_ok) throw Napi::Error::New(env, "allocBuffer: out of memory");
+    return Napi::Value(env, ab);
+  }
   const napi_status st = napi_create_external_arraybuffer(env, p, bytes, release_block,
                                                           reinterpret_cast<void*>(capacity), &ab);
   if (st != napi_ok) {
@@ -43,7 +48,7 @@ Napi::Value AllocBuffer(const Napi::CallbackInfo& info) {
   return Napi::Value(env, ab);
 }
 
-// bufferPool() -> { cachedBytes, cachedBlocks, limitBytes, hits, misses }
+// bufferPool() -> { cachedBytes, cachedBlocks, limitBytes, hits, misses, outstandingBytes, declined }
 Napi::Value BufferPool(const Napi::CallbackInfo& info) {
   const BufferPoolStats s = buffer_pool_stats();
   Napi::Object o = Napi::Object::New(info.Env());
@@ -52,6 +57,8 @@ Napi::Value BufferPool(const Napi::CallbackInfo& info) {
   o.Set("limitBytes", double(s.limit_bytes));
   o.Set("hits", double(s.hits));
   o.Set("misses", double(s.misses));
+  o.Set("outstandingBytes", double(s.outstanding_bytes));
+  o.Set("declined", double(s.declined));
   return o;
 }
 

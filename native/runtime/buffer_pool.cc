@@ -21,7 +21,7 @@ constexpr size_t kHuge = size_t(2) << 20;
 struct Pool {
   std::mutex mu;
   std::unordered_map<size_t, std::vector<void*>> free_by_class;
-  size_t cached_bytes = 0, cached_blocks = 0, hits = 0, misses = 0;
+  size_t cached_bytes = 0, cached_blocks = 0, hits = 0, misses = 0, outstanding = 0, declined = 0;
   size_t limit = default_limit();
 
   static size_t default_limit() {
@@ -93,9 +93,13 @@ void* buffer_pool_get(size_t bytes, size_t* capacity) {
       pl.cached_bytes -= cls;
       pl.cached_blocks--;
       pl.hits++;
+    } else if (pl.outstanding + cls > pl.limit) {
+      pl.declined++;
+      return nullptr;
     } else {
       pl.misses++;
     }
+    pl.outstanding += cls;
   }
   if (p) {
     std::memset(p, 0, bytes);  // reused: the caller's bytes must read as zeros (the tail is never exposed)
@@ -111,6 +115,7 @@ void buffer_pool_put(void* p, size_t capacity) {
   Pool& pl = pool();
   {
     std::lock_guard<std::mutex> lk(pl.mu);
+    pl.outstanding -= capacity;
     if (pl.cached_bytes + capacity <= pl.limit) {
       pl.free_by_class[capacity].push_back(p);
       pl.cached_bytes += capacity;
@@ -157,7 +162,7 @@ void buffer_pool_set_limit(size_t bytes) { trim_to(pool(), bytes); }
 BufferPoolStats buffer_pool_stats() {
   Pool& pl = pool();
   std::lock_guard<std::mutex> lk(pl.mu);
-  return {pl.cached_bytes, pl.cached_blocks, pl.limit, pl.hits, pl.misses};
+  return {pl.cached_bytes, pl.cached_blocks, pl.limit, pl.hits, pl.misses, pl.outstanding, pl.declined};
 }
 
 }  // namespace simdtensor

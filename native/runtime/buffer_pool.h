@@ -12,10 +12,17 @@ struct BufferPoolStats {
   size_t cached_blocks;
   size_t limit_bytes;   // the most the pool keeps (0: pooling off, every block is freed)
   size_t hits, misses;  // get() calls served from the pool / by a fresh allocation
+  size_t outstanding_bytes;  // handed out and not yet put back
+  size_t declined;           // get() calls answered nullptr (see buffer_pool_get)
 };
 
 // A zero-filled block of at least `bytes` (> 0). `*capacity` receives the block's size class, which must be handed
-// back to buffer_pool_put(). Throws std::bad_alloc on failure.
+// back to buffer_pool_put(). A cached block is always reused. Without one, a fresh block is mapped only while the
+// bytes handed out and not yet returned stay within the limit; past it the pool declines (returns nullptr) and the
+// caller allocates plain memory: blocks come back only when their owner (V8's GC, then a finalizer on the event
+// loop) releases them, so a program that never yields would otherwise get nothing but fresh, never-reused
+// mappings, where the general-purpose allocator would have recycled memory freed by the GC. Throws std::bad_alloc
+// if mapping fails.
 void* buffer_pool_get(size_t bytes, size_t* capacity);
 // Returns a block to the pool (or frees it, past the limit).
 void buffer_pool_put(void* p, size_t capacity);

@@ -71,25 +71,34 @@ TEST(buffer_pool_huge_blocks_are_2mib_aligned) {
 
 TEST(buffer_pool_respects_the_limit) {
   LimitGuard g;
-  buffer_pool_set_limit(size_t(1) << 20);  // room for 4 blocks of 256 KiB
+  buffer_pool_set_limit(size_t(1) << 20);  // room for 4 blocks of 256 KiB, out or cached
   buffer_pool_trim();
+  const size_t declined0 = buffer_pool_stats().declined;
   std::vector<std::pair<void*, size_t>> blocks;
   for (int i = 0; i < 6; i++) {
     size_t cap = 0;
     void* p = buffer_pool_get(size_t(256) << 10, &cap);
     blocks.push_back({p, cap});
   }
-  for (auto& b : blocks) buffer_pool_put(b.first, b.second);  // two of them are freed, not cached
+  // 1 MiB out and not back: the fifth and sixth requests are declined (the caller allocates plain memory).
+  for (int i = 0; i < 4; i++) CHECK(blocks[i].first != nullptr, POOL_STATE);
+  CHECK(blocks[4].first == nullptr && blocks[5].first == nullptr, POOL_STATE);
+  CHECK(buffer_pool_stats().declined == declined0 + 2, POOL_STATE);
+  CHECK(buffer_pool_stats().outstanding_bytes == (size_t(1) << 20), POOL_STATE);
+  for (auto& b : blocks) buffer_pool_put(b.first, b.second);
+  CHECK(buffer_pool_stats().outstanding_bytes == 0, POOL_STATE);
   CHECK(buffer_pool_stats().cached_blocks == 4, POOL_STATE);
   CHECK(buffer_pool_stats().cached_bytes == (size_t(1) << 20), POOL_STATE);
+  // A cached block is reused even when the limit is reached.
+  size_t cap = 0;
+  void* p = buffer_pool_get(size_t(200) << 10, &cap);
+  CHECK(p != nullptr && buffer_pool_stats().cached_blocks == 3, POOL_STATE);
+  buffer_pool_put(p, cap);
   buffer_pool_set_limit(size_t(512) << 10);  // trims down to the new limit
   CHECK(buffer_pool_stats().cached_bytes <= (size_t(512) << 10), POOL_STATE);
-  buffer_pool_set_limit(0);  // off: nothing is kept
+  buffer_pool_set_limit(0);  // off: nothing is kept, every request declined
   CHECK(buffer_pool_stats().cached_bytes == 0, POOL_STATE);
-  size_t cap = 0;
-  void* p = buffer_pool_get(1000, &cap);
-  buffer_pool_put(p, cap);
-  CHECK(buffer_pool_stats().cached_blocks == 0, POOL_STATE);
+  CHECK(buffer_pool_get(1000, &cap) == nullptr, POOL_STATE);
 }
 
 TEST(buffer_pool_concurrent_get_put) {
@@ -103,6 +112,7 @@ TEST(buffer_pool_concurrent_get_put) {
         const size_t bytes = size_t(64 + (i * 7 + t) % 200) << 10;
         size_t cap = 0;
         unsigned char* p = static_cast<unsigned char*>(buffer_pool_get(bytes, &cap));
+        if (!p) continue;  // declined: more than the limit out at once
         if (!all_zero(p, bytes)) ok[t] = 0;
         std::memset(p, t + 1, bytes);
         buffer_pool_put(p, cap);
