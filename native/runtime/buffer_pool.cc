@@ -113,17 +113,38 @@ void* buffer_pool_get(size_t bytes, size_t* capacity) {
 void buffer_pool_put(void* p, size_t capacity) {
   if (!p) return;
   Pool& pl = pool();
+  std::vector<std::pair<void*, size_t>> evicted;
+  bool keep = false;
   {
     std::lock_guard<std::mutex> lk(pl.mu);
     pl.outstanding -= capacity;
-    if (pl.cached_bytes + capacity <= pl.limit) {
-      pl.free_by_class[capacity].push_back(p);
-      pl.cached_bytes += capacity;
-      pl.cached_blocks++;
-      return;
+    if (capacity <= pl.limit) {
+      // Over the limit, blocks of other sizes make room (the largest cached class first): the sizes in use now
+      // stay, a size no longer asked for does not hold the pool.
+      while (pl.cached_bytes + capacity > pl.limit) {
+        size_t victim = 0, victim_bytes = 0;
+        for (const auto& kv : pl.free_by_class)
+          if (kv.first != capacity && !kv.second.empty() && kv.first * kv.second.size() > victim_bytes) {
+            victim = kv.first;
+            victim_bytes = kv.first * kv.second.size();
+          }
+        if (!victim) break;
+        auto& v = pl.free_by_class[victim];
+        evicted.push_back({v.back(), victim});
+        v.pop_back();
+        pl.cached_bytes -= victim;
+        pl.cached_blocks--;
+      }
+      if (pl.cached_bytes + capacity <= pl.limit) {
+        pl.free_by_class[capacity].push_back(p);
+        pl.cached_bytes += capacity;
+        pl.cached_blocks++;
+        keep = true;
+      }
     }
   }
-  release(p, capacity);
+  for (auto& e : evicted) release(e.first, e.second);
+  if (!keep) release(p, capacity);
 }
 
 namespace {

@@ -24,7 +24,8 @@ struct BufferPoolStats {
 // mappings, where the general-purpose allocator would have recycled memory freed by the GC. Throws std::bad_alloc
 // if mapping fails.
 void* buffer_pool_get(size_t bytes, size_t* capacity);
-// Returns a block to the pool (or frees it, past the limit).
+// Returns a block to the pool. Past the limit, cached blocks of other sizes are freed to make room (largest cached
+// size class first); the block itself is freed only if blocks of its own size fill the pool.
 void buffer_pool_put(void* p, size_t capacity);
 // Frees every cached block.
 void buffer_pool_trim();

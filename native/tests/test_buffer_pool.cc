@@ -122,3 +122,31 @@ TEST(buffer_pool_concurrent_get_put) {
   for (int v : ok) CHECK(v == 1, POOL_STATE);
   buffer_pool_trim();
 }
+
+TEST(buffer_pool_recent_sizes_evict_stale_ones) {
+  LimitGuard g;
+  buffer_pool_set_limit(size_t(1) << 20);
+  buffer_pool_trim();
+  // Fill the pool with 64 KiB blocks (a size no longer used), then return 256 KiB blocks: they push the old out.
+  std::vector<std::pair<void*, size_t>> small, large;
+  for (int i = 0; i < 16; i++) {
+    size_t cap = 0;
+    small.push_back({buffer_pool_get(1000, &cap), cap});
+  }
+  for (auto& b : small) buffer_pool_put(b.first, b.second);
+  CHECK(buffer_pool_stats().cached_bytes == (size_t(1) << 20), POOL_STATE);
+  for (int i = 0; i < 2; i++) {
+    size_t cap = 0;
+    large.push_back({buffer_pool_get(size_t(256) << 10, &cap), cap});
+    CHECK(large.back().first != nullptr, POOL_STATE);
+  }
+  for (auto& b : large) buffer_pool_put(b.first, b.second);
+  CHECK(buffer_pool_stats().cached_bytes == (size_t(1) << 20), POOL_STATE);
+  CHECK(buffer_pool_stats().cached_blocks == 2 + 8, POOL_STATE);  // two large blocks, half the small ones left
+  const size_t hits = buffer_pool_stats().hits;
+  size_t cap = 0;
+  void* p = buffer_pool_get(size_t(250) << 10, &cap);
+  CHECK(buffer_pool_stats().hits == hits + 1, POOL_STATE);
+  buffer_pool_put(p, cap);
+  buffer_pool_trim();
+}
