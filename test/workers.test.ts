@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { executorStats, matmul, matmulAsync, rand, tensor } from '../src/index.js';
+import { bufferPoolStats, executorStats, matmul, matmulAsync, rand, tensor } from '../src/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const workerFile = join(here, 'fixtures', 'parallel-worker.mjs');
@@ -141,5 +141,21 @@ describe('process exit with work in flight', () => {
     expect(r.error).toBeUndefined();
     expect(r.signal).toBeNull();
     expect(r.status).toBe(0);
+  });
+
+  it('workers churning pooled output buffers, terminated while they own some, leave a consistent pool', async () => {
+    const before = bufferPoolStats();
+    const ws = Array.from({ length: 4 }, (_, i) => startWorker({ mode: 'pool', bytes: (256 + 64 * i) << 10, count: 40 }));
+    const msgs = await within(Promise.all(ws.map((w) => w.first)), 60_000, 'pool workers');
+    for (const m of msgs) expect(m.kept).toBe(10);
+    await Promise.all(ws.map(async (w) => {
+      await w.worker.terminate();
+      await w.exit;
+    }));
+    // Every block the workers held came back (finalizers run at worker teardown), or was never pooled.
+    const after = bufferPoolStats();
+    expect(after.outstandingBytes).toBeLessThanOrEqual(before.outstandingBytes); // (main-thread buffers may come back meanwhile)
+    expect(after.hits + after.misses + after.declined).toBe(before.hits + before.misses + before.declined + 160);
+    expect(after.cachedBytes).toBeLessThanOrEqual(after.limitBytes);
   });
 });
