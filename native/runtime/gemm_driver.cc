@@ -23,12 +23,14 @@ size_t env_size(const char* name) {
 F32GemmBlocking f32_gemm_blocking(const F32GemmVariant& v) {
   static const size_t kc_env = env_size("SIMDTENSOR_F32_KC"), mc_env = env_size("SIMDTENSOR_F32_MC");
   F32GemmBlocking bl;
-  // kc = 512: the B micro-panel (kc × nr floats, 64 KiB at nr = 32) streams from L2 (Zen 4/5 and recent Intel
-  // feed 64 B/cycle from L2, 4× what the microkernel consumes), and a longer K loop halves the per-tile epilogue
-  // (C load/add/store) against kc = 256. Best-of-60 at 256×1024×1024 on Zen 5, 8×32 tile: kc 256 → 87–88 % of
-  // the FMA peak, kc 512 → 89–92 %.
-  bl.kc = kc_env ? kc_env : 512;
-  bl.mc = mc_env ? std::max<size_t>(v.mr, (mc_env / v.mr) * v.mr) : std::max<size_t>(v.mr, (96 / v.mr) * v.mr);
+  // kc = 1024, mc = 48: the B micro-panel (kc × nr floats, 128 KiB at nr = 32) streams from L2 (Zen 4/5 and recent
+  // Intel feed 64 B/cycle from L2, 4× what the microkernel consumes) while the A micro-panel (8 × 1024 floats,
+  // 32 KiB) stays in L1; a long K loop means few C read-modify-write passes and per-tile epilogues, and the B
+  // prefetch running 128 rows ahead overshoots a K block by 1/8 instead of 1/4. Measured on Zen 5 (one thread,
+  // medians of 7, alternated runs): 64/256/1024×1024×1024 and 255×1023×1023 went from 83–89 % of the FMA peak at
+  // kc 512 / mc 96 to 86–97 %; 128×4096×1024 from 77 % to 77–80 %; kc 256 and 384 were slower still.
+  bl.kc = kc_env ? kc_env : 1024;
+  bl.mc = mc_env ? std::max<size_t>(v.mr, (mc_env / v.mr) * v.mr) : std::max<size_t>(v.mr, (48 / v.mr) * v.mr);
   bl.small_m = 2 * v.mr;
   return bl;
 }
