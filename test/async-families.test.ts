@@ -356,19 +356,26 @@ describe('async int8 / half ops and the executor', () => {
       return y;
     });
     const submitMs = performance.now() - submitStart;
+    // The event loop turns while the op is in flight. (A timer check would race the op on a loaded machine: a
+    // setTimeout(0) needs ≥ 1 ms and a starved JS thread; test/executor.test.ts measures timer lag during a long op.)
     let immediateWhilePending = false;
-    let timeoutWhilePending = false;
     setImmediate(() => {
       immediateWhilePending = !done;
     });
-    setTimeout(() => {
-      timeoutWhilePending = !done;
-    }, 0);
     const y = await p;
     expect(immediateWhilePending, 'a setImmediate callback ran while the op was in flight').toBe(true);
-    expect(timeoutWhilePending, 'a setTimeout callback ran while the op was in flight').toBe(true);
-    // Submitting did no GEMM or quantization on this thread (the op is far longer than its submission).
-    expect(submitMs, `submit ${submitMs.toFixed(2)} ms vs sync op ${syncMs.toFixed(1)} ms`).toBeLessThan(syncMs / 4);
     expectSame(y, want, 'large int8 linear');
+    // Submitting did no GEMM or quantization on this thread (the op is far longer than its submission). The best
+    // of three submissions: any one of them may meet a GC pause (the 8 MiB output is reported to V8 as external
+    // memory, which can start a collection) or, on a loaded machine, a preemption.
+    const submits = [submitMs];
+    for (let i = 0; i < 2; i++) {
+      const t0 = performance.now();
+      const q = linearAsync(x, packed);
+      submits.push(performance.now() - t0);
+      await q;
+    }
+    const best = Math.min(...submits);
+    expect(best, `submits ${submits.map((v) => v.toFixed(2)).join(', ')} ms vs sync op ${syncMs.toFixed(1)} ms`).toBeLessThan(syncMs / 4);
   });
 });
