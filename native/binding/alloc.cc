@@ -17,31 +17,28 @@ void release_block(napi_env env, void* data, void* hint) {
   if (env) napi_adjust_external_memory(env, -int64_t(capacity), &ignored);
 }
 
+// A plain (V8-allocated, zero-filled) ArrayBuffer: for 0 bytes, when the pool declines, or when the runtime refuses
+// external buffers.
+Napi::Value plain_buffer(napi_env env, size_t bytes) {
+  napi_value ab;
+  void* data = nullptr;
+  if (napi_create_arraybuffer(env, bytes, &data, &ab) != napi_ok) throw Napi::Error::New(env, "allocBuffer: out of memory");
+  return Napi::Value(env, ab);
+}
+
 // allocBuffer(bytes): a zero-filled ArrayBuffer of exactly `bytes`.
 Napi::Value AllocBuffer(const Napi::CallbackInfo& info) {
-  const char* fn = "allocBuffer";
   napi_env env = info.Env();
-  const size_t bytes = size_arg(info, 0, fn, "bytes", size_t(1) << 40);
-  napi_value ab;
-  if (bytes == 0 || buffer_pool_stats().limit_bytes == 0) {
-    void* data = nullptr;
-    if (napi_create_arraybuffer(env, bytes, &data, &ab) != napi_ok) throw Napi::Error::New(env, "allocBuffer: out of memory");
-    return Napi::Value(env, ab);
-  }
+  const size_t bytes = size_arg(info, 0, "allocBuffer", "bytes", size_t(1) << 40);
+  if (bytes == 0) return plain_buffer(env, 0);
   size_t capacity = 0;
   void* p = buffer_pool_get(bytes, &capacity);  // std::bad_alloc becomes a JS error via node-addon-api
-  if (!p) {  // declined: plain memory (see buffer_pool_get)
-    void* data = nullptr;
-    if (napi_create_arraybuffer(env, bytes, &data, &ab) != napi_ok) throw Napi::Error::New(env, "allocBuffer: out of memory");
-    return Napi::Value(env, ab);
-  }
-  const napi_status st = napi_create_external_arraybuffer(env, p, bytes, release_block,
-                                                          reinterpret_cast<void*>(capacity), &ab);
-  if (st != napi_ok) {
+  if (!p) return plain_buffer(env, bytes);      // declined (pooling off, or the limit is out: see buffer_pool_get)
+  napi_value ab;
+  if (napi_create_external_arraybuffer(env, p, bytes, release_block, reinterpret_cast<void*>(capacity), &ab) !=
+      napi_ok) {
     buffer_pool_put(p, capacity);
-    void* data = nullptr;
-    if (napi_create_arraybuffer(env, bytes, &data, &ab) != napi_ok) throw Napi::Error::New(env, "allocBuffer: out of memory");
-    return Napi::Value(env, ab);
+    return plain_buffer(env, bytes);
   }
   int64_t ignored;
   napi_adjust_external_memory(env, int64_t(capacity), &ignored);

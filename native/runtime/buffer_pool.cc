@@ -148,13 +148,13 @@ void buffer_pool_put(void* p, size_t capacity) {
 }
 
 namespace {
-void trim_to(Pool& pl, size_t limit) {
+// Frees cached blocks until at most `keep` bytes stay cached.
+void drop_cached(Pool& pl, size_t keep) {
   std::vector<std::pair<void*, size_t>> drop;
   {
     std::lock_guard<std::mutex> lk(pl.mu);
-    pl.limit = limit;
     for (auto& kv : pl.free_by_class) {
-      while (pl.cached_bytes > limit && !kv.second.empty()) {
+      while (pl.cached_bytes > keep && !kv.second.empty()) {
         drop.push_back({kv.second.back(), kv.first});
         kv.second.pop_back();
         pl.cached_bytes -= kv.first;
@@ -166,19 +166,16 @@ void trim_to(Pool& pl, size_t limit) {
 }
 }  // namespace
 
-void buffer_pool_trim() {
+void buffer_pool_trim() { drop_cached(pool(), 0); }
+
+void buffer_pool_set_limit(size_t bytes) {
   Pool& pl = pool();
-  size_t limit;
   {
     std::lock_guard<std::mutex> lk(pl.mu);
-    limit = pl.limit;
+    pl.limit = bytes;
   }
-  trim_to(pl, 0);
-  std::lock_guard<std::mutex> lk(pl.mu);
-  pl.limit = limit;
+  drop_cached(pl, bytes);
 }
-
-void buffer_pool_set_limit(size_t bytes) { trim_to(pool(), bytes); }
 
 BufferPoolStats buffer_pool_stats() {
   Pool& pl = pool();

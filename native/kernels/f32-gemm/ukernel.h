@@ -6,10 +6,6 @@
 #include "common/vec_math.h"
 #include "kernels/f32-gemm/f32-gemm.h"
 
-#ifndef ST_F32_PREFETCH_ROWS
-#define ST_F32_PREFETCH_ROWS 128
-#endif
-
 namespace simdtensor {
 namespace {
 
@@ -17,7 +13,7 @@ namespace {
 // weights from DRAM (small M), one core's bandwidth is bounded by the misses in flight: 16 rows (2 KiB) ahead held
 // the 8×4096×4096 product on Zen 5 to ~75–90 GFLOP/s (~21 GB/s), 128 rows reach ~130–160 (medians of 9, three
 // runs each, interleaved); the large-M shapes (B from L2) were unchanged within the noise (±5 %).
-constexpr int kF32PrefetchRows = ST_F32_PREFETCH_ROWS;
+constexpr int kF32PrefetchRows = 128;
 
 template <class V, int MR, int NV, int M>
 inline void f32_gemm_tile(size_t n, size_t kc, const float* __restrict a, const float* __restrict b,
