@@ -2,8 +2,9 @@
  * `npm run bench`: times every trial against every contender (each trial in a fresh process), measures the machine's
  * limits in the same run, prints a table and writes bench/results/{latest.json, report.md, chart.svg}.
  *
- *   npm run bench                       full run (~10 min on 2 cores)
- *   npm run bench -- --quick            a subset in under a minute
+ *   npm run bench                       full run (~10 min on 2 cores); writes bench/results/
+ *   npm run bench -- --quick            a subset in under a minute; writes bench/results/quick/
+ *   (a --filter, --threads, --contenders or --rounds subset writes bench/results/partial/; --out DIR chooses)
  *   npm run bench -- --filter int8 --threads 1
  *   npm run bench -- --contenders simdtensor,onnxruntime-node
  *   npm run bench -- --dry              tiny shapes, one round, in-process: a smoke test of the harness
@@ -145,8 +146,19 @@ export function parseArgs(argv: string[]): Options {
     if (!argv.includes('--extras')) o.extras = false;
   } else if (o.quick && !argv.includes('--extras')) o.extras = false;
   if (o.quick && !argv.some((a) => a.startsWith('--threads'))) o.threads = [1];
-  if (!outSet) o.out = o.dry ? null : join(repoRoot(), 'bench', 'results');
+  if (!outSet) o.out = o.dry ? null : defaultOut(o);
   return o;
+}
+
+/**
+ * Where a run writes when --out is not given: only a full run (every trial, contender and thread count) replaces the
+ * committed bench/results/; a --quick run writes under results/quick/ and any other subset under results/partial/.
+ */
+function defaultOut(o: Options): string {
+  const results = join(repoRoot(), 'bench', 'results');
+  if (o.quick) return join(results, 'quick');
+  const subset = o.filter !== null || o.contenders.length !== Object.keys(drivers).length || o.threads.join() !== '1,2' || o.rounds !== null;
+  return subset ? join(results, 'partial') : results;
 }
 
 function repoRoot(): string {

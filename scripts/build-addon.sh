@@ -6,6 +6,12 @@ cd "$(dirname "$0")/.."
 GYP="node_modules/.bin/node-gyp"
 [ -x "$GYP" ] || GYP="npx node-gyp"
 JOBS=$(nproc 2>/dev/null || echo 2)
+# node-gyp downloads Node's headers unless told where they are. npm passes its `nodedir` setting as npm_config_nodedir;
+# run outside npm, use the headers installed beside this node (Debian's nodejs-dev, or a tarball's include/node).
+if [ -z "${npm_config_nodedir:-}" ]; then
+  prefix=$(dirname "$(dirname "$(command -v node)")")
+  [ -f "$prefix/include/node/node_api.h" ] && export npm_config_nodedir="$prefix"
+fi
 run() {
   if [ "$1" = "rebuild" ] || [ ! -f build/Makefile ] || [ binding.gyp -nt build/Makefile ] || [ native/sources.json -nt build/Makefile ]; then
     $GYP rebuild -j "$JOBS"

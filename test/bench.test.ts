@@ -56,6 +56,11 @@ describe('bench harness (dry run)', () => {
     expect(() => parseArgs(['--contenders', 'numpy'])).toThrow(/unknown contender 'numpy'/);
     expect(() => parseArgs(['--threads', '0'])).toThrow(/positive integers/);
     expect(parseArgs(['--quick']).threads).toEqual([1]);
+    // Only a full run replaces the committed results; quick and subset runs write beside them.
+    expect(parseArgs([]).out).toMatch(/bench[\\/]results$/);
+    expect(parseArgs(['--quick']).out).toMatch(/bench[\\/]results[\\/]quick$/);
+    expect(parseArgs(['--filter', 'int8', '--threads', '1']).out).toMatch(/bench[\\/]results[\\/]partial$/);
+    expect(parseArgs(['--quick', '--out', '/tmp/x']).out).toBe('/tmp/x');
   });
 });
 
