@@ -1,7 +1,7 @@
 // int32 vector traits for AVX2 (8 lanes), the companion of VecAvx2 for integer epilogues and quantization.
 // Include only from files built with the avx2 group's flags (or a superset).
 #pragma once
-#include <immintrin.h>
+#include "common/x86_intrin.h"
 #include <cstddef>
 #include <cstdint>
 #include <cstring>

@@ -1,7 +1,7 @@
 // int32 vector traits for AVX-512 (16 lanes), the companion of VecAvx512 for integer epilogues and quantization.
 // Include only from files built with AVX-512 F/BW/VL flags.
 #pragma once
-#include <immintrin.h>
+#include "common/x86_intrin.h"
 #include <cstddef>
 #include <cstdint>
 #include "common/vec_avx512.h"

@@ -1,6 +1,6 @@
 // f32 vector traits for AVX2+FMA (8 lanes). Include only from files built with the avx2 group's flags.
 #pragma once
-#include <immintrin.h>
+#include "common/x86_intrin.h"
 #include <cstddef>
 #include <cstdint>
 

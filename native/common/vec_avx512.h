@@ -1,6 +1,6 @@
 // f32 vector traits for AVX-512F (16 lanes). Include only from files built with the avx512 group's flags.
 #pragma once
-#include <immintrin.h>
+#include "common/x86_intrin.h"
 #include <cstddef>
 
 namespace simdtensor {

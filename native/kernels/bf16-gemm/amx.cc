@@ -4,7 +4,7 @@
 // and the shared epilogue adds C, bias and the activation.
 // UNTESTED: the development machine has no AMX. Selected only when cpuid, XCR0 and the Linux tile permission
 // (requested in cpu/features.cc) all allow it; the native tests cover it on such a machine and skip it here.
-#include <immintrin.h>
+#include "common/x86_intrin.h"
 
 #include <cstring>
 

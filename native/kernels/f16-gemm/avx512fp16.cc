@@ -3,7 +3,7 @@
 // duplicated halves and broadcast by vpbroadcastd from memory, keeping the shuffle port free for FMAs). UNTESTED: the development machine has no AVX512-FP16; the shared template half_native_gemm_ukernel is
 // exercised by the NEON fp16 kernel under qemu and by a software-fp16 instance in the native tests, and this file
 // only supplies the five lane operations below. Selected only when cpuid reports AVX512-FP16.
-#include <immintrin.h>
+#include "common/x86_intrin.h"
 
 #include "common/vec_avx512.h"
 #include "kernels/half-gemm/ukernel.h"

@@ -1,5 +1,5 @@
 // Half converters for AVX2: F16C vcvtps2ph/vcvtph2ps on ymm; bfloat16 by integer rounding on 32-bit lanes.
-#include <immintrin.h>
+#include "common/x86_intrin.h"
 
 #include "common/half.h"
 #include "kernels/half-convert/half-convert.h"

@@ -1,6 +1,6 @@
 // f32 -> bfloat16 with AVX512-BF16 vcvtne2ps2bf16 (32 per instruction). The instruction treats subnormal
 // inputs as zero, which bfloat16 can represent, so vectors holding a subnormal take the integer rounding path.
-#include <immintrin.h>
+#include "common/x86_intrin.h"
 
 #include "kernels/half-convert/half-convert.h"
 

@@ -1,5 +1,5 @@
 // Half converters for AVX-512: F16C on zmm (vcvtps2ph/vcvtph2ps), bfloat16 by integer rounding; masked tails.
-#include <immintrin.h>
+#include "common/x86_intrin.h"
 
 #include "kernels/half-convert/half-convert.h"
 

@@ -1,7 +1,7 @@
 // AMX-BF16 tdpbf16ps throughput probe: 4 independent 16×16 f32 accumulator tiles fed by 16×32 bf16 tiles
 // (16·16·32 multiply-adds each). Compiled here, not run here (no AMX on the development machine): selected only
 // when cpuid, XCR0 and the Linux tile permission all allow it.
-#include <immintrin.h>
+#include "common/x86_intrin.h"
 
 #include <cstring>
 

@@ -1,5 +1,5 @@
 // vdpbf16ps throughput probe: 16 independent zmm accumulators, 2 multiply-adds per f32 lane per instruction.
-#include <immintrin.h>
+#include "common/x86_intrin.h"
 
 #include "kernels/half-probe/half-probe.h"
 

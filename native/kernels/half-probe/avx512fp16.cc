@@ -1,6 +1,6 @@
 // AVX512-FP16 vfmadd231ph throughput probe: 16 independent zmm accumulators of 32 fp16 lanes. Compiled here, not
 // run here (no AVX512-FP16 on the development machine): selected only when cpuid reports the feature.
-#include <immintrin.h>
+#include "common/x86_intrin.h"
 
 #include "kernels/half-probe/half-probe.h"
 

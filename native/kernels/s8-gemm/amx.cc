@@ -4,7 +4,7 @@
 // UNTESTED: the development machine (AMD Zen 5) has no AMX and no emulator was available. The kernel is selected
 // only when cpuid, XCR0 and the Linux tile permission all allow AMX, and the native tests cover it like every
 // other variant (they report it as SKIPPED where the CPU lacks AMX).
-#include <immintrin.h>
+#include "common/x86_intrin.h"
 
 #include <cstring>
 

@@ -2,7 +2,7 @@
 // uses, so its addressing, packed layouts, tile shapes and epilogue hand-off are checked on CPUs without AMX. It
 // proves nothing about the hardware instructions themselves (their encoding, the OS tile permission, speed).
 // Symbols get an `_emulated` suffix; nothing in the dispatch table points here.
-#include <immintrin.h>
+#include "common/x86_intrin.h"
 
 #include <cstdint>
 #include <cstring>

@@ -1,7 +1,7 @@
 // AMX-INT8 tdpbusd throughput probe: 4 independent 16×16 int32 accumulator tiles fed by 16×64 u8 and 16×16·4 s8
 // tiles (16·16·64 multiply-adds each). Compiled here, never run on a machine without AMX: selected only when
 // cpuid, XCR0 and the Linux tile permission all allow it. UNTESTED on the development machine (AMD, no AMX).
-#include <immintrin.h>
+#include "common/x86_intrin.h"
 
 #include <cstring>
 
