@@ -2,11 +2,14 @@
 // Compiles src/ and bench/ to dist/ (ESM + .d.ts) and writes the CommonJS entry (dist/cjs/index.cjs), which
 // loads the ESM build through require(esm) (Node >= 20.19).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// `npx simdtensor` inside a checkout links it into npx's cache and runs its prepare script: keep the checkout's dist/
+// rather than recompile it silently on every first npx run (`npm run build:ts` rebuilds it).
+if (process.env.npm_lifecycle_event === 'prepare' && process.env.npm_command === 'exec' && existsSync(join(root, 'dist', 'src', 'index.js'))) process.exit(0);
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 try {
   execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit', cwd: root });

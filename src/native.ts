@@ -201,18 +201,43 @@ function findRoot(start: string): string {
   throw new Error(`simdtensor: package root not found above ${start}`);
 }
 
+/**
+ * Finds the addon: SIMDTENSOR_ADDON (a development override) if set, else what node-gyp-build picks — a local build
+ * (build/Release, build/Debug) first, then the prebuilt binary of this platform shipped in prebuilds/ — else a
+ * cmake-js build. One binary per platform serves every CPU of its architecture (the ISA is chosen at run time).
+ */
 function load(): NativeAddon {
   const here = dirname(fileURLToPath(import.meta.url));
   const root = findRoot(here);
   const require = createRequire(import.meta.url);
-  const candidates = [
-    process.env.SIMDTENSOR_ADDON,
-    join(root, 'build', 'Release', 'simdtensor.node'),
-    join(root, 'build', 'Debug', 'simdtensor.node'),
-    join(root, 'build-cmake', 'Release', 'simdtensor.node'),
-  ].filter((p): p is string => !!p);
-  for (const p of candidates) if (existsSync(p)) return require(p) as NativeAddon;
-  throw new Error(`simdtensor: native addon not built (looked in ${candidates.join(', ')}); run \`npm run build:native\``);
+  const override = process.env.SIMDTENSOR_ADDON;
+  if (override) return require(override) as NativeAddon;
+  let found: string | null = null;
+  let notFound = '';
+  let gypBuild: { path(dir: string): string } | null = null;
+  try {
+    gypBuild = require('node-gyp-build');
+  } catch {
+    // A checkout whose node_modules predates the dependency: its own builds are still found below.
+  }
+  if (gypBuild) {
+    try {
+      found = gypBuild.path(root);
+    } catch (e) {
+      notFound = (e as Error).message.split('\n')[0];
+    }
+  }
+  const local = [join(root, 'build', 'Release', 'simdtensor.node'), join(root, 'build', 'Debug', 'simdtensor.node'), join(root, 'build-cmake', 'Release', 'simdtensor.node')];
+  found ??= local.find((p) => existsSync(p)) ?? null;
+  if (found) return require(found) as NativeAddon;
+  const platform = `${process.platform}-${process.arch}`;
+  throw new Error(
+    `simdtensor: no native addon for ${platform} (${notFound || `none in ${local.join(', ')}`}). The package ships prebuilt ` +
+      `binaries for linux-x64 and linux-arm64 (glibc); elsewhere it must be built from source, which needs a C++17 ` +
+      `compiler, make and python3 (Debian/Ubuntu: apt-get install g++ make python3; macOS: xcode-select --install). ` +
+      `In a checkout: npm run build:native. As a dependency: npm rebuild simdtensor (newer npm skips dependency ` +
+      `install scripts until allowed: npm install-scripts approve simdtensor).`,
+  );
 }
 
 /** The loaded addon. */
