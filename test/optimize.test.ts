@@ -88,6 +88,38 @@ describe('simdtensor CLI', () => {
     expect(parseArgs(['--quick', '--seeds', '4']).opts.seeds).toEqual([4]);
     expect(() => parseArgs(['--epochs', 'a,b'])).toThrow(/not a comma-separated list of numbers/);
     expect(() => parseArgs(['--bogus'])).toThrow(/unknown option '--bogus'/);
+    // --quick's reduced defaults never override an option given explicitly, before or after it.
+    expect(parseArgs(['--seeds', '4', '--quick']).opts.seeds).toEqual([4]);
+    expect(parseArgs(['--quick']).opts.seeds).toEqual([0]);
+    expect(parseArgs(['--label', 'species', '--header']).opts.csv).toEqual({ label: 'species', header: true });
+    expect(() => parseArgs(['--data'])).toThrow(/--data needs a value/);
+    expect(() => parseArgs(['--json=yes'])).toThrow(/--json takes no value/);
+    expect(() => parseArgs(['digits.csv'])).toThrow(/unexpected argument 'digits.csv'/);
+    expect(() => parseArgs(['--sparsity', 'lots'])).toThrow(/--sparsity needs a number, got 'lots'/);
+    expect(() => parseArgs(['--header', '--no-header'])).toThrow(/contradict/);
+  });
+
+  it('answers --version and --help, and prefixes errors once', async () => {
+    const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+    const out = sink();
+    expect(await runCli(['--version'], { out: out as never, err: sink() as never })).toBe(0);
+    expect(out.text).toBe(`${version}\n`);
+    const help = sink();
+    expect(await runCli(['--help'], { out: help as never, err: sink() as never })).toBe(0);
+    expect(help.text).toMatch(/Usage: simdtensor <command>/);
+    const ohelp = sink();
+    expect(await runCli(['optimize', '-h'], { out: ohelp as never, err: sink() as never })).toBe(0);
+    expect(ohelp.text).toMatch(/--teacher-model FILE/);
+    const none = sink();
+    expect(await runCli([], { out: sink() as never, err: none as never })).toBe(2);
+    expect(none.text).toMatch(/Usage: simdtensor <command>/);
+    const bad = sink();
+    expect(await runCli(['optimize', '--stages', 'nope', '--no-save'], { out: sink() as never, err: bad as never })).toBe(1);
+    expect(bad.text).toMatch(/^\nsimdtensor optimize: stages lists 'nope'/);
+    expect(bad.text).not.toMatch(/optimize: optimize:/);
+    const arg = sink();
+    expect(await runCli(['optimize', '--frob'], { out: sink() as never, err: arg as never })).toBe(2);
+    expect(arg.text).toBe("simdtensor optimize: unknown option '--frob' (see --help)\n");
   });
 
   it('runs on a user CSV with stage selection, and reports bad input with an exit code', async () => {

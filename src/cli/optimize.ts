@@ -3,9 +3,24 @@
  * stage, prints the report as a table and writes it as Markdown and JSON with the trained models.
  * @module
  */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs as parseArgsUtil, type ParseArgsConfig } from 'node:util';
 import { formatMarkdown, optimize, OptimizeOptions, OptimizeReport, ProgressEvent, Stage, stageTable } from '../nn/optimize.js';
 
-const HELP = `Usage: simdtensor optimize [options]
+const HELP = `Usage: simdtensor <command> [options]
+
+Commands:
+  optimize              train, distill, prune and int8-quantize an MLP on the bundled digits (or your CSV) and
+                        report accuracy, size and latency per stage; \`simdtensor optimize --help\` for its options
+
+Options:
+  -v, --version         print the version
+  -h, --help            this text
+`;
+
+const OPTIMIZE_HELP = `Usage: simdtensor optimize [options]
 
 Trains a teacher MLP, distills a smaller student, prunes it with fine-tuning, quantizes it to int8, and reports
 test accuracy, size and batch-1/batch-64 latency per stage (default data: the UCI handwritten digits shipped in
@@ -32,98 +47,108 @@ Options:
   -h, --help            this text
 `;
 
-/** Command-line arguments → pipeline options (throws on a bad argument). */
+/** The options of `simdtensor optimize`, for node:util's parseArgs. */
+const OPTIMIZE_OPTIONS = {
+  data: { type: 'string' },
+  label: { type: 'string' },
+  header: { type: 'boolean' },
+  'no-header': { type: 'boolean' },
+  stages: { type: 'string' },
+  teacher: { type: 'string' },
+  'teacher-model': { type: 'string' },
+  student: { type: 'string' },
+  epochs: { type: 'string' },
+  sparsity: { type: 'string' },
+  temperature: { type: 'string' },
+  alpha: { type: 'string' },
+  seeds: { type: 'string' },
+  'batch-size': { type: 'string' },
+  out: { type: 'string' },
+  'no-save': { type: 'boolean' },
+  quick: { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** node:util's parseArgs errors, in this command's words. */
+function argError(e: unknown): RangeError {
+  const err = e as Error & { code?: string };
+  const name = /'(-[^' ]+)/.exec(err.message)?.[1];
+  switch (err.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return new RangeError(`unknown option '${name}' (see --help)`);
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return new RangeError(/does not take/.test(err.message) ? `${name} takes no value` : `${name} needs a value`);
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return new RangeError(`unexpected argument ${/'[^']*'/.exec(err.message)?.[0] ?? ''} (options start with --; see --help)`);
+    default:
+      return new RangeError(err.message);
+  }
+}
+
+/** Command-line arguments → pipeline options (throws a RangeError naming the bad argument). */
 export function parseArgs(argv: string[]): { opts: OptimizeOptions; json: boolean; help: boolean } {
-  const opts: OptimizeOptions = {};
-  let json = false;
-  let help = false;
-  const list = (flag: string, v: string | undefined): number[] => {
-    if (v === undefined) throw new RangeError(`${flag} needs a value`);
+  // A negative number after an option is its value (`--label -1`), which node:util would call ambiguous.
+  const args = argv.flatMap((a, i) => (i > 0 && /^-\d/.test(a) && /^--[a-z-]+$/.test(argv[i - 1]) ? [] : [/^--[a-z-]+$/.test(a) && /^-\d/.test(argv[i + 1] ?? '') ? `${a}=${argv[i + 1]}` : a]));
+  let values: ReturnType<typeof parseArgsOf>;
+  try {
+    values = parseArgsOf(args);
+  } catch (e) {
+    throw argError(e);
+  }
+  const list = (flag: string, v: string): number[] => {
     const a = v.split(',').map((s) => Number(s.trim()));
-    if (!a.length || a.some((x) => !Number.isFinite(x))) throw new RangeError(`${flag}: '${v}' is not a comma-separated list of numbers`);
+    if (!a.length || a.some((x) => !Number.isFinite(x))) throw new RangeError(`--${flag}: '${v}' is not a comma-separated list of numbers`);
     return a;
   };
-  const num = (flag: string, v: string | undefined): number => {
+  const num = (flag: string, v: string): number => {
     const x = Number(v);
-    if (v === undefined || !Number.isFinite(x)) throw new RangeError(`${flag} needs a number, got ${v === undefined ? 'nothing' : `'${v}'`}`);
+    if (v.trim() === '' || !Number.isFinite(x)) throw new RangeError(`--${flag} needs a number, got '${v}'`);
     return x;
   };
-  const str = (flag: string, v: string | undefined): string => {
-    if (v === undefined || v.startsWith('--')) throw new RangeError(`${flag} needs a value`);
-    return v;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const val = () => (inline !== undefined ? inline : argv[++i]);
-    switch (flag) {
-      case '-h':
-      case '--help':
-        help = true;
-        break;
-      case '--data':
-        opts.data = str(flag, val());
-        break;
-      case '--label': {
-        const v = str(flag, val());
-        opts.csv = { ...opts.csv, label: /^-?\d+$/.test(v) ? Number(v) : v };
-        break;
-      }
-      case '--header':
-        opts.csv = { ...opts.csv, header: true };
-        break;
-      case '--no-header':
-        opts.csv = { ...opts.csv, header: false };
-        break;
-      case '--stages':
-        opts.stages = str(flag, val()).split(',').map((s) => s.trim()) as Stage[];
-        break;
-      case '--teacher':
-        opts.teacher = list(flag, val());
-        break;
-      case '--teacher-model':
-        opts.teacherModel = str(flag, val());
-        break;
-      case '--student':
-        opts.student = list(flag, val());
-        break;
-      case '--epochs': {
-        const [t, s, p] = list(flag, val());
-        opts.epochs = { teacher: t, student: s ?? t, prune: p ?? s ?? t };
-        break;
-      }
-      case '--sparsity':
-        opts.sparsity = num(flag, val());
-        break;
-      case '--temperature':
-        opts.temperature = num(flag, val());
-        break;
-      case '--alpha':
-        opts.alpha = num(flag, val());
-        break;
-      case '--seeds':
-        opts.seeds = list(flag, val());
-        break;
-      case '--batch-size':
-        opts.batchSize = num(flag, val());
-        break;
-      case '--out':
-        opts.outDir = str(flag, val());
-        break;
-      case '--no-save':
-        opts.outDir = null;
-        break;
-      case '--quick':
-        Object.assign(opts, quickOptions(), { ...opts });
-        break;
-      case '--json':
-        json = true;
-        break;
-      default:
-        throw new RangeError(`unknown option '${a}' (see --help)`);
+  const v = values;
+  if (v.header && v['no-header']) throw new RangeError('--header and --no-header contradict each other');
+  if (v['no-save'] && v.out !== undefined) throw new RangeError('--out and --no-save contradict each other');
+  // --quick sets the reduced defaults; options given explicitly win over them, in any order.
+  const opts: OptimizeOptions = v.quick ? quickOptions() : {};
+  if (v.data !== undefined) opts.data = v.data;
+  if (v.label !== undefined) opts.csv = { ...opts.csv, label: /^-?\d+$/.test(v.label) ? Number(v.label) : v.label };
+  if (v.header) opts.csv = { ...opts.csv, header: true };
+  if (v['no-header']) opts.csv = { ...opts.csv, header: false };
+  if (v.stages !== undefined) opts.stages = v.stages.split(',').map((s) => s.trim()) as Stage[];
+  if (v.teacher !== undefined) opts.teacher = list('teacher', v.teacher);
+  if (v['teacher-model'] !== undefined) opts.teacherModel = v['teacher-model'];
+  if (v.student !== undefined) opts.student = list('student', v.student);
+  if (v.epochs !== undefined) {
+    const [t, s, p] = list('epochs', v.epochs);
+    opts.epochs = { teacher: t, student: s ?? t, prune: p ?? s ?? t };
+  }
+  if (v.sparsity !== undefined) opts.sparsity = num('sparsity', v.sparsity);
+  if (v.temperature !== undefined) opts.temperature = num('temperature', v.temperature);
+  if (v.alpha !== undefined) opts.alpha = num('alpha', v.alpha);
+  if (v.seeds !== undefined) opts.seeds = list('seeds', v.seeds);
+  if (v['batch-size'] !== undefined) opts.batchSize = num('batch-size', v['batch-size']);
+  if (v.out !== undefined) opts.outDir = v.out;
+  if (v['no-save']) opts.outDir = null;
+  return { opts, json: !!v.json, help: !!v.help };
+}
+
+function parseArgsOf(args: string[]) {
+  return parseArgsUtil({ args, options: OPTIMIZE_OPTIONS, strict: true, allowPositionals: false }).values;
+}
+
+/** The package's version, from the package.json above this file (src/cli/ or dist/src/cli/). */
+export function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++, dir = dirname(dir)) {
+    try {
+      const pj = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pj.name === 'simdtensor' && pj.version) return pj.version;
+    } catch {
+      /* keep looking */
     }
   }
-  return { opts, json, help };
+  return 'unknown';
 }
 
 /** The reduced setting of `--quick` (also what the CI test runs): small models, few epochs, one seed. */
@@ -185,23 +210,27 @@ export async function runCli(argv: string[], io: { out?: NodeJS.WritableStream; 
   const out = io.out ?? process.stdout;
   const err = io.err ?? process.stderr;
   const [cmd, ...rest] = argv;
+  if (cmd === '-v' || cmd === '--version' || cmd === 'version') {
+    out.write(`${packageVersion()}\n`);
+    return 0;
+  }
   if (!cmd || cmd === '-h' || cmd === '--help' || cmd === 'help') {
-    out.write(HELP);
-    return cmd ? 0 : 1;
+    (cmd ? out : err).write(HELP);
+    return cmd ? 0 : 2;
   }
   if (cmd !== 'optimize') {
-    err.write(`simdtensor: unknown command '${cmd}'\n\n${HELP}`);
+    err.write(`simdtensor: unknown command '${cmd}' (see simdtensor --help)\n`);
     return 2;
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs(rest);
   } catch (e) {
-    err.write(`simdtensor optimize: ${(e as Error).message}\n`);
+    err.write(`simdtensor optimize: ${message(e)}\n`);
     return 2;
   }
   if (parsed.help) {
-    out.write(HELP);
+    out.write(OPTIMIZE_HELP);
     return 0;
   }
   try {
@@ -214,9 +243,14 @@ export async function runCli(argv: string[], io: { out?: NodeJS.WritableStream; 
     }
     return 0;
   } catch (e) {
-    err.write(`\nsimdtensor optimize: ${(e as Error).message}\n`);
+    err.write(`\nsimdtensor optimize: ${message(e)}\n`);
     return 1;
   }
+}
+
+/** An error's message without the pipeline's own `optimize:` prefix, which the command's prefix already says. */
+function message(e: unknown): string {
+  return String((e as Error)?.message ?? e).replace(/^optimize: /, '');
 }
 
 export { formatMarkdown };
