@@ -2,8 +2,8 @@
 // Proves the npm package installs and runs without a compiler: packs the checkout (with this machine's prebuilt
 // binary), checks what the tarball holds, installs it offline into a fresh project with a PATH that has node, npm
 // and sh but no compiler, make or python, then imports it as ESM and CommonJS and runs scripts/smoke.mjs (f32 and
-// f16 matmul, int8 linear, an async op). Also checks that, with no prebuilt binary and no compiler, the install
-// script fails saying what to install. About 20-40 s.
+// f16 matmul, int8 linear, an async op), and under Bun and Deno where their binaries are installed. Also checks that,
+// with no prebuilt binary and no compiler, the install script fails saying what to install. About 20-40 s.
 //
 // The prebuilt binary packed here is this checkout's build/Release/simdtensor.node, stripped into
 // prebuilds/linux-<arch>/ — the same node-gyp build prebuildify makes in `npm pack`'s prepack step
@@ -136,7 +136,34 @@ check('CommonJS require: matmul and matmulAsync', cjs.status === 0 && cjs.stdout
 const loaded = spawnSync('node', ['-e', "console.log(require('node-gyp-build').path('node_modules/simdtensor'))"], { cwd: app, env, encoding: 'utf8' });
 check('the addon loaded is the shipped prebuild', loaded.status === 0 && loaded.stdout.includes(`prebuilds/linux-${process.arch}/`), `${loaded.stdout}${loaded.stderr}`.trim());
 
-// 6. No prebuild for this platform and no compiler: the install script fails and says what to install.
+// 6. Other runtimes, where their binaries are installed (npm's @oven/bun-linux-<arch> and @deno/linux-<arch>-glibc,
+// or SIMDTENSOR_BUN / SIMDTENSOR_DENO naming a binary): scripts/runtime-smoke.mjs — the smoke checks, a worker
+// thread and the BatchScheduler — on the same installed package.
+copyFileSync(join(root, 'scripts', 'runtime-smoke.mjs'), join(app, 'runtime-smoke.mjs'));
+const findBin = (envVar, pkg, file) => {
+  if (process.env[envVar]) return process.env[envVar];
+  try {
+    const p = join(dirname(require.resolve(`${pkg}/package.json`, { paths: [root] })), file);
+    return existsSync(p) ? p : null;
+  } catch {
+    return null;
+  }
+};
+const runtimes = [
+  ['Bun', findBin('SIMDTENSOR_BUN', `@oven/bun-linux-${process.arch === 'x64' ? 'x64' : 'aarch64'}`, 'bin/bun'), ['runtime-smoke.mjs'], 'SIMDTENSOR_BUN'],
+  ['Deno', findBin('SIMDTENSOR_DENO', `@deno/linux-${process.arch === 'x64' ? 'x64' : 'arm64'}-glibc`, 'deno'), ['run', '-A', '--node-modules-dir=manual', 'runtime-smoke.mjs'], 'SIMDTENSOR_DENO'],
+];
+for (const [name, exe, args, envVar] of runtimes) {
+  if (!exe) {
+    console.log(`  skip ${name}: not installed (set ${envVar} to its binary)`);
+    continue;
+  }
+  const r = spawnSync(exe, args, { cwd: app, env: { ...env, DENO_NO_UPDATE_CHECK: '1' }, encoding: 'utf8', timeout: 180_000 });
+  check(`${name}: tensors, f32/f16 matmul, int8 linear, async op, worker, scheduler`, r.status === 0, `${r.stdout}${r.stderr}`.trim());
+  if (r.status === 0) console.log(`       ${r.stdout.trim().split('\n').map((l) => l.trim().replace(/ {2,}/g, ' ')).join('; ')}`);
+}
+
+// 7. No prebuild for this platform and no compiler: the install script fails and says what to install.
 const bare = join(app, 'node_modules', 'simdtensor-bare');
 cpSync(installed, bare, { recursive: true });
 rmSync(join(bare, 'prebuilds'), { recursive: true, force: true });

@@ -2,12 +2,13 @@
 // Builds the binaries the npm package ships, prebuilds/linux-<arch>/simdtensor.glibc.node, with prebuildify: N-API
 // (one binary serves every Node >= 20.19), stripped, tagged with the libc; node-gyp-build loads them at run time.
 // One binary per architecture is enough: the kernels for every ISA are in it and the best is chosen at run time.
-// linux-arm64 is cross-compiled with Debian's g++-aarch64-linux-gnu. `npm pack` runs this (prepack); it rebuilds
-// build/ (arm64 first, the host last, so build/ ends as the host's Release build again). Each binary then passes
-// scripts/smoke.mjs: the host's directly, the arm64 one with an aarch64 Node under qemu-aarch64 (see smokeArm64).
+// linux-arm64 is cross-compiled with Debian's g++-aarch64-linux-gnu. `npm pack` runs this (prepack). Each
+// architecture builds in its own copy of the build inputs under build-prebuild/<arch>/, so the checkout's build/
+// (an incremental development build) is never clobbered. Each binary then passes scripts/smoke.mjs: the host's
+// directly, the arm64 one with an aarch64 Node under qemu-aarch64 (see smokeArm64).
 // Usage: node scripts/prebuild.mjs [--arch x64,arm64]   (default: both on an x64 host, arm64 alone on an arm64 host)
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
@@ -21,6 +22,8 @@ const { values } = parseArgs({ options: { arch: { type: 'string' } } });
 const host = process.arch;
 const archs = values.arch ? values.arch.split(',') : host === 'x64' ? ['arm64', 'x64'] : [host];
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+/** The absolute path `command -v` gives on the caller's PATH, or the bare name. */
+const whichAbs = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim() || cmd;
 const fail = (msg) => {
   console.error(`prebuild: ${msg}`);
   process.exit(1);
@@ -94,21 +97,36 @@ const cross = {
   x64: { triple: 'x86_64-linux-gnu', apt: 'g++-x86-64-linux-gnu' },
 };
 
+/** A fresh copy of what node-gyp reads, where prebuildify's `node-gyp rebuild` can run without touching build/. */
+function stage(arch) {
+  const dir = join(root, 'build-prebuild', arch);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'scripts'), { recursive: true });
+  for (const f of ['package.json', 'binding.gyp', 'scripts/sources.cjs']) copyFileSync(join(root, f), join(dir, f));
+  cpSync(join(root, 'native'), join(dir, 'native'), { recursive: true, filter: (src) => !src.startsWith(join(root, 'native', 'tests')) });
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
 for (const arch of archs) {
   if (!cross[arch]) fail(`unknown arch '${arch}' (x64 or arm64)`);
-  const args = [prebuildify, '--napi', '--strip', '--tag-libc', '--arch', arch];
+  const args = [prebuildify, '--napi', '--strip', '--tag-libc', '--arch', arch, '--out', root];
   const buildEnv = { ...env };
   if (arch !== host) {
     const t = cross[arch].triple;
     if (!has(`${t}-g++`)) fail(`cross-compiling for linux-${arch} needs ${t}-g++ (apt-get install ${cross[arch].apt}), or pass --arch ${host}`);
-    Object.assign(buildEnv, { CC: `${t}-gcc`, CXX: `${t}-g++`, LINK: `${t}-g++`, AR: `${t}-ar` });
+    Object.assign(buildEnv, { CC: whichAbs(`${t}-gcc`), CXX: whichAbs(`${t}-g++`), LINK: whichAbs(`${t}-g++`), AR: `${t}-ar` });
     args.push('--strip-bin', `${t}-strip`);
+  } else if (!env.CC && !env.CXX) {
+    // prebuildify puts node's own folder (often /usr/bin) first on PATH: name the compilers the caller's PATH finds
+    // first (a ccache wrapper folder, say) explicitly, so they still win.
+    Object.assign(buildEnv, { CC: whichAbs('gcc'), CXX: whichAbs('g++'), LINK: whichAbs('g++') });
   }
   buildEnv.npm_config_loglevel = 'warn'; // node-gyp's info lines; compiler warnings and errors still show
   // Take the lock scripts/build-addon.sh takes, so a build in another checkout or terminal does not interleave.
   const [cmd, cmdArgs] = has('flock') ? ['flock', ['/tmp/simdtensor-node-gyp.lock', process.execPath, ...args]] : [process.execPath, args];
   const label = `prebuild linux-${arch}${arch !== host ? ' (cross-compiled)' : ''}`;
-  const status = await runWithProgress(label, cmd, cmdArgs, { cwd: root, env: buildEnv, total: sourceCount(arch), step: gypStep });
+  const status = await runWithProgress(label, cmd, cmdArgs, { cwd: stage(arch), env: buildEnv, total: sourceCount(arch), step: gypStep });
   if (status !== 0) fail(`prebuildify for linux-${arch} failed (status ${status})`);
   const out = join(root, 'prebuilds', `linux-${arch}`, 'simdtensor.glibc.node');
   if (!existsSync(out)) fail(`prebuildify finished but ${relative(root, out)} is missing`);
@@ -118,12 +136,6 @@ for (const arch of archs) {
     const check = spawnSync(process.execPath, [smoke, entry], { stdio: 'inherit', env: { ...process.env, SIMDTENSOR_ADDON: out } });
     if (check.status !== 0) fail(`${relative(root, out)} fails its smoke checks on this machine`);
   } else if (arch === 'arm64') smokeArm64(out);
-}
-// prebuildify moved the host's build/Release/simdtensor.node into prebuilds/; relink it (objects are up to date), so
-// the checkout keeps its own unstripped build, which node-gyp-build prefers.
-if (archs.includes(host)) {
-  const relink = spawnSync('sh', [join(root, 'scripts', 'build-addon.sh')], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (relink.status !== 0) fail('relinking build/Release/simdtensor.node failed');
 }
 // A stale binary of an architecture not rebuilt this time must not ship.
 for (const arch of Object.keys(cross)) if (!archs.includes(arch)) rmSync(join(root, 'prebuilds', `linux-${arch}`), { recursive: true, force: true });
