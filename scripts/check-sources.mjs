@@ -16,6 +16,7 @@ const note = (f, where) => {
 };
 for (const [g, v] of Object.entries(spec.groups)) for (const f of v.sources) note(f, `group ${g}`);
 for (const f of spec.binding) note(f, 'binding');
+for (const f of spec.capi ?? []) note(f, 'capi');
 for (const f of spec.tests) note(f, 'tests');
 const walk = (d) =>
   readdirSync(d).flatMap((e) => {
