@@ -1,0 +1,34 @@
+#!/bin/sh
+# Builds the addon itself with -fsanitize=address,undefined (cmake-js into build-asan-addon/, CMakeLists.txt's
+# SIMDTENSOR_SANITIZE option) and runs the fuzzer against it with libasan preloaded into node.
+# Usage: sh scripts/asan-addon.sh [fuzz.mjs arguments]    (default: --calls 10000 --seed 1)
+#        sh scripts/asan-addon.sh --build-only
+# Every ASan/UBSan report is counted by the fuzz driver ("sanitizer reports"); an ASan error aborts its batch and
+# shows as a crash whose signature is the ASan summary line. Leak checking is off: node itself leaks by design.
+set -e
+cd "$(dirname "$0")/.."
+DIR=build-asan-addon
+# binding/async.cc includes <uv.h>, which node-api-headers (what cmake-js uses for Node-API builds) lacks: add the
+# running node's own include directory (after the Node-API headers, as a system directory).
+NODE_INC=$(node -p "require('path').join(process.execPath, '..', '..', 'include', 'node')")
+[ -f "$NODE_INC/uv.h" ] || NODE_INC=${npm_config_nodedir:-/usr}/include/node
+npx cmake-js compile --out "$DIR" --CDSIMDTENSOR_SANITIZE=ON --CDCMAKE_BUILD_TYPE=Release --CDCMAKE_CXX_FLAGS="-isystem $NODE_INC" >"$DIR.log" 2>&1 || {
+  tail -30 "$DIR.log"
+  echo "asan-addon: build failed (full log: $DIR.log)" >&2
+  exit 1
+}
+ADDON=$(find "$DIR" -name simdtensor.node | head -1)
+[ -n "$ADDON" ] || { echo "asan-addon: no simdtensor.node under $DIR" >&2; exit 1; }
+echo "asan-addon: built $ADDON"
+[ "$1" = "--build-only" ] && exit 0
+[ -f dist/src/index.js ] || npm run build:ts
+LIBASAN=$(gcc -print-file-name=libasan.so)
+LIBUBSAN=$(gcc -print-file-name=libubsan.so)
+[ $# -gt 0 ] || set -- --calls 10000 --seed 1
+# halt_on_error=0 / UBSan without halting: keep going so one run counts many reports (ASan memory errors still
+# abort: ASan cannot continue after one). Children inherit the environment.
+SIMDTENSOR_ADDON="$PWD/$ADDON" \
+LD_PRELOAD="$LIBASAN $LIBUBSAN" \
+ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:allocator_may_return_null=1:handle_segv=1:detect_odr_violation=0" \
+UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=0" \
+  exec node scripts/fuzz.mjs "$@"
