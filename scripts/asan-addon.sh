@@ -9,10 +9,12 @@ set -e
 cd "$(dirname "$0")/.."
 DIR=build-asan-addon
 # binding/async.cc includes <uv.h>, which node-api-headers (what cmake-js uses for Node-API builds) lacks: add the
-# running node's own include directory (after the Node-API headers, as a system directory).
+# running node's own include directory (after the Node-API headers, as a system directory; cmake-js overrides
+# CMAKE_CXX_FLAGS, so through the compiler's CPLUS_INCLUDE_PATH).
 NODE_INC=$(node -p "require('path').join(process.execPath, '..', '..', 'include', 'node')")
 [ -f "$NODE_INC/uv.h" ] || NODE_INC=${npm_config_nodedir:-/usr}/include/node
-npx cmake-js compile --out "$DIR" --CDSIMDTENSOR_SANITIZE=ON --CDCMAKE_BUILD_TYPE=Release --CDCMAKE_CXX_FLAGS="-isystem $NODE_INC" >"$DIR.log" 2>&1 || {
+CPLUS_INCLUDE_PATH="$NODE_INC${CPLUS_INCLUDE_PATH:+:$CPLUS_INCLUDE_PATH}" \
+  npx cmake-js compile --out "$DIR" --CDSIMDTENSOR_SANITIZE=ON --CDCMAKE_BUILD_TYPE=Release >"$DIR.log" 2>&1 || {
   tail -30 "$DIR.log"
   echo "asan-addon: build failed (full log: $DIR.log)" >&2
   exit 1

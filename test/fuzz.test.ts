@@ -26,6 +26,22 @@ describe('fuzz slice', () => {
     if (!existsSync(index) || newestMtime(join(root, 'src')) > statSync(index).mtimeMs) execFileSync(process.execPath, [join(root, 'scripts', 'build-ts.mjs')], { stdio: 'inherit' });
   }, 120_000);
 
+  it('the harness catches a crash and a hang and names the call', async () => {
+    const { runFuzz } = await import('./fuzz/driver.mjs');
+    // Only harmless targets around the injected faults, so the library's own bugs cannot interfere.
+    const only = ['cpuInfo', 'getMaxIsa', 'getNumThreads', 'monitoringEnabled', 'dtypeBytes', 'native.getNumThreads'];
+    const crash = await runFuzz({ seed: 3, calls: 600, batch: 600, only, env: { FUZZ_INJECT_CRASH: '317' } });
+    expect(crash.counts.crash).toBe(1);
+    expect(crash.counts.clean + crash.counts.ok).toBeGreaterThan(0);
+    const c = crash.classes.find((x: { kind: string }) => x.kind === 'crash');
+    expect(c.index).toBe(317);
+    expect(c.key).toMatch(/signal SIGSEGV/);
+    expect(c.reproducesAlone).toBe(true);
+    const hang = await runFuzz({ seed: 3, calls: 30, batch: 30, stallMs: 1500, only, env: { FUZZ_INJECT_HANG: '9' } });
+    expect(hang.counts.hang).toBe(1);
+    expect(hang.classes.find((x: { kind: string }) => x.kind === 'hang').index).toBe(9);
+  }, 120_000);
+
   it(`${CALLS} seeded calls: no crash, no hang`, async () => {
     const { runFuzz, formatReport } = await import('./fuzz/driver.mjs');
     // Stop after a few failures: each hang costs a stall timeout, and one is enough to fail.

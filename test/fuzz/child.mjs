@@ -19,6 +19,8 @@ const verbose = argv.includes('--verbose');
 const callTimeout = Number(opt('call-timeout', '5000'));
 const only = opt('only', '') ? opt('only', '').split(',') : null;
 const fd = verbose ? 1 : 3;
+const injectCrash = process.env.FUZZ_INJECT_CRASH ? Number(process.env.FUZZ_INJECT_CRASH) : -1;
+const injectHang = process.env.FUZZ_INJECT_HANG ? Number(process.env.FUZZ_INJECT_HANG) : -1;
 const send = (line) => writeSync(fd, `${line}\n`);
 const ctx = { tmpdir: mkdtempSync(join(tmpdir(), 'simdtensor-fuzz-')) };
 let current = -1;
@@ -55,6 +57,12 @@ async function settle(p) {
 
 for (let i = from; i < to; i++) {
   current = i;
+  // Self-test hooks of the harness (test/fuzz.test.ts): prove a crash and a hang are caught and attributed.
+  if (injectCrash === i || injectHang === i) {
+    send(`S ${i} injected`);
+    if (injectCrash === i) process.kill(process.pid, 'SIGSEGV');
+    for (;;);
+  }
   const c = genCall(seed, i, ctx, only);
   if (!c) continue;
   send(`S ${i} ${c.name}`);

@@ -17,6 +17,7 @@ export function targets() {
   const list = [];
   for (const k of apiTargets()) list.push([SLOW[k] ?? (/^register/.test(k) ? 0.3 : API_GENS[k] ? 4 : 1), `api:${k}`]);
   list.push([30, 'api:#method']);
+  list.push([0.5, 'api:#worker']);
   for (const k of Object.keys(NATIVE_SPECS)) if (typeof native[k] === 'function') list.push([SLOW[k] ?? 4, `native:${k}`]);
   return list;
 }
@@ -28,7 +29,8 @@ export function genCall(seed, i, ctx, only) {
   const R = new Rand(callSeed(seed, i));
   const t = R.weighted(TARGETS);
   const [kind, name] = t.split(/:(.*)/s);
-  if (only && !only.some((o) => name === o || t === o || (o.endsWith('*') && name.startsWith(o.slice(0, -1))))) return null;
+  const shown = kind === 'native' ? `native.${name}` : name;
+  if (only && !only.some((o) => shown === o || (o.endsWith('*') && shown.startsWith(o.slice(0, -1))))) return null;
   try {
     return kind === 'native' ? genNativeCall(R, name) : genApiCall(R, name, ctx);
   } catch (e) {

@@ -99,7 +99,7 @@ function gemmCall(R, fn, isLinear, isAsync) {
     args = [a, w, bias, opts];
   } else args = [a, w, opts];
   let check;
-  if ((kind === 'f32' || kind === 'packed') && plain(a, ref, opts.bias, out) && rows * n <= 1 << 14) {
+  if ((kind === 'f32' || kind === 'packed') && plain(a, ref, opts.bias, out) && rows * n * Math.max(1, k) <= 1 << 18) {
     // Reference B layout: linear weights are [n, k]; matmul's B is [k, n], or [n, k] under transB (packed too).
     const bias = isLinear ? args[2] : opts.bias;
     const r = gemmRef(a, ref, isLinear ? true : tb, { ...opts, bias });
@@ -335,7 +335,7 @@ export const API_GENS = {
       [1, () => async (x) => api.matmulAsync(x, w)],
       [1, () => () => { throw new FuzzProbeError('runBatch'); }],
       [1, () => (x) => tens(R, [x.shape[0] + 1, 2])],
-      [1, () => () => R.pick([null, 5, {}, Promise.reject(new FuzzProbeError('runBatch async'))])],
+      [1, () => { const j = R.int(4); return () => (j === 3 ? Promise.reject(new FuzzProbeError('runBatch async')) : [null, 5, {}][j]); }],
       [1, () => (x) => { spoil(R, x); return api.matmul(x, w); }],
     ])();
     const opts = R.chance(0.8) ? { maxBatchSize: R.pick([1, 2, 4, 0, -1, 2 ** 31]), maxDelayMs: R.pick([0, 1, 2, -1, NaN]), maxQueue: R.pick([undefined, 1, 4, 0]), onFull: R.pick([undefined, 'reject', 'wait', 'bogus']), timeoutMs: R.pick([undefined, 1, 5, 0, -1]), rowShape: R.pick([undefined, [rowLen], [rowLen + 1], [-1]]), preferredBatchSizes: R.pick([undefined, [1, 2], [0], [4, 2]]), maxConcurrentBatches: R.pick([undefined, 1, 2, 0]) } : randomOptions(R, ['maxBatchSize', 'maxDelayMs', 'maxQueue', 'onFull', 'timeoutMs', 'rowShape', 'dtype', 'spinWaitMs']);
@@ -558,9 +558,52 @@ function mutateApi(R, args) {
   return notes;
 }
 
-/** Builds one public-API call for export `name` (or the 'method' pseudo-target). */
+const INDEX_URL = new URL('../../dist/src/index.js', import.meta.url).href;
+
+/**
+ * A worker_thread that loads the package, starts async ops (some with buffers it then detaches) and is terminated
+ * after a random delay, possibly with ops in flight: the addon must survive its environment going away.
+ */
+function workerCall(R) {
+  const ops = 1 + R.int(6);
+  const delay = R.pick([0, 1, 2, 5, 10, 30]);
+  const m = R.pick([1, 8, 64, 200]);
+  const code = `
+    const { parentPort } = require('node:worker_threads');
+    import(${JSON.stringify(INDEX_URL)}).then(async (st) => {
+      const a = st.rand([${m}, 64]); const b = st.rand([64, 64]);
+      const ps = [];
+      for (let i = 0; i < ${ops}; i++) {
+        ps.push(st.matmulAsync(a, b).catch(() => {}));
+        if (i % 2) ps.push(st.linearAsync(a, st.packWeights(b)).catch(() => {}));
+      }
+      parentPort.postMessage('started');
+      await Promise.all(ps);
+      parentPort.postMessage('done');
+    });`;
+  return {
+    name: '#worker',
+    args: [label({}, `worker(${ops} async ops on [${m},64]x[64,64], terminate after ${delay} ms)`)],
+    invoke: async () => {
+      const { Worker } = await import('node:worker_threads');
+      const w = new Worker(code, { eval: true });
+      await new Promise((resolve) => {
+        w.once('message', resolve);
+        w.once('error', resolve);
+        w.once('exit', resolve);
+      });
+      await new Promise((r) => setTimeout(r, delay));
+      return w.terminate();
+    },
+    async: true,
+    notes: [],
+  };
+}
+
+/** Builds one public-API call for export `name` (or the 'method' / 'worker' pseudo-targets). */
 export function genApiCall(R, name, ctx) {
   if (name === '#method') return { ...methodCall(R), notes: [] };
+  if (name === '#worker') return workerCall(R);
   const v = api[name];
   const spec = API_GENS[name];
   let g;

@@ -282,7 +282,9 @@ export function genNativeCall(R, name) {
       post = () => notes.push(`after call: ${spoil(R, v)} ${show1(v)}`);
     }
   }
-  const check = !notes.length && spec.oracle ? oracle(spec.oracle, args) : undefined;
+  // The JS reference is O(m·k·n): only small problems get a verdict.
+  const small = Object.values(d).reduce((p, x) => p * (x || 1), 1) <= 1 << 18;
+  const check = !notes.length && spec.oracle && small ? oracle(spec.oracle, args) : undefined;
   return { name: `native.${name}`, args, invoke, async: !!spec.async, post, check, notes, fireAndForget: spec.async && R.chance(0.1) };
 }
 
