@@ -6,7 +6,8 @@
 //   node scripts/fuzz.mjs --seed 7 --from 1000 --to 1235 replay a range in one process (state-dependent faults)
 // Options: --batch N (calls per process, 500), --stall-ms N (kill a silent child, 20000), --call-timeout N (an
 // unsettled promise counts as a hang, 5000), --only a,b (target names, 'native.*' style prefixes with *),
-// --json (machine-readable result), --quiet. Exit status 1 when a crash or hang was found.
+// --exclude a,b (skip targets, e.g. a known hang while hunting for other classes), --json (machine-readable
+// result), --quiet. Exit status 1 when a crash or hang was found.
 // SIMDTENSOR_ADDON=/path/to/simdtensor.node picks another addon build (scripts/asan-addon.sh uses it).
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -21,6 +22,7 @@ const opt = (name, def) => {
 };
 const seed = Number(opt('seed', '1'));
 const only = opt('only') ? opt('only').split(',') : null;
+const exclude = opt('exclude') ? opt('exclude').split(',') : null;
 
 if (opt('call') !== undefined || opt('from') !== undefined) {
   const from = Number(opt('call') ?? opt('from'));
@@ -42,6 +44,7 @@ const result = await runFuzz({
   stallMs: Number(opt('stall-ms', '20000')),
   callTimeoutMs: Number(opt('call-timeout', '5000')),
   only,
+  exclude,
   log: quiet ? () => {} : (s) => console.error(s),
 });
 if (json) console.log(JSON.stringify(result, null, 1));

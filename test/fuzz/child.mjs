@@ -18,6 +18,7 @@ const to = Number(opt('to', String(from + 1)));
 const verbose = argv.includes('--verbose');
 const callTimeout = Number(opt('call-timeout', '5000'));
 const only = opt('only', '') ? opt('only', '').split(',') : null;
+const exclude = opt('exclude', '') ? opt('exclude', '').split(',') : null;
 const fd = verbose ? 1 : 3;
 const injectCrash = process.env.FUZZ_INJECT_CRASH ? Number(process.env.FUZZ_INJECT_CRASH) : -1;
 const injectHang = process.env.FUZZ_INJECT_HANG ? Number(process.env.FUZZ_INJECT_HANG) : -1;
@@ -57,13 +58,16 @@ async function settle(p) {
 
 for (let i = from; i < to; i++) {
   current = i;
+  // Argument construction may call the addon too: a crash there is still blamed on call i.
+  send(`S ${i} (generating)`);
   // Self-test hooks of the harness (test/fuzz.test.ts): prove a crash and a hang are caught and attributed.
   if (injectCrash === i || injectHang === i) {
     send(`S ${i} injected`);
     if (injectCrash === i) process.kill(process.pid, 'SIGSEGV');
     for (;;);
   }
-  const c = genCall(seed, i, ctx, only);
+  current = i;
+  const c = genCall(seed, i, ctx, only, exclude);
   if (!c) continue;
   send(`S ${i} ${c.name}`);
   if (verbose) send(`  call: ${c.name}(${c.args.map((a) => show(a)).join(', ')})${c.notes.length ? `  [${c.notes.join('; ')}]` : ''}`);
@@ -83,6 +87,7 @@ for (let i = from; i < to; i++) {
         pending.add(p);
         p.finally(() => pending.delete(p));
         value = undefined;
+        c.check = undefined;
       } else {
         const r = await settle(Promise.resolve(value));
         if (r.hang) outcome = 'hang';

@@ -11,10 +11,11 @@ const root = join(here, '..', '..');
 const CHILD = join(here, 'child.mjs');
 
 /** Runs calls [from, to) of `seed` in one child; resolves with what the child said and how it ended. */
-export function runChild({ seed, from, to, stallMs = 20000, callTimeoutMs = 5000, env = {}, only = null, nodeArgs = [], maxRssMb = 2048 }) {
+export function runChild({ seed, from, to, stallMs = 20000, callTimeoutMs = 5000, env = {}, only = null, exclude = null, nodeArgs = [], maxRssMb = 2048 }) {
   return new Promise((resolve) => {
     const args = [...nodeArgs, CHILD, '--seed', String(seed), '--from', String(from), '--to', String(to), '--call-timeout', String(callTimeoutMs)];
     if (only) args.push('--only', only.join(','));
+    if (exclude) args.push('--exclude', exclude.join(','));
     const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     const res = { started: -1, startedName: '', outcomes: [], details: [], uncaught: null, next: null, stderr: '', code: null, signal: null, killed: false, memory: false };
     // A runaway allocation (an endless loop that allocates) must not take the machine down: watch the RSS.
@@ -97,14 +98,16 @@ function sanitizerReports(stderr) {
  * A campaign: `calls` calls of `seed` in batches of `batch`. Returns counts and the distinct classes of
  * crashes, hangs, internal errors and wrong results, each with a reproducer.
  */
-export async function runFuzz({ seed = 1, calls = 10000, batch = 1000, start = 0, stallMs = 20000, callTimeoutMs = 5000, env = {}, only = null, replay = true, log = () => {}, nodeArgs = [], maxRssMb = 2048, maxFailures = Infinity } = {}) {
+export async function runFuzz({ seed = 1, calls = 10000, batch = 1000, start = 0, stallMs = 20000, callTimeoutMs = 5000, env = {}, only = null, exclude = null, replay = true, log = () => {}, nodeArgs = [], maxRssMb = 2048, maxFailures = Infinity } = {}) {
   const counts = { calls: 0, ok: 0, clean: 0, internal: 0, wrong: 0, crash: 0, hang: 0, sanitizer: 0, processes: 0 };
   const classes = new Map();
-  const add = (kind, key, info) => {
+  const add = (kind, key, info, fn) => {
     const k = `${kind}|${key}`;
     const c = classes.get(k);
-    if (c) c.count++;
-    else classes.set(k, { kind, key, count: 1, ...info });
+    if (c) {
+      c.count++;
+      if (fn && !c.functions.includes(fn)) c.functions.push(fn);
+    } else classes.set(k, { kind, key, count: 1, functions: fn ? [fn] : [], ...info });
   };
   const end = start + calls;
   let i = start;
@@ -115,7 +118,7 @@ export async function runFuzz({ seed = 1, calls = 10000, batch = 1000, start = 0
       counts.stoppedEarly = true;
       break;
     }
-    const r = await runChild({ seed, from: i, to, stallMs, callTimeoutMs, env, only, nodeArgs, maxRssMb });
+    const r = await runChild({ seed, from: i, to, stallMs, callTimeoutMs, env, only, exclude, nodeArgs, maxRssMb });
     counts.processes++;
     const san = sanitizerReports(r.stderr);
     counts.sanitizer += san;
@@ -126,7 +129,7 @@ export async function runFuzz({ seed = 1, calls = 10000, batch = 1000, start = 0
     }
     for (const d of r.details) {
       if (d.outcome === 'internal' || d.outcome === 'wrong' || d.outcome === 'hang')
-        add(d.outcome, d.key || d.name, { seed, index: d.i, call: d.call, message: d.message, stack: d.stack, notes: d.notes });
+        add(d.outcome, d.key || d.name, { seed, index: d.i, call: d.call, message: d.message, stack: d.stack, notes: d.notes }, d.name.replace(/\(setup\)$/, ''));
     }
     const finished = r.next !== null && r.code === 0;
     if (finished) {
@@ -190,7 +193,8 @@ export function formatReport({ counts, classes }, { seed, maxClasses = 40 } = {}
       out.push(`  … ${classes.length - maxClasses} more classes`);
       break;
     }
-    out.push(`  [${c.kind}] x${c.count} ${c.key}`);
+    const fns = c.functions?.length ? `   — in ${c.functions.slice(0, 6).join(', ')}${c.functions.length > 6 ? ` (+${c.functions.length - 6})` : ''}` : '';
+    out.push(`  [${c.kind}] x${c.count} ${c.key}${fns}`);
     out.push(`      repro: ${reproducer(c.seed, c.index)}${c.reproducesAlone === false ? `   (not alone: needs the batch before it; node scripts/fuzz.mjs --seed ${c.seed} --from ${Math.max(0, c.index - 499)} --to ${c.index + 1})` : ''}`);
     if (c.call) out.push(`      call:  ${c.call}${c.notes ? `  [${c.notes}]` : ''}`);
     if (c.message && c.kind !== 'hang') out.push(`      error: ${c.message.split('\n')[0].slice(0, 200)}`);

@@ -25,12 +25,14 @@ export function targets() {
 const TARGETS = targets();
 
 /** The call number `i` of run `seed` (null when `only` excludes it). Every call replays alone from (seed, i). */
-export function genCall(seed, i, ctx, only) {
+export function genCall(seed, i, ctx, only, exclude = null) {
   const R = new Rand(callSeed(seed, i));
   const t = R.weighted(TARGETS);
   const [kind, name] = t.split(/:(.*)/s);
   const shown = kind === 'native' ? `native.${name}` : name;
-  if (only && !only.some((o) => shown === o || (o.endsWith('*') && shown.startsWith(o.slice(0, -1))))) return null;
+  const matches = (o) => shown === o || (o.endsWith('*') && shown.startsWith(o.slice(0, -1)));
+  if (only && !only.some(matches)) return null;
+  if (exclude && exclude.some(matches)) return null;
   try {
     return kind === 'native' ? genNativeCall(R, name) : genApiCall(R, name, ctx);
   } catch (e) {
@@ -51,7 +53,8 @@ export function classify(e) {
   return INTERNAL.test(e.message) ? 'internal' : 'clean';
 }
 
-/** A class key for an error: call name, error type, message with numbers and quoted text folded. */
+/** A class key for an error: its type and message with numbers, quoted text and lists folded (the functions that
+ * raised it are listed beside the class by the driver). */
 export function errorKey(name, e) {
   const msg = String(e?.message ?? e)
     .replace(/'[^']*'/g, "'…'")
@@ -59,7 +62,8 @@ export function errorKey(name, e) {
     .replace(/-?\d+(\.\d+)?(e[+-]?\d+)?/gi, 'N')
     .replace(/\[[^\]]*\]/g, '[…]')
     .slice(0, 140);
-  return `${name.replace(/\(setup\)$/, '')}: ${e?.name ?? typeof e}: ${msg}`;
+  void name;
+  return `${e?.name ?? typeof e}: ${msg}`;
 }
 
 export { unspecced };

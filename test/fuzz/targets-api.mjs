@@ -429,7 +429,7 @@ function registerCall(R, choices) {
   return {
     args: [impl],
     check: wellFormed ? undefined : () => {
-      throw new WrongResult(`accepted ${impl === null ? 'null' : typeof impl === 'object' ? JSON.stringify(impl) : String(impl)} as an implementation`);
+      throw new WrongResult('accepted a value that is not an implementation (no match function); later ops of the process fail');
     },
   };
 }
