@@ -44,6 +44,15 @@ process.on('unhandledRejection', fatal('unhandledRejection'));
 
 const pending = new Set();
 
+const registry = await import('../../dist/src/ops/registry.js');
+const saved = { matmul: registry.matmulImpls.slice(), linear: registry.linearImpls.slice(), pack: registry.packImpls.slice(), cast: registry.castHook.fn };
+function restoreRegistries() {
+  registry.matmulImpls.splice(0, Infinity, ...saved.matmul);
+  registry.linearImpls.splice(0, Infinity, ...saved.linear);
+  registry.packImpls.splice(0, Infinity, ...saved.pack);
+  registry.castHook.fn = saved.cast;
+}
+
 async function settle(p) {
   let timer;
   const timeout = new Promise((resolve) => {
@@ -116,8 +125,10 @@ for (let i = from; i < to; i++) {
     const e = error?.error;
     send(`D ${JSON.stringify({ i, name: c.name, outcome, key: outcome === 'hang' ? `${c.name}: promise not settled after ${callTimeout} ms` : e ? errorKey(c.name, e) : '', message: e ? String(e?.message ?? e).slice(0, 300) : '', stack: e?.stack ? String(e.stack).split('\n').slice(1, 4).join(' | ') : '', call: `${c.name}(${c.args.map((a) => show(a)).join(', ')})`.slice(0, 400), notes: c.notes.join('; ') })}`);
   }
-  // A register* call that accepted junk has poisoned this process's registries: start a fresh one.
-  if (outcome === 'wrong' && /^register/.test(c.name)) {
+  // A register* call that accepted junk has poisoned this process's registries: restore the ones we can reach,
+  // else start a fresh process.
+  if (/^register(Matmul|Linear|Pack|Cast)$/.test(c.name)) restoreRegistries();
+  else if (outcome === 'wrong' && /^register/.test(c.name)) {
     next = i + 1;
     break;
   }

@@ -15,9 +15,9 @@ const SLOW = { loadDigits: 0.2, probeHalfPeak: 0.3, probeVnniPeak: 0.3, probeAmx
 /** Every target with its weight: kernel-reaching exports and addon functions are drawn more often. */
 export function targets() {
   const list = [];
-  for (const k of apiTargets()) list.push([SLOW[k] ?? (/^register/.test(k) ? 0.3 : API_GENS[k] ? 4 : 1), `api:${k}`]);
+  for (const k of apiTargets()) list.push([SLOW[k] ?? (/^register(Async|Weight)/.test(k) ? 0.1 : /^register/.test(k) ? 0.3 : API_GENS[k] ? 4 : 1), `api:${k}`]);
   list.push([30, 'api:#method']);
-  list.push([0.5, 'api:#worker']);
+  list.push([0.2, 'api:#worker']);
   for (const k of Object.keys(NATIVE_SPECS)) if (typeof native[k] === 'function') list.push([SLOW[k] ?? 4, `native:${k}`]);
   return list;
 }
