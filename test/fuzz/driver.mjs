@@ -94,6 +94,18 @@ function sanitizerReports(stderr) {
   return (stderr.match(/ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer/g) ?? []).length;
 }
 
+/** The distinct sanitizer report sites in a child's stderr: 'file:line: runtime error: …' and ASan summaries. */
+function sanitizerSites(stderr) {
+  const sites = [];
+  for (const l of stderr.split('\n')) {
+    const ub = /([\w./-]+:\d+):\d+: runtime error: (.*)/.exec(l);
+    if (ub) sites.push(`UBSan ${ub[1].replace(/^(\.\.\/)+/, '')}: ${ub[2].replace(/-?\d+/g, 'N').slice(0, 120)}`);
+    const as = /SUMMARY: AddressSanitizer: (\S+) (\S+)/.exec(l);
+    if (as) sites.push(`ASan ${as[1]} at ${as[2].replace(/^(\.\.\/)+/, '')}`);
+  }
+  return sites;
+}
+
 /**
  * A campaign: `calls` calls of `seed` in batches of `batch`. Returns counts and the distinct classes of
  * crashes, hangs, internal errors and wrong results, each with a reproducer.
@@ -120,8 +132,8 @@ export async function runFuzz({ seed = 1, calls = 10000, batch = 1000, start = 0
     }
     const r = await runChild({ seed, from: i, to, stallMs, callTimeoutMs, env, only, exclude, nodeArgs, maxRssMb });
     counts.processes++;
-    const san = sanitizerReports(r.stderr);
-    counts.sanitizer += san;
+    counts.sanitizer += sanitizerReports(r.stderr);
+    for (const site of sanitizerSites(r.stderr)) add('sanitizer', site, { seed, index: i, range: [i, to] });
     for (const [, o] of r.outcomes) {
       counts.calls++;
       if (o === 'hang') counts.hang++;
@@ -167,7 +179,7 @@ export async function runFuzz({ seed = 1, calls = 10000, batch = 1000, start = 0
 }
 
 function order(kind) {
-  return ['crash', 'hang', 'wrong', 'internal'].indexOf(kind);
+  return ['crash', 'sanitizer', 'hang', 'wrong', 'internal'].indexOf(kind);
 }
 
 /** The call's printed form, from a child that only generates it (no call is made). */
@@ -195,6 +207,10 @@ export function formatReport({ counts, classes }, { seed, maxClasses = 40 } = {}
     }
     const fns = c.functions?.length ? `   — in ${c.functions.slice(0, 6).join(', ')}${c.functions.length > 6 ? ` (+${c.functions.length - 6})` : ''}` : '';
     out.push(`  [${c.kind}] x${c.count} ${c.key}${fns}`);
+    if (c.kind === 'sanitizer') {
+      out.push(`      in the batch: sh scripts/asan-addon.sh --seed ${c.seed} --from ${c.range[0]} --to ${c.range[1]}`);
+      continue;
+    }
     out.push(`      repro: ${reproducer(c.seed, c.index)}${c.reproducesAlone === false ? `   (not alone: needs the batch before it; node scripts/fuzz.mjs --seed ${c.seed} --from ${Math.max(0, c.index - 499)} --to ${c.index + 1})` : ''}`);
     if (c.call) out.push(`      call:  ${c.call}${c.notes ? `  [${c.notes}]` : ''}`);
     if (c.message && c.kind !== 'hang') out.push(`      error: ${c.message.split('\n')[0].slice(0, 200)}`);
