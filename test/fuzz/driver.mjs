@@ -141,7 +141,7 @@ export async function runFuzz({ seed = 1, calls = 10000, batch = 1000, start = 0
     }
     for (const d of r.details) {
       if (d.outcome === 'internal' || d.outcome === 'wrong' || d.outcome === 'hang')
-        add(d.outcome, d.key || d.name, { seed, index: d.i, call: d.call, message: d.message, stack: d.stack, notes: d.notes }, d.name.replace(/\(setup\)$/, ''));
+        add(d.outcome, d.key || d.name, { seed, index: d.i, call: d.call, message: d.message, stack: d.stack, notes: d.notes }, d.name);
     }
     const finished = r.next !== null && r.code === 0;
     if (finished) {

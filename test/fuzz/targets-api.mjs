@@ -2,7 +2,7 @@
 // table below gives mostly-valid arguments for the ones that reach kernels, the rest draw from a generic pool.
 import * as api from '../../dist/src/index.js';
 import { compare, refGemm, WrongResult } from './targets-native.mjs';
-import { anyValue, corruptTensor, dim, DTYPES, FuzzProbeError, hostile, label, randomOptions, signal, spoil, tens, trapOption } from './values.mjs';
+import { anyValue, corruptTensor, dim, DTYPES, FuzzProbeError, hostile, isDetached, label, randomOptions, signal, spoil, tens, trapOption } from './values.mjs';
 
 /** Exports never called: slow whole pipelines (minutes) or ones that only forward to covered functions. */
 export const SKIP = new Set(['optimize', 'runCli']);
@@ -70,7 +70,7 @@ function gemmRef(a, b, tb, opts) {
 }
 
 function plain(...ts) {
-  return ts.every((t) => !t || !(t instanceof api.Tensor) || (!(t.data.buffer instanceof SharedArrayBuffer) && !t.data.buffer.resizable && t.data.length === t.size && !(t.data instanceof Float32Array && t.data.some((v) => Math.abs(v) > 1e15 && Number.isFinite(v)))));
+  return ts.every((t) => !t || !(t instanceof api.Tensor) || (!(t.data.buffer instanceof SharedArrayBuffer) && !t.data.buffer.resizable && !isDetached(t.data.buffer) && t.data.length === t.size && !(t.data instanceof Float32Array && t.data.some((v) => Math.abs(v) > 1e15 && Number.isFinite(v)))));
 }
 
 /** matmul/linear family (sync or async): mostly-valid operands, an f32 oracle, aliasing of `out`. */

@@ -1,7 +1,7 @@
 // Argument specs of the raw addon's functions (`native` from src/native.ts), mostly-consistent sizes plus one or
 // two mutations: the addon's own re-checks are what stands between a careless caller and a crash.
 import { native } from '../../dist/src/native.js';
-import { anyValue, arr, badDim, BUFFER_KINDS, CTORS, dim, hostile, label, spoil, typed } from './values.mjs';
+import { anyValue, arr, badDim, BUFFER_KINDS, CTORS, dim, hostile, isDetached, label, spoil, typed } from './values.mjs';
 
 /**
  * One spec per addon function. Entries: 'T:E' a typed array of type T (f32 i8 u8 i32 u16 f64, 'a|b' picks) with
@@ -226,7 +226,7 @@ function mutate(R, args, i, spec, d) {
     if (choice === 0) args[i] = typed(R, orig.constructor, Math.max(0, orig.length - 1 - R.int(3)), 'plain');
     else if (choice === 1) args[i] = typed(R, R.pick(Object.values(CTORS)), orig.length, 'plain');
     else if (choice === 2) args[i] = typed(R, orig.constructor, orig.length, R.pick(BUFFER_KINDS));
-    else if (choice === 3) args[i] = R.pick([null, undefined, Array.from(orig), orig.buffer]);
+    else if (choice === 3) args[i] = R.pick([null, undefined, isDetached(orig.buffer) ? [] : Array.from(orig), orig.buffer]);
     else if (choice === 4) {
       // Aliasing: another typed-array argument shares this one's memory (or is this one).
       const others = args.map((a, j) => (j !== i && ArrayBuffer.isView(a) ? j : -1)).filter((j) => j >= 0);
@@ -290,7 +290,7 @@ export function genNativeCall(R, name) {
 
 function oracle(kind, args) {
   // Only for all-plain inputs: the reference must see what the kernel saw.
-  if (args.some((a) => ArrayBuffer.isView(a) && (a.buffer instanceof SharedArrayBuffer || a.buffer.resizable))) return undefined;
+  if (args.some((a) => ArrayBuffer.isView(a) && (a.buffer instanceof SharedArrayBuffer || a.buffer.resizable || isDetached(a.buffer)))) return undefined;
   // Huge finite inputs overflow float32 partial sums where the double reference does not: no verdict there.
   if (args.some((a) => a instanceof Float32Array && a.some((v) => Math.abs(v) > 1e15 && Number.isFinite(v)))) return undefined;
   const copy = args.map((a) => (ArrayBuffer.isView(a) ? a.slice() : a));

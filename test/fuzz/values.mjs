@@ -182,6 +182,17 @@ export function arr(R, ctor, n, exotic = 0.15) {
   return typed(R, ctor, n, R.chance(exotic) ? R.pick(BUFFER_KINDS) : 'plain');
 }
 
+/** True when `buf` was detached (transferred); ArrayBuffer#detached is missing before Node 22. */
+export function isDetached(buf) {
+  if (!(buf instanceof ArrayBuffer) || buf.byteLength) return false;
+  try {
+    new Uint8Array(buf);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** Makes a typed array (or a tensor's data) unusable after the fact: detach, shrink, or grow. */
 export function spoil(R, a) {
   const buf = a?.buffer ?? a?.data?.buffer;
