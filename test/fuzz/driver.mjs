@@ -191,7 +191,9 @@ async function describeCall(seed, index) {
 
 /** The one-line reproducer of call `index` of `seed`. */
 export function reproducer(seed, index) {
-  return `node scripts/fuzz.mjs --seed ${seed} --call ${index}`;
+  // Under scripts/asan-addon.sh the fault may need the sanitized addon to show.
+  const cmd = /asan/.test(process.env.LD_PRELOAD ?? '') ? 'sh scripts/asan-addon.sh' : 'node scripts/fuzz.mjs';
+  return `${cmd} --seed ${seed} --call ${index}`;
 }
 
 /** A human report of a campaign. */
@@ -211,7 +213,7 @@ export function formatReport({ counts, classes }, { seed, maxClasses = 40 } = {}
       out.push(`      in the batch: sh scripts/asan-addon.sh --seed ${c.seed} --from ${c.range[0]} --to ${c.range[1]}`);
       continue;
     }
-    out.push(`      repro: ${reproducer(c.seed, c.index)}${c.reproducesAlone === false ? `   (not alone: needs the batch before it; node scripts/fuzz.mjs --seed ${c.seed} --from ${Math.max(0, c.index - 499)} --to ${c.index + 1})` : ''}`);
+    out.push(`      repro: ${reproducer(c.seed, c.index)}${c.reproducesAlone === false ? `   (not alone: needs the batch before it; ${reproducer(c.seed, c.index).split(' --seed')[0]} --seed ${c.seed} --from ${Math.max(0, c.index - 499)} --to ${c.index + 1})` : ''}`);
     if (c.call) out.push(`      call:  ${c.call}${c.notes ? `  [${c.notes}]` : ''}`);
     if (c.message && c.kind !== 'hang') out.push(`      error: ${c.message.split('\n')[0].slice(0, 200)}`);
     if (c.kind === 'crash' && c.stderr) out.push(...c.stderr.split('\n').slice(-6).map((l) => `      | ${l.slice(0, 200)}`));
