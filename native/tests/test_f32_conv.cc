@@ -1,0 +1,235 @@
+// The conv driver over every compiled GEMM variant and conv epilogue variant this CPU can run, against the plain
+// direct/transposed reference: kernels 1/3/5/7, strides, dilations, pads, groups, channel counts around the tiles,
+// every epilogue with and without a residual, NHWC and NCHW, inputs flush against their buffer end (ASan).
+#include <cmath>
+#include <vector>
+
+#include "kernels/f32-conv/f32-conv.h"
+#include "kernels/f32-gemm/f32-gemm.h"
+#include "runtime/conv_driver.h"
+#include "runtime/conv_weights.h"
+#include "runtime/pack.h"
+#include "tests/harness.h"
+
+using namespace simdtensor;
+
+namespace {
+// Blocked f32 accumulation error is below k·eps·Σ|x·w|; the vector exp/erf add a few ulp.
+constexpr double kConvRelTol = 128.0 * 1.1920929e-7;
+constexpr double kConvAbsTol = 2e-6;
+
+const size_t kChannels[] = {1, 3, 7, 15, 17, 33, 63, 65};
+
+struct Case {
+  ConvShape s;
+  size_t pad_b, pad_r;
+  F32ConvEpilogue ep;
+  bool bias, residual, nchw;
+};
+
+bool make_case(sttest::Rng& r, size_t i, bool transposed, Case* out) {
+  ConvShape s{};
+  const size_t ks[] = {1, 3, 5, 7};
+  s.kh = ks[i % 4];
+  s.kw = (r.next() % 5 == 0) ? 1 + 2 * (r.next() % 2) : s.kh;
+  s.sh = 1 + (i / 4) % 2;
+  s.sw = (r.next() % 5 == 0) ? 3 - s.sh : s.sh;
+  s.dh = s.dw = 1 + (i / 8) % 2;
+  const size_t c0 = kChannels[i % 8];
+  s.groups = 1;
+  s.c = c0;
+  s.m = kChannels[r.next() % 8];
+  if (i % 3 == 1) {
+    s.groups = c0;
+    s.m = c0 * (r.next() % 3 == 0 ? 2 : 1);
+  } else if (i % 3 == 2) {
+    s.groups = 2 + r.next() % 2;
+    s.c = ((c0 + s.groups - 1) / s.groups) * s.groups;
+    s.m = ((kChannels[r.next() % 8] + s.groups - 1) / s.groups) * s.groups;
+  }
+  s.n = 1 + 2 * (r.next() % 2);
+  const size_t ekh = (s.kh - 1) * s.dh + 1, ekw = (s.kw - 1) * s.dw + 1;
+  s.h = transposed ? 2 + r.next() % 5 : std::max<size_t>(1 + r.next() % 11, 1);
+  s.w = transposed ? 2 + r.next() % 5 : std::max<size_t>(1 + r.next() % 11, 1);
+  s.pad_t = r.next() % 4;
+  s.pad_l = r.next() % 4;
+  const size_t pad_b = r.next() % 4, pad_r = r.next() % 4;
+  s.transposed = transposed;
+  if (!transposed) {
+    if (ekh > s.h + s.pad_t + pad_b || ekw > s.w + s.pad_l + pad_r) return false;
+    s.oh = (s.h + s.pad_t + pad_b - ekh) / s.sh + 1;
+    s.ow = (s.w + s.pad_l + pad_r - ekw) / s.sw + 1;
+  } else {
+    const size_t fh = s.sh * (s.h - 1) + ekh, fw = s.sw * (s.w - 1) + ekw;
+    if (fh <= s.pad_t + pad_b || fw <= s.pad_l + pad_r) return false;
+    s.oh = fh - s.pad_t - pad_b;
+    s.ow = fw - s.pad_l - pad_r;
+  }
+  if (double(s.pixels()) * double(s.kdim()) * double(s.mg()) * double(s.groups) > 3e6) return false;
+  out->s = s;
+  out->pad_b = pad_b;
+  out->pad_r = pad_r;
+  out->ep.act = int(i % kConvActCount);
+  out->ep.p0 = out->ep.act == kConvActClip ? -0.5f : out->ep.act == kConvActLeaky ? 0.1f : 0.2f;
+  out->ep.p1 = out->ep.act == kConvActClip ? 0.75f : 0.5f;
+  out->bias = r.next() % 3 != 0;
+  out->residual = r.next() % 3 == 0;
+  out->nchw = r.next() % 2 == 0;
+  return true;
+}
+
+// NHWC [n, h, w, c] <-> NCHW [n, c, h, w] for the NCHW cases.
+std::vector<float> to_nchw(const float* t, size_t n, size_t hw, size_t c) {
+  std::vector<float> o(n * hw * c);
+  for (size_t b = 0; b < n; b++)
+    for (size_t p = 0; p < hw; p++)
+      for (size_t ci = 0; ci < c; ci++) o[(b * c + ci) * hw + p] = t[(b * hw + p) * c + ci];
+  return o;
+}
+
+void run_cases(const F32GemmVariant& v, const F32ConvVariant& e, bool transposed, uint64_t seed) {
+  sttest::Rng r(seed);
+  int done = 0;
+  for (size_t i = 0; done < 40 && i < 400; i++) {
+    Case cs;
+    if (!make_case(r, i, transposed, &cs)) continue;
+    done++;
+    const ConvShape& s = cs.s;
+    const size_t xn = s.n * s.h * s.w * s.c, yn = s.pixels() * s.m, kd = s.kdim(), mg = s.mg();
+    sttest::Flush<float> x(xn), w(s.groups * kd * mg), bias(s.m), res(yn), y(yn), ref(yn);
+    for (size_t k = 0; k < xn; k++) x[k] = r.uniform();
+    for (size_t k = 0; k < w.n; k++) w[k] = r.uniform();
+    for (size_t k = 0; k < s.m; k++) bias[k] = r.uniform();
+    for (size_t k = 0; k < yn; k++) res[k] = r.uniform();
+    for (size_t k = 0; k < yn; k++) y[k] = NAN;  // every output must be written
+    // Canonical weights [g][kd][mg] are HWIO-like per group: pack them through the OIHW path to test the index map.
+    std::vector<float> oihw(w.n);
+    const int layout = transposed ? kConvIOHW : kConvOIHW;
+    for (size_t g = 0; g < s.groups; g++)
+      for (size_t ky = 0; ky < s.kh; ky++)
+        for (size_t kx = 0; kx < s.kw; kx++)
+          for (size_t ci = 0; ci < s.cg(); ci++)
+            for (size_t mo = 0; mo < mg; mo++)
+              oihw[conv_weight_index(layout, s.c, s.m, s.kh, s.kw, s.groups, g, ky, kx, ci, mo)] =
+                  w[g * kd * mg + ((ky * s.kw + kx) * s.cg() + ci) * mg + mo];
+    PackedF32ConvWeights pw(oihw.data(), layout, s.c, s.m, s.kh, s.kw, s.groups, nullptr, v.nr);
+    f32_conv2d_reference(s, x.data(), w.data(), cs.bias ? bias.data() : nullptr, cs.residual ? res.data() : nullptr, cs.ep,
+                         ref.data());
+    F32ConvArgs a{s, x.data(), pw.panels(v.nr), y.data(), cs.bias ? bias.data() : nullptr,
+                  cs.residual ? res.data() : nullptr, cs.ep};
+    std::vector<float> got(yn);
+    if (!cs.nchw) {
+      f32_conv_run(v, e, a);
+      for (size_t k = 0; k < yn; k++) got[k] = y[k];
+    } else {
+      std::vector<float> xc = to_nchw(x.data(), s.n, s.h * s.w, s.c);
+      std::vector<float> rc = to_nchw(res.data(), s.n, s.oh * s.ow, s.m);
+      std::vector<float> yc(yn, NAN);
+      a.x = xc.data();
+      a.residual = cs.residual ? rc.data() : nullptr;
+      a.y = yc.data();
+      f32_conv_run_nchw(v, e, a);
+      std::vector<float> want = to_nchw(ref.data(), s.n, s.oh * s.ow, s.m);
+      for (size_t k = 0; k < yn; k++) {
+        got[k] = yc[k];
+        ref[k] = want[k];
+      }
+    }
+    // Magnitude bound for the tolerance: Σ|x|·max|w| over the taps is crude; use k·max|x·w| + |bias| + |res| (≤ 3 + kd).
+    const double mag = double(kd) + 3.0;
+    for (size_t k = 0; k < yn; k++) {
+      const float want = ref[k], g = got[k];
+      const bool ok = std::isnan(want) ? std::isnan(g) : std::fabs(double(g) - double(want)) <= kConvAbsTol + kConvRelTol * mag;
+      if (!ok) {
+        CHECK(ok, "%s+%s %s case %zu: n%zu c%zu h%zu w%zu m%zu k%zux%zu s%zu,%zu d%zu g%zu act%d res%d nchw%d: [%zu] = %g, want %g\n",
+              v.name, e.name, transposed ? "transposed" : "direct", i, s.n, s.c, s.h, s.w, s.m, s.kh, s.kw, s.sh, s.sw,
+              s.dh, s.groups, cs.ep.act, int(cs.residual), int(cs.nchw), k, double(g), double(want));
+        break;
+      }
+    }
+  }
+}
+}  // namespace
+
+TEST(f32_conv_epilogue_variants_match_reference) {
+  size_t count;
+  const F32ConvVariant* const* vs = f32_conv_variants(&count);
+  for (size_t vi = 0; vi < count; vi++) {
+    const F32ConvVariant& e = *vs[vi];
+    if (!isa_supported(e.isa)) {
+      sttest::skip(e.name, "CPU lacks this ISA");
+      continue;
+    }
+    sttest::Rng r(vi + 7);
+    for (int act = 0; act < kConvActCount; act++)
+      for (size_t m : {1, 3, 8}) for (size_t n : {1, 7, 8, 15, 16, 17, 33, 65}) {
+        F32ConvEpilogue ep;
+        ep.act = act;
+        ep.p0 = act == kConvActClip ? -0.5f : 0.2f;
+        ep.p1 = act == kConvActClip ? 0.75f : 0.5f;
+        const size_t ld = n + 3;
+        sttest::Flush<float> c(m * ld), ref(m * ld), res(m * ld);
+        for (size_t k = 0; k < m * ld; k++) {
+          c[k] = ref[k] = r.uniform() * 8;
+          res[k] = r.uniform();
+        }
+        if (n > 3) {
+          c[1] = ref[1] = NAN;
+          c[2] = ref[2] = INFINITY;
+          c[3] = ref[3] = -INFINITY;
+        }
+        const bool with_res = (n + m) % 2 == 0;
+        e.epilogue(m, n, c.data(), ld, with_res ? res.data() : nullptr, ld, ep);
+        f32_conv_reference.epilogue(m, n, ref.data(), ld, with_res ? res.data() : nullptr, ld, ep);
+        for (size_t i = 0; i < m; i++)
+          for (size_t j = 0; j < ld; j++) {
+            const float g = c[i * ld + j], want = ref[i * ld + j];
+            bool ok;
+            if (std::isnan(want)) ok = std::isnan(g);
+            else if (std::isinf(want)) ok = g == want;
+            else ok = std::fabs(g - want) <= 2e-6f + 4e-6f * std::fabs(want);
+            // hard-swish(±Inf) is ±Inf·1 / -Inf·0 = NaN in both; the stride gap (j >= n) must stay untouched.
+            CHECK(ok, "%s act %d m%zu n%zu [%zu,%zu]: %g want %g\n", e.name, act, m, n, i, j, double(g), double(want));
+            if (!ok) return;
+          }
+      }
+  }
+}
+
+TEST(f32_conv_direct_and_transposed_match_reference_on_every_variant) {
+  size_t gcount, ecount;
+  const F32GemmVariant* gs = f32_gemm_variants(&gcount);
+  const F32ConvVariant* const* es = f32_conv_variants(&ecount);
+  for (size_t gi = 0; gi < gcount; gi++) {
+    const F32GemmVariant& v = gs[gi];
+    if (!isa_supported(v.isa)) {
+      sttest::skip(v.name, "CPU lacks this ISA");
+      continue;
+    }
+    // The epilogue variant of the same ISA level (the pairing the dispatcher makes).
+    const F32ConvVariant* e = es[ecount - 1];
+    for (size_t ei = 0; ei < ecount; ei++)
+      if (es[ei]->isa == v.isa) {
+        e = es[ei];
+        break;
+      }
+    run_cases(v, *e, false, 11 + gi);
+    run_cases(v, *e, true, 23 + gi);
+  }
+}
+
+TEST(f32_conv_repacks_for_another_panel_width) {
+  const size_t c = 5, m = 37, kh = 3, kw = 2, groups = 1;
+  std::vector<float> w(m * c * kh * kw);
+  sttest::Rng r(3);
+  for (float& f : w) f = r.uniform();
+  PackedF32ConvWeights p(w.data(), kConvHWIO, c, m, kh, kw, groups, nullptr, 8);
+  for (size_t nr : {12, 16, 32}) {
+    std::vector<float> want(groups * conv_group_panel_floats(kh * kw * c, m, nr));
+    pack_conv_weights_f32(w.data(), kConvHWIO, c, m, kh, kw, groups, nullptr, nr, want.data());
+    const float* got = p.panels(nr);
+    bool same = true;
+    for (size_t i = 0; i < want.size(); i++) same = same && got[i] == want[i];
+    CHECK(same, "nr %zu re-layout differs from a direct packing\n", nr);
+  }
+}
