@@ -304,8 +304,8 @@ describe('conv2d f32 on every conv kernel this CPU has', () => {
   it('reports the ISA levels it cannot test here', () => {
     const missing = unsupportedIsas();
     if (missing.length) console.log(`conv2d: SKIPPED (CPU lacks): ${missing.join(', ')}`);
-    expect(cpuInfo().kernels['conv2d.f32']).toMatch(/^f32_gemm_.*\+f32_conv__/);
-    expect(cpuInfo().kernels['convTranspose2d.f32']).toMatch(/^f32_gemm_/);
+    expect(cpuInfo().kernels['conv2d.f32']).toMatch(/^f32_conv_\d+x\d+__/);
+    expect(cpuInfo().kernels['convTranspose2d.f32']).toMatch(/^f32_conv_/);
   });
   for (const isa of kernelIsas()) {
     it(`${isa}: random shapes (kernel 1/3/5/7, stride 1/2, dilation 1/2, pads, groups, layouts, epilogues)`, () => {

@@ -1,10 +1,7 @@
 // N-API glue for the f32 convolution family: packed conv weights, conv2d / convTranspose2d (sync and async), the
 // cpuInfo rows. One parser (conv_call) serves the sync and the async form. No math here.
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <utility>
 
 #include "binding/async.h"
 #include "binding/util.h"
@@ -40,7 +37,7 @@ class PackedConvF32 : public Napi::ObjectWrap<PackedConvF32> {
     const size_t count = mul_sizes(env, fn, mul_sizes(env, fn, kh * kw, c / groups), m);
     const float* w = typed_data<float>(info, 0, fn, "w", count);
     const float* scale = typed_data<float>(info, 7, fn, "scale", m, true);
-    w_ = std::make_shared<PackedF32ConvWeights>(w, layout, c, m, kh, kw, groups, scale, f32_gemm_select().nr);
+    w_ = std::make_shared<PackedF32ConvWeights>(w, layout, c, m, kh, kw, groups, scale, f32_conv_select().nr);
     napi_type_tag_object(env, info.This(), &kPackedConvTag);
     bytes_ = int64_t(w_->bytes());
     Napi::MemoryManagement::AdjustExternalMemory(env, bytes_);
@@ -134,22 +131,21 @@ ConvCall conv_call(const Napi::CallbackInfo& info, const char* fn) {
   return call;
 }
 
-void conv_run(const ConvCall& c, const float* panels) {
+void conv_run(const F32ConvVariant& v, const ConvCall& c, const float* panels) {
   F32ConvArgs a = c.args;
   a.panels = panels;
-  const F32GemmVariant& v = f32_gemm_select();
-  const F32ConvVariant& e = f32_conv_select();
   if (c.nchw)
-    f32_conv_run_nchw(v, e, a);
+    f32_conv_run_nchw(v, a);
   else
-    f32_conv_run(v, e, a);
+    f32_conv_run(v, a);
 }
 
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   const char* fn = "conv2d";
   ConvCall c = conv_call(info, fn);
   check_sync_write(info.Env(), fn, c.args.y, c.y_len * sizeof(float));  // an async op in flight may own it
-  conv_run(c, c.w->panels(f32_gemm_select().nr));
+  const F32ConvVariant& v = f32_conv_select();
+  conv_run(v, c, c.w->panels(v.nr));
   return Napi::Value();
 }
 
@@ -171,24 +167,14 @@ Napi::Value Conv2dAsync(const Napi::CallbackInfo& info) {
   }
   op.pin(info[1]);
   op.keep(c.w);
-  const float* panels = c.w->panels(f32_gemm_select().nr);  // any re-layout for this nr happens here, once
+  const F32ConvVariant& v = f32_conv_select();
+  const float* panels = c.w->panels(v.nr);  // any re-layout for this nr happens here, once
   const double cost = 2.0 * double(c.args.s.pixels()) * double(c.args.s.kdim()) * double(c.args.s.m);
-  return op.submit([c, panels] { conv_run(c, panels); }, info[3], cost);
+  return op.submit([&v, c, panels] { conv_run(v, c, panels); }, info[3], cost);
 }
 
 size_t conv_op_kernels(OpKernel* out, size_t cap) {
-  // One name per (GEMM, epilogue) pair, made once and never changed: the rows hold their const char*.
-  static std::mutex mu;
-  static std::map<std::pair<const void*, const void*>, std::string> names;
-  const F32GemmVariant& v = f32_gemm_select();
-  const F32ConvVariant& e = f32_conv_select();
-  const char* name;
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    auto it = names.emplace(std::make_pair(static_cast<const void*>(&v), static_cast<const void*>(&e)),
-                            std::string(v.name) + "+" + e.name).first;
-    name = it->second.c_str();
-  }
+  const char* name = f32_conv_select().name;
   const OpKernel rows[] = {{"conv2d.f32", name}, {"convTranspose2d.f32", name}};
   const size_t n = sizeof(rows) / sizeof(rows[0]);
   for (size_t i = 0; i < n && i < cap; i++) out[i] = rows[i];

@@ -6,6 +6,7 @@
 
 #include "kernels/f32-conv/f32-conv.h"
 #include "kernels/f32-gemm/f32-gemm.h"
+#include <algorithm>
 #include "runtime/conv_driver.h"
 #include "runtime/conv_weights.h"
 #include "runtime/pack.h"
@@ -87,7 +88,7 @@ std::vector<float> to_nchw(const float* t, size_t n, size_t hw, size_t c) {
   return o;
 }
 
-void run_cases(const F32GemmVariant& v, const F32ConvVariant& e, bool transposed, uint64_t seed) {
+void run_cases(const F32ConvVariant& v, bool transposed, uint64_t seed) {
   sttest::Rng r(seed);
   int done = 0;
   for (size_t i = 0; done < 40 && i < 400; i++) {
@@ -119,7 +120,7 @@ void run_cases(const F32GemmVariant& v, const F32ConvVariant& e, bool transposed
                   cs.residual ? res.data() : nullptr, cs.ep};
     std::vector<float> got(yn);
     if (!cs.nchw) {
-      f32_conv_run(v, e, a);
+      f32_conv_run(v, a);
       for (size_t k = 0; k < yn; k++) got[k] = y[k];
     } else {
       std::vector<float> xc = to_nchw(x.data(), s.n, s.h * s.w, s.c);
@@ -128,7 +129,7 @@ void run_cases(const F32GemmVariant& v, const F32ConvVariant& e, bool transposed
       a.x = xc.data();
       a.residual = cs.residual ? rc.data() : nullptr;
       a.y = yc.data();
-      f32_conv_run_nchw(v, e, a);
+      f32_conv_run_nchw(v, a);
       std::vector<float> want = to_nchw(ref.data(), s.n, s.oh * s.ow, s.m);
       for (size_t k = 0; k < yn; k++) {
         got[k] = yc[k];
@@ -141,8 +142,8 @@ void run_cases(const F32GemmVariant& v, const F32ConvVariant& e, bool transposed
       const float want = ref[k], g = got[k];
       const bool ok = std::isnan(want) ? std::isnan(g) : std::fabs(double(g) - double(want)) <= kConvAbsTol + kConvRelTol * mag;
       if (!ok) {
-        CHECK(ok, "%s+%s %s case %zu: n%zu c%zu h%zu w%zu m%zu k%zux%zu s%zu,%zu d%zu g%zu act%d res%d nchw%d: [%zu] = %g, want %g\n",
-              v.name, e.name, transposed ? "transposed" : "direct", i, s.n, s.c, s.h, s.w, s.m, s.kh, s.kw, s.sh, s.sw,
+        CHECK(ok, "%s %s case %zu: n%zu c%zu h%zu w%zu m%zu k%zux%zu s%zu,%zu d%zu g%zu act%d res%d nchw%d: [%zu] = %g, want %g\n",
+              v.name, transposed ? "transposed" : "direct", i, s.n, s.c, s.h, s.w, s.m, s.kh, s.kw, s.sh, s.sw,
               s.dh, s.groups, cs.ep.act, int(cs.residual), int(cs.nchw), k, double(g), double(want));
         break;
       }
@@ -197,24 +198,67 @@ TEST(f32_conv_epilogue_variants_match_reference) {
 }
 
 TEST(f32_conv_direct_and_transposed_match_reference_on_every_variant) {
-  size_t gcount, ecount;
-  const F32GemmVariant* gs = f32_gemm_variants(&gcount);
-  const F32ConvVariant* const* es = f32_conv_variants(&ecount);
-  for (size_t gi = 0; gi < gcount; gi++) {
-    const F32GemmVariant& v = gs[gi];
+  size_t count;
+  const F32ConvVariant* const* vs = f32_conv_variants(&count);
+  for (size_t vi = 0; vi < count; vi++) {
+    if (!isa_supported(vs[vi]->isa)) {
+      sttest::skip(vs[vi]->name, "CPU lacks this ISA");
+      continue;
+    }
+    run_cases(*vs[vi], false, 11 + vi);
+    run_cases(*vs[vi], true, 23 + vi);
+  }
+  // The plain reference igemm through the same driver (mr 4, nr 8).
+  run_cases(f32_conv_reference, false, 5);
+}
+
+TEST(f32_conv_igemm_tile_edges_with_padding_pointers) {
+  // Every row count 1..MR+1, n around NR, taps × cg across the K block, zero-vector pointers mixed in, accumulate and
+  // epilogue flags: each variant against the reference igemm on the same indirection buffer.
+  size_t count;
+  const F32ConvVariant* const* vs = f32_conv_variants(&count);
+  for (size_t vi = 0; vi < count; vi++) {
+    const F32ConvVariant& v = *vs[vi];
     if (!isa_supported(v.isa)) {
       sttest::skip(v.name, "CPU lacks this ISA");
       continue;
     }
-    // The epilogue variant of the same ISA level (the pairing the dispatcher makes).
-    const F32ConvVariant* e = es[ecount - 1];
-    for (size_t ei = 0; ei < ecount; ei++)
-      if (es[ei]->isa == v.isa) {
-        e = es[ei];
-        break;
-      }
-    run_cases(v, *e, false, 11 + gi);
-    run_cases(v, *e, true, 23 + gi);
+    sttest::Rng r(vi + 31);
+    for (size_t m = 1; m <= v.mr; m++)
+      for (size_t n : {size_t(1), v.nr - 1, v.nr})
+        for (size_t taps : {1, 3, 9})
+          for (size_t cg : {1, 5, 17}) {
+            std::vector<float> x(v.mr * taps * cg), zero(cg, 0.0f), bp(taps * cg * v.nr), rb(taps * cg * 8), bias(v.nr);
+            for (float& f : x) f = r.uniform();
+            for (float& f : bias) f = r.uniform();
+            for (size_t k = 0; k < taps * cg; k++)
+              for (size_t j = 0; j < v.nr; j++) bp[k * v.nr + j] = j < n ? r.uniform() : 0.0f;
+            std::vector<const float*> ptrs(taps * v.mr), rptrs(taps * 4);
+            for (size_t t = 0; t < taps; t++)
+              for (size_t i = 0; i < v.mr; i++) ptrs[t * v.mr + i] = (r.next() % 4 == 0) ? zero.data() : x.data() + (i * taps + t) * cg;
+            const unsigned flags = (m + n) % 2 ? kGemmEpilogue : (kGemmAccumulate | kGemmEpilogue);
+            const int act = int((m + taps) % 3);
+            const size_t ldc = n + 2;
+            std::vector<float> c(m * ldc), ref(m * ldc);
+            for (size_t k = 0; k < c.size(); k++) c[k] = ref[k] = r.uniform();
+            v.igemm(m, n, taps, cg, ptrs.data(), bp.data(), c.data(), ldc, flags, bias.data(), act);
+            // The reference reads 4-row pointer groups and nr-8 panels: compare rows one at a time, 8 columns a pass.
+            for (size_t i = 0; i < m; i++)
+              for (size_t j0 = 0; j0 < n; j0 += 8) {
+                const size_t nn = std::min<size_t>(8, n - j0);
+                for (size_t t = 0; t < taps; t++) rptrs[t * 4] = ptrs[t * v.mr + i];
+                for (size_t k = 0; k < taps * cg; k++)
+                  for (size_t j = 0; j < 8; j++) rb[k * 8 + j] = j < nn ? bp[k * v.nr + j0 + j] : 0.0f;
+                f32_conv_reference.igemm(1, nn, taps, cg, rptrs.data(), rb.data(), ref.data() + i * ldc + j0, ldc, flags,
+                                         bias.data() + j0, act);
+              }
+            for (size_t k = 0; k < c.size(); k++) {
+              const bool ok = std::fabs(double(c[k]) - double(ref[k])) <= 1e-5 + 1e-5 * std::fabs(double(ref[k]));
+              CHECK(ok, "%s m%zu n%zu taps%zu cg%zu flags%u act%d: [%zu] %g want %g\n", v.name, m, n, taps, cg, flags, act, k,
+                    double(c[k]), double(ref[k]));
+              if (!ok) return;
+            }
+          }
   }
 }
 

@@ -29,13 +29,21 @@ struct F32ConvEpilogue {
 using F32ConvEpilogueFn = void (*)(size_t m, size_t n, float* c, size_t ldc, const float* r, size_t ldr,
                                    const F32ConvEpilogue& ep);
 
+// C[m×n] (ldc) (+)= Σ_t Σ_p a[t·mr + i][p] · B[t·cg + p][j]: the indirect conv microkernel. `a` holds, per tap t,
+// mr row pointers (rows >= m ignored), each to cg readable floats (a pixel's channels, or zeros for padding); b is
+// a packed B micro-panel (runtime/pack.h layout) over taps·cg rows; flags, bias and act as the f32 GEMM microkernel.
+using F32ConvIgemmFn = void (*)(size_t m, size_t n, size_t taps, size_t cg, const float* const* a, const float* b,
+                                float* c, size_t ldc, unsigned flags, const float* bias, int act);
+
 struct F32ConvVariant {
   const char* name;
   Isa isa;
+  size_t mr, nr;
+  F32ConvIgemmFn igemm;
   F32ConvEpilogueFn epilogue;
 };
 
-#define ST_F32_CONV(sym, isa) extern const F32ConvVariant sym;
+#define ST_F32_CONV(sym, isa, mr, nr) extern const F32ConvVariant sym;
 #include "kernels/f32-conv/kernels.inc"
 #undef ST_F32_CONV
 
@@ -61,7 +69,7 @@ struct ConvShape {
   size_t pixels() const { return n * oh * ow; }
 };
 
-// Scalar references (tests only): one activation value, the epilogue as plain loops, and a plain direct /
+// Scalar references (tests only): one activation value, the igemm and the epilogue as plain loops, and a plain direct /
 // transposed convolution with double accumulation over canonical weights ([groups][kh·kw·cg][mg]).
 float f32_conv_activation_reference(float x, const F32ConvEpilogue& ep);
 extern const F32ConvVariant f32_conv_reference;

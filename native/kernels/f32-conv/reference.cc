@@ -33,9 +33,26 @@ void ref_epilogue(size_t m, size_t n, float* c, size_t ldc, const float* r, size
       c[i * ldc + j] = f32_conv_activation_reference(v, ep);
     }
 }
+// Plain loops, double accumulation; nr = 8 panels, mr = 4 pointers per tap.
+void ref_igemm(size_t m, size_t n, size_t taps, size_t cg, const float* const* a, const float* b, float* c, size_t ldc,
+               unsigned flags, const float* bias, int act) {
+  for (size_t i = 0; i < m; i++)
+    for (size_t j = 0; j < n; j++) {
+      double s = 0.0;
+      for (size_t t = 0; t < taps; t++)
+        for (size_t p = 0; p < cg; p++) s += double(a[t * 4 + i][p]) * double(b[(t * cg + p) * 8 + j]);
+      float v = float(s);
+      if (flags & kGemmAccumulate) v += c[i * ldc + j];
+      if (flags & kGemmEpilogue) {
+        if (bias) v += bias[j];
+        v = f32_activation_reference(v, act);
+      }
+      c[i * ldc + j] = v;
+    }
+}
 }  // namespace
 
-const F32ConvVariant f32_conv_reference = {"f32_conv_reference", Isa::kScalar, &ref_epilogue};
+const F32ConvVariant f32_conv_reference = {"f32_conv_reference", Isa::kScalar, 4, 8, &ref_igemm, &ref_epilogue};
 
 void f32_conv2d_reference(const ConvShape& s, const float* x, const float* w, const float* bias, const float* residual,
                           const F32ConvEpilogue& ep, float* y) {

@@ -5,7 +5,7 @@ namespace simdtensor {
 
 namespace {
 const F32ConvVariant* const kF32Conv[] = {
-#define ST_F32_CONV(sym, isa) &sym,
+#define ST_F32_CONV(sym, isa, mr, nr) &sym,
 #include "kernels/f32-conv/kernels.inc"
 #undef ST_F32_CONV
 };
