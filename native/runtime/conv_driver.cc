@@ -168,24 +168,29 @@ void transpose_f32_batched(size_t batch, size_t rows, size_t cols, const float* 
     parallel_for(tasks, body);
 }
 
+namespace {
+// NCHW staging buffers, reused per calling thread: a fresh multi-MiB allocation per call costs more in page faults
+// on first touch than the transposes themselves.
+thread_local ScratchBuffer<float> t_nchw_x, t_nchw_y, t_nchw_r;
+}  // namespace
+
 void f32_conv_run_nchw(const F32ConvVariant& v, const F32ConvArgs& a) {
   const ConvShape& s = a.s;
   if (s.pixels() == 0 || s.m == 0) return;
   const size_t in_plane = s.h * s.w, out_plane = s.oh * s.ow;
-  AlignedPtr<float> xt = aligned_alloc_array<float>(s.n * in_plane * s.c);
-  AlignedPtr<float> yt = aligned_alloc_array<float>(s.n * out_plane * s.m);
-  AlignedPtr<float> rt;
-  transpose_f32_batched(s.n, s.c, in_plane, a.x, xt.get());
+  float* xt = t_nchw_x.get(s.n * in_plane * s.c);
+  float* yt = t_nchw_y.get(s.n * out_plane * s.m);
+  transpose_f32_batched(s.n, s.c, in_plane, a.x, xt);
   F32ConvArgs b = a;
-  b.x = xt.get();
-  b.y = yt.get();
+  b.x = xt;
+  b.y = yt;
   if (a.residual) {
-    rt = aligned_alloc_array<float>(s.n * out_plane * s.m);
-    transpose_f32_batched(s.n, s.m, out_plane, a.residual, rt.get());
-    b.residual = rt.get();
+    float* rt = t_nchw_r.get(s.n * out_plane * s.m);
+    transpose_f32_batched(s.n, s.m, out_plane, a.residual, rt);
+    b.residual = rt;
   }
   f32_conv_run(v, b);
-  transpose_f32_batched(s.n, out_plane, s.m, yt.get(), a.y);
+  transpose_f32_batched(s.n, out_plane, s.m, yt, a.y);
 }
 
 }  // namespace simdtensor
