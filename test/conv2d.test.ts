@@ -11,6 +11,8 @@ import {
   getMaxIsa,
   getNumThreads,
   packConvWeights,
+  quantize,
+  QuantizedTensor,
   rand,
   setMaxIsa,
   setNumThreads,
@@ -490,4 +492,83 @@ describe('onnxruntime-node Conv / ConvTranspose agree', () => {
       expectClose(got, Float64Array.from(want.data as Float32Array), null, 1e-5, 1e-4, 'vs onnxruntime');
     });
   }
+});
+
+describe('int8 conv2d (u8/s8 activations × per-channel s8 weights)', () => {
+  // Reference over dequantized values (NCHW, OIHW): the f32 output must match it to float rounding; the int32 output
+  // must equal Σ (xq − zx)·(wq − zw) exactly.
+  function refInt8(xq: Int8Array | Uint8Array, zx: number, n: number, c: number, h: number, w: number, wq: Int8Array, m: number, k: number, s: number, pad: number) {
+    const oh = Math.floor((h + 2 * pad - k) / s) + 1, ow = Math.floor((w + 2 * pad - k) / s) + 1;
+    const acc = new Float64Array(n * m * oh * ow);
+    for (let b = 0; b < n; b++)
+      for (let o = 0; o < m; o++)
+        for (let y = 0; y < oh; y++)
+          for (let x = 0; x < ow; x++) {
+            let sum = 0;
+            for (let ky = 0; ky < k; ky++)
+              for (let kx = 0; kx < k; kx++) {
+                const iy = y * s + ky - pad, ix = x * s + kx - pad;
+                if (iy < 0 || ix < 0 || iy >= h || ix >= w) continue;
+                for (let ci = 0; ci < c; ci++) sum += (xq[((b * c + ci) * h + iy) * w + ix] - zx) * wq[((o * c + ci) * k + ky) * k + kx];
+              }
+            acc[((b * m + o) * oh + y) * ow + x] = sum;
+          }
+    return { acc, oh, ow };
+  }
+  const cases = [
+    { n: 1, c: 3, h: 9, w: 9, m: 8, k: 3, s: 2, pad: 1, u8: true },
+    { n: 2, c: 17, h: 7, w: 6, m: 33, k: 3, s: 1, pad: 1, u8: true },
+    { n: 1, c: 64, h: 5, w: 5, m: 65, k: 1, s: 1, pad: 0, u8: true },
+    { n: 3, c: 5, h: 8, w: 8, m: 7, k: 5, s: 1, pad: 2, u8: false },
+    { n: 1, c: 130, h: 4, w: 4, m: 16, k: 3, s: 1, pad: 1, u8: true },
+  ];
+  for (const isa of kernelIsas().concat(supportedIsas().filter((i) => /vnni|amx|dot/.test(i)))) {
+    it(`${isa}: f32, int32 and requantized outputs, NCHW and NHWC, against the reference`, () => {
+      setMaxIsa(isa as never);
+      for (const cs of cases) {
+        const xf = rand([cs.n, cs.c, cs.h, cs.w], { seed: cs.c + 1 });
+        const wf = rand([cs.m, cs.c, cs.k, cs.k], { seed: cs.m + 2 });
+        const qx = quantize(xf, { dtype: cs.u8 ? 'uint8' : 'int8', scheme: 'asymmetric' });
+        const qw = quantize(wf, { axis: 0 });
+        const zx = qx.zeroPoint[0], sx = qx.scale[0];
+        const { acc, oh, ow } = refInt8(qx.data.data as Int8Array | Uint8Array, zx, cs.n, cs.c, cs.h, cs.w, qw.data.data as Int8Array, cs.m, cs.k, cs.s, cs.pad);
+        const opts = { strides: cs.s, pads: cs.pad };
+        const i32 = conv2d(qx, qw, { ...opts, output: 'int32' }) as Tensor;
+        expect(i32.dtype).toBe('int32');
+        expect(Array.from(i32.data)).toEqual(Array.from(acc));
+        const bias = rand([cs.m], { seed: 5 });
+        const plane = oh * ow;
+        const want = new Float64Array(acc.length);
+        for (let i = 0; i < acc.length; i++) {
+          const o = Math.floor(i / plane) % cs.m;
+          want[i] = Math.max(0, acc[i] * sx * qw.scale[o] + (bias.data as Float32Array)[o]);
+        }
+        const f = conv2d(qx, packConvWeights(qw), { ...opts, bias, activation: 'relu' }) as Tensor;
+        expectClose(f, want, null, 1e-5, 1e-5, `${isa} f32 out ${JSON.stringify(cs)}`);
+        // NHWC: same numbers, transposed.
+        const xh = tensor(nchwToNhwc(Float32Array.from(qx.data.data as ArrayLike<number>), cs.n, cs.c, cs.h, cs.w), [cs.n, cs.h, cs.w, cs.c]);
+        const qxh = new QuantizedTensor(tensor(cs.u8 ? Uint8Array.from(xh.data as Float32Array) : Int8Array.from(xh.data as Float32Array), xh.shape.slice()), sx, zx);
+        const wh = tensor(Int8Array.from(toHw(Float32Array.from(qw.data.data as Int8Array), cs.m, cs.c, cs.k, cs.k)), [cs.k, cs.k, cs.c, cs.m]);
+        const qwh = new QuantizedTensor(wh, qw.scale, qw.zeroPoint, 3, 'symmetric');
+        const fh = conv2d(qxh, qwh, { ...opts, layout: 'nhwc', bias, activation: 'relu' }) as Tensor;
+        expectClose(fh, nchwToNhwc64(want, cs.n, cs.m, oh, ow), null, 1e-5, 1e-5, `${isa} nhwc ${JSON.stringify(cs)}`);
+        // Requantized uint8: q = clamp(round(y / 0.05) + 10).
+        const rq = conv2d(qx, qw, { ...opts, bias, activation: 'relu', output: { dtype: 'uint8', scale: 0.05, zeroPoint: 10 } }) as QuantizedTensor;
+        const rd = rq.data.data as Uint8Array;
+        for (let i = 0; i < rd.length; i++) expect(Math.abs(rd[i] - Math.min(255, Math.round(want[i] / 0.05) + 10)), `rq ${i}`).toBeLessThanOrEqual(1);
+      }
+    });
+  }
+  it('async equals sync; bad int8 input is refused', async () => {
+    const qx = quantize(rand([1, 8, 6, 6], { seed: 1 }), { dtype: 'uint8' });
+    const qw = quantize(rand([4, 8, 3, 3], { seed: 2 }), { axis: 0 });
+    const a = (await conv2dAsync(qx, qw, { pads: 1 })) as Tensor;
+    expect(Array.from(a.data)).toEqual(Array.from((conv2d(qx, qw, { pads: 1 }) as Tensor).data));
+    expect(() => conv2d(qx, qw, { activation: 'sigmoid' })).toThrow(/fuses 'none', 'relu' or 'gelu'/);
+    expect(() => conv2d(qx, qw, { groups: 2 })).toThrow(/groups/);
+    expect(() => conv2d(qx, quantize(rand([4, 8, 3, 3]), { axis: 1 }))).toThrow(/axis 0/);
+    expect(() => conv2d(qx, qw, { output: 'int32', activation: 'relu' })).toThrow(/need a float32 or requantized output/);
+    expect(() => conv2d(qx, quantize(rand([4, 7, 3, 3]), { axis: 0 }))).toThrow(/x has 8 channels/);
+    expect(cpuInfo().kernels['conv2d.s8']).toMatch(/^s8_gemm_/);
+  });
 });

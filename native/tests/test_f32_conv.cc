@@ -1,6 +1,7 @@
-// The conv driver over every compiled GEMM variant and conv epilogue variant this CPU can run, against the plain
+// Every compiled f32 conv variant this CPU can run (indirect microkernel + epilogue, through the driver), against the plain
 // direct/transposed reference: kernels 1/3/5/7, strides, dilations, pads, groups, channel counts around the tiles,
-// every epilogue with and without a residual, NHWC and NCHW, inputs flush against their buffer end (ASan).
+// every epilogue with and without a residual, NHWC and NCHW, inputs flush against their buffer end (ASan); and the
+// int8 convolution on every runnable int8 GEMM variant.
 #include <cmath>
 #include <vector>
 
@@ -10,6 +11,9 @@
 #include "runtime/conv_driver.h"
 #include "runtime/conv_weights.h"
 #include "runtime/pack.h"
+#include "runtime/s8_conv.h"
+#include "runtime/s8_packed_weights.h"
+#include "kernels/s8-gemm/s8-gemm.h"
 #include "tests/harness.h"
 
 using namespace simdtensor;
@@ -275,5 +279,75 @@ TEST(f32_conv_repacks_for_another_panel_width) {
     bool same = true;
     for (size_t i = 0; i < want.size(); i++) same = same && got[i] == want[i];
     CHECK(same, "nr %zu re-layout differs from a direct packing\n", nr);
+  }
+}
+
+// int8 convolution (runtime/s8_conv.h) on every runnable int8 GEMM variant: exact int32 sums against plain loops,
+// u8 activations with a zero point (padding must contribute exactly zero), NHWC and NCHW, 1×1 and k×k shapes.
+TEST(s8_conv_int32_matches_plain_loops) {
+  size_t count;
+  const S8GemmVariant* vs = s8_gemm_variants(&count);
+  for (size_t vi = 0; vi < count; vi++) {
+    const S8GemmVariant& v = vs[vi];
+    if (!isa_supported(v.isa)) {
+      sttest::skip(v.name, "CPU lacks this ISA");
+      continue;
+    }
+    sttest::Rng r(vi + 91);
+    struct S { size_t n, c, h, w, m, k, st, pad; bool nchw; };
+    for (const S& t : {S{1, 3, 9, 8, 8, 3, 2, 1, false}, S{2, 17, 6, 7, 33, 3, 1, 1, true}, S{1, 64, 5, 5, 65, 1, 1, 0, false},
+                       S{3, 5, 8, 8, 7, 5, 1, 2, true}, S{1, 300, 4, 4, 16, 3, 1, 1, false}}) {
+      ConvShape s{};
+      s.n = t.n; s.c = t.c; s.h = t.h; s.w = t.w; s.m = t.m; s.kh = s.kw = t.k; s.sh = s.sw = t.st; s.dh = s.dw = 1;
+      s.pad_t = s.pad_l = t.pad; s.groups = 1;
+      s.oh = (t.h + 2 * t.pad - t.k) / t.st + 1;
+      s.ow = (t.w + 2 * t.pad - t.k) / t.st + 1;
+      const size_t K = s.kdim(), P = s.pixels();
+      const int32_t zx = 37;
+      sttest::Flush<uint8_t> x(s.n * s.h * s.w * s.c);
+      std::vector<int8_t> wt(s.m * K);  // [m][ky][kx][c]
+      for (size_t i = 0; i < x.n; i++) x[i] = uint8_t(r.next() & 0xff);
+      for (int8_t& q : wt) q = int8_t(int(r.next() % 255) - 127);
+      PackedS8Weights pw(wt.data(), false, K, true, K, s.m, nullptr, 0, nullptr, 0, v.nr, v.kstep, v.kgroup);
+      // Plain loops over NHWC; `x` is NHWC or NCHW per case.
+      auto xat = [&](size_t b, size_t y, size_t xx, size_t ci) {
+        return t.nchw ? x[((b * s.c + ci) * s.h + y) * s.w + xx] : x[((b * s.h + y) * s.w + xx) * s.c + ci];
+      };
+      std::vector<int32_t> want(P * s.m), got(P * s.m, -1);
+      for (size_t b = 0; b < s.n; b++)
+        for (size_t oy = 0; oy < s.oh; oy++)
+          for (size_t ox = 0; ox < s.ow; ox++)
+            for (size_t o = 0; o < s.m; o++) {
+              int64_t acc = 0;
+              for (size_t ky = 0; ky < s.kh; ky++)
+                for (size_t kx = 0; kx < s.kw; kx++) {
+                  const long iy = long(oy * s.sh + ky) - long(t.pad), ix = long(ox * s.sw + kx) - long(t.pad);
+                  if (iy < 0 || ix < 0 || iy >= long(s.h) || ix >= long(s.w)) continue;
+                  for (size_t ci = 0; ci < s.c; ci++)
+                    acc += int64_t(int(xat(b, size_t(iy), size_t(ix), ci)) - zx) * wt[o * K + (ky * s.kw + kx) * s.c + ci];
+                }
+              const size_t pix = (b * s.oh + oy) * s.ow + ox;
+              want[t.nchw ? (b * s.m + o) * s.oh * s.ow + oy * s.ow + ox : pix * s.m + o] = int32_t(acc);
+            }
+      S8GemmArgs g{};
+      g.a_unsigned = true;
+      g.a_zero = &zx;
+      g.a_zero_stride = 0;
+      s8_gemm_bind_weights(v, pw, &g);
+      g.out = kS8OutI32;
+      g.c = got.data();
+      if (t.nchw)
+        s8_conv_run_nchw(v, s, x.data(), uint8_t(zx), g);
+      else
+        s8_conv_run(v, s, x.data(), uint8_t(zx), g);
+      bool same = true;
+      size_t at = 0;
+      for (size_t i = 0; i < want.size() && same; i++)
+        if (got[i] != want[i]) {
+          same = false;
+          at = i;
+        }
+      CHECK(same, "%s c%zu m%zu k%zu nchw%d: [%zu] %d want %d\n", v.name, s.c, s.m, s.kh, int(t.nchw), at, got[at], want[at]);
+    }
   }
 }

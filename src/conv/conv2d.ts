@@ -14,6 +14,8 @@ import type { Activation } from '../ops/registry.js';
 import { checkSignal } from '../executor/ops.js';
 import type { AsyncOptions } from '../executor/ops.js';
 import { runNativeAsync } from '../executor/submit.js';
+import type { QuantizedTensor } from '../quantize.js';
+import type { Int8Conv2dOptions, PackedInt8ConvWeights } from './conv2d-int8.js';
 
 /** Activation layout of x and the output: channels first (ONNX, PyTorch) or last (TF, TF.js). */
 export type ConvLayout = 'nchw' | 'nhwc';
@@ -158,7 +160,8 @@ function checkF32(fn: string, arg: string, t: unknown): asserts t is Tensor<'flo
   if (t.dtype !== 'float32') throw typeError(fn, `${arg}.dtype must be float32, got ${t.dtype}`);
 }
 
-function checkVec(fn: string, arg: string, t: unknown, n: number): Float32Array {
+/** @internal */
+export function checkVec(fn: string, arg: string, t: unknown, n: number): Float32Array {
   checkF32(fn, arg, t);
   if (t.size !== n) throw rangeError(fn, `${arg} has ${t.size} elements ([${t.shape.join(', ')}]), needs ${n}`);
   return t.data as Float32Array;
@@ -172,7 +175,8 @@ interface WeightDims {
 }
 
 /** Channel counts and kernel size of a weight tensor in `layout` with `groups`. */
-function weightDims(fn: string, w: Tensor, layout: ConvWeightLayout, groups: number): WeightDims {
+/** @internal */
+export function weightDims(fn: string, w: Tensor, layout: ConvWeightLayout, groups: number): WeightDims {
   if (w.ndim !== 4) throw rangeError(fn, `w must be 4-D (${layout}), got shape [${w.shape.join(', ')}]`);
   const s = w.shape;
   let d: WeightDims;
@@ -187,7 +191,8 @@ function weightDims(fn: string, w: Tensor, layout: ConvWeightLayout, groups: num
   return d;
 }
 
-function weightLayoutOf(fn: string, v: unknown, transposed: boolean, layout: ConvLayout): ConvWeightLayout {
+/** @internal */
+export function weightLayoutOf(fn: string, v: unknown, transposed: boolean, layout: ConvLayout): ConvWeightLayout {
   if (v === undefined || v === null) return transposed ? (layout === 'nhwc' ? 'hwoi' : 'iohw') : layout === 'nhwc' ? 'hwio' : 'oihw';
   const ok: ConvWeightLayout[] = transposed ? ['iohw', 'hwoi'] : ['oihw', 'hwio'];
   if (typeof v !== 'string' || !ok.includes(v as ConvWeightLayout))
@@ -218,8 +223,12 @@ function bnScale(fn: string, bn: BatchNormParams, m: number, bias: Float32Array 
  * Packs convolution weights once into the GEMM's panel layout (per group) for repeated {@link conv2d} /
  * {@link convTranspose2d} calls, optionally with a bias and a batch norm folded in.
  */
-export function packConvWeights(w: Tensor, opts: ConvPackOptions = {}): PackedConvWeights {
-  return packImpl('packConvWeights', w, opts, null);
+export function packConvWeights(w: Tensor, opts?: ConvPackOptions): PackedConvWeights;
+/** int8 weights (a QuantizedTensor, per output channel): packed for the int8 convolution. */
+export function packConvWeights(w: QuantizedTensor, opts?: ConvPackOptions): PackedInt8ConvWeights;
+export function packConvWeights(w: Tensor | QuantizedTensor, opts: ConvPackOptions = {}): PackedConvWeights | PackedInt8ConvWeights {
+  if (convHooks.int8?.matchPack(w)) return convHooks.int8.pack(w, opts) as PackedInt8ConvWeights;
+  return packImpl('packConvWeights', w as Tensor, opts, null);
 }
 
 function packImpl(fn: string, w: Tensor, opts: ConvPackOptions, layoutHint: ConvLayout | null): PackedConvWeights {
@@ -328,7 +337,18 @@ export interface ConvPlan {
 export const convHooks: {
   depthwise: ((x: Tensor, w: Tensor | PackedConvWeights, opts: Conv2dOptions) => Tensor | null) | null;
   depthwiseAsync: ((x: Tensor, w: Tensor | PackedConvWeights, opts: Conv2dAsyncOptions) => Promise<Tensor> | null) | null;
-} = { depthwise: null, depthwiseAsync: null };
+  /** The int8 family (src/conv/conv2d-int8.ts): quantized x or int8 weights. */
+  int8: Int8ConvHook | null;
+} = { depthwise: null, depthwiseAsync: null, int8: null };
+
+/** @internal How the int8 module plugs into conv2d / packConvWeights. */
+export interface Int8ConvHook {
+  match(x: unknown, w: unknown): boolean;
+  run(x: unknown, w: unknown, opts: Conv2dOptions): unknown;
+  runAsync(x: unknown, w: unknown, opts: Conv2dAsyncOptions): Promise<unknown>;
+  matchPack(w: unknown): boolean;
+  pack(w: unknown, opts: ConvPackOptions): unknown;
+}
 
 /** @internal True when conv2d(x, w, opts) is a depthwise convolution (groups = C = M), the depthwise hook's case. */
 export function isDepthwise(x: Tensor, w: Tensor | PackedConvWeights, opts: Conv2dOptions): boolean {
@@ -341,28 +361,24 @@ export function isDepthwise(x: Tensor, w: Tensor | PackedConvWeights, opts: Conv
   return (wl === 'oihw' ? w.shape[0] : wl === 'hwio' ? w.shape[3] : -1) === c;
 }
 
-/** @internal Validates a conv2d / convTranspose2d call (shared by the sync and async forms). */
-export function planConv(fn: string, x: Tensor, w: Tensor | PackedConvWeights, opts: ConvTranspose2dOptions, transposed: boolean): ConvPlan {
-  if (typeof opts !== 'object' || opts === null) throw typeError(fn, `opts must be an object, got ${describe(opts)}`);
-  checkF32(fn, 'x', x);
-  if (x.ndim !== 4) throw rangeError(fn, `x must be 4-D (${opts.layout ?? 'nchw'}), got shape [${x.shape.join(', ')}]`);
+/** @internal The validated geometry of a call: what native code reads, and the output's shape. */
+export interface ConvGeometry {
+  geom: Int32Array;
+  outShape: number[];
+  size: number;
+  flops: number;
+}
+
+/**
+ * @internal Validates x's shape against weights of `wc` input / `m` output channels, kh×kw, `groups`, and the
+ * strides / dilations / pads / outputPadding options; x may be any dtype (shared with the int8 path).
+ */
+export function planGeometry(fn: string, xShape: readonly number[], opts: ConvTranspose2dOptions, wc: number, m: number, kh: number, kw: number, groups: number, transposed: boolean): ConvGeometry {
   const layout = opts.layout ?? 'nchw';
   if (layout !== 'nchw' && layout !== 'nhwc') throw rangeError(fn, `layout must be 'nchw' or 'nhwc', got ${describe(layout)}`);
   const nhwc = layout === 'nhwc';
-  const [n, c, h, wd] = nhwc ? [x.shape[0], x.shape[3], x.shape[1], x.shape[2]] : [x.shape[0], x.shape[1], x.shape[2], x.shape[3]];
-  if (h === 0 || wd === 0 || c === 0) throw rangeError(fn, `x has an empty spatial or channel dimension: shape [${x.shape.join(', ')}] (${layout})`);
-  let packed: PackedConvWeights;
-  if (w instanceof PackedConvWeights) {
-    if (w.transposed !== transposed)
-      throw typeError(fn, `w was packed for ${w.transposed ? 'convTranspose2d' : 'conv2d'} (packConvWeights transposed: ${w.transposed})`);
-    if (opts.groups !== undefined && opts.groups !== w.groups) throw rangeError(fn, `groups (${describe(opts.groups)}) differs from the packed weights' groups (${w.groups})`);
-    if (opts.weightLayout !== undefined) weightLayoutOf(fn, opts.weightLayout, transposed, layout);
-    packed = w;
-  } else {
-    checkF32(fn, 'w', w);
-    packed = packImpl(fn, w, { weightLayout: weightLayoutOf(fn, opts.weightLayout, transposed, layout), groups: opts.groups, transposed }, layout);
-  }
-  const { inChannels: wc, outChannels: m, kernelH: kh, kernelW: kw, groups } = packed;
+  const [n, c, h, wd] = nhwc ? [xShape[0], xShape[3], xShape[1], xShape[2]] : [xShape[0], xShape[1], xShape[2], xShape[3]];
+  if (h === 0 || wd === 0 || c === 0) throw rangeError(fn, `x has an empty spatial or channel dimension: shape [${xShape.join(', ')}] (${layout})`);
   if (wc !== c)
     throw rangeError(fn, `x has ${c} channels (x.shape[${nhwc ? 3 : 1}]) but w expects ${wc} (${transposed ? 'input channels' : `w's C/groups · groups (${groups})`})`);
   const [sh, sw] = pair(fn, 'strides', opts.strides, 1);
@@ -404,8 +420,30 @@ export function planConv(fn: string, x: Tensor, w: Tensor | PackedConvWeights, o
     ow = sw * (wd - 1) + opw + ekw - pads[1] - pads[3];
     if (oh < 1 || ow < 1) throw rangeError(fn, `pads [${pads.join(', ')}] leave an empty output (${oh}×${ow})`);
   }
-  const outShape = nhwc ? [n, oh, ow, m] : [n, m, oh, ow];
-  const size = n * oh * ow * m;
+  const geom = Int32Array.of(n, h, wd, sh, sw, dh, dw, pads[0], pads[1], pads[2], pads[3], transposed ? 1 : 0, oph, opw, nhwc ? 0 : 1);
+  return { geom, outShape: nhwc ? [n, oh, ow, m] : [n, m, oh, ow], size: n * oh * ow * m, flops: 2 * n * oh * ow * m * kh * kw * (c / groups) };
+}
+
+/** @internal Validates a conv2d / convTranspose2d call (shared by the sync and async forms). */
+export function planConv(fn: string, x: Tensor, w: Tensor | PackedConvWeights, opts: ConvTranspose2dOptions, transposed: boolean): ConvPlan {
+  if (typeof opts !== 'object' || opts === null) throw typeError(fn, `opts must be an object, got ${describe(opts)}`);
+  checkF32(fn, 'x', x);
+  if (x.ndim !== 4) throw rangeError(fn, `x must be 4-D (${opts.layout ?? 'nchw'}), got shape [${x.shape.join(', ')}]`);
+  const layout = opts.layout ?? 'nchw';
+  if (layout !== 'nchw' && layout !== 'nhwc') throw rangeError(fn, `layout must be 'nchw' or 'nhwc', got ${describe(layout)}`);
+  let packed: PackedConvWeights;
+  if (w instanceof PackedConvWeights) {
+    if (w.transposed !== transposed)
+      throw typeError(fn, `w was packed for ${w.transposed ? 'convTranspose2d' : 'conv2d'} (packConvWeights transposed: ${w.transposed})`);
+    if (opts.groups !== undefined && opts.groups !== w.groups) throw rangeError(fn, `groups (${describe(opts.groups)}) differs from the packed weights' groups (${w.groups})`);
+    if (opts.weightLayout !== undefined) weightLayoutOf(fn, opts.weightLayout, transposed, layout);
+    packed = w;
+  } else {
+    checkF32(fn, 'w', w);
+    packed = packImpl(fn, w, { weightLayout: weightLayoutOf(fn, opts.weightLayout, transposed, layout), groups: opts.groups, transposed }, layout);
+  }
+  const { inChannels: wc, outChannels: m, kernelH: kh, kernelW: kw, groups } = packed;
+  const { geom, outShape, size, flops } = planGeometry(fn, x.shape, opts, wc, m, kh, kw, groups, transposed);
   let out: Tensor<'float32'>;
   if (opts.out === undefined || opts.out === null) out = new Tensor(allocF32(size), outShape, 'float32', size);
   else {
@@ -427,8 +465,6 @@ export function planConv(fn: string, x: Tensor, w: Tensor | PackedConvWeights, o
     residual = opts.residual.data as Float32Array;
   }
   const act = activationParams(fn, opts);
-  const geom = Int32Array.of(n, h, wd, sh, sw, dh, dw, pads[0], pads[1], pads[2], pads[3], transposed ? 1 : 0, oph, opw, nhwc ? 0 : 1);
-  const flops = 2 * n * oh * ow * m * kh * kw * (c / groups);
   return { x: x.data as Float32Array, packed, geom, out, bias, residual, act, flops };
 }
 
@@ -459,7 +495,12 @@ async function runAsync(fn: string, op: string, x: Tensor, w: Tensor | PackedCon
  * stride, dilation, padding and group count. `w` is a weight tensor ('oihw' / 'hwio') or {@link PackedConvWeights}.
  * Output: [N, M, OH, OW] (nchw) or [N, OH, OW, M] (nhwc).
  */
-export function conv2d(x: Tensor, w: Tensor | PackedConvWeights, opts: Conv2dOptions = {}): Tensor {
+export function conv2d(x: Tensor, w: Tensor | PackedConvWeights, opts?: Conv2dOptions): Tensor;
+/** int8: a quantized x × int8 weights (see docs/conv.md): float32, requantized or int32 output. */
+export function conv2d(x: QuantizedTensor, w: QuantizedTensor | PackedInt8ConvWeights, opts?: Int8Conv2dOptions): Tensor | QuantizedTensor;
+export function conv2d(x: Tensor | QuantizedTensor, w: Tensor | PackedConvWeights | QuantizedTensor | PackedInt8ConvWeights, opts: Conv2dOptions = {}): Tensor | QuantizedTensor {
+  if (convHooks.int8?.match(x, w)) return convHooks.int8.run(x, w, opts) as Tensor;
+  if (!(x instanceof Tensor) || !(w instanceof Tensor || w instanceof PackedConvWeights)) return runSync('conv2d', 'conv2d.f32', x as Tensor, w as Tensor, opts, false);
   if (convHooks.depthwise && isDepthwise(x, w, opts)) {
     const r = convHooks.depthwise(x, w, opts);
     if (r) return r;
@@ -468,7 +509,12 @@ export function conv2d(x: Tensor, w: Tensor | PackedConvWeights, opts: Conv2dOpt
 }
 
 /** The async form of {@link conv2d}, computed on the native pool (same validation, AbortSignal via opts.signal). */
-export async function conv2dAsync(x: Tensor, w: Tensor | PackedConvWeights, opts: Conv2dAsyncOptions = {}): Promise<Tensor> {
+export async function conv2dAsync(x: Tensor, w: Tensor | PackedConvWeights, opts?: Conv2dAsyncOptions): Promise<Tensor>;
+/** int8: see {@link conv2d}. */
+export async function conv2dAsync(x: QuantizedTensor, w: QuantizedTensor | PackedInt8ConvWeights, opts?: Int8Conv2dOptions & Conv2dAsyncOptions): Promise<Tensor | QuantizedTensor>;
+export async function conv2dAsync(x: Tensor | QuantizedTensor, w: Tensor | PackedConvWeights | QuantizedTensor | PackedInt8ConvWeights, opts: Conv2dAsyncOptions = {}): Promise<Tensor | QuantizedTensor> {
+  if (convHooks.int8?.match(x, w)) return (await convHooks.int8.runAsync(x, w, opts)) as Tensor;
+  if (!(x instanceof Tensor) || !(w instanceof Tensor || w instanceof PackedConvWeights)) return runAsync('conv2dAsync', 'conv2d.f32', x as Tensor, w as Tensor, opts, false);
   if (convHooks.depthwiseAsync && isDepthwise(x, w, opts)) {
     const r = convHooks.depthwiseAsync(x, w, opts);
     if (r) return r;

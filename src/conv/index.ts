@@ -16,3 +16,5 @@ export type {
   Conv2dAsyncOptions,
   ConvTranspose2dAsyncOptions,
 } from './conv2d.js';
+export { PackedInt8ConvWeights } from './conv2d-int8.js';
+export type { Int8ConvOutput, Int8Conv2dOptions } from './conv2d-int8.js';
