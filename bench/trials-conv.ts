@@ -2,7 +2,8 @@
  * Convolution trials: every full (non-depthwise) conv layer of MobileNetV2 at 224×224 (the 3×3 stride-2 stem and
  * every 1×1 expand/project layer), plus three ResNet-style 3×3 layers with ≥ 64 input channels. Contenders, per
  * layer and in the same process, alternated round by round: simdtensor conv2d over packed weights (NHWC and NCHW,
- * bias + ReLU6 fused) and onnxruntime-node's one-node Conv (NCHW, bias, same thread count). GFLOP/s and the share of
+ * bias + ReLU6 fused), simdtensor's int8 conv (u8 × per-channel s8, float32 out, bias + ReLU), and
+ * onnxruntime-node's Conv + Clip (NCHW, same thread count). GFLOP/s and the share of
  * the f32 FMA peak measured in the same run (native.probeF32Peak, before and after).
  *
  * The trials are data ({@link convTrials}); bench/run.ts runs this file as its own process (EXTRA_MODULES) because
@@ -73,6 +74,8 @@ export interface ConvResult {
   peakPct: number;
   /** onnxruntime-node time over ours (NHWC and NCHW); > 1 = we are faster. */
   vsOrt: { nhwc: number; nchw: number } | null;
+  /** Our f32 NHWC time over our int8 NHWC time. */
+  int8Speedup: number;
   kernel: string;
 }
 
@@ -129,9 +132,14 @@ export async function runConvBench(st: St, o: Options, log = console.log): Promi
     const common = { strides: t.stride, pads: [pad, pad, pad, pad] as [number, number, number, number], activation: 'relu6' as const };
     const outN = st.conv2d(xN, pN, common);
     const outH = st.conv2d(xH, pH, { ...common, layout: 'nhwc' });
+    // int8: u8 activations × per-channel s8 weights, float32 out with bias + ReLU (the int8 path fuses relu, not relu6).
+    const qx = st.quantize(xH, { dtype: 'uint8' });
+    const qw = st.packConvWeights(st.quantize(wH, { axis: 3 }), { weightLayout: 'hwio', bias: b });
+    const outQ = st.conv2d(qx, qw, { strides: t.stride, pads: common.pads, activation: 'relu', layout: 'nhwc' }) as import('../src/index.js').Tensor;
     const runs: Record<string, () => unknown> = {
       'simdtensor nhwc': () => st.conv2d(xH, pH, { ...common, layout: 'nhwc', out: outH }),
       'simdtensor nchw': () => st.conv2d(xN, pN, { ...common, out: outN }),
+      'simdtensor int8 nhwc': () => st.conv2d(qx, qw, { strides: t.stride, pads: common.pads, activation: 'relu', layout: 'nhwc', out: outQ }),
     };
     let session: import('onnxruntime-node').InferenceSession | null = null;
     if (ort) {
@@ -183,7 +191,8 @@ export async function runConvBench(st: St, o: Options, log = console.log): Promi
       gflops: gf,
       peakPct: 0,
       vsOrt: ms['onnxruntime-node'] ? { nhwc: ms['onnxruntime-node'] / ms['simdtensor nhwc'], nchw: ms['onnxruntime-node'] / ms['simdtensor nchw'] } : null,
-      kernel: st.cpuInfo().kernels['conv2d.f32'],
+      int8Speedup: ms['simdtensor nhwc'] / ms['simdtensor int8 nhwc'],
+      kernel: `${st.cpuInfo().kernels['conv2d.f32']}, int8 ${st.cpuInfo().kernels['conv2d.s8']}`,
     };
     results.push(res);
     log(`${t.id.padEnd(32)} ${Object.entries(gf).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(' | ')}${res.vsOrt ? ` | vs ORT ${res.vsOrt.nhwc.toFixed(2)}x / ${res.vsOrt.nchw.toFixed(2)}x` : ''}`);
@@ -200,13 +209,13 @@ export function convTable(peak: number[], results: ConvResult[]): string {
   const lines = [
     `f32 FMA peak (one core, probe before/after): ${peak.map((p) => p.toFixed(1)).join(' / ')} GFLOP/s; kernel ${results[0]?.kernel ?? '?'}`,
     '',
-    '| layer | from | GFLOP | ours NHWC GFLOP/s | % of peak | ours NCHW GFLOP/s | ORT GFLOP/s | vs ORT (NHWC / NCHW) |',
-    '|---|---|---:|---:|---:|---:|---:|---:|',
+    '| layer | from | GFLOP | ours NHWC GFLOP/s | % of peak | ours NCHW GFLOP/s | ORT GFLOP/s | vs ORT (NHWC / NCHW) | int8 GOP/s | int8 / f32 |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of results) {
     const ort = r.gflops['onnxruntime-node'];
     lines.push(
-      `| ${r.trial.id} | ${r.trial.from} | ${r.gflop.toFixed(3)} | ${r.gflops['simdtensor nhwc'].toFixed(1)} | ${((100 * r.gflops['simdtensor nhwc']) / pk).toFixed(0)} % | ${r.gflops['simdtensor nchw'].toFixed(1)} | ${ort ? ort.toFixed(1) : '–'} | ${r.vsOrt ? `${r.vsOrt.nhwc.toFixed(2)}× / ${r.vsOrt.nchw.toFixed(2)}×` : '–'} |`,
+      `| ${r.trial.id} | ${r.trial.from} | ${r.gflop.toFixed(3)} | ${r.gflops['simdtensor nhwc'].toFixed(1)} | ${((100 * r.gflops['simdtensor nhwc']) / pk).toFixed(0)} % | ${r.gflops['simdtensor nchw'].toFixed(1)} | ${ort ? ort.toFixed(1) : '–'} | ${r.vsOrt ? `${r.vsOrt.nhwc.toFixed(2)}× / ${r.vsOrt.nchw.toFixed(2)}×` : '–'} | ${r.gflops['simdtensor int8 nhwc'].toFixed(1)} | ${r.int8Speedup.toFixed(2)}× |`,
     );
   }
   return lines.join('\n');

@@ -444,6 +444,10 @@ describe('bad input', () => {
     expect(() => conv2d(x, w, { bias: rand([7]) })).toThrow(/bias has 7 elements/);
     expect(() => conv2d(x, w, { residual: rand([1, 8, 5, 5]) })).toThrow(/residual has shape \[1, 8, 5, 5\], needs the output's \[1, 8, 4, 4\]/);
     expect(() => conv2d(x, w, { out: rand([1, 8, 4, 5]) })).toThrow(/out has shape/);
+    const same = rand([1, 4, 6, 6], { seed: 3 });
+    expect(() => conv2d(same, rand([4, 4, 1, 1]), { out: same })).toThrow(/out must not share memory with x/);
+    const r = rand([1, 4, 6, 6], { seed: 4 });
+    expect(() => conv2d(same, rand([4, 4, 1, 1]), { out: r, residual: r })).toThrow(/out must not share memory with residual/);
     expect(() => conv2d(x, w, { activation: 'swish' as never })).toThrow(TypeError);
     expect(() => conv2d(x, w, { activation: 'clip', clipMin: 2, clipMax: 1 })).toThrow(/clipMin \(2\) must be <= clipMax \(1\)/);
     expect(() => conv2d(rand([4, 6, 6]), w)).toThrow(/x must be 4-D/);

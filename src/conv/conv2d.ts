@@ -361,6 +361,10 @@ export function isDepthwise(x: Tensor, w: Tensor | PackedConvWeights, opts: Conv
   return (wl === 'oihw' ? w.shape[0] : wl === 'hwio' ? w.shape[3] : -1) === c;
 }
 
+function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
 /** @internal The validated geometry of a call: what native code reads, and the output's shape. */
 export interface ConvGeometry {
   geom: Int32Array;
@@ -463,6 +467,11 @@ export function planConv(fn: string, x: Tensor, w: Tensor | PackedConvWeights, o
     if (opts.residual.size !== size || opts.residual.shape.some((d, i) => d !== outShape[i]))
       throw rangeError(fn, `residual has shape [${opts.residual.shape.join(', ')}], needs the output's [${outShape.join(', ')}]`);
     residual = opts.residual.data as Float32Array;
+  }
+  // The driver reads x (and the residual, after the tile is stored) while writing out: they must not share memory.
+  if (opts.out) {
+    if (overlaps(out.data, x.data)) throw rangeError(fn, 'out must not share memory with x (the convolution is not in place)');
+    if (residual && overlaps(out.data, residual)) throw rangeError(fn, 'out must not share memory with residual');
   }
   const act = activationParams(fn, opts);
   return { x: x.data as Float32Array, packed, geom, out, bias, residual, act, flops };
