@@ -33,7 +33,12 @@ export interface ConvTrial {
 }
 
 /** MobileNetV2 (224×224) full conv layers, each distinct shape once, and ResNet-style 3×3 layers. */
-export function convTrials(quick = false): ConvTrial[] {
+export function convTrials(quick = false, dry = false): ConvTrial[] {
+  if (dry)
+    return [
+      { id: 'conv/dry/k3s2', h: 9, c: 3, m: 8, k: 3, stride: 2, from: 'dry run' },
+      { id: 'conv/dry/k1', h: 5, c: 16, m: 24, k: 1, stride: 1, from: 'dry run' },
+    ];
   const l: [number, number, number, number, number, string][] = [
     [224, 3, 32, 3, 2, 'mnv2 stem'],
     [112, 32, 16, 1, 1, 'mnv2 b1 project'],
@@ -79,12 +84,15 @@ export interface ConvResult {
   kernel: string;
 }
 
-interface Options {
+/** Command-line options (dry: two tiny layers, one round, a short peak probe: a smoke test of the script). */
+export interface ConvBenchOptions {
   threads: number;
   rounds: number;
   quick: boolean;
+  dry?: boolean;
   json: string | null;
 }
+type Options = ConvBenchOptions;
 
 function parse(argv: string[]): Options {
   const o: Options = { threads: 1, rounds: 7, quick: false, json: null };
@@ -93,15 +101,16 @@ function parse(argv: string[]): Options {
     if (a === '--threads') o.threads = Number(argv[++i]);
     else if (a === '--rounds') o.rounds = Number(argv[++i]);
     else if (a === '--quick') o.quick = true;
+    else if (a === '--dry') o.dry = true;
     else if (a === '--json') o.json = argv[++i];
-    else throw new Error(`conv bench: unknown argument ${a} (use --threads n --rounds n --quick --json file)`);
+    else throw new Error(`conv bench: unknown argument ${a} (use --threads n --rounds n --quick --dry --json file)`);
   }
   return o;
 }
 
 /** Times fn in batches of ≥ ~20 ms; returns ms per call of one batch. */
-async function timeBatch(fn: () => unknown, estMs: number): Promise<number> {
-  const reps = Math.max(1, Math.round(20 / Math.max(estMs, 1e-3)));
+async function timeBatch(fn: () => unknown, estMs: number, dry = false): Promise<number> {
+  const reps = dry ? 1 : Math.max(1, Math.round(20 / Math.max(estMs, 1e-3)));
   const t0 = performance.now();
   for (let i = 0; i < reps; i++) await fn();
   return (performance.now() - t0) / reps;
@@ -116,9 +125,10 @@ export async function runConvBench(st: St, o: Options, log = console.log): Promi
   } catch {
     log('onnxruntime-node not available: our figures only');
   }
-  const peak = [native.probeF32Peak(300)];
+  const probeMs = o.dry ? 5 : 300;
+  const peak = [native.probeF32Peak(probeMs)];
   const results: ConvResult[] = [];
-  for (const t of convTrials(o.quick)) {
+  for (const t of convTrials(o.quick, o.dry)) {
     const pad = Math.floor((t.k - 1) / 2);
     const oh = Math.floor((t.h + 2 * pad - t.k) / t.stride) + 1;
     const gflop = (2 * oh * oh * t.m * t.c * t.k * t.k) / 1e9;
@@ -176,7 +186,7 @@ export async function runConvBench(st: St, o: Options, log = console.log): Promi
       samples[name] = [];
     }
     for (let r = 0; r < o.rounds; r++)
-      for (const [name, fn] of Object.entries(runs)) samples[name].push(await timeBatch(fn, est[name]));
+      for (const [name, fn] of Object.entries(runs)) samples[name].push(await timeBatch(fn, est[name], o.dry));
     await session?.release();
     const ms: Record<string, number> = {};
     const gf: Record<string, number> = {};
@@ -197,7 +207,7 @@ export async function runConvBench(st: St, o: Options, log = console.log): Promi
     results.push(res);
     log(`${t.id.padEnd(32)} ${Object.entries(gf).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(' | ')}${res.vsOrt ? ` | vs ORT ${res.vsOrt.nhwc.toFixed(2)}x / ${res.vsOrt.nchw.toFixed(2)}x` : ''}`);
   }
-  peak.push(native.probeF32Peak(300));
+  peak.push(native.probeF32Peak(probeMs));
   const pk = Math.max(...peak);
   for (const r of results) r.peakPct = (100 * r.gflops['simdtensor nhwc']) / (pk * o.threads);
   return { peak, results };

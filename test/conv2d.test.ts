@@ -576,3 +576,14 @@ describe('int8 conv2d (u8/s8 activations × per-channel s8 weights)', () => {
     expect(cpuInfo().kernels['conv2d.s8']).toMatch(/^s8_gemm_/);
   });
 });
+
+describe('conv bench script (dry run)', () => {
+  it('runs its contenders on tiny layers, checks ORT agreement and prints the table', async () => {
+    const st = await import('../src/index.js');
+    const { runConvBench, convTable } = await import('../bench/trials-conv.js');
+    const { peak, results } = await runConvBench(st, { threads: 1, rounds: 1, quick: false, dry: true, json: null }, () => {});
+    expect(results.length).toBe(2);
+    for (const r of results) for (const k of ['simdtensor nhwc', 'simdtensor nchw', 'simdtensor int8 nhwc']) expect(r.gflops[k]).toBeGreaterThan(0);
+    expect(convTable(peak, results)).toContain('| conv/dry/k1 |');
+  });
+});

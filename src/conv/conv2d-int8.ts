@@ -24,9 +24,13 @@ export class PackedInt8ConvWeights {
   readonly dtype: QuantDType;
   /** @internal */
   readonly handle: NativePackedS8;
+  /** Input channels. */
   readonly inChannels: number;
+  /** Output channels. */
   readonly outChannels: number;
+  /** Kernel height. */
   readonly kernelH: number;
+  /** Kernel width. */
   readonly kernelW: number;
   /** Always 1 for int8 convolutions. */
   readonly groups = 1;
@@ -56,6 +60,7 @@ export type Int8ConvOutput = 'float32' | 'int32' | { dtype: QuantDType; scale: n
 
 /** {@link Conv2dOptions} for a quantized input, plus the output kind. */
 export interface Int8Conv2dOptions extends Conv2dOptions {
+  /** Output kind (default 'float32'). */
   output?: Int8ConvOutput;
 }
 

@@ -39,9 +39,13 @@ export type ConvPads = readonly [number, number, number, number] | number | 'val
 
 /** Batch-norm statistics folded into the weights and bias at pack time: y = gamma·(x − mean)/√(var + ε) + beta. */
 export interface BatchNormParams {
+  /** Scale γ (M). */
   gamma: Tensor;
+  /** Shift β (M). */
   beta: Tensor;
+  /** Running mean μ (M). */
   mean: Tensor;
+  /** Running variance σ² (M). */
   variance: Tensor;
   /** Default 1e-5. */
   epsilon?: number;
@@ -79,8 +83,9 @@ export interface Conv2dOptions {
   bias?: Tensor | null;
   /** Fused activation after the bias and the residual. */
   activation?: ConvActivation;
-  /** Bounds of 'clip'. */
+  /** Lower bound of 'clip' (default −Infinity). */
   clipMin?: number;
+  /** Upper bound of 'clip' (default Infinity). */
   clipMax?: number;
   /** Slope of 'leakyRelu' (default 0.01), or alpha of 'hardSigmoid' (default 0.2). */
   alpha?: number;
@@ -115,8 +120,11 @@ export class PackedConvWeights {
   readonly inChannels: number;
   /** Output channels (all groups). */
   readonly outChannels: number;
+  /** Kernel height. */
   readonly kernelH: number;
+  /** Kernel width. */
   readonly kernelW: number;
+  /** Group count. */
   readonly groups: number;
   /** Packed for convTranspose2d. */
   readonly transposed: boolean;
