@@ -341,6 +341,23 @@ describe('conv2d f32 on every conv kernel this CPU has', () => {
       }
     }
   });
+  it('convTranspose2d phase split (stride > 1, >= 16 channels a group): strides 2/3 and 1x2, pads, dilation, groups, epilogues', () => {
+    let seed = 8000;
+    const specs: [number, number, number, number, number, number, number, number, ConvActivation, boolean][] = [
+      // c, m, k, sh, sw, dh, groups, pad, act, residual
+      [32, 16, 4, 2, 2, 1, 1, 1, 'relu', false],
+      [17, 9, 3, 2, 2, 1, 1, 0, 'hardSwish', true],
+      [64, 33, 3, 3, 3, 2, 1, 2, 'none', false],
+      [48, 20, 2, 1, 2, 1, 2, 0, 'sigmoid', true],
+      [40, 65, 5, 2, 2, 1, 1, 2, 'gelu', false],
+    ];
+    for (const [c, m, k, sh, sw, dh, groups, pad, a, res] of specs)
+      for (const nhwc of [false, true]) {
+        const spec: RefSpec = { n: 2, c, h: 5, w: 4, m, kh: k, kw: k, sh, sw, dh, dw: dh, pads: [pad, pad, pad, pad], groups, transposed: true, outPad: [sh > 1 ? 1 : 0, 0] };
+        runCase({ spec, padOpt: spec.pads, nhwc, act: a, opts: {}, bias: true, residual: res }, seed, 'phase split');
+        seed += 11;
+      }
+  });
   it('propagates NaN and Inf through every epilogue', () => {
     const x = tensor(new Float32Array([NaN, 1, Infinity, 2]), [1, 1, 2, 2]);
     const w = tensor(new Float32Array([1]), [1, 1, 1, 1]);

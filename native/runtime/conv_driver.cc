@@ -117,6 +117,76 @@ void conv_task(const F32ConvVariant& v, const F32ConvArgs& a, const ConvTask& t)
     }
   }
 }
+// Transposed convolution with a stride > 1, split by output phase: output pixels (oy, rx + sw·j) of one output row
+// and one column phase rx read the same subset of taps (those with oy + padT − ky·dH ≡ 0 mod sH and likewise in x),
+// so each MR-pixel tile runs the microkernel once per valid tap (K = C/groups each) instead of over every tap with
+// zero vectors for the rest (3/4 of them at stride 2). The tile's rows are sw·m floats apart in the output.
+void conv_transposed_row(const F32ConvVariant& v, const F32ConvArgs& a, size_t g, size_t row, size_t n0, size_t n1) {
+  const ConvShape& s = a.s;
+  const size_t mr = v.mr, nr = v.nr, cg = s.cg(), mg = s.mg(), K = s.kdim();
+  const size_t b = row / s.oh, oy = row % s.oh, ldc = s.sw * s.m;
+  const bool post = a.residual != nullptr || a.ep.act > kConvActGelu;
+  const int uact = post ? kActNone : a.ep.act;
+  const float* gpanels = a.panels + g * conv_group_panel_floats(K, mg, nr);
+  if (t_conv_zero.size() < cg) t_conv_zero.assign(cg, 0.0f);
+  const float* zero = t_conv_zero.data();
+  const float* xb = a.x + b * s.h * s.w * s.c + g * cg;
+  // Taps valid for this output row: (ky, iy).
+  size_t kys[64], iys[64], nky = 0;
+  for (size_t ky = 0; ky < s.kh && nky < 64; ky++) {
+    const long ny = long(oy + s.pad_t) - long(ky * s.dh);
+    if (ny >= 0 && ny % long(s.sh) == 0 && ny / long(s.sh) < long(s.h)) {
+      kys[nky] = ky;
+      iys[nky++] = size_t(ny / long(s.sh));
+    }
+  }
+  t_conv_ptrs.resize(s.kh * s.kw * mr);
+  const float** ptrs = t_conv_ptrs.data();
+  size_t taps[4096];
+  for (size_t rx = 0; rx < s.sw && rx < s.ow; rx++) {
+    const size_t count = (s.ow - rx + s.sw - 1) / s.sw;
+    // Valid kx for this phase, paired with each valid ky.
+    size_t nt = 0;
+    for (size_t q = 0; q < nky; q++)
+      for (size_t kx = 0; kx < s.kw && nt < 4096; kx++) {
+        const long nx = long(rx + s.pad_l) - long(kx * s.dw);
+        if (((nx % long(s.sw)) + long(s.sw)) % long(s.sw) == 0) taps[nt++] = q * s.kw + kx;  // q indexes kys/iys
+      }
+    for (size_t j0 = 0; j0 < count; j0 += mr) {
+      const size_t mv = std::min(mr, count - j0);
+      for (size_t t = 0; t < nt; t++) {
+        const size_t q = taps[t] / s.kw, kx = taps[t] % s.kw;
+        for (size_t i = 0; i < mr; i++) {
+          const float* p = zero;
+          if (i < mv) {
+            const long nx = long(rx + s.sw * (j0 + i) + s.pad_l) - long(kx * s.dw);
+            if (nx >= 0 && nx / long(s.sw) < long(s.w)) p = xb + (iys[q] * s.w + size_t(nx / long(s.sw))) * s.c;
+          }
+          ptrs[t * mr + i] = p;
+        }
+      }
+      const size_t pix0 = row * s.ow + rx + s.sw * j0;
+      for (size_t j = n0; j < n1; j += nr) {
+        const float* panel = gpanels + (j / nr) * K * nr;
+        const size_t nv = std::min(nr, n1 - j), col = g * mg + j;
+        float* c = a.y + pix0 * s.m + col;
+        const float* bias = a.bias ? a.bias + col : nullptr;
+        if (nt == 0) v.igemm(mv, nv, 0, cg, ptrs, panel, c, ldc, kGemmEpilogue, bias, uact);
+        for (size_t t = 0; t < nt; t++) {
+          const size_t tap = kys[taps[t] / s.kw] * s.kw + taps[t] % s.kw;
+          const unsigned flags = (t == 0 ? 0u : kGemmAccumulate) | (t + 1 == nt ? kGemmEpilogue : 0u);
+          v.igemm(mv, nv, 1, cg, ptrs + t * mr, panel + tap * cg * nr, c, ldc, flags, t + 1 == nt ? bias : nullptr, uact);
+        }
+        if (post) v.epilogue(mv, nv, c, ldc, a.residual ? a.residual + pix0 * s.m + col : nullptr, ldc, a.ep);
+      }
+    }
+  }
+}
+
+// The phase split pays one C tile pass per tap: worth it when a tap's K (channels per group) is long enough.
+bool use_phase_split(const ConvShape& s) {
+  return s.transposed && (s.sh > 1 || s.sw > 1) && s.cg() >= 16 && s.kh <= 64 && s.kh * s.kw <= 4096;
+}
 }  // namespace
 
 bool conv_is_pointwise(const ConvShape& s) {
@@ -130,6 +200,22 @@ void f32_conv_run(const F32ConvVariant& v, const F32ConvArgs& a) {
   if (P == 0 || s.m == 0) return;
   const size_t T = size_t(num_threads());
   const double flops = 2.0 * double(P) * double(K) * double(mg);  // per group
+  if (use_phase_split(s)) {
+    // Tasks: (group, output row, channel chunk); channel chunks only when rows are fewer than ~2 per thread.
+    const size_t rows = s.n * s.oh, panels = ceil_div(mg, v.nr);
+    const size_t tn = std::max<size_t>(1, std::min(panels, ceil_div(2 * T, rows * s.groups)));
+    const size_t cols_per = ceil_div(panels, tn) * v.nr;
+    auto task = [&](size_t id) {
+      const size_t g = id / (rows * tn), r = id % (rows * tn), row = r / tn, n0 = (r % tn) * cols_per;
+      if (n0 < mg) conv_transposed_row(v, a, g, row, n0, std::min(mg, n0 + cols_per));
+    };
+    const size_t tasks = s.groups * rows * tn;
+    if (T == 1 || flops * double(s.groups) < kF32GemmMinParallelFlops)
+      for (size_t id = 0; id < tasks; id++) task(id);
+    else
+      parallel_for(tasks, task);
+    return;
+  }
   GemmGrid grid{P, ceil_div(mg, v.nr) * v.nr, 1, 1};
   // Split pixels (and channels) within a group only when there are fewer groups than threads.
   if (s.groups < T) grid = gemm_grid(P, mg, flops, v.mr, v.nr, 2 * v.mr, ceil_div(T, s.groups), kF32GemmMinParallelFlops);
