@@ -102,7 +102,7 @@ export interface OnnxNode {
   inputs: string[];
   outputs: string[];
   domain?: string;
-  attrs?: Record<string, number | { float: number }>;
+  attrs?: Record<string, number | number[] | { float: number }>;
 }
 
 /** A whole graph. */
@@ -140,7 +140,10 @@ function nodeProto(n: OnnxNode, i: number): Pb {
   for (const [name, v] of Object.entries(n.attrs ?? {})) {
     const a = new Pb().str(1, name);
     if (typeof v === 'number') a.int(3, v).int(20, 2);
-    else a.float(2, v.float).int(20, 1);
+    else if (Array.isArray(v)) {
+      for (const x of v) a.int(8, x);
+      a.int(20, 7);
+    } else a.float(2, v.float).int(20, 1);
     m.msg(5, a);
   }
   if (n.domain) m.str(7, n.domain);

@@ -32,6 +32,8 @@ export { cast, packHalfWeights, PackedHalfWeights, hasFloat16Array, toFloat16Arr
 export { quantize, dequantize, quantizeDynamic, QuantizedTensor, Calibrator, PackedInt8Weights, packInt8Weights, compareOutputs, probeVnniPeak, probeAmxInt8Peak } from './quantize.js'; export type { QuantDType, QuantScheme, CalibrationMethod, CalibratorOptions, QuantizeOptions, Int8PackOptions, Int8GemmOptions, OutputComparison } from './quantize.js';
 export { SparseTensor, toSparse, sparseCsr, sparseBsr, sparseNm, lastSparseKernel } from './sparse.js'; export type { SparseFormat, ToSparseOptions, SparseKernelMode, SparseLinearOptions, CsrInit, BsrInit, NmInit } from './sparse.js';
 export { prune, cubicSparsity, gradualPruning } from './prune.js'; export type { PrunePattern, PruneCriterion, PruneOptions, PruneResult, GradualPruningOptions, GradualPruning } from './prune.js';
+// Convolution (docs/conv.md).
+export * from './conv/index.js';
 // Models, training, distillation, compression and the optimize pipeline (docs/models.md); the `simdtensor` CLI.
 export * from './nn/index.js';
 export { runCli } from './cli/optimize.js';

@@ -150,7 +150,20 @@ export interface NativeAddon {
   sparseS8KernelFor(w: NativeSparseS8, m: number, mode: number): string;
   sparseS8MaxDensity(w: NativeSparseS8, m: number): number;
   sparseS8ToDense(w: NativeSparseS8, out: Int8Array): void;
+  // Convolution (native/binding/conv.cc, src/conv/conv2d.ts; docs/conv.md). layout: 0 oihw, 1 hwio, 2 iohw, 3 hwoi.
+  // geometry = [n, h, w, sH, sW, dH, dW, padT, padL, padB, padR, transposed, outPadH, outPadW, nchw].
+  PackedConvF32: new (w: Float32Array, layout: number, c: number, m: number, kh: number, kw: number, groups: number, scale: Float32Array | null) => NativePackedConv;
+  conv2d(x: Float32Array, packed: NativePackedConv, geometry: Int32Array, out: Float32Array, bias: Float32Array | null, residual: Float32Array | null, act: number, p0: number, p1: number): void;
+  conv2dAsync(x: Float32Array, packed: NativePackedConv, geometry: Int32Array, out: Float32Array, bias: Float32Array | null, residual: Float32Array | null, act: number, p0: number, p1: number, id: number): Promise<Float32Array>;
+  /** int8 conv (groups 1): x u8/s8 NHWC or NCHW, packed = PackedS8 over K = kh·kw·c in (ky, kx, c) order, [M, K] rows. */
+  s8Conv2d(x: Int8Array | Uint8Array, packed: NativePackedS8, geometry: Int32Array, kh: number, kw: number, c: number, xZero: number, xScale: number, out: Int32Array | Float32Array | Int8Array | Uint8Array, bias: Float32Array | null, act: number, outScale: number, outZero: number): string;
+  s8Conv2dAsync(x: Int8Array | Uint8Array, packed: NativePackedS8, geometry: Int32Array, kh: number, kw: number, c: number, xZero: number, xScale: number, out: Int32Array | Float32Array | Int8Array | Uint8Array, bias: Float32Array | null, act: number, outScale: number, outZero: number, id: number): Promise<unknown>;
   [name: string]: unknown;
+}
+
+/** Handle of f32 convolution weights packed into per-group GEMM panels (native/binding/conv.cc). */
+export interface NativePackedConv {
+  readonly bytes: number;
 }
 
 /** Pool and async-queue counters (process-wide except `pending` and `inPool`, which are this thread's). */

@@ -1,0 +1,249 @@
+/**
+ * Convolution trials: every full (non-depthwise) conv layer of MobileNetV2 at 224×224 (the 3×3 stride-2 stem and
+ * every 1×1 expand/project layer), plus three ResNet-style 3×3 layers with ≥ 64 input channels. Contenders, per
+ * layer and in the same process, alternated round by round: simdtensor conv2d over packed weights (NHWC and NCHW,
+ * bias + ReLU6 fused), simdtensor's int8 conv (u8 × per-channel s8, float32 out, bias + ReLU), and
+ * onnxruntime-node's Conv + Clip (NCHW, same thread count). GFLOP/s and the share of
+ * the f32 FMA peak measured in the same run (native.probeF32Peak, before and after).
+ *
+ * The trials are data ({@link convTrials}); bench/run.ts runs this file as its own process (EXTRA_MODULES) because
+ * the GEMM harness's trials are m×k×n shapes. Standalone:
+ * `npm run build:ts && node dist/bench/trials-conv.js [--threads 1] [--rounds 7] [--quick] [--json file]`.
+ * @module
+ */
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { stats } from './measure.js';
+import { onnxModel, OnnxType } from './onnx.js';
+import { native } from '../src/native.js';
+
+type St = typeof import('../src/index.js');
+
+/** One conv layer, as data: input H×W×C, M output channels, k×k kernel, stride, 'same' padding. */
+export interface ConvTrial {
+  id: string;
+  h: number;
+  c: number;
+  m: number;
+  k: number;
+  stride: number;
+  /** Where it comes from. */
+  from: string;
+}
+
+/** MobileNetV2 (224×224) full conv layers, each distinct shape once, and ResNet-style 3×3 layers. */
+export function convTrials(quick = false, dry = false): ConvTrial[] {
+  if (dry)
+    return [
+      { id: 'conv/dry/k3s2', h: 9, c: 3, m: 8, k: 3, stride: 2, from: 'dry run' },
+      { id: 'conv/dry/k1', h: 5, c: 16, m: 24, k: 1, stride: 1, from: 'dry run' },
+    ];
+  const l: [number, number, number, number, number, string][] = [
+    [224, 3, 32, 3, 2, 'mnv2 stem'],
+    [112, 32, 16, 1, 1, 'mnv2 b1 project'],
+    [112, 16, 96, 1, 1, 'mnv2 b2 expand'],
+    [56, 96, 24, 1, 1, 'mnv2 b2 project'],
+    [56, 24, 144, 1, 1, 'mnv2 b3 expand'],
+    [56, 144, 24, 1, 1, 'mnv2 b3 project'],
+    [28, 144, 32, 1, 1, 'mnv2 b4 project'],
+    [28, 32, 192, 1, 1, 'mnv2 b5 expand'],
+    [28, 192, 32, 1, 1, 'mnv2 b5 project'],
+    [14, 192, 64, 1, 1, 'mnv2 b7 project'],
+    [14, 64, 384, 1, 1, 'mnv2 b8 expand'],
+    [14, 384, 64, 1, 1, 'mnv2 b8 project'],
+    [14, 384, 96, 1, 1, 'mnv2 b11 project'],
+    [14, 96, 576, 1, 1, 'mnv2 b12 expand'],
+    [14, 576, 96, 1, 1, 'mnv2 b12 project'],
+    [7, 576, 160, 1, 1, 'mnv2 b14 project'],
+    [7, 160, 960, 1, 1, 'mnv2 b15 expand'],
+    [7, 960, 160, 1, 1, 'mnv2 b15 project'],
+    [7, 960, 320, 1, 1, 'mnv2 b17 project'],
+    [7, 320, 1280, 1, 1, 'mnv2 head 1x1'],
+    [56, 64, 64, 3, 1, 'resnet 3x3'],
+    [28, 128, 128, 3, 1, 'resnet 3x3'],
+    [14, 256, 256, 3, 1, 'resnet 3x3'],
+  ];
+  const rows = quick ? l.filter((_, i) => i % 4 === 0 || i >= l.length - 3) : l;
+  return rows.map(([h, c, m, k, stride, from]) => ({ id: `conv/${h}x${h}x${c}->${m}/k${k}s${stride}`, h, c, m, k, stride, from }));
+}
+
+/** Result of one layer. */
+export interface ConvResult {
+  trial: ConvTrial;
+  gflop: number;
+  /** Median ms per call per contender. */
+  ms: Record<string, number>;
+  gflops: Record<string, number>;
+  /** Our NHWC GFLOP/s over the f32 peak. */
+  peakPct: number;
+  /** onnxruntime-node time over ours (NHWC and NCHW); > 1 = we are faster. */
+  vsOrt: { nhwc: number; nchw: number } | null;
+  /** Our f32 NHWC time over our int8 NHWC time. */
+  int8Speedup: number;
+  kernel: string;
+}
+
+/** Command-line options (dry: two tiny layers, one round, a short peak probe: a smoke test of the script). */
+export interface ConvBenchOptions {
+  threads: number;
+  rounds: number;
+  quick: boolean;
+  dry?: boolean;
+  json: string | null;
+}
+type Options = ConvBenchOptions;
+
+function parse(argv: string[]): Options {
+  const o: Options = { threads: 1, rounds: 7, quick: false, json: null };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--threads') o.threads = Number(argv[++i]);
+    else if (a === '--rounds') o.rounds = Number(argv[++i]);
+    else if (a === '--quick') o.quick = true;
+    else if (a === '--dry') o.dry = true;
+    else if (a === '--json') o.json = argv[++i];
+    else throw new Error(`conv bench: unknown argument ${a} (use --threads n --rounds n --quick --dry --json file)`);
+  }
+  return o;
+}
+
+/** Times fn in batches of ≥ ~20 ms; returns ms per call of one batch. */
+async function timeBatch(fn: () => unknown, estMs: number, dry = false): Promise<number> {
+  const reps = dry ? 1 : Math.max(1, Math.round(20 / Math.max(estMs, 1e-3)));
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) await fn();
+  return (performance.now() - t0) / reps;
+}
+
+/** Runs every trial; contenders alternate within each round so load changes hit them alike. */
+export async function runConvBench(st: St, o: Options, log = console.log): Promise<{ peak: number[]; results: ConvResult[] }> {
+  st.setNumThreads(o.threads);
+  let ort: typeof import('onnxruntime-node') | null = null;
+  try {
+    ort = await import('onnxruntime-node');
+  } catch {
+    log('onnxruntime-node not available: our figures only');
+  }
+  const probeMs = o.dry ? 5 : 300;
+  const peak = [native.probeF32Peak(probeMs)];
+  const results: ConvResult[] = [];
+  for (const t of convTrials(o.quick, o.dry)) {
+    const pad = Math.floor((t.k - 1) / 2);
+    const oh = Math.floor((t.h + 2 * pad - t.k) / t.stride) + 1;
+    const gflop = (2 * oh * oh * t.m * t.c * t.k * t.k) / 1e9;
+    const xN = st.rand([1, t.c, t.h, t.h], { seed: 1 });
+    const xH = st.rand([1, t.h, t.h, t.c], { seed: 1 });
+    const w = st.rand([t.m, t.c, t.k, t.k], { seed: 2 });
+    const wH = st.rand([t.k, t.k, t.c, t.m], { seed: 2 });
+    const b = st.rand([t.m], { seed: 3 });
+    const pN = st.packConvWeights(w, { bias: b });
+    const pH = st.packConvWeights(wH, { weightLayout: 'hwio', bias: b });
+    const common = { strides: t.stride, pads: [pad, pad, pad, pad] as [number, number, number, number], activation: 'relu6' as const };
+    const outN = st.conv2d(xN, pN, common);
+    const outH = st.conv2d(xH, pH, { ...common, layout: 'nhwc' });
+    // int8: u8 activations × per-channel s8 weights, float32 out with bias + ReLU (the int8 path fuses relu, not relu6).
+    const qx = st.quantize(xH, { dtype: 'uint8' });
+    const qw = st.packConvWeights(st.quantize(wH, { axis: 3 }), { weightLayout: 'hwio', bias: b });
+    const outQ = st.conv2d(qx, qw, { strides: t.stride, pads: common.pads, activation: 'relu', layout: 'nhwc' }) as import('../src/index.js').Tensor;
+    const runs: Record<string, () => unknown> = {
+      'simdtensor nhwc': () => st.conv2d(xH, pH, { ...common, layout: 'nhwc', out: outH }),
+      'simdtensor nchw': () => st.conv2d(xN, pN, { ...common, out: outN }),
+      'simdtensor int8 nhwc': () => st.conv2d(qx, qw, { strides: t.stride, pads: common.pads, activation: 'relu', layout: 'nhwc', out: outQ }),
+    };
+    let session: import('onnxruntime-node').InferenceSession | null = null;
+    if (ort) {
+      const model = onnxModel({
+        nodes: [
+          { op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['c'], attrs: { strides: [t.stride, t.stride], pads: [pad, pad, pad, pad], kernel_shape: [t.k, t.k] } },
+          { op: 'Clip', inputs: ['c', 'lo', 'hi'], outputs: ['y'] },
+        ],
+        inputs: [{ name: 'x', type: OnnxType.FLOAT, dims: [1, t.c, t.h, t.h] }],
+        outputs: [{ name: 'y', type: OnnxType.FLOAT, dims: [1, t.m, oh, oh] }],
+        initializers: [
+          { name: 'w', type: OnnxType.FLOAT, dims: [t.m, t.c, t.k, t.k], data: w.data },
+          { name: 'b', type: OnnxType.FLOAT, dims: [t.m], data: b.data },
+          { name: 'lo', type: OnnxType.FLOAT, dims: [], data: new Float32Array([0]) },
+          { name: 'hi', type: OnnxType.FLOAT, dims: [], data: new Float32Array([6]) },
+        ],
+      });
+      const s = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], intraOpNumThreads: o.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+      session = s;
+      const feeds = { x: new ort.Tensor('float32', xN.data as Float32Array, [1, t.c, t.h, t.h]) };
+      runs['onnxruntime-node'] = () => s.run(feeds);
+      // Agreement check (the bench refuses to time a contender that computes something else).
+      const r = (await s.run(feeds)).y.data as Float32Array;
+      let maxErr = 0;
+      for (let i = 0; i < r.length; i++) maxErr = Math.max(maxErr, Math.abs(r[i] - (outN.data as Float32Array)[i]));
+      if (maxErr > 1e-3 * Math.sqrt(t.c * t.k * t.k)) throw new Error(`${t.id}: onnxruntime-node differs from simdtensor by ${maxErr}`);
+    }
+    const samples: Record<string, number[]> = {};
+    const est: Record<string, number> = {};
+    for (const [name, fn] of Object.entries(runs)) {
+      const t0 = performance.now();
+      await fn();
+      est[name] = performance.now() - t0;
+      samples[name] = [];
+    }
+    for (let r = 0; r < o.rounds; r++)
+      for (const [name, fn] of Object.entries(runs)) samples[name].push(await timeBatch(fn, est[name], o.dry));
+    await session?.release();
+    const ms: Record<string, number> = {};
+    const gf: Record<string, number> = {};
+    for (const name of Object.keys(runs)) {
+      ms[name] = stats(samples[name]).median;
+      gf[name] = gflop / (ms[name] / 1e3);
+    }
+    const res: ConvResult = {
+      trial: t,
+      gflop,
+      ms,
+      gflops: gf,
+      peakPct: 0,
+      vsOrt: ms['onnxruntime-node'] ? { nhwc: ms['onnxruntime-node'] / ms['simdtensor nhwc'], nchw: ms['onnxruntime-node'] / ms['simdtensor nchw'] } : null,
+      int8Speedup: ms['simdtensor nhwc'] / ms['simdtensor int8 nhwc'],
+      kernel: `${st.cpuInfo().kernels['conv2d.f32']}, int8 ${st.cpuInfo().kernels['conv2d.s8']}`,
+    };
+    results.push(res);
+    log(`${t.id.padEnd(32)} ${Object.entries(gf).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(' | ')}${res.vsOrt ? ` | vs ORT ${res.vsOrt.nhwc.toFixed(2)}x / ${res.vsOrt.nchw.toFixed(2)}x` : ''}`);
+  }
+  peak.push(native.probeF32Peak(probeMs));
+  const pk = Math.max(...peak);
+  for (const r of results) r.peakPct = (100 * r.gflops['simdtensor nhwc']) / (pk * o.threads);
+  return { peak, results };
+}
+
+/** The markdown table of a run. */
+export function convTable(peak: number[], results: ConvResult[]): string {
+  const pk = Math.max(...peak);
+  const lines = [
+    `f32 FMA peak (one core, probe before/after): ${peak.map((p) => p.toFixed(1)).join(' / ')} GFLOP/s; kernel ${results[0]?.kernel ?? '?'}`,
+    '',
+    '| layer | from | GFLOP | ours NHWC GFLOP/s | % of peak | ours NCHW GFLOP/s | ORT GFLOP/s | vs ORT (NHWC / NCHW) | int8 GOP/s | int8 / f32 |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of results) {
+    const ort = r.gflops['onnxruntime-node'];
+    lines.push(
+      `| ${r.trial.id} | ${r.trial.from} | ${r.gflop.toFixed(3)} | ${r.gflops['simdtensor nhwc'].toFixed(1)} | ${((100 * r.gflops['simdtensor nhwc']) / pk).toFixed(0)} % | ${r.gflops['simdtensor nchw'].toFixed(1)} | ${ort ? ort.toFixed(1) : '–'} | ${r.vsOrt ? `${r.vsOrt.nhwc.toFixed(2)}× / ${r.vsOrt.nchw.toFixed(2)}×` : '–'} | ${r.gflops['simdtensor int8 nhwc'].toFixed(1)} | ${r.int8Speedup.toFixed(2)}× |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const o = parse(process.argv.slice(2));
+  const st: St = await import('../src/index.js');
+  console.log(`${st.cpuInfo().brand} · threads ${o.threads} · rounds ${o.rounds} · load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  const { peak, results } = await runConvBench(st, o, () => {});
+  console.log(convTable(peak, results));
+  console.log(`load after: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  if (o.json) writeFileSync(o.json, JSON.stringify({ peak, results }, null, 2));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

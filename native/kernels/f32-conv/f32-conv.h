@@ -1,0 +1,79 @@
+// f32 convolution family: the epilogue kernel applied to each output tile of the conv GEMM while it is in L1
+// (activations beyond the GEMM microkernel's relu/gelu, and a residual add before the activation).
+#pragma once
+#include <cstddef>
+#include "cpu/features.h"
+#include "kernels/f32-gemm/f32-gemm.h"
+
+namespace simdtensor {
+
+// Conv activation codes: 0-2 are the GEMM's Activation codes (none, relu, gelu); the rest exist only here.
+enum ConvAct : int {
+  kConvActNone = 0,
+  kConvActRelu = 1,
+  kConvActGelu = 2,
+  kConvActClip = 3,         // min(max(x, p0), p1)   (relu6 = clip(0, 6))
+  kConvActLeaky = 4,        // x >= 0 ? x : p0·x
+  kConvActSigmoid = 5,      // 1 / (1 + exp(-x))
+  kConvActHardSigmoid = 6,  // max(0, min(1, p0·x + p1))   (ONNX: p0 = 0.2, p1 = 0.5)
+  kConvActHardSwish = 7,    // x · max(0, min(1, x/6 + 1/2))
+  kConvActCount = 8,
+};
+
+struct F32ConvEpilogue {
+  int act = kConvActNone;
+  float p0 = 0.0f, p1 = 0.0f;
+};
+
+// c[i][j] = act(c[i][j] + (residual ? r[i][j] : 0)) for i < m, j < n (row strides ldc, ldr). NaN propagates.
+using F32ConvEpilogueFn = void (*)(size_t m, size_t n, float* c, size_t ldc, const float* r, size_t ldr,
+                                   const F32ConvEpilogue& ep);
+
+// C[m×n] (ldc) (+)= Σ_t Σ_p a[t·mr + i][p] · B[t·cg + p][j]: the indirect conv microkernel. `a` holds, per tap t,
+// mr row pointers (rows >= m ignored), each to cg readable floats (a pixel's channels, or zeros for padding); b is
+// a packed B micro-panel (runtime/pack.h layout) over taps·cg rows; flags, bias and act as the f32 GEMM microkernel.
+using F32ConvIgemmFn = void (*)(size_t m, size_t n, size_t taps, size_t cg, const float* const* a, const float* b,
+                                float* c, size_t ldc, unsigned flags, const float* bias, int act);
+
+struct F32ConvVariant {
+  const char* name;
+  Isa isa;
+  size_t mr, nr;
+  F32ConvIgemmFn igemm;
+  F32ConvEpilogueFn epilogue;
+};
+
+#define ST_F32_CONV(sym, isa, mr, nr) extern const F32ConvVariant sym;
+#include "kernels/f32-conv/kernels.inc"
+#undef ST_F32_CONV
+
+// All compiled variants, best first; the best one the ISA cap allows.
+const F32ConvVariant* const* f32_conv_variants(size_t* count);
+const F32ConvVariant& f32_conv_select();
+
+// One 2-D convolution (or transposed convolution) over NHWC tensors, as the driver and the references see it.
+//   input  [n, h, w, c], output [n, oh, ow, m]; groups split c and m evenly (cg = c/groups, mg = m/groups).
+//   Direct:     out[oy][ox] = Σ_{ky,kx,ci} in[oy·sh - pad_t + ky·dh][ox·sw - pad_l + kx·dw][ci] · W[ky][kx][ci][mo]
+//   Transposed: out[oy][ox] = Σ over taps with oy + pad_t - ky·dh = iy·sh (0 <= iy < h), likewise for x.
+// The canonical weight order is, per group g, a [kh·kw·cg, mg] matrix (row (ky·kw + kx)·cg + ci, column mo).
+struct ConvShape {
+  size_t n, h, w, c, m;
+  size_t kh, kw, sh, sw, dh, dw;
+  size_t pad_t, pad_l;
+  size_t groups;
+  size_t oh, ow;
+  bool transposed;
+  size_t cg() const { return c / groups; }
+  size_t mg() const { return m / groups; }
+  size_t kdim() const { return kh * kw * cg(); }
+  size_t pixels() const { return n * oh * ow; }
+};
+
+// Scalar references (tests only): one activation value, the igemm and the epilogue as plain loops, and a plain direct /
+// transposed convolution with double accumulation over canonical weights ([groups][kh·kw·cg][mg]).
+float f32_conv_activation_reference(float x, const F32ConvEpilogue& ep);
+extern const F32ConvVariant f32_conv_reference;
+void f32_conv2d_reference(const ConvShape& s, const float* x, const float* w, const float* bias, const float* residual,
+                          const F32ConvEpilogue& ep, float* y);
+
+}  // namespace simdtensor

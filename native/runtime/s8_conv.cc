@@ -1,0 +1,91 @@
+// int8 convolution (see s8_conv.h).
+#include "runtime/s8_conv.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "runtime/aligned.h"
+#include "runtime/conv_driver.h"
+#include "runtime/parallel.h"
+
+namespace simdtensor {
+
+namespace {
+thread_local ScratchBuffer<uint8_t> t_s8_cols, t_s8_x, t_s8_y;
+
+size_t out_elem_bytes(int kind) { return kind == kS8OutS8 || kind == kS8OutU8 ? 1 : 4; }
+
+// im2col rows [row0, row0 + rows) into cols (row stride K = kh·kw·c, (ky, kx, c) order), padding = pad_byte.
+void gather_rows(const ConvShape& s, const uint8_t* x, uint8_t pad, size_t row0, size_t rows, uint8_t* cols) {
+  const size_t plane = s.oh * s.ow, K = s.kdim();
+  parallel_for_range(rows, 64, 1, [&](size_t r0, size_t r1) {
+    for (size_t i = r0; i < r1; i++) {
+      const size_t pix = row0 + i, b = pix / plane, r = pix % plane, oy = r / s.ow, ox = r % s.ow;
+      uint8_t* dst = cols + i * K;
+      for (size_t ky = 0; ky < s.kh; ky++)
+        for (size_t kx = 0; kx < s.kw; kx++, dst += s.c) {
+          const long iy = long(oy * s.sh + ky * s.dh) - long(s.pad_t), ix = long(ox * s.sw + kx * s.dw) - long(s.pad_l);
+          if (iy < 0 || ix < 0 || iy >= long(s.h) || ix >= long(s.w))
+            std::memset(dst, pad, s.c);
+          else
+            std::memcpy(dst, x + ((b * s.h + size_t(iy)) * s.w + size_t(ix)) * s.c, s.c);
+        }
+    }
+  });
+}
+
+// out[b][j][i] = in[b][i][j] for elements of `es` bytes.
+void transpose_bytes(size_t batch, size_t rows, size_t cols, size_t es, const uint8_t* in, uint8_t* out) {
+  parallel_for_range(batch * rows, 64, 1, [&](size_t r0, size_t r1) {
+    for (size_t br = r0; br < r1; br++) {
+      const size_t b = br / rows, i = br % rows;
+      const uint8_t* src = in + (b * rows + i) * cols * es;
+      uint8_t* dst = out + b * rows * cols * es + i * es;
+      for (size_t j = 0; j < cols; j++) std::memcpy(dst + j * rows * es, src + j * es, es);
+    }
+  });
+}
+}  // namespace
+
+void s8_conv_run(const S8GemmVariant& v, const ConvShape& s, const uint8_t* x, uint8_t pad_byte, S8GemmArgs g) {
+  const size_t P = s.pixels(), K = s.kdim(), es = out_elem_bytes(g.out);
+  if (P == 0 || s.m == 0) return;
+  g.n = s.m;
+  g.k = K;
+  g.ldc = s.m;
+  uint8_t* c = static_cast<uint8_t*>(g.c);
+  if (conv_is_pointwise(s)) {
+    g.m = P;
+    g.a = x;
+    g.lda = s.c;
+    s8_gemm_run(v, g);
+    return;
+  }
+  // Slices of ~1 MiB of im2col rows (at least 64): each one's GEMM still splits over the threads.
+  const size_t chunk = std::max<size_t>(64, (size_t(1) << 20) / std::max<size_t>(K, 1));
+  uint8_t* cols = t_s8_cols.get(std::min(chunk, P) * K);
+  for (size_t r0 = 0; r0 < P; r0 += chunk) {
+    const size_t rows = std::min(chunk, P - r0);
+    gather_rows(s, x, pad_byte, r0, rows, cols);
+    S8GemmArgs h = g;
+    h.m = rows;
+    h.a = cols;
+    h.lda = K;
+    h.c = c + r0 * s.m * es;
+    s8_gemm_run(v, h);
+  }
+}
+
+void s8_conv_run_nchw(const S8GemmVariant& v, const ConvShape& s, const uint8_t* x, uint8_t pad_byte, S8GemmArgs g) {
+  if (s.pixels() == 0 || s.m == 0) return;
+  const size_t es = out_elem_bytes(g.out), in_plane = s.h * s.w, out_plane = s.oh * s.ow;
+  uint8_t* xt = t_s8_x.get(s.n * in_plane * s.c);
+  uint8_t* yt = t_s8_y.get(s.n * out_plane * s.m * es);
+  transpose_bytes(s.n, s.c, in_plane, 1, x, xt);
+  uint8_t* y = static_cast<uint8_t*>(g.c);
+  g.c = yt;
+  s8_conv_run(v, s, xt, pad_byte, g);
+  transpose_bytes(s.n, out_plane, s.m, es, yt, y);
+}
+
+}  // namespace simdtensor

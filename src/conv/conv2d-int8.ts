@@ -1,0 +1,176 @@
+/**
+ * int8 convolution: a {@link QuantizedTensor} input (u8 or s8, per-tensor parameters) × int8 weights quantized per
+ * output channel, on the int8 GEMM kernels (AVX2, AVX-VNNI, AVX512-VNNI, AMX, NEON dot). Output: float32
+ * (dequantized, bias and relu/gelu fused), int8/uint8 (requantized, `output: { dtype, scale, zeroPoint }`) or the
+ * exact int32 accumulators (`output: 'int32'`). Plugs into conv2d / conv2dAsync / packConvWeights (convHooks.int8).
+ * @module
+ */
+import { describe, rangeError, typeError } from '../errors.js';
+import { native, NativePackedS8 } from '../native.js';
+import { Tensor } from '../tensor.js';
+import { allocArray } from '../alloc.js';
+import { kernelName } from '../cpu.js';
+import { monitorHook } from '../ops/registry.js';
+import { QuantizedTensor } from '../quantize.js';
+import type { QuantDType } from '../quantize.js';
+import { checkSignal } from '../executor/ops.js';
+import { runNativeAsync } from '../executor/submit.js';
+import { checkVec, convHooks, planGeometry, weightDims, weightLayoutOf } from './conv2d.js';
+import type { Conv2dAsyncOptions, Conv2dOptions, ConvPackOptions } from './conv2d.js';
+
+/** int8 conv weights packed once into the int8 GEMM's panels, with per-output-channel scales and zero points. */
+export class PackedInt8ConvWeights {
+  /** Storage type of the weights. */
+  readonly dtype: QuantDType;
+  /** @internal */
+  readonly handle: NativePackedS8;
+  /** Input channels. */
+  readonly inChannels: number;
+  /** Output channels. */
+  readonly outChannels: number;
+  /** Kernel height. */
+  readonly kernelH: number;
+  /** Kernel width. */
+  readonly kernelW: number;
+  /** Always 1 for int8 convolutions. */
+  readonly groups = 1;
+  /** Scale per output channel (length 1 when per tensor). */
+  readonly scale: Float32Array;
+  /** Bias stored at pack time, or null. */
+  readonly bias: Float32Array | null;
+  /** @internal */
+  constructor(handle: NativePackedS8, dtype: QuantDType, c: number, m: number, kh: number, kw: number, scale: Float32Array, bias: Float32Array | null) {
+    this.handle = handle;
+    this.dtype = dtype;
+    this.inChannels = c;
+    this.outChannels = m;
+    this.kernelH = kh;
+    this.kernelW = kw;
+    this.scale = scale;
+    this.bias = bias;
+  }
+  /** Bytes held by the packed panels and per-channel data. */
+  get bytes(): number {
+    return this.handle.bytes;
+  }
+}
+
+/** Output of an int8 convolution: float32 (default), the exact int32 sums, or requantized int8/uint8. */
+export type Int8ConvOutput = 'float32' | 'int32' | { dtype: QuantDType; scale: number; zeroPoint?: number };
+
+/** {@link Conv2dOptions} for a quantized input, plus the output kind. */
+export interface Int8Conv2dOptions extends Conv2dOptions {
+  /** Output kind (default 'float32'). */
+  output?: Int8ConvOutput;
+}
+
+function packInt8(fn: string, q: QuantizedTensor, opts: ConvPackOptions, layoutHint: 'nchw' | 'nhwc'): PackedInt8ConvWeights {
+  if (opts.transposed) throw rangeError(fn, 'int8 weights: transposed convolution is not supported');
+  if (opts.groups !== undefined && opts.groups !== 1) throw rangeError(fn, `int8 weights: groups must be 1, got ${describe(opts.groups)}`);
+  if (opts.batchNorm) throw rangeError(fn, 'int8 weights: fold the batch norm into the float weights before quantizing (foldBatchNorm)');
+  const wl = weightLayoutOf(fn, opts.weightLayout, false, layoutHint);
+  const d = weightDims(fn, q.data, wl, 1);
+  const outAxis = wl === 'oihw' ? 0 : 3;
+  if (q.axis !== null && q.axis !== outAxis)
+    throw rangeError(fn, `per-channel int8 weights must have axis ${outAxis} (output channels) for layout '${wl}', got axis ${q.axis}`);
+  const { c, m, kh, kw } = d;
+  const K = kh * kw * c;
+  // Reorder to [M][kh][kw][C] (the conv GEMM's K order, one row per output channel): once, at pack time.
+  const src = q.data.data as Int8Array | Uint8Array;
+  const dst = new (src.constructor as Int8ArrayConstructor | Uint8ArrayConstructor)(m * K);
+  for (let o = 0; o < m; o++)
+    for (let y = 0; y < kh; y++)
+      for (let x = 0; x < kw; x++)
+        for (let ci = 0; ci < c; ci++)
+          dst[o * K + (y * kw + x) * c + ci] = wl === 'oihw' ? src[((o * c + ci) * kh + y) * kw + x] : src[((y * kw + x) * c + ci) * m + o];
+  const bias = opts.bias === undefined || opts.bias === null ? null : checkVec(fn, 'bias', opts.bias, m).slice();
+  const handle = new native.PackedS8(dst, K, m, true, q.zeroPoint, q.scale);
+  return new PackedInt8ConvWeights(handle, q.data.dtype as QuantDType, c, m, kh, kw, q.scale, bias);
+}
+
+interface Int8Plan {
+  x: QuantizedTensor;
+  packed: PackedInt8ConvWeights;
+  geom: Int32Array;
+  out: Tensor;
+  outQ: { scale: number; zeroPoint: number } | null;
+  bias: Float32Array | null;
+  act: number;
+}
+
+function planInt8(fn: string, x: unknown, w: unknown, opts: Int8Conv2dOptions): Int8Plan {
+  if (typeof opts !== 'object' || opts === null) throw typeError(fn, `opts must be an object, got ${describe(opts)}`);
+  if (!(x instanceof QuantizedTensor)) throw typeError(fn, `int8 weights need a QuantizedTensor x (quantize(x) or quantizeDynamic), got ${describe(x)}`);
+  if (x.axis !== null) throw rangeError(fn, `a quantized x must have per-tensor parameters, got axis ${x.axis}`);
+  if (x.data.ndim !== 4) throw rangeError(fn, `x must be 4-D (${opts.layout ?? 'nchw'}), got shape [${x.data.shape.join(', ')}]`);
+  const layout = opts.layout ?? 'nchw';
+  let packed: PackedInt8ConvWeights;
+  if (w instanceof PackedInt8ConvWeights) packed = w;
+  else if (w instanceof QuantizedTensor) packed = packInt8(fn, w, { weightLayout: opts.weightLayout, groups: opts.groups }, layout === 'nhwc' ? 'nhwc' : 'nchw');
+  else throw typeError(fn, `a quantized x needs int8 weights (a QuantizedTensor or packConvWeights of one), got ${describe(w)}`);
+  if (opts.groups !== undefined && opts.groups !== 1) throw rangeError(fn, `int8 convolution supports groups 1, got ${describe(opts.groups)}`);
+  if (opts.residual !== undefined && opts.residual !== null) throw typeError(fn, 'residual is not supported by the int8 convolution (add it to the float32 output)');
+  const a = opts.activation ?? 'none';
+  const act = a === 'none' ? 0 : a === 'relu' ? 1 : a === 'gelu' ? 2 : -1;
+  if (act < 0) throw typeError(fn, `the int8 convolution fuses 'none', 'relu' or 'gelu', got ${describe(a)}`);
+  const g = planGeometry(fn, x.data.shape, opts, packed.inChannels, packed.outChannels, packed.kernelH, packed.kernelW, 1, false);
+  const o = opts.output ?? 'float32';
+  let dtype: 'float32' | 'int32' | QuantDType;
+  let outQ: Int8Plan['outQ'] = null;
+  if (o === 'float32' || o === 'int32') dtype = o;
+  else if (typeof o === 'object' && o !== null && (o.dtype === 'int8' || o.dtype === 'uint8')) {
+    if (typeof o.scale !== 'number' || !(o.scale > 0) || !Number.isFinite(o.scale)) throw rangeError(fn, `output.scale must be a positive finite number, got ${describe(o.scale)}`);
+    const z = o.zeroPoint ?? 0;
+    const [lo, hi] = o.dtype === 'int8' ? [-128, 127] : [0, 255];
+    if (typeof z !== 'number' || !Number.isInteger(z) || z < lo || z > hi) throw rangeError(fn, `output.zeroPoint must be an integer in [${lo}, ${hi}], got ${describe(z)}`);
+    dtype = o.dtype;
+    outQ = { scale: o.scale, zeroPoint: z };
+  } else throw typeError(fn, `output must be 'float32', 'int32' or { dtype: 'int8' | 'uint8', scale, zeroPoint }, got ${describe(o)}`);
+  let bias: Float32Array | null = null;
+  if (opts.bias !== undefined && opts.bias !== null) {
+    if (packed.bias) throw rangeError(fn, 'bias was given, but the packed weights already hold one');
+    bias = checkVec(fn, 'bias', opts.bias, packed.outChannels);
+  } else bias = packed.bias;
+  if (dtype === 'int32' && (bias || act)) throw typeError(fn, "bias and activation need a float32 or requantized output, not 'int32'");
+  let out: Tensor;
+  if (opts.out === undefined || opts.out === null) out = new Tensor(allocArray(dtype, g.size) as Float32Array, g.outShape, dtype, g.size);
+  else {
+    const t = opts.out as unknown;
+    if (!(t instanceof Tensor) || t.dtype !== dtype || t.size !== g.size || t.shape.some((d, i) => d !== g.outShape[i]))
+      throw rangeError(fn, `out must be a ${dtype} tensor of shape [${g.outShape.join(', ')}], got ${describe(t)}`);
+    out = t;
+  }
+  return { x, packed, geom: g.geom, out, outQ, bias, act };
+}
+
+function args(p: Int8Plan): unknown[] {
+  const { packed } = p;
+  return [p.x.data.data, packed.handle, p.geom, packed.kernelH, packed.kernelW, packed.inChannels, p.x.zeroPoint[0], p.x.scale[0], p.out.data, p.bias, p.act, p.outQ?.scale ?? 1, p.outQ?.zeroPoint ?? 0];
+}
+
+function result(p: Int8Plan): Tensor | QuantizedTensor {
+  return p.outQ ? new QuantizedTensor(p.out, p.outQ.scale, p.outQ.zeroPoint, null, 'asymmetric') : p.out;
+}
+
+type S8Conv = (...a: unknown[]) => string;
+type S8ConvAsync = (...a: unknown[]) => Promise<unknown>;
+
+convHooks.int8 = {
+  match: (x, w) => x instanceof QuantizedTensor || w instanceof PackedInt8ConvWeights || w instanceof QuantizedTensor,
+  run(x, w, opts) {
+    const t0 = monitorHook.on ? performance.now() : 0;
+    const p = planInt8('conv2d', x, w, opts as Int8Conv2dOptions);
+    (native.s8Conv2d as unknown as S8Conv)(...args(p));
+    if (monitorHook.on) monitorHook.record('conv2d', kernelName('conv2d.s8'), t0);
+    return result(p);
+  },
+  async runAsync(x, w, opts) {
+    const fn = 'conv2dAsync';
+    const signal = checkSignal(fn, (opts as Conv2dAsyncOptions)?.signal);
+    const p = planInt8(fn, x, w, opts as Int8Conv2dOptions);
+    await runNativeAsync(fn, signal, (id) => (native.s8Conv2dAsync as unknown as S8ConvAsync)(...args(p), id), p.out);
+    return result(p);
+  },
+  matchPack: (w) => w instanceof QuantizedTensor,
+  pack: (w, opts) => packInt8('packConvWeights', w as QuantizedTensor, opts, 'nchw'),
+};
