@@ -32,6 +32,8 @@ export { cast, packHalfWeights, PackedHalfWeights, hasFloat16Array, toFloat16Arr
 export { quantize, dequantize, quantizeDynamic, QuantizedTensor, Calibrator, PackedInt8Weights, packInt8Weights, compareOutputs, probeVnniPeak, probeAmxInt8Peak } from './quantize.js'; export type { QuantDType, QuantScheme, CalibrationMethod, CalibratorOptions, QuantizeOptions, Int8PackOptions, Int8GemmOptions, OutputComparison } from './quantize.js';
 export { SparseTensor, toSparse, sparseCsr, sparseBsr, sparseNm, lastSparseKernel } from './sparse.js'; export type { SparseFormat, ToSparseOptions, SparseKernelMode, SparseLinearOptions, CsrInit, BsrInit, NmInit } from './sparse.js';
 export { prune, cubicSparsity, gradualPruning } from './prune.js'; export type { PrunePattern, PruneCriterion, PruneOptions, PruneResult, GradualPruningOptions, GradualPruning } from './prune.js';
+// Convolution family: depthwise conv, pooling, resize (docs/conv.md).
+export { depthwiseConv2d, depthwiseConv2dAsync, maxPool2d, avgPool2d, globalAvgPool, globalMaxPool, maxPool2dAsync, avgPool2dAsync, globalAvgPoolAsync, globalMaxPoolAsync, resize, resizeAsync } from './conv/index.js'; export type { ConvActivation, DepthwiseConv2dOptions, Pool2dOptions, GlobalPoolOptions, ResizeOptions, CoordinateTransformationMode, NearestMode, ImageLayout, Pads } from './conv/index.js';
 // Models, training, distillation, compression and the optimize pipeline (docs/models.md); the `simdtensor` CLI.
 export * from './nn/index.js';
 export { runCli } from './cli/optimize.js';

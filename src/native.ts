@@ -150,6 +150,16 @@ export interface NativeAddon {
   sparseS8KernelFor(w: NativeSparseS8, m: number, mode: number): string;
   sparseS8MaxDensity(w: NativeSparseS8, m: number): number;
   sparseS8ToDense(w: NativeSparseS8, out: Int8Array): void;
+  // Windowed f32 ops (native/binding/pool.cc, src/conv/; docs/conv.md). Integer parameters travel in one Int32Array
+  // (layouts in pool.cc); async forms take an op id and resolve with `out`.
+  depthwiseConv2d(x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array, params: Int32Array, actA: number, actB: number): void;
+  depthwiseConv2dAsync(x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array, params: Int32Array, actA: number, actB: number, id: number): Promise<unknown>;
+  pool2d(x: Float32Array, out: Float32Array, params: Int32Array): void;
+  pool2dAsync(x: Float32Array, out: Float32Array, params: Int32Array, id: number): Promise<unknown>;
+  globalPool(x: Float32Array, out: Float32Array, params: Int32Array): void;
+  globalPoolAsync(x: Float32Array, out: Float32Array, params: Int32Array, id: number): Promise<unknown>;
+  resize(x: Float32Array, out: Float32Array, params: Int32Array, scaleH: number, scaleW: number): void;
+  resizeAsync(x: Float32Array, out: Float32Array, params: Int32Array, scaleH: number, scaleW: number, id: number): Promise<unknown>;
   [name: string]: unknown;
 }
 

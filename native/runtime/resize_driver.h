@@ -1,0 +1,18 @@
+// Driver for the f32 resize kernels: coordinate tables once per call, then rows of every image/plane over the pool.
+#pragma once
+#include <cstddef>
+#include "kernels/f32-resize/f32-resize.h"
+
+namespace simdtensor {
+
+struct ResizeArgs {
+  int mode, coord, nearest;  // ResizeMode, ResizeCoord, ResizeNearest
+  bool nhwc;
+  size_t n, c, ih, iw, oh, ow;
+  float scale_h, scale_w;  // the scales the coordinate transform divides by (out/in when sizes were given)
+  const float* x;
+  float* y;
+};
+void f32_resize_run(const F32ResizeVariant& v, const ResizeArgs& a);
+
+}  // namespace simdtensor
