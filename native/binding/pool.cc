@@ -183,18 +183,19 @@ Napi::Value GlobalPoolAsync(const Napi::CallbackInfo& info) {
                    double(a.n * a.c) * double(a.hw));
 }
 
-// resize(x, out, params: Int32Array(10), scaleH, scaleW[, id]); params: mode, coord, nearest, nhwc, n, c, ih, iw, oh, ow
+// resize(x, out, params: Int32Array(11), scaleH, scaleW[, id]);
+// params: mode, coord, nearest, nhwc, n, c, ih, iw, oh, ow, fromSizes
 template <class Io>
 ResizeArgs parse_resize(const Napi::CallbackInfo& info, const char* fn, Io& io) {
   napi_env env = info.Env();
-  const Ints q = ints(info, 2, fn, 10);
+  const Ints q = ints(info, 2, fn, 11);
   ResizeArgs a{};
   a.mode = int(q.at(0, "mode")), a.coord = int(q.at(1, "coord")), a.nearest = int(q.at(2, "nearest"));
   if (a.mode > kResizeLinear || a.coord >= kCoordCount || a.nearest >= kNearestCount)
     throw Napi::RangeError::New(env, std::string(fn) + ": bad mode, coordinate transformation or nearest mode code");
   a.nhwc = q.at(3, "nhwc") != 0;
   a.n = q.at(4, "n"), a.c = q.at(5, "c"), a.ih = q.at(6, "ih", 1), a.iw = q.at(7, "iw", 1);
-  a.oh = q.at(8, "oh"), a.ow = q.at(9, "ow");
+  a.oh = q.at(8, "oh"), a.ow = q.at(9, "ow"), a.from_sizes = q.at(10, "fromSizes") != 0;
   a.scale_h = float(num_arg(info, 3)), a.scale_w = float(num_arg(info, 4));
   if (!(a.scale_h > 0 && a.scale_w > 0 && a.scale_h < 1e30f && a.scale_w < 1e30f))
     throw Napi::RangeError::New(env, std::string(fn) + ": scales must be positive and finite");

@@ -17,8 +17,8 @@ void f32_resize_run(const F32ResizeVariant& v, const ResizeArgs& a) {
   if (a.n == 0 || a.c == 0 || a.oh == 0 || a.ow == 0) return;
   std::vector<int32_t> y0(a.oh), y1(a.oh), x0(a.ow), x1(a.ow);
   std::vector<float> fy(a.oh), fx(a.ow);
-  resize_axis(a.mode, a.coord, a.nearest, a.ih, a.oh, a.scale_h, y0.data(), y1.data(), fy.data());
-  resize_axis(a.mode, a.coord, a.nearest, a.iw, a.ow, a.scale_w, x0.data(), x1.data(), fx.data());
+  resize_axis(a.mode, a.coord, a.nearest, a.ih, a.oh, a.scale_h, a.from_sizes, y0.data(), y1.data(), fy.data());
+  resize_axis(a.mode, a.coord, a.nearest, a.iw, a.ow, a.scale_w, a.from_sizes, x0.data(), x1.data(), fx.data());
   const ResizeAxes t{y0.data(), y1.data(), fy.data(), x0.data(), x1.data(), fx.data()};
   const ResizeShape s{a.c, a.ih, a.iw, a.oh, a.ow};
   const double px_cost = a.mode == kResizeLinear ? 4.0 : 1.0;

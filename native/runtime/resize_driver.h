@@ -9,7 +9,8 @@ struct ResizeArgs {
   int mode, coord, nearest;  // ResizeMode, ResizeCoord, ResizeNearest
   bool nhwc;
   size_t n, c, ih, iw, oh, ow;
-  float scale_h, scale_w;  // the scales the coordinate transform divides by (out/in when sizes were given)
+  bool from_sizes;          // output sizes given: coordinates from the exact ratio in/out (scales unused)
+  float scale_h, scale_w;  // the given scales the coordinate transform divides by
   const float* x;
   float* y;
 };

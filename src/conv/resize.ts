@@ -74,7 +74,7 @@ function plan(fn: string, x: unknown, opts: ResizeOptions) {
     [oh, ow] = spatial('sizes', opts.sizes, [d.n, d.c]);
     for (const [i, s] of [oh, ow].entries())
       if (typeof s !== 'number' || !Number.isInteger(s) || s < 1 || s > 0x7fffffff) throw rangeError(fn, `sizes (output ${i ? 'width' : 'height'}) must be a positive integer, got ${describe(s)}`);
-    sh = Math.fround(oh / d.h);
+    sh = Math.fround(oh / d.h); // native maps coordinates by the exact ratio instead (see coords.cc)
     sw = Math.fround(ow / d.w);
   } else {
     [sh, sw] = spatial('scales', opts.scales, [1, 1]);
@@ -88,7 +88,7 @@ function plan(fn: string, x: unknown, opts: ResizeOptions) {
   }
   const out = imageOut(fn, opts.out, imageShape(nhwc, d.n, d.c, oh, ow), X);
   const linear = mode !== 'nearest' ? 1 : 0;
-  return { x: X, out, params: Int32Array.of(linear, coord, nearest, +nhwc, d.n, d.c, d.h, d.w, oh, ow), sh, sw };
+  return { x: X, out, params: Int32Array.of(linear, coord, nearest, +nhwc, d.n, d.c, d.h, d.w, oh, ow, +(opts.sizes !== undefined)), sh, sw };
 }
 
 /**

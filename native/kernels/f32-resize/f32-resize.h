@@ -26,11 +26,12 @@ enum ResizeNearest : int {
   kNearestCount = 4,
 };
 
-// Source positions of `out` resized coordinates along one axis of length `in`, in float arithmetic as onnxruntime
-// does. Nearest: i0 only (i1 = i0, frac = 0). Linear: x_original clamped to [0, in − 1], i0 = floor, i1 = min(i0 + 1,
+// Source positions of `out` resized coordinates along one axis of length `in`, computed as onnxruntime's results
+// show: with given scales in float arithmetic dividing by `scale`; with sizes given (from_sizes) from the exact ratio
+// in/out (`scale` unused). Nearest: i0 only (i1 = i0, frac = 0). Linear: x_original clamped to [0, in − 1], i0 = floor, i1 = min(i0 + 1,
 // in − 1), frac = weight of i1.
-void resize_axis(int mode, int coord, int nearest, size_t in, size_t out, float scale, int32_t* i0, int32_t* i1,
-                 float* frac);
+void resize_axis(int mode, int coord, int nearest, size_t in, size_t out, float scale, bool from_sizes, int32_t* i0,
+                 int32_t* i1, float* frac);
 
 struct ResizeShape {
   size_t c, ih, iw, oh, ow;
