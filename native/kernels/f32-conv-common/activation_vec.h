@@ -16,8 +16,9 @@ struct ConvActVec {
   explicit ConvActVec(const ConvAct& act) : code(act.code), a(V::set1(act.a)), b(V::set1(act.b)) {}
 
   static R clamp01(R t) { return V::min(V::max(t, V::zero()), V::set1(1.0f)); }  // NaN kept (first operand)
-  R operator()(R x) const {
-    switch (code) {
+  template <int C>
+  R one(R x) const {
+    switch (C) {
       case kConvActRelu: return vrelu<V>(x);
       case kConvActGelu: return vgelu<V>(x);
       case kConvActClip: return V::min(V::max(x, a), b);
@@ -27,6 +28,28 @@ struct ConvActVec {
       case kConvActHardSwish: return V::mul(x, clamp01(V::fmadd(x, V::set1(1.0f / 6.0f), V::set1(0.5f))));
       default: return x;
     }
+  }
+  template <int C, int N>
+  void each(R* v) const {
+    for (int i = 0; i < N; i++) v[i] = one<C>(v[i]);
+  }
+  // A whole register tile of N vectors: one switch per tile, so the tile never leaves registers for it.
+  template <int N>
+  void apply(R* v) const {
+    switch (code) {
+      case kConvActRelu: return each<kConvActRelu, N>(v);
+      case kConvActGelu: return each<kConvActGelu, N>(v);
+      case kConvActClip: return each<kConvActClip, N>(v);
+      case kConvActLeakyRelu: return each<kConvActLeakyRelu, N>(v);
+      case kConvActSigmoid: return each<kConvActSigmoid, N>(v);
+      case kConvActHardSigmoid: return each<kConvActHardSigmoid, N>(v);
+      case kConvActHardSwish: return each<kConvActHardSwish, N>(v);
+      default: return;
+    }
+  }
+  R operator()(R x) const {
+    apply<1>(&x);
+    return x;
   }
 };
 
