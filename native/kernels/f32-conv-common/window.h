@@ -26,4 +26,21 @@ inline void window_interior(size_t out, size_t s, size_t p, size_t d, size_t k, 
   *o1 = b;
 }
 
+// One row of a column-phase split (NCHW kernels): dst[j] = padded input column j·sw + q (pad outside [0, iw)): the in-range span found first, so the copy loop has
+// no branch and the compiler can vectorise its strided reads.
+inline void window_phase_row(float* dst, size_t pw, const float* src, size_t iw, size_t sw, size_t q, size_t pl, float pad) {
+  // j in range when 0 <= j·sw + q − pl < iw.
+  size_t j0 = q >= pl ? 0 : (pl - q + sw - 1) / sw;
+  size_t j1 = iw + pl > q ? (iw + pl - q + sw - 1) / sw : 0;
+  if (j0 > pw) j0 = pw;
+  if (j1 > pw) j1 = pw;
+  if (j1 < j0) j1 = j0;
+  for (size_t j = 0; j < j0; j++) dst[j] = pad;
+  if (j1 > j0) {
+    const float* sp = src + (j0 * sw + q - pl);
+    for (size_t j = j0; j < j1; j++) dst[j] = sp[(j - j0) * sw];
+  }
+  for (size_t j = j1; j < pw; j++) dst[j] = pad;
+}
+
 }  // namespace simdtensor

@@ -187,42 +187,45 @@ struct Dwconv {
           std::memcpy(dst + lead, src, n * sizeof(float));
           std::memset(dst + lead + n, 0, (pw - lead - n) * sizeof(float));
         } else {
-          for (size_t j = 0; j < pw; j++) {
-            const ptrdiff_t ix = ptrdiff_t(j * s.sw + q) - ptrdiff_t(s.pl);
-            dst[j] = ix >= 0 && ix < ptrdiff_t(s.iw) ? src[ix] : 0.0f;
-          }
+          window_phase_row(dst, pw, src, s.iw, s.sw, q, s.pl, 0.0f);
         }
+      }
+    // Each tap's offset in scratch (its phase plane, row and column shift), computed once: no division per vector.
+    const size_t taps = s.kh * s.kw;
+    size_t offs[64];
+    float wt[64];
+    size_t* off = taps <= 64 ? offs : new size_t[taps];
+    float* wk = taps <= 64 ? wt : new float[taps];
+    for (size_t ky = 0; ky < s.kh; ky++)
+      for (size_t kx = 0; kx < s.kw; kx++) {
+        off[ky * s.kw + kx] = (((kx * s.dw) % s.sw) * nr + ky * s.dh) * pw + (kx * s.dw) / s.sw;
+        wk[ky * s.kw + kx] = w[ky * s.kw + kx];
       }
     const R vb = V::set1(bias);
     for (size_t oy = oy0; oy < oy1; oy++) {
       float* yr = y + oy * s.ow;
-      const size_t r0 = (oy - oy0) * s.sh;
+      const float* base = scratch + (oy - oy0) * s.sh * pw;
       size_t ox = 0;
       for (; ox + 2 * W <= s.ow; ox += 2 * W) {
         R a0 = vb, a1 = vb;
-        for (size_t ky = 0; ky < s.kh; ky++)
-          for (size_t kx = 0; kx < s.kw; kx++) {
-            const size_t q = (kx * s.dw) % s.sw, o = (kx * s.dw) / s.sw;
-            const float* src = scratch + (q * nr + r0 + ky * s.dh) * pw + o + ox;
-            const R wv = V::set1(w[ky * s.kw + kx]);
-            a0 = V::fmadd(V::load(src), wv, a0);
-            a1 = V::fmadd(V::load(src + W), wv, a1);
-          }
+        for (size_t t = 0; t < taps; t++) {
+          const float* src = base + off[t] + ox;
+          const R wv = V::set1(wk[t]);
+          a0 = V::fmadd(V::load(src), wv, a0);
+          a1 = V::fmadd(V::load(src + W), wv, a1);
+        }
         V::store(yr + ox, act(a0));
         V::store(yr + ox + W, act(a1));
       }
       for (; ox < s.ow; ox += W) {
         const size_t nv = s.ow - ox < W ? s.ow - ox : W;
         R a0 = vb;
-        for (size_t ky = 0; ky < s.kh; ky++)
-          for (size_t kx = 0; kx < s.kw; kx++) {
-            const size_t q = (kx * s.dw) % s.sw, o = (kx * s.dw) / s.sw;
-            const float* src = scratch + (q * nr + r0 + ky * s.dh) * pw + o + ox;
-            a0 = V::fmadd(V::load_partial(src, nv), V::set1(w[ky * s.kw + kx]), a0);
-          }
+        for (size_t t = 0; t < taps; t++) a0 = V::fmadd(V::load_partial(base + off[t] + ox, nv), V::set1(wk[t]), a0);
         V::store_partial(yr + ox, act(a0), nv);
       }
     }
+    if (off != offs) delete[] off;
+    if (wk != wt) delete[] wk;
   }
 
   static constexpr F32DwconvVariant make(const char* name, Isa isa) { return F32DwconvVariant{name, isa, &nhwc, &nchw}; }

@@ -1,6 +1,7 @@
 // Pooling kernels written once over vector traits V; each ISA file instantiates them.
 #pragma once
 #include <cstddef>
+#include <vector>
 #include "common/vec_math.h"
 #include "kernels/f32-conv-common/window.h"
 #include "kernels/f32-pool/f32-pool.h"
@@ -77,29 +78,33 @@ struct Pool {
         float* dst = scratch + (q * nr + r) * pw;
         const ptrdiff_t iy = ry0 + ptrdiff_t(r);
         const bool row_in = iy >= 0 && iy < ptrdiff_t(s.ih);
-        const float* src = row_in ? x + size_t(iy) * s.iw : nullptr;
-        for (size_t j = 0; j < pw; j++) {
-          const ptrdiff_t ix = ptrdiff_t(j * s.sw + q) - ptrdiff_t(s.pl);
-          dst[j] = row_in && ix >= 0 && ix < ptrdiff_t(s.iw) ? src[ix] : pad;
+        if (!row_in) {
+          for (size_t j = 0; j < pw; j++) dst[j] = pad;
+          continue;
         }
+        window_phase_row(dst, pw, x + size_t(iy) * s.iw, s.iw, s.sw, q, s.pl, pad);
       }
     float* cnt = scratch + s.sw * nr * pw;
     if (kind == kPoolAvg)
       for (size_t ox = 0; ox < s.ow; ox++)
         cnt[ox] = float(pool_axis_count(ox, s.sw, s.pl, s.pr, s.dw, s.kw, s.iw, s.count_include_pad));
+    // Each tap's offset in scratch, computed once (no division per vector).
+    const size_t taps = s.kh * s.kw;
+    std::vector<size_t> off(taps);
+    for (size_t ky = 0; ky < s.kh; ky++)
+      for (size_t kx = 0; kx < s.kw; kx++)
+        off[ky * s.kw + kx] = (((kx * s.dw) % s.sw) * nr + ky * s.dh) * pw + (kx * s.dw) / s.sw;
     for (size_t oy = oy0; oy < oy1; oy++) {
       float* yr = y + oy * s.ow;
-      const size_t r0 = (oy - oy0) * s.sh;
+      const float* base = scratch + (oy - oy0) * s.sh * pw;
       const R cy = V::set1(float(pool_axis_count(oy, s.sh, s.pt, s.pb, s.dh, s.kh, s.ih, s.count_include_pad)));
       for (size_t ox = 0; ox < s.ow; ox += W) {
         const size_t nv = s.ow - ox < W ? s.ow - ox : W;
         R acc = kind == kPoolMax ? V::set1(-__builtin_inff()) : V::zero();
-        for (size_t ky = 0; ky < s.kh; ky++)
-          for (size_t kx = 0; kx < s.kw; kx++) {
-            const size_t q = (kx * s.dw) % s.sw, o = (kx * s.dw) / s.sw;
-            const R v = ld(scratch + (q * nr + r0 + ky * s.dh) * pw + o + ox, nv);
-            acc = kind == kPoolMax ? vmax(acc, v) : V::add(acc, v);
-          }
+        if (kind == kPoolMax)
+          for (size_t t = 0; t < taps; t++) acc = vmax(acc, ld(base + off[t] + ox, nv));
+        else
+          for (size_t t = 0; t < taps; t++) acc = V::add(acc, ld(base + off[t] + ox, nv));
         if (kind == kPoolAvg) acc = V::div(acc, V::mul(cy, ld(cnt + ox, nv)));
         st(yr + ox, acc, nv);
       }
