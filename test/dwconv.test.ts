@@ -42,6 +42,8 @@ const CASES: Case[] = [];
     { h: 5, w: 13, k: [3, 3], s: [1, 2], d: [2, 1], p: [2, 0, 1, 2] },
     { h: 1, w: 1, k: [1, 1], s: [1, 1], d: [1, 1], p: [0, 0, 0, 0] },
     { h: 8, w: 6, k: [3, 2], s: [3, 1], d: [1, 2], p: [1, 1, 0, 0] },
+    // A plane of 1024+ pixels at stride 1: NCHW runs its own kernel (smaller or strided planes go through NHWC).
+    { h: 33, w: 35, k: [3, 3], s: [1, 1], d: [1, 1], p: [1, 0, 1, 2] },
   ];
   const acts = Object.keys(ACTS);
   let i = 0;

@@ -2,6 +2,7 @@
 // in NHWC, and runs bands of output rows of every image (NHWC) or plane (NCHW) as pool tasks.
 #include "runtime/dwconv_driver.h"
 
+#include "kernels/f32-train/f32-train.h"
 #include "runtime/aligned.h"
 #include "runtime/parallel.h"
 #include "runtime/window_tasks.h"
@@ -10,6 +11,9 @@ namespace simdtensor {
 
 namespace {
 thread_local ScratchBuffer<float> t_scratch;
+// The NHWC copies of one image for NCHW-through-NHWC: kept and reused (a fresh multi-MiB mapping costs milliseconds of
+// page faults on some VMs, more than the op).
+thread_local ScratchBuffer<float> t_xs, t_ys;
 }  // namespace
 
 void f32_dwconv_run(const F32DwconvVariant& v, const DwconvArgs& a) {
@@ -49,6 +53,21 @@ void f32_dwconv_run(const F32DwconvVariant& v, const DwconvArgs& a) {
             for (size_t m = 0; m < a.mult; m++) xe[p * oc + c * a.mult + m] = x[p * a.c + c];
       });
       parallel_for(bands, [&](size_t b) { band(xe.get(), a.y + img * out_img, b); });
+    }
+    return;
+  }
+  if (dwconv_nchw_via_nhwc(a)) {
+    // Small planes or a stride: transpose each image to NHWC, run the NHWC kernels, transpose back (docs/conv.md has
+    // the measurements behind the rule). The transposes run on the calling thread.
+    const F32TrainVariant& tv = f32_train_select();
+    float* xs = t_xs.get(in_img);
+    float* ys = t_ys.get(out_img);
+    DwconvArgs b = a;
+    b.nhwc = true, b.n = 1, b.x = xs, b.y = ys;
+    for (size_t img = 0; img < a.n; img++) {
+      tv.transpose(a.c, a.ih * a.iw, a.x + img * in_img, xs);
+      f32_dwconv_run(v, b);
+      tv.transpose(a.oh * a.ow, oc, ys, a.y + img * out_img);
     }
     return;
   }

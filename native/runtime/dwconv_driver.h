@@ -17,6 +17,10 @@ struct DwconvArgs {
   float* y;
 };
 
+// NCHW goes through NHWC (transpose, NHWC kernel, transpose back) when planes are small or strided: there the NCHW
+// kernel's per-plane setup or its strided column copy costs more than two transposes (measured, docs/conv.md).
+inline bool dwconv_nchw_via_nhwc(const DwconvArgs& a) { return !a.nhwc && (a.sh > 1 || a.sw > 1 || a.ih * a.iw < 1024); }
+
 // Runs the whole op (every image) on the pool. Results do not depend on the thread count.
 void f32_dwconv_run(const F32DwconvVariant& v, const DwconvArgs& a);
 
