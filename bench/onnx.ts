@@ -6,7 +6,7 @@
  */
 
 /** ONNX TensorProto.DataType codes used here. */
-export const OnnxType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, FLOAT16: 10, BFLOAT16: 16 } as const;
+export const OnnxType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, FLOAT16: 10, BFLOAT16: 16 } as const;
 /** One of {@link OnnxType}. */
 export type OnnxTypeCode = (typeof OnnxType)[keyof typeof OnnxType];
 
@@ -96,13 +96,16 @@ export interface OnnxValue {
   dims: (number | string)[];
 }
 
-/** A node: op type, inputs, outputs, optional domain and int/float attributes. */
+/** An attribute value: an int, `{ float }`, `{ ints }` (a list), or `{ str }`. */
+export type OnnxAttr = number | number[] | { float: number } | { ints: number[] } | { str: string };
+
+/** A node: op type, inputs (an empty name skips an optional input), outputs, optional domain and attributes. */
 export interface OnnxNode {
   op: string;
   inputs: string[];
   outputs: string[];
   domain?: string;
-  attrs?: Record<string, number | number[] | { float: number }>;
+  attrs?: Record<string, OnnxAttr>;
 }
 
 /** A whole graph. */
@@ -143,7 +146,11 @@ function nodeProto(n: OnnxNode, i: number): Pb {
     else if (Array.isArray(v)) {
       for (const x of v) a.int(8, x);
       a.int(20, 7);
-    } else a.float(2, v.float).int(20, 1);
+    } else if ('float' in v) a.float(2, v.float).int(20, 1);
+    else if ('ints' in v) {
+      for (const i of v.ints) a.int(8, i);
+      a.int(20, 7);
+    } else a.str(4, v.str).int(20, 3);
     m.msg(5, a);
   }
   if (n.domain) m.str(7, n.domain);

@@ -48,6 +48,7 @@ const EXTRA_MODULES: { name: string; title: string; args: (o: Options, out: stri
   { name: 'serve', title: 'Serving: request-at-a-time vs dynamic batching (bench/serve.ts)', args: (_o, out) => ['--out', out], files: ['serve.json', 'serve.svg'] },
   // The quick sweep writes under sparse-quick/, so it never overwrites the full sweep's bench/results/sparse.*.
   { name: 'trials-conv', title: 'Convolution: MobileNetV2 conv layers vs onnxruntime-node, one thread (bench/trials-conv.ts)', args: (o, out) => [...(o.quick ? ['--quick'] : []), '--json', join(out, 'conv.json')], files: ['conv.json'] },
+  { name: 'trials-conv-dw', title: 'Depthwise 3×3, MobileNetV2 layers (bench/trials-conv-dw.ts)', args: (o, out) => ['--threads', o.threads.join(','), '--json', join(out, 'conv-dw.json')], files: ['conv-dw.json'] },
   { name: 'sparse', title: 'Sparsity sweep, quick (bench/sparse.ts; the full sweep: node dist/bench/sparse.js)', args: (_o, out) => ['--quick', '--out', join(out, 'sparse-quick')], files: ['sparse-quick/sparse.md', 'sparse-quick/sparse.json', 'sparse-quick/sparse.svg'] },
 ];
 

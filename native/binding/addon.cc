@@ -17,6 +17,7 @@ void init_s8_async(Napi::Env env, Napi::Object exports);
 void init_half_async(Napi::Env env, Napi::Object exports);
 void init_alloc(Napi::Env env, Napi::Object exports);
 void init_conv(Napi::Env env, Napi::Object exports);
+void init_pool(Napi::Env env, Napi::Object exports);
 // Families append their init here (one line each).
 
 namespace {
@@ -102,6 +103,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_half_async(env, exports);
   init_alloc(env, exports);
   init_conv(env, exports);
+  init_pool(env, exports);
   return exports;
 }
 

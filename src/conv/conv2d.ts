@@ -10,12 +10,13 @@ import { checkTensor, Tensor } from '../tensor.js';
 import { kernelName } from '../cpu.js';
 import { allocF32 } from '../alloc.js';
 import { monitorHook } from '../ops/registry.js';
-import type { Activation } from '../ops/registry.js';
 import { checkSignal } from '../executor/ops.js';
 import type { AsyncOptions } from '../executor/ops.js';
 import { runNativeAsync } from '../executor/submit.js';
 import type { QuantizedTensor } from '../quantize.js';
 import type { Int8Conv2dOptions, PackedInt8ConvWeights } from './conv2d-int8.js';
+import { convActivation } from './activation.js';
+import type { ConvActivation as SharedConvActivation } from './activation.js';
 
 /** Activation layout of x and the output: channels first (ONNX, PyTorch) or last (TF, TF.js). */
 export type ConvLayout = 'nchw' | 'nhwc';
@@ -28,11 +29,11 @@ export type ConvLayout = 'nchw' | 'nhwc';
 export type ConvWeightLayout = 'oihw' | 'hwio' | 'iohw' | 'hwoi';
 
 /**
- * Fused activations of the conv epilogue: the GEMM's 'relu' and 'gelu', plus 'relu6', 'clip' (clipMin, clipMax),
- * 'leakyRelu' (alpha, default 0.01), 'sigmoid', 'hardSigmoid' (max(0, min(1, alpha·x + beta)), ONNX defaults
- * alpha 0.2, beta 0.5) and 'hardSwish' (x · max(0, min(1, x/6 + 1/2))).
+ * Fused activation of the conv epilogue: any {@link SharedConvActivation} of the family (names, or objects with
+ * their parameters: `{ clip: { min, max } }`, `{ leakyRelu: { alpha } }`, `{ hardSigmoid: { alpha, beta } }`), or
+ * the flat form 'clip' with `clipMin`/`clipMax`, and 'leakyRelu'/'hardSigmoid' with `alpha`/`beta` options.
  */
-export type ConvActivation = Activation | 'relu6' | 'clip' | 'leakyRelu' | 'sigmoid' | 'hardSigmoid' | 'hardSwish';
+export type Conv2dActivation = SharedConvActivation | 'clip';
 
 /** Padding: [top, left, bottom, right] (ONNX order), one number for all sides, or an automatic mode. */
 export type ConvPads = readonly [number, number, number, number] | number | 'valid' | 'same' | 'same_upper' | 'same_lower';
@@ -82,7 +83,7 @@ export interface Conv2dOptions {
   /** Bias of length M (not with packed weights that hold one). */
   bias?: Tensor | null;
   /** Fused activation after the bias and the residual. */
-  activation?: ConvActivation;
+  activation?: Conv2dActivation;
   /** Lower bound of 'clip' (default −Infinity). */
   clipMin?: number;
   /** Upper bound of 'clip' (default Infinity). */
@@ -311,6 +312,10 @@ function finiteOr(fn: string, arg: string, v: unknown, dflt: number): number {
 
 function activationParams(fn: string, opts: Conv2dOptions): [number, number, number] {
   const a = opts.activation ?? 'none';
+  if (typeof a === 'object' && a !== null) {
+    const p = convActivation(fn, a);
+    return [p.code, p.a, p.b];
+  }
   const code = typeof a === 'string' ? ACT_CODE[a] : undefined;
   if (code === undefined)
     throw typeError(fn, `activation must be one of ${Object.keys(ACT_CODE).map((k) => `'${k}'`).join(', ')}, got ${describe(a)}`);

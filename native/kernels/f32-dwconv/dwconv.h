@@ -1,0 +1,235 @@
+// Depthwise conv kernels written once over vector traits V; each ISA file instantiates them with its pixel tile P.
+#pragma once
+#include <cstddef>
+#include <cstring>
+#include "kernels/f32-conv-common/activation_vec.h"
+#include "kernels/f32-conv-common/window.h"
+#include "kernels/f32-dwconv/f32-dwconv.h"
+
+namespace simdtensor {
+namespace {
+
+// Keeps a loaded vector in a register: without it compilers fold the load into every FMA that uses it, so a tile
+// reloads each input vector once per pixel it feeds instead of once (2x the loads of the register-reuse design, and
+// loads, not FMAs, then bound the kernel).
+template <class R>
+inline void dw_keep(R& v) {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(_M_X64))
+  __asm__("" : "+v"(v));
+#elif defined(__GNUC__) && defined(__aarch64__)
+  __asm__("" : "+w"(v));
+#else
+  (void)v;
+#endif
+}
+
+template <class V, int P>
+struct Dwconv {
+  using R = typename V::R;
+  static constexpr size_t W = size_t(V::W);
+
+  template <bool Full>
+  static R ld(const float* p, size_t nv) { return Full ? V::load(p) : V::load_partial(p, nv); }
+  template <bool Full>
+  static void st(float* p, R v, size_t nv) {
+    if (Full) V::store(p, v);
+    else V::store_partial(p, v, nv);
+  }
+
+  // One output pixel, every channel, taps bounds-checked (borders and shapes without a register tile).
+  template <bool Full>
+  static void pixel_block(const DwconvShape& s, const float* x, const float* w, const float* bias,
+                          const ConvActVec<V>& act, float* yp, ptrdiff_t iy, ptrdiff_t ix, size_t ky0, size_t ky1,
+                          size_t kx0, size_t kx1, size_t c, size_t nv) {
+    const size_t C = s.c;
+    R acc = bias ? ld<Full>(bias + c, nv) : V::zero();
+    for (size_t ky = ky0; ky < ky1; ky++) {
+      const float* xr = x + size_t(iy + ptrdiff_t(ky * s.dh)) * s.iw * C + c;
+      const float* wr = w + ky * s.kw * C + c;
+      for (size_t kx = kx0; kx < kx1; kx++)
+        acc = V::fmadd(ld<Full>(xr + size_t(ix + ptrdiff_t(kx * s.dw)) * C, nv), ld<Full>(wr + kx * C, nv), acc);
+    }
+    st<Full>(yp + c, act(acc), nv);
+  }
+  static void pixel(const DwconvShape& s, const float* x, const float* w, const float* bias, const ConvActVec<V>& act,
+                    float* y, size_t oy, size_t ox) {
+    size_t ky0, ky1, kx0, kx1;
+    window_taps(oy, s.sh, s.pt, s.dh, s.kh, s.ih, &ky0, &ky1);
+    window_taps(ox, s.sw, s.pl, s.dw, s.kw, s.iw, &kx0, &kx1);
+    const ptrdiff_t iy = ptrdiff_t(oy * s.sh) - ptrdiff_t(s.pt), ix = ptrdiff_t(ox * s.sw) - ptrdiff_t(s.pl);
+    float* yp = y + (oy * s.ow + ox) * s.c;
+    size_t c = 0;
+    for (; c + W <= s.c; c += W) pixel_block<true>(s, x, w, bias, act, yp, iy, ix, ky0, ky1, kx0, kx1, c, W);
+    if (c < s.c) pixel_block<false>(s, x, w, bias, act, yp, iy, ix, ky0, ky1, kx0, kx1, c, s.c - c);
+  }
+
+  // One output row, one channel vector: the KH×KW weights stay in registers and each input vector loaded feeds every
+  // pixel of a P-pixel tile it touches (stride SW, dilation 1 along the row). rows[ky] is null for an input row in
+  // the padding; the columns [fx0, fx1) need no column checks, the pixels left and right of them check each tap.
+  template <int KH, int KW, int SW, bool Full>
+  static void tile_block(const DwconvShape& s, const float* const* rows, const float* w, const float* bias,
+                         const ConvActVec<V>& act, float* yrow, size_t fx0, size_t fx1, size_t c, size_t nv) {
+    const size_t C = s.c;
+    R wv[KH * KW];
+    for (int i = 0; i < KH * KW; i++) wv[i] = ld<Full>(w + size_t(i) * C + c, nv);
+    const R b = bias ? ld<Full>(bias + c, nv) : V::zero();
+    auto edge = [&](size_t ox) {
+      R acc = b;
+      const ptrdiff_t ix = ptrdiff_t(ox * SW) - ptrdiff_t(s.pl);
+      for (int ky = 0; ky < KH; ky++) {
+        if (!rows[ky]) continue;
+        for (int kx = 0; kx < KW; kx++) {
+          const ptrdiff_t xx = ix + kx;
+          if (xx < 0 || xx >= ptrdiff_t(s.iw)) continue;
+          acc = V::fmadd(ld<Full>(rows[ky] + size_t(xx) * C + c, nv), wv[ky * KW + kx], acc);
+        }
+      }
+      act.template apply<1>(&acc);
+      st<Full>(yrow + ox * C + c, acc, nv);
+    };
+    for (size_t ox = 0; ox < fx0; ox++) edge(ox);
+    size_t ox = fx0;
+    for (; ox + P <= fx1; ox += P) {
+      R acc[P];
+      for (int p = 0; p < P; p++) acc[p] = b;
+      const size_t ix = ox * SW - s.pl;
+#pragma GCC unroll 8
+      for (int ky = 0; ky < KH; ky++) {
+        if (!rows[ky]) continue;
+        const float* xp = rows[ky] + ix * C + c;
+#pragma GCC unroll 16
+        for (int j = 0; j < (P - 1) * SW + KW; j++) {
+          R xv = ld<Full>(xp + size_t(j) * C, nv);
+          dw_keep(xv);
+#pragma GCC unroll 8
+          for (int p = 0; p < P; p++) {
+            const int kx = j - p * SW;
+            if (kx >= 0 && kx < KW) acc[p] = V::fmadd(xv, wv[ky * KW + kx], acc[p]);
+          }
+        }
+      }
+      act.template apply<P>(acc);
+      for (int p = 0; p < P; p++) st<Full>(yrow + (ox + p) * C + c, acc[p], nv);
+    }
+    for (; ox < fx1; ox++) {
+      R acc = b;
+      for (int ky = 0; ky < KH; ky++) {
+        if (!rows[ky]) continue;
+        const float* xp = rows[ky] + (ox * SW - s.pl) * C + c;
+        for (int kx = 0; kx < KW; kx++) acc = V::fmadd(ld<Full>(xp + size_t(kx) * C, nv), wv[ky * KW + kx], acc);
+      }
+      act.template apply<1>(&acc);
+      st<Full>(yrow + ox * C + c, acc, nv);
+    }
+    for (ox = fx1 > fx0 ? fx1 : fx0; ox < s.ow; ox++) edge(ox);
+  }
+  template <int KH, int KW, int SW>
+  static void row_tiled(const DwconvShape& s, const float* const* rows, const float* w, const float* bias,
+                        const ConvActVec<V>& act, float* yrow, size_t fx0, size_t fx1) {
+    size_t c = 0;
+    for (; c + W <= s.c; c += W) tile_block<KH, KW, SW, true>(s, rows, w, bias, act, yrow, fx0, fx1, c, W);
+    if (c < s.c) tile_block<KH, KW, SW, false>(s, rows, w, bias, act, yrow, fx0, fx1, c, s.c - c);
+  }
+
+  using RowFn = void (*)(const DwconvShape&, const float* const*, const float*, const float*, const ConvActVec<V>&,
+                         float*, size_t, size_t);
+  static RowFn tiled_for(const DwconvShape& s) {
+    if (s.dw != 1 || s.kh > 8) return nullptr;
+    if (s.kh == 3 && s.kw == 3) return s.sw == 1 ? &row_tiled<3, 3, 1> : s.sw == 2 ? &row_tiled<3, 3, 2> : nullptr;
+    if (s.kh == 5 && s.kw == 5) return s.sw == 1 ? &row_tiled<5, 5, 1> : s.sw == 2 ? &row_tiled<5, 5, 2> : nullptr;
+    return nullptr;
+  }
+
+  static void nhwc(const DwconvShape& s, const float* x, const float* w, const float* bias, const ConvAct& a, float* y,
+                   size_t oy0, size_t oy1) {
+    const ConvActVec<V> act(a);
+    const RowFn tiled = tiled_for(s);
+    size_t fx0, fx1;
+    window_interior(s.ow, s.sw, s.pl, s.dw, s.kw, s.iw, &fx0, &fx1);
+    for (size_t oy = oy0; oy < oy1; oy++) {
+      if (!tiled) {
+        for (size_t ox = 0; ox < s.ow; ox++) pixel(s, x, w, bias, act, y, oy, ox);
+        continue;
+      }
+      const float* rows[8];
+      const ptrdiff_t iy = ptrdiff_t(oy * s.sh) - ptrdiff_t(s.pt);
+      for (size_t ky = 0; ky < s.kh; ky++) {
+        const ptrdiff_t r = iy + ptrdiff_t(ky * s.dh);
+        rows[ky] = r >= 0 && r < ptrdiff_t(s.ih) ? x + size_t(r) * s.iw * s.c : nullptr;
+      }
+      tiled(s, rows, w, bias, act, y + oy * s.ow * s.c, fx0, fx1);
+    }
+  }
+
+  // NCHW: the input rows a band of output rows reads are copied once, zero-padded and split by column phase
+  // (column j of phase q is padded column j·sw + q), so every tap of every stride is a contiguous vector load.
+  static void nchw(const DwconvShape& s, const float* x, const float* w, float bias, const ConvAct& a, float* y,
+                   size_t oy0, size_t oy1, float* scratch) {
+    if (oy0 >= oy1) return;
+    const ConvActVec<V> act(a);
+    const size_t pw = s.ow + ((s.kw - 1) * s.dw) / s.sw, nr = (oy1 - oy0 - 1) * s.sh + (s.kh - 1) * s.dh + 1;
+    const ptrdiff_t ry0 = ptrdiff_t(oy0 * s.sh) - ptrdiff_t(s.pt);
+    for (size_t q = 0; q < s.sw; q++)
+      for (size_t r = 0; r < nr; r++) {
+        float* dst = scratch + (q * nr + r) * pw;
+        const ptrdiff_t iy = ry0 + ptrdiff_t(r);
+        if (iy < 0 || iy >= ptrdiff_t(s.ih)) {
+          std::memset(dst, 0, pw * sizeof(float));
+          continue;
+        }
+        const float* src = x + size_t(iy) * s.iw;
+        if (s.sw == 1) {
+          // Columns j − pl: zeros, then one copy of the row's in-range part, then zeros.
+          const size_t lead = s.pl < pw ? s.pl : pw;
+          std::memset(dst, 0, lead * sizeof(float));
+          size_t n = pw - lead;
+          if (n > s.iw) n = s.iw;
+          std::memcpy(dst + lead, src, n * sizeof(float));
+          std::memset(dst + lead + n, 0, (pw - lead - n) * sizeof(float));
+        } else {
+          window_phase_row(dst, pw, src, s.iw, s.sw, q, s.pl, 0.0f);
+        }
+      }
+    // Each tap's offset in scratch (its phase plane, row and column shift), computed once: no division per vector.
+    const size_t taps = s.kh * s.kw;
+    size_t offs[64];
+    float wt[64];
+    size_t* off = taps <= 64 ? offs : new size_t[taps];
+    float* wk = taps <= 64 ? wt : new float[taps];
+    for (size_t ky = 0; ky < s.kh; ky++)
+      for (size_t kx = 0; kx < s.kw; kx++) {
+        off[ky * s.kw + kx] = (((kx * s.dw) % s.sw) * nr + ky * s.dh) * pw + (kx * s.dw) / s.sw;
+        wk[ky * s.kw + kx] = w[ky * s.kw + kx];
+      }
+    const R vb = V::set1(bias);
+    for (size_t oy = oy0; oy < oy1; oy++) {
+      float* yr = y + oy * s.ow;
+      const float* base = scratch + (oy - oy0) * s.sh * pw;
+      size_t ox = 0;
+      for (; ox + 2 * W <= s.ow; ox += 2 * W) {
+        R a0 = vb, a1 = vb;
+        for (size_t t = 0; t < taps; t++) {
+          const float* src = base + off[t] + ox;
+          const R wv = V::set1(wk[t]);
+          a0 = V::fmadd(V::load(src), wv, a0);
+          a1 = V::fmadd(V::load(src + W), wv, a1);
+        }
+        V::store(yr + ox, act(a0));
+        V::store(yr + ox + W, act(a1));
+      }
+      for (; ox < s.ow; ox += W) {
+        const size_t nv = s.ow - ox < W ? s.ow - ox : W;
+        R a0 = vb;
+        for (size_t t = 0; t < taps; t++) a0 = V::fmadd(V::load_partial(base + off[t] + ox, nv), V::set1(wk[t]), a0);
+        V::store_partial(yr + ox, act(a0), nv);
+      }
+    }
+    if (off != offs) delete[] off;
+    if (wk != wt) delete[] wk;
+  }
+
+  static constexpr F32DwconvVariant make(const char* name, Isa isa) { return F32DwconvVariant{name, isa, &nhwc, &nchw}; }
+};
+
+}  // namespace
+}  // namespace simdtensor

@@ -1,0 +1,37 @@
+// f32 depthwise conv variant for scalar (VecScalar, 4-pixel register tiles), the variant list and its selection.
+#include "common/vec_scalar.h"
+#include "kernels/f32-dwconv/dwconv.h"
+
+namespace simdtensor {
+
+const F32DwconvVariant f32_dwconv__scalar = Dwconv<VecScalar, 4>::make("f32_dwconv__scalar", Isa::kScalar);
+
+}  // namespace simdtensor
+
+namespace simdtensor {
+namespace {
+const F32DwconvVariant* const kF32Dwconv[] = {
+#define ST_F32_DWCONV(sym, isa) &sym,
+#include "kernels/f32-dwconv/kernels.inc"
+#undef ST_F32_DWCONV
+};
+}  // namespace
+
+const F32DwconvVariant* const* f32_dwconv_variants(size_t* count) {
+  *count = sizeof(kF32Dwconv) / sizeof(kF32Dwconv[0]);
+  return kF32Dwconv;
+}
+
+const F32DwconvVariant& f32_dwconv_select() {
+  for (const auto* v : kF32Dwconv)
+    if (isa_allowed(v->isa)) return *v;
+  return f32_dwconv__scalar;
+}
+
+size_t f32_dwconv_nchw_scratch(const DwconvShape& s, size_t rows) {
+  if (rows == 0) return 0;
+  const size_t pw = s.ow + ((s.kw - 1) * s.dw) / s.sw, nr = (rows - 1) * s.sh + (s.kh - 1) * s.dh + 1;
+  return s.sw * nr * pw;
+}
+
+}  // namespace simdtensor
