@@ -3,20 +3,12 @@
 // must settle exactly once, with exactly its own rows or a reason; fake timers for volume, real ones for realism.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BatchScheduler, BatchSchedulerOptions, SchedulerError, Tensor, tensor } from '../src/index.js';
+import { mulberry32 } from '../src/random.js';
 
 const COLS = 4;
 
-/** Seeded generator (mulberry32) so a failure replays. */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded generator so a failure replays. */
+const rng = mulberry32;
 
 interface Outcome {
   id: number;
