@@ -3,7 +3,7 @@ import {
   cast, cpuInfo, getMaxIsa, hasFloat16Array, linear, matmul, packHalfWeights, PackedHalfWeights, packWeights,
   lastHalfKernel, probeHalfPeak, rand, setMaxIsa, tensor, toFloat16Array, zeros, Tensor,
 } from '../src/index.js';
-import { gelu, supportedIsas, unsupportedIsas } from './helpers.js';
+import { compiledIsas, gelu, itIsa, supportedIsas } from './helpers.js';
 
 const best = getMaxIsa();
 afterEach(() => {
@@ -57,13 +57,8 @@ const SPECIALS = [
 ];
 
 describe('half casts', () => {
-  it('reports the ISA levels it cannot test here', () => {
-    const missing = unsupportedIsas();
-    if (missing.length) console.log(`half: SKIPPED (CPU lacks): ${missing.join(', ')}`);
-    expect(supportedIsas()).toContain('scalar');
-  });
-  for (const isa of supportedIsas()) {
-    it(`${isa}: float32 → float16/bfloat16 rounds to nearest even (specials, random) and widens exactly`, () => {
+  for (const isa of compiledIsas()) {
+    itIsa(isa)(`${isa}: float32 → float16/bfloat16 rounds to nearest even (specials, random) and widens exactly`, () => {
       setMaxIsa(isa);
       const r = rand([4099], { seed: 7, low: -70000, high: 70000 }).data as Float32Array;
       const small = rand([1000], { seed: 8, low: -1e-4, high: 1e-4 }).data as Float32Array;
@@ -86,7 +81,7 @@ describe('half casts', () => {
       }
       expect(bad, isa).toEqual([]);
     });
-    it(`${isa}: all 65536 half patterns widen exactly and round-trip`, () => {
+    itIsa(isa)(`${isa}: all 65536 half patterns widen exactly and round-trip`, () => {
       setMaxIsa(isa);
       const bits = new Uint16Array(65536).map((_, i) => i);
       for (const dt of ['float16', 'bfloat16'] as const) {
@@ -185,8 +180,8 @@ const SHAPES: [number, number, number][] = [
 const ACTS = ['none', 'relu', 'gelu'] as const;
 
 describe('half matmul / linear', () => {
-  for (const isa of supportedIsas()) {
-    it(`${isa}: f16×f16, bf16×bf16, f32×f16 and f32×bf16 match the reference (raw and packed, bias, activations)`, () => {
+  for (const isa of compiledIsas()) {
+    itIsa(isa)(`${isa}: f16×f16, bf16×bf16, f32×f16 and f32×bf16 match the reference (raw and packed, bias, activations)`, () => {
       setMaxIsa(isa);
       const kernels = cpuInfo().kernels;
       let seed = 1;

@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BatchScheduler, BatchSchedulerOptions, SchedulerError, Tensor, tensor } from '../src/index.js';
 import { mulberry32 } from '../src/random.js';
+import { itTiming } from './helpers.js';
 
 const COLS = 4;
 
@@ -182,7 +183,7 @@ describe('randomized load', () => {
 });
 
 describe('real timers', () => {
-  it('a lone request waits about maxDelayMs, never much less', async () => {
+  itTiming('a lone request waits about maxDelayMs, never much less [real clock]', async () => {
     const s = new BatchScheduler(async (x) => x, { maxDelayMs: 3 });
     const waits: number[] = [];
     for (let i = 0; i < 10; i++) {
@@ -195,7 +196,7 @@ describe('real timers', () => {
     expect(waits[5]).toBeLessThan(3 + 25); // generous: a busy 2-core box may delay timers
   });
 
-  it('spinWaitMs polls the end of the wait instead of relying on a millisecond timer', async () => {
+  itTiming('spinWaitMs polls the end of the wait instead of relying on a millisecond timer [real clock]', async () => {
     const s = new BatchScheduler(async (x) => x, { maxDelayMs: 2, spinWaitMs: 1 });
     const waits: number[] = [];
     for (let i = 0; i < 10; i++) {
@@ -208,7 +209,7 @@ describe('real timers', () => {
     expect(waits[5]).toBeLessThan(2 + 25);
   });
 
-  it('a full batch runs without waiting out maxDelayMs', async () => {
+  itTiming('a full batch runs without waiting out maxDelayMs [real clock]', async () => {
     const s = new BatchScheduler(async (x) => x, { maxBatchSize: 4, maxDelayMs: 10_000 });
     const t0 = performance.now();
     await Promise.all([0, 1, 2, 3].map((i) => s.submit(input(i, 1))));
