@@ -43,6 +43,15 @@ export function skipUnsupportedIsas(what: string): void {
   for (const isa of unsupportedIsas()) it.skip(`${isa}: ${what} (this CPU lacks ${isa})`, () => {});
 }
 
+/** Round to the nearest integer, ties to even (the rule every quantizer and half conversion here follows). */
+export function roundHalfEven(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
 export function gelu(x: number): number {
   return 0.5 * x * (1 + erf(x / Math.SQRT2));
 }

@@ -4,7 +4,7 @@ import {
   packWeights, probeAmxInt8Peak, probeVnniPeak, quantize, quantizeDynamic, QuantizedTensor, rand, setMaxIsa, tensor,
   Tensor, zeros,
 } from '../src/index.js';
-import { gelu, skipUnsupportedIsas, supportedIsas } from './helpers.js';
+import { gelu, roundHalfEven, skipUnsupportedIsas, supportedIsas } from './helpers.js';
 
 const best = getMaxIsa();
 afterEach(() => {
@@ -12,13 +12,6 @@ afterEach(() => {
 });
 
 // Independent JS oracles of the documented rules (float32 emulated with Math.fround).
-function roundHalfEven(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
-}
 function quantOracle(x: number, scale: number, zero: number, qmin: number, qmax: number): number {
   let v = Math.fround(x * Math.fround(1 / scale));
   if (Number.isNaN(v)) v = 0;

@@ -51,6 +51,19 @@ struct Rng {
   float uniform() { return float(next()) * (2.0f / 4294967296.0f) - 1.0f; }
 };
 
+// Columns n..ldc-1 of an m-row output were filled with `sentinel` before the kernel ran: true if none changed
+// (nothing was written past n), else reports the first one.
+inline bool stride_gap_untouched(const float* c, size_t m, size_t n, size_t ldc, float sentinel, const char* what,
+                                 size_t k) {
+  for (size_t i = 0; i < m; i++)
+    for (size_t j = n; j < ldc; j++)
+      if (c[i * ldc + j] != sentinel) {
+        std::fprintf(stderr, "  %s wrote past n: m=%zu n=%zu k=%zu (%zu,%zu)\n", what, m, n, k, i, j);
+        return false;
+      }
+  return true;
+}
+
 // A buffer placed flush against the end of its own allocation, so an over-read past `n` hits ASan's redzone.
 template <class T>
 struct Flush {

@@ -45,7 +45,7 @@ void bf16_gemm_16x32__amx(size_t m, size_t n, size_t kc, const void* a, const ui
   }
   for (size_t i = 0; i < m; i++) {
     __m512 row[1][2] = {{_mm512_load_ps(&acc[i][0]), _mm512_load_ps(&acc[i][16])}};
-    half_gemm_store<VecAvx512, 1, 2>(row, n, c + i * ldc, ldc, flags, bias, act);
+    gemm_store_f32<VecAvx512, 1, 2>(row, n, c + i * ldc, ldc, flags, bias, act);
   }
 }
 
