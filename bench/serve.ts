@@ -92,7 +92,7 @@ function mlp(name: string, prep: (w: Tensor) => unknown): Model {
   };
   const async: AsyncForward = async (x) => {
     let h = x;
-    for (let i = 0; i < packed.length; i++) h = await linearAsync(h, packed[i], biases[i], { activation: act(i) });
+    for (let i = 0; i < packed.length; i++) h = await linearAsync(h, packed[i] as never, biases[i], { activation: act(i) });
     return h;
   };
   return { name, sync, async };

@@ -110,7 +110,7 @@ export function setAutoPack(on: boolean): boolean {
 const autoPackMatch = (w: unknown, x: unknown) =>
   autoPack && w instanceof Tensor && w.dtype === 'float32' && w.ndim === 2 && x instanceof Tensor && x.dtype === 'float32';
 registerLinear({ name: 'packed-cache', match: autoPackMatch, run: (x, w, bias, opts) => linear(x, getPacked(w as Tensor) as Weights, bias, opts) as Tensor });
-registerAsyncLinear({ name: 'packed-cache', match: autoPackMatch, run: (x, w, bias, opts) => linearAsync(x, getPacked(w as Tensor), bias, opts) });
+registerAsyncLinear({ name: 'packed-cache', match: autoPackMatch, run: (x, w, bias, opts) => linearAsync(x, getPacked(w as Tensor) as Weights, bias, opts) });
 
 /** The packed-weights cache as a statistics source. */
 const source = {

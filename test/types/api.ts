@@ -7,6 +7,7 @@ import {
   gelu,
   layerNorm,
   linear,
+  linearAsync,
   matmul,
   packWeights,
   PackedHalfWeights,
@@ -80,6 +81,10 @@ const bad1: Uint16Array = linear(x, w).data;
 const bad2: Int32Array = relu(x).data;
 // @ts-expect-error packWeights of f32 weights is not an int8 pack
 const bad3: PackedInt8Weights = packWeights(w);
+// @ts-expect-error the async forms take the same weights
+void linearAsync(x, 42);
+// @ts-expect-error and the same exact options
+void linearAsync(x, w, null, { activaton: 'relu' });
 // @ts-expect-error sparseKernel is a sparse option only
 matmul(x, kn, { sparseKernel: 'dense' });
 
