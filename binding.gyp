@@ -1,6 +1,27 @@
-# Generated layout, hand-maintained: sources and per-ISA flags come from native/sources.json via scripts/sources.cjs.
-# One static library per ISA group so that only those files get the ISA's -m flags.
+# Sources and per-ISA flags come from native/sources.json via scripts/sources.cjs (the one source list).
+# One static library per ISA group so that only those files get the ISA's -m flags. Every target shares
+# st_cflags and target_defaults; each library adds only its group's sources and flags. (st_cflags and -std=c++17
+# are listed per target, not as target_defaults, so they keep their place after node-gyp's own flags.)
 {
+  "variables": {
+    "st_cflags": [
+      "-O3",
+      "-fPIC",
+      "-fvisibility=hidden",
+      "-fno-math-errno"
+    ]
+  },
+  "target_defaults": {
+    "cflags_cc!": [
+      "-fno-exceptions",
+      "-std=gnu++17",
+      "-std=gnu++20",
+      "-std=c++20"
+    ],
+    "xcode_settings": {
+      "CLANG_CXX_LANGUAGE_STANDARD": "c++17"
+    }
+  },
   "targets": [
     {
       "target_name": "st_core",
@@ -12,30 +33,17 @@
         "native"
       ],
       "cflags": [
-        "-O3",
-        "-fPIC",
-        "-fvisibility=hidden",
-        "-fno-math-errno",
+        "<@(st_cflags)",
         "<!@(node scripts/sources.cjs core --flags)"
       ],
       "cflags_cc": [
         "-std=c++17"
       ],
-      "cflags_cc!": [
-        "-fno-exceptions",
-        "-std=gnu++17",
-        "-std=gnu++20",
-        "-std=c++20"
-      ],
       "xcode_settings": {
         "OTHER_CFLAGS": [
-          "-O3",
-          "-fPIC",
-          "-fvisibility=hidden",
-          "-fno-math-errno",
+          "<@(st_cflags)",
           "<!@(node scripts/sources.cjs core --flags)"
-        ],
-        "CLANG_CXX_LANGUAGE_STANDARD": "c++17"
+        ]
       }
     },
     {
@@ -53,20 +61,13 @@
         "NODE_ADDON_API_DISABLE_DEPRECATED"
       ],
       "cflags": [
-        "-O3",
-        "-fPIC",
-        "-fvisibility=hidden",
-        "-fno-math-errno"
+        "<@(st_cflags)"
       ],
       "cflags_cc": [
         "-std=c++17"
       ],
       "cflags_cc!": [
-        "-fno-exceptions",
-        "-fno-rtti",
-        "-std=gnu++17",
-        "-std=gnu++20",
-        "-std=c++20"
+        "-fno-rtti"
       ],
       "dependencies": [
         "st_core"
@@ -100,12 +101,8 @@
       ],
       "xcode_settings": {
         "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
-        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
         "OTHER_CFLAGS": [
-          "-O3",
-          "-fPIC",
-          "-fvisibility=hidden",
-          "-fno-math-errno"
+          "<@(st_cflags)"
         ]
       }
     }
@@ -125,30 +122,17 @@
               "native"
             ],
             "cflags": [
-              "-O3",
-              "-fPIC",
-              "-fvisibility=hidden",
-              "-fno-math-errno",
+              "<@(st_cflags)",
               "<!@(node scripts/sources.cjs avx2 --flags)"
             ],
             "cflags_cc": [
               "-std=c++17"
             ],
-            "cflags_cc!": [
-              "-fno-exceptions",
-              "-std=gnu++17",
-              "-std=gnu++20",
-              "-std=c++20"
-            ],
             "xcode_settings": {
               "OTHER_CFLAGS": [
-                "-O3",
-                "-fPIC",
-                "-fvisibility=hidden",
-                "-fno-math-errno",
+                "<@(st_cflags)",
                 "<!@(node scripts/sources.cjs avx2 --flags)"
-              ],
-              "CLANG_CXX_LANGUAGE_STANDARD": "c++17"
+              ]
             }
           },
           {
@@ -161,30 +145,17 @@
               "native"
             ],
             "cflags": [
-              "-O3",
-              "-fPIC",
-              "-fvisibility=hidden",
-              "-fno-math-errno",
+              "<@(st_cflags)",
               "<!@(node scripts/sources.cjs avxvnni --flags)"
             ],
             "cflags_cc": [
               "-std=c++17"
             ],
-            "cflags_cc!": [
-              "-fno-exceptions",
-              "-std=gnu++17",
-              "-std=gnu++20",
-              "-std=c++20"
-            ],
             "xcode_settings": {
               "OTHER_CFLAGS": [
-                "-O3",
-                "-fPIC",
-                "-fvisibility=hidden",
-                "-fno-math-errno",
+                "<@(st_cflags)",
                 "<!@(node scripts/sources.cjs avxvnni --flags)"
-              ],
-              "CLANG_CXX_LANGUAGE_STANDARD": "c++17"
+              ]
             }
           },
           {
@@ -197,30 +168,17 @@
               "native"
             ],
             "cflags": [
-              "-O3",
-              "-fPIC",
-              "-fvisibility=hidden",
-              "-fno-math-errno",
+              "<@(st_cflags)",
               "<!@(node scripts/sources.cjs avx512 --flags)"
             ],
             "cflags_cc": [
               "-std=c++17"
             ],
-            "cflags_cc!": [
-              "-fno-exceptions",
-              "-std=gnu++17",
-              "-std=gnu++20",
-              "-std=c++20"
-            ],
             "xcode_settings": {
               "OTHER_CFLAGS": [
-                "-O3",
-                "-fPIC",
-                "-fvisibility=hidden",
-                "-fno-math-errno",
+                "<@(st_cflags)",
                 "<!@(node scripts/sources.cjs avx512 --flags)"
-              ],
-              "CLANG_CXX_LANGUAGE_STANDARD": "c++17"
+              ]
             }
           },
           {
@@ -233,30 +191,17 @@
               "native"
             ],
             "cflags": [
-              "-O3",
-              "-fPIC",
-              "-fvisibility=hidden",
-              "-fno-math-errno",
+              "<@(st_cflags)",
               "<!@(node scripts/sources.cjs avx512vnni --flags)"
             ],
             "cflags_cc": [
               "-std=c++17"
             ],
-            "cflags_cc!": [
-              "-fno-exceptions",
-              "-std=gnu++17",
-              "-std=gnu++20",
-              "-std=c++20"
-            ],
             "xcode_settings": {
               "OTHER_CFLAGS": [
-                "-O3",
-                "-fPIC",
-                "-fvisibility=hidden",
-                "-fno-math-errno",
+                "<@(st_cflags)",
                 "<!@(node scripts/sources.cjs avx512vnni --flags)"
-              ],
-              "CLANG_CXX_LANGUAGE_STANDARD": "c++17"
+              ]
             }
           },
           {
@@ -269,30 +214,17 @@
               "native"
             ],
             "cflags": [
-              "-O3",
-              "-fPIC",
-              "-fvisibility=hidden",
-              "-fno-math-errno",
+              "<@(st_cflags)",
               "<!@(node scripts/sources.cjs avx512bf16 --flags)"
             ],
             "cflags_cc": [
               "-std=c++17"
             ],
-            "cflags_cc!": [
-              "-fno-exceptions",
-              "-std=gnu++17",
-              "-std=gnu++20",
-              "-std=c++20"
-            ],
             "xcode_settings": {
               "OTHER_CFLAGS": [
-                "-O3",
-                "-fPIC",
-                "-fvisibility=hidden",
-                "-fno-math-errno",
+                "<@(st_cflags)",
                 "<!@(node scripts/sources.cjs avx512bf16 --flags)"
-              ],
-              "CLANG_CXX_LANGUAGE_STANDARD": "c++17"
+              ]
             }
           },
           {
@@ -305,30 +237,17 @@
               "native"
             ],
             "cflags": [
-              "-O3",
-              "-fPIC",
-              "-fvisibility=hidden",
-              "-fno-math-errno",
+              "<@(st_cflags)",
               "<!@(node scripts/sources.cjs avx512fp16 --flags)"
             ],
             "cflags_cc": [
               "-std=c++17"
             ],
-            "cflags_cc!": [
-              "-fno-exceptions",
-              "-std=gnu++17",
-              "-std=gnu++20",
-              "-std=c++20"
-            ],
             "xcode_settings": {
               "OTHER_CFLAGS": [
-                "-O3",
-                "-fPIC",
-                "-fvisibility=hidden",
-                "-fno-math-errno",
+                "<@(st_cflags)",
                 "<!@(node scripts/sources.cjs avx512fp16 --flags)"
-              ],
-              "CLANG_CXX_LANGUAGE_STANDARD": "c++17"
+              ]
             }
           },
           {
@@ -341,30 +260,17 @@
               "native"
             ],
             "cflags": [
-              "-O3",
-              "-fPIC",
-              "-fvisibility=hidden",
-              "-fno-math-errno",
+              "<@(st_cflags)",
               "<!@(node scripts/sources.cjs amx --flags)"
             ],
             "cflags_cc": [
               "-std=c++17"
             ],
-            "cflags_cc!": [
-              "-fno-exceptions",
-              "-std=gnu++17",
-              "-std=gnu++20",
-              "-std=c++20"
-            ],
             "xcode_settings": {
               "OTHER_CFLAGS": [
-                "-O3",
-                "-fPIC",
-                "-fvisibility=hidden",
-                "-fno-math-errno",
+                "<@(st_cflags)",
                 "<!@(node scripts/sources.cjs amx --flags)"
-              ],
-              "CLANG_CXX_LANGUAGE_STANDARD": "c++17"
+              ]
             }
           }
         ]
@@ -384,30 +290,17 @@
               "native"
             ],
             "cflags": [
-              "-O3",
-              "-fPIC",
-              "-fvisibility=hidden",
-              "-fno-math-errno",
+              "<@(st_cflags)",
               "<!@(node scripts/sources.cjs neon --flags)"
             ],
             "cflags_cc": [
               "-std=c++17"
             ],
-            "cflags_cc!": [
-              "-fno-exceptions",
-              "-std=gnu++17",
-              "-std=gnu++20",
-              "-std=c++20"
-            ],
             "xcode_settings": {
               "OTHER_CFLAGS": [
-                "-O3",
-                "-fPIC",
-                "-fvisibility=hidden",
-                "-fno-math-errno",
+                "<@(st_cflags)",
                 "<!@(node scripts/sources.cjs neon --flags)"
-              ],
-              "CLANG_CXX_LANGUAGE_STANDARD": "c++17"
+              ]
             }
           },
           {
@@ -420,30 +313,17 @@
               "native"
             ],
             "cflags": [
-              "-O3",
-              "-fPIC",
-              "-fvisibility=hidden",
-              "-fno-math-errno",
+              "<@(st_cflags)",
               "<!@(node scripts/sources.cjs neondot --flags)"
             ],
             "cflags_cc": [
               "-std=c++17"
             ],
-            "cflags_cc!": [
-              "-fno-exceptions",
-              "-std=gnu++17",
-              "-std=gnu++20",
-              "-std=c++20"
-            ],
             "xcode_settings": {
               "OTHER_CFLAGS": [
-                "-O3",
-                "-fPIC",
-                "-fvisibility=hidden",
-                "-fno-math-errno",
+                "<@(st_cflags)",
                 "<!@(node scripts/sources.cjs neondot --flags)"
-              ],
-              "CLANG_CXX_LANGUAGE_STANDARD": "c++17"
+              ]
             }
           },
           {
@@ -456,30 +336,17 @@
               "native"
             ],
             "cflags": [
-              "-O3",
-              "-fPIC",
-              "-fvisibility=hidden",
-              "-fno-math-errno",
+              "<@(st_cflags)",
               "<!@(node scripts/sources.cjs neonfp16 --flags)"
             ],
             "cflags_cc": [
               "-std=c++17"
             ],
-            "cflags_cc!": [
-              "-fno-exceptions",
-              "-std=gnu++17",
-              "-std=gnu++20",
-              "-std=c++20"
-            ],
             "xcode_settings": {
               "OTHER_CFLAGS": [
-                "-O3",
-                "-fPIC",
-                "-fvisibility=hidden",
-                "-fno-math-errno",
+                "<@(st_cflags)",
                 "<!@(node scripts/sources.cjs neonfp16 --flags)"
-              ],
-              "CLANG_CXX_LANGUAGE_STANDARD": "c++17"
+              ]
             }
           },
           {
@@ -492,30 +359,17 @@
               "native"
             ],
             "cflags": [
-              "-O3",
-              "-fPIC",
-              "-fvisibility=hidden",
-              "-fno-math-errno",
+              "<@(st_cflags)",
               "<!@(node scripts/sources.cjs neoni8mm --flags)"
             ],
             "cflags_cc": [
               "-std=c++17"
             ],
-            "cflags_cc!": [
-              "-fno-exceptions",
-              "-std=gnu++17",
-              "-std=gnu++20",
-              "-std=c++20"
-            ],
             "xcode_settings": {
               "OTHER_CFLAGS": [
-                "-O3",
-                "-fPIC",
-                "-fvisibility=hidden",
-                "-fno-math-errno",
+                "<@(st_cflags)",
                 "<!@(node scripts/sources.cjs neoni8mm --flags)"
-              ],
-              "CLANG_CXX_LANGUAGE_STANDARD": "c++17"
+              ]
             }
           }
         ]

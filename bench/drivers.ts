@@ -198,7 +198,7 @@ export function familyAvailable(t: Trial): true | string {
     case 'int8-dynamic': {
       const quantize = opt(st, 'quantize');
       if (!quantize) return 'this simdtensor build has no int8 GEMM (no quantize())';
-      return tryTiny('dynamic int8', () => linear(tensor(new Float32Array(6), [2, 3]), packWeights(quantize(tensor(new Float32Array(12).fill(0.5), [4, 3])))));
+      return tryTiny('dynamic int8', () => linear(tensor(new Float32Array(6), [2, 3]), packWeights(quantize(tensor(new Float32Array(12).fill(0.5), [4, 3])) as never)));
     }
     case 'float16':
     case 'bfloat16': {
@@ -207,7 +207,7 @@ export function familyAvailable(t: Trial): true | string {
     }
     case 'sparse':
       if (!opt(st, 'toSparse')) return 'this simdtensor build has no sparse GEMM (no toSparse())';
-      return tryTiny('sparse', () => linear(tensor(new Float32Array(6), [2, 3]), sparseWeights(st, tensor(new Float32Array(12).fill(1), [4, 3]))));
+      return tryTiny('sparse', () => linear(tensor(new Float32Array(6), [2, 3]), sparseWeights(st, tensor(new Float32Array(12).fill(1), [4, 3])) as never));
     default:
       return true;
   }
@@ -249,7 +249,7 @@ async function prepareSimdtensor(t: Trial, inp: TrialInputs): Promise<Runner> {
       const quantize = opt(st, 'quantize');
       if (!quantize) throw new Skip('simdtensor has no quantize() in this build (int8 family absent)');
       // Quantized once (the library's default scheme), then packed like any weight.
-      ws = mlp.w.map((w, i) => packWeights(quantize(tensor(w, [layers[i + 1], layers[i]]))));
+      ws = mlp.w.map((w, i) => packWeights(quantize(tensor(w, [layers[i + 1], layers[i]])) as never));
     } else {
       ws = mlp.w.map((w, i) => packWeights(tensor(w, [layers[i + 1], layers[i]])));
     }
@@ -257,8 +257,8 @@ async function prepareSimdtensor(t: Trial, inp: TrialInputs): Promise<Runner> {
     return {
       run: () => {
         let h = x;
-        for (let i = 0; i < last; i++) h = linear(h, ws[i], bs[i], { activation: 'relu' });
-        return linear(h, ws[last], bs[last]);
+        for (let i = 0; i < last; i++) h = linear(h, ws[i] as never, bs[i], { activation: 'relu' });
+        return linear(h, ws[last] as never, bs[last]);
       },
       async: false,
       read,
@@ -287,7 +287,7 @@ async function prepareSimdtensor(t: Trial, inp: TrialInputs): Promise<Runner> {
     case 'int8-dynamic': {
       const quantize = opt(st, 'quantize');
       if (!quantize) throw new Skip('simdtensor has no quantize() in this build (int8 family absent)');
-      const q = packWeights(quantize(wT));
+      const q = packWeights(quantize(wT) as never);
       return { run: () => linear(x, q), async: false, read, kernel: kernelFor(kernels, t.dtype) };
     }
     case 'float16':
@@ -299,7 +299,7 @@ async function prepareSimdtensor(t: Trial, inp: TrialInputs): Promise<Runner> {
     case 'sparse': {
       const sp = sparseWeights(st, wT);
       const last = opt(st, 'lastSparseKernel');
-      const r: Runner = { run: () => linear(x, sp), async: false, read };
+      const r: Runner = { run: () => linear(x, sp as never), async: false, read };
       // The sparse path picks its kernel per call (small-M row kernel, M-vectorized kernel or dense fallback).
       Object.defineProperty(r, 'kernel', { get: () => (last ? (last() as string) : kernelFor(kernels, t.dtype)) || kernelFor(kernels, t.dtype), enumerable: true });
       return r;

@@ -21,6 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as lib from '../src/index.js';
 import { BatchScheduler, cpuInfo, linear, linearAsync, matmul, packWeights, rand, setMonitoring, Tensor } from '../src/index.js';
+import { mulberry32 } from '../src/random.js';
 
 // ---------- configuration (data) ----------
 
@@ -80,18 +81,18 @@ function mlp(name: string, prep: (w: Tensor) => unknown): Model {
   for (let i = 0; i + 1 < LAYERS.length; i++) {
     const [fin, fout] = [LAYERS[i], LAYERS[i + 1]];
     const s = 1 / Math.sqrt(fin);
-    packed.push(packWeights(prep(rand([fout, fin], { seed: 10 + i, low: -s, high: s }))));
+    packed.push(packWeights(prep(rand([fout, fin], { seed: 10 + i, low: -s, high: s })) as never));
     biases.push(rand([fout], { seed: 20 + i, low: -0.1, high: 0.1 }));
   }
   const act = (i: number) => (i + 1 < packed.length ? 'relu' : 'none') as 'relu' | 'none';
   const sync: Forward = (x) => {
     let h = x;
-    for (let i = 0; i < packed.length; i++) h = linear(h, packed[i], biases[i], { activation: act(i) });
+    for (let i = 0; i < packed.length; i++) h = linear(h, packed[i] as never, biases[i], { activation: act(i) });
     return h;
   };
   const async: AsyncForward = async (x) => {
     let h = x;
-    for (let i = 0; i < packed.length; i++) h = await linearAsync(h, packed[i], biases[i], { activation: act(i) });
+    for (let i = 0; i < packed.length; i++) h = await linearAsync(h, packed[i] as never, biases[i], { activation: act(i) });
     return h;
   };
   return { name, sync, async };
@@ -156,17 +157,7 @@ function timeCall(f: () => void, reps: number): number {
   return median(rounds);
 }
 
-/** Seeded uniform generator (mulberry32). */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** Distinct request inputs, each in its own buffer (real requests do not arrive as adjacent rows of one array). */
 const INPUTS: Tensor[] = Array.from({ length: 256 }, (_, i) => rand([1, LAYERS[0]], { seed: 1000 + i }));

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { rng } from '../src/random.js';
+
 /** What a trial measures. */
 export type TrialOp = 'gemm' | 'add' | 'mlp';
 
@@ -202,18 +204,6 @@ export function normalizeTrial(spec: TrialSpec): Trial {
   if (!spec.id) t.id = base.id;
   if (!spec.flops) t.flops = base.flops;
   return t;
-}
-
-/** Small deterministic generator (mulberry32) so every run and every contender sees the same inputs. */
-export function rng(seed: number): () => number {
-  let s = (seed * 0x9e3779b1) >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function uniform(n: number, r: () => number, scale: number): Float32Array {

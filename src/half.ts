@@ -120,7 +120,6 @@ export interface HalfPackOptions {
    * (e.g. bf16 activations on AVX512-BF16 want K-pair panels); other inputs still work, re-laying on first use.
    */
   inputDtype?: 'float32' | HalfDType;
-  [key: string]: unknown;
 }
 
 /**
@@ -303,7 +302,7 @@ registerCast(halfCast);
 
 registerPack({
   name: 'half',
-  match: (w, opts) => w instanceof Tensor && (isHalf(w.dtype) || isHalf(opts.dtype)),
+  match: (w, opts) => w instanceof Tensor && (isHalf(w.dtype) || isHalf((opts as HalfPackOptions).dtype)),
   pack: (w, opts) => packHalfWeights(w as Tensor, opts as HalfPackOptions),
 });
 

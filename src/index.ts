@@ -12,7 +12,7 @@ export type { BufferPoolStats } from './alloc.js';
 export { cpuInfo, setMaxIsa, getMaxIsa } from './cpu.js';
 export type { CpuInfo, Isa } from './cpu.js';
 export { matmul, linear, packWeights, PackedWeights } from './ops/matmul.js';
-export type { PackOptions } from './ops/matmul.js';
+export type { PackOptions, Weights, AnyGemmOptions } from './ops/matmul.js';
 export type { Activation, GemmOptions, MatmulImpl, LinearImpl, PackImpl } from './ops/registry.js';
 export { registerMatmul, registerLinear, registerPack, registerCast } from './ops/registry.js';
 export { add, sub, mul, relu, gelu, softmax, logSoftmax, layerNorm } from './ops/eltwise.js';

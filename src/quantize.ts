@@ -536,7 +536,6 @@ export class PackedInt8Weights {
 export interface Int8PackOptions {
   /** 'linear' (default): `w` is [out, in] (PyTorch layout). 'kn': `w` is the [K, N] right operand. */
   layout?: 'linear' | 'kn';
-  [key: string]: unknown;
 }
 
 /**

@@ -420,7 +420,7 @@ export function lastSparseKernel(): string {
   return lastKernel;
 }
 
-function prepare(fn: string, x: Tensor, w: SparseTensor, bias: Tensor | null | undefined, opts: GemmOptions) {
+function prepare(fn: string, x: Tensor, w: SparseTensor, bias: Tensor | null | undefined, opts: SparseLinearOptions) {
   checkTensor(fn, 'x', x);
   if (x.dtype !== 'float32') throw typeError(fn, `x.dtype must be float32 for sparse ${w.dtype} weights, got ${x.dtype}`);
   if (x.ndim < 1) throw rangeError(fn, 'x must have at least 1 dimension');
@@ -441,7 +441,7 @@ function prepare(fn: string, x: Tensor, w: SparseTensor, bias: Tensor | null | u
   return { m, b, act, mode, out };
 }
 
-function sparseLinear(x: Tensor, w: SparseTensor, bias: Tensor | null | undefined, opts: GemmOptions): Tensor {
+function sparseLinear(x: Tensor, w: SparseTensor, bias: Tensor | null | undefined, opts: SparseLinearOptions): Tensor {
   const fn = 'linear';
   const { m, b, act, mode, out } = prepare(fn, x, w, bias, opts);
   const t0 = monitorHook.on ? performance.now() : 0;
@@ -454,7 +454,7 @@ function sparseLinear(x: Tensor, w: SparseTensor, bias: Tensor | null | undefine
   return out;
 }
 
-async function sparseLinearAsync(x: Tensor, w: SparseTensor, bias: Tensor | null | undefined, opts: AsyncGemmOptions): Promise<Tensor> {
+async function sparseLinearAsync(x: Tensor, w: SparseTensor, bias: Tensor | null | undefined, opts: SparseLinearOptions & AsyncGemmOptions): Promise<Tensor> {
   const fn = 'linearAsync';
   const { m, b, act, mode, out } = prepare(fn, x, w, bias, opts);
   const h = w.native();
@@ -480,12 +480,12 @@ async function sparseLinearAsync(x: Tensor, w: SparseTensor, bias: Tensor | null
 registerLinear({
   name: 'sparse',
   match: (w) => w instanceof SparseTensor,
-  run: (x, w, bias, opts) => sparseLinear(x, w as SparseTensor, bias, opts),
+  run: (x, w, bias, opts) => sparseLinear(x, w as SparseTensor, bias, opts as SparseLinearOptions),
 });
 registerAsyncLinear({
   name: 'sparse',
   match: (w) => w instanceof SparseTensor,
-  run: (x, w, bias, opts) => sparseLinearAsync(x, w as SparseTensor, bias, opts),
+  run: (x, w, bias, opts) => sparseLinearAsync(x, w as SparseTensor, bias, opts as SparseLinearOptions & AsyncGemmOptions),
 });
 // packWeights(sparse): validates and copies into native memory now instead of on the first call.
 registerPack({

@@ -5,6 +5,7 @@
 import { arrayCtor, DType, dtypeBytes, inferDType, isDType, TensorData, TypedArrayFor } from './dtype.js';
 import { describe, rangeError, typeError } from './errors.js';
 import { castHook } from './ops/registry.js';
+import { rng } from './random.js';
 
 /** Largest element count a tensor may have (2^31 - 1, the TypedArray limit on 32-bit length engines). */
 export const MAX_ELEMENTS = 2 ** 31 - 1;
@@ -220,15 +221,7 @@ export function rand<D extends DType = 'float32'>(shape: readonly number[], opts
   const lo = opts.low ?? (isInt ? (dt === 'int8' ? -128 : dt === 'uint8' ? 0 : -1000) : -1);
   const hi = opts.high ?? (isInt ? (dt === 'int8' ? 127 : dt === 'uint8' ? 255 : 1000) : 1);
   if (!(Number.isFinite(lo) && Number.isFinite(hi) && hi >= lo)) throw rangeError(fn, `need finite low <= high, got low=${lo} high=${hi}`);
-  // mulberry32: small, fast, good enough for test data and initialisation.
-  let s = (seed * 0x9e3779b1) >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = rng(seed);
   if (dt === 'float16' || dt === 'bfloat16') {
     const f = new Float32Array(n);
     for (let i = 0; i < n; i++) f[i] = lo + (hi - lo) * next();

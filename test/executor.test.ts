@@ -7,7 +7,7 @@ import {
   add, cast, defaultNumThreads, Executor, executorStats, gelu, getNumThreads, layerNorm, linear, linearAsync, matmul, matmulAsync,
   mul, packWeights, PackedWeights, rand, relu, setNumThreads, softmax, Tensor, tensor, toSparse, zeros,
 } from '../src/index.js';
-import { expectClose, F32_GEMM_ABS_TOL, F32_GEMM_REL_TOL, refMatmul } from './helpers.js';
+import { expectClose, F32_GEMM_ABS_TOL, F32_GEMM_REL_TOL, itTiming, refMatmul } from './helpers.js';
 
 const initialThreads = getNumThreads();
 afterAll(() => {
@@ -250,7 +250,7 @@ describe('async ops', () => {
     expect(s.busyRanges).toBe(0);
   });
 
-  it('run on simdtensor threads, not libuv\'s pool: they finish while the libuv pool is saturated', async () => {
+  itTiming('run on simdtensor threads, not libuv\'s pool: they finish while the libuv pool is saturated [real clock]', async () => {
     setNumThreads(initialThreads);
     const size = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
     // Keep every libuv thread busy for a while (pbkdf2 runs on the libuv pool).
@@ -306,7 +306,7 @@ describe('async ops', () => {
     }
   });
 
-  it('keep the event loop ticking during a long async GEMM (setInterval lag)', async () => {
+  itTiming('keep the event loop ticking during a long async GEMM (setInterval lag) [real clock]', async () => {
     setNumThreads(initialThreads);
     // Size the GEMM to ~0.5 s of work on this machine.
     const probe = rand([256, 256]);

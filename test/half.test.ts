@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   cast, cpuInfo, getMaxIsa, hasFloat16Array, linear, matmul, packHalfWeights, PackedHalfWeights, packWeights,
-  lastHalfKernel, probeHalfPeak, rand, setMaxIsa, tensor, toFloat16Array, zeros, Tensor,
+  lastHalfKernel, probeHalfPeak, rand, setMaxIsa, tensor, toFloat16Array, zeros, Tensor, type Activation,
 } from '../src/index.js';
-import { gelu, supportedIsas, unsupportedIsas } from './helpers.js';
+import { compiledIsas, itIsa, refMatmul, roundHalfEven, supportedIsas } from './helpers.js';
 
 const best = getMaxIsa();
 afterEach(() => {
@@ -11,13 +11,6 @@ afterEach(() => {
 });
 
 // Independent JS oracles (double arithmetic, exact for these formats).
-function roundHalfEven(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
-}
 /** float32 value → binary16 bits (non-NaN). */
 function f16Bits(x: number): number {
   const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
@@ -57,13 +50,8 @@ const SPECIALS = [
 ];
 
 describe('half casts', () => {
-  it('reports the ISA levels it cannot test here', () => {
-    const missing = unsupportedIsas();
-    if (missing.length) console.log(`half: SKIPPED (CPU lacks): ${missing.join(', ')}`);
-    expect(supportedIsas()).toContain('scalar');
-  });
-  for (const isa of supportedIsas()) {
-    it(`${isa}: float32 → float16/bfloat16 rounds to nearest even (specials, random) and widens exactly`, () => {
+  for (const isa of compiledIsas()) {
+    itIsa(isa)(`${isa}: float32 → float16/bfloat16 rounds to nearest even (specials, random) and widens exactly`, () => {
       setMaxIsa(isa);
       const r = rand([4099], { seed: 7, low: -70000, high: 70000 }).data as Float32Array;
       const small = rand([1000], { seed: 8, low: -1e-4, high: 1e-4 }).data as Float32Array;
@@ -86,7 +74,7 @@ describe('half casts', () => {
       }
       expect(bad, isa).toEqual([]);
     });
-    it(`${isa}: all 65536 half patterns widen exactly and round-trip`, () => {
+    itIsa(isa)(`${isa}: all 65536 half patterns widen exactly and round-trip`, () => {
       setMaxIsa(isa);
       const bits = new Uint16Array(65536).map((_, i) => i);
       for (const dt of ['float16', 'bfloat16'] as const) {
@@ -140,28 +128,9 @@ describe('half casts', () => {
   });
 });
 
-/** Reference act(A·op(B) + bias) from exactly widened operands; Σ|ab| for the bound. */
-function ref(a: Float32Array, m: number, k: number, b: Float32Array, n: number, transB: boolean, bias: Float32Array | null, act: string) {
-  const c = new Float64Array(m * n);
-  const mag = new Float64Array(m * n);
-  for (let i = 0; i < m; i++)
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      let g = 0;
-      for (let p = 0; p < k; p++) {
-        const prod = a[i * k + p] * (transB ? b[j * k + p] : b[p * n + j]);
-        s += prod;
-        g += Math.abs(prod);
-      }
-      let v = Math.fround(s);
-      if (bias) v = Math.fround(v + bias[j]);
-      if (act === 'relu') v = Math.max(v, 0);
-      if (act === 'gelu') v = gelu(v);
-      c[i * n + j] = v;
-      mag[i * n + j] = g + (bias ? Math.abs(bias[j]) : 0);
-    }
-  return { c, mag };
-}
+/** Reference act(A·op(B) + bias) from exactly widened operands (refMatmul); Σ|ab| for the bound. */
+const ref = (a: Float32Array, m: number, k: number, b: Float32Array, n: number, transB: boolean, bias: Float32Array | null, act: string) =>
+  refMatmul(a, m, k, b, n, transB, bias, act as Activation);
 // f32 accumulation of K exact products: |err| <= gamma(K+2, 2^-24)·Σ|ab| (Higham), ×1.13 through GELU's slope.
 // The native-fp16 kernels (not on x86 here) sum 32 products in fp16 first: gamma(32, 2^-11) more.
 const U32 = 2 ** -24;
@@ -185,8 +154,8 @@ const SHAPES: [number, number, number][] = [
 const ACTS = ['none', 'relu', 'gelu'] as const;
 
 describe('half matmul / linear', () => {
-  for (const isa of supportedIsas()) {
-    it(`${isa}: f16×f16, bf16×bf16, f32×f16 and f32×bf16 match the reference (raw and packed, bias, activations)`, () => {
+  for (const isa of compiledIsas()) {
+    itIsa(isa)(`${isa}: f16×f16, bf16×bf16, f32×f16 and f32×bf16 match the reference (raw and packed, bias, activations)`, () => {
       setMaxIsa(isa);
       const kernels = cpuInfo().kernels;
       let seed = 1;

@@ -1,4 +1,5 @@
 // Shared test helpers: plain JS references (double accumulation) and the ISA levels this CPU can run.
+import { it } from 'vitest';
 import { cpuInfo, Isa, Tensor } from '../src/index.js';
 
 /** Every ISA cap this CPU supports, lowest first; each forces a different kernel family member. */
@@ -6,11 +7,49 @@ export function supportedIsas(): Isa[] {
   return cpuInfo().supportedIsas;
 }
 
-/** ISA levels our kernels are compiled for but this CPU can't run (reported as skipped by the tests). */
-export function unsupportedIsas(): string[] {
-  const all = cpuInfo().arch === 'arm64' ? ['neon', 'neondot', 'neonfp16', 'neoni8mm'] : ['avx2', 'avxvnni', 'avx512', 'avx512vnni', 'avx512bf16', 'avx512fp16', 'amx'];
+/**
+ * `it` for a test whose assertions read the real clock (latencies, timer lag, races against other threads). Such
+ * tests stay out of the default run, where a loaded machine would make them flaky: they are listed as skipped
+ * there and run by `npm run test:timing` (vitest.timing.config.ts sets SIMDTENSOR_TIMING_TESTS=1). Name them
+ * with a trailing `[real clock]`.
+ */
+export const itTiming = it.runIf(process.env.SIMDTENSOR_TIMING_TESTS === '1');
+
+/** Every ISA level our kernels are compiled for on this architecture, lowest first (runnable here or not). */
+export function compiledIsas(): Isa[] {
+  const simd: Isa[] = cpuInfo().arch === 'arm64' ? ['neon', 'neondot', 'neonfp16', 'neoni8mm'] : ['avx2', 'avxvnni', 'avx512', 'avx512vnni', 'avx512bf16', 'avx512fp16', 'amx'];
+  return ['scalar', ...simd];
+}
+
+/** ISA levels our kernels are compiled for but this CPU can't run. */
+export function unsupportedIsas(): Isa[] {
   const have = new Set(supportedIsas());
-  return all.filter((i) => !have.has(i as Isa));
+  return compiledIsas().filter((i) => !have.has(i));
+}
+
+/**
+ * `it` for one ISA level: skipped where this CPU cannot run it, so the runner lists the level as skipped
+ * (never passed silently). Use as `for (const isa of compiledIsas()) itIsa(isa)(`${isa}: ...`, () => ...)`.
+ */
+export function itIsa(isa: Isa): typeof it {
+  return it.skipIf(!supportedIsas().includes(isa));
+}
+
+/**
+ * For a test that walks every runnable ISA level inside one `it`: one skipped entry per level this CPU lacks,
+ * so the runner's summary counts and names what went untested.
+ */
+export function skipUnsupportedIsas(what: string): void {
+  for (const isa of unsupportedIsas()) it.skip(`${isa}: ${what} (this CPU lacks ${isa})`, () => {});
+}
+
+/** Round to the nearest integer, ties to even (the rule every quantizer and half conversion here follows). */
+export function roundHalfEven(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
 }
 
 export function gelu(x: number): number {

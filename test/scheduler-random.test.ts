@@ -3,20 +3,13 @@
 // must settle exactly once, with exactly its own rows or a reason; fake timers for volume, real ones for realism.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BatchScheduler, BatchSchedulerOptions, SchedulerError, Tensor, tensor } from '../src/index.js';
+import { mulberry32 } from '../src/random.js';
+import { itTiming } from './helpers.js';
 
 const COLS = 4;
 
-/** Seeded generator (mulberry32) so a failure replays. */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded generator so a failure replays. */
+const rng = mulberry32;
 
 interface Outcome {
   id: number;
@@ -190,7 +183,7 @@ describe('randomized load', () => {
 });
 
 describe('real timers', () => {
-  it('a lone request waits about maxDelayMs, never much less', async () => {
+  itTiming('a lone request waits about maxDelayMs, never much less [real clock]', async () => {
     const s = new BatchScheduler(async (x) => x, { maxDelayMs: 3 });
     const waits: number[] = [];
     for (let i = 0; i < 10; i++) {
@@ -203,7 +196,7 @@ describe('real timers', () => {
     expect(waits[5]).toBeLessThan(3 + 25); // generous: a busy 2-core box may delay timers
   });
 
-  it('spinWaitMs polls the end of the wait instead of relying on a millisecond timer', async () => {
+  itTiming('spinWaitMs polls the end of the wait instead of relying on a millisecond timer [real clock]', async () => {
     const s = new BatchScheduler(async (x) => x, { maxDelayMs: 2, spinWaitMs: 1 });
     const waits: number[] = [];
     for (let i = 0; i < 10; i++) {
@@ -216,7 +209,7 @@ describe('real timers', () => {
     expect(waits[5]).toBeLessThan(2 + 25);
   });
 
-  it('a full batch runs without waiting out maxDelayMs', async () => {
+  itTiming('a full batch runs without waiting out maxDelayMs [real clock]', async () => {
     const s = new BatchScheduler(async (x) => x, { maxBatchSize: 4, maxDelayMs: 10_000 });
     const t0 = performance.now();
     await Promise.all([0, 1, 2, 3].map((i) => s.submit(input(i, 1))));

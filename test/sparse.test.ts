@@ -3,7 +3,7 @@ import {
   getMaxIsa, linear, linearAsync, packWeights, prune, rand, setMaxIsa, setMonitoring, resetStats, sparseBsr, sparseCsr, sparseNm,
   SparseTensor, stats, tensor, toSparse, lastSparseKernel, Tensor, cpuInfo, quantize,
 } from '../src/index.js';
-import { expectClose, refMatmul, supportedIsas, unsupportedIsas } from './helpers.js';
+import { compiledIsas, expectClose, itIsa, refMatmul } from './helpers.js';
 
 // Sparse kernels sum the same products as the dense reference in another order: f32 error stays below
 // k·eps·Σ|x·w|; 64·eps·Σ|x·w| + 1e-6 is generous for k <= 300 yet catches any wrong or dropped term.
@@ -44,13 +44,8 @@ function check(x: Tensor, wd: Tensor, y: Tensor, bias: Tensor | null, act: 'none
 }
 
 describe('sparse linear on every ISA this CPU has, every format, against the dense reference', () => {
-  it('reports the ISA levels it cannot test here', () => {
-    const missing = unsupportedIsas();
-    if (missing.length) console.log(`sparse: SKIPPED (CPU lacks): ${missing.join(', ')}`);
-    expect(supportedIsas()).toContain('scalar');
-  });
-  for (const isa of supportedIsas()) {
-    it(`${isa}: all formats, M around the vector width, row and xt kernels`, () => {
+  for (const isa of compiledIsas()) {
+    itIsa(isa)(`${isa}: all formats, M around the vector width, row and xt kernels`, () => {
       setMaxIsa(isa);
       let seed = 1;
       for (const fmt of FORMATS) {
@@ -243,8 +238,8 @@ describe('user-supplied sparse arrays are validated with clear errors', () => {
 describe('int8 sparse (pruned and quantized) weights', () => {
   // Same quantized activations and weights as the dense int8 path: only f32 dequantization rounding differs.
   const INT8_REL_TOL = 1e-5;
-  for (const isa of supportedIsas()) {
-    it(`${isa}: every format agrees with the dense int8 linear on the same quantized weights`, () => {
+  for (const isa of compiledIsas()) {
+    itIsa(isa)(`${isa}: every format agrees with the dense int8 linear on the same quantized weights`, () => {
       setMaxIsa(isa);
       let seed = 40;
       for (const fmt of FORMATS.slice(0, 6)) {

@@ -41,7 +41,7 @@ class PackedConvF32 : public Napi::ObjectWrap<PackedConvF32> {
     const size_t count = mul_sizes(env, fn, mul_sizes(env, fn, kh * kw, c / groups), m);
     const float* w = typed_data<float>(info, 0, fn, "w", count);
     const float* scale = typed_data<float>(info, 7, fn, "scale", m, true);
-    w_ = std::make_shared<PackedF32ConvWeights>(w, layout, c, m, kh, kw, groups, scale, f32_conv_select().nr);
+    w_ = std::make_shared<PackedF32ConvWeights>(w, layout, c, m, kh, kw, groups, scale, f32_conv_table.select().nr);
     napi_type_tag_object(env, info.This(), &kPackedConvTag);
     bytes_ = int64_t(w_->bytes());
     Napi::MemoryManagement::AdjustExternalMemory(env, bytes_);
@@ -156,7 +156,7 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   const char* fn = "conv2d";
   ConvCall c = conv_call(info, fn);
   check_sync_write(info.Env(), fn, c.args.y, c.y_len * sizeof(float));  // an async op in flight may own it
-  const F32ConvVariant& v = f32_conv_select();
+  const F32ConvVariant& v = f32_conv_table.select();
   conv_run(v, c, c.w->panels(v.nr));
   return Napi::Value();
 }
@@ -179,7 +179,7 @@ Napi::Value Conv2dAsync(const Napi::CallbackInfo& info) {
   }
   op.pin(info[1]);
   op.keep(c.w);
-  const F32ConvVariant& v = f32_conv_select();
+  const F32ConvVariant& v = f32_conv_table.select();
   const float* panels = c.w->panels(v.nr);  // any re-layout for this nr happens here, once
   const double cost = 2.0 * double(c.args.s.pixels()) * double(c.args.s.kdim()) * double(c.args.s.m);
   return op.submit([&v, c, panels] { conv_run(v, c, panels); }, info[3], cost);
@@ -271,7 +271,7 @@ Napi::Value S8Conv2d(const Napi::CallbackInfo& info) {
   const char* fn = "conv2d";
   const S8ConvCall c = s8_conv_call(info, fn);
   check_sync_write(info.Env(), fn, c.out.data, c.out.bytes);
-  const S8GemmVariant& v = s8_gemm_select();
+  const S8GemmVariant& v = s8_gemm_table.select();
   s8_conv_exec(v, c, is_uint8_array(info, 0));
   return Napi::String::New(info.Env(), v.name);
 }
@@ -291,25 +291,17 @@ Napi::Value S8Conv2dAsync(const Napi::CallbackInfo& info) {
   }
   op.pin(info[1]);
   op.keep(c.w);
-  const S8GemmVariant& v = s8_gemm_select();
+  const S8GemmVariant& v = s8_gemm_table.select();
   S8GemmArgs probe{};
   s8_gemm_bind_weights(v, *c.w, &probe);  // any re-layout for this variant happens here, once
   const double cost = 2.0 * double(c.s.pixels()) * double(c.s.kdim()) * double(c.s.m);
   return op.submit([&v, c, xu] { s8_conv_exec(v, c, xu); }, info[8], cost);
 }
 
-size_t conv_op_kernels(OpKernel* out, size_t cap) {
-  const char* name = f32_conv_select().name;
-  const OpKernel rows[] = {{"conv2d.f32", name}, {"convTranspose2d.f32", name}, {"conv2d.s8", s8_gemm_select().name}};
-  const size_t n = sizeof(rows) / sizeof(rows[0]);
-  for (size_t i = 0; i < n && i < cap; i++) out[i] = rows[i];
-  return n;
-}
 
 }  // namespace
 
 void init_conv(Napi::Env env, Napi::Object exports) {
-  register_op_reporter(&conv_op_kernels);
   exports.Set("PackedConvF32", PackedConvF32::Define(env));
   exports.Set("conv2d", Napi::Function::New(env, Conv2d, "conv2d"));
   exports.Set("conv2dAsync", Napi::Function::New(env, Conv2dAsync, "conv2dAsync"));

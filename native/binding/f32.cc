@@ -26,7 +26,7 @@ class PackedF32 : public Napi::ObjectWrap<PackedF32> {
     size_t k = size_arg(info, 1, fn, "k"), n = size_arg(info, 2, fn, "n");
     bool trans_b = bool_arg(info, 3);
     const float* b = typed_data<float>(info, 0, fn, "weights", mul_sizes(info.Env(), fn, k, n));
-    w_ = std::make_shared<PackedF32Weights>(b, trans_b ? k : n, trans_b, k, n, f32_gemm_select().nr);
+    w_ = std::make_shared<PackedF32Weights>(b, trans_b ? k : n, trans_b, k, n, f32_gemm_table.select().nr);
     bytes_ = int64_t(w_->bytes());
     Napi::MemoryManagement::AdjustExternalMemory(info.Env(), bytes_);
   }
@@ -72,7 +72,7 @@ Napi::Value MatmulPacked(const Napi::CallbackInfo& info) {
   check_sync_write(env, fn, out, m * n * sizeof(float));  // an async op in flight may own it
   const float* bias = typed_data<float>(info, 4, fn, "bias", n, true);
   const int act = act_arg(info, 5, fn);
-  const F32GemmVariant& v = f32_gemm_select();
+  const F32GemmVariant& v = f32_gemm_table.select();
   F32GemmArgs g{m, n, k, a, k, w->panels(v.nr), out, n, bias, act};
   f32_gemm_run(v, g);
   return Napi::Value();
@@ -92,7 +92,7 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   check_sync_write(env, fn, out, m * n * sizeof(float));  // an async op in flight may own it
   const float* bias = typed_data<float>(info, 7, fn, "bias", n, true);
   const int act = act_arg(info, 8, fn);
-  const F32GemmVariant& v = f32_gemm_select();
+  const F32GemmVariant& v = f32_gemm_table.select();
   float* bp = t_bpack.get(packed_b_f32_floats(k, n, v.nr));
   pack_b_f32(b, trans_b ? k : n, trans_b, k, n, v.nr, bp);
   F32GemmArgs g{m, n, k, a, k, bp, out, n, bias, act};
@@ -109,7 +109,7 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   const float* a = typed_data<float>(info, 1, fn, "a", n);
   const float* b = typed_data<float>(info, 2, fn, "b", n);
   float* out = typed_data<float>(info, 3, fn, "out", n);
-  f32_eltwise_select().binary(op, n, a, b, out);
+  f32_eltwise_table.select().binary(op, n, a, b, out);
   return Napi::Value();
 }
 
@@ -123,7 +123,7 @@ Napi::Value BinaryRow(const Napi::CallbackInfo& info) {
   const float* a = typed_data<float>(info, 1, fn, "a", total);
   const float* row = typed_data<float>(info, 2, fn, "row", cols);
   float* out = typed_data<float>(info, 3, fn, "out", total);
-  f32_eltwise_select().binary_row(op, rows, cols, a, row, out);
+  f32_eltwise_table.select().binary_row(op, rows, cols, a, row, out);
   return Napi::Value();
 }
 
@@ -134,7 +134,7 @@ Napi::Value Activation(const Napi::CallbackInfo& info) {
   const size_t n = size_arg(info, 3, fn, "n");
   const float* x = typed_data<float>(info, 1, fn, "x", n);
   float* out = typed_data<float>(info, 2, fn, "out", n);
-  f32_eltwise_select().activation(act, n, x, out);
+  f32_eltwise_table.select().activation(act, n, x, out);
   return Napi::Value();
 }
 
@@ -146,7 +146,7 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   const size_t total = mul_sizes(info.Env(), fn, rows, cols);
   const float* x = typed_data<float>(info, 1, fn, "x", total);
   float* out = typed_data<float>(info, 2, fn, "out", total);
-  if (cols > 0) f32_eltwise_select().softmax(log, rows, cols, x, out);
+  if (cols > 0) f32_eltwise_table.select().softmax(log, rows, cols, x, out);
   return Napi::Value();
 }
 
@@ -160,7 +160,7 @@ Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
   const float* b = typed_data<float>(info, 2, fn, "beta", cols, true);
   const float eps = float(num_arg(info, 3));
   float* out = typed_data<float>(info, 4, fn, "out", total);
-  if (cols > 0) f32_eltwise_select().layernorm(rows, cols, x, g, b, eps, out);
+  if (cols > 0) f32_eltwise_table.select().layernorm(rows, cols, x, g, b, eps, out);
   return Napi::Value();
 }
 

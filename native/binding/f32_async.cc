@@ -32,7 +32,7 @@ Napi::Value MatmulPackedAsync(const Napi::CallbackInfo& info) {
   const int act = act_code(info, 5, fn);
   op.pin(info[2]);
   op.keep(w);
-  const F32GemmVariant& v = f32_gemm_select();
+  const F32GemmVariant& v = f32_gemm_table.select();
   const float* panels = w->panels(v.nr);  // any re-layout for this nr happens here, once
   const F32GemmArgs g{m, n, k, a, k, panels, out, n, bias, act};
   return op.submit([&v, g] { f32_gemm_run(v, g); }, info[3], 2.0 * double(m) * double(n) * double(k));
@@ -50,7 +50,7 @@ Napi::Value MatmulAsync(const Napi::CallbackInfo& info) {
   float* out = op.out<float>(6, "out", mul_sizes(env, fn, m, n));
   const float* bias = op.in<float>(7, "bias", n, true);
   const int act = act_code(info, 8, fn);
-  const F32GemmVariant& v = f32_gemm_select();
+  const F32GemmVariant& v = f32_gemm_table.select();
   return op.submit(
       [&v, m, n, k, a, b, trans_b, out, bias, act] {
         AlignedPtr<float> bp = aligned_alloc_array<float>(packed_b_f32_floats(k, n, v.nr));

@@ -176,27 +176,9 @@ Napi::Value ProbeHalfPeak(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), r);
 }
 
-// cpuInfo().kernels rows for this family.
-size_t half_op_kernels(OpKernel* out, size_t cap) {
-  const OpKernel rows[] = {
-      {"matmul.f16", half_matmul_variant(ElemType::kF16, ElemType::kF16).name},
-      {"matmul.bf16", half_matmul_variant(ElemType::kBf16, ElemType::kBf16).name},
-      {"linear.f16w", half_matmul_variant(ElemType::kF16, ElemType::kF32).name},
-      {"linear.bf16w", half_matmul_variant(ElemType::kBf16, ElemType::kF32).name},
-      {"cast.f32>f16", half_cvt_select(HalfCvtKind::kF32ToF16).name},
-      {"cast.f16>f32", half_cvt_select(HalfCvtKind::kF16ToF32).name},
-      {"cast.f32>bf16", half_cvt_select(HalfCvtKind::kF32ToBf16).name},
-      {"cast.bf16>f32", half_cvt_select(HalfCvtKind::kBf16ToF32).name},
-  };
-  const size_t n = sizeof(rows) / sizeof(rows[0]);
-  for (size_t i = 0; i < n && i < cap; i++) out[i] = rows[i];
-  return n;
-}
-
 }  // namespace
 
 void init_half(Napi::Env env, Napi::Object exports) {
-  register_op_reporter(&half_op_kernels);
   exports.Set("PackedHalf", PackedHalf::Define(env));
   exports.Set("halfConvert", Napi::Function::New(env, HalfConvert, "halfConvert"));
   exports.Set("halfMatmulPacked", Napi::Function::New(env, HalfMatmulPacked, "halfMatmulPacked"));

@@ -96,7 +96,7 @@ DwconvArgs parse_dwconv(const Napi::CallbackInfo& info, const char* fn, Io& io) 
 
 Napi::Value DepthwiseConv2d(const Napi::CallbackInfo& info) {
   SyncIo io{info, "depthwiseConv2d"};
-  f32_dwconv_run(f32_dwconv_select(), parse_dwconv(info, io.fn, io));
+  f32_dwconv_run(f32_dwconv_table.select(), parse_dwconv(info, io.fn, io));
   return Napi::Value();
 }
 Napi::Value DepthwiseConv2dAsync(const Napi::CallbackInfo& info) {
@@ -104,7 +104,7 @@ Napi::Value DepthwiseConv2dAsync(const Napi::CallbackInfo& info) {
   AsyncOp op(info, fn, 7);
   AsyncIo io{op};
   const DwconvArgs a = parse_dwconv(info, fn, io);
-  const F32DwconvVariant& v = f32_dwconv_select();
+  const F32DwconvVariant& v = f32_dwconv_table.select();
   const double cost = 2.0 * double(a.n * a.c * a.mult) * double(a.oh * a.ow) * double(a.kh * a.kw);
   return op.submit([&v, a] { f32_dwconv_run(v, a); }, info[3], cost);
 }
@@ -132,7 +132,7 @@ PoolArgs parse_pool(const Napi::CallbackInfo& info, const char* fn, Io& io) {
 }
 Napi::Value Pool2d(const Napi::CallbackInfo& info) {
   SyncIo io{info, "pool2d"};
-  f32_pool_run(f32_pool_select(), parse_pool(info, io.fn, io));
+  f32_pool_run(f32_pool_table.select(), parse_pool(info, io.fn, io));
   return Napi::Value();
 }
 Napi::Value Pool2dAsync(const Napi::CallbackInfo& info) {
@@ -140,7 +140,7 @@ Napi::Value Pool2dAsync(const Napi::CallbackInfo& info) {
   AsyncOp op(info, fn, 3);
   AsyncIo io{op};
   const PoolArgs a = parse_pool(info, fn, io);
-  const F32PoolVariant& v = f32_pool_select();
+  const F32PoolVariant& v = f32_pool_table.select();
   return op.submit([&v, a] { f32_pool_run(v, a); }, info[1], double(a.n * a.c) * double(a.oh * a.ow) * double(a.kh * a.kw));
 }
 
@@ -170,7 +170,7 @@ GlobalArgs parse_global(const Napi::CallbackInfo& info, const char* fn, Io& io) 
 Napi::Value GlobalPool(const Napi::CallbackInfo& info) {
   SyncIo io{info, "globalPool"};
   const GlobalArgs a = parse_global(info, io.fn, io);
-  f32_global_pool_run(f32_pool_select(), a.kind, a.nhwc, a.n, a.c, a.hw, a.x, a.y);
+  f32_global_pool_run(f32_pool_table.select(), a.kind, a.nhwc, a.n, a.c, a.hw, a.x, a.y);
   return Napi::Value();
 }
 Napi::Value GlobalPoolAsync(const Napi::CallbackInfo& info) {
@@ -178,7 +178,7 @@ Napi::Value GlobalPoolAsync(const Napi::CallbackInfo& info) {
   AsyncOp op(info, fn, 3);
   AsyncIo io{op};
   const GlobalArgs a = parse_global(info, fn, io);
-  const F32PoolVariant& v = f32_pool_select();
+  const F32PoolVariant& v = f32_pool_table.select();
   return op.submit([&v, a] { f32_global_pool_run(v, a.kind, a.nhwc, a.n, a.c, a.hw, a.x, a.y); }, info[1],
                    double(a.n * a.c) * double(a.hw));
 }
@@ -207,7 +207,7 @@ ResizeArgs parse_resize(const Napi::CallbackInfo& info, const char* fn, Io& io) 
 }
 Napi::Value Resize(const Napi::CallbackInfo& info) {
   SyncIo io{info, "resize"};
-  f32_resize_run(f32_resize_select(), parse_resize(info, io.fn, io));
+  f32_resize_run(f32_resize_table.select(), parse_resize(info, io.fn, io));
   return Napi::Value();
 }
 Napi::Value ResizeAsync(const Napi::CallbackInfo& info) {
@@ -215,25 +215,14 @@ Napi::Value ResizeAsync(const Napi::CallbackInfo& info) {
   AsyncOp op(info, fn, 5);
   AsyncIo io{op};
   const ResizeArgs a = parse_resize(info, fn, io);
-  const F32ResizeVariant& v = f32_resize_select();
+  const F32ResizeVariant& v = f32_resize_table.select();
   return op.submit([&v, a] { f32_resize_run(v, a); }, info[1], 4.0 * double(a.n * a.c) * double(a.oh * a.ow));
 }
 
-size_t report_window_kernels(OpKernel* out, size_t cap) {
-  const char* dw = f32_dwconv_select().name;
-  const char* pool = f32_pool_select().name;
-  const char* rs = f32_resize_select().name;
-  const OpKernel rows[] = {{"depthwiseConv2d", dw}, {"maxPool2d", pool},     {"avgPool2d", pool},
-                           {"globalAvgPool", pool}, {"globalMaxPool", pool}, {"resize", rs}};
-  const size_t n = sizeof(rows) / sizeof(rows[0]);
-  for (size_t i = 0; i < n && i < cap && out; i++) out[i] = rows[i];
-  return n;
-}
 
 }  // namespace
 
 void init_pool(Napi::Env env, Napi::Object exports) {
-  register_op_reporter(&report_window_kernels);
   exports.Set("depthwiseConv2d", Napi::Function::New(env, DepthwiseConv2d, "depthwiseConv2d"));
   exports.Set("depthwiseConv2dAsync", Napi::Function::New(env, DepthwiseConv2dAsync, "depthwiseConv2dAsync"));
   exports.Set("pool2d", Napi::Function::New(env, Pool2d, "pool2d"));

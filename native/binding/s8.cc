@@ -101,7 +101,7 @@ class PackedS8 : public Napi::ObjectWrap<PackedS8> {
     size_t zs = 0, ss = 0;
     const int32_t* zp = param_data<int32_t>(info, 4, fn, "zeroPoint", n, &zs, true);
     const float* sc = param_data<float>(info, 5, fn, "scale", n, &ss, true);
-    const S8GemmVariant& v = s8_gemm_select();
+    const S8GemmVariant& v = s8_gemm_table.select();
     w_ = std::make_shared<PackedS8Weights>(b, uns, trans_b ? k : n, trans_b, k, n, zp, zp ? (zs ? n : 1) : 0, sc,
                                            sc ? (ss ? n : 1) : 0, v.nr, v.kstep, v.kgroup);
     napi_type_tag_object(env, info.This(), &kPackedS8Tag);
@@ -247,7 +247,7 @@ namespace {
 Napi::Value S8Gemm(const Napi::CallbackInfo& info) {
   const S8GemmCall c = s8_gemm_call(info, "matmul");
   check_sync_write(info.Env(), "matmul", c.out.data, c.out.bytes);  // an async op in flight may own it
-  const S8GemmVariant& v = s8_gemm_select();
+  const S8GemmVariant& v = s8_gemm_table.select();
   s8_gemm_run(v, s8_gemm_args(v, c));
   return Napi::String::New(info.Env(), v.name);
 }
@@ -256,9 +256,9 @@ Napi::Value S8Gemm(const Napi::CallbackInfo& info) {
 Napi::Value S8LinearDynamic(const Napi::CallbackInfo& info) {
   const S8LinearDynamicCall c = s8_linear_dynamic_call(info, "linear");
   check_sync_write(info.Env(), "linear", c.out, c.m * c.n * sizeof(float));
-  const S8GemmVariant& v = s8_gemm_select();
+  const S8GemmVariant& v = s8_gemm_table.select();
   S8LinearDynamicArgs a{c.m, c.x, c.k, c.w.get(), c.bias, c.act, c.out, c.n};
-  s8_linear_dynamic_run(v, quantize_select(), a);
+  s8_linear_dynamic_run(v, quantize_table.select(), a);
   return Napi::String::New(info.Env(), v.name);
 }
 
@@ -287,7 +287,7 @@ Napi::Value Quantize(const Napi::CallbackInfo& info) {
       throw Napi::RangeError::New(info.Env(), "quantize: zeroPoint[" + std::to_string(c) + "] (" + std::to_string(zeros[c]) +
                                                   ") is outside [" + std::to_string(qmin) + ", " + std::to_string(qmax) + "]");
   }
-  quantize_tensor(quantize_select(), s, x, scales, zeros, qmin, qmax, out);
+  quantize_tensor(quantize_table.select(), s, x, scales, zeros, qmin, qmax, out);
   return info.Env().Undefined();
 }
 
@@ -300,7 +300,7 @@ Napi::Value Dequantize(const Napi::CallbackInfo& info) {
   float* out = typed_data<float>(info, 1, fn, "out", s.size());
   const float* scales = typed_data<float>(info, 5, fn, "scale", s.channels);
   const int32_t* zeros = typed_data<int32_t>(info, 6, fn, "zeroPoint", s.channels);
-  dequantize_tensor(quantize_select(), s, q, uns, scales, zeros, out);
+  dequantize_tensor(quantize_table.select(), s, q, uns, scales, zeros, out);
   return info.Env().Undefined();
 }
 
@@ -311,7 +311,7 @@ Napi::Value QuantMinMax(const Napi::CallbackInfo& info) {
   const float* x = typed_data<float>(info, 0, fn, "t", s.size());
   float* mins = typed_data<float>(info, 4, fn, "mins", s.channels);
   float* maxs = typed_data<float>(info, 5, fn, "maxs", s.channels);
-  return Napi::Boolean::New(info.Env(), minmax_tensor(quantize_select(), s, x, mins, maxs));
+  return Napi::Boolean::New(info.Env(), minmax_tensor(quantize_table.select(), s, x, mins, maxs));
 }
 
 // quantParams(mins, maxs, count, unsigned, symmetric, scalesOut: Float32Array, zerosOut: Int32Array)
@@ -354,7 +354,7 @@ Napi::Value QuantizeRows(const Napi::CallbackInfo& info) {
   float* scales = typed_data<float>(info, 4, fn, "scales", m);
   int32_t* zeros = typed_data<int32_t>(info, 5, fn, "zeros", m);
   std::unique_ptr<uint8_t[]> bad(new uint8_t[m ? m : 1]);
-  quantize_rows_dynamic(quantize_select(), m, k, x, k, uns, out, k, scales, zeros, bad.get());
+  quantize_rows_dynamic(quantize_table.select(), m, k, x, k, uns, out, k, scales, zeros, bad.get());
   size_t nbad = 0;
   for (size_t i = 0; i < m; i++) nbad += bad[i];
   return Napi::Number::New(env, double(nbad));
@@ -376,16 +376,9 @@ Napi::Value ProbeVnniPeak(const Napi::CallbackInfo& info) { return ProbePeak(inf
 // probeAmxInt8Peak(ms) -> { gops, kernel } of AMX-INT8 tiles, or null without AMX (or without the tile permission).
 Napi::Value ProbeAmxInt8Peak(const Napi::CallbackInfo& info) { return ProbePeak(info, true, "probeAmxInt8Peak"); }
 
-size_t s8_op_kernels(OpKernel* out, size_t cap) {
-  const OpKernel rows[] = {{"matmul.s8", s8_gemm_select().name}, {"quantize", quantize_select().name}};
-  for (size_t i = 0; i < 2 && i < cap && out; i++) out[i] = rows[i];
-  return 2;
-}
-
 }  // namespace
 
 void init_s8(Napi::Env env, Napi::Object exports) {
-  register_op_reporter(&s8_op_kernels);
   exports.Set("PackedS8", PackedS8::Define(env));
   exports.Set("s8Gemm", Napi::Function::New(env, S8Gemm, "s8Gemm"));
   exports.Set("s8LinearDynamic", Napi::Function::New(env, S8LinearDynamic, "s8LinearDynamic"));

@@ -47,7 +47,7 @@ Napi::Value S8GemmAsync(const Napi::CallbackInfo& info) {
   AsyncOp op(info, fn, 10);
   const S8GemmCall c = s8_gemm_call(info, fn);
   hold_gemm_call(op, info, c);
-  const S8GemmVariant& v = s8_gemm_select();
+  const S8GemmVariant& v = s8_gemm_table.select();
   return op.submit([&v, c] { s8_gemm_run(v, s8_gemm_args(v, c)); }, info[5], gemm_ops(c.m, c.n, c.k));
 }
 
@@ -70,7 +70,7 @@ Napi::Value S8MatmulAsync(const Napi::CallbackInfo& info) {
   op.reads(b, k * n, "b");
   op.pin(info[6]);
   op.writes(out.data, out.bytes, "out");
-  const S8GemmVariant& v = s8_gemm_select();
+  const S8GemmVariant& v = s8_gemm_table.select();
   return op.submit(
       [&v, m, n, k, a, a_uns, b, b_uns, trans_b, out] {
         const int32_t zero = 0;
@@ -106,8 +106,8 @@ Napi::Value S8LinearDynamicAsync(const Napi::CallbackInfo& info) {
     op.pin(info[4]);
     op.reads(c.bias, c.n * sizeof(float), "bias");
   }
-  const S8GemmVariant& v = s8_gemm_select();
-  const QuantizeVariant& qv = quantize_select();
+  const S8GemmVariant& v = s8_gemm_table.select();
+  const QuantizeVariant& qv = quantize_table.select();
   return op.submit(
       [&v, &qv, c] {
         s8_linear_dynamic_run(v, qv, S8LinearDynamicArgs{c.m, c.x, c.k, c.w.get(), c.bias, c.act, c.out, c.n});
@@ -155,8 +155,8 @@ Napi::Value S8LinearDynamicQAsync(const Napi::CallbackInfo& info) {
     op.pin(info[4]);
     op.reads(c.bias, c.n * sizeof(float), "bias");
   }
-  const S8GemmVariant& v = s8_gemm_select();
-  const QuantizeVariant& qv = quantize_select();
+  const S8GemmVariant& v = s8_gemm_table.select();
+  const QuantizeVariant& qv = quantize_table.select();
   return op.submit(
       [&v, &qv, c, x, row_scales, row_zeros]() mutable {
         const size_t mk = c.m * c.k;

@@ -142,9 +142,9 @@ SparseF32* unwrap_sparse(const Napi::CallbackInfo& info, size_t i, const char* f
 }
 
 const char* planned_kernel(F32SparseWeights& w, size_t m, SparseMode mode) {
-  const F32SpmmVariant& v = f32_spmm_select();
+  const F32SpmmVariant& v = f32_spmm_table.select();
   const bool dense = mode == SparseMode::kDense || (mode == SparseMode::kAuto && f32_spmm_prefer_dense(v, w.view(), m));
-  if (dense) return f32_gemm_select().name;
+  if (dense) return f32_gemm_table.select().name;
   return f32_spmm_kernel_name(v, w.view().fmt, f32_spmm_auto_path(v, w.view(), m), m);
 }
 
@@ -178,7 +178,7 @@ Napi::Value SparseMaxDensity(const Napi::CallbackInfo& info) {
   const char* fn = "sparseMaxDensity";
   SparseF32* h = unwrap_sparse(info, 0, fn);
   return Napi::Number::New(info.Env(),
-                           f32_spmm_max_density(f32_spmm_select(), h->weights()->view(), size_arg(info, 1, fn, "m")));
+                           f32_spmm_max_density(f32_spmm_table.select(), h->weights()->view(), size_arg(info, 1, fn, "m")));
 }
 
 // sparseLinearAsync(handle, x, m, out, bias|null, act, mode, id) -> Promise<out>
@@ -400,7 +400,7 @@ Napi::Value SparseS8KernelFor(const Napi::CallbackInfo& info) {
 Napi::Value SparseS8MaxDensity(const Napi::CallbackInfo& info) {
   const char* fn = "sparseMaxDensity";
   unwrap_sparse_s8(info, 0, fn);
-  return Napi::Number::New(info.Env(), s8_spmm_max_density(s8_spmm_select(), size_arg(info, 1, fn, "m")));
+  return Napi::Number::New(info.Env(), s8_spmm_max_density(s8_spmm_table.select(), size_arg(info, 1, fn, "m")));
 }
 
 // sparseS8ToDense(handle, out: Int8Array[n·k])
@@ -417,8 +417,6 @@ Napi::Value SparseS8ToDense(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void init_sparse(Napi::Env env, Napi::Object exports) {
-  f32_spmm_register_reporter();
-  s8_spmm_register_reporter();
   exports.Set("SparseF32", SparseF32::Define(env));
   exports.Set("sparseLinear", Napi::Function::New(env, SparseLinear, "sparseLinear"));
   exports.Set("sparseLinearAsync", Napi::Function::New(env, SparseLinearAsync, "sparseLinearAsync"));

@@ -18,7 +18,7 @@ Napi::Value ActBackward(const Napi::CallbackInfo& info) {
   const float* x = typed_data<float>(info, 0, fn, kGelu ? "x" : "y", n);
   const float* dy = typed_data<float>(info, 1, fn, "dy", n);
   float* dx = typed_data<float>(info, 2, fn, "dx", n);
-  const F32TrainVariant& v = f32_train_select();
+  const F32TrainVariant& v = f32_train_table.select();
   (kGelu ? v.gelu_backward : v.relu_backward)(n, x, dy, dx);
   return Napi::Value();
 }
@@ -49,7 +49,7 @@ Napi::Value SoftmaxXent(const Napi::CallbackInfo& info) {
   float* grad = typed_data<float>(info, 7, fn, "grad", total, true);
   const bool accumulate = bool_arg(info, 8);
   if (rows == 0) return Napi::Number::New(env, 0.0);
-  return Napi::Number::New(env, f32_train_select().softmax_xent(rows, cols, z, inv_temp, labels, target, scale,
+  return Napi::Number::New(env, f32_train_table.select().softmax_xent(rows, cols, z, inv_temp, labels, target, scale,
                                                                 grad, accumulate));
 }
 
@@ -65,7 +65,7 @@ Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
   float* dx = typed_data<float>(info, 4, fn, "dx", total);
   float* dg = typed_data<float>(info, 5, fn, "dgamma", cols, true);
   float* db = typed_data<float>(info, 6, fn, "dbeta", cols, true);
-  if (cols > 0) f32_train_select().layernorm_backward(rows, cols, x, g, dy, eps, dx, dg, db);
+  if (cols > 0) f32_train_table.select().layernorm_backward(rows, cols, x, g, dy, eps, dx, dg, db);
   return Napi::Value();
 }
 
@@ -77,7 +77,7 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   const float* g = typed_data<float>(info, 1, fn, "g", n);
   float* v = typed_data<float>(info, 2, fn, "v", n, true);
   const float* mask = typed_data<float>(info, 8, fn, "mask", n, true);
-  f32_train_select().sgd(n, w, g, v, float(num_arg(info, 4)), float(num_arg(info, 5)), float(num_arg(info, 6)),
+  f32_train_table.select().sgd(n, w, g, v, float(num_arg(info, 4)), float(num_arg(info, 5)), float(num_arg(info, 6)),
                          bool_arg(info, 7), mask);
   return Napi::Value();
 }
@@ -93,7 +93,7 @@ Napi::Value AdamwStep(const Napi::CallbackInfo& info) {
   const float* mask = typed_data<float>(info, 12, fn, "mask", n, true);
   const float bc1 = float(num_arg(info, 10)), bc2 = float(num_arg(info, 11));
   if (!(bc1 > 0) || !(bc2 > 0)) throw Napi::RangeError::New(info.Env(), "adamwStep: bias corrections must be > 0");
-  f32_train_select().adamw(n, w, g, m, v, float(num_arg(info, 5)), float(num_arg(info, 6)), float(num_arg(info, 7)),
+  f32_train_table.select().adamw(n, w, g, m, v, float(num_arg(info, 5)), float(num_arg(info, 6)), float(num_arg(info, 7)),
                            float(num_arg(info, 8)), float(num_arg(info, 9)), bc1, bc2, mask);
   return Napi::Value();
 }
@@ -108,7 +108,7 @@ Napi::Value Dropout(const Napi::CallbackInfo& info) {
   const uint64_t seed = (uint64_t(uint32_t(num_arg(info, 4))) << 32) | uint64_t(uint32_t(num_arg(info, 3)));
   float* mask = typed_data<float>(info, 5, fn, "mask", n);
   float* out = typed_data<float>(info, 6, fn, "out", n);
-  f32_train_select().dropout(n, x, p, seed, mask, out);
+  f32_train_table.select().dropout(n, x, p, seed, mask, out);
   return Napi::Value();
 }
 
@@ -120,7 +120,7 @@ Napi::Value Transpose(const Napi::CallbackInfo& info) {
   const float* x = typed_data<float>(info, 0, fn, "x", total);
   float* out = typed_data<float>(info, 3, fn, "out", total);
   if (x == out && total > 1) throw Napi::RangeError::New(info.Env(), "transpose: out must not alias x");
-  f32_train_select().transpose(rows, cols, x, out);
+  f32_train_table.select().transpose(rows, cols, x, out);
   return Napi::Value();
 }
 
@@ -131,24 +131,13 @@ Napi::Value ArgmaxRows(const Napi::CallbackInfo& info) {
   if (cols == 0 && rows > 0) throw Napi::RangeError::New(info.Env(), "argmaxRows: cols must be > 0");
   const float* x = typed_data<float>(info, 0, fn, "x", mul_sizes(info.Env(), fn, rows, cols));
   int32_t* out = typed_data<int32_t>(info, 3, fn, "out", rows);
-  f32_train_select().argmax(rows, cols, x, out);
+  f32_train_table.select().argmax(rows, cols, x, out);
   return Napi::Value();
-}
-
-size_t report_train_kernels(OpKernel* out, size_t cap) {
-  static const char* const kOps[] = {"train.reluBackward", "train.geluBackward", "train.softmaxXent",
-                                     "train.layerNormBackward", "train.sgd", "train.adamw", "train.dropout",
-                                     "train.transpose", "train.argmax"};
-  const size_t n = sizeof(kOps) / sizeof(kOps[0]);
-  const char* name = f32_train_select().name;
-  for (size_t i = 0; i < n && i < cap && out; i++) out[i] = {kOps[i], name};
-  return n;
 }
 
 }  // namespace
 
 void init_train(Napi::Env env, Napi::Object exports) {
-  register_op_reporter(report_train_kernels);
   exports.Set("reluBackward", Napi::Function::New(env, ActBackward<false>, "reluBackward"));
   exports.Set("geluBackward", Napi::Function::New(env, ActBackward<true>, "geluBackward"));
   exports.Set("softmaxXent", Napi::Function::New(env, SoftmaxXent, "softmaxXent"));

@@ -1,18 +1,26 @@
-// The kernel table: every op's variant list (best first) and the choice under the current ISA cap.
+// The kernel tables' one home: every family's VariantTable is filled in dispatch.cc (see cpu/variant_table.h for
+// the pattern), and cpuInfo().kernels is listed there from the same select() calls the ops make.
 #pragma once
 #include <cstddef>
-#include "cpu/features.h"
+
+#include "kernels/f32-conv/f32-conv.h"
+#include "kernels/f32-dwconv/f32-dwconv.h"
 #include "kernels/f32-eltwise/f32-eltwise.h"
 #include "kernels/f32-gemm/f32-gemm.h"
+#include "kernels/f32-pool/f32-pool.h"
+#include "kernels/f32-probe/f32-probe.h"
+#include "kernels/f32-resize/f32-resize.h"
+#include "kernels/f32-spmm/f32-spmm.h"
+#include "kernels/f32-train/f32-train.h"
+#include "kernels/half-convert/half-convert.h"
+#include "kernels/half-gemm/half-gemm.h"
+#include "kernels/half-probe/half-probe.h"
+#include "kernels/quantize/quantize.h"
+#include "kernels/s8-gemm/s8-gemm.h"
+#include "kernels/s8-probe/s8-probe.h"
+#include "kernels/s8-spmm/s8-spmm.h"
 
 namespace simdtensor {
-
-// Best f32 GEMM variant allowed by the cap (always non-null: the scalar variant is always compiled).
-const F32GemmVariant& f32_gemm_select();
-// Variant with this exact name, or null.
-const F32GemmVariant* f32_gemm_find(const char* name);
-
-const F32EltwiseVariant& f32_eltwise_select();
 
 // One (op, kernel) row for cpuInfo(): the kernel name each op runs under the current cap.
 struct OpKernel {
@@ -21,9 +29,5 @@ struct OpKernel {
 };
 // Fills up to `cap` rows; returns how many ops exist.
 size_t op_kernels(OpKernel* out, size_t cap);
-
-// Families added by later kernels register a name-reporting hook so cpuInfo() lists them too.
-using OpKernelReporter = size_t (*)(OpKernel* out, size_t cap);
-void register_op_reporter(OpKernelReporter fn);
 
 }  // namespace simdtensor

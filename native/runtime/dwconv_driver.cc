@@ -59,7 +59,7 @@ void f32_dwconv_run(const F32DwconvVariant& v, const DwconvArgs& a) {
   if (dwconv_nchw_via_nhwc(a)) {
     // Small planes or a stride: transpose each image to NHWC, run the NHWC kernels, transpose back (docs/conv.md has
     // the measurements behind the rule). The transposes run on the calling thread.
-    const F32TrainVariant& tv = f32_train_select();
+    const F32TrainVariant& tv = f32_train_table.select();
     float* xs = t_xs.get(in_img);
     float* ys = t_ys.get(out_img);
     DwconvArgs b = a;

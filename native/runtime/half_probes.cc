@@ -7,27 +7,11 @@
 
 namespace simdtensor {
 namespace {
-struct Entry {
-  Isa isa;
-  HalfProbeKind kind;
-  double (*loop)(uint64_t, float*);
-};
-const Entry kProbes[] = {
-#define ST_HALF_PROBE(sym, isa, kind) {Isa::isa, HalfProbeKind::kind, &sym},
-#include "kernels/half-probe/kernels.inc"
-#undef ST_HALF_PROBE
-    {Isa::kScalar, HalfProbeKind(-1), nullptr},  // keeps the array non-empty on architectures without probes
-};
 double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 }  // namespace
 
 double probe_half_peak(HalfProbeKind kind, double ms) {
-  const Entry* e = nullptr;
-  for (const auto& p : kProbes)
-    if (p.loop && p.kind == kind && isa_allowed(p.isa)) {
-      e = &p;
-      break;
-    }
+  const HalfProbeVariant* e = half_probe_table.best(field_is(&HalfProbeVariant::kind, kind));
   if (!e) return 0.0;
   float sink = 0;
   e->loop(100000, &sink);  // warm up (clock ramp, wide-vector power license)

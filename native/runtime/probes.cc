@@ -10,24 +10,13 @@
 namespace simdtensor {
 
 namespace {
-const F32ProbeVariant* const kProbes[] = {
-#define ST_F32_PROBE(sym, isa) &sym,
-#include "kernels/f32-probe/kernels.inc"
-#undef ST_F32_PROBE
-};
 double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 }  // namespace
 
-const F32ProbeVariant& f32_probe_select() {
-  for (const auto* v : kProbes)
-    if (isa_allowed(v->isa)) return *v;
-  return *kProbes[sizeof(kProbes) / sizeof(kProbes[0]) - 1];
-}
-
 double probe_f32_peak(double ms) {
-  const F32ProbeVariant& v = f32_probe_select();
+  const F32ProbeVariant& v = f32_probe_table.select();
   float sink = 0;
   v.fma_loop(100000, &sink);  // warm up (clock ramp, AVX-512 license)
   std::vector<double> rates;
@@ -45,7 +34,7 @@ double probe_read_bandwidth(size_t bytes, double ms) {
   const size_t n = std::max<size_t>(bytes / sizeof(float), 1024);
   auto buf = aligned_alloc_array<float>(n);
   for (size_t i = 0; i < n; i++) buf[i] = float(i & 1023) * 1e-3f;
-  const F32ProbeVariant& v = f32_probe_select();
+  const F32ProbeVariant& v = f32_probe_table.select();
   volatile float sink = v.read_sum(buf.get(), n);  // touch every page first
   std::vector<double> rates;
   const double end = now_s() + ms / 1000.0;

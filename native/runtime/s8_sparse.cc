@@ -17,13 +17,6 @@ namespace simdtensor {
 
 namespace {
 
-const S8SpmmVariant* const kVariants[] = {
-#define ST_S8_SPMM(sym, isa) &sym,
-#include "kernels/s8-spmm/kernels.inc"
-#undef ST_S8_SPMM
-};
-constexpr size_t kNumVariants = sizeof(kVariants) / sizeof(kVariants[0]);
-
 thread_local ScratchBuffer<uint8_t> t_xq;
 thread_local ScratchBuffer<float> t_sx;
 thread_local ScratchBuffer<int32_t> t_zx;
@@ -46,17 +39,6 @@ void run_tasks(size_t n, double work, F&& f) {
 }
 
 }  // namespace
-
-const S8SpmmVariant* const* s8_spmm_variants(size_t* count) {
-  *count = kNumVariants;
-  return kVariants;
-}
-
-const S8SpmmVariant& s8_spmm_select() {
-  for (const auto* v : kVariants)
-    if (isa_allowed(v->isa)) return *v;
-  return *kVariants[kNumVariants - 1];
-}
 
 std::unique_ptr<S8SparseWeights> S8SparseWeights::create(const SparseInput& in, const float* scales, size_t n_scales,
                                                          std::string* err) {
@@ -176,7 +158,7 @@ const char* s8_spmm_run(const S8SpmmVariant& v, const S8SpmmArgs& a, SpmmPath pa
   float* sx = t_sx.get(M);
   int32_t* zx = t_zx.get(M);
   uint8_t* bad = t_bad.get(M);
-  quantize_rows_dynamic(quantize_select(), M, w.k, a.x, a.ldx, true, xq, ldq, sx, zx, bad);
+  quantize_rows_dynamic(quantize_table.select(), M, w.k, a.x, a.ldx, true, xq, ldq, sx, zx, bad);
   for (size_t i = 0; i < M; i++) std::memset(xq + i * ldq + w.k, 0, ldq - w.k);  // weights are 0 there
   const double work = double(w.stored_groups()) * 4.0 * double(M);
   if (path == SpmmPath::kRow) {
@@ -236,38 +218,27 @@ double s8_spmm_max_density(const S8SpmmVariant& v, size_t m) {
 }
 
 const char* s8_sparse_kernel_for(S8SparseWeights& w, size_t m, SparseMode mode) {
-  const S8SpmmVariant& v = s8_spmm_select();
+  const S8SpmmVariant& v = s8_spmm_table.select();
   const bool dense = mode == SparseMode::kDense || (mode == SparseMode::kAuto && w.work_density() > s8_spmm_max_density(v, m));
-  if (dense) return s8_gemm_select().name;
+  if (dense) return s8_gemm_table.select().name;
   return s8_spmm_auto_path(v, m) == SpmmPath::kRow ? v.row_name : v.xt_name;
 }
 
 const char* s8_sparse_linear(const S8SparseLinearArgs& a) {
-  const S8SpmmVariant& v = s8_spmm_select();
+  const S8SpmmVariant& v = s8_spmm_table.select();
   const S8SparseView& w = a.w->view();
   const bool dense = a.mode == SparseMode::kDense ||
                      (a.mode == SparseMode::kAuto && a.w->work_density() > s8_spmm_max_density(v, a.m));
   if (dense) {
-    const S8GemmVariant& gv = s8_gemm_select();
+    const S8GemmVariant& gv = s8_gemm_table.select();
     if (a.m == 0 || w.n == 0) return gv.name;
     auto packed = a.w->dense_packed(gv);
     S8LinearDynamicArgs da{a.m, a.x, w.k, packed.get(), a.bias, a.act, a.out, w.n};
-    s8_linear_dynamic_run(gv, quantize_select(), da);
+    s8_linear_dynamic_run(gv, quantize_table.select(), da);
     return gv.name;
   }
   S8SpmmArgs sa{&w, a.m, a.x, w.k, a.out, w.n, a.bias, a.act};
   return s8_spmm_run(v, sa);
 }
-
-namespace {
-size_t report_s8_spmm(OpKernel* out, size_t cap) {
-  const S8SpmmVariant& v = s8_spmm_select();
-  const OpKernel rows[] = {{"linear.sparse.int8", v.xt_name}, {"linear.sparse.int8.smallM", v.row_name}};
-  for (size_t i = 0; i < 2 && i < cap; i++) out[i] = rows[i];
-  return 2;
-}
-}  // namespace
-
-void s8_spmm_register_reporter() { register_op_reporter(&report_s8_spmm); }
 
 }  // namespace simdtensor

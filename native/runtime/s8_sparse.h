@@ -59,7 +59,6 @@ struct S8SpmmArgs {
   int act;
 };
 
-const S8SpmmVariant& s8_spmm_select();
 SpmmPath s8_spmm_auto_path(const S8SpmmVariant& v, size_t m);
 const char* s8_spmm_run(const S8SpmmVariant& v, const S8SpmmArgs& a, SpmmPath path = SpmmPath::kAuto);
 double s8_spmm_max_density(const S8SpmmVariant& v, size_t m);
@@ -76,8 +75,5 @@ struct S8SparseLinearArgs {
 // Sparse int8 kernel, or the dense int8 GEMM (dynamic u8 activations) where the crossover says dense is faster.
 const char* s8_sparse_linear(const S8SparseLinearArgs& a);
 const char* s8_sparse_kernel_for(S8SparseWeights& w, size_t m, SparseMode mode);
-
-// Adds the int8 sparse kernel names to cpuInfo().kernels (idempotent).
-void s8_spmm_register_reporter();
 
 }  // namespace simdtensor

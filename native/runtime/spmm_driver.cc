@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <mutex>
 #include <vector>
 
 #include "cpu/dispatch.h"
@@ -17,13 +16,6 @@
 namespace simdtensor {
 
 namespace {
-
-const F32SpmmVariant* const kVariants[] = {
-#define ST_F32_SPMM(sym, isa) &sym,
-#include "kernels/f32-spmm/kernels.inc"
-#undef ST_F32_SPMM
-};
-constexpr size_t kNumVariants = sizeof(kVariants) / sizeof(kVariants[0]);
 
 thread_local ScratchBuffer<float> t_xt;
 thread_local ScratchBuffer<float> t_outt;
@@ -140,29 +132,7 @@ const CrossoverRow kCrossAvx512[] = {
 };
 // AVX2, NEON and scalar were not swept on their own hardware here: the AVX-512 figures stand in for them.
 
-std::mutex& reporter_mu() {
-  static std::mutex m;
-  return m;
-}
-
 }  // namespace
-
-const F32SpmmVariant* const* f32_spmm_variants(size_t* count) {
-  *count = kNumVariants;
-  return kVariants;
-}
-
-const F32SpmmVariant& f32_spmm_select() {
-  for (const auto* v : kVariants)
-    if (isa_allowed(v->isa)) return *v;
-  return *kVariants[kNumVariants - 1];
-}
-
-const F32SpmmVariant* f32_spmm_find(const char* name) {
-  for (const auto* v : kVariants)
-    if (std::strcmp(v->name, name) == 0) return v;
-  return nullptr;
-}
 
 SpmmPath f32_spmm_auto_path(const F32SpmmVariant& v, const F32SparseView& w, size_t m) {
   // Measured on AVX-512 (docs/sparse.md): the row kernels win at M = 1, and up to M = 2 where a row's weights are
@@ -204,10 +174,10 @@ bool f32_spmm_prefer_dense(const F32SpmmVariant& v, const F32SparseView& w, size
 
 const char* f32_sparse_linear(const F32SparseLinearArgs& a) {
   const F32SparseView& w = a.w->view();
-  const F32SpmmVariant& v = f32_spmm_select();
+  const F32SpmmVariant& v = f32_spmm_table.select();
   const bool dense = a.mode == SparseMode::kDense || (a.mode == SparseMode::kAuto && f32_spmm_prefer_dense(v, w, a.m));
   if (dense) {
-    const F32GemmVariant& g = f32_gemm_select();
+    const F32GemmVariant& g = f32_gemm_table.select();
     if (a.m == 0 || w.n == 0) return g.name;
     auto packed = a.w->dense_packed(g.nr);
     F32GemmArgs ga{a.m, w.n, w.k, a.x, w.k, packed->panels(g.nr), a.out, w.n, a.bias, a.act};
@@ -216,25 +186,6 @@ const char* f32_sparse_linear(const F32SparseLinearArgs& a) {
   }
   F32SpmmArgs sa{&w, a.m, a.x, w.k, a.out, w.n, a.bias, a.act};
   return f32_spmm_run(v, sa);
-}
-
-namespace {
-size_t report_spmm(OpKernel* out, size_t cap) {
-  const F32SpmmVariant& v = f32_spmm_select();
-  const OpKernel rows[] = {
-      {"linear.sparse.csr", v.xt_name[0]},     {"linear.sparse.csr.smallM", v.row_name[0]},
-      {"linear.sparse.bsr", v.xt_name[1]},     {"linear.sparse.bsr.smallM", v.row_name[1]},
-      {"linear.sparse.nm", v.xt_name[2]},      {"linear.sparse.nm.smallM", v.row_name[2]},
-  };
-  const size_t n = sizeof(rows) / sizeof(rows[0]);
-  for (size_t i = 0; i < n && i < cap; i++) out[i] = rows[i];
-  return n;
-}
-}  // namespace
-
-void f32_spmm_register_reporter() {
-  std::lock_guard<std::mutex> lock(reporter_mu());
-  register_op_reporter(&report_spmm);
 }
 
 }  // namespace simdtensor

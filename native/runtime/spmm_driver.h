@@ -25,9 +25,6 @@ enum class SpmmPath : int {
   kRow = 2,  // per-row dot products (gathers), for small M
 };
 
-// Best variant allowed by the ISA cap (never null: the scalar variant is always compiled).
-const F32SpmmVariant& f32_spmm_select();
-const F32SpmmVariant* f32_spmm_find(const char* name);
 // The path kAuto takes for this M.
 SpmmPath f32_spmm_auto_path(const F32SpmmVariant& v, const F32SparseView& w, size_t m);
 const char* f32_spmm_kernel_name(const F32SpmmVariant& v, SparseFormat fmt, SpmmPath path, size_t m);
@@ -53,8 +50,5 @@ struct F32SparseLinearArgs {
 // x·wᵀ (+bias, act): the sparse kernel, or the dense GEMM on a dense copy of w (made once, on first need) where
 // the crossover says dense is faster or mode is kDense. Returns the kernel name that ran.
 const char* f32_sparse_linear(const F32SparseLinearArgs& a);
-
-// Adds the sparse ops' kernel names to cpuInfo().kernels (idempotent).
-void f32_spmm_register_reporter();
 
 }  // namespace simdtensor

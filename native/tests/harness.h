@@ -7,6 +7,8 @@
 #include <memory>
 #include <vector>
 
+#include "cpu/features.h"
+
 namespace sttest {
 
 struct Test {
@@ -18,8 +20,23 @@ struct Registrar {
   Registrar(const char* n, void (*f)()) { registry().push_back({n, f}); }
 };
 extern int g_failures;
-extern int g_skips;
+// Records that the running test did not run `what` (a variant name) and why; main() counts every one and names
+// each skipped variant, with the tests that skipped it, in the summary.
 void skip(const char* what, const char* why);
+// The one skip check for variant loops: true when this CPU can run `v`, else the skip is recorded.
+//   for (const FooVariant& v : foo_table) { if (!sttest::runnable(v)) continue; ... }
+template <class V>
+bool runnable(const V& v) {
+  if (simdtensor::isa_supported(v.isa)) return true;
+  skip(v.name, "CPU lacks this ISA");
+  return false;
+}
+// Calls f(v) for every variant of `table` this CPU can run; the others are recorded as skipped.
+template <class Table, class F>
+void for_each_runnable(const Table& table, F&& f) {
+  for (const auto& v : table)
+    if (runnable(v)) f(v);
+}
 
 // Deterministic xorshift in [-1, 1).
 struct Rng {
@@ -33,6 +50,19 @@ struct Rng {
   }
   float uniform() { return float(next()) * (2.0f / 4294967296.0f) - 1.0f; }
 };
+
+// Columns n..ldc-1 of an m-row output were filled with `sentinel` before the kernel ran: true if none changed
+// (nothing was written past n), else reports the first one.
+inline bool stride_gap_untouched(const float* c, size_t m, size_t n, size_t ldc, float sentinel, const char* what,
+                                 size_t k) {
+  for (size_t i = 0; i < m; i++)
+    for (size_t j = n; j < ldc; j++)
+      if (c[i * ldc + j] != sentinel) {
+        std::fprintf(stderr, "  %s wrote past n: m=%zu n=%zu k=%zu (%zu,%zu)\n", what, m, n, k, i, j);
+        return false;
+      }
+  return true;
+}
 
 // A buffer placed flush against the end of its own allocation, so an over-read past `n` hits ASan's redzone.
 template <class T>

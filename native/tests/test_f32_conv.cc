@@ -75,7 +75,7 @@ bool make_case(sttest::Rng& r, size_t i, bool transposed, Case* out) {
   out->pad_b = pad_b;
   out->pad_r = pad_r;
   out->ep.act = int(i % kConvActCount);
-  out->ep.p0 = out->ep.act == kConvActClip ? -0.5f : out->ep.act == kConvActLeaky ? 0.1f : 0.2f;
+  out->ep.p0 = out->ep.act == kConvActClip ? -0.5f : out->ep.act == kConvActLeakyRelu ? 0.1f : 0.2f;
   out->ep.p1 = out->ep.act == kConvActClip ? 0.75f : 0.5f;
   out->bias = r.next() % 3 != 0;
   out->residual = r.next() % 3 == 0;
@@ -158,9 +158,10 @@ void run_cases(const F32ConvVariant& v, bool transposed, uint64_t seed) {
 
 TEST(f32_conv_epilogue_variants_match_reference) {
   size_t count;
-  const F32ConvVariant* const* vs = f32_conv_variants(&count);
+  const auto& vs = f32_conv_table;
+  count = vs.size();
   for (size_t vi = 0; vi < count; vi++) {
-    const F32ConvVariant& e = *vs[vi];
+    const F32ConvVariant& e = vs[vi];
     if (!isa_supported(e.isa)) {
       sttest::skip(e.name, "CPU lacks this ISA");
       continue;
@@ -203,14 +204,15 @@ TEST(f32_conv_epilogue_variants_match_reference) {
 
 TEST(f32_conv_direct_and_transposed_match_reference_on_every_variant) {
   size_t count;
-  const F32ConvVariant* const* vs = f32_conv_variants(&count);
+  const auto& vs = f32_conv_table;
+  count = vs.size();
   for (size_t vi = 0; vi < count; vi++) {
-    if (!isa_supported(vs[vi]->isa)) {
-      sttest::skip(vs[vi]->name, "CPU lacks this ISA");
+    if (!isa_supported(vs[vi].isa)) {
+      sttest::skip(vs[vi].name, "CPU lacks this ISA");
       continue;
     }
-    run_cases(*vs[vi], false, 11 + vi);
-    run_cases(*vs[vi], true, 23 + vi);
+    run_cases(vs[vi], false, 11 + vi);
+    run_cases(vs[vi], true, 23 + vi);
   }
   // The plain reference igemm through the same driver (mr 4, nr 8).
   run_cases(f32_conv_reference, false, 5);
@@ -220,9 +222,10 @@ TEST(f32_conv_igemm_tile_edges_with_padding_pointers) {
   // Every row count 1..MR+1, n around NR, taps × cg across the K block, zero-vector pointers mixed in, accumulate and
   // epilogue flags: each variant against the reference igemm on the same indirection buffer.
   size_t count;
-  const F32ConvVariant* const* vs = f32_conv_variants(&count);
+  const auto& vs = f32_conv_table;
+  count = vs.size();
   for (size_t vi = 0; vi < count; vi++) {
-    const F32ConvVariant& v = *vs[vi];
+    const F32ConvVariant& v = vs[vi];
     if (!isa_supported(v.isa)) {
       sttest::skip(v.name, "CPU lacks this ISA");
       continue;
@@ -286,7 +289,8 @@ TEST(f32_conv_repacks_for_another_panel_width) {
 // u8 activations with a zero point (padding must contribute exactly zero), NHWC and NCHW, 1×1 and k×k shapes.
 TEST(s8_conv_int32_matches_plain_loops) {
   size_t count;
-  const S8GemmVariant* vs = s8_gemm_variants(&count);
+  const auto& vs = s8_gemm_table;
+  count = vs.size();
   for (size_t vi = 0; vi < count; vi++) {
     const S8GemmVariant& v = vs[vi];
     if (!isa_supported(v.isa)) {

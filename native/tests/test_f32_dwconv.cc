@@ -48,11 +48,12 @@ bool geometry(const Geo& g, size_t ih, size_t iw, DwconvShape* s, size_t c) {
 
 TEST(f32_dwconv_variants_match_reference) {
   size_t count;
-  const F32DwconvVariant* const* vs = f32_dwconv_variants(&count);
+  const auto& vs = f32_dwconv_table;
+  count = vs.size();
   const F32DwconvVariant& R = f32_dwconv_reference;
   size_t cases = 0;
   for (size_t vi = 0; vi < count; vi++) {
-    const F32DwconvVariant& v = *vs[vi];
+    const F32DwconvVariant& v = vs[vi];
     if (!isa_supported(v.isa)) {
       sttest::skip(v.name, "CPU lacks this ISA");
       continue;
@@ -106,7 +107,7 @@ TEST(f32_dwconv_variants_match_reference) {
 // The driver against the op's definition written out here (ONNX group conv, group = input channel): channel
 // multiplier, both weight layouts, both data layouts, a batch, one and several threads.
 TEST(f32_dwconv_driver_layouts_multiplier_threads) {
-  const F32DwconvVariant& v = f32_dwconv_select();
+  const F32DwconvVariant& v = f32_dwconv_table.select();
   sttest::Rng rng(99);
   const int threads_before = num_threads();
   for (size_t mult : {1, 2, 3})

@@ -23,15 +23,10 @@ const size_t kLens[] = {1, 3, 4, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 25
 }  // namespace
 
 TEST(f32_eltwise_variants_match_reference) {
-  size_t count;
-  const F32EltwiseVariant* const* vs = f32_eltwise_variants(&count);
   const F32EltwiseVariant& R = f32_eltwise_reference;
-  for (size_t vi = 0; vi < count; vi++) {
-    const F32EltwiseVariant& v = *vs[vi];
-    if (!isa_supported(v.isa)) {
-      sttest::skip(v.name, "CPU lacks this ISA");
-      continue;
-    }
+  for (size_t vi = 0; vi < f32_eltwise_table.size(); vi++) {
+    const F32EltwiseVariant& v = f32_eltwise_table[vi];
+    if (!sttest::runnable(v)) continue;
     sttest::Rng rng(vi + 1);
     for (size_t n : kLens) {
       sttest::Flush<float> a(n), b(n), out(n), ref(n);

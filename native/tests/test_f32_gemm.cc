@@ -35,16 +35,10 @@ bool run_case(const F32GemmVariant& v, size_t m, size_t n, size_t k, bool trans_
   F32GemmArgs g{m, n, k, a.data(), k, packed.get(), c.data(), ldc, use_bias ? bias.data() : nullptr, act};
   f32_gemm_run(v, g);
   f32_gemm_reference(m, n, k, a.data(), k, b.data(), ldb, trans_b, ref.data(), ldc, use_bias ? bias.data() : nullptr, act);
+  if (!sttest::stride_gap_untouched(c.data(), m, n, ldc, 12345.0f, v.name, k)) return false;
   for (size_t i = 0; i < m; i++)
-    for (size_t j = 0; j < ldc; j++) {
+    for (size_t j = 0; j < n; j++) {
       const float got = c[i * ldc + j], want = ref[i * ldc + j];
-      if (j >= n) {
-        if (got != 12345.0f) {
-          std::fprintf(stderr, "  %s wrote past n: m=%zu n=%zu k=%zu (%zu,%zu)\n", v.name, m, n, k, i, j);
-          return false;
-        }
-        continue;
-      }
       double mag = 0;
       for (size_t p = 0; p < k; p++)
         mag += std::fabs(double(a[i * k + p]) * (trans_b ? b[j * k + p] : b[p * n + j]));
@@ -60,14 +54,8 @@ bool run_case(const F32GemmVariant& v, size_t m, size_t n, size_t k, bool trans_
 }  // namespace
 
 TEST(f32_gemm_variants_sweep_tile_edges) {
-  size_t count;
-  const F32GemmVariant* vs = f32_gemm_variants(&count);
-  for (size_t vi = 0; vi < count; vi++) {
-    const F32GemmVariant& v = vs[vi];
-    if (!isa_supported(v.isa)) {
-      sttest::skip(v.name, "CPU lacks this ISA");
-      continue;
-    }
+  for (const F32GemmVariant& v : f32_gemm_table) {
+    if (!sttest::runnable(v)) continue;
     const size_t kc = f32_gemm_blocking(v).kc;
     std::vector<size_t> ms, ns = {1, v.nr - 1, v.nr, v.nr + 1, 3 * v.nr + 1};
     for (size_t m = 1; m <= v.mr + 1; m++) ms.push_back(m);
@@ -86,12 +74,9 @@ TEST(f32_gemm_variants_sweep_tile_edges) {
 }
 
 TEST(f32_gemm_odd_shapes_and_epilogues) {
-  size_t count;
-  const F32GemmVariant* vs = f32_gemm_variants(&count);
   const size_t shapes[][3] = {{1, 63, 64}, {63, 65, 63}, {64, 64, 64}, {65, 1, 255}, {1, 255, 1023}, {17, 33, 300}};
-  for (size_t vi = 0; vi < count; vi++) {
-    const F32GemmVariant& v = vs[vi];
-    if (!isa_supported(v.isa)) continue;
+  for (const F32GemmVariant& v : f32_gemm_table) {
+    if (!sttest::runnable(v)) continue;
     for (auto& s : shapes)
       for (int act = 0; act < 3; act++)
         for (int tb = 0; tb < 2; tb++) CHECK(run_case(v, s[0], s[1], s[2], tb, true, act, 1, 77 + act), "%s", v.name);
@@ -99,22 +84,16 @@ TEST(f32_gemm_odd_shapes_and_epilogues) {
 }
 
 TEST(f32_gemm_k_zero_gives_activation_of_bias) {
-  size_t count;
-  const F32GemmVariant* vs = f32_gemm_variants(&count);
-  for (size_t vi = 0; vi < count; vi++) {
-    const F32GemmVariant& v = vs[vi];
-    if (!isa_supported(v.isa)) continue;
+  for (const F32GemmVariant& v : f32_gemm_table) {
+    if (!sttest::runnable(v)) continue;
     CHECK(run_case(v, 5, 37, 0, false, true, kActRelu, 0, 3), "%s", v.name);
     CHECK(run_case(v, 5, 37, 0, true, false, kActNone, 0, 3), "%s", v.name);
   }
 }
 
 TEST(f32_gemm_nan_inf_propagate) {
-  size_t count;
-  const F32GemmVariant* vs = f32_gemm_variants(&count);
-  for (size_t vi = 0; vi < count; vi++) {
-    const F32GemmVariant& v = vs[vi];
-    if (!isa_supported(v.isa)) continue;
+  for (const F32GemmVariant& v : f32_gemm_table) {
+    if (!sttest::runnable(v)) continue;
     const size_t m = 3, n = 20, k = 9;
     std::vector<float> a(m * k, 1.0f), b(k * n, 1.0f), c(m * n);
     a[0 * k + 4] = NAN;            // row 0 all NaN

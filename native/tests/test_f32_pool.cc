@@ -47,11 +47,12 @@ bool out_size(size_t in, size_t k, size_t s, size_t d, size_t p0, size_t p1, boo
 
 TEST(f32_pool_variants_match_reference) {
   size_t count;
-  const F32PoolVariant* const* vs = f32_pool_variants(&count);
+  const auto& vs = f32_pool_table;
+  count = vs.size();
   const F32PoolVariant& R = f32_pool_reference;
   size_t cases = 0;
   for (size_t vi = 0; vi < count; vi++) {
-    const F32PoolVariant& v = *vs[vi];
+    const F32PoolVariant& v = vs[vi];
     if (!isa_supported(v.isa)) {
       sttest::skip(v.name, "CPU lacks this ISA");
       continue;

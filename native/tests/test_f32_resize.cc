@@ -58,10 +58,11 @@ TEST(f32_resize_axis_tables) {
 
 TEST(f32_resize_variants_match_reference) {
   size_t count;
-  const F32ResizeVariant* const* vs = f32_resize_variants(&count);
+  const auto& vs = f32_resize_table;
+  count = vs.size();
   const F32ResizeVariant& R = f32_resize_reference;
   for (size_t vi = 0; vi < count; vi++) {
-    const F32ResizeVariant& v = *vs[vi];
+    const F32ResizeVariant& v = vs[vi];
     if (!isa_supported(v.isa)) {
       sttest::skip(v.name, "CPU lacks this ISA");
       continue;

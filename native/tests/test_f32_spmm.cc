@@ -170,15 +170,7 @@ const FormatCase kFormats[] = {
 
 template <class F>
 void for_each_runnable(F&& f) {
-  size_t count;
-  const F32SpmmVariant* const* vs = f32_spmm_variants(&count);
-  for (size_t i = 0; i < count; i++) {
-    if (!isa_supported(vs[i]->isa)) {
-      sttest::skip(vs[i]->name, "CPU lacks this ISA");
-      continue;
-    }
-    f(*vs[i]);
-  }
+  sttest::for_each_runnable(f32_spmm_table, f);
 }
 
 }  // namespace

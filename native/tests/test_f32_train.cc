@@ -26,15 +26,8 @@ const size_t kCols[] = {1, 2, 5, 8, 10, 16, 17, 31, 64, 100};
 
 template <class F>
 void for_each_variant(F f) {
-  size_t count;
-  const F32TrainVariant* const* vs = f32_train_variants(&count);
-  for (size_t vi = 0; vi < count; vi++) {
-    if (!isa_supported(vs[vi]->isa)) {
-      sttest::skip(vs[vi]->name, "CPU lacks this ISA");
-      continue;
-    }
-    f(*vs[vi], vi);
-  }
+  for (size_t vi = 0; vi < f32_train_table.size(); vi++)
+    if (sttest::runnable(f32_train_table[vi])) f(f32_train_table[vi], vi);
 }
 }  // namespace
 

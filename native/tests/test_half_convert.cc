@@ -88,20 +88,10 @@ std::vector<float> narrowing_inputs(bool bf16, size_t random) {
   return xs;
 }
 
-bool kind_supported(const HalfCvtVariant& v) {
-  if (!isa_supported(v.isa)) {
-    sttest::skip(v.name, "CPU lacks this ISA");
-    return false;
-  }
-  return true;
-}
-
 std::vector<const HalfCvtVariant*> variants_of(HalfCvtKind kind) {
-  size_t count;
-  const HalfCvtVariant* vs = half_cvt_variants(&count);
   std::vector<const HalfCvtVariant*> out;
-  for (size_t i = 0; i < count; i++)
-    if (vs[i].kind == kind) out.push_back(&vs[i]);
+  for (const HalfCvtVariant& v : half_cvt_table)
+    if (v.kind == kind) out.push_back(&v);
   return out;
 }
 
@@ -170,7 +160,7 @@ TEST(half_cvt_widening_variants_exhaustive) {
     sttest::Flush<uint16_t> in(0x10000);
     for (uint32_t h = 0; h < 0x10000; h++) in[h] = uint16_t(h);
     for (const HalfCvtVariant* v : variants_of(kind)) {
-      if (!kind_supported(*v)) continue;
+      if (!sttest::runnable(*v)) continue;
       sttest::Flush<float> out(0x10000);
       v->fn(0x10000, in.data(), out.data());
       for (uint32_t h = 0; h < 0x10000; h++) {
@@ -189,7 +179,7 @@ TEST(half_cvt_narrowing_variants_sweep) {
     sttest::Flush<float> in(xs.size());
     for (size_t i = 0; i < xs.size(); i++) in[i] = xs[i];
     for (const HalfCvtVariant* v : variants_of(kind)) {
-      if (!kind_supported(*v)) continue;
+      if (!sttest::runnable(*v)) continue;
       sttest::Flush<uint16_t> out(xs.size());
       v->fn(xs.size(), in.data(), out.data());
       for (size_t i = 0; i < xs.size(); i++) {
@@ -202,12 +192,9 @@ TEST(half_cvt_narrowing_variants_sweep) {
 
 // Every length 0..80 (vector bodies, unrolled bodies, every tail): no write past n (sentinels), flush inputs.
 TEST(half_cvt_all_lengths_and_tails) {
-  size_t count;
-  const HalfCvtVariant* vs = half_cvt_variants(&count);
   sttest::Rng rng(9);
-  for (size_t vi = 0; vi < count; vi++) {
-    const HalfCvtVariant& v = vs[vi];
-    if (!kind_supported(v)) continue;
+  for (const HalfCvtVariant& v : half_cvt_table) {
+    if (!sttest::runnable(v)) continue;
     const bool widen = v.kind == HalfCvtKind::kF16ToF32 || v.kind == HalfCvtKind::kBf16ToF32;
     for (size_t n = 0; n <= 80; n++) {
       if (widen) {
@@ -238,15 +225,13 @@ TEST(half_cvt_all_lengths_and_tails) {
 // The cap selects the expected variant per direction (scalar under 'scalar').
 TEST(half_cvt_cap_forces_each_path) {
   const Isa saved = max_isa();
-  size_t count;
-  const HalfCvtVariant* vs = half_cvt_variants(&count);
-  for (size_t vi = 0; vi < count; vi++) {
-    if (!isa_supported(vs[vi].isa)) continue;
-    set_max_isa(vs[vi].isa);
-    const HalfCvtVariant& got = half_cvt_select(vs[vi].kind);
-    // The first variant of this kind at or below the cap: vs[vi] itself unless a better one shares its level.
-    CHECK(int(got.isa) <= int(vs[vi].isa), "cap %s picked %s", isa_name(vs[vi].isa), got.name);
-    CHECK(got.isa == vs[vi].isa, "cap %s picked %s, expected %s", isa_name(vs[vi].isa), got.name, vs[vi].name);
+  for (const HalfCvtVariant& v : half_cvt_table) {
+    if (!sttest::runnable(v)) continue;
+    set_max_isa(v.isa);
+    const HalfCvtVariant& got = half_cvt_select(v.kind);
+    // The first variant of this kind at or below the cap: v itself unless a better one shares its level.
+    CHECK(int(got.isa) <= int(v.isa), "cap %s picked %s", isa_name(v.isa), got.name);
+    CHECK(got.isa == v.isa, "cap %s picked %s, expected %s", isa_name(v.isa), got.name, v.name);
   }
   set_max_isa(Isa::kScalar);
   for (HalfCvtKind k : {HalfCvtKind::kF32ToF16, HalfCvtKind::kF16ToF32, HalfCvtKind::kF32ToBf16, HalfCvtKind::kBf16ToF32})

@@ -73,13 +73,10 @@ bool same_bits(const std::vector<float>& x, const std::vector<float>& y) {
 }  // namespace
 
 TEST(f32_gemm_partition_tiles_c_exactly) {
-  size_t count;
-  const F32GemmVariant* vs = f32_gemm_variants(&count);
   const size_t ms[] = {1, 7, 16, 17, 95, 96, 97, 300, 1024, 1023};
   const size_t ns[] = {1, 31, 32, 33, 100, 1024, 4096};
   const size_t ks[] = {0, 1, 64, 511, 4096, 65536};
-  for (size_t vi = 0; vi < count; vi++) {
-    const F32GemmVariant& v = vs[vi];
+  for (const F32GemmVariant& v : f32_gemm_table) {
     for (size_t T : {1, 2, 3, 4, 8, 16, 64})
       for (size_t m : ms)
         for (size_t n : ns)
@@ -102,17 +99,11 @@ TEST(f32_gemm_partition_tiles_c_exactly) {
 
 TEST(f32_gemm_bit_identical_for_1_to_8_threads) {
   ThreadsGuard guard;
-  size_t count;
-  const F32GemmVariant* vs = f32_gemm_variants(&count);
   // M/N splits only (K short or M×N large): every element is computed by one task in one K order.
   const size_t shapes[][3] = {{1, 4096, 300},  {5, 1000, 512}, {16, 777, 256}, {17, 300, 300},
                               {97, 129, 257},  {256, 256, 256}, {300, 1, 2048}, {1023, 65, 63}};
-  for (size_t vi = 0; vi < count; vi++) {
-    const F32GemmVariant& v = vs[vi];
-    if (!isa_supported(v.isa)) {
-      sttest::skip(v.name, "CPU lacks this ISA");
-      continue;
-    }
+  for (const F32GemmVariant& v : f32_gemm_table) {
+    if (!sttest::runnable(v)) continue;
     uint64_t seed = 11;
     for (auto& s : shapes) {
       Problem pr(v, s[0], s[1], s[2], seed % 2 == 0, int(seed % 3), seed);
@@ -135,12 +126,9 @@ TEST(f32_gemm_bit_identical_for_1_to_8_threads) {
 
 TEST(f32_gemm_k_split_matches_reference) {
   ThreadsGuard guard;
-  size_t count;
-  const F32GemmVariant* vs = f32_gemm_variants(&count);
   const size_t shapes[][3] = {{1, 64, 20000}, {4, 40, 9000}, {16, 64, 4096}, {24, 31, 3000}, {8, 8, 40000}};
-  for (size_t vi = 0; vi < count; vi++) {
-    const F32GemmVariant& v = vs[vi];
-    if (!isa_supported(v.isa)) continue;
+  for (const F32GemmVariant& v : f32_gemm_table) {
+    if (!sttest::runnable(v)) continue;
     uint64_t seed = 5;
     int splits = 0;
     for (auto& s : shapes)
@@ -159,7 +147,7 @@ TEST(f32_gemm_k_split_matches_reference) {
 
 TEST(f32_gemm_concurrent_callers_match_single_thread) {
   ThreadsGuard guard;
-  const F32GemmVariant& v = f32_gemm_select();
+  const F32GemmVariant& v = f32_gemm_table.select();
   std::vector<Problem> probs;
   for (int i = 0; i < 12; i++)
     probs.emplace_back(v, size_t(1 + (i * 37) % 200), size_t(1 + (i * 91) % 300), size_t(1 + (i * 53) % 700), i % 2 == 0,
@@ -185,7 +173,7 @@ TEST(f32_gemm_concurrent_callers_match_single_thread) {
 
 TEST(f32_eltwise_drivers_bit_identical_for_1_to_8_threads) {
   ThreadsGuard guard;
-  const F32EltwiseVariant& v = f32_eltwise_select();
+  const F32EltwiseVariant& v = f32_eltwise_table.select();
   const size_t n = 3 * kEltwiseMinChunk + 1234;  // several chunks and a ragged tail
   const size_t cols = 777, rows = (kRowwiseMinChunkElems * 6) / cols + 3;
   sttest::Rng rng(9);

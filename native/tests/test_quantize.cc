@@ -28,15 +28,7 @@ std::vector<float> special_inputs(size_t n, uint64_t seed) {
 
 template <class F>
 void for_each_runnable(F&& f) {
-  size_t count;
-  const QuantizeVariant* const* vs = quantize_variants(&count);
-  for (size_t i = 0; i < count; i++) {
-    if (!isa_supported(vs[i]->isa)) {
-      sttest::skip(vs[i]->name, "CPU lacks this ISA");
-      continue;
-    }
-    f(*vs[i]);
-  }
+  sttest::for_each_runnable(quantize_table, f);
 }
 
 }  // namespace
@@ -166,7 +158,7 @@ TEST(quantize_choose_params_rules) {
 
 TEST(quantize_rows_dynamic_round_trip) {
   // Per-row asymmetric u8: every value comes back within half a step of its row, and 0 comes back exactly.
-  const QuantizeVariant& v = quantize_select();
+  const QuantizeVariant& v = quantize_table.select();
   const size_t m = 5, k = 37;
   sttest::Rng rng(3);
   std::vector<float> x(m * k);

@@ -181,19 +181,11 @@ bool run_case(const S8GemmVariant& v, const Case& cs) {
 
 template <class F>
 void for_each_runnable(F&& f) {
-  size_t count;
-  const S8GemmVariant* vs = s8_gemm_variants(&count);
-  for (size_t vi = 0; vi < count; vi++) {
-    if (!isa_supported(vs[vi].isa)) {
-      sttest::skip(vs[vi].name, "CPU lacks this ISA");
-      continue;
-    }
-    f(vs[vi]);
-  }
+  sttest::for_each_runnable(s8_gemm_table, f);
 #if defined(__x86_64__) || defined(_M_X64)
   // The AMX kernel's source over a software model of the tile instructions (amx_emulated.cc): checks its
   // addressing, layouts and epilogue where the CPU has no AMX. Not a test of the hardware path.
-  if (const S8GemmVariant* amx = s8_gemm_find("s8_gemm_32x32__amx")) {
+  if (const S8GemmVariant* amx = s8_gemm_table.find("s8_gemm_32x32__amx")) {
     if (isa_supported(Isa::kAvx512)) {
       S8GemmVariant emu = *amx;
       emu.name = "s8_gemm_32x32__amx_emulated";

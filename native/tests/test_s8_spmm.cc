@@ -103,7 +103,7 @@ bool check(const S8SpmmVariant& v, SpmmPath path, const S8SparseWeights& sw, con
   std::vector<float> sx(m + 1);
   std::vector<int32_t> zx(m + 1);
   std::vector<uint8_t> bad(m + 1);
-  quantize_rows_dynamic(quantize_select(), m, k, x.data(), k, true, xq.data(), k, sx.data(), zx.data(), bad.data());
+  quantize_rows_dynamic(quantize_table.select(), m, k, x.data(), k, true, xq.data(), k, sx.data(), zx.data(), bad.data());
   s8_spmm_reference(w, m, xq.data(), k, sx.data(), zx.data(), ref.data(), n, use_bias ? bias.data() : nullptr, act);
   for (size_t i = 0; i < m; i++)
     for (size_t j = 0; j < n; j++) {
@@ -130,20 +130,14 @@ std::vector<float> row_scales(size_t n, uint64_t seed) {
 }  // namespace
 
 TEST(s8_spmm_every_variant_format_path_vs_reference) {
-  size_t count;
-  const S8SpmmVariant* const* vs = s8_spmm_variants(&count);
   const Pattern pats[] = {
       {SparseFormat::kCsr, 0, 0, 0.1, "csr 10%"},   {SparseFormat::kCsr, 0, 0, 0.5, "csr 50%"},
       {SparseFormat::kCsr, 0, 0, 0.0, "csr empty"}, {SparseFormat::kCsr, 0, 0, 1.0, "csr full"},
       {SparseFormat::kBsr, 1, 16, 0.2, "bsr 1x16"}, {SparseFormat::kBsr, 4, 4, 0.3, "bsr 4x4"},
       {SparseFormat::kNm, 2, 4, 0, "nm 2:4"},
   };
-  for (size_t vi = 0; vi < count; vi++) {
-    const S8SpmmVariant& v = *vs[vi];
-    if (!isa_supported(v.isa)) {
-      sttest::skip(v.name, "CPU lacks this ISA");
-      continue;
-    }
+  for (const S8SpmmVariant& v : s8_spmm_table) {
+    if (!sttest::runnable(v)) continue;
     uint64_t seed = 3;
     for (const Pattern& p : pats)
       for (size_t n : {size_t(1), size_t(15), size_t(17), size_t(70)})
@@ -164,8 +158,6 @@ TEST(s8_spmm_every_variant_format_path_vs_reference) {
 }
 
 TEST(s8_spmm_wide_k_uses_u32_groups_and_roundtrips) {
-  size_t count;
-  const S8SpmmVariant* const* vs = s8_spmm_variants(&count);
   const size_t n = 3, k = 4 * 65536 + 9;  // groups > 65536
   Built bt = build({SparseFormat::kCsr, 0, 0, 0.0005, "csr wide"}, n, k, 8);
   const std::vector<float> sc = row_scales(n, 8);
@@ -176,9 +168,9 @@ TEST(s8_spmm_wide_k_uses_u32_groups_and_roundtrips) {
   std::vector<int8_t> back(n * k);
   sw->to_dense(back.data());
   for (size_t i = 0; i < n * k; i++) CHECK(float(back[i]) == bt.dense[i], "round trip at %zu", i);
-  for (size_t vi = 0; vi < count; vi++) {
-    if (!isa_supported(vs[vi]->isa)) continue;
-    for (SpmmPath path : {SpmmPath::kRow, SpmmPath::kXt}) CHECK(check(*vs[vi], path, *sw, bt.dense, 3, true, 1, 4), "%s", vs[vi]->name);
+  for (const S8SpmmVariant& v : s8_spmm_table) {
+    if (!sttest::runnable(v)) continue;
+    for (SpmmPath path : {SpmmPath::kRow, SpmmPath::kXt}) CHECK(check(v, path, *sw, bt.dense, 3, true, 1, 4), "%s", v.name);
   }
 }
 

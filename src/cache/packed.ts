@@ -4,7 +4,7 @@
  * @module
  */
 import { describe, typeError } from '../errors.js';
-import { linear, packWeights, PackedWeights, PackOptions } from '../ops/matmul.js';
+import { linear, packWeights, PackedWeights, PackOptions, type Weights } from '../ops/matmul.js';
 import { registerLinear } from '../ops/registry.js';
 import { linearAsync, registerAsyncLinear } from '../executor/index.js';
 import { Tensor } from '../tensor.js';
@@ -26,8 +26,9 @@ const finalizer = new FinalizationRegistry<{ entries: number; bytes: number }>((
 
 function optsKey(opts: PackOptions): string {
   let key = opts.layout === undefined ? 'layout=linear;' : ''; // packWeights' default, so {} and { layout: 'linear' } share
-  for (const k of Object.keys(opts).sort()) {
-    const v = opts[k];
+  const entries: Record<string, unknown> = { ...opts };
+  for (const k of Object.keys(entries).sort()) {
+    const v = entries[k];
     if (v === undefined) continue;
     if (v !== null && typeof v === 'object')
       throw typeError('getPacked', `opts.${k} is ${describe(v)}; only primitive options can key the cache (call packWeights directly)`);
@@ -60,7 +61,7 @@ export function getPacked(w: object, opts: PackOptions = {}): PackedWeights | un
     counters.hits++;
     return hit;
   }
-  const packed = packWeights(w, opts); // throws for a weight it cannot pack; nothing is cached then
+  const packed = packWeights(w as Tensor, opts); // throws for a weight it cannot pack; nothing is cached then
   counters.misses++;
   if (!slot) {
     slot = { packs: new Map(), held: { entries: 0, bytes: 0 } };
@@ -108,8 +109,8 @@ export function setAutoPack(on: boolean): boolean {
 
 const autoPackMatch = (w: unknown, x: unknown) =>
   autoPack && w instanceof Tensor && w.dtype === 'float32' && w.ndim === 2 && x instanceof Tensor && x.dtype === 'float32';
-registerLinear({ name: 'packed-cache', match: autoPackMatch, run: (x, w, bias, opts) => linear(x, getPacked(w as Tensor), bias, opts) });
-registerAsyncLinear({ name: 'packed-cache', match: autoPackMatch, run: (x, w, bias, opts) => linearAsync(x, getPacked(w as Tensor), bias, opts) });
+registerLinear({ name: 'packed-cache', match: autoPackMatch, run: (x, w, bias, opts) => linear(x, getPacked(w as Tensor) as Weights, bias, opts) as Tensor });
+registerAsyncLinear({ name: 'packed-cache', match: autoPackMatch, run: (x, w, bias, opts) => linearAsync(x, getPacked(w as Tensor) as Weights, bias, opts) });
 
 /** The packed-weights cache as a statistics source. */
 const source = {

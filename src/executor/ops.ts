@@ -8,7 +8,7 @@ import { describe, rangeError, typeError } from '../errors.js';
 import { native } from '../native.js';
 import { checkTensor, Tensor } from '../tensor.js';
 import { kernelName } from '../cpu.js';
-import { activationCode, checkBias, outTensor, PackedWeights } from '../ops/matmul.js';
+import { activationCode, checkBias, outTensor, PackedWeights, type AnyGemmOptions, type Weights } from '../ops/matmul.js';
 import { GemmOptions, linearImpls, matmulImpls, monitorHook } from '../ops/registry.js';
 import { runNativeAsync } from './submit.js';
 
@@ -65,7 +65,7 @@ export function checkSignal(fn: string, signal: unknown): AbortSignal | undefine
  * Error of code `ERR_SIMDTENSOR_BUSY` if `out` overlaps memory that an op still in flight reads or writes, or an
  * input overlaps the output of an op still in flight.
  */
-export async function matmulAsync(a: Tensor, b: Tensor | PackedWeights | unknown, opts: AsyncGemmOptions = {}): Promise<Tensor> {
+export async function matmulAsync(a: Tensor, b: Weights, opts: AnyGemmOptions & AsyncOptions = {}): Promise<Tensor> {
   const fn = 'matmulAsync';
   for (const impl of asyncMatmulImpls) if (impl.match(a, b, opts)) return impl.run(a, b, opts);
   for (const impl of matmulImpls)
@@ -105,7 +105,7 @@ export async function matmulAsync(a: Tensor, b: Tensor | PackedWeights | unknown
  * The async form of {@link linear}: y = act(x·wᵀ + bias) with `w` a Linear weight [out, in] or its packed handle,
  * computed on the native pool.
  */
-export async function linearAsync(x: Tensor, w: Tensor | PackedWeights | unknown, bias?: Tensor | null, opts: AsyncGemmOptions = {}): Promise<Tensor> {
+export async function linearAsync(x: Tensor, w: Weights, bias?: Tensor | null, opts: AnyGemmOptions & AsyncOptions = {}): Promise<Tensor> {
   const fn = 'linearAsync';
   for (const impl of asyncLinearImpls) if (impl.match(w, x)) return impl.run(x, w, bias, opts);
   for (const impl of linearImpls)

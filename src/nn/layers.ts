@@ -7,7 +7,7 @@
  */
 import { describe, rangeError, typeError } from '../errors.js';
 import { gelu, layerNorm, mul, relu, sub } from '../ops/eltwise.js';
-import { linear, matmul, packWeights, PackedWeights } from '../ops/matmul.js';
+import { linear, matmul, packWeights, PackedWeights, type Weights } from '../ops/matmul.js';
 import type { Activation } from '../ops/registry.js';
 import { checkTensor, rand, Tensor } from '../tensor.js';
 import { f32, geluBackward, reluBackward, rowsCols, train, transpose } from './kernels.js';
@@ -353,12 +353,12 @@ export class Linear extends Layer {
     if (!this.training) {
       const w = this.kernelWeight;
       const iq = this.inputQuant;
-      if (!iq) return linear(x, w, bias, { activation: act, ...o });
+      if (!iq) return linear(x, w as Weights, bias, { activation: act, ...o }) as Tensor;
       // Static int8: quantize the input with the calibrated parameters unless it arrives quantized already, and
       // requantize the output when the next layer asks for it (an int8 chain between Linear layers).
       const xq = iq.quantize(x);
-      const y = linear(xq as Tensor, w, bias, { activation: act, ...(opts.requant ? { output: opts.requant } : o) });
-      return y;
+      const y = linear(xq as Tensor, w as Weights, bias, { activation: act, ...(opts.requant ? { output: opts.requant } : o) });
+      return y as Tensor; // a QuantizedTensor when requant is set: the next int8 layer takes it as its input
     }
     if (!this.weight) throw rangeError(fn, `cannot train a ${this.format} layer loaded without its float32 weight`);
     if (act === 'gelu') throw rangeError(fn, 'a fused GELU cannot be trained (its backward needs the pre-activation); Sequential fuses only ReLU while training');

@@ -117,6 +117,6 @@ registerWeightCodec({
     // The constructor validates scales (positive, finite) and zero points (in range).
     return new QuantizedTensor(d, scale.data as Float32Array, zero.data as Int32Array, axis, meta.scheme === 'asymmetric' ? 'asymmetric' : 'symmetric');
   },
-  pack: (w) => packWeights(w) as PackedInt8Weights,
+  pack: (w) => packWeights(w as QuantizedTensor),
   inputQuant,
 });

@@ -6,6 +6,7 @@
  */
 import { describe, rangeError, typeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
+import { rng } from '../random.js';
 import { argmax, f32, rowsCols } from './kernels.js';
 import { Layer } from './layers.js';
 import { crossEntropy, LossResult } from './loss.js';
@@ -28,17 +29,7 @@ export function checkDataset(fn: string, arg: string, d: unknown): { n: number; 
   return { n: x.shape[0], f: x.shape[1] };
 }
 
-/** A seeded generator of uniform numbers in [0, 1) (mulberry32, as `rand`). */
-export function rng(seed: number): () => number {
-  let s = (seed * 0x9e3779b1) >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 /** A seeded permutation of 0..n−1 (Fisher–Yates; O(n) over indices once per epoch, not over elements). */
 export function permutation(n: number, seed: number): Int32Array {

@@ -30,7 +30,7 @@ function outLike(fn: string, x: Tensor, out: unknown): Tensor<'float32'> {
 
 const BIN = { add: 0, sub: 1, mul: 2 } as const;
 
-function binary(fn: 'add' | 'sub' | 'mul', a: Tensor, b: Tensor | number, opts: OutOptions): Tensor {
+function binary(fn: 'add' | 'sub' | 'mul', a: Tensor, b: Tensor | number, opts: OutOptions): Tensor<'float32'> {
   const A = f32(fn, 'a', a);
   const t0 = monitorHook.on ? performance.now() : 0;
   const out = outLike(fn, A, opts.out);
@@ -53,19 +53,19 @@ function binary(fn: 'add' | 'sub' | 'mul', a: Tensor, b: Tensor | number, opts: 
 }
 
 /** a + b, where b has a's shape, is a row broadcast over a's last dimension, or is a number. */
-export function add(a: Tensor, b: Tensor | number, opts: OutOptions = {}): Tensor {
+export function add(a: Tensor, b: Tensor | number, opts: OutOptions = {}): Tensor<'float32'> {
   return binary('add', a, b, opts);
 }
 /** a - b (same broadcasting as {@link add}). */
-export function sub(a: Tensor, b: Tensor | number, opts: OutOptions = {}): Tensor {
+export function sub(a: Tensor, b: Tensor | number, opts: OutOptions = {}): Tensor<'float32'> {
   return binary('sub', a, b, opts);
 }
 /** a * b elementwise (same broadcasting as {@link add}). */
-export function mul(a: Tensor, b: Tensor | number, opts: OutOptions = {}): Tensor {
+export function mul(a: Tensor, b: Tensor | number, opts: OutOptions = {}): Tensor<'float32'> {
   return binary('mul', a, b, opts);
 }
 
-function activation(fn: 'relu' | 'gelu', code: number, x: Tensor, opts: OutOptions): Tensor {
+function activation(fn: 'relu' | 'gelu', code: number, x: Tensor, opts: OutOptions): Tensor<'float32'> {
   const X = f32(fn, 'x', x);
   const t0 = monitorHook.on ? performance.now() : 0;
   const out = outLike(fn, X, opts.out);
@@ -74,11 +74,11 @@ function activation(fn: 'relu' | 'gelu', code: number, x: Tensor, opts: OutOptio
   return out;
 }
 /** max(x, 0) (NaN stays NaN). */
-export function relu(x: Tensor, opts: OutOptions = {}): Tensor {
+export function relu(x: Tensor, opts: OutOptions = {}): Tensor<'float32'> {
   return activation('relu', 1, x, opts);
 }
 /** GELU, erf form: 0.5·x·(1 + erf(x/√2)) (PyTorch's default). */
-export function gelu(x: Tensor, opts: OutOptions = {}): Tensor {
+export function gelu(x: Tensor, opts: OutOptions = {}): Tensor<'float32'> {
   return activation('gelu', 2, x, opts);
 }
 
@@ -88,7 +88,7 @@ function rowsCols(fn: string, X: Tensor): [number, number] {
   return [cols ? X.size / cols : 0, cols];
 }
 
-function softmaxImpl(fn: 'softmax' | 'logSoftmax', x: Tensor, opts: OutOptions): Tensor {
+function softmaxImpl(fn: 'softmax' | 'logSoftmax', x: Tensor, opts: OutOptions): Tensor<'float32'> {
   const X = f32(fn, 'x', x);
   const t0 = monitorHook.on ? performance.now() : 0;
   const out = outLike(fn, X, opts.out);
@@ -98,11 +98,11 @@ function softmaxImpl(fn: 'softmax' | 'logSoftmax', x: Tensor, opts: OutOptions):
   return out;
 }
 /** Softmax over the last dimension (numerically stable: the row max is subtracted first). */
-export function softmax(x: Tensor, opts: OutOptions = {}): Tensor {
+export function softmax(x: Tensor, opts: OutOptions = {}): Tensor<'float32'> {
   return softmaxImpl('softmax', x, opts);
 }
 /** Log-softmax over the last dimension. */
-export function logSoftmax(x: Tensor, opts: OutOptions = {}): Tensor {
+export function logSoftmax(x: Tensor, opts: OutOptions = {}): Tensor<'float32'> {
   return softmaxImpl('logSoftmax', x, opts);
 }
 
@@ -112,7 +112,7 @@ export interface LayerNormOptions extends OutOptions {
   eps?: number;
 }
 /** Layer normalisation over the last dimension: (x − mean)/√(var + eps)·gamma + beta (biased variance). */
-export function layerNorm(x: Tensor, gamma?: Tensor | null, beta?: Tensor | null, opts: LayerNormOptions = {}): Tensor {
+export function layerNorm(x: Tensor, gamma?: Tensor | null, beta?: Tensor | null, opts: LayerNormOptions = {}): Tensor<'float32'> {
   const fn = 'layerNorm';
   const X = f32(fn, 'x', x);
   const [rows, cols] = rowsCols(fn, X);

@@ -9,6 +9,10 @@ import { checkTensor, Tensor } from '../tensor.js';
 import { kernelName } from '../cpu.js';
 import { allocF32 } from '../alloc.js';
 import { Activation, GemmOptions, linearImpls, matmulImpls, monitorHook, packImpls } from './registry.js';
+// Types only (no runtime import): the other families' weight and option types, for the overloads below.
+import type { HalfDType, HalfGemmOptions, HalfPackOptions, PackedHalfWeights } from '../half.js';
+import type { Int8GemmOptions, Int8PackOptions, PackedInt8Weights, QuantDType, QuantizedTensor } from '../quantize.js';
+import type { SparseLinearOptions, SparseTensor } from '../sparse.js';
 
 export type { Activation, GemmOptions } from './registry.js';
 
@@ -52,14 +56,27 @@ export interface PackOptions {
    * 'kn': `w` is the right operand [K, N] of matmul(a, w).
    */
   layout?: 'linear' | 'kn';
-  [key: string]: unknown;
 }
+
+/** Every weight operand `matmul` / `linear` accept, over all kernel families. */
+export type Weights = Tensor | PackedWeights | PackedHalfWeights | PackedInt8Weights | QuantizedTensor | SparseTensor;
+/** The options of `matmul` / `linear` over all kernel families (each family's own type is exact). */
+export type AnyGemmOptions = GemmOptions | HalfGemmOptions | Int8GemmOptions | SparseLinearOptions;
 
 /**
  * Packs weights once for repeated `linear(x, packed)` / `matmul(a, packed)` calls. float32 here; int8
  * QuantizedTensors, float16/bfloat16 and sparse weights are handled by their modules.
  */
-export function packWeights(w: Tensor | unknown, opts: PackOptions = {}): PackedWeights | unknown {
+export function packWeights(w: Tensor<'float32'>, opts?: PackOptions): PackedWeights;
+export function packWeights(w: Tensor<'float32'>, opts: HalfPackOptions & { dtype: HalfDType }): PackedHalfWeights;
+export function packWeights(w: Tensor<HalfDType>, opts?: HalfPackOptions): PackedHalfWeights;
+export function packWeights(w: QuantizedTensor | Tensor<QuantDType>, opts?: Int8PackOptions): PackedInt8Weights;
+export function packWeights(w: SparseTensor, opts?: PackOptions): SparseTensor;
+export function packWeights(
+  w: Tensor,
+  opts?: PackOptions | HalfPackOptions | Int8PackOptions,
+): PackedWeights | PackedHalfWeights | PackedInt8Weights;
+export function packWeights(w: unknown, opts: PackOptions | HalfPackOptions | Int8PackOptions = {}): unknown {
   for (const impl of packImpls) if (impl.match(w, opts)) return impl.pack(w, opts);
   const fn = 'packWeights';
   checkTensor(fn, 'w', w);
@@ -97,7 +114,20 @@ export function outTensor(fn: string, out: unknown, m: number, n: number, a: Ten
  * C = act(A·B + bias). A is [..., K] (leading dimensions are rows). B is a [K, N] tensor (or [N, K] with
  * `transB`) or a {@link PackedWeights}. Integer and half-precision operands are handled by their modules.
  */
-export function matmul(a: Tensor, b: Tensor | PackedWeights | unknown, opts: GemmOptions = {}): Tensor {
+export function matmul(a: Tensor<'float32'>, b: Tensor<'float32'> | PackedWeights, opts?: GemmOptions): Tensor<'float32'>;
+export function matmul<O extends HalfDType>(
+  a: Tensor<'float32' | HalfDType>,
+  b: Tensor<HalfDType> | PackedHalfWeights,
+  opts: HalfGemmOptions & { outDtype: O },
+): Tensor<O>;
+export function matmul(
+  a: Tensor<'float32' | HalfDType>,
+  b: Tensor<'float32' | HalfDType> | PackedHalfWeights,
+  opts?: HalfGemmOptions & { outDtype?: 'float32' },
+): Tensor<'float32'>;
+export function matmul(a: Tensor<QuantDType>, b: Tensor<QuantDType> | PackedInt8Weights, opts?: GemmOptions): Tensor<'int32'>;
+export function matmul(a: Tensor, b: Tensor | PackedWeights | PackedHalfWeights | PackedInt8Weights, opts?: GemmOptions | HalfGemmOptions): Tensor;
+export function matmul(a: Tensor, b: unknown, opts: GemmOptions = {}): Tensor {
   for (const impl of matmulImpls) if (impl.match(a, b, opts)) return impl.run(a, b, opts);
   const fn = 'matmul';
   checkTensor(fn, 'a', a);
@@ -134,7 +164,30 @@ export function matmul(a: Tensor, b: Tensor | PackedWeights | unknown, opts: Gem
  * y = act(x·wᵀ + bias) with `w` a Linear weight [out, in] (PyTorch layout), or its packed handle. Quantized,
  * half-precision and sparse weights are handled by their modules (e.g. a QuantizedTensor runs the int8 path).
  */
-export function linear(x: Tensor, w: Tensor | PackedWeights | unknown, bias?: Tensor | null, opts: GemmOptions = {}): Tensor {
+export function linear(x: Tensor<'float32'>, w: Tensor<'float32'> | PackedWeights, bias?: Tensor | null, opts?: GemmOptions): Tensor<'float32'>;
+export function linear<O extends HalfDType>(
+  x: Tensor<'float32' | HalfDType>,
+  w: Tensor<HalfDType> | PackedHalfWeights,
+  bias: Tensor | null | undefined,
+  opts: HalfGemmOptions & { outDtype: O },
+): Tensor<O>;
+export function linear(
+  x: Tensor<'float32' | HalfDType>,
+  w: Tensor<HalfDType> | PackedHalfWeights,
+  bias?: Tensor | null,
+  opts?: HalfGemmOptions & { outDtype?: 'float32' },
+): Tensor<'float32'>;
+export function linear(
+  x: Tensor | QuantizedTensor,
+  w: QuantizedTensor | PackedInt8Weights,
+  bias: Tensor | null | undefined,
+  opts: Int8GemmOptions & { output: NonNullable<Int8GemmOptions['output']> },
+): QuantizedTensor;
+export function linear(x: Tensor | QuantizedTensor, w: QuantizedTensor | PackedInt8Weights, bias?: Tensor | null, opts?: Int8GemmOptions): Tensor<'float32'>;
+export function linear(x: Tensor, w: SparseTensor, bias?: Tensor | null, opts?: SparseLinearOptions): Tensor<'float32'>;
+export function linear(x: Tensor | QuantizedTensor, w: Weights, bias?: Tensor | null, opts?: AnyGemmOptions): Tensor | QuantizedTensor;
+export function linear(xq: Tensor | QuantizedTensor, w: unknown, bias?: Tensor | null, opts: AnyGemmOptions = {}): Tensor | QuantizedTensor {
+  const x = xq as Tensor; // a QuantizedTensor x only reaches the int8 family (its match), which takes it as is
   for (const impl of linearImpls) if (impl.match(w, x)) return impl.run(x, w, bias, opts);
   if (w instanceof PackedWeights) return matmul(x, w, { ...opts, bias: bias ?? null });
   const fn = 'linear';

@@ -17,8 +17,6 @@ export interface GemmOptions {
   activation?: Activation;
   /** Preallocated output tensor (shape [M, N], dtype as the op produces). */
   out?: Tensor;
-  /** Family-specific options pass through. */
-  [key: string]: unknown;
 }
 
 /** Fused activations (codes shared with C++: none 0, relu 1, gelu 2 — the erf form of GELU). */
@@ -39,8 +37,8 @@ export interface LinearImpl {
 /** A family's `packWeights(w)` for the weights it recognises. */
 export interface PackImpl {
   name: string;
-  match(w: unknown, opts: Record<string, unknown>): boolean;
-  pack(w: unknown, opts: Record<string, unknown>): unknown;
+  match(w: unknown, opts: object): boolean;
+  pack(w: unknown, opts: object): unknown;
 }
 
 /** @internal */

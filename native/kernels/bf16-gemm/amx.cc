@@ -8,27 +8,14 @@
 
 #include <cstring>
 
+#include "common/amx_tiles.h"
 #include "common/vec_avx512.h"
 #include "kernels/half-gemm/ukernel.h"
 
 namespace simdtensor {
 namespace {
-struct alignas(64) TileConfig {
-  uint8_t palette;
-  uint8_t start_row;
-  uint8_t reserved[14];
-  uint16_t colsb[16];
-  uint8_t rows[16];
-};
-
 void configure_tiles() {
-  TileConfig cfg;
-  std::memset(&cfg, 0, sizeof(cfg));
-  cfg.palette = 1;
-  for (int t = 0; t < 5; t++) {  // 0, 1: C; 2: A; 3, 4: B — all 16 rows of 64 bytes
-    cfg.rows[t] = 16;
-    cfg.colsb[t] = 64;
-  }
+  const AmxTileConfig cfg = amx_tiles_16x64(5);  // 0, 1: C; 2: A; 3, 4: B
   _tile_loadconfig(&cfg);
 }
 }  // namespace
@@ -58,7 +45,7 @@ void bf16_gemm_16x32__amx(size_t m, size_t n, size_t kc, const void* a, const ui
   }
   for (size_t i = 0; i < m; i++) {
     __m512 row[1][2] = {{_mm512_load_ps(&acc[i][0]), _mm512_load_ps(&acc[i][16])}};
-    half_gemm_store<VecAvx512, 1, 2>(row, n, c + i * ldc, ldc, flags, bias, act);
+    gemm_store_f32<VecAvx512, 1, 2>(row, n, c + i * ldc, ldc, flags, bias, act);
   }
 }
 

@@ -38,7 +38,7 @@ inline void bf16_dot_tile(size_t n, size_t kc, const uint32_t* __restrict a, con
   for (int s = 1; s < KS; s++)
     for (int i = 0; i < M; i++)
       for (int j = 0; j < NV; j++) acc[0][i][j] = _mm512_add_ps(acc[0][i][j], acc[s][i][j]);
-  half_gemm_store<VecAvx512, M, NV>(acc[0], n, c, ldc, flags, bias, act);
+  gemm_store_f32<VecAvx512, M, NV>(acc[0], n, c, ldc, flags, bias, act);
 }
 
 template <int MR, int NV, int M>

@@ -18,7 +18,7 @@ struct ConvEpilogueImpl {
     if constexpr (A == kConvActGelu) return vgelu<V>(x);
     // max then min with NaN kept from x (V::max/min propagate their first operand's NaN).
     if constexpr (A == kConvActClip) return V::min(V::max(x, p0), p1);
-    if constexpr (A == kConvActLeaky) return V::select(V::lt(x, V::zero()), V::mul(x, p0), x);
+    if constexpr (A == kConvActLeakyRelu) return V::select(V::lt(x, V::zero()), V::mul(x, p0), x);
     if constexpr (A == kConvActSigmoid) return V::div(V::set1(1.0f), V::add(V::set1(1.0f), vexp<V>(V::neg(x))));
     if constexpr (A == kConvActHardSigmoid) return V::min(V::max(V::fmadd(x, p0, p1), V::zero()), V::set1(1.0f));
     if constexpr (A == kConvActHardSwish) {
@@ -54,7 +54,7 @@ struct ConvEpilogueImpl {
       case kConvActRelu: return run_t<kConvActRelu, Res>(m, n, c, ldc, r, ldr, ep);
       case kConvActGelu: return run_t<kConvActGelu, Res>(m, n, c, ldc, r, ldr, ep);
       case kConvActClip: return run_t<kConvActClip, Res>(m, n, c, ldc, r, ldr, ep);
-      case kConvActLeaky: return run_t<kConvActLeaky, Res>(m, n, c, ldc, r, ldr, ep);
+      case kConvActLeakyRelu: return run_t<kConvActLeakyRelu, Res>(m, n, c, ldc, r, ldr, ep);
       case kConvActSigmoid: return run_t<kConvActSigmoid, Res>(m, n, c, ldc, r, ldr, ep);
       case kConvActHardSigmoid: return run_t<kConvActHardSigmoid, Res>(m, n, c, ldc, r, ldr, ep);
       case kConvActHardSwish: return run_t<kConvActHardSwish, Res>(m, n, c, ldc, r, ldr, ep);

@@ -3,22 +3,13 @@
 #pragma once
 #include <cstddef>
 #include "cpu/features.h"
+#include "cpu/variant_table.h"
+#include "kernels/f32-conv-common/activation.h"
 #include "kernels/f32-gemm/f32-gemm.h"
 
 namespace simdtensor {
 
-// Conv activation codes: 0-2 are the GEMM's Activation codes (none, relu, gelu); the rest exist only here.
-enum ConvAct : int {
-  kConvActNone = 0,
-  kConvActRelu = 1,
-  kConvActGelu = 2,
-  kConvActClip = 3,         // min(max(x, p0), p1)   (relu6 = clip(0, 6))
-  kConvActLeaky = 4,        // x >= 0 ? x : p0·x
-  kConvActSigmoid = 5,      // 1 / (1 + exp(-x))
-  kConvActHardSigmoid = 6,  // max(0, min(1, p0·x + p1))   (ONNX: p0 = 0.2, p1 = 0.5)
-  kConvActHardSwish = 7,    // x · max(0, min(1, x/6 + 1/2))
-  kConvActCount = 8,
-};
+// Activation codes (kConvAct*, shared by the conv families): kernels/f32-conv-common/activation.h.
 
 struct F32ConvEpilogue {
   int act = kConvActNone;
@@ -47,9 +38,8 @@ struct F32ConvVariant {
 #include "kernels/f32-conv/kernels.inc"
 #undef ST_F32_CONV
 
-// All compiled variants, best first; the best one the ISA cap allows.
-const F32ConvVariant* const* f32_conv_variants(size_t* count);
-const F32ConvVariant& f32_conv_select();
+// Every compiled variant, best first; filled in cpu/dispatch.cc from kernels.inc (ops call .select()).
+extern const VariantTable<F32ConvVariant> f32_conv_table;
 
 // One 2-D convolution (or transposed convolution) over NHWC tensors, as the driver and the references see it.
 //   input  [n, h, w, c], output [n, oh, ow, m]; groups split c and m evenly (cg = c/groups, mg = m/groups).

@@ -10,7 +10,7 @@ float f32_conv_activation_reference(float x, const F32ConvEpilogue& ep) {
     case kConvActRelu: return x > 0.0f ? x : 0.0f;
     case kConvActGelu: return f32_activation_reference(x, kActGelu);
     case kConvActClip: return x < ep.p0 ? ep.p0 : (x > ep.p1 ? ep.p1 : x);
-    case kConvActLeaky: return x < 0.0f ? ep.p0 * x : x;
+    case kConvActLeakyRelu: return x < 0.0f ? ep.p0 * x : x;
     case kConvActSigmoid: return float(1.0 / (1.0 + std::exp(-double(x))));
     case kConvActHardSigmoid: {
       const double v = double(ep.p0) * x + ep.p1;

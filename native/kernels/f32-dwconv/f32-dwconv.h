@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include "cpu/features.h"
+#include "cpu/variant_table.h"
 #include "kernels/f32-conv-common/activation.h"
 
 namespace simdtensor {
@@ -37,10 +38,8 @@ size_t f32_dwconv_nchw_scratch(const DwconvShape& s, size_t rows);
 #include "kernels/f32-dwconv/kernels.inc"
 #undef ST_F32_DWCONV
 
-// Compiled variants, best first (those this CPU can't run included).
-const F32DwconvVariant* const* f32_dwconv_variants(size_t* count);
-// Best variant the ISA cap allows.
-const F32DwconvVariant& f32_dwconv_select();
+// Every compiled variant, best first; filled in cpu/dispatch.cc from kernels.inc (ops call .select()).
+extern const VariantTable<F32DwconvVariant> f32_dwconv_table;
 
 // Plain loops, double accumulation: the tests' reference (same signatures).
 extern const F32DwconvVariant f32_dwconv_reference;

@@ -1,4 +1,4 @@
-// f32 depthwise conv variant for scalar (VecScalar, 4-pixel register tiles), the variant list and its selection.
+// f32 depthwise conv variant for scalar (VecScalar, 4-pixel register tiles).
 #include "common/vec_scalar.h"
 #include "kernels/f32-dwconv/dwconv.h"
 
@@ -9,24 +9,6 @@ const F32DwconvVariant f32_dwconv__scalar = Dwconv<VecScalar, 4>::make("f32_dwco
 }  // namespace simdtensor
 
 namespace simdtensor {
-namespace {
-const F32DwconvVariant* const kF32Dwconv[] = {
-#define ST_F32_DWCONV(sym, isa) &sym,
-#include "kernels/f32-dwconv/kernels.inc"
-#undef ST_F32_DWCONV
-};
-}  // namespace
-
-const F32DwconvVariant* const* f32_dwconv_variants(size_t* count) {
-  *count = sizeof(kF32Dwconv) / sizeof(kF32Dwconv[0]);
-  return kF32Dwconv;
-}
-
-const F32DwconvVariant& f32_dwconv_select() {
-  for (const auto* v : kF32Dwconv)
-    if (isa_allowed(v->isa)) return *v;
-  return f32_dwconv__scalar;
-}
 
 size_t f32_dwconv_nchw_scratch(const DwconvShape& s, size_t rows) {
   if (rows == 0) return 0;

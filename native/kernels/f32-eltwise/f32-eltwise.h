@@ -2,6 +2,7 @@
 #pragma once
 #include <cstddef>
 #include "cpu/features.h"
+#include "cpu/variant_table.h"
 
 namespace simdtensor {
 
@@ -27,7 +28,8 @@ struct F32EltwiseVariant {
 #include "kernels/f32-eltwise/kernels.inc"
 #undef ST_F32_ELTWISE
 
-const F32EltwiseVariant* const* f32_eltwise_variants(size_t* count);
+// All compiled variants, best first; filled in cpu/dispatch.cc.
+extern const VariantTable<F32EltwiseVariant> f32_eltwise_table;
 
 // Plain scalar references (double accumulators) for the tests.
 extern const F32EltwiseVariant f32_eltwise_reference;

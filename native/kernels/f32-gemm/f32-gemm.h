@@ -2,6 +2,7 @@
 #pragma once
 #include <cstddef>
 #include "cpu/features.h"
+#include "cpu/variant_table.h"
 
 namespace simdtensor {
 
@@ -35,8 +36,8 @@ struct F32GemmVariant {
 #include "kernels/f32-gemm/kernels.inc"
 #undef ST_F32_GEMM
 
-// All variants compiled into this binary, best first (those this CPU can't run included).
-const F32GemmVariant* f32_gemm_variants(size_t* count);
+// All variants compiled into this binary, best first (those this CPU can't run included); filled in cpu/dispatch.cc.
+extern const VariantTable<F32GemmVariant> f32_gemm_table;
 
 // Scalar reference, plain loops with double accumulation: C[M×N] = act(A[M×K]·op(B) + bias).
 // b is [K×N] (ldb) or, with trans_b, [N×K] (ldb). Used by tests only.

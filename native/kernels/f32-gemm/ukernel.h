@@ -5,6 +5,7 @@
 #include <cstddef>
 #include "common/vec_math.h"
 #include "kernels/f32-gemm/f32-gemm.h"
+#include "kernels/f32-gemm/store.h"
 
 namespace simdtensor {
 namespace {
@@ -43,59 +44,7 @@ inline void f32_gemm_tile(size_t n, size_t kc, const float* __restrict a, const 
     a += MR;
     b += NR;
   }
-  if (n == size_t(NR)) {
-    // Full tile: straight-line epilogue, accumulators never leave registers.
-    if (flags & kGemmAccumulate)
-      for (int i = 0; i < M; i++)
-        for (int j = 0; j < NV; j++) acc[i][j] = V::add(acc[i][j], V::load(c + i * ldc + j * W));
-    if (flags & kGemmEpilogue) {
-      if (bias)
-        for (int j = 0; j < NV; j++) {
-          const R bj = V::load(bias + j * W);
-          for (int i = 0; i < M; i++) acc[i][j] = V::add(acc[i][j], bj);
-        }
-      if (act == kActRelu) {
-        for (int i = 0; i < M; i++)
-          for (int j = 0; j < NV; j++) acc[i][j] = vrelu<V>(acc[i][j]);
-      } else if (act == kActGelu) {
-        for (int i = 0; i < M; i++)
-          for (int j = 0; j < NV; j++) acc[i][j] = vgelu<V>(acc[i][j]);
-      }
-    }
-    for (int i = 0; i < M; i++)
-      for (int j = 0; j < NV; j++) V::store(c + i * ldc + j * W, acc[i][j]);
-    return;
-  }
-  // Partial tile (the last panel of a row): masked loads and stores, lanes past n never touched.
-  if (flags & kGemmAccumulate) {
-    for (int i = 0; i < M; i++)
-      for (int j = 0; j < NV; j++) {
-        const size_t off = size_t(j) * W;
-        if (off < n) acc[i][j] = V::add(acc[i][j], V::load_partial(c + i * ldc + off, n - off));
-      }
-  }
-  if (flags & kGemmEpilogue) {
-    if (bias) {
-      for (int j = 0; j < NV; j++) {
-        const size_t off = size_t(j) * W;
-        if (off >= n) break;
-        R bj = V::load_partial(bias + off, n - off);
-        for (int i = 0; i < M; i++) acc[i][j] = V::add(acc[i][j], bj);
-      }
-    }
-    if (act == kActRelu) {
-      for (int i = 0; i < M; i++)
-        for (int j = 0; j < NV; j++) acc[i][j] = vrelu<V>(acc[i][j]);
-    } else if (act == kActGelu) {
-      for (int i = 0; i < M; i++)
-        for (int j = 0; j < NV; j++) acc[i][j] = vgelu<V>(acc[i][j]);
-    }
-  }
-  for (int i = 0; i < M; i++)
-    for (int j = 0; j < NV; j++) {
-      const size_t off = size_t(j) * W;
-      if (off < n) V::store_partial(c + i * ldc + off, acc[i][j], n - off);
-    }
+  gemm_store_f32<V, M, NV>(acc, n, c, ldc, flags, bias, act);
 }
 
 template <class V, int MR, int NV, int M>

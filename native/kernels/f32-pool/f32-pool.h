@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include "cpu/features.h"
+#include "cpu/variant_table.h"
 
 namespace simdtensor {
 
@@ -40,8 +41,8 @@ size_t f32_pool_nchw_scratch(const PoolShape& s, size_t rows);
 #include "kernels/f32-pool/kernels.inc"
 #undef ST_F32_POOL
 
-const F32PoolVariant* const* f32_pool_variants(size_t* count);
-const F32PoolVariant& f32_pool_select();
+// Every compiled variant, best first; filled in cpu/dispatch.cc from kernels.inc (ops call .select()).
+extern const VariantTable<F32PoolVariant> f32_pool_table;
 
 // Plain loops (double sums): the tests' reference.
 extern const F32PoolVariant f32_pool_reference;

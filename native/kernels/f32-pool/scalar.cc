@@ -1,4 +1,4 @@
-// f32 pooling variant for scalar (VecScalar), the variant list, its selection and the shared geometry helpers.
+// f32 pooling variant for scalar (VecScalar) and the shared geometry helpers.
 #include "common/vec_scalar.h"
 #include "kernels/f32-pool/pool.h"
 
@@ -9,24 +9,6 @@ const F32PoolVariant f32_pool__scalar = Pool<VecScalar>::make("f32_pool__scalar"
 }  // namespace simdtensor
 
 namespace simdtensor {
-namespace {
-const F32PoolVariant* const kF32Pool[] = {
-#define ST_F32_POOL(sym, isa) &sym,
-#include "kernels/f32-pool/kernels.inc"
-#undef ST_F32_POOL
-};
-}  // namespace
-
-const F32PoolVariant* const* f32_pool_variants(size_t* count) {
-  *count = sizeof(kF32Pool) / sizeof(kF32Pool[0]);
-  return kF32Pool;
-}
-
-const F32PoolVariant& f32_pool_select() {
-  for (const auto* v : kF32Pool)
-    if (isa_allowed(v->isa)) return *v;
-  return f32_pool__scalar;
-}
 
 size_t pool_axis_count(size_t o, size_t s, size_t p, size_t pend, size_t d, size_t k, size_t in, bool include_pad) {
   size_t k0, k1;

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include "cpu/features.h"
+#include "cpu/variant_table.h"
 
 namespace simdtensor {
 
@@ -19,7 +20,8 @@ struct F32ProbeVariant {
 #include "kernels/f32-probe/kernels.inc"
 #undef ST_F32_PROBE
 
-const F32ProbeVariant& f32_probe_select();
+// Compiled probes, best first; filled in cpu/dispatch.cc.
+extern const VariantTable<F32ProbeVariant> f32_probe_table;
 
 // Measures the peak for about `ms` milliseconds; GFLOP/s.
 double probe_f32_peak(double ms);

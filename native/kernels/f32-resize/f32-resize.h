@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include "cpu/features.h"
+#include "cpu/variant_table.h"
 
 namespace simdtensor {
 
@@ -58,8 +59,8 @@ struct F32ResizeVariant {
 #include "kernels/f32-resize/kernels.inc"
 #undef ST_F32_RESIZE
 
-const F32ResizeVariant* const* f32_resize_variants(size_t* count);
-const F32ResizeVariant& f32_resize_select();
+// Every compiled variant, best first; filled in cpu/dispatch.cc from kernels.inc (ops call .select()).
+extern const VariantTable<F32ResizeVariant> f32_resize_table;
 
 // Plain loops over the same tables, blending in double: the tests' reference.
 extern const F32ResizeVariant f32_resize_reference;

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include "cpu/features.h"
+#include "cpu/variant_table.h"
 
 namespace simdtensor {
 
@@ -71,8 +72,8 @@ struct F32SpmmVariant {
 #include "kernels/f32-spmm/kernels.inc"
 #undef ST_F32_SPMM
 
-// All variants compiled into this binary, best first (those this CPU can't run included).
-const F32SpmmVariant* const* f32_spmm_variants(size_t* count);
+// All variants compiled into this binary, best first (those this CPU can't run included); filled in cpu/dispatch.cc.
+extern const VariantTable<F32SpmmVariant> f32_spmm_table;
 
 // Reference: densify w, then f32_gemm_reference (double accumulation). Tests only.
 void f32_spmm_reference(const F32SparseView& w, size_t m, const float* x, size_t ldx, float* out, size_t ldo,

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include "cpu/features.h"
+#include "cpu/variant_table.h"
 
 namespace simdtensor {
 
@@ -43,10 +44,8 @@ struct F32TrainVariant {
 #include "kernels/f32-train/kernels.inc"
 #undef ST_F32_TRAIN
 
-// Compiled variants, best first.
-const F32TrainVariant* const* f32_train_variants(size_t* count);
-// Best variant the ISA cap allows (the scalar one always qualifies).
-const F32TrainVariant& f32_train_select();
+// Compiled variants, best first; filled in cpu/dispatch.cc.
+extern const VariantTable<F32TrainVariant> f32_train_table;
 
 // Plain scalar references (double accumulators, libm) for the tests.
 extern const F32TrainVariant f32_train_reference;

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include "cpu/features.h"
+#include "cpu/variant_table.h"
 
 namespace simdtensor {
 
@@ -23,10 +24,12 @@ struct HalfCvtVariant {
 #include "kernels/half-convert/kernels.inc"
 #undef ST_HALF_CVT
 
-// Every compiled converter (all directions, best first within each direction).
-const HalfCvtVariant* half_cvt_variants(size_t* count);
+// Every compiled converter (all directions, best first within each direction); filled in cpu/dispatch.cc.
+extern const VariantTable<HalfCvtVariant> half_cvt_table;
 // The best converter of `kind` the ISA cap allows (never null: the scalar ones are always compiled).
-const HalfCvtVariant& half_cvt_select(HalfCvtKind kind);
+inline const HalfCvtVariant& half_cvt_select(HalfCvtKind kind) {
+  return half_cvt_table.select(field_is(&HalfCvtVariant::kind, kind));
+}
 
 // Convenience wrappers over the selected variants.
 inline void f32_to_f16(size_t n, const float* in, uint16_t* out) { half_cvt_select(HalfCvtKind::kF32ToF16).fn(n, in, out); }

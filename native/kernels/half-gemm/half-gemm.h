@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include "cpu/features.h"
+#include "cpu/variant_table.h"
 #include "kernels/f32-gemm/f32-gemm.h"  // Activation, kGemmAccumulate, kGemmEpilogue
 
 namespace simdtensor {
@@ -62,19 +63,26 @@ struct HalfGemmVariant {
 #include "kernels/half-gemm/kernels.inc"
 #undef ST_HALF_GEMM
 
-// All compiled variants, best first within each B type (those this CPU can't run included).
-const HalfGemmVariant* half_gemm_variants(size_t* count);
-const HalfGemmVariant* half_gemm_find(const char* name);
+// All compiled variants, best first within each B type (those this CPU can't run included); filled in
+// cpu/dispatch.cc.
+extern const VariantTable<HalfGemmVariant> half_gemm_table;
 
 // Which variant runs for B of `b_type` and A of `a_type` under the current cap: the first allowed one whose A
 // packing accepts a_type (kF32 packing accepts any A; the others need A of B's type). `range_ok` says whether a
 // native-fp16 (kblock > 0) variant may run for this product's magnitudes (see half_gemm_fp16_range_ok).
-const HalfGemmVariant& half_gemm_select(ElemType b_type, ElemType a_type, bool range_ok = true);
+inline const HalfGemmVariant& half_gemm_select(ElemType b_type, ElemType a_type, bool range_ok = true) {
+  return half_gemm_table.select([=](const HalfGemmVariant& v) {
+    return v.b_type == b_type && (v.a == HalfAPack::kF32 || a_type == b_type) && (v.kblock == 0 || range_ok);
+  });
+}
 
 // The native-fp16 kernels accumulate kblock products in fp16 lanes: they run only when
 // kblock · max|A| · max|B| stays below half the fp16 maximum (no overflow to Inf) and max|A| · max|B| is at
 // least 2^-8 (products far from the fp16 subnormal range). Otherwise the f32-accumulating variant runs.
-bool half_gemm_fp16_range_ok(size_t kblock, float amax, float bmax);
+inline bool half_gemm_fp16_range_ok(size_t kblock, float amax, float bmax) {
+  const double p = double(amax) * double(bmax);  // NaN or Inf fail both tests
+  return p >= 1.0 / 256.0 && double(kblock) * p <= 32752.0;
+}
 
 // Scalar reference: double accumulation of the exactly widened operands. a is M×K (lda) of a_type,
 // b is K×N (ldb) or, with trans_b, N×K, of b_type. C = act(A·B + bias).

@@ -7,72 +7,11 @@
 #include <cstddef>
 #include <cstdint>
 #include "common/vec_math.h"
+#include "kernels/f32-gemm/store.h"
 #include "kernels/half-gemm/half-gemm.h"
-
-
-
 
 namespace simdtensor {
 namespace {
-
-// C tile (+)= acc, then bias/activation on the last K block; columns past n are neither read nor written.
-template <class V, int M, int NV>
-inline void half_gemm_store(typename V::R (&acc)[M][NV], size_t n, float* __restrict c, size_t ldc, unsigned flags,
-                            const float* bias, int act) {
-  using R = typename V::R;
-  constexpr int W = V::W;
-  if (n == size_t(NV * W)) {
-    // Full tile: straight-line epilogue, accumulators never leave registers.
-    if (flags & kGemmAccumulate)
-      for (int i = 0; i < M; i++)
-        for (int j = 0; j < NV; j++) acc[i][j] = V::add(acc[i][j], V::load(c + i * ldc + j * W));
-    if (flags & kGemmEpilogue) {
-      if (bias)
-        for (int j = 0; j < NV; j++) {
-          const R bj = V::load(bias + j * W);
-          for (int i = 0; i < M; i++) acc[i][j] = V::add(acc[i][j], bj);
-        }
-      if (act == kActRelu) {
-        for (int i = 0; i < M; i++)
-          for (int j = 0; j < NV; j++) acc[i][j] = vrelu<V>(acc[i][j]);
-      } else if (act == kActGelu) {
-        for (int i = 0; i < M; i++)
-          for (int j = 0; j < NV; j++) acc[i][j] = vgelu<V>(acc[i][j]);
-      }
-    }
-    for (int i = 0; i < M; i++)
-      for (int j = 0; j < NV; j++) V::store(c + i * ldc + j * W, acc[i][j]);
-    return;
-  }
-  // Partial tile (the last panel of a row): masked loads and stores, lanes past n never touched.
-  if (flags & kGemmAccumulate)
-    for (int i = 0; i < M; i++)
-      for (int j = 0; j < NV; j++) {
-        const size_t off = size_t(j) * W;
-        if (off < n) acc[i][j] = V::add(acc[i][j], V::load_partial(c + i * ldc + off, n - off));
-      }
-  if (flags & kGemmEpilogue) {
-    if (bias)
-      for (int j = 0; j < NV; j++) {
-        const size_t off = size_t(j) * W;
-        if (off >= n) break;
-        const R bj = V::load_partial(bias + off, n - off);
-        for (int i = 0; i < M; i++) acc[i][j] = V::add(acc[i][j], bj);
-      }
-    if (act == kActRelu) {
-      for (int i = 0; i < M; i++)
-        for (int j = 0; j < NV; j++) acc[i][j] = vrelu<V>(acc[i][j]);
-    } else if (act == kActGelu) {
-      for (int i = 0; i < M; i++)
-        for (int j = 0; j < NV; j++) acc[i][j] = vgelu<V>(acc[i][j]);
-    }
-  }
-  for (int i = 0; i < M; i++)
-    for (int j = 0; j < NV; j++) {
-      const size_t off = size_t(j) * W;
-      if (off < n) V::store_partial(c + i * ldc + off, acc[i][j], n - off);
-    }
-}
 
 // Software prefetch distance along a B panel: 8 KiB ahead. Measured on Zen 5 for the 1×4096×4096 GEMV (B from
 // DRAM): 2 KiB ahead gave ~33 GB/s of weights, 8–16 KiB ~40 GB/s (noisy host, medians of 41); L2-resident panels
@@ -134,7 +73,7 @@ inline void half_cvt_gemm_tile(size_t n, size_t kc, const float* __restrict a, c
   for (int s = 1; s < KS; s++)
     for (int i = 0; i < M; i++)
       for (int j = 0; j < NV; j++) acc[0][i][j] = V::add(acc[0][i][j], acc[s][i][j]);
-  half_gemm_store<V, M, NV>(acc[0], n, c, ldc, flags, bias, act);
+  gemm_store_f32<V, M, NV>(acc[0], n, c, ldc, flags, bias, act);
 }
 
 template <class V, class Load, int MR, int NV, int M>
@@ -190,7 +129,7 @@ inline void half_native_gemm_tile(size_t n, size_t kc, const typename HV::AElem*
         for (int q = 0; q < PER; q++) acc[i][j * PER + q] = V::add(acc[i][j * PER + q], w[q]);
       }
   }
-  half_gemm_store<V, M, NF>(acc, n, c, ldc, flags, bias, act);
+  gemm_store_f32<V, M, NF>(acc, n, c, ldc, flags, bias, act);
 }
 
 template <class HV, class V, int MR, int NVH, int M, int KB>

@@ -3,29 +3,14 @@
 // when cpuid, XCR0 and the Linux tile permission all allow it.
 #include "common/x86_intrin.h"
 
-#include <cstring>
 
+#include "common/amx_tiles.h"
 #include "kernels/half-probe/half-probe.h"
 
 namespace simdtensor {
-namespace {
-struct alignas(64) TileConfig {
-  uint8_t palette;
-  uint8_t start_row;
-  uint8_t reserved[14];
-  uint16_t colsb[16];
-  uint8_t rows[16];
-};
-}  // namespace
 
 double half_probe_amxbf16__amx(uint64_t iters, float* sink) {
-  TileConfig cfg;
-  std::memset(&cfg, 0, sizeof(cfg));
-  cfg.palette = 1;
-  for (int t = 0; t < 8; t++) {
-    cfg.rows[t] = 16;
-    cfg.colsb[t] = 64;
-  }
+  const AmxTileConfig cfg = amx_tiles_16x64(8);
   _tile_loadconfig(&cfg);
   alignas(64) uint16_t src[16 * 32];
   for (int i = 0; i < 16 * 32; i++) src[i] = 0x3c00;  // small bf16 values

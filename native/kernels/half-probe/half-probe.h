@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include "cpu/features.h"
+#include "cpu/variant_table.h"
 
 namespace simdtensor {
 
@@ -20,6 +21,9 @@ struct HalfProbeVariant {
 #define ST_HALF_PROBE(sym, isa, kind) double sym(uint64_t iters, float* sink);
 #include "kernels/half-probe/kernels.inc"
 #undef ST_HALF_PROBE
+
+// Compiled probes, best first within each kind; filled in cpu/dispatch.cc (may be empty on some architectures).
+extern const VariantTable<HalfProbeVariant> half_probe_table;
 
 // Best window over about `ms` milliseconds, GFLOP/s; 0 when no variant of `kind` is allowed under the cap.
 double probe_half_peak(HalfProbeKind kind, double ms);

@@ -1,4 +1,4 @@
-// The quantize variant table, the plain reference, the choice of scale / zero point and the calibration
+// The plain quantize reference, the choice of scale / zero point and the calibration
 // histogram. Built without ISA flags: these scalar rules are the single definition every ISA path shares.
 #include <cmath>
 #include "kernels/quantize/quantize.h"
@@ -7,13 +7,6 @@
 namespace simdtensor {
 
 namespace {
-const QuantizeVariant* const kQuantize[] = {
-#define ST_QUANTIZE(sym, isa) &sym,
-#include "kernels/quantize/kernels.inc"
-#undef ST_QUANTIZE
-};
-constexpr size_t kQuantizeCount = sizeof(kQuantize) / sizeof(kQuantize[0]);
-
 void ref_quantize(size_t n, const float* x, float inv_scale, int32_t zero, int32_t qmin, int32_t qmax, uint8_t* out) {
   for (size_t i = 0; i < n; i++)
     out[i] = uint8_t(uint32_t(s8_requant_reference(x[i], inv_scale, float(qmin - zero), float(qmax - zero)) + zero));
@@ -52,17 +45,6 @@ bool ref_minmax(size_t n, const float* x, float* mn, float* mx) {
 const QuantizeVariant quantize_reference{"quantize_reference", Isa::kScalar,   &ref_quantize,
                                          &ref_quantize_channels, &ref_dequantize, &ref_dequantize_channels,
                                          &ref_minmax};
-
-const QuantizeVariant* const* quantize_variants(size_t* count) {
-  *count = kQuantizeCount;
-  return kQuantize;
-}
-
-const QuantizeVariant& quantize_select() {
-  for (const auto* v : kQuantize)
-    if (isa_allowed(v->isa)) return *v;
-  return *kQuantize[kQuantizeCount - 1];
-}
 
 void quant_range(bool is_unsigned, bool symmetric, int32_t* qmin, int32_t* qmax) {
   if (symmetric) {

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include "cpu/features.h"
+#include "cpu/variant_table.h"
 
 namespace simdtensor {
 
@@ -29,8 +30,8 @@ struct QuantizeVariant {
 #include "kernels/quantize/kernels.inc"
 #undef ST_QUANTIZE
 
-const QuantizeVariant* const* quantize_variants(size_t* count);
-const QuantizeVariant& quantize_select();
+// All compiled variants, best first; filled in cpu/dispatch.cc.
+extern const VariantTable<QuantizeVariant> quantize_table;
 // Plain one-value-at-a-time versions of the same rules, for the tests.
 extern const QuantizeVariant quantize_reference;
 

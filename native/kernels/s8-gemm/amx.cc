@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "common/amx_tiles.h"
 #include "common/ivec_avx512.h"
 #include "kernels/s8-gemm/ukernel.h"
 
@@ -15,26 +16,9 @@ namespace simdtensor {
 
 namespace {
 
-struct alignas(64) TileConfig {
-  uint8_t palette;
-  uint8_t start_row;
-  uint8_t reserved[14];
-  uint16_t colsb[16];
-  uint8_t rows[16];
-};
-
 // Tiles 0-3: C (16 rows × 16 int32), 4-5: A (16 rows × 64 u8), 6-7: B (16 K-groups × 16 columns × 4 s8).
-const TileConfig& tile_config() {
-  static const TileConfig cfg = [] {
-    TileConfig c;
-    std::memset(&c, 0, sizeof(c));
-    c.palette = 1;
-    for (int t = 0; t < 8; t++) {
-      c.rows[t] = 16;
-      c.colsb[t] = 64;
-    }
-    return c;
-  }();
+const AmxTileConfig& tile_config() {
+  static const AmxTileConfig cfg = amx_tiles_16x64(8);
   return cfg;
 }
 

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "common/amx_tiles.h"
+
 namespace simdtensor {
 namespace amx_model {
 
@@ -20,14 +22,8 @@ struct State {
 };
 thread_local State g_state;
 
-struct Config {
-  uint8_t palette, start_row, reserved[14];
-  uint16_t colsb[16];
-  uint8_t rows[16];
-};
-
 inline void loadconfig(const void* p) {
-  Config c;
+  AmxTileConfig c;
   std::memcpy(&c, p, sizeof(c));
   for (int i = 0; i < 8; i++) {
     g_state.t[i].rows = c.palette == 1 ? c.rows[i] : 0;

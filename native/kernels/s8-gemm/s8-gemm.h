@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include "cpu/features.h"
+#include "cpu/variant_table.h"
 
 namespace simdtensor {
 
@@ -72,11 +73,9 @@ void s8_gemm_amx_begin();
 void s8_gemm_amx_end();
 #endif
 
-// All variants compiled into this binary, best first (those this CPU can't run included).
-const S8GemmVariant* s8_gemm_variants(size_t* count);
-// Best variant the ISA cap allows (never null: the scalar variant is always compiled).
-const S8GemmVariant& s8_gemm_select();
-const S8GemmVariant* s8_gemm_find(const char* name);
+// All variants compiled into this binary, best first (those this CPU can't run included); filled in
+// cpu/dispatch.cc. s8_gemm_table.select() never fails: the scalar variant is always compiled.
+extern const VariantTable<S8GemmVariant> s8_gemm_table;
 
 inline size_t s8_round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 

@@ -5,27 +5,13 @@
 
 #include <cstring>
 
+#include "common/amx_tiles.h"
 #include "kernels/s8-probe/s8-probe.h"
 
 namespace simdtensor {
-namespace {
-struct alignas(64) TileConfig {
-  uint8_t palette;
-  uint8_t start_row;
-  uint8_t reserved[14];
-  uint16_t colsb[16];
-  uint8_t rows[16];
-};
-}  // namespace
 
 double s8_probe__amx(uint64_t iters, int32_t* sink) {
-  TileConfig cfg;
-  std::memset(&cfg, 0, sizeof(cfg));
-  cfg.palette = 1;
-  for (int t = 0; t < 8; t++) {
-    cfg.rows[t] = 16;
-    cfg.colsb[t] = 64;
-  }
+  const AmxTileConfig cfg = amx_tiles_16x64(8);
   _tile_loadconfig(&cfg);
   alignas(64) uint8_t src[16 * 64];
   std::memset(src, 1, sizeof(src));

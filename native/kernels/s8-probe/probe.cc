@@ -8,23 +8,11 @@
 namespace simdtensor {
 
 namespace {
-const S8ProbeVariant kProbes[] = {
-#define ST_S8_PROBE(sym, isa, amx) {#sym, Isa::isa, amx, &sym},
-#include "kernels/s8-probe/kernels.inc"
-#undef ST_S8_PROBE
-    {nullptr, Isa::kScalar, false, nullptr},  // keeps the array non-empty on architectures without a probe
-};
 double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 }  // namespace
 
-const S8ProbeVariant* s8_probe_select(bool amx) {
-  for (const auto& v : kProbes)
-    if (v.loop && v.amx == amx && isa_allowed(v.isa)) return &v;
-  return nullptr;
-}
-
 double probe_s8_peak(bool amx, double ms, const char** which) {
-  const S8ProbeVariant* v = s8_probe_select(amx);
+  const S8ProbeVariant* v = s8_probe_table.best(field_is(&S8ProbeVariant::amx, amx));
   if (which) *which = v ? v->name : nullptr;
   if (!v) return 0.0;
   int32_t sink = 0;

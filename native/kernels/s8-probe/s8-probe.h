@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include "cpu/features.h"
+#include "cpu/variant_table.h"
 
 namespace simdtensor {
 
@@ -18,8 +19,9 @@ struct S8ProbeVariant {
 #include "kernels/s8-probe/kernels.inc"
 #undef ST_S8_PROBE
 
-// Best allowed non-AMX int8 dot-product probe (or null), and the AMX one (null unless AMX is allowed).
-const S8ProbeVariant* s8_probe_select(bool amx);
+// Compiled probes, best first; filled in cpu/dispatch.cc. best(field_is(&S8ProbeVariant::amx, amx)) gives the
+// best allowed non-AMX int8 dot-product probe (or null), or the AMX one (null unless AMX is allowed).
+extern const VariantTable<S8ProbeVariant> s8_probe_table;
 // GOP/s of the selected probe: the best of short windows over about `ms` milliseconds (preemption by the host
 // only ever lowers a window). 0 when there is no such unit (then *which is null).
 double probe_s8_peak(bool amx, double ms, const char** which);

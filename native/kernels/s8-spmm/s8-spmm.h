@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include "cpu/features.h"
+#include "cpu/variant_table.h"
 
 namespace simdtensor {
 
@@ -50,7 +51,8 @@ struct S8SpmmVariant {
 #include "kernels/s8-spmm/kernels.inc"
 #undef ST_S8_SPMM
 
-const S8SpmmVariant* const* s8_spmm_variants(size_t* count);
+// All compiled variants, best first; filled in cpu/dispatch.cc.
+extern const VariantTable<S8SpmmVariant> s8_spmm_table;
 
 // Reference: plain loops over the dense int8 weights, int32 sums, then the same dequantization formula.
 // xq: m rows of u8 (row stride ldx), sx / zx per row. Tests only.
