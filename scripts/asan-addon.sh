@@ -32,10 +32,14 @@ else
   LAUNCH=""
 fi
 INC=$(node -p "require('node-api-headers').include_dir")
+# binding/async.cc uses libuv (uv_async_t), whose header node-api-headers lacks: take Node's own include dir.
+UV_INC=$(node -p "require('path').join(process.execPath, '..', '..', 'include', 'node')")
+[ -f "$UV_INC/uv.h" ] || UV_INC=$(node -p "require('path').join(require('os').homedir(), '.cache', 'node-gyp', process.versions.node, 'include', 'node')")
+[ -f "$UV_INC/uv.h" ] || { echo "asan-addon: uv.h not found (Node's headers: install them or run node-gyp once)" >&2; exit 1; }
 JOBS=$(nproc 2>/dev/null || echo 2)
 if [ ! -f "$DIR/CMakeCache.txt" ]; then
   cmake -S "$ROOT" -B "$DIR" -DCMAKE_BUILD_TYPE=Release -DSIMDTENSOR_SANITIZE=ON -DSIMDTENSOR_TESTS=OFF \
-    "-DCMAKE_JS_INC=$INC" $LAUNCH >/dev/null
+    "-DCMAKE_JS_INC=$INC;$UV_INC" $LAUNCH >/dev/null
 fi
 cmake --build "$DIR" --target simdtensor -j "$JOBS" >/dev/null
 ADDON="$DIR/simdtensor.node"

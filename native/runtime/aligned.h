@@ -37,13 +37,14 @@ inline AlignedPtr<T> aligned_alloc_array(size_t count) {
   return AlignedPtr<T>(static_cast<T*>(p));
 }
 
-// A per-thread scratch buffer that only grows.
+// A per-thread scratch buffer that only grows. Never null, even for 0 elements (memset/memcpy of 0 bytes still
+// need a valid pointer).
 template <class T>
 struct ScratchBuffer {
   AlignedPtr<T> ptr;
   size_t cap = 0;
   T* get(size_t count) {
-    if (count > cap) {
+    if (count > cap || !ptr) {
       ptr = aligned_alloc_array<T>(count);
       cap = count;
     }
