@@ -201,7 +201,9 @@ describe('size limits: RangeErrors, never aborts', () => {
     expect(() => linear(a, toSparse(zeros([65537, 1])))).toThrow(/linear: output .* more than MAX_ELEMENTS/);
     expect(() => quantizeDynamic(zeros([2 ** 32, 0]))).toThrow(/quantizeDynamic: .*MAX_ELEMENTS/);
   });
-  it('allocation failures under a 3 GiB address-space limit are RangeErrors (child process, ulimit -v)', () => {
+  // AddressSanitizer reserves terabytes of shadow address space: under scripts/asan-addon.sh a ulimit -v child
+  // cannot start, so this one test is skipped (and reported as skipped) there.
+  it.skipIf(/libasan/.test(process.env.LD_PRELOAD ?? ''))('allocation failures under a 3 GiB address-space limit are RangeErrors (child process, ulimit -v)', () => {
     const r = runChild([], { shell: `ulimit -v 3145728 && exec "${process.execPath}" "${fixture('oom.mjs')}"` });
     expect(r.out).toMatch(/oom ok/);
     expect(r.status).toBe(0);
