@@ -15,7 +15,7 @@
 import type { DType } from './dtype.js';
 import { describe, rangeError, typeError } from './errors.js';
 import { native, NativePackedHalf } from './native.js';
-import { checkTensor, Tensor } from './tensor.js';
+import { allocOrThrow, checkOutputSize, checkPackDims, checkTensor, Tensor } from './tensor.js';
 import { allocArray } from './alloc.js';
 import { activationCode, matmul } from './ops/matmul.js';
 import { GemmOptions, monitorHook, registerCast, registerLinear, registerMatmul, registerPack } from './ops/registry.js';
@@ -142,6 +142,7 @@ export function packHalfWeights(w: Tensor, opts: HalfPackOptions = {}): PackedHa
   const h = w.dtype === want ? w : cast(w, want);
   const [r, c] = h.shape;
   const trans = layout === 'linear';
+  checkPackDims(fn, trans ? c : r, trans ? r : c);
   return new PackedHalfWeights(new native.PackedHalf(h.data as Uint16Array, trans ? c : r, trans ? r : c, trans, TYPE_CODE[want], TYPE_CODE[input]));
 }
 
@@ -165,7 +166,8 @@ function outFor(fn: string, opts: HalfGemmOptions, a: Tensor, m: number, n: numb
   if (out === undefined || out === null) {
     const od = opts.outDtype ?? 'float32';
     if (!isFloat(od)) throw typeError(fn, `outDtype must be 'float32', 'float16' or 'bfloat16', got ${describe(od)}`);
-    return newTensor(od, shape, m * n);
+    const size = checkOutputSize(fn, 'output', shape);
+    return allocOrThrow(fn, shape, od === 'float32' ? 4 : 2, () => newTensor(od, shape, size));
   }
   checkTensor(fn, 'out', out);
   if (!isFloat(out.dtype)) throw typeError(fn, `out.dtype must be float32, float16 or bfloat16, got ${out.dtype}`);

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { markAsUntransferable } from 'node:worker_threads';
 
 /** Handle of f32 weights packed into microkernel panels (owned by native code). */
 export interface NativePackedF32 {
@@ -101,6 +102,11 @@ export interface NativeAddon {
   defaultNumThreads(): number;
   cancelAsync(id: number): boolean;
   asyncStats(): NativeAsyncStats;
+  /**
+   * Sets the function that makes an ArrayBuffer untransferable; native code calls it on every ArrayBuffer an async
+   * op queued to the pool reads or writes (a transfer would detach it and let V8 free memory a worker still uses).
+   */
+  setTransferGuard(fn: (buffer: ArrayBuffer) => void): void;
   /** CPU ms used so far by the calling thread and by each pool worker (Linux; empty elsewhere). */
   threadCpuTimes(): { caller: number; workers: number[] };
   matmulPackedAsync(a: Float32Array, m: number, packed: NativePackedF32, out: Float32Array, bias: Float32Array | null, act: number, id: number): Promise<Float32Array>;
@@ -265,6 +271,9 @@ function load(): NativeAddon {
 
 /** The loaded addon. */
 export const native: NativeAddon = load();
+
+// Memory an async op in flight uses must not be transferred away (see docs/parallel.md, "Buffers").
+native.setTransferGuard(markAsUntransferable as (buffer: ArrayBuffer) => void);
 
 const envIsa = process.env.SIMDTENSOR_MAX_ISA;
 if (envIsa) {

@@ -14,7 +14,7 @@
  */
 import { describe, rangeError, typeError } from './errors.js';
 import { native, NativePackedS8 } from './native.js';
-import { checkTensor, Tensor } from './tensor.js';
+import { allocOrThrow, checkOutputSize, checkPackDims, checkTensor, Tensor } from './tensor.js';
 import { allocArray } from './alloc.js';
 import { activationCode } from './ops/matmul.js';
 import { GemmOptions, monitorHook, registerLinear, registerMatmul, registerPack } from './ops/registry.js';
@@ -489,6 +489,7 @@ export function quantizeDynamic(x: Tensor, opts: { dtype?: QuantDType } = {}): Q
   if (!isQDType(dtype)) throw typeError(fn, `dtype must be 'int8' or 'uint8', got ${describe(dtype)}`);
   const k = x.shape[x.ndim - 1];
   const m = k === 0 ? x.shape.slice(0, -1).reduce((a, b) => a * b, 1) : x.size / k;
+  checkOutputSize(fn, 'row parameters', [m]);
   const out = allocArray(dtype, m * k) as Int8Array | Uint8Array;
   const scale = new Float32Array(m), zeroPoint = new Int32Array(m);
   const bad = native.quantizeRows(x.data as Float32Array, m, k, out, scale, zeroPoint);
@@ -564,6 +565,7 @@ export function packInt8Weights(w: QuantizedTensor | Tensor, opts: Int8PackOptio
   if (data.ndim !== 2) throw rangeError(fn, `w must be 2-D, got shape [${data.shape.join(', ')}]`);
   const [r, c] = data.shape;
   const trans = layout === 'linear';
+  checkPackDims(fn, trans ? c : r, trans ? r : c);
   const handle = new native.PackedS8(data.data as Int8Array | Uint8Array, trans ? c : r, trans ? r : c, trans, zeroPoint, scale);
   return new PackedInt8Weights(handle, data.dtype as QuantDType, scale, zeroPoint);
 }
@@ -595,8 +597,11 @@ function checkBias(fn: string, bias: unknown, n: number): Float32Array | null {
 type GemmOut = Int32Array | Float32Array | Int8Array | Uint8Array;
 
 function outputTensor(fn: string, out: unknown, dtype: 'float32' | 'int32' | QuantDType, shape: number[]): Tensor {
+  if (out === undefined || out === null) {
+    const size = checkOutputSize(fn, 'output', shape);
+    return new Tensor(allocOrThrow(fn, shape, dtype === 'int8' || dtype === 'uint8' ? 1 : 4, () => allocArray(dtype, size)) as GemmOut, shape, dtype, size);
+  }
   const n = shape.reduce((a, b) => a * b, 1);
-  if (out === undefined || out === null) return new Tensor(allocArray(dtype, n) as GemmOut, shape, dtype, n);
   checkTensor(fn, 'out', out);
   if (out.dtype !== dtype) throw typeError(fn, `out.dtype must be ${dtype}, got ${out.dtype}`);
   if (out.size !== n) throw rangeError(fn, `out has shape [${out.shape.join(', ')}], needs [${shape.join(', ')}]`);

@@ -142,6 +142,9 @@ export function tensor<D extends DType = DType>(data: TensorData | ArrayLike<num
   let arr: TensorData;
   let dt: DType;
   if (ArrayBuffer.isView(data)) {
+    const buf = data.buffer as ArrayBufferLike & { resizable?: boolean; growable?: boolean };
+    if (buf.resizable === true || buf.growable === true)
+      throw typeError(fn, `data is backed by a ${buf.resizable ? 'resizable ArrayBuffer' : 'growable SharedArrayBuffer'}; tensors need a fixed-length buffer`);
     const inferred = inferDType(data);
     if (inferred === 'float16' && !(data instanceof Uint16Array)) {
       const v = data as unknown as { buffer: ArrayBufferLike; byteOffset: number; length: number };
@@ -238,9 +241,63 @@ export function rand<D extends DType = 'float32'>(shape: readonly number[], opts
   return new Tensor(a as TypedArrayFor<D>, shape.slice(), dt, n);
 }
 
-/** Throws unless `t` is a Tensor whose data still holds `t.size` elements (catches detached buffers). */
+/** Whether an ArrayBuffer has been detached (transferred away); only called on the error or zero-size path. */
+function isDetached(buf: ArrayBufferLike): boolean {
+  if (buf.byteLength !== 0 || typeof SharedArrayBuffer !== 'undefined' && buf instanceof SharedArrayBuffer) return false;
+  try {
+    new Uint8Array(buf as ArrayBuffer);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Throws unless `t` is a Tensor whose data still holds `t.size` elements in a fixed-length buffer: a detached
+ * (transferred) buffer, or a resizable ArrayBuffer / growable SharedArrayBuffer, is a TypeError naming `arg` (a
+ * buffer that can shrink or vanish under a running op could crash the process).
+ */
 export function checkTensor(fn: string, arg: string, t: unknown): asserts t is Tensor {
   if (!(t instanceof Tensor)) throw typeError(fn, `${arg} must be a Tensor, got ${describe(t)}`);
-  if (t.data.length !== t.size)
-    throw rangeError(fn, `${arg} has ${t.data.length} elements in its buffer but shape [${t.shape.join(', ')}] needs ${t.size} (detached buffer?)`);
+  const buf = t.data.buffer as ArrayBufferLike & { resizable?: boolean; growable?: boolean };
+  if (buf.resizable === true || buf.growable === true)
+    throw typeError(fn, `${arg} is backed by a ${buf.resizable ? 'resizable ArrayBuffer' : 'growable SharedArrayBuffer'}; tensors need a fixed-length buffer`);
+  if (t.data.length !== t.size || (t.size === 0 && isDetached(buf))) {
+    if (isDetached(buf)) throw typeError(fn, `${arg}'s buffer is detached (it was transferred away)`);
+    throw rangeError(fn, `${arg} has ${t.data.length} elements in its buffer but shape [${t.shape.join(', ')}] needs ${t.size}`);
+  }
+}
+
+/**
+ * Checks the shape of an output (or of anything an op allocates from its inputs' shapes) before allocating it:
+ * at most {@link MAX_ELEMENTS} elements, else a RangeError naming `fn` and `what`. Returns the element count.
+ */
+export function checkOutputSize(fn: string, what: string, shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  if (n > MAX_ELEMENTS) throw rangeError(fn, `${what} [${shape.join(', ')}] would have ${n} elements, more than MAX_ELEMENTS (${MAX_ELEMENTS})`);
+  return n;
+}
+
+/**
+ * Checks the dimensions of weights about to be packed: packing keeps per-row and per-column state, so each of
+ * `k`, `n` must be at most {@link MAX_ELEMENTS} even when the other is 0.
+ */
+export function checkPackDims(fn: string, k: number, n: number): void {
+  if (k > MAX_ELEMENTS || n > MAX_ELEMENTS)
+    throw rangeError(fn, `packed weights [K ${k}, N ${n}]: each dimension must be at most MAX_ELEMENTS (${MAX_ELEMENTS})`);
+}
+
+/**
+ * Runs `alloc` (the allocation of an output of `shape` and `bytesPer`-byte elements) and turns an allocation failure
+ * into a RangeError naming `fn` and the size, instead of a message from the allocator.
+ */
+export function allocOrThrow<T>(fn: string, shape: readonly number[], bytesPer: number, alloc: () => T): T {
+  try {
+    return alloc();
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    const n = shape.reduce((a, b) => a * b, 1);
+    throw rangeError(fn, `cannot allocate the output [${shape.join(', ')}] (${n * bytesPer} bytes): out of memory (${e.message})`);
+  }
 }

@@ -89,9 +89,9 @@ Napi::Value GetMaxIsa(const Napi::CallbackInfo& info) { return Napi::String::New
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(new AddonData());
-  exports.Set("cpuInfo", Napi::Function::New(env, CpuInfo, "cpuInfo"));
-  exports.Set("setMaxIsa", Napi::Function::New(env, SetMaxIsa, "setMaxIsa"));
-  exports.Set("getMaxIsa", Napi::Function::New(env, GetMaxIsa, "getMaxIsa"));
+  export_fn<CpuInfo>(env, exports, "cpuInfo");
+  export_fn<SetMaxIsa>(env, exports, "setMaxIsa");
+  export_fn<GetMaxIsa>(env, exports, "getMaxIsa");
   init_f32(env, exports);
   init_async(env, exports);
   init_f32_async(env, exports);

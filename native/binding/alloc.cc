@@ -18,21 +18,17 @@ void release_block(napi_env env, void* data, void* hint) {
 }
 
 // A plain (V8-allocated, zero-filled) ArrayBuffer: for 0 bytes, when the pool declines, or when the runtime refuses
-// external buffers.
-Napi::Value plain_buffer(napi_env env, size_t bytes) {
-  napi_value ab;
-  void* data = nullptr;
-  if (napi_create_arraybuffer(env, bytes, &data, &ab) != napi_ok) throw Napi::Error::New(env, "allocBuffer: out of memory");
-  return Napi::Value(env, ab);
-}
+// external buffers. Made through JS's constructor, so a failed allocation is a RangeError, not a fatal error.
+Napi::Value plain_buffer(napi_env env, size_t bytes) { return new_array_buffer(env, "allocBuffer", bytes); }
 
 // allocBuffer(bytes): a zero-filled ArrayBuffer of exactly `bytes`.
 Napi::Value AllocBuffer(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
-  const size_t bytes = size_arg(info, 0, "allocBuffer", "bytes", size_t(1) << 40);
+  // The largest output: MAX_ELEMENTS elements of 4 bytes (src/tensor.ts refuses larger ones before asking).
+  const size_t bytes = size_arg(info, 0, "allocBuffer", "bytes", 4 * kMaxElements);
   if (bytes == 0) return plain_buffer(env, 0);
   size_t capacity = 0;
-  void* p = buffer_pool_get(bytes, &capacity);  // std::bad_alloc becomes a JS error via node-addon-api
+  void* p = buffer_pool_get(bytes, &capacity);  // OutOfMemory becomes a RangeError (export_fn)
   if (!p) return plain_buffer(env, bytes);      // declined (pooling off, or the limit is out: see buffer_pool_get)
   napi_value ab;
   if (napi_create_external_arraybuffer(env, p, bytes, release_block, reinterpret_cast<void*>(capacity), &ab) !=
@@ -73,10 +69,10 @@ Napi::Value TrimBufferPool(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void init_alloc(Napi::Env env, Napi::Object exports) {
-  exports.Set("allocBuffer", Napi::Function::New(env, AllocBuffer, "allocBuffer"));
-  exports.Set("bufferPool", Napi::Function::New(env, BufferPool, "bufferPool"));
-  exports.Set("setBufferPoolLimit", Napi::Function::New(env, SetBufferPoolLimit, "setBufferPoolLimit"));
-  exports.Set("trimBufferPool", Napi::Function::New(env, TrimBufferPool, "trimBufferPool"));
+  export_fn<AllocBuffer>(env, exports, "allocBuffer");
+  export_fn<BufferPool>(env, exports, "bufferPool");
+  export_fn<SetBufferPoolLimit>(env, exports, "setBufferPoolLimit");
+  export_fn<TrimBufferPool>(env, exports, "trimBufferPool");
 }
 
 }  // namespace binding

@@ -59,6 +59,7 @@ struct OpRecord {
   bool registered = false;
   std::function<void()> work;
   std::string error;
+  bool range_error = false;  // error is an allocation failure: rejected with a RangeError
   bool aborted = false;
   PoolTask* task = nullptr;  // while queued or running; guarded by owner->mu
 };
@@ -139,6 +140,9 @@ class OpTask : public PoolTask {
     if (!e->closing.load(std::memory_order_acquire)) {
       try {
         r->work();
+      } catch (const std::bad_alloc& ex) {
+        r->error = oom_text(ex);
+        r->range_error = true;
       } catch (const std::exception& ex) {
         r->error = ex.what()[0] ? ex.what() : "native error";
       } catch (...) {
@@ -168,7 +172,8 @@ void settle(AsyncEnv* e, OpRecord* r) {
     const std::string text = std::string(r->fn) + ": " + (r->aborted ? "the operation was aborted" : r->error);
     napi_create_string_utf8(env, text.c_str(), text.size(), &msg);
     napi_create_string_utf8(env, r->aborted ? "ABORT_ERR" : "ERR_SIMDTENSOR_NATIVE", NAPI_AUTO_LENGTH, &code);
-    napi_create_error(env, code, msg, &err);
+    if (!r->aborted && r->range_error) napi_create_range_error(env, code, msg, &err);
+    else napi_create_error(env, code, msg, &err);
     if (r->aborted) {
       napi_value name;
       napi_create_string_utf8(env, "AbortError", NAPI_AUTO_LENGTH, &name);
@@ -229,12 +234,13 @@ void on_env_cleanup(void* arg) {
   uv_close(reinterpret_cast<uv_handle_t*>(e->handle), [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
   if (e->actx) napi_async_destroy(e->env, e->actx);
   if (e->resource) napi_delete_reference(e->env, e->resource);
-  if (AddonData* d = addon_data(Napi::Env(e->env))) d->async_env = nullptr;
+  if (AddonData* d = addon_data(e->env)) d->async_env = nullptr;
   delete e;
 }
 
 AsyncEnv* env_state(napi_env env, bool create) {
-  AddonData* d = addon_data(Napi::Env(env));
+  AddonData* d = addon_data(env);
+  if (!d) throw Napi::Error::New(env, "async ops: the addon is not initialized in this environment");
   if (d->async_env || !create) return static_cast<AsyncEnv*>(d->async_env);
   auto e = std::make_unique<AsyncEnv>();
   e->env = env;
@@ -280,11 +286,36 @@ AsyncOp::~AsyncOp() {
   }
 }
 
-void AsyncOp::pin(napi_value v) {
+void AsyncOp::pin(napi_value v, const char* arg) {
+  napi_env env = info_.Env();
   napi_ref ref;
-  if (napi_create_reference(info_.Env(), v, 1, &ref) != napi_ok)
-    throw Napi::Error::New(info_.Env(), std::string(fn_) + ": cannot reference an argument");
+  if (napi_create_reference(env, v, 1, &ref) != napi_ok)
+    throw Napi::Error::New(env, std::string(fn_) + ": cannot reference an argument");
   rec_->refs.push_back(ref);
+  bool is_ta = false;
+  napi_value ab = nullptr;
+  if (napi_is_typedarray(env, v, &is_ta) == napi_ok && is_ta &&
+      napi_get_typedarray_info(env, v, nullptr, nullptr, nullptr, &ab, nullptr) == napi_ok && ab)
+    buffers_.emplace_back(ab, arg ? arg : "an argument");
+}
+
+// Only for ops that leave the JS thread: an inline op finishes before JS can resize or transfer anything.
+void AsyncOp::guard_buffers() {
+  napi_env env = info_.Env();
+  AddonData* d = addon_data(env);
+  for (const auto& b : buffers_) {
+    bool is_ab = false;
+    napi_is_arraybuffer(env, b.first, &is_ab);  // false for a SharedArrayBuffer
+    napi_value flag;
+    bool on = false;
+    if (napi_get_named_property(env, b.first, is_ab ? "resizable" : "growable", &flag) == napi_ok)
+      napi_get_value_bool(env, flag, &on);  // not a boolean (an engine without the property): stays false
+    if (on)
+      throw Napi::TypeError::New(env, std::string(fn_) + ": " + b.second + " is backed by a " +
+                                          (is_ab ? "resizable ArrayBuffer" : "growable SharedArrayBuffer") +
+                                          "; async ops need a fixed-length buffer");
+    if (is_ab && d && !d->transfer_guard.IsEmpty()) d->transfer_guard.Call({Napi::Value(env, b.first)});
+  }
 }
 
 void AsyncOp::reads(const void* p, size_t bytes, const char* arg) {
@@ -314,8 +345,12 @@ Napi::Value AsyncOp::submit(std::function<void()> work, napi_value result, doubl
     // Inline: still refused if it touches memory an op in flight owns; nothing to pin, it is done on return.
     register_ranges(env, rec_.get());
     std::string error;
+    bool range_error = false;
     try {
       work();
+    } catch (const std::bad_alloc& ex) {
+      error = oom_text(ex);
+      range_error = true;
     } catch (const std::exception& ex) {
       error = ex.what()[0] ? ex.what() : "native error";
     } catch (...) {
@@ -329,12 +364,14 @@ Napi::Value AsyncOp::submit(std::function<void()> work, napi_value result, doubl
     if (error.empty()) {
       napi_resolve_deferred(env, deferred, result);
     } else {
-      Napi::Error err = Napi::Error::New(env, std::string(fn_) + ": " + error);
+      Napi::Error err = range_error ? Napi::RangeError::New(env, std::string(fn_) + ": " + error)
+                                    : Napi::Error::New(env, std::string(fn_) + ": " + error);
       err.Set("code", Napi::String::New(env, "ERR_SIMDTENSOR_NATIVE"));
       napi_reject_deferred(env, deferred, err.Value());
     }
     return Napi::Value(env, promise);
   }
+  guard_buffers();
   AsyncEnv* e = env_state(env, true);
   if (e->closing.load()) throw Napi::Error::New(env, std::string(fn_) + ": the environment is shutting down");
   if (rec_->id && e->by_id.count(rec_->id))
@@ -416,6 +453,16 @@ Napi::Value CancelAsync(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, true);
 }
 
+// setTransferGuard(fn): fn(arrayBuffer) makes a buffer untransferable (worker_threads.markAsUntransferable);
+// called by src/native.ts when the addon loads in an environment.
+Napi::Value SetTransferGuard(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsFunction()) throw Napi::TypeError::New(env, "setTransferGuard: fn must be a function");
+  AddonData* d = addon_data(env);
+  if (d) d->transfer_guard = Napi::Persistent(info[0].As<Napi::Function>());
+  return env.Undefined();
+}
+
 Napi::Value AsyncStats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -459,12 +506,13 @@ Napi::Value ThreadCpuTimes(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void init_async(Napi::Env env, Napi::Object exports) {
-  exports.Set("threadCpuTimes", Napi::Function::New(env, ThreadCpuTimes, "threadCpuTimes"));
-  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
-  exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
-  exports.Set("defaultNumThreads", Napi::Function::New(env, DefaultNumThreads, "defaultNumThreads"));
-  exports.Set("cancelAsync", Napi::Function::New(env, CancelAsync, "cancelAsync"));
-  exports.Set("asyncStats", Napi::Function::New(env, AsyncStats, "asyncStats"));
+  export_fn<ThreadCpuTimes>(env, exports, "threadCpuTimes");
+  export_fn<SetNumThreads>(env, exports, "setNumThreads");
+  export_fn<GetNumThreads>(env, exports, "getNumThreads");
+  export_fn<DefaultNumThreads>(env, exports, "defaultNumThreads");
+  export_fn<CancelAsync>(env, exports, "cancelAsync");
+  export_fn<AsyncStats>(env, exports, "asyncStats");
+  export_fn<SetTransferGuard>(env, exports, "setTransferGuard");
 }
 
 }  // namespace binding

@@ -50,7 +50,7 @@ class AsyncOp {
     size_t len = 0;
     const T* p = typed_data<T>(info_, i, fn_, arg, min_len, nullable, &len);
     if (p) {
-      pin(info_[i]);
+      pin(info_[i], arg);
       reads(p, min_len * sizeof(T), arg);
     }
     return p;
@@ -60,12 +60,16 @@ class AsyncOp {
   T* out(size_t i, const char* arg, size_t min_len) {
     size_t len = 0;
     T* p = typed_data<T>(info_, i, fn_, arg, min_len, false, &len);
-    pin(info_[i]);
+    pin(info_[i], arg);
     writes(p, min_len * sizeof(T), arg);
     return p;
   }
 
-  void pin(napi_value v);
+  // Keeps `v` referenced until the op settles. For a TypedArray (`arg` names it in errors), an op that is queued
+  // (not run inline) also refuses a resizable ArrayBuffer or growable SharedArrayBuffer behind it (TypeError: a
+  // shrink would unmap memory a worker uses) and marks its ArrayBuffer untransferable (the transfer guard set by
+  // src/native.ts): a transfer would detach it and let V8 free the memory while a worker still uses it.
+  void pin(napi_value v, const char* arg = nullptr);
   // `arg` names the memory in a busy-conflict message; it must be a string literal (stored, not copied).
   void reads(const void* p, size_t bytes, const char* arg = "an input");
   void writes(void* p, size_t bytes, const char* arg = "out");
@@ -79,9 +83,12 @@ class AsyncOp {
   Napi::Value submit(std::function<void()> work, napi_value result, double cost = -1);
 
  private:
+  void guard_buffers();
+
   const Napi::CallbackInfo& info_;
   const char* fn_;
   std::unique_ptr<OpRecord> rec_;
+  std::vector<std::pair<napi_value, const char*>> buffers_;  // ArrayBuffers behind pinned TypedArrays, and names
 };
 
 // Async ops below this many arithmetic ops run inline (default 131072, ~1 µs; SIMDTENSOR_ASYNC_INLINE_OPS overrides,

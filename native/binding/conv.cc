@@ -28,7 +28,7 @@ class PackedConvF32 : public Napi::ObjectWrap<PackedConvF32> {
     return DefineClass(env, "PackedConvF32", {InstanceAccessor<&PackedConvF32::Bytes>("bytes")});
   }
   // new PackedConvF32(w: Float32Array, layout, c, m, kh, kw, groups, scale: Float32Array|null)
-  explicit PackedConvF32(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PackedConvF32>(info) {
+  explicit PackedConvF32(const Napi::CallbackInfo& info) try : Napi::ObjectWrap<PackedConvF32>(info) {
     const char* fn = "packConvWeights";
     napi_env env = info.Env();
     const int layout = int_arg(info, 1);
@@ -44,9 +44,11 @@ class PackedConvF32 : public Napi::ObjectWrap<PackedConvF32> {
     w_ = std::make_shared<PackedF32ConvWeights>(w, layout, c, m, kh, kw, groups, scale, f32_conv_table.select().nr);
     napi_type_tag_object(env, info.This(), &kPackedConvTag);
     bytes_ = int64_t(w_->bytes());
-    Napi::MemoryManagement::AdjustExternalMemory(env, bytes_);
+    adjust_external_memory(env, bytes_);
+  } catch (...) {
+    rethrow_guarded(info.Env(), "packConvWeights");
   }
-  ~PackedConvF32() override { Napi::MemoryManagement::AdjustExternalMemory(Env(), -bytes_); }
+  ~PackedConvF32() override { adjust_external_memory(Env(), -bytes_); }
   std::shared_ptr<PackedF32ConvWeights> weights() const { return w_; }
 
  private:
@@ -303,10 +305,10 @@ Napi::Value S8Conv2dAsync(const Napi::CallbackInfo& info) {
 
 void init_conv(Napi::Env env, Napi::Object exports) {
   exports.Set("PackedConvF32", PackedConvF32::Define(env));
-  exports.Set("conv2d", Napi::Function::New(env, Conv2d, "conv2d"));
-  exports.Set("conv2dAsync", Napi::Function::New(env, Conv2dAsync, "conv2dAsync"));
-  exports.Set("s8Conv2d", Napi::Function::New(env, S8Conv2d, "s8Conv2d"));
-  exports.Set("s8Conv2dAsync", Napi::Function::New(env, S8Conv2dAsync, "s8Conv2dAsync"));
+  export_fn<Conv2d>(env, exports, "conv2d");
+  export_fn<Conv2dAsync>(env, exports, "conv2dAsync");
+  export_fn<S8Conv2d>(env, exports, "s8Conv2d");
+  export_fn<S8Conv2dAsync>(env, exports, "s8Conv2dAsync");
 }
 
 }  // namespace binding

@@ -21,16 +21,18 @@ class PackedF32 : public Napi::ObjectWrap<PackedF32> {
                         InstanceAccessor<&PackedF32::Bytes>("bytes")});
   }
   // new PackedF32(b: Float32Array, k, n, transB)
-  explicit PackedF32(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PackedF32>(info) {
+  explicit PackedF32(const Napi::CallbackInfo& info) try : Napi::ObjectWrap<PackedF32>(info) {
     const char* fn = "packWeights";
-    size_t k = size_arg(info, 1, fn, "k"), n = size_arg(info, 2, fn, "n");
+    size_t k = pack_dim_arg(info, 1, fn, "k"), n = pack_dim_arg(info, 2, fn, "n");
     bool trans_b = bool_arg(info, 3);
     const float* b = typed_data<float>(info, 0, fn, "weights", mul_sizes(info.Env(), fn, k, n));
     w_ = std::make_shared<PackedF32Weights>(b, trans_b ? k : n, trans_b, k, n, f32_gemm_table.select().nr);
     bytes_ = int64_t(w_->bytes());
-    Napi::MemoryManagement::AdjustExternalMemory(info.Env(), bytes_);
+    adjust_external_memory(info.Env(), bytes_);
+  } catch (...) {
+    rethrow_guarded(info.Env(), "packWeights");
   }
-  ~PackedF32() override { Napi::MemoryManagement::AdjustExternalMemory(Env(), -bytes_); }
+  ~PackedF32() override { adjust_external_memory(Env(), -bytes_); }
   std::shared_ptr<PackedF32Weights> weights() const { return w_; }
 
  private:
@@ -92,6 +94,7 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   check_sync_write(env, fn, out, m * n * sizeof(float));  // an async op in flight may own it
   const float* bias = typed_data<float>(info, 7, fn, "bias", n, true);
   const int act = act_arg(info, 8, fn);
+  if (m == 0 || n == 0) return Napi::Value();  // empty output: k and n need not be backed by memory, skip packing
   const F32GemmVariant& v = f32_gemm_table.select();
   float* bp = t_bpack.get(packed_b_f32_floats(k, n, v.nr));
   pack_b_f32(b, trans_b ? k : n, trans_b, k, n, v.nr, bp);
@@ -123,6 +126,7 @@ Napi::Value BinaryRow(const Napi::CallbackInfo& info) {
   const float* a = typed_data<float>(info, 1, fn, "a", total);
   const float* row = typed_data<float>(info, 2, fn, "row", cols);
   float* out = typed_data<float>(info, 3, fn, "out", total);
+  if (total == 0) return Napi::Value();  // rows is unchecked when cols is 0: never loop over it
   f32_eltwise_table.select().binary_row(op, rows, cols, a, row, out);
   return Napi::Value();
 }
@@ -185,15 +189,15 @@ void init_f32(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = PackedF32::Define(env);
   addon_data(env)->packed_f32_ctor = Napi::Persistent(ctor);
   exports.Set("PackedF32", ctor);
-  exports.Set("matmulPacked", Napi::Function::New(env, MatmulPacked, "matmulPacked"));
-  exports.Set("matmul", Napi::Function::New(env, Matmul, "matmul"));
-  exports.Set("binary", Napi::Function::New(env, Binary, "binary"));
-  exports.Set("binaryRow", Napi::Function::New(env, BinaryRow, "binaryRow"));
-  exports.Set("activation", Napi::Function::New(env, Activation, "activation"));
-  exports.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
-  exports.Set("layerNorm", Napi::Function::New(env, LayerNorm, "layerNorm"));
-  exports.Set("probeF32Peak", Napi::Function::New(env, ProbeF32Peak, "probeF32Peak"));
-  exports.Set("probeReadBandwidth", Napi::Function::New(env, ProbeReadBandwidth, "probeReadBandwidth"));
+  export_fn<MatmulPacked>(env, exports, "matmulPacked");
+  export_fn<Matmul>(env, exports, "matmul");
+  export_fn<Binary>(env, exports, "binary");
+  export_fn<BinaryRow>(env, exports, "binaryRow");
+  export_fn<Activation>(env, exports, "activation");
+  export_fn<Softmax>(env, exports, "softmax");
+  export_fn<LayerNorm>(env, exports, "layerNorm");
+  export_fn<ProbeF32Peak>(env, exports, "probeF32Peak");
+  export_fn<ProbeReadBandwidth>(env, exports, "probeReadBandwidth");
 }
 
 }  // namespace binding

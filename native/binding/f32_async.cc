@@ -53,6 +53,7 @@ Napi::Value MatmulAsync(const Napi::CallbackInfo& info) {
   const F32GemmVariant& v = f32_gemm_table.select();
   return op.submit(
       [&v, m, n, k, a, b, trans_b, out, bias, act] {
+        if (m == 0 || n == 0) return;  // empty output: skip packing a B whose size no buffer bounds
         AlignedPtr<float> bp = aligned_alloc_array<float>(packed_b_f32_floats(k, n, v.nr));
         pack_b_f32(b, trans_b ? k : n, trans_b, k, n, v.nr, bp.get());
         f32_gemm_run(v, F32GemmArgs{m, n, k, a, k, bp.get(), out, n, bias, act});
@@ -63,8 +64,8 @@ Napi::Value MatmulAsync(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void init_f32_async(Napi::Env env, Napi::Object exports) {
-  exports.Set("matmulPackedAsync", Napi::Function::New(env, MatmulPackedAsync, "matmulPackedAsync"));
-  exports.Set("matmulAsync", Napi::Function::New(env, MatmulAsync, "matmulAsync"));
+  export_fn<MatmulPackedAsync>(env, exports, "matmulPackedAsync");
+  export_fn<MatmulAsync>(env, exports, "matmulAsync");
 }
 
 }  // namespace binding

@@ -52,10 +52,10 @@ class PackedHalf : public Napi::ObjectWrap<PackedHalf> {
   }
   // new PackedHalf(b: Uint16Array, k, n, transB, type: 1|2, aType: 0|1|2): packed first in the layout of the
   // kernel that runs with activations of aType (another layout is made on first use if needed).
-  explicit PackedHalf(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PackedHalf>(info) {
+  explicit PackedHalf(const Napi::CallbackInfo& info) try : Napi::ObjectWrap<PackedHalf>(info) {
     const char* fn = "packWeights";
     Napi::Env env = info.Env();
-    const size_t k = size_arg(info, 1, fn, "k"), n = size_arg(info, 2, fn, "n");
+    const size_t k = pack_dim_arg(info, 1, fn, "k"), n = pack_dim_arg(info, 2, fn, "n");
     const bool trans_b = bool_arg(info, 3);
     const ElemType t = elem_type_arg(info, 4, fn, "type", false);
     const ElemType at = elem_type_arg(info, 5, fn, "activation type", true);
@@ -63,9 +63,11 @@ class PackedHalf : public Napi::ObjectWrap<PackedHalf> {
     w_ = std::make_shared<PackedHalfWeights>(t, b, trans_b ? k : n, trans_b, k, n, half_matmul_variant(t, at).b);
     napi_type_tag_object(env, info.This(), &kPackedHalfTag);
     bytes_ = int64_t(w_->bytes());
-    Napi::MemoryManagement::AdjustExternalMemory(env, bytes_);
+    adjust_external_memory(env, bytes_);
+  } catch (...) {
+    rethrow_guarded(info.Env(), "packWeights");
   }
-  ~PackedHalf() override { Napi::MemoryManagement::AdjustExternalMemory(Env(), -bytes_); }
+  ~PackedHalf() override { adjust_external_memory(Env(), -bytes_); }
   const std::shared_ptr<PackedHalfWeights>& weights() const { return w_; }
 
  private:
@@ -180,10 +182,10 @@ Napi::Value ProbeHalfPeak(const Napi::CallbackInfo& info) {
 
 void init_half(Napi::Env env, Napi::Object exports) {
   exports.Set("PackedHalf", PackedHalf::Define(env));
-  exports.Set("halfConvert", Napi::Function::New(env, HalfConvert, "halfConvert"));
-  exports.Set("halfMatmulPacked", Napi::Function::New(env, HalfMatmulPacked, "halfMatmulPacked"));
-  exports.Set("halfMatmul", Napi::Function::New(env, HalfMatmul, "halfMatmul"));
-  exports.Set("probeHalfPeak", Napi::Function::New(env, ProbeHalfPeak, "probeHalfPeak"));
+  export_fn<HalfConvert>(env, exports, "halfConvert");
+  export_fn<HalfMatmulPacked>(env, exports, "halfMatmulPacked");
+  export_fn<HalfMatmul>(env, exports, "halfMatmul");
+  export_fn<ProbeHalfPeak>(env, exports, "probeHalfPeak");
 }
 
 }  // namespace binding

@@ -15,14 +15,14 @@ Napi::Value HalfMatmulPackedAsync(const Napi::CallbackInfo& info) {
   const char* fn = "matmulAsync";
   AsyncOp op(info, fn, 8);
   const HalfPackedCall c = half_packed_call(info, fn);
-  op.pin(info[0]);
+  op.pin(info[0], "a");
   op.reads(c.x.a, c.a_bytes, "a");
   op.pin(info[3]);
   op.keep(c.w);
-  op.pin(info[4]);
+  op.pin(info[4], "out");
   op.writes(c.x.out, c.out_bytes, "out");
   if (c.x.bias) {
-    op.pin(info[6]);
+    op.pin(info[6], "bias");
     op.reads(c.x.bias, c.n * sizeof(float), "bias");
   }
   // c holds the shared_ptr, so the weights outlive the work even without op.keep.
@@ -35,14 +35,14 @@ Napi::Value HalfMatmulAsync(const Napi::CallbackInfo& info) {
   const char* fn = "matmulAsync";
   AsyncOp op(info, fn, 12);
   const HalfRawCall c = half_raw_call(info, fn);
-  op.pin(info[0]);
+  op.pin(info[0], "a");
   op.reads(c.x.a, c.a_bytes, "a");
-  op.pin(info[4]);
+  op.pin(info[4], "b");
   op.reads(c.x.b, c.b_bytes, "b");
-  op.pin(info[8]);
+  op.pin(info[8], "out");
   op.writes(c.x.out, c.out_bytes, "out");
   if (c.x.bias) {
-    op.pin(info[10]);
+    op.pin(info[10], "bias");
     op.reads(c.x.bias, c.x.n * sizeof(float), "bias");
   }
   const double mnk = double(c.x.m) * double(c.x.n) * double(c.x.k);
@@ -52,8 +52,8 @@ Napi::Value HalfMatmulAsync(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void init_half_async(Napi::Env env, Napi::Object exports) {
-  exports.Set("halfMatmulPackedAsync", Napi::Function::New(env, HalfMatmulPackedAsync, "halfMatmulPackedAsync"));
-  exports.Set("halfMatmulAsync", Napi::Function::New(env, HalfMatmulAsync, "halfMatmulAsync"));
+  export_fn<HalfMatmulPackedAsync>(env, exports, "halfMatmulPackedAsync");
+  export_fn<HalfMatmulAsync>(env, exports, "halfMatmulAsync");
 }
 
 }  // namespace binding

@@ -223,14 +223,14 @@ Napi::Value ResizeAsync(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void init_pool(Napi::Env env, Napi::Object exports) {
-  exports.Set("depthwiseConv2d", Napi::Function::New(env, DepthwiseConv2d, "depthwiseConv2d"));
-  exports.Set("depthwiseConv2dAsync", Napi::Function::New(env, DepthwiseConv2dAsync, "depthwiseConv2dAsync"));
-  exports.Set("pool2d", Napi::Function::New(env, Pool2d, "pool2d"));
-  exports.Set("pool2dAsync", Napi::Function::New(env, Pool2dAsync, "pool2dAsync"));
-  exports.Set("globalPool", Napi::Function::New(env, GlobalPool, "globalPool"));
-  exports.Set("globalPoolAsync", Napi::Function::New(env, GlobalPoolAsync, "globalPoolAsync"));
-  exports.Set("resize", Napi::Function::New(env, Resize, "resize"));
-  exports.Set("resizeAsync", Napi::Function::New(env, ResizeAsync, "resizeAsync"));
+  export_fn<DepthwiseConv2d>(env, exports, "depthwiseConv2d");
+  export_fn<DepthwiseConv2dAsync>(env, exports, "depthwiseConv2dAsync");
+  export_fn<Pool2d>(env, exports, "pool2d");
+  export_fn<Pool2dAsync>(env, exports, "pool2dAsync");
+  export_fn<GlobalPool>(env, exports, "globalPool");
+  export_fn<GlobalPoolAsync>(env, exports, "globalPoolAsync");
+  export_fn<Resize>(env, exports, "resize");
+  export_fn<ResizeAsync>(env, exports, "resizeAsync");
 }
 
 }  // namespace binding

@@ -27,12 +27,11 @@ const uint8_t* s8_bytes_arg(const Napi::CallbackInfo& info, size_t i, const char
   napi_typedarray_type type = napi_int8_array;
   size_t length = 0;
   void* data = nullptr;
-  if (is_ta) napi_get_typedarray_info(env, info[i], &type, &length, &data, nullptr, nullptr);
+  napi_value ab = nullptr;
+  if (is_ta) napi_get_typedarray_info(env, info[i], &type, &length, &data, &ab, nullptr);
   if (!is_ta || (type != napi_int8_array && type != napi_uint8_array))
     throw Napi::TypeError::New(env, std::string(fn) + ": " + arg + " must be an Int8Array or a Uint8Array");
-  if (length < min_len)
-    throw Napi::RangeError::New(env, std::string(fn) + ": " + arg + " has " + std::to_string(length) +
-                                         " elements, needs " + std::to_string(min_len));
+  if (length < min_len) throw_too_short(env, fn, arg, length, min_len, ab);
   if (length > 0 && data == nullptr) throw Napi::TypeError::New(env, std::string(fn) + ": " + arg + " is detached");
   *is_unsigned = type == napi_uint8_array;
   return static_cast<const uint8_t*>(data);
@@ -56,7 +55,8 @@ const T* param_data(const Napi::CallbackInfo& info, size_t i, const char* fn, co
                     size_t* stride, bool nullable) {
   size_t len = 0;
   const T* p = typed_data<T>(info, i, fn, arg, 0, nullable, &len);
-  if (!p) {
+  const napi_valuetype vt = info[i].Type();
+  if (vt == napi_null || vt == napi_undefined) {
     *stride = 0;
     if (!nullable) throw Napi::TypeError::New(info.Env(), std::string(fn) + ": " + arg + " is required");
     return nullptr;
@@ -65,7 +65,9 @@ const T* param_data(const Napi::CallbackInfo& info, size_t i, const char* fn, co
     throw Napi::RangeError::New(info.Env(), std::string(fn) + ": " + arg + " has " + std::to_string(len) +
                                                 " elements, needs 1 or " + std::to_string(n));
   *stride = len == 1 ? 0 : 1;
-  return p;
+  // An empty array (n = 0 rows or columns) has no data pointer; it is still given: point at nothing, never read.
+  static const T kNothing{};
+  return p ? p : &kNothing;
 }
 
 // A Float64Array (util.h has no traits for it); returns its data and length.
@@ -91,10 +93,10 @@ class PackedS8 : public Napi::ObjectWrap<PackedS8> {
                         InstanceAccessor<&PackedS8::Bytes>("bytes"), InstanceAccessor<&PackedS8::Unsigned>("unsigned")});
   }
   // new PackedS8(b: Int8Array|Uint8Array, k, n, transB, zeroPoints: Int32Array|null, scales: Float32Array|null)
-  explicit PackedS8(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PackedS8>(info) {
+  explicit PackedS8(const Napi::CallbackInfo& info) try : Napi::ObjectWrap<PackedS8>(info) {
     const char* fn = "packWeights";
     Napi::Env env = info.Env();
-    const size_t k = size_arg(info, 1, fn, "k"), n = size_arg(info, 2, fn, "n");
+    const size_t k = pack_dim_arg(info, 1, fn, "k"), n = pack_dim_arg(info, 2, fn, "n");
     const bool trans_b = bool_arg(info, 3);
     bool uns = false;
     const uint8_t* b = s8_bytes_arg(info, 0, fn, "weights", mul_sizes(env, fn, k, n), &uns);
@@ -106,9 +108,11 @@ class PackedS8 : public Napi::ObjectWrap<PackedS8> {
                                            sc ? (ss ? n : 1) : 0, v.nr, v.kstep, v.kgroup);
     napi_type_tag_object(env, info.This(), &kPackedS8Tag);
     bytes_ = int64_t(w_->bytes());
-    Napi::MemoryManagement::AdjustExternalMemory(env, bytes_);
+    adjust_external_memory(env, bytes_);
+  } catch (...) {
+    rethrow_guarded(info.Env(), "packWeights");
   }
-  ~PackedS8() override { Napi::MemoryManagement::AdjustExternalMemory(Env(), -bytes_); }
+  ~PackedS8() override { adjust_external_memory(Env(), -bytes_); }
   const std::shared_ptr<PackedS8Weights>& weights() const { return w_; }
 
  private:
@@ -380,16 +384,16 @@ Napi::Value ProbeAmxInt8Peak(const Napi::CallbackInfo& info) { return ProbePeak(
 
 void init_s8(Napi::Env env, Napi::Object exports) {
   exports.Set("PackedS8", PackedS8::Define(env));
-  exports.Set("s8Gemm", Napi::Function::New(env, S8Gemm, "s8Gemm"));
-  exports.Set("s8LinearDynamic", Napi::Function::New(env, S8LinearDynamic, "s8LinearDynamic"));
-  exports.Set("quantize", Napi::Function::New(env, Quantize, "quantize"));
-  exports.Set("dequantize", Napi::Function::New(env, Dequantize, "dequantize"));
-  exports.Set("quantMinMax", Napi::Function::New(env, QuantMinMax, "quantMinMax"));
-  exports.Set("quantParams", Napi::Function::New(env, QuantParamsFn, "quantParams"));
-  exports.Set("quantHistogram", Napi::Function::New(env, QuantHistogram, "quantHistogram"));
-  exports.Set("quantizeRows", Napi::Function::New(env, QuantizeRows, "quantizeRows"));
-  exports.Set("probeVnniPeak", Napi::Function::New(env, ProbeVnniPeak, "probeVnniPeak"));
-  exports.Set("probeAmxInt8Peak", Napi::Function::New(env, ProbeAmxInt8Peak, "probeAmxInt8Peak"));
+  export_fn<S8Gemm>(env, exports, "s8Gemm");
+  export_fn<S8LinearDynamic>(env, exports, "s8LinearDynamic");
+  export_fn<Quantize>(env, exports, "quantize");
+  export_fn<Dequantize>(env, exports, "dequantize");
+  export_fn<QuantMinMax>(env, exports, "quantMinMax");
+  export_fn<QuantParamsFn>(env, exports, "quantParams");
+  export_fn<QuantHistogram>(env, exports, "quantHistogram");
+  export_fn<QuantizeRows>(env, exports, "quantizeRows");
+  export_fn<ProbeVnniPeak>(env, exports, "probeVnniPeak");
+  export_fn<ProbeAmxInt8Peak>(env, exports, "probeAmxInt8Peak");
 }
 
 }  // namespace binding

@@ -20,22 +20,22 @@ double gemm_ops(size_t m, size_t n, size_t k) { return 2.0 * double(m) * double(
 
 // Pins and registers everything an S8GemmCall reads and writes (info indices as in s8Gemm).
 void hold_gemm_call(AsyncOp& op, const Napi::CallbackInfo& info, const S8GemmCall& c) {
-  op.pin(info[0]);
+  op.pin(info[0], "a");
   op.reads(c.a, c.m * c.k, "a");
   op.pin(info[2]);
   op.keep(c.w);
   if (c.a_zero) {
-    op.pin(info[3]);
+    op.pin(info[3], "a zero point");
     op.reads(c.a_zero, c.a_zero_len * sizeof(int32_t), "a zero point");
   }
   if (c.a_scale) {
-    op.pin(info[4]);
+    op.pin(info[4], "a scale");
     op.reads(c.a_scale, c.a_scale_len * sizeof(float), "a scale");
   }
-  op.pin(info[5]);
+  op.pin(info[5], "out");
   op.writes(c.out.data, c.out.bytes, "out");
   if (c.bias) {
-    op.pin(info[6]);
+    op.pin(info[6], "bias");
     op.reads(c.bias, c.n * sizeof(float), "bias");
   }
 }
@@ -64,15 +64,16 @@ Napi::Value S8MatmulAsync(const Napi::CallbackInfo& info) {
   const uint8_t* a = s8_bytes_arg(info, 0, fn, "a", mul_sizes(env, fn, m, k), &a_uns);
   const uint8_t* b = s8_bytes_arg(info, 3, fn, "b", mul_sizes(env, fn, k, n), &b_uns);
   const S8OutArg out = s8_out_arg(info, 6, fn, mul_sizes(env, fn, m, n), 1u << kS8OutI32);
-  op.pin(info[0]);
+  op.pin(info[0], "a");
   op.reads(a, m * k, "a");
-  op.pin(info[3]);
+  op.pin(info[3], "b");
   op.reads(b, k * n, "b");
-  op.pin(info[6]);
+  op.pin(info[6], "out");
   op.writes(out.data, out.bytes, "out");
   const S8GemmVariant& v = s8_gemm_table.select();
   return op.submit(
       [&v, m, n, k, a, a_uns, b, b_uns, trans_b, out] {
+        if (m == 0 || n == 0) return;  // empty output: skip packing a B whose size no buffer bounds
         const int32_t zero = 0;
         const float one = 1.0f;
         S8GemmCall c{};
@@ -96,14 +97,14 @@ Napi::Value S8LinearDynamicAsync(const Napi::CallbackInfo& info) {
   const char* fn = "linearAsync";
   AsyncOp op(info, fn, 6);
   const S8LinearDynamicCall c = s8_linear_dynamic_call(info, fn);
-  op.pin(info[0]);
+  op.pin(info[0], "x");
   op.reads(c.x, c.m * c.k * sizeof(float), "x");
   op.pin(info[2]);
   op.keep(c.w);
-  op.pin(info[3]);
+  op.pin(info[3], "out");
   op.writes(c.out, c.m * c.n * sizeof(float), "out");
   if (c.bias) {
-    op.pin(info[4]);
+    op.pin(info[4], "bias");
     op.reads(c.bias, c.n * sizeof(float), "bias");
   }
   const S8GemmVariant& v = s8_gemm_table.select();
@@ -145,14 +146,14 @@ Napi::Value S8LinearDynamicQAsync(const Napi::CallbackInfo& info) {
   c.a_scale_stride = 1;
   c.a_zero = row_zeros;
   c.a_zero_stride = 1;
-  op.pin(info[0]);
+  op.pin(info[0], "x");
   op.reads(x, c.m * c.k * sizeof(float), "x");
   op.pin(info[2]);
   op.keep(c.w);
-  op.pin(info[3]);
+  op.pin(info[3], "out");
   op.writes(c.out.data, c.out.bytes, "out");
   if (c.bias) {
-    op.pin(info[4]);
+    op.pin(info[4], "bias");
     op.reads(c.bias, c.n * sizeof(float), "bias");
   }
   const S8GemmVariant& v = s8_gemm_table.select();
@@ -174,10 +175,10 @@ Napi::Value S8LinearDynamicQAsync(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void init_s8_async(Napi::Env env, Napi::Object exports) {
-  exports.Set("s8GemmAsync", Napi::Function::New(env, S8GemmAsync, "s8GemmAsync"));
-  exports.Set("s8MatmulAsync", Napi::Function::New(env, S8MatmulAsync, "s8MatmulAsync"));
-  exports.Set("s8LinearDynamicAsync", Napi::Function::New(env, S8LinearDynamicAsync, "s8LinearDynamicAsync"));
-  exports.Set("s8LinearDynamicQAsync", Napi::Function::New(env, S8LinearDynamicQAsync, "s8LinearDynamicQAsync"));
+  export_fn<S8GemmAsync>(env, exports, "s8GemmAsync");
+  export_fn<S8MatmulAsync>(env, exports, "s8MatmulAsync");
+  export_fn<S8LinearDynamicAsync>(env, exports, "s8LinearDynamicAsync");
+  export_fn<S8LinearDynamicQAsync>(env, exports, "s8LinearDynamicQAsync");
 }
 
 }  // namespace binding

@@ -79,7 +79,7 @@ class SparseF32 : public Napi::ObjectWrap<SparseF32> {
   }
   // new SparseF32(format, n, k, ptr: Int32Array|null, idx: Uint16Array|Int32Array|null, values: Float32Array,
   //               a, b, nib: Uint8Array|null) — a, b: block bh, bw (BSR) or n, m (N:M). Validates everything.
-  explicit SparseF32(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SparseF32>(info) {
+  explicit SparseF32(const Napi::CallbackInfo& info) try : Napi::ObjectWrap<SparseF32>(info) {
     const char* fn = "toSparse";
     napi_env env = info.Env();
     SparseInput in;
@@ -106,15 +106,17 @@ class SparseF32 : public Napi::ObjectWrap<SparseF32> {
     w_ = std::shared_ptr<F32SparseWeights>(std::move(w));
     napi_type_tag_object(env, info.This(), &kSparseF32Tag);
     bytes_ = int64_t(w_->bytes());
-    Napi::MemoryManagement::AdjustExternalMemory(env, bytes_);
+    adjust_external_memory(env, bytes_);
+  } catch (...) {
+    rethrow_guarded(info.Env(), "toSparse");
   }
-  ~SparseF32() override { Napi::MemoryManagement::AdjustExternalMemory(Env(), -bytes_); }
+  ~SparseF32() override { adjust_external_memory(Env(), -bytes_); }
   const std::shared_ptr<F32SparseWeights>& weights() const { return w_; }
   // The dense copy is made lazily by the first dense-path call: account for it then.
   void update_bytes(Napi::Env env) {
     const int64_t b = int64_t(w_->bytes());
     if (b != bytes_) {
-      Napi::MemoryManagement::AdjustExternalMemory(env, b - bytes_);
+      adjust_external_memory(env, b - bytes_);
       bytes_ = b;
     }
   }
@@ -225,11 +227,15 @@ Napi::Value DenseToSparse(const Napi::CallbackInfo& info) {
   SparseSizes s;
   const std::string err = f32_dense_to_sparse_sizes(w, n, k, f, a, b, &s);
   if (!err.empty()) throw Napi::RangeError::New(env, std::string(fn) + ": " + err);
-  Napi::Int32Array ptr = Napi::Int32Array::New(env, s.ptr_len);
-  Napi::TypedArray idx = idx16 ? Napi::TypedArray(Napi::Uint16Array::New(env, s.idx_len))
-                               : Napi::TypedArray(Napi::Int32Array::New(env, s.idx_len));
-  Napi::Float32Array val = Napi::Float32Array::New(env, s.val_len);
-  Napi::Uint8Array nib = Napi::Uint8Array::New(env, s.nib_len);
+  // Through new_array_buffer: an allocation that fails is a RangeError, never V8's fatal out-of-memory.
+  auto make = [&](auto tag, size_t len) {
+    using T = decltype(tag);
+    return Napi::TypedArrayOf<T>::New(env, len, new_array_buffer(env, fn, checked_bytes(len, sizeof(T))).As<Napi::ArrayBuffer>(), 0);
+  };
+  Napi::Int32Array ptr = make(int32_t(), s.ptr_len);
+  Napi::TypedArray idx = idx16 ? Napi::TypedArray(make(uint16_t(), s.idx_len)) : Napi::TypedArray(make(int32_t(), s.idx_len));
+  Napi::Float32Array val = make(float(), s.val_len);
+  Napi::Uint8Array nib = make(uint8_t(), s.nib_len);
   void* idx_data = idx16 ? static_cast<void*>(idx.As<Napi::Uint16Array>().Data())
                          : static_cast<void*>(idx.As<Napi::Int32Array>().Data());
   f32_dense_to_sparse_fill(w, n, k, f, a, b, ptr.Data(), idx_data, idx16, val.Data(), nib.Data());
@@ -269,6 +275,7 @@ Napi::Value PruneF32(const Napi::CallbackInfo& info) {
   const std::string err = f32_prune_check(p);
   if (!err.empty()) throw Napi::RangeError::New(env, std::string(fn) + ": " + err);
   check_sync_write(env, fn, p.out, total * sizeof(float));
+  if (total == 0) return Napi::Number::New(env, 0.0);  // n or k is 0: the other is unchecked, never loop over it
   return Napi::Number::New(env, double(f32_prune(p)));
 }
 
@@ -286,7 +293,7 @@ class SparseS8 : public Napi::ObjectWrap<SparseS8> {
                         InstanceAccessor<&SparseS8::HasDense>("hasDense")});
   }
   // new SparseS8(format, n, k, ptr|null, idx|null, values: Int8Array, a, b, nib|null, scales: Float32Array[n])
-  explicit SparseS8(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SparseS8>(info) {
+  explicit SparseS8(const Napi::CallbackInfo& info) try : Napi::ObjectWrap<SparseS8>(info) {
     const char* fn = "toSparse";
     napi_env env = info.Env();
     SparseInput in;
@@ -319,14 +326,16 @@ class SparseS8 : public Napi::ObjectWrap<SparseS8> {
     w_ = std::shared_ptr<S8SparseWeights>(std::move(w));
     napi_type_tag_object(env, info.This(), &kSparseS8Tag);
     bytes_ = int64_t(w_->bytes());
-    Napi::MemoryManagement::AdjustExternalMemory(env, bytes_);
+    adjust_external_memory(env, bytes_);
+  } catch (...) {
+    rethrow_guarded(info.Env(), "toSparse");
   }
-  ~SparseS8() override { Napi::MemoryManagement::AdjustExternalMemory(Env(), -bytes_); }
+  ~SparseS8() override { adjust_external_memory(Env(), -bytes_); }
   const std::shared_ptr<S8SparseWeights>& weights() const { return w_; }
   void update_bytes(Napi::Env env) {
     const int64_t b = int64_t(w_->bytes());
     if (b != bytes_) {
-      Napi::MemoryManagement::AdjustExternalMemory(env, b - bytes_);
+      adjust_external_memory(env, b - bytes_);
       bytes_ = b;
     }
   }
@@ -418,19 +427,19 @@ Napi::Value SparseS8ToDense(const Napi::CallbackInfo& info) {
 
 void init_sparse(Napi::Env env, Napi::Object exports) {
   exports.Set("SparseF32", SparseF32::Define(env));
-  exports.Set("sparseLinear", Napi::Function::New(env, SparseLinear, "sparseLinear"));
-  exports.Set("sparseLinearAsync", Napi::Function::New(env, SparseLinearAsync, "sparseLinearAsync"));
-  exports.Set("sparseKernelFor", Napi::Function::New(env, SparseKernelFor, "sparseKernelFor"));
-  exports.Set("sparseMaxDensity", Napi::Function::New(env, SparseMaxDensity, "sparseMaxDensity"));
-  exports.Set("sparseToDense", Napi::Function::New(env, SparseToDense, "sparseToDense"));
-  exports.Set("denseToSparse", Napi::Function::New(env, DenseToSparse, "denseToSparse"));
-  exports.Set("pruneF32", Napi::Function::New(env, PruneF32, "pruneF32"));
+  export_fn<SparseLinear>(env, exports, "sparseLinear");
+  export_fn<SparseLinearAsync>(env, exports, "sparseLinearAsync");
+  export_fn<SparseKernelFor>(env, exports, "sparseKernelFor");
+  export_fn<SparseMaxDensity>(env, exports, "sparseMaxDensity");
+  export_fn<SparseToDense>(env, exports, "sparseToDense");
+  export_fn<DenseToSparse>(env, exports, "denseToSparse");
+  export_fn<PruneF32>(env, exports, "pruneF32");
   exports.Set("SparseS8", SparseS8::Define(env));
-  exports.Set("sparseS8Linear", Napi::Function::New(env, SparseS8Linear, "sparseS8Linear"));
-  exports.Set("sparseS8LinearAsync", Napi::Function::New(env, SparseS8LinearAsync, "sparseS8LinearAsync"));
-  exports.Set("sparseS8KernelFor", Napi::Function::New(env, SparseS8KernelFor, "sparseS8KernelFor"));
-  exports.Set("sparseS8MaxDensity", Napi::Function::New(env, SparseS8MaxDensity, "sparseS8MaxDensity"));
-  exports.Set("sparseS8ToDense", Napi::Function::New(env, SparseS8ToDense, "sparseS8ToDense"));
+  export_fn<SparseS8Linear>(env, exports, "sparseS8Linear");
+  export_fn<SparseS8LinearAsync>(env, exports, "sparseS8LinearAsync");
+  export_fn<SparseS8KernelFor>(env, exports, "sparseS8KernelFor");
+  export_fn<SparseS8MaxDensity>(env, exports, "sparseS8MaxDensity");
+  export_fn<SparseS8ToDense>(env, exports, "sparseS8ToDense");
 }
 
 }  // namespace binding

@@ -120,6 +120,7 @@ Napi::Value Transpose(const Napi::CallbackInfo& info) {
   const float* x = typed_data<float>(info, 0, fn, "x", total);
   float* out = typed_data<float>(info, 3, fn, "out", total);
   if (x == out && total > 1) throw Napi::RangeError::New(info.Env(), "transpose: out must not alias x");
+  if (total == 0) return Napi::Value();  // one of rows, cols is 0: the other is unchecked, never loop over it
   f32_train_table.select().transpose(rows, cols, x, out);
   return Napi::Value();
 }
@@ -138,15 +139,15 @@ Napi::Value ArgmaxRows(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void init_train(Napi::Env env, Napi::Object exports) {
-  exports.Set("reluBackward", Napi::Function::New(env, ActBackward<false>, "reluBackward"));
-  exports.Set("geluBackward", Napi::Function::New(env, ActBackward<true>, "geluBackward"));
-  exports.Set("softmaxXent", Napi::Function::New(env, SoftmaxXent, "softmaxXent"));
-  exports.Set("layerNormBackward", Napi::Function::New(env, LayerNormBackward, "layerNormBackward"));
-  exports.Set("sgdStep", Napi::Function::New(env, SgdStep, "sgdStep"));
-  exports.Set("adamwStep", Napi::Function::New(env, AdamwStep, "adamwStep"));
-  exports.Set("dropout", Napi::Function::New(env, Dropout, "dropout"));
-  exports.Set("transpose", Napi::Function::New(env, Transpose, "transpose"));
-  exports.Set("argmaxRows", Napi::Function::New(env, ArgmaxRows, "argmaxRows"));
+  export_fn<ActBackward<false>>(env, exports, "reluBackward");
+  export_fn<ActBackward<true>>(env, exports, "geluBackward");
+  export_fn<SoftmaxXent>(env, exports, "softmaxXent");
+  export_fn<LayerNormBackward>(env, exports, "layerNormBackward");
+  export_fn<SgdStep>(env, exports, "sgdStep");
+  export_fn<AdamwStep>(env, exports, "adamwStep");
+  export_fn<Dropout>(env, exports, "dropout");
+  export_fn<Transpose>(env, exports, "transpose");
+  export_fn<ArgmaxRows>(env, exports, "argmaxRows");
 }
 
 }  // namespace binding

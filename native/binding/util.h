@@ -5,7 +5,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <new>
+#include <stdexcept>
 #include <string>
+
+#include "runtime/aligned.h"
 
 namespace simdtensor {
 namespace binding {
@@ -18,6 +22,17 @@ template <> struct TypedArrayTraits<uint8_t> { static constexpr napi_typedarray_
 template <> struct TypedArrayTraits<int32_t> { static constexpr napi_typedarray_type kType = napi_int32_array; static constexpr const char* kName = "Int32Array"; };
 template <> struct TypedArrayTraits<uint16_t> { static constexpr napi_typedarray_type kType = napi_uint16_array; static constexpr const char* kName = "Uint16Array"; };
 template <> struct TypedArrayTraits<uint32_t> { static constexpr napi_typedarray_type kType = napi_uint32_array; static constexpr const char* kName = "Uint32Array"; };
+
+// The error for a TypedArray shorter than needed: a TypeError when its buffer was detached (transferred away),
+// else a RangeError with both lengths. Only reached on the error path.
+[[noreturn]] inline void throw_too_short(napi_env env, const char* fn, const char* arg, size_t length, size_t min_len,
+                                         napi_value ab) {
+  bool detached = false;
+  if (ab && length == 0) napi_is_detached_arraybuffer(env, ab, &detached);
+  if (detached) throw Napi::TypeError::New(env, std::string(fn) + ": " + arg + "'s buffer is detached");
+  throw Napi::RangeError::New(env, std::string(fn) + ": " + arg + " has " + std::to_string(length) +
+                                       " elements, needs " + std::to_string(min_len));
+}
 
 // Raw napi path (no wrapper objects): this is on the per-call hot path of small ops.
 template <class T>
@@ -42,9 +57,7 @@ inline T* typed_data(const Napi::CallbackInfo& info, size_t i, const char* fn, c
   napi_get_typedarray_info(env, v, &type, &length, &data, &ab, &offset);
   if (type != TypedArrayTraits<T>::kType)
     throw Napi::TypeError::New(env, std::string(fn) + ": " + arg + " must be a " + TypedArrayTraits<T>::kName);
-  if (length < min_len)
-    throw Napi::RangeError::New(env, std::string(fn) + ": " + arg + " has " + std::to_string(length) +
-                                         " elements, needs " + std::to_string(min_len));
+  if (length < min_len) throw_too_short(env, fn, arg, length, min_len, ab);
   if (length > 0 && data == nullptr)
     throw Napi::TypeError::New(env, std::string(fn) + ": " + arg + " is detached");
   if (len_out) *len_out = length;
@@ -87,14 +100,94 @@ inline size_t mul_sizes(napi_env env, const char* fn, size_t a, size_t b) {
   return a * b;
 }
 
+// The most elements one output or packed weight may hold, and the largest dimension a packer accepts: the same
+// limit as MAX_ELEMENTS in src/tensor.ts (2^31 - 1, the TypedArray length limit of 32-bit-length engines).
+constexpr size_t kMaxElements = (size_t(1) << 31) - 1;
+
+// "N bytes" for an allocation failure message ("a size that overflows" when the size itself overflowed).
+inline std::string oom_text(const std::bad_alloc& e) {
+  const auto* o = dynamic_cast<const OutOfMemory*>(&e);
+  if (!o) return "out of memory";
+  if (o->bytes == SIZE_MAX) return "out of memory (the size overflows)";
+  return "out of memory (cannot allocate " + std::to_string(o->bytes) + " bytes)";
+}
+
+// Runs an entry point so that an allocation failure (std::bad_alloc from `new`, a vector, or the runtime's
+// OutOfMemory) or a std::length_error becomes a RangeError naming `fn`, never std::terminate; any other
+// std::exception becomes an Error. Napi::Error passes through unchanged.
+template <class F>
+inline auto run_guarded(napi_env env, const char* fn, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::bad_alloc& e) {
+    throw Napi::RangeError::New(env, std::string(fn) + ": " + oom_text(e));
+  } catch (const std::length_error&) {
+    throw Napi::RangeError::New(env, std::string(fn) + ": out of memory (a size exceeds what can be allocated)");
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string(fn) + ": " + e.what());
+  }
+}
+
+// Inside a catch handler: rethrows the exception being handled as run_guarded would convert it (for constructors,
+// whose bodies are function-try-blocks).
+[[noreturn]] inline void rethrow_guarded(napi_env env, const char* fn) {
+  run_guarded(env, fn, [] { throw; });
+  throw;
+}
+
+// Exports `F` as `name` through run_guarded (every addon function is registered this way).
+template <Napi::Value (*F)(const Napi::CallbackInfo&)>
+inline void export_fn(Napi::Env env, Napi::Object exports, const char* name) {
+  exports.Set(name, Napi::Function::New(
+                        env,
+                        [](const Napi::CallbackInfo& info) -> Napi::Value {
+                          return run_guarded(info.Env(), static_cast<const char*>(info.Data()), [&] { return F(info); });
+                        },
+                        name, const_cast<char*>(name)));
+}
+
+// A dimension of a packed weight: at most kMaxElements (packers allocate per-column state and loop over both).
+inline size_t pack_dim_arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg) {
+  return size_arg(info, i, fn, arg, kMaxElements);
+}
+
+// napi_adjust_external_memory without node-addon-api's fatal check: finalizers and destructors may run while the
+// environment is being torn down, where nothing may throw or abort.
+inline void adjust_external_memory(napi_env env, int64_t change) {
+  int64_t ignored;
+  if (env) napi_adjust_external_memory(env, change, &ignored);
+}
+
+// A zero-filled ArrayBuffer of `bytes` made by JS's own `new ArrayBuffer(bytes)`: when the memory is not there it
+// throws a JS RangeError, where napi_create_arraybuffer would end the process (V8's fatal out-of-memory).
+inline Napi::Value new_array_buffer(napi_env env, const char* fn, size_t bytes) {
+  napi_value global, ctor, size, ab;
+  if (napi_get_global(env, &global) != napi_ok || napi_get_named_property(env, global, "ArrayBuffer", &ctor) != napi_ok ||
+      napi_create_double(env, double(bytes), &size) != napi_ok)
+    throw Napi::Error::New(env, std::string(fn) + ": cannot create an ArrayBuffer");
+  if (napi_new_instance(env, ctor, 1, &size, &ab) != napi_ok) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) throw Napi::Error::New(env);  // the JS RangeError, rethrown as is
+    throw Napi::RangeError::New(env, std::string(fn) + ": out of memory (cannot allocate " + std::to_string(bytes) + " bytes)");
+  }
+  return Napi::Value(env, ab);
+}
+
 // Per-environment state (one per main thread or worker): constructors of the wrapped classes.
 struct AddonData {
   Napi::FunctionReference packed_f32_ctor;
   // Later families add their constructors here.
   Napi::FunctionReference extra_ctors[16];
   void* async_env = nullptr;  // binding/async.cc: this env's completion queue (created on the first async op)
+  Napi::FunctionReference transfer_guard;  // binding/async.cc: marks an ArrayBuffer untransferable (src/native.ts)
 };
-inline AddonData* addon_data(Napi::Env env) { return env.GetInstanceData<AddonData>(); }
+inline AddonData* addon_data(napi_env env) {
+  void* d = nullptr;
+  return napi_get_instance_data(env, &d) == napi_ok ? static_cast<AddonData*>(d) : nullptr;
+}
 
 }  // namespace binding
 }  // namespace simdtensor

@@ -122,7 +122,7 @@ st_status st_sgemm(size_t m, size_t n, size_t k, const float* a, size_t lda, con
         !matrix_ok(fn, "b", b, trans_b ? n : k, trans_b ? k : n, ldb, &s) || !matrix_ok(fn, "c", c, m, n, ldc, &s))
       return s;
     if (m == 0) return ST_OK;
-    const F32GemmVariant& v = f32_gemm_select();
+    const F32GemmVariant& v = f32_gemm_table.select();
     float* bp = t_bpack.get(packed_b_f32_floats(k, n, v.nr));
     pack_b_f32(b, ldb, trans_b != 0, k, n, v.nr, bp);
     f32_gemm_run(v, F32GemmArgs{m, n, k, a, lda, bp, c, ldc, bias, int(act)});
@@ -137,7 +137,7 @@ st_status st_pack_f32(const float* b, size_t ldb, int trans_b, size_t k, size_t 
     if (!out) return fail(ST_INVALID_ARGUMENT, fn, "out is NULL");
     *out = nullptr;
     if (!sizes_ok(fn, k, n, &s) || !matrix_ok(fn, "b", b, trans_b ? n : k, trans_b ? k : n, ldb, &s)) return s;
-    *out = new st_packed_f32{PackedF32Weights(b, ldb, trans_b != 0, k, n, f32_gemm_select().nr)};
+    *out = new st_packed_f32{PackedF32Weights(b, ldb, trans_b != 0, k, n, f32_gemm_table.select().nr)};
     return ST_OK;
   });
 }
@@ -152,7 +152,7 @@ st_status st_sgemm_packed(size_t m, const float* a, size_t lda, const st_packed_
     const size_t k = pw.k(), n = pw.n();
     if (!act_ok(fn, act, &s) || !matrix_ok(fn, "a", a, m, k, lda, &s) || !matrix_ok(fn, "c", c, m, n, ldc, &s)) return s;
     if (m == 0) return ST_OK;
-    const F32GemmVariant& v = f32_gemm_select();
+    const F32GemmVariant& v = f32_gemm_table.select();
     f32_gemm_run(v, F32GemmArgs{m, n, k, a, lda, pw.panels(v.nr), c, ldc, bias, int(act)});
     return ST_OK;
   });
@@ -166,7 +166,7 @@ st_status st_quantize_s8_rows(size_t rows, size_t cols, const float* x, size_t l
     st_status s = ST_OK;
     if (!matrix_ok(fn, "x", x, rows, cols, ldx, &s) || !matrix_ok(fn, "q", q, rows, cols, cols, &s)) return s;
     if (rows && !scales) return fail(ST_INVALID_ARGUMENT, fn, "scales is NULL");
-    const QuantizeVariant& qv = quantize_select();
+    const QuantizeVariant& qv = quantize_table.select();
     int32_t qmin = 0, qmax = 0;
     quant_range(false, true, &qmin, &qmax);
     for (size_t r = 0; r < rows; r++) {
@@ -194,7 +194,7 @@ st_status st_pack_s8(const int8_t* w, size_t ldw, size_t n, size_t k, const floa
     for (size_t j = 0; j < n; j++)
       if (!(scales[j] > 0) || !std::isfinite(scales[j]))
         return fail(ST_OUT_OF_RANGE, fn, "scales[" + num(j) + "] (" + std::to_string(scales[j]) + ") must be positive and finite");
-    const S8GemmVariant& v = s8_gemm_select();
+    const S8GemmVariant& v = s8_gemm_table.select();
     // A Linear weight [n, k] is B transposed: trans_b with ldb = ldw.
     *out = new st_packed_s8{PackedS8Weights(w, false, ldw, true, k, n, nullptr, 0, scales, n, v.nr, v.kstep, v.kgroup)};
     return ST_OK;
@@ -210,7 +210,7 @@ st_status st_s8_linear(size_t m, const float* x, size_t ldx, st_packed_s8* w, co
     const size_t k = w->w.k(), n = w->w.n();
     if (!act_ok(fn, act, &s) || !matrix_ok(fn, "x", x, m, k, ldx, &s) || !matrix_ok(fn, "y", y, m, n, ldy, &s)) return s;
     if (m == 0) return ST_OK;
-    s8_linear_dynamic_run(s8_gemm_select(), quantize_select(), S8LinearDynamicArgs{m, x, ldx, &w->w, bias, int(act), y, ldy});
+    s8_linear_dynamic_run(s8_gemm_table.select(), quantize_table.select(), S8LinearDynamicArgs{m, x, ldx, &w->w, bias, int(act), y, ldy});
     return ST_OK;
   });
 }

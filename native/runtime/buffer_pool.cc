@@ -1,5 +1,7 @@
 #include "runtime/buffer_pool.h"
 
+#include "runtime/aligned.h"
+
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -48,7 +50,7 @@ void* allocate(size_t cls) {
   const size_t align = cls >= kHuge ? kHuge : 4096;
   const size_t span = cls + (align > 4096 ? align : 0);
   void* m = mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (m == MAP_FAILED) throw std::bad_alloc();
+  if (m == MAP_FAILED) throw OutOfMemory(cls);
   uintptr_t lo = reinterpret_cast<uintptr_t>(m), start = (lo + align - 1) / align * align;
   if (start > lo) munmap(m, start - lo);  // trim to the alignment
   const uintptr_t end = lo + span, stop = start + cls;
@@ -64,7 +66,7 @@ constexpr bool kFreshIsZero = true;
 #else
 void* allocate(size_t cls) {
   void* p = std::aligned_alloc(cls >= kHuge ? kHuge : 64, cls);
-  if (!p) throw std::bad_alloc();
+  if (!p) throw OutOfMemory(cls);
   return p;
 }
 void release(void* p, size_t) { std::free(p); }
@@ -105,7 +107,13 @@ void* buffer_pool_get(size_t bytes, size_t* capacity) {
     std::memset(p, 0, bytes);  // reused: the caller's bytes must read as zeros (the tail is never exposed)
     return p;
   }
-  p = allocate(cls);
+  try {
+    p = allocate(cls);
+  } catch (...) {
+    std::lock_guard<std::mutex> lk(pl.mu);
+    pl.outstanding -= cls;  // nothing was handed out
+    throw;
+  }
   if (!kFreshIsZero) std::memset(p, 0, bytes);
   return p;
 }

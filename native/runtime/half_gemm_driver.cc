@@ -89,6 +89,7 @@ thread_local ScratchBuffer<uint16_t> t_bpack;
 
 // Runs the product into f32 (straight into `out` when it is f32, else through scratch and one narrowing pass).
 void run_with_output(const HalfGemmVariant& v, HalfGemmArgs g, void* out, ElemType out_type, size_t ldo) {
+  if (g.m == 0 || g.n == 0) return;  // an empty output: no rows to narrow
   if (out_type == ElemType::kF32) {
     g.c = static_cast<float*>(out);
     g.ldc = ldo;
@@ -135,6 +136,7 @@ const HalfGemmVariant& half_matmul_variant(ElemType b_type, ElemType a_type) {
 
 const char* half_matmul(const HalfMatmulArgs& x) {
   PackedHalfWeights& w = *x.w;
+  if (x.m == 0 || w.n() == 0) return half_matmul_variant(w.type(), x.a_type).name;  // empty output: no work
   const bool ok = range_ok_for(w.type(), x.a_type, x.a, x.m, w.k(), x.lda, [&] { return w.max_abs(); });
   const HalfGemmVariant& v = half_gemm_select(w.type(), x.a_type, ok);
   HalfGemmArgs g{x.m, w.n(), w.k(), x.a, x.a_type, x.lda, w.panels(v.b), nullptr, 0, x.bias, x.act};
@@ -143,6 +145,7 @@ const char* half_matmul(const HalfMatmulArgs& x) {
 }
 
 const char* half_matmul_raw(const HalfMatmulRawArgs& x) {
+  if (x.m == 0 || x.n == 0) return half_matmul_variant(x.b_type, x.a_type).name;  // empty output: no work
   const bool ok = range_ok_for(x.b_type, x.a_type, x.a, x.m, x.k, x.lda, [&] {
     return x.trans_b ? max_abs(x.b, x.b_type, x.n, x.k, x.ldb) : max_abs(x.b, x.b_type, x.k, x.n, x.ldb);
   });

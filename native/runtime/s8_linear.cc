@@ -18,6 +18,7 @@ void quantize_rows_dynamic(const QuantizeVariant& qv, size_t m, size_t k, const 
   const bool symmetric = !is_unsigned;
   int32_t qmin, qmax;
   quant_range(is_unsigned, symmetric, &qmin, &qmax);
+  if (m == 0) return;  // zero rows: nothing to quantize (and no task size to divide by)
   const size_t rows_per = m * k < 65536 ? m : std::max<size_t>(1, 16384 / std::max<size_t>(k, 1));
   const size_t tasks = (m + rows_per - 1) / rows_per;
   parallel_for(tasks, [&](size_t t) {

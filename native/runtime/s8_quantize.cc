@@ -67,6 +67,7 @@ bool minmax_tensor(const QuantizeVariant& qv, const QuantTensorShape& s, const f
     mins[c] = HUGE_VALF;
     maxs[c] = -HUGE_VALF;
   }
+  if (s.size() == 0) return false;  // no values (outer is unchecked when channels · inner is 0: never loop over it)
   bool nan = false;
   if (s.inner == 1 && s.channels > 1) {
     // Strided channels: one pass in plain code (rare layout: a channel axis that is the last one).

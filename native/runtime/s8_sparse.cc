@@ -123,6 +123,7 @@ bool S8SparseWeights::has_dense() const {
 
 void S8SparseWeights::to_dense(int8_t* out) const {
   const S8SparseView& v = view_;
+  if (v.n == 0 || v.k == 0) return;  // nothing to write (out may be null: an empty array)
   std::memset(out, 0, v.n * v.k);
   for (size_t r = 0; r < v.n; r++)
     for (size_t j = v.ptr[r]; j < v.ptr[r + 1]; j++) {

@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "kernels/quantize/quantize.h"
+#include "runtime/aligned.h"
 #include "runtime/s8_linear.h"
+#include "runtime/s8_quantize.h"
 #include "tests/harness.h"
 
 using namespace simdtensor;
@@ -178,4 +180,27 @@ TEST(quantize_rows_dynamic_round_trip) {
     }
   }
   CHECK(float(int32_t(q[2 * k + 3]) - z[2]) * s[2] == 0.0f, "0 not exact");
+}
+
+TEST(quantize_zero_sizes) {
+  // Issue #12: zero rows divided by a zero task size (SIGFPE); an outer count not backed by any element was looped
+  // over. Null pointers: nothing may be read or written.
+  const QuantizeVariant& v = quantize_table.select();
+  for (const size_t k : {size_t(0), size_t(4), size_t(70000)})
+    quantize_rows_dynamic(v, 0, k, nullptr, k, true, nullptr, k, nullptr, nullptr, nullptr);
+  float mn = 0, mx = 0;
+  // 2^40 outer slices of one empty channel: returns at once, min/max of nothing.
+  const bool nan = minmax_tensor(v, QuantTensorShape{size_t(1) << 40, 1, 0}, nullptr, &mn, &mx);
+  CHECK(!nan && mn == HUGE_VALF && mx == -HUGE_VALF, "empty minmax %g %g", mn, mx);
+}
+
+TEST(aligned_alloc_overflow_is_out_of_memory) {
+  // A count whose byte size overflows size_t must not wrap to a small block.
+  bool threw = false;
+  try {
+    aligned_alloc_array<float>(SIZE_MAX / 2);
+  } catch (const OutOfMemory& e) {
+    threw = e.bytes == SIZE_MAX;
+  }
+  CHECK(threw, "overflowing count did not throw OutOfMemory(SIZE_MAX)");
 }

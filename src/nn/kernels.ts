@@ -47,7 +47,8 @@ export function f32(fn: string, arg: string, t: unknown): Tensor<'float32'> {
 /** @internal Rows and columns of a tensor seen as a matrix over its last dimension. */
 export function rowsCols(t: Tensor): [number, number] {
   const cols = t.ndim ? t.shape[t.ndim - 1] : 1;
-  return [cols ? t.size / cols : 0, cols];
+  // With cols = 0 the rows are the leading dimensions' product (a [5, 0] tensor has 5 empty rows), not size / cols.
+  return [cols ? t.size / cols : t.shape.slice(0, -1).reduce((a, b) => a * b, 1), cols];
 }
 
 function sameSize(fn: string, a: string, at: Tensor, b: string, bt: Tensor): void {

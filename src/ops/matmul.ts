@@ -5,7 +5,7 @@
  */
 import { describe, rangeError, typeError } from '../errors.js';
 import { native, NativePackedF32 } from '../native.js';
-import { checkTensor, Tensor } from '../tensor.js';
+import { allocOrThrow, checkOutputSize, checkPackDims, checkTensor, Tensor } from '../tensor.js';
 import { kernelName } from '../cpu.js';
 import { allocF32 } from '../alloc.js';
 import { Activation, GemmOptions, linearImpls, matmulImpls, monitorHook, packImpls } from './registry.js';
@@ -88,6 +88,7 @@ export function packWeights(w: unknown, opts: PackOptions | HalfPackOptions | In
   const trans = layout === 'linear';
   const k = trans ? c : r;
   const n = trans ? r : c;
+  checkPackDims(fn, k, n);
   return new PackedWeights(new native.PackedF32(w.data as Float32Array, k, n, trans));
 }
 
@@ -103,7 +104,10 @@ export function checkBias(fn: string, bias: unknown, n: number): Float32Array | 
 /** @internal Validates `out` or allocates the [..., n] f32 output (shared with src/executor). */
 export function outTensor(fn: string, out: unknown, m: number, n: number, a: Tensor): Tensor<'float32'> {
   const shape = a.ndim === 2 ? [m, n] : [...a.shape.slice(0, -1), n];
-  if (out === undefined || out === null) return new Tensor(allocF32(m * n), shape, 'float32', m * n);
+  if (out === undefined || out === null) {
+    const size = checkOutputSize(fn, 'output', shape);
+    return new Tensor(allocOrThrow(fn, shape, 4, () => allocF32(size)), shape, 'float32', size);
+  }
   checkTensor(fn, 'out', out);
   if (out.dtype !== 'float32') throw typeError(fn, `out.dtype must be float32, got ${out.dtype}`);
   if (out.size !== m * n) throw rangeError(fn, `out has shape [${out.shape.join(', ')}], needs [${shape.join(', ')}]`);
