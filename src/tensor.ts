@@ -2,8 +2,8 @@
  * Typed tensors: a dtype, a shape and row-major contiguous data in a TypedArray (never copied on wrap).
  * @module
  */
-import { arrayCtor, DType, dtypeBytes, inferDType, isDType, TensorData, TypedArrayFor } from './dtype.js';
-import { describe, rangeError, typeError } from './errors.js';
+import { arrayCtor, DType, DTYPES, dtypeBytes, inferDType, isDType, TensorData, TypedArrayFor } from './dtype.js';
+import { describe, options, rangeError, typeError } from './errors.js';
 import { castHook } from './ops/registry.js';
 
 /** Largest element count a tensor may have (2^31 - 1, the TypedArray limit on 32-bit length engines). */
@@ -58,9 +58,16 @@ export class Tensor<D extends DType = DType> {
     return this.size * dtypeBytes(this.dtype);
   }
 
-  /** Same data, new shape (one dimension may be -1). No copy. */
-  reshape(shape: readonly number[]): Tensor<D> {
-    const s = shape.slice();
+  /**
+   * Same data, new shape (one dimension may be -1). No copy. The shape is an array (`t.reshape([3, 1])`) or the
+   * dimensions as arguments (`t.reshape(3, 1)`).
+   */
+  reshape(shape: readonly number[] | number, ...more: number[]): Tensor<D> {
+    if (!Array.isArray(shape) && typeof shape !== 'number')
+      throw typeError('reshape', `shape must be an array of integers or the dimensions as arguments, got ${describe(shape)}`);
+    if (Array.isArray(shape) && more.length > 0)
+      throw typeError('reshape', `pass the shape as one array or as separate numbers, not both (got ${describe(shape)} and ${more.length} more arguments)`);
+    const s: number[] = Array.isArray(shape) ? shape.slice() : [shape as number, ...more];
     const neg = s.indexOf(-1);
     if (neg >= 0) {
       if (s.indexOf(-1, neg + 1) >= 0) throw rangeError('reshape', `shape [${s.join(', ')}] has more than one -1`);
@@ -137,7 +144,7 @@ export class Tensor<D extends DType = DType> {
 export function tensor<D extends DType = DType>(data: TensorData | ArrayLike<number> | ArrayBufferView, shape?: readonly number[], dtype?: D): Tensor<D> {
   const fn = 'tensor';
   if (dtype !== undefined && !isDType(dtype))
-    throw typeError(fn, `dtype must be one of float32, float16, bfloat16, int8, uint8, int32, got ${describe(dtype)}`);
+    throw typeError(fn, `dtype must be one of ${DTYPES.join(', ')}, got ${describe(dtype)}`);
   let arr: TensorData;
   let dt: DType;
   if (ArrayBuffer.isView(data)) {
@@ -183,7 +190,7 @@ export function tensor<D extends DType = DType>(data: TensorData | ArrayLike<num
 /** A new tensor filled with zeros. */
 export function zeros<D extends DType = 'float32'>(shape: readonly number[], dtype?: D): Tensor<D> {
   const dt = (dtype ?? 'float32') as D;
-  if (!isDType(dt)) throw typeError('zeros', `dtype must be a DType, got ${describe(dtype)}`);
+  if (!isDType(dt)) throw typeError('zeros', `dtype must be one of ${DTYPES.join(', ')}, got ${describe(dtype)}`);
   const n = checkShape('zeros', 'shape', shape);
   const Ctor = arrayCtor(dt);
   return new Tensor(new Ctor(n) as TypedArrayFor<D>, shape.slice(), dt, n);
@@ -192,7 +199,7 @@ export function zeros<D extends DType = 'float32'>(shape: readonly number[], dty
 /** A new tensor (zero-filled: JS gives no uninitialized memory; kept for API symmetry). */
 export function empty<D extends DType = 'float32'>(shape: readonly number[], dtype?: D): Tensor<D> {
   const dt = (dtype ?? 'float32') as D;
-  if (!isDType(dt)) throw typeError('empty', `dtype must be a DType, got ${describe(dtype)}`);
+  if (!isDType(dt)) throw typeError('empty', `dtype must be one of ${DTYPES.join(', ')}, got ${describe(dtype)}`);
   return zeros(shape, dt);
 }
 
@@ -209,17 +216,19 @@ export interface RandOptions<D extends DType = DType> {
 }
 
 /** A tensor of uniform random values from a seeded generator (the same seed gives the same tensor everywhere). */
-export function rand<D extends DType = 'float32'>(shape: readonly number[], opts: RandOptions<D> = {}): Tensor<D> {
+export function rand<D extends DType = 'float32'>(shape: readonly number[], opts?: RandOptions<D> | null): Tensor<D> {
   const fn = 'rand';
-  const dt = (opts.dtype ?? 'float32') as D;
-  if (!isDType(dt)) throw typeError(fn, `dtype must be a DType, got ${describe(opts.dtype)}`);
-  const seed = opts.seed ?? 0;
-  if (!Number.isFinite(seed)) throw rangeError(fn, `seed must be a finite number, got ${seed}`);
+  const o = options(fn, opts);
+  const dt = (o.dtype ?? 'float32') as D;
+  if (!isDType(dt)) throw typeError(fn, `opts.dtype must be one of ${DTYPES.join(', ')}, got ${describe(o.dtype)}`);
+  const seed = o.seed ?? 0;
+  if (typeof seed !== 'number' || !Number.isFinite(seed)) throw rangeError(fn, `opts.seed must be a finite number, got ${describe(seed)}`);
   const n = checkShape(fn, 'shape', shape);
   const isInt = dt === 'int8' || dt === 'uint8' || dt === 'int32';
-  const lo = opts.low ?? (isInt ? (dt === 'int8' ? -128 : dt === 'uint8' ? 0 : -1000) : -1);
-  const hi = opts.high ?? (isInt ? (dt === 'int8' ? 127 : dt === 'uint8' ? 255 : 1000) : 1);
-  if (!(Number.isFinite(lo) && Number.isFinite(hi) && hi >= lo)) throw rangeError(fn, `need finite low <= high, got low=${lo} high=${hi}`);
+  const lo = o.low ?? (isInt ? (dt === 'int8' ? -128 : dt === 'uint8' ? 0 : -1000) : -1);
+  const hi = o.high ?? (isInt ? (dt === 'int8' ? 127 : dt === 'uint8' ? 255 : 1000) : 1);
+  if (!(typeof lo === 'number' && typeof hi === 'number' && Number.isFinite(lo) && Number.isFinite(hi) && hi >= lo))
+    throw rangeError(fn, `need finite opts.low <= opts.high, got low=${describe(lo)} high=${describe(hi)}`);
   // mulberry32: small, fast, good enough for test data and initialisation.
   let s = (seed * 0x9e3779b1) >>> 0;
   const next = () => {
@@ -245,9 +254,43 @@ export function rand<D extends DType = 'float32'>(shape: readonly number[], opts
   return new Tensor(a as TypedArrayFor<D>, shape.slice(), dt, n);
 }
 
-/** Throws unless `t` is a Tensor whose data still holds `t.size` elements (catches detached buffers). */
+/**
+ * Throws unless `t` is a Tensor whose shape, size and data agree: every dimension a non-negative integer, their
+ * product equal to `t.size`, and `t.data` still holding `t.size` elements (catches a shape array mutated after
+ * creation and a detached buffer). Every op runs this on every tensor it is given (a few ns).
+ */
 export function checkTensor(fn: string, arg: string, t: unknown): asserts t is Tensor {
   if (!(t instanceof Tensor)) throw typeError(fn, `${arg} must be a Tensor, got ${describe(t)}`);
+  const s = t.shape;
+  let n = 1;
+  let ok = Array.isArray(s);
+  for (let i = 0; ok && i < s.length; i++) {
+    const d = s[i];
+    ok = typeof d === 'number' && d >= 0 && Math.floor(d) === d;
+    n *= d;
+  }
+  if (!ok || n !== t.size)
+    throw rangeError(fn, `${arg}.shape ${describe(s)} does not match its ${describe(t.size)} elements (was the shape array changed after the tensor was made?)`);
   if (t.data.length !== t.size)
     throw rangeError(fn, `${arg} has ${t.data.length} elements in its buffer but shape [${t.shape.join(', ')}] needs ${t.size} (detached buffer?)`);
+}
+
+/**
+ * Refuses an output whose memory overlaps an input's with a RangeError naming both (same ArrayBuffer or
+ * SharedArrayBuffer and intersecting byte ranges; two views of different buffers never overlap). `exactOk`: the
+ * op computes element i from input element i only, so an output that is exactly the input (same buffer, offset
+ * and length: in place) is allowed; any other overlap is refused, since the kernel would read elements it already
+ * overwrote. Every op taking `out` calls this for each array it reads (a pointer compare when the buffers differ).
+ */
+export function checkOverlap(fn: string, out: ArrayBufferView, arg: string, input: ArrayBufferView | null | undefined, exactOk = false): void {
+  if (!input || input.buffer !== out.buffer) return;
+  const o0 = out.byteOffset, o1 = o0 + out.byteLength;
+  const i0 = input.byteOffset, i1 = i0 + input.byteLength;
+  if (!(o0 < i1 && i0 < o1)) return;
+  if (exactOk && o0 === i0 && o1 === i1) return;
+  throw rangeError(
+    fn,
+    `out (bytes [${o0}, ${o1}) of its buffer) overlaps ${arg} (bytes [${i0}, ${i1}) of the same buffer): ` +
+      (exactOk ? `out may be ${arg} itself (in place) but not a shifted or partial view of it` : `the result would read elements it already overwrote; write to a separate tensor`),
+  );
 }

@@ -109,6 +109,7 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   const float* a = typed_data<float>(info, 1, fn, "a", n);
   const float* b = typed_data<float>(info, 2, fn, "b", n);
   float* out = typed_data<float>(info, 3, fn, "out", n);
+  check_sync_write(info.Env(), "add/sub/mul", out, n * sizeof(float));  // an async op in flight may own it
   f32_eltwise_select().binary(op, n, a, b, out);
   return Napi::Value();
 }
@@ -123,6 +124,7 @@ Napi::Value BinaryRow(const Napi::CallbackInfo& info) {
   const float* a = typed_data<float>(info, 1, fn, "a", total);
   const float* row = typed_data<float>(info, 2, fn, "row", cols);
   float* out = typed_data<float>(info, 3, fn, "out", total);
+  check_sync_write(info.Env(), "add/sub/mul", out, total * sizeof(float));
   f32_eltwise_select().binary_row(op, rows, cols, a, row, out);
   return Napi::Value();
 }
@@ -134,6 +136,7 @@ Napi::Value Activation(const Napi::CallbackInfo& info) {
   const size_t n = size_arg(info, 3, fn, "n");
   const float* x = typed_data<float>(info, 1, fn, "x", n);
   float* out = typed_data<float>(info, 2, fn, "out", n);
+  check_sync_write(info.Env(), act == 2 ? "gelu" : "relu", out, n * sizeof(float));
   f32_eltwise_select().activation(act, n, x, out);
   return Napi::Value();
 }
@@ -146,6 +149,7 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   const size_t total = mul_sizes(info.Env(), fn, rows, cols);
   const float* x = typed_data<float>(info, 1, fn, "x", total);
   float* out = typed_data<float>(info, 2, fn, "out", total);
+  check_sync_write(info.Env(), log ? "logSoftmax" : "softmax", out, total * sizeof(float));
   if (cols > 0) f32_eltwise_select().softmax(log, rows, cols, x, out);
   return Napi::Value();
 }
@@ -160,6 +164,7 @@ Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
   const float* b = typed_data<float>(info, 2, fn, "beta", cols, true);
   const float eps = float(num_arg(info, 3));
   float* out = typed_data<float>(info, 4, fn, "out", total);
+  check_sync_write(info.Env(), fn, out, total * sizeof(float));
   if (cols > 0) f32_eltwise_select().layernorm(rows, cols, x, g, b, eps, out);
   return Napi::Value();
 }

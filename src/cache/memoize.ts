@@ -3,7 +3,7 @@
  * shape), verified byte for byte on a hit.
  * @module
  */
-import { describe, rangeError, typeError } from '../errors.js';
+import { describe, rangeError, typeError, options } from '../errors.js';
 import { checkTensor, Tensor } from '../tensor.js';
 import { registerCache, CacheStats } from '../monitor/sources.js';
 
@@ -117,7 +117,8 @@ let memoCount = 0;
  * buffer is stored as a compact copy (returned from later hits). Throws a TypeError synchronously for an input
  * that is not a Tensor.
  */
-export function memoize<R>(fn: (input: Tensor) => R, opts: MemoizeOptions = {}): Memoized<R> {
+export function memoize<R>(fn: (input: Tensor) => R, opts: MemoizeOptions | null = {}): Memoized<R> {
+  opts = options('memoize', opts);
   const name0 = 'memoize';
   if (typeof fn !== 'function') throw typeError(name0, `fn must be a function (input: Tensor) => Tensor | Promise<Tensor>, got ${describe(fn)}`);
   if (opts === null || typeof opts !== 'object') throw typeError(name0, `opts must be an object, got ${describe(opts)}`);

@@ -4,7 +4,7 @@
  * @module
  */
 import type { DType, TensorData } from '../dtype.js';
-import { describe, rangeError, typeError } from '../errors.js';
+import { describe, rangeError, typeError, options } from '../errors.js';
 import { checkTensor, Tensor } from '../tensor.js';
 import { LatencyHistogram, SizeHistogram } from '../monitor/histogram.js';
 import { allocTid, emitTrace, sinks, threadNames } from '../monitor/recorder.js';
@@ -231,7 +231,8 @@ export class BatchScheduler {
   private readonly latencyHist = new LatencyHistogram();
 
   /** A scheduler that runs batches with `runBatch`. Throws a RangeError or TypeError for a bad option. */
-  constructor(runBatch: RunBatch, opts: BatchSchedulerOptions = {}) {
+  constructor(runBatch: RunBatch, opts: BatchSchedulerOptions | null = {}) {
+    opts = options('BatchScheduler', opts);
     const fn = 'BatchScheduler';
     if (typeof runBatch !== 'function') throw typeError(fn, `runBatch must be a function (batch: Tensor) => Promise<Tensor>, got ${describe(runBatch)}`);
     if (opts === null || typeof opts !== 'object') throw typeError(fn, `opts must be an object, got ${describe(opts)}`);
@@ -295,7 +296,8 @@ export class BatchScheduler {
    * abort, full queue (`onFull: 'reject'`), a failed batch, or a closed scheduler; with a TypeError/RangeError
    * for a malformed request.
    */
-  submit(input: Tensor, opts: SubmitOptions = {}): Promise<Tensor> {
+  submit(input: Tensor, opts: SubmitOptions | null = {}): Promise<Tensor> {
+    opts ??= {}; // null means no options; a non-object rejects below (never a synchronous throw)
     const fn = `BatchScheduler(${this.name}).submit`;
     let rows: number;
     let timeoutMs: number;
@@ -365,7 +367,8 @@ export class BatchScheduler {
    * once no batch is running and nothing is queued. Calling again returns the same promise (a later
    * `drain: false` still rejects what is left).
    */
-  close(opts: CloseOptions = {}): Promise<void> {
+  close(opts: CloseOptions | null = {}): Promise<void> {
+    opts ??= {}; // null means no options; a non-object rejects below (never a synchronous throw)
     const fn = `BatchScheduler(${this.name}).close`;
     if (opts === null || typeof opts !== 'object') return Promise.reject(typeError(fn, `opts must be an object, got ${describe(opts)}`));
     const drain = opts.drain ?? true;
