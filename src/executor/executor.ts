@@ -4,7 +4,7 @@
  * @module
  */
 import { describe, rangeError, typeError, options } from '../errors.js';
-import { abortError } from './submit.js';
+import { abortError, watchAbort } from './submit.js';
 import { getNumThreads } from './threads.js';
 
 /** A job: receives the signal that aborts it (pass it on to the async ops it awaits). */
@@ -30,6 +30,8 @@ interface Entry {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   onAbort: () => void;
+  /** Cancels the abort watch (one listener per signal however many entries share it: see watchAbort). */
+  unwatch: () => void;
   done: boolean;
 }
 
@@ -106,6 +108,7 @@ export class Executor {
         resolve: resolve as (v: unknown) => void,
         reject,
         done: false,
+        unwatch: () => {},
         onAbort: () => {
           // Still queued: drop it. (A running job sees the signal itself.)
           if (entry.done) return;
@@ -115,7 +118,7 @@ export class Executor {
           this.#maybeIdle();
         },
       };
-      signal.addEventListener('abort', entry.onAbort, { once: true });
+      entry.unwatch = watchAbort(signal, entry.onAbort);
       this.#queue.push(entry);
       this.#pump();
     });
@@ -162,9 +165,9 @@ export class Executor {
       const e = this.#queue[this.#head++];
       if (e.done) continue;
       e.done = true;
+      e.unwatch(); // running now: the job sees its signal itself
       this.#active++;
       const finish = () => {
-        e.signal.removeEventListener('abort', e.onAbort);
         this.#active--;
         this.#pump();
         this.#maybeIdle();
