@@ -73,7 +73,7 @@ async function f32GemmAsync(fn: string, a: Tensor, b: unknown, opts: AsyncGemmOp
   if (b instanceof PackedWeights) {
     if (b.k !== k) throw rangeError(fn, `${aArg}.shape[${a.ndim - 1}] (${k}) must equal the packed weights' K (${b.k})`);
     const bias = checkBias(fn, opts.bias, b.n);
-    const out = outTensor(fn, opts.out, m, b.n, a, [[aArg, a.data], ['bias', bias]]);
+    const out = opts.out == null ? outTensor(fn, null, m, b.n, a) : outTensor(fn, opts.out, m, b.n, a, [[aArg, a.data], ['bias', bias]]); // no list built on the common path
     done = runNativeAsync(fn, signal, (id) => native.matmulPackedAsync(a.data as Float32Array, m, b.handle, out.data, bias, act, id), out);
   } else {
     const bArg = fn === 'linearAsync' ? 'w' : 'b';
@@ -86,7 +86,7 @@ async function f32GemmAsync(fn: string, a: Tensor, b: unknown, opts: AsyncGemmOp
     if (bk !== k)
       throw rangeError(fn, `${aArg}.shape[${a.ndim - 1}] (${k}) must equal ${bArg}.shape[${tb ? 1 : 0}] (${bk})${tb && fn !== 'linearAsync' ? ' (transB)' : ''}`);
     const bias = checkBias(fn, opts.bias, n);
-    const out = outTensor(fn, opts.out, m, n, a, [[aArg, a.data], [bArg, b.data], ['bias', bias]]);
+    const out = opts.out == null ? outTensor(fn, null, m, n, a) : outTensor(fn, opts.out, m, n, a, [[aArg, a.data], [bArg, b.data], ['bias', bias]]); // no list built on the common path
     done = runNativeAsync(fn, signal, (id) => native.matmulAsync(a.data as Float32Array, m, k, b.data as Float32Array, n, tb, out.data, bias, act, id), out);
   }
   const out = await done;

@@ -123,7 +123,7 @@ function f32Gemm(fn: string, a: Tensor, b: unknown, opts: GemmOptions, aArg: str
   if (b instanceof PackedWeights) {
     if (b.k !== k) throw rangeError(fn, `${aArg}.shape[${a.ndim - 1}] (${k}) must equal the packed weights' K (${b.k})`);
     const bias = checkBias(fn, opts.bias, b.n);
-    out = outTensor(fn, opts.out, m, b.n, a, [[aArg, a.data], ['bias', bias]]);
+    out = opts.out == null ? outTensor(fn, null, m, b.n, a) : outTensor(fn, opts.out, m, b.n, a, [[aArg, a.data], ['bias', bias]]); // no list built on the common path
     native.matmulPacked(a.data as Float32Array, m, b.handle, out.data, bias, act);
   } else {
     const bArg = fn === 'linear' ? 'w' : 'b';
@@ -136,7 +136,7 @@ function f32Gemm(fn: string, a: Tensor, b: unknown, opts: GemmOptions, aArg: str
     if (bk !== k)
       throw rangeError(fn, `${aArg}.shape[${a.ndim - 1}] (${k}) must equal ${bArg}.shape[${tb ? 1 : 0}] (${bk})${tb && fn !== 'linear' ? ' (transB)' : ''}`);
     const bias = checkBias(fn, opts.bias, n);
-    out = outTensor(fn, opts.out, m, n, a, [[aArg, a.data], [bArg, b.data], ['bias', bias]]);
+    out = opts.out == null ? outTensor(fn, null, m, n, a) : outTensor(fn, opts.out, m, n, a, [[aArg, a.data], [bArg, b.data], ['bias', bias]]); // no list built on the common path
     native.matmul(a.data as Float32Array, m, k, b.data as Float32Array, n, tb, out.data, bias, act);
   }
   if (monitorHook.on) monitorHook.record(fn, kernelName('matmul.f32'), t0);
