@@ -3,6 +3,7 @@
  * shape), verified byte for byte on a hit.
  * @module
  */
+import { markAsUntransferable } from 'node:worker_threads';
 import { describe, rangeError, typeError, options } from '../errors.js';
 import { checkTensor, Tensor } from '../tensor.js';
 import { registerCache, CacheStats } from '../monitor/sources.js';
@@ -97,12 +98,16 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
-/** A result that is a view into a larger buffer (e.g. one request's rows of a batch) is copied so the cache does not pin the whole buffer. */
+/**
+ * A result that is a view into a larger buffer (e.g. one request's rows of a batch) is copied so the cache does not
+ * pin the whole buffer. The kept result is shared by every later hit, so its buffer is marked untransferable: a
+ * caller posting it in a transfer list copies it (or gets a DataCloneError) instead of detaching the cached copy.
+ */
 function compact(v: unknown): { value: unknown; bytes: number } {
   if (!(v instanceof Tensor)) return { value: v, bytes: 0 };
-  if (v.data.byteLength === v.data.buffer.byteLength) return { value: v, bytes: v.data.byteLength };
-  const c = v.clone();
-  return { value: c, bytes: c.data.byteLength };
+  const t = v.data.byteLength === v.data.buffer.byteLength ? v : v.clone();
+  if (t.data.buffer instanceof ArrayBuffer) markAsUntransferable(t.data.buffer);
+  return { value: t, bytes: t.data.byteLength };
 }
 
 let memoCount = 0;
