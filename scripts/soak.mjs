@@ -148,9 +148,11 @@ await overload('wait');
   const before = await settleMemory();
   const t0 = performance.now();
   let rssPeak = before.rss;
+  const rssAt = []; // RSS after each quarter of the calls: flat, not a slope
   for (let i = 0; i < CALLS; i++) {
     add(a, b);
     if ((i & 0xffff) === 0) rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+    if ((i + 1) % (CALLS / 4) === 0) rssAt.push(MiB(process.memoryUsage().rss));
   }
   const us = ((performance.now() - t0) * 1000) / CALLS;
   const after = await settleMemory();
@@ -158,7 +160,7 @@ await overload('wait');
     phase: `${CALLS} x add([4, 4], [4, 4])`,
     usPerCall: +us.toFixed(3),
     heapMiB: { before: MiB(before.heap), after: MiB(after.heap) },
-    rssMiB: { before: MiB(before.rss), peak: MiB(rssPeak), after: MiB(after.rss) },
+    rssMiB: { before: MiB(before.rss), atQuarters: rssAt, peak: MiB(rssPeak), after: MiB(after.rss) },
   };
   console.log(JSON.stringify(r));
   check(after.rss - before.rss < 16 * 2 ** 20, `${r.phase}: RSS grew by ${MiB(after.rss - before.rss)} MiB`);

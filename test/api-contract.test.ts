@@ -201,8 +201,8 @@ describe('tensors entering the API', () => {
   });
 });
 
-describe('sync ops never write memory an async op in flight owns', () => {
-  it('every sync op with an out refuses ERR_SIMDTENSOR_BUSY while matmulAsync writes that memory', async () => {
+describe('sync ops never touch memory an async op in flight owns', () => {
+  it('sync ops refuse ERR_SIMDTENSOR_BUSY to write, or read, memory matmulAsync is still writing', async () => {
     const a = rand([64, 64], { seed: 1 });
     const b = rand([64, 64], { seed: 2 });
     const out = zeros([64, 64]);
@@ -227,6 +227,16 @@ describe('sync ops never write memory an async op in flight owns', () => {
     busy(() => reluBackward(x, x, out), 'reluBackward');
     busy(() => matmul(x, x, { out }), 'matmul');
     busy(() => dequantize(quantize(x), { out }), 'dequantize');
+    // Reading the output before it is complete is refused too (f32 elementwise ops and GEMMs).
+    busy(() => relu(out), 'relu reading');
+    busy(() => add(x, out), 'add reading b');
+    busy(() => add(x, out.rows(0, 1).reshape([64])), 'add reading a row');
+    busy(() => softmax(out), 'softmax reading');
+    busy(() => layerNorm(x, out.rows(0, 1).reshape([64])), 'layerNorm reading gamma');
+    busy(() => matmul(out, b), 'matmul reading a');
+    busy(() => matmul(x, out), 'matmul reading b');
+    // Reading what an async op only reads is fine.
+    expect(relu(a).shape).toEqual([64, 64]);
     await pending;
     // Settled: the same calls now run.
     expect(relu(x, { out })).toBe(out);

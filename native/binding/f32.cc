@@ -71,6 +71,8 @@ Napi::Value MatmulPacked(const Napi::CallbackInfo& info) {
   float* out = typed_data<float>(info, 3, fn, "out", mul_sizes(env, fn, m, n));
   check_sync_write(env, fn, out, m * n * sizeof(float));  // an async op in flight may own it
   const float* bias = typed_data<float>(info, 4, fn, "bias", n, true);
+  check_sync_read(env, fn, "a", a, m * k * sizeof(float));  // ... or still be writing an input
+  check_sync_read(env, fn, "bias", bias, n * sizeof(float));
   const int act = act_arg(info, 5, fn);
   const F32GemmVariant& v = f32_gemm_select();
   F32GemmArgs g{m, n, k, a, k, w->panels(v.nr), out, n, bias, act};
@@ -91,6 +93,9 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   float* out = typed_data<float>(info, 6, fn, "out", mul_sizes(env, fn, m, n));
   check_sync_write(env, fn, out, m * n * sizeof(float));  // an async op in flight may own it
   const float* bias = typed_data<float>(info, 7, fn, "bias", n, true);
+  check_sync_read(env, fn, "a", a, m * k * sizeof(float));  // ... or still be writing an input
+  check_sync_read(env, fn, "b", b, k * n * sizeof(float));
+  check_sync_read(env, fn, "bias", bias, n * sizeof(float));
   const int act = act_arg(info, 8, fn);
   const F32GemmVariant& v = f32_gemm_select();
   float* bp = t_bpack.get(packed_b_f32_floats(k, n, v.nr));
@@ -110,6 +115,8 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   const float* b = typed_data<float>(info, 2, fn, "b", n);
   float* out = typed_data<float>(info, 3, fn, "out", n);
   check_sync_write(info.Env(), "add/sub/mul", out, n * sizeof(float));  // an async op in flight may own it
+  check_sync_read(info.Env(), "add/sub/mul", "a", a, n * sizeof(float));  // ... or still be writing an input
+  check_sync_read(info.Env(), "add/sub/mul", "b", b, n * sizeof(float));
   f32_eltwise_select().binary(op, n, a, b, out);
   return Napi::Value();
 }
@@ -125,6 +132,8 @@ Napi::Value BinaryRow(const Napi::CallbackInfo& info) {
   const float* row = typed_data<float>(info, 2, fn, "row", cols);
   float* out = typed_data<float>(info, 3, fn, "out", total);
   check_sync_write(info.Env(), "add/sub/mul", out, total * sizeof(float));
+  check_sync_read(info.Env(), "add/sub/mul", "a", a, total * sizeof(float));
+  check_sync_read(info.Env(), "add/sub/mul", "b", row, cols * sizeof(float));
   f32_eltwise_select().binary_row(op, rows, cols, a, row, out);
   return Napi::Value();
 }
@@ -137,6 +146,7 @@ Napi::Value Activation(const Napi::CallbackInfo& info) {
   const float* x = typed_data<float>(info, 1, fn, "x", n);
   float* out = typed_data<float>(info, 2, fn, "out", n);
   check_sync_write(info.Env(), act == 2 ? "gelu" : "relu", out, n * sizeof(float));
+  check_sync_read(info.Env(), act == 2 ? "gelu" : "relu", "x", x, n * sizeof(float));
   f32_eltwise_select().activation(act, n, x, out);
   return Napi::Value();
 }
@@ -150,6 +160,7 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   const float* x = typed_data<float>(info, 1, fn, "x", total);
   float* out = typed_data<float>(info, 2, fn, "out", total);
   check_sync_write(info.Env(), log ? "logSoftmax" : "softmax", out, total * sizeof(float));
+  check_sync_read(info.Env(), log ? "logSoftmax" : "softmax", "x", x, total * sizeof(float));
   if (cols > 0) f32_eltwise_select().softmax(log, rows, cols, x, out);
   return Napi::Value();
 }
@@ -165,6 +176,9 @@ Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
   const float eps = float(num_arg(info, 3));
   float* out = typed_data<float>(info, 4, fn, "out", total);
   check_sync_write(info.Env(), fn, out, total * sizeof(float));
+  check_sync_read(info.Env(), fn, "x", x, total * sizeof(float));
+  check_sync_read(info.Env(), fn, "gamma", g, cols * sizeof(float));
+  check_sync_read(info.Env(), fn, "beta", b, cols * sizeof(float));
   if (cols > 0) f32_eltwise_select().layernorm(rows, cols, x, g, b, eps, out);
   return Napi::Value();
 }
