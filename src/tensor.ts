@@ -262,14 +262,12 @@ export function rand<D extends DType = 'float32'>(shape: readonly number[], opts
 export function checkTensor(fn: string, arg: string, t: unknown): asserts t is Tensor {
   if (!(t instanceof Tensor)) throw typeError(fn, `${arg} must be a Tensor, got ${describe(t)}`);
   const s = t.shape;
-  let n = 1;
-  let ok = Array.isArray(s);
-  for (let i = 0; ok && i < s.length; i++) {
+  let n = Array.isArray(s) ? 1 : -1;
+  for (let i = 0; n >= 0 && i < s.length; i++) {
     const d = s[i];
-    ok = typeof d === 'number' && d >= 0 && Math.floor(d) === d;
-    n *= d;
+    n = d >>> 0 === d ? n * d : -1; // a non-negative integer below 2^32 (anything else: -1, never a size)
   }
-  if (!ok || n !== t.size)
+  if (n !== t.size)
     throw rangeError(fn, `${arg}.shape ${describe(s)} does not match its ${describe(t.size)} elements (was the shape array changed after the tensor was made?)`);
   if (t.data.length !== t.size)
     throw rangeError(fn, `${arg} has ${t.data.length} elements in its buffer but shape [${t.shape.join(', ')}] needs ${t.size} (detached buffer?)`);

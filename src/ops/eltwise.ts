@@ -33,7 +33,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 
 /** A new output of x's shape, or `out` checked: float32, x's shape, and x itself or clear of x (in place is fine). */
 function outLike(fn: string, x: Tensor, out: unknown, xArg: string): Tensor<'float32'> {
-  if (out === undefined || out === null) return new Tensor(allocF32(x.size), x.shape.slice(), 'float32', x.size);
+  if (out === undefined || out === null) return new Tensor(allocF32(x.size), x.shape, 'float32', x.size); // shapes are immutable: shared
   const o = f32(fn, 'out', out);
   if (!sameShape(o.shape, x.shape)) throw rangeError(fn, `out has shape [${o.shape.join(', ')}], needs [${x.shape.join(', ')}] (${xArg}'s shape)`);
   checkOverlap(fn, o.data, xArg, x.data, true);
@@ -53,10 +53,10 @@ function binary(fn: 'add' | 'sub' | 'mul', a: Tensor, b: Tensor | number, opts: 
   } else {
     const B = f32(fn, 'b', b);
     if (B.size === A.size && sameShape(B.shape, A.shape)) {
-      checkOverlap(fn, out.data, 'b', B.data, true);
+      if (out === opts.out) checkOverlap(fn, out.data, 'b', B.data, true); // a fresh output overlaps nothing
       native.binary(BIN[fn], A.data, B.data, out.data, A.size);
     } else if (B.size === cols && (B.ndim === 1 || B.shape.slice(0, -1).every((d) => d === 1))) {
-      checkOverlap(fn, out.data, 'b (a row broadcast over every row of out)', B.data);
+      if (out === opts.out) checkOverlap(fn, out.data, 'b (a row broadcast over every row of out)', B.data);
       native.binaryRow(BIN[fn], A.data, B.data, out.data, cols ? A.size / cols : 0, cols);
     } else {
       throw rangeError(fn, `b shape [${B.shape.join(', ')}] must equal a's [${A.shape.join(', ')}] or be a row of ${cols} (broadcast over rows)`);
@@ -146,8 +146,8 @@ export function layerNorm(x: Tensor, gamma?: Tensor | null, beta?: Tensor | null
   if (!(typeof eps === 'number' && eps >= 0 && Number.isFinite(eps))) throw rangeError(fn, `eps must be a finite number >= 0, got ${describe(eps)}`);
   const t0 = monitorHook.on ? performance.now() : 0;
   const out = outLike(fn, X, opts.out, 'x');
-  if (g) checkOverlap(fn, out.data, 'gamma', g.data);
-  if (b) checkOverlap(fn, out.data, 'beta', b.data);
+  if (g && out === opts.out) checkOverlap(fn, out.data, 'gamma', g.data);
+  if (b && out === opts.out) checkOverlap(fn, out.data, 'beta', b.data);
   native.layerNorm(X.data, g ? g.data : null, b ? b.data : null, eps, out.data, rows, cols);
   if (monitorHook.on) monitorHook.record(fn, kernelName(fn), t0);
   return out;
