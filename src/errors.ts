@@ -24,3 +24,13 @@ export function describe(v: unknown): string {
   if (typeof v === 'string') return `'${v}'`;
   return String(v);
 }
+
+/**
+ * The options object of an op: `undefined` and `null` mean "no options" (an empty object); anything else that is
+ * not an object is a TypeError naming `fn`.
+ */
+export function options<T extends object>(fn: string, opts: T | null | undefined, arg = 'opts'): T {
+  if (opts === undefined || opts === null) return {} as T;
+  if (typeof opts !== 'object') throw typeError(fn, `${arg} must be an object (or null/undefined), got ${describe(opts)}`);
+  return opts;
+}

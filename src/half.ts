@@ -13,11 +13,11 @@
  * @module
  */
 import type { DType } from './dtype.js';
-import { describe, rangeError, typeError } from './errors.js';
+import { describe, rangeError, typeError, options } from './errors.js';
 import { native, NativePackedHalf } from './native.js';
-import { allocOrThrow, checkOutputSize, checkPackDims, checkTensor, Tensor } from './tensor.js';
+import { allocOrThrow, checkOutputSize, checkOverlap, checkPackDims, checkTensor, Tensor } from './tensor.js';
 import { allocArray } from './alloc.js';
-import { activationCode, matmul } from './ops/matmul.js';
+import { activationCode, checkOutShape, matmul } from './ops/matmul.js';
 import { GemmOptions, monitorHook, registerCast, registerLinear, registerMatmul, registerPack } from './ops/registry.js';
 import { kernelName } from './cpu.js';
 import { AsyncGemmOptions, checkSignal, matmulAsync, registerAsyncLinear, registerAsyncMatmul } from './executor/ops.js';
@@ -126,7 +126,8 @@ export interface HalfPackOptions {
  * Packs f16/bf16 weights (or float32 weights with `{ dtype: 'float16' | 'bfloat16' }`) for repeated
  * `linear(x, packed)` / `matmul(a, packed)` calls. Usually reached through `packWeights`.
  */
-export function packHalfWeights(w: Tensor, opts: HalfPackOptions = {}): PackedHalfWeights {
+export function packHalfWeights(w: Tensor, opts: HalfPackOptions | null = {}): PackedHalfWeights {
+  opts = options('packHalfWeights', opts);
   const fn = 'packWeights';
   checkTensor(fn, 'w', w);
   if (opts.dtype !== undefined && !isHalf(opts.dtype))
@@ -160,7 +161,8 @@ function checkBias(fn: string, bias: unknown, n: number): Float32Array | null {
   return (bias.dtype === 'float32' ? bias : cast(bias, 'float32')).data as Float32Array;
 }
 
-function outFor(fn: string, opts: HalfGemmOptions, a: Tensor, m: number, n: number): Tensor {
+/** Validates `out` (dtype, shape, clear of `inputs`) or allocates the output. */
+function outFor(fn: string, opts: HalfGemmOptions, a: Tensor, m: number, n: number, inputs: ReadonlyArray<readonly [string, ArrayBufferView | null | undefined]>): Tensor {
   const shape = a.ndim === 2 ? [m, n] : [...a.shape.slice(0, -1), n];
   const out = opts.out;
   if (out === undefined || out === null) {
@@ -173,9 +175,13 @@ function outFor(fn: string, opts: HalfGemmOptions, a: Tensor, m: number, n: numb
   if (!isFloat(out.dtype)) throw typeError(fn, `out.dtype must be float32, float16 or bfloat16, got ${out.dtype}`);
   if (opts.outDtype !== undefined && opts.outDtype !== out.dtype)
     throw typeError(fn, `outDtype (${describe(opts.outDtype)}) differs from out.dtype (${out.dtype})`);
-  if (out.size !== m * n) throw rangeError(fn, `out has shape [${out.shape.join(', ')}], needs [${shape.join(', ')}]`);
+  checkOutShape(fn, out, shape);
+  for (const [arg, data] of inputs) checkOverlap(fn, out.data, arg, data);
   return out;
 }
+
+/** The user's bias data (before any cast), for the overlap check. */
+const biasData = (bias: unknown): ArrayBufferView | null => (bias instanceof Tensor ? bias.data : null);
 
 function rowsOf(a: Tensor, k: number): number {
   return a.ndim === 2 ? a.shape[0] : k === 0 ? a.shape.slice(0, -1).reduce((x, y) => x * y, 1) : a.size / k;
@@ -197,7 +203,7 @@ function planPacked(fn: string, a: Tensor, w: PackedHalfWeights, opts: HalfGemmO
   const m = rowsOf(a, k);
   const act = activationCode(fn, opts.activation);
   const bias = checkBias(fn, opts.bias, w.n);
-  const out = outFor(fn, opts, a, m, w.n);
+  const out = outFor(fn, opts, a, m, w.n, [[fn.startsWith('linear') ? 'x' : 'a', a.data], ['bias', biasData(opts.bias)]]);
   return { a, m, act, bias, out };
 }
 
@@ -228,7 +234,8 @@ function planRaw(fn: string, a: Tensor, b: Tensor, transB: boolean, opts: HalfGe
   const m = rowsOf(a, k);
   const act = activationCode(fn, opts.activation);
   const bias = checkBias(fn, opts.bias, n);
-  const out = outFor(fn, opts, a, m, n);
+  const lin = fn.startsWith('linear');
+  const out = outFor(fn, opts, a, m, n, [[lin ? 'x' : 'a', a.data], [lin ? 'w' : 'b', b.data], ['bias', biasData(opts.bias)]]);
   return { a, m, k, n, act, bias, out };
 }
 

@@ -4,7 +4,7 @@
  * masking run in native code (runtime/prune.cc).
  * @module
  */
-import { describe, rangeError, typeError } from './errors.js';
+import { describe, rangeError, typeError, options } from './errors.js';
 import { native } from './native.js';
 import { checkTensor, Tensor } from './tensor.js';
 
@@ -89,7 +89,8 @@ function parsePattern(fn: string, opts: PruneOptions): { code: 0 | 1 | 2; a: num
  * the result is deterministic and the pruned count is exactly round(sparsity × count) entries (or blocks).
  * NaN weights rank as the largest and are never pruned.
  */
-export function prune(w: Tensor, opts: PruneOptions = {}): PruneResult {
+export function prune(w: Tensor, opts: PruneOptions | null = {}): PruneResult {
+  opts = options('prune', opts);
   const fn = 'prune';
   checkTensor(fn, 'w', w);
   if (w.dtype !== 'float32') throw typeError(fn, `w.dtype must be float32, got ${w.dtype}`);

@@ -12,11 +12,11 @@
  * Importing the package registers the int8 paths with the matmul/linear/packWeights registry.
  * @module
  */
-import { describe, rangeError, typeError } from './errors.js';
+import { describe, rangeError, typeError, options } from './errors.js';
 import { native, NativePackedS8 } from './native.js';
-import { allocOrThrow, checkOutputSize, checkPackDims, checkTensor, Tensor } from './tensor.js';
+import { allocOrThrow, checkOutputSize, checkOverlap, checkPackDims, checkTensor, Tensor } from './tensor.js';
 import { allocArray } from './alloc.js';
-import { activationCode } from './ops/matmul.js';
+import { activationCode, checkOutShape } from './ops/matmul.js';
 import { GemmOptions, monitorHook, registerLinear, registerMatmul, registerPack } from './ops/registry.js';
 import { kernelName } from './cpu.js';
 import { AsyncGemmOptions, checkSignal, registerAsyncLinear, registerAsyncMatmul } from './executor/ops.js';
@@ -169,7 +169,8 @@ export class Calibrator {
   private shapeSeen: readonly number[] | null = null;
   private batches = 0;
 
-  constructor(opts: CalibratorOptions = {}) {
+  constructor(opts: CalibratorOptions | null = {}) {
+    opts = options('Calibrator', opts);
     const fn = 'Calibrator';
     if (opts === null || typeof opts !== 'object') throw typeError(fn, `opts must be an object, got ${describe(opts)}`);
     const method = opts.method ?? 'minmax';
@@ -391,7 +392,8 @@ export interface QuantizeOptions {
  * Values are rounded half to even after multiplying by 1/scale and clamped to the scheme's range; NaN maps to
  * the zero point. Calibration rejects NaN and ±Infinity.
  */
-export function quantize(t: Tensor, opts: QuantizeOptions = {}): QuantizedTensor {
+export function quantize(t: Tensor, opts: QuantizeOptions | null = {}): QuantizedTensor {
+  opts = options('quantize', opts);
   const fn = 'quantize';
   checkTensor(fn, 't', t);
   if (t.dtype !== 'float32') throw typeError(fn, `t.dtype must be float32, got ${t.dtype}`);
@@ -451,15 +453,20 @@ function expandParam(fn: string, name: string, v: unknown, n: number, Ctor: Floa
 }
 
 /** The float32 values a quantized tensor stands for: `(q − zeroPoint) · scale`. */
-export function dequantize(q: QuantizedTensor, opts: { out?: Tensor } = {}): Tensor<'float32'> {
+export function dequantize(q: QuantizedTensor, opts: { out?: Tensor } | null = {}): Tensor<'float32'> {
+  opts = options('dequantize', opts);
   const fn = 'dequantize';
   if (!(q instanceof QuantizedTensor)) throw typeError(fn, `q must be a QuantizedTensor, got ${describe(q)}`);
   checkTensor(fn, 'q.data', q.data);
   let out: Tensor<'float32'>;
-  if (opts.out !== undefined) {
+  if (opts.out !== undefined && opts.out !== null) {
     checkTensor(fn, 'out', opts.out);
     if (opts.out.dtype !== 'float32') throw typeError(fn, `out.dtype must be float32, got ${opts.out.dtype}`);
     if (opts.out.size !== q.size) throw rangeError(fn, `out has ${opts.out.size} elements, needs ${q.size}`);
+    // 4 bytes written per byte read: even out === the buffer of q.data would overwrite values not yet read.
+    checkOverlap(fn, opts.out.data, 'q.data', q.data.data);
+    checkOverlap(fn, opts.out.data, 'q.scale', q.scale);
+    checkOverlap(fn, opts.out.data, 'q.zeroPoint', q.zeroPoint);
     out = opts.out as Tensor<'float32'>;
   } else {
     out = new Tensor(allocArray('float32', q.size) as Float32Array, q.shape.slice(), 'float32', q.size);
@@ -480,7 +487,8 @@ function nonFiniteRowsError(scale: Float32Array, bad: number): RangeError {
  * gets its own scale / zero point from its min and max. uint8 (default) is asymmetric, int8 symmetric. The
  * result is 2-D [rows, K] with `axis: 0`. Rejects rows holding NaN or ±Infinity.
  */
-export function quantizeDynamic(x: Tensor, opts: { dtype?: QuantDType } = {}): QuantizedTensor {
+export function quantizeDynamic(x: Tensor, opts: { dtype?: QuantDType } | null = {}): QuantizedTensor {
+  opts = options('quantizeDynamic', opts);
   const fn = 'quantizeDynamic';
   checkTensor(fn, 'x', x);
   if (x.dtype !== 'float32') throw typeError(fn, `x.dtype must be float32, got ${x.dtype}`);
@@ -543,7 +551,8 @@ export interface Int8PackOptions {
  * Packs quantized weights for repeated `linear(x, packed)` calls (usually reached through `packWeights`).
  * Per-channel parameters must run along the output dimension (axis 0 for 'linear', axis 1 for 'kn').
  */
-export function packInt8Weights(w: QuantizedTensor | Tensor, opts: Int8PackOptions = {}): PackedInt8Weights {
+export function packInt8Weights(w: QuantizedTensor | Tensor, opts: Int8PackOptions | null = {}): PackedInt8Weights {
+  opts = options('packInt8Weights', opts);
   const fn = 'packWeights';
   const layout = opts.layout ?? 'linear';
   if (layout !== 'linear' && layout !== 'kn') throw typeError(fn, `layout must be 'linear' or 'kn', got ${describe(layout)}`);
@@ -596,7 +605,8 @@ function checkBias(fn: string, bias: unknown, n: number): Float32Array | null {
 
 type GemmOut = Int32Array | Float32Array | Int8Array | Uint8Array;
 
-function outputTensor(fn: string, out: unknown, dtype: 'float32' | 'int32' | QuantDType, shape: number[]): Tensor {
+/** Validates `out` (dtype, shape, clear of every input the GEMM reads) or allocates the output. */
+function outputTensor(fn: string, out: unknown, dtype: 'float32' | 'int32' | QuantDType, shape: number[], inputs: ReadonlyArray<readonly [string, ArrayBufferView | null | undefined]>): Tensor {
   if (out === undefined || out === null) {
     const size = checkOutputSize(fn, 'output', shape);
     return new Tensor(allocOrThrow(fn, shape, dtype === 'int8' || dtype === 'uint8' ? 1 : 4, () => allocArray(dtype, size)) as GemmOut, shape, dtype, size);
@@ -604,7 +614,8 @@ function outputTensor(fn: string, out: unknown, dtype: 'float32' | 'int32' | Qua
   const n = shape.reduce((a, b) => a * b, 1);
   checkTensor(fn, 'out', out);
   if (out.dtype !== dtype) throw typeError(fn, `out.dtype must be ${dtype}, got ${out.dtype}`);
-  if (out.size !== n) throw rangeError(fn, `out has shape [${out.shape.join(', ')}], needs [${shape.join(', ')}]`);
+  checkOutShape(fn, out, shape);
+  for (const [arg, data] of inputs) checkOverlap(fn, out.data, arg, data);
   return out;
 }
 
@@ -626,7 +637,7 @@ function planMatmulInt8(fn: string, a: Tensor, b: unknown, opts: GemmOptions): I
   const shapeFor = (n: number) => (a.ndim <= 2 ? (a.ndim === 1 ? [n] : [m, n]) : [...a.shape.slice(0, -1), n]);
   if (b instanceof PackedInt8Weights) {
     if (b.k !== k) throw rangeError(fn, `a.shape[${a.ndim - 1}] (${k}) must equal the packed weights' K (${b.k})`);
-    return { a, m, k, packed: b, out: outputTensor(fn, opts.out, 'int32', shapeFor(b.n)) };
+    return { a, m, k, packed: b, out: outputTensor(fn, opts.out, 'int32', shapeFor(b.n), [['a', a.data]]) };
   }
   const bt = b as Tensor;
   checkTensor(fn, 'b', bt);
@@ -635,7 +646,7 @@ function planMatmulInt8(fn: string, a: Tensor, b: unknown, opts: GemmOptions): I
   const bk = tb ? bt.shape[1] : bt.shape[0];
   if (bk !== k) throw rangeError(fn, `a.shape[${a.ndim - 1}] (${k}) must equal b.shape[${tb ? 1 : 0}] (${bk})${tb ? ' (transB)' : ''}`);
   const n = tb ? bt.shape[0] : bt.shape[1];
-  return { a, m, k, packed: null, b: bt, n, transB: tb, out: outputTensor(fn, opts.out, 'int32', shapeFor(n)) };
+  return { a, m, k, packed: null, b: bt, n, transB: tb, out: outputTensor(fn, opts.out, 'int32', shapeFor(n), [['a', a.data], ['b', bt.data]]) };
 }
 
 function matmulInt8(a: Tensor, b: unknown, opts: GemmOptions): Tensor {
@@ -700,7 +711,10 @@ function planLinearInt8(fn: string, x: Tensor | QuantizedTensor, w: QuantizedTen
     if (typeof z !== 'number' || !Number.isInteger(z) || z < lo || z > hi) throw rangeError(fn, `output.zeroPoint must be an integer in [${lo}, ${hi}], got ${describe(z)}`);
     outQ = { dtype: o.dtype, scale: o.scale, zeroPoint: z };
   }
-  const out = outputTensor(fn, opts.out, outQ ? outQ.dtype : 'float32', shape);
+  const xq = x instanceof QuantizedTensor ? x : null;
+  const out = outputTensor(fn, opts.out, outQ ? outQ.dtype : 'float32', shape, [
+    ['x', xs.data], ['bias', b], ['x.scale', xq?.scale], ['x.zeroPoint', xq?.zeroPoint],
+  ]);
   if (x instanceof QuantizedTensor) {
     if (!(x.axis === null || (x.axis === 0 && x.ndim === 2)))
       throw rangeError(fn, `a quantized x must be per tensor or per row (axis 0 of a 2-D tensor), got axis ${x.axis} of [${x.shape.join(', ')}]`);

@@ -4,7 +4,7 @@
  * dense GEMM where the measured crossover says dense is faster (docs/sparse.md).
  * @module
  */
-import { describe, rangeError, typeError } from './errors.js';
+import { describe, rangeError, typeError, options } from './errors.js';
 import { native } from './native.js';
 import type { NativeSparseF32, NativeSparseS8 } from './native.js';
 import { checkTensor, Tensor } from './tensor.js';
@@ -361,7 +361,8 @@ export function sparseNm(init: NmInit): SparseTensor {
  * pattern 'n:m' first). `w` may be float32 (with `dtype: 'int8'` it is quantized per output row, symmetric) or a
  * symmetric int8 {@link QuantizedTensor} with per-tensor or per-row (axis 0) scales. Runs in native code.
  */
-export function toSparse(w: Tensor | QuantizedTensor, opts: ToSparseOptions = {}): SparseTensor {
+export function toSparse(w: Tensor | QuantizedTensor, opts: ToSparseOptions | null = {}): SparseTensor {
+  opts = options('toSparse', opts);
   const fn = 'toSparse';
   if (typeof opts !== 'object' || opts === null) throw typeError(fn, `opts must be an object, got ${describe(opts)}`);
   const dtype = opts.dtype ?? (w instanceof QuantizedTensor ? 'int8' : 'float32');
@@ -437,7 +438,7 @@ function prepare(fn: string, x: Tensor, w: SparseTensor, bias: Tensor | null | u
   }
   const act = activationCode(fn, opts.activation);
   const mode = modeCode(fn, opts.sparseKernel);
-  const out = outTensor(fn, opts.out, m, n, x);
+  const out = outTensor(fn, opts.out, m, n, x, [['x', x.data], ['bias', b]]);
   return { m, b, act, mode, out };
 }
 

@@ -2,8 +2,8 @@
  * Typed tensors: a dtype, a shape and row-major contiguous data in a TypedArray (never copied on wrap).
  * @module
  */
-import { arrayCtor, DType, dtypeBytes, inferDType, isDType, TensorData, TypedArrayFor } from './dtype.js';
-import { describe, rangeError, typeError } from './errors.js';
+import { arrayCtor, DType, DTYPES, dtypeBytes, inferDType, isDType, TensorData, TypedArrayFor } from './dtype.js';
+import { describe, options, rangeError, typeError } from './errors.js';
 import { castHook } from './ops/registry.js';
 import { rng } from './random.js';
 
@@ -59,9 +59,16 @@ export class Tensor<D extends DType = DType> {
     return this.size * dtypeBytes(this.dtype);
   }
 
-  /** Same data, new shape (one dimension may be -1). No copy. */
-  reshape(shape: readonly number[]): Tensor<D> {
-    const s = shape.slice();
+  /**
+   * Same data, new shape (one dimension may be -1). No copy. The shape is an array (`t.reshape([3, 1])`) or the
+   * dimensions as arguments (`t.reshape(3, 1)`).
+   */
+  reshape(shape: readonly number[] | number, ...more: number[]): Tensor<D> {
+    if (!Array.isArray(shape) && typeof shape !== 'number')
+      throw typeError('reshape', `shape must be an array of integers or the dimensions as arguments, got ${describe(shape)}`);
+    if (Array.isArray(shape) && more.length > 0)
+      throw typeError('reshape', `pass the shape as one array or as separate numbers, not both (got ${describe(shape)} and ${more.length} more arguments)`);
+    const s: number[] = Array.isArray(shape) ? shape.slice() : [shape as number, ...more];
     const neg = s.indexOf(-1);
     if (neg >= 0) {
       if (s.indexOf(-1, neg + 1) >= 0) throw rangeError('reshape', `shape [${s.join(', ')}] has more than one -1`);
@@ -138,7 +145,7 @@ export class Tensor<D extends DType = DType> {
 export function tensor<D extends DType = DType>(data: TensorData | ArrayLike<number> | ArrayBufferView, shape?: readonly number[], dtype?: D): Tensor<D> {
   const fn = 'tensor';
   if (dtype !== undefined && !isDType(dtype))
-    throw typeError(fn, `dtype must be one of float32, float16, bfloat16, int8, uint8, int32, got ${describe(dtype)}`);
+    throw typeError(fn, `dtype must be one of ${DTYPES.join(', ')}, got ${describe(dtype)}`);
   let arr: TensorData;
   let dt: DType;
   if (ArrayBuffer.isView(data)) {
@@ -187,7 +194,7 @@ export function tensor<D extends DType = DType>(data: TensorData | ArrayLike<num
 /** A new tensor filled with zeros. */
 export function zeros<D extends DType = 'float32'>(shape: readonly number[], dtype?: D): Tensor<D> {
   const dt = (dtype ?? 'float32') as D;
-  if (!isDType(dt)) throw typeError('zeros', `dtype must be a DType, got ${describe(dtype)}`);
+  if (!isDType(dt)) throw typeError('zeros', `dtype must be one of ${DTYPES.join(', ')}, got ${describe(dtype)}`);
   const n = checkShape('zeros', 'shape', shape);
   const Ctor = arrayCtor(dt);
   return new Tensor(new Ctor(n) as TypedArrayFor<D>, shape.slice(), dt, n);
@@ -196,7 +203,7 @@ export function zeros<D extends DType = 'float32'>(shape: readonly number[], dty
 /** A new tensor (zero-filled: JS gives no uninitialized memory; kept for API symmetry). */
 export function empty<D extends DType = 'float32'>(shape: readonly number[], dtype?: D): Tensor<D> {
   const dt = (dtype ?? 'float32') as D;
-  if (!isDType(dt)) throw typeError('empty', `dtype must be a DType, got ${describe(dtype)}`);
+  if (!isDType(dt)) throw typeError('empty', `dtype must be one of ${DTYPES.join(', ')}, got ${describe(dtype)}`);
   return zeros(shape, dt);
 }
 
@@ -213,17 +220,19 @@ export interface RandOptions<D extends DType = DType> {
 }
 
 /** A tensor of uniform random values from a seeded generator (the same seed gives the same tensor everywhere). */
-export function rand<D extends DType = 'float32'>(shape: readonly number[], opts: RandOptions<D> = {}): Tensor<D> {
+export function rand<D extends DType = 'float32'>(shape: readonly number[], opts?: RandOptions<D> | null): Tensor<D> {
   const fn = 'rand';
-  const dt = (opts.dtype ?? 'float32') as D;
-  if (!isDType(dt)) throw typeError(fn, `dtype must be a DType, got ${describe(opts.dtype)}`);
-  const seed = opts.seed ?? 0;
-  if (!Number.isFinite(seed)) throw rangeError(fn, `seed must be a finite number, got ${seed}`);
+  const o = options(fn, opts);
+  const dt = (o.dtype ?? 'float32') as D;
+  if (!isDType(dt)) throw typeError(fn, `opts.dtype must be one of ${DTYPES.join(', ')}, got ${describe(o.dtype)}`);
+  const seed = o.seed ?? 0;
+  if (typeof seed !== 'number' || !Number.isFinite(seed)) throw rangeError(fn, `opts.seed must be a finite number, got ${describe(seed)}`);
   const n = checkShape(fn, 'shape', shape);
   const isInt = dt === 'int8' || dt === 'uint8' || dt === 'int32';
-  const lo = opts.low ?? (isInt ? (dt === 'int8' ? -128 : dt === 'uint8' ? 0 : -1000) : -1);
-  const hi = opts.high ?? (isInt ? (dt === 'int8' ? 127 : dt === 'uint8' ? 255 : 1000) : 1);
-  if (!(Number.isFinite(lo) && Number.isFinite(hi) && hi >= lo)) throw rangeError(fn, `need finite low <= high, got low=${lo} high=${hi}`);
+  const lo = o.low ?? (isInt ? (dt === 'int8' ? -128 : dt === 'uint8' ? 0 : -1000) : -1);
+  const hi = o.high ?? (isInt ? (dt === 'int8' ? 127 : dt === 'uint8' ? 255 : 1000) : 1);
+  if (!(typeof lo === 'number' && typeof hi === 'number' && Number.isFinite(lo) && Number.isFinite(hi) && hi >= lo))
+    throw rangeError(fn, `need finite opts.low <= opts.high, got low=${describe(lo)} high=${describe(hi)}`);
   const next = rng(seed);
   if (dt === 'float16' || dt === 'bfloat16') {
     const f = new Float32Array(n);
@@ -253,7 +262,9 @@ function isDetached(buf: ArrayBufferLike): boolean {
 }
 
 /**
- * Throws unless `t` is a Tensor whose data still holds `t.size` elements in a fixed-length buffer: a detached
+ * Throws unless `t` is a Tensor whose shape, size and data agree (every dimension a non-negative integer, their
+ * product equal to `t.size`: catches a shape array edited after creation) and whose data still holds `t.size`
+ * elements in a fixed-length buffer: a detached
  * (transferred) buffer, or a resizable ArrayBuffer / growable SharedArrayBuffer, is a TypeError naming `arg` (a
  * buffer that can shrink or vanish under a running op could crash the process).
  */
@@ -262,6 +273,14 @@ export function checkTensor(fn: string, arg: string, t: unknown): asserts t is T
   const buf = t.data.buffer as ArrayBufferLike & { resizable?: boolean; growable?: boolean };
   if (buf.resizable === true || buf.growable === true)
     throw typeError(fn, `${arg} is backed by a ${buf.resizable ? 'resizable ArrayBuffer' : 'growable SharedArrayBuffer'}; tensors need a fixed-length buffer`);
+  const s = t.shape;
+  let n = Array.isArray(s) ? 1 : -1;
+  for (let i = 0; n >= 0 && i < s.length; i++) {
+    const d = s[i];
+    n = d >>> 0 === d ? n * d : -1; // a non-negative integer below 2^32 (anything else: -1, never a size)
+  }
+  if (n !== t.size)
+    throw rangeError(fn, `${arg}.shape ${describe(s)} does not match its ${describe(t.size)} elements (was the shape array changed after the tensor was made?)`);
   if (t.data.length !== t.size || (t.size === 0 && isDetached(buf))) {
     if (isDetached(buf)) throw typeError(fn, `${arg}'s buffer is detached (it was transferred away)`);
     throw rangeError(fn, `${arg} has ${t.data.length} elements in its buffer but shape [${t.shape.join(', ')}] needs ${t.size}`);
@@ -300,4 +319,24 @@ export function allocOrThrow<T>(fn: string, shape: readonly number[], bytesPer: 
     const n = shape.reduce((a, b) => a * b, 1);
     throw rangeError(fn, `cannot allocate the output [${shape.join(', ')}] (${n * bytesPer} bytes): out of memory (${e.message})`);
   }
+}
+
+/**
+ * Refuses an output whose memory overlaps an input's with a RangeError naming both (same ArrayBuffer or
+ * SharedArrayBuffer and intersecting byte ranges; two views of different buffers never overlap). `exactOk`: the
+ * op computes element i from input element i only, so an output that is exactly the input (same buffer, offset
+ * and length: in place) is allowed; any other overlap is refused, since the kernel would read elements it already
+ * overwrote. Every op taking `out` calls this for each array it reads (a pointer compare when the buffers differ).
+ */
+export function checkOverlap(fn: string, out: ArrayBufferView, arg: string, input: ArrayBufferView | null | undefined, exactOk = false): void {
+  if (!input || input.buffer !== out.buffer) return;
+  const o0 = out.byteOffset, o1 = o0 + out.byteLength;
+  const i0 = input.byteOffset, i1 = i0 + input.byteLength;
+  if (!(o0 < i1 && i0 < o1)) return;
+  if (exactOk && o0 === i0 && o1 === i1) return;
+  throw rangeError(
+    fn,
+    `out (bytes [${o0}, ${o1}) of its buffer) overlaps ${arg} (bytes [${i0}, ${i1}) of the same buffer): ` +
+      (exactOk ? `out may be ${arg} itself (in place) but not a shifted or partial view of it` : `the result would read elements it already overwrote; write to a separate tensor`),
+  );
 }

@@ -2,7 +2,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { allocArray } from '../src/alloc.js';
-import { bufferPoolStats, linear, packWeights, POOL_MIN_BYTES, rand, setBufferPoolLimit, trimBufferPool } from '../src/index.js';
+import { MessageChannel } from 'node:worker_threads';
+import { add, bufferPoolStats, linear, packWeights, POOL_MIN_BYTES, rand, relu, setBufferPoolLimit, trimBufferPool } from '../src/index.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -72,5 +73,68 @@ describe('output buffer pool', () => {
     expect(() => setBufferPoolLimit(-1)).toThrow(RangeError);
     expect(() => setBufferPoolLimit(1.5)).toThrow(/non-negative integer, got 1.5/);
     expect(() => setBufferPoolLimit('1' as unknown as number)).toThrow(TypeError);
+  });
+});
+
+/**
+ * Transfers `t`'s buffer as a transfer list would (structuredClone with `transfer`, the same serializer as
+ * postMessage). Returns the copy that arrived, or the DataCloneError a runtime that refuses the transfer throws
+ * (Node >= 21 for untransferable buffers); either way nothing else may be harmed.
+ */
+function transfer(t: { data: ArrayBufferView }): ArrayBuffer | Error {
+  const buf = t.data.buffer as ArrayBuffer;
+  try {
+    return structuredClone(buf, { transfer: [buf] });
+  } catch (e) {
+    expect((e as Error).name).toBe('DataCloneError');
+    return e as Error;
+  }
+}
+
+describe('transferring an output', () => {
+  it("a small output's transfer leaves the other outputs of its slab and every later op intact (issue #12)", () => {
+    const x = rand([4, 4], { seed: 1 });
+    const y = relu(x);
+    const z = relu(x);
+    const w = add(x, x);
+    const want = { y: Array.from(y.data), z: Array.from(z.data), w: Array.from(w.data) };
+    expect(y.data.buffer).toBe(z.data.buffer); // same slab: the case that used to detach z and w
+    const got = transfer(y);
+    if (got instanceof ArrayBuffer) expect(new Float32Array(got, y.data.byteOffset, 16)).toEqual(new Float32Array(want.y));
+    for (const [name, t] of [['y', y], ['z', z], ['w', w]] as const) expect(Array.from(t.data), name).toEqual(want[name]);
+    // Later small ops (which carve the same slab) still work.
+    for (let i = 0; i < 100; i++) expect(Array.from(relu(x).data)).toEqual(want.y);
+    expect(Array.from(add(x, x).data)).toEqual(want.w);
+  });
+
+  it('a small output posted to a worker port arrives whole, with the sender intact', async () => {
+    const y = relu(rand([8], { seed: 2, low: 0 }));
+    const want = Array.from(y.data);
+    const { port1, port2 } = new MessageChannel();
+    const arrived = new Promise<Float32Array>((res) => port2.once('message', res));
+    try {
+      port1.postMessage(y.data, [y.data.buffer]);
+      expect(Array.from(await arrived)).toEqual(want);
+    } catch (e) {
+      expect((e as Error).name).toBe('DataCloneError'); // a runtime refusing untransferable buffers
+    } finally {
+      port1.close();
+    }
+    expect(Array.from(y.data)).toEqual(want);
+    expect(Array.from(relu(y).data)).toEqual(want);
+  });
+
+  it('a large pooled output is copied, not detached, and the pool keeps working', async () => {
+    setBufferPoolLimit(64 << 20);
+    const x = rand([256, 300], { seed: 3 });
+    const w = packWeights(rand([512, 300], { seed: 4 }));
+    const y = linear(x, w) as { data: Float32Array };
+    const want = Float32Array.from(y.data);
+    const got = transfer(y);
+    if (got instanceof ArrayBuffer) expect(new Float32Array(got)).toEqual(want);
+    expect(y.data.length).toBe(256 * 512);
+    expect(y.data).toEqual(want);
+    await collect();
+    expect(linear(x, w).data).toEqual(want);
   });
 });

@@ -235,6 +235,18 @@ describe('memoize', () => {
     expect(m.stats().bytes).toBe(4 + 16);
   });
 
+  it('a caller transferring a cached result does not detach it for later hits', () => {
+    const m = memoize(double);
+    const a = m(tensor([1, 2, 3, 4], [2, 2]));
+    try {
+      structuredClone(a.data.buffer, { transfer: [a.data.buffer as ArrayBuffer] });
+    } catch (e) {
+      expect((e as Error).name).toBe('DataCloneError'); // runtimes that refuse untransferable buffers
+    }
+    const b = m(tensor([1, 2, 3, 4], [2, 2]));
+    expect(Array.from(b.data)).toEqual([2, 4, 6, 8]);
+  });
+
   it('hashes bytes the same at any alignment', () => {
     const buf = new Int8Array(16);
     for (let i = 0; i < 16; i++) buf[i] = i * 7 - 50;

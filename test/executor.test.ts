@@ -1,6 +1,7 @@
 // The parallel executor: thread knobs, results identical for 1..8 threads, async ops (correctness, pinning,
 // busy-output rejection, abort, not on libuv's pool, event-loop lag), the inter-op Executor.
 import { pbkdf2 } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { availableParallelism, loadavg } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -455,5 +456,47 @@ describe('SharedArrayBuffer-backed tensors', () => {
     expect(await matmulAsync(a, b, { out })).toBe(out);
     expect(sameBits(out, want)).toBe(true);
     expect(out.data.buffer).toBe(sab);
+  });
+});
+
+describe('one abort listener per signal (issue #19)', () => {
+  it('Executor.map over 12 items and 12 async ops sharing a signal keep at most one listener on it', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const ex = new Executor({ concurrency: 1 });
+      let most = 0;
+      const jobSignals = new Set<AbortSignal>();
+      await ex.map(Array.from({ length: 12 }, (_, i) => i), (i, _n, signal) => {
+        jobSignals.add(signal);
+        most = Math.max(most, getEventListeners(signal, 'abort').length); // 11 jobs queued behind this one
+        return i;
+      });
+      expect(jobSignals.size).toBe(1);
+      expect(most).toBeLessThanOrEqual(1);
+      // 12 async ops in flight on one signal.
+      const ac = new AbortController();
+      const a = rand([64, 64], { seed: 1 });
+      const b = rand([64, 64], { seed: 2 });
+      const ps = Array.from({ length: 12 }, () => matmulAsync(a, b, { signal: ac.signal }));
+      expect(getEventListeners(ac.signal, 'abort').length).toBeLessThanOrEqual(1);
+      await Promise.all(ps);
+      expect(getEventListeners(ac.signal, 'abort').length).toBe(0);
+      // Aborting still reaches every queued job and op.
+      const ex2 = new Executor({ concurrency: 1 });
+      const ac2 = new AbortController();
+      let release!: () => void;
+      const first = ex2.run(() => new Promise<void>((r) => (release = r)));
+      const queued = Array.from({ length: 12 }, () => ex2.run(() => 1, { signal: ac2.signal }).catch((e: Error) => e.name));
+      ac2.abort();
+      expect(await Promise.all(queued)).toEqual(Array(12).fill('AbortError'));
+      release();
+      await first;
+      await new Promise((r) => setImmediate(r));
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });

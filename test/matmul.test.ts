@@ -100,7 +100,7 @@ describe('matmul/linear bad input', () => {
     expect(() => matmul(a, {} as never)).toThrow(TypeError);
     expect(() => matmul(a, rand([8]))).toThrow(/b must be 2-D/);
     const p = packWeights(rand([3, 9])) as PackedWeights;
-    expect(() => linear(a, p)).toThrow("matmul: a.shape[1] (8) must equal the packed weights' K (9)");
+    expect(() => linear(a, p)).toThrow("linear: x.shape[1] (8) must equal the packed weights' K (9)");
     expect(() => packWeights(rand([2, 2, 2]))).toThrow(/w must be 2-D/);
   });
   it('rejects a detached input instead of reading freed memory', () => {

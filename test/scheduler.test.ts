@@ -657,3 +657,116 @@ describe('stats', () => {
     expect(s.stats().batchSizes).toEqual({});
   });
 });
+
+describe('reliability (issue #12)', () => {
+  /** Detaches `t`'s buffer, as posting it to a worker in a transfer list does. */
+  const detach = (t: Tensor) => structuredClone(t.data.buffer, { transfer: [t.data.buffer as ArrayBuffer] });
+
+  it('an input detached before its batch is cut rejects alone; the batch runs without it; nothing escapes a timer', async () => {
+    const r = recorder();
+    const s = new BatchScheduler(r.run, { maxBatchSize: 4, maxDelayMs: 5 });
+    const a = track(s.submit(req(1)));
+    const bIn = req(2);
+    const b = track(s.submit(bIn));
+    const c = track(s.submit(req(3)));
+    detach(bIn);
+    await tick(5); // the batch is cut by the delay timer: the old code threw a TypeError from concat here
+    expect(r.sizes()).toEqual([2]);
+    expect(r.batches.map(idsIn)).toEqual([[1, 3]]);
+    expect([a.settled, b.settled, c.settled]).toEqual([1, 1, 1]);
+    expectOwnRows(a.value!, 1);
+    expectOwnRows(c.value!, 3);
+    expect(b.error).toBeInstanceOf(RangeError);
+    expect((b.error as Error).message).toMatch(/submit: input.*detached.*; the input changed between submit and its batch/);
+    expect(s.stats().rejected.invalid).toBe(1);
+    // A lone request whose input is detached (or whose shape array is edited) leaves no batch to run.
+    const dIn = req(4);
+    const d = track(s.submit(dIn));
+    const eIn = req(5);
+    const e = track(s.submit(eIn));
+    detach(dIn);
+    (eIn.shape as number[])[0] = 2;
+    await tick(5);
+    expect(r.sizes()).toEqual([2]);
+    expect([d.settled, e.settled]).toEqual([1, 1]);
+    expect((e.error as Error).message).toMatch(/does not match|changed between submit and its batch/);
+    await s.close(); // and close() resolves
+  });
+
+  it("onFull 'wait' bounds its waiters with maxWaiting (queue_full past it)", async () => {
+    const m = manual();
+    const s = new BatchScheduler(m.run, { maxBatchSize: 1, maxDelayMs: 0, maxQueue: 2, onFull: 'wait', maxWaiting: 3 });
+    expect(s.maxWaiting).toBe(3);
+    const ps = Array.from({ length: 8 }, (_, i) => track(s.submit(req(i))));
+    await tick();
+    // 1 running, 2 queued, 3 waiting, 2 refused at once.
+    expect(s.stats().waitingForRoom).toBe(3);
+    expect(ps.filter((p) => p.settled === 1).length).toBe(2);
+    for (const p of ps.slice(6)) {
+      expect((p.error as SchedulerError).code).toBe('queue_full');
+      expect((p.error as Error).message).toMatch(/wait list \(3 requests waiting for room, maxWaiting 3\)/);
+    }
+    for (let i = 0; i < 6; i++) {
+      m.finish();
+      await tick();
+    }
+    ps.slice(0, 6).forEach((p, i) => expectOwnRows(p.value!, i));
+    expect(ps.every((p) => p.settled === 1)).toBe(true);
+    expect(new BatchScheduler(m.run).maxWaiting).toBe(1024);
+    expect(() => new BatchScheduler(m.run, { maxWaiting: -1 })).toThrow(/maxWaiting must be an integer >= 0/);
+  });
+
+  it('close({ timeoutMs }) rejects what a never-settling runBatch holds and resolves', async () => {
+    const s = new BatchScheduler(() => new Promise<Tensor>(() => {}), { maxBatchSize: 2, maxDelayMs: 1, maxQueue: 1, onFull: 'wait' });
+    const ps = Array.from({ length: 4 }, (_, i) => track(s.submit(req(i))));
+    await tick(1);
+    expect(s.runningBatches).toBe(1);
+    const closed = track(s.close({ timeoutMs: 100 }));
+    await tick(99);
+    expect(closed.settled).toBe(0);
+    expect(ps.some((p) => p.settled)).toBe(false);
+    await tick(1);
+    expect(closed.settled).toBe(1);
+    for (const p of ps) {
+      expect(p.settled).toBe(1);
+      expect((p.error as SchedulerError).code).toBe('closed');
+      expect((p.error as Error).message).toMatch(/close: timed out after 100 ms/);
+    }
+    await expect(s.close({ timeoutMs: -1 })).rejects.toThrow(RangeError);
+  });
+
+  it('close({ signal }) gives up when the signal aborts; a batch that comes back late changes nothing', async () => {
+    const m = manual();
+    const s = new BatchScheduler(m.run, { maxBatchSize: 1, maxDelayMs: 0 });
+    const a = track(s.submit(req(1)));
+    const b = track(s.submit(req(2)));
+    await tick();
+    const ac = new AbortController();
+    const closed = track(s.close({ signal: ac.signal }));
+    await tick(1000);
+    expect(closed.settled).toBe(0);
+    ac.abort();
+    await tick();
+    expect(closed.settled).toBe(1);
+    expect([a.settled, b.settled]).toEqual([1, 1]);
+    expect((a.error as SchedulerError).code).toBe('closed');
+    m.finish(); // the abandoned batch returns after all
+    await tick();
+    expect([a.settled, b.settled]).toEqual([1, 1]);
+    expect(m.pending.length).toBe(0);
+  });
+
+  it("one caller transferring its rows of a batch's result does not detach the other callers' rows", async () => {
+    const r = recorder();
+    const s = new BatchScheduler(r.run, { maxBatchSize: 2, maxDelayMs: 1 });
+    const [a, b] = await Promise.all([s.submit(req(1)), s.submit(req(2))]);
+    expect(a.data.buffer).toBe(b.data.buffer);
+    try {
+      structuredClone(a.data.buffer, { transfer: [a.data.buffer as ArrayBuffer] });
+    } catch (e) {
+      expect((e as Error).name).toBe('DataCloneError');
+    }
+    expectOwnRows(a, 1);
+    expectOwnRows(b, 2);
+  });
+});

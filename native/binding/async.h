@@ -99,6 +99,10 @@ double async_inline_ops();
 // memory (one relaxed load when nothing is in flight).
 void check_sync_write(napi_env env, const char* fn, const void* p, size_t bytes);
 
+// For sync ops reading `bytes` at `p` (named `arg`, a string literal): throws ERR_SIMDTENSOR_BUSY if an async op
+// in flight writes that memory (its result is not complete yet). One relaxed load when nothing is in flight.
+void check_sync_read(napi_env env, const char* fn, const char* arg, const void* p, size_t bytes);
+
 // setNumThreads, getNumThreads, defaultNumThreads, cancelAsync, asyncStats.
 void init_async(Napi::Env env, Napi::Object exports);
 

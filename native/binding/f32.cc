@@ -73,6 +73,8 @@ Napi::Value MatmulPacked(const Napi::CallbackInfo& info) {
   float* out = typed_data<float>(info, 3, fn, "out", mul_sizes(env, fn, m, n));
   check_sync_write(env, fn, out, m * n * sizeof(float));  // an async op in flight may own it
   const float* bias = typed_data<float>(info, 4, fn, "bias", n, true);
+  check_sync_read(env, fn, "a", a, m * k * sizeof(float));  // ... or still be writing an input
+  check_sync_read(env, fn, "bias", bias, n * sizeof(float));
   const int act = act_arg(info, 5, fn);
   const F32GemmVariant& v = f32_gemm_table.select();
   F32GemmArgs g{m, n, k, a, k, w->panels(v.nr), out, n, bias, act};
@@ -93,6 +95,9 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   float* out = typed_data<float>(info, 6, fn, "out", mul_sizes(env, fn, m, n));
   check_sync_write(env, fn, out, m * n * sizeof(float));  // an async op in flight may own it
   const float* bias = typed_data<float>(info, 7, fn, "bias", n, true);
+  check_sync_read(env, fn, "a", a, m * k * sizeof(float));  // ... or still be writing an input
+  check_sync_read(env, fn, "b", b, k * n * sizeof(float));
+  check_sync_read(env, fn, "bias", bias, n * sizeof(float));
   const int act = act_arg(info, 8, fn);
   if (m == 0 || n == 0) return Napi::Value();  // empty output: k and n need not be backed by memory, skip packing
   const F32GemmVariant& v = f32_gemm_table.select();
@@ -112,6 +117,9 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   const float* a = typed_data<float>(info, 1, fn, "a", n);
   const float* b = typed_data<float>(info, 2, fn, "b", n);
   float* out = typed_data<float>(info, 3, fn, "out", n);
+  check_sync_write(info.Env(), "add/sub/mul", out, n * sizeof(float));  // an async op in flight may own it
+  check_sync_read(info.Env(), "add/sub/mul", "a", a, n * sizeof(float));  // ... or still be writing an input
+  check_sync_read(info.Env(), "add/sub/mul", "b", b, n * sizeof(float));
   f32_eltwise_table.select().binary(op, n, a, b, out);
   return Napi::Value();
 }
@@ -126,6 +134,9 @@ Napi::Value BinaryRow(const Napi::CallbackInfo& info) {
   const float* a = typed_data<float>(info, 1, fn, "a", total);
   const float* row = typed_data<float>(info, 2, fn, "row", cols);
   float* out = typed_data<float>(info, 3, fn, "out", total);
+  check_sync_write(info.Env(), "add/sub/mul", out, total * sizeof(float));
+  check_sync_read(info.Env(), "add/sub/mul", "a", a, total * sizeof(float));
+  check_sync_read(info.Env(), "add/sub/mul", "b", row, cols * sizeof(float));
   if (total == 0) return Napi::Value();  // rows is unchecked when cols is 0: never loop over it
   f32_eltwise_table.select().binary_row(op, rows, cols, a, row, out);
   return Napi::Value();
@@ -138,6 +149,8 @@ Napi::Value Activation(const Napi::CallbackInfo& info) {
   const size_t n = size_arg(info, 3, fn, "n");
   const float* x = typed_data<float>(info, 1, fn, "x", n);
   float* out = typed_data<float>(info, 2, fn, "out", n);
+  check_sync_write(info.Env(), act == 2 ? "gelu" : "relu", out, n * sizeof(float));
+  check_sync_read(info.Env(), act == 2 ? "gelu" : "relu", "x", x, n * sizeof(float));
   f32_eltwise_table.select().activation(act, n, x, out);
   return Napi::Value();
 }
@@ -150,6 +163,8 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   const size_t total = mul_sizes(info.Env(), fn, rows, cols);
   const float* x = typed_data<float>(info, 1, fn, "x", total);
   float* out = typed_data<float>(info, 2, fn, "out", total);
+  check_sync_write(info.Env(), log ? "logSoftmax" : "softmax", out, total * sizeof(float));
+  check_sync_read(info.Env(), log ? "logSoftmax" : "softmax", "x", x, total * sizeof(float));
   if (cols > 0) f32_eltwise_table.select().softmax(log, rows, cols, x, out);
   return Napi::Value();
 }
@@ -164,6 +179,10 @@ Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
   const float* b = typed_data<float>(info, 2, fn, "beta", cols, true);
   const float eps = float(num_arg(info, 3));
   float* out = typed_data<float>(info, 4, fn, "out", total);
+  check_sync_write(info.Env(), fn, out, total * sizeof(float));
+  check_sync_read(info.Env(), fn, "x", x, total * sizeof(float));
+  check_sync_read(info.Env(), fn, "gamma", g, cols * sizeof(float));
+  check_sync_read(info.Env(), fn, "beta", b, cols * sizeof(float));
   if (cols > 0) f32_eltwise_table.select().layernorm(rows, cols, x, g, b, eps, out);
   return Napi::Value();
 }

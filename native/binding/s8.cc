@@ -302,6 +302,7 @@ Napi::Value Dequantize(const Napi::CallbackInfo& info) {
   bool uns = false;
   const uint8_t* q = s8_bytes_arg(info, 0, fn, "q", s.size(), &uns);
   float* out = typed_data<float>(info, 1, fn, "out", s.size());
+  check_sync_write(info.Env(), fn, out, s.size() * sizeof(float));  // an async op in flight may own it
   const float* scales = typed_data<float>(info, 5, fn, "scale", s.channels);
   const int32_t* zeros = typed_data<int32_t>(info, 6, fn, "zeroPoint", s.channels);
   dequantize_tensor(quantize_table.select(), s, q, uns, scales, zeros, out);

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <string>
 
+#include "binding/async.h"
 #include "binding/util.h"
 #include "cpu/dispatch.h"
 #include "kernels/f32-train/f32-train.h"
@@ -18,6 +19,7 @@ Napi::Value ActBackward(const Napi::CallbackInfo& info) {
   const float* x = typed_data<float>(info, 0, fn, kGelu ? "x" : "y", n);
   const float* dy = typed_data<float>(info, 1, fn, "dy", n);
   float* dx = typed_data<float>(info, 2, fn, "dx", n);
+  check_sync_write(info.Env(), fn, dx, n * sizeof(float));  // an async op in flight may own it
   const F32TrainVariant& v = f32_train_table.select();
   (kGelu ? v.gelu_backward : v.relu_backward)(n, x, dy, dx);
   return Napi::Value();
@@ -65,6 +67,7 @@ Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
   float* dx = typed_data<float>(info, 4, fn, "dx", total);
   float* dg = typed_data<float>(info, 5, fn, "dgamma", cols, true);
   float* db = typed_data<float>(info, 6, fn, "dbeta", cols, true);
+  check_sync_write(info.Env(), fn, dx, total * sizeof(float));
   if (cols > 0) f32_train_table.select().layernorm_backward(rows, cols, x, g, dy, eps, dx, dg, db);
   return Napi::Value();
 }
@@ -77,6 +80,7 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   const float* g = typed_data<float>(info, 1, fn, "g", n);
   float* v = typed_data<float>(info, 2, fn, "v", n, true);
   const float* mask = typed_data<float>(info, 8, fn, "mask", n, true);
+  check_sync_write(info.Env(), fn, w, n * sizeof(float));  // e.g. weights an async linear still reads
   f32_train_table.select().sgd(n, w, g, v, float(num_arg(info, 4)), float(num_arg(info, 5)), float(num_arg(info, 6)),
                          bool_arg(info, 7), mask);
   return Napi::Value();
@@ -91,6 +95,7 @@ Napi::Value AdamwStep(const Napi::CallbackInfo& info) {
   float* m = typed_data<float>(info, 2, fn, "m", n);
   float* v = typed_data<float>(info, 3, fn, "v", n);
   const float* mask = typed_data<float>(info, 12, fn, "mask", n, true);
+  check_sync_write(info.Env(), fn, w, n * sizeof(float));  // e.g. weights an async linear still reads
   const float bc1 = float(num_arg(info, 10)), bc2 = float(num_arg(info, 11));
   if (!(bc1 > 0) || !(bc2 > 0)) throw Napi::RangeError::New(info.Env(), "adamwStep: bias corrections must be > 0");
   f32_train_table.select().adamw(n, w, g, m, v, float(num_arg(info, 5)), float(num_arg(info, 6)), float(num_arg(info, 7)),
@@ -108,6 +113,7 @@ Napi::Value Dropout(const Napi::CallbackInfo& info) {
   const uint64_t seed = (uint64_t(uint32_t(num_arg(info, 4))) << 32) | uint64_t(uint32_t(num_arg(info, 3)));
   float* mask = typed_data<float>(info, 5, fn, "mask", n);
   float* out = typed_data<float>(info, 6, fn, "out", n);
+  check_sync_write(info.Env(), fn, out, n * sizeof(float));
   f32_train_table.select().dropout(n, x, p, seed, mask, out);
   return Napi::Value();
 }
@@ -120,6 +126,7 @@ Napi::Value Transpose(const Napi::CallbackInfo& info) {
   const float* x = typed_data<float>(info, 0, fn, "x", total);
   float* out = typed_data<float>(info, 3, fn, "out", total);
   if (x == out && total > 1) throw Napi::RangeError::New(info.Env(), "transpose: out must not alias x");
+  check_sync_write(info.Env(), fn, out, total * sizeof(float));
   if (total == 0) return Napi::Value();  // one of rows, cols is 0: the other is unchecked, never loop over it
   f32_train_table.select().transpose(rows, cols, x, out);
   return Napi::Value();

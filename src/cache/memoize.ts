@@ -3,7 +3,8 @@
  * shape), verified byte for byte on a hit.
  * @module
  */
-import { describe, rangeError, typeError } from '../errors.js';
+import { markAsUntransferable } from 'node:worker_threads';
+import { describe, rangeError, typeError, options } from '../errors.js';
 import { checkTensor, Tensor } from '../tensor.js';
 import { registerCache, CacheStats } from '../monitor/sources.js';
 
@@ -97,12 +98,16 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
-/** A result that is a view into a larger buffer (e.g. one request's rows of a batch) is copied so the cache does not pin the whole buffer. */
+/**
+ * A result that is a view into a larger buffer (e.g. one request's rows of a batch) is copied so the cache does not
+ * pin the whole buffer. The kept result is shared by every later hit, so its buffer is marked untransferable: a
+ * caller posting it in a transfer list copies it (or gets a DataCloneError) instead of detaching the cached copy.
+ */
 function compact(v: unknown): { value: unknown; bytes: number } {
   if (!(v instanceof Tensor)) return { value: v, bytes: 0 };
-  if (v.data.byteLength === v.data.buffer.byteLength) return { value: v, bytes: v.data.byteLength };
-  const c = v.clone();
-  return { value: c, bytes: c.data.byteLength };
+  const t = v.data.byteLength === v.data.buffer.byteLength ? v : v.clone();
+  if (t.data.buffer instanceof ArrayBuffer) markAsUntransferable(t.data.buffer);
+  return { value: t, bytes: t.data.byteLength };
 }
 
 let memoCount = 0;
@@ -117,7 +122,8 @@ let memoCount = 0;
  * buffer is stored as a compact copy (returned from later hits). Throws a TypeError synchronously for an input
  * that is not a Tensor.
  */
-export function memoize<R>(fn: (input: Tensor) => R, opts: MemoizeOptions = {}): Memoized<R> {
+export function memoize<R>(fn: (input: Tensor) => R, opts: MemoizeOptions | null = {}): Memoized<R> {
+  opts = options('memoize', opts);
   const name0 = 'memoize';
   if (typeof fn !== 'function') throw typeError(name0, `fn must be a function (input: Tensor) => Tensor | Promise<Tensor>, got ${describe(fn)}`);
   if (opts === null || typeof opts !== 'object') throw typeError(name0, `opts must be an object, got ${describe(opts)}`);

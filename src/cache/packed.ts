@@ -3,7 +3,7 @@
  * packed panels live exactly as long as the weight object does.
  * @module
  */
-import { describe, typeError } from '../errors.js';
+import { describe, typeError, options } from '../errors.js';
 import { linear, packWeights, PackedWeights, PackOptions, type Weights } from '../ops/matmul.js';
 import { registerLinear } from '../ops/registry.js';
 import { linearAsync, registerAsyncLinear } from '../executor/index.js';
@@ -50,7 +50,8 @@ function packedBytes(p: unknown): number {
  * The cache assumes the weight is not modified in place after packing; if it is (e.g. by training), call
  * {@link releasePacked} so the next call packs the new values.
  */
-export function getPacked(w: object, opts: PackOptions = {}): PackedWeights | unknown {
+export function getPacked(w: object, opts: PackOptions | null = {}): PackedWeights | unknown {
+  opts = options('getPacked', opts);
   if (w === null || (typeof w !== 'object' && typeof w !== 'function'))
     throw typeError('getPacked', `w must be a weight (a Tensor or a family's weight object), got ${describe(w)}`);
   if (opts === null || typeof opts !== 'object') throw typeError('getPacked', `opts must be an object, got ${describe(opts)}`);

@@ -3,8 +3,8 @@
  * served, with a concurrency limit and AbortSignal support.
  * @module
  */
-import { describe, rangeError, typeError } from '../errors.js';
-import { abortError } from './submit.js';
+import { describe, rangeError, typeError, options } from '../errors.js';
+import { abortError, watchAbort } from './submit.js';
 import { getNumThreads } from './threads.js';
 
 /** A job: receives the signal that aborts it (pass it on to the async ops it awaits). */
@@ -30,6 +30,8 @@ interface Entry {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   onAbort: () => void;
+  /** Cancels the abort watch (one listener per signal however many entries share it: see watchAbort). */
+  unwatch: () => void;
   done: boolean;
 }
 
@@ -53,7 +55,8 @@ export class Executor {
   #closeReason: unknown;
   #idle: (() => void)[] = [];
 
-  constructor(opts: ExecutorOptions = {}) {
+  constructor(opts: ExecutorOptions | null = {}) {
+    opts = options('Executor', opts);
     const fn = 'Executor';
     if (opts === null || typeof opts !== 'object') throw typeError(fn, `opts must be an object, got ${describe(opts)}`);
     const c = opts.concurrency ?? getNumThreads();
@@ -87,10 +90,12 @@ export class Executor {
    * Queues `job`; it starts when fewer than `concurrency` jobs run and every earlier job has started. Resolves or
    * rejects as the job does; rejects with an AbortError if aborted while queued.
    */
-  run<T>(job: Job<T>, opts: RunOptions = {}): Promise<T> {
+  run<T>(job: Job<T>, opts: RunOptions | null = {}): Promise<T> {
+    opts ??= {}; // null means no options; a non-object rejects below (never a synchronous throw)
     const fn = 'Executor.run';
     if (typeof job !== 'function') return Promise.reject(typeError(fn, `job must be a function, got ${describe(job)}`));
-    const user = opts?.signal;
+    if (typeof opts !== 'object') return Promise.reject(typeError(fn, `opts must be an object, got ${describe(opts)}`));
+    const user = opts.signal;
     if (user !== undefined && !(user instanceof AbortSignal))
       return Promise.reject(typeError(fn, `opts.signal must be an AbortSignal, got ${describe(user)}`));
     if (this.#closed) return Promise.reject(abortError(fn, this.#closeReason));
@@ -103,6 +108,7 @@ export class Executor {
         resolve: resolve as (v: unknown) => void,
         reject,
         done: false,
+        unwatch: () => {},
         onAbort: () => {
           // Still queued: drop it. (A running job sees the signal itself.)
           if (entry.done) return;
@@ -112,14 +118,15 @@ export class Executor {
           this.#maybeIdle();
         },
       };
-      signal.addEventListener('abort', entry.onAbort, { once: true });
+      entry.unwatch = watchAbort(signal, entry.onAbort);
       this.#queue.push(entry);
       this.#pump();
     });
   }
 
   /** Runs `fn` over every item through this executor; resolves with the results in input order. */
-  map<I, R>(items: Iterable<I>, fn: (item: I, index: number, signal: AbortSignal) => R | Promise<R>, opts: RunOptions = {}): Promise<R[]> {
+  map<I, R>(items: Iterable<I>, fn: (item: I, index: number, signal: AbortSignal) => R | Promise<R>, opts: RunOptions | null = {}): Promise<R[]> {
+    opts ??= {}; // null means no options; a non-object rejects below (never a synchronous throw)
     if (typeof fn !== 'function') return Promise.reject(typeError('Executor.map', `fn must be a function, got ${describe(fn)}`));
     return Promise.all(Array.from(items, (item, i) => this.run((s) => fn(item, i, s), opts)));
   }
@@ -158,9 +165,9 @@ export class Executor {
       const e = this.#queue[this.#head++];
       if (e.done) continue;
       e.done = true;
+      e.unwatch(); // running now: the job sees its signal itself
       this.#active++;
       const finish = () => {
-        e.signal.removeEventListener('abort', e.onAbort);
         this.#active--;
         this.#pump();
         this.#maybeIdle();

@@ -20,6 +20,40 @@ export function abortError(fn: string, reason?: unknown): Error {
   return e;
 }
 
+/** The callbacks waiting on one signal, behind its one 'abort' listener. */
+interface Watch {
+  cbs: Set<() => void>;
+  fire: () => void;
+}
+const watches = new WeakMap<AbortSignal, Watch>();
+
+/**
+ * @internal Calls `cb` once when `signal` aborts; returns the function that cancels that. However many ops or jobs
+ * wait on one signal, it carries a single 'abort' listener (removed once nothing waits), so a shared signal never
+ * trips Node's MaxListenersExceededWarning (11 listeners) however many ops use it at once.
+ */
+export function watchAbort(signal: AbortSignal, cb: () => void): () => void {
+  let w = watches.get(signal);
+  if (!w) {
+    const cbs = new Set<() => void>();
+    const fire = () => {
+      watches.delete(signal);
+      for (const f of [...cbs]) f();
+      cbs.clear();
+    };
+    w = { cbs, fire };
+    watches.set(signal, w);
+    signal.addEventListener('abort', fire, { once: true });
+  }
+  const watch = w;
+  watch.cbs.add(cb);
+  return () => {
+    if (!watch.cbs.delete(cb) || watch.cbs.size !== 0 || watches.get(signal) !== watch) return;
+    watches.delete(signal);
+    signal.removeEventListener('abort', watch.fire);
+  };
+}
+
 /**
  * Starts a native async op and resolves with `result` once the native work has finished. `start(id)` calls the
  * native function (it may throw synchronously: bad arguments, ERR_SIMDTENSOR_BUSY).
@@ -35,19 +69,18 @@ export function runNativeAsync<T>(fn: string, signal: AbortSignal | undefined, s
   const p = start(id);
   return new Promise<T>((resolve, reject) => {
     let aborted = false;
-    const onAbort = () => {
+    const unwatch = watchAbort(signal, () => {
       aborted = true;
       native.cancelAsync(id);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+    });
     p.then(
       () => {
-        signal.removeEventListener('abort', onAbort);
+        unwatch();
         if (aborted) reject(abortError(fn, signal.reason));
         else resolve(result);
       },
       (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        unwatch();
         reject(aborted ? abortError(fn, signal.reason) : e);
       },
     );

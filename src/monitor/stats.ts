@@ -2,7 +2,7 @@
  * Package-wide statistics: ops, schedulers and caches, as a JSON-ready object or in the Prometheus text format.
  * @module
  */
-import { describe, typeError } from '../errors.js';
+import { describe, typeError, options } from '../errors.js';
 import type { LatencySummary } from './histogram.js';
 import { monitoringEnabled, opStats, OpStats, resetOps } from './recorder.js';
 import { cacheStats, CacheStats, resetSources, schedulerStats, SchedulerStats } from './sources.js';
@@ -80,7 +80,8 @@ class Writer {
  * Latencies are summaries in seconds (p50/p90/p99, sum, count) plus a `_max_seconds` gauge; batch sizes are a
  * histogram. Give schedulers distinct names: the name is the `scheduler` label.
  */
-export function prometheus(opts: PrometheusOptions = {}): string {
+export function prometheus(opts: PrometheusOptions | null = {}): string {
+  opts = options('prometheus', opts);
   if (opts === null || typeof opts !== 'object') throw typeError('prometheus', `opts must be an object, got ${describe(opts)}`);
   const prefix = opts.prefix ?? 'simdtensor';
   if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix))

@@ -3,7 +3,7 @@
  * in chrome://tracing or https://ui.perfetto.dev.
  * @module
  */
-import { describe, rangeError, typeError } from '../errors.js';
+import { describe, rangeError, typeError, options } from '../errors.js';
 import { refreshHook, sinks, threadNames, TraceEvent, TraceSink } from './recorder.js';
 
 export type { TraceEvent } from './recorder.js';
@@ -39,7 +39,8 @@ const pid = typeof process !== 'undefined' ? process.pid : 0;
  * Opens a trace window: until `stop()`, every op is recorded (op monitoring is switched on for the window) and
  * every scheduler batch appears as a span on its own track. Several windows may be open at once.
  */
-export function startTrace(opts: TraceOptions = {}): TraceHandle {
+export function startTrace(opts: TraceOptions | null = {}): TraceHandle {
+  opts = options('startTrace', opts);
   const fn = 'startTrace';
   if (opts === null || typeof opts !== 'object') throw typeError(fn, `opts must be an object, got ${describe(opts)}`);
   const maxEvents = opts.maxEvents ?? 100_000;
@@ -77,7 +78,8 @@ export function startTrace(opts: TraceOptions = {}): TraceHandle {
  * Records a window of ops as a Chrome trace: for `window` ms if it is a number, or while the function `window`
  * runs (awaiting it if it returns a promise; if it throws, the window closes and the error propagates).
  */
-export async function trace(window: number | (() => unknown), opts: TraceOptions = {}): Promise<TraceDocument> {
+export async function trace(window: number | (() => unknown), opts: TraceOptions | null = {}): Promise<TraceDocument> {
+  opts = options('trace', opts);
   if (typeof window === 'number') {
     if (!(window >= 0) || window > 2 ** 31 - 1) throw rangeError('trace', `window must be a number of ms in [0, ${2 ** 31 - 1}] or a function, got ${window}`);
     const h = startTrace(opts);

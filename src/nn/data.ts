@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { describe, rangeError, typeError } from '../errors.js';
+import { describe, rangeError, typeError, options } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { checkDataset, Dataset, gatherRows, permutation } from './train.js';
 
@@ -128,7 +128,8 @@ function resolveLabel(label: number | string, ncol: number, header: string[] | n
 }
 
 /** Reads a CSV file (optionally .gz) with {@link parseCsv}. */
-export function loadCsv(path: string, opts: CsvOptions = {}): LabeledData {
+export function loadCsv(path: string, opts: CsvOptions | null = {}): LabeledData {
+  opts = options('loadCsv', opts);
   let buf: Buffer;
   try {
     buf = readFileSync(path);

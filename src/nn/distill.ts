@@ -4,7 +4,7 @@
  * The teacher runs once over the whole training set (its soft targets are cached and shuffled with the data).
  * @module
  */
-import { describe, typeError } from '../errors.js';
+import { describe, typeError, options } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { Layer } from './layers.js';
 import { distillationLoss, distillParams, DistillLossOptions, softTargets } from './loss.js';
@@ -23,7 +23,8 @@ export interface DistillResult extends History {
 }
 
 /** Trains `student` on `data` to match `teacher` (see the module description); leaves both in inference mode. */
-export function distill(teacher: Layer, student: Layer, data: Dataset, opts: DistillOptions = {}): DistillResult {
+export function distill(teacher: Layer, student: Layer, data: Dataset, opts: DistillOptions | null = {}): DistillResult {
+  opts = options('distill', opts);
   const fn = 'distill';
   if (!(teacher instanceof Layer)) throw typeError(fn, `teacher must be a Layer, got ${describe(teacher)}`);
   if (!(student instanceof Layer)) throw typeError(fn, `student must be a Layer, got ${describe(student)}`);

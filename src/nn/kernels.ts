@@ -7,7 +7,7 @@
  */
 import { rangeError, typeError } from '../errors.js';
 import { native } from '../native.js';
-import { checkTensor, Tensor } from '../tensor.js';
+import { checkOverlap, checkTensor, Tensor } from '../tensor.js';
 
 /** The training family's part of the addon (kept in step with native/binding/train.cc). */
 interface NativeTrain {
@@ -56,10 +56,12 @@ function sameSize(fn: string, a: string, at: Tensor, b: string, bt: Tensor): voi
     throw rangeError(fn, `${b} has shape [${bt.shape.join(', ')}], must match ${a} [${at.shape.join(', ')}]`);
 }
 
-function outLike(fn: string, like: Tensor, out: Tensor | undefined): Tensor<'float32'> {
-  if (!out) return new Tensor(new Float32Array(like.size), like.shape, 'float32', like.size);
+/** A new output like `like`, or `out` checked: float32, same size, and each input either exactly out or clear of it. */
+function outLike(fn: string, like: Tensor, out: Tensor | undefined | null, inputs: ReadonlyArray<readonly [string, Tensor]>): Tensor<'float32'> {
+  if (out === undefined || out === null) return new Tensor(new Float32Array(like.size), like.shape.slice(), 'float32', like.size);
   const o = f32(fn, 'out', out);
   sameSize(fn, 'the input', like, 'out', o);
+  for (const [arg, t] of inputs) checkOverlap(fn, o.data, arg, t.data, true); // elementwise: in place is fine
   return o;
 }
 
@@ -69,7 +71,7 @@ export function reluBackward(y: Tensor, dy: Tensor, out?: Tensor): Tensor<'float
   const Y = f32(fn, 'y', y);
   const D = f32(fn, 'dy', dy);
   sameSize(fn, 'y', Y, 'dy', D);
-  const o = outLike(fn, D, out);
+  const o = outLike(fn, D, out, [['y', Y], ['dy', D]]);
   train.reluBackward(Y.data, D.data, o.data, Y.size);
   return o;
 }
@@ -80,22 +82,22 @@ export function geluBackward(x: Tensor, dy: Tensor, out?: Tensor): Tensor<'float
   const X = f32(fn, 'x', x);
   const D = f32(fn, 'dy', dy);
   sameSize(fn, 'x', X, 'dy', D);
-  const o = outLike(fn, D, out);
+  const o = outLike(fn, D, out, [['x', X], ['dy', D]]);
   train.geluBackward(X.data, D.data, o.data, X.size);
   return o;
 }
 
 /** Out[c][r] = x[r][c] for a 2-D float32 tensor (or a tensor seen as rows over its last dimension). */
-export function transpose(x: Tensor, out?: Tensor): Tensor<'float32'> {
+export function transpose(x: Tensor, out?: Tensor | null): Tensor<'float32'> {
   const fn = 'transpose';
   const X = f32(fn, 'x', x);
   const [rows, cols] = rowsCols(X);
   let o: Tensor<'float32'>;
-  if (out) {
+  if (out !== undefined && out !== null) {
     o = f32(fn, 'out', out);
-    if (o.size !== X.size) throw rangeError(fn, `out has shape [${o.shape.join(', ')}], needs [${cols}, ${rows}]`);
-    if (o.data.buffer === X.data.buffer && o.data.byteOffset === X.data.byteOffset && X.size > 1)
-      throw rangeError(fn, 'out must not alias x');
+    if (o.size !== X.size || (o.ndim === 2 && (o.shape[0] !== cols || o.shape[1] !== rows)))
+      throw rangeError(fn, `out has shape [${o.shape.join(', ')}], needs [${cols}, ${rows}]`);
+    checkOverlap(fn, o.data, 'x', X.data); // element (r, c) moves: no overlap at all, in place included
   } else {
     o = new Tensor(new Float32Array(X.size), [cols, rows], 'float32', X.size);
   }

@@ -3,7 +3,7 @@
  * the median per-call time (with the 10th and 90th percentiles) and the throughput it implies.
  * @module
  */
-import { rangeError, typeError } from '../errors.js';
+import { rangeError, typeError, options } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { f32 } from './kernels.js';
 import { Layer } from './layers.js';
@@ -47,7 +47,8 @@ function quantile(sorted: number[], q: number): number {
  * Times `model.forward(x)` in inference mode, where `x` is [batch, features]. Medians, not bests: on a shared
  * machine the median of many blocks is the number that repeats.
  */
-export function measureLatency(model: Layer, x: Tensor, opts: LatencyOptions = {}): Latency {
+export function measureLatency(model: Layer, x: Tensor, opts: LatencyOptions | null = {}): Latency {
+  opts = options('measureLatency', opts);
   const fn = 'measureLatency';
   if (!(model instanceof Layer)) throw typeError(fn, 'model must be a Layer');
   const X = f32(fn, 'x', x);
@@ -91,7 +92,8 @@ export function measureLatency(model: Layer, x: Tensor, opts: LatencyOptions = {
  * Latencies of several models on the same input, measured in interleaved rounds (one block of each model per
  * round) so that load from other processes falls on all of them alike. Same options as {@link measureLatency}.
  */
-export function measureLatencies(models: Layer[], x: Tensor, opts: LatencyOptions = {}): Latency[] {
+export function measureLatencies(models: Layer[], x: Tensor, opts: LatencyOptions | null = {}): Latency[] {
+  opts = options('measureLatencies', opts);
   const fn = 'measureLatencies';
   if (!Array.isArray(models) || !models.every((m) => m instanceof Layer)) throw typeError(fn, 'models must be an array of Layers');
   const X = f32(fn, 'x', x);

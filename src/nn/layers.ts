@@ -5,7 +5,7 @@
  * the elementwise and training kernels.
  * @module
  */
-import { describe, rangeError, typeError } from '../errors.js';
+import { describe, rangeError, typeError, options } from '../errors.js';
 import { gelu, layerNorm, mul, relu, sub } from '../ops/eltwise.js';
 import { linear, matmul, packWeights, PackedWeights, type Weights } from '../ops/matmul.js';
 import type { Activation } from '../ops/registry.js';
@@ -344,7 +344,8 @@ export class Linear extends Layer {
     return wb + (this.bias ? this.bias.value.byteLength : 0);
   }
 
-  forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
+  forward(x: Tensor, opts: ForwardOptions | null = {}): Tensor {
+    opts = options('Linear.forward', opts);
     const fn = 'Linear.forward';
     lastDim(fn, x, this.inFeatures, 'inFeatures');
     const act = opts.activation ?? 'none';
@@ -405,7 +406,8 @@ export class Linear extends Layer {
 export class ReLU extends Layer {
   readonly type = 'relu' as const;
   private y: Tensor<'float32'> | null = null;
-  forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
+  forward(x: Tensor, opts: ForwardOptions | null = {}): Tensor {
+    opts = options('ReLU.forward', opts);
     const y = relu(x, opts.out ? { out: opts.out } : {}) as Tensor<'float32'>;
     if (this.training) this.y = y;
     return y;
@@ -423,7 +425,8 @@ export class ReLU extends Layer {
 export class GELU extends Layer {
   readonly type = 'gelu' as const;
   private x: Tensor<'float32'> | null = null;
-  forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
+  forward(x: Tensor, opts: ForwardOptions | null = {}): Tensor {
+    opts = options('GELU.forward', opts);
     if (this.training) this.x = f32('GELU.forward', 'x', x);
     return gelu(x, opts.out ? { out: opts.out } : {});
   }
@@ -449,7 +452,8 @@ export class LayerNorm extends Layer {
   readonly beta: Parameter;
   private x: Tensor<'float32'> | null = null;
 
-  constructor(features: number, opts: { eps?: number } = {}) {
+  constructor(features: number, opts: { eps?: number } | null = {}) {
+    opts = options('LayerNorm', opts);
     super();
     const fn = 'LayerNorm';
     this.features = checkFeatures(fn, 'features', features);
@@ -459,7 +463,8 @@ export class LayerNorm extends Layer {
     this.gamma = new Parameter('gamma', new Tensor(new Float32Array(features).fill(1), [features], 'float32', features), false);
     this.beta = new Parameter('beta', new Tensor(new Float32Array(features), [features], 'float32', features), false);
   }
-  forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
+  forward(x: Tensor, opts: ForwardOptions | null = {}): Tensor {
+    opts = options('LayerNorm.forward', opts);
     lastDim('LayerNorm.forward', x, this.features, 'features');
     if (this.training) this.x = f32('LayerNorm.forward', 'x', x);
     return layerNorm(x, this.gamma.value, this.beta.value, { eps: this.eps, ...(opts.out ? { out: opts.out } : {}) });
@@ -491,7 +496,8 @@ export class Dropout extends Layer {
   private seed: number;
   private calls = 0;
   private mask: Tensor<'float32'> | null = null;
-  constructor(p: number, opts: { seed?: number } = {}) {
+  constructor(p: number, opts: { seed?: number } | null = {}) {
+    opts = options('Dropout', opts);
     super();
     if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw rangeError('Dropout', `p must be a number in [0, 1), got ${describe(p)}`);
     this.p = p;
@@ -538,7 +544,8 @@ export class Normalize extends Layer {
   get features(): number {
     return this.mean.size;
   }
-  forward(x: Tensor, opts: ForwardOptions = {}): Tensor {
+  forward(x: Tensor, opts: ForwardOptions | null = {}): Tensor {
+    opts = options('Normalize.forward', opts);
     lastDim('Normalize.forward', x, this.features, 'features');
     const centred = sub(x, this.mean, opts.out ? { out: opts.out } : {});
     return mul(centred, this.invStd, { out: centred });
@@ -698,7 +705,8 @@ export interface MlpOptions {
 }
 
 /** A multi-layer perceptron: sizes [in, hidden..., out] → Sequential of Linear + activation (+ LayerNorm, Dropout). */
-export function mlp(sizes: number[], opts: MlpOptions = {}): Sequential {
+export function mlp(sizes: number[], opts: MlpOptions | null = {}): Sequential {
+  opts = options('mlp', opts);
   const fn = 'mlp';
   if (!Array.isArray(sizes) || sizes.length < 2) throw rangeError(fn, `sizes must list at least [in, out], got ${describe(sizes)}`);
   sizes.forEach((s, i) => checkFeatures(fn, `sizes[${i}]`, s));

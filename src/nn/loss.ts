@@ -4,7 +4,7 @@
  * `softmaxXent` kernel, which returns the loss and writes the gradient with respect to the logits in one pass.
  * @module
  */
-import { describe, rangeError, typeError } from '../errors.js';
+import { describe, rangeError, typeError, options } from '../errors.js';
 import { mul, softmax } from '../ops/eltwise.js';
 import { Tensor } from '../tensor.js';
 import { checkLabels, f32, rowsCols, train } from './kernels.js';
@@ -34,7 +34,8 @@ function gradTensor(fn: string, like: Tensor, want: boolean, out: Tensor | undef
 }
 
 /** Mean softmax cross-entropy of `logits` [rows, classes] against integer `labels`, and its gradient. */
-export function crossEntropy(logits: Tensor, labels: Int32Array, opts: CrossEntropyOptions = {}): LossResult {
+export function crossEntropy(logits: Tensor, labels: Int32Array, opts: CrossEntropyOptions | null = {}): LossResult {
+  opts = options('crossEntropy', opts);
   const fn = 'crossEntropy';
   const Z = f32(fn, 'logits', logits);
   const [rows, cols] = rowsCols(Z);

@@ -3,7 +3,7 @@
  * schedules. Pruning masks held by parameters are applied inside the update, so pruned weights stay zero.
  * @module
  */
-import { describe, rangeError, typeError } from '../errors.js';
+import { describe, rangeError, typeError, options } from '../errors.js';
 import { Parameter } from './layers.js';
 import { train } from './kernels.js';
 
@@ -58,7 +58,8 @@ export class SGD extends Optimizer {
   readonly weightDecay: number;
   /** Nesterov momentum. */
   readonly nesterov: boolean;
-  constructor(params: Parameter[], opts: SgdOptions = {}) {
+  constructor(params: Parameter[], opts: SgdOptions | null = {}) {
+    opts = options('SGD', opts);
     const fn = 'SGD';
     super(fn, params, opts.lr ?? 0.1);
     this.momentum = num(fn, 'momentum', opts.momentum, 0, 0.999999, 0.9);
@@ -102,7 +103,8 @@ export class AdamW extends Optimizer {
   readonly eps: number;
   /** Decoupled weight decay. */
   readonly weightDecay: number;
-  constructor(params: Parameter[], opts: AdamWOptions = {}) {
+  constructor(params: Parameter[], opts: AdamWOptions | null = {}) {
+    opts = options('AdamW', opts);
     const fn = 'AdamW';
     super(fn, params, opts.lr ?? 1e-3);
     const betas = opts.betas ?? [0.9, 0.999];
@@ -158,14 +160,16 @@ function warmupSteps(warmup: number | undefined, total: number): number {
 /** The schedules: constant, cosine decay, linear decay, step decay; all with optional linear warm-up. */
 export const schedules = {
   /** Factor 1 (after warm-up). */
-  constant(opts: ScheduleOptions = {}): Schedule {
+  constant(opts: ScheduleOptions | null = {}): Schedule {
+    opts = options('AdamW.constant', opts);
     return (step, total) => {
       const w = warmupSteps(opts.warmup, total);
       return w > 0 && step < w ? (step + 1) / w : 1;
     };
   },
   /** Cosine from 1 to `min` over the steps after warm-up (Loshchilov & Hutter, 2017, without restarts). */
-  cosine(opts: ScheduleOptions = {}): Schedule {
+  cosine(opts: ScheduleOptions | null = {}): Schedule {
+    opts = options('AdamW.cosine', opts);
     const min = opts.min ?? 0;
     return (step, total) => {
       const w = warmupSteps(opts.warmup, total);
@@ -175,7 +179,8 @@ export const schedules = {
     };
   },
   /** Linear from 1 to `min` after warm-up. */
-  linear(opts: ScheduleOptions = {}): Schedule {
+  linear(opts: ScheduleOptions | null = {}): Schedule {
+    opts = options('AdamW.linear', opts);
     const min = opts.min ?? 0;
     return (step, total) => {
       const w = warmupSteps(opts.warmup, total);

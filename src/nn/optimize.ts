@@ -10,7 +10,7 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { cpuInfo } from '../cpu.js';
 import { getNumThreads, setNumThreads } from '../executor/index.js';
-import { describe, rangeError, typeError } from '../errors.js';
+import { describe, rangeError, typeError, options } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { featureStats, LabeledData, loadCsv, CsvOptions, loadDigits, stratifiedSplit, subset } from './data.js';
 import { distill } from './distill.js';
@@ -192,7 +192,8 @@ function cloneModel(m: Sequential): Sequential {
 }
 
 /** Runs the pipeline (see {@link OptimizeOptions}) and returns its report; also writes it unless `outDir` is null. */
-export function optimize(opts: OptimizeOptions = {}): OptimizeReport {
+export function optimize(opts: OptimizeOptions | null = {}): OptimizeReport {
+  opts = options('optimize', opts);
   const fn = 'optimize';
   const t0 = performance.now();
   const emit = opts.onProgress ?? (() => {});

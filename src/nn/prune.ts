@@ -5,7 +5,7 @@
  * weights to sparse storage for inference, and the model-file codec for sparse weights.
  * @module
  */
-import { describe, rangeError, typeError } from '../errors.js';
+import { describe, rangeError, typeError, options } from '../errors.js';
 import { gradualPruning, GradualPruning, prune, PruneCriterion, PruneOptions } from '../prune.js';
 import { sparseBsr, sparseCsr, sparseNm, SparseTensor, toSparse, ToSparseOptions } from '../sparse.js';
 import { Tensor } from '../tensor.js';
@@ -106,7 +106,8 @@ export function modelSparsity(model: Sequential): number {
  * stay for further training) and returns the model. `linear` then runs the sparse kernels, or the dense GEMM
  * where its crossover table says that is faster.
  */
-export function sparsifyModel(model: Sequential, opts: ToSparseOptions = {}): Sequential {
+export function sparsifyModel(model: Sequential, opts: ToSparseOptions | null = {}): Sequential {
+  opts = options('sparsifyModel', opts);
   // opts.dtype 'int8' quantizes each row symmetrically (zeros stay zeros) for the int8 sparse kernels.
   if (!(model instanceof Sequential)) throw typeError('sparsifyModel', `model must be a Sequential, got ${describe(model)}`);
   for (const l of model.linears()) {

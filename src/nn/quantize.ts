@@ -4,7 +4,7 @@
  * ranges calibrated on held-out data), and the model-file codec for int8 weights.
  * @module
  */
-import { describe, rangeError, typeError } from '../errors.js';
+import { describe, rangeError, typeError, options } from '../errors.js';
 import { packWeights } from '../ops/matmul.js';
 import { Calibrator, CalibrationMethod, PackedInt8Weights, quantize, QuantizedTensor } from '../quantize.js';
 import { Tensor } from '../tensor.js';
@@ -51,7 +51,8 @@ export function inputQuant(p: { dtype: 'int8' | 'uint8'; scale: number; zeroPoin
  * it: weights per output row, symmetric, packed once for the int8 GEMM; activations statically quantized with
  * ranges calibrated on `calibration` (asymmetric uint8, per tensor), or dynamically per row.
  */
-export function quantizeModel(model: Sequential, opts: QuantizeModelOptions = {}): Sequential {
+export function quantizeModel(model: Sequential, opts: QuantizeModelOptions | null = {}): Sequential {
+  opts = options('quantizeModel', opts);
   const fn = 'quantizeModel';
   if (!(model instanceof Sequential)) throw typeError(fn, `model must be a Sequential, got ${describe(model)}`);
   const mode = opts.activations ?? (opts.calibration ? 'static' : 'dynamic');

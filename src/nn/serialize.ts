@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { DType } from '../dtype.js';
 import { arrayCtor, dtypeBytes } from '../dtype.js';
-import { describe, rangeError, typeError } from '../errors.js';
+import { describe, rangeError, typeError, options } from '../errors.js';
 import { PackedWeights } from '../ops/matmul.js';
 import { Tensor } from '../tensor.js';
 import { Dropout, GELU, InputQuant, Layer, LayerConfig, LayerNorm, Linear, Normalize, ReLU, Sequential, weightFormat } from './layers.js';
@@ -112,7 +112,8 @@ function layerTensors(l: Layer, i: number, opts: SaveOptions, entries: Entry[]):
 }
 
 /** The model file's bytes (see the module description). `model` is a Sequential. */
-export function serializeModel(model: Sequential, opts: SaveOptions = {}): Uint8Array {
+export function serializeModel(model: Sequential, opts: SaveOptions | null = {}): Uint8Array {
+  opts = options('serializeModel', opts);
   if (!(model instanceof Sequential)) throw typeError('saveModel', `model must be a Sequential, got ${describe(model)}`);
   const entries: Entry[] = [];
   const layers = model.layers.map((l, i) => layerTensors(l, i, opts, entries));
@@ -147,7 +148,8 @@ export function serializeModel(model: Sequential, opts: SaveOptions = {}): Uint8
 }
 
 /** Writes `model` to `path` (see {@link serializeModel}); returns the bytes written. */
-export function saveModel(model: Sequential, path: string, opts: SaveOptions = {}): number {
+export function saveModel(model: Sequential, path: string, opts: SaveOptions | null = {}): number {
+  opts = options('saveModel', opts);
   const bytes = serializeModel(model, opts);
   writeFileSync(path, bytes);
   return bytes.length;

@@ -4,7 +4,7 @@
  * progress. Evaluation and prediction run the model in inference mode in batches.
  * @module
  */
-import { describe, rangeError, typeError } from '../errors.js';
+import { describe, rangeError, typeError, options } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { rng } from '../random.js';
 import { argmax, f32, rowsCols } from './kernels.js';
@@ -117,7 +117,8 @@ export interface History {
 }
 
 /** Trains `model` on `data` (see {@link FitOptions}); leaves the model in inference mode. */
-export function fit(model: Layer, data: Dataset, opts: FitOptions = {}): History {
+export function fit(model: Layer, data: Dataset, opts: FitOptions | null = {}): History {
+  opts = options('fit', opts);
   const fn = 'fit';
   if (!(model instanceof Layer)) throw typeError(fn, `model must be a Layer, got ${describe(model)}`);
   const { n, f } = checkDataset(fn, 'data', data);
@@ -198,7 +199,8 @@ export function fit(model: Layer, data: Dataset, opts: FitOptions = {}): History
 }
 
 /** Logits for every row of `x`, in inference mode, `batchSize` rows at a time (default 256). */
-export function predict(model: Layer, x: Tensor, opts: { batchSize?: number } = {}): Tensor<'float32'> {
+export function predict(model: Layer, x: Tensor, opts: { batchSize?: number } | null = {}): Tensor<'float32'> {
+  opts = options('predict', opts);
   const fn = 'predict';
   const X = f32(fn, 'x', x);
   if (X.ndim !== 2) throw rangeError(fn, `x must be 2-D [rows, features], got [${X.shape.join(', ')}]`);

@@ -3,8 +3,9 @@
  * Serving's batching), with bounded delay, a bounded queue, priorities, timeouts and cancellation.
  * @module
  */
+import { markAsUntransferable } from 'node:worker_threads';
 import type { DType, TensorData } from '../dtype.js';
-import { describe, rangeError, typeError } from '../errors.js';
+import { describe, rangeError, typeError, options } from '../errors.js';
 import { checkTensor, Tensor } from '../tensor.js';
 import { LatencyHistogram, SizeHistogram } from '../monitor/histogram.js';
 import { allocTid, emitTrace, sinks, threadNames } from '../monitor/recorder.js';
@@ -39,6 +40,12 @@ export interface BatchSchedulerOptions {
   maxQueue?: number;
   /** When the queue is full: 'reject' the new request at once (default), or make it 'wait' for room. */
   onFull?: 'reject' | 'wait';
+  /**
+   * With `onFull: 'wait'`: most requests waiting for room (default 1024; Infinity for no bound). Past it a new
+   * request is rejected at once with code 'queue_full', so a sustained overload cannot pile up waiters without
+   * limit (each holds its input and a promise).
+   */
+  maxWaiting?: number;
   /** Batches that may run at the same time, so the next batch forms while one runs (default 1). */
   maxConcurrentBatches?: number;
   /** Default per-request timeout in ms, from submit to result (default Infinity: none). */
@@ -71,6 +78,14 @@ export interface SubmitOptions {
 export interface CloseOptions {
   /** true (default): run everything already submitted, then resolve. false: reject what has not started yet. */
   drain?: boolean;
+  /**
+   * Longest close() waits (ms; default Infinity). When it passes, every request not yet settled — waiting, queued,
+   * or in a batch still running — is rejected with code 'closed' and close() resolves; a batch whose runBatch
+   * never settles is abandoned (its result, if one ever comes, is dropped).
+   */
+  timeoutMs?: number;
+  /** Aborting it does what `timeoutMs` does, at once. */
+  signal?: AbortSignal;
 }
 
 const WAITING = 0; // waiting for room in the queue (onFull: 'wait')
@@ -194,6 +209,8 @@ export class BatchScheduler {
   readonly maxQueue: number;
   /** What a full queue does to a new request. */
   readonly onFull: 'reject' | 'wait';
+  /** Most requests waiting for room (`onFull: 'wait'`). */
+  readonly maxWaiting: number;
   /** Most batches running at once. */
   readonly maxConcurrentBatches: number;
 
@@ -218,6 +235,12 @@ export class BatchScheduler {
   private draining = false;
   private closePromise: Promise<void> | null = null;
   private closeResolve: (() => void) | null = null;
+  /** close()'s timeout timer and signal listener, cleared once it resolves. */
+  private closeTimers: Array<ReturnType<typeof setTimeout> | (() => void)> = [];
+  /** close() gave up waiting for the running batches (see abandon). */
+  private abandoned = false;
+  /** The requests of each running batch. */
+  private readonly inFlight = new Set<Req[]>();
   private readonly slotTids: number[] = [];
   private readonly slotBusy: boolean[] = [];
 
@@ -231,7 +254,8 @@ export class BatchScheduler {
   private readonly latencyHist = new LatencyHistogram();
 
   /** A scheduler that runs batches with `runBatch`. Throws a RangeError or TypeError for a bad option. */
-  constructor(runBatch: RunBatch, opts: BatchSchedulerOptions = {}) {
+  constructor(runBatch: RunBatch, opts: BatchSchedulerOptions | null = {}) {
+    opts = options('BatchScheduler', opts);
     const fn = 'BatchScheduler';
     if (typeof runBatch !== 'function') throw typeError(fn, `runBatch must be a function (batch: Tensor) => Promise<Tensor>, got ${describe(runBatch)}`);
     if (opts === null || typeof opts !== 'object') throw typeError(fn, `opts must be an object, got ${describe(opts)}`);
@@ -245,6 +269,7 @@ export class BatchScheduler {
     const onFull = opts.onFull ?? 'reject';
     if (onFull !== 'reject' && onFull !== 'wait') throw typeError(fn, `opts.onFull must be 'reject' or 'wait', got ${describe(onFull)}`);
     this.onFull = onFull;
+    this.maxWaiting = checkCount(fn, 'opts.maxWaiting', opts.maxWaiting ?? 1024, 0, true);
     const pref = opts.preferredBatchSizes ?? [];
     if (!Array.isArray(pref)) throw typeError(fn, `opts.preferredBatchSizes must be an array of integers, got ${describe(pref)}`);
     for (let i = 0; i < pref.length; i++) {
@@ -295,7 +320,8 @@ export class BatchScheduler {
    * abort, full queue (`onFull: 'reject'`), a failed batch, or a closed scheduler; with a TypeError/RangeError
    * for a malformed request.
    */
-  submit(input: Tensor, opts: SubmitOptions = {}): Promise<Tensor> {
+  submit(input: Tensor, opts: SubmitOptions | null = {}): Promise<Tensor> {
+    opts ??= {}; // null means no options; a non-object rejects below (never a synchronous throw)
     const fn = `BatchScheduler(${this.name}).submit`;
     let rows: number;
     let timeoutMs: number;
@@ -332,6 +358,12 @@ export class BatchScheduler {
       this.rejected.queueFull++;
       return rejectSoon(new SchedulerError('queue_full', `${fn}: the queue is full (${this.queued} requests, maxQueue ${this.maxQueue})`));
     }
+    if ((full || this.waitRoom.size > 0) && this.waitRoom.size >= this.maxWaiting) {
+      this.rejected.queueFull++;
+      return rejectSoon(
+        new SchedulerError('queue_full', `${fn}: the queue is full (maxQueue ${this.maxQueue}) and so is the wait list (${this.waitRoom.size} requests waiting for room, maxWaiting ${this.maxWaiting})`),
+      );
+    }
     this.submitted++;
     let resolve!: (t: Tensor) => void;
     let reject!: (e: unknown) => void;
@@ -365,11 +397,18 @@ export class BatchScheduler {
    * once no batch is running and nothing is queued. Calling again returns the same promise (a later
    * `drain: false` still rejects what is left).
    */
-  close(opts: CloseOptions = {}): Promise<void> {
+  close(opts: CloseOptions | null = {}): Promise<void> {
+    opts ??= {}; // null means no options; a non-object rejects below (never a synchronous throw)
     const fn = `BatchScheduler(${this.name}).close`;
     if (opts === null || typeof opts !== 'object') return Promise.reject(typeError(fn, `opts must be an object, got ${describe(opts)}`));
     const drain = opts.drain ?? true;
     if (typeof drain !== 'boolean') return Promise.reject(typeError(fn, `opts.drain must be a boolean, got ${describe(drain)}`));
+    const timeoutMs = opts.timeoutMs ?? Infinity;
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || (timeoutMs !== Infinity && timeoutMs > TIMER_MAX))
+      return Promise.reject(rangeError(fn, `opts.timeoutMs must be a number of ms in [0, ${TIMER_MAX}] or Infinity, got ${describe(timeoutMs)}`));
+    const signal = opts.signal;
+    if (signal !== undefined && signal !== null && !(signal instanceof AbortSignal))
+      return Promise.reject(typeError(fn, `opts.signal must be an AbortSignal, got ${describe(signal)}`));
     this.closed = true;
     if (!this.closePromise) this.closePromise = new Promise<void>((res) => (this.closeResolve = res));
     if (drain) {
@@ -383,7 +422,36 @@ export class BatchScheduler {
     this.clearTimer();
     this.schedulePump();
     this.checkIdle();
+    if (this.closeResolve) {
+      if (signal?.aborted) {
+        this.abandon(`${fn}: the close signal was aborted before the request settled`);
+      } else {
+        if (timeoutMs !== Infinity) {
+          const t = setTimeout(() => this.abandon(`${fn}: timed out after ${timeoutMs} ms before the request settled`), timeoutMs);
+          this.closeTimers.push(t);
+        }
+        if (signal) {
+          const onAbort = () => this.abandon(`${fn}: the close signal was aborted before the request settled`);
+          signal.addEventListener('abort', onAbort, { once: true });
+          this.closeTimers.push(() => signal.removeEventListener('abort', onAbort));
+        }
+      }
+    }
     return this.closePromise;
+  }
+
+  /**
+   * close()'s time is up: rejects every request not yet settled with 'closed' (those in running batches too:
+   * their batches are abandoned and their results dropped when they come) and resolves close().
+   */
+  private abandon(message: string): void {
+    if (!this.closeResolve) return;
+    this.draining = false;
+    for (let r = this.waitRoom.head; r; r = this.waitRoom.head) this.fail(r, 'closed', message);
+    for (const lvl of this.levels) for (let r = lvl.head; r; r = lvl.head) this.fail(r, 'closed', message);
+    for (const reqs of this.inFlight) for (const r of reqs) if (r.state !== DONE) this.fail(r, 'closed', message);
+    this.abandoned = true;
+    this.checkIdle();
   }
 
   /** This scheduler's statistics (also part of the package-wide `stats()`). */
@@ -560,7 +628,7 @@ export class BatchScheduler {
 
   private dispatch(count: number): void {
     const now = performance.now();
-    const reqs: Req[] = new Array(count);
+    const taken: Req[] = new Array(count);
     let rows = 0;
     let k = 0;
     let emptied = 0;
@@ -570,7 +638,7 @@ export class BatchScheduler {
         lvl.unlink(r);
         r.state = RUNNING;
         rows += r.rows;
-        reqs[k++] = r;
+        taken[k++] = r;
         this.waitHist.add(now - r.submittedAt);
       }
       if (lvl.size === 0) emptied++;
@@ -580,17 +648,74 @@ export class BatchScheduler {
     if (emptied) this.levels.splice(0, emptied);
     this.queued -= count;
     this.queuedRows -= rows;
+    // An input changed since submit (its buffer detached by a transfer, its shape array edited) is rejected on
+    // its own here; the rest of the batch runs.
+    let reqs = taken;
+    for (let i = 0; i < taken.length; i++) {
+      if (this.intact(taken[i])) continue;
+      reqs = [];
+      for (const r of taken) {
+        const why = this.intact(r) ? '' : this.changed(r);
+        if (!why) reqs.push(r);
+        else {
+          rows -= r.rows;
+          this.refuse(r, why);
+        }
+      }
+      break;
+    }
+    this.admitWaiting();
+    if (reqs.length === 0) {
+      this.checkIdle();
+      return;
+    }
+    let batch: Tensor;
+    try {
+      batch = this.concat(reqs, rows);
+    } catch (e) {
+      // Never thrown from a timer: whatever went wrong fails this batch's requests, and only them.
+      const msg = `BatchScheduler(${this.name}): could not assemble a batch of ${rows} rows (${reqs.length} requests): ${e instanceof Error ? e.message : describe(e)}`;
+      for (const r of reqs) this.fail(r, 'batch_failed', msg, e);
+      return;
+    }
     this.running++;
     this.batches++;
     this.sizeHist.add(rows);
-    this.admitWaiting();
+    this.inFlight.add(reqs);
     let slot = 0;
     while (this.slotBusy[slot]) slot++;
     this.slotBusy[slot] = true;
     if (sinks.length !== 0)
       emitTrace({ name: `${this.name} queue`, ph: 'C', ts: now * 1000, pid: process.pid, tid: 0, args: { requests: this.queued, rows: this.queuedRows } });
-    const batch = this.concat(reqs, rows);
     resolved.then(() => this.invoke(batch, reqs, rows, slot));
+  }
+
+  /** The request's input still is what submit checked (fast path of {@link changed}). */
+  private intact(r: Req): boolean {
+    const t = r.input;
+    const n = r.rows * this.rowSize;
+    return t.data.length === n && t.size === n && t.shape[0] === r.rows;
+  }
+
+  /** Why a request's input is no longer what submit checked ('' when it is). */
+  private changed(r: Req): string {
+    const t = r.input;
+    const fn = `BatchScheduler(${this.name}).submit`;
+    try {
+      checkTensor(fn, 'input', t);
+    } catch (e) {
+      return `${(e as Error).message}; the input changed between submit and its batch`;
+    }
+    if (t.shape[0] !== r.rows || t.size !== r.rows * this.rowSize)
+      return `${fn}: input has shape [${t.shape.join(', ')}] at batch time, submitted as ${r.rows} rows of [${this.rowShape!.join(', ')}]; the input changed between submit and its batch`;
+    return '';
+  }
+
+  /** Rejects a request whose input changed after submit (a malformed request: RangeError). */
+  private refuse(r: Req, message: string): void {
+    this.settle(r);
+    this.rejected.invalid++;
+    r.reject(new RangeError(message));
   }
 
   private invoke(batch: Tensor, reqs: Req[], rows: number, slot: number): void {
@@ -628,7 +753,7 @@ export class BatchScheduler {
       let off = 0;
       for (const r of reqs) {
         (data as Float32Array).set(r.input.data as Float32Array, off);
-        off += r.input.size;
+        off += r.rows * this.rowSize;
       }
     }
     return new Tensor(data, [rows, ...this.rowShape!], this.dtype!, total);
@@ -637,6 +762,7 @@ export class BatchScheduler {
   private finish(reqs: Req[], rows: number, out: unknown, t0: number, slot: number, threw = false): void {
     const now = performance.now();
     this.running--;
+    this.inFlight.delete(reqs);
     this.slotBusy[slot] = false;
     this.runHist.add(now - t0);
     if (sinks.length !== 0) {
@@ -650,8 +776,8 @@ export class BatchScheduler {
     if (threw) {
       error = out;
       message = `${fn}: runBatch failed on a batch of ${rows} rows (${reqs.length} requests): ${out instanceof Error ? out.message : describe(out)}`;
-    } else if (!(out instanceof Tensor) || out.ndim < 1 || out.shape[0] !== rows || out.data.length !== out.size) {
-      const got = out instanceof Tensor ? `shape [${out.shape.join(', ')}]` : describe(out);
+    } else if (!(out instanceof Tensor) || !this.wellFormed(out) || out.ndim < 1 || out.shape[0] !== rows) {
+      const got = out instanceof Tensor ? `shape [${out.shape.join(', ')}] over ${out.data.length} elements` : describe(out);
       error = out instanceof Tensor ? rangeError(fn, `runBatch result has ${got}`) : typeError(fn, `runBatch result is ${got}`);
       message = `${fn}: runBatch must return a Tensor with ${rows} rows (one per batch row), got ${got}`;
     }
@@ -659,6 +785,9 @@ export class BatchScheduler {
       for (const r of reqs) if (r.state !== DONE) this.fail(r, 'batch_failed', message, error);
     } else {
       const res = out as Tensor;
+      // Several callers get views of one buffer: a transfer list naming it must copy it (or throw), not detach
+      // the other callers' rows (as for the slabs of src/alloc.ts).
+      if (reqs.length > 1 && res.data.buffer instanceof ArrayBuffer) markAsUntransferable(res.data.buffer);
       let off = 0;
       for (const r of reqs) {
         if (r.state !== DONE) {
@@ -671,6 +800,16 @@ export class BatchScheduler {
       }
     }
     this.schedulePump();
+  }
+
+  /** checkTensor as a boolean (shape, size and data agree). */
+  private wellFormed(t: Tensor): boolean {
+    try {
+      checkTensor('runBatch', 'result', t);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private armTimer(): void {
@@ -709,8 +848,10 @@ export class BatchScheduler {
 
   private checkIdle(): void {
     if (!this.closed || !this.closeResolve) return;
-    if (this.queued === 0 && this.waitRoom.size === 0 && this.running === 0) {
+    if (this.queued === 0 && this.waitRoom.size === 0 && (this.running === 0 || this.abandoned)) {
       this.clearTimer();
+      for (const t of this.closeTimers) typeof t === 'function' ? t() : clearTimeout(t);
+      this.closeTimers = [];
       for (const tid of this.slotTids) threadNames.delete(tid);
       const res = this.closeResolve;
       this.closeResolve = null;
