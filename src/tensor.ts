@@ -277,7 +277,7 @@ export function checkTensor(fn: string, arg: string, t: unknown): asserts t is T
   let n = Array.isArray(s) ? 1 : -1;
   for (let i = 0; n >= 0 && i < s.length; i++) {
     const d = s[i];
-    n = d >>> 0 === d ? n * d : -1; // a non-negative integer below 2^32 (anything else: -1, never a size)
+    n = typeof d === 'number' && Number.isSafeInteger(d) && d >= 0 ? n * d : -1; // anything but a non-negative integer: -1, never a size
   }
   if (n !== t.size)
     throw rangeError(fn, `${arg}.shape ${describe(s)} does not match its ${describe(t.size)} elements (was the shape array changed after the tensor was made?)`);
