@@ -35,3 +35,5 @@ export { prune, cubicSparsity, gradualPruning } from './prune.js'; export type {
 // Models, training, distillation, compression and the optimize pipeline (docs/models.md); the `simdtensor` CLI.
 export * from './nn/index.js';
 export { runCli } from './cli/optimize.js';
+// ONNX runtime: load and run .onnx models on these kernels (docs/onnx.md).
+export * from './onnx/index.js';
