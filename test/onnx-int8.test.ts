@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadOnnx } from '../src/index.js';
-import { G, maxDiff, ortRun, randArr, T } from './onnx-build.js';
+import { bertModel, G, maxDiff, ortRun, randArr, T } from './onnx-build.js';
 
 function qweights(n: number, seed: number, signed: boolean): Int8Array | Uint8Array {
   const r = randArr(n, seed);
@@ -110,5 +110,22 @@ describe('int8 graphs match onnxruntime-node', () => {
     const got = model.run({ x: { data: x, dims: [8, 32] } });
     const ref = await ortRun(g.bytes(), { x: { type: 'float32', data: x, dims: [8, 32] } });
     expect(maxDiff(got.out.data as Float32Array, ref.out.data).abs).toBeLessThanOrEqual(0.05 + 1e-6);
+  });
+});
+
+describe('dynamically quantized BERT-style encoder (quantize_dynamic form)', () => {
+  it('2 layers, hidden 384, seq 128: every MatMul is one fused int8 GEMM; output close to onnxruntime-node on the same graph', async () => {
+    const bytes = bertModel({ layers: 2, hidden: 384, heads: 12, ffn: 1536, vocab: 1000, form: 'decomposed', opset: 14, int8: true });
+    const model = loadOnnx(bytes);
+    expect(model.nodeCounts.Int8Linear).toBe(12);
+    expect(model.nodeCounts.DynamicQuantizeLinear).toBe(8); // Q/K/V share one
+    expect(model.nodeCounts.MatMulInteger ?? 0).toBe(0);
+    const ids = BigInt64Array.from({ length: 128 }, (_, i) => BigInt((i * 37 + 11) % 1000));
+    const mask = BigInt64Array.from({ length: 128 }, (_, i) => (i < 120 ? 1n : 0n));
+    const got = model.run({ input_ids: { data: ids, dims: [1, 128] }, attention_mask: { data: mask, dims: [1, 128] } });
+    const ref = await ortRun(bytes, { input_ids: { type: 'int64', data: ids, dims: [1, 128] }, attention_mask: { type: 'int64', data: mask, dims: [1, 128] } });
+    const d = maxDiff(got.last_hidden_state.data as Float32Array, ref.last_hidden_state.data);
+    // Same integer GEMMs and the same per-tensor activation quantization: as close as the f32 graphs.
+    expect(d.abs).toBeLessThanOrEqual(1e-4 * d.ref);
   });
 });
