@@ -150,6 +150,11 @@ export interface NativeAddon {
   sparseS8KernelFor(w: NativeSparseS8, m: number, mode: number): string;
   sparseS8MaxDensity(w: NativeSparseS8, m: number): number;
   sparseS8ToDense(w: NativeSparseS8, out: Int8Array): void;
+  // ONNX runtime helpers (native/binding/onnx.cc, src/onnx; docs/onnx.md).
+  /** ONNX DynamicQuantizeLinear (uint8) with onnxruntime's arithmetic; params receives [scale, zero point]. */
+  onnxDynamicQuantize(x: Float32Array, out: Uint8Array, params: Float32Array): void;
+  /** N-d transpose of 4-byte elements: shape = output dims (rank <= 8), xstride = x's stride per output axis. */
+  onnxTranspose(x: Float32Array | Int32Array, out: Float32Array | Int32Array, shape: Int32Array, xstride: Int32Array): void;
   [name: string]: unknown;
 }
 

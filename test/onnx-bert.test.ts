@@ -29,8 +29,8 @@ describe('BERT-style encoder (2 layers, hidden 384, 12 heads) matches onnxruntim
       const counts = model.nodeCounts;
       // Every GEMM with weights became a prepacked Linear (bias and GELU in its epilogue).
       expect(counts.Linear).toBe(12);
-      expect(counts.MatMul ?? 0).toBe(0);
-      expect(counts.MatMulTransB).toBe(4);
+      expect(counts.MatMul).toBe(2); // probs·V (its Transpose keeps the last axis)
+      expect(counts.MatMulTransB).toBe(2); // Q·Kᵀ
       expect(counts.Erf ?? 0).toBe(0);
       expect(counts.ReduceMean ?? 0).toBe(0);
       expect(counts.Gelu ?? 0).toBe(0);

@@ -189,7 +189,10 @@ export const divToMul: Pass = (g) => {
   return count;
 };
 
-/** MatMul(a, Transpose(b, perm)) with perm swapping the last two axes → the transposed-B MatMul. */
+/**
+ * MatMul(a, Transpose(b, perm)) where perm moves b's last axis → MatMulTransB(a, Transpose(b, perm')) with perm'
+ * keeping the last axis (row copies instead of an element gather), or no Transpose at all when perm' is the identity.
+ */
 export const fuseTransposeMatMul: Pass = (g) => {
   let count = 0;
   const cons = consumers(g), prod = producers(g);
@@ -202,6 +205,8 @@ export const fuseTransposeMatMul: Pass = (g) => {
     const r = perm.length;
     const p2 = perm.slice();
     [p2[r - 2], p2[r - 1]] = [p2[r - 1], p2[r - 2]];
+    // Only when it helps: the new transpose keeps the last axis (whole rows move) and the old one did not.
+    if (perm[r - 1] === r - 1 || p2[r - 1] !== r - 1) continue;
     n.op = 'MatMulTransB';
     n.domain = 'simdtensor';
     if (p2.every((p, i) => p === i)) {

@@ -26,13 +26,14 @@ function qtype(op: string, n: Node, v: Value, arg: string): 'int8' | 'uint8' {
   return v.dtype;
 }
 
-/** ONNX DynamicQuantizeLinear: uint8, range widened to include 0, scale (max−min)/255, zero point rounded. */
+/** ONNX DynamicQuantizeLinear's parameters (scalar reference of the native kernel): uint8, range widened to include 0, scale (max−min)/255, zero point rounded. */
 export function dynamicQuantParams(X: Float32Array): [number, number] {
   let mn = 0, mx = 0;
-  for (let i = 0; i < X.length; i++) {
+  const n = X.length;
+  for (let i = 0; i < n; i++) {
     const v = X[i];
-    if (v < mn) mn = v;
-    else if (v > mx) mx = v;
+    mn = v < mn ? v : mn;
+    mx = v > mx ? v : mx;
   }
   const scale = mx === mn ? 1 : fr(fr(mx - mn) / 255);
   const z0 = fr(0 - fr(mn / scale));
@@ -55,18 +56,33 @@ function quantizeInto(X: Float32Array, O: Int8Array | Uint8Array | Int32Array, s
   }
 }
 
+/**
+ * uint8 quantization as ONNX/onnxruntime define it: q = clamp(rne(x / scale) + zp, 0, 255), the division in f32.
+ * The scalar reference of the native DynamicQuantizeLinear (tests compare the two).
+ */
+export function quantizeU8(X: Float32Array, O: Uint8Array, scale: number, zp: number): void {
+  const n = X.length;
+  for (let i = 0; i < n; i++) {
+    const v = fr(X[i] / scale);
+    let r = Math.round(v);
+    if (r - v === 0.5 && (r & 1) !== 0) r--;
+    r += zp;
+    O[i] = r < 0 ? 0 : r > 255 ? 255 : r;
+  }
+}
+
+const params = new Float32Array(2);
+
 registerOnnxOp('DynamicQuantizeLinear', {
   run(n, ins, outs) {
     const x = ins[0]!;
     if (x.dtype !== 'float32') throw typeError('DynamicQuantizeLinear', `node '${n.name}': x must be float32, got ${x.dtype}`);
-    const X = x.data as Float32Array;
-    const [scale, zp] = dynamicQuantParams(X);
     const y = outOr(outs[0], 'uint8', x.shape);
-    quantizeInto(X, y.data as Uint8Array, scale, zp, 0, 255);
     const s = outOr(outs[1], 'float32', []);
     const z = outOr(outs[2], 'uint8', []);
-    s.data[0] = scale;
-    z.data[0] = zp;
+    native.onnxDynamicQuantize(x.data as Float32Array, y.data as Uint8Array, params);
+    s.data[0] = params[0];
+    z.data[0] = params[1];
     return [y, s, z];
   },
 });

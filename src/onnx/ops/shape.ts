@@ -5,6 +5,7 @@
  * @module
  */
 import { rangeError, typeError } from '../../errors.js';
+import { native } from '../../native.js';
 import { attrInt, attrInts, type Node } from '../graph.js';
 import { bstrides, forRuns, ints, mk, normAxis, numel, odata, outOr, strides, view, type ODType, type Value } from '../value.js';
 import { registerOnnxOp } from './registry.js';
@@ -117,6 +118,10 @@ export function transposeInto(x: Value, perm: number[], out: Value): void {
   const xs = strides(x.shape);
   const st = perm.map((p) => xs[p]);
   const X = x.data, O = out.data;
+  if ((x.dtype === 'float32' || x.dtype === 'int32') && r > 0 && r <= 8) {
+    native.onnxTranspose(X as Float32Array, O as Float32Array, Int32Array.from(oshape), Int32Array.from(st));
+    return;
+  }
   if (r === 0 || out.size === 0) {
     if (out.size) O[0] = X[0];
     return;
