@@ -106,3 +106,40 @@ describe('opset-dependent operators match onnxruntime-node', () => {
     expect(got.r.data).toBeInstanceOf(BigInt64Array);
   });
 });
+
+describe('fusion patterns, one pass at a time', () => {
+  it('GELU as (x·0.5)·(1 + erf(x·(1/√2))) and LayerNorm with d·d instead of Pow(d, 2) fuse, and match ORT', async () => {
+    const g = new G(13);
+    g.input('x', T.FLOAT, ['n', 32]);
+    const x = 'x';
+    const half = g.node('Mul', [x, g.scalar('half', 0.5)]);
+    const e = g.node('Erf', [g.node('Mul', [x, g.scalar('rs2', Math.SQRT1_2)])]);
+    const gl = g.node('Mul', [half, g.node('Add', [g.scalar('one', 1), e])]);
+    const m = g.node('ReduceMean', [gl], { axes: [-1] });
+    const d = g.node('Sub', [gl, m]);
+    const v = g.node('ReduceMean', [g.node('Mul', [d, d])], { axes: [-1] });
+    const n = g.node('Div', [d, g.node('Sqrt', [g.node('Add', [v, g.scalar('eps', 1e-5)])])]);
+    g.node('Mul', [n, g.f32('gamma', [32], randArr(32, 1))], {}, ['y']);
+    g.output('y');
+    const bytes = g.bytes();
+    const { model } = await compare(bytes, { x: { type: 'float32', data: randArr(5 * 32, 2, 3), dims: [5, 32] } });
+    expect(model.nodeCounts).toEqual({ Gelu: 1, LayerNorm: 1 });
+    const noLn = loadOnnx(bytes, { disable: ['layernorm-fusion'] });
+    expect(noLn.nodeCounts.LayerNorm).toBeUndefined();
+    expect(noLn.nodeCounts.Gelu).toBe(1);
+    const noGelu = loadOnnx(bytes, { disable: ['gelu-fusion'] });
+    expect(noGelu.nodeCounts.Erf).toBe(1);
+  });
+
+  it('a pattern whose intermediate is read elsewhere is left alone', async () => {
+    const g = new G(13);
+    g.input('x', T.FLOAT, [4, 16]);
+    const e = g.node('Erf', [g.node('Div', ['x', g.scalar('s2', Math.SQRT2)])], {}, ['erf_out']);
+    g.node('Mul', [g.node('Mul', ['x', g.node('Add', [e, g.scalar('one', 1)])]), g.scalar('half', 0.5)], {}, ['y']);
+    g.output('y');
+    g.output('erf_out');
+    const { model } = await compare(g.bytes(), { x: { type: 'float32', data: randArr(64, 3, 2), dims: [4, 16] } });
+    expect(model.nodeCounts.Erf).toBe(1);
+    expect(model.optimizations.find((o) => o.name === 'gelu-fusion')!.rewrites).toBe(0);
+  });
+});

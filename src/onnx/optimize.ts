@@ -86,7 +86,7 @@ export const fuseLayerNorm: Pass = (g) => {
     const sub = only(cons, r1.outputs[0]);
     if (!sub || sub.op !== 'Sub' || sub.inputs[0] !== x || sub.inputs[1] !== r1.outputs[0]) continue;
     const d = sub.outputs[0];
-    const dl = cons.get(d) ?? [];
+    const dl = [...new Set(cons.get(d) ?? [])]; // Mul(d, d) reads d twice
     if (dl.length !== 2 || dl.includes(null)) continue;
     const sq = dl.find((m) => m && ((m.op === 'Pow' && m.inputs[0] === d && scalarIs(c(g, m.inputs[1]), 2)) || (m.op === 'Mul' && m.inputs[0] === d && m.inputs[1] === d)))!;
     const div = dl.find((m) => m && m.op === 'Div' && m.inputs[0] === d)!;
