@@ -1,6 +1,12 @@
 // ONNX runtime helpers: DynamicQuantizeLinear with onnxruntime's arithmetic, 4-byte N-d transpose.
 #include "runtime/onnx_ops.h"
 
+// GCC will not if-convert float compares while FP traps are considered observable (its default), which keeps the
+// clamps below scalar; no value changes without traps. Clang's default already allows it.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
+
 #include <algorithm>
 #include <cstring>
 
@@ -16,23 +22,39 @@ inline float rne_small(float v) {
 }  // namespace
 
 void onnx_dynamic_quantize_u8(const float* x, size_t n, uint8_t* out, float* scale_out, int32_t* zero_out) {
-  float mn = 0.0f, mx = 0.0f;
-  for (size_t i = 0; i < n; i++) {
+  // Range: 8 independent lanes (branch-free selects the compiler vectorizes), then folded. `v < m ? v : m` keeps m
+  // when v is NaN, so NaN elements do not widen the range.
+  constexpr size_t L = 8;
+  float mnv[L] = {0}, mxv[L] = {0};
+  size_t i = 0;
+  for (; i + L <= n; i += L)
+    for (size_t l = 0; l < L; l++) {
+      const float v = x[i + l];
+      mnv[l] = v < mnv[l] ? v : mnv[l];
+      mxv[l] = v > mxv[l] ? v : mxv[l];
+    }
+  for (; i < n; i++) {
     const float v = x[i];
-    mn = v < mn ? v : mn;
-    mx = v > mx ? v : mx;
+    mnv[0] = v < mnv[0] ? v : mnv[0];
+    mxv[0] = v > mxv[0] ? v : mxv[0];
+  }
+  float mn = 0.0f, mx = 0.0f;
+  for (size_t l = 0; l < L; l++) {
+    mn = mnv[l] < mn ? mnv[l] : mn;
+    mx = mxv[l] > mx ? mxv[l] : mx;
   }
   const float scale = mx == mn ? 1.0f : (mx - mn) / 255.0f;
   const float z0 = 0.0f - mn / scale;
   const float zc = std::max(0.0f, std::min(255.0f, z0));
   const float zp = rne_small(zc);
-  for (size_t i = 0; i < n; i++) {
-    float v = x[i] / scale;
-    v = v == v ? v : 0.0f;
-    v = std::min(std::max(v, -512.0f), 512.0f);
+  for (size_t j = 0; j < n; j++) {
+    float v = x[j] / scale;
+    v = v > -512.0f ? v : -512.0f;  // NaN → -512, which saturates to 0
+    v = v < 512.0f ? v : 512.0f;
     float q = rne_small(v) + zp;
-    q = std::min(std::max(q, 0.0f), 255.0f);
-    out[i] = uint8_t(int32_t(q));
+    q = q > 0.0f ? q : 0.0f;
+    q = q < 255.0f ? q : 255.0f;
+    out[j] = uint8_t(int32_t(q));
   }
   *scale_out = scale;
   *zero_out = int32_t(zp);

@@ -9,7 +9,7 @@ namespace simdtensor {
 
 // ONNX DynamicQuantizeLinear (uint8): range [min(x, 0), max(x, 0)], scale = (max − min) / 255 (1 when the range is
 // empty), zero point = rne(clamp(−min / scale, 0, 255)), q = clamp(rne(x / scale) + zp, 0, 255), all in float32 with
-// a true division as onnxruntime computes it. NaN elements are skipped by the range and quantize to zp.
+// a true division as onnxruntime computes it. NaN elements are skipped by the range and quantize to 0.
 void onnx_dynamic_quantize_u8(const float* x, size_t n, uint8_t* out, float* scale, int32_t* zero_point);
 
 // out = transpose of x for 4-byte elements: `shape` is the output shape (rank <= 8), `xstride[d]` the element stride
