@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
-import { loadOnnx, registerOnnxOp, tensor } from '../src/index.js';
+import { loadOnnx, registerOnnxOp, resetStats, setMonitoring, stats, tensor } from '../src/index.js';
 import { G, randArr, T } from './onnx-build.js';
 
 function addModel(): Uint8Array {
@@ -65,6 +65,17 @@ describe('loadOnnx: load-time errors', () => {
     h.node('Add', ['x', 'w'], {}, ['y']);
     h.output('y');
     expect(() => loadOnnx(h.bytes())).toThrow(/element type float16/);
+    // Dangling references: a node reading an undefined value, an output nobody produces.
+    const d = new G(13);
+    d.input('x', T.FLOAT, [2]);
+    d.node('Add', ['x', 'nowhere'], {}, ['y']);
+    d.output('y');
+    expect(() => loadOnnx(d.bytes())).toThrow(/node 'Add_\d+' \(Add\) reads 'nowhere', which no graph input, initializer or earlier node defines/);
+    const e = new G(13);
+    e.input('x', T.FLOAT, [2]);
+    e.node('Relu', ['x'], {}, ['y']);
+    e.output('z');
+    expect(() => loadOnnx(e.bytes())).toThrow(/graph output 'z' is not produced/);
     // Attributes the runtime does not implement fail at load.
     const k = new G(13);
     k.input('x', T.FLOAT, [2]);
@@ -131,6 +142,26 @@ describe('OnnxModel.run: feed errors', () => {
     expect(Array.from(y2.data as Float32Array)).toEqual(Array.from(y1.data as Float32Array));
     // 11 intermediates of 1 KiB, but at most two are alive at once (input and output of one op).
     expect(m.arenaBytes).toBe(2 * 4 * 64 * 4);
+  });
+});
+
+describe('monitoring', () => {
+  it('with monitoring on, every executed node is recorded as onnx.<OpType>', () => {
+    const model = loadOnnx(addModel());
+    const ok = { data: new Float32Array(8), dims: [2, 4] };
+    setMonitoring(true);
+    try {
+      resetStats();
+      model.run({ a: ok, b: ok });
+      model.run({ a: ok, b: ok });
+      const add = stats().ops.find((o) => o.op === 'onnx.Add');
+      expect(add).toBeDefined();
+      expect(add!.count).toBe(2);
+      expect(add!.kernel).toBe('ai.onnx');
+    } finally {
+      setMonitoring(false);
+      resetStats();
+    }
   });
 });
 

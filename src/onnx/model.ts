@@ -233,6 +233,14 @@ function checkOps(g: Graph): void {
   const top = g.opset.get('') ?? 1;
   if (top > MAX_OPSET) throw typeError('loadOnnx', `the model imports ai.onnx opset ${top}; this runtime implements opsets up to ${MAX_OPSET}`);
   for (const n of g.nodes) getOnnxOp(n.op, n.domain)!.check?.(n, { opset: g.opset.get(n.domain) ?? 1 });
+  // Every value must be defined before it is read (ONNX requires topological order).
+  const known = new Set<string>([...g.consts.keys(), ...g.inputs.map((i) => i.name)]);
+  for (const n of g.nodes) {
+    for (const i of n.inputs)
+      if (i && !known.has(i)) throw rangeError('loadOnnx', `node '${n.name}' (${n.op}) reads '${i}', which no graph input, initializer or earlier node defines`);
+    for (const o of n.outputs) if (o) known.add(o);
+  }
+  for (const o of g.outputs) if (!known.has(o.name)) throw rangeError('loadOnnx', `graph output '${o.name}' is not produced by any node, input or initializer`);
   for (const io of [...g.inputs, ...g.outputs])
     if (!isODType(String(io.dtype))) throw typeError('loadOnnx', `${g.inputs.includes(io) ? 'input' : 'output'} '${io.name}' has element type ${io.dtype}, which this runtime does not support`);
 }
