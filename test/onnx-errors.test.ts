@@ -2,7 +2,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createRequire } from 'node:module';
 import { loadOnnx, registerOnnxOp, resetStats, setMonitoring, stats, tensor } from '../src/index.js';
 import { G, randArr, T } from './onnx-build.js';
 
@@ -185,4 +184,3 @@ describe('the operator registry', () => {
   });
 });
 
-void createRequire;

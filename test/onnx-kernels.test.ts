@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { native } from '../src/native.js';
 import { dynamicQuantParams, quantizeU8 } from '../src/onnx/ops/quant.js';
+import { erf } from '../src/onnx/ops/elementwise.js';
 import { transposeInto } from '../src/onnx/ops/shape.js';
 import { mk, numel, strides, type ODType } from '../src/onnx/value.js';
 import { randArr } from './onnx-build.js';
@@ -78,4 +79,17 @@ describe('Transpose (native for 4-byte types, TypeScript otherwise) against an i
         }
     });
   }
+});
+
+describe('the standalone Erf', () => {
+  it('is within 2e-7 of erf by numerical integration (Simpson, 4000 intervals) over [-4, 4]', () => {
+    const simpson = (x: number) => {
+      const n = 4000, h = x / n;
+      let s = 1 + Math.exp(-x * x);
+      for (let i = 1; i < n; i++) s += (i % 2 ? 4 : 2) * Math.exp(-(i * h) ** 2);
+      return (s * h) / 3 * (2 / Math.sqrt(Math.PI));
+    };
+    for (let x = -4; x <= 4; x += 0.0625) expect(Math.abs(erf(x) - simpson(x)), `x=${x}`).toBeLessThan(2e-7);
+    expect(erf(0)).toBe(0);
+  });
 });

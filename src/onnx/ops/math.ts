@@ -8,7 +8,7 @@ import { rangeError, typeError } from '../../errors.js';
 import { runNativeAsync } from '../../executor/submit.js';
 import type { PackedWeights } from '../../ops/matmul.js';
 import { attrFloat, attrInt, attrInts, type Node } from '../graph.js';
-import { bstrides, forRuns, ints, mk, normAxis, numel, outOr, strides, type Value } from '../value.js';
+import { bstrides, forRuns, ints, normAxis, numel, outOr, type Value } from '../value.js';
 import { registerOnnxOp, type OpContext } from './registry.js';
 
 const f32 = (op: string, n: Node, v: Value, arg: string) => {
@@ -288,5 +288,3 @@ function argOp(op: string, better: (v: number, best: number) => boolean) {
 argOp('ArgMax', (v, b) => v > b);
 argOp('ArgMin', (v, b) => v < b);
 
-void strides;
-void mk;

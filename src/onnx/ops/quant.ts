@@ -8,7 +8,7 @@ import { native, type NativePackedS8 } from '../../native.js';
 import { rangeError, typeError } from '../../errors.js';
 import { runNativeAsync } from '../../executor/submit.js';
 import { attrInt, type Node } from '../graph.js';
-import { mk, normAxis, numel, outOr, type ODType, type Value } from '../value.js';
+import { normAxis, numel, outOr, type ODType, type Value } from '../value.js';
 import { registerOnnxOp } from './registry.js';
 
 const fr = Math.fround;
@@ -40,16 +40,16 @@ export function dynamicQuantParams(X: Float32Array): [number, number] {
   return [scale, rne(Math.max(0, Math.min(255, z0)))];
 }
 
-function quantizeInto(X: Float32Array, O: Int8Array | Uint8Array | Int32Array, scale: number, zp: number, lo: number, hi: number, from = 0, to = X.length, stride = 0, scales?: ArrayLike<number>, zps?: ArrayLike<number>, inner = 1, ch = 1): void {
+/** QuantizeLinear: per tensor (`scales` omitted) or per channel (`ch` channels of `inner` elements each). */
+function quantizeInto(X: Float32Array, O: Int8Array | Uint8Array, scale: number, zp: number, lo: number, hi: number, scales?: ArrayLike<number>, zps?: ArrayLike<number>, inner = 1, ch = 1): void {
   if (!scales) {
-    for (let i = from; i < to; i++) {
+    for (let i = 0; i < X.length; i++) {
       const q = rne(fr(X[i] / scale)) + zp;
       O[i] = q < lo ? lo : q > hi ? hi : q;
     }
     return;
   }
-  void stride;
-  for (let i = from; i < to; i++) {
+  for (let i = 0; i < X.length; i++) {
     const c = Math.floor(i / inner) % ch;
     const q = rne(fr(X[i] / scales[c])) + (zps ? zps[c] : 0);
     O[i] = q < lo ? lo : q > hi ? hi : q;
@@ -111,7 +111,7 @@ registerOnnxOp('QuantizeLinear', {
     const [ch, inner] = axisParams('QuantizeLinear', n, x.shape, s);
     const Y = y.data as Int8Array | Uint8Array;
     if (ch === 1) quantizeInto(x.data as Float32Array, Y, s.data[0], z ? z.data[0] : 0, lo, hi);
-    else quantizeInto(x.data as Float32Array, Y, 0, 0, lo, hi, 0, x.size, 0, s.data, z?.data, inner, ch);
+    else quantizeInto(x.data as Float32Array, Y, 0, 0, lo, hi, s.data, z?.data, inner, ch);
     return [y];
   },
 });
@@ -240,4 +240,3 @@ registerOnnxOp('Int8Linear', {
   },
 }, 'simdtensor');
 
-void mk;

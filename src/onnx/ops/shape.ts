@@ -7,7 +7,7 @@
 import { rangeError, typeError } from '../../errors.js';
 import { native } from '../../native.js';
 import { attrInt, attrInts, type Node } from '../graph.js';
-import { bstrides, forRuns, ints, mk, normAxis, numel, odata, outOr, strides, view, type ODType, type Value } from '../value.js';
+import { bstrides, forRuns, ints, mk, normAxis, numel, outOr, strides, view, type ODType, type Value } from '../value.js';
 import { registerOnnxOp } from './registry.js';
 
 const int64 = (xs: number[]): Value => mk('int64', [xs.length], Float64Array.from(xs));
@@ -397,4 +397,3 @@ registerOnnxOp('Range', {
   },
 });
 
-void odata;
