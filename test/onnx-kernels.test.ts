@@ -86,7 +86,7 @@ describe('the standalone Erf', () => {
     const simpson = (x: number) => {
       const n = 4000, h = x / n;
       let s = 1 + Math.exp(-x * x);
-      for (let i = 1; i < n; i++) s += (i % 2 ? 4 : 2) * Math.exp(-(i * h) ** 2);
+      for (let i = 1; i < n; i++) s += (i % 2 ? 4 : 2) * Math.exp(-((i * h) ** 2));
       return (s * h) / 3 * (2 / Math.sqrt(Math.PI));
     };
     for (let x = -4; x <= 4; x += 0.0625) expect(Math.abs(erf(x) - simpson(x)), `x=${x}`).toBeLessThan(2e-7);
