@@ -110,7 +110,13 @@ export class GraphRunner {
     for (let i = 0; i < ins.length; i++)
       if (st.ins[i] >= 0 && !ins[i]) throw rangeError('OnnxModel.run', `node '${st.node.name}' (${st.node.op}) reads '${this.names[st.ins[i]]}', which no node or input provides`);
     const res = st.def.run(st.node, ins, outs ?? [], st.ctx);
-    for (let i = 0; i < st.outs.length; i++) if (st.outs[i] >= 0) vals[st.outs[i]] = res[i];
+    for (let i = 0; i < st.outs.length; i++) {
+      if (st.outs[i] < 0) continue;
+      const planned = outs?.[i];
+      // An op that ignored its planned buffer: copy in, so views planned over that storage stay right.
+      if (planned && res[i] !== planned) (planned.data as Float32Array).set(res[i].data as Float32Array);
+      vals[st.outs[i]] = planned ?? res[i];
+    }
     if (timing) timing.push({ node: st.node.name, op: st.node.op, ms: performance.now() - t0 });
     if (monitorHook.on) monitorHook.record(`onnx.${st.node.op}`, st.node.domain || 'ai.onnx', t0);
   }
@@ -291,8 +297,13 @@ export class GraphRunner {
       if (st.def.runAsync) {
         const t0 = monitorHook.on ? performance.now() : 0;
         const ins = st.ins.map((x) => (x < 0 ? undefined : vals[x]));
-        const res = await st.def.runAsync(st.node, ins, outsOf(i) ?? [], st.ctx, signal);
-        st.outs.forEach((o, j) => o >= 0 && (vals[o] = res[j]));
+        const planned = outsOf(i);
+        const res = await st.def.runAsync(st.node, ins, planned ?? [], st.ctx, signal);
+        st.outs.forEach((o, j) => {
+          if (o < 0) return;
+          if (planned?.[j] && res[j] !== planned[j]) (planned[j]!.data as Float32Array).set(res[j].data as Float32Array);
+          vals[o] = planned?.[j] ?? res[j];
+        });
         if (monitorHook.on) monitorHook.record(`onnx.${st.node.op}`, st.node.domain || 'ai.onnx', t0);
       } else this.exec(st, vals, outsOf(i));
     }
