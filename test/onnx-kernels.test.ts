@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { native } from '../src/native.js';
+import { getMaxIsa, setMaxIsa } from '../src/index.js';
 import { dynamicQuantParams, quantizeU8 } from '../src/onnx/ops/quant.js';
 import { erf } from '../src/onnx/ops/elementwise.js';
 import { transposeInto } from '../src/onnx/ops/shape.js';
@@ -18,18 +19,24 @@ describe('native DynamicQuantizeLinear equals the scalar reference bit for bit',
     ['ties', Float32Array.from({ length: 511 }, (_, i) => i - 255)],
     ['saturating', Float32Array.of(-1e30, 1e30, 0, 3.5, -2.5)],
   ];
-  for (const [name, x] of cases) {
-    it(name, () => {
-      const [scale, zp] = dynamicQuantParams(x);
-      const want = new Uint8Array(x.length);
-      quantizeU8(x, want, scale, zp);
-      const got = new Uint8Array(x.length + 3).fill(7);
-      const params = new Float32Array(2);
-      native.onnxDynamicQuantize(x, got.subarray(0, x.length), params);
-      expect(params[0]).toBe(Math.fround(scale));
-      expect(params[1]).toBe(zp);
-      expect(Array.from(got.subarray(0, x.length))).toEqual(Array.from(want));
-      expect(Array.from(got.subarray(x.length))).toEqual([7, 7, 7]); // nothing written past the end
+  for (const [name, x] of cases) for (const isa of ['best', 'scalar']) {
+    it(`${name} (${isa})`, () => {
+      const best = getMaxIsa();
+      if (isa === 'scalar') setMaxIsa('scalar');
+      try {
+        const [scale, zp] = dynamicQuantParams(x);
+        const want = new Uint8Array(x.length);
+        quantizeU8(x, want, scale, zp);
+        const got = new Uint8Array(x.length + 3).fill(7);
+        const params = new Float32Array(2);
+        native.onnxDynamicQuantize(x, got.subarray(0, x.length), params);
+        expect(params[0]).toBe(Math.fround(scale));
+        expect(params[1]).toBe(zp);
+        expect(Array.from(got.subarray(0, x.length))).toEqual(Array.from(want));
+        expect(Array.from(got.subarray(x.length))).toEqual([7, 7, 7]); // nothing written past the end
+      } finally {
+        setMaxIsa(best);
+      }
     });
   }
   it('NaN elements do not poison the range and quantize to 0', () => {

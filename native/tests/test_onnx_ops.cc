@@ -4,6 +4,7 @@
 #include <limits>
 #include <vector>
 
+#include "cpu/features.h"
 #include "runtime/onnx_ops.h"
 #include "tests/harness.h"
 
@@ -33,6 +34,27 @@ void dq_ref(const float* x, size_t n, std::vector<uint8_t>& out, float& scale, i
   }
 }
 
+struct DqVariant {
+  const char* name;
+  void (*fn)(const float*, size_t, uint8_t*, float*, int32_t*);
+};
+
+// The dispatched entry (baseline build, or the AVX2 one it picks) and every variant this CPU can run.
+std::vector<DqVariant> variants() {
+  std::vector<DqVariant> v{{"onnx_dynamic_quantize_u8 (dispatched)", onnx_dynamic_quantize_u8}};
+#if defined(__x86_64__) || defined(_M_X64)
+  if (isa_supported(Isa::kAvx2)) v.push_back({"onnx_dynamic_quantize_u8__avx2", onnx_dynamic_quantize_u8__avx2});
+  else sttest::skip("onnx_dynamic_quantize_u8__avx2", "CPU lacks AVX2");
+  v.push_back({"onnx_dynamic_quantize_u8 (capped to scalar)", [](const float* x, size_t n, uint8_t* o, float* s, int32_t* z) {
+                 const Isa c = max_isa();
+                 set_max_isa(Isa::kScalar);
+                 onnx_dynamic_quantize_u8(x, n, o, s, z);
+                 set_max_isa(c);
+               }});
+#endif
+  return v;
+}
+
 }  // namespace
 
 TEST(onnx_dynamic_quantize_matches_reference) {
@@ -52,13 +74,15 @@ TEST(onnx_dynamic_quantize_matches_reference) {
       float ws;
       int32_t wz;
       dq_ref(x.data(), n, want, ws, wz);
-      sttest::Flush<uint8_t> got(n);
-      float gs = 0;
-      int32_t gz = -1;
-      onnx_dynamic_quantize_u8(x.data(), n, got.data(), &gs, &gz);
-      CHECK(gs == ws || (std::isnan(gs) && std::isnan(ws)), "n=%zu mode=%d scale %g vs %g", n, mode, double(gs), double(ws));
-      CHECK(gz == wz, "n=%zu mode=%d zero point %d vs %d", n, mode, gz, wz);
-      for (size_t i = 0; i < n; i++) CHECK(got[i] == want[i], "n=%zu mode=%d i=%zu x=%g: %d vs %d", n, mode, i, double(x[i]), got[i], want[i]);
+      for (const auto& v : variants()) {
+        sttest::Flush<uint8_t> got(n);
+        float gs = 0;
+        int32_t gz = -1;
+        v.fn(x.data(), n, got.data(), &gs, &gz);
+        CHECK(gs == ws || (std::isnan(gs) && std::isnan(ws)), "%s n=%zu mode=%d scale %g vs %g", v.name, n, mode, double(gs), double(ws));
+        CHECK(gz == wz, "%s n=%zu mode=%d zero point %d vs %d", v.name, n, mode, gz, wz);
+        for (size_t i = 0; i < n; i++) CHECK(got[i] == want[i], "%s n=%zu mode=%d i=%zu x=%g: %d vs %d", v.name, n, mode, i, double(x[i]), got[i], want[i]);
+      }
     }
   }
 }
