@@ -37,3 +37,5 @@ export * from './conv/index.js';
 // Models, training, distillation, compression and the optimize pipeline (docs/models.md); the `simdtensor` CLI.
 export * from './nn/index.js';
 export { runCli } from './cli/optimize.js';
+// ONNX runtime: load and run .onnx models on these kernels (docs/onnx.md).
+export * from './onnx/index.js';

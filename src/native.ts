@@ -174,6 +174,11 @@ export interface NativeAddon {
   globalPoolAsync(x: Float32Array, out: Float32Array, params: Int32Array, id: number): Promise<unknown>;
   resize(x: Float32Array, out: Float32Array, params: Int32Array, scaleH: number, scaleW: number): void;
   resizeAsync(x: Float32Array, out: Float32Array, params: Int32Array, scaleH: number, scaleW: number, id: number): Promise<unknown>;
+  // ONNX runtime helpers (native/binding/onnx.cc, src/onnx; docs/onnx.md).
+  /** ONNX DynamicQuantizeLinear (uint8) with onnxruntime's arithmetic; params receives [scale, zero point]. */
+  onnxDynamicQuantize(x: Float32Array, out: Uint8Array, params: Float32Array): void;
+  /** N-d transpose of 4-byte elements: shape = output dims (rank <= 8), xstride = x's stride per output axis. */
+  onnxTranspose(x: Float32Array | Int32Array, out: Float32Array | Int32Array, shape: Int32Array, xstride: Int32Array): void;
   [name: string]: unknown;
 }
 

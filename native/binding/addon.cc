@@ -13,6 +13,7 @@ void init_async(Napi::Env env, Napi::Object exports);
 void init_f32_async(Napi::Env env, Napi::Object exports);
 void init_sparse(Napi::Env env, Napi::Object exports);
 void init_s8(Napi::Env env, Napi::Object exports);
+void init_onnx(Napi::Env env, Napi::Object exports);
 void init_s8_async(Napi::Env env, Napi::Object exports);
 void init_half_async(Napi::Env env, Napi::Object exports);
 void init_alloc(Napi::Env env, Napi::Object exports);
@@ -104,6 +105,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_alloc(env, exports);
   init_conv(env, exports);
   init_pool(env, exports);
+  init_onnx(env, exports);
   return exports;
 }
 

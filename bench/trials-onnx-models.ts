@@ -1,0 +1,107 @@
+/**
+ * Whole-model benchmark: the BERT-style encoder (f32 and its quantize_dynamic int8 form) at batch 1 and 8, and the
+ * one-Add model's per-call overhead, simdtensor's `model.run` against onnxruntime-node's `session.run`, both on
+ * one thread. Trials are data; the two contenders alternate within each round and the reported figure is the
+ * median of the rounds (ratios come from the same run). Run: `node dist/bench/trials-onnx-models.js [--quick]`.
+ * @module
+ */
+import { loadOnnx, setNumThreads } from '../src/index.js';
+import { bertModel, G, T } from './onnx-models.js';
+
+interface Trial {
+  name: string;
+  model: 'bert' | 'add';
+  int8?: boolean;
+  batch: number;
+  seq: number;
+  /** Calls per timed sample (the Add model needs many to measure overhead). */
+  calls: number;
+}
+
+const quick = process.argv.includes('--quick');
+const TRIALS: Trial[] = [
+  { name: 'bert f32 b1 s128', model: 'bert', batch: 1, seq: 128, calls: 1 },
+  { name: 'bert f32 b8 s128', model: 'bert', batch: 8, seq: 128, calls: 1 },
+  { name: 'bert int8-dyn b1 s128', model: 'bert', int8: true, batch: 1, seq: 128, calls: 1 },
+  { name: 'bert int8-dyn b8 s128', model: 'bert', int8: true, batch: 8, seq: 128, calls: 1 },
+  { name: 'one Add [1,16]', model: 'add', batch: 1, seq: 16, calls: 2000 },
+];
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function modelFor(t: Trial): Uint8Array {
+  if (t.model === 'bert') return bertModel({ layers: 2, hidden: 384, heads: 12, ffn: 1536, vocab: 1000, form: 'decomposed', opset: 14, int8: t.int8 });
+  const g = new G(17);
+  g.input('a', T.FLOAT, [1, 'n']);
+  g.input('b', T.FLOAT, [1, 'n']);
+  g.node('Add', ['a', 'b'], {}, ['y']);
+  g.output('y');
+  return g.bytes();
+}
+
+function feedsFor(t: Trial): Record<string, { type: string; data: ArrayBufferView; dims: number[] }> {
+  const n = t.batch * t.seq;
+  if (t.model === 'add') {
+    return { a: { type: 'float32', data: new Float32Array(t.seq).fill(1), dims: [1, t.seq] }, b: { type: 'float32', data: new Float32Array(t.seq).fill(2), dims: [1, t.seq] } };
+  }
+  const ids = BigInt64Array.from({ length: n }, (_, i) => BigInt((i * 37 + 11) % 1000));
+  const mask = BigInt64Array.from({ length: n }, (_, i) => (i % t.seq < t.seq - 8 ? 1n : 0n));
+  return { input_ids: { type: 'int64', data: ids, dims: [t.batch, t.seq] }, attention_mask: { type: 'int64', data: mask, dims: [t.batch, t.seq] } };
+}
+
+async function main(): Promise<void> {
+  setNumThreads(1);
+  const ort = await import('onnxruntime-node');
+  const rounds = quick ? 5 : 15;
+  console.log(`onnx model trials: 1 thread each, ${rounds} alternating rounds, medians of process CPU time per call`);
+  console.log('trial'.padEnd(26) + 'simdtensor'.padStart(12) + 'onnxruntime'.padStart(13) + 'speedup'.padStart(10));
+  for (const t of TRIALS) {
+    const bytes = modelFor(t);
+    const feeds = feedsFor(t);
+    const model = loadOnnx(bytes);
+    const ours: Record<string, { data: ArrayBufferView; dims: number[] }> = {};
+    for (const [k, v] of Object.entries(feeds)) ours[k] = { data: v.data, dims: v.dims };
+    const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    const ortFeeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
+    for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = new ort.Tensor(v.type as 'float32', v.data as Float32Array, v.dims);
+    // Warm-up: plans, packing, ORT's first-run allocations, and the JIT (the Add trial makes many calls).
+    for (let i = 0; i < Math.max(3, t.calls); i++) {
+      model.run(ours);
+      await session.run(ortFeeds);
+    }
+    // CPU time of the process (both contenders use one thread) is what a loaded machine distorts least;
+    // wall time is reported beside it.
+    const a: number[] = [], b: number[] = [], aw: number[] = [], bw: number[] = [];
+    const cpu = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    };
+    for (let r = 0; r < rounds; r++) {
+      let c0 = cpu(), t0 = performance.now();
+      for (let i = 0; i < t.calls; i++) model.run(ours);
+      a.push((cpu() - c0) / t.calls);
+      aw.push((performance.now() - t0) / t.calls);
+      c0 = cpu();
+      t0 = performance.now();
+      for (let i = 0; i < t.calls; i++) await session.run(ortFeeds);
+      b.push((cpu() - c0) / t.calls);
+      bw.push((performance.now() - t0) / t.calls);
+    }
+    const ma = median(a), mb = median(b);
+    const fmt = (ms: number) => (ms < 0.1 ? `${(ms * 1000).toFixed(2)} us` : `${ms.toFixed(2)} ms`);
+    console.log(t.name.padEnd(26) + fmt(ma).padStart(12) + fmt(mb).padStart(13) + `${(mb / ma).toFixed(2)}x`.padStart(10) + `   (wall ${fmt(median(aw))} vs ${fmt(median(bw))}: ${(median(bw) / median(aw)).toFixed(2)}x)`);
+    if (t.model === 'bert' && t.batch === 1) {
+      const p = model.profile(ours);
+      console.log('  profile (1 run): ' + p.byOp.slice(0, 8).map((o) => `${o.op} ${o.ms.toFixed(2)}ms/${o.count}`).join(', '));
+    }
+    await session.release();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,11 @@
+/**
+ * Running ONNX models on simdtensor's kernels (docs/onnx.md).
+ * @module
+ */
+export { loadOnnx, OnnxModel, MAX_OPSET } from './model.js';
+export type { LoadOnnxOptions, OnnxIO, OnnxFeed, OnnxOutputs, OptimizationReport, OnnxProfile } from './model.js';
+export { registerOnnxOp, getOnnxOp, registeredOnnxOps } from './ops/registry.js';
+export type { OpDef, OpContext } from './ops/registry.js';
+export type { Node as OnnxNode, AttrValue as OnnxAttrValue } from './graph.js';
+export type { Value as OnnxValue, ODType as OnnxDType } from './value.js';
+export type { OpTiming } from './plan.js';

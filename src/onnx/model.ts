@@ -1,0 +1,267 @@
+/**
+ * `loadOnnx` and `OnnxModel`: load, check every operator is supported (failing at load with the full list),
+ * optimize, then run synchronously or on the native threads with a static memory plan per input shape.
+ * @module
+ */
+import { describe, rangeError, typeError } from '../errors.js';
+import { Tensor } from '../tensor.js';
+import { checkSignal } from '../executor/ops.js';
+import type { Graph, IOInfo } from './graph.js';
+import { readModel, isODType } from './load.js';
+import { GraphRunner, type OpTiming } from './plan.js';
+import { PASSES } from './optimize.js';
+import { getOnnxOp } from './ops/registry.js';
+import { mk, numel, type ODType, type Value } from './value.js';
+import './ops/elementwise.js';
+import './ops/shape.js';
+import './ops/math.js';
+import './ops/quant.js';
+
+/** Highest ai.onnx opset the runtime implements. */
+export const MAX_OPSET = 21;
+
+/** Options of {@link loadOnnx}. */
+export interface LoadOnnxOptions {
+  /** Run the graph optimizations (default true); false runs the graph as written (for comparisons and tests). */
+  optimize?: boolean;
+  /** Skip these passes by name (see `model.optimizations`). */
+  disable?: string[];
+  /** Directory of external-data files (default: the model file's directory; required for bytes with external data). */
+  baseDir?: string;
+}
+
+/** A model input or output: name, element type and dims (numbers, symbolic names, or null when unknown). */
+export interface OnnxIO {
+  name: string;
+  dtype: ODType | string;
+  dims: (number | string | null)[] | null;
+}
+
+/** A feed: one of our Tensors, or a plain `{ data, dims }` object as onnxruntime takes. */
+export type OnnxFeed = Tensor | { data: ArrayBufferView; dims: readonly number[] } | { data: ArrayBufferView; shape: readonly number[] };
+
+/** An output: a Tensor (int64 outputs hold a BigInt64Array with dtype 'int64'; bool a Uint8Array, dtype 'bool'). */
+export type OnnxOutputs = Record<string, Tensor>;
+
+/** One optimization pass and how many rewrites it made on this model. */
+export interface OptimizationReport {
+  name: string;
+  rewrites: number;
+}
+
+/** What {@link OnnxModel.profile} returns. */
+export interface OnnxProfile {
+  /** Wall time of the profiled run, ms. */
+  totalMs: number;
+  /** Every executed node, in order. */
+  nodes: OpTiming[];
+  /** Per op type: count and total ms, slowest first. */
+  byOp: { op: string; count: number; ms: number }[];
+}
+
+const FN = 'OnnxModel.run';
+
+function feedDType(data: ArrayBufferView): ODType | null {
+  if (data instanceof Float32Array) return 'float32';
+  if (data instanceof BigInt64Array) return 'int64';
+  if (data instanceof Int32Array) return 'int32';
+  if (data instanceof Int8Array) return 'int8';
+  if (data instanceof Uint8Array) return 'uint8';
+  if (data instanceof Float64Array) return 'float64';
+  return null;
+}
+
+/** A loaded ONNX model. */
+export class OnnxModel {
+  /** Graph inputs (initializers excluded). */
+  readonly inputs: OnnxIO[];
+  /** Graph outputs. */
+  readonly outputs: OnnxIO[];
+  /** The load-time passes that ran, with their rewrite counts. */
+  readonly optimizations: OptimizationReport[];
+  /** Opset per domain ('' = ai.onnx). */
+  readonly opset: ReadonlyMap<string, number>;
+  /** @internal */
+  readonly runner: GraphRunner;
+  private busy = false;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** @internal Use {@link loadOnnx}. */
+  constructor(graph: Graph, optimizations: OptimizationReport[]) {
+    this.inputs = graph.inputs.map((i) => ({ ...i, dims: i.dims ? i.dims.slice() : null }));
+    this.outputs = graph.outputs.map((o) => ({ ...o, dims: o.dims ? o.dims.slice() : null }));
+    this.optimizations = optimizations;
+    this.opset = graph.opset;
+    this.runner = new GraphRunner(graph);
+  }
+
+  /** Node count by op type after optimization (e.g. `{ Linear: 12, LayerNorm: 5 }`). */
+  get nodeCounts(): Record<string, number> {
+    const m: Record<string, number> = {};
+    for (const s of this.runner.steps) m[s.node.op] = (m[s.node.op] ?? 0) + 1;
+    return m;
+  }
+
+  /** Bytes of the largest intermediate arena planned so far (0 before the first run). */
+  get arenaBytes(): number {
+    return this.runner.arenaBytes;
+  }
+
+  private feeds(fn: string, feeds: unknown): Value[] {
+    if (!feeds || typeof feeds !== 'object') throw typeError(fn, `feeds must be an object of { inputName: tensor }, got ${describe(feeds)}`);
+    const names = this.inputs.map((i) => i.name);
+    for (const k of Object.keys(feeds)) if (!names.includes(k)) throw rangeError(fn, `unknown input '${k}'; the model's inputs are ${names.map((x) => `'${x}'`).join(', ')}`);
+    const sym = new Map<string, number>();
+    return this.inputs.map((io) => {
+      const f = (feeds as Record<string, unknown>)[io.name];
+      if (f === undefined || f === null) throw rangeError(fn, `missing input '${io.name}' (${io.dtype} [${(io.dims ?? []).map((d) => d ?? '?').join(', ')}])`);
+      let data: ArrayBufferView, dims: readonly number[];
+      if (f instanceof Tensor) {
+        data = f.data;
+        dims = f.shape;
+      } else {
+        const o = f as { data?: unknown; dims?: unknown; shape?: unknown };
+        if (!ArrayBuffer.isView(o.data)) throw typeError(fn, `input '${io.name}' must be a Tensor or { data: TypedArray, dims }, got ${describe(f)}`);
+        data = o.data;
+        const d = o.dims ?? o.shape;
+        if (!Array.isArray(d) || d.some((x) => !Number.isInteger(x) || x < 0)) throw rangeError(fn, `input '${io.name}': dims must be an array of non-negative integers, got ${describe(d)}`);
+        dims = d as number[];
+      }
+      let dt = feedDType(data);
+      if (f instanceof Tensor && (f.dtype === 'float16' || f.dtype === 'bfloat16'))
+        throw typeError(fn, `input '${io.name}' is ${f.dtype}; the model needs ${io.dtype}`);
+      if (f instanceof Tensor && (f.dtype as string) === 'bool') dt = 'bool';
+      if (io.dtype === 'bool' && data instanceof Uint8Array) dt = 'bool';
+      if (!dt || dt !== io.dtype) throw typeError(fn, `input '${io.name}' must be ${io.dtype}${io.dtype === 'int64' ? ' (a BigInt64Array)' : ''}, got ${describe(data)}${dt ? ` (${dt})` : ''}`);
+      const n = numel(dims);
+      const len = (data as unknown as { length: number }).length;
+      if (len !== n) throw rangeError(fn, `input '${io.name}': dims [${dims.join(', ')}] need ${n} elements, data has ${len}`);
+      if (io.dims) {
+        if (io.dims.length !== dims.length) throw rangeError(fn, `input '${io.name}' must have rank ${io.dims.length} ([${io.dims.map((d) => d ?? '?').join(', ')}]), got [${dims.join(', ')}]`);
+        io.dims.forEach((want, i) => {
+          if (typeof want === 'number' && want !== dims[i]) throw rangeError(fn, `input '${io.name}' dim ${i} must be ${want}, got ${dims[i]} ([${dims.join(', ')}])`);
+          if (typeof want === 'string') {
+            const seen = sym.get(want);
+            if (seen !== undefined && seen !== dims[i]) throw rangeError(fn, `input '${io.name}' dim ${i} ('${want}') is ${dims[i]}, but another input set '${want}' to ${seen}`);
+            sym.set(want, dims[i]);
+          }
+        });
+      }
+      if (dt === 'int64') return mk('int64', dims, Float64Array.from(data as BigInt64Array, (v) => Number(v)));
+      return mk(dt, dims, data as never);
+    });
+  }
+
+  private results(vals: Value[]): OnnxOutputs {
+    const res: OnnxOutputs = {};
+    this.outputs.forEach((o, i) => {
+      const v = vals[i];
+      if (v.dtype === 'int64') {
+        const b = new BigInt64Array(v.size);
+        for (let j = 0; j < v.size; j++) b[j] = BigInt(v.data[j]);
+        res[o.name] = new Tensor(b as never, v.shape.slice(), 'int64' as never, v.size);
+      } else res[o.name] = v as unknown as Tensor;
+    });
+    return res;
+  }
+
+  /** Runs the model synchronously: `{ outputName: Tensor }`. */
+  run(feeds: Record<string, OnnxFeed>): OnnxOutputs {
+    const vals = this.feeds(FN, feeds);
+    if (this.busy) throw rangeError(FN, 'a runAsync of this model is in flight (its buffers are in use); await it first');
+    return this.results(this.runner.run(vals));
+  }
+
+  /**
+   * Runs the model with the heavy ops on simdtensor's native threads, so the event loop stays free. Calls on one
+   * model queue behind each other. `signal` aborts between ops (a GEMM already running finishes first).
+   */
+  runAsync(feeds: Record<string, OnnxFeed>, opts: { signal?: AbortSignal } = {}): Promise<OnnxOutputs> {
+    const fn = 'OnnxModel.runAsync';
+    let vals: Value[], signal: AbortSignal | undefined;
+    try {
+      signal = checkSignal(fn, opts?.signal);
+      vals = this.feeds(fn, feeds);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const go = async () => {
+      this.busy = true;
+      try {
+        return this.results(await this.runner.runAsync(vals, signal));
+      } finally {
+        this.busy = false;
+      }
+    };
+    const p = this.queue.then(go, go);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Runs once (synchronously) timing every node: per-node and per-op-type milliseconds. */
+  profile(feeds: Record<string, OnnxFeed>): OnnxProfile {
+    const vals = this.feeds('OnnxModel.profile', feeds);
+    if (this.busy) throw rangeError('OnnxModel.profile', 'a runAsync of this model is in flight; await it first');
+    const nodes: OpTiming[] = [];
+    const t0 = performance.now();
+    this.runner.run(vals, nodes);
+    const totalMs = performance.now() - t0;
+    const m = new Map<string, { op: string; count: number; ms: number }>();
+    for (const t of nodes) {
+      const e = m.get(t.op) ?? { op: t.op, count: 0, ms: 0 };
+      e.count++;
+      e.ms += t.ms;
+      m.set(t.op, e);
+    }
+    return { totalMs, nodes, byOp: [...m.values()].sort((a, b) => b.ms - a.ms) };
+  }
+}
+
+/** Every unsupported (domain, op) with its opset and first node, in one error. */
+function checkOps(g: Graph): void {
+  const bad = new Map<string, string>();
+  for (const n of g.nodes) {
+    const dom = n.domain || 'ai.onnx';
+    const opset = g.opset.get(n.domain) ?? (n.domain === '' ? 1 : undefined);
+    const def = getOnnxOp(n.op, n.domain);
+    const range = def?.opsets ?? [1, MAX_OPSET];
+    const ok = def && (n.domain !== '' || (opset !== undefined && opset >= range[0] && opset <= range[1]));
+    const key = `${dom}::${n.op}`;
+    if (!ok && !bad.has(key)) bad.set(key, `${n.op} (domain ${dom}, opset ${opset ?? 'not imported'}, first node '${n.name}')`);
+  }
+  if (bad.size > 0) throw typeError('loadOnnx', `the model uses ${bad.size} unsupported operator${bad.size > 1 ? 's' : ''}: ${[...bad.values()].join('; ')}`);
+  const top = g.opset.get('') ?? 1;
+  if (top > MAX_OPSET) throw typeError('loadOnnx', `the model imports ai.onnx opset ${top}; this runtime implements opsets up to ${MAX_OPSET}`);
+  for (const n of g.nodes) getOnnxOp(n.op, n.domain)!.check?.(n, { opset: g.opset.get(n.domain) ?? 1 });
+  // Every value must be defined before it is read (ONNX requires topological order).
+  const known = new Set<string>([...g.consts.keys(), ...g.inputs.map((i) => i.name)]);
+  for (const n of g.nodes) {
+    for (const i of n.inputs)
+      if (i && !known.has(i)) throw rangeError('loadOnnx', `node '${n.name}' (${n.op}) reads '${i}', which no graph input, initializer or earlier node defines`);
+    for (const o of n.outputs) if (o) known.add(o);
+  }
+  for (const o of g.outputs) if (!known.has(o.name)) throw rangeError('loadOnnx', `graph output '${o.name}' is not produced by any node, input or initializer`);
+  for (const io of [...g.inputs, ...g.outputs])
+    if (!isODType(String(io.dtype))) throw typeError('loadOnnx', `${g.inputs.includes(io) ? 'input' : 'output'} '${io.name}' has element type ${io.dtype}, which this runtime does not support`);
+}
+
+/**
+ * Loads an ONNX model from a file path or its bytes. Fails at load (TypeError) naming every unsupported operator
+ * type with its domain, opset and first node; malformed files give a RangeError.
+ */
+export function loadOnnx(pathOrBytes: string | Uint8Array | ArrayBuffer, opts: LoadOnnxOptions = {}): OnnxModel {
+  if (opts === null || typeof opts !== 'object') throw typeError('loadOnnx', `opts must be an object, got ${describe(opts)}`);
+  const g = readModel(pathOrBytes, opts.baseDir);
+  checkOps(g);
+  const report: OptimizationReport[] = [];
+  if (opts.optimize !== false) {
+    for (const [name, pass] of PASSES) {
+      if (opts.disable?.includes(name)) continue;
+      const rewrites = pass(g);
+      const prev = report.find((r) => r.name === name);
+      if (prev) prev.rewrites += rewrites;
+      else report.push({ name, rewrites });
+    }
+  }
+  return new OnnxModel(g, report);
+}

@@ -1,0 +1,303 @@
+/**
+ * Elementwise operators with numpy broadcasting: float32 Add/Sub/Mul run on the native binary kernels in as few
+ * calls as the broadcast pattern allows; other types and ops loop here over innermost runs.
+ * @module
+ */
+import { native } from '../../native.js';
+import { rangeError, typeError } from '../../errors.js';
+import { attrFloat, attrStr, type Node } from '../graph.js';
+import { bstrides, broadcastShape, forRuns, numel, outOr, sameShape, type ODType, type OData, type Value } from '../value.js';
+import { registerOnnxOp, type OpContext } from './registry.js';
+
+const NATIVE: Record<string, number> = { Add: 0, Sub: 1, Mul: 2 };
+
+/** float32 a op b through the native kernels; false when the pattern needs too many calls. */
+function nativeBinary(code: number, a: Value, b: Value, out: Value, shape: number[]): boolean {
+  const A = a.data as Float32Array, B = b.data as Float32Array, O = out.data as Float32Array;
+  if (sameShape(a.shape, shape) && sameShape(b.shape, shape)) {
+    native.binary(code, A, B, O, out.size);
+    return true;
+  }
+  if (!sameShape(a.shape, shape)) return false; // a broadcast: only b may be (callers swap commutative ops)
+  const r = shape.length;
+  const bp = new Array<number>(r - b.shape.length).fill(1).concat(b.shape as number[]);
+  let j = r;
+  while (j > 0 && bp[j - 1] === shape[j - 1]) j--;
+  let k = j;
+  while (k > 0 && bp[k - 1] === 1) k--;
+  const inner = numel(shape.slice(j));
+  const rows = numel(shape.slice(k, j));
+  const outerShape = shape.slice(0, k);
+  const outer = numel(outerShape);
+  if (b.size === 1) {
+    const cols = r ? shape[r - 1] : 1;
+    const row = new Float32Array(cols).fill(B[0]);
+    native.binaryRow(code, A, row, O, cols ? out.size / cols : 0, cols);
+    return true;
+  }
+  if (inner < 8 || outer > out.size / 256) return false;
+  const bs = bstrides(b.shape, shape).slice(0, k);
+  const block = rows * inner;
+  let i = 0;
+  const run = (bo: number) => {
+    const o = i * block;
+    const bRow = B.subarray(bo, bo + inner);
+    if (rows === 1) native.binary(code, A.subarray(o, o + inner), bRow, O.subarray(o, o + inner), inner);
+    else native.binaryRow(code, A.subarray(o, o + block), bRow, O.subarray(o, o + block), rows, inner);
+    i++;
+  };
+  if (k === 0) run(0);
+  else forRuns(outerShape, [bs], (_o, offs, n) => {
+    const st = bs[k - 1];
+    for (let t = 0; t < n; t++) run(offs[0] + t * st);
+  });
+  return true;
+}
+
+/** Generic broadcasting loop over innermost runs. */
+function loopBinary(a: Value, b: Value, out: Value, shape: number[], f: (x: number, y: number) => number): void {
+  const A = a.data, B = b.data, O = out.data;
+  const sa = bstrides(a.shape, shape), sb = bstrides(b.shape, shape);
+  const r = shape.length;
+  const ia = r ? sa[r - 1] : 0, ib = r ? sb[r - 1] : 0;
+  forRuns(shape, [sa, sb], (o, offs, n) => {
+    let pa = offs[0], pb = offs[1];
+    for (let t = 0; t < n; t++, pa += ia, pb += ib) O[o + t] = f(A[pa], B[pb]);
+  });
+}
+
+type BinF = (x: number, y: number) => number;
+
+function binaryOp(op: string, f: BinF | ((dt: ODType) => BinF), outType?: ODType, commutative = false) {
+  registerOnnxOp(op, {
+    run(_n: Node, ins, outs) {
+      let a = ins[0]!, b = ins[1]!;
+      if (a.dtype !== b.dtype) throw typeError(op, `input dtypes differ: ${a.dtype} and ${b.dtype}`);
+      const shape = broadcastShape(op, a.shape, b.shape);
+      const out = outOr(outs[0], outType ?? a.dtype, shape);
+      const code = NATIVE[op];
+      if (code !== undefined && a.dtype === 'float32') {
+        if (commutative && !sameShape(a.shape, shape) && sameShape(b.shape, shape)) [a, b] = [b, a];
+        if (nativeBinary(code, a, b, out, shape)) return [out];
+      }
+      const fn = f.length === 1 ? (f as (dt: ODType) => BinF)(a.dtype) : (f as BinF);
+      loopBinary(a, b, out, shape, fn);
+      return [out];
+    },
+  });
+}
+
+const isInt = (dt: ODType) => dt !== 'float32' && dt !== 'float64';
+const f32 = Math.fround;
+
+binaryOp('Add', (x, y) => x + y, undefined, true);
+binaryOp('Sub', (x, y) => x - y);
+binaryOp('Mul', (x, y) => x * y, undefined, true);
+binaryOp('Div', (dt: ODType) => (isInt(dt) ? (x: number, y: number) => Math.trunc(x / y) : (x: number, y: number) => x / y));
+binaryOp('Equal', (x, y) => (x === y ? 1 : 0), 'bool');
+binaryOp('Less', (x, y) => (x < y ? 1 : 0), 'bool');
+binaryOp('LessOrEqual', (x, y) => (x <= y ? 1 : 0), 'bool');
+binaryOp('Greater', (x, y) => (x > y ? 1 : 0), 'bool');
+binaryOp('GreaterOrEqual', (x, y) => (x >= y ? 1 : 0), 'bool');
+binaryOp('And', (x, y) => (x && y ? 1 : 0));
+binaryOp('Or', (x, y) => (x || y ? 1 : 0));
+binaryOp('Mod', (dt: ODType) => (isInt(dt) ? (x: number, y: number) => x - Math.floor(x / y) * y : (x: number, y: number) => x % y));
+
+// Pow allows a differently typed exponent; the result has the base's type.
+registerOnnxOp('Pow', {
+  run(_n, ins, outs) {
+    const a = ins[0]!, b = ins[1]!;
+    const shape = broadcastShape('Pow', a.shape, b.shape);
+    const out = outOr(outs[0], a.dtype, shape);
+    if (b.size === 1 && b.data[0] === 2) loopBinary(a, b, out, shape, (x) => x * x);
+    else loopBinary(a, b, out, shape, isInt(a.dtype) ? (x, y) => Math.trunc(Math.pow(x, y)) : Math.pow);
+    return [out];
+  },
+});
+
+// Variadic Max/Min/Sum/Mean (numpy broadcasting across all inputs).
+function variadic(op: string, f: BinF, finish?: (v: number, count: number) => number) {
+  registerOnnxOp(op, {
+    run(_n, ins, outs) {
+      const xs = ins.filter((x): x is Value => !!x);
+      if (xs.length === 0) throw rangeError(op, 'needs at least one input');
+      let shape = xs[0].shape as number[];
+      for (const x of xs.slice(1)) shape = broadcastShape(op, shape, x.shape);
+      const out = outOr(outs[0], xs[0].dtype, shape);
+      loopBinary(xs[0], out, out, shape, (x) => x); // broadcast-copy the first input
+      for (const x of xs.slice(1)) loopBinary(out, x, out, shape, f);
+      if (finish) for (let i = 0; i < out.size; i++) out.data[i] = finish(out.data[i], xs.length);
+      return [out];
+    },
+  });
+}
+variadic('Max', (x, y) => (x !== x || y !== y ? NaN : x > y ? x : y));
+variadic('Min', (x, y) => (x !== x || y !== y ? NaN : x < y ? x : y));
+variadic('Sum', (x, y) => x + y);
+variadic('Mean', (x, y) => x + y, (v, c) => v / c);
+
+// Where(cond, x, y): three-way broadcast.
+registerOnnxOp('Where', {
+  run(_n, ins, outs) {
+    const c = ins[0]!, x = ins[1]!, y = ins[2]!;
+    if (x.dtype !== y.dtype) throw typeError('Where', `x and y dtypes differ: ${x.dtype} and ${y.dtype}`);
+    const shape = broadcastShape('Where', broadcastShape('Where', c.shape, x.shape), y.shape);
+    const out = outOr(outs[0], x.dtype, shape);
+    const st = [bstrides(c.shape, shape), bstrides(x.shape, shape), bstrides(y.shape, shape)];
+    const r = shape.length;
+    const inc = st.map((s) => (r ? s[r - 1] : 0));
+    const C = c.data, X = x.data, Y = y.data, O = out.data;
+    forRuns(shape, st, (o, offs, n) => {
+      for (let t = 0; t < n; t++) O[o + t] = C[offs[0] + t * inc[0]] ? X[offs[1] + t * inc[1]] : Y[offs[2] + t * inc[2]];
+    });
+    return [out];
+  },
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Unary
+
+/**
+ * erf(x) for the standalone Erf op: the Maclaurin series below |x| = 0.5 (error < 1e-12), Abramowitz & Stegun
+ * 7.1.26 above (absolute error < 1.5e-7, under float32 resolution of results >= 0.5).
+ */
+export function erf(x: number): number {
+  const ax = Math.abs(x);
+  if (ax < 0.5) {
+    const t = x * x;
+    let term = x, sum = x;
+    for (let k = 1; k < 12; k++) {
+      term *= -t / k;
+      sum += term / (2 * k + 1);
+    }
+    return sum * 1.1283791670955126; // 2/√π
+  }
+  const t = 1 / (1 + 0.3275911 * ax);
+  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  const r = 1 - poly * Math.exp(-ax * ax);
+  return x >= 0 ? r : -r;
+}
+
+function unaryOp(op: string, f: (x: number, n: Node) => number, outType?: ODType, nativeAct?: number, prep?: (n: Node) => (x: number) => number) {
+  registerOnnxOp(op, {
+    run(n, ins, outs) {
+      const x = ins[0]!;
+      const out = outOr(outs[0], outType ?? x.dtype, x.shape);
+      if (nativeAct !== undefined && x.dtype === 'float32') {
+        native.activation(nativeAct, x.data as Float32Array, out.data as Float32Array, x.size);
+        return [out];
+      }
+      const X = x.data, O = out.data, len = x.size;
+      if (prep) {
+        const g = prep(n);
+        for (let i = 0; i < len; i++) O[i] = g(X[i]);
+      } else for (let i = 0; i < len; i++) O[i] = f(X[i], n);
+      return [out];
+    },
+  });
+}
+
+unaryOp('Relu', (x) => (x < 0 ? 0 : x), undefined, 1);
+unaryOp('Sqrt', Math.sqrt);
+unaryOp('Exp', Math.exp);
+unaryOp('Log', Math.log);
+unaryOp('Tanh', Math.tanh);
+unaryOp('Erf', erf);
+unaryOp('Neg', (x) => -x);
+unaryOp('Abs', Math.abs);
+unaryOp('Floor', Math.floor);
+unaryOp('Ceil', Math.ceil);
+unaryOp('Round', (x) => { const r = Math.round(x); return Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : r; });
+unaryOp('Reciprocal', (x) => 1 / x);
+unaryOp('Sin', Math.sin);
+unaryOp('Cos', Math.cos);
+unaryOp('Not', (x) => (x ? 0 : 1));
+unaryOp('Sign', (x) => (x > 0 ? 1 : x < 0 ? -1 : x));
+unaryOp('Sigmoid', (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))));
+unaryOp('Softplus', (x) => (x > 20 ? x : Math.log1p(Math.exp(x))));
+unaryOp('IsNaN', (x) => (x !== x ? 1 : 0), 'bool');
+unaryOp('HardSigmoid', () => 0, undefined, undefined, (n) => {
+  const alpha = attrFloat(n, 'alpha', 0.2), beta = attrFloat(n, 'beta', 0.5);
+  return (x) => Math.max(0, Math.min(1, f32(alpha * x + beta)));
+});
+unaryOp('HardSwish', (x) => x * Math.max(0, Math.min(1, f32(x / 6 + 0.5))));
+unaryOp('LeakyRelu', () => 0, undefined, undefined, (n) => {
+  const alpha = attrFloat(n, 'alpha', 0.01);
+  return (x) => (x < 0 ? alpha * x : x);
+});
+unaryOp('Elu', () => 0, undefined, undefined, (n) => {
+  const alpha = attrFloat(n, 'alpha', 1);
+  return (x) => (x < 0 ? alpha * (Math.exp(x) - 1) : x);
+});
+
+/** Gelu: 'none' (erf form) on the native kernel; 'tanh' approximation here. */
+function geluRun(n: Node, ins: (Value | undefined)[], outs: (Value | undefined)[]): Value[] {
+  const x = ins[0]!;
+  if (x.dtype !== 'float32') throw typeError('Gelu', `x.dtype must be float32, got ${x.dtype}`);
+  const out = outOr(outs[0], 'float32', x.shape);
+  if (attrStr(n, 'approximate', 'none') === 'tanh') {
+    const X = x.data, O = out.data, c = Math.sqrt(2 / Math.PI);
+    for (let i = 0; i < x.size; i++) {
+      const v = X[i];
+      O[i] = 0.5 * v * (1 + Math.tanh(c * (v + 0.044715 * v * v * v)));
+    }
+  } else native.activation(2, x.data as Float32Array, out.data as Float32Array, x.size);
+  return [out];
+}
+const geluCheck = (n: Node) => {
+  const a = attrStr(n, 'approximate', 'none');
+  if (a !== 'none' && a !== 'tanh') throw rangeError('Gelu', `node '${n.name}': approximate must be 'none' or 'tanh', got '${a}'`);
+};
+registerOnnxOp('Gelu', { run: geluRun, check: geluCheck, opsets: [20, 21] });
+registerOnnxOp('Gelu', { run: geluRun }, 'com.microsoft');
+registerOnnxOp('FastGelu', {
+  run(_n, ins, outs) {
+    const x = ins[0]!;
+    const out = outOr(outs[0], 'float32', x.shape);
+    const X = x.data, O = out.data, B = ins[1]?.data, bl = ins[1]?.size ?? 1, c = Math.sqrt(2 / Math.PI);
+    for (let i = 0; i < x.size; i++) {
+      const v = X[i] + (B ? B[i % bl] : 0);
+      O[i] = 0.5 * v * (1 + Math.tanh(c * (v + 0.044715 * v * v * v)));
+    }
+    return [out];
+  },
+}, 'com.microsoft');
+
+// Clip: attributes min/max before opset 11, optional inputs from 11.
+registerOnnxOp('Clip', {
+  run(n, ins, outs, ctx: OpContext) {
+    const x = ins[0]!;
+    let lo = -Infinity, hi = Infinity;
+    if (ctx.opset < 11) {
+      lo = attrFloat(n, 'min', -3.4028234663852886e38);
+      hi = attrFloat(n, 'max', 3.4028234663852886e38);
+    } else {
+      if (ins[1]) lo = ins[1].data[0];
+      if (ins[2]) hi = ins[2].data[0];
+    }
+    const out = outOr(outs[0], x.dtype, x.shape);
+    const X = x.data, O = out.data;
+    if (x.dtype === 'float32' && lo === 0 && hi === Infinity) native.activation(1, X as Float32Array, O as Float32Array, x.size);
+    else for (let i = 0; i < x.size; i++) { const v = X[i]; O[i] = v < lo ? lo : v > hi ? hi : v; }
+    return [out];
+  },
+});
+
+// Cast: float → int truncates toward zero (as onnxruntime's static_cast); to bool is x != 0.
+const CAST_TO: Record<number, ODType> = { 1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'bool', 11: 'float64' };
+registerOnnxOp('Cast', {
+  check(n) {
+    const to = n.attrs.to;
+    if (typeof to !== 'number' || !CAST_TO[to]) throw typeError('Cast', `node '${n.name}': cast to ONNX type ${String(to)} is not supported (float32, float64, int64, int32, int8, uint8, bool)`);
+  },
+  run(n, ins, outs) {
+    const x = ins[0]!;
+    const to = CAST_TO[n.attrs.to as number];
+    const out = outOr(outs[0], to, x.shape);
+    const X = x.data, O = out.data as OData;
+    if (to === 'bool') for (let i = 0; i < x.size; i++) O[i] = X[i] ? 1 : 0;
+    else if (isInt(to) && !isInt(x.dtype)) for (let i = 0; i < x.size; i++) { const v = X[i]; O[i] = v !== v ? 0 : Math.trunc(v); }
+    else (O as Float64Array).set(X as unknown as Float64Array);
+    return [out];
+  },
+});

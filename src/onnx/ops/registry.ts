@@ -1,0 +1,52 @@
+/**
+ * The operator registry: one entry per (domain, op type). An entry runs the op on runtime values, writing into
+ * planned outputs when the memory plan passes them. Adding an operator is one `registerOnnxOp` call.
+ * @module
+ */
+import type { Node } from '../graph.js';
+import type { Value } from '../value.js';
+
+/** What an operator implementation receives besides its inputs. */
+export interface OpContext {
+  /** The model's opset for the node's domain. */
+  opset: number;
+}
+
+/** One operator. */
+export interface OpDef {
+  /**
+   * Computes the outputs. `ins[i]` is undefined for an omitted optional input. `outs[i]`, when given, is the
+   * planned buffer for output i (right dtype and size, from an earlier run with the same input shapes): the op
+   * must write there and return it. Without it the op allocates.
+   */
+  run(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[], ctx: OpContext): Value[];
+  /** The async form for heavy ops (runs on the native pool); ops without one run synchronously in runAsync. */
+  runAsync?(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[], ctx: OpContext, signal?: AbortSignal): Promise<Value[]>;
+  /** Inputs whose *values* decide output shapes (Reshape's shape, Slice's starts…): the plan needs them constant. */
+  shapeInputs?: number[];
+  /** Output 0 is a view of input 0's storage (Reshape, Squeeze…): no kernel, no buffer of its own. */
+  alias?: boolean;
+  /** Validates attributes at load (throws a clear error for settings the runtime does not implement). */
+  check?(node: Node, ctx: OpContext): void;
+  /** Opset versions this entry implements for its domain (inclusive); default 1..21 for ai.onnx. */
+  opsets?: [number, number];
+}
+
+const ops = new Map<string, OpDef>();
+
+const key = (domain: string, op: string) => `${domain === 'ai.onnx' ? '' : domain}::${op}`;
+
+/** Registers (or replaces) the implementation of `op` in `domain` ('' = ai.onnx). */
+export function registerOnnxOp(op: string, def: OpDef, domain = ''): void {
+  ops.set(key(domain, op), def);
+}
+
+/** The implementation of `op` in `domain`, if any. */
+export function getOnnxOp(op: string, domain: string): OpDef | undefined {
+  return ops.get(key(domain, op));
+}
+
+/** Every registered `domain::op` (for docs and error messages). */
+export function registeredOnnxOps(): string[] {
+  return [...ops.keys()].sort();
+}

@@ -1,0 +1,316 @@
+/**
+ * Execution and the static memory plan. The first run for a given set of input shapes executes the graph with
+ * fresh buffers and records every value's dtype and shape; from that record the plan freezes values that depend
+ * only on constants and input shapes (the shape subgraphs: constant folding per input shape), gives each
+ * remaining intermediate an offset in one arena by lifetime (best fit, reused across runs), and precomputes
+ * views. Later runs with the same shapes allocate only the graph outputs.
+ * @module
+ */
+import { rangeError } from '../errors.js';
+import { abortError } from '../executor/submit.js';
+import { monitorHook } from '../ops/registry.js';
+import type { Graph, Node } from './graph.js';
+import { getOnnxOp, type OpContext, type OpDef } from './ops/registry.js';
+import { mk, obytes, oview, type Value } from './value.js';
+
+/** One node ready to run. */
+export interface Step {
+  node: Node;
+  def: OpDef;
+  ctx: OpContext;
+  ins: number[];
+  outs: number[];
+}
+
+/** A frozen plan for one input-shape signature. */
+interface Plan {
+  /** Steps still to run (static ones are gone). */
+  steps: Step[];
+  /** Planned output buffers per step (undefined = allocate: graph outputs). */
+  stepOuts: (Value | undefined)[][];
+  /** Values fixed for every run: constants, static values, arena views. */
+  fixed: (Value | undefined)[];
+  /** Graph-output slots and their dtype/shape (fresh buffers per run). */
+  outputs: { slot: number; value: Value }[];
+  /** Alias steps that must run each time (their base changes per run). */
+  liveAlias: Set<Step>;
+  arenaBytes: number;
+}
+
+/** Per-op timing of one profiled run. */
+export interface OpTiming {
+  node: string;
+  op: string;
+  ms: number;
+}
+
+const ALIGN = 64;
+
+/** Runs a graph: sync or async, with one cached memory plan per input-shape signature. */
+export class GraphRunner {
+  readonly steps: Step[];
+  readonly slotOf = new Map<string, number>();
+  readonly names: string[] = [];
+  private readonly constVals: (Value | undefined)[] = [];
+  readonly inputSlots: number[];
+  readonly outputSlots: number[];
+  private readonly plans = new Map<string, Plan | 'dynamic'>();
+  /** Bytes of the largest arena planned so far. */
+  arenaBytes = 0;
+
+  constructor(readonly graph: Graph) {
+    const slot = (name: string): number => {
+      if (!name) return -1;
+      let s = this.slotOf.get(name);
+      if (s === undefined) {
+        s = this.names.length;
+        this.slotOf.set(name, s);
+        this.names.push(name);
+        this.constVals.push(graph.consts.get(name));
+      }
+      return s;
+    };
+    for (const c of graph.consts.keys()) slot(c);
+    this.inputSlots = graph.inputs.map((i) => slot(i.name));
+    this.steps = graph.nodes.map((node) => ({
+      node,
+      def: getOnnxOp(node.op, node.domain)!,
+      ctx: { opset: graph.opset.get(node.domain) ?? 1 },
+      ins: node.inputs.map(slot),
+      outs: node.outputs.map(slot),
+    }));
+    this.outputSlots = graph.outputs.map((o) => slot(o.name));
+  }
+
+  /** Number of plans cached. */
+  get planCount(): number {
+    return this.plans.size;
+  }
+
+  private signature(feeds: Value[]): string {
+    return feeds.map((f) => f.shape.join('x')).join('|');
+  }
+
+  private check(vals: (Value | undefined)[]): void {
+    for (const s of this.outputSlots) if (!vals[s]) throw rangeError('OnnxModel.run', `output '${this.names[s]}' was not computed (is it produced by any node?)`);
+  }
+
+  /** Executes with fresh buffers, recording everything; returns all slot values. */
+  private record(feeds: Value[], timing?: OpTiming[]): (Value | undefined)[] {
+    const vals = this.constVals.slice();
+    this.inputSlots.forEach((s, i) => (vals[s] = feeds[i]));
+    for (const st of this.steps) this.exec(st, vals, undefined, timing);
+    this.check(vals);
+    return vals;
+  }
+
+  private exec(st: Step, vals: (Value | undefined)[], outs: (Value | undefined)[] | undefined, timing?: OpTiming[]): void {
+    const t0 = timing || monitorHook.on ? performance.now() : 0;
+    const ins = st.ins.map((i) => (i < 0 ? undefined : vals[i]));
+    for (let i = 0; i < ins.length; i++)
+      if (st.ins[i] >= 0 && !ins[i]) throw rangeError('OnnxModel.run', `node '${st.node.name}' (${st.node.op}) reads '${this.names[st.ins[i]]}', which no node or input provides`);
+    const res = st.def.run(st.node, ins, outs ?? [], st.ctx);
+    for (let i = 0; i < st.outs.length; i++) {
+      if (st.outs[i] < 0) continue;
+      const planned = outs?.[i];
+      // An op that ignored its planned buffer: copy in, so views planned over that storage stay right.
+      if (planned && res[i] !== planned) (planned.data as Float32Array).set(res[i].data as Float32Array);
+      vals[st.outs[i]] = planned ?? res[i];
+    }
+    if (timing) timing.push({ node: st.node.name, op: st.node.op, ms: performance.now() - t0 });
+    if (monitorHook.on) monitorHook.record(`onnx.${st.node.op}`, st.node.domain || 'ai.onnx', t0);
+  }
+
+  /** Builds the plan from a recorded run. */
+  private freeze(vals: (Value | undefined)[]): Plan | 'dynamic' {
+    const n = this.names.length;
+    // Static: constants, shapes of inputs, and anything computed only from static values.
+    const isStatic = new Array<boolean>(n).fill(false);
+    this.constVals.forEach((v, i) => (isStatic[i] = !!v));
+    const shapeOnly = (st: Step) => st.node.op === 'Shape' || st.node.op === 'Size';
+    const run: Step[] = [];
+    for (const st of this.steps) {
+      const stat = shapeOnly(st) || st.ins.every((i) => i < 0 || isStatic[i]);
+      if (stat) for (const o of st.outs) if (o >= 0) isStatic[o] = true;
+      if (!stat) run.push(st);
+    }
+    for (const st of run) for (const i of st.def.shapeInputs ?? []) if (st.ins[i] !== undefined && st.ins[i] >= 0 && !isStatic[st.ins[i]]) return 'dynamic';
+    const isOutput = new Set(this.outputSlots);
+    const isInput = new Set(this.inputSlots);
+    // Storage: each non-static produced slot gets its own, aliases share their base's; -1 = not in the arena.
+    const storage = new Array<number>(n).fill(-1);
+    const sizes: number[] = [];
+    const liveAlias = new Set<Step>();
+    const copyOut = new Set<number>();
+    for (const st of run) {
+      st.outs.forEach((o, j) => {
+        if (o < 0) return;
+        if (isOutput.has(o)) {
+          if (st.def.alias && j === 0) copyOut.add(o);
+          return;
+        }
+        if (st.def.alias && j === 0) {
+          const base = st.ins[0];
+          storage[o] = storage[base];
+          if (storage[o] < 0) liveAlias.add(st); // base is an input, an output or static: re-view each run
+          return;
+        }
+        const v = vals[o]!;
+        storage[o] = sizes.length;
+        sizes.push(Math.ceil((v.size * obytes(v.dtype)) / ALIGN) * ALIGN);
+      });
+    }
+    // Lifetimes in step order; storage is freed after the step of its last reader.
+    const first = new Array<number>(sizes.length).fill(-1), last = new Array<number>(sizes.length).fill(-1);
+    run.forEach((st, t) => {
+      for (const o of st.outs) if (o >= 0 && storage[o] >= 0 && first[storage[o]] < 0) first[storage[o]] = t;
+      for (const i of st.ins) if (i >= 0 && storage[i] >= 0) last[storage[i]] = t;
+    });
+    const offset = new Array<number>(sizes.length).fill(0);
+    let free: [number, number][] = [];
+    let top = 0;
+    run.forEach((_st, t) => {
+      for (let s = 0; s < sizes.length; s++) {
+        if (first[s] !== t) continue;
+        let best = -1;
+        for (let b = 0; b < free.length; b++) if (free[b][1] >= sizes[s] && (best < 0 || free[b][1] < free[best][1])) best = b;
+        if (best >= 0) {
+          offset[s] = free[best][0];
+          free[best] = [free[best][0] + sizes[s], free[best][1] - sizes[s]];
+          if (free[best][1] === 0) free.splice(best, 1);
+        } else {
+          offset[s] = top;
+          top += sizes[s];
+        }
+      }
+      for (let s = 0; s < sizes.length; s++) {
+        if (!(last[s] === t || (last[s] < 0 && first[s] === t))) continue;
+        free.push([offset[s], sizes[s]]);
+        free.sort((a, b) => a[0] - b[0]);
+        const merged: [number, number][] = [];
+        for (const f of free) {
+          const p = merged[merged.length - 1];
+          if (p && p[0] + p[1] === f[0]) p[1] += f[1];
+          else merged.push([f[0], f[1]]);
+        }
+        free = merged;
+      }
+    });
+    const arena = new ArrayBuffer(Math.max(top, ALIGN));
+    const fixed: (Value | undefined)[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      if (isStatic[i] && !isInput.has(i)) fixed[i] = vals[i];
+      else if (storage[i] >= 0) {
+        const v = vals[i]!;
+        fixed[i] = mk(v.dtype, v.shape, oview(v.dtype, arena, offset[storage[i]], v.size));
+      }
+    }
+    const stepOuts = run.map((st) => st.outs.map((o) => (o >= 0 && !isOutput.has(o) && !(st.def.alias) ? fixed[o] : undefined)));
+    // Alias steps whose views are fixed need not run at all.
+    const steps = run.filter((st) => !st.def.alias || liveAlias.has(st) || st.outs.some((o) => isOutput.has(o)));
+    const keptOuts = steps.map((st) => stepOuts[run.indexOf(st)]);
+    const outputs = this.outputSlots.map((slot) => ({ slot, value: vals[slot]! }));
+    for (const o of outputs) if (copyOut.has(o.slot) || isStatic[o.slot] || isInput.has(o.slot)) copyOut.add(o.slot);
+    this.copyOut = copyOut;
+    this.arenaBytes = Math.max(this.arenaBytes, top);
+    return { steps, stepOuts: keptOuts, fixed, outputs, liveAlias, arenaBytes: top };
+  }
+
+  private copyOut = new Set<number>();
+
+  private planFor(feeds: Value[]): { plan: Plan | 'dynamic' | undefined; sig: string } {
+    const sig = this.signature(feeds);
+    return { plan: this.plans.get(sig), sig };
+  }
+
+  /** Graph outputs that are views, constants or inputs become fresh copies (never arena or caller memory). */
+  private collect(vals: (Value | undefined)[], fresh: boolean): Value[] {
+    return this.outputSlots.map((s) => {
+      const v = vals[s]!;
+      if (!fresh && !this.copyOut.has(s)) return v;
+      const c = mk(v.dtype, v.shape);
+      (c.data as Float32Array).set(v.data as Float32Array);
+      return c;
+    });
+  }
+
+  /** Runs synchronously. */
+  run(feeds: Value[], timing?: OpTiming[]): Value[] {
+    const { plan, sig } = this.planFor(feeds);
+    if (plan === undefined || plan === 'dynamic') {
+      const vals = this.record(feeds, timing);
+      const isFeedOrConst = (s: number) => this.inputSlots.includes(s) || !!this.constVals[s];
+      const constBufs = new Set(this.constVals.filter((c): c is Value => !!c).map((c) => c.data.buffer));
+      const res = this.outputSlots.map((s) => vals[s]!);
+      if (plan === undefined) this.plans.set(sig, this.freeze(vals));
+      // A recorded run's outputs may alias inputs/constants or each other: copy those.
+      const seen = new Set<ArrayBufferLike>();
+      return res.map((v, i) => {
+        const s = this.outputSlots[i];
+        const shared = isFeedOrConst(s) || seen.has(v.data.buffer) || constBufs.has(v.data.buffer) || this.feedBuffers(feeds).has(v.data.buffer);
+        seen.add(v.data.buffer);
+        if (!shared) return v;
+        const c = mk(v.dtype, v.shape);
+        (c.data as Float32Array).set(v.data as Float32Array);
+        return c;
+      });
+    }
+    const vals = this.begin(plan, feeds);
+    for (let i = 0; i < plan.steps.length; i++) this.exec(plan.steps[i], vals, plan.stepOuts[i], timing);
+    return this.collect(vals, false);
+  }
+
+  private feedBuffers(feeds: Value[]): Set<ArrayBufferLike> {
+    return new Set(feeds.map((f) => f.data.buffer));
+  }
+
+  private begin(plan: Plan, feeds: Value[]): (Value | undefined)[] {
+    const vals = plan.fixed.slice();
+    this.inputSlots.forEach((s, i) => (vals[s] = feeds[i]));
+    return vals;
+  }
+
+  /** Runs with the heavy ops on the native pool, one after another; light ops run between them. */
+  async runAsync(feeds: Value[], signal?: AbortSignal): Promise<Value[]> {
+    let { plan } = this.planFor(feeds);
+    if (plan === undefined) {
+      // The first run for these shapes records (synchronously) and plans; it is a normal run.
+      if (signal?.aborted) throw abortError('OnnxModel.runAsync', signal.reason);
+      return this.run(feeds);
+    }
+    let vals: (Value | undefined)[];
+    let steps: Step[], outsOf: (i: number) => (Value | undefined)[] | undefined;
+    if (plan === 'dynamic') {
+      vals = this.constVals.slice();
+      this.inputSlots.forEach((s, i) => (vals[s] = feeds[i]));
+      steps = this.steps;
+      outsOf = () => undefined;
+    } else {
+      const p = plan;
+      vals = this.begin(p, feeds);
+      steps = p.steps;
+      outsOf = (i) => p.stepOuts[i];
+    }
+    for (let i = 0; i < steps.length; i++) {
+      if (signal?.aborted) throw abortError('OnnxModel.runAsync', signal.reason);
+      const st = steps[i];
+      if (st.def.runAsync) {
+        const t0 = monitorHook.on ? performance.now() : 0;
+        const ins = st.ins.map((x) => (x < 0 ? undefined : vals[x]));
+        const planned = outsOf(i);
+        const res = await st.def.runAsync(st.node, ins, planned ?? [], st.ctx, signal);
+        st.outs.forEach((o, j) => {
+          if (o < 0) return;
+          if (planned?.[j] && res[j] !== planned[j]) (planned[j]!.data as Float32Array).set(res[j].data as Float32Array);
+          vals[o] = planned?.[j] ?? res[j];
+        });
+        if (monitorHook.on) monitorHook.record(`onnx.${st.node.op}`, st.node.domain || 'ai.onnx', t0);
+      } else this.exec(st, vals, outsOf(i));
+    }
+    if (plan === 'dynamic') {
+      this.check(vals);
+      return this.collect(vals, true);
+    }
+    return this.collect(vals, false);
+  }
+}

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { loadOnnx } from '../src/index.js';
+import { bertModel, G, maxDiff, ortRun, randArr, T } from './onnx-build.js';
+
+function qweights(n: number, seed: number, signed: boolean): Int8Array | Uint8Array {
+  const r = randArr(n, seed);
+  return signed ? Int8Array.from(r, (v) => Math.round(v * 127)) : Uint8Array.from(r, (v) => Math.round((v + 1) * 127.5));
+}
+
+/** What onnxruntime's quantize_dynamic writes for MatMul + Add: DQL → MatMulInteger → Cast → Mul(scales) → Add. */
+function dynLayer(g: G, x: string, fin: number, fout: number, p: string, seed: number, perColumn: boolean): string {
+  const [xq, xs, xz] = [`${p}.xq`, `${p}.xs`, `${p}.xz`];
+  g.node('DynamicQuantizeLinear', [x], {}, [xq, xs, xz]);
+  const w = g.init(`${p}.w`, perColumn ? T.UINT8 : T.INT8, [fin, fout], qweights(fin * fout, seed, !perColumn));
+  const wz = perColumn ? g.init(`${p}.wz`, T.UINT8, [fout], Uint8Array.from({ length: fout }, (_, i) => 120 + (i % 9))) : g.init(`${p}.wz`, T.INT8, [], Int8Array.of(0));
+  const ws = perColumn ? g.f32(`${p}.ws`, [fout], Array.from({ length: fout }, (_, i) => 0.004 + i * 1e-4)) : g.scalar(`${p}.ws`, 0.006);
+  const acc = g.node('MatMulInteger', [xq, w, xz, wz]);
+  const f = g.node('Cast', [acc], { to: T.FLOAT });
+  const s = g.node('Mul', [xs, ws]);
+  return g.node('Add', [g.node('Mul', [f, s]), g.f32(`${p}.b`, [fout], randArr(fout, seed + 5, 0.2))]);
+}
+
+describe('int8 graphs match onnxruntime-node', () => {
+  it('dynamic quantization (DynamicQuantizeLinear + MatMulInteger + Cast + Mul + Add, per-tensor and per-column weights)', async () => {
+    const g = new G(13);
+    g.input('x', T.FLOAT, ['n', 64]);
+    const h = g.node('Relu', [dynLayer(g, 'x', 64, 48, 'l0', 1, false)], {}, ['h']);
+    dynLayer(g, h, 48, 16, 'l1', 2, true);
+    const last = (g.nodes[g.nodes.length - 1] as { output: string[] }).output;
+    last[0] = 'y';
+    // A bare MatMulInteger whose int32 result is an output (not fused), and DQL's outputs.
+    g.node('MatMulInteger', ['l0.xq', 'l0.w', 'l0.xz', 'l0.wz'], {}, ['acc']);
+    g.node('Identity', ['l0.xq'], {}, ['xq']);
+    g.node('Identity', ['l1.xs'], {}, ['xs1']);
+    g.output('y');
+    g.output('h');
+    g.output('acc', T.INT32);
+    g.output('xq', T.UINT8);
+    g.output('xs1', T.FLOAT, []);
+    const bytes = g.bytes();
+    const model = loadOnnx(bytes);
+    expect(model.nodeCounts.Int8Linear).toBe(2);
+    expect(model.nodeCounts.Cast ?? 0).toBe(0);
+    expect(model.optimizations.find((o) => o.name === 'dynamic-int8-fusion')!.rewrites).toBe(2);
+    const x = randArr(9 * 64, 7, 3);
+    const got = model.run({ x: { data: x, dims: [9, 64] } });
+    const ref = await ortRun(bytes, { x: { type: 'float32', data: x, dims: [9, 64] } });
+    // Integer ops bit-exact.
+    expect(Array.from(got.xq.data as Uint8Array)).toEqual(Array.from(ref.xq.data as Uint8Array));
+    expect(Array.from(got.acc.data as Int32Array)).toEqual(Array.from(ref.acc.data as Int32Array));
+    // Dequantized outputs: the first layer is exact up to float rounding; the second within one quantization step
+    // of its input (x_scale × max |w − wz| × w_scale) on top of that.
+    const dh = maxDiff(got.h.data as Float32Array, ref.h.data);
+    expect(dh.abs).toBeLessThanOrEqual(1e-5 * dh.ref);
+    const xs1 = (ref.xs1.data as Float32Array)[0];
+    const dy = maxDiff(got.y.data as Float32Array, ref.y.data);
+    expect(dy.abs).toBeLessThanOrEqual(1e-5 * dy.ref + xs1 * 0.007 * 255);
+    // Same through runAsync (the int8 GEMMs on the native pool).
+    const asy = await model.runAsync({ x: { data: x, dims: [9, 64] } });
+    expect(Array.from(asy.y.data as Float32Array)).toEqual(Array.from(got.y.data as Float32Array));
+  });
+
+  it('MatMulInteger with a runtime B (uint8 × uint8, a scalar A and per-column B zero points): exact int32', async () => {
+    const g = new G(13);
+    g.input('a', T.UINT8, [5, 33]);
+    g.input('b', T.UINT8, [33, 7]);
+    g.input('az', T.UINT8, []);
+    g.input('bz', T.UINT8, [7]);
+    g.node('MatMulInteger', ['a', 'b', 'az', 'bz'], {}, ['y']);
+    g.output('y', T.INT32);
+    const a = qweights(165, 1, false) as Uint8Array, b = qweights(231, 2, false) as Uint8Array;
+    const az = Uint8Array.of(131), bz = Uint8Array.of(1, 2, 3, 250, 128, 0, 9);
+    const got = loadOnnx(g.bytes()).run({ a: { data: a, dims: [5, 33] }, b: { data: b, dims: [33, 7] }, az: { data: az, dims: [] }, bz: { data: bz, dims: [7] } });
+    const ref = await ortRun(g.bytes(), { a: { type: 'uint8', data: a, dims: [5, 33] }, b: { type: 'uint8', data: b, dims: [33, 7] }, az: { type: 'uint8', data: az, dims: [] }, bz: { type: 'uint8', data: bz, dims: [7] } });
+    expect(Array.from(got.y.data as Int32Array)).toEqual(Array.from(ref.y.data as Int32Array));
+  });
+
+  for (const bSigned of [true, false]) {
+    it(`QLinearMatMul u8 × ${bSigned ? 's8' : 'u8'} → u8: integer outputs match (requantization within one step)`, async () => {
+      const g = new G(13);
+      g.input('a', T.UINT8, ['n', 40]);
+      g.node('QLinearMatMul', ['a', g.scalar('as', 0.02), g.init('az', T.UINT8, [], Uint8Array.of(131)),
+        g.init('b', bSigned ? T.INT8 : T.UINT8, [40, 24], qweights(960, 3, bSigned)), g.scalar('bs', 0.01), g.init('bz', bSigned ? T.INT8 : T.UINT8, [], bSigned ? Int8Array.of(0) : Uint8Array.of(127)),
+        g.scalar('ys', 0.15), g.init('yz', T.UINT8, [], Uint8Array.of(128))], {}, ['y']);
+      g.output('y', T.UINT8);
+      const a = qweights(6 * 40, 4, false);
+      const got = loadOnnx(g.bytes()).run({ a: { data: a, dims: [6, 40] } });
+      const ref = await ortRun(g.bytes(), { a: { type: 'uint8', data: a, dims: [6, 40] } });
+      const d = maxDiff(got.y.data as Uint8Array, ref.y.data);
+      expect(d.abs).toBeLessThanOrEqual(1);
+      let off = 0;
+      for (let i = 0; i < a.length / 40 * 24; i++) if ((got.y.data as Uint8Array)[i] !== (ref.y.data as Uint8Array)[i]) off++;
+      expect(off).toBeLessThanOrEqual(2); // only ties at .5 may round differently (float vs fixed-point multiplier)
+    });
+  }
+
+  it('QDQ graph (QuantizeLinear/DequantizeLinear around a MatMul with per-channel int8 weights): within one output step', async () => {
+    const g = new G(13);
+    g.input('x', T.FLOAT, ['n', 32]);
+    const xq = g.node('QuantizeLinear', ['x', g.scalar('xs', 0.02), g.init('xz', T.UINT8, [], Uint8Array.of(128))]);
+    const xd = g.node('DequantizeLinear', [xq, 'xs', 'xz']);
+    const wd = g.node('DequantizeLinear', [g.init('wq', T.INT8, [32, 16], qweights(512, 5, true)), g.f32('wsc', [16], Array.from({ length: 16 }, (_, i) => 0.003 + i * 2e-4)), g.init('wz', T.INT8, [16], new Int8Array(16))], { axis: 1 });
+    const y = g.node('Add', [g.node('MatMul', [xd, wd]), g.f32('b', [16], randArr(16, 6, 0.1))]);
+    const yq = g.node('QuantizeLinear', [y, g.scalar('ys', 0.05), g.init('yz', T.UINT8, [], Uint8Array.of(100))]);
+    g.node('DequantizeLinear', [yq, 'ys', 'yz'], {}, ['out']);
+    g.output('out');
+    const x = randArr(8 * 32, 8, 2);
+    const model = loadOnnx(g.bytes());
+    expect(model.nodeCounts.Linear).toBe(1); // the constant DequantizeLinear folded, the f32 GEMM prepacked
+    const got = model.run({ x: { data: x, dims: [8, 32] } });
+    const ref = await ortRun(g.bytes(), { x: { type: 'float32', data: x, dims: [8, 32] } });
+    expect(maxDiff(got.out.data as Float32Array, ref.out.data).abs).toBeLessThanOrEqual(0.05 + 1e-6);
+  });
+});
+
+describe('dynamically quantized BERT-style encoder (quantize_dynamic form)', () => {
+  it('2 layers, hidden 384, seq 128: every MatMul is one fused int8 GEMM; output close to onnxruntime-node on the same graph', async () => {
+    const bytes = bertModel({ layers: 2, hidden: 384, heads: 12, ffn: 1536, vocab: 1000, form: 'decomposed', opset: 14, int8: true });
+    const model = loadOnnx(bytes);
+    expect(model.nodeCounts.Int8Linear).toBe(12);
+    expect(model.nodeCounts.DynamicQuantizeLinear).toBe(8); // Q/K/V share one
+    expect(model.nodeCounts.MatMulInteger ?? 0).toBe(0);
+    const ids = BigInt64Array.from({ length: 128 }, (_, i) => BigInt((i * 37 + 11) % 1000));
+    const mask = BigInt64Array.from({ length: 128 }, (_, i) => (i < 120 ? 1n : 0n));
+    const got = model.run({ input_ids: { data: ids, dims: [1, 128] }, attention_mask: { data: mask, dims: [1, 128] } });
+    const ref = await ortRun(bytes, { input_ids: { type: 'int64', data: ids, dims: [1, 128] }, attention_mask: { type: 'int64', data: mask, dims: [1, 128] } });
+    const d = maxDiff(got.last_hidden_state.data as Float32Array, ref.last_hidden_state.data);
+    // Same integer GEMMs and the same per-tensor activation quantization: as close as the f32 graphs.
+    expect(d.abs).toBeLessThanOrEqual(1e-4 * d.ref);
+  });
+});
