@@ -197,6 +197,7 @@ std::shared_ptr<PackedF32Weights> F32SparseWeights::dense_packed(size_t nr) {
 }
 
 void f32_sparse_to_dense(const F32SparseView& w, float* dense) {
+  if (w.n * w.k == 0) return;  // an empty matrix may come with a null buffer
   std::memset(dense, 0, w.n * w.k * sizeof(float));
   auto col = [&](size_t j) -> size_t {
     return w.idx16 ? static_cast<const uint16_t*>(w.idx)[j] : static_cast<const uint32_t*>(w.idx)[j];
@@ -330,7 +331,7 @@ void f32_dense_to_sparse_fill(const float* w, size_t n, size_t k, SparseFormat f
     }
     case SparseFormat::kNm: {
       const size_t nn = a, mm = b, groups = k / mm, per_row = groups * nn, rbytes = (per_row + 1) / 2;
-      std::memset(nib, 0, n * rbytes);
+      if (n * rbytes) std::memset(nib, 0, n * rbytes);  // nib may be null when empty
       for (size_t r = 0; r < n; r++)
         for (size_t g = 0; g < groups; g++) {
           // Nonzero offsets first, then the lowest zero offsets to fill n slots; then sort ascending.

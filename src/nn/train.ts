@@ -10,6 +10,8 @@ import { argmax, f32, rowsCols } from './kernels.js';
 import { Layer } from './layers.js';
 import { crossEntropy, LossResult } from './loss.js';
 import { makeOptimizer, Optimizer, OptimizerSpec, Schedule } from './optim.js';
+import { checkOpts, nonNegativeInt, positiveInt } from './check.js';
+import { MAX_ELEMENTS } from '../tensor.js';
 
 /** Features [n, f] (float32) with integer class labels [n]. */
 export interface Dataset {
@@ -30,6 +32,8 @@ export function checkDataset(fn: string, arg: string, d: unknown): { n: number; 
 
 /** A seeded generator of uniform numbers in [0, 1) (mulberry32, as `rand`). */
 export function rng(seed: number): () => number {
+  if (typeof seed !== 'number') throw typeError('rng', `seed must be a number, got ${describe(seed)}`);
+  if (!Number.isSafeInteger(seed)) throw rangeError('rng', `seed must be a safe integer, got ${describe(seed)}`);
   let s = (seed * 0x9e3779b1) >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;
@@ -42,6 +46,10 @@ export function rng(seed: number): () => number {
 
 /** A seeded permutation of 0..n−1 (Fisher–Yates; O(n) over indices once per epoch, not over elements). */
 export function permutation(n: number, seed: number): Int32Array {
+  nonNegativeInt('permutation', 'n', n);
+  if (n > MAX_ELEMENTS) throw rangeError('permutation', `n (${n}) is more than ${MAX_ELEMENTS} (MAX_ELEMENTS)`);
+  if (typeof seed !== 'number') throw typeError('permutation', `seed must be a number, got ${describe(seed)}`);
+  if (!Number.isSafeInteger(seed)) throw rangeError('permutation', `seed must be a safe integer, got ${describe(seed)}`);
   const p = new Int32Array(n);
   for (let i = 0; i < n; i++) p[i] = i;
   const r = rng(seed);
@@ -130,10 +138,15 @@ export function fit(model: Layer, data: Dataset, opts: FitOptions = {}): History
   const fn = 'fit';
   if (!(model instanceof Layer)) throw typeError(fn, `model must be a Layer, got ${describe(model)}`);
   const { n, f } = checkDataset(fn, 'data', data);
-  const epochs = opts.epochs ?? 10;
-  const bs = opts.batchSize ?? 64;
-  if (!Number.isInteger(epochs) || epochs < 0) throw rangeError(fn, `epochs must be an integer >= 0, got ${describe(epochs)}`);
-  if (!Number.isInteger(bs) || bs < 1) throw rangeError(fn, `batchSize must be a positive integer, got ${describe(bs)}`);
+  opts = checkOpts<FitOptions>(fn, opts);
+  const epochs = nonNegativeInt(fn, 'opts.epochs', opts.epochs, 10);
+  const bs = positiveInt(fn, 'opts.batchSize', opts.batchSize, 64);
+  const seed = nonNegativeInt(fn, 'opts.seed', opts.seed, 0);
+  if (seed >= 2 ** 32) throw rangeError(fn, `opts.seed must be less than 2^32, got ${seed}`);
+  if (opts.shuffle !== undefined && typeof opts.shuffle !== 'boolean') throw typeError(fn, `opts.shuffle must be a boolean, got ${describe(opts.shuffle)}`);
+  for (const k of ['schedule', 'loss', 'onEpoch', 'onStep'] as const)
+    if (opts[k] !== undefined && typeof opts[k] !== 'function') throw typeError(fn, `opts.${k} must be a function, got ${describe(opts[k])}`);
+  if (opts.aligned !== undefined && !Array.isArray(opts.aligned)) throw typeError(fn, `opts.aligned must be an array of Tensors, got ${describe(opts.aligned)}`);
   if (n === 0) throw rangeError(fn, 'data has no rows');
   const aligned = (opts.aligned ?? []).map((t, i) => {
     const a = f32(fn, `aligned[${i}]`, t);
@@ -142,7 +155,6 @@ export function fit(model: Layer, data: Dataset, opts: FitOptions = {}): History
   });
   const opt = opts.optimizer instanceof Optimizer ? opts.optimizer : makeOptimizer(model.parameters(), opts.optimizer ?? { type: 'adamw' });
   const schedule = opts.schedule ?? (() => 1);
-  const seed = opts.seed ?? 0;
   const shuffle = opts.shuffle ?? true;
   const lossFn = opts.loss ?? ((z: Tensor<'float32'>, b: Batch, g: Tensor<'float32'>): BatchLoss => crossEntropy(z, b.y, { out: g }));
   if (opts.validation) checkDataset(fn, 'validation', opts.validation);
@@ -209,9 +221,10 @@ export function fit(model: Layer, data: Dataset, opts: FitOptions = {}): History
 /** Logits for every row of `x`, in inference mode, `batchSize` rows at a time (default 256). */
 export function predict(model: Layer, x: Tensor, opts: { batchSize?: number } = {}): Tensor<'float32'> {
   const fn = 'predict';
+  if (!(model instanceof Layer)) throw typeError(fn, `model must be a Layer, got ${describe(model)}`);
   const X = f32(fn, 'x', x);
   if (X.ndim !== 2) throw rangeError(fn, `x must be 2-D [rows, features], got [${X.shape.join(', ')}]`);
-  const bs = opts.batchSize ?? 256;
+  const bs = positiveInt(fn, 'opts.batchSize', checkOpts<{ batchSize?: number }>(fn, opts).batchSize, 256);
   const n = X.shape[0];
   const wasTraining = model.training;
   model.train(false);
@@ -234,7 +247,10 @@ export function predict(model: Layer, x: Tensor, opts: { batchSize?: number } = 
 
 /** Accuracy and mean cross-entropy of `model` on `data`. */
 export function evaluate(model: Layer, data: Dataset, opts: { batchSize?: number } = {}): { accuracy: number; loss: number } {
-  checkDataset('evaluate', 'data', data);
+  const fn = 'evaluate';
+  if (!(model instanceof Layer)) throw typeError(fn, `model must be a Layer, got ${describe(model)}`);
+  checkDataset(fn, 'data', data);
+  positiveInt(fn, 'opts.batchSize', checkOpts<{ batchSize?: number }>(fn, opts).batchSize, 256);
   const logits = predict(model, data.x, opts);
   return { accuracy: accuracy(logits, data.y), loss: crossEntropy(logits, data.y, { grad: false }).loss };
 }
