@@ -10,6 +10,7 @@ import {
   measureLatencies, measureLatency, mlp, modelSparsity, packWeights, parseCsv, permutation, predict, prune, registerAsyncLinear,
   registerAsyncMatmul, registerCast, registerLinear, registerMatmul, registerPack, registerWeightCodec, rng, runNativeAsync,
   saveModel, Sequential, stageTable, subset, tensor, Tensor, toSparse, zeros, Dropout, sparseCsr, cast, matmulAsync,
+  accuracy, AdamW, crossEntropy, distill, distillationLoss, gatherRows, inputQuant, quantizeModel, schedules, SGD, stratifiedSplit,
 } from '../src/index.js';
 import { native } from '../src/native.js';
 
@@ -168,6 +169,36 @@ describe('nn paths, data and reports', () => {
     expect(() => stageTable({ ...report, stages: [{ ...report.stages[0], latency: [null] }] } as never)).toThrow(/stageTable: report\.stages\[0\]\.latency\[0\] must be an object/);
     expect(() => modelSparsity({} as Sequential)).toThrow(/modelSparsity: model must be a Sequential/);
     expect(modelSparsity(smallModel())).toBe(0);
+  });
+});
+
+describe('nn options objects and helpers', () => {
+  it('null / non-object options are handled, bad values named (no internal errors)', () => {
+    const logits = tensor([1, 2, 3, 4], [2, 2]);
+    const labels = Int32Array.from([0, 1]);
+    expect(crossEntropy(logits, labels, null as unknown as object).loss).toBeGreaterThan(0);
+    expect(() => crossEntropy(logits, labels, 5 as unknown as object)).toThrow(/crossEntropy: opts must be an object/);
+    expect(() => distillationLoss(logits, logits, labels, 'x' as unknown as object)).toThrow(/distillationLoss: opts must be an object/);
+    expect(() => new SGD(smallModel().parameters(), 5 as unknown as object)).toThrow(/SGD: opts must be an object/);
+    expect(new AdamW(smallModel().parameters(), null as unknown as object).lr).toBe(1e-3);
+    expect(() => schedules.cosine({ min: NaN })).toThrow(/schedules\.cosine: opts\.min must be a finite number in \[0, 1\]/);
+    expect(() => schedules.constant({ warmup: -1 })).toThrow(RangeError);
+    expect(() => schedules.step(undefined as never)).toThrow(/schedules\.step: opts must be \{ every/);
+    expect(() => schedules.step({ every: 2, gamma: NaN })).toThrow(/opts\.gamma/);
+    expect(schedules.step({ every: 2, gamma: 0.5 })(2, 10)).toBe(0.5);
+    expect(() => quantizeModel(smallModel(), 5 as unknown as object)).toThrow(/quantizeModel: opts must be an object/);
+    expect(() => distill(smallModel(), smallModel(), data(), 5 as unknown as object)).toThrow(/distill: opts must be an object/);
+    expect(() => inputQuant(undefined as never)).toThrow(/inputQuant: p must be \{ dtype, scale, zeroPoint \}/);
+    expect(() => inputQuant({ dtype: 'uint8', scale: 0, zeroPoint: 0 })).toThrow(/inputQuant: p\.scale/);
+    expect(() => inputQuant({ dtype: 'int8', scale: 1, zeroPoint: 200 })).toThrow(/inputQuant: p\.zeroPoint/);
+    expect(inputQuant({ dtype: 'uint8', scale: 0.5, zeroPoint: 3 }).zeroPoint).toBe(3);
+    expect(() => accuracy(logits, null as unknown as Int32Array)).toThrow(/accuracy: labels must be an Int32Array/);
+    expect(() => stratifiedSplit(Int32Array.from([0, 1, 0, 1]), 0.5, 1n as unknown as number)).toThrow(/stratifiedSplit: seed must be an integer >= 0/);
+    expect(() => gatherRows(new Float32Array(4), 2, null as unknown as Int32Array, new Float32Array(4))).toThrow(/gatherRows: idx must be an Int32Array/);
+    expect(() => gatherRows(new Float32Array(4), 2, Int32Array.from([2]), new Float32Array(4))).toThrow(/gatherRows: idx\[0\] \(2\) is outside the 2 rows/);
+    expect(() => smallModel().forward(5 as unknown as Tensor)).toThrow(/Sequential\.forward: x must be a Tensor, got 5/);
+    expect(() => fit(smallModel(), data(), { epochs: 1, loss: () => null as never })).toThrow(/fit: opts\.loss must return \{ loss, grad \}/);
+    expect(() => fit(smallModel(), data(), { epochs: 1, schedule: () => NaN })).toThrow(/fit: opts\.schedule must return a finite number/);
   });
 });
 

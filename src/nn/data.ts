@@ -11,7 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, rangeError, typeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { checkDataset, Dataset, gatherRows, permutation } from './train.js';
-import { checkOpts, filePath, finiteNumber } from './check.js';
+import { checkOpts, filePath, finiteNumber, nonNegativeInt } from './check.js';
 
 /** A data set with its class names (index = label). */
 export interface LabeledData extends Dataset {
@@ -182,6 +182,8 @@ export function subset<D extends Dataset>(data: D, idx: Int32Array): D {
 export function stratifiedSplit(labels: Int32Array, fraction: number, seed = 0): [Int32Array, Int32Array] {
   if (!(labels instanceof Int32Array)) throw typeError('stratifiedSplit', `labels must be an Int32Array, got ${describe(labels)}`);
   if (typeof fraction !== 'number' || !(fraction > 0 && fraction < 1)) throw rangeError('stratifiedSplit', `fraction must be in (0, 1), got ${describe(fraction)}`);
+  nonNegativeInt('stratifiedSplit', 'seed', seed);
+  if (seed > 2 ** 40) throw rangeError('stratifiedSplit', `seed must be at most 2^40, got ${seed}`);
   const byClass = new Map<number, number[]>();
   labels.forEach((c, i) => {
     const l = byClass.get(c) ?? [];

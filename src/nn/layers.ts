@@ -598,6 +598,7 @@ export class Sequential extends Layer {
   }
 
   forward(x: Tensor): Tensor {
+    checkTensor('Sequential.forward', 'x', x);
     this.steps = this.plan();
     let h = x;
     const last = this.steps.length - 1;

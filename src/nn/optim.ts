@@ -4,6 +4,7 @@
  * @module
  */
 import { describe, rangeError, typeError } from '../errors.js';
+import { checkOpts, finiteNumber, positiveInt } from './check.js';
 import { Parameter } from './layers.js';
 import { train } from './kernels.js';
 
@@ -60,6 +61,7 @@ export class SGD extends Optimizer {
   readonly nesterov: boolean;
   constructor(params: Parameter[], opts: SgdOptions = {}) {
     const fn = 'SGD';
+    opts = checkOpts<SgdOptions>(fn, opts);
     super(fn, params, opts.lr ?? 0.1);
     this.momentum = num(fn, 'momentum', opts.momentum, 0, 0.999999, 0.9);
     this.weightDecay = num(fn, 'weightDecay', opts.weightDecay, 0, Infinity, 0);
@@ -104,6 +106,7 @@ export class AdamW extends Optimizer {
   readonly weightDecay: number;
   constructor(params: Parameter[], opts: AdamWOptions = {}) {
     const fn = 'AdamW';
+    opts = checkOpts<AdamWOptions>(fn, opts);
     super(fn, params, opts.lr ?? 1e-3);
     const betas = opts.betas ?? [0.9, 0.999];
     if (!Array.isArray(betas) || betas.length !== 2) throw typeError(fn, `betas must be [beta1, beta2], got ${describe(betas)}`);
@@ -156,9 +159,16 @@ function warmupSteps(warmup: number | undefined, total: number): number {
 }
 
 /** The schedules: constant, cosine decay, linear decay, step decay; all with optional linear warm-up. */
+function scheduleOpts<T extends ScheduleOptions>(fn: string, opts: unknown): Partial<T> & { min: number } {
+  const o = checkOpts<T>(fn, opts);
+  warmupSteps(o.warmup, 1); // checked once here, not first at step 0 of a fit
+  return { ...o, min: finiteNumber(fn, 'opts.min', o.min, 0, 1, 0) };
+}
+
 export const schedules = {
   /** Factor 1 (after warm-up). */
   constant(opts: ScheduleOptions = {}): Schedule {
+    opts = scheduleOpts('schedules.constant', opts);
     return (step, total) => {
       const w = warmupSteps(opts.warmup, total);
       return w > 0 && step < w ? (step + 1) / w : 1;
@@ -166,7 +176,9 @@ export const schedules = {
   },
   /** Cosine from 1 to `min` over the steps after warm-up (Loshchilov & Hutter, 2017, without restarts). */
   cosine(opts: ScheduleOptions = {}): Schedule {
-    const min = opts.min ?? 0;
+    const o = scheduleOpts('schedules.cosine', opts);
+    opts = o;
+    const min = o.min;
     return (step, total) => {
       const w = warmupSteps(opts.warmup, total);
       if (w > 0 && step < w) return (step + 1) / w;
@@ -176,7 +188,9 @@ export const schedules = {
   },
   /** Linear from 1 to `min` after warm-up. */
   linear(opts: ScheduleOptions = {}): Schedule {
-    const min = opts.min ?? 0;
+    const o = scheduleOpts('schedules.linear', opts);
+    opts = o;
+    const min = o.min;
     return (step, total) => {
       const w = warmupSteps(opts.warmup, total);
       if (w > 0 && step < w) return (step + 1) / w;
@@ -185,8 +199,10 @@ export const schedules = {
   },
   /** Multiplies by `gamma` every `every` steps (after warm-up). */
   step(opts: ScheduleOptions & { every: number; gamma?: number }): Schedule {
-    const gamma = opts.gamma ?? 0.1;
-    if (!(Number.isInteger(opts.every) && opts.every > 0)) throw rangeError('schedules.step', `every must be a positive integer, got ${describe(opts.every)}`);
+    if (opts === undefined || opts === null) throw typeError('schedules.step', `opts must be { every: number, gamma?: number }, got ${describe(opts)}`);
+    opts = { ...scheduleOpts<ScheduleOptions & { every: number; gamma?: number }>('schedules.step', opts), every: opts.every } as ScheduleOptions & { every: number; gamma?: number };
+    const gamma = finiteNumber('schedules.step', 'opts.gamma', opts.gamma, 0, Number.MAX_VALUE, 0.1);
+    positiveInt('schedules.step', 'opts.every', opts.every);
     return (step, total) => {
       const w = warmupSteps(opts.warmup, total);
       if (w > 0 && step < w) return (step + 1) / w;

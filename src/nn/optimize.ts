@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { cpuInfo } from '../cpu.js';
 import { getNumThreads, setNumThreads } from '../executor/index.js';
 import { describe, rangeError, typeError } from '../errors.js';
+import { checkOpts } from './check.js';
 import { Tensor } from '../tensor.js';
 import { featureStats, LabeledData, loadCsv, CsvOptions, loadDigits, stratifiedSplit, subset } from './data.js';
 import { distill } from './distill.js';
@@ -194,6 +195,7 @@ function cloneModel(m: Sequential): Sequential {
 /** Runs the pipeline (see {@link OptimizeOptions}) and returns its report; also writes it unless `outDir` is null. */
 export function optimize(opts: OptimizeOptions = {}): OptimizeReport {
   const fn = 'optimize';
+  opts = checkOpts<OptimizeOptions>(fn, opts);
   const t0 = performance.now();
   const emit = opts.onProgress ?? (() => {});
   const stages = new Set(opts.stages ?? ALL_STAGES);

@@ -64,6 +64,14 @@ export function permutation(n: number, seed: number): Int32Array {
 
 /** Rows of `src` [n, cols] in the order `idx`, into `dst` (one native block copy per row). */
 export function gatherRows(src: Float32Array, cols: number, idx: Int32Array, dst: Float32Array): void {
+  const fn = 'gatherRows';
+  if (!(src instanceof Float32Array)) throw typeError(fn, `src must be a Float32Array, got ${describe(src)}`);
+  if (!(dst instanceof Float32Array)) throw typeError(fn, `dst must be a Float32Array, got ${describe(dst)}`);
+  if (!(idx instanceof Int32Array)) throw typeError(fn, `idx must be an Int32Array, got ${describe(idx)}`);
+  nonNegativeInt(fn, 'cols', cols);
+  if (dst.length < idx.length * cols) throw rangeError(fn, `dst has ${dst.length} elements, needs ${idx.length} rows × ${cols}`);
+  const rows = cols ? Math.floor(src.length / cols) : 0;
+  for (let i = 0; i < idx.length; i++) if (idx[i] < 0 || idx[i] >= rows) throw rangeError(fn, `idx[${i}] (${idx[i]}) is outside the ${rows} rows of src`);
   for (let i = 0; i < idx.length; i++) dst.set(src.subarray(idx[i] * cols, idx[i] * cols + cols), i * cols);
 }
 
@@ -193,10 +201,12 @@ export function fit(model: Layer, data: Dataset, opts: FitOptions = {}): History
       const logits = model.forward(batch.x) as Tensor<'float32'>;
       if (!grad || grad.size !== logits.size) grad = new Tensor(new Float32Array(logits.size), logits.shape, 'float32', logits.size);
       const res = lossFn(logits, batch, grad);
-      if (!res.grad) throw rangeError(fn, 'the loss returned no gradient');
+      if (typeof res !== 'object' || res === null || !res.grad) throw typeError(fn, `opts.loss must return { loss, grad }, got ${describe(res)}`);
       if (!Number.isFinite(res.loss)) throw rangeError(fn, `the loss is ${res.loss} at epoch ${e + 1}, step ${step + 1} (learning rate too high?)`);
       model.backward(res.grad, false);
-      lr = opt.lr * schedule(step, total);
+      const factor = schedule(step, total);
+      if (typeof factor !== 'number' || !Number.isFinite(factor)) throw typeError(fn, `opts.schedule must return a finite number, got ${describe(factor)} at step ${step}`);
+      lr = opt.lr * factor;
       opt.step(lr);
       step++;
       opts.onStep?.(step, total);
@@ -257,6 +267,7 @@ export function evaluate(model: Layer, data: Dataset, opts: { batchSize?: number
 
 /** Fraction of rows whose largest logit is the label. */
 export function accuracy(logits: Tensor, labels: Int32Array): number {
+  if (!(labels instanceof Int32Array)) throw typeError('accuracy', `labels must be an Int32Array, got ${describe(labels)}`);
   const pred = argmax(logits);
   if (pred.length !== labels.length) throw rangeError('accuracy', `${pred.length} predictions for ${labels.length} labels`);
   let hit = 0;
