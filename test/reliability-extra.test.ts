@@ -10,7 +10,7 @@ import {
   measureLatencies, measureLatency, mlp, modelSparsity, packWeights, parseCsv, permutation, predict, prune, registerAsyncLinear,
   registerAsyncMatmul, registerCast, registerLinear, registerMatmul, registerPack, registerWeightCodec, rng, runNativeAsync,
   saveModel, Sequential, stageTable, subset, tensor, Tensor, toSparse, zeros, Dropout, sparseCsr, cast, matmulAsync,
-  accuracy, AdamW, crossEntropy, distill, distillationLoss, gatherRows, inputQuant, quantizeModel, schedules, SGD, stratifiedSplit,
+  accuracy, AdamW, Parameter, crossEntropy, distill, distillationLoss, gatherRows, inputQuant, quantizeModel, schedules, SGD, stratifiedSplit,
 } from '../src/index.js';
 import { native } from '../src/native.js';
 
@@ -196,6 +196,8 @@ describe('nn options objects and helpers', () => {
     expect(() => stratifiedSplit(Int32Array.from([0, 1, 0, 1]), 0.5, 1n as unknown as number)).toThrow(/stratifiedSplit: seed must be an integer >= 0/);
     expect(() => gatherRows(new Float32Array(4), 2, null as unknown as Int32Array, new Float32Array(4))).toThrow(/gatherRows: idx must be an Int32Array/);
     expect(() => gatherRows(new Float32Array(4), 2, Int32Array.from([2]), new Float32Array(4))).toThrow(/gatherRows: idx\[0\] \(2\) is outside the 2 rows/);
+    expect(() => new Parameter('w', null as unknown as Tensor<'float32'>, true)).toThrow(/Parameter: value must be a float32 Tensor|Parameter: value must be/);
+    expect(() => new Parameter(5 as unknown as string, zeros([2]) as Tensor<'float32'>, true)).toThrow(/Parameter: name must be a string/);
     expect(() => smallModel().forward(5 as unknown as Tensor)).toThrow(/Sequential\.forward: x must be a Tensor, got 5/);
     expect(() => fit(smallModel(), data(), { epochs: 1, loss: () => null as never })).toThrow(/fit: opts\.loss must return \{ loss, grad \}/);
     expect(() => fit(smallModel(), data(), { epochs: 1, schedule: () => NaN })).toThrow(/fit: opts\.schedule must return a finite number/);

@@ -31,8 +31,10 @@ export class Parameter {
   version = 0;
 
   constructor(name: string, value: Tensor<'float32'>, decay: boolean) {
+    if (typeof name !== 'string') throw typeError('Parameter', `name must be a string, got ${describe(name)}`);
+    if (typeof decay !== 'boolean') throw typeError('Parameter', `decay must be a boolean, got ${describe(decay)}`);
     this.name = name;
-    this.value = value;
+    this.value = f32('Parameter', 'value', value);
     this.grad = new Tensor(new Float32Array(value.size), value.shape, 'float32', value.size);
     this.decay = decay;
   }
