@@ -255,6 +255,12 @@ describe('raw addon handle checks and empty inputs', () => {
     const empty = zeros([0, 4]);
     expect(toSparse(empty).shape).toEqual([0, 4]);
     expect(sparseCsr({ shape: [2, 3], rowPtr: new Int32Array(3), colIdx: new Int32Array(0), values: new Float32Array(0) }).nnz).toBe(0);
+    for (const format of ['csr', 'bsr'] as const)
+      for (const dtype of ['float32', 'int8'] as const) {
+        // toDense of an empty matrix: f32_sparse_to_dense / S8SparseWeights::to_dense with a null buffer.
+        expect(toSparse(zeros([0, 16]), { format, dtype }).toDense().shape).toEqual([0, 16]);
+        expect(toSparse(zeros([3, 0]), { format, dtype }).toDense().shape).toEqual([3, 0]);
+      }
     expect(prune(zeros([0, 4]), { sparsity: 0.5 }).weight.size).toBe(0);
     const a = cast(zeros([2, 0]), 'float16');
     const b = cast(zeros([0, 3]), 'float16');

@@ -141,6 +141,7 @@ bool S8SparseWeights::has_dense() const {
 
 void S8SparseWeights::to_dense(int8_t* out) const {
   const S8SparseView& v = view_;
+  if (v.n * v.k == 0) return;  // an empty matrix may come with a null buffer
   std::memset(out, 0, v.n * v.k);
   for (size_t r = 0; r < v.n; r++)
     for (size_t j = v.ptr[r]; j < v.ptr[r + 1]; j++) {

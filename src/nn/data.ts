@@ -12,6 +12,7 @@ import { describe, rangeError, typeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { checkDataset, Dataset, gatherRows, permutation } from './train.js';
 import { checkOpts, filePath, finiteNumber, nonNegativeInt } from './check.js';
+import { f32 } from './kernels.js';
 
 /** A data set with its class names (index = label). */
 export interface LabeledData extends Dataset {
@@ -204,7 +205,11 @@ export function stratifiedSplit(labels: Int32Array, fraction: number, seed = 0):
 /** Per-feature mean and 1/std of `x` (a constant feature gets 1/std = 1), for a {@link Normalize} layer. */
 export function featureStats(x: Tensor): { mean: Tensor<'float32'>; invStd: Tensor<'float32'> } {
   if (!(x instanceof Tensor)) throw typeError('featureStats', `x must be a float32 Tensor [rows, features], got ${describe(x)}`);
-  const { n, f } = checkDataset('featureStats', 'data', { x, y: new Int32Array(x.ndim === 2 ? x.shape[0] : 0) });
+  const X = f32('featureStats', 'x', x);
+  if (X.ndim !== 2) throw rangeError('featureStats', `x must be 2-D [rows, features], got [${X.shape.join(', ')}]`);
+  const [n, f] = X.shape;
+  if (!(Number.isInteger(n) && Number.isInteger(f) && n >= 0 && f >= 0 && n * f === X.size))
+    throw rangeError('featureStats', `x has shape [${X.shape.join(', ')}] but ${X.size} elements (was its shape changed?)`);
   if (n === 0) throw rangeError('featureStats', 'x has no rows');
   const d = x.data as Float32Array;
   const mean = new Float64Array(f);
