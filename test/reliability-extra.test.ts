@@ -10,7 +10,7 @@ import {
   measureLatencies, measureLatency, mlp, modelSparsity, packWeights, parseCsv, permutation, predict, prune, registerAsyncLinear,
   registerAsyncMatmul, registerCast, registerLinear, registerMatmul, registerPack, registerWeightCodec, rng, runNativeAsync,
   saveModel, Sequential, stageTable, subset, tensor, Tensor, toSparse, zeros, Dropout, sparseCsr, cast, matmulAsync,
-  accuracy, AdamW, Parameter, crossEntropy, distill, distillationLoss, gatherRows, inputQuant, quantizeModel, schedules, SGD, stratifiedSplit,
+  accuracy, AdamW, Parameter, linear, rand, crossEntropy, distill, distillationLoss, gatherRows, inputQuant, quantizeModel, schedules, SGD, stratifiedSplit,
 } from '../src/index.js';
 import { native } from '../src/native.js';
 
@@ -262,6 +262,8 @@ describe('raw addon handle checks and empty inputs', () => {
         expect(toSparse(zeros([3, 0]), { format, dtype }).toDense().shape).toEqual([3, 0]);
       }
     expect(prune(zeros([0, 4]), { sparsity: 0.5 }).weight.size).toBe(0);
+    // int8 sparse linear with 0 input features: no groups, so the quantized-input padding is empty (s8_sparse.cc).
+    expect(linear(rand([3, 0]), toSparse(zeros([2, 0]), { dtype: 'int8' })).shape).toEqual([3, 2]);
     const a = cast(zeros([2, 0]), 'float16');
     const b = cast(zeros([0, 3]), 'float16');
     const out = await matmulAsync(a, b);
