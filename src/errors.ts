@@ -34,3 +34,20 @@ export function options<T extends object>(fn: string, opts: T | null | undefined
   if (typeof opts !== 'object') throw typeError(fn, `${arg} must be an object (or null/undefined), got ${describe(opts)}`);
   return opts;
 }
+
+/**
+ * Checks that `v` is an object whose members have the kinds in `spec` (`'function?'`: absent or a function), for
+ * the extension points (`register*`) so a bad registration fails at once instead of breaking every later op.
+ */
+export function checkMembers(fn: string, arg: string, v: unknown, spec: Record<string, 'string' | 'function' | 'function?'>): void {
+  if ((typeof v !== 'object' && typeof v !== 'function') || v === null) throw typeError(fn, `${arg} must be an object, got ${describe(v)}`);
+  for (const [key, kind] of Object.entries(spec)) {
+    const m = (v as Record<string, unknown>)[key];
+    if (kind === 'function?' ? m !== undefined && typeof m !== 'function' : typeof m !== kind)
+      throw typeError(fn, `${arg}.${key} must be a ${kind === 'function?' ? 'function or undefined' : kind}, got ${describe(m)}`);
+  }
+  if (spec.name === 'string' || spec.format === 'string') {
+    const key = spec.name === 'string' ? 'name' : 'format';
+    if ((v as Record<string, string>)[key] === '') throw typeError(fn, `${arg}.${key} must be a non-empty string`);
+  }
+}

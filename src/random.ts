@@ -3,6 +3,7 @@
  * tests, so the same seed gives the same numbers everywhere.
  * @module
  */
+import { describe, rangeError, typeError } from './errors.js';
 
 /**
  * mulberry32 over a raw 32-bit state: a small, fast generator of uniform numbers in [0, 1), good enough for test
@@ -21,5 +22,7 @@ export function mulberry32(state: number): () => number {
 
 /** A seeded generator of uniform numbers in [0, 1): mulberry32 with the seed spread by the golden ratio (as `rand`). */
 export function rng(seed: number): () => number {
+  if (typeof seed !== 'number') throw typeError('rng', `seed must be a number, got ${describe(seed)}`);
+  if (!Number.isSafeInteger(seed)) throw rangeError('rng', `seed must be a safe integer, got ${describe(seed)}`);
   return mulberry32((seed * 0x9e3779b1) >>> 0);
 }

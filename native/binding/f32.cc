@@ -46,9 +46,11 @@ class PackedF32 : public Napi::ObjectWrap<PackedF32> {
 PackedF32* unwrap_packed_f32(const Napi::CallbackInfo& info, size_t i, const char* fn) {
   Napi::Value v = info[i];
   AddonData* d = addon_data(info.Env());
-  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(d->packed_f32_ctor.Value()))
+  // instanceof alone is fooled by Object.create(PackedF32.prototype), which has no native object behind it.
+  void* raw = nullptr;
+  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(d->packed_f32_ctor.Value()) || napi_unwrap(info.Env(), v, &raw) != napi_ok || !raw)
     throw Napi::TypeError::New(info.Env(), std::string(fn) + ": weights must be a PackedF32 handle from packWeights()");
-  return PackedF32::Unwrap(v.As<Napi::Object>());
+  return static_cast<PackedF32*>(raw);
 }
 
 std::shared_ptr<PackedF32Weights> packed_f32_weights(const Napi::CallbackInfo& info, size_t i, const char* fn) {

@@ -32,7 +32,9 @@ size_t packed_b_half_index(size_t k, const HalfBLayout& L, size_t p, size_t j) {
 
 void pack_b_half(const uint16_t* b, size_t ldb, bool trans_b, size_t k, size_t n, const HalfBLayout& L, uint16_t* out) {
   const size_t nr = L.nr, kp = round_up(k, L.kpad), panels = (n + nr - 1) / nr;
-  std::memset(out, 0, packed_b_half_count(k, n, L) * sizeof(uint16_t));
+  const size_t count = packed_b_half_count(k, n, L);
+  if (count == 0) return;  // k == 0 or n == 0: nothing to pack, out may be null
+  std::memset(out, 0, count * sizeof(uint16_t));
   std::vector<size_t> pos(nr);
   for (size_t jj = 0; jj < nr; jj++) pos[jj] = col_pos(L, jj);
   for (size_t jp = 0; jp < panels; jp++) {
@@ -54,7 +56,9 @@ void pack_b_half(const uint16_t* b, size_t ldb, bool trans_b, size_t k, size_t n
 }
 
 void repack_b_half(const uint16_t* in, const HalfBLayout& from, size_t k, size_t n, const HalfBLayout& to, uint16_t* out) {
-  std::memset(out, 0, packed_b_half_count(k, n, to) * sizeof(uint16_t));
+  const size_t count = packed_b_half_count(k, n, to);
+  if (count == 0) return;  // empty: out may be null
+  std::memset(out, 0, count * sizeof(uint16_t));
   for (size_t j = 0; j < n; j++)
     for (size_t p = 0; p < k; p++) out[packed_b_half_index(k, to, p, j)] = in[packed_b_half_index(k, from, p, j)];
 }

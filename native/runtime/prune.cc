@@ -15,6 +15,7 @@ inline float score(float v) { return std::isnan(v) ? INFINITY : std::fabs(v); }
 
 // Marks the `count` lowest of scores[0..len) (ties: lower index first) as pruned (keep[i] = 0).
 void prune_lowest(const float* scores, size_t len, size_t count, uint8_t* keep, std::vector<float>& tmp) {
+  if (len == 0) return;  // keep/scores may be null when empty
   std::memset(keep, 1, len);
   if (count == 0) return;
   if (count >= len) {

@@ -160,7 +160,8 @@ const char* s8_spmm_run(const S8SpmmVariant& v, const S8SpmmArgs& a, SpmmPath pa
   int32_t* zx = t_zx.get(M);
   uint8_t* bad = t_bad.get(M);
   quantize_rows_dynamic(quantize_table.select(), M, w.k, a.x, a.ldx, true, xq, ldq, sx, zx, bad);
-  for (size_t i = 0; i < M; i++) std::memset(xq + i * ldq + w.k, 0, ldq - w.k);  // weights are 0 there
+  if (ldq > w.k)  // k == 0: no groups, xq may be null
+    for (size_t i = 0; i < M; i++) std::memset(xq + i * ldq + w.k, 0, ldq - w.k);  // weights are 0 there
   const double work = double(w.stored_groups()) * 4.0 * double(M);
   if (path == SpmmPath::kRow) {
     int32_t* acc = t_acc.get(M * w.n);

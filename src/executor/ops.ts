@@ -4,7 +4,7 @@
  * plug their async kernels in with {@link registerAsyncMatmul} / {@link registerAsyncLinear}.
  * @module
  */
-import { describe, rangeError, typeError, options } from '../errors.js';
+import { checkMembers, describe, rangeError, typeError, options } from '../errors.js';
 import { native } from '../native.js';
 import { checkTensor, Tensor } from '../tensor.js';
 import { kernelName } from '../cpu.js';
@@ -45,10 +45,12 @@ const asyncLinearImpls: AsyncLinearImpl[] = [];
  * sync op and ends with `runNativeAsync(fn, opts.signal, (id) => native.xxxAsync(..., id), out)`.
  */
 export function registerAsyncMatmul(impl: AsyncMatmulImpl): void {
+  checkMembers('registerAsyncMatmul', 'impl', impl, { name: 'string', match: 'function', run: 'function' });
   asyncMatmulImpls.unshift(impl);
 }
 /** Registers a family's async linear (checked before the f32 default, newest first). */
 export function registerAsyncLinear(impl: AsyncLinearImpl): void {
+  checkMembers('registerAsyncLinear', 'impl', impl, { name: 'string', match: 'function', run: 'function' });
   asyncLinearImpls.unshift(impl);
 }
 

@@ -3,6 +3,7 @@
  * @module
  */
 import { native } from '../native.js';
+import { describe, typeError } from '../errors.js';
 
 let lastId = 0;
 
@@ -56,24 +57,40 @@ export function watchAbort(signal: AbortSignal, cb: () => void): () => void {
 
 /**
  * Starts a native async op and resolves with `result` once the native work has finished. `start(id)` calls the
- * native function (it may throw synchronously: bad arguments, ERR_SIMDTENSOR_BUSY).
+ * native function and returns its Promise; if it throws (bad arguments, ERR_SIMDTENSOR_BUSY) the returned Promise
+ * rejects with that error. A `signal` that is not an AbortSignal (undefined/null mean none), or a `start` that is not
+ * a function or does not return a Promise, rejects with a TypeError; `start` is not called for a bad signal.
  *
  * Abort: an op still queued is removed at once and rejects with an AbortError. An op already running cannot be
  * interrupted (a GEMM has no safe stopping point); its Promise rejects with an AbortError when it finishes, so a
  * settled Promise always means the native side no longer touches the memory.
  */
 export function runNativeAsync<T>(fn: string, signal: AbortSignal | undefined, start: (id: number) => Promise<unknown>, result: T): Promise<T> {
+  // Everything that can throw is checked before start() runs: once the native op is queued, its promise must
+  // always get a handler, or a later rejection would be unhandled and end the process.
+  if (typeof fn !== 'string') return Promise.reject(typeError('runNativeAsync', `fn must be a string (the op name), got ${describe(fn)}`));
+  if (signal === null) signal = undefined;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    return Promise.reject(typeError(fn, `options.signal must be an AbortSignal, got ${describe(signal)}`));
+  }
+  if (typeof start !== 'function') return Promise.reject(typeError(fn, `start must be a function, got ${describe(start)}`));
   if (signal?.aborted) return Promise.reject(abortError(fn, signal.reason));
-  if (!signal) return start(0).then(() => result);
-  const id = nextId();
-  const p = start(id);
+  const id = signal ? nextId() : 0;
+  let p: unknown;
+  try {
+    p = start(id);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  if (!isThenable(p)) return Promise.reject(typeError(fn, `start(id) must return a Promise, got ${describe(p)}`));
+  if (!signal) return Promise.resolve(p).then(() => result);
   return new Promise<T>((resolve, reject) => {
     let aborted = false;
     const unwatch = watchAbort(signal, () => {
       aborted = true;
       native.cancelAsync(id);
     });
-    p.then(
+    Promise.resolve(p).then(
       () => {
         unwatch();
         if (aborted) reject(abortError(fn, signal.reason));
@@ -85,4 +102,8 @@ export function runNativeAsync<T>(fn: string, signal: AbortSignal | undefined, s
       },
     );
   });
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }

@@ -11,6 +11,8 @@ import { gunzipSync } from 'node:zlib';
 import { describe, rangeError, typeError, options } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { checkDataset, Dataset, gatherRows, permutation } from './train.js';
+import { checkOpts, filePath, finiteNumber, nonNegativeInt } from './check.js';
+import { f32 } from './kernels.js';
 
 /** A data set with its class names (index = label). */
 export interface LabeledData extends Dataset {
@@ -56,6 +58,13 @@ export interface CsvOptions {
 export function parseCsv(text: string, opts: CsvOptions = {}, where = 'csv'): LabeledData {
   const fn = 'parseCsv';
   if (typeof text !== 'string') throw typeError(fn, `text must be a string, got ${describe(text)}`);
+  opts = checkOpts<CsvOptions>(fn, opts);
+  if (typeof where !== 'string') throw typeError(fn, `where must be a string, got ${describe(where)}`);
+  if (opts.delimiter !== undefined && (typeof opts.delimiter !== 'string' || opts.delimiter === ''))
+    throw typeError(fn, `opts.delimiter must be a non-empty string, got ${describe(opts.delimiter)}`);
+  if (opts.header !== undefined && opts.header !== true && opts.header !== false && opts.header !== 'auto')
+    throw typeError(fn, `opts.header must be true, false or 'auto', got ${describe(opts.header)}`);
+  finiteNumber(fn, 'opts.scale', opts.scale, -Number.MAX_VALUE, Number.MAX_VALUE, 1);
   const lines = text.split(/\r?\n/);
   const first = lines.find((l) => l.trim() !== '') ?? '';
   const delim = opts.delimiter ?? (first.includes(',') ? ',' : first.includes(';') ? ';' : first.includes('\t') ? '\t' : ',');
@@ -129,6 +138,7 @@ function resolveLabel(label: number | string, ncol: number, header: string[] | n
 
 /** Reads a CSV file (optionally .gz) with {@link parseCsv}. */
 export function loadCsv(path: string, opts: CsvOptions | null = {}): LabeledData {
+  filePath('loadCsv', 'path', path);
   opts = options('loadCsv', opts);
   let buf: Buffer;
   try {
@@ -136,7 +146,12 @@ export function loadCsv(path: string, opts: CsvOptions | null = {}): LabeledData
   } catch (e) {
     throw rangeError('loadCsv', `cannot read ${path}: ${(e as Error).message}`);
   }
-  const text = path.endsWith('.gz') ? gunzipSync(buf).toString('utf8') : buf.toString('utf8');
+  let text: string;
+  try {
+    text = path.endsWith('.gz') ? gunzipSync(buf).toString('utf8') : buf.toString('utf8');
+  } catch (e) {
+    throw rangeError('loadCsv', `cannot decompress ${path}: ${(e as Error).message}`);
+  }
   return parseCsv(text, opts, path);
 }
 
@@ -151,7 +166,10 @@ export function loadDigits(): LabeledData {
 
 /** The rows `idx` of a data set, copied. */
 export function subset<D extends Dataset>(data: D, idx: Int32Array): D {
-  const { f } = checkDataset('subset', 'data', data);
+  const { n, f } = checkDataset('subset', 'data', data);
+  if (!(idx instanceof Int32Array)) throw typeError('subset', `idx must be an Int32Array of row indices, got ${describe(idx)}`);
+  for (let i = 0; i < idx.length; i++)
+    if (idx[i] < 0 || idx[i] >= n) throw rangeError('subset', `idx[${i}] (${idx[i]}) is outside the ${n} rows of data`);
   const x = new Float32Array(idx.length * f);
   gatherRows(data.x.data as Float32Array, f, idx, x);
   const y = Int32Array.from(idx, (i) => data.y[i]);
@@ -165,6 +183,8 @@ export function subset<D extends Dataset>(data: D, idx: Int32Array): D {
 export function stratifiedSplit(labels: Int32Array, fraction: number, seed = 0): [Int32Array, Int32Array] {
   if (!(labels instanceof Int32Array)) throw typeError('stratifiedSplit', `labels must be an Int32Array, got ${describe(labels)}`);
   if (typeof fraction !== 'number' || !(fraction > 0 && fraction < 1)) throw rangeError('stratifiedSplit', `fraction must be in (0, 1), got ${describe(fraction)}`);
+  nonNegativeInt('stratifiedSplit', 'seed', seed);
+  if (seed > 2 ** 40) throw rangeError('stratifiedSplit', `seed must be at most 2^40, got ${seed}`);
   const byClass = new Map<number, number[]>();
   labels.forEach((c, i) => {
     const l = byClass.get(c) ?? [];
@@ -184,7 +204,13 @@ export function stratifiedSplit(labels: Int32Array, fraction: number, seed = 0):
 
 /** Per-feature mean and 1/std of `x` (a constant feature gets 1/std = 1), for a {@link Normalize} layer. */
 export function featureStats(x: Tensor): { mean: Tensor<'float32'>; invStd: Tensor<'float32'> } {
-  const { n, f } = checkDataset('featureStats', 'data', { x, y: new Int32Array(x.shape[0]) });
+  if (!(x instanceof Tensor)) throw typeError('featureStats', `x must be a float32 Tensor [rows, features], got ${describe(x)}`);
+  const X = f32('featureStats', 'x', x);
+  if (X.ndim !== 2) throw rangeError('featureStats', `x must be 2-D [rows, features], got [${X.shape.join(', ')}]`);
+  const [n, f] = X.shape;
+  if (!(Number.isInteger(n) && Number.isInteger(f) && n >= 0 && f >= 0 && n * f === X.size))
+    throw rangeError('featureStats', `x has shape [${X.shape.join(', ')}] but ${X.size} elements (was its shape changed?)`);
+  if (n === 0) throw rangeError('featureStats', 'x has no rows');
   const d = x.data as Float32Array;
   const mean = new Float64Array(f);
   const sq = new Float64Array(f);

@@ -5,6 +5,7 @@
  * @module
  */
 import { describe, typeError, options } from '../errors.js';
+import { checkOpts } from './check.js';
 import { Tensor } from '../tensor.js';
 import { Layer } from './layers.js';
 import { distillationLoss, distillParams, DistillLossOptions, softTargets } from './loss.js';
@@ -29,6 +30,7 @@ export function distill(teacher: Layer, student: Layer, data: Dataset, opts: Dis
   if (!(teacher instanceof Layer)) throw typeError(fn, `teacher must be a Layer, got ${describe(teacher)}`);
   if (!(student instanceof Layer)) throw typeError(fn, `student must be a Layer, got ${describe(student)}`);
   checkDataset(fn, 'data', data);
+  opts = checkOpts<DistillOptions>(fn, opts);
   const { T, alpha } = distillParams(fn, opts);
   const logits = opts.teacherLogits ?? predict(teacher, data.x);
   const soft = softTargets(logits, T);

@@ -4,6 +4,7 @@
  * @module
  */
 import { rangeError, typeError, options } from '../errors.js';
+import { checkOpts, finiteNumber, nonNegativeInt, positiveInt } from './check.js';
 import { Tensor } from '../tensor.js';
 import { f32 } from './kernels.js';
 import { Layer } from './layers.js';
@@ -36,6 +37,16 @@ export interface LatencyOptions {
   warmup?: number;
 }
 
+/** Validated {@link LatencyOptions} with their defaults (a NaN or infinite blockMs would never end a probe). */
+function latencyOptions(fn: string, opts: unknown): Required<LatencyOptions> {
+  const o = checkOpts<LatencyOptions>(fn, opts);
+  const blocks = positiveInt(fn, 'opts.blocks', o.blocks, 30);
+  if (blocks > 1e6) throw rangeError(fn, `opts.blocks must be at most 1000000, got ${blocks}`);
+  const warmup = nonNegativeInt(fn, 'opts.warmup', o.warmup, 20);
+  if (warmup > 1e6) throw rangeError(fn, `opts.warmup must be at most 1000000, got ${warmup}`);
+  return { blocks, warmup, blockMs: finiteNumber(fn, 'opts.blockMs', o.blockMs, 0, 60000, 2) };
+}
+
 function quantile(sorted: number[], q: number): number {
   const i = (sorted.length - 1) * q;
   const lo = Math.floor(i);
@@ -53,10 +64,7 @@ export function measureLatency(model: Layer, x: Tensor, opts: LatencyOptions | n
   if (!(model instanceof Layer)) throw typeError(fn, 'model must be a Layer');
   const X = f32(fn, 'x', x);
   if (X.ndim !== 2 || X.shape[0] < 1) throw rangeError(fn, `x must be [batch >= 1, features], got [${X.shape.join(', ')}]`);
-  const blocks = opts.blocks ?? 30;
-  const blockMs = opts.blockMs ?? 2;
-  const warmup = opts.warmup ?? 20;
-  if (!(Number.isInteger(blocks) && blocks >= 1)) throw rangeError(fn, `blocks must be a positive integer, got ${blocks}`);
+  const { blocks, blockMs, warmup } = latencyOptions(fn, opts);
   const wasTraining = model.training;
   model.train(false);
   try {
@@ -98,9 +106,7 @@ export function measureLatencies(models: Layer[], x: Tensor, opts: LatencyOption
   if (!Array.isArray(models) || !models.every((m) => m instanceof Layer)) throw typeError(fn, 'models must be an array of Layers');
   const X = f32(fn, 'x', x);
   if (X.ndim !== 2 || X.shape[0] < 1) throw rangeError(fn, `x must be [batch >= 1, features], got [${X.shape.join(', ')}]`);
-  const blocks = opts.blocks ?? 30;
-  const blockMs = opts.blockMs ?? 2;
-  const warmup = opts.warmup ?? 20;
+  const { blocks, blockMs, warmup } = latencyOptions(fn, opts);
   const modes = models.map((m) => m.training);
   models.forEach((m) => m.train(false));
   try {

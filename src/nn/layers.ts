@@ -9,7 +9,8 @@ import { describe, rangeError, typeError, options } from '../errors.js';
 import { gelu, layerNorm, mul, relu, sub } from '../ops/eltwise.js';
 import { linear, matmul, packWeights, PackedWeights, type Weights } from '../ops/matmul.js';
 import type { Activation } from '../ops/registry.js';
-import { checkTensor, rand, Tensor } from '../tensor.js';
+import { checkTensor, MAX_ELEMENTS, rand, Tensor } from '../tensor.js';
+import { checkOpts, layerSize, nonNegativeInt } from './check.js';
 import { f32, geluBackward, reluBackward, rowsCols, train, transpose } from './kernels.js';
 
 /** A trainable float32 tensor with its gradient, an optional pruning mask and optimizer state. */
@@ -30,8 +31,10 @@ export class Parameter {
   version = 0;
 
   constructor(name: string, value: Tensor<'float32'>, decay: boolean) {
+    if (typeof name !== 'string') throw typeError('Parameter', `name must be a string, got ${describe(name)}`);
+    if (typeof decay !== 'boolean') throw typeError('Parameter', `decay must be a boolean, got ${describe(decay)}`);
     this.name = name;
-    this.value = value;
+    this.value = f32('Parameter', 'value', value);
     this.grad = new Tensor(new Float32Array(value.size), value.shape, 'float32', value.size);
     this.decay = decay;
   }
@@ -138,8 +141,7 @@ export abstract class Layer {
 }
 
 function checkFeatures(fn: string, arg: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw rangeError(fn, `${arg} must be a positive integer, got ${describe(v)}`);
-  return v;
+  return layerSize(fn, arg, v);
 }
 
 function lastDim(fn: string, x: Tensor, want: number, what: string): void {
@@ -234,6 +236,8 @@ export class Linear extends Layer {
     const fn = given ? 'Linear.from' : 'Linear';
     this.inFeatures = checkFeatures(fn, 'inFeatures', inFeatures);
     this.outFeatures = checkFeatures(fn, 'outFeatures', outFeatures);
+    if (inFeatures * outFeatures > MAX_ELEMENTS)
+      throw rangeError(fn, `the weight [${outFeatures}, ${inFeatures}] has ${inFeatures * outFeatures} elements, more than ${MAX_ELEMENTS} (MAX_ELEMENTS)`);
     if (given) {
       const w = given.weight;
       if (w instanceof Tensor && w.dtype === 'float32') {
@@ -252,6 +256,8 @@ export class Linear extends Layer {
       }
       return;
     }
+    opts = checkOpts<LinearOptions>(fn, opts);
+    if (opts.bias !== undefined && typeof opts.bias !== 'boolean') throw typeError(fn, `opts.bias must be a boolean, got ${describe(opts.bias)}`);
     const init = opts.init ?? 'he';
     if (init !== 'he' && init !== 'xavier') throw typeError(fn, `init must be 'he' or 'xavier', got ${describe(init)}`);
     const bound = init === 'he' ? Math.sqrt(6 / inFeatures) : Math.sqrt(6 / (inFeatures + outFeatures));
@@ -457,7 +463,7 @@ export class LayerNorm extends Layer {
     super();
     const fn = 'LayerNorm';
     this.features = checkFeatures(fn, 'features', features);
-    const eps = opts.eps ?? 1e-5;
+    const eps = checkOpts<{ eps?: number }>(fn, opts).eps ?? 1e-5;
     if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps)) throw rangeError(fn, `eps must be a finite number >= 0, got ${describe(eps)}`);
     this.eps = eps;
     this.gamma = new Parameter('gamma', new Tensor(new Float32Array(features).fill(1), [features], 'float32', features), false);
@@ -501,7 +507,7 @@ export class Dropout extends Layer {
     super();
     if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw rangeError('Dropout', `p must be a number in [0, 1), got ${describe(p)}`);
     this.p = p;
-    this.seed = (opts.seed ?? 0) >>> 0;
+    this.seed = nonNegativeInt('Dropout', 'opts.seed', checkOpts<{ seed?: number }>('Dropout', opts).seed, 0) >>> 0;
   }
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;
@@ -601,6 +607,7 @@ export class Sequential extends Layer {
   }
 
   forward(x: Tensor): Tensor {
+    checkTensor('Sequential.forward', 'x', x);
     this.steps = this.plan();
     let h = x;
     const last = this.steps.length - 1;
@@ -710,9 +717,10 @@ export function mlp(sizes: number[], opts: MlpOptions | null = {}): Sequential {
   const fn = 'mlp';
   if (!Array.isArray(sizes) || sizes.length < 2) throw rangeError(fn, `sizes must list at least [in, out], got ${describe(sizes)}`);
   sizes.forEach((s, i) => checkFeatures(fn, `sizes[${i}]`, s));
+  opts = checkOpts<MlpOptions>(fn, opts);
   const act = opts.activation ?? 'relu';
   if (act !== 'relu' && act !== 'gelu') throw typeError(fn, `activation must be 'relu' or 'gelu', got ${describe(act)}`);
-  const seed = opts.seed ?? 0;
+  const seed = nonNegativeInt(fn, 'opts.seed', opts.seed, 0);
   const layers: Layer[] = [];
   if (opts.normalize) layers.push(new Normalize(opts.normalize.mean, opts.normalize.invStd));
   for (let i = 0; i + 1 < sizes.length; i++) {

@@ -5,6 +5,7 @@
  * @module
  */
 import { describe, rangeError, typeError, options } from '../errors.js';
+import { checkOpts } from './check.js';
 import { mul, softmax } from '../ops/eltwise.js';
 import { Tensor } from '../tensor.js';
 import { checkLabels, f32, rowsCols, train } from './kernels.js';
@@ -37,6 +38,7 @@ function gradTensor(fn: string, like: Tensor, want: boolean, out: Tensor | undef
 export function crossEntropy(logits: Tensor, labels: Int32Array, opts: CrossEntropyOptions | null = {}): LossResult {
   opts = options('crossEntropy', opts);
   const fn = 'crossEntropy';
+  opts = checkOpts<CrossEntropyOptions>(fn, opts);
   const Z = f32(fn, 'logits', logits);
   const [rows, cols] = rowsCols(Z);
   checkLabels(fn, labels, rows, cols);
@@ -90,6 +92,7 @@ export function distillationLoss(
   studentLogits: Tensor, teacherSoft: Tensor, labels: Int32Array, opts: DistillLossOptions & CrossEntropyOptions = {},
 ): DistillLossResult {
   const fn = 'distillationLoss';
+  opts = checkOpts<DistillLossOptions & CrossEntropyOptions>(fn, opts);
   const Z = f32(fn, 'studentLogits', studentLogits);
   const P = f32(fn, 'teacherSoft', teacherSoft);
   const [rows, cols] = rowsCols(Z);

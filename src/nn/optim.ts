@@ -4,6 +4,7 @@
  * @module
  */
 import { describe, rangeError, typeError, options } from '../errors.js';
+import { checkOpts, finiteNumber, positiveInt } from './check.js';
 import { Parameter } from './layers.js';
 import { train } from './kernels.js';
 
@@ -61,6 +62,7 @@ export class SGD extends Optimizer {
   constructor(params: Parameter[], opts: SgdOptions | null = {}) {
     opts = options('SGD', opts);
     const fn = 'SGD';
+    opts = checkOpts<SgdOptions>(fn, opts);
     super(fn, params, opts.lr ?? 0.1);
     this.momentum = num(fn, 'momentum', opts.momentum, 0, 0.999999, 0.9);
     this.weightDecay = num(fn, 'weightDecay', opts.weightDecay, 0, Infinity, 0);
@@ -106,6 +108,7 @@ export class AdamW extends Optimizer {
   constructor(params: Parameter[], opts: AdamWOptions | null = {}) {
     opts = options('AdamW', opts);
     const fn = 'AdamW';
+    opts = checkOpts<AdamWOptions>(fn, opts);
     super(fn, params, opts.lr ?? 1e-3);
     const betas = opts.betas ?? [0.9, 0.999];
     if (!Array.isArray(betas) || betas.length !== 2) throw typeError(fn, `betas must be [beta1, beta2], got ${describe(betas)}`);
@@ -158,10 +161,16 @@ function warmupSteps(warmup: number | undefined, total: number): number {
 }
 
 /** The schedules: constant, cosine decay, linear decay, step decay; all with optional linear warm-up. */
+function scheduleOpts<T extends ScheduleOptions>(fn: string, opts: unknown): Partial<T> & { min: number } {
+  const o = checkOpts<T>(fn, opts);
+  warmupSteps(o.warmup, 1); // checked once here, not first at step 0 of a fit
+  return { ...o, min: finiteNumber(fn, 'opts.min', o.min, 0, 1, 0) };
+}
+
 export const schedules = {
   /** Factor 1 (after warm-up). */
   constant(opts: ScheduleOptions | null = {}): Schedule {
-    opts = options('AdamW.constant', opts);
+    opts = scheduleOpts('schedules.constant', opts);
     return (step, total) => {
       const w = warmupSteps(opts.warmup, total);
       return w > 0 && step < w ? (step + 1) / w : 1;
@@ -169,8 +178,9 @@ export const schedules = {
   },
   /** Cosine from 1 to `min` over the steps after warm-up (Loshchilov & Hutter, 2017, without restarts). */
   cosine(opts: ScheduleOptions | null = {}): Schedule {
-    opts = options('AdamW.cosine', opts);
-    const min = opts.min ?? 0;
+    const o = scheduleOpts('schedules.cosine', opts);
+    opts = o;
+    const min = o.min;
     return (step, total) => {
       const w = warmupSteps(opts.warmup, total);
       if (w > 0 && step < w) return (step + 1) / w;
@@ -180,8 +190,9 @@ export const schedules = {
   },
   /** Linear from 1 to `min` after warm-up. */
   linear(opts: ScheduleOptions | null = {}): Schedule {
-    opts = options('AdamW.linear', opts);
-    const min = opts.min ?? 0;
+    const o = scheduleOpts('schedules.linear', opts);
+    opts = o;
+    const min = o.min;
     return (step, total) => {
       const w = warmupSteps(opts.warmup, total);
       if (w > 0 && step < w) return (step + 1) / w;
@@ -190,8 +201,10 @@ export const schedules = {
   },
   /** Multiplies by `gamma` every `every` steps (after warm-up). */
   step(opts: ScheduleOptions & { every: number; gamma?: number }): Schedule {
-    const gamma = opts.gamma ?? 0.1;
-    if (!(Number.isInteger(opts.every) && opts.every > 0)) throw rangeError('schedules.step', `every must be a positive integer, got ${describe(opts.every)}`);
+    if (opts === undefined || opts === null) throw typeError('schedules.step', `opts must be { every: number, gamma?: number }, got ${describe(opts)}`);
+    opts = { ...scheduleOpts<ScheduleOptions & { every: number; gamma?: number }>('schedules.step', opts), every: opts.every } as ScheduleOptions & { every: number; gamma?: number };
+    const gamma = finiteNumber('schedules.step', 'opts.gamma', opts.gamma, 0, Number.MAX_VALUE, 0.1);
+    positiveInt('schedules.step', 'opts.every', opts.every);
     return (step, total) => {
       const w = warmupSteps(opts.warmup, total);
       if (w > 0 && step < w) return (step + 1) / w;

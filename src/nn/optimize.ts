@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { cpuInfo } from '../cpu.js';
 import { getNumThreads, setNumThreads } from '../executor/index.js';
 import { describe, rangeError, typeError, options } from '../errors.js';
+import { checkOpts } from './check.js';
 import { Tensor } from '../tensor.js';
 import { featureStats, LabeledData, loadCsv, CsvOptions, loadDigits, stratifiedSplit, subset } from './data.js';
 import { distill } from './distill.js';
@@ -195,6 +196,7 @@ function cloneModel(m: Sequential): Sequential {
 export function optimize(opts: OptimizeOptions | null = {}): OptimizeReport {
   opts = options('optimize', opts);
   const fn = 'optimize';
+  opts = checkOpts<OptimizeOptions>(fn, opts);
   const t0 = performance.now();
   const emit = opts.onProgress ?? (() => {});
   const stages = new Set(opts.stages ?? ALL_STAGES);
@@ -449,8 +451,72 @@ function machineInfo(): OptimizeReport['machine'] {
   };
 }
 
+/**
+ * Checks that `r` has the shape of an {@link OptimizeReport} in the parts the renderers read (so a wrong argument
+ * is a TypeError naming the field, not an internal error deep inside a table).
+ */
+function checkReport(fn: string, r: unknown): asserts r is OptimizeReport {
+  const obj = (v: unknown, arg: string): Record<string, unknown> => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw typeError(fn, `${arg} must be an object, got ${describe(v)}`);
+    return v as Record<string, unknown>;
+  };
+  const arr = (v: unknown, arg: string): unknown[] => {
+    if (!Array.isArray(v)) throw typeError(fn, `${arg} must be an array, got ${describe(v)}`);
+    return v;
+  };
+  const num = (o: Record<string, unknown>, k: string, arg: string, optional = false) => {
+    if (optional && o[k] === undefined) return;
+    if (typeof o[k] !== 'number') throw typeError(fn, `${arg}.${k} must be a number, got ${describe(o[k])}`);
+  };
+  const str = (o: Record<string, unknown>, k: string, arg: string, optional = false) => {
+    if (optional && o[k] === undefined) return;
+    if (typeof o[k] !== 'string') throw typeError(fn, `${arg}.${k} must be a string, got ${describe(o[k])}`);
+  };
+  const rep = obj(r, 'report');
+  const data = obj(rep.data, 'report.data');
+  for (const k of ['rows', 'features', 'classes', 'train', 'holdout', 'test']) num(data, k, 'report.data');
+  str(data, 'name', 'report.data');
+  const machine = obj(rep.machine, 'report.machine');
+  for (const k of ['cpu', 'isa', 'gemm', 'gemmInt8', 'threads', 'node', 'loadAverage']) str(machine, k, 'report.machine');
+  obj(rep.config, 'report.config');
+  num(rep, 'seconds', 'report');
+  arr(rep.stages, 'report.stages').forEach((sv, i) => {
+    const a = `report.stages[${i}]`;
+    const st = obj(sv, a);
+    for (const k of ['stage', 'description', 'format']) str(st, k, a);
+    for (const k of ['accuracy', 'meanAccuracy', 'holdoutAccuracy', 'params', 'nonzero', 'bytes', 'trainSeconds']) num(st, k, a);
+    str(st, 'file', a, true);
+    num(st, 'fileBytes', a, true);
+    arr(st.latency, `${a}.latency`).forEach((lv, j) => {
+      const l = obj(lv, `${a}.latency[${j}]`);
+      for (const k of ['batch', 'medianMs', 'throughput', 'blocks']) num(l, k, `${a}.latency[${j}]`);
+    });
+  });
+  arr(rep.seeds, 'report.seeds').forEach((sv, i) => {
+    const sd = obj(sv, `report.seeds[${i}]`);
+    num(sd, 'seed', `report.seeds[${i}]`);
+    for (const k of ['teacher', 'student', 'baseline', 'pruned', 'int8', 'int8Sparse']) num(sd, k, `report.seeds[${i}]`, true);
+  });
+  arr(rep.targets, 'report.targets').forEach((tv, i) => {
+    const t = obj(tv, `report.targets[${i}]`);
+    str(t, 'target', `report.targets[${i}]`);
+    str(t, 'measured', `report.targets[${i}]`);
+  });
+  if (rep.quantization !== undefined) {
+    const q = obj(rep.quantization, 'report.quantization');
+    str(q, 'chosen', 'report.quantization');
+    arr(q.candidates, 'report.quantization.candidates').forEach((cv, i) => {
+      const c = obj(cv, `report.quantization.candidates[${i}]`);
+      str(c, 'mode', `report.quantization.candidates[${i}]`);
+      num(c, 'top1Agreement', `report.quantization.candidates[${i}]`);
+      num(c, 'rmse', `report.quantization.candidates[${i}]`);
+    });
+  }
+}
+
 /** Checks the issue's targets (meaningful for the digits defaults; reported for any run). */
 export function checkTargets(r: OptimizeReport): TargetCheck[] {
+  checkReport('checkTargets', r);
   const out: TargetCheck[] = [];
   const st = (name: string) => r.stages.find((s) => s.stage === name);
   const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
@@ -501,6 +567,7 @@ function kb(bytes: number): string {
 
 /** The stage table as rows of cells (header first), shared by the Markdown and terminal renderings. */
 export function stageTable(r: OptimizeReport): string[][] {
+  checkReport('stageTable', r);
   const batches = r.stages[0]?.latency.map((l) => l.batch) ?? [];
   const teacher = r.stages.find((s) => s.stage === 'teacher');
   const head = ['stage', 'test acc', `mean of ${r.seeds.length}`, 'params (nonzero)', 'weights', 'vs teacher'];
@@ -524,6 +591,7 @@ function mdTable(rows: string[][]): string {
 
 /** The report as Markdown (what report.md holds). */
 export function formatMarkdown(r: OptimizeReport): string {
+  checkReport('formatMarkdown', r);
   const lines: string[] = [];
   lines.push('# simdtensor optimize report', '');
   lines.push(`Data: ${r.data.name} — ${r.data.rows} rows, ${r.data.features} features, ${r.data.classes} classes; fixed stratified split: ${r.data.train} train, ${r.data.holdout} held out (calibration/validation), ${r.data.test} test.`, '');

@@ -90,6 +90,7 @@ export class GradualPruner {
 
 /** Fraction of exactly-zero weights in a model's float32 Linear weights. */
 export function modelSparsity(model: Sequential): number {
+  if (!(model instanceof Sequential)) throw typeError('modelSparsity', `model must be a Sequential, got ${describe(model)}`);
   let zeros = 0;
   let n = 0;
   for (const l of model.linears()) {

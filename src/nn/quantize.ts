@@ -5,6 +5,7 @@
  * @module
  */
 import { describe, rangeError, typeError, options } from '../errors.js';
+import { checkOpts } from './check.js';
 import { packWeights } from '../ops/matmul.js';
 import { Calibrator, CalibrationMethod, PackedInt8Weights, quantize, QuantizedTensor } from '../quantize.js';
 import { Tensor } from '../tensor.js';
@@ -31,6 +32,14 @@ export interface QuantizeModelOptions {
 
 /** Static input quantization with fixed per-tensor parameters (asymmetric uint8 or symmetric int8). */
 export function inputQuant(p: { dtype: 'int8' | 'uint8'; scale: number; zeroPoint: number }): InputQuant {
+  const fn = 'inputQuant';
+  if (typeof p !== 'object' || p === null) throw typeError(fn, `p must be { dtype, scale, zeroPoint }, got ${describe(p)}`);
+  if (p.dtype !== 'int8' && p.dtype !== 'uint8') throw typeError(fn, `p.dtype must be 'int8' or 'uint8', got ${describe(p.dtype)}`);
+  if (typeof p.scale !== 'number' || !(p.scale > 0) || !Number.isFinite(p.scale)) throw rangeError(fn, `p.scale must be a finite number > 0, got ${describe(p.scale)}`);
+  const [zlo, zhi] = p.dtype === 'int8' ? [-128, 127] : [0, 255];
+  if (!Number.isInteger(p.zeroPoint) || p.zeroPoint < zlo || p.zeroPoint > zhi)
+    throw rangeError(fn, `p.zeroPoint must be an integer in [${zlo}, ${zhi}] for ${p.dtype}, got ${describe(p.zeroPoint)}`);
+  p = { dtype: p.dtype, scale: p.scale, zeroPoint: p.zeroPoint };
   const scheme = p.dtype === 'uint8' ? 'asymmetric' : 'symmetric';
   return {
     dtype: p.dtype,
@@ -55,6 +64,7 @@ export function quantizeModel(model: Sequential, opts: QuantizeModelOptions | nu
   opts = options('quantizeModel', opts);
   const fn = 'quantizeModel';
   if (!(model instanceof Sequential)) throw typeError(fn, `model must be a Sequential, got ${describe(model)}`);
+  opts = checkOpts<QuantizeModelOptions>(fn, opts);
   const mode = opts.activations ?? (opts.calibration ? 'static' : 'dynamic');
   if (mode !== 'static' && mode !== 'dynamic') throw typeError(fn, `activations must be 'static' or 'dynamic', got ${describe(mode)}`);
   if (mode === 'static' && !opts.calibration) throw rangeError(fn, "static activations need calibration data (opts.calibration)");

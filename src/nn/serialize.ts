@@ -8,7 +8,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { DType } from '../dtype.js';
 import { arrayCtor, dtypeBytes } from '../dtype.js';
-import { describe, rangeError, typeError, options } from '../errors.js';
+import { checkMembers, describe, rangeError, typeError, options } from '../errors.js';
+import { checkOpts, filePath } from './check.js';
 import { PackedWeights } from '../ops/matmul.js';
 import { Tensor } from '../tensor.js';
 import { Dropout, GELU, InputQuant, Layer, LayerConfig, LayerNorm, Linear, Normalize, ReLU, Sequential, weightFormat } from './layers.js';
@@ -45,6 +46,9 @@ const codecs: WeightCodec[] = [];
 
 /** Registers a codec for a compressed weight format (newest first). */
 export function registerWeightCodec(codec: WeightCodec): void {
+  checkMembers('registerWeightCodec', 'codec', codec, {
+    format: 'string', match: 'function', encode: 'function', decode: 'function', pack: 'function?', inputQuant: 'function?',
+  });
   codecs.unshift(codec);
 }
 
@@ -115,6 +119,9 @@ function layerTensors(l: Layer, i: number, opts: SaveOptions, entries: Entry[]):
 export function serializeModel(model: Sequential, opts: SaveOptions | null = {}): Uint8Array {
   opts = options('serializeModel', opts);
   if (!(model instanceof Sequential)) throw typeError('saveModel', `model must be a Sequential, got ${describe(model)}`);
+  opts = checkOpts<SaveOptions>('saveModel', opts);
+  const md = checkOpts<Record<string, unknown>>('saveModel', opts.metadata, 'opts.metadata');
+  for (const [k, v] of Object.entries(md)) if (typeof v !== 'string') throw typeError('saveModel', `opts.metadata.${k} must be a string, got ${describe(v)}`);
   const entries: Entry[] = [];
   const layers = model.layers.map((l, i) => layerTensors(l, i, opts, entries));
   const config = { type: 'sequential', layers };
@@ -149,9 +156,14 @@ export function serializeModel(model: Sequential, opts: SaveOptions | null = {})
 
 /** Writes `model` to `path` (see {@link serializeModel}); returns the bytes written. */
 export function saveModel(model: Sequential, path: string, opts: SaveOptions | null = {}): number {
+  filePath('saveModel', 'path', path);
   opts = options('saveModel', opts);
   const bytes = serializeModel(model, opts);
-  writeFileSync(path, bytes);
+  try {
+    writeFileSync(path, bytes);
+  } catch (e) {
+    throw rangeError('saveModel', `cannot write ${path}: ${(e as Error).message}`);
+  }
   return bytes.length;
 }
 
@@ -325,6 +337,7 @@ export function deserializeModel(bytes: Uint8Array, where = 'model'): LoadedMode
 
 /** Reads and validates a model file (see {@link deserializeModel}). */
 export function loadModel(path: string): LoadedModel {
+  filePath('loadModel', 'path', path);
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);

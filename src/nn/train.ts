@@ -11,6 +11,8 @@ import { argmax, f32, rowsCols } from './kernels.js';
 import { Layer } from './layers.js';
 import { crossEntropy, LossResult } from './loss.js';
 import { makeOptimizer, Optimizer, OptimizerSpec, Schedule } from './optim.js';
+import { checkOpts, nonNegativeInt, positiveInt } from './check.js';
+import { MAX_ELEMENTS } from '../tensor.js';
 
 /** Features [n, f] (float32) with integer class labels [n]. */
 export interface Dataset {
@@ -33,6 +35,10 @@ export { rng };
 
 /** A seeded permutation of 0..n−1 (Fisher–Yates; O(n) over indices once per epoch, not over elements). */
 export function permutation(n: number, seed: number): Int32Array {
+  nonNegativeInt('permutation', 'n', n);
+  if (n > MAX_ELEMENTS) throw rangeError('permutation', `n (${n}) is more than ${MAX_ELEMENTS} (MAX_ELEMENTS)`);
+  if (typeof seed !== 'number') throw typeError('permutation', `seed must be a number, got ${describe(seed)}`);
+  if (!Number.isSafeInteger(seed)) throw rangeError('permutation', `seed must be a safe integer, got ${describe(seed)}`);
   const p = new Int32Array(n);
   for (let i = 0; i < n; i++) p[i] = i;
   const r = rng(seed);
@@ -47,6 +53,14 @@ export function permutation(n: number, seed: number): Int32Array {
 
 /** Rows of `src` [n, cols] in the order `idx`, into `dst` (one native block copy per row). */
 export function gatherRows(src: Float32Array, cols: number, idx: Int32Array, dst: Float32Array): void {
+  const fn = 'gatherRows';
+  if (!(src instanceof Float32Array)) throw typeError(fn, `src must be a Float32Array, got ${describe(src)}`);
+  if (!(dst instanceof Float32Array)) throw typeError(fn, `dst must be a Float32Array, got ${describe(dst)}`);
+  if (!(idx instanceof Int32Array)) throw typeError(fn, `idx must be an Int32Array, got ${describe(idx)}`);
+  nonNegativeInt(fn, 'cols', cols);
+  if (dst.length < idx.length * cols) throw rangeError(fn, `dst has ${dst.length} elements, needs ${idx.length} rows × ${cols}`);
+  const rows = cols ? Math.floor(src.length / cols) : 0;
+  for (let i = 0; i < idx.length; i++) if (idx[i] < 0 || idx[i] >= rows) throw rangeError(fn, `idx[${i}] (${idx[i]}) is outside the ${rows} rows of src`);
   for (let i = 0; i < idx.length; i++) dst.set(src.subarray(idx[i] * cols, idx[i] * cols + cols), i * cols);
 }
 
@@ -122,10 +136,15 @@ export function fit(model: Layer, data: Dataset, opts: FitOptions | null = {}): 
   const fn = 'fit';
   if (!(model instanceof Layer)) throw typeError(fn, `model must be a Layer, got ${describe(model)}`);
   const { n, f } = checkDataset(fn, 'data', data);
-  const epochs = opts.epochs ?? 10;
-  const bs = opts.batchSize ?? 64;
-  if (!Number.isInteger(epochs) || epochs < 0) throw rangeError(fn, `epochs must be an integer >= 0, got ${describe(epochs)}`);
-  if (!Number.isInteger(bs) || bs < 1) throw rangeError(fn, `batchSize must be a positive integer, got ${describe(bs)}`);
+  opts = checkOpts<FitOptions>(fn, opts);
+  const epochs = nonNegativeInt(fn, 'opts.epochs', opts.epochs, 10);
+  const bs = positiveInt(fn, 'opts.batchSize', opts.batchSize, 64);
+  const seed = nonNegativeInt(fn, 'opts.seed', opts.seed, 0);
+  if (seed >= 2 ** 32) throw rangeError(fn, `opts.seed must be less than 2^32, got ${seed}`);
+  if (opts.shuffle !== undefined && typeof opts.shuffle !== 'boolean') throw typeError(fn, `opts.shuffle must be a boolean, got ${describe(opts.shuffle)}`);
+  for (const k of ['schedule', 'loss', 'onEpoch', 'onStep'] as const)
+    if (opts[k] !== undefined && typeof opts[k] !== 'function') throw typeError(fn, `opts.${k} must be a function, got ${describe(opts[k])}`);
+  if (opts.aligned !== undefined && !Array.isArray(opts.aligned)) throw typeError(fn, `opts.aligned must be an array of Tensors, got ${describe(opts.aligned)}`);
   if (n === 0) throw rangeError(fn, 'data has no rows');
   const aligned = (opts.aligned ?? []).map((t, i) => {
     const a = f32(fn, `aligned[${i}]`, t);
@@ -134,7 +153,6 @@ export function fit(model: Layer, data: Dataset, opts: FitOptions | null = {}): 
   });
   const opt = opts.optimizer instanceof Optimizer ? opts.optimizer : makeOptimizer(model.parameters(), opts.optimizer ?? { type: 'adamw' });
   const schedule = opts.schedule ?? (() => 1);
-  const seed = opts.seed ?? 0;
   const shuffle = opts.shuffle ?? true;
   const lossFn = opts.loss ?? ((z: Tensor<'float32'>, b: Batch, g: Tensor<'float32'>): BatchLoss => crossEntropy(z, b.y, { out: g }));
   if (opts.validation) checkDataset(fn, 'validation', opts.validation);
@@ -173,10 +191,12 @@ export function fit(model: Layer, data: Dataset, opts: FitOptions | null = {}): 
       const logits = model.forward(batch.x) as Tensor<'float32'>;
       if (!grad || grad.size !== logits.size) grad = new Tensor(new Float32Array(logits.size), logits.shape, 'float32', logits.size);
       const res = lossFn(logits, batch, grad);
-      if (!res.grad) throw rangeError(fn, 'the loss returned no gradient');
+      if (typeof res !== 'object' || res === null || !res.grad) throw typeError(fn, `opts.loss must return { loss, grad }, got ${describe(res)}`);
       if (!Number.isFinite(res.loss)) throw rangeError(fn, `the loss is ${res.loss} at epoch ${e + 1}, step ${step + 1} (learning rate too high?)`);
       model.backward(res.grad, false);
-      lr = opt.lr * schedule(step, total);
+      const factor = schedule(step, total);
+      if (typeof factor !== 'number' || !Number.isFinite(factor)) throw typeError(fn, `opts.schedule must return a finite number, got ${describe(factor)} at step ${step}`);
+      lr = opt.lr * factor;
       opt.step(lr);
       step++;
       opts.onStep?.(step, total);
@@ -202,9 +222,10 @@ export function fit(model: Layer, data: Dataset, opts: FitOptions | null = {}): 
 export function predict(model: Layer, x: Tensor, opts: { batchSize?: number } | null = {}): Tensor<'float32'> {
   opts = options('predict', opts);
   const fn = 'predict';
+  if (!(model instanceof Layer)) throw typeError(fn, `model must be a Layer, got ${describe(model)}`);
   const X = f32(fn, 'x', x);
   if (X.ndim !== 2) throw rangeError(fn, `x must be 2-D [rows, features], got [${X.shape.join(', ')}]`);
-  const bs = opts.batchSize ?? 256;
+  const bs = positiveInt(fn, 'opts.batchSize', checkOpts<{ batchSize?: number }>(fn, opts).batchSize, 256);
   const n = X.shape[0];
   const wasTraining = model.training;
   model.train(false);
@@ -227,13 +248,17 @@ export function predict(model: Layer, x: Tensor, opts: { batchSize?: number } | 
 
 /** Accuracy and mean cross-entropy of `model` on `data`. */
 export function evaluate(model: Layer, data: Dataset, opts: { batchSize?: number } = {}): { accuracy: number; loss: number } {
-  checkDataset('evaluate', 'data', data);
+  const fn = 'evaluate';
+  if (!(model instanceof Layer)) throw typeError(fn, `model must be a Layer, got ${describe(model)}`);
+  checkDataset(fn, 'data', data);
+  positiveInt(fn, 'opts.batchSize', checkOpts<{ batchSize?: number }>(fn, opts).batchSize, 256);
   const logits = predict(model, data.x, opts);
   return { accuracy: accuracy(logits, data.y), loss: crossEntropy(logits, data.y, { grad: false }).loss };
 }
 
 /** Fraction of rows whose largest logit is the label. */
 export function accuracy(logits: Tensor, labels: Int32Array): number {
+  if (!(labels instanceof Int32Array)) throw typeError('accuracy', `labels must be an Int32Array, got ${describe(labels)}`);
   const pred = argmax(logits);
   if (pred.length !== labels.length) throw rangeError('accuracy', `${pred.length} predictions for ${labels.length} labels`);
   let hit = 0;

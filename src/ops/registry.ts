@@ -5,7 +5,7 @@
  */
 import type { DType } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
-import { typeError } from '../errors.js';
+import { checkMembers, describe, typeError } from '../errors.js';
 
 /** Options common to the GEMM entry points. */
 export interface GemmOptions {
@@ -50,14 +50,17 @@ export const packImpls: PackImpl[] = [];
 
 /** Registers a matmul implementation (checked before the f32 default, newest first). */
 export function registerMatmul(impl: MatmulImpl): void {
+  checkMembers('registerMatmul', 'impl', impl, { name: 'string', match: 'function', run: 'function' });
   matmulImpls.unshift(impl);
 }
 /** Registers a linear implementation (checked before the f32 default, newest first). */
 export function registerLinear(impl: LinearImpl): void {
+  checkMembers('registerLinear', 'impl', impl, { name: 'string', match: 'function', run: 'function' });
   linearImpls.unshift(impl);
 }
 /** Registers a packWeights implementation (checked before the f32 default, newest first). */
 export function registerPack(impl: PackImpl): void {
+  checkMembers('registerPack', 'impl', impl, { name: 'string', match: 'function', pack: 'function' });
   packImpls.unshift(impl);
 }
 
@@ -95,6 +98,7 @@ export const castHook: { fn: (t: Tensor, dtype: DType) => Tensor } = { fn: numer
 
 /** Registers a cast function used by `Tensor.prototype.to` and `cast`; it receives the previous one as `next`. */
 export function registerCast(fn: CastFn): void {
+  if (typeof fn !== 'function') throw typeError('registerCast', `fn must be a function (t, dtype, next) => Tensor, got ${describe(fn)}`);
   const prev = castHook.fn;
   castHook.fn = (t, dtype) => fn(t, dtype, prev);
 }
