@@ -77,7 +77,7 @@ describe('nn batch sizes and counts', () => {
       expect(() => fit(m, d, { batchSize: bs, epochs: 1 })).toThrow(/fit: opts\.batchSize must be a positive integer/);
     }
     expect(() => predict(m, d.x, { batchSize: '2' as unknown as number })).toThrow(TypeError);
-    expect(() => predict(m, d.x, 5 as unknown as object)).toThrow(/predict: opts must be an object, got 5/);
+    expect(() => predict(m, d.x, 5 as unknown as object)).toThrow(/predict: opts must be an object.*got 5/);
     expect(() => predict({} as Layer, d.x)).toThrow(/predict: model must be a Layer/);
     expect(() => evaluate(null as unknown as Layer, d)).toThrow(/evaluate: model must be a Layer/);
     expect(() => fit(m, d, { epochs: 1, seed: -1 })).toThrow(/fit: opts\.seed must be an integer >= 0/);
