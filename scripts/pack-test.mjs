@@ -99,10 +99,20 @@ mkdirSync(app);
 // its resolved spec (older npm ignores the field and runs it anyway).
 const allowScripts = { [`file:${relative(app, tarball)}`]: true };
 writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'pack-test-app', version: '1.0.0', private: true, allowScripts }, null, 2));
-// The package's dependencies (node-gyp-build, node-addon-api) are packed from this checkout's node_modules and
-// installed beside it: with --offline nothing can be fetched, and the test must not depend on what the npm cache holds.
-const deps = Object.keys(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).dependencies ?? {}).map((d) => {
-  const dir = dirname(require.resolve(`${d}/package.json`, { paths: [root] }));
+// The package's dependencies, and theirs (node-gyp-build, node-addon-api, onnx-proto → protobufjs → …), are packed
+// from this checkout's node_modules and installed beside it: with --offline nothing can be fetched, and the test
+// must not depend on what the npm cache holds.
+const depDirs = new Map();
+const walk = (names, from) => {
+  for (const d of names) {
+    const dir = dirname(require.resolve(`${d}/package.json`, { paths: [from] }));
+    if (depDirs.has(dir)) continue;
+    depDirs.set(dir, d);
+    walk(Object.keys(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).dependencies ?? {}), dir);
+  }
+};
+walk(Object.keys(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).dependencies ?? {}), root);
+const deps = [...depDirs.keys()].map((dir) => {
   const out = JSON.parse(execFileSync('npm', ['pack', dir, '--ignore-scripts', '--json', '--pack-destination', work], { cwd: work, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
   return join(work, out[0].filename);
 });
