@@ -25,9 +25,12 @@ void quantize_rows_dynamic(const QuantizeVariant& qv, size_t m, size_t k, const 
     const size_t r1 = std::min(m, (t + 1) * rows_per);
     for (size_t i = t * rows_per; i < r1; i++) {
       float mn, mx;
-      const bool nan = qv.minmax(k, x + i * ldx, &mn, &mx);
-      const bool bad = nan || std::isinf(mn) || std::isinf(mx);
+      // An empty row (k = 0) is all zeros, not a bad row: the min/max of nothing (±Inf) must not reach `bad`, or
+      // x·wᵀ over K = 0 would come out NaN instead of 0 (+ bias).
+      bool nan = false;
       if (k == 0) mn = mx = 0.0f;
+      else nan = qv.minmax(k, x + i * ldx, &mn, &mx);
+      const bool bad = nan || std::isinf(mn) || std::isinf(mx);
       const QuantParams p = bad ? QuantParams{1.0f, 0} : quant_choose_params(mn, mx, is_unsigned, symmetric);
       if (bad) {
         for (size_t p2 = 0; p2 < k; p2++) out[i * ldo + p2] = uint8_t(p.zero);
