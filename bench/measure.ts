@@ -1,8 +1,10 @@
 /**
  * Timing and agreement: contenders are checked against a float64 reference before anything is timed, then timed in
- * interleaved rounds (each round runs every contender once, in a rotated order) so machine drift hits all alike.
+ * interleaved rounds (each round is one tinybench `Bench` whose tasks are the contenders, in a rotated order) so machine
+ * drift hits all alike.
  * @module
  */
+import { Bench } from 'tinybench';
 import type { Runner } from './drivers.js';
 import type { Trial, TrialInputs } from './trials.js';
 
@@ -52,50 +54,69 @@ export function stats(xs: number[]): Stats {
 export interface TimingOptions {
   /** Timed rounds (each contender gives one sample per round); at least 5 for a real run. */
   rounds: number;
-  /** Target length of one sample in ms (a sample is as many calls as fit, at least one). */
+  /** Target length of one round's sample of a contender in ms (BATCHES_PER_ROUND tinybench iterations of as many calls as fit, at least one). */
   sampleMs: number;
   /** Warm-up time per contender in ms before the first round (at least one call). */
   warmupMs: number;
 }
 
-async function callN(r: Runner, n: number): Promise<number> {
-  r.enter?.();
-  const t0 = performance.now();
-  if (r.async) for (let i = 0; i < n; i++) await r.run();
-  else for (let i = 0; i < n; i++) r.run();
-  const dt = performance.now() - t0;
-  r.exit?.();
-  return dt;
+/** Batches of calls per contender per round: the round's sample for a contender is the median of these batches. */
+export const BATCHES_PER_ROUND = 5;
+
+/** A tinybench task that makes `n` calls of a runner per iteration, entering/leaving its mode outside the timing. */
+function addTask(bench: Bench, name: string, r: Runner, n: () => number): void {
+  const fn = r.async
+    ? async () => {
+        for (let i = 0, c = n(); i < c; i++) await r.run();
+      }
+    : () => {
+        for (let i = 0, c = n(); i < c; i++) r.run();
+      };
+  bench.add(name, fn, {
+    async: r.async,
+    beforeAll: r.enter ? () => r.enter!() : undefined,
+    afterAll: r.exit ? () => r.exit!() : undefined,
+  });
+}
+
+/** Latency statistics (ms per task iteration) of a task that has run, or the error that stopped it. */
+function latency(bench: Bench, name: string): { p50: number; mean: number; samplesCount: number } {
+  const res = bench.getTask(name)?.result;
+  if (!res || !('latency' in res)) {
+    const err = res && 'error' in res ? res.error : undefined;
+    throw err instanceof Error ? err : new Error(`tinybench task ${name} did not complete (${res?.state ?? 'missing'})`);
+  }
+  return res.latency;
 }
 
 /**
- * Times every runner: warm-up and calibration (calls per sample) for each, then `rounds` rounds in which each
- * runner gives one sample, the order rotating every round. Returns seconds per call for each runner.
+ * Times every runner through tinybench. Warm-up and calibration: one `Bench` with one task per runner (one call per
+ * iteration, for `warmupMs`), whose mean latency sizes a batch (calls per tinybench iteration) so that
+ * {@link BATCHES_PER_ROUND} batches take about `sampleMs`. Then `rounds` rounds, each one `Bench` whose tasks are the
+ * runners in that round's rotated order, each timed for {@link BATCHES_PER_ROUND} iterations (no time budget, no
+ * tinybench warm-up: the round is short and the runners are already warm); a runner's sample for the round is the
+ * median batch latency divided by the batch size. Returns seconds per call for each runner.
  */
 export async function timeInterleaved(runners: Map<string, Runner>, o: TimingOptions): Promise<Map<string, Stats>> {
   const names = [...runners.keys()];
-  const iters = new Map<string, number>();
+  const iters = new Map<string, number>(names.map((n) => [n, 1]));
+  const warm = new Bench({ name: 'warm-up', time: o.warmupMs, iterations: 1, warmup: false, throws: true });
+  for (const name of names) addTask(warm, name, runners.get(name)!, () => 1);
+  await warm.run();
   for (const name of names) {
-    const r = runners.get(name)!;
-    // Warm-up: at least one call, then keep calling until warmupMs has passed; the mean call time sizes a sample.
-    let calls = 1;
-    let spent = await callN(r, 1);
-    while (spent < o.warmupMs) {
-      const n = Math.max(1, Math.min(1 << 20, Math.ceil(calls * Math.min(4, (o.warmupMs - spent) / Math.max(spent, 1e-3)))));
-      spent += await callN(r, n);
-      calls += n;
-    }
-    const perCall = spent / calls;
-    iters.set(name, Math.max(1, Math.round(o.sampleMs / Math.max(perCall, 1e-6))));
+    const perCall = latency(warm, name).mean;
+    iters.set(name, Math.max(1, Math.min(1 << 20, Math.round(o.sampleMs / BATCHES_PER_ROUND / Math.max(perCall, 1e-6)))));
   }
   const samples = new Map<string, number[]>(names.map((n) => [n, []]));
   for (let round = 0; round < o.rounds; round++) {
+    const bench = new Bench({ name: `round ${round + 1}`, time: 0, iterations: BATCHES_PER_ROUND, warmup: false, throws: true });
     for (let j = 0; j < names.length; j++) {
       const name = names[(round + j) % names.length];
       const n = iters.get(name)!;
-      const ms = await callN(runners.get(name)!, n);
-      samples.get(name)!.push(ms / 1000 / n);
+      addTask(bench, name, runners.get(name)!, () => n);
     }
+    await bench.run();
+    for (const name of names) samples.get(name)!.push(latency(bench, name).p50 / 1000 / iters.get(name)!);
   }
   return new Map(names.map((n) => [n, stats(samples.get(n)!)]));
 }
