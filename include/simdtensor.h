@@ -70,6 +70,21 @@ ST_API st_status st_sgemm_packed(size_t m, const float* a, size_t lda, const st_
                                  st_activation act, float* c, size_t ldc);
 ST_API void st_packed_f32_free(st_packed_f32* w); /* NULL is a no-op */
 
+/* ---- f32 2-D convolution: y = act(conv(x, w) + bias) ----
+ * Weights packed once: ST_CONV_OIHW [m, c/groups, kh, kw] (ONNX, PyTorch) or ST_CONV_HWIO [kh, kw, c/groups, m]
+ * (TF); groups must divide c and m. x is NCHW [n, c, h, w] (nchw != 0) or NHWC [n, h, w, c]; y has the same layout
+ * with m channels and oh = (h + pad_t + pad_b - ((kh-1)·dil_h + 1)) / stride_h + 1 rows (ow likewise); y_len must
+ * be at least n·m·oh·ow floats; oh_out/ow_out (may be NULL) receive oh and ow. bias: m floats or NULL. */
+typedef struct st_packed_conv st_packed_conv;
+typedef enum st_conv_weight_layout { ST_CONV_OIHW = 0, ST_CONV_HWIO = 1 } st_conv_weight_layout;
+ST_API st_status st_pack_conv_f32(const float* w, st_conv_weight_layout layout, size_t c, size_t m, size_t kh,
+                                  size_t kw, size_t groups, st_packed_conv** out);
+ST_API st_status st_conv2d_f32(const st_packed_conv* w, int nchw, size_t n, size_t h, size_t wd, const float* x,
+                               size_t stride_h, size_t stride_w, size_t dil_h, size_t dil_w, size_t pad_t,
+                               size_t pad_l, size_t pad_b, size_t pad_r, const float* bias, st_activation act,
+                               float* y, size_t y_len, size_t* oh_out, size_t* ow_out);
+ST_API void st_packed_conv_free(st_packed_conv* w); /* NULL is a no-op */
+
 /* ---- int8 quantization ----
  * Symmetric per-row int8: for each row r of x (rows×cols, ldx ≥ cols), scale[r] = max|x[r,:]| / 127 (1 for an
  * all-zero row) and q = clamp(round-half-even(x · (1 / scale)), -127, 127). For a Linear weight [out, in] a row is

@@ -121,6 +121,43 @@ int main(void) {
   s = st_quantize_s8_rows(N, K, w, K, q, scales);
   check("NaN in weights to quantize is ST_OUT_OF_RANGE naming the row", s == ST_OUT_OF_RANGE && strstr(st_last_error(), "row 0") != NULL, (double)s);
 
+  /* f32 conv2d, NCHW, 3x3, stride 2, pads 1, groups 2, bias + relu, against plain loops in double. */
+  {
+    enum { CN = 2, CC = 6, CH = 9, CW = 7, CM = 4, CG = 2, KH = 3, KW = 3 };
+    const size_t OH = (CH + 2 - KH) / 2 + 1, OW = (CW + 2 - KW) / 2 + 1;
+    float cx[CN * CC * CH * CW], cw[CM * (CC / CG) * KH * KW], cb[CM], cy[CN * CM * 5 * 4];
+    double cwant[CN * CM * 5 * 4];
+    fill(cx, sizeof cx / sizeof cx[0], 11);
+    fill(cw, sizeof cw / sizeof cw[0], 12);
+    fill(cb, CM, 13);
+    for (size_t b = 0; b < CN; b++)
+      for (size_t mo = 0; mo < CM; mo++)
+        for (size_t oy = 0; oy < OH; oy++)
+          for (size_t ox = 0; ox < OW; ox++) {
+            const size_t g = mo / (CM / CG);
+            double acc = cb[mo];
+            for (size_t ci = 0; ci < CC / CG; ci++)
+              for (size_t ky = 0; ky < KH; ky++)
+                for (size_t kx = 0; kx < KW; kx++) {
+                  const long iy = (long)(oy * 2 + ky) - 1, ix = (long)(ox * 2 + kx) - 1;
+                  if (iy < 0 || ix < 0 || iy >= CH || ix >= CW) continue;
+                  acc += (double)cx[((b * CC + g * (CC / CG) + ci) * CH + iy) * CW + ix] *
+                         cw[((mo * (CC / CG) + ci) * KH + ky) * KW + kx];
+                }
+            cwant[((b * CM + mo) * OH + oy) * OW + ox] = acc > 0 ? acc : 0;
+          }
+    st_packed_conv* pc = NULL;
+    size_t oh = 0, ow = 0;
+    s = st_pack_conv_f32(cw, ST_CONV_OIHW, CC, CM, KH, KW, CG, &pc);
+    if (s == ST_OK)
+      s = st_conv2d_f32(pc, 1, CN, CH, CW, cx, 2, 2, 1, 1, 1, 1, 1, 1, cb, ST_ACT_RELU, cy, sizeof cy / sizeof cy[0], &oh, &ow);
+    check("st_pack_conv_f32 + st_conv2d_f32 (NCHW, 3x3 s2 p1, groups 2, relu) match plain loops",
+          s == ST_OK && oh == OH && ow == OW && max_err(cy, cwant, CN * CM * OH * OW) < 1e-5, max_err(cy, cwant, CN * CM * OH * OW));
+    s = st_conv2d_f32(pc, 1, CN, CH, CW, cx, 2, 2, 1, 1, 1, 1, 1, 1, cb, ST_ACT_RELU, cy, 3, NULL, NULL);
+    check("a short conv output is ST_INVALID_ARGUMENT naming y_len", s == ST_INVALID_ARGUMENT && strstr(st_last_error(), "y_len") != NULL, (double)s);
+    st_packed_conv_free(pc);
+  }
+
   printf("c-api example: %d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;
 }

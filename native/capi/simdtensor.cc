@@ -13,6 +13,8 @@
 #include "kernels/quantize/quantize.h"
 #include "kernels/s8-gemm/s8-gemm.h"
 #include "runtime/aligned.h"
+#include "runtime/conv_driver.h"
+#include "runtime/conv_weights.h"
 #include "runtime/gemm_driver.h"
 #include "runtime/half_gemm_driver.h"
 #include "runtime/pack.h"
@@ -26,6 +28,9 @@ using namespace simdtensor;
 
 struct st_packed_f32 {
   PackedF32Weights w;
+};
+struct st_packed_conv {
+  PackedF32ConvWeights w;
 };
 struct st_packed_s8 {
   PackedS8Weights w;
@@ -159,6 +164,77 @@ st_status st_sgemm_packed(size_t m, const float* a, size_t lda, const st_packed_
 }
 
 void st_packed_f32_free(st_packed_f32* w) { delete w; }
+
+st_status st_pack_conv_f32(const float* w, st_conv_weight_layout layout, size_t c, size_t m, size_t kh, size_t kw,
+                           size_t groups, st_packed_conv** out) {
+  const char* fn = "st_pack_conv_f32";
+  return guarded(fn, [&] {
+    if (!out) return fail(ST_INVALID_ARGUMENT, fn, "out is NULL");
+    *out = nullptr;
+    if (!w) return fail(ST_INVALID_ARGUMENT, fn, "w is NULL");
+    if (layout != ST_CONV_OIHW && layout != ST_CONV_HWIO)
+      return fail(ST_INVALID_ARGUMENT, fn, "layout must be ST_CONV_OIHW or ST_CONV_HWIO, got " + std::to_string(int(layout)));
+    if (c == 0 || m == 0 || kh == 0 || kw == 0 || groups == 0 || c % groups || m % groups)
+      return fail(ST_INVALID_ARGUMENT, fn, "c, m, kh, kw and groups must be positive and groups must divide c (" +
+                                               std::to_string(c) + ") and m (" + std::to_string(m) + ")");
+    if (c > (size_t(1) << 24) || m > (size_t(1) << 24) || kh > (size_t(1) << 16) || kw > (size_t(1) << 16))
+      return fail(ST_OUT_OF_RANGE, fn, "c, m (at most 2^24) or kh, kw (at most 2^16) too large");
+    *out = new st_packed_conv{PackedF32ConvWeights(w, int(layout), c, m, kh, kw, groups, nullptr,
+                                                   f32_conv_table.select().nr)};
+    return ST_OK;
+  });
+}
+
+st_status st_conv2d_f32(const st_packed_conv* w, int nchw, size_t n, size_t h, size_t wd, const float* x,
+                        size_t stride_h, size_t stride_w, size_t dil_h, size_t dil_w, size_t pad_t, size_t pad_l,
+                        size_t pad_b, size_t pad_r, const float* bias, st_activation act, float* y, size_t y_len,
+                        size_t* oh_out, size_t* ow_out) {
+  const char* fn = "st_conv2d_f32";
+  return guarded(fn, [&] {
+    st_status st = ST_OK;
+    if (!w) return fail(ST_INVALID_ARGUMENT, fn, "w is NULL");
+    if (!act_ok(fn, act, &st)) return st;
+    auto& pw = const_cast<PackedF32ConvWeights&>(w->w);  // panels() may lay out another width on first use (locked)
+    if (h == 0 || wd == 0 || stride_h == 0 || stride_w == 0 || dil_h == 0 || dil_w == 0)
+      return fail(ST_INVALID_ARGUMENT, fn, "h, w, strides and dilations must be positive");
+    const size_t lim = size_t(1) << 24;
+    if (n > lim || h > lim || wd > lim || stride_h > lim || stride_w > lim || dil_h > lim || dil_w > lim ||
+        pad_t > lim || pad_l > lim || pad_b > lim || pad_r > lim)
+      return fail(ST_OUT_OF_RANGE, fn, "a size, stride, dilation or pad above 2^24");
+    ConvShape s{};
+    s.n = n, s.h = h, s.w = wd, s.c = pw.c(), s.m = pw.m(), s.kh = pw.kh(), s.kw = pw.kw();
+    s.sh = stride_h, s.sw = stride_w, s.dh = dil_h, s.dw = dil_w, s.pad_t = pad_t, s.pad_l = pad_l;
+    s.groups = pw.groups(), s.transposed = false;
+    const size_t ekh = (s.kh - 1) * dil_h + 1, ekw = (s.kw - 1) * dil_w + 1;
+    if (ekh > h + pad_t + pad_b || ekw > wd + pad_l + pad_r)
+      return fail(ST_INVALID_ARGUMENT, fn, "the kernel (" + std::to_string(ekh) + "x" + std::to_string(ekw) +
+                                               " with dilation) is larger than the padded input");
+    s.oh = (h + pad_t + pad_b - ekh) / stride_h + 1;
+    s.ow = (wd + pad_l + pad_r - ekw) / stride_w + 1;
+    if (oh_out) *oh_out = s.oh;
+    if (ow_out) *ow_out = s.ow;
+    const double need = double(n) * double(s.m) * double(s.oh) * double(s.ow);
+    if (need > double(y_len))
+      return fail(ST_INVALID_ARGUMENT, fn, "y_len (" + std::to_string(y_len) + ") is below n*m*oh*ow (" +
+                                               std::to_string(size_t(need)) + ")");
+    if (!x || !y) return fail(ST_INVALID_ARGUMENT, fn, !x ? "x is NULL" : "y is NULL");
+    if (n == 0) return ST_OK;
+    const F32ConvVariant& v = f32_conv_table.select();
+    F32ConvArgs a{};
+    a.s = s;
+    a.x = x;
+    a.panels = pw.panels(v.nr);
+    a.y = y;
+    a.bias = bias;
+    a.residual = nullptr;
+    a.ep.act = int(act);
+    if (nchw) f32_conv_run_nchw(v, a);
+    else f32_conv_run(v, a);
+    return ST_OK;
+  });
+}
+
+void st_packed_conv_free(st_packed_conv* w) { delete w; }
 
 st_status st_quantize_s8_rows(size_t rows, size_t cols, const float* x, size_t ldx, int8_t* q, float* scales) {
   const char* fn = "st_quantize_s8_rows";
