@@ -6,12 +6,12 @@
 
 /** A `TypeError` whose message is `${fn}: ${message}`. */
 export function typeError(fn: string, message: string): TypeError {
-  return new TypeError(`${fn}: ${message}`);
+  return new TypeError(`${String(fn)}: ${String(message)}`); // String(): a Symbol in a message must not throw here
 }
 
 /** A `RangeError` whose message is `${fn}: ${message}`. */
 export function rangeError(fn: string, message: string): RangeError {
-  return new RangeError(`${fn}: ${message}`);
+  return new RangeError(`${String(fn)}: ${String(message)}`);
 }
 
 /** Short printable description of any value, for error messages. */

@@ -34,7 +34,7 @@ export interface OpDef {
 
 const ops = new Map<string, OpDef>();
 
-const key = (domain: string, op: string) => `${domain === 'ai.onnx' ? '' : domain}::${op}`;
+const key = (domain: string, op: string) => `${domain === 'ai.onnx' ? '' : String(domain)}::${String(op)}`;
 
 /** Registers (or replaces) the implementation of `op` in `domain` ('' = ai.onnx). */
 export function registerOnnxOp(op: string, def: OpDef, domain = ''): void {
