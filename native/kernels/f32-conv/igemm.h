@@ -6,6 +6,7 @@
 #include <cstddef>
 #include "common/vec_math.h"
 #include "kernels/f32-conv/f32-conv.h"
+#include "kernels/f32-gemm/store.h"
 
 namespace simdtensor {
 namespace {
@@ -40,36 +41,7 @@ inline void f32_igemm_tile(size_t n, size_t taps, size_t cg, const float* const*
       b += NR;
     }
   }
-  const bool full = n == size_t(NR);
-  if (flags & kGemmAccumulate)
-    for (int i = 0; i < M; i++)
-      for (int j = 0; j < NV; j++) {
-        const size_t off = size_t(j) * W;
-        if (full) acc[i][j] = V::add(acc[i][j], V::load(c + i * ldc + off));
-        else if (off < n) acc[i][j] = V::add(acc[i][j], V::load_partial(c + i * ldc + off, n - off));
-      }
-  if (flags & kGemmEpilogue) {
-    if (bias)
-      for (int j = 0; j < NV; j++) {
-        const size_t off = size_t(j) * W;
-        if (!full && off >= n) break;
-        const R bj = full ? V::load(bias + off) : V::load_partial(bias + off, n - off);
-        for (int i = 0; i < M; i++) acc[i][j] = V::add(acc[i][j], bj);
-      }
-    if (act == kActRelu) {
-      for (int i = 0; i < M; i++)
-        for (int j = 0; j < NV; j++) acc[i][j] = vrelu<V>(acc[i][j]);
-    } else if (act == kActGelu) {
-      for (int i = 0; i < M; i++)
-        for (int j = 0; j < NV; j++) acc[i][j] = vgelu<V>(acc[i][j]);
-    }
-  }
-  for (int i = 0; i < M; i++)
-    for (int j = 0; j < NV; j++) {
-      const size_t off = size_t(j) * W;
-      if (full) V::store(c + i * ldc + off, acc[i][j]);
-      else if (off < n) V::store_partial(c + i * ldc + off, acc[i][j], n - off);
-    }
+  gemm_store_f32<V, M, NV>(acc, n, c, ldc, flags, bias, act);  // the GEMM microkernels' fused store
 }
 
 template <class V, int MR, int NV, int M>
