@@ -12,6 +12,8 @@ import { Tensor } from '../tensor.js';
 import { f32 } from './kernels.js';
 import { InputQuant, Linear, Sequential } from './layers.js';
 import { registerWeightCodec } from './serialize.js';
+import { OnnxModel } from '../onnx/model.js';
+import { quantizeOnnx, type OnnxQuantizeOptions } from '../onnx/transform/quantize.js';
 
 /** Options of {@link quantizeModel}. */
 export interface QuantizeModelOptions {
@@ -60,8 +62,12 @@ export function inputQuant(p: { dtype: 'int8' | 'uint8'; scale: number; zeroPoin
  * it: weights per output row, symmetric, packed once for the int8 GEMM; activations statically quantized with
  * ranges calibrated on `calibration` (asymmetric uint8, per tensor), or dynamically per row.
  */
-export function quantizeModel(model: Sequential, opts: QuantizeModelOptions | null = {}): Sequential {
-  opts = options('quantizeModel', opts);
+export function quantizeModel(model: Sequential, opts?: QuantizeModelOptions | null): Sequential;
+/** For an OnnxModel (docs/onnx-optimize.md): a NEW model in onnxruntime's int8 form; the original stays intact. */
+export function quantizeModel(model: OnnxModel, opts: OnnxQuantizeOptions): OnnxModel;
+export function quantizeModel(model: Sequential | OnnxModel, opts: QuantizeModelOptions | OnnxQuantizeOptions | null = {}): Sequential | OnnxModel {
+  if (model instanceof OnnxModel) return quantizeOnnx(model, opts as OnnxQuantizeOptions);
+  opts = options('quantizeModel', opts) as QuantizeModelOptions;
   const fn = 'quantizeModel';
   if (!(model instanceof Sequential)) throw typeError(fn, `model must be a Sequential, got ${describe(model)}`);
   opts = checkOpts<QuantizeModelOptions>(fn, opts);

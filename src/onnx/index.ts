@@ -9,3 +9,6 @@ export type { OpDef, OpContext } from './ops/registry.js';
 export type { Node as OnnxNode, AttrValue as OnnxAttrValue } from './graph.js';
 export type { Value as OnnxValue, ODType as OnnxDType } from './value.js';
 export type { OpTiming } from './plan.js';
+export { saveOnnx, toOnnxBytes } from './export.js';
+export { calibrateOnnx as calibrate } from './transform/quantize.js';
+export type { OnnxQuantizeOptions, OnnxCalibration, OnnxCalibrateOptions, TensorCalibration } from './transform/quantize.js';

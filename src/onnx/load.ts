@@ -65,7 +65,8 @@ function externalBytes(t: Record<string, unknown>, baseDir: string | null): Uint
 export function tensorFromProto(t: Record<string, unknown>, baseDir: string | null): Value {
   const name = String(t.name ?? '');
   const code = Number(t.dataType ?? 0);
-  const dtype = ONNX_DTYPES[code];
+  // float16/bfloat16 tensors (weights stored half size, read through a Cast) widen to float32 at load.
+  const dtype = code === 10 || code === 16 ? 'float32' : ONNX_DTYPES[code];
   if (!dtype) throw typeError(FN, `tensor '${name}' has element type ${ONNX_TYPE_NAMES[code] ?? code}, which this runtime does not support (float32, float64, int64, int32, int8, uint8, bool)`);
   const dims = ((t.dims as unknown[]) ?? []).map(num);
   for (const d of dims) if (!(Number.isInteger(d) && d >= 0)) throw rangeError(FN, `tensor '${name}' has invalid dims [${dims.join(', ')}]`);
@@ -75,7 +76,7 @@ export function tensorFromProto(t: Record<string, unknown>, baseDir: string | nu
   else if (t.rawData && (t.rawData as Uint8Array).length > 0) raw = t.rawData as Uint8Array;
   const v = mk(dtype, dims);
   if (raw) {
-    const src = code === 7 ? 8 : code === 9 ? 1 : obytes(dtype);
+    const src = code === 7 ? 8 : code === 9 ? 1 : code === 10 || code === 16 ? 2 : obytes(dtype);
     if (raw.length !== n * src) throw rangeError(FN, `tensor '${name}' (${dtype} [${dims.join(', ')}]) needs ${n * src} bytes of raw data, has ${raw.length}`);
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const d = v.data;
@@ -85,6 +86,8 @@ export function tensorFromProto(t: Record<string, unknown>, baseDir: string | nu
       case 7: for (let i = 0; i < n; i++) d[i] = Number(dv.getBigInt64(i * 8, true)); break;
       case 6: for (let i = 0; i < n; i++) d[i] = dv.getInt32(i * 4, true); break;
       case 3: for (let i = 0; i < n; i++) d[i] = dv.getInt8(i); break;
+      case 10: for (let i = 0; i < n; i++) d[i] = halfToFloat(dv.getUint16(i * 2, true)); break;
+      case 16: for (let i = 0; i < n; i++) d[i] = bf16ToFloat(dv.getUint16(i * 2, true)); break;
       default: (d as Uint8Array).set(raw); break;
     }
     return v;
@@ -93,8 +96,24 @@ export function tensorFromProto(t: Record<string, unknown>, baseDir: string | nu
   const field = code === 1 ? t.floatData : code === 7 ? t.int64Data : code === 11 ? t.doubleData : t.int32Data;
   const arr = (field as unknown[]) ?? [];
   if (arr.length !== n) throw rangeError(FN, `tensor '${name}' (${dtype} [${dims.join(', ')}]) has ${arr.length} values, needs ${n}`);
-  for (let i = 0; i < n; i++) v.data[i] = num(arr[i]);
+  if (code === 10 || code === 16) for (let i = 0; i < n; i++) v.data[i] = (code === 10 ? halfToFloat : bf16ToFloat)(num(arr[i]));
+  else for (let i = 0; i < n; i++) v.data[i] = num(arr[i]);
   return v;
+}
+
+const f32bits = new Float32Array(1);
+const u32bits = new Uint32Array(f32bits.buffer);
+/** IEEE binary16 bits → number. */
+export function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 31) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+/** bfloat16 bits → number. */
+export function bf16ToFloat(h: number): number {
+  u32bits[0] = (h & 0xffff) << 16;
+  return f32bits[0];
 }
 
 function attrFromProto(a: Record<string, unknown>, baseDir: string | null, where: string): AttrValue {
@@ -153,8 +172,14 @@ export function parseModel(bytes: Uint8Array, baseDir: string | null): Graph {
   return { nodes, consts, inputs, outputs, opset };
 }
 
-/** Reads a model from a path or bytes. */
-export function readModel(src: unknown, baseDir?: string): Graph {
+/** A model's file bytes and the directory its external data is resolved in (kept by OnnxModel for export). */
+export interface ModelSource {
+  bytes: Uint8Array;
+  baseDir: string | null;
+}
+
+/** Reads a model's bytes from a path or bytes. */
+export function readSource(src: unknown, baseDir?: string): ModelSource {
   if (typeof src === 'string') {
     let bytes: Uint8Array;
     try {
@@ -162,11 +187,17 @@ export function readModel(src: unknown, baseDir?: string): Graph {
     } catch (e) {
       throw rangeError(FN, `cannot read '${src}' (${(e as Error).message})`);
     }
-    return parseModel(bytes, baseDir ?? dirname(resolve(src)));
+    return { bytes, baseDir: baseDir ?? dirname(resolve(src)) };
   }
-  if (src instanceof Uint8Array) return parseModel(src, baseDir ?? null);
-  if (src instanceof ArrayBuffer) return parseModel(new Uint8Array(src), baseDir ?? null);
+  if (src instanceof Uint8Array) return { bytes: src, baseDir: baseDir ?? null };
+  if (src instanceof ArrayBuffer) return { bytes: new Uint8Array(src), baseDir: baseDir ?? null };
   throw typeError(FN, `pathOrBytes must be a file path, a Uint8Array/Buffer or an ArrayBuffer, got ${describe(src)}`);
+}
+
+/** Reads a model from a path or bytes. */
+export function readModel(src: unknown, baseDir?: string): Graph {
+  const s = readSource(src, baseDir);
+  return parseModel(s.bytes, s.baseDir);
 }
 
 /** Is `d` a runtime dtype. */

@@ -7,7 +7,7 @@ import { describe, rangeError, typeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { checkSignal } from '../executor/ops.js';
 import type { Graph, IOInfo } from './graph.js';
-import { readModel, isODType } from './load.js';
+import { parseModel, readSource, isODType, type ModelSource } from './load.js';
 import { GraphRunner, type OpTiming } from './plan.js';
 import { PASSES } from './optimize.js';
 import { getOnnxOp } from './ops/registry.js';
@@ -83,6 +83,8 @@ export class OnnxModel {
   readonly opset: ReadonlyMap<string, number>;
   /** @internal */
   readonly runner: GraphRunner;
+  /** @internal The file it was loaded from (the unfused graph that saveOnnx and the model transforms start from). */
+  source: ModelSource | null = null;
   private busy = false;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -251,7 +253,8 @@ function checkOps(g: Graph): void {
  */
 export function loadOnnx(pathOrBytes: string | Uint8Array | ArrayBuffer, opts: LoadOnnxOptions = {}): OnnxModel {
   if (opts === null || typeof opts !== 'object') throw typeError('loadOnnx', `opts must be an object, got ${describe(opts)}`);
-  const g = readModel(pathOrBytes, opts.baseDir);
+  const src = readSource(pathOrBytes, opts.baseDir);
+  const g = parseModel(src.bytes, src.baseDir);
   checkOps(g);
   const report: OptimizationReport[] = [];
   if (opts.optimize !== false) {
@@ -263,5 +266,8 @@ export function loadOnnx(pathOrBytes: string | Uint8Array | ArrayBuffer, opts: L
       else report.push({ name, rewrites });
     }
   }
-  return new OnnxModel(g, report);
+  const model = new OnnxModel(g, report);
+  // Bytes the caller owns are copied, so a later change to their buffer cannot alter what saveOnnx writes.
+  model.source = typeof pathOrBytes === 'string' ? src : { bytes: src.bytes.slice(), baseDir: src.baseDir };
+  return model;
 }

@@ -1,0 +1,375 @@
+/**
+ * Post-training int8 quantization of an ONNX model, written in the standard operators onnxruntime's quantizer
+ * writes, so the exported file runs anywhere:
+ *
+ * - `mode: 'dynamic'`: every MatMul / Gemm with a constant weight becomes DynamicQuantizeLinear(x) →
+ *   MatMulInteger(xq, Wq, xz, wz) → Cast(float) → Mul(x_scale · w_scale) [→ Add bias] with int8 (or uint8) weights
+ *   per output channel; activations are quantized per tensor at run time. Conv weights are stored int8 per output
+ *   channel behind a DequantizeLinear (axis 0): the file shrinks ~4×, the convolution computes in float32 (the
+ *   runtime folds the DequantizeLinear at load; onnxruntime's ConvInteger has no int8-weight CPU kernel).
+ * - `mode: 'static'`: QDQ form — QuantizeLinear → DequantizeLinear on each quantized node's activation input with
+ *   a per-tensor uint8 scale/zero point from {@link calibrateOnnx}, and int8 per-channel weights behind a
+ *   DequantizeLinear.
+ *
+ * Both need ai.onnx opset ≥ 13 (per-axis DequantizeLinear); older models are upgraded on the way (see
+ * `upgradeOpset`). The original model is never modified: a new OnnxModel is returned.
+ * @module
+ */
+import { describe, rangeError, typeError } from '../../errors.js';
+import { Calibrator, type CalibrationMethod } from '../../quantize.js';
+import { Tensor } from '../../tensor.js';
+import { editOf, modelOf } from '../export.js';
+import type { OnnxFeed, OnnxModel } from '../model.js';
+import type { Value } from '../value.js';
+import { attrF, attrI, DT, EditModel, nodeProto, upgradeOpset, type Msg } from './proto.js';
+
+/** Per-tensor activation parameters found by {@link calibrateOnnx}. */
+export interface TensorCalibration {
+  min: number;
+  max: number;
+  scale: number;
+  zeroPoint: number;
+}
+
+/** What {@link calibrateOnnx} returns: uint8 asymmetric parameters per activation tensor name. */
+export interface OnnxCalibration {
+  method: CalibrationMethod;
+  samples: number;
+  tensors: Record<string, TensorCalibration>;
+}
+
+/** Options of `quantizeModel` for an OnnxModel. */
+export interface OnnxQuantizeOptions {
+  /** 'dynamic' (activations quantized at run time) or 'static' (QDQ with calibrated ranges; needs `calibration`). */
+  mode: 'dynamic' | 'static';
+  /** Weight element type (default 'int8', symmetric; 'uint8' is asymmetric per channel). */
+  weightType?: 'int8' | 'uint8';
+  /** One scale per output channel (default true) or one per tensor. */
+  perChannel?: boolean;
+  /** Node names left in float32. */
+  skipNodes?: string[];
+  /** Operator types left in float32 ('MatMul', 'Gemm', 'Conv'). */
+  skipOps?: string[];
+  /** Leave the first quantizable node (in graph order) in float32. */
+  keepFirst?: boolean;
+  /** Leave the last quantizable node in float32. */
+  keepLast?: boolean;
+  /** For 'static': the result of {@link calibrateOnnx} on this model. */
+  calibration?: OnnxCalibration;
+}
+
+const FN = 'quantizeModel';
+const OPS = ['MatMul', 'Gemm', 'Conv'];
+
+/** Round half to even (onnxruntime's nearbyint). */
+function rne(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** A quantizable node: its op and constant float32 weight. */
+interface Target {
+  node: Msg;
+  w: Value;
+}
+
+/** The nodes `quantizeModel` / `pruneModel` would touch: MatMul (2-D constant B), Gemm (constant B, transA 0), Conv (constant W). */
+export function weightNodes(m: EditModel, ops: string[] = OPS): Target[] {
+  const out: Target[] = [];
+  for (const n of m.nodes) {
+    if ((n.domain ?? '') !== '' || !ops.includes(n.opType)) continue;
+    const w = m.constValue(n.input[1]);
+    if (!w || w.dtype !== 'float32' || m.constValue(n.input[0])) continue;
+    if (n.opType === 'MatMul' && w.shape.length !== 2) continue;
+    if (n.opType === 'Gemm' && (w.shape.length !== 2 || attrI(n, 'transA', 0) !== 0)) continue;
+    if (n.opType === 'Conv' && w.shape.length < 3) continue;
+    out.push({ node: n, w });
+  }
+  return out;
+}
+
+/** Weight as [channels, inner] rows: MatMul/Gemm B [K, N] → N rows of K (transposed); Conv W [M, …] → M rows. */
+export function weightRows(n: Msg, w: Value): { rows: Float32Array; ch: number; inner: number } {
+  const d = w.data as Float32Array;
+  if (n.opType === 'Conv') return { rows: d, ch: w.shape[0], inner: w.size / Math.max(1, w.shape[0]) };
+  const transB = n.opType === 'Gemm' && attrI(n, 'transB', 0) === 1;
+  if (transB) return { rows: d, ch: w.shape[0], inner: w.shape[1] };
+  const [k, nn] = w.shape;
+  const rows = new Float32Array(w.size);
+  for (let i = 0; i < k; i++) for (let j = 0; j < nn; j++) rows[j * k + i] = d[i * nn + j];
+  return { rows, ch: nn, inner: k };
+}
+
+/** Quantized weight rows, with per-row (or one) scale and zero point. */
+function quantRows(rows: Float32Array, ch: number, inner: number, type: 'int8' | 'uint8', perChannel: boolean) {
+  const q = type === 'int8' ? new Int8Array(rows.length) : new Uint8Array(rows.length);
+  const groups = perChannel ? ch : 1;
+  const len = perChannel ? inner : rows.length;
+  const scale = new Float32Array(groups), zp = type === 'int8' ? new Int8Array(groups) : new Uint8Array(groups);
+  for (let g = 0; g < groups; g++) {
+    let lo = 0, hi = 0;
+    for (let i = g * len; i < (g + 1) * len; i++) {
+      const v = rows[i];
+      if (!Number.isFinite(v)) throw rangeError(FN, `a weight holds ${v}; int8 quantization needs finite weights`);
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    let s: number, z: number;
+    if (type === 'int8') {
+      s = Math.max(-lo, hi) / 127;
+      z = 0;
+    } else {
+      s = (hi - lo) / 255;
+      z = s > 0 ? Math.min(255, Math.max(0, rne(-lo / s))) : 0;
+    }
+    if (!(s > 0)) s = 1; // an all-zero channel: any scale gives q = 0
+    s = Math.fround(s);
+    scale[g] = s;
+    zp[g] = z;
+    const [qlo, qhi] = type === 'int8' ? [-127, 127] : [0, 255];
+    for (let i = g * len; i < (g + 1) * len; i++) q[i] = Math.min(qhi, Math.max(qlo, rne(rows[i] / s) + z));
+  }
+  return { q, scale, zp };
+}
+
+/** Rows [ch, inner] back to the layout of the original weight. */
+function toLayout<T extends Int8Array | Uint8Array | Float32Array>(n: Msg, w: Value, rows: T): T {
+  if (n.opType === 'Conv' || (n.opType === 'Gemm' && attrI(n, 'transB', 0) === 1)) return rows;
+  const [k, nn] = w.shape;
+  const out = new (rows.constructor as new (n: number) => T)(rows.length);
+  for (let j = 0; j < nn; j++) for (let i = 0; i < k; i++) out[i * nn + j] = rows[j * k + i];
+  return out;
+}
+
+function val(dtype: Value['dtype'], shape: number[], data: Value['data']): Value {
+  return { dtype, shape, data, size: data.length };
+}
+
+function checkOptions(o: unknown): OnnxQuantizeOptions {
+  if (o === null || typeof o !== 'object') throw typeError(FN, `opts must be an object, got ${describe(o)}`);
+  const opts = o as OnnxQuantizeOptions;
+  const known = ['mode', 'weightType', 'perChannel', 'skipNodes', 'skipOps', 'keepFirst', 'keepLast', 'calibration'];
+  for (const k of Object.keys(opts)) if (!known.includes(k)) throw rangeError(FN, `unknown option '${k}' for an OnnxModel (known: ${known.join(', ')})`);
+  if (opts.mode !== 'dynamic' && opts.mode !== 'static') throw typeError(FN, `opts.mode must be 'dynamic' or 'static', got ${describe(opts.mode)}`);
+  if (opts.weightType !== undefined && opts.weightType !== 'int8' && opts.weightType !== 'uint8') throw typeError(FN, `opts.weightType must be 'int8' or 'uint8', got ${describe(opts.weightType)}`);
+  for (const k of ['skipNodes', 'skipOps'] as const) {
+    const v = opts[k];
+    if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))) throw typeError(FN, `opts.${k} must be an array of strings, got ${describe(v)}`);
+  }
+  for (const op of opts.skipOps ?? []) if (!OPS.includes(op)) throw rangeError(FN, `opts.skipOps: '${op}' is not a quantizable op type (${OPS.join(', ')})`);
+  for (const k of ['perChannel', 'keepFirst', 'keepLast'] as const) if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw typeError(FN, `opts.${k} must be a boolean, got ${describe(opts[k])}`);
+  if (opts.mode === 'static') {
+    const c = opts.calibration;
+    if (!c || typeof c !== 'object' || typeof c.tensors !== 'object') throw typeError(FN, `static quantization needs opts.calibration (the result of calibrateOnnx(model, samples)), got ${describe(c)}`);
+  } else if (opts.calibration !== undefined) throw rangeError(FN, "opts.calibration is only used with mode 'static'");
+  return opts;
+}
+
+/** The nodes to quantize after the skip options. */
+function selected(m: EditModel, opts: OnnxQuantizeOptions): Target[] {
+  let t = weightNodes(m);
+  const names = new Set(t.map((x) => x.node.name));
+  for (const s of opts.skipNodes ?? []) if (!names.has(s)) throw rangeError(FN, `opts.skipNodes: no quantizable node is named '${s}' (quantizable: ${[...names].slice(0, 12).map((x) => `'${x}'`).join(', ')}${names.size > 12 ? ', …' : ''})`);
+  t = t.filter((x) => !(opts.skipNodes ?? []).includes(x.node.name) && !(opts.skipOps ?? []).includes(x.node.opType));
+  if (opts.keepFirst && t.length) t = t.slice(1);
+  if (opts.keepLast && t.length) t = t.slice(0, -1);
+  return t;
+}
+
+/** Writes the int8 weight of `t` and returns {wq, ws, wz} initializer names (in the weight's own layout). */
+function weightInits(m: EditModel, t: Target, type: 'int8' | 'uint8', perChannel: boolean) {
+  const { rows, ch, inner } = weightRows(t.node, t.w);
+  const { q, scale, zp } = quantRows(rows, ch, inner, type, perChannel);
+  const base = t.node.input[1];
+  const wq = m.addInit(`${base}_quantized`, val(type, t.w.shape.slice(), toLayout(t.node, t.w, q)));
+  const shape = perChannel ? [ch] : [];
+  const ws = m.addInit(`${base}_scale`, val('float32', shape, scale));
+  const wz = m.addInit(`${base}_zero_point`, val(type, shape, zp));
+  return { wq, ws, wz, ch };
+}
+
+/** Gemm → the MatMul form: y = alpha·(A·B') + beta·C. Returns the nodes computing y from the MatMul result `mm`. */
+function gemmTail(m: EditModel, n: Msg, mm: string, y: string): Msg[] {
+  const alpha = attrF(n, 'alpha', 1), beta = attrF(n, 'beta', 1);
+  const nodes: Msg[] = [];
+  let cur = mm;
+  if (alpha !== 1) {
+    const a = m.addInit(`${y}_alpha`, val('float32', [], Float32Array.of(alpha)));
+    const o = n.input[2] && beta !== 0 ? m.fresh(`${y}_scaled`) : y;
+    nodes.push(nodeProto('Mul', [cur, a], [o], m.fresh(`${n.name}_alpha`)));
+    cur = o;
+  }
+  if (n.input[2] && beta !== 0) {
+    let c = n.input[2];
+    const cv = m.constValue(c);
+    if (beta !== 1) {
+      if (cv) c = m.addInit(`${c}_beta`, val('float32', cv.shape.slice(), Float32Array.from(cv.data as Float32Array, (x) => x * beta)));
+      else {
+        const bb = m.addInit(`${y}_beta`, val('float32', [], Float32Array.of(beta)));
+        const cb = m.fresh(`${y}_c`);
+        nodes.push(nodeProto('Mul', [c, bb], [cb], m.fresh(`${n.name}_beta`)));
+        c = cb;
+      }
+    }
+    nodes.push(nodeProto('Add', [cur, c], [y], m.fresh(`${n.name}_bias`)));
+    cur = y;
+  }
+  if (cur !== y) nodes.push(nodeProto('Identity', [cur], [y], m.fresh(`${n.name}_out`)));
+  return nodes;
+}
+
+/** Rewrites one target in dynamic form; returns the nodes replacing it. */
+function dynamicNode(m: EditModel, t: Target, opts: OnnxQuantizeOptions, dql: Map<string, string[]>, pre: Msg[]): Msg[] {
+  const n = t.node;
+  const type = opts.weightType ?? 'int8';
+  const { wq, ws, wz } = weightInits(m, t, type, opts.perChannel !== false);
+  if (n.opType === 'Conv') {
+    const wf = m.fresh(`${n.input[1]}_dequantized`);
+    const dq = nodeProto('DequantizeLinear', [wq, ws, wz], [wf], m.fresh(`${n.name}_weight_dq`), opts.perChannel !== false ? { axis: ['int', 0] } : {});
+    n.input = [n.input[0], wf, ...n.input.slice(2)];
+    return [dq, n];
+  }
+  const x = n.input[0];
+  let q = dql.get(x);
+  if (!q) {
+    q = [m.fresh(`${x}_quantized`), m.fresh(`${x}_scale`), m.fresh(`${x}_zero_point`)];
+    pre.push(nodeProto('DynamicQuantizeLinear', [x], q, m.fresh(`${x}_DynamicQuantizeLinear`)));
+    dql.set(x, q);
+  }
+  const y = n.output[0];
+  const gemm = n.opType === 'Gemm';
+  let wIn = wq;
+  let wZero = wz;
+  if (gemm && attrI(n, 'transB', 0) === 1) {
+    // MatMulInteger takes B as [K, N]: store the transposed int8 weight (and nothing else changes).
+    const w = m.constValue(wq)!;
+    const [nn, k] = w.shape;
+    const tq = new (w.data.constructor as new (n: number) => Int8Array)(w.size);
+    for (let i = 0; i < nn; i++) for (let j = 0; j < k; j++) tq[j * nn + i] = (w.data as Int8Array)[i * k + j];
+    wIn = m.setInit(wq, val(w.dtype, [k, nn], tq));
+    wZero = wz;
+  }
+  const acc = m.fresh(`${y}_MatMulInteger`), accf = m.fresh(`${y}_cast`), sc = m.fresh(`${y}_scale`);
+  const mmOut = gemm ? m.fresh(`${y}_matmul`) : y;
+  return [
+    nodeProto('MatMulInteger', [q[0], wIn, q[2], wZero], [acc], m.fresh(`${n.name}_MatMulInteger`)),
+    nodeProto('Cast', [acc], [accf], m.fresh(`${n.name}_cast`), { to: ['int', DT.FLOAT] }),
+    nodeProto('Mul', [q[1], ws], [sc], m.fresh(`${n.name}_scale_mul`)),
+    nodeProto('Mul', [accf, sc], [mmOut], m.fresh(`${n.name}_dequant`)),
+    ...(gemm ? gemmTail(m, n, mmOut, y) : []),
+  ];
+}
+
+/** Rewrites one target in QDQ form; returns the nodes replacing it. */
+function staticNode(m: EditModel, t: Target, opts: OnnxQuantizeOptions, qdq: Map<string, string[]>, pre: Msg[]): Msg[] {
+  const n = t.node;
+  const cal = opts.calibration!;
+  const x = n.input[0];
+  const p = cal.tensors[x];
+  if (!p) throw rangeError(FN, `opts.calibration has no range for '${x}' (input of node '${n.name}'); calibrate this model (calibrateOnnx) with the same skip options`);
+  let xd = qdq.get(x)?.[0];
+  if (!xd) {
+    const s = m.addInit(`${x}_scale`, val('float32', [], Float32Array.of(p.scale)));
+    const z = m.addInit(`${x}_zero_point`, val('uint8', [], Uint8Array.of(p.zeroPoint)));
+    const xq = m.fresh(`${x}_QuantizeLinear`);
+    xd = m.fresh(`${x}_DequantizeLinear`);
+    pre.push(nodeProto('QuantizeLinear', [x, s, z], [xq], m.fresh(`${x}_q`)));
+    pre.push(nodeProto('DequantizeLinear', [xq, s, z], [xd], m.fresh(`${x}_dq`)));
+    qdq.set(x, [xd]);
+  }
+  const { wq, ws, wz } = weightInits(m, t, opts.weightType ?? 'int8', opts.perChannel !== false);
+  const wf = m.fresh(`${n.input[1]}_DequantizeLinear`);
+  const axis = n.opType === 'Conv' || (n.opType === 'Gemm' && attrI(n, 'transB', 0) === 1) ? 0 : 1;
+  const dq = nodeProto('DequantizeLinear', [wq, ws, wz], [wf], m.fresh(`${n.name}_weight_dq`), opts.perChannel !== false ? { axis: ['int', axis] } : {});
+  n.input = [xd, wf, ...n.input.slice(2)];
+  return [dq, n];
+}
+
+/** Applies the quantization to an edited model (shared by quantizeOnnx and the CLI). Returns the count of nodes. */
+export function quantizeEdit(m: EditModel, opts: OnnxQuantizeOptions): number {
+  const targets = selected(m, opts);
+  if (targets.length === 0) return 0;
+  upgradeOpset(m, 13, FN);
+  const set = new Map(targets.map((t) => [t.node, t]));
+  const dql = new Map<string, string[]>();
+  const out: Msg[] = [];
+  for (const n of m.nodes) {
+    const t = set.get(n);
+    if (!t) {
+      out.push(n);
+      continue;
+    }
+    const pre: Msg[] = [];
+    const rep = opts.mode === 'dynamic' ? dynamicNode(m, t, opts, dql, pre) : staticNode(m, t, opts, dql, pre);
+    out.push(...pre, ...rep);
+  }
+  m.graph.node = out;
+  m.pruneInits();
+  return targets.length;
+}
+
+/**
+ * int8 quantization of an OnnxModel (what `quantizeModel(model, opts)` does for one): returns a NEW model whose
+ * `saveOnnx` writes the standard int8 operators; the original stays intact.
+ */
+export function quantizeOnnx(model: OnnxModel, opts: OnnxQuantizeOptions): OnnxModel {
+  const o = checkOptions(opts);
+  const m = editOf(FN, model);
+  const n = quantizeEdit(m, o);
+  if (n === 0) throw rangeError(FN, `the model has no MatMul/Gemm/Conv with a constant float32 weight left to quantize (after skipNodes/skipOps/keepFirst/keepLast)`);
+  return modelOf(m);
+}
+
+/** Options of {@link calibrateOnnx}. */
+export interface OnnxCalibrateOptions {
+  /** 'minmax' (default), 'percentile' or 'mse' (see `Calibrator`). */
+  method?: CalibrationMethod;
+  /** For 'percentile' (default 99.99). */
+  percentile?: number;
+  /** Calibrate only the inputs of these targets (the same skip options as quantizeModel); default all. */
+  skipNodes?: string[];
+  skipOps?: string[];
+}
+
+/**
+ * Runs the float32 model over `samples` (feeds, as for `model.run`) and records the range of every activation
+ * that feeds a quantizable MatMul/Gemm/Conv: uint8 asymmetric scale/zero point per tensor for static quantization.
+ */
+export function calibrateOnnx(model: OnnxModel, samples: Record<string, OnnxFeed>[], opts: OnnxCalibrateOptions = {}): OnnxCalibration {
+  const fn = 'calibrate';
+  if (!Array.isArray(samples) || samples.length === 0) throw typeError(fn, `samples must be a non-empty array of feeds ({ inputName: tensor }), got ${describe(samples)}`);
+  if (opts === null || typeof opts !== 'object') throw typeError(fn, `opts must be an object, got ${describe(opts)}`);
+  const method = opts.method ?? 'minmax';
+  if (method !== 'minmax' && method !== 'percentile' && method !== 'mse') throw typeError(fn, `opts.method must be 'minmax', 'percentile' or 'mse', got ${describe(method)}`);
+  const m = editOf(fn, model);
+  const names = [...new Set(selected(m, { mode: 'dynamic', skipNodes: opts.skipNodes, skipOps: opts.skipOps }).map((t) => t.node.input[0] as string))];
+  const graphIn = new Set(((m.graph.input as Msg[]) ?? []).map((i) => i.name));
+  const outs = new Set(((m.graph.output as Msg[]) ?? []).map((o) => o.name));
+  // Every observed activation becomes a graph output of a probe model.
+  for (const name of names) if (!outs.has(name) && !graphIn.has(name)) m.graph.output.push({ name, type: { tensorType: { elemType: DT.FLOAT } } });
+  const probe = modelOf(m);
+  const cals = new Map(names.map((n) => [n, new Calibrator({ method, percentile: opts.percentile })]));
+  samples.forEach((feeds, i) => {
+    if (!feeds || typeof feeds !== 'object') throw typeError(fn, `samples[${i}] must be feeds ({ inputName: tensor }), got ${describe(feeds)}`);
+    const r = probe.run(feeds);
+    for (const [name, c] of cals) {
+      const v = graphIn.has(name) ? toTensor(feeds[name]) : r[name];
+      if (v.dtype === 'float32' && v.size > 0) c.observe(v);
+    }
+  });
+  const tensors: Record<string, TensorCalibration> = {};
+  for (const [name, c] of cals) {
+    if (c.count === 0) continue;
+    const { min, max } = c.range({ symmetric: false, dtype: 'uint8' });
+    const { scale, zeroPoint } = c.params({ dtype: 'uint8', scheme: 'asymmetric' });
+    tensors[name] = { min: min[0], max: max[0], scale: scale[0], zeroPoint: zeroPoint[0] };
+  }
+  return { method, samples: samples.length, tensors };
+}
+
+function toTensor(f: OnnxFeed): Tensor {
+  if (f instanceof Tensor) return f;
+  const o = f as { data: Float32Array; dims?: number[]; shape?: number[] };
+  const dims = (o.dims ?? o.shape)!;
+  return new Tensor(o.data as never, dims.slice(), 'float32' as never, o.data.length);
+}
