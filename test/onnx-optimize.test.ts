@@ -100,3 +100,120 @@ describe('quantizeModel(onnxModel, { mode: "dynamic" })', () => {
     expect(opCounts(toOnnxBytes(f32)).MatMulInteger ?? 0).toBe(0);
   });
 });
+
+/** Adds graph outputs (any element type, shape unknown) to model bytes. */
+function withOutputs(bytes: Uint8Array, names: [string, number][]): Uint8Array {
+  const m = onnx.ModelProto.decode(bytes);
+  for (const [name, elemType] of names) m.graph.output.push({ name, type: { tensorType: { elemType } } });
+  return onnx.ModelProto.encode(m).finish();
+}
+
+function pooled(h: ArrayLike<number>, batch: number, seq: number, hid: number): Float32Array {
+  const p = new Float32Array(batch * hid);
+  for (let b = 0; b < batch; b++) for (let s = 0; s < seq; s++) for (let j = 0; j < hid; j++) p[b * hid + j] += h[(b * seq + s) * hid + j] / seq;
+  return p;
+}
+
+describe('dynamic int8 on a BERT-style encoder', () => {
+  const f32 = loadOnnx(bertModel(BERT));
+  const q = quantizeModel(f32, { mode: 'dynamic' });
+  const bytes = toOnnxBytes(q);
+  const f = bertFeeds(2, 24, BERT.vocab);
+
+  it('every weight GEMM is int8 (12 MatMulInteger, one DynamicQuantizeLinear per distinct input), and the runtime fuses them', () => {
+    const ops = opCounts(bytes);
+    expect(ops.MatMulInteger).toBe(12);
+    expect(ops.DynamicQuantizeLinear).toBe(8); // Q/K/V share one per layer
+    expect(ops.MatMul).toBe(4); // the attention products stay float32
+    expect(q.nodeCounts.Int8Linear).toBe(12);
+  });
+
+  it('matches onnxruntime-node on the same int8 graph (within one quantization step) and the f32 model (cosine ≥ 0.99)', async () => {
+    const ours = q.run(f.ours).last_hidden_state.data as Float32Array;
+    const ort = (await ortRun(bytes, f.ort)).last_hidden_state.data as Float32Array;
+    const d = maxDiff(ours, ort);
+    expect(d.abs).toBeLessThan(0.02 * d.ref);
+    expect(cosine(ours, ort)).toBeGreaterThan(0.9999);
+    const ref = f32.run(f.ours).last_hidden_state.data as Float32Array;
+    expect(cosine(pooled(ours, 2, 24, BERT.hidden), pooled(ref, 2, 24, BERT.hidden))).toBeGreaterThanOrEqual(0.99);
+    expect(cosine(ours, ref)).toBeGreaterThanOrEqual(0.99);
+  });
+
+  it('the integer ops are bit-exact with onnxruntime (DynamicQuantizeLinear and MatMulInteger outputs)', async () => {
+    const m = onnx.ModelProto.decode(bytes);
+    const dql = m.graph.node.find((n: { opType: string }) => n.opType === 'DynamicQuantizeLinear');
+    const mmi = m.graph.node.find((n: { opType: string }) => n.opType === 'MatMulInteger');
+    const probe = withOutputs(bytes, [[dql.output[0], T.UINT8], [dql.output[1], T.FLOAT], [dql.output[2], T.UINT8], [mmi.output[0], T.INT32]]);
+    const ours = loadOnnx(probe).run(f.ours);
+    const ort = await ortRun(probe, f.ort);
+    for (const name of [dql.output[0], dql.output[1], dql.output[2], mmi.output[0]]) {
+      expect(Array.from(ours[name].data as ArrayLike<number>)).toEqual(Array.from(ort[name].data as ArrayLike<number>));
+    }
+  });
+});
+
+describe('quantizeModel options', () => {
+  const f32 = loadOnnx(mlpModel());
+  it('skipNodes / skipOps / keepFirst / keepLast leave those nodes in float32', () => {
+    const names = (b: Uint8Array) => onnx.ModelProto.decode(b).graph.node.filter((n: { opType: string }) => n.opType === 'Gemm' || n.opType === 'MatMul').map((n: { opType: string }) => n.opType);
+    expect(names(toOnnxBytes(quantizeModel(f32, { mode: 'dynamic', skipOps: ['Gemm'] })))).toEqual(['Gemm', 'Gemm']);
+    expect(names(toOnnxBytes(quantizeModel(f32, { mode: 'dynamic', keepFirst: true })))).toEqual(['Gemm']);
+    expect(names(toOnnxBytes(quantizeModel(f32, { mode: 'dynamic', keepFirst: true, keepLast: true })))).toEqual(['Gemm', 'Gemm']);
+    const first = onnx.ModelProto.decode(mlpModel()).graph.node[0].name;
+    expect(names(toOnnxBytes(quantizeModel(f32, { mode: 'dynamic', skipNodes: [first] })))).toEqual(['Gemm']);
+  });
+
+  it("weightType 'uint8' and per-tensor scales run in onnxruntime with the same outputs", async () => {
+    for (const o of [{ weightType: 'uint8' as const }, { perChannel: false }, { weightType: 'uint8' as const, perChannel: false }]) {
+      const q = quantizeModel(f32, { mode: 'dynamic', ...o });
+      const bytes = toOnnxBytes(q);
+      const f = xFeed(3);
+      const ours = q.run(f.ours).probs.data as Float32Array;
+      const ort = (await ortRun(bytes, f.ort)).probs.data;
+      expect(maxDiff(ours, ort).abs).toBeLessThan(1e-5);
+      expect(maxDiff(ours, f32.run(f.ours).probs.data as Float32Array).abs).toBeLessThan(0.03);
+    }
+  });
+
+  it('bad options give errors that name them', () => {
+    expect(() => quantizeModel(f32, { mode: 'fast' } as never)).toThrow(/quantizeModel: opts.mode must be 'dynamic' or 'static', got 'fast'/);
+    expect(() => quantizeModel(f32, { mode: 'dynamic', weightType: 'int4' } as never)).toThrow(/opts.weightType must be 'int8' or 'uint8'/);
+    expect(() => quantizeModel(f32, { mode: 'dynamic', skipOps: ['LSTM'] })).toThrow(/skipOps: 'LSTM' is not a quantizable op type/);
+    expect(() => quantizeModel(f32, { mode: 'dynamic', skipNodes: ['nope'] })).toThrow(/skipNodes: no quantizable node is named 'nope'/);
+    expect(() => quantizeModel(f32, { mode: 'dynamic', perChanel: true } as never)).toThrow(/unknown option 'perChanel'/);
+    expect(() => quantizeModel(f32, { mode: 'static' })).toThrow(/static quantization needs opts.calibration/);
+    expect(() => quantizeModel(f32, { mode: 'dynamic', skipOps: ['Gemm', 'MatMul'] })).toThrow(/no MatMul\/Gemm\/Conv with a constant float32 weight left/);
+    expect(() => quantizeModel(f32, null as never)).toThrow(/quantizeModel: opts must be an object/);
+  });
+});
+
+describe('opset upgrade for the int8 operators (opset 9 → 13)', () => {
+  /** Opset-9 forms whose attributes became inputs or whose semantics changed: Clip, Slice, Squeeze, Unsqueeze, Softmax on 3-D. */
+  function oldModel(): Uint8Array {
+    const g = new G(9);
+    const x = g.input('x', T.FLOAT, ['batch', 4, 16]);
+    const mm = g.node('MatMul', [x, g.f32('w', [16, 24], randArr(16 * 24, 11, 0.3))]);
+    const c = g.node('Clip', [mm], { min: { __f: -0.5 } as never, max: { __f: 0.6 } as never });
+    const s = g.node('Slice', [c], { starts: [0, 2], ends: [9223372036854775807 as never, 22], axes: [1, 2] });
+    const u = g.node('Unsqueeze', [s], { axes: [1] });
+    const sq = g.node('Squeeze', [u], { axes: [1] });
+    g.node('Softmax', [sq], { axis: 1 }, ['y']); // pre-13: normalizes over the flattened [4·20] rows
+    g.output('y', T.FLOAT, ['batch', 4, 20]);
+    return g.bytes();
+  }
+  it('rewrites Clip/Slice/Squeeze/Unsqueeze/Softmax so onnxruntime and loadOnnx agree with the opset-9 original', async () => {
+    const bytes0 = oldModel();
+    const f32 = loadOnnx(bytes0);
+    const q = quantizeModel(f32, { mode: 'dynamic' });
+    const bytes = toOnnxBytes(q);
+    expect(Number(onnx.ModelProto.decode(bytes).opsetImport[0].version)).toBe(13);
+    const data = randArr(2 * 4 * 16, 3, 1);
+    const ours = q.run({ x: { data, dims: [2, 4, 16] } }).y.data as Float32Array;
+    const ort = (await ortRun(bytes, { x: { type: 'float32', data, dims: [2, 4, 16] } })).y.data;
+    expect(maxDiff(ours, ort).abs).toBeLessThan(1e-6);
+    const ref = f32.run({ x: { data, dims: [2, 4, 16] } }).y.data as Float32Array;
+    const ref0 = (await ortRun(bytes0, { x: { type: 'float32', data, dims: [2, 4, 16] } })).y.data;
+    expect(maxDiff(ref, ref0).abs).toBeLessThan(1e-6);
+    expect(maxDiff(ours, ref).abs).toBeLessThan(2e-3);
+  });
+});
