@@ -217,3 +217,40 @@ describe('opset upgrade for the int8 operators (opset 9 → 13)', () => {
     expect(maxDiff(ours, ref).abs).toBeLessThan(2e-3);
   });
 });
+
+describe('static int8 (QDQ) with calibrate', () => {
+  const f32 = loadOnnx(mlpModel());
+  const samples = Array.from({ length: 8 }, (_, i) => xFeed(4, 64, 100 + i).ours);
+  for (const method of ['minmax', 'percentile', 'mse'] as const) {
+    it(`${method}: ranges for every quantized input; onnxruntime runs the QDQ file with our outputs`, async () => {
+      const cal = calibrate(f32, samples, { method });
+      expect(cal.samples).toBe(8);
+      expect(Object.keys(cal.tensors).length).toBe(3); // x and the two Relu outputs
+      for (const t of Object.values(cal.tensors)) {
+        expect(t.scale).toBeGreaterThan(0);
+        expect(t.zeroPoint).toBeGreaterThanOrEqual(0);
+        expect(t.zeroPoint).toBeLessThanOrEqual(255);
+      }
+      // Relu outputs are ≥ 0: their range starts at 0 (zero point 0).
+      const relu = Object.entries(cal.tensors).filter(([k]) => k !== 'x');
+      for (const [, t] of relu) expect(t.zeroPoint).toBe(0);
+      const q = quantizeModel(f32, { mode: 'static', calibration: cal });
+      const bytes = toOnnxBytes(q);
+      const ops = opCounts(bytes);
+      expect(ops.QuantizeLinear).toBe(3);
+      expect(ops.DequantizeLinear).toBe(6);
+      const f = xFeed(4, 64, 100);
+      const ours = q.run(f.ours).probs.data as Float32Array;
+      const ort = (await ortRun(bytes, f.ort)).probs.data;
+      expect(maxDiff(ours, ort).abs).toBeLessThan(2e-3);
+      expect(maxDiff(ours, f32.run(f.ours).probs.data as Float32Array).abs).toBeLessThan(0.05);
+    });
+  }
+  it('bad calibration arguments are named', () => {
+    expect(() => calibrate(f32, [], {})).toThrow(/calibrate: samples must be a non-empty array/);
+    expect(() => calibrate(f32, samples, { method: 'kl' } as never)).toThrow(/opts.method must be 'minmax', 'percentile' or 'mse'/);
+    expect(() => calibrate(f32, [{ y: xFeed(1).ours.x }] as never)).toThrow(/unknown input 'y'/);
+    const other = calibrate(loadOnnx(bertModel(BERT)), [bertFeeds(1, 8, BERT.vocab).ours]);
+    expect(() => quantizeModel(f32, { mode: 'static', calibration: other })).toThrow(/calibration has no range for 'x'/);
+  });
+});
