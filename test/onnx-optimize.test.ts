@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { calibrate, loadOnnx, quantizeModel, saveOnnx, toOnnxBytes, type OnnxModel } from '../src/index.js';
+import { calibrate, convertModel, loadOnnx, pruneModel, quantizeModel, saveOnnx, toOnnxBytes } from '../src/index.js';
 import { bertModel, G, maxDiff, ortRun, randArr, T } from './onnx-build.js';
 
 const require = createRequire(import.meta.url);
@@ -252,5 +252,76 @@ describe('static int8 (QDQ) with calibrate', () => {
     expect(() => calibrate(f32, [{ y: xFeed(1).ours.x }] as never)).toThrow(/unknown input 'y'/);
     const other = calibrate(loadOnnx(bertModel(BERT)), [bertFeeds(1, 8, BERT.vocab).ours]);
     expect(() => quantizeModel(f32, { mode: 'static', calibration: other })).toThrow(/calibration has no range for 'x'/);
+  });
+});
+
+/** The float32 values of an initializer in model bytes. */
+function initOf(bytes: Uint8Array, name: string): { type: number; dims: number[]; raw: Uint8Array } {
+  const t = onnx.ModelProto.decode(bytes).graph.initializer.find((x: { name: string }) => x.name === name);
+  return { type: t.dataType, dims: t.dims.map(Number), raw: t.rawData };
+}
+const f32s = (raw: Uint8Array) => new Float32Array(new Uint8Array(raw).buffer);
+
+describe('pruneModel', () => {
+  const f32 = loadOnnx(mlpModel(13, 64, 96, 16));
+  it('2:4 keeps 2 of every 4 consecutive inputs of each output (MatMul B [K, N] along K; Gemm transB along rows)', async () => {
+    const p = pruneModel(f32, { pattern: '2:4' });
+    const bytes = toOnnxBytes(p);
+    const w2 = f32s(initOf(bytes, 'w2').raw); // MatMul B [96, 96]: groups of 4 down each column
+    for (let j = 0; j < 96; j++) for (let k = 0; k < 96; k += 4) {
+      let nz = 0;
+      for (let q = 0; q < 4; q++) nz += w2[(k + q) * 96 + j] !== 0 ? 1 : 0;
+      expect(nz).toBeLessThanOrEqual(2);
+    }
+    const w1 = f32s(initOf(bytes, 'w1').raw); // Gemm transB: [96 out, 64 in], groups along each row
+    for (let o = 0; o < 96 * 64; o += 4) expect([0, 1, 2, 3].filter((q) => w1[o + q] !== 0).length).toBeLessThanOrEqual(2);
+    const f = xFeed(3);
+    const ours = p.run(f.ours).probs.data as Float32Array;
+    expect(maxDiff(ours, (await ortRun(bytes, f.ort)).probs.data).abs).toBeLessThan(1e-5);
+  });
+  it('unstructured per layer hits the sparsity in every layer; global shares one threshold', () => {
+    const zeros = (b: Uint8Array, n: string) => { const w = f32s(initOf(b, n).raw); return w.filter((v) => v === 0).length / w.length; };
+    const layer = toOnnxBytes(pruneModel(f32, { sparsity: 0.75 }));
+    for (const n of ['w1', 'w2', 'w3']) expect(zeros(layer, n)).toBeCloseTo(0.75, 2);
+    const glob = toOnnxBytes(pruneModel(f32, { sparsity: 0.75, scope: 'global' }));
+    const sizes = { w1: 96 * 64, w2: 96 * 96, w3: 96 * 16 };
+    const total = Object.entries(sizes).reduce((a, [n, s]) => a + zeros(glob, n) * s, 0) / (96 * 64 + 96 * 96 + 96 * 16);
+    expect(total).toBeCloseTo(0.75, 3);
+    // Uniform(−a, a) weights with different a per layer: the layer with the smallest weights (w2, a = 0.15) loses most.
+    expect(zeros(glob, 'w2')).toBeGreaterThan(zeros(glob, 'w1'));
+    const block = toOnnxBytes(pruneModel(f32, { sparsity: 0.5, pattern: '1x16' }));
+    expect(zeros(block, 'w2')).toBeCloseTo(0.5, 1);
+  });
+  it('bad options are named', () => {
+    expect(() => pruneModel(f32, { pattern: '2-4' })).toThrow(/pruneModel: opts.pattern must be/);
+    expect(() => pruneModel(f32, { sparsity: 1.5 })).toThrow(/opts.sparsity must be a number in \[0, 1\]/);
+    expect(() => pruneModel(f32, {})).toThrow(/opts.sparsity must be a number/);
+    expect(() => pruneModel(f32, { sparsity: 0.5, scope: 'model' } as never)).toThrow(/opts.scope must be 'layer' or 'global'/);
+    expect(() => pruneModel(f32, { pattern: '2:7' })).toThrow(/node '.*' \(Gemm\) has 64 inputs per output, not a multiple of 7 for 2:7 pruning/);
+  });
+});
+
+describe('convertModel', () => {
+  const f32 = loadOnnx(bertModel(BERT));
+  for (const dtype of ['float16', 'bfloat16'] as const) {
+    it(`${dtype} weights: the file is about half, onnxruntime and loadOnnx run it with the same outputs`, async () => {
+      const h = convertModel(f32, { dtype });
+      const bytes = toOnnxBytes(h);
+      const before = toOnnxBytes(f32).length;
+      expect(bytes.length).toBeLessThan(before * 0.52);
+      expect(initOf(bytes, `l0.q.w_${dtype === 'float16' ? 'fp16' : 'bf16'}`).type).toBe(dtype === 'float16' ? 10 : 16);
+      const f = bertFeeds(1, 12, BERT.vocab);
+      const ours = h.run(f.ours).last_hidden_state.data as Float32Array;
+      const ort = (await ortRun(bytes, f.ort)).last_hidden_state.data;
+      const d = maxDiff(ours, ort);
+      expect(d.abs).toBeLessThanOrEqual(1e-4 * d.ref);
+      const ref = f32.run(f.ours).last_hidden_state.data as Float32Array;
+      expect(cosine(ours, ref)).toBeGreaterThan(dtype === 'float16' ? 0.99999 : 0.999);
+    });
+  }
+  it('bad options are named', () => {
+    expect(() => convertModel(f32, { dtype: 'int8' } as never)).toThrow(/convertModel: opts.dtype must be 'float16' or 'bfloat16'/);
+    expect(() => convertModel(f32, { dtype: 'float16', minElements: 0 })).toThrow(/minElements must be an integer >= 1/);
+    expect(() => convertModel(f32, { dtype: 'float16', minElements: 1e9 })).toThrow(/no float32 initializer of at least/);
   });
 });

@@ -12,3 +12,7 @@ export type { OpTiming } from './plan.js';
 export { saveOnnx, toOnnxBytes } from './export.js';
 export { calibrateOnnx as calibrate } from './transform/quantize.js';
 export type { OnnxQuantizeOptions, OnnxCalibration, OnnxCalibrateOptions, TensorCalibration } from './transform/quantize.js';
+export { pruneOnnx as pruneModel } from './transform/prune.js';
+export type { OnnxPruneOptions, PrunedLayer } from './transform/prune.js';
+export { convertOnnx as convertModel } from './transform/convert.js';
+export type { OnnxConvertOptions } from './transform/convert.js';

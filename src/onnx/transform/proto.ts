@@ -123,6 +123,12 @@ export class EditModel {
     for (const i of g.input ?? []) this.names.add(i.name);
     this.constantsToInitializers();
     this.inlineExternal();
+    // Files before IR 4 list initializers among the graph inputs too; inputs here are only the real feeds.
+    const inits = new Set((g.initializer as Msg[]).map((t) => t.name));
+    if ((g.input ?? []).some((i: Msg) => inits.has(i.name))) {
+      g.input = (g.input as Msg[]).filter((i) => !inits.has(i.name));
+      if (Number(big(this.proto.irVersion)) < 4) this.proto.irVersion = 4;
+    }
   }
 
   /** The GraphProto. */
