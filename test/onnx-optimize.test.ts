@@ -325,3 +325,56 @@ describe('convertModel', () => {
     expect(() => convertModel(f32, { dtype: 'float16', minElements: 1e9 })).toThrow(/no float32 initializer of at least/);
   });
 });
+
+describe('simdtensor optimize MODEL.onnx', () => {
+  const sink = () => {
+    let s = '';
+    return { stream: { write: (x: string) => ((s += x), true) } as unknown as NodeJS.WriteStream, text: () => s };
+  };
+  it('prune 2:4 → int8 dynamic → fp16: writes the model and both reports; onnxruntime loads the output', async () => {
+    const { runCli } = await import('../src/cli/optimize.js');
+    const dir = mkdtempSync(join(tmpdir(), 'st-onnx-cli-'));
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, 'mlp.onnx'), mlpModel());
+    const out = sink(), err = sink();
+    const code = await runCli(['optimize', join(dir, 'mlp.onnx'), '--pattern', '2:4', '--int8', 'dynamic', '--fp16', '--no-latency', '--out', join(dir, 'o')], { out: out.stream, err: err.stream });
+    expect(err.text()).toMatch(/\[3\/3\] float16/);
+    expect(code).toBe(0);
+    expect(out.text()).toMatch(/int8 dynamic/);
+    const rep = JSON.parse(readFileSync(join(dir, 'o', 'report.json'), 'utf8'));
+    expect(rep.stages.map((s: { stage: string }) => s.stage)).toEqual(['original', 'prune 2:4', 'int8 dynamic', 'float16']);
+    expect(rep.stages[2].bytes).toBeLessThan(rep.stages[0].bytes / 2.5);
+    for (const s of rep.stages) {
+      expect(s.drift[0].cosine).toBeGreaterThan(0.95);
+      expect(s.simdtensor.error).toBeUndefined();
+      expect(s.onnxruntime.error).toBeUndefined();
+    }
+    expect(readFileSync(join(dir, 'o', 'report.md'), 'utf8')).toMatch(/\| int8 dynamic \|/);
+    const bytes = readFileSync(join(dir, 'o', 'mlp.optimized.onnx'));
+    expect(existsSync(join(dir, 'o', 'mlp.optimized.onnx'))).toBe(true);
+    const f = xFeed(2);
+    const ours = loadOnnx(bytes).run(f.ours).probs.data as Float32Array;
+    expect(maxDiff(ours, (await ortRun(bytes, f.ort)).probs.data).abs).toBeLessThan(1e-5);
+  });
+  it('bad arguments exit 2 with the argument named; an .onnx argument never reaches the MLP pipeline', async () => {
+    const { runCli } = await import('../src/cli/optimize.js');
+    const cases: [string[], RegExp][] = [
+      [['optimize', 'm.onnx', '--int8', 'fast'], /--int8 must be 'dynamic' or 'static', got 'fast'/],
+      [['optimize', 'm.onnx', '--prune', '2'], /--prune needs a sparsity in \[0, 1\), got '2'/],
+      [['optimize', 'm.onnx', '--fp16', '--bf16'], /--fp16 and --bf16 contradict/],
+      [['optimize', 'm.onnx', '--teacher', '3'], /Unknown option '--teacher'/i],
+      [['optimize', 'a.onnx', 'b.onnx'], /expected one model file, got 'a.onnx', 'b.onnx'/],
+    ];
+    for (const [argv, re] of cases) {
+      const err = sink();
+      expect(await runCli(argv, { out: sink().stream, err: err.stream })).toBe(2);
+      expect(err.text()).toMatch(re);
+    }
+    const err = sink();
+    expect(await runCli(['optimize', '/nonexistent/m.onnx', '--int8', 'dynamic'], { out: sink().stream, err: err.stream })).toBe(1);
+    expect(err.text()).toMatch(/cannot read '\/nonexistent\/m.onnx'/);
+    const err2 = sink();
+    expect(await runCli(['optimize', '/nonexistent/m.onnx'], { out: sink().stream, err: err2.stream })).toBe(1);
+    expect(err2.text()).toMatch(/nothing to do: give --int8/);
+  });
+});

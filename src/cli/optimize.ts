@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs as parseArgsUtil, type ParseArgsConfig } from 'node:util';
+import { runOnnxCli } from './optimize-onnx.js';
 import { formatMarkdown, optimize, OptimizeOptions, OptimizeReport, ProgressEvent, Stage, stageTable } from '../nn/optimize.js';
 
 const HELP = `Usage: simdtensor <command> [options]
@@ -14,6 +15,8 @@ const HELP = `Usage: simdtensor <command> [options]
 Commands:
   optimize              train, distill, prune and int8-quantize an MLP on the bundled digits (or your CSV) and
                         report accuracy, size and latency per stage; \`simdtensor optimize --help\` for its options
+  optimize MODEL.onnx   prune / int8-quantize / half an ONNX model, write it back as ONNX with a report;
+                        \`simdtensor optimize x.onnx --help\` for its options
 
 Options:
   -v, --version         print the version
@@ -222,6 +225,8 @@ export async function runCli(argv: string[], io: { out?: NodeJS.WritableStream; 
     err.write(`simdtensor: unknown command '${cmd}' (see simdtensor --help)\n`);
     return 2;
   }
+  // `optimize MODEL.onnx …` optimizes a user's ONNX model; without a model file the MLP pipeline runs.
+  if (rest.some((a) => /\.onnx$/i.test(a) && !a.startsWith('-'))) return runOnnxCli(rest, { out, err });
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs(rest);

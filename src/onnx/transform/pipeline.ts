@@ -1,0 +1,488 @@
+/**
+ * The ONNX optimize pipeline behind `simdtensor optimize model.onnx`: prune → int8 (dynamic or static) → half
+ * weights, each stage applied to the previous one's result, and per stage the file size, latency (batch 1 and 8,
+ * one thread) in simdtensor and in onnxruntime-node (when installed), and the drift of the outputs against the
+ * original model (max/mean abs error, cosine similarity, top-1 agreement along the last axis).
+ *
+ * The transforms work on the file itself, so a model that `loadOnnx` cannot run yet (an operator it lacks) is still
+ * optimized and measured in onnxruntime; its simdtensor columns say why they are empty.
+ * @module
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { describe, rangeError, typeError } from '../../errors.js';
+import { getNumThreads, setNumThreads } from '../../executor/threads.js';
+import { loadOnnx, type OnnxModel } from '../model.js';
+import { convertEdit } from './convert.js';
+import { EditModel, type Msg } from './proto.js';
+import { pruneEdit, type PrunedLayer } from './prune.js';
+import { calibrateOnnx, quantizeEdit, type OnnxCalibration } from './quantize.js';
+import type { CalibrationMethod } from '../../quantize.js';
+
+/** A feed in plain form: element type, data and dims. */
+export interface PlainFeed {
+  type: 'float32' | 'int64' | 'int32' | 'uint8' | 'int8' | 'bool';
+  data: Float32Array | BigInt64Array | Int32Array | Uint8Array | Int8Array;
+  dims: number[];
+}
+export type Feeds = Record<string, PlainFeed>;
+
+/** Options of {@link optimizeOnnx}. */
+export interface OnnxOptimizeOptions {
+  /** Model file. */
+  model: string;
+  int8?: 'dynamic' | 'static';
+  /** Calibration feeds for static int8 (default: 8 random batches). */
+  calibration?: Feeds[];
+  calibrationMethod?: CalibrationMethod;
+  weightType?: 'int8' | 'uint8';
+  prune?: number;
+  pattern?: string;
+  scope?: 'layer' | 'global';
+  half?: 'float16' | 'bfloat16';
+  /** Comparison inputs (default: random inputs of the model's shapes, batch 1). */
+  inputs?: Feeds;
+  /** Values of symbolic dims for random inputs (default: batch 1/8, 64 for image sides, 32 otherwise). */
+  dims?: Record<string, number>;
+  /** Output folder (null: write nothing). */
+  outDir?: string | null;
+  /** Skip latency measurement. */
+  noLatency?: boolean;
+  /** Milliseconds of timed runs per latency figure (default 400). */
+  latencyMs?: number;
+  onProgress?: (line: string) => void;
+}
+
+/** Drift of one output against the original model. */
+export interface Drift {
+  output: string;
+  maxAbs: number;
+  meanAbs: number;
+  cosine: number;
+  /** Fraction of rows (all but the last axis) whose argmax agrees; null for a last axis of 1. */
+  top1: number | null;
+}
+
+/** One stage of the report. */
+export interface OnnxStageReport {
+  stage: string;
+  bytes: number;
+  /** Process CPU ms per run (median), batch 1 and 8, one thread; null where not measured. */
+  simdtensor: { b1: number | null; b8: number | null; error?: string };
+  onnxruntime: { b1: number | null; b8: number | null; error?: string };
+  drift: Drift[];
+  /** What the stage did (nodes rewritten, sparsity, ...). */
+  detail: string;
+}
+
+/** The report written as report.json. */
+export interface OnnxOptimizeReport {
+  model: string;
+  output: string | null;
+  stages: OnnxStageReport[];
+  inputs: Record<string, number[]>;
+  seconds: number;
+  notes: string[];
+}
+
+const FN = 'optimize';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Inputs
+
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+}
+
+/** Random feeds for the model's declared inputs (symbolic dims from `dims`, the first one = batch). */
+export function randomFeeds(graph: Msg, batch: number, dims: Record<string, number> = {}, seed = 1): Feeds {
+  const inits = new Set(((graph.initializer as Msg[]) ?? []).map((t) => t.name));
+  const rnd = lcg(seed);
+  const feeds: Feeds = {};
+  for (const io of (graph.input as Msg[]) ?? []) {
+    if (inits.has(io.name)) continue;
+    const tt = io.type?.tensorType;
+    if (!tt) throw typeError(FN, `input '${io.name}' is not a tensor; give inputs with --input`);
+    const ds = ((tt.shape?.dim as Msg[]) ?? []);
+    const shape = ds.map((d, i) => {
+      const v = d.dimValue !== undefined && d.dimValue !== null ? Number(d.dimValue) : 0;
+      if (v > 0) return v;
+      const name = d.dimParam as string | undefined;
+      if (name && dims[name] !== undefined) return dims[name];
+      if (i === 0) return batch;
+      return ds.length === 4 && i >= 2 ? 64 : 32;
+    });
+    const n = shape.reduce((a, b) => a * b, 1);
+    const code = Number(tt.elemType);
+    const lname = String(io.name).toLowerCase();
+    if (code === 1) feeds[io.name] = { type: 'float32', data: Float32Array.from({ length: n }, () => rnd() * 2 - 1), dims: shape };
+    else if (code === 7) feeds[io.name] = { type: 'int64', data: BigInt64Array.from({ length: n }, () => (lname.includes('mask') ? 1n : BigInt(Math.floor(rnd() * 16)))), dims: shape };
+    else if (code === 6) feeds[io.name] = { type: 'int32', data: Int32Array.from({ length: n }, () => (lname.includes('mask') ? 1 : Math.floor(rnd() * 16))), dims: shape };
+    else if (code === 9) feeds[io.name] = { type: 'bool', data: new Uint8Array(n).fill(1), dims: shape };
+    else throw typeError(FN, `input '${io.name}' has element type ${code}; random inputs cover float32, int64, int32 and bool (give --input)`);
+  }
+  return feeds;
+}
+
+/** Reads comparison inputs: .json ({ name: { data, dims, type? } } or an array of those), .npy (one input), .csv (one 2-D float input). */
+export function readInputs(file: string, graph: Msg): Feeds[] {
+  const ins = ((graph.input as Msg[]) ?? []).filter((i) => !((graph.initializer as Msg[]) ?? []).some((t) => t.name === i.name));
+  const ext = extname(file).toLowerCase();
+  let buf: Buffer;
+  try {
+    buf = readFileSync(file);
+  } catch (e) {
+    throw rangeError(FN, `cannot read inputs '${file}' (${(e as Error).message})`);
+  }
+  const typeOf = (name: string): PlainFeed['type'] => {
+    const io = ins.find((i) => i.name === name);
+    const code = Number(io?.type?.tensorType?.elemType ?? 1);
+    return code === 7 ? 'int64' : code === 6 ? 'int32' : code === 9 ? 'bool' : code === 2 ? 'uint8' : code === 3 ? 'int8' : 'float32';
+  };
+  const make = (name: string, data: ArrayLike<number> | ArrayLike<bigint>, dims: number[]): PlainFeed => {
+    const t = typeOf(name);
+    const arr = Array.from(data as ArrayLike<number>);
+    const d = t === 'int64' ? BigInt64Array.from(arr.map((v) => BigInt(Math.trunc(Number(v))))) : t === 'int32' ? Int32Array.from(arr) : t === 'uint8' || t === 'bool' ? Uint8Array.from(arr) : t === 'int8' ? Int8Array.from(arr) : Float32Array.from(arr);
+    if (arr.length !== dims.reduce((a, b) => a * b, 1)) throw rangeError(FN, `input '${name}' in '${file}': dims [${dims.join(', ')}] need ${dims.reduce((a, b) => a * b, 1)} values, got ${arr.length}`);
+    return { type: t, data: d, dims };
+  };
+  if (ext === '.json') {
+    let j: unknown;
+    try {
+      j = JSON.parse(buf.toString('utf8'));
+    } catch (e) {
+      throw rangeError(FN, `'${file}' is not valid JSON (${(e as Error).message})`);
+    }
+    const list = Array.isArray(j) ? j : [j];
+    return list.map((f, k) => {
+      if (!f || typeof f !== 'object') throw typeError(FN, `'${file}' entry ${k} must be { inputName: { data, dims } }`);
+      const out: Feeds = {};
+      for (const [name, v] of Object.entries(f as Record<string, { data: number[]; dims: number[] }>)) {
+        if (!v || !Array.isArray(v.data) || !Array.isArray(v.dims)) throw typeError(FN, `'${file}': input '${name}' must be { data: number[], dims: number[] }`);
+        out[name] = make(name, v.data, v.dims);
+      }
+      return out;
+    });
+  }
+  if (ins.length !== 1) throw rangeError(FN, `a ${ext} input file feeds one input; the model has ${ins.length} (use .json)`);
+  const name = ins[0].name as string;
+  if (ext === '.npy') {
+    if (buf.toString('latin1', 1, 6) !== 'NUMPY') throw rangeError(FN, `'${file}' is not a .npy file`);
+    const hlen = buf[8] === 1 ? buf.readUInt16LE(8 + 2) : buf.readUInt32LE(8 + 2);
+    const hstart = buf[6] === 1 ? 10 : 12;
+    const header = buf.toString('latin1', hstart, hstart + hlen);
+    const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
+    const shape = (/'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? '').split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+    if (/'fortran_order':\s*True/.test(header)) throw rangeError(FN, `'${file}': Fortran-order arrays are not supported`);
+    const body = buf.subarray(hstart + hlen);
+    const ab = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength);
+    const data = descr === '<f4' ? new Float32Array(ab) : descr === '<f8' ? new Float64Array(ab) : descr === '<i8' ? Array.from(new BigInt64Array(ab), Number) : descr === '<i4' ? new Int32Array(ab) : null;
+    if (!data) throw rangeError(FN, `'${file}': dtype ${descr} is not supported (<f4, <f8, <i8, <i4)`);
+    return [{ [name]: make(name, data as ArrayLike<number>, shape) }];
+  }
+  if (ext === '.csv') {
+    const rows = buf.toString('utf8').trim().split(/\r?\n/).map((l) => l.split(',').map(Number));
+    if (rows.some((r) => r.some((v) => !Number.isFinite(v)))) throw rangeError(FN, `'${file}': every CSV cell must be a number (no header)`);
+    return [{ [name]: make(name, rows.flat(), [rows.length, rows[0].length]) }];
+  }
+  throw rangeError(FN, `inputs file '${file}' must be .json, .npy or .csv`);
+}
+
+/** The batch-8 form of batch-1 feeds: each input repeated along its first (symbolic) dim, or null when it is fixed. */
+function batched(graph: Msg, feeds: Feeds, batch: number): Feeds | null {
+  const out: Feeds = {};
+  for (const [name, f] of Object.entries(feeds)) {
+    const io = ((graph.input as Msg[]) ?? []).find((i) => i.name === name);
+    const d0 = io?.type?.tensorType?.shape?.dim?.[0];
+    if (d0 && d0.dimValue !== undefined && d0.dimValue !== null && Number(d0.dimValue) > 0) return null;
+    const data = new (f.data.constructor as new (n: number) => PlainFeed['data'])(f.data.length * batch);
+    for (let b = 0; b < batch; b++) (data as Float32Array).set(f.data as Float32Array, b * f.data.length);
+    out[name] = { type: f.type, data, dims: [f.dims[0] * batch, ...f.dims.slice(1)] };
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Runners
+
+type Ort = typeof import('onnxruntime-node');
+let ortMod: Ort | null | undefined;
+async function ort(): Promise<Ort | null> {
+  if (ortMod === undefined) {
+    try {
+      ortMod = (await import('onnxruntime-node')) as Ort;
+    } catch {
+      ortMod = null;
+    }
+  }
+  return ortMod;
+}
+
+type Outs = Record<string, { data: ArrayLike<number>; dims: readonly number[] }>;
+
+function median(a: number[]): number {
+  const s = a.slice().sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)];
+}
+
+/**
+ * Median process CPU ms of `f` over ~`ms` of runs (at least 3, after one warm-up). Both contenders run on one
+ * thread, so CPU time is the work done, and it stays meaningful on a machine shared with other jobs, where wall
+ * time is not.
+ */
+async function timeIt(f: () => unknown, ms: number): Promise<number> {
+  await f();
+  const t: number[] = [];
+  const end = performance.now() + ms;
+  while (t.length < 3 || (performance.now() < end && t.length < 200)) {
+    const c0 = process.cpuUsage();
+    await f();
+    const c = process.cpuUsage(c0);
+    t.push((c.user + c.system) / 1000);
+  }
+  return median(t);
+}
+
+async function ortSession(bytes: Uint8Array) {
+  const o = await ort();
+  if (!o) throw new Error('onnxruntime-node is not installed');
+  const s = await o.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  const run = async (feeds: Feeds): Promise<Outs> => {
+    const f: Record<string, InstanceType<Ort['Tensor']>> = {};
+    for (const [k, v] of Object.entries(feeds)) f[k] = new o.Tensor(v.type as 'float32', v.data as Float32Array, v.dims);
+    const r = await s.run(f);
+    const out: Outs = {};
+    for (const [k, v] of Object.entries(r)) out[k] = { data: v.data instanceof BigInt64Array ? Array.from(v.data, Number) : (v.data as Float32Array), dims: v.dims };
+    return out;
+  };
+  return { run, release: () => s.release() };
+}
+
+function oursRun(model: OnnxModel, feeds: Feeds): Outs {
+  const f: Record<string, { data: ArrayBufferView; dims: number[] }> = {};
+  for (const [k, v] of Object.entries(feeds)) f[k] = { data: v.data, dims: v.dims };
+  const r = model.run(f);
+  const out: Outs = {};
+  for (const [k, v] of Object.entries(r)) out[k] = { data: v.data instanceof BigInt64Array ? Array.from(v.data, Number) : (v.data as Float32Array), dims: v.shape };
+  return out;
+}
+
+/** Output drift of `test` against `ref`. */
+export function drift(ref: Outs, test: Outs): Drift[] {
+  return Object.keys(ref).map((name) => {
+    const a = ref[name].data, b = test[name]?.data;
+    if (!b || b.length !== a.length) return { output: name, maxAbs: Infinity, meanAbs: Infinity, cosine: 0, top1: 0 };
+    let mx = 0, sum = 0, ab = 0, aa = 0, bb = 0;
+    for (let i = 0; i < a.length; i++) {
+      const x = Number(a[i]), y = Number(b[i]);
+      const d = Math.abs(x - y);
+      if (!(d <= mx)) mx = d;
+      sum += d;
+      ab += x * y;
+      aa += x * x;
+      bb += y * y;
+    }
+    const dims = ref[name].dims;
+    const last = dims.length ? dims[dims.length - 1] : 1;
+    let top1: number | null = null;
+    if (last > 1 && a.length > 0) {
+      const rows = a.length / last;
+      let agree = 0;
+      for (let r = 0; r < rows; r++) {
+        let ia = 0, ib = 0;
+        for (let j = 1; j < last; j++) {
+          if (Number(a[r * last + j]) > Number(a[r * last + ia])) ia = j;
+          if (Number(b[r * last + j]) > Number(b[r * last + ib])) ib = j;
+        }
+        if (ia === ib) agree++;
+      }
+      top1 = agree / rows;
+    }
+    const cos = aa === 0 && bb === 0 ? 1 : ab / Math.sqrt(aa * bb);
+    return { output: name, maxAbs: mx, meanAbs: a.length ? sum / a.length : 0, cosine: cos, top1 };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The pipeline
+
+function checkOpts(o: OnnxOptimizeOptions): void {
+  if (!o || typeof o !== 'object') throw typeError(FN, `options must be an object, got ${describe(o)}`);
+  if (typeof o.model !== 'string' || !/\.onnx$/i.test(o.model)) throw typeError(FN, `model must be a path to a .onnx file, got ${describe(o.model)}`);
+  if (o.int8 !== undefined && o.int8 !== 'dynamic' && o.int8 !== 'static') throw rangeError(FN, `--int8 must be 'dynamic' or 'static', got ${describe(o.int8)}`);
+  if (o.calibration && o.int8 !== 'static') throw rangeError(FN, '--calib needs --int8 static');
+  if (o.prune !== undefined && !(typeof o.prune === 'number' && o.prune >= 0 && o.prune < 1)) throw rangeError(FN, `--prune must be a sparsity in [0, 1), got ${describe(o.prune)}`);
+  if (o.pattern !== undefined && o.prune === undefined && !/^\d+:\d+$/.test(o.pattern)) throw rangeError(FN, `--pattern ${o.pattern} needs --prune SPARSITY`);
+  if (o.half !== undefined && o.half !== 'float16' && o.half !== 'bfloat16') throw rangeError(FN, `half must be 'float16' or 'bfloat16', got ${describe(o.half)}`);
+  if (!o.int8 && o.prune === undefined && !o.pattern && !o.half) throw rangeError(FN, 'nothing to do: give --int8 dynamic|static, --prune SPARSITY [--pattern P], and/or --fp16/--bf16');
+}
+
+/** Runs the pipeline; writes `<name>.optimized.onnx`, report.md and report.json to `outDir` unless it is null. */
+export async function optimizeOnnx(opts: OnnxOptimizeOptions): Promise<OnnxOptimizeReport> {
+  checkOpts(opts);
+  const t0 = performance.now();
+  const say = opts.onProgress ?? (() => undefined);
+  let bytes0: Uint8Array;
+  try {
+    bytes0 = readFileSync(opts.model);
+  } catch (e) {
+    throw rangeError(FN, `cannot read '${opts.model}' (${(e as Error).message})`);
+  }
+  const src = { bytes: bytes0, baseDir: dirname(resolve(opts.model)) };
+  const probe = new EditModel(src, FN);
+  const notes: string[] = [];
+  const feeds1 = opts.inputs ?? randomFeeds(probe.graph, 1, opts.dims);
+  if (!opts.inputs) notes.push(`inputs: random, shapes ${Object.entries(feeds1).map(([k, v]) => `${k} [${v.dims.join(', ')}]`).join(', ')}`);
+  const feeds8 = batched(probe.graph, feeds1, 8);
+  if (!feeds8) notes.push('batch 8 not measured: the model fixes its batch dimension');
+
+  // Stages: each applies to the previous one's edited model.
+  const plan: { name: string; apply: (m: EditModel) => string | Promise<string> }[] = [];
+  if (opts.prune !== undefined || opts.pattern) {
+    const pattern = opts.pattern ?? 'unstructured';
+    plan.push({
+      name: `prune ${/^\d+:\d+$/.test(pattern) ? pattern : `${opts.prune} ${pattern}`}${opts.scope === 'global' ? ' global' : ''}`,
+      apply: (m) => {
+        const layers: PrunedLayer[] = pruneEdit(m, { sparsity: opts.prune, pattern, scope: opts.scope });
+        const size = layers.reduce((a, l) => a + l.size, 0);
+        const zeros = layers.reduce((a, l) => a + l.size * l.sparsity, 0);
+        return `${layers.length} weights, ${((zeros / Math.max(1, size)) * 100).toFixed(1)} % zeros`;
+      },
+    });
+  }
+  if (opts.int8) {
+    plan.push({
+      name: `int8 ${opts.int8}`,
+      apply: async (m) => {
+        let calibration: OnnxCalibration | undefined;
+        if (opts.int8 === 'static') {
+          const samples = opts.calibration ?? Array.from({ length: 8 }, (_, i) => randomFeeds(probe.graph, 1, opts.dims, 100 + i));
+          if (!opts.calibration) notes.push('static int8 calibrated on 8 random inputs (give --calib FILE for real data)');
+          const model = loadOnnx(m.bytes());
+          calibration = calibrateOnnx(model, samples.map(plain), { method: opts.calibrationMethod ?? 'percentile' });
+        }
+        const n = quantizeEdit(m, { mode: opts.int8!, weightType: opts.weightType, calibration });
+        return `${n} MatMul/Gemm/Conv nodes${opts.int8 === 'static' ? ` (${opts.calibrationMethod ?? 'percentile'} calibration)` : ''}`;
+      },
+    });
+  }
+  if (opts.half) {
+    plan.push({ name: opts.half, apply: (m) => `${convertEdit(m, { dtype: opts.half! })} initializers` });
+  }
+
+  const stages: OnnxStageReport[] = [];
+  let ref: Outs | null = null;
+  const measure = async (name: string, bytes: Uint8Array, detail: string): Promise<void> => {
+    say(`measuring ${name}`);
+    const st: OnnxStageReport = { stage: name, bytes: bytes.length, simdtensor: { b1: null, b8: null }, onnxruntime: { b1: null, b8: null }, drift: [], detail };
+    let outs: Outs | null = null;
+    try {
+      const model = loadOnnx(bytes);
+      outs = oursRun(model, feeds1);
+      if (!opts.noLatency) {
+        const threads = getNumThreads();
+        setNumThreads(1);
+        try {
+          st.simdtensor.b1 = await timeIt(() => oursRun(model, feeds1), opts.latencyMs ?? 400);
+          if (feeds8) st.simdtensor.b8 = await timeIt(() => oursRun(model, feeds8), opts.latencyMs ?? 400);
+        } finally {
+          setNumThreads(threads);
+        }
+      }
+    } catch (e) {
+      st.simdtensor.error = (e as Error).message;
+    }
+    try {
+      const s = await ortSession(bytes);
+      try {
+        const o = await s.run(feeds1);
+        outs ??= o;
+        if (!opts.noLatency) {
+          st.onnxruntime.b1 = await timeIt(() => s.run(feeds1), opts.latencyMs ?? 400);
+          if (feeds8) st.onnxruntime.b8 = await timeIt(() => s.run(feeds8), opts.latencyMs ?? 400);
+        }
+      } finally {
+        await s.release();
+      }
+    } catch (e) {
+      st.onnxruntime.error = (e as Error).message;
+    }
+    if (!outs) throw rangeError(FN, `stage '${name}': neither simdtensor (${st.simdtensor.error}) nor onnxruntime-node (${st.onnxruntime.error}) could run the model`);
+    ref ??= outs;
+    st.drift = drift(ref, outs);
+    stages.push(st);
+  };
+
+  const m = new EditModel(src, FN);
+  await measure('original', m.bytes(), 'as loaded (Constant nodes as initializers)');
+  for (const [i, s] of plan.entries()) {
+    say(`[${i + 1}/${plan.length}] ${s.name}`);
+    const detail = await s.apply(m);
+    await measure(s.name, m.bytes(), detail);
+  }
+
+  let output: string | null = null;
+  const report: OnnxOptimizeReport = { model: opts.model, output, stages, inputs: Object.fromEntries(Object.entries(feeds1).map(([k, v]) => [k, v.dims])), seconds: 0, notes };
+  if (opts.outDir !== null) {
+    const dir = opts.outDir ?? 'simdtensor-optimize';
+    mkdirSync(dir, { recursive: true });
+    output = join(dir, `${basename(opts.model, extname(opts.model))}.optimized.onnx`);
+    writeFileSync(output, m.bytes());
+    report.output = output;
+  }
+  report.seconds = (performance.now() - t0) / 1000;
+  if (opts.outDir !== null) {
+    const dir = opts.outDir ?? 'simdtensor-optimize';
+    writeFileSync(join(dir, 'report.json'), JSON.stringify(report, (_, v) => (v === Infinity ? 'Infinity' : v), 2) + '\n');
+    writeFileSync(join(dir, 'report.md'), formatOnnxReport(report));
+  }
+  return report;
+}
+
+function plain(f: Feeds): Record<string, { data: ArrayBufferView; dims: number[] }> {
+  return Object.fromEntries(Object.entries(f).map(([k, v]) => [k, { data: v.data, dims: v.dims }]));
+}
+
+const ms = (v: number | null) => (v === null ? '—' : v < 10 ? v.toFixed(2) : v.toFixed(1));
+const mb = (b: number) => (b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(2)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
+
+/** The stage table rows (header first). */
+export function onnxStageRows(r: OnnxOptimizeReport): string[][] {
+  const base = r.stages[0];
+  const rows = [['stage', 'size', 'vs original', 'simdtensor b1 ms', 'b8 ms', 'onnxruntime b1 ms', 'b8 ms', 'max |Δ|', 'mean |Δ|', 'cosine', 'top-1']];
+  for (const s of r.stages) {
+    const d = s.drift;
+    const worst = (f: (x: Drift) => number, pick: (a: number, b: number) => number) => (d.length ? d.map(f).reduce(pick) : NaN);
+    const top = d.filter((x) => x.top1 !== null);
+    rows.push([
+      s.stage,
+      mb(s.bytes),
+      `${(base.bytes / s.bytes).toFixed(2)}× smaller`,
+      ms(s.simdtensor.b1),
+      ms(s.simdtensor.b8),
+      ms(s.onnxruntime.b1),
+      ms(s.onnxruntime.b8),
+      worst((x) => x.maxAbs, Math.max).toExponential(2),
+      worst((x) => x.meanAbs, Math.max).toExponential(2),
+      worst((x) => x.cosine, Math.min).toFixed(5),
+      top.length ? `${(Math.min(...top.map((x) => x.top1!)) * 100).toFixed(1)} %` : '—',
+    ]);
+  }
+  return rows;
+}
+
+/** report.md. */
+export function formatOnnxReport(r: OnnxOptimizeReport): string {
+  const rows = onnxStageRows(r);
+  const out = [`# simdtensor optimize ${basename(r.model)}`, '', `Output: ${r.output ?? '(not written)'}; ${r.seconds.toFixed(1)} s. Latency: median process CPU ms per run, one thread each; drift against the original model's outputs.`, ''];
+  out.push(`| ${rows[0].join(' | ')} |`, `|${rows[0].map(() => '---').join('|')}|`, ...rows.slice(1).map((row) => `| ${row.join(' | ')} |`));
+  out.push('', '## Stages', '');
+  for (const s of r.stages) {
+    out.push(`* **${s.stage}**: ${s.detail}`);
+    if (s.simdtensor.error) out.push(`  * simdtensor could not run it: ${s.simdtensor.error}`);
+    if (s.onnxruntime.error) out.push(`  * onnxruntime-node could not run it: ${s.onnxruntime.error}`);
+  }
+  if (r.notes.length) out.push('', '## Notes', '', ...r.notes.map((n) => `* ${n}`));
+  return out.join('\n') + '\n';
+}
