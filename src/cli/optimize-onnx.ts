@@ -20,6 +20,7 @@ Options:
   --calib FILE          calibration inputs for --int8 static (.json array of feeds; default 8 random inputs)
   --calib-method M      minmax, percentile (default) or mse
   --weight-type T       int8 (default) or uint8
+  --conv FORM           dynamic int8 Conv: integer (ConvInteger, default) or weight-only (int8 weights, f32 Conv)
   --prune X             magnitude-prune MatMul/Gemm/Conv weights to sparsity X
   --pattern P           unstructured (default), 2:4 (or any N:M; no --prune needed), block or 4x4-style blocks
   --scope S             layer (default) or global
@@ -39,6 +40,7 @@ const OPTIONS = {
   calib: { type: 'string' },
   'calib-method': { type: 'string' },
   'weight-type': { type: 'string' },
+  conv: { type: 'string' },
   prune: { type: 'string' },
   pattern: { type: 'string' },
   scope: { type: 'string' },
@@ -73,6 +75,7 @@ export function parseOnnxArgs(argv: string[]): { opts: OnnxOptimizeOptions; json
   if (v.int8 !== undefined) opts.int8 = oneOf('int8', v.int8 as string, ['dynamic', 'static']) as 'dynamic' | 'static';
   if (v['weight-type'] !== undefined) opts.weightType = oneOf('weight-type', v['weight-type'] as string, ['int8', 'uint8']) as 'int8' | 'uint8';
   if (v['calib-method'] !== undefined) opts.calibrationMethod = oneOf('calib-method', v['calib-method'] as string, ['minmax', 'percentile', 'mse']) as 'minmax';
+  if (v.conv !== undefined) opts.convForm = oneOf('conv', v.conv as string, ['integer', 'weight-only']) as 'integer' | 'weight-only';
   if (v.scope !== undefined) opts.scope = oneOf('scope', v.scope as string, ['layer', 'global']) as 'layer' | 'global';
   if (v.prune !== undefined) {
     const x = Number(v.prune);

@@ -36,6 +36,8 @@ export interface OnnxOptimizeOptions {
   calibration?: Feeds[];
   calibrationMethod?: CalibrationMethod;
   weightType?: 'int8' | 'uint8';
+  /** Dynamic int8 Conv form (see OnnxQuantizeOptions.convForm). */
+  convForm?: 'integer' | 'weight-only';
   prune?: number;
   pattern?: string;
   scope?: 'layer' | 'global';
@@ -362,7 +364,7 @@ export async function optimizeOnnx(opts: OnnxOptimizeOptions): Promise<OnnxOptim
           const model = loadOnnx(m.bytes());
           calibration = calibrateOnnx(model, samples.map(plain), { method: opts.calibrationMethod ?? 'percentile' });
         }
-        const n = quantizeEdit(m, { mode: opts.int8!, weightType: opts.weightType, calibration });
+        const n = quantizeEdit(m, { mode: opts.int8!, weightType: opts.weightType, calibration, convForm: opts.int8 === 'dynamic' ? opts.convForm : undefined });
         return `${n} MatMul/Gemm/Conv nodes${opts.int8 === 'static' ? ` (${opts.calibrationMethod ?? 'percentile'} calibration)` : ''}`;
       },
     });

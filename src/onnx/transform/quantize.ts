@@ -4,9 +4,11 @@
  *
  * - `mode: 'dynamic'`: every MatMul / Gemm with a constant weight becomes DynamicQuantizeLinear(x) →
  *   MatMulInteger(xq, Wq, xz, wz) → Cast(float) → Mul(x_scale · w_scale) [→ Add bias] with int8 (or uint8) weights
- *   per output channel; activations are quantized per tensor at run time. Conv weights are stored int8 per output
- *   channel behind a DequantizeLinear (axis 0): the file shrinks ~4×, the convolution computes in float32 (the
- *   runtime folds the DequantizeLinear at load; onnxruntime's ConvInteger has no int8-weight CPU kernel).
+ *   per output channel; activations are quantized per tensor at run time. Conv becomes ConvInteger → Cast → Mul
+ *   (x_scale · w_scale per output channel) [→ Add bias], as quantize_dynamic writes it (onnxruntime's ConvInteger
+ *   takes a single weight zero point, so int8 weights are symmetric with one zero point 0 and per-channel scales;
+ *   uint8 Conv weights fall back to per tensor), or with `convForm: 'weight-only'` int8 weights behind a
+ *   DequantizeLinear (axis 0) feeding the float32 Conv.
  * - `mode: 'static'`: QDQ form — QuantizeLinear → DequantizeLinear on each quantized node's activation input with
  *   a per-tensor uint8 scale/zero point from {@link calibrateOnnx}, and int8 per-channel weights behind a
  *   DequantizeLinear.
@@ -56,6 +58,11 @@ export interface OnnxQuantizeOptions {
   keepLast?: boolean;
   /** For 'static': the result of {@link calibrateOnnx} on this model. */
   calibration?: OnnxCalibration;
+  /**
+   * Dynamic mode, Conv: 'integer' (default; ConvInteger as onnxruntime's quantize_dynamic writes it — int8 compute
+   * in onnxruntime) or 'weight-only' (int8 weights behind a DequantizeLinear, float32 Conv).
+   */
+  convForm?: 'integer' | 'weight-only';
 }
 
 const FN = 'quantizeModel';
@@ -148,7 +155,8 @@ function val(dtype: Value['dtype'], shape: number[], data: Value['data']): Value
 function checkOptions(o: unknown): OnnxQuantizeOptions {
   if (o === null || typeof o !== 'object') throw typeError(FN, `opts must be an object, got ${describe(o)}`);
   const opts = o as OnnxQuantizeOptions;
-  const known = ['mode', 'weightType', 'perChannel', 'skipNodes', 'skipOps', 'keepFirst', 'keepLast', 'calibration'];
+  const known = ['mode', 'weightType', 'perChannel', 'skipNodes', 'skipOps', 'keepFirst', 'keepLast', 'calibration', 'convForm'];
+  if (opts.convForm !== undefined && opts.convForm !== 'integer' && opts.convForm !== 'weight-only') throw typeError(FN, `opts.convForm must be 'integer' or 'weight-only', got ${describe(opts.convForm)}`);
   for (const k of Object.keys(opts)) if (!known.includes(k)) throw rangeError(FN, `unknown option '${k}' for an OnnxModel (known: ${known.join(', ')})`);
   if (opts.mode !== 'dynamic' && opts.mode !== 'static') throw typeError(FN, `opts.mode must be 'dynamic' or 'static', got ${describe(opts.mode)}`);
   if (opts.weightType !== undefined && opts.weightType !== 'int8' && opts.weightType !== 'uint8') throw typeError(FN, `opts.weightType must be 'int8' or 'uint8', got ${describe(opts.weightType)}`);
@@ -177,15 +185,59 @@ function selected(m: EditModel, opts: OnnxQuantizeOptions): Target[] {
 }
 
 /** Writes the int8 weight of `t` and returns {wq, ws, wz} initializer names (in the weight's own layout). */
-function weightInits(m: EditModel, t: Target, type: 'int8' | 'uint8', perChannel: boolean) {
+function weightInits(m: EditModel, t: Target, type: 'int8' | 'uint8', perChannel: boolean, scalarZero = false) {
   const { rows, ch, inner } = weightRows(t.node, t.w);
   const { q, scale, zp } = quantRows(rows, ch, inner, type, perChannel);
   const base = t.node.input[1];
   const wq = m.addInit(`${base}_quantized`, val(type, t.w.shape.slice(), toLayout(t.node, t.w, q)));
   const shape = perChannel ? [ch] : [];
   const ws = m.addInit(`${base}_scale`, val('float32', shape, scale));
-  const wz = m.addInit(`${base}_zero_point`, val(type, shape, zp));
+  // Symmetric int8 zero points are all 0: one scalar serves every channel.
+  const wz = scalarZero ? m.addInit(`${base}_zero_point`, val(type, [], zp.subarray(0, 1))) : m.addInit(`${base}_zero_point`, val(type, shape, zp));
   return { wq, ws, wz, ch };
+}
+
+/**
+ * Conv in onnxruntime's dynamic form: DynamicQuantizeLinear(x) → ConvInteger(xq, Wq, xz, wz) (same attributes) →
+ * Cast → Mul(x_scale · w_scale[M, 1, …]) [→ Add(B[M, 1, …])].
+ */
+function convInteger(m: EditModel, n: Msg, wq: string, ws: string, wz: string, ch: number, perChannel: boolean, rank: number, dql: Map<string, string[]>, pre: Msg[]): Msg[] {
+  const x = n.input[0];
+  let q = dql.get(x);
+  if (!q) {
+    q = [m.fresh(`${x}_quantized`), m.fresh(`${x}_scale`), m.fresh(`${x}_zero_point`)];
+    pre.push(nodeProto('DynamicQuantizeLinear', [x], q, m.fresh(`${x}_DynamicQuantizeLinear`)));
+    dql.set(x, q);
+  }
+  const y = n.output[0];
+  const bshape = [ch, ...new Array<number>(rank - 2).fill(1)];
+  if (perChannel) {
+    const s = m.constValue(ws)!;
+    m.setInit(ws, val('float32', bshape, s.data));
+  }
+  const acc = m.fresh(`${y}_ConvInteger`), accf = m.fresh(`${y}_cast`), sc = m.fresh(`${y}_scale`);
+  const bias = n.input[2] ? m.constValue(n.input[2]) : undefined;
+  const mid = n.input[2] ? m.fresh(`${y}_nobias`) : y;
+  const ci = nodeProto('ConvInteger', [q[0], wq, q[2], wz], [acc], m.fresh(`${n.name}_ConvInteger`));
+  ci.attribute = (n.attribute as Msg[]).slice();
+  const nodes = [
+    ci,
+    nodeProto('Cast', [acc], [accf], m.fresh(`${n.name}_cast`), { to: ['int', DT.FLOAT] }),
+    nodeProto('Mul', [q[1], ws], [sc], m.fresh(`${n.name}_scale_mul`)),
+    nodeProto('Mul', [accf, sc], [mid], m.fresh(`${n.name}_dequant`)),
+  ];
+  if (n.input[2]) {
+    let b = n.input[2];
+    if (bias) b = m.addInit(`${b}_reshaped`, val('float32', bshape, bias.data));
+    else {
+      const shp = m.addInit(`${y}_bias_shape`, val('int64', [bshape.length], Float64Array.from(bshape)));
+      const br = m.fresh(`${y}_bias`);
+      nodes.push(nodeProto('Reshape', [b, shp], [br], m.fresh(`${n.name}_bias_reshape`)));
+      b = br;
+    }
+    nodes.push(nodeProto('Add', [mid, b], [y], m.fresh(`${n.name}_bias`)));
+  }
+  return nodes;
 }
 
 /** Gemm → the MatMul form: y = alpha·(A·B') + beta·C. Returns the nodes computing y from the MatMul result `mm`. */
@@ -222,13 +274,17 @@ function gemmTail(m: EditModel, n: Msg, mm: string, y: string): Msg[] {
 function dynamicNode(m: EditModel, t: Target, opts: OnnxQuantizeOptions, dql: Map<string, string[]>, pre: Msg[]): Msg[] {
   const n = t.node;
   const type = opts.weightType ?? 'int8';
-  const { wq, ws, wz } = weightInits(m, t, type, opts.perChannel !== false);
-  if (n.opType === 'Conv') {
+  const convInt = n.opType === 'Conv' && opts.convForm !== 'weight-only';
+  // onnxruntime's ConvInteger takes one weight zero point: asymmetric uint8 Conv weights go per tensor.
+  const perChannel = opts.perChannel !== false && !(convInt && type === 'uint8');
+  const { wq, ws, wz, ch } = weightInits(m, t, type, perChannel, convInt && type === 'int8');
+  if (n.opType === 'Conv' && opts.convForm === 'weight-only') {
     const wf = m.fresh(`${n.input[1]}_dequantized`);
     const dq = nodeProto('DequantizeLinear', [wq, ws, wz], [wf], m.fresh(`${n.name}_weight_dq`), opts.perChannel !== false ? { axis: ['int', 0] } : {});
     n.input = [n.input[0], wf, ...n.input.slice(2)];
     return [dq, n];
   }
+  if (convInt) return convInteger(m, n, wq, ws, wz, ch, perChannel, t.w.shape.length, dql, pre);
   const x = n.input[0];
   let q = dql.get(x);
   if (!q) {
