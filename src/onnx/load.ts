@@ -62,11 +62,11 @@ function externalBytes(t: Record<string, unknown>, baseDir: string | null): Uint
 }
 
 /** Decodes a TensorProto into a runtime value. */
-export function tensorFromProto(t: Record<string, unknown>, baseDir: string | null): Value {
+export function tensorFromProto(t: Record<string, unknown>, baseDir: string | null, allowHalf = false): Value {
   const name = String(t.name ?? '');
   const code = Number(t.dataType ?? 0);
-  // float16/bfloat16 tensors (weights stored half size, read through a Cast) widen to float32 at load.
-  const dtype = code === 10 || code === 16 ? 'float32' : ONNX_DTYPES[code];
+  // float16/bfloat16 weights (stored half size, read through a Cast to float) widen to float32 at load.
+  const dtype = allowHalf && (code === 10 || code === 16) ? 'float32' : ONNX_DTYPES[code];
   if (!dtype) throw typeError(FN, `tensor '${name}' has element type ${ONNX_TYPE_NAMES[code] ?? code}, which this runtime does not support (float32, float64, int64, int32, int8, uint8, bool)`);
   const dims = ((t.dims as unknown[]) ?? []).map(num);
   for (const d of dims) if (!(Number.isInteger(d) && d >= 0)) throw rangeError(FN, `tensor '${name}' has invalid dims [${dims.join(', ')}]`);
@@ -156,7 +156,11 @@ export function parseModel(bytes: Uint8Array, baseDir: string | null): Graph {
   for (const o of m.opsetImport ?? []) opset.set(o.domain === 'ai.onnx' ? '' : String(o.domain ?? ''), num(o.version));
   if (!opset.has('')) opset.set('', 1);
   const consts = new Map<string, Value>();
-  for (const t of g.initializer ?? []) consts.set(String(t.name), tensorFromProto(t, baseDir));
+  const half = new Set<string>();
+  for (const t of g.initializer ?? []) {
+    if (Number(t.dataType) === 10 || Number(t.dataType) === 16) half.add(String(t.name));
+    consts.set(String(t.name), tensorFromProto(t, baseDir, true));
+  }
   if ((g.sparseInitializer ?? []).length > 0) throw typeError(FN, 'sparse initializers are not supported');
   const nodes: Node[] = (g.node as Record<string, unknown>[]).map((n, i) => {
     const op = String(n.opType ?? '');
@@ -166,6 +170,12 @@ export function parseModel(bytes: Uint8Array, baseDir: string | null): Graph {
     const domain = n.domain === 'ai.onnx' ? '' : String(n.domain ?? '');
     return { op, domain, name, inputs: ((n.input as string[]) ?? []).map(String), outputs: ((n.output as string[]) ?? []).map(String), attrs };
   });
+  // A half initializer is only accepted where its value is cast to float (what convertModel writes).
+  for (const n of nodes)
+    n.inputs.forEach((i, k) => {
+      if (half.has(i) && !(n.op === 'Cast' && n.domain === '' && k === 0 && n.attrs.to === 1))
+        throw typeError(FN, `tensor '${i}' has element type ${ONNX_TYPE_NAMES[Number((g.initializer as { name: string; dataType: number }[]).find((t) => t.name === i)!.dataType)]}, which this runtime supports only as the input of a Cast to float (node '${n.name}' (${n.op}) reads it)`);
+    });
   const inputs = ((g.input as Record<string, unknown>[]) ?? []).map(ioFromProto).filter((i) => !consts.has(i.name));
   const outputs = ((g.output as Record<string, unknown>[]) ?? []).map(ioFromProto);
   if (outputs.length === 0) throw rangeError(FN, 'the graph declares no outputs');

@@ -1,0 +1,72 @@
+/**
+ * The ONNX model transforms, measured: the BERT-style encoder of the tests (2 layers, hidden 384, 12 heads, FFN
+ * 1536, seq 128) in float32, after `quantizeModel(model, { mode: 'dynamic' })`, after 2:4 pruning and after float16
+ * weights — file size, and per-run process CPU time on one thread in simdtensor and onnxruntime-node (the
+ * contenders alternate within each round; figures are medians over rounds, ratios from the same run).
+ * Run: `npm run build:ts && node dist/bench/trials-onnx-optimize.js [--rounds N]`.
+ * @module
+ */
+import { convertModel, loadOnnx, pruneModel, quantizeModel, setNumThreads, toOnnxBytes, type OnnxModel } from '../src/index.js';
+import { bertModel } from './onnx-models.js';
+
+const arg = (k: string, d: number) => {
+  const i = process.argv.indexOf(k);
+  return i > 0 ? Number(process.argv[i + 1]) : d;
+};
+const ROUNDS = arg('--rounds', 9);
+const SEQ = arg('--seq', 128);
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+const cpu = async (f: () => unknown, reps: number) => {
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < reps; i++) await f();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000 / reps;
+};
+
+async function main() {
+  setNumThreads(1);
+  const ort = await import('onnxruntime-node');
+  const f32 = loadOnnx(bertModel({ layers: 2, hidden: 384, heads: 12, ffn: 1536, vocab: 1000, form: 'decomposed', opset: 14 }));
+  const variants: [string, OnnxModel][] = [
+    ['f32', f32],
+    ['int8 dynamic', quantizeModel(f32, { mode: 'dynamic' })],
+    ['prune 2:4', pruneModel(f32, { pattern: '2:4' })],
+    ['float16 weights', convertModel(f32, { dtype: 'float16' })],
+  ];
+  for (const batch of [1, 8]) {
+    const ids = BigInt64Array.from({ length: batch * SEQ }, (_, i) => BigInt((i * 37 + 11) % 1000));
+    const mask = new BigInt64Array(batch * SEQ).fill(1n);
+    const feeds = { input_ids: { data: ids, dims: [batch, SEQ] }, attention_mask: { data: mask, dims: [batch, SEQ] } };
+    const ofeeds = { input_ids: new ort.Tensor('int64', ids, [batch, SEQ]), attention_mask: new ort.Tensor('int64', mask, [batch, SEQ]) };
+    const rows: { name: string; bytes: number; ours: number[]; ort: number[] }[] = [];
+    const sessions: { run(f: unknown): Promise<unknown>; release(): Promise<void> }[] = [];
+    for (const [name, m] of variants) {
+      const bytes = toOnnxBytes(m);
+      const s = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+      sessions.push(s);
+      m.run(feeds);
+      await s.run(ofeeds);
+      rows.push({ name, bytes: bytes.length, ours: [], ort: [] });
+    }
+    const reps = batch === 1 ? 8 : 2;
+    for (let r = 0; r < ROUNDS; r++) {
+      for (let v = 0; v < variants.length; v++) {
+        const k = (v + r) % variants.length;
+        rows[k].ours.push(await cpu(() => variants[k][1].run(feeds), reps));
+        rows[k].ort.push(await cpu(() => sessions[k].run(ofeeds), reps));
+      }
+    }
+    const base = median(rows[0].ours);
+    console.log(`batch ${batch}, seq ${SEQ}, one thread, process CPU ms per run (median of ${ROUNDS} rounds)`);
+    for (const row of rows) {
+      const o = median(row.ours), t = median(row.ort);
+      console.log(`  ${row.name.padEnd(16)} ${(row.bytes / 1048576).toFixed(2).padStart(6)} MiB  simdtensor ${o.toFixed(2).padStart(7)}  (${(base / o).toFixed(2)}× f32)  onnxruntime ${t.toFixed(2).padStart(7)}  ours/ort ${(t / o).toFixed(2)}×`);
+    }
+    for (const s of sessions) await s.release();
+  }
+}
+await main();
