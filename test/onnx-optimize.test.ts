@@ -454,7 +454,9 @@ describe('Conv (weights in Constant nodes, opset 9)', () => {
       return name;
     };
     const c1 = g.node('Conv', [x, cw('w1', [6, 2, 3, 3], 1), cw('b1', [6], 2)], { group: 2, pads: [1, 1, 1, 1], kernel_shape: [3, 3] });
-    const r = g.node('Clip', [c1], { min: { __f: 0 } as never, max: { __f: 6 } as never });
+    // A BatchNormalization with a large mean (folded into the Conv before quantizing).
+    const bn = g.node('BatchNormalization', [c1, g.f32('g', [6], randArr(6, 7, 0.5).map((v) => 1 + v)), g.f32('be', [6], randArr(6, 8, 0.2)), g.f32('mu', [6], randArr(6, 9, 3)), g.f32('var', [6], randArr(6, 10, 0.2).map((v) => 0.5 + v))], { epsilon: { __f: 1e-5 } as never });
+    const r = g.node('Clip', [bn], { min: { __f: 0 } as never, max: { __f: 6 } as never });
     g.node('Conv', [r, cw('w2', [5, 6, 1, 1], 3)], { strides: [2, 2] }, ['y']);
     g.output('y', T.FLOAT, ['batch', 5, 5, 5]);
     return g.bytes();
@@ -469,6 +471,7 @@ describe('Conv (weights in Constant nodes, opset 9)', () => {
       const bytes = m.bytes();
       const ops = opCounts(bytes);
       expect(ops[convForm === 'integer' ? 'ConvInteger' : 'DequantizeLinear']).toBe(2);
+      expect(ops.BatchNormalization ?? 0).toBe(0);
       const feeds = { x: { type: 'float32', data: randArr(2 * 400, 4, 1), dims: [2, 4, 10, 10] } };
       const a = (await ortRun(bytes0, feeds)).y.data as Float32Array;
       const b = (await ortRun(bytes, feeds)).y.data as Float32Array;

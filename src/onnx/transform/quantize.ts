@@ -23,6 +23,7 @@ import { Tensor } from '../../tensor.js';
 import { editOf, modelOf } from '../export.js';
 import type { OnnxFeed, OnnxModel } from '../model.js';
 import type { Value } from '../value.js';
+import { foldBatchNorm } from './fold.js';
 import { attrF, attrI, DT, EditModel, nodeProto, upgradeOpset, type Msg } from './proto.js';
 
 /** Per-tensor activation parameters found by {@link calibrateOnnx}. */
@@ -343,6 +344,7 @@ function staticNode(m: EditModel, t: Target, opts: OnnxQuantizeOptions, qdq: Map
 
 /** Applies the quantization to an edited model (shared by quantizeOnnx and the CLI). Returns the count of nodes. */
 export function quantizeEdit(m: EditModel, opts: OnnxQuantizeOptions): number {
+  if (!(opts.skipOps ?? []).includes('Conv')) foldBatchNorm(m);
   const targets = selected(m, opts);
   if (targets.length === 0) return 0;
   upgradeOpset(m, 13, FN);
