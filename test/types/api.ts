@@ -3,6 +3,11 @@
 // directive and the test fails.
 import {
   add,
+  convertModel,
+  pruneModel,
+  quantizeModel,
+  toOnnxBytes,
+  type OnnxModel,
   cast,
   gelu,
   layerNorm,
@@ -88,4 +93,14 @@ void linearAsync(x, w, null, { activaton: 'relu' });
 // @ts-expect-error sparseKernel is a sparse option only
 matmul(x, kn, { sparseKernel: 'dense' });
 
-export const used = [y1, y2, y3, e, y4, y5, ph, ph2, y6, y7, y8, y9, y10, y11, y12, p12, bad1, bad2, bad3];
+// ONNX transforms: quantizeModel dispatches on the model kind and returns the same kind.
+declare const om: OnnxModel;
+const oq: OnnxModel = quantizeModel(om, { mode: 'dynamic', weightType: 'uint8', skipOps: ['Conv'] });
+const op: OnnxModel = convertModel(pruneModel(oq, { pattern: '2:4' }), { dtype: 'float16' });
+const obytes: Uint8Array = toOnnxBytes(op);
+// @ts-expect-error an OnnxModel needs mode
+quantizeModel(om, {});
+// @ts-expect-error convertModel takes float16/bfloat16 only
+convertModel(om, { dtype: 'int8' });
+
+export const used = [y1, y2, y3, e, y4, y5, ph, ph2, y6, y7, y8, y9, y10, y11, y12, p12, bad1, bad2, bad3, oq, op, obytes];
