@@ -16,7 +16,7 @@ import { loadOnnx, type OnnxModel } from '../model.js';
 import { convertEdit } from './convert.js';
 import { EditModel, type Msg } from './proto.js';
 import { pruneEdit, type PrunedLayer } from './prune.js';
-import { calibrateOnnx, quantizeEdit, type OnnxCalibration } from './quantize.js';
+import { calibrationProbe, quantizeEdit, type OnnxCalibration } from './quantize.js';
 import type { CalibrationMethod } from '../../quantize.js';
 
 /** A feed in plain form: element type, data and dims. */
@@ -361,8 +361,27 @@ export async function optimizeOnnx(opts: OnnxOptimizeOptions): Promise<OnnxOptim
         if (opts.int8 === 'static') {
           const samples = opts.calibration ?? Array.from({ length: 8 }, (_, i) => randomFeeds(probe.graph, 1, opts.dims, 100 + i));
           if (!opts.calibration) notes.push('static int8 calibrated on 8 random inputs (give --calib FILE for real data)');
-          const model = loadOnnx(m.bytes());
-          calibration = calibrateOnnx(model, samples.map(plain), { method: opts.calibrationMethod ?? 'percentile' });
+          const c = calibrationProbe(new EditModel({ bytes: m.bytes(), baseDir: null }, FN), samples, { method: opts.calibrationMethod ?? 'percentile' });
+          let run: (f: Feeds) => Promise<Record<string, unknown>> | Record<string, unknown>;
+          let release = async () => undefined as unknown;
+          try {
+            const probeModel = loadOnnx(c.bytes);
+            run = (f) => probeModel.run(plain(f));
+          } catch (e) {
+            // simdtensor cannot run this model yet: calibrate on onnxruntime-node.
+            const s = await ortSession(c.bytes).catch(() => {
+              throw rangeError(FN, `static int8 needs a runtime to calibrate on: simdtensor cannot run the model (${(e as Error).message}) and onnxruntime-node is not available`);
+            });
+            notes.push('static int8 calibrated on onnxruntime-node (simdtensor cannot run this model yet)');
+            run = (f) => s.run(f);
+            release = () => s.release();
+          }
+          try {
+            for (const f of samples) c.observe(f, await run(f));
+          } finally {
+            await release();
+          }
+          calibration = c.finish();
         }
         const n = quantizeEdit(m, { mode: opts.int8!, weightType: opts.weightType, calibration, convForm: opts.int8 === 'dynamic' ? opts.convForm : undefined });
         return `${n} MatMul/Gemm/Conv nodes${opts.int8 === 'static' ? ` (${opts.calibrationMethod ?? 'percentile'} calibration)` : ''}`;

@@ -21,6 +21,7 @@ import { describe, rangeError, typeError } from '../../errors.js';
 import { Calibrator, type CalibrationMethod } from '../../quantize.js';
 import { Tensor } from '../../tensor.js';
 import { editOf, modelOf } from '../export.js';
+import { loadOnnx } from '../model.js';
 import type { OnnxFeed, OnnxModel } from '../model.js';
 import type { Value } from '../value.js';
 import { foldBatchNorm } from './fold.js';
@@ -334,12 +335,40 @@ function staticNode(m: EditModel, t: Target, opts: OnnxQuantizeOptions, qdq: Map
     pre.push(nodeProto('DequantizeLinear', [xq, s, z], [xd], m.fresh(`${x}_dq`)));
     qdq.set(x, [xd]);
   }
-  const { wq, ws, wz } = weightInits(m, t, opts.weightType ?? 'int8', opts.perChannel !== false);
+  const perChannel = opts.perChannel !== false;
+  const { wq, ws, wz } = weightInits(m, t, opts.weightType ?? 'int8', perChannel);
   const wf = m.fresh(`${n.input[1]}_DequantizeLinear`);
   const axis = n.opType === 'Conv' || (n.opType === 'Gemm' && attrI(n, 'transB', 0) === 1) ? 0 : 1;
-  const dq = nodeProto('DequantizeLinear', [wq, ws, wz], [wf], m.fresh(`${n.name}_weight_dq`), opts.perChannel !== false ? { axis: ['int', axis] } : {});
-  n.input = [xd, wf, ...n.input.slice(2)];
-  return [dq, n];
+  const nodes: Msg[] = [nodeProto('DequantizeLinear', [wq, ws, wz], [wf], m.fresh(`${n.name}_weight_dq`), perChannel ? { axis: ['int', axis] } : {})];
+  // A constant bias (Conv, or Gemm with beta 1 and a 1-D C) as int32 with scale x_scale · w_scale and no zero point,
+  // so the whole node is in QDQ form (what onnxruntime fuses into QLinearConv / QGemm).
+  const bias = n.input[2] ? m.constValue(n.input[2]) : undefined;
+  let b = n.input[2];
+  if (bias && bias.dtype === 'float32' && bias.shape.length === 1 && (n.opType === 'Conv' || (attrF(n, 'beta', 1) === 1 && attrF(n, 'alpha', 1) === 1))) {
+    const wsv = m.constValue(ws)!.data as Float32Array;
+    const sc = Float32Array.from(bias.data as Float32Array, (_, c) => Math.fround(p.scale * wsv[perChannel ? c : 0]));
+    const bq = Int32Array.from(bias.data as Float32Array, (v, c) => Math.max(-2147483648, Math.min(2147483647, rne(v / sc[c]))));
+    const bqn = m.addInit(`${b}_quantized`, val('int32', [bias.size], bq));
+    const bsn = m.addInit(`${b}_scale`, val('float32', [bias.size], sc));
+    b = m.fresh(`${n.input[2]}_DequantizeLinear`);
+    nodes.push(nodeProto('DequantizeLinear', [bqn, bsn], [b], m.fresh(`${n.name}_bias_dq`), { axis: ['int', 0] }));
+  }
+  n.input = [xd, wf, ...(n.input.length > 2 ? [b, ...n.input.slice(3)] : [])];
+  nodes.push(n);
+  // The output too, when calibrated: Q → DQ after the node (its readers then take it as already quantized).
+  const y = n.output[0];
+  const py = cal.tensors[y];
+  if (py) {
+    const pre = m.fresh(`${y}_float`);
+    n.output = [pre, ...n.output.slice(1)];
+    const s = m.addInit(`${y}_scale`, val('float32', [], Float32Array.of(py.scale)));
+    const z = m.addInit(`${y}_zero_point`, val('uint8', [], Uint8Array.of(py.zeroPoint)));
+    const yq = m.fresh(`${y}_QuantizeLinear`);
+    nodes.push(nodeProto('QuantizeLinear', [pre, s, z], [yq], m.fresh(`${y}_q`)));
+    nodes.push(nodeProto('DequantizeLinear', [yq, s, z], [y], m.fresh(`${y}_dq`)));
+    qdq.set(y, [y]);
+  }
+  return nodes;
 }
 
 /** Applies the quantization to an edited model (shared by quantizeOnnx and the CLI). Returns the count of nodes. */
@@ -394,40 +423,62 @@ export interface OnnxCalibrateOptions {
  * that feeds a quantizable MatMul/Gemm/Conv: uint8 asymmetric scale/zero point per tensor for static quantization.
  */
 export function calibrateOnnx(model: OnnxModel, samples: Record<string, OnnxFeed>[], opts: OnnxCalibrateOptions = {}): OnnxCalibration {
+  const c = calibrationProbe(editOf('calibrate', model), samples, opts);
+  const probe = loadOnnx(c.bytes);
+  samples.forEach((feeds) => c.observe(feeds, probe.run(feeds)));
+  return c.finish();
+}
+
+/** A float activation of the probe model, or a feed. */
+type Observed = { dtype: string; size: number; data: ArrayLike<number>; shape?: readonly number[]; dims?: readonly number[] };
+
+/**
+ * The calibration machinery on an edited model: `bytes` is a probe model whose graph outputs include every
+ * activation feeding a quantizable node; `observe(feeds, outputs)` records one sample (outputs from any runtime);
+ * `finish()` returns the parameters. Used by calibrateOnnx (simdtensor) and the optimize command (onnxruntime
+ * when simdtensor cannot run the model).
+ */
+export function calibrationProbe(m: EditModel, samples: unknown, opts: OnnxCalibrateOptions) {
   const fn = 'calibrate';
   if (!Array.isArray(samples) || samples.length === 0) throw typeError(fn, `samples must be a non-empty array of feeds ({ inputName: tensor }), got ${describe(samples)}`);
   if (opts === null || typeof opts !== 'object') throw typeError(fn, `opts must be an object, got ${describe(opts)}`);
   const method = opts.method ?? 'minmax';
   if (method !== 'minmax' && method !== 'percentile' && method !== 'mse') throw typeError(fn, `opts.method must be 'minmax', 'percentile' or 'mse', got ${describe(method)}`);
-  const m = editOf(fn, model);
-  const names = [...new Set(selected(m, { mode: 'dynamic', skipNodes: opts.skipNodes, skipOps: opts.skipOps }).map((t) => t.node.input[0] as string))];
+  samples.forEach((feeds, i) => {
+    if (!feeds || typeof feeds !== 'object') throw typeError(fn, `samples[${i}] must be feeds ({ inputName: tensor }), got ${describe(feeds)}`);
+  });
+  foldBatchNorm(m); // the graph quantizeModel will see (names of Conv inputs do not change)
+  // Inputs and outputs of every quantizable node (outputs get their own Q → DQ in the static form).
+  const names = [...new Set(selected(m, { mode: 'dynamic', skipNodes: opts.skipNodes, skipOps: opts.skipOps }).flatMap((t) => [t.node.input[0] as string, t.node.output[0] as string]))];
   const graphIn = new Set(((m.graph.input as Msg[]) ?? []).map((i) => i.name));
   const outs = new Set(((m.graph.output as Msg[]) ?? []).map((o) => o.name));
   // Every observed activation becomes a graph output of a probe model.
   for (const name of names) if (!outs.has(name) && !graphIn.has(name)) m.graph.output.push({ name, type: { tensorType: { elemType: DT.FLOAT } } });
-  const probe = modelOf(m);
   const cals = new Map(names.map((n) => [n, new Calibrator({ method, percentile: opts.percentile })]));
-  samples.forEach((feeds, i) => {
-    if (!feeds || typeof feeds !== 'object') throw typeError(fn, `samples[${i}] must be feeds ({ inputName: tensor }), got ${describe(feeds)}`);
-    const r = probe.run(feeds);
-    for (const [name, c] of cals) {
-      const v = graphIn.has(name) ? toTensor(feeds[name]) : r[name];
-      if (v.dtype === 'float32' && v.size > 0) c.observe(v);
-    }
-  });
-  const tensors: Record<string, TensorCalibration> = {};
-  for (const [name, c] of cals) {
-    if (c.count === 0) continue;
-    const { min, max } = c.range({ symmetric: false, dtype: 'uint8' });
-    const { scale, zeroPoint } = c.params({ dtype: 'uint8', scheme: 'asymmetric' });
-    tensors[name] = { min: min[0], max: max[0], scale: scale[0], zeroPoint: zeroPoint[0] };
-  }
-  return { method, samples: samples.length, tensors };
+  let count = 0;
+  return {
+    bytes: m.bytes(),
+    observe(feeds: Record<string, unknown>, outputs: Record<string, unknown>): void {
+      count++;
+      for (const [name, c] of cals) {
+        const v = (graphIn.has(name) ? feeds[name] : outputs[name]) as Observed | undefined;
+        if (!v) continue;
+        const data = v.data as Float32Array;
+        if (!(data instanceof Float32Array) || data.length === 0) continue;
+        const dims = (v.shape ?? v.dims)!;
+        c.observe(new Tensor(data, dims.slice(), 'float32', data.length));
+      }
+    },
+    finish(): OnnxCalibration {
+      const tensors: Record<string, TensorCalibration> = {};
+      for (const [name, c] of cals) {
+        if (c.count === 0) continue;
+        const { min, max } = c.range({ symmetric: false, dtype: 'uint8' });
+        const { scale, zeroPoint } = c.params({ dtype: 'uint8', scheme: 'asymmetric' });
+        tensors[name] = { min: min[0], max: max[0], scale: scale[0], zeroPoint: zeroPoint[0] };
+      }
+      return { method, samples: count, tensors };
+    },
+  };
 }
 
-function toTensor(f: OnnxFeed): Tensor {
-  if (f instanceof Tensor) return f;
-  const o = f as { data: Float32Array; dims?: number[]; shape?: number[] };
-  const dims = (o.dims ?? o.shape)!;
-  return new Tensor(o.data as never, dims.slice(), 'float32' as never, o.data.length);
-}
