@@ -356,6 +356,26 @@ describe('simdtensor optimize MODEL.onnx', () => {
     const ours = loadOnnx(bytes).run(f.ours).probs.data as Float32Array;
     expect(maxDiff(ours, (await ortRun(bytes, f.ort)).probs.data).abs).toBeLessThan(1e-5);
   });
+  it('--int8 static --calib FILE (.json feeds) and --input FILE', async () => {
+    const { runCli } = await import('../src/cli/optimize.js');
+    const { writeFileSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'st-onnx-cli-'));
+    writeFileSync(join(dir, 'mlp.onnx'), mlpModel());
+    const feed = (seed: number) => ({ x: { data: Array.from(randArr(2 * 64, seed, 1)), dims: [2, 64] } });
+    writeFileSync(join(dir, 'calib.json'), JSON.stringify([feed(1), feed(2), feed(3)]));
+    writeFileSync(join(dir, 'in.json'), JSON.stringify(feed(4)));
+    const out = sink(), err = sink();
+    const code = await runCli(['optimize', join(dir, 'mlp.onnx'), '--int8', 'static', '--calib', join(dir, 'calib.json'), '--calib-method', 'minmax', '--input', join(dir, 'in.json'), '--no-latency', '--json', '--no-save'], { out: out.stream, err: err.stream });
+    expect(err.text()).not.toMatch(/simdtensor optimize:/);
+    expect(code).toBe(0);
+    const rep = JSON.parse(out.text());
+    expect(rep.output).toBeNull();
+    expect(rep.inputs).toEqual({ x: [2, 64] });
+    expect(rep.stages[1].detail).toMatch(/3 MatMul\/Gemm\/Conv nodes \(minmax calibration\)/);
+    expect(rep.stages[1].drift[0].top1).toBeGreaterThanOrEqual(0.5);
+    expect(rep.stages[1].drift[0].cosine).toBeGreaterThan(0.99);
+    expect(rep.notes.join(' ')).not.toMatch(/random/);
+  });
   it('bad arguments exit 2 with the argument named; an .onnx argument never reaches the MLP pipeline', async () => {
     const { runCli } = await import('../src/cli/optimize.js');
     const cases: [string[], RegExp][] = [
@@ -480,4 +500,26 @@ describe('Conv (weights in Constant nodes, opset 9)', () => {
       expect(cosine(a, b)).toBeGreaterThan(0.999);
     });
   }
+  it('static QDQ (calibrated on onnxruntime): int32 biases, Q/DQ around every Conv; onnxruntime output close to f32', async () => {
+    const { EditModel } = await import('../src/onnx/transform/proto.js');
+    const { quantizeEdit, calibrationProbe } = await import('../src/onnx/transform/quantize.js');
+    const bytes0 = convModel();
+    const samples = Array.from({ length: 6 }, (_, i) => ({ x: { type: 'float32', data: randArr(400, 50 + i, 1), dims: [1, 4, 10, 10] } }));
+    const c = calibrationProbe(new EditModel({ bytes: bytes0, baseDir: null }, 'test'), samples, { method: 'minmax' });
+    for (const f of samples) c.observe(f, await ortRun(c.bytes, f));
+    const cal = c.finish();
+    expect(Object.keys(cal.tensors).length).toBe(4); // x, conv1 (BN folded) out, clip out, y
+    const m = new EditModel({ bytes: bytes0, baseDir: null }, 'test');
+    expect(quantizeEdit(m, { mode: 'static', calibration: cal })).toBe(2);
+    const bytes = m.bytes();
+    const ops = opCounts(bytes);
+    expect(ops.QuantizeLinear).toBe(4);
+    expect(ops.DequantizeLinear).toBe(4 + 2 + 1); // activations, weights, conv1's int32 bias
+    const inits = onnx.ModelProto.decode(bytes).graph.initializer;
+    expect(inits.filter((t: { dataType: number }) => t.dataType === T.INT32).length).toBe(1);
+    const feeds = { x: { type: 'float32', data: randArr(400, 51, 1), dims: [1, 4, 10, 10] } };
+    const a = (await ortRun(bytes0, feeds)).y.data as Float32Array;
+    const b = (await ortRun(bytes, feeds)).y.data as Float32Array;
+    expect(cosine(a, b)).toBeGreaterThan(0.995);
+  });
 });
