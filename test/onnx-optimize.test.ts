@@ -68,6 +68,29 @@ describe('saveOnnx / toOnnxBytes', () => {
     expect(d.abs).toBeLessThanOrEqual(1e-4 * d.ref);
   });
 
+  it('external-data weights are inlined and Constant-node weights become initializers', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'st-onnx-ext-'));
+    const w = randArr(8 * 3, 21, 1);
+    writeFileSync(join(dir, 'w.bin'), new Uint8Array(w.buffer));
+    const g = new G(13);
+    g.input('x', T.FLOAT, ['n', 8]);
+    g.inits.push({ name: 'w', dataType: T.FLOAT, dims: [8, 3], dataLocation: 1, externalData: [{ key: 'location', value: 'w.bin' }] });
+    g.node('Constant', [], { value: { __t: { name: 'b', dataType: T.FLOAT, dims: [3], floatData: [0.5, -1, 2] } } as never }, ['b']);
+    g.node('Add', [g.node('MatMul', ['x', 'w']), 'b'], {}, ['y']);
+    g.output('y', T.FLOAT, ['n', 3]);
+    writeFileSync(join(dir, 'm.onnx'), g.bytes());
+    const model = loadOnnx(join(dir, 'm.onnx'));
+    const bytes = toOnnxBytes(model);
+    const m = onnx.ModelProto.decode(bytes);
+    expect(m.graph.node.map((n: { opType: string }) => n.opType)).toEqual(['MatMul', 'Add']);
+    expect(m.graph.initializer.map((t: { name: string }) => t.name).sort()).toEqual(['b', 'w']);
+    expect(m.graph.initializer.every((t: { dataLocation?: number }) => !t.dataLocation)).toBe(true);
+    const x = randArr(2 * 8, 22, 1);
+    const ours = model.run({ x: { data: x, dims: [2, 8] } }).y.data as Float32Array;
+    expect(maxDiff(ours, (await ortRun(bytes, { x: { type: 'float32', data: x, dims: [2, 8] } })).y.data).abs).toBeLessThan(1e-6);
+  });
+
   it('saveOnnx writes the file and returns its size; bad arguments are named', () => {
     const model = loadOnnx(mlpModel());
     const dir = mkdtempSync(join(tmpdir(), 'st-onnx-'));
