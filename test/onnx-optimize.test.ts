@@ -198,6 +198,23 @@ describe('quantizeModel options', () => {
     }
   });
 
+  it('a weight shared by two MatMuls and a transB Gemm is stored once per form', async () => {
+    const g = new G(13);
+    g.input('x', T.FLOAT, ['n', 16]);
+    const w = g.f32('w', [16, 16], randArr(256, 31, 0.3));
+    const a = g.node('MatMul', ['x', w]);
+    const b = g.node('MatMul', [g.node('Relu', [a]), w]);
+    g.node('Gemm', [b, w, g.f32('c', [16], randArr(16, 32, 0.1))], { transB: 1 }, ['y']);
+    g.output('y', T.FLOAT, ['n', 16]);
+    const q = quantizeModel(loadOnnx(g.bytes()), { mode: 'dynamic' });
+    const bytes = toOnnxBytes(q);
+    const int8 = onnx.ModelProto.decode(bytes).graph.initializer.filter((t: { dataType: number; dims: unknown[] }) => t.dataType === T.INT8 && t.dims.length === 2);
+    expect(int8.length).toBe(2); // the MatMul form and the transposed Gemm form
+    const x = randArr(3 * 16, 33, 1);
+    const ours = q.run({ x: { data: x, dims: [3, 16] } }).y.data as Float32Array;
+    expect(maxDiff(ours, (await ortRun(bytes, { x: { type: 'float32', data: x, dims: [3, 16] } })).y.data).abs).toBeLessThan(1e-5);
+  });
+
   it('bad options give errors that name them', () => {
     expect(() => quantizeModel(f32, { mode: 'fast' } as never)).toThrow(/quantizeModel: opts.mode must be 'dynamic' or 'static', got 'fast'/);
     expect(() => quantizeModel(f32, { mode: 'dynamic', weightType: 'int4' } as never)).toThrow(/opts.weightType must be 'int8' or 'uint8'/);

@@ -187,7 +187,23 @@ function selected(m: EditModel, opts: OnnxQuantizeOptions): Target[] {
 }
 
 /** Writes the int8 weight of `t` and returns {wq, ws, wz} initializer names (in the weight's own layout). */
+const shared = new WeakMap<EditModel, Map<string, { wq: string; ws: string; wz: string; ch: number }>>();
+/** int8 Gemm weights already stored transposed for MatMulInteger. */
+const transposedOf = new WeakMap<EditModel, Set<string>>();
+
 function weightInits(m: EditModel, t: Target, type: 'int8' | 'uint8', perChannel: boolean, scalarZero = false) {
+  // A weight read by several nodes of the same kind (tied weights) is quantized and stored once.
+  const key = [t.node.input[1], t.node.opType, attrI(t.node, 'transB', 0), type, perChannel, scalarZero].join('|');
+  let cache = shared.get(m);
+  if (!cache) shared.set(m, (cache = new Map()));
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const r = quantizedWeight(m, t, type, perChannel, scalarZero);
+  cache.set(key, r);
+  return r;
+}
+
+function quantizedWeight(m: EditModel, t: Target, type: 'int8' | 'uint8', perChannel: boolean, scalarZero: boolean) {
   const { rows, ch, inner } = weightRows(t.node, t.w);
   const { q, scale, zp } = quantRows(rows, ch, inner, type, perChannel);
   const base = t.node.input[1];
@@ -298,7 +314,10 @@ function dynamicNode(m: EditModel, t: Target, opts: OnnxQuantizeOptions, dql: Ma
   const gemm = n.opType === 'Gemm';
   let wIn = wq;
   let wZero = wz;
-  if (gemm && attrI(n, 'transB', 0) === 1) {
+  let transposed = transposedOf.get(m);
+  if (!transposed) transposedOf.set(m, (transposed = new Set()));
+  if (gemm && attrI(n, 'transB', 0) === 1 && !transposed.has(wq)) {
+    transposed.add(wq);
     // MatMulInteger takes B as [K, N]: store the transposed int8 weight (and nothing else changes).
     const w = m.constValue(wq)!;
     const [nn, k] = w.shape;
