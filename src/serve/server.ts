@@ -261,7 +261,12 @@ export function createServer(model: OnnxModel | Sequential | BatchableModel, opt
           return send(res, route, ok ? 200 : 503, `{"ready":${ok}}`);
         }
         if (parts[1] === 'models' && parts.length >= 3) {
-          const mname = decodeURIComponent(parts[2]);
+          let mname: string;
+          try {
+            mname = decodeURIComponent(parts[2]);
+          } catch {
+            return error(res, 'unknown', 400, `the model name in ${path} is not valid percent-encoding`);
+          }
           let rest = parts.slice(3);
           if (rest[0] === 'versions') {
             if (rest[1] !== version) return error(res, 'model', 404, `model '${mname}' has no version '${rest[1] ?? ''}'; it has version '${version}'`);
@@ -286,6 +291,10 @@ export function createServer(model: OnnxModel | Sequential | BatchableModel, opt
       // Nothing above should throw; if something does, the request still gets an answer.
       if (!res.headersSent) error(res, 'unknown', 500, `internal error: ${String((e as Error)?.message ?? e)}`);
       else res.destroy();
+    } finally {
+      // A request answered without reading its body (404, 405, early 400s): discard the body so the keep-alive
+      // connection stays usable for the next request.
+      if (req.listenerCount('data') === 0 && !req.complete) req.resume();
     }
   };
 
