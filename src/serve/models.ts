@@ -8,6 +8,7 @@ import { basename, extname } from 'node:path';
 import { describe, typeError, rangeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { linearAsync } from '../executor/index.js';
+import { getPacked } from '../cache/index.js';
 import { GELU, Layer, Linear, Dropout, ReLU, Sequential, LayerNorm, Normalize } from '../nn/layers.js';
 import { loadModel } from '../nn/serialize.js';
 import { loadOnnx, OnnxModel } from '../onnx/model.js';
@@ -64,7 +65,10 @@ export function sequentialBatchable(model: Sequential, name?: string): Batchable
         const l = s.layer;
         if (l instanceof Linear && s.async) {
           try {
-            h = await linearAsync(h, l.kernelWeight as never, l.bias ? l.bias.value : null, { activation: s.act });
+            // A plain float32 weight (a model fresh from mlp() or saved unpacked) is packed once and cached.
+            const kw = l.kernelWeight;
+            const w = kw instanceof Tensor && kw.dtype === 'float32' ? getPacked(kw) : kw;
+            h = await linearAsync(h, w as never, l.bias ? l.bias.value : null, { activation: s.act });
             continue;
           } catch (e) {
             // A weight family without an async kernel: run this layer on the JS thread from now on.
