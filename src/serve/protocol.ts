@@ -87,7 +87,7 @@ export function parseInferRequest(body: Buffer, jsonLength: number | undefined, 
   }
   const ins = req.inputs;
   if (!Array.isArray(ins) || ins.length === 0) throw new ProtocolError(`'inputs' must be a non-empty array of { name, shape, datatype, data }, got ${short(ins)}`);
-  const feeds: Record<string, HostTensor> = {};
+  const feeds: Record<string, HostTensor> = Object.create(null);
   let binOff = 0;
   for (let k = 0; k < ins.length; k++) {
     const t = ins[k];

@@ -166,6 +166,7 @@ export function createServer(model: OnnxModel | Sequential | BatchableModel, opt
       if (!(us > 0) || !Number.isFinite(us)) return error(res, route, 400, `the timeout header must be a positive number of microseconds, got '${th}'`);
       timeoutMs = us / 1000;
     }
+    // In flight from here until the response has been written out (or the connection closed): a drain waits for it.
     inFlight++;
     const t0 = performance.now();
     const chunks: Buffer[] = [];
@@ -178,7 +179,13 @@ export function createServer(model: OnnxModel | Sequential | BatchableModel, opt
         finishOne();
       }
     };
-    res.on('close', finish);
+    let ac: AbortController | null = null;
+    // One listener: the request is done when its response closes; a client that goes away before its answer
+    // aborts its queued (or running) work.
+    res.on('close', () => {
+      if (ac && !res.writableFinished) ac.abort(new Error('client disconnected'));
+      finish();
+    });
     req.on('data', (c: Buffer) => {
       if (over) return;
       size += c.length;
@@ -186,7 +193,6 @@ export function createServer(model: OnnxModel | Sequential | BatchableModel, opt
         over = true;
         chunks.length = 0;
         refuse(`the body is more than the server's limit of ${maxBody} bytes (--max-body)`);
-        finish();
         return;
       }
       chunks.push(c);
@@ -199,26 +205,18 @@ export function createServer(model: OnnxModel | Sequential | BatchableModel, opt
       try {
         r = parseInferRequest(body, jsonLength, m.inputs, m.outputs);
       } catch (e) {
-        finish();
         return error(res, route, e instanceof ProtocolError ? e.status : 400, (e as Error).message);
       }
       if (r.timeoutUs !== undefined) timeoutMs = r.timeoutUs / 1000;
-      const ac = new AbortController();
-      // A client that goes away before its answer aborts its queued (or running) work.
-      const onClose = () => {
-        if (!res.writableFinished) ac.abort(new Error('client disconnected'));
-      };
-      res.on('close', onClose);
+      ac = new AbortController();
       batcher.inferCached(r.feeds, { signal: ac.signal, ...(timeoutMs !== undefined ? { timeoutMs } : {}) }).then(
         ({ outputs }) => {
           const enc = encodeInferResponse(name, version, r, outputs, m.outputs);
           metrics.latency.observe((performance.now() - t0) / 1000);
           if (enc.jsonLength !== undefined) send(res, route, 200, enc.body, 'application/octet-stream', { 'inference-header-content-length': String(enc.jsonLength) });
           else send(res, route, 200, enc.body);
-          finish();
         },
         (e: unknown) => {
-          finish();
           if (res.destroyed) {
             metrics.request(route, 499); // the client went away (nginx's code for it)
             return;
