@@ -46,6 +46,7 @@ interface ServerConfig {
 
 async function serverMain(cfg: ServerConfig): Promise<void> {
   let port: number;
+  let batches = () => 0;
   if (cfg.kind === 'bare') {
     // The floor: node:http, JSON.parse of the same body, 10 floats back. No model, no validation.
     const out = JSON.stringify({ outputs: [{ name: 'output', datatype: 'FP32', shape: [1, 10], data: Array.from({ length: 10 }, (_, i) => i / 7) }] });
@@ -68,11 +69,12 @@ async function serverMain(cfg: ServerConfig): Promise<void> {
     const model = lib.mlp(sizes, { seed: 0 });
     const s = lib.createServer(model, { name: 'mlp', maxBatch: cfg.maxBatch, maxDelayMs: 2, maxQueue: cfg.maxQueue, maxConcurrentBatches: 1, libraryMetrics: false });
     port = (await s.listen(0, '127.0.0.1')).port;
+    batches = () => s.metrics.batches;
   }
   process.on('message', (m: { cmd: string }) => {
     if (m.cmd === 'stats') {
       const cpu = process.cpuUsage();
-      process.send!({ cpuUs: cpu.user + cpu.system, rss: process.memoryUsage().rss });
+      process.send!({ cpuUs: cpu.user + cpu.system, rss: process.memoryUsage().rss, batches: batches() });
     }
   });
   process.send!({ port });
@@ -91,9 +93,9 @@ class Server {
     });
     return new Server(child, port);
   }
-  stats(): Promise<{ cpuUs: number; rss: number }> {
+  stats(): Promise<{ cpuUs: number; rss: number; batches: number }> {
     return new Promise((res) => {
-      this.child.once('message', (m: { cpuUs: number; rss: number }) => res(m));
+      this.child.once('message', (m: { cpuUs: number; rss: number; batches: number }) => res(m));
       this.child.send({ cmd: 'stats' });
     });
   }
@@ -138,6 +140,8 @@ interface Point {
   p99ms: number;
   statuses: Record<string, number>;
   serverCpuUsPerReq: number;
+  /** Mean rows per batch the model ran in the measured window (0 for the bare server). */
+  meanBatch: number;
 }
 
 const pct = (a: Float64Array | number[], p: number) => {
@@ -187,7 +191,7 @@ async function closedLoop(srv: Server, clients: number, bodies: { body: Buffer; 
   stop = true;
   await Promise.all(all);
   agent.destroy();
-  return { clients, requests: lat.length, reqPerS: lat.length / secs, p50ms: pct(lat, 50), p99ms: pct(lat, 99), statuses, serverCpuUsPerReq: (c1.cpuUs - c0.cpuUs) / Math.max(1, lat.length) };
+  return { clients, requests: lat.length, reqPerS: lat.length / secs, p50ms: pct(lat, 50), p99ms: pct(lat, 99), statuses, serverCpuUsPerReq: (c1.cpuUs - c0.cpuUs) / Math.max(1, lat.length), meanBatch: c1.batches > c0.batches ? lat.length / (c1.batches - c0.batches) : 0 };
 }
 
 /** Open-loop arrivals at `rate`/s for `secs`, on up to 1024 sockets; RSS sampled every 250 ms. */
@@ -244,11 +248,11 @@ async function main(): Promise<void> {
   }
   result.mlp = mlp;
   log('\nMLP 256→2048→2048→10, JSON bodies, closed-loop keep-alive clients');
-  log('mode                            clients   req/s     p50 ms   p99 ms   non-200   server CPU/req');
+  log('mode                            clients   req/s     p50 ms   p99 ms   non-200   server CPU/req   mean batch');
   for (const [mode, pts] of Object.entries(mlp))
     for (const p of pts) {
       const bad = p.requests - (p.statuses['200'] ?? 0);
-      log(`${mode.padEnd(32)}${String(p.clients).padStart(7)}${p.reqPerS.toFixed(0).padStart(9)}${p.p50ms.toFixed(2).padStart(10)}${p.p99ms.toFixed(2).padStart(9)}${String(bad).padStart(10)}${(p.serverCpuUsPerReq.toFixed(0) + ' µs').padStart(17)}`);
+      log(`${mode.padEnd(32)}${String(p.clients).padStart(7)}${p.reqPerS.toFixed(0).padStart(9)}${p.p50ms.toFixed(2).padStart(10)}${p.p99ms.toFixed(2).padStart(9)}${String(bad).padStart(10)}${(p.serverCpuUsPerReq.toFixed(0) + ' µs').padStart(17)}${p.meanBatch.toFixed(1).padStart(13)}`);
     }
   const b64 = mlp['batched (--max-batch 32)'].find((p) => p.clients === 64)!;
   const u64 = mlp['one at a time (--max-batch 1)'].find((p) => p.clients === 64)!;
@@ -268,7 +272,8 @@ async function main(): Promise<void> {
   }
   result.overhead = over;
   log('\nServer CPU per request (user+sys of the server process, all threads), 16 clients, 256 floats in, 10 out');
-  for (const [n, p] of Object.entries(over)) log(`  ${n.padEnd(38)} ${p.serverCpuUsPerReq.toFixed(1).padStart(7)} µs   (${p.reqPerS.toFixed(0)} req/s, p50 ${p.p50ms.toFixed(2)} ms)`);
+  for (const [n, p] of Object.entries(over))
+    log(`  ${n.padEnd(38)} ${p.serverCpuUsPerReq.toFixed(1).padStart(7)} µs   (${p.reqPerS.toFixed(0)} req/s, p50 ${p.p50ms.toFixed(2)} ms${p.meanBatch ? `, mean batch ${p.meanBatch.toFixed(1)}` : ''})`);
 
   // 3. Soak at 10× the batched rate.
   const rate = Math.round(10 * b64.reqPerS);
