@@ -340,6 +340,26 @@ describe('createServer: KServe v2 protocol', () => {
     await s.close();
   });
 
+  it('response cache: a request sharing a pending entry is not ended by the first caller\'s disconnect', async () => {
+    const m = stub();
+    const { s, port } = await start(m, { cache: 10, maxDelayMs: 0, maxConcurrentBatches: 1 });
+    m.close();
+    let reqA: http.ClientRequest | null = null;
+    const a = request(port, 'POST', '/v2/models/stub/infer', JSON.stringify(inferBody([[1, 2, 3, 4]])), { 'content-type': 'application/json' }, { agent: false, onReq: (r) => (reqA = r) }).catch((e) => e);
+    await until(() => m.batches.length === 1, 'the first batch');
+    const b = post(port, '/v2/models/stub/infer', inferBody([[1, 2, 3, 4]]));
+    await until(() => s.batcher.cacheStats().hits === 1, 'the second request to share the pending entry');
+    reqA!.destroy();
+    await a;
+    await until(() => s.metrics.count('infer', 499) === 1, 'the first request to be aborted');
+    m.open();
+    const rb = await b;
+    expect(rb.status).toBe(200);
+    expect(rb.json().outputs[0].data).toEqual(stubExpect([1, 2, 3, 4]));
+    expect(m.batches).toEqual([1, 1]); // the shared batch (its result dropped with the aborted request), then b alone
+    await s.close();
+  });
+
   it('/metrics: request counts by status, latency histogram, queue depth, per-op times from the monitor', async () => {
     setMonitoring(true);
     try {

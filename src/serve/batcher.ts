@@ -8,7 +8,7 @@
  */
 import { describe, rangeError, typeError, options } from '../errors.js';
 import { Tensor } from '../tensor.js';
-import { BatchScheduler, type BatchSchedulerOptions } from '../scheduler/index.js';
+import { BatchScheduler, SchedulerError, type BatchSchedulerOptions } from '../scheduler/index.js';
 import { memoize, type Memoized } from '../cache/index.js';
 import type { OnnxModel } from '../onnx/model.js';
 
@@ -206,7 +206,16 @@ export class DynamicBatcher {
       pendingOpts = null;
     }
     const cached = sig.memo.stats().hits > before;
-    return p.then((t) => ({ outputs: this.unpack(sig, t, rows), cached }));
+    return p.then(
+      (t) => ({ outputs: this.unpack(sig, t, rows), cached }),
+      (e: unknown) => {
+        // A hit on a pending entry shares the first caller's promise, and with it that caller's timeout and
+        // signal: if those ended it, this request (whose own have not) runs by itself.
+        if (cached && e instanceof SchedulerError && (e.code === 'aborted' || e.code === 'timeout') && !opts.signal?.aborted)
+          return sig.submit(packed, opts).then((t) => ({ outputs: this.unpack(sig, t, rows), cached: false }));
+        throw e;
+      },
+    );
   }
 
   /** Stops accepting requests; with drain (default) everything queued still runs. */
