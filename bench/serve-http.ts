@@ -13,7 +13,9 @@
  * node:http keep-alive Agents with pre-encoded bodies (not fetch: on this VM fetch costs ~0.5–1 ms of client CPU
  * per request). Bounded: each point runs POINT_S seconds; the whole run takes about a minute.
  *
- *   node dist/bench/serve-http.js [--quick] [--point-s 2] [--soak-s 8] [--json FILE]
+ *   node dist/bench/serve-http.js [--quick] [--point-s 2] [--soak-s 8] [--json FILE] [--parts mlp,overhead,soak]
+ *   node dist/bench/serve-http.js --parts none --onnx model.onnx --input-shape 1,3,48,320   an ONNX model too
+ *     (its first input, binary FP32; e.g. a PaddleOCR model once the ONNX runtime has the convolution ops)
  * @module
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -41,9 +43,11 @@ const jsonOut = argv.indexOf('--json') >= 0 ? argv[argv.indexOf('--json') + 1] :
 
 type ServerKind = 'mlp' | 'tiny' | 'stub' | 'bare';
 interface ServerConfig {
-  kind: ServerKind;
+  kind: ServerKind | 'onnx';
   maxBatch: number;
   maxQueue: number;
+  /** kind 'onnx': the model file. */
+  file?: string;
 }
 
 async function serverMain(cfg: ServerConfig): Promise<void> {
@@ -64,6 +68,12 @@ async function serverMain(cfg: ServerConfig): Promise<void> {
     });
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
     port = (srv.address() as { port: number }).port;
+  } else if (cfg.kind === 'onnx') {
+    const lib = await import('../src/index.js');
+    lib.setNumThreads(1);
+    const s = lib.createServer(lib.loadOnnx(cfg.file!), { name: 'mlp', maxBatch: cfg.maxBatch, maxDelayMs: 2, maxQueue: cfg.maxQueue, maxConcurrentBatches: 1, libraryMetrics: false });
+    port = (await s.listen(0, '127.0.0.1')).port;
+    batches = () => s.metrics.batches;
   } else {
     const lib = await import('../src/index.js');
     lib.setNumThreads(1);
@@ -265,7 +275,7 @@ async function main(): Promise<void> {
     await srv.stop();
   }
   result.mlp = mlp;
-  log('\nMLP 256→2048→2048→10, JSON bodies, closed-loop keep-alive clients');
+  if (PARTS.includes('mlp')) log('\nMLP 256→2048→2048→10, JSON bodies, closed-loop keep-alive clients');
   log('mode                            clients   req/s     p50 ms   p99 ms   non-200   server CPU/req   mean batch');
   for (const [mode, pts] of Object.entries(mlp))
     for (const p of pts) {
@@ -291,9 +301,36 @@ async function main(): Promise<void> {
     await srv.stop();
   }
   result.overhead = over;
-  log('\nServer CPU per request (user+sys of the server process, all threads), 16 clients, 256 floats in, 10 out');
+  if (PARTS.includes('overhead')) log('\nServer CPU per request (user+sys of the server process, all threads), 16 clients, 256 floats in, 10 out');
   for (const [n, p] of Object.entries(over))
     log(`  ${n.padEnd(38)} ${p.serverCpuUsPerReq.toFixed(1).padStart(7)} µs   (${p.reqPerS.toFixed(0)} req/s, p50 ${p.p50ms.toFixed(2)} ms${p.meanBatch ? `, mean batch ${p.meanBatch.toFixed(1)}` : ''})`);
+
+  // Optional: an ONNX model (--onnx FILE --input-shape 1,3,48,320): its first input as binary FP32 tensors.
+  const onnxFile = argv.indexOf('--onnx') >= 0 ? argv[argv.indexOf('--onnx') + 1] : null;
+  if (onnxFile) {
+    const { loadOnnx } = await import('../src/index.js');
+    const meta = loadOnnx(onnxFile).inputs[0];
+    const shapeArg = argv.indexOf('--input-shape') >= 0 ? argv[argv.indexOf('--input-shape') + 1].split(',').map(Number) : (meta.dims ?? []).map((d) => (typeof d === 'number' ? d : 1));
+    const n = shapeArg.reduce((a, b) => a * b, 1);
+    const bodies = Array.from({ length: 8 }, (_, k) => {
+      const f = new Float32Array(n);
+      for (let i = 0; i < n; i++) f[i] = Math.sin(i * 0.37 + k);
+      const h = Buffer.from(JSON.stringify({ inputs: [{ name: meta.name, shape: shapeArg, datatype: 'FP32', parameters: { binary_data_size: n * 4 } }], parameters: { binary_data_output: true } }));
+      return { body: Buffer.concat([h, Buffer.from(f.buffer)]), headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(h.length) } };
+    });
+    const pts: Record<string, Point[]> = {};
+    for (const [mode, maxBatch] of [['batched (--max-batch 32)', 32], ['one at a time (--max-batch 1)', 1]] as const) {
+      const srv = await Server.start({ kind: 'onnx', file: onnxFile, maxBatch, maxQueue: 1024 });
+      pts[mode] = [];
+      for (const c of CLIENTS) pts[mode].push(await closedLoop(srv, c, bodies));
+      await srv.stop();
+    }
+    result.onnx = { file: onnxFile, inputShape: shapeArg, points: pts };
+    log(`\nONNX ${onnxFile}, input '${meta.name}' [${shapeArg.join(', ')}] as binary FP32`);
+    for (const [mode, ps] of Object.entries(pts))
+      for (const p of ps)
+        log(`${mode.padEnd(32)}${String(p.clients).padStart(7)}${p.reqPerS.toFixed(0).padStart(9)}${p.p50ms.toFixed(2).padStart(10)}${p.p99ms.toFixed(2).padStart(9)}${String(p.requests - (p.statuses['200'] ?? 0)).padStart(10)}${(p.serverCpuUsPerReq.toFixed(0) + ' µs').padStart(17)}${p.meanBatch.toFixed(1).padStart(13)}`);
+  }
 
   // 3. Soak at 10× the batched rate.
   if (!PARTS.includes('soak') || !b64) {
