@@ -328,7 +328,9 @@ export function createServer(model: OnnxModel | Sequential | BatchableModel, opt
       return new Promise((resolve, reject) => {
         const onErr = (e: Error) => reject(e);
         server.once('error', onErr);
-        server.listen(port, host, () => {
+        // A deep accept backlog (the kernel caps it at net.core.somaxconn): a burst of new connections waits in it
+        // instead of overflowing Node's default 511, which shows up as resets under a connection storm.
+        server.listen(port, host, 4096, () => {
           server.off('error', onErr);
           listening = true;
           resolve(server.address() as AddressInfo);
