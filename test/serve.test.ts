@@ -381,6 +381,22 @@ describe('createServer: KServe v2 protocol', () => {
     }
   });
 
+  it('slow clients: a request that does not arrive within requestTimeoutMs gets 408 with a JSON error', async () => {
+    const { s, port } = await start(stub(), { requestTimeoutMs: 300 });
+    const net = await import('node:net');
+    const reply = await new Promise<string>((resolve, reject) => {
+      const sock = net.connect(port, '127.0.0.1', () => sock.write('POST /v2/models/stub/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"inputs"'));
+      let got = '';
+      sock.on('data', (d) => (got += d));
+      sock.on('close', () => resolve(got));
+      sock.on('error', reject);
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 408/);
+    expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4)).error).toMatch(/did not arrive within 300 ms/);
+    expect((await post(port, '/v2/models/stub/infer', inferBody([[1, 2, 3, 4]]))).status).toBe(200);
+    await s.close();
+  });
+
   it('graceful close: readiness goes false, in-flight requests are answered, then it stops', async () => {
     const m = stub();
     const { s, port } = await start(m, { maxDelayMs: 0 });

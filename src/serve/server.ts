@@ -303,12 +303,29 @@ export function createServer(model: OnnxModel | Sequential | BatchableModel, opt
     return s;
   };
 
-  const server = http.createServer({ requestTimeout: requestTimeoutMs, keepAliveTimeout: 65_000 }, handler);
-  // A malformed request line or headers: node answers 400 itself; never let a socket error reach 'uncaughtException'.
+  // Slow clients: the whole request (headers and body) must arrive within requestTimeoutMs; node checks every
+  // connectionsCheckingInterval, so that is a fraction of the timeout rather than its 30 s default.
+  const server = http.createServer(
+    {
+      requestTimeout: requestTimeoutMs,
+      ...(requestTimeoutMs > 0 ? { headersTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.max(100, Math.min(5_000, requestTimeoutMs / 4)) } : {}),
+      keepAliveTimeout: 65_000,
+    },
+    handler,
+  );
+  // Malformed HTTP (bad request line, header overflow) or a request that did not arrive in time: a JSON error and
+  // the connection closed; never a socket error reaching 'uncaughtException'.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (socket.writable && !(socket as unknown as { _httpMessage?: unknown })._httpMessage) {
-      const code = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-      const body = JSON.stringify({ error: `malformed HTTP request (${err.code ?? err.message})` });
+    const code = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const msg = code === 408 ? `the request did not arrive within ${requestTimeoutMs} ms` : `malformed HTTP request (${err.code ?? err.message})`;
+    const pending = (socket as unknown as { _httpMessage?: http.ServerResponse })._httpMessage;
+    if (pending && !pending.headersSent && !pending.destroyed) {
+      // A request whose body is still arriving: answer through its response, then close.
+      pending.shouldKeepAlive = false;
+      error(pending, 'infer', code, msg, { connection: 'close' });
+      pending.on('finish', () => socket.destroy());
+    } else if (socket.writable && !pending) {
+      const body = JSON.stringify({ error: msg });
       socket.end(`HTTP/1.1 ${code} ${http.STATUS_CODES[code]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
     } else socket.destroy();
   });
