@@ -227,6 +227,34 @@ describe('createServer: KServe v2 protocol', () => {
     await s.close();
   });
 
+  it('INT64 and BOOL over the wire: JSON numbers and decimal strings in, JSON and binary out', async () => {
+    const g = new G(13);
+    g.input('a', T.FLOAT, ['n', 3]);
+    g.input('k', T.INT64, ['n', 2]);
+    g.node('Add', ['k', g.i64('one', [1])], {}, ['k1']);
+    g.node('Greater', ['a', g.scalar('zero', 0)], {}, ['pos']);
+    g.output('k1', T.INT64, ['n', 2]);
+    g.output('pos', T.BOOL, ['n', 3]);
+    const { s, port } = await start(loadOnnx(g.bytes()), { name: 'mixed' });
+    const md = (await request(port, 'GET', '/v2/models/mixed')).json();
+    expect(md.inputs).toEqual([{ name: 'a', datatype: 'FP32', shape: [-1, 3] }, { name: 'k', datatype: 'INT64', shape: [-1, 2] }]);
+    expect(md.outputs).toEqual([{ name: 'k1', datatype: 'INT64', shape: [-1, 2] }, { name: 'pos', datatype: 'BOOL', shape: [-1, 3] }]);
+    const body = { inputs: [{ name: 'a', shape: [2, 3], datatype: 'FP32', data: [[1, -2, 0], [0.5, 3, -1]] }, { name: 'k', shape: [2, 2], datatype: 'INT64', data: [5, '-7', '-9007199254740991', 0] }] };
+    const r = await post(port, '/v2/models/mixed/infer', body);
+    expect(r.status).toBe(200);
+    // INT64 outputs are written as exact integer literals (the ONNX runtime itself is exact to 2^53).
+    expect(r.body.toString()).toContain('"data":[6,-6,-9007199254740990,1]');
+    expect(r.json().outputs[1]).toEqual({ name: 'pos', datatype: 'BOOL', shape: [2, 3], data: [true, false, false, true, true, false] });
+    const rb = await post(port, '/v2/models/mixed/infer', { ...body, outputs: [{ name: 'k1', parameters: { binary_data: true } }, { name: 'pos', parameters: { binary_data: true } }] });
+    const jl = Number(rb.headers['inference-header-content-length']);
+    const bin = rb.body.subarray(jl);
+    expect(Array.from(new BigInt64Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + 32)))).toEqual([6n, -6n, -9007199254740990n, 1n]);
+    expect(Array.from(bin.subarray(32))).toEqual([1, 0, 0, 1, 1, 0]);
+    const bad = await post(port, '/v2/models/mixed/infer', { inputs: [body.inputs[0], { ...body.inputs[1], data: [1.5, 2, 3, 4] }] });
+    expect(bad.json().error).toMatch(/input 'k': data\[0\] is 1.5, not an integer/);
+    await s.close();
+  });
+
   it('malformed requests get 4xx with a JSON error naming the problem, and the server keeps serving', async () => {
     const { s, port } = await start(stub(), { maxBody: 4096 });
     const p = '/v2/models/stub/infer';
@@ -439,6 +467,18 @@ describe('createServer: KServe v2 protocol', () => {
 });
 
 describe('simdtensor serve (CLI)', () => {
+  it('runCli dispatches serve (help, bad options)', async () => {
+    const { runCli } = await import('../src/index.js');
+    const out: string[] = [];
+    const w = { write: (x: string) => out.push(x) } as unknown as NodeJS.WriteStream;
+    expect(await runCli(['serve', '--help'], { out: w, err: w })).toBe(0);
+    expect(out.join('')).toMatch(/Usage: simdtensor serve MODEL/);
+    expect(await runCli(['serve', 'm.onnx', '--max-queue', 'lots'], { out: w, err: w })).toBe(2);
+    expect(out.join('')).toMatch(/--max-queue needs an integer >= 1, got 'lots'/);
+    expect(await runCli(['--help'], { out: w, err: w })).toBe(0);
+    expect(out.join('')).toMatch(/serve MODEL/);
+  });
+
   it('parses its options and names bad ones', () => {
     const a = parseServeArgs(['m.onnx', '--port', '0', '--max-batch', '8', '--cache', '100', '--max-body', '1000', '--name', 'x1', '--threads', '1']);
     expect(a).toMatchObject({ model: 'm.onnx', port: 0, threads: 1, opts: { maxBatch: 8, cache: 100, maxBody: 1000, name: 'x1', maxDelayMs: 2, maxQueue: 1024 } });
