@@ -11,7 +11,8 @@
  *
  * The server runs in a child process (the load generator would otherwise share its CPU time), the clients are
  * node:http keep-alive Agents with pre-encoded bodies (not fetch: on this VM fetch costs ~0.5–1 ms of client CPU
- * per request). Bounded: each point runs POINT_S seconds; the whole run takes about a minute.
+ * per request). Bounded: each point runs POINT_S seconds per server (the batched and the --max-batch 1 server are
+ * both up and measured in alternating segments, so background load drifts hit both alike); about 75 s in all.
  *
  *   node dist/bench/serve-http.js [--quick] [--point-s 2] [--soak-s 8] [--json FILE] [--parts mlp,overhead,soak]
  *   node dist/bench/serve-http.js --parts none --onnx model.onnx --input-shape 1,3,48,320   an ONNX model too
@@ -34,6 +35,8 @@ const QUICK = flag('--quick');
 const POINT_S = val('--point-s', QUICK ? 0.8 : 2);
 const SOAK_S = val('--soak-s', QUICK ? 3 : 8);
 const WARM_S = QUICK ? 0.2 : 0.4;
+/** Alternating segments per point when comparing servers (batched vs --max-batch 1). */
+const SEGMENTS = QUICK ? 2 : 4;
 const CLIENTS = QUICK ? [1, 64] : [1, 16, 64, 256];
 /** --parts mlp,overhead,soak: which parts to run (default all; the soak needs the mlp part's rate). */
 const PARTS = (argv.indexOf('--parts') >= 0 ? argv[argv.indexOf('--parts') + 1] : 'mlp,overhead,soak').split(',');
@@ -188,11 +191,18 @@ function send(agent: http.Agent, port: number, body: Buffer, headers: Record<str
   });
 }
 
-/** `clients` closed-loop keep-alive clients for WARM_S + POINT_S seconds; stats over the measured part. */
-async function closedLoop(srv: Server, clients: number, bodies: { body: Buffer; headers: Record<string, string> }[]): Promise<Point> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
-  const lat: number[] = [];
-  const statuses: Record<string, number> = {};
+/** What the measured parts of one or more segments add up to. */
+interface Acc {
+  lat: number[];
+  statuses: Record<string, number>;
+  secs: number;
+  cpuUs: number;
+  batches: number;
+}
+const newAcc = (): Acc => ({ lat: [], statuses: {}, secs: 0, cpuUs: 0, batches: 0 });
+
+/** `clients` closed-loop clients on `agent` for warmS + measureS seconds; the measured part goes into `acc`. */
+async function segment(srv: Server, agent: http.Agent, clients: number, bodies: { body: Buffer; headers: Record<string, string> }[], warmS: number, measureS: number, acc: Acc): Promise<void> {
   let measuring = false;
   let stop = false;
   let k = 0;
@@ -202,24 +212,54 @@ async function closedLoop(srv: Server, clients: number, bodies: { body: Buffer; 
       const t0 = performance.now();
       const st = await send(agent, srv.port, b.body, b.headers);
       if (measuring && !stop) {
-        lat.push(performance.now() - t0);
-        statuses[st] = (statuses[st] ?? 0) + 1;
+        acc.lat.push(performance.now() - t0);
+        acc.statuses[st] = (acc.statuses[st] ?? 0) + 1;
       }
     }
   };
   const all = Array.from({ length: clients }, client);
-  await new Promise((r) => setTimeout(r, WARM_S * 1000));
+  await new Promise((r) => setTimeout(r, warmS * 1000));
   const c0 = await srv.stats();
   const t0 = performance.now();
   measuring = true;
-  await new Promise((r) => setTimeout(r, POINT_S * 1000));
+  await new Promise((r) => setTimeout(r, measureS * 1000));
   measuring = false;
-  const secs = (performance.now() - t0) / 1000;
+  acc.secs += (performance.now() - t0) / 1000;
   const c1 = await srv.stats();
+  acc.cpuUs += c1.cpuUs - c0.cpuUs;
+  acc.batches += c1.batches - c0.batches;
   stop = true;
   await Promise.all(all);
+}
+
+function point(clients: number, a: Acc): Point {
+  const n = a.lat.length;
+  return { clients, requests: n, reqPerS: n / a.secs, p50ms: pct(a.lat, 50), p99ms: pct(a.lat, 99), statuses: a.statuses, serverCpuUsPerReq: a.cpuUs / Math.max(1, n), meanBatch: a.batches > 0 ? n / a.batches : 0 };
+}
+
+/** `clients` closed-loop keep-alive clients for WARM_S + POINT_S seconds; stats over the measured part. */
+async function closedLoop(srv: Server, clients: number, bodies: { body: Buffer; headers: Record<string, string> }[]): Promise<Point> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+  const acc = newAcc();
+  await segment(srv, agent, clients, bodies, WARM_S, POINT_S, acc);
   agent.destroy();
-  return { clients, requests: lat.length, reqPerS: lat.length / secs, p50ms: pct(lat, 50), p99ms: pct(lat, 99), statuses, serverCpuUsPerReq: (c1.cpuUs - c0.cpuUs) / Math.max(1, lat.length), meanBatch: c1.batches > c0.batches ? lat.length / (c1.batches - c0.batches) : 0 };
+  return point(clients, acc);
+}
+
+/**
+ * The same load on several servers in SEGMENTS alternating segments (POINT_S in all per server), so a change in
+ * the machine's background load hits every server alike and their ratio stays meaningful.
+ */
+async function interleaved(servers: Server[], clients: number, bodies: { body: Buffer; headers: Record<string, string> }[]): Promise<Point[]> {
+  const agents = servers.map(() => new http.Agent({ keepAlive: true, maxSockets: clients }));
+  const accs = servers.map(newAcc);
+  for (let seg = 0; seg < SEGMENTS; seg++)
+    for (let j = 0; j < servers.length; j++) {
+      const i = seg % 2 === 0 ? j : servers.length - 1 - j;
+      await segment(servers[i], agents[i], clients, bodies, seg === 0 ? WARM_S : WARM_S / 4, POINT_S / SEGMENTS, accs[i]);
+    }
+  for (const a of agents) a.destroy();
+  return accs.map((a) => point(clients, a));
 }
 
 /** Open-loop arrivals at `rate`/s for `secs`, on up to 1024 sockets; RSS sampled every 250 ms. */
@@ -266,13 +306,20 @@ async function main(): Promise<void> {
   const log = (s: string) => process.stdout.write(s + '\n');
   log(`simdtensor serve load test — ${os.cpus()[0]?.model} × ${os.cpus().length}, Node ${process.version}, load average ${load0.toFixed(1)} at start; ${POINT_S} s per point`);
 
-  // 1. MLP, batched vs one request at a time.
+  // 1. MLP, batched vs one request at a time: both servers up, measured in alternating segments.
   const mlp: Record<string, Point[]> = {};
-  for (const [mode, maxBatch] of PARTS.includes('mlp') ? ([['batched (--max-batch 32)', 32], ['one at a time (--max-batch 1)', 1]] as const) : []) {
-    const srv = await Server.start({ kind: 'mlp', maxBatch, maxQueue: 1024 });
-    mlp[mode] = [];
-    for (const c of CLIENTS) mlp[mode].push(await closedLoop(srv, c, json));
-    await srv.stop();
+  const MODES = [['batched (--max-batch 32)', 32], ['one at a time (--max-batch 1)', 1]] as const;
+  if (PARTS.includes('mlp')) {
+    const servers: Server[] = [];
+    for (const [mode, maxBatch] of MODES) {
+      servers.push(await Server.start({ kind: 'mlp', maxBatch, maxQueue: 1024 }));
+      mlp[mode] = [];
+    }
+    for (const c of CLIENTS) {
+      const pts = await interleaved(servers, c, json);
+      MODES.forEach(([mode], i) => mlp[mode].push(pts[i]));
+    }
+    for (const srv of servers) await srv.stop();
   }
   result.mlp = mlp;
   if (PARTS.includes('mlp')) log('\nMLP 256→2048→2048→10, JSON bodies, closed-loop keep-alive clients');
@@ -319,12 +366,16 @@ async function main(): Promise<void> {
       return { body: Buffer.concat([h, Buffer.from(f.buffer)]), headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(h.length) } };
     });
     const pts: Record<string, Point[]> = {};
-    for (const [mode, maxBatch] of [['batched (--max-batch 32)', 32], ['one at a time (--max-batch 1)', 1]] as const) {
-      const srv = await Server.start({ kind: 'onnx', file: onnxFile, maxBatch, maxQueue: 1024 });
+    const servers: Server[] = [];
+    for (const [mode, maxBatch] of MODES) {
+      servers.push(await Server.start({ kind: 'onnx', file: onnxFile, maxBatch, maxQueue: 1024 }));
       pts[mode] = [];
-      for (const c of CLIENTS) pts[mode].push(await closedLoop(srv, c, bodies));
-      await srv.stop();
     }
+    for (const c of CLIENTS) {
+      const ps = await interleaved(servers, c, bodies);
+      MODES.forEach(([mode], i) => pts[mode].push(ps[i]));
+    }
+    for (const srv of servers) await srv.stop();
     result.onnx = { file: onnxFile, inputShape: shapeArg, points: pts };
     log(`\nONNX ${onnxFile}, input '${meta.name}' [${shapeArg.join(', ')}] as binary FP32`);
     for (const [mode, ps] of Object.entries(pts))
