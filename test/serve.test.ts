@@ -293,6 +293,18 @@ describe('createServer: KServe v2 protocol', () => {
     await s.close();
   });
 
+  it('a model that throws answers 500 with its message, and the server keeps serving', async () => {
+    const m = stub();
+    let fail = true;
+    const flaky: BatchableModel = { ...m, run: (f) => (fail ? Promise.reject(new Error('weights on fire')) : m.run(f)) };
+    const { s, port } = await start(flaky, { name: 'flaky' });
+    const r = await post(port, '/v2/models/flaky/infer', inferBody([[1, 2, 3, 4]]));
+    expect([r.status, r.json().error]).toEqual([500, expect.stringMatching(/the model failed: weights on fire/)]);
+    fail = false;
+    expect((await post(port, '/v2/models/flaky/infer', inferBody([[1, 2, 3, 4]]))).json().outputs[0].data).toEqual(stubExpect([1, 2, 3, 4]));
+    await s.close();
+  });
+
   it('batching actually batches: requests queued while a batch runs go as one batch', async () => {
     const m = stub();
     const { s, port } = await start(m, { maxBatch: 32, maxDelayMs: 0, maxConcurrentBatches: 1 });
