@@ -333,24 +333,23 @@ describe('createServer: KServe v2 protocol', () => {
     const running = post(port, p, inferBody([[1, 1, 1, 1]]));
     await until(() => m.batches.length === 1, 'the running batch');
     const q1 = post(port, p, inferBody([[2, 2, 2, 2]]));
-    // Times out in the queue (parameters.timeout is in microseconds, as in Triton).
-    const q2 = post(port, p, inferBody([[3, 3, 3, 3]], 'x', { parameters: { timeout: 30_000 } }));
+    // A client that will go away while queued.
+    let clientReq: http.ClientRequest | null = null;
+    const gone = request(port, 'POST', p, JSON.stringify(inferBody([[9, 9, 9, 9]])), { 'content-type': 'application/json' }, { agent: false, onReq: (r) => (clientReq = r) }).catch((e) => e);
     await until(() => s.batcher.queueDepth === 2, 'two queued');
     const full = await post(port, p, inferBody([[4, 4, 4, 4]]));
     expect(full.status).toBe(503);
     expect(full.headers['retry-after']).toBe('2');
     expect(full.json().error).toMatch(/at capacity/);
-    const t = await q2;
-    expect(t.status).toBe(504);
-    expect(t.json().error).toMatch(/timed out/);
-    // A client that goes away while queued: its request is aborted and never reaches the model.
-    let clientReq: http.ClientRequest | null = null;
-    const gone = request(port, 'POST', p, JSON.stringify(inferBody([[9, 9, 9, 9]])), { 'content-type': 'application/json' }, { agent: false, onReq: (r) => (clientReq = r) }).catch((e) => e);
-    await until(() => s.batcher.queueDepth === 2, 'the doomed request queued');
+    // The disconnect: its request is aborted and never reaches the model.
     clientReq!.destroy();
     await gone;
     await until(() => s.metrics.count('infer', 499) === 1, 'the abort');
     expect(s.batcher.queueDepth).toBe(1);
+    // Times out in the queue (parameters.timeout is in microseconds, as in Triton).
+    const t = await post(port, p, inferBody([[3, 3, 3, 3]], 'x', { parameters: { timeout: 30_000 } }));
+    expect(t.status).toBe(504);
+    expect(t.json().error).toMatch(/timed out/);
     m.open();
     expect((await running).status).toBe(200);
     expect((await q1).json().outputs[0].data).toEqual(stubExpect([2, 2, 2, 2]));
