@@ -644,10 +644,27 @@ function publishFrom(file: string): Promise<void> {
   return Promise.resolve();
 }
 
+/**
+ * `npm run bench -- --serve [--quick] [--point-s S] [--soak-s S] [--json FILE]`: only the HTTP serving load test
+ * (bench/serve-http.ts: `simdtensor serve` over loopback), in its own process.
+ */
+function serveSuite(args: string[]): Promise<void> {
+  return new Promise((resolveP, reject) => {
+    const child = fork(join(here, 'serve-http' + ext), args, { stdio: 'inherit' });
+    child.on('exit', (code) => (code === 0 ? resolveP() : reject(new Error(`bench/serve-http exited with ${code}`))));
+  });
+}
+
 const isMain = process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
   const pf = process.argv.indexOf('--publish-from');
-  const p = process.argv.includes('--child') ? childMain() : pf > 0 ? publishFrom(process.argv[pf + 1]) : main(process.argv.slice(2));
+  const p = process.argv.includes('--serve')
+    ? serveSuite(process.argv.slice(2).filter((a) => a !== '--serve'))
+    : process.argv.includes('--child')
+      ? childMain()
+      : pf > 0
+        ? publishFrom(process.argv[pf + 1])
+        : main(process.argv.slice(2));
   p.catch((e) => {
     console.error(e instanceof Error ? e.message : e);
     process.exit(1);

@@ -39,3 +39,6 @@ export * from './nn/index.js';
 export { runCli } from './cli/optimize.js';
 // ONNX runtime: load and run .onnx models on these kernels (docs/onnx.md).
 export * from './onnx/index.js';
+// Serving over HTTP (`simdtensor serve`, docs/serving.md) and dynamic batching of whole models (ONNX included).
+export { createServer, DynamicBatcher, batchOnnx, onnxBatchable, sequentialBatchable, loadServable } from './serve/index.js';
+export type { ServeOptions, InferenceServer, BatchableModel, HostTensor, TensorSpec, ServeDType, DynamicBatcherOptions, InferOptions, Servable } from './serve/index.js';

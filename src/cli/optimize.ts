@@ -17,6 +17,8 @@ Commands:
                         report accuracy, size and latency per stage; \`simdtensor optimize --help\` for its options
   optimize MODEL.onnx   prune / int8-quantize / half an ONNX model, write it back as ONNX with a report;
                         \`simdtensor optimize x.onnx --help\` for its options
+  serve MODEL           serve an .onnx or saved model over HTTP (KServe v2 / Triton protocol, dynamic batching,
+                        Prometheus metrics); \`simdtensor serve --help\` for its options
 
 Options:
   -v, --version         print the version
@@ -220,6 +222,10 @@ export async function runCli(argv: string[], io: { out?: NodeJS.WritableStream; 
   if (!cmd || cmd === '-h' || cmd === '--help' || cmd === 'help') {
     (cmd ? out : err).write(HELP);
     return cmd ? 0 : 2;
+  }
+  if (cmd === 'serve') {
+    const { runServe } = await import('./serve.js');
+    return runServe(rest, { out, err });
   }
   if (cmd !== 'optimize') {
     err.write(`simdtensor: unknown command '${cmd}' (see simdtensor --help)\n`);

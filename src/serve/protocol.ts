@@ -1,0 +1,245 @@
+/**
+ * The KServe v2 / Triton inference protocol on the wire: request bodies (JSON, and the binary-tensor extension with
+ * `Inference-Header-Content-Length`) → feeds, and outputs → response bodies. Every malformed request throws a
+ * {@link ProtocolError} (HTTP 400) naming the field and what was wrong.
+ * @module
+ */
+import { dtypeArray, dtypeBytes, type HostTensor, type ServeDType, type TensorSpec } from './batcher.js';
+
+/** A request the server answers with a 4xx: `status` and a message naming the problem. */
+export class ProtocolError extends Error {
+  readonly status: number;
+  constructor(message: string, status = 400) {
+    super(message);
+    this.name = 'ProtocolError';
+    this.status = status;
+  }
+}
+
+/** v2 datatype names ↔ ours. */
+const TO_V2: Record<ServeDType, string> = { float32: 'FP32', float64: 'FP64', int8: 'INT8', uint8: 'UINT8', int32: 'INT32', int64: 'INT64', bool: 'BOOL' };
+const FROM_V2: Record<string, ServeDType> = { FP32: 'float32', FP64: 'float64', INT8: 'int8', UINT8: 'uint8', INT32: 'int32', INT64: 'int64', BOOL: 'bool' };
+const KNOWN_V2 = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'BF16', 'FP32', 'FP64', 'BYTES'];
+const INT_RANGE: Partial<Record<ServeDType, [number, number]>> = { int8: [-128, 127], uint8: [0, 255], int32: [-2147483648, 2147483647] };
+
+/** Our dtype's v2 name (FP32, INT64, ...). */
+export function v2Datatype(dt: ServeDType): string {
+  return TO_V2[dt];
+}
+
+/** A parsed inference request. */
+export interface InferRequest {
+  id: string | undefined;
+  feeds: Record<string, HostTensor>;
+  /** Outputs to return (null: all), each with whether it goes as binary data. */
+  outputs: { name: string; binary: boolean }[] | null;
+  /** binary_data_output: every output (not listed otherwise) as binary. */
+  binaryAll: boolean;
+  /** parameters.timeout, microseconds (Triton's convention), or undefined. */
+  timeoutUs: number | undefined;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const short = (v: unknown) => {
+  let s: string;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    s = String(v);
+  }
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+};
+
+/**
+ * Parses a request body. `jsonLength` is the Inference-Header-Content-Length header (undefined for a JSON-only
+ * body); the bytes after the JSON header hold the binary inputs in order.
+ */
+export function parseInferRequest(body: Buffer, jsonLength: number | undefined, inputs: readonly TensorSpec[], outputs: readonly TensorSpec[]): InferRequest {
+  let jsonBytes = body;
+  let bin: Buffer | null = null;
+  if (jsonLength !== undefined) {
+    if (jsonLength > body.length) throw new ProtocolError(`Inference-Header-Content-Length is ${jsonLength}, but the body has only ${body.length} bytes`);
+    jsonBytes = body.subarray(0, jsonLength);
+    bin = body.subarray(jsonLength);
+  }
+  let req: unknown;
+  try {
+    req = JSON.parse(jsonBytes.toString('utf8'));
+  } catch (e) {
+    throw new ProtocolError(`the request body is not valid JSON (${(e as Error).message})`);
+  }
+  if (!isObj(req)) throw new ProtocolError(`the request must be a JSON object with 'inputs', got ${short(req)}`);
+  const id = req.id;
+  if (id !== undefined && typeof id !== 'string') throw new ProtocolError(`'id' must be a string, got ${short(id)}`);
+  let binaryAll = false;
+  let timeoutUs: number | undefined;
+  if (req.parameters !== undefined) {
+    const p = req.parameters;
+    if (!isObj(p)) throw new ProtocolError(`'parameters' must be an object, got ${short(p)}`);
+    if (p.binary_data_output !== undefined) {
+      if (typeof p.binary_data_output !== 'boolean') throw new ProtocolError(`parameters.binary_data_output must be true or false, got ${short(p.binary_data_output)}`);
+      binaryAll = p.binary_data_output;
+    }
+    if (p.timeout !== undefined) {
+      if (typeof p.timeout !== 'number' || !Number.isFinite(p.timeout) || p.timeout <= 0) throw new ProtocolError(`parameters.timeout must be a positive number of microseconds, got ${short(p.timeout)}`);
+      timeoutUs = p.timeout;
+    }
+  }
+  const ins = req.inputs;
+  if (!Array.isArray(ins) || ins.length === 0) throw new ProtocolError(`'inputs' must be a non-empty array of { name, shape, datatype, data }, got ${short(ins)}`);
+  const feeds: Record<string, HostTensor> = Object.create(null);
+  let binOff = 0;
+  for (let k = 0; k < ins.length; k++) {
+    const t = ins[k];
+    if (!isObj(t)) throw new ProtocolError(`inputs[${k}] must be an object { name, shape, datatype, data }, got ${short(t)}`);
+    const name = t.name;
+    if (typeof name !== 'string') throw new ProtocolError(`inputs[${k}].name must be a string, got ${short(name)}`);
+    const spec = inputs.find((s) => s.name === name);
+    if (!spec) throw new ProtocolError(`unknown input '${name}'; the model's inputs are ${inputs.map((s) => `'${s.name}'`).join(', ')}`);
+    if (feeds[name]) throw new ProtocolError(`input '${name}' is given twice`);
+    const dtv2 = t.datatype;
+    if (typeof dtv2 !== 'string') throw new ProtocolError(`input '${name}': datatype must be a string such as ${TO_V2[spec.dtype]}, got ${short(dtv2)}`);
+    const dt = FROM_V2[dtv2];
+    if (!dt) throw new ProtocolError(`input '${name}': datatype ${short(dtv2)} is ${KNOWN_V2.includes(dtv2) ? 'not supported by this server' : 'not a v2 datatype'}; the model takes ${TO_V2[spec.dtype]}`);
+    if (dt !== spec.dtype) throw new ProtocolError(`input '${name}': datatype ${dtv2} does not match the model's ${TO_V2[spec.dtype]}`);
+    const shape = t.shape;
+    if (!Array.isArray(shape) || shape.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > 2 ** 31))
+      throw new ProtocolError(`input '${name}': shape must be an array of non-negative integers, got ${short(shape)}`);
+    let n = 1;
+    for (const d of shape as number[]) n *= d;
+    if (n > 2 ** 28) throw new ProtocolError(`input '${name}': shape [${shape.join(', ')}] has ${n} elements, more than this server takes`);
+    const params = t.parameters;
+    if (params !== undefined && !isObj(params)) throw new ProtocolError(`input '${name}': parameters must be an object, got ${short(params)}`);
+    const binSize = params?.binary_data_size;
+    let data: HostTensor['data'];
+    const el = dtypeBytes(dt);
+    if (binSize !== undefined) {
+      if (!bin) throw new ProtocolError(`input '${name}' has parameters.binary_data_size but the request has no Inference-Header-Content-Length header`);
+      if (typeof binSize !== 'number' || !Number.isInteger(binSize) || binSize < 0) throw new ProtocolError(`input '${name}': binary_data_size must be a non-negative integer, got ${short(binSize)}`);
+      if (binSize !== n * el) throw new ProtocolError(`input '${name}': binary_data_size is ${binSize} bytes, shape [${shape.join(', ')}] of ${dtv2} needs ${n * el}`);
+      if (binOff + binSize > bin.length) throw new ProtocolError(`input '${name}': binary data runs past the end of the body (${binOff + binSize} > ${bin.length} bytes after the JSON header)`);
+      // Copied into a fresh, aligned buffer: the body's bytes may sit at any offset.
+      const ab = new ArrayBuffer(binSize);
+      new Uint8Array(ab).set(bin.subarray(binOff, binOff + binSize));
+      binOff += binSize;
+      data = new (dtypeArray(dt))(ab, 0, n);
+      if (dt === 'bool') for (let i = 0; i < n; i++) if (data[i] > 1) throw new ProtocolError(`input '${name}': BOOL byte ${i} is ${data[i]}, must be 0 or 1`);
+    } else {
+      if (t.data === undefined) throw new ProtocolError(`input '${name}' has no 'data' (and no parameters.binary_data_size)`);
+      data = fromJson(name, dt, t.data, n, shape as number[]);
+    }
+    feeds[name] = { dtype: dt, shape: shape as number[], data };
+  }
+  if (bin && binOff !== bin.length) throw new ProtocolError(`the body has ${bin.length - binOff} bytes after the JSON header that no input's binary_data_size accounts for`);
+  let outs: InferRequest['outputs'] = null;
+  if (req.outputs !== undefined) {
+    if (!Array.isArray(req.outputs)) throw new ProtocolError(`'outputs' must be an array of { name, parameters }, got ${short(req.outputs)}`);
+    outs = [];
+    for (let k = 0; k < req.outputs.length; k++) {
+      const o = req.outputs[k];
+      if (!isObj(o) || typeof o.name !== 'string') throw new ProtocolError(`outputs[${k}] must be an object with a string 'name', got ${short(o)}`);
+      if (!outputs.some((s) => s.name === o.name)) throw new ProtocolError(`unknown output '${o.name}'; the model's outputs are ${outputs.map((s) => `'${s.name}'`).join(', ')}`);
+      const p = o.parameters;
+      if (p !== undefined && !isObj(p)) throw new ProtocolError(`output '${o.name}': parameters must be an object, got ${short(p)}`);
+      const b = p?.binary_data;
+      if (b !== undefined && typeof b !== 'boolean') throw new ProtocolError(`output '${o.name}': parameters.binary_data must be true or false, got ${short(b)}`);
+      outs.push({ name: o.name, binary: b ?? binaryAll });
+    }
+  }
+  return { id, feeds, outputs: outs, binaryAll, timeoutUs };
+}
+
+/** A JSON `data` array (flat, row-major, or nested) → a typed array of `n` elements, every element checked. */
+function fromJson(name: string, dt: ServeDType, raw: unknown, n: number, shape: number[]): HostTensor['data'] {
+  if (!Array.isArray(raw)) throw new ProtocolError(`input '${name}': data must be an array, got ${short(raw)}`);
+  let a = raw as unknown[];
+  if (a.length !== n && a.length > 0 && Array.isArray(a[0])) a = a.flat(Infinity);
+  if (a.length !== n) throw new ProtocolError(`input '${name}': shape [${shape.join(', ')}] needs ${n} elements, data has ${a.length}`);
+  const bad = (i: number, want: string) => new ProtocolError(`input '${name}': data[${i}] is ${short(a[i])}, not ${want}`);
+  switch (dt) {
+    case 'float32':
+    case 'float64': {
+      const out = dt === 'float32' ? new Float32Array(n) : new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = a[i];
+        if (typeof v !== 'number') throw bad(i, 'a number');
+        out[i] = v;
+      }
+      return out;
+    }
+    case 'int64': {
+      const out = new BigInt64Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = a[i];
+        if (typeof v === 'number' && Number.isSafeInteger(v)) out[i] = BigInt(v);
+        else if (typeof v === 'string' && /^-?\d{1,19}$/.test(v) && BigInt.asIntN(64, BigInt(v)) === BigInt(v)) out[i] = BigInt(v);
+        else throw bad(i, 'an integer (exact as a number up to 2^53, or a decimal string)');
+      }
+      return out;
+    }
+    case 'bool': {
+      const out = new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = a[i];
+        if (typeof v !== 'boolean') throw bad(i, 'true or false');
+        out[i] = v ? 1 : 0;
+      }
+      return out;
+    }
+    default: {
+      const [lo, hi] = INT_RANGE[dt]!;
+      const out = new (dtypeArray(dt))(n) as Int8Array | Uint8Array | Int32Array;
+      for (let i = 0; i < n; i++) {
+        const v = a[i];
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw bad(i, `an integer in [${lo}, ${hi}] (${TO_V2[dt]})`);
+        out[i] = v;
+      }
+      return out;
+    }
+  }
+}
+
+/** A typed array as a JSON array literal. Non-finite floats (which JSON cannot hold) become null. */
+function jsonData(t: HostTensor): string {
+  const d = t.data;
+  if (t.dtype === 'bool') {
+    let s = '[';
+    for (let i = 0; i < d.length; i++) s += (i ? ',' : '') + (d[i] ? 'true' : 'false');
+    return s + ']';
+  }
+  const s = '[' + Array.prototype.join.call(d, ',') + ']';
+  if ((t.dtype === 'float32' || t.dtype === 'float64') && (s.includes('N') || s.includes('I'))) return JSON.stringify(Array.from(d as Float32Array));
+  return s;
+}
+
+/** A response body: a JSON string, or a JSON header followed by binary outputs (with its length for the header). */
+export interface EncodedResponse {
+  body: string | Buffer;
+  /** Set when the body carries binary outputs: the JSON header's length in bytes. */
+  jsonLength?: number;
+}
+
+/** Encodes a response: `{ model_name, model_version, id, outputs: [{ name, datatype, shape, data }] }`. */
+export function encodeInferResponse(model: string, version: string, req: InferRequest, outs: Record<string, HostTensor>, order: readonly TensorSpec[]): EncodedResponse {
+  const want = req.outputs ?? order.map((o) => ({ name: o.name, binary: req.binaryAll }));
+  const parts: string[] = [];
+  const bins: Buffer[] = [];
+  for (const w of want) {
+    const t = outs[w.name];
+    const head = `{"name":${JSON.stringify(w.name)},"datatype":"${TO_V2[t.dtype]}","shape":[${t.shape.join(',')}]`;
+    if (w.binary) {
+      bins.push(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+      parts.push(`${head},"parameters":{"binary_data_size":${t.data.byteLength}}}`);
+    } else parts.push(`${head},"data":${jsonData(t)}}`);
+  }
+  const json = `{"model_name":${JSON.stringify(model)},"model_version":${JSON.stringify(version)}${req.id !== undefined ? `,"id":${JSON.stringify(req.id)}` : ''},"outputs":[${parts.join(',')}]}`;
+  if (!bins.length) return { body: json };
+  const jb = Buffer.from(json, 'utf8');
+  return { body: Buffer.concat([jb, ...bins]), jsonLength: jb.length };
+}
+
+/** Model metadata (`GET /v2/models/{name}`): names, datatypes, and shapes with -1 for dynamic dims. */
+export function modelMetadata(name: string, version: string, inputs: readonly TensorSpec[], outputs: readonly TensorSpec[], platform: string): object {
+  const io = (s: TensorSpec) => ({ name: s.name, datatype: TO_V2[s.dtype], shape: s.shape.slice() });
+  return { name, versions: [version], platform, inputs: inputs.map(io), outputs: outputs.map(io) };
+}
