@@ -1,0 +1,431 @@
+/**
+ * The convolution family as ONNX operators on simdtensor's conv kernels: Conv (depthwise through the depthwise
+ * kernels), ConvTranspose, BatchNormalization (inference), MaxPool/AveragePool, GlobalAverage/MaxPool, Resize, and
+ * the fused conv node the load-time passes produce (packed weights, folded batch norm, residual, activation).
+ * @module
+ */
+import { rangeError, typeError } from '../../errors.js';
+import { Tensor } from '../../tensor.js';
+import { conv2d, conv2dAsync, convTranspose2d, convTranspose2dAsync, PackedConvWeights, type Conv2dOptions, type ConvTranspose2dOptions } from '../../conv/conv2d.js';
+import { depthwiseConv2d, depthwiseConv2dAsync } from '../../conv/depthwise.js';
+import { avgPool2d, avgPool2dAsync, globalAvgPool, globalAvgPoolAsync, globalMaxPool, globalMaxPoolAsync, maxPool2d, maxPool2dAsync, type Pool2dOptions } from '../../conv/pool.js';
+import { resize, resizeAsync, type ResizeOptions } from '../../conv/resize.js';
+import '../../conv/depthwise.js';
+import { attrFloat, attrInt, attrInts, attrStr, type Node } from '../graph.js';
+import { ints, mk, numel, outOr, view, type Value } from '../value.js';
+import { registerOnnxOp, type OpContext, type OpDef } from './registry.js';
+
+type Ins = (Value | undefined)[];
+
+/** Runs `f`, prefixing a TypeError/RangeError from the conv family with the op and node name. */
+function named<T>(op: string, n: Node, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw rename(op, n, e);
+  }
+}
+async function namedAsync<T>(op: string, n: Node, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    throw rename(op, n, e);
+  }
+}
+function rename(op: string, n: Node, e: unknown): unknown {
+  if (e instanceof RangeError) return rangeError(op, `node '${n.name}': ${e.message}`);
+  if (e instanceof TypeError) return typeError(op, `node '${n.name}': ${e.message}`);
+  return e;
+}
+
+function f32(op: string, n: Node, v: Value | undefined, arg: string): Tensor {
+  if (!v) throw rangeError(op, `node '${n.name}': input ${arg} is missing`);
+  if (v.dtype !== 'float32') throw typeError(op, `node '${n.name}': ${arg}.dtype must be float32, got ${v.dtype}`);
+  return v as unknown as Tensor;
+}
+
+/** x as 4-D: 1-D ops ([N, C, L]) run as [N, C, 1, L]. */
+function as4d(op: string, n: Node, x: Tensor): Tensor {
+  if (x.shape.length === 4) return x;
+  if (x.shape.length === 3) return view(x as unknown as Value, [x.shape[0], x.shape[1], 1, x.shape[2]]) as unknown as Tensor;
+  throw rangeError(op, `node '${n.name}': x must be 3-D [N, C, L] or 4-D [N, C, H, W], got shape [${x.shape.join(', ')}] (only 1-D and 2-D spatial ops are implemented)`);
+}
+
+/** The spatial attribute list of a node, widened to 2-D ([1, v] for 1-D ops). */
+function spatialPair(n: Node, name: string, rank: number, dflt: number): [number, number] {
+  const v = attrInts(n, name);
+  if (!v) return [dflt, dflt];
+  if (v.length !== rank - 2) throw rangeError(n.op, `node '${n.name}': ${name} has ${v.length} values, needs ${rank - 2} for a ${rank}-D input`);
+  return rank === 3 ? [dflt === 0 ? 0 : 1, v[0]] : [v[0], v[1]];
+}
+
+/** ONNX pads (or auto_pad) → the conv family's pads ([top, left, bottom, right] or a mode). */
+function padsOf(n: Node, rank: number): Conv2dOptions['pads'] {
+  const auto = attrStr(n, 'auto_pad', 'NOTSET');
+  if (auto === 'SAME_UPPER') return 'same_upper';
+  if (auto === 'SAME_LOWER') return 'same_lower';
+  if (auto === 'VALID') return 'valid';
+  if (auto !== 'NOTSET') throw rangeError(n.op, `node '${n.name}': auto_pad must be NOTSET, SAME_UPPER, SAME_LOWER or VALID, got '${auto}'`);
+  const p = attrInts(n, 'pads');
+  if (!p) return [0, 0, 0, 0];
+  const s = rank - 2;
+  if (p.length !== 2 * s) throw rangeError(n.op, `node '${n.name}': pads has ${p.length} values, needs ${2 * s} for a ${rank}-D input`);
+  return s === 1 ? [0, p[0], 0, p[1]] : [p[0], p[1], p[2], p[3]];
+}
+
+const checkSpatial = (n: Node) => {
+  const k = attrInts(n, 'kernel_shape');
+  if (k && k.length !== 1 && k.length !== 2) throw rangeError(n.op, `node '${n.name}': only 1-D and 2-D ${n.op} is implemented (kernel_shape [${k.join(', ')}])`);
+};
+
+/** Conv options of a node (not including bias/activation). */
+function convOpts(n: Node, rank: number, transposed: boolean): ConvTranspose2dOptions {
+  const o: ConvTranspose2dOptions = {
+    strides: spatialPair(n, 'strides', rank, 1),
+    dilations: spatialPair(n, 'dilations', rank, 1),
+    pads: padsOf(n, rank),
+    groups: attrInt(n, 'group', 1),
+  };
+  if (transposed) o.outputPadding = spatialPair(n, 'output_padding', rank, 0);
+  return o;
+}
+
+/** Weights as 4-D (1-D kernels [M, C, k] → [M, C, 1, k]). */
+function w4d(op: string, n: Node, w: Tensor, rank: number): Tensor {
+  if (w.shape.length !== rank) throw rangeError(op, `node '${n.name}': W must have the rank of x (${rank}), got shape [${w.shape.join(', ')}]`);
+  return rank === 4 ? w : (view(w as unknown as Value, [w.shape[0], w.shape[1], 1, w.shape[2]]) as unknown as Tensor);
+}
+
+function kernelCheck(n: Node, w: Tensor) {
+  const k = attrInts(n, 'kernel_shape');
+  if (k && k.some((d, i) => d !== w.shape[2 + i])) throw rangeError(n.op, `node '${n.name}': kernel_shape [${k.join(', ')}] disagrees with W's shape [${w.shape.join(', ')}]`);
+}
+
+/** The planned output viewed 4-D (or undefined). */
+function out4d(out: Value | undefined, rank: number): Tensor | undefined {
+  if (!out) return undefined;
+  const t = out as unknown as Tensor;
+  return rank === 4 ? t : (view(out, [t.shape[0], t.shape[1], 1, t.shape[2]]) as unknown as Tensor);
+}
+/** A 4-D result back to the node's rank. */
+function back(y: Tensor, rank: number): Value {
+  return (rank === 4 ? y : view(y as unknown as Value, [y.shape[0], y.shape[1], y.shape[3]])) as unknown as Value;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Conv / ConvTranspose
+
+function convCall(n: Node, ins: Ins, outs: (Value | undefined)[]) {
+  const x0 = f32('Conv', n, ins[0], 'X'), w0 = f32('Conv', n, ins[1], 'W');
+  const rank = x0.shape.length;
+  const x = as4d('Conv', n, x0), w = w4d('Conv', n, w0, rank);
+  kernelCheck(n, w0);
+  const opts: Conv2dOptions = { ...convOpts(n, rank, false), weightLayout: 'oihw' };
+  if (ins[2]) opts.bias = f32('Conv', n, ins[2], 'B');
+  const o = out4d(outs[0], rank);
+  if (o) opts.out = o;
+  return { x, w, opts, rank };
+}
+
+registerOnnxOp('Conv', {
+  check: checkSpatial,
+  run(n, ins, outs) {
+    const c = convCall(n, ins, outs);
+    return [back(named('Conv', n, () => conv2d(c.x, c.w, c.opts)), c.rank)];
+  },
+  async runAsync(n, ins, outs, _ctx, signal) {
+    const c = convCall(n, ins, outs);
+    return [back(await namedAsync('Conv', n, () => conv2dAsync(c.x, c.w, { ...c.opts, signal })), c.rank)];
+  },
+});
+
+/** ConvTranspose's pads: explicit, auto_pad, or computed from output_shape (onnxruntime's split of the total). */
+function transposePads(n: Node, x: Tensor, w: Tensor, o: ConvTranspose2dOptions): void {
+  const os = attrInts(n, 'output_shape');
+  if (!os) return;
+  const rank = x.shape.length;
+  const sp = os.length === rank ? os.slice(2) : os;
+  if (sp.length !== 2) throw rangeError('ConvTranspose', `node '${n.name}': output_shape [${os.join(', ')}] must give the ${rank === 4 ? 2 : 1} spatial sizes`);
+  const s = o.strides as [number, number], d = o.dilations as [number, number], op = o.outputPadding as [number, number];
+  const upper = attrStr(n, 'auto_pad', 'NOTSET') === 'SAME_UPPER';
+  const pads = [0, 0, 0, 0];
+  for (let i = 0; i < 2; i++) {
+    const total = s[i] * (x.shape[2 + i] - 1) + op[i] + (w.shape[2 + i] - 1) * d[i] + 1 - sp[i];
+    if (total < 0) throw rangeError('ConvTranspose', `node '${n.name}': output_shape [${os.join(', ')}] is larger than the unpadded output allows`);
+    const half = Math.floor(total / 2);
+    pads[i] = upper ? half : total - half;
+    pads[i + 2] = total - pads[i];
+  }
+  o.pads = [pads[0], pads[1], pads[2], pads[3]];
+}
+
+function convTCall(n: Node, ins: Ins, outs: (Value | undefined)[]) {
+  const x0 = f32('ConvTranspose', n, ins[0], 'X'), w0 = f32('ConvTranspose', n, ins[1], 'W');
+  const rank = x0.shape.length;
+  const x = as4d('ConvTranspose', n, x0), w = w4d('ConvTranspose', n, w0, rank);
+  kernelCheck(n, w0);
+  const opts: ConvTranspose2dOptions = { ...convOpts(n, rank, true), weightLayout: 'iohw' };
+  transposePads(n, x, w, opts);
+  if (ins[2]) opts.bias = f32('ConvTranspose', n, ins[2], 'B');
+  const o = out4d(outs[0], rank);
+  if (o) opts.out = o;
+  return { x, w, opts, rank };
+}
+
+registerOnnxOp('ConvTranspose', {
+  check: checkSpatial,
+  run(n, ins, outs) {
+    const c = convTCall(n, ins, outs);
+    return [back(named('ConvTranspose', n, () => convTranspose2d(c.x, c.w, c.opts)), c.rank)];
+  },
+  async runAsync(n, ins, outs, _ctx, signal) {
+    const c = convTCall(n, ins, outs);
+    return [back(await namedAsync('ConvTranspose', n, () => convTranspose2dAsync(c.x, c.w, { ...c.opts, signal })), c.rank)];
+  },
+});
+
+/**
+ * The fused conv node of the `conv-fusion` pass: inputs [x, residual?]; `extra.w` is PackedConvWeights (bias
+ * inside) or, for depthwise, the raw (folded) weights with `extra.bias`; `extra.opts` the geometry and activation.
+ */
+export interface FusedConvExtra {
+  w: PackedConvWeights | Tensor;
+  bias: Tensor | null;
+  opts: ConvTranspose2dOptions;
+  transposed: boolean;
+  /** Spatial rank of the original node (3 = 1-D conv). */
+  rank: number;
+}
+
+function fusedCall(n: Node, ins: Ins, outs: (Value | undefined)[]) {
+  const e = n.extra as unknown as FusedConvExtra;
+  const x = as4d(n.op, n, f32(n.op, n, ins[0], 'X'));
+  const opts: ConvTranspose2dOptions = { ...e.opts };
+  if (e.bias) opts.bias = e.bias;
+  if (ins[1]) opts.residual = as4d(n.op, n, f32(n.op, n, ins[1], 'residual'));
+  const o = out4d(outs[0], e.rank);
+  if (o) opts.out = o;
+  return { x, e, opts };
+}
+
+registerOnnxOp('FusedConv', {
+  run(n, ins, outs) {
+    const { x, e, opts } = fusedCall(n, ins, outs);
+    const y = named('Conv', n, () => (e.transposed ? convTranspose2d(x, e.w, opts) : conv2d(x, e.w, opts)));
+    return [back(y, e.rank)];
+  },
+  async runAsync(n, ins, outs, _ctx, signal) {
+    const { x, e, opts } = fusedCall(n, ins, outs);
+    const y = await namedAsync('Conv', n, () => (e.transposed ? convTranspose2dAsync(x, e.w, { ...opts, signal }) : conv2dAsync(x, e.w, { ...opts, signal })));
+    return [back(y, e.rank)];
+  },
+}, 'simdtensor');
+
+// ---------------------------------------------------------------------------------------------------------------
+// Per-channel affine: BatchNormalization, and the channel-broadcast Mul/Add fused by the passes
+
+/** y[n, c, …] = x[n, c, …]·scale[c] + shift[c] (+ activation) as a 1×1 depthwise convolution (native, NCHW). */
+export function channelAffine(op: string, n: Node, x: Tensor, scale: Float32Array, shift: Float32Array | null, out: Value | undefined): Tensor {
+  if (x.shape.length < 2) throw rangeError(op, `node '${n.name}': x must have a channel axis (rank >= 2), got shape [${x.shape.join(', ')}]`);
+  const c = x.shape[1];
+  if (scale.length !== c) throw rangeError(op, `node '${n.name}': x has ${c} channels (x.shape[1]) but the per-channel parameters have ${scale.length}`);
+  const rest = numel(x.shape.slice(2));
+  const o = outOr(out, 'float32', x.shape) as unknown as Tensor;
+  if (x.size === 0) return o;
+  const x4 = new Tensor(x.data as Float32Array, [x.shape[0], c, 1, rest], 'float32', x.size);
+  const o4 = new Tensor(o.data as Float32Array, [x.shape[0], c, 1, rest], 'float32', x.size);
+  const w = new Tensor(scale, [c, 1, 1, 1], 'float32', c);
+  const b = shift ? new Tensor(shift, [c], 'float32', c) : null;
+  depthwiseConv2d(x4, w, { bias: b, out: o4 });
+  return o;
+}
+
+/** Inference batch norm: per-channel scale = γ/√(var + ε), shift = β − mean·scale (float32, as onnxruntime). */
+export function bnScaleShift(n: Node, gamma: Value, beta: Value, mean: Value, variance: Value): { scale: Float32Array; shift: Float32Array } {
+  const c = gamma.size;
+  for (const [v, name] of [[beta, 'B'], [mean, 'input_mean'], [variance, 'input_var']] as const)
+    if (v.size !== c) throw rangeError('BatchNormalization', `node '${n.name}': ${name} has ${v.size} elements, scale has ${c}`);
+  const eps = Math.fround(attrFloat(n, 'epsilon', 1e-5));
+  const scale = new Float32Array(c), shift = new Float32Array(c);
+  for (let i = 0; i < c; i++) {
+    scale[i] = gamma.data[i] / Math.sqrt(Math.fround(variance.data[i] + eps));
+    shift[i] = beta.data[i] - mean.data[i] * scale[i];
+  }
+  return { scale, shift };
+}
+
+registerOnnxOp('BatchNormalization', {
+  check(n) {
+    if (n.outputs.length > 1 && n.outputs.slice(1).some((o) => o)) throw typeError('BatchNormalization', `node '${n.name}': training-mode outputs (running mean/var) are not supported`);
+    if (attrInt(n, 'training_mode', 0) !== 0) throw typeError('BatchNormalization', `node '${n.name}': training_mode = 1 is not supported (inference only)`);
+    if (attrInt(n, 'spatial', 1) !== 1) throw typeError('BatchNormalization', `node '${n.name}': spatial = 0 is not supported`);
+  },
+  run(n, ins, outs) {
+    const x = f32('BatchNormalization', n, ins[0], 'X');
+    const p = ins.slice(1, 5).map((v, i) => f32('BatchNormalization', n, v, ['scale', 'B', 'input_mean', 'input_var'][i]));
+    const cached = n.extra?.bn as { scale: Float32Array; shift: Float32Array } | undefined;
+    const { scale, shift } = cached ?? bnScaleShift(n, p[0] as never, p[1] as never, p[2] as never, p[3] as never);
+    return [channelAffine('BatchNormalization', n, x, scale, shift, outs[0]) as unknown as Value];
+  },
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Pooling
+
+function poolOpts(n: Node, rank: number, avg: boolean): Pool2dOptions {
+  const k = attrInts(n, 'kernel_shape');
+  if (!k) throw rangeError(n.op, `node '${n.name}': kernel_shape is required`);
+  if (k.length !== rank - 2) throw rangeError(n.op, `node '${n.name}': kernel_shape [${k.join(', ')}] needs ${rank - 2} values for a ${rank}-D input`);
+  const o: Pool2dOptions = {
+    kernelSize: rank === 3 ? [1, k[0]] : [k[0], k[1]],
+    strides: spatialPair(n, 'strides', rank, 1),
+    dilations: spatialPair(n, 'dilations', rank, 1),
+    pads: padsOf(n, rank) as Pool2dOptions['pads'],
+    ceilMode: attrInt(n, 'ceil_mode', 0) === 1,
+  };
+  if (avg) o.countIncludePad = attrInt(n, 'count_include_pad', 0) === 1;
+  return o;
+}
+
+function poolOp(op: string, avg: boolean) {
+  const call = (n: Node, ins: Ins, outs: (Value | undefined)[]) => {
+    const x0 = f32(op, n, ins[0], 'X');
+    const rank = x0.shape.length;
+    const x = as4d(op, n, x0);
+    const opts = poolOpts(n, rank, avg);
+    const o = out4d(outs[0], rank);
+    if (o) opts.out = o;
+    return { x, opts, rank };
+  };
+  const def: OpDef = {
+    check(n) {
+      checkSpatial(n);
+      if (n.outputs.length > 1 && n.outputs[1]) throw typeError(op, `node '${n.name}': the Indices output of MaxPool is not supported`);
+      if (attrInt(n, 'storage_order', 0) !== 0) throw typeError(op, `node '${n.name}': storage_order = 1 is not supported`);
+    },
+    run(n, ins, outs) {
+      const c = call(n, ins, outs);
+      return [back(named(op, n, () => (avg ? avgPool2d : maxPool2d)(c.x, c.opts)), c.rank)];
+    },
+    async runAsync(n, ins, outs, _ctx, signal) {
+      const c = call(n, ins, outs);
+      return [back(await namedAsync(op, n, () => (avg ? avgPool2dAsync : maxPool2dAsync)(c.x, { ...c.opts, signal })), c.rank)];
+    },
+  };
+  registerOnnxOp(op, def);
+}
+poolOp('MaxPool', false);
+poolOp('AveragePool', true);
+
+function globalOp(op: string, avg: boolean) {
+  const call = (n: Node, ins: Ins, outs: (Value | undefined)[]) => {
+    const x = f32(op, n, ins[0], 'X');
+    if (x.shape.length < 3) throw rangeError(op, `node '${n.name}': x must be [N, C, spatial…] (rank >= 3), got shape [${x.shape.join(', ')}]`);
+    const x4 = new Tensor(x.data as Float32Array, [x.shape[0], x.shape[1], 1, numel(x.shape.slice(2))], 'float32', x.size);
+    const shape = [x.shape[0], x.shape[1], ...x.shape.slice(2).map(() => 1)];
+    const o = outOr(outs[0], 'float32', shape);
+    return { x4, o, o4: new Tensor(o.data as Float32Array, [x.shape[0], x.shape[1], 1, 1], 'float32', o.size) };
+  };
+  registerOnnxOp(op, {
+    run(n, ins, outs) {
+      const c = call(n, ins, outs);
+      named(op, n, () => (avg ? globalAvgPool : globalMaxPool)(c.x4, { out: c.o4 }));
+      return [c.o];
+    },
+    async runAsync(n, ins, outs, _ctx, signal) {
+      const c = call(n, ins, outs);
+      await namedAsync(op, n, () => (avg ? globalAvgPoolAsync : globalMaxPoolAsync)(c.x4, { out: c.o4, signal }));
+      return [c.o];
+    },
+  });
+}
+globalOp('GlobalAveragePool', true);
+globalOp('GlobalMaxPool', false);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Resize (opset 10: X, scales; 11+: X, roi, scales, sizes)
+
+const COORD_MODES = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn'];
+const NEAREST_MODES = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'];
+
+function resizeCheck(n: Node, ctx: OpContext) {
+  const mode = attrStr(n, 'mode', 'nearest');
+  if (mode !== 'nearest' && mode !== 'linear') throw typeError('Resize', `node '${n.name}': mode '${mode}' is not supported (nearest, linear)`);
+  if (ctx.opset >= 11) {
+    const ct = attrStr(n, 'coordinate_transformation_mode', 'half_pixel');
+    if (!COORD_MODES.includes(ct)) throw typeError('Resize', `node '${n.name}': coordinate_transformation_mode '${ct}' is not supported (${COORD_MODES.join(', ')})`);
+    const nm = attrStr(n, 'nearest_mode', 'round_prefer_floor');
+    if (!NEAREST_MODES.includes(nm)) throw typeError('Resize', `node '${n.name}': nearest_mode '${nm}' is not supported`);
+  }
+  if (attrInt(n, 'antialias', 0) !== 0) throw typeError('Resize', `node '${n.name}': antialias = 1 is not supported`);
+  if (attrInts(n, 'axes')) throw typeError('Resize', `node '${n.name}': the axes attribute is not supported`);
+  const kp = attrStr(n, 'keep_aspect_ratio_policy', 'stretch');
+  if (kp !== 'stretch') throw typeError('Resize', `node '${n.name}': keep_aspect_ratio_policy '${kp}' is not supported`);
+}
+
+function resizeCall(n: Node, ins: Ins, outs: (Value | undefined)[], ctx: OpContext) {
+  const x = f32('Resize', n, ins[0], 'X');
+  if (x.shape.length !== 4) throw rangeError('Resize', `node '${n.name}': only 4-D NCHW inputs are supported, got shape [${x.shape.join(', ')}]`);
+  const scalesV = ctx.opset < 11 ? ins[1] : ins[2];
+  const sizesV = ctx.opset < 11 ? undefined : ins[3];
+  const mode = attrStr(n, 'mode', 'nearest');
+  const opts: ResizeOptions = { mode: mode === 'linear' ? 'bilinear' : 'nearest' };
+  if (ctx.opset < 11) {
+    // Resize-10 is the legacy Upsample arithmetic: asymmetric coordinates, nearest rounds down.
+    opts.coordinateTransformationMode = 'asymmetric';
+    opts.nearestMode = 'floor';
+  } else {
+    opts.coordinateTransformationMode = attrStr(n, 'coordinate_transformation_mode', 'half_pixel') as ResizeOptions['coordinateTransformationMode'];
+    opts.nearestMode = attrStr(n, 'nearest_mode', 'round_prefer_floor') as ResizeOptions['nearestMode'];
+  }
+  if (sizesV && sizesV.size > 0) {
+    const s = ints(sizesV);
+    if (s.length !== 4) throw rangeError('Resize', `node '${n.name}': sizes must have 4 values, got [${s.join(', ')}]`);
+    opts.sizes = s;
+  } else if (scalesV && scalesV.size > 0) {
+    const s = Array.from(scalesV.data as Float32Array);
+    if (s.length !== 4) throw rangeError('Resize', `node '${n.name}': scales must have 4 values, got [${s.join(', ')}]`);
+    opts.scales = s;
+  } else throw rangeError('Resize', `node '${n.name}': needs non-empty scales or sizes`);
+  const o = outs[0] as unknown as Tensor | undefined;
+  if (o) opts.out = o;
+  return { x, opts };
+}
+
+registerOnnxOp('Resize', {
+  check: resizeCheck,
+  shapeInputs: [1, 2, 3],
+  opsets: [10, 21],
+  run(n, ins, outs, ctx) {
+    const c = resizeCall(n, ins, outs, ctx);
+    return [named('Resize', n, () => resize(c.x, c.opts)) as unknown as Value];
+  },
+  async runAsync(n, ins, outs, ctx, signal) {
+    const c = resizeCall(n, ins, outs, ctx);
+    return [(await namedAsync('Resize', n, () => resizeAsync(c.x, { ...c.opts, signal }))) as unknown as Value];
+  },
+});
+
+/** Channel-broadcast Mul/Add fused by the passes: y = x·s (+ t) with s, t of [N, C, 1, 1] (or [C]) per image. */
+registerOnnxOp('ChannelAffine', {
+  run(n, ins, outs) {
+    const x = f32('ChannelAffine', n, ins[0], 'x');
+    const s = ins[1] ? f32('ChannelAffine', n, ins[1], 'scale') : null;
+    const t = ins[2] ? f32('ChannelAffine', n, ins[2], 'shift') : null;
+    const N = x.shape[0], C = x.shape[1];
+    const o = outOr(outs[0], 'float32', x.shape) as unknown as Tensor;
+    const per = (v: Tensor | null) => (v ? (v.size === C ? 0 : v.size === N * C ? C : -1) : 0);
+    const ss = per(s), ts = per(t);
+    if (ss < 0 || ts < 0) throw rangeError('ChannelAffine', `node '${n.name}': per-channel parameters must have C (${C}) or N·C (${N * C}) elements`);
+    const img = x.size / Math.max(N, 1);
+    const ones = s ? null : new Float32Array(C).fill(1);
+    for (let i = 0; i < N; i++) {
+      const xi = new Tensor((x.data as Float32Array).subarray(i * img, (i + 1) * img), [1, ...x.shape.slice(1)], 'float32', img);
+      const oi = (o.data as Float32Array).subarray(i * img, (i + 1) * img);
+      const sc = s ? (s.data as Float32Array).subarray(i * ss, i * ss + C) : ones!;
+      const sh = t ? (t.data as Float32Array).subarray(i * ts, i * ts + C) : null;
+      channelAffine('ChannelAffine', n, xi, sc, sh, mk('float32', xi.shape, oi));
+    }
+    return [o as unknown as Value];
+  },
+}, 'simdtensor');
