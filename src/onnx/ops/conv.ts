@@ -6,14 +6,14 @@
  */
 import { rangeError, typeError } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
-import { conv2d, conv2dAsync, convTranspose2d, convTranspose2dAsync, PackedConvWeights, type Conv2dOptions, type ConvTranspose2dOptions } from '../../conv/conv2d.js';
+import { conv2d, conv2dAsync, convTranspose2d, convTranspose2dAsync, PackedConvWeights, planGeometry, type Conv2dOptions, type ConvTranspose2dOptions } from '../../conv/conv2d.js';
 import { depthwiseConv2d, depthwiseConv2dAsync } from '../../conv/depthwise.js';
 import { avgPool2d, avgPool2dAsync, globalAvgPool, globalAvgPoolAsync, globalMaxPool, globalMaxPoolAsync, maxPool2d, maxPool2dAsync, type Pool2dOptions } from '../../conv/pool.js';
 import { resize, resizeAsync, type ResizeOptions } from '../../conv/resize.js';
 import '../../conv/depthwise.js';
 import { attrFloat, attrInt, attrInts, attrStr, type Node } from '../graph.js';
-import { ints, mk, numel, outOr, view, type Value } from '../value.js';
-import { registerOnnxOp, type OpContext, type OpDef } from './registry.js';
+import { ints, mk, numel, outOr, sameShape, view, type Value } from '../value.js';
+import { getOnnxOp, registerOnnxOp, type OpContext, type OpDef } from './registry.js';
 
 type Ins = (Value | undefined)[];
 
@@ -195,6 +195,35 @@ export interface FusedConvExtra {
   transposed: boolean;
   /** Spatial rank of the original node (3 = 1-D conv). */
   rank: number;
+  /** The absorbed Add/activation nodes with their inputs ('y' = the conv output, 'r' = the residual, or a constant). */
+  tail: { node: Node; ins: ('y' | 'r' | Value | null)[] }[];
+  /** The model's ai.onnx opset (for the tail nodes). */
+  opset: number;
+}
+
+/** The output shape of a fused conv on x (4-D). */
+function fusedShape(n: Node, e: FusedConvExtra, x: Tensor): number[] {
+  if (e.w instanceof PackedConvWeights) {
+    const p = e.w;
+    return planGeometry(n.op, x.shape, e.opts, p.inChannels, p.outChannels, p.kernelH, p.kernelW, p.groups, e.transposed).outShape;
+  }
+  return [];
+}
+
+/**
+ * A residual that broadcasts instead of matching the conv output (legal ONNX, never seen in exported CNNs): the
+ * conv runs alone and the absorbed nodes run after it as they were written.
+ */
+function unfused(n: Node, e: FusedConvExtra, x: Tensor, r: Value, out: Value | undefined): Value {
+  const opts: ConvTranspose2dOptions = { strides: e.opts.strides, dilations: e.opts.dilations, pads: e.opts.pads, groups: e.opts.groups, outputPadding: e.opts.outputPadding };
+  if (e.bias) opts.bias = e.bias;
+  let y = named('Conv', n, () => (e.transposed ? convTranspose2d(x, e.w, opts) : conv2d(x, e.w, opts))) as unknown as Value;
+  if (e.rank === 3) y = back(y as unknown as Tensor, 3);
+  e.tail.forEach((t, i) => {
+    const ins = t.ins.map((v) => (v === 'y' ? y : v === 'r' ? r : v ?? undefined));
+    y = getOnnxOp(t.node.op, t.node.domain)!.run(t.node, ins, i === e.tail.length - 1 && out ? [out] : [], { opset: e.opset })[0];
+  });
+  return y;
 }
 
 function fusedCall(n: Node, ins: Ins, outs: (Value | undefined)[]) {
@@ -211,11 +240,13 @@ function fusedCall(n: Node, ins: Ins, outs: (Value | undefined)[]) {
 registerOnnxOp('FusedConv', {
   run(n, ins, outs) {
     const { x, e, opts } = fusedCall(n, ins, outs);
+    if (opts.residual && !sameShape(opts.residual.shape, fusedShape(n, e, x))) return [unfused(n, e, x, ins[1]!, outs[0])];
     const y = named('Conv', n, () => (e.transposed ? convTranspose2d(x, e.w, opts) : conv2d(x, e.w, opts)));
     return [back(y, e.rank)];
   },
   async runAsync(n, ins, outs, _ctx, signal) {
     const { x, e, opts } = fusedCall(n, ins, outs);
+    if (opts.residual && !sameShape(opts.residual.shape, fusedShape(n, e, x))) return [unfused(n, e, x, ins[1]!, outs[0])];
     const y = await namedAsync('Conv', n, () => (e.transposed ? convTranspose2dAsync(x, e.w, { ...opts, signal }) : conv2dAsync(x, e.w, { ...opts, signal })));
     return [back(y, e.rank)];
   },
