@@ -18,9 +18,9 @@ async function compare(bytes: Uint8Array, feeds: Record<string, Feed>, opts: { o
   const ref = await ortRun(bytes, feeds);
   for (const [name, r] of Object.entries(ref)) {
     expect(got[name].shape, name).toEqual(r.dims);
-    const d = maxDiff(got[name].data as Float32Array, r.data);
+    const d = maxDiff(Array.from(got[name].data as ArrayLike<number | bigint>, Number), r.data);
     expect(d.abs, `${name}: max abs error ${d.abs} vs max |ref| ${d.ref}`).toBeLessThanOrEqual(rel * Math.max(d.ref, 1e-30));
-    expect(Array.from(again[name].data as Float32Array)).toEqual(Array.from(got[name].data as Float32Array));
+    expect(Array.from(again[name].data as Float32Array), `${name}: planned run`).toEqual(Array.from(got[name].data as Float32Array));
   }
   return { model, got };
 }
@@ -75,7 +75,7 @@ describe('conv passes fold and fuse, with the same results as onnxruntime-node',
 
   it('Conv → BatchNormalization → Relu: one FusedConv, listed in model.optimizations', async () => {
     const { model } = await both((g) => g.node('Relu', [bn(g, g.node('Conv', ['x', w(g, [8, 3, 3, 3])], { pads: [1, 1, 1, 1] }), 8)], {}, ['y']), [1, 3, 9, 9], 9);
-    expect(model.nodeCounts).toEqual({ FusedConv: 1 });
+    expect(model.nodeCounts).toEqual({ FusedConv: 1, Transpose: 2 }); // NHWC inside: one transpose in, one out
     const names = model.optimizations.filter((o) => o.rewrites > 0).map((o) => o.name);
     expect(names).toEqual(expect.arrayContaining(['conv-batchnorm-folding', 'conv-fusion']));
   });
@@ -87,7 +87,7 @@ describe('conv passes fold and fuse, with the same results as onnxruntime-node',
       const h = g.node('Mul', [a, g.node('Clip', [g.node('Add', [a, g.scalar('three', 3)])], { min: af(0), max: af(6) })]);
       g.node('Div', [h, g.scalar('six', 6)], {}, ['y']);
     }, [1, 4, 7, 9], 9);
-    expect(model.nodeCounts).toEqual({ FusedConv: 1 });
+    expect(model.nodeCounts.FusedConv).toBe(1);
     expect(model.optimizations.find((o) => o.name === 'hardswish-fusion')!.rewrites).toBe(1);
   });
 
@@ -100,7 +100,8 @@ describe('conv passes fold and fuse, with the same results as onnxruntime-node',
         else if (act === 'LeakyRelu') g.node('LeakyRelu', [c], { alpha: af(0.1) }, ['y']);
         else g.node('Sigmoid', [c], {}, ['y']);
       }, [1, 8, 6, 10], 13);
-      expect(model.nodeCounts, act).toEqual({ FusedConv: 1 });
+      expect(model.nodeCounts.FusedConv, act).toBe(1);
+      expect(Object.keys(model.nodeCounts).sort(), act).toEqual(['FusedConv', 'Transpose']);
     }
   });
 
@@ -112,7 +113,8 @@ describe('conv passes fold and fuse, with the same results as onnxruntime-node',
       const t = g.node('ConvTranspose', [r, w(g, [6, 3, 2, 2])], { strides: [2, 2] });
       g.node('Relu', [bn(g, g.node('Add', [t, g.f32('tb', [1, 3, 1, 1], [0.1, -0.2, 0.3])]), 3)], {}, ['y']);
     }, [1, 6, 5, 7], 11);
-    expect(model.nodeCounts).toEqual({ FusedConv: 3 });
+    expect(model.nodeCounts.FusedConv).toBe(3);
+    expect(Object.keys(model.nodeCounts).sort()).toEqual(['FusedConv', 'Transpose']);
   });
 
   it('an Add that broadcasts the residual still gives the right answer (the fused conv falls back)', async () => {
@@ -121,8 +123,10 @@ describe('conv passes fold and fuse, with the same results as onnxruntime-node',
     g.input('r', T.FLOAT, [1, 1, 6, 6]);
     g.node('Relu', [g.node('Add', [g.node('Conv', ['x', w(g, [5, 4, 1, 1])]), 'r'])], {}, ['y']);
     g.output('y');
-    const { model } = await compare(g.bytes(), { x: feed([1, 4, 6, 6], 3), r: feed([1, 1, 6, 6], 4) });
-    expect(model.nodeCounts).toEqual({ FusedConv: 1 });
+    for (const disable of [[], ['nhwc-layout']]) {
+      const { model } = await compare(g.bytes(), { x: feed([1, 4, 6, 6], 3), r: feed([1, 1, 6, 6], 4) }, { disable });
+      expect(model.nodeCounts.FusedConv).toBe(1);
+    }
   });
 
   it('squeeze-excite: GlobalAveragePool → Conv → Relu → Conv → HardSigmoid → Mul (channel broadcast)', async () => {
@@ -131,6 +135,35 @@ describe('conv passes fold and fuse, with the same results as onnxruntime-node',
       const s = g.node('HardSigmoid', [g.node('Conv', [g.node('Relu', [g.node('Conv', [p, w(g, [4, 16, 1, 1]), w(g, [4])])]), w(g, [16, 4, 1, 1]), w(g, [16])])]);
       g.node('Mul', ['x', s], {}, ['y']);
     }, [2, 16, 9, 11], 11);
+  });
+
+  it('nhwc-layout: the conv chain runs NHWC (per-channel constants permuted), NCHW again only where needed', async () => {
+    const g = new G(13);
+    g.input('x', T.FLOAT, ['n', 4, 12, 10]);
+    const a = g.node('Conv', ['x', w(g, [6, 4, 3, 3]), w(g, [6])], { pads: [1, 1, 1, 1] });
+    const p = g.node('MaxPool', [g.node('Relu', [a])], { kernel_shape: [2, 2], strides: [2, 2] });
+    const b = g.node('Conv', [p, w(g, [2, 6, 1, 1])]);
+    const cat = g.node('Concat', [p, b], { axis: 1 });
+    const m = g.node('Add', [g.node('Mul', [cat, g.f32('pc', [1, 8, 1, 1], randArr(8, 5))]), g.f32('pc2', [8, 1, 1], randArr(8, 6))]);
+    const r = g.node('Resize', [m, '', g.f32('sc', [4], [1, 1, 2, 2])], { mode: 'nearest' });
+    const s = g.node('Sigmoid', [g.node('Sub', [r, g.scalar('half', 0.5)])]);
+    g.node('GlobalAveragePool', [s], {}, ['gap']);
+    g.node('Reshape', [s, g.i64('shape', [0, 8, -1])], {}, ['flat']);
+    g.node('Shape', [a], {}, ['shp']);
+    g.node('AveragePool', [s], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, ['y']);
+    g.output('y');
+    g.output('gap');
+    g.output('flat');
+    g.output('shp', T.INT64);
+    const bytes = g.bytes();
+    const f = { x: feed([2, 4, 12, 10], 21) };
+    const { model } = await compare(bytes, f);
+    expect(model.optimizations.find((o) => o.name === 'nhwc-layout')!.rewrites).toBeGreaterThanOrEqual(10);
+    // In: x. Out: a (read by Shape), s (read by Reshape), y and gap (graph outputs).
+    expect(model.nodeCounts.Transpose).toBe(5);
+    await compare(bytes, f, { disable: ['nhwc-layout'] });
+    const again = loadOnnx(bytes, { disable: ['nhwc-layout'] });
+    expect(again.nodeCounts.Transpose ?? 0).toBe(0);
   });
 
   it('each conv pass can be switched off alone with unchanged results', async () => {
@@ -146,7 +179,7 @@ describe('conv passes fold and fuse, with the same results as onnxruntime-node',
     const f = { x: feed([1, 4, 8, 8], 9) };
     const all = await compare(bytes, f);
     expect(all.model.optimizations.find((o) => o.name === 'conv-input-affine-folding')!.rewrites).toBe(1);
-    for (const pass of ['hardswish-fusion', 'conv-batchnorm-folding', 'conv-input-affine-folding', 'conv-fusion']) {
+    for (const pass of ['hardswish-fusion', 'conv-batchnorm-folding', 'conv-input-affine-folding', 'conv-fusion', 'nhwc-layout']) {
       const { model } = await compare(bytes, f, { disable: [pass] });
       expect(model.optimizations.map((o) => o.name)).not.toContain(pass);
     }

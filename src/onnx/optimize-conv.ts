@@ -6,7 +6,7 @@
  * @module
  */
 import { Tensor } from '../tensor.js';
-import { packConvWeights, type Conv2dOptions, type ConvTranspose2dOptions } from '../conv/conv2d.js';
+import { packConvWeights, PackedConvWeights, type Conv2dOptions, type ConvTranspose2dOptions } from '../conv/conv2d.js';
 import { attrFloat, attrInt, attrInts, attrStr, consumers, producers, type Graph, type Node } from './graph.js';
 import { bnScaleShift, type FusedConvExtra } from './ops/conv.js';
 import { mk, type Value } from './value.js';
@@ -345,10 +345,117 @@ function geometry(n: Node, rank: number, transposed: boolean): ConvTranspose2dOp
   return o;
 }
 
+const UNARY = new Set(['Relu', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'LeakyRelu', 'Elu', 'Tanh', 'Exp', 'Neg', 'Abs', 'Sqrt', 'Erf', 'Softplus', 'Identity', 'Dropout']);
+const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min']);
+/** NCHW axis → its position in NHWC. */
+const TO_NHWC_AXIS = [0, 3, 1, 2];
+
+/** A constant broadcast against a 4-D NCHW value, rewritten for the NHWC form (null when its rank is above 4). */
+function nhwcConst(g: Graph, name: string): string | null {
+  const v = c(g, name)!;
+  if (v.shape.length > 4) return null;
+  if (v.size === 1 || v.shape.length < 3) {
+    // Rank ≤ 2 broadcasts over H, W (or W alone): only a scalar keeps its meaning after the permutation.
+    if (v.size !== 1) return null;
+    return name;
+  }
+  const s = new Array<number>(4 - v.shape.length).fill(1).concat(v.shape as number[]);
+  const t = mk(v.dtype, [s[0], s[2], s[3], s[1]]);
+  const [A, B, C, D] = s;
+  for (let a = 0; a < A; a++)
+    for (let b = 0; b < B; b++)
+      for (let h = 0; h < C; h++)
+        for (let w = 0; w < D; w++) t.data[((a * C + h) * D + w) * B + b] = v.data[((a * B + b) * C + h) * D + w];
+  return newConst(g, `${name}/nhwc`, t);
+}
+
+/**
+ * Runs the convolutional part of the graph in NHWC, the conv kernels' native layout: every fused 2-D conv reads
+ * and writes NHWC, and pools, Resize, Concat over channels, unary ops and broadcasting binaries whose inputs are
+ * NHWC (constants permuted once here) stay NHWC; a Transpose back to NCHW is inserted only where another op (or a
+ * graph output) reads the value, and one to NHWC where a conv reads an NCHW value (the graph input).
+ */
+export const nhwcLayout: Pass = (g) => {
+  const nhwc = new Map<string, string>(); // NCHW name → the name of its NHWC form
+  const onlyNhwc = new Set<string>(); // values whose producer now writes only the NHWC form
+  const out: Node[] = [];
+  let count = 0, k = 0;
+  const toNchw = (name: string) => {
+    if (!onlyNhwc.has(name)) return;
+    out.push({ op: 'Transpose', domain: '', name: `${name}/to_nchw`, inputs: [nhwc.get(name)!], outputs: [name], attrs: { perm: [0, 3, 1, 2] } });
+    onlyNhwc.delete(name);
+  };
+  const toNhwc = (name: string): string => {
+    let t = nhwc.get(name);
+    if (!t) {
+      t = `${name}/nhwc#${k++}`;
+      out.push({ op: 'Transpose', domain: '', name: `${name}/to_nhwc`, inputs: [name], outputs: [t], attrs: { perm: [0, 2, 3, 1] } });
+      nhwc.set(name, t);
+    }
+    return t;
+  };
+  const convertOutputs = (n: Node) => {
+    n.outputs = n.outputs.map((o) => {
+      if (!o) return o;
+      const t = `${o}/nhwc#${k++}`;
+      nhwc.set(o, t);
+      onlyNhwc.add(o);
+      return t;
+    });
+    count++;
+  };
+  for (const n of g.nodes) {
+    const isN = (i: string) => !!i && nhwc.has(i);
+    let convert = false;
+    if (n.domain === 'simdtensor' && n.op === 'FusedConv' && (n.extra as unknown as FusedConvExtra).rank === 4) {
+      const e = n.extra as unknown as FusedConvExtra;
+      n.inputs = n.inputs.map((i) => (i ? toNhwc(i) : i));
+      e.opts = { ...e.opts, layout: 'nhwc', weightLayout: e.transposed ? 'iohw' : 'oihw' };
+      if (e.w instanceof PackedConvWeights) delete e.opts.weightLayout;
+      convertOutputs(n);
+      out.push(n);
+      continue;
+    }
+    if (n.domain === '') {
+      const x = n.inputs[0];
+      if ((n.op === 'MaxPool' || n.op === 'AveragePool') && isN(x) && (attrInts(n, 'kernel_shape')?.length ?? 0) === 2 && !n.outputs[1]) convert = true;
+      else if ((n.op === 'GlobalAveragePool' || n.op === 'GlobalMaxPool' || n.op === 'Resize') && isN(x)) convert = true;
+      else if ((UNARY.has(n.op) || n.op === 'Clip') && isN(x) && n.outputs.length === 1) convert = n.op !== 'Clip' || n.inputs.slice(1).every((i) => !i || c(g, i)?.size === 1);
+      else if (n.op === 'Concat' && n.inputs.length > 0 && n.inputs.every(isN)) {
+        const a = attrInt(n, 'axis', 0);
+        if (a >= -4 && a < 4) {
+          n.attrs = { ...n.attrs, axis: TO_NHWC_AXIS[a < 0 ? a + 4 : a] };
+          convert = true;
+        }
+      } else if (BINARY.has(n.op) && n.inputs.length === 2 && n.inputs.some(isN)) {
+        const other = isN(n.inputs[0]) ? n.inputs[1] : n.inputs[0];
+        if (isN(other)) convert = true;
+        else if (c(g, other)) {
+          const t = nhwcConst(g, other);
+          if (t) {
+            n.inputs = n.inputs.map((i) => (i === other ? t : i));
+            convert = true;
+          }
+        }
+      }
+    }
+    if (convert) {
+      n.inputs = n.inputs.map((i, j) => (isN(i) && (j === 0 || BINARY.has(n.op) || n.op === 'Concat') ? nhwc.get(i)! : i));
+      n.extra = { ...n.extra, nhwc: true };
+      convertOutputs(n);
+    } else for (const i of n.inputs) if (i) toNchw(i);
+    out.push(n);
+  }
+  for (const o of g.outputs) toNchw(o.name);
+  g.nodes = out;
+  return count;
+};
+
 /** The passes, in order, for optimize.ts's list. */
 export const CONV_PASSES: [string, Pass][] = [
   ['hardswish-fusion', fuseHardSwish],
   ['conv-batchnorm-folding', foldConvAffine],
   ['conv-input-affine-folding', foldConvInputAffine],
   ['conv-fusion', fuseConv],
+  ['nhwc-layout', nhwcLayout],
 ];

@@ -215,7 +215,8 @@ function fusedShape(n: Node, e: FusedConvExtra, x: Tensor): number[] {
  * conv runs alone and the absorbed nodes run after it as they were written.
  */
 function unfused(n: Node, e: FusedConvExtra, x: Tensor, r: Value, out: Value | undefined): Value {
-  const opts: ConvTranspose2dOptions = { strides: e.opts.strides, dilations: e.opts.dilations, pads: e.opts.pads, groups: e.opts.groups, outputPadding: e.opts.outputPadding };
+  const { strides, dilations, pads, groups, outputPadding, layout, weightLayout } = e.opts;
+  const opts: ConvTranspose2dOptions = { strides, dilations, pads, groups, outputPadding, layout, weightLayout };
   if (e.bias) opts.bias = e.bias;
   let y = named('Conv', n, () => (e.transposed ? convTranspose2d(x, e.w, opts) : conv2d(x, e.w, opts))) as unknown as Value;
   if (e.rank === 3) y = back(y as unknown as Tensor, 3);
@@ -314,6 +315,7 @@ function poolOpts(n: Node, rank: number, avg: boolean): Pool2dOptions {
     pads: padsOf(n, rank) as Pool2dOptions['pads'],
     ceilMode: attrInt(n, 'ceil_mode', 0) === 1,
   };
+  if (n.extra?.nhwc) o.layout = 'nhwc';
   if (avg) o.countIncludePad = attrInt(n, 'count_include_pad', 0) === 1;
   return o;
 }
@@ -351,21 +353,25 @@ poolOp('AveragePool', true);
 function globalOp(op: string, avg: boolean) {
   const call = (n: Node, ins: Ins, outs: (Value | undefined)[]) => {
     const x = f32(op, n, ins[0], 'X');
+    if (n.extra?.nhwc) {
+      const o = outOr(outs[0], 'float32', [x.shape[0], 1, 1, x.shape[3]]);
+      return { x4: x, o, o4: o as unknown as Tensor, layout: 'nhwc' as const };
+    }
     if (x.shape.length < 3) throw rangeError(op, `node '${n.name}': x must be [N, C, spatial…] (rank >= 3), got shape [${x.shape.join(', ')}]`);
     const x4 = new Tensor(x.data as Float32Array, [x.shape[0], x.shape[1], 1, numel(x.shape.slice(2))], 'float32', x.size);
     const shape = [x.shape[0], x.shape[1], ...x.shape.slice(2).map(() => 1)];
     const o = outOr(outs[0], 'float32', shape);
-    return { x4, o, o4: new Tensor(o.data as Float32Array, [x.shape[0], x.shape[1], 1, 1], 'float32', o.size) };
+    return { x4, o, o4: new Tensor(o.data as Float32Array, [x.shape[0], x.shape[1], 1, 1], 'float32', o.size), layout: 'nchw' as const };
   };
   registerOnnxOp(op, {
     run(n, ins, outs) {
       const c = call(n, ins, outs);
-      named(op, n, () => (avg ? globalAvgPool : globalMaxPool)(c.x4, { out: c.o4 }));
+      named(op, n, () => (avg ? globalAvgPool : globalMaxPool)(c.x4, { out: c.o4, layout: c.layout }));
       return [c.o];
     },
     async runAsync(n, ins, outs, _ctx, signal) {
       const c = call(n, ins, outs);
-      await namedAsync(op, n, () => (avg ? globalAvgPoolAsync : globalMaxPoolAsync)(c.x4, { out: c.o4, signal }));
+      await namedAsync(op, n, () => (avg ? globalAvgPoolAsync : globalMaxPoolAsync)(c.x4, { out: c.o4, layout: c.layout, signal }));
       return [c.o];
     },
   });
@@ -418,6 +424,13 @@ function resizeCall(n: Node, ins: Ins, outs: (Value | undefined)[], ctx: OpConte
     if (s.length !== 4) throw rangeError('Resize', `node '${n.name}': scales must have 4 values, got [${s.join(', ')}]`);
     opts.scales = s;
   } else throw rangeError('Resize', `node '${n.name}': needs non-empty scales or sizes`);
+  if (n.extra?.nhwc) {
+    // x is NHWC; scales/sizes are given for NCHW.
+    opts.layout = 'nhwc';
+    const p = (v: readonly number[]) => [v[0], v[2], v[3], v[1]];
+    if (opts.sizes) opts.sizes = p(opts.sizes);
+    if (opts.scales) opts.scales = p(opts.scales);
+  }
   const o = outs[0] as unknown as Tensor | undefined;
   if (o) opts.out = o;
   return { x, opts };
@@ -436,27 +449,3 @@ registerOnnxOp('Resize', {
     return [(await namedAsync('Resize', n, () => resizeAsync(c.x, { ...c.opts, signal }))) as unknown as Value];
   },
 });
-
-/** Channel-broadcast Mul/Add fused by the passes: y = x·s (+ t) with s, t of [N, C, 1, 1] (or [C]) per image. */
-registerOnnxOp('ChannelAffine', {
-  run(n, ins, outs) {
-    const x = f32('ChannelAffine', n, ins[0], 'x');
-    const s = ins[1] ? f32('ChannelAffine', n, ins[1], 'scale') : null;
-    const t = ins[2] ? f32('ChannelAffine', n, ins[2], 'shift') : null;
-    const N = x.shape[0], C = x.shape[1];
-    const o = outOr(outs[0], 'float32', x.shape) as unknown as Tensor;
-    const per = (v: Tensor | null) => (v ? (v.size === C ? 0 : v.size === N * C ? C : -1) : 0);
-    const ss = per(s), ts = per(t);
-    if (ss < 0 || ts < 0) throw rangeError('ChannelAffine', `node '${n.name}': per-channel parameters must have C (${C}) or N·C (${N * C}) elements`);
-    const img = x.size / Math.max(N, 1);
-    const ones = s ? null : new Float32Array(C).fill(1);
-    for (let i = 0; i < N; i++) {
-      const xi = new Tensor((x.data as Float32Array).subarray(i * img, (i + 1) * img), [1, ...x.shape.slice(1)], 'float32', img);
-      const oi = (o.data as Float32Array).subarray(i * img, (i + 1) * img);
-      const sc = s ? (s.data as Float32Array).subarray(i * ss, i * ss + C) : ones!;
-      const sh = t ? (t.data as Float32Array).subarray(i * ts, i * ts + C) : null;
-      channelAffine('ChannelAffine', n, xi, sc, sh, mk('float32', xi.shape, oi));
-    }
-    return [o as unknown as Value];
-  },
-}, 'simdtensor');
