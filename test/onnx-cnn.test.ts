@@ -39,6 +39,7 @@ async function both(build: (g: G) => void, dims: number[], opset = 13) {
   const bytes = g.bytes();
   const f = { x: feed(dims, seed++) };
   await compare(bytes, f, { optimize: false });
+  await compare(bytes, f, { disable: ['nhwc-layout'] }); // fused, NCHW
   return compare(bytes, f);
 }
 
@@ -61,12 +62,13 @@ describe('Conv / ConvTranspose match onnxruntime-node (optimized and not)', () =
   });
 
   it.each([
-    ['stride 2, 2×2 (PaddleOCR det head)', [1, 8, 5, 6], { strides: [2, 2], kernel_shape: [2, 2] }, [8, 4, 2, 2]],
+    ['stride 2, 2×2 (PaddleOCR det head: a 1×1 conv + depth-to-space)', [2, 8, 5, 6], { strides: [2, 2], kernel_shape: [2, 2] }, [8, 4, 2, 2]],
+    ['stride [3, 2] = kernel, bias', [1, 5, 4, 3], { strides: [3, 2] }, [5, 3, 3, 2]],
     ['3×3 stride 2, pads, output_padding', [1, 6, 5, 4], { strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 0] }, [6, 5, 3, 3]],
     ['groups 2, dilation 2', [1, 4, 4, 5], { group: 2, dilations: [2, 2] }, [4, 3, 3, 3]],
     ['output_shape', [1, 3, 4, 4], { strides: [2, 2], output_shape: [9, 8] }, [3, 2, 3, 3]],
-  ] as const)('ConvTranspose %s', async (_name, dims, attrs, wd) => {
-    await both((g) => g.node('ConvTranspose', ['x', w(g, [...wd])], { ...attrs } as never, ['y']), [...dims]);
+  ] as const)('ConvTranspose %s', async (name, dims, attrs, wd) => {
+    await both((g) => g.node('ConvTranspose', ['x', w(g, [...wd]), ...(name.includes('bias') ? [w(g, [wd[1]])] : [])], { ...attrs } as never, ['y']), [...dims]);
   });
 });
 

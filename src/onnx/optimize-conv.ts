@@ -8,7 +8,7 @@
 import { Tensor } from '../tensor.js';
 import { packConvWeights, PackedConvWeights, type Conv2dOptions, type ConvTranspose2dOptions } from '../conv/conv2d.js';
 import { attrFloat, attrInt, attrInts, attrStr, consumers, producers, type Graph, type Node } from './graph.js';
-import { bnScaleShift, type FusedConvExtra } from './ops/conv.js';
+import { bnScaleShift, packShuffle, type FusedConvExtra } from './ops/conv.js';
 import { mk, type Value } from './value.js';
 
 type Pass = (g: Graph) => number;
@@ -274,8 +274,15 @@ export const fuseConv: Pass = (g) => {
     if (transposed && attrInts(n, 'output_shape')) continue;
     const geo = geometry(n, rank, transposed);
     if (!geo) continue;
+    // ConvTranspose with kernel = stride and nothing else: a 1×1 conv and a depth-to-space transpose.
+    const g2 = geo as unknown as { strides: [number, number]; dilations: [number, number]; pads: number[]; outputPadding: [number, number] };
+    const shuffle = transposed && groups === 1 && g2.strides[0] === w4.shape[2] && g2.strides[1] === w4.shape[3] && Array.isArray(g2.pads) && g2.pads.every((v) => v === 0) &&
+      g2.dilations.every((v) => v === 1) && g2.outputPadding.every((v) => v === 0)
+      ? { kh: w4.shape[2], kw: w4.shape[3], m: info.m, wT: w4, bias: bias ?? null }
+      : undefined;
     const extra: FusedConvExtra = {
-      w: depthwise ? w4 : packConvWeights(w4, { weightLayout: transposed ? 'iohw' : 'oihw', groups, transposed, bias: bias ?? null }),
+      w: shuffle ? packShuffle(shuffle, false) : depthwise ? w4 : packConvWeights(w4, { weightLayout: transposed ? 'iohw' : 'oihw', groups, transposed, bias: bias ?? null }),
+      shuffle,
       bias: depthwise ? (bias ?? null) : null,
       opts: { ...geo, groups },
       transposed,
@@ -412,6 +419,7 @@ export const nhwcLayout: Pass = (g) => {
       n.inputs = n.inputs.map((i) => (i ? toNhwc(i) : i));
       e.opts = { ...e.opts, layout: 'nhwc', weightLayout: e.transposed ? 'iohw' : 'oihw' };
       if (e.w instanceof PackedConvWeights) delete e.opts.weightLayout;
+      if (e.shuffle) e.w = packShuffle(e.shuffle, true);
       convertOutputs(n);
       out.push(n);
       continue;

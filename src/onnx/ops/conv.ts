@@ -6,13 +6,14 @@
  */
 import { rangeError, typeError } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
-import { conv2d, conv2dAsync, convTranspose2d, convTranspose2dAsync, PackedConvWeights, planGeometry, type Conv2dOptions, type ConvTranspose2dOptions } from '../../conv/conv2d.js';
+import { conv2d, conv2dAsync, convTranspose2d, convTranspose2dAsync, packConvWeights, PackedConvWeights, planGeometry, type Conv2dOptions, type ConvTranspose2dOptions } from '../../conv/conv2d.js';
 import { depthwiseConv2d, depthwiseConv2dAsync } from '../../conv/depthwise.js';
 import { avgPool2d, avgPool2dAsync, globalAvgPool, globalAvgPoolAsync, globalMaxPool, globalMaxPoolAsync, maxPool2d, maxPool2dAsync, type Pool2dOptions } from '../../conv/pool.js';
 import { resize, resizeAsync, type ResizeOptions } from '../../conv/resize.js';
 import '../../conv/depthwise.js';
 import { attrFloat, attrInt, attrInts, attrStr, type Node } from '../graph.js';
 import { ints, mk, numel, outOr, sameShape, view, type Value } from '../value.js';
+import { transposeInto } from './shape.js';
 import { getOnnxOp, registerOnnxOp, type OpContext, type OpDef } from './registry.js';
 
 type Ins = (Value | undefined)[];
@@ -199,6 +200,53 @@ export interface FusedConvExtra {
   tail: { node: Node; ins: ('y' | 'r' | Value | null)[] }[];
   /** The model's ai.onnx opset (for the tail nodes). */
   opset: number;
+  /**
+   * A ConvTranspose whose kernel equals its stride (no pads, dilation or output padding): every input pixel owns a
+   * kH×kW block of the output, so it runs as a 1×1 conv to M·kH·kW channels (`w`, activation fused) and a
+   * depth-to-space transpose. `wT` keeps the original weights for repacking in the other layout.
+   */
+  shuffle?: { kh: number; kw: number; m: number; wT: Tensor; bias: Tensor | null; scratch?: Float32Array };
+}
+
+/**
+ * The 1×1 weights of a depth-to-space ConvTranspose: output channel j = (ky·kW + kx)·M + m for NHWC (so the
+ * transpose moves whole M-vectors), j = (m·kH + ky)·kW + kx for NCHW; bias repeated to match.
+ */
+export function packShuffle(sh: NonNullable<FusedConvExtra['shuffle']>, nhwc: boolean): PackedConvWeights {
+  const { kh, kw, m, wT } = sh;
+  const C = wT.shape[0], J = m * kh * kw;
+  const W = wT.data as Float32Array;
+  const w1 = new Float32Array(J * C), b1 = sh.bias ? new Float32Array(J) : null;
+  for (let mm = 0; mm < m; mm++)
+    for (let ky = 0; ky < kh; ky++)
+      for (let kx = 0; kx < kw; kx++) {
+        const j = nhwc ? (ky * kw + kx) * m + mm : (mm * kh + ky) * kw + kx;
+        for (let c = 0; c < C; c++) w1[j * C + c] = W[((c * m + mm) * kh + ky) * kw + kx];
+        if (b1) b1[j] = (sh.bias!.data as Float32Array)[mm];
+      }
+  return packConvWeights(new Tensor(w1, [J, C, 1, 1], 'float32', J * C), { weightLayout: 'oihw', bias: b1 ? new Tensor(b1, [J], 'float32', J) : null });
+}
+
+/** The 1×1 conv of a depth-to-space ConvTranspose, then the transpose into the real output. */
+function shuffleRun(n: Node, e: FusedConvExtra, x: Tensor, opts: ConvTranspose2dOptions, outs: (Value | undefined)[]): { tmp: Tensor; finish: () => Value; copts: Conv2dOptions } {
+  const sh = e.shuffle!;
+  const nhwc = opts.layout === 'nhwc';
+  const [N, H, W] = nhwc ? [x.shape[0], x.shape[1], x.shape[2]] : [x.shape[0], x.shape[2], x.shape[3]];
+  const J = sh.m * sh.kh * sh.kw, size = N * H * W * J;
+  if (!sh.scratch || sh.scratch.length !== size) sh.scratch = new Float32Array(size);
+  const tmp = new Tensor(sh.scratch, nhwc ? [N, H, W, J] : [N, J, H, W], 'float32', size);
+  const { activation, clipMin, clipMax, alpha, beta, layout } = opts;
+  const copts: Conv2dOptions = { layout, activation, clipMin, clipMax, alpha, beta, out: tmp };
+  const finish = () => {
+    const oshape = nhwc ? [N, H * sh.kh, W * sh.kw, sh.m] : [N, sh.m, H * sh.kh, W * sh.kw];
+    const o = outOr(outs[0] && e.rank === 4 ? outs[0] : undefined, 'float32', oshape);
+    // NHWC [N, H, W, kH, kW, M] → [N, H, kH, W, kW, M]; NCHW [N, M, kH, kW, H, W] → [N, M, H, kH, W, kW].
+    const t6 = view(tmp as unknown as Value, nhwc ? [N, H, W, sh.kh, sh.kw, sh.m] : [N, sh.m, sh.kh, sh.kw, H, W]);
+    transposeInto(t6, nhwc ? [0, 1, 3, 2, 4, 5] : [0, 1, 4, 2, 5, 3], o);
+    return o;
+  };
+  void n;
+  return { tmp, finish, copts };
 }
 
 /** The output shape of a fused conv on x (4-D). */
@@ -241,12 +289,22 @@ function fusedCall(n: Node, ins: Ins, outs: (Value | undefined)[]) {
 registerOnnxOp('FusedConv', {
   run(n, ins, outs) {
     const { x, e, opts } = fusedCall(n, ins, outs);
+    if (e.shuffle) {
+      const r = shuffleRun(n, e, x, opts, outs);
+      named('ConvTranspose', n, () => conv2d(x, e.w, r.copts));
+      return [r.finish()];
+    }
     if (opts.residual && !sameShape(opts.residual.shape, fusedShape(n, e, x))) return [unfused(n, e, x, ins[1]!, outs[0])];
     const y = named('Conv', n, () => (e.transposed ? convTranspose2d(x, e.w, opts) : conv2d(x, e.w, opts)));
     return [back(y, e.rank)];
   },
   async runAsync(n, ins, outs, _ctx, signal) {
     const { x, e, opts } = fusedCall(n, ins, outs);
+    if (e.shuffle) {
+      const r = shuffleRun(n, e, x, opts, outs);
+      await namedAsync('ConvTranspose', n, () => conv2dAsync(x, e.w, { ...r.copts, signal }));
+      return [r.finish()];
+    }
     if (opts.residual && !sameShape(opts.residual.shape, fusedShape(n, e, x))) return [unfused(n, e, x, ins[1]!, outs[0])];
     const y = await namedAsync('Conv', n, () => (e.transposed ? convTranspose2dAsync(x, e.w, { ...opts, signal }) : conv2dAsync(x, e.w, { ...opts, signal })));
     return [back(y, e.rank)];
