@@ -77,7 +77,7 @@ describe('conv passes fold and fuse, with the same results as onnxruntime-node',
 
   it('Conv → BatchNormalization → Relu: one FusedConv, listed in model.optimizations', async () => {
     const { model } = await both((g) => g.node('Relu', [bn(g, g.node('Conv', ['x', w(g, [8, 3, 3, 3])], { pads: [1, 1, 1, 1] }), 8)], {}, ['y']), [1, 3, 9, 9], 9);
-    expect(model.nodeCounts).toEqual({ FusedConv: 1, Transpose: 2 }); // NHWC inside: one transpose in, one out
+    expect(model.nodeCounts).toEqual({ FusedConv: 1, LayoutTranspose: 2 }); // NHWC inside: one transpose in, one out
     const names = model.optimizations.filter((o) => o.rewrites > 0).map((o) => o.name);
     expect(names).toEqual(expect.arrayContaining(['conv-batchnorm-folding', 'conv-fusion']));
   });
@@ -103,7 +103,7 @@ describe('conv passes fold and fuse, with the same results as onnxruntime-node',
         else g.node('Sigmoid', [c], {}, ['y']);
       }, [1, 8, 6, 10], 13);
       expect(model.nodeCounts.FusedConv, act).toBe(1);
-      expect(Object.keys(model.nodeCounts).sort(), act).toEqual(['FusedConv', 'Transpose']);
+      expect(Object.keys(model.nodeCounts).sort(), act).toEqual(['FusedConv', 'LayoutTranspose']);
     }
   });
 
@@ -116,7 +116,7 @@ describe('conv passes fold and fuse, with the same results as onnxruntime-node',
       g.node('Relu', [bn(g, g.node('Add', [t, g.f32('tb', [1, 3, 1, 1], [0.1, -0.2, 0.3])]), 3)], {}, ['y']);
     }, [1, 6, 5, 7], 11);
     expect(model.nodeCounts.FusedConv).toBe(3);
-    expect(Object.keys(model.nodeCounts).sort()).toEqual(['FusedConv', 'Transpose']);
+    expect(Object.keys(model.nodeCounts).sort()).toEqual(['FusedConv', 'LayoutTranspose']);
   });
 
   it('an Add that broadcasts the residual still gives the right answer (the fused conv falls back)', async () => {
@@ -162,10 +162,10 @@ describe('conv passes fold and fuse, with the same results as onnxruntime-node',
     const { model } = await compare(bytes, f);
     expect(model.optimizations.find((o) => o.name === 'nhwc-layout')!.rewrites).toBeGreaterThanOrEqual(10);
     // In: x. Out: a (read by Shape), s (read by Reshape), y and gap (graph outputs).
-    expect(model.nodeCounts.Transpose).toBe(5);
+    expect(model.nodeCounts.LayoutTranspose).toBe(5);
     await compare(bytes, f, { disable: ['nhwc-layout'] });
     const again = loadOnnx(bytes, { disable: ['nhwc-layout'] });
-    expect(again.nodeCounts.Transpose ?? 0).toBe(0);
+    expect(again.nodeCounts.LayoutTranspose ?? 0).toBe(0);
   });
 
   it('each conv pass can be switched off alone with unchanged results', async () => {

@@ -389,14 +389,14 @@ export const nhwcLayout: Pass = (g) => {
   let count = 0, k = 0;
   const toNchw = (name: string) => {
     if (!onlyNhwc.has(name)) return;
-    out.push({ op: 'Transpose', domain: '', name: `${name}/to_nchw`, inputs: [nhwc.get(name)!], outputs: [name], attrs: { perm: [0, 3, 1, 2] } });
+    out.push({ op: 'LayoutTranspose', domain: 'simdtensor', name: `${name}/to_nchw`, inputs: [nhwc.get(name)!], outputs: [name], attrs: { perm: [0, 3, 1, 2] } });
     onlyNhwc.delete(name);
   };
   const toNhwc = (name: string): string => {
     let t = nhwc.get(name);
     if (!t) {
       t = `${name}/nhwc#${k++}`;
-      out.push({ op: 'Transpose', domain: '', name: `${name}/to_nhwc`, inputs: [name], outputs: [t], attrs: { perm: [0, 2, 3, 1] } });
+      out.push({ op: 'LayoutTranspose', domain: 'simdtensor', name: `${name}/to_nhwc`, inputs: [name], outputs: [t], attrs: { perm: [0, 2, 3, 1] } });
       nhwc.set(name, t);
     }
     return t;
