@@ -238,6 +238,32 @@ describe('BatchNormalization, pools, Resize match onnxruntime-node', () => {
   });
 });
 
+describe('standalone Sigmoid / HardSigmoid / HardSwish (native through the conv activations when the size allows)', () => {
+  it.each([[[2, 8, 16, 16]], [[3, 7, 13]], [[4, 5]]])('%j', async (dims) => {
+    const g = new G(14);
+    g.input('x', T.FLOAT, dims);
+    g.node('Sigmoid', ['x'], {}, ['s']);
+    g.node('HardSwish', ['x'], {}, ['h']);
+    g.node('HardSigmoid', ['x'], { alpha: af(0.3), beta: af(0.4) }, ['hs']);
+    g.node('Mul', ['x', 's'], {}, ['swish']);
+    for (const o of ['s', 'h', 'hs', 'swish']) g.output(o);
+    const x = feed(dims, 31, 8);
+    x.data[3] = NaN;
+    x.data[5] = Infinity;
+    x.data[6] = -Infinity;
+    const bytes = g.bytes();
+    const got = loadOnnx(bytes).run({ x: { data: x.data, dims } });
+    const ref = await ortRun(bytes, { x });
+    for (const [name, r] of Object.entries(ref)) {
+      const a = Array.from(got[name].data as Float32Array), b = Array.from(r.data as Float32Array, Number);
+      a.forEach((v, i) => {
+        if (Number.isNaN(b[i])) expect(v, `${name}[${i}]`).toBeNaN();
+        else if (v !== b[i]) expect(Math.abs(v - b[i]), `${name}[${i}]: ${v} vs ${b[i]}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(b[i])));
+      });
+    }
+  });
+});
+
 describe('bad input and unsupported settings: clear errors', () => {
   it('wrong feed shape, channel mismatch inside the graph, unsupported attributes at load', async () => {
     const g = new G(11);

@@ -13,6 +13,7 @@ import { depthwiseConv2d, depthwiseConv2dAsync, plan as planDepthwise, type Dept
 import { avgPool2d, avgPool2dAsync, globalAvgPool, globalAvgPoolAsync, globalMaxPool, globalMaxPoolAsync, maxPool2d, maxPool2dAsync, type Pool2dOptions } from '../../conv/pool.js';
 import { resize, resizeAsync, type ResizeOptions } from '../../conv/resize.js';
 import '../../conv/depthwise.js';
+import type { ConvActivation } from '../../conv/activation.js';
 import { attrFloat, attrInt, attrInts, attrStr, type Node } from '../graph.js';
 import { ints, mk, numel, outOr, sameShape, view, type Value } from '../value.js';
 import { transposeInto } from './shape.js';
@@ -574,3 +575,18 @@ registerOnnxOp('LayoutTranspose', {
     return [out];
   },
 }, 'simdtensor');
+
+const ONES16 = new Float32Array(16).fill(1);
+/**
+ * An elementwise activation on the native kernels: x viewed as 16-channel NHWC pixels through a 1×1 depthwise
+ * convolution with unit weights and the fused activation. False (the caller loops) for sizes that are not a
+ * multiple of 16 or too small to be worth a native call.
+ */
+export function convActivationInto(act: ConvActivation, x: Value, out: Value): boolean {
+  const n = x.size;
+  if (n < 256 || n % 16 !== 0) return false;
+  const X = new Tensor(x.data as Float32Array, [1, 1, n / 16, 16], 'float32', n);
+  const O = new Tensor(out.data as Float32Array, [1, 1, n / 16, 16], 'float32', n);
+  depthwiseConv2d(X, new Tensor(ONES16, [1, 1, 16, 1], 'float32', 16), { layout: 'nhwc', weightLayout: 'hwcm', activation: act, out: O });
+  return true;
+}

@@ -8,7 +8,8 @@ import { rangeError, typeError } from '../../errors.js';
 import { attrFloat, attrStr, type Node } from '../graph.js';
 import { bstrides, broadcastShape, forRuns, mk, numel, outOr, sameShape, type ODType, type OData, type Value } from '../value.js';
 import { registerOnnxOp, type OpContext } from './registry.js';
-import { channelAffine } from './conv.js';
+import { channelAffine, convActivationInto } from './conv.js';
+import type { ConvActivation } from '../../conv/activation.js';
 import type { Tensor } from '../../tensor.js';
 
 const NATIVE: Record<string, number> = { Add: 0, Sub: 1, Mul: 2 };
@@ -204,6 +205,13 @@ export function erf(x: number): number {
   return x >= 0 ? r : -r;
 }
 
+/** Unary ops the conv family's fused activations compute natively (see convActivationInto). */
+const CONV_ACT_OF: Record<string, (n: Node) => ConvActivation> = {
+  Sigmoid: () => 'sigmoid',
+  HardSwish: () => 'hardSwish',
+  HardSigmoid: (n) => ({ hardSigmoid: { alpha: Math.fround(attrFloat(n, 'alpha', 0.2)), beta: Math.fround(attrFloat(n, 'beta', 0.5)) } }),
+};
+
 function unaryOp(op: string, f: (x: number, n: Node) => number, outType?: ODType, nativeAct?: number, prep?: (n: Node) => (x: number) => number) {
   registerOnnxOp(op, {
     run(n, ins, outs) {
@@ -213,6 +221,7 @@ function unaryOp(op: string, f: (x: number, n: Node) => number, outType?: ODType
         native.activation(nativeAct, x.data as Float32Array, out.data as Float32Array, x.size);
         return [out];
       }
+      if (x.dtype === 'float32' && CONV_ACT_OF[op] && convActivationInto(CONV_ACT_OF[op](n), x, out)) return [out];
       const X = x.data, O = out.data, len = x.size;
       if (prep) {
         const g = prep(n);
