@@ -131,12 +131,16 @@ describe('conv passes fold and fuse, with the same results as onnxruntime-node',
     }
   });
 
-  it('squeeze-excite: GlobalAveragePool → Conv → Relu → Conv → HardSigmoid → Mul (channel broadcast)', async () => {
-    await both((g) => {
-      const p = g.node('GlobalAveragePool', ['x']);
-      const s = g.node('HardSigmoid', [g.node('Conv', [g.node('Relu', [g.node('Conv', [p, w(g, [4, 16, 1, 1]), w(g, [4])])]), w(g, [16, 4, 1, 1]), w(g, [16])])]);
-      g.node('Mul', ['x', s], {}, ['y']);
-    }, [2, 16, 9, 11], 11);
+  it('squeeze-excite: GlobalAveragePool → Conv → Relu → Conv → HardSigmoid → Mul (channel broadcast) [+ identity]', async () => {
+    for (const identity of [false, true]) {
+      const { model } = await both((g) => {
+        const p = g.node('GlobalAveragePool', ['x']);
+        const s = g.node('HardSigmoid', [g.node('Conv', [g.node('Relu', [g.node('Conv', [p, w(g, [4, 16, 1, 1]), w(g, [4])])]), w(g, [16, 4, 1, 1]), w(g, [16])])]);
+        if (identity) g.node('Add', ['x', g.node('Mul', ['x', s])], {}, ['y']); // x + x·s → x·(1 + s)
+        else g.node('Mul', ['x', s], {}, ['y']);
+      }, [2, 16, 9, 11], 11);
+      expect(model.optimizations.find((o) => o.name === 'scale-residual-fusion')!.rewrites).toBe(identity ? 1 : 0);
+    }
   });
 
   it('nhwc-layout: the conv chain runs NHWC (per-channel constants permuted), NCHW again only where needed', async () => {
@@ -181,7 +185,7 @@ describe('conv passes fold and fuse, with the same results as onnxruntime-node',
     const f = { x: feed([1, 4, 8, 8], 9) };
     const all = await compare(bytes, f);
     expect(all.model.optimizations.find((o) => o.name === 'conv-input-affine-folding')!.rewrites).toBe(1);
-    for (const pass of ['hardswish-fusion', 'conv-batchnorm-folding', 'conv-input-affine-folding', 'conv-fusion', 'nhwc-layout']) {
+    for (const pass of ['hardswish-fusion', 'conv-batchnorm-folding', 'conv-input-affine-folding', 'conv-fusion', 'scale-residual-fusion', 'nhwc-layout']) {
       const { model } = await compare(bytes, f, { disable: [pass] });
       expect(model.optimizations.map((o) => o.name)).not.toContain(pass);
     }

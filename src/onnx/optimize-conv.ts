@@ -66,6 +66,35 @@ export const fuseHardSwish: Pass = (g) => {
   return count;
 };
 
+/**
+ * x + x·s → x·(1 + s) when the Mul's only reader is the Add (PP-LCNet's squeeze-excite with identity: s is the
+ * [N, C, 1, 1] gate, so 1 + s is tiny and one full-size pass goes away).
+ */
+export const fuseScaleResidual: Pass = (g) => {
+  let count = 0;
+  for (const add of g.nodes.slice()) {
+    if (add.op !== 'Add' || add.domain !== '' || add.inputs.length !== 2) continue;
+    const cons = consumers(g), prod = producers(g);
+    for (const mName of add.inputs) {
+      const mul = prod.get(mName);
+      const x = otherInput(add, mName);
+      if (!mul || mul.op !== 'Mul' || mul.domain !== '' || only(cons, mName) !== add || !mul.inputs.includes(x) || c(g, x)) continue;
+      const sName = otherInput(mul, x);
+      if (sName === x) continue;
+      const one = newConst(g, `${mul.name}/one`, mk('float32', [], Float32Array.of(1)));
+      const s1 = `${sName}/plus_one#${seq++}`;
+      const inc: Node = { op: 'Add', domain: '', name: `${mul.name}/plus_one`, inputs: [sName, one], outputs: [s1], attrs: {} };
+      const fused: Node = { op: 'Mul', domain: '', name: `${add.name}/scale`, inputs: [x, s1], outputs: [add.outputs[0]], attrs: {} };
+      const at = g.nodes.indexOf(add);
+      g.nodes.splice(at, 1, inc, fused);
+      g.nodes = g.nodes.filter((m) => m !== mul);
+      count++;
+      break;
+    }
+  }
+  return count;
+};
+
 /** The constant float32 weights of a Conv/ConvTranspose (2-D or 1-D) with its output channel count. */
 function convWeights(g: Graph, n: Node): { w: Value; m: number; groups: number; transposed: boolean } | null {
   if (n.domain !== '' || (n.op !== 'Conv' && n.op !== 'ConvTranspose')) return null;
@@ -465,5 +494,6 @@ export const CONV_PASSES: [string, Pass][] = [
   ['conv-batchnorm-folding', foldConvAffine],
   ['conv-input-affine-folding', foldConvInputAffine],
   ['conv-fusion', fuseConv],
+  ['scale-residual-fusion', fuseScaleResidual],
   ['nhwc-layout', nhwcLayout],
 ];
