@@ -172,6 +172,19 @@ describe('conv passes fold and fuse, with the same results as onnxruntime-node',
     expect(again.nodeCounts.LayoutTranspose ?? 0).toBe(0);
   });
 
+  it('concat-conv-split: Conv over a channel Concat of conv outputs → partial convs chained through residual epilogues', async () => {
+    for (const known of [true, false]) {
+      const { model } = await both((g) => {
+        const a = g.node('Relu', [g.node('Conv', ['x', w(g, [5, 3, 1, 1])])]);
+        const b = g.node('Resize', [g.node('Conv', ['x', w(g, [4, 3, 3, 3])], { pads: [1, 1, 1, 1], strides: [2, 2] }), '', g.f32(`s${seed++}`, [4], [1, 1, 2, 2])], { mode: 'nearest' });
+        const cat = g.node('Concat', known ? [a, b, a] : [a, b, 'x'], { axis: 1 });
+        g.node('Relu', [g.node('Conv', [cat, w(g, [6, known ? 14 : 12, 3, 3]), w(g, [6])], { pads: [1, 1, 1, 1] })], {}, ['y']);
+      }, [1, 3, 8, 10], 13);
+      expect(model.optimizations.find((o) => o.name === 'concat-conv-split')!.rewrites).toBe(known ? 1 : 0);
+      expect(model.nodeCounts.Concat ?? 0).toBe(known ? 0 : 1);
+    }
+  });
+
   it('each conv pass can be switched off alone with unchanged results', async () => {
     const g = new G(11);
     g.input('x', T.FLOAT, [1, 4, 8, 8]);
@@ -185,7 +198,7 @@ describe('conv passes fold and fuse, with the same results as onnxruntime-node',
     const f = { x: feed([1, 4, 8, 8], 9) };
     const all = await compare(bytes, f);
     expect(all.model.optimizations.find((o) => o.name === 'conv-input-affine-folding')!.rewrites).toBe(1);
-    for (const pass of ['hardswish-fusion', 'conv-batchnorm-folding', 'conv-input-affine-folding', 'conv-fusion', 'scale-residual-fusion', 'nhwc-layout']) {
+    for (const pass of ['hardswish-fusion', 'conv-batchnorm-folding', 'conv-input-affine-folding', 'concat-conv-split', 'conv-fusion', 'scale-residual-fusion', 'nhwc-layout']) {
       const { model } = await compare(bytes, f, { disable: [pass] });
       expect(model.optimizations.map((o) => o.name)).not.toContain(pass);
     }

@@ -95,6 +95,80 @@ export const fuseScaleResidual: Pass = (g) => {
   return count;
 };
 
+/** The channel count (dim 1) of a value when the graph fixes it (conv weights, carried through shape-keeping ops). */
+function channelsOf(g: Graph, prod: Map<string, Node>, name: string, depth = 0): number | null {
+  if (depth > 64) return null;
+  const p = prod.get(name);
+  if (!p || p.domain !== '') return null;
+  if (p.op === 'Conv' || p.op === 'ConvTranspose') {
+    const w = c(g, p.inputs[1]);
+    if (!w || w.shape.length < 3) return null;
+    return p.op === 'Conv' ? w.shape[0] : w.shape[1] * attrInt(p, 'group', 1);
+  }
+  if (UNARY.has(p.op) || ['Clip', 'Resize', 'MaxPool', 'AveragePool', 'BatchNormalization', 'GlobalAveragePool', 'GlobalMaxPool'].includes(p.op))
+    return channelsOf(g, prod, p.inputs[0], depth + 1);
+  if (BINARY.has(p.op)) {
+    for (const i of p.inputs) if (!c(g, i)) {
+      const k = channelsOf(g, prod, i, depth + 1);
+      if (k !== null && k > 1) return k;
+    }
+    return null;
+  }
+  if (p.op === 'Concat' && attrInt(p, 'axis', 0) === 1) {
+    let sum = 0;
+    for (const i of p.inputs) {
+      const k = channelsOf(g, prod, i, depth + 1);
+      if (k === null) return null;
+      sum += k;
+    }
+    return sum;
+  }
+  return null;
+}
+
+/**
+ * Conv(Concat(a, b, …, axis 1), W) → Conv(a, W[:, a's channels]) + Conv(b, W[:, b's]) + … as a chain whose Adds
+ * `conv-fusion` turns into residual epilogues: no concatenated copy (an element-wise gather in NHWC). Needs every
+ * input's channel count from the graph (conv weights upstream) and a plain groups-1 Conv with constant weights.
+ */
+export const splitConcatConv: Pass = (g) => {
+  let count = 0;
+  for (const n of g.nodes.slice()) {
+    if (n.op !== 'Conv' || n.domain !== '' || attrInt(n, 'group', 1) !== 1) continue;
+    const info = convWeights(g, n);
+    if (!info || info.w.shape.length !== 4) continue;
+    const cons = consumers(g), prod = producers(g);
+    const cat = prod.get(n.inputs[0]);
+    if (!cat || cat.op !== 'Concat' || cat.domain !== '' || attrInt(cat, 'axis', 0) !== 1 || only(cons, cat.outputs[0]) !== n || cat.inputs.length < 2) continue;
+    const chans = cat.inputs.map((i) => channelsOf(g, prod, i));
+    if (chans.some((k) => k === null) || chans.reduce((a: number, b) => a + (b as number), 0) !== info.w.shape[1]) continue;
+    const [M, C, kh, kw] = info.w.shape;
+    const W = info.w.data as Float32Array;
+    const parts: Node[] = [];
+    let off = 0, prev = '';
+    cat.inputs.forEach((inp, i) => {
+      const ci = chans[i]!;
+      const wi = mk('float32', [M, ci, kh, kw]);
+      for (let m = 0; m < M; m++) (wi.data as Float32Array).set(W.subarray((m * C + off) * kh * kw, (m * C + off + ci) * kh * kw), m * ci * kh * kw);
+      off += ci;
+      const last = i === cat.inputs.length - 1;
+      const y = `${n.outputs[0]}/part${i}#${seq++}`;
+      const ins = [inp, newConst(g, `${n.inputs[1]}/part${i}`, wi)];
+      if (i === 0 && n.inputs[2]) ins.push(n.inputs[2]);
+      parts.push({ op: 'Conv', domain: '', name: `${n.name}/part${i}`, inputs: ins, outputs: [i === 0 ? (last ? n.outputs[0] : y) : y], attrs: { ...n.attrs } });
+      if (i > 0) {
+        const sum = last ? n.outputs[0] : `${n.outputs[0]}/sum${i}#${seq++}`;
+        parts.push({ op: 'Add', domain: '', name: `${n.name}/sum${i}`, inputs: [y, prev], outputs: [sum], attrs: {} });
+        prev = sum;
+      } else prev = y;
+    });
+    g.nodes.splice(g.nodes.indexOf(n), 1, ...parts);
+    g.nodes = g.nodes.filter((m) => m !== cat);
+    count++;
+  }
+  return count;
+};
+
 /** The constant float32 weights of a Conv/ConvTranspose (2-D or 1-D) with its output channel count. */
 function convWeights(g: Graph, n: Node): { w: Value; m: number; groups: number; transposed: boolean } | null {
   if (n.domain !== '' || (n.op !== 'Conv' && n.op !== 'ConvTranspose')) return null;
@@ -493,6 +567,7 @@ export const CONV_PASSES: [string, Pass][] = [
   ['hardswish-fusion', fuseHardSwish],
   ['conv-batchnorm-folding', foldConvAffine],
   ['conv-input-affine-folding', foldConvInputAffine],
+  ['concat-conv-split', splitConcatConv],
   ['conv-fusion', fuseConv],
   ['scale-residual-fusion', fuseScaleResidual],
   ['nhwc-layout', nhwcLayout],
