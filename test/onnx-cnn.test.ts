@@ -91,6 +91,13 @@ describe('conv passes fold and fuse, with the same results as onnxruntime-node',
     }, [1, 4, 7, 9], 9);
     expect(model.nodeCounts.FusedConv).toBe(1);
     expect(model.optimizations.find((o) => o.name === 'hardswish-fusion')!.rewrites).toBe(1);
+    // The same affine after the activation, before a padded depthwise conv: one ScalarAffine pass, NHWC.
+    const { model: m2 } = await both((g) => {
+      const h = g.node('Relu', [g.node('Conv', ['x', w(g, [16, 4, 1, 1])])]);
+      const a = g.node('Sub', [g.node('Mul', [h, g.f32('s2', [1], [0.7])]), g.f32('t2', [], [0.1])]);
+      g.node('Conv', [a, w(g, [16, 1, 3, 3])], { group: 16, pads: [1, 1, 1, 1] }, ['y']);
+    }, [1, 4, 7, 9], 9);
+    expect(m2.nodeCounts).toEqual({ FusedConv: 2, ScalarAffine: 1, LayoutTranspose: 2 });
   });
 
   it('depthwise conv + Clip(0, 6) as opset-11 inputs; HardSigmoid; Sigmoid; LeakyRelu', async () => {
@@ -198,7 +205,7 @@ describe('conv passes fold and fuse, with the same results as onnxruntime-node',
     const f = { x: feed([1, 4, 8, 8], 9) };
     const all = await compare(bytes, f);
     expect(all.model.optimizations.find((o) => o.name === 'conv-input-affine-folding')!.rewrites).toBe(1);
-    for (const pass of ['hardswish-fusion', 'conv-batchnorm-folding', 'conv-input-affine-folding', 'concat-conv-split', 'conv-fusion', 'scale-residual-fusion', 'nhwc-layout']) {
+    for (const pass of ['hardswish-fusion', 'conv-batchnorm-folding', 'conv-input-affine-folding', 'concat-conv-split', 'conv-fusion', 'scale-residual-fusion', 'scalar-affine-fusion', 'nhwc-layout']) {
       const { model } = await compare(bytes, f, { disable: [pass] });
       expect(model.optimizations.map((o) => o.name)).not.toContain(pass);
     }

@@ -169,6 +169,37 @@ export const splitConcatConv: Pass = (g) => {
   return count;
 };
 
+/** A float32 scalar constant's value (shape of rank ≤ 4, one element), or null. */
+function scalarConst(g: Graph, name: string): number | null {
+  const v = c(g, name);
+  return v && v.dtype === 'float32' && v.size === 1 && v.shape.length <= 4 ? v.data[0] : null;
+}
+
+/**
+ * y = x·a + b written as Mul and Add by scalar constants (PP-LCNetV3's learnable affine after each activation,
+ * where no conv can absorb it) → one ScalarAffine pass over memory instead of two.
+ */
+export const fuseScalarAffine: Pass = (g) => {
+  let count = 0;
+  for (const mul of g.nodes.slice()) {
+    if (mul.op !== 'Mul' || mul.domain !== '' || !g.nodes.includes(mul)) continue;
+    const ai = mul.inputs.findIndex((i) => scalarConst(g, i) !== null);
+    if (ai < 0 || mul.inputs[0] === mul.inputs[1]) continue;
+    const x = mul.inputs[1 - ai];
+    const cons = consumers(g);
+    const add = only(cons, mul.outputs[0]);
+    if (!add || add.domain !== '' || (add.op !== 'Add' && !(add.op === 'Sub' && add.inputs[0] === mul.outputs[0]))) continue;
+    const bName = otherInput(add, mul.outputs[0]);
+    const b = scalarConst(g, bName);
+    if (b === null) continue;
+    const fused: Node = { op: 'ScalarAffine', domain: 'simdtensor', name: `${mul.name}/ScalarAffine`, inputs: [x, mul.inputs[ai], bName], outputs: [add.outputs[0]], attrs: { negate_b: add.op === 'Sub' ? 1 : 0 } };
+    g.nodes.splice(g.nodes.indexOf(add), 1, fused);
+    g.nodes = g.nodes.filter((m) => m !== mul);
+    count++;
+  }
+  return count;
+};
+
 /** The constant float32 weights of a Conv/ConvTranspose (2-D or 1-D) with its output channel count. */
 function convWeights(g: Graph, n: Node): { w: Value; m: number; groups: number; transposed: boolean } | null {
   if (n.domain !== '' || (n.op !== 'Conv' && n.op !== 'ConvTranspose')) return null;
@@ -455,7 +486,7 @@ function geometry(n: Node, rank: number, transposed: boolean): ConvTranspose2dOp
   return o;
 }
 
-const UNARY = new Set(['Relu', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'LeakyRelu', 'Elu', 'Tanh', 'Exp', 'Neg', 'Abs', 'Sqrt', 'Erf', 'Softplus', 'Identity', 'Dropout']);
+const UNARY = new Set(['ScalarAffine', 'Relu', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'LeakyRelu', 'Elu', 'Tanh', 'Exp', 'Neg', 'Abs', 'Sqrt', 'Erf', 'Softplus', 'Identity', 'Dropout']);
 const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min']);
 /** NCHW axis → its position in NHWC. */
 const TO_NHWC_AXIS = [0, 3, 1, 2];
@@ -527,7 +558,7 @@ export const nhwcLayout: Pass = (g) => {
       out.push(n);
       continue;
     }
-    if (n.domain === '') {
+    if (n.domain === '' || (n.domain === 'simdtensor' && n.op === 'ScalarAffine')) {
       const x = n.inputs[0];
       if ((n.op === 'MaxPool' || n.op === 'AveragePool') && isN(x) && (attrInts(n, 'kernel_shape')?.length ?? 0) === 2 && !n.outputs[1]) convert = true;
       else if ((n.op === 'GlobalAveragePool' || n.op === 'GlobalMaxPool' || n.op === 'Resize') && isN(x)) convert = true;
@@ -570,5 +601,6 @@ export const CONV_PASSES: [string, Pass][] = [
   ['concat-conv-split', splitConcatConv],
   ['conv-fusion', fuseConv],
   ['scale-residual-fusion', fuseScaleResidual],
+  ['scalar-affine-fusion', fuseScalarAffine],
   ['nhwc-layout', nhwcLayout],
 ];

@@ -15,7 +15,7 @@ import { resize, resizeAsync, type ResizeOptions } from '../../conv/resize.js';
 import '../../conv/depthwise.js';
 import type { ConvActivation } from '../../conv/activation.js';
 import { attrFloat, attrInt, attrInts, attrStr, type Node } from '../graph.js';
-import { ints, mk, numel, outOr, sameShape, view, type Value } from '../value.js';
+import { broadcastShape, ints, mk, numel, outOr, sameShape, view, type Value } from '../value.js';
 import { transposeInto } from './shape.js';
 import { getOnnxOp, registerOnnxOp, type OpContext, type OpDef } from './registry.js';
 
@@ -591,3 +591,27 @@ export function convActivationInto(act: ConvActivation, x: Value, out: Value): b
   depthwiseConv2d(X, new Tensor(ONES16, [1, 1, 16, 1], 'float32', 16), { layout: 'nhwc', weightLayout: 'hwcm', activation: act, out: O });
   return true;
 }
+
+/**
+ * y = x·a + b with scalar a, b (the `scalar-affine-fusion` pass): one native pass (a 1×1 depthwise conv over
+ * 16-channel pixels) when the size allows, else a loop. Inputs [x, a, b]; `negate_b` for x·a − b.
+ */
+registerOnnxOp('ScalarAffine', {
+  run(n, ins, outs) {
+    const x = f32('ScalarAffine', n, ins[0], 'x');
+    const a = Math.fround(ins[1]!.data[0]), b = Math.fround(attrInt(n, 'negate_b', 0) ? -ins[2]!.data[0] : ins[2]!.data[0]);
+    const shape = broadcastShape('ScalarAffine', broadcastShape('ScalarAffine', x.shape, ins[1]!.shape), ins[2]!.shape);
+    const out = outOr(outs[0], 'float32', shape);
+    const len = x.size;
+    if (len !== out.size) throw rangeError('ScalarAffine', `node '${n.name}': the scalars broadcast x [${x.shape.join(', ')}] to [${shape.join(', ')}]`);
+    if (len >= 256 && len % 16 === 0) {
+      const X = new Tensor(x.data as Float32Array, [1, 1, len / 16, 16], 'float32', len);
+      const O = new Tensor(out.data as Float32Array, [1, 1, len / 16, 16], 'float32', len);
+      depthwiseConv2d(X, new Tensor(new Float32Array(16).fill(a), [1, 1, 16, 1], 'float32', 16), { layout: 'nhwc', weightLayout: 'hwcm', bias: new Tensor(new Float32Array(16).fill(b), [16], 'float32', 16), out: O });
+    } else {
+      const X = x.data as Float32Array, O = out.data as Float32Array;
+      for (let i = 0; i < len; i++) O[i] = Math.fround(X[i] * a) + b;
+    }
+    return [out];
+  },
+}, 'simdtensor');
