@@ -46,6 +46,8 @@ async function both(build: (g: G) => void, dims: number[], opset = 13) {
 describe('Conv / ConvTranspose match onnxruntime-node (optimized and not)', () => {
   it.each([
     ['3×3 stride 2, pads, bias', [1, 5, 11, 9], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }, [8, 5, 3, 3], true],
+    ['image stem 3×3/2 over 3 channels', [2, 3, 16, 20], { strides: [2, 2], pads: [1, 1, 1, 1] }, [16, 3, 3, 3], true],
+    ['image stem, odd size', [1, 3, 15, 9], { strides: [2, 2], pads: [1, 1, 1, 1] }, [8, 3, 3, 3], false],
     ['grouped (2), asymmetric pads, dilation 2', [2, 6, 10, 12], { group: 2, pads: [0, 2, 1, 0], dilations: [2, 2] }, [4, 3, 3, 3], false],
     ['depthwise 5×5, strides [2, 1] (PaddleOCR)', [1, 16, 12, 20], { group: 16, pads: [2, 2, 2, 2], strides: [2, 1] }, [16, 1, 5, 5], true],
     ['auto_pad SAME_UPPER stride 2', [1, 3, 9, 7], { auto_pad: 'SAME_UPPER', strides: [2, 2] }, [4, 3, 3, 3], false],
