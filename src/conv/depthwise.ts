@@ -39,7 +39,8 @@ export interface DepthwiseConv2dOptions {
   out?: Tensor;
 }
 
-interface DwPlan {
+/** @internal */
+export interface DwPlan {
   x: Tensor<'float32'>;
   w: Tensor<'float32'>;
   bias: Float32Array | null;
@@ -49,7 +50,8 @@ interface DwPlan {
   actB: number;
 }
 
-function plan(fn: string, x: unknown, w: unknown, opts: DepthwiseConv2dOptions): DwPlan {
+/** @internal Validates a depthwise call: what the native call takes (also used by the ONNX runtime's call cache). */
+export function plan(fn: string, x: unknown, w: unknown, opts: DepthwiseConv2dOptions): DwPlan {
   if (opts === null || typeof opts !== 'object') throw typeError(fn, `opts must be an object, got ${describe(opts)}`);
   const X = f32Tensor(fn, 'x', x);
   const W = f32Tensor(fn, 'w', w);

@@ -16,6 +16,7 @@ import './ops/elementwise.js';
 import './ops/shape.js';
 import './ops/math.js';
 import './ops/quant.js';
+import './ops/conv.js';
 
 /** Highest ai.onnx opset the runtime implements. */
 export const MAX_OPSET = 21;

@@ -11,6 +11,7 @@ import { attrFloat, attrInt, attrInts, consumers, producers, type Graph, type No
 import { getOnnxOp } from './ops/registry.js';
 import { packS8 } from './ops/quant.js';
 import { mk, type Value } from './value.js';
+import { CONV_PASSES } from './optimize-conv.js';
 
 /** A graph pass: rewrites `g` in place and returns how many rewrites it made. */
 export type Pass = (g: Graph) => number;
@@ -333,6 +334,7 @@ export const PASSES: [string, Pass][] = [
   ['layernorm-fusion', fuseLayerNorm],
   ['gelu-fusion', fuseGelu],
   ['div-by-constant', divToMul],
+  ...CONV_PASSES,
   ['transpose-matmul', fuseTransposeMatMul],
   ['linear-fusion', fuseLinear],
   ['dynamic-int8-fusion', fuseDynamicInt8],

@@ -165,6 +165,8 @@ export class GraphRunner {
     run.forEach((st, t) => {
       for (const o of st.outs) if (o >= 0 && storage[o] >= 0 && first[storage[o]] < 0) first[storage[o]] = t;
       for (const i of st.ins) if (i >= 0 && storage[i] >= 0) last[storage[i]] = t;
+      // A graph output that views an arena value is copied out after the last step: its base lives until then.
+      if (st.def.alias && isOutput.has(st.outs[0]) && st.ins[0] >= 0 && storage[st.ins[0]] >= 0) last[storage[st.ins[0]]] = run.length;
     });
     const offset = new Array<number>(sizes.length).fill(0);
     let free: [number, number][] = [];

@@ -6,8 +6,11 @@
 import { native } from '../../native.js';
 import { rangeError, typeError } from '../../errors.js';
 import { attrFloat, attrStr, type Node } from '../graph.js';
-import { bstrides, broadcastShape, forRuns, numel, outOr, sameShape, type ODType, type OData, type Value } from '../value.js';
+import { bstrides, broadcastShape, forRuns, mk, numel, outOr, sameShape, type ODType, type OData, type Value } from '../value.js';
 import { registerOnnxOp, type OpContext } from './registry.js';
+import { channelAffine, convActivationInto } from './conv.js';
+import type { ConvActivation } from '../../conv/activation.js';
+import type { Tensor } from '../../tensor.js';
 
 const NATIVE: Record<string, number> = { Add: 0, Sub: 1, Mul: 2 };
 
@@ -54,6 +57,29 @@ function nativeBinary(code: number, a: Value, b: Value, out: Value, shape: numbe
   return true;
 }
 
+/**
+ * float32 x op s where s broadcasts per channel over an NCHW-like x (s is [C, 1…] or [N or 1, C, 1…]): the
+ * squeeze-excite scale and per-channel shifts, as a 1×1 depthwise convolution per image (native).
+ */
+function channelBinary(code: number, a: Value, b: Value, out: Value, shape: number[]): boolean {
+  const r = shape.length;
+  if (r < 3 || !sameShape(a.shape, shape) || out.size < 256) return false;
+  const bp = new Array<number>(r - b.shape.length).fill(1).concat(b.shape as number[]);
+  if (bp.slice(2).some((d) => d !== 1) || bp[1] !== shape[1] || (bp[0] !== 1 && bp[0] !== shape[0])) return false;
+  const N = shape[0], C = shape[1];
+  const img = out.size / N, B = b.data as Float32Array;
+  const ones = code === 0 ? new Float32Array(C).fill(1) : null;
+  const node = { name: 'Mul', op: 'Mul', domain: '', inputs: [], outputs: [], attrs: {} };
+  for (let i = 0; i < N; i++) {
+    const s = bp[0] === 1 ? B : B.subarray(i * C, (i + 1) * C);
+    const xi = mk('float32', [1, ...shape.slice(1)], (a.data as Float32Array).subarray(i * img, (i + 1) * img)) as unknown as Tensor;
+    const oi = mk('float32', xi.shape, (out.data as Float32Array).subarray(i * img, (i + 1) * img));
+    if (code === 2) channelAffine('Mul', node, xi, s, null, oi);
+    else channelAffine('Add', node, xi, ones!, s, oi);
+  }
+  return true;
+}
+
 /** Generic broadcasting loop over innermost runs. */
 function loopBinary(a: Value, b: Value, out: Value, shape: number[], f: (x: number, y: number) => number): void {
   const A = a.data, B = b.data, O = out.data;
@@ -79,6 +105,7 @@ function binaryOp(op: string, f: BinF | ((dt: ODType) => BinF), outType?: ODType
       if (code !== undefined && a.dtype === 'float32') {
         if (commutative && !sameShape(a.shape, shape) && sameShape(b.shape, shape)) [a, b] = [b, a];
         if (nativeBinary(code, a, b, out, shape)) return [out];
+        if (code !== 1 && channelBinary(code, a, b, out, shape)) return [out];
       }
       const fn = f.length === 1 ? (f as (dt: ODType) => BinF)(a.dtype) : (f as BinF);
       loopBinary(a, b, out, shape, fn);
@@ -178,6 +205,13 @@ export function erf(x: number): number {
   return x >= 0 ? r : -r;
 }
 
+/** Unary ops the conv family's fused activations compute natively (see convActivationInto). */
+const CONV_ACT_OF: Record<string, (n: Node) => ConvActivation> = {
+  Sigmoid: () => 'sigmoid',
+  HardSwish: () => 'hardSwish',
+  HardSigmoid: (n) => ({ hardSigmoid: { alpha: Math.fround(attrFloat(n, 'alpha', 0.2)), beta: Math.fround(attrFloat(n, 'beta', 0.5)) } }),
+};
+
 function unaryOp(op: string, f: (x: number, n: Node) => number, outType?: ODType, nativeAct?: number, prep?: (n: Node) => (x: number) => number) {
   registerOnnxOp(op, {
     run(n, ins, outs) {
@@ -187,6 +221,7 @@ function unaryOp(op: string, f: (x: number, n: Node) => number, outType?: ODType
         native.activation(nativeAct, x.data as Float32Array, out.data as Float32Array, x.size);
         return [out];
       }
+      if (x.dtype === 'float32' && CONV_ACT_OF[op] && convActivationInto(CONV_ACT_OF[op](n), x, out)) return [out];
       const X = x.data, O = out.data, len = x.size;
       if (prep) {
         const g = prep(n);

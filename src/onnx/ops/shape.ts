@@ -183,7 +183,8 @@ registerOnnxOp('Concat', {
     for (const x of xs) {
       const row = x.shape[axis] * inner;
       const X = x.data as Float32Array, O = out.data as Float32Array;
-      for (let o = 0; o < outer; o++) O.set(X.subarray(o * row, o * row + row), o * orow + off);
+      if (row >= 64 || outer < 64) for (let o = 0; o < outer; o++) O.set(X.subarray(o * row, o * row + row), o * orow + off);
+      else for (let o = 0; o < outer; o++) for (let i = 0, src = o * row, dst = o * orow + off; i < row; i++) O[dst + i] = X[src + i]; // short rows (NHWC channel concat): a subarray per row costs more than the copy
       off += row;
     }
     return [out];
