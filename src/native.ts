@@ -172,6 +172,9 @@ export interface NativeAddon {
   pool2dAsync(x: Float32Array, out: Float32Array, params: Int32Array, id: number): Promise<unknown>;
   globalPool(x: Float32Array, out: Float32Array, params: Int32Array): void;
   globalPoolAsync(x: Float32Array, out: Float32Array, params: Int32Array, id: number): Promise<unknown>;
+  /** params = [batch, rows, cols]: out[b][j][i] = x[b][i][j] (the NCHW <-> NHWC layout change). */
+  transposeBatched(x: Float32Array, out: Float32Array, params: Int32Array): void;
+  transposeBatchedAsync(x: Float32Array, out: Float32Array, params: Int32Array, id: number): Promise<unknown>;
   resize(x: Float32Array, out: Float32Array, params: Int32Array, scaleH: number, scaleW: number): void;
   resizeAsync(x: Float32Array, out: Float32Array, params: Int32Array, scaleH: number, scaleW: number, id: number): Promise<unknown>;
   // ONNX runtime helpers (native/binding/onnx.cc, src/onnx; docs/onnx.md).
