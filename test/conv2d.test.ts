@@ -658,10 +658,22 @@ describe('int8 conv2d (u8/s8 activations × per-channel s8 weights)', () => {
 describe('conv bench script (dry run)', () => {
   it('runs its contenders on tiny layers, checks ORT agreement and prints the table', async () => {
     const st = await import('../src/index.js');
-    const { runConvBench, convTable } = await import('../bench/trials-conv.js');
+    const { runConvBench, convTable, mobilenetSum } = await import('../bench/trials-conv.js');
     const { peak, results } = await runConvBench(st, { threads: 1, rounds: 1, quick: false, dry: true, json: null }, () => {});
-    expect(results.length).toBe(2);
-    for (const r of results) for (const k of ['simdtensor nhwc', 'simdtensor nchw', 'simdtensor int8 nhwc']) expect(r.gflops[k]).toBeGreaterThan(0);
-    expect(convTable(peak, results)).toContain('| conv/dry/k1 |');
+    expect(results.length).toBe(3);
+    for (const r of results) for (const k of ['simdtensor nhwc', 'simdtensor nchw', 'onnxruntime-node', 'tfjs-wasm']) expect(r.gflops[k]).toBeGreaterThan(0);
+    for (const r of results.filter((x) => !x.trial.dw)) expect(r.gflops['simdtensor int8 nhwc']).toBeGreaterThan(0);
+    const table = convTable(peak, results);
+    expect(table).toContain('| conv/dry/k1 |');
+    expect(table).toContain('| conv/dry/dw |');
+    // The network sum weighs each layer by its count (the dry k1 layer twice).
+    const sum = mobilenetSum(results);
+    expect(sum).toBeNull(); // dry layers are not MobileNetV2 layers
+    const fake = results.map((r) => ({ ...r, trial: { ...r.trial, from: 'mnv2 dry' } }));
+    const s2 = mobilenetSum(fake)!;
+    expect(s2.layers).toBe(4);
+    const want = fake.reduce((a, r) => a + r.trial.count * r.ms['onnxruntime-node'], 0);
+    expect(s2.ms['onnxruntime-node']).toBeCloseTo(want, 9);
+    expect(s2.ortOverNhwc).toBeCloseTo(want / fake.reduce((a, r) => a + r.trial.count * r.ms['simdtensor nhwc'], 0), 9);
   });
 });
