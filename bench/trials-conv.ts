@@ -353,7 +353,8 @@ async function main(): Promise<void> {
   const st: St = await import('../src/index.js');
   console.log(`${st.cpuInfo().brand} · threads ${o.threads} · rounds ${o.rounds} · ${o.best ? 'fastest round' : 'median'} per figure · load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   const { peak, results } = await runConvBench(st, o, () => {});
-  console.log(convTable(peak, results));
+  const table = convTable(peak, results);
+  console.log(o.best ? table.replace('Σ count × median', 'Σ count × fastest round') : table);
   console.log(`load after: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   if (o.json) writeFileSync(o.json, JSON.stringify({ peak, results, mobilenet: mobilenetSum(results) }, null, 2));
 }
