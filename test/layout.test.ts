@@ -67,6 +67,10 @@ describe('nchwToNhwc / nhwcToNchw', () => {
     expect(() => nchwToNhwc(rand([1, 2, 3, 4]), { out: zeros([1, 2, 3, 4]) })).toThrow(/out has shape \[1, 2, 3, 4\], needs \[1, 3, 4, 2\]/);
     expect(() => nchwToNhwc(tensor(new Int32Array(24), [1, 2, 3, 4]) as never)).toThrow(TypeError);
     expect(() => nchwToNhwc(null as never)).toThrow(TypeError);
+    expect(() => nchwToNhwc(rand([1, 2, 2, 2]), 3 as never)).toThrow(/opts must be an object/);
+    // null / undefined options mean no options.
+    expect(nchwToNhwc(rand([1, 2, 3, 4]), null).shape).toEqual([1, 3, 4, 2]);
+    expect(nhwcToNchw(rand([1, 3, 4, 2]), undefined).shape).toEqual([1, 2, 3, 4]);
     const x = rand([1, 2, 2, 2]);
     expect(() => nchwToNhwc(x, { out: x })).toThrow(/out must not overlap x/);
   });

@@ -19,8 +19,9 @@ export interface LayoutOptions {
   out?: Tensor;
 }
 
-function plan(fn: string, toNhwc: boolean, x: unknown, opts: LayoutOptions) {
-  if (opts === null || typeof opts !== 'object') throw typeError(fn, `opts must be an object, got ${describe(opts)}`);
+function plan(fn: string, toNhwc: boolean, x: unknown, options: LayoutOptions | null | undefined) {
+  const opts = options ?? {};  // null / undefined options mean no options (the API contract)
+  if (typeof opts !== 'object') throw typeError(fn, `opts must be an object, got ${describe(opts)}`);
   const X = f32Tensor(fn, 'x', x);
   const d = imageDims(fn, 'x', X, !toNhwc);
   const out = imageOut(fn, opts.out, imageShape(toNhwc, d.n, d.c, d.h, d.w), X);
@@ -29,7 +30,7 @@ function plan(fn: string, toNhwc: boolean, x: unknown, opts: LayoutOptions) {
   return { x: X, out, params: toNhwc ? Int32Array.of(d.n, d.c, hw) : Int32Array.of(d.n, hw, d.c) };
 }
 
-function run(fn: string, toNhwc: boolean, x: Tensor, opts: LayoutOptions): Tensor {
+function run(fn: string, toNhwc: boolean, x: Tensor, opts: LayoutOptions | null): Tensor {
   const p = plan(fn, toNhwc, x, opts);
   const t0 = monitorHook.on ? performance.now() : 0;
   native.transposeBatched(p.x.data, p.out.data, p.params);
@@ -37,9 +38,9 @@ function run(fn: string, toNhwc: boolean, x: Tensor, opts: LayoutOptions): Tenso
   return p.out;
 }
 
-async function runAsync(fn: string, op: string, toNhwc: boolean, x: Tensor, opts: LayoutOptions & AsyncOptions): Promise<Tensor> {
+async function runAsync(fn: string, op: string, toNhwc: boolean, x: Tensor, opts: (LayoutOptions & AsyncOptions) | null): Promise<Tensor> {
   const p = plan(fn, toNhwc, x, opts);
-  const signal = checkSignal(fn, opts.signal);
+  const signal = checkSignal(fn, opts?.signal);
   const t0 = monitorHook.on ? performance.now() : 0;
   const out = await runNativeAsync(fn, signal, (id) => native.transposeBatchedAsync(p.x.data, p.out.data, p.params, id), p.out);
   if (monitorHook.on) monitorHook.record(fn, kernelName(op), t0);
@@ -47,18 +48,18 @@ async function runAsync(fn: string, op: string, toNhwc: boolean, x: Tensor, opts
 }
 
 /** [N, C, H, W] → [N, H, W, C] (float32; a new tensor, or `opts.out`). */
-export function nchwToNhwc(x: Tensor, opts: LayoutOptions = {}): Tensor {
+export function nchwToNhwc(x: Tensor, opts: LayoutOptions | null = {}): Tensor {
   return run('nchwToNhwc', true, x, opts);
 }
 /** [N, H, W, C] → [N, C, H, W] (float32; a new tensor, or `opts.out`). */
-export function nhwcToNchw(x: Tensor, opts: LayoutOptions = {}): Tensor {
+export function nhwcToNchw(x: Tensor, opts: LayoutOptions | null = {}): Tensor {
   return run('nhwcToNchw', false, x, opts);
 }
 /** The async form of {@link nchwToNhwc} (on simdtensor's threads; `out` is handed back only when done). */
-export function nchwToNhwcAsync(x: Tensor, opts: LayoutOptions & AsyncOptions = {}): Promise<Tensor> {
+export function nchwToNhwcAsync(x: Tensor, opts: (LayoutOptions & AsyncOptions) | null = {}): Promise<Tensor> {
   return runAsync('nchwToNhwcAsync', 'nchwToNhwc', true, x, opts);
 }
 /** The async form of {@link nhwcToNchw}. */
-export function nhwcToNchwAsync(x: Tensor, opts: LayoutOptions & AsyncOptions = {}): Promise<Tensor> {
+export function nhwcToNchwAsync(x: Tensor, opts: (LayoutOptions & AsyncOptions) | null = {}): Promise<Tensor> {
   return runAsync('nhwcToNchwAsync', 'nhwcToNchw', false, x, opts);
 }
