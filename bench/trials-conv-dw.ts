@@ -42,6 +42,11 @@ export interface DwResult {
   boundMs: number;
   /** boundMs / nhwcMs. */
   nhwcOfBound: number;
+  /** The layer's FMAs at the f32 FMA peak measured in the same run (threads × one core's), ms. */
+  computeMs: number;
+  /** max(boundMs, computeMs) / nhwcMs: the share of the roofline (the 7 smaller layers are compute-bound: their
+   * bandwidth bound is below the time their FMAs take at peak). */
+  nhwcOfRoofline: number;
   /** ortMs / nhwcMs, ortMs / nchwMs. */
   vsOrtNhwc: number | null;
   vsOrtNchw: number | null;
@@ -80,6 +85,7 @@ export async function runDwBench(threads: number[] = [1], reps = 30, ort = true,
   const o = ort ? await import('onnxruntime-node').catch(() => null) : null;
   const out: DwResult[] = [];
   const t0 = st.getNumThreads();
+  const peak = native.probeF32Peak(200);  // GFLOP/s of one core
   for (const t of DW_TRIALS) {
     const oh = Math.floor((t.h + 2 - 3) / t.stride) + 1;
     // Activations inside a model are outputs of earlier ops: buffers from simdtensor's allocator (64-byte aligned).
@@ -124,8 +130,10 @@ export async function runDwBench(threads: number[] = [1], reps = 30, ort = true,
         await s.release();
       }
       const boundMs = bytes / (bw * 1e6);
+      const computeMs = (2 * 9 * t.c * oh * oh) / (peak * n * 1e6);
       out.push({
         id: t.id, threads: n, nhwcMs, nhwcRawMs, nchwMs, ortMs, bytes, bwGBs: bw, boundMs, nhwcOfBound: boundMs / nhwcMs,
+        computeMs, nhwcOfRoofline: Math.max(boundMs, computeMs) / nhwcMs,
         vsOrtNhwc: ortMs ? ortMs / nhwcMs : null, vsOrtNchw: ortMs ? ortMs / nchwMs : null, kernel: st.cpuInfo().kernels.depthwiseConv2d,
       });
     }
@@ -138,11 +146,11 @@ export async function runDwBench(threads: number[] = [1], reps = 30, ort = true,
 export function dwTable(rs: DwResult[]): string {
   const f = (v: number | null, d = 2) => (v === null ? '—' : v.toFixed(d));
   const lines = [
-    '| layer | threads | NHWC µs | NHWC misaligned µs | NCHW µs | ORT µs | NHWC vs ORT | NCHW vs ORT | MB moved | read GB/s | bound µs | NHWC % of bound |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| layer | threads | NHWC µs | NHWC misaligned µs | NCHW µs | ORT µs | NHWC vs ORT | NCHW vs ORT | MB moved | read GB/s | bound µs | NHWC % of bound | FMA-peak µs | NHWC % of roofline |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rs)
-    lines.push(`| ${r.id} | ${r.threads} | ${f(r.nhwcMs * 1e3, 0)} | ${f(r.nhwcRawMs * 1e3, 0)} | ${f(r.nchwMs * 1e3, 0)} | ${r.ortMs === null ? '—' : f(r.ortMs * 1e3, 0)} | ${f(r.vsOrtNhwc)}× | ${f(r.vsOrtNchw)}× | ${f(r.bytes / 1e6)} | ${f(r.bwGBs, 1)} | ${f(r.boundMs * 1e3, 0)} | ${f(100 * r.nhwcOfBound, 0)} % |`);
+    lines.push(`| ${r.id} | ${r.threads} | ${f(r.nhwcMs * 1e3, 0)} | ${f(r.nhwcRawMs * 1e3, 0)} | ${f(r.nchwMs * 1e3, 0)} | ${r.ortMs === null ? '—' : f(r.ortMs * 1e3, 0)} | ${f(r.vsOrtNhwc)}× | ${f(r.vsOrtNchw)}× | ${f(r.bytes / 1e6)} | ${f(r.bwGBs, 1)} | ${f(r.boundMs * 1e3, 0)} | ${f(100 * r.nhwcOfBound, 0)} % | ${f(r.computeMs * 1e3, 1)} | ${f(100 * r.nhwcOfRoofline, 0)} % |`);
   return lines.join('\n');
 }
 

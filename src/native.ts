@@ -162,8 +162,8 @@ export interface NativeAddon {
   conv2d(x: Float32Array, packed: NativePackedConv, geometry: Int32Array, out: Float32Array, bias: Float32Array | null, residual: Float32Array | null, act: number, p0: number, p1: number): void;
   conv2dAsync(x: Float32Array, packed: NativePackedConv, geometry: Int32Array, out: Float32Array, bias: Float32Array | null, residual: Float32Array | null, act: number, p0: number, p1: number, id: number): Promise<Float32Array>;
   /** int8 conv (groups 1): x u8/s8 NHWC or NCHW, packed = PackedS8 over K = kh·kw·c in (ky, kx, c) order, [M, K] rows. */
-  s8Conv2d(x: Int8Array | Uint8Array, packed: NativePackedS8, geometry: Int32Array, kh: number, kw: number, c: number, xZero: number, xScale: number, out: Int32Array | Float32Array | Int8Array | Uint8Array, bias: Float32Array | null, act: number, outScale: number, outZero: number): string;
-  s8Conv2dAsync(x: Int8Array | Uint8Array, packed: NativePackedS8, geometry: Int32Array, kh: number, kw: number, c: number, xZero: number, xScale: number, out: Int32Array | Float32Array | Int8Array | Uint8Array, bias: Float32Array | null, act: number, outScale: number, outZero: number, id: number): Promise<unknown>;
+  s8Conv2d(x: Int8Array | Uint8Array, packed: NativePackedS8, geometry: Int32Array, kh: number, kw: number, c: number, xZero: number, xScale: number, out: Int32Array | Float32Array | Int8Array | Uint8Array, bias: Float32Array | null, act: number, outScale: number, outZero: number, actA: number, actB: number, residual: Float32Array | null): string;
+  s8Conv2dAsync(x: Int8Array | Uint8Array, packed: NativePackedS8, geometry: Int32Array, kh: number, kw: number, c: number, xZero: number, xScale: number, out: Int32Array | Float32Array | Int8Array | Uint8Array, bias: Float32Array | null, act: number, outScale: number, outZero: number, actA: number, actB: number, residual: Float32Array | null, id: number): Promise<unknown>;
   // Windowed f32 ops (native/binding/pool.cc, src/conv/; docs/conv.md). Integer parameters travel in one Int32Array
   // (layouts in pool.cc); async forms take an op id and resolve with `out`.
   depthwiseConv2d(x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array, params: Int32Array, actA: number, actB: number): void;
@@ -172,6 +172,9 @@ export interface NativeAddon {
   pool2dAsync(x: Float32Array, out: Float32Array, params: Int32Array, id: number): Promise<unknown>;
   globalPool(x: Float32Array, out: Float32Array, params: Int32Array): void;
   globalPoolAsync(x: Float32Array, out: Float32Array, params: Int32Array, id: number): Promise<unknown>;
+  /** params = [batch, rows, cols]: out[b][j][i] = x[b][i][j] (the NCHW <-> NHWC layout change). */
+  transposeBatched(x: Float32Array, out: Float32Array, params: Int32Array): void;
+  transposeBatchedAsync(x: Float32Array, out: Float32Array, params: Int32Array, id: number): Promise<unknown>;
   resize(x: Float32Array, out: Float32Array, params: Int32Array, scaleH: number, scaleW: number): void;
   resizeAsync(x: Float32Array, out: Float32Array, params: Int32Array, scaleH: number, scaleW: number, id: number): Promise<unknown>;
   // ONNX runtime helpers (native/binding/onnx.cc, src/onnx; docs/onnx.md).

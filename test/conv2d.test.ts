@@ -18,8 +18,9 @@ import {
   setNumThreads,
   Tensor,
   tensor,
+  zeros,
 } from '../src/index.js';
-import type { ConvActivation, Conv2dOptions, ConvPads } from '../src/index.js';
+import type { ConvActivation, Conv2dOptions, ConvPads, Int8Conv2dOptions } from '../src/index.js';
 import { expectClose, F32_GEMM_REL_TOL, gelu, supportedIsas, unsupportedIsas } from './helpers.js';
 import { onnxModel, OnnxType } from '../bench/onnx.js';
 
@@ -580,12 +581,72 @@ describe('int8 conv2d (u8/s8 activations × per-channel s8 weights)', () => {
       }
     });
   }
+  // Every activation, with bias and a residual, f32 and requantized int8 outputs, both layouts, odd shapes.
+  const epiCases = [
+    { n: 1, c: 7, h: 9, w: 7, m: 17, k: 3, s: 2, pad: 1, u8: true },
+    { n: 2, c: 33, h: 5, w: 6, m: 15, k: 1, s: 1, pad: 0, u8: false },
+    { n: 1, c: 65, h: 6, w: 5, m: 63, k: 3, s: 1, pad: 1, u8: true },
+  ];
+  const epiActs: [ConvActivation, Conv2dOptions][] = [
+    ['relu6', {}], ['clip', { clipMin: -0.5, clipMax: 0.75 }], ['leakyRelu', { alpha: 0.2 }], ['sigmoid', {}],
+    ['hardSigmoid', { alpha: 0.3, beta: 0.4 }], ['hardSwish', {}], ['relu', {}], ['none', {}],
+  ];
+  for (const isa of kernelIsas().concat(supportedIsas().filter((i) => /vnni|amx|dot/.test(i)))) {
+    it(`${isa}: every activation and a residual in the int8 epilogue (f32 and int8 outputs, NCHW and NHWC)`, () => {
+      setMaxIsa(isa as never);
+      for (const cs of epiCases) {
+        const qx = quantize(rand([cs.n, cs.c, cs.h, cs.w], { seed: cs.c + 7 }), { dtype: cs.u8 ? 'uint8' : 'int8', scheme: 'asymmetric' });
+        const qw = quantize(rand([cs.m, cs.c, cs.k, cs.k], { seed: cs.m + 8 }), { axis: 0 });
+        const zx = qx.zeroPoint[0], sx = qx.scale[0];
+        const { acc, oh, ow } = refInt8(qx.data.data as Int8Array | Uint8Array, zx, cs.n, cs.c, cs.h, cs.w, qw.data.data as Int8Array, cs.m, cs.k, cs.s, cs.pad);
+        const bias = rand([cs.m], { seed: 9 });
+        const res = rand([cs.n, cs.m, oh, ow], { seed: 10, low: -2, high: 2 });
+        const plane = oh * ow;
+        const packed = packConvWeights(qw, { bias });
+        const xh = tensor(nchwToNhwc(Float32Array.from(qx.data.data as ArrayLike<number>), cs.n, cs.c, cs.h, cs.w), [cs.n, cs.h, cs.w, cs.c]);
+        const qxh = new QuantizedTensor(tensor(cs.u8 ? Uint8Array.from(xh.data as Float32Array) : Int8Array.from(xh.data as Float32Array), xh.shape.slice()), sx, zx);
+        const wh = tensor(Int8Array.from(toHw(Float32Array.from(qw.data.data as Int8Array), cs.m, cs.c, cs.k, cs.k)), [cs.k, cs.k, cs.c, cs.m]);
+        const packedH = packConvWeights(new QuantizedTensor(wh, qw.scale, qw.zeroPoint, 3, 'symmetric'), { weightLayout: 'hwio', bias });
+        const resH = tensor(nchwToNhwc(res.data as Float32Array, cs.n, cs.m, oh, ow), [cs.n, oh, ow, cs.m]);
+        for (const [a, extra] of epiActs)
+          for (const withRes of [false, true]) {
+            const want = new Float64Array(acc.length);
+            for (let i = 0; i < acc.length; i++) {
+              const o = Math.floor(i / plane) % cs.m;
+              const v = acc[i] * sx * qw.scale[o] + (bias.data as Float32Array)[o] + (withRes ? (res.data as Float32Array)[i] : 0);
+              want[i] = act(v, a, extra);
+            }
+            const opts: Int8Conv2dOptions = { strides: cs.s, pads: cs.pad, activation: a, ...extra, residual: withRes ? res : null };
+            const what = `${isa} ${a} res=${withRes} ${JSON.stringify(cs)}`;
+            expectClose(conv2d(qx, packed, opts) as Tensor, want, null, 1e-5, 1e-5, `${what} nchw f32`);
+            const fh = conv2d(qxh, packedH, { ...opts, layout: 'nhwc', residual: withRes ? resH : null }) as Tensor;
+            expectClose(fh, nchwToNhwc64(want, cs.n, cs.m, oh, ow), null, 1e-5, 1e-5, `${what} nhwc f32`);
+            // Requantized int8: q = clamp(round(y / 0.02) − 3, −128, 127), within one step of the reference.
+            const rq = conv2d(qx, packed, { ...opts, output: { dtype: 'int8', scale: 0.02, zeroPoint: -3 } }) as QuantizedTensor;
+            const rd = rq.data.data as Int8Array;
+            for (let i = 0; i < rd.length; i++) {
+              const q = Math.min(127, Math.max(-128, Math.round(want[i] / 0.02) - 3));
+              if (Math.abs(rd[i] - q) > 1) throw new Error(`${what} int8 out [${i}] ${rd[i]} want ${q}`);
+            }
+          }
+      }
+    });
+  }
   it('async equals sync; bad int8 input is refused', async () => {
     const qx = quantize(rand([1, 8, 6, 6], { seed: 1 }), { dtype: 'uint8' });
     const qw = quantize(rand([4, 8, 3, 3], { seed: 2 }), { axis: 0 });
     const a = (await conv2dAsync(qx, qw, { pads: 1 })) as Tensor;
     expect(Array.from(a.data)).toEqual(Array.from((conv2d(qx, qw, { pads: 1 }) as Tensor).data));
-    expect(() => conv2d(qx, qw, { activation: 'sigmoid' })).toThrow(/fuses 'none', 'relu' or 'gelu'/);
+    const res = rand([1, 4, 6, 6], { seed: 3 });
+    const sy = conv2d(qx, qw, { pads: 1, activation: 'hardSwish', residual: res, output: { dtype: 'uint8', scale: 0.03, zeroPoint: 7 } }) as QuantizedTensor;
+    const ay = (await conv2dAsync(qx, qw, { pads: 1, activation: 'hardSwish', residual: res, output: { dtype: 'uint8', scale: 0.03, zeroPoint: 7 } })) as QuantizedTensor;
+    expect(Array.from(ay.data.data)).toEqual(Array.from(sy.data.data));
+    expect(() => conv2d(qx, qw, { activation: 'swish' as never })).toThrow(/activation must be one of/);
+    expect(() => conv2d(qx, qw, { pads: 1, residual: rand([1, 4, 6, 5]) })).toThrow(/residual has shape \[1, 4, 6, 5\], needs the output's \[1, 4, 6, 6\]/);
+    expect(() => conv2d(qx, qw, { pads: 1, residual: quantize(res) as never })).toThrow(/residual must be a float32 tensor/);
+    expect(() => conv2d(qx, qw, { pads: 1, output: 'int32', residual: res })).toThrow(/need a float32 or requantized output/);
+    const o = zeros([1, 4, 6, 6]);
+    expect(() => conv2d(qx, qw, { pads: 1, residual: o, out: o })).toThrow(/out must not share memory with residual/);
     expect(() => conv2d(qx, qw, { groups: 2 })).toThrow(/groups/);
     expect(() => conv2d(qx, quantize(rand([4, 8, 3, 3]), { axis: 1 }))).toThrow(/axis 0/);
     expect(() => conv2d(qx, qw, { output: 'int32', activation: 'relu' })).toThrow(/need a float32 or requantized output/);
@@ -597,10 +658,22 @@ describe('int8 conv2d (u8/s8 activations × per-channel s8 weights)', () => {
 describe('conv bench script (dry run)', () => {
   it('runs its contenders on tiny layers, checks ORT agreement and prints the table', async () => {
     const st = await import('../src/index.js');
-    const { runConvBench, convTable } = await import('../bench/trials-conv.js');
+    const { runConvBench, convTable, mobilenetSum } = await import('../bench/trials-conv.js');
     const { peak, results } = await runConvBench(st, { threads: 1, rounds: 1, quick: false, dry: true, json: null }, () => {});
-    expect(results.length).toBe(2);
-    for (const r of results) for (const k of ['simdtensor nhwc', 'simdtensor nchw', 'simdtensor int8 nhwc']) expect(r.gflops[k]).toBeGreaterThan(0);
-    expect(convTable(peak, results)).toContain('| conv/dry/k1 |');
+    expect(results.length).toBe(3);
+    for (const r of results) for (const k of ['simdtensor nhwc', 'simdtensor nchw', 'onnxruntime-node', 'tfjs-wasm']) expect(r.gflops[k]).toBeGreaterThan(0);
+    for (const r of results.filter((x) => !x.trial.dw)) expect(r.gflops['simdtensor int8 nhwc']).toBeGreaterThan(0);
+    const table = convTable(peak, results);
+    expect(table).toContain('| conv/dry/k1 |');
+    expect(table).toContain('| conv/dry/dw |');
+    // The network sum weighs each layer by its count (the dry k1 layer twice).
+    const sum = mobilenetSum(results);
+    expect(sum).toBeNull(); // dry layers are not MobileNetV2 layers
+    const fake = results.map((r) => ({ ...r, trial: { ...r.trial, from: 'mnv2 dry' } }));
+    const s2 = mobilenetSum(fake)!;
+    expect(s2.layers).toBe(4);
+    const want = fake.reduce((a, r) => a + r.trial.count * r.ms['onnxruntime-node'], 0);
+    expect(s2.ms['onnxruntime-node']).toBeCloseTo(want, 9);
+    expect(s2.ortOverNhwc).toBeCloseTo(want / fake.reduce((a, r) => a + r.trial.count * r.ms['simdtensor nhwc'], 0), 9);
   });
 });

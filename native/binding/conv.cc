@@ -188,8 +188,9 @@ Napi::Value Conv2dAsync(const Napi::CallbackInfo& info) {
 }
 
 // s8Conv2d(x: Uint8Array|Int8Array, packedS8, geometry, kh, kw, c, xZero, xScale, out, bias|null, act, outScale,
-// outZero): groups 1, not transposed; out Int32Array (exact), Float32Array (dequantized) or Int8/Uint8Array
-// (requantized with outScale/outZero).
+// outZero, actA, actB, residual|null): groups 1, not transposed; out Int32Array (exact), Float32Array (dequantized) or
+// Int8/Uint8Array (requantized with outScale/outZero); act any kConvAct* code with its two parameters; residual f32
+// shaped like the output (added before the activation).
 struct S8ConvCall {
   std::shared_ptr<PackedS8Weights> w;
   ConvShape s;
@@ -201,7 +202,8 @@ struct S8ConvCall {
   float x_scale;
   S8OutArg out;
   const float* bias;
-  int act;
+  S8ConvPost post;  // the activation (any code) and the residual
+  size_t y_len;     // output elements
   float out_scale;
   int32_t out_zero;
 };
@@ -227,10 +229,18 @@ S8ConvCall s8_conv_call(const Napi::CallbackInfo& info, const char* fn) {
   c.x_scale = float(num_arg(info, 7));
   const size_t yn = mul_sizes(env, fn, mul_sizes(env, fn, c.s.n, c.s.oh * c.s.ow), c.s.m);
   c.out = s8_out_arg(info, 8, fn, yn);
+  c.y_len = yn;
   if (c.out.kind != kS8OutI32 && !(c.x_scale > 0))
     throw Napi::RangeError::New(env, std::string(fn) + ": x scale must be positive for float32 and int8 outputs");
   c.bias = typed_data<float>(info, 9, fn, "bias", c.s.m, true);
-  c.act = s8_act_arg(info, 10, fn);
+  const int act = int_arg(info, 10);
+  if (act < 0 || act >= kConvActCount) throw Napi::RangeError::New(env, std::string(fn) + ": bad activation code");
+  c.post.act = act;
+  c.post.p0 = float(num_arg(info, 13));
+  c.post.p1 = float(num_arg(info, 14));
+  c.post.residual = typed_data<float>(info, 15, fn, "residual", yn, true);
+  if (c.out.kind == kS8OutI32 && (act != kConvActNone || c.post.residual))
+    throw Napi::RangeError::New(env, std::string(fn) + ": an activation or residual needs a float32 or int8 output");
   const double out_scale = num_arg(info, 11);
   c.out_zero = int_arg(info, 12);
   s8_check_requant(env, fn, c.out.kind, out_scale, c.out_zero);
@@ -250,13 +260,13 @@ void s8_conv_exec(const S8GemmVariant& v, const S8ConvCall& c, bool x_unsigned) 
   g.out = c.out.kind;
   g.c = c.out.data;
   g.bias = c.bias;
-  g.act = c.act;
+  g.act = c.post.act <= kConvActGelu ? c.post.act : kConvActNone;  // the GEMM fuses none/relu/gelu itself
   g.out_scale = c.out_scale;
   g.out_zero = c.out_zero;
   if (c.nchw)
-    s8_conv_run_nchw(v, c.s, c.x, c.pad_byte, g);
+    s8_conv_run_nchw(v, c.s, c.x, c.pad_byte, g, c.post);
   else
-    s8_conv_run(v, c.s, c.x, c.pad_byte, g);
+    s8_conv_run(v, c.s, c.x, c.pad_byte, g, c.post);
 }
 
 bool is_uint8_array(const Napi::CallbackInfo& info, size_t i) {
@@ -280,7 +290,7 @@ Napi::Value S8Conv2d(const Napi::CallbackInfo& info) {
 
 Napi::Value S8Conv2dAsync(const Napi::CallbackInfo& info) {
   const char* fn = "conv2dAsync";
-  AsyncOp op(info, fn, 13);
+  AsyncOp op(info, fn, 16);
   const S8ConvCall c = s8_conv_call(info, fn);
   const bool xu = is_uint8_array(info, 0);
   op.pin(info[0]);
@@ -290,6 +300,10 @@ Napi::Value S8Conv2dAsync(const Napi::CallbackInfo& info) {
   if (c.bias) {
     op.pin(info[9]);
     op.reads(c.bias, c.s.m * sizeof(float), "bias");
+  }
+  if (c.post.residual) {
+    op.pin(info[15]);
+    op.reads(c.post.residual, c.y_len * sizeof(float), "residual");
   }
   op.pin(info[1]);
   op.keep(c.w);

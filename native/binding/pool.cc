@@ -8,6 +8,7 @@
 #include "runtime/dwconv_driver.h"
 #include "runtime/pool_driver.h"
 #include "runtime/resize_driver.h"
+#include "runtime/transpose_driver.h"
 
 namespace simdtensor {
 namespace binding {
@@ -220,6 +221,41 @@ Napi::Value ResizeAsync(const Napi::CallbackInfo& info) {
 }
 
 
+// transposeBatched(x, out, params: Int32Array(3)[, id]); params: batch, rows, cols. out[b][j][i] = x[b][i][j]
+// (nchwToNhwc is (N, C, H·W), nhwcToNchw (N, H·W, C)).
+struct TransposeArgs {
+  size_t batch, rows, cols;
+  const float* x;
+  float* y;
+};
+template <class Io>
+TransposeArgs parse_transpose(const Napi::CallbackInfo& info, const char* fn, Io& io) {
+  napi_env env = info.Env();
+  const Ints q = ints(info, 2, fn, 3);
+  TransposeArgs a{};
+  a.batch = q.at(0, "batch"), a.rows = q.at(1, "rows"), a.cols = q.at(2, "cols");
+  const size_t n = prod(env, fn, {a.batch, a.rows, a.cols});
+  a.x = io.template in<float>(0, "x", n);
+  a.y = io.template out<float>(1, "out", n);
+  check_no_overlap(env, fn, a.x, n, a.y, n);
+  return a;
+}
+Napi::Value TransposeBatched(const Napi::CallbackInfo& info) {
+  SyncIo io{info, "transposeBatched"};
+  const TransposeArgs a = parse_transpose(info, io.fn, io);
+  f32_transpose_batched(f32_transpose_table.select(), a.batch, a.rows, a.cols, a.x, a.y);
+  return Napi::Value();
+}
+Napi::Value TransposeBatchedAsync(const Napi::CallbackInfo& info) {
+  const char* fn = "transposeBatchedAsync";
+  AsyncOp op(info, fn, 3);
+  AsyncIo io{op};
+  const TransposeArgs a = parse_transpose(info, fn, io);
+  const F32TransposeVariant& v = f32_transpose_table.select();
+  return op.submit([&v, a] { f32_transpose_batched(v, a.batch, a.rows, a.cols, a.x, a.y); }, info[1],
+                   double(a.batch) * double(a.rows) * double(a.cols));
+}
+
 }  // namespace
 
 void init_pool(Napi::Env env, Napi::Object exports) {
@@ -231,6 +267,8 @@ void init_pool(Napi::Env env, Napi::Object exports) {
   export_fn<GlobalPoolAsync>(env, exports, "globalPoolAsync");
   export_fn<Resize>(env, exports, "resize");
   export_fn<ResizeAsync>(env, exports, "resizeAsync");
+  export_fn<TransposeBatched>(env, exports, "transposeBatched");
+  export_fn<TransposeBatchedAsync>(env, exports, "transposeBatchedAsync");
 }
 
 }  // namespace binding

@@ -58,6 +58,11 @@ const F32ResizeVariant* const kF32Resize[] = {
 #include "kernels/f32-resize/kernels.inc"
 #undef ST_F32_RESIZE
     nullptr};
+const F32TransposeVariant* const kF32Transpose[] = {
+#define ST_F32_TRANSPOSE(sym, isa) &sym,
+#include "kernels/f32-transpose/kernels.inc"
+#undef ST_F32_TRANSPOSE
+    nullptr};
 const F32ProbeVariant* const kF32Probe[] = {
 #define ST_F32_PROBE(sym, isa) &sym,
 #include "kernels/f32-probe/kernels.inc"
@@ -75,6 +80,7 @@ const VariantTable<F32ConvVariant> f32_conv_table{kF32Conv};
 const VariantTable<F32DwconvVariant> f32_dwconv_table{kF32Dwconv};
 const VariantTable<F32PoolVariant> f32_pool_table{kF32Pool};
 const VariantTable<F32ResizeVariant> f32_resize_table{kF32Resize};
+const VariantTable<F32TransposeVariant> f32_transpose_table{kF32Transpose};
 
 // ---- families whose kernels.inc line carries the fields: one row object per line, then the list ----
 namespace {
@@ -198,6 +204,8 @@ const OpRow kOpRows[] = {
     {"globalAvgPool", [] { return f32_pool_table.select().name; }},
     {"globalMaxPool", [] { return f32_pool_table.select().name; }},
     {"resize", [] { return f32_resize_table.select().name; }},
+    {"nchwToNhwc", [] { return f32_transpose_table.select().name; }},
+    {"nhwcToNchw", [] { return f32_transpose_table.select().name; }},
 };
 }  // namespace
 

@@ -10,6 +10,7 @@
 #include "kernels/f32-pool/f32-pool.h"
 #include "kernels/f32-probe/f32-probe.h"
 #include "kernels/f32-resize/f32-resize.h"
+#include "kernels/f32-transpose/f32-transpose.h"
 #include "kernels/f32-spmm/f32-spmm.h"
 #include "kernels/f32-train/f32-train.h"
 #include "kernels/half-convert/half-convert.h"

@@ -11,6 +11,7 @@
 #include "runtime/gemm_driver.h"
 #include "runtime/gemm_partition.h"
 #include "runtime/parallel.h"
+#include "runtime/transpose_driver.h"
 
 namespace simdtensor {
 
@@ -234,26 +235,6 @@ void f32_conv_run(const F32ConvVariant& v, const F32ConvArgs& a) {
     parallel_for(tasks, task);
 }
 
-void transpose_f32_batched(size_t batch, size_t rows, size_t cols, const float* in, float* out) {
-  constexpr size_t B = 32;
-  const size_t rb = ceil_div(rows, B);
-  auto body = [&](size_t id) {
-    const size_t b = id / rb, r0 = (id % rb) * B, r1 = std::min(rows, r0 + B);
-    const float* src = in + b * rows * cols;
-    float* dst = out + b * rows * cols;
-    for (size_t c0 = 0; c0 < cols; c0 += B) {
-      const size_t c1 = std::min(cols, c0 + B);
-      for (size_t i = r0; i < r1; i++)
-        for (size_t j = c0; j < c1; j++) dst[j * rows + i] = src[i * cols + j];
-    }
-  };
-  const size_t tasks = batch * rb;
-  if (double(batch) * double(rows) * double(cols) < 65536.0)
-    for (size_t id = 0; id < tasks; id++) body(id);
-  else
-    parallel_for(tasks, body);
-}
-
 namespace {
 // NCHW staging buffers, reused per calling thread: a fresh multi-MiB allocation per call costs more in page faults
 // on first touch than the transposes themselves.
@@ -266,17 +247,17 @@ void f32_conv_run_nchw(const F32ConvVariant& v, const F32ConvArgs& a) {
   const size_t in_plane = s.h * s.w, out_plane = s.oh * s.ow;
   float* xt = t_nchw_x.get(s.n * in_plane * s.c);
   float* yt = t_nchw_y.get(s.n * out_plane * s.m);
-  transpose_f32_batched(s.n, s.c, in_plane, a.x, xt);
+  f32_transpose_batched(s.n, s.c, in_plane, a.x, xt);
   F32ConvArgs b = a;
   b.x = xt;
   b.y = yt;
   if (a.residual) {
     float* rt = t_nchw_r.get(s.n * out_plane * s.m);
-    transpose_f32_batched(s.n, s.m, out_plane, a.residual, rt);
+    f32_transpose_batched(s.n, s.m, out_plane, a.residual, rt);
     b.residual = rt;
   }
   f32_conv_run(v, b);
-  transpose_f32_batched(s.n, out_plane, s.m, yt, a.y);
+  f32_transpose_batched(s.n, out_plane, s.m, yt, a.y);
 }
 
 }  // namespace simdtensor

@@ -26,10 +26,7 @@ bool conv_is_pointwise(const ConvShape& s);
 void f32_conv_run(const F32ConvVariant& v, const F32ConvArgs& a);
 
 // The same over NCHW tensors (x [n, c, h, w], y and residual [n, m, oh, ow]): the input (and residual) are
-// transposed to NHWC scratch, the NHWC driver runs, and the output is transposed back.
+// transposed to NHWC scratch (runtime/transpose_driver.h), the NHWC driver runs, and the output is transposed back.
 void f32_conv_run_nchw(const F32ConvVariant& v, const F32ConvArgs& a);
-
-// out[b][j][i] = in[b][i][j] for b < batch, i < rows, j < cols (blocked, parallel over batch and rows).
-void transpose_f32_batched(size_t batch, size_t rows, size_t cols, const float* in, float* out);
 
 }  // namespace simdtensor

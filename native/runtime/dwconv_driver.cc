@@ -2,9 +2,9 @@
 // in NHWC, and runs bands of output rows of every image (NHWC) or plane (NCHW) as pool tasks.
 #include "runtime/dwconv_driver.h"
 
-#include "kernels/f32-train/f32-train.h"
 #include "runtime/aligned.h"
 #include "runtime/parallel.h"
+#include "runtime/transpose_driver.h"
 #include "runtime/window_tasks.h"
 
 namespace simdtensor {
@@ -58,16 +58,15 @@ void f32_dwconv_run(const F32DwconvVariant& v, const DwconvArgs& a) {
   }
   if (dwconv_nchw_via_nhwc(a)) {
     // Small planes or a stride: transpose each image to NHWC, run the NHWC kernels, transpose back (docs/conv.md has
-    // the measurements behind the rule). The transposes run on the calling thread.
-    const F32TrainVariant& tv = f32_train_table.select();
+    // the measurements behind the rule). The transposes are the in-register ones, on the pool.
     float* xs = t_xs.get(in_img);
     float* ys = t_ys.get(out_img);
     DwconvArgs b = a;
     b.nhwc = true, b.n = 1, b.x = xs, b.y = ys;
     for (size_t img = 0; img < a.n; img++) {
-      tv.transpose(a.c, a.ih * a.iw, a.x + img * in_img, xs);
+      f32_transpose_batched(1, a.c, a.ih * a.iw, a.x + img * in_img, xs);
       f32_dwconv_run(v, b);
-      tv.transpose(a.oh * a.ow, oc, ys, a.y + img * out_img);
+      f32_transpose_batched(1, a.oh * a.ow, oc, ys, a.y + img * out_img);
     }
     return;
   }

@@ -6,12 +6,14 @@
 
 #include "runtime/aligned.h"
 #include "runtime/parallel.h"
+#include "runtime/transpose_driver.h"
 #include "runtime/window_tasks.h"
 
 namespace simdtensor {
 
 namespace {
 thread_local ScratchBuffer<float> t_scratch;
+thread_local ScratchBuffer<float> t_xs, t_ys;  // NHWC copies of one image (NCHW through NHWC), reused per thread
 }  // namespace
 
 void f32_pool_run(const F32PoolVariant& v, const PoolArgs& a) {
@@ -27,6 +29,19 @@ void f32_pool_run(const F32PoolVariant& v, const PoolArgs& a) {
       const size_t img = i / bands, r0 = (i % bands) * per, r1 = r0 + per < a.oh ? r0 + per : a.oh;
       v.nhwc(a.kind, s, a.x + img * in_img, a.y + img * out_img, r0, r1);
     });
+    return;
+  }
+  if (pool_nchw_via_nhwc(a)) {
+    const size_t in_img = a.ih * a.iw * a.c, out_img = a.oh * a.ow * a.c;
+    float* xs = t_xs.get(in_img);
+    float* ys = t_ys.get(out_img);
+    PoolArgs b = a;
+    b.nhwc = true, b.n = 1, b.x = xs, b.y = ys;
+    for (size_t img = 0; img < a.n; img++) {
+      f32_transpose_batched(1, a.c, a.ih * a.iw, a.x + img * in_img, xs);
+      f32_pool_run(v, b);
+      f32_transpose_batched(1, a.oh * a.ow, a.c, ys, a.y + img * out_img);
+    }
     return;
   }
   const size_t planes = a.n * a.c, plane_in = a.ih * a.iw, plane_out = a.oh * a.ow;

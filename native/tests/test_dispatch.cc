@@ -42,6 +42,7 @@ TEST(dispatch_tables_select_first_allowed_under_every_cap) {
     CHECK(first_allowed(s8_gemm_table, &why), "s8_gemm under %s: %s", name, why);
     CHECK(first_allowed(quantize_table, &why), "quantize under %s: %s", name, why);
     CHECK(first_allowed(f32_probe_table, &why), "f32_probe under %s: %s", name, why);
+    CHECK(first_allowed(f32_transpose_table, &why), "f32_transpose under %s: %s", name, why);
     for (const HalfCvtVariant& v : half_cvt_table) {
       const HalfCvtVariant& got = half_cvt_select(v.kind);
       CHECK(got.kind == v.kind && isa_allowed(got.isa), "half_cvt under %s: %s", name, got.name);

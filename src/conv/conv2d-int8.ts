@@ -1,7 +1,7 @@
 /**
  * int8 convolution: a {@link QuantizedTensor} input (u8 or s8, per-tensor parameters) × int8 weights quantized per
  * output channel, on the int8 GEMM kernels (AVX2, AVX-VNNI, AVX512-VNNI, AMX, NEON dot). Output: float32
- * (dequantized, bias and relu/gelu fused), int8/uint8 (requantized, `output: { dtype, scale, zeroPoint }`) or the
+ * (dequantized; bias, residual and every conv activation fused), int8/uint8 (requantized, `output: { dtype, scale, zeroPoint }`) or the
  * exact int32 accumulators (`output: 'int32'`). Plugs into conv2d / conv2dAsync / packConvWeights (convHooks.int8).
  * @module
  */
@@ -15,7 +15,7 @@ import { QuantizedTensor } from '../quantize.js';
 import type { QuantDType } from '../quantize.js';
 import { checkSignal } from '../executor/ops.js';
 import { runNativeAsync } from '../executor/submit.js';
-import { checkVec, convHooks, planGeometry, weightDims, weightLayoutOf } from './conv2d.js';
+import { activationParams, checkVec, convHooks, overlaps, planGeometry, weightDims, weightLayoutOf } from './conv2d.js';
 import type { Conv2dAsyncOptions, Conv2dOptions, ConvPackOptions } from './conv2d.js';
 
 /** int8 conv weights packed once into the int8 GEMM's panels, with per-output-channel scales and zero points. */
@@ -95,7 +95,8 @@ interface Int8Plan {
   out: Tensor;
   outQ: { scale: number; zeroPoint: number } | null;
   bias: Float32Array | null;
-  act: number;
+  act: [number, number, number];
+  residual: Float32Array | null;
 }
 
 function planInt8(fn: string, x: unknown, w: unknown, opts: Int8Conv2dOptions): Int8Plan {
@@ -109,10 +110,7 @@ function planInt8(fn: string, x: unknown, w: unknown, opts: Int8Conv2dOptions): 
   else if (w instanceof QuantizedTensor) packed = packInt8(fn, w, { weightLayout: opts.weightLayout, groups: opts.groups }, layout === 'nhwc' ? 'nhwc' : 'nchw');
   else throw typeError(fn, `a quantized x needs int8 weights (a QuantizedTensor or packConvWeights of one), got ${describe(w)}`);
   if (opts.groups !== undefined && opts.groups !== 1) throw rangeError(fn, `int8 convolution supports groups 1, got ${describe(opts.groups)}`);
-  if (opts.residual !== undefined && opts.residual !== null) throw typeError(fn, 'residual is not supported by the int8 convolution (add it to the float32 output)');
-  const a = opts.activation ?? 'none';
-  const act = a === 'none' ? 0 : a === 'relu' ? 1 : a === 'gelu' ? 2 : -1;
-  if (act < 0) throw typeError(fn, `the int8 convolution fuses 'none', 'relu' or 'gelu', got ${describe(a)}`);
+  const act = activationParams(fn, opts);
   const g = planGeometry(fn, x.data.shape, opts, packed.inChannels, packed.outChannels, packed.kernelH, packed.kernelW, 1, false);
   const o = opts.output ?? 'float32';
   let dtype: 'float32' | 'int32' | QuantDType;
@@ -131,7 +129,17 @@ function planInt8(fn: string, x: unknown, w: unknown, opts: Int8Conv2dOptions): 
     if (packed.bias) throw rangeError(fn, 'bias was given, but the packed weights already hold one');
     bias = checkVec(fn, 'bias', opts.bias, packed.outChannels);
   } else bias = packed.bias;
-  if (dtype === 'int32' && (bias || act)) throw typeError(fn, "bias and activation need a float32 or requantized output, not 'int32'");
+  const hasResidual = opts.residual !== undefined && opts.residual !== null;
+  if (dtype === 'int32' && (bias || act[0] || hasResidual)) throw typeError(fn, "bias, activation and residual need a float32 or requantized output, not 'int32'");
+  let residual: Float32Array | null = null;
+  if (hasResidual) {
+    const r = opts.residual as unknown;
+    if (!(r instanceof Tensor) || r.dtype !== 'float32')
+      throw typeError(fn, `residual must be a float32 tensor (the output's real values; dequantize a quantized skip first), got ${describe(r)}`);
+    if (r.size !== g.size || r.shape.some((d, i) => d !== g.outShape[i]))
+      throw rangeError(fn, `residual has shape [${r.shape.join(', ')}], needs the output's [${g.outShape.join(', ')}]`);
+    residual = r.data as Float32Array;
+  }
   let out: Tensor;
   if (opts.out === undefined || opts.out === null) out = new Tensor(allocArray(dtype, g.size) as Float32Array, g.outShape, dtype, g.size);
   else {
@@ -140,12 +148,13 @@ function planInt8(fn: string, x: unknown, w: unknown, opts: Int8Conv2dOptions): 
       throw rangeError(fn, `out must be a ${dtype} tensor of shape [${g.outShape.join(', ')}], got ${describe(t)}`);
     out = t;
   }
-  return { x, packed, geom: g.geom, out, outQ, bias, act };
+  if (residual && overlaps(out.data, residual)) throw rangeError(fn, 'out must not share memory with residual');
+  return { x, packed, geom: g.geom, out, outQ, bias, act, residual };
 }
 
 function args(p: Int8Plan): unknown[] {
   const { packed } = p;
-  return [p.x.data.data, packed.handle, p.geom, packed.kernelH, packed.kernelW, packed.inChannels, p.x.zeroPoint[0], p.x.scale[0], p.out.data, p.bias, p.act, p.outQ?.scale ?? 1, p.outQ?.zeroPoint ?? 0];
+  return [p.x.data.data, packed.handle, p.geom, packed.kernelH, packed.kernelW, packed.inChannels, p.x.zeroPoint[0], p.x.scale[0], p.out.data, p.bias, p.act[0], p.outQ?.scale ?? 1, p.outQ?.zeroPoint ?? 0, p.act[1], p.act[2], p.residual];
 }
 
 function result(p: Int8Plan): Tensor | QuantizedTensor {

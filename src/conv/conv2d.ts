@@ -310,7 +310,8 @@ function finiteOr(fn: string, arg: string, v: unknown, dflt: number): number {
   return v;
 }
 
-function activationParams(fn: string, opts: Conv2dOptions): [number, number, number] {
+/** @internal The activation code and its two parameters (the kConvAct* codes of the native conv families). */
+export function activationParams(fn: string, opts: Conv2dOptions): [number, number, number] {
   const a = opts.activation ?? 'none';
   if (typeof a === 'object' && a !== null) {
     const p = convActivation(fn, a);
@@ -374,7 +375,8 @@ export function isDepthwise(x: Tensor, w: Tensor | PackedConvWeights, opts: Conv
   return (wl === 'oihw' ? w.shape[0] : wl === 'hwio' ? w.shape[3] : -1) === c;
 }
 
-function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
+/** @internal True when two views share bytes. */
+export function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
   return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
 

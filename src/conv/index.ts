@@ -10,6 +10,8 @@ export type { DepthwiseConv2dOptions } from './depthwise.js';
 export { maxPool2d, avgPool2d, globalAvgPool, globalMaxPool, maxPool2dAsync, avgPool2dAsync, globalAvgPoolAsync, globalMaxPoolAsync } from './pool.js';
 export type { Pool2dOptions, GlobalPoolOptions } from './pool.js';
 export { resize, resizeAsync } from './resize.js';
+export { nchwToNhwc, nhwcToNchw, nchwToNhwcAsync, nhwcToNchwAsync } from './layout.js';
+export type { LayoutOptions } from './layout.js';
 export type { ResizeOptions, CoordinateTransformationMode, NearestMode } from './resize.js';
 export { conv2d, conv2dAsync, convTranspose2d, convTranspose2dAsync, packConvWeights, foldBatchNorm, PackedConvWeights } from './conv2d.js';
 export type {
