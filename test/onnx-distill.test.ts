@@ -1,6 +1,9 @@
 // ONNX ⇄ nn: importing MLP-shaped ONNX graphs as trainable Sequentials, distilling an ONNX teacher (one the nn
 // layers cannot import) into a small student on the digits, and writing the student back to ONNX for onnxruntime.
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadOnnx, softmax, tensor, Tensor } from '../src/index.js';
 import { distillOnnx, onnxToSequential, sequentialToOnnx, sequentialToOnnxModel, teacherLogits, topOneAgreement } from '../src/onnx/index.js';
 import { evaluate, featureStats, fit, loadDigits, mlp, predict, stratifiedSplit, subset, Linear, Sequential } from '../src/nn/index.js';
@@ -137,6 +140,47 @@ describe('distillOnnx', () => {
     const bytes = sequentialToOnnx(labeled.student);
     const ref = await ortRun(bytes, { input: { type: 'float32', data: test.x.data, dims: test.x.shape.slice() } });
     close(ref.output.data as Float32Array, predict(labeled.student, test.x).data, 1e-5);
+  });
+
+  it('`simdtensor optimize teacher.onnx --distill 16 --data rows.csv --int8 dynamic`: the student replaces the model, then is quantized', async () => {
+    const { runCli } = await import('../src/cli/optimize.js');
+    const dir = mkdtempSync(join(tmpdir(), 'st-distill-cli-'));
+    writeFileSync(join(dir, 'teacher.onnx'), g.bytes());
+    const rows = (data: { x: Tensor; y: Int32Array }, labeled: boolean) =>
+      Array.from({ length: data.y.length }, (_, r) => [...Array.from(data.x.data.subarray(r * 64, r * 64 + 64) as Float32Array), ...(labeled ? [data.y[r]] : [])].join(',')).join('\n');
+    writeFileSync(join(dir, 'labeled.csv'), rows(train, true));
+    writeFileSync(join(dir, 'unlabeled.csv'), 'header' + ',p'.repeat(63) + '\n' + rows(train, false));
+    const sink = () => {
+      let t = '';
+      return { stream: { write: (s: string) => ((t += s), true) } as unknown as NodeJS.WritableStream, text: () => t };
+    };
+    for (const [file, extra] of [['labeled.csv', ['--int8', 'dynamic']], ['unlabeled.csv', []]] as const) {
+      const out = sink(), err = sink();
+      const code = await runCli(['optimize', join(dir, 'teacher.onnx'), '--distill', '16', '--data', join(dir, file), ...extra, '--distill-epochs', '20', '--no-latency', '--out', join(dir, `out-${file}`)], { out: out.stream, err: err.stream });
+      expect(err.text()).not.toMatch(/simdtensor optimize:/);
+      expect(code).toBe(0);
+      const rep = JSON.parse(readFileSync(join(dir, `out-${file}`, 'report.json'), 'utf8'));
+      expect(rep.stages.map((s: { stage: string }) => s.stage)).toEqual(['original', 'distill 16', ...(extra.length ? ['int8 dynamic'] : [])]);
+      const detail = rep.stages[1].detail as string;
+      expect(detail).toMatch(new RegExp(`MLP 64→16→10 student \\(1210 params\\), 20 epochs on 1144 ${file.startsWith('un') ? 'unlabeled' : 'labeled'} rows`));
+      const held = Number(/([\d.]+) % on 202 held-out rows/.exec(detail)![1]);
+      expect(held).toBeGreaterThanOrEqual(90);
+      expect(rep.stages[1].bytes).toBeLessThan(rep.stages[0].bytes / 4);
+      // The written model takes the teacher's feeds and gives its output (probabilities), in onnxruntime too.
+      const bytes = readFileSync(join(dir, `out-${file}`, 'teacher.optimized.onnx'));
+      const x = test.x.data.subarray(0, 5 * 64) as Float32Array;
+      const ours = loadOnnx(bytes).run({ image: { data: x, dims: [5, 1, 8, 8] } }).probs;
+      const ref = await ortRun(bytes, { image: { type: 'float32', data: x, dims: [5, 1, 8, 8] } });
+      close(ours.data as Float32Array, ref.probs.data as Float32Array, 1e-3);
+      expect(topOneAgreement(ours, tTest.rows(0, 5))).toBeGreaterThanOrEqual(0.8);
+    }
+    const bad = sink();
+    expect(await runCli(['optimize', join(dir, 'teacher.onnx'), '--distill', '16'], { out: sink().stream, err: bad.stream })).toBe(2);
+    expect(bad.text()).toMatch(/--distill needs --data FILE/);
+    const bad2 = sink();
+    writeFileSync(join(dir, 'short.csv'), '1,2,3\n4,5,6\n');
+    expect(await runCli(['optimize', join(dir, 'teacher.onnx'), '--distill', '16', '--data', join(dir, 'short.csv')], { out: sink().stream, err: bad2.stream })).toBe(1);
+    expect(bad2.text()).toMatch(/has 3 columns; the model's input 'image' takes 64 values a row/);
   });
 
   it('checks its arguments', () => {

@@ -241,6 +241,13 @@ export interface SequentialToOnnxOptions {
   inputName?: string;
   /** Name of the graph output (default 'output'). */
   outputName?: string;
+  /**
+   * Declared input dims (default [batch, features]); a rank above 2 (e.g. ['n', 1, 8, 8]) is flattened to
+   * [n, features] first, so the file takes the same feeds as a teacher with image-shaped input.
+   */
+  inputDims?: (number | string)[];
+  /** End in Softmax over the last axis (outputs probabilities, like a teacher that ends in Softmax). */
+  finalSoftmax?: boolean;
   /** Options passed to loadOnnx for the returned model. */
   load?: LoadOnnxOptions;
 }
@@ -272,7 +279,11 @@ export function sequentialToOnnx(model: Sequential, opts: SequentialToOnnxOption
     return o;
   };
   const A = (name: string, type: number, v: Msg) => onnxProto.AttributeProto.create({ name, type, ...v });
+  const inDims = opts.inputDims;
+  if (inDims !== undefined && (!Array.isArray(inDims) || inDims.length < 2 || inDims.some((d) => !(typeof d === 'string' ? d !== '' : Number.isSafeInteger(d) && d > 0))))
+    throw typeError(fn, `opts.inputDims must list at least 2 dims (positive integers or names), got ${describe(inDims)}`);
   let cur = inName;
+  if (inDims && inDims.length > 2) cur = node('Flatten', [cur], [A('axis', 2, { i: 1 })]);
   let inFeatures: number | null = null;
   let features: number | null = null;
   const setIn = (k: number, i: number) => {
@@ -307,14 +318,22 @@ export function sequentialToOnnx(model: Sequential, opts: SequentialToOnnxOption
     }
   });
   if (inFeatures === null) throw rangeError(fn, 'the model has no Linear, LayerNorm or Normalize layer, so its input width is unknown');
+  if (inDims) {
+    const fixed = inDims.slice(1);
+    if (fixed.every((d) => typeof d === 'number') && (fixed as number[]).reduce((a, b) => a * b, 1) !== inFeatures)
+      throw rangeError(fn, `opts.inputDims [${inDims.join(', ')}] hold ${(fixed as number[]).reduce((a, b) => a * b, 1)} values a row, the model takes ${inFeatures}`);
+  }
+  if (opts.finalSoftmax) cur = node('Softmax', [cur], [A('axis', 2, { i: -1 })]);
   if (cur === inName) nodes.push(onnxProto.NodeProto.create({ opType: 'Identity', name: 'Identity_out', input: [cur], output: [outName] }));
   else nodes[nodes.length - 1].output = [outName];
-  const vi = (name: string, d: number | null) => ({ name, type: { tensorType: { elemType: DT.FLOAT, shape: { dim: [{ dimParam: 'batch' }, d === null ? { dimParam: 'features' } : { dimValue: d }] } } } });
+  const dim = (d: number | string | null) => (d === null ? { dimParam: 'features' } : typeof d === 'string' ? { dimParam: d } : { dimValue: d });
+  const vi = (name: string, dims: (number | string | null)[]) => ({ name, type: { tensorType: { elemType: DT.FLOAT, shape: { dim: dims.map(dim) } } } });
+  const batch = inDims ? inDims[0] : 'batch';
   const proto = {
     irVersion: 8,
     producerName: 'simdtensor',
     opsetImport: [{ domain: '', version: 17 }],
-    graph: { name: 'sequential', node: nodes, initializer: inits, input: [vi(inName, inFeatures)], output: [vi(outName, features ?? inFeatures)] },
+    graph: { name: 'sequential', node: nodes, initializer: inits, input: [vi(inName, inDims ?? [batch, inFeatures])], output: [vi(outName, [batch, features ?? inFeatures])] },
   };
   return onnxProto.ModelProto.encode(proto).finish();
 }
