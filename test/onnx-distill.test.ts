@@ -189,5 +189,13 @@ describe('distillOnnx', () => {
     expect(() => distillOnnx(teacher, { hidden: [4] }, { x: train.x, y: [1] } as never)).toThrow(/data.y must be an Int32Array/);
     expect(() => teacherLogits(teacher, tensor(new Float32Array(10), [2, 5]))).toThrow(/64 values a row\), x has 5 features/);
     expect(() => teacherLogits(teacher, test.x, { output: 'nope' })).toThrow(/not a teacher output/);
+    // A teacher that fixes its batch at 1 runs row by row; its plain output is taken as logits.
+    const one = new G(13);
+    one.input('x', T.FLOAT, [1, 64]);
+    one.node('Gemm', ['x', one.f32('w', [10, 64], l2.weight!.value.data.subarray(0, 640)), one.f32('b', [10], l2.bias!.value.data)], { transB: 1 }, ['z']);
+    one.output('z', T.FLOAT, [1, 10]);
+    const fixed = loadOnnx(one.bytes());
+    const rows = test.x.rows(0, 7);
+    close(teacherLogits(fixed, rows).data, predict(onnxToSequential(fixed), rows).data, 1e-5);
   });
 });

@@ -62,7 +62,7 @@ export function teacherLogits(teacher: OnnxModel, x: Tensor, opts: TeacherLogits
   const X = f32(fn, 'x', x);
   if (X.ndim !== 2) throw rangeError(fn, `x must be 2-D [rows, features], got [${X.shape.join(', ')}]`);
   const [rows, feats] = X.shape;
-  const bs = positiveInt(fn, 'opts.batchSize', opts.batchSize, 256);
+  let bs = positiveInt(fn, 'opts.batchSize', opts.batchSize, 256);
   if (teacher.inputs.length !== 1) throw rangeError(fn, `the teacher must have one input, it has ${teacher.inputs.length} (${teacher.inputs.map((i) => `'${i.name}'`).join(', ')})`);
   const io = teacher.inputs[0];
   if (io.dtype !== 'float32') throw rangeError(fn, `the teacher's input '${io.name}' is ${io.dtype}; distillation feeds float32 rows`);
@@ -78,6 +78,11 @@ export function teacherLogits(teacher: OnnxModel, x: Tensor, opts: TeacherLogits
     const n = (tail as number[]).reduce((a, b) => a * b, 1);
     if (n !== feats) throw rangeError(fn, `the teacher's input '${io.name}' is [${dims.map((d) => d ?? '?').join(', ')}] (${n} values a row), x has ${feats} features`);
     rowDims = tail as number[];
+  }
+  // A teacher with a fixed batch dim (e.g. [1, 64]) runs in batches of exactly that many rows.
+  if (typeof dims[0] === 'number' && dims[0] > 0) {
+    bs = dims[0];
+    if (rows % bs) throw rangeError(fn, `the teacher's input '${io.name}' fixes the batch at ${bs} rows; x has ${rows} rows, not a multiple of it`);
   }
   let probs = kind === 'probabilities';
   if (kind === 'auto' && teacher.source) {
