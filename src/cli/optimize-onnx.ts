@@ -5,8 +5,10 @@
  */
 import { parseArgs as parseArgsUtil, type ParseArgsConfig } from 'node:util';
 import { formatOnnxReport, onnxStageRows, optimizeOnnx, readInputs, type OnnxOptimizeOptions } from '../onnx/transform/pipeline.js';
-import { EditModel } from '../onnx/transform/proto.js';
+import { EditModel, type Msg } from '../onnx/transform/proto.js';
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { Tensor } from '../tensor.js';
 
 export const ONNX_HELP = `Usage: simdtensor optimize MODEL.onnx [options]
 
@@ -16,6 +18,12 @@ thread) in simdtensor and onnxruntime-node, and the output drift against the ori
 cosine, top-1 agreement). Writes MODEL.optimized.onnx, report.md and report.json to the output folder.
 
 Options:
+  --distill HIDDEN      first distil the model into a smaller MLP student with these hidden sizes (e.g. 32 or
+                        64,32), trained on --data; the later stages then apply to the student
+  --data FILE           rows to distil on: .csv or .csv.gz of numbers (a non-numeric first line is a header);
+                        as many columns as the model's input has values a row (unlabeled: the teacher's soft
+                        targets only) or one more, the last being the class index (labeled)
+  --distill-epochs N    distillation epochs (default 30)
   --int8 MODE           'dynamic' (weights int8 per channel, activations at run time) or 'static' (QDQ)
   --calib FILE          calibration inputs for --int8 static (.json array of feeds; default 8 random inputs)
   --calib-method M      minmax, percentile (default) or mse
@@ -36,6 +44,9 @@ Options:
 `;
 
 const OPTIONS = {
+  distill: { type: 'string' },
+  data: { type: 'string' },
+  'distill-epochs': { type: 'string' },
   int8: { type: 'string' },
   calib: { type: 'string' },
   'calib-method': { type: 'string' },
@@ -100,7 +111,62 @@ export function parseOnnxArgs(argv: string[]): { opts: OnnxOptimizeOptions; json
   if (v['no-latency']) opts.noLatency = true;
   if (v.calib !== undefined) (opts as { calibFile?: string }).calibFile = v.calib as string;
   if (v.input !== undefined) (opts as { inputFile?: string }).inputFile = v.input as string;
+  if (v.distill !== undefined) {
+    const hs = (v.distill as string).split(',').map((h) => h.trim());
+    if (!hs.every((h) => /^\d+$/.test(h) && Number(h) > 0)) throw new RangeError(`--distill needs hidden sizes such as 32 or 64,32, got '${v.distill}'`);
+    opts.distill = hs.map(Number);
+    if (v.data === undefined) throw new RangeError('--distill needs --data FILE (rows to distil on)');
+  }
+  if (v.data !== undefined) {
+    if (v.distill === undefined) throw new RangeError('--data is for --distill HIDDEN');
+    (opts as { dataFile?: string }).dataFile = v.data as string;
+  }
+  if (v['distill-epochs'] !== undefined) {
+    const e = Number(v['distill-epochs']);
+    if (!/^\d+$/.test(v['distill-epochs'] as string) || !(e > 0)) throw new RangeError(`--distill-epochs needs a positive integer, got '${v['distill-epochs']}'`);
+    if (v.distill === undefined) throw new RangeError('--distill-epochs is for --distill HIDDEN');
+    opts.distillEpochs = e;
+  }
   return { opts, json: !!v.json, help: false };
+}
+
+/**
+ * The --data file: numeric CSV rows (optionally gzipped, optional header). Columns = the model's values per input
+ * row → unlabeled; one more → the last column is the class index.
+ */
+export function readDistillData(file: string, graph: Msg): { x: Tensor; y?: Int32Array } {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(file);
+  } catch (e) {
+    throw new RangeError(`cannot read --data '${file}' (${(e as Error).message})`);
+  }
+  if (!/\.csv(\.gz)?$/i.test(file)) throw new RangeError(`--data '${file}' must be a .csv or .csv.gz file`);
+  const text = (buf[0] === 0x1f && buf[1] === 0x8b ? gunzipSync(buf) : buf).toString('utf8');
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  if (lines.length && lines[0].split(',').some((c) => c.trim() === '' || !Number.isFinite(Number(c)))) lines.shift();
+  if (!lines.length) throw new RangeError(`--data '${file}' has no rows`);
+  const cols = lines[0].split(',').length;
+  const inits = new Set(((graph.initializer as Msg[]) ?? []).map((t) => t.name));
+  const input = ((graph.input as Msg[]) ?? []).find((i) => !inits.has(i.name));
+  const dims = ((input?.type?.tensorType?.shape?.dim as Msg[]) ?? []).slice(1).map((d) => Number(d.dimValue ?? 0));
+  const feats = dims.length && dims.every((d) => d > 0) ? dims.reduce((a, b) => a * b, 1) : null;
+  const labeled = feats !== null && cols === feats + 1;
+  if (feats !== null && cols !== feats && !labeled) throw new RangeError(`--data '${file}' has ${cols} columns; the model's input '${input.name}' takes ${feats} values a row (give ${feats}, or ${feats + 1} with the class last)`);
+  const f = labeled ? cols - 1 : cols;
+  const x = new Float32Array(lines.length * f);
+  const y = labeled ? new Int32Array(lines.length) : undefined;
+  lines.forEach((l, r) => {
+    const cells = l.split(',').map(Number);
+    if (cells.length !== cols || cells.some((c) => !Number.isFinite(c))) throw new RangeError(`--data '${file}' row ${r + 1}: expected ${cols} numbers, got '${l.slice(0, 80)}'`);
+    x.set(cells.slice(0, f), r * f);
+    if (y) {
+      const c = cells[f];
+      if (!Number.isInteger(c) || c < 0) throw new RangeError(`--data '${file}' row ${r + 1}: the class (last column) must be an integer >= 0, got ${c}`);
+      y[r] = c;
+    }
+  });
+  return { x: new Tensor(x, [lines.length, f], 'float32', x.length), ...(y ? { y } : {}) };
 }
 
 /** Runs `simdtensor optimize MODEL.onnx …`; returns the exit code. */
@@ -116,9 +182,9 @@ export async function runOnnxCli(argv: string[], io: { out: NodeJS.WritableStrea
     io.out.write(ONNX_HELP);
     return 0;
   }
-  const opts = parsed.opts as OnnxOptimizeOptions & { calibFile?: string; inputFile?: string };
+  const opts = parsed.opts as OnnxOptimizeOptions & { calibFile?: string; inputFile?: string; dataFile?: string };
   try {
-    if (opts.calibFile || opts.inputFile) {
+    if (opts.calibFile || opts.inputFile || opts.dataFile) {
       let bytes: Uint8Array;
       try {
         bytes = readFileSync(opts.model);
@@ -128,9 +194,11 @@ export async function runOnnxCli(argv: string[], io: { out: NodeJS.WritableStrea
       const g = new EditModel({ bytes, baseDir: null }, 'optimize').graph;
       if (opts.calibFile) opts.calibration = readInputs(opts.calibFile, g);
       if (opts.inputFile) opts.inputs = readInputs(opts.inputFile, g)[0];
+      if (opts.dataFile) opts.distillData = readDistillData(opts.dataFile, g);
     }
     delete opts.calibFile;
     delete opts.inputFile;
+    delete opts.dataFile;
     const report = await optimizeOnnx({ ...opts, onProgress: (l) => io.err.write(`${l}\n`) });
     if (parsed.json) io.out.write(JSON.stringify(report, (_, x) => (x === Infinity ? 'Infinity' : x), 2) + '\n');
     else {

@@ -16,3 +16,7 @@ export { pruneOnnx as pruneModel } from './transform/prune.js';
 export type { OnnxPruneOptions, PrunedLayer } from './transform/prune.js';
 export { convertOnnx as convertModel } from './transform/convert.js';
 export type { OnnxConvertOptions } from './transform/convert.js';
+export { onnxToSequential, sequentialToOnnx, sequentialToOnnxModel } from './transform/to-nn.js';
+export type { OnnxToSequentialOptions, SequentialToOnnxOptions } from './transform/to-nn.js';
+export { distillOnnx, teacherLogits, agreement as topOneAgreement } from './transform/distill.js';
+export type { DistillOnnxOptions, DistillOnnxResult, DistillData, StudentSpec, TeacherLogitsOptions } from './transform/distill.js';
