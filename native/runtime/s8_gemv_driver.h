@@ -1,0 +1,27 @@
+// Small-M int8 driver (M <= kS8GemvMaxM): the rows of A in the kernel's domain, read in place by the small-M kernel
+// while each B panel of the GEMM layout streams past once per kernel.mr rows. Plain C++ (no N-API).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include "kernels/s8-gemm/s8-gemm.h"
+#include "runtime/s8_gemm_driver.h"
+
+namespace simdtensor {
+
+// A ready for the kernel: g.m rows of kpad = round_up(g.k, 4) bytes at stride lda, in the kernel's byte domain, zero
+// past K; za = ZA' per row (za + oa), rs = row sums of those bytes (read only when g.zb), sa = row scales (f32 and
+// requantized outputs). Everything else (B panels for the GEMM variant with the kernel's nr, epilogue, output) from g.
+struct S8GemvRows {
+  const uint8_t* a;
+  size_t lda;
+  const int32_t* za;
+  const int32_t* rs;
+  const float* sa;
+};
+void s8_gemv_run(const S8GemvVariant& v, const S8GemmArgs& g, const S8GemvRows& rows);
+
+// s8_gemm_run's path for g.m <= kS8GemvMaxM: copies the few rows into a thread-local buffer in the kernel's domain
+// (the only pass over A) and runs s8_gemv_run.
+void s8_gemv_gemm_run(const S8GemvVariant& v, const S8GemmArgs& g);
+
+}  // namespace simdtensor
