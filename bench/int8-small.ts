@@ -38,7 +38,8 @@ async function main(): Promise<void> {
     .split(',')
     .map((s) => s.split('x').map(Number) as [number, number, number]);
   const load0 = (await import('node:os')).loadavg()[0];
-  console.log(`kernel linear.int8: ${st.cpuInfo().kernels['linear.int8'] ?? st.cpuInfo().kernels['matmul.s8']}; load ${load0.toFixed(2)}`);
+  const kn = st.cpuInfo().kernels;
+  console.log(`kernels: linear.int8 ${kn['linear.int8']}, M <= 16 ${kn['linear.int8.smallM']}; load ${load0.toFixed(2)}`);
   for (const [m, k, n] of shapes) {
     const w = randn(n * k, 7 + k);
     const x = randn(m * k, 11 + m);

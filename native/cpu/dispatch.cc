@@ -165,7 +165,7 @@ const char* half_cvt(HalfCvtKind kind) { return half_cvt_select(kind).name; }
 // M <= kS8GemvMaxM: the small-M kernel over the GEMM's panels, or the GEMM itself where its layout has none.
 const char* s8_small_m() {
   const S8GemmVariant& g = s8_gemm_table.select();
-  const S8GemvVariant* v = s8_gemv_for(g);
+  const S8GemvVariant* v = s8_gemv_max_m() ? s8_gemv_for(g) : nullptr;
   return v ? v->name : g.name;
 }
 

@@ -2,6 +2,7 @@
 #include "runtime/s8_gemv_driver.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "runtime/aligned.h"
@@ -14,6 +15,17 @@ thread_local ScratchBuffer<uint8_t> t_rows;
 thread_local ScratchBuffer<int32_t> t_rowi;
 thread_local ScratchBuffer<float> t_rowf;
 }  // namespace
+
+size_t s8_gemv_max_m() {
+  static const size_t v = [] {
+    const char* s = std::getenv("SIMDTENSOR_S8_SMALL_M");
+    if (!s || !*s) return kS8GemvMaxM;
+    char* end = nullptr;
+    const unsigned long x = std::strtoul(s, &end, 10);
+    return *end ? kS8GemvMaxM : std::min<size_t>(x, kS8GemvMaxM);
+  }();
+  return v;
+}
 
 void s8_gemv_run(const S8GemvVariant& v, const S8GemmArgs& g, const S8GemvRows& r) {
   if (g.m == 0 || g.n == 0) return;

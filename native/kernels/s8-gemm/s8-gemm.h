@@ -97,8 +97,10 @@ struct S8GemvVariant {
 // Best first; filled in cpu/dispatch.cc. Not every GEMM variant has one (AMX's K step of 64 and i8mm's k-groups of
 // 8 are other panel layouts): s8_gemv_for() returns null there and callers run the GEMM.
 extern const VariantTable<S8GemvVariant> s8_gemv_table;
-// Rows up to which the drivers run the small-M kernel rather than the GEMM.
+// Rows up to which the drivers run the small-M kernel rather than the GEMM (kS8GemvMaxM; the environment variable
+// SIMDTENSOR_S8_SMALL_M, read once, lowers it, 0 turning the path off: for A/B benchmarks).
 constexpr size_t kS8GemvMaxM = 16;
+size_t s8_gemv_max_m();
 // The allowed small-M variant that reads GEMM variant v's panels (same nr, k-groups of 4, K step 4, same A domain).
 inline const S8GemvVariant* s8_gemv_for(const S8GemmVariant& v) {
   if (v.kgroup != 4 || v.kstep != 4) return nullptr;
