@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     .map((s) => s.split('x').map(Number) as [number, number, number]);
   const load0 = (await import('node:os')).loadavg()[0];
   const kn = st.cpuInfo().kernels;
-  console.log(`kernels: linear.int8 ${kn['linear.int8']}, M <= 16 ${kn['linear.int8.smallM']}; load ${load0.toFixed(2)}`);
+  console.log(`kernels: linear.int8 ${kn['linear.int8']}, M <= 4 ${kn['linear.int8.smallM']}; load ${load0.toFixed(2)}`);
   for (const [m, k, n] of shapes) {
     const w = randn(n * k, 7 + k);
     const x = randn(m * k, 11 + m);

@@ -1,4 +1,4 @@
-// The small-M int8 path (M <= 16: the s8_gemv_* kernels over the GEMM's panels, and dynamic quantization fused into
+// The small-M int8 path (M <= 4: the s8_gemv_* kernels over the GEMM's panels, and dynamic quantization fused into
 // the driver) against integer oracles, around the panel and k-group edges, under every ISA cap.
 import { afterEach, describe, expect, it } from 'vitest';
 import { cpuInfo, getMaxIsa, linear, matmul, quantize, quantizeDynamic, rand, setMaxIsa, tensor } from '../src/index.js';
@@ -33,7 +33,7 @@ function randInts(n: number, dtype: 'int8' | 'uint8', seed: number): Int8Array |
 const NS = [1, 15, 33, 70];
 const KS = [1, 6, 17, 64, 130];
 
-describe('int8 at small M (M = 1..17)', () => {
+describe('int8 at small M (M = 1..17: the small-M kernels at 1..4, the GEMM above)', () => {
   it('matmul of integer tensors is bit-exact at every M up to 17, under every ISA cap', () => {
     for (const isa of supportedIsas()) {
       setMaxIsa(isa);

@@ -73,13 +73,14 @@ void s8_gemv_gemm_run(const S8GemvVariant& v, const S8GemmArgs& g) {
   // The caller's bytes into the kernel's domain: xor of the sign bit where the signedness differs (oa = ±128).
   const int32_t oa = v.a_signed ? (g.a_unsigned ? -128 : 0) : (g.a_unsigned ? 0 : 128);
   const uint8_t flip = oa ? 0x80 : 0;
-  uint8_t* a = t_rows.get(m * kpad);
+  const size_t lda = s8_gemv_row_stride(kpad);
+  uint8_t* a = t_rows.get(m * lda);
   int32_t* za = t_rowi.get(2 * m);
   int32_t* rs = za + m;
   float* sa = t_rowf.get(m);
   const uint8_t* src = static_cast<const uint8_t*>(g.a);
   for (size_t i = 0; i < m; i++) {
-    uint8_t* row = a + i * kpad;
+    uint8_t* row = a + i * lda;
     if (flip) {
       for (size_t p = 0; p < k; p++) row[p] = uint8_t(src[i * g.lda + p] ^ flip);
     } else if (k) {
@@ -95,7 +96,7 @@ void s8_gemv_gemm_run(const S8GemvVariant& v, const S8GemmArgs& g) {
     za[i] = int32_t(uint32_t(z) + uint32_t(oa));
     sa[i] = g.out != kS8OutI32 ? g.a_scale[i * g.a_scale_stride] : 0.0f;
   }
-  s8_gemv_run(v, g, S8GemvRows{a, kpad, za, rs, sa});
+  s8_gemv_run(v, g, S8GemvRows{a, lda, za, rs, sa});
 }
 
 }  // namespace simdtensor

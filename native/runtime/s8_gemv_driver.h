@@ -18,6 +18,10 @@ struct S8GemvRows {
   const int32_t* rs;
   const float* sa;
 };
+// Row stride for rows of kpad bytes: a cache line more than a multiple of 4 KiB, so the MR rows a kernel broadcasts
+// from do not all fall in one L1 set (at K = 4096 the rows would alias every 4 KiB).
+inline size_t s8_gemv_row_stride(size_t kpad) { return (kpad + 63) / 64 * 64 + (kpad % 4096 < 64 ? 64 : 0); }
+
 void s8_gemv_run(const S8GemvVariant& v, const S8GemmArgs& g, const S8GemvRows& rows);
 
 // s8_gemm_run's path for g.m <= kS8GemvMaxM: copies the few rows into a thread-local buffer in the kernel's domain

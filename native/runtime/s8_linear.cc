@@ -61,8 +61,8 @@ thread_local ScratchBuffer<int32_t> t_xi;
 // no separate quantize pass over a full-size buffer, no A packing, no task hand-off for the quantization.
 const uint8_t* s8_linear_small_m(const S8GemvVariant& sv, const S8GemmVariant& gv, const QuantizeVariant& qv,
                        const S8LinearDynamicArgs& a) {
-  const size_t m = a.m, k = a.w->k(), kpad = s8_round_up(k, 4);
-  uint8_t* xq = t_xq.get(m * kpad);
+  const size_t m = a.m, k = a.w->k(), kpad = s8_round_up(k, 4), lda = s8_gemv_row_stride(kpad);
+  uint8_t* xq = t_xq.get(m * lda);
   float* xs = t_xs.get(m);
   int32_t* xz = t_xz.get(m);
   int32_t* za = t_xi.get(2 * m);
@@ -75,7 +75,7 @@ const uint8_t* s8_linear_small_m(const S8GemvVariant& sv, const S8GemmVariant& g
   s8_gemm_bind_weights(gv, *a.w, &g);
   const int32_t oa = sv.a_signed ? -128 : 0;  // u8 rows; the sdot kernel reads s8
   for (size_t i = 0; i < m; i++) {
-    uint8_t* row = xq + i * kpad;
+    uint8_t* row = xq + i * lda;
     bad[i] = quantize_row_dynamic(qv, k, a.x + i * a.ldx, true, row, &xs[i], &xz[i]) ? 1 : 0;
     if (sv.a_signed)
       for (size_t p = 0; p < k; p++) row[p] ^= 0x80;
@@ -92,7 +92,7 @@ const uint8_t* s8_linear_small_m(const S8GemvVariant& sv, const S8GemmVariant& g
   g.ldc = a.ldy;
   g.bias = a.bias;
   g.act = a.act;
-  s8_gemv_run(sv, g, S8GemvRows{xq, kpad, za, rs, xs});
+  s8_gemv_run(sv, g, S8GemvRows{xq, lda, za, rs, xs});
   return bad;
 }
 

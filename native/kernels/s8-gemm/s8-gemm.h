@@ -98,8 +98,10 @@ struct S8GemvVariant {
 // 8 are other panel layouts): s8_gemv_for() returns null there and callers run the GEMM.
 extern const VariantTable<S8GemvVariant> s8_gemv_table;
 // Rows up to which the drivers run the small-M kernel rather than the GEMM (kS8GemvMaxM; the environment variable
-// SIMDTENSOR_S8_SMALL_M, read once, lowers it, 0 turning the path off: for A/B benchmarks).
-constexpr size_t kS8GemvMaxM = 16;
+// SIMDTENSOR_S8_SMALL_M, read once, lowers it, 0 turning the path off: for A/B benchmarks). Measured at 4096×4096:
+// the extra accumulator sets win at M = 1..2; from M = 8 the GEMM tile (A packed, the same number of chains) was
+// as fast or faster (M = 16: 1.1–1.25 ms vs 1.5–1.9 ms), so the small-M kernels stop at 4.
+constexpr size_t kS8GemvMaxM = 4;
 size_t s8_gemv_max_m();
 // The allowed small-M variant that reads GEMM variant v's panels (same nr, k-groups of 4, K step 4, same A domain).
 inline const S8GemvVariant* s8_gemv_for(const S8GemmVariant& v) {
