@@ -143,7 +143,8 @@ bool run_case(const S8GemmVariant& v, const Case& cs, const S8GemvVariant* sv = 
       if (j >= n) {
         for (size_t e = 0; e < esize; e++)
           if (c[off + e] != 0x5a) {
-            std::fprintf(stderr, "  %s wrote past n: m=%zu n=%zu k=%zu (%zu,%zu)\n", sv ? sv->name : v.name, m, n, k, i, j);
+            std::fprintf(stderr, "  %s wrote past n: m=%zu n=%zu k=%zu (%zu,%zu)\n", sv ? sv->name : v.name, m, n, k,
+                         i, j);
             return false;
           }
         continue;
@@ -175,7 +176,8 @@ bool run_case(const S8GemmVariant& v, const Case& cs, const S8GemvVariant* sv = 
         std::fprintf(stderr,
                      "  %s m=%zu n=%zu k=%zu a%s b%s transB=%d za=%d zb=%d out=%s bias=%d act=%d fill=%d: "
                      "C[%zu][%zu]=%.9g want %.9g\n",
-                     sv ? sv->name : v.name, m, n, k, cs.a_unsigned ? "u8" : "s8", cs.b_unsigned ? "u8" : "s8", int(cs.trans_b),
+                     sv ? sv->name : v.name, m, n, k, cs.a_unsigned ? "u8" : "s8", cs.b_unsigned ? "u8" : "s8",
+                     int(cs.trans_b),
                      cs.za_mode, cs.zb_mode, out_name(cs.out), int(cs.bias), cs.act, cs.fill, i, j, got, want);
         return false;
       }
@@ -455,7 +457,8 @@ TEST(s8_linear_dynamic_fused_small_m_matches_the_gemm_path) {
           for (size_t j = 0; j < n && ok; j++) {
             const float got = y[i * n + j], want = ref[i * n + j];
             ok = bad[i] ? std::isnan(got) : std::memcmp(&got, &want, 4) == 0;
-            if (!ok) std::fprintf(stderr, "  %s m=%zu k=%zu y[%zu][%zu]=%.9g want %.9g\n", v.name, m, k, i, j, got, want);
+            if (!ok)
+              std::fprintf(stderr, "  %s m=%zu k=%zu y[%zu][%zu]=%.9g want %.9g\n", v.name, m, k, i, j, got, want);
           }
         CHECK(ok, "%s fused small-M dynamic linear m=%zu k=%zu", v.name, m, k);
       }

@@ -36,8 +36,8 @@ void s8_gemm_4x16c4__avx2(size_t m, size_t n, size_t kpad, const uint8_t* a, con
 }
 
 // The small-M kernel over the same panels (gemv.h).
-void s8_gemv_4x16c4__avx2(size_t m, size_t n, size_t kpad, const uint8_t* a, size_t lda, const int8_t* b, void* c, size_t ldc,
-                          const S8GemmEpilogue* ep) {
+void s8_gemv_4x16c4__avx2(size_t m, size_t n, size_t kpad, const uint8_t* a, size_t lda, const int8_t* b,
+                          void* c, size_t ldc, const S8GemmEpilogue* ep) {
   s8_gemv_ukernel<DotAvx2, 4, 2, 4>(m, n, kpad, a, lda, b, c, ldc, ep);
 }
 

@@ -27,8 +27,8 @@ void s8_gemm_12x32c4__avx512vnni(size_t m, size_t n, size_t kpad, const uint8_t*
 }
 
 // The small-M kernel over the same panels (gemv.h).
-void s8_gemv_4x32c4__avx512vnni(size_t m, size_t n, size_t kpad, const uint8_t* a, size_t lda, const int8_t* b, void* c, size_t ldc,
-                                const S8GemmEpilogue* ep) {
+void s8_gemv_4x32c4__avx512vnni(size_t m, size_t n, size_t kpad, const uint8_t* a, size_t lda, const int8_t* b,
+                                void* c, size_t ldc, const S8GemmEpilogue* ep) {
   s8_gemv_ukernel<DotAvx512Vnni, 4, 2, 8>(m, n, kpad, a, lda, b, c, ldc, ep);
 }
 

@@ -26,8 +26,8 @@ void s8_gemm_4x16c4__neondot(size_t m, size_t n, size_t kpad, const uint8_t* a, 
 }
 
 // The small-M kernel over the same panels (gemv.h).
-void s8_gemv_4x16c4__neondot(size_t m, size_t n, size_t kpad, const uint8_t* a, size_t lda, const int8_t* b, void* c, size_t ldc,
-                             const S8GemmEpilogue* ep) {
+void s8_gemv_4x16c4__neondot(size_t m, size_t n, size_t kpad, const uint8_t* a, size_t lda, const int8_t* b,
+                             void* c, size_t ldc, const S8GemmEpilogue* ep) {
   s8_gemv_ukernel<DotNeon, 4, 4, 8>(m, n, kpad, a, lda, b, c, ldc, ep);
 }
 
