@@ -1,7 +1,7 @@
 // The small-M int8 path (M <= 4: the s8_gemv_* kernels over the GEMM's panels, and dynamic quantization fused into
 // the driver) against integer oracles, around the panel and k-group edges, under every ISA cap.
 import { afterEach, describe, expect, it } from 'vitest';
-import { cpuInfo, getMaxIsa, linear, matmul, quantize, quantizeDynamic, rand, setMaxIsa, tensor } from '../src/index.js';
+import { cpuInfo, getMaxIsa, linear, matmul, quantize, quantizeDynamic, rand, resetStats, setMaxIsa, setMonitoring, stats, tensor } from '../src/index.js';
 import { supportedIsas } from './helpers.js';
 
 const best = getMaxIsa();
@@ -102,5 +102,22 @@ describe('int8 at small M (M = 1..17: the small-M kernels at 1..4, the GEMM abov
     }
     setMaxIsa('scalar');
     expect(cpuInfo().kernels['linear.int8.smallM']).toBe('s8_gemv_4x8c4__scalar');
+  });
+
+  it('the monitor records the kernel that ran: the small-M one at M <= 4, the GEMM above', () => {
+    const w = quantize(rand([40, 24], { seed: 1 }), { axis: 0 });
+    const k = cpuInfo().kernels;
+    resetStats();
+    setMonitoring(true);
+    try {
+      linear(rand([2, 24], { seed: 2 }), w);
+      linear(rand([9, 24], { seed: 3 }), w);
+      const names = stats().ops.filter((o) => o.op === 'linear').map((o) => o.kernel);
+      expect(names).toContain(k['linear.int8.smallM']);
+      expect(names).toContain(k['linear.int8']);
+    } finally {
+      setMonitoring(false);
+      resetStats();
+    }
   });
 });

@@ -24,6 +24,12 @@ inline size_t s8_gemv_row_stride(size_t kpad) { return (kpad + 63) / 64 * 64 + (
 
 void s8_gemv_run(const S8GemvVariant& v, const S8GemmArgs& g, const S8GemvRows& rows);
 
+// The kernel s8_gemm_run / s8_linear_dynamic_run run for m rows with GEMM variant v (what ops report).
+inline const char* s8_kernel_for_m(const S8GemmVariant& v, size_t m) {
+  const S8GemvVariant* sv = m <= s8_gemv_max_m() ? s8_gemv_for(v) : nullptr;
+  return sv ? sv->name : v.name;
+}
+
 // s8_gemm_run's path for g.m <= kS8GemvMaxM: copies the few rows into a thread-local buffer in the kernel's domain
 // (the only pass over A) and runs s8_gemv_run.
 void s8_gemv_gemm_run(const S8GemvVariant& v, const S8GemmArgs& g);
