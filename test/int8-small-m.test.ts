@@ -1,7 +1,7 @@
 // The small-M int8 path (M <= 4: the s8_gemv_* kernels over the GEMM's panels, and dynamic quantization fused into
 // the driver) against integer oracles, around the panel and k-group edges, under every ISA cap.
 import { afterEach, describe, expect, it } from 'vitest';
-import { cpuInfo, getMaxIsa, linear, matmul, quantize, quantizeDynamic, rand, resetStats, setMaxIsa, setMonitoring, stats, tensor } from '../src/index.js';
+import { cpuInfo, getMaxIsa, getNumThreads, linear, matmul, quantize, quantizeDynamic, rand, resetStats, setMaxIsa, setMonitoring, setNumThreads, stats, tensor } from '../src/index.js';
 import { supportedIsas } from './helpers.js';
 
 const best = getMaxIsa();
@@ -102,6 +102,23 @@ describe('int8 at small M (M = 1..17: the small-M kernels at 1..4, the GEMM abov
     }
     setMaxIsa('scalar');
     expect(cpuInfo().kernels['linear.int8.smallM']).toBe('s8_gemv_4x8c4__scalar');
+  });
+
+  it('splits the panels over threads with the same bits (M = 1..4, enough work for several tasks)', () => {
+    const k = 2050, n = 1030; // 2·M·N·K > 4e6 at M = 1: the driver splits N
+    const w = quantize(rand([n, k], { seed: 8, low: -1, high: 1 }), { axis: 0 });
+    const threads = getNumThreads();
+    try {
+      for (const m of [1, 3, 4]) {
+        const x = rand([m, k], { seed: 9 + m });
+        setNumThreads(1);
+        const one = Array.from(linear(x, w).data as Float32Array);
+        setNumThreads(3);
+        expect(Array.from(linear(x, w).data as Float32Array), `m=${m}`).toEqual(one);
+      }
+    } finally {
+      setNumThreads(threads);
+    }
   });
 
   it('the monitor records the kernel that ran: the small-M one at M <= 4, the GEMM above', () => {
