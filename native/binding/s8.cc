@@ -11,6 +11,7 @@
 #include "kernels/s8-gemm/s8-gemm.h"
 #include "kernels/s8-probe/s8-probe.h"
 #include "runtime/s8_gemm_driver.h"
+#include "runtime/s8_gemv_driver.h"
 #include "runtime/s8_linear.h"
 #include "runtime/s8_packed_weights.h"
 #include "runtime/s8_quantize.h"
@@ -253,7 +254,7 @@ Napi::Value S8Gemm(const Napi::CallbackInfo& info) {
   check_sync_write(info.Env(), "matmul", c.out.data, c.out.bytes);  // an async op in flight may own it
   const S8GemmVariant& v = s8_gemm_table.select();
   s8_gemm_run(v, s8_gemm_args(v, c));
-  return Napi::String::New(info.Env(), v.name);
+  return Napi::String::New(info.Env(), s8_kernel_for_m(v, c.m));
 }
 
 // s8LinearDynamic(x: Float32Array, m, packed, out: Float32Array, bias|null, act) -> kernel name
@@ -263,7 +264,7 @@ Napi::Value S8LinearDynamic(const Napi::CallbackInfo& info) {
   const S8GemmVariant& v = s8_gemm_table.select();
   S8LinearDynamicArgs a{c.m, c.x, c.k, c.w.get(), c.bias, c.act, c.out, c.n};
   s8_linear_dynamic_run(v, quantize_table.select(), a);
-  return Napi::String::New(info.Env(), v.name);
+  return Napi::String::New(info.Env(), s8_kernel_for_m(v, c.m));
 }
 
 QuantTensorShape shape_args(const Napi::CallbackInfo& info, size_t i, const char* fn) {

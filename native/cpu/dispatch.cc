@@ -103,6 +103,15 @@ const S8GemmVariant* const kS8Gemm[] = {
 #undef ST_S8_GEMM
     nullptr};
 
+#define ST_S8_GEMV(sym, isa, mr, nr, a_signed) const S8GemvVariant sym##_row{#sym, Isa::isa, mr, nr, a_signed, &sym};
+#include "kernels/s8-gemm/gemv.inc"
+#undef ST_S8_GEMV
+const S8GemvVariant* const kS8Gemv[] = {
+#define ST_S8_GEMV(sym, ...) &sym##_row,
+#include "kernels/s8-gemm/gemv.inc"
+#undef ST_S8_GEMV
+    nullptr};
+
 #define ST_HALF_GEMM(sym, isa, type, mr, nr, kr, ilv, kpad, apack, kblock) \
   const HalfGemmVariant sym##_row{#sym, Isa::isa, ElemType::type, mr, {nr, kr, ilv, kpad}, HalfAPack::apack, kblock, &sym};
 #include "kernels/half-gemm/kernels.inc"
@@ -143,6 +152,7 @@ const HalfProbeVariant* const kHalfProbe[] = {
 
 const VariantTable<F32GemmVariant> f32_gemm_table{kF32Gemm};
 const VariantTable<S8GemmVariant> s8_gemm_table{kS8Gemm};
+const VariantTable<S8GemvVariant> s8_gemv_table{kS8Gemv};
 const VariantTable<HalfGemmVariant> half_gemm_table{kHalfGemm};
 const VariantTable<HalfCvtVariant> half_cvt_table{kHalfCvt};
 const VariantTable<S8ProbeVariant> s8_probe_table{kS8Probe};
@@ -158,6 +168,12 @@ const char* eltwise() { return f32_eltwise_table.select().name; }
 const char* train() { return f32_train_table.select().name; }
 const char* half_matmul(ElemType b, ElemType a) { return half_gemm_select(b, a, true).name; }
 const char* half_cvt(HalfCvtKind kind) { return half_cvt_select(kind).name; }
+// M <= kS8GemvMaxM: the small-M kernel over the GEMM's panels, or the GEMM itself where its layout has none.
+const char* s8_small_m() {
+  const S8GemmVariant& g = s8_gemm_table.select();
+  const S8GemvVariant* v = s8_gemv_max_m() ? s8_gemv_for(g) : nullptr;
+  return v ? v->name : g.name;
+}
 
 const OpRow kOpRows[] = {
     {"matmul.f32", [] { return f32_gemm_table.select().name; }},
@@ -194,6 +210,9 @@ const OpRow kOpRows[] = {
     {"linear.sparse.int8", [] { return s8_spmm_table.select().xt_name; }},
     {"linear.sparse.int8.smallM", [] { return s8_spmm_table.select().row_name; }},
     {"matmul.s8", [] { return s8_gemm_table.select().name; }},
+    {"matmul.s8.smallM", s8_small_m},
+    {"linear.int8", [] { return s8_gemm_table.select().name; }},
+    {"linear.int8.smallM", s8_small_m},
     {"quantize", [] { return quantize_table.select().name; }},
     {"conv2d.f32", [] { return f32_conv_table.select().name; }},
     {"convTranspose2d.f32", [] { return f32_conv_table.select().name; }},

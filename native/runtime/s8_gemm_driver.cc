@@ -8,6 +8,7 @@
 #include "runtime/aligned.h"
 #include "runtime/gemm_partition.h"
 #include "runtime/parallel.h"
+#include "runtime/s8_gemv_driver.h"
 #include "runtime/s8_pack.h"
 #include "runtime/s8_packed_weights.h"
 
@@ -85,6 +86,14 @@ void s8_gemm_task(const S8GemmVariant& v, const S8GemmArgs& g, size_t m0, size_t
 }  // namespace
 
 void s8_gemm_run(const S8GemmVariant& v, const S8GemmArgs& g) {
+  if (g.m == 0 || g.n == 0) return;
+  // A few rows: the small-M kernel over the same panels (no A tiles; extra accumulator sets at M = 1).
+  if (g.m <= s8_gemv_max_m())
+    if (const S8GemvVariant* sv = s8_gemv_for(v)) return s8_gemv_gemm_run(*sv, g);
+  s8_gemm_run_tiles(v, g);
+}
+
+void s8_gemm_run_tiles(const S8GemmVariant& v, const S8GemmArgs& g) {
   if (g.m == 0 || g.n == 0) return;
   // The shared task grid (runtime/gemm_partition.h): below ~4 MOP one task, else up to 8 per thread, M first.
   const GemmGrid grid = gemm_grid(g.m, g.n, 2.0 * double(g.m) * double(g.n) * double(g.k), v.mr, v.nr, 2 * v.mr,

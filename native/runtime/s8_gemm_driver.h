@@ -37,6 +37,9 @@ void s8_gemm_bind_weights(const S8GemmVariant& v, PackedS8Weights& w, S8GemmArgs
 // Rows of packed A kept per M block (so one block stays in L2 while every B panel streams past it).
 size_t s8_gemm_mc(const S8GemmVariant& v, size_t kpad);
 
+// C = epilogue(A·B). M <= kS8GemvMaxM runs the small-M kernel that reads v's panels (s8_gemv_for), if v has one.
 void s8_gemm_run(const S8GemmVariant& v, const S8GemmArgs& g);
+// The tiled GEMM at every M (the tests' way to reach v's microkernel at small M).
+void s8_gemm_run_tiles(const S8GemmVariant& v, const S8GemmArgs& g);
 
 }  // namespace simdtensor

@@ -18,6 +18,10 @@ void quantize_rows_dynamic(const QuantizeVariant& qv, size_t m, size_t k, const 
                            bool is_unsigned, uint8_t* out, size_t ldo, float* scales, int32_t* zeros,
                            uint8_t* bad_row);
 
+// One row of quantize_rows_dynamic: returns true (scale NaN, bytes = zero point) for a row with NaN or ±Inf.
+bool quantize_row_dynamic(const QuantizeVariant& qv, size_t k, const float* x, bool is_unsigned, uint8_t* out,
+                          float* scale, int32_t* zero);
+
 struct S8LinearDynamicArgs {
   size_t m;
   const float* x;  // m × w.k(), row stride ldx

@@ -29,8 +29,18 @@ size_t rows_multiple(size_t rows, size_t bh) { return (rows + bh - 1) / bh * bh;
 
 size_t bsr_rows_per_group(size_t bh) { return bh % 4 == 0 ? 4 : (bh % 2 == 0 ? 2 : 1); }
 
+// CSR: the xt tile (k_padded × M-tile floats) kept to about half of a 1 MiB L2, so the weight stream does not push
+// it out: at K = 4096 that is a 32-float M tile instead of 64. Measured at 64×4096×4096, one thread, same-run pairs
+// under load (docs/sparse.md): CSR 70 % 1.16–1.38× → 1.39–1.61× our dense, 90 % about even; N:M lost with the
+// narrower tile and keeps max_nv.
+constexpr size_t kCsrXtBytes = size_t(512) << 10;
+
 // Vectors of M per xt tile for this variant and format (block kernels keep RB·nv accumulators live).
 size_t tile_nv(const F32SpmmVariant& v, const F32SparseView& w) {
+  if (w.fmt == SparseFormat::kCsr) {
+    const size_t floats = kCsrXtBytes / (4 * std::max<size_t>(1, w.k_padded()));
+    return std::max<size_t>(1, std::min(v.max_nv, floats / v.w));
+  }
   if (w.fmt != SparseFormat::kBsr) return v.max_nv;
   return std::max<size_t>(1, std::min(v.max_nv, v.acc_regs / bsr_rows_per_group(w.bh)));
 }

@@ -215,6 +215,8 @@ TEST(spmm_large_tiles_and_k) {
       double density;
     } cases[] = {
         {130, 200, 300, {SparseFormat::kCsr, 0, 0, false, "csr"}, 0.2},
+        // K = 4100: the CSR xt tile is capped by bytes (32 floats of M at this K), so M = 75 runs tiles of 32, 32, 11.
+        {75, 37, 4100, {SparseFormat::kCsr, 0, 0, false, "csr k=4100"}, 0.05},
         {70, 129, 256, {SparseFormat::kBsr, 4, 4, false, "bsr4x4"}, 0.3},
         {97, 130, 512, {SparseFormat::kBsr, 1, 16, false, "bsr1x16"}, 0.2},
         {66, 65, 128, {SparseFormat::kNm, 2, 4, false, "nm2:4"}, 0.5},

@@ -9,6 +9,8 @@
 #include "kernels/s8-gemm/s8-gemm.h"
 #include "runtime/aligned.h"
 #include "runtime/s8_gemm_driver.h"
+#include "runtime/s8_gemv_driver.h"
+#include "runtime/s8_linear.h"
 #include "runtime/s8_pack.h"
 #include "runtime/s8_packed_weights.h"
 #include "tests/harness.h"
@@ -46,7 +48,8 @@ struct Case {
 
 const char* out_name(int o) { return o == 0 ? "i32" : o == 1 ? "f32" : o == 2 ? "s8" : "u8"; }
 
-bool run_case(const S8GemmVariant& v, const Case& cs) {
+// sv: run the small-M kernel sv over v's panels instead of v's tiles.
+bool run_case(const S8GemmVariant& v, const Case& cs, const S8GemvVariant* sv = nullptr) {
   sttest::Rng rng(cs.seed);
   const size_t m = cs.m, n = cs.n, k = cs.k;
   auto byte = [&](bool uns, int fill, size_t idx) -> uint8_t {
@@ -103,7 +106,8 @@ bool run_case(const S8GemmVariant& v, const Case& cs) {
   g.act = cs.act;
   g.out_scale = out_scale;
   g.out_zero = out_zero;
-  s8_gemm_run(v, g);
+  if (sv) s8_gemv_gemm_run(*sv, g);
+  else s8_gemm_run_tiles(v, g);
 
   S8RefArgs r{};
   r.m = m;
@@ -139,7 +143,8 @@ bool run_case(const S8GemmVariant& v, const Case& cs) {
       if (j >= n) {
         for (size_t e = 0; e < esize; e++)
           if (c[off + e] != 0x5a) {
-            std::fprintf(stderr, "  %s wrote past n: m=%zu n=%zu k=%zu (%zu,%zu)\n", v.name, m, n, k, i, j);
+            std::fprintf(stderr, "  %s wrote past n: m=%zu n=%zu k=%zu (%zu,%zu)\n", sv ? sv->name : v.name, m, n, k,
+                         i, j);
             return false;
           }
         continue;
@@ -171,7 +176,8 @@ bool run_case(const S8GemmVariant& v, const Case& cs) {
         std::fprintf(stderr,
                      "  %s m=%zu n=%zu k=%zu a%s b%s transB=%d za=%d zb=%d out=%s bias=%d act=%d fill=%d: "
                      "C[%zu][%zu]=%.9g want %.9g\n",
-                     v.name, m, n, k, cs.a_unsigned ? "u8" : "s8", cs.b_unsigned ? "u8" : "s8", int(cs.trans_b),
+                     sv ? sv->name : v.name, m, n, k, cs.a_unsigned ? "u8" : "s8", cs.b_unsigned ? "u8" : "s8",
+                     int(cs.trans_b),
                      cs.za_mode, cs.zb_mode, out_name(cs.out), int(cs.bias), cs.act, cs.fill, i, j, got, want);
         return false;
       }
@@ -304,5 +310,157 @@ TEST(s8_gemm_repacked_layouts_agree) {
       s8_gemm_run(v, g);
     }
     CHECK(c0 == c1, "%s repacked weights differ", v.name);
+  });
+}
+
+// ---- the small-M kernels (gemv.h) ----
+namespace {
+// The GEMM variant whose panels a small-M variant reads (only its layout fields are used, so it need not run here).
+const S8GemmVariant* panel_owner(const S8GemvVariant& sv) {
+  for (const S8GemmVariant& v : s8_gemm_table)
+    if (v.nr == sv.nr && v.kgroup == 4 && v.kstep == 4 && v.a_signed == sv.a_signed) return &v;
+  return nullptr;
+}
+template <class F>
+void for_each_gemv(F&& f) {
+  sttest::for_each_runnable(s8_gemv_table, [&](const S8GemvVariant& sv) {
+    const S8GemmVariant* v = panel_owner(sv);
+    CHECK(v != nullptr, "%s has no GEMM variant with its panel layout", sv.name);
+    if (v) f(*v, sv);
+  });
+}
+}  // namespace
+
+TEST(s8_gemv_int32_tile_edges_bit_exact) {
+  // M 1..17 (every row count of a pass, several passes), N around the panel, K around the k-group and the
+  // unrolled step (4·U bytes, U up to 4) so both the main loop and its tail run.
+  for_each_gemv([](const S8GemmVariant& v, const S8GemvVariant& sv) {
+    const std::vector<size_t> ns = {1, sv.nr - 1, sv.nr, sv.nr + 1, 3 * sv.nr + 1};
+    const std::vector<size_t> ks = {1, 3, 4, 5, 15, 16, 17, 31, 32, 33, 63, 64, 65, 131};
+    uint64_t seed = 5000;
+    for (size_t m = 1; m <= 17; m++)  // the kernels take any M (several passes of MR rows)
+      for (size_t n : ns)
+        for (size_t k : ks) {
+          Case cs{m, n, k, (seed & 1) != 0, (seed & 2) != 0, (seed & 4) != 0, int(seed % 3), int((seed / 3) % 3),
+                  kS8OutI32, false, 0, seed % 5 == 0 ? 3u : 0u, 0, seed};
+          CHECK(run_case(v, cs, &sv), "%s", sv.name);
+          seed++;
+        }
+  });
+}
+
+TEST(s8_gemv_epilogues_and_extremes) {
+  for_each_gemv([](const S8GemmVariant& v, const S8GemvVariant& sv) {
+    uint64_t seed = 6000;
+    const size_t shapes[][3] = {{1, 63, 64}, {sv.mr, sv.nr + 1, 255}, {sv.mr + 1, 33, 300}, {2, 2 * sv.nr - 1, 7}};
+    for (auto& s : shapes)
+      for (int out = kS8OutF32; out <= kS8OutU8; out++)
+        for (int act = 0; act < 3; act++)
+          for (int bias = 0; bias < 2; bias++) {
+            Case cs{s[0], s[1], s[2], (seed & 1) != 0, (seed & 2) != 0, true, 2, int(seed % 3), out, bias != 0, act,
+                    seed % 3 == 0 ? 5u : 0u, 0, seed};
+            CHECK(run_case(v, cs, &sv), "%s", sv.name);
+            seed++;
+          }
+    for (int fill = 1; fill <= 3; fill++)
+      for (int au = 0; au < 2; au++)
+        for (int bu = 0; bu < 2; bu++)
+          for (size_t m : {size_t(1), size_t(2), sv.mr + 1}) {
+            Case cs{m, sv.nr + 3, 4099, au != 0, bu != 0, (seed & 1) != 0, 2, 2, kS8OutI32, false, 0, 0, fill, seed++};
+            CHECK(run_case(v, cs, &sv), "%s", sv.name);
+          }
+    Case k0{3, 37, 0, true, false, true, 2, 2, kS8OutF32, true, 1, 0, 0, 7};
+    CHECK(run_case(v, k0, &sv), "%s K=0", sv.name);
+  });
+}
+
+TEST(s8_gemm_run_routes_small_m_to_the_gemv) {
+  // s8_gemm_run at M <= kS8GemvMaxM gives the same bits as the tiled GEMM (int32), and picks a small-M kernel exactly
+  // where the variant's layout has one.
+  sttest::for_each_runnable(s8_gemm_table, [](const S8GemmVariant& v) {
+    const S8GemvVariant* sv = s8_gemv_for(v);
+    CHECK((sv != nullptr) == (v.kgroup == 4 && v.kstep == 4), "%s: small-M kernel %s", v.name, sv ? sv->name : "none");
+    const size_t n = 2 * v.nr + 3, k = 133;
+    sttest::Rng rng(77);
+    std::vector<uint8_t> a(kS8GemvMaxM * k), b(n * k);
+    for (auto& x : a) x = uint8_t(rng.next() >> 24);
+    for (auto& x : b) x = uint8_t(rng.next() >> 24);
+    PackedS8Weights w(b.data(), false, k, true, k, n, nullptr, 0, nullptr, 0, v.nr, v.kstep, v.kgroup);
+    for (size_t m : {size_t(1), size_t(3), kS8GemvMaxM}) {
+      std::vector<int32_t> c0(m * n), c1(m * n);
+      for (int t = 0; t < 2; t++) {
+        S8GemmArgs g{};
+        g.m = m;
+        g.n = n;
+        g.k = k;
+        g.a = a.data();
+        g.lda = k;
+        g.a_unsigned = true;
+        s8_gemm_bind_weights(v, w, &g);
+        g.out = kS8OutI32;
+        g.c = t ? c1.data() : c0.data();
+        g.ldc = n;
+        if (t) s8_gemm_run_tiles(v, g);
+        else s8_gemm_run(v, g);
+      }
+      CHECK(c0 == c1, "%s m=%zu small-M path differs from the tiles", v.name, m);
+    }
+  });
+}
+
+TEST(s8_linear_dynamic_fused_small_m_matches_the_gemm_path) {
+  // The fused front end (rows quantized straight into the small-M kernel's input) against quantize_rows_dynamic +
+  // the tiled GEMM on the same rows: the same bytes, parameters and epilogue, so the same f32 bits. Weights with
+  // per-column zero points exercise the row sums; a row with NaN must come out all NaN.
+  const QuantizeVariant& qv = quantize_table.select();
+  sttest::for_each_runnable(s8_gemm_table, [&](const S8GemmVariant& v) {
+    if (!s8_gemv_for(v)) return;
+    for (size_t k : {size_t(1), size_t(6), size_t(64), size_t(131)})
+      for (size_t m = 1; m <= 17; m++) {
+        const size_t n = v.nr + 5;
+        sttest::Rng rng(9000 + m * 7 + k);
+        std::vector<float> x(m * k), bias(n), sb(n), y(m * n), ref(m * n);
+        for (auto& e : x) e = 3.0f * rng.uniform();
+        if (m > 2) x[1 * k + k / 2] = std::nanf("");
+        for (auto& e : bias) e = rng.uniform();
+        for (auto& e : sb) e = 0.01f + 0.01f * std::fabs(rng.uniform());
+        std::vector<uint8_t> b(n * k);
+        std::vector<int32_t> zb(n);
+        for (auto& e : b) e = uint8_t(rng.next() >> 24);
+        for (auto& e : zb) e = int32_t(rng.next() % 256) - 128;
+        PackedS8Weights w(b.data(), false, k, true, k, n, zb.data(), n, sb.data(), n, v.nr, v.kstep, v.kgroup);
+        s8_linear_dynamic_run(v, qv, S8LinearDynamicArgs{m, x.data(), k, &w, bias.data(), 1, y.data(), n});
+        std::vector<uint8_t> xq(m * k), bad(m);
+        std::vector<float> xs(m);
+        std::vector<int32_t> xz(m);
+        quantize_rows_dynamic(qv, m, k, x.data(), k, true, xq.data(), k, xs.data(), xz.data(), bad.data());
+        S8GemmArgs g{};
+        g.m = m;
+        g.n = n;
+        g.k = k;
+        g.a = xq.data();
+        g.lda = k;
+        g.a_unsigned = true;
+        g.a_zero = xz.data();
+        g.a_zero_stride = 1;
+        g.a_scale = xs.data();
+        g.a_scale_stride = 1;
+        s8_gemm_bind_weights(v, w, &g);
+        g.out = kS8OutF32;
+        g.c = ref.data();
+        g.ldc = n;
+        g.bias = bias.data();
+        g.act = 1;
+        s8_gemm_run_tiles(v, g);
+        bool ok = true;
+        for (size_t i = 0; i < m && ok; i++)
+          for (size_t j = 0; j < n && ok; j++) {
+            const float got = y[i * n + j], want = ref[i * n + j];
+            ok = bad[i] ? std::isnan(got) : std::memcmp(&got, &want, 4) == 0;
+            if (!ok)
+              std::fprintf(stderr, "  %s m=%zu k=%zu y[%zu][%zu]=%.9g want %.9g\n", v.name, m, k, i, j, got, want);
+          }
+        CHECK(ok, "%s fused small-M dynamic linear m=%zu k=%zu", v.name, m, k);
+      }
   });
 }

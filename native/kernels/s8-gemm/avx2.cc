@@ -4,6 +4,7 @@
 // (|127·128·2| = 32512, |128·128·2| = 32768 only as -32768), so each half goes through vpmaddwd exactly.
 #include <cstring>
 #include "common/ivec_avx2.h"
+#include "kernels/s8-gemm/gemv.h"
 #include "kernels/s8-gemm/ukernel.h"
 
 namespace simdtensor {
@@ -32,6 +33,12 @@ struct DotAvx2 : IVecAvx2 {
 void s8_gemm_4x16c4__avx2(size_t m, size_t n, size_t kpad, const uint8_t* a, const int8_t* b, void* c,
                           size_t ldc, const S8GemmEpilogue* ep) {
   s8_gemm_ukernel<DotAvx2, 4, 2>(m, n, kpad, a, b, c, ldc, ep);
+}
+
+// The small-M kernel over the same panels (gemv.h).
+void s8_gemv_4x16c4__avx2(size_t m, size_t n, size_t kpad, const uint8_t* a, size_t lda, const int8_t* b,
+                          void* c, size_t ldc, const S8GemmEpilogue* ep) {
+  s8_gemv_ukernel<DotAvx2, 4, 2, 4>(m, n, kpad, a, lda, b, c, ldc, ep);
 }
 
 }  // namespace simdtensor

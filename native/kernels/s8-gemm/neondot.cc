@@ -2,6 +2,7 @@
 // shifted to s8 while packing and corrected with the column sums).
 #include <cstring>
 #include "common/ivec_neon.h"
+#include "kernels/s8-gemm/gemv.h"
 #include "kernels/s8-gemm/ukernel.h"
 
 namespace simdtensor {
@@ -22,6 +23,12 @@ struct DotNeon : IVecNeon {
 void s8_gemm_4x16c4__neondot(size_t m, size_t n, size_t kpad, const uint8_t* a, const int8_t* b, void* c,
                              size_t ldc, const S8GemmEpilogue* ep) {
   s8_gemm_ukernel<DotNeon, 4, 4>(m, n, kpad, a, b, c, ldc, ep);
+}
+
+// The small-M kernel over the same panels (gemv.h).
+void s8_gemv_4x16c4__neondot(size_t m, size_t n, size_t kpad, const uint8_t* a, size_t lda, const int8_t* b,
+                             void* c, size_t ldc, const S8GemmEpilogue* ep) {
+  s8_gemv_ukernel<DotNeon, 4, 4, 8>(m, n, kpad, a, lda, b, c, ldc, ep);
 }
 
 }  // namespace simdtensor

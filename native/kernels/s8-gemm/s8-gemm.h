@@ -77,6 +77,38 @@ void s8_gemm_amx_end();
 // cpu/dispatch.cc. s8_gemm_table.select() never fails: the scalar variant is always compiled.
 extern const VariantTable<S8GemmVariant> s8_gemm_table;
 
+// ---- the small-M kernels (gemv.h): up to mr rows of A per pass over the GEMM's own B panels ----
+// C[m×n] = epilogue(A'·B') for 1 <= m <= mr, 1 <= n <= nr, over kpad (a multiple of 4); a: m rows of kpad bytes at
+// stride lda (the kernel's domain, zero past K); b: one B panel of the GEMM layout {nr, kpad, kgroup 4}.
+using S8GemvUkernelFn = void (*)(size_t m, size_t n, size_t kpad, const uint8_t* a, size_t lda, const int8_t* b,
+                                 void* c, size_t ldc, const S8GemmEpilogue* ep);
+struct S8GemvVariant {
+  const char* name;
+  Isa isa;
+  size_t mr, nr;  // rows per pass; panel width (equal to the GEMM variant whose panels it reads)
+  bool a_signed;  // reads A as s8 (NEON sdot)
+  S8GemvUkernelFn ukernel;
+};
+#define ST_S8_GEMV(name, isa, mr, nr, a_signed)                                                                 \
+  void name(size_t m, size_t n, size_t kpad, const uint8_t* a, size_t lda, const int8_t* b, void* c, size_t ldc, \
+            const S8GemmEpilogue* ep);
+#include "kernels/s8-gemm/gemv.inc"
+#undef ST_S8_GEMV
+// Best first; filled in cpu/dispatch.cc. Not every GEMM variant has one (AMX's K step of 64 and i8mm's k-groups of
+// 8 are other panel layouts): s8_gemv_for() returns null there and callers run the GEMM.
+extern const VariantTable<S8GemvVariant> s8_gemv_table;
+// Rows up to which the drivers run the small-M kernel rather than the GEMM (kS8GemvMaxM; the environment variable
+// SIMDTENSOR_S8_SMALL_M, read once, lowers it, 0 turning the path off: for A/B benchmarks). Measured at 4096×4096:
+// the extra accumulator sets win at M = 1..2; from M = 8 the GEMM tile (A packed, the same number of chains) was
+// as fast or faster (M = 16: 1.1–1.25 ms vs 1.5–1.9 ms), so the small-M kernels stop at 4.
+constexpr size_t kS8GemvMaxM = 4;
+size_t s8_gemv_max_m();
+// The allowed small-M variant that reads GEMM variant v's panels (same nr, k-groups of 4, K step 4, same A domain).
+inline const S8GemvVariant* s8_gemv_for(const S8GemmVariant& v) {
+  if (v.kgroup != 4 || v.kstep != 4) return nullptr;
+  return s8_gemv_table.best([&](const S8GemvVariant& g) { return g.nr == v.nr && g.a_signed == v.a_signed; });
+}
+
 inline size_t s8_round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
 // ---- scalar reference (tests only): plain loops on the true values, int64 sums, no domain tricks ----

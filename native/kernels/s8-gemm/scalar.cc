@@ -1,5 +1,6 @@
 // Portable int8 GEMM microkernel s8_gemm_4x8c4__scalar (the same template over width-1 traits; u8 activations).
 #include "common/ivec_scalar.h"
+#include "kernels/s8-gemm/gemv.h"
 #include "kernels/s8-gemm/ukernel.h"
 
 namespace simdtensor {
@@ -20,6 +21,12 @@ struct DotScalar : IVecScalar {
 void s8_gemm_4x8c4__scalar(size_t m, size_t n, size_t kpad, const uint8_t* a, const int8_t* b, void* c,
                            size_t ldc, const S8GemmEpilogue* ep) {
   s8_gemm_ukernel<DotScalar, 4, 8>(m, n, kpad, a, b, c, ldc, ep);
+}
+
+// The small-M kernel over the same panels (gemv.h).
+void s8_gemv_4x8c4__scalar(size_t m, size_t n, size_t kpad, const uint8_t* a, size_t lda, const int8_t* b,
+                           void* c, size_t ldc, const S8GemmEpilogue* ep) {
+  s8_gemv_ukernel<DotScalar, 4, 8, 8>(m, n, kpad, a, lda, b, c, ldc, ep);
 }
 
 }  // namespace simdtensor
