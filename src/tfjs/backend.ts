@@ -1,0 +1,109 @@
+/**
+ * The 'simdtensor' TensorFlow.js backend: MathBackendCPU's data storage and every CPU kernel, with our native
+ * kernels registered over the ones they cover. tfjs-core and tfjs-backend-cpu are passed in (the user's copies:
+ * peer dependencies, never bundled), so one registry and one engine serve both.
+ * @module
+ */
+import type { KernelArgs, KernelFn, NativeKernel, TfCore, TfCpu } from './types.js';
+import { WeightCache } from './weights.js';
+import { nativeKernels } from './kernels.js';
+
+/** Name the backend registers under. */
+export const BACKEND_NAME = 'simdtensor';
+/** Registration priority: above 'cpu' (1) and 'wasm' / 'webgl' (2), so `await tf.ready()` picks it. */
+export const BACKEND_PRIORITY = 3;
+
+/** Options of {@link registerSimdtensorBackend}. */
+export interface RegisterOptions {
+  /** Backend name (default 'simdtensor'). */
+  name?: string;
+  /** Registration priority (default 3). */
+  priority?: number;
+  /** Kernel names to leave to the CPU backend's kernels (e.g. to compare one kernel against the fallback). */
+  exclude?: readonly string[];
+}
+
+/** What {@link registerSimdtensorBackend} registered. */
+export interface Registration {
+  /** Backend name. */
+  name: string;
+  /** Kernels that run our native code (each declines to the CPU kernel on cases it does not cover). */
+  nativeKernels: string[];
+  /** Kernels registered from the CPU backend as they are. */
+  fallbackKernels: string[];
+}
+
+/** Per-backend-instance state our kernels read (the packed-weight cache). */
+export interface BackendState {
+  weights: WeightCache;
+}
+
+const STATE = Symbol('simdtensor.state');
+
+/** The backend instance's state (created with the backend). */
+export function stateOf(backend: object): BackendState {
+  const s = (backend as { [STATE]?: BackendState })[STATE];
+  if (!s) throw new Error('simdtensor tfjs: kernel called with a backend that is not a simdtensor backend');
+  return s;
+}
+
+/**
+ * Registers the backend and its kernels with the given tfjs-core / tfjs-backend-cpu modules. Idempotent per
+ * name: a second call returns the first registration.
+ */
+export function registerSimdtensorBackend(tf: TfCore, cpu: TfCpu, opts: RegisterOptions = {}): Registration {
+  const name = opts.name ?? BACKEND_NAME;
+  const priority = opts.priority ?? BACKEND_PRIORITY;
+  const done = registered.get(name);
+  if (done) {
+    if (!tf.findBackendFactory(name)) tf.registerBackend(name, done.factory, priority); // after tf.removeBackend
+    return done.reg;
+  }
+  const exclude = new Set(opts.exclude ?? []);
+
+  class SimdtensorBackend extends cpu.MathBackendCPU {
+    readonly [STATE]: BackendState = { weights: new WeightCache() };
+    constructor() {
+      super();
+      // MathBackendCPU's first write warns "install the node backend": this is a native backend.
+      (this as unknown as { firstUse: boolean }).firstUse = false;
+    }
+    override disposeData(dataId: object, force = false): boolean {
+      const freed = super.disposeData(dataId, force);
+      if (freed) this[STATE].weights.drop(dataId);
+      return freed;
+    }
+    override dispose(): void {
+      this[STATE].weights.clear();
+      super.dispose();
+    }
+  }
+
+  const ours = nativeKernels(tf);
+  const nat: string[] = [];
+  const fb: string[] = [];
+  for (const config of tf.getKernelsForBackend('cpu')) {
+    const impl: NativeKernel | undefined = exclude.has(config.kernelName) ? undefined : ours[config.kernelName];
+    if (impl) {
+      const fallback = config.kernelFunc as unknown as KernelFn;
+      const kernelFunc: KernelFn = (args: KernelArgs) => impl(args) ?? fallback(args);
+      tf.registerKernel({ ...config, backendName: name, kernelFunc: kernelFunc as unknown as typeof config.kernelFunc });
+      nat.push(config.kernelName);
+    } else {
+      tf.registerKernel({ ...config, backendName: name });
+      fb.push(config.kernelName);
+    }
+  }
+  const factory = () => new SimdtensorBackend();
+  tf.registerBackend(name, factory, priority);
+  const reg: Registration = { name, nativeKernels: nat.sort(), fallbackKernels: fb.sort() };
+  registered.set(name, { reg, factory });
+  return reg;
+}
+
+// Process-wide (a Symbol.for key on globalThis), so that two copies of this module — ESM and require(esm), or a
+// bundler's copy — register the kernels once, like tfjs-core's own global registry.
+const REGISTERED = Symbol.for('simdtensor.tfjs.registrations');
+const registered: Map<string, { reg: Registration; factory: () => InstanceType<TfCpu['MathBackendCPU']> }> = ((
+  globalThis as unknown as Record<symbol, Map<string, { reg: Registration; factory: () => InstanceType<TfCpu['MathBackendCPU']> }>>
+)[REGISTERED] ??= new Map());
