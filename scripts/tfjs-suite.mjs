@@ -85,6 +85,9 @@ for (const f of failures.slice(0, verbose ? Infinity : 40)) {
   console.log(`FAILED ${f.fullName}\n    ${verbose ? msg : msg.split('\n')[0].slice(0, 300)}`);
 }
 if (!verbose && failures.length > 40) console.log(`... and ${failures.length - 40} more (--verbose lists all)`);
+const { kernelStats } = await import(backend);
+const stats = Object.entries(kernelStats()).map(([k, v]) => `${k} ${v.native}/${v.native + v.fallback}`);
+console.log(`native kernels (calls run natively / calls): ${stats.join(', ')}`);
 console.log(`tfjs-suite: bundle ${(tBundle / 1000).toFixed(1)} s, run ${(tRun / 1000).toFixed(1)} s, ${skipped} filtered out or pending (exclude list: ${EXCLUDE.length} patterns)`);
 console.log(`${passed} passed, ${failed} failed`);
 if (result.incompleteReason) console.log(`incomplete: ${result.incompleteReason}`);

@@ -5,7 +5,8 @@
  * @module
  */
 import type { KernelArgs, KernelFn, NativeKernel, TfCore, TfCpu } from './types.js';
-import { WeightCache } from './weights.js';
+import { STATE, WeightCache } from './weights.js';
+import type { BackendState } from './weights.js';
 import { nativeKernels } from './kernels.js';
 
 /** Name the backend registers under. */
@@ -33,19 +34,6 @@ export interface Registration {
   fallbackKernels: string[];
 }
 
-/** Per-backend-instance state our kernels read (the packed-weight cache). */
-export interface BackendState {
-  weights: WeightCache;
-}
-
-const STATE = Symbol('simdtensor.state');
-
-/** The backend instance's state (created with the backend). */
-export function stateOf(backend: object): BackendState {
-  const s = (backend as { [STATE]?: BackendState })[STATE];
-  if (!s) throw new Error('simdtensor tfjs: kernel called with a backend that is not a simdtensor backend');
-  return s;
-}
 
 /**
  * Registers the backend and its kernels with the given tfjs-core / tfjs-backend-cpu modules. Idempotent per
@@ -86,7 +74,16 @@ export function registerSimdtensorBackend(tf: TfCore, cpu: TfCpu, opts: Register
     const impl: NativeKernel | undefined = exclude.has(config.kernelName) ? undefined : ours[config.kernelName];
     if (impl) {
       const fallback = config.kernelFunc as unknown as KernelFn;
-      const kernelFunc: KernelFn = (args: KernelArgs) => impl(args) ?? fallback(args);
+      const c = (counts[config.kernelName] ??= { native: 0, fallback: 0 });
+      const kernelFunc: KernelFn = (args: KernelArgs) => {
+        const r = impl(args);
+        if (r !== null) {
+          c.native++;
+          return r;
+        }
+        c.fallback++;
+        return fallback(args);
+      };
       tf.registerKernel({ ...config, backendName: name, kernelFunc: kernelFunc as unknown as typeof config.kernelFunc });
       nat.push(config.kernelName);
     } else {
@@ -104,6 +101,18 @@ export function registerSimdtensorBackend(tf: TfCore, cpu: TfCpu, opts: Register
 // Process-wide (a Symbol.for key on globalThis), so that two copies of this module — ESM and require(esm), or a
 // bundler's copy — register the kernels once, like tfjs-core's own global registry.
 const REGISTERED = Symbol.for('simdtensor.tfjs.registrations');
+const counts: Record<string, { native: number; fallback: number }> = ((globalThis as unknown as Record<symbol, Record<string, { native: number; fallback: number }>>)[
+  Symbol.for('simdtensor.tfjs.counts')
+] ??= {});
+
+/**
+ * Calls of each native kernel since registration: `native` ran our code, `fallback` declined to the CPU kernel
+ * (a dtype, broadcast or geometry case our ops do not cover).
+ */
+export function kernelStats(): Record<string, { native: number; fallback: number }> {
+  return Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, { ...v }]));
+}
+
 const registered: Map<string, { reg: Registration; factory: () => InstanceType<TfCpu['MathBackendCPU']> }> = ((
   globalThis as unknown as Record<symbol, Map<string, { reg: Registration; factory: () => InstanceType<TfCpu['MathBackendCPU']> }>>
 )[REGISTERED] ??= new Map());

@@ -9,7 +9,7 @@ import * as cpu from '@tensorflow/tfjs-backend-cpu';
 import { registerSimdtensorBackend } from './backend.js';
 import type { Registration } from './backend.js';
 
-export { registerSimdtensorBackend, BACKEND_NAME, BACKEND_PRIORITY } from './backend.js';
+export { registerSimdtensorBackend, kernelStats, BACKEND_NAME, BACKEND_PRIORITY } from './backend.js';
 export type { RegisterOptions, Registration } from './backend.js';
 export { setNumThreads, getNumThreads } from '../executor/index.js';
 

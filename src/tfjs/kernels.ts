@@ -4,9 +4,9 @@
  * @module
  */
 import type { NativeKernel, TfCore } from './types.js';
+import { convKernels } from './conv.js';
 
 /** Our kernels for the given tfjs-core (they read its backend_util helpers). */
 export function nativeKernels(tf: TfCore): Record<string, NativeKernel> {
-  void tf;
-  return {};
+  return { ...convKernels(tf) };
 }

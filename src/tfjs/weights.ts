@@ -37,3 +37,18 @@ export class WeightCache {
     return { tensors: this.map.size, packs: this.packs };
   }
 }
+
+/** Per-backend-instance state our kernels read (the packed-weight cache). */
+export interface BackendState {
+  weights: WeightCache;
+}
+
+/** @internal Key of the state on a backend instance. */
+export const STATE = Symbol('simdtensor.state');
+
+/** The backend instance's state (created with the backend). */
+export function stateOf(backend: object): BackendState {
+  const s = (backend as { [STATE]?: BackendState })[STATE];
+  if (!s) throw new Error('simdtensor tfjs: kernel called with a backend that is not a simdtensor backend');
+  return s;
+}
