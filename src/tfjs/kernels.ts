@@ -5,8 +5,10 @@
  */
 import type { NativeKernel, TfCore } from './types.js';
 import { convKernels } from './conv.js';
+import { matmulKernels } from './matmul.js';
+import { eltwiseKernels } from './eltwise.js';
 
 /** Our kernels for the given tfjs-core (they read its backend_util helpers). */
 export function nativeKernels(tf: TfCore): Record<string, NativeKernel> {
-  return { ...convKernels(tf) };
+  return { ...convKernels(tf), ...matmulKernels(tf), ...eltwiseKernels(tf) };
 }
