@@ -1,7 +1,8 @@
 /**
  * TF.js elementwise, softmax, reduction and transpose kernels on our ops: Add / Sub / Multiply (same shape, a
  * trailing row broadcast, or a scalar), Relu, Relu6 / LeakyRelu / Sigmoid (through the conv epilogue), Softmax over
- * the last axis, Sum / Mean / Max over a contiguous block of axes (global pooling), Transpose (4-byte dtypes).
+ * the last axis, Sum / Mean / Max over a contiguous block of axes (global pooling), Transpose and PadV2 (4-byte
+ * dtypes), ClipByValue, FusedBatchNorm.
  * @module
  */
 import { add, mul, relu, softmax, sub } from '../ops/eltwise.js';
@@ -149,6 +150,76 @@ function transposeKernel(args: KernelArgs): ReturnType<NativeKernel> {
   return args.backend.makeTensorInfo(outShape, x.dtype, out);
 }
 
+/**
+ * FusedBatchNorm (inference): y = (x − mean)·scale/√(variance + ε) + offset per channel (x's last dim), as a 1×1
+ * depthwise conv with weight scale/√(variance + ε) and bias offset − mean·weight, folded per call over the channels.
+ */
+function batchNormKernel(args: KernelArgs): ReturnType<NativeKernel> {
+  const { x, mean, variance, offset, scale } = args.inputs;
+  const be = args.backend;
+  const X = f32Data(be, x), M = f32Data(be, mean), V = f32Data(be, variance);
+  const O = offset ? f32Data(be, offset) : null, S = scale ? f32Data(be, scale) : null;
+  if (!X || !M || !V || (offset && !O) || (scale && !S) || X.length === 0 || x!.shape.length === 0) return null;
+  const c = x!.shape[x!.shape.length - 1];
+  const fits = (p: Float32Array | null) => p === null || p.length === c || p.length === 1;
+  if (c === 0 || !fits(M) || !fits(V) || !fits(O) || !fits(S)) return null;
+  const eps = args.attrs?.varianceEpsilon ?? 0.001;
+  const w = new Float32Array(c), b = new Float32Array(c);
+  for (let ch = 0; ch < c; ch++) {
+    const at = (p: Float32Array) => p[p.length === 1 ? 0 : ch];
+    const k = (S ? at(S) : 1) / Math.sqrt(at(V) + eps);
+    w[ch] = k;
+    b[ch] = (O ? at(O) : 0) - at(M) * k;
+  }
+  const n = X.length, out = allocOut(n);
+  depthwiseConv2d(view(X, [1, 1, n / c, c]), view(w, [1, 1, c, 1]), { layout: 'nhwc', weightLayout: 'hwcm', bias: view(b, [c]), out: view(out, [1, 1, n / c, c]) });
+  return output(be, x!.shape, out);
+}
+
+/**
+ * PadV2 (constant padding) of 4-byte data: the output is filled with the constant, then every contiguous run of x
+ * (the innermost unpadded dims) is copied into place with one TypedArray.set per run.
+ */
+function padKernel(args: KernelArgs): ReturnType<NativeKernel> {
+  const { x } = args.inputs;
+  if (!x || (x.dtype !== 'float32' && x.dtype !== 'int32')) return null;
+  const X = args.backend.data.get(x.dataId)?.values;
+  if (!(X instanceof Float32Array || X instanceof Int32Array) || X.length === 0) return null;
+  const pads = args.attrs?.paddings as [number, number][];
+  const cv = Number(args.attrs?.constantValue ?? 0);
+  const r = x.shape.length;
+  if (!Array.isArray(pads) || pads.length !== r || pads.some((p) => !(p[0] >= 0 && p[1] >= 0))) return null;
+  const outShape = x.shape.map((d, i) => pads[i][0] + d + pads[i][1]);
+  const size = sizeOf(outShape);
+  let out: Float32Array | Int32Array;
+  if (X instanceof Float32Array) out = allocOut(size);
+  else if (size * 4 >= POOL_MIN_BYTES) {
+    const f = allocF32(size);
+    out = new Int32Array(f.buffer, f.byteOffset, size);
+  } else out = new Int32Array(size);
+  if (cv !== 0) out.fill(cv);
+  let inner = 1, d = r - 1;
+  while (d >= 0 && pads[d][0] === 0 && pads[d][1] === 0) inner *= x.shape[d--];
+  if (d < 0) out.set(X);
+  else {
+    const run = x.shape[d] * inner;
+    const outStride = new Array<number>(r);
+    for (let i = r - 1, s = 1; i >= 0; i--) {
+      outStride[i] = s;
+      s *= outShape[i];
+    }
+    const outer = X.length / run;
+    const idx = new Array<number>(d).fill(0);
+    for (let o = 0; o < outer; o++) {
+      let off = pads[d][0] * outStride[d];
+      for (let j = 0; j < d; j++) off += (idx[j] + pads[j][0]) * outStride[j];
+      out.set(X.subarray(o * run, (o + 1) * run), off);
+      for (let j = d - 1; j >= 0 && ++idx[j] === x.shape[j]; j--) idx[j] = 0;
+    }
+  }
+  return args.backend.makeTensorInfo(outShape, x.dtype, out);
+}
+
 /** The elementwise, softmax, reduction and transpose kernels. */
 export function eltwiseKernels(tf: TfCore): Record<string, NativeKernel> {
   return {
@@ -162,6 +233,12 @@ export function eltwiseKernels(tf: TfCore): Record<string, NativeKernel> {
       const alpha = args.attrs?.alpha;
       return typeof alpha === 'number' && Number.isFinite(alpha) ? epilogueActivation(args, { leakyRelu: { alpha } }) : null;
     },
+    ClipByValue: (args) => {
+      const min = args.attrs?.clipValueMin, max = args.attrs?.clipValueMax;
+      return Number.isFinite(min) && Number.isFinite(max) && min <= max ? epilogueActivation(args, { clip: { min, max } }) : null;
+    },
+    FusedBatchNorm: batchNormKernel,
+    PadV2: padKernel,
     Softmax: softmaxKernel,
     Sum: reduceKernel(tf, 'sum'),
     Mean: reduceKernel(tf, 'mean'),
