@@ -4,7 +4,9 @@
  * peer dependencies, never bundled), so one registry and one engine serve both.
  * @module
  */
+import type { BackendValues, DataType } from '@tensorflow/tfjs-core';
 import type { KernelArgs, KernelFn, NativeKernel, TfCore, TfCpu } from './types.js';
+import { noteExposed, noteFreed, noteStored } from './buffers.js';
 import { STATE, WeightCache } from './weights.js';
 import type { BackendState } from './weights.js';
 import { nativeKernels } from './kernels.js';
@@ -56,9 +58,28 @@ export function registerSimdtensorBackend(tf: TfCore, cpu: TfCpu, opts: Register
       // MathBackendCPU's first write warns "install the node backend": this is a native backend.
       (this as unknown as { firstUse: boolean }).firstUse = false;
     }
+    // Output-buffer recycling (./buffers.ts) watches every store, read-out and free of tensor data.
+    override write(values: BackendValues, shape: number[], dtype: DataType): object {
+      noteStored(values);
+      return super.write(values, shape, dtype);
+    }
+    override move(dataId: object, values: BackendValues, shape: number[], dtype: DataType, refCount: number): void {
+      noteStored(values);
+      super.move(dataId, values, shape, dtype, refCount);
+    }
+    override readSync(dataId: object): BackendValues {
+      const v = super.readSync(dataId);
+      noteExposed(v);
+      return v;
+    }
     override disposeData(dataId: object, force = false): boolean {
+      // has() first: data.get() of an unknown id would try to move it in from another backend.
+      const values = this.data.has(dataId) ? this.data.get(dataId)?.values : undefined;
       const freed = super.disposeData(dataId, force);
-      if (freed) this[STATE].weights.drop(dataId);
+      if (freed) {
+        this[STATE].weights.drop(dataId);
+        if (values !== undefined && !this.data.has(dataId)) noteFreed(values);
+      }
       return freed;
     }
     override dispose(): void {

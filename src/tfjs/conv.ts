@@ -14,7 +14,8 @@ import type { CoordinateTransformationMode, NearestMode } from '../conv/resize.j
 import type { Tensor } from '../tensor.js';
 import { native } from '../native.js';
 import { stateOf } from './weights.js';
-import { allocOut, f32Data, output, sizeOf, view } from './types.js';
+import { allocOut } from './buffers.js';
+import { f32Data, output, sizeOf, view } from './types.js';
 import type { KernelArgs, NativeKernel, TensorInfo, TfCore } from './types.js';
 
 type Shape4 = [number, number, number, number];

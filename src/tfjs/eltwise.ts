@@ -10,8 +10,8 @@ import { depthwiseConv2d } from '../conv/depthwise.js';
 import { globalAvgPool, globalMaxPool } from '../conv/pool.js';
 import type { ConvActivation } from '../conv/activation.js';
 import { native } from '../native.js';
-import { allocF32, POOL_MIN_BYTES } from '../alloc.js';
-import { allocOut, f32Data, output, sizeOf, view } from './types.js';
+import { allocOut } from './buffers.js';
+import { f32Data, output, sizeOf, view } from './types.js';
 import type { KernelArgs, NativeKernel, TfCore } from './types.js';
 
 const BINARY = { add, sub, mul } as const;
@@ -64,15 +64,15 @@ function ones(c: number): Float32Array {
 
 /**
  * An activation alone, run by the conv epilogue (relu6, leaky relu, sigmoid have no standalone kernel): a 1×1
- * depthwise conv with unit weights over the data viewed as [1, 1, n/c, c], c the largest power of two ≤ 64 that
- * divides n (the kernel vectorizes over channels).
+ * depthwise conv with unit weights over the data viewed as [1, 1, n/c, c], c the largest power of two ≤ 256 that
+ * divides n (the kernel vectorizes over channels; 4.8 MB took 1.45 / 0.77 / 0.65 ms at c = 16 / 64 / 256).
  */
 function epilogueActivation(args: KernelArgs, act: ConvActivation): ReturnType<NativeKernel> {
   const { x } = args.inputs;
   const X = f32Data(args.backend, x);
   if (!X || X.length === 0) return null;
   const n = X.length;
-  let c = 64;
+  let c = 256;
   while (n % c !== 0) c >>= 1;
   const out = allocOut(n);
   depthwiseConv2d(view(X, [1, 1, n / c, c]), view(ones(c), [1, 1, c, 1]), { layout: 'nhwc', weightLayout: 'hwcm', activation: act, out: view(out, [1, 1, n / c, c]) });
@@ -140,12 +140,8 @@ function transposeKernel(args: KernelArgs): ReturnType<NativeKernel> {
     s *= x.shape[i];
   }
   const outShape = perm.map((p) => x.shape[p]);
-  let out: Float32Array | Int32Array;
-  if (X instanceof Float32Array) out = allocOut(X.length);
-  else if (X.length * 4 >= POOL_MIN_BYTES) {
-    const f = allocF32(X.length);
-    out = new Int32Array(f.buffer, f.byteOffset, X.length);
-  } else out = new Int32Array(X.length);
+  const f = allocOut(X.length);
+  const out = X instanceof Float32Array ? f : new Int32Array(f.buffer, f.byteOffset, X.length);
   native.onnxTranspose(X, out, Int32Array.from(outShape), Int32Array.from(perm, (p) => stride[p]));
   return args.backend.makeTensorInfo(outShape, x.dtype, out);
 }
@@ -191,13 +187,9 @@ function padKernel(args: KernelArgs): ReturnType<NativeKernel> {
   if (!Array.isArray(pads) || pads.length !== r || pads.some((p) => !(p[0] >= 0 && p[1] >= 0))) return null;
   const outShape = x.shape.map((d, i) => pads[i][0] + d + pads[i][1]);
   const size = sizeOf(outShape);
-  let out: Float32Array | Int32Array;
-  if (X instanceof Float32Array) out = allocOut(size);
-  else if (size * 4 >= POOL_MIN_BYTES) {
-    const f = allocF32(size);
-    out = new Int32Array(f.buffer, f.byteOffset, size);
-  } else out = new Int32Array(size);
-  if (cv !== 0) out.fill(cv);
+  const f = allocOut(size);
+  const out = X instanceof Float32Array ? f : new Int32Array(f.buffer, f.byteOffset, size);
+  out.fill(cv); // a recycled buffer holds stale values
   let inner = 1, d = r - 1;
   while (d >= 0 && pads[d][0] === 0 && pads[d][1] === 0) inner *= x.shape[d--];
   if (d < 0) out.set(X);

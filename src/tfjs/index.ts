@@ -12,6 +12,7 @@ import type { Registration } from './backend.js';
 export { registerSimdtensorBackend, kernelStats, BACKEND_NAME, BACKEND_PRIORITY } from './backend.js';
 export type { RegisterOptions, Registration } from './backend.js';
 export { setNumThreads, getNumThreads } from '../executor/index.js';
+export { setRecycleLimit, recycleStats } from './buffers.js';
 
 /** The registration made on import (backend name, native and fallback kernel names). */
 export const registration: Registration = registerSimdtensorBackend(tf, cpu);

@@ -9,7 +9,8 @@ import { matmul, packWeights } from '../ops/matmul.js';
 import { conv2d, packConvWeights } from '../conv/conv2d.js';
 import { stateOf } from './weights.js';
 import { biasVector, fusedActivation } from './conv.js';
-import { allocOut, f32Data, output, sizeOf, view } from './types.js';
+import { allocOut } from './buffers.js';
+import { f32Data, output, sizeOf, view } from './types.js';
 import type { NativeKernel, TfCore } from './types.js';
 
 /** Flat index into a batch of `shape` (right-aligned, size-1 dims broadcast) for output batch multi-index `idx`. */

@@ -8,7 +8,6 @@ import type * as TfCoreModule from '@tensorflow/tfjs-core';
 import type * as TfCpuModule from '@tensorflow/tfjs-backend-cpu';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { Tensor } from '../tensor.js';
-import { allocF32, POOL_MIN_BYTES } from '../alloc.js';
 
 /** The @tensorflow/tfjs-core module (the user's copy). */
 export type TfCore = typeof TfCoreModule;
@@ -41,15 +40,6 @@ export function sizeOf(shape: readonly number[]): number {
   let s = 1;
   for (const d of shape) s *= d;
   return s;
-}
-
-/**
- * A fresh float32 output: a plain, exclusively owned Float32Array when small, a recycled pool buffer when large
- * (fresh multi-MiB buffers pay a page fault per 4 KiB). Never a view into a shared slab: TF.js code may take
- * `values.buffer` whole.
- */
-export function allocOut(size: number): Float32Array {
-  return size * 4 >= POOL_MIN_BYTES ? allocF32(size) : new Float32Array(size);
 }
 
 /** A simdtensor view of TF.js data (no copy). */
