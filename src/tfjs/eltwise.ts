@@ -74,8 +74,12 @@ function epilogueActivation(args: KernelArgs, act: ConvActivation): ReturnType<N
   const n = X.length;
   let c = 256;
   while (n % c !== 0) c >>= 1;
+  // Rows of up to 64 pixels: 77 MB took 27 ms as one row, 18 ms in rows of 64 (relu: 11 ms).
+  let w = 64;
+  while ((n / c) % w !== 0) w >>= 1;
+  const shape = [1, n / c / w, w, c];
   const out = allocOut(n);
-  depthwiseConv2d(view(X, [1, 1, n / c, c]), view(ones(c), [1, 1, c, 1]), { layout: 'nhwc', weightLayout: 'hwcm', activation: act, out: view(out, [1, 1, n / c, c]) });
+  depthwiseConv2d(view(X, shape), view(ones(c), [1, 1, c, 1]), { layout: 'nhwc', weightLayout: 'hwcm', activation: act, out: view(out, shape) });
   return output(args.backend, x!.shape, out);
 }
 
