@@ -42,15 +42,15 @@ describe('simdtensor/tfjs kernels and buffers', () => {
         const w = tf.randomUniform([3, 3, 5, 12], -1, 1, 'float32', seed + 1);
         const b = tf.randomUniform([12], -1, 1, 'float32', seed + 2);
         const dw = tf.randomUniform([3, 3, 12, 2], -1, 1, 'float32', seed + 3);
-        const fc = tf.randomUniform([24, 7], -1, 1, 'float32', seed + 4);
+        const fc = tf.randomUniform([24, 40], -1, 1, 'float32', seed + 4);
         let y = tf.fused.conv2d({ x, filter: w, strides: 2, pad: 'same', bias: b, activation: 'relu6' });
         y = tf.depthwiseConv2d(y, dw, 1, 'valid');
         const pooled = tf.mean(y, [1, 2]);
-        return tf.fused.matMul({ a: pooled, b: fc, bias: tf.ones([7]), activation: 'leakyrelu', leakyreluAlpha: 0.1 });
+        return tf.fused.matMul({ a: pooled, b: fc, bias: tf.ones([40]), activation: 'leakyrelu', leakyreluAlpha: 0.1 });
       });
     const ours = await onBackend('simdtensor', () => model().dataSync());
     const ref = await onBackend('cpu', () => model().dataSync());
-    expect(ours.length).toBe(14);
+    expect(ours.length).toBe(80);
     for (let i = 0; i < ours.length; i++) expect(Math.abs(ours[i] - ref[i])).toBeLessThan(1e-4);
     const after = mod.kernelStats();
     for (const k of ['FusedConv2D', 'DepthwiseConv2dNative', 'Mean', '_FusedMatMul']) expect(after[k].native, k).toBeGreaterThan(before[k].native);

@@ -24,6 +24,11 @@ export interface RegisterOptions {
   priority?: number;
   /** Kernel names to leave to the CPU backend's kernels (e.g. to compare one kernel against the fallback). */
   exclude?: readonly string[];
+  /**
+   * Matmuls of fewer multiply-adds run on the CPU kernel, whose JS loop beats an N-API call there (default 1024;
+   * the TF.js test suite sets 0 so that its small matrices exercise our GEMM).
+   */
+  minMatmulMacs?: number;
 }
 
 /** What {@link registerSimdtensorBackend} registered. */
@@ -88,7 +93,7 @@ export function registerSimdtensorBackend(tf: TfCore, cpu: TfCpu, opts: Register
     }
   }
 
-  const ours = nativeKernels(tf);
+  const ours = nativeKernels(tf, opts.minMatmulMacs);
   const nat: string[] = [];
   const fb: string[] = [];
   for (const config of tf.getKernelsForBackend('cpu')) {

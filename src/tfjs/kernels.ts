@@ -9,6 +9,6 @@ import { matmulKernels } from './matmul.js';
 import { eltwiseKernels } from './eltwise.js';
 
 /** Our kernels for the given tfjs-core (they read its backend_util helpers). */
-export function nativeKernels(tf: TfCore): Record<string, NativeKernel> {
-  return { ...convKernels(tf), ...matmulKernels(tf), ...eltwiseKernels(tf) };
+export function nativeKernels(tf: TfCore, minMatmulMacs?: number): Record<string, NativeKernel> {
+  return { ...convKernels(tf), ...matmulKernels(tf, minMatmulMacs), ...eltwiseKernels(tf) };
 }
