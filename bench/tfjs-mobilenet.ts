@@ -3,6 +3,7 @@
  * 'wasm': same top class and probabilities within 1e-3 on generated images, and batch-1 (and batch-N) latency.
  *
  *   node dist/bench/tfjs-mobilenet.js [--images 4] [--reps 10] [--batch 1,16] [--threads 1] [--no-cpu-timing] [--json f]
+ *   node dist/bench/tfjs-mobilenet.js --images 2 --accuracy-only     # the check test/tfjs-model.test.ts runs
  *
  * One thread for every contender by default (simdtensor setNumThreads, wasm setThreadsCount). Medians of --reps
  * runs after one warm-up; contenders interleaved per round.
@@ -24,6 +25,7 @@ const BATCHES = opt('--batch', '1').split(',').map(Number);
 const THREADS = Number(opt('--threads', '1'));
 const CPU_TIMING = !args.includes('--no-cpu-timing');
 const JSON_OUT = opt('--json', '');
+const TIMING = !args.includes('--accuracy-only');
 
 /** A deterministic 224×224×3 test image in [0, 255]: smooth gradients, rings and a seeded noise texture. */
 function image(seed: number): Float32Array {
@@ -92,7 +94,7 @@ async function main(): Promise<void> {
   // Latency: interleaved rounds, medians.
   const timing: Record<string, Record<number, number>> = {};
   const cpuTiming: Record<string, Record<number, number>> = {};
-  for (const batch of BATCHES) {
+  for (const batch of TIMING ? BATCHES : []) {
     const data = new Float32Array(batch * 224 * 224 * 3);
     for (let b = 0; b < batch; b++) data.set(imgs[b % IMAGES], b * 224 * 224 * 3);
     const contenders = ['simdtensor', 'wasm', ...(CPU_TIMING && batch === 1 ? ['cpu'] : [])]; // cpu: ~20 s a run at batch 16
