@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Compiles src/ and bench/ to dist/ (ESM + .d.ts) and writes the CommonJS entry (dist/cjs/index.cjs), which
-// loads the ESM build through require(esm) (Node >= 20.19).
+// Compiles src/ and bench/ to dist/ (ESM + .d.ts) and writes the CommonJS entries (dist/cjs/index.cjs, and
+// dist/cjs/tfjs.cjs for the `simdtensor/tfjs` subpath), which load the ESM build through require(esm) (Node >= 20.19).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -21,4 +21,8 @@ mkdirSync(join(root, 'dist', 'cjs'), { recursive: true });
 writeFileSync(
   join(root, 'dist', 'cjs', 'index.cjs'),
   "'use strict';\n// CommonJS entry: the package is ESM; Node >= 20.19 can require() it synchronously.\nmodule.exports = require('../src/index.js');\n",
+);
+writeFileSync(
+  join(root, 'dist', 'cjs', 'tfjs.cjs'),
+  "'use strict';\n// CommonJS entry of simdtensor/tfjs (the TensorFlow.js backend), through require(esm) like index.cjs.\nmodule.exports = require('../src/tfjs/index.js');\n",
 );

@@ -1,0 +1,93 @@
+/**
+ * TF.js BatchMatMul and _FusedMatMul on our GEMM. One right-hand matrix for every batch (a Dense layer's weight) is
+ * packed once per data id: relu / none epilogues run the GEMM on packed panels (its small-M path streams each
+ * panel once), the other fused activations a 1×1 convolution over the same rows (the conv epilogue has relu6,
+ * leaky relu and sigmoid). Batched right-hand sides run one GEMM per batch with TF.js broadcasting of batch dims.
+ * @module
+ */
+import { matmul, packWeights } from '../ops/matmul.js';
+import { conv2d, packConvWeights } from '../conv/conv2d.js';
+import { stateOf } from './weights.js';
+import { biasVector, fusedActivation } from './conv.js';
+import { allocOut } from './buffers.js';
+import { f32Data, output, sizeOf, view } from './types.js';
+import type { NativeKernel, TfCore } from './types.js';
+
+/** Flat index into a batch of `shape` (right-aligned, size-1 dims broadcast) for output batch multi-index `idx`. */
+function batchIndex(shape: readonly number[], idx: readonly number[]): number {
+  let i = 0;
+  const off = idx.length - shape.length;
+  for (let d = 0; d < shape.length; d++) i = i * shape[d] + (shape[d] === 1 ? 0 : idx[d + off]);
+  return i;
+}
+
+/** Below this many multiply-adds (default) the CPU kernel runs the product. */
+export const MIN_MATMUL_MACS = 1024;
+
+function matmulKernel(tf: TfCore, fused: boolean, minMacs: number): NativeKernel {
+  return (args) => {
+    const { a, b, bias } = args.inputs;
+    const at = args.attrs ?? {};
+    const A = f32Data(args.backend, a), B = f32Data(args.backend, b);
+    if (!A || !B || at.transposeA) return null;
+    const ra = a!.shape.length, rb = b!.shape.length;
+    if (ra < 2 || rb < 2) return null;
+    const tb = !!at.transposeB;
+    const m = a!.shape[ra - 2], k = a!.shape[ra - 1];
+    const bk = tb ? b!.shape[rb - 1] : b!.shape[rb - 2];
+    const n = tb ? b!.shape[rb - 2] : b!.shape[rb - 1];
+    // Tiny products (a 4×4 matmul is 64 multiply-adds) cost less in the CPU kernel's JS loop than the N-API call and
+    // our argument checks (4×4 + dataSync, under load: ~10 µs native vs ~2.5 µs on the CPU kernel).
+    if (bk !== k || k === 0 || A.length * n < minMacs) return null;
+    const batchA = a!.shape.slice(0, -2), batchB = b!.shape.slice(0, -2);
+    let outBatch: number[];
+    try {
+      outBatch = tf.broadcast_util.assertAndGetBroadcastShape(batchA, batchB);
+    } catch {
+      return null; // the CPU kernel raises TF.js's own error
+    }
+    const outShape = [...outBatch, m, n];
+    const size = sizeOf(outShape);
+    if (size === 0) return null;
+    const act = fused ? fusedActivation(at.activation, at.leakyreluAlpha) : 'none';
+    if (act === null) return null;
+    const bv = fused ? biasVector(args, bias, n, true) : null;
+    if (bv === undefined) return null;
+    const gemmAct = act === 'none' ? undefined : act === 'relu' ? 'relu' : null;
+    const sa = sizeOf(batchA), sb = sizeOf(batchB), so = sizeOf(outBatch);
+    const out = allocOut(size);
+    const weights = stateOf(args.backend).weights;
+    if (sb === 1 && sa === so) {
+      // One matrix B for all sa·m rows of A.
+      const rows = sa * m;
+      if (gemmAct !== null) {
+        const packed = weights.get(b!.dataId, tb ? 'gemm:nk' : 'gemm:kn', () => packWeights(view(B, tb ? [n, k] : [k, n]), { layout: tb ? 'linear' : 'kn' }));
+        matmul(view(A, [rows, k]), packed, { bias: bv, activation: gemmAct, out: view(out, [rows, n]) });
+      } else {
+        const packed = weights.get(b!.dataId, tb ? 'conv2d:oihw' : 'conv2d:hwio', () =>
+          packConvWeights(view(B, tb ? [n, k, 1, 1] : [1, 1, k, n]), { weightLayout: tb ? 'oihw' : 'hwio' }),
+        );
+        conv2d(view(A, [1, 1, rows, k]), packed, { layout: 'nhwc', bias: bv, activation: act, out: view(out, [1, 1, rows, n]) });
+      }
+      return output(args.backend, outShape, out);
+    }
+    if (gemmAct === null) return null;
+    const idx = new Array<number>(outBatch.length).fill(0);
+    for (let o = 0; o < so; o++) {
+      const ia = batchIndex(batchA, idx), ib = batchIndex(batchB, idx);
+      matmul(view(A.subarray(ia * m * k, (ia + 1) * m * k), [m, k]), view(B.subarray(ib * k * n, (ib + 1) * k * n), tb ? [n, k] : [k, n]), {
+        transB: tb,
+        bias: bv,
+        activation: gemmAct,
+        out: view(out.subarray(o * m * n, (o + 1) * m * n), [m, n]),
+      });
+      for (let d = idx.length - 1; d >= 0 && ++idx[d] === outBatch[d]; d--) idx[d] = 0;
+    }
+    return output(args.backend, outShape, out);
+  };
+}
+
+/** BatchMatMul and _FusedMatMul. */
+export function matmulKernels(tf: TfCore, minMacs = MIN_MATMUL_MACS): Record<string, NativeKernel> {
+  return { BatchMatMul: matmulKernel(tf, false, minMacs), _FusedMatMul: matmulKernel(tf, true, minMacs) };
+}

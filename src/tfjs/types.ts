@@ -1,0 +1,53 @@
+/**
+ * Shared types and helpers of the TensorFlow.js backend: the peer modules' shapes (types only: the modules
+ * themselves are passed in at registration, so the user's installed copies are the ones used), the kernel
+ * signature, and the zero-copy bridge between TF.js tensor data and simdtensor tensors.
+ * @module
+ */
+import type * as TfCoreModule from '@tensorflow/tfjs-core';
+import type * as TfCpuModule from '@tensorflow/tfjs-backend-cpu';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { Tensor } from '../tensor.js';
+
+/** The @tensorflow/tfjs-core module (the user's copy). */
+export type TfCore = typeof TfCoreModule;
+/** The @tensorflow/tfjs-backend-cpu module (the user's copy). */
+export type TfCpu = typeof TfCpuModule;
+/** A TF.js TensorInfo: data id, shape, dtype. */
+export type TensorInfo = TfCoreModule.TensorInfo;
+/** The arguments a TF.js kernel function receives. */
+export interface KernelArgs {
+  inputs: Record<string, TensorInfo | undefined>;
+  backend: MathBackendCPU;
+  // Kernel attributes are loosely typed by TF.js itself (NamedAttrMap).
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  attrs?: Record<string, any>;
+}
+/** A TF.js kernel function. */
+export type KernelFn = (args: KernelArgs) => TensorInfo | TensorInfo[];
+/** One of our kernels: a result, or null to decline (the CPU backend's kernel then runs). */
+export type NativeKernel = (args: KernelArgs) => TensorInfo | TensorInfo[] | null;
+
+/** The float32 values behind a TensorInfo, read from the backend's data map without a copy (null: not float32). */
+export function f32Data(backend: MathBackendCPU, t: TensorInfo | undefined): Float32Array | null {
+  if (t === undefined || t.dtype !== 'float32') return null;
+  const v = backend.data.get(t.dataId)?.values;
+  return v instanceof Float32Array ? v : null;
+}
+
+/** Product of a shape's dimensions. */
+export function sizeOf(shape: readonly number[]): number {
+  let s = 1;
+  for (const d of shape) s *= d;
+  return s;
+}
+
+/** A simdtensor view of TF.js data (no copy). */
+export function view(data: Float32Array, shape: readonly number[]): Tensor<'float32'> {
+  return new Tensor(data, shape.slice(), 'float32', data.length);
+}
+
+/** Stores `data` as a new float32 tensor in the backend and returns its TensorInfo. */
+export function output(backend: MathBackendCPU, shape: readonly number[], data: Float32Array): TensorInfo {
+  return backend.makeTensorInfo(shape.slice(), 'float32', data);
+}

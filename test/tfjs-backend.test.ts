@@ -1,0 +1,80 @@
+// The `simdtensor/tfjs` subpath: registration through the user's tfjs-core (ESM and CJS), priority, fallback.
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+
+describe('simdtensor/tfjs', () => {
+  it('registers the backend above cpu and wasm, and tf.ready() picks it', async () => {
+    const mod = await import('simdtensor/tfjs');
+    await tf.ready();
+    expect(tf.getBackend()).toBe('simdtensor');
+    expect(mod.registration.name).toBe('simdtensor');
+    expect(mod.registration.fallbackKernels.length + mod.registration.nativeKernels.length).toBe(tf.getKernelsForBackend('cpu').length);
+  });
+
+  it('is the same registration from CommonJS', async () => {
+    const esm = await import('simdtensor/tfjs');
+    const cjs = createRequire(import.meta.url)('simdtensor/tfjs');
+    expect(cjs.registration).toBe(esm.registration);
+  });
+
+  it('runs a kernel it has no native form of through the CPU backend', async () => {
+    await import('simdtensor/tfjs');
+    await tf.setBackend('simdtensor');
+    const y = tf.cumsum(tf.tensor1d([1, 2, 3, 4]));
+    expect(Array.from(y.dataSync())).toEqual([1, 3, 6, 10]);
+  });
+});
+
+describe('simdtensor/tfjs kernels and buffers', () => {
+  async function onBackend<T>(name: string, f: () => T): Promise<T> {
+    await tf.setBackend(name);
+    return f();
+  }
+
+  it('runs fused conv, depthwise and matmul natively and matches the CPU backend', async () => {
+    const mod = await import('simdtensor/tfjs');
+    const before = mod.kernelStats();
+    const seed = 7;
+    const model = () =>
+      tf.tidy(() => {
+        const x = tf.randomUniform([2, 17, 19, 5], -1, 1, 'float32', seed);
+        const w = tf.randomUniform([3, 3, 5, 12], -1, 1, 'float32', seed + 1);
+        const b = tf.randomUniform([12], -1, 1, 'float32', seed + 2);
+        const dw = tf.randomUniform([3, 3, 12, 2], -1, 1, 'float32', seed + 3);
+        const fc = tf.randomUniform([24, 40], -1, 1, 'float32', seed + 4);
+        let y = tf.fused.conv2d({ x, filter: w, strides: 2, pad: 'same', bias: b, activation: 'relu6' });
+        y = tf.depthwiseConv2d(y, dw, 1, 'valid');
+        const pooled = tf.mean(y, [1, 2]);
+        return tf.fused.matMul({ a: pooled, b: fc, bias: tf.ones([40]), activation: 'leakyrelu', leakyreluAlpha: 0.1 });
+      });
+    const ours = await onBackend('simdtensor', () => model().dataSync());
+    const ref = await onBackend('cpu', () => model().dataSync());
+    expect(ours.length).toBe(80);
+    for (let i = 0; i < ours.length; i++) expect(Math.abs(ours[i] - ref[i])).toBeLessThan(1e-4);
+    const after = mod.kernelStats();
+    for (const k of ['FusedConv2D', 'DepthwiseConv2dNative', 'Mean', '_FusedMatMul']) expect(after[k].native, k).toBeGreaterThan(before[k].native);
+  });
+
+  it('reuses a freed output buffer, but never one a view or a read-out still sees', async () => {
+    const mod = await import('simdtensor/tfjs');
+    await tf.setBackend('simdtensor');
+    const x = tf.randomUniform([64, 1024], -1, 1, 'float32', 3); // 256 KiB: tracked
+    // A read-out array stays intact after its tensor is freed and outputs of its size are made again.
+    const r = tf.relu(x);
+    const read = r.dataSync();
+    const copy = read.slice();
+    r.dispose();
+    // A contiguous Slice (CPU kernel) is a subarray of its input: it pins the input's buffer.
+    const r2 = tf.relu(x);
+    const s = tf.slice(r2, [3, 0], [1, 1024]);
+    const sCopy = s.dataSync().slice();
+    r2.dispose();
+    const h0 = mod.recycleStats().hits;
+    for (let i = 0; i < 4; i++) tf.tidy(() => tf.relu(tf.relu(tf.neg(x))).dispose());
+    expect(mod.recycleStats().hits).toBeGreaterThan(h0); // the tidy's intermediates were reused
+    expect(Array.from(read)).toEqual(Array.from(copy));
+    expect(Array.from(s.dataSync())).toEqual(Array.from(sCopy));
+    tf.dispose([x, s]);
+  });
+});
