@@ -33,7 +33,7 @@ const MAX_DEPTH = 32;
  * throws, say): the caller then releases nothing.
  */
 function reachable(v: unknown, into: Set<ArrayBuffer>, seen: Set<object>, depth: number): boolean {
-  if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return true;
+  if (v === null || typeof v !== 'object') return true; // functions (and their closures) are not walked
   if (seen.has(v as object)) return true;
   if (depth > MAX_DEPTH) return false;
   seen.add(v as object);
@@ -45,7 +45,6 @@ function reachable(v: unknown, into: Set<ArrayBuffer>, seen: Set<object>, depth:
     if (v.buffer instanceof ArrayBuffer) into.add(v.buffer);
     return true;
   }
-  if (typeof v === 'function') return true;
   if (v instanceof Map) {
     for (const [k, x] of v) if (!reachable(k, into, seen, depth + 1) || !reachable(x, into, seen, depth + 1)) return false;
     return true;
@@ -60,6 +59,15 @@ function reachable(v: unknown, into: Set<ArrayBuffer>, seen: Set<object>, depth:
     if ('value' in d && !reachable(d.value, into, seen, depth + 1)) return false;
   }
   return true;
+}
+
+/** {@link reachable}, where a throwing Proxy or getter-free oddity ends the walk (false) instead of escaping. */
+function reachableSafe(v: unknown, into: Set<ArrayBuffer>): boolean {
+  try {
+    return reachable(v, into, new Set(), 0);
+  } catch {
+    return false;
+  }
 }
 
 function release(bufs: ArrayBuffer[], keepSet: Set<ArrayBuffer> | null, parent: ArrayBuffer[] | undefined): void {
@@ -110,7 +118,7 @@ export function scope<T>(fn: () => T): T {
     throw typeError('scope', 'fn returned a Promise: a scope must be synchronous (its outputs were left to the garbage collector)');
   }
   const keepSet = new Set<ArrayBuffer>();
-  const ok = mine.length === 0 || reachable(result, keepSet, new Set(), 0);
+  const ok = mine.length === 0 || reachableSafe(result, keepSet);
   release(mine, ok ? keepSet : null, parent);
   return result;
 }
@@ -121,7 +129,7 @@ export function scope<T>(fn: () => T): T {
  */
 export function keep<T>(value: T): T {
   const s = new Set<ArrayBuffer>();
-  reachable(value, s, new Set(), 0);
+  reachableSafe(value, s); // what a throwing Proxy hides cannot be marked; what was found before it is
   for (const ab of s) kept.add(ab);
   return value;
 }

@@ -130,6 +130,26 @@ describe('scope', () => {
     expect(bufferPoolStats().released - before).toBeLessThanOrEqual(1);
   });
 
+  it('releases nothing when the result cannot be walked (a throwing Proxy), and keep() of one does not throw', () => {
+    const before = bufferPoolStats().released;
+    let made: Tensor<'float32'> | null = null;
+    const trap = () => {
+      throw new Error('trap');
+    };
+    const hostile = new Proxy({}, { ownKeys: trap, getOwnPropertyDescriptor: trap, getPrototypeOf: trap });
+    const r = scope(() => {
+      made = linear(x, w);
+      return hostile;
+    });
+    expect(r).toBe(hostile);
+    expect(same((made! as Tensor).data, want)).toBe(true); // left to the GC: it might have been reachable
+    expect(bufferPoolStats().released).toBe(before);
+    expect(keep(hostile)).toBe(hostile);
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    expect(keep(proxy)).toBe(proxy);
+  });
+
   it('releaseBuffer refuses what is not a pooled block still out', () => {
     expect(native.releaseBuffer(new ArrayBuffer(OUT_BYTES))).toBe(false); // plain
     const ab = linear(x, w).data.buffer as ArrayBuffer;
