@@ -46,7 +46,7 @@ export function allocArray(dtype: DType, n: number): TensorData {
   const Ctor = arrayCtor(dtype);
   if (bytes >= POOL_MIN_BYTES) {
     if (!inScope()) return new Ctor(native.allocBuffer(bytes), 0, n);
-    const ab = native.allocBuffer(bytes, true); // the scope hands it back: past the limit too
+    const ab = native.allocBuffer(bytes, true); // the scope hands it back: up to twice the limit (buffer_pool.h)
     trackOutput(ab);
     return new Ctor(ab, 0, n);
   }

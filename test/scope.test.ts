@@ -184,6 +184,22 @@ describe('memory in loops that never yield', () => {
     expect(process.memoryUsage().rss - rss0).toBeLessThan(32 << 20);
   });
 
+  it('stays bounded when every scope returns its result and the loop drops it (escapes count, up to twice the limit)', () => {
+    setBufferPoolLimit(8 << 20);
+    const rss0 = process.memoryUsage().rss;
+    let maxOut = 0;
+    let sum = 0;
+    for (let i = 0; i < 600; i++) {
+      const y = scope(() => linear(relu(linear(x, w)), w2)); // the hidden layers go back; y escapes each time
+      sum += y.data[0];
+      maxOut = Math.max(maxOut, bufferPoolStats().outstandingBytes);
+    }
+    expect(Number.isFinite(sum)).toBe(true);
+    expect(maxOut).toBeLessThanOrEqual(16 << 20);
+    expect(process.memoryUsage().rss - rss0).toBeLessThan(256 << 20);
+    setBufferPoolLimit(64 << 20);
+  });
+
   it('reports the allocator tuning it applied', () => {
     const t = native.mallocTuning();
     expect(typeof t.applied).toBe('boolean');

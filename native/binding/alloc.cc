@@ -63,7 +63,7 @@ void release_block(napi_env env, void* /*data*/, void* hint) {
 Napi::Value plain_buffer(napi_env env, size_t bytes) { return new_array_buffer(env, "allocBuffer", bytes); }
 
 // allocBuffer(bytes, scoped): a zero-filled ArrayBuffer of exactly `bytes`; `scoped` (made inside a JS scope(), which
-// hands it back when it ends) is never declined for the limit (see buffer_pool_get).
+// hands it back when it ends) may use up to twice the limit (see buffer_pool_get).
 Napi::Value AllocBuffer(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   // The largest output: MAX_ELEMENTS elements of 4 bytes (src/tensor.ts refuses larger ones before asking).

@@ -95,7 +95,7 @@ void* buffer_pool_get(size_t bytes, size_t* capacity, bool scoped) {
       pl.cached_bytes -= cls;
       pl.cached_blocks--;
       pl.hits++;
-    } else if (pl.limit == 0 || (!scoped && pl.outstanding + cls > pl.limit)) {
+    } else if (pl.limit == 0 || pl.outstanding + cls > (scoped ? 2 * pl.limit : pl.limit)) {
       pl.declined++;
       return nullptr;
     } else {

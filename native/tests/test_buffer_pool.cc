@@ -102,7 +102,7 @@ TEST(buffer_pool_respects_the_limit) {
   CHECK(buffer_pool_get(1000, &cap, true) == nullptr, POOL_STATE);  // off means off, scoped or not
 }
 
-TEST(buffer_pool_scoped_requests_pass_the_limit) {
+TEST(buffer_pool_scoped_requests_pass_the_limit_up_to_twice_it) {
   LimitGuard g;
   buffer_pool_set_limit(size_t(256) << 10);
   buffer_pool_trim();
@@ -115,6 +115,11 @@ TEST(buffer_pool_scoped_requests_pass_the_limit) {
   unsigned char* b = static_cast<unsigned char*>(buffer_pool_get(size_t(64) << 10, &c3, true));
   CHECK(b != nullptr && all_zero(b, size_t(64) << 10), POOL_STATE);
   CHECK(buffer_pool_stats().outstanding_bytes == c1 + c3, POOL_STATE);
+  size_t c4 = 0, c5 = 0;
+  void* c = buffer_pool_get(size_t(192) << 10, &c4, true);  // up to twice the limit
+  CHECK(c != nullptr && buffer_pool_stats().outstanding_bytes == (size_t(512) << 10), POOL_STATE);
+  CHECK(buffer_pool_get(size_t(64) << 10, &c5, true) == nullptr, POOL_STATE);  // and no further
+  buffer_pool_put(c, c4);
   buffer_pool_put(b, c3);
   buffer_pool_put(a, c1);
   CHECK(buffer_pool_stats().outstanding_bytes == 0, POOL_STATE);
