@@ -1,5 +1,8 @@
 // scope()/keep(): outputs made inside a scope go back to the output pool when it ends (src/scope.ts); memory stays
 // bounded in loops that never yield; a released block is never reachable from a tensor that outlived its scope.
+import { spawnSync } from 'node:child_process';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bufferPoolStats, keep, linear, linearAsync, packWeights, quantize, rand, relu, scope, setBufferPoolLimit, tensor, trimBufferPool } from '../src/index.js';
 import type { Tensor } from '../src/index.js';
@@ -13,6 +16,10 @@ const OUT_BYTES = M * N * 4;
 const want = Float32Array.from(linear(x, w).data);
 /** Byte equality (cheaper than toEqual on 64 K elements on a loaded machine). */
 const same = (a: ArrayBufferView, b: ArrayBufferView) => a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const tick = () => new Promise<void>((r) => setImmediate(r));
 
 const initialLimit = bufferPoolStats().limitBytes;
 beforeAll(() => setBufferPoolLimit(64 << 20));
@@ -150,6 +157,28 @@ describe('scope', () => {
     expect(keep(proxy)).toBe(proxy);
   });
 
+  it('a released block is returned once: its finalizer, later, does not put it back a second time', async () => {
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await tick();
+    }
+    const before = bufferPoolStats();
+    let t: Tensor | null = null;
+    scope(() => {
+      t = linear(x, w);
+    });
+    t = null;
+    for (let i = 0; i < 3; i++) {
+      gc(); // the detached ArrayBuffer dies; Node runs its finalizer on the next turns
+      await tick();
+      await tick();
+    }
+    const after = bufferPoolStats();
+    expect(after.released - before.released).toBe(1);
+    expect(after.outstandingBytes).toBe(before.outstandingBytes); // a second put would have taken it below
+    expect(after.cachedBlocks).toBeLessThanOrEqual(before.cachedBlocks + 1);
+  });
+
   it('releaseBuffer refuses what is not a pooled block still out', () => {
     expect(native.releaseBuffer(new ArrayBuffer(OUT_BYTES))).toBe(false); // plain
     const ab = linear(x, w).data.buffer as ArrayBuffer;
@@ -200,9 +229,18 @@ describe('memory in loops that never yield', () => {
     setBufferPoolLimit(64 << 20);
   });
 
-  it('reports the allocator tuning it applied', () => {
+  it('reports the allocator tuning it applied, and SIMDTENSOR_MALLOC=default leaves glibc alone', () => {
     const t = native.mallocTuning();
     expect(typeof t.applied).toBe('boolean');
-    if (t.applied) expect(t.trimThreshold).toBeGreaterThan(0);
+    if (t.applied) expect(t.trimThreshold).toBe(256 << 20);
+    const probe = (env: string) =>
+      spawnSync(process.execPath, ['--input-type=module', '-e', "const { native } = await import('./dist/src/native.js'); console.log(JSON.stringify(native.mallocTuning()))"], {
+        env: { ...process.env, SIMDTENSOR_MALLOC: env },
+        encoding: 'utf8',
+      });
+    const off = probe('default');
+    if (off.status !== 0 || !t.applied) return; // no dist/ build, or not glibc: nothing more to compare
+    expect(JSON.parse(off.stdout).applied).toBe(false);
+    expect(JSON.parse(probe('64').stdout).trimThreshold).toBe(64 << 20);
   });
 });
