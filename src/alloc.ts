@@ -16,6 +16,8 @@
  * back (code that never yields), large outputs are plain buffers again, which the general allocator recycles. Such
  * a buffer is external memory to V8, which a transfer list cannot detach: Node copies it instead of moving it and
  * the original stays intact (measured on Node 20; test/alloc.test.ts). `setBufferPoolLimit(0)` turns pooling off.
+ * A `scope(fn)` (src/scope.ts) hands the pooled outputs made inside it back when `fn` returns, without waiting for
+ * the event loop; docs/memory.md has the whole mechanism and its measurements.
  * Medium outputs get their own plain buffer.
  * @module
  */
@@ -23,6 +25,7 @@ import { markAsUntransferable } from 'node:worker_threads';
 import type { DType, TensorData } from './dtype.js';
 import { arrayCtor, dtypeBytes } from './dtype.js';
 import { native } from './native.js';
+import { inScope, trackOutput } from './scope.js';
 
 const SLAB_BYTES = 1 << 16;
 const SMALL_BYTES = 4096;
@@ -41,7 +44,12 @@ let offset = 0;
 export function allocArray(dtype: DType, n: number): TensorData {
   const bytes = n * dtypeBytes(dtype);
   const Ctor = arrayCtor(dtype);
-  if (bytes >= POOL_MIN_BYTES) return new Ctor(native.allocBuffer(bytes), 0, n);
+  if (bytes >= POOL_MIN_BYTES) {
+    if (!inScope()) return new Ctor(native.allocBuffer(bytes), 0, n);
+    const ab = native.allocBuffer(bytes, true); // the scope hands it back: up to twice the limit (buffer_pool.h)
+    trackOutput(ab);
+    return new Ctor(ab, 0, n);
+  }
   if (bytes > SMALL_BYTES || bytes === 0) return new Ctor(n);
   if (offset + bytes > SLAB_BYTES) {
     slab = newSlab();
@@ -74,6 +82,8 @@ export interface BufferPoolStats {
    * program had not yielded to the event loop, where collected buffers come back.
    */
   declined: number;
+  /** Blocks handed back early by the end of a {@link scope} (src/scope.ts), rather than by their finalizer. */
+  released: number;
 }
 
 /** Statistics of the output-buffer pool (process-wide: shared by every worker thread). */

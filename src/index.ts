@@ -8,6 +8,7 @@ export { Tensor, tensor, zeros, empty, rand, MAX_ELEMENTS } from './tensor.js';
 export type { RandOptions } from './tensor.js';
 export { typeError, rangeError } from './errors.js';
 export { bufferPoolStats, setBufferPoolLimit, trimBufferPool, POOL_MIN_BYTES } from './alloc.js';
+export { scope, keep } from './scope.js';
 export type { BufferPoolStats } from './alloc.js';
 export { cpuInfo, setMaxIsa, getMaxIsa } from './cpu.js';
 export type { CpuInfo, Isa } from './cpu.js';

@@ -77,8 +77,12 @@ export interface NativeAddon {
   /** GB/s of one core streaming reads over a buffer of `bytes` (median pass over about `ms` milliseconds). */
   probeReadBandwidth(bytes: number, ms: number): number;
   // Output-buffer pool (native/binding/alloc.cc, src/alloc.ts).
-  allocBuffer(bytes: number): ArrayBuffer;
-  bufferPool(): { cachedBytes: number; cachedBlocks: number; limitBytes: number; hits: number; misses: number; outstandingBytes: number; declined: number };
+  allocBuffer(bytes: number, scoped?: boolean): ArrayBuffer;
+  bufferPool(): { cachedBytes: number; cachedBlocks: number; limitBytes: number; hits: number; misses: number; outstandingBytes: number; declined: number; released: number };
+  /** Hands a pooled output's block back now, detaching `ab`; false (and `ab` untouched) when it cannot. */
+  releaseBuffer(ab: ArrayBuffer): boolean;
+  /** What native/runtime/malloc_tuning.cc set (process-wide, once). */
+  mallocTuning(): { applied: boolean; mmapThreshold: number; trimThreshold: number };
   setBufferPoolLimit(bytes: number): void;
   trimBufferPool(): void;
   // Families add their functions below (one block each).

@@ -282,7 +282,7 @@ export function checkTensor(fn: string, arg: string, t: unknown): asserts t is T
   if (n !== t.size)
     throw rangeError(fn, `${arg}.shape ${describe(s)} does not match its ${describe(t.size)} elements (was the shape array changed after the tensor was made?)`);
   if (t.data.length !== t.size || (t.size === 0 && isDetached(buf))) {
-    if (isDetached(buf)) throw typeError(fn, `${arg}'s buffer is detached (it was transferred away)`);
+    if (isDetached(buf)) throw typeError(fn, `${arg}'s buffer is detached (it was transferred away, or released when the scope() that made it ended)`);
     throw rangeError(fn, `${arg} has ${t.data.length} elements in its buffer but shape [${t.shape.join(', ')}] needs ${t.size}`);
   }
 }

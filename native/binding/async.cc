@@ -409,6 +409,16 @@ void check_sync_write(napi_env env, const char* fn, const void* p, size_t bytes)
       throw_busy(env, conflict_message(fn, BusyRange{lo, hi, true, "out", fn, nullptr}, theirs));
 }
 
+bool busy_overlaps(const void* p, size_t bytes) {
+  BusyRegistry& b = busy();
+  if (b.count.load(std::memory_order_relaxed) == 0 || !p || !bytes) return false;
+  const uintptr_t lo = uintptr_t(p), hi = lo + bytes;
+  std::lock_guard<std::mutex> lk(b.mu);
+  for (const BusyRange& theirs : b.ranges)
+    if (lo < theirs.hi && theirs.lo < hi) return true;
+  return false;
+}
+
 void check_sync_read(napi_env env, const char* fn, const char* arg, const void* p, size_t bytes) {
   BusyRegistry& b = busy();
   if (b.count.load(std::memory_order_relaxed) == 0 || !p || !bytes) return;

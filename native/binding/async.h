@@ -103,6 +103,10 @@ void check_sync_write(napi_env env, const char* fn, const void* p, size_t bytes)
 // in flight writes that memory (its result is not complete yet). One relaxed load when nothing is in flight.
 void check_sync_read(napi_env env, const char* fn, const char* arg, const void* p, size_t bytes);
 
+// Whether an async op in flight reads or writes any of the `bytes` at `p` (binding/alloc.cc: a scope never hands
+// such a block back to the pool). One relaxed load when nothing is in flight.
+bool busy_overlaps(const void* p, size_t bytes);
+
 // setNumThreads, getNumThreads, defaultNumThreads, cancelAsync, asyncStats.
 void init_async(Napi::Env env, Napi::Object exports);
 

@@ -81,7 +81,7 @@ size_t buffer_pool_size_class(size_t bytes) {
   return (bytes + g - 1) / g * g;
 }
 
-void* buffer_pool_get(size_t bytes, size_t* capacity) {
+void* buffer_pool_get(size_t bytes, size_t* capacity, bool scoped) {
   const size_t cls = buffer_pool_size_class(bytes);
   *capacity = cls;
   Pool& pl = pool();
@@ -95,7 +95,7 @@ void* buffer_pool_get(size_t bytes, size_t* capacity) {
       pl.cached_bytes -= cls;
       pl.cached_blocks--;
       pl.hits++;
-    } else if (pl.outstanding + cls > pl.limit) {
+    } else if (pl.limit == 0 || pl.outstanding + cls > (scoped ? 2 * pl.limit : pl.limit)) {
       pl.declined++;
       return nullptr;
     } else {

@@ -21,9 +21,12 @@ struct BufferPoolStats {
 // bytes handed out and not yet returned stay within the limit; past it the pool declines (returns nullptr) and the
 // caller allocates plain memory: blocks come back only when their owner (V8's GC, then a finalizer on the event
 // loop) releases them, so a program that never yields would otherwise get nothing but fresh, never-reused
-// mappings, where the general-purpose allocator would have recycled memory freed by the GC. Throws std::bad_alloc
-// if mapping fails.
-void* buffer_pool_get(size_t bytes, size_t* capacity);
+// mappings, where the general-purpose allocator would have recycled memory freed by the GC. A `scoped` request (an
+// output made inside a JS scope(), which hands it back when the scope ends unless it escapes) may take the pool up
+// to twice the limit: the outputs a scope releases come back without the GC, so fresh outputs having used the limit
+// up must not turn them into plain memory, while a scope's escaping results stay bounded. Throws std::bad_alloc if
+// mapping fails.
+void* buffer_pool_get(size_t bytes, size_t* capacity, bool scoped = false);
 // Returns a block to the pool. Past the limit, cached blocks of other sizes are freed to make room (largest cached
 // size class first); the block itself is freed only if blocks of its own size fill the pool.
 void buffer_pool_put(void* p, size_t capacity);

@@ -99,6 +99,31 @@ TEST(buffer_pool_respects_the_limit) {
   buffer_pool_set_limit(0);  // off: nothing is kept, every request declined
   CHECK(buffer_pool_stats().cached_bytes == 0, POOL_STATE);
   CHECK(buffer_pool_get(1000, &cap) == nullptr, POOL_STATE);
+  CHECK(buffer_pool_get(1000, &cap, true) == nullptr, POOL_STATE);  // off means off, scoped or not
+}
+
+TEST(buffer_pool_scoped_requests_pass_the_limit_up_to_twice_it) {
+  LimitGuard g;
+  buffer_pool_set_limit(size_t(256) << 10);
+  buffer_pool_trim();
+  size_t c1 = 0, c2 = 0, c3 = 0;
+  void* a = buffer_pool_get(size_t(256) << 10, &c1);  // the whole limit is out
+  CHECK(a != nullptr, POOL_STATE);
+  const size_t declined = buffer_pool_stats().declined;
+  CHECK(buffer_pool_get(size_t(64) << 10, &c2) == nullptr, POOL_STATE);
+  CHECK(buffer_pool_stats().declined == declined + 1, POOL_STATE);
+  unsigned char* b = static_cast<unsigned char*>(buffer_pool_get(size_t(64) << 10, &c3, true));
+  CHECK(b != nullptr && all_zero(b, size_t(64) << 10), POOL_STATE);
+  CHECK(buffer_pool_stats().outstanding_bytes == c1 + c3, POOL_STATE);
+  size_t c4 = 0, c5 = 0;
+  void* c = buffer_pool_get(size_t(192) << 10, &c4, true);  // up to twice the limit
+  CHECK(c != nullptr && buffer_pool_stats().outstanding_bytes == (size_t(512) << 10), POOL_STATE);
+  CHECK(buffer_pool_get(size_t(64) << 10, &c5, true) == nullptr, POOL_STATE);  // and no further
+  buffer_pool_put(c, c4);
+  buffer_pool_put(b, c3);
+  buffer_pool_put(a, c1);
+  CHECK(buffer_pool_stats().outstanding_bytes == 0, POOL_STATE);
+  buffer_pool_trim();
 }
 
 TEST(buffer_pool_concurrent_get_put) {
