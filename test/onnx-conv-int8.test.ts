@@ -132,3 +132,44 @@ describe('QLinearConv matches onnxruntime-node within one quantization step', ()
   }
 });
 
+
+describe('dynamic-int8-conv-fusion (quantize_dynamic form of Conv → one Int8Conv)', () => {
+  /** DQL(x) → ConvInteger → Cast → Mul(x_scale · w_scale[M, 1, 1]) → Add(B[M, 1, 1]) [→ Relu], as quantizeModel writes it. */
+  function layer(g: G, x: string, c: number, m: number, group: number, p: string, seed: number, relu: boolean, pads: number[]): string {
+    const [xq, xs, xz] = [`${p}.xq`, `${p}.xs`, `${p}.xz`];
+    g.node('DynamicQuantizeLinear', [x], {}, [xq, xs, xz]);
+    const w = g.init(`${p}.w`, T.INT8, [m, c / group, 3, 3], s8(m * (c / group) * 9, seed));
+    const wz = g.init(`${p}.wz`, T.INT8, [], Int8Array.of(0));
+    const ws = g.f32(`${p}.ws`, [m, 1, 1], Array.from({ length: m }, (_, i) => 0.003 + i * 2e-4));
+    const acc = g.node('ConvInteger', [xq, w, xz, wz], { group, pads, kernel_shape: [3, 3] });
+    const f = g.node('Cast', [acc], { to: T.FLOAT });
+    const y = g.node('Add', [g.node('Mul', [f, g.node('Mul', [xs, ws])]), g.f32(`${p}.b`, [m, 1, 1], randArr(m, seed + 1, 0.3))]);
+    return relu ? g.node('Relu', [y]) : y;
+  }
+  it('groups 1 (int8 kernels, bias + relu fused) and depthwise (float path), NHWC chain; onnxruntime agrees', async () => {
+    const g = new G(13);
+    g.input('x', T.FLOAT, [1, 12, 13, 11]);
+    const h = layer(g, 'x', 12, 20, 1, 'a', 1, true, [1, 1, 1, 1]);
+    const d = layer(g, h, 20, 20, 20, 'b', 3, false, [1, 1, 1, 1]);
+    const y = layer(g, d, 20, 9, 1, 'c', 5, false, [0, 1, 2, 1]);
+    g.node('Identity', [y], {}, ['y']);
+    g.output('y');
+    const bytes = g.bytes();
+    const model = loadOnnx(bytes);
+    expect(model.nodeCounts.Int8Conv).toBe(3);
+    expect(model.nodeCounts.ConvInteger ?? 0).toBe(0);
+    expect(model.nodeCounts.Cast ?? 0).toBe(0);
+    expect(model.optimizations.find((o) => o.name === 'dynamic-int8-conv-fusion')!.rewrites).toBe(3);
+    const x = randArr(12 * 13 * 11, 7, 2);
+    const feeds = { x: { data: x, dims: [1, 12, 13, 11] } };
+    const got = model.run(feeds).y;
+    const ref = (await ortRun(bytes, { x: { type: 'float32', ...feeds.x } })).y;
+    expect(got.shape).toEqual(ref.dims);
+    // Same integer sums; the dequantizing epilogue multiplies in another order (and the depthwise layer dequantizes
+    // before summing): float32 rounding only (a later layer's quantization could move by one step at a tie; not here).
+    const dd = maxDiff(got.data as Float32Array, ref.data);
+    expect(dd.abs).toBeLessThanOrEqual(1e-5 * dd.ref);
+    const asy = await model.runAsync(feeds);
+    expect(Array.from(asy.y.data as Float32Array)).toEqual(Array.from(got.data as Float32Array));
+  });
+});

@@ -10,6 +10,7 @@ import { packConvWeights, PackedConvWeights, type Conv2dOptions, type ConvTransp
 import { attrFloat, attrInt, attrInts, attrStr, consumers, producers, type Graph, type Node } from './graph.js';
 import { bnScaleShift, packShuffle, type FusedConvExtra } from './ops/conv.js';
 import { mk, type Value } from './value.js';
+import { fuseDynamicInt8Conv } from './optimize-int8.js';
 
 type Pass = (g: Graph) => number;
 
@@ -602,5 +603,6 @@ export const CONV_PASSES: [string, Pass][] = [
   ['conv-fusion', fuseConv],
   ['scale-residual-fusion', fuseScaleResidual],
   ['scalar-affine-fusion', fuseScalarAffine],
+  ['dynamic-int8-conv-fusion', fuseDynamicInt8Conv],
   ['nhwc-layout', nhwcLayout],
 ];

@@ -12,12 +12,12 @@
  */
 import { rangeError, typeError } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
+import { native } from '../../native.js';
 import { QuantizedTensor } from '../../quantize.js';
 import { conv2d, conv2dAsync, packConvWeights, type Conv2dOptions } from '../../conv/conv2d.js';
 import { PackedInt8ConvWeights } from '../../conv/conv2d-int8.js';
 import '../../conv/conv2d-int8.js';
 import '../../conv/depthwise.js';
-import type { ConvActivation } from '../../conv/activation.js';
 import { attrInt, attrInts, attrStr, type Node } from '../graph.js';
 import { mk, view, type Value } from '../value.js';
 import { rne } from './quant.js';
@@ -28,6 +28,7 @@ type Ins = (Value | undefined)[];
 const fr = Math.fround;
 /** Largest integer below which every float32 partial sum is exact. */
 const F32_EXACT = 2 ** 24;
+const ONE = Float32Array.of(1);
 
 function qv(op: string, n: Node, v: Value | undefined, arg: string): Value {
   if (!v) throw rangeError(op, `node '${n.name}': input ${arg} is missing`);
@@ -199,9 +200,8 @@ function groupedInt32(op: string, n: Node, p: ConvIntCall): Tensor {
     const pads = explicitPads(n, p.rank, x.shape[2], x.shape[3], w.shape[2], w.shape[3], o.strides, o.dilations);
     return convIntegerReference(x, xz, w, wz, groups, o.strides, o.dilations, pads);
   }
-  const X = x.data as Int8Array | Uint8Array;
   const xf = new Float32Array(x.size);
-  for (let i = 0; i < xf.length; i++) xf[i] = X[i] - xz;
+  native.dequantize(x.data as Int8Array | Uint8Array, xf, 1, 1, x.size, ONE, Int32Array.of(xz));
   const y = named(op, n, () => conv2d(new Tensor(xf, x.shape.slice(), 'float32', x.size), c.float!.w, { ...p.opts, groups }));
   const r = new Int32Array(y.size);
   r.set(y.data as Float32Array);
@@ -288,9 +288,16 @@ registerOnnxOp('QLinearConv', {
 
 /** What the `dynamic-int8-conv-fusion` pass attaches to an Int8Conv node. */
 export interface Int8ConvExtra {
-  /** int8 weights packed once, scales = the weights' per-channel scales, bias (float32) inside. */
-  packed: PackedInt8ConvWeights;
-  /** Geometry and fused activation (none / relu / gelu), layout. */
+  /**
+   * groups 1: int8 weights packed once for the int8 conv kernels, scales = the weights' per-channel scales, the
+   * float32 bias inside. Grouped/depthwise: the dequantized float32 weights (w − wz)·w_scale, run by the float32
+   * (depthwise) kernels on the dequantized input (xq − xz)·x_scale with `bias` — the same value up to float32
+   * rounding of the products (not bit-exact with onnxruntime's int32 sum, within ~1e-6 relative).
+   */
+  packed: PackedInt8ConvWeights | Tensor;
+  /** Bias of the float path (null for packed int8 weights, which hold theirs). */
+  bias: Tensor | null;
+  /** Geometry, groups, fused activation (int8: none / relu / gelu), layout. */
   opts: Conv2dOptions;
   /** Spatial rank of the original node (3 = 1-D conv). */
   rank: number;
@@ -298,29 +305,36 @@ export interface Int8ConvExtra {
 
 /**
  * Fused dynamic-int8 conv (domain 'simdtensor'): inputs [xq (uint8/int8), x_scale, x_zero_point];
- * float32 output = x_scale·w_scale[m]·Σ(xq − xz)(w − wz) + bias[m], then the activation — one int8 conv call.
+ * float32 output = x_scale·w_scale[m]·Σ(xq − xz)(w − wz) + bias[m], then the activation — one conv call.
  */
 function int8ConvArgs(n: Node, ins: Ins, outs: (Value | undefined)[]) {
   const e = n.extra as unknown as Int8ConvExtra;
   const [xq, xs, xz] = ins;
   qv('Int8Conv', n, xq, 'x');
-  const x = e.opts.layout === 'nhwc' ? (xq as unknown as Tensor) : x4('Int8Conv', n, xq!);
-  const qx = new QuantizedTensor(x, xs!.data[0], xz ? xz.data[0] : 0, null);
-  const o = e.opts.layout === 'nhwc' ? (outs[0] as unknown as Tensor | undefined) : out4d(outs[0], e.rank);
-  return { qx, o, e };
+  const nhwc = e.opts.layout === 'nhwc';
+  const x = nhwc ? (xq as unknown as Tensor) : x4('Int8Conv', n, xq!);
+  const scale = xs!.data[0], zero = xz ? xz.data[0] : 0;
+  const o = nhwc ? (outs[0] as unknown as Tensor | undefined) : out4d(outs[0], e.rank);
+  const opts: Conv2dOptions = { ...e.opts, ...(o ? { out: o } : {}) };
+  let input: Tensor | QuantizedTensor;
+  if (e.packed instanceof PackedInt8ConvWeights) input = new QuantizedTensor(x, scale, zero, null);
+  else {
+    const xf = new Float32Array(x.size);
+    native.dequantize(x.data as Int8Array | Uint8Array, xf, 1, 1, x.size, Float32Array.of(scale), Int32Array.of(zero));
+    input = new Tensor(xf, x.shape.slice(), 'float32', x.size);
+    if (e.bias) opts.bias = e.bias;
+  }
+  return { input, o, e, opts, nhwc };
 }
 registerOnnxOp('Int8Conv', {
   run(n, ins, outs) {
-    const { qx, o, e } = int8ConvArgs(n, ins, outs);
-    const y = named('Int8Conv', n, () => conv2d(qx, e.packed, { ...e.opts, ...(o ? { out: o } : {}) })) as Tensor;
-    return [o ? outs[0]! : e.opts.layout === 'nhwc' ? (y as unknown as Value) : back(y, e.rank)];
+    const { input, o, e, opts, nhwc } = int8ConvArgs(n, ins, outs);
+    const y = named('Int8Conv', n, () => conv2d(input as QuantizedTensor, e.packed as PackedInt8ConvWeights, opts)) as Tensor;
+    return [o ? outs[0]! : nhwc ? (y as unknown as Value) : back(y, e.rank)];
   },
   async runAsync(n, ins, outs, _ctx, signal) {
-    const { qx, o, e } = int8ConvArgs(n, ins, outs);
-    const y = (await namedAsync('Int8Conv', n, () => conv2dAsync(qx, e.packed, { ...e.opts, signal, ...(o ? { out: o } : {}) }))) as Tensor;
-    return [o ? outs[0]! : e.opts.layout === 'nhwc' ? (y as unknown as Value) : back(y, e.rank)];
+    const { input, o, e, opts, nhwc } = int8ConvArgs(n, ins, outs);
+    const y = (await namedAsync('Int8Conv', n, () => conv2dAsync(input as QuantizedTensor, e.packed as PackedInt8ConvWeights, { ...opts, signal }))) as Tensor;
+    return [o ? outs[0]! : nhwc ? (y as unknown as Value) : back(y, e.rank)];
   },
 }, 'simdtensor');
-
-/** The conv activations the int8 epilogue fuses. */
-export const INT8_CONV_ACTS: Record<string, ConvActivation> = { Relu: 'relu' };
