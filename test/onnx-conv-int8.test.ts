@@ -160,6 +160,8 @@ describe('dynamic-int8-conv-fusion (quantize_dynamic form of Conv → one Int8Co
     expect(model.nodeCounts.ConvInteger ?? 0).toBe(0);
     expect(model.nodeCounts.Cast ?? 0).toBe(0);
     expect(model.optimizations.find((o) => o.name === 'dynamic-int8-conv-fusion')!.rewrites).toBe(3);
+    // NHWC from the first quantized input (a uint8 transpose) to the output (one transpose back).
+    expect(model.nodeCounts.LayoutTranspose).toBe(2);
     const x = randArr(12 * 13 * 11, 7, 2);
     const feeds = { x: { data: x, dims: [1, 12, 13, 11] } };
     const got = model.run(feeds).y;

@@ -1,7 +1,7 @@
 /**
  * Load-time pass for dynamically quantized convolutions (listed in `model.optimizations` as
  * 'dynamic-int8-conv-fusion'): onnxruntime's quantize_dynamic form of a Conv,
- * ConvInteger(xq, Wq, xz, wz) → Cast(float) → Mul(·, x_scale·w_scale) [→ Add(bias)] [→ Relu], becomes one Int8Conv
+ * ConvInteger(xq, Wq, xz, wz) → Cast(float) → Mul(·, x_scale·w_scale) [→ Add(bias)] [→ Relu; grouped: any conv activation], becomes one Int8Conv
  * node whose epilogue dequantizes (weights packed once). It runs before `nhwc-layout`, which keeps the chain NHWC.
  * @module
  */
@@ -12,6 +12,7 @@ import { attrInt, attrInts, attrStr, consumers, producers, type Graph, type Node
 import type { Int8ConvExtra } from './ops/conv-int8.js';
 import type { Value } from './value.js';
 import type { Conv2dOptions } from '../conv/conv2d.js';
+import { activationOf, dwOk } from './optimize-conv.js';
 
 type Pass = (g: Graph) => number;
 
@@ -107,6 +108,14 @@ export const fuseDynamicInt8Conv: Pass = (g) => {
       opts.activation = 'relu';
       removed.push(next);
       y = next.outputs[0];
+    } else if (next && groups > 1) {
+      // The float path's (depthwise) kernels take every conv activation (hard-swish, clip…).
+      const act = activationOf(g, next);
+      if (act && dwOk(act)) {
+        Object.assign(opts, act);
+        removed.push(next);
+        y = next.outputs[0];
+      }
     }
     // The weights as [M, C/groups, kH, kW] (1-D: kH = 1) with one zero point per output channel.
     const shape4 = rank === 4 ? w.shape.slice() : [w.shape[0], w.shape[1], 1, w.shape[2]];
