@@ -301,6 +301,8 @@ export interface Int8ConvExtra {
   opts: Conv2dOptions;
   /** Spatial rank of the original node (3 = 1-D conv). */
   rank: number;
+  /** The float path's dequantized-input buffer, reused across runs. */
+  scratch?: Float32Array;
 }
 
 /**
@@ -319,7 +321,9 @@ function int8ConvArgs(n: Node, ins: Ins, outs: (Value | undefined)[]) {
   let input: Tensor | QuantizedTensor;
   if (e.packed instanceof PackedInt8ConvWeights) input = new QuantizedTensor(x, scale, zero, null);
   else {
-    const xf = new Float32Array(x.size);
+    // One scratch per node, reused across runs (a model runs one call at a time): no fresh pages per run.
+    if (!e.scratch || e.scratch.length !== x.size) e.scratch = new Float32Array(x.size);
+    const xf = e.scratch;
     native.dequantize(x.data as Int8Array | Uint8Array, xf, 1, 1, x.size, Float32Array.of(scale), Int32Array.of(zero));
     input = new Tensor(xf, x.shape.slice(), 'float32', x.size);
     if (e.bias) opts.bias = e.bias;
