@@ -53,6 +53,7 @@ describe('ConvInteger matches onnxruntime-node bit for bit', () => {
       const x = u8(prod(k.x), 1);
       const bytes = convIntegerModel(k, wData);
       const model = loadOnnx(bytes);
+      expect(model.optimizations.find((o) => o.name === 'int8-prepack')!.rewrites).toBe(k.attrs.group ? 0 : 1);
       const feeds = { x: { data: x, dims: k.x }, xz: { data: Uint8Array.of(k.xz), dims: [] } };
       const got = model.run(feeds).y;
       const ref = await ortRun(bytes, { x: { type: 'uint8', ...feeds.x }, xz: { type: 'uint8', ...feeds.xz } });
@@ -173,5 +174,10 @@ describe('dynamic-int8-conv-fusion (quantize_dynamic form of Conv → one Int8Co
     expect(dd.abs).toBeLessThanOrEqual(1e-5 * dd.ref);
     const asy = await model.runAsync(feeds);
     expect(Array.from(asy.y.data as Float32Array)).toEqual(Array.from(got.data as Float32Array));
+    // The pass switched off: the unfused ConvInteger chain (exact int32 sums) gives the same within float rounding.
+    const plain = loadOnnx(bytes, { disable: ['dynamic-int8-conv-fusion'] });
+    expect(plain.nodeCounts.ConvInteger).toBe(3);
+    const dp = maxDiff(plain.run(feeds).y.data as Float32Array, got.data);
+    expect(dp.abs).toBeLessThanOrEqual(1e-5 * dp.ref);
   });
 });

@@ -187,6 +187,28 @@ function prepare(op: string, n: Node, x0: Value, xzv: Value | undefined, w0: Val
   return { x, xz, w, wz, rank, groups, opts, cache };
 }
 
+/**
+ * Packs a groups-1 ConvInteger/QLinearConv's constant weights at load (the `int8-prepack` pass); false when the
+ * weights, zero points or scales are not constant or not valid (the node then reports it, or packs, on its run).
+ */
+export function prepackConvInt8Node(n: Node, consts: Map<string, Value>): boolean {
+  if (attrInt(n, 'group', 1) !== 1) return false;
+  const ql = n.op === 'QLinearConv';
+  const get = (i: number) => (n.inputs[i] ? consts.get(n.inputs[i]) : undefined);
+  const w = get(ql ? 3 : 1), wz = get(ql ? 5 : 3), ws = ql ? get(4) : undefined;
+  if (!w || (n.inputs[ql ? 5 : 3] && !wz) || (ql && !ws)) return false;
+  try {
+    const rank = w.shape.length;
+    const w4t = w4(n.op, n, qv(n.op, n, w, 'w'), rank);
+    const m = w.shape[0];
+    const zp = zeroPoints(n.op, n, wz, m, w.dtype, 'w_zero_point');
+    n.extra = { ...n.extra, convInt: { w, packed: packConvInt8(w4t, zp, ws ? scales(n.op, n, ws, m, 'w_scale') : null) } };
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The exact int32 sums of a grouped int8 conv (float32 conv when exact, else the integer loop). */
 function groupedInt32(op: string, n: Node, p: ConvIntCall): Tensor {
   const { x, xz, w, wz, groups } = p;
