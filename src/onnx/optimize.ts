@@ -13,6 +13,7 @@ import { packS8 } from './ops/quant.js';
 import { prepackConvInt8Node } from './ops/conv-int8.js';
 import { mk, type Value } from './value.js';
 import { CONV_PASSES } from './optimize-conv.js';
+import { fuseSparseLinear } from './optimize-sparse.js';
 
 /** A graph pass: rewrites `g` in place and returns how many rewrites it made. */
 export type Pass = (g: Graph) => number;
@@ -337,6 +338,7 @@ export const PASSES: [string, Pass][] = [
   ['div-by-constant', divToMul],
   ...CONV_PASSES,
   ['transpose-matmul', fuseTransposeMatMul],
+  ['sparse-linear', fuseSparseLinear],
   ['linear-fusion', fuseLinear],
   ['dynamic-int8-fusion', fuseDynamicInt8],
   ['int8-prepack', prepackInt8],
