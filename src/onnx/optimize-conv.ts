@@ -547,6 +547,11 @@ export const nhwcLayout: Pass = (g) => {
     });
     count++;
   };
+  const readers = consumers(g);
+  const feedsInt8Conv = (name: string) => {
+    const l = readers.get(name);
+    return !!l && l.every((r) => r && r.domain === 'simdtensor' && r.op === 'Int8Conv' && r.inputs[0] === name && (r.extra as unknown as Int8ConvExtra).rank === 4);
+  };
   for (const n of g.nodes) {
     const isN = (i: string) => !!i && nhwc.has(i);
     let convert = false;
@@ -570,9 +575,10 @@ export const nhwcLayout: Pass = (g) => {
       out.push(n);
       continue;
     }
-    if (n.domain === '' && n.op === 'DynamicQuantizeLinear' && isN(n.inputs[0]) && n.outputs[0]) {
-      // Elementwise with one scale and zero point per tensor: the quantized values keep x's layout.
-      n.inputs = [nhwc.get(n.inputs[0])!];
+    if (n.domain === '' && n.op === 'DynamicQuantizeLinear' && n.outputs[0] && (isN(n.inputs[0]) || feedsInt8Conv(n.outputs[0]))) {
+      // Elementwise with one scale and zero point per tensor: the quantized values keep x's layout. Where x is
+      // NCHW and only 2-D int8 convs read the result, x itself goes NHWC (the native float32 transpose).
+      n.inputs = [isN(n.inputs[0]) ? nhwc.get(n.inputs[0])! : toNhwc(n.inputs[0])];
       const o = n.outputs[0], t = `${o}/nhwc#${k++}`;
       nhwc.set(o, t);
       onlyNhwc.add(o);
