@@ -17,6 +17,7 @@ import './ops/shape.js';
 import './ops/math.js';
 import './ops/quant.js';
 import './ops/conv.js';
+import './ops/conv-int8.js';
 
 /** Highest ai.onnx opset the runtime implements. */
 export const MAX_OPSET = 21;

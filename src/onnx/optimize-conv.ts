@@ -10,6 +10,8 @@ import { packConvWeights, PackedConvWeights, type Conv2dOptions, type ConvTransp
 import { attrFloat, attrInt, attrInts, attrStr, consumers, producers, type Graph, type Node } from './graph.js';
 import { bnScaleShift, packShuffle, type FusedConvExtra } from './ops/conv.js';
 import { mk, type Value } from './value.js';
+import { fuseDynamicInt8Conv } from './optimize-int8.js';
+import type { Int8ConvExtra } from './ops/conv-int8.js';
 
 type Pass = (g: Graph) => number;
 
@@ -360,7 +362,7 @@ export const foldConvInputAffine: Pass = (g) => {
 };
 
 /** A following activation node → the conv family's fused activation options, or null. */
-function activationOf(g: Graph, a: Node): Partial<Conv2dOptions> | null {
+export function activationOf(g: Graph, a: Node): Partial<Conv2dOptions> | null {
   if (a.domain !== '') return null;
   switch (a.op) {
     case 'Relu': return { activation: 'relu' };
@@ -381,7 +383,7 @@ function activationOf(g: Graph, a: Node): Partial<Conv2dOptions> | null {
 }
 
 /** Which depthwise activations the depthwise kernels take (a flat clip needs finite bounds). */
-const dwOk = (o: Partial<Conv2dOptions>) => o.activation !== 'clip' || (Number.isFinite(o.clipMin) && Number.isFinite(o.clipMax));
+export const dwOk = (o: Partial<Conv2dOptions>) => o.activation !== 'clip' || (Number.isFinite(o.clipMin) && Number.isFinite(o.clipMax));
 
 /**
  * Conv/ConvTranspose with constant float32 weights → a FusedConv over weights packed once (depthwise: the raw
@@ -545,6 +547,11 @@ export const nhwcLayout: Pass = (g) => {
     });
     count++;
   };
+  const readers = consumers(g);
+  const feedsInt8Conv = (name: string) => {
+    const l = readers.get(name);
+    return !!l && l.every((r) => r && r.domain === 'simdtensor' && r.op === 'Int8Conv' && r.inputs[0] === name && (r.extra as unknown as Int8ConvExtra).rank === 4);
+  };
   for (const n of g.nodes) {
     const isN = (i: string) => !!i && nhwc.has(i);
     let convert = false;
@@ -555,6 +562,28 @@ export const nhwcLayout: Pass = (g) => {
       if (e.w instanceof PackedConvWeights) delete e.opts.weightLayout;
       if (e.shuffle) e.w = packShuffle(e.shuffle, true);
       convertOutputs(n);
+      out.push(n);
+      continue;
+    }
+    if (n.domain === 'simdtensor' && n.op === 'Int8Conv' && (n.extra as unknown as Int8ConvExtra).rank === 4) {
+      // The dynamic-int8 conv reads its quantized input in NHWC (a uint8 transpose when its producer is NCHW).
+      const e = n.extra as unknown as Int8ConvExtra;
+      n.inputs = [toNhwc(n.inputs[0]), ...n.inputs.slice(1)];
+      e.opts = { ...e.opts, layout: 'nhwc' };
+      if (e.packed instanceof Tensor) e.opts.weightLayout = 'oihw';
+      convertOutputs(n);
+      out.push(n);
+      continue;
+    }
+    if (n.domain === '' && n.op === 'DynamicQuantizeLinear' && n.outputs[0] && (isN(n.inputs[0]) || feedsInt8Conv(n.outputs[0]))) {
+      // Elementwise with one scale and zero point per tensor: the quantized values keep x's layout. Where x is
+      // NCHW and only 2-D int8 convs read the result, x itself goes NHWC (the native float32 transpose).
+      n.inputs = [isN(n.inputs[0]) ? nhwc.get(n.inputs[0])! : toNhwc(n.inputs[0])];
+      const o = n.outputs[0], t = `${o}/nhwc#${k++}`;
+      nhwc.set(o, t);
+      onlyNhwc.add(o);
+      n.outputs = [t, ...n.outputs.slice(1)];
+      count++;
       out.push(n);
       continue;
     }
@@ -602,5 +631,6 @@ export const CONV_PASSES: [string, Pass][] = [
   ['conv-fusion', fuseConv],
   ['scale-residual-fusion', fuseScaleResidual],
   ['scalar-affine-fusion', fuseScalarAffine],
+  ['dynamic-int8-conv-fusion', fuseDynamicInt8Conv],
   ['nhwc-layout', nhwcLayout],
 ];

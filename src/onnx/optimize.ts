@@ -10,8 +10,10 @@ import { packWeights, type PackedWeights } from '../ops/matmul.js';
 import { attrFloat, attrInt, attrInts, consumers, producers, type Graph, type Node } from './graph.js';
 import { getOnnxOp } from './ops/registry.js';
 import { packS8 } from './ops/quant.js';
+import { prepackConvInt8Node } from './ops/conv-int8.js';
 import { mk, type Value } from './value.js';
 import { CONV_PASSES } from './optimize-conv.js';
+import { fuseSparseLinear } from './optimize-sparse.js';
 
 /** A graph pass: rewrites `g` in place and returns how many rewrites it made. */
 export type Pass = (g: Graph) => number;
@@ -306,7 +308,7 @@ export const fuseDynamicInt8: Pass = (g) => {
   return count;
 };
 
-/** int8 weights of MatMulInteger / QLinearMatMul packed once (with their zero points and scales). */
+/** int8 weights of MatMulInteger / QLinearMatMul / groups-1 ConvInteger and QLinearConv packed once (with their zero points and scales). */
 export const prepackInt8: Pass = (g) => {
   let count = 0;
   for (const n of g.nodes) {
@@ -322,7 +324,7 @@ export const prepackInt8: Pass = (g) => {
       if (!w || !ws || w.shape.length !== 2 || (n.inputs[5] && !wz) || (w.dtype !== 'int8' && w.dtype !== 'uint8')) continue;
       n.extra = { packed: packS8(w, wz, ws) };
       count++;
-    }
+    } else if ((n.op === 'ConvInteger' || n.op === 'QLinearConv') && prepackConvInt8Node(n, g.consts)) count++;
   }
   return count;
 };
@@ -336,6 +338,7 @@ export const PASSES: [string, Pass][] = [
   ['div-by-constant', divToMul],
   ...CONV_PASSES,
   ['transpose-matmul', fuseTransposeMatMul],
+  ['sparse-linear', fuseSparseLinear],
   ['linear-fusion', fuseLinear],
   ['dynamic-int8-fusion', fuseDynamicInt8],
   ['int8-prepack', prepackInt8],

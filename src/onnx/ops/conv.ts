@@ -22,14 +22,14 @@ import { getOnnxOp, registerOnnxOp, type OpContext, type OpDef } from './registr
 type Ins = (Value | undefined)[];
 
 /** Runs `f`, prefixing a TypeError/RangeError from the conv family with the op and node name. */
-function named<T>(op: string, n: Node, f: () => T): T {
+export function named<T>(op: string, n: Node, f: () => T): T {
   try {
     return f();
   } catch (e) {
     throw rename(op, n, e);
   }
 }
-async function namedAsync<T>(op: string, n: Node, f: () => Promise<T>): Promise<T> {
+export async function namedAsync<T>(op: string, n: Node, f: () => Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (e) {
@@ -49,7 +49,7 @@ function f32(op: string, n: Node, v: Value | undefined, arg: string): Tensor {
 }
 
 /** x as 4-D: 1-D ops ([N, C, L]) run as [N, C, 1, L]. */
-function as4d(op: string, n: Node, x: Tensor): Tensor {
+export function as4d(op: string, n: Node, x: Tensor): Tensor {
   if (x.shape.length === 4) return x;
   if (x.shape.length === 3) return view(x as unknown as Value, [x.shape[0], x.shape[1], 1, x.shape[2]]) as unknown as Tensor;
   throw rangeError(op, `node '${n.name}': x must be 3-D [N, C, L] or 4-D [N, C, H, W], got shape [${x.shape.join(', ')}] (only 1-D and 2-D spatial ops are implemented)`);
@@ -77,13 +77,13 @@ function padsOf(n: Node, rank: number): Conv2dOptions['pads'] {
   return s === 1 ? [0, p[0], 0, p[1]] : [p[0], p[1], p[2], p[3]];
 }
 
-const checkSpatial = (n: Node) => {
+export const checkSpatial = (n: Node) => {
   const k = attrInts(n, 'kernel_shape');
   if (k && k.length !== 1 && k.length !== 2) throw rangeError(n.op, `node '${n.name}': only 1-D and 2-D ${n.op} is implemented (kernel_shape [${k.join(', ')}])`);
 };
 
 /** Conv options of a node (not including bias/activation). */
-function convOpts(n: Node, rank: number, transposed: boolean): ConvTranspose2dOptions {
+export function convOpts(n: Node, rank: number, transposed: boolean): ConvTranspose2dOptions {
   const o: ConvTranspose2dOptions = {
     strides: spatialPair(n, 'strides', rank, 1),
     dilations: spatialPair(n, 'dilations', rank, 1),
@@ -100,19 +100,19 @@ function w4d(op: string, n: Node, w: Tensor, rank: number): Tensor {
   return rank === 4 ? w : (view(w as unknown as Value, [w.shape[0], w.shape[1], 1, w.shape[2]]) as unknown as Tensor);
 }
 
-function kernelCheck(n: Node, w: Tensor) {
+export function kernelCheck(n: Node, w: Tensor) {
   const k = attrInts(n, 'kernel_shape');
   if (k && k.some((d, i) => d !== w.shape[2 + i])) throw rangeError(n.op, `node '${n.name}': kernel_shape [${k.join(', ')}] disagrees with W's shape [${w.shape.join(', ')}]`);
 }
 
 /** The planned output viewed 4-D (or undefined). */
-function out4d(out: Value | undefined, rank: number): Tensor | undefined {
+export function out4d(out: Value | undefined, rank: number): Tensor | undefined {
   if (!out) return undefined;
   const t = out as unknown as Tensor;
   return rank === 4 ? t : (view(out, [t.shape[0], t.shape[1], 1, t.shape[2]]) as unknown as Tensor);
 }
 /** A 4-D result back to the node's rank. */
-function back(y: Tensor, rank: number): Value {
+export function back(y: Tensor, rank: number): Value {
   return (rank === 4 ? y : view(y as unknown as Value, [y.shape[0], y.shape[1], y.shape[3]])) as unknown as Value;
 }
 

@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+import { loadOnnx } from '../src/index.js';
+import { Tensor } from '../src/tensor.js';
+import { convIntegerReference } from '../src/onnx/ops/conv-int8.js';
+import { G, maxDiff, ortRun, randArr, T } from './onnx-build.js';
+
+function u8(n: number, seed: number): Uint8Array {
+  return Uint8Array.from(randArr(n, seed), (v) => Math.round((v + 1) * 127.5));
+}
+function s8(n: number, seed: number): Int8Array {
+  return Int8Array.from(randArr(n, seed), (v) => Math.round(v * 127));
+}
+const prod = (d: number[]) => d.reduce((a, b) => a * b, 1);
+
+interface Case {
+  name: string;
+  x: number[];
+  w: number[];
+  attrs: Record<string, unknown>;
+  wSigned: boolean;
+  xz: number;
+  wz: number;
+}
+const CASES: Case[] = [
+  { name: 'groups 1, 3×3, pads 1, odd channels', x: [2, 5, 9, 11], w: [7, 5, 3, 3], attrs: { pads: [1, 1, 1, 1] }, wSigned: true, xz: 131, wz: 0 },
+  { name: 'groups 1, stride 2, asymmetric pads, uint8 weights', x: [1, 17, 10, 13], w: [33, 17, 3, 3], attrs: { pads: [0, 1, 2, 1], strides: [2, 2] }, wSigned: false, xz: 7, wz: 119 },
+  { name: 'groups 1, 1×1, dilation-free, K above the kernel tile', x: [1, 70, 6, 5], w: [65, 70, 1, 1], attrs: {}, wSigned: true, xz: 128, wz: -3 },
+  { name: 'groups 1, SAME_UPPER, stride 2', x: [1, 3, 12, 9], w: [4, 3, 3, 3], attrs: { auto_pad: 'SAME_UPPER', strides: [2, 2] }, wSigned: true, xz: 0, wz: 0 },
+  { name: 'groups 1, 3×3 dilation 2, pads 2', x: [1, 9, 12, 9], w: [5, 9, 3, 3], attrs: { pads: [2, 2, 2, 2], dilations: [2, 2] }, wSigned: true, xz: 200, wz: 1 },
+  { name: 'groups 3', x: [1, 6, 8, 7], w: [9, 2, 3, 3], attrs: { group: 3, pads: [1, 1, 1, 1] }, wSigned: true, xz: 100, wz: 2 },
+  { name: 'depthwise 3×3 stride 2', x: [2, 8, 11, 10], w: [8, 1, 3, 3], attrs: { group: 8, pads: [1, 1, 1, 1], strides: [2, 2] }, wSigned: true, xz: 131, wz: 0 },
+  { name: 'depthwise 5×5, uint8 weights', x: [1, 5, 9, 9], w: [5, 1, 5, 5], attrs: { group: 5, pads: [2, 2, 2, 2] }, wSigned: false, xz: 17, wz: 128 },
+  { name: 'grouped, K past the float32-exact bound (integer loop)', x: [1, 1100, 3, 3], w: [4, 550, 1, 1], attrs: { group: 2 }, wSigned: true, xz: 0, wz: -128 },
+  { name: '1-D conv', x: [2, 4, 17], w: [6, 4, 5], attrs: { pads: [2, 1], strides: [2] }, wSigned: true, xz: 3, wz: 0 },
+];
+
+function convIntegerModel(k: Case, wData: Int8Array | Uint8Array): Uint8Array {
+  const g = new G(13);
+  g.input('x', T.UINT8, k.x);
+  g.input('xz', T.UINT8, []);
+  const wt = k.wSigned ? T.INT8 : T.UINT8;
+  const w = g.init('w', wt, k.w, wData);
+  const wz = g.init('wz', wt, [], k.wSigned ? Int8Array.of(k.wz) : Uint8Array.of(k.wz));
+  g.node('ConvInteger', ['x', w, 'xz', wz], k.attrs as never, ['y']);
+  g.output('y', T.INT32);
+  return g.bytes();
+}
+
+describe('ConvInteger matches onnxruntime-node bit for bit', () => {
+  for (const k of CASES) {
+    it(k.name, async () => {
+      const wData = k.wSigned ? s8(prod(k.w), 2) : u8(prod(k.w), 2);
+      const x = u8(prod(k.x), 1);
+      const bytes = convIntegerModel(k, wData);
+      const model = loadOnnx(bytes);
+      expect(model.optimizations.find((o) => o.name === 'int8-prepack')!.rewrites).toBe(k.attrs.group ? 0 : 1);
+      const feeds = { x: { data: x, dims: k.x }, xz: { data: Uint8Array.of(k.xz), dims: [] } };
+      const got = model.run(feeds).y;
+      const ref = await ortRun(bytes, { x: { type: 'uint8', ...feeds.x }, xz: { type: 'uint8', ...feeds.xz } });
+      expect(got.dtype).toBe('int32');
+      expect(got.shape).toEqual(ref.y.dims);
+      expect(Array.from(got.data as Int32Array)).toEqual(Array.from(ref.y.data as Int32Array));
+      // A second run (planned outputs) and runAsync give the same.
+      expect(Array.from(model.run(feeds).y.data as Int32Array)).toEqual(Array.from(ref.y.data as Int32Array));
+      expect(Array.from((await model.runAsync(feeds)).y.data as Int32Array)).toEqual(Array.from(ref.y.data as Int32Array));
+    }, 30000);
+  }
+
+  it('int8 activations and per-channel weight zero points (beyond onnxruntime): equal to the integer reference', () => {
+    for (const group of [1, 2]) {
+      const g = new G(13);
+      g.input('x', T.INT8, [1, 6, 7, 9]);
+      g.input('xz', T.INT8, []);
+      const wd = s8(10 * (6 / group) * 9, 5);
+      const wz = Int8Array.from({ length: 10 }, (_, i) => i - 5);
+      g.node('ConvInteger', ['x', g.init('w', T.INT8, [10, 6 / group, 3, 3], wd), 'xz', g.init('wz', T.INT8, [10], wz)], { pads: [1, 0, 1, 2], group }, ['y']);
+      g.output('y', T.INT32);
+      const x = s8(6 * 63, 6);
+      const got = loadOnnx(g.bytes()).run({ x: { data: x, dims: [1, 6, 7, 9] }, xz: { data: Int8Array.of(-9), dims: [] } }).y;
+      const ref = convIntegerReference(new Tensor(x, [1, 6, 7, 9], 'int8', x.length), -9, new Tensor(wd, [10, 6 / group, 3, 3], 'int8', wd.length), Int32Array.from(wz), group, [1, 1], [1, 1], [1, 0, 1, 2]);
+      expect(got.shape).toEqual(ref.shape);
+      expect(Array.from(got.data as Int32Array)).toEqual(Array.from(ref.data as Int32Array));
+    }
+  });
+
+  it('errors: float x, a vector x_zero_point, W of the wrong rank', () => {
+    const mk = (xt: number, xzDims: number[], wDims: number[]) => {
+      const g = new G(13);
+      g.input('x', xt, [1, 2, 5, 5]);
+      g.input('xz', T.UINT8, xzDims);
+      g.node('ConvInteger', ['x', g.init('w', T.INT8, wDims, s8(prod(wDims), 1)), 'xz'], {}, ['y']);
+      g.output('y', T.INT32);
+      return loadOnnx(g.bytes());
+    };
+    const x = { data: u8(50, 1), dims: [1, 2, 5, 5] };
+    expect(() => mk(T.FLOAT, [], [3, 2, 3, 3]).run({ x: { data: new Float32Array(50), dims: [1, 2, 5, 5] }, xz: { data: Uint8Array.of(0), dims: [] } })).toThrow(/x must be int8 or uint8, got float32/);
+    expect(() => mk(T.UINT8, [2], [3, 2, 3, 3]).run({ x, xz: { data: Uint8Array.of(0, 1), dims: [2] } })).toThrow(/x_zero_point must be a scalar/);
+    expect(() => mk(T.UINT8, [], [3, 2, 3]).run({ x, xz: { data: Uint8Array.of(0), dims: [] } })).toThrow(/W must have the rank of x/);
+  });
+});
+
+describe('QLinearConv matches onnxruntime-node within one quantization step', () => {
+  for (const [name, x, w, attrs] of [
+    ['groups 1, 3×3 pads 1 stride 2', [1, 19, 9, 12], [21, 19, 3, 3], { pads: [1, 1, 1, 1], strides: [2, 2] }],
+    ['groups 1, 1×1', [2, 40, 5, 5], [17, 40, 1, 1], {}],
+    ['depthwise 3×3', [1, 12, 8, 9], [12, 1, 3, 3], { group: 12, pads: [1, 1, 1, 1] }],
+  ] as [string, number[], number[], Record<string, unknown>][]) {
+    // onnxruntime's QLinearConv takes u8 → u8 and s8 → s8.
+    for (const outSigned of [false, true]) {
+      it(`${name}, ${outSigned ? 'int8 → int8' : 'uint8 → uint8'}`, async () => {
+        const g = new G(13);
+        g.input('x', outSigned ? T.INT8 : T.UINT8, x);
+        const m = w[0];
+        const ws = Array.from({ length: m }, (_, i) => 0.002 + i * 3e-4);
+        const b = Int32Array.from(randArr(m, 9), (v) => Math.round(v * 3000));
+        g.node('QLinearConv', [
+          'x', g.scalar('xs', 0.02), outSigned ? g.init('xz', T.INT8, [], Int8Array.of(-8)) : g.init('xz', T.UINT8, [], Uint8Array.of(120)),
+          g.init('w', T.INT8, w, s8(prod(w), 3)), g.f32('ws', [m], ws), g.init('wz', T.INT8, [m], new Int8Array(m)),
+          g.scalar('ys', 0.05), g.init('yz', outSigned ? T.INT8 : T.UINT8, [], outSigned ? Int8Array.of(-3) : Uint8Array.of(128)),
+          g.init('b', T.INT32, [m], b),
+        ], attrs as never, ['y']);
+        g.output('y', outSigned ? T.INT8 : T.UINT8);
+        const bytes = g.bytes();
+        const xd = outSigned ? s8(prod(x), 4) : u8(prod(x), 4);
+        const got = loadOnnx(bytes).run({ x: { data: xd, dims: x } }).y;
+        const ref = await ortRun(bytes, { x: { type: outSigned ? 'int8' : 'uint8', data: xd, dims: x } });
+        expect(got.shape).toEqual(ref.y.dims);
+        expect(got.dtype).toBe(outSigned ? 'int8' : 'uint8');
+        const d = maxDiff(got.data as Float32Array, ref.y.data);
+        expect(d.abs).toBeLessThanOrEqual(1);
+      }, 30000);
+    }
+  }
+});
+
+
+describe('dynamic-int8-conv-fusion (quantize_dynamic form of Conv → one Int8Conv)', () => {
+  /** DQL(x) → ConvInteger → Cast → Mul(x_scale · w_scale[M, 1, 1]) → Add(B[M, 1, 1]) [→ Relu], as quantizeModel writes it. */
+  function layer(g: G, x: string, c: number, m: number, group: number, p: string, seed: number, relu: boolean, pads: number[]): string {
+    const [xq, xs, xz] = [`${p}.xq`, `${p}.xs`, `${p}.xz`];
+    g.node('DynamicQuantizeLinear', [x], {}, [xq, xs, xz]);
+    const w = g.init(`${p}.w`, T.INT8, [m, c / group, 3, 3], s8(m * (c / group) * 9, seed));
+    const wz = g.init(`${p}.wz`, T.INT8, [], Int8Array.of(0));
+    const ws = g.f32(`${p}.ws`, [m, 1, 1], Array.from({ length: m }, (_, i) => 0.003 + i * 2e-4));
+    const acc = g.node('ConvInteger', [xq, w, xz, wz], { group, pads, kernel_shape: [3, 3] });
+    const f = g.node('Cast', [acc], { to: T.FLOAT });
+    const y = g.node('Add', [g.node('Mul', [f, g.node('Mul', [xs, ws])]), g.f32(`${p}.b`, [m, 1, 1], randArr(m, seed + 1, 0.3))]);
+    return relu ? g.node('Relu', [y]) : y;
+  }
+  it('groups 1 (int8 kernels, bias + relu fused) and depthwise (float path), NHWC chain; onnxruntime agrees', async () => {
+    const g = new G(13);
+    g.input('x', T.FLOAT, [1, 12, 13, 11]);
+    const h = layer(g, 'x', 12, 20, 1, 'a', 1, true, [1, 1, 1, 1]);
+    const d = layer(g, h, 20, 20, 20, 'b', 3, false, [1, 1, 1, 1]);
+    const y = layer(g, d, 20, 9, 1, 'c', 5, false, [0, 1, 2, 1]);
+    g.node('Identity', [y], {}, ['y']);
+    g.output('y');
+    const bytes = g.bytes();
+    const model = loadOnnx(bytes);
+    expect(model.nodeCounts.Int8Conv).toBe(3);
+    expect(model.nodeCounts.ConvInteger ?? 0).toBe(0);
+    expect(model.nodeCounts.Cast ?? 0).toBe(0);
+    expect(model.optimizations.find((o) => o.name === 'dynamic-int8-conv-fusion')!.rewrites).toBe(3);
+    // NHWC from the first quantized input (a uint8 transpose) to the output (one transpose back).
+    expect(model.nodeCounts.LayoutTranspose).toBe(2);
+    const x = randArr(12 * 13 * 11, 7, 2);
+    const feeds = { x: { data: x, dims: [1, 12, 13, 11] } };
+    const got = model.run(feeds).y;
+    const ref = (await ortRun(bytes, { x: { type: 'float32', ...feeds.x } })).y;
+    expect(got.shape).toEqual(ref.dims);
+    // Same integer sums; the dequantizing epilogue multiplies in another order (and the depthwise layer dequantizes
+    // before summing): float32 rounding only (a later layer's quantization could move by one step at a tie; not here).
+    const dd = maxDiff(got.data as Float32Array, ref.data);
+    expect(dd.abs).toBeLessThanOrEqual(1e-5 * dd.ref);
+    const asy = await model.runAsync(feeds);
+    expect(Array.from(asy.y.data as Float32Array)).toEqual(Array.from(got.data as Float32Array));
+    // The pass switched off: the unfused ConvInteger chain (exact int32 sums) gives the same within float rounding.
+    const plain = loadOnnx(bytes, { disable: ['dynamic-int8-conv-fusion'] });
+    expect(plain.nodeCounts.ConvInteger).toBe(3);
+    const dp = maxDiff(plain.run(feeds).y.data as Float32Array, got.data);
+    expect(dp.abs).toBeLessThanOrEqual(1e-5 * dp.ref);
+  });
+});
