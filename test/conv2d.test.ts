@@ -323,6 +323,21 @@ describe('conv2d f32 on every conv kernel this CPU has', () => {
       const cases = makeCases(isa.length * 11 + 3, 48, true);
       cases.forEach((cs, i) => runCase(cs, 900 + i * 5, kernel));
     });
+    it(`${isa}: few and odd output channel counts (1-5, 8, 15-17, 24, 33, 40, 48) with every epilogue`, () => {
+      // Narrow tiles: the epilogue computes only the valid columns (flat when the tile's rows are contiguous, row
+      // tails gathered otherwise) and thin layers run on the narrow-panel variant where there is one.
+      setMaxIsa(isa as never);
+      const kernel = cpuInfo().kernels['conv2d.f32'];
+      let seed = 4000;
+      for (const m of [1, 2, 3, 4, 5, 8, 15, 16, 17, 24, 33, 40, 48])
+        for (const a of ACTS) {
+          const k = (m + seed) % 2 ? 1 : 3, groups = m === 40 ? 2 : 1, c = m === 40 ? 6 : 5;
+          const spec: RefSpec = { n: 1, c, h: 7, w: 5, m, kh: k, kw: k, sh: 1, sw: 1, dh: 1, dw: 1, pads: [k >> 1, k >> 1, k >> 1, k >> 1], groups, transposed: false, outPad: [0, 0] };
+          const opts: Conv2dOptions = a === 'clip' ? { clipMin: -0.5, clipMax: 0.75 } : a === 'leakyRelu' ? { alpha: 0.1 } : {};
+          runCase({ spec, padOpt: spec.pads, nhwc: seed % 3 !== 0, act: a, opts, bias: seed % 2 === 0, residual: seed % 5 < 2 }, seed, `${kernel} m=${m} ${a}`);
+          seed += 7;
+        }
+    });
   }
   it('covers every epilogue, pad mode and group kind in the sweep', () => {
     const cases = makeCases(8, 72, false);

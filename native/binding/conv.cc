@@ -41,7 +41,7 @@ class PackedConvF32 : public Napi::ObjectWrap<PackedConvF32> {
     const size_t count = mul_sizes(env, fn, mul_sizes(env, fn, kh * kw, c / groups), m);
     const float* w = typed_data<float>(info, 0, fn, "w", count);
     const float* scale = typed_data<float>(info, 7, fn, "scale", m, true);
-    w_ = std::make_shared<PackedF32ConvWeights>(w, layout, c, m, kh, kw, groups, scale, f32_conv_table.select().nr);
+    w_ = std::make_shared<PackedF32ConvWeights>(w, layout, c, m, kh, kw, groups, scale, f32_conv_variant_for(m / groups).nr);
     napi_type_tag_object(env, info.This(), &kPackedConvTag);
     bytes_ = int64_t(w_->bytes());
     adjust_external_memory(env, bytes_);
@@ -158,7 +158,7 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   const char* fn = "conv2d";
   ConvCall c = conv_call(info, fn);
   check_sync_write(info.Env(), fn, c.args.y, c.y_len * sizeof(float));  // an async op in flight may own it
-  const F32ConvVariant& v = f32_conv_table.select();
+  const F32ConvVariant& v = f32_conv_variant_for(c.args.s.mg());
   conv_run(v, c, c.w->panels(v.nr));
   return Napi::Value();
 }
@@ -181,7 +181,7 @@ Napi::Value Conv2dAsync(const Napi::CallbackInfo& info) {
   }
   op.pin(info[1]);
   op.keep(c.w);
-  const F32ConvVariant& v = f32_conv_table.select();
+  const F32ConvVariant& v = f32_conv_variant_for(c.args.s.mg());
   const float* panels = c.w->panels(v.nr);  // any re-layout for this nr happens here, once
   const double cost = 2.0 * double(c.args.s.pixels()) * double(c.args.s.kdim()) * double(c.args.s.m);
   return op.submit([&v, c, panels] { conv_run(v, c, panels); }, info[3], cost);

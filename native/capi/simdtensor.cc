@@ -180,7 +180,7 @@ st_status st_pack_conv_f32(const float* w, st_conv_weight_layout layout, size_t 
     if (c > (size_t(1) << 24) || m > (size_t(1) << 24) || kh > (size_t(1) << 16) || kw > (size_t(1) << 16))
       return fail(ST_OUT_OF_RANGE, fn, "c, m (at most 2^24) or kh, kw (at most 2^16) too large");
     *out = new st_packed_conv{PackedF32ConvWeights(w, int(layout), c, m, kh, kw, groups, nullptr,
-                                                   f32_conv_table.select().nr)};
+                                                   f32_conv_variant_for(m / groups).nr)};
     return ST_OK;
   });
 }
@@ -219,7 +219,7 @@ st_status st_conv2d_f32(const st_packed_conv* w, int nchw, size_t n, size_t h, s
                                                std::to_string(size_t(need)) + ")");
     if (!x || !y) return fail(ST_INVALID_ARGUMENT, fn, !x ? "x is NULL" : "y is NULL");
     if (n == 0) return ST_OK;
-    const F32ConvVariant& v = f32_conv_table.select();
+    const F32ConvVariant& v = f32_conv_variant_for(s.mg());
     F32ConvArgs a{};
     a.s = s;
     a.x = x;

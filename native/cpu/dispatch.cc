@@ -40,8 +40,22 @@ const QuantizeVariant* const kQuantize[] = {
     nullptr};
 const F32ConvVariant* const kF32Conv[] = {
 #define ST_F32_CONV(sym, isa, mr, nr) &sym,
+#define ST_F32_CONV_NARROW(sym, isa, mr, nr)
 #include "kernels/f32-conv/kernels.inc"
 #undef ST_F32_CONV
+#undef ST_F32_CONV_NARROW
+    nullptr};
+const F32ConvVariant* const kF32ConvNarrow[] = {
+#define ST_F32_CONV(sym, isa, mr, nr)
+#define ST_F32_CONV_NARROW(sym, isa, mr, nr) &sym,
+#include "kernels/f32-conv/kernels.inc"
+#undef ST_F32_CONV
+#undef ST_F32_CONV_NARROW
+#define ST_F32_CONV(sym, isa, mr, nr) &sym,
+#define ST_F32_CONV_NARROW(sym, isa, mr, nr)
+#include "kernels/f32-conv/kernels.inc"
+#undef ST_F32_CONV
+#undef ST_F32_CONV_NARROW
     nullptr};
 const F32DwconvVariant* const kF32Dwconv[] = {
 #define ST_F32_DWCONV(sym, isa) &sym,
@@ -77,6 +91,7 @@ const VariantTable<S8SpmmVariant> s8_spmm_table{kS8Spmm};
 const VariantTable<QuantizeVariant> quantize_table{kQuantize};
 const VariantTable<F32ProbeVariant> f32_probe_table{kF32Probe};
 const VariantTable<F32ConvVariant> f32_conv_table{kF32Conv};
+const VariantTable<F32ConvVariant> f32_conv_narrow_table{kF32ConvNarrow};
 const VariantTable<F32DwconvVariant> f32_dwconv_table{kF32Dwconv};
 const VariantTable<F32PoolVariant> f32_pool_table{kF32Pool};
 const VariantTable<F32ResizeVariant> f32_resize_table{kF32Resize};
@@ -216,6 +231,7 @@ const OpRow kOpRows[] = {
     {"quantize", [] { return quantize_table.select().name; }},
     {"conv2d.f32", [] { return f32_conv_table.select().name; }},
     {"convTranspose2d.f32", [] { return f32_conv_table.select().name; }},
+    {"conv2d.f32.narrow", [] { return f32_conv_variant_for(1).name; }},  // layers with few output channels
     {"conv2d.s8", [] { return s8_gemm_table.select().name; }},
     {"depthwiseConv2d", [] { return f32_dwconv_table.select().name; }},
     {"maxPool2d", [] { return f32_pool_table.select().name; }},

@@ -2,12 +2,12 @@
 // direct/transposed reference: kernels 1/3/5/7, strides, dilations, pads, groups, channel counts around the tiles,
 // every epilogue with and without a residual, NHWC and NCHW, inputs flush against their buffer end (ASan); and the
 // int8 convolution on every runnable int8 GEMM variant.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "kernels/f32-conv/f32-conv.h"
 #include "kernels/f32-gemm/f32-gemm.h"
-#include <algorithm>
 #include "runtime/conv_driver.h"
 #include "runtime/conv_weights.h"
 #include "runtime/pack.h"
@@ -19,6 +19,17 @@
 using namespace simdtensor;
 
 namespace {
+// Every distinct conv variant: the full-width table, then the narrow-panel ones it does not hold.
+struct AllConvVariants {
+  std::vector<const F32ConvVariant*> list;
+  AllConvVariants() {
+    for (const F32ConvVariant& v : f32_conv_table) list.push_back(&v);
+    for (const F32ConvVariant& v : f32_conv_narrow_table)
+      if (std::find(list.begin(), list.end(), &v) == list.end()) list.push_back(&v);
+  }
+  size_t size() const { return list.size(); }
+  const F32ConvVariant& operator[](size_t i) const { return *list[i]; }
+};
 // Blocked f32 accumulation error is below k·eps·Σ|x·w|; the vector exp/erf add a few ulp.
 constexpr double kConvRelTol = 128.0 * 1.1920929e-7;
 constexpr double kConvAbsTol = 2e-6;
@@ -158,7 +169,7 @@ void run_cases(const F32ConvVariant& v, bool transposed, uint64_t seed) {
 
 TEST(f32_conv_epilogue_variants_match_reference) {
   size_t count;
-  const auto& vs = f32_conv_table;
+  const AllConvVariants vs;
   count = vs.size();
   for (size_t vi = 0; vi < count; vi++) {
     const F32ConvVariant& e = vs[vi];
@@ -168,12 +179,13 @@ TEST(f32_conv_epilogue_variants_match_reference) {
     }
     sttest::Rng r(vi + 7);
     for (int act = 0; act < kConvActCount; act++)
-      for (size_t m : {1, 3, 8}) for (size_t n : {1, 7, 8, 15, 16, 17, 33, 65}) {
+      for (size_t m : {1, 3, 8, 14, 17}) for (size_t n : {1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 33, 65}) for (size_t gap : {0, 3}) {
+        // gap 0: contiguous rows (the flat path); gap 3: strided rows (whole vectors in place, tails gathered).
         F32ConvEpilogue ep;
         ep.act = act;
         ep.p0 = act == kConvActClip ? -0.5f : 0.2f;
         ep.p1 = act == kConvActClip ? 0.75f : 0.5f;
-        const size_t ld = n + 3;
+        const size_t ld = n + gap;
         sttest::Flush<float> c(m * ld), ref(m * ld), res(m * ld);
         for (size_t k = 0; k < m * ld; k++) {
           c[k] = ref[k] = r.uniform() * 8;
@@ -184,7 +196,7 @@ TEST(f32_conv_epilogue_variants_match_reference) {
           c[2] = ref[2] = INFINITY;
           c[3] = ref[3] = -INFINITY;
         }
-        const bool with_res = (n + m) % 2 == 0;
+        const bool with_res = (n + m + gap / 3) % 2 == 0;
         e.epilogue(m, n, c.data(), ld, with_res ? res.data() : nullptr, ld, ep);
         f32_conv_reference.epilogue(m, n, ref.data(), ld, with_res ? res.data() : nullptr, ld, ep);
         for (size_t i = 0; i < m; i++)
@@ -204,7 +216,7 @@ TEST(f32_conv_epilogue_variants_match_reference) {
 
 TEST(f32_conv_direct_and_transposed_match_reference_on_every_variant) {
   size_t count;
-  const auto& vs = f32_conv_table;
+  const AllConvVariants vs;
   count = vs.size();
   for (size_t vi = 0; vi < count; vi++) {
     if (!isa_supported(vs[vi].isa)) {
@@ -222,7 +234,7 @@ TEST(f32_conv_igemm_tile_edges_with_padding_pointers) {
   // Every row count 1..MR+1, n around NR, taps × cg across the K block, zero-vector pointers mixed in, accumulate and
   // epilogue flags: each variant against the reference igemm on the same indirection buffer.
   size_t count;
-  const auto& vs = f32_conv_table;
+  const AllConvVariants vs;
   count = vs.size();
   for (size_t vi = 0; vi < count; vi++) {
     const F32ConvVariant& v = vs[vi];

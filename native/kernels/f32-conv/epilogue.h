@@ -28,22 +28,57 @@ struct ConvEpilogueImpl {
     return x;
   }
 
+  // Flat: `count` contiguous values (c and r) in whole vectors and one masked tail.
+  template <int A, bool Res>
+  static void flat(size_t count, float* c, const float* r, R p0, R p1) {
+    size_t j = 0;
+    for (; j + W <= count; j += W) {
+      R x = V::load(c + j);
+      if constexpr (Res) x = V::add(x, V::load(r + j));
+      V::store(c + j, act<A>(x, p0, p1));
+    }
+    if (j < count) {
+      R x = V::load_partial(c + j, count - j);
+      if constexpr (Res) x = V::add(x, V::load_partial(r + j, count - j));
+      V::store_partial(c + j, act<A>(x, p0, p1), count - j);
+    }
+  }
+
+  // Only the m×n valid values are computed, in whole vectors where possible. A tile whose rows are contiguous
+  // (n == ldc: every conv whose channels fit one panel) is one flat run. Otherwise each row's whole vectors run in
+  // place and the row tails (n mod W columns) are gathered from all rows into one contiguous buffer, computed flat
+  // and scattered back: a masked vector per row would compute W lanes for a few valid ones, and with rows closer
+  // than W floats its loads overlap the previous row's masked store, which serializes the rows (a sigmoid over
+  // 4 channels cost 3× the conv itself).
   template <int A, bool Res>
   static void run_t(size_t m, size_t n, float* c, size_t ldc, const float* r, size_t ldr, const F32ConvEpilogue& ep) {
     const R p0 = V::set1(ep.p0), p1 = V::set1(ep.p1);
-    for (size_t i = 0; i < m; i++) {
-      float* ci = c + i * ldc;
-      const float* ri = Res ? r + i * ldr : nullptr;
-      size_t j = 0;
-      for (; j + W <= n; j += W) {
-        R x = V::load(ci + j);
-        if constexpr (Res) x = V::add(x, V::load(ri + j));
-        V::store(ci + j, act<A>(x, p0, p1));
+    if (n == ldc && (!Res || ldr == ldc)) return flat<A, Res>(m * n, c, r, p0, p1);
+    const size_t full = n - n % W, tail = n - full;
+    if (full)
+      for (size_t i = 0; i < m; i++) {
+        float* ci = c + i * ldc;
+        const float* ri = Res ? r + i * ldr : nullptr;
+        for (size_t j = 0; j < full; j += W) {
+          R x = V::load(ci + j);
+          if constexpr (Res) x = V::add(x, V::load(ri + j));
+          V::store(ci + j, act<A>(x, p0, p1));
+        }
       }
-      if (j < n) {
-        R x = V::load_partial(ci + j, n - j);
-        if constexpr (Res) x = V::add(x, V::load_partial(ri + j, n - j));
-        V::store_partial(ci + j, act<A>(x, p0, p1), n - j);
+    if (!tail) return;
+    constexpr size_t kRows = 16;  // rows gathered per pass (tail < W <= 16 floats each)
+    alignas(64) float buf[kRows * 16];
+    for (size_t i0 = 0; i0 < m; i0 += kRows) {
+      const size_t rows = m - i0 < kRows ? m - i0 : kRows;
+      for (size_t i = 0; i < rows; i++) {
+        const float* ci = c + (i0 + i) * ldc + full;
+        const float* ri = Res ? r + (i0 + i) * ldr + full : nullptr;
+        for (size_t j = 0; j < tail; j++) buf[i * tail + j] = Res ? ci[j] + ri[j] : ci[j];
+      }
+      flat<A, false>(rows * tail, buf, nullptr, p0, p1);
+      for (size_t i = 0; i < rows; i++) {
+        float* ci = c + (i0 + i) * ldc + full;
+        for (size_t j = 0; j < tail; j++) ci[j] = buf[i * tail + j];
       }
     }
   }

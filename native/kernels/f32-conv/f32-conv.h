@@ -35,11 +35,23 @@ struct F32ConvVariant {
 };
 
 #define ST_F32_CONV(sym, isa, mr, nr) extern const F32ConvVariant sym;
+#define ST_F32_CONV_NARROW(sym, isa, mr, nr) extern const F32ConvVariant sym;
 #include "kernels/f32-conv/kernels.inc"
 #undef ST_F32_CONV
+#undef ST_F32_CONV_NARROW
 
-// Every compiled variant, best first; filled in cpu/dispatch.cc from kernels.inc (ops call .select()).
+// Every compiled full-width variant, best first; filled in cpu/dispatch.cc from kernels.inc (ops call .select()).
 extern const VariantTable<F32ConvVariant> f32_conv_table;
+// The narrow-panel variants first, then the full-width ones (so select() never fails): the thin-layer choice.
+extern const VariantTable<F32ConvVariant> f32_conv_narrow_table;
+
+// The variant for a conv with mg output channels per group: the narrow-panel one when mg fits its panel and that
+// panel is narrower than the best full-width variant's, else the full-width one. Weights are packed for its nr.
+inline const F32ConvVariant& f32_conv_variant_for(size_t mg) {
+  const F32ConvVariant& wide = f32_conv_table.select();
+  const F32ConvVariant& narrow = f32_conv_narrow_table.select();
+  return narrow.nr < wide.nr && mg <= narrow.nr ? narrow : wide;
+}
 
 // One 2-D convolution (or transposed convolution) over NHWC tensors, as the driver and the references see it.
 //   input  [n, h, w, c], output [n, oh, ow, m]; groups split c and m evenly (cg = c/groups, mg = m/groups).
