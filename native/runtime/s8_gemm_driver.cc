@@ -1,9 +1,11 @@
-// int8 GEMM driver. Loop nest: ic (M blocks: A packed once, whole K, in L2) → jr (NR panels of B, whole K, in
-// L1/L2) → ir (MR tiles). No K blocking: int32 accumulators live in registers for the whole K, so the fused
-// epilogue sees the final sums (B panels are NR·K bytes: 48 KiB at K = 1024).
+// int8 GEMM driver. Loop nest: ic (M blocks: A packed once, whole K, in L2) → jr (NR panels of B) → kb (K blocks of
+// at most kc, kGroups layouts only) → ir (MR tiles). The B slice of one K block (NR·kc bytes) stays in L1 while every
+// MR tile of the M block passes over it; between K blocks the int32 partial sums of each tile wait in a small scratch
+// (kS8OutAcc / acc_in), and the fused epilogue runs on the last block only, so results are bit-identical to one pass.
 #include "runtime/s8_gemm_driver.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "runtime/aligned.h"
 #include "runtime/gemm_partition.h"
@@ -13,6 +15,17 @@
 #include "runtime/s8_packed_weights.h"
 
 namespace simdtensor {
+
+namespace {
+// Read once: a positive integer from the environment, or `def` (unset, empty or not a number).
+size_t env_size(const char* name, size_t def) {
+  const char* s = std::getenv(name);
+  if (!s || !*s) return def;
+  char* end = nullptr;
+  const unsigned long x = std::strtoul(s, &end, 10);
+  return *end ? def : size_t(x);
+}
+}  // namespace
 
 void s8_gemm_bind_weights(const S8GemmVariant& v, PackedS8Weights& w, S8GemmArgs* g) {
   g->b_panels = w.panels(v.nr, v.kstep, v.kgroup);
@@ -27,8 +40,21 @@ size_t s8_gemm_mc(const S8GemmVariant& v, size_t kpad) {
   return std::max(v.mr, std::min<size_t>(rows, 4096) / v.mr * v.mr);
 }
 
+size_t s8_gemm_kc_max() {
+  static const size_t v = env_size("SIMDTENSOR_S8_KC", kS8GemmKcMax);
+  return v;
+}
+
+size_t s8_gemm_kc(const S8GemmVariant& v, size_t kpad, size_t kmax) {
+  // AMX's row layout keeps a tile's rows kpad apart, so a K slice is not contiguous there: one block.
+  if (kmax == 0 || kpad <= kmax || v.a_layout != S8ALayout::kGroups) return kpad;
+  const size_t blocks = (kpad + kmax - 1) / kmax;  // equal blocks (kmax 4096: K 4100 → 2 × 2052, not 4096 + 4)
+  return s8_round_up((kpad + blocks - 1) / blocks, v.kstep);
+}
+
 namespace {
 thread_local ScratchBuffer<uint8_t> t_apack;
+thread_local ScratchBuffer<int32_t> t_kacc;  // K blocking: one MR×NR int32 tile of partial sums per MR tile
 thread_local ScratchBuffer<int32_t> t_rowi;  // ZA' then row sums
 thread_local ScratchBuffer<float> t_rowf;    // per-row scales
 
@@ -40,6 +66,8 @@ void s8_gemm_task(const S8GemmVariant& v, const S8GemmArgs& g, size_t m0, size_t
   int32_t* za = t_rowi.get(2 * mc_cap);
   int32_t* rs = za + mc_cap;
   float* sa = t_rowf.get(mc_cap);
+  const size_t kc = s8_gemm_kc(v, kpad, g.kc_max ? g.kc_max : s8_gemm_kc_max());
+  int32_t* kacc = kc < kpad ? t_kacc.get(mc_cap * nr) : nullptr;
   const bool need_scales = g.out != kS8OutI32;
   const int32_t oa = s8_a_offset(v, g.a_unsigned);
   const size_t esize = (g.out == kS8OutI32 || g.out == kS8OutF32) ? 4 : 1;
@@ -72,12 +100,19 @@ void s8_gemm_task(const S8GemmVariant& v, const S8GemmArgs& g, size_t m0, size_t
       ep.zb = g.zb ? g.zb + j : nullptr;
       ep.sb = need_scales ? g.b_scale + j : nullptr;
       ep.bias = g.bias && need_scales ? g.bias + j : nullptr;
-      for (size_t i = 0; i < mc; i += mr) {
-        ep.za = za + i;
-        ep.rs = rs + i;
-        ep.sa = sa + i;
-        char* c = static_cast<char*>(g.c) + ((ic + i) * g.ldc + j) * esize;
-        v.ukernel(std::min(mr, mc - i), nv, kpad, ap + i * kpad, bp, c, g.ldc, &ep);
+      for (size_t k0 = 0, last = 0; !last; k0 += kc) {  // runs once at K = 0 (the epilogue alone)
+        const size_t kb = std::min(kc, kpad - k0);
+        last = k0 + kb == kpad;
+        for (size_t i = 0; i < mc; i += mr) {
+          ep.za = za + i;
+          ep.rs = rs + i;
+          ep.sa = sa + i;
+          int32_t* part = kacc ? kacc + i * nr : nullptr;
+          ep.acc_in = k0 ? part : nullptr;
+          ep.out = last ? g.out : int(kS8OutAcc);
+          void* c = last ? static_cast<void*>(static_cast<char*>(g.c) + ((ic + i) * g.ldc + j) * esize) : part;
+          v.ukernel(std::min(mr, mc - i), nv, kb, ap + i * kpad + k0 * mr, bp + k0 * nr, c, g.ldc, &ep);
+        }
       }
     }
   }

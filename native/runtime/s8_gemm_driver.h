@@ -29,6 +29,7 @@ struct S8GemmArgs {
   int act;                  // 0 none, 1 relu, 2 gelu (f32 / int8 outputs)
   float out_scale;          // int8 outputs: q = clamp(rne(y / out_scale) + out_zero)
   int32_t out_zero;
+  size_t kc_max;  // K block bound for the tiled GEMM (s8_gemm_kc); 0 = s8_gemm_kc_max()
 };
 
 // Fills the B fields of `g` from packed weights for variant v (packing for its layout on first use).
@@ -36,6 +37,15 @@ void s8_gemm_bind_weights(const S8GemmVariant& v, PackedS8Weights& w, S8GemmArgs
 
 // Rows of packed A kept per M block (so one block stays in L2 while every B panel streams past it).
 size_t s8_gemm_mc(const S8GemmVariant& v, size_t kpad);
+
+// K blocking of the tiled GEMM (kGroups layouts; never AMX's row layout): K cut into equal blocks of at most kmax
+// (a multiple of v.kstep) so one B panel slice (NR·kc bytes) stays in L1 across the MR tiles of an M block; the
+// partial sums wait in int32 tiles and the epilogue runs after the last block (bit-identical). OFF by default: on
+// this Zen 5 it measured slower at K = 4096 than streaming whole-K panels from L2 (docs/int8.md). kmax = 0 or
+// kpad <= kmax: kpad (one block). SIMDTENSOR_S8_KC (read once) sets the default kmax for A/B runs on other CPUs.
+constexpr size_t kS8GemmKcMax = 0;
+size_t s8_gemm_kc_max();
+size_t s8_gemm_kc(const S8GemmVariant& v, size_t kpad, size_t kmax);
 
 // C = epilogue(A·B). M <= kS8GemvMaxM runs the small-M kernel that reads v's panels (s8_gemv_for), if v has one.
 void s8_gemm_run(const S8GemmVariant& v, const S8GemmArgs& g);

@@ -48,6 +48,9 @@ struct Case {
 
 const char* out_name(int o) { return o == 0 ? "i32" : o == 1 ? "f32" : o == 2 ? "s8" : "u8"; }
 
+// K block bound passed to the driver (S8GemmArgs::kc_max; 0 = its default), set by the K-blocking sweep.
+size_t g_case_kc = 0;
+
 // sv: run the small-M kernel sv over v's panels instead of v's tiles.
 bool run_case(const S8GemmVariant& v, const Case& cs, const S8GemvVariant* sv = nullptr) {
   sttest::Rng rng(cs.seed);
@@ -106,6 +109,7 @@ bool run_case(const S8GemmVariant& v, const Case& cs, const S8GemvVariant* sv = 
   g.act = cs.act;
   g.out_scale = out_scale;
   g.out_zero = out_zero;
+  g.kc_max = g_case_kc;
   if (sv) s8_gemv_gemm_run(*sv, g);
   else s8_gemm_run_tiles(v, g);
 
@@ -282,6 +286,32 @@ TEST(s8_gemm_k_zero_and_large_m_blocks) {
     Case big{mc + v.mr + 1, v.nr + 2, k, false, false, true, 2, 0, kS8OutI32, false, 0, 0, 0, 9};
     CHECK(run_case(v, big), "%s M > mc", v.name);
   });
+}
+
+TEST(s8_gemm_k_blocks_sweep) {
+  // K cut into blocks (s8_gemm_kc, forced here: off by default): partial sums carried between blocks in int32 tiles
+  // (kS8OutAcc / acc_in), the corrections and epilogue after the last block only. Sweep K around the block bound
+  // and the tile edges, every output kind, zero-point mode and signedness: bit for bit against the reference.
+  constexpr size_t kmax = 256;
+  g_case_kc = kmax;
+  for_each_runnable([&](const S8GemmVariant& v) {
+    const size_t kpad = s8_round_up(2 * kmax + 5, v.kstep);
+    if (v.a_layout == S8ALayout::kGroups)
+      CHECK(s8_gemm_kc(v, kpad, kmax) < kpad && s8_gemm_kc(v, kpad, kmax) % v.kstep == 0, "%s kc", v.name);
+    else CHECK(s8_gemm_kc(v, kpad, kmax) == kpad, "%s: a row layout is never split", v.name);
+    CHECK(s8_gemm_kc(v, kmax, kmax) == kmax && s8_gemm_kc(v, kpad, 0) == kpad, "%s: one block", v.name);
+    uint64_t seed = 6000;
+    for (size_t k : {kmax - 1, kmax + 1, kmax + v.kstep, 2 * kmax + 5, 3 * kmax - 1, size_t(4099)})
+      for (size_t m : {size_t(1), v.mr, v.mr + 1, 2 * v.mr + 3})
+        for (size_t n : {size_t(1), v.nr - 1, v.nr + 1, 3 * v.nr + 1}) {
+          const int out = int(seed % 4), act = out == kS8OutI32 ? 0 : int((seed / 4) % 2);
+          Case cs{m, n, k, (seed & 1) != 0, (seed & 2) != 0, (seed & 4) != 0, int(seed % 3), int((seed / 3) % 3), out,
+                  (seed & 8) != 0, act, seed % 5 == 0 ? 3u : 0u, seed % 7 == 0 ? 3 : 0, seed};
+          CHECK(run_case(v, cs), "%s m=%zu n=%zu k=%zu out=%s", v.name, m, n, k, out_name(out));
+          seed++;
+        }
+  });
+  g_case_kc = 0;
 }
 
 TEST(s8_gemm_repacked_layouts_agree) {

@@ -18,7 +18,7 @@ void s8_gemm_i8mm_tile(size_t n, size_t kpad, const uint8_t* __restrict a, const
   constexpr int kMR = 8, kNR = 8, RP = (M + 1) / 2;  // row pairs (an odd M's last pair has a zero row)
   int32x4_t acc[RP][4];
   ST_S8_UNROLL for (int q = 0; q < RP; q++)
-    ST_S8_UNROLL for (int p = 0; p < 4; p++) acc[q][p] = vdupq_n_s32(0);
+    ST_S8_UNROLL for (int p = 0; p < 4; p++) acc[q][p] = ep.acc_in ? vld1q_s32(ep.acc_in + 4 * (4 * q + p)) : vdupq_n_s32(0);
   for (size_t k = 0; k < kpad; k += 8) {
     int8x16_t bv[4];
     ST_S8_UNROLL for (int p = 0; p < 4; p++) bv[p] = vld1q_s8(b + 16 * p);
@@ -28,6 +28,12 @@ void s8_gemm_i8mm_tile(size_t n, size_t kpad, const uint8_t* __restrict a, const
     }
     a += kMR * 8;
     b += kNR * 8;
+  }
+  if (ep.out == kS8OutAcc) {  // a K block before the last: the 2×2 blocks as they are
+    int32_t* t = static_cast<int32_t*>(c);
+    ST_S8_UNROLL for (int q = 0; q < RP; q++)
+      ST_S8_UNROLL for (int p = 0; p < 4; p++) vst1q_s32(t + 4 * (4 * q + p), acc[q][p]);
+    return;
   }
   // acc[q][p] = [r0·c0, r0·c1, r1·c0, r1·c1] for rows 2q, 2q+1 and columns 2p, 2p+1.
   int32x4_t res[M][2];

@@ -17,7 +17,9 @@
 
 namespace simdtensor {
 
-enum S8GemmOut : int { kS8OutI32 = 0, kS8OutF32 = 1, kS8OutS8 = 2, kS8OutU8 = 3 };
+// kS8OutAcc (K blocking, microkernels only): store the raw accumulators, uncorrected, as one MR×NR int32 tile in the
+// kernel's own order at c (ldc and n ignored), for a later call over the next K block to start from (acc_in).
+enum S8GemmOut : int { kS8OutI32 = 0, kS8OutF32 = 1, kS8OutS8 = 2, kS8OutU8 = 3, kS8OutAcc = 4 };
 
 // How the driver packs A for a variant.
 enum class S8ALayout : int {
@@ -41,11 +43,16 @@ struct S8GemmEpilogue {
   float out_inv_scale;     // requantized outputs: q = clamp(rne(y · out_inv_scale) + out_zero)
   float out_lo, out_hi;    // qmin - out_zero, qmax - out_zero (clamp before rounding; identical result)
   int32_t out_zero;
+  // K blocking: the accumulators start from this tile (written by a kS8OutAcc call of the same kernel over the
+  // previous K blocks) instead of zero; null = zero. Not read by kS8ALayout::kRows kernels (AMX), which the driver
+  // never splits along K.
+  const int32_t* acc_in;
 };
 
 // C[m×n] (ldc elements of the output type) = epilogue(A'·B') over kpad (a multiple of the variant's kstep).
 //   a: packed A tile (layout per variant), b: packed B panel (kpad/kgroup groups of nr×kgroup bytes).
-//   1 <= m <= mr, 1 <= n <= nr.
+//   1 <= m <= mr, 1 <= n <= nr. kpad may be one K block of the tile (see acc_in / kS8OutAcc): the kGroups layouts keep
+//   a K slice of a tile or panel contiguous (a + k0·MR, b + k0·NR).
 using S8GemmUkernelFn = void (*)(size_t m, size_t n, size_t kpad, const uint8_t* a, const int8_t* b, void* c,
                                  size_t ldc, const S8GemmEpilogue* ep);
 using S8GemmHookFn = void (*)();

@@ -1,6 +1,7 @@
 // The register-blocked int8 GEMM microkernel, written once over dot-product traits T and instantiated per ISA.
-// MR rows × NV vectors of int32 accumulators stay in registers over the whole (padded) K; the zero-point
-// correction, dequantization, bias, activation and requantization run on those registers before one store.
+// MR rows × NV vectors of int32 accumulators stay in registers over the K block the driver passes (the whole padded
+// K, or one block of it with the partial sums carried in an int32 tile between calls: acc_in / kS8OutAcc); the
+// zero-point correction, dequantization, bias, activation and requantization run on those registers before one store.
 //
 // T provides (beside the IVec* epilogue ops it derives from):
 //   A bcast_a(const uint8_t* p)    the 4 bytes of one row's k-group, broadcast (any register form)
@@ -98,8 +99,13 @@ inline void s8_gemm_tile(size_t n, size_t kpad, const uint8_t* __restrict a, con
   // (Few-row tiles such as the M = 1 GEMV stream B at the machine's read rate with one chain per vector: measured,
   // extra accumulator sets or software prefetch did not help.)
   I acc[M][NV];
-  ST_S8_UNROLL for (int i = 0; i < M; i++)
-    ST_S8_UNROLL for (int j = 0; j < NV; j++) acc[i][j] = T::zero();
+  if (ep.acc_in) {
+    ST_S8_UNROLL for (int i = 0; i < M; i++)
+      ST_S8_UNROLL for (int j = 0; j < NV; j++) acc[i][j] = T::loadi(ep.acc_in + (i * NV + j) * W);
+  } else {
+    ST_S8_UNROLL for (int i = 0; i < M; i++)
+      ST_S8_UNROLL for (int j = 0; j < NV; j++) acc[i][j] = T::zero();
+  }
   for (size_t p = 0; p < kpad; p += 4) {
     B bv[NV];
     ST_S8_UNROLL for (int j = 0; j < NV; j++) bv[j] = T::load_b(b + j * W * 4);
@@ -109,6 +115,12 @@ inline void s8_gemm_tile(size_t n, size_t kpad, const uint8_t* __restrict a, con
     }
     a += 4 * MR;
     b += 4 * NR;
+  }
+  if (ep.out == kS8OutAcc) {  // a K block before the last: raw sums, corrected once at the end
+    int32_t* t = static_cast<int32_t*>(c);
+    ST_S8_UNROLL for (int i = 0; i < M; i++)
+      ST_S8_UNROLL for (int j = 0; j < NV; j++) T::storei(t + (i * NV + j) * W, acc[i][j]);
+    return;
   }
   I res[M][NV];  // handing `acc` itself to the epilogue by reference defeats the scalar replacement too
   ST_S8_UNROLL for (int i = 0; i < M; i++)
