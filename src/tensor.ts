@@ -270,6 +270,8 @@ function isDetached(buf: ArrayBufferLike): boolean {
  */
 export function checkTensor(fn: string, arg: string, t: unknown): asserts t is Tensor {
   if (!(t instanceof Tensor)) throw typeError(fn, `${arg} must be a Tensor, got ${describe(t)}`);
+  // A Tensor whose data field was replaced (it is a plain property) must not turn into a property read on junk.
+  if (!ArrayBuffer.isView(t.data) || t.data instanceof DataView) throw typeError(fn, `${arg}.data must be a typed array, got ${describe(t.data)}`);
   const buf = t.data.buffer as ArrayBufferLike & { resizable?: boolean; growable?: boolean };
   if (buf.resizable === true || buf.growable === true)
     throw typeError(fn, `${arg} is backed by a ${buf.resizable ? 'resizable ArrayBuffer' : 'growable SharedArrayBuffer'}; tensors need a fixed-length buffer`);

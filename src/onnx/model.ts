@@ -3,7 +3,7 @@
  * optimize, then run synchronously or on the native threads with a static memory plan per input shape.
  * @module
  */
-import { describe, rangeError, typeError } from '../errors.js';
+import { describe, options, rangeError, typeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { checkSignal } from '../executor/ops.js';
 import type { Graph, IOInfo } from './graph.js';
@@ -91,6 +91,9 @@ export class OnnxModel {
 
   /** @internal Use {@link loadOnnx}. */
   constructor(graph: Graph, optimizations: OptimizationReport[]) {
+    const g = graph as unknown as Record<string, unknown> | null;
+    if (g === null || typeof g !== 'object' || !Array.isArray(g.inputs) || !Array.isArray(g.outputs) || !Array.isArray(optimizations))
+      throw typeError('OnnxModel', `instances are made by loadOnnx() or sequentialToOnnxModel(), not by calling the constructor (got ${describe(graph)})`);
     this.inputs = graph.inputs.map((i) => ({ ...i, dims: i.dims ? i.dims.slice() : null }));
     this.outputs = graph.outputs.map((o) => ({ ...o, dims: o.dims ? o.dims.slice() : null }));
     this.optimizations = optimizations;
@@ -252,8 +255,8 @@ function checkOps(g: Graph): void {
  * Loads an ONNX model from a file path or its bytes. Fails at load (TypeError) naming every unsupported operator
  * type with its domain, opset and first node; malformed files give a RangeError.
  */
-export function loadOnnx(pathOrBytes: string | Uint8Array | ArrayBuffer, opts: LoadOnnxOptions = {}): OnnxModel {
-  if (opts === null || typeof opts !== 'object') throw typeError('loadOnnx', `opts must be an object, got ${describe(opts)}`);
+export function loadOnnx(pathOrBytes: string | Uint8Array | ArrayBuffer, opts: LoadOnnxOptions | null = {}): OnnxModel {
+  opts = options('loadOnnx', opts); // null / undefined mean no options (the API contract)
   const src = readSource(pathOrBytes, opts.baseDir);
   const g = parseModel(src.bytes, src.baseDir);
   checkOps(g);
