@@ -158,7 +158,7 @@ export class OnnxModel {
     });
   }
 
-  private results(vals: Value[]): OnnxOutputs {
+  #results(vals: Value[]): OnnxOutputs { // ES-private: not callable from JS with junk
     const res: OnnxOutputs = {};
     this.outputs.forEach((o, i) => {
       const v = vals[i];
@@ -175,7 +175,7 @@ export class OnnxModel {
   run(feeds: Record<string, OnnxFeed>): OnnxOutputs {
     const vals = this.feeds(FN, feeds);
     if (this.busy) throw rangeError(FN, 'a runAsync of this model is in flight (its buffers are in use); await it first');
-    return this.results(this.runner.run(vals));
+    return this.#results(this.runner.run(vals));
   }
 
   /**
@@ -194,7 +194,7 @@ export class OnnxModel {
     const go = async () => {
       this.busy = true;
       try {
-        return this.results(await this.runner.runAsync(vals, signal));
+        return this.#results(await this.runner.runAsync(vals, signal));
       } finally {
         this.busy = false;
       }

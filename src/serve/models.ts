@@ -96,9 +96,10 @@ export interface Servable {
  * Loads MODEL for serving: an `.onnx` file (loadOnnx), or a simdtensor model file (`.safetensors`, as written by
  * `simdtensor optimize` and `saveModel`, its config in the header). Other extensions are told apart by content.
  */
-export function loadServable(path: string, name = defaultName(path)): Servable {
+export function loadServable(path: string, name?: string): Servable {
   const fn = 'loadServable';
   if (typeof path !== 'string' || path === '') throw typeError(fn, `path must be a file path, got ${describe(path)}`);
+  name ??= defaultName(path); // after the check: a non-string path must not reach path helpers
   const ext = extname(path).toLowerCase();
   let isOnnx = ext === '.onnx';
   if (ext !== '.onnx' && ext !== '.safetensors') {
