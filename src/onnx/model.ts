@@ -257,13 +257,22 @@ function checkOps(g: Graph): void {
  */
 export function loadOnnx(pathOrBytes: string | Uint8Array | ArrayBuffer, opts: LoadOnnxOptions | null = {}): OnnxModel {
   opts = options('loadOnnx', opts); // null / undefined mean no options (the API contract)
+  if (opts.optimize !== undefined && typeof opts.optimize !== 'boolean') throw typeError('loadOnnx', `opts.optimize must be a boolean, got ${describe(opts.optimize)}`);
+  const disable = opts.disable;
+  if (disable !== undefined) {
+    if (!Array.isArray(disable) || !disable.every((d) => typeof d === 'string'))
+      throw typeError('loadOnnx', `opts.disable must be an array of pass names, got ${describe(disable)}`);
+    const known = new Set(PASSES.map(([n]) => n));
+    const bad = disable.find((d) => !known.has(d)); // a typo would silently leave the pass on
+    if (bad !== undefined) throw rangeError('loadOnnx', `opts.disable: unknown pass '${bad}'; the passes are ${[...known].join(', ')}`);
+  }
   const src = readSource(pathOrBytes, opts.baseDir);
   const g = parseModel(src.bytes, src.baseDir);
   checkOps(g);
   const report: OptimizationReport[] = [];
   if (opts.optimize !== false) {
     for (const [name, pass] of PASSES) {
-      if (opts.disable?.includes(name)) continue;
+      if (disable?.includes(name)) continue;
       const rewrites = pass(g);
       const prev = report.find((r) => r.name === name);
       if (prev) prev.rewrites += rewrites;

@@ -443,7 +443,17 @@ export interface OnnxCalibrateOptions {
 export function calibrateOnnx(model: OnnxModel, samples: Record<string, OnnxFeed>[], opts: OnnxCalibrateOptions | null = {}): OnnxCalibration {
   const c = calibrationProbe(editOf('calibrate', model), samples, opts);
   const probe = loadOnnx(c.bytes);
-  samples.forEach((feeds) => c.observe(feeds, probe.run(feeds)));
+  samples.forEach((feeds, i) => {
+    let outs;
+    try {
+      outs = probe.run(feeds);
+    } catch (e) {
+      // The probe's feed checks name OnnxModel.run: say which sample of calibrate() was wrong, same error class.
+      if (e instanceof TypeError || e instanceof RangeError) throw new (e.constructor as typeof TypeError)(`calibrate: samples[${i}]: ${e.message}`);
+      throw e;
+    }
+    c.observe(feeds, outs);
+  });
   return c.finish();
 }
 
