@@ -155,7 +155,9 @@ function val(dtype: Value['dtype'], shape: number[], data: Value['data']): Value
 }
 
 function checkOptions(o: unknown): OnnxQuantizeOptions {
-  const opts = options(FN, o as OnnxQuantizeOptions | null); // null means no options, as undefined (then opts.mode is missing)
+  // The OnnxModel form's options are required (opts.mode): null and undefined are both refused here.
+  if (o === null || typeof o !== 'object') throw typeError(FN, `opts must be an object, got ${describe(o)}`);
+  const opts = o as OnnxQuantizeOptions;
   const known = ['mode', 'weightType', 'perChannel', 'skipNodes', 'skipOps', 'keepFirst', 'keepLast', 'calibration', 'convForm'];
   if (opts.convForm !== undefined && opts.convForm !== 'integer' && opts.convForm !== 'weight-only') throw typeError(FN, `opts.convForm must be 'integer' or 'weight-only', got ${describe(opts.convForm)}`);
   for (const k of Object.keys(opts)) if (!known.includes(k)) throw rangeError(FN, `unknown option '${k}' for an OnnxModel (known: ${known.join(', ')})`);
