@@ -18,7 +18,7 @@ export function rangeError(fn: string, message: string): RangeError {
  * String(v) that never throws: a Symbol, a typed array on a detached buffer (its join throws), an object whose
  * toString throws or a Proxy all become a short description, so building an error never raises another one.
  */
-function text(v: unknown): string {
+export function text(v: unknown): string {
   if (typeof v === 'string') return v;
   try {
     return String(v);

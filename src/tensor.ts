@@ -98,6 +98,7 @@ export class Tensor<D extends DType = DType> {
   to<T extends DType>(dtype: T): Tensor<T> {
     if (!isDType(dtype)) throw typeError('to', `dtype must be one of float32, float16, bfloat16, int8, uint8, int32, got ${describe(dtype)}`);
     if ((dtype as DType) === this.dtype) return this as unknown as Tensor<T>;
+    checkTensor('to', 'tensor', this); // a detached or edited tensor: a clear error, not a failed read in a cast
     return castHook.fn(this, dtype) as Tensor<T>;
   }
 
