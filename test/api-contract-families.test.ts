@@ -328,3 +328,13 @@ describe('serving entry points: bad arguments', () => {
     }
   });
 });
+
+describe('absurd sizes allowed by a validator cost nothing until used', () => {
+  it('a BatchScheduler allowing 2^31-row batches keeps a sparse batch-size histogram (it allocated 17 GB)', async () => {
+    const s = new api.BatchScheduler((x) => x, { maxBatchSize: 2 ** 31, maxDelayMs: 0 });
+    const y = await s.submit(rand([1, 3], { seed: 1 }));
+    expect(y.shape).toEqual([1, 3]);
+    expect(s.stats().batchSizes).toEqual({ 1: 1 });
+    await s.close();
+  });
+});
