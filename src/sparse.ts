@@ -372,6 +372,7 @@ export function toSparse(w: Tensor | QuantizedTensor, opts: ToSparseOptions | nu
   let q: QuantizedTensor | null = null;
   if (w instanceof QuantizedTensor) {
     if (dtype !== 'int8') throw typeError(fn, `a QuantizedTensor converts to an int8 SparseTensor, not ${dtype}`);
+    checkTensor(fn, 'w.data', w.data); // its values may have been transferred away since quantize()
     q = w;
   } else {
     checkTensor(fn, 'w', w);
