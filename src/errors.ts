@@ -6,12 +6,46 @@
 
 /** A `TypeError` whose message is `${fn}: ${message}`. */
 export function typeError(fn: string, message: string): TypeError {
-  return new TypeError(`${String(fn)}: ${String(message)}`); // String(): a Symbol in a message must not throw here
+  return new TypeError(`${text(fn)}: ${text(message)}`);
 }
 
 /** A `RangeError` whose message is `${fn}: ${message}`. */
 export function rangeError(fn: string, message: string): RangeError {
-  return new RangeError(`${String(fn)}: ${String(message)}`);
+  return new RangeError(`${text(fn)}: ${text(message)}`);
+}
+
+/**
+ * String(v) that never throws: a Symbol, a typed array on a detached buffer (its join throws), an object whose
+ * toString throws or a Proxy all become a short description, so building an error never raises another one.
+ */
+export function text(v: unknown): string {
+  if (typeof v === 'string') return v;
+  try {
+    return String(v);
+  } catch {
+    try {
+      return describe(v);
+    } catch {
+      return typeof v;
+    }
+  }
+}
+
+/**
+ * Guard of a constructor that only the library calls (its instances come from a factory): a direct call with
+ * anything but the internal handle object is a TypeError pointing at the factory, not a property read on junk.
+ */
+export function checkHandle(cls: string, factory: string, handle: unknown, keys: readonly string[]): void {
+  const ok = handle !== null && typeof handle === 'object' && keys.every((k) => typeof (handle as Record<string, unknown>)[k] === 'number');
+  if (!ok) throw typeError(cls, `instances are made by ${factory}, not by calling the constructor (got ${describeSafe(handle)})`);
+}
+
+function describeSafe(v: unknown): string {
+  try {
+    return describe(v);
+  } catch {
+    return typeof v;
+  }
 }
 
 /** Short printable description of any value, for error messages. */

@@ -13,7 +13,7 @@
  * @module
  */
 import type { DType } from './dtype.js';
-import { describe, rangeError, typeError, options } from './errors.js';
+import { checkHandle, describe, rangeError, typeError, options } from './errors.js';
 import { native, NativePackedHalf } from './native.js';
 import { allocOrThrow, checkOutputSize, checkOverlap, checkPackDims, checkTensor, Tensor } from './tensor.js';
 import { allocArray } from './alloc.js';
@@ -98,6 +98,7 @@ export class PackedHalfWeights {
   readonly n: number;
   /** @internal */
   constructor(handle: NativePackedHalf) {
+    checkHandle('PackedHalfWeights', 'packHalfWeights()', handle, ['type', 'k', 'n']);
     this.handle = handle;
     this.dtype = handle.type === 1 ? 'float16' : 'bfloat16';
     this.k = handle.k;

@@ -12,7 +12,7 @@
  * Importing the package registers the int8 paths with the matmul/linear/packWeights registry.
  * @module
  */
-import { describe, rangeError, typeError, options } from './errors.js';
+import { checkHandle, describe, rangeError, typeError, options } from './errors.js';
 import { native, NativePackedS8 } from './native.js';
 import { allocOrThrow, checkOutputSize, checkOverlap, checkPackDims, checkTensor, Tensor } from './tensor.js';
 import { allocArray } from './alloc.js';
@@ -528,6 +528,7 @@ export class PackedInt8Weights {
   readonly zeroPoint: Int32Array;
   /** @internal */
   constructor(handle: NativePackedS8, dtype: QuantDType, scale: Float32Array, zeroPoint: Int32Array) {
+    checkHandle('PackedInt8Weights', 'packInt8Weights()', handle, ['k', 'n']);
     this.handle = handle;
     this.dtype = dtype;
     this.k = handle.k;

@@ -134,6 +134,8 @@ export class SparseTensor {
     indices: Uint8Array | null,
     scales: Float32Array | null = null,
   ) {
+    if (!Array.isArray(shape) || shape.length !== 2 || !(values instanceof Float32Array || values instanceof Int8Array))
+      throw typeError('SparseTensor', `instances are made by toSparse(), sparseCsr(), sparseBsr() or sparseNm(), not by calling the constructor (got shape ${describe(shape)}, values ${describe(values)})`);
     this.format = format;
     this.dtype = values instanceof Int8Array ? 'int8' : 'float32';
     this.shape = Object.freeze([shape[0], shape[1]]) as readonly [number, number];
@@ -370,6 +372,7 @@ export function toSparse(w: Tensor | QuantizedTensor, opts: ToSparseOptions | nu
   let q: QuantizedTensor | null = null;
   if (w instanceof QuantizedTensor) {
     if (dtype !== 'int8') throw typeError(fn, `a QuantizedTensor converts to an int8 SparseTensor, not ${dtype}`);
+    checkTensor(fn, 'w.data', w.data); // its values may have been transferred away since quantize()
     q = w;
   } else {
     checkTensor(fn, 'w', w);

@@ -98,6 +98,7 @@ export class Tensor<D extends DType = DType> {
   to<T extends DType>(dtype: T): Tensor<T> {
     if (!isDType(dtype)) throw typeError('to', `dtype must be one of float32, float16, bfloat16, int8, uint8, int32, got ${describe(dtype)}`);
     if ((dtype as DType) === this.dtype) return this as unknown as Tensor<T>;
+    checkTensor('to', 'tensor', this); // a detached or edited tensor: a clear error, not a failed read in a cast
     return castHook.fn(this, dtype) as Tensor<T>;
   }
 
@@ -270,6 +271,8 @@ function isDetached(buf: ArrayBufferLike): boolean {
  */
 export function checkTensor(fn: string, arg: string, t: unknown): asserts t is Tensor {
   if (!(t instanceof Tensor)) throw typeError(fn, `${arg} must be a Tensor, got ${describe(t)}`);
+  // A Tensor whose data field was replaced (it is a plain property) must not turn into a property read on junk.
+  if (!ArrayBuffer.isView(t.data) || t.data instanceof DataView) throw typeError(fn, `${arg}.data must be a typed array, got ${describe(t.data)}`);
   const buf = t.data.buffer as ArrayBufferLike & { resizable?: boolean; growable?: boolean };
   if (buf.resizable === true || buf.growable === true)
     throw typeError(fn, `${arg} is backed by a ${buf.resizable ? 'resizable ArrayBuffer' : 'growable SharedArrayBuffer'}; tensors need a fixed-length buffer`);

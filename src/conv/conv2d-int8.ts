@@ -5,7 +5,7 @@
  * exact int32 accumulators (`output: 'int32'`). Plugs into conv2d / conv2dAsync / packConvWeights (convHooks.int8).
  * @module
  */
-import { describe, rangeError, typeError } from '../errors.js';
+import { checkHandle, describe, options, rangeError, typeError } from '../errors.js';
 import { native, NativePackedS8 } from '../native.js';
 import { Tensor } from '../tensor.js';
 import { allocArray } from '../alloc.js';
@@ -40,6 +40,7 @@ export class PackedInt8ConvWeights {
   readonly bias: Float32Array | null;
   /** @internal */
   constructor(handle: NativePackedS8, dtype: QuantDType, c: number, m: number, kh: number, kw: number, scale: Float32Array, bias: Float32Array | null) {
+    checkHandle('PackedInt8ConvWeights', 'packConvWeights(quantizedWeights)', handle, []);
     this.handle = handle;
     this.dtype = dtype;
     this.inChannels = c;
@@ -100,7 +101,7 @@ interface Int8Plan {
 }
 
 function planInt8(fn: string, x: unknown, w: unknown, opts: Int8Conv2dOptions): Int8Plan {
-  if (typeof opts !== 'object' || opts === null) throw typeError(fn, `opts must be an object, got ${describe(opts)}`);
+  opts = options(fn, opts); // null / undefined mean no options (the API contract)
   if (!(x instanceof QuantizedTensor)) throw typeError(fn, `int8 weights need a QuantizedTensor x (quantize(x) or quantizeDynamic), got ${describe(x)}`);
   if (x.axis !== null) throw rangeError(fn, `a quantized x must have per-tensor parameters, got axis ${x.axis}`);
   if (x.data.ndim !== 4) throw rangeError(fn, `x must be 4-D (${opts.layout ?? 'nchw'}), got shape [${x.data.shape.join(', ')}]`);

@@ -4,7 +4,7 @@
  * around it (docs/conv.md says why and what it costs).
  * @module
  */
-import { describe, rangeError, typeError } from '../errors.js';
+import { checkHandle, describe, options, rangeError, typeError } from '../errors.js';
 import { native, NativePackedConv } from '../native.js';
 import { checkTensor, Tensor } from '../tensor.js';
 import { kernelName } from '../cpu.js';
@@ -133,6 +133,7 @@ export class PackedConvWeights {
   readonly bias: Float32Array | null;
   /** @internal */
   constructor(handle: NativePackedConv, c: number, m: number, kh: number, kw: number, groups: number, transposed: boolean, bias: Float32Array | null) {
+    checkHandle('PackedConvWeights', 'packConvWeights()', handle, []);
     this.handle = handle;
     this.inChannels = c;
     this.outChannels = m;
@@ -235,14 +236,15 @@ function bnScale(fn: string, bn: BatchNormParams, m: number, bias: Float32Array 
 export function packConvWeights(w: Tensor, opts?: ConvPackOptions): PackedConvWeights;
 /** int8 weights (a QuantizedTensor, per output channel): packed for the int8 convolution. */
 export function packConvWeights(w: QuantizedTensor, opts?: ConvPackOptions): PackedInt8ConvWeights;
-export function packConvWeights(w: Tensor | QuantizedTensor, opts: ConvPackOptions = {}): PackedConvWeights | PackedInt8ConvWeights {
+export function packConvWeights(w: Tensor | QuantizedTensor, opts: ConvPackOptions | null = {}): PackedConvWeights | PackedInt8ConvWeights {
+  opts = options('packConvWeights', opts); // null / undefined mean no options (the API contract)
   if (convHooks.int8?.matchPack(w)) return convHooks.int8.pack(w, opts) as PackedInt8ConvWeights;
   return packImpl('packConvWeights', w as Tensor, opts, null);
 }
 
 function packImpl(fn: string, w: Tensor, opts: ConvPackOptions, layoutHint: ConvLayout | null): PackedConvWeights {
   checkF32(fn, 'w', w);
-  if (typeof opts !== 'object' || opts === null) throw typeError(fn, `opts must be an object, got ${describe(opts)}`);
+  opts = options(fn, opts);
   const transposed = !!opts.transposed;
   const groups = posInt(fn, 'groups', opts.groups, 1);
   const wl = weightLayoutOf(fn, opts.weightLayout, transposed, layoutHint ?? 'nchw');
@@ -270,6 +272,7 @@ export function foldBatchNorm(
   opts: { weightLayout?: ConvWeightLayout; groups?: number } = {},
 ): { weight: Tensor<'float32'>; bias: Tensor<'float32'> } {
   const fn = 'foldBatchNorm';
+  opts = options(fn, opts);
   checkF32(fn, 'w', w);
   const wl = (opts.weightLayout ?? 'oihw') as ConvWeightLayout;
   if (!(wl in LAYOUT_CODE)) throw rangeError(fn, `weightLayout must be 'oihw', 'hwio', 'iohw' or 'hwoi', got ${describe(opts.weightLayout)}`);
@@ -445,7 +448,7 @@ export function planGeometry(fn: string, xShape: readonly number[], opts: ConvTr
 
 /** @internal Validates a conv2d / convTranspose2d call (shared by the sync and async forms). */
 export function planConv(fn: string, x: Tensor, w: Tensor | PackedConvWeights, opts: ConvTranspose2dOptions, transposed: boolean): ConvPlan {
-  if (typeof opts !== 'object' || opts === null) throw typeError(fn, `opts must be an object, got ${describe(opts)}`);
+  opts = options(fn, opts);
   checkF32(fn, 'x', x);
   if (x.ndim !== 4) throw rangeError(fn, `x must be 4-D (${opts.layout ?? 'nchw'}), got shape [${x.shape.join(', ')}]`);
   const layout = opts.layout ?? 'nchw';
@@ -522,7 +525,8 @@ async function runAsync(fn: string, op: string, x: Tensor, w: Tensor | PackedCon
 export function conv2d(x: Tensor, w: Tensor | PackedConvWeights, opts?: Conv2dOptions): Tensor;
 /** int8: a quantized x × int8 weights (see docs/conv.md): float32, requantized or int32 output. */
 export function conv2d(x: QuantizedTensor, w: QuantizedTensor | PackedInt8ConvWeights, opts?: Int8Conv2dOptions): Tensor | QuantizedTensor;
-export function conv2d(x: Tensor | QuantizedTensor, w: Tensor | PackedConvWeights | QuantizedTensor | PackedInt8ConvWeights, opts: Conv2dOptions = {}): Tensor | QuantizedTensor {
+export function conv2d(x: Tensor | QuantizedTensor, w: Tensor | PackedConvWeights | QuantizedTensor | PackedInt8ConvWeights, opts: Conv2dOptions | null = {}): Tensor | QuantizedTensor {
+  opts = options('conv2d', opts); // null / undefined mean no options (the API contract)
   if (convHooks.int8?.match(x, w)) return convHooks.int8.run(x, w, opts) as Tensor;
   if (!(x instanceof Tensor) || !(w instanceof Tensor || w instanceof PackedConvWeights)) return runSync('conv2d', 'conv2d.f32', x as Tensor, w as Tensor, opts, false);
   if (convHooks.depthwise && isDepthwise(x, w, opts)) {
@@ -536,7 +540,8 @@ export function conv2d(x: Tensor | QuantizedTensor, w: Tensor | PackedConvWeight
 export async function conv2dAsync(x: Tensor, w: Tensor | PackedConvWeights, opts?: Conv2dAsyncOptions): Promise<Tensor>;
 /** int8: see {@link conv2d}. */
 export async function conv2dAsync(x: QuantizedTensor, w: QuantizedTensor | PackedInt8ConvWeights, opts?: Int8Conv2dOptions & Conv2dAsyncOptions): Promise<Tensor | QuantizedTensor>;
-export async function conv2dAsync(x: Tensor | QuantizedTensor, w: Tensor | PackedConvWeights | QuantizedTensor | PackedInt8ConvWeights, opts: Conv2dAsyncOptions = {}): Promise<Tensor | QuantizedTensor> {
+export async function conv2dAsync(x: Tensor | QuantizedTensor, w: Tensor | PackedConvWeights | QuantizedTensor | PackedInt8ConvWeights, opts: Conv2dAsyncOptions | null = {}): Promise<Tensor | QuantizedTensor> {
+  opts = options('conv2dAsync', opts);
   if (convHooks.int8?.match(x, w)) return (await convHooks.int8.runAsync(x, w, opts)) as Tensor;
   if (!(x instanceof Tensor) || !(w instanceof Tensor || w instanceof PackedConvWeights)) return runAsync('conv2dAsync', 'conv2d.f32', x as Tensor, w as Tensor, opts, false);
   if (convHooks.depthwiseAsync && isDepthwise(x, w, opts)) {
@@ -551,11 +556,11 @@ export async function conv2dAsync(x: Tensor | QuantizedTensor, w: Tensor | Packe
  * stride·(in − 1) + outputPadding + dilation·(k − 1) + 1 − padBegin − padEnd. `w` is 'iohw' [C, M/groups, kH, kW]
  * (ONNX, PyTorch), 'hwoi' [kH, kW, M/groups, C] (TF.js conv2dTranspose) or weights packed with `transposed: true`.
  */
-export function convTranspose2d(x: Tensor, w: Tensor | PackedConvWeights, opts: ConvTranspose2dOptions = {}): Tensor {
-  return runSync('convTranspose2d', 'convTranspose2d.f32', x, w, opts, true);
+export function convTranspose2d(x: Tensor, w: Tensor | PackedConvWeights, opts: ConvTranspose2dOptions | null = {}): Tensor {
+  return runSync('convTranspose2d', 'convTranspose2d.f32', x, w, options('convTranspose2d', opts), true);
 }
 
 /** The async form of {@link convTranspose2d}. */
-export async function convTranspose2dAsync(x: Tensor, w: Tensor | PackedConvWeights, opts: ConvTranspose2dAsyncOptions = {}): Promise<Tensor> {
-  return runAsync('convTranspose2dAsync', 'convTranspose2d.f32', x, w, opts, true);
+export async function convTranspose2dAsync(x: Tensor, w: Tensor | PackedConvWeights, opts: ConvTranspose2dAsyncOptions | null = {}): Promise<Tensor> {
+  return runAsync('convTranspose2dAsync', 'convTranspose2d.f32', x, w, options('convTranspose2dAsync', opts), true);
 }

@@ -3,7 +3,7 @@
  * NHWC runs register-tiled 3×3/5×5 kernels vectorized over channels; NCHW vectorizes over output width.
  * @module
  */
-import { describe, rangeError, typeError } from '../errors.js';
+import { describe, options, rangeError, typeError } from '../errors.js';
 import { native } from '../native.js';
 import { Tensor } from '../tensor.js';
 import { kernelName } from '../cpu.js';
@@ -52,7 +52,7 @@ export interface DwPlan {
 
 /** @internal Validates a depthwise call: what the native call takes (also used by the ONNX runtime's call cache). */
 export function plan(fn: string, x: unknown, w: unknown, opts: DepthwiseConv2dOptions): DwPlan {
-  if (opts === null || typeof opts !== 'object') throw typeError(fn, `opts must be an object, got ${describe(opts)}`);
+  opts = options(fn, opts); // null / undefined mean no options (the API contract)
   const X = f32Tensor(fn, 'x', x);
   const W = f32Tensor(fn, 'w', w);
   const nhwc = parseLayout(fn, opts.layout);
@@ -96,8 +96,9 @@ export function plan(fn: string, x: unknown, w: unknown, opts: DepthwiseConv2dOp
  *
  * @throws TypeError for a non-tensor, non-float32 or malformed option; RangeError for inconsistent shapes.
  */
-export function depthwiseConv2d(x: Tensor, w: Tensor, opts: DepthwiseConv2dOptions = {}): Tensor {
+export function depthwiseConv2d(x: Tensor, w: Tensor, opts: DepthwiseConv2dOptions | null = {}): Tensor {
   const fn = 'depthwiseConv2d';
+  opts = options(fn, opts);
   const p = plan(fn, x, w, opts);
   const t0 = monitorHook.on ? performance.now() : 0;
   native.depthwiseConv2d(p.x.data, p.w.data, p.bias, p.out.data, p.params, p.actA, p.actB);
@@ -110,8 +111,9 @@ export function depthwiseConv2d(x: Tensor, w: Tensor, opts: DepthwiseConv2dOptio
  * is handed over only once complete. Rejects with the same errors as the sync form, or ERR_SIMDTENSOR_BUSY when
  * `out` overlaps memory an op in flight uses.
  */
-export async function depthwiseConv2dAsync(x: Tensor, w: Tensor, opts: DepthwiseConv2dOptions & AsyncOptions = {}): Promise<Tensor> {
+export async function depthwiseConv2dAsync(x: Tensor, w: Tensor, opts: (DepthwiseConv2dOptions & AsyncOptions) | null = {}): Promise<Tensor> {
   const fn = 'depthwiseConv2dAsync';
+  opts = options(fn, opts);
   const p = plan(fn, x, w, opts);
   const signal = checkSignal(fn, opts.signal);
   const t0 = monitorHook.on ? performance.now() : 0;

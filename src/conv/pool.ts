@@ -3,7 +3,7 @@
  * NCHW or NHWC.
  * @module
  */
-import { describe, rangeError, typeError } from '../errors.js';
+import { describe, options, rangeError, typeError } from '../errors.js';
 import { native } from '../native.js';
 import { Tensor } from '../tensor.js';
 import { kernelName } from '../cpu.js';
@@ -105,8 +105,8 @@ export function avgPool2dAsync(x: Tensor, opts: Pool2dOptions & AsyncOptions): P
   return poolAsync('avgPool2dAsync', 'avgPool2d', AVG, x, opts);
 }
 
-function planGlobal(fn: string, kind: number, x: unknown, opts: GlobalPoolOptions) {
-  if (opts === null || typeof opts !== 'object') throw typeError(fn, `opts must be an object, got ${describe(opts)}`);
+function planGlobal(fn: string, kind: number, x: unknown, opts: GlobalPoolOptions | null) {
+  opts = options(fn, opts); // null / undefined mean no options (the API contract)
   const X = f32Tensor(fn, 'x', x);
   const nhwc = parseLayout(fn, opts.layout);
   const d = imageDims(fn, 'x', X, nhwc);
@@ -114,14 +114,15 @@ function planGlobal(fn: string, kind: number, x: unknown, opts: GlobalPoolOption
   const out = imageOut(fn, opts.out, imageShape(nhwc, d.n, d.c, 1, 1), X);
   return { x: X, out, params: Int32Array.of(kind, +nhwc, d.n, d.c, d.h * d.w) };
 }
-function globalPool(fn: string, kind: number, x: Tensor, opts: GlobalPoolOptions): Tensor {
+function globalPool(fn: string, kind: number, x: Tensor, opts: GlobalPoolOptions | null): Tensor {
   const p = planGlobal(fn, kind, x, opts);
   const t0 = monitorHook.on ? performance.now() : 0;
   native.globalPool(p.x.data, p.out.data, p.params);
   if (monitorHook.on) monitorHook.record(fn, kernelName(fn), t0);
   return p.out;
 }
-async function globalPoolAsync(fn: string, op: string, kind: number, x: Tensor, opts: GlobalPoolOptions & AsyncOptions): Promise<Tensor> {
+async function globalPoolAsync(fn: string, op: string, kind: number, x: Tensor, opts: (GlobalPoolOptions & AsyncOptions) | null): Promise<Tensor> {
+  opts = options(fn, opts);
   const p = planGlobal(fn, kind, x, opts);
   const signal = checkSignal(fn, opts.signal);
   const t0 = monitorHook.on ? performance.now() : 0;
@@ -131,18 +132,18 @@ async function globalPoolAsync(fn: string, op: string, kind: number, x: Tensor, 
 }
 
 /** Mean over H×W of every channel: [N, C, 1, 1] ('nchw') or [N, 1, 1, C] ('nhwc'). */
-export function globalAvgPool(x: Tensor, opts: GlobalPoolOptions = {}): Tensor {
+export function globalAvgPool(x: Tensor, opts: GlobalPoolOptions | null = {}): Tensor {
   return globalPool('globalAvgPool', AVG, x, opts);
 }
 /** Maximum over H×W of every channel (NaN propagates); shapes as {@link globalAvgPool}. */
-export function globalMaxPool(x: Tensor, opts: GlobalPoolOptions = {}): Tensor {
+export function globalMaxPool(x: Tensor, opts: GlobalPoolOptions | null = {}): Tensor {
   return globalPool('globalMaxPool', MAX, x, opts);
 }
 /** The async form of {@link globalAvgPool}. */
-export function globalAvgPoolAsync(x: Tensor, opts: GlobalPoolOptions & AsyncOptions = {}): Promise<Tensor> {
+export function globalAvgPoolAsync(x: Tensor, opts: (GlobalPoolOptions & AsyncOptions) | null = {}): Promise<Tensor> {
   return globalPoolAsync('globalAvgPoolAsync', 'globalAvgPool', AVG, x, opts);
 }
 /** The async form of {@link globalMaxPool}. */
-export function globalMaxPoolAsync(x: Tensor, opts: GlobalPoolOptions & AsyncOptions = {}): Promise<Tensor> {
+export function globalMaxPoolAsync(x: Tensor, opts: (GlobalPoolOptions & AsyncOptions) | null = {}): Promise<Tensor> {
   return globalPoolAsync('globalMaxPoolAsync', 'globalMaxPool', MAX, x, opts);
 }

@@ -100,10 +100,14 @@ export class LatencyHistogram {
   }
 }
 
-/** An exact histogram of sizes 1..maxSize (larger sizes are clamped into the last slot). */
+/**
+ * An exact histogram of sizes 1..maxSize (larger sizes are clamped to maxSize). Sparse: memory grows with the
+ * distinct sizes seen, not with maxSize (a scheduler may allow batches of 2^31 rows and see only a few sizes).
+ */
 export class SizeHistogram {
-  /** counts[s] = how many times size s was recorded (index 0 unused). */
-  readonly counts: Float64Array;
+  /** size → how many times it was recorded. */
+  private readonly counts = new Map<number, number>();
+  private readonly maxSize: number;
   /** Samples recorded. */
   count = 0;
   /** Sum of the sizes. */
@@ -111,13 +115,13 @@ export class SizeHistogram {
 
   /** A histogram for sizes up to `maxSize`. */
   constructor(maxSize: number) {
-    this.counts = new Float64Array(maxSize + 1);
+    this.maxSize = maxSize;
   }
 
   /** Records one size. */
   add(size: number): void {
-    const i = size < 0 ? 0 : size >= this.counts.length ? this.counts.length - 1 : size;
-    this.counts[i]++;
+    const i = size < 0 ? 0 : size > this.maxSize ? this.maxSize : size;
+    this.counts.set(i, (this.counts.get(i) ?? 0) + 1);
     this.count++;
     this.sum += size;
   }
@@ -125,7 +129,7 @@ export class SizeHistogram {
   /** Nonzero sizes and their counts, smallest first, e.g. `{ 1: 3, 32: 40 }`. */
   toObject(): Record<number, number> {
     const o: Record<number, number> = {};
-    for (let i = 0; i < this.counts.length; i++) if (this.counts[i]) o[i] = this.counts[i];
+    for (const k of [...this.counts.keys()].sort((a, b) => a - b)) o[k] = this.counts.get(k)!;
     return o;
   }
 

@@ -145,6 +145,8 @@ function checkFeatures(fn: string, arg: string, v: unknown): number {
 }
 
 function lastDim(fn: string, x: Tensor, want: number, what: string): void {
+  // Tensor or QuantizedTensor (both have shape and ndim); anything else is the caller's mistake, named here.
+  if (x === null || typeof x !== 'object' || !Array.isArray(x.shape) || typeof x.ndim !== 'number') throw typeError(fn, `x must be a Tensor, got ${describe(x)}`);
   const got = x.ndim ? x.shape[x.ndim - 1] : 1;
   if (got !== want) throw rangeError(fn, `x.shape[${x.ndim - 1}] (${got}) must equal ${what} (${want})`);
 }

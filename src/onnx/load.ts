@@ -190,6 +190,7 @@ export interface ModelSource {
 
 /** Reads a model's bytes from a path or bytes. */
 export function readSource(src: unknown, baseDir?: string): ModelSource {
+  if (baseDir !== undefined && (typeof baseDir !== 'string' || baseDir === '')) throw typeError(FN, `opts.baseDir must be a directory path, got ${describe(baseDir)}`);
   if (typeof src === 'string') {
     let bytes: Uint8Array;
     try {

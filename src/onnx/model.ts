@@ -3,7 +3,7 @@
  * optimize, then run synchronously or on the native threads with a static memory plan per input shape.
  * @module
  */
-import { describe, rangeError, typeError } from '../errors.js';
+import { describe, options, rangeError, typeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { checkSignal } from '../executor/ops.js';
 import type { Graph, IOInfo } from './graph.js';
@@ -92,6 +92,9 @@ export class OnnxModel {
 
   /** @internal Use {@link loadOnnx}. */
   constructor(graph: Graph, optimizations: OptimizationReport[]) {
+    const g = graph as unknown as Record<string, unknown> | null;
+    if (g === null || typeof g !== 'object' || !Array.isArray(g.inputs) || !Array.isArray(g.outputs) || !Array.isArray(optimizations))
+      throw typeError('OnnxModel', `instances are made by loadOnnx() or sequentialToOnnxModel(), not by calling the constructor (got ${describe(graph)})`);
     this.inputs = graph.inputs.map((i) => ({ ...i, dims: i.dims ? i.dims.slice() : null }));
     this.outputs = graph.outputs.map((o) => ({ ...o, dims: o.dims ? o.dims.slice() : null }));
     this.optimizations = optimizations;
@@ -156,7 +159,7 @@ export class OnnxModel {
     });
   }
 
-  private results(vals: Value[]): OnnxOutputs {
+  #results(vals: Value[]): OnnxOutputs { // ES-private: not callable from JS with junk
     const res: OnnxOutputs = {};
     this.outputs.forEach((o, i) => {
       const v = vals[i];
@@ -173,7 +176,7 @@ export class OnnxModel {
   run(feeds: Record<string, OnnxFeed>): OnnxOutputs {
     const vals = this.feeds(FN, feeds);
     if (this.busy) throw rangeError(FN, 'a runAsync of this model is in flight (its buffers are in use); await it first');
-    return this.results(this.runner.run(vals));
+    return this.#results(this.runner.run(vals));
   }
 
   /**
@@ -192,7 +195,7 @@ export class OnnxModel {
     const go = async () => {
       this.busy = true;
       try {
-        return this.results(await this.runner.runAsync(vals, signal));
+        return this.#results(await this.runner.runAsync(vals, signal));
       } finally {
         this.busy = false;
       }
@@ -253,15 +256,24 @@ function checkOps(g: Graph): void {
  * Loads an ONNX model from a file path or its bytes. Fails at load (TypeError) naming every unsupported operator
  * type with its domain, opset and first node; malformed files give a RangeError.
  */
-export function loadOnnx(pathOrBytes: string | Uint8Array | ArrayBuffer, opts: LoadOnnxOptions = {}): OnnxModel {
-  if (opts === null || typeof opts !== 'object') throw typeError('loadOnnx', `opts must be an object, got ${describe(opts)}`);
+export function loadOnnx(pathOrBytes: string | Uint8Array | ArrayBuffer, opts: LoadOnnxOptions | null = {}): OnnxModel {
+  opts = options('loadOnnx', opts); // null / undefined mean no options (the API contract)
+  if (opts.optimize !== undefined && typeof opts.optimize !== 'boolean') throw typeError('loadOnnx', `opts.optimize must be a boolean, got ${describe(opts.optimize)}`);
+  const disable = opts.disable;
+  if (disable !== undefined) {
+    if (!Array.isArray(disable) || !disable.every((d) => typeof d === 'string'))
+      throw typeError('loadOnnx', `opts.disable must be an array of pass names, got ${describe(disable)}`);
+    const known = new Set(PASSES.map(([n]) => n));
+    const bad = disable.find((d) => !known.has(d)); // a typo would silently leave the pass on
+    if (bad !== undefined) throw rangeError('loadOnnx', `opts.disable: unknown pass '${bad}'; the passes are ${[...known].join(', ')}`);
+  }
   const src = readSource(pathOrBytes, opts.baseDir);
   const g = parseModel(src.bytes, src.baseDir);
   checkOps(g);
   const report: OptimizationReport[] = [];
   if (opts.optimize !== false) {
     for (const [name, pass] of PASSES) {
-      if (opts.disable?.includes(name)) continue;
+      if (disable?.includes(name)) continue;
       const rewrites = pass(g);
       const prev = report.find((r) => r.name === name);
       if (prev) prev.rewrites += rewrites;

@@ -3,7 +3,7 @@
  * through the registry (see ./registry.ts).
  * @module
  */
-import { describe, rangeError, typeError, options } from '../errors.js';
+import { checkHandle, describe, rangeError, typeError, options } from '../errors.js';
 import { native, NativePackedF32 } from '../native.js';
 import { allocOrThrow, checkOutputSize, checkOverlap, checkPackDims, checkTensor, Tensor } from '../tensor.js';
 import { kernelName } from '../cpu.js';
@@ -39,6 +39,7 @@ export class PackedWeights {
   readonly n: number;
   /** @internal */
   constructor(handle: NativePackedF32) {
+    checkHandle('PackedWeights', 'packWeights()', handle, ['k', 'n']);
     this.handle = handle;
     this.k = handle.k;
     this.n = handle.n;

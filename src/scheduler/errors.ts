@@ -2,6 +2,7 @@
  * The error every scheduler rejection carries: a `code` that says why, and the original error as `cause`.
  * @module
  */
+import { text } from '../errors.js';
 
 /** Why a request was rejected. */
 export type SchedulerErrorCode = 'timeout' | 'aborted' | 'queue_full' | 'batch_failed' | 'closed';
@@ -22,9 +23,12 @@ export class SchedulerError extends Error {
    * scheduler and the reason; `cause` keeps the stack of whatever runBatch threw.
    */
   constructor(code: SchedulerErrorCode, message: string, cause?: unknown) {
+    // The message is made a string first: one whose conversion throws (a detached view, a Symbol) must neither
+    // escape as an internal error nor leave Error.stackTraceLimit at 0 for the whole process.
+    const msg = text(message);
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
-    super(message, cause === undefined ? undefined : { cause });
+    super(msg, cause === undefined ? undefined : { cause });
     Error.stackTraceLimit = limit;
     this.code = code;
     this.name = code === 'timeout' ? 'TimeoutError' : code === 'aborted' ? 'AbortError' : 'SchedulerError';

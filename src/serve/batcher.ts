@@ -453,5 +453,8 @@ export function onnxBatchable(model: OnnxModel, name?: string): BatchableModel {
  * the outputs split back; otherwise requests run one at a time through the same queue, timeout and abort logic.
  */
 export function batchOnnx(model: OnnxModel, opts: DynamicBatcherOptions | null = {}): DynamicBatcher {
-  return new DynamicBatcher(onnxBatchable(model, opts?.name), opts);
+  const fn = 'batchOnnx';
+  opts = options(fn, opts);
+  if (!model || typeof model !== 'object' || typeof (model as OnnxModel).runAsync !== 'function') throw typeError(fn, `model must be an OnnxModel (loadOnnx), got ${describe(model)}`);
+  return new DynamicBatcher(onnxBatchable(model, opts.name), opts);
 }

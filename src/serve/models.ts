@@ -3,7 +3,7 @@
  * an {@link OnnxModel}, both as {@link BatchableModel}s; `loadServable(path)` picks by file type.
  * @module
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { describe, typeError, rangeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
@@ -96,9 +96,17 @@ export interface Servable {
  * Loads MODEL for serving: an `.onnx` file (loadOnnx), or a simdtensor model file (`.safetensors`, as written by
  * `simdtensor optimize` and `saveModel`, its config in the header). Other extensions are told apart by content.
  */
-export function loadServable(path: string, name = defaultName(path)): Servable {
+export function loadServable(path: string, name?: string): Servable {
   const fn = 'loadServable';
   if (typeof path !== 'string' || path === '') throw typeError(fn, `path must be a file path, got ${describe(path)}`);
+  name ??= defaultName(path); // after the check: a non-string path must not reach path helpers
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    throw rangeError(fn, `cannot read ${path}: ${(e as Error).message}`);
+  }
+  if (!st.isFile()) throw rangeError(fn, `${path} is not a file`);
   const ext = extname(path).toLowerCase();
   let isOnnx = ext === '.onnx';
   if (ext !== '.onnx' && ext !== '.safetensors') {

@@ -2,6 +2,7 @@
 // table below gives mostly-valid arguments for the ones that reach kernels, the rest draw from a generic pool.
 import * as api from '../../dist/src/index.js';
 import { compare, refGemm, WrongResult } from './targets-native.mjs';
+import { MORE_GENS, MORE_INSTANCES } from './targets-api-more.mjs';
 import { anyValue, corruptTensor, dim, DTYPES, FuzzProbeError, hostile, isDetached, label, randomOptions, signal, spoil, tens, trapOption } from './values.mjs';
 
 /** Exports never called: slow whole pipelines (minutes) or ones that only forward to covered functions. */
@@ -419,6 +420,9 @@ export const API_GENS = {
   setMonitoring: (R) => ({ args: [R.pick([true, false, false, 1, null])] }),
 };
 
+// Generators of the exports added later (conv family, ONNX, serving, nn helpers) live in their own file.
+Object.assign(API_GENS, MORE_GENS);
+
 /**
  * A register* call: a well-formed impl that never matches is fine; junk accepted silently is flagged 'wrong'
  * (it poisons every later op of the process; the child restores the registries after each register call).
@@ -451,6 +455,7 @@ const INSTANCES = [
   (R) => new api.SGD(smallModel(R).parameters(), { lr: R.pick([0.1, -1, NaN]) }),
   (R) => new api.AdamW(smallModel(R).parameters(), { lr: R.pick([0.01, 0, Infinity]) }),
   (R) => api.gradualPruning({ finalSparsity: 0.5, beginStep: 0, endStep: 10 }),
+  ...MORE_INSTANCES,
 ];
 
 function protoMethods(obj) {

@@ -218,7 +218,7 @@ function mutate(R, args, i, spec, d) {
   const what = typeof s === 'string' ? s.split(':')[0] : 'fn';
   const orig = args[i];
   if (what === 'size') {
-    args[i] = R.chance(0.6) ? badDim(R) : R.chance(0.5) ? orig + 1 + R.int(64) : dim(R);
+    args[i] = R.chance(0.6) ? badDim(R) : R.chance(0.5) ? (typeof orig === 'bigint' ? orig + BigInt(1 + R.int(64)) : orig + 1 + R.int(64)) : dim(R);
     return `size ${show1(orig)}→${show1(args[i])}`;
   }
   if (ArrayBuffer.isView(orig)) {
@@ -233,6 +233,7 @@ function mutate(R, args, i, spec, d) {
       if (!others.length) return 'noop';
       const j = R.pick(others);
       const src = args[j];
+      if (isDetached(src.buffer)) return 'noop'; // a view on a detached buffer cannot be made (the harness's limit)
       args[i] = src.constructor === orig.constructor && R.chance(0.5) ? src : new orig.constructor(src.buffer, 0, Math.min(orig.length, Math.floor(src.buffer.byteLength / orig.BYTES_PER_ELEMENT)));
       return `arg${i} aliases arg${j}`;
     } else if (choice === 5) args[i] = hostile(R);

@@ -3,6 +3,7 @@
  * planned outputs when the memory plan passes them. Adding an operator is one `registerOnnxOp` call.
  * @module
  */
+import { checkMembers, describe, typeError } from '../../errors.js';
 import type { Node } from '../graph.js';
 import type { Value } from '../value.js';
 
@@ -38,6 +39,16 @@ const key = (domain: string, op: string) => `${domain === 'ai.onnx' ? '' : Strin
 
 /** Registers (or replaces) the implementation of `op` in `domain` ('' = ai.onnx). */
 export function registerOnnxOp(op: string, def: OpDef, domain = ''): void {
+  // A junk registration would break every later model using the op: refuse it here (the register* contract).
+  const fn = 'registerOnnxOp';
+  if (typeof op !== 'string' || op === '') throw typeError(fn, `op must be a non-empty string, got ${describe(op)}`);
+  if (typeof domain !== 'string') throw typeError(fn, `domain must be a string, got ${describe(domain)}`);
+  checkMembers(fn, 'def', def, { run: 'function', runAsync: 'function?', check: 'function?' });
+  const { shapeInputs, opsets } = def;
+  if (shapeInputs !== undefined && !(Array.isArray(shapeInputs) && shapeInputs.every((i) => Number.isInteger(i) && i >= 0)))
+    throw typeError(fn, `def.shapeInputs must be an array of input indices, got ${describe(shapeInputs)}`);
+  if (opsets !== undefined && !(Array.isArray(opsets) && opsets.length === 2 && opsets.every((v) => Number.isInteger(v) && v >= 1) && opsets[0] <= opsets[1]))
+    throw typeError(fn, `def.opsets must be [first, last] opset versions, got ${describe(opsets)}`);
   ops.set(key(domain, op), def);
 }
 

@@ -56,7 +56,11 @@ export interface DistillOnnxResult extends History {
  * runtime. The rows are reshaped to the teacher's input dims when it takes e.g. [n, 1, 8, 8].
  */
 export function teacherLogits(teacher: OnnxModel, x: Tensor, opts: TeacherLogitsOptions | null = {}): Tensor<'float32'> {
-  const fn = 'teacherLogits';
+  return logitsOf('teacherLogits', teacher, x, opts);
+}
+
+/** teacherLogits' work, its errors naming `fn` (distillOnnx calls it too). */
+function logitsOf(fn: string, teacher: OnnxModel, x: Tensor, opts: TeacherLogitsOptions | null): Tensor<'float32'> {
   if (!(teacher instanceof OnnxModel)) throw typeError(fn, `teacher must be an OnnxModel (from loadOnnx), got ${describe(teacher)}`);
   opts = checkOpts<TeacherLogitsOptions>(fn, options(fn, opts));
   const X = f32(fn, 'x', x);
@@ -134,7 +138,7 @@ export function distillOnnx(teacher: OnnxModel, student: Sequential | StudentSpe
   if (X.ndim !== 2) throw rangeError(fn, `data.x must be 2-D [rows, features], got [${X.shape.join(', ')}]`);
   if (data.y !== undefined && !(data.y instanceof Int32Array)) throw typeError(fn, `data.y must be an Int32Array or absent, got ${describe(data.y)}`);
   const { batchSize: _b, output, outputKind, ...rest } = opts;
-  const logits = teacherLogits(teacher, X, { output, outputKind });
+  const logits = logitsOf(fn, teacher, X, { output, outputKind });
   const classes = logits.shape[1];
   let net: Sequential;
   if (student instanceof Sequential) net = student;
@@ -144,7 +148,15 @@ export function distillOnnx(teacher: OnnxModel, student: Sequential | StudentSpe
   } else throw typeError(fn, `student must be a Sequential or { hidden: number[] }, got ${describe(student)}`);
   const y = data.y ?? argmax(logits);
   const alpha = opts.alpha ?? (data.y ? undefined : 1);
-  const history = distill(net, net, { x: X, y }, { ...rest, ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}), ...(alpha !== undefined ? { alpha } : {}), teacherLogits: logits });
+  let history: ReturnType<typeof distill>;
+  try {
+    history = distill(net, net, { x: X, y }, { ...rest, ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}), ...(alpha !== undefined ? { alpha } : {}), teacherLogits: logits });
+  } catch (e) {
+    // The training options are checked by distill/fit: name the export the caller used (same error class).
+    if ((e instanceof TypeError || e instanceof RangeError) && /^(distill|fit): /.test(e.message))
+      throw new (e.constructor as typeof TypeError)(`${fn}: ${e.message.replace(/^(distill|fit): /, '')}`);
+    throw e;
+  }
   const { teacherSoft: _s, ...h } = history;
   return { ...h, student: net, teacherLogits: logits, agreement: agreement(predict(net, X), logits) };
 }

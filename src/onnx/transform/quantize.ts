@@ -17,7 +17,7 @@
  * `upgradeOpset`). The original model is never modified: a new OnnxModel is returned.
  * @module
  */
-import { describe, rangeError, typeError } from '../../errors.js';
+import { describe, options, rangeError, typeError } from '../../errors.js';
 import { Calibrator, type CalibrationMethod } from '../../quantize.js';
 import { Tensor } from '../../tensor.js';
 import { editOf, modelOf } from '../export.js';
@@ -155,6 +155,7 @@ function val(dtype: Value['dtype'], shape: number[], data: Value['data']): Value
 }
 
 function checkOptions(o: unknown): OnnxQuantizeOptions {
+  // The OnnxModel form's options are required (opts.mode): null and undefined are both refused here.
   if (o === null || typeof o !== 'object') throw typeError(FN, `opts must be an object, got ${describe(o)}`);
   const opts = o as OnnxQuantizeOptions;
   const known = ['mode', 'weightType', 'perChannel', 'skipNodes', 'skipOps', 'keepFirst', 'keepLast', 'calibration', 'convForm'];
@@ -441,10 +442,20 @@ export interface OnnxCalibrateOptions {
  * Runs the float32 model over `samples` (feeds, as for `model.run`) and records the range of every activation
  * that feeds a quantizable MatMul/Gemm/Conv: uint8 asymmetric scale/zero point per tensor for static quantization.
  */
-export function calibrateOnnx(model: OnnxModel, samples: Record<string, OnnxFeed>[], opts: OnnxCalibrateOptions = {}): OnnxCalibration {
+export function calibrateOnnx(model: OnnxModel, samples: Record<string, OnnxFeed>[], opts: OnnxCalibrateOptions | null = {}): OnnxCalibration {
   const c = calibrationProbe(editOf('calibrate', model), samples, opts);
   const probe = loadOnnx(c.bytes);
-  samples.forEach((feeds) => c.observe(feeds, probe.run(feeds)));
+  samples.forEach((feeds, i) => {
+    let outs;
+    try {
+      outs = probe.run(feeds);
+    } catch (e) {
+      // The probe's feed checks name OnnxModel.run: say which sample of calibrate() was wrong, same error class.
+      if (e instanceof TypeError || e instanceof RangeError) throw new (e.constructor as typeof TypeError)(`calibrate: samples[${i}]: ${e.message}`);
+      throw e;
+    }
+    c.observe(feeds, outs);
+  });
   return c.finish();
 }
 
@@ -457,10 +468,10 @@ type Observed = { dtype: string; size: number; data: ArrayLike<number>; shape?: 
  * `finish()` returns the parameters. Used by calibrateOnnx (simdtensor) and the optimize command (onnxruntime
  * when simdtensor cannot run the model).
  */
-export function calibrationProbe(m: EditModel, samples: unknown, opts: OnnxCalibrateOptions) {
+export function calibrationProbe(m: EditModel, samples: unknown, opts: OnnxCalibrateOptions | null) {
   const fn = 'calibrate';
   if (!Array.isArray(samples) || samples.length === 0) throw typeError(fn, `samples must be a non-empty array of feeds ({ inputName: tensor }), got ${describe(samples)}`);
-  if (opts === null || typeof opts !== 'object') throw typeError(fn, `opts must be an object, got ${describe(opts)}`);
+  opts = options(fn, opts); // null / undefined mean no options (the API contract)
   const method = opts.method ?? 'minmax';
   if (method !== 'minmax' && method !== 'percentile' && method !== 'mse') throw typeError(fn, `opts.method must be 'minmax', 'percentile' or 'mse', got ${describe(method)}`);
   samples.forEach((feeds, i) => {

@@ -259,7 +259,11 @@ export interface SequentialToOnnxOptions {
  * hold their float32 weights. Returns the file bytes; {@link sequentialToOnnxModel} loads them.
  */
 export function sequentialToOnnx(model: Sequential, opts: SequentialToOnnxOptions | null = {}): Uint8Array {
-  const fn = 'sequentialToOnnx';
+  return encodeSequential('sequentialToOnnx', model, opts);
+}
+
+/** sequentialToOnnx's work, its errors naming `fn` (the export the caller used). */
+function encodeSequential(fn: string, model: Sequential, opts: SequentialToOnnxOptions | null): Uint8Array {
   if (!(model instanceof Sequential)) throw typeError(fn, `model must be a Sequential, got ${describe(model)}`);
   opts = checkOpts<SequentialToOnnxOptions>(fn, options(fn, opts));
   const inName = opts.inputName ?? 'input', outName = opts.outputName ?? 'output';
@@ -340,6 +344,9 @@ export function sequentialToOnnx(model: Sequential, opts: SequentialToOnnxOption
 
 /** {@link sequentialToOnnx}, loaded as an OnnxModel (so `saveOnnx` and the ONNX transforms apply to it). */
 export function sequentialToOnnxModel(model: Sequential, opts: SequentialToOnnxOptions | null = {}): OnnxModel {
-  const o = options('sequentialToOnnxModel', opts);
-  return loadOnnx(sequentialToOnnx(model, o), o.load ?? {});
+  const fn = 'sequentialToOnnxModel';
+  const o = options(fn, opts);
+  const bytes = encodeSequential(fn, model, o);
+  if (o.load !== undefined && (o.load === null || typeof o.load !== 'object')) throw typeError(fn, `opts.load must be loadOnnx options (an object), got ${describe(o.load)}`);
+  return loadOnnx(bytes, o.load ?? {});
 }
