@@ -3,7 +3,10 @@
  * --reps runs after a warm-up, the median per-run time of each kernel name, its call count, and the rest of the run
  * (TF.js's engine and graph executor, outside any kernel).
  *
- *   node dist/bench/tfjs-profile.js [--batch 1] [--reps 5] [--backend simdtensor] [--threads 1]
+ *   node dist/bench/tfjs-profile.js [--batch 1] [--reps 5] [--backend simdtensor] [--threads 1] [--optimize]
+ *
+ * --optimize runs the model after optimizeLayersModel (batch norms, relu6, paddings folded into the convs).
+ * Kernel times are tf.profile's wall times: on a loaded machine compare shares, not milliseconds.
  * @module
  */
 import { createRequire } from 'node:module';
