@@ -49,6 +49,8 @@ const EXTRA_MODULES: { name: string; title: string; args: (o: Options, out: stri
   // The quick sweep writes under sparse-quick/, so it never overwrites the full sweep's bench/results/sparse.*.
   { name: 'trials-conv', title: 'Convolution: MobileNetV2 conv layers vs onnxruntime-node, one thread (bench/trials-conv.ts)', args: (o, out) => [...(o.quick ? ['--quick'] : []), '--json', join(out, 'conv.json')], files: ['conv.json'] },
   { name: 'trials-conv-dw', title: 'Depthwise 3×3, MobileNetV2 layers (bench/trials-conv-dw.ts)', args: (o, out) => ['--threads', o.threads.join(','), '--json', join(out, 'conv-dw.json')], files: ['conv-dw.json'] },
+  // nsfwjs MobileNetV2 through TF.js: 'simdtensor' (as loaded, and after optimizeLayersModel) vs TF.js WASM (and CPU at batch 1).
+  { name: 'tfjs-mobilenet', title: 'TF.js backend: nsfwjs MobileNetV2, simdtensor vs TF.js WASM / CPU, one thread (bench/tfjs-mobilenet.ts)', args: (o, out) => ['--images', '2', '--reps', o.quick ? '3' : '7', '--batch', o.quick ? '1' : '1,16', '--json', join(out, 'tfjs-mobilenet.json')], files: ['tfjs-mobilenet.json'] },
   { name: 'sparse', title: 'Sparsity sweep, quick (bench/sparse.ts; the full sweep: node dist/bench/sparse.js)', args: (_o, out) => ['--quick', '--out', join(out, 'sparse-quick')], files: ['sparse-quick/sparse.md', 'sparse-quick/sparse.json', 'sparse-quick/sparse.svg'] },
 ];
 

@@ -5,6 +5,9 @@
  *   node dist/bench/tfjs-mobilenet.js [--images 4] [--reps 10] [--batch 1,16] [--threads 1] [--no-cpu-timing] [--json f]
  *   node dist/bench/tfjs-mobilenet.js --images 2 --accuracy-only     # the check test/tfjs-model.test.ts runs
  *
+ * Contender 'simdtensor+fold' is a second copy of the model passed through optimizeLayersModel (batch norms,
+ * relu6 and zero paddings folded into the convs), on the 'simdtensor' backend; --no-fold leaves it out.
+ *
  * One thread for every contender by default (simdtensor setNumThreads, wasm setThreadsCount). Medians of --reps
  * runs after one warm-up; contenders interleaved per round.
  * @module
@@ -61,18 +64,21 @@ async function main(): Promise<void> {
 
   await tf.setBackend('simdtensor');
   const model = await nsfwjs.load('MobileNetV2');
-  const graph = model.model;
-  const run = (x: Any) => tf.tidy(() => graph.predict(x.div(255)));
+  const FOLD = !args.includes('--no-fold');
+  const folded = FOLD ? await nsfwjs.load('MobileNetV2') : null;
+  if (folded) console.log(`optimizeLayersModel: ${JSON.stringify(st.optimizeLayersModel(folded.model))}`);
+  const backendOf = (c: string) => (c === 'simdtensor+fold' ? 'simdtensor' : c);
+  const run = (x: Any, c = '') => tf.tidy(() => (c === 'simdtensor+fold' ? folded.model : model.model).predict(x.div(255)));
 
   // Accuracy: each image on every backend, against 'cpu'.
   const imgs = Array.from({ length: IMAGES }, (_, i) => image(i + 1));
   const results: Record<string, Float32Array[]> = {};
-  for (const backend of ['cpu', 'wasm', 'simdtensor']) {
-    await tf.setBackend(backend);
+  for (const backend of ['cpu', 'wasm', 'simdtensor', ...(FOLD ? ['simdtensor+fold'] : [])]) {
+    await tf.setBackend(backendOf(backend));
     await tf.ready();
     results[backend] = imgs.map((d) => {
       const x = tf.tensor4d(d, [1, 224, 224, 3]);
-      const y = run(x);
+      const y = run(x, backend);
       const v = y.dataSync().slice();
       tf.dispose([x, y]);
       return v;
@@ -82,7 +88,9 @@ async function main(): Promise<void> {
   let worst = 0, sameTop = 0;
   const accuracy = imgs.map((_, i) => {
     const ref = results.cpu[i], ours = results.simdtensor[i], w = results.wasm[i];
-    const diff = Math.max(...ours.map((v, j) => Math.abs(v - ref[j])));
+    const f = results['simdtensor+fold']?.[i];
+    const diff = Math.max(...ours.map((v, j) => Math.abs(v - ref[j])), ...(f ? f.map((v, j) => Math.abs(v - ref[j])) : []));
+    if (f && argmax(f) !== argmax(ref)) sameTop -= 1; // the folded model must agree as well
     const diffWasm = Math.max(...w.map((v, j) => Math.abs(v - ref[j])));
     worst = Math.max(worst, diff);
     if (argmax(ours) === argmax(ref)) sameTop++;
@@ -97,24 +105,24 @@ async function main(): Promise<void> {
   for (const batch of TIMING ? BATCHES : []) {
     const data = new Float32Array(batch * 224 * 224 * 3);
     for (let b = 0; b < batch; b++) data.set(imgs[b % IMAGES], b * 224 * 224 * 3);
-    const contenders = ['simdtensor', 'wasm', ...(CPU_TIMING && batch === 1 ? ['cpu'] : [])]; // cpu: ~20 s a run at batch 16
+    const contenders = ['simdtensor', ...(FOLD ? ['simdtensor+fold'] : []), 'wasm', ...(CPU_TIMING && batch === 1 ? ['cpu'] : [])]; // cpu: ~20 s a run at batch 16
     const times: Record<string, number[]> = Object.fromEntries(contenders.map((c) => [c, []]));
     // CPU time of this process per run as well: on a machine shared with other work it tracks a quiet machine's
     // wall time far better than wall time does (every contender runs on this thread, or one pool thread).
     const cpuTimes: Record<string, number[]> = Object.fromEntries(contenders.map((c) => [c, []]));
     const x0: Record<string, Any> = {};
     for (const c of contenders) {
-      await tf.setBackend(c);
+      await tf.setBackend(backendOf(c));
       x0[c] = tf.tensor4d(data, [batch, 224, 224, 3]);
-      tf.dispose(run(x0[c]).dataSync() && []); // warm-up (packs weights, compiles nothing)
+      tf.dispose(run(x0[c], c).dataSync() && []); // warm-up (packs weights, compiles nothing)
     }
     for (let r = 0; r < REPS; r++)
       for (const c of contenders) {
         if (c === 'cpu' && r >= Math.max(2, Math.ceil(REPS / 4))) continue; // the CPU backend takes seconds a run
-        await tf.setBackend(c);
+        await tf.setBackend(backendOf(c));
         const c0 = process.cpuUsage();
         const t0 = performance.now();
-        const y = run(x0[c]);
+        const y = run(x0[c], c);
         y.dataSync();
         times[c].push(performance.now() - t0);
         const cu = process.cpuUsage(c0);
@@ -122,7 +130,7 @@ async function main(): Promise<void> {
         y.dispose();
       }
     for (const c of contenders) {
-      await tf.setBackend(c);
+      await tf.setBackend(backendOf(c));
       x0[c].dispose();
       (timing[c] ??= {})[batch] = median(times[c]);
       (cpuTiming[c] ??= {})[batch] = median(cpuTimes[c]);

@@ -114,7 +114,7 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
 Napi::Value Binary(const Napi::CallbackInfo& info) {
   const char* fn = "binary";
   const int op = int_arg(info, 0);
-  if (op < 0 || op > 2) throw Napi::RangeError::New(info.Env(), "binary: bad op code");
+  if (op < 0 || op > kBinLast) throw Napi::RangeError::New(info.Env(), "binary: bad op code");
   const size_t n = size_arg(info, 4, fn, "n");
   const float* a = typed_data<float>(info, 1, fn, "a", n);
   const float* b = typed_data<float>(info, 2, fn, "b", n);
@@ -130,7 +130,7 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
 Napi::Value BinaryRow(const Napi::CallbackInfo& info) {
   const char* fn = "binaryRow";
   const int op = int_arg(info, 0);
-  if (op < 0 || op > 2) throw Napi::RangeError::New(info.Env(), "binaryRow: bad op code");
+  if (op < 0 || op > kBinLast) throw Napi::RangeError::New(info.Env(), "binaryRow: bad op code");
   const size_t rows = size_arg(info, 4, fn, "rows"), cols = size_arg(info, 5, fn, "cols");
   const size_t total = mul_sizes(info.Env(), fn, rows, cols);
   const float* a = typed_data<float>(info, 1, fn, "a", total);
@@ -154,6 +154,22 @@ Napi::Value Activation(const Napi::CallbackInfo& info) {
   check_sync_write(info.Env(), act == 2 ? "gelu" : "relu", out, n * sizeof(float));
   check_sync_read(info.Env(), act == 2 ? "gelu" : "relu", "x", x, n * sizeof(float));
   f32_eltwise_table.select().activation(act, n, x, out);
+  return Napi::Value();
+}
+
+// unary(op, x, out, n, p0, p1): the UnaryOp family (clip, leaky relu, sigmoid, tanh, exp, sqrt, rsqrt, erf, elu)
+Napi::Value Unary(const Napi::CallbackInfo& info) {
+  const char* fn = "unary";
+  const int op = int_arg(info, 0);
+  if (op < 0 || op > kUnLast) throw Napi::RangeError::New(info.Env(), "unary: bad op code");
+  const size_t n = size_arg(info, 3, fn, "n");
+  const float* x = typed_data<float>(info, 1, fn, "x", n);
+  float* out = typed_data<float>(info, 2, fn, "out", n);
+  if (!info[4].IsNumber() || !info[5].IsNumber()) throw Napi::TypeError::New(info.Env(), "unary: p0 and p1 must be numbers");
+  const float p0 = info[4].As<Napi::Number>().FloatValue(), p1 = info[5].As<Napi::Number>().FloatValue();
+  check_sync_write(info.Env(), fn, out, n * sizeof(float));
+  check_sync_read(info.Env(), fn, "x", x, n * sizeof(float));
+  f32_eltwise_table.select().unary(op, n, x, p0, p1, out);
   return Napi::Value();
 }
 
@@ -215,6 +231,7 @@ void init_f32(Napi::Env env, Napi::Object exports) {
   export_fn<Binary>(env, exports, "binary");
   export_fn<BinaryRow>(env, exports, "binaryRow");
   export_fn<Activation>(env, exports, "activation");
+  export_fn<Unary>(env, exports, "unary");
   export_fn<Softmax>(env, exports, "softmax");
   export_fn<LayerNorm>(env, exports, "layerNorm");
   export_fn<ProbeF32Peak>(env, exports, "probeF32Peak");

@@ -26,6 +26,7 @@ struct VecAvx2 {
   static R sub(R a, R b) { return _mm256_sub_ps(a, b); }
   static R mul(R a, R b) { return _mm256_mul_ps(a, b); }
   static R div(R a, R b) { return _mm256_div_ps(a, b); }
+  static R sqrt(R a) { return _mm256_sqrt_ps(a); }
   static R max(R a, R b) { return _mm256_max_ps(b, a); }
   static R min(R a, R b) { return _mm256_min_ps(b, a); }
   static R abs(R a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }

@@ -22,6 +22,7 @@ struct VecAvx512 {
   static R sub(R a, R b) { return _mm512_sub_ps(a, b); }
   static R mul(R a, R b) { return _mm512_mul_ps(a, b); }
   static R div(R a, R b) { return _mm512_div_ps(a, b); }
+  static R sqrt(R a) { return _mm512_sqrt_ps(a); }
   // max/min with NaN propagation from `a` (x86 max returns the second operand when either is NaN).
   static R max(R a, R b) { return _mm512_max_ps(b, a); }
   static R min(R a, R b) { return _mm512_min_ps(b, a); }

@@ -29,6 +29,7 @@ struct VecNeon {
   static R sub(R a, R b) { return vsubq_f32(a, b); }
   static R mul(R a, R b) { return vmulq_f32(a, b); }
   static R div(R a, R b) { return vdivq_f32(a, b); }
+  static R sqrt(R a) { return vsqrtq_f32(a); }
   static R max(R a, R b) { return vmaxq_f32(a, b); }  // NEON fmax propagates NaN from either operand
   static R min(R a, R b) { return vminq_f32(a, b); }
   static R abs(R a) { return vabsq_f32(a); }

@@ -23,6 +23,7 @@ struct VecScalar {
   static R sub(R a, R b) { return a - b; }
   static R mul(R a, R b) { return a * b; }
   static R div(R a, R b) { return a / b; }
+  static R sqrt(R a) { return std::sqrt(a); }
   static R max(R a, R b) { return (a != a) ? a : (a > b ? a : b); }
   static R min(R a, R b) { return (a != a) ? a : (a < b ? a : b); }
   static R abs(R a) { return std::fabs(a); }

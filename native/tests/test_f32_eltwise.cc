@@ -41,10 +41,32 @@ TEST(f32_eltwise_variants_match_reference) {
         a[4] = -0.0f;
         a[5] = 1e-40f;  // subnormal
       }
-      for (int op = 0; op < 3; op++) {
+      if (n > 7) b[7] = NAN;  // Max / Min propagate a NaN of either side
+      for (int op = 0; op <= kBinLast; op++) {
         v.binary(op, n, a.data(), b.data(), out.data());
         R.binary(op, n, a.data(), b.data(), ref.data());
         for (size_t i = 0; i < n; i++) CHECK(close(out[i], ref[i]), "%s binary op=%d n=%zu i=%zu", v.name, op, n, i);
+      }
+      // Unary ops over [-12, 12] with small magnitudes (tanh's series branch) and the specials (no subnormal: a
+      // denormals-are-zero mode would change sqrt / rsqrt of it).
+      sttest::Flush<float> u(n);
+      for (size_t i = 0; i < n; i++) u[i] = (i % 3 == 0 ? 0.05f : 12.0f) * rng.uniform();
+      if (n > 5) {
+        u[1] = NAN;
+        u[2] = INFINITY;
+        u[3] = -INFINITY;
+        u[4] = -0.0f;
+        u[5] = 0.0625f;
+      }
+      for (int op = 0; op <= kUnLast; op++) {
+        const float p0 = op == kUnClip ? -1.5f : 0.3f, p1 = 6.0f;
+        v.unary(op, n, u.data(), p0, p1, out.data());
+        R.unary(op, n, u.data(), p0, p1, ref.data());
+        for (size_t i = 0; i < n; i++)
+          CHECK(close(out[i], ref[i]), "%s unary op=%d n=%zu i=%zu x=%g got %g want %g", v.name, op, n, i, u[i], out[i], ref[i]);
+        for (size_t i = 0; i < n; i++) out[i] = u[i];  // in place (x == out) gives the same
+        v.unary(op, n, out.data(), p0, p1, out.data());
+        for (size_t i = 0; i < n; i++) CHECK(close(out[i], ref[i]), "%s unary in place op=%d n=%zu i=%zu", v.name, op, n, i);
       }
       for (int act = 1; act < 3; act++) {
         v.activation(act, n, a.data(), out.data());
@@ -64,7 +86,7 @@ TEST(f32_eltwise_variants_match_reference) {
         g[i] = rng.uniform() + 1;
         bt[i] = rng.uniform();
       }
-      for (int op = 0; op < 3; op++) {
+      for (int op = 0; op <= kBinLast; op++) {
         v.binary_row(op, rows, cols, x.data(), row.data(), out.data());
         R.binary_row(op, rows, cols, x.data(), row.data(), ref.data());
         for (size_t i = 0; i < rows * cols; i++) CHECK(close(out[i], ref[i]), "%s binary_row", v.name);

@@ -1,20 +1,22 @@
 /**
- * TF.js elementwise, softmax, reduction and transpose kernels on our ops: Add / Sub / Multiply (same shape, a
- * trailing row broadcast, or a scalar), Relu, Relu6 / LeakyRelu / Sigmoid (through the conv epilogue), Softmax over
- * the last axis, Sum / Mean / Max over a contiguous block of axes (global pooling), Transpose and PadV2 (4-byte
- * dtypes), ClipByValue, FusedBatchNorm.
+ * TF.js elementwise, softmax, reduction and transpose kernels on our ops: Add / Sub / Multiply / RealDiv / Maximum /
+ * Minimum / SquaredDifference (same shape, a trailing row broadcast, or a scalar), Relu, and Relu6 / ClipByValue /
+ * LeakyRelu / Sigmoid / Tanh / Exp / Sqrt / Rsqrt / Erf / Elu on the native unary kernels, FusedBatchNorm (two row
+ * passes), Softmax over the last axis, Sum / Mean / Max over a contiguous block of axes (global pooling), Transpose
+ * and PadV2 (4-byte dtypes).
  * @module
  */
-import { add, mul, relu, softmax, sub } from '../ops/eltwise.js';
-import { depthwiseConv2d } from '../conv/depthwise.js';
+import { mul, relu, softmax } from '../ops/eltwise.js';
 import { globalAvgPool, globalMaxPool } from '../conv/pool.js';
-import type { ConvActivation } from '../conv/activation.js';
 import { native } from '../native.js';
 import { allocOut } from './buffers.js';
 import { f32Data, output, sizeOf, view } from './types.js';
 import type { KernelArgs, NativeKernel, TfCore } from './types.js';
 
-const BINARY = { add, sub, mul } as const;
+/** BinaryOp codes of the native elementwise family (native/kernels/f32-eltwise/f32-eltwise.h). */
+const BIN = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, sqdiff: 6 } as const;
+/** UnaryOp codes of the same family. */
+const UN = { clip: 0, leakyRelu: 1, sigmoid: 2, tanh: 3, exp: 4, sqrt: 5, rsqrt: 6, erf: 7, elu: 8 } as const;
 
 /** Shape without its leading 1s. */
 function trimLeadingOnes(shape: readonly number[]): number[] {
@@ -23,7 +25,19 @@ function trimLeadingOnes(shape: readonly number[]): number[] {
   return shape.slice(i);
 }
 
-function binaryKernel(tf: TfCore, op: keyof typeof BINARY, commutative: boolean): NativeKernel {
+/** The widest power-of-two row (≤ 256) that divides n: a flat array viewed as rows × row for row-wise kernels. */
+function rowWidth(n: number): number {
+  let c = 256;
+  while (n % c !== 0) c >>= 1;
+  return c;
+}
+
+/**
+ * A binary op on the native elementwise family (one call, no per-call validation beyond TF.js's shapes): same
+ * shape, a trailing-row broadcast of b, or a scalar b (either side when the op commutes).
+ */
+function binaryKernel(tf: TfCore, op: keyof typeof BIN, commutative: boolean): NativeKernel {
+  const code = BIN[op];
   return (args) => {
     let { a, b } = args.inputs;
     let A = f32Data(args.backend, a), B = f32Data(args.backend, b);
@@ -41,46 +55,33 @@ function binaryKernel(tf: TfCore, op: keyof typeof BINARY, commutative: boolean)
       [A, B, a, b] = [B, A, b, a];
     }
     const out = allocOut(size);
-    const X = view(A, [size]), o = view(out, [size]);
-    if (B.length === size) BINARY[op](X, view(B, [size]), { out: o });
-    else if (B.length === 1) BINARY[op](X, B[0], { out: o });
-    else {
+    if (B.length === size) native.binary(code, A, B, out, size);
+    else if (B.length === 1) {
+      const c = rowWidth(size);
+      native.binaryRow(code, A, new Float32Array(c).fill(B[0]), out, size / c, c);
+    } else {
       // b must be a trailing row of the output: its shape (leading 1s dropped) equals the output's last dims.
       const t = trimLeadingOnes(b!.shape);
       if (t.some((d, i) => d !== outShape[outShape.length - t.length + i])) return null;
-      BINARY[op](view(A, [size / B.length, B.length]), view(B, [B.length]), { out: view(out, [size / B.length, B.length]) });
+      native.binaryRow(code, A, B, out, size / B.length, B.length);
     }
     return output(args.backend, outShape, out);
   };
 }
 
-const ONES = new Map<number, Float32Array>();
-/** 1-filters of a 1×1 depthwise conv over `c` channels: x·1 + 0 is x exactly, then the epilogue's activation. */
-function ones(c: number): Float32Array {
-  let w = ONES.get(c);
-  if (!w) ONES.set(c, (w = new Float32Array(c).fill(1)));
-  return w;
-}
-
-/**
- * An activation alone, run by the conv epilogue (relu6, leaky relu, sigmoid have no standalone kernel): a 1×1
- * depthwise conv with unit weights over the data viewed as [1, 1, n/c, c], c the largest power of two ≤ 256 that
- * divides n (the kernel vectorizes over channels; 4.8 MB took 1.45 / 0.77 / 0.65 ms at c = 16 / 64 / 256).
- */
-function epilogueActivation(args: KernelArgs, act: ConvActivation): ReturnType<NativeKernel> {
-  const { x } = args.inputs;
-  const X = f32Data(args.backend, x);
-  if (!X || X.length === 0) return null;
-  const n = X.length;
-  let c = 256;
-  while (n % c !== 0) c >>= 1;
-  // Rows of up to 64 pixels: 77 MB took 27 ms as one row, 18 ms in rows of 64 (relu: 11 ms).
-  let w = 64;
-  while ((n / c) % w !== 0) w >>= 1;
-  const shape = [1, n / c / w, w, c];
-  const out = allocOut(n);
-  depthwiseConv2d(view(X, shape), view(ones(c), [1, 1, c, 1]), { layout: 'nhwc', weightLayout: 'hwcm', activation: act, out: view(out, shape) });
-  return output(args.backend, x!.shape, out);
+/** A unary op on the native elementwise family (one pass into a recycled or fresh buffer). */
+function unaryKernel(op: keyof typeof UN, params?: (attrs: Record<string, unknown>) => [number, number] | null): NativeKernel {
+  const code = UN[op];
+  return (args) => {
+    const { x } = args.inputs;
+    const X = f32Data(args.backend, x);
+    if (!X || X.length === 0) return null;
+    const p = params ? params(args.attrs ?? {}) : [0, 0];
+    if (!p) return null;
+    const out = allocOut(X.length);
+    native.unary(code, X, out, X.length, p[0], p[1]);
+    return output(args.backend, x!.shape, out);
+  };
 }
 
 function reluKernel(args: KernelArgs): ReturnType<NativeKernel> {
@@ -151,8 +152,9 @@ function transposeKernel(args: KernelArgs): ReturnType<NativeKernel> {
 }
 
 /**
- * FusedBatchNorm (inference): y = (x − mean)·scale/√(variance + ε) + offset per channel (x's last dim), as a 1×1
- * depthwise conv with weight scale/√(variance + ε) and bias offset − mean·weight, folded per call over the channels.
+ * FusedBatchNorm (inference): y = (x − mean)·scale/√(variance + ε) + offset per channel (x's last dim): weight
+ * scale/√(variance + ε) and bias offset − mean·weight folded per call over the channels, then two native row passes
+ * (x·weight, + bias; the second in place).
  */
 function batchNormKernel(args: KernelArgs): ReturnType<NativeKernel> {
   const { x, mean, variance, offset, scale } = args.inputs;
@@ -172,7 +174,8 @@ function batchNormKernel(args: KernelArgs): ReturnType<NativeKernel> {
     b[ch] = (O ? at(O) : 0) - at(M) * k;
   }
   const n = X.length, out = allocOut(n);
-  depthwiseConv2d(view(X, [1, 1, n / c, c]), view(w, [1, 1, c, 1]), { layout: 'nhwc', weightLayout: 'hwcm', bias: view(b, [c]), out: view(out, [1, 1, n / c, c]) });
+  native.binaryRow(BIN.mul, X, w, out, n / c, c);
+  native.binaryRow(BIN.add, out, b, out, n / c, c);
   return output(be, x!.shape, out);
 }
 
@@ -222,17 +225,24 @@ export function eltwiseKernels(tf: TfCore): Record<string, NativeKernel> {
     Add: binaryKernel(tf, 'add', true),
     Sub: binaryKernel(tf, 'sub', false),
     Multiply: binaryKernel(tf, 'mul', true),
+    RealDiv: binaryKernel(tf, 'div', false),
+    Maximum: binaryKernel(tf, 'max', true),
+    Minimum: binaryKernel(tf, 'min', true),
+    SquaredDifference: binaryKernel(tf, 'sqdiff', true),
     Relu: reluKernel,
-    Relu6: (args) => epilogueActivation(args, 'relu6'),
-    Sigmoid: (args) => epilogueActivation(args, 'sigmoid'),
-    LeakyRelu: (args) => {
-      const alpha = args.attrs?.alpha;
-      return typeof alpha === 'number' && Number.isFinite(alpha) ? epilogueActivation(args, { leakyRelu: { alpha } }) : null;
-    },
-    ClipByValue: (args) => {
-      const min = args.attrs?.clipValueMin, max = args.attrs?.clipValueMax;
-      return Number.isFinite(min) && Number.isFinite(max) && min <= max ? epilogueActivation(args, { clip: { min, max } }) : null;
-    },
+    Relu6: unaryKernel('clip', () => [0, 6]),
+    ClipByValue: unaryKernel('clip', (a) => {
+      const min = Number(a.clipValueMin), max = Number(a.clipValueMax);
+      return min <= max ? [min, max] : null;
+    }),
+    LeakyRelu: unaryKernel('leakyRelu', (a) => (typeof a.alpha === 'number' && Number.isFinite(a.alpha) ? [a.alpha, 0] : null)),
+    Sigmoid: unaryKernel('sigmoid'),
+    Tanh: unaryKernel('tanh'),
+    Exp: unaryKernel('exp'),
+    Sqrt: unaryKernel('sqrt'),
+    Rsqrt: unaryKernel('rsqrt'),
+    Erf: unaryKernel('erf'),
+    Elu: unaryKernel('elu', () => [1, 0]),
     FusedBatchNorm: batchNormKernel,
     PadV2: padKernel,
     Softmax: softmaxKernel,

@@ -8,6 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as cpu from '@tensorflow/tfjs-backend-cpu';
 import { registerSimdtensorBackend } from './backend.js';
 import type { Registration } from './backend.js';
+import { optimizeLayersModel as optimizeWith } from './optimize.js';
+import type { OptimizeSummary } from './optimize.js';
 
 export { registerSimdtensorBackend, kernelStats, BACKEND_NAME, BACKEND_PRIORITY } from './backend.js';
 export type { RegisterOptions, Registration } from './backend.js';
@@ -16,3 +18,13 @@ export { setRecycleLimit, recycleStats } from './buffers.js';
 
 /** The registration made on import (backend name, native and fallback kernel names). */
 export const registration: Registration = registerSimdtensorBackend(tf, cpu);
+
+export type { OptimizeSummary } from './optimize.js';
+/**
+ * Folds each BatchNormalization, ReLU / relu6 activation and ZeroPadding2D that alone follows (or feeds) a Conv2D /
+ * DepthwiseConv2D of a tfjs-layers model into that conv (inference only; docs/tfjs.md).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function optimizeLayersModel(model: any): OptimizeSummary {
+  return optimizeWith(tf, model);
+}

@@ -14,7 +14,22 @@ struct Eltwise {
   using R = typename V::R;
   static constexpr size_t W = size_t(V::W);
 
-  static R op(int o, R a, R b) { return o == kBinAdd ? V::add(a, b) : o == kBinSub ? V::sub(a, b) : V::mul(a, b); }
+  // NaN from b as well: V::max / V::min keep a NaN of their first operand only (x86 semantics).
+  static R nan_b(R r, R b) { return V::select(V::isnan(b), b, r); }
+  static R op(int o, R a, R b) {
+    switch (o) {
+      case kBinAdd: return V::add(a, b);
+      case kBinSub: return V::sub(a, b);
+      case kBinMul: return V::mul(a, b);
+      case kBinDiv: return V::div(a, b);
+      case kBinMax: return nan_b(V::max(a, b), b);
+      case kBinMin: return nan_b(V::min(a, b), b);
+      default: {
+        R d = V::sub(a, b);
+        return V::mul(d, d);
+      }
+    }
+  }
 
   template <int O>
   static void binary_t(size_t n, const float* a, const float* b, float* out) {
@@ -25,9 +40,15 @@ struct Eltwise {
     if (i < n) V::store_partial(out + i, op(O, V::load_partial(a + i, n - i), V::load_partial(b + i, n - i)), n - i);
   }
   static void binary(int o, size_t n, const float* a, const float* b, float* out) {
-    if (o == kBinAdd) binary_t<kBinAdd>(n, a, b, out);
-    else if (o == kBinSub) binary_t<kBinSub>(n, a, b, out);
-    else binary_t<kBinMul>(n, a, b, out);
+    switch (o) {
+      case kBinAdd: binary_t<kBinAdd>(n, a, b, out); break;
+      case kBinSub: binary_t<kBinSub>(n, a, b, out); break;
+      case kBinMul: binary_t<kBinMul>(n, a, b, out); break;
+      case kBinDiv: binary_t<kBinDiv>(n, a, b, out); break;
+      case kBinMax: binary_t<kBinMax>(n, a, b, out); break;
+      case kBinMin: binary_t<kBinMin>(n, a, b, out); break;
+      default: binary_t<kBinSqDiff>(n, a, b, out); break;
+    }
   }
   static void binary_row(int o, size_t rows, size_t cols, const float* a, const float* row, float* out) {
     for (size_t r = 0; r < rows; r++) binary(o, cols, a + r * cols, row, out + r * cols);
@@ -48,6 +69,35 @@ struct Eltwise {
     if (act == kActRelu) map(n, x, out, [](R v) { return vrelu<V>(v); });
     else if (act == kActGelu) map(n, x, out, [](R v) { return vgelu<V>(v); });
     else if (x != out) map(n, x, out, [](R v) { return v; });
+  }
+
+  // tanh: 1 − 2/(e^{2|x|} + 1) with x's sign; below |x| = 0.0625 the odd Taylor series x − x³/3 + 2x⁵/15 (the
+  // exp form loses relative accuracy there). Saturates to ±1; NaN stays NaN.
+  static R vtanh(R x) {
+    R ax = V::abs(x);
+    R e = vexp<V>(V::mul(ax, V::set1(2.0f)));
+    R t = V::sub(V::set1(1.0f), V::div(V::set1(2.0f), V::add(e, V::set1(1.0f))));
+    t = V::select(V::lt(x, V::zero()), V::neg(t), t);
+    R x2 = V::mul(x, x);
+    R s = V::mul(x, V::fmadd(x2, V::fmadd(x2, V::set1(2.0f / 15.0f), V::set1(-1.0f / 3.0f)), V::set1(1.0f)));
+    t = V::select(V::lt(ax, V::set1(0.0625f)), s, t);
+    return V::select(V::isnan(x), x, t);
+  }
+  static void unary(int o, size_t n, const float* x, float p0, float p1, float* out) {
+    const R a = V::set1(p0), b = V::set1(p1), one = V::set1(1.0f), zero = V::zero();
+    switch (o) {
+      case kUnClip: map(n, x, out, [&](R v) { return V::min(V::max(v, a), b); }); break;
+      case kUnLeakyRelu: map(n, x, out, [&](R v) { return V::select(V::gt(v, zero), v, V::mul(v, a)); }); break;
+      case kUnSigmoid: map(n, x, out, [&](R v) { return V::div(one, V::add(one, vexp<V>(V::neg(v)))); }); break;
+      case kUnTanh: map(n, x, out, [&](R v) { return vtanh(v); }); break;
+      case kUnExp: map(n, x, out, [&](R v) { return vexp<V>(v); }); break;
+      case kUnSqrt: map(n, x, out, [&](R v) { return V::sqrt(v); }); break;
+      case kUnRsqrt: map(n, x, out, [&](R v) { return V::div(one, V::sqrt(v)); }); break;
+      case kUnErf: map(n, x, out, [&](R v) { return verf<V>(v); }); break;
+      default:
+        map(n, x, out, [&](R v) { return V::select(V::gt(v, zero), v, V::mul(a, V::sub(vexp<V>(v), one))); });
+        break;
+    }
   }
 
   static float row_max(size_t n, const float* x) {
@@ -125,7 +175,7 @@ struct Eltwise {
   }
 
   static constexpr F32EltwiseVariant make(const char* name, Isa isa) {
-    return F32EltwiseVariant{name, isa, &binary, &binary_row, &activation, &softmax, &layernorm};
+    return F32EltwiseVariant{name, isa, &binary, &binary_row, &activation, &unary, &softmax, &layernorm};
   }
 };
 

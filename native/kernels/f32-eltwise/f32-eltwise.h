@@ -6,7 +6,25 @@
 
 namespace simdtensor {
 
-enum BinaryOp : int { kBinAdd = 0, kBinSub = 1, kBinMul = 2 };
+// Div, Max, Min propagate NaN from either operand (TF.js / ONNX semantics); SqDiff is (a - b)².
+enum BinaryOp : int { kBinAdd = 0, kBinSub = 1, kBinMul = 2, kBinDiv = 3, kBinMax = 4, kBinMin = 5, kBinSqDiff = 6 };
+constexpr int kBinLast = kBinSqDiff;
+
+// Standalone unary ops, with up to two float parameters p0, p1:
+//   Clip: min(max(x, p0), p1) (NaN kept)      LeakyRelu: x > 0 ? x : p0·x      Sigmoid: 1 / (1 + e^-x)
+//   Tanh, Exp, Sqrt, Rsqrt (1/√x), Erf         Elu: x > 0 ? x : p0·(e^x − 1)
+enum UnaryOp : int {
+  kUnClip = 0,
+  kUnLeakyRelu = 1,
+  kUnSigmoid = 2,
+  kUnTanh = 3,
+  kUnExp = 4,
+  kUnSqrt = 5,
+  kUnRsqrt = 6,
+  kUnErf = 7,
+  kUnElu = 8,
+};
+constexpr int kUnLast = kUnElu;
 
 struct F32EltwiseVariant {
   const char* name;  // ISA suffix, e.g. "avx512f"
@@ -17,6 +35,8 @@ struct F32EltwiseVariant {
   void (*binary_row)(int op, size_t rows, size_t cols, const float* a, const float* row, float* out);
   // out[i] = act(x[i]), act in Activation (relu, gelu)
   void (*activation)(int act, size_t n, const float* x, float* out);
+  // out[i] = op(x[i]; p0, p1), op in UnaryOp (x == out allowed)
+  void (*unary)(int op, size_t n, const float* x, float p0, float p1, float* out);
   // Row-wise softmax (log=false) or log-softmax (log=true) over cols.
   void (*softmax)(bool log, size_t rows, size_t cols, const float* x, float* out);
   // Row-wise layernorm: (x-mean)/sqrt(var+eps)*gamma+beta; gamma/beta may be null (1 and 0).

@@ -6,7 +6,32 @@
 namespace simdtensor {
 namespace {
 
-float bin(int op, float a, float b) { return op == kBinAdd ? a + b : op == kBinSub ? a - b : a * b; }
+float bin(int op, float a, float b) {
+  switch (op) {
+    case kBinAdd: return a + b;
+    case kBinSub: return a - b;
+    case kBinMul: return a * b;
+    case kBinDiv: return a / b;
+    case kBinMax: return std::isnan(a) || std::isnan(b) ? NAN : std::fmax(a, b);
+    case kBinMin: return std::isnan(a) || std::isnan(b) ? NAN : std::fmin(a, b);
+    default: return float((double(a) - b) * (double(a) - b));
+  }
+}
+
+float un(int op, float x, float p0, float p1) {
+  const double v = x;
+  switch (op) {
+    case kUnClip: return std::isnan(x) ? x : x < p0 ? p0 : x > p1 ? p1 : x;
+    case kUnLeakyRelu: return x > 0 ? x : float(p0 * v);
+    case kUnSigmoid: return float(1.0 / (1.0 + std::exp(-v)));
+    case kUnTanh: return float(std::tanh(v));
+    case kUnExp: return float(std::exp(v));
+    case kUnSqrt: return float(std::sqrt(v));
+    case kUnRsqrt: return float(1.0 / std::sqrt(v));
+    case kUnErf: return float(std::erf(v));
+    default: return x > 0 ? x : float(p0 * std::expm1(v));
+  }
+}
 
 void ref_binary(int op, size_t n, const float* a, const float* b, float* out) {
   for (size_t i = 0; i < n; i++) out[i] = bin(op, a[i], b[i]);
@@ -17,6 +42,9 @@ void ref_binary_row(int op, size_t rows, size_t cols, const float* a, const floa
 }
 void ref_activation(int act, size_t n, const float* x, float* out) {
   for (size_t i = 0; i < n; i++) out[i] = f32_activation_reference(x[i], act);
+}
+void ref_unary(int op, size_t n, const float* x, float p0, float p1, float* out) {
+  for (size_t i = 0; i < n; i++) out[i] = un(op, x[i], p0, p1);
 }
 void ref_softmax(bool log, size_t rows, size_t cols, const float* x, float* out) {
   for (size_t r = 0; r < rows; r++) {
@@ -57,6 +85,6 @@ void ref_layernorm(size_t rows, size_t cols, const float* x, const float* gamma,
 }  // namespace
 
 const F32EltwiseVariant f32_eltwise_reference = {"f32_eltwise__reference", Isa::kScalar, ref_binary, ref_binary_row,
-                                                 ref_activation,           ref_softmax,  ref_layernorm};
+                                                 ref_activation,           ref_unary, ref_softmax,  ref_layernorm};
 
 }  // namespace simdtensor

@@ -1,0 +1,84 @@
+/**
+ * Per-kernel time breakdown of nsfwjs's MobileNetV2 on a TF.js backend (default 'simdtensor'): `tf.profile` of
+ * --reps runs after a warm-up, the median per-run time of each kernel name, its call count, and the rest of the run
+ * (TF.js's engine and graph executor, outside any kernel).
+ *
+ *   node dist/bench/tfjs-profile.js [--batch 1] [--reps 5] [--backend simdtensor] [--threads 1] [--optimize]
+ *
+ * --optimize runs the model after optimizeLayersModel (batch norms, relu6, paddings folded into the convs).
+ * Kernel times are tf.profile's wall times: on a loaded machine compare shares, not milliseconds.
+ * @module
+ */
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Any = any;
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
+const BATCH = Number(opt('--batch', '1'));
+const REPS = Number(opt('--reps', '5'));
+const BACKEND = opt('--backend', 'simdtensor');
+const THREADS = Number(opt('--threads', '1'));
+
+const median = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function main(): Promise<void> {
+  const tf: Any = require('@tensorflow/tfjs');
+  require('@tensorflow/tfjs-backend-wasm');
+  const st: Any = await import('../src/tfjs/index.js');
+  st.setNumThreads(THREADS);
+  require('@tensorflow/tfjs-backend-wasm').setThreadsCount?.(THREADS);
+  const nsfwjs: Any = require('nsfwjs');
+  await tf.setBackend(BACKEND);
+  await tf.ready();
+  const model = await nsfwjs.load('MobileNetV2');
+  const optimized = args.includes('--optimize') ? st.optimizeLayersModel(model.model) : null;
+  if (optimized) console.log(`optimizeLayersModel: ${JSON.stringify(optimized)}`);
+  const data = new Float32Array(BATCH * 224 * 224 * 3);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 256;
+  const x = tf.tensor4d(data, [BATCH, 224, 224, 3]);
+  const run = () => tf.tidy(() => model.model.predict(x.div(255)));
+  run().dispose();
+  const perKernel = new Map<string, { ms: number[]; calls: number }>();
+  const totals: number[] = [], cpuTotals: number[] = [], kernelSums: number[] = [];
+  for (let r = 0; r < REPS; r++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const info = await tf.profile(() => {
+      const y = run();
+      y.dataSync();
+      return y;
+    });
+    totals.push(performance.now() - t0);
+    const cu = process.cpuUsage(c0);
+    cpuTotals.push((cu.user + cu.system) / 1000);
+    info.result.dispose();
+    const sums = new Map<string, number>();
+    const calls = new Map<string, number>();
+    let sum = 0;
+    for (const k of info.kernels) {
+      const ms = Number(k.kernelTimeMs) || 0;
+      sums.set(k.name, (sums.get(k.name) ?? 0) + ms);
+      calls.set(k.name, (calls.get(k.name) ?? 0) + 1);
+      sum += ms;
+    }
+    kernelSums.push(sum);
+    for (const [name, ms] of sums) {
+      const e = perKernel.get(name) ?? { ms: [], calls: calls.get(name)! };
+      e.ms.push(ms);
+      perKernel.set(name, e);
+    }
+  }
+  const rows = [...perKernel].map(([name, e]) => ({ name, calls: e.calls, ms: median(e.ms) })).sort((a, b) => b.ms - a.ms);
+  const total = median(totals), ksum = median(kernelSums);
+  console.log(`${BACKEND}, batch ${BATCH}, ${THREADS} thread(s), medians of ${REPS} profiled runs: wall ${total.toFixed(1)} ms, process CPU ${median(cpuTotals).toFixed(1)} ms, kernels ${ksum.toFixed(1)} ms, outside kernels ${(total - ksum).toFixed(1)} ms`);
+  console.log('| kernel | calls | ms / run | share of kernels |\n| --- | ---: | ---: | ---: |');
+  for (const r of rows) console.log(`| ${r.name} | ${r.calls} | ${r.ms.toFixed(2)} | ${((100 * r.ms) / ksum).toFixed(0)}% |`);
+  x.dispose();
+}
+
+await main();

@@ -1,0 +1,138 @@
+/**
+ * An inference pass over a tfjs-layers model: each `Conv2D` / `DepthwiseConv2D` (channels-last, linear activation)
+ * absorbs the `BatchNormalization` that alone consumes its output (folded into its kernel and bias), the `ReLU`
+ * (max 6 or none) / `Activation('relu' | 'relu6')` that alone consumes that (the fused activation), and a
+ * `ZeroPadding2D` that alone feeds it ('valid' padding: the zeros become the conv's explicit pads). The model's
+ * topology stays as it is: the absorbed layers' `call` becomes an identity (`tf.clone`, no copy), and the conv's
+ * `call` runs one `tf.fused.conv2d` / `tf.fused.depthwiseConv2d` with the folded weights.
+ *
+ * On MobileNetV2 (nsfwjs) that removes 52 FusedBatchNorm, 35 Relu, 35 ClipByValue and 5 PadV2 kernels a run.
+ * Inference only: the model's own weights are unchanged (getWeights / save give the originals), but training it
+ * afterwards would not update the folded copies — call it on a model that only predicts.
+ * @module
+ */
+import type { TfCore } from './types.js';
+
+// tfjs-layers' classes are not a dependency of this package: the pass reads the documented fields of the layers.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Any = any;
+type T = Any;
+
+/** What {@link optimizeLayersModel} did. */
+export interface OptimizeSummary {
+  /** Conv / depthwise layers rewritten. */
+  convs: number;
+  /** BatchNormalization layers folded into a conv. */
+  batchNorms: number;
+  /** Activation layers fused into a conv's epilogue. */
+  activations: number;
+  /** ZeroPadding2D layers merged into a conv's pads. */
+  pads: number;
+}
+
+const FOLDED = Symbol.for('simdtensor.tfjs.folded');
+
+/** The only layer consuming `layer`'s output, or null (several consumers, or a model output). */
+function soleConsumer(model: Any, layer: Any): Any {
+  if (!layer || layer.inboundNodes?.length !== 1 || layer.outboundNodes?.length !== 1) return null;
+  if (model.outputLayers?.includes(layer)) return null;
+  const next = layer.outboundNodes[0].outboundLayer;
+  return next && next.inboundNodes?.length === 1 && next.inboundNodes[0].inboundLayers?.length === 1 ? next : null;
+}
+
+/** The layer feeding `layer` (one input), or null. */
+function soleProducer(layer: Any): Any {
+  const n = layer.inboundNodes;
+  return n?.length === 1 && n[0].inboundLayers?.length === 1 ? n[0].inboundLayers[0] : null;
+}
+
+const cls = (l: Any): string => (l && typeof l.getClassName === 'function' ? l.getClassName() : '');
+
+/** The fused activation a layer computes ('relu' / 'relu6'), or null when it is not one. */
+function activationOf(l: Any): 'relu' | 'relu6' | null {
+  const c = cls(l);
+  if (c === 'ReLU') return l.maxValue == null ? 'relu' : l.maxValue === 6 ? 'relu6' : null;
+  if (c === 'ReLU6') return 'relu6';
+  if (c === 'Activation') {
+    const a = cls(l.activation).toLowerCase();
+    return a === 'relu' ? 'relu' : a === 'relu6' ? 'relu6' : null;
+  }
+  return null;
+}
+
+const firstInput = (inputs: Any): T => (Array.isArray(inputs) ? inputs[0] : inputs);
+
+/**
+ * Folds batch norms, activations and zero paddings into the convolutions of a tfjs-layers model (see the module
+ * comment); returns what it rewrote. Idempotent: an already rewritten layer is left alone.
+ */
+export function optimizeLayersModel(tf: TfCore, model: Any): OptimizeSummary {
+  if (!model || !Array.isArray(model.layers)) throw new TypeError('optimizeLayersModel: model must be a tfjs-layers LayersModel (with .layers)');
+  const sum: OptimizeSummary = { convs: 0, batchNorms: 0, activations: 0, pads: 0 };
+  const identity = (inputs: Any) => tf.clone(firstInput(inputs));
+  for (const conv of model.layers as Any[]) {
+    const c = cls(conv);
+    if ((c !== 'Conv2D' && c !== 'DepthwiseConv2D') || conv[FOLDED] || !conv.built) continue;
+    if (conv.dataFormat !== 'channelsLast' || cls(conv.activation).toLowerCase() !== 'linear' || conv.inboundNodes?.length !== 1) continue;
+    const depthwise = c === 'DepthwiseConv2D';
+    const kernelVar = depthwise ? conv.depthwiseKernel : conv.kernel;
+    if (!kernelVar) continue;
+    const kernel: T = kernelVar.read();
+    if (kernel.rank !== 4) continue;
+    const channels = depthwise ? kernel.shape[2] * kernel.shape[3] : kernel.shape[3];
+
+    // The chain: [ZeroPadding2D] → conv → [BatchNormalization] → [ReLU / Activation].
+    let bn: Any = soleConsumer(model, conv);
+    const axisOk = (l: Any) => l.axis === -1 || l.axis === 3;
+    if (!(cls(bn) === 'BatchNormalization' && axisOk(bn) && bn.built && bn.movingMean && bn.movingVariance)) bn = null;
+    const tail = bn ?? conv;
+    let act: Any = soleConsumer(model, tail);
+    const activation = activationOf(act);
+    if (!activation) act = null;
+    let pad: Any = soleProducer(conv);
+    const padding = pad && cls(pad) === 'ZeroPadding2D' && pad.dataFormat === 'channelsLast' && soleConsumer(model, pad) === conv && conv.padding === 'valid' ? pad.padding : null;
+    if (!padding) pad = null;
+    if (!bn && !act && !pad) continue;
+
+    // Folded weights: w' = w·k, b' = (b − mean)·k + beta, k = gamma / √(variance + ε), per output channel.
+    const [filter, bias] = tf.tidy(() => {
+      let w: T = kernel;
+      let b: T = conv.bias ? conv.bias.read() : null;
+      if (bn) {
+        const mean = bn.movingMean.read(), variance = bn.movingVariance.read();
+        let k: T = tf.rsqrt(tf.add(variance, bn.epsilon));
+        if (bn.gamma) k = tf.mul(k, bn.gamma.read());
+        const kw = depthwise ? tf.reshape(k, [kernel.shape[2], kernel.shape[3]]) : k;
+        w = tf.mul(w, kw);
+        b = tf.mul(b ? tf.sub(b, mean) : tf.neg(mean), k);
+        if (bn.beta) b = tf.add(b, bn.beta.read());
+      }
+      return [tf.keep(w), b ? tf.keep(b) : null];
+    });
+    if (bias && bias.size !== channels) {
+      tf.dispose([filter, bias]);
+      continue;
+    }
+    const strides: [number, number] = conv.strides;
+    const dilations: [number, number] = conv.dilationRate ?? [1, 1];
+    const pads = padding ? [[0, 0], padding[0], padding[1], [0, 0]] : conv.padding;
+    const fusedAct = activation ?? 'linear';
+    conv.call = (inputs: Any) =>
+      tf.tidy(() => {
+        const x = firstInput(inputs);
+        const o = { x, filter, strides, pad: pads, dataFormat: 'NHWC', dilations, bias: bias ?? undefined, activation: fusedAct };
+        return depthwise ? tf.fused.depthwiseConv2d(o as Any) : tf.fused.conv2d(o as Any);
+      });
+    conv[FOLDED] = true;
+    sum.convs++;
+    for (const l of [bn, act, pad]) {
+      if (!l) continue;
+      l.call = identity;
+      l[FOLDED] = true;
+    }
+    if (bn) sum.batchNorms++;
+    if (act) sum.activations++;
+    if (pad) sum.pads++;
+  }
+  return sum;
+}

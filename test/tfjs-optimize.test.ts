@@ -1,0 +1,90 @@
+// optimizeLayersModel: batch norms, relu / relu6 and zero paddings folded into the convs of a tfjs-layers model
+// give the unfolded model's predictions, and the folded kernels no longer run.
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+}
+
+/** ZeroPadding2D → Conv2D(s2, valid) → BN → ReLU(6) → DepthwiseConv2D(×2) → BN → relu → Conv2D 1×1 → BN → add(bn, relu(bn)). */
+function build(seed: number): tfl.LayersModel {
+  const r = rng(seed);
+  const input = tfl.input({ shape: [9, 11, 5] });
+  let x = tfl.layers.zeroPadding2d({ padding: [[0, 1], [1, 0]] }).apply(input) as tfl.SymbolicTensor;
+  x = tfl.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'valid' }).apply(x) as tfl.SymbolicTensor;
+  const bns: tfl.layers.Layer[] = [];
+  const bn = () => {
+    const l = tfl.layers.batchNormalization({ epsilon: 1e-3 });
+    bns.push(l);
+    return l;
+  };
+  x = bn().apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers.reLU({ maxValue: 6 }).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same', useBias: false }).apply(x) as tfl.SymbolicTensor;
+  x = bn().apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers.activation({ activation: 'relu' }).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers.conv2d({ filters: 6, kernelSize: 1 }).apply(x) as tfl.SymbolicTensor;
+  const b3 = bn().apply(x) as tfl.SymbolicTensor; // two consumers: its relu is not fused
+  const out = tfl.layers.add().apply([b3, tfl.layers.reLU().apply(b3) as tfl.SymbolicTensor]) as tfl.SymbolicTensor;
+  const model = tfl.model({ inputs: input, outputs: out });
+  for (const l of model.layers) {
+    const ws = l.getWeights();
+    if (ws.length === 0) continue;
+    l.setWeights(
+      ws.map((w, i) => {
+        const v = Float32Array.from({ length: w.size }, () => r());
+        if (bns.includes(l)) {
+          if (i === 0) v.forEach((_, j) => (v[j] = 0.5 + Math.abs(v[j]))); // gamma
+          if (i === 3) v.forEach((_, j) => (v[j] = 0.1 + 2 * Math.abs(v[j]))); // variance
+        }
+        return tf.tensor(v, w.shape);
+      }),
+    );
+  }
+  return model;
+}
+
+describe('optimizeLayersModel', () => {
+  it('folds BN / activations / padding into the convs with the same predictions, on simdtensor and cpu', async () => {
+    const mod = await import('simdtensor/tfjs');
+    const r = rng(3);
+    const x = tf.tensor4d(Float32Array.from({ length: 2 * 9 * 11 * 5 }, () => r() * 3), [2, 9, 11, 5]);
+    for (const backend of ['simdtensor', 'cpu']) {
+      await tf.setBackend(backend);
+      const model = build(11);
+      const ref = (model.predict(x) as tf.Tensor).dataSync().slice();
+      const sum = mod.optimizeLayersModel(model);
+      expect(sum).toEqual({ convs: 3, batchNorms: 3, activations: 2, pads: 1 });
+      const before = mod.kernelStats();
+      const got = (model.predict(x) as tf.Tensor).dataSync();
+      const after = mod.kernelStats();
+      expect(got.length).toBe(ref.length);
+      let worst = 0, scale = 0;
+      for (let i = 0; i < ref.length; i++) {
+        worst = Math.max(worst, Math.abs(got[i] - ref[i]));
+        scale = Math.max(scale, Math.abs(ref[i]));
+      }
+      expect(scale).toBeGreaterThan(0.1);
+      expect(worst).toBeLessThanOrEqual(1e-5 * Math.max(1, scale));
+      // A second pass changes nothing.
+      expect(mod.optimizeLayersModel(model)).toEqual({ convs: 0, batchNorms: 0, activations: 0, pads: 0 });
+      if (backend === 'simdtensor') {
+        const calls = (k: string) => (after[k]?.native ?? 0) + (after[k]?.fallback ?? 0) - (before[k]?.native ?? 0) - (before[k]?.fallback ?? 0);
+        expect(calls('FusedBatchNorm')).toBe(0);
+        expect(calls('PadV2')).toBe(0);
+        expect(calls('FusedConv2D')).toBe(2);
+        expect(calls('FusedDepthwiseConv2D')).toBe(1);
+        expect(calls('Relu')).toBe(1); // the unfused relu after the BN with two consumers
+      }
+    }
+    x.dispose();
+  });
+
+  it('rejects what is not a layers model', async () => {
+    const mod = await import('simdtensor/tfjs');
+    expect(() => mod.optimizeLayersModel({})).toThrow(TypeError);
+  });
+});
