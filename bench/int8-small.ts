@@ -9,16 +9,13 @@
 import { ortGraph } from './drivers.js';
 import { onnxModel } from './onnx.js';
 import type { Trial, TrialInputs } from './trials.js';
+import { median } from './measure.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 function randn(n: number, seed: number): Float32Array {
   let s = seed >>> 0 || 1;

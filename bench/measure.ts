@@ -33,6 +33,11 @@ function quantile(sorted: number[], q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
+/** The median of samples (mean of the two middle ones for an even count). */
+export function median(xs: number[]): number {
+  return quantile([...xs].sort((a, b) => a - b), 0.5);
+}
+
 /** Median, quartiles, range of samples. */
 export function stats(xs: number[]): Stats {
   const s = [...xs].sort((a, b) => a - b);

@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOnnx, quantizeModel, setNumThreads, toOnnxBytes, type OnnxModel } from '../src/index.js';
+import { median } from './measure.js';
 
 const arg = (k: string, d: number) => {
   const i = process.argv.indexOf(k);
@@ -18,10 +19,6 @@ const ROUNDS = arg('--rounds', 9);
 const W = arg('--width', 320);
 const LINES = arg('--lines', 50);
 
-function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 const cpu = async (f: () => unknown, reps: number) => {
   const c0 = process.cpuUsage();
   for (let i = 0; i < reps; i++) await f();

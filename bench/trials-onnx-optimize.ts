@@ -12,6 +12,7 @@
 import { convertModel, lastSparseKernel, linear, loadOnnx, packWeights, pruneModel, quantizeModel, setNumThreads, Tensor, toOnnxBytes, toSparse, type OnnxModel } from '../src/index.js';
 import { createRequire } from 'node:module';
 import { bertModel } from './onnx-models.js';
+import { median } from './measure.js';
 
 const arg = (k: string, d: number) => {
   const i = process.argv.indexOf(k);
@@ -20,10 +21,6 @@ const arg = (k: string, d: number) => {
 const ROUNDS = arg('--rounds', 9);
 const SEQ = arg('--seq', 128);
 
-function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 const cpu = async (f: () => unknown, reps: number) => {
   const c0 = process.cpuUsage();
   for (let i = 0; i < reps; i++) await f();

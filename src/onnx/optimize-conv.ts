@@ -458,8 +458,9 @@ export const fuseConv: Pass = (g) => {
   return count;
 };
 
-/** Strides/dilations/pads/outputPadding of a node as conv2d options (null when the node is malformed). */
-function geometry(n: Node, rank: number, transposed: boolean): ConvTranspose2dOptions | null {
+/** Strides/dilations/pads/outputPadding of a 1-D or 2-D (transposed) conv node as conv2d options (null when the
+ * node is malformed); the int8 conv fusion reads it too. */
+export function geometry(n: Node, rank: number, transposed: boolean): ConvTranspose2dOptions | null {
   const s = rank - 2;
   const pair = (name: string, d: number): [number, number] | null => {
     const v = attrInts(n, name);

@@ -12,7 +12,7 @@ import { attrInt, attrInts, attrStr, consumers, producers, type Graph, type Node
 import type { Int8ConvExtra } from './ops/conv-int8.js';
 import type { Value } from './value.js';
 import type { Conv2dOptions } from '../conv/conv2d.js';
-import { activationOf, dwOk } from './optimize-conv.js';
+import { activationOf, dwOk, geometry } from './optimize-conv.js';
 
 type Pass = (g: Graph) => number;
 
@@ -33,30 +33,6 @@ function perChannel(v: Value | undefined, m: number, r: number): Float32Array | 
   return Float32Array.from(v.data as Float32Array);
 }
 
-/** Strides/dilations/pads of a 1-D or 2-D conv node as conv2d options, or null when unusual. */
-function geometry(n: Node, rank: number): Conv2dOptions | null {
-  const s = rank - 2;
-  const pair = (name: string, d: number): [number, number] | null => {
-    const v = attrInts(n, name);
-    if (!v) return [d, d];
-    if (v.length !== s) return null;
-    return s === 1 ? [1, v[0]] : [v[0], v[1]];
-  };
-  const strides = pair('strides', 1), dilations = pair('dilations', 1);
-  if (!strides || !dilations) return null;
-  const auto = attrStr(n, 'auto_pad', 'NOTSET');
-  let pads: Conv2dOptions['pads'];
-  if (auto === 'SAME_UPPER') pads = 'same_upper';
-  else if (auto === 'SAME_LOWER') pads = 'same_lower';
-  else if (auto === 'VALID') pads = 'valid';
-  else if (auto === 'NOTSET') {
-    const p = attrInts(n, 'pads');
-    if (p && p.length !== 2 * s) return null;
-    pads = !p ? [0, 0, 0, 0] : s === 1 ? [0, p[0], 0, p[1]] : [p[0], p[1], p[2], p[3]];
-  } else return null;
-  return { strides, dilations, pads };
-}
-
 /**
  * ConvInteger → Cast → Mul(x_scale·w_scale) [→ Add bias] [→ Relu] → Int8Conv. groups 1: the int8 conv kernels
  * with the dequantizing epilogue (bias, relu fused). Grouped/depthwise: the float32 (depthwise) kernels on the
@@ -73,7 +49,7 @@ export const fuseDynamicInt8Conv: Pass = (g) => {
     if (wz && (wz.dtype !== w.dtype || (wz.size !== 1 && wz.size !== m))) continue;
     const kernel = attrInts(n, 'kernel_shape');
     if (kernel && kernel.some((d, i) => d !== w.shape[2 + i])) continue;
-    const geo = geometry(n, rank);
+    const geo = geometry(n, rank, false);
     if (!geo) continue;
     const groups = attrInt(n, 'group', 1);
     const cons = consumers(g), prod = producers(g);
