@@ -10,7 +10,6 @@ void init_f32(Napi::Env env, Napi::Object exports);
 void init_train(Napi::Env env, Napi::Object exports);
 void init_half(Napi::Env env, Napi::Object exports);
 void init_async(Napi::Env env, Napi::Object exports);
-void init_f32_async(Napi::Env env, Napi::Object exports);
 void init_sparse(Napi::Env env, Napi::Object exports);
 void init_s8(Napi::Env env, Napi::Object exports);
 void init_onnx(Napi::Env env, Napi::Object exports);
@@ -95,7 +94,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   export_fn<GetMaxIsa>(env, exports, "getMaxIsa");
   init_f32(env, exports);
   init_async(env, exports);
-  init_f32_async(env, exports);
   init_train(env, exports);
   init_half(env, exports);
   init_sparse(env, exports);

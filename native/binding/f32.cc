@@ -1,11 +1,11 @@
-// N-API glue for the f32 family: packed weights handle, matmul, elementwise ops. No math here.
+// N-API glue for the f32 family: packed weights handle, matmul (sync and async from one description each),
+// elementwise ops. No math here.
 #include <memory>
 
-#include "binding/async.h"
-#include "binding/util.h"
+#include "binding/op.h"
 #include "cpu/dispatch.h"
-#include "runtime/aligned.h"
 #include "kernels/f32-probe/f32-probe.h"
+#include "runtime/aligned.h"
 #include "runtime/gemm_driver.h"
 #include "runtime/pack.h"
 #include "runtime/packed_weights.h"
@@ -13,197 +13,240 @@
 namespace simdtensor {
 namespace binding {
 
-class PackedF32 : public Napi::ObjectWrap<PackedF32> {
- public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "PackedF32",
-                       {InstanceAccessor<&PackedF32::K>("k"), InstanceAccessor<&PackedF32::N>("n"),
-                        InstanceAccessor<&PackedF32::Bytes>("bytes")});
-  }
-  // new PackedF32(b: Float32Array, k, n, transB)
-  explicit PackedF32(const Napi::CallbackInfo& info) try : Napi::ObjectWrap<PackedF32>(info) {
-    const char* fn = "packWeights";
-    size_t k = pack_dim_arg(info, 1, fn, "k"), n = pack_dim_arg(info, 2, fn, "n");
-    bool trans_b = bool_arg(info, 3);
-    const float* b = typed_data<float>(info, 0, fn, "weights", mul_sizes(info.Env(), fn, k, n));
-    w_ = std::make_shared<PackedF32Weights>(b, trans_b ? k : n, trans_b, k, n, f32_gemm_table.select().nr);
-    bytes_ = int64_t(w_->bytes());
-    adjust_external_memory(info.Env(), bytes_);
-  } catch (...) {
-    rethrow_guarded(info.Env(), "packWeights");
-  }
-  ~PackedF32() override { adjust_external_memory(Env(), -bytes_); }
-  std::shared_ptr<PackedF32Weights> weights() const { return w_; }
-
- private:
-  Napi::Value K(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->k())); }
-  Napi::Value N(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->n())); }
-  Napi::Value Bytes(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->bytes())); }
-  std::shared_ptr<PackedF32Weights> w_;
-  int64_t bytes_ = 0;
-};
-
-PackedF32* unwrap_packed_f32(const Napi::CallbackInfo& info, size_t i, const char* fn) {
-  Napi::Value v = info[i];
-  AddonData* d = addon_data(info.Env());
-  // instanceof alone is fooled by Object.create(PackedF32.prototype), which has no native object behind it.
-  void* raw = nullptr;
-  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(d->packed_f32_ctor.Value()) || napi_unwrap(info.Env(), v, &raw) != napi_ok || !raw)
-    throw Napi::TypeError::New(info.Env(), std::string(fn) + ": weights must be a PackedF32 handle from packWeights()");
-  return static_cast<PackedF32*>(raw);
-}
-
-std::shared_ptr<PackedF32Weights> packed_f32_weights(const Napi::CallbackInfo& info, size_t i, const char* fn) {
-  return unwrap_packed_f32(info, i, fn)->weights();
-}
+// new PackedF32(b: Float32Array, k, n, transB)
+const HandleKind<PackedF32Weights> kPackedF32Handle{
+    "PackedF32", "packWeights", "weights must be a PackedF32 handle from packWeights()",
+    {0x66333270'61636b65ull, 0x64663332'68616e64ull},
+    [](const Napi::CallbackInfo& info, const char* fn) {
+      const size_t k = pack_dim_arg(info, 1, fn, "k"), n = pack_dim_arg(info, 2, fn, "n");
+      const bool trans_b = bool_arg(info, 3);
+      const float* b = typed_data<float>(info, 0, fn, "weights", mul_sizes(info.Env(), fn, k, n));
+      return std::make_shared<PackedF32Weights>(b, trans_b ? k : n, trans_b, k, n, f32_gemm_table.select().nr);
+    },
+    {{"k", [](const PackedF32Weights& w) { return double(w.k()); }, false},
+     {"n", [](const PackedF32Weights& w) { return double(w.n()); }, false},
+     {"bytes", [](const PackedF32Weights& w) { return double(w.bytes()); }, false}}};
 
 namespace {
 
-int act_arg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
-  int act = int_arg(info, i);
-  if (act < 0 || act > 2) throw Napi::RangeError::New(info.Env(), std::string(fn) + ": bad activation code");
-  return act;
-}
+double gemm_ops(size_t m, size_t n, size_t k) { return 2.0 * double(m) * double(n) * double(k); }
 
-// matmulPacked(a: Float32Array, m, packed, out: Float32Array, bias: Float32Array|null, act) -> kernel name
-Napi::Value MatmulPacked(const Napi::CallbackInfo& info) {
-  const char* fn = "matmul";
-  auto w = unwrap_packed_f32(info, 2, fn)->weights();
-  const size_t m = size_arg(info, 1, fn, "m"), k = w->k(), n = w->n();
-  napi_env env = info.Env();
-  const float* a = typed_data<float>(info, 0, fn, "a", mul_sizes(env, fn, m, k));
-  float* out = typed_data<float>(info, 3, fn, "out", mul_sizes(env, fn, m, n));
-  check_sync_write(env, fn, out, m * n * sizeof(float));  // an async op in flight may own it
-  const float* bias = typed_data<float>(info, 4, fn, "bias", n, true);
-  check_sync_read(env, fn, "a", a, m * k * sizeof(float));  // ... or still be writing an input
-  check_sync_read(env, fn, "bias", bias, n * sizeof(float));
-  const int act = act_arg(info, 5, fn);
-  const F32GemmVariant& v = f32_gemm_table.select();
-  F32GemmArgs g{m, n, k, a, k, w->panels(v.nr), out, n, bias, act};
-  f32_gemm_run(v, g);
-  return Napi::Value();
-}
+// matmulPacked(a: Float32Array, m, packed, out: Float32Array, bias: Float32Array|null, act[, id])
+struct MatmulPackedOp {
+  static constexpr OpNames kNames{"matmulPacked", "matmul", "matmulPackedAsync", "matmulAsync"};
+  static constexpr size_t kArgs = 6, kResult = 3;
+  struct Call {
+    std::shared_ptr<PackedF32Weights> w;
+    const F32GemmVariant* v;
+    F32GemmArgs g;
+  };
+  static Call parse(OpArgs& a) {
+    Call c{a.handle(2, kPackedF32Handle)->weights(), &f32_gemm_table.select(), {}};
+    const size_t m = a.size(1, "m"), k = c.w->k(), n = c.w->n();
+    const float* x = a.in<float>(0, "a", a.mul(m, k));
+    float* out = a.out<float>(3, "out", a.mul(m, n));
+    const float* bias = a.in<float>(4, "bias", n, true);
+    const int act = a.act(5);
+    c.g = F32GemmArgs{m, n, k, x, k, c.w->panels(c.v->nr), out, n, bias, act};  // any re-layout for nr: here, once
+    return c;
+  }
+  static double cost(const Call& c) { return gemm_ops(c.g.m, c.g.n, c.g.k); }
+  static void run(const Call& c) { f32_gemm_run(*c.v, c.g); }
+};
 
 thread_local ScratchBuffer<float> t_bpack;
 
-// matmul(a, m, k, b, n, transB, out, bias|null, act): B packed per call (one-off products).
-Napi::Value Matmul(const Napi::CallbackInfo& info) {
-  const char* fn = "matmul";
-  napi_env env = info.Env();
-  const size_t m = size_arg(info, 1, fn, "m"), k = size_arg(info, 2, fn, "k"), n = size_arg(info, 4, fn, "n");
-  const bool trans_b = bool_arg(info, 5);
-  const float* a = typed_data<float>(info, 0, fn, "a", mul_sizes(env, fn, m, k));
-  const float* b = typed_data<float>(info, 3, fn, "b", mul_sizes(env, fn, k, n));
-  float* out = typed_data<float>(info, 6, fn, "out", mul_sizes(env, fn, m, n));
-  check_sync_write(env, fn, out, m * n * sizeof(float));  // an async op in flight may own it
-  const float* bias = typed_data<float>(info, 7, fn, "bias", n, true);
-  check_sync_read(env, fn, "a", a, m * k * sizeof(float));  // ... or still be writing an input
-  check_sync_read(env, fn, "b", b, k * n * sizeof(float));
-  check_sync_read(env, fn, "bias", bias, n * sizeof(float));
-  const int act = act_arg(info, 8, fn);
-  if (m == 0 || n == 0) return Napi::Value();  // empty output: k and n need not be backed by memory, skip packing
-  const F32GemmVariant& v = f32_gemm_table.select();
-  float* bp = t_bpack.get(packed_b_f32_floats(k, n, v.nr));
-  pack_b_f32(b, trans_b ? k : n, trans_b, k, n, v.nr, bp);
-  F32GemmArgs g{m, n, k, a, k, bp, out, n, bias, act};
-  f32_gemm_run(v, g);
-  return Napi::Value();
+// matmul(a, m, k, b, n, transB, out, bias|null, act[, id]): B packed per call (one-off products); the sync form
+// packs into this thread's scratch, the async form into memory of its own on the worker.
+struct MatmulOp {
+  static constexpr OpNames kNames{"matmul", "matmul", "matmulAsync", "matmulAsync"};
+  static constexpr size_t kArgs = 9, kResult = 6;
+  struct Call {
+    const F32GemmVariant* v;
+    size_t m, n, k;
+    const float *a, *b;
+    bool trans_b, scratch;
+    float* out;
+    const float* bias;
+    int act;
+  };
+  static Call parse(OpArgs& a) {
+    Call c{};
+    c.v = &f32_gemm_table.select();
+    c.m = a.size(1, "m");
+    c.k = a.size(2, "k");
+    c.n = a.size(4, "n");
+    c.trans_b = a.flag(5);
+    c.scratch = !a.is_async();
+    c.a = a.in<float>(0, "a", a.mul(c.m, c.k));
+    c.b = a.in<float>(3, "b", a.mul(c.k, c.n));
+    c.out = a.out<float>(6, "out", a.mul(c.m, c.n));
+    c.bias = a.in<float>(7, "bias", c.n, true);
+    c.act = a.act(8);
+    return c;
+  }
+  static double cost(const Call& c) { return gemm_ops(c.m, c.n, c.k) + double(c.k) * double(c.n); }
+  static void run(const Call& c) {
+    if (c.m == 0 || c.n == 0) return;  // empty output: k and n need not be backed by memory, skip packing
+    const size_t floats = packed_b_f32_floats(c.k, c.n, c.v->nr);
+    AlignedPtr<float> own;
+    float* bp = c.scratch ? t_bpack.get(floats) : (own = aligned_alloc_array<float>(floats)).get();
+    pack_b_f32(c.b, c.trans_b ? c.k : c.n, c.trans_b, c.k, c.n, c.v->nr, bp);
+    f32_gemm_run(*c.v, F32GemmArgs{c.m, c.n, c.k, c.a, c.k, bp, c.out, c.n, c.bias, c.act});
+  }
+};
+
+int op_code(OpArgs& a, size_t i, int last) {
+  const int op = a.i32(i);
+  if (op < 0 || op > last) a.range_error("bad op code");
+  return op;
 }
 
 // binary(op, a, b, out, n)
-Napi::Value Binary(const Napi::CallbackInfo& info) {
-  const char* fn = "binary";
-  const int op = int_arg(info, 0);
-  if (op < 0 || op > kBinLast) throw Napi::RangeError::New(info.Env(), "binary: bad op code");
-  const size_t n = size_arg(info, 4, fn, "n");
-  const float* a = typed_data<float>(info, 1, fn, "a", n);
-  const float* b = typed_data<float>(info, 2, fn, "b", n);
-  float* out = typed_data<float>(info, 3, fn, "out", n);
-  check_sync_write(info.Env(), "add/sub/mul", out, n * sizeof(float));  // an async op in flight may own it
-  check_sync_read(info.Env(), "add/sub/mul", "a", a, n * sizeof(float));  // ... or still be writing an input
-  check_sync_read(info.Env(), "add/sub/mul", "b", b, n * sizeof(float));
-  f32_eltwise_table.select().binary(op, n, a, b, out);
-  return Napi::Value();
-}
+struct BinaryOp {
+  static constexpr OpNames kNames{"binary", "binary", nullptr, nullptr};
+  struct Call {
+    int op;
+    size_t n;
+    const float *a, *b;
+    float* out;
+  };
+  static Call parse(OpArgs& a) {
+    a.busy_name("add/sub/mul");
+    Call c{};
+    c.op = op_code(a, 0, kBinLast);
+    c.n = a.size(4, "n");
+    c.a = a.in<float>(1, "a", c.n);
+    c.b = a.in<float>(2, "b", c.n);
+    c.out = a.out<float>(3, "out", c.n);
+    return c;
+  }
+  static void run(const Call& c) { f32_eltwise_table.select().binary(c.op, c.n, c.a, c.b, c.out); }
+};
 
 // binaryRow(op, a, row, out, rows, cols)
-Napi::Value BinaryRow(const Napi::CallbackInfo& info) {
-  const char* fn = "binaryRow";
-  const int op = int_arg(info, 0);
-  if (op < 0 || op > kBinLast) throw Napi::RangeError::New(info.Env(), "binaryRow: bad op code");
-  const size_t rows = size_arg(info, 4, fn, "rows"), cols = size_arg(info, 5, fn, "cols");
-  const size_t total = mul_sizes(info.Env(), fn, rows, cols);
-  const float* a = typed_data<float>(info, 1, fn, "a", total);
-  const float* row = typed_data<float>(info, 2, fn, "row", cols);
-  float* out = typed_data<float>(info, 3, fn, "out", total);
-  check_sync_write(info.Env(), "add/sub/mul", out, total * sizeof(float));
-  check_sync_read(info.Env(), "add/sub/mul", "a", a, total * sizeof(float));
-  check_sync_read(info.Env(), "add/sub/mul", "b", row, cols * sizeof(float));
-  if (total == 0) return Napi::Value();  // rows is unchecked when cols is 0: never loop over it
-  f32_eltwise_table.select().binary_row(op, rows, cols, a, row, out);
-  return Napi::Value();
-}
+struct BinaryRowOp {
+  static constexpr OpNames kNames{"binaryRow", "binaryRow", nullptr, nullptr};
+  struct Call {
+    int op;
+    size_t rows, cols;
+    const float *a, *row;
+    float* out;
+  };
+  static Call parse(OpArgs& a) {
+    a.busy_name("add/sub/mul");
+    Call c{};
+    c.op = op_code(a, 0, kBinLast);
+    c.rows = a.size(4, "rows");
+    c.cols = a.size(5, "cols");
+    const size_t total = a.mul(c.rows, c.cols);
+    c.a = a.in<float>(1, "a", total);
+    c.row = a.in<float>(2, "row", c.cols);
+    c.out = a.out<float>(3, "out", total);
+    return c;
+  }
+  static void run(const Call& c) {
+    if (c.rows == 0 || c.cols == 0) return;  // rows is unchecked when cols is 0: never loop over it
+    f32_eltwise_table.select().binary_row(c.op, c.rows, c.cols, c.a, c.row, c.out);
+  }
+};
 
 // activation(act, x, out, n)
-Napi::Value Activation(const Napi::CallbackInfo& info) {
-  const char* fn = "activation";
-  const int act = act_arg(info, 0, fn);
-  const size_t n = size_arg(info, 3, fn, "n");
-  const float* x = typed_data<float>(info, 1, fn, "x", n);
-  float* out = typed_data<float>(info, 2, fn, "out", n);
-  check_sync_write(info.Env(), act == 2 ? "gelu" : "relu", out, n * sizeof(float));
-  check_sync_read(info.Env(), act == 2 ? "gelu" : "relu", "x", x, n * sizeof(float));
-  f32_eltwise_table.select().activation(act, n, x, out);
-  return Napi::Value();
-}
+struct ActivationOp {
+  static constexpr OpNames kNames{"activation", "activation", nullptr, nullptr};
+  struct Call {
+    int act;
+    size_t n;
+    const float* x;
+    float* out;
+  };
+  static Call parse(OpArgs& a) {
+    Call c{};
+    c.act = a.act(0);
+    c.n = a.size(3, "n");
+    a.busy_name(c.act == kActGelu ? "gelu" : "relu");
+    c.x = a.in<float>(1, "x", c.n);
+    c.out = a.out<float>(2, "out", c.n);
+    return c;
+  }
+  static void run(const Call& c) { f32_eltwise_table.select().activation(c.act, c.n, c.x, c.out); }
+};
 
 // unary(op, x, out, n, p0, p1): the UnaryOp family (clip, leaky relu, sigmoid, tanh, exp, sqrt, rsqrt, erf, elu)
-Napi::Value Unary(const Napi::CallbackInfo& info) {
-  const char* fn = "unary";
-  const int op = int_arg(info, 0);
-  if (op < 0 || op > kUnLast) throw Napi::RangeError::New(info.Env(), "unary: bad op code");
-  const size_t n = size_arg(info, 3, fn, "n");
-  const float* x = typed_data<float>(info, 1, fn, "x", n);
-  float* out = typed_data<float>(info, 2, fn, "out", n);
-  if (!info[4].IsNumber() || !info[5].IsNumber()) throw Napi::TypeError::New(info.Env(), "unary: p0 and p1 must be numbers");
-  const float p0 = info[4].As<Napi::Number>().FloatValue(), p1 = info[5].As<Napi::Number>().FloatValue();
-  check_sync_write(info.Env(), fn, out, n * sizeof(float));
-  check_sync_read(info.Env(), fn, "x", x, n * sizeof(float));
-  f32_eltwise_table.select().unary(op, n, x, p0, p1, out);
-  return Napi::Value();
-}
+struct UnaryOp {
+  static constexpr OpNames kNames{"unary", "unary", nullptr, nullptr};
+  struct Call {
+    int op;
+    size_t n;
+    const float* x;
+    float* out;
+    float p0, p1;
+  };
+  static Call parse(OpArgs& a) {
+    Call c{};
+    c.op = op_code(a, 0, kUnLast);
+    c.n = a.size(3, "n");
+    c.x = a.in<float>(1, "x", c.n);
+    c.out = a.out<float>(2, "out", c.n);
+    const Napi::CallbackInfo& info = a.info();
+    if (!info[4].IsNumber() || !info[5].IsNumber()) a.type_error("p0 and p1 must be numbers");
+    c.p0 = float(a.num(4));
+    c.p1 = float(a.num(5));
+    return c;
+  }
+  static void run(const Call& c) { f32_eltwise_table.select().unary(c.op, c.n, c.x, c.p0, c.p1, c.out); }
+};
 
 // softmax(log, x, out, rows, cols)
-Napi::Value Softmax(const Napi::CallbackInfo& info) {
-  const char* fn = "softmax";
-  const bool log = bool_arg(info, 0);
-  const size_t rows = size_arg(info, 3, fn, "rows"), cols = size_arg(info, 4, fn, "cols");
-  const size_t total = mul_sizes(info.Env(), fn, rows, cols);
-  const float* x = typed_data<float>(info, 1, fn, "x", total);
-  float* out = typed_data<float>(info, 2, fn, "out", total);
-  check_sync_write(info.Env(), log ? "logSoftmax" : "softmax", out, total * sizeof(float));
-  check_sync_read(info.Env(), log ? "logSoftmax" : "softmax", "x", x, total * sizeof(float));
-  if (cols > 0) f32_eltwise_table.select().softmax(log, rows, cols, x, out);
-  return Napi::Value();
-}
+struct SoftmaxOp {
+  static constexpr OpNames kNames{"softmax", "softmax", nullptr, nullptr};
+  struct Call {
+    bool log;
+    size_t rows, cols;
+    const float* x;
+    float* out;
+  };
+  static Call parse(OpArgs& a) {
+    Call c{};
+    c.log = a.flag(0);
+    c.rows = a.size(3, "rows");
+    c.cols = a.size(4, "cols");
+    a.busy_name(c.log ? "logSoftmax" : "softmax");
+    const size_t total = a.mul(c.rows, c.cols);
+    c.x = a.in<float>(1, "x", total);
+    c.out = a.out<float>(2, "out", total);
+    return c;
+  }
+  static void run(const Call& c) {
+    if (c.cols > 0) f32_eltwise_table.select().softmax(c.log, c.rows, c.cols, c.x, c.out);
+  }
+};
 
 // layerNorm(x, gamma|null, beta|null, eps, out, rows, cols)
-Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
-  const char* fn = "layerNorm";
-  const size_t rows = size_arg(info, 5, fn, "rows"), cols = size_arg(info, 6, fn, "cols");
-  const size_t total = mul_sizes(info.Env(), fn, rows, cols);
-  const float* x = typed_data<float>(info, 0, fn, "x", total);
-  const float* g = typed_data<float>(info, 1, fn, "gamma", cols, true);
-  const float* b = typed_data<float>(info, 2, fn, "beta", cols, true);
-  const float eps = float(num_arg(info, 3));
-  float* out = typed_data<float>(info, 4, fn, "out", total);
-  check_sync_write(info.Env(), fn, out, total * sizeof(float));
-  check_sync_read(info.Env(), fn, "x", x, total * sizeof(float));
-  check_sync_read(info.Env(), fn, "gamma", g, cols * sizeof(float));
-  check_sync_read(info.Env(), fn, "beta", b, cols * sizeof(float));
-  if (cols > 0) f32_eltwise_table.select().layernorm(rows, cols, x, g, b, eps, out);
-  return Napi::Value();
-}
+struct LayerNormOp {
+  static constexpr OpNames kNames{"layerNorm", "layerNorm", nullptr, nullptr};
+  struct Call {
+    size_t rows, cols;
+    const float *x, *g, *b;
+    float eps;
+    float* out;
+  };
+  static Call parse(OpArgs& a) {
+    Call c{};
+    c.rows = a.size(5, "rows");
+    c.cols = a.size(6, "cols");
+    const size_t total = a.mul(c.rows, c.cols);
+    c.x = a.in<float>(0, "x", total);
+    c.g = a.in<float>(1, "gamma", c.cols, true);
+    c.b = a.in<float>(2, "beta", c.cols, true);
+    c.eps = float(a.num(3));
+    c.out = a.out<float>(4, "out", total);
+    return c;
+  }
+  static void run(const Call& c) {
+    if (c.cols > 0) f32_eltwise_table.select().layernorm(c.rows, c.cols, c.x, c.g, c.b, c.eps, c.out);
+  }
+};
 
 // probeF32Peak(ms) -> GFLOP/s of an FMA loop on the best allowed ISA.
 Napi::Value ProbeF32Peak(const Napi::CallbackInfo& info) {
@@ -223,17 +266,15 @@ Napi::Value ProbeReadBandwidth(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void init_f32(Napi::Env env, Napi::Object exports) {
-  Napi::Function ctor = PackedF32::Define(env);
-  addon_data(env)->packed_f32_ctor = Napi::Persistent(ctor);
-  exports.Set("PackedF32", ctor);
-  export_fn<MatmulPacked>(env, exports, "matmulPacked");
-  export_fn<Matmul>(env, exports, "matmul");
-  export_fn<Binary>(env, exports, "binary");
-  export_fn<BinaryRow>(env, exports, "binaryRow");
-  export_fn<Activation>(env, exports, "activation");
-  export_fn<Unary>(env, exports, "unary");
-  export_fn<Softmax>(env, exports, "softmax");
-  export_fn<LayerNorm>(env, exports, "layerNorm");
+  exports.Set("PackedF32", Handle<PackedF32Weights>::Define(env, kPackedF32Handle));
+  export_op<MatmulPackedOp>(env, exports);
+  export_op<MatmulOp>(env, exports);
+  export_op<BinaryOp>(env, exports);
+  export_op<BinaryRowOp>(env, exports);
+  export_op<ActivationOp>(env, exports);
+  export_op<UnaryOp>(env, exports);
+  export_op<SoftmaxOp>(env, exports);
+  export_op<LayerNormOp>(env, exports);
   export_fn<ProbeF32Peak>(env, exports, "probeF32Peak");
   export_fn<ProbeReadBandwidth>(env, exports, "probeReadBandwidth");
 }

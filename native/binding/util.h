@@ -176,11 +176,9 @@ inline Napi::Value new_array_buffer(napi_env env, const char* fn, size_t bytes) 
   return Napi::Value(env, ab);
 }
 
-// Per-environment state (one per main thread or worker): constructors of the wrapped classes.
+// Per-environment state (one per main thread or worker). The weight handles (binding/op.h) are identified by
+// type tags, so no constructor is kept here.
 struct AddonData {
-  Napi::FunctionReference packed_f32_ctor;
-  // Later families add their constructors here.
-  Napi::FunctionReference extra_ctors[16];
   void* async_env = nullptr;  // binding/async.cc: this env's completion queue (created on the first async op)
   Napi::FunctionReference transfer_guard;  // binding/async.cc: marks an ArrayBuffer untransferable (src/native.ts)
 };
