@@ -1,11 +1,9 @@
-// N-API glue for the f32 convolution family: packed conv weights, conv2d / convTranspose2d (sync and async), the
-// cpuInfo rows. One parser (conv_call) serves the sync and the async form. No math here.
+// N-API glue for the convolution family: packed f32 conv weights, conv2d / convTranspose2d and the int8 conv2d,
+// each op's sync and async form from one description. No math here.
 #include <memory>
 #include <string>
 
-#include "binding/async.h"
-#include "binding/s8_args.h"
-#include "binding/util.h"
+#include "binding/op.h"
 #include "cpu/dispatch.h"
 #include "kernels/f32-conv/f32-conv.h"
 #include "runtime/conv_driver.h"
@@ -17,75 +15,34 @@
 namespace simdtensor {
 namespace binding {
 
+// new PackedConvF32(w: Float32Array, layout, c, m, kh, kw, groups, scale: Float32Array|null)
+const HandleKind<PackedF32ConvWeights> kPackedConvHandle{
+    "PackedConvF32", "packConvWeights", "weights must be a PackedConvF32 handle from packConvWeights()",
+    {0x636f6e76'66333270ull, 0x61636b65'64776569ull},
+    [](const Napi::CallbackInfo& info, const char* fn) {
+      OpArgs a(info, fn, nullptr);
+      const int layout = a.i32(1);
+      if (layout < kConvOIHW || layout > kConvHWOI) a.range_error("bad layout code");
+      const size_t c = a.size(2, "c", 1 << 24), m = a.size(3, "m", 1 << 24);
+      const size_t kh = a.size(4, "kh", 1 << 16), kw = a.size(5, "kw", 1 << 16);
+      const size_t groups = a.size(6, "groups", 1 << 24);
+      if (c == 0 || m == 0 || kh == 0 || kw == 0 || groups == 0 || c % groups || m % groups)
+        a.range_error("c, m, kh, kw, groups must be positive and groups must divide c and m");
+      const float* w = a.in<float>(0, "w", a.mul(a.mul(kh * kw, c / groups), m));
+      const float* scale = a.in<float>(7, "scale", m, true);
+      return std::make_shared<PackedF32ConvWeights>(w, layout, c, m, kh, kw, groups, scale,
+                                                    f32_conv_variant_for(m / groups).nr);
+    },
+    {{"bytes", [](const PackedF32ConvWeights& w) { return double(w.bytes()); }, false}}};
+
 namespace {
-
-// Tags PackedConvF32 objects so an unrelated object can never be unwrapped as one.
-const napi_type_tag kPackedConvTag = {0x636f6e76'66333270ull, 0x61636b65'64776569ull};
-
-class PackedConvF32 : public Napi::ObjectWrap<PackedConvF32> {
- public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "PackedConvF32", {InstanceAccessor<&PackedConvF32::Bytes>("bytes")});
-  }
-  // new PackedConvF32(w: Float32Array, layout, c, m, kh, kw, groups, scale: Float32Array|null)
-  explicit PackedConvF32(const Napi::CallbackInfo& info) try : Napi::ObjectWrap<PackedConvF32>(info) {
-    const char* fn = "packConvWeights";
-    napi_env env = info.Env();
-    const int layout = int_arg(info, 1);
-    if (layout < kConvOIHW || layout > kConvHWOI) throw Napi::RangeError::New(env, "packConvWeights: bad layout code");
-    const size_t c = size_arg(info, 2, fn, "c", 1 << 24), m = size_arg(info, 3, fn, "m", 1 << 24);
-    const size_t kh = size_arg(info, 4, fn, "kh", 1 << 16), kw = size_arg(info, 5, fn, "kw", 1 << 16);
-    const size_t groups = size_arg(info, 6, fn, "groups", 1 << 24);
-    if (c == 0 || m == 0 || kh == 0 || kw == 0 || groups == 0 || c % groups || m % groups)
-      throw Napi::RangeError::New(env, "packConvWeights: c, m, kh, kw, groups must be positive and groups must divide c and m");
-    const size_t count = mul_sizes(env, fn, mul_sizes(env, fn, kh * kw, c / groups), m);
-    const float* w = typed_data<float>(info, 0, fn, "w", count);
-    const float* scale = typed_data<float>(info, 7, fn, "scale", m, true);
-    w_ = std::make_shared<PackedF32ConvWeights>(w, layout, c, m, kh, kw, groups, scale, f32_conv_variant_for(m / groups).nr);
-    napi_type_tag_object(env, info.This(), &kPackedConvTag);
-    bytes_ = int64_t(w_->bytes());
-    adjust_external_memory(env, bytes_);
-  } catch (...) {
-    rethrow_guarded(info.Env(), "packConvWeights");
-  }
-  ~PackedConvF32() override { adjust_external_memory(Env(), -bytes_); }
-  std::shared_ptr<PackedF32ConvWeights> weights() const { return w_; }
-
- private:
-  Napi::Value Bytes(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->bytes())); }
-  std::shared_ptr<PackedF32ConvWeights> w_;
-  int64_t bytes_ = 0;
-};
-
-std::shared_ptr<PackedF32ConvWeights> conv_packed_arg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
-  napi_env env = info.Env();
-  napi_value v = info[i];
-  napi_valuetype vt;
-  napi_typeof(env, v, &vt);
-  bool tagged = false;
-  if (vt == napi_object) napi_check_object_type_tag(env, v, &kPackedConvTag, &tagged);
-  if (!tagged)
-    throw Napi::TypeError::New(env, std::string(fn) + ": weights must be a PackedConvF32 handle from packConvWeights()");
-  return PackedConvF32::Unwrap(Napi::Object(env, v))->weights();
-}
-
-// conv2d(x, packed, geom: Float64Array, y, bias|null, residual|null, act, p0, p1)
-//   geom (Int32Array) = [n, h, w, sh, sw, dh, dw, padT, padL, padB, padR, transposed, outPadH, outPadW, nchw]
-struct ConvCall {
-  std::shared_ptr<PackedF32ConvWeights> w;
-  F32ConvArgs args;
-  bool nchw;
-  size_t x_len, y_len;
-};
 
 // geometry (Int32Array) = [n, h, w, sH, sW, dH, dW, padT, padL, padB, padR, transposed, outPadH, outPadW, nchw] at
 // info[i], for weights of c input and m output channels, kh×kw, `groups`: the shape with oh/ow computed here.
-ConvShape conv_geometry(const Napi::CallbackInfo& info, size_t i, const char* fn, size_t c, size_t m, size_t kh,
-                        size_t kw, size_t groups, bool* nchw) {
-  napi_env env = info.Env();
-  const int32_t* g = typed_data<int32_t>(info, i, fn, "geometry", 15);
+ConvShape conv_geometry(OpArgs& a, size_t i, size_t c, size_t m, size_t kh, size_t kw, size_t groups, bool* nchw) {
+  const int32_t* g = a.now<int32_t>(i, "geometry", 15);
   for (int j = 0; j < 15; j++)
-    if (g[j] < 0) throw Napi::RangeError::New(env, std::string(fn) + ": bad geometry value at " + std::to_string(j));
+    if (g[j] < 0) a.range_error("bad geometry value at " + std::to_string(j));
   ConvShape s{};
   s.n = size_t(g[0]);
   s.h = size_t(g[1]);
@@ -106,223 +63,136 @@ ConvShape conv_geometry(const Napi::CallbackInfo& info, size_t i, const char* fn
   s.kw = kw;
   s.groups = groups;
   if (s.h == 0 || s.w == 0 || s.sh == 0 || s.sw == 0 || s.dh == 0 || s.dw == 0)
-    throw Napi::RangeError::New(env, std::string(fn) + ": h, w, strides and dilations must be positive");
+    a.range_error("h, w, strides and dilations must be positive");
   const size_t ekh = (s.kh - 1) * s.dh + 1, ekw = (s.kw - 1) * s.dw + 1;
   if (!s.transposed) {
-    if (ekh > s.h + s.pad_t + pad_b || ekw > s.w + s.pad_l + pad_r)
-      throw Napi::RangeError::New(env, std::string(fn) + ": kernel larger than the padded input");
+    if (ekh > s.h + s.pad_t + pad_b || ekw > s.w + s.pad_l + pad_r) a.range_error("kernel larger than the padded input");
     s.oh = (s.h + s.pad_t + pad_b - ekh) / s.sh + 1;
     s.ow = (s.w + s.pad_l + pad_r - ekw) / s.sw + 1;
   } else {
     const size_t fh = s.sh * (s.h - 1) + oph + ekh, fw = s.sw * (s.w - 1) + opw + ekw;
-    if (fh <= s.pad_t + pad_b || fw <= s.pad_l + pad_r)
-      throw Napi::RangeError::New(env, std::string(fn) + ": pads leave an empty output");
+    if (fh <= s.pad_t + pad_b || fw <= s.pad_l + pad_r) a.range_error("pads leave an empty output");
     s.oh = fh - s.pad_t - pad_b;
     s.ow = fw - s.pad_l - pad_r;
   }
   return s;
 }
 
-ConvCall conv_call(const Napi::CallbackInfo& info, const char* fn) {
-  napi_env env = info.Env();
-  ConvCall call;
-  call.w = conv_packed_arg(info, 1, fn);
-  const PackedF32ConvWeights& w = *call.w;
-  const ConvShape s = conv_geometry(info, 2, fn, w.c(), w.m(), w.kh(), w.kw(), w.groups(), &call.nchw);
-  call.x_len = mul_sizes(env, fn, mul_sizes(env, fn, s.n, s.h * s.w), s.c);
-  call.y_len = mul_sizes(env, fn, mul_sizes(env, fn, s.n, s.oh * s.ow), s.m);
-  F32ConvArgs& a = call.args;
-  a.s = s;
-  a.x = typed_data<float>(info, 0, fn, "x", call.x_len);
-  a.y = typed_data<float>(info, 3, fn, "out", call.y_len);
-  a.bias = typed_data<float>(info, 4, fn, "bias", s.m, true);
-  a.residual = typed_data<float>(info, 5, fn, "residual", call.y_len, true);
-  a.ep.act = int_arg(info, 6);
-  if (a.ep.act < 0 || a.ep.act >= kConvActCount) throw Napi::RangeError::New(env, std::string(fn) + ": bad activation code");
-  a.ep.p0 = float(num_arg(info, 7));
-  a.ep.p1 = float(num_arg(info, 8));
-  a.panels = nullptr;
-  return call;
-}
+double conv_ops(const ConvShape& s) { return 2.0 * double(s.pixels()) * double(s.kdim()) * double(s.m); }
 
-void conv_run(const F32ConvVariant& v, const ConvCall& c, const float* panels) {
-  F32ConvArgs a = c.args;
-  a.panels = panels;
-  if (c.nchw)
-    f32_conv_run_nchw(v, a);
-  else
-    f32_conv_run(v, a);
-}
-
-Napi::Value Conv2d(const Napi::CallbackInfo& info) {
-  const char* fn = "conv2d";
-  ConvCall c = conv_call(info, fn);
-  check_sync_write(info.Env(), fn, c.args.y, c.y_len * sizeof(float));  // an async op in flight may own it
-  const F32ConvVariant& v = f32_conv_variant_for(c.args.s.mg());
-  conv_run(v, c, c.w->panels(v.nr));
-  return Napi::Value();
-}
-
-Napi::Value Conv2dAsync(const Napi::CallbackInfo& info) {
-  const char* fn = "conv2dAsync";
-  AsyncOp op(info, fn, 9);
-  ConvCall c = conv_call(info, fn);
-  op.pin(info[0]);
-  op.reads(c.args.x, c.x_len * sizeof(float), "x");
-  op.pin(info[3]);
-  op.writes(c.args.y, c.y_len * sizeof(float), "out");
-  if (c.args.bias) {
-    op.pin(info[4]);
-    op.reads(c.args.bias, c.args.s.m * sizeof(float), "bias");
+// conv2d(x, packed, geometry: Int32Array(15), out, bias|null, residual|null, act, p0, p1[, id])
+struct Conv2dOp {
+  static constexpr OpNames kNames{"conv2d", "conv2d", "conv2dAsync", "conv2dAsync"};
+  static constexpr size_t kArgs = 9, kResult = 3;
+  struct Call {
+    std::shared_ptr<PackedF32ConvWeights> w;
+    const F32ConvVariant* v;
+    F32ConvArgs args;
+    bool nchw;
+  };
+  static Call parse(OpArgs& a) {
+    Call c{a.handle(1, kPackedConvHandle)->weights(), nullptr, F32ConvArgs{}, false};
+    const PackedF32ConvWeights& w = *c.w;
+    const ConvShape s = conv_geometry(a, 2, w.c(), w.m(), w.kh(), w.kw(), w.groups(), &c.nchw);
+    const size_t x_len = a.mul(a.mul(s.n, s.h * s.w), s.c), y_len = a.mul(a.mul(s.n, s.oh * s.ow), s.m);
+    F32ConvArgs& f = c.args;
+    f.s = s;
+    f.x = a.in<float>(0, "x", x_len);
+    f.y = a.out<float>(3, "out", y_len);
+    f.bias = a.in<float>(4, "bias", s.m, true);
+    f.residual = a.in<float>(5, "residual", y_len, true);
+    f.ep.act = a.act(6, kConvActCount);
+    f.ep.p0 = float(a.num(7));
+    f.ep.p1 = float(a.num(8));
+    c.v = &f32_conv_variant_for(s.mg());
+    f.panels = c.w->panels(c.v->nr);  // any re-layout for this nr happens here, once
+    return c;
   }
-  if (c.args.residual) {
-    op.pin(info[5]);
-    op.reads(c.args.residual, c.y_len * sizeof(float), "residual");
+  static double cost(const Call& c) { return conv_ops(c.args.s); }
+  static void run(const Call& c) {
+    if (c.nchw)
+      f32_conv_run_nchw(*c.v, c.args);
+    else
+      f32_conv_run(*c.v, c.args);
   }
-  op.pin(info[1]);
-  op.keep(c.w);
-  const F32ConvVariant& v = f32_conv_variant_for(c.args.s.mg());
-  const float* panels = c.w->panels(v.nr);  // any re-layout for this nr happens here, once
-  const double cost = 2.0 * double(c.args.s.pixels()) * double(c.args.s.kdim()) * double(c.args.s.m);
-  return op.submit([&v, c, panels] { conv_run(v, c, panels); }, info[3], cost);
-}
-
-// s8Conv2d(x: Uint8Array|Int8Array, packedS8, geometry, kh, kw, c, xZero, xScale, out, bias|null, act, outScale,
-// outZero, actA, actB, residual|null): groups 1, not transposed; out Int32Array (exact), Float32Array (dequantized) or
-// Int8/Uint8Array (requantized with outScale/outZero); act any kConvAct* code with its two parameters; residual f32
-// shaped like the output (added before the activation).
-struct S8ConvCall {
-  std::shared_ptr<PackedS8Weights> w;
-  ConvShape s;
-  bool nchw;
-  const uint8_t* x;
-  size_t x_len;
-  uint8_t pad_byte;
-  int32_t x_zero;
-  float x_scale;
-  S8OutArg out;
-  const float* bias;
-  S8ConvPost post;  // the activation (any code) and the residual
-  size_t y_len;     // output elements
-  float out_scale;
-  int32_t out_zero;
 };
 
-S8ConvCall s8_conv_call(const Napi::CallbackInfo& info, const char* fn) {
-  napi_env env = info.Env();
-  S8ConvCall c{};
-  c.w = s8_packed_arg(info, 1, fn);
-  const size_t kh = size_arg(info, 3, fn, "kh", 1 << 16), kw = size_arg(info, 4, fn, "kw", 1 << 16);
-  const size_t ch = size_arg(info, 5, fn, "c", 1 << 24);
-  if (kh == 0 || kw == 0 || ch == 0 || kh * kw * ch != c.w->k())
-    throw Napi::RangeError::New(env, std::string(fn) + ": kh·kw·c must equal the packed weights' K");
-  c.s = conv_geometry(info, 2, fn, ch, c.w->n(), kh, kw, 1, &c.nchw);
-  if (c.s.transposed) throw Napi::RangeError::New(env, std::string(fn) + ": int8 transposed convolution is not supported");
-  bool x_unsigned = false;
-  c.x_len = mul_sizes(env, fn, mul_sizes(env, fn, c.s.n, c.s.h * c.s.w), c.s.c);
-  c.x = s8_bytes_arg(info, 0, fn, "x", c.x_len, &x_unsigned);
-  const int zero = int_arg(info, 6);
-  if (x_unsigned ? (zero < 0 || zero > 255) : (zero < -128 || zero > 127))
-    throw Napi::RangeError::New(env, std::string(fn) + ": x zero point outside its type's range");
-  c.x_zero = zero;
-  c.pad_byte = uint8_t(zero & 0xff);
-  c.x_scale = float(num_arg(info, 7));
-  const size_t yn = mul_sizes(env, fn, mul_sizes(env, fn, c.s.n, c.s.oh * c.s.ow), c.s.m);
-  c.out = s8_out_arg(info, 8, fn, yn);
-  c.y_len = yn;
-  if (c.out.kind != kS8OutI32 && !(c.x_scale > 0))
-    throw Napi::RangeError::New(env, std::string(fn) + ": x scale must be positive for float32 and int8 outputs");
-  c.bias = typed_data<float>(info, 9, fn, "bias", c.s.m, true);
-  const int act = int_arg(info, 10);
-  if (act < 0 || act >= kConvActCount) throw Napi::RangeError::New(env, std::string(fn) + ": bad activation code");
-  c.post.act = act;
-  c.post.p0 = float(num_arg(info, 13));
-  c.post.p1 = float(num_arg(info, 14));
-  c.post.residual = typed_data<float>(info, 15, fn, "residual", yn, true);
-  if (c.out.kind == kS8OutI32 && (act != kConvActNone || c.post.residual))
-    throw Napi::RangeError::New(env, std::string(fn) + ": an activation or residual needs a float32 or int8 output");
-  const double out_scale = num_arg(info, 11);
-  c.out_zero = int_arg(info, 12);
-  s8_check_requant(env, fn, c.out.kind, out_scale, c.out_zero);
-  c.out_scale = float(out_scale);
-  (void)x_unsigned;
-  return c;
-}
-
-void s8_conv_exec(const S8GemmVariant& v, const S8ConvCall& c, bool x_unsigned) {
-  S8GemmArgs g{};
-  g.a_unsigned = x_unsigned;
-  g.a_zero = &c.x_zero;
-  g.a_zero_stride = 0;
-  g.a_scale = &c.x_scale;
-  g.a_scale_stride = 0;
-  s8_gemm_bind_weights(v, *c.w, &g);
-  g.out = c.out.kind;
-  g.c = c.out.data;
-  g.bias = c.bias;
-  g.act = c.post.act <= kConvActGelu ? c.post.act : kConvActNone;  // the GEMM fuses none/relu/gelu itself
-  g.out_scale = c.out_scale;
-  g.out_zero = c.out_zero;
-  if (c.nchw)
-    s8_conv_run_nchw(v, c.s, c.x, c.pad_byte, g, c.post);
-  else
-    s8_conv_run(v, c.s, c.x, c.pad_byte, g, c.post);
-}
-
-bool is_uint8_array(const Napi::CallbackInfo& info, size_t i) {
-  napi_typedarray_type t = napi_int8_array;
-  size_t len;
-  void* data;
-  napi_value ab;
-  size_t off;
-  napi_get_typedarray_info(info.Env(), info[i], &t, &len, &data, &ab, &off);
-  return t == napi_uint8_array;
-}
-
-Napi::Value S8Conv2d(const Napi::CallbackInfo& info) {
-  const char* fn = "conv2d";
-  const S8ConvCall c = s8_conv_call(info, fn);
-  check_sync_write(info.Env(), fn, c.out.data, c.out.bytes);
-  const S8GemmVariant& v = s8_gemm_table.select();
-  s8_conv_exec(v, c, is_uint8_array(info, 0));
-  return Napi::String::New(info.Env(), v.name);
-}
-
-Napi::Value S8Conv2dAsync(const Napi::CallbackInfo& info) {
-  const char* fn = "conv2dAsync";
-  AsyncOp op(info, fn, 16);
-  const S8ConvCall c = s8_conv_call(info, fn);
-  const bool xu = is_uint8_array(info, 0);
-  op.pin(info[0]);
-  op.reads(c.x, c.x_len, "x");
-  op.pin(info[8]);
-  op.writes(c.out.data, c.out.bytes, "out");
-  if (c.bias) {
-    op.pin(info[9]);
-    op.reads(c.bias, c.s.m * sizeof(float), "bias");
+// s8Conv2d(x: Uint8Array|Int8Array, packedS8, geometry, kh, kw, c, xZero, xScale, out, bias|null, act, outScale,
+// outZero, actA, actB, residual|null[, id]) -> kernel name: groups 1, not transposed; out Int32Array (exact),
+// Float32Array (dequantized) or Int8/Uint8Array (requantized with outScale/outZero); act any kConvAct* code with its
+// two parameters; residual f32 shaped like the output (added before the activation).
+struct S8Conv2dOp {
+  static constexpr OpNames kNames{"s8Conv2d", "conv2d", "s8Conv2dAsync", "conv2dAsync"};
+  static constexpr size_t kArgs = 16, kResult = 8;
+  struct Call {
+    std::shared_ptr<PackedS8Weights> w;
+    const S8GemmVariant* v;
+    ConvShape s;
+    bool nchw;
+    const uint8_t* x;
+    uint8_t pad_byte;
+    S8GemmArgs g;   // all but the B fields and A itself
+    S8ConvPost post;  // the activation (any code) and the residual
+    int32_t x_zero;   // A's zero point and scale, per tensor (stride 0)
+    float x_scale;
+  };
+  static Call parse(OpArgs& a) {
+    Call c{a.handle(1, kPackedS8Handle)->weights(), &s8_gemm_table.select(), ConvShape{}, false, nullptr, 0,
+           S8GemmArgs{}, S8ConvPost{}, 0, 0.0f};
+    const size_t kh = a.size(3, "kh", 1 << 16), kw = a.size(4, "kw", 1 << 16), ch = a.size(5, "c", 1 << 24);
+    if (kh == 0 || kw == 0 || ch == 0 || kh * kw * ch != c.w->k()) a.range_error("kh·kw·c must equal the packed weights' K");
+    c.s = conv_geometry(a, 2, ch, c.w->n(), kh, kw, 1, &c.nchw);
+    if (c.s.transposed) a.range_error("int8 transposed convolution is not supported");
+    S8GemmArgs& g = c.g;
+    c.x = a.s8_in(0, "x", a.mul(a.mul(c.s.n, c.s.h * c.s.w), c.s.c), &g.a_unsigned);
+    const int zero = a.i32(6);
+    if (g.a_unsigned ? (zero < 0 || zero > 255) : (zero < -128 || zero > 127))
+      a.range_error("x zero point outside its type's range");
+    c.pad_byte = uint8_t(zero & 0xff);
+    const float x_scale = float(a.num(7));
+    const size_t yn = a.mul(a.mul(c.s.n, c.s.oh * c.s.ow), c.s.m);
+    const S8OutArg out = a.s8_out(8, yn);
+    if (out.kind != kS8OutI32 && !(x_scale > 0)) a.range_error("x scale must be positive for float32 and int8 outputs");
+    g.bias = a.in<float>(9, "bias", c.s.m, true);
+    c.post.act = a.act(10, kConvActCount);
+    c.post.p0 = float(a.num(13));
+    c.post.p1 = float(a.num(14));
+    c.post.residual = a.in<float>(15, "residual", yn, true);
+    if (out.kind == kS8OutI32 && (c.post.act != kConvActNone || c.post.residual))
+      a.range_error("an activation or residual needs a float32 or int8 output");
+    const double out_scale = a.num(11);
+    g.out_zero = a.i32(12);
+    a.check_requant(out.kind, out_scale, g.out_zero);
+    g.out_scale = float(out_scale);
+    g.out = out.kind;
+    g.c = out.data;
+    g.act = c.post.act <= kConvActGelu ? c.post.act : kConvActNone;  // the GEMM fuses none/relu/gelu itself
+    c.x_zero = zero;
+    c.x_scale = x_scale;
+    S8GemmArgs probe{};
+    s8_gemm_bind_weights(*c.v, *c.w, &probe);  // any re-layout for this variant happens here, once
+    return c;
   }
-  if (c.post.residual) {
-    op.pin(info[15]);
-    op.reads(c.post.residual, c.y_len * sizeof(float), "residual");
+  static double cost(const Call& c) { return conv_ops(c.s); }
+  static const char* run(const Call& c) {
+    S8GemmArgs g = c.g;
+    g.a_zero = &c.x_zero;
+    g.a_scale = &c.x_scale;
+    s8_gemm_bind_weights(*c.v, *c.w, &g);
+    if (c.nchw)
+      s8_conv_run_nchw(*c.v, c.s, c.x, c.pad_byte, g, c.post);
+    else
+      s8_conv_run(*c.v, c.s, c.x, c.pad_byte, g, c.post);
+    return c.v->name;
   }
-  op.pin(info[1]);
-  op.keep(c.w);
-  const S8GemmVariant& v = s8_gemm_table.select();
-  S8GemmArgs probe{};
-  s8_gemm_bind_weights(v, *c.w, &probe);  // any re-layout for this variant happens here, once
-  const double cost = 2.0 * double(c.s.pixels()) * double(c.s.kdim()) * double(c.s.m);
-  return op.submit([&v, c, xu] { s8_conv_exec(v, c, xu); }, info[8], cost);
-}
-
+};
 
 }  // namespace
 
 void init_conv(Napi::Env env, Napi::Object exports) {
-  exports.Set("PackedConvF32", PackedConvF32::Define(env));
-  export_fn<Conv2d>(env, exports, "conv2d");
-  export_fn<Conv2dAsync>(env, exports, "conv2dAsync");
-  export_fn<S8Conv2d>(env, exports, "s8Conv2d");
-  export_fn<S8Conv2dAsync>(env, exports, "s8Conv2dAsync");
+  exports.Set("PackedConvF32", Handle<PackedF32ConvWeights>::Define(env, kPackedConvHandle));
+  export_op<Conv2dOp>(env, exports);
+  export_op<S8Conv2dOp>(env, exports);
 }
 
 }  // namespace binding
