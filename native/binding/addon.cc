@@ -13,7 +13,6 @@ void init_async(Napi::Env env, Napi::Object exports);
 void init_sparse(Napi::Env env, Napi::Object exports);
 void init_s8(Napi::Env env, Napi::Object exports);
 void init_onnx(Napi::Env env, Napi::Object exports);
-void init_half_async(Napi::Env env, Napi::Object exports);
 void init_alloc(Napi::Env env, Napi::Object exports);
 void init_conv(Napi::Env env, Napi::Object exports);
 void init_pool(Napi::Env env, Napi::Object exports);
@@ -97,7 +96,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_half(env, exports);
   init_sparse(env, exports);
   init_s8(env, exports);
-  init_half_async(env, exports);
   init_alloc(env, exports);
   init_conv(env, exports);
   init_pool(env, exports);
