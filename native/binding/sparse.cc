@@ -1,147 +1,163 @@
-// N-API glue for sparse weights: the validated native handle (SparseF32), sparse linear (sync and async), dense <->
-// sparse conversion and magnitude pruning. No math here: everything calls the plain C++ entry points.
+// N-API glue for sparse weights: the validated native handles (SparseF32, SparseS8), sparse linear (sync and async
+// from one description), dense <-> sparse conversion and magnitude pruning. No math here: everything calls the plain
+// C++ entry points.
 #include <memory>
 #include <string>
-#include <vector>
+#include <type_traits>
 
-#include "binding/async.h"
-#include "binding/util.h"
+#include "binding/op.h"
 #include "cpu/dispatch.h"
 #include "runtime/prune.h"
 #include "runtime/s8_sparse.h"
 #include "runtime/sparse_weights.h"
 #include "runtime/spmm_driver.h"
+#include "runtime/sparse/s8_sparse_input.h"
 
 namespace simdtensor {
 namespace binding {
 namespace {
 
-// Tags SparseF32 objects so an unrelated object can never be unwrapped as one.
-const napi_type_tag kSparseF32Tag = {0x3b7e51d09a2c46f8ull, 0x91d4a6e2c07f5b13ull};
-
-SparseFormat format_arg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
-  const int f = int_arg(info, i);
-  if (f < 0 || f > 2)
-    throw Napi::RangeError::New(info.Env(), std::string(fn) + ": format code must be 0 (csr), 1 (bsr) or 2 (n:m), got " +
-                                                std::to_string(f));
+SparseFormat format_arg(OpArgs& a, size_t i) {
+  const int f = a.i32(i);
+  if (f < 0 || f > 2) a.range_error("format code must be 0 (csr), 1 (bsr) or 2 (n:m), got " + std::to_string(f));
   return SparseFormat(f);
 }
 
-int act_arg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
-  const int act = int_arg(info, i);
-  if (act < 0 || act > 2)
-    throw Napi::RangeError::New(info.Env(), std::string(fn) + ": activation code must be 0, 1 or 2, got " + std::to_string(act));
-  return act;
-}
-
-SparseMode mode_arg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
-  const int m = int_arg(info, i);
-  if (m < 0 || m > 2)
-    throw Napi::RangeError::New(info.Env(), std::string(fn) + ": mode must be 0 (auto), 1 (sparse) or 2 (dense), got " +
-                                                std::to_string(m));
+SparseMode mode_arg(OpArgs& a, size_t i) {
+  const int m = a.i32(i);
+  if (m < 0 || m > 2) a.range_error("mode must be 0 (auto), 1 (sparse) or 2 (dense), got " + std::to_string(m));
   return SparseMode(m);
 }
 
-bool is_null(const Napi::CallbackInfo& info, size_t i) {
-  const napi_valuetype t = info[i].Type();
-  return t == napi_null || t == napi_undefined;
-}
-
 // An index array: Uint16Array or Int32Array.
-const void* index_arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg, bool* idx16, size_t* len) {
-  napi_env env = info.Env();
+const void* index_arg(OpArgs& a, size_t i, const char* arg, bool* idx16, size_t* len) {
+  napi_env env = a.env();
+  napi_value v = a.info()[i];
   bool is_ta = false;
-  napi_is_typedarray(env, info[i], &is_ta);
+  napi_is_typedarray(env, v, &is_ta);
   if (is_ta) {
     napi_typedarray_type type;
     size_t length;
     void* data;
     napi_value ab;
     size_t off;
-    napi_get_typedarray_info(env, info[i], &type, &length, &data, &ab, &off);
+    napi_get_typedarray_info(env, v, &type, &length, &data, &ab, &off);
     if (type == napi_uint16_array || type == napi_int32_array) {
-      if (length > 0 && !data) throw Napi::TypeError::New(env, std::string(fn) + ": " + arg + " is detached");
+      if (length > 0 && !data) a.type_error(std::string(arg) + " is detached");
       *idx16 = type == napi_uint16_array;
       *len = length;
       return data;
     }
   }
-  throw Napi::TypeError::New(env, std::string(fn) + ": " + arg + " must be a Uint16Array or an Int32Array");
+  a.type_error(std::string(arg) + " must be a Uint16Array or an Int32Array");
 }
 
-class SparseF32 : public Napi::ObjectWrap<SparseF32> {
- public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "SparseF32",
-                       {InstanceAccessor<&SparseF32::N>("n"), InstanceAccessor<&SparseF32::K>("k"),
-                        InstanceAccessor<&SparseF32::Stored>("stored"), InstanceAccessor<&SparseF32::Nonzeros>("nonzeros"),
-                        InstanceAccessor<&SparseF32::Bytes>("bytes"), InstanceAccessor<&SparseF32::HasDense>("hasDense")});
+// The arguments both sparse handles share: (format, n, k, ptr|null, idx|null, <values>, a, b, nib|null) with the
+// values at info[5] left to the caller.
+SparseInput sparse_input(OpArgs& a) {
+  SparseInput in;
+  in.fmt = format_arg(a, 0);
+  in.n = a.size(1, "n", size_t(1) << 31);
+  in.k = a.size(2, "k", size_t(1) << 31);
+  if (in.fmt != SparseFormat::kNm) {
+    in.ptr = a.now<int32_t>(3, "rowPtr", 0, false, &in.ptr_len);
+    in.idx = index_arg(a, 4, "colIdx", &in.idx16, &in.idx_len);
   }
-  // new SparseF32(format, n, k, ptr: Int32Array|null, idx: Uint16Array|Int32Array|null, values: Float32Array,
-  //               a, b, nib: Uint8Array|null) — a, b: block bh, bw (BSR) or n, m (N:M). Validates everything.
-  explicit SparseF32(const Napi::CallbackInfo& info) try : Napi::ObjectWrap<SparseF32>(info) {
-    const char* fn = "toSparse";
-    napi_env env = info.Env();
-    SparseInput in;
-    in.fmt = format_arg(info, 0, fn);
-    in.n = size_arg(info, 1, fn, "n", size_t(1) << 31);
-    in.k = size_arg(info, 2, fn, "k", size_t(1) << 31);
-    if (in.fmt != SparseFormat::kNm) {
-      in.ptr = typed_data<int32_t>(info, 3, fn, "rowPtr", 0, false, &in.ptr_len);
-      in.idx = index_arg(info, 4, fn, "colIdx", &in.idx16, &in.idx_len);
-    }
-    in.val = typed_data<float>(info, 5, fn, "values", 0, false, &in.val_len);
-    const size_t a = size_arg(info, 6, fn, "a", 1 << 16), b = size_arg(info, 7, fn, "b", 1 << 16);
-    if (in.fmt == SparseFormat::kBsr) {
-      in.bh = a;
-      in.bw = b;
-    } else if (in.fmt == SparseFormat::kNm) {
-      in.nm_n = a;
-      in.nm_m = b;
-      in.nib = typed_data<uint8_t>(info, 8, fn, "indices", 0, false, &in.nib_len);
-    }
-    std::string err;
-    std::unique_ptr<F32SparseWeights> w = F32SparseWeights::create(in, &err);
-    if (!w) throw Napi::RangeError::New(env, std::string(fn) + ": " + err);
-    w_ = std::shared_ptr<F32SparseWeights>(std::move(w));
-    napi_type_tag_object(env, info.This(), &kSparseF32Tag);
-    bytes_ = int64_t(w_->bytes());
-    adjust_external_memory(env, bytes_);
-  } catch (...) {
-    rethrow_guarded(info.Env(), "toSparse");
+  return in;
+}
+// (a, b) at info[6], info[7]: block bh, bw (BSR) or n, m (N:M, whose nibble indices are info[8]).
+void sparse_shape(OpArgs& a, SparseInput* in) {
+  const size_t x = a.size(6, "a", 1 << 16), y = a.size(7, "b", 1 << 16);
+  if (in->fmt == SparseFormat::kBsr) {
+    in->bh = x;
+    in->bw = y;
+  } else if (in->fmt == SparseFormat::kNm) {
+    in->nm_n = x;
+    in->nm_m = y;
+    in->nib = a.now<uint8_t>(8, "indices", 0, false, &in->nib_len);
   }
-  ~SparseF32() override { adjust_external_memory(Env(), -bytes_); }
-  const std::shared_ptr<F32SparseWeights>& weights() const { return w_; }
-  // The dense copy is made lazily by the first dense-path call: account for it then.
-  void update_bytes(Napi::Env env) {
-    const int64_t b = int64_t(w_->bytes());
-    if (b != bytes_) {
-      adjust_external_memory(env, b - bytes_);
-      bytes_ = b;
-    }
-  }
+}
 
- private:
-  Napi::Value N(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->view().n)); }
-  Napi::Value K(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->view().k)); }
-  Napi::Value Stored(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->view().nnz_stored)); }
-  Napi::Value Nonzeros(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->nonzeros())); }
-  Napi::Value Bytes(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->bytes())); }
-  Napi::Value HasDense(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), w_->has_dense()); }
-  std::shared_ptr<F32SparseWeights> w_;
-  int64_t bytes_ = 0;
+}  // namespace
+
+// new SparseF32(format, n, k, ptr: Int32Array|null, idx: Uint16Array|Int32Array|null, values: Float32Array,
+//               a, b, nib: Uint8Array|null). Validates everything.
+const HandleKind<F32SparseWeights> kSparseF32Handle{
+    "SparseF32", "toSparse", "weights must be a SparseF32 handle",
+    {0x3b7e51d09a2c46f8ull, 0x91d4a6e2c07f5b13ull},
+    [](const Napi::CallbackInfo& info, const char* fn) {
+      OpArgs a(info, fn, nullptr);
+      SparseInput in = sparse_input(a);
+      in.val = a.now<float>(5, "values", 0, false, &in.val_len);
+      sparse_shape(a, &in);
+      std::string err;
+      std::unique_ptr<F32SparseWeights> w = F32SparseWeights::create(in, &err);
+      if (!w) a.range_error(err);
+      return std::shared_ptr<F32SparseWeights>(std::move(w));
+    },
+    {{"n", [](const F32SparseWeights& w) { return double(w.view().n); }, false},
+     {"k", [](const F32SparseWeights& w) { return double(w.view().k); }, false},
+     {"stored", [](const F32SparseWeights& w) { return double(w.view().nnz_stored); }, false},
+     {"nonzeros", [](const F32SparseWeights& w) { return double(w.nonzeros()); }, false},
+     {"bytes", [](const F32SparseWeights& w) { return double(w.bytes()); }, false},
+     {"hasDense", [](const F32SparseWeights& w) { return w.has_dense() ? 1.0 : 0.0; }, true}}};
+
+// new SparseS8(format, n, k, ptr|null, idx|null, values: Int8Array, a, b, nib|null, scales: Float32Array[n])
+const HandleKind<S8SparseWeights> kSparseS8Handle{
+    "SparseS8", "toSparse", "weights must be a SparseS8 handle",
+    {0x7c2e94b1d35a08f6ull, 0x4e8b1f27a9c6d350ull},
+    [](const Napi::CallbackInfo& info, const char* fn) {
+      OpArgs a(info, fn, nullptr);
+      SparseInput in = sparse_input(a);
+      size_t nv = 0, ns = 0;
+      const int8_t* q = a.now<int8_t>(5, "values", 0, false, &nv);
+      sparse_shape(a, &in);
+      const float* sc = a.now<float>(9, "scales", 0, false, &ns);
+      std::string err;
+      std::unique_ptr<S8SparseWeights> w = s8_sparse_create(in, q, nv, sc, ns, &err);
+      if (!w) a.range_error(err);
+      return std::shared_ptr<S8SparseWeights>(std::move(w));
+    },
+    {{"n", [](const S8SparseWeights& w) { return double(w.view().n); }, false},
+     {"k", [](const S8SparseWeights& w) { return double(w.view().k); }, false},
+     {"storedGroups", [](const S8SparseWeights& w) { return double(w.view().stored_groups()); }, false},
+     {"nonzeros", [](const S8SparseWeights& w) { return double(w.nonzeros()); }, false},
+     {"bytes", [](const S8SparseWeights& w) { return double(w.bytes()); }, false},
+     {"hasDense", [](const S8SparseWeights& w) { return w.has_dense() ? 1.0 : 0.0; }, true}}};
+
+namespace {
+
+// sparseLinear(handle, x, m, out, bias|null, act, mode[, id]) -> the kernel that ran; sparseS8Linear the same over
+// an int8 handle (x and out f32). The sync form accounts for a dense copy the run made (done()).
+template <class W, class Args, const HandleKind<W>& kKind, const char* (*kRun)(const Args&)>
+struct SparseLinearOp {
+  static constexpr size_t kArgs = 7, kResult = 3;
+  struct Call {
+    Handle<W>* h;  // the sync form's, for done()
+    std::shared_ptr<W> w;
+    Args x;
+  };
+  static Call parse(OpArgs& a) {
+    Handle<W>* h = a.handle(0, kKind);
+    Call c{h, h->weights(), Args{}};
+    const size_t m = a.size(2, "m"), n = c.w->view().n, k = c.w->view().k;
+    const float* x = a.in<float>(1, "x", a.mul(m, k));
+    float* out = a.out<float>(3, "out", a.mul(m, n));
+    const float* bias = a.in<float>(4, "bias", n, true);
+    const int act = a.act(5);
+    c.x = Args{c.w.get(), m, x, out, bias, act, mode_arg(a, 6)};
+    return c;
+  }
+  static double cost(const Call&) { return -1; }  // the sparse path's work is not m·n·k: always to the pool
+  static const char* run(const Call& c) { return kRun(c.x); }
+  static void done(napi_env env, const Call& c) { c.h->update_bytes(env); }
 };
-
-SparseF32* unwrap_sparse(const Napi::CallbackInfo& info, size_t i, const char* fn) {
-  napi_env env = info.Env();
-  napi_value v = info[i];
-  napi_valuetype vt;
-  napi_typeof(env, v, &vt);
-  bool tagged = false;
-  if (vt == napi_object) napi_check_object_type_tag(env, v, &kSparseF32Tag, &tagged);
-  if (!tagged) throw Napi::TypeError::New(env, std::string(fn) + ": weights must be a SparseF32 handle");
-  return SparseF32::Unwrap(Napi::Object(env, v));
-}
+struct SparseF32LinearOp : SparseLinearOp<F32SparseWeights, F32SparseLinearArgs, kSparseF32Handle, f32_sparse_linear> {
+  static constexpr OpNames kNames{"sparseLinear", "linear", "sparseLinearAsync", "linearAsync"};
+};
+struct SparseS8LinearOp : SparseLinearOp<S8SparseWeights, S8SparseLinearArgs, kSparseS8Handle, s8_sparse_linear> {
+  static constexpr OpNames kNames{"sparseS8Linear", "linear", "sparseS8LinearAsync", "linearAsync"};
+};
 
 const char* planned_kernel(F32SparseWeights& w, size_t m, SparseMode mode) {
   const F32SpmmVariant& v = f32_spmm_table.select();
@@ -150,83 +166,61 @@ const char* planned_kernel(F32SparseWeights& w, size_t m, SparseMode mode) {
   return f32_spmm_kernel_name(v, w.view().fmt, f32_spmm_auto_path(v, w.view(), m), m);
 }
 
-// sparseLinear(handle, x, m, out, bias|null, act, mode) -> name of the kernel that ran
-Napi::Value SparseLinear(const Napi::CallbackInfo& info) {
-  const char* fn = "linear";
-  napi_env env = info.Env();
-  SparseF32* h = unwrap_sparse(info, 0, fn);
-  F32SparseWeights& w = *h->weights();
-  const size_t m = size_arg(info, 2, fn, "m"), n = w.view().n, k = w.view().k;
-  const float* x = typed_data<float>(info, 1, fn, "x", mul_sizes(env, fn, m, k));
-  float* out = typed_data<float>(info, 3, fn, "out", mul_sizes(env, fn, m, n));
-  const float* bias = typed_data<float>(info, 4, fn, "bias", n, true);
-  const int act = act_arg(info, 5, fn);
-  const SparseMode mode = mode_arg(info, 6, fn);
-  check_sync_write(env, fn, out, m * n * sizeof(float));
-  const char* kernel = f32_sparse_linear({&w, m, x, out, bias, act, mode});
-  h->update_bytes(info.Env());
-  return Napi::String::New(env, kernel);
-}
-
 // sparseKernelFor(handle, m, mode) -> the kernel name sparseLinear would run (no work done)
 Napi::Value SparseKernelFor(const Napi::CallbackInfo& info) {
-  const char* fn = "sparseKernelFor";
-  SparseF32* h = unwrap_sparse(info, 0, fn);
-  return Napi::String::New(info.Env(), planned_kernel(*h->weights(), size_arg(info, 1, fn, "m"), mode_arg(info, 2, fn)));
+  OpArgs a(info, "sparseKernelFor", nullptr);
+  F32SparseWeights& w = *a.handle(0, kSparseF32Handle)->weights();
+  return Napi::String::New(info.Env(), planned_kernel(w, a.size(1, "m"), mode_arg(a, 2)));
 }
 
 // sparseMaxDensity(handle, m) -> the crossover density for this handle's format at M = m
 Napi::Value SparseMaxDensity(const Napi::CallbackInfo& info) {
-  const char* fn = "sparseMaxDensity";
-  SparseF32* h = unwrap_sparse(info, 0, fn);
-  return Napi::Number::New(info.Env(),
-                           f32_spmm_max_density(f32_spmm_table.select(), h->weights()->view(), size_arg(info, 1, fn, "m")));
+  OpArgs a(info, "sparseMaxDensity", nullptr);
+  const F32SparseWeights& w = *a.handle(0, kSparseF32Handle)->weights();
+  return Napi::Number::New(info.Env(), f32_spmm_max_density(f32_spmm_table.select(), w.view(), a.size(1, "m")));
 }
 
-// sparseLinearAsync(handle, x, m, out, bias|null, act, mode, id) -> Promise<out>
-Napi::Value SparseLinearAsync(const Napi::CallbackInfo& info) {
-  const char* fn = "linearAsync";
-  napi_env env = info.Env();
-  AsyncOp op(info, fn, 7);
-  SparseF32* h = unwrap_sparse(info, 0, fn);
-  std::shared_ptr<F32SparseWeights> w = h->weights();
-  const size_t m = size_arg(info, 2, fn, "m"), n = w->view().n, k = w->view().k;
-  const float* x = op.in<float>(1, "x", mul_sizes(env, fn, m, k));
-  float* out = op.out<float>(3, "out", mul_sizes(env, fn, m, n));
-  const float* bias = op.in<float>(4, "bias", n, true);
-  const int act = act_arg(info, 5, fn);
-  const SparseMode mode = mode_arg(info, 6, fn);
-  op.pin(info[0]);
-  op.keep(w);
-  F32SparseWeights* wp = w.get();
-  return op.submit([wp, m, x, out, bias, act, mode] { f32_sparse_linear({wp, m, x, out, bias, act, mode}); }, info[3]);
-}
-
-// sparseToDense(handle, out: Float32Array[n·k])
-Napi::Value SparseToDense(const Napi::CallbackInfo& info) {
-  const char* fn = "toDense";
-  napi_env env = info.Env();
-  SparseF32* h = unwrap_sparse(info, 0, fn);
-  const F32SparseView& v = h->weights()->view();
-  float* out = typed_data<float>(info, 1, fn, "out", mul_sizes(env, fn, v.n, v.k));
-  f32_sparse_to_dense(v, out);
-  return info.Env().Undefined();
-}
+// sparseToDense(handle, out: Float32Array[n·k]); sparseS8ToDense(handle, out: Int8Array[n·k])
+template <class W, const HandleKind<W>& kKind, class T>
+struct ToDenseOp {
+  struct Call {
+    std::shared_ptr<W> w;
+    T* out;
+  };
+  static Call parse(OpArgs& a) {
+    Call c{a.handle(0, kKind)->weights(), nullptr};
+    c.out = a.out<T>(1, "out", a.mul(c.w->view().n, c.w->view().k));
+    return c;
+  }
+  static void run(const Call& c) {
+    if constexpr (std::is_same_v<W, F32SparseWeights>)
+      f32_sparse_to_dense(c.w->view(), c.out);
+    else
+      c.w->to_dense(c.out);
+  }
+};
+struct SparseF32ToDenseOp : ToDenseOp<F32SparseWeights, kSparseF32Handle, float> {
+  static constexpr OpNames kNames{"sparseToDense", "toDense", nullptr, nullptr};
+};
+struct SparseS8ToDenseOp : ToDenseOp<S8SparseWeights, kSparseS8Handle, int8_t> {
+  static constexpr OpNames kNames{"sparseS8ToDense", "toDense", nullptr, nullptr};
+};
 
 // denseToSparse(w: Float32Array, n, k, format, a, b, idx16) -> { rowPtr, colIdx, values, indices }
 Napi::Value DenseToSparse(const Napi::CallbackInfo& info) {
   const char* fn = "toSparse";
   napi_env env = info.Env();
-  const size_t n = size_arg(info, 1, fn, "n", size_t(1) << 31), k = size_arg(info, 2, fn, "k", size_t(1) << 31);
-  const float* w = typed_data<float>(info, 0, fn, "w", mul_sizes(env, fn, n, k));
-  const SparseFormat f = format_arg(info, 3, fn);
-  const size_t a = size_arg(info, 4, fn, "a", 1 << 16), b = size_arg(info, 5, fn, "b", 1 << 16);
-  const bool idx16 = bool_arg(info, 6);
+  OpArgs args(info, fn, nullptr);
+  const size_t n = args.size(1, "n", size_t(1) << 31), k = args.size(2, "k", size_t(1) << 31);
+  const float* w = args.in<float>(0, "w", args.mul(n, k));
+  const SparseFormat f = format_arg(args, 3);
+  const size_t a = args.size(4, "a", 1 << 16), b = args.size(5, "b", 1 << 16);
+  const bool idx16 = args.flag(6);
   if (idx16 && ((f == SparseFormat::kCsr && k > 65536) || (f == SparseFormat::kBsr && b > 0 && (k + b - 1) / b > 65536)))
-    throw Napi::RangeError::New(env, std::string(fn) + ": 16-bit indices need at most 65536 columns");
+    args.range_error("16-bit indices need at most 65536 columns");
   SparseSizes s;
   const std::string err = f32_dense_to_sparse_sizes(w, n, k, f, a, b, &s);
-  if (!err.empty()) throw Napi::RangeError::New(env, std::string(fn) + ": " + err);
+  if (!err.empty()) args.range_error(err);
   // Through new_array_buffer: an allocation that fails is a RangeError, never V8's fatal out-of-memory.
   auto make = [&](auto tag, size_t len) {
     using T = decltype(tag);
@@ -248,198 +242,67 @@ Napi::Value DenseToSparse(const Napi::CallbackInfo& info) {
 }
 
 // pruneF32(w, n, k, pattern, sparsity, perRow, a, b, out, mask|null) -> zeros in out
-Napi::Value PruneF32(const Napi::CallbackInfo& info) {
-  const char* fn = "prune";
-  napi_env env = info.Env();
-  F32PruneArgs p;
-  p.n = size_arg(info, 1, fn, "n");
-  p.k = size_arg(info, 2, fn, "k");
-  const size_t total = mul_sizes(env, fn, p.n, p.k);
-  p.w = typed_data<float>(info, 0, fn, "w", total);
-  const int pat = int_arg(info, 3);
-  if (pat < 0 || pat > 2)
-    throw Napi::RangeError::New(env, std::string(fn) + ": pattern code must be 0, 1 or 2, got " + std::to_string(pat));
-  p.pattern = PrunePattern(pat);
-  p.sparsity = num_arg(info, 4);
-  p.per_row = bool_arg(info, 5);
-  const size_t a = size_arg(info, 6, fn, "a", 1 << 16), b = size_arg(info, 7, fn, "b", 1 << 16);
-  if (p.pattern == PrunePattern::kNm) {
-    p.nm_n = a;
-    p.nm_m = b;
-  } else if (p.pattern == PrunePattern::kBlock) {
-    p.bh = a;
-    p.bw = b;
-  }
-  p.out = typed_data<float>(info, 8, fn, "out", total);
-  p.mask = is_null(info, 9) ? nullptr : typed_data<uint8_t>(info, 9, fn, "mask", total);
-  const std::string err = f32_prune_check(p);
-  if (!err.empty()) throw Napi::RangeError::New(env, std::string(fn) + ": " + err);
-  check_sync_write(env, fn, p.out, total * sizeof(float));
-  if (total == 0) return Napi::Number::New(env, 0.0);  // n or k is 0: the other is unchecked, never loop over it
-  return Napi::Number::New(env, double(f32_prune(p)));
-}
-
-// ---- int8 ------------------------------------------------------------------------------------------------
-
-const napi_type_tag kSparseS8Tag = {0x7c2e94b1d35a08f6ull, 0x4e8b1f27a9c6d350ull};
-
-class SparseS8 : public Napi::ObjectWrap<SparseS8> {
- public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "SparseS8",
-                       {InstanceAccessor<&SparseS8::N>("n"), InstanceAccessor<&SparseS8::K>("k"),
-                        InstanceAccessor<&SparseS8::Groups>("storedGroups"),
-                        InstanceAccessor<&SparseS8::Nonzeros>("nonzeros"), InstanceAccessor<&SparseS8::Bytes>("bytes"),
-                        InstanceAccessor<&SparseS8::HasDense>("hasDense")});
-  }
-  // new SparseS8(format, n, k, ptr|null, idx|null, values: Int8Array, a, b, nib|null, scales: Float32Array[n])
-  explicit SparseS8(const Napi::CallbackInfo& info) try : Napi::ObjectWrap<SparseS8>(info) {
-    const char* fn = "toSparse";
-    napi_env env = info.Env();
-    SparseInput in;
-    in.fmt = format_arg(info, 0, fn);
-    in.n = size_arg(info, 1, fn, "n", size_t(1) << 31);
-    in.k = size_arg(info, 2, fn, "k", size_t(1) << 31);
-    if (in.fmt != SparseFormat::kNm) {
-      in.ptr = typed_data<int32_t>(info, 3, fn, "rowPtr", 0, false, &in.ptr_len);
-      in.idx = index_arg(info, 4, fn, "colIdx", &in.idx16, &in.idx_len);
+struct PruneF32Op {
+  static constexpr OpNames kNames{"pruneF32", "prune", nullptr, nullptr};
+  using Call = F32PruneArgs;
+  static Call parse(OpArgs& a) {
+    F32PruneArgs p;
+    p.n = a.size(1, "n");
+    p.k = a.size(2, "k");
+    const size_t total = a.mul(p.n, p.k);
+    p.w = a.in<float>(0, "w", total);
+    const int pat = a.i32(3);
+    if (pat < 0 || pat > 2) a.range_error("pattern code must be 0, 1 or 2, got " + std::to_string(pat));
+    p.pattern = PrunePattern(pat);
+    p.sparsity = a.num(4);
+    p.per_row = a.flag(5);
+    const size_t x = a.size(6, "a", 1 << 16), y = a.size(7, "b", 1 << 16);
+    if (p.pattern == PrunePattern::kNm) {
+      p.nm_n = x;
+      p.nm_m = y;
+    } else if (p.pattern == PrunePattern::kBlock) {
+      p.bh = x;
+      p.bw = y;
     }
-    size_t nv = 0;
-    const int8_t* q = typed_data<int8_t>(info, 5, fn, "values", 0, false, &nv);
-    std::vector<float> vals(q, q + nv);  // one validator for both dtypes: it reads float values
-    in.val = vals.data();
-    in.val_len = nv;
-    const size_t a = size_arg(info, 6, fn, "a", 1 << 16), b = size_arg(info, 7, fn, "b", 1 << 16);
-    if (in.fmt == SparseFormat::kBsr) {
-      in.bh = a;
-      in.bw = b;
-    } else if (in.fmt == SparseFormat::kNm) {
-      in.nm_n = a;
-      in.nm_m = b;
-      in.nib = typed_data<uint8_t>(info, 8, fn, "indices", 0, false, &in.nib_len);
-    }
-    size_t ns = 0;
-    const float* sc = typed_data<float>(info, 9, fn, "scales", 0, false, &ns);
-    std::string err;
-    std::unique_ptr<S8SparseWeights> w = S8SparseWeights::create(in, sc, ns, &err);
-    if (!w) throw Napi::RangeError::New(env, std::string(fn) + ": " + err);
-    w_ = std::shared_ptr<S8SparseWeights>(std::move(w));
-    napi_type_tag_object(env, info.This(), &kSparseS8Tag);
-    bytes_ = int64_t(w_->bytes());
-    adjust_external_memory(env, bytes_);
-  } catch (...) {
-    rethrow_guarded(info.Env(), "toSparse");
+    p.out = a.out<float>(8, "out", total);
+    p.mask = a.is_null(9) ? nullptr : a.out<uint8_t>(9, "mask", total);
+    const std::string err = f32_prune_check(p);
+    if (!err.empty()) a.range_error(err);
+    return p;
   }
-  ~SparseS8() override { adjust_external_memory(Env(), -bytes_); }
-  const std::shared_ptr<S8SparseWeights>& weights() const { return w_; }
-  void update_bytes(Napi::Env env) {
-    const int64_t b = int64_t(w_->bytes());
-    if (b != bytes_) {
-      adjust_external_memory(env, b - bytes_);
-      bytes_ = b;
-    }
-  }
-
- private:
-  Napi::Value N(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->view().n)); }
-  Napi::Value K(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->view().k)); }
-  Napi::Value Groups(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->view().stored_groups())); }
-  Napi::Value Nonzeros(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->nonzeros())); }
-  Napi::Value Bytes(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(w_->bytes())); }
-  Napi::Value HasDense(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), w_->has_dense()); }
-  std::shared_ptr<S8SparseWeights> w_;
-  int64_t bytes_ = 0;
+  // n or k is 0: the other is unchecked, never loop over it
+  static double run(const Call& p) { return p.n == 0 || p.k == 0 ? 0.0 : double(f32_prune(p)); }
 };
-
-SparseS8* unwrap_sparse_s8(const Napi::CallbackInfo& info, size_t i, const char* fn) {
-  napi_env env = info.Env();
-  napi_value v = info[i];
-  napi_valuetype vt;
-  napi_typeof(env, v, &vt);
-  bool tagged = false;
-  if (vt == napi_object) napi_check_object_type_tag(env, v, &kSparseS8Tag, &tagged);
-  if (!tagged) throw Napi::TypeError::New(env, std::string(fn) + ": weights must be a SparseS8 handle");
-  return SparseS8::Unwrap(Napi::Object(env, v));
-}
-
-// sparseS8Linear(handle, x: Float32Array, m, out, bias|null, act, mode) -> kernel name
-Napi::Value SparseS8Linear(const Napi::CallbackInfo& info) {
-  const char* fn = "linear";
-  napi_env env = info.Env();
-  SparseS8* h = unwrap_sparse_s8(info, 0, fn);
-  S8SparseWeights& w = *h->weights();
-  const size_t m = size_arg(info, 2, fn, "m"), n = w.view().n, k = w.view().k;
-  const float* x = typed_data<float>(info, 1, fn, "x", mul_sizes(env, fn, m, k));
-  float* out = typed_data<float>(info, 3, fn, "out", mul_sizes(env, fn, m, n));
-  const float* bias = typed_data<float>(info, 4, fn, "bias", n, true);
-  const int act = act_arg(info, 5, fn);
-  const SparseMode mode = mode_arg(info, 6, fn);
-  check_sync_write(env, fn, out, m * n * sizeof(float));
-  const char* kernel = s8_sparse_linear({&w, m, x, out, bias, act, mode});
-  h->update_bytes(info.Env());
-  return Napi::String::New(env, kernel);
-}
-
-// sparseS8LinearAsync(handle, x, m, out, bias|null, act, mode, id) -> Promise<out>
-Napi::Value SparseS8LinearAsync(const Napi::CallbackInfo& info) {
-  const char* fn = "linearAsync";
-  napi_env env = info.Env();
-  AsyncOp op(info, fn, 7);
-  std::shared_ptr<S8SparseWeights> w = unwrap_sparse_s8(info, 0, fn)->weights();
-  const size_t m = size_arg(info, 2, fn, "m"), n = w->view().n, k = w->view().k;
-  const float* x = op.in<float>(1, "x", mul_sizes(env, fn, m, k));
-  float* out = op.out<float>(3, "out", mul_sizes(env, fn, m, n));
-  const float* bias = op.in<float>(4, "bias", n, true);
-  const int act = act_arg(info, 5, fn);
-  const SparseMode mode = mode_arg(info, 6, fn);
-  op.pin(info[0]);
-  op.keep(w);
-  S8SparseWeights* wp = w.get();
-  return op.submit([wp, m, x, out, bias, act, mode] { s8_sparse_linear({wp, m, x, out, bias, act, mode}); }, info[3]);
-}
 
 // sparseS8KernelFor(handle, m, mode) -> kernel name
 Napi::Value SparseS8KernelFor(const Napi::CallbackInfo& info) {
-  const char* fn = "sparseKernelFor";
-  SparseS8* h = unwrap_sparse_s8(info, 0, fn);
-  return Napi::String::New(info.Env(), s8_sparse_kernel_for(*h->weights(), size_arg(info, 1, fn, "m"), mode_arg(info, 2, fn)));
+  OpArgs a(info, "sparseKernelFor", nullptr);
+  S8SparseWeights& w = *a.handle(0, kSparseS8Handle)->weights();
+  return Napi::String::New(info.Env(), s8_sparse_kernel_for(w, a.size(1, "m"), mode_arg(a, 2)));
 }
 
 // sparseS8MaxDensity(handle, m) -> crossover work density
 Napi::Value SparseS8MaxDensity(const Napi::CallbackInfo& info) {
-  const char* fn = "sparseMaxDensity";
-  unwrap_sparse_s8(info, 0, fn);
-  return Napi::Number::New(info.Env(), s8_spmm_max_density(s8_spmm_table.select(), size_arg(info, 1, fn, "m")));
-}
-
-// sparseS8ToDense(handle, out: Int8Array[n·k])
-Napi::Value SparseS8ToDense(const Napi::CallbackInfo& info) {
-  const char* fn = "toDense";
-  napi_env env = info.Env();
-  SparseS8* h = unwrap_sparse_s8(info, 0, fn);
-  const S8SparseView& v = h->weights()->view();
-  int8_t* out = typed_data<int8_t>(info, 1, fn, "out", mul_sizes(env, fn, v.n, v.k));
-  h->weights()->to_dense(out);
-  return info.Env().Undefined();
+  OpArgs a(info, "sparseMaxDensity", nullptr);
+  a.handle(0, kSparseS8Handle);
+  return Napi::Number::New(info.Env(), s8_spmm_max_density(s8_spmm_table.select(), a.size(1, "m")));
 }
 
 }  // namespace
 
 void init_sparse(Napi::Env env, Napi::Object exports) {
-  exports.Set("SparseF32", SparseF32::Define(env));
-  export_fn<SparseLinear>(env, exports, "sparseLinear");
-  export_fn<SparseLinearAsync>(env, exports, "sparseLinearAsync");
+  exports.Set("SparseF32", Handle<F32SparseWeights>::Define(env, kSparseF32Handle));
+  export_op<SparseF32LinearOp>(env, exports);
   export_fn<SparseKernelFor>(env, exports, "sparseKernelFor");
   export_fn<SparseMaxDensity>(env, exports, "sparseMaxDensity");
-  export_fn<SparseToDense>(env, exports, "sparseToDense");
+  export_op<SparseF32ToDenseOp>(env, exports);
   export_fn<DenseToSparse>(env, exports, "denseToSparse");
-  export_fn<PruneF32>(env, exports, "pruneF32");
-  exports.Set("SparseS8", SparseS8::Define(env));
-  export_fn<SparseS8Linear>(env, exports, "sparseS8Linear");
-  export_fn<SparseS8LinearAsync>(env, exports, "sparseS8LinearAsync");
+  export_op<PruneF32Op>(env, exports);
+  exports.Set("SparseS8", Handle<S8SparseWeights>::Define(env, kSparseS8Handle));
+  export_op<SparseS8LinearOp>(env, exports);
   export_fn<SparseS8KernelFor>(env, exports, "sparseS8KernelFor");
   export_fn<SparseS8MaxDensity>(env, exports, "sparseS8MaxDensity");
-  export_fn<SparseS8ToDense>(env, exports, "sparseS8ToDense");
+  export_op<SparseS8ToDenseOp>(env, exports);
 }
 
 }  // namespace binding
