@@ -96,12 +96,12 @@ export interface NativeAddon {
   halfMatmulPacked(a: Float32Array | Uint16Array, aType: number, m: number, packed: NativePackedHalf, out: Float32Array | Uint16Array, outType: number, bias: Float32Array | null, act: number): string;
   /** Returns the kernel that ran. */
   halfMatmul(a: Float32Array | Uint16Array, aType: number, m: number, k: number, b: Uint16Array, bType: number, n: number, transB: boolean, out: Float32Array | Uint16Array, outType: number, bias: Float32Array | null, act: number): string;
-  // Async forms (native/binding/half_async.cc): the same arguments plus an op id; they resolve with `out`.
+  // Async forms (native/binding/half.cc, one op description each): the same arguments plus an op id; they resolve with `out`.
   halfMatmulPackedAsync(a: Float32Array | Uint16Array, aType: number, m: number, packed: NativePackedHalf, out: Float32Array | Uint16Array, outType: number, bias: Float32Array | null, act: number, id: number): Promise<unknown>;
   halfMatmulAsync(a: Float32Array | Uint16Array, aType: number, m: number, k: number, b: Uint16Array, bType: number, n: number, transB: boolean, out: Float32Array | Uint16Array, outType: number, bias: Float32Array | null, act: number, id: number): Promise<unknown>;
   /** kind: 0 fp16 FMA, 1 bf16 dot (vdpbf16ps), 2 AMX-BF16. GFLOP/s, or null without that unit. */
   probeHalfPeak(kind: number, ms: number): number | null;
-  // Parallel executor (native/binding/async.cc, f32_async.cc; docs/parallel.md). Async functions take an op id
+  // Parallel executor (native/binding/async.cc, op.h; docs/parallel.md). Async functions take an op id
   // (uint32, 0 = none) for cancelAsync and resolve with their `out` argument.
   setNumThreads(n: number): number;
   getNumThreads(): number;
@@ -123,7 +123,7 @@ export interface NativeAddon {
   PackedS8: new (b: Int8Array | Uint8Array, k: number, n: number, transB: boolean, zeroPoint: Int32Array | null, scale: Float32Array | null) => NativePackedS8;
   s8Gemm(a: Int8Array | Uint8Array, m: number, packed: NativePackedS8, aZero: Int32Array | null, aScale: Float32Array | null, out: Int32Array | Float32Array | Int8Array | Uint8Array, bias: Float32Array | null, act: number, outScale: number, outZero: number): string;
   s8LinearDynamic(x: Float32Array, m: number, packed: NativePackedS8, out: Float32Array, bias: Float32Array | null, act: number): string;
-  // Async forms (native/binding/s8_async.cc): the same arguments plus an op id; they resolve with `out`.
+  // Async forms (native/binding/s8.cc, one op description each): the same arguments plus an op id; they resolve with `out`.
   s8GemmAsync(a: Int8Array | Uint8Array, m: number, packed: NativePackedS8, aZero: Int32Array | null, aScale: Float32Array | null, out: Int32Array | Float32Array | Int8Array | Uint8Array, bias: Float32Array | null, act: number, outScale: number, outZero: number, id: number): Promise<unknown>;
   /** Exact int32 product with one-off int8/uint8 weights, packed on the worker. */
   s8MatmulAsync(a: Int8Array | Uint8Array, m: number, k: number, b: Int8Array | Uint8Array, n: number, transB: boolean, out: Int32Array, id: number): Promise<Int32Array>;
