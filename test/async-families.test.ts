@@ -316,6 +316,10 @@ describe('async int8 / half ops and the executor', () => {
     await expect(linearAsync(of.rows(0, 4), packWeights(cast(rand([5, 129]), 'float16')) as PackedHalfWeights)).rejects.toMatchObject({ code: 'ERR_SIMDTENSOR_BUSY' });
     // A sync int8 op writing there is refused too.
     expect(() => linear(x, p8, null, { out: of })).toThrow(/overlaps the output \(out\) of linearAsync/);
+    // A sync int8 or half op reading it (its result is not complete yet) is refused as well.
+    const p8b = packWeights(quantize(rand([7, 129]), { dtype: 'int8', scheme: 'symmetric', axis: 0 })) as PackedInt8Weights;
+    expect(() => linear(of, p8b)).toThrow(/linear: x overlaps the output \(out\) of linearAsync/);
+    expect(() => linear(of, packWeights(cast(rand([5, 129]), 'float16')) as PackedHalfWeights)).toThrow(/matmul: a overlaps the output \(out\) of linearAsync/);
     await firstF;
     const oq = zeros([64, 129], 'int8');
     const o = { out: oq, output: { dtype: 'int8' as const, scale: 0.05 } };
