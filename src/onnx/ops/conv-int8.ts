@@ -325,7 +325,16 @@ export interface Int8ConvExtra {
   rank: number;
   /** The float path's dequantized-input buffer, reused across runs. */
   scratch?: Float32Array;
+  /**
+   * groups 1: the node reads the float32 input and quantizes it itself as DynamicQuantizeLinear does (uint8,
+   * onnxruntime's arithmetic) into `qScratch`, reused across runs.
+   */
+  dynamic?: boolean;
+  qScratch?: Uint8Array;
 }
+
+/** [scale, zero point] of the last in-node dynamic quantization. */
+const dqParams = new Float32Array(2);
 
 /**
  * Fused dynamic-int8 conv (domain 'simdtensor'): inputs [xq (uint8/int8), x_scale, x_zero_point];
@@ -333,7 +342,17 @@ export interface Int8ConvExtra {
  */
 function int8ConvArgs(n: Node, ins: Ins, outs: (Value | undefined)[]) {
   const e = n.extra as unknown as Int8ConvExtra;
-  const [xq, xs, xz] = ins;
+  let [xq, xs, xz] = ins;
+  if (e.dynamic) {
+    const xf = ins[0];
+    if (!xf || xf.dtype !== 'float32') throw typeError('Int8Conv', `node '${n.name}': x must be float32, got ${xf?.dtype}`);
+    // One buffer per node, reused across runs (a model runs one call at a time).
+    if (!e.qScratch || e.qScratch.length !== xf.size) e.qScratch = new Uint8Array(xf.size);
+    native.onnxDynamicQuantize(xf.data as Float32Array, e.qScratch, dqParams);
+    xq = mk('uint8', xf.shape, e.qScratch);
+    xs = mk('float32', [], Float32Array.of(dqParams[0]));
+    xz = mk('uint8', [], Uint8Array.of(dqParams[1]));
+  }
   qv('Int8Conv', n, xq, 'x');
   const nhwc = e.opts.layout === 'nhwc';
   const x = nhwc ? (xq as unknown as Tensor) : x4('Int8Conv', n, xq!);
