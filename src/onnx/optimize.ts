@@ -14,6 +14,7 @@ import { prepackConvInt8Node } from './ops/conv-int8.js';
 import { mk, type Value } from './value.js';
 import { CONV_PASSES } from './optimize-conv.js';
 import { fuseSparseLinear } from './optimize-sparse.js';
+import { fastDynamicQuantize } from './optimize-int8.js';
 
 /** A graph pass: rewrites `g` in place and returns how many rewrites it made. */
 export type Pass = (g: Graph) => number;
@@ -341,6 +342,7 @@ export const PASSES: [string, Pass][] = [
   ['sparse-linear', fuseSparseLinear],
   ['linear-fusion', fuseLinear],
   ['dynamic-int8-fusion', fuseDynamicInt8],
+  ['fast-dynamic-quantize', fastDynamicQuantize],
   ['int8-prepack', prepackInt8],
   ['dead-node-removal', removeDead],
 ];
