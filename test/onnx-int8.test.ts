@@ -164,3 +164,33 @@ describe("'DynamicQuantize' (the fast-dynamic-quantize form) against the exact D
     expect(run('DynamicQuantize', 'simdtensor', new Float32Array(0))[0].size).toBe(0);
   });
 });
+
+describe('attention-scale-folding', () => {
+  it('moves the scores scale into the Q projection (float32 weights; int8: w_scale), same outputs within float rounding', async () => {
+    const { quantizeModel } = await import('../src/index.js');
+    const f32 = loadOnnx(bertModel({ layers: 2, hidden: 64, heads: 4, ffn: 128, vocab: 50, form: 'decomposed', opset: 14 }));
+    const ids = BigInt64Array.from({ length: 24 }, (_, i) => BigInt((i * 7 + 3) % 50));
+    const mask = BigInt64Array.from({ length: 24 }, (_, i) => (i % 12 < 10 ? 1n : 0n));
+    const feeds = { input_ids: { data: ids, dims: [2, 12] }, attention_mask: { data: mask, dims: [2, 12] } };
+    for (const m of [f32, quantizeModel(f32, { mode: 'dynamic' })]) {
+      expect(m.optimizations.find((o) => o.name === 'attention-scale-folding')!.rewrites).toBe(2);
+      const bytes = (await import('../src/index.js')).toOnnxBytes(m);
+      const off = loadOnnx(bytes, { disable: ['attention-scale-folding'] });
+      expect(off.nodeCounts.Mul).toBe(m.nodeCounts.Mul + 2);
+      const a = Object.values(m.run(feeds))[0].data as Float32Array, b = Object.values(off.run(feeds))[0].data as Float32Array;
+      const d = maxDiff(a, b);
+      expect(d.abs).toBeLessThanOrEqual(1e-4 * d.ref);
+    }
+  });
+  it('leaves a scale it cannot move (a projection weight read twice) in place', () => {
+    const g = new G(14);
+    g.input('x', T.FLOAT, [3, 8]);
+    const w = g.f32('w', [8, 8], Array.from(randArr(64, 1, 0.5)));
+    const q = g.node('MatMul', ['x', w]);
+    const k = g.node('MatMul', ['x', w]);
+    const s = g.node('MatMul', [q, g.node('Transpose', [k], { perm: [1, 0] })]);
+    g.node('Mul', [s, g.f32('c', [], [0.25])], {}, ['y']);
+    g.output('y');
+    expect(loadOnnx(g.bytes()).optimizations.find((o) => o.name === 'attention-scale-folding')!.rewrites).toBe(0);
+  });
+});
