@@ -1,8 +1,8 @@
 /**
- * Load-time pass for dynamically quantized convolutions (listed in `model.optimizations` as
- * 'dynamic-int8-conv-fusion'): onnxruntime's quantize_dynamic form of a Conv,
- * ConvInteger(xq, Wq, xz, wz) → Cast(float) → Mul(·, x_scale·w_scale) [→ Add(bias)] [→ Relu; grouped: any conv activation], becomes one Int8Conv
- * node whose epilogue dequantizes (weights packed once). It runs before `nhwc-layout`, which keeps the chain NHWC.
+ * Load-time passes for dynamically quantized graphs: 'dynamic-int8-conv-fusion' (onnxruntime's quantize_dynamic form
+ * of a Conv, [DynamicQuantizeLinear →] ConvInteger(xq, Wq, xz, wz) → Cast(float) → Mul(·, x_scale·w_scale) [→ Add(bias)]
+ * [→ affines] [→ activation], becomes one Int8Conv node whose epilogue dequantizes, weights packed once; it runs
+ * before `nhwc-layout`, which keeps the chain NHWC) and 'fast-dynamic-quantize'.
  * @module
  */
 import { Tensor } from '../tensor.js';

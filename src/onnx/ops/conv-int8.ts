@@ -1,7 +1,7 @@
 /**
  * int8 convolutions as onnxruntime's quantizer writes them: ConvInteger (exact int32 sums), QLinearConv
  * (requantized output), and the fused dynamic-int8 conv node (domain 'simdtensor', from
- * ConvInteger → Cast → Mul(x_scale·w_scale) [→ Add bias] [→ Relu]) with a dequantizing epilogue.
+ * [DynamicQuantizeLinear →] ConvInteger → Cast → Mul(x_scale·w_scale) [→ Add bias] [→ affines] [→ activation]) with a dequantizing epilogue.
  *
  * groups = 1 runs on the int8 conv kernels (src/conv/conv2d-int8.ts: u8/s8 activations × int8/uint8 weights with
  * per-output-channel zero points, padding = the activation zero point). Grouped and depthwise int8 convs, which the
@@ -326,8 +326,8 @@ export interface Int8ConvExtra {
   /** The float path's dequantized-input buffer, reused across runs. */
   scratch?: Float32Array;
   /**
-   * groups 1: the node reads the float32 input and quantizes it itself as DynamicQuantizeLinear does (uint8,
-   * onnxruntime's arithmetic) into `qScratch`, reused across runs.
+   * groups 1: the node reads the float32 input and quantizes it itself with DynamicQuantizeLinear's uint8 range,
+   * scale and zero point into `qScratch`, reused across runs (its DynamicQuantizeLinear was absorbed).
    */
   dynamic?: boolean;
   qScratch?: Uint8Array;
@@ -338,7 +338,8 @@ const dqParams = new Float32Array(2);
 const dqScale = new Float32Array(1), dqZero = new Int32Array(1);
 
 /**
- * Fused dynamic-int8 conv (domain 'simdtensor'): inputs [xq (uint8/int8), x_scale, x_zero_point];
+ * Fused dynamic-int8 conv (domain 'simdtensor'): inputs [xq (uint8/int8), x_scale, x_zero_point], or [x (float32)]
+ * when `extra.dynamic` (quantized here);
  * float32 output = x_scale·w_scale[m]·Σ(xq − xz)(w − wz) + bias[m], then the activation — one conv call.
  */
 function int8ConvArgs(n: Node, ins: Ins, outs: (Value | undefined)[]) {
