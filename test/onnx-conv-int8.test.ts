@@ -181,3 +181,59 @@ describe('dynamic-int8-conv-fusion (quantize_dynamic form of Conv → one Int8Co
     expect(dp.abs).toBeLessThanOrEqual(1e-5 * dp.ref);
   });
 });
+
+describe('dynamic-int8-conv-fusion absorbs the quantization, affines and activations around a groups-1 conv', () => {
+  /**
+   * x → DQL → ConvInteger(3×3, pads 1) → Cast → Mul(scale) → Add(bias) → Mul(a)/Add(b) (PP-LCNetV3's learnable
+   * affine) → HardSwish → Mul(a2)/Add(b2) → DQL → ConvInteger(1×1, unpadded) → … → Add(bias) → Clip(0, 6).
+   */
+  function model(a: number, a2: number): Uint8Array {
+    const g = new G(14);
+    g.input('x', T.FLOAT, [1, 6, 9, 10]);
+    const conv = (x: string, p: string, c: number, m: number, k: number, pads: number[], seed: number) => {
+      const [xq, xs, xz] = [`${p}.xq`, `${p}.xs`, `${p}.xz`];
+      g.node('DynamicQuantizeLinear', [x], {}, [xq, xs, xz]);
+      const w = g.init(`${p}.w`, T.INT8, [m, c, k, k], s8(m * c * k * k, seed));
+      const wz = g.init(`${p}.wz`, T.INT8, [], Int8Array.of(0));
+      const ws = g.f32(`${p}.ws`, [m, 1, 1], Array.from({ length: m }, (_, i) => 0.004 + i * 3e-4));
+      const acc = g.node('ConvInteger', [xq, w, xz, wz], { pads, kernel_shape: [k, k] });
+      const f = g.node('Cast', [acc], { to: T.FLOAT });
+      return g.node('Add', [g.node('Mul', [f, g.node('Mul', [xs, ws])]), g.f32(`${p}.b`, [m, 1, 1], randArr(m, seed + 1, 0.3))]);
+    };
+    const y1 = conv('x', 'a', 6, 16, 3, [1, 1, 1, 1], 1);
+    const l1 = g.node('Add', [g.node('Mul', [y1, g.f32('a.la', [], [a])]), g.f32('a.lb', [], [0.25])]);
+    const h = g.node('HardSwish', [l1]);
+    const l2 = g.node('Add', [g.node('Mul', [h, g.f32('a.la2', [], [a2])]), g.f32('a.lb2', [], [-0.3])]);
+    const y2 = conv(l2, 'b', 16, 7, 1, [0, 0, 0, 0], 3);
+    g.node('Clip', [y2, g.f32('lo', [], [0]), g.f32('hi', [], [6])], {}, ['y']);
+    g.output('y');
+    return g.bytes();
+  }
+  it('one Int8Conv per conv, no DynamicQuantizeLinear / affine / HardSwish / Clip left; close to onnxruntime and to the unfused chain', async () => {
+    const bytes = model(1.3, 0.8);
+    const fused = loadOnnx(bytes);
+    expect(fused.nodeCounts.Int8Conv).toBe(2);
+    for (const op of ['DynamicQuantizeLinear', 'ScalarAffine', 'HardSwish', 'Clip', 'Mul', 'Add']) expect(fused.nodeCounts[op] ?? 0).toBe(0);
+    const plain = loadOnnx(bytes, { disable: ['dynamic-int8-conv-fusion'] });
+    expect(plain.nodeCounts.ConvInteger).toBe(2);
+    const x = randArr(6 * 9 * 10, 11, 2);
+    const feeds = { x: { data: x, dims: [1, 6, 9, 10] } };
+    const got = fused.run(feeds).y.data as Float32Array;
+    const ref = (await ortRun(bytes, { x: { type: 'float32', data: x, dims: [1, 6, 9, 10] } })).y.data as Float32Array;
+    const unfused = plain.run(feeds).y.data as Float32Array;
+    // The unfused chain is onnxruntime's arithmetic: float rounding apart.
+    const dp = maxDiff(unfused, ref);
+    expect(dp.abs).toBeLessThanOrEqual(1e-5 * dp.ref);
+    // The fused node quantizes h instead of a2·h + b2 (the affine moved into the 1×1 conv's weights): another
+    // quantization grid of the same width, so within a few of its steps, not bit-identical.
+    const d = maxDiff(got, ref);
+    expect(d.abs).toBeLessThan(0.03 * d.ref);
+    expect(Array.from((await fused.runAsync(feeds)).y.data as Float32Array)).toEqual(Array.from(got));
+  });
+  it('a negative affine factor is left to its own node (the int8 epilogue scales are positive)', () => {
+    const m = loadOnnx(model(-1.3, -0.8));
+    expect(m.nodeCounts.Int8Conv).toBe(2);
+    expect(m.nodeCounts.ScalarAffine).toBe(2);
+    expect(m.nodeCounts.DynamicQuantizeLinear ?? 0).toBe(0);
+  });
+});

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { loadOnnx } from '../src/index.js';
 import { bertModel, G, maxDiff, ortRun, randArr, T } from './onnx-build.js';
+import { getOnnxOp } from '../src/onnx/ops/registry.js';
+import { mk } from '../src/onnx/value.js';
+import type { Node } from '../src/onnx/graph.js';
+import '../src/onnx/ops/quant.js';
 
 function qweights(n: number, seed: number, signed: boolean): Int8Array | Uint8Array {
   const r = randArr(n, seed);
@@ -118,7 +122,10 @@ describe('dynamically quantized BERT-style encoder (quantize_dynamic form)', () 
     const bytes = bertModel({ layers: 2, hidden: 384, heads: 12, ffn: 1536, vocab: 1000, form: 'decomposed', opset: 14, int8: true });
     const model = loadOnnx(bytes);
     expect(model.nodeCounts.Int8Linear).toBe(12);
-    expect(model.nodeCounts.DynamicQuantizeLinear).toBe(8); // Q/K/V share one
+    // Q/K/V share one; only fused int8 GEMMs read them, so they run the SIMD quantizer ('fast-dynamic-quantize').
+    expect(model.nodeCounts.DynamicQuantize).toBe(8);
+    expect(model.nodeCounts.DynamicQuantizeLinear ?? 0).toBe(0);
+    expect(loadOnnx(bytes, { disable: ['fast-dynamic-quantize'] }).nodeCounts.DynamicQuantizeLinear).toBe(8);
     expect(model.nodeCounts.MatMulInteger ?? 0).toBe(0);
     const ids = BigInt64Array.from({ length: 128 }, (_, i) => BigInt((i * 37 + 11) % 1000));
     const mask = BigInt64Array.from({ length: 128 }, (_, i) => (i < 120 ? 1n : 0n));
@@ -127,5 +134,63 @@ describe('dynamically quantized BERT-style encoder (quantize_dynamic form)', () 
     const d = maxDiff(got.last_hidden_state.data as Float32Array, ref.last_hidden_state.data);
     // Same integer GEMMs and the same per-tensor activation quantization: as close as the f32 graphs.
     expect(d.abs).toBeLessThanOrEqual(1e-4 * d.ref);
+  });
+});
+
+describe("'DynamicQuantize' (the fast-dynamic-quantize form) against the exact DynamicQuantizeLinear kernel", () => {
+  const node = (op: string, domain: string): Node => ({ op, domain, name: 'q', inputs: ['x'], outputs: ['y', 's', 'z'], attrs: {} });
+  const run = (op: string, domain: string, x: Float32Array) =>
+    getOnnxOp(op, domain)!.run(node(op, domain), [mk('float32', [x.length], x)], [], { opset: 13 } as never);
+  it('same scale and zero point; every value within one step, nearly all equal; NaN and empty inputs take the exact path', () => {
+    for (const [n, seed, amp, shift] of [[1, 1, 1, 0], [17, 2, 3, 1], [1000, 3, 0.5, -2], [4099, 4, 7, 0.3], [65537, 5, 2, 0]] as const) {
+      const x = randArr(n, seed, amp).map((v) => v + shift);
+      const [qa, sa, za] = run('DynamicQuantizeLinear', '', x);
+      const [qb, sb, zb] = run('DynamicQuantize', 'simdtensor', x);
+      expect(sb.data[0]).toBe(sa.data[0]);
+      expect(zb.data[0]).toBe(za.data[0]);
+      let diff = 0;
+      for (let i = 0; i < n; i++) {
+        expect(Math.abs(qb.data[i] - qa.data[i])).toBeLessThanOrEqual(1);
+        if (qb.data[i] !== qa.data[i]) diff++;
+      }
+      expect(diff).toBeLessThanOrEqual(Math.max(1, n / 1000));
+    }
+    const z = new Float32Array(8);
+    expect(Array.from(run('DynamicQuantize', 'simdtensor', z)[1].data)).toEqual(Array.from(run('DynamicQuantizeLinear', '', z)[1].data));
+    const nan = Float32Array.of(1, NaN, -2, 5);
+    const a = run('DynamicQuantizeLinear', '', nan), b = run('DynamicQuantize', 'simdtensor', nan);
+    expect(Array.from(b[0].data)).toEqual(Array.from(a[0].data));
+    expect(b[1].data[0]).toBe(a[1].data[0]);
+    expect(run('DynamicQuantize', 'simdtensor', new Float32Array(0))[0].size).toBe(0);
+  });
+});
+
+describe('attention-scale-folding', () => {
+  it('moves the scores scale into the Q projection (float32 weights; int8: w_scale), same outputs within float rounding', async () => {
+    const { quantizeModel } = await import('../src/index.js');
+    const f32 = loadOnnx(bertModel({ layers: 2, hidden: 64, heads: 4, ffn: 128, vocab: 50, form: 'decomposed', opset: 14 }));
+    const ids = BigInt64Array.from({ length: 24 }, (_, i) => BigInt((i * 7 + 3) % 50));
+    const mask = BigInt64Array.from({ length: 24 }, (_, i) => (i % 12 < 10 ? 1n : 0n));
+    const feeds = { input_ids: { data: ids, dims: [2, 12] }, attention_mask: { data: mask, dims: [2, 12] } };
+    for (const m of [f32, quantizeModel(f32, { mode: 'dynamic' })]) {
+      expect(m.optimizations.find((o) => o.name === 'attention-scale-folding')!.rewrites).toBe(2);
+      const bytes = (await import('../src/index.js')).toOnnxBytes(m);
+      const off = loadOnnx(bytes, { disable: ['attention-scale-folding'] });
+      expect(off.nodeCounts.Mul).toBe(m.nodeCounts.Mul + 2);
+      const a = Object.values(m.run(feeds))[0].data as Float32Array, b = Object.values(off.run(feeds))[0].data as Float32Array;
+      const d = maxDiff(a, b);
+      expect(d.abs).toBeLessThanOrEqual(1e-4 * d.ref);
+    }
+  });
+  it('leaves a scale it cannot move (a projection weight read twice) in place', () => {
+    const g = new G(14);
+    g.input('x', T.FLOAT, [3, 8]);
+    const w = g.f32('w', [8, 8], Array.from(randArr(64, 1, 0.5)));
+    const q = g.node('MatMul', ['x', w]);
+    const k = g.node('MatMul', ['x', w]);
+    const s = g.node('MatMul', [q, g.node('Transpose', [k], { perm: [1, 0] })]);
+    g.node('Mul', [s, g.f32('c', [], [0.25])], {}, ['y']);
+    g.output('y');
+    expect(loadOnnx(g.bytes()).optimizations.find((o) => o.name === 'attention-scale-folding')!.rewrites).toBe(0);
   });
 });

@@ -221,6 +221,7 @@ describe('quantizeModel options', () => {
     expect(() => quantizeModel(f32, { mode: 'dynamic', skipOps: ['LSTM'] })).toThrow(/skipOps: 'LSTM' is not a quantizable op type/);
     expect(() => quantizeModel(f32, { mode: 'dynamic', skipNodes: ['nope'] })).toThrow(/skipNodes: no quantizable node is named 'nope'/);
     expect(() => quantizeModel(f32, { mode: 'dynamic', perChanel: true } as never)).toThrow(/unknown option 'perChanel'/);
+    expect(() => quantizeModel(f32, { mode: 'dynamic', skipDepthwise: 'yes' } as never)).toThrow(/opts.skipDepthwise must be a boolean, got 'yes'/);
     expect(() => quantizeModel(f32, { mode: 'static' })).toThrow(/static quantization needs opts.calibration/);
     expect(() => quantizeModel(f32, { mode: 'dynamic', skipOps: ['Gemm', 'MatMul'] })).toThrow(/no MatMul\/Gemm\/Conv with a constant float32 weight left/);
     expect(() => quantizeModel(f32, null as never)).toThrow(/quantizeModel: opts must be an object/);
@@ -468,11 +469,13 @@ describe('PaddleOCR (opset 9, every weight in a Constant node)', () => {
     const { quantizeEdit } = await import('../src/onnx/transform/quantize.js');
     const bytes0 = readFileSync(rec);
     const m = new EditModel({ bytes: bytes0, baseDir: dir }, 'test');
-    expect(quantizeEdit(m, { mode: 'dynamic' })).toBe(47); // 38 Conv + 9 MatMul with constant weights
+    // 24 Conv + 9 MatMul with constant weights; the 14 depthwise Convs stay float32 (skipDepthwise, the default).
+    expect(quantizeEdit(m, { mode: 'dynamic' })).toBe(33);
     const bytes = m.bytes();
     expect(bytes0.length / bytes.length).toBeGreaterThanOrEqual(3.5);
     const counts = opCounts(bytes);
-    expect(counts.ConvInteger).toBe(38);
+    expect(counts.ConvInteger).toBe(24);
+    expect(quantizeEdit(new EditModel({ bytes: bytes0, baseDir: dir }, 'test'), { mode: 'dynamic', skipDepthwise: false })).toBe(47);
     expect(counts.Constant ?? 0).toBe(0);
     let agree = 0, frames = 0;
     for (let i = 0; i < 3; i++) {
@@ -544,11 +547,16 @@ describe('Conv (weights in Constant nodes, opset 9)', () => {
       const { quantizeEdit } = await import('../src/onnx/transform/quantize.js');
       const bytes0 = convModel();
       const m = new EditModel({ bytes: bytes0, baseDir: null }, 'test');
-      expect(quantizeEdit(m, { mode: 'dynamic', convForm })).toBe(2);
+      // skipDepthwise: false — this grouped conv is the one under test (by default it stays float32).
+      expect(quantizeEdit(m, { mode: 'dynamic', convForm, skipDepthwise: false })).toBe(2);
       const bytes = m.bytes();
       const ops = opCounts(bytes);
       expect(ops[convForm === 'integer' ? 'ConvInteger' : 'DequantizeLinear']).toBe(2);
       expect(ops.BatchNormalization ?? 0).toBe(0);
+      // By default (dynamic mode) the grouped conv stays float32 and only the pointwise one is quantized.
+      const md = new EditModel({ bytes: bytes0, baseDir: null }, 'test');
+      expect(quantizeEdit(md, { mode: 'dynamic', convForm })).toBe(1);
+      expect(opCounts(md.bytes()).Conv).toBe(convForm === 'integer' ? 1 : 2);
       const feeds = { x: { type: 'float32', data: randArr(2 * 400, 4, 1), dims: [2, 4, 10, 10] } };
       const a = (await ortRun(bytes0, feeds)).y.data as Float32Array;
       const b = (await ortRun(bytes, feeds)).y.data as Float32Array;

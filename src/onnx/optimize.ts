@@ -14,6 +14,8 @@ import { prepackConvInt8Node } from './ops/conv-int8.js';
 import { mk, type Value } from './value.js';
 import { CONV_PASSES } from './optimize-conv.js';
 import { fuseSparseLinear } from './optimize-sparse.js';
+import { fastDynamicQuantize } from './optimize-int8.js';
+import { foldAttentionScale } from './optimize-attention.js';
 
 /** A graph pass: rewrites `g` in place and returns how many rewrites it made. */
 export type Pass = (g: Graph) => number;
@@ -336,11 +338,13 @@ export const PASSES: [string, Pass][] = [
   ['layernorm-fusion', fuseLayerNorm],
   ['gelu-fusion', fuseGelu],
   ['div-by-constant', divToMul],
+  ['attention-scale-folding', foldAttentionScale],
   ...CONV_PASSES,
   ['transpose-matmul', fuseTransposeMatMul],
   ['sparse-linear', fuseSparseLinear],
   ['linear-fusion', fuseLinear],
   ['dynamic-int8-fusion', fuseDynamicInt8],
+  ['fast-dynamic-quantize', fastDynamicQuantize],
   ['int8-prepack', prepackInt8],
   ['dead-node-removal', removeDead],
 ];

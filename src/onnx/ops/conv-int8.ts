@@ -1,7 +1,7 @@
 /**
  * int8 convolutions as onnxruntime's quantizer writes them: ConvInteger (exact int32 sums), QLinearConv
  * (requantized output), and the fused dynamic-int8 conv node (domain 'simdtensor', from
- * ConvInteger → Cast → Mul(x_scale·w_scale) [→ Add bias] [→ Relu]) with a dequantizing epilogue.
+ * [DynamicQuantizeLinear →] ConvInteger → Cast → Mul(x_scale·w_scale) [→ Add bias] [→ affines] [→ activation]) with a dequantizing epilogue.
  *
  * groups = 1 runs on the int8 conv kernels (src/conv/conv2d-int8.ts: u8/s8 activations × int8/uint8 weights with
  * per-output-channel zero points, padding = the activation zero point). Grouped and depthwise int8 convs, which the
@@ -325,15 +325,44 @@ export interface Int8ConvExtra {
   rank: number;
   /** The float path's dequantized-input buffer, reused across runs. */
   scratch?: Float32Array;
+  /**
+   * groups 1: the node reads the float32 input and quantizes it itself with DynamicQuantizeLinear's uint8 range,
+   * scale and zero point into `qScratch`, reused across runs (its DynamicQuantizeLinear was absorbed).
+   */
+  dynamic?: boolean;
+  qScratch?: Uint8Array;
 }
 
+/** [scale, zero point] of the last in-node dynamic quantization. */
+const dqParams = new Float32Array(2);
+const dqScale = new Float32Array(1), dqZero = new Int32Array(1);
+
 /**
- * Fused dynamic-int8 conv (domain 'simdtensor'): inputs [xq (uint8/int8), x_scale, x_zero_point];
+ * Fused dynamic-int8 conv (domain 'simdtensor'): inputs [xq (uint8/int8), x_scale, x_zero_point], or [x (float32)]
+ * when `extra.dynamic` (quantized here);
  * float32 output = x_scale·w_scale[m]·Σ(xq − xz)(w − wz) + bias[m], then the activation — one conv call.
  */
 function int8ConvArgs(n: Node, ins: Ins, outs: (Value | undefined)[]) {
   const e = n.extra as unknown as Int8ConvExtra;
-  const [xq, xs, xz] = ins;
+  let [xq, xs, xz] = ins;
+  if (e.dynamic) {
+    const xf = ins[0];
+    if (!xf || xf.dtype !== 'float32') throw typeError('Int8Conv', `node '${n.name}': x must be float32, got ${xf?.dtype}`);
+    // One buffer per node, reused across runs (a model runs one call at a time).
+    if (!e.qScratch || e.qScratch.length !== xf.size) e.qScratch = new Uint8Array(xf.size);
+    // The library's per-row dynamic quantizer over one row (SIMD min/max, then x·(1/scale) rounded half to even):
+    // DynamicQuantizeLinear's range and scale, ~10× faster than the division-exact onnxDynamicQuantize, which
+    // stays for inputs holding NaN/±Inf (onnxruntime's rules for those).
+    const X = xf.data as Float32Array;
+    if (X.length === 0 || native.quantizeRows(X, 1, X.length, e.qScratch, dqScale, dqZero) !== 0) {
+      native.onnxDynamicQuantize(X, e.qScratch, dqParams);
+      dqScale[0] = dqParams[0];
+      dqZero[0] = dqParams[1];
+    }
+    xq = mk('uint8', xf.shape, e.qScratch);
+    xs = mk('float32', [], Float32Array.of(dqScale[0]));
+    xz = mk('uint8', [], Uint8Array.of(dqZero[0]));
+  }
   qv('Int8Conv', n, xq, 'x');
   const nhwc = e.opts.layout === 'nhwc';
   const x = nhwc ? (xq as unknown as Tensor) : x4('Int8Conv', n, xq!);

@@ -87,6 +87,34 @@ registerOnnxOp('DynamicQuantizeLinear', {
   },
 });
 
+/**
+ * DynamicQuantizeLinear for readers that dequantize in float32 (domain 'simdtensor', from the
+ * `fast-dynamic-quantize` pass): DynamicQuantizeLinear's uint8 range (widened to include 0), scale (max − min)/255
+ * and rounded zero point, computed by the library's SIMD per-row quantizer over one row (x·(1/scale), round half
+ * to even: a value at an exact tie of x/scale may land one step from the division's result). Inputs holding NaN/±Inf
+ * take the exact kernel (onnxruntime's rules for them).
+ */
+const rowScale = new Float32Array(1), rowZero = new Int32Array(1);
+registerOnnxOp('DynamicQuantize', {
+  run(n, ins, outs) {
+    const x = ins[0]!;
+    if (x.dtype !== 'float32') throw typeError('DynamicQuantizeLinear', `node '${n.name}': x must be float32, got ${x.dtype}`);
+    const y = outOr(outs[0], 'uint8', x.shape);
+    const s = outOr(outs[1], 'float32', []);
+    const z = outOr(outs[2], 'uint8', []);
+    const X = x.data as Float32Array;
+    if (X.length > 0 && native.quantizeRows(X, 1, X.length, y.data as Uint8Array, rowScale, rowZero) === 0) {
+      s.data[0] = rowScale[0];
+      z.data[0] = rowZero[0];
+    } else {
+      native.onnxDynamicQuantize(X, y.data as Uint8Array, params);
+      s.data[0] = params[0];
+      z.data[0] = params[1];
+    }
+    return [y, s, z];
+  },
+}, 'simdtensor');
+
 /** Per-axis parameters: [count, inner] of `axis` in `shape` (count 1 when per tensor). */
 function axisParams(op: string, n: Node, shape: readonly number[], scale: Value): [number, number] {
   if (scale.size === 1) return [1, 1];

@@ -58,6 +58,15 @@ export interface OnnxQuantizeOptions {
   keepFirst?: boolean;
   /** Leave the last quantizable node in float32. */
   keepLast?: boolean;
+  /**
+   * Leave grouped Convs (depthwise and other group > 1) in float32. Default: true in 'dynamic' mode, false in
+   * 'static'. Dynamic mode quantizes activations per tensor, and a depthwise conv's channels have very different
+   * ranges, so these are the layers whose int8 form drifts most (PaddleOCR rec: they account for most of the
+   * argmax disagreement); their weights are a small share of the file (9 taps per channel), and neither runtime
+   * computes them faster in int8 (onnxruntime's ConvInteger is slow on them; simdtensor runs them on the float
+   * kernels). Excluding them is what onnxruntime users do through `nodes_to_exclude`.
+   */
+  skipDepthwise?: boolean;
   /** For 'static': the result of {@link calibrateOnnx} on this model. */
   calibration?: OnnxCalibration;
   /**
@@ -158,7 +167,7 @@ function checkOptions(o: unknown): OnnxQuantizeOptions {
   // The OnnxModel form's options are required (opts.mode): null and undefined are both refused here.
   if (o === null || typeof o !== 'object') throw typeError(FN, `opts must be an object, got ${describe(o)}`);
   const opts = o as OnnxQuantizeOptions;
-  const known = ['mode', 'weightType', 'perChannel', 'skipNodes', 'skipOps', 'keepFirst', 'keepLast', 'calibration', 'convForm'];
+  const known = ['mode', 'weightType', 'perChannel', 'skipNodes', 'skipOps', 'keepFirst', 'keepLast', 'calibration', 'convForm', 'skipDepthwise'];
   if (opts.convForm !== undefined && opts.convForm !== 'integer' && opts.convForm !== 'weight-only') throw typeError(FN, `opts.convForm must be 'integer' or 'weight-only', got ${describe(opts.convForm)}`);
   for (const k of Object.keys(opts)) if (!known.includes(k)) throw rangeError(FN, `unknown option '${k}' for an OnnxModel (known: ${known.join(', ')})`);
   if (opts.mode !== 'dynamic' && opts.mode !== 'static') throw typeError(FN, `opts.mode must be 'dynamic' or 'static', got ${describe(opts.mode)}`);
@@ -168,7 +177,7 @@ function checkOptions(o: unknown): OnnxQuantizeOptions {
     if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))) throw typeError(FN, `opts.${k} must be an array of strings, got ${describe(v)}`);
   }
   for (const op of opts.skipOps ?? []) if (!OPS.includes(op)) throw rangeError(FN, `opts.skipOps: '${op}' is not a quantizable op type (${OPS.join(', ')})`);
-  for (const k of ['perChannel', 'keepFirst', 'keepLast'] as const) if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw typeError(FN, `opts.${k} must be a boolean, got ${describe(opts[k])}`);
+  for (const k of ['perChannel', 'keepFirst', 'keepLast', 'skipDepthwise'] as const) if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw typeError(FN, `opts.${k} must be a boolean, got ${describe(opts[k])}`);
   if (opts.mode === 'static') {
     const c = opts.calibration;
     if (!c || typeof c !== 'object' || typeof c.tensors !== 'object') throw typeError(FN, `static quantization needs opts.calibration (the result of calibrateOnnx(model, samples)), got ${describe(c)}`);
@@ -182,6 +191,7 @@ function selected(m: EditModel, opts: OnnxQuantizeOptions): Target[] {
   const names = new Set(t.map((x) => x.node.name));
   for (const s of opts.skipNodes ?? []) if (!names.has(s)) throw rangeError(FN, `opts.skipNodes: no quantizable node is named '${s}' (quantizable: ${[...names].slice(0, 12).map((x) => `'${x}'`).join(', ')}${names.size > 12 ? ', …' : ''})`);
   t = t.filter((x) => !(opts.skipNodes ?? []).includes(x.node.name) && !(opts.skipOps ?? []).includes(x.node.opType));
+  if (opts.skipDepthwise ?? opts.mode === 'dynamic') t = t.filter((x) => x.node.opType !== 'Conv' || attrI(x.node, 'group', 1) === 1);
   if (opts.keepFirst && t.length) t = t.slice(1);
   if (opts.keepLast && t.length) t = t.slice(0, -1);
   return t;
@@ -479,7 +489,7 @@ export function calibrationProbe(m: EditModel, samples: unknown, opts: OnnxCalib
   });
   foldBatchNorm(m); // the graph quantizeModel will see (names of Conv inputs do not change)
   // Inputs and outputs of every quantizable node (outputs get their own Q → DQ in the static form).
-  const names = [...new Set(selected(m, { mode: 'dynamic', skipNodes: opts.skipNodes, skipOps: opts.skipOps }).flatMap((t) => [t.node.input[0] as string, t.node.output[0] as string]))];
+  const names = [...new Set(selected(m, { mode: 'static', skipNodes: opts.skipNodes, skipOps: opts.skipOps }).flatMap((t) => [t.node.input[0] as string, t.node.output[0] as string]))];
   const graphIn = new Set(((m.graph.input as Msg[]) ?? []).map((i) => i.name));
   const outs = new Set(((m.graph.output as Msg[]) ?? []).map((o) => o.name));
   // Every observed activation becomes a graph output of a probe model.

@@ -1,0 +1,102 @@
+/**
+ * Load-time pass for attention (listed in `model.optimizations` as 'attention-scale-folding'): the scores' scale,
+ * Mul(MatMul(Q, Kᵀ), c) with a constant scalar c (1/√d after `div-by-constant`), moves into the constant weights
+ * and bias of the projection that makes Q (or K): Q = Reshape/Transpose(x·W + b) becomes x·(c·W) + c·b, and the
+ * pass over the [batch, heads, seq, seq] scores disappears. Float32 MatMul weights are scaled; in onnxruntime's
+ * dynamic int8 form (MatMulInteger → Cast → Mul(x_scale · w_scale) → Add(b)) the weight scale w_scale is, so the
+ * int8 weights and the quantization stay as they are. Results differ from the unfolded graph by float32 rounding.
+ * @module
+ */
+import { consumers, producers, type Graph, type Node } from './graph.js';
+import { mk, type Value } from './value.js';
+
+type Pass = (g: Graph) => number;
+
+const c = (g: Graph, name: string | undefined): Value | undefined => (name ? g.consts.get(name) : undefined);
+function only(cons: Map<string, (Node | null)[]>, name: string): Node | null {
+  const l = cons.get(name);
+  return l && l.length === 1 && l[0] ? l[0] : null;
+}
+const otherInput = (n: Node, name: string) => (n.inputs[0] === name ? n.inputs[1] : n.inputs[0]);
+let seq = 0;
+function scaledConst(g: Graph, name: string, v: Value, s: number): string {
+  const r = mk('float32', v.shape);
+  for (let i = 0; i < v.size; i++) r.data[i] = Math.fround(v.data[i] * s);
+  let out = `${name}/attention_scaled#${seq++}`;
+  while (g.consts.has(out)) out = `${name}/attention_scaled#${seq++}`;
+  g.consts.set(out, r);
+  return out;
+}
+const isF32 = (v: Value | undefined): v is Value => !!v && v.dtype === 'float32';
+
+/**
+ * From `name` back through single-reader Reshape/Transpose nodes to the projection that makes it; the edits that
+ * multiply that projection by s (not applied), or null when it is not x·W [+ b] with constant W (or w_scale) and b.
+ */
+function projection(g: Graph, name: string, cons: Map<string, (Node | null)[]>, prod: Map<string, Node>): ((s: number) => void) | null {
+  let v = name;
+  for (let hops = 0; hops < 4; hops++) {
+    const p = prod.get(v);
+    if (!p || p.domain !== '' || (p.op !== 'Reshape' && p.op !== 'Transpose') || p.inputs[0] === undefined) break;
+    v = p.inputs[0];
+    if (!only(cons, v)) return null;
+  }
+  let n = prod.get(v);
+  if (!n || n.domain !== '') return null;
+  const edits: ((s: number) => void)[] = [];
+  if (n.op === 'Add') {
+    const add = n;
+    const bi = add.inputs.findIndex((i) => isF32(c(g, i)));
+    if (bi < 0 || add.inputs.length !== 2 || isF32(c(g, add.inputs[1 - bi]))) return null;
+    const bName = add.inputs[bi];
+    edits.push((s) => (add.inputs[bi] = scaledConst(g, bName, c(g, bName)!, s)));
+    v = add.inputs[1 - bi];
+    if (only(cons, v) !== add) return null;
+    n = prod.get(v);
+    if (!n || n.domain !== '') return null;
+  }
+  if (n.op === 'MatMul' && isF32(c(g, n.inputs[1])) && !c(g, n.inputs[0])) {
+    const mm = n, wName = n.inputs[1];
+    if ((cons.get(wName) ?? []).length !== 1) return null;
+    edits.push((s) => (mm.inputs[1] = scaledConst(g, wName, c(g, wName)!, s)));
+  } else if (n.op === 'Mul') {
+    // onnxruntime's dynamic form: Mul(Cast(MatMulInteger), Mul(x_scale, w_scale)).
+    const mul = n;
+    const si = mul.inputs.findIndex((i) => prod.get(i)?.op === 'Mul');
+    if (si < 0) return null;
+    const cast = prod.get(mul.inputs[1 - si]);
+    if (!cast || cast.op !== 'Cast' || prod.get(cast.inputs[0])?.op !== 'MatMulInteger') return null;
+    const sm = prod.get(mul.inputs[si])!;
+    if (only(cons, sm.outputs[0]) !== mul) return null;
+    const wi = sm.inputs.findIndex((i) => isF32(c(g, i)));
+    if (wi < 0 || isF32(c(g, sm.inputs[1 - wi]))) return null;
+    const wsName = sm.inputs[wi];
+    if ((cons.get(wsName) ?? []).length !== 1) return null;
+    edits.push((s) => (sm.inputs[wi] = scaledConst(g, wsName, c(g, wsName)!, s)));
+  } else return null;
+  return (s) => edits.forEach((e) => e(s));
+}
+
+export const foldAttentionScale: Pass = (g) => {
+  let count = 0;
+  for (const mul of g.nodes.slice()) {
+    if (mul.op !== 'Mul' || mul.domain !== '' || mul.inputs.length !== 2 || !g.nodes.includes(mul)) continue;
+    const ci = mul.inputs.findIndex((i) => { const v = c(g, i); return isF32(v) && v.size === 1; });
+    if (ci < 0) continue;
+    const s = c(g, mul.inputs[ci])!.data[0];
+    if (!(s > 0) || !Number.isFinite(s)) continue;
+    const cons = consumers(g), prod = producers(g);
+    const sName = mul.inputs[1 - ci];
+    const mm = prod.get(sName);
+    if (!mm || mm.op !== 'MatMul' || mm.domain !== '' || only(cons, sName) !== mul || mm.inputs.some((i) => c(g, i))) continue;
+    // The scores must keep their shape: a scalar of rank ≤ the scores' (broadcast only adds leading 1s, never dims).
+    if (c(g, mul.inputs[ci])!.shape.length > 2) continue;
+    const edit = projection(g, mm.inputs[0], cons, prod) ?? projection(g, mm.inputs[1], cons, prod);
+    if (!edit) continue;
+    edit(s);
+    mm.outputs = mul.outputs.slice();
+    g.nodes = g.nodes.filter((x) => x !== mul);
+    count++;
+  }
+  return count;
+};
