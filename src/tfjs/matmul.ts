@@ -1,11 +1,12 @@
 /**
- * TF.js BatchMatMul and _FusedMatMul on our GEMM. One right-hand matrix for every batch (a Dense layer's weight) is
+ * TF.js BatchMatMul and _FusedMatMul on our GEMM (transposeA: A transposed natively first). One right-hand matrix for every batch (a Dense layer's weight) is
  * packed once per data id: relu / none epilogues run the GEMM on packed panels (its small-M path streams each
  * panel once), the other fused activations a 1×1 convolution over the same rows (the conv epilogue has relu6,
  * leaky relu and sigmoid). Batched right-hand sides run one GEMM per batch with TF.js broadcasting of batch dims.
  * @module
  */
 import { matmul, packWeights } from '../ops/matmul.js';
+import { native } from '../native.js';
 import { conv2d, packConvWeights } from '../conv/conv2d.js';
 import { stateOf } from './weights.js';
 import { biasVector, fusedActivation } from './conv.js';
@@ -28,12 +29,13 @@ function matmulKernel(tf: TfCore, fused: boolean, minMacs: number): NativeKernel
   return (args) => {
     const { a, b, bias } = args.inputs;
     const at = args.attrs ?? {};
-    const A = f32Data(args.backend, a), B = f32Data(args.backend, b);
-    if (!A || !B || at.transposeA) return null;
+    let A = f32Data(args.backend, a);
+    const B = f32Data(args.backend, b);
+    if (!A || !B) return null;
     const ra = a!.shape.length, rb = b!.shape.length;
     if (ra < 2 || rb < 2) return null;
-    const tb = !!at.transposeB;
-    const m = a!.shape[ra - 2], k = a!.shape[ra - 1];
+    const ta = !!at.transposeA, tb = !!at.transposeB;
+    const m = a!.shape[ra - (ta ? 1 : 2)], k = a!.shape[ra - (ta ? 2 : 1)];
     const bk = tb ? b!.shape[rb - 1] : b!.shape[rb - 2];
     const n = tb ? b!.shape[rb - 2] : b!.shape[rb - 1];
     // Tiny products (a 4×4 matmul is 64 multiply-adds) cost less in the CPU kernel's JS loop than the N-API call and
@@ -45,6 +47,12 @@ function matmulKernel(tf: TfCore, fused: boolean, minMacs: number): NativeKernel
       outBatch = tf.broadcast_util.assertAndGetBroadcastShape(batchA, batchB);
     } catch {
       return null; // the CPU kernel raises TF.js's own error
+    }
+    if (ta && A.length > 0) {
+      // Aᵀ per batch (the weight gradient xᵀ·dy of a Dense layer): one native transpose, then the plain GEMM.
+      const t = new Float32Array(A.length);
+      native.transposeBatched(A, t, Int32Array.from([A.length / (m * k), k, m]));
+      A = t;
     }
     const outShape = [...outBatch, m, n];
     const size = sizeOf(outShape);
