@@ -7,7 +7,7 @@
  */
 import { matmul } from '../ops/matmul.js';
 import { native } from '../native.js';
-import { allocOut } from './buffers.js';
+import { allocOut, releaseScratch } from './buffers.js';
 import { f32Data, output, sizeOf, view } from './types.js';
 import type { NativeKernel, TfCore } from './types.js';
 
@@ -64,9 +64,9 @@ function conv2dBackpropFilter(tf: TfCore): NativeKernel {
       info.padInfo.top === 0 && info.padInfo.left === 0 && oh === info.inHeight && ow === info.inWidth;
     const slice = Math.max(1, Math.min(P, Math.floor(gradLimits.im2colSliceFloats / K)));
     const geom = geometry(info, 1);
-    const cols = direct ? null : new Float32Array(slice * K);
-    const colsT = new Float32Array(slice * K);
-    const part = slice < P ? new Float32Array(K * co) : null;
+    const cols = direct ? null : allocOut(slice * K);
+    const colsT = allocOut(slice * K);
+    const part = slice < P ? allocOut(K * co) : null;
     for (let p0 = 0; p0 < P; p0 += slice) {
       const rows = Math.min(slice, P - p0);
       let src: Float32Array;
@@ -74,11 +74,12 @@ function conv2dBackpropFilter(tf: TfCore): NativeKernel {
         native.convIm2col(X, geom, p0, rows, cols);
         src = cols;
       } else src = X.subarray(p0 * K, (p0 + rows) * K);
-      native.transposeBatched(src, colsT, Int32Array.from([1, rows, K]));
+      native.transposeBatched(src, colsT.subarray(0, rows * K), Int32Array.from([1, rows, K]));
       const dst = p0 === 0 ? out : part!;
       matmul(view(colsT.subarray(0, K * rows), [K, rows]), view(DY.subarray(p0 * co, (p0 + rows) * co), [rows, co]), { out: view(dst, [K, co]) });
       if (p0 > 0) native.binary(0, out, dst, out, K * co);
     }
+    for (const s of [cols, colsT, part]) if (s) releaseScratch(s);
     return output(args.backend, fs, out);
   };
 }

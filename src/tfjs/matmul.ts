@@ -10,7 +10,7 @@ import { native } from '../native.js';
 import { conv2d, packConvWeights } from '../conv/conv2d.js';
 import { stateOf } from './weights.js';
 import { biasVector, fusedActivation } from './conv.js';
-import { allocOut } from './buffers.js';
+import { allocOut, releaseScratch } from './buffers.js';
 import { f32Data, output, sizeOf, view } from './types.js';
 import type { NativeKernel, TfCore } from './types.js';
 
@@ -48,12 +48,6 @@ function matmulKernel(tf: TfCore, fused: boolean, minMacs: number): NativeKernel
     } catch {
       return null; // the CPU kernel raises TF.js's own error
     }
-    if (ta && A.length > 0) {
-      // Aᵀ per batch (the weight gradient xᵀ·dy of a Dense layer): one native transpose, then the plain GEMM.
-      const t = new Float32Array(A.length);
-      native.transposeBatched(A, t, Int32Array.from([A.length / (m * k), k, m]));
-      A = t;
-    }
     const outShape = [...outBatch, m, n];
     const size = sizeOf(outShape);
     if (size === 0) return null;
@@ -63,6 +57,14 @@ function matmulKernel(tf: TfCore, fused: boolean, minMacs: number): NativeKernel
     if (bv === undefined) return null;
     const gemmAct = act === 'none' ? undefined : act === 'relu' ? 'relu' : null;
     const sa = sizeOf(batchA), sb = sizeOf(batchB), so = sizeOf(outBatch);
+    if (gemmAct === null && !(sb === 1 && sa === so)) return null;
+    let scratch: Float32Array | null = null;
+    if (ta && A.length > 0) {
+      // Aᵀ per batch (the weight gradient xᵀ·dy of a Dense layer): one native transpose, then the plain GEMM.
+      scratch = allocOut(A.length);
+      native.transposeBatched(A, scratch, Int32Array.from([A.length / (m * k), k, m]));
+      A = scratch;
+    }
     const out = allocOut(size);
     const weights = stateOf(args.backend).weights;
     if (sb === 1 && sa === so) {
@@ -77,20 +79,21 @@ function matmulKernel(tf: TfCore, fused: boolean, minMacs: number): NativeKernel
         );
         conv2d(view(A, [1, 1, rows, k]), packed, { layout: 'nhwc', bias: bv, activation: act, out: view(out, [1, 1, rows, n]) });
       }
+      if (scratch) releaseScratch(scratch);
       return output(args.backend, outShape, out);
     }
-    if (gemmAct === null) return null;
     const idx = new Array<number>(outBatch.length).fill(0);
     for (let o = 0; o < so; o++) {
       const ia = batchIndex(batchA, idx), ib = batchIndex(batchB, idx);
       matmul(view(A.subarray(ia * m * k, (ia + 1) * m * k), [m, k]), view(B.subarray(ib * k * n, (ib + 1) * k * n), tb ? [n, k] : [k, n]), {
         transB: tb,
         bias: bv,
-        activation: gemmAct,
+        activation: gemmAct ?? undefined, // never null here (checked above)
         out: view(out.subarray(o * m * n, (o + 1) * m * n), [m, n]),
       });
       for (let d = idx.length - 1; d >= 0 && ++idx[d] === outBatch[d]; d--) idx[d] = 0;
     }
+    if (scratch) releaseScratch(scratch);
     return output(args.backend, outShape, out);
   };
 }
