@@ -5,12 +5,13 @@
  * leaky relu and sigmoid). Batched right-hand sides run one GEMM per batch with TF.js broadcasting of batch dims.
  * @module
  */
-import { matmul, packWeights } from '../ops/matmul.js';
+import { linear, matmul, packWeights } from '../ops/matmul.js';
 import { native } from '../native.js';
 import { conv2d, packConvWeights } from '../conv/conv2d.js';
 import { stateOf } from './weights.js';
 import { biasVector, fusedActivation } from './conv.js';
 import { allocOut, releaseScratch } from './buffers.js';
+import { allFinite, int8MatmulWeights, int8On } from './int8.js';
 import { f32Data, output, sizeOf, view } from './types.js';
 import type { NativeKernel, TfCore } from './types.js';
 
@@ -70,7 +71,12 @@ function matmulKernel(tf: TfCore, fused: boolean, minMacs: number): NativeKernel
     if (sb === 1 && sa === so) {
       // One matrix B for all sa·m rows of A.
       const rows = sa * m;
-      if (gemmAct !== null) {
+      const q = int8On() && !ta && gemmAct !== null ? weights.get(b!.dataId, tb ? 'gemm:nk:s8' : 'gemm:kn:s8', () => int8MatmulWeights(B, k, n, tb)) : false;
+      if (q && allFinite(A)) {
+        // int8 mode: per-column int8 weights, rows of A quantized per call (linear's dynamic path; a NaN or
+        // ±Infinity in A leaves the product to float32, where TF.js's answer comes from).
+        linear(view(A, [rows, k]), q, bv, { activation: gemmAct ?? undefined, out: view(out, [rows, n]) });
+      } else if (gemmAct !== null) {
         const packed = weights.get(b!.dataId, tb ? 'gemm:nk' : 'gemm:kn', () => packWeights(view(B, tb ? [n, k] : [k, n]), { layout: tb ? 'linear' : 'kn' }));
         matmul(view(A, [rows, k]), packed, { bias: bv, activation: gemmAct, out: view(out, [rows, n]) });
       } else {
