@@ -58,6 +58,7 @@ export function int8MatmulWeights(b: Float32Array, k: number, n: number, transB:
 
 const mm = [new Float32Array(1), new Float32Array(1)];
 const qp = new Float32Array(2);
+let scratch = new Uint8Array(0);
 
 /** Whether x holds no NaN and no ±Infinity (one native min/max scan). */
 export function allFinite(x: Float32Array): boolean {
@@ -70,7 +71,10 @@ export function allFinite(x: Float32Array): boolean {
  */
 export function quantizeActivations(x: Float32Array, shape: readonly number[]): QuantizedTensor | null {
   if (!allFinite(x)) return null;
-  const u8 = new Uint8Array(x.length);
+  // One scratch buffer, grown as needed: the quantized input lives only during the (synchronous) conv call, and a
+  // fresh buffer per call would pay a page fault per 4 KiB (6 MB per call for MobileNetV2's first layers at batch 16).
+  if (scratch.length < x.length) scratch = new Uint8Array(Math.max(x.length, scratch.length * 2));
+  const u8 = scratch.subarray(0, x.length);
   native.onnxDynamicQuantize(x, u8, qp);
   return new QuantizedTensor(new Tensor(u8, shape.slice(), 'uint8', x.length), qp[0], qp[1], null, 'asymmetric');
 }

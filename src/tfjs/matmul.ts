@@ -30,18 +30,20 @@ function matmulKernel(tf: TfCore, fused: boolean, minMacs: number): NativeKernel
   return (args) => {
     const { a, b, bias } = args.inputs;
     const at = args.attrs ?? {};
+    if (!a || !b || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+    const ra = a.shape.length, rb = b.shape.length;
+    if (ra < 2 || rb < 2) return null;
+    const ta = !!at.transposeA, tb = !!at.transposeB;
+    const m = a.shape[ra - (ta ? 1 : 2)], k = a.shape[ra - (ta ? 2 : 1)];
+    const bk = tb ? b.shape[rb - 1] : b.shape[rb - 2];
+    const n = tb ? b.shape[rb - 2] : b.shape[rb - 1];
+    // Tiny products (a 4×4 matmul is 64 multiply-adds) cost less in the CPU kernel's JS loop than the N-API call and
+    // our argument checks (4×4 + dataSync, under load: ~10 µs native vs ~2.5 µs on the CPU kernel). Decided from the
+    // shapes alone, before any data lookup: this is the whole cost of our kernel on such calls.
+    if (bk !== k || k === 0 || sizeOf(a.shape) * n < minMacs) return null;
     let A = f32Data(args.backend, a);
     const B = f32Data(args.backend, b);
     if (!A || !B) return null;
-    const ra = a!.shape.length, rb = b!.shape.length;
-    if (ra < 2 || rb < 2) return null;
-    const ta = !!at.transposeA, tb = !!at.transposeB;
-    const m = a!.shape[ra - (ta ? 1 : 2)], k = a!.shape[ra - (ta ? 2 : 1)];
-    const bk = tb ? b!.shape[rb - 1] : b!.shape[rb - 2];
-    const n = tb ? b!.shape[rb - 2] : b!.shape[rb - 1];
-    // Tiny products (a 4×4 matmul is 64 multiply-adds) cost less in the CPU kernel's JS loop than the N-API call and
-    // our argument checks (4×4 + dataSync, under load: ~10 µs native vs ~2.5 µs on the CPU kernel).
-    if (bk !== k || k === 0 || A.length * n < minMacs) return null;
     const batchA = a!.shape.slice(0, -2), batchB = b!.shape.slice(0, -2);
     let outBatch: number[];
     try {
