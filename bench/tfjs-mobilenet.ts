@@ -5,6 +5,9 @@
  *   node dist/bench/tfjs-mobilenet.js [--images 4] [--reps 10] [--batch 1,16] [--threads 1] [--no-cpu-timing] [--json f]
  *   node dist/bench/tfjs-mobilenet.js --images 2 --accuracy-only     # the check test/tfjs-model.test.ts runs
  *
+ * --int8 adds 'simdtensor+fold+int8': the folded model with setInt8Mode(true) (per-channel int8 conv / dense
+ * weights, activations quantized per call); its top-1 agreement and |Δp| against 'cpu' are reported apart (not
+ * part of the 1e-3 accuracy check).
  * Contender 'simdtensor+fold' is a second copy of the model passed through optimizeLayersModel (batch norms,
  * relu6 and zero paddings folded into the convs), on the 'simdtensor' backend; --no-fold leaves it out.
  *
@@ -67,13 +70,17 @@ async function main(): Promise<void> {
   const FOLD = !args.includes('--no-fold');
   const folded = FOLD ? await nsfwjs.load('MobileNetV2') : null;
   if (folded) console.log(`optimizeLayersModel: ${JSON.stringify(st.optimizeLayersModel(folded.model))}`);
-  const backendOf = (c: string) => (c === 'simdtensor+fold' ? 'simdtensor' : c);
-  const run = (x: Any, c = '') => tf.tidy(() => (c === 'simdtensor+fold' ? folded.model : model.model).predict(x.div(255)));
+  const INT8 = FOLD && args.includes('--int8');
+  const backendOf = (c: string) => (c.startsWith('simdtensor') ? 'simdtensor' : c);
+  const run = (x: Any, c = '') => {
+    st.setInt8Mode(c === 'simdtensor+fold+int8');
+    return tf.tidy(() => (c.startsWith('simdtensor+fold') ? folded.model : model.model).predict(x.div(255)));
+  };
 
   // Accuracy: each image on every backend, against 'cpu'.
   const imgs = Array.from({ length: IMAGES }, (_, i) => image(i + 1));
   const results: Record<string, Float32Array[]> = {};
-  for (const backend of ['cpu', 'wasm', 'simdtensor', ...(FOLD ? ['simdtensor+fold'] : [])]) {
+  for (const backend of ['cpu', 'wasm', 'simdtensor', ...(FOLD ? ['simdtensor+fold'] : []), ...(INT8 ? ['simdtensor+fold+int8'] : [])]) {
     await tf.setBackend(backendOf(backend));
     await tf.ready();
     results[backend] = imgs.map((d) => {
@@ -97,6 +104,20 @@ async function main(): Promise<void> {
     return { image: i + 1, top: nsfwjs.NSFW_CLASSES?.[argmax(ref)] ?? argmax(ref), topOurs: argmax(ours) === argmax(ref), maxAbsDiff: diff, maxAbsDiffWasm: diffWasm, cpu: Array.from(ref, (v) => +v.toFixed(5)) };
   });
   for (const a of accuracy) console.log(`image ${a.image}: top ${a.top} (same on simdtensor: ${a.topOurs}), max |simdtensor − cpu| ${a.maxAbsDiff.toExponential(2)}, |wasm − cpu| ${a.maxAbsDiffWasm.toExponential(2)}, cpu probs [${a.cpu.join(', ')}]`);
+  if (INT8) {
+    const q = results['simdtensor+fold+int8'];
+    let agree = 0, worstQ = 0, sumQ = 0, nQ = 0;
+    imgs.forEach((_, i) => {
+      if (argmax(q[i]) === argmax(results.cpu[i])) agree++;
+      q[i].forEach((v, j) => {
+        const d = Math.abs(v - results.cpu[i][j]);
+        worstQ = Math.max(worstQ, d);
+        sumQ += d;
+        nQ++;
+      });
+    });
+    console.log(`int8 mode: same top class as cpu on ${agree}/${IMAGES}, worst |Δp| ${worstQ.toExponential(2)}, mean |Δp| ${(sumQ / nQ).toExponential(2)}; top classes (cpu) ${imgs.map((_, i) => argmax(results.cpu[i])).join(',')}`);
+  }
   console.log(`accuracy: same top class on ${sameTop}/${IMAGES}, worst |Δp| ${worst.toExponential(2)} (limit 1e-3): ${sameTop === IMAGES && worst <= 1e-3 ? 'PASS' : 'FAIL'}`);
 
   // Latency: interleaved rounds, medians.
@@ -105,7 +126,7 @@ async function main(): Promise<void> {
   for (const batch of TIMING ? BATCHES : []) {
     const data = new Float32Array(batch * 224 * 224 * 3);
     for (let b = 0; b < batch; b++) data.set(imgs[b % IMAGES], b * 224 * 224 * 3);
-    const contenders = ['simdtensor', ...(FOLD ? ['simdtensor+fold'] : []), 'wasm', ...(CPU_TIMING && batch === 1 ? ['cpu'] : [])]; // cpu: ~20 s a run at batch 16
+    const contenders = ['simdtensor', ...(FOLD ? ['simdtensor+fold'] : []), ...(INT8 ? ['simdtensor+fold+int8'] : []), 'wasm', ...(CPU_TIMING && batch === 1 ? ['cpu'] : [])]; // cpu: ~20 s a run at batch 16
     const times: Record<string, number[]> = Object.fromEntries(contenders.map((c) => [c, []]));
     // CPU time of this process per run as well: on a machine shared with other work it tracks a quiet machine's
     // wall time far better than wall time does (every contender runs on this thread, or one pool thread).

@@ -181,6 +181,14 @@ export interface NativeAddon {
   /** params = [batch, rows, cols]: out[b][j][i] = x[b][i][j] (the NCHW <-> NHWC layout change). */
   transposeBatched(x: Float32Array, out: Float32Array, params: Int32Array): void;
   transposeBatchedAsync(x: Float32Array, out: Float32Array, params: Int32Array, id: number): Promise<unknown>;
+  // Convolution gradients (native/binding/conv_grad.cc; src/tfjs/grad.ts). NHWC; geometry = Int32Array(15):
+  // n, ih, iw, c, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, mult.
+  /** im2col rows [row0, row0 + rows) of x: rows × (kh·kw·c) floats, (ky, kx, c) order, zeros in the padding. */
+  convIm2col(x: Float32Array, geometry: Int32Array, row0: number, rows: number, cols: Float32Array): void;
+  /** Depthwise filter gradient dw [kh, kw, c, mult] from x and dy (overwrites dw). */
+  dwconvBackwardFilter(x: Float32Array, dy: Float32Array, geometry: Int32Array, dw: Float32Array): void;
+  /** Depthwise input gradient dx [n, ih, iw, c] from w [kh, kw, c, mult] and dy (overwrites dx). */
+  dwconvBackwardInput(w: Float32Array, dy: Float32Array, geometry: Int32Array, dx: Float32Array): void;
   resize(x: Float32Array, out: Float32Array, params: Int32Array, scaleH: number, scaleW: number): void;
   resizeAsync(x: Float32Array, out: Float32Array, params: Int32Array, scaleH: number, scaleW: number, id: number): Promise<unknown>;
   // ONNX runtime helpers (native/binding/onnx.cc, src/onnx; docs/onnx.md).

@@ -77,4 +77,36 @@ describe('simdtensor/tfjs kernels and buffers', () => {
     expect(Array.from(s.dataSync())).toEqual(Array.from(sCopy));
     tf.dispose([x, s]);
   });
+
+  it('runs Prelu natively (scalar and per-channel alpha, infinities, NaN) like the CPU kernel', async () => {
+    const mod = await import('simdtensor/tfjs');
+    const before = mod.kernelStats().Prelu?.native ?? 0;
+    const special = [Infinity, -Infinity, NaN, 0, -0, 3.5, -2.25];
+    const cases: [number[], number[]][] = [
+      [[3, 5, 7], [7]],
+      [[2, 4, 4, 3], [1, 1, 3]],
+      [[70, 33], [33]],
+      [[5, 9], []],
+    ];
+    for (const [xs, as] of cases) {
+      const res: Float32Array[] = [];
+      for (const name of ['simdtensor', 'cpu']) {
+        await tf.setBackend(name);
+        const xv = tf.randomUniform(xs, -3, 3, 'float32', 9).dataSync().slice();
+        xv.set(special.slice(0, Math.min(special.length, xv.length)));
+        const x = tf.tensor(xv, xs);
+        const alpha = tf.randomUniform(as, -0.5, 1.5, 'float32', 10);
+        const y = tf.prelu(x, alpha);
+        res.push(y.dataSync() as Float32Array);
+        tf.dispose([x, alpha, y]);
+      }
+      expect(res[0].length).toBe(res[1].length);
+      for (let i = 0; i < res[0].length; i++) {
+        const a = res[0][i], b = res[1][i];
+        if (!Number.isFinite(b)) expect(a, `${xs} ${i}`).toBe(b); // NaN, ±Infinity exactly
+        else expect(Math.abs(a - b), `${xs} ${i}: ${a} vs ${b}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(b)));
+      }
+    }
+    expect(mod.kernelStats().Prelu.native).toBe(before + cases.length);
+  });
 });

@@ -52,6 +52,12 @@ export function allocOut(size: number): Float32Array {
 }
 
 /** The backend stores `values` under a data id (write / move / makeTensorInfo). */
+/** Returns a scratch array from {@link allocOut} that no tensor holds to the free lists (a kernel's temporary). */
+export function releaseScratch(values: Float32Array): void {
+  noteStored(values);
+  noteFreed(values);
+}
+
 export function noteStored(values: unknown): void {
   if (!ArrayBuffer.isView(values)) return;
   const buf = values.buffer as ArrayBuffer;

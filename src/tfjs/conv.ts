@@ -15,6 +15,7 @@ import type { Tensor } from '../tensor.js';
 import { native } from '../native.js';
 import { stateOf } from './weights.js';
 import { allocOut } from './buffers.js';
+import { int8ConvWeights, int8On, quantizeActivations } from './int8.js';
 import { f32Data, output, sizeOf, view } from './types.js';
 import type { KernelArgs, NativeKernel, TensorInfo, TfCore } from './types.js';
 
@@ -73,17 +74,28 @@ function convKernel(tf: TfCore, fused: boolean): NativeKernel {
     const nhwc = dataFormat === 'channelsLast';
     const b = fused ? biasVector(args, bias, info.outChannels, nhwc) : null;
     if (b === undefined) return null;
-    const packed = stateOf(args.backend).weights.get(filter!.dataId, 'conv2d:hwio', () => packConvWeights(view(W, filter!.shape), { weightLayout: 'hwio' }));
+    const weights = stateOf(args.backend).weights;
     const out = allocOut(sizeOf(info.outShape));
-    conv2d(view(X, x!.shape), packed, {
-      layout: nhwc ? 'nhwc' : 'nchw',
-      strides: [info.strideHeight, info.strideWidth],
-      dilations: [info.dilationHeight, info.dilationWidth],
-      pads: [p.top, p.left, p.bottom, p.right],
+    const opts = {
+      layout: nhwc ? ('nhwc' as const) : ('nchw' as const),
+      strides: [info.strideHeight, info.strideWidth] as [number, number],
+      dilations: [info.dilationHeight, info.dilationWidth] as [number, number],
+      pads: [p.top, p.left, p.bottom, p.right] as [number, number, number, number],
       bias: b,
       activation: act,
       out: view(out, info.outShape),
-    });
+    };
+    if (int8On() && nhwc) {
+      // int8 mode: per-channel int8 filter (quantized once), x quantized per call (per tensor, uint8).
+      const q = weights.get(filter!.dataId, 'conv2d:hwio:s8', () => int8ConvWeights(W, filter!.shape));
+      const xq = q ? quantizeActivations(X, x!.shape) : null;
+      if (q && xq) {
+        conv2d(xq, q, opts);
+        return output(args.backend, info.outShape, out);
+      }
+    }
+    const packed = weights.get(filter!.dataId, 'conv2d:hwio', () => packConvWeights(view(W, filter!.shape), { weightLayout: 'hwio' }));
+    conv2d(view(X, x!.shape), packed, opts);
     return output(args.backend, info.outShape, out);
   };
 }

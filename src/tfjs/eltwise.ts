@@ -9,7 +9,7 @@
 import { mul, relu, softmax } from '../ops/eltwise.js';
 import { globalAvgPool, globalMaxPool } from '../conv/pool.js';
 import { native } from '../native.js';
-import { allocOut } from './buffers.js';
+import { allocOut, releaseScratch } from './buffers.js';
 import { f32Data, output, sizeOf, view } from './types.js';
 import type { KernelArgs, NativeKernel, TfCore } from './types.js';
 
@@ -82,6 +82,32 @@ function unaryKernel(op: keyof typeof UN, params?: (attrs: Record<string, unknow
     native.unary(code, X, out, X.length, p[0], p[1]);
     return output(args.backend, x!.shape, out);
   };
+}
+
+/**
+ * Prelu (x < 0 ? alpha·x : x): a scalar alpha is the native leaky relu; a per-channel alpha (a trailing row of x)
+ * runs max(x, 0) + alpha·min(x, 0) as four native row passes (right for infinite x, unlike x + (alpha − 1)·min(x, 0)).
+ * A non-finite alpha declines (alpha·0 would be NaN where TF.js gives 0).
+ */
+function preluKernel(args: KernelArgs): ReturnType<NativeKernel> {
+  const { x, alpha } = args.inputs;
+  const X = f32Data(args.backend, x), A = f32Data(args.backend, alpha);
+  if (!X || !A || X.length === 0 || A.length === 0) return null;
+  const t = trimLeadingOnes(alpha!.shape), xs = x!.shape;
+  if (t.length > xs.length || t.some((d, i) => d !== xs[xs.length - t.length + i])) return null; // output shape ≠ x's
+  for (let i = 0; i < A.length; i++) if (!Number.isFinite(A[i])) return null; // the parameters (one per channel), not x
+  const out = allocOut(X.length);
+  if (A.length === 1) native.unary(UN.leakyRelu, X, out, X.length, A[0], 0);
+  else {
+    const c = A.length, rows = X.length / c;
+    const neg = allocOut(X.length);
+    native.binaryRow(BIN.min, X, new Float32Array(c), neg, rows, c);
+    native.binaryRow(BIN.mul, neg, A, neg, rows, c);
+    native.unary(UN.clip, X, out, X.length, 0, Infinity);
+    native.binary(BIN.add, out, neg, out, X.length);
+    releaseScratch(neg);
+  }
+  return output(args.backend, xs, out);
 }
 
 function reluKernel(args: KernelArgs): ReturnType<NativeKernel> {
@@ -230,6 +256,7 @@ export function eltwiseKernels(tf: TfCore): Record<string, NativeKernel> {
     Minimum: binaryKernel(tf, 'min', true),
     SquaredDifference: binaryKernel(tf, 'sqdiff', true),
     Relu: reluKernel,
+    Prelu: preluKernel,
     Relu6: unaryKernel('clip', () => [0, 6]),
     ClipByValue: unaryKernel('clip', (a) => {
       const min = Number(a.clipValueMin), max = Number(a.clipValueMax);

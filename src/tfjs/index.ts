@@ -15,6 +15,7 @@ export { registerSimdtensorBackend, kernelStats, BACKEND_NAME, BACKEND_PRIORITY 
 export type { RegisterOptions, Registration } from './backend.js';
 export { setNumThreads, getNumThreads } from '../executor/index.js';
 export { setRecycleLimit, recycleStats } from './buffers.js';
+export { setInt8Mode, getInt8Mode } from './int8.js';
 
 /** The registration made on import (backend name, native and fallback kernel names). */
 export const registration: Registration = registerSimdtensorBackend(tf, cpu);

@@ -7,8 +7,9 @@ import type { NativeKernel, TfCore } from './types.js';
 import { convKernels } from './conv.js';
 import { matmulKernels } from './matmul.js';
 import { eltwiseKernels } from './eltwise.js';
+import { gradKernels } from './grad.js';
 
 /** Our kernels for the given tfjs-core (they read its backend_util helpers). */
 export function nativeKernels(tf: TfCore, minMatmulMacs?: number): Record<string, NativeKernel> {
-  return { ...convKernels(tf), ...matmulKernels(tf, minMatmulMacs), ...eltwiseKernels(tf) };
+  return { ...convKernels(tf), ...matmulKernels(tf, minMatmulMacs), ...eltwiseKernels(tf), ...gradKernels(tf) };
 }
