@@ -4,8 +4,8 @@
 // by detaching its ArrayBuffer first, so no JS view can reach the memory again. No math here.
 #include "binding/async.h"
 #include "binding/util.h"
-#include "runtime/buffer_pool.h"
-#include "runtime/malloc_tuning.h"
+#include "runtime/core/buffer_pool.h"
+#include "runtime/core/malloc_tuning.h"
 
 #include <atomic>
 #include <mutex>

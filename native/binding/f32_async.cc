@@ -1,10 +1,10 @@
 // Async forms of the f32 GEMM entry points (matmulPackedAsync, matmulAsync) over binding/async.h. No math here.
 #include "binding/async.h"
 #include "cpu/dispatch.h"
-#include "runtime/aligned.h"
-#include "runtime/gemm_driver.h"
-#include "runtime/pack.h"
-#include "runtime/packed_weights.h"
+#include "runtime/core/aligned.h"
+#include "runtime/f32/gemm_driver.h"
+#include "runtime/f32/pack.h"
+#include "runtime/f32/packed_weights.h"
 
 namespace simdtensor {
 namespace binding {

@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "binding/util.h"
-#include "runtime/half_gemm_driver.h"
+#include "runtime/half/gemm_driver.h"
 
 namespace simdtensor {
 

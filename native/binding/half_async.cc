@@ -3,8 +3,8 @@
 // fp16 range guard, per-call packing of one-off weights), run on the pool. No math here.
 #include "binding/async.h"
 #include "binding/half_args.h"
-#include "runtime/half_gemm_driver.h"
-#include "runtime/packed_half_weights.h"
+#include "runtime/half/gemm_driver.h"
+#include "runtime/half/packed_weights.h"
 
 namespace simdtensor {
 namespace binding {

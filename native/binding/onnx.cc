@@ -4,7 +4,7 @@
 #include <string>
 
 #include "binding/util.h"
-#include "runtime/onnx_ops.h"
+#include "runtime/onnx/ops.h"
 
 namespace simdtensor {
 namespace binding {

@@ -10,11 +10,11 @@
 #include "kernels/quantize/quantize.h"
 #include "kernels/s8-gemm/s8-gemm.h"
 #include "kernels/s8-probe/s8-probe.h"
-#include "runtime/s8_gemm_driver.h"
-#include "runtime/s8_gemv_driver.h"
-#include "runtime/s8_linear.h"
-#include "runtime/s8_packed_weights.h"
-#include "runtime/s8_quantize.h"
+#include "runtime/int8/gemm_driver.h"
+#include "runtime/int8/gemv_driver.h"
+#include "runtime/int8/linear.h"
+#include "runtime/int8/packed_weights.h"
+#include "runtime/int8/quantize.h"
 
 namespace simdtensor {
 namespace binding {

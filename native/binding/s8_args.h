@@ -9,7 +9,7 @@
 
 #include "binding/util.h"
 #include "kernels/s8-gemm/s8-gemm.h"
-#include "runtime/s8_gemm_driver.h"
+#include "runtime/int8/gemm_driver.h"
 
 namespace simdtensor {
 

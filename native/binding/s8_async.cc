@@ -7,10 +7,10 @@
 #include "binding/s8_args.h"
 #include "cpu/dispatch.h"
 #include "kernels/quantize/quantize.h"
-#include "runtime/aligned.h"
-#include "runtime/s8_gemm_driver.h"
-#include "runtime/s8_linear.h"
-#include "runtime/s8_packed_weights.h"
+#include "runtime/core/aligned.h"
+#include "runtime/int8/gemm_driver.h"
+#include "runtime/int8/linear.h"
+#include "runtime/int8/packed_weights.h"
 
 namespace simdtensor {
 namespace binding {
