@@ -43,43 +43,27 @@ void pack_conv_weights_f32(const float* w, int layout, size_t c, size_t m, size_
 
 PackedF32ConvWeights::PackedF32ConvWeights(const float* w, int layout, size_t c, size_t m, size_t kh, size_t kw,
                                            size_t groups, const float* scale, size_t nr)
-    : c_(c), m_(m), kh_(kh), kw_(kw), groups_(groups), first_nr_(nr) {
-  const size_t kd = kh * kw * (c / groups), mg = m / groups;
-  auto p = aligned_alloc_array<float>(groups * conv_group_panel_floats(kd, mg, nr));
+    : c_(c), m_(m), kh_(kh), kw_(kw), groups_(groups) {
+  auto p = aligned_alloc_array<float>(floats(nr));
   pack_conv_weights_f32(w, layout, c, m, kh, kw, groups, scale, nr, p.get());
-  by_nr_.emplace(nr, std::move(p));
+  by_nr_.set_first(nr, std::move(p));
+}
+
+size_t PackedF32ConvWeights::floats(size_t nr) const {
+  return groups_ * conv_group_panel_floats(kh_ * kw_ * (c_ / groups_), m_ / groups_, nr);
 }
 
 const float* PackedF32ConvWeights::panels(size_t nr) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = by_nr_.find(nr);
-  if (it != by_nr_.end()) return it->second.get();
-  const size_t kd = kh_ * kw_ * (c_ / groups_), mg = m_ / groups_, nr0 = first_nr_;
-  const float* src = by_nr_.at(nr0).get();
-  const size_t s0 = conv_group_panel_floats(kd, mg, nr0), s1 = conv_group_panel_floats(kd, mg, nr);
-  auto p = aligned_alloc_array<float>(groups_ * s1);
-  for (size_t g = 0; g < groups_; g++) {
-    const float* gs = src + g * s0;
-    float* gd = p.get() + g * s1;
-    const size_t panels = (mg + nr - 1) / nr;
-    for (size_t jp = 0; jp < panels; jp++)
-      for (size_t k = 0; k < kd; k++)
-        for (size_t j = 0; j < nr; j++) {
-          const size_t col = jp * nr + j;
-          gd[(jp * kd + k) * nr + j] = col < mg ? gs[((col / nr0) * kd + k) * nr0 + col % nr0] : 0.0f;
-        }
-  }
-  const float* out = p.get();
-  by_nr_.emplace(nr, std::move(p));
-  return out;
+  const size_t kd = kh_ * kw_ * (c_ / groups_), mg = m_ / groups_;
+  return by_nr_.get(nr, [&](size_t w) { return floats(w); }, [&](const float* src, size_t nr0, size_t w, float* out) {
+    // Each group's [kd, mg] panels re-laid like a plain weight's.
+    const size_t s0 = conv_group_panel_floats(kd, mg, nr0), s1 = conv_group_panel_floats(kd, mg, w);
+    for (size_t g = 0; g < groups_; g++) repack_b_f32(src + g * s0, nr0, kd, mg, w, out + g * s1);
+  });
 }
 
 size_t PackedF32ConvWeights::bytes() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  const size_t kd = kh_ * kw_ * (c_ / groups_), mg = m_ / groups_;
-  size_t b = 0;
-  for (const auto& kv : by_nr_) b += groups_ * conv_group_panel_floats(kd, mg, kv.first) * sizeof(float);
-  return b;
+  return by_nr_.bytes([&](size_t w) { return floats(w); });
 }
 
 }  // namespace simdtensor

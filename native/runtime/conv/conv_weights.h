@@ -1,11 +1,9 @@
 // Prepacked f32 convolution weights: per group, the [kh·kw·cg, mg] matrix packed into GEMM B panels of width nr.
 #pragma once
 #include <cstddef>
-#include <map>
-#include <mutex>
 
 #include "kernels/f32-conv/f32-conv.h"
-#include "runtime/core/aligned.h"
+#include "runtime/core/panels_by_layout.h"
 
 namespace simdtensor {
 
@@ -41,9 +39,11 @@ class PackedF32ConvWeights {
   size_t bytes() const;
 
  private:
-  size_t c_, m_, kh_, kw_, groups_, first_nr_;
-  mutable std::mutex mu_;
-  std::map<size_t, AlignedPtr<float>> by_nr_;
+  // Floats of every group's panels for width nr.
+  size_t floats(size_t nr) const;
+
+  size_t c_, m_, kh_, kw_, groups_;
+  PanelsByLayout<size_t, float> by_nr_;
 };
 
 }  // namespace simdtensor

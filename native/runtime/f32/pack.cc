@@ -29,6 +29,16 @@ void pack_b_f32(const float* b, size_t ldb, bool trans_b, size_t k, size_t n, si
   }
 }
 
+void repack_b_f32(const float* src, size_t nr0, size_t k, size_t n, size_t nr, float* out) {
+  const size_t panels = (n + nr - 1) / nr;
+  for (size_t jp = 0; jp < panels; jp++)
+    for (size_t kk = 0; kk < k; kk++)
+      for (size_t j = 0; j < nr; j++) {
+        const size_t col = jp * nr + j;
+        out[(jp * k + kk) * nr + j] = col < n ? src[((col / nr0) * k + kk) * nr0 + col % nr0] : 0.0f;
+      }
+}
+
 void pack_a_f32(const float* a, size_t lda, size_t m, size_t kc, size_t mr, float* out) {
   for (size_t i0 = 0; i0 < m; i0 += mr) {
     const size_t mv = m - i0 < mr ? m - i0 : mr;

@@ -1,11 +1,9 @@
 // Prepacked f32 weights: packed once per microkernel panel width (NR) and reused across calls.
 #pragma once
 #include <cstddef>
-#include <map>
 #include <memory>
-#include <mutex>
 
-#include "runtime/core/aligned.h"
+#include "runtime/core/panels_by_layout.h"
 
 namespace simdtensor {
 
@@ -20,9 +18,8 @@ class PackedF32Weights {
   size_t bytes() const;
 
  private:
-  size_t k_, n_, first_nr_;
-  mutable std::mutex mu_;
-  std::map<size_t, AlignedPtr<float>> by_nr_;
+  size_t k_, n_;
+  PanelsByLayout<size_t, float> by_nr_;
 };
 
 }  // namespace simdtensor

@@ -2,11 +2,9 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <map>
-#include <mutex>
 
 #include "kernels/half-gemm/half-gemm.h"
-#include "runtime/core/aligned.h"
+#include "runtime/core/panels_by_layout.h"
 
 namespace simdtensor {
 
@@ -29,9 +27,7 @@ class PackedHalfWeights {
   ElemType type_;
   size_t k_, n_;
   float bmax_;
-  HalfBLayout first_;
-  mutable std::mutex mu_;
-  std::map<HalfBLayout, AlignedPtr<uint16_t>> by_layout_;
+  PanelsByLayout<HalfBLayout, uint16_t> by_layout_;
 };
 
 }  // namespace simdtensor

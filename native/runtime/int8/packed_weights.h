@@ -3,10 +3,9 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <map>
-#include <mutex>
 
 #include "runtime/core/aligned.h"
+#include "runtime/core/panels_by_layout.h"
 #include "runtime/int8/pack.h"
 
 namespace simdtensor {
@@ -36,11 +35,9 @@ class PackedS8Weights {
  private:
   size_t k_, n_;
   bool b_unsigned_, has_zb_ = false;
-  S8PanelLayout first_;
   AlignedPtr<int32_t> colcorr_, zb_;
   AlignedPtr<float> scales_;
-  mutable std::mutex mu_;
-  std::map<S8PanelLayout, AlignedPtr<int8_t>> by_layout_;
+  PanelsByLayout<S8PanelLayout, int8_t> by_layout_;
 };
 
 }  // namespace simdtensor
