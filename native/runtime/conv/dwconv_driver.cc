@@ -33,14 +33,11 @@ void f32_dwconv_run(const F32DwconvVariant& v, const DwconvArgs& a) {
   }
   const size_t in_img = a.ih * a.iw * a.c, out_img = a.oh * a.ow * oc;
   if (a.nhwc) {
-    const size_t per = window_rows_per_task(a.oh, a.mult == 1 ? a.n : 1, double(a.ow * oc * taps));
-    const size_t bands = (a.oh + per - 1) / per;
-    auto band = [&](const float* x, float* y, size_t b) {
-      const size_t r0 = b * per, r1 = r0 + per < a.oh ? r0 + per : a.oh;
-      v.nhwc(s, x, w, a.bias, a.act, y, r0, r1);
-    };
+    const double row_cost = double(a.ow * oc * taps);
     if (a.mult == 1) {
-      parallel_for(a.n * bands, [&](size_t i) { band(a.x + (i / bands) * in_img, a.y + (i / bands) * out_img, i % bands); });
+      parallel_window_rows(a.oh, a.n, row_cost, [&](size_t img, size_t r0, size_t r1) {
+        v.nhwc(s, a.x + img * in_img, w, a.bias, a.act, a.y + img * out_img, r0, r1);
+      });
       return;
     }
     // Channel multiplier: each input channel repeated mult times, so output channel oc reads expanded channel oc.
@@ -52,7 +49,10 @@ void f32_dwconv_run(const F32DwconvVariant& v, const DwconvArgs& a) {
           for (size_t c = 0; c < a.c; c++)
             for (size_t m = 0; m < a.mult; m++) xe[p * oc + c * a.mult + m] = x[p * a.c + c];
       });
-      parallel_for(bands, [&](size_t b) { band(xe.get(), a.y + img * out_img, b); });
+      float* y = a.y + img * out_img;
+      parallel_window_rows(a.oh, 1, row_cost, [&](size_t, size_t r0, size_t r1) {
+        v.nhwc(s, xe.get(), w, a.bias, a.act, y, r0, r1);
+      });
     }
     return;
   }
@@ -63,19 +63,12 @@ void f32_dwconv_run(const F32DwconvVariant& v, const DwconvArgs& a) {
     float* ys = t_ys.get(out_img);
     DwconvArgs b = a;
     b.nhwc = true, b.n = 1, b.x = xs, b.y = ys;
-    for (size_t img = 0; img < a.n; img++) {
-      f32_transpose_batched(1, a.c, a.ih * a.iw, a.x + img * in_img, xs);
-      f32_dwconv_run(v, b);
-      f32_transpose_batched(1, a.oh * a.ow, oc, ys, a.y + img * out_img);
-    }
+    f32_nchw_through_nhwc(a.n, a.c, a.ih * a.iw, oc, a.oh * a.ow, a.x, a.y, xs, ys, [&] { f32_dwconv_run(v, b); });
     return;
   }
-  const size_t planes = a.n * oc, plane_in = a.ih * a.iw, plane_out = a.oh * a.ow;
-  const size_t per = window_rows_per_task(a.oh, planes, double(a.ow * taps));
-  const size_t bands = (a.oh + per - 1) / per;
-  parallel_for(planes * bands, [&](size_t i) {
-    const size_t p = i / bands, b = i % bands, img = p / oc, o = p % oc;
-    const size_t r0 = b * per, r1 = r0 + per < a.oh ? r0 + per : a.oh;
+  const size_t plane_in = a.ih * a.iw, plane_out = a.oh * a.ow;
+  parallel_window_rows(a.oh, a.n * oc, double(a.ow * taps), [&](size_t p, size_t r0, size_t r1) {
+    const size_t img = p / oc, o = p % oc;
     float* sc = t_scratch.get(f32_dwconv_nchw_scratch(s, r1 - r0));
     v.nchw(s, a.x + (img * a.c + o / a.mult) * plane_in, w + o * taps, a.bias ? a.bias[o] : 0.0f, a.act,
            a.y + p * plane_out, r0, r1, sc);

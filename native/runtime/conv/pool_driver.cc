@@ -23,32 +23,21 @@ void f32_pool_run(const F32PoolVariant& v, const PoolArgs& a) {
   const size_t taps = a.kh * a.kw;
   if (a.nhwc) {
     const size_t in_img = a.ih * a.iw * a.c, out_img = a.oh * a.ow * a.c;
-    const size_t per = window_rows_per_task(a.oh, a.n, double(a.ow * a.c * taps));
-    const size_t bands = (a.oh + per - 1) / per;
-    parallel_for(a.n * bands, [&](size_t i) {
-      const size_t img = i / bands, r0 = (i % bands) * per, r1 = r0 + per < a.oh ? r0 + per : a.oh;
+    parallel_window_rows(a.oh, a.n, double(a.ow * a.c * taps), [&](size_t img, size_t r0, size_t r1) {
       v.nhwc(a.kind, s, a.x + img * in_img, a.y + img * out_img, r0, r1);
     });
     return;
   }
+  const size_t plane_in = a.ih * a.iw, plane_out = a.oh * a.ow;
   if (pool_nchw_via_nhwc(a)) {
-    const size_t in_img = a.ih * a.iw * a.c, out_img = a.oh * a.ow * a.c;
-    float* xs = t_xs.get(in_img);
-    float* ys = t_ys.get(out_img);
+    float* xs = t_xs.get(plane_in * a.c);
+    float* ys = t_ys.get(plane_out * a.c);
     PoolArgs b = a;
     b.nhwc = true, b.n = 1, b.x = xs, b.y = ys;
-    for (size_t img = 0; img < a.n; img++) {
-      f32_transpose_batched(1, a.c, a.ih * a.iw, a.x + img * in_img, xs);
-      f32_pool_run(v, b);
-      f32_transpose_batched(1, a.oh * a.ow, a.c, ys, a.y + img * out_img);
-    }
+    f32_nchw_through_nhwc(a.n, a.c, plane_in, a.c, plane_out, a.x, a.y, xs, ys, [&] { f32_pool_run(v, b); });
     return;
   }
-  const size_t planes = a.n * a.c, plane_in = a.ih * a.iw, plane_out = a.oh * a.ow;
-  const size_t per = window_rows_per_task(a.oh, planes, double(a.ow * taps));
-  const size_t bands = (a.oh + per - 1) / per;
-  parallel_for(planes * bands, [&](size_t i) {
-    const size_t p = i / bands, r0 = (i % bands) * per, r1 = r0 + per < a.oh ? r0 + per : a.oh;
+  parallel_window_rows(a.oh, a.n * a.c, double(a.ow * taps), [&](size_t p, size_t r0, size_t r1) {
     float* sc = t_scratch.get(f32_pool_nchw_scratch(s, r1 - r0));
     v.nchw(a.kind, s, a.x + p * plane_in, a.y + p * plane_out, r0, r1, sc);
   });
@@ -60,12 +49,8 @@ void f32_global_pool_run(const F32PoolVariant& v, int kind, bool nhwc, size_t n,
   if (hw == 0) throw std::invalid_argument("global pooling over an empty image");
   if (nhwc) {
     // Channel blocks of 64 (whole cache lines per pixel row), about four per thread or one per 128 Ki loads.
-    size_t blocks = (c + 63) / 64;
-    const size_t per_img = window_rows_per_task(blocks, n, double(hw * 64));
-    const size_t tasks_per_img = (blocks + per_img - 1) / per_img;
-    parallel_for(n * tasks_per_img, [&](size_t i) {
-      const size_t img = i / tasks_per_img, b0 = (i % tasks_per_img) * per_img * 64;
-      const size_t b1 = b0 + per_img * 64 < c ? b0 + per_img * 64 : c;
+    parallel_window_rows((c + 63) / 64, n, double(hw * 64), [&](size_t img, size_t q0, size_t q1) {
+      const size_t b0 = q0 * 64, b1 = q1 * 64 < c ? q1 * 64 : c;
       v.global_nhwc(kind, hw, b1 - b0, c, x + img * hw * c + b0, y + img * c + b0);
     });
     return;

@@ -24,19 +24,13 @@ void f32_resize_run(const F32ResizeVariant& v, const ResizeArgs& a) {
   const double px_cost = a.mode == kResizeLinear ? 4.0 : 1.0;
   if (a.nhwc) {
     const size_t in_img = a.ih * a.iw * a.c, out_img = a.oh * a.ow * a.c;
-    const size_t per = window_rows_per_task(a.oh, a.n, double(a.ow * a.c) * px_cost);
-    const size_t bands = (a.oh + per - 1) / per;
-    parallel_for(a.n * bands, [&](size_t i) {
-      const size_t img = i / bands, r0 = (i % bands) * per, r1 = r0 + per < a.oh ? r0 + per : a.oh;
+    parallel_window_rows(a.oh, a.n, double(a.ow * a.c) * px_cost, [&](size_t img, size_t r0, size_t r1) {
       v.nhwc(a.mode, s, t, a.x + img * in_img, a.y + img * out_img, r0, r1);
     });
     return;
   }
-  const size_t planes = a.n * a.c, plane_in = a.ih * a.iw, plane_out = a.oh * a.ow;
-  const size_t per = window_rows_per_task(a.oh, planes, double(a.ow) * px_cost);
-  const size_t bands = (a.oh + per - 1) / per;
-  parallel_for(planes * bands, [&](size_t i) {
-    const size_t p = i / bands, r0 = (i % bands) * per, r1 = r0 + per < a.oh ? r0 + per : a.oh;
+  const size_t plane_in = a.ih * a.iw, plane_out = a.oh * a.ow;
+  parallel_window_rows(a.oh, a.n * a.c, double(a.ow) * px_cost, [&](size_t p, size_t r0, size_t r1) {
     v.nchw(a.mode, s, t, a.x + p * plane_in, a.y + p * plane_out, r0, r1, t_scratch.get(2 * a.ow));
   });
 }

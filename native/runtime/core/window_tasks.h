@@ -23,4 +23,16 @@ inline size_t window_rows_per_task(size_t rows, size_t units, double row_cost) {
   return per > rows ? rows : per;
 }
 
+// Runs fn(unit, r0, r1) for every band [r0, r1) of window_rows_per_task rows of each of `units` images or planes, as
+// units × bands pool tasks (task i: unit i / bands, band i % bands).
+template <class Fn>
+void parallel_window_rows(size_t rows, size_t units, double row_cost, const Fn& fn) {
+  const size_t per = window_rows_per_task(rows, units, row_cost);
+  const size_t bands = (rows + per - 1) / per;
+  parallel_for(units * bands, [&](size_t i) {
+    const size_t r0 = (i % bands) * per;
+    fn(i / bands, r0, r0 + per < rows ? r0 + per : rows);
+  });
+}
+
 }  // namespace simdtensor
