@@ -70,16 +70,8 @@ void s8_gemm_task(const S8GemmVariant& v, const S8GemmArgs& g, size_t m0, size_t
   int32_t* kacc = kc < kpad ? t_kacc.get(mc_cap * nr) : nullptr;
   const bool need_scales = g.out != kS8OutI32;
   const int32_t oa = s8_a_offset(v, g.a_unsigned);
-  const size_t esize = (g.out == kS8OutI32 || g.out == kS8OutF32) ? 4 : 1;
-  const bool bytes_out = g.out == kS8OutS8 || g.out == kS8OutU8;
-  const int32_t qmin = g.out == kS8OutS8 ? -128 : 0, qmax = g.out == kS8OutS8 ? 127 : 255;
-  S8GemmEpilogue base{};
-  base.out = g.out;
-  base.act = g.act;
-  base.out_inv_scale = bytes_out ? 1.0f / g.out_scale : 1.0f;
-  base.out_zero = bytes_out ? g.out_zero : 0;
-  base.out_lo = float(qmin - base.out_zero);
-  base.out_hi = float(qmax - base.out_zero);
+  const size_t esize = s8_gemm_out_bytes(g.out);
+  const S8GemmEpilogue base = s8_gemm_epilogue(g);
   // A is always packed: measured here, reading u8 rows in place (no packing pass) was slower than packing them
   // (broadcasts from MR separate row streams versus one contiguous tile stream).
   const uint8_t* a_bytes = static_cast<const uint8_t*>(g.a);
@@ -95,11 +87,7 @@ void s8_gemm_task(const S8GemmVariant& v, const S8GemmArgs& g, size_t m0, size_t
     for (size_t j = n0; j < n1; j += nr) {
       const int8_t* bp = g.b_panels + (j / nr) * nr * kpad;
       const size_t nv = std::min(nr, n1 - j);
-      S8GemmEpilogue ep = base;
-      ep.colcorr = g.colcorr + j;
-      ep.zb = g.zb ? g.zb + j : nullptr;
-      ep.sb = need_scales ? g.b_scale + j : nullptr;
-      ep.bias = g.bias && need_scales ? g.bias + j : nullptr;
+      S8GemmEpilogue ep = s8_gemm_epilogue_at(base, g, j);
       for (size_t k0 = 0, last = 0; !last; k0 += kc) {  // runs once at K = 0 (the epilogue alone)
         const size_t kb = std::min(kc, kpad - k0);
         last = k0 + kb == kpad;

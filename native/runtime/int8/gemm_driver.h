@@ -32,6 +32,33 @@ struct S8GemmArgs {
   size_t kc_max;  // K block bound for the tiled GEMM (s8_gemm_kc); 0 = s8_gemm_kc_max()
 };
 
+// The epilogue fields every tile of call g shares (output type, activation, requantization); the drivers fill the
+// per-row and per-column pointers.
+inline S8GemmEpilogue s8_gemm_epilogue(const S8GemmArgs& g) {
+  const bool bytes_out = g.out == kS8OutS8 || g.out == kS8OutU8;
+  const int32_t qmin = g.out == kS8OutS8 ? -128 : 0, qmax = g.out == kS8OutS8 ? 127 : 255;
+  S8GemmEpilogue e{};
+  e.out = g.out;
+  e.act = g.act;
+  e.out_inv_scale = bytes_out ? 1.0f / g.out_scale : 1.0f;
+  e.out_zero = bytes_out ? g.out_zero : 0;
+  e.out_lo = float(qmin - e.out_zero);
+  e.out_hi = float(qmax - e.out_zero);
+  return e;
+}
+// `base` pointed at the per-column data of call g from column j on (B's column terms, scales, bias).
+inline S8GemmEpilogue s8_gemm_epilogue_at(const S8GemmEpilogue& base, const S8GemmArgs& g, size_t j) {
+  const bool need_scales = g.out != kS8OutI32;
+  S8GemmEpilogue ep = base;
+  ep.colcorr = g.colcorr + j;
+  ep.zb = g.zb ? g.zb + j : nullptr;
+  ep.sb = need_scales ? g.b_scale + j : nullptr;
+  ep.bias = g.bias && need_scales ? g.bias + j : nullptr;
+  return ep;
+}
+// Bytes of one output element of type `out` (S8GemmOut).
+inline size_t s8_gemm_out_bytes(int out) { return (out == kS8OutI32 || out == kS8OutF32) ? 4 : 1; }
+
 // Fills the B fields of `g` from packed weights for variant v (packing for its layout on first use).
 void s8_gemm_bind_weights(const S8GemmVariant& v, PackedS8Weights& w, S8GemmArgs* g);
 

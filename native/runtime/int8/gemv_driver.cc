@@ -31,17 +31,8 @@ void s8_gemv_run(const S8GemvVariant& v, const S8GemmArgs& g, const S8GemvRows& 
   if (g.m == 0 || g.n == 0) return;
   const size_t nr = v.nr, mr = v.mr, kpad = s8_round_up(g.k, 4), m = g.m;
   const size_t panels = (g.n + nr - 1) / nr;
-  const size_t esize = (g.out == kS8OutI32 || g.out == kS8OutF32) ? 4 : 1;
-  const bool need_scales = g.out != kS8OutI32;
-  const bool bytes_out = g.out == kS8OutS8 || g.out == kS8OutU8;
-  const int32_t qmin = g.out == kS8OutS8 ? -128 : 0, qmax = g.out == kS8OutS8 ? 127 : 255;
-  S8GemmEpilogue base{};
-  base.out = g.out;
-  base.act = g.act;
-  base.out_inv_scale = bytes_out ? 1.0f / g.out_scale : 1.0f;
-  base.out_zero = bytes_out ? g.out_zero : 0;
-  base.out_lo = float(qmin - base.out_zero);
-  base.out_hi = float(qmax - base.out_zero);
+  const size_t esize = s8_gemm_out_bytes(g.out);
+  const S8GemmEpilogue base = s8_gemm_epilogue(g);
   // Below ~4 MOP one task (a pool hand-off costs more than it saves); else up to 4 per thread, whole panels each.
   const double ops = 2.0 * double(m) * double(g.n) * double(g.k);
   const size_t threads = size_t(num_threads());
@@ -52,11 +43,7 @@ void s8_gemv_run(const S8GemvVariant& v, const S8GemmArgs& g, const S8GemvRows& 
     for (size_t p = t * per; p < p1; p++) {
       const size_t j = p * nr, nv = std::min(nr, g.n - j);
       const int8_t* bp = g.b_panels + p * nr * kpad;
-      S8GemmEpilogue ep = base;
-      ep.colcorr = g.colcorr + j;
-      ep.zb = g.zb ? g.zb + j : nullptr;
-      ep.sb = need_scales ? g.b_scale + j : nullptr;
-      ep.bias = g.bias && need_scales ? g.bias + j : nullptr;
+      S8GemmEpilogue ep = s8_gemm_epilogue_at(base, g, j);
       for (size_t i = 0; i < m; i += mr) {
         ep.za = r.za + i;
         ep.rs = r.rs + i;
