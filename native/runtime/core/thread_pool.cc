@@ -83,16 +83,21 @@ struct Lane {
   std::deque<PoolTask*> q;
 };
 
+// An integer knob from the environment: true (and *v) when the variable is set and starts with a number.
+bool env_long(const char* name, long* v) {
+  const char* s = std::getenv(name);
+  if (!s || !*s) return false;
+  char* end = nullptr;
+  *v = std::strtol(s, &end, 10);
+  return end != s;
+}
+
 }  // namespace
 
 int pool_spin_us() {
   static const int us = [] {
-    const char* s = std::getenv("SIMDTENSOR_SPIN_US");
-    if (s && *s) {
-      char* end = nullptr;
-      long v = std::strtol(s, &end, 10);
-      if (end != s && v >= 0 && v <= 1000000) return int(v);
-    }
+    long v = 0;
+    if (env_long("SIMDTENSOR_SPIN_US", &v) && v >= 0 && v <= 1000000) return int(v);
     // A small op pays the spin (microseconds) instead of a futex wake and a context switch (tens of µs on a VM);
     // an idle pool burns at most this much CPU per op before it sleeps.
     return 50;
@@ -104,12 +109,8 @@ bool on_pool_thread() { return t_pool_worker; }
 
 int detect_usable_cpus() {
   static const int n = [] {
-    const char* s = std::getenv("SIMDTENSOR_NUM_THREADS");
-    if (s && *s) {
-      char* end = nullptr;
-      long v = std::strtol(s, &end, 10);
-      if (end != s && v >= 1) return int(std::min<long>(v, ThreadPool::kMaxThreads));
-    }
+    long v = 0;
+    if (env_long("SIMDTENSOR_NUM_THREADS", &v) && v >= 1) return int(std::min<long>(v, ThreadPool::kMaxThreads));
     int cpus = 0;
 #if defined(__linux__)
     // Dynamic set size: hosts with more than CPU_SETSIZE (1024) CPUs exist.

@@ -14,6 +14,14 @@ inline int64_t idx_at(const void* p, bool idx16, size_t i) {
   return idx16 ? int64_t(static_cast<const uint16_t*>(p)[i]) : int64_t(static_cast<const int32_t*>(p)[i]);
 }
 
+// Whether block (br, bc) of bh×bw (clipped to the n×k matrix w) holds a nonzero.
+bool block_has_nonzero(const float* w, size_t n, size_t k, size_t br, size_t bc, size_t bh, size_t bw) {
+  for (size_t i = br * bh; i < n && i < (br + 1) * bh; i++)
+    for (size_t j = bc * bw; j < k && j < (bc + 1) * bw; j++)
+      if (w[i * k + j] != 0.0f) return true;
+  return false;
+}
+
 const char* ptr_name(SparseFormat f) { return f == SparseFormat::kBsr ? "blockRowPtr" : "rowPtr"; }
 const char* idx_name(SparseFormat f) { return f == SparseFormat::kBsr ? "blockColIdx" : "colIdx"; }
 
@@ -248,16 +256,7 @@ std::string f32_dense_to_sparse_sizes(const float* w, size_t n, size_t k, Sparse
       const size_t brows = (n + bh - 1) / bh, bcols = (k + bw - 1) / bw;
       size_t nb = 0;
       for (size_t br = 0; br < brows; br++)
-        for (size_t bc = 0; bc < bcols; bc++) {
-          bool any = false;
-          for (size_t i = br * bh; i < n && i < (br + 1) * bh && !any; i++)
-            for (size_t j = bc * bw; j < k && j < (bc + 1) * bw; j++)
-              if (w[i * k + j] != 0.0f) {
-                any = true;
-                break;
-              }
-          nb += any;
-        }
+        for (size_t bc = 0; bc < bcols; bc++) nb += block_has_nonzero(w, n, k, br, bc, bh, bw);
       if (nb * bh * bw > 0x7fffffffu) return "too many stored values for int32 block pointers";
       *s = {brows + 1, nb, nb * bh * bw, 0};
       return "";
@@ -309,14 +308,7 @@ void f32_dense_to_sparse_fill(const float* w, size_t n, size_t k, SparseFormat f
       ptr[0] = 0;
       for (size_t br = 0; br < brows; br++) {
         for (size_t bc = 0; bc < bcols; bc++) {
-          bool any = false;
-          for (size_t i = br * bh; i < n && i < (br + 1) * bh && !any; i++)
-            for (size_t j = bc * bw; j < k && j < (bc + 1) * bw; j++)
-              if (w[i * k + j] != 0.0f) {
-                any = true;
-                break;
-              }
-          if (!any) continue;
+          if (!block_has_nonzero(w, n, k, br, bc, bh, bw)) continue;
           put_idx(nb, bc);
           for (size_t i = 0; i < bh; i++)
             for (size_t j = 0; j < bw; j++) {
