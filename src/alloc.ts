@@ -8,7 +8,7 @@
  * (Giving every small output its own ArrayBuffer instead doubles the per-call cost of tiny ops: add of 1 element
  * 0.19-0.25 -> 0.43-0.86 µs, matmul 4x4 0.41-0.73 -> 0.71-1.15 µs, medians of 9 runs on the loaded CI VM.)
  *
- * Large outputs (≥ {@link POOL_MIN_BYTES}) come from the native buffer pool (native/runtime/buffer_pool.h): a fresh
+ * Large outputs (≥ {@link POOL_MIN_BYTES}) come from the native buffer pool (native/runtime/core/buffer_pool.h): a fresh
  * multi-megabyte ArrayBuffer is mapped page by page as the kernel first writes it, one page fault per 4 KiB, and
  * on a VM that is ~15 µs each — 15 ms for the 4 MiB output of a 1024³ GEMM that itself takes 11 ms. Pooled blocks
  * go back to the pool when V8 collects their ArrayBuffer (a finalizer on the event loop), so the next output of

@@ -83,7 +83,7 @@ export interface NativeAddon {
   bufferPool(): { cachedBytes: number; cachedBlocks: number; limitBytes: number; hits: number; misses: number; outstandingBytes: number; declined: number; released: number };
   /** Hands a pooled output's block back now, detaching `ab`; false (and `ab` untouched) when it cannot. */
   releaseBuffer(ab: ArrayBuffer): boolean;
-  /** What native/runtime/malloc_tuning.cc set (process-wide, once). */
+  /** What native/runtime/core/malloc_tuning.cc set (process-wide, once). */
   mallocTuning(): { applied: boolean; mmapThreshold: number; trimThreshold: number };
   setBufferPoolLimit(bytes: number): void;
   trimBufferPool(): void;

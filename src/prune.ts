@@ -1,7 +1,7 @@
 /**
  * Magnitude pruning of float32 weights: unstructured (global or per row), N:M along the input dimension, and
  * blocks; plus the cubic gradual-pruning schedule of Zhu & Gupta (2017) for training loops. The ranking and
- * masking run in native code (runtime/prune.cc).
+ * masking run in native code (runtime/sparse/prune.cc).
  * @module
  */
 import { describe, rangeError, typeError, options } from './errors.js';

@@ -1,11 +1,11 @@
-// allocBuffer(bytes) -> ArrayBuffer: large outputs from the process-wide buffer pool (runtime/buffer_pool.h), as
+// allocBuffer(bytes) -> ArrayBuffer: large outputs from the process-wide buffer pool (runtime/core/buffer_pool.h), as
 // external ArrayBuffers whose finalizer hands the block back. Where the runtime refuses external buffers (a V8
 // sandbox, e.g. Electron) it answers a plain ArrayBuffer. releaseBuffer(ab) hands a block back at once (src/scope.ts)
 // by detaching its ArrayBuffer first, so no JS view can reach the memory again. No math here.
 #include "binding/async.h"
 #include "binding/util.h"
-#include "runtime/buffer_pool.h"
-#include "runtime/malloc_tuning.h"
+#include "runtime/core/buffer_pool.h"
+#include "runtime/core/malloc_tuning.h"
 
 #include <atomic>
 #include <mutex>
@@ -149,7 +149,7 @@ Napi::Value TrimBufferPool(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// mallocTuning() -> { applied, mmapThreshold, trimThreshold } (runtime/malloc_tuning.h)
+// mallocTuning() -> { applied, mmapThreshold, trimThreshold } (runtime/core/malloc_tuning.h)
 Napi::Value MallocTuningInfo(const Napi::CallbackInfo& info) {
   const MallocTuning t = malloc_tuning_apply();
   Napi::Object o = Napi::Object::New(info.Env());

@@ -16,8 +16,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "runtime/parallel.h"
-#include "runtime/thread_pool.h"
+#include "runtime/core/parallel.h"
+#include "runtime/core/thread_pool.h"
 
 namespace simdtensor {
 namespace binding {

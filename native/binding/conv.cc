@@ -6,10 +6,10 @@
 #include "binding/op.h"
 #include "cpu/dispatch.h"
 #include "kernels/f32-conv/f32-conv.h"
-#include "runtime/conv_driver.h"
-#include "runtime/conv_weights.h"
-#include "runtime/s8_conv.h"
-#include "runtime/s8_packed_weights.h"
+#include "runtime/conv/conv_driver.h"
+#include "runtime/conv/conv_weights.h"
+#include "runtime/int8/conv.h"
+#include "runtime/int8/packed_weights.h"
 #include "kernels/s8-gemm/s8-gemm.h"
 
 namespace simdtensor {

@@ -5,10 +5,10 @@
 #include "binding/op.h"
 #include "cpu/dispatch.h"
 #include "kernels/f32-probe/f32-probe.h"
-#include "runtime/aligned.h"
-#include "runtime/gemm_driver.h"
-#include "runtime/pack.h"
-#include "runtime/packed_weights.h"
+#include "runtime/core/aligned.h"
+#include "runtime/f32/gemm_driver.h"
+#include "runtime/f32/pack.h"
+#include "runtime/f32/packed_weights.h"
 
 namespace simdtensor {
 namespace binding {

@@ -8,8 +8,8 @@
 #include "cpu/dispatch.h"
 #include "kernels/half-convert/half-convert.h"
 #include "kernels/half-probe/half-probe.h"
-#include "runtime/half_gemm_driver.h"
-#include "runtime/packed_half_weights.h"
+#include "runtime/half/gemm_driver.h"
+#include "runtime/half/packed_weights.h"
 
 namespace simdtensor {
 namespace binding {

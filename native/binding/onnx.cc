@@ -1,10 +1,10 @@
-// N-API glue for the ONNX runtime's native helpers (native/runtime/onnx_ops.h): argument checks only, no math.
+// N-API glue for the ONNX runtime's native helpers (native/runtime/onnx/ops.h): argument checks only, no math.
 #include <napi.h>
 
 #include <string>
 
 #include "binding/util.h"
-#include "runtime/onnx_ops.h"
+#include "runtime/onnx/ops.h"
 
 namespace simdtensor {
 namespace binding {

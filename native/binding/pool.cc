@@ -4,10 +4,10 @@
 
 #include "binding/op.h"
 #include "cpu/dispatch.h"
-#include "runtime/dwconv_driver.h"
-#include "runtime/pool_driver.h"
-#include "runtime/resize_driver.h"
-#include "runtime/transpose_driver.h"
+#include "runtime/conv/dwconv_driver.h"
+#include "runtime/conv/pool_driver.h"
+#include "runtime/conv/resize_driver.h"
+#include "runtime/f32/transpose_driver.h"
 
 namespace simdtensor {
 namespace binding {

@@ -7,10 +7,10 @@
 
 #include "binding/op.h"
 #include "cpu/dispatch.h"
-#include "runtime/prune.h"
-#include "runtime/s8_sparse.h"
-#include "runtime/sparse_weights.h"
-#include "runtime/spmm_driver.h"
+#include "runtime/sparse/prune.h"
+#include "runtime/sparse/s8.h"
+#include "runtime/sparse/weights.h"
+#include "runtime/sparse/spmm_driver.h"
 #include "runtime/sparse/s8_sparse_input.h"
 
 namespace simdtensor {

@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "runtime/aligned.h"
+#include "runtime/core/aligned.h"
 
 namespace simdtensor {
 namespace binding {

@@ -4,7 +4,7 @@
 #include <thread>
 #include <vector>
 
-#include "runtime/buffer_pool.h"
+#include "runtime/core/buffer_pool.h"
 #include "tests/harness.h"
 
 using namespace simdtensor;

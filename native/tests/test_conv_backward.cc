@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "runtime/conv/conv_backward.h"
-#include "runtime/parallel.h"
+#include "runtime/core/parallel.h"
 #include "tests/harness.h"
 
 using namespace simdtensor;

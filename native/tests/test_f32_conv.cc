@@ -8,11 +8,11 @@
 
 #include "kernels/f32-conv/f32-conv.h"
 #include "kernels/f32-gemm/f32-gemm.h"
-#include "runtime/conv_driver.h"
-#include "runtime/conv_weights.h"
-#include "runtime/pack.h"
-#include "runtime/s8_conv.h"
-#include "runtime/s8_packed_weights.h"
+#include "runtime/conv/conv_driver.h"
+#include "runtime/conv/conv_weights.h"
+#include "runtime/f32/pack.h"
+#include "runtime/int8/conv.h"
+#include "runtime/int8/packed_weights.h"
 #include "kernels/s8-gemm/s8-gemm.h"
 #include "tests/harness.h"
 
@@ -297,7 +297,7 @@ TEST(f32_conv_repacks_for_another_panel_width) {
   }
 }
 
-// int8 convolution (runtime/s8_conv.h) on every runnable int8 GEMM variant: exact int32 sums against plain loops,
+// int8 convolution (runtime/int8/conv.h) on every runnable int8 GEMM variant: exact int32 sums against plain loops,
 // u8 activations with a zero point (padding must contribute exactly zero), NHWC and NCHW, 1×1 and k×k shapes.
 TEST(s8_conv_int32_matches_plain_loops) {
   size_t count;

@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "kernels/f32-dwconv/f32-dwconv.h"
-#include "runtime/dwconv_driver.h"
-#include "runtime/parallel.h"
+#include "runtime/conv/dwconv_driver.h"
+#include "runtime/core/parallel.h"
 #include "tests/harness.h"
 
 using namespace simdtensor;

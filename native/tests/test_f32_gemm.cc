@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "kernels/f32-gemm/f32-gemm.h"
-#include "runtime/aligned.h"
-#include "runtime/gemm_driver.h"
-#include "runtime/pack.h"
+#include "runtime/core/aligned.h"
+#include "runtime/f32/gemm_driver.h"
+#include "runtime/f32/pack.h"
 #include "tests/harness.h"
 
 using namespace simdtensor;

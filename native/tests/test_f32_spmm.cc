@@ -8,8 +8,8 @@
 
 #include "kernels/f32-gemm/f32-gemm.h"
 #include "kernels/f32-spmm/f32-spmm.h"
-#include "runtime/sparse_weights.h"
-#include "runtime/spmm_driver.h"
+#include "runtime/sparse/weights.h"
+#include "runtime/sparse/spmm_driver.h"
 #include "tests/harness.h"
 
 using namespace simdtensor;

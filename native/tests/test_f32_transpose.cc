@@ -4,8 +4,8 @@
 #include <cstring>
 #include <vector>
 
-#include "runtime/parallel.h"
-#include "runtime/transpose_driver.h"
+#include "runtime/core/parallel.h"
+#include "runtime/f32/transpose_driver.h"
 #include "tests/harness.h"
 
 using namespace simdtensor;

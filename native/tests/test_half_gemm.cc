@@ -10,10 +10,10 @@
 #include "common/vec_scalar.h"
 #include "kernels/half-gemm/ukernel.h"
 #include "kernels/half-gemm/half-gemm.h"
-#include "runtime/aligned.h"
-#include "runtime/half_gemm_driver.h"
-#include "runtime/half_pack.h"
-#include "runtime/packed_half_weights.h"
+#include "runtime/core/aligned.h"
+#include "runtime/half/gemm_driver.h"
+#include "runtime/half/pack.h"
+#include "runtime/half/packed_weights.h"
 #include "tests/harness.h"
 
 using namespace simdtensor;

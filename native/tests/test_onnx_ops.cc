@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "cpu/features.h"
-#include "runtime/onnx_ops.h"
+#include "runtime/onnx/ops.h"
 #include "tests/harness.h"
 
 using namespace simdtensor;

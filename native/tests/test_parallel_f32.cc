@@ -10,11 +10,11 @@
 #include "cpu/dispatch.h"
 #include "kernels/f32-eltwise/f32-eltwise.h"
 #include "kernels/f32-gemm/f32-gemm.h"
-#include "runtime/aligned.h"
-#include "runtime/eltwise_driver.h"
-#include "runtime/gemm_driver.h"
-#include "runtime/pack.h"
-#include "runtime/parallel.h"
+#include "runtime/core/aligned.h"
+#include "runtime/f32/eltwise_driver.h"
+#include "runtime/f32/gemm_driver.h"
+#include "runtime/f32/pack.h"
+#include "runtime/core/parallel.h"
 #include "tests/harness.h"
 
 using namespace simdtensor;

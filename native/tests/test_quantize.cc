@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "kernels/quantize/quantize.h"
-#include "runtime/aligned.h"
-#include "runtime/s8_linear.h"
-#include "runtime/s8_quantize.h"
+#include "runtime/core/aligned.h"
+#include "runtime/int8/linear.h"
+#include "runtime/int8/quantize.h"
 #include "tests/harness.h"
 
 using namespace simdtensor;

@@ -7,12 +7,12 @@
 #include <vector>
 
 #include "kernels/s8-gemm/s8-gemm.h"
-#include "runtime/aligned.h"
-#include "runtime/s8_gemm_driver.h"
-#include "runtime/s8_gemv_driver.h"
-#include "runtime/s8_linear.h"
-#include "runtime/s8_pack.h"
-#include "runtime/s8_packed_weights.h"
+#include "runtime/core/aligned.h"
+#include "runtime/int8/gemm_driver.h"
+#include "runtime/int8/gemv_driver.h"
+#include "runtime/int8/linear.h"
+#include "runtime/int8/pack.h"
+#include "runtime/int8/packed_weights.h"
 #include "tests/harness.h"
 
 using namespace simdtensor;

@@ -8,8 +8,8 @@
 #include "kernels/f32-gemm/f32-gemm.h"
 #include "kernels/quantize/quantize.h"
 #include "kernels/s8-spmm/s8-spmm.h"
-#include "runtime/s8_linear.h"
-#include "runtime/s8_sparse.h"
+#include "runtime/int8/linear.h"
+#include "runtime/sparse/s8.h"
 #include "tests/harness.h"
 
 using namespace simdtensor;

@@ -12,9 +12,9 @@
 #include <unistd.h>
 #include <vector>
 
-#include "runtime/cpu_quota.h"
-#include "runtime/parallel.h"
-#include "runtime/thread_pool.h"
+#include "runtime/core/cpu_quota.h"
+#include "runtime/core/parallel.h"
+#include "runtime/core/thread_pool.h"
 #include "tests/harness.h"
 
 using namespace simdtensor;

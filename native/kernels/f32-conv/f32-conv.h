@@ -22,7 +22,7 @@ using F32ConvEpilogueFn = void (*)(size_t m, size_t n, float* c, size_t ldc, con
 
 // C[m×n] (ldc) (+)= Σ_t Σ_p a[t·mr + i][p] · B[t·cg + p][j]: the indirect conv microkernel. `a` holds, per tap t,
 // mr row pointers (rows >= m ignored), each to cg readable floats (a pixel's channels, or zeros for padding); b is
-// a packed B micro-panel (runtime/pack.h layout) over taps·cg rows; flags, bias and act as the f32 GEMM microkernel.
+// a packed B micro-panel (runtime/f32/pack.h layout) over taps·cg rows; flags, bias and act as the f32 GEMM microkernel.
 using F32ConvIgemmFn = void (*)(size_t m, size_t n, size_t taps, size_t cg, const float* const* a, const float* b,
                                 float* c, size_t ldc, unsigned flags, const float* bias, int act);
 

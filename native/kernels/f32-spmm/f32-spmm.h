@@ -16,7 +16,7 @@ enum class SparseFormat : int {
              // nib[N][ceil(K/m·n / 2)]: slot offsets within the group, two 4-bit offsets per byte (low first)
 };
 
-// A read-only view of validated sparse weights (see runtime/sparse_weights.h for the owner and validation).
+// A read-only view of validated sparse weights (see runtime/sparse/weights.h for the owner and validation).
 struct F32SparseView {
   SparseFormat fmt = SparseFormat::kCsr;
   size_t n = 0, k = 0;          // dense shape [n, k] = [out, in]

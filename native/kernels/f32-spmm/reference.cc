@@ -3,7 +3,7 @@
 
 #include "kernels/f32-gemm/f32-gemm.h"
 #include "kernels/f32-spmm/f32-spmm.h"
-#include "runtime/sparse_weights.h"
+#include "runtime/sparse/weights.h"
 
 namespace simdtensor {
 

@@ -1,5 +1,5 @@
 // Half-precision GEMM family (f16 and bf16 weights, f32 output): variant table entries, panel layouts, the
-// microkernel signature and the scalar reference. Kernels live in ../f16-gemm/<isa>.cc and ../bf16-gemm/<isa>.cc.
+// microkernel signature and the scalar reference. Kernels live beside it in f16_<isa>.cc and bf16_<isa>.cc.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <vector>
 
-#include "runtime/parallel.h"
+#include "runtime/core/parallel.h"
 
 namespace simdtensor {
 

@@ -3,9 +3,9 @@
 
 #include <memory>
 
-#include "runtime/aligned.h"
-#include "runtime/s8_linear.h"
-#include "runtime/s8_packed_weights.h"
+#include "runtime/core/aligned.h"
+#include "runtime/int8/linear.h"
+#include "runtime/int8/packed_weights.h"
 
 namespace simdtensor {
 

@@ -6,13 +6,13 @@
 
 #include "kernels/quantize/quantize.h"
 #include "kernels/s8-gemm/s8-gemm.h"
-#include "runtime/s8_gemm_driver.h"
+#include "runtime/int8/gemm_driver.h"
 
 namespace simdtensor {
 
 class PackedS8Weights;
 
-// quantize_rows_dynamic (runtime/s8_linear.h) over m rows of k (row strides k); returns how many rows held NaN or
+// quantize_rows_dynamic (runtime/int8/linear.h) over m rows of k (row strides k); returns how many rows held NaN or
 // ±Inf (their scale is NaN).
 size_t quantize_rows_dynamic_count(const QuantizeVariant& qv, size_t m, size_t k, const float* x, bool is_unsigned,
                                    uint8_t* out, float* scales, int32_t* zeros);

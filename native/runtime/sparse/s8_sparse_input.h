@@ -6,8 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "runtime/s8_sparse.h"
-#include "runtime/sparse_weights.h"
+#include "runtime/sparse/s8.h"
+#include "runtime/sparse/weights.h"
 
 namespace simdtensor {
 

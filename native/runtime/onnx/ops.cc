@@ -1,0 +1,52 @@
+// ONNX runtime helpers: DynamicQuantizeLinear with onnxruntime's arithmetic, 4-byte N-d transpose.
+#include "runtime/onnx/ops.h"
+
+// GCC will not if-convert float compares while FP traps are considered observable (its default), which keeps the
+// clamps below scalar; no value changes without traps. Clang's default already allows it.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
+
+#include <cstring>
+
+#include "cpu/features.h"
+#include "runtime/onnx/quant_impl.h"
+
+namespace simdtensor {
+
+void onnx_dynamic_quantize_u8(const float* x, size_t n, uint8_t* out, float* scale_out, int32_t* zero_out) {
+#if defined(__x86_64__) || defined(_M_X64)
+  if (isa_allowed(Isa::kAvx2)) return onnx_dynamic_quantize_u8__avx2(x, n, out, scale_out, zero_out);
+#endif
+  onnx_detail::dynamic_quantize_u8(x, n, out, scale_out, zero_out);
+}
+
+void onnx_transpose_4b(const uint32_t* x, uint32_t* out, const size_t* shape, const size_t* xstride, size_t rank) {
+  if (rank == 0) {
+    out[0] = x[0];
+    return;
+  }
+  size_t total = 1;
+  for (size_t d = 0; d < rank; d++) total *= shape[d];
+  if (total == 0) return;
+  const size_t inner = shape[rank - 1], is = xstride[rank - 1];
+  size_t idx[8] = {0};
+  size_t off = 0;
+  for (size_t o = 0; o < total; o += inner) {
+    if (is == 1) {
+      std::memcpy(out + o, x + off, inner * sizeof(uint32_t));
+    } else {
+      const uint32_t* src = x + off;
+      for (size_t t = 0; t < inner; t++) out[o + t] = src[t * is];
+    }
+    for (size_t d = rank - 1; d-- > 0;) {
+      idx[d]++;
+      off += xstride[d];
+      if (idx[d] < shape[d]) break;
+      off -= xstride[d] * idx[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+}  // namespace simdtensor

@@ -1,0 +1,23 @@
+// Small data-movement and quantization helpers the ONNX runtime (src/onnx) runs natively: ONNX
+// DynamicQuantizeLinear with onnxruntime's exact arithmetic, and an N-d transpose of 4-byte elements.
+// Plain C++ (no N-API), callable from any thread.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace simdtensor {
+
+// ONNX DynamicQuantizeLinear (uint8): range [min(x, 0), max(x, 0)], scale = (max − min) / 255 (1 when the range is
+// empty), zero point = rne(clamp(−min / scale, 0, 255)), q = clamp(rne(x / scale) + zp, 0, 255), all in float32 with
+// a true division as onnxruntime computes it. NaN elements are skipped by the range and quantize to 0.
+void onnx_dynamic_quantize_u8(const float* x, size_t n, uint8_t* out, float* scale, int32_t* zero_point);
+#if defined(__x86_64__) || defined(_M_X64)
+// The AVX2 build of the same loop (ops_avx2.cc); onnx_dynamic_quantize_u8 picks it when the ISA cap allows.
+void onnx_dynamic_quantize_u8__avx2(const float* x, size_t n, uint8_t* out, float* scale, int32_t* zero_point);
+#endif
+
+// out = transpose of x for 4-byte elements: `shape` is the output shape (rank <= 8), `xstride[d]` the element stride
+// in x of output axis d.
+void onnx_transpose_4b(const uint32_t* x, uint32_t* out, const size_t* shape, const size_t* xstride, size_t rank);
+
+}  // namespace simdtensor

@@ -1,0 +1,201 @@
+// Sparse-weight linear driver. xt path: x is transposed once into M tiles [k_padded][nv·W] (zero-padded), then
+// tasks = (M tile, chunk of weight rows), tile-major so one tile's xt stays in L2 while the weight rows stream;
+// each task's kernel writes a small outt tile [rows][nv·W] that is transposed into out. Row path (M <= a few):
+// the row kernels write out directly, then a vector epilogue adds bias and the activation.
+#include "runtime/sparse/spmm_driver.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "cpu/dispatch.h"
+#include "runtime/core/aligned.h"
+#include "runtime/f32/gemm_driver.h"
+#include "runtime/core/parallel.h"
+
+namespace simdtensor {
+
+namespace {
+
+thread_local ScratchBuffer<float> t_xt;
+thread_local ScratchBuffer<float> t_outt;
+thread_local ScratchBuffer<float> t_xpad;
+
+constexpr size_t kRowsPerTask = 64;      // xt path: weight rows per task (rounded up to a multiple of bh)
+constexpr size_t kRowsPerTaskRow = 256;  // row path
+constexpr size_t kTransposeK = 64;       // k rows per transpose step (a 64 × 64 float tile stays in L1)
+
+size_t rows_multiple(size_t rows, size_t bh) { return (rows + bh - 1) / bh * bh; }
+
+size_t bsr_rows_per_group(size_t bh) { return bh % 4 == 0 ? 4 : (bh % 2 == 0 ? 2 : 1); }
+
+// CSR: the xt tile (k_padded × M-tile floats) kept to about half of a 1 MiB L2, so the weight stream does not push
+// it out: at K = 4096 that is a 32-float M tile instead of 64. Measured at 64×4096×4096, one thread, same-run pairs
+// under load (docs/sparse.md): CSR 70 % 1.16–1.38× → 1.39–1.61× our dense, 90 % about even; N:M lost with the
+// narrower tile and keeps max_nv.
+constexpr size_t kCsrXtBytes = size_t(512) << 10;
+
+// Vectors of M per xt tile for this variant and format (block kernels keep RB·nv accumulators live).
+size_t tile_nv(const F32SpmmVariant& v, const F32SparseView& w) {
+  if (w.fmt == SparseFormat::kCsr) {
+    const size_t floats = kCsrXtBytes / (4 * std::max<size_t>(1, w.k_padded()));
+    return std::max<size_t>(1, std::min(v.max_nv, floats / v.w));
+  }
+  if (w.fmt != SparseFormat::kBsr) return v.max_nv;
+  return std::max<size_t>(1, std::min(v.max_nv, v.acc_regs / bsr_rows_per_group(w.bh)));
+}
+
+// Below this much work (multiply-adds) threads are not woken.
+constexpr double kParallelMinWork = 2e5;
+
+template <class F>
+void run_tasks(size_t n, double work, F&& f) {
+  if (work < kParallelMinWork || num_threads() == 1) {
+    for (size_t i = 0; i < n; i++) f(i);
+  } else {
+    parallel_for(n, f);
+  }
+}
+
+void run_xt(const F32SpmmVariant& v, const F32SpmmArgs& a) {
+  const F32SparseView& w = *a.w;
+  const size_t M = a.m, K = w.k, kp = w.k_padded();
+  const bool narrow = v.narrow_w && M <= v.narrow_w;
+  const size_t W = narrow ? v.narrow_w : v.w;
+  const size_t nv_max = narrow ? 1 : tile_nv(v, w), MT = nv_max * W;
+  const F32SpmmXtFn fn = narrow ? v.xt_narrow[int(w.fmt)] : v.xt[int(w.fmt)];
+  const size_t tiles = (M + MT - 1) / MT;
+  std::vector<size_t> tile_off(tiles + 1, 0);
+  auto tile_nvs = [&](size_t t) { return (std::min(MT, M - t * MT) + W - 1) / W; };
+  for (size_t t = 0; t < tiles; t++) tile_off[t + 1] = tile_off[t] + kp * tile_nvs(t) * W;
+  float* xt = t_xt.get(tile_off[tiles]);
+  const double work = double(w.nnz_stored) * double(M);
+
+  // x → xt, zero-padded past M (columns) and past K (rows).
+  const size_t kchunks = (kp + kTransposeK - 1) / kTransposeK;
+  run_tasks(tiles * kchunks, double(M) * double(kp) * 4, [&](size_t task) {
+    const size_t t = task / kchunks, k0 = (task % kchunks) * kTransposeK, k1 = std::min(kp, k0 + kTransposeK);
+    const size_t m0 = t * MT, mt = std::min(MT, M - m0), ld = tile_nvs(t) * W;
+    float* dst = xt + tile_off[t];
+    for (size_t k = k0; k < k1; k++)
+      for (size_t i = mt; i < ld; i++) dst[k * ld + i] = 0.0f;
+    const size_t kv = std::min(k1, K);
+    for (size_t i = 0; i < mt; i++) {
+      const float* src = a.x + (m0 + i) * a.ldx;
+      for (size_t k = k0; k < kv; k++) dst[k * ld + i] = src[k];
+    }
+    for (size_t k = std::max(k0, K); k < k1; k++)
+      for (size_t i = 0; i < mt; i++) dst[k * ld + i] = 0.0f;
+  });
+
+  const size_t rows_per = rows_multiple(kRowsPerTask, w.bh);
+  const size_t chunks = (w.n + rows_per - 1) / rows_per;
+  run_tasks(tiles * chunks, work, [&](size_t task) {
+    const size_t t = task / chunks, r0 = (task % chunks) * rows_per, r1 = std::min(w.n, r0 + rows_per);
+    const size_t nv = tile_nvs(t), ld = nv * W, m0 = t * MT, mt = std::min(MT, M - m0);
+    float* outt = t_outt.get(rows_multiple(rows_per, w.bh) * ld);
+    fn(w, r0, r1, xt + tile_off[t], nv, outt, ld, a.bias, a.act);
+    for (size_t i = 0; i < mt; i++) {
+      float* o = a.out + (m0 + i) * a.ldo;
+      for (size_t r = r0; r < r1; r++) o[r] = outt[(r - r0) * ld + i];
+    }
+  });
+}
+
+void run_row(const F32SpmmVariant& v, const F32SpmmArgs& a) {
+  const F32SparseView& w = *a.w;
+  const size_t M = a.m, kp = w.k_padded();
+  const float* x = a.x;
+  size_t ldx = a.ldx;
+  if (kp != w.k) {
+    // Block kernels read whole blocks: give them zero-padded rows.
+    float* xp = t_xpad.get(M * kp);
+    for (size_t i = 0; i < M; i++) {
+      std::memcpy(xp + i * kp, a.x + i * a.ldx, w.k * sizeof(float));
+      std::memset(xp + i * kp + w.k, 0, (kp - w.k) * sizeof(float));
+    }
+    x = xp;
+    ldx = kp;
+  }
+  const size_t rows_per = rows_multiple(kRowsPerTaskRow, w.bh);
+  const size_t chunks = (w.n + rows_per - 1) / rows_per;
+  run_tasks(chunks, double(w.nnz_stored) * double(M), [&](size_t c) {
+    const size_t r0 = c * rows_per, r1 = std::min(w.n, r0 + rows_per);
+    for (size_t i0 = 0; i0 < M; i0 += 4)
+      v.row[int(w.fmt)](w, r0, r1, x + i0 * ldx, ldx, std::min<size_t>(4, M - i0), a.out + i0 * a.ldo, a.ldo);
+    for (size_t i = 0; i < M; i++) v.epilogue(a.out + i * a.ldo + r0, r1 - r0, a.bias ? a.bias + r0 : nullptr, a.act);
+  });
+}
+
+// Crossover, measured (bench/sparse.ts, docs/sparse.md): per ISA family and M, the highest density (stored values
+// / (N·K)) at which the sparse kernel still beats our dense GEMM. Rows are looked up by the first m_max >= M.
+// Blocks split by height: bh >= 4 shares each activation load across rows (cheap), bh < 4 does not.
+struct CrossoverRow {
+  size_t m_max;
+  double csr, bsr_flat, bsr_tall, nm;
+};
+const CrossoverRow kCrossAvx512[] = {
+    {1, 0.55, 0.70, 0.45, 0.55},
+    {8, 0.36, 0.42, 0.50, 0.45},
+    {128, 0.40, 0.37, 0.65, 0.45},
+    {SIZE_MAX, 0.35, 0.30, 0.65, 0.45},
+};
+// AVX2, NEON and scalar were not swept on their own hardware here: the AVX-512 figures stand in for them.
+
+}  // namespace
+
+SpmmPath f32_spmm_auto_path(const F32SpmmVariant& v, const F32SparseView& w, size_t m) {
+  // Measured on AVX-512 (docs/sparse.md): the row kernels win at M = 1, and up to M = 2 where a row's weights are
+  // read as contiguous vectors (N:M windows, blocks at least 8 wide); from there the xt kernels (ymm up to M = 8).
+  (void)v;
+  const bool wide = w.fmt == SparseFormat::kNm || (w.fmt == SparseFormat::kBsr && w.bw >= 8);
+  return m <= (wide ? 2u : 1u) ? SpmmPath::kRow : SpmmPath::kXt;
+}
+
+const char* f32_spmm_kernel_name(const F32SpmmVariant& v, SparseFormat fmt, SpmmPath path, size_t m) {
+  if (path == SpmmPath::kRow) return v.row_name[int(fmt)];
+  return v.narrow_w && m <= v.narrow_w ? v.xt_narrow_name[int(fmt)] : v.xt_name[int(fmt)];
+}
+
+const char* f32_spmm_run(const F32SpmmVariant& v, const F32SpmmArgs& a, SpmmPath path) {
+  const F32SparseView& w = *a.w;
+  if (path == SpmmPath::kAuto) path = f32_spmm_auto_path(v, w, a.m);
+  const char* name = f32_spmm_kernel_name(v, w.fmt, path, a.m);
+  if (a.m == 0 || w.n == 0) return name;
+  if (path == SpmmPath::kRow) run_row(v, a);
+  else run_xt(v, a);
+  return name;
+}
+
+double f32_spmm_max_density(const F32SpmmVariant& v, const F32SparseView& w, size_t m) {
+  (void)v;
+  const CrossoverRow* r = kCrossAvx512;
+  while (r->m_max < m) r++;
+  if (w.fmt == SparseFormat::kCsr) return r->csr;
+  if (w.fmt == SparseFormat::kNm) return r->nm;
+  return w.bh >= 4 ? r->bsr_tall : r->bsr_flat;
+}
+
+bool f32_spmm_prefer_dense(const F32SpmmVariant& v, const F32SparseView& w, size_t m) {
+  if (w.n == 0 || w.k == 0) return false;
+  const double density = double(w.nnz_stored) / (double(w.n) * double(w.k));
+  return density > f32_spmm_max_density(v, w, m);
+}
+
+const char* f32_sparse_linear(const F32SparseLinearArgs& a) {
+  const F32SparseView& w = a.w->view();
+  const F32SpmmVariant& v = f32_spmm_table.select();
+  const bool dense = a.mode == SparseMode::kDense || (a.mode == SparseMode::kAuto && f32_spmm_prefer_dense(v, w, a.m));
+  if (dense) {
+    const F32GemmVariant& g = f32_gemm_table.select();
+    if (a.m == 0 || w.n == 0) return g.name;
+    auto packed = a.w->dense_packed(g.nr);
+    F32GemmArgs ga{a.m, w.n, w.k, a.x, w.k, packed->panels(g.nr), a.out, w.n, a.bias, a.act};
+    f32_gemm_run(g, ga);
+    return g.name;
+  }
+  F32SpmmArgs sa{&w, a.m, a.x, w.k, a.out, w.n, a.bias, a.act};
+  return f32_spmm_run(v, sa);
+}
+
+}  // namespace simdtensor

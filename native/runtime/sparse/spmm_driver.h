@@ -1,0 +1,54 @@
+// Sparse-weight linear driver: activation transposes, M tiles, row chunks over threads, the measured crossover
+// to the dense GEMM, and the plain-C++ entry point `f32_sparse_linear` (no N-API; callable from any thread).
+#pragma once
+#include <cstddef>
+
+#include "kernels/f32-spmm/f32-spmm.h"
+#include "runtime/sparse/weights.h"
+
+namespace simdtensor {
+
+struct F32SpmmArgs {
+  const F32SparseView* w;
+  size_t m;
+  const float* x;  // [m × K], row stride ldx
+  size_t ldx;
+  float* out;      // [m × N], row stride ldo
+  size_t ldo;
+  const float* bias;  // N floats or null
+  int act;
+};
+
+enum class SpmmPath : int {
+  kAuto = 0,
+  kXt = 1,   // transposed activations, vectorized over M
+  kRow = 2,  // per-row dot products (gathers), for small M
+};
+
+// The path kAuto takes for this M.
+SpmmPath f32_spmm_auto_path(const F32SpmmVariant& v, const F32SparseView& w, size_t m);
+const char* f32_spmm_kernel_name(const F32SpmmVariant& v, SparseFormat fmt, SpmmPath path, size_t m);
+// Runs out = act(x·wᵀ + bias) with the sparse kernels; returns the name of the kernel that ran.
+const char* f32_spmm_run(const F32SpmmVariant& v, const F32SpmmArgs& a, SpmmPath path = SpmmPath::kAuto);
+
+// The crossover table (docs/sparse.md): the highest density (stored values / (N·K)) at which the sparse kernel
+// still beats the dense GEMM on this variant's ISA, for this format and M. Dense is used above it.
+double f32_spmm_max_density(const F32SpmmVariant& v, const F32SparseView& w, size_t m);
+bool f32_spmm_prefer_dense(const F32SpmmVariant& v, const F32SparseView& w, size_t m);
+
+enum class SparseMode : int { kAuto = 0, kSparse = 1, kDense = 2 };
+
+struct F32SparseLinearArgs {
+  F32SparseWeights* w;
+  size_t m;
+  const float* x;   // [m × K] contiguous
+  float* out;       // [m × N] contiguous
+  const float* bias;
+  int act;
+  SparseMode mode;
+};
+// x·wᵀ (+bias, act): the sparse kernel, or the dense GEMM on a dense copy of w (made once, on first need) where
+// the crossover says dense is faster or mode is kDense. Returns the kernel name that ran.
+const char* f32_sparse_linear(const F32SparseLinearArgs& a);
+
+}  // namespace simdtensor

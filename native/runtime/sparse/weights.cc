@@ -1,0 +1,349 @@
+// Validation, ownership and dense <-> sparse conversion of sparse f32 weights (portable C++, offline paths).
+#include "runtime/sparse/weights.h"
+
+#include <cstring>
+
+namespace simdtensor {
+
+namespace {
+
+std::string str(size_t v) { return std::to_string(v); }
+std::string sstr(int64_t v) { return std::to_string(v); }
+
+inline int64_t idx_at(const void* p, bool idx16, size_t i) {
+  return idx16 ? int64_t(static_cast<const uint16_t*>(p)[i]) : int64_t(static_cast<const int32_t*>(p)[i]);
+}
+
+// Whether block (br, bc) of bh×bw (clipped to the n×k matrix w) holds a nonzero.
+bool block_has_nonzero(const float* w, size_t n, size_t k, size_t br, size_t bc, size_t bh, size_t bw) {
+  for (size_t i = br * bh; i < n && i < (br + 1) * bh; i++)
+    for (size_t j = bc * bw; j < k && j < (bc + 1) * bw; j++)
+      if (w[i * k + j] != 0.0f) return true;
+  return false;
+}
+
+const char* ptr_name(SparseFormat f) { return f == SparseFormat::kBsr ? "blockRowPtr" : "rowPtr"; }
+const char* idx_name(SparseFormat f) { return f == SparseFormat::kBsr ? "blockColIdx" : "colIdx"; }
+
+// Row pointers of `rows` rows: length rows+1, start 0, non-decreasing, end == entries.
+std::string check_ptr(const SparseInput& in, size_t rows, size_t* entries) {
+  const char* pn = ptr_name(in.fmt);
+  if (in.ptr_len != rows + 1)
+    return std::string(pn) + " has " + str(in.ptr_len) + " entries, expected " + str(rows + 1) + " (rows + 1)";
+  if (in.ptr[0] != 0) return std::string(pn) + "[0] must be 0, got " + sstr(in.ptr[0]);
+  for (size_t r = 0; r < rows; r++)
+    if (in.ptr[r + 1] < in.ptr[r])
+      return std::string(pn) + "[" + str(r + 1) + "] (" + sstr(in.ptr[r + 1]) + ") < " + pn + "[" + str(r) + "] (" +
+             sstr(in.ptr[r]) + "): row pointers must be non-decreasing";
+  *entries = size_t(in.ptr[rows]);
+  return "";
+}
+
+// Indices of each row strictly increasing and in [0, limit).
+std::string check_idx(const SparseInput& in, size_t rows, size_t limit) {
+  const char* in_ = idx_name(in.fmt);
+  for (size_t r = 0; r < rows; r++) {
+    int64_t prev = -1;
+    for (size_t j = size_t(in.ptr[r]); j < size_t(in.ptr[r + 1]); j++) {
+      const int64_t c = idx_at(in.idx, in.idx16, j);
+      if (c < 0 || c >= int64_t(limit))
+        return std::string(in_) + "[" + str(j) + "] (" + sstr(c) + ") in row " + str(r) + " is out of range [0, " +
+               str(limit) + ")";
+      if (c <= prev)
+        return std::string(in_) + "[" + str(j) + "] (" + sstr(c) + ") in row " + str(r) +
+               " is not greater than the previous index (" + sstr(prev) + "): indices must be sorted and unique";
+      prev = c;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string validate_sparse_input(const SparseInput& in) {
+  if (in.n > (size_t(1) << 31) || in.k > (size_t(1) << 31))
+    return "shape [" + str(in.n) + ", " + str(in.k) + "] is too large (each dimension must be <= 2^31)";
+  if (in.val_len > 0 && !in.val) return "values is missing";
+  switch (in.fmt) {
+    case SparseFormat::kCsr: {
+      size_t nnz = 0;
+      if (!in.ptr) return "rowPtr is missing";
+      std::string e = check_ptr(in, in.n, &nnz);
+      if (!e.empty()) return e;
+      if (in.idx_len != nnz) return "colIdx has " + str(in.idx_len) + " entries, rowPtr[n] says " + str(nnz);
+      if (in.val_len != nnz) return "values has " + str(in.val_len) + " entries, rowPtr[n] says " + str(nnz);
+      if (nnz > 0 && !in.idx) return "colIdx is missing";
+      return check_idx(in, in.n, in.k);
+    }
+    case SparseFormat::kBsr: {
+      if (in.bh < 1 || in.bw < 1 || in.bh > 64 || in.bw > 64)
+        return "block shape [" + str(in.bh) + ", " + str(in.bw) + "] must be within [1..64, 1..64]";
+      const size_t brows = (in.n + in.bh - 1) / in.bh, bcols = (in.k + in.bw - 1) / in.bw;
+      size_t nb = 0;
+      if (!in.ptr) return "blockRowPtr is missing";
+      std::string e = check_ptr(in, brows, &nb);
+      if (!e.empty()) return e;
+      if (in.idx_len != nb) return "blockColIdx has " + str(in.idx_len) + " entries, blockRowPtr[last] says " + str(nb);
+      const size_t bsz = in.bh * in.bw;
+      if (in.val_len / bsz != nb || in.val_len % bsz != 0)
+        return "values has " + str(in.val_len) + " entries, expected " + str(nb) + " blocks × " + str(bsz) + " = " +
+               str(nb * bsz);
+      if (nb > 0 && !in.idx) return "blockColIdx is missing";
+      e = check_idx(in, brows, bcols);
+      if (!e.empty()) return e;
+      // Edge blocks: entries past N or K must be zero, or toDense() and the kernels would disagree.
+      if (in.n % in.bh != 0 || in.k % in.bw != 0)
+        for (size_t br = 0; br < brows; br++)
+          for (size_t b = size_t(in.ptr[br]); b < size_t(in.ptr[br + 1]); b++) {
+            const size_t k0 = size_t(idx_at(in.idx, in.idx16, b)) * in.bw;
+            for (size_t i = 0; i < in.bh; i++)
+              for (size_t j = 0; j < in.bw; j++) {
+                const float v = in.val[b * bsz + i * in.bw + j];
+                if ((br * in.bh + i >= in.n || k0 + j >= in.k) && v != 0.0f)
+                  return "values of block " + str(b) + " at [" + str(i) + ", " + str(j) + "] lie outside the [" +
+                         str(in.n) + ", " + str(in.k) + "] matrix and must be 0";
+              }
+          }
+      return "";
+    }
+    case SparseFormat::kNm: {
+      if (in.nm_m < 1 || in.nm_m > 16 || in.nm_n < 1 || in.nm_n > in.nm_m)
+        return "n:m (" + str(in.nm_n) + ":" + str(in.nm_m) + ") must satisfy 1 <= n <= m <= 16";
+      if (in.k % in.nm_m != 0)
+        return "K (" + str(in.k) + ") must be a multiple of m (" + str(in.nm_m) + ") for the n:m format";
+      const size_t groups = in.k / in.nm_m, per_row = groups * in.nm_n, rbytes = (per_row + 1) / 2;
+      if (in.val_len != in.n * per_row)
+        return "values has " + str(in.val_len) + " entries, expected " + str(in.n * per_row) + " (N × K/m × n)";
+      if (in.nib_len != in.n * rbytes)
+        return "indices has " + str(in.nib_len) + " bytes, expected " + str(in.n * rbytes) +
+               " (N × ceil(K/m × n / 2), two 4-bit offsets per byte)";
+      if (in.nib_len > 0 && !in.nib) return "indices is missing";
+      for (size_t r = 0; r < in.n; r++) {
+        const uint8_t* ib = in.nib + r * rbytes;
+        for (size_t g = 0; g < groups; g++) {
+          int prev = -1;
+          for (size_t s = 0; s < in.nm_n; s++) {
+            const size_t t = g * in.nm_n + s;
+            const int off = (ib[t >> 1] >> ((t & 1) * 4)) & 15;
+            if (off >= int(in.nm_m) || off <= prev)
+              return "indices: offset " + sstr(off) + " of slot " + str(s) + " in group " + str(g) + " of row " +
+                     str(r) + (off >= int(in.nm_m) ? " is >= m (" + str(in.nm_m) + ")"
+                                                    : " is not greater than the previous offset (" + sstr(prev) +
+                                                          "): offsets must be sorted and unique");
+            prev = off;
+          }
+        }
+      }
+      return "";
+    }
+  }
+  return "unknown format";
+}
+
+std::unique_ptr<F32SparseWeights> F32SparseWeights::create(const SparseInput& in, std::string* err) {
+  *err = validate_sparse_input(in);
+  if (!err->empty()) return nullptr;
+  std::unique_ptr<F32SparseWeights> w(new F32SparseWeights());
+  F32SparseView& v = w->view_;
+  v.fmt = in.fmt;
+  v.n = in.n;
+  v.k = in.k;
+  if (in.fmt != SparseFormat::kNm) {
+    w->ptr_.assign(in.ptr, in.ptr + in.ptr_len);
+    const size_t limit = in.fmt == SparseFormat::kBsr ? (in.k + in.bw - 1) / in.bw : in.k;
+    v.idx16 = limit <= 65536;
+    if (v.idx16) {
+      w->idx16_.resize(in.idx_len);
+      for (size_t j = 0; j < in.idx_len; j++) w->idx16_[j] = uint16_t(idx_at(in.idx, in.idx16, j));
+      v.idx = w->idx16_.data();
+    } else {
+      w->idx32_.resize(in.idx_len);
+      for (size_t j = 0; j < in.idx_len; j++) w->idx32_[j] = uint32_t(idx_at(in.idx, in.idx16, j));
+      v.idx = w->idx32_.data();
+    }
+    v.ptr = w->ptr_.data();
+  } else {
+    w->nib_.assign(in.nib, in.nib + in.nib_len);
+    v.nib = w->nib_.data();
+    v.nm_n = in.nm_n;
+    v.nm_m = in.nm_m;
+  }
+  if (in.fmt == SparseFormat::kBsr) {
+    v.bh = in.bh;
+    v.bw = in.bw;
+  }
+  w->val_ = aligned_alloc_array<float>(in.val_len);
+  if (in.val_len) std::memcpy(w->val_.get(), in.val, in.val_len * sizeof(float));
+  v.val = w->val_.get();
+  v.nnz_stored = in.val_len;
+  size_t nz = 0;
+  for (size_t j = 0; j < in.val_len; j++) nz += in.val[j] != 0.0f;
+  w->nonzeros_ = nz;
+  return w;
+}
+
+size_t F32SparseWeights::bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t b = ptr_.size() * 4 + idx16_.size() * 2 + idx32_.size() * 4 + view_.nnz_stored * 4 + nib_.size();
+  if (dense_) b += dense_->bytes();
+  return b;
+}
+
+bool F32SparseWeights::has_dense() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return dense_ != nullptr;
+}
+
+std::shared_ptr<PackedF32Weights> F32SparseWeights::dense_packed(size_t nr) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!dense_) {
+    std::vector<float> d(view_.n * view_.k);
+    f32_sparse_to_dense(view_, d.data());
+    dense_ = std::make_shared<PackedF32Weights>(d.data(), view_.k, true, view_.k, view_.n, nr);
+  }
+  return dense_;
+}
+
+void f32_sparse_to_dense(const F32SparseView& w, float* dense) {
+  if (w.n == 0 || w.k == 0) return;  // nothing to write (and dense may be null: an empty vector's data())
+  std::memset(dense, 0, w.n * w.k * sizeof(float));
+  auto col = [&](size_t j) -> size_t {
+    return w.idx16 ? static_cast<const uint16_t*>(w.idx)[j] : static_cast<const uint32_t*>(w.idx)[j];
+  };
+  switch (w.fmt) {
+    case SparseFormat::kCsr:
+      for (size_t r = 0; r < w.n; r++)
+        for (size_t j = w.ptr[r]; j < w.ptr[r + 1]; j++) dense[r * w.k + col(j)] = w.val[j];
+      break;
+    case SparseFormat::kBsr: {
+      const size_t brows = (w.n + w.bh - 1) / w.bh, bsz = w.bh * w.bw;
+      for (size_t br = 0; br < brows; br++)
+        for (size_t b = w.ptr[br]; b < w.ptr[br + 1]; b++)
+          for (size_t i = 0; i < w.bh; i++)
+            for (size_t j = 0; j < w.bw; j++) {
+              const size_t r = br * w.bh + i, c = col(b) * w.bw + j;
+              if (r < w.n && c < w.k) dense[r * w.k + c] = w.val[b * bsz + i * w.bw + j];
+            }
+      break;
+    }
+    case SparseFormat::kNm: {
+      const size_t groups = w.nm_groups(), per_row = groups * w.nm_n, rbytes = w.nm_row_bytes();
+      for (size_t r = 0; r < w.n; r++)
+        for (size_t t = 0; t < per_row; t++) {
+          const size_t off = (w.nib[r * rbytes + (t >> 1)] >> ((t & 1) * 4)) & 15u;
+          dense[r * w.k + (t / w.nm_n) * w.nm_m + off] = w.val[r * per_row + t];  // offsets are unique per group
+        }
+      break;
+    }
+  }
+}
+
+std::string f32_dense_to_sparse_sizes(const float* w, size_t n, size_t k, SparseFormat fmt, size_t a, size_t b,
+                                      SparseSizes* s) {
+  *s = SparseSizes{};
+  switch (fmt) {
+    case SparseFormat::kCsr: {
+      size_t nnz = 0;
+      for (size_t i = 0; i < n * k; i++) nnz += w[i] != 0.0f;
+      if (nnz > 0x7fffffffu) return "too many nonzeros (" + str(nnz) + ") for int32 row pointers";
+      *s = {n + 1, nnz, nnz, 0};
+      return "";
+    }
+    case SparseFormat::kBsr: {
+      const size_t bh = a, bw = b;
+      if (bh < 1 || bw < 1 || bh > 64 || bw > 64)
+        return "block shape [" + str(bh) + ", " + str(bw) + "] must be within [1..64, 1..64]";
+      const size_t brows = (n + bh - 1) / bh, bcols = (k + bw - 1) / bw;
+      size_t nb = 0;
+      for (size_t br = 0; br < brows; br++)
+        for (size_t bc = 0; bc < bcols; bc++) nb += block_has_nonzero(w, n, k, br, bc, bh, bw);
+      if (nb * bh * bw > 0x7fffffffu) return "too many stored values for int32 block pointers";
+      *s = {brows + 1, nb, nb * bh * bw, 0};
+      return "";
+    }
+    case SparseFormat::kNm: {
+      const size_t nn = a, mm = b;
+      if (mm < 1 || mm > 16 || nn < 1 || nn > mm) return "n:m (" + str(nn) + ":" + str(mm) + ") must satisfy 1 <= n <= m <= 16";
+      if (k % mm != 0) return "w.shape[1] (" + str(k) + ") must be a multiple of m (" + str(mm) + ") for the n:m format";
+      const size_t groups = k / mm;
+      for (size_t r = 0; r < n; r++)
+        for (size_t g = 0; g < groups; g++) {
+          size_t c = 0;
+          for (size_t j = 0; j < mm; j++) c += w[r * k + g * mm + j] != 0.0f;
+          if (c > nn)
+            return "row " + str(r) + ", columns " + str(g * mm) + ".." + str(g * mm + mm - 1) + " hold " + str(c) +
+                   " nonzeros, more than n = " + str(nn) + " (prune with pattern 'n:m' first)";
+        }
+      const size_t per_row = groups * nn;
+      *s = {0, 0, n * per_row, n * ((per_row + 1) / 2)};
+      return "";
+    }
+  }
+  return "unknown format";
+}
+
+void f32_dense_to_sparse_fill(const float* w, size_t n, size_t k, SparseFormat fmt, size_t a, size_t b, int32_t* ptr,
+                              void* idx, bool idx16, float* val, uint8_t* nib) {
+  auto put_idx = [&](size_t j, size_t c) {
+    if (idx16) static_cast<uint16_t*>(idx)[j] = uint16_t(c);
+    else static_cast<int32_t*>(idx)[j] = int32_t(c);
+  };
+  switch (fmt) {
+    case SparseFormat::kCsr: {
+      size_t j = 0;
+      ptr[0] = 0;
+      for (size_t r = 0; r < n; r++) {
+        for (size_t c = 0; c < k; c++)
+          if (w[r * k + c] != 0.0f) {
+            put_idx(j, c);
+            val[j++] = w[r * k + c];
+          }
+        ptr[r + 1] = int32_t(j);
+      }
+      break;
+    }
+    case SparseFormat::kBsr: {
+      const size_t bh = a, bw = b, brows = (n + bh - 1) / bh, bcols = (k + bw - 1) / bw;
+      size_t nb = 0;
+      ptr[0] = 0;
+      for (size_t br = 0; br < brows; br++) {
+        for (size_t bc = 0; bc < bcols; bc++) {
+          if (!block_has_nonzero(w, n, k, br, bc, bh, bw)) continue;
+          put_idx(nb, bc);
+          for (size_t i = 0; i < bh; i++)
+            for (size_t j = 0; j < bw; j++) {
+              const size_t r = br * bh + i, c = bc * bw + j;
+              val[(nb * bh + i) * bw + j] = (r < n && c < k) ? w[r * k + c] : 0.0f;
+            }
+          nb++;
+        }
+        ptr[br + 1] = int32_t(nb);
+      }
+      break;
+    }
+    case SparseFormat::kNm: {
+      const size_t nn = a, mm = b, groups = k / mm, per_row = groups * nn, rbytes = (per_row + 1) / 2;
+      if (n * rbytes) std::memset(nib, 0, n * rbytes);  // nib may be null when empty
+      for (size_t r = 0; r < n; r++)
+        for (size_t g = 0; g < groups; g++) {
+          // Nonzero offsets first, then the lowest zero offsets to fill n slots; then sort ascending.
+          uint8_t offs[16];
+          size_t c = 0;
+          for (size_t j = 0; j < mm; j++)
+            if (w[r * k + g * mm + j] != 0.0f) offs[c++] = uint8_t(j);
+          for (size_t j = 0; j < mm && c < nn; j++)
+            if (w[r * k + g * mm + j] == 0.0f) offs[c++] = uint8_t(j);
+          for (size_t x = 1; x < nn; x++)
+            for (size_t y = x; y > 0 && offs[y - 1] > offs[y]; y--) std::swap(offs[y - 1], offs[y]);
+          for (size_t s = 0; s < nn; s++) {
+            const size_t t = g * nn + s;
+            val[r * per_row + t] = w[r * k + g * mm + offs[s]];
+            nib[r * rbytes + (t >> 1)] |= uint8_t(offs[s] << ((t & 1) * 4));
+          }
+        }
+      break;
+    }
+  }
+}
+
+}  // namespace simdtensor

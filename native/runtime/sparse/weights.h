@@ -1,0 +1,79 @@
+// Sparse f32 weights owned by native code: validated once on creation (so kernels never check indices), stored
+// in the kernels' layout (column indices as u16 whenever K fits), plus a lazily made dense copy for the fallback.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "kernels/f32-spmm/f32-spmm.h"
+#include "runtime/core/aligned.h"
+#include "runtime/f32/packed_weights.h"
+
+namespace simdtensor {
+
+// Input arrays as the user (or the TypeScript layer) gives them. Index arrays are int32 or uint16 (idx16).
+struct SparseInput {
+  SparseFormat fmt = SparseFormat::kCsr;
+  size_t n = 0, k = 0;
+  const int32_t* ptr = nullptr;
+  size_t ptr_len = 0;
+  const void* idx = nullptr;  // CSR column / BSR block column: int32_t, or uint16_t when idx16
+  bool idx16 = false;
+  size_t idx_len = 0;
+  const float* val = nullptr;
+  size_t val_len = 0;
+  size_t bh = 1, bw = 1;
+  size_t nm_n = 0, nm_m = 0;
+  const uint8_t* nib = nullptr;
+  size_t nib_len = 0;
+};
+
+// Checks every structural invariant of `in` (lengths, sorted and in-range indices, N:M offsets, zero padding of
+// edge blocks). Returns "" when valid, else a message naming the array, the position and the values.
+std::string validate_sparse_input(const SparseInput& in);
+
+class F32SparseWeights {
+ public:
+  // Validates and copies; on invalid input returns null and sets *err.
+  static std::unique_ptr<F32SparseWeights> create(const SparseInput& in, std::string* err);
+
+  const F32SparseView& view() const { return view_; }
+  // Stored values that are nonzero (NaN counts as nonzero).
+  size_t nonzeros() const { return nonzeros_; }
+  size_t bytes() const;
+  // Dense [n×k] weights packed for the dense GEMM with panel width nr, made on first use (thread-safe).
+  std::shared_ptr<PackedF32Weights> dense_packed(size_t nr);
+  bool has_dense() const;
+
+ private:
+  F32SparseWeights() = default;
+  F32SparseView view_;
+  std::vector<uint32_t> ptr_;
+  std::vector<uint16_t> idx16_;
+  std::vector<uint32_t> idx32_;
+  AlignedPtr<float> val_;
+  std::vector<uint8_t> nib_;
+  size_t nonzeros_ = 0;
+  mutable std::mutex mu_;
+  std::shared_ptr<PackedF32Weights> dense_;
+};
+
+// Writes the dense [n×k] matrix (row-major) that `w` represents.
+void f32_sparse_to_dense(const F32SparseView& w, float* dense);
+
+// Dense → sparse conversion, in two passes so the caller can allocate exact arrays:
+// sizes first (ptr_len, idx_len, val_len, nib_len), then fill. For N:M, count() fails (returns a message) when a
+// group holds more than n nonzeros or K is not a multiple of m.
+struct SparseSizes {
+  size_t ptr_len = 0, idx_len = 0, val_len = 0, nib_len = 0;
+};
+std::string f32_dense_to_sparse_sizes(const float* w, size_t n, size_t k, SparseFormat fmt, size_t a, size_t b,
+                                      SparseSizes* sizes);
+// Fills arrays sized by f32_dense_to_sparse_sizes (a, b: block bh×bw or N:M n, m). idx is int32 or uint16 (idx16).
+void f32_dense_to_sparse_fill(const float* w, size_t n, size_t k, SparseFormat fmt, size_t a, size_t b, int32_t* ptr,
+                              void* idx, bool idx16, float* val, uint8_t* nib);
+
+}  // namespace simdtensor
