@@ -102,6 +102,19 @@ describe('conv passes fold and fuse, with the same results as onnxruntime-node',
     expect(m2.nodeCounts).toEqual({ FusedConv: 2, ScalarAffine: 1, LayoutTranspose: 2 });
   });
 
+  it('conv-affine-epilogue: a scalar affine after a fused hard-swish (1×1 and depthwise convs) runs in the conv epilogue', async () => {
+    for (const dw of [false, true]) {
+      const { model } = await both((g) => {
+        const c = dw ? g.node('Conv', ['x', w(g, [4, 1, 3, 3]), w(g, [4])], { group: 4, pads: [1, 1, 1, 1] }) : g.node('Conv', ['x', w(g, [16, 4, 1, 1]), w(g, [16])]);
+        const h = g.node('HardSwish', [c]);
+        const a = g.node(dw ? 'Sub' : 'Add', [g.node('Mul', [h, g.f32(`s${seed}`, [1], [-0.8])]), g.f32(`t${seed}`, [], [0.15])]);
+        g.node('Conv', [a, w(g, [dw ? 4 : 16, 1, 3, 3])], { group: dw ? 4 : 16, pads: [1, 1, 1, 1] }, ['y']);
+      }, [1, 4, 7, 9], 14);
+      expect(model.nodeCounts, `dw=${dw}`).toEqual({ FusedConv: 2, LayoutTranspose: 2 });
+      expect(model.optimizations.find((o) => o.name === 'conv-affine-epilogue')!.rewrites).toBe(1);
+    }
+  });
+
   it('depthwise conv + Clip(0, 6) as opset-11 inputs; HardSigmoid; Sigmoid; LeakyRelu', async () => {
     for (const act of ['Clip', 'HardSigmoid', 'Sigmoid', 'LeakyRelu'] as const) {
       const { model } = await both((g) => {
@@ -207,7 +220,7 @@ describe('conv passes fold and fuse, with the same results as onnxruntime-node',
     const f = { x: feed([1, 4, 8, 8], 9) };
     const all = await compare(bytes, f);
     expect(all.model.optimizations.find((o) => o.name === 'conv-input-affine-folding')!.rewrites).toBe(1);
-    for (const pass of ['hardswish-fusion', 'conv-batchnorm-folding', 'conv-input-affine-folding', 'concat-conv-split', 'conv-fusion', 'scale-residual-fusion', 'scalar-affine-fusion', 'nhwc-layout']) {
+    for (const pass of ['hardswish-fusion', 'conv-batchnorm-folding', 'conv-input-affine-folding', 'concat-conv-split', 'conv-fusion', 'scale-residual-fusion', 'scalar-affine-fusion', 'conv-affine-epilogue', 'nhwc-layout']) {
       const { model } = await compare(bytes, f, { disable: [pass] });
       expect(model.optimizations.map((o) => o.name)).not.toContain(pass);
     }
