@@ -15,12 +15,14 @@ async function compare(bytes: Uint8Array, feeds: Record<string, Feed>, opts: { o
   for (const [k, v] of Object.entries(feeds)) ours[k] = { data: v.data, dims: v.dims };
   const got = model.run(ours);
   const again = model.run(ours); // the planned (arena) run
+  const third = model.run(ours); // the planned run through the native calls cached on the nodes (FusedConv, global pools)
   const ref = await ortRun(bytes, feeds);
   for (const [name, r] of Object.entries(ref)) {
     expect(got[name].shape, name).toEqual(r.dims);
     const d = maxDiff(Array.from(got[name].data as ArrayLike<number | bigint>, Number), r.data);
     expect(d.abs, `${name}: max abs error ${d.abs} vs max |ref| ${d.ref}`).toBeLessThanOrEqual(rel * Math.max(d.ref, 1e-30));
     expect(Array.from(again[name].data as Float32Array), `${name}: planned run`).toEqual(Array.from(got[name].data as Float32Array));
+    expect(Array.from(third[name].data as Float32Array), `${name}: cached-call run`).toEqual(Array.from(got[name].data as Float32Array));
   }
   return { model, got };
 }

@@ -475,8 +475,21 @@ function globalOp(op: string, avg: boolean) {
   };
   registerOnnxOp(op, {
     run(n, ins, outs) {
+      // The planned run pools the same arena views every time: the checked native arguments are kept on the node
+      // (as FusedConv does), so a squeeze-excite pool costs one native call.
+      const g = n.extra?.globalCall as { x: Float32Array; o: Float32Array; shape: readonly number[]; params: Int32Array } | undefined;
+      const x0 = ins[0], o0 = outs[0];
+      if (g && x0 && o0 && g.x === x0.data && g.o === o0.data && sameShape(g.shape, x0.shape) && !monitorHook.on) {
+        native.globalPool(g.x, g.o, g.params);
+        return [o0];
+      }
       const c = call(n, ins, outs);
       named(op, n, () => (avg ? globalAvgPool : globalMaxPool)(c.x4, { out: c.o4, layout: c.layout }));
+      if (o0 && c.o === o0 && c.x4.size > 0) {
+        const s = c.x4.shape, nhwc = c.layout === 'nhwc';
+        const params = Int32Array.of(avg ? 1 : 0, +nhwc, s[0], nhwc ? s[3] : s[1], nhwc ? s[1] * s[2] : s[2] * s[3]);
+        n.extra = { ...n.extra, globalCall: { x: c.x4.data as Float32Array, o: c.o4.data as Float32Array, shape: x0!.shape.slice(), params } };
+      }
       return [c.o];
     },
     async runAsync(n, ins, outs, _ctx, signal) {
