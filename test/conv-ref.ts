@@ -34,7 +34,11 @@ export const ACTS: Record<string, (v: number) => number> = {
   hardSwish: (v) => v * Math.min(Math.max(v / 6 + 0.5, 0), 1),
   leakyRelu: (v) => (v < 0 ? 0.01 * v : v),
   hardSigmoid: (v) => Math.min(Math.max(0.2 * v + 0.5, 0), 1),
+  /** `{ hardSwish: { scale: -0.7, shift: 0.3 } }` (HARD_SWISH_AFFINE). */
+  hardSwishAffine: (v) => -0.7 * v * Math.min(Math.max(v / 6 + 0.5, 0), 1) + 0.3,
 };
+/** The object form that ACTS.hardSwishAffine stands for. */
+export const HARD_SWISH_AFFINE = { hardSwish: { scale: -0.7, shift: 0.3 } };
 
 /** Depthwise conv: w is [C·M, 1, kH, kW] ('oihw') or [kH, kW, C, M] ('hwcm'). */
 export function refDwconv(x: ArrayLike<number>, d: Img, w: ArrayLike<number>, hwcm: boolean, mult: number, g: Geo, bias: ArrayLike<number> | null, act: (v: number) => number): Float64Array {

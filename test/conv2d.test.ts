@@ -66,6 +66,7 @@ interface RefSpec {
 
 function act(v: number, a: ConvActivation, o: Conv2dOptions): number {
   if (Number.isNaN(v)) return v;
+  if (typeof a === 'object' && 'hardSwish' in a) return (a.hardSwish.scale ?? 1) * act(v, 'hardSwish', o) + (a.hardSwish.shift ?? 0);
   switch (a) {
     case 'relu': return Math.max(v, 0);
     case 'gelu': return gelu(v);
@@ -153,7 +154,9 @@ function toHw(t: Float32Array, a: number, b: number, kh: number, kw: number): Fl
 }
 
 const CHANNELS = [1, 3, 7, 15, 17, 33, 63, 65];
-const ACTS: ConvActivation[] = ['none', 'relu', 'gelu', 'relu6', 'clip', 'leakyRelu', 'sigmoid', 'hardSigmoid', 'hardSwish'];
+// The last: PP-LCNetV3's affine after the activation, fused into the epilogue (scale·hardSwish(x) + shift).
+const ACTS: ConvActivation[] = ['none', 'relu', 'gelu', 'relu6', 'clip', 'leakyRelu', 'sigmoid', 'hardSigmoid', 'hardSwish', { hardSwish: { scale: -0.7, shift: 0.3 } }];
+const actName = (a: ConvActivation) => (typeof a === 'string' ? a : JSON.stringify(a));
 const PAD_MODES = ['explicit', 'valid', 'same', 'same_lower', 'number'] as const;
 
 interface Case {
@@ -334,7 +337,7 @@ describe('conv2d f32 on every conv kernel this CPU has', () => {
           const k = (m + seed) % 2 ? 1 : 3, groups = m === 40 ? 2 : 1, c = m === 40 ? 6 : 5;
           const spec: RefSpec = { n: 1, c, h: 7, w: 5, m, kh: k, kw: k, sh: 1, sw: 1, dh: 1, dw: 1, pads: [k >> 1, k >> 1, k >> 1, k >> 1], groups, transposed: false, outPad: [0, 0] };
           const opts: Conv2dOptions = a === 'clip' ? { clipMin: -0.5, clipMax: 0.75 } : a === 'leakyRelu' ? { alpha: 0.1 } : {};
-          runCase({ spec, padOpt: spec.pads, nhwc: seed % 3 !== 0, act: a, opts, bias: seed % 2 === 0, residual: seed % 5 < 2 }, seed, `${kernel} m=${m} ${a}`);
+          runCase({ spec, padOpt: spec.pads, nhwc: seed % 3 !== 0, act: a, opts, bias: seed % 2 === 0, residual: seed % 5 < 2 }, seed, `${kernel} m=${m} ${actName(a)}`);
           seed += 7;
         }
     });
@@ -379,10 +382,10 @@ describe('conv2d f32 on every conv kernel this CPU has', () => {
     const w = tensor(new Float32Array([1]), [1, 1, 1, 1]);
     for (const a of ACTS) {
       const y = conv2d(x, w, { activation: a, clipMin: -1, clipMax: 1 }).data as Float32Array;
-      expect(Number.isNaN(y[0]), a).toBe(true);
+      expect(Number.isNaN(y[0]), actName(a)).toBe(true);
       const want = act(Infinity, a, { clipMin: -1, clipMax: 1 });
       if (a === 'gelu') expect(y[2]).toBe(Infinity);
-      else if (a !== 'hardSwish') expect(y[2], a).toBe(want);
+      else if (a !== 'hardSwish') expect(y[2], actName(a)).toBe(want);
     }
   });
 });

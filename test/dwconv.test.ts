@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cpuInfo, depthwiseConv2d, depthwiseConv2dAsync, getMaxIsa, rand, setMaxIsa, setNumThreads, getNumThreads, tensor, zeros } from '../src/index.js';
 import { supportedIsas, unsupportedIsas } from './helpers.js';
-import { ACTS, Geo, Img, ortRun, refDwconv, worst } from './conv-ref.js';
+import { ACTS, Geo, HARD_SWISH_AFFINE, Img, ortRun, refDwconv, worst } from './conv-ref.js';
 import { OnnxType } from '../bench/onnx.js';
 
 const best = getMaxIsa();
@@ -58,7 +58,7 @@ function runCase(cs: Case, nhwc: boolean, hwcm: boolean, seed: number) {
   const w = rand(hwcm ? [cs.k[0], cs.k[1], cs.c, cs.mult] : [oc, 1, cs.k[0], cs.k[1]], { seed: seed + 1, low: -1, high: 1 });
   const bias = rand([oc], { seed: seed + 2 });
   const g = geo(cs.h, cs.w, cs.k[0], cs.k[1], cs.s, cs.d, cs.p);
-  const y = depthwiseConv2d(x, w, { layout: nhwc ? 'nhwc' : 'nchw', weightLayout: hwcm ? 'hwcm' : 'oihw', strides: cs.s as [number, number], dilations: cs.d as [number, number], pads: cs.p as [number, number, number, number], bias, activation: cs.act as 'relu' });
+  const y = depthwiseConv2d(x, w, { layout: nhwc ? 'nhwc' : 'nchw', weightLayout: hwcm ? 'hwcm' : 'oihw', strides: cs.s as [number, number], dilations: cs.d as [number, number], pads: cs.p as [number, number, number, number], bias, activation: cs.act === 'hardSwishAffine' ? HARD_SWISH_AFFINE : (cs.act as 'relu') });
   expect(y.shape).toEqual(nhwc ? [n, g.oh, g.ow, oc] : [n, oc, g.oh, g.ow]);
   const want = refDwconv(x.data, d, w.data, hwcm, cs.mult, g, bias.data, ACTS[cs.act]);
   const r = worst(y.data, want);

@@ -15,12 +15,14 @@ async function compare(bytes: Uint8Array, feeds: Record<string, Feed>, opts: { o
   for (const [k, v] of Object.entries(feeds)) ours[k] = { data: v.data, dims: v.dims };
   const got = model.run(ours);
   const again = model.run(ours); // the planned (arena) run
+  const third = model.run(ours); // the planned run through the native calls cached on the nodes (FusedConv, global pools)
   const ref = await ortRun(bytes, feeds);
   for (const [name, r] of Object.entries(ref)) {
     expect(got[name].shape, name).toEqual(r.dims);
     const d = maxDiff(Array.from(got[name].data as ArrayLike<number | bigint>, Number), r.data);
     expect(d.abs, `${name}: max abs error ${d.abs} vs max |ref| ${d.ref}`).toBeLessThanOrEqual(rel * Math.max(d.ref, 1e-30));
     expect(Array.from(again[name].data as Float32Array), `${name}: planned run`).toEqual(Array.from(got[name].data as Float32Array));
+    expect(Array.from(third[name].data as Float32Array), `${name}: cached-call run`).toEqual(Array.from(got[name].data as Float32Array));
   }
   return { model, got };
 }
@@ -100,6 +102,19 @@ describe('conv passes fold and fuse, with the same results as onnxruntime-node',
       g.node('Conv', [a, w(g, [16, 1, 3, 3])], { group: 16, pads: [1, 1, 1, 1] }, ['y']);
     }, [1, 4, 7, 9], 9);
     expect(m2.nodeCounts).toEqual({ FusedConv: 2, ScalarAffine: 1, LayoutTranspose: 2 });
+  });
+
+  it('conv-affine-epilogue: a scalar affine after a fused hard-swish (1×1 and depthwise convs) runs in the conv epilogue', async () => {
+    for (const dw of [false, true]) {
+      const { model } = await both((g) => {
+        const c = dw ? g.node('Conv', ['x', w(g, [4, 1, 3, 3]), w(g, [4])], { group: 4, pads: [1, 1, 1, 1] }) : g.node('Conv', ['x', w(g, [16, 4, 1, 1]), w(g, [16])]);
+        const h = g.node('HardSwish', [c]);
+        const a = g.node(dw ? 'Sub' : 'Add', [g.node('Mul', [h, g.f32(`s${seed}`, [1], [-0.8])]), g.f32(`t${seed}`, [], [0.15])]);
+        g.node('Conv', [a, w(g, [dw ? 4 : 16, 1, 3, 3])], { group: dw ? 4 : 16, pads: [1, 1, 1, 1] }, ['y']);
+      }, [1, 4, 7, 9], 14);
+      expect(model.nodeCounts, `dw=${dw}`).toEqual({ FusedConv: 2, LayoutTranspose: 2 });
+      expect(model.optimizations.find((o) => o.name === 'conv-affine-epilogue')!.rewrites).toBe(1);
+    }
   });
 
   it('depthwise conv + Clip(0, 6) as opset-11 inputs; HardSigmoid; Sigmoid; LeakyRelu', async () => {
@@ -207,7 +222,7 @@ describe('conv passes fold and fuse, with the same results as onnxruntime-node',
     const f = { x: feed([1, 4, 8, 8], 9) };
     const all = await compare(bytes, f);
     expect(all.model.optimizations.find((o) => o.name === 'conv-input-affine-folding')!.rewrites).toBe(1);
-    for (const pass of ['hardswish-fusion', 'conv-batchnorm-folding', 'conv-input-affine-folding', 'concat-conv-split', 'conv-fusion', 'scale-residual-fusion', 'scalar-affine-fusion', 'nhwc-layout']) {
+    for (const pass of ['hardswish-fusion', 'conv-batchnorm-folding', 'conv-input-affine-folding', 'concat-conv-split', 'conv-fusion', 'scale-residual-fusion', 'scalar-affine-fusion', 'conv-affine-epilogue', 'nhwc-layout']) {
       const { model } = await compare(bytes, f, { disable: [pass] });
       expect(model.optimizations.map((o) => o.name)).not.toContain(pass);
     }

@@ -35,7 +35,8 @@ const Geo kGeos[] = {
 const size_t kSizes[][2] = {{1, 1}, {3, 5}, {7, 7}, {9, 13}};
 const ConvAct kActs[] = {{kConvActNone, 0, 0},        {kConvActRelu, 0, 0},     {kConvActClip, 0, 6},
                          {kConvActLeakyRelu, 0.1f, 0}, {kConvActSigmoid, 0, 0},  {kConvActHardSigmoid, 0.2f, 0.5f},
-                         {kConvActHardSwish, 0, 0},    {kConvActGelu, 0, 0},     {kConvActClip, -0.5f, 0.25f}};
+                         {kConvActHardSwish, 0, 0},    {kConvActGelu, 0, 0},     {kConvActClip, -0.5f, 0.25f},
+                         {kConvActHardSwishAffine, -0.75f, 0.3f}};
 
 bool geometry(const Geo& g, size_t ih, size_t iw, DwconvShape* s, size_t c) {
   const size_t eh = (g.kh - 1) * g.dh + 1, ew = (g.kw - 1) * g.dw + 1;

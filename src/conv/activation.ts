@@ -11,7 +11,9 @@ import { describe, rangeError, typeError } from '../errors.js';
  *   HardSwish), `'gelu'` (erf form);
  * - `'leakyRelu'` (alpha 0.01) or `{ leakyRelu: { alpha } }`;
  * - `'hardSigmoid'` (alpha 0.2, beta 0.5, ONNX defaults) or `{ hardSigmoid: { alpha, beta } }`: clip(alpha·x + beta, 0, 1);
- * - `{ clip: { min, max } }`.
+ * - `{ clip: { min, max } }`;
+ * - `{ hardSwish: { scale, shift } }`: scale·hardSwish(x) + shift (a learnable affine after the activation, as
+ *   PP-LCNetV3 writes it; scale defaults to 1, shift to 0).
  */
 export type ConvActivation =
   | 'none'
@@ -24,7 +26,8 @@ export type ConvActivation =
   | 'hardSigmoid'
   | { clip: { min: number; max: number } }
   | { leakyRelu: { alpha?: number } }
-  | { hardSigmoid: { alpha?: number; beta?: number } };
+  | { hardSigmoid: { alpha?: number; beta?: number } }
+  | { hardSwish: { scale?: number; shift?: number } };
 
 /** @internal Native activation code and its two parameters. */
 export interface ActParams {
@@ -34,7 +37,7 @@ export interface ActParams {
 }
 
 /** @internal Codes shared with C++ (ConvActivation in activation.h). */
-export const CONV_ACT = { none: 0, relu: 1, gelu: 2, clip: 3, leakyRelu: 4, sigmoid: 5, hardSigmoid: 6, hardSwish: 7 } as const;
+export const CONV_ACT = { none: 0, relu: 1, gelu: 2, clip: 3, leakyRelu: 4, sigmoid: 5, hardSigmoid: 6, hardSwish: 7, hardSwishAffine: 8 } as const;
 
 function finite(fn: string, name: string, v: unknown, dflt?: number): number {
   if (v === undefined && dflt !== undefined) return dflt;
@@ -68,10 +71,14 @@ export function convActivation(fn: string, act: unknown): ActParams {
       if (keys[0] === 'leakyRelu') return { code: CONV_ACT.leakyRelu, a: finite(fn, 'activation.leakyRelu.alpha', p.alpha, 0.01), b: 0 };
       if (keys[0] === 'hardSigmoid')
         return { code: CONV_ACT.hardSigmoid, a: finite(fn, 'activation.hardSigmoid.alpha', p.alpha, 0.2), b: finite(fn, 'activation.hardSigmoid.beta', p.beta, 0.5) };
+      if (keys[0] === 'hardSwish') {
+        const scale = finite(fn, 'activation.hardSwish.scale', p.scale, 1), shift = finite(fn, 'activation.hardSwish.shift', p.shift, 0);
+        return scale === 1 && shift === 0 ? { code: CONV_ACT.hardSwish, a: 0, b: 0 } : { code: CONV_ACT.hardSwishAffine, a: scale, b: shift };
+      }
     }
   }
   throw typeError(
     fn,
-    `activation must be 'none', 'relu', 'relu6', 'sigmoid', 'hardSwish', 'gelu', 'leakyRelu', 'hardSigmoid', { clip: { min, max } }, { leakyRelu: { alpha } } or { hardSigmoid: { alpha, beta } }, got ${describe(act)}`,
+    `activation must be 'none', 'relu', 'relu6', 'sigmoid', 'hardSwish', 'gelu', 'leakyRelu', 'hardSigmoid', { clip: { min, max } }, { leakyRelu: { alpha } }, { hardSigmoid: { alpha, beta } } or { hardSwish: { scale, shift } }, got ${describe(act)}`,
   );
 }

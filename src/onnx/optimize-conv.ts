@@ -202,6 +202,33 @@ export const fuseScalarAffine: Pass = (g) => {
   return count;
 };
 
+/**
+ * A ScalarAffine whose input is a FusedConv's hard-swish output read by nothing else → the conv epilogue computes
+ * a·hardSwish(y) + b (the `{ hardSwish: { scale, shift } }` activation): PP-LCNetV3's affine after each activation
+ * costs no pass over memory. The ScalarAffine joins the conv's tail (for the unfused fallback).
+ */
+export const fuseConvAffineEpilogue: Pass = (g) => {
+  let count = 0;
+  const prod = producers(g);
+  for (const n of g.nodes.slice()) {
+    if (n.op !== 'ScalarAffine' || n.domain !== 'simdtensor') continue;
+    const conv = prod.get(n.inputs[0]);
+    if (!conv || conv.op !== 'FusedConv' || conv.domain !== 'simdtensor' || !g.nodes.includes(conv)) continue;
+    const e = conv.extra as unknown as FusedConvExtra;
+    if (e.opts.activation !== 'hardSwish' || only(consumers(g), n.inputs[0]) !== n) continue;
+    const a = c(g, n.inputs[1]), b = c(g, n.inputs[2]);
+    // Constants of a higher rank than the conv output would broadcast it to a new shape: not a plain affine.
+    if (!a || !b || a.shape.length > e.rank || b.shape.length > e.rank) continue;
+    const scale = Math.fround(a.data[0]), shift = Math.fround(attrInt(n, 'negate_b', 0) ? -b.data[0] : b.data[0]);
+    e.opts.activation = { hardSwish: { scale, shift } };
+    e.tail.push({ node: n, ins: ['y', a, b] });
+    conv.outputs = [n.outputs[0]];
+    g.nodes = g.nodes.filter((m) => m !== n);
+    count++;
+  }
+  return count;
+};
+
 /** The constant float32 weights of a Conv/ConvTranspose (2-D or 1-D) with its output channel count. */
 function convWeights(g: Graph, n: Node): { w: Value; m: number; groups: number; transposed: boolean } | null {
   if (n.domain !== '' || (n.op !== 'Conv' && n.op !== 'ConvTranspose')) return null;
@@ -632,6 +659,7 @@ export const CONV_PASSES: [string, Pass][] = [
   ['conv-fusion', fuseConv],
   ['scale-residual-fusion', fuseScaleResidual],
   ['scalar-affine-fusion', fuseScalarAffine],
+  ['conv-affine-epilogue', fuseConvAffineEpilogue],
   ['dynamic-int8-conv-fusion', fuseDynamicInt8Conv],
   ['nhwc-layout', nhwcLayout],
 ];

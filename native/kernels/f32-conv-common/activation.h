@@ -17,7 +17,8 @@ enum ConvActivation : int {
   kConvActSigmoid = 5,        // 1 / (1 + e^-x)
   kConvActHardSigmoid = 6,    // max(0, min(1, a·x + b))  (ONNX defaults a = 0.2, b = 0.5)
   kConvActHardSwish = 7,      // x · max(0, min(1, x/6 + 1/2))  (ONNX HardSwish)
-  kConvActCount = 8,
+  kConvActHardSwishAffine = 8,  // a · hardswish(x) + b  (PP-LCNetV3's learnable affine after its activation)
+  kConvActCount = 9,
 };
 
 // An activation with its parameters (a, b as listed above; unused ones ignored).
@@ -42,9 +43,11 @@ inline float conv_act_reference(float x, const ConvAct& act) {
       const double t = double(act.a) * d + double(act.b);
       return float(t < 0 ? 0 : t > 1 ? 1 : t);
     }
-    case kConvActHardSwish: {
+    case kConvActHardSwish:
+    case kConvActHardSwishAffine: {
       const double t = d / 6.0 + 0.5;
-      return float(d * (t < 0 ? 0 : t > 1 ? 1 : t));
+      const double h = d * (t < 0 ? 0 : t > 1 ? 1 : t);
+      return float(act.code == kConvActHardSwish ? h : double(act.a) * h + double(act.b));
     }
     default: return x;
   }

@@ -26,6 +26,8 @@ struct ConvActVec {
       case kConvActSigmoid: return V::div(V::set1(1.0f), V::add(V::set1(1.0f), vexp<V>(V::neg(x))));
       case kConvActHardSigmoid: return clamp01(V::fmadd(x, a, b));
       case kConvActHardSwish: return V::mul(x, clamp01(V::fmadd(x, V::set1(1.0f / 6.0f), V::set1(0.5f))));
+      case kConvActHardSwishAffine:
+        return V::fmadd(V::mul(x, clamp01(V::fmadd(x, V::set1(1.0f / 6.0f), V::set1(0.5f)))), a, b);
       default: return x;
     }
   }
@@ -44,6 +46,7 @@ struct ConvActVec {
       case kConvActSigmoid: return each<kConvActSigmoid, N>(v);
       case kConvActHardSigmoid: return each<kConvActHardSigmoid, N>(v);
       case kConvActHardSwish: return each<kConvActHardSwish, N>(v);
+      case kConvActHardSwishAffine: return each<kConvActHardSwishAffine, N>(v);
       default: return;
     }
   }

@@ -25,6 +25,10 @@ struct ConvEpilogueImpl {
       R h = V::min(V::max(V::fmadd(x, V::set1(1.0f / 6.0f), V::set1(0.5f)), V::zero()), V::set1(1.0f));
       return V::mul(x, h);
     }
+    if constexpr (A == kConvActHardSwishAffine) {
+      R h = V::min(V::max(V::fmadd(x, V::set1(1.0f / 6.0f), V::set1(0.5f)), V::zero()), V::set1(1.0f));
+      return V::fmadd(V::mul(x, h), p0, p1);
+    }
     return x;
   }
 
@@ -93,6 +97,7 @@ struct ConvEpilogueImpl {
       case kConvActSigmoid: return run_t<kConvActSigmoid, Res>(m, n, c, ldc, r, ldr, ep);
       case kConvActHardSigmoid: return run_t<kConvActHardSigmoid, Res>(m, n, c, ldc, r, ldr, ep);
       case kConvActHardSwish: return run_t<kConvActHardSwish, Res>(m, n, c, ldc, r, ldr, ep);
+      case kConvActHardSwishAffine: return run_t<kConvActHardSwishAffine, Res>(m, n, c, ldc, r, ldr, ep);
       default: return run_t<kConvActNone, Res>(m, n, c, ldc, r, ldr, ep);
     }
   }

@@ -16,9 +16,11 @@ float f32_conv_activation_reference(float x, const F32ConvEpilogue& ep) {
       const double v = double(ep.p0) * x + ep.p1;
       return float(v < 0 ? 0 : v > 1 ? 1 : v);
     }
-    case kConvActHardSwish: {
+    case kConvActHardSwish:
+    case kConvActHardSwishAffine: {
       const double v = double(x) / 6.0 + 0.5;
-      return float(double(x) * (v < 0 ? 0 : v > 1 ? 1 : v));
+      const double h = double(x) * (v < 0 ? 0 : v > 1 ? 1 : v);
+      return float(ep.act == kConvActHardSwish ? h : double(ep.p0) * h + double(ep.p1));
     }
     default: return x;
   }

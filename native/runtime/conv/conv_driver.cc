@@ -28,8 +28,12 @@ constexpr size_t kConvMcBlock = 48;
 
 // The indirection buffer for rows [row0, row0 + rows) and taps [t0, t1) of group g: for MR-row tile q, tap t and
 // row i, ptrs[(q·taps + t - t0)·MR + i] points at the cg input channels the tap reads, or at `zero` (padding).
+// A direct conv's window that lies wholly inside the input (every pixel but a border band) takes its pointers as
+// fixed offsets from the window's corner; only border pixels test each tap (this loop cost more than the
+// microkernel on a 3-channel stem, where a tap reads 3 floats).
 void build_ptrs(const ConvShape& s, const float* x, size_t g, size_t row0, size_t rows, size_t t0, size_t t1,
                 size_t mr, const float* zero, const float** ptrs) {
+  thread_local std::vector<size_t> t_off;
   const size_t cg = s.cg(), plane = s.oh * s.ow, taps = t1 - t0;
   const size_t tiles = ceil_div(rows, mr);
   for (size_t k = rows; k < tiles * mr; k++)
@@ -37,41 +41,65 @@ void build_ptrs(const ConvShape& s, const float* x, size_t g, size_t row0, size_
   size_t b = row0 / plane, r = row0 % plane, oy = r / s.ow, ox = r % s.ow;
   const size_t ky0 = t0 / s.kw, kx0 = t0 % s.kw;
   const bool pointwise = conv_is_pointwise(s);
+  const long ekh = long((s.kh - 1) * s.dh + 1), ekw = long((s.kw - 1) * s.dw + 1);
+  if (!pointwise && !s.transposed) {
+    if (t_off.size() < taps) t_off.resize(taps);
+    size_t ky = ky0, kx = kx0;
+    for (size_t t = 0; t < taps; t++) {
+      t_off[t] = (ky * s.dh * s.w + kx * s.dw) * s.c;
+      if (++kx == s.kw) {
+        kx = 0;
+        ky++;
+      }
+    }
+  }
+  const size_t* off = t_off.data();
+  const float* xb = x + b * s.h * s.w * s.c + g * cg;
+  size_t q = 0, lane = 0;  // MR tile and row within it of row i
   for (size_t i = 0; i < rows; i++) {
-    const float** dst = ptrs + (i / mr) * taps * mr + i % mr;
-    const float* xb = x + b * s.h * s.w * s.c + g * cg;
+    const float** dst = ptrs + q * taps * mr + lane;
     if (pointwise) {
       dst[0] = xb + (oy * s.w + ox) * s.c;
     } else {
       const long by = long(oy * s.sh) - long(s.pad_t), bx = long(ox * s.sw) - long(s.pad_l);  // direct
-      const long ty = long(oy + s.pad_t), tx = long(ox + s.pad_l);                          // transposed
-      size_t ky = ky0, kx = kx0;
-      for (size_t t = 0; t < taps; t++) {
-        long iy, ix;
-        bool ok;
-        if (!s.transposed) {
-          iy = by + long(ky * s.dh);
-          ix = bx + long(kx * s.dw);
-          ok = iy >= 0 && ix >= 0 && iy < long(s.h) && ix < long(s.w);
-        } else {
-          const long ny = ty - long(ky * s.dh), nx = tx - long(kx * s.dw);
-          ok = ny >= 0 && nx >= 0 && ny % long(s.sh) == 0 && nx % long(s.sw) == 0;
-          iy = ny / long(s.sh);
-          ix = nx / long(s.sw);
-          ok = ok && iy < long(s.h) && ix < long(s.w);
-        }
-        dst[t * mr] = ok ? xb + (size_t(iy) * s.w + size_t(ix)) * s.c : zero;
-        if (++kx == s.kw) {
-          kx = 0;
-          ky++;
+      if (!s.transposed && by >= 0 && bx >= 0 && by + ekh <= long(s.h) && bx + ekw <= long(s.w)) {
+        const float* corner = xb + (size_t(by) * s.w + size_t(bx)) * s.c;
+        for (size_t t = 0; t < taps; t++) dst[t * mr] = corner + off[t];
+      } else {
+        const long ty = long(oy + s.pad_t), tx = long(ox + s.pad_l);  // transposed
+        size_t ky = ky0, kx = kx0;
+        for (size_t t = 0; t < taps; t++) {
+          long iy, ix;
+          bool ok;
+          if (!s.transposed) {
+            iy = by + long(ky * s.dh);
+            ix = bx + long(kx * s.dw);
+            ok = iy >= 0 && ix >= 0 && iy < long(s.h) && ix < long(s.w);
+          } else {
+            const long ny = ty - long(ky * s.dh), nx = tx - long(kx * s.dw);
+            ok = ny >= 0 && nx >= 0 && ny % long(s.sh) == 0 && nx % long(s.sw) == 0;
+            iy = ny / long(s.sh);
+            ix = nx / long(s.sw);
+            ok = ok && iy < long(s.h) && ix < long(s.w);
+          }
+          dst[t * mr] = ok ? xb + (size_t(iy) * s.w + size_t(ix)) * s.c : zero;
+          if (++kx == s.kw) {
+            kx = 0;
+            ky++;
+          }
         }
       }
+    }
+    if (++lane == mr) {
+      lane = 0;
+      q++;
     }
     if (++ox == s.ow) {
       ox = 0;
       if (++oy == s.oh) {
         oy = 0;
         b++;
+        xb += s.h * s.w * s.c;
       }
     }
   }

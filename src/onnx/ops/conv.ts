@@ -208,7 +208,7 @@ export interface FusedConvExtra {
    * kH×kW block of the output, so it runs as a 1×1 conv to M·kH·kW channels (`w`, activation fused) and a
    * depth-to-space transpose. `wT` keeps the original weights for repacking in the other layout.
    */
-  shuffle?: { kh: number; kw: number; m: number; wT: Tensor; bias: Tensor | null; scratch?: Float32Array; scratch2?: Float32Array };
+  shuffle?: { kh: number; kw: number; m: number; wT: Tensor; bias: Tensor | null; scratch?: Float32Array };
 }
 
 /**
@@ -239,21 +239,14 @@ function shuffleRun(n: Node, e: FusedConvExtra, x: Tensor, opts: ConvTranspose2d
   if (!sh.scratch || sh.scratch.length !== size) sh.scratch = new Float32Array(size);
   const tmp = new Tensor(sh.scratch, nhwc ? [N, H, W, J] : [N, J, H, W], 'float32', size);
   const { activation, clipMin, clipMax, alpha, beta, layout } = opts;
-  // The conv epilogue applies its activation to whole 32-column tiles: with few output channels an expensive one
-  // (sigmoid: det's probability map, M·kH·kW = 4) costs 8× its share; it runs afterwards on the valid values.
-  const late = activation === 'sigmoid' && J < 16 && size % 16 === 0 && size >= 256;
-  const copts: Conv2dOptions = { layout, activation: late ? undefined : activation, clipMin, clipMax, alpha, beta, out: tmp };
+  // The activation (det's sigmoid over M·kH·kW = 4 channels) stays in the conv epilogue, which computes only the
+  // valid columns of a tile (measured equal to or faster than a separate pass, CPU time A/B of the whole model).
+  const copts: Conv2dOptions = { layout, activation, clipMin, clipMax, alpha, beta, out: tmp };
   const finish = () => {
     const oshape = nhwc ? [N, H * sh.kh, W * sh.kw, sh.m] : [N, sh.m, H * sh.kh, W * sh.kw];
     const o = outOr(outs[0] && e.rank === 4 ? outs[0] : undefined, 'float32', oshape);
-    let src = tmp;
-    if (late) {
-      if (!sh.scratch2 || sh.scratch2.length !== size) sh.scratch2 = new Float32Array(size);
-      src = new Tensor(sh.scratch2, tmp.shape, 'float32', size);
-      convActivationInto('sigmoid', tmp as unknown as Value, src as unknown as Value);
-    }
     // NHWC [N, H, W, kH, kW, M] → [N, H, kH, W, kW, M]; NCHW [N, M, kH, kW, H, W] → [N, M, H, kH, W, kW].
-    const t6 = view(src as unknown as Value, nhwc ? [N, H, W, sh.kh, sh.kw, sh.m] : [N, sh.m, sh.kh, sh.kw, H, W]);
+    const t6 = view(tmp as unknown as Value, nhwc ? [N, H, W, sh.kh, sh.kw, sh.m] : [N, sh.m, sh.kh, sh.kw, H, W]);
     transposeInto(t6, nhwc ? [0, 1, 3, 2, 4, 5] : [0, 1, 4, 2, 5, 3], o);
     return o;
   };
@@ -482,8 +475,21 @@ function globalOp(op: string, avg: boolean) {
   };
   registerOnnxOp(op, {
     run(n, ins, outs) {
+      // The planned run pools the same arena views every time: the checked native arguments are kept on the node
+      // (as FusedConv does), so a squeeze-excite pool costs one native call.
+      const g = n.extra?.globalCall as { x: Float32Array; o: Float32Array; shape: readonly number[]; params: Int32Array } | undefined;
+      const x0 = ins[0], o0 = outs[0];
+      if (g && x0 && o0 && g.x === x0.data && g.o === o0.data && sameShape(g.shape, x0.shape) && !monitorHook.on) {
+        native.globalPool(g.x, g.o, g.params);
+        return [o0];
+      }
       const c = call(n, ins, outs);
       named(op, n, () => (avg ? globalAvgPool : globalMaxPool)(c.x4, { out: c.o4, layout: c.layout }));
+      if (o0 && c.o === o0 && c.x4.size > 0) {
+        const s = c.x4.shape, nhwc = c.layout === 'nhwc';
+        const params = Int32Array.of(avg ? 1 : 0, +nhwc, s[0], nhwc ? s[3] : s[1], nhwc ? s[1] * s[2] : s[2] * s[3]);
+        n.extra = { ...n.extra, globalCall: { x: c.x4.data as Float32Array, o: c.o4.data as Float32Array, shape: x0!.shape.slice(), params } };
+      }
       return [c.o];
     },
     async runAsync(n, ins, outs, _ctx, signal) {
@@ -581,6 +587,10 @@ registerOnnxOp('LayoutTranspose', {
     const toNchw = perm[1] === 3;
     const c = toNchw ? x.shape[3] : x.shape[1], hw = toNchw ? x.shape[1] * x.shape[2] : x.shape[2] * x.shape[3];
     if (c === 1 || hw === 1) (out.data as Float32Array).set(x.data as Float32Array);
+    // float32: each image is one [C, H·W] ↔ [H·W, C] matrix transpose on the in-register tiled kernel (the N-d
+    // transpose walks element by element: det's 3×640×640 input took 1.5 ms); other dtypes (uint8) take the N-d one.
+    else if (x.dtype === 'float32' && out.dtype === 'float32' && out.data !== x.data && x.size > 0)
+      native.transposeBatched(x.data as Float32Array, out.data as Float32Array, toNchw ? Int32Array.of(x.shape[0], hw, c) : Int32Array.of(x.shape[0], c, hw));
     else transposeInto(x, perm, out);
     return [out];
   },
