@@ -17,10 +17,11 @@ import { checkHandle, describe, rangeError, typeError, options } from './errors.
 import { native, NativePackedHalf } from './native.js';
 import { allocOrThrow, checkOutputSize, checkOverlap, checkPackDims, checkTensor, Tensor } from './tensor.js';
 import { allocArray } from './alloc.js';
-import { activationCode, checkOutShape, matmul } from './ops/matmul.js';
+import { activationCode, checkOutShape } from './ops/gemm-args.js';
 import { GemmOptions, monitorHook, registerCast, registerLinear, registerMatmul, registerPack } from './ops/registry.js';
 import { kernelName } from './cpu.js';
-import { AsyncGemmOptions, checkSignal, matmulAsync, registerAsyncLinear, registerAsyncMatmul } from './executor/ops.js';
+import { AsyncGemmOptions, checkSignal, registerAsyncLinear, registerAsyncMatmul } from './ops/registry.js';
+import { f32Gemm, f32GemmAsync } from './f32/matmul.js';
 import { runNativeAsync } from './executor/submit.js';
 
 /** The half-precision dtypes. */
@@ -338,7 +339,7 @@ registerMatmul({
     if (isHalf(bt.dtype)) return runRaw('matmul', 'matmul', a, bt, !!o.transB, o);
     // Half a with float32 b: b is not rounded; a is widened exactly and the f32 product runs.
     checkTensor('matmul', 'a', a);
-    return matmul(cast(a, 'float32'), bt, o);
+    return f32Gemm('matmul', cast(a, 'float32'), bt, o, 'a');
   },
 });
 
@@ -364,7 +365,7 @@ registerAsyncMatmul({
     if (isHalf(bt.dtype)) return runRawAsync('matmulAsync', 'matmulAsync', a, bt, !!o.transB, o);
     // Half a with float32 b, as the sync op: a widened exactly (a native conversion here), the f32 product async.
     checkTensor('matmulAsync', 'a', a);
-    return matmulAsync(cast(a, 'float32'), bt, o);
+    return f32GemmAsync('matmulAsync', cast(a, 'float32'), bt, o, 'a');
   },
 });
 

@@ -16,8 +16,8 @@ export { matmul, linear, packWeights, PackedWeights } from './ops/matmul.js';
 export type { PackOptions, Weights, AnyGemmOptions } from './ops/matmul.js';
 export type { Activation, GemmOptions, MatmulImpl, LinearImpl, PackImpl } from './ops/registry.js';
 export { registerMatmul, registerLinear, registerPack, registerCast } from './ops/registry.js';
-export { add, sub, mul, relu, gelu, softmax, logSoftmax, layerNorm } from './ops/eltwise.js';
-export type { OutOptions, LayerNormOptions } from './ops/eltwise.js';
+export { add, sub, mul, relu, gelu, softmax, logSoftmax, layerNorm } from './f32/eltwise.js';
+export type { OutOptions, LayerNormOptions } from './f32/eltwise.js';
 // Serving: dynamic batching, caching, monitoring (docs/serving.md).
 export { BatchScheduler, SchedulerError } from './scheduler/index.js';
 export type { BatchSchedulerOptions, SubmitOptions, CloseOptions, RunBatch, SchedulerErrorCode } from './scheduler/index.js';

@@ -16,10 +16,10 @@ import { checkHandle, describe, rangeError, typeError, options } from './errors.
 import { native, NativePackedS8 } from './native.js';
 import { allocOrThrow, checkOutputSize, checkOverlap, checkPackDims, checkTensor, Tensor } from './tensor.js';
 import { allocArray } from './alloc.js';
-import { activationCode, checkOutShape } from './ops/matmul.js';
+import { activationCode, checkOutShape } from './ops/gemm-args.js';
 import { GemmOptions, monitorHook, registerLinear, registerMatmul, registerPack } from './ops/registry.js';
 import { kernelName } from './cpu.js';
-import { AsyncGemmOptions, checkSignal, registerAsyncLinear, registerAsyncMatmul } from './executor/ops.js';
+import { AsyncGemmOptions, checkSignal, registerAsyncLinear, registerAsyncMatmul } from './ops/registry.js';
 import { runNativeAsync } from './executor/submit.js';
 
 /** Storage type of quantized values. */

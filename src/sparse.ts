@@ -10,10 +10,10 @@ import type { NativeSparseF32, NativeSparseS8 } from './native.js';
 import { checkTensor, Tensor } from './tensor.js';
 import { QuantizedTensor, quantize } from './quantize.js';
 import { allocF32 } from './alloc.js';
-import { activationCode, outTensor } from './ops/matmul.js';
+import { activationCode, outTensor } from './ops/gemm-args.js';
 import { GemmOptions, monitorHook, registerLinear, registerPack } from './ops/registry.js';
-import { registerAsyncLinear, runNativeAsync } from './executor/index.js';
-import type { AsyncGemmOptions } from './executor/index.js';
+import { registerAsyncLinear, type AsyncGemmOptions } from './ops/registry.js';
+import { runNativeAsync } from './executor/submit.js';
 
 /** Storage format of a {@link SparseTensor}. */
 export type SparseFormat = 'csr' | 'bsr' | 'nm';

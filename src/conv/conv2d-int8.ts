@@ -13,7 +13,7 @@ import { kernelName } from '../cpu.js';
 import { monitorHook } from '../ops/registry.js';
 import { QuantizedTensor } from '../quantize.js';
 import type { QuantDType } from '../quantize.js';
-import { checkSignal } from '../executor/ops.js';
+import { checkSignal } from '../ops/registry.js';
 import { runNativeAsync } from '../executor/submit.js';
 import { activationParams, checkVec, convHooks, overlaps, planGeometry, weightDims, weightLayoutOf } from './conv2d.js';
 import type { Conv2dAsyncOptions, Conv2dOptions, ConvPackOptions } from './conv2d.js';

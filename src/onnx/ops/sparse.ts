@@ -6,7 +6,7 @@
  */
 import { Tensor } from '../../tensor.js';
 import { linear } from '../../ops/matmul.js';
-import { linearAsync } from '../../executor/ops.js';
+import { linearAsync } from '../../ops/matmul.js';
 import type { SparseTensor } from '../../sparse.js';
 import { rangeError, typeError } from '../../errors.js';
 import { attrInt, type Node } from '../graph.js';
