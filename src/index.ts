@@ -29,7 +29,7 @@ export type { OpStats, TraceEvent, MonitorStats, PrometheusOptions, TraceDocumen
 export { setNumThreads, getNumThreads, defaultNumThreads, executorStats, matmulAsync, linearAsync, registerAsyncMatmul, registerAsyncLinear, runNativeAsync, Executor } from './executor/index.js';
 export type { ExecutorStats, AsyncOptions, AsyncGemmOptions, AsyncMatmulImpl, AsyncLinearImpl, ExecutorOptions, RunOptions, Job } from './executor/index.js';
 // Kernel families register themselves on import (one line each):
-export { cast, packHalfWeights, PackedHalfWeights, hasFloat16Array, toFloat16Array, probeHalfPeak, lastHalfKernel } from './half.js'; export type { HalfDType, HalfPackOptions, HalfGemmOptions } from './half.js';
+export { cast, packHalfWeights, PackedHalfWeights, hasFloat16Array, toFloat16Array, probeHalfPeak, lastHalfKernel } from './half/index.js'; export type { HalfDType, HalfPackOptions, HalfGemmOptions } from './half/index.js';
 export { quantize, dequantize, quantizeDynamic, QuantizedTensor, Calibrator, PackedInt8Weights, packInt8Weights, compareOutputs, probeVnniPeak, probeAmxInt8Peak } from './quantize.js'; export type { QuantDType, QuantScheme, CalibrationMethod, CalibratorOptions, QuantizeOptions, Int8PackOptions, Int8GemmOptions, OutputComparison } from './quantize.js';
 export { SparseTensor, toSparse, sparseCsr, sparseBsr, sparseNm, lastSparseKernel } from './sparse.js'; export type { SparseFormat, ToSparseOptions, SparseKernelMode, SparseLinearOptions, CsrInit, BsrInit, NmInit } from './sparse.js';
 export { prune, cubicSparsity, gradualPruning } from './prune.js'; export type { PrunePattern, PruneCriterion, PruneOptions, PruneResult, GradualPruningOptions, GradualPruning } from './prune.js';
