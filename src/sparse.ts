@@ -8,7 +8,7 @@ import { describe, rangeError, typeError, options } from './errors.js';
 import { native } from './native.js';
 import type { NativeSparseF32, NativeSparseS8 } from './native.js';
 import { checkTensor, Tensor } from './tensor.js';
-import { QuantizedTensor, quantize } from './quantize.js';
+import { QuantizedTensor, quantize } from './int8/index.js';
 import { allocF32 } from './alloc.js';
 import { activationCode, outTensor } from './ops/gemm-args.js';
 import { GemmOptions, monitorHook, registerLinear, registerPack } from './ops/registry.js';

@@ -13,7 +13,7 @@ import { monitorHook } from '../ops/registry.js';
 import { checkSignal } from '../ops/registry.js';
 import type { AsyncOptions } from '../ops/registry.js';
 import { runNativeAsync } from '../executor/submit.js';
-import type { QuantizedTensor } from '../quantize.js';
+import type { QuantizedTensor } from '../int8/index.js';
 import type { Int8Conv2dOptions, PackedInt8ConvWeights } from './conv2d-int8.js';
 import { convActivation } from './activation.js';
 import type { ConvActivation as SharedConvActivation } from './activation.js';

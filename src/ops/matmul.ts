@@ -9,7 +9,7 @@ import { asyncLinearImpls, asyncMatmulImpls, GemmOptions, linearImpls, matmulImp
 import { f32Gemm, f32GemmAsync, f32Linear, f32LinearAsync, packF32, PackedWeights, type PackOptions } from '../f32/matmul.js';
 // Types only (no runtime import): the other families' weight and option types, for the overloads below.
 import type { HalfDType, HalfGemmOptions, HalfPackOptions, PackedHalfWeights } from '../half/index.js';
-import type { Int8GemmOptions, Int8PackOptions, PackedInt8Weights, QuantDType, QuantizedTensor } from '../quantize.js';
+import type { Int8GemmOptions, Int8PackOptions, PackedInt8Weights, QuantDType, QuantizedTensor } from '../int8/index.js';
 import type { SparseLinearOptions, SparseTensor } from '../sparse.js';
 
 export { PackedWeights } from '../f32/matmul.js';
