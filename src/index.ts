@@ -31,8 +31,8 @@ export type { ExecutorStats, AsyncOptions, AsyncGemmOptions, AsyncMatmulImpl, As
 // Kernel families register themselves on import (one line each):
 export { cast, packHalfWeights, PackedHalfWeights, hasFloat16Array, toFloat16Array, probeHalfPeak, lastHalfKernel } from './half/index.js'; export type { HalfDType, HalfPackOptions, HalfGemmOptions } from './half/index.js';
 export { quantize, dequantize, quantizeDynamic, QuantizedTensor, Calibrator, PackedInt8Weights, packInt8Weights, compareOutputs, probeVnniPeak, probeAmxInt8Peak } from './int8/index.js'; export type { QuantDType, QuantScheme, CalibrationMethod, CalibratorOptions, QuantizeOptions, Int8PackOptions, Int8GemmOptions, OutputComparison } from './int8/index.js';
-export { SparseTensor, toSparse, sparseCsr, sparseBsr, sparseNm, lastSparseKernel } from './sparse.js'; export type { SparseFormat, ToSparseOptions, SparseKernelMode, SparseLinearOptions, CsrInit, BsrInit, NmInit } from './sparse.js';
-export { prune, cubicSparsity, gradualPruning } from './prune.js'; export type { PrunePattern, PruneCriterion, PruneOptions, PruneResult, GradualPruningOptions, GradualPruning } from './prune.js';
+export { SparseTensor, toSparse, sparseCsr, sparseBsr, sparseNm, lastSparseKernel } from './sparse/index.js'; export type { SparseFormat, ToSparseOptions, SparseKernelMode, SparseLinearOptions, CsrInit, BsrInit, NmInit } from './sparse/index.js';
+export { prune, cubicSparsity, gradualPruning } from './sparse/index.js'; export type { PrunePattern, PruneCriterion, PruneOptions, PruneResult, GradualPruningOptions, GradualPruning } from './sparse/index.js';
 // Convolution (docs/conv.md).
 export * from './conv/index.js';
 // Models, training, distillation, compression and the optimize pipeline (docs/models.md); the `simdtensor` CLI.

@@ -10,7 +10,7 @@ import { f32Gemm, f32GemmAsync, f32Linear, f32LinearAsync, packF32, PackedWeight
 // Types only (no runtime import): the other families' weight and option types, for the overloads below.
 import type { HalfDType, HalfGemmOptions, HalfPackOptions, PackedHalfWeights } from '../half/index.js';
 import type { Int8GemmOptions, Int8PackOptions, PackedInt8Weights, QuantDType, QuantizedTensor } from '../int8/index.js';
-import type { SparseLinearOptions, SparseTensor } from '../sparse.js';
+import type { SparseLinearOptions, SparseTensor } from '../sparse/index.js';
 
 export { PackedWeights } from '../f32/matmul.js';
 export type { PackOptions } from '../f32/matmul.js';
