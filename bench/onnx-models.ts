@@ -4,6 +4,7 @@
  * it), and an onnxruntime-node runner to compare against.
  */
 import { createRequire } from 'node:module';
+import { rng } from '../src/random.js';
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -78,15 +79,8 @@ export class G {
 
 /** Deterministic uniform values in [-a, a). */
 export function randArr(n: number, seed: number, a = 1): Float32Array {
-  let s = (seed * 0x9e3779b1) >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 * a - a;
-  }
-  return out;
+  const r = rng(seed); // the package's generator: the same numbers as before
+  return Float32Array.from({ length: n }, () => r() * 2 * a - a);
 }
 
 export interface BertOptions {

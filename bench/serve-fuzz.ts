@@ -13,6 +13,7 @@ import { fork } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { mulberry32 } from '../src/random.js';
+import { numFlag } from './measure.js';
 
 /** One fuzz request. `fresh`: send it on its own connection (it may close the socket: 413s, broken framing). */
 export interface FuzzRequest {
@@ -144,10 +145,7 @@ async function child(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const arg = (k: string, d: number) => {
-    const i = process.argv.indexOf(k);
-    return i > 0 ? Number(process.argv[i + 1]) : d;
-  };
+  const arg = numFlag;
   const N = arg('--requests', 10_000);
   const seed = arg('--seed', 1);
   const conc = arg('--concurrency', 8);

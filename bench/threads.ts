@@ -10,7 +10,7 @@
 import { promises as fsp, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { stats } from './measure.js';
+import { cpuMs, stats } from './measure.js';
 import { GEMM_SHAPES } from './trials.js';
 import { native } from '../src/native.js';
 
@@ -94,9 +94,6 @@ export interface ThreadBenchOptions {
   log: (line: string) => void;
 }
 
-function cpuMs(c: NodeJS.CpuUsage): number {
-  return (c.user + c.system) / 1000;
-}
 
 async function makeRunner(st: St, t: ThreadTrial): Promise<{ run: () => unknown; kernel: string }> {
   if (t.family === 'f32') {
