@@ -126,7 +126,7 @@ async function checkAsync(m: Model): Promise<Model> {
 /** The int8 MLP through the quantization module's public API, if it has landed; else a reason it was skipped. */
 function mlpInt8(ref: Model): Model | string {
   const quantize = (lib as unknown as Record<string, unknown>).quantize;
-  if (typeof quantize !== 'function') return 'src/quantize.ts (issue 3) has not landed: no quantize() export';
+  if (typeof quantize !== 'function') return 'src/int8/ (issue 3) has not landed: no quantize() export';
   try {
     const m = mlp('int8', (w) => (quantize as (w: Tensor) => unknown)(w));
     const x = rand([4, LAYERS[0]], { seed: 99 });
