@@ -51,6 +51,24 @@ export async function cpuPerCall(f: () => unknown, reps: number): Promise<number
   return cpuMs(process.cpuUsage(c0)) / reps;
 }
 
+/**
+ * Starts sampling event-loop lag: a 1 ms interval timer records how late each tick came (ms). The returned function
+ * stops it and returns the lags, in tick order.
+ */
+export function lagProbe(): () => number[] {
+  const lags: number[] = [];
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    lags.push(now - last - 1);
+    last = now;
+  }, 1);
+  return () => {
+    clearInterval(timer);
+    return lags;
+  };
+}
+
 /** The value after `name` (e.g. '--rounds') on the command line, or `def` when the flag is absent. */
 export function flag(name: string, def: string): string {
   const i = process.argv.indexOf(name);

@@ -252,3 +252,14 @@ export function ocrPage(dims: readonly number[], seed: number): Float32Array {
       }
   return out;
 }
+
+/** A small ONNX MLP with a dynamic batch dim and two outputs, y [n, 3] and the hidden layer [n, 5] (serving tests). */
+export function onnxMlp(): Uint8Array {
+  const g = new G(13);
+  g.input('x', T.FLOAT, ['n', 6]);
+  const h = g.node('Relu', [g.node('Gemm', ['x', g.f32('w1', [6, 5], randArr(30, 1, 0.5)), g.f32('b1', [5], randArr(5, 2, 0.1))])], {}, ['hidden']);
+  g.node('Add', [g.node('MatMul', [h, g.f32('w2', [5, 3], randArr(15, 3, 0.5))]), g.f32('b2', [3], randArr(3, 4, 0.1))], {}, ['y']);
+  g.output('y', T.FLOAT, ['n', 3]);
+  g.output('hidden', T.FLOAT, ['n', 5]);
+  return g.bytes();
+}

@@ -132,14 +132,8 @@ export function* fuzzBodies(seed: number, n: number, model: string, inputs: Reco
 
 async function child(): Promise<void> {
   const { loadOnnx, createServer } = await import('../src/index.js');
-  const { G, randArr, T } = await import('./onnx-models.js');
-  const g = new G(13);
-  g.input('x', T.FLOAT, ['n', 6]);
-  const h = g.node('Relu', [g.node('Gemm', ['x', g.f32('w1', [6, 5], randArr(30, 1, 0.5)), g.f32('b1', [5], randArr(5, 2, 0.1))])], {}, ['hidden']);
-  g.node('Add', [g.node('MatMul', [h, g.f32('w2', [5, 3], randArr(15, 3, 0.5))]), g.f32('b2', [3], randArr(3, 4, 0.1))], {}, ['y']);
-  g.output('y', T.FLOAT, ['n', 3]);
-  g.output('hidden', T.FLOAT, ['n', 5]);
-  const s = createServer(loadOnnx(g.bytes()), { name: 'onnx', maxBody: 1 << 16, cache: 64 });
+  const { onnxMlp } = await import('./onnx-models.js');
+  const s = createServer(loadOnnx(onnxMlp()), { name: 'onnx', maxBody: 1 << 16, cache: 64 });
   const { port } = await s.listen(0);
   process.send!({ port });
 }
