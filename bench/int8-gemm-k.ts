@@ -7,24 +7,14 @@
  *   node dist/bench/int8-gemm-k.js [--rounds 7] [--out f32] [--shapes 64x1024x1024,64x4096x4096,...]   (M×K×N)
  * @module
  */
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-}
+import { cpuMs, flag, median } from './measure.js';
+import { rng } from '../src/random.js';
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
+const arg = (name: string, def: string): string => flag(`--${name}`, def);
 
 function bytes(n: number, seed: number, lo: number, hi: number): number[] {
-  let s = seed >>> 0 || 1;
-  const out: number[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = lo + (s % (hi - lo + 1));
-  }
-  return out;
+  const r = rng(seed);
+  return Array.from({ length: n }, () => lo + Math.floor(r() * (hi - lo + 1)));
 }
 
 async function main(): Promise<void> {
@@ -65,7 +55,7 @@ async function main(): Promise<void> {
       const c0 = process.cpuUsage();
       for (let i = 0; i < c.calls; i++) c.f();
       const u = process.cpuUsage(c0);
-      c.t.push((u.user + u.system) / c.calls);
+      c.t.push((cpuMs(u) * 1000) / c.calls); // µs
     }
   }
   const pk = median(peak);

@@ -9,17 +9,13 @@
 import { ortGraph } from './drivers.js';
 import { onnxModel } from './onnx.js';
 import type { Trial, TrialInputs } from './trials.js';
-import { median } from './measure.js';
+import { cpuPerCall, flag, median } from './measure.js';
+import { rng } from '../src/random.js';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-}
-
+const arg = (name: string, def: string): string => flag(`--${name}`, def);
 
 function randn(n: number, seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const next = rng(seed);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = (next() + next() + next() - 1.5) * 1.2;
   return out;
@@ -69,12 +65,7 @@ async function main(): Promise<void> {
     const bw: number[] = [];
     // Process CPU time (user + system: page faults count) per call: on this shared 2-vCPU box wall time mostly
     // measures the scheduler. ORT runs on a libuv worker thread of this process, so its CPU time is counted too.
-    const time = async (f: () => Promise<void>): Promise<number> => {
-      const c0 = process.cpuUsage();
-      for (let i = 0; i < calls; i++) await f();
-      const c = process.cpuUsage(c0);
-      return (c.user + c.system) / calls;
-    };
+    const time = async (f: () => Promise<void>): Promise<number> => (await cpuPerCall(f, calls)) * 1000; // µs
     for (let r = 0; r < rounds; r++) {
       tOurs.push(await time(ours));
       tOrt.push(await time(theirs));

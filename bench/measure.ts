@@ -5,6 +5,7 @@
  * @module
  */
 import { Bench } from 'tinybench';
+import { rng } from '../src/random.js';
 import type { Runner } from './drivers.js';
 import type { Trial, TrialInputs } from './trials.js';
 
@@ -36,6 +37,47 @@ function quantile(sorted: number[], q: number): number {
 /** The median of samples (mean of the two middle ones for an even count). */
 export function median(xs: number[]): number {
   return quantile([...xs].sort((a, b) => a - b), 0.5);
+}
+
+/** CPU milliseconds (user + system, every thread) of a `process.cpuUsage(start)` difference. */
+export function cpuMs(c: NodeJS.CpuUsage): number {
+  return (c.user + c.system) / 1000;
+}
+
+/** Process CPU ms per call of `reps` calls of `f`, awaited one after the other (the machine is shared: CPU time). */
+export async function cpuPerCall(f: () => unknown, reps: number): Promise<number> {
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < reps; i++) await f();
+  return cpuMs(process.cpuUsage(c0)) / reps;
+}
+
+/**
+ * Starts sampling event-loop lag: a 1 ms interval timer records how late each tick came (ms). The returned function
+ * stops it and returns the lags, in tick order.
+ */
+export function lagProbe(): () => number[] {
+  const lags: number[] = [];
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    lags.push(now - last - 1);
+    last = now;
+  }, 1);
+  return () => {
+    clearInterval(timer);
+    return lags;
+  };
+}
+
+/** The value after `name` (e.g. '--rounds') on the command line, or `def` when the flag is absent. */
+export function flag(name: string, def: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
+}
+
+/** {@link flag} as a number. */
+export function numFlag(name: string, def: number): number {
+  return Number(flag(name, String(def)));
 }
 
 /** Median, quartiles, range of samples. */
@@ -163,13 +205,8 @@ function positions(m: number, n: number): [number, number][] {
     return out;
   }
   out.push([0, 0], [0, n - 1], [m - 1, 0], [m - 1, n - 1]);
-  let s = 12345;
-  for (let c = 0; c < 508; c++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    const i = s % m;
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    out.push([i, s % n]);
-  }
+  const r = rng(12345);
+  for (let c = 0; c < 508; c++) out.push([Math.floor(r() * m), Math.floor(r() * n)]);
   return out;
 }
 

@@ -4,6 +4,7 @@
  * it), and an onnxruntime-node runner to compare against.
  */
 import { createRequire } from 'node:module';
+import { rng } from '../src/random.js';
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -78,15 +79,8 @@ export class G {
 
 /** Deterministic uniform values in [-a, a). */
 export function randArr(n: number, seed: number, a = 1): Float32Array {
-  let s = (seed * 0x9e3779b1) >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 * a - a;
-  }
-  return out;
+  const r = rng(seed); // the package's generator: the same numbers as before
+  return Float32Array.from({ length: n }, () => r() * 2 * a - a);
 }
 
 export interface BertOptions {
@@ -257,4 +251,15 @@ export function ocrPage(dims: readonly number[], seed: number): Float32Array {
         for (let k = 0; k < c; k++) out[((b * c + k) * h + y) * wd + x] = (v - 0.5) / 0.5;
       }
   return out;
+}
+
+/** A small ONNX MLP with a dynamic batch dim and two outputs, y [n, 3] and the hidden layer [n, 5] (serving tests). */
+export function onnxMlp(): Uint8Array {
+  const g = new G(13);
+  g.input('x', T.FLOAT, ['n', 6]);
+  const h = g.node('Relu', [g.node('Gemm', ['x', g.f32('w1', [6, 5], randArr(30, 1, 0.5)), g.f32('b1', [5], randArr(5, 2, 0.1))])], {}, ['hidden']);
+  g.node('Add', [g.node('MatMul', [h, g.f32('w2', [5, 3], randArr(15, 3, 0.5))]), g.f32('b2', [3], randArr(3, 4, 0.1))], {}, ['y']);
+  g.output('y', T.FLOAT, ['n', 3]);
+  g.output('hidden', T.FLOAT, ['n', 5]);
+  return g.bytes();
 }

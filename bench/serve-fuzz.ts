@@ -13,6 +13,7 @@ import { fork } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { mulberry32 } from '../src/random.js';
+import { numFlag } from './measure.js';
 
 /** One fuzz request. `fresh`: send it on its own connection (it may close the socket: 413s, broken framing). */
 export interface FuzzRequest {
@@ -131,23 +132,14 @@ export function* fuzzBodies(seed: number, n: number, model: string, inputs: Reco
 
 async function child(): Promise<void> {
   const { loadOnnx, createServer } = await import('../src/index.js');
-  const { G, randArr, T } = await import('./onnx-models.js');
-  const g = new G(13);
-  g.input('x', T.FLOAT, ['n', 6]);
-  const h = g.node('Relu', [g.node('Gemm', ['x', g.f32('w1', [6, 5], randArr(30, 1, 0.5)), g.f32('b1', [5], randArr(5, 2, 0.1))])], {}, ['hidden']);
-  g.node('Add', [g.node('MatMul', [h, g.f32('w2', [5, 3], randArr(15, 3, 0.5))]), g.f32('b2', [3], randArr(3, 4, 0.1))], {}, ['y']);
-  g.output('y', T.FLOAT, ['n', 3]);
-  g.output('hidden', T.FLOAT, ['n', 5]);
-  const s = createServer(loadOnnx(g.bytes()), { name: 'onnx', maxBody: 1 << 16, cache: 64 });
+  const { onnxMlp } = await import('./onnx-models.js');
+  const s = createServer(loadOnnx(onnxMlp()), { name: 'onnx', maxBody: 1 << 16, cache: 64 });
   const { port } = await s.listen(0);
   process.send!({ port });
 }
 
 async function main(): Promise<void> {
-  const arg = (k: string, d: number) => {
-    const i = process.argv.indexOf(k);
-    return i > 0 ? Number(process.argv[i + 1]) : d;
-  };
+  const arg = numFlag;
   const N = arg('--requests', 10_000);
   const seed = arg('--seed', 1);
   const conc = arg('--concurrency', 8);

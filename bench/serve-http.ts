@@ -24,6 +24,7 @@ import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { rng } from '../src/random.js';
 
 const argv = process.argv.slice(2);
 const flag = (k: string) => argv.includes(k);
@@ -145,20 +146,13 @@ class Server {
 // ---------- the clients ----------
 
 function jsonBody(seed: number): Buffer {
-  let x = seed >>> 0;
-  const data = Array.from({ length: 256 }, () => {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    return Math.round((x / 2 ** 32 - 0.5) * 2e4) / 1e4;
-  });
+  const r = rng(seed);
+  const data = Array.from({ length: 256 }, () => Math.round((r() - 0.5) * 2e4) / 1e4);
   return Buffer.from(JSON.stringify({ inputs: [{ name: 'input', shape: [1, 256], datatype: 'FP32', data }] }));
 }
 function binaryBody(seed: number): { body: Buffer; headers: Record<string, string> } {
-  const f = new Float32Array(256);
-  let x = seed >>> 0;
-  for (let i = 0; i < 256; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    f[i] = x / 2 ** 32 - 0.5;
-  }
+  const r = rng(seed);
+  const f = Float32Array.from({ length: 256 }, () => r() - 0.5);
   const h = Buffer.from(JSON.stringify({ inputs: [{ name: 'input', shape: [1, 256], datatype: 'FP32', parameters: { binary_data_size: 1024 } }], outputs: [{ name: 'output', parameters: { binary_data: true } }] }));
   return { body: Buffer.concat([h, Buffer.from(f.buffer)]), headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(h.length) } };
 }

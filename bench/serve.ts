@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import * as lib from '../src/index.js';
 import { BatchScheduler, cpuInfo, linear, linearAsync, matmul, packWeights, rand, setMonitoring, Tensor } from '../src/index.js';
 import { mulberry32 } from '../src/random.js';
+import { median } from './measure.js';
 
 // ---------- configuration (data) ----------
 
@@ -125,7 +126,7 @@ async function checkAsync(m: Model): Promise<Model> {
 /** The int8 MLP through the quantization module's public API, if it has landed; else a reason it was skipped. */
 function mlpInt8(ref: Model): Model | string {
   const quantize = (lib as unknown as Record<string, unknown>).quantize;
-  if (typeof quantize !== 'function') return 'src/quantize.ts (issue 3) has not landed: no quantize() export';
+  if (typeof quantize !== 'function') return 'src/int8/ (issue 3) has not landed: no quantize() export';
   try {
     const m = mlp('int8', (w) => (quantize as (w: Tensor) => unknown)(w));
     const x = rand([4, LAYERS[0]], { seed: 99 });
@@ -139,10 +140,6 @@ function mlpInt8(ref: Model): Model | string {
 
 // ---------- measurement helpers ----------
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
-};
 const quantile = (sorted: Float64Array, q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : NaN);
 
 /** Median per-call time (ms) of f over `reps` calls, 7 rounds. */

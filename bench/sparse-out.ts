@@ -6,14 +6,9 @@
  *   node dist/bench/sparse-out.js [--rounds 7] [--ms 8,64] [--kn 4096]
  * @module
  */
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-}
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
+import { cpuMs, flag, median } from './measure.js';
+
+const arg = (name: string, def: string): string => flag(`--${name}`, def);
 
 async function main(): Promise<void> {
   const st = await import('../src/index.js');
@@ -47,7 +42,7 @@ async function main(): Promise<void> {
         const u0 = process.cpuUsage();
         for (let i = 0; i < reps; i++) c.run();
         const u = process.cpuUsage(u0);
-        c.t.push((u.user + u.system) / 1000 / reps);
+        c.t.push(cpuMs(u) / reps);
       }
     const med = new Map(cs.map((c) => [c.key, median(c.t)]));
     for (const into of ['', ' {out}']) {

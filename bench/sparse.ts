@@ -14,6 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { cpuMs, median } from './measure.js';
 
 type St = typeof import('../src/index.js');
 
@@ -101,11 +102,6 @@ function parseArgs(argv: string[]): SweepOptions {
   return o;
 }
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
-}
 
 /** Calls per timed batch so one batch lasts about `ms` (at least 1). */
 function calibrate(fn: () => unknown, ms: number): number {
@@ -140,7 +136,7 @@ function roundRobin(cs: Contender[], rounds: number): Map<string, { wall: number
       const t1 = performance.now();
       const u = process.cpuUsage(u0);
       c.wall.push((t1 - t0) / c.reps);
-      c.cpu.push((u.user + u.system) / 1000 / c.reps);
+      c.cpu.push(cpuMs(u) / c.reps);
     }
   return new Map(cs.map((c) => [c.key, { wall: median(c.wall), cpu: median(c.cpu) }]));
 }

@@ -17,6 +17,7 @@
  */
 import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
+import { cpuMs, flag, median } from './measure.js';
 
 // nsfwjs and @tensorflow/tfjs are CommonJS packages; the user's tfjs-core is shared by all of them.
 const require = createRequire(import.meta.url);
@@ -24,7 +25,7 @@ const require = createRequire(import.meta.url);
 type Any = any;
 
 const args = process.argv.slice(2);
-const opt = (name: string, dflt: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
+const opt = flag;
 const IMAGES = Number(opt('--images', '4'));
 const REPS = Number(opt('--reps', '10'));
 const BATCHES = opt('--batch', '1').split(',').map(Number);
@@ -49,11 +50,6 @@ function image(seed: number): Float32Array {
       }
     }
   return out;
-}
-
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 async function main(): Promise<void> {
@@ -147,7 +143,7 @@ async function main(): Promise<void> {
         y.dataSync();
         times[c].push(performance.now() - t0);
         const cu = process.cpuUsage(c0);
-        cpuTimes[c].push((cu.user + cu.system) / 1000);
+        cpuTimes[c].push(cpuMs(cu));
         y.dispose();
       }
     for (const c of contenders) {

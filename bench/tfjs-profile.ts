@@ -10,21 +10,17 @@
  * @module
  */
 import { createRequire } from 'node:module';
+import { cpuMs, flag, median } from './measure.js';
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
 const args = process.argv.slice(2);
-const opt = (name: string, dflt: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
+const opt = flag;
 const BATCH = Number(opt('--batch', '1'));
 const REPS = Number(opt('--reps', '5'));
 const BACKEND = opt('--backend', 'simdtensor');
 const THREADS = Number(opt('--threads', '1'));
-
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 async function main(): Promise<void> {
   const tf: Any = require('@tensorflow/tfjs');
@@ -55,7 +51,7 @@ async function main(): Promise<void> {
     });
     totals.push(performance.now() - t0);
     const cu = process.cpuUsage(c0);
-    cpuTotals.push((cu.user + cu.system) / 1000);
+    cpuTotals.push(cpuMs(cu));
     info.result.dispose();
     const sums = new Map<string, number>();
     const calls = new Map<string, number>();

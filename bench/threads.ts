@@ -10,7 +10,7 @@
 import { promises as fsp, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { stats } from './measure.js';
+import { cpuMs, lagProbe, stats } from './measure.js';
 import { GEMM_SHAPES } from './trials.js';
 import { native } from '../src/native.js';
 
@@ -94,9 +94,6 @@ export interface ThreadBenchOptions {
   log: (line: string) => void;
 }
 
-function cpuMs(c: NodeJS.CpuUsage): number {
-  return (c.user + c.system) / 1000;
-}
 
 async function makeRunner(st: St, t: ThreadTrial): Promise<{ run: () => unknown; kernel: string }> {
   if (t.family === 'f32') {
@@ -243,17 +240,11 @@ export async function runAsyncBench(st: St, log: (l: string) => void): Promise<A
   const n = Math.max(512, Math.min(4096, Math.round(Math.cbrt((1.0 * gflops * 1e9) / 2) / 64) * 64));
   const big = st.rand([n, n], { seed: 4 });
   const bigOut = st.zeros([n, n]);
-  const lags: number[] = [];
-  let last = performance.now();
-  const timer = setInterval(() => {
-    const now = performance.now();
-    lags.push(now - last - 1);
-    last = now;
-  }, 1);
+  const stopLag = lagProbe();
   t0 = performance.now();
   await st.matmulAsync(big, big, { out: bigOut });
   const durationMs = performance.now() - t0;
-  clearInterval(timer);
+  const lags = stopLag();
   const ls = stats(lags);
   const sorted = [...lags].sort((x, y) => x - y);
   const p99 = sorted[Math.floor(sorted.length * 0.99)] ?? NaN;

@@ -12,6 +12,7 @@ import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { onnxModel, OnnxType } from './onnx.js';
 import { native } from '../src/native.js';
+import { median } from './measure.js';
 
 /** One depthwise layer, as data: NCHW input [1, c, h, h], 3×3, pad 1, the given stride. */
 export interface DwTrial {
@@ -53,10 +54,6 @@ export interface DwResult {
   kernel: string;
 }
 
-function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
 /**
  * Median ms per call over `reps` batches (each ~2 ms of calls), or with BEST set the fastest batch: on a machine
  * shared with other work the median measures the neighbours, the best batch the code (say which in the report).

@@ -9,22 +9,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOnnx, quantizeModel, setNumThreads, toOnnxBytes, type OnnxModel } from '../src/index.js';
-import { median } from './measure.js';
+import { cpuPerCall, median, numFlag } from './measure.js';
 
-const arg = (k: string, d: number) => {
-  const i = process.argv.indexOf(k);
-  return i > 0 ? Number(process.argv[i + 1]) : d;
-};
+const arg = numFlag;
 const ROUNDS = arg('--rounds', 9);
 const W = arg('--width', 320);
 const LINES = arg('--lines', 50);
 
-const cpu = async (f: () => unknown, reps: number) => {
-  const c0 = process.cpuUsage();
-  for (let i = 0; i < reps; i++) await f();
-  const c = process.cpuUsage(c0);
-  return (c.user + c.system) / 1000 / reps;
-};
+const cpu = cpuPerCall;
 
 /** A deterministic synthetic text line: light background, dark glyph-like strokes and bars of varying size. */
 function line(seed: number, w: number): Float32Array {

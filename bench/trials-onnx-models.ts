@@ -9,6 +9,7 @@ import { loadOnnx, setNumThreads } from '../src/index.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { bertModel, G, ocrPage, PADDLE_OCR, T } from './onnx-models.js';
+import { cpuMs, median } from './measure.js';
 
 interface Trial {
   name: string;
@@ -40,10 +41,6 @@ const TRIALS: Trial[] = ([
   { name: 'PaddleOCR cls 1x3x48x192', model: 'cls', batch: 1, seq: 0, calls: 5, dims: [1, 3, 48, 192] },
 ] as Trial[]).filter((t) => !only || t.name.includes(only));
 
-function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 function modelFor(t: Trial): Uint8Array {
   if (t.model === 'det' || t.model === 'rec' || t.model === 'cls')
@@ -92,10 +89,7 @@ async function main(): Promise<void> {
     // CPU time of the process (both contenders use one thread) is what a loaded machine distorts least;
     // wall time is reported beside it.
     const a: number[] = [], b: number[] = [], aw: number[] = [], bw: number[] = [];
-    const cpu = () => {
-      const u = process.cpuUsage();
-      return (u.user + u.system) / 1000;
-    };
+    const cpu = () => cpuMs(process.cpuUsage());
     for (let r = 0; r < rounds; r++) {
       let c0 = cpu(), t0 = performance.now();
       for (let i = 0; i < t.calls; i++) model.run(ours);

@@ -12,21 +12,13 @@
 import { convertModel, lastSparseKernel, linear, loadOnnx, packWeights, pruneModel, quantizeModel, setNumThreads, Tensor, toOnnxBytes, toSparse, type OnnxModel } from '../src/index.js';
 import { createRequire } from 'node:module';
 import { bertModel } from './onnx-models.js';
-import { median } from './measure.js';
+import { cpuPerCall, median, numFlag } from './measure.js';
 
-const arg = (k: string, d: number) => {
-  const i = process.argv.indexOf(k);
-  return i > 0 ? Number(process.argv[i + 1]) : d;
-};
+const arg = numFlag;
 const ROUNDS = arg('--rounds', 9);
 const SEQ = arg('--seq', 128);
 
-const cpu = async (f: () => unknown, reps: number) => {
-  const c0 = process.cpuUsage();
-  for (let i = 0; i < reps; i++) await f();
-  const c = process.cpuUsage(c0);
-  return (c.user + c.system) / 1000 / reps;
-};
+const cpu = cpuPerCall;
 
 async function main() {
   setNumThreads(1);

@@ -16,8 +16,8 @@ export { matmul, linear, packWeights, PackedWeights } from './ops/matmul.js';
 export type { PackOptions, Weights, AnyGemmOptions } from './ops/matmul.js';
 export type { Activation, GemmOptions, MatmulImpl, LinearImpl, PackImpl } from './ops/registry.js';
 export { registerMatmul, registerLinear, registerPack, registerCast } from './ops/registry.js';
-export { add, sub, mul, relu, gelu, softmax, logSoftmax, layerNorm } from './ops/eltwise.js';
-export type { OutOptions, LayerNormOptions } from './ops/eltwise.js';
+export { add, sub, mul, relu, gelu, softmax, logSoftmax, layerNorm } from './f32/eltwise.js';
+export type { OutOptions, LayerNormOptions } from './f32/eltwise.js';
 // Serving: dynamic batching, caching, monitoring (docs/serving.md).
 export { BatchScheduler, SchedulerError } from './scheduler/index.js';
 export type { BatchSchedulerOptions, SubmitOptions, CloseOptions, RunBatch, SchedulerErrorCode } from './scheduler/index.js';
@@ -29,10 +29,10 @@ export type { OpStats, TraceEvent, MonitorStats, PrometheusOptions, TraceDocumen
 export { setNumThreads, getNumThreads, defaultNumThreads, executorStats, matmulAsync, linearAsync, registerAsyncMatmul, registerAsyncLinear, runNativeAsync, Executor } from './executor/index.js';
 export type { ExecutorStats, AsyncOptions, AsyncGemmOptions, AsyncMatmulImpl, AsyncLinearImpl, ExecutorOptions, RunOptions, Job } from './executor/index.js';
 // Kernel families register themselves on import (one line each):
-export { cast, packHalfWeights, PackedHalfWeights, hasFloat16Array, toFloat16Array, probeHalfPeak, lastHalfKernel } from './half.js'; export type { HalfDType, HalfPackOptions, HalfGemmOptions } from './half.js';
-export { quantize, dequantize, quantizeDynamic, QuantizedTensor, Calibrator, PackedInt8Weights, packInt8Weights, compareOutputs, probeVnniPeak, probeAmxInt8Peak } from './quantize.js'; export type { QuantDType, QuantScheme, CalibrationMethod, CalibratorOptions, QuantizeOptions, Int8PackOptions, Int8GemmOptions, OutputComparison } from './quantize.js';
-export { SparseTensor, toSparse, sparseCsr, sparseBsr, sparseNm, lastSparseKernel } from './sparse.js'; export type { SparseFormat, ToSparseOptions, SparseKernelMode, SparseLinearOptions, CsrInit, BsrInit, NmInit } from './sparse.js';
-export { prune, cubicSparsity, gradualPruning } from './prune.js'; export type { PrunePattern, PruneCriterion, PruneOptions, PruneResult, GradualPruningOptions, GradualPruning } from './prune.js';
+export { cast, packHalfWeights, PackedHalfWeights, hasFloat16Array, toFloat16Array, probeHalfPeak, lastHalfKernel } from './half/index.js'; export type { HalfDType, HalfPackOptions, HalfGemmOptions } from './half/index.js';
+export { quantize, dequantize, quantizeDynamic, QuantizedTensor, Calibrator, PackedInt8Weights, packInt8Weights, compareOutputs, probeVnniPeak, probeAmxInt8Peak } from './int8/index.js'; export type { QuantDType, QuantScheme, CalibrationMethod, CalibratorOptions, QuantizeOptions, Int8PackOptions, Int8GemmOptions, OutputComparison } from './int8/index.js';
+export { SparseTensor, toSparse, sparseCsr, sparseBsr, sparseNm, lastSparseKernel } from './sparse/index.js'; export type { SparseFormat, ToSparseOptions, SparseKernelMode, SparseLinearOptions, CsrInit, BsrInit, NmInit } from './sparse/index.js';
+export { prune, cubicSparsity, gradualPruning } from './sparse/index.js'; export type { PrunePattern, PruneCriterion, PruneOptions, PruneResult, GradualPruningOptions, GradualPruning } from './sparse/index.js';
 // Convolution (docs/conv.md).
 export * from './conv/index.js';
 // Models, training, distillation, compression and the optimize pipeline (docs/models.md); the `simdtensor` CLI.

@@ -88,7 +88,7 @@ export interface NativeAddon {
   setBufferPoolLimit(bytes: number): void;
   trimBufferPool(): void;
   // Families add their functions below (one block each).
-  // Half precision (native/binding/half.cc, src/half.ts). Type codes: 0 float32, 1 float16, 2 bfloat16.
+  // Half precision (native/binding/half.cc, src/half/). Type codes: 0 float32, 1 float16, 2 bfloat16.
   PackedHalf: new (b: Uint16Array, k: number, n: number, transB: boolean, type: number, aType: number) => NativePackedHalf;
   /** kind: 0 f32→f16, 1 f16→f32, 2 f32→bf16, 3 bf16→f32. */
   halfConvert(kind: number, input: Float32Array | Uint16Array, out: Float32Array | Uint16Array, n: number): void;
@@ -117,7 +117,7 @@ export interface NativeAddon {
   threadCpuTimes(): { caller: number; workers: number[] };
   matmulPackedAsync(a: Float32Array, m: number, packed: NativePackedF32, out: Float32Array, bias: Float32Array | null, act: number, id: number): Promise<Float32Array>;
   matmulAsync(a: Float32Array, m: number, k: number, b: Float32Array, n: number, transB: boolean, out: Float32Array, bias: Float32Array | null, act: number, id: number): Promise<Float32Array>;
-  // int8 (native/binding/s8.cc, src/quantize.ts; docs/int8.md). Per-tensor/per-row/per-column parameter arrays
+  // int8 (native/binding/s8.cc, src/int8/; docs/int8.md). Per-tensor/per-row/per-column parameter arrays
   // have 1 or count values. s8Gemm's output kind follows `out`: Int32Array exact, Float32Array dequantized,
   // Int8Array/Uint8Array requantized with outScale/outZero. Both GEMMs return the kernel that ran.
   PackedS8: new (b: Int8Array | Uint8Array, k: number, n: number, transB: boolean, zeroPoint: Int32Array | null, scale: Float32Array | null) => NativePackedS8;
@@ -143,7 +143,7 @@ export interface NativeAddon {
   quantizeRows(x: Float32Array, m: number, k: number, out: Int8Array | Uint8Array, scales: Float32Array, zeros: Int32Array): number;
   probeVnniPeak(ms: number): { gops: number; kernel: string } | null;
   probeAmxInt8Peak(ms: number): { gops: number; kernel: string } | null;
-  // Sparse weights (native/binding/sparse.cc, src/sparse.ts, src/prune.ts; docs/sparse.md). Format codes: 0 csr,
+  // Sparse weights (native/binding/sparse.cc, src/sparse/; docs/sparse.md). Format codes: 0 csr,
   // 1 bsr, 2 n:m; a, b = block rows, cols (bsr) or n, m (n:m). Modes: 0 auto, 1 sparse, 2 dense.
   SparseF32: new (format: number, n: number, k: number, rowPtr: Int32Array | null, colIdx: Uint16Array | Int32Array | null, values: Float32Array, a: number, b: number, indices: Uint8Array | null) => NativeSparseF32;
   /** Returns the kernel that ran (a sparse kernel or the dense fallback). */

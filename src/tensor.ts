@@ -4,7 +4,6 @@
  */
 import { arrayCtor, DType, DTYPES, dtypeBytes, inferDType, isDType, TensorData, TypedArrayFor } from './dtype.js';
 import { describe, options, rangeError, typeError } from './errors.js';
-import { castHook } from './ops/registry.js';
 import { rng } from './random.js';
 
 /** Largest element count a tensor may have (2^31 - 1, the TypedArray limit on 32-bit length engines). */
@@ -343,3 +342,33 @@ export function checkOverlap(fn: string, out: ArrayBufferView, arg: string, inpu
       (exactOk ? `out may be ${arg} itself (in place) but not a shifted or partial view of it` : `the result would read elements it already overwrote; write to a separate tensor`),
   );
 }
+
+// The cast behind `Tensor.prototype.to`: the numeric default here, wrapped by families through registerCast
+// (src/ops/registry.ts), so this module needs nothing from the registry.
+const INT_RANGE: Record<string, [number, number]> = { int8: [-128, 127], uint8: [0, 255], int32: [-2147483648, 2147483647] };
+
+/** Default numeric cast between float32, int8, uint8 and int32 (round half to even, saturate; NaN → 0). */
+function numericCast(t: Tensor, dtype: DType): Tensor {
+  const num = ['float32', 'int8', 'uint8', 'int32'];
+  if (!num.includes(t.dtype) || !num.includes(dtype))
+    throw typeError('to', `no cast from ${t.dtype} to ${dtype} is available (float16/bfloat16 casts need the half-precision module)`);
+  const src = t.data;
+  const n = t.size;
+  let out: Float32Array | Int8Array | Uint8Array | Int32Array;
+  if (dtype === 'float32') {
+    out = Float32Array.from(src as ArrayLike<number>);
+  } else {
+    const [lo, hi] = INT_RANGE[dtype];
+    out = dtype === 'int8' ? new Int8Array(n) : dtype === 'uint8' ? new Uint8Array(n) : new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = src[i];
+      let r = v !== v ? 0 : Math.round(v);
+      if (Math.abs(v - Math.trunc(v)) === 0.5) r = 2 * Math.round(v / 2); // half to even
+      out[i] = r < lo ? lo : r > hi ? hi : r;
+    }
+  }
+  return new Tensor(out, t.shape, dtype, n);
+}
+
+/** @internal The cast used by `Tensor.to` and `cast`; families wrap it with {@link registerCast}. */
+export const castHook: { fn: (t: Tensor, dtype: DType) => Tensor } = { fn: numericCast };

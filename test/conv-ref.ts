@@ -1,6 +1,7 @@
 // Plain JS references for depthwise conv, pooling and resize (double arithmetic, NCHW indexing over either layout),
 // and a one-node onnxruntime-node runner for the comparisons.
 import { onnxModel, OnnxInitializer, OnnxNode, OnnxType } from '../bench/onnx.js';
+import type { Window2d } from '../src/conv/window.js';
 
 export interface Img {
   n: number;
@@ -11,20 +12,8 @@ export interface Img {
 }
 export const at = (d: Img, n: number, c: number, y: number, x: number) => (d.nhwc ? ((n * d.h + y) * d.w + x) * d.c + c : ((n * d.c + c) * d.h + y) * d.w + x);
 
-export interface Geo {
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  dh: number;
-  dw: number;
-  pt: number;
-  pl: number;
-  pb: number;
-  pr: number;
-  oh: number;
-  ow: number;
-}
+/** A convolution window's resolved geometry: the library's own type (src/conv/window.ts). */
+export type Geo = Window2d;
 
 export const ACTS: Record<string, (v: number) => number> = {
   none: (v) => v,

@@ -9,6 +9,7 @@ import {
   mul, packWeights, PackedWeights, rand, relu, setNumThreads, softmax, Tensor, tensor, toSparse, zeros,
 } from '../src/index.js';
 import { expectClose, F32_GEMM_ABS_TOL, F32_GEMM_REL_TOL, itTiming, refMatmul } from './helpers.js';
+import { lagProbe } from '../bench/measure.js';
 
 const initialThreads = getNumThreads();
 afterAll(() => {
@@ -322,17 +323,11 @@ describe('async ops', () => {
     let ok = false;
     let report = '';
     for (let attempt = 0; attempt < 3 && !ok; attempt++) {
-      const lags: number[] = [];
-      let last = performance.now();
-      const timer = setInterval(() => {
-        const now = performance.now();
-        lags.push(now - last - 1);
-        last = now;
-      }, 1);
+      const stopLag = lagProbe();
       const start = performance.now();
       await matmulAsync(a, a);
       const dur = performance.now() - start;
-      clearInterval(timer);
+      const lags = stopLag();
       lags.sort((x, y) => x - y);
       const p99 = lags[Math.floor(lags.length * 0.99)] ?? Infinity;
       const max = lags[lags.length - 1] ?? Infinity;

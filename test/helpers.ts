@@ -115,3 +115,25 @@ export function expectClose(got: Tensor | Float32Array, want: Float64Array, mag:
     if (!(Math.abs(v - w) <= tol)) throw new Error(`${what}: [${i}] = ${v}, want ${w} (tol ${tol})`);
   }
 }
+
+/** Exact integer product of int8/uint8 operands: A [m,k] · B [k,n] (or [n,k] with transB). */
+export function intMatmul(a: ArrayLike<number>, m: number, k: number, b: ArrayLike<number>, n: number, transB: boolean): Int32Array {
+  const c = new Int32Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += a[i * k + p] * (transB ? b[j * k + p] : b[p * n + j]);
+      c[i * n + j] = s;
+    }
+  return c;
+}
+/** Seeded int8/uint8 test data over the full range (an LCG: the streams the int8 tests were written against). */
+export function randInts(n: number, dtype: 'int8' | 'uint8', seed: number): Int8Array | Uint8Array {
+  let s = seed * 2654435761 + 1;
+  const out = dtype === 'int8' ? new Int8Array(n) : new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    out[i] = (s >>> 13) & 255; // wraps into the signed range for Int8Array
+  }
+  return out;
+}

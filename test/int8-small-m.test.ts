@@ -2,32 +2,12 @@
 // the driver) against integer oracles, around the panel and k-group edges, under every ISA cap.
 import { afterEach, describe, expect, it } from 'vitest';
 import { cpuInfo, getMaxIsa, getNumThreads, linear, matmul, quantize, quantizeDynamic, rand, resetStats, setMaxIsa, setMonitoring, setNumThreads, stats, tensor } from '../src/index.js';
-import { supportedIsas } from './helpers.js';
+import { intMatmul, randInts, supportedIsas } from './helpers.js';
 
 const best = getMaxIsa();
 afterEach(() => {
   setMaxIsa(best);
 });
-
-function intMatmulT(a: ArrayLike<number>, m: number, k: number, b: ArrayLike<number>, n: number): Int32Array {
-  const c = new Int32Array(m * n);
-  for (let i = 0; i < m; i++)
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let p = 0; p < k; p++) s += a[i * k + p] * b[j * k + p];
-      c[i * n + j] = s;
-    }
-  return c;
-}
-function randInts(n: number, dtype: 'int8' | 'uint8', seed: number): Int8Array | Uint8Array {
-  let s = seed * 2654435761 + 1;
-  const out = dtype === 'int8' ? new Int8Array(n) : new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s * 1103515245 + 12345) >>> 0;
-    out[i] = (s >>> 13) & 255;
-  }
-  return out;
-}
 
 // N around the panel widths (8, 16, 32) and K around the k-group (4) and the unrolled step (16 bytes).
 const NS = [1, 15, 33, 70];
@@ -43,7 +23,7 @@ describe('int8 at small M (M = 1..17: the small-M kernels at 1..4, the GEMM abov
           const ad = seed % 2 ? 'int8' : 'uint8', bd = seed % 3 ? 'int8' : 'uint8';
           const a = randInts(m * k, ad, seed++), b = randInts(n * k, bd, seed++);
           const c = matmul(tensor(a, [m, k], ad), tensor(b, [n, k], bd), { transB: true });
-          expect(Array.from(c.data as Int32Array), `${isa} ${ad}x${bd} ${m}x${k}x${n}`).toEqual(Array.from(intMatmulT(a, m, k, b, n)));
+          expect(Array.from(c.data as Int32Array), `${isa} ${ad}x${bd} ${m}x${k}x${n}`).toEqual(Array.from(intMatmul(a, m, k, b, n, true)));
         }
     }
   });
@@ -60,8 +40,8 @@ describe('int8 at small M (M = 1..17: the small-M kernels at 1..4, the GEMM abov
           const qx = quantizeDynamic(x);
           const xs = qx.scale as Float32Array, xz = qx.zeroPoint as Int32Array;
           const ws = qw.scale as Float32Array, wz = qw.zeroPoint as Int32Array;
-          const acc = intMatmulT(Array.from(qx.data.data, (v, i) => v - xz[Math.floor(i / k)]), m, k,
-            Array.from(qw.data.data, (v, i) => v - wz[Math.floor(i / k)]), n);
+          const acc = intMatmul(Array.from(qx.data.data, (v, i) => v - xz[Math.floor(i / k)]), m, k,
+            Array.from(qw.data.data, (v, i) => v - wz[Math.floor(i / k)]), n, true);
           const y = linear(x, qw).data as Float32Array;
           for (let i = 0; i < m; i++)
             for (let j = 0; j < n; j++)

@@ -20,6 +20,7 @@ import {
 } from '../src/index.js';
 import { SizeHistogram } from '../src/monitor/histogram.js';
 import { monitorHook } from '../src/ops/registry.js';
+import { rng } from '../src/random.js';
 
 /** Relative error the log-scale histogram promises for percentiles (buckets 2^(1/8) apart). */
 const HIST_REL_ERR = 0.045;
@@ -32,11 +33,8 @@ describe('LatencyHistogram', () => {
   it('reports percentiles within its bucket error and the exact max', () => {
     const h = new LatencyHistogram();
     const xs: number[] = [];
-    let s = 12345;
-    for (let i = 0; i < 20000; i++) {
-      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-      xs.push(0.001 + ((s / 2 ** 32) ** 3) * 50); // 1 µs to 50 ms, skewed low
-    }
+    const r = rng(12345);
+    for (let i = 0; i < 20000; i++) xs.push(0.001 + r() ** 3 * 50); // 1 µs to 50 ms, skewed low
     for (const x of xs) h.add(x);
     xs.sort((a, b) => a - b);
     const exact = (q: number) => xs[Math.ceil(q * xs.length) - 1];

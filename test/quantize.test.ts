@@ -4,7 +4,7 @@ import {
   packWeights, probeAmxInt8Peak, probeVnniPeak, quantize, quantizeDynamic, QuantizedTensor, rand, setMaxIsa, tensor,
   Tensor, zeros,
 } from '../src/index.js';
-import { gelu, roundHalfEven, skipUnsupportedIsas, supportedIsas } from './helpers.js';
+import { gelu, intMatmul, randInts, roundHalfEven, skipUnsupportedIsas, supportedIsas } from './helpers.js';
 
 const best = getMaxIsa();
 afterEach(() => {
@@ -17,26 +17,6 @@ function quantOracle(x: number, scale: number, zero: number, qmin: number, qmax:
   if (Number.isNaN(v)) v = 0;
   v = Math.min(Math.max(v, qmin - zero), qmax - zero);
   return roundHalfEven(v) + zero;
-}
-/** Exact integer product of int8/uint8 operands: A [m,k] · B [k,n] (or [n,k] with transB). */
-function intMatmul(a: ArrayLike<number>, m: number, k: number, b: ArrayLike<number>, n: number, transB: boolean): Int32Array {
-  const c = new Int32Array(m * n);
-  for (let i = 0; i < m; i++)
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let p = 0; p < k; p++) s += a[i * k + p] * (transB ? b[j * k + p] : b[p * n + j]);
-      c[i * n + j] = s;
-    }
-  return c;
-}
-function randInts(n: number, dtype: 'int8' | 'uint8', seed: number): Int8Array | Uint8Array {
-  let s = seed * 2654435761 + 1;
-  const out = dtype === 'int8' ? new Int8Array(n) : new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s * 1103515245 + 12345) >>> 0;
-    out[i] = (s >>> 13) & 255; // wraps into the signed range for Int8Array
-  }
-  return out;
 }
 
 describe('quantize / dequantize', () => {

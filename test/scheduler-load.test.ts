@@ -3,6 +3,7 @@
 // thing). Saturation throughput and p99, low-load latency, and 10x overload with onFull 'reject'.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BatchScheduler, BatchSchedulerOptions, Tensor, tensor } from '../src/index.js';
+import { rng } from '../src/random.js';
 
 /** Virtual time of one batch (ms): 1 + ceil(rows / 8), so 2 ms for one row, 5 ms for 32 (6.4x cheaper per row). */
 const batchMs = (rows: number) => 1 + Math.ceil(rows / 8);
@@ -90,8 +91,7 @@ describe('serving targets in virtual time', () => {
     const { s, m } = server('batched', { maxQueue: MAX_BATCH, onFull: 'reject' });
     const capacity = (1000 * MAX_BATCH * SLOTS) / batchMs(MAX_BATCH); // 12 800 requests/s
     const rate = 10 * capacity;
-    let seed = 7;
-    const u = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const u = rng(7);
     const horizon = 500;
     const lat: number[] = [];
     let rejected = 0;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { batchOnnx, createServer, DynamicBatcher, loadOnnx, loadServable, mlp, saveModel, setMonitoring, tensor, type BatchableModel, type HostTensor, type InferenceServer } from '../src/index.js';
 import { runServe, parseServeArgs } from '../src/cli/serve.js';
-import { G, randArr, T } from './onnx-build.js';
+import { G, onnxMlp, randArr, T } from './onnx-build.js';
 import { fuzzBodies } from '../bench/serve-fuzz.js';
 
 // ---------- helpers ----------
@@ -92,16 +92,6 @@ async function start(model: Parameters<typeof createServer>[0], opts: Parameters
   return { s, port };
 }
 
-/** An ONNX MLP with a dynamic batch dim and two outputs (logits and the hidden layer). */
-function onnxMlp(): Uint8Array {
-  const g = new G(13);
-  g.input('x', T.FLOAT, ['n', 6]);
-  const h = g.node('Relu', [g.node('Gemm', ['x', g.f32('w1', [6, 5], randArr(30, 1, 0.5)), g.f32('b1', [5], randArr(5, 2, 0.1))])], {}, ['hidden']);
-  g.node('Add', [g.node('MatMul', [h, g.f32('w2', [5, 3], randArr(15, 3, 0.5))]), g.f32('b2', [3], randArr(3, 4, 0.1))], {}, ['y']);
-  g.output('y', T.FLOAT, ['n', 3]);
-  g.output('hidden', T.FLOAT, ['n', 5]);
-  return g.bytes();
-}
 
 // ---------- the batcher on its own (issue #16 item 5) ----------
 

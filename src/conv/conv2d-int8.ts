@@ -5,65 +5,22 @@
  * exact int32 accumulators (`output: 'int32'`). Plugs into conv2d / conv2dAsync / packConvWeights (convHooks.int8).
  * @module
  */
-import { checkHandle, describe, options, rangeError, typeError } from '../errors.js';
-import { native, NativePackedS8 } from '../native.js';
+import { describe, options, rangeError, typeError } from '../errors.js';
+import { native } from '../native.js';
 import { Tensor } from '../tensor.js';
 import { allocArray } from '../alloc.js';
 import { kernelName } from '../cpu.js';
 import { monitorHook } from '../ops/registry.js';
-import { QuantizedTensor } from '../quantize.js';
-import type { QuantDType } from '../quantize.js';
-import { checkSignal } from '../executor/ops.js';
+import { QuantizedTensor } from '../int8/index.js';
+import type { QuantDType } from '../int8/index.js';
+import { checkSignal } from '../ops/registry.js';
 import { runNativeAsync } from '../executor/submit.js';
 import { activationParams, checkVec, convHooks, overlaps, planGeometry, weightDims, weightLayoutOf } from './conv2d.js';
-import type { Conv2dAsyncOptions, Conv2dOptions, ConvPackOptions } from './conv2d.js';
+import type { Conv2dAsyncOptions, ConvPackOptions } from './options.js';
+import { PackedInt8ConvWeights, type Int8Conv2dOptions } from './int8-weights.js';
 
-/** int8 conv weights packed once into the int8 GEMM's panels, with per-output-channel scales and zero points. */
-export class PackedInt8ConvWeights {
-  /** Storage type of the weights. */
-  readonly dtype: QuantDType;
-  /** @internal */
-  readonly handle: NativePackedS8;
-  /** Input channels. */
-  readonly inChannels: number;
-  /** Output channels. */
-  readonly outChannels: number;
-  /** Kernel height. */
-  readonly kernelH: number;
-  /** Kernel width. */
-  readonly kernelW: number;
-  /** Always 1 for int8 convolutions. */
-  readonly groups = 1;
-  /** Scale per output channel (length 1 when per tensor). */
-  readonly scale: Float32Array;
-  /** Bias stored at pack time, or null. */
-  readonly bias: Float32Array | null;
-  /** @internal */
-  constructor(handle: NativePackedS8, dtype: QuantDType, c: number, m: number, kh: number, kw: number, scale: Float32Array, bias: Float32Array | null) {
-    checkHandle('PackedInt8ConvWeights', 'packConvWeights(quantizedWeights)', handle, []);
-    this.handle = handle;
-    this.dtype = dtype;
-    this.inChannels = c;
-    this.outChannels = m;
-    this.kernelH = kh;
-    this.kernelW = kw;
-    this.scale = scale;
-    this.bias = bias;
-  }
-  /** Bytes held by the packed panels and per-channel data. */
-  get bytes(): number {
-    return this.handle.bytes;
-  }
-}
-
-/** Output of an int8 convolution: float32 (default), the exact int32 sums, or requantized int8/uint8. */
-export type Int8ConvOutput = 'float32' | 'int32' | { dtype: QuantDType; scale: number; zeroPoint?: number };
-
-/** {@link Conv2dOptions} for a quantized input, plus the output kind. */
-export interface Int8Conv2dOptions extends Conv2dOptions {
-  /** Output kind (default 'float32'). */
-  output?: Int8ConvOutput;
-}
+export { PackedInt8ConvWeights } from './int8-weights.js';
+export type { Int8ConvOutput, Int8Conv2dOptions } from './int8-weights.js';
 
 function packInt8(fn: string, q: QuantizedTensor, opts: ConvPackOptions, layoutHint: 'nchw' | 'nhwc'): PackedInt8ConvWeights {
   if (opts.transposed) throw rangeError(fn, 'int8 weights: transposed convolution is not supported');

@@ -8,9 +8,9 @@ import { native } from '../native.js';
 import { Tensor } from '../tensor.js';
 import { kernelName } from '../cpu.js';
 import { monitorHook } from '../ops/registry.js';
-import { checkSignal } from '../executor/ops.js';
+import { checkSignal } from '../ops/registry.js';
 import { runNativeAsync } from '../executor/submit.js';
-import type { AsyncOptions } from '../executor/ops.js';
+import type { AsyncOptions } from '../ops/registry.js';
 import { f32Tensor, ImageLayout, imageDims, imageOut, imageShape, parseLayout } from './window.js';
 
 /** ONNX coordinate_transformation_mode values supported. */

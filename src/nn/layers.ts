@@ -6,7 +6,7 @@
  * @module
  */
 import { describe, rangeError, typeError, options } from '../errors.js';
-import { gelu, layerNorm, mul, relu, sub } from '../ops/eltwise.js';
+import { gelu, layerNorm, mul, relu, sub } from '../f32/eltwise.js';
 import { linear, matmul, packWeights, PackedWeights, type Weights } from '../ops/matmul.js';
 import type { Activation } from '../ops/registry.js';
 import { checkTensor, MAX_ELEMENTS, rand, Tensor } from '../tensor.js';

@@ -6,7 +6,7 @@
  */
 import { describe, rangeError, typeError, options } from '../errors.js';
 import { checkOpts } from './check.js';
-import { mul, softmax } from '../ops/eltwise.js';
+import { mul, softmax } from '../f32/eltwise.js';
 import { Tensor } from '../tensor.js';
 import { checkLabels, f32, rowsCols, train } from './kernels.js';
 

@@ -21,7 +21,7 @@ import { GradualPruner, modelSparsity, sparsifyModel } from './prune.js';
 import { quantizeModel } from './quantize.js';
 import { loadModel, saveModel, serializeModel, deserializeModel } from './serialize.js';
 import { Dataset, EpochInfo, evaluate, fit, predict } from './train.js';
-import { compareOutputs } from '../quantize.js';
+import { compareOutputs } from '../int8/index.js';
 import { schedules } from './optim.js';
 
 /** The pipeline's stages, in order. */

@@ -6,8 +6,8 @@
  * @module
  */
 import { describe, rangeError, typeError, options } from '../errors.js';
-import { gradualPruning, GradualPruning, prune, PruneCriterion, PruneOptions } from '../prune.js';
-import { sparseBsr, sparseCsr, sparseNm, SparseTensor, toSparse, ToSparseOptions } from '../sparse.js';
+import { gradualPruning, GradualPruning, prune, PruneCriterion, PruneOptions } from '../sparse/index.js';
+import { sparseBsr, sparseCsr, sparseNm, SparseTensor, toSparse, ToSparseOptions } from '../sparse/index.js';
 import { Tensor } from '../tensor.js';
 import { Linear, Sequential } from './layers.js';
 import { registerWeightCodec } from './serialize.js';

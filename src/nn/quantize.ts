@@ -7,7 +7,7 @@
 import { describe, rangeError, typeError, options } from '../errors.js';
 import { checkOpts } from './check.js';
 import { packWeights } from '../ops/matmul.js';
-import { Calibrator, CalibrationMethod, PackedInt8Weights, quantize, QuantizedTensor } from '../quantize.js';
+import { Calibrator, CalibrationMethod, PackedInt8Weights, quantize, QuantizedTensor } from '../int8/index.js';
 import { Tensor } from '../tensor.js';
 import { f32 } from './kernels.js';
 import { InputQuant, Linear, Sequential } from './layers.js';

@@ -5,7 +5,7 @@
  */
 import { describe, options, rangeError, typeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
-import { checkSignal } from '../executor/ops.js';
+import { checkSignal } from '../ops/registry.js';
 import type { Graph, IOInfo } from './graph.js';
 import { parseModel, readSource, isODType, type ModelSource } from './load.js';
 import { GraphRunner, type OpTiming } from './plan.js';

@@ -6,7 +6,7 @@
  * @module
  */
 import { Tensor } from '../tensor.js';
-import { QuantizedTensor } from '../quantize.js';
+import { QuantizedTensor } from '../int8/index.js';
 import { packConvWeights } from '../conv/conv2d.js';
 import { attrInt, attrInts, attrStr, consumers, producers, type Graph, type Node } from './graph.js';
 import type { Int8ConvExtra } from './ops/conv-int8.js';

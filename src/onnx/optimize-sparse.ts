@@ -6,7 +6,7 @@
  * @module
  */
 import { Tensor } from '../tensor.js';
-import { toSparse } from '../sparse.js';
+import { toSparse } from '../sparse/index.js';
 import { attrFloat, attrInt, consumers, type Graph, type Node } from './graph.js';
 import type { Value } from './value.js';
 import './ops/sparse.js';

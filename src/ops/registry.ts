@@ -1,10 +1,11 @@
 /**
  * Extension points: each kernel family (int8, half precision, sparse, ...) registers how it handles `matmul`,
- * `linear`, `packWeights` and casts, so families never edit each other's code. Also the monitoring hook.
+ * `linear`, `packWeights`, their async forms and casts, so families never edit each other's code. Also the
+ * monitoring hook. The entry points that walk these lists are in ./matmul.ts.
  * @module
  */
 import type { DType } from '../dtype.js';
-import type { Tensor } from '../tensor.js';
+import { castHook, type Tensor } from '../tensor.js';
 import { checkMembers, describe, typeError } from '../errors.js';
 
 /** Options common to the GEMM entry points. */
@@ -48,53 +49,26 @@ export const linearImpls: LinearImpl[] = [];
 /** @internal */
 export const packImpls: PackImpl[] = [];
 
+const RUN = { name: 'string', match: 'function', run: 'function' } as const;
+const PACK = { name: 'string', match: 'function', pack: 'function' } as const;
+/** Checks an implementation's members and puts it first in its list (the newest registration wins). */
+function register<T>(fn: string, list: T[], impl: T, members: typeof RUN | typeof PACK): void {
+  checkMembers(fn, 'impl', impl, members);
+  list.unshift(impl);
+}
+
 /** Registers a matmul implementation (checked before the f32 default, newest first). */
-export function registerMatmul(impl: MatmulImpl): void {
-  checkMembers('registerMatmul', 'impl', impl, { name: 'string', match: 'function', run: 'function' });
-  matmulImpls.unshift(impl);
-}
+export function registerMatmul(impl: MatmulImpl): void { register('registerMatmul', matmulImpls, impl, RUN); }
 /** Registers a linear implementation (checked before the f32 default, newest first). */
-export function registerLinear(impl: LinearImpl): void {
-  checkMembers('registerLinear', 'impl', impl, { name: 'string', match: 'function', run: 'function' });
-  linearImpls.unshift(impl);
-}
+export function registerLinear(impl: LinearImpl): void { register('registerLinear', linearImpls, impl, RUN); }
 /** Registers a packWeights implementation (checked before the f32 default, newest first). */
-export function registerPack(impl: PackImpl): void {
-  checkMembers('registerPack', 'impl', impl, { name: 'string', match: 'function', pack: 'function' });
-  packImpls.unshift(impl);
-}
+export function registerPack(impl: PackImpl): void { register('registerPack', packImpls, impl, PACK); }
+
+/** @internal The cast used by `Tensor.to` and `cast` (it lives beside Tensor; families wrap it with {@link registerCast}). */
+export { castHook };
 
 /** A cast function; `next` is the previously registered one (for dtypes this function does not handle). */
 export type CastFn = (t: Tensor, dtype: DType, next: (t: Tensor, dtype: DType) => Tensor) => Tensor;
-
-const INT_RANGE: Record<string, [number, number]> = { int8: [-128, 127], uint8: [0, 255], int32: [-2147483648, 2147483647] };
-
-/** Default numeric cast between float32, int8, uint8 and int32 (round half to even, saturate; NaN → 0). */
-function numericCast(t: Tensor, dtype: DType): Tensor {
-  const num = ['float32', 'int8', 'uint8', 'int32'];
-  if (!num.includes(t.dtype) || !num.includes(dtype))
-    throw typeError('to', `no cast from ${t.dtype} to ${dtype} is available (float16/bfloat16 casts need the half-precision module)`);
-  const src = t.data;
-  const n = t.size;
-  let out: Float32Array | Int8Array | Uint8Array | Int32Array;
-  if (dtype === 'float32') {
-    out = Float32Array.from(src as ArrayLike<number>);
-  } else {
-    const [lo, hi] = INT_RANGE[dtype];
-    out = dtype === 'int8' ? new Int8Array(n) : dtype === 'uint8' ? new Uint8Array(n) : new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      const v = src[i];
-      let r = v !== v ? 0 : Math.round(v);
-      if (Math.abs(v - Math.trunc(v)) === 0.5) r = 2 * Math.round(v / 2); // half to even
-      out[i] = r < lo ? lo : r > hi ? hi : r;
-    }
-  }
-  const Ctor = (t.constructor as unknown) as new (d: unknown, s: readonly number[], dt: DType, n: number) => Tensor;
-  return new Ctor(out, t.shape, dtype, n);
-}
-
-/** @internal The cast used by `Tensor.to` and `cast`; families wrap it with {@link registerCast}. */
-export const castHook: { fn: (t: Tensor, dtype: DType) => Tensor } = { fn: numericCast };
 
 /** Registers a cast function used by `Tensor.prototype.to` and `cast`; it receives the previous one as `next`. */
 export function registerCast(fn: CastFn): void {
@@ -112,3 +86,48 @@ export const monitorHook: { on: boolean; record: (op: string, kernel: string, st
   on: false,
   record: () => {},
 };
+
+/** Options every async op accepts. */
+export interface AsyncOptions {
+  /**
+   * Cancels the op: one still queued is dropped and rejects at once with an AbortError; one already running
+   * finishes its work, then rejects with an AbortError (its result is discarded).
+   */
+  signal?: AbortSignal;
+}
+
+/** {@link GemmOptions} plus {@link AsyncOptions}. */
+export type AsyncGemmOptions = GemmOptions & AsyncOptions;
+
+/** A family's async `matmul` for the operands it recognises (see {@link registerAsyncMatmul}). */
+export interface AsyncMatmulImpl {
+  name: string;
+  match(a: unknown, b: unknown, opts: GemmOptions): boolean;
+  run(a: Tensor, b: unknown, opts: AsyncGemmOptions): Promise<Tensor>;
+}
+/** A family's async `linear` for the weights it recognises (see {@link registerAsyncLinear}). */
+export interface AsyncLinearImpl {
+  name: string;
+  match(w: unknown, x: unknown): boolean;
+  run(x: Tensor, w: unknown, bias: Tensor | null | undefined, opts: AsyncGemmOptions): Promise<Tensor>;
+}
+
+/** @internal */
+export const asyncMatmulImpls: AsyncMatmulImpl[] = [];
+/** @internal */
+export const asyncLinearImpls: AsyncLinearImpl[] = [];
+
+/**
+ * Registers a family's async matmul (checked before the f32 default, newest first). Its `run` validates like the
+ * sync op and ends with `runNativeAsync(fn, opts.signal, (id) => native.xxxAsync(..., id), out)`.
+ */
+export function registerAsyncMatmul(impl: AsyncMatmulImpl): void { register('registerAsyncMatmul', asyncMatmulImpls, impl, RUN); }
+/** Registers a family's async linear (checked before the f32 default, newest first). */
+export function registerAsyncLinear(impl: AsyncLinearImpl): void { register('registerAsyncLinear', asyncLinearImpls, impl, RUN); }
+
+/** @internal Validates `opts.signal` (undefined/null or an AbortSignal); shared with the families' async forms. */
+export function checkSignal(fn: string, signal: unknown): AbortSignal | undefined {
+  if (signal === undefined || signal === null) return undefined;
+  if (!(signal instanceof AbortSignal)) throw typeError(fn, `opts.signal must be an AbortSignal, got ${describe(signal)}`);
+  return signal;
+}

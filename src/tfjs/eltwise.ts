@@ -6,7 +6,7 @@
  * and PadV2 (4-byte dtypes).
  * @module
  */
-import { mul, relu, softmax } from '../ops/eltwise.js';
+import { mul, relu, softmax } from '../f32/eltwise.js';
 import { globalAvgPool, globalMaxPool } from '../conv/pool.js';
 import { native } from '../native.js';
 import { allocOut, releaseScratch } from './buffers.js';

@@ -6,8 +6,8 @@
  * Depthwise convolutions stay float32 (the int8 conv has groups = 1 only).
  * @module
  */
-import { quantize, QuantizedTensor, packInt8Weights } from '../quantize.js';
-import type { PackedInt8Weights } from '../quantize.js';
+import { quantize, QuantizedTensor, packInt8Weights } from '../int8/index.js';
+import type { PackedInt8Weights } from '../int8/index.js';
 import { packConvWeights } from '../conv/conv2d.js';
 import '../conv/conv2d-int8.js'; // registers the int8 conv with conv2d / packConvWeights
 import type { PackedInt8ConvWeights } from '../conv/conv2d-int8.js';

@@ -13,7 +13,7 @@
 import { rangeError, typeError } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
 import { native } from '../../native.js';
-import { QuantizedTensor } from '../../quantize.js';
+import { QuantizedTensor } from '../../int8/index.js';
 import { conv2d, conv2dAsync, packConvWeights, type Conv2dOptions } from '../../conv/conv2d.js';
 import { PackedInt8ConvWeights } from '../../conv/conv2d-int8.js';
 import '../../conv/conv2d-int8.js';

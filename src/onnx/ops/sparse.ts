@@ -6,8 +6,8 @@
  */
 import { Tensor } from '../../tensor.js';
 import { linear } from '../../ops/matmul.js';
-import { linearAsync } from '../../executor/ops.js';
-import type { SparseTensor } from '../../sparse.js';
+import { linearAsync } from '../../ops/matmul.js';
+import type { SparseTensor } from '../../sparse/index.js';
 import { rangeError, typeError } from '../../errors.js';
 import { attrInt, type Node } from '../graph.js';
 import { outOr, type Value } from '../value.js';

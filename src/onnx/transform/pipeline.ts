@@ -17,7 +17,7 @@ import { convertEdit } from './convert.js';
 import { EditModel, type Msg } from './proto.js';
 import { pruneEdit, type PrunedLayer } from './prune.js';
 import { calibrationProbe, quantizeEdit, type OnnxCalibration } from './quantize.js';
-import type { CalibrationMethod } from '../../quantize.js';
+import type { CalibrationMethod } from '../../int8/index.js';
 import { Tensor } from '../../tensor.js';
 import { gatherRows, permutation, predict } from '../../nn/train.js';
 import { distillOnnx, agreement, teacherLogits } from './distill.js';

@@ -6,7 +6,7 @@
  * @module
  */
 import { describe, rangeError, typeError } from '../../errors.js';
-import { prune } from '../../prune.js';
+import { prune } from '../../sparse/index.js';
 import { Tensor } from '../../tensor.js';
 import { editOf, modelOf } from '../export.js';
 import type { OnnxModel } from '../model.js';

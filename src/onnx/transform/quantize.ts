@@ -18,7 +18,7 @@
  * @module
  */
 import { describe, options, rangeError, typeError } from '../../errors.js';
-import { Calibrator, type CalibrationMethod } from '../../quantize.js';
+import { Calibrator, type CalibrationMethod } from '../../int8/index.js';
 import { Tensor } from '../../tensor.js';
 import { editOf, modelOf } from '../export.js';
 import { loadOnnx } from '../model.js';

@@ -1,87 +1,22 @@
 /**
- * Half precision: float16 (IEEE binary16) and bfloat16 tensors, conversions, and GEMM with half weights.
+ * Half-precision GEMM: `matmul(a, b)` with float16/bfloat16 operands and `linear(x, w)` with float16/bfloat16
+ * weights (raw or packed by `packWeights`), sync and async, run the half GEMM kernels: float32 output by default
+ * (`outDtype` for half output), with the same fused bias/activation epilogue as float32. float32 activations × half
+ * weights keep the activations exact ("weight-only" half precision: half the weight bytes streamed).
  *
- * - {@link cast} / `Tensor.prototype.to` convert between float32, float16 and bfloat16 with round-to-nearest-even
- *   (NaN stays NaN, ±Inf and subnormals exact) on the SIMD converters of the best allowed ISA.
- * - `matmul(a, b)` with float16/bfloat16 operands and `linear(x, w)` with float16/bfloat16 weights (raw or
- *   packed by `packWeights`) run the half GEMM kernels: float32 output by default (`outDtype` for half output),
- *   with the same fused bias/activation epilogue as float32. float32 activations × half weights keep the
- *   activations exact ("weight-only" half precision: half the weight bytes streamed).
- * - Float16Array interop where the runtime has one ({@link toFloat16Array}; `tensor(float16Array)` wraps one).
- *
- * Importing the package registers these with the matmul/linear/packWeights/cast registry. See docs/half.md.
+ * Importing this module registers these with the matmul/linear/packWeights registry. See docs/half.md.
  * @module
  */
-import type { DType } from './dtype.js';
-import { checkHandle, describe, rangeError, typeError, options } from './errors.js';
-import { native, NativePackedHalf } from './native.js';
-import { allocOrThrow, checkOutputSize, checkOverlap, checkPackDims, checkTensor, Tensor } from './tensor.js';
-import { allocArray } from './alloc.js';
-import { activationCode, checkOutShape, matmul } from './ops/matmul.js';
-import { GemmOptions, monitorHook, registerCast, registerLinear, registerMatmul, registerPack } from './ops/registry.js';
-import { kernelName } from './cpu.js';
-import { AsyncGemmOptions, checkSignal, matmulAsync, registerAsyncLinear, registerAsyncMatmul } from './executor/ops.js';
-import { runNativeAsync } from './executor/submit.js';
-
-/** The half-precision dtypes. */
-export type HalfDType = 'float16' | 'bfloat16';
-
-const TYPE_CODE: Record<string, number> = { float32: 0, float16: 1, bfloat16: 2 };
-const isHalf = (d: unknown): d is HalfDType => d === 'float16' || d === 'bfloat16';
-const isFloat = (d: unknown): d is 'float32' | HalfDType => d === 'float32' || d === 'float16' || d === 'bfloat16';
-
-function newTensor(dtype: DType, shape: readonly number[], n: number): Tensor {
-  return new Tensor(allocArray(dtype, n), shape.slice(), dtype, n);
-}
-
-/**
- * A tensor of `dtype` holding `t`'s values: float32 ↔ float16 ↔ bfloat16 with round-to-nearest-even (NaN stays
- * NaN with its sign, ±Inf and subnormals are exact, overflow becomes ±Inf). Integer tensors go through float32.
- * Returns `t` itself when the dtype is unchanged. `Tensor.prototype.to` calls this for half dtypes.
- */
-export function cast(t: Tensor, dtype: DType): Tensor {
-  const fn = 'cast';
-  checkTensor(fn, 't', t);
-  if (typeof dtype !== 'string' || !['float32', 'float16', 'bfloat16', 'int8', 'uint8', 'int32'].includes(dtype))
-    throw typeError(fn, `dtype must be one of float32, float16, bfloat16, int8, uint8, int32, got ${describe(dtype)}`);
-  return t.to(dtype);
-}
-
-function halfCast(t: Tensor, dtype: DType, next: (t: Tensor, dtype: DType) => Tensor): Tensor {
-  const from = t.dtype;
-  if (!isHalf(from) && !isHalf(dtype)) return next(t, dtype);
-  if (from === dtype) return t;
-  if (isHalf(from) && isHalf(dtype)) return halfCast(halfCast(t, 'float32', next), dtype, next);
-  if (isHalf(from)) {
-    // half → float32 (→ integers through the default numeric cast).
-    const out = newTensor('float32', t.shape, t.size);
-    native.halfConvert(from === 'float16' ? 1 : 3, t.data as Uint16Array, out.data as Float32Array, t.size);
-    return dtype === 'float32' ? out : next(out, dtype);
-  }
-  const f32 = from === 'float32' ? t : next(t, 'float32');
-  const out = newTensor(dtype, t.shape, t.size);
-  native.halfConvert(dtype === 'float16' ? 0 : 2, f32.data as Float32Array, out.data as Uint16Array, t.size);
-  return out;
-}
-
-/** True when the runtime has a native `Float16Array` (Node 24+ or with --js-float16array; not Node 20). */
-export function hasFloat16Array(): boolean {
-  return typeof (globalThis as { Float16Array?: unknown }).Float16Array === 'function';
-}
-
-/**
- * A `Float16Array` view over a float16 tensor's bits (no copy), for runtimes that have one. Throws a TypeError
- * when the runtime lacks Float16Array (use `t.data`, the raw bits as a Uint16Array, or `t.to('float32')`).
- */
-export function toFloat16Array(t: Tensor): ArrayBufferView {
-  const fn = 'toFloat16Array';
-  checkTensor(fn, 't', t);
-  if (t.dtype !== 'float16') throw typeError(fn, `t.dtype must be float16, got ${t.dtype}`);
-  const F16 = (globalThis as { Float16Array?: new (b: ArrayBufferLike, o: number, n: number) => ArrayBufferView }).Float16Array;
-  if (!F16) throw typeError(fn, `this runtime (Node ${process.versions.node}) has no Float16Array; use t.data (raw bits) or t.to('float32')`);
-  const d = t.data as Uint16Array;
-  return new F16(d.buffer, d.byteOffset, d.length);
-}
+import { checkHandle, describe, rangeError, typeError, options } from '../errors.js';
+import { native, NativePackedHalf } from '../native.js';
+import { allocOrThrow, checkOutputSize, checkOverlap, checkPackDims, checkTensor, Tensor } from '../tensor.js';
+import { activationCode, checkOutShape, gemmRows } from '../ops/gemm-args.js';
+import { GemmOptions, monitorHook, registerLinear, registerMatmul, registerPack } from '../ops/registry.js';
+import { AsyncGemmOptions, checkSignal, registerAsyncLinear, registerAsyncMatmul } from '../ops/registry.js';
+import { kernelName } from '../cpu.js';
+import { f32Gemm, f32GemmAsync } from '../f32/matmul.js';
+import { runNativeAsync } from '../executor/submit.js';
+import { cast, isFloat, isHalf, newTensor, TYPE_CODE, type HalfDType } from './cast.js';
 
 /**
  * f16 or bf16 weights packed once into the half GEMM kernels' panel layout (half the bytes of float32 panels).
@@ -184,10 +119,6 @@ function outFor(fn: string, opts: HalfGemmOptions, a: Tensor, m: number, n: numb
 /** The user's bias data (before any cast), for the overlap check. */
 const biasData = (bias: unknown): ArrayBufferView | null => (bias instanceof Tensor ? bias.data : null);
 
-function rowsOf(a: Tensor, k: number): number {
-  return a.ndim === 2 ? a.shape[0] : k === 0 ? a.shape.slice(0, -1).reduce((x, y) => x * y, 1) : a.size / k;
-}
-
 /** a as an operand the half kernels take: float32, or half (an integer tensor is widened to float32). */
 function operandA(fn: string, a: Tensor): Tensor {
   if (isFloat(a.dtype)) return a;
@@ -201,7 +132,7 @@ function planPacked(fn: string, a: Tensor, w: PackedHalfWeights, opts: HalfGemmO
   if (a.ndim < 1) throw rangeError(fn, 'a must have at least 1 dimension');
   const k = a.shape[a.ndim - 1];
   if (k !== w.k) throw rangeError(fn, `a.shape[${a.ndim - 1}] (${k}) must equal the packed weights' K (${w.k})`);
-  const m = rowsOf(a, k);
+  const m = gemmRows(a, k);
   const act = activationCode(fn, opts.activation);
   const bias = checkBias(fn, opts.bias, w.n);
   const out = outFor(fn, opts, a, m, w.n, [[fn.startsWith('linear') ? 'x' : 'a', a.data], ['bias', biasData(opts.bias)]]);
@@ -232,7 +163,7 @@ function planRaw(fn: string, a: Tensor, b: Tensor, transB: boolean, opts: HalfGe
   const bk = transB ? b.shape[1] : b.shape[0];
   const n = transB ? b.shape[0] : b.shape[1];
   if (bk !== k) throw rangeError(fn, `a.shape[${a.ndim - 1}] (${k}) must equal b.shape[${transB ? 1 : 0}] (${bk})${transB ? ' (transB)' : ''}`);
-  const m = rowsOf(a, k);
+  const m = gemmRows(a, k);
   const act = activationCode(fn, opts.activation);
   const bias = checkBias(fn, opts.bias, n);
   const lin = fn.startsWith('linear');
@@ -308,8 +239,6 @@ export function probeHalfPeak(unit: 'fp16fma' | 'bf16dot' | 'amxbf16', ms = 200)
 
 const isHalfTensor = (t: unknown): t is Tensor => t instanceof Tensor && isHalf(t.dtype);
 
-registerCast(halfCast);
-
 registerPack({
   name: 'half',
   match: (w, opts) => w instanceof Tensor && (isHalf(w.dtype) || isHalf((opts as HalfPackOptions).dtype)),
@@ -328,54 +257,36 @@ function checkLinearRaw(fn: string, x: Tensor, wt: Tensor): void {
     throw rangeError(fn, `x.shape[${x.ndim - 1}] (${x.shape[x.ndim - 1]}) must equal w.shape[1] (${wt.shape[1]}) (in features)`);
 }
 
-registerMatmul({
-  name: 'half',
-  match: matchHalfMatmul,
-  run: (a, b, opts) => {
-    const o = opts as HalfGemmOptions;
-    if (b instanceof PackedHalfWeights) return runPacked('matmul', 'matmul', a, b, o);
-    const bt = b as Tensor;
-    if (isHalf(bt.dtype)) return runRaw('matmul', 'matmul', a, bt, !!o.transB, o);
-    // Half a with float32 b: b is not rounded; a is widened exactly and the f32 product runs.
-    checkTensor('matmul', 'a', a);
-    return matmul(cast(a, 'float32'), bt, o);
-  },
-});
+/** The sync or async runners the registrations below share (same checks, same native entry points). */
+interface HalfRunners<R> {
+  packed(fn: string, op: string, a: Tensor, w: PackedHalfWeights, opts: HalfGemmOptions & AsyncGemmOptions): R;
+  raw(fn: string, op: string, a: Tensor, b: Tensor, transB: boolean, opts: HalfGemmOptions & AsyncGemmOptions): R;
+  f32(fn: string, a: Tensor, b: unknown, opts: AsyncGemmOptions, aArg: string): R;
+}
+const SYNC: HalfRunners<Tensor> = { packed: runPacked, raw: runRaw, f32: f32Gemm };
+const ASYNC: HalfRunners<Promise<Tensor>> = { packed: runPackedAsync, raw: runRawAsync, f32: f32GemmAsync };
 
-registerLinear({
-  name: 'half',
-  match: matchHalfLinear,
-  run: (x, w, bias, opts) => {
-    const o = { ...(opts as HalfGemmOptions), bias: bias ?? null };
-    if (w instanceof PackedHalfWeights) return runPacked('linear', 'linear', x, w, o);
-    const wt = w as Tensor;
-    checkLinearRaw('linear', x, wt);
-    return runRaw('linear', 'linear', x, wt, true, o);
-  },
-});
+/** matmul with a half operand: packed or raw half b, or half a with float32 b. */
+function halfMatmul<R>(fn: string, a: Tensor, b: unknown, opts: GemmOptions, run: HalfRunners<R>): R {
+  const o = opts as HalfGemmOptions & AsyncGemmOptions;
+  if (b instanceof PackedHalfWeights) return run.packed(fn, fn, a, b, o);
+  const bt = b as Tensor;
+  if (isHalf(bt.dtype)) return run.raw(fn, fn, a, bt, !!o.transB, o);
+  // Half a with float32 b: b is not rounded; a is widened exactly (a native conversion) and the f32 product runs.
+  checkTensor(fn, 'a', a);
+  return run.f32(fn, cast(a, 'float32'), bt, o, 'a');
+}
 
-registerAsyncMatmul({
-  name: 'half',
-  match: matchHalfMatmul,
-  run: async (a, b, opts) => {
-    const o = opts as HalfGemmOptions & AsyncGemmOptions;
-    if (b instanceof PackedHalfWeights) return runPackedAsync('matmulAsync', 'matmulAsync', a, b, o);
-    const bt = b as Tensor;
-    if (isHalf(bt.dtype)) return runRawAsync('matmulAsync', 'matmulAsync', a, bt, !!o.transB, o);
-    // Half a with float32 b, as the sync op: a widened exactly (a native conversion here), the f32 product async.
-    checkTensor('matmulAsync', 'a', a);
-    return matmulAsync(cast(a, 'float32'), bt, o);
-  },
-});
+/** linear with half weights, packed or raw [out, in]. */
+function halfLinear<R>(fn: string, x: Tensor, w: unknown, bias: Tensor | null | undefined, opts: GemmOptions, run: HalfRunners<R>): R {
+  const o = { ...(opts as HalfGemmOptions & AsyncGemmOptions), bias: bias ?? null };
+  if (w instanceof PackedHalfWeights) return run.packed(fn, fn, x, w, o);
+  const wt = w as Tensor;
+  checkLinearRaw(fn, x, wt);
+  return run.raw(fn, fn, x, wt, true, o);
+}
 
-registerAsyncLinear({
-  name: 'half',
-  match: matchHalfLinear,
-  run: async (x, w, bias, opts) => {
-    const o = { ...(opts as HalfGemmOptions & AsyncGemmOptions), bias: bias ?? null };
-    if (w instanceof PackedHalfWeights) return runPackedAsync('linearAsync', 'linearAsync', x, w, o);
-    const wt = w as Tensor;
-    checkLinearRaw('linearAsync', x, wt);
-    return runRawAsync('linearAsync', 'linearAsync', x, wt, true, o);
-  },
-});
+registerMatmul({ name: 'half', match: matchHalfMatmul, run: (a, b, opts) => halfMatmul('matmul', a, b, opts, SYNC) });
+registerLinear({ name: 'half', match: matchHalfLinear, run: (x, w, bias, opts) => halfLinear('linear', x, w, bias, opts, SYNC) });
+registerAsyncMatmul({ name: 'half', match: matchHalfMatmul, run: async (a, b, opts) => halfMatmul('matmulAsync', a, b, opts, ASYNC) });
+registerAsyncLinear({ name: 'half', match: matchHalfLinear, run: async (x, w, bias, opts) => halfLinear('linearAsync', x, w, bias, opts, ASYNC) });

@@ -4,9 +4,9 @@
  * masking run in native code (runtime/sparse/prune.cc).
  * @module
  */
-import { describe, rangeError, typeError, options } from './errors.js';
-import { native } from './native.js';
-import { checkTensor, Tensor } from './tensor.js';
+import { describe, rangeError, typeError, options } from '../errors.js';
+import { native } from '../native.js';
+import { checkTensor, Tensor } from '../tensor.js';
 
 /** Pruning pattern. */
 export type PrunePattern = 'unstructured' | 'n:m' | 'block';

@@ -1,19 +1,14 @@
 /**
  * Sparse weights: {@link SparseTensor} in CSR, block-CSR (BSR) or packed N:M form, conversion from and to dense,
- * validation of user-supplied arrays, and `linear(x, sparse)` on the sparse kernels, which falls back to the
- * dense GEMM where the measured crossover says dense is faster (docs/sparse.md).
+ * and validation of user-supplied arrays. `linear(x, sparse)` is in ./linear.ts (docs/sparse.md).
  * @module
  */
-import { describe, rangeError, typeError, options } from './errors.js';
-import { native } from './native.js';
-import type { NativeSparseF32, NativeSparseS8 } from './native.js';
-import { checkTensor, Tensor } from './tensor.js';
-import { QuantizedTensor, quantize } from './quantize.js';
-import { allocF32 } from './alloc.js';
-import { activationCode, outTensor } from './ops/matmul.js';
-import { GemmOptions, monitorHook, registerLinear, registerPack } from './ops/registry.js';
-import { registerAsyncLinear, runNativeAsync } from './executor/index.js';
-import type { AsyncGemmOptions } from './executor/index.js';
+import { describe, rangeError, typeError, options } from '../errors.js';
+import { native } from '../native.js';
+import type { NativeSparseF32, NativeSparseS8 } from '../native.js';
+import { checkTensor, Tensor } from '../tensor.js';
+import { QuantizedTensor, quantize } from '../int8/index.js';
+import { allocF32 } from '../alloc.js';
 
 /** Storage format of a {@link SparseTensor}. */
 export type SparseFormat = 'csr' | 'bsr' | 'nm';
@@ -37,12 +32,6 @@ export interface ToSparseOptions {
 
 /** How `linear` chooses between the sparse kernel and the dense GEMM for a {@link SparseTensor}. */
 export type SparseKernelMode = 'auto' | 'sparse' | 'dense';
-
-/** Options of `linear(x, sparseWeights, bias, opts)` beyond the common GEMM options. */
-export interface SparseLinearOptions extends GemmOptions {
-  /** 'auto' (default): dense where the crossover table says it is faster; 'sparse' / 'dense' force one. */
-  sparseKernel?: SparseKernelMode;
-}
 
 const FORMAT_CODE: Record<SparseFormat, number> = { csr: 0, bsr: 1, nm: 2 };
 const MODE_CODE: Record<SparseKernelMode, number> = { auto: 0, sparse: 1, dense: 2 };
@@ -89,8 +78,6 @@ export interface NmInit {
    * row; strictly increasing within a group. */
   indices: Uint8Array;
 }
-
-let lastKernel = '';
 
 /**
  * A sparse matrix, normally a pruned Linear weight [out, in]: float32, or int8 with one scale per row (pruned and
@@ -228,7 +215,8 @@ function checkCount(fn: string, arg: string, v: unknown): asserts v is number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw typeError(fn, `${arg} must be a non-negative integer, got ${describe(v)}`);
 }
 
-function modeCode(fn: string, mode: unknown): number {
+/** @internal */
+export function modeCode(fn: string, mode: unknown): number {
   if (mode === undefined || mode === null) return 0;
   const c = MODE_CODE[mode as SparseKernelMode];
   if (c === undefined) throw typeError(fn, `sparseKernel must be 'auto', 'sparse' or 'dense', got ${describe(mode)}`);
@@ -418,85 +406,3 @@ export function toSparse(w: Tensor | QuantizedTensor, opts: ToSparseOptions | nu
   if (format === 'nm') return new SparseTensor('nm', [n, k], null, null, values, null, [a, b], r.indices, scales);
   return new SparseTensor(format, [n, k], r.rowPtr, r.colIdx, values, format === 'bsr' ? [a, b] : null, null, null, scales);
 }
-
-/** The kernel the most recent sparse `linear` call ran (sparse kernel or dense fallback); '' before any call. */
-export function lastSparseKernel(): string {
-  return lastKernel;
-}
-
-function prepare(fn: string, x: Tensor, w: SparseTensor, bias: Tensor | null | undefined, opts: SparseLinearOptions) {
-  checkTensor(fn, 'x', x);
-  if (x.dtype !== 'float32') throw typeError(fn, `x.dtype must be float32 for sparse ${w.dtype} weights, got ${x.dtype}`);
-  if (x.ndim < 1) throw rangeError(fn, 'x must have at least 1 dimension');
-  const [n, k] = w.shape;
-  const kx = x.shape[x.ndim - 1];
-  if (kx !== k) throw rangeError(fn, `x.shape[${x.ndim - 1}] (${kx}) must equal w.shape[1] (${k}) (in features)`);
-  const m = x.ndim === 2 ? x.shape[0] : k === 0 ? x.shape.slice(0, -1).reduce((p, q) => p * q, 1) : x.size / k;
-  let b: Float32Array | null = null;
-  if (bias !== undefined && bias !== null) {
-    checkTensor(fn, 'bias', bias);
-    if (bias.dtype !== 'float32') throw typeError(fn, `bias.dtype must be float32, got ${bias.dtype}`);
-    if (bias.size !== n) throw rangeError(fn, `bias has ${bias.size} elements ([${bias.shape.join(', ')}]), needs ${n}`);
-    b = bias.data as Float32Array;
-  }
-  const act = activationCode(fn, opts.activation);
-  const mode = modeCode(fn, opts.sparseKernel);
-  const out = outTensor(fn, opts.out, m, n, x, [['x', x.data], ['bias', b]]);
-  return { m, b, act, mode, out };
-}
-
-function sparseLinear(x: Tensor, w: SparseTensor, bias: Tensor | null | undefined, opts: SparseLinearOptions): Tensor {
-  const fn = 'linear';
-  const { m, b, act, mode, out } = prepare(fn, x, w, bias, opts);
-  const t0 = monitorHook.on ? performance.now() : 0;
-  const h = w.native();
-  lastKernel =
-    w.dtype === 'int8'
-      ? native.sparseS8Linear(h as NativeSparseS8, x.data as Float32Array, m, out.data, b, act, mode)
-      : native.sparseLinear(h as NativeSparseF32, x.data as Float32Array, m, out.data, b, act, mode);
-  if (monitorHook.on) monitorHook.record('linear', lastKernel, t0);
-  return out;
-}
-
-async function sparseLinearAsync(x: Tensor, w: SparseTensor, bias: Tensor | null | undefined, opts: SparseLinearOptions & AsyncGemmOptions): Promise<Tensor> {
-  const fn = 'linearAsync';
-  const { m, b, act, mode, out } = prepare(fn, x, w, bias, opts);
-  const h = w.native();
-  const kernel = w.kernelFor(m, (opts.sparseKernel as SparseKernelMode | undefined) ?? 'auto');
-  const t0 = monitorHook.on ? performance.now() : 0;
-  const signal = opts.signal as AbortSignal | undefined;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw typeError(fn, `opts.signal must be an AbortSignal, got ${describe(signal)}`);
-  const xd = x.data as Float32Array;
-  await runNativeAsync(
-    fn,
-    signal,
-    (id) =>
-      w.dtype === 'int8'
-        ? native.sparseS8LinearAsync(h as NativeSparseS8, xd, m, out.data, b, act, mode, id)
-        : native.sparseLinearAsync(h as NativeSparseF32, xd, m, out.data, b, act, mode, id),
-    out,
-  );
-  lastKernel = kernel;
-  if (monitorHook.on) monitorHook.record('linearAsync', kernel, t0);
-  return out;
-}
-
-registerLinear({
-  name: 'sparse',
-  match: (w) => w instanceof SparseTensor,
-  run: (x, w, bias, opts) => sparseLinear(x, w as SparseTensor, bias, opts as SparseLinearOptions),
-});
-registerAsyncLinear({
-  name: 'sparse',
-  match: (w) => w instanceof SparseTensor,
-  run: (x, w, bias, opts) => sparseLinearAsync(x, w as SparseTensor, bias, opts as SparseLinearOptions & AsyncGemmOptions),
-});
-// packWeights(sparse): validates and copies into native memory now instead of on the first call.
-registerPack({
-  name: 'sparse',
-  match: (w) => w instanceof SparseTensor,
-  pack: (w) => {
-    (w as SparseTensor).native();
-    return w;
-  },
-});

@@ -8,7 +8,7 @@ import { native } from '../native.js';
 import { checkOverlap, checkTensor, Tensor } from '../tensor.js';
 import { kernelName } from '../cpu.js';
 import { allocF32 } from '../alloc.js';
-import { monitorHook } from './registry.js';
+import { monitorHook } from '../ops/registry.js';
 
 /**
  * Options with an optional preallocated output: a float32 tensor of the input's shape. It may be the input itself
