@@ -173,10 +173,7 @@ TEST(f32_conv_epilogue_variants_match_reference) {
   count = vs.size();
   for (size_t vi = 0; vi < count; vi++) {
     const F32ConvVariant& e = vs[vi];
-    if (!isa_supported(e.isa)) {
-      sttest::skip(e.name, "CPU lacks this ISA");
-      continue;
-    }
+    if (!sttest::runnable(e)) continue;
     sttest::Rng r(vi + 7);
     for (int act = 0; act < kConvActCount; act++)
       for (size_t m : {1, 3, 8, 14, 17}) for (size_t n : {1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 33, 65}) for (size_t gap : {0, 3}) {
@@ -219,10 +216,7 @@ TEST(f32_conv_direct_and_transposed_match_reference_on_every_variant) {
   const AllConvVariants vs;
   count = vs.size();
   for (size_t vi = 0; vi < count; vi++) {
-    if (!isa_supported(vs[vi].isa)) {
-      sttest::skip(vs[vi].name, "CPU lacks this ISA");
-      continue;
-    }
+    if (!sttest::runnable(vs[vi])) continue;
     run_cases(vs[vi], false, 11 + vi);
     run_cases(vs[vi], true, 23 + vi);
   }
@@ -238,10 +232,7 @@ TEST(f32_conv_igemm_tile_edges_with_padding_pointers) {
   count = vs.size();
   for (size_t vi = 0; vi < count; vi++) {
     const F32ConvVariant& v = vs[vi];
-    if (!isa_supported(v.isa)) {
-      sttest::skip(v.name, "CPU lacks this ISA");
-      continue;
-    }
+    if (!sttest::runnable(v)) continue;
     sttest::Rng r(vi + 31);
     for (size_t m = 1; m <= v.mr; m++)
       for (size_t n : {size_t(1), v.nr - 1, v.nr})
@@ -305,10 +296,7 @@ TEST(s8_conv_int32_matches_plain_loops) {
   count = vs.size();
   for (size_t vi = 0; vi < count; vi++) {
     const S8GemmVariant& v = vs[vi];
-    if (!isa_supported(v.isa)) {
-      sttest::skip(v.name, "CPU lacks this ISA");
-      continue;
-    }
+    if (!sttest::runnable(v)) continue;
     sttest::Rng r(vi + 91);
     struct S { size_t n, c, h, w, m, k, st, pad; bool nchw; };
     for (const S& t : {S{1, 3, 9, 8, 8, 3, 2, 1, false}, S{2, 17, 6, 7, 33, 3, 1, 1, true}, S{1, 64, 5, 5, 65, 1, 1, 0, false},

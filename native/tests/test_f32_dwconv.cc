@@ -55,10 +55,7 @@ TEST(f32_dwconv_variants_match_reference) {
   size_t cases = 0;
   for (size_t vi = 0; vi < count; vi++) {
     const F32DwconvVariant& v = vs[vi];
-    if (!isa_supported(v.isa)) {
-      sttest::skip(v.name, "CPU lacks this ISA");
-      continue;
-    }
+    if (!sttest::runnable(v)) continue;
     sttest::Rng rng(vi + 7);
     size_t k = 0;
     for (size_t c : kChannels)

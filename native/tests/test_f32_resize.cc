@@ -63,10 +63,7 @@ TEST(f32_resize_variants_match_reference) {
   const F32ResizeVariant& R = f32_resize_reference;
   for (size_t vi = 0; vi < count; vi++) {
     const F32ResizeVariant& v = vs[vi];
-    if (!isa_supported(v.isa)) {
-      sttest::skip(v.name, "CPU lacks this ISA");
-      continue;
-    }
+    if (!sttest::runnable(v)) continue;
     sttest::Rng rng(vi + 11);
     int k = 0;
     for (size_t c : kChannels)

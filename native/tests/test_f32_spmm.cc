@@ -272,8 +272,9 @@ TEST(spmm_densify_roundtrip_all_formats) {
 }
 
 namespace {
-std::string validate_csr(size_t n, size_t k, std::vector<int32_t> ptr, std::vector<int32_t> col, size_t nval) {
-  std::vector<float> val(nval, 1.0f);
+// A CSR input over the given arrays (which must outlive it).
+SparseInput csr_input(size_t n, size_t k, const std::vector<int32_t>& ptr, const std::vector<int32_t>& col,
+                      const std::vector<float>& val) {
   SparseInput in;
   in.fmt = SparseFormat::kCsr;
   in.n = n;
@@ -283,7 +284,13 @@ std::string validate_csr(size_t n, size_t k, std::vector<int32_t> ptr, std::vect
   in.idx = col.data();
   in.idx_len = col.size();
   in.val = val.data();
-  in.val_len = nval;
+  in.val_len = val.size();
+  return in;
+}
+
+std::string validate_csr(size_t n, size_t k, std::vector<int32_t> ptr, std::vector<int32_t> col, size_t nval) {
+  std::vector<float> val(nval, 1.0f);
+  const SparseInput in = csr_input(n, k, ptr, col, val);
   std::string err;
   auto w = F32SparseWeights::create(in, &err);
   if (err.empty() && !w) return "null without message";
@@ -382,15 +389,7 @@ TEST(spmm_linear_entry_dense_fallback_and_names) {
   std::vector<int32_t> ptr(s.ptr_len), col(s.idx_len);
   std::vector<float> val(s.val_len);
   f32_dense_to_sparse_fill(wd.data(), n, k, SparseFormat::kCsr, 0, 0, ptr.data(), col.data(), false, val.data(), nullptr);
-  SparseInput in;
-  in.n = n;
-  in.k = k;
-  in.ptr = ptr.data();
-  in.ptr_len = ptr.size();
-  in.idx = col.data();
-  in.idx_len = col.size();
-  in.val = val.data();
-  in.val_len = val.size();
+  SparseInput in = csr_input(n, k, ptr, col, val);
   std::string err;
   auto w = F32SparseWeights::create(in, &err);
   CHECK(w != nullptr, "%s", err.c_str());

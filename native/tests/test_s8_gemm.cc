@@ -210,6 +210,23 @@ void for_each_runnable(F&& f) {
   }
 #endif
 }
+
+// u8 A (m×k, row-major, no zero point) × the packed weights w into out (row-major, ldc n), int32 unless changed.
+S8GemmArgs u8_args(const S8GemmVariant& v, PackedS8Weights& w, const uint8_t* a, size_t m, size_t n, size_t k,
+                   void* out) {
+  S8GemmArgs g{};
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  g.a = a;
+  g.lda = k;
+  g.a_unsigned = true;
+  s8_gemm_bind_weights(v, w, &g);
+  g.out = kS8OutI32;
+  g.c = out;
+  g.ldc = n;
+  return g;
+}
 }  // namespace
 
 TEST(s8_gemm_int32_tile_edges_bit_exact) {
@@ -326,17 +343,7 @@ TEST(s8_gemm_repacked_layouts_agree) {
     PackedS8Weights w1(b.data(), false, k, true, k, n, nullptr, 0, nullptr, 0, v.nr, v.kstep, v.kgroup);
     std::vector<int32_t> c0(m * n), c1(m * n);
     for (int t = 0; t < 2; t++) {
-      S8GemmArgs g{};
-      g.m = m;
-      g.n = n;
-      g.k = k;
-      g.a = a.data();
-      g.lda = k;
-      g.a_unsigned = true;
-      s8_gemm_bind_weights(v, t ? w1 : w0, &g);
-      g.out = kS8OutI32;
-      g.c = t ? c1.data() : c0.data();
-      g.ldc = n;
+      const S8GemmArgs g = u8_args(v, t ? w1 : w0, a.data(), m, n, k, t ? c1.data() : c0.data());
       s8_gemm_run(v, g);
     }
     CHECK(c0 == c1, "%s repacked weights differ", v.name);
@@ -419,17 +426,7 @@ TEST(s8_gemm_run_routes_small_m_to_the_gemv) {
     for (size_t m : {size_t(1), size_t(3), kS8GemvMaxM}) {
       std::vector<int32_t> c0(m * n), c1(m * n);
       for (int t = 0; t < 2; t++) {
-        S8GemmArgs g{};
-        g.m = m;
-        g.n = n;
-        g.k = k;
-        g.a = a.data();
-        g.lda = k;
-        g.a_unsigned = true;
-        s8_gemm_bind_weights(v, w, &g);
-        g.out = kS8OutI32;
-        g.c = t ? c1.data() : c0.data();
-        g.ldc = n;
+        const S8GemmArgs g = u8_args(v, w, a.data(), m, n, k, t ? c1.data() : c0.data());
         if (t) s8_gemm_run_tiles(v, g);
         else s8_gemm_run(v, g);
       }
@@ -464,21 +461,12 @@ TEST(s8_linear_dynamic_fused_small_m_matches_the_gemm_path) {
         std::vector<float> xs(m);
         std::vector<int32_t> xz(m);
         quantize_rows_dynamic(qv, m, k, x.data(), k, true, xq.data(), k, xs.data(), xz.data(), bad.data());
-        S8GemmArgs g{};
-        g.m = m;
-        g.n = n;
-        g.k = k;
-        g.a = xq.data();
-        g.lda = k;
-        g.a_unsigned = true;
+        S8GemmArgs g = u8_args(v, w, xq.data(), m, n, k, ref.data());
         g.a_zero = xz.data();
         g.a_zero_stride = 1;
         g.a_scale = xs.data();
         g.a_scale_stride = 1;
-        s8_gemm_bind_weights(v, w, &g);
         g.out = kS8OutF32;
-        g.c = ref.data();
-        g.ldc = n;
         g.bias = bias.data();
         g.act = 1;
         s8_gemm_run_tiles(v, g);

@@ -20,12 +20,7 @@ inline void f32_igemm_tile(size_t n, size_t taps, size_t cg, const float* const*
   constexpr int W = V::W;
   constexpr int NR = NV * W;
   R acc[M][NV];
-  for (int i = 0; i < M; i++)
-    for (int j = 0; j < NV; j++) acc[i][j] = V::zero();
-  for (int i = 0; i < M; i++) {
-    V::prefetch(c + i * ldc);
-    V::prefetch(c + i * ldc + NR - 1);
-  }
+  gemm_tile_begin<V, M, NV>(acc, c, ldc);
   for (size_t t = 0; t < taps; t++) {
     const float* ap[M];
     for (int i = 0; i < M; i++) ap[i] = a[t * MR + i];

@@ -1,5 +1,6 @@
 // Scalar references for the elementwise family: plain loops, double accumulation, libm transcendentals.
 #include <cmath>
+#include "kernels/f32-eltwise/row_moments.h"
 #include "kernels/f32-eltwise/f32-eltwise.h"
 #include "kernels/f32-gemm/f32-gemm.h"
 
@@ -67,12 +68,8 @@ void ref_layernorm(size_t rows, size_t cols, const float* x, const float* gamma,
                    float* out) {
   for (size_t r = 0; r < rows; r++) {
     const float* xr = x + r * cols;
-    double mean = 0, var = 0;
-    for (size_t c = 0; c < cols; c++) mean += xr[c];
-    mean /= double(cols);
-    for (size_t c = 0; c < cols; c++) var += (xr[c] - mean) * (xr[c] - mean);
-    var /= double(cols);
-    const double rstd = 1.0 / std::sqrt(var + eps);
+    double mean, rstd;
+    ref_row_moments(xr, cols, eps, &mean, &rstd);
     for (size_t c = 0; c < cols; c++) {
       double y = (xr[c] - mean) * rstd;
       if (gamma) y *= gamma[c];

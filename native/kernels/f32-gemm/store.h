@@ -8,48 +8,37 @@
 namespace simdtensor {
 namespace {
 
-// C tile (+)= acc, then bias/activation on the last K block; columns past n are neither read nor written.
-template <class V, int M, int NV>
-inline void gemm_store_f32(typename V::R (&acc)[M][NV], size_t n, float* __restrict c, size_t ldc, unsigned flags,
-                           const float* bias, int act) {
+// One C row segment of the tile: whole vectors when Full, else the lanes before n (off < n) only.
+template <class V, bool Full>
+inline typename V::R gemm_load_c(const float* p, size_t rem) {
+  if constexpr (Full) return V::load(p);
+  else return V::load_partial(p, rem);
+}
+
+// C tile (+)= acc, then bias/activation on the last K block, in registers, and one store. Full: the tile is NV·W
+// columns wide (straight-line, accumulators never leave registers); otherwise (the last panel of a row) masked loads
+// and stores, and columns past n are neither read nor written.
+template <class V, int M, int NV, bool Full>
+inline void gemm_store_f32_tile(typename V::R (&acc)[M][NV], size_t n, float* __restrict c, size_t ldc,
+                                unsigned flags, const float* bias, int act) {
   using R = typename V::R;
   constexpr int W = V::W;
-  if (n == size_t(NV * W)) {
-    // Full tile: straight-line epilogue, accumulators never leave registers.
-    if (flags & kGemmAccumulate)
-      for (int i = 0; i < M; i++)
-        for (int j = 0; j < NV; j++) acc[i][j] = V::add(acc[i][j], V::load(c + i * ldc + j * W));
-    if (flags & kGemmEpilogue) {
-      if (bias)
-        for (int j = 0; j < NV; j++) {
-          const R bj = V::load(bias + j * W);
-          for (int i = 0; i < M; i++) acc[i][j] = V::add(acc[i][j], bj);
-        }
-      if (act == kActRelu) {
-        for (int i = 0; i < M; i++)
-          for (int j = 0; j < NV; j++) acc[i][j] = vrelu<V>(acc[i][j]);
-      } else if (act == kActGelu) {
-        for (int i = 0; i < M; i++)
-          for (int j = 0; j < NV; j++) acc[i][j] = vgelu<V>(acc[i][j]);
-      }
-    }
-    for (int i = 0; i < M; i++)
-      for (int j = 0; j < NV; j++) V::store(c + i * ldc + j * W, acc[i][j]);
-    return;
-  }
-  // Partial tile (the last panel of a row): masked loads and stores, lanes past n never touched.
   if (flags & kGemmAccumulate)
     for (int i = 0; i < M; i++)
       for (int j = 0; j < NV; j++) {
-        const size_t off = size_t(j) * W;
-        if (off < n) acc[i][j] = V::add(acc[i][j], V::load_partial(c + i * ldc + off, n - off));
+        if constexpr (Full) {
+          acc[i][j] = V::add(acc[i][j], V::load(c + i * ldc + j * W));
+        } else {
+          const size_t off = size_t(j) * W;
+          if (off < n) acc[i][j] = V::add(acc[i][j], V::load_partial(c + i * ldc + off, n - off));
+        }
       }
   if (flags & kGemmEpilogue) {
     if (bias)
       for (int j = 0; j < NV; j++) {
         const size_t off = size_t(j) * W;
-        if (off >= n) break;
-        const R bj = V::load_partial(bias + off, n - off);
+        if (!Full && off >= n) break;
+        const R bj = gemm_load_c<V, Full>(bias + off, n - off);
         for (int i = 0; i < M; i++) acc[i][j] = V::add(acc[i][j], bj);
       }
     if (act == kActRelu) {
@@ -63,8 +52,34 @@ inline void gemm_store_f32(typename V::R (&acc)[M][NV], size_t n, float* __restr
   for (int i = 0; i < M; i++)
     for (int j = 0; j < NV; j++) {
       const size_t off = size_t(j) * W;
-      if (off < n) V::store_partial(c + i * ldc + off, acc[i][j], n - off);
+      if constexpr (Full) V::store(c + i * ldc + off, acc[i][j]);
+      else if (off < n) V::store_partial(c + i * ldc + off, acc[i][j], n - off);
     }
+}
+
+// C tile (+)= acc, then bias/activation on the last K block; columns past n are neither read nor written.
+template <class V, int M, int NV>
+inline void gemm_store_f32(typename V::R (&acc)[M][NV], size_t n, float* __restrict c, size_t ldc, unsigned flags,
+                           const float* bias, int act) {
+  if (n == size_t(NV * V::W)) return gemm_store_f32_tile<V, M, NV, true>(acc, n, c, ldc, flags, bias, act);
+  gemm_store_f32_tile<V, M, NV, false>(acc, n, c, ldc, flags, bias, act);
+}
+
+// Starts pulling the C tile's lines in during the K loop (it is read or written right after).
+template <class V, int M, int NR>
+inline void gemm_prefetch_c(const float* c, size_t ldc) {
+  for (int i = 0; i < M; i++) {
+    V::prefetch(c + i * ldc);
+    V::prefetch(c + i * ldc + NR - 1);
+  }
+}
+
+// Zeroes the accumulators and prefetches the C tile: the start of every f32-accumulating GEMM tile.
+template <class V, int M, int NV>
+inline void gemm_tile_begin(typename V::R (&acc)[M][NV], const float* c, size_t ldc) {
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < NV; j++) acc[i][j] = V::zero();
+  gemm_prefetch_c<V, M, NV * V::W>(c, ldc);
 }
 
 }  // namespace

@@ -23,13 +23,7 @@ inline void f32_gemm_tile(size_t n, size_t kc, const float* __restrict a, const 
   constexpr int W = V::W;
   constexpr int NR = NV * W;
   R acc[M][NV];
-  for (int i = 0; i < M; i++)
-    for (int j = 0; j < NV; j++) acc[i][j] = V::zero();
-  // The C tile is read (or written) right after the K loop: start pulling its lines in now.
-  for (int i = 0; i < M; i++) {
-    V::prefetch(c + i * ldc);
-    V::prefetch(c + i * ldc + NR - 1);
-  }
+  gemm_tile_begin<V, M, NV>(acc, c, ldc);
 #pragma GCC unroll 2
   for (size_t p = 0; p < kc; p++) {
     R bv[NV];

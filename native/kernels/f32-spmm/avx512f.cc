@@ -136,22 +136,11 @@ void nm_row_perm(const F32SparseView& w, size_t r0, size_t r1, const float* x, s
   }
 }
 
-template <class F>
-inline void by_m(size_t m, F&& f) {
-  switch (m) {
-    case 1: return f(std::integral_constant<int, 1>());
-    case 2: return f(std::integral_constant<int, 2>());
-    case 3: return f(std::integral_constant<int, 3>());
-    default: return f(std::integral_constant<int, 4>());
-  }
-}
 
 void csr_row(const F32SparseView& w, size_t r0, size_t r1, const float* x, size_t ldx, size_t m, float* out,
              size_t ldo) {
-  by_m(m, [&](auto mm) {
-    constexpr int MM = decltype(mm)::value;
-    if (w.idx16) csr_row_gather<uint16_t, MM>(w, r0, r1, x, ldx, out, ldo);
-    else csr_row_gather<uint32_t, MM>(w, r0, r1, x, ldx, out, ldo);
+  spmm_csr_by_m(w, m, [&](auto idx, auto mm) {
+    csr_row_gather<decltype(idx), decltype(mm)::value>(w, r0, r1, x, ldx, out, ldo);
   });
 }
 
@@ -159,7 +148,7 @@ void nm_row(const F32SparseView& w, size_t r0, size_t r1, const float* x, size_t
             size_t ldo) {
   if (16 % w.nm_n != 0) return spmm_nm_row_scalar(w, r0, r1, x, ldx, m, out, ldo);
   const size_t win = 16 / w.nm_n * w.nm_m;
-  by_m(m, [&](auto mm) {
+  spmm_by_m(m, [&](auto mm) {
     constexpr int MM = decltype(mm)::value;
     if (win == 32) nm_row_perm<MM, 32>(w, r0, r1, x, ldx, out, ldo);
     else if (win == 64) nm_row_perm<MM, 64>(w, r0, r1, x, ldx, out, ldo);

@@ -5,29 +5,15 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include "common/vec_math.h"
+#include <type_traits>
+#include "common/unroll.h"
+#include "common/vec_act.h"
 #include "kernels/f32-spmm/f32-spmm.h"
-
-// Full unrolling of the compile-time register loops: without it GCC keeps larger accumulator arrays on the stack.
-#if defined(__clang__)
-#define ST_UNROLL _Pragma("unroll")
-#elif defined(__GNUC__)
-#define ST_UNROLL _Pragma("GCC unroll 16")
-#else
-#define ST_UNROLL
-#endif
 
 namespace simdtensor {
 namespace {
 
 constexpr size_t kSpmmRowMaxM = 4;  // row kernels take at most this many activation rows per call
-
-template <class V>
-inline typename V::R spmm_act(typename V::R a, int act) {
-  if (act == 1) return vrelu<V>(a);
-  if (act == 2) return vgelu<V>(a);
-  return a;
-}
 
 // Independent accumulator sets, so FMA latency (4 cycles, 2 pipes) is hidden even for a one-vector M tile.
 template <int Live>
@@ -44,7 +30,7 @@ inline void spmm_finish_row(typename V::R (&acc)[U][NV], float b, int act, float
     R s = acc[0][v];
     ST_UNROLL
     for (int u = 1; u < U; u++) s = V::add(s, acc[u][v]);
-    s = spmm_act<V>(V::add(s, V::set1(b)), act);
+    s = vact<V>(V::add(s, V::set1(b)), act);
     V::store(dst + v * W, s);
   }
 }
@@ -145,7 +131,7 @@ void spmm_bsr_xt(const F32SparseView& w, size_t r0, size_t r1, const float* xt, 
           ST_UNROLL
           for (int u = 1; u < U; u++) s = V::add(s, acc[u][rr * NV + v]);
           const float b = (bias && row < w.n) ? bias[row] : 0.0f;
-          V::store(dst + v * W, spmm_act<V>(V::add(s, V::set1(b)), act));
+          V::store(dst + v * W, vact<V>(V::add(s, V::set1(b)), act));
         }
       }
     }
@@ -247,7 +233,7 @@ void spmm_nm_xt_lockstep(const F32SparseView& w, size_t r0, size_t r1, const flo
       const float b = bias ? bias[r + rr] : 0.0f;
       float* dst = outt + (r + rr - r0) * ldt;
       ST_UNROLL
-      for (int v = 0; v < NV; v++) V::store(dst + v * W, spmm_act<V>(V::add(acc[rr][v], V::set1(b)), act));
+      for (int v = 0; v < NV; v++) V::store(dst + v * W, vact<V>(V::add(acc[rr][v], V::set1(b)), act));
     }
   }
   if (r < r1) spmm_nm_xt<V, NV, NN>(w, r, r1, xt, outt + (r - r0) * ldt, ldt, bias, act);
@@ -345,13 +331,34 @@ void spmm_epilogue(float* y, size_t n, const float* bias, int act) {
   for (; i + W <= n; i += W) {
     typename V::R v = V::load(y + i);
     if (bias) v = V::add(v, V::load(bias + i));
-    V::store(y + i, spmm_act<V>(v, act));
+    V::store(y + i, vact<V>(v, act));
   }
   if (i < n) {
     typename V::R v = V::load_partial(y + i, n - i);
     if (bias) v = V::add(v, V::load_partial(bias + i, n - i));
-    V::store_partial(y + i, spmm_act<V>(v, act), n - i);
+    V::store_partial(y + i, vact<V>(v, act), n - i);
   }
+}
+
+// Calls f(std::integral_constant<int, MM>()) with MM = min(m, 4): the row kernels' register blocking over the
+// (at most kSpmmRowMaxM) activation rows.
+template <class F>
+inline void spmm_by_m(size_t m, F&& f) {
+  switch (m) {
+    case 1: return f(std::integral_constant<int, 1>());
+    case 2: return f(std::integral_constant<int, 2>());
+    case 3: return f(std::integral_constant<int, 3>());
+    default: return f(std::integral_constant<int, 4>());
+  }
+}
+
+// The CSR row kernels' entry: f(Idx(), integral_constant<int, MM>()) with the view's index type and MM as above.
+template <class F>
+inline void spmm_csr_by_m(const F32SparseView& w, size_t m, F&& f) {
+  spmm_by_m(m, [&](auto mm) {
+    if (w.idx16) f(uint16_t(), mm);
+    else f(uint32_t(), mm);
+  });
 }
 
 // ---- runtime → template dispatch ---------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // Scalar references for the training family: plain loops, double accumulation, libm transcendentals.
 #include <cmath>
 #include <vector>
+#include "kernels/f32-eltwise/row_moments.h"
 #include "kernels/f32-train/f32-train.h"
 
 // Debian's aarch64-linux-gnu-g++ 12 hits an internal compiler error (vect_transform_reduction) vectorizing the
@@ -54,12 +55,8 @@ void ref_layernorm_backward(size_t rows, size_t cols, const float* x, const floa
   for (size_t r = 0; r < rows; r++) {
     const float* xr = x + r * cols;
     const float* dr = dy + r * cols;
-    double mean = 0, var = 0;
-    for (size_t c = 0; c < cols; c++) mean += xr[c];
-    mean /= double(cols);
-    for (size_t c = 0; c < cols; c++) var += (xr[c] - mean) * (xr[c] - mean);
-    var /= double(cols);
-    const double rstd = 1.0 / std::sqrt(var + eps);
+    double mean, rstd;
+    ref_row_moments(xr, cols, eps, &mean, &rstd);
     double a = 0, b = 0;
     for (size_t c = 0; c < cols; c++) {
       const double xh = (xr[c] - mean) * rstd, g = double(dr[c]) * (gamma ? gamma[c] : 1.0f);

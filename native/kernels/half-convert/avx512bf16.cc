@@ -2,18 +2,11 @@
 // inputs as zero, which bfloat16 can represent, so vectors holding a subnormal take the integer rounding path.
 #include "common/x86_intrin.h"
 
+#include "kernels/half-convert/avx512.h"
 #include "kernels/half-convert/half-convert.h"
 
 namespace simdtensor {
 namespace {
-inline __mmask16 tail_mask(size_t r) { return __mmask16((1u << r) - 1u); }
-inline __m512i bf16_round_epi32(__m512i x) {
-  const __m512i ax = _mm512_and_si512(x, _mm512_set1_epi32(0x7fffffff));
-  const __mmask16 nan = _mm512_cmpgt_epi32_mask(ax, _mm512_set1_epi32(0x7f800000));
-  const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(x, 16), _mm512_set1_epi32(1));
-  const __m512i r = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(x, _mm512_set1_epi32(0x7fff)), lsb), 16);
-  return _mm512_mask_or_epi32(r, nan, _mm512_srli_epi32(x, 16), _mm512_set1_epi32(0x40));
-}
 // fpclass imm 0x20: denormal.
 inline __mmask16 subnormal(__m512 v) { return _mm512_fpclass_ps_mask(v, 0x20); }
 inline __m256i cvt16(__m512 v) {

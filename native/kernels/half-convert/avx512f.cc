@@ -1,19 +1,10 @@
 // Half converters for AVX-512: F16C on zmm (vcvtps2ph/vcvtph2ps), bfloat16 by integer rounding; masked tails.
 #include "common/x86_intrin.h"
 
+#include "kernels/half-convert/avx512.h"
 #include "kernels/half-convert/half-convert.h"
 
 namespace simdtensor {
-namespace {
-inline __mmask16 tail_mask(size_t r) { return __mmask16((1u << r) - 1u); }
-inline __m512i bf16_round_epi32(__m512i x) {
-  const __m512i ax = _mm512_and_si512(x, _mm512_set1_epi32(0x7fffffff));
-  const __mmask16 nan = _mm512_cmpgt_epi32_mask(ax, _mm512_set1_epi32(0x7f800000));
-  const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(x, 16), _mm512_set1_epi32(1));
-  const __m512i r = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(x, _mm512_set1_epi32(0x7fff)), lsb), 16);
-  return _mm512_mask_or_epi32(r, nan, _mm512_srli_epi32(x, 16), _mm512_set1_epi32(0x40));
-}
-}  // namespace
 
 void f32_f16_cvt__avx512f(size_t n, const void* in, void* out) {
   const float* x = static_cast<const float*>(in);

@@ -17,7 +17,7 @@ inline void bf16_dot_tile(size_t n, size_t kc, const uint32_t* __restrict a, con
     for (int i = 0; i < M; i++)
       for (int j = 0; j < NV; j++) acc[s][i][j] = _mm512_setzero_ps();
   const size_t kq = (kc + 1) / 2;  // the packing zero-pads an odd K
-  half_gemm_prefetch_c<VecAvx512, M, NR>(c, ldc);
+  gemm_prefetch_c<VecAvx512, M, NR>(c, ldc);
   auto step = [&](__m512 (&ac)[M][NV]) {
     __m512bh bv[NV];
     for (int j = 0; j < NV; j++) bv[j] = __m512bh(_mm512_loadu_si512(b + 32 * j));

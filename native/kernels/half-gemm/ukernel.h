@@ -18,15 +18,6 @@ namespace {
 // of the large-M path don't mind.
 constexpr size_t kHalfPrefetchHalves = 4096;
 
-// Starts pulling the C tile's lines in during the K loop (it is read or written right after).
-template <class V, int M, int NR>
-inline void half_gemm_prefetch_c(const float* c, size_t ldc) {
-  for (int i = 0; i < M; i++) {
-    V::prefetch(c + i * ldc);
-    V::prefetch(c + i * ldc + NR - 1);
-  }
-}
-
 // Convert-then-FMA. Load::template load<NV>(b, out) widens one K step of the B panel (NV·W columns, in the
 // panel's layout) into NV f32 vectors in natural column order.
 template <class V, class Load, int MR, int NV, int M>
@@ -41,7 +32,7 @@ inline void half_cvt_gemm_tile(size_t n, size_t kc, const float* __restrict a, c
   for (int s = 0; s < KS; s++)
     for (int i = 0; i < M; i++)
       for (int j = 0; j < NV; j++) acc[s][i][j] = V::zero();
-  half_gemm_prefetch_c<V, M, NR>(c, ldc);
+  gemm_prefetch_c<V, M, NR>(c, ldc);
   size_t p = 0;
   if constexpr (KS > 1) {
     for (; p + KS <= kc; p += KS) {

@@ -1,13 +1,8 @@
 // int8 sparse-weight linear for AVX-512 VNNI: each stored group of 4 weights is one vpdpbusd operand. Row kernel:
 // 16 groups per vpgatherdd of activation words; xt kernel: 64 activation rows per tile, one broadcast per group.
 #include "common/vec_avx512.h"
+#include "common/unroll.h"
 #include "kernels/s8-spmm/ukernel.h"
-
-#if defined(__clang__)
-#define ST_UNROLL_S8 _Pragma("unroll")
-#else
-#define ST_UNROLL_S8 _Pragma("GCC unroll 16")
-#endif
 
 namespace simdtensor {
 namespace {
@@ -17,7 +12,7 @@ inline __m512i load_gidx(const uint32_t* p, __mmask16 k) { return _mm512_maskz_l
 
 template <int MM>
 inline void gather_dot(__m512i (&acc)[MM], __mmask16 k, __m512i idx, __m512i wv, const uint8_t* xq, size_t ldx) {
-  ST_UNROLL_S8
+  ST_UNROLL
   for (int i = 0; i < MM; i++) {
     const __m512i xg = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), k, idx, xq + size_t(i) * ldx, 4);
     acc[i] = _mm512_dpbusd_epi32(acc[i], xg, wv);
@@ -70,36 +65,36 @@ void xt_nv(const S8SparseView& w, size_t r0, size_t r1, const int32_t* xq4t, con
   }
   for (size_t r = r0; r < r1; r++) {
     __m512i acc[U][NV];
-    ST_UNROLL_S8
+    ST_UNROLL
     for (int u = 0; u < U; u++)
-      ST_UNROLL_S8
+      ST_UNROLL
       for (int v = 0; v < NV; v++) acc[u][v] = _mm512_setzero_si512();
     size_t j = w.ptr[r];
     const size_t e = w.ptr[r + 1];
     for (; j + U <= e; j += U) {
-      ST_UNROLL_S8
+      ST_UNROLL
       for (int u = 0; u < U; u++) {
         const int32_t* xp = xq4t + size_t(gi[j + u]) * MT;
         const __m512i wv = _mm512_set1_epi32(w.gval[j + u]);
-        ST_UNROLL_S8
+        ST_UNROLL
         for (int v = 0; v < NV; v++) acc[u][v] = _mm512_dpbusd_epi32(acc[u][v], _mm512_loadu_si512(xp + v * 16), wv);
       }
     }
     for (; j < e; j++) {
       const int32_t* xp = xq4t + size_t(gi[j]) * MT;
       const __m512i wv = _mm512_set1_epi32(w.gval[j]);
-      ST_UNROLL_S8
+      ST_UNROLL
       for (int v = 0; v < NV; v++) acc[0][v] = _mm512_dpbusd_epi32(acc[0][v], _mm512_loadu_si512(xp + v * 16), wv);
     }
     const __m512 rs = _mm512_set1_ps(float(w.rowsum[r])), sc = _mm512_set1_ps(w.scale[r]);
     const __m512 b = _mm512_set1_ps(bias ? bias[r] : 0.0f);
     float* dst = outt + (r - r0) * ldt;
-    ST_UNROLL_S8
+    ST_UNROLL
     for (int v = 0; v < NV; v++) {
       __m512i s = acc[0][v];
       for (int u = 1; u < U; u++) s = _mm512_add_epi32(s, acc[u][v]);
       const __m512 t = _mm512_fnmadd_ps(vszx[v], rs, _mm512_mul_ps(vsx[v], _mm512_cvtepi32_ps(s)));
-      _mm512_storeu_ps(dst + v * 16, s8_spmm_act<VecAvx512>(_mm512_fmadd_ps(t, sc, b), act));
+      _mm512_storeu_ps(dst + v * 16, vact<VecAvx512>(_mm512_fmadd_ps(t, sc, b), act));
     }
   }
 }

@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include "common/vec_math.h"
+#include "common/vec_act.h"
 #include "kernels/s8-spmm/s8-spmm.h"
 
 namespace simdtensor {
@@ -39,13 +39,6 @@ inline void s8_spmm_row_scalar(const S8SparseView& w, size_t r0, size_t r1, cons
 }
 
 template <class V>
-inline typename V::R s8_spmm_act(typename V::R a, int act) {
-  if (act == 1) return vrelu<V>(a);
-  if (act == 2) return vgelu<V>(a);
-  return a;
-}
-
-template <class V>
 void s8_spmm_row_epilogue(float* y, const int32_t* acc, size_t n, float sx, float szx, const float* scale,
                           const int32_t* rowsum, const float* bias, int act) {
   constexpr int W = V::W;
@@ -55,7 +48,7 @@ void s8_spmm_row_epilogue(float* y, const int32_t* acc, size_t n, float sx, floa
     for (size_t j = 0; j < c; j++) t[j] = sx * float(acc[i + j]) - szx * float(rowsum[i + j]);
     typename V::R v = V::mul(V::load_partial(t, c), V::load_partial(scale + i, c));
     if (bias) v = V::add(v, V::load_partial(bias + i, c));
-    V::store_partial(y + i, s8_spmm_act<V>(v, act), c);
+    V::store_partial(y + i, vact<V>(v, act), c);
   }
 }
 
@@ -74,7 +67,7 @@ void s8_spmm_xt_scalar(const S8SparseView& w, size_t r0, size_t r1, const int32_
     float* dst = outt + (r - r0) * ldt;
     const float rs = float(w.rowsum[r]), sc = w.scale[r], b = bias ? bias[r] : 0.0f;
     for (size_t i = 0; i < mt; i++) dst[i] = (sx[i] * float(acc[i]) - szx[i] * rs) * sc + b;
-    for (size_t i = 0; i < mt; i += V::W) V::store(dst + i, s8_spmm_act<V>(V::load(dst + i), act));
+    for (size_t i = 0; i < mt; i += V::W) V::store(dst + i, vact<V>(V::load(dst + i), act));
   }
 }
 
