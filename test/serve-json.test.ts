@@ -68,6 +68,17 @@ describe('parseRequestJson: the same values as JSON.parse', () => {
     expect(same(plain(v), want)).toBe(true);
   });
 
+  it('a data array larger than the scratch (grown, then given back) and a small one after it', () => {
+    const big = Array.from({ length: 100_000 }, (_, i) => (i % 977) / 8 - 50);
+    const v = parseRequestJson(enc(JSON.stringify({ data: big }))) as { data: Float64Array };
+    expect(v.data).toBeInstanceOf(Float64Array);
+    expect(v.data.length).toBe(100_000);
+    expect(Array.from(v.data)).toEqual(big);
+    const w = parseRequestJson(enc('{"data":[1.5,-2]}')) as { data: Float64Array };
+    expect(Array.from(w.data)).toEqual([1.5, -2]);
+    expect(Array.from(v.data.subarray(0, 2))).toEqual(big.slice(0, 2)); // the first result is its own copy
+  });
+
   it('random documents: equal to JSON.parse whenever it does not bail', () => {
     const r = mulberry32(11);
     let checked = 0;

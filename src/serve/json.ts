@@ -15,6 +15,7 @@ const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
 const MAX_DEPTH = 64;
 /** Scratch for numeric arrays (parsing is synchronous), grown as needed; each array is copied out at its length. */
 let nums = new Float64Array(1024);
+const SCRATCH_KEEP = 1 << 16;
 
 /** Elements the last successful {@link scanNumbers} wrote to `nums`. */
 let count = 0;
@@ -333,5 +334,8 @@ export function parseRequestJson(bytes: Uint8Array): unknown {
   } catch (e) {
     if (e === bail) return BAIL;
     throw e;
+  } finally {
+    // A huge request grew the scratch: do not keep it (at most 512 KiB stays between requests).
+    if (nums.length > SCRATCH_KEEP) nums = new Float64Array(1024);
   }
 }
