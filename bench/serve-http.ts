@@ -14,7 +14,7 @@
  * per request). Bounded: each point runs POINT_S seconds per server (the batched and the --max-batch 1 server are
  * both up and measured in alternating segments, so background load drifts hit both alike); about 75 s in all.
  *
- *   node dist/bench/serve-http.js [--quick] [--point-s 2] [--soak-s 8] [--json FILE] [--parts mlp,overhead,soak]
+ *   node dist/bench/serve-http.js [--quick] [--point-s 2] [--soak-s 8] [--json FILE] [--parts mlp,overhead,soak] [--clients 1,16,64]
  *   node dist/bench/serve-http.js --parts none --onnx model.onnx --input-shape 1,3,48,320   an ONNX model too
  *     (its first input, binary FP32; e.g. a PaddleOCR model once the ONNX runtime has the convolution ops)
  * @module
@@ -38,7 +38,8 @@ const SOAK_S = val('--soak-s', QUICK ? 3 : 8);
 const WARM_S = QUICK ? 0.2 : 0.4;
 /** Alternating segments per point when comparing servers (batched vs --max-batch 1). */
 const SEGMENTS = QUICK ? 2 : 4;
-const CLIENTS = QUICK ? [1, 64] : [1, 16, 64, 256];
+/** --clients 1,16,64: the closed-loop client counts of the MLP and ONNX parts. */
+const CLIENTS = argv.indexOf('--clients') >= 0 ? argv[argv.indexOf('--clients') + 1].split(',').map(Number) : QUICK ? [1, 64] : [1, 16, 64, 256];
 /** --parts mlp,overhead,soak: which parts to run (default all; the soak needs the mlp part's rate). */
 const PARTS = (argv.indexOf('--parts') >= 0 ? argv[argv.indexOf('--parts') + 1] : 'mlp,overhead,soak').split(',');
 const jsonOut = argv.indexOf('--json') >= 0 ? argv[argv.indexOf('--json') + 1] : null;

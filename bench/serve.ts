@@ -20,7 +20,8 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as lib from '../src/index.js';
-import { BatchScheduler, cpuInfo, linear, linearAsync, matmul, packWeights, rand, setMonitoring, Tensor } from '../src/index.js';
+import { BatchScheduler, cpuInfo, linear, matmul, packWeights, rand, setMonitoring, Tensor } from '../src/index.js';
+import { ArenaPool, denseChainAsync } from '../src/nn/arena.js';
 import { mulberry32 } from '../src/random.js';
 import { median } from './measure.js';
 
@@ -91,11 +92,10 @@ function mlp(name: string, prep: (w: Tensor) => unknown): Model {
     for (let i = 0; i < packed.length; i++) h = linear(h, packed[i] as never, biases[i], { activation: act(i) });
     return h;
   };
-  const async: AsyncForward = async (x) => {
-    let h = x;
-    for (let i = 0; i < packed.length; i++) h = await linearAsync(h, packed[i] as never, biases[i], { activation: act(i) });
-    return h;
-  };
+  // Hidden activations in a scratch arena per batch in flight (src/nn/arena.ts): only the output is fresh memory.
+  const steps = packed.map((w, i) => ({ weight: w as never, bias: biases[i], outFeatures: LAYERS[i + 1], activation: act(i) }));
+  const arenas = new ArenaPool();
+  const async: AsyncForward = (x) => denseChainAsync(x, steps, arenas);
   return { name, sync, async };
 }
 

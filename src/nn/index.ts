@@ -25,3 +25,5 @@ export { optimize, checkTargets, formatMarkdown, stageTable } from './optimize.j
 export type { OptimizeOptions, OptimizeReport, StageReport, SeedReport, TargetCheck, ProgressEvent, Stage } from './optimize.js';
 export { quantizeModel, inputQuant } from './quantize.js';
 export type { QuantizeModelOptions } from './quantize.js';
+export { ForwardArena, ArenaPool, denseChainAsync } from './arena.js';
+export type { DenseStep } from './arena.js';

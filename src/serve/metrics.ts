@@ -42,8 +42,8 @@ const LATENCY = [0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.
 
 /** Counters and histograms of one server. */
 export class ServerMetrics {
-  /** Requests by `route\tstatus`. */
-  private readonly requests = new Map<string, number>();
+  /** Requests by route, then status (no string built per request). */
+  private readonly requests = new Map<string, Map<number, number>>();
   readonly latency = new Histogram(LATENCY);
   readonly batchSize: Histogram;
   batches = 0;
@@ -54,12 +54,13 @@ export class ServerMetrics {
     this.batchSize = new Histogram(b);
   }
   request(route: string, status: number): void {
-    const k = `${route}\t${status}`;
-    this.requests.set(k, (this.requests.get(k) ?? 0) + 1);
+    let m = this.requests.get(route);
+    if (!m) this.requests.set(route, (m = new Map()));
+    m.set(status, (m.get(status) ?? 0) + 1);
   }
   /** Count of requests with this route and status (for tests and the bench). */
   count(route: string, status: number): number {
-    return this.requests.get(`${route}\t${status}`) ?? 0;
+    return this.requests.get(route)?.get(status) ?? 0;
   }
   batch(rows: number): void {
     this.batches++;
@@ -68,10 +69,7 @@ export class ServerMetrics {
   render(p: string, model: string, gauges: { queueDepth: number; inFlight: number; runningBatches: number; ready: boolean; cacheHits: number; cacheMisses: number; cacheEntries: number }): string {
     const m = `model="${model.replace(/["\\\n]/g, '_')}"`;
     let s = `# HELP ${p}_http_requests_total HTTP requests answered, by route and status code.\n# TYPE ${p}_http_requests_total counter\n`;
-    for (const [k, v] of this.requests) {
-      const [route, code] = k.split('\t');
-      s += `${p}_http_requests_total{route="${route}",code="${code}"} ${v}\n`;
-    }
+    for (const [route, codes] of this.requests) for (const [code, v] of codes) s += `${p}_http_requests_total{route="${route}",code="${code}"} ${v}\n`;
     s += this.latency.render(`${p}_inference_request_duration_seconds`, 'Inference request latency, body received to response written.', m);
     s += this.batchSize.render(`${p}_inference_batch_size`, 'Rows per batch the model ran.', m);
     const g = (name: string, help: string, v: number, type = 'gauge') => `# HELP ${p}_${name} ${help}\n# TYPE ${p}_${name} ${type}\n${p}_${name}{${m}} ${v}\n`;

@@ -12,6 +12,7 @@ import { getPacked } from '../cache/index.js';
 import { GELU, Layer, Linear, Dropout, ReLU, Sequential, LayerNorm, Normalize } from '../nn/layers.js';
 import { loadModel } from '../nn/serialize.js';
 import { loadOnnx, OnnxModel } from '../onnx/model.js';
+import { ArenaPool } from '../nn/arena.js';
 import { onnxBatchable, type BatchableModel, type HostTensor } from './batcher.js';
 
 type Step = { layer: Layer; act: 'none' | 'relu' | 'gelu'; async: boolean };
@@ -53,6 +54,9 @@ export function sequentialBatchable(model: Sequential, name?: string): Batchable
       steps.push({ layer: l, act, async: !l.inputQuant });
     } else steps.push({ layer: l, act: 'none', async: false });
   }
+  // The hidden activations of a batch go into a scratch arena (one per batch in flight), so only the last
+  // layer's output is fresh memory (see src/nn/arena.ts).
+  const arenas = new ArenaPool();
   return {
     name,
     inputs: [{ name: 'input', dtype: 'float32', shape: [-1, inW] }],
@@ -61,25 +65,35 @@ export function sequentialBatchable(model: Sequential, name?: string): Batchable
     async run(feeds) {
       const x = feeds.input;
       let h: Tensor = new Tensor(x.data as Float32Array, x.shape, 'float32', x.data.length);
-      for (const s of steps) {
-        const l = s.layer;
-        if (l instanceof Linear && s.async) {
-          try {
-            // A plain float32 weight (a model fresh from mlp() or saved unpacked) is packed once and cached.
-            const kw = l.kernelWeight;
-            const w = kw instanceof Tensor && kw.dtype === 'float32' ? getPacked(kw) : kw;
-            h = await linearAsync(h, w as never, l.bias ? l.bias.value : null, { activation: s.act });
-            continue;
-          } catch (e) {
-            // A weight family without an async kernel: run this layer on the JS thread from now on.
-            if (!(e instanceof TypeError && /no async kernel/.test(e.message))) throw e;
-            s.async = false;
+      const arena = arenas.acquire();
+      try {
+        for (let k = 0; k < steps.length; k++) {
+          const s = steps[k];
+          const l = s.layer;
+          if (l instanceof Linear && s.async) {
+            try {
+              // A plain float32 weight (a model fresh from mlp() or saved unpacked) is packed once and cached.
+              const kw = l.kernelWeight;
+              const w = kw instanceof Tensor && kw.dtype === 'float32' ? getPacked(kw) : kw;
+              const bias = l.bias ? l.bias.value : null;
+              const out = k + 1 < steps.length && h.ndim === 2 ? arena.out(h.shape[0], l.outFeatures, h.data) : null;
+              h = await linearAsync(h, w as never, bias, out ? { activation: s.act, out } : { activation: s.act });
+              continue;
+            } catch (e) {
+              // A weight family without an async kernel: run this layer on the JS thread from now on.
+              if (!(e instanceof TypeError && /no async kernel/.test(e.message))) throw e;
+              s.async = false;
+            }
           }
+          h = l instanceof Linear ? (l.forward(h, s.act === 'none' ? {} : { activation: s.act }) as Tensor) : l.forward(h);
         }
-        h = l instanceof Linear ? (l.forward(h, s.act === 'none' ? {} : { activation: s.act }) as Tensor) : l.forward(h);
+        if (h.dtype !== 'float32') throw typeError(fn, `the model's last layer returned ${h.dtype}, not float32`);
+        // The output leaves this pass: never a view of the arena (a last layer that passed its input through).
+        const data = arena.holds(h.data) ? (h.data as Float32Array).slice() : (h.data as Float32Array);
+        return { output: { dtype: 'float32', shape: h.shape.slice(), data } as HostTensor };
+      } finally {
+        arenas.release(arena);
       }
-      if (h.dtype !== 'float32') throw typeError(fn, `the model's last layer returned ${h.dtype}, not float32`);
-      return { output: { dtype: 'float32', shape: h.shape.slice(), data: h.data as Float32Array } as HostTensor };
     },
   };
 }

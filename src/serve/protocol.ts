@@ -5,6 +5,7 @@
  * @module
  */
 import { dtypeArray, dtypeBytes, type HostTensor, type ServeDType, type TensorSpec } from './batcher.js';
+import { BAIL, parseRequestJson } from './json.js';
 
 /** A request the server answers with a 4xx: `status` and a message naming the problem. */
 export class ProtocolError extends Error {
@@ -62,11 +63,15 @@ export function parseInferRequest(body: Buffer, jsonLength: number | undefined, 
     jsonBytes = body.subarray(0, jsonLength);
     bin = body.subarray(jsonLength);
   }
-  let req: unknown;
-  try {
-    req = JSON.parse(jsonBytes.toString('utf8'));
-  } catch (e) {
-    throw new ProtocolError(`the request body is not valid JSON (${(e as Error).message})`);
+  // The fast path reads the bytes directly (a flat numeric "data" array comes back as a Float64Array); anything it
+  // does not handle, invalid JSON included, goes through JSON.parse and its error message.
+  let req: unknown = parseRequestJson(jsonBytes);
+  if (req === BAIL) {
+    try {
+      req = JSON.parse(jsonBytes.toString('utf8'));
+    } catch (e) {
+      throw new ProtocolError(`the request body is not valid JSON (${(e as Error).message})`);
+    }
   }
   if (!isObj(req)) throw new ProtocolError(`the request must be a JSON object with 'inputs', got ${short(req)}`);
   const id = req.id;
@@ -118,11 +123,16 @@ export function parseInferRequest(body: Buffer, jsonLength: number | undefined, 
       if (typeof binSize !== 'number' || !Number.isInteger(binSize) || binSize < 0) throw new ProtocolError(`input '${name}': binary_data_size must be a non-negative integer, got ${short(binSize)}`);
       if (binSize !== n * el) throw new ProtocolError(`input '${name}': binary_data_size is ${binSize} bytes, shape [${shape.join(', ')}] of ${dtv2} needs ${n * el}`);
       if (binOff + binSize > bin.length) throw new ProtocolError(`input '${name}': binary data runs past the end of the body (${binOff + binSize} > ${bin.length} bytes after the JSON header)`);
-      // Copied into a fresh, aligned buffer: the body's bytes may sit at any offset.
-      const ab = new ArrayBuffer(binSize);
-      new Uint8Array(ab).set(bin.subarray(binOff, binOff + binSize));
+      // A view of the body when its bytes are aligned for the element type (the batch copies them anyway), else a
+      // copy into a fresh buffer. The body's memory is this request's own (node allocates each read).
+      const at = bin.byteOffset + binOff;
+      if (at % el === 0) data = new (dtypeArray(dt))(bin.buffer as ArrayBuffer, at, n);
+      else {
+        const ab = new ArrayBuffer(binSize);
+        new Uint8Array(ab).set(bin.subarray(binOff, binOff + binSize));
+        data = new (dtypeArray(dt))(ab, 0, n);
+      }
       binOff += binSize;
-      data = new (dtypeArray(dt))(ab, 0, n);
       if (dt === 'bool') for (let i = 0; i < n; i++) if (data[i] > 1) throw new ProtocolError(`input '${name}': BOOL byte ${i} is ${data[i]}, must be 0 or 1`);
     } else {
       if (t.data === undefined) throw new ProtocolError(`input '${name}' has no 'data' (and no parameters.binary_data_size)`);
@@ -151,15 +161,21 @@ export function parseInferRequest(body: Buffer, jsonLength: number | undefined, 
 
 /** A JSON `data` array (flat, row-major, or nested) → a typed array of `n` elements, every element checked. */
 function fromJson(name: string, dt: ServeDType, raw: unknown, n: number, shape: number[]): HostTensor['data'] {
-  if (!Array.isArray(raw)) throw new ProtocolError(`input '${name}': data must be an array, got ${short(raw)}`);
-  let a = raw as unknown[];
-  if (a.length !== n && a.length > 0 && Array.isArray(a[0])) a = a.flat(Infinity);
+  // A Float64Array comes from the fast parser: a flat array of JSON numbers, already checked to be numbers.
+  const nums = raw instanceof Float64Array;
+  if (!nums && !Array.isArray(raw)) throw new ProtocolError(`input '${name}': data must be an array, got ${short(raw)}`);
+  let a = raw as ArrayLike<unknown>;
+  if (!nums && a.length !== n && a.length > 0 && Array.isArray(a[0])) a = (a as unknown[]).flat(Infinity);
   if (a.length !== n) throw new ProtocolError(`input '${name}': shape [${shape.join(', ')}] needs ${n} elements, data has ${a.length}`);
   const bad = (i: number, want: string) => new ProtocolError(`input '${name}': data[${i}] is ${short(a[i])}, not ${want}`);
   switch (dt) {
     case 'float32':
     case 'float64': {
       const out = dt === 'float32' ? new Float32Array(n) : new Float64Array(n);
+      if (nums) {
+        out.set(raw);
+        return out;
+      }
       for (let i = 0; i < n; i++) {
         const v = a[i];
         if (typeof v !== 'number') throw bad(i, 'a number');
@@ -221,21 +237,33 @@ export interface EncodedResponse {
 
 /** Encodes a response: `{ model_name, model_version, id, outputs: [{ name, datatype, shape, data }] }`. */
 export function encodeInferResponse(model: string, version: string, req: InferRequest, outs: Record<string, HostTensor>, order: readonly TensorSpec[]): EncodedResponse {
-  const want = req.outputs ?? order.map((o) => ({ name: o.name, binary: req.binaryAll }));
-  const parts: string[] = [];
-  const bins: Buffer[] = [];
-  for (const w of want) {
-    const t = outs[w.name];
-    const head = `{"name":${JSON.stringify(w.name)},"datatype":"${TO_V2[t.dtype]}","shape":[${t.shape.join(',')}]`;
-    if (w.binary) {
-      bins.push(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-      parts.push(`${head},"parameters":{"binary_data_size":${t.data.byteLength}}}`);
-    } else parts.push(`${head},"data":${jsonData(t)}}`);
+  const want = req.outputs;
+  const n = want ? want.length : order.length;
+  let json = `{"model_name":${JSON.stringify(model)},"model_version":${JSON.stringify(version)}${req.id !== undefined ? `,"id":${JSON.stringify(req.id)}` : ''},"outputs":[`;
+  let bins: HostTensor['data'][] | null = null;
+  let binBytes = 0;
+  for (let k = 0; k < n; k++) {
+    const name = want ? want[k].name : order[k].name;
+    const t = outs[name];
+    json += `${k ? ',' : ''}{"name":${JSON.stringify(name)},"datatype":"${TO_V2[t.dtype]}","shape":[${t.shape.join(',')}]`;
+    if (want ? want[k].binary : req.binaryAll) {
+      (bins ??= []).push(t.data);
+      binBytes += t.data.byteLength;
+      json += `,"parameters":{"binary_data_size":${t.data.byteLength}}}`;
+    } else json += `,"data":${jsonData(t)}}`;
   }
-  const json = `{"model_name":${JSON.stringify(model)},"model_version":${JSON.stringify(version)}${req.id !== undefined ? `,"id":${JSON.stringify(req.id)}` : ''},"outputs":[${parts.join(',')}]}`;
-  if (!bins.length) return { body: json };
-  const jb = Buffer.from(json, 'utf8');
-  return { body: Buffer.concat([jb, ...bins]), jsonLength: jb.length };
+  json += ']}';
+  if (!bins) return { body: json };
+  // One buffer: the JSON header, then each binary output's bytes.
+  const jl = Buffer.byteLength(json);
+  const body = Buffer.allocUnsafe(jl + binBytes);
+  body.write(json, 0, jl, 'utf8');
+  let off = jl;
+  for (const d of bins) {
+    body.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), off);
+    off += d.byteLength;
+  }
+  return { body, jsonLength: jl };
 }
 
 /** Model metadata (`GET /v2/models/{name}`): names, datatypes, and shapes with -1 for dynamic dims. */
