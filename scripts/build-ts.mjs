@@ -2,7 +2,7 @@
 // Compiles src/ and bench/ to dist/ (ESM + .d.ts) and writes the CommonJS entries (dist/cjs/index.cjs, and
 // dist/cjs/tfjs.cjs for the `simdtensor/tfjs` subpath), which load the ESM build through require(esm) (Node >= 20.19).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,6 +17,22 @@ try {
   console.error('build-ts: tsc reported errors (see above)');
   process.exit(1);
 }
+// tsc never deletes: output of a source that was moved or removed would stay in dist/ (and be packed). Drop every
+// compiled file under dist/src and dist/bench whose .ts source is gone, then any folder left empty.
+function pruneStale(distDir, srcDir) {
+  if (!existsSync(distDir)) return;
+  for (const e of readdirSync(distDir, { withFileTypes: true })) {
+    const out = join(distDir, e.name);
+    if (e.isDirectory()) {
+      pruneStale(out, join(srcDir, e.name));
+      if (readdirSync(out).length === 0) rmSync(out, { recursive: true });
+      continue;
+    }
+    const m = /^(.*?)(\.d\.ts\.map|\.d\.ts|\.js\.map|\.js)$/.exec(e.name);
+    if (m && !existsSync(join(srcDir, `${m[1]}.ts`))) rmSync(out);
+  }
+}
+for (const d of ['src', 'bench']) pruneStale(join(root, 'dist', d), join(root, d));
 mkdirSync(join(root, 'dist', 'cjs'), { recursive: true });
 writeFileSync(
   join(root, 'dist', 'cjs', 'index.cjs'),
