@@ -102,6 +102,12 @@ int op_code(OpArgs& a, size_t i, int last) {
   return op;
 }
 
+// The binary op code (add, sub, mul, …) at info[0]; busy conflicts are reported as "add/sub/mul".
+int binary_op_code(OpArgs& a) {
+  a.busy_name("add/sub/mul");
+  return op_code(a, 0, kBinLast);
+}
+
 // binary(op, a, b, out, n)
 struct BinaryOp {
   static constexpr OpNames kNames{"binary", "binary", nullptr, nullptr};
@@ -112,9 +118,8 @@ struct BinaryOp {
     float* out;
   };
   static Call parse(OpArgs& a) {
-    a.busy_name("add/sub/mul");
     Call c{};
-    c.op = op_code(a, 0, kBinLast);
+    c.op = binary_op_code(a);
     c.n = a.size(4, "n");
     c.a = a.in<float>(1, "a", c.n);
     c.b = a.in<float>(2, "b", c.n);
@@ -134,9 +139,8 @@ struct BinaryRowOp {
     float* out;
   };
   static Call parse(OpArgs& a) {
-    a.busy_name("add/sub/mul");
     Call c{};
-    c.op = op_code(a, 0, kBinLast);
+    c.op = binary_op_code(a);
     c.rows = a.size(4, "rows");
     c.cols = a.size(5, "cols");
     const size_t total = a.mul(c.rows, c.cols);
