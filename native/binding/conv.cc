@@ -160,10 +160,7 @@ struct S8Conv2dOp {
     c.post.residual = a.in<float>(15, "residual", yn, true);
     if (out.kind == kS8OutI32 && (c.post.act != kConvActNone || c.post.residual))
       a.range_error("an activation or residual needs a float32 or int8 output");
-    const double out_scale = a.num(11);
-    g.out_zero = a.i32(12);
-    a.check_requant(out.kind, out_scale, g.out_zero);
-    g.out_scale = float(out_scale);
+    a.requant(11, 12, out.kind, &g.out_scale, &g.out_zero);
     g.out = out.kind;
     g.c = out.data;
     g.act = c.post.act <= kConvActGelu ? c.post.act : kConvActNone;  // the GEMM fuses none/relu/gelu itself
@@ -191,8 +188,7 @@ struct S8Conv2dOp {
 
 void init_conv(Napi::Env env, Napi::Object exports) {
   exports.Set("PackedConvF32", Handle<PackedF32ConvWeights>::Define(env, kPackedConvHandle));
-  export_op<Conv2dOp>(env, exports);
-  export_op<S8Conv2dOp>(env, exports);
+  export_ops<Conv2dOp, S8Conv2dOp>(env, exports);
 }
 
 }  // namespace binding

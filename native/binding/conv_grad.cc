@@ -59,40 +59,34 @@ Napi::Value ConvIm2col(const Napi::CallbackInfo& info) {
   return Napi::Value();
 }
 
-// dwconvBackwardFilter(x, dy, geometry, dw)
-Napi::Value DwconvBackwardFilter(const Napi::CallbackInfo& info) {
-  const char* fn = "dwconvBackwardFilter";
+// The two depthwise backward ops, (in, dy, geometry, out): the filter gradient reads x and writes dw, the input
+// gradient reads w and writes dx; out must not overlap either input.
+template <void (*Run)(const ConvBackGeom&, const float*, const float*, float*)>
+Napi::Value dwconv_backward(const Napi::CallbackInfo& info, const char* fn, bool filter) {
   napi_env env = info.Env();
   const ConvBackGeom g = parse_geom(info, 2, fn);
   const size_t cm = mul_sizes(env, fn, g.c, g.mult);
   const size_t nx = prod(env, fn, {g.n, g.ih, g.iw, g.c}), ny = prod(env, fn, {g.n, g.oh, g.ow, cm});
   const size_t nw = prod(env, fn, {g.kh, g.kw, cm});
-  const float* x = typed_data<float>(info, 0, fn, "x", nx);
+  const size_t nin = filter ? nx : nw, nout = filter ? nw : nx;
+  const float* in = typed_data<float>(info, 0, fn, filter ? "x" : "w", nin);
   const float* dy = typed_data<float>(info, 1, fn, "dy", ny);
-  float* dw = typed_data<float>(info, 3, fn, "dw", nw);
-  check_sync_write(env, fn, dw, nw * sizeof(float));
-  check_disjoint(env, fn, x, nx, dw, nw);
-  check_disjoint(env, fn, dy, ny, dw, nw);
-  f32_dwconv_backward_filter_nhwc(g, x, dy, dw);
+  float* out = typed_data<float>(info, 3, fn, filter ? "dw" : "dx", nout);
+  check_sync_write(env, fn, out, nout * sizeof(float));
+  check_disjoint(env, fn, in, nin, out, nout);
+  check_disjoint(env, fn, dy, ny, out, nout);
+  Run(g, in, dy, out);
   return Napi::Value();
+}
+
+// dwconvBackwardFilter(x, dy, geometry, dw)
+Napi::Value DwconvBackwardFilter(const Napi::CallbackInfo& info) {
+  return dwconv_backward<f32_dwconv_backward_filter_nhwc>(info, "dwconvBackwardFilter", true);
 }
 
 // dwconvBackwardInput(w, dy, geometry, dx)
 Napi::Value DwconvBackwardInput(const Napi::CallbackInfo& info) {
-  const char* fn = "dwconvBackwardInput";
-  napi_env env = info.Env();
-  const ConvBackGeom g = parse_geom(info, 2, fn);
-  const size_t cm = mul_sizes(env, fn, g.c, g.mult);
-  const size_t nw = prod(env, fn, {g.kh, g.kw, cm}), ny = prod(env, fn, {g.n, g.oh, g.ow, cm});
-  const size_t nx = prod(env, fn, {g.n, g.ih, g.iw, g.c});
-  const float* w = typed_data<float>(info, 0, fn, "w", nw);
-  const float* dy = typed_data<float>(info, 1, fn, "dy", ny);
-  float* dx = typed_data<float>(info, 3, fn, "dx", nx);
-  check_sync_write(env, fn, dx, nx * sizeof(float));
-  check_disjoint(env, fn, w, nw, dx, nx);
-  check_disjoint(env, fn, dy, ny, dx, nx);
-  f32_dwconv_backward_input_nhwc(g, w, dy, dx);
-  return Napi::Value();
+  return dwconv_backward<f32_dwconv_backward_input_nhwc>(info, "dwconvBackwardInput", false);
 }
 
 }  // namespace

@@ -102,6 +102,12 @@ int op_code(OpArgs& a, size_t i, int last) {
   return op;
 }
 
+// The binary op code (add, sub, mul, …) at info[0]; busy conflicts are reported as "add/sub/mul".
+int binary_op_code(OpArgs& a) {
+  a.busy_name("add/sub/mul");
+  return op_code(a, 0, kBinLast);
+}
+
 // binary(op, a, b, out, n)
 struct BinaryOp {
   static constexpr OpNames kNames{"binary", "binary", nullptr, nullptr};
@@ -112,9 +118,8 @@ struct BinaryOp {
     float* out;
   };
   static Call parse(OpArgs& a) {
-    a.busy_name("add/sub/mul");
     Call c{};
-    c.op = op_code(a, 0, kBinLast);
+    c.op = binary_op_code(a);
     c.n = a.size(4, "n");
     c.a = a.in<float>(1, "a", c.n);
     c.b = a.in<float>(2, "b", c.n);
@@ -134,9 +139,8 @@ struct BinaryRowOp {
     float* out;
   };
   static Call parse(OpArgs& a) {
-    a.busy_name("add/sub/mul");
     Call c{};
-    c.op = op_code(a, 0, kBinLast);
+    c.op = binary_op_code(a);
     c.rows = a.size(4, "rows");
     c.cols = a.size(5, "cols");
     const size_t total = a.mul(c.rows, c.cols);
@@ -250,16 +254,13 @@ struct LayerNormOp {
 
 // probeF32Peak(ms) -> GFLOP/s of an FMA loop on the best allowed ISA.
 Napi::Value ProbeF32Peak(const Napi::CallbackInfo& info) {
-  double ms = num_arg(info, 0);
-  if (!(ms > 0 && ms <= 60000)) throw Napi::RangeError::New(info.Env(), "probeF32Peak: ms must be in (0, 60000]");
-  return Napi::Number::New(info.Env(), probe_f32_peak(ms));
+  return Napi::Number::New(info.Env(), probe_f32_peak(probe_ms_arg(info, 0, "probeF32Peak")));
 }
 
 // probeReadBandwidth(bytes, ms) -> GB/s streaming reads over a buffer of that size.
 Napi::Value ProbeReadBandwidth(const Napi::CallbackInfo& info) {
   const size_t bytes = size_arg(info, 0, "probeReadBandwidth", "bytes", size_t(1) << 34);
-  double ms = num_arg(info, 1);
-  if (!(ms > 0 && ms <= 60000)) throw Napi::RangeError::New(info.Env(), "probeReadBandwidth: ms must be in (0, 60000]");
+  const double ms = probe_ms_arg(info, 1, "probeReadBandwidth");
   return Napi::Number::New(info.Env(), probe_read_bandwidth(bytes, ms));
 }
 
@@ -267,14 +268,8 @@ Napi::Value ProbeReadBandwidth(const Napi::CallbackInfo& info) {
 
 void init_f32(Napi::Env env, Napi::Object exports) {
   exports.Set("PackedF32", Handle<PackedF32Weights>::Define(env, kPackedF32Handle));
-  export_op<MatmulPackedOp>(env, exports);
-  export_op<MatmulOp>(env, exports);
-  export_op<BinaryOp>(env, exports);
-  export_op<BinaryRowOp>(env, exports);
-  export_op<ActivationOp>(env, exports);
-  export_op<UnaryOp>(env, exports);
-  export_op<SoftmaxOp>(env, exports);
-  export_op<LayerNormOp>(env, exports);
+  export_ops<MatmulPackedOp, MatmulOp, BinaryOp, BinaryRowOp, ActivationOp, UnaryOp, SoftmaxOp,
+             LayerNormOp>(env, exports);
   export_fn<ProbeF32Peak>(env, exports, "probeF32Peak");
   export_fn<ProbeReadBandwidth>(env, exports, "probeReadBandwidth");
 }

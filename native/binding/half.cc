@@ -131,8 +131,7 @@ struct HalfConvertOp {
 Napi::Value ProbeHalfPeak(const Napi::CallbackInfo& info) {
   const int kind = int_arg(info, 0);
   if (kind < 0 || kind > 2) throw Napi::RangeError::New(info.Env(), "probeHalfPeak: kind must be 0, 1 or 2, got " + std::to_string(kind));
-  const double ms = num_arg(info, 1);
-  if (!(ms > 0 && ms <= 60000)) throw Napi::RangeError::New(info.Env(), "probeHalfPeak: ms must be in (0, 60000]");
+  const double ms = probe_ms_arg(info, 1, "probeHalfPeak");
   const double r = probe_half_peak(HalfProbeKind(kind), ms);
   if (r <= 0) return info.Env().Null();
   return Napi::Number::New(info.Env(), r);
@@ -142,9 +141,7 @@ Napi::Value ProbeHalfPeak(const Napi::CallbackInfo& info) {
 
 void init_half(Napi::Env env, Napi::Object exports) {
   exports.Set("PackedHalf", Handle<PackedHalfWeights>::Define(env, kPackedHalfHandle));
-  export_op<HalfConvertOp>(env, exports);
-  export_op<HalfMatmulPackedOp>(env, exports);
-  export_op<HalfMatmulOp>(env, exports);
+  export_ops<HalfConvertOp, HalfMatmulPackedOp, HalfMatmulOp>(env, exports);
   export_fn<ProbeHalfPeak>(env, exports, "probeHalfPeak");
 }
 

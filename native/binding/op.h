@@ -232,8 +232,9 @@ class OpArgs {
   // A per-tensor (1 value) or per-index (n values) parameter array, or null: *stride is 0 or 1, *len 0, 1 or n.
   template <class T>
   const T* param(size_t i, const char* arg, size_t n, size_t* stride, size_t* len, bool nullable = true);
-  // RangeErrors for a requantized output's scale / zero point (none for int32 / float32 outputs).
-  void check_requant(int out_kind, double out_scale, int out_zero) const;
+  // A requantized output's scale (info[scale_i]) and zero point (info[zero_i]) into *scale / *zero, with
+  // RangeErrors for values an int8 / uint8 output cannot use (none for int32 / float32 outputs).
+  void requant(size_t scale_i, size_t zero_i, int out_kind, float* scale, int32_t* zero) const;
 
  private:
   const uint8_t* s8_bytes(size_t i, const char* arg, size_t n, bool* is_unsigned) const;
@@ -319,6 +320,12 @@ template <class D>
 void export_op(Napi::Env env, Napi::Object exports) {
   if constexpr (D::kNames.sync_export != nullptr) export_fn<op_sync<D>>(env, exports, D::kNames.sync_export);
   if constexpr (D::kNames.async_export != nullptr) export_fn<op_async<D>>(env, exports, D::kNames.async_export);
+}
+
+// Exports the forms of each description, in the order given.
+template <class... D>
+void export_ops(Napi::Env env, Napi::Object exports) {
+  (export_op<D>(env, exports), ...);
 }
 
 }  // namespace binding

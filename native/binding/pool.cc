@@ -33,8 +33,32 @@ size_t prod(const OpArgs& a, std::initializer_list<size_t> xs) {
   return r;
 }
 
-void check_no_overlap(const OpArgs& a, const float* x, size_t nx, const float* y, size_t ny) {
-  if (nx && ny && x < y + ny && y < x + nx) a.range_error("out must not overlap x");
+template <class A>
+void check_no_overlap(const OpArgs& args, const A& a, size_t nx, size_t ny) {
+  if (nx && ny && a.x < a.y + ny && a.y < a.x + nx) args.range_error("out must not overlap x");
+}
+
+// The op's input x (nx floats, read, info[0]) and output (ny floats, written, info[1]) into a.x / a.y; they must
+// not overlap.
+template <class A>
+void x_and_out(OpArgs& args, A& a, size_t nx, size_t ny) {
+  a.x = args.in<float>(0, "x", nx);
+  a.y = args.out<float>(1, "out", ny);
+  check_no_overlap(args, a, nx, ny);
+}
+
+// The window at params[i..i+5]: kh, kw, sh, sw, dh, dw, each >= 1.
+template <class A>
+void window(const Ints& q, size_t i, A& a) {
+  a.kh = q.at(i, "kh", 1), a.kw = q.at(i + 1, "kw", 1), a.sh = q.at(i + 2, "sh", 1), a.sw = q.at(i + 3, "sw", 1);
+  a.dh = q.at(i + 4, "dh", 1), a.dw = q.at(i + 5, "dw", 1);
+}
+
+// The pool kind (max or average) at params[0].
+int pool_kind(const OpArgs& args, const Ints& q) {
+  const int kind = int(q.at(0, "kind"));
+  if (kind != kPoolMax && kind != kPoolAvg) args.range_error("bad pool kind");
+  return kind;
 }
 
 // depthwiseConv2d(x, w, bias|null, out, params: Int32Array(18), actA, actB[, id])
@@ -53,8 +77,8 @@ struct DwconvOp {
     a.nhwc = q.at(0, "nhwc") != 0, a.w_hwc = q.at(1, "wHwc") != 0;
     a.n = q.at(2, "n"), a.c = q.at(3, "c"), a.mult = q.at(4, "mult", 1);
     a.ih = q.at(5, "ih"), a.iw = q.at(6, "iw"), a.oh = q.at(7, "oh"), a.ow = q.at(8, "ow");
-    a.kh = q.at(9, "kh", 1), a.kw = q.at(10, "kw", 1), a.sh = q.at(11, "sh", 1), a.sw = q.at(12, "sw", 1);
-    a.dh = q.at(13, "dh", 1), a.dw = q.at(14, "dw", 1), a.pt = q.at(15, "pt"), a.pl = q.at(16, "pl");
+    window(q, 9, a);
+    a.pt = q.at(15, "pt"), a.pl = q.at(16, "pl");
     a.act.code = int(q.at(17, "act"));
     a.act.a = float(args.num(5)), a.act.b = float(args.num(6));
     if (!conv_act_valid(a.act)) args.range_error("bad activation code");
@@ -64,7 +88,7 @@ struct DwconvOp {
     a.w = args.in<float>(1, "w", prod(args, {oc, a.kh, a.kw}));
     a.bias = args.in<float>(2, "bias", oc, true);
     a.y = args.out<float>(3, "out", ny);
-    check_no_overlap(args, a.x, nx, a.y, ny);
+    check_no_overlap(args, a, nx, ny);
     return c;
   }
   static double cost(const Call& c) {
@@ -87,18 +111,14 @@ struct Pool2dOp {
     Call c{&f32_pool_table.select(), PoolArgs{}};
     const Ints q = ints(args, 2, 19);
     PoolArgs& a = c.a;
-    a.kind = int(q.at(0, "kind"));
-    if (a.kind != kPoolMax && a.kind != kPoolAvg) args.range_error("bad pool kind");
+    a.kind = pool_kind(args, q);
     a.nhwc = q.at(1, "nhwc") != 0;
     a.n = q.at(2, "n"), a.c = q.at(3, "c"), a.ih = q.at(4, "ih"), a.iw = q.at(5, "iw"), a.oh = q.at(6, "oh"), a.ow = q.at(7, "ow");
-    a.kh = q.at(8, "kh", 1), a.kw = q.at(9, "kw", 1), a.sh = q.at(10, "sh", 1), a.sw = q.at(11, "sw", 1);
-    a.dh = q.at(12, "dh", 1), a.dw = q.at(13, "dw", 1);
+    window(q, 8, a);
     a.pt = q.at(14, "pt"), a.pl = q.at(15, "pl"), a.pb = q.at(16, "pb"), a.pr = q.at(17, "pr");
     a.count_include_pad = q.at(18, "countIncludePad") != 0;
     const size_t nx = prod(args, {a.n, a.c, a.ih, a.iw}), ny = prod(args, {a.n, a.c, a.oh, a.ow});
-    a.x = args.in<float>(0, "x", nx);
-    a.y = args.out<float>(1, "out", ny);
-    check_no_overlap(args, a.x, nx, a.y, ny);
+    x_and_out(args, a, nx, ny);
     return c;
   }
   static double cost(const Call& c) { return double(c.a.n * c.a.c) * double(c.a.oh * c.a.ow) * double(c.a.kh * c.a.kw); }
@@ -121,14 +141,11 @@ struct GlobalPoolOp {
     const Ints q = ints(args, 2, 5);
     Call a{};
     a.v = &f32_pool_table.select();
-    a.kind = int(q.at(0, "kind"));
-    if (a.kind != kPoolMax && a.kind != kPoolAvg) args.range_error("bad pool kind");
+    a.kind = pool_kind(args, q);
     a.nhwc = q.at(1, "nhwc") != 0;
     a.n = q.at(2, "n"), a.c = q.at(3, "c"), a.hw = q.at(4, "hw", 1);
     const size_t nx = prod(args, {a.n, a.c, a.hw}), ny = prod(args, {a.n, a.c});
-    a.x = args.in<float>(0, "x", nx);
-    a.y = args.out<float>(1, "out", ny);
-    check_no_overlap(args, a.x, nx, a.y, ny);
+    x_and_out(args, a, nx, ny);
     return a;
   }
   static double cost(const Call& a) { return double(a.n * a.c) * double(a.hw); }
@@ -158,9 +175,7 @@ struct ResizeOp {
     if (!(a.scale_h > 0 && a.scale_w > 0 && a.scale_h < 1e30f && a.scale_w < 1e30f))
       args.range_error("scales must be positive and finite");
     const size_t nx = prod(args, {a.n, a.c, a.ih, a.iw}), ny = prod(args, {a.n, a.c, a.oh, a.ow});
-    a.x = args.in<float>(0, "x", nx);
-    a.y = args.out<float>(1, "out", ny);
-    check_no_overlap(args, a.x, nx, a.y, ny);
+    x_and_out(args, a, nx, ny);
     return c;
   }
   static double cost(const Call& c) { return 4.0 * double(c.a.n * c.a.c) * double(c.a.oh * c.a.ow); }
@@ -184,9 +199,7 @@ struct TransposeBatchedOp {
     a.v = &f32_transpose_table.select();
     a.batch = q.at(0, "batch"), a.rows = q.at(1, "rows"), a.cols = q.at(2, "cols");
     const size_t n = prod(args, {a.batch, a.rows, a.cols});
-    a.x = args.in<float>(0, "x", n);
-    a.y = args.out<float>(1, "out", n);
-    check_no_overlap(args, a.x, n, a.y, n);
+    x_and_out(args, a, n, n);
     return a;
   }
   static double cost(const Call& a) { return double(a.batch) * double(a.rows) * double(a.cols); }
@@ -196,11 +209,7 @@ struct TransposeBatchedOp {
 }  // namespace
 
 void init_pool(Napi::Env env, Napi::Object exports) {
-  export_op<DwconvOp>(env, exports);
-  export_op<Pool2dOp>(env, exports);
-  export_op<GlobalPoolOp>(env, exports);
-  export_op<ResizeOp>(env, exports);
-  export_op<TransposeBatchedOp>(env, exports);
+  export_ops<DwconvOp, Pool2dOp, GlobalPoolOp, ResizeOp, TransposeBatchedOp>(env, exports);
 }
 
 }  // namespace binding

@@ -85,7 +85,11 @@ S8OutArg OpArgs::s8_out(size_t i, size_t mn, unsigned allow) {
   return o;
 }
 
-void OpArgs::check_requant(int out_kind, double out_scale, int out_zero) const {
+void OpArgs::requant(size_t scale_i, size_t zero_i, int out_kind, float* scale, int32_t* zero) const {
+  const double out_scale = num(scale_i);
+  const int32_t out_zero = i32(zero_i);
+  *scale = float(out_scale);
+  *zero = out_zero;
   if (out_kind != kS8OutS8 && out_kind != kS8OutU8) return;
   if (!(out_scale > 0) || !(out_scale < 3.4e38))
     range_error("output scale must be a positive finite number, got " + std::to_string(out_scale));
@@ -166,10 +170,7 @@ struct S8GemmOp {
     if (out.kind != kS8OutI32 && !g.a_scale) a.type_error("a scale is required for float32 and int8 outputs");
     g.bias = a.in<float>(6, "bias", g.n, true);
     g.act = a.act(7);
-    const double out_scale = a.num(8);
-    g.out_zero = a.i32(9);
-    a.check_requant(out.kind, out_scale, g.out_zero);
-    g.out_scale = float(out_scale);
+    a.requant(8, 9, out.kind, &g.out_scale, &g.out_zero);
     return c;
   }
   static double cost(const Call& c) { return gemm_ops(c.g.m, c.g.n, c.g.k); }
@@ -274,10 +275,7 @@ struct S8LinearDynamicQOp {
     g.c = out.data;
     g.bias = a.in<float>(4, "bias", g.n, true);
     g.act = a.act(5);
-    const double out_scale = a.num(6);
-    g.out_zero = a.i32(7);
-    a.check_requant(out.kind, out_scale, g.out_zero);
-    g.out_scale = float(out_scale);
+    a.requant(6, 7, out.kind, &g.out_scale, &g.out_zero);
     g.a_unsigned = a.flag(8);
     g.a_scale = a.out<float>(9, "rowScales", g.m);
     g.a_zero = a.out<int32_t>(10, "rowZeros", g.m);
@@ -433,8 +431,7 @@ struct QuantizeRowsOp {
 };
 
 Napi::Value ProbePeak(const Napi::CallbackInfo& info, bool amx, const char* fn) {
-  const double ms = num_arg(info, 0);
-  if (!(ms > 0 && ms <= 60000)) throw Napi::RangeError::New(info.Env(), std::string(fn) + ": ms must be in (0, 60000]");
+  const double ms = probe_ms_arg(info, 0, fn);
   const char* which = nullptr;
   const double gops = probe_s8_peak(amx, ms, &which);
   if (!which) return info.Env().Null();
@@ -452,14 +449,8 @@ Napi::Value ProbeAmxInt8Peak(const Napi::CallbackInfo& info) { return ProbePeak(
 
 void init_s8(Napi::Env env, Napi::Object exports) {
   exports.Set("PackedS8", Handle<PackedS8Weights>::Define(env, kPackedS8Handle));
-  export_op<S8GemmOp>(env, exports);
-  export_op<S8MatmulOp>(env, exports);
-  export_op<S8LinearDynamicOp>(env, exports);
-  export_op<S8LinearDynamicQOp>(env, exports);
-  export_op<QuantizeOp>(env, exports);
-  export_op<DequantizeOp>(env, exports);
-  export_op<QuantMinMaxOp>(env, exports);
-  export_op<QuantParamsOp>(env, exports);
+  export_ops<S8GemmOp, S8MatmulOp, S8LinearDynamicOp, S8LinearDynamicQOp, QuantizeOp, DequantizeOp, QuantMinMaxOp,
+             QuantParamsOp>(env, exports);
   export_fn<QuantHistogram>(env, exports, "quantHistogram");
   export_op<QuantizeRowsOp>(env, exports);
   export_fn<ProbeVnniPeak>(env, exports, "probeVnniPeak");

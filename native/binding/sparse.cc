@@ -166,19 +166,48 @@ const char* planned_kernel(F32SparseWeights& w, size_t m, SparseMode mode) {
   return f32_spmm_kernel_name(v, w.view().fmt, f32_spmm_auto_path(v, w.view(), m), m);
 }
 
-// sparseKernelFor(handle, m, mode) -> the kernel name sparseLinear would run (no work done)
-Napi::Value SparseKernelFor(const Napi::CallbackInfo& info) {
-  OpArgs a(info, "sparseKernelFor", nullptr);
-  F32SparseWeights& w = *a.handle(0, kSparseF32Handle)->weights();
-  return Napi::String::New(info.Env(), planned_kernel(w, a.size(1, "m"), mode_arg(a, 2)));
-}
+const char* planned_kernel(S8SparseWeights& w, size_t m, SparseMode mode) { return s8_sparse_kernel_for(w, m, mode); }
 
-// sparseMaxDensity(handle, m) -> the crossover density for this handle's format at M = m
-Napi::Value SparseMaxDensity(const Napi::CallbackInfo& info) {
-  OpArgs a(info, "sparseMaxDensity", nullptr);
-  const F32SparseWeights& w = *a.handle(0, kSparseF32Handle)->weights();
-  return Napi::Number::New(info.Env(), f32_spmm_max_density(f32_spmm_table.select(), w.view(), a.size(1, "m")));
+// The crossover density for the handle's format at M = m (int8: the crossover work density).
+double max_density(const F32SparseWeights& w, size_t m) {
+  return f32_spmm_max_density(f32_spmm_table.select(), w.view(), m);
 }
+double max_density(const S8SparseWeights&, size_t m) { return s8_spmm_max_density(s8_spmm_table.select(), m); }
+
+// sparseKernelFor(handle, m, mode), sparseS8KernelFor -> the kernel name sparseLinear would run (no work done)
+template <class W, const HandleKind<W>& kKind>
+struct KernelForOp {
+  struct Call {
+    std::shared_ptr<W> w;
+    size_t m;
+    SparseMode mode;
+  };
+  static Call parse(OpArgs& a) { return Call{a.handle(0, kKind)->weights(), a.size(1, "m"), mode_arg(a, 2)}; }
+  static const char* run(const Call& c) { return planned_kernel(*c.w, c.m, c.mode); }
+};
+struct SparseF32KernelForOp : KernelForOp<F32SparseWeights, kSparseF32Handle> {
+  static constexpr OpNames kNames{"sparseKernelFor", "sparseKernelFor", nullptr, nullptr};
+};
+struct SparseS8KernelForOp : KernelForOp<S8SparseWeights, kSparseS8Handle> {
+  static constexpr OpNames kNames{"sparseS8KernelFor", "sparseKernelFor", nullptr, nullptr};
+};
+
+// sparseMaxDensity(handle, m), sparseS8MaxDensity -> max_density()
+template <class W, const HandleKind<W>& kKind>
+struct MaxDensityOp {
+  struct Call {
+    std::shared_ptr<W> w;
+    size_t m;
+  };
+  static Call parse(OpArgs& a) { return Call{a.handle(0, kKind)->weights(), a.size(1, "m")}; }
+  static double run(const Call& c) { return max_density(*c.w, c.m); }
+};
+struct SparseF32MaxDensityOp : MaxDensityOp<F32SparseWeights, kSparseF32Handle> {
+  static constexpr OpNames kNames{"sparseMaxDensity", "sparseMaxDensity", nullptr, nullptr};
+};
+struct SparseS8MaxDensityOp : MaxDensityOp<S8SparseWeights, kSparseS8Handle> {
+  static constexpr OpNames kNames{"sparseS8MaxDensity", "sparseMaxDensity", nullptr, nullptr};
+};
 
 // sparseToDense(handle, out: Float32Array[n·k]); sparseS8ToDense(handle, out: Int8Array[n·k])
 template <class W, const HandleKind<W>& kKind, class T>
@@ -274,35 +303,15 @@ struct PruneF32Op {
   static double run(const Call& p) { return p.n == 0 || p.k == 0 ? 0.0 : double(f32_prune(p)); }
 };
 
-// sparseS8KernelFor(handle, m, mode) -> kernel name
-Napi::Value SparseS8KernelFor(const Napi::CallbackInfo& info) {
-  OpArgs a(info, "sparseKernelFor", nullptr);
-  S8SparseWeights& w = *a.handle(0, kSparseS8Handle)->weights();
-  return Napi::String::New(info.Env(), s8_sparse_kernel_for(w, a.size(1, "m"), mode_arg(a, 2)));
-}
-
-// sparseS8MaxDensity(handle, m) -> crossover work density
-Napi::Value SparseS8MaxDensity(const Napi::CallbackInfo& info) {
-  OpArgs a(info, "sparseMaxDensity", nullptr);
-  a.handle(0, kSparseS8Handle);
-  return Napi::Number::New(info.Env(), s8_spmm_max_density(s8_spmm_table.select(), a.size(1, "m")));
-}
-
 }  // namespace
 
 void init_sparse(Napi::Env env, Napi::Object exports) {
   exports.Set("SparseF32", Handle<F32SparseWeights>::Define(env, kSparseF32Handle));
-  export_op<SparseF32LinearOp>(env, exports);
-  export_fn<SparseKernelFor>(env, exports, "sparseKernelFor");
-  export_fn<SparseMaxDensity>(env, exports, "sparseMaxDensity");
-  export_op<SparseF32ToDenseOp>(env, exports);
+  export_ops<SparseF32LinearOp, SparseF32KernelForOp, SparseF32MaxDensityOp, SparseF32ToDenseOp>(env, exports);
   export_fn<DenseToSparse>(env, exports, "denseToSparse");
   export_op<PruneF32Op>(env, exports);
   exports.Set("SparseS8", Handle<S8SparseWeights>::Define(env, kSparseS8Handle));
-  export_op<SparseS8LinearOp>(env, exports);
-  export_fn<SparseS8KernelFor>(env, exports, "sparseS8KernelFor");
-  export_fn<SparseS8MaxDensity>(env, exports, "sparseS8MaxDensity");
-  export_op<SparseS8ToDenseOp>(env, exports);
+  export_ops<SparseS8LinearOp, SparseS8KernelForOp, SparseS8MaxDensityOp, SparseS8ToDenseOp>(env, exports);
 }
 
 }  // namespace binding

@@ -88,6 +88,13 @@ inline double num_arg(const Napi::CallbackInfo& info, size_t i) {
   return v;
 }
 
+// A probe's duration at info[i]: ms in (0, 60000], else a RangeError "fn: ms must be in (0, 60000]".
+inline double probe_ms_arg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  const double ms = num_arg(info, i);
+  if (!(ms > 0 && ms <= 60000)) throw Napi::RangeError::New(info.Env(), std::string(fn) + ": ms must be in (0, 60000]");
+  return ms;
+}
+
 inline bool bool_arg(const Napi::CallbackInfo& info, size_t i) {
   bool v = false;
   napi_get_value_bool(info.Env(), info[i], &v);

@@ -51,6 +51,24 @@ struct Rng {
   float uniform() { return float(next()) * (2.0f / 4294967296.0f) - 1.0f; }
 };
 
+// Calls f(v, rng) for every variant of `table` this CPU can run, with an Rng seeded by the variant's index in the
+// table plus `seed` (each test its own stream, the same on every run); the others are recorded as skipped.
+template <class Table, class F>
+void for_each_runnable(const Table& table, uint64_t seed, F&& f) {
+  for (size_t i = 0; i < table.size(); i++) {
+    if (!runnable(table[i])) continue;
+    Rng rng(i + seed);
+    f(table[i], rng);
+  }
+}
+
+// got is within abs_tol + rel_tol·|want| of want; a NaN must stay a NaN and an infinity the same infinity.
+inline bool close_to(float got, float want, float abs_tol, float rel_tol) {
+  if (std::isnan(want)) return std::isnan(got);
+  if (std::isinf(want)) return got == want;
+  return std::fabs(got - want) <= abs_tol + rel_tol * std::fabs(want);
+}
+
 // Columns n..ldc-1 of an m-row output were filled with `sentinel` before the kernel ran: true if none changed
 // (nothing was written past n), else reports the first one.
 inline bool stride_gap_untouched(const float* c, size_t m, size_t n, size_t ldc, float sentinel, const char* what,

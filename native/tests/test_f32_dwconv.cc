@@ -17,10 +17,7 @@ namespace {
 constexpr float kDwAbsTol = 3e-5f;
 constexpr float kDwRelTol = 1e-5f;
 
-bool close(float got, float want) {
-  if (std::isnan(want)) return std::isnan(got);
-  return std::fabs(got - want) <= kDwAbsTol + kDwRelTol * std::fabs(want);
-}
+bool close(float got, float want) { return sttest::close_to(got, want, kDwAbsTol, kDwRelTol); }
 
 const size_t kChannels[] = {1, 3, 7, 15, 17, 33, 63, 65};
 struct Geo {
@@ -48,15 +45,9 @@ bool geometry(const Geo& g, size_t ih, size_t iw, DwconvShape* s, size_t c) {
 }  // namespace
 
 TEST(f32_dwconv_variants_match_reference) {
-  size_t count;
-  const auto& vs = f32_dwconv_table;
-  count = vs.size();
   const F32DwconvVariant& R = f32_dwconv_reference;
   size_t cases = 0;
-  for (size_t vi = 0; vi < count; vi++) {
-    const F32DwconvVariant& v = vs[vi];
-    if (!sttest::runnable(v)) continue;
-    sttest::Rng rng(vi + 7);
+  sttest::for_each_runnable(f32_dwconv_table, 7, [&](const F32DwconvVariant& v, sttest::Rng& rng) {
     size_t k = 0;
     for (size_t c : kChannels)
       for (const Geo& g : kGeos)
@@ -98,7 +89,7 @@ TEST(f32_dwconv_variants_match_reference) {
           }
           cases++;
         }
-  }
+  });
   CHECK(cases > 100, "only %zu cases ran", cases);
 }
 

@@ -13,21 +13,14 @@ namespace {
 constexpr float kEltwiseAbsTol = 2e-6f;
 constexpr float kEltwiseRelTol = 4e-6f;
 
-bool close(float got, float want) {
-  if (std::isnan(want)) return std::isnan(got);
-  if (std::isinf(want)) return got == want;
-  return std::fabs(got - want) <= kEltwiseAbsTol + kEltwiseRelTol * std::fabs(want);
-}
+bool close(float got, float want) { return sttest::close_to(got, want, kEltwiseAbsTol, kEltwiseRelTol); }
 
 const size_t kLens[] = {1, 3, 4, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 255, 1023};
 }  // namespace
 
 TEST(f32_eltwise_variants_match_reference) {
   const F32EltwiseVariant& R = f32_eltwise_reference;
-  for (size_t vi = 0; vi < f32_eltwise_table.size(); vi++) {
-    const F32EltwiseVariant& v = f32_eltwise_table[vi];
-    if (!sttest::runnable(v)) continue;
-    sttest::Rng rng(vi + 1);
+  sttest::for_each_runnable(f32_eltwise_table, 1, [&](const F32EltwiseVariant& v, sttest::Rng& rng) {
     for (size_t n : kLens) {
       sttest::Flush<float> a(n), b(n), out(n), ref(n);
       for (size_t i = 0; i < n; i++) {
@@ -107,5 +100,5 @@ TEST(f32_eltwise_variants_match_reference) {
       v.softmax(false, 1, cols, x.data(), out.data());
       for (size_t i = 0; i < cols && cols > 1; i++) CHECK(std::isnan(out[i]), "%s softmax NaN row", v.name);
     }
-  }
+  });
 }

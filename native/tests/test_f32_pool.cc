@@ -15,11 +15,7 @@ constexpr float kPoolAbsTol = 2e-6f;
 constexpr float kPoolRelTol = 2e-6f;
 constexpr float kGlobalRelTol = 2e-5f;
 
-bool close(float got, float want, float rel = kPoolRelTol) {
-  if (std::isnan(want)) return std::isnan(got);
-  if (std::isinf(want)) return got == want;
-  return std::fabs(got - want) <= kPoolAbsTol + rel * std::fabs(want);
-}
+bool close(float got, float want, float rel = kPoolRelTol) { return sttest::close_to(got, want, kPoolAbsTol, rel); }
 
 const size_t kChannels[] = {1, 3, 7, 15, 17, 33, 63, 65};
 struct Geo {
@@ -46,15 +42,9 @@ bool out_size(size_t in, size_t k, size_t s, size_t d, size_t p0, size_t p1, boo
 }  // namespace
 
 TEST(f32_pool_variants_match_reference) {
-  size_t count;
-  const auto& vs = f32_pool_table;
-  count = vs.size();
   const F32PoolVariant& R = f32_pool_reference;
   size_t cases = 0;
-  for (size_t vi = 0; vi < count; vi++) {
-    const F32PoolVariant& v = vs[vi];
-    if (!sttest::runnable(v)) continue;
-    sttest::Rng rng(vi + 3);
+  sttest::for_each_runnable(f32_pool_table, 3, [&](const F32PoolVariant& v, sttest::Rng& rng) {
     size_t k = 0;
     for (size_t c : kChannels)
       for (const Geo& g : kGeos)
@@ -121,6 +111,6 @@ TEST(f32_pool_variants_match_reference) {
             CHECK(close(yn[i], ynr[i], kGlobalRelTol), "%s global nchw kind=%d c=%zu hw=%zu i=%zu got %g want %g", v.name, kind,
                   c, hw, i, yn[i], ynr[i]);
         }
-  }
+  });
   CHECK(cases > 100, "only %zu cases ran", cases);
 }

@@ -57,14 +57,8 @@ TEST(f32_resize_axis_tables) {
 }
 
 TEST(f32_resize_variants_match_reference) {
-  size_t count;
-  const auto& vs = f32_resize_table;
-  count = vs.size();
   const F32ResizeVariant& R = f32_resize_reference;
-  for (size_t vi = 0; vi < count; vi++) {
-    const F32ResizeVariant& v = vs[vi];
-    if (!sttest::runnable(v)) continue;
-    sttest::Rng rng(vi + 11);
+  sttest::for_each_runnable(f32_resize_table, 11, [&](const F32ResizeVariant& v, sttest::Rng& rng) {
     int k = 0;
     for (size_t c : kChannels)
       for (const auto& d : kDims)
@@ -98,5 +92,5 @@ TEST(f32_resize_variants_match_reference) {
               CHECK(close(y[i], yr[i]), "%s nchw mode=%d coord=%d c=%zu %zux%zu->%zux%zu i=%zu got %g want %g", v.name, mode,
                     coord, c, s.ih, s.iw, s.oh, s.ow, i, y[i], yr[i]);
           }
-  }
+  });
 }

@@ -15,26 +15,17 @@ constexpr float kTrainRelTol = 2e-5f;
 // The summed loss over a whole batch: relative to its magnitude.
 constexpr double kLossRelTol = 1e-5;
 
-bool close(float got, float want) {
-  if (std::isnan(want)) return std::isnan(got);
-  if (std::isinf(want)) return got == want;
-  return std::fabs(got - want) <= kTrainAbsTol + kTrainRelTol * std::fabs(want);
-}
+bool close(float got, float want) { return sttest::close_to(got, want, kTrainAbsTol, kTrainRelTol); }
 
 const size_t kLens[] = {1, 3, 7, 8, 9, 15, 16, 17, 33, 64, 65, 255};
 const size_t kCols[] = {1, 2, 5, 8, 10, 16, 17, 31, 64, 100};
 
-template <class F>
-void for_each_variant(F f) {
-  for (size_t vi = 0; vi < f32_train_table.size(); vi++)
-    if (sttest::runnable(f32_train_table[vi])) f(f32_train_table[vi], vi);
-}
+// The scalar reference every variant is checked against.
+const F32TrainVariant& R = f32_train_reference;
 }  // namespace
 
 TEST(f32_train_activation_backward_matches_reference) {
-  for_each_variant([](const F32TrainVariant& v, size_t vi) {
-    const F32TrainVariant& R = f32_train_reference;
-    sttest::Rng rng(vi + 11);
+  sttest::for_each_runnable(f32_train_table, 11, [](const F32TrainVariant& v, sttest::Rng& rng) {
     for (size_t n : kLens) {
       sttest::Flush<float> x(n), dy(n), out(n), ref(n);
       for (size_t i = 0; i < n; i++) {
@@ -55,9 +46,7 @@ TEST(f32_train_activation_backward_matches_reference) {
 }
 
 TEST(f32_train_softmax_xent_matches_reference) {
-  for_each_variant([](const F32TrainVariant& v, size_t vi) {
-    const F32TrainVariant& R = f32_train_reference;
-    sttest::Rng rng(vi + 21);
+  sttest::for_each_runnable(f32_train_table, 21, [](const F32TrainVariant& v, sttest::Rng& rng) {
     const size_t rows = 5;
     for (size_t cols : kCols) {
       const size_t n = rows * cols;
@@ -95,9 +84,7 @@ TEST(f32_train_softmax_xent_matches_reference) {
 }
 
 TEST(f32_train_layernorm_backward_matches_reference) {
-  for_each_variant([](const F32TrainVariant& v, size_t vi) {
-    const F32TrainVariant& R = f32_train_reference;
-    sttest::Rng rng(vi + 31);
+  sttest::for_each_runnable(f32_train_table, 31, [](const F32TrainVariant& v, sttest::Rng& rng) {
     const size_t rows = 4;
     for (size_t cols : kCols) {
       const size_t n = rows * cols;
@@ -121,9 +108,7 @@ TEST(f32_train_layernorm_backward_matches_reference) {
 }
 
 TEST(f32_train_optimizers_match_reference) {
-  for_each_variant([](const F32TrainVariant& v, size_t vi) {
-    const F32TrainVariant& R = f32_train_reference;
-    sttest::Rng rng(vi + 41);
+  sttest::for_each_runnable(f32_train_table, 41, [](const F32TrainVariant& v, sttest::Rng& rng) {
     for (size_t n : kLens) {
       sttest::Flush<float> w(n), wr(n), g(n), m(n), mr(n), s(n), sr(n), mask(n);
       for (size_t i = 0; i < n; i++) {
@@ -158,9 +143,7 @@ TEST(f32_train_optimizers_match_reference) {
 }
 
 TEST(f32_train_integer_paths_are_exact) {
-  for_each_variant([](const F32TrainVariant& v, size_t vi) {
-    const F32TrainVariant& R = f32_train_reference;
-    sttest::Rng rng(vi + 51);
+  sttest::for_each_runnable(f32_train_table, 51, [](const F32TrainVariant& v, sttest::Rng& rng) {
     for (size_t n : kLens) {
       sttest::Flush<float> x(n), mk(n), mkr(n), o(n), orf(n);
       for (size_t i = 0; i < n; i++) x[i] = rng.uniform();

@@ -90,6 +90,11 @@ bool run_case(const S8GemmVariant& v, const Case& cs, const S8GemvVariant* sv = 
 
   const size_t nzb = cs.zb_mode == 0 ? 0 : cs.zb_mode == 1 ? 1 : n;
   PackedS8Weights w(b.data(), cs.b_unsigned, ldb, cs.trans_b, k, n, zb.data(), nzb, sb.data(), n, v.nr, v.kstep, v.kgroup);
+  // The same product for the kernel (g: A and the epilogue; B bound from the packed weights) and for the
+  // reference (r: every operand as given).
+  const int32_t* a_zero = cs.za_mode ? za.data() : nullptr;
+  const size_t a_zero_stride = cs.za_mode == 2 ? 1 : 0;
+  const float* bias_p = cs.bias ? bias.data() : nullptr;
   S8GemmArgs g{};
   g.m = m;
   g.n = n;
@@ -97,15 +102,15 @@ bool run_case(const S8GemmVariant& v, const Case& cs, const S8GemvVariant* sv = 
   g.a = a.data();
   g.lda = k;
   g.a_unsigned = cs.a_unsigned;
-  g.a_zero = cs.za_mode ? za.data() : nullptr;
-  g.a_zero_stride = cs.za_mode == 2 ? 1 : 0;
+  g.a_zero = a_zero;
+  g.a_zero_stride = a_zero_stride;
   g.a_scale = sa.data();
   g.a_scale_stride = 1;
   s8_gemm_bind_weights(v, w, &g);
   g.out = cs.out;
   g.c = c.data();
   g.ldc = ldc;
-  g.bias = cs.bias ? bias.data() : nullptr;
+  g.bias = bias_p;
   g.act = cs.act;
   g.out_scale = out_scale;
   g.out_zero = out_zero;
@@ -113,32 +118,13 @@ bool run_case(const S8GemmVariant& v, const Case& cs, const S8GemvVariant* sv = 
   if (sv) s8_gemv_gemm_run(*sv, g);
   else s8_gemm_run_tiles(v, g);
 
-  S8RefArgs r{};
-  r.m = m;
-  r.n = n;
-  r.k = k;
-  r.a = a.data();
-  r.lda = k;
-  r.a_unsigned = cs.a_unsigned;
-  r.b = b.data();
-  r.ldb = ldb;
-  r.b_unsigned = cs.b_unsigned;
-  r.trans_b = cs.trans_b;
-  r.za = cs.za_mode ? za.data() : nullptr;
-  r.za_stride = cs.za_mode == 2 ? 1 : 0;
-  r.zb = cs.zb_mode ? zb.data() : nullptr;
-  r.zb_stride = cs.zb_mode == 2 ? 1 : 0;
-  r.sa = sa.data();
-  r.sa_stride = 1;
-  r.sb = sb.data();
-  r.sb_stride = 1;
-  r.bias = cs.bias ? bias.data() : nullptr;
-  r.act = cs.act;
-  r.out = cs.out;
-  r.out_scale = out_scale;
-  r.out_zero = out_zero;
-  r.c = ref.data();
-  r.ldc = ldc;
+  const S8RefArgs r{m, n, k, a.data(), k, cs.a_unsigned,                                        // A
+                    b.data(), ldb, cs.b_unsigned, cs.trans_b,                                   // B
+                    a_zero, a_zero_stride,                                                      // zero points: A's
+                    cs.zb_mode ? zb.data() : nullptr, cs.zb_mode == 2 ? size_t(1) : 0,          // B's
+                    sa.data(), 1, sb.data(), 1,                                                 // scales
+                    bias_p, cs.act, cs.out, out_scale, out_zero,                                // epilogue
+                    ref.data(), ldc};
   s8_gemm_reference(r);
 
   for (size_t i = 0; i < m; i++)
@@ -227,6 +213,23 @@ S8GemmArgs u8_args(const S8GemmVariant& v, PackedS8Weights& w, const uint8_t* a,
   g.ldc = n;
   return g;
 }
+// The epilogue sweep over `shapes`: every float / int8 output kind × activation × bias, with signedness, B's zero
+// point mode and row padding varied by the seed (one per case, counting up; left past the last case). False at the
+// first case `run` fails.
+template <class F>
+bool epilogue_cases(const size_t (&shapes)[4][3], uint64_t& seed, F&& run) {
+  for (auto& s : shapes)
+    for (int out = kS8OutF32; out <= kS8OutU8; out++)
+      for (int act = 0; act < 3; act++)
+        for (int bias = 0; bias < 2; bias++) {
+          const Case cs{s[0], s[1], s[2], (seed & 1) != 0, (seed & 2) != 0, true, 2, int(seed % 3), out, bias != 0, act,
+                        seed % 3 == 0 ? 5u : 0u, 0, seed};
+          if (!run(cs)) return false;
+          seed++;
+        }
+  return true;
+}
+
 }  // namespace
 
 TEST(s8_gemm_int32_tile_edges_bit_exact) {
@@ -280,15 +283,7 @@ TEST(s8_gemm_f32_and_requantized_epilogues) {
   for_each_runnable([](const S8GemmVariant& v) {
     const size_t shapes[][3] = {{1, 63, 64}, {v.mr + 1, v.nr + 1, 255}, {17, 33, 300}, {2 * v.mr + 3, 2 * v.nr - 1, 7}};
     uint64_t seed = 3000;
-    for (auto& s : shapes)
-      for (int out = kS8OutF32; out <= kS8OutU8; out++)
-        for (int act = 0; act < 3; act++)
-          for (int bias = 0; bias < 2; bias++) {
-            Case cs{s[0], s[1], s[2], (seed & 1) != 0, (seed & 2) != 0, true, 2, int(seed % 3), out, bias != 0, act,
-                    seed % 3 == 0 ? 5u : 0u, 0, seed};
-            CHECK(run_case(v, cs), "%s", v.name);
-            seed++;
-          }
+    CHECK(epilogue_cases(shapes, seed, [&](const Case& cs) { return run_case(v, cs); }), "%s", v.name);
   });
 }
 
@@ -390,15 +385,7 @@ TEST(s8_gemv_epilogues_and_extremes) {
   for_each_gemv([](const S8GemmVariant& v, const S8GemvVariant& sv) {
     uint64_t seed = 6000;
     const size_t shapes[][3] = {{1, 63, 64}, {sv.mr, sv.nr + 1, 255}, {sv.mr + 1, 33, 300}, {2, 2 * sv.nr - 1, 7}};
-    for (auto& s : shapes)
-      for (int out = kS8OutF32; out <= kS8OutU8; out++)
-        for (int act = 0; act < 3; act++)
-          for (int bias = 0; bias < 2; bias++) {
-            Case cs{s[0], s[1], s[2], (seed & 1) != 0, (seed & 2) != 0, true, 2, int(seed % 3), out, bias != 0, act,
-                    seed % 3 == 0 ? 5u : 0u, 0, seed};
-            CHECK(run_case(v, cs, &sv), "%s", sv.name);
-            seed++;
-          }
+    CHECK(epilogue_cases(shapes, seed, [&](const Case& cs) { return run_case(v, cs, &sv); }), "%s", sv.name);
     for (int fill = 1; fill <= 3; fill++)
       for (int au = 0; au < 2; au++)
         for (int bu = 0; bu < 2; bu++)
