@@ -236,9 +236,10 @@ export interface NativeCpuInfo {
   kernels: Record<string, string>;
 }
 
-function findRoot(start: string): string {
+/** The package root: the nearest folder at or above `start` whose package.json names simdtensor. */
+export function findRoot(start: string): string {
   let dir = start;
-  for (let i = 0; i < 6; i++) {
+  for (let i = 0; i < 8; i++) {
     const pj = join(dir, 'package.json');
     if (existsSync(pj)) {
       try {
