@@ -8,7 +8,7 @@
 import { matmul } from '../ops/matmul.js';
 import { native } from '../native.js';
 import { allocOut, releaseScratch } from './buffers.js';
-import { f32Data, output, sizeOf, view } from './types.js';
+import { f32Pair4, output, sizeOf, view } from './types.js';
 import type { NativeKernel, TfCore } from './types.js';
 
 type Shape4 = [number, number, number, number];
@@ -45,10 +45,9 @@ function plainGeometry(info: ConvInfo): boolean {
 /** dW [kh, kw, ci, co] = im2col(x)ᵀ · dy, over slices of output pixels of at most gradLimits.im2colSliceFloats floats. */
 function conv2dBackpropFilter(tf: TfCore): NativeKernel {
   return (args) => {
-    const { x, dy } = args.inputs;
-    const a = args.attrs ?? {};
-    const X = f32Data(args.backend, x), DY = f32Data(args.backend, dy);
-    if (!X || !DY || x!.shape.length !== 4 || dy!.shape.length !== 4) return null;
+    const io = f32Pair4(args, 'x', 'dy');
+    if (!io) return null;
+    const { a, t0: x, t1: dy, d0: X, d1: DY } = io;
     if (tf.backend_util.convertConv2DDataFormat(a.dataFormat ?? 'NHWC') !== 'channelsLast') return null;
     const fs = a.filterShape as Shape4;
     const info = tf.backend_util.computeConv2DInfo(x!.shape as Shape4, fs, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
@@ -87,10 +86,9 @@ function conv2dBackpropFilter(tf: TfCore): NativeKernel {
 /** Depthwise filter gradient: dW [kh, kw, c, mult] (native channel loop; dilations 1, as TF.js's gradient). */
 function depthwiseBackpropFilter(tf: TfCore): NativeKernel {
   return (args) => {
-    const { x, dy } = args.inputs;
-    const a = args.attrs ?? {};
-    const X = f32Data(args.backend, x), DY = f32Data(args.backend, dy);
-    if (!X || !DY || x!.shape.length !== 4 || dy!.shape.length !== 4) return null;
+    const io = f32Pair4(args, 'x', 'dy');
+    if (!io) return null;
+    const { a, t0: x, t1: dy, d0: X, d1: DY } = io;
     const fs = a.filterShape as Shape4;
     const info = tf.backend_util.computeConv2DInfo(x!.shape as Shape4, fs, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
     // The CPU kernel ignores dilations (TF.js's depthwise gradient asserts they are 1): leave such calls to it.
@@ -108,10 +106,9 @@ function depthwiseBackpropFilter(tf: TfCore): NativeKernel {
 /** Depthwise input gradient: dX [n, h, w, c] (native gather over the taps; dilations 1). */
 function depthwiseBackpropInput(tf: TfCore): NativeKernel {
   return (args) => {
-    const { dy, filter } = args.inputs;
-    const a = args.attrs ?? {};
-    const DY = f32Data(args.backend, dy), W = f32Data(args.backend, filter);
-    if (!DY || !W || dy!.shape.length !== 4 || filter!.shape.length !== 4) return null;
+    const io = f32Pair4(args, 'dy', 'filter');
+    if (!io) return null;
+    const { a, t0: dy, t1: filter, d0: DY, d1: W } = io;
     const inShape = a.inputShape as Shape4;
     const info = tf.backend_util.computeConv2DInfo(inShape, filter!.shape as Shape4, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
     if (info.dilationHeight !== 1 || info.dilationWidth !== 1 || !plainGeometry(info)) return null;
