@@ -149,6 +149,19 @@ function dense(g: G, x: string, fin: number, fout: number, p: string, seed: numb
 }
 
 /**
+ * Feeds for {@link bertModel} in our form and onnxruntime-node's: token ids (i·37 + 11) mod vocab, and a mask that
+ * pads the tail of each sequence: position i is kept when i mod seq < seq − pad[0] − (i mod pad[1]).
+ */
+export function bertFeeds(batch: number, seq: number, vocab: number, pad: readonly [number, number]) {
+  const ids = BigInt64Array.from({ length: batch * seq }, (_, i) => BigInt((i * 37 + 11) % vocab));
+  const mask = BigInt64Array.from({ length: batch * seq }, (_, i) => (i % seq < seq - pad[0] - (i % pad[1]) ? 1n : 0n));
+  return {
+    ours: { input_ids: { data: ids, dims: [batch, seq] }, attention_mask: { data: mask, dims: [batch, seq] } },
+    ort: { input_ids: { type: 'int64', data: ids, dims: [batch, seq] }, attention_mask: { type: 'int64', data: mask, dims: [batch, seq] } },
+  };
+}
+
+/**
  * A BERT-style encoder as PyTorch exports it: embeddings (Gather) + LayerNorm, then per layer self-attention
  * (Q/K/V MatMul+Add, Reshape from a Shape/Gather/Concat chain, Transpose, MatMul, Div by √d, the additive mask
  * from Unsqueeze/Cast/Sub/Mul of the attention mask, Softmax) and the FFN with GELU; dims symbolic.

@@ -15,14 +15,9 @@
  * runs after one warm-up; contenders interleaved per round.
  * @module
  */
-import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import { cpuMs, flag, median } from './measure.js';
-
-// nsfwjs and @tensorflow/tfjs are CommonJS packages; the user's tfjs-core is shared by all of them.
-const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Any = any;
+import { loadTfjs, type Any } from './tfjs-env.js';
 
 const args = process.argv.slice(2);
 const opt = flag;
@@ -53,13 +48,7 @@ function image(seed: number): Float32Array {
 }
 
 async function main(): Promise<void> {
-  const tf: Any = require('@tensorflow/tfjs');
-  require('@tensorflow/tfjs-backend-wasm');
-  const st: Any = await import('../src/tfjs/index.js');
-  const nsfwjs: Any = require('nsfwjs');
-  st.setNumThreads(THREADS);
-  const wasm: Any = require('@tensorflow/tfjs-backend-wasm');
-  wasm.setThreadsCount?.(THREADS);
+  const { tf, st, nsfwjs } = await loadTfjs(THREADS);
 
   await tf.setBackend('simdtensor');
   const model = await nsfwjs.load('MobileNetV2');

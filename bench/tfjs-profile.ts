@@ -9,12 +9,9 @@
  * Kernel times are tf.profile's wall times: on a loaded machine compare shares, not milliseconds.
  * @module
  */
-import { createRequire } from 'node:module';
 import { cpuMs, flag, median } from './measure.js';
+import { loadTfjs } from './tfjs-env.js';
 
-const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Any = any;
 const args = process.argv.slice(2);
 const opt = flag;
 const BATCH = Number(opt('--batch', '1'));
@@ -23,12 +20,7 @@ const BACKEND = opt('--backend', 'simdtensor');
 const THREADS = Number(opt('--threads', '1'));
 
 async function main(): Promise<void> {
-  const tf: Any = require('@tensorflow/tfjs');
-  require('@tensorflow/tfjs-backend-wasm');
-  const st: Any = await import('../src/tfjs/index.js');
-  st.setNumThreads(THREADS);
-  require('@tensorflow/tfjs-backend-wasm').setThreadsCount?.(THREADS);
-  const nsfwjs: Any = require('nsfwjs');
+  const { tf, st, nsfwjs } = await loadTfjs(THREADS);
   await tf.setBackend(BACKEND);
   await tf.ready();
   const model = await nsfwjs.load('MobileNetV2');

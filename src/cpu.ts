@@ -2,7 +2,7 @@
  * CPU information and the ISA cap.
  * @module
  */
-import { native } from './native.js';
+import { native, type NativeCpuInfo } from './native.js';
 import { describe, typeError } from './errors.js';
 
 /** ISA levels a cap can name. x86: scalar < avx2 < avxvnni < avx512 < avx512vnni < avx512bf16 < avx512fp16 < amx; ARM: scalar < neon < neondot < neonfp16 < neoni8mm. */
@@ -21,25 +21,13 @@ export type Isa =
   | 'neoni8mm';
 
 /** What {@link cpuInfo} returns. */
-export interface CpuInfo {
-  /** CPU vendor string (e.g. GenuineIntel, AuthenticAMD, arm). */
-  vendor: string;
-  /** Marketing name from cpuid. */
-  brand: string;
-  /** 'x64' or 'arm64'. */
-  arch: string;
-  /** Logical CPUs the OS reports. */
-  logicalCpus: number;
-  /** Detected features (cpuid bits masked by OS support from XCR0; amxPermitted is the Linux tile permission). */
-  flags: Record<string, boolean>;
+export interface CpuInfo extends Omit<NativeCpuInfo, 'bestIsa' | 'maxIsa' | 'supportedIsas'> {
   /** Highest ISA level this CPU runs. */
   bestIsa: Isa;
   /** The active cap (SIMDTENSOR_MAX_ISA, setMaxIsa). */
   maxIsa: Isa;
   /** Every level this CPU can run. */
   supportedIsas: Isa[];
-  /** For each op, the kernel that will run under the current cap. */
-  kernels: Record<string, string>;
 }
 
 let kernelCache: Record<string, string> | null = null;

@@ -223,22 +223,29 @@ export interface NativeAsyncStats {
   inlineOps: number;
 }
 
-/** Raw CPU description from the addon. */
+/** Raw CPU description from the addon (ISA levels as plain strings; cpu.ts's CpuInfo types them). */
 export interface NativeCpuInfo {
+  /** CPU vendor string (e.g. GenuineIntel, AuthenticAMD, arm). */
   vendor: string;
+  /** Marketing name from cpuid. */
   brand: string;
+  /** 'x64' or 'arm64'. */
   arch: string;
+  /** Logical CPUs the OS reports. */
   logicalCpus: number;
+  /** Detected features (cpuid bits masked by OS support from XCR0; amxPermitted is the Linux tile permission). */
   flags: Record<string, boolean>;
   bestIsa: string;
   maxIsa: string;
   supportedIsas: string[];
+  /** For each op, the kernel that will run under the current cap. */
   kernels: Record<string, string>;
 }
 
-function findRoot(start: string): string {
+/** The package root: the nearest folder at or above `start` whose package.json names simdtensor. */
+export function findRoot(start: string): string {
   let dir = start;
-  for (let i = 0; i < 6; i++) {
+  for (let i = 0; i < 8; i++) {
     const pj = join(dir, 'package.json');
     if (existsSync(pj)) {
       try {

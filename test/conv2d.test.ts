@@ -24,6 +24,7 @@ import type { ConvActivation, Conv2dOptions, ConvPads, Int8Conv2dOptions } from 
 import { expectClose, F32_GEMM_REL_TOL, gelu, supportedIsas, unsupportedIsas } from './helpers.js';
 import { onnxModel, OnnxType } from '../bench/onnx.js';
 import { mulberry32 } from '../src/random.js';
+import type { Window2d } from '../src/conv/window.js';
 
 const best = getMaxIsa();
 const threads0 = getNumThreads();
@@ -39,18 +40,13 @@ const CONV_ABS_TOL = 2e-6;
 // The package's generator over the raw seed (the stream these tests were written against).
 const rng = mulberry32;
 
-interface RefSpec {
+/** The reference's kernel/stride/dilation fields are the library's window geometry. */
+interface RefSpec extends Pick<Window2d, 'kh' | 'kw' | 'sh' | 'sw' | 'dh' | 'dw'> {
   n: number;
   c: number;
   h: number;
   w: number;
   m: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  dh: number;
-  dw: number;
   pads: [number, number, number, number];
   groups: number;
   transposed: boolean;

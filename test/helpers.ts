@@ -1,5 +1,5 @@
 // Shared test helpers: plain JS references (double accumulation) and the ISA levels this CPU can run.
-import { it } from 'vitest';
+import { afterEach, beforeEach, it, vi } from 'vitest';
 import { cpuInfo, Isa, Tensor } from '../src/index.js';
 
 /** Every ISA cap this CPU supports, lowest first; each forces a different kernel family member. */
@@ -136,4 +136,43 @@ export function randInts(n: number, dtype: 'int8' | 'uint8', seed: number): Int8
     out[i] = (s >>> 13) & 255; // wraps into the signed range for Int8Array
   }
   return out;
+}
+
+/** Fake timers for every test of the file (vitest's), real ones restored after each. */
+export function useFakeTimersPerTest(): void {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+}
+
+/** What a promise did, as {@link settleInto} records it. */
+export interface Settlement<T> {
+  /** How many times a handler ran (1 once settled; more would be a bug). */
+  settled: number;
+  value?: T;
+  error?: unknown;
+}
+
+/** Records into `t` how `p` settles (its value or error) and how many times its handlers ran. */
+export function settleInto<T>(t: Settlement<T>, p: Promise<T>): void {
+  p.then(
+    (v) => {
+      t.settled++;
+      t.value = v;
+    },
+    (e) => {
+      t.settled++;
+      t.error = e;
+    },
+  );
+}
+
+/** Settlement tracker: which promises settled, how, and how many times the handlers ran. */
+export function track<T>(p: Promise<T>): Settlement<T> {
+  const t: Settlement<T> = { settled: 0 };
+  settleInto(t, p);
+  return t;
 }

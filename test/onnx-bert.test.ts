@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { loadOnnx } from '../src/index.js';
-import { bertModel, maxDiff, ortRun, type BertOptions } from './onnx-build.js';
+import { bertFeeds, bertModel, maxDiff, ortRun, type BertOptions } from './onnx-build.js';
 
 // f32 tolerance from the issue: max |ours − ORT| ≤ 1e-4 × max |ORT|.
 const REL = 1e-4;
 
-function feeds(batch: number, seq: number, vocab: number) {
-  const ids = BigInt64Array.from({ length: batch * seq }, (_, i) => BigInt((i * 37 + 11) % vocab));
-  const mask = BigInt64Array.from({ length: batch * seq }, (_, i) => (i % seq < seq - 3 - (i % 5) ? 1n : 0n));
-  return {
-    ours: { input_ids: { data: ids, dims: [batch, seq] }, attention_mask: { data: mask, dims: [batch, seq] } },
-    ort: { input_ids: { type: 'int64', data: ids, dims: [batch, seq] }, attention_mask: { type: 'int64', data: mask, dims: [batch, seq] } },
-  };
-}
+const feeds = (batch: number, seq: number, vocab: number) => bertFeeds(batch, seq, vocab, [3, 5]);
 
 const FORMS: [BertOptions['form'], number][] = [
   ['decomposed', 14],

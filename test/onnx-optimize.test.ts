@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { calibrate, convertModel, loadOnnx, pruneModel, quantizeModel, saveOnnx, toOnnxBytes } from '../src/index.js';
-import { bertModel, G, maxDiff, ortRun, randArr, T } from './onnx-build.js';
+import { bertFeeds as bertFeedsOf, bertModel, G, maxDiff, ortRun, randArr, T } from './onnx-build.js';
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -12,14 +12,7 @@ const onnx: any = (require('onnx-proto') as { onnx: unknown }).onnx;
 
 const BERT = { layers: 2, hidden: 128, heads: 4, ffn: 512, vocab: 300, form: 'decomposed' as const, opset: 14 };
 
-function bertFeeds(batch: number, seq: number, vocab: number) {
-  const ids = BigInt64Array.from({ length: batch * seq }, (_, i) => BigInt((i * 37 + 11) % vocab));
-  const mask = BigInt64Array.from({ length: batch * seq }, (_, i) => (i % seq < seq - 2 - (i % 3) ? 1n : 0n));
-  return {
-    ours: { input_ids: { data: ids, dims: [batch, seq] }, attention_mask: { data: mask, dims: [batch, seq] } },
-    ort: { input_ids: { type: 'int64', data: ids, dims: [batch, seq] }, attention_mask: { type: 'int64', data: mask, dims: [batch, seq] } },
-  };
-}
+const bertFeeds = (batch: number, seq: number, vocab: number) => bertFeedsOf(batch, seq, vocab, [2, 3]);
 
 /** An MLP: Gemm(transB) → Relu → MatMul + Add → Relu → Gemm(alpha, beta) → Softmax. */
 function mlpModel(opset = 13, fin = 64, h = 96, out = 10): Uint8Array {

@@ -1,9 +1,10 @@
 // The serving targets, checked in virtual time: a model whose batch takes a fixed time (fake timers), so the
 // scheduler's own behaviour is measured without the noise of a shared machine (bench/serve.ts measures the real
 // thing). Saturation throughput and p99, low-load latency, and 10x overload with onFull 'reject'.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BatchScheduler, BatchSchedulerOptions, Tensor, tensor } from '../src/index.js';
 import { rng } from '../src/random.js';
+import { useFakeTimersPerTest } from './helpers.js';
 
 /** Virtual time of one batch (ms): 1 + ceil(rows / 8), so 2 ms for one row, 5 ms for 32 (6.4x cheaper per row). */
 const batchMs = (rows: number) => 1 + Math.ceil(rows / 8);
@@ -61,12 +62,7 @@ async function closedLoop(mode: 'single' | 'batched', clients: number, ms: numbe
   return { rps: (inWindow / ms) * 1000, p50: q(lat, 0.5), p99: q(lat, 0.99), stats: s.stats() };
 }
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+useFakeTimersPerTest();
 
 describe('serving targets in virtual time', () => {
   it('at saturation, batched throughput >= 6x request-at-a-time, with p99 <= maxDelayMs + 2 full batches', async () => {

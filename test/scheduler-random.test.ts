@@ -4,19 +4,16 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BatchScheduler, BatchSchedulerOptions, SchedulerError, Tensor, tensor } from '../src/index.js';
 import { mulberry32 } from '../src/random.js';
-import { itTiming } from './helpers.js';
+import { itTiming, settleInto, type Settlement } from './helpers.js';
 
 const COLS = 4;
 
 /** Seeded generator so a failure replays. */
 const rng = mulberry32;
 
-interface Outcome {
+interface Outcome extends Settlement<Tensor> {
   id: number;
   rows: number;
-  settled: number;
-  value?: Tensor;
-  error?: unknown;
   hadTimeout: boolean;
   abortedByUs: boolean;
 }
@@ -96,16 +93,7 @@ async function simulate({ fake, requests, seed }: Sim) {
       if (a < 0.02) abort();
       else setTimeout(abort, Math.floor(rand() * 8));
     }
-    sched.submit(input(id, rows), sub).then(
-      (v) => {
-        o.settled++;
-        o.value = v;
-      },
-      (e) => {
-        o.settled++;
-        o.error = e;
-      },
-    );
+    settleInto(o, sched.submit(input(id, rows), sub));
     const gap = rand() < 0.7 ? 0 : Math.floor(rand() * 3);
     if (fake) await vi.advanceTimersByTimeAsync(gap);
     else if (gap) await new Promise((res) => setTimeout(res, gap));

@@ -1,7 +1,8 @@
 // BatchScheduler semantics under fake timers: batch cutting, delays, priorities, timeouts, aborts, full queues,
 // failing batches, close, bad input.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BatchScheduler, SchedulerError, Tensor, tensor } from '../src/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import { BatchScheduler, SchedulerError, Tensor, tensor, type BatchSchedulerOptions, type SubmitOptions } from '../src/index.js';
+import { track, useFakeTimersPerTest } from './helpers.js';
 
 const COLS = 3;
 
@@ -63,28 +64,29 @@ function manual() {
 /** Lets microtasks and due timers run. */
 const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
 
-/** Settlement tracker: which promises settled, how, and how many times the handlers ran. */
-function track<T>(p: Promise<T>) {
-  const t = { settled: 0, value: undefined as T | undefined, error: undefined as unknown };
-  p.then(
-    (v) => {
-      t.settled++;
-      t.value = v;
-    },
-    (e) => {
-      t.settled++;
-      t.error = e;
-    },
-  );
-  return t;
-}
+useFakeTimersPerTest();
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+/**
+ * Requests 1 (with `aOpts`) and 2 share one manual batch; `interrupt` rejects request 1 with `code` while the batch
+ * runs. Then the batch finishes: request 1 settled once, request 2 got its own rows, one batch completed.
+ */
+async function rejectMidBatch(opts: BatchSchedulerOptions, aOpts: SubmitOptions, interrupt: () => Promise<unknown>, code: string) {
+  const m = manual();
+  const s = new BatchScheduler(m.run, opts);
+  const a = track(s.submit(req(1), aOpts));
+  const b = track(s.submit(req(2)));
+  await tick(1);
+  expect(m.pending.length).toBe(1);
+  await interrupt();
+  expect((a.error as SchedulerError).code).toBe(code);
+  expect(b.settled).toBe(0);
+  m.finish();
+  await tick();
+  expect(a.settled).toBe(1);
+  expectOwnRows(b.value!, 2);
+  expect(s.stats().completed).toBe(1);
+  return { a, s };
+}
 
 describe('batch cutting', () => {
   it('cuts full batches at once and the remainder after maxDelayMs', async () => {
@@ -292,21 +294,8 @@ describe('timeouts', () => {
   });
 
   it('rejects on time while the batch runs and drops its rows from the result', async () => {
-    const m = manual();
-    const s = new BatchScheduler(m.run, { maxDelayMs: 1, timeoutMs: 20 });
-    const a = track(s.submit(req(1), { timeoutMs: 5 }));
-    const b = track(s.submit(req(2)));
-    await tick(1);
-    expect(m.pending.length).toBe(1);
-    await tick(4);
-    expect((a.error as SchedulerError).code).toBe('timeout');
+    const { a, s } = await rejectMidBatch({ maxDelayMs: 1, timeoutMs: 20 }, { timeoutMs: 5 }, () => tick(4), 'timeout');
     expect((a.error as Error).message).toMatch(/while its batch ran/);
-    expect(b.settled).toBe(0);
-    m.finish();
-    await tick();
-    expect(a.settled).toBe(1);
-    expectOwnRows(b.value!, 2);
-    expect(s.stats().completed).toBe(1);
     expect(s.stats().rejected.timeout).toBe(1);
   });
 
@@ -353,20 +342,8 @@ describe('aborts', () => {
   });
 
   it('rejects a request aborted while its batch runs; the others still get their rows', async () => {
-    const m = manual();
-    const s = new BatchScheduler(m.run, { maxDelayMs: 1 });
     const ac = new AbortController();
-    const a = track(s.submit(req(1), { signal: ac.signal }));
-    const b = track(s.submit(req(2)));
-    await tick(1);
-    ac.abort();
-    await tick();
-    expect((a.error as SchedulerError).code).toBe('aborted');
-    m.finish();
-    await tick();
-    expect(a.settled).toBe(1);
-    expectOwnRows(b.value!, 2);
-    expect(s.stats().completed).toBe(1);
+    const { s } = await rejectMidBatch({ maxDelayMs: 1 }, { signal: ac.signal }, () => (ac.abort(), tick()), 'aborted');
     expect(s.stats().latency.count).toBe(1);
   });
 

@@ -113,34 +113,33 @@ describe('worker_threads', () => {
 describe('process exit with work in flight', () => {
   const run = (mode: string) =>
     spawnSync(process.execPath, [exitFile, mode], { encoding: 'utf8', timeout: 60_000, env: { ...process.env } });
+  /** The child ran to its end by itself (no spawn error, no timeout kill, no signal) with exit status `status`. */
+  const expectExit = (r: ReturnType<typeof run>, status: number) => {
+    expect(r.error).toBeUndefined();
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(status);
+  };
 
   it('pending ops keep the process alive until they settle, then it exits by itself', () => {
     const r = run('natural');
-    expect(r.error).toBeUndefined();
-    expect(r.status).toBe(0);
+    expectExit(r, 0);
     expect(r.stdout).toContain('done 8');
   });
 
   it('process.exit() with ops queued and running exits at once with its code', () => {
     const r = run('exit-now');
-    expect(r.error).toBeUndefined();
-    expect(r.signal).toBeNull();
-    expect(r.status).toBe(0);
+    expectExit(r, 0);
   });
 
   it('an uncaught exception with ops in flight exits with status 1 (no crash, no hang)', () => {
     const r = run('throw');
-    expect(r.error).toBeUndefined();
-    expect(r.signal).toBeNull();
-    expect(r.status).toBe(1);
+    expectExit(r, 1);
     expect(r.stderr).toContain('uncaught with work in flight');
   });
 
   it('the main thread exiting while several workers flood the pool exits cleanly', () => {
     const r = run('workers-exit');
-    expect(r.error).toBeUndefined();
-    expect(r.signal).toBeNull();
-    expect(r.status).toBe(0);
+    expectExit(r, 0);
   });
 
   it('workers churning pooled output buffers, terminated while they own some, leave a consistent pool', async () => {

@@ -6,15 +6,12 @@
 import { describe, options, rangeError, typeError } from '../errors.js';
 import { native } from '../native.js';
 import { Tensor } from '../tensor.js';
-import { kernelName } from '../cpu.js';
-import { monitorHook } from '../ops/registry.js';
 import { checkSignal } from '../ops/registry.js';
-import { runNativeAsync } from '../executor/submit.js';
 import type { AsyncOptions } from '../ops/registry.js';
 import { convActivation, ConvActivation } from './activation.js';
 import { convHooks } from './conv2d.js';
 import type { Conv2dOptions } from './conv2d.js';
-import { f32Tensor, ImageLayout, imageDims, imageOut, imageShape, Pads, parseLayout, parsePair, window2d } from './window.js';
+import { f32Tensor, ImageLayout, imageDims, imageOut, imageShape, Pads, parseLayout, parsePair, window2d, timedRun, timedRunAsync } from './window.js';
 
 /** Options of {@link depthwiseConv2d}. */
 export interface DepthwiseConv2dOptions {
@@ -100,10 +97,7 @@ export function depthwiseConv2d(x: Tensor, w: Tensor, opts: DepthwiseConv2dOptio
   const fn = 'depthwiseConv2d';
   opts = options(fn, opts);
   const p = plan(fn, x, w, opts);
-  const t0 = monitorHook.on ? performance.now() : 0;
-  native.depthwiseConv2d(p.x.data, p.w.data, p.bias, p.out.data, p.params, p.actA, p.actB);
-  if (monitorHook.on) monitorHook.record(fn, kernelName(fn), t0);
-  return p.out;
+  return timedRun(fn, fn, () => native.depthwiseConv2d(p.x.data, p.w.data, p.bias, p.out.data, p.params, p.actA, p.actB), p.out);
 }
 
 /**
@@ -116,10 +110,7 @@ export async function depthwiseConv2dAsync(x: Tensor, w: Tensor, opts: (Depthwis
   opts = options(fn, opts);
   const p = plan(fn, x, w, opts);
   const signal = checkSignal(fn, opts.signal);
-  const t0 = monitorHook.on ? performance.now() : 0;
-  const out = await runNativeAsync(fn, signal, (id) => native.depthwiseConv2dAsync(p.x.data, p.w.data, p.bias, p.out.data, p.params, p.actA, p.actB, id), p.out);
-  if (monitorHook.on) monitorHook.record(fn, kernelName('depthwiseConv2d'), t0);
-  return out;
+  return timedRunAsync(fn, 'depthwiseConv2d', signal, (id) => native.depthwiseConv2dAsync(p.x.data, p.w.data, p.bias, p.out.data, p.params, p.actA, p.actB, id), p.out);
 }
 
 /**

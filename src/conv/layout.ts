@@ -6,12 +6,9 @@
 import { describe, typeError } from '../errors.js';
 import { native } from '../native.js';
 import { Tensor } from '../tensor.js';
-import { kernelName } from '../cpu.js';
-import { monitorHook } from '../ops/registry.js';
 import { checkSignal } from '../ops/registry.js';
-import { runNativeAsync } from '../executor/submit.js';
 import type { AsyncOptions } from '../ops/registry.js';
-import { f32Tensor, imageDims, imageOut, imageShape } from './window.js';
+import { f32Tensor, imageDims, imageOut, imageShape, timedRun, timedRunAsync } from './window.js';
 
 /** Options of {@link nchwToNhwc} and {@link nhwcToNchw}. */
 export interface LayoutOptions {
@@ -32,19 +29,13 @@ function plan(fn: string, toNhwc: boolean, x: unknown, options: LayoutOptions | 
 
 function run(fn: string, toNhwc: boolean, x: Tensor, opts: LayoutOptions | null): Tensor {
   const p = plan(fn, toNhwc, x, opts);
-  const t0 = monitorHook.on ? performance.now() : 0;
-  native.transposeBatched(p.x.data, p.out.data, p.params);
-  if (monitorHook.on) monitorHook.record(fn, kernelName(fn), t0);
-  return p.out;
+  return timedRun(fn, fn, () => native.transposeBatched(p.x.data, p.out.data, p.params), p.out);
 }
 
 async function runAsync(fn: string, op: string, toNhwc: boolean, x: Tensor, opts: (LayoutOptions & AsyncOptions) | null): Promise<Tensor> {
   const p = plan(fn, toNhwc, x, opts);
   const signal = checkSignal(fn, opts?.signal);
-  const t0 = monitorHook.on ? performance.now() : 0;
-  const out = await runNativeAsync(fn, signal, (id) => native.transposeBatchedAsync(p.x.data, p.out.data, p.params, id), p.out);
-  if (monitorHook.on) monitorHook.record(fn, kernelName(op), t0);
-  return out;
+  return timedRunAsync(fn, op, signal, (id) => native.transposeBatchedAsync(p.x.data, p.out.data, p.params, id), p.out);
 }
 
 /** [N, C, H, W] → [N, H, W, C] (float32; a new tensor, or `opts.out`). */

@@ -6,12 +6,9 @@
 import { describe, options, rangeError, typeError } from '../errors.js';
 import { native } from '../native.js';
 import { Tensor } from '../tensor.js';
-import { kernelName } from '../cpu.js';
-import { monitorHook } from '../ops/registry.js';
 import { checkSignal } from '../ops/registry.js';
-import { runNativeAsync } from '../executor/submit.js';
 import type { AsyncOptions } from '../ops/registry.js';
-import { checkWindowsHitInput, f32Tensor, ImageLayout, imageDims, imageOut, imageShape, Pads, parseLayout, parsePair, window2d } from './window.js';
+import { checkWindowsHitInput, f32Tensor, ImageLayout, imageDims, imageOut, imageShape, Pads, parseLayout, parsePair, window2d, timedRun, timedRunAsync } from './window.js';
 
 /** Options of {@link maxPool2d} and {@link avgPool2d}. */
 export interface Pool2dOptions {
@@ -71,18 +68,12 @@ function plan(fn: string, kind: number, x: unknown, opts: Pool2dOptions) {
 
 function pool(fn: string, op: string, kind: number, x: Tensor, opts: Pool2dOptions): Tensor {
   const p = plan(fn, kind, x, opts);
-  const t0 = monitorHook.on ? performance.now() : 0;
-  native.pool2d(p.x.data, p.out.data, p.params);
-  if (monitorHook.on) monitorHook.record(fn, kernelName(op), t0);
-  return p.out;
+  return timedRun(fn, op, () => native.pool2d(p.x.data, p.out.data, p.params), p.out);
 }
 async function poolAsync(fn: string, op: string, kind: number, x: Tensor, opts: Pool2dOptions & AsyncOptions): Promise<Tensor> {
   const p = plan(fn, kind, x, opts);
   const signal = checkSignal(fn, opts.signal);
-  const t0 = monitorHook.on ? performance.now() : 0;
-  const out = await runNativeAsync(fn, signal, (id) => native.pool2dAsync(p.x.data, p.out.data, p.params, id), p.out);
-  if (monitorHook.on) monitorHook.record(fn, kernelName(op), t0);
-  return out;
+  return timedRunAsync(fn, op, signal, (id) => native.pool2dAsync(p.x.data, p.out.data, p.params, id), p.out);
 }
 
 /**
@@ -116,19 +107,13 @@ function planGlobal(fn: string, kind: number, x: unknown, opts: GlobalPoolOption
 }
 function globalPool(fn: string, kind: number, x: Tensor, opts: GlobalPoolOptions | null): Tensor {
   const p = planGlobal(fn, kind, x, opts);
-  const t0 = monitorHook.on ? performance.now() : 0;
-  native.globalPool(p.x.data, p.out.data, p.params);
-  if (monitorHook.on) monitorHook.record(fn, kernelName(fn), t0);
-  return p.out;
+  return timedRun(fn, fn, () => native.globalPool(p.x.data, p.out.data, p.params), p.out);
 }
 async function globalPoolAsync(fn: string, op: string, kind: number, x: Tensor, opts: (GlobalPoolOptions & AsyncOptions) | null): Promise<Tensor> {
   opts = options(fn, opts);
   const p = planGlobal(fn, kind, x, opts);
   const signal = checkSignal(fn, opts.signal);
-  const t0 = monitorHook.on ? performance.now() : 0;
-  const out = await runNativeAsync(fn, signal, (id) => native.globalPoolAsync(p.x.data, p.out.data, p.params, id), p.out);
-  if (monitorHook.on) monitorHook.record(fn, kernelName(op), t0);
-  return out;
+  return timedRunAsync(fn, op, signal, (id) => native.globalPoolAsync(p.x.data, p.out.data, p.params, id), p.out);
 }
 
 /** Mean over H×W of every channel: [N, C, 1, 1] ('nchw') or [N, 1, 1, C] ('nhwc'). */

@@ -6,12 +6,9 @@
 import { describe, rangeError, typeError } from '../errors.js';
 import { native } from '../native.js';
 import { Tensor } from '../tensor.js';
-import { kernelName } from '../cpu.js';
-import { monitorHook } from '../ops/registry.js';
 import { checkSignal } from '../ops/registry.js';
-import { runNativeAsync } from '../executor/submit.js';
 import type { AsyncOptions } from '../ops/registry.js';
-import { f32Tensor, ImageLayout, imageDims, imageOut, imageShape, parseLayout } from './window.js';
+import { f32Tensor, ImageLayout, imageDims, imageOut, imageShape, parseLayout, timedRun, timedRunAsync } from './window.js';
 
 /** ONNX coordinate_transformation_mode values supported. */
 export type CoordinateTransformationMode = 'half_pixel' | 'pytorch_half_pixel' | 'align_corners' | 'asymmetric' | 'tf_half_pixel_for_nn';
@@ -99,10 +96,7 @@ function plan(fn: string, x: unknown, opts: ResizeOptions) {
 export function resize(x: Tensor, opts: ResizeOptions): Tensor {
   const fn = 'resize';
   const p = plan(fn, x, opts);
-  const t0 = monitorHook.on ? performance.now() : 0;
-  native.resize(p.x.data, p.out.data, p.params, p.sh, p.sw);
-  if (monitorHook.on) monitorHook.record(fn, kernelName(fn), t0);
-  return p.out;
+  return timedRun(fn, fn, () => native.resize(p.x.data, p.out.data, p.params, p.sh, p.sw), p.out);
 }
 
 /** The async form of {@link resize} (on simdtensor's threads; see depthwiseConv2dAsync for the guarantees). */
@@ -110,8 +104,5 @@ export async function resizeAsync(x: Tensor, opts: ResizeOptions & AsyncOptions)
   const fn = 'resizeAsync';
   const p = plan(fn, x, opts);
   const signal = checkSignal(fn, opts.signal);
-  const t0 = monitorHook.on ? performance.now() : 0;
-  const out = await runNativeAsync(fn, signal, (id) => native.resizeAsync(p.x.data, p.out.data, p.params, p.sh, p.sw, id), p.out);
-  if (monitorHook.on) monitorHook.record(fn, kernelName('resize'), t0);
-  return out;
+  return timedRunAsync(fn, 'resize', signal, (id) => native.resizeAsync(p.x.data, p.out.data, p.params, p.sh, p.sw, id), p.out);
 }

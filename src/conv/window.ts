@@ -6,6 +6,25 @@
 import { describe, rangeError, typeError } from '../errors.js';
 import { checkTensor, Tensor } from '../tensor.js';
 import { allocF32 } from '../alloc.js';
+import { kernelName } from '../cpu.js';
+import { monitorHook } from '../ops/registry.js';
+import { runNativeAsync } from '../executor/submit.js';
+
+/** @internal Runs a sync native image op and records it for the monitor under `op`'s kernel; returns `out`. */
+export function timedRun<T>(fn: string, op: string, call: () => void, out: T): T {
+  const t0 = monitorHook.on ? performance.now() : 0;
+  call();
+  if (monitorHook.on) monitorHook.record(fn, kernelName(op), t0);
+  return out;
+}
+
+/** @internal The async form of {@link timedRun}: the op runs on simdtensor's threads and `out` comes back when done. */
+export async function timedRunAsync<T>(fn: string, op: string, signal: AbortSignal | undefined, start: (id: number) => Promise<unknown>, out: T): Promise<T> {
+  const t0 = monitorHook.on ? performance.now() : 0;
+  const r = await runNativeAsync(fn, signal, start, out);
+  if (monitorHook.on) monitorHook.record(fn, kernelName(op), t0);
+  return r;
+}
 
 /** Memory layout of 4-D image tensors: 'nchw' [N, C, H, W] (ONNX, PyTorch) or 'nhwc' [N, H, W, C] (TF.js). */
 export type ImageLayout = 'nchw' | 'nhwc';

@@ -4,7 +4,7 @@
  * nothing here runs in a training or inference hot path.
  * @module
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -13,6 +13,7 @@ import { Tensor } from '../tensor.js';
 import { checkDataset, Dataset, gatherRows, permutation } from './train.js';
 import { checkOpts, filePath, finiteNumber, nonNegativeInt } from './check.js';
 import { f32 } from './kernels.js';
+import { findRoot } from '../native.js';
 
 /** A data set with its class names (index = label). */
 export interface LabeledData extends Dataset {
@@ -23,19 +24,7 @@ export interface LabeledData extends Dataset {
 
 /** The package root (the folder of simdtensor's package.json), from src/ or dist/src/. */
 export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    const pj = join(dir, 'package.json');
-    if (existsSync(pj)) {
-      try {
-        if (JSON.parse(readFileSync(pj, 'utf8')).name === 'simdtensor') return dir;
-      } catch {
-        /* keep looking */
-      }
-    }
-    dir = dirname(dir);
-  }
-  throw new Error('simdtensor: package root not found');
+  return findRoot(dirname(fileURLToPath(import.meta.url)));
 }
 
 /** Options of {@link parseCsv} and {@link loadCsv}. */

@@ -65,26 +65,27 @@ function outLike(fn: string, like: Tensor, out: Tensor | undefined | null, input
   return o;
 }
 
+/** dx = dy · act'(…) by the native `kernel`, from `t` (the tensor named `arg`: relu's output or gelu's input). */
+function activationBackward(
+  fn: string, arg: string, t: Tensor, dy: Tensor, out: Tensor | undefined,
+  kernel: (t: Float32Array, dy: Float32Array, out: Float32Array, n: number) => void,
+): Tensor<'float32'> {
+  const T = f32(fn, arg, t);
+  const D = f32(fn, 'dy', dy);
+  sameSize(fn, arg, T, 'dy', D);
+  const o = outLike(fn, D, out, [[arg, T], ['dy', D]]);
+  kernel(T.data, D.data, o.data, T.size);
+  return o;
+}
+
 /** dx = dy where relu's output y > 0, else 0 (works from the output, so a relu fused into a GEMM needs no input). */
 export function reluBackward(y: Tensor, dy: Tensor, out?: Tensor): Tensor<'float32'> {
-  const fn = 'reluBackward';
-  const Y = f32(fn, 'y', y);
-  const D = f32(fn, 'dy', dy);
-  sameSize(fn, 'y', Y, 'dy', D);
-  const o = outLike(fn, D, out, [['y', Y], ['dy', D]]);
-  train.reluBackward(Y.data, D.data, o.data, Y.size);
-  return o;
+  return activationBackward('reluBackward', 'y', y, dy, out, (t, d, o, n) => train.reluBackward(t, d, o, n));
 }
 
 /** dx = dy · gelu'(x) for the erf form of GELU (x is gelu's input). */
 export function geluBackward(x: Tensor, dy: Tensor, out?: Tensor): Tensor<'float32'> {
-  const fn = 'geluBackward';
-  const X = f32(fn, 'x', x);
-  const D = f32(fn, 'dy', dy);
-  sameSize(fn, 'x', X, 'dy', D);
-  const o = outLike(fn, D, out, [['x', X], ['dy', D]]);
-  train.geluBackward(X.data, D.data, o.data, X.size);
-  return o;
+  return activationBackward('geluBackward', 'x', x, dy, out, (t, d, o, n) => train.geluBackward(t, d, o, n));
 }
 
 /** Out[c][r] = x[r][c] for a 2-D float32 tensor (or a tensor seen as rows over its last dimension). */

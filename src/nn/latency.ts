@@ -62,38 +62,7 @@ export function measureLatency(model: Layer, x: Tensor, opts: LatencyOptions | n
   opts = options('measureLatency', opts);
   const fn = 'measureLatency';
   if (!(model instanceof Layer)) throw typeError(fn, 'model must be a Layer');
-  const X = f32(fn, 'x', x);
-  if (X.ndim !== 2 || X.shape[0] < 1) throw rangeError(fn, `x must be [batch >= 1, features], got [${X.shape.join(', ')}]`);
-  const { blocks, blockMs, warmup } = latencyOptions(fn, opts);
-  const wasTraining = model.training;
-  model.train(false);
-  try {
-    for (let i = 0; i < warmup; i++) model.forward(X);
-    // Calls per block: enough to fill blockMs, from a short probe.
-    let calls = 1;
-    for (;;) {
-      const t0 = performance.now();
-      for (let i = 0; i < calls; i++) model.forward(X);
-      const dt = performance.now() - t0;
-      if (dt >= blockMs / 4 || calls >= 1 << 20) {
-        calls = Math.max(1, Math.ceil((calls * blockMs) / Math.max(dt, 1e-3)));
-        break;
-      }
-      calls *= 4;
-    }
-    const samples: number[] = [];
-    for (let b = 0; b < blocks; b++) {
-      const t0 = performance.now();
-      for (let i = 0; i < calls; i++) model.forward(X);
-      samples.push((performance.now() - t0) / calls);
-    }
-    samples.sort((a, b) => a - b);
-    const med = quantile(samples, 0.5);
-    const batch = X.shape[0];
-    return { batch, medianMs: med, p10Ms: quantile(samples, 0.1), p90Ms: quantile(samples, 0.9), throughput: (batch * 1000) / med, blocks, callsPerBlock: calls };
-  } finally {
-    model.train(wasTraining);
-  }
+  return timeModels(fn, [model], x, opts)[0];
 }
 
 /**
@@ -104,6 +73,11 @@ export function measureLatencies(models: Layer[], x: Tensor, opts: LatencyOption
   opts = options('measureLatencies', opts);
   const fn = 'measureLatencies';
   if (!Array.isArray(models) || !models.every((m) => m instanceof Layer)) throw typeError(fn, 'models must be an array of Layers');
+  return timeModels(fn, models, x, opts);
+}
+
+/** The timing shared by {@link measureLatency} and {@link measureLatencies}: interleaved blocks per model. */
+function timeModels(fn: string, models: Layer[], x: Tensor, opts: LatencyOptions): Latency[] {
   const X = f32(fn, 'x', x);
   if (X.ndim !== 2 || X.shape[0] < 1) throw rangeError(fn, `x must be [batch >= 1, features], got [${X.shape.join(', ')}]`);
   const { blocks, blockMs, warmup } = latencyOptions(fn, opts);

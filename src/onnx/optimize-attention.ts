@@ -9,15 +9,8 @@
  */
 import { consumers, producers, type Graph, type Node } from './graph.js';
 import { mk, type Value } from './value.js';
+import { constOf as c, only, otherInput, type Pass } from './pass-util.js';
 
-type Pass = (g: Graph) => number;
-
-const c = (g: Graph, name: string | undefined): Value | undefined => (name ? g.consts.get(name) : undefined);
-function only(cons: Map<string, (Node | null)[]>, name: string): Node | null {
-  const l = cons.get(name);
-  return l && l.length === 1 && l[0] ? l[0] : null;
-}
-const otherInput = (n: Node, name: string) => (n.inputs[0] === name ? n.inputs[1] : n.inputs[0]);
 let seq = 0;
 function scaledConst(g: Graph, name: string, v: Value, s: number): string {
   const r = mk('float32', v.shape);

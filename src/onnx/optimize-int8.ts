@@ -8,20 +8,12 @@
 import { Tensor } from '../tensor.js';
 import { QuantizedTensor } from '../int8/index.js';
 import { packConvWeights } from '../conv/conv2d.js';
-import { attrInt, attrInts, attrStr, consumers, producers, type Graph, type Node } from './graph.js';
+import { attrInt, attrInts, consumers, producers, type Graph, type Node } from './graph.js';
 import type { Int8ConvExtra } from './ops/conv-int8.js';
 import type { Value } from './value.js';
 import type { Conv2dOptions } from '../conv/conv2d.js';
-import { activationOf, dwOk, geometry } from './optimize-conv.js';
+import { activationOf, constOf as c, dwOk, geometry, only, otherInput, type Pass } from './pass-util.js';
 
-type Pass = (g: Graph) => number;
-
-const c = (g: Graph, name: string | undefined): Value | undefined => (name ? g.consts.get(name) : undefined);
-function only(cons: Map<string, (Node | null)[]>, name: string): Node | null {
-  const l = cons.get(name);
-  return l && l.length === 1 && l[0] ? l[0] : null;
-}
-const otherInput = (n: Node, name: string) => (n.inputs[0] === name ? n.inputs[1] : n.inputs[0]);
 
 /** A constant broadcasting per output channel against an [N, M, …] output of rank r: its M (or 1) values. */
 function perChannel(v: Value | undefined, m: number, r: number): Float32Array | null {

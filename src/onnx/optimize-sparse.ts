@@ -7,20 +7,14 @@
  */
 import { Tensor } from '../tensor.js';
 import { toSparse } from '../sparse/index.js';
-import { attrFloat, attrInt, consumers, type Graph, type Node } from './graph.js';
+import { attrFloat, attrInt, consumers, type Node } from './graph.js';
 import type { Value } from './value.js';
 import './ops/sparse.js';
-
-type Pass = (g: Graph) => number;
+import { constOf as c, only, type Pass } from './pass-util.js';
 
 /** Weights with at least this fraction of exact zeros go sparse. */
 export const SPARSE_MIN_ZEROS = 0.5;
 
-const c = (g: Graph, name: string | undefined): Value | undefined => (name ? g.consts.get(name) : undefined);
-function only(cons: Map<string, (Node | null)[]>, name: string): Node | null {
-  const l = cons.get(name);
-  return l && l.length === 1 && l[0] ? l[0] : null;
-}
 
 function zeroFraction(w: Value): number {
   const W = w.data as Float32Array;

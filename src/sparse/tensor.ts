@@ -50,19 +50,15 @@ export interface CsrInit {
   scales?: Float32Array;
 }
 
-/** Arrays of a block-CSR matrix as given to {@link sparseBsr}. */
-export interface BsrInit {
-  shape: readonly [number, number];
+/**
+ * Arrays of a block-CSR matrix as given to {@link sparseBsr}: {@link CsrInit}'s arrays over blocks. `rowPtr` holds
+ * ceil(rows / blockRows) + 1 offsets into the blocks, `colIdx` the block column (column / blockCols) of each block,
+ * strictly increasing within a block row, and `values` blocks × blockRows × blockCols values, each block row-major
+ * (entries outside the matrix must be 0); int8 `scales` are per row, as for CSR.
+ */
+export interface BsrInit extends CsrInit {
   /** Block [rows, cols], each in 1..64. */
   blockShape: readonly [number, number];
-  /** ceil(rows / blockRows) + 1 offsets into blocks. */
-  rowPtr: Int32Array;
-  /** Block column (column / blockCols) of each block, strictly increasing within a block row. */
-  colIdx: Uint16Array | Int32Array;
-  /** blocks × blockRows × blockCols values, each block row-major. Entries outside the matrix must be 0. */
-  values: Float32Array | Int8Array;
-  /** int8 only: one scale per row. */
-  scales?: Float32Array;
 }
 
 /** Arrays of a packed N:M matrix as given to {@link sparseNm}. */

@@ -16,7 +16,7 @@ import { native } from '../native.js';
 import { stateOf } from './weights.js';
 import { allocOut } from './buffers.js';
 import { int8ConvWeights, int8On, quantizeActivations } from './int8.js';
-import { f32Data, output, sizeOf, view } from './types.js';
+import { f32Data, f32Pair4, output, sizeOf, view } from './types.js';
 import type { KernelArgs, NativeKernel, TensorInfo, TfCore } from './types.js';
 
 type Shape4 = [number, number, number, number];
@@ -59,10 +59,10 @@ const outDim = (inp: number, pb: number, pe: number, ek: number, s: number) => M
 
 function convKernel(tf: TfCore, fused: boolean): NativeKernel {
   return (args) => {
-    const { x, filter, bias } = args.inputs;
-    const a = args.attrs ?? {};
-    const X = f32Data(args.backend, x), W = f32Data(args.backend, filter);
-    if (!X || !W || x!.shape.length !== 4 || filter!.shape.length !== 4) return null;
+    const io = f32Pair4(args, 'x', 'filter');
+    if (!io) return null;
+    const { a, t0: x, t1: filter, d0: X, d1: W } = io;
+    const { bias } = args.inputs;
     const act = fused ? fusedActivation(a.activation, a.leakyreluAlpha) : 'none';
     if (act === null) return null;
     const dataFormat = tf.backend_util.convertConv2DDataFormat(a.dataFormat ?? 'NHWC');
@@ -102,10 +102,10 @@ function convKernel(tf: TfCore, fused: boolean): NativeKernel {
 
 function depthwiseKernel(tf: TfCore, fused: boolean): NativeKernel {
   return (args) => {
-    const { x, filter, bias } = args.inputs;
-    const a = args.attrs ?? {};
-    const X = f32Data(args.backend, x), W = f32Data(args.backend, filter);
-    if (!X || !W || x!.shape.length !== 4 || filter!.shape.length !== 4) return null;
+    const io = f32Pair4(args, 'x', 'filter');
+    if (!io) return null;
+    const { a, t0: x, t1: filter, d0: X, d1: W } = io;
+    const { bias } = args.inputs;
     if ((a.dataFormat ?? 'NHWC') !== 'NHWC') return null;
     const act = fused ? fusedActivation(a.activation, a.leakyreluAlpha) : 'none';
     if (act === null) return null;
@@ -134,10 +134,9 @@ function depthwiseKernel(tf: TfCore, fused: boolean): NativeKernel {
 /** Conv2DBackpropInput (the gradient of conv2d w.r.t. its input, and tf.conv2dTranspose) as convTranspose2d. */
 function conv2dBackpropInput(tf: TfCore): NativeKernel {
   return (args) => {
-    const { dy, filter } = args.inputs;
-    const a = args.attrs ?? {};
-    const DY = f32Data(args.backend, dy), W = f32Data(args.backend, filter);
-    if (!DY || !W || dy!.shape.length !== 4 || filter!.shape.length !== 4) return null;
+    const io = f32Pair4(args, 'dy', 'filter');
+    if (!io) return null;
+    const { a, t0: dy, t1: filter, d0: DY, d1: W } = io;
     const dataFormat = tf.backend_util.convertConv2DDataFormat(a.dataFormat ?? 'NHWC');
     const inShape = a.inputShape as Shape4;
     const info = tf.backend_util.computeConv2DInfo(inShape, filter!.shape as Shape4, a.strides, 1, a.pad, a.dimRoundingMode, false, dataFormat);

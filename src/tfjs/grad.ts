@@ -8,7 +8,7 @@
 import { matmul } from '../ops/matmul.js';
 import { native } from '../native.js';
 import { allocOut, releaseScratch } from './buffers.js';
-import { f32Data, output, sizeOf, view } from './types.js';
+import { f32Pair4, output, sizeOf, view } from './types.js';
 import type { NativeKernel, TfCore } from './types.js';
 
 type Shape4 = [number, number, number, number];
@@ -45,16 +45,15 @@ function plainGeometry(info: ConvInfo): boolean {
 /** dW [kh, kw, ci, co] = im2col(x)ᵀ · dy, over slices of output pixels of at most gradLimits.im2colSliceFloats floats. */
 function conv2dBackpropFilter(tf: TfCore): NativeKernel {
   return (args) => {
-    const { x, dy } = args.inputs;
-    const a = args.attrs ?? {};
-    const X = f32Data(args.backend, x), DY = f32Data(args.backend, dy);
-    if (!X || !DY || x!.shape.length !== 4 || dy!.shape.length !== 4) return null;
+    const io = f32Pair4(args, 'x', 'dy');
+    if (!io) return null;
+    const { a, t0: x, t1: dy, d0: X, d1: DY } = io;
     if (tf.backend_util.convertConv2DDataFormat(a.dataFormat ?? 'NHWC') !== 'channelsLast') return null;
     const fs = a.filterShape as Shape4;
     const info = tf.backend_util.computeConv2DInfo(x!.shape as Shape4, fs, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
     if (!plainGeometry(info) || sizeOf(fs) === 0 || sizeOf(x!.shape) === 0) return null;
-    const [n, oh, ow, co] = dy!.shape;
-    if (n !== info.batchSize || oh !== info.outHeight || ow !== info.outWidth || co !== info.outChannels) return null;
+    if (!dyMatches(dy.shape, info)) return null;
+    const [n, oh, ow, co] = dy.shape;
     const K = info.filterHeight * info.filterWidth * info.inChannels;
     const P = n * oh * ow;
     const out = allocOut(K * co);
@@ -84,23 +83,37 @@ function conv2dBackpropFilter(tf: TfCore): NativeKernel {
   };
 }
 
+/** Whether dy has the [n, oh, ow, co] of the forward conv's output. */
+function dyMatches(dy: readonly number[], info: ConvInfo): boolean {
+  const [n, oh, ow, co] = dy;
+  return n === info.batchSize && oh === info.outHeight && ow === info.outWidth && co === info.outChannels;
+}
+
+/**
+ * The native geometry of a depthwise gradient, or null to decline: dilations 1, floor-rounded output sizes, an
+ * integer channel multiplier over the filter's input channels, and dy of the forward output's shape.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function depthwiseGradGeometry(tf: TfCore, a: Record<string, any>, inShape: Shape4, fs: Shape4, dy: readonly number[]): Int32Array | null {
+  const info = tf.backend_util.computeConv2DInfo(inShape, fs, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
+  // The CPU kernel ignores dilations (TF.js's depthwise gradient asserts they are 1): leave such calls to it.
+  if (info.dilationHeight !== 1 || info.dilationWidth !== 1 || !plainGeometry(info)) return null;
+  const mult = info.outChannels / info.inChannels;
+  if (!Number.isInteger(mult) || fs[2] !== info.inChannels || !dyMatches(dy, info)) return null;
+  return geometry(info, mult);
+}
+
 /** Depthwise filter gradient: dW [kh, kw, c, mult] (native channel loop; dilations 1, as TF.js's gradient). */
 function depthwiseBackpropFilter(tf: TfCore): NativeKernel {
   return (args) => {
-    const { x, dy } = args.inputs;
-    const a = args.attrs ?? {};
-    const X = f32Data(args.backend, x), DY = f32Data(args.backend, dy);
-    if (!X || !DY || x!.shape.length !== 4 || dy!.shape.length !== 4) return null;
+    const io = f32Pair4(args, 'x', 'dy');
+    if (!io) return null;
+    const { a, t0: x, t1: dy, d0: X, d1: DY } = io;
     const fs = a.filterShape as Shape4;
-    const info = tf.backend_util.computeConv2DInfo(x!.shape as Shape4, fs, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
-    // The CPU kernel ignores dilations (TF.js's depthwise gradient asserts they are 1): leave such calls to it.
-    if (info.dilationHeight !== 1 || info.dilationWidth !== 1 || !plainGeometry(info)) return null;
-    const mult = info.outChannels / info.inChannels;
-    if (!Number.isInteger(mult) || fs[2] !== info.inChannels || sizeOf(fs) === 0) return null;
-    const [n, oh, ow, co] = dy!.shape;
-    if (n !== info.batchSize || oh !== info.outHeight || ow !== info.outWidth || co !== info.outChannels) return null;
+    const geom = depthwiseGradGeometry(tf, a, x.shape as Shape4, fs, dy.shape);
+    if (!geom || sizeOf(fs) === 0) return null;
     const out = allocOut(sizeOf(fs));
-    native.dwconvBackwardFilter(X, DY, geometry(info, mult), out);
+    native.dwconvBackwardFilter(X, DY, geom, out);
     return output(args.backend, fs, out);
   };
 }
@@ -108,19 +121,14 @@ function depthwiseBackpropFilter(tf: TfCore): NativeKernel {
 /** Depthwise input gradient: dX [n, h, w, c] (native gather over the taps; dilations 1). */
 function depthwiseBackpropInput(tf: TfCore): NativeKernel {
   return (args) => {
-    const { dy, filter } = args.inputs;
-    const a = args.attrs ?? {};
-    const DY = f32Data(args.backend, dy), W = f32Data(args.backend, filter);
-    if (!DY || !W || dy!.shape.length !== 4 || filter!.shape.length !== 4) return null;
+    const io = f32Pair4(args, 'dy', 'filter');
+    if (!io) return null;
+    const { a, t0: dy, t1: filter, d0: DY, d1: W } = io;
     const inShape = a.inputShape as Shape4;
-    const info = tf.backend_util.computeConv2DInfo(inShape, filter!.shape as Shape4, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
-    if (info.dilationHeight !== 1 || info.dilationWidth !== 1 || !plainGeometry(info)) return null;
-    const mult = info.outChannels / info.inChannels;
-    if (!Number.isInteger(mult) || filter!.shape[2] !== info.inChannels || sizeOf(inShape) === 0) return null;
-    const [n, oh, ow, co] = dy!.shape;
-    if (n !== info.batchSize || oh !== info.outHeight || ow !== info.outWidth || co !== info.outChannels) return null;
+    const geom = depthwiseGradGeometry(tf, a, inShape, filter.shape as Shape4, dy.shape);
+    if (!geom || sizeOf(inShape) === 0) return null;
     const out = allocOut(sizeOf(inShape));
-    native.dwconvBackwardInput(W, DY, geometry(info, mult), out);
+    native.dwconvBackwardInput(W, DY, geom, out);
     return output(args.backend, inShape, out);
   };
 }

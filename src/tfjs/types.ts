@@ -35,6 +35,17 @@ export function f32Data(backend: MathBackendCPU, t: TensorInfo | undefined): Flo
   return v instanceof Float32Array ? v : null;
 }
 
+/**
+ * A conv-family kernel's attrs and its two rank-4 float32 inputs `first` and `second` (infos and data), or null
+ * when either is missing, not float32 or not rank 4 (the call then declines to the CPU kernel).
+ */
+export function f32Pair4(args: KernelArgs, first: string, second: string) {
+  const t0 = args.inputs[first], t1 = args.inputs[second];
+  const d0 = f32Data(args.backend, t0), d1 = f32Data(args.backend, t1);
+  if (!d0 || !d1 || t0!.shape.length !== 4 || t1!.shape.length !== 4) return null;
+  return { a: args.attrs ?? {}, t0: t0!, t1: t1!, d0, d1 };
+}
+
 /** Product of a shape's dimensions. */
 export function sizeOf(shape: readonly number[]): number {
   let s = 1;

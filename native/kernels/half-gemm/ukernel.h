@@ -20,6 +20,16 @@ constexpr size_t kHalfPrefetchHalves = 4096;
 
 // Convert-then-FMA. Load::template load<NV>(b, out) widens one K step of the B panel (NV·W columns, in the
 // panel's layout) into NV f32 vectors in natural column order.
+// Load for the portable (VecScalar) kernels: widens NV halves one at a time with Cvt (f16_to_f32_scalar or
+// bf16_to_f32_scalar from common/half.h).
+template <float (*Cvt)(uint16_t)>
+struct LoadHalfScalar {
+  template <int NV>
+  static void load(const uint16_t* b, float* out) {
+    for (int j = 0; j < NV; j++) out[j] = Cvt(b[j]);
+  }
+};
+
 template <class V, class Load, int MR, int NV, int M>
 inline void half_cvt_gemm_tile(size_t n, size_t kc, const float* __restrict a, const uint16_t* __restrict b,
                                float* __restrict c, size_t ldc, unsigned flags, const float* bias, int act) {

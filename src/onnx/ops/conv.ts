@@ -8,7 +8,7 @@ import { rangeError, typeError } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
 import { native } from '../../native.js';
 import { monitorHook } from '../../ops/registry.js';
-import { conv2d, conv2dAsync, convTranspose2d, convTranspose2dAsync, packConvWeights, PackedConvWeights, planConv, planGeometry, type Conv2dOptions, type ConvTranspose2dOptions } from '../../conv/conv2d.js';
+import { conv2d, conv2dAsync, convTranspose2d, convTranspose2dAsync, packConvWeights, PackedConvWeights, planConv, planGeometry, type Conv2dOptions, type ConvTranspose2dOptions, type ConvTranspose2dAsyncOptions } from '../../conv/conv2d.js';
 import { depthwiseConv2d, depthwiseConv2dAsync, plan as planDepthwise, type DepthwiseConv2dOptions } from '../../conv/depthwise.js';
 import { avgPool2d, avgPool2dAsync, globalAvgPool, globalAvgPoolAsync, globalMaxPool, globalMaxPoolAsync, maxPool2d, maxPool2dAsync, type Pool2dOptions } from '../../conv/pool.js';
 import { resize, resizeAsync, type ResizeOptions } from '../../conv/resize.js';
@@ -119,30 +119,6 @@ export function back(y: Tensor, rank: number): Value {
 // ---------------------------------------------------------------------------------------------------------------
 // Conv / ConvTranspose
 
-function convCall(n: Node, ins: Ins, outs: (Value | undefined)[]) {
-  const x0 = f32('Conv', n, ins[0], 'X'), w0 = f32('Conv', n, ins[1], 'W');
-  const rank = x0.shape.length;
-  const x = as4d('Conv', n, x0), w = w4d('Conv', n, w0, rank);
-  kernelCheck(n, w0);
-  const opts: Conv2dOptions = { ...convOpts(n, rank, false), weightLayout: 'oihw' };
-  if (ins[2]) opts.bias = f32('Conv', n, ins[2], 'B');
-  const o = out4d(outs[0], rank);
-  if (o) opts.out = o;
-  return { x, w, opts, rank };
-}
-
-registerOnnxOp('Conv', {
-  check: checkSpatial,
-  run(n, ins, outs) {
-    const c = convCall(n, ins, outs);
-    return [back(named('Conv', n, () => conv2d(c.x, c.w, c.opts)), c.rank)];
-  },
-  async runAsync(n, ins, outs, _ctx, signal) {
-    const c = convCall(n, ins, outs);
-    return [back(await namedAsync('Conv', n, () => conv2dAsync(c.x, c.w, { ...c.opts, signal })), c.rank)];
-  },
-});
-
 /** ConvTranspose's pads: explicit, auto_pad, or computed from output_shape (onnxruntime's split of the total). */
 function transposePads(n: Node, x: Tensor, w: Tensor, o: ConvTranspose2dOptions): void {
   const os = attrInts(n, 'output_shape');
@@ -163,30 +139,41 @@ function transposePads(n: Node, x: Tensor, w: Tensor, o: ConvTranspose2dOptions)
   o.pads = [pads[0], pads[1], pads[2], pads[3]];
 }
 
-function convTCall(n: Node, ins: Ins, outs: (Value | undefined)[]) {
-  const x0 = f32('ConvTranspose', n, ins[0], 'X'), w0 = f32('ConvTranspose', n, ins[1], 'W');
+/** The arguments of a Conv or ConvTranspose node: 4-d views, the weight layout ONNX uses, bias and output. */
+function convCall(op: 'Conv' | 'ConvTranspose', n: Node, ins: Ins, outs: (Value | undefined)[]) {
+  const x0 = f32(op, n, ins[0], 'X'), w0 = f32(op, n, ins[1], 'W');
   const rank = x0.shape.length;
-  const x = as4d('ConvTranspose', n, x0), w = w4d('ConvTranspose', n, w0, rank);
+  const transposed = op === 'ConvTranspose';
+  const x = as4d(op, n, x0), w = w4d(op, n, w0, rank);
   kernelCheck(n, w0);
-  const opts: ConvTranspose2dOptions = { ...convOpts(n, rank, true), weightLayout: 'iohw' };
-  transposePads(n, x, w, opts);
-  if (ins[2]) opts.bias = f32('ConvTranspose', n, ins[2], 'B');
+  const opts: ConvTranspose2dOptions = { ...convOpts(n, rank, transposed), weightLayout: transposed ? 'iohw' : 'oihw' };
+  if (transposed) transposePads(n, x, w, opts);
+  if (ins[2]) opts.bias = f32(op, n, ins[2], 'B');
   const o = out4d(outs[0], rank);
   if (o) opts.out = o;
   return { x, w, opts, rank };
 }
 
-registerOnnxOp('ConvTranspose', {
-  check: checkSpatial,
-  run(n, ins, outs) {
-    const c = convTCall(n, ins, outs);
-    return [back(named('ConvTranspose', n, () => convTranspose2d(c.x, c.w, c.opts)), c.rank)];
-  },
-  async runAsync(n, ins, outs, _ctx, signal) {
-    const c = convTCall(n, ins, outs);
-    return [back(await namedAsync('ConvTranspose', n, () => convTranspose2dAsync(c.x, c.w, { ...c.opts, signal })), c.rank)];
-  },
-});
+function registerConv(
+  op: 'Conv' | 'ConvTranspose',
+  sync: (x: Tensor, w: Tensor, o: ConvTranspose2dOptions) => Tensor,
+  async: (x: Tensor, w: Tensor, o: ConvTranspose2dAsyncOptions) => Promise<Tensor>,
+) {
+  registerOnnxOp(op, {
+    check: checkSpatial,
+    run(n, ins, outs) {
+      const c = convCall(op, n, ins, outs);
+      return [back(named(op, n, () => sync(c.x, c.w, c.opts)), c.rank)];
+    },
+    async runAsync(n, ins, outs, _ctx, signal) {
+      const c = convCall(op, n, ins, outs);
+      return [back(await namedAsync(op, n, () => async(c.x, c.w, { ...c.opts, signal })), c.rank)];
+    },
+  });
+}
+
+registerConv('Conv', conv2d, conv2dAsync);
+registerConv('ConvTranspose', convTranspose2d, convTranspose2dAsync);
 
 /**
  * The fused conv node of the `conv-fusion` pass: inputs [x, residual?]; `extra.w` is PackedConvWeights (bias

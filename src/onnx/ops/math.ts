@@ -57,45 +57,37 @@ function planMatmul(node: Node, a: Value, b: Value, outs: (Value | undefined)[])
   return { out, calls, m, k, n };
 }
 
+/** MatMul's f32 inputs and plan; with transB, b is [..., N, K] and planned as if its last two dims were swapped. */
+function matmulCall(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[], transB: boolean) {
+  const a = ins[0]!, b = ins[1]!;
+  const A = f32('MatMul', node, a, 'a'), B = f32('MatMul', node, b, 'b');
+  const bt = transB ? ({ ...b, shape: [...b.shape.slice(0, -2), b.shape[b.shape.length - 1], b.shape[b.shape.length - 2]] } as unknown as Value) : b;
+  const p = planMatmul(node, a, bt, outs);
+  return { A, B, O: p.out.data as Float32Array, ...p };
+}
+
+function matmulRun(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[], transB: boolean): Value[] {
+  const { A, B, O, out, calls, m, k, n } = matmulCall(node, ins, outs, transB);
+  if (calls.length === 1) native.matmul(A, m, k, B, n, transB, O, null, 0);
+  else for (const [ao, bo, oo] of calls) native.matmul(A.subarray(ao, ao + m * k), m, k, B.subarray(bo, bo + k * n), n, transB, O.subarray(oo, oo + m * n), null, 0);
+  return [out];
+}
+
 registerOnnxOp('MatMul', {
-  run(node, ins, outs) {
-    const a = ins[0]!, b = ins[1]!;
-    const A = f32('MatMul', node, a, 'a'), B = f32('MatMul', node, b, 'b');
-    const p = planMatmul(node, a, b, outs);
-    const O = p.out.data as Float32Array;
-    const { m, k, n } = p;
-    if (p.calls.length === 1) native.matmul(A, m, k, B, n, false, O, null, 0);
-    else for (const [ao, bo, oo] of p.calls) native.matmul(A.subarray(ao, ao + m * k), m, k, B.subarray(bo, bo + k * n), n, false, O.subarray(oo, oo + m * n), null, 0);
-    return [p.out];
-  },
+  run: (node, ins, outs) => matmulRun(node, ins, outs, false),
   async runAsync(node, ins, outs, _ctx, signal) {
-    const a = ins[0]!, b = ins[1]!;
-    const A = f32('MatMul', node, a, 'a'), B = f32('MatMul', node, b, 'b');
-    const p = planMatmul(node, a, b, outs);
-    const O = p.out.data as Float32Array;
-    const { m, k, n } = p;
-    for (const [ao, bo, oo] of p.calls) {
-      const [a1, b1, o1] = p.calls.length === 1 ? [A, B, O] : [A.subarray(ao, ao + m * k), B.subarray(bo, bo + k * n), O.subarray(oo, oo + m * n)];
+    const { A, B, O, out, calls, m, k, n } = matmulCall(node, ins, outs, false);
+    for (const [ao, bo, oo] of calls) {
+      const [a1, b1, o1] = calls.length === 1 ? [A, B, O] : [A.subarray(ao, ao + m * k), B.subarray(bo, bo + k * n), O.subarray(oo, oo + m * n)];
       await runNativeAsync('OnnxModel.runAsync', signal, (id) => native.matmulAsync(a1, m, k, b1, n, false, o1, null, 0, id), o1);
     }
-    return [p.out];
+    return [out];
   },
 });
 
 /** Transposed-B batched MatMul made by the optimizer from MatMul(a, Transpose(b, swap last two)). */
 registerOnnxOp('MatMulTransB', {
-  run(node, ins, outs) {
-    const a = ins[0]!, b = ins[1]!;
-    const A = f32('MatMul', node, a, 'a'), B = f32('MatMul', node, b, 'b');
-    // Plan as if b were [..., K, N] (its last two dims swapped).
-    const bt = { ...b, shape: [...b.shape.slice(0, -2), b.shape[b.shape.length - 1], b.shape[b.shape.length - 2]] } as unknown as Value;
-    const p = planMatmul(node, a, bt, outs);
-    const O = p.out.data as Float32Array;
-    const { m, k, n } = p;
-    if (p.calls.length === 1) native.matmul(A, m, k, B, n, true, O, null, 0);
-    else for (const [ao, bo, oo] of p.calls) native.matmul(A.subarray(ao, ao + m * k), m, k, B.subarray(bo, bo + k * n), n, true, O.subarray(oo, oo + m * n), null, 0);
-    return [p.out];
-  },
+  run: (node, ins, outs) => matmulRun(node, ins, outs, true),
 }, 'simdtensor');
 
 registerOnnxOp('Gemm', {

@@ -73,16 +73,24 @@ export function quantizeU8(X: Float32Array, O: Uint8Array, scale: number, zp: nu
 
 const params = new Float32Array(2);
 
+/** The input and the three outputs (y, scale, zero point) of a dynamic quantization node. */
+function dynamicQuantizeArgs(n: Node, ins: (Value | undefined)[], outs: (Value | undefined)[]) {
+  const x = ins[0]!;
+  if (x.dtype !== 'float32') throw typeError('DynamicQuantizeLinear', `node '${n.name}': x must be float32, got ${x.dtype}`);
+  return { x, y: outOr(outs[0], 'uint8', x.shape), s: outOr(outs[1], 'float32', []), z: outOr(outs[2], 'uint8', []) };
+}
+
+/** onnxruntime's DynamicQuantizeLinear (the exact kernel) into y, scale s and zero point z. */
+function exactDynamicQuantize(X: Float32Array, y: Value, s: Value, z: Value): void {
+  native.onnxDynamicQuantize(X, y.data as Uint8Array, params);
+  s.data[0] = params[0];
+  z.data[0] = params[1];
+}
+
 registerOnnxOp('DynamicQuantizeLinear', {
   run(n, ins, outs) {
-    const x = ins[0]!;
-    if (x.dtype !== 'float32') throw typeError('DynamicQuantizeLinear', `node '${n.name}': x must be float32, got ${x.dtype}`);
-    const y = outOr(outs[0], 'uint8', x.shape);
-    const s = outOr(outs[1], 'float32', []);
-    const z = outOr(outs[2], 'uint8', []);
-    native.onnxDynamicQuantize(x.data as Float32Array, y.data as Uint8Array, params);
-    s.data[0] = params[0];
-    z.data[0] = params[1];
+    const { x, y, s, z } = dynamicQuantizeArgs(n, ins, outs);
+    exactDynamicQuantize(x.data as Float32Array, y, s, z);
     return [y, s, z];
   },
 });
@@ -97,19 +105,13 @@ registerOnnxOp('DynamicQuantizeLinear', {
 const rowScale = new Float32Array(1), rowZero = new Int32Array(1);
 registerOnnxOp('DynamicQuantize', {
   run(n, ins, outs) {
-    const x = ins[0]!;
-    if (x.dtype !== 'float32') throw typeError('DynamicQuantizeLinear', `node '${n.name}': x must be float32, got ${x.dtype}`);
-    const y = outOr(outs[0], 'uint8', x.shape);
-    const s = outOr(outs[1], 'float32', []);
-    const z = outOr(outs[2], 'uint8', []);
+    const { x, y, s, z } = dynamicQuantizeArgs(n, ins, outs);
     const X = x.data as Float32Array;
     if (X.length > 0 && native.quantizeRows(X, 1, X.length, y.data as Uint8Array, rowScale, rowZero) === 0) {
       s.data[0] = rowScale[0];
       z.data[0] = rowZero[0];
     } else {
-      native.onnxDynamicQuantize(X, y.data as Uint8Array, params);
-      s.data[0] = params[0];
-      z.data[0] = params[1];
+      exactDynamicQuantize(X, y, s, z);
     }
     return [y, s, z];
   },

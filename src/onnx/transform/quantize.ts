@@ -226,18 +226,24 @@ function quantizedWeight(m: EditModel, t: Target, type: 'int8' | 'uint8', perCha
   return { wq, ws, wz, ch };
 }
 
-/**
- * Conv in onnxruntime's dynamic form: DynamicQuantizeLinear(x) → ConvInteger(xq, Wq, xz, wz) (same attributes) →
- * Cast → Mul(x_scale · w_scale[M, 1, …]) [→ Add(B[M, 1, …])].
- */
-function convInteger(m: EditModel, n: Msg, wq: string, ws: string, wz: string, ch: number, perChannel: boolean, rank: number, dql: Map<string, string[]>, pre: Msg[]): Msg[] {
-  const x = n.input[0];
+/** The outputs [xq, x_scale, x_zero_point] of x's DynamicQuantizeLinear: one per input, added to `pre` once. */
+function dynamicQuantized(m: EditModel, x: string, dql: Map<string, string[]>, pre: Msg[]): string[] {
   let q = dql.get(x);
   if (!q) {
     q = [m.fresh(`${x}_quantized`), m.fresh(`${x}_scale`), m.fresh(`${x}_zero_point`)];
     pre.push(nodeProto('DynamicQuantizeLinear', [x], q, m.fresh(`${x}_DynamicQuantizeLinear`)));
     dql.set(x, q);
   }
+  return q;
+}
+
+/**
+ * Conv in onnxruntime's dynamic form: DynamicQuantizeLinear(x) → ConvInteger(xq, Wq, xz, wz) (same attributes) →
+ * Cast → Mul(x_scale · w_scale[M, 1, …]) [→ Add(B[M, 1, …])].
+ */
+function convInteger(m: EditModel, n: Msg, wq: string, ws: string, wz: string, ch: number, perChannel: boolean, rank: number, dql: Map<string, string[]>, pre: Msg[]): Msg[] {
+  const x = n.input[0];
+  const q = dynamicQuantized(m, x, dql, pre);
   const y = n.output[0];
   const bshape = [ch, ...new Array<number>(rank - 2).fill(1)];
   if (perChannel) {
@@ -315,12 +321,7 @@ function dynamicNode(m: EditModel, t: Target, opts: OnnxQuantizeOptions, dql: Ma
   }
   if (convInt) return convInteger(m, n, wq, ws, wz, ch, perChannel, t.w.shape.length, dql, pre);
   const x = n.input[0];
-  let q = dql.get(x);
-  if (!q) {
-    q = [m.fresh(`${x}_quantized`), m.fresh(`${x}_scale`), m.fresh(`${x}_zero_point`)];
-    pre.push(nodeProto('DynamicQuantizeLinear', [x], q, m.fresh(`${x}_DynamicQuantizeLinear`)));
-    dql.set(x, q);
-  }
+  const q = dynamicQuantized(m, x, dql, pre);
   const y = n.output[0];
   const gemm = n.opType === 'Gemm';
   let wIn = wq;
