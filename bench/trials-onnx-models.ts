@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     const ortFeeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
     for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = new ort.Tensor(v.type as 'float32', v.data as Float32Array, v.dims);
     // Warm-up: plans, packing, ORT's first-run allocations, and the JIT (the Add trial makes many calls).
-    for (let i = 0; i < Math.max(3, t.calls); i++) {
+    for (let i = 0; i < Math.max(3, 4 * t.calls); i++) {
       model.run(ours);
       await session.run(ortFeeds);
     }
@@ -90,11 +90,17 @@ async function main(): Promise<void> {
     // wall time is reported beside it.
     const a: number[] = [], b: number[] = [], aw: number[] = [], bw: number[] = [];
     const cpu = () => cpuMs(process.cpuUsage());
+    // Before each contender's timed block, a pause lets the other's pool threads stop spinning: ORT's intra-op
+    // threads spin for a while after session.run, and on a 2-core machine that spin ran (and was counted as process
+    // CPU) during our calls (cls at two threads: ~1.6 ms of CPU per call measured vs 0.5 ms when run alone).
+    const settle = () => (threads > 1 ? new Promise<void>((res) => setTimeout(res, 10)) : Promise.resolve());
     for (let r = 0; r < rounds; r++) {
+      await settle();
       let c0 = cpu(), t0 = performance.now();
       for (let i = 0; i < t.calls; i++) model.run(ours);
       a.push((cpu() - c0) / t.calls);
       aw.push((performance.now() - t0) / t.calls);
+      await settle();
       c0 = cpu();
       t0 = performance.now();
       for (let i = 0; i < t.calls; i++) await session.run(ortFeeds);

@@ -105,6 +105,21 @@ describe('depthwiseConv2d against a JS reference', () => {
     expect(Math.max(...clip)).toBeLessThanOrEqual(0.25);
   });
 
+  it('ops above the split threshold (NHWC row bands, NCHW planes) agree bit for bit across thread counts', () => {
+    // 1×96×64×64 3×3: 3.5 M multiply-adds, several pool tasks at 2 and 3 threads; the small test above stays serial.
+    for (const layout of ['nhwc', 'nchw'] as const) {
+      const x = rand(layout === 'nhwc' ? [1, 64, 64, 96] : [1, 96, 64, 64], { seed: 11, low: -2, high: 2 });
+      const w = rand(layout === 'nhwc' ? [3, 3, 96, 1] : [96, 1, 3, 3], { seed: 12 });
+      const ys: number[][] = [];
+      for (const t of [1, 2, 3]) {
+        setNumThreads(t);
+        ys.push(Array.from(depthwiseConv2d(x, w, { layout, pads: 1, activation: 'hardSwish' }).data));
+      }
+      expect(ys[1]).toEqual(ys[0]);
+      expect(ys[2]).toEqual(ys[0]);
+    }
+  });
+
   it('async matches sync and keeps inputs alive', async () => {
     const x = rand([2, 32, 28, 28], { seed: 9 });
     const w = rand([32, 1, 3, 3], { seed: 10 });

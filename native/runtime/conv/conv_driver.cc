@@ -239,7 +239,7 @@ void f32_conv_run(const F32ConvVariant& v, const F32ConvArgs& a) {
       if (n0 < mg) conv_transposed_row(v, a, g, row, n0, std::min(mg, n0 + cols_per));
     };
     const size_t tasks = s.groups * rows * tn;
-    if (T == 1 || flops * double(s.groups) < kF32GemmMinParallelFlops)
+    if (T == 1 || flops * double(s.groups) < kF32ConvMinParallelFlops)
       for (size_t id = 0; id < tasks; id++) task(id);
     else
       parallel_for(tasks, task);
@@ -247,7 +247,7 @@ void f32_conv_run(const F32ConvVariant& v, const F32ConvArgs& a) {
   }
   GemmGrid grid{P, ceil_div(mg, v.nr) * v.nr, 1, 1};
   // Split pixels (and channels) within a group only when there are fewer groups than threads.
-  if (s.groups < T) grid = gemm_grid(P, mg, flops, v.mr, v.nr, 2 * v.mr, ceil_div(T, s.groups), kF32GemmMinParallelFlops);
+  if (s.groups < T) grid = gemm_grid(P, mg, flops, v.mr, v.nr, 2 * v.mr, ceil_div(T, s.groups), kF32ConvMinParallelFlops);
   const size_t per_group = grid.tm * grid.tn;
   auto task = [&](size_t id) {
     const size_t g = id / per_group, r = id % per_group, im = r / grid.tn, in = r % grid.tn;
@@ -257,7 +257,7 @@ void f32_conv_run(const F32ConvVariant& v, const F32ConvArgs& a) {
   };
   const size_t tasks = s.groups * per_group;
   // Below the parallel threshold (the whole op, all groups), no threads at all.
-  if (flops * double(s.groups) < kF32GemmMinParallelFlops)
+  if (flops * double(s.groups) < kF32ConvMinParallelFlops)
     for (size_t id = 0; id < tasks; id++) task(id);
   else
     parallel_for(tasks, task);

@@ -19,6 +19,12 @@ struct F32ConvArgs {
   F32ConvEpilogue ep;
 };
 
+// Below this many flops (the whole op, all groups) a conv runs on the calling thread alone. Higher than the GEMM
+// driver's 2e6: a conv of 2-8 MFLOP takes ~15-60 µs on one core, and splitting it was measured slower, not faster, on
+// a loaded 2-core VM (PaddleOCR cls, issue #16: its late 1×1 convs went from ~20 µs on one thread to ~75 µs on two,
+// the caller waiting on a preempted worker's task).
+constexpr double kF32ConvMinParallelFlops = 8e6;
+
 // True when the conv is a plain GEMM on the input rows (1×1, stride 1, no padding, not transposed): one pointer per
 // row, no bounds checks.
 bool conv_is_pointwise(const ConvShape& s);

@@ -5,9 +5,10 @@
 
 namespace simdtensor {
 
-// A task should do at least this much work (multiply-adds or element loads, ~20-40 µs) so handing it to another
-// core is worth it.
-constexpr double kWindowTaskMinCost = 131072;
+// A task should do at least this much work (multiply-adds or element loads) so handing it to another core is worth
+// it: the SIMD kernels get through 131072 in ~5-10 µs, less than a pool hand-off costs on a loaded 2-core VM (cls,
+// issue #16: every depthwise conv and the max pool ran slower on two threads than on one at 131072).
+constexpr double kWindowTaskMinCost = 524288;
 
 // Output rows per task for `units` independent images or planes of `rows` rows each, `row_cost` work per row:
 // about four tasks per thread (a preempted core is balanced by the others) but never below the minimum cost.
@@ -27,6 +28,11 @@ inline size_t window_rows_per_task(size_t rows, size_t units, double row_cost) {
 // units × bands pool tasks (task i: unit i / bands, band i % bands).
 template <class Fn>
 void parallel_window_rows(size_t rows, size_t units, double row_cost, const Fn& fn) {
+  // The whole op below two tasks' worth: no threads, however many units (NCHW planes) it has.
+  if (num_threads() <= 1 || double(rows) * double(units) * row_cost < 2 * kWindowTaskMinCost) {
+    for (size_t u = 0; u < units; u++) fn(u, size_t(0), rows);
+    return;
+  }
   const size_t per = window_rows_per_task(rows, units, row_cost);
   const size_t bands = (rows + per - 1) / per;
   parallel_for(units * bands, [&](size_t i) {
