@@ -61,11 +61,24 @@ async function serverMain(cfg: ServerConfig): Promise<void> {
   if (cfg.kind === 'bare') {
     // The floor: node:http, JSON.parse of the same body, 10 floats back. No model, no validation.
     const out = JSON.stringify({ outputs: [{ name: 'output', datatype: 'FP32', shape: [1, 10], data: Array.from({ length: 10 }, (_, i) => i / 7) }] });
+    const binHead = Buffer.from(JSON.stringify({ outputs: [{ name: 'output', datatype: 'FP32', shape: [1, 10], parameters: { binary_data_size: 40 } }] }));
+    const binOut = Buffer.concat([binHead, Buffer.from(new Float32Array(10).buffer)]);
     const srv = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c) => chunks.push(c));
       req.on('end', () => {
-        const j = JSON.parse(Buffer.concat(chunks).toString());
+        const body = Buffer.concat(chunks);
+        const ihcl = req.headers['inference-header-content-length'];
+        if (ihcl !== undefined) {
+          // Binary tensors: JSON.parse of the header, a view of the floats, 10 floats back after a JSON header.
+          const jl = Number(ihcl);
+          JSON.parse(body.subarray(0, jl).toString());
+          new Float32Array(body.buffer, body.byteOffset + jl, (body.length - jl) >> 2);
+          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': binOut.length, 'inference-header-content-length': binHead.length });
+          res.end(binOut);
+          return;
+        }
+        const j = JSON.parse(body.toString());
         Float32Array.from(j.inputs[0].data as number[]);
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
         res.end(out);
@@ -332,6 +345,7 @@ async function main(): Promise<void> {
   const over: Record<string, Point> = {};
   for (const [name, kind, bodies] of [
     ['bare node:http + JSON.parse (floor)', 'bare', json],
+    ['bare node:http, binary tensors (floor)', 'bare', bin],
     ['no-kernel stub model, JSON', 'stub', json],
     ['no-kernel stub model, binary tensors', 'stub', bin],
     ['tiny model 256→10, JSON', 'tiny', json],
