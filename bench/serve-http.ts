@@ -14,7 +14,7 @@
  * per request). Bounded: each point runs POINT_S seconds per server (the batched and the --max-batch 1 server are
  * both up and measured in alternating segments, so background load drifts hit both alike); about 75 s in all.
  *
- *   node dist/bench/serve-http.js [--quick] [--point-s 2] [--soak-s 8] [--json FILE] [--parts mlp,overhead,soak] [--clients 1,16,64]
+ *   node dist/bench/serve-http.js [--quick] [--point-s 2] [--soak-s 8] [--json FILE] [--parts mlp,overhead,soak] [--clients 1,16,64] [--max-delay-ms 2]
  *   node dist/bench/serve-http.js --parts none --onnx model.onnx --input-shape 1,3,48,320   an ONNX model too
  *     (its first input, binary FP32; e.g. a PaddleOCR model once the ONNX runtime has the convolution ops)
  * @module
@@ -34,6 +34,8 @@ const val = (k: string, d: number) => {
 };
 const QUICK = flag('--quick');
 const POINT_S = val('--point-s', QUICK ? 0.8 : 2);
+/** --max-delay-ms: the served models' batching delay (default 2, as `simdtensor serve`). */
+const MAX_DELAY_MS = val('--max-delay-ms', 2);
 const SOAK_S = val('--soak-s', QUICK ? 3 : 8);
 const WARM_S = QUICK ? 0.2 : 0.4;
 /** Alternating segments per point when comparing servers (batched vs --max-batch 1). */
@@ -51,6 +53,8 @@ interface ServerConfig {
   kind: ServerKind | 'onnx';
   maxBatch: number;
   maxQueue: number;
+  /** The servers' --max-delay-ms (default 2; the bench's --max-delay-ms). */
+  maxDelayMs?: number;
   /** kind 'onnx': the model file. */
   file?: string;
 }
@@ -61,11 +65,26 @@ async function serverMain(cfg: ServerConfig): Promise<void> {
   if (cfg.kind === 'bare') {
     // The floor: node:http, JSON.parse of the same body, 10 floats back. No model, no validation.
     const out = JSON.stringify({ outputs: [{ name: 'output', datatype: 'FP32', shape: [1, 10], data: Array.from({ length: 10 }, (_, i) => i / 7) }] });
+    const binHead = Buffer.from(JSON.stringify({ outputs: [{ name: 'output', datatype: 'FP32', shape: [1, 10], parameters: { binary_data_size: 40 } }] }));
+    const binOut = Buffer.concat([binHead, Buffer.from(new Float32Array(10).buffer)]);
     const srv = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c) => chunks.push(c));
       req.on('end', () => {
-        const j = JSON.parse(Buffer.concat(chunks).toString());
+        const body = Buffer.concat(chunks);
+        const ihcl = req.headers['inference-header-content-length'];
+        if (ihcl !== undefined) {
+          // Binary tensors: JSON.parse of the header, the floats (a view, or a copy when unaligned), 10 floats back after a JSON header.
+          const jl = Number(ihcl);
+          JSON.parse(body.subarray(0, jl).toString());
+          const at = body.byteOffset + jl;
+          if (at % 4 === 0) new Float32Array(body.buffer, at, (body.length - jl) >> 2);
+          else new Float32Array(Uint8Array.prototype.slice.call(body, jl).buffer); // unaligned: one copy, as the server does
+          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': binOut.length, 'inference-header-content-length': binHead.length });
+          res.end(binOut);
+          return;
+        }
+        const j = JSON.parse(body.toString());
         Float32Array.from(j.inputs[0].data as number[]);
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
         res.end(out);
@@ -76,7 +95,7 @@ async function serverMain(cfg: ServerConfig): Promise<void> {
   } else if (cfg.kind === 'onnx') {
     const lib = await import('../src/index.js');
     lib.setNumThreads(1);
-    const s = lib.createServer(lib.loadOnnx(cfg.file!), { name: 'mlp', maxBatch: cfg.maxBatch, maxDelayMs: 2, maxQueue: cfg.maxQueue, maxConcurrentBatches: 1, libraryMetrics: false });
+    const s = lib.createServer(lib.loadOnnx(cfg.file!), { name: 'mlp', maxBatch: cfg.maxBatch, maxDelayMs: cfg.maxDelayMs ?? 2, maxQueue: cfg.maxQueue, maxConcurrentBatches: 1, libraryMetrics: false });
     port = (await s.listen(0, '127.0.0.1')).port;
     batches = () => s.metrics.batches;
   } else {
@@ -100,7 +119,7 @@ async function serverMain(cfg: ServerConfig): Promise<void> {
             },
           }
         : lib.mlp(sizes, { seed: 0 });
-    const s = lib.createServer(model, { name: 'mlp', maxBatch: cfg.maxBatch, maxDelayMs: 2, maxQueue: cfg.maxQueue, maxConcurrentBatches: 1, libraryMetrics: false });
+    const s = lib.createServer(model, { name: 'mlp', maxBatch: cfg.maxBatch, maxDelayMs: cfg.maxDelayMs ?? 2, maxQueue: cfg.maxQueue, maxConcurrentBatches: 1, libraryMetrics: false });
     port = (await s.listen(0, '127.0.0.1')).port;
     batches = () => s.metrics.batches;
   }
@@ -297,9 +316,9 @@ async function main(): Promise<void> {
   const load0 = os.loadavg()[0];
   const json = Array.from({ length: 64 }, (_, i) => ({ body: jsonBody(i + 1), headers: {} as Record<string, string> }));
   const bin = Array.from({ length: 64 }, (_, i) => binaryBody(i + 1));
-  const result: Record<string, unknown> = { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, loadavgStart: load0, pointSeconds: POINT_S };
+  const result: Record<string, unknown> = { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, loadavgStart: load0, pointSeconds: POINT_S, maxDelayMs: MAX_DELAY_MS };
   const log = (s: string) => process.stdout.write(s + '\n');
-  log(`simdtensor serve load test — ${os.cpus()[0]?.model} × ${os.cpus().length}, Node ${process.version}, load average ${load0.toFixed(1)} at start; ${POINT_S} s per point`);
+  log(`simdtensor serve load test — ${os.cpus()[0]?.model} × ${os.cpus().length}, Node ${process.version}, load average ${load0.toFixed(1)} at start; ${POINT_S} s per point; --max-delay-ms ${MAX_DELAY_MS}`);
 
   // 1. MLP, batched vs one request at a time: both servers up, measured in alternating segments.
   const mlp: Record<string, Point[]> = {};
@@ -307,7 +326,7 @@ async function main(): Promise<void> {
   if (PARTS.includes('mlp')) {
     const servers: Server[] = [];
     for (const [mode, maxBatch] of MODES) {
-      servers.push(await Server.start({ kind: 'mlp', maxBatch, maxQueue: 1024 }));
+      servers.push(await Server.start({ kind: 'mlp', maxBatch, maxQueue: 1024, maxDelayMs: MAX_DELAY_MS }));
       mlp[mode] = [];
     }
     for (const c of CLIENTS) {
@@ -332,13 +351,14 @@ async function main(): Promise<void> {
   const over: Record<string, Point> = {};
   for (const [name, kind, bodies] of [
     ['bare node:http + JSON.parse (floor)', 'bare', json],
+    ['bare node:http, binary tensors (floor)', 'bare', bin],
     ['no-kernel stub model, JSON', 'stub', json],
     ['no-kernel stub model, binary tensors', 'stub', bin],
     ['tiny model 256→10, JSON', 'tiny', json],
     ['tiny model 256→10, binary tensors', 'tiny', bin],
   ] as const) {
     if (!PARTS.includes('overhead')) break;
-    const srv = await Server.start({ kind: kind as ServerKind, maxBatch: 32, maxQueue: 1024 });
+    const srv = await Server.start({ kind: kind as ServerKind, maxBatch: 32, maxQueue: 1024, maxDelayMs: MAX_DELAY_MS });
     over[name] = await closedLoop(srv, 16, bodies as typeof json);
     await srv.stop();
   }
@@ -363,7 +383,7 @@ async function main(): Promise<void> {
     const pts: Record<string, Point[]> = {};
     const servers: Server[] = [];
     for (const [mode, maxBatch] of MODES) {
-      servers.push(await Server.start({ kind: 'onnx', file: onnxFile, maxBatch, maxQueue: 1024 }));
+      servers.push(await Server.start({ kind: 'onnx', file: onnxFile, maxBatch, maxQueue: 1024, maxDelayMs: MAX_DELAY_MS }));
       pts[mode] = [];
     }
     for (const c of CLIENTS) {
@@ -385,7 +405,7 @@ async function main(): Promise<void> {
     return;
   }
   const rate = Math.round(10 * b64.reqPerS);
-  const srv = await Server.start({ kind: 'mlp', maxBatch: 32, maxQueue: 64 });
+  const srv = await Server.start({ kind: 'mlp', maxBatch: 32, maxQueue: 64, maxDelayMs: MAX_DELAY_MS });
   const sk = await soak(srv, rate, SOAK_S, json);
   const alive = srv.alive;
   await srv.stop();

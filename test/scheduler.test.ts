@@ -153,6 +153,53 @@ describe('batch cutting', () => {
     rest.forEach((p, i) => expectOwnRows(p.value!, i + 1));
   });
 
+  it('workConserving: requests queued while the slot was busy go when it frees up, not after maxDelayMs', async () => {
+    for (const workConserving of [true, false]) {
+      const m = manual();
+      const s = new BatchScheduler(m.run, { maxBatchSize: 4, maxDelayMs: 5, workConserving });
+      const first = [0, 1, 2, 3].map((i) => track(s.submit(req(i))));
+      await tick();
+      expect(m.pending.map((p) => idsIn(p.batch))).toEqual([[0, 1, 2, 3]]); // full: at once
+      const mid = [4, 5, 6, 7, 8, 9].map((i) => track(s.submit(req(i))));
+      await tick();
+      expect(m.pending.length).toBe(1); // the slot is busy
+      await tick(1);
+      m.finish();
+      await tick();
+      first.forEach((p, i) => expectOwnRows(p.value!, i));
+      // 4..7 make a full batch either way; 8 and 9 stay queued behind it.
+      expect(m.pending.map((p) => idsIn(p.batch))).toEqual([[4, 5, 6, 7]]);
+      const late = track(s.submit(req(10))); // arrives while the slot is busy again
+      await tick(1);
+      m.finish();
+      await tick();
+      // 8, 9 (and 10) waited for the slot: with workConserving they go now (2 ms after 8 was queued); without,
+      // 5 ms (maxDelayMs) after 8 was queued.
+      expect(m.pending.map((p) => idsIn(p.batch))).toEqual(workConserving ? [[8, 9, 10]] : []);
+      if (!workConserving) {
+        await tick(2);
+        expect(m.pending.length).toBe(0);
+        await tick(1);
+        expect(m.pending.map((p) => idsIn(p.batch))).toEqual([[8, 9, 10]]);
+      }
+      m.finish();
+      await tick();
+      mid.forEach((p, i) => expectOwnRows(p.value!, i + 4));
+      expectOwnRows(late.value!, 10);
+      // A request that arrives while the slot is free still waits maxDelayMs for company.
+      const alone = track(s.submit(req(11)));
+      await tick(4);
+      expect(alone.settled).toBe(0);
+      expect(m.pending.length).toBe(0);
+      await tick(1);
+      expect(m.pending.map((p) => idsIn(p.batch))).toEqual([[11]]);
+      m.finish();
+      await tick();
+      expectOwnRows(alone.value!, 11);
+    }
+    expect(() => new BatchScheduler(async (x) => x, { workConserving: 1 as unknown as boolean })).toThrow(/opts\.workConserving must be true or false, got 1/);
+  });
+
   it('dispatches a preferred batch size without waiting', async () => {
     const r = recorder();
     const s = new BatchScheduler(r.run, { maxBatchSize: 16, maxDelayMs: 50, preferredBatchSizes: [4, 8] });

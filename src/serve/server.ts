@@ -143,7 +143,7 @@ export function createServer(model: OnnxModel | Sequential | BatchableModel, opt
   const libraryMetrics = opts.libraryMetrics ?? true;
 
   const metrics = new ServerMetrics(m.batchable ? maxBatch : 1);
-  const batcher = new DynamicBatcher(m, { name, maxBatchSize: maxBatch, maxDelayMs, maxQueue, maxConcurrentBatches, cache, onBatch: (r) => metrics.batch(r) });
+  const batcher = new DynamicBatcher(m, { name, maxBatchSize: maxBatch, maxDelayMs, maxQueue, maxConcurrentBatches, workConserving: true, cache, onBatch: (r) => metrics.batch(r) });
   const meta = JSON.stringify(modelMetadata(name, version, batchShapes(m, 'inputs'), batchShapes(m, 'outputs'), m.batchable ? 'simdtensor_batched' : 'simdtensor'));
   const serverMeta = JSON.stringify({ name: 'simdtensor', version: packageVersionSafe(), extensions: ['binary_tensor_data'] });
 
