@@ -16,7 +16,7 @@ namespace binding {
 
 namespace {
 
-// Element type codes shared with src/half.ts: 0 float32, 1 float16, 2 bfloat16.
+// Element type codes shared with src/half/cast.ts: 0 float32, 1 float16, 2 bfloat16.
 ElemType elem_type_arg(OpArgs& a, size_t i, const char* arg, bool allow_f32) {
   const int t = a.i32(i);
   if (t < (allow_f32 ? 0 : 1) || t > 2)
