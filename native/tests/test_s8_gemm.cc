@@ -115,7 +115,7 @@ bool run_case(const S8GemmVariant& v, const Case& cs, const S8GemvVariant* sv = 
   g.out_scale = out_scale;
   g.out_zero = out_zero;
   g.kc_max = g_case_kc;
-  if (sv) s8_gemv_gemm_run(*sv, g);
+  if (sv) s8_gemv_gemm_run(*sv, v, g);
   else s8_gemm_run_tiles(v, g);
 
   const S8RefArgs r{m, n, k, a.data(), k, cs.a_unsigned,                                        // A
@@ -353,12 +353,16 @@ const S8GemmVariant* panel_owner(const S8GemvVariant& sv) {
     if (v.nr == sv.nr && v.kgroup == 4 && v.kstep == 4 && v.a_signed == sv.a_signed) return &v;
   return nullptr;
 }
+// Each runnable small-M variant over its own panel layout, then over every wider-K-step layout with its columns (the
+// AMX one: 64-byte K steps), which s8_gemv_for also hands it; those GEMM variants need not run here either.
 template <class F>
 void for_each_gemv(F&& f) {
   sttest::for_each_runnable(s8_gemv_table, [&](const S8GemvVariant& sv) {
     const S8GemmVariant* v = panel_owner(sv);
     CHECK(v != nullptr, "%s has no GEMM variant with its panel layout", sv.name);
     if (v) f(*v, sv);
+    for (const S8GemmVariant& w : s8_gemm_table)
+      if (w.nr == sv.nr && w.kgroup == 4 && w.kstep != 4 && w.kstep % 4 == 0 && w.a_signed == sv.a_signed) f(w, sv);
   });
 }
 }  // namespace
@@ -403,7 +407,8 @@ TEST(s8_gemm_run_routes_small_m_to_the_gemv) {
   // where the variant's layout has one.
   sttest::for_each_runnable(s8_gemm_table, [](const S8GemmVariant& v) {
     const S8GemvVariant* sv = s8_gemv_for(v);
-    CHECK((sv != nullptr) == (v.kgroup == 4 && v.kstep == 4), "%s: small-M kernel %s", v.name, sv ? sv->name : "none");
+    CHECK((sv != nullptr) == (v.kgroup == 4 && v.kstep % 4 == 0), "%s: small-M kernel %s", v.name,
+          sv ? sv->name : "none");
     const size_t n = 2 * v.nr + 3, k = 133;
     sttest::Rng rng(77);
     std::vector<uint8_t> a(kS8GemvMaxM * k), b(n * k);

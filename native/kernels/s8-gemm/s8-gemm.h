@@ -111,8 +111,10 @@ extern const VariantTable<S8GemvVariant> s8_gemv_table;
 constexpr size_t kS8GemvMaxM = 4;
 size_t s8_gemv_max_m();
 // The allowed small-M variant that reads GEMM variant v's panels (same nr, k-groups of 4, K step 4, same A domain).
+// Any GEMM layout of 4-byte K groups (AMX's 64-byte K steps included: the same columns, K zero-padded further) can
+// feed the small-M kernel of its NR; the drivers pad the rows of A to that layout's kpad (s8_gemv_kpad).
 inline const S8GemvVariant* s8_gemv_for(const S8GemmVariant& v) {
-  if (v.kgroup != 4 || v.kstep != 4) return nullptr;
+  if (v.kgroup != 4 || v.kstep % 4 != 0) return nullptr;
   return s8_gemv_table.best([&](const S8GemvVariant& g) { return g.nr == v.nr && g.a_signed == v.a_signed; });
 }
 

@@ -29,7 +29,7 @@ size_t s8_gemv_max_m() {
 
 void s8_gemv_run(const S8GemvVariant& v, const S8GemmArgs& g, const S8GemvRows& r) {
   if (g.m == 0 || g.n == 0) return;
-  const size_t nr = v.nr, mr = v.mr, kpad = s8_round_up(g.k, 4), m = g.m;
+  const size_t nr = v.nr, mr = v.mr, kpad = r.kpad, m = g.m;
   const size_t panels = (g.n + nr - 1) / nr;
   const size_t esize = s8_gemm_out_bytes(g.out);
   const S8GemmEpilogue base = s8_gemm_epilogue(g);
@@ -55,8 +55,8 @@ void s8_gemv_run(const S8GemvVariant& v, const S8GemmArgs& g, const S8GemvRows& 
   });
 }
 
-void s8_gemv_gemm_run(const S8GemvVariant& v, const S8GemmArgs& g) {
-  const size_t m = g.m, k = g.k, kpad = s8_round_up(k, 4);
+void s8_gemv_gemm_run(const S8GemvVariant& v, const S8GemmVariant& gv, const S8GemmArgs& g) {
+  const size_t m = g.m, k = g.k, kpad = s8_gemv_kpad(gv, k);
   // The caller's bytes into the kernel's domain: xor of the sign bit where the signedness differs (oa = ±128).
   const int32_t oa = v.a_signed ? (g.a_unsigned ? -128 : 0) : (g.a_unsigned ? 0 : 128);
   const uint8_t flip = oa ? 0x80 : 0;
@@ -83,7 +83,7 @@ void s8_gemv_gemm_run(const S8GemvVariant& v, const S8GemmArgs& g) {
     za[i] = int32_t(uint32_t(z) + uint32_t(oa));
     sa[i] = g.out != kS8OutI32 ? g.a_scale[i * g.a_scale_stride] : 0.0f;
   }
-  s8_gemv_run(v, g, S8GemvRows{a, lda, za, rs, sa});
+  s8_gemv_run(v, g, S8GemvRows{a, lda, za, rs, sa, kpad});
 }
 
 }  // namespace simdtensor

@@ -57,11 +57,11 @@ thread_local ScratchBuffer<uint8_t> t_bad;
 thread_local ScratchBuffer<int32_t> t_xi;
 
 // M <= kS8GemvMaxM: each row is quantized straight into the small-M kernel's input (u8, or s8 for NEON sdot, K
-// padded to 4 with zeros) in a thread-local buffer, the row sums taken only when the weights have zero points;
-// no separate quantize pass over a full-size buffer, no A packing, no task hand-off for the quantization.
+// zero-padded to the bound panels' kpad) in a thread-local buffer, the row sums taken only when the weights have zero
+// points; no separate quantize pass over a full-size buffer, no A packing, no task hand-off for the quantization.
 const uint8_t* s8_linear_small_m(const S8GemvVariant& sv, const S8GemmVariant& gv, const QuantizeVariant& qv,
                        const S8LinearDynamicArgs& a) {
-  const size_t m = a.m, k = a.w->k(), kpad = s8_round_up(k, 4), lda = s8_gemv_row_stride(kpad);
+  const size_t m = a.m, k = a.w->k(), kpad = s8_gemv_kpad(gv, k), lda = s8_gemv_row_stride(kpad);
   uint8_t* xq = t_xq.get(m * lda);
   float* xs = t_xs.get(m);
   int32_t* xz = t_xz.get(m);
@@ -92,7 +92,7 @@ const uint8_t* s8_linear_small_m(const S8GemvVariant& sv, const S8GemmVariant& g
   g.ldc = a.ldy;
   g.bias = a.bias;
   g.act = a.act;
-  s8_gemv_run(sv, g, S8GemvRows{xq, lda, za, rs, xs});
+  s8_gemv_run(sv, g, S8GemvRows{xq, lda, za, rs, xs, kpad});
   return bad;
 }
 
