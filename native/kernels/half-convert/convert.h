@@ -37,7 +37,11 @@ inline void half_cvt_loop(size_t n, const void* in, void* out) {
   if constexpr (Body::kBlock > 0)
     for (; i + Body::kBlock <= n; i += Body::kBlock) Body::block(x + i, y + i);
   if constexpr (Body::kMasked) {
-    for (; i < n; i += Body::kPart) Body::part(x + i, y + i, n - i);
+    if constexpr (Body::kPart >= Body::kBlock) {
+      if (i < n) Body::part(x + i, y + i, n - i);  // what the blocks left fits one part
+    } else {
+      for (; i < n; i += Body::kPart) Body::part(x + i, y + i, n - i);
+    }
   } else {
     Body::tail(x + i, y + i, n - i);
   }
