@@ -120,27 +120,20 @@ describe('process exit with work in flight', () => {
     expect(r.status).toBe(status);
   };
 
-  it('pending ops keep the process alive until they settle, then it exits by itself', () => {
-    const r = run('natural');
-    expectExit(r, 0);
-    expect(r.stdout).toContain('done 8');
-  });
-
-  it('process.exit() with ops queued and running exits at once with its code', () => {
-    const r = run('exit-now');
-    expectExit(r, 0);
-  });
-
-  it('an uncaught exception with ops in flight exits with status 1 (no crash, no hang)', () => {
-    const r = run('throw');
-    expectExit(r, 1);
-    expect(r.stderr).toContain('uncaught with work in flight');
-  });
-
-  it('the main thread exiting while several workers flood the pool exits cleanly', () => {
-    const r = run('workers-exit');
-    expectExit(r, 0);
-  });
+  // [title, the child's mode, its exit status, a line it must print on stdout or stderr]
+  const exits: [string, string, number, { stdout: string } | { stderr: string } | null][] = [
+    ['pending ops keep the process alive until they settle, then it exits by itself', 'natural', 0, { stdout: 'done 8' }],
+    ['process.exit() with ops queued and running exits at once with its code', 'exit-now', 0, null],
+    ['an uncaught exception with ops in flight exits with status 1 (no crash, no hang)', 'throw', 1, { stderr: 'uncaught with work in flight' }],
+    ['the main thread exiting while several workers flood the pool exits cleanly', 'workers-exit', 0, null],
+  ];
+  for (const [title, mode, status, printed] of exits)
+    it(title, () => {
+      const r = run(mode);
+      expectExit(r, status);
+      if (printed && 'stdout' in printed) expect(r.stdout).toContain(printed.stdout);
+      if (printed && 'stderr' in printed) expect(r.stderr).toContain(printed.stderr);
+    });
 
   it('workers churning pooled output buffers, terminated while they own some, leave a consistent pool', async () => {
     const before = bufferPoolStats();

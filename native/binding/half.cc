@@ -75,7 +75,7 @@ struct HalfMatmulPackedOp {
     const void* x = elem_in(a, 0, "a", at, a.mul(m, k));
     void* out = elem_out(a, 4, "out", ot, a.mul(m, n));
     const float* bias = a.in<float>(6, "bias", n, true);
-    c.x = HalfMatmulArgs{m, x, at, k, c.w.get(), out, ot, n, bias, a.act(7)};
+    c.x = HalfMatmulArgs{m, x, at, k, c.w.get(), {out, ot, n, bias, a.act(7)}};
     return c;
   }
   static double cost(const Call& c) { return 2.0 * double(c.x.m) * double(c.w->n()) * double(c.x.lda); }
@@ -98,7 +98,7 @@ struct HalfMatmulOp {
     const uint16_t* b = a.in<uint16_t>(4, "b", a.mul(k, n));
     void* out = elem_out(a, 8, "out", ot, a.mul(m, n));
     const float* bias = a.in<float>(10, "bias", n, true);
-    return HalfMatmulRawArgs{m, n, k, x, at, k, b, bt, trans_b ? k : n, trans_b, out, ot, n, bias, a.act(11)};
+    return HalfMatmulRawArgs{m, n, k, x, at, k, b, bt, trans_b ? k : n, trans_b, {out, ot, n, bias, a.act(11)}};
   }
   static double cost(const Call& c) { return 2.0 * double(c.m) * double(c.n) * double(c.k) + double(c.k) * double(c.n); }
   static const char* run(const Call& c) { return half_matmul_raw(c); }

@@ -30,6 +30,19 @@ struct AllConvVariants {
   size_t size() const { return list.size(); }
   const F32ConvVariant& operator[](size_t i) const { return *list[i]; }
 };
+// The variants of AllConvVariants this CPU runs, with their index there (the tests' seeds); the others are
+// reported as skipped.
+struct RunnableConv {
+  size_t index;
+  const F32ConvVariant& v;
+};
+std::vector<RunnableConv> runnable_conv_variants() {
+  const AllConvVariants vs;
+  std::vector<RunnableConv> out;
+  for (size_t vi = 0; vi < vs.size(); vi++)
+    if (sttest::runnable(vs[vi])) out.push_back({vi, vs[vi]});
+  return out;
+}
 // Blocked f32 accumulation error is below k·eps·Σ|x·w|; the vector exp/erf add a few ulp.
 constexpr double kConvRelTol = 128.0 * 1.1920929e-7;
 constexpr double kConvAbsTol = 2e-6;
@@ -168,13 +181,9 @@ void run_cases(const F32ConvVariant& v, bool transposed, uint64_t seed) {
 }  // namespace
 
 TEST(f32_conv_epilogue_variants_match_reference) {
-  size_t count;
-  const AllConvVariants vs;
-  count = vs.size();
-  for (size_t vi = 0; vi < count; vi++) {
-    const F32ConvVariant& e = vs[vi];
-    if (!sttest::runnable(e)) continue;
-    sttest::Rng r(vi + 7);
+  for (const RunnableConv& rc : runnable_conv_variants()) {
+    const F32ConvVariant& e = rc.v;
+    sttest::Rng r(rc.index + 7);
     for (int act = 0; act < kConvActCount; act++)
       for (size_t m : {1, 3, 8, 14, 17}) for (size_t n : {1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 33, 65}) for (size_t gap : {0, 3}) {
         // gap 0: contiguous rows (the flat path); gap 3: strided rows (whole vectors in place, tails gathered).
@@ -212,13 +221,9 @@ TEST(f32_conv_epilogue_variants_match_reference) {
 }
 
 TEST(f32_conv_direct_and_transposed_match_reference_on_every_variant) {
-  size_t count;
-  const AllConvVariants vs;
-  count = vs.size();
-  for (size_t vi = 0; vi < count; vi++) {
-    if (!sttest::runnable(vs[vi])) continue;
-    run_cases(vs[vi], false, 11 + vi);
-    run_cases(vs[vi], true, 23 + vi);
+  for (const RunnableConv& rc : runnable_conv_variants()) {
+    run_cases(rc.v, false, 11 + rc.index);
+    run_cases(rc.v, true, 23 + rc.index);
   }
   // The plain reference igemm through the same driver (mr 4, nr 8).
   run_cases(f32_conv_reference, false, 5);
@@ -227,13 +232,9 @@ TEST(f32_conv_direct_and_transposed_match_reference_on_every_variant) {
 TEST(f32_conv_igemm_tile_edges_with_padding_pointers) {
   // Every row count 1..MR+1, n around NR, taps × cg across the K block, zero-vector pointers mixed in, accumulate and
   // epilogue flags: each variant against the reference igemm on the same indirection buffer.
-  size_t count;
-  const AllConvVariants vs;
-  count = vs.size();
-  for (size_t vi = 0; vi < count; vi++) {
-    const F32ConvVariant& v = vs[vi];
-    if (!sttest::runnable(v)) continue;
-    sttest::Rng r(vi + 31);
+  for (const RunnableConv& rc : runnable_conv_variants()) {
+    const F32ConvVariant& v = rc.v;
+    sttest::Rng r(rc.index + 31);
     for (size_t m = 1; m <= v.mr; m++)
       for (size_t n : {size_t(1), v.nr - 1, v.nr})
         for (size_t taps : {1, 3, 9})

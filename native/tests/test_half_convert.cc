@@ -97,32 +97,25 @@ std::vector<const HalfCvtVariant*> variants_of(HalfCvtKind kind) {
 
 }  // namespace
 
-TEST(half_reference_f16_to_f32_matches_oracle_all_65536) {
-  for (uint32_t h = 0; h < 0x10000; h++) {
-    const uint16_t b = uint16_t(h);
-    const float f = f16_to_f32_scalar(b);
-    if (is_f16_nan(b)) {
+TEST(half_reference_widening_matches_oracle_all_65536) {
+  for (int bf = 0; bf < 2; bf++) {
+    const char* type = bf ? "bf16" : "f16";
+    const uint16_t exp_mask = bf ? 0x7f80 : 0x7c00;
+    for (uint32_t h = 0; h < 0x10000; h++) {
+      const uint16_t b = uint16_t(h);
+      const float f = bf ? bf16_to_f32_scalar(b) : f16_to_f32_scalar(b);
       const uint32_t x = f32_bits(f);
-      CHECK(std::isnan(f) && (x >> 31) == uint32_t(b >> 15) && (x & 0x400000u) && ((x >> 13) & 0x1ffu) == (b & 0x1ffu),
-            "nan %04x -> %08x", b, x);
-    } else if ((b & 0x7c00) == 0x7c00) {
-      CHECK(std::isinf(f) && std::signbit(f) == bool(b & 0x8000), "inf %04x", b);
-    } else {
-      CHECK(double(f) == f16_value(b) && std::signbit(f) == bool(b & 0x8000), "%04x -> %a", b, double(f));
-    }
-  }
-}
-
-TEST(half_reference_bf16_to_f32_matches_oracle_all_65536) {
-  for (uint32_t h = 0; h < 0x10000; h++) {
-    const uint16_t b = uint16_t(h);
-    const float f = bf16_to_f32_scalar(b);
-    if (is_bf16_nan(b)) {
-      CHECK(std::isnan(f) && f32_bits(f) == uint32_t(b) << 16, "nan %04x", b);
-    } else if ((b & 0x7f80) == 0x7f80) {
-      CHECK(std::isinf(f) && std::signbit(f) == bool(b & 0x8000), "inf %04x", b);
-    } else {
-      CHECK(double(f) == bf16_value(b) && std::signbit(f) == bool(b & 0x8000), "%04x -> %a", b, double(f));
+      if (bf ? is_bf16_nan(b) : is_f16_nan(b)) {
+        // bf16: the bits as they are, shifted up; f16: the sign, the quiet bit set, the payload's low 9 bits kept.
+        const bool bits = bf ? x == uint32_t(b) << 16
+                             : (x >> 31) == uint32_t(b >> 15) && (x & 0x400000u) && ((x >> 13) & 0x1ffu) == (b & 0x1ffu);
+        CHECK(std::isnan(f) && bits, "%s nan %04x -> %08x", type, b, x);
+      } else if ((b & exp_mask) == exp_mask) {
+        CHECK(std::isinf(f) && std::signbit(f) == bool(b & 0x8000), "%s inf %04x", type, b);
+      } else {
+        const double want = bf ? bf16_value(b) : f16_value(b);
+        CHECK(double(f) == want && std::signbit(f) == bool(b & 0x8000), "%s %04x -> %a", type, b, double(f));
+      }
     }
   }
 }

@@ -275,10 +275,10 @@ TEST(half_matmul_entry_points_under_every_cap) {
             void* out = ot == ElemType::kF32 ? static_cast<void*>(of.data()) : oh.data();
             const char* name;
             if (raw) {
-              HalfMatmulRawArgs x{m, n, k, a.ptr(), at, k, b.h.data(), bt, n, false, out, ot, ldo, bias.data(), kActGelu};
+              HalfMatmulRawArgs x{m, n, k, a.ptr(), at, k, b.h.data(), bt, n, false, {out, ot, ldo, bias.data(), kActGelu}};
               name = half_matmul_raw(x);
             } else {
-              HalfMatmulArgs x{m, a.ptr(), at, k, &w, out, ot, ldo, bias.data(), kActGelu};
+              HalfMatmulArgs x{m, a.ptr(), at, k, &w, {out, ot, ldo, bias.data(), kActGelu}};
               name = half_matmul(x);
             }
             const HalfGemmVariant* v = half_gemm_table.find(name);
@@ -330,8 +330,8 @@ TEST(half_gemm_fp16_range_guard) {
   const size_t m = 2, n = 16, k = 64;
   std::vector<uint16_t> a(m * k, f32_to_f16_scalar(300.0f)), b(k * n, f32_to_f16_scalar(200.0f));
   std::vector<float> out(m * n);
-  HalfMatmulRawArgs x{m, n, k, a.data(), ElemType::kF16, k, b.data(), ElemType::kF16, n, false, out.data(),
-                      ElemType::kF32, n, nullptr, 0};
+  HalfMatmulRawArgs x{m, n, k, a.data(), ElemType::kF16, k, b.data(), ElemType::kF16, n, false,
+                      {out.data(), ElemType::kF32, n, nullptr, 0}};
   const char* name = half_matmul_raw(x);
   CHECK(half_gemm_table.find(name)->kblock == 0, "ran %s on overflowing magnitudes", name);
   for (float v : out) CHECK(v == 300.0f * 200.0f * 64, "%g", v);

@@ -95,18 +95,11 @@ bool run_case(const S8GemmVariant& v, const Case& cs, const S8GemvVariant* sv = 
   const int32_t* a_zero = cs.za_mode ? za.data() : nullptr;
   const size_t a_zero_stride = cs.za_mode == 2 ? 1 : 0;
   const float* bias_p = cs.bias ? bias.data() : nullptr;
-  S8GemmArgs g{};
-  g.m = m;
-  g.n = n;
-  g.k = k;
-  g.a = a.data();
-  g.lda = k;
-  g.a_unsigned = cs.a_unsigned;
+  S8GemmArgs g = s8_gemm_args(v, w, m, n, k, a.data(), k, cs.a_unsigned);
   g.a_zero = a_zero;
   g.a_zero_stride = a_zero_stride;
   g.a_scale = sa.data();
   g.a_scale_stride = 1;
-  s8_gemm_bind_weights(v, w, &g);
   g.out = cs.out;
   g.c = c.data();
   g.ldc = ldc;
@@ -200,14 +193,7 @@ void for_each_runnable(F&& f) {
 // u8 A (m×k, row-major, no zero point) × the packed weights w into out (row-major, ldc n), int32 unless changed.
 S8GemmArgs u8_args(const S8GemmVariant& v, PackedS8Weights& w, const uint8_t* a, size_t m, size_t n, size_t k,
                    void* out) {
-  S8GemmArgs g{};
-  g.m = m;
-  g.n = n;
-  g.k = k;
-  g.a = a;
-  g.lda = k;
-  g.a_unsigned = true;
-  s8_gemm_bind_weights(v, w, &g);
+  S8GemmArgs g = s8_gemm_args(v, w, m, n, k, a, k, true);
   g.out = kS8OutI32;
   g.c = out;
   g.ldc = n;

@@ -43,7 +43,7 @@ function packInt8(fn: string, q: QuantizedTensor, opts: ConvPackOptions, layoutH
           dst[o * K + (y * kw + x) * c + ci] = wl === 'oihw' ? src[((o * c + ci) * kh + y) * kw + x] : src[((y * kw + x) * c + ci) * m + o];
   const bias = opts.bias === undefined || opts.bias === null ? null : checkVec(fn, 'bias', opts.bias, m).slice();
   const handle = new native.PackedS8(dst, K, m, true, q.zeroPoint, q.scale);
-  return new PackedInt8ConvWeights(handle, q.data.dtype as QuantDType, c, m, kh, kw, q.scale, bias);
+  return new PackedInt8ConvWeights(handle, q.data.dtype as QuantDType, { c, m, kh, kw, bias }, q.scale);
 }
 
 interface Int8Plan {

@@ -4,8 +4,9 @@
  * around it (docs/conv.md says why and what it costs).
  * @module
  */
-import { checkHandle, describe, options, rangeError, typeError } from '../errors.js';
+import { describe, options, rangeError, typeError } from '../errors.js';
 import { native, NativePackedConv } from '../native.js';
+import { NativeConvWeights, type ConvWeightDims } from '../weights.js';
 import { checkTensor, Tensor } from '../tensor.js';
 import { kernelName } from '../cpu.js';
 import { allocF32 } from '../alloc.js';
@@ -24,40 +25,15 @@ export type { ConvLayout, ConvWeightLayout, Conv2dActivation, ConvPads, BatchNor
 const LAYOUT_CODE: Record<ConvWeightLayout, number> = { oihw: 0, hwio: 1, iohw: 2, hwoi: 3 };
 
 /** Convolution weights packed once into GEMM panels (per group), with an optional (batch-norm folded) bias. */
-export class PackedConvWeights {
+export class PackedConvWeights extends NativeConvWeights<NativePackedConv> {
   /** Always 'float32'. */
   readonly dtype = 'float32' as const;
-  /** @internal */
-  readonly handle: NativePackedConv;
-  /** Input channels (all groups). */
-  readonly inChannels: number;
-  /** Output channels (all groups). */
-  readonly outChannels: number;
-  /** Kernel height. */
-  readonly kernelH: number;
-  /** Kernel width. */
-  readonly kernelW: number;
-  /** Group count. */
-  readonly groups: number;
   /** Packed for convTranspose2d. */
   readonly transposed: boolean;
-  /** Bias stored at pack time (folded batch norm included), or null. */
-  readonly bias: Float32Array | null;
   /** @internal */
-  constructor(handle: NativePackedConv, c: number, m: number, kh: number, kw: number, groups: number, transposed: boolean, bias: Float32Array | null) {
-    checkHandle('PackedConvWeights', 'packConvWeights()', handle, []);
-    this.handle = handle;
-    this.inChannels = c;
-    this.outChannels = m;
-    this.kernelH = kh;
-    this.kernelW = kw;
-    this.groups = groups;
+  constructor(handle: NativePackedConv, dims: ConvWeightDims, transposed: boolean) {
+    super('PackedConvWeights', 'packConvWeights()', handle, dims);
     this.transposed = transposed;
-    this.bias = bias;
-  }
-  /** Bytes held by the packed panels. */
-  get bytes(): number {
-    return this.handle.bytes;
   }
 }
 
@@ -169,7 +145,7 @@ function packImpl(fn: string, w: Tensor, opts: ConvPackOptions, layoutHint: Conv
     bias = f.bias;
   } else if (bias) bias = bias.slice();
   const handle = new native.PackedConvF32(w.data as Float32Array, LAYOUT_CODE[wl], d.c, d.m, d.kh, d.kw, groups, scale);
-  return new PackedConvWeights(handle, d.c, d.m, d.kh, d.kw, groups, transposed, bias);
+  return new PackedConvWeights(handle, { c: d.c, m: d.m, kh: d.kh, kw: d.kw, groups, bias }, transposed);
 }
 
 /**

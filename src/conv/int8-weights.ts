@@ -3,46 +3,24 @@
  * ./conv2d-int8.ts so conv2d's overloads can name them without an import cycle.
  * @module
  */
-import { checkHandle } from '../errors.js';
 import type { NativePackedS8 } from '../native.js';
+import { NativeConvWeights, type ConvWeightDims } from '../weights.js';
 import type { QuantDType } from '../int8/index.js';
 import type { Conv2dOptions } from './options.js';
 
 /** int8 conv weights packed once into the int8 GEMM's panels, with per-output-channel scales and zero points. */
-export class PackedInt8ConvWeights {
+export class PackedInt8ConvWeights extends NativeConvWeights<NativePackedS8> {
   /** Storage type of the weights. */
   readonly dtype: QuantDType;
-  /** @internal */
-  readonly handle: NativePackedS8;
-  /** Input channels. */
-  readonly inChannels: number;
-  /** Output channels. */
-  readonly outChannels: number;
-  /** Kernel height. */
-  readonly kernelH: number;
-  /** Kernel width. */
-  readonly kernelW: number;
   /** Always 1 for int8 convolutions. */
-  readonly groups = 1;
+  declare readonly groups: 1;
   /** Scale per output channel (length 1 when per tensor). */
   readonly scale: Float32Array;
-  /** Bias stored at pack time, or null. */
-  readonly bias: Float32Array | null;
   /** @internal */
-  constructor(handle: NativePackedS8, dtype: QuantDType, c: number, m: number, kh: number, kw: number, scale: Float32Array, bias: Float32Array | null) {
-    checkHandle('PackedInt8ConvWeights', 'packConvWeights(quantizedWeights)', handle, []);
-    this.handle = handle;
+  constructor(handle: NativePackedS8, dtype: QuantDType, dims: Omit<ConvWeightDims, 'groups'>, scale: Float32Array) {
+    super('PackedInt8ConvWeights', 'packConvWeights(quantizedWeights)', handle, { ...dims, groups: 1 });
     this.dtype = dtype;
-    this.inChannels = c;
-    this.outChannels = m;
-    this.kernelH = kh;
-    this.kernelW = kw;
     this.scale = scale;
-    this.bias = bias;
-  }
-  /** Bytes held by the packed panels and per-channel data. */
-  get bytes(): number {
-    return this.handle.bytes;
   }
 }
 

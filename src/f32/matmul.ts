@@ -3,8 +3,9 @@
  * the entry points in src/ops/matmul.ts fall back to when no registered family claims the operands.
  * @module
  */
-import { checkHandle, describe, rangeError, typeError } from '../errors.js';
+import { describe, rangeError, typeError } from '../errors.js';
 import { native, NativePackedF32 } from '../native.js';
+import { NativeGemmWeights } from '../weights.js';
 import { checkPackDims, checkTensor, Tensor } from '../tensor.js';
 import { kernelName } from '../cpu.js';
 import { GemmOptions, monitorHook, checkSignal, type AsyncGemmOptions } from '../ops/registry.js';
@@ -15,25 +16,12 @@ import { runNativeAsync } from '../executor/submit.js';
  * f32 weights packed once into the microkernel's panel layout and reused on every call. Represents the
  * right-hand operand B of shape [K, N] (for a Linear weight [out, in]: K = in, N = out).
  */
-export class PackedWeights {
+export class PackedWeights extends NativeGemmWeights<NativePackedF32> {
   /** Always 'float32' for this class (other families have their own packed types). */
   readonly dtype = 'float32' as const;
   /** @internal */
-  readonly handle: NativePackedF32;
-  /** Inner dimension (input features). */
-  readonly k: number;
-  /** Output columns (output features). */
-  readonly n: number;
-  /** @internal */
   constructor(handle: NativePackedF32) {
-    checkHandle('PackedWeights', 'packWeights()', handle, ['k', 'n']);
-    this.handle = handle;
-    this.k = handle.k;
-    this.n = handle.n;
-  }
-  /** Bytes held by the packed panels. */
-  get bytes(): number {
-    return this.handle.bytes;
+    super('PackedWeights', 'packWeights()', handle);
   }
 }
 

@@ -7,8 +7,9 @@
  * Importing this module registers these with the matmul/linear/packWeights registry. See docs/half.md.
  * @module
  */
-import { checkHandle, describe, rangeError, typeError, options } from '../errors.js';
+import { describe, rangeError, typeError, options } from '../errors.js';
 import { native, NativePackedHalf } from '../native.js';
+import { NativeGemmWeights } from '../weights.js';
 import { allocOrThrow, checkOutputSize, checkOverlap, checkPackDims, checkTensor, Tensor } from '../tensor.js';
 import { activationCode, checkOutShape, gemmRows } from '../ops/gemm-args.js';
 import { GemmOptions, monitorHook, registerLinear, registerMatmul, registerPack } from '../ops/registry.js';
@@ -20,28 +21,16 @@ import { cast, isFloat, isHalf, newTensor, TYPE_CODE, type HalfDType } from './c
 
 /**
  * f16 or bf16 weights packed once into the half GEMM kernels' panel layout (half the bytes of float32 panels).
- * Represents the right-hand operand B of shape [K, N] (for a Linear weight [out, in]: K = in, N = out).
+ * Represents the right-hand operand B of shape [K, N] (for a Linear weight [out, in]: K = in, N = out). `bytes`
+ * grows if the ISA cap changed and a second layout was made.
  */
-export class PackedHalfWeights {
+export class PackedHalfWeights extends NativeGemmWeights<NativePackedHalf> {
   /** 'float16' or 'bfloat16'. */
   readonly dtype: HalfDType;
   /** @internal */
-  readonly handle: NativePackedHalf;
-  /** Inner dimension (input features). */
-  readonly k: number;
-  /** Output columns (output features). */
-  readonly n: number;
-  /** @internal */
   constructor(handle: NativePackedHalf) {
-    checkHandle('PackedHalfWeights', 'packHalfWeights()', handle, ['type', 'k', 'n']);
-    this.handle = handle;
+    super('PackedHalfWeights', 'packHalfWeights()', handle, ['type']);
     this.dtype = handle.type === 1 ? 'float16' : 'bfloat16';
-    this.k = handle.k;
-    this.n = handle.n;
-  }
-  /** Bytes held by the packed panels (more if the ISA cap changed and a second layout was made). */
-  get bytes(): number {
-    return this.handle.bytes;
   }
 }
 

@@ -6,8 +6,9 @@
  * Importing this module registers the int8 paths with the matmul/linear/packWeights registry.
  * @module
  */
-import { checkHandle, describe, rangeError, typeError, options } from '../errors.js';
+import { describe, rangeError, typeError, options } from '../errors.js';
 import { native, NativePackedS8 } from '../native.js';
+import { NativeGemmWeights } from '../weights.js';
 import { allocOrThrow, checkOutputSize, checkOverlap, checkPackDims, checkTensor, Tensor } from '../tensor.js';
 import { allocArray } from '../alloc.js';
 import { activationCode, checkOutShape } from '../ops/gemm-args.js';
@@ -23,32 +24,19 @@ import { nonFiniteRowsError, quantizeDynamic } from './quantize.js';
  * correction) and their scales. Represents the right operand B [K, N] (for a Linear weight [out, in]: K = in,
  * N = out). Made by `packWeights(q)` for a {@link QuantizedTensor} (or a raw int8/uint8 tensor, scale 1).
  */
-export class PackedInt8Weights {
+export class PackedInt8Weights extends NativeGemmWeights<NativePackedS8> {
   /** Storage type of the weights. */
   readonly dtype: QuantDType;
-  /** @internal */
-  readonly handle: NativePackedS8;
-  /** Inner dimension (input features). */
-  readonly k: number;
-  /** Output columns (output features). */
-  readonly n: number;
   /** Scale per output column (length 1 when per tensor). */
   readonly scale: Float32Array;
   /** Zero point per output column (length 1 when per tensor). */
   readonly zeroPoint: Int32Array;
   /** @internal */
   constructor(handle: NativePackedS8, dtype: QuantDType, scale: Float32Array, zeroPoint: Int32Array) {
-    checkHandle('PackedInt8Weights', 'packInt8Weights()', handle, ['k', 'n']);
-    this.handle = handle;
+    super('PackedInt8Weights', 'packInt8Weights()', handle);
     this.dtype = dtype;
-    this.k = handle.k;
-    this.n = handle.n;
     this.scale = scale;
     this.zeroPoint = zeroPoint;
-  }
-  /** Bytes held by the packed panels and per-column data. */
-  get bytes(): number {
-    return this.handle.bytes;
   }
 }
 

@@ -125,6 +125,11 @@ export abstract class Layer {
   }
   /** The configuration written to model files. */
   abstract config(): LayerConfig;
+  /** What the last training-mode forward kept for the backward `fn`; a RangeError naming `fn` if there was none. */
+  protected kept<T>(fn: string, t: T | null | undefined): T {
+    if (t === null || t === undefined) throw rangeError(fn, 'no training-mode forward to go back through');
+    return t;
+  }
   /** Switches training mode on or off (recursively for containers); returns this. */
   train(on = true): this {
     this.training = on;
@@ -410,8 +415,16 @@ export class Linear extends Layer {
   }
 }
 
+/** The parameterless activations: the configuration is the type alone. */
+abstract class ActivationLayer extends Layer {
+  abstract readonly type: 'relu' | 'gelu';
+  config(): LayerConfig {
+    return { type: this.type };
+  }
+}
+
 /** max(x, 0). Fused into a preceding Linear's epilogue by {@link Sequential}. */
-export class ReLU extends Layer {
+export class ReLU extends ActivationLayer {
   readonly type = 'relu' as const;
   private y: Tensor<'float32'> | null = null;
   forward(x: Tensor, opts: ForwardOptions | null = {}): Tensor {
@@ -421,16 +434,13 @@ export class ReLU extends Layer {
     return y;
   }
   backward(dy: Tensor, needInput = true): Tensor | null {
-    if (!this.y) throw rangeError('ReLU.backward', 'no training-mode forward to go back through');
-    return needInput ? reluBackward(this.y, dy) : null;
-  }
-  config(): LayerConfig {
-    return { type: 'relu' };
+    const y = this.kept('ReLU.backward', this.y);
+    return needInput ? reluBackward(y, dy) : null;
   }
 }
 
 /** GELU (erf form). Fused into a preceding Linear's epilogue by {@link Sequential} at inference. */
-export class GELU extends Layer {
+export class GELU extends ActivationLayer {
   readonly type = 'gelu' as const;
   private x: Tensor<'float32'> | null = null;
   forward(x: Tensor, opts: ForwardOptions | null = {}): Tensor {
@@ -439,11 +449,8 @@ export class GELU extends Layer {
     return gelu(x, opts.out ? { out: opts.out } : {});
   }
   backward(dy: Tensor, needInput = true): Tensor | null {
-    if (!this.x) throw rangeError('GELU.backward', 'no training-mode forward to go back through');
-    return needInput ? geluBackward(this.x, dy) : null;
-  }
-  config(): LayerConfig {
-    return { type: 'gelu' };
+    const x = this.kept('GELU.backward', this.x);
+    return needInput ? geluBackward(x, dy) : null;
   }
 }
 
@@ -479,8 +486,7 @@ export class LayerNorm extends Layer {
   }
   backward(dy: Tensor, needInput = true): Tensor | null {
     const fn = 'LayerNorm.backward';
-    const x = this.x;
-    if (!x) throw rangeError(fn, 'no training-mode forward to go back through');
+    const x = this.kept(fn, this.x);
     const D = f32(fn, 'dy', dy);
     if (D.size !== x.size) throw rangeError(fn, `dy has shape [${D.shape.join(', ')}], the input was [${x.shape.join(', ')}]`);
     const [rows, cols] = rowsCols(x);
@@ -524,8 +530,7 @@ export class Dropout extends Layer {
   backward(dy: Tensor, needInput = true): Tensor | null {
     if (!needInput) return null;
     if (this.p === 0) return dy;
-    if (!this.mask) throw rangeError('Dropout.backward', 'no training-mode forward to go back through');
-    return mul(dy, this.mask);
+    return mul(dy, this.kept('Dropout.backward', this.mask));
   }
   config(): LayerConfig {
     return { type: 'dropout', p: this.p };

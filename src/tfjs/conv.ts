@@ -16,7 +16,7 @@ import { native } from '../native.js';
 import { stateOf } from './weights.js';
 import { allocOut } from './buffers.js';
 import { int8ConvWeights, int8On, quantizeActivations } from './int8.js';
-import { f32Data, f32Pair4, output, sizeOf, view } from './types.js';
+import { f32Data, f32Pair4Kernel, output, sizeOf, view } from './types.js';
 import type { KernelArgs, NativeKernel, TensorInfo, TfCore } from './types.js';
 
 type Shape4 = [number, number, number, number];
@@ -58,10 +58,7 @@ export function biasVector(args: KernelArgs, bias: TensorInfo | undefined, m: nu
 const outDim = (inp: number, pb: number, pe: number, ek: number, s: number) => Math.floor((inp + pb + pe - ek) / s) + 1;
 
 function convKernel(tf: TfCore, fused: boolean): NativeKernel {
-  return (args) => {
-    const io = f32Pair4(args, 'x', 'filter');
-    if (!io) return null;
-    const { a, t0: x, t1: filter, d0: X, d1: W } = io;
+  return f32Pair4Kernel('x', 'filter', ({ a, t0: x, t1: filter, d0: X, d1: W }, args) => {
     const { bias } = args.inputs;
     const act = fused ? fusedActivation(a.activation, a.leakyreluAlpha) : 'none';
     if (act === null) return null;
@@ -97,14 +94,11 @@ function convKernel(tf: TfCore, fused: boolean): NativeKernel {
     const packed = weights.get(filter!.dataId, 'conv2d:hwio', () => packConvWeights(view(W, filter!.shape), { weightLayout: 'hwio' }));
     conv2d(view(X, x!.shape), packed, opts);
     return output(args.backend, info.outShape, out);
-  };
+  });
 }
 
 function depthwiseKernel(tf: TfCore, fused: boolean): NativeKernel {
-  return (args) => {
-    const io = f32Pair4(args, 'x', 'filter');
-    if (!io) return null;
-    const { a, t0: x, t1: filter, d0: X, d1: W } = io;
+  return f32Pair4Kernel('x', 'filter', ({ a, t0: x, t1: filter, d0: X, d1: W }, args) => {
     const { bias } = args.inputs;
     if ((a.dataFormat ?? 'NHWC') !== 'NHWC') return null;
     const act = fused ? fusedActivation(a.activation, a.leakyreluAlpha) : 'none';
@@ -128,15 +122,12 @@ function depthwiseKernel(tf: TfCore, fused: boolean): NativeKernel {
       out: view(out, info.outShape),
     });
     return output(args.backend, info.outShape, out);
-  };
+  });
 }
 
 /** Conv2DBackpropInput (the gradient of conv2d w.r.t. its input, and tf.conv2dTranspose) as convTranspose2d. */
 function conv2dBackpropInput(tf: TfCore): NativeKernel {
-  return (args) => {
-    const io = f32Pair4(args, 'dy', 'filter');
-    if (!io) return null;
-    const { a, t0: dy, t1: filter, d0: DY, d1: W } = io;
+  return f32Pair4Kernel('dy', 'filter', ({ a, t0: dy, t1: filter, d0: DY, d1: W }, args) => {
     const dataFormat = tf.backend_util.convertConv2DDataFormat(a.dataFormat ?? 'NHWC');
     const inShape = a.inputShape as Shape4;
     const info = tf.backend_util.computeConv2DInfo(inShape, filter!.shape as Shape4, a.strides, 1, a.pad, a.dimRoundingMode, false, dataFormat);
@@ -168,7 +159,7 @@ function conv2dBackpropInput(tf: TfCore): NativeKernel {
       out: view(out, inShape),
     });
     return output(args.backend, inShape, out);
-  };
+  });
 }
 
 function poolKernel(tf: TfCore, max: boolean): NativeKernel {

@@ -8,7 +8,7 @@
 import { matmul } from '../ops/matmul.js';
 import { native } from '../native.js';
 import { allocOut, releaseScratch } from './buffers.js';
-import { f32Pair4, output, sizeOf, view } from './types.js';
+import { f32Pair4Kernel, output, sizeOf, view } from './types.js';
 import type { NativeKernel, TfCore } from './types.js';
 
 type Shape4 = [number, number, number, number];
@@ -44,10 +44,7 @@ function plainGeometry(info: ConvInfo): boolean {
 
 /** dW [kh, kw, ci, co] = im2col(x)ᵀ · dy, over slices of output pixels of at most gradLimits.im2colSliceFloats floats. */
 function conv2dBackpropFilter(tf: TfCore): NativeKernel {
-  return (args) => {
-    const io = f32Pair4(args, 'x', 'dy');
-    if (!io) return null;
-    const { a, t0: x, t1: dy, d0: X, d1: DY } = io;
+  return f32Pair4Kernel('x', 'dy', ({ a, t0: x, t1: dy, d0: X, d1: DY }, args) => {
     if (tf.backend_util.convertConv2DDataFormat(a.dataFormat ?? 'NHWC') !== 'channelsLast') return null;
     const fs = a.filterShape as Shape4;
     const info = tf.backend_util.computeConv2DInfo(x!.shape as Shape4, fs, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
@@ -80,7 +77,7 @@ function conv2dBackpropFilter(tf: TfCore): NativeKernel {
     }
     for (const s of [cols, colsT, part]) if (s) releaseScratch(s);
     return output(args.backend, fs, out);
-  };
+  });
 }
 
 /** Whether dy has the [n, oh, ow, co] of the forward conv's output. */
@@ -105,32 +102,26 @@ function depthwiseGradGeometry(tf: TfCore, a: Record<string, any>, inShape: Shap
 
 /** Depthwise filter gradient: dW [kh, kw, c, mult] (native channel loop; dilations 1, as TF.js's gradient). */
 function depthwiseBackpropFilter(tf: TfCore): NativeKernel {
-  return (args) => {
-    const io = f32Pair4(args, 'x', 'dy');
-    if (!io) return null;
-    const { a, t0: x, t1: dy, d0: X, d1: DY } = io;
+  return f32Pair4Kernel('x', 'dy', ({ a, t0: x, t1: dy, d0: X, d1: DY }, args) => {
     const fs = a.filterShape as Shape4;
     const geom = depthwiseGradGeometry(tf, a, x.shape as Shape4, fs, dy.shape);
     if (!geom || sizeOf(fs) === 0) return null;
     const out = allocOut(sizeOf(fs));
     native.dwconvBackwardFilter(X, DY, geom, out);
     return output(args.backend, fs, out);
-  };
+  });
 }
 
 /** Depthwise input gradient: dX [n, h, w, c] (native gather over the taps; dilations 1). */
 function depthwiseBackpropInput(tf: TfCore): NativeKernel {
-  return (args) => {
-    const io = f32Pair4(args, 'dy', 'filter');
-    if (!io) return null;
-    const { a, t0: dy, t1: filter, d0: DY, d1: W } = io;
+  return f32Pair4Kernel('dy', 'filter', ({ a, t0: dy, t1: filter, d0: DY, d1: W }, args) => {
     const inShape = a.inputShape as Shape4;
     const geom = depthwiseGradGeometry(tf, a, inShape, filter.shape as Shape4, dy.shape);
     if (!geom || sizeOf(inShape) === 0) return null;
     const out = allocOut(sizeOf(inShape));
     native.dwconvBackwardInput(W, DY, geom, out);
     return output(args.backend, inShape, out);
-  };
+  });
 }
 
 /** The gradient kernels by TF.js kernel name. */

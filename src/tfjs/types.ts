@@ -46,6 +46,17 @@ export function f32Pair4(args: KernelArgs, first: string, second: string) {
   return { a: args.attrs ?? {}, t0: t0!, t1: t1!, d0, d1 };
 }
 
+/** What {@link f32Pair4} finds. */
+export type F32Pair4 = NonNullable<ReturnType<typeof f32Pair4>>;
+
+/** A conv-family kernel over the inputs of {@link f32Pair4}: declines (null) where that finds none, else runs `body`. */
+export function f32Pair4Kernel(first: string, second: string, body: (io: F32Pair4, args: KernelArgs) => TensorInfo | TensorInfo[] | null): NativeKernel {
+  return (args) => {
+    const io = f32Pair4(args, first, second);
+    return io ? body(io, args) : null;
+  };
+}
+
 /** Product of a shape's dimensions. */
 export function sizeOf(shape: readonly number[]): number {
   let s = 1;

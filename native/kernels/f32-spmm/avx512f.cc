@@ -2,13 +2,11 @@
 // vgatherdps for CSR and N:M (one index per value), and use zmm/ymm dot products for blocks.
 #include "common/vec_avx2.h"
 #include "common/vec_avx512.h"
+#include "kernels/spmm-common/avx512.h"
 #include "kernels/f32-spmm/ukernel.h"
 
 namespace simdtensor {
 namespace {
-
-inline __m512i load_idx(const uint16_t* p, __mmask16 k) { return _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(k, p)); }
-inline __m512i load_idx(const uint32_t* p, __mmask16 k) { return _mm512_maskz_loadu_epi32(k, p); }
 
 template <int MM>
 inline void gather_fma(__m512 (&acc)[MM], __mmask16 k, __m512i idx, __m512 wv, const float* x, size_t ldx) {
@@ -29,18 +27,18 @@ void csr_row_gather(const F32SparseView& w, size_t r0, size_t r1, const float* x
     __m512 a0[MM], a1[MM];
     for (int i = 0; i < MM; i++) a0[i] = a1[i] = _mm512_setzero_ps();
     for (; j + 32 <= e; j += 32) {
-      gather_fma<MM>(a0, 0xffff, load_idx(col + j, 0xffff), _mm512_loadu_ps(val + j), x, ldx);
-      gather_fma<MM>(a1, 0xffff, load_idx(col + j + 16, 0xffff), _mm512_loadu_ps(val + j + 16), x, ldx);
+      gather_fma<MM>(a0, 0xffff, spmm_load_idx(col + j, 0xffff), _mm512_loadu_ps(val + j), x, ldx);
+      gather_fma<MM>(a1, 0xffff, spmm_load_idx(col + j + 16, 0xffff), _mm512_loadu_ps(val + j + 16), x, ldx);
     }
     if (j < e) {
       const size_t c = e - j < 16 ? e - j : 16;
       const __mmask16 k = __mmask16((1u << c) - 1u);
-      gather_fma<MM>(a0, k, load_idx(col + j, k), _mm512_maskz_loadu_ps(k, val + j), x, ldx);
+      gather_fma<MM>(a0, k, spmm_load_idx(col + j, k), _mm512_maskz_loadu_ps(k, val + j), x, ldx);
       j += c;
     }
     if (j < e) {
       const __mmask16 k = __mmask16((1u << (e - j)) - 1u);
-      gather_fma<MM>(a1, k, load_idx(col + j, k), _mm512_maskz_loadu_ps(k, val + j), x, ldx);
+      gather_fma<MM>(a1, k, spmm_load_idx(col + j, k), _mm512_maskz_loadu_ps(k, val + j), x, ldx);
     }
     for (int i = 0; i < MM; i++) out[size_t(i) * ldo + r] = _mm512_reduce_add_ps(_mm512_add_ps(a0[i], a1[i]));
   }

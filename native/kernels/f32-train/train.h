@@ -1,4 +1,4 @@
-// Training kernels written once over vector traits V (which must add `sqrt` to the common traits); each ISA file
+// Training kernels written once over vector traits V (the common traits, sqrt included); each ISA file
 // instantiates them into a variant. Integer work (dropout's hash, argmax, transpose) is plain C++ that the
 // compiler vectorises under each file's flags.
 #pragma once

@@ -1,20 +1,12 @@
 // f16 GEMM microkernel f16_gemm_8x32__avx512f: f32 A × f16 B widened by vcvtph2ps zmm, 8 rows × 2 zmm of f32.
-#include "common/vec_avx512.h"
+#include "common/half_avx512.h"
 #include "kernels/half-gemm/ukernel.h"
 
 namespace simdtensor {
-namespace {
-struct LoadF16Avx512 {
-  template <int NV>
-  static void load(const uint16_t* b, __m512* out) {
-    for (int j = 0; j < NV; j++) out[j] = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16 * j)));
-  }
-};
-}  // namespace
 
 void f16_gemm_8x32__avx512f(size_t m, size_t n, size_t kc, const void* a, const uint16_t* b, float* c, size_t ldc,
                             unsigned flags, const float* bias, int act) {
-  half_cvt_gemm_ukernel<VecAvx512, LoadF16Avx512, 8, 2>(m, n, kc, a, b, c, ldc, flags, bias, act);
+  half_cvt_gemm_ukernel<VecAvx512, LoadF16Vec<HalfAvx512>, 8, 2>(m, n, kc, a, b, c, ldc, flags, bias, act);
 }
 
 }  // namespace simdtensor

@@ -30,6 +30,29 @@ struct LoadHalfScalar {
   }
 };
 
+// Loads over the half traits H of common/half_avx2.h / half_avx512.h (W lanes): f16 panels widen W columns per
+// vector; bf16 panels interleave columns j and W+j, so one 2·W-lane load widens into both vectors with a shift
+// and a mask (no shuffles).
+template <class H>
+struct LoadF16Vec {
+  template <int NV>
+  static void load(const uint16_t* b, typename H::R* out) {
+    for (int j = 0; j < NV; j++) out[j] = H::widen(H::loadh(b + H::W * j));
+  }
+};
+template <class H>
+struct LoadBf16Vec {
+  template <int NV>
+  static void load(const uint16_t* b, typename H::R* out) {
+    static_assert(NV % 2 == 0, "interleaved pairs of vectors");
+    for (int t = 0; t < NV / 2; t++) {
+      const typename H::I x = H::loadw(b + 2 * H::W * t);
+      out[2 * t] = H::bf16_even(x);
+      out[2 * t + 1] = H::bf16_odd(x);
+    }
+  }
+};
+
 template <class V, class Load, int MR, int NV, int M>
 inline void half_cvt_gemm_tile(size_t n, size_t kc, const float* __restrict a, const uint16_t* __restrict b,
                                float* __restrict c, size_t ldc, unsigned flags, const float* bias, int act) {

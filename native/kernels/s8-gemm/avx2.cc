@@ -2,7 +2,6 @@
 // vpmaddubsw adds two u8·s8 products into int16 with saturation: 255·127·2 overflows. Splitting each activation
 // byte into its low 7 bits and its top bit (a = (a & 0x7f) + (a & 0x80)) keeps both pair sums in range
 // (|127·128·2| = 32512, |128·128·2| = 32768 only as -32768), so each half goes through vpmaddwd exactly.
-#include <cstring>
 #include "common/ivec_avx2.h"
 #include "kernels/s8-gemm/gemv.h"
 #include "kernels/s8-gemm/ukernel.h"
@@ -15,9 +14,7 @@ struct DotAvx2 : IVecAvx2 {
   };
   using B = __m256i;
   static A bcast_a(const uint8_t* p) {
-    int32_t x;
-    std::memcpy(&x, p, 4);
-    const __m256i v = _mm256_set1_epi32(x);
+    const __m256i v = _mm256_set1_epi32(s8_load_group(p));
     return {_mm256_and_si256(v, _mm256_set1_epi8(0x7f)), _mm256_and_si256(v, _mm256_set1_epi8(char(0x80)))};
   }
   static B load_b(const int8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
@@ -30,15 +27,6 @@ struct DotAvx2 : IVecAvx2 {
 };
 }  // namespace
 
-void s8_gemm_4x16c4__avx2(size_t m, size_t n, size_t kpad, const uint8_t* a, const int8_t* b, void* c,
-                          size_t ldc, const S8GemmEpilogue* ep) {
-  s8_gemm_ukernel<DotAvx2, 4, 2>(m, n, kpad, a, b, c, ldc, ep);
-}
-
-// The small-M kernel over the same panels (gemv.h).
-void s8_gemv_4x16c4__avx2(size_t m, size_t n, size_t kpad, const uint8_t* a, size_t lda, const int8_t* b,
-                          void* c, size_t ldc, const S8GemmEpilogue* ep) {
-  s8_gemv_ukernel<DotAvx2, 4, 2, 4>(m, n, kpad, a, lda, b, c, ldc, ep);
-}
+ST_S8_GEMM_ENTRIES(s8_gemm_4x16c4__avx2, s8_gemv_4x16c4__avx2, DotAvx2, 4, 2, 4)
 
 }  // namespace simdtensor

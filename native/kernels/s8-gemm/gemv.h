@@ -74,3 +74,15 @@ inline void s8_gemv_ukernel(size_t m, size_t n, size_t kpad, const uint8_t* a, s
 
 }  // namespace
 }  // namespace simdtensor
+
+// The two entry points of one ISA file over its dot traits T: the MR-row GEMM microkernel (kernels.inc) and the
+// 4-row small-M kernel over the same panels (gemv.inc), NV vectors wide, CHAINS as in s8_gemv_dispatch_m.
+#define ST_S8_GEMM_ENTRIES(gemm_name, gemv_name, T, MR, NV, CHAINS)                                              \
+  void gemm_name(size_t m, size_t n, size_t kpad, const uint8_t* a, const int8_t* b, void* c, size_t ldc,        \
+                 const S8GemmEpilogue* ep) {                                                                     \
+    s8_gemm_ukernel<T, MR, NV>(m, n, kpad, a, b, c, ldc, ep);                                                    \
+  }                                                                                                              \
+  void gemv_name(size_t m, size_t n, size_t kpad, const uint8_t* a, size_t lda, const int8_t* b, void* c,        \
+                 size_t ldc, const S8GemmEpilogue* ep) {                                                         \
+    s8_gemv_ukernel<T, 4, NV, CHAINS>(m, n, kpad, a, lda, b, c, ldc, ep);                                        \
+  }

@@ -18,15 +18,6 @@ struct DotScalar : IVecScalar {
 };
 }  // namespace
 
-void s8_gemm_4x8c4__scalar(size_t m, size_t n, size_t kpad, const uint8_t* a, const int8_t* b, void* c,
-                           size_t ldc, const S8GemmEpilogue* ep) {
-  s8_gemm_ukernel<DotScalar, 4, 8>(m, n, kpad, a, b, c, ldc, ep);
-}
-
-// The small-M kernel over the same panels (gemv.h).
-void s8_gemv_4x8c4__scalar(size_t m, size_t n, size_t kpad, const uint8_t* a, size_t lda, const int8_t* b,
-                           void* c, size_t ldc, const S8GemmEpilogue* ep) {
-  s8_gemv_ukernel<DotScalar, 4, 8, 8>(m, n, kpad, a, lda, b, c, ldc, ep);
-}
+ST_S8_GEMM_ENTRIES(s8_gemm_4x8c4__scalar, s8_gemv_4x8c4__scalar, DotScalar, 4, 8, 8)
 
 }  // namespace simdtensor

@@ -10,6 +10,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include "common/vec_math.h"
 #include "kernels/s8-gemm/s8-gemm.h"
 
@@ -17,6 +18,24 @@
 
 namespace simdtensor {
 namespace {
+
+// The 4 bytes of one row's k-group as one int32, for bcast_a to broadcast.
+inline int32_t s8_load_group(const uint8_t* p) {
+  int32_t x;
+  std::memcpy(&x, p, 4);
+  return x;
+}
+
+// Dot traits over whole int32 registers of the IVec* traits IV (A and B both IV::I: the VNNI vpdpbusd forms):
+// the ISA file adds only dot4.
+template <class IV>
+struct S8DotI32 : IV {
+  using I = typename IV::I;
+  using A = I;
+  using B = I;
+  static A bcast_a(const uint8_t* p) { return IV::set1(s8_load_group(p)); }
+  static B load_b(const int8_t* p) { return IV::loadi(reinterpret_cast<const int32_t*>(p)); }
+};
 
 template <class T, int NV, int M>
 inline void s8_gemm_epilogue(typename T::I (&acc)[M][NV], size_t n, void* c, size_t ldc, const S8GemmEpilogue& ep) {

@@ -1,14 +1,12 @@
 // int8 sparse-weight linear for AVX-512 VNNI: each stored group of 4 weights is one vpdpbusd operand. Row kernel:
 // 16 groups per vpgatherdd of activation words; xt kernel: 64 activation rows per tile, one broadcast per group.
 #include "common/vec_avx512.h"
+#include "kernels/spmm-common/avx512.h"
 #include "common/unroll.h"
 #include "kernels/s8-spmm/ukernel.h"
 
 namespace simdtensor {
 namespace {
-
-inline __m512i load_gidx(const uint16_t* p, __mmask16 k) { return _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(k, p)); }
-inline __m512i load_gidx(const uint32_t* p, __mmask16 k) { return _mm512_maskz_loadu_epi32(k, p); }
 
 template <int MM>
 inline void gather_dot(__m512i (&acc)[MM], __mmask16 k, __m512i idx, __m512i wv, const uint8_t* xq, size_t ldx) {
@@ -28,13 +26,13 @@ void row_gather(const S8SparseView& w, size_t r0, size_t r1, const uint8_t* xq, 
     __m512i a0[MM], a1[MM];
     for (int i = 0; i < MM; i++) a0[i] = a1[i] = _mm512_setzero_si512();
     for (; j + 32 <= e; j += 32) {
-      gather_dot<MM>(a0, 0xffff, load_gidx(gi + j, 0xffff), _mm512_loadu_si512(w.gval + j), xq, ldx);
-      gather_dot<MM>(a1, 0xffff, load_gidx(gi + j + 16, 0xffff), _mm512_loadu_si512(w.gval + j + 16), xq, ldx);
+      gather_dot<MM>(a0, 0xffff, spmm_load_idx(gi + j, 0xffff), _mm512_loadu_si512(w.gval + j), xq, ldx);
+      gather_dot<MM>(a1, 0xffff, spmm_load_idx(gi + j + 16, 0xffff), _mm512_loadu_si512(w.gval + j + 16), xq, ldx);
     }
     while (j < e) {
       const size_t c = e - j < 16 ? e - j : 16;
       const __mmask16 k = __mmask16((1u << c) - 1u);
-      gather_dot<MM>(a0, k, load_gidx(gi + j, k), _mm512_maskz_loadu_epi32(k, w.gval + j), xq, ldx);
+      gather_dot<MM>(a0, k, spmm_load_idx(gi + j, k), _mm512_maskz_loadu_epi32(k, w.gval + j), xq, ldx);
       j += c;
     }
     for (int i = 0; i < MM; i++) acc[size_t(i) * ldacc + r] = _mm512_reduce_add_epi32(_mm512_add_epi32(a0[i], a1[i]));

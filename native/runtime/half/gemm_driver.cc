@@ -88,20 +88,20 @@ thread_local ScratchBuffer<float> t_cout;
 thread_local ScratchBuffer<uint16_t> t_bpack;
 
 // Runs the product into f32 (straight into `out` when it is f32, else through scratch and one narrowing pass).
-void run_with_output(const HalfGemmVariant& v, HalfGemmArgs g, void* out, ElemType out_type, size_t ldo) {
+void run_with_output(const HalfGemmVariant& v, HalfGemmArgs g, const HalfMatmulOut& o) {
   if (g.m == 0 || g.n == 0) return;  // an empty output: no rows to narrow
-  if (out_type == ElemType::kF32) {
-    g.c = static_cast<float*>(out);
-    g.ldc = ldo;
+  if (o.out_type == ElemType::kF32) {
+    g.c = static_cast<float*>(o.out);
+    g.ldc = o.ldo;
     half_gemm_run(v, g);
     return;
   }
   g.c = t_cout.get(g.m * g.n);
   g.ldc = g.n;
   half_gemm_run(v, g);
-  const HalfCvtVariant& cv = half_cvt_select(out_type == ElemType::kF16 ? HalfCvtKind::kF32ToF16 : HalfCvtKind::kF32ToBf16);
-  uint16_t* o = static_cast<uint16_t*>(out);
-  for (size_t i = 0; i < g.m; i++) cv.fn(g.n, g.c + i * g.n, o + i * ldo);
+  const HalfCvtVariant& cv = half_cvt_select(o.out_type == ElemType::kF16 ? HalfCvtKind::kF32ToF16 : HalfCvtKind::kF32ToBf16);
+  uint16_t* y = static_cast<uint16_t*>(o.out);
+  for (size_t i = 0; i < g.m; i++) cv.fn(g.n, g.c + i * g.n, y + i * o.ldo);
 }
 
 // Whether the native-fp16 variant (if it is the one that would run) may run for these magnitudes. The max|B|
@@ -139,8 +139,7 @@ const char* half_matmul(const HalfMatmulArgs& x) {
   if (x.m == 0 || w.n() == 0) return half_matmul_variant(w.type(), x.a_type).name;  // empty output: no work
   const bool ok = range_ok_for(w.type(), x.a_type, x.a, x.m, w.k(), x.lda, [&] { return w.max_abs(); });
   const HalfGemmVariant& v = half_gemm_select(w.type(), x.a_type, ok);
-  HalfGemmArgs g{x.m, w.n(), w.k(), x.a, x.a_type, x.lda, w.panels(v.b), nullptr, 0, x.bias, x.act};
-  run_with_output(v, g, x.out, x.out_type, x.ldo);
+  run_with_output(v, {x.m, w.n(), w.k(), x.a, x.a_type, x.lda, w.panels(v.b), nullptr, 0, x.o.bias, x.o.act}, x.o);
   return v.name;
 }
 
@@ -152,8 +151,7 @@ const char* half_matmul_raw(const HalfMatmulRawArgs& x) {
   const HalfGemmVariant& v = half_gemm_select(x.b_type, x.a_type, ok);
   uint16_t* bp = t_bpack.get(packed_b_half_count(x.k, x.n, v.b));
   pack_b_half(x.b, x.ldb, x.trans_b, x.k, x.n, v.b, bp);
-  HalfGemmArgs g{x.m, x.n, x.k, x.a, x.a_type, x.lda, bp, nullptr, 0, x.bias, x.act};
-  run_with_output(v, g, x.out, x.out_type, x.ldo);
+  run_with_output(v, {x.m, x.n, x.k, x.a, x.a_type, x.lda, bp, nullptr, 0, x.o.bias, x.o.act}, x.o);
   return v.name;
 }
 

@@ -29,20 +29,26 @@ HalfGemmBlocking half_gemm_blocking(const HalfGemmVariant& v);
 // Runs one variant (tests call this for every compiled variant).
 void half_gemm_run(const HalfGemmVariant& v, const HalfGemmArgs& g);
 
-// out = act(A · W + bias) with W prepacked. A is M×K of a_type (lda); out is M×N of out_type (f32, f16 or bf16;
-// row stride ldo). Picks the variant under the current cap, checks the fp16 range guard, re-lays W's panels if
-// the chosen variant wants another layout. Returns the kernel name that ran.
+// The output side of the half matmul entries: out is M×N of out_type (f32, f16 or bf16; row stride ldo), written
+// after the fused bias (N floats or null) and activation.
+struct HalfMatmulOut {
+  void* out;
+  ElemType out_type;
+  size_t ldo;
+  const float* bias;
+  int act;
+};
+
+// out = act(A · W + bias) with W prepacked. A is M×K of a_type (lda). Picks the variant under the current cap,
+// checks the fp16 range guard, re-lays W's panels if the chosen variant wants another layout. Returns the kernel
+// name that ran.
 struct HalfMatmulArgs {
   size_t m;
   const void* a;
   ElemType a_type;
   size_t lda;
   PackedHalfWeights* w;
-  void* out;
-  ElemType out_type;
-  size_t ldo;
-  const float* bias;
-  int act;
+  HalfMatmulOut o;
 };
 const char* half_matmul(const HalfMatmulArgs& args);
 
@@ -56,11 +62,7 @@ struct HalfMatmulRawArgs {
   ElemType b_type;
   size_t ldb;
   bool trans_b;
-  void* out;
-  ElemType out_type;
-  size_t ldo;
-  const float* bias;
-  int act;
+  HalfMatmulOut o;
 };
 const char* half_matmul_raw(const HalfMatmulRawArgs& args);
 

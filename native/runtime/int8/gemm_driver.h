@@ -61,6 +61,20 @@ inline size_t s8_gemm_out_bytes(int out) { return (out == kS8OutI32 || out == kS
 
 // Fills the B fields of `g` from packed weights for variant v (packing for its layout on first use).
 void s8_gemm_bind_weights(const S8GemmVariant& v, PackedS8Weights& w, S8GemmArgs* g);
+// A call's arguments with its shape, A (row stride lda; u8 bytes where a_unsigned) and w bound for v; the caller
+// adds A's zero points and scales, and the output.
+inline S8GemmArgs s8_gemm_args(const S8GemmVariant& v, PackedS8Weights& w, size_t m, size_t n, size_t k, const void* a,
+                               size_t lda, bool a_unsigned) {
+  S8GemmArgs g{};
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  g.a = a;
+  g.lda = lda;
+  g.a_unsigned = a_unsigned;
+  s8_gemm_bind_weights(v, w, &g);
+  return g;
+}
 
 // Rows of packed A kept per M block (so one block stays in L2 while every B panel streams past it).
 size_t s8_gemm_mc(const S8GemmVariant& v, size_t kpad);
