@@ -37,13 +37,21 @@ const POINT_S = val('--point-s', QUICK ? 0.8 : 2);
 /** --max-delay-ms: the served models' batching delay (default 2, as `simdtensor serve`). */
 const MAX_DELAY_MS = val('--max-delay-ms', 2);
 const SOAK_S = val('--soak-s', QUICK ? 3 : 8);
-const WARM_S = QUICK ? 0.2 : 0.4;
+const WARM_S = val('--warm-s', QUICK ? 0.2 : 0.4);
 /** Alternating segments per point when comparing servers (batched vs --max-batch 1). */
 const SEGMENTS = QUICK ? 2 : 4;
 /** --clients 1,16,64: the closed-loop client counts of the MLP and ONNX parts. */
 const CLIENTS = argv.indexOf('--clients') >= 0 ? argv[argv.indexOf('--clients') + 1].split(',').map(Number) : QUICK ? [1, 64] : [1, 16, 64, 256];
 /** --parts mlp,overhead,soak: which parts to run (default all; the soak needs the mlp part's rate). */
 const PARTS = (argv.indexOf('--parts') >= 0 ? argv[argv.indexOf('--parts') + 1] : 'mlp,overhead,soak').split(',');
+/** --variants bare-json,bare-bin,stub-json,stub-bin,tiny-json,tiny-bin: the overhead part's servers (default all). */
+const VARIANTS = argv.indexOf('--variants') >= 0 ? argv[argv.indexOf('--variants') + 1].split(',') : null;
+/** --overhead-interleave: the overhead part's servers all up at once, measured in alternating segments. */
+const OVERHEAD_INTERLEAVE = flag('--overhead-interleave');
+/** --ab DIR: also run the overhead part's model servers from another build's bench (DIR/dist/bench/serve-http.js). */
+const AB_DIR = argv.indexOf('--ab') >= 0 ? argv[argv.indexOf('--ab') + 1] : null;
+/** --profile-server DIR: run the servers under --cpu-prof, profiles written to DIR when each stops. */
+const PROFILE_DIR = argv.indexOf('--profile-server') >= 0 ? argv[argv.indexOf('--profile-server') + 1] : null;
 const jsonOut = argv.indexOf('--json') >= 0 ? argv[argv.indexOf('--json') + 1] : null;
 
 // ---------- the server process ----------
@@ -124,6 +132,7 @@ async function serverMain(cfg: ServerConfig): Promise<void> {
     batches = () => s.metrics.batches;
   }
   process.on('message', (m: { cmd: string }) => {
+    if (m.cmd === 'exit') process.exit(0); // lets --cpu-prof write its profile
     if (m.cmd === 'stats') {
       const cpu = process.cpuUsage();
       process.send!({ cpuUs: cpu.user + cpu.system, rss: process.memoryUsage().rss, batches: batches() });
@@ -137,8 +146,9 @@ class Server {
     readonly child: ChildProcess,
     readonly port: number,
   ) {}
-  static async start(cfg: ServerConfig): Promise<Server> {
-    const child = fork(fileURLToPath(import.meta.url), ['--server', JSON.stringify(cfg)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  static async start(cfg: ServerConfig, script = fileURLToPath(import.meta.url)): Promise<Server> {
+    const execArgv = PROFILE_DIR ? [...process.execArgv, '--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : process.execArgv;
+    const child = fork(script, ['--server', JSON.stringify(cfg)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
     const port = await new Promise<number>((res, rej) => {
       child.once('message', (m: { port: number }) => res(m.port));
       child.once('exit', (c) => rej(new Error(`server exited with ${c}`)));
@@ -158,7 +168,8 @@ class Server {
     return new Promise((res) => {
       if (!this.alive) return res();
       this.child.once('exit', () => res());
-      this.child.kill('SIGTERM');
+      if (PROFILE_DIR) this.child.send({ cmd: 'exit' });
+      else this.child.kill('SIGTERM');
     });
   }
 }
@@ -276,6 +287,20 @@ async function interleaved(servers: Server[], clients: number, bodies: { body: B
   return accs.map((a) => point(clients, a));
 }
 
+/** Like {@link interleaved}, each server with its own bodies. */
+async function interleavedEach(servers: Server[], clients: number, bodies: { body: Buffer; headers: Record<string, string> }[][]): Promise<Point[]> {
+  const agents = servers.map(() => new http.Agent({ keepAlive: true, maxSockets: clients }));
+  const accs = servers.map(newAcc);
+  const segs = Math.max(SEGMENTS, 4);
+  for (let seg = 0; seg < segs; seg++)
+    for (let j = 0; j < servers.length; j++) {
+      const i = seg % 2 === 0 ? j : servers.length - 1 - j;
+      await segment(servers[i], agents[i], clients, bodies[i], seg === 0 ? WARM_S : WARM_S / 4, POINT_S / segs, accs[i]);
+    }
+  for (const a of agents) a.destroy();
+  return accs.map((a) => point(clients, a));
+}
+
 /** Open-loop arrivals at `rate`/s for `secs`, on up to 1024 sockets; RSS sampled every 250 ms. */
 async function soak(srv: Server, rate: number, secs: number, bodies: { body: Buffer; headers: Record<string, string> }[]) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
@@ -349,19 +374,35 @@ async function main(): Promise<void> {
 
   // 2. HTTP + JSON / binary cost per request (tiny model), and the bare node:http floor.
   const over: Record<string, Point> = {};
-  for (const [name, kind, bodies] of [
-    ['bare node:http + JSON.parse (floor)', 'bare', json],
-    ['bare node:http, binary tensors (floor)', 'bare', bin],
-    ['no-kernel stub model, JSON', 'stub', json],
-    ['no-kernel stub model, binary tensors', 'stub', bin],
-    ['tiny model 256→10, JSON', 'tiny', json],
-    ['tiny model 256→10, binary tensors', 'tiny', bin],
-  ] as const) {
-    if (!PARTS.includes('overhead')) break;
-    const srv = await Server.start({ kind: kind as ServerKind, maxBatch: 32, maxQueue: 1024, maxDelayMs: MAX_DELAY_MS });
-    over[name] = await closedLoop(srv, 16, bodies as typeof json);
-    await srv.stop();
-  }
+  type Variant = { key: string; name: string; kind: ServerKind; bodies: typeof json; script?: string };
+  let variants: Variant[] = [
+    { key: 'bare-json', name: 'bare node:http + JSON.parse (floor)', kind: 'bare', bodies: json },
+    { key: 'bare-bin', name: 'bare node:http, binary tensors (floor)', kind: 'bare', bodies: bin },
+    { key: 'stub-json', name: 'no-kernel stub model, JSON', kind: 'stub', bodies: json },
+    { key: 'stub-bin', name: 'no-kernel stub model, binary tensors', kind: 'stub', bodies: bin },
+    { key: 'tiny-json', name: 'tiny model 256→10, JSON', kind: 'tiny', bodies: json },
+    { key: 'tiny-bin', name: 'tiny model 256→10, binary tensors', kind: 'tiny', bodies: bin },
+  ];
+  if (VARIANTS) variants = variants.filter((v) => VARIANTS.includes(v.key));
+  // --ab DIR: the model variants once more, served by another build (DIR/dist/bench/serve-http.js), for an A/B.
+  if (AB_DIR)
+    variants = variants.concat(
+      variants.filter((v) => v.kind !== 'bare').map((v) => ({ ...v, key: `${v.key}@ab`, name: `${v.name} [${AB_DIR}]`, script: `${AB_DIR}/dist/bench/serve-http.js` })),
+    );
+  if (PARTS.includes('overhead') && OVERHEAD_INTERLEAVE) {
+    // Every variant's server up at once, measured in alternating segments (load drift hits all of them alike).
+    const servers: Server[] = [];
+    for (const v of variants) servers.push(await Server.start({ kind: v.kind, maxBatch: 32, maxQueue: 1024, maxDelayMs: MAX_DELAY_MS }, v.script));
+    const pts = await interleavedEach(servers, 16, variants.map((v) => v.bodies));
+    variants.forEach((v, i) => (over[v.name] = pts[i]));
+    for (const srv of servers) await srv.stop();
+  } else
+    for (const v of variants) {
+      if (!PARTS.includes('overhead')) break;
+      const srv = await Server.start({ kind: v.kind, maxBatch: 32, maxQueue: 1024, maxDelayMs: MAX_DELAY_MS }, v.script);
+      over[v.name] = await closedLoop(srv, 16, v.bodies);
+      await srv.stop();
+    }
   result.overhead = over;
   if (PARTS.includes('overhead')) log('\nServer CPU per request (user+sys of the server process, all threads), 16 clients, 256 floats in, 10 out');
   for (const [n, p] of Object.entries(over))

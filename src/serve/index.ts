@@ -9,3 +9,4 @@ export type { Servable } from './models.js';
 export { createServer } from './server.js';
 export type { ServeOptions, InferenceServer } from './server.js';
 export { ProtocolError, parseInferRequest, encodeInferResponse, v2Datatype } from './protocol.js';
+export { InferCodec } from './codec.js';
