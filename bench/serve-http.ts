@@ -50,6 +50,8 @@ const VARIANTS = argv.indexOf('--variants') >= 0 ? argv[argv.indexOf('--variants
 const OVERHEAD_INTERLEAVE = flag('--overhead-interleave');
 /** --ab DIR: also run the overhead part's model servers from another build's bench (DIR/dist/bench/serve-http.js). */
 const AB_DIR = argv.indexOf('--ab') >= 0 ? argv[argv.indexOf('--ab') + 1] : null;
+/** --server-node-args "--max-semi-space-size=16 ...": node/V8 flags for the server processes. */
+const SERVER_NODE_ARGS = argv.indexOf('--server-node-args') >= 0 ? argv[argv.indexOf('--server-node-args') + 1].split(' ').filter(Boolean) : [];
 /** --profile-server DIR: run the servers under --cpu-prof, profiles written to DIR when each stops. */
 const PROFILE_DIR = argv.indexOf('--profile-server') >= 0 ? argv[argv.indexOf('--profile-server') + 1] : null;
 const jsonOut = argv.indexOf('--json') >= 0 ? argv[argv.indexOf('--json') + 1] : null;
@@ -134,8 +136,8 @@ async function serverMain(cfg: ServerConfig): Promise<void> {
   process.on('message', (m: { cmd: string }) => {
     if (m.cmd === 'exit') process.exit(0); // lets --cpu-prof write its profile
     if (m.cmd === 'stats') {
-      const cpu = process.cpuUsage();
-      process.send!({ cpuUs: cpu.user + cpu.system, rss: process.memoryUsage().rss, batches: batches() });
+      const u = process.resourceUsage();
+      process.send!({ cpuUs: u.userCPUTime + u.systemCPUTime, sysUs: u.systemCPUTime, csw: u.voluntaryContextSwitches + u.involuntaryContextSwitches, rss: process.memoryUsage().rss, batches: batches() });
     }
   });
   process.send!({ port });
@@ -147,7 +149,7 @@ class Server {
     readonly port: number,
   ) {}
   static async start(cfg: ServerConfig, script = fileURLToPath(import.meta.url)): Promise<Server> {
-    const execArgv = PROFILE_DIR ? [...process.execArgv, '--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : process.execArgv;
+    const execArgv = [...process.execArgv, ...SERVER_NODE_ARGS, ...(PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [])];
     const child = fork(script, ['--server', JSON.stringify(cfg)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
     const port = await new Promise<number>((res, rej) => {
       child.once('message', (m: { port: number }) => res(m.port));
@@ -155,9 +157,9 @@ class Server {
     });
     return new Server(child, port);
   }
-  stats(): Promise<{ cpuUs: number; rss: number; batches: number }> {
+  stats(): Promise<{ cpuUs: number; sysUs?: number; csw?: number; rss: number; batches: number }> {
     return new Promise((res) => {
-      this.child.once('message', (m: { cpuUs: number; rss: number; batches: number }) => res(m));
+      this.child.once('message', (m: { cpuUs: number; sysUs?: number; csw?: number; rss: number; batches: number }) => res(m));
       this.child.send({ cmd: 'stats' });
     });
   }
@@ -196,6 +198,10 @@ interface Point {
   p99ms: number;
   statuses: Record<string, number>;
   serverCpuUsPerReq: number;
+  /** Of which system time (kernel: socket reads and writes, wake-ups). */
+  serverSysUsPerReq: number;
+  /** Server context switches (voluntary + involuntary) per request. */
+  contextSwitchesPerReq: number;
   /** Mean rows per batch the model ran in the measured window (0 for the bare server). */
   meanBatch: number;
 }
@@ -222,9 +228,12 @@ interface Acc {
   statuses: Record<string, number>;
   secs: number;
   cpuUs: number;
+  /** System CPU time and context switches of the server (absent from an older build's server in an --ab run). */
+  sysUs: number;
+  csw: number;
   batches: number;
 }
-const newAcc = (): Acc => ({ lat: [], statuses: {}, secs: 0, cpuUs: 0, batches: 0 });
+const newAcc = (): Acc => ({ lat: [], statuses: {}, secs: 0, cpuUs: 0, sysUs: 0, csw: 0, batches: 0 });
 
 /** `clients` closed-loop clients on `agent` for warmS + measureS seconds; the measured part goes into `acc`. */
 async function segment(srv: Server, agent: http.Agent, clients: number, bodies: { body: Buffer; headers: Record<string, string> }[], warmS: number, measureS: number, acc: Acc): Promise<void> {
@@ -252,6 +261,8 @@ async function segment(srv: Server, agent: http.Agent, clients: number, bodies: 
   acc.secs += (performance.now() - t0) / 1000;
   const c1 = await srv.stats();
   acc.cpuUs += c1.cpuUs - c0.cpuUs;
+  acc.sysUs += (c1.sysUs ?? NaN) - (c0.sysUs ?? NaN);
+  acc.csw += (c1.csw ?? NaN) - (c0.csw ?? NaN);
   acc.batches += c1.batches - c0.batches;
   stop = true;
   await Promise.all(all);
@@ -259,7 +270,7 @@ async function segment(srv: Server, agent: http.Agent, clients: number, bodies: 
 
 function point(clients: number, a: Acc): Point {
   const n = a.lat.length;
-  return { clients, requests: n, reqPerS: n / a.secs, p50ms: pct(a.lat, 50), p99ms: pct(a.lat, 99), statuses: a.statuses, serverCpuUsPerReq: a.cpuUs / Math.max(1, n), meanBatch: a.batches > 0 ? n / a.batches : 0 };
+  return { clients, requests: n, reqPerS: n / a.secs, p50ms: pct(a.lat, 50), p99ms: pct(a.lat, 99), statuses: a.statuses, serverCpuUsPerReq: a.cpuUs / Math.max(1, n), serverSysUsPerReq: a.sysUs / Math.max(1, n), contextSwitchesPerReq: a.csw / Math.max(1, n), meanBatch: a.batches > 0 ? n / a.batches : 0 };
 }
 
 /** `clients` closed-loop keep-alive clients for WARM_S + POINT_S seconds; stats over the measured part. */
@@ -406,7 +417,7 @@ async function main(): Promise<void> {
   result.overhead = over;
   if (PARTS.includes('overhead')) log('\nServer CPU per request (user+sys of the server process, all threads), 16 clients, 256 floats in, 10 out');
   for (const [n, p] of Object.entries(over))
-    log(`  ${n.padEnd(38)} ${p.serverCpuUsPerReq.toFixed(1).padStart(7)} µs   (${p.reqPerS.toFixed(0)} req/s, p50 ${p.p50ms.toFixed(2)} ms${p.meanBatch ? `, mean batch ${p.meanBatch.toFixed(1)}` : ''})`);
+    log(`  ${n.padEnd(38)} ${p.serverCpuUsPerReq.toFixed(1).padStart(7)} µs   (sys ${p.serverSysUsPerReq.toFixed(0)} µs, ${p.contextSwitchesPerReq.toFixed(2)} csw; ${p.reqPerS.toFixed(0)} req/s, p50 ${p.p50ms.toFixed(2)} ms${p.meanBatch ? `, mean batch ${p.meanBatch.toFixed(1)}` : ''})`);
 
   // Optional: an ONNX model (--onnx FILE --input-shape 1,3,48,320): its first input as binary FP32 tensors.
   const onnxFile = argv.indexOf('--onnx') >= 0 ? argv[argv.indexOf('--onnx') + 1] : null;

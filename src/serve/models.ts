@@ -8,6 +8,7 @@ import { basename, extname } from 'node:path';
 import { describe, typeError, rangeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { linearAsync } from '../executor/index.js';
+import { linear } from '../ops/matmul.js';
 import { getPacked } from '../cache/index.js';
 import { GELU, Layer, Linear, Dropout, ReLU, Sequential, LayerNorm, Normalize } from '../nn/layers.js';
 import { loadModel } from '../nn/serialize.js';
@@ -67,7 +68,10 @@ export function sequentialBatchable(model: Sequential, name?: string): Batchable
     let h: Tensor = new Tensor(x.data as Float32Array, x.shape, 'float32', x.data.length);
     for (const s of steps) {
       const l = s.layer;
-      h = l instanceof Linear ? (l.forward(h, s.act === 'none' ? {} : { activation: s.act }) as Tensor) : l.forward(h);
+      const kw = l instanceof Linear && s.async ? l.kernelWeight : null;
+      // A plain float32 weight runs packed (packed once and cached), as on the async path.
+      if (kw instanceof Tensor && kw.dtype === 'float32') h = linear(h as Tensor<'float32'>, getPacked(kw) as never, (l as Linear).bias?.value ?? null, { activation: s.act });
+      else h = l instanceof Linear ? (l.forward(h, s.act === 'none' ? {} : { activation: s.act }) as Tensor) : l.forward(h);
     }
     if (h.dtype !== 'float32') throw typeError(fn, `the model's last layer returned ${h.dtype}, not float32`);
     // The output leaves this pass: never a view of the request's input (a model that passes its input through).
