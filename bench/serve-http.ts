@@ -58,7 +58,7 @@ const jsonOut = argv.indexOf('--json') >= 0 ? argv[argv.indexOf('--json') + 1] :
 
 // ---------- the server process ----------
 
-type ServerKind = 'mlp' | 'tiny' | 'stub' | 'bare';
+type ServerKind = 'mlp' | 'tiny' | 'stub' | 'bare' | 'bare-held';
 interface ServerConfig {
   kind: ServerKind | 'onnx';
   maxBatch: number;
@@ -72,11 +72,21 @@ interface ServerConfig {
 async function serverMain(cfg: ServerConfig): Promise<void> {
   let port: number;
   let batches = () => 0;
-  if (cfg.kind === 'bare') {
+  if (cfg.kind === 'bare' || cfg.kind === 'bare-held') {
     // The floor: node:http, JSON.parse of the same body, 10 floats back. No model, no validation.
     const out = JSON.stringify({ outputs: [{ name: 'output', datatype: 'FP32', shape: [1, 10], data: Array.from({ length: 10 }, (_, i) => i / 7) }] });
     const binHead = Buffer.from(JSON.stringify({ outputs: [{ name: 'output', datatype: 'FP32', shape: [1, 10], parameters: { binary_data_size: 40 } }] }));
     const binOut = Buffer.concat([binHead, Buffer.from(new Float32Array(10).buffer)]);
+    // 'bare-held': the same, but the answers are held and written together maxDelayMs after the first of them
+    // arrived, as a batch of the real server's would be (the floor at the real server's rate and wake-ups).
+    const held: (() => void)[] = [];
+    const hold = (f: () => void) => {
+      if (cfg.kind !== 'bare-held') return f();
+      if (held.push(f) === 1)
+        setTimeout(() => {
+          for (const g of held.splice(0)) g();
+        }, cfg.maxDelayMs ?? 2);
+    };
     const srv = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c) => chunks.push(c));
@@ -90,14 +100,18 @@ async function serverMain(cfg: ServerConfig): Promise<void> {
           const at = body.byteOffset + jl;
           if (at % 4 === 0) new Float32Array(body.buffer, at, (body.length - jl) >> 2);
           else new Float32Array(Uint8Array.prototype.slice.call(body, jl).buffer); // unaligned: one copy, as the server does
-          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': binOut.length, 'inference-header-content-length': binHead.length });
-          res.end(binOut);
+          hold(() => {
+            res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': binOut.length, 'inference-header-content-length': binHead.length });
+            res.end(binOut);
+          });
           return;
         }
         const j = JSON.parse(body.toString());
         Float32Array.from(j.inputs[0].data as number[]);
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
-        res.end(out);
+        hold(() => {
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
+          res.end(out);
+        });
       });
     });
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
@@ -389,16 +403,20 @@ async function main(): Promise<void> {
   let variants: Variant[] = [
     { key: 'bare-json', name: 'bare node:http + JSON.parse (floor)', kind: 'bare', bodies: json },
     { key: 'bare-bin', name: 'bare node:http, binary tensors (floor)', kind: 'bare', bodies: bin },
+    { key: 'held-json', name: 'bare, answers held max-delay-ms, JSON', kind: 'bare-held', bodies: json },
+    { key: 'held-bin', name: 'bare, answers held max-delay-ms, binary', kind: 'bare-held', bodies: bin },
     { key: 'stub-json', name: 'no-kernel stub model, JSON', kind: 'stub', bodies: json },
     { key: 'stub-bin', name: 'no-kernel stub model, binary tensors', kind: 'stub', bodies: bin },
     { key: 'tiny-json', name: 'tiny model 256→10, JSON', kind: 'tiny', bodies: json },
     { key: 'tiny-bin', name: 'tiny model 256→10, binary tensors', kind: 'tiny', bodies: bin },
   ];
+  // The held floors only with --variants (or --overhead-interleave), so the default run's table stays as it was.
   if (VARIANTS) variants = variants.filter((v) => VARIANTS.includes(v.key));
+  else if (!OVERHEAD_INTERLEAVE) variants = variants.filter((v) => v.kind !== 'bare-held');
   // --ab DIR: the model variants once more, served by another build (DIR/dist/bench/serve-http.js), for an A/B.
   if (AB_DIR)
     variants = variants.concat(
-      variants.filter((v) => v.kind !== 'bare').map((v) => ({ ...v, key: `${v.key}@ab`, name: `${v.name} [${AB_DIR}]`, script: `${AB_DIR}/dist/bench/serve-http.js` })),
+      variants.filter((v) => v.kind !== 'bare' && v.kind !== 'bare-held').map((v) => ({ ...v, key: `${v.key}@ab`, name: `${v.name} [${AB_DIR}]`, script: `${AB_DIR}/dist/bench/serve-http.js` })),
     );
   if (PARTS.includes('overhead') && OVERHEAD_INTERLEAVE) {
     // Every variant's server up at once, measured in alternating segments (load drift hits all of them alike).
