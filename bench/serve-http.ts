@@ -15,6 +15,11 @@
  * both up and measured in alternating segments, so background load drifts hit both alike); about 75 s in all.
  *
  *   node dist/bench/serve-http.js [--quick] [--point-s 2] [--soak-s 8] [--json FILE] [--parts mlp,overhead,soak] [--clients 1,16,64] [--max-delay-ms 2]
+ *   node dist/bench/serve-http.js --parts overhead --overhead-interleave [--ab OTHER_CHECKOUT] [--variants bare-bin,held-bin,stub-bin,tiny-bin]
+ *     the overhead servers all up at once, measured in alternating segments (load drift cancels); --ab adds the
+ *     model servers of another build (its dist/bench/serve-http.js) for an A/B in one run; the 'held' floors are
+ *     the bare server with its answers held --max-delay-ms, as a batch's are
+ *   [--warm-s S] [--soak-rate N] [--server-node-args "..."] [--profile-server DIR] (servers under --cpu-prof)
  *   node dist/bench/serve-http.js --parts none --onnx model.onnx --input-shape 1,3,48,320   an ONNX model too
  *     (its first input, binary FP32; e.g. a PaddleOCR model once the ONNX runtime has the convolution ops)
  * @module
@@ -37,6 +42,10 @@ const POINT_S = val('--point-s', QUICK ? 0.8 : 2);
 /** --max-delay-ms: the served models' batching delay (default 2, as `simdtensor serve`). */
 const MAX_DELAY_MS = val('--max-delay-ms', 2);
 const SOAK_S = val('--soak-s', QUICK ? 3 : 8);
+/** --soak-rate N: the soak's offered rate in requests/s (default 10× the batched MLP rate at 64 clients; with it the soak runs without the mlp part). */
+const SOAK_RATE = val('--soak-rate', 0);
+/** The soak client's bound on requests outstanding at once; arrivals past it are counted as skipped, not queued in the client. */
+const SOAK_MAX_OUTSTANDING = 4096;
 const WARM_S = val('--warm-s', QUICK ? 0.2 : 0.4);
 /** Alternating segments per point when comparing servers (batched vs --max-batch 1). */
 const SEGMENTS = QUICK ? 2 : 4;
@@ -332,6 +341,8 @@ async function soak(srv: Server, rate: number, secs: number, bodies: { body: Buf
   const statuses: Record<string, number> = {};
   const pending: Promise<void>[] = [];
   let sent = 0;
+  let outstanding = 0;
+  let skipped = 0;
   const rss: number[] = [];
   const t0 = performance.now();
   let k = 0;
@@ -343,8 +354,20 @@ async function soak(srv: Server, rate: number, secs: number, bodies: { body: Buf
       const due = Math.floor(el * rate) - sent;
       for (let i = 0; i < due; i++) {
         sent++;
+        // Bounded: past SOAK_MAX_OUTSTANDING the arrival is dropped by the client (counted), so the client's own
+        // memory and sockets stay bounded however far the offered rate exceeds what the box can send.
+        if (outstanding >= SOAK_MAX_OUTSTANDING) {
+          skipped++;
+          continue;
+        }
+        outstanding++;
         const b = bodies[k++ % bodies.length];
-        pending.push(send(agent, srv.port, b.body, b.headers).then((st) => void (statuses[st] = (statuses[st] ?? 0) + 1)));
+        pending.push(
+          send(agent, srv.port, b.body, b.headers).then((st) => {
+            outstanding--;
+            statuses[st] = (statuses[st] ?? 0) + 1;
+          }),
+        );
       }
       setTimeout(tick, 2);
     };
@@ -356,7 +379,7 @@ async function soak(srv: Server, rate: number, secs: number, bodies: { body: Buf
   agent.destroy();
   const health = await new Promise<number>((res) => http.get({ host: '127.0.0.1', port: srv.port, path: '/v2/health/ready', agent: false }, (r) => (r.resume(), res(r.statusCode!))).on('error', () => res(0)));
   const after = await send(new http.Agent(), srv.port, bodies[0].body, bodies[0].headers);
-  return { offeredPerS: rate, sentPerS: sent / sendSecs, sent, statuses, rssMiB: { first: (rss[0] ?? 0) / 2 ** 20, max: Math.max(...rss) / 2 ** 20, last: (rss[rss.length - 1] ?? 0) / 2 ** 20 }, healthAfter: health, inferAfter: after };
+  return { offeredPerS: rate, sentPerS: (sent - skipped) / sendSecs, sent: sent - skipped, skippedByClient: skipped, statuses, rssMiB: { first: (rss[0] ?? 0) / 2 ** 20, max: Math.max(...rss) / 2 ** 20, last: (rss[rss.length - 1] ?? 0) / 2 ** 20 }, healthAfter: health, inferAfter: after };
 }
 
 // ---------- main ----------
@@ -469,19 +492,19 @@ async function main(): Promise<void> {
   }
 
   // 3. Soak at 10× the batched rate.
-  if (!PARTS.includes('soak') || !b64) {
+  if (!PARTS.includes('soak') || (!b64 && !SOAK_RATE)) {
     process.exitCode = Object.values(mlp).flat().some((p) => (p.statuses['200'] ?? 0) !== p.requests) ? 1 : 0;
     if (jsonOut) writeFileSync(jsonOut, JSON.stringify(result, null, 2));
     return;
   }
-  const rate = Math.round(10 * b64.reqPerS);
+  const rate = SOAK_RATE || Math.round(10 * b64!.reqPerS);
   const srv = await Server.start({ kind: 'mlp', maxBatch: 32, maxQueue: 64, maxDelayMs: MAX_DELAY_MS });
   const sk = await soak(srv, rate, SOAK_S, json);
   const alive = srv.alive;
   await srv.stop();
   result.soak = { ...sk, aliveAfter: alive };
   const other = Object.entries(sk.statuses).filter(([k]) => k !== '200' && k !== '503');
-  log(`\nSoak: ${SOAK_S} s at 10× the batched rate (${rate}/s offered, ${sk.sentPerS.toFixed(0)}/s sent — the load generator's limit on this box), --max-queue 64`);
+  log(`\nSoak: ${SOAK_S} s at ${SOAK_RATE ? '--soak-rate' : '10× the batched rate'} (${rate}/s offered, ${sk.skippedByClient} arrivals skipped by the client past ${SOAK_MAX_OUTSTANDING} outstanding, ${sk.sentPerS.toFixed(0)}/s sent — the load generator's limit on this box), --max-queue 64`);
   log(`  ${sk.sent} requests: ${JSON.stringify(sk.statuses)}; answered other than 200/503: ${other.length ? JSON.stringify(Object.fromEntries(other)) : 'none'}`);
   log(`  server RSS ${sk.rssMiB.first.toFixed(0)} → max ${sk.rssMiB.max.toFixed(0)} → ${sk.rssMiB.last.toFixed(0)} MiB; after: ready ${sk.healthAfter}, infer ${sk.inferAfter}, process alive ${alive}`);
   log(`\n(${((performance.now() - t0) / 1000).toFixed(0)} s; load average ${os.loadavg()[0].toFixed(1)} at the end)`);
