@@ -188,6 +188,11 @@ export function createServer(model: OnnxModel | Sequential | BatchableModel, opt
       metrics.request(route, 499); // the client went away (nginx's code for it)
       return;
     }
+    if (res.headersSent) {
+      // Failed while writing its answer (inferTo hands an exception thrown by `done` here): nothing more can be sent.
+      res.destroy();
+      return;
+    }
     if (e instanceof SchedulerError) {
       switch (e.code) {
         case 'queue_full':
