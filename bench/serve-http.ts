@@ -15,6 +15,11 @@
  * both up and measured in alternating segments, so background load drifts hit both alike); about 75 s in all.
  *
  *   node dist/bench/serve-http.js [--quick] [--point-s 2] [--soak-s 8] [--json FILE] [--parts mlp,overhead,soak] [--clients 1,16,64] [--max-delay-ms 2]
+ *   node dist/bench/serve-http.js --parts overhead --overhead-interleave [--ab OTHER_CHECKOUT] [--variants bare-bin,held-bin,stub-bin,tiny-bin]
+ *     the overhead servers all up at once, measured in alternating segments (load drift cancels); --ab adds the
+ *     model servers of another build (its dist/bench/serve-http.js) for an A/B in one run; the 'held' floors are
+ *     the bare server with its answers held --max-delay-ms, as a batch's are
+ *   [--warm-s S] [--soak-rate N] [--server-node-args "..."] [--profile-server DIR] (servers under --cpu-prof)
  *   node dist/bench/serve-http.js --parts none --onnx model.onnx --input-shape 1,3,48,320   an ONNX model too
  *     (its first input, binary FP32; e.g. a PaddleOCR model once the ONNX runtime has the convolution ops)
  * @module
@@ -37,18 +42,32 @@ const POINT_S = val('--point-s', QUICK ? 0.8 : 2);
 /** --max-delay-ms: the served models' batching delay (default 2, as `simdtensor serve`). */
 const MAX_DELAY_MS = val('--max-delay-ms', 2);
 const SOAK_S = val('--soak-s', QUICK ? 3 : 8);
-const WARM_S = QUICK ? 0.2 : 0.4;
+/** --soak-rate N: the soak's offered rate in requests/s (default 10× the batched MLP rate at 64 clients; with it the soak runs without the mlp part). */
+const SOAK_RATE = val('--soak-rate', 0);
+/** The soak client's bound on requests outstanding at once; arrivals past it are counted as skipped, not queued in the client. */
+const SOAK_MAX_OUTSTANDING = 4096;
+const WARM_S = val('--warm-s', QUICK ? 0.2 : 0.4);
 /** Alternating segments per point when comparing servers (batched vs --max-batch 1). */
 const SEGMENTS = QUICK ? 2 : 4;
 /** --clients 1,16,64: the closed-loop client counts of the MLP and ONNX parts. */
 const CLIENTS = argv.indexOf('--clients') >= 0 ? argv[argv.indexOf('--clients') + 1].split(',').map(Number) : QUICK ? [1, 64] : [1, 16, 64, 256];
 /** --parts mlp,overhead,soak: which parts to run (default all; the soak needs the mlp part's rate). */
 const PARTS = (argv.indexOf('--parts') >= 0 ? argv[argv.indexOf('--parts') + 1] : 'mlp,overhead,soak').split(',');
+/** --variants bare-json,bare-bin,stub-json,stub-bin,tiny-json,tiny-bin: the overhead part's servers (default all). */
+const VARIANTS = argv.indexOf('--variants') >= 0 ? argv[argv.indexOf('--variants') + 1].split(',') : null;
+/** --overhead-interleave: the overhead part's servers all up at once, measured in alternating segments. */
+const OVERHEAD_INTERLEAVE = flag('--overhead-interleave');
+/** --ab DIR: also run the overhead part's model servers from another build's bench (DIR/dist/bench/serve-http.js). */
+const AB_DIR = argv.indexOf('--ab') >= 0 ? argv[argv.indexOf('--ab') + 1] : null;
+/** --server-node-args "--max-semi-space-size=16 ...": node/V8 flags for the server processes. */
+const SERVER_NODE_ARGS = argv.indexOf('--server-node-args') >= 0 ? argv[argv.indexOf('--server-node-args') + 1].split(' ').filter(Boolean) : [];
+/** --profile-server DIR: run the servers under --cpu-prof, profiles written to DIR when each stops. */
+const PROFILE_DIR = argv.indexOf('--profile-server') >= 0 ? argv[argv.indexOf('--profile-server') + 1] : null;
 const jsonOut = argv.indexOf('--json') >= 0 ? argv[argv.indexOf('--json') + 1] : null;
 
 // ---------- the server process ----------
 
-type ServerKind = 'mlp' | 'tiny' | 'stub' | 'bare';
+type ServerKind = 'mlp' | 'tiny' | 'stub' | 'bare' | 'bare-held';
 interface ServerConfig {
   kind: ServerKind | 'onnx';
   maxBatch: number;
@@ -62,11 +81,21 @@ interface ServerConfig {
 async function serverMain(cfg: ServerConfig): Promise<void> {
   let port: number;
   let batches = () => 0;
-  if (cfg.kind === 'bare') {
+  if (cfg.kind === 'bare' || cfg.kind === 'bare-held') {
     // The floor: node:http, JSON.parse of the same body, 10 floats back. No model, no validation.
     const out = JSON.stringify({ outputs: [{ name: 'output', datatype: 'FP32', shape: [1, 10], data: Array.from({ length: 10 }, (_, i) => i / 7) }] });
     const binHead = Buffer.from(JSON.stringify({ outputs: [{ name: 'output', datatype: 'FP32', shape: [1, 10], parameters: { binary_data_size: 40 } }] }));
     const binOut = Buffer.concat([binHead, Buffer.from(new Float32Array(10).buffer)]);
+    // 'bare-held': the same, but the answers are held and written together maxDelayMs after the first of them
+    // arrived, as a batch of the real server's would be (the floor at the real server's rate and wake-ups).
+    const held: (() => void)[] = [];
+    const hold = (f: () => void) => {
+      if (cfg.kind !== 'bare-held') return f();
+      if (held.push(f) === 1)
+        setTimeout(() => {
+          for (const g of held.splice(0)) g();
+        }, cfg.maxDelayMs ?? 2);
+    };
     const srv = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c) => chunks.push(c));
@@ -80,14 +109,18 @@ async function serverMain(cfg: ServerConfig): Promise<void> {
           const at = body.byteOffset + jl;
           if (at % 4 === 0) new Float32Array(body.buffer, at, (body.length - jl) >> 2);
           else new Float32Array(Uint8Array.prototype.slice.call(body, jl).buffer); // unaligned: one copy, as the server does
-          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': binOut.length, 'inference-header-content-length': binHead.length });
-          res.end(binOut);
+          hold(() => {
+            res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': binOut.length, 'inference-header-content-length': binHead.length });
+            res.end(binOut);
+          });
           return;
         }
         const j = JSON.parse(body.toString());
         Float32Array.from(j.inputs[0].data as number[]);
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
-        res.end(out);
+        hold(() => {
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
+          res.end(out);
+        });
       });
     });
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
@@ -124,9 +157,10 @@ async function serverMain(cfg: ServerConfig): Promise<void> {
     batches = () => s.metrics.batches;
   }
   process.on('message', (m: { cmd: string }) => {
+    if (m.cmd === 'exit') process.exit(0); // lets --cpu-prof write its profile
     if (m.cmd === 'stats') {
-      const cpu = process.cpuUsage();
-      process.send!({ cpuUs: cpu.user + cpu.system, rss: process.memoryUsage().rss, batches: batches() });
+      const u = process.resourceUsage();
+      process.send!({ cpuUs: u.userCPUTime + u.systemCPUTime, sysUs: u.systemCPUTime, csw: u.voluntaryContextSwitches + u.involuntaryContextSwitches, rss: process.memoryUsage().rss, batches: batches() });
     }
   });
   process.send!({ port });
@@ -137,17 +171,18 @@ class Server {
     readonly child: ChildProcess,
     readonly port: number,
   ) {}
-  static async start(cfg: ServerConfig): Promise<Server> {
-    const child = fork(fileURLToPath(import.meta.url), ['--server', JSON.stringify(cfg)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  static async start(cfg: ServerConfig, script = fileURLToPath(import.meta.url)): Promise<Server> {
+    const execArgv = [...process.execArgv, ...SERVER_NODE_ARGS, ...(PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [])];
+    const child = fork(script, ['--server', JSON.stringify(cfg)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
     const port = await new Promise<number>((res, rej) => {
       child.once('message', (m: { port: number }) => res(m.port));
       child.once('exit', (c) => rej(new Error(`server exited with ${c}`)));
     });
     return new Server(child, port);
   }
-  stats(): Promise<{ cpuUs: number; rss: number; batches: number }> {
+  stats(): Promise<{ cpuUs: number; sysUs?: number; csw?: number; rss: number; batches: number }> {
     return new Promise((res) => {
-      this.child.once('message', (m: { cpuUs: number; rss: number; batches: number }) => res(m));
+      this.child.once('message', (m: { cpuUs: number; sysUs?: number; csw?: number; rss: number; batches: number }) => res(m));
       this.child.send({ cmd: 'stats' });
     });
   }
@@ -158,7 +193,8 @@ class Server {
     return new Promise((res) => {
       if (!this.alive) return res();
       this.child.once('exit', () => res());
-      this.child.kill('SIGTERM');
+      if (PROFILE_DIR) this.child.send({ cmd: 'exit' });
+      else this.child.kill('SIGTERM');
     });
   }
 }
@@ -185,6 +221,10 @@ interface Point {
   p99ms: number;
   statuses: Record<string, number>;
   serverCpuUsPerReq: number;
+  /** Of which system time (kernel: socket reads and writes, wake-ups). */
+  serverSysUsPerReq: number;
+  /** Server context switches (voluntary + involuntary) per request. */
+  contextSwitchesPerReq: number;
   /** Mean rows per batch the model ran in the measured window (0 for the bare server). */
   meanBatch: number;
 }
@@ -211,9 +251,12 @@ interface Acc {
   statuses: Record<string, number>;
   secs: number;
   cpuUs: number;
+  /** System CPU time and context switches of the server (absent from an older build's server in an --ab run). */
+  sysUs: number;
+  csw: number;
   batches: number;
 }
-const newAcc = (): Acc => ({ lat: [], statuses: {}, secs: 0, cpuUs: 0, batches: 0 });
+const newAcc = (): Acc => ({ lat: [], statuses: {}, secs: 0, cpuUs: 0, sysUs: 0, csw: 0, batches: 0 });
 
 /** `clients` closed-loop clients on `agent` for warmS + measureS seconds; the measured part goes into `acc`. */
 async function segment(srv: Server, agent: http.Agent, clients: number, bodies: { body: Buffer; headers: Record<string, string> }[], warmS: number, measureS: number, acc: Acc): Promise<void> {
@@ -241,6 +284,8 @@ async function segment(srv: Server, agent: http.Agent, clients: number, bodies: 
   acc.secs += (performance.now() - t0) / 1000;
   const c1 = await srv.stats();
   acc.cpuUs += c1.cpuUs - c0.cpuUs;
+  acc.sysUs += (c1.sysUs ?? NaN) - (c0.sysUs ?? NaN);
+  acc.csw += (c1.csw ?? NaN) - (c0.csw ?? NaN);
   acc.batches += c1.batches - c0.batches;
   stop = true;
   await Promise.all(all);
@@ -248,7 +293,7 @@ async function segment(srv: Server, agent: http.Agent, clients: number, bodies: 
 
 function point(clients: number, a: Acc): Point {
   const n = a.lat.length;
-  return { clients, requests: n, reqPerS: n / a.secs, p50ms: pct(a.lat, 50), p99ms: pct(a.lat, 99), statuses: a.statuses, serverCpuUsPerReq: a.cpuUs / Math.max(1, n), meanBatch: a.batches > 0 ? n / a.batches : 0 };
+  return { clients, requests: n, reqPerS: n / a.secs, p50ms: pct(a.lat, 50), p99ms: pct(a.lat, 99), statuses: a.statuses, serverCpuUsPerReq: a.cpuUs / Math.max(1, n), serverSysUsPerReq: a.sysUs / Math.max(1, n), contextSwitchesPerReq: a.csw / Math.max(1, n), meanBatch: a.batches > 0 ? n / a.batches : 0 };
 }
 
 /** `clients` closed-loop keep-alive clients for WARM_S + POINT_S seconds; stats over the measured part. */
@@ -276,12 +321,28 @@ async function interleaved(servers: Server[], clients: number, bodies: { body: B
   return accs.map((a) => point(clients, a));
 }
 
+/** Like {@link interleaved}, each server with its own bodies. */
+async function interleavedEach(servers: Server[], clients: number, bodies: { body: Buffer; headers: Record<string, string> }[][]): Promise<Point[]> {
+  const agents = servers.map(() => new http.Agent({ keepAlive: true, maxSockets: clients }));
+  const accs = servers.map(newAcc);
+  const segs = Math.max(SEGMENTS, 4);
+  for (let seg = 0; seg < segs; seg++)
+    for (let j = 0; j < servers.length; j++) {
+      const i = seg % 2 === 0 ? j : servers.length - 1 - j;
+      await segment(servers[i], agents[i], clients, bodies[i], seg === 0 ? WARM_S : WARM_S / 4, POINT_S / segs, accs[i]);
+    }
+  for (const a of agents) a.destroy();
+  return accs.map((a) => point(clients, a));
+}
+
 /** Open-loop arrivals at `rate`/s for `secs`, on up to 1024 sockets; RSS sampled every 250 ms. */
 async function soak(srv: Server, rate: number, secs: number, bodies: { body: Buffer; headers: Record<string, string> }[]) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
   const statuses: Record<string, number> = {};
   const pending: Promise<void>[] = [];
   let sent = 0;
+  let outstanding = 0;
+  let skipped = 0;
   const rss: number[] = [];
   const t0 = performance.now();
   let k = 0;
@@ -293,8 +354,20 @@ async function soak(srv: Server, rate: number, secs: number, bodies: { body: Buf
       const due = Math.floor(el * rate) - sent;
       for (let i = 0; i < due; i++) {
         sent++;
+        // Bounded: past SOAK_MAX_OUTSTANDING the arrival is dropped by the client (counted), so the client's own
+        // memory and sockets stay bounded however far the offered rate exceeds what the box can send.
+        if (outstanding >= SOAK_MAX_OUTSTANDING) {
+          skipped++;
+          continue;
+        }
+        outstanding++;
         const b = bodies[k++ % bodies.length];
-        pending.push(send(agent, srv.port, b.body, b.headers).then((st) => void (statuses[st] = (statuses[st] ?? 0) + 1)));
+        pending.push(
+          send(agent, srv.port, b.body, b.headers).then((st) => {
+            outstanding--;
+            statuses[st] = (statuses[st] ?? 0) + 1;
+          }),
+        );
       }
       setTimeout(tick, 2);
     };
@@ -306,7 +379,7 @@ async function soak(srv: Server, rate: number, secs: number, bodies: { body: Buf
   agent.destroy();
   const health = await new Promise<number>((res) => http.get({ host: '127.0.0.1', port: srv.port, path: '/v2/health/ready', agent: false }, (r) => (r.resume(), res(r.statusCode!))).on('error', () => res(0)));
   const after = await send(new http.Agent(), srv.port, bodies[0].body, bodies[0].headers);
-  return { offeredPerS: rate, sentPerS: sent / sendSecs, sent, statuses, rssMiB: { first: (rss[0] ?? 0) / 2 ** 20, max: Math.max(...rss) / 2 ** 20, last: (rss[rss.length - 1] ?? 0) / 2 ** 20 }, healthAfter: health, inferAfter: after };
+  return { offeredPerS: rate, sentPerS: (sent - skipped) / sendSecs, sent: sent - skipped, skippedByClient: skipped, statuses, rssMiB: { first: (rss[0] ?? 0) / 2 ** 20, max: Math.max(...rss) / 2 ** 20, last: (rss[rss.length - 1] ?? 0) / 2 ** 20 }, healthAfter: health, inferAfter: after };
 }
 
 // ---------- main ----------
@@ -349,23 +422,43 @@ async function main(): Promise<void> {
 
   // 2. HTTP + JSON / binary cost per request (tiny model), and the bare node:http floor.
   const over: Record<string, Point> = {};
-  for (const [name, kind, bodies] of [
-    ['bare node:http + JSON.parse (floor)', 'bare', json],
-    ['bare node:http, binary tensors (floor)', 'bare', bin],
-    ['no-kernel stub model, JSON', 'stub', json],
-    ['no-kernel stub model, binary tensors', 'stub', bin],
-    ['tiny model 256→10, JSON', 'tiny', json],
-    ['tiny model 256→10, binary tensors', 'tiny', bin],
-  ] as const) {
-    if (!PARTS.includes('overhead')) break;
-    const srv = await Server.start({ kind: kind as ServerKind, maxBatch: 32, maxQueue: 1024, maxDelayMs: MAX_DELAY_MS });
-    over[name] = await closedLoop(srv, 16, bodies as typeof json);
-    await srv.stop();
-  }
+  type Variant = { key: string; name: string; kind: ServerKind; bodies: typeof json; script?: string };
+  let variants: Variant[] = [
+    { key: 'bare-json', name: 'bare node:http + JSON.parse (floor)', kind: 'bare', bodies: json },
+    { key: 'bare-bin', name: 'bare node:http, binary tensors (floor)', kind: 'bare', bodies: bin },
+    { key: 'held-json', name: 'bare, answers held max-delay-ms, JSON', kind: 'bare-held', bodies: json },
+    { key: 'held-bin', name: 'bare, answers held max-delay-ms, binary', kind: 'bare-held', bodies: bin },
+    { key: 'stub-json', name: 'no-kernel stub model, JSON', kind: 'stub', bodies: json },
+    { key: 'stub-bin', name: 'no-kernel stub model, binary tensors', kind: 'stub', bodies: bin },
+    { key: 'tiny-json', name: 'tiny model 256→10, JSON', kind: 'tiny', bodies: json },
+    { key: 'tiny-bin', name: 'tiny model 256→10, binary tensors', kind: 'tiny', bodies: bin },
+  ];
+  // The held floors only with --variants (or --overhead-interleave), so the default run's table stays as it was.
+  if (VARIANTS) variants = variants.filter((v) => VARIANTS.includes(v.key));
+  else if (!OVERHEAD_INTERLEAVE) variants = variants.filter((v) => v.kind !== 'bare-held');
+  // --ab DIR: the model variants once more, served by another build (DIR/dist/bench/serve-http.js), for an A/B.
+  if (AB_DIR)
+    variants = variants.concat(
+      variants.filter((v) => v.kind !== 'bare' && v.kind !== 'bare-held').map((v) => ({ ...v, key: `${v.key}@ab`, name: `${v.name} [${AB_DIR}]`, script: `${AB_DIR}/dist/bench/serve-http.js` })),
+    );
+  if (PARTS.includes('overhead') && OVERHEAD_INTERLEAVE) {
+    // Every variant's server up at once, measured in alternating segments (load drift hits all of them alike).
+    const servers: Server[] = [];
+    for (const v of variants) servers.push(await Server.start({ kind: v.kind, maxBatch: 32, maxQueue: 1024, maxDelayMs: MAX_DELAY_MS }, v.script));
+    const pts = await interleavedEach(servers, 16, variants.map((v) => v.bodies));
+    variants.forEach((v, i) => (over[v.name] = pts[i]));
+    for (const srv of servers) await srv.stop();
+  } else
+    for (const v of variants) {
+      if (!PARTS.includes('overhead')) break;
+      const srv = await Server.start({ kind: v.kind, maxBatch: 32, maxQueue: 1024, maxDelayMs: MAX_DELAY_MS }, v.script);
+      over[v.name] = await closedLoop(srv, 16, v.bodies);
+      await srv.stop();
+    }
   result.overhead = over;
   if (PARTS.includes('overhead')) log('\nServer CPU per request (user+sys of the server process, all threads), 16 clients, 256 floats in, 10 out');
   for (const [n, p] of Object.entries(over))
-    log(`  ${n.padEnd(38)} ${p.serverCpuUsPerReq.toFixed(1).padStart(7)} µs   (${p.reqPerS.toFixed(0)} req/s, p50 ${p.p50ms.toFixed(2)} ms${p.meanBatch ? `, mean batch ${p.meanBatch.toFixed(1)}` : ''})`);
+    log(`  ${n.padEnd(38)} ${p.serverCpuUsPerReq.toFixed(1).padStart(7)} µs   (sys ${p.serverSysUsPerReq.toFixed(0)} µs, ${p.contextSwitchesPerReq.toFixed(2)} csw; ${p.reqPerS.toFixed(0)} req/s, p50 ${p.p50ms.toFixed(2)} ms${p.meanBatch ? `, mean batch ${p.meanBatch.toFixed(1)}` : ''})`);
 
   // Optional: an ONNX model (--onnx FILE --input-shape 1,3,48,320): its first input as binary FP32 tensors.
   const onnxFile = argv.indexOf('--onnx') >= 0 ? argv[argv.indexOf('--onnx') + 1] : null;
@@ -399,19 +492,19 @@ async function main(): Promise<void> {
   }
 
   // 3. Soak at 10× the batched rate.
-  if (!PARTS.includes('soak') || !b64) {
+  if (!PARTS.includes('soak') || (!b64 && !SOAK_RATE)) {
     process.exitCode = Object.values(mlp).flat().some((p) => (p.statuses['200'] ?? 0) !== p.requests) ? 1 : 0;
     if (jsonOut) writeFileSync(jsonOut, JSON.stringify(result, null, 2));
     return;
   }
-  const rate = Math.round(10 * b64.reqPerS);
+  const rate = SOAK_RATE || Math.round(10 * b64!.reqPerS);
   const srv = await Server.start({ kind: 'mlp', maxBatch: 32, maxQueue: 64, maxDelayMs: MAX_DELAY_MS });
   const sk = await soak(srv, rate, SOAK_S, json);
   const alive = srv.alive;
   await srv.stop();
   result.soak = { ...sk, aliveAfter: alive };
   const other = Object.entries(sk.statuses).filter(([k]) => k !== '200' && k !== '503');
-  log(`\nSoak: ${SOAK_S} s at 10× the batched rate (${rate}/s offered, ${sk.sentPerS.toFixed(0)}/s sent — the load generator's limit on this box), --max-queue 64`);
+  log(`\nSoak: ${SOAK_S} s at ${SOAK_RATE ? '--soak-rate' : '10× the batched rate'} (${rate}/s offered, ${sk.skippedByClient} arrivals skipped by the client past ${SOAK_MAX_OUTSTANDING} outstanding, ${sk.sentPerS.toFixed(0)}/s sent — the load generator's limit on this box), --max-queue 64`);
   log(`  ${sk.sent} requests: ${JSON.stringify(sk.statuses)}; answered other than 200/503: ${other.length ? JSON.stringify(Object.fromEntries(other)) : 'none'}`);
   log(`  server RSS ${sk.rssMiB.first.toFixed(0)} → max ${sk.rssMiB.max.toFixed(0)} → ${sk.rssMiB.last.toFixed(0)} MiB; after: ready ${sk.healthAfter}, infer ${sk.inferAfter}, process alive ${alive}`);
   log(`\n(${((performance.now() - t0) / 1000).toFixed(0)} s; load average ${os.loadavg()[0].toFixed(1)} at the end)`);

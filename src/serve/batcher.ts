@@ -218,6 +218,46 @@ export class DynamicBatcher {
     );
   }
 
+  /**
+   * Like {@link inferCached}, for a server's hot path: `done(outputs, cached)` or `fail(error)` is called exactly
+   * once, from one promise step after the batch (no promise of its own per request). Never throws; an exception
+   * thrown by `done` goes to `fail`.
+   */
+  inferTo(feeds: Record<string, HostTensor>, opts: InferOptions, done: (outputs: Record<string, HostTensor>, cached: boolean) => void, fail: (e: unknown) => void): void {
+    let sig: Signature, packed: Tensor, rows: number;
+    try {
+      if (this.closing) throw rangeError(`DynamicBatcher(${this.name}).infer`, 'the server is shutting down');
+      ({ sig, packed, rows } = this.pack(feeds));
+    } catch (e) {
+      fail(e);
+      return;
+    }
+    if (sig.memo) {
+      this.inferCached(feeds, opts).then(
+        (r) => done(r.outputs, r.cached),
+        (e: unknown) => fail(e),
+      );
+      return;
+    }
+    sig.sched.submit(packed, opts).then(
+      (t) => {
+        let outs: Record<string, HostTensor>;
+        try {
+          outs = this.unpack(sig, t, rows);
+        } catch (e) {
+          fail(e);
+          return;
+        }
+        try {
+          done(outs, false);
+        } catch (e) {
+          fail(e);
+        }
+      },
+      fail,
+    );
+  }
+
   /** Stops accepting requests; with drain (default) everything queued still runs. */
   close(opts: { drain?: boolean; timeoutMs?: number } = {}): Promise<void> {
     if (!this.closing) this.closing = Promise.all([...this.sigs.values()].map((s) => s.sched.close(opts))).then(() => undefined);
@@ -319,8 +359,11 @@ export class DynamicBatcher {
     return s;
   }
 
-  /** Unpacks a batch into one feed per input, runs the model, packs its outputs into one byte row per batch row. */
-  private async runBatch(s: Signature, batch: Tensor): Promise<Tensor> {
+  /**
+   * Unpacks a batch into one feed per input, runs the model, packs its outputs into one byte row per batch row.
+   * A model whose run returns its outputs directly (not a promise) is answered synchronously: one promise step less.
+   */
+  private runBatch(s: Signature, batch: Tensor): Promise<Tensor> | Tensor {
     const rows = batch.shape[0];
     this.onBatch?.(rows);
     const bytes = batch.data as Uint8Array;
@@ -346,7 +389,14 @@ export class DynamicBatcher {
         feeds[i.name] = { dtype: i.dtype, shape: batchable ? [rows, ...i.rowShape] : i.rowShape.slice(), data: new CTORS[i.dtype](buf.buffer, 0, buf.byteLength / BYTES[i.dtype]) };
       }
     }
-    const res = await this.model.run(feeds);
+    const res = this.model.run(feeds);
+    if (res && typeof (res as Promise<unknown>).then === 'function') return Promise.resolve(res).then((r) => this.packOutputs(s, r, rows));
+    return this.packOutputs(s, res as Record<string, HostTensor>, rows);
+  }
+
+  /** A batch's outputs → one byte row per batch row (every output's row side by side). */
+  private packOutputs(s: Signature, res: Record<string, HostTensor>, rows: number): Tensor {
+    const batchable = this.model.batchable;
     const fn = `${this.name}: the model`;
     if (!res || typeof res !== 'object') throw typeError(fn, `returned ${describe(res)}, not an object of outputs`);
     const meta: OutMeta[] = this.model.outputs.map((o) => {

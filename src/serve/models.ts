@@ -8,6 +8,7 @@ import { basename, extname } from 'node:path';
 import { describe, typeError, rangeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { linearAsync } from '../executor/index.js';
+import { linear } from '../ops/matmul.js';
 import { getPacked } from '../cache/index.js';
 import { GELU, Layer, Linear, Dropout, ReLU, Sequential, LayerNorm, Normalize } from '../nn/layers.js';
 import { loadModel } from '../nn/serialize.js';
@@ -35,7 +36,8 @@ function widths(model: Sequential): [number, number] {
  * A {@link Sequential} as a {@link BatchableModel} with one input `input` float32 [-1, in] and one output `output`
  * float32 [-1, out]. Linear layers whose weights have an async kernel run with `linearAsync` (on the native threads,
  * ReLU/GELU fused); the rest (statically quantized int8 layers, LayerNorm, Normalize, families without an async
- * kernel) run on the JS thread.
+ * kernel) run on the JS thread. A small model (≤ {@link INLINE_MACS} multiply-adds per row) runs wholly on the JS
+ * thread, synchronously.
  */
 export function sequentialBatchable(model: Sequential, name?: string): BatchableModel {
   const fn = 'sequentialBatchable';
@@ -57,46 +59,71 @@ export function sequentialBatchable(model: Sequential, name?: string): Batchable
   // The hidden activations of a batch go into a scratch arena (one per batch in flight), so only the last
   // layer's output is fresh memory (see src/nn/arena.ts).
   const arenas = new ArenaPool();
+  // A small model (≤ INLINE_MACS multiply-adds per row) runs on the JS thread: a batch of it takes microseconds,
+  // less than the hop to a native thread and back (two wake-ups), so the answer leaves in the tick that ran it.
+  let macs = 0;
+  for (const s of steps) if (s.layer instanceof Linear) macs += s.layer.inFeatures * s.layer.outFeatures;
+  const inline = macs <= INLINE_MACS;
+  const syncForward = (x: HostTensor): Record<string, HostTensor> => {
+    let h: Tensor = new Tensor(x.data as Float32Array, x.shape, 'float32', x.data.length);
+    for (const s of steps) {
+      const l = s.layer;
+      const kw = l instanceof Linear && s.async ? l.kernelWeight : null;
+      // A plain float32 weight runs packed (packed once and cached), as on the async path.
+      if (kw instanceof Tensor && kw.dtype === 'float32') h = linear(h as Tensor<'float32'>, getPacked(kw) as never, (l as Linear).bias?.value ?? null, { activation: s.act });
+      else h = l instanceof Linear ? (l.forward(h, s.act === 'none' ? {} : { activation: s.act }) as Tensor) : l.forward(h);
+    }
+    if (h.dtype !== 'float32') throw typeError(fn, `the model's last layer returned ${h.dtype}, not float32`);
+    // The output leaves this pass: never a view of the request's input (a model that passes its input through).
+    const data = h.data.buffer === x.data.buffer ? (h.data as Float32Array).slice() : (h.data as Float32Array);
+    return { output: { dtype: 'float32', shape: h.shape.slice(), data } as HostTensor };
+  };
+  const asyncForward = async (x: HostTensor): Promise<Record<string, HostTensor>> => {
+    let h: Tensor = new Tensor(x.data as Float32Array, x.shape, 'float32', x.data.length);
+    const arena = arenas.acquire();
+    try {
+      for (let k = 0; k < steps.length; k++) {
+        const s = steps[k];
+        const l = s.layer;
+        if (l instanceof Linear && s.async) {
+          try {
+            // A plain float32 weight (a model fresh from mlp() or saved unpacked) is packed once and cached.
+            const kw = l.kernelWeight;
+            const w = kw instanceof Tensor && kw.dtype === 'float32' ? getPacked(kw) : kw;
+            const bias = l.bias ? l.bias.value : null;
+            const out = k + 1 < steps.length && h.ndim === 2 ? arena.out(h.shape[0], l.outFeatures, h.data) : null;
+            h = await linearAsync(h, w as never, bias, out ? { activation: s.act, out } : { activation: s.act });
+            continue;
+          } catch (e) {
+            // A weight family without an async kernel: run this layer on the JS thread from now on.
+            if (!(e instanceof TypeError && /no async kernel/.test(e.message))) throw e;
+            s.async = false;
+          }
+        }
+        h = l instanceof Linear ? (l.forward(h, s.act === 'none' ? {} : { activation: s.act }) as Tensor) : l.forward(h);
+      }
+      if (h.dtype !== 'float32') throw typeError(fn, `the model's last layer returned ${h.dtype}, not float32`);
+      // The output leaves this pass: never a view of the arena (a last layer that passed its input through).
+      const data = arena.holds(h.data) ? (h.data as Float32Array).slice() : (h.data as Float32Array);
+      return { output: { dtype: 'float32', shape: h.shape.slice(), data } as HostTensor };
+    } finally {
+      arenas.release(arena);
+    }
+  };
   return {
     name,
     inputs: [{ name: 'input', dtype: 'float32', shape: [-1, inW] }],
     outputs: [{ name: 'output', dtype: 'float32', shape: [-1, outW] }],
     batchable: true,
-    async run(feeds) {
-      const x = feeds.input;
-      let h: Tensor = new Tensor(x.data as Float32Array, x.shape, 'float32', x.data.length);
-      const arena = arenas.acquire();
-      try {
-        for (let k = 0; k < steps.length; k++) {
-          const s = steps[k];
-          const l = s.layer;
-          if (l instanceof Linear && s.async) {
-            try {
-              // A plain float32 weight (a model fresh from mlp() or saved unpacked) is packed once and cached.
-              const kw = l.kernelWeight;
-              const w = kw instanceof Tensor && kw.dtype === 'float32' ? getPacked(kw) : kw;
-              const bias = l.bias ? l.bias.value : null;
-              const out = k + 1 < steps.length && h.ndim === 2 ? arena.out(h.shape[0], l.outFeatures, h.data) : null;
-              h = await linearAsync(h, w as never, bias, out ? { activation: s.act, out } : { activation: s.act });
-              continue;
-            } catch (e) {
-              // A weight family without an async kernel: run this layer on the JS thread from now on.
-              if (!(e instanceof TypeError && /no async kernel/.test(e.message))) throw e;
-              s.async = false;
-            }
-          }
-          h = l instanceof Linear ? (l.forward(h, s.act === 'none' ? {} : { activation: s.act }) as Tensor) : l.forward(h);
-        }
-        if (h.dtype !== 'float32') throw typeError(fn, `the model's last layer returned ${h.dtype}, not float32`);
-        // The output leaves this pass: never a view of the arena (a last layer that passed its input through).
-        const data = arena.holds(h.data) ? (h.data as Float32Array).slice() : (h.data as Float32Array);
-        return { output: { dtype: 'float32', shape: h.shape.slice(), data } as HostTensor };
-      } finally {
-        arenas.release(arena);
-      }
-    },
+    run: inline ? (feeds) => syncForward(feeds.input) : (feeds) => asyncForward(feeds.input),
   };
 }
+
+/**
+ * Models with at most this many multiply-adds per row (the sum over their Linear layers) run inline on the JS
+ * thread (a 256 → 10 model: 2 560; 256 → 2048 → 2048 → 10: 4.7 M, which goes to the native threads).
+ */
+export const INLINE_MACS = 2 ** 18;
 
 /** A loaded model for `simdtensor serve`: what it is and how to run it. */
 export interface Servable {

@@ -16,7 +16,8 @@ import { DynamicBatcher, onnxBatchable, type BatchableModel } from './batcher.js
 import { sequentialBatchable } from './models.js';
 import { ServerMetrics } from './metrics.js';
 import { packageVersion } from '../cli/optimize.js';
-import { encodeInferResponse, modelMetadata, parseInferRequest, ProtocolError, type InferRequest } from './protocol.js';
+import { modelMetadata, parseInferRequest, ProtocolError, type InferRequest } from './protocol.js';
+import { InferCodec } from './codec.js';
 
 /** Options of {@link createServer}. */
 export interface ServeOptions {
@@ -145,6 +146,11 @@ export function createServer(model: OnnxModel | Sequential | BatchableModel, opt
   const metrics = new ServerMetrics(m.batchable ? maxBatch : 1);
   const batcher = new DynamicBatcher(m, { name, maxBatchSize: maxBatch, maxDelayMs, maxQueue, maxConcurrentBatches, workConserving: true, cache, onBatch: (r) => metrics.batch(r) });
   const meta = JSON.stringify(modelMetadata(name, version, batchShapes(m, 'inputs'), batchShapes(m, 'outputs'), m.batchable ? 'simdtensor_batched' : 'simdtensor'));
+  const codec = new InferCodec(name, version, m.outputs);
+  // The inference route as it arrives (names and versions are [A-Za-z0-9_.-], so never percent-encoded): matched
+  // with one string compare before any splitting.
+  const inferPath = `/v2/models/${name}/infer`;
+  const inferPathV = `/v2/models/${name}/versions/${version}/infer`;
   const serverMeta = JSON.stringify({ name: 'simdtensor', version: packageVersionSafe(), extensions: ['binary_tensor_data'] });
 
   let listening = false;
@@ -176,24 +182,15 @@ export function createServer(model: OnnxModel | Sequential | BatchableModel, opt
     res.on('finish', () => req.destroy());
   };
 
-  /** A 200 answer to an inference request: one header array, one write. */
-  const ok = (res: http.ServerResponse, body: string | Buffer, jsonLength: number | undefined) => {
-    metrics.request('infer', 200);
-    if (res.destroyed) return;
-    const len = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-    const h: (string | number)[] =
-      jsonLength === undefined
-        ? ['content-type', JSON_TYPE, 'content-length', len]
-        : ['content-type', 'application/octet-stream', 'content-length', len, 'inference-header-content-length', jsonLength];
-    if (draining) h.push('connection', 'close');
-    res.writeHead(200, h as unknown as http.OutgoingHttpHeaders);
-    res.end(body);
-  };
-
   const failed = (res: http.ServerResponse, e: unknown, timeoutMs: number | undefined) => {
     const route = 'infer';
     if (res.destroyed) {
       metrics.request(route, 499); // the client went away (nginx's code for it)
+      return;
+    }
+    if (res.headersSent) {
+      // Failed while writing its answer (inferTo hands an exception thrown by `done` here): nothing more can be sent.
+      res.destroy();
       return;
     }
     if (e instanceof SchedulerError) {
@@ -279,11 +276,15 @@ export function createServer(model: OnnxModel | Sequential | BatchableModel, opt
       if (r.timeoutUs !== undefined) timeoutMs = r.timeoutUs / 1000;
       cancel = new Disconnect();
       const signal = cancel as unknown as AbortSignal;
-      batcher.inferCached(r.feeds, timeoutMs !== undefined ? { signal, timeoutMs } : { signal }).then(
-        ({ outputs }) => {
-          const enc = encodeInferResponse(name, version, r, outputs, m.outputs);
+      // One promise step from the batch to the answer (inferTo calls back; no promise per request here).
+      batcher.inferTo(
+        r.feeds,
+        timeoutMs !== undefined ? { signal, timeoutMs } : { signal },
+        (outputs) => {
+          const enc = codec.encode(r, outputs);
           metrics.latency.observe((performance.now() - t0) / 1000);
-          ok(res, enc.body, enc.jsonLength);
+          metrics.request('infer', 200);
+          if (!res.destroyed) codec.write(res, enc, draining);
         },
         (e: unknown) => failed(res, e, timeoutMs),
       );
@@ -293,6 +294,7 @@ export function createServer(model: OnnxModel | Sequential | BatchableModel, opt
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     try {
       const url = req.url ?? '/';
+      if (url === inferPath || url === inferPathV) return infer(req, res);
       const q = url.indexOf('?');
       const path = q < 0 ? url : url.slice(0, q);
       const parts = path.split('/').filter(Boolean);
