@@ -5,11 +5,20 @@
  * pass over the [batch, heads, seq, seq] scores disappears. Float32 MatMul weights are scaled; in onnxruntime's
  * dynamic int8 form (MatMulInteger → Cast → Mul(x_scale · w_scale) → Add(b)) the weight scale w_scale is, so the
  * int8 weights and the quantization stay as they are. Results differ from the unfolded graph by float32 rounding.
+ *
+ * 'attention-fusion' then replaces each head-split attention block — Transpose(Q), Transpose(K) (perm [0,2,3,1]),
+ * Transpose(V) of the [batch, seq, heads, d] Reshapes → MatMul(Q, Kᵀ) → [· or ÷ a constant scalar] → [+ mask] →
+ * Softmax(last axis) → MatMul(·, V) → Transpose([0,2,1,3]) — with one fused Attention node (ops/attention.ts) that
+ * reads the Reshape outputs in place and writes what the last Transpose wrote: no [batch, heads, seq, seq] value
+ * and no transposed copies remain. 'qkv-fusion' (after linear-fusion) merges the Q, K and V projections of one
+ * input into a single Linear / Int8Linear whose output rows the Attention node reads at three column offsets.
  * @module
  */
 import { consumers, producers, type Graph, type Node } from './graph.js';
 import { mk, type Value } from './value.js';
+import { attrInt, attrInts } from './graph.js';
 import { constOf as c, only, otherInput, type Pass } from './pass-util.js';
+import './ops/attention.js';
 
 let seq = 0;
 function scaledConst(g: Graph, name: string, v: Value, s: number): string {
@@ -89,6 +98,74 @@ export const foldAttentionScale: Pass = (g) => {
     edit(s);
     mm.outputs = mul.outputs.slice();
     g.nodes = g.nodes.filter((x) => x !== mul);
+    count++;
+  }
+  return count;
+};
+
+const isPerm = (n: Node | undefined, perm: number[]): n is Node => {
+  if (!n || n.op !== 'Transpose' || n.domain !== '') return false;
+  const p = attrInts(n, 'perm');
+  return !!p && p.length === perm.length && p.every((v, i) => v === perm[i]);
+};
+
+/** Softmax(scale·Q·Kᵀ + mask)·V over head-split Q/K/V → one Attention node (see the module comment). */
+export const fuseAttention: Pass = (g) => {
+  let count = 0;
+  for (const sm of g.nodes.slice()) {
+    if (sm.op !== 'Softmax' || sm.domain !== '' || !g.nodes.includes(sm)) continue;
+    const axis = attrInt(sm, 'axis', (g.opset.get('') ?? 13) < 13 ? 1 : -1);
+    if (axis !== -1 && axis !== 3) continue;
+    const cons = consumers(g), prod = producers(g);
+    const removed: Node[] = [sm];
+    // Back from the Softmax: [Add(mask)] ← [Mul/Div(constant scalar)] ← MatMul(Q, Kᵀ).
+    let x = sm.inputs[0], mask = '', scale = 1;
+    let n = prod.get(x);
+    if (n && n.op === 'Add' && n.domain === '' && only(cons, x) === sm) {
+      const add = n;
+      // The scores side: a MatMul, or a Mul/Div by a constant of a MatMul's output (the mask may be a Mul too).
+      const isMM = (p: Node | undefined) => !!p && p.op === 'MatMul' && p.domain === '';
+      const si = add.inputs.findIndex((i) => {
+        const p = prod.get(i);
+        return isMM(p) || (!!p && (p.op === 'Mul' || p.op === 'Div') && p.domain === '' && !!c(g, p.inputs[1]) && isMM(prod.get(p.inputs[0])));
+      });
+      if (si < 0 || add.inputs[0] === add.inputs[1]) continue;
+      mask = add.inputs[1 - si];
+      const mv = c(g, mask);
+      if (mv && mv.dtype !== 'float32') continue;
+      removed.push(add);
+      x = add.inputs[si];
+      n = prod.get(x);
+      if (only(cons, x) !== add) continue;
+    }
+    if (n && (n.op === 'Mul' || n.op === 'Div') && n.domain === '') {
+      const sv = c(g, n.inputs[1]);
+      if (!sv || sv.dtype !== 'float32' || sv.size !== 1 || sv.shape.length > 2 || only(cons, x) !== removed[removed.length - 1]) continue;
+      scale = n.op === 'Mul' ? sv.data[0] : Math.fround(1 / sv.data[0]);
+      removed.push(n);
+      x = n.inputs[0];
+      n = prod.get(x);
+    }
+    if (!n || n.op !== 'MatMul' || n.domain !== '' || only(cons, x) !== removed[removed.length - 1]) continue;
+    const qk = n;
+    removed.push(qk);
+    const qt = prod.get(qk.inputs[0]), kt = prod.get(qk.inputs[1]);
+    if (!isPerm(qt, [0, 2, 1, 3]) || !isPerm(kt, [0, 2, 3, 1])) continue;
+    // Forward from the Softmax: MatMul(P, Transpose(V)) → Transpose([0, 2, 1, 3]).
+    const pv = only(cons, sm.outputs[0]);
+    if (!pv || pv.op !== 'MatMul' || pv.domain !== '' || pv.inputs[0] !== sm.outputs[0]) continue;
+    const vt = prod.get(pv.inputs[1]);
+    const tr = only(cons, pv.outputs[0]);
+    if (!isPerm(vt, [0, 2, 1, 3]) || !isPerm(tr ?? undefined, [0, 2, 1, 3])) continue;
+    removed.push(pv, tr!);
+    const fused: Node = {
+      op: 'Attention', domain: 'simdtensor', name: `${qk.name}/Attention`,
+      inputs: [qt!.inputs[0], kt!.inputs[0], vt!.inputs[0], ...(mask ? [mask] : [])],
+      outputs: tr!.outputs.slice(), attrs: { scale },
+    };
+    // The Transposes of Q/K/V go when nothing else reads them (dead-node-removal).
+    g.nodes.splice(g.nodes.indexOf(tr!), 1, fused);
+    g.nodes = g.nodes.filter((m) => !removed.includes(m) || m === fused);
     count++;
   }
   return count;
