@@ -7,13 +7,14 @@
  * Inputs [q, k, v, mask?]. Either q/k/v are 4-D [batch, seq, heads, d] (the Reshape outputs), or — after the
  * `qkv-fusion` pass — 3-D [batch, seq, width] rows of one merged projection, with attrs `heads`, `dk`, `dv` and the
  * column offsets `qOffset`/`kOffset`/`vOffset`. The mask is any float32 value that broadcasts to the scores
- * [batch, heads, seqQ, seqK] without growing them; attrs.scale multiplies Q·Kᵀ before the mask (default 1).
+ * [batch, heads, seqQ, seqK] without growing them; attrs.scale multiplies Q·Kᵀ before the mask (default 1). In the
+ * merged form input 4 is the target of the Reshapes it replaced, checked against [batch, seq, heads, dk] each run.
  * @module
  */
 import { native } from '../../native.js';
 import { rangeError, typeError } from '../../errors.js';
 import { attrFloat, attrInt, type Node } from '../graph.js';
-import { bstrides, outOr, type Value } from '../value.js';
+import { bstrides, ints, outOr, type Value } from '../value.js';
 import { registerOnnxOp } from './registry.js';
 
 /** [offset, batch, row, head] strides of one operand, its batch and rows, and its head width. */
@@ -37,6 +38,15 @@ function attentionRun(n: Node, ins: (Value | undefined)[], outs: (Value | undefi
   if (q.batch !== k.batch || q.batch !== v.batch || k.rows !== v.rows || q.d !== k.d)
     throw rangeError('Attention', `node '${n.name}': q [${ins[0]!.shape.join(', ')}], k [${ins[1]!.shape.join(', ')}] and v [${ins[2]!.shape.join(', ')}] do not agree on batch, keys or head width`);
   const [b, sq, sk, dk, dv] = [q.batch, q.rows, k.rows, q.d, v.d];
+  if (packed && ins[4]) {
+    // The Reshape the qkv-fusion pass replaced must have split each [batch, seq, heads·d] row into [batch, seq, heads, d].
+    const req = ints(ins[4]);
+    const dims = req.map((d, i) => (d === 0 ? [b, sq, heads * dk][i] : d));
+    const neg = dims.indexOf(-1);
+    if (neg >= 0 && dims.indexOf(-1, neg + 1) < 0) dims[neg] = (b * sq * heads * dk) / dims.reduce((p, d, i) => (i === neg ? p : p * d), 1);
+    if (dims.length !== 4 || dims[0] !== b || dims[1] !== sq || dims[2] !== heads || dims[3] !== dk)
+      throw rangeError('Attention', `node '${n.name}': the merged Q/K/V projection was reshaped to [${req.join(', ')}], not [${b}, ${sq}, ${heads}, ${dk}]`);
+  }
   const out = outOr(outs[0], 'float32', [b, sq, heads, dv]);
   const m = ins[3];
   let ms = [0, 0, 0, 0];
