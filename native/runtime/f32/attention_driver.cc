@@ -11,6 +11,7 @@
 #include "runtime/core/aligned.h"
 #include "runtime/core/parallel.h"
 #include "runtime/f32/pack.h"
+#include "kernels/f32-transpose/f32-transpose.h"
 
 namespace simdtensor {
 
@@ -25,6 +26,25 @@ size_t row_block(size_t mr, size_t seq_q, size_t seq_k) {
   return std::min(rb, ((seq_q + mr - 1) / mr) * mr);
 }
 
+// pack_a_f32's layout (per mr-row strip, kc groups of mr) made by the transpose kernel: a strip is an mr × kc
+// block transposed into rows of mr. (The portable pack_a_f32 gathers element by element; here the packing of Q and
+// of the probabilities was a fifth of the attention's time.)
+void pack_a_t(const F32TransposeVariant& tv, const float* a, size_t lda, size_t m, size_t kc, size_t mr, float* out) {
+  for (size_t i0 = 0; i0 < m; i0 += mr) tv.run(std::min(mr, m - i0), kc, a + i0 * lda, lda, out + i0 * kc, mr);
+}
+
+// Kᵀ as pack_b_f32 panels (kc = dk groups of nr keys, zero past seq_k): each panel is an nr × dk block of K
+// transposed into rows of nr.
+void pack_kt(const F32TransposeVariant& tv, const float* k, size_t ldk, size_t dk, size_t sk, size_t nr, float* out) {
+  for (size_t j0 = 0; j0 < sk; j0 += nr) {
+    const size_t nv = std::min(nr, sk - j0);
+    float* dst = out + (j0 / nr) * dk * nr;
+    tv.run(nv, dk, k + j0 * ldk, ldk, dst, nr);
+    if (nv < nr)
+      for (size_t p = 0; p < dk; p++) std::fill(dst + p * nr + nv, dst + p * nr + nr, 0.0f);
+  }
+}
+
 // C (m × n, ldc) = Apack · Bpack over kc, tile by tile; B panels outermost so each stays in L1 across the row tiles.
 void tile_gemm(const F32GemmVariant& gv, size_t m, size_t n, size_t kc, const float* ap, const float* bp, float* c,
                size_t ldc) {
@@ -35,8 +55,8 @@ void tile_gemm(const F32GemmVariant& gv, size_t m, size_t n, size_t kc, const fl
                  ldc, 0u, nullptr, kActNone);
 }
 
-void attention_task(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const F32AttentionArgs& a, size_t b,
-                    size_t h) {
+void attention_task(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const F32TransposeVariant& tv,
+                    const F32AttentionArgs& a, size_t b, size_t h) {
   const size_t sq = a.seq_q, sk = a.seq_k, dk = a.dk, dv = a.dv, mr = gv.mr, nr = gv.nr;
   float* out = a.out + b * a.out_batch + h * a.out_head;
   if (sk == 0) {
@@ -49,7 +69,7 @@ void attention_task(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const
   const float* v = a.v.ptr + b * a.v.batch + h * a.v.head;
   float* kp = t_kpack.get(std::max<size_t>(packed_b_f32_floats(dk, sk, nr), 1));
   float* vp = t_vpack.get(std::max<size_t>(packed_b_f32_floats(sk, dv, nr), 1));
-  pack_b_f32(k, a.k.row, true, dk, sk, nr, kp);  // B = Kᵀ: K × N = dk × sk, read from K's rows
+  pack_kt(tv, k, a.k.row, dk, sk, nr, kp);  // B = Kᵀ: K × N = dk × sk, read from K's rows
   pack_b_f32(v, a.v.row, false, sk, dv, nr, vp);
   const size_t rb = row_block(mr, sq, sk);
   float* s = t_scores.get(rb * sk);
@@ -57,7 +77,7 @@ void attention_task(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const
   const float* mask = a.mask ? a.mask + b * a.ms[0] + h * a.ms[1] : nullptr;
   for (size_t i0 = 0; i0 < sq; i0 += rb) {
     const size_t m = std::min(rb, sq - i0);
-    pack_a_f32(q + i0 * a.q.row, a.q.row, m, dk, mr, ap);
+    pack_a_t(tv, q + i0 * a.q.row, a.q.row, m, dk, mr, ap);
     tile_gemm(gv, m, sk, dk, ap, kp, s, sk);
     if (a.scale != 1.0f)
       for (size_t t = 0; t < m * sk; t++) s[t] *= a.scale;
@@ -77,7 +97,7 @@ void attention_task(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const
       }
     }
     ev.softmax(false, m, sk, s, s);
-    pack_a_f32(s, sk, m, sk, mr, ap);
+    pack_a_t(tv, s, sk, m, sk, mr, ap);
     tile_gemm(gv, m, dv, sk, ap, vp, out + i0 * a.out_row, a.out_row);
   }
 }
@@ -86,7 +106,8 @@ void attention_task(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const
 
 void f32_attention_run(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const F32AttentionArgs& a) {
   if (a.batch == 0 || a.heads == 0 || a.seq_q == 0 || a.dv == 0) return;
-  parallel_for(a.batch * a.heads, [&](size_t t) { attention_task(gv, ev, a, t / a.heads, t % a.heads); });
+  const F32TransposeVariant& tv = f32_transpose_table.select();
+  parallel_for(a.batch * a.heads, [&](size_t t) { attention_task(gv, ev, tv, a, t / a.heads, t % a.heads); });
 }
 
 void f32_attention_reference(const F32AttentionArgs& a) {
