@@ -17,20 +17,13 @@ namespace simdtensor {
 
 namespace {
 
-thread_local ScratchBuffer<float> t_kpack, t_vpack, t_apack, t_scores;
+thread_local ScratchBuffer<float> t_kpack, t_vpack, t_scores;
 
 // Rows of Q per block: the scores block stays near 64 KiB (L2-resident between the two GEMMs), a multiple of mr.
 size_t row_block(size_t mr, size_t seq_q, size_t seq_k) {
   size_t rb = (16384 / std::max<size_t>(seq_k, 1)) / mr * mr;
   rb = std::max(rb, mr);
   return std::min(rb, ((seq_q + mr - 1) / mr) * mr);
-}
-
-// pack_a_f32's layout (per mr-row strip, kc groups of mr) made by the transpose kernel: a strip is an mr × kc
-// block transposed into rows of mr. (The portable pack_a_f32 gathers element by element; here the packing of Q and
-// of the probabilities was a fifth of the attention's time.)
-void pack_a_t(const F32TransposeVariant& tv, const float* a, size_t lda, size_t m, size_t kc, size_t mr, float* out) {
-  for (size_t i0 = 0; i0 < m; i0 += mr) tv.run(std::min(mr, m - i0), kc, a + i0 * lda, lda, out + i0 * kc, mr);
 }
 
 // Kᵀ as pack_b_f32 panels (kc = dk groups of nr keys, zero past seq_k): each panel is an nr × dk block of K
@@ -45,14 +38,16 @@ void pack_kt(const F32TransposeVariant& tv, const float* k, size_t ldk, size_t d
   }
 }
 
-// C (m × n, ldc) = Apack · Bpack over kc, tile by tile; B panels outermost so each stays in L1 across the row tiles.
-void tile_gemm(const F32GemmVariant& gv, size_t m, size_t n, size_t kc, const float* ap, const float* bp, float* c,
-               size_t ldc) {
+// C (m × n, ldc) = A (m × kc, row stride lda, read in place by the strided-A microkernel: packing Q and the
+// probabilities was a fifth of the attention's time) · Bpack, tile by tile; B panels outermost so each stays in L1
+// across the row tiles.
+void tile_gemm(const F32GemmVariant& gv, size_t m, size_t n, size_t kc, const float* a, size_t lda, const float* bp,
+               float* c, size_t ldc) {
   const size_t mr = gv.mr, nr = gv.nr;
   for (size_t j = 0; j < n; j += nr)
     for (size_t i = 0; i < m; i += mr)
-      gv.ukernel(std::min(mr, m - i), std::min(nr, n - j), kc, ap + i * kc, bp + (j / nr) * kc * nr, c + i * ldc + j,
-                 ldc, 0u, nullptr, kActNone);
+      gv.ukernel_sa(std::min(mr, m - i), std::min(nr, n - j), kc, a + i * lda, lda, bp + (j / nr) * kc * nr,
+                    c + i * ldc + j, ldc, 0u, nullptr, kActNone);
 }
 
 void attention_task(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const F32TransposeVariant& tv,
@@ -73,12 +68,10 @@ void attention_task(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const
   pack_b_f32(v, a.v.row, false, sk, dv, nr, vp);
   const size_t rb = row_block(mr, sq, sk);
   float* s = t_scores.get(rb * sk);
-  float* ap = t_apack.get(std::max<size_t>(rb * std::max(dk, sk), 1));
   const float* mask = a.mask ? a.mask + b * a.ms[0] + h * a.ms[1] : nullptr;
   for (size_t i0 = 0; i0 < sq; i0 += rb) {
     const size_t m = std::min(rb, sq - i0);
-    pack_a_t(tv, q + i0 * a.q.row, a.q.row, m, dk, mr, ap);
-    tile_gemm(gv, m, sk, dk, ap, kp, s, sk);
+    tile_gemm(gv, m, sk, dk, q + i0 * a.q.row, a.q.row, kp, s, sk);
     if (a.scale != 1.0f)
       for (size_t t = 0; t < m * sk; t++) s[t] *= a.scale;
     if (mask) {
@@ -97,8 +90,7 @@ void attention_task(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const
       }
     }
     ev.softmax(false, m, sk, s, s);
-    pack_a_t(tv, s, sk, m, sk, mr, ap);
-    tile_gemm(gv, m, dv, sk, ap, vp, out + i0 * a.out_row, a.out_row);
+    tile_gemm(gv, m, dv, sk, s, sk, vp, out + i0 * a.out_row, a.out_row);
   }
 }
 
