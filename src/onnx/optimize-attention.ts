@@ -270,7 +270,7 @@ export const fuseQkv: Pass = (g) => {
     if (ps.some((p) => !p) || ps.some((p) => p!.x !== ps[0]!.x || !!p!.q !== !!ps[0]!.q)) continue;
     const P = ps as Proj[];
     const [heads, d] = hd;
-    if (P.some((p) => c(g, p.b)!.size !== heads * d)) continue;
+    if (P.some((p) => c(g, p.b)!.size !== heads * d || c(g, p.w)!.shape[0] !== c(g, P[0].w)!.shape[0])) continue;
     const q0 = P[0].q;
     if (q0 && P.some((p) => p.q!.xz !== q0.xz || p.q!.xs !== q0.xs || (p.q!.wz ? c(g, p.q!.wz)!.data[0] : 0) !== (q0.wz ? c(g, q0.wz)!.data[0] : 0) || c(g, p.w)!.dtype !== c(g, P[0].w)!.dtype)) continue;
     const w = concatLast(g, P.map((p) => p.w)), b = concatLast(g, P.map((p) => p.b));
