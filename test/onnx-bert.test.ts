@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadOnnx } from '../src/index.js';
-import { bertFeeds, bertModel, maxDiff, ortRun, type BertOptions } from './onnx-build.js';
+import { bertFeeds, bertModel, G, maxDiff, ortRun, randArr, T, type BertOptions } from './onnx-build.js';
 
 // f32 tolerance from the issue: max |ours − ORT| ≤ 1e-4 × max |ORT|.
 const REL = 1e-4;
@@ -20,10 +20,16 @@ describe('BERT-style encoder (2 layers, hidden 384, 12 heads) matches onnxruntim
       const bytes = bertModel({ layers: 2, hidden: 384, heads: 12, ffn: 1536, vocab: 1000, form, opset });
       const model = loadOnnx(bytes);
       const counts = model.nodeCounts;
-      // Every GEMM with weights became a prepacked Linear (bias and GELU in its epilogue).
-      expect(counts.Linear).toBe(12);
-      expect(counts.MatMul).toBe(2); // probs·V (its Transpose keeps the last axis)
-      expect(counts.MatMulTransB).toBe(2); // Q·Kᵀ
+      // Every GEMM with weights became a prepacked Linear (bias and GELU in its epilogue), Q/K/V one per layer;
+      // each attention block one fused Attention node: no MatMul or Transpose left.
+      expect(counts.Linear).toBe(8);
+      expect(counts.Attention).toBe(2);
+      expect(counts.MatMul ?? 0).toBe(0);
+      expect(counts.MatMulTransB ?? 0).toBe(0);
+      expect(counts.Transpose ?? 0).toBe(0);
+      expect(counts.Softmax ?? 0).toBe(0);
+      expect(model.optimizations.find((o) => o.name === 'attention-fusion')!.rewrites).toBe(2);
+      expect(model.optimizations.find((o) => o.name === 'qkv-fusion')!.rewrites).toBe(2);
       expect(counts.Erf ?? 0).toBe(0);
       expect(counts.ReduceMean ?? 0).toBe(0);
       expect(counts.Gelu ?? 0).toBe(0);
@@ -80,7 +86,8 @@ describe('BERT-style encoder (2 layers, hidden 384, 12 heads) matches onnxruntim
     // profile(): one timing per executed node, grouped by op.
     const p = model.profile(f.ours);
     expect(p.nodes.length).toBeGreaterThan(10);
-    expect(p.byOp.find((o) => o.op === 'Linear')!.count).toBe(12);
+    expect(p.byOp.find((o) => o.op === 'Linear')!.count).toBe(8);
+    expect(p.byOp.find((o) => o.op === 'Attention')!.count).toBe(2);
     expect(model.arenaBytes).toBeGreaterThan(0);
   });
 
@@ -97,5 +104,80 @@ describe('BERT-style encoder (2 layers, hidden 384, 12 heads) matches onnxruntim
       const d = maxDiff(m.run(f.ours).last_hidden_state.data as Float32Array, ref.last_hidden_state.data);
       expect(d.abs, `without ${skip}`).toBeLessThanOrEqual(REL * d.ref);
     }
+  });
+});
+
+/**
+ * One attention block as PyTorch exports it, on x [b, s, C] (and, for cross attention, memory [b, t, C] feeding
+ * K and V): Q/K/V projections, Reshape to [b, s, H, d] with a constant target, Transposes, MatMul, Mul by 1/√d,
+ * optional additive mask input of shape `maskDims`, Softmax, MatMul, Transpose, Reshape back.
+ */
+function attentionBlock(o: { b: number; s: number; t?: number; c: number; heads: number; maskDims?: number[] }) {
+  const g = new G(14);
+  const d = o.c / o.heads;
+  const x = g.input('x', T.FLOAT, [o.b, o.s, o.c]);
+  const mem = o.t ? g.input('mem', T.FLOAT, [o.b, o.t, o.c]) : x;
+  const proj = (src: string, p: string, seed: number) =>
+    g.node('Add', [g.node('MatMul', [src, g.f32(`${p}.w`, [o.c, o.c], randArr(o.c * o.c, seed, 1 / Math.sqrt(o.c)))]), g.f32(`${p}.b`, [o.c], randArr(o.c, seed + 1, 0.1))]);
+  const split = g.i64('split', [0, 0, o.heads, d]);
+  const q = g.node('Transpose', [g.node('Reshape', [proj(x, 'q', 1), split])], { perm: [0, 2, 1, 3] });
+  const k = g.node('Transpose', [g.node('Reshape', [proj(mem, 'k', 3), split])], { perm: [0, 2, 3, 1] });
+  const v = g.node('Transpose', [g.node('Reshape', [proj(mem, 'v', 5), split])], { perm: [0, 2, 1, 3] });
+  let sc = g.node('Mul', [g.node('MatMul', [q, k]), g.scalar('scale', 1 / Math.sqrt(d))]);
+  if (o.maskDims) sc = g.node('Add', [g.input('mask', T.FLOAT, o.maskDims), sc]); // mask first: either order fuses
+  const ctx = g.node('Transpose', [g.node('MatMul', [g.node('Softmax', [sc], { axis: -1 }), v])], { perm: [0, 2, 1, 3] });
+  g.node('Reshape', [ctx, g.i64('merge', [0, 0, o.c])], {}, ['y']);
+  g.output('y', T.FLOAT, [o.b, o.s, o.c]);
+  return g.bytes();
+}
+
+describe('attention-fusion and qkv-fusion', () => {
+  const cases: { name: string; b: number; s: number; t?: number; heads: number; maskDims?: (b: number, h: number, s: number, t: number) => number[]; merged: boolean }[] = [
+    { name: 'padding mask [b, 1, 1, t]', b: 2, s: 7, heads: 3, maskDims: (b, _h, _s, t) => [b, 1, 1, t], merged: true },
+    { name: 'full mask [b, h, s, t]', b: 2, s: 9, heads: 2, maskDims: (b, h, s, t) => [b, h, s, t], merged: true },
+    { name: 'causal-style mask [s, t]', b: 1, s: 17, heads: 4, maskDims: (_b, _h, s, t) => [s, t], merged: true },
+    { name: 'column mask [b, 1, s, 1]', b: 3, s: 5, heads: 2, maskDims: (b, _h, s) => [b, 1, s, 1], merged: true },
+    { name: 'no mask', b: 2, s: 33, heads: 4, merged: true },
+    { name: 'cross attention (K/V from another input, t ≠ s): Q/K/V stay apart', b: 2, s: 6, t: 11, heads: 2, maskDims: (b, _h, _s, t) => [b, 1, 1, t], merged: false },
+  ];
+  for (const cs of cases) {
+    it(`${cs.name}: one Attention node, equal to onnxruntime-node and to the unfused graph`, async () => {
+      const c = 48, t = cs.t ?? cs.s;
+      const maskDims = cs.maskDims?.(cs.b, cs.heads, cs.s, t);
+      const bytes = attentionBlock({ b: cs.b, s: cs.s, t: cs.t, c, heads: cs.heads, maskDims });
+      const m = loadOnnx(bytes);
+      expect(m.optimizations.find((o) => o.name === 'attention-fusion')!.rewrites).toBe(1);
+      expect(m.optimizations.find((o) => o.name === 'qkv-fusion')!.rewrites).toBe(cs.merged ? 1 : 0);
+      expect(m.nodeCounts.Attention).toBe(1);
+      expect((m.nodeCounts.MatMul ?? 0) + (m.nodeCounts.Transpose ?? 0) + (m.nodeCounts.Softmax ?? 0)).toBe(0);
+      expect(m.nodeCounts.Linear).toBe(cs.merged ? 1 : 3);
+      const x = randArr(cs.b * cs.s * c, 11, 1);
+      const ours: Record<string, { data: Float32Array; dims: number[] }> = { x: { data: x, dims: [cs.b, cs.s, c] } };
+      if (cs.t) ours.mem = { data: randArr(cs.b * t * c, 12, 1), dims: [cs.b, t, c] };
+      if (maskDims) {
+        const n = maskDims.reduce((p, d) => p * d, 1);
+        ours.mask = { data: Float32Array.from({ length: n }, (_, i) => (i % 3 === 1 ? -10000 : (i % 7) * 0.1)), dims: maskDims };
+      }
+      const ort = Object.fromEntries(Object.entries(ours).map(([k, v]) => [k, { type: 'float32', ...v }]));
+      const ref = (await ortRun(bytes, ort)).y;
+      const got = m.run(ours).y;
+      expect(got.shape).toEqual([cs.b, cs.s, c]);
+      const d = maxDiff(got.data as Float32Array, ref.data);
+      expect(d.abs).toBeLessThanOrEqual(REL * d.ref);
+      const plain = loadOnnx(bytes, { disable: ['attention-fusion'] });
+      expect(plain.nodeCounts.Attention ?? 0).toBe(0);
+      const e = maxDiff(got.data as Float32Array, plain.run(ours).y.data as Float32Array);
+      expect(e.abs).toBeLessThanOrEqual(REL * e.ref);
+    });
+  }
+
+  it('a mask that would grow the scores, and wrong feeds, throw a RangeError naming the node', () => {
+    const bytes = attentionBlock({ b: 1, s: 4, c: 16, heads: 2, maskDims: ['mb', 1, 1, 'mt'] as never });
+    const m = loadOnnx(bytes);
+    expect(m.nodeCounts.Attention).toBe(1);
+    const x = { data: randArr(64, 1, 1), dims: [1, 4, 16] };
+    expect(() => m.run({ x, mask: { data: new Float32Array(8), dims: [2, 1, 1, 4] } })).toThrow(/Attention.*does not broadcast/);
+    expect(() => m.run({ x, mask: { data: new Float32Array(5), dims: [1, 1, 1, 5] } })).toThrow(RangeError);
+    expect(m.run({ x, mask: { data: new Float32Array(4), dims: [1, 1, 1, 4] } }).y.shape).toEqual([1, 4, 16]);
   });
 });

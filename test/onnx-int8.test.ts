@@ -121,7 +121,9 @@ describe('dynamically quantized BERT-style encoder (quantize_dynamic form)', () 
   it('2 layers, hidden 384, seq 128: every MatMul is one fused int8 GEMM; output close to onnxruntime-node on the same graph', async () => {
     const bytes = bertModel({ layers: 2, hidden: 384, heads: 12, ffn: 1536, vocab: 1000, form: 'decomposed', opset: 14, int8: true });
     const model = loadOnnx(bytes);
-    expect(model.nodeCounts.Int8Linear).toBe(12);
+    expect(model.nodeCounts.Int8Linear).toBe(8); // Q/K/V merged per layer (qkv-fusion), per-column weight scales
+    expect(model.nodeCounts.Attention).toBe(2);
+    expect(loadOnnx(bytes, { disable: ['qkv-fusion'] }).nodeCounts.Int8Linear).toBe(12);
     // Q/K/V share one; only fused int8 GEMMs read them, so they run the SIMD quantizer ('fast-dynamic-quantize').
     expect(model.nodeCounts.DynamicQuantize).toBe(8);
     expect(model.nodeCounts.DynamicQuantizeLinear ?? 0).toBe(0);
@@ -175,11 +177,16 @@ describe('attention-scale-folding', () => {
     for (const m of [f32, quantizeModel(f32, { mode: 'dynamic' })]) {
       expect(m.optimizations.find((o) => o.name === 'attention-scale-folding')!.rewrites).toBe(2);
       const bytes = (await import('../src/index.js')).toOnnxBytes(m);
-      const off = loadOnnx(bytes, { disable: ['attention-scale-folding'] });
+      // Without attention-fusion too the scale stays a Mul; with the fusion alone it is the Attention's scale.
+      const off = loadOnnx(bytes, { disable: ['attention-scale-folding', 'attention-fusion'] });
       expect(off.nodeCounts.Mul).toBe(m.nodeCounts.Mul + 2);
-      const a = Object.values(m.run(feeds))[0].data as Float32Array, b = Object.values(off.run(feeds))[0].data as Float32Array;
-      const d = maxDiff(a, b);
-      expect(d.abs).toBeLessThanOrEqual(1e-4 * d.ref);
+      const inAttention = loadOnnx(bytes, { disable: ['attention-scale-folding'] });
+      expect(inAttention.nodeCounts.Mul).toBe(m.nodeCounts.Mul);
+      const a = Object.values(m.run(feeds))[0].data as Float32Array;
+      for (const other of [off, inAttention]) {
+        const d = maxDiff(a, Object.values(other.run(feeds))[0].data as Float32Array);
+        expect(d.abs).toBeLessThanOrEqual(1e-4 * d.ref);
+      }
     }
   });
   it('leaves a scale it cannot move (a projection weight read twice) in place', () => {

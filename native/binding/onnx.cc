@@ -4,6 +4,8 @@
 #include <string>
 
 #include "binding/util.h"
+#include "cpu/dispatch.h"
+#include "runtime/f32/attention_driver.h"
 #include "runtime/onnx/ops.h"
 
 namespace simdtensor {
@@ -60,11 +62,62 @@ Napi::Value OnnxTranspose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+
+// onnxAttention(q, k, v, mask: Float32Array|null, out, geom: Int32Array(25), scale) -> undefined
+// geom = [batch, heads, seqQ, seqK, dk, dv, then offset, batch, row and head strides of q, k and v (4 each), the
+// batch, row and head strides of out (3), the mask's batch, head, row and column strides (4; 0 = broadcast)].
+Napi::Value OnnxAttention(const Napi::CallbackInfo& info) {
+  const char* fn = "Attention";
+  napi_env env = info.Env();
+  size_t glen = 0;
+  const int32_t* g = typed_data<int32_t>(info, 5, fn, "geom", 25, false, &glen);
+  if (glen != 25) throw Napi::RangeError::New(env, std::string(fn) + ": geom must hold 25 values");
+  size_t d[25];
+  for (size_t i = 0; i < 25; i++) {
+    if (g[i] < 0) throw Napi::RangeError::New(env, std::string(fn) + ": geom values must be >= 0");
+    d[i] = size_t(g[i]);
+  }
+  const size_t batch = d[0], heads = d[1], sq = d[2], sk = d[3], dk = d[4], dv = d[5];
+  const bool empty = batch == 0 || heads == 0;
+  // Elements an operand needs: offset + the last (batch, row, head) start + its width.
+  auto reach = [&](const size_t* s, size_t rows, size_t width) -> size_t {
+    if (empty || rows == 0 || width == 0) return 0;
+    return s[0] + (batch - 1) * s[1] + (rows - 1) * s[2] + (heads - 1) * s[3] + width;
+  };
+  F32AttentionArgs a{};
+  a.batch = batch;
+  a.heads = heads;
+  a.seq_q = sq;
+  a.seq_k = sk;
+  a.dk = dk;
+  a.dv = dv;
+  const float* q = typed_data<float>(info, 0, fn, "q", reach(d + 6, sq, dk));
+  const float* k = typed_data<float>(info, 1, fn, "k", reach(d + 10, sk, dk));
+  const float* v = typed_data<float>(info, 2, fn, "v", reach(d + 14, sk, dv));
+  a.q = F32AttnOperand{q + d[6], d[7], d[8], d[9]};
+  a.k = F32AttnOperand{k + d[10], d[11], d[12], d[13]};
+  a.v = F32AttnOperand{v + d[14], d[15], d[16], d[17]};
+  const size_t oz[4] = {0, d[18], d[19], d[20]};
+  a.out = typed_data<float>(info, 4, fn, "out", reach(oz, sq, dv));
+  a.out_batch = d[18];
+  a.out_row = d[19];
+  a.out_head = d[20];
+  if (d[24] > 1) throw Napi::RangeError::New(env, std::string(fn) + ": the mask's column stride must be 0 or 1");
+  size_t mreach = 0;
+  if (!empty && sq > 0 && sk > 0) mreach = (batch - 1) * d[21] + (heads - 1) * d[22] + (sq - 1) * d[23] + (sk - 1) * d[24] + 1;
+  a.mask = typed_data<float>(info, 3, fn, "mask", mreach, true);
+  for (size_t i = 0; i < 4; i++) a.ms[i] = d[21 + i];
+  a.scale = float(num_arg(info, 6));
+  f32_attention_run(f32_gemm_table.select(), f32_eltwise_table.select(), a);
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void init_onnx(Napi::Env env, Napi::Object exports) {
   export_fn<OnnxDynamicQuantize>(env, exports, "onnxDynamicQuantize");
   export_fn<OnnxTranspose>(env, exports, "onnxTranspose");
+  export_fn<OnnxAttention>(env, exports, "onnxAttention");
 }
 
 }  // namespace binding

@@ -15,7 +15,7 @@ import { mk, type Value } from './value.js';
 import { CONV_PASSES } from './optimize-conv.js';
 import { fuseSparseLinear } from './optimize-sparse.js';
 import { fastDynamicQuantize } from './optimize-int8.js';
-import { foldAttentionScale } from './optimize-attention.js';
+import { foldAttentionScale, fuseAttention, fuseQkv } from './optimize-attention.js';
 
 /** A graph pass: rewrites `g` in place and returns how many rewrites it made. */
 export type Pass = (g: Graph) => number;
@@ -339,6 +339,8 @@ export const PASSES: [string, Pass][] = [
   ['gelu-fusion', fuseGelu],
   ['div-by-constant', divToMul],
   ['attention-scale-folding', foldAttentionScale],
+  ['attention-fusion', fuseAttention],
+  ['qkv-fusion', fuseQkv],
   ...CONV_PASSES,
   ['transpose-matmul', fuseTransposeMatMul],
   ['sparse-linear', fuseSparseLinear],

@@ -22,16 +22,24 @@ enum : unsigned {
 using F32GemmUkernelFn = void (*)(size_t m, size_t n, size_t kc, const float* a, const float* b, float* c,
                                   size_t ldc, unsigned flags, const float* bias, int act);
 
+// The same product with A read in place (no packing): row i at a + i·lda, step p at +p. For small or one-off
+// products where packing A is a visible share of the time (attention's Q·Kᵀ and P·V).
+using F32GemmUkernelSaFn = void (*)(size_t m, size_t n, size_t kc, const float* a, size_t lda, const float* b,
+                                    float* c, size_t ldc, unsigned flags, const float* bias, int act);
+
 struct F32GemmVariant {
   const char* name;
   Isa isa;
   size_t mr, nr;
   F32GemmUkernelFn ukernel;
+  F32GemmUkernelSaFn ukernel_sa;  // the kernel's strided-A twin (symbol name##_sa)
 };
 
 #define ST_DECLARE_F32_GEMM(name) \
   void name(size_t m, size_t n, size_t kc, const float* a, const float* b, float* c, size_t ldc, unsigned flags, \
-            const float* bias, int act);
+            const float* bias, int act); \
+  void name##_sa(size_t m, size_t n, size_t kc, const float* a, size_t lda, const float* b, float* c, size_t ldc, \
+                 unsigned flags, const float* bias, int act);
 #define ST_F32_GEMM(name, isa, mr, nr) ST_DECLARE_F32_GEMM(name)
 #include "kernels/f32-gemm/kernels.inc"
 #undef ST_F32_GEMM

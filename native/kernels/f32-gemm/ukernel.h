@@ -16,8 +16,10 @@ namespace {
 // runs each, interleaved); the large-M shapes (B from L2) were unchanged within the noise (±5 %).
 constexpr int kF32PrefetchRows = 128;
 
-template <class V, int MR, int NV, int M>
-inline void f32_gemm_tile(size_t n, size_t kc, const float* __restrict a, const float* __restrict b,
+// SA (strided A): A is read in place, row i of the tile at a + i·lda and step p at +p, instead of the packed
+// micro-panel (kc groups of MR); the broadcasts cost the same either way.
+template <class V, int MR, int NV, int M, bool SA = false>
+inline void f32_gemm_tile(size_t n, size_t kc, const float* __restrict a, size_t lda, const float* __restrict b,
                           float* __restrict c, size_t ldc, unsigned flags, const float* bias, int act) {
   using R = typename V::R;
   constexpr int W = V::W;
@@ -32,21 +34,21 @@ inline void f32_gemm_tile(size_t n, size_t kc, const float* __restrict a, const 
     // of a 128-byte AVX-512 row).
     for (int l = 0; l < NR * int(sizeof(float)); l += 64) V::prefetch(b + kF32PrefetchRows * NR + l / int(sizeof(float)));
     for (int i = 0; i < M; i++) {
-      R av = V::set1(a[i]);
+      R av = V::set1(SA ? a[i * lda] : a[i]);
       for (int j = 0; j < NV; j++) acc[i][j] = V::fmadd(av, bv[j], acc[i][j]);
     }
-    a += MR;
+    a += SA ? 1 : MR;
     b += NR;
   }
   gemm_store_f32<V, M, NV>(acc, n, c, ldc, flags, bias, act);
 }
 
-template <class V, int MR, int NV, int M>
-inline void f32_gemm_dispatch_m(size_t m, size_t n, size_t kc, const float* a, const float* b, float* c, size_t ldc,
-                                unsigned flags, const float* bias, int act) {
+template <class V, int MR, int NV, int M, bool SA = false>
+inline void f32_gemm_dispatch_m(size_t m, size_t n, size_t kc, const float* a, size_t lda, const float* b, float* c,
+                                size_t ldc, unsigned flags, const float* bias, int act) {
   if constexpr (M > 0) {
-    if (m == size_t(M)) return f32_gemm_tile<V, MR, NV, M>(n, kc, a, b, c, ldc, flags, bias, act);
-    return f32_gemm_dispatch_m<V, MR, NV, M - 1>(m, n, kc, a, b, c, ldc, flags, bias, act);
+    if (m == size_t(M)) return f32_gemm_tile<V, MR, NV, M, SA>(n, kc, a, lda, b, c, ldc, flags, bias, act);
+    return f32_gemm_dispatch_m<V, MR, NV, M - 1, SA>(m, n, kc, a, lda, b, c, ldc, flags, bias, act);
   }
 }
 
@@ -54,7 +56,14 @@ inline void f32_gemm_dispatch_m(size_t m, size_t n, size_t kc, const float* a, c
 template <class V, int MR, int NV>
 inline void f32_gemm_ukernel(size_t m, size_t n, size_t kc, const float* a, const float* b, float* c, size_t ldc,
                              unsigned flags, const float* bias, int act) {
-  f32_gemm_dispatch_m<V, MR, NV, MR>(m, n, kc, a, b, c, ldc, flags, bias, act);
+  f32_gemm_dispatch_m<V, MR, NV, MR>(m, n, kc, a, 0, b, c, ldc, flags, bias, act);
+}
+
+// The strided-A twin (F32GemmVariant::ukernel_sa).
+template <class V, int MR, int NV>
+inline void f32_gemm_ukernel_sa(size_t m, size_t n, size_t kc, const float* a, size_t lda, const float* b, float* c,
+                                size_t ldc, unsigned flags, const float* bias, int act) {
+  f32_gemm_dispatch_m<V, MR, NV, MR, true>(m, n, kc, a, lda, b, c, ldc, flags, bias, act);
 }
 
 }  // namespace
