@@ -70,6 +70,8 @@ function unpadded(geo: Conv2dOptions): boolean {
  */
 export const fuseDynamicInt8Conv: Pass = (g) => {
   let count = 0;
+  // quantizeModel's convActivations, from the file's metadata: pointwise convs quantize their input per pixel.
+  const perPixel = g.metadata?.get('simdtensor.conv_activations') === 'per-pixel';
   for (const n of g.nodes.slice()) {
     if (n.op !== 'ConvInteger' || n.domain !== '' || !g.nodes.includes(n)) continue;
     const w = c(g, n.inputs[1]);
@@ -175,7 +177,8 @@ export const fuseDynamicInt8Conv: Pass = (g) => {
     const biasT = bias ? new Tensor(bias, [m], 'float32', m) : null;
     if (groups === 1) {
       const q = new QuantizedTensor(new Tensor(w.data as Int8Array, shape4, w.dtype as 'int8', w.size), ws, zp, 0, 'asymmetric');
-      extra = { packed: packConvWeights(q, { weightLayout: 'oihw', bias: biasT }), bias: null, opts, rank, ...(dynamic ? { dynamic } : {}) };
+      const pointwise = rank === 4 && w.shape[2] === 1 && w.shape[3] === 1 && unpadded(geo) && [geo.strides ?? 1].flat().every((v) => v === 1);
+      extra = { packed: packConvWeights(q, { weightLayout: 'oihw', bias: biasT }), bias: null, opts, rank, ...(dynamic ? { dynamic } : {}), ...(dynamic && perPixel && pointwise ? { perPixel: true } : {}) };
     } else {
       const per = w.size / m, W = w.data, F = new Float32Array(w.size);
       for (let o = 0; o < m; o++) for (let i = o * per; i < (o + 1) * per; i++) F[i] = (W[i] - zp[o]) * ws[o];

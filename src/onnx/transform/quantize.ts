@@ -74,7 +74,18 @@ export interface OnnxQuantizeOptions {
    * in onnxruntime) or 'weight-only' (int8 weights behind a DequantizeLinear, float32 Conv).
    */
   convForm?: 'integer' | 'weight-only';
+  /**
+   * Dynamic mode, ConvInteger: how simdtensor quantizes a pointwise (1×1, stride 1, unpadded) conv's activations at
+   * run time. 'per-pixel' (default): one scale and zero point per pixel (per row of the NHWC GEMM) — a pixel's
+   * channels share a range much better than a whole feature map does; 'per-tensor': DynamicQuantizeLinear's one
+   * range. Recorded in the file's metadata_props as `simdtensor.conv_activations` and read when simdtensor loads
+   * the file; the graph itself is the standard one, so onnxruntime (which ignores the key) runs it per tensor.
+   */
+  convActivations?: 'per-pixel' | 'per-tensor';
 }
+
+/** metadata_props key of {@link OnnxQuantizeOptions.convActivations}. */
+export const CONV_ACTIVATIONS_KEY = 'simdtensor.conv_activations';
 
 const FN = 'quantizeModel';
 const OPS = ['MatMul', 'Gemm', 'Conv'];
@@ -167,7 +178,8 @@ function checkOptions(o: unknown): OnnxQuantizeOptions {
   // The OnnxModel form's options are required (opts.mode): null and undefined are both refused here.
   if (o === null || typeof o !== 'object') throw typeError(FN, `opts must be an object, got ${describe(o)}`);
   const opts = o as OnnxQuantizeOptions;
-  const known = ['mode', 'weightType', 'perChannel', 'skipNodes', 'skipOps', 'keepFirst', 'keepLast', 'calibration', 'convForm', 'skipDepthwise'];
+  const known = ['mode', 'weightType', 'perChannel', 'skipNodes', 'skipOps', 'keepFirst', 'keepLast', 'calibration', 'convForm', 'skipDepthwise', 'convActivations'];
+  if (opts.convActivations !== undefined && opts.convActivations !== 'per-pixel' && opts.convActivations !== 'per-tensor') throw typeError(FN, `opts.convActivations must be 'per-pixel' or 'per-tensor', got ${describe(opts.convActivations)}`);
   if (opts.convForm !== undefined && opts.convForm !== 'integer' && opts.convForm !== 'weight-only') throw typeError(FN, `opts.convForm must be 'integer' or 'weight-only', got ${describe(opts.convForm)}`);
   for (const k of Object.keys(opts)) if (!known.includes(k)) throw rangeError(FN, `unknown option '${k}' for an OnnxModel (known: ${known.join(', ')})`);
   if (opts.mode !== 'dynamic' && opts.mode !== 'static') throw typeError(FN, `opts.mode must be 'dynamic' or 'static', got ${describe(opts.mode)}`);
@@ -423,6 +435,11 @@ export function quantizeEdit(m: EditModel, opts: OnnxQuantizeOptions): number {
   }
   m.graph.node = out;
   m.pruneInits();
+  if (opts.mode === 'dynamic' && opts.convForm !== 'weight-only' && targets.some((t) => t.node.opType === 'Conv')) {
+    const props = ((m.proto.metadataProps as Msg[] | undefined) ?? []).filter((e) => e.key !== CONV_ACTIVATIONS_KEY);
+    props.push({ key: CONV_ACTIVATIONS_KEY, value: opts.convActivations ?? 'per-pixel' });
+    m.proto.metadataProps = props;
+  }
   return targets.length;
 }
 
