@@ -137,6 +137,18 @@ export const fuseDynamicInt8Conv: Pass = (g) => {
         Object.assign(opts, act);
         removed.push(next);
         y = next.outputs[0];
+        // PP-LCNetV3's learnable affine after the hard-swish (a ScalarAffine read by it alone): a·hardSwish(y) + b
+        // in the same epilogue, so the affine costs no pass over memory (the padded depthwise conv that reads it
+        // could not take it into its weights).
+        const sa = only(consumers(g), y);
+        if (opts.activation === 'hardSwish' && sa && sa.domain === 'simdtensor' && sa.op === 'ScalarAffine' && sa.inputs[0] === y) {
+          const a = scalarOf(g, sa.inputs[1]), b = scalarOf(g, sa.inputs[2]);
+          if (a !== null && b !== null && Number.isFinite(a) && Number.isFinite(b)) {
+            opts.activation = { hardSwish: { scale: Math.fround(a), shift: Math.fround(sa.attrs.negate_b ? -b : b) } };
+            removed.push(sa);
+            y = sa.outputs[0];
+          }
+        }
       }
       // The DynamicQuantizeLinear that feeds this conv alone: quantized inside the node.
       const dq = prod.get(n.inputs[0]);
