@@ -581,3 +581,64 @@ describe('Conv (weights in Constant nodes, opset 9)', () => {
     expect(cosine(a, b)).toBeGreaterThan(0.995);
   });
 });
+
+describe("dynamic int8 convActivations: 'per-pixel' (default) / 'per-tensor'", () => {
+  const C = 8, M = 12, H = 6, W = 7;
+  const wData = randArr(M * C, 21, 0.5);
+  function pointwise(): Uint8Array {
+    const g = new G(13);
+    const x = g.input('x', T.FLOAT, [1, C, H, W]);
+    g.node('Conv', [x, g.f32('w', [M, C, 1, 1], wData), g.f32('b', [M], randArr(M, 22, 0.2))], { kernel_shape: [1, 1] }, ['y']);
+    g.output('y', T.FLOAT, [1, M, H, W]);
+    return g.bytes();
+  }
+  /** Pixels whose magnitudes differ by up to 100×: one range per tensor wastes most levels on the small ones. */
+  function input(): Float32Array {
+    const x = randArr(C * H * W, 23, 1);
+    for (let p = 0; p < H * W; p++) {
+      const f = 10 ** (2 * ((p * 7) % 11) / 10 - 1);
+      for (let c = 0; c < C; c++) x[c * H * W + p] *= f;
+    }
+    return x;
+  }
+  const metaOf = (bytes: Uint8Array) => {
+    const m = onnx.ModelProto.decode(bytes) as { metadataProps?: { key: string; value: string }[] };
+    return Object.fromEntries((m.metadataProps ?? []).map((e) => [e.key, e.value]));
+  };
+  it('is recorded in metadata_props and survives saveOnnx → loadOnnx; onnxruntime loads the file and agrees within one quantization step', async () => {
+    const f32 = loadOnnx(pointwise());
+    const pp = quantizeModel(f32, { mode: 'dynamic' });
+    const pt = quantizeModel(f32, { mode: 'dynamic', convActivations: 'per-tensor' });
+    expect(metaOf(toOnnxBytes(pp))['simdtensor.conv_activations']).toBe('per-pixel');
+    expect(metaOf(toOnnxBytes(pt))['simdtensor.conv_activations']).toBe('per-tensor');
+    // The graphs are the same standard operators: only the metadata differs.
+    expect(opCounts(toOnnxBytes(pp))).toEqual(opCounts(toOnnxBytes(pt)));
+    const path = join(mkdtempSync(join(tmpdir(), 'st-pp-')), 'pp.onnx');
+    saveOnnx(pp, path);
+    const saved = readFileSync(path);
+    expect(metaOf(saved)['simdtensor.conv_activations']).toBe('per-pixel');
+    const x = input();
+    const feeds = { x: { data: x, dims: [1, C, H, W] } };
+    const yPP = pp.run(feeds).y.data as Float32Array;
+    expect(Array.from(loadOnnx(saved).run(feeds).y.data as Float32Array)).toEqual(Array.from(yPP));
+    const yPT = pt.run(feeds).y.data as Float32Array;
+    const yF = f32.run(feeds).y.data as Float32Array;
+    const yOrt = (await ortRun(saved, { x: { type: 'float32', data: x, dims: [1, C, H, W] } })).y.data as Float32Array;
+    // One step of the per-tensor activation grid, through the weights: s·max_o Σ_c |w[o][c]| (weights differ from
+    // their int8 form by far less).
+    let lo = 0, hi = 0;
+    for (const v of x) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+    let wsum = 0;
+    for (let o = 0; o < M; o++) wsum = Math.max(wsum, wData.slice(o * C, (o + 1) * C).reduce((a, v) => a + Math.abs(v), 0));
+    const step = ((hi - lo) / 255) * wsum;
+    expect(maxDiff(yPT, yOrt).abs).toBeLessThan(0.05 * step);  // the same per-tensor arithmetic, float rounding apart
+    expect(maxDiff(yPP, yOrt).abs).toBeLessThan(step);  // onnxruntime ignores the key and runs per tensor
+    // Per pixel is what ran: much closer to float32 than per tensor on these inputs.
+    const mae = (a: Float32Array) => a.reduce((s, v, i) => s + Math.abs(v - yF[i]), 0) / a.length;
+    expect(mae(yPP)).toBeLessThan(0.5 * mae(yPT));
+  });
+  it('a bad value is named', () => {
+    const f32 = loadOnnx(pointwise());
+    expect(() => quantizeModel(f32, { mode: 'dynamic', convActivations: 'per-row' as never })).toThrow(/convActivations/);
+  });
+});
