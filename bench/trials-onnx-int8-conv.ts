@@ -3,7 +3,7 @@
  * `quantizeModel(model, { mode: 'dynamic' })` (ConvInteger + MatMulInteger), in simdtensor and onnxruntime-node, one
  * thread: process CPU time per run (contenders alternate within each round; medians over rounds; ratios from the same
  * run), file sizes, and the int8 model's per-frame argmax agreement with the float32 one over generated text lines (bench/text-lines.ts).
- * Run: `npm run build:ts && node dist/bench/trials-onnx-int8-conv.js [--rounds N] [--width W] [--lines N]`.
+ * Run: `npm run build:ts && node dist/bench/trials-onnx-int8-conv.js [--rounds N] [--width W] [--lines N] [--samples N]`.
  * @module
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -16,6 +16,8 @@ const arg = numFlag;
 const ROUNDS = arg('--rounds', 9);
 const W = arg('--width', 320);
 const LINES = arg('--lines', 50);
+/** Sample lines for `roundingSamples` (seeds 5000…, disjoint from the measured lines' 100…); 0 = plain rounding. */
+const SAMPLES = arg('--samples', 16);
 
 const cpu = cpuPerCall;
 
@@ -25,7 +27,10 @@ async function main() {
   setNumThreads(1);
   const ort = await import('onnxruntime-node');
   const f32 = loadOnnx(rec);
-  const q = quantizeModel(f32, { mode: 'dynamic' });
+  const t0 = performance.now();
+  const roundingSamples = Array.from({ length: SAMPLES }, (_, i) => ({ x: { data: textLine(5000 + i, W).data, dims: [1, 3, 48, W] } }));
+  const q = quantizeModel(f32, { mode: 'dynamic', ...(SAMPLES > 0 ? { roundingSamples } : {}) });
+  console.log(`quantizeModel (dynamic${SAMPLES > 0 ? `, roundingSamples: ${SAMPLES} lines` : ''}): ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const qBytes = toOnnxBytes(q);
   const fBytes = readFileSync(rec);
   const so = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' as const };
