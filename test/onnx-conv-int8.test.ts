@@ -237,3 +237,60 @@ describe('dynamic-int8-conv-fusion absorbs the quantization, affines and activat
     expect(m.nodeCounts.DynamicQuantizeLinear ?? 0).toBe(0);
   });
 });
+
+describe('int8 conv2d pixelParams (per-pixel activation scale and zero point)', () => {
+  /** Scalar reference: y[p][o] = xs[p]·ws[o]·Σ_c (x[p][c] − xz[p])·w[o][c] + b[o], then a·hardSwish(y) + sh. */
+  function reference(x: Uint8Array | Int8Array, P: number, C: number, xs: Float32Array, xz: Int32Array, w: Int8Array, ws: Float32Array, M: number, b: Float32Array, a: number, sh: number, nchw: boolean, N: number) {
+    const y = new Float32Array(P * M), plane = P / N;
+    for (let p = 0; p < P; p++) {
+      const bn = Math.floor(p / plane), pix = p % plane;
+      for (let o = 0; o < M; o++) {
+        let acc = 0;
+        for (let c = 0; c < C; c++) acc += (x[nchw ? (bn * C + c) * plane + pix : p * C + c] - xz[p]) * w[o * C + c];
+        const v = acc * xs[p] * ws[o] + b[o];
+        y[nchw ? (bn * M + o) * plane + pix : p * M + o] = a * v * Math.min(1, Math.max(0, v / 6 + 0.5)) + sh;
+      }
+    }
+    return y;
+  }
+  const cases = [
+    { n: 2, h: 3, w: 5, c: 7, m: 9, layout: 'nhwc' as const, signed: false },
+    { n: 1, h: 4, w: 3, c: 17, m: 33, layout: 'nchw' as const, signed: true },
+    { n: 1, h: 13, w: 11, c: 3, m: 70, layout: 'nhwc' as const, signed: true },
+  ];
+  for (const t of cases)
+    it(`${t.layout} ${t.signed ? 's8' : 'u8'} x [${t.n}, ${t.h}, ${t.w}] c${t.c} → m${t.m} matches the scalar reference`, async () => {
+      const { conv2d } = await import('../src/conv/conv2d.js');
+      const { QuantizedTensor } = await import('../src/int8/index.js');
+      const P = t.n * t.h * t.w;
+      const x = t.signed ? s8(P * t.c, 31) : u8(P * t.c, 31);
+      const w = s8(t.m * t.c, 32);
+      const ws = Float32Array.from(randArr(t.m, 33), (v) => 0.002 + 0.001 * Math.abs(v));
+      const b = Float32Array.from(randArr(t.m, 34));
+      const xs = Float32Array.from(randArr(P, 35), (v) => 0.003 + 0.01 * Math.abs(v));
+      const xz = Int32Array.from(randArr(P, 36), (v) => Math.round(v * 100) + (t.signed ? 0 : 128));
+      const xShape = t.layout === 'nhwc' ? [t.n, t.h, t.w, t.c] : [t.n, t.c, t.h, t.w];
+      const qx = new QuantizedTensor(new Tensor(x, xShape, t.signed ? 'int8' : 'uint8', x.length), 1, 0, null);
+      const qw = new QuantizedTensor(new Tensor(w, [t.m, t.c, 1, 1], 'int8', w.length), ws, new Int32Array(t.m), 0, 'asymmetric');
+      const y = conv2d(qx, qw, { layout: t.layout, weightLayout: 'oihw', bias: new Tensor(b, [t.m], 'float32', t.m), activation: { hardSwish: { scale: 0.75, shift: -0.125 } }, pixelParams: { scale: xs, zeroPoint: xz } }) as Tensor;
+      const want = reference(x, P, t.c, xs, xz, w, ws, t.m, b, 0.75, -0.125, t.layout === 'nchw', t.n);
+      const d = maxDiff(y.data as Float32Array, want);
+      expect(d.abs).toBeLessThanOrEqual(1e-5 * Math.max(1, d.ref));
+    });
+  it('bad pixelParams are named: not pointwise, wrong lengths, wrong types, out-of-range values', async () => {
+    const { conv2d } = await import('../src/conv/conv2d.js');
+    const { QuantizedTensor } = await import('../src/int8/index.js');
+    const qx = new QuantizedTensor(new Tensor(u8(2 * 4 * 4 * 3, 1), [2, 4, 4, 3], 'uint8', 96), 1, 0, null);
+    const w1 = new QuantizedTensor(new Tensor(s8(5 * 3, 2), [5, 3, 1, 1], 'int8', 15), 0.01, 0, null);
+    const w3 = new QuantizedTensor(new Tensor(s8(5 * 27, 2), [5, 3, 3, 3], 'int8', 135), 0.01, 0, null);
+    const pp = { scale: new Float32Array(32).fill(0.01), zeroPoint: new Int32Array(32).fill(3) };
+    expect(() => conv2d(qx, w3, { layout: 'nhwc', weightLayout: 'oihw', pads: 1, pixelParams: pp })).toThrow(/pointwise/);
+    expect(() => conv2d(qx, w1, { layout: 'nhwc', weightLayout: 'oihw', strides: 2, pixelParams: pp })).toThrow(/pointwise/);
+    expect(() => conv2d(qx, w1, { layout: 'nhwc', weightLayout: 'oihw', pixelParams: { scale: pp.scale.subarray(1), zeroPoint: pp.zeroPoint } })).toThrow(RangeError);
+    expect(() => conv2d(qx, w1, { layout: 'nhwc', weightLayout: 'oihw', pixelParams: { scale: [0.1], zeroPoint: pp.zeroPoint } as never })).toThrow(TypeError);
+    expect(() => conv2d(qx, w1, { layout: 'nhwc', weightLayout: 'oihw', pixelParams: { scale: pp.scale, zeroPoint: Int32Array.from(pp.zeroPoint, (_, i) => (i === 7 ? 256 : 3)) } })).toThrow(/rowZero\[7\]/);
+    expect(() => conv2d(qx, w1, { layout: 'nhwc', weightLayout: 'oihw', pixelParams: { scale: Float32Array.from(pp.scale, (v, i) => (i === 5 ? 0 : v)), zeroPoint: pp.zeroPoint } })).toThrow(/rowScale\[5\]/);
+    // Valid ones run.
+    expect((conv2d(qx, w1, { layout: 'nhwc', weightLayout: 'oihw', pixelParams: pp }) as Tensor).shape).toEqual([2, 4, 4, 5]);
+  });
+});

@@ -571,3 +571,120 @@ describe('Conv (weights in Constant nodes, opset 9)', () => {
     expect(cosine(a, b)).toBeGreaterThan(0.995);
   });
 });
+
+describe("dynamic int8 convActivations: 'per-pixel' (default) / 'per-tensor'", () => {
+  const C = 8, M = 12, H = 6, W = 7;
+  const wData = randArr(M * C, 21, 0.5);
+  function pointwise(): Uint8Array {
+    const g = new G(13);
+    const x = g.input('x', T.FLOAT, [1, C, H, W]);
+    g.node('Conv', [x, g.f32('w', [M, C, 1, 1], wData), g.f32('b', [M], randArr(M, 22, 0.2))], { kernel_shape: [1, 1] }, ['y']);
+    g.output('y', T.FLOAT, [1, M, H, W]);
+    return g.bytes();
+  }
+  /** Pixels whose magnitudes differ by up to 100×: one range per tensor wastes most levels on the small ones. */
+  function input(): Float32Array {
+    const x = randArr(C * H * W, 23, 1);
+    for (let p = 0; p < H * W; p++) {
+      const f = 10 ** (2 * ((p * 7) % 11) / 10 - 1);
+      for (let c = 0; c < C; c++) x[c * H * W + p] *= f;
+    }
+    return x;
+  }
+  const metaOf = (bytes: Uint8Array) => {
+    const m = onnx.ModelProto.decode(bytes) as { metadataProps?: { key: string; value: string }[] };
+    return Object.fromEntries((m.metadataProps ?? []).map((e) => [e.key, e.value]));
+  };
+  it('is recorded in metadata_props and survives saveOnnx → loadOnnx; onnxruntime loads the file and agrees within one quantization step', async () => {
+    const f32 = loadOnnx(pointwise());
+    const pp = quantizeModel(f32, { mode: 'dynamic' });
+    const pt = quantizeModel(f32, { mode: 'dynamic', convActivations: 'per-tensor' });
+    expect(metaOf(toOnnxBytes(pp))['simdtensor.conv_activations']).toBe('per-pixel');
+    expect(metaOf(toOnnxBytes(pt))['simdtensor.conv_activations']).toBe('per-tensor');
+    // The graphs are the same standard operators: only the metadata differs.
+    expect(opCounts(toOnnxBytes(pp))).toEqual(opCounts(toOnnxBytes(pt)));
+    const path = join(mkdtempSync(join(tmpdir(), 'st-pp-')), 'pp.onnx');
+    saveOnnx(pp, path);
+    const saved = readFileSync(path);
+    expect(metaOf(saved)['simdtensor.conv_activations']).toBe('per-pixel');
+    const x = input();
+    const feeds = { x: { data: x, dims: [1, C, H, W] } };
+    const yPP = pp.run(feeds).y.data as Float32Array;
+    expect(Array.from(loadOnnx(saved).run(feeds).y.data as Float32Array)).toEqual(Array.from(yPP));
+    const yPT = pt.run(feeds).y.data as Float32Array;
+    const yF = f32.run(feeds).y.data as Float32Array;
+    const yOrt = (await ortRun(saved, { x: { type: 'float32', data: x, dims: [1, C, H, W] } })).y.data as Float32Array;
+    // One step of the per-tensor activation grid, through the weights: s·max_o Σ_c |w[o][c]| (weights differ from
+    // their int8 form by far less).
+    let lo = 0, hi = 0;
+    for (const v of x) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+    let wsum = 0;
+    for (let o = 0; o < M; o++) wsum = Math.max(wsum, wData.slice(o * C, (o + 1) * C).reduce((a, v) => a + Math.abs(v), 0));
+    const step = ((hi - lo) / 255) * wsum;
+    expect(maxDiff(yPT, yOrt).abs).toBeLessThan(0.05 * step);  // the same per-tensor arithmetic, float rounding apart
+    expect(maxDiff(yPP, yOrt).abs).toBeLessThan(step);  // onnxruntime ignores the key and runs per tensor
+    // Per pixel is what ran: much closer to float32 than per tensor on these inputs.
+    const mae = (a: Float32Array) => a.reduce((s, v, i) => s + Math.abs(v - yF[i]), 0) / a.length;
+    expect(mae(yPP)).toBeLessThan(0.5 * mae(yPT));
+  });
+  it('a bad value is named', () => {
+    const f32 = loadOnnx(pointwise());
+    expect(() => quantizeModel(f32, { mode: 'dynamic', convActivations: 'per-row' as never })).toThrow(/convActivations/);
+  });
+});
+
+describe('quantizeModel roundingSamples (error-compensating weight rounding)', () => {
+  const C = 64, M = 24, H = 5, W = 6, R = 4;
+  /** 1×1 Conv → MatMul over the channels: both targets read inputs with strongly correlated components. */
+  function model(): Uint8Array {
+    const g = new G(13);
+    const x = g.input('x', T.FLOAT, [1, C, H, W]);
+    const y = g.node('Conv', [x, g.f32('w', [M, C, 1, 1], randArr(M * C, 41, 0.5))], { kernel_shape: [1, 1] });
+    const t = g.node('Transpose', [y], { perm: [0, 2, 3, 1] });
+    g.node('MatMul', [t, g.f32('b', [M, 10], randArr(M * 10, 42, 0.5))], {}, ['z']);
+    g.output('z', T.FLOAT, [1, H, W, 10]);
+    return g.bytes();
+  }
+  /** Inputs on a rank-R subspace plus a little noise (what real activations look like to a layer). */
+  const mix = randArr(C * R, 43, 1);
+  function sample(seed: number): Float32Array {
+    const z = randArr(R * H * W, seed, 1), n = randArr(C * H * W, seed + 1000, 0.02), x = new Float32Array(C * H * W);
+    for (let c = 0; c < C; c++) for (let p = 0; p < H * W; p++) {
+      let v = n[c * H * W + p];
+      for (let r = 0; r < R; r++) v += mix[c * R + r] * z[r * H * W + p];
+      x[c * H * W + p] = v;
+    }
+    return x;
+  }
+  const feedsOf = (seed: number) => ({ x: { data: sample(seed), dims: [1, C, H, W] } });
+  it('lowers the output error on held-out inputs of the same kind; the file keeps its operators and scales', () => {
+    const f32 = loadOnnx(model());
+    const samples = Array.from({ length: 8 }, (_, i) => feedsOf(100 + i));
+    const mse = (q: ReturnType<typeof loadOnnx>) => {
+      let e = 0;
+      for (let s = 0; s < 6; s++) {
+        const f = feedsOf(500 + s);
+        const a = f32.run(f).z.data as Float32Array, b = q.run(f).z.data as Float32Array;
+        for (let i = 0; i < a.length; i++) e += (a[i] - b[i]) ** 2;
+      }
+      return e;
+    };
+    for (const convForm of ['integer', 'weight-only'] as const) {
+      const near = quantizeModel(f32, { mode: 'dynamic', convForm });
+      const gq = quantizeModel(f32, { mode: 'dynamic', convForm, roundingSamples: samples });
+      expect(opCounts(toOnnxBytes(gq))).toEqual(opCounts(toOnnxBytes(near)));
+      const init = (m: typeof gq, name: string) => Array.from(initOf(toOnnxBytes(m), name).raw);
+      expect(init(gq, 'w_scale')).toEqual(init(near, 'w_scale'));
+      expect(init(gq, 'w_quantized')).not.toEqual(init(near, 'w_quantized'));
+      // ~0.8 of the plain rounding's squared error in both forms when written (the MatMul's activations are
+      // quantized at run time in both, which the weights' rounding cannot help).
+      expect(mse(gq)).toBeLessThan(0.9 * mse(near));
+    }
+  });
+  it('bad samples are named', () => {
+    const f32 = loadOnnx(model());
+    expect(() => quantizeModel(f32, { mode: 'dynamic', roundingSamples: [] })).toThrow(/roundingSamples/);
+    expect(() => quantizeModel(f32, { mode: 'dynamic', roundingSamples: [null as never] })).toThrow(/roundingSamples/);
+    expect(() => quantizeModel(f32, { mode: 'dynamic', roundingSamples: [{ y: { data: new Float32Array(3), dims: [3] } }] })).toThrow(/roundingSamples\[0\]/);
+  });
+});

@@ -1,5 +1,6 @@
 // N-API glue for the convolution family: packed f32 conv weights, conv2d / convTranspose2d and the int8 conv2d,
 // each op's sync and async form from one description. No math here.
+#include <cmath>
 #include <memory>
 #include <string>
 
@@ -120,10 +121,12 @@ struct Conv2dOp {
 // s8Conv2d(x: Uint8Array|Int8Array, packedS8, geometry, kh, kw, c, xZero, xScale, out, bias|null, act, outScale,
 // outZero, actA, actB, residual|null[, id]) -> kernel name: groups 1, not transposed; out Int32Array (exact),
 // Float32Array (dequantized) or Int8/Uint8Array (requantized with outScale/outZero); act any kConvAct* code with its
-// two parameters; residual f32 shaped like the output (added before the activation).
+// two parameters; residual f32 shaped like the output (added before the activation). rowZero (Int32Array|null) and
+// rowScale (Float32Array|null), both or neither: per-pixel activation parameters (n·h·w values, pixel order n, h, w)
+// that replace xZero / xScale, for a pointwise stride-1 unpadded conv only.
 struct S8Conv2dOp {
   static constexpr OpNames kNames{"s8Conv2d", "conv2d", "s8Conv2dAsync", "conv2dAsync"};
-  static constexpr size_t kArgs = 16, kResult = 8;
+  static constexpr size_t kArgs = 18, kResult = 8;
   struct Call {
     std::shared_ptr<PackedS8Weights> w;
     const S8GemmVariant* v;
@@ -135,10 +138,12 @@ struct S8Conv2dOp {
     S8ConvPost post;  // the activation (any code) and the residual
     int32_t x_zero;   // A's zero point and scale, per tensor (stride 0)
     float x_scale;
+    const int32_t* row_zero;  // or per pixel (stride 1), when not null
+    const float* row_scale;
   };
   static Call parse(OpArgs& a) {
     Call c{a.handle(1, kPackedS8Handle)->weights(), &s8_gemm_table.select(), ConvShape{}, false, nullptr, 0,
-           S8GemmArgs{}, S8ConvPost{}, 0, 0.0f};
+           S8GemmArgs{}, S8ConvPost{}, 0, 0.0f, nullptr, nullptr};
     const size_t kh = a.size(3, "kh", 1 << 16), kw = a.size(4, "kw", 1 << 16), ch = a.size(5, "c", 1 << 24);
     if (kh == 0 || kw == 0 || ch == 0 || kh * kw * ch != c.w->k()) a.range_error("kh·kw·c must equal the packed weights' K");
     c.s = conv_geometry(a, 2, ch, c.w->n(), kh, kw, 1, &c.nchw);
@@ -166,6 +171,23 @@ struct S8Conv2dOp {
     g.act = c.post.act <= kConvActGelu ? c.post.act : kConvActNone;  // the GEMM fuses none/relu/gelu itself
     c.x_zero = zero;
     c.x_scale = x_scale;
+    const bool no_rz = a.is_null(16), no_rs = a.is_null(17);
+    if (no_rz != no_rs) a.type_error("rowZero and rowScale must be given together (or both null)");
+    if (!no_rz) {
+      if (!conv_is_pointwise(c.s)) a.range_error("per-pixel x parameters need a pointwise conv (1×1, stride 1, no padding)");
+      const size_t P = a.mul(c.s.n, c.s.h * c.s.w);
+      // Parsed on the JS thread: the values are checked here (the zero points against x's type, the scales > 0).
+      const int32_t* rz = a.now<int32_t>(16, "rowZero", P);
+      const float* rs = a.now<float>(17, "rowScale", P);
+      const int lo = g.a_unsigned ? 0 : -128, hi = g.a_unsigned ? 255 : 127;
+      for (size_t i = 0; i < P; i++) {
+        if (rz[i] < lo || rz[i] > hi) a.range_error("rowZero[" + std::to_string(i) + "] outside x's type's range");
+        if (out.kind != kS8OutI32 && !(rs[i] > 0 && rs[i] < INFINITY))
+          a.range_error("rowScale[" + std::to_string(i) + "] must be positive and finite for float32 and int8 outputs");
+      }
+      c.row_zero = a.in<int32_t>(16, "rowZero", P);
+      c.row_scale = a.in<float>(17, "rowScale", P);
+    }
     S8GemmArgs probe{};
     s8_gemm_bind_weights(*c.v, *c.w, &probe);  // any re-layout for this variant happens here, once
     return c;
@@ -173,8 +195,9 @@ struct S8Conv2dOp {
   static double cost(const Call& c) { return conv_ops(c.s); }
   static const char* run(const Call& c) {
     S8GemmArgs g = c.g;
-    g.a_zero = &c.x_zero;
-    g.a_scale = &c.x_scale;
+    g.a_zero = c.row_zero ? c.row_zero : &c.x_zero;
+    g.a_scale = c.row_scale ? c.row_scale : &c.x_scale;
+    g.a_zero_stride = g.a_scale_stride = c.row_zero ? 1 : 0;
     s8_gemm_bind_weights(*c.v, *c.w, &g);
     if (c.nchw)
       s8_conv_run_nchw(*c.v, c.s, c.x, c.pad_byte, g, c.post);

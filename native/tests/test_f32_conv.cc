@@ -356,3 +356,82 @@ TEST(s8_conv_int32_matches_plain_loops) {
     }
   }
 }
+
+// Per-pixel activation parameters (a_zero / a_scale with stride 1) on pointwise int8 convs, every runnable int8
+// GEMM variant: float32 output against plain loops, odd shapes (pixel counts that are not a multiple of any tile or of
+// the epilogue's slice, so the per-row pointers must follow each slice), u8 and s8 activations, NHWC and NCHW, with
+// and without the post epilogue (hard-swish affine: the GEMM writes f32 slices the epilogue kernel finishes).
+TEST(s8_conv_per_pixel_params_match_plain_loops) {
+  const auto& vs = s8_gemm_table;
+  for (size_t vi = 0; vi < vs.size(); vi++) {
+    const S8GemmVariant& v = vs[vi];
+    if (!sttest::runnable(v)) continue;
+    sttest::Rng r(vi + 313);
+    struct S { size_t n, c, h, w, m; bool nchw, uns, post; };
+    for (const S& t : {S{1, 5, 3, 7, 9, false, true, false}, S{2, 17, 5, 3, 33, true, true, true},
+                       S{1, 3, 10, 15, 1100, false, false, true}, S{3, 70, 1, 1, 65, false, true, true},
+                       S{1, 33, 7, 11, 16, true, false, false}}) {
+      ConvShape s{};
+      s.n = t.n; s.c = t.c; s.h = t.h; s.w = t.w; s.m = t.m; s.kh = s.kw = 1; s.sh = s.sw = 1; s.dh = s.dw = 1;
+      s.groups = 1; s.oh = t.h; s.ow = t.w;
+      const size_t K = s.c, P = s.pixels();
+      sttest::Flush<uint8_t> x(P * s.c);
+      std::vector<int8_t> wt(s.m * K);
+      std::vector<float> ws(s.m), bias(s.m), xs(P);
+      std::vector<int32_t> xz(P);
+      for (size_t i = 0; i < x.n; i++) x[i] = uint8_t(r.next() & 0xff);
+      for (int8_t& q : wt) q = int8_t(int(r.next() % 255) - 127);
+      for (size_t o = 0; o < s.m; o++) {
+        ws[o] = 0.001f + 0.0001f * float(r.next() % 50);
+        bias[o] = 0.01f * (float(r.next() % 200) - 100.0f);
+      }
+      for (size_t p = 0; p < P; p++) {
+        xs[p] = 0.002f + 0.001f * float(r.next() % 40);
+        xz[p] = t.uns ? int32_t(r.next() % 256) : int32_t(r.next() % 256) - 128;
+      }
+      PackedS8Weights pw(wt.data(), false, K, true, K, s.m, nullptr, 0, ws.data(), s.m, v.nr, v.kstep, v.kgroup);
+      const float a = 0.75f, b = -0.125f;
+      std::vector<float> want(P * s.m), got(P * s.m, -1.0f);
+      for (size_t p = 0; p < P; p++) {
+        const size_t bn = p / (s.h * s.w), pix = p % (s.h * s.w);
+        for (size_t o = 0; o < s.m; o++) {
+          int64_t acc = 0;
+          for (size_t ci = 0; ci < s.c; ci++) {
+            const uint8_t byte = t.nchw ? x[(bn * s.c + ci) * s.h * s.w + pix] : x[p * s.c + ci];
+            const int xv = t.uns ? int(byte) : int(int8_t(byte));
+            acc += int64_t(xv - xz[p]) * wt[o * K + ci];
+          }
+          float y = float(double(acc) * double(xs[p]) * double(ws[o])) + bias[o];
+          if (t.post) y = a * (y * std::min(1.0f, std::max(0.0f, y / 6.0f + 0.5f))) + b;
+          want[t.nchw ? (bn * s.m + o) * s.h * s.w + pix : p * s.m + o] = y;
+        }
+      }
+      S8GemmArgs g{};
+      g.a_unsigned = t.uns;
+      g.a_zero = xz.data();
+      g.a_zero_stride = 1;
+      g.a_scale = xs.data();
+      g.a_scale_stride = 1;
+      s8_gemm_bind_weights(v, pw, &g);
+      g.out = kS8OutF32;
+      g.bias = bias.data();
+      g.c = got.data();
+      S8ConvPost post;
+      if (t.post) {
+        post.act = kConvActHardSwishAffine;
+        post.p0 = a;
+        post.p1 = b;
+      }
+      if (t.nchw)
+        s8_conv_run_nchw(v, s, x.data(), 0, g, post);
+      else
+        s8_conv_run(v, s, x.data(), 0, g, post);
+      size_t bad = want.size();
+      for (size_t i = 0; i < want.size() && bad == want.size(); i++)
+        if (!(std::fabs(got[i] - want[i]) <= 1e-4f * (1.0f + std::fabs(want[i])))) bad = i;
+      CHECK(bad == want.size(), "%s c%zu m%zu P%zu nchw%d u%d post%d: [%zu] %g want %g\n", v.name, s.c, s.m, P,
+            int(t.nchw), int(t.uns), int(t.post), bad, bad < got.size() ? got[bad] : 0.0f,
+            bad < want.size() ? want[bad] : 0.0f);
+    }
+  }
+}

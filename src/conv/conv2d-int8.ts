@@ -55,6 +55,23 @@ interface Int8Plan {
   bias: Float32Array | null;
   act: [number, number, number];
   residual: Float32Array | null;
+  rowZero: Int32Array | null;
+  rowScale: Float32Array | null;
+}
+
+/** Validates `pixelParams` against the geometry: both arrays, n·h·w values each, a pointwise conv. */
+function pixelParams(fn: string, p: unknown, x: QuantizedTensor, layout: string, geom: Int32Array, kh: number, kw: number): [Int32Array | null, Float32Array | null] {
+  if (p === undefined || p === null) return [null, null];
+  const o = p as { scale?: unknown; zeroPoint?: unknown };
+  if (typeof p !== 'object' || !(o.scale instanceof Float32Array) || !(o.zeroPoint instanceof Int32Array))
+    throw typeError(fn, `pixelParams must be { scale: Float32Array, zeroPoint: Int32Array }, got ${describe(p)}`);
+  const s = x.data.shape, pixels = layout === 'nhwc' ? s[0] * s[1] * s[2] : s[0] * s[2] * s[3];
+  if (o.scale.length !== pixels || o.zeroPoint.length !== pixels)
+    throw rangeError(fn, `pixelParams need ${pixels} values each (one per input pixel), got scale ${o.scale.length}, zeroPoint ${o.zeroPoint.length}`);
+  // geom: [n, h, w, sh, sw, dh, dw, pads t/l/b/r, …] (planGeometry's native block).
+  const pointwise = kh === 1 && kw === 1 && geom[3] === 1 && geom[4] === 1 && geom[7] === 0 && geom[8] === 0 && geom[9] === 0 && geom[10] === 0;
+  if (!pointwise) throw rangeError(fn, 'pixelParams need a pointwise conv (1×1 kernel, stride 1, no padding)');
+  return [o.zeroPoint, o.scale];
 }
 
 function planInt8(fn: string, x: unknown, w: unknown, opts: Int8Conv2dOptions): Int8Plan {
@@ -107,12 +124,13 @@ function planInt8(fn: string, x: unknown, w: unknown, opts: Int8Conv2dOptions): 
     out = t;
   }
   if (residual && overlaps(out.data, residual)) throw rangeError(fn, 'out must not share memory with residual');
-  return { x, packed, geom: g.geom, out, outQ, bias, act, residual };
+  const [rowZero, rowScale] = pixelParams(fn, opts.pixelParams, x, layout, g.geom, packed.kernelH, packed.kernelW);
+  return { x, packed, geom: g.geom, out, outQ, bias, act, residual, rowZero, rowScale };
 }
 
 function args(p: Int8Plan): unknown[] {
   const { packed } = p;
-  return [p.x.data.data, packed.handle, p.geom, packed.kernelH, packed.kernelW, packed.inChannels, p.x.zeroPoint[0], p.x.scale[0], p.out.data, p.bias, p.act[0], p.outQ?.scale ?? 1, p.outQ?.zeroPoint ?? 0, p.act[1], p.act[2], p.residual];
+  return [p.x.data.data, packed.handle, p.geom, packed.kernelH, packed.kernelW, packed.inChannels, p.x.zeroPoint[0], p.x.scale[0], p.out.data, p.bias, p.act[0], p.outQ?.scale ?? 1, p.outQ?.zeroPoint ?? 0, p.act[1], p.act[2], p.residual, p.rowZero, p.rowScale];
 }
 
 function result(p: Int8Plan): Tensor | QuantizedTensor {

@@ -31,4 +31,10 @@ export type Int8ConvOutput = 'float32' | 'int32' | { dtype: QuantDType; scale: n
 export interface Int8Conv2dOptions extends Conv2dOptions {
   /** Output kind (default 'float32'). */
   output?: Int8ConvOutput;
+  /**
+   * Per-pixel activation parameters that replace x's per-tensor scale and zero point: one value per input pixel
+   * (n·h·w, in n, h, w order whatever the layout), as `quantizeDynamic`-style per-row quantization of an NHWC input
+   * gives them. Pointwise convs only (1×1, stride 1, no padding): each GEMM row is then one input pixel.
+   */
+  pixelParams?: { scale: Float32Array; zeroPoint: Int32Array };
 }

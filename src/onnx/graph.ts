@@ -40,6 +40,8 @@ export interface Graph {
   outputs: IOInfo[];
   /** Opset version per domain ('' = ai.onnx). */
   opset: Map<string, number>;
+  /** The model's metadata_props (key → value); absent for graphs built in code. */
+  metadata?: Map<string, string>;
 }
 
 /** Attribute accessors with defaults (ONNX omits attributes at their default). */

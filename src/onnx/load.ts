@@ -179,7 +179,9 @@ export function parseModel(bytes: Uint8Array, baseDir: string | null): Graph {
   const inputs = ((g.input as Record<string, unknown>[]) ?? []).map(ioFromProto).filter((i) => !consts.has(i.name));
   const outputs = ((g.output as Record<string, unknown>[]) ?? []).map(ioFromProto);
   if (outputs.length === 0) throw rangeError(FN, 'the graph declares no outputs');
-  return { nodes, consts, inputs, outputs, opset };
+  const metadata = new Map<string, string>();
+  for (const e of (m.metadataProps as { key?: string; value?: string }[]) ?? []) if (e.key) metadata.set(String(e.key), String(e.value ?? ''));
+  return { nodes, consts, inputs, outputs, opset, metadata };
 }
 
 /** A model's file bytes and the directory its external data is resolved in (kept by OnnxModel for export). */

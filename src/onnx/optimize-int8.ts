@@ -70,6 +70,8 @@ function unpadded(geo: Conv2dOptions): boolean {
  */
 export const fuseDynamicInt8Conv: Pass = (g) => {
   let count = 0;
+  // quantizeModel's convActivations, from the file's metadata: pointwise convs quantize their input per pixel.
+  const perPixel = g.metadata?.get('simdtensor.conv_activations') === 'per-pixel';
   for (const n of g.nodes.slice()) {
     if (n.op !== 'ConvInteger' || n.domain !== '' || !g.nodes.includes(n)) continue;
     const w = c(g, n.inputs[1]);
@@ -135,6 +137,18 @@ export const fuseDynamicInt8Conv: Pass = (g) => {
         Object.assign(opts, act);
         removed.push(next);
         y = next.outputs[0];
+        // PP-LCNetV3's learnable affine after the hard-swish (a ScalarAffine read by it alone): a·hardSwish(y) + b
+        // in the same epilogue, so the affine costs no pass over memory (the padded depthwise conv that reads it
+        // could not take it into its weights).
+        const sa = only(consumers(g), y);
+        if (opts.activation === 'hardSwish' && sa && sa.domain === 'simdtensor' && sa.op === 'ScalarAffine' && sa.inputs[0] === y) {
+          const a = scalarOf(g, sa.inputs[1]), b = scalarOf(g, sa.inputs[2]);
+          if (a !== null && b !== null && Number.isFinite(a) && Number.isFinite(b)) {
+            opts.activation = { hardSwish: { scale: Math.fround(a), shift: Math.fround(sa.attrs.negate_b ? -b : b) } };
+            removed.push(sa);
+            y = sa.outputs[0];
+          }
+        }
       }
       // The DynamicQuantizeLinear that feeds this conv alone: quantized inside the node.
       const dq = prod.get(n.inputs[0]);
@@ -175,7 +189,8 @@ export const fuseDynamicInt8Conv: Pass = (g) => {
     const biasT = bias ? new Tensor(bias, [m], 'float32', m) : null;
     if (groups === 1) {
       const q = new QuantizedTensor(new Tensor(w.data as Int8Array, shape4, w.dtype as 'int8', w.size), ws, zp, 0, 'asymmetric');
-      extra = { packed: packConvWeights(q, { weightLayout: 'oihw', bias: biasT }), bias: null, opts, rank, ...(dynamic ? { dynamic } : {}) };
+      const pointwise = rank === 4 && w.shape[2] === 1 && w.shape[3] === 1 && unpadded(geo) && [geo.strides ?? 1].flat().every((v) => v === 1);
+      extra = { packed: packConvWeights(q, { weightLayout: 'oihw', bias: biasT }), bias: null, opts, rank, ...(dynamic ? { dynamic } : {}), ...(dynamic && perPixel && pointwise ? { perPixel: true } : {}) };
     } else {
       const per = w.size / m, W = w.data, F = new Float32Array(w.size);
       for (let o = 0; o < m; o++) for (let i = o * per; i < (o + 1) * per; i++) F[i] = (W[i] - zp[o]) * ws[o];

@@ -57,6 +57,9 @@ void gemm_rows(const S8GemmVariant& v, const ConvShape& s, S8GemmArgs g, const v
                size_t rows, const S8ConvPost& post) {
   const size_t es = out_elem_bytes(g.out);
   uint8_t* c = static_cast<uint8_t*>(g.c) + r0 * s.m * es;
+  // Per-row (per-pixel) activation parameters follow the rows (stride 1); per-tensor ones (stride 0) stay put.
+  if (g.a_zero) g.a_zero += r0 * g.a_zero_stride;
+  if (g.a_scale) g.a_scale += r0 * g.a_scale_stride;
   g.m = rows;
   g.a = a;
   g.lda = lda;
@@ -91,6 +94,8 @@ void s8_conv_run(const S8GemmVariant& v, const ConvShape& s, const uint8_t* x, u
                  const S8ConvPost& post) {
   const size_t P = s.pixels(), K = s.kdim();
   if (P == 0 || s.m == 0) return;
+  // Per-row activation parameters are per input pixel: only a pointwise conv's GEMM rows are input pixels.
+  if ((g.a_zero_stride || g.a_scale_stride) && !conv_is_pointwise(s)) return;
   g.n = s.m;
   g.k = K;
   g.ldc = s.m;

@@ -22,8 +22,9 @@ struct S8ConvPost {
   bool needed() const { return residual != nullptr || act > kConvActGelu; }
 };
 
-// g: the GEMM's arguments with B bound (s8_gemm_bind_weights), a_unsigned, a_zero / a_scale (per tensor, stride 0),
-// out kind, bias, act, out_scale / out_zero; m, k, a, lda, c and ldc are set here. x: NHWC [n, h, w, c] bytes;
+// g: the GEMM's arguments with B bound (s8_gemm_bind_weights), a_unsigned, a_zero / a_scale (per tensor, stride 0;
+// or per input pixel, stride 1 over the n·h·w pixels, for a pointwise conv only: conv_is_pointwise(s), whose GEMM
+// rows are the input pixels — any other shape with stride-1 parameters writes nothing; callers check), out kind, bias, act, out_scale / out_zero; m, k, a, lda, c and ldc are set here. x: NHWC [n, h, w, c] bytes;
 // the output NHWC [n, oh, ow, m] of g.out's element type. s.groups must be 1 and s.transposed false.
 void s8_conv_run(const S8GemmVariant& v, const ConvShape& s, const uint8_t* x, uint8_t pad_byte, S8GemmArgs g,
                  const S8ConvPost& post = S8ConvPost{});

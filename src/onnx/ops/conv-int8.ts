@@ -331,6 +331,14 @@ export interface Int8ConvExtra {
    */
   dynamic?: boolean;
   qScratch?: Uint8Array;
+  /**
+   * With `dynamic`, on a pointwise conv of a file quantized with `convActivations: 'per-pixel'`: the NHWC input is
+   * quantized per pixel (one scale and zero point per row of the GEMM, into `rowScale` / `rowZero`, reused), and the
+   * int8 kernels' epilogue dequantizes each row with its own scale. NCHW runs (no `nhwc-layout`) stay per tensor.
+   */
+  perPixel?: boolean;
+  rowScale?: Float32Array;
+  rowZero?: Int32Array;
 }
 
 /** [scale, zero point] of the last in-node dynamic quantization. */
@@ -354,6 +362,20 @@ function int8ConvArgs(n: Node, ins: Ins, outs: (Value | undefined)[]) {
     // DynamicQuantizeLinear's range and scale, ~10× faster than the division-exact onnxDynamicQuantize, which
     // stays for inputs holding NaN/±Inf (onnxruntime's rules for those).
     const X = xf.data as Float32Array;
+    if (e.perPixel && e.opts.layout === 'nhwc' && X.length > 0) {
+      const c = xf.shape[xf.shape.length - 1], rows = X.length / c;
+      if (!e.rowScale || e.rowScale.length !== rows) {
+        e.rowScale = new Float32Array(rows);
+        e.rowZero = new Int32Array(rows);
+      }
+      // Rows holding NaN/±Inf get a NaN scale: the whole tensor then takes the per-tensor path below.
+      if (native.quantizeRows(X, rows, c, e.qScratch, e.rowScale, e.rowZero!) === 0) {
+        const x = mk('uint8', xf.shape, e.qScratch) as unknown as Tensor;
+        const o = outs[0] as unknown as Tensor | undefined;
+        const opts: Conv2dOptions = { ...e.opts, ...(o ? { out: o } : {}), pixelParams: { scale: e.rowScale, zeroPoint: e.rowZero! } } as Conv2dOptions;
+        return { input: new QuantizedTensor(x, 1, 0, null), o, e, opts, nhwc: true };
+      }
+    }
     if (X.length === 0 || native.quantizeRows(X, 1, X.length, e.qScratch, dqScale, dqZero) !== 0) {
       native.onnxDynamicQuantize(X, e.qScratch, dqParams);
       dqScale[0] = dqParams[0];

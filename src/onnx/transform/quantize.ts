@@ -26,6 +26,7 @@ import type { OnnxFeed, OnnxModel } from '../model.js';
 import type { Value } from '../value.js';
 import { foldBatchNorm } from './fold.js';
 import { attrF, attrI, DT, EditModel, nodeProto, upgradeOpset, type Msg } from './proto.js';
+import { gptqRound, SecondMoments } from './gptq.js';
 
 /** Per-tensor activation parameters found by {@link calibrateOnnx}. */
 export interface TensorCalibration {
@@ -74,7 +75,25 @@ export interface OnnxQuantizeOptions {
    * in onnxruntime) or 'weight-only' (int8 weights behind a DequantizeLinear, float32 Conv).
    */
   convForm?: 'integer' | 'weight-only';
+  /**
+   * Dynamic mode, ConvInteger: how simdtensor quantizes a pointwise (1×1, stride 1, unpadded) conv's activations at
+   * run time. 'per-pixel' (default): one scale and zero point per pixel (per row of the NHWC GEMM) — a pixel's
+   * channels share a range much better than a whole feature map does; 'per-tensor': DynamicQuantizeLinear's one
+   * range. Recorded in the file's metadata_props as `simdtensor.conv_activations` and read when simdtensor loads
+   * the file; the graph itself is the standard one, so onnxruntime (which ignores the key) runs it per tensor.
+   */
+  convActivations?: 'per-pixel' | 'per-tensor';
+  /**
+   * Sample feeds (as for `model.run`) whose activations guide the rounding of the weights of every MatMul, Gemm and
+   * pointwise (1×1, groups 1) Conv: error-compensating rounding (src/onnx/transform/gptq.ts) instead of rounding
+   * each weight to the nearest step. The scales and the file's operators are unchanged; the int8 layer's output
+   * error on inputs like these is smaller. Per-channel weights only (ignored with `perChannel: false`).
+   */
+  roundingSamples?: Record<string, OnnxFeed>[];
 }
+
+/** metadata_props key of {@link OnnxQuantizeOptions.convActivations}. */
+export const CONV_ACTIVATIONS_KEY = 'simdtensor.conv_activations';
 
 const FN = 'quantizeModel';
 const OPS = ['MatMul', 'Gemm', 'Conv'];
@@ -119,7 +138,7 @@ export function weightRows(n: Msg, w: Value): { rows: Float32Array; ch: number; 
 }
 
 /** Quantized weight rows, with per-row (or one) scale and zero point. */
-function quantRows(rows: Float32Array, ch: number, inner: number, type: 'int8' | 'uint8', perChannel: boolean) {
+function quantRows(rows: Float32Array, ch: number, inner: number, type: 'int8' | 'uint8', perChannel: boolean, moments?: SecondMoments) {
   const q = type === 'int8' ? new Int8Array(rows.length) : new Uint8Array(rows.length);
   const groups = perChannel ? ch : 1;
   const len = perChannel ? inner : rows.length;
@@ -147,6 +166,10 @@ function quantRows(rows: Float32Array, ch: number, inner: number, type: 'int8' |
     const [qlo, qhi] = type === 'int8' ? [-127, 127] : [0, 255];
     for (let i = g * len; i < (g + 1) * len; i++) q[i] = Math.min(qhi, Math.max(qlo, rne(rows[i] / s) + z));
   }
+  if (moments && perChannel && moments.k === inner && moments.count > 0) {
+    const [qlo, qhi] = type === 'int8' ? [-127, 127] : [0, 255];
+    q.set(gptqRound(rows, ch, moments, scale, zp, qlo, qhi, rne));
+  }
   return { q, scale, zp };
 }
 
@@ -167,7 +190,10 @@ function checkOptions(o: unknown): OnnxQuantizeOptions {
   // The OnnxModel form's options are required (opts.mode): null and undefined are both refused here.
   if (o === null || typeof o !== 'object') throw typeError(FN, `opts must be an object, got ${describe(o)}`);
   const opts = o as OnnxQuantizeOptions;
-  const known = ['mode', 'weightType', 'perChannel', 'skipNodes', 'skipOps', 'keepFirst', 'keepLast', 'calibration', 'convForm', 'skipDepthwise'];
+  const known = ['mode', 'weightType', 'perChannel', 'skipNodes', 'skipOps', 'keepFirst', 'keepLast', 'calibration', 'convForm', 'skipDepthwise', 'convActivations', 'roundingSamples'];
+  if (opts.roundingSamples !== undefined && (!Array.isArray(opts.roundingSamples) || opts.roundingSamples.length === 0 || opts.roundingSamples.some((f) => !f || typeof f !== 'object')))
+    throw typeError(FN, `opts.roundingSamples must be a non-empty array of feeds ({ inputName: tensor }), got ${describe(opts.roundingSamples)}`);
+  if (opts.convActivations !== undefined && opts.convActivations !== 'per-pixel' && opts.convActivations !== 'per-tensor') throw typeError(FN, `opts.convActivations must be 'per-pixel' or 'per-tensor', got ${describe(opts.convActivations)}`);
   if (opts.convForm !== undefined && opts.convForm !== 'integer' && opts.convForm !== 'weight-only') throw typeError(FN, `opts.convForm must be 'integer' or 'weight-only', got ${describe(opts.convForm)}`);
   for (const k of Object.keys(opts)) if (!known.includes(k)) throw rangeError(FN, `unknown option '${k}' for an OnnxModel (known: ${known.join(', ')})`);
   if (opts.mode !== 'dynamic' && opts.mode !== 'static') throw typeError(FN, `opts.mode must be 'dynamic' or 'static', got ${describe(opts.mode)}`);
@@ -202,21 +228,27 @@ const shared = new WeakMap<EditModel, Map<string, { wq: string; ws: string; wz: 
 /** int8 Gemm weights already stored transposed for MatMulInteger. */
 const transposedOf = new WeakMap<EditModel, Set<string>>();
 
+/** Second moments of the inputs of the targets, per (input name, kind) — set by quantizeEdit for one run. */
+let currentMoments: Map<string, SecondMoments> | null = null;
+const momentsKey = (n: Msg) => `${n.input[0]}|${n.opType === 'Conv' ? 'conv' : 'rows'}`;
+
 function weightInits(m: EditModel, t: Target, type: 'int8' | 'uint8', perChannel: boolean, scalarZero = false) {
-  // A weight read by several nodes of the same kind (tied weights) is quantized and stored once.
-  const key = [t.node.input[1], t.node.opType, attrI(t.node, 'transB', 0), type, perChannel, scalarZero].join('|');
+  // A weight read by several nodes of the same kind (tied weights) is quantized and stored once (per input when the
+  // rounding follows the input's statistics).
+  const mom = currentMoments?.get(momentsKey(t.node));
+  const key = [t.node.input[1], t.node.opType, attrI(t.node, 'transB', 0), type, perChannel, scalarZero, mom ? t.node.input[0] : ''].join('|');
   let cache = shared.get(m);
   if (!cache) shared.set(m, (cache = new Map()));
   const hit = cache.get(key);
   if (hit) return hit;
-  const r = quantizedWeight(m, t, type, perChannel, scalarZero);
+  const r = quantizedWeight(m, t, type, perChannel, scalarZero, mom);
   cache.set(key, r);
   return r;
 }
 
-function quantizedWeight(m: EditModel, t: Target, type: 'int8' | 'uint8', perChannel: boolean, scalarZero: boolean) {
+function quantizedWeight(m: EditModel, t: Target, type: 'int8' | 'uint8', perChannel: boolean, scalarZero: boolean, mom?: SecondMoments) {
   const { rows, ch, inner } = weightRows(t.node, t.w);
-  const { q, scale, zp } = quantRows(rows, ch, inner, type, perChannel);
+  const { q, scale, zp } = quantRows(rows, ch, inner, type, perChannel, mom);
   const base = t.node.input[1];
   const wq = m.addInit(`${base}_quantized`, val(type, t.w.shape.slice(), toLayout(t.node, t.w, q)));
   const shape = perChannel ? [ch] : [];
@@ -403,10 +435,69 @@ function staticNode(m: EditModel, t: Target, opts: OnnxQuantizeOptions, qdq: Map
 }
 
 /** Applies the quantization to an edited model (shared by quantizeOnnx and the CLI). Returns the count of nodes. */
-export function quantizeEdit(m: EditModel, opts: OnnxQuantizeOptions): number {
+export function quantizeEdit(m: EditModel, opts: OnnxQuantizeOptions, moments: Map<string, SecondMoments> | null = null): number {
   if (!(opts.skipOps ?? []).includes('Conv')) foldBatchNorm(m);
   const targets = selected(m, opts);
   if (targets.length === 0) return 0;
+  currentMoments = moments;
+  try {
+    return quantizeTargets(m, opts, targets);
+  } finally {
+    currentMoments = null;
+  }
+}
+
+/** True for the targets whose rounding can follow their input's second moments: MatMul/Gemm, pointwise Conv. */
+function momentsTarget(t: Target): boolean {
+  if (t.node.opType !== 'Conv') return true;
+  return attrI(t.node, 'group', 1) === 1 && t.w.shape.slice(2).every((d) => d === 1);
+}
+
+/**
+ * Runs the float32 model (batch norms folded, as quantizeEdit will see it) over `samples` and accumulates Σ x·xᵀ of
+ * the inputs of every target that can use them.
+ */
+function secondMomentsOf(model: OnnxModel, opts: OnnxQuantizeOptions, samples: Record<string, OnnxFeed>[]): Map<string, SecondMoments> {
+  const pm = editOf(FN, model);
+  if (!(opts.skipOps ?? []).includes('Conv')) foldBatchNorm(pm);
+  const targets = selected(pm, opts).filter(momentsTarget);
+  const graphIn = new Set(((pm.graph.input as Msg[]) ?? []).map((i) => i.name));
+  const outs = new Set(((pm.graph.output as Msg[]) ?? []).map((o) => o.name));
+  const res = new Map<string, SecondMoments>();
+  for (const t of targets) {
+    const name = t.node.input[0] as string;
+    if (!outs.has(name) && !graphIn.has(name)) {
+      pm.graph.output.push({ name, type: { tensorType: { elemType: DT.FLOAT } } });
+      outs.add(name);
+    }
+    const k = t.node.opType === 'Conv' ? t.w.shape[1] : t.node.opType === 'Gemm' && attrI(t.node, 'transB', 0) === 1 ? t.w.shape[1] : t.w.shape[0];
+    if (!res.has(momentsKey(t.node))) res.set(momentsKey(t.node), new SecondMoments(k));
+  }
+  const probe = loadOnnx(pm.bytes());
+  samples.forEach((feeds, i) => {
+    let o: Record<string, { data: unknown; shape: number[] }>;
+    try {
+      o = probe.run(feeds) as never;
+    } catch (e) {
+      if (e instanceof TypeError || e instanceof RangeError) throw new (e.constructor as typeof TypeError)(`${FN}: opts.roundingSamples[${i}]: ${e.message}`);
+      throw e;
+    }
+    for (const [key, mom] of res) {
+      const [name, kind] = key.split('|');
+      const v = graphIn.has(name) ? (feeds[name] as { data: unknown; dims?: number[]; shape?: number[] }) : o[name];
+      const data = v?.data, shape = (v as { shape?: number[]; dims?: number[] })?.shape ?? (v as { dims?: number[] })?.dims;
+      if (!(data instanceof Float32Array) || !shape) continue;
+      if (kind === 'conv') {
+        if (shape.length < 3 || shape[1] !== mom.k) continue;
+        const plane = data.length / (shape[0] * mom.k);
+        for (let b = 0; b < shape[0]; b++) mom.addColumns(data.subarray(b * mom.k * plane, (b + 1) * mom.k * plane), plane);
+      } else if (shape[shape.length - 1] === mom.k) mom.addRows(data, data.length / mom.k);
+    }
+  });
+  return res;
+}
+
+function quantizeTargets(m: EditModel, opts: OnnxQuantizeOptions, targets: Target[]): number {
   upgradeOpset(m, 13, FN);
   const set = new Map(targets.map((t) => [t.node, t]));
   const dql = new Map<string, string[]>();
@@ -423,6 +514,11 @@ export function quantizeEdit(m: EditModel, opts: OnnxQuantizeOptions): number {
   }
   m.graph.node = out;
   m.pruneInits();
+  if (opts.mode === 'dynamic' && opts.convForm !== 'weight-only' && targets.some((t) => t.node.opType === 'Conv')) {
+    const props = ((m.proto.metadataProps as Msg[] | undefined) ?? []).filter((e) => e.key !== CONV_ACTIVATIONS_KEY);
+    props.push({ key: CONV_ACTIVATIONS_KEY, value: opts.convActivations ?? 'per-pixel' });
+    m.proto.metadataProps = props;
+  }
   return targets.length;
 }
 
@@ -432,8 +528,9 @@ export function quantizeEdit(m: EditModel, opts: OnnxQuantizeOptions): number {
  */
 export function quantizeOnnx(model: OnnxModel, opts: OnnxQuantizeOptions): OnnxModel {
   const o = checkOptions(opts);
+  const moments = o.roundingSamples ? secondMomentsOf(model, o, o.roundingSamples) : null;
   const m = editOf(FN, model);
-  const n = quantizeEdit(m, o);
+  const n = quantizeEdit(m, o, moments);
   if (n === 0) throw rangeError(FN, `the model has no MatMul/Gemm/Conv with a constant float32 weight left to quantize (after skipNodes/skipOps/keepFirst/keepLast)`);
   return modelOf(m);
 }
