@@ -31,6 +31,7 @@ export interface OptimizeSummary {
 }
 
 const FOLDED = Symbol.for('simdtensor.tfjs.folded');
+const PASS = Symbol('simdtensor.tfjs.passThrough');
 
 /** The only layer consuming `layer`'s output, or null (several consumers, or a model output). */
 function soleConsumer(model: Any, layer: Any): Any {
@@ -61,6 +62,42 @@ function activationOf(l: Any): 'relu' | 'relu6' | null {
 }
 
 const firstInput = (inputs: Any): T => (Array.isArray(inputs) ? inputs[0] : inputs);
+
+/**
+ * `layer.apply` on concrete tensors becomes `run(x)` (symbolic inputs — building another model with the layer —
+ * still go through the original apply).
+ */
+function fastApply(layer: Any, run: (x: T) => T): void {
+  const original = layer.apply;
+  layer.apply = function (inputs: Any, kwargs?: Any) {
+    const x = firstInput(inputs);
+    return x && typeof x.dataSync === 'function' ? run(x) : original.call(this, inputs, kwargs);
+  };
+}
+
+/** Marks a layer whose output tensor must outlive its consumer (tfjs-layers' executor does not free a stateful layer's output). */
+function keepAlive(layer: Any): void {
+  Object.defineProperty(layer, 'stateful', { value: true, configurable: true });
+}
+
+/**
+ * An absorbed layer hands its input tensor on as its output: no kernel, no copy. tfjs-layers' executor frees a
+ * layer's input once its last consumer ran, so the producer (the conv, or the absorbed layer before) is kept alive
+ * (`stateful`): the tensor is then freed when the last layer of the chain has been consumed. A chain that starts at
+ * a model input (a padding of the input) keeps its last layer alive too: the input is the caller's.
+ */
+function passThrough(model: Any, layer: Any): void {
+  const producer = soleProducer(layer);
+  // A producer with other consumers (or a model output) cannot be kept alive without holding its tensor to the end
+  // of the run: the layer then stays an identity op (its call: tf.clone, no copy).
+  if (!producer || (cls(producer) !== 'InputLayer' && !soleConsumer(model, producer))) return;
+  fastApply(layer, (x) => x);
+  layer[PASS] = true;
+  keepAlive(producer);
+  let root = producer;
+  while (root && root[PASS]) root = soleProducer(root);
+  if (!root || cls(root) === 'InputLayer') keepAlive(layer);
+}
 
 /**
  * Folds batch norms, activations and zero paddings into the convolutions of a tfjs-layers model (see the module
@@ -123,11 +160,19 @@ export function optimizeLayersModel(tf: TfCore, model: Any): OptimizeSummary {
         const o = { x, filter, strides, pad: pads, dataFormat: 'NHWC', dilations, bias: bias ?? undefined, activation: fusedAct };
         return depthwise ? tf.fused.depthwiseConv2d(o as Any) : tf.fused.conv2d(o as Any);
       });
+    // On concrete tensors, apply runs the fused kernel directly: no Layer.apply bookkeeping (name scope, input-spec
+    // checks), no op wrapper (its argument checks and custom-gradient closure). The attrs object is the same on every
+    // call, so the backend can keep its planned call under it (src/tfjs/conv.ts).
+    const kernelName = depthwise ? 'FusedDepthwiseConv2D' : 'FusedConv2D';
+    const attrs = { strides, pad: pads, dataFormat: 'NHWC', dilations, dimRoundingMode: undefined, activation: fusedAct, leakyreluAlpha: undefined };
+    const kernelInputs: Record<string, T> = bias ? { filter, bias } : { filter };
+    fastApply(conv, (x: T) => tf.engine().runKernel(kernelName, { x, ...kernelInputs }, attrs as Any));
     conv[FOLDED] = true;
     sum.convs++;
     for (const l of [bn, act, pad]) {
       if (!l) continue;
       l.call = identity;
+      passThrough(model, l);
       l[FOLDED] = true;
     }
     if (bn) sum.batchNorms++;
