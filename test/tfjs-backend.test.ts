@@ -70,12 +70,26 @@ describe('simdtensor/tfjs kernels and buffers', () => {
     const s = tf.slice(r2, [3, 0], [1, 1024]);
     const sCopy = s.dataSync().slice();
     r2.dispose();
+    // A tiny slice at the very start of an output (16 floats: the size V8 keeps on its heap) pins it as well.
+    const r3 = tf.relu(x);
+    const t = tf.slice(r3, [0, 0], [1, 16]);
+    const tCopy = (await t.data()).slice();
+    r3.dispose();
+    // A whole-tensor Slice (tfjs-layers' predict slices its batch) shares the data: freeing either keeps the other.
+    const r4 = tf.relu(x);
+    const r4Copy = r4.dataSync().slice();
+    const w = tf.slice(r4, [0, 0], [64, 1024]);
+    r4.dispose();
+    const slices = mod.kernelStats().Slice;
+    expect(slices.native).toBeGreaterThan(0);
     const h0 = mod.recycleStats().hits;
     for (let i = 0; i < 4; i++) tf.tidy(() => tf.relu(tf.relu(tf.neg(x))).dispose());
     expect(mod.recycleStats().hits).toBeGreaterThan(h0); // the tidy's intermediates were reused
     expect(Array.from(read)).toEqual(Array.from(copy));
     expect(Array.from(s.dataSync())).toEqual(Array.from(sCopy));
-    tf.dispose([x, s]);
+    expect(Array.from(t.dataSync())).toEqual(Array.from(tCopy));
+    expect(Array.from(w.dataSync())).toEqual(Array.from(r4Copy));
+    tf.dispose([x, s, t, w]);
   });
 
   it('runs Prelu natively (scalar and per-channel alpha, infinities, NaN) like the CPU kernel', async () => {
