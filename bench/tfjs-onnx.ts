@@ -2,7 +2,7 @@
  * nsfwjs MobileNetV2 as an ONNX graph, on onnxruntime-node and simdtensor's loadOnnx, against the same model on the
  * TF.js 'simdtensor' backend after optimizeLayersModel (issue #15: within 1.3× of onnxruntime on the same network).
  *
- *   node dist/bench/tfjs-onnx.js [--batch 1,16] [--reps 7] [--threads 1] [--images 2] [--save mobilenet.onnx]
+ *   node dist/bench/tfjs-onnx.js [--batch 1,16] [--reps 7] [--threads 1] [--images 2] [--save mobilenet.onnx] [--json f]
  *
  * The graph is written from the tfjs-layers model's own weights with the fold optimizeLayersModel makes (each
  * batch norm folded into its conv's weights and bias, each ZeroPadding2D into the conv's pads, ReLU(6) → Clip):
@@ -24,6 +24,7 @@ const REPS = Number(flag('--reps', '7'));
 const THREADS = Number(flag('--threads', '1'));
 const IMAGES = Number(flag('--images', '2'));
 const SAVE = flag('--save', '');
+const JSON_OUT = flag('--json', '');
 
 const cls = (l: Any): string => l.getClassName();
 const f32 = (t: Any): Float32Array => t.read().dataSync() as Float32Array;
@@ -218,6 +219,7 @@ async function main(): Promise<void> {
     x.dispose();
   }
   await session.release();
+  if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify({ threads: THREADS, reps: REPS, medians: summary }, null, 2));
 }
 
 await main();
