@@ -179,5 +179,25 @@ export function optimizeLayersModel(tf: TfCore, model: Any): OptimizeSummary {
     if (act) sum.activations++;
     if (pad) sum.pads++;
   }
+  // Residual Adds (MobileNetV2 has ten) of same-shape tensors: the Add kernels directly, without Layer.apply and
+  // the Merge layer's shape handling (a reshape per input), on concrete tensors.
+  for (const l of model.layers as Any[]) {
+    if (cls(l) !== 'Add' || l[FOLDED]) continue;
+    const original = l.apply;
+    l.apply = function (inputs: Any, kwargs?: Any) {
+      const xs: T[] | null = Array.isArray(inputs) && inputs.length >= 2 ? inputs : null;
+      const s0 = xs?.[0]?.shape;
+      if (!xs || !xs.every((t) => t && typeof t.dataSync === 'function' && t.shape.length === s0.length && t.shape.every((d: number, i: number) => d === s0[i])))
+        return original.call(this, inputs, kwargs);
+      let y: T = tf.add(xs[0], xs[1]);
+      for (let i = 2; i < xs.length; i++) {
+        const z = tf.add(y, xs[i]);
+        y.dispose();
+        y = z;
+      }
+      return y;
+    };
+    l[FOLDED] = true;
+  }
   return sum;
 }
