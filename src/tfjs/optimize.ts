@@ -3,10 +3,12 @@
  * absorbs the `BatchNormalization` that alone consumes its output (folded into its kernel and bias), the `ReLU`
  * (max 6 or none) / `Activation('relu' | 'relu6')` that alone consumes that (the fused activation), and a
  * `ZeroPadding2D` that alone feeds it ('valid' padding: the zeros become the conv's explicit pads). The model's
- * topology stays as it is: the absorbed layers' `call` becomes an identity (`tf.clone`, no copy), and the conv's
- * `call` runs one `tf.fused.conv2d` / `tf.fused.depthwiseConv2d` with the folded weights.
+ * topology stays as it is: on concrete tensors the absorbed layers' `apply` hands its input tensor on (no kernel;
+ * see passThrough), and the conv's `apply` runs the FusedConv2D / FusedDepthwiseConv2D kernel with the folded
+ * weights (its `call`: one `tf.fused.conv2d` / `tf.fused.depthwiseConv2d`). Same-shape `Add` layers run `tf.add`.
  *
- * On MobileNetV2 (nsfwjs) that removes 52 FusedBatchNorm, 35 Relu, 35 ClipByValue and 5 PadV2 kernels a run.
+ * On MobileNetV2 (nsfwjs) that removes 52 FusedBatchNorm, 35 Relu, 35 ClipByValue and 5 PadV2 kernels a run, and
+ * the 92 absorbed layers' Layer.apply calls.
  * Inference only: the model's own weights are unchanged (getWeights / save give the originals), but training it
  * afterwards would not update the folded copies — call it on a model that only predicts.
  * @module
