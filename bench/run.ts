@@ -51,6 +51,8 @@ const EXTRA_MODULES: { name: string; title: string; args: (o: Options, out: stri
   { name: 'trials-conv-dw', title: 'Depthwise 3×3, MobileNetV2 layers (bench/trials-conv-dw.ts)', args: (o, out) => ['--threads', o.threads.join(','), '--json', join(out, 'conv-dw.json')], files: ['conv-dw.json'] },
   // nsfwjs MobileNetV2 through TF.js: 'simdtensor' (as loaded, and after optimizeLayersModel) vs TF.js WASM (and CPU at batch 1).
   { name: 'tfjs-mobilenet', title: 'TF.js backend: nsfwjs MobileNetV2, simdtensor vs TF.js WASM / CPU, one thread (bench/tfjs-mobilenet.ts)', args: (o, out) => ['--images', '2', '--reps', o.quick ? '3' : '7', '--batch', o.quick ? '1' : '1,16', '--json', join(out, 'tfjs-mobilenet.json')], files: ['tfjs-mobilenet.json'] },
+  { name: 'tfjs-onnx', title: 'TF.js backend: nsfwjs MobileNetV2 folded vs the same network on onnxruntime-node and loadOnnx, one thread (bench/tfjs-onnx.ts)', args: (o, out) => ['--reps', o.quick ? '3' : '7', '--batch', o.quick ? '1' : '1,16', '--json', join(out, 'tfjs-onnx.json')], files: ['tfjs-onnx.json'] },
+  { name: 'tfjs-roundtrip', title: 'TF.js backend: tf.matMul 4×4 round trip, simdtensor vs cpu (bench/tfjs-roundtrip.ts)', args: (o) => ['--rounds', o.quick ? '5' : '9', '--iters', '20000'] },
   { name: 'sparse', title: 'Sparsity sweep, quick (bench/sparse.ts; the full sweep: node dist/bench/sparse.js)', args: (_o, out) => ['--quick', '--out', join(out, 'sparse-quick')], files: ['sparse-quick/sparse.md', 'sparse-quick/sparse.json', 'sparse-quick/sparse.svg'] },
 ];
 

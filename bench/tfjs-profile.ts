@@ -3,8 +3,10 @@
  * --reps runs after a warm-up, the median per-run time of each kernel name, its call count, and the rest of the run
  * (TF.js's engine and graph executor, outside any kernel).
  *
- *   node dist/bench/tfjs-profile.js [--batch 1] [--reps 5] [--backend simdtensor] [--threads 1] [--optimize]
+ *   node dist/bench/tfjs-profile.js [--batch 1] [--reps 5] [--backend simdtensor] [--threads 1] [--optimize] [--layers]
  *
+ * --layers also times each tfjs-layers layer's apply (synchronous kernels: the time of its ops, engine included),
+ * medians per run by layer class and the slowest layers, beside tf.profile's kernel view.
  * --optimize runs the model after optimizeLayersModel (batch norms, relu6, paddings folded into the convs).
  * Kernel times are tf.profile's wall times: on a loaded machine compare shares, not milliseconds.
  * @module
@@ -30,12 +32,28 @@ async function main(): Promise<void> {
   for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 256;
   const x = tf.tensor4d(data, [BATCH, 224, 224, 3]);
   const run = () => tf.tidy(() => model.model.predict(x.div(255)));
+  // Per-layer timing: each layer's apply wrapped (after the fold, so the fast paths are what is timed).
+  const layerMs = new Map<string, { cls: string; ms: number[] }>();
+  let current: Map<string, number> | null = null;
+  if (args.includes('--layers'))
+    for (const l of model.model.layers) {
+      const apply = l.apply;
+      const entry = { cls: l.getClassName(), ms: [] as number[] };
+      layerMs.set(l.name, entry);
+      l.apply = function (...a: unknown[]) {
+        const t0 = performance.now();
+        const r = apply.apply(this, a);
+        if (current) current.set(l.name, (current.get(l.name) ?? 0) + performance.now() - t0);
+        return r;
+      };
+    }
   run().dispose();
   const perKernel = new Map<string, { ms: number[]; calls: number }>();
   const totals: number[] = [], cpuTotals: number[] = [], kernelSums: number[] = [];
   for (let r = 0; r < REPS; r++) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
+    current = new Map();
     const info = await tf.profile(() => {
       const y = run();
       y.dataSync();
@@ -45,6 +63,8 @@ async function main(): Promise<void> {
     const cu = process.cpuUsage(c0);
     cpuTotals.push(cpuMs(cu));
     info.result.dispose();
+    for (const [name, ms] of current) layerMs.get(name)?.ms.push(ms);
+    current = null;
     const sums = new Map<string, number>();
     const calls = new Map<string, number>();
     let sum = 0;
@@ -66,6 +86,20 @@ async function main(): Promise<void> {
   console.log(`${BACKEND}, batch ${BATCH}, ${THREADS} thread(s), medians of ${REPS} profiled runs: wall ${total.toFixed(1)} ms, process CPU ${median(cpuTotals).toFixed(1)} ms, kernels ${ksum.toFixed(1)} ms, outside kernels ${(total - ksum).toFixed(1)} ms`);
   console.log('| kernel | calls | ms / run | share of kernels |\n| --- | ---: | ---: | ---: |');
   for (const r of rows) console.log(`| ${r.name} | ${r.calls} | ${r.ms.toFixed(2)} | ${((100 * r.ms) / ksum).toFixed(0)}% |`);
+  if (layerMs.size) {
+    const perLayer = [...layerMs].filter(([, e]) => e.ms.length).map(([name, e]) => ({ name, cls: e.cls, ms: median(e.ms) }));
+    const byClass = new Map<string, { n: number; ms: number }>();
+    for (const l of perLayer) {
+      const c = byClass.get(l.cls) ?? { n: 0, ms: 0 };
+      c.n++;
+      c.ms += l.ms;
+      byClass.set(l.cls, c);
+    }
+    const total = perLayer.reduce((a, l) => a + l.ms, 0);
+    console.log(`\nlayers (apply wall time, medians per run; ${total.toFixed(1)} ms in layers)\n| layer class | layers | ms / run | share |\n| --- | ---: | ---: | ---: |`);
+    for (const [c, v] of [...byClass].sort((a, b) => b[1].ms - a[1].ms)) console.log(`| ${c} | ${v.n} | ${v.ms.toFixed(2)} | ${((100 * v.ms) / total).toFixed(0)}% |`);
+    console.log('slowest layers: ' + perLayer.sort((a, b) => b.ms - a.ms).slice(0, 12).map((l) => `${l.name} ${l.ms.toFixed(2)}`).join(', '));
+  }
   x.dispose();
 }
 

@@ -70,12 +70,51 @@ describe('simdtensor/tfjs kernels and buffers', () => {
     const s = tf.slice(r2, [3, 0], [1, 1024]);
     const sCopy = s.dataSync().slice();
     r2.dispose();
+    // A tiny slice at the very start of an output (16 floats: the size V8 keeps on its heap) pins it as well.
+    const r3 = tf.relu(x);
+    const t = tf.slice(r3, [0, 0], [1, 16]);
+    const tCopy = (await t.data()).slice();
+    r3.dispose();
+    // A whole-tensor Slice (tfjs-layers' predict slices its batch) shares the data: freeing either keeps the other.
+    const r4 = tf.relu(x);
+    const r4Copy = r4.dataSync().slice();
+    const w = tf.slice(r4, [0, 0], [64, 1024]);
+    r4.dispose();
+    const slices = mod.kernelStats().Slice;
+    expect(slices.native).toBeGreaterThan(0);
     const h0 = mod.recycleStats().hits;
     for (let i = 0; i < 4; i++) tf.tidy(() => tf.relu(tf.relu(tf.neg(x))).dispose());
     expect(mod.recycleStats().hits).toBeGreaterThan(h0); // the tidy's intermediates were reused
     expect(Array.from(read)).toEqual(Array.from(copy));
     expect(Array.from(s.dataSync())).toEqual(Array.from(sCopy));
-    tf.dispose([x, s]);
+    expect(Array.from(t.dataSync())).toEqual(Array.from(tCopy));
+    expect(Array.from(w.dataSync())).toEqual(Array.from(r4Copy));
+    tf.dispose([x, s, t, w]);
+  });
+
+  it('keeps a conv call planned under its attrs object only while input shape, filter and bias match', async () => {
+    await import('simdtensor/tfjs');
+    await tf.setBackend('simdtensor');
+    // optimizeLayersModel's layers pass one attrs object on every call; the backend reuses the validated call then.
+    const ref = (x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D, depthwise: boolean) =>
+      (depthwise ? tf.fused.depthwiseConv2d : tf.fused.conv2d)({ x, filter, bias, strides: 2, pad: [[0, 0], [1, 0], [0, 1], [0, 0]], activation: 'relu6' }).dataSync();
+    for (const depthwise of [false, true]) {
+      const attrs = { strides: [2, 2], pad: [[0, 0], [1, 0], [0, 1], [0, 0]], dataFormat: 'NHWC', dilations: [1, 1], activation: 'relu6' };
+      const kernel = depthwise ? 'FusedDepthwiseConv2D' : 'FusedConv2D';
+      const f1 = tf.randomNormal([3, 3, 6, depthwise ? 1 : 5], 0, 1, 'float32', 1) as tf.Tensor4D;
+      const f2 = tf.randomNormal([3, 3, 6, depthwise ? 1 : 5], 0, 1, 'float32', 2) as tf.Tensor4D;
+      const b1 = tf.randomNormal([depthwise ? 6 : 5], 0, 1, 'float32', 3) as tf.Tensor1D;
+      const b2 = tf.randomNormal([depthwise ? 6 : 5], 0, 1, 'float32', 4) as tf.Tensor1D;
+      const x1 = tf.randomNormal([1, 9, 8, 6], 0, 2, 'float32', 5) as tf.Tensor4D;
+      const x2 = tf.randomNormal([2, 7, 10, 6], 0, 2, 'float32', 6) as tf.Tensor4D;
+      for (const [x, f, b] of [[x1, f1, b1], [x1, f1, b1], [x2, f1, b1], [x2, f2, b1], [x2, f2, b2], [x1, f1, b1]] as const) {
+        const y = tf.engine().runKernel(kernel, { x, filter: f, bias: b }, attrs as never) as tf.Tensor;
+        const want = ref(x, f, b, depthwise);
+        const got = y.dataSync();
+        expect(got.length).toBe(want.length);
+        for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-5);
+      }
+    }
   });
 
   it('runs Prelu natively (scalar and per-channel alpha, infinities, NaN) like the CPU kernel', async () => {

@@ -78,7 +78,15 @@ describe('optimizeLayersModel', () => {
         expect(calls('FusedConv2D')).toBe(2);
         expect(calls('FusedDepthwiseConv2D')).toBe(1);
         expect(calls('Relu')).toBe(1); // the unfused relu after the BN with two consumers
+        expect(calls('Identity')).toBe(0); // the absorbed layers pass their input tensor on
       }
+      // The absorbed layers hand tensors on without copies: nothing leaks, nothing is freed early, and the input
+      // (which the folded padding passes on) stays the caller's.
+      const n0 = tf.memory().numTensors;
+      for (let i = 0; i < 3; i++) (model.predict(x) as tf.Tensor).dispose();
+      expect(tf.memory().numTensors).toBe(n0);
+      expect(x.isDisposed).toBe(false);
+      expect(Array.from((model.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from(got));
     }
     x.dispose();
   });

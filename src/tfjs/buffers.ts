@@ -15,6 +15,8 @@ import { allocF32, POOL_MIN_BYTES } from '../alloc.js';
 /** Smallest buffer worth tracking (smaller ones are cheap to allocate). */
 const MIN_BYTES = 64 * 1024;
 const FRESH = 0, STORED = 1, PINNED = 2, FREE = 3;
+/** Tracked outputs start this many bytes into their buffer (64: the alignment is kept); see mayBeTracked. */
+const HEAD = 64;
 
 // 1 GiB: MobileNetV2 at batch 16 reuses ~850 MB of freed outputs per run; at 256 MiB its kernels took 4.6× longer
 // (5.9 s vs 1.3 s a run, mostly page faults of fresh buffers). Only memory the model actually freed is held.
@@ -35,21 +37,31 @@ export function allocOut(size: number): Float32Array {
   if (bytes < MIN_BYTES) return new Float32Array(size);
   // Best fit among the free sizes in [bytes, 2·bytes]: a model's activations come in a few dozen sizes, and at
   // large batches the cap holds only a few of the biggest, so exact-size matching alone misses often.
+  const need = bytes + HEAD;
   let best = 0;
-  for (const [b, list] of free) if (list.length && b >= bytes && b <= 2 * bytes && (best === 0 || b < best)) best = b;
+  for (const [b, list] of free) if (list.length && b >= need && b <= 2 * bytes && (best === 0 || b < best)) best = b;
   const buf = best ? free.get(best)!.pop() : undefined;
   if (buf) {
     age.delete(buf);
     freeBytes -= buf.byteLength;
     state.set(buf, FRESH);
     hits++;
-    return new Float32Array(buf, 0, size);
+    return new Float32Array(buf, HEAD, size);
   }
   misses++;
-  const f = bytes >= POOL_MIN_BYTES ? allocF32(size) : new Float32Array(size);
-  if (f.byteOffset === 0 && f.buffer instanceof ArrayBuffer) state.set(f.buffer, FRESH);
+  const n = size + HEAD / 4;
+  const f = (need >= POOL_MIN_BYTES ? allocF32(n) : new Float32Array(n)).subarray(HEAD / 4);
+  if (f.byteOffset === HEAD && f.buffer instanceof ArrayBuffer) state.set(f.buffer, FRESH);
   return f;
 }
+
+/**
+ * Whether `values` may share a buffer with a tracked output. Tracked outputs start HEAD bytes into their buffer, so
+ * every view of one has byteOffset >= HEAD: an array at offset 0 of at most 64 bytes cannot be one. That is every
+ * tiny tensor (V8 keeps typed arrays of <= 64 bytes on its heap, and reading `.buffer` of one moves it off the heap:
+ * ~0.4 µs, most of the gap between a 4×4 tf.matMul round trip here and on 'cpu').
+ */
+const mayBeTracked = (values: ArrayBufferView): boolean => values.byteOffset !== 0 || values.byteLength > 64;
 
 /** The backend stores `values` under a data id (write / move / makeTensorInfo). */
 /** Returns a scratch array from {@link allocOut} that no tensor holds to the free lists (a kernel's temporary). */
@@ -59,22 +71,22 @@ export function releaseScratch(values: Float32Array): void {
 }
 
 export function noteStored(values: unknown): void {
-  if (!ArrayBuffer.isView(values)) return;
+  if (!ArrayBuffer.isView(values) || !mayBeTracked(values)) return;
   const buf = values.buffer as ArrayBuffer;
   const s = state.get(buf);
   if (s === undefined || s === PINNED) return;
-  // Our kernel's output: the array allocOut made, at the start of its buffer (a recycled buffer may be larger).
-  state.set(buf, s === FRESH && values.byteOffset === 0 ? STORED : PINNED);
+  // Our kernel's output: the array allocOut made, HEAD bytes into its buffer (a recycled buffer may be larger).
+  state.set(buf, s === FRESH && values.byteOffset === HEAD ? STORED : PINNED);
 }
 
 /** The backend hands `values` out (readSync / read): the caller may keep it. */
 export function noteExposed(values: unknown): void {
-  if (ArrayBuffer.isView(values) && state.has(values.buffer as ArrayBuffer)) state.set(values.buffer as ArrayBuffer, PINNED);
+  if (ArrayBuffer.isView(values) && mayBeTracked(values) && state.has(values.buffer as ArrayBuffer)) state.set(values.buffer as ArrayBuffer, PINNED);
 }
 
 /** The data holding `values` was freed: its buffer becomes reusable if it was only ever ours. */
 export function noteFreed(values: unknown): void {
-  if (!ArrayBuffer.isView(values)) return;
+  if (!ArrayBuffer.isView(values) || !mayBeTracked(values)) return;
   const buf = values.buffer as ArrayBuffer;
   if (state.get(buf) !== STORED) return;
   if (buf.byteLength > limitBytes) {

@@ -5,8 +5,9 @@
  * truth); a case our ops do not reproduce exactly declines to the CPU kernel.
  * @module
  */
-import { conv2d, convTranspose2d, packConvWeights, PackedConvWeights } from '../conv/conv2d.js';
-import { depthwiseConv2d } from '../conv/depthwise.js';
+import { conv2d, convTranspose2d, packConvWeights, PackedConvWeights, planConv } from '../conv/conv2d.js';
+import { depthwiseConv2d, plan as planDepthwise } from '../conv/depthwise.js';
+import { monitorHook } from '../ops/registry.js';
 import { avgPool2d, maxPool2d } from '../conv/pool.js';
 import { resize } from '../conv/resize.js';
 import type { ConvActivation } from '../conv/activation.js';
@@ -57,8 +58,45 @@ export function biasVector(args: KernelArgs, bias: TensorInfo | undefined, m: nu
 
 const outDim = (inp: number, pb: number, pe: number, ek: number, s: number) => Math.floor((inp + pb + pe - ek) / s) + 1;
 
+/**
+ * A validated conv call kept under its attrs object. optimizeLayersModel's folded layers pass the same attrs on
+ * every call, so from the second call on the kernel skips TF.js's geometry, our option checks and the packed-weight
+ * lookup: one shape compare and the native call. The plan holds only while x has the planned shape and the
+ * filter and bias are the same data; anything else (and monitoring, int8 mode) takes the full path again.
+ */
+interface PlannedCall {
+  backend: object;
+  xShape: readonly number[];
+  filterId: object;
+  biasId: object | undefined;
+  outShape: number[];
+  size: number;
+  run: (x: Float32Array, out: Float32Array) => void;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The planned call's output, or null when the plan does not fit this call. */
+function runPlanned(plans: WeakMap<object, PlannedCall>, args: KernelArgs): TensorInfo | null {
+  const a = args.attrs;
+  if (!a || monitorHook.on || int8On()) return null;
+  const p = plans.get(a);
+  if (!p || p.backend !== args.backend) return null;
+  const { x, filter, bias } = args.inputs;
+  const X = f32Data(args.backend, x);
+  if (!X || !filter || filter.dataId !== p.filterId || bias?.dataId !== p.biasId || !sameShape(p.xShape, x!.shape)) return null;
+  const out = allocOut(p.size);
+  p.run(X, out);
+  return output(args.backend, p.outShape, out);
+}
+
 function convKernel(tf: TfCore, fused: boolean): NativeKernel {
-  return f32Pair4Kernel('x', 'filter', ({ a, t0: x, t1: filter, d0: X, d1: W }, args) => {
+  const plans = new WeakMap<object, PlannedCall>();
+  const full = f32Pair4Kernel('x', 'filter', ({ a, t0: x, t1: filter, d0: X, d1: W }, args) => {
     const { bias } = args.inputs;
     const act = fused ? fusedActivation(a.activation, a.leakyreluAlpha) : 'none';
     if (act === null) return null;
@@ -92,13 +130,24 @@ function convKernel(tf: TfCore, fused: boolean): NativeKernel {
       }
     }
     const packed = weights.get(filter!.dataId, 'conv2d:hwio', () => packConvWeights(view(W, filter!.shape), { weightLayout: 'hwio' }));
-    conv2d(view(X, x!.shape), packed, opts);
+    if (monitorHook.on || !args.attrs) {
+      conv2d(view(X, x!.shape), packed, opts);
+      return output(args.backend, info.outShape, out);
+    }
+    // planConv validates exactly what conv2d would; its native arguments are kept for the next call with these attrs.
+    const pc = planConv('conv2d', view(X, x!.shape), packed, opts, false);
+    const { geom, bias: pb, act: pa } = pc;
+    const run = (xd: Float32Array, od: Float32Array) => native.conv2d(xd, packed.handle, geom, od, pb, null, pa[0], pa[1], pa[2]);
+    run(X, out);
+    plans.set(args.attrs, { backend: args.backend, xShape: x!.shape.slice(), filterId: filter!.dataId, biasId: bias?.dataId, outShape: info.outShape.slice(), size: out.length, run });
     return output(args.backend, info.outShape, out);
   });
+  return (args) => runPlanned(plans, args) ?? full(args);
 }
 
 function depthwiseKernel(tf: TfCore, fused: boolean): NativeKernel {
-  return f32Pair4Kernel('x', 'filter', ({ a, t0: x, t1: filter, d0: X, d1: W }, args) => {
+  const plans = new WeakMap<object, PlannedCall>();
+  const full = f32Pair4Kernel('x', 'filter', ({ a, t0: x, t1: filter, d0: X, d1: W }, args) => {
     const { bias } = args.inputs;
     if ((a.dataFormat ?? 'NHWC') !== 'NHWC') return null;
     const act = fused ? fusedActivation(a.activation, a.leakyreluAlpha) : 'none';
@@ -111,18 +160,28 @@ function depthwiseKernel(tf: TfCore, fused: boolean): NativeKernel {
     const b = fused ? biasVector(args, bias, info.outChannels, true) : null;
     if (b === undefined) return null;
     const out = allocOut(sizeOf(info.outShape));
-    depthwiseConv2d(view(X, x!.shape), view(W, filter!.shape), {
-      layout: 'nhwc',
-      weightLayout: 'hwcm',
-      strides: [info.strideHeight, info.strideWidth],
-      dilations: [info.dilationHeight, info.dilationWidth],
-      pads: [p.top, p.left, p.bottom, p.right],
+    const dopts = {
+      layout: 'nhwc' as const,
+      weightLayout: 'hwcm' as const,
+      strides: [info.strideHeight, info.strideWidth] as [number, number],
+      dilations: [info.dilationHeight, info.dilationWidth] as [number, number],
+      pads: [p.top, p.left, p.bottom, p.right] as [number, number, number, number],
       bias: b,
       activation: act,
       out: view(out, info.outShape),
-    });
+    };
+    if (monitorHook.on || !args.attrs) {
+      depthwiseConv2d(view(X, x!.shape), view(W, filter!.shape), dopts);
+      return output(args.backend, info.outShape, out);
+    }
+    const pd = planDepthwise('depthwiseConv2d', view(X, x!.shape), view(W, filter!.shape), dopts);
+    const { params, bias: pb, actA, actB } = pd;
+    const run = (xd: Float32Array, od: Float32Array) => native.depthwiseConv2d(xd, W, pb, od, params, actA, actB);
+    run(X, out);
+    plans.set(args.attrs, { backend: args.backend, xShape: x!.shape.slice(), filterId: filter!.dataId, biasId: bias?.dataId, outShape: info.outShape.slice(), size: out.length, run });
     return output(args.backend, info.outShape, out);
   });
+  return (args) => runPlanned(plans, args) ?? full(args);
 }
 
 /** Conv2DBackpropInput (the gradient of conv2d w.r.t. its input, and tf.conv2dTranspose) as convTranspose2d. */

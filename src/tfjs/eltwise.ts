@@ -245,6 +245,24 @@ function padKernel(args: KernelArgs): ReturnType<NativeKernel> {
   return args.backend.makeTensorInfo(outShape, x.dtype, out);
 }
 
+/**
+ * Slice of the whole tensor (tfjs-layers' predict slices its input batch: begin 0, size = the batch) shares the data
+ * under a second reference, as Reshape does, instead of the CPU kernel's subarray: a view stored under another data
+ * id pins the input's buffer in the output-buffer recycler (./buffers.ts), so at batch 16 each run allocated a fresh
+ * 9.6 MB input (the model's /255 output). Any other slice: the CPU kernel.
+ */
+function sliceKernel(tf: TfCore): NativeKernel {
+  return (args) => {
+    const { x } = args.inputs;
+    if (!x || x.dtype === 'complex64' || x.dtype === 'string') return null;
+    const a = args.attrs ?? {};
+    const [begin, size] = tf.slice_util.parseSliceParams(x as Parameters<typeof tf.slice_util.parseSliceParams>[0], a.begin, a.size);
+    for (let i = 0; i < x.shape.length; i++) if (begin[i] !== 0 || size[i] !== x.shape[i]) return null;
+    args.backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype };
+  };
+}
+
 /** The elementwise, softmax, reduction and transpose kernels. */
 export function eltwiseKernels(tf: TfCore): Record<string, NativeKernel> {
   return {
@@ -277,5 +295,6 @@ export function eltwiseKernels(tf: TfCore): Record<string, NativeKernel> {
     Mean: reduceKernel(tf, 'mean'),
     Max: reduceKernel(tf, 'max'),
     Transpose: transposeKernel,
+    Slice: sliceKernel(tf),
   };
 }

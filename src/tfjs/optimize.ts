@@ -3,10 +3,12 @@
  * absorbs the `BatchNormalization` that alone consumes its output (folded into its kernel and bias), the `ReLU`
  * (max 6 or none) / `Activation('relu' | 'relu6')` that alone consumes that (the fused activation), and a
  * `ZeroPadding2D` that alone feeds it ('valid' padding: the zeros become the conv's explicit pads). The model's
- * topology stays as it is: the absorbed layers' `call` becomes an identity (`tf.clone`, no copy), and the conv's
- * `call` runs one `tf.fused.conv2d` / `tf.fused.depthwiseConv2d` with the folded weights.
+ * topology stays as it is: on concrete tensors the absorbed layers' `apply` hands its input tensor on (no kernel;
+ * see passThrough), and the conv's `apply` runs the FusedConv2D / FusedDepthwiseConv2D kernel with the folded
+ * weights (its `call`: one `tf.fused.conv2d` / `tf.fused.depthwiseConv2d`). Same-shape `Add` layers run `tf.add`.
  *
- * On MobileNetV2 (nsfwjs) that removes 52 FusedBatchNorm, 35 Relu, 35 ClipByValue and 5 PadV2 kernels a run.
+ * On MobileNetV2 (nsfwjs) that removes 52 FusedBatchNorm, 35 Relu, 35 ClipByValue and 5 PadV2 kernels a run, and
+ * the 92 absorbed layers' Layer.apply calls.
  * Inference only: the model's own weights are unchanged (getWeights / save give the originals), but training it
  * afterwards would not update the folded copies — call it on a model that only predicts.
  * @module
@@ -31,6 +33,7 @@ export interface OptimizeSummary {
 }
 
 const FOLDED = Symbol.for('simdtensor.tfjs.folded');
+const PASS = Symbol('simdtensor.tfjs.passThrough');
 
 /** The only layer consuming `layer`'s output, or null (several consumers, or a model output). */
 function soleConsumer(model: Any, layer: Any): Any {
@@ -61,6 +64,42 @@ function activationOf(l: Any): 'relu' | 'relu6' | null {
 }
 
 const firstInput = (inputs: Any): T => (Array.isArray(inputs) ? inputs[0] : inputs);
+
+/**
+ * `layer.apply` on concrete tensors becomes `run(x)` (symbolic inputs — building another model with the layer —
+ * still go through the original apply).
+ */
+function fastApply(layer: Any, run: (x: T) => T): void {
+  const original = layer.apply;
+  layer.apply = function (inputs: Any, kwargs?: Any) {
+    const x = firstInput(inputs);
+    return x && typeof x.dataSync === 'function' ? run(x) : original.call(this, inputs, kwargs);
+  };
+}
+
+/** Marks a layer whose output tensor must outlive its consumer (tfjs-layers' executor does not free a stateful layer's output). */
+function keepAlive(layer: Any): void {
+  Object.defineProperty(layer, 'stateful', { value: true, configurable: true });
+}
+
+/**
+ * An absorbed layer hands its input tensor on as its output: no kernel, no copy. tfjs-layers' executor frees a
+ * layer's input once its last consumer ran, so the producer (the conv, or the absorbed layer before) is kept alive
+ * (`stateful`): the tensor is then freed when the last layer of the chain has been consumed. A chain that starts at
+ * a model input (a padding of the input) keeps its last layer alive too: the input is the caller's.
+ */
+function passThrough(model: Any, layer: Any): void {
+  const producer = soleProducer(layer);
+  // A producer with other consumers (or a model output) cannot be kept alive without holding its tensor to the end
+  // of the run: the layer then stays an identity op (its call: tf.clone, no copy).
+  if (!producer || (cls(producer) !== 'InputLayer' && !soleConsumer(model, producer))) return;
+  fastApply(layer, (x) => x);
+  layer[PASS] = true;
+  keepAlive(producer);
+  let root = producer;
+  while (root && root[PASS]) root = soleProducer(root);
+  if (!root || cls(root) === 'InputLayer') keepAlive(layer);
+}
 
 /**
  * Folds batch norms, activations and zero paddings into the convolutions of a tfjs-layers model (see the module
@@ -123,16 +162,44 @@ export function optimizeLayersModel(tf: TfCore, model: Any): OptimizeSummary {
         const o = { x, filter, strides, pad: pads, dataFormat: 'NHWC', dilations, bias: bias ?? undefined, activation: fusedAct };
         return depthwise ? tf.fused.depthwiseConv2d(o as Any) : tf.fused.conv2d(o as Any);
       });
+    // On concrete tensors, apply runs the fused kernel directly: no Layer.apply bookkeeping (name scope, input-spec
+    // checks), no op wrapper (its argument checks and custom-gradient closure). The attrs object is the same on every
+    // call, so the backend can keep its planned call under it (src/tfjs/conv.ts).
+    const kernelName = depthwise ? 'FusedDepthwiseConv2D' : 'FusedConv2D';
+    const attrs = { strides, pad: pads, dataFormat: 'NHWC', dilations, dimRoundingMode: undefined, activation: fusedAct, leakyreluAlpha: undefined };
+    const kernelInputs: Record<string, T> = bias ? { filter, bias } : { filter };
+    fastApply(conv, (x: T) => tf.engine().runKernel(kernelName, { x, ...kernelInputs }, attrs as Any));
     conv[FOLDED] = true;
     sum.convs++;
     for (const l of [bn, act, pad]) {
       if (!l) continue;
       l.call = identity;
+      passThrough(model, l);
       l[FOLDED] = true;
     }
     if (bn) sum.batchNorms++;
     if (act) sum.activations++;
     if (pad) sum.pads++;
+  }
+  // Residual Adds (MobileNetV2 has ten) of same-shape tensors: the Add kernels directly, without Layer.apply and
+  // the Merge layer's shape handling (a reshape per input), on concrete tensors.
+  for (const l of model.layers as Any[]) {
+    if (cls(l) !== 'Add' || l[FOLDED]) continue;
+    const original = l.apply;
+    l.apply = function (inputs: Any, kwargs?: Any) {
+      const xs: T[] | null = Array.isArray(inputs) && inputs.length >= 2 ? inputs : null;
+      const s0 = xs?.[0]?.shape;
+      if (!xs || !xs.every((t) => t && typeof t.dataSync === 'function' && t.shape.length === s0.length && t.shape.every((d: number, i: number) => d === s0[i])))
+        return original.call(this, inputs, kwargs);
+      let y: T = tf.add(xs[0], xs[1]);
+      for (let i = 2; i < xs.length; i++) {
+        const z = tf.add(y, xs[i]);
+        y.dispose();
+        y = z;
+      }
+      return y;
+    };
+    l[FOLDED] = true;
   }
   return sum;
 }
