@@ -94,6 +94,20 @@ function runPlanned(plans: WeakMap<object, PlannedCall>, args: KernelArgs): Tens
   return output(args.backend, p.outShape, out);
 }
 
+type ConvInfo = ReturnType<TfCore['backend_util']['computeConv2DInfo']>;
+/** What the conv and depthwise calls share: TF.js's geometry as our window options, the bias, activation and output. */
+function windowFields(info: ConvInfo, bias: Tensor<'float32'> | null, activation: ConvActivation, out: Float32Array) {
+  const p = info.padInfo;
+  return {
+    strides: [info.strideHeight, info.strideWidth] as [number, number],
+    dilations: [info.dilationHeight, info.dilationWidth] as [number, number],
+    pads: [p.top, p.left, p.bottom, p.right] as [number, number, number, number],
+    bias,
+    activation,
+    out: view(out, info.outShape),
+  };
+}
+
 function convKernel(tf: TfCore, fused: boolean): NativeKernel {
   const plans = new WeakMap<object, PlannedCall>();
   const full = f32Pair4Kernel('x', 'filter', ({ a, t0: x, t1: filter, d0: X, d1: W }, args) => {
@@ -113,12 +127,7 @@ function convKernel(tf: TfCore, fused: boolean): NativeKernel {
     const out = allocOut(sizeOf(info.outShape));
     const opts = {
       layout: nhwc ? ('nhwc' as const) : ('nchw' as const),
-      strides: [info.strideHeight, info.strideWidth] as [number, number],
-      dilations: [info.dilationHeight, info.dilationWidth] as [number, number],
-      pads: [p.top, p.left, p.bottom, p.right] as [number, number, number, number],
-      bias: b,
-      activation: act,
-      out: view(out, info.outShape),
+      ...windowFields(info, b, act, out),
     };
     if (int8On() && nhwc) {
       // int8 mode: per-channel int8 filter (quantized once), x quantized per call (per tensor, uint8).
@@ -163,12 +172,7 @@ function depthwiseKernel(tf: TfCore, fused: boolean): NativeKernel {
     const dopts = {
       layout: 'nhwc' as const,
       weightLayout: 'hwcm' as const,
-      strides: [info.strideHeight, info.strideWidth] as [number, number],
-      dilations: [info.dilationHeight, info.dilationWidth] as [number, number],
-      pads: [p.top, p.left, p.bottom, p.right] as [number, number, number, number],
-      bias: b,
-      activation: act,
-      out: view(out, info.outShape),
+      ...windowFields(info, b, act, out),
     };
     if (monitorHook.on || !args.attrs) {
       depthwiseConv2d(view(X, x!.shape), view(W, filter!.shape), dopts);
