@@ -3,6 +3,11 @@
 #include "cpu/dispatch.h"
 #include "cpu/features.h"
 
+#if !defined(_WIN32)
+#include <dlfcn.h>
+#endif
+#include <mutex>
+
 namespace simdtensor {
 namespace binding {
 
@@ -84,9 +89,28 @@ Napi::Value SetMaxIsa(const Napi::CallbackInfo& info) {
 
 Napi::Value GetMaxIsa(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), isa_name(max_isa())); }
 
+// Keeps this shared object mapped until the process exits. Node dlclose()s an addon when the last environment that
+// loaded it is torn down (e.g. the only worker_thread using it terminates), but the process-wide thread pool's
+// threads run code from here, and a torn-down env's uv_async_t is closed with a callback defined here that libuv runs
+// after the teardown: unmapping the code under them crashed the process (a jump into unmapped memory from
+// uv__finish_close; test/fixtures/terminate-rounds.mjs). Before this, the library stayed mapped only by accident:
+// glibc pins a library while a thread holds one of its thread_local objects with a destructor, and the pool threads
+// touched such scratch on most (not all) paths. One extra reference with RTLD_NODELETE makes it unconditional.
+void pin_library() {
+#if !defined(_WIN32)
+  static std::once_flag once;
+  std::call_once(once, [] {
+    Dl_info info;
+    if (dladdr(reinterpret_cast<void*>(&pin_library), &info) && info.dli_fname)
+      (void)dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);  // never closed, on purpose
+  });
+#endif
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  pin_library();
   env.SetInstanceData(new AddonData());
   export_fn<CpuInfo>(env, exports, "cpuInfo");
   export_fn<SetMaxIsa>(env, exports, "setMaxIsa");

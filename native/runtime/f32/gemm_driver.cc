@@ -38,12 +38,16 @@ F32GemmBlocking f32_gemm_blocking(const F32GemmVariant& v) {
 namespace {
 thread_local ScratchBuffer<float> t_apack;
 // The blocked path reads A in place with the strided-A microkernels (the broadcasts cost the same as from a packed
-// panel, and the scalar packing pass goes): measured on Zen 5, one thread, the BERT encoder's Linears (M 128 / 1024,
-// K 384 / 1536) 4–8 % faster, interleaved processes, four pairs each. It is OFF by default (opt in with
-// SIMDTENSOR_F32_STRIDED_A=1): with it on, test/fixtures/terminate-rounds.mjs (workers terminated mid-op) crashes
-// the process in a worker's uv close callback, a cause not found yet; packed A passes it.
+// panel, and the scalar packing pass goes). Measured on Zen 5, one thread, into {out}, CPU-time medians of 5, three
+// interleaved process pairs (load 1.3): 128×384×384 and 128×384×1536 (BERT-base Linears) 9–15 % faster,
+// 255×1023×1023 5–12 %, 256/1024×1024×1024 1–7 %, 64×4096×1024 0–11 %; no shape slower. SIMDTENSOR_F32_STRIDED_A=0
+// packs A as before (for A/B runs). It was opt-in for a while because it made the worker-termination test crash;
+// the cause was the addon being unmapped under its own threads (fixed in binding/addon.cc), not this path.
 bool strided_a() {
-  static const bool on = env_size("SIMDTENSOR_F32_STRIDED_A") == 1;
+  static const bool on = [] {
+    const char* s = std::getenv("SIMDTENSOR_F32_STRIDED_A");
+    return !(s && s[0] == '0' && s[1] == '\0');
+  }();
   return on;
 }
 
