@@ -1,6 +1,8 @@
 /**
  * `tf.matMul` round trip of two 4×4 tensors (op + dataSync + dispose) on 'simdtensor' and 'cpu', interleaved
- * rounds, medians: the per-op cost of the backend's dispatch path (issue #15 target: ≤ 3 µs).
+ * rounds, medians: the per-op cost of the backend's dispatch path (issue #15 target: ≤ 3 µs). Both wall time and this
+ * process's CPU time (user + system) per iteration are reported: on a shared machine the wall figure includes the
+ * time other processes held the core, the CPU figure does not.
  *   node dist/bench/tfjs-roundtrip.js [--rounds 9] [--iters 20000] [--size 4]
  * @module
  */
@@ -24,6 +26,7 @@ async function main(): Promise<void> {
   await import('../src/tfjs/index.js');
   const backends = ['simdtensor', 'cpu'];
   const times: Record<string, number[]> = { simdtensor: [], cpu: [] };
+  const cpuTimes: Record<string, number[]> = { simdtensor: [], cpu: [] };
   const inputs: Record<string, unknown[]> = {};
   for (const b of backends) {
     await tf.setBackend(b);
@@ -35,6 +38,7 @@ async function main(): Promise<void> {
     for (const b of backends) {
       await tf.setBackend(b);
       const [a, c] = inputs[b];
+      const c0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
       for (let i = 0; i < ITERS; i++) {
         const y = tf.matMul(a, c);
@@ -42,10 +46,18 @@ async function main(): Promise<void> {
         y.dispose();
       }
       const us = Number(process.hrtime.bigint() - t0) / 1e3 / ITERS;
-      if (r > 0) times[b].push(us); // round 0 warms up
+      const cu = process.cpuUsage(c0);
+      if (r > 0) {
+        // round 0 warms up
+        times[b].push(us);
+        cpuTimes[b].push((cu.user + cu.system) / ITERS);
+      }
     }
   const s = median(times.simdtensor), c = median(times.cpu);
-  console.log(`tf.matMul ${SIZE}×${SIZE} + dataSync + dispose, medians of ${ROUNDS} × ${ITERS}: simdtensor ${s.toFixed(2)} µs, cpu ${c.toFixed(2)} µs (simdtensor / cpu ${(s / c).toFixed(2)})`);
+  const sc = median(cpuTimes.simdtensor), cc = median(cpuTimes.cpu);
+  console.log(`tf.matMul ${SIZE}×${SIZE} + dataSync + dispose, medians of ${ROUNDS} × ${ITERS}:`);
+  console.log(`  wall: simdtensor ${s.toFixed(2)} µs, cpu ${c.toFixed(2)} µs (simdtensor / cpu ${(s / c).toFixed(2)})`);
+  console.log(`  process CPU time: simdtensor ${sc.toFixed(2)} µs, cpu ${cc.toFixed(2)} µs (simdtensor / cpu ${(sc / cc).toFixed(2)})`);
 }
 
 await main();
