@@ -80,6 +80,7 @@ export interface NativeAddon {
   probeReadBandwidth(bytes: number, ms: number): number;
   // Output-buffer pool (native/binding/alloc.cc, src/alloc.ts).
   allocBuffer(bytes: number, scoped?: boolean): ArrayBuffer;
+  allocBuffer(bytes: number, scoped: boolean, uninit: true): ArrayBuffer | null;
   bufferPool(): { cachedBytes: number; cachedBlocks: number; limitBytes: number; hits: number; misses: number; outstandingBytes: number; declined: number; released: number };
   /** Hands a pooled output's block back now, detaching `ab`; false (and `ab` untouched) when it cannot. */
   releaseBuffer(ab: ArrayBuffer): boolean;

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   cast, cpuInfo, getMaxIsa, hasFloat16Array, linear, matmul, packHalfWeights, PackedHalfWeights, packWeights,
   lastHalfKernel, probeHalfPeak, rand, setMaxIsa, tensor, toFloat16Array, zeros, Tensor, type Activation,
+  quantize, scope, setBufferPoolLimit, bufferPoolStats,
 } from '../src/index.js';
 import { compiledIsas, itIsa, refMatmul, roundHalfEven, supportedIsas } from './helpers.js';
 
@@ -168,7 +169,8 @@ describe('half matmul / linear', () => {
           const bias = seed % 3 === 0 ? rand([n], { seed: seed++ }) : null;
           const r = ref(f32(a), m, k, f32(b), n, tb, bias ? (bias.data as Float32Array) : null, act);
           const op = adt === 'float32' ? `linear.${bdt === 'float16' ? 'f16w' : 'bf16w'}` : `matmul.${bdt === 'float16' ? 'f16' : 'bf16'}`;
-          const kernel = kernels[op];
+          // Up to 8 rows (kHalfGemvMaxM) the small-M kernel over the same panels runs where the layout has one.
+          const kernel = m <= 8 ? kernels[`${op}.smallM`] : kernels[op];
           expect(kernel, op).toBeTruthy();
           const got = matmul(a, b, { transB: tb, bias, activation: act });
           expect(lastHalfKernel()).toBe(kernel);
@@ -261,6 +263,31 @@ describe('half matmul / linear', () => {
     expect(() => packWeights(rand([3, 8], { dtype: 'float16' }), { inputDtype: 'int8' })).toThrow(/inputDtype must be 'float32', 'float16' or 'bfloat16', got 'int8'/);
     expect(() => probeHalfPeak('fp8' as never)).toThrow(TypeError);
     expect(() => probeHalfPeak('bf16dot', -1)).toThrow(RangeError);
+  });
+  it('fresh GEMM outputs (not zero-filled) hold every value: reused pool blocks and uninitialized plain buffers', () => {
+    // Pool-sized outputs of linear (bf16, f16 weights; dynamic int8) skip the zero fill: a block a scope gave back full
+    // of NaN is reused as is, and past the pool's limit a plain buffer comes uninitialized. Every element must still
+    // be the product's (compared with {out} into a zeroed tensor).
+    const m = 70, k = 33, n = 1024; // 70×1024 floats = 280 KiB: pool-sized
+    const x = rand([m, k], { seed: 5 });
+    const ws = [packWeights(rand([n, k], { seed: 6 }), { dtype: 'bfloat16' }), packWeights(rand([n, k], { seed: 7 }), { dtype: 'float16' }),
+      packWeights(quantize(rand([n, k], { seed: 8 }), { axis: 0 }) as never)];
+    const limit = bufferPoolStats().limitBytes;
+    try {
+      for (const w of ws) {
+        const want = zeros([m, n]);
+        linear(x, w as never, null, { out: want } as never);
+        for (const lim of [limit, 0]) {
+          setBufferPoolLimit(lim);
+          scope(() => void (linear(x, w as never) as Tensor).data.fill(NaN)); // a block full of NaN goes back
+          const got = linear(x, w as never) as Tensor;
+          expect(Array.from(got.data)).toEqual(Array.from(want.data));
+        }
+        setBufferPoolLimit(limit);
+      }
+    } finally {
+      setBufferPoolLimit(limit);
+    }
   });
   it('probes report GFLOP/s for units this CPU has and null for the others', () => {
     const flags = cpuInfo().flags;

@@ -62,8 +62,10 @@ void release_block(napi_env env, void* /*data*/, void* hint) {
 // external buffers. Made through JS's constructor, so a failed allocation is a RangeError, not a fatal error.
 Napi::Value plain_buffer(napi_env env, size_t bytes) { return new_array_buffer(env, "allocBuffer", bytes); }
 
-// allocBuffer(bytes, scoped): a zero-filled ArrayBuffer of exactly `bytes`; `scoped` (made inside a JS scope(), which
-// hands it back when it ends) may use up to twice the limit (see buffer_pool_get).
+// allocBuffer(bytes, scoped, uninit): a zero-filled ArrayBuffer of exactly `bytes`; `scoped` (made inside a JS scope(),
+// which hands it back when it ends) may use up to twice the limit (see buffer_pool_get). `uninit` (for an op output the
+// kernel overwrites whole): a reused block is not zeroed, and a declined request returns null (src/alloc.ts then makes
+// an uninitialized plain buffer) — one write pass over the output less per call.
 Napi::Value AllocBuffer(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   // The largest output: MAX_ELEMENTS elements of 4 bytes (src/tensor.ts refuses larger ones before asking).
@@ -71,7 +73,9 @@ Napi::Value AllocBuffer(const Napi::CallbackInfo& info) {
   if (bytes == 0) return plain_buffer(env, 0);
   size_t capacity = 0;
   const bool scoped = info.Length() > 1 && bool_arg(info, 1);
-  void* p = buffer_pool_get(bytes, &capacity, scoped);  // OutOfMemory becomes a RangeError (export_fn)
+  const bool uninit = info.Length() > 2 && bool_arg(info, 2);
+  void* p = buffer_pool_get(bytes, &capacity, scoped, !uninit);  // OutOfMemory becomes a RangeError (export_fn)
+  if (!p && uninit) return Napi::Env(env).Null();
   if (!p) return plain_buffer(env, bytes);      // declined (pooling off, or the limit is out: see buffer_pool_get)
   Block* b;
   try {

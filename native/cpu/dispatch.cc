@@ -137,6 +137,16 @@ const HalfGemmVariant* const kHalfGemm[] = {
 #undef ST_HALF_GEMM
     nullptr};
 
+#define ST_HALF_GEMV(sym, isa, type, mr, nr, kr, ilv, atype) \
+  const HalfGemvVariant sym##_row{#sym, Isa::isa, ElemType::type, mr, nr, kr, ilv, ElemType::atype, &sym};
+#include "kernels/half-gemm/gemv.inc"
+#undef ST_HALF_GEMV
+const HalfGemvVariant* const kHalfGemv[] = {
+#define ST_HALF_GEMV(sym, ...) &sym##_row,
+#include "kernels/half-gemm/gemv.inc"
+#undef ST_HALF_GEMV
+    nullptr};
+
 #define ST_HALF_CVT(sym, isa, kind) const HalfCvtVariant sym##_row{#sym, Isa::isa, HalfCvtKind::kind, &sym};
 #include "kernels/half-convert/kernels.inc"
 #undef ST_HALF_CVT
@@ -169,6 +179,7 @@ const VariantTable<F32GemmVariant> f32_gemm_table{kF32Gemm};
 const VariantTable<S8GemmVariant> s8_gemm_table{kS8Gemm};
 const VariantTable<S8GemvVariant> s8_gemv_table{kS8Gemv};
 const VariantTable<HalfGemmVariant> half_gemm_table{kHalfGemm};
+const VariantTable<HalfGemvVariant> half_gemv_table{kHalfGemv};
 const VariantTable<HalfCvtVariant> half_cvt_table{kHalfCvt};
 const VariantTable<S8ProbeVariant> s8_probe_table{kS8Probe};
 const VariantTable<HalfProbeVariant> half_probe_table{kHalfProbe};
@@ -183,6 +194,12 @@ const char* eltwise() { return f32_eltwise_table.select().name; }
 const char* train() { return f32_train_table.select().name; }
 const char* half_matmul(ElemType b, ElemType a) { return half_gemm_select(b, a, true).name; }
 const char* half_cvt(HalfCvtKind kind) { return half_cvt_select(kind).name; }
+// M <= kHalfGemvMaxM: the small-M kernel over the GEMM's panels, or the GEMM itself where there is none.
+const char* half_small_m(ElemType b, ElemType a) {
+  const HalfGemmVariant& g = half_gemm_select(b, a, true);
+  const HalfGemvVariant* v = half_gemv_max_m() ? half_gemv_for(g, a) : nullptr;
+  return v ? v->name : g.name;
+}
 // M <= kS8GemvMaxM: the small-M kernel over the GEMM's panels, or the GEMM itself where its layout has none.
 const char* s8_small_m() {
   const S8GemmVariant& g = s8_gemm_table.select();
@@ -212,6 +229,10 @@ const OpRow kOpRows[] = {
     {"matmul.bf16", [] { return half_matmul(ElemType::kBf16, ElemType::kBf16); }},
     {"linear.f16w", [] { return half_matmul(ElemType::kF16, ElemType::kF32); }},
     {"linear.bf16w", [] { return half_matmul(ElemType::kBf16, ElemType::kF32); }},
+    {"matmul.f16.smallM", [] { return half_small_m(ElemType::kF16, ElemType::kF16); }},
+    {"matmul.bf16.smallM", [] { return half_small_m(ElemType::kBf16, ElemType::kBf16); }},
+    {"linear.f16w.smallM", [] { return half_small_m(ElemType::kF16, ElemType::kF32); }},
+    {"linear.bf16w.smallM", [] { return half_small_m(ElemType::kBf16, ElemType::kF32); }},
     {"cast.f32>f16", [] { return half_cvt(HalfCvtKind::kF32ToF16); }},
     {"cast.f16>f32", [] { return half_cvt(HalfCvtKind::kF16ToF32); }},
     {"cast.f32>bf16", [] { return half_cvt(HalfCvtKind::kF32ToBf16); }},

@@ -12,6 +12,7 @@
 #include "kernels/half-gemm/half-gemm.h"
 #include "runtime/core/aligned.h"
 #include "runtime/half/gemm_driver.h"
+#include "runtime/half/gemv_driver.h"
 #include "runtime/half/pack.h"
 #include "runtime/half/packed_weights.h"
 #include "tests/harness.h"
@@ -57,8 +58,9 @@ struct Operand {
 };
 
 
+// Runs v's GEMM tiles (any M), or with sv the small-M kernel over v's panel layout.
 bool run_case(const HalfGemmVariant& v, ElemType at, size_t m, size_t n, size_t k, bool trans_b, bool use_bias, int act,
-              size_t ldc_pad, uint64_t seed) {
+              size_t ldc_pad, uint64_t seed, const HalfGemvVariant* sv = nullptr) {
   sttest::Rng rng(seed);
   Operand a(at, m * k, rng), b(v.b_type, k * n, rng);
   sttest::Flush<float> bias(n);
@@ -69,7 +71,8 @@ bool run_case(const HalfGemmVariant& v, ElemType at, size_t m, size_t n, size_t 
   auto packed = aligned_alloc_array<uint16_t>(packed_b_half_count(k, n, v.b));
   pack_b_half(b.h.data(), ldb, trans_b, k, n, v.b, packed.get());
   HalfGemmArgs g{m, n, k, a.ptr(), at, k, packed.get(), c.data(), ldc, use_bias ? bias.data() : nullptr, act};
-  half_gemm_run(v, g);
+  if (sv) half_gemv_run(*sv, v.b.kpad, g);
+  else half_gemm_run_tiles(v, g);
   half_gemm_reference(m, n, k, a.ptr(), at, k, b.h.data(), v.b_type, ldb, trans_b, ref.data(), ldc,
                       use_bias ? bias.data() : nullptr, act);
   const double rel = rel_bound(v, k);
@@ -209,15 +212,16 @@ TEST(half_gemm_nan_inf_propagate) {
     b[3 * n + 5] = enc(-INFINITY);
     auto packed = aligned_alloc_array<uint16_t>(packed_b_half_count(k, n, v.b));
     pack_b_half(b.data(), n, false, k, n, v.b, packed.get());
-    for (int act = 0; act < 3; act++) {
-      HalfGemmArgs g{m, n, k, a.data(), v.b_type, k, packed.get(), c.data(), n, nullptr, act};
-      half_gemm_run(v, g);
+    for (int act = 0; act < 6; act++) {  // act % 3, through the routed entry (small M) and then the tiles
+      HalfGemmArgs g{m, n, k, a.data(), v.b_type, k, packed.get(), c.data(), n, nullptr, act % 3};
+      if (act < 3) half_gemm_run(v, g);
+      else half_gemm_run_tiles(v, g);
       for (size_t j = 0; j < n; j++) CHECK(std::isnan(c[j]), "%s act=%d row0 col %zu = %g", v.name, act, j, c[j]);
       CHECK(std::isnan(c[n + 5]), "%s act=%d inf-inf = %g", v.name, act, c[n + 5]);
-      if (act == kActNone) {
+      if (act % 3 == kActNone) {
         CHECK(std::isinf(c[n + 0]) && c[n + 0] > 0, "%s +inf: %g", v.name, c[n]);
         CHECK(std::isinf(c[2 * n + 5]) && c[2 * n + 5] < 0, "%s -inf: %g", v.name, c[2 * n + 5]);
-      } else if (act == kActRelu) {
+      } else if (act % 3 == kActRelu) {
         CHECK(c[2 * n + 5] == 0.0f, "%s relu(-inf)", v.name);
       }
     }
@@ -259,7 +263,8 @@ TEST(half_matmul_entry_points_under_every_cap) {
     for (ElemType bt : {ElemType::kF16, ElemType::kBf16})
       for (ElemType at : {ElemType::kF32, bt})
         for (ElemType ot : {ElemType::kF32, ElemType::kF16, ElemType::kBf16}) {
-          const size_t m = 7, n = 45, k = 70, ldo = n + 2;
+          for (size_t m : {size_t(7), size_t(20)}) {  // the small-M kernel, then the tiles
+          const size_t n = 45, k = 70, ldo = n + 2;
           sttest::Rng rng(11);
           Operand a(at, m * k, rng), b(bt, k * n, rng);
           sttest::Flush<float> bias(n);
@@ -282,7 +287,11 @@ TEST(half_matmul_entry_points_under_every_cap) {
               name = half_matmul(x);
             }
             const HalfGemmVariant* v = half_gemm_table.find(name);
-            CHECK(v && int(v->isa) <= int(cap), "cap %s ran %s", isa_name(cap), name);
+            const HalfGemvVariant* sv = v ? nullptr : half_gemv_table.find(name);  // M <= kHalfGemvMaxM
+            CHECK((v && int(v->isa) <= int(cap)) || (sv && int(sv->isa) <= int(cap)), "cap %s ran %s", isa_name(cap), name);
+            if (!v && !sv) continue;
+            const double rel = v ? rel_bound(*v, k) : gamma(double(k) + 2, kU32);
+            const size_t kblock = v ? v->kblock : 0;
             for (size_t i = 0; i < m; i++)
               for (size_t j = 0; j < ldo; j++) {
                 if (j >= n) {
@@ -302,15 +311,78 @@ TEST(half_matmul_entry_points_under_every_cap) {
                   got = bf16_to_f32_scalar(oh[i * ldo + j]);
                   out_u = 1.0 / 256.0;  // 2^-8, bfloat16
                 }
-                const double tol = (rel_bound(*v, k) * mag + kBiasAbsTol) * 1.13 + (out_u + kU32) * std::fabs(want) +
-                                   double(k) * (v->kblock ? kF16SubnormalAbs : 0.0) + 1e-7;
+                const double tol = (rel * mag + kBiasAbsTol) * 1.13 + (out_u + kU32) * std::fabs(want) +
+                                   double(k) * (kblock ? kF16SubnormalAbs : 0.0) + 1e-7;
                 CHECK(std::fabs(got - want) <= tol, "cap %s %s A=%s out=%s raw=%d [%zu][%zu] %g want %g", isa_name(cap),
                       name, type_name(at), type_name(ot), raw, i, j, got, want);
               }
           }
+          }
         }
   }
   set_max_isa(saved);
+}
+
+// ---- the small-M kernels (gemv.h) ----
+namespace {
+// Each runnable small-M variant over every GEMM panel layout it reads (a variant with the same B type, nr, kr and
+// ilv, whatever its kpad: AMX's K padded to 32 included); those GEMM variants need not run here. f is called with a
+// stand-in variant carrying that layout and f32 accumulation (kblock 0), and the A types the kernel takes.
+template <class F>
+void for_each_gemv(F&& f) {
+  sttest::for_each_runnable(half_gemv_table, [&](const HalfGemvVariant& sv) {
+    bool any = false;
+    for (const HalfGemmVariant& v : half_gemm_table) {
+      if (v.b_type != sv.b_type || v.b.nr != sv.nr || v.b.kr != sv.kr || v.b.ilv != sv.ilv) continue;
+      any = true;
+      HalfGemmVariant lay = v;
+      lay.name = sv.name;
+      lay.kblock = 0;
+      const std::vector<ElemType> ats = sv.a_type == ElemType::kF32
+          ? std::vector<ElemType>{ElemType::kF32, ElemType::kF16, ElemType::kBf16} : std::vector<ElemType>{sv.a_type};
+      f(lay, sv, ats);
+    }
+    CHECK(any, "%s has no GEMM variant with its panel layout", sv.name);
+  });
+}
+}  // namespace
+
+TEST(half_gemv_tile_edges_every_a_type) {
+  // M 1..17 (every row count of a pass, several passes), N around the panel, K around the unrolled step (U K steps
+  // or pairs, U up to 8) and odd K for the pair kernels, strided C, every epilogue.
+  for_each_gemv([](const HalfGemmVariant& lay, const HalfGemvVariant& sv, const std::vector<ElemType>& ats) {
+    const std::vector<size_t> ns = {1, sv.nr - 1, sv.nr, sv.nr + 1, 3 * sv.nr + 1};
+    const std::vector<size_t> ks = {0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 33, 65, 131};
+    uint64_t seed = 900;
+    for (size_t m = 1; m <= 17; m++)
+      for (size_t n : ns)
+        for (size_t k : ks) {
+          const ElemType at = ats[seed % ats.size()];
+          CHECK(run_case(lay, at, m, n, k, seed % 2 == 0, seed % 3 == 0, int(seed % 3), seed % 5 == 0 ? 3 : 0, seed, &sv),
+                "%s", sv.name);
+          seed++;
+        }
+  });
+}
+
+TEST(half_gemv_long_k_and_routing) {
+  // K = 4099 (the unrolled loop over thousands of steps, an odd tail) for every A type; and half_gemm_run takes the
+  // small-M kernel exactly up to half_gemv_max_m() rows where the variant's layout has one.
+  for_each_gemv([](const HalfGemmVariant& lay, const HalfGemvVariant& sv, const std::vector<ElemType>& ats) {
+    for (ElemType at : ats)
+      for (size_t m : {size_t(1), size_t(2), sv.mr, sv.mr + 1})
+        CHECK(run_case(lay, at, m, sv.nr + 3, 4099, true, true, kActGelu, 1, 31 + m, &sv), "%s", sv.name);
+  });
+  for (const HalfGemmVariant& v : half_gemm_table) {
+    if (!sttest::runnable(v)) continue;
+    for (ElemType at : a_types_for(v)) {
+      const HalfGemvVariant* sv = half_gemv_for(v, at);
+      CHECK(half_gemv_small_m(v, at, half_gemv_max_m()) == sv, "%s", v.name);
+      CHECK(half_gemv_small_m(v, at, half_gemv_max_m() + 1) == nullptr, "%s", v.name);
+      if (sv) CHECK(sv->b_type == v.b_type && sv->nr == v.b.nr && sv->kr == v.b.kr && int(sv->isa) <= int(max_isa()),
+                    "%s -> %s", v.name, sv->name);
+    }
+  }
 }
 
 TEST(half_gemm_fp16_range_guard) {
@@ -326,8 +398,9 @@ TEST(half_gemm_fp16_range_guard) {
     CHECK(half_gemm_select(bt, bt, false).kblock == 0, "range guard ignored");
     CHECK(half_gemm_select(bt, ElemType::kF32, true).a == HalfAPack::kF32, "f32 A must stay exact");
   }
-  // The entry falls back on large magnitudes and gives the f32-accumulated answer.
-  const size_t m = 2, n = 16, k = 64;
+  // The entry falls back on large magnitudes and gives the f32-accumulated answer (M past the small-M kernels, which
+  // accumulate in f32 anyway).
+  const size_t m = kHalfGemvMaxM + 2, n = 16, k = 64;
   std::vector<uint16_t> a(m * k, f32_to_f16_scalar(300.0f)), b(k * n, f32_to_f16_scalar(200.0f));
   std::vector<float> out(m * n);
   HalfMatmulRawArgs x{m, n, k, a.data(), ElemType::kF16, k, b.data(), ElemType::kF16, n, false,
@@ -351,7 +424,7 @@ TEST(half_gemm_native_fp16_error_at_k4096) {
     pack_b_half(b.h.data(), n, false, k, n, v.b, packed.get());
     std::vector<float> c(m * n), ref(m * n);
     HalfGemmArgs g{m, n, k, a.ptr(), ElemType::kF16, k, packed.get(), c.data(), n, nullptr, 0};
-    half_gemm_run(v, g);
+    half_gemm_run_tiles(v, g);  // the native template itself (the small-M kernels accumulate in f32)
     half_gemm_reference(m, n, k, a.ptr(), ElemType::kF16, k, b.h.data(), ElemType::kF16, n, false, ref.data(), n, nullptr, 0);
     double se = 0, se_plain = 0, max_rel = 0;
     for (size_t i = 0; i < m; i++)
@@ -377,7 +450,7 @@ TEST(half_gemm_native_fp16_error_at_k4096) {
     pack_b_half(b.h.data(), n, false, k, n, cv.b, cpacked.get());
     std::vector<float> c32(m * n);
     HalfGemmArgs g32{m, n, k, a.ptr(), ElemType::kF16, k, cpacked.get(), c32.data(), n, nullptr, 0};
-    half_gemm_run(cv, g32);
+    half_gemm_run_tiles(cv, g32);
     double se32 = 0, sr = 0;
     for (size_t i = 0; i < m * n; i++) {
       se32 += (double(c32[i]) - ref[i]) * (double(c32[i]) - ref[i]);

@@ -17,7 +17,8 @@ import { AsyncGemmOptions, checkSignal, registerAsyncLinear, registerAsyncMatmul
 import { kernelName } from '../cpu.js';
 import { f32Gemm, f32GemmAsync } from '../f32/matmul.js';
 import { runNativeAsync } from '../executor/submit.js';
-import { cast, isFloat, isHalf, newTensor, TYPE_CODE, type HalfDType } from './cast.js';
+import { cast, isFloat, isHalf, TYPE_CODE, type HalfDType } from './cast.js';
+import { allocOutput } from '../alloc.js';
 
 /**
  * f16 or bf16 weights packed once into the half GEMM kernels' panel layout (half the bytes of float32 panels).
@@ -94,7 +95,7 @@ function outFor(fn: string, opts: HalfGemmOptions, a: Tensor, m: number, n: numb
     const od = opts.outDtype ?? 'float32';
     if (!isFloat(od)) throw typeError(fn, `outDtype must be 'float32', 'float16' or 'bfloat16', got ${describe(od)}`);
     const size = checkOutputSize(fn, 'output', shape);
-    return allocOrThrow(fn, shape, od === 'float32' ? 4 : 2, () => newTensor(od, shape, size));
+    return allocOrThrow(fn, shape, od === 'float32' ? 4 : 2, () => new Tensor(allocOutput(od, size) as Float32Array | Uint16Array, shape.slice(), od, size)); // the kernel writes all of it
   }
   checkTensor(fn, 'out', out);
   if (!isFloat(out.dtype)) throw typeError(fn, `out.dtype must be float32, float16 or bfloat16, got ${out.dtype}`);

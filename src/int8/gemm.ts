@@ -10,7 +10,7 @@ import { describe, rangeError, typeError, options } from '../errors.js';
 import { native, NativePackedS8 } from '../native.js';
 import { NativeGemmWeights } from '../weights.js';
 import { allocOrThrow, checkOutputSize, checkOverlap, checkPackDims, checkTensor, Tensor } from '../tensor.js';
-import { allocArray } from '../alloc.js';
+import { allocOutput } from '../alloc.js';
 import { activationCode, checkOutShape } from '../ops/gemm-args.js';
 import { GemmOptions, monitorHook, registerLinear, registerMatmul, registerPack } from '../ops/registry.js';
 import { kernelName } from '../cpu.js';
@@ -108,7 +108,7 @@ type GemmOut = Int32Array | Float32Array | Int8Array | Uint8Array;
 function outputTensor(fn: string, out: unknown, dtype: 'float32' | 'int32' | QuantDType, shape: number[], inputs: ReadonlyArray<readonly [string, ArrayBufferView | null | undefined]>): Tensor {
   if (out === undefined || out === null) {
     const size = checkOutputSize(fn, 'output', shape);
-    return new Tensor(allocOrThrow(fn, shape, dtype === 'int8' || dtype === 'uint8' ? 1 : 4, () => allocArray(dtype, size)) as GemmOut, shape, dtype, size);
+    return new Tensor(allocOrThrow(fn, shape, dtype === 'int8' || dtype === 'uint8' ? 1 : 4, () => allocOutput(dtype, size)) as GemmOut, shape, dtype, size);
   }
   const n = shape.reduce((a, b) => a * b, 1);
   checkTensor(fn, 'out', out);

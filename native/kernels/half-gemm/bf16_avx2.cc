@@ -1,6 +1,7 @@
 // bf16 GEMM microkernel bf16_gemm_6x16__avx2: f32 A × bf16 B, 6 rows × 2 ymm of f32; columns j and 8+j are
 // interleaved in the panel so one 32-byte load widens into both vectors with a shift and a mask.
 #include "common/half_avx2.h"
+#include "kernels/half-gemm/gemv.h"
 #include "kernels/half-gemm/ukernel.h"
 
 namespace simdtensor {
@@ -9,5 +10,10 @@ void bf16_gemm_6x16__avx2(size_t m, size_t n, size_t kc, const void* a, const ui
                           unsigned flags, const float* bias, int act) {
   half_cvt_gemm_ukernel<VecAvx2, LoadBf16Vec<HalfAvx2>, 6, 2>(m, n, kc, a, b, c, ldc, flags, bias, act);
 }
+
+namespace {
+using Gemv = HalfGemvCvt<VecAvx2, LoadBf16Vec<HalfAvx2>>;
+}
+ST_HALF_GEMV_ENTRY(bf16_gemv_6x16__avx2, Gemv, 6, 2, 8)
 
 }  // namespace simdtensor

@@ -2,6 +2,9 @@
 // 8 rows × 2 zmm of f32. A comes packed as 32-bit (A[i][2q], A[i][2q+1]) pairs, B as K-pair-interleaved panels.
 // Like every AVX512-BF16 instruction it treats subnormal inputs as zero and flushes subnormal results.
 #include "common/vec_avx512.h"
+#include <cstring>
+
+#include "kernels/half-gemm/gemv.h"
 #include "kernels/half-gemm/ukernel.h"
 
 namespace simdtensor {
@@ -55,5 +58,29 @@ void bf16_gemm_8x32__avx512bf16(size_t m, size_t n, size_t kc, const void* a, co
                                 unsigned flags, const float* bias, int act) {
   bf16_dot_dispatch_m<8, 2, 8>(m, n, kc, static_cast<const uint32_t*>(a), b, c, ldc, flags, bias, act);
 }
+
+// The small-M kernel over the same K-pair panels (and AMX's, K padded further): bf16 rows of A read in place, one
+// 32-bit (A[i][2q], A[i][2q+1]) pair broadcast per K pair.
+namespace {
+struct GemvBf16Dot {
+  using V = VecAvx512;
+  using AElem = uint16_t;
+  using A = __m512bh;
+  using B = __m512bh;
+  static constexpr int KR = 2;
+  template <int NV>
+  static void load_b(const uint16_t* b, B* out) {
+    for (int j = 0; j < NV; j++) out[j] = __m512bh(_mm512_loadu_si512(b + 32 * j));
+  }
+  static A bcast(const uint16_t* p) {
+    uint32_t x;
+    std::memcpy(&x, p, 4);
+    return __m512bh(_mm512_set1_epi32(int(x)));
+  }
+  static A bcast_last(const uint16_t* p) { return __m512bh(_mm512_set1_epi32(int(uint32_t(*p)))); }
+  static __m512 dot(__m512 acc, A a, B b) { return _mm512_dpbf16_ps(acc, a, b); }
+};
+}  // namespace
+ST_HALF_GEMV_ENTRY(bf16_gemv_8x32__avx512bf16, GemvBf16Dot, 8, 2, 8)
 
 }  // namespace simdtensor

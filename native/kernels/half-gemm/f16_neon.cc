@@ -1,5 +1,6 @@
 // f16 GEMM microkernel f16_gemm_8x12__neon: f32 A × f16 B widened by fcvtl (baseline ARMv8), 8 rows × 3 q of f32.
 #include "common/vec_neon.h"
+#include "kernels/half-gemm/gemv.h"
 #include "kernels/half-gemm/ukernel.h"
 
 namespace simdtensor {
@@ -16,5 +17,10 @@ void f16_gemm_8x12__neon(size_t m, size_t n, size_t kc, const void* a, const uin
                          unsigned flags, const float* bias, int act) {
   half_cvt_gemm_ukernel<VecNeon, LoadF16Neon, 8, 3>(m, n, kc, a, b, c, ldc, flags, bias, act);
 }
+
+namespace {
+using Gemv = HalfGemvCvt<VecNeon, LoadF16Neon>;
+}
+ST_HALF_GEMV_ENTRY(f16_gemv_8x12__neon, Gemv, 8, 3, 12)
 
 }  // namespace simdtensor

@@ -84,6 +84,39 @@ inline bool half_gemm_fp16_range_ok(size_t kblock, float amax, float bmax) {
   return p >= 1.0 / 256.0 && double(kblock) * p <= 32752.0;
 }
 
+// ---- the small-M kernels (gemv.h): up to mr rows of A per pass over a GEMM variant's own B panels ----
+// C[m×n] (ldc) = act(A·Bpanel + bias) for 1 <= m <= mr, 1 <= n <= nr, over k K steps (k may be 0); a: m rows of k
+// elements of a_type at stride lda (elements), read in place; b: one panel of a layout {nr, kr, ilv, any kpad}.
+using HalfGemvUkernelFn = void (*)(size_t m, size_t n, size_t k, const void* a, size_t lda, const uint16_t* b,
+                                   float* c, size_t ldc, const float* bias, int act);
+struct HalfGemvVariant {
+  const char* name;
+  Isa isa;
+  ElemType b_type;
+  size_t mr;
+  uint32_t nr, kr, ilv;  // the panel layout it reads (kpad free)
+  ElemType a_type;       // kF32 (convert-then-FMA) or kBf16 (K pairs of bf16 rows, vdpbf16ps)
+  HalfGemvUkernelFn ukernel;
+};
+#define ST_HALF_GEMV(sym, isa, type, mr, nr, kr, ilv, atype)                                                  \
+  void sym(size_t m, size_t n, size_t k, const void* a, size_t lda, const uint16_t* b, float* c, size_t ldc, \
+           const float* bias, int act);
+#include "kernels/half-gemm/gemv.inc"
+#undef ST_HALF_GEMV
+// Best first; filled in cpu/dispatch.cc.
+extern const VariantTable<HalfGemvVariant> half_gemv_table;
+// Rows up to which the driver runs the small-M kernel rather than the GEMM (kHalfGemvMaxM; the environment
+// variable SIMDTENSOR_HALF_SMALL_M, read once, lowers it, 0 turning the path off: for A/B benchmarks).
+constexpr size_t kHalfGemvMaxM = 8;
+size_t half_gemv_max_m();
+// The allowed small-M variant that reads GEMM variant v's panels for A of a_type, or null (the GEMM runs).
+inline const HalfGemvVariant* half_gemv_for(const HalfGemmVariant& v, ElemType a_type) {
+  return half_gemv_table.best([&](const HalfGemvVariant& g) {
+    return g.b_type == v.b_type && g.nr == v.b.nr && g.kr == v.b.kr && g.ilv == v.b.ilv &&
+           (g.a_type == ElemType::kF32 || g.a_type == a_type);
+  });
+}
+
 // Scalar reference: double accumulation of the exactly widened operands. a is M×K (lda) of a_type,
 // b is K×N (ldb) or, with trans_b, N×K, of b_type. C = act(A·B + bias).
 void half_gemm_reference(size_t m, size_t n, size_t k, const void* a, ElemType a_type, size_t lda, const uint16_t* b,

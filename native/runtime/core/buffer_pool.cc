@@ -81,7 +81,7 @@ size_t buffer_pool_size_class(size_t bytes) {
   return (bytes + g - 1) / g * g;
 }
 
-void* buffer_pool_get(size_t bytes, size_t* capacity, bool scoped) {
+void* buffer_pool_get(size_t bytes, size_t* capacity, bool scoped, bool zero) {
   const size_t cls = buffer_pool_size_class(bytes);
   *capacity = cls;
   Pool& pl = pool();
@@ -104,7 +104,7 @@ void* buffer_pool_get(size_t bytes, size_t* capacity, bool scoped) {
     pl.outstanding += cls;
   }
   if (p) {
-    std::memset(p, 0, bytes);  // reused: the caller's bytes must read as zeros (the tail is never exposed)
+    if (zero) std::memset(p, 0, bytes);  // reused: the caller's bytes must read as zeros (the tail is never exposed)
     return p;
   }
   try {

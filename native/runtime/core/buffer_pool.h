@@ -25,8 +25,8 @@ struct BufferPoolStats {
 // output made inside a JS scope(), which hands it back when the scope ends unless it escapes) may take the pool up
 // to twice the limit: the outputs a scope releases come back without the GC, so fresh outputs having used the limit
 // up must not turn them into plain memory, while a scope's escaping results stay bounded. Throws std::bad_alloc if
-// mapping fails.
-void* buffer_pool_get(size_t bytes, size_t* capacity, bool scoped = false);
+// mapping fails. `zero` false: a reused block keeps its old bytes (for outputs the caller overwrites whole).
+void* buffer_pool_get(size_t bytes, size_t* capacity, bool scoped = false, bool zero = true);
 // Returns a block to the pool. Past the limit, cached blocks of other sizes are freed to make room (largest cached
 // size class first); the block itself is freed only if blocks of its own size fill the pool.
 void buffer_pool_put(void* p, size_t capacity);

@@ -6,6 +6,7 @@
 
 #include "kernels/half-convert/half-convert.h"
 #include "runtime/core/aligned.h"
+#include "runtime/half/gemv_driver.h"
 #include "runtime/half/pack.h"
 #include "runtime/half/packed_weights.h"
 #include "runtime/core/gemm_partition.h"
@@ -116,6 +117,12 @@ bool range_ok_for(ElemType b_type, ElemType a_type, const void* a, size_t m, siz
 
 void half_gemm_run(const HalfGemmVariant& v, const HalfGemmArgs& g) {
   if (g.m == 0 || g.n == 0) return;
+  if (const HalfGemvVariant* sv = half_gemv_small_m(v, g.a_type, g.m)) return half_gemv_run(*sv, v.b.kpad, g);
+  half_gemm_run_tiles(v, g);
+}
+
+void half_gemm_run_tiles(const HalfGemmVariant& v, const HalfGemmArgs& g) {
+  if (g.m == 0 || g.n == 0) return;
   const HalfGemmBlocking bl = half_gemm_blocking(v);
   const size_t nr = v.b.nr;
   // The shared task grid (runtime/core/gemm_partition.h): below ~1 MFLOP one task, else up to 8 per thread, M first.
@@ -140,7 +147,7 @@ const char* half_matmul(const HalfMatmulArgs& x) {
   const bool ok = range_ok_for(w.type(), x.a_type, x.a, x.m, w.k(), x.lda, [&] { return w.max_abs(); });
   const HalfGemmVariant& v = half_gemm_select(w.type(), x.a_type, ok);
   run_with_output(v, {x.m, w.n(), w.k(), x.a, x.a_type, x.lda, w.panels(v.b), nullptr, 0, x.o.bias, x.o.act}, x.o);
-  return v.name;
+  return half_kernel_for_m(v, x.a_type, x.m);
 }
 
 const char* half_matmul_raw(const HalfMatmulRawArgs& x) {
@@ -152,7 +159,7 @@ const char* half_matmul_raw(const HalfMatmulRawArgs& x) {
   uint16_t* bp = t_bpack.get(packed_b_half_count(x.k, x.n, v.b));
   pack_b_half(x.b, x.ldb, x.trans_b, x.k, x.n, v.b, bp);
   run_with_output(v, {x.m, x.n, x.k, x.a, x.a_type, x.lda, bp, nullptr, 0, x.o.bias, x.o.act}, x.o);
-  return v.name;
+  return half_kernel_for_m(v, x.a_type, x.m);
 }
 
 }  // namespace simdtensor

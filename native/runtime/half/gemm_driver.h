@@ -26,8 +26,20 @@ struct HalfGemmBlocking {
 };
 HalfGemmBlocking half_gemm_blocking(const HalfGemmVariant& v);
 
-// Runs one variant (tests call this for every compiled variant).
+// Runs one variant (tests call this for every compiled variant): at M <= half_gemv_max_m() through the small-M
+// kernel that reads v's panels (half_gemv_small_m), else (and where there is none) through the tiles.
 void half_gemm_run(const HalfGemmVariant& v, const HalfGemmArgs& g);
+// The GEMM tiles only, at any M (tests compare the two paths).
+void half_gemm_run_tiles(const HalfGemmVariant& v, const HalfGemmArgs& g);
+// The small-M kernel half_gemm_run takes for m rows of a_type over v's panels, or null.
+inline const HalfGemvVariant* half_gemv_small_m(const HalfGemmVariant& v, ElemType a_type, size_t m) {
+  return m <= half_gemv_max_m() ? half_gemv_for(v, a_type) : nullptr;
+}
+// The kernel name that runs for m rows (what the ops report).
+inline const char* half_kernel_for_m(const HalfGemmVariant& v, ElemType a_type, size_t m) {
+  const HalfGemvVariant* sv = half_gemv_small_m(v, a_type, m);
+  return sv ? sv->name : v.name;
+}
 
 // The output side of the half matmul entries: out is M×N of out_type (f32, f16 or bf16; row stride ldo), written
 // after the fused bias (N floats or null) and activation.
