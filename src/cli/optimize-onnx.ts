@@ -4,7 +4,7 @@
  * @module
  */
 import { parseArgs as parseArgsUtil, type ParseArgsConfig } from 'node:util';
-import { formatOnnxReport, onnxStageRows, optimizeOnnx, readInputs, type OnnxOptimizeOptions } from '../onnx/transform/pipeline.js';
+import { formatOnnxReport, onnxStageRows, optimizeOnnx, readInputs, readSamples, type OnnxOptimizeOptions } from '../onnx/transform/pipeline.js';
 import { EditModel, type Msg } from '../onnx/transform/proto.js';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
@@ -25,7 +25,11 @@ Options:
                         targets only) or one more, the last being the class index (labeled)
   --distill-epochs N    distillation epochs (default 30)
   --int8 MODE           'dynamic' (weights int8 per channel, activations at run time) or 'static' (QDQ)
-  --calib FILE          calibration inputs for --int8 static (.json array of feeds; default 8 random inputs)
+  --calib FILE|DIR      calibration inputs for --int8 static (.json array of feeds, .npy/.csv batch for a one-input
+                        model, or a folder of such files; default 8 random inputs)
+  --rounding-samples FILE|DIR
+                        round the int8 weights against the activations of these inputs (GPTQ-style: same scales
+                        and operators, smaller output error on inputs like them); same formats as --calib
   --calib-method M      minmax, percentile (default) or mse
   --weight-type T       int8 (default) or uint8
   --conv FORM           dynamic int8 Conv: integer (ConvInteger, default) or weight-only (int8 weights, f32 Conv)
@@ -50,6 +54,7 @@ const OPTIONS = {
   int8: { type: 'string' },
   calib: { type: 'string' },
   'calib-method': { type: 'string' },
+  'rounding-samples': { type: 'string' },
   'weight-type': { type: 'string' },
   conv: { type: 'string' },
   prune: { type: 'string' },
@@ -110,6 +115,10 @@ export function parseOnnxArgs(argv: string[]): { opts: OnnxOptimizeOptions; json
   if (v['no-save']) opts.outDir = null;
   if (v['no-latency']) opts.noLatency = true;
   if (v.calib !== undefined) (opts as { calibFile?: string }).calibFile = v.calib as string;
+  if (v['rounding-samples'] !== undefined) {
+    if (v.int8 === undefined) throw new RangeError('--rounding-samples is for --int8 dynamic|static');
+    (opts as { roundingFile?: string }).roundingFile = v['rounding-samples'] as string;
+  }
   if (v.input !== undefined) (opts as { inputFile?: string }).inputFile = v.input as string;
   if (v.distill !== undefined) {
     const hs = (v.distill as string).split(',').map((h) => h.trim());
@@ -182,9 +191,9 @@ export async function runOnnxCli(argv: string[], io: { out: NodeJS.WritableStrea
     io.out.write(ONNX_HELP);
     return 0;
   }
-  const opts = parsed.opts as OnnxOptimizeOptions & { calibFile?: string; inputFile?: string; dataFile?: string };
+  const opts = parsed.opts as OnnxOptimizeOptions & { calibFile?: string; inputFile?: string; dataFile?: string; roundingFile?: string };
   try {
-    if (opts.calibFile || opts.inputFile || opts.dataFile) {
+    if (opts.calibFile || opts.inputFile || opts.dataFile || opts.roundingFile) {
       let bytes: Uint8Array;
       try {
         bytes = readFileSync(opts.model);
@@ -192,13 +201,15 @@ export async function runOnnxCli(argv: string[], io: { out: NodeJS.WritableStrea
         throw new RangeError(`cannot read '${opts.model}' (${(e as Error).message})`);
       }
       const g = new EditModel({ bytes, baseDir: null }, 'optimize').graph;
-      if (opts.calibFile) opts.calibration = readInputs(opts.calibFile, g);
+      if (opts.calibFile) opts.calibration = readSamples(opts.calibFile, g);
+      if (opts.roundingFile) opts.roundingSamples = readSamples(opts.roundingFile, g);
       if (opts.inputFile) opts.inputs = readInputs(opts.inputFile, g)[0];
       if (opts.dataFile) opts.distillData = readDistillData(opts.dataFile, g);
     }
     delete opts.calibFile;
     delete opts.inputFile;
     delete opts.dataFile;
+    delete opts.roundingFile;
     const report = await optimizeOnnx({ ...opts, onProgress: (l) => io.err.write(`${l}\n`) });
     if (parsed.json) io.out.write(JSON.stringify(report, (_, x) => (x === Infinity ? 'Infinity' : x), 2) + '\n');
     else {

@@ -85,7 +85,8 @@ function inverseFactor(m: SecondMoments): Float64Array {
 
 /**
  * Rounds weight rows [ch, k] (one per output channel, with its scale and zero point) to integers in [qlo, qhi],
- * compensating each rounding error on the inputs after it. Returns the integers (zero point included).
+ * compensating each rounding error on the inputs after it. Zero weights (pruning) keep the zero point, so a
+ * pruned model stays as sparse. Returns the integers (zero point included).
  */
 export function gptqRound(rows: Float32Array, ch: number, m: SecondMoments, scale: Float32Array, zp: ArrayLike<number>, qlo: number, qhi: number, rne: (x: number) => number): Int32Array {
   const k = m.k;
@@ -96,7 +97,8 @@ export function gptqRound(rows: Float32Array, ch: number, m: SecondMoments, scal
     const s = scale[scale.length === 1 ? 0 : o], z = zp[zp.length === 1 ? 0 : o];
     for (let j = 0; j < k; j++) w[j] = rows[o * k + j];
     for (let j = 0; j < k; j++) {
-      const qj = Math.min(qhi, Math.max(qlo, rne(w[j] / s) + z));
+      // A weight that is exactly zero (pruned) stays zero; its share of the error moves on like any other.
+      const qj = rows[o * k + j] === 0 ? z : Math.min(qhi, Math.max(qlo, rne(w[j] / s) + z));
       q[o * k + j] = qj;
       const err = (w[j] - (qj - z) * s) / U[j * k + j];
       for (let t = j + 1; t < k; t++) w[t] -= err * U[j * k + t];

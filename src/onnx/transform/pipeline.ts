@@ -8,7 +8,7 @@
  * optimized and measured in onnxruntime; its simdtensor columns say why they are empty.
  * @module
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { describe, rangeError, typeError } from '../../errors.js';
 import { getNumThreads, setNumThreads } from '../../executor/threads.js';
@@ -16,7 +16,7 @@ import { loadOnnx, type OnnxModel } from '../model.js';
 import { convertEdit } from './convert.js';
 import { EditModel, type Msg } from './proto.js';
 import { pruneEdit, type PrunedLayer } from './prune.js';
-import { calibrationProbe, quantizeEdit, type OnnxCalibration } from './quantize.js';
+import { calibrationProbe, quantizeEdit, roundingMoments, type OnnxCalibration } from './quantize.js';
 import type { CalibrationMethod } from '../../int8/index.js';
 import { Tensor } from '../../tensor.js';
 import { gatherRows, permutation, predict } from '../../nn/train.js';
@@ -39,6 +39,11 @@ export interface OnnxOptimizeOptions {
   /** Calibration feeds for static int8 (default: 8 random batches). */
   calibration?: Feeds[];
   calibrationMethod?: CalibrationMethod;
+  /**
+   * Sample feeds for error-compensating rounding of the int8 weights (`quantizeModel`'s `roundingSamples`,
+   * GPTQ-style); default plain rounding to nearest.
+   */
+  roundingSamples?: Feeds[];
   weightType?: 'int8' | 'uint8';
   /** Dynamic int8 Conv form (see OnnxQuantizeOptions.convForm). */
   convForm?: 'integer' | 'weight-only';
@@ -181,7 +186,8 @@ export function readInputs(file: string, graph: Msg): Feeds[] {
   const name = ins[0].name as string;
   if (ext === '.npy') {
     if (buf.toString('latin1', 1, 6) !== 'NUMPY') throw rangeError(FN, `'${file}' is not a .npy file`);
-    const hlen = buf[8] === 1 ? buf.readUInt16LE(8 + 2) : buf.readUInt32LE(8 + 2);
+    // Format 1.x: a 2-byte header length at offset 8; 2.x and 3.x: 4 bytes.
+    const hlen = buf[6] === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
     const hstart = buf[6] === 1 ? 10 : 12;
     const header = buf.toString('latin1', hstart, hstart + hlen);
     const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
@@ -199,6 +205,23 @@ export function readInputs(file: string, graph: Msg): Feeds[] {
     return [{ [name]: make(name, rows.flat(), [rows.length, rows[0].length]) }];
   }
   throw rangeError(FN, `inputs file '${file}' must be .json, .npy or .csv`);
+}
+
+/**
+ * Sample feeds from a file ({@link readInputs}: a .json array of feeds, a .npy or .csv batch for a one-input model)
+ * or from every .json/.npy/.csv file of a folder, in name order (each file gives its feeds).
+ */
+export function readSamples(path: string, graph: Msg): Feeds[] {
+  let dir = false;
+  try {
+    dir = statSync(path).isDirectory();
+  } catch (e) {
+    throw rangeError(FN, `cannot read inputs '${path}' (${(e as Error).message})`);
+  }
+  if (!dir) return readInputs(path, graph);
+  const files = readdirSync(path).filter((f) => /\.(json|npy|csv)$/i.test(f)).sort();
+  if (!files.length) throw rangeError(FN, `folder '${path}' holds no .json, .npy or .csv input file`);
+  return files.flatMap((f) => readInputs(join(path, f), graph));
 }
 
 /** The batch-8 form of batch-1 feeds: each input repeated along its first (symbolic) dim, or null when it is fixed. */
@@ -324,6 +347,8 @@ function checkOpts(o: OnnxOptimizeOptions): void {
   if (typeof o.model !== 'string' || !/\.onnx$/i.test(o.model)) throw typeError(FN, `model must be a path to a .onnx file, got ${describe(o.model)}`);
   if (o.int8 !== undefined && o.int8 !== 'dynamic' && o.int8 !== 'static') throw rangeError(FN, `--int8 must be 'dynamic' or 'static', got ${describe(o.int8)}`);
   if (o.calibration && o.int8 !== 'static') throw rangeError(FN, '--calib needs --int8 static');
+  if (o.roundingSamples !== undefined && !o.int8) throw rangeError(FN, '--rounding-samples needs --int8 dynamic|static');
+  if (o.roundingSamples !== undefined && (!Array.isArray(o.roundingSamples) || o.roundingSamples.length === 0)) throw rangeError(FN, `roundingSamples must be a non-empty array of feeds, got ${describe(o.roundingSamples)}`);
   if (o.prune !== undefined && !(typeof o.prune === 'number' && o.prune >= 0 && o.prune < 1)) throw rangeError(FN, `--prune must be a sparsity in [0, 1), got ${describe(o.prune)}`);
   if (o.pattern !== undefined && o.prune === undefined && !/^\d+:\d+$/.test(o.pattern)) throw rangeError(FN, `--pattern ${o.pattern} needs --prune SPARSITY`);
   if (o.half !== undefined && o.half !== 'float16' && o.half !== 'bfloat16') throw rangeError(FN, `half must be 'float16' or 'bfloat16', got ${describe(o.half)}`);
@@ -402,8 +427,13 @@ export async function optimizeOnnx(opts: OnnxOptimizeOptions): Promise<OnnxOptim
           }
           calibration = c.finish();
         }
-        const n = quantizeEdit(m, { mode: opts.int8!, weightType: opts.weightType, calibration, convForm: opts.int8 === 'dynamic' ? opts.convForm : undefined });
-        return `${n} MatMul/Gemm/Conv nodes${opts.int8 === 'static' ? ` (${opts.calibrationMethod ?? 'percentile'} calibration)` : ''}`;
+        const qo = { mode: opts.int8!, weightType: opts.weightType, calibration, convForm: opts.int8 === 'dynamic' ? opts.convForm : undefined };
+        const rs = opts.roundingSamples;
+        if (rs) say(`  rounding weights against ${rs.length} sample input${rs.length > 1 ? 's' : ''}`);
+        const moments = rs ? roundingMoments(new EditModel({ bytes: m.bytes(), baseDir: null }, FN), qo, rs.map(plain), `${FN}: rounding sample`) : null;
+        const n = quantizeEdit(m, qo, moments);
+        const how = [opts.int8 === 'static' ? `${opts.calibrationMethod ?? 'percentile'} calibration` : '', rs ? `weights rounded against ${rs.length} sample input${rs.length > 1 ? 's' : ''}` : ''].filter(Boolean);
+        return `${n} MatMul/Gemm/Conv nodes${how.length ? ` (${how.join(', ')})` : ''}`;
       },
     });
   }

@@ -458,7 +458,14 @@ function momentsTarget(t: Target): boolean {
  * the inputs of every target that can use them.
  */
 function secondMomentsOf(model: OnnxModel, opts: OnnxQuantizeOptions, samples: Record<string, OnnxFeed>[]): Map<string, SecondMoments> {
-  const pm = editOf(FN, model);
+  return roundingMoments(editOf(FN, model), opts, samples);
+}
+
+/**
+ * {@link quantizeEdit}'s `moments` for `roundingSamples`: runs the float32 form of `pm` (a copy of the model to be
+ * quantized; it is edited into a probe) over the samples. Shared by quantizeModel and the optimize command.
+ */
+export function roundingMoments(pm: EditModel, opts: OnnxQuantizeOptions, samples: Record<string, OnnxFeed>[], what = `${FN}: opts.roundingSamples`): Map<string, SecondMoments> {
   if (!(opts.skipOps ?? []).includes('Conv')) foldBatchNorm(pm);
   const targets = selected(pm, opts).filter(momentsTarget);
   const graphIn = new Set(((pm.graph.input as Msg[]) ?? []).map((i) => i.name));
@@ -479,7 +486,7 @@ function secondMomentsOf(model: OnnxModel, opts: OnnxQuantizeOptions, samples: R
     try {
       o = probe.run(feeds) as never;
     } catch (e) {
-      if (e instanceof TypeError || e instanceof RangeError) throw new (e.constructor as typeof TypeError)(`${FN}: opts.roundingSamples[${i}]: ${e.message}`);
+      if (e instanceof TypeError || e instanceof RangeError) throw new (e.constructor as typeof TypeError)(`${what}[${i}]: ${e.message}`);
       throw e;
     }
     for (const [key, mom] of res) {
