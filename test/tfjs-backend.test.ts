@@ -9,7 +9,9 @@ describe('simdtensor/tfjs', () => {
     await tf.ready();
     expect(tf.getBackend()).toBe('simdtensor');
     expect(mod.registration.name).toBe('simdtensor');
-    expect(mod.registration.fallbackKernels.length + mod.registration.nativeKernels.length).toBe(tf.getKernelsForBackend('cpu').length);
+    // Every CPU kernel, plus the compiled-model kernel of optimizeLayersModel (src/tfjs/plan.ts).
+    expect(mod.registration.fallbackKernels.length + mod.registration.nativeKernels.length).toBe(tf.getKernelsForBackend('cpu').length + 1);
+    expect(mod.registration.nativeKernels).toContain('SimdtensorLayersModel');
   });
 
   it('is the same registration from CommonJS', async () => {

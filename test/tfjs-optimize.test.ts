@@ -58,8 +58,11 @@ describe('optimizeLayersModel', () => {
       const ref = (model.predict(x) as tf.Tensor).dataSync().slice();
       const sum = mod.optimizeLayersModel(model);
       expect(sum).toEqual({ convs: 3, batchNorms: 3, activations: 2, pads: 1 });
+      // The per-layer path (tfjs-layers' own predict, which optimizeLayersModel leaves on the prototype); the
+      // compiled plan is tested below.
+      const layersPredict = (t: tf.Tensor) => tfl.LayersModel.prototype.predict.call(model, t) as tf.Tensor;
       const before = mod.kernelStats();
-      const got = (model.predict(x) as tf.Tensor).dataSync();
+      const got = layersPredict(x).dataSync();
       const after = mod.kernelStats();
       expect(got.length).toBe(ref.length);
       let worst = 0, scale = 0;
@@ -83,12 +86,80 @@ describe('optimizeLayersModel', () => {
       // The absorbed layers hand tensors on without copies: nothing leaks, nothing is freed early, and the input
       // (which the folded padding passes on) stays the caller's.
       const n0 = tf.memory().numTensors;
-      for (let i = 0; i < 3; i++) (model.predict(x) as tf.Tensor).dispose();
+      for (let i = 0; i < 3; i++) layersPredict(x).dispose();
       expect(tf.memory().numTensors).toBe(n0);
       expect(x.isDisposed).toBe(false);
-      expect(Array.from((model.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from(got));
+      expect(Array.from(layersPredict(x).dataSync())).toEqual(Array.from(got));
+      // The compiled plan (simdtensor) or the per-layer path (cpu) through predict: the same values.
+      const planned = (model.predict(x) as tf.Tensor).dataSync();
+      for (let i = 0; i < ref.length; i++) expect(Math.abs(planned[i] - ref[i])).toBeLessThanOrEqual(1e-5 * Math.max(1, scale));
     }
     x.dispose();
+  });
+
+  it('runs a folded model as one compiled kernel: residual Adds in the conv epilogue, pooling and a dense head', async () => {
+    const mod = await import('simdtensor/tfjs');
+    // conv(s2) → BN → relu6 → [expand 1×1 → BN → relu6 → depthwise → BN → relu6 → project 1×1 → BN] + skip →
+    // global average pool → flatten → dropout → dense relu → dense softmax: MobileNetV2's shape in small.
+    const build2 = (seed: number) => {
+      const r = rng(seed);
+      const input = tfl.input({ shape: [10, 12, 3] });
+      const cbr = (t: tfl.SymbolicTensor, conv: tfl.layers.Layer, act: boolean) => {
+        let y = tfl.layers.batchNormalization().apply(conv.apply(t)) as tfl.SymbolicTensor;
+        if (act) y = tfl.layers.reLU({ maxValue: 6 }).apply(y) as tfl.SymbolicTensor;
+        return y;
+      };
+      const stem = cbr(input, tfl.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', useBias: false }), true);
+      let y = cbr(stem, tfl.layers.conv2d({ filters: 16, kernelSize: 1, useBias: false }), true);
+      y = cbr(y, tfl.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', useBias: false }), true);
+      y = cbr(y, tfl.layers.conv2d({ filters: 8, kernelSize: 1, useBias: false }), false);
+      y = tfl.layers.add().apply([stem, y]) as tfl.SymbolicTensor;
+      y = tfl.layers.globalAveragePooling2d({}).apply(y) as tfl.SymbolicTensor;
+      y = tfl.layers.dropout({ rate: 0.5 }).apply(y) as tfl.SymbolicTensor;
+      y = tfl.layers.dense({ units: 12, activation: 'relu' }).apply(y) as tfl.SymbolicTensor;
+      y = tfl.layers.dense({ units: 4, activation: 'softmax' }).apply(y) as tfl.SymbolicTensor;
+      const model = tfl.model({ inputs: input, outputs: y });
+      for (const l of model.layers) {
+        const ws = l.getWeights();
+        if (ws.length) l.setWeights(ws.map((w) => tf.tensor(Float32Array.from({ length: w.size }, () => (l.getClassName() === 'BatchNormalization' ? 0.6 + 0.4 * Math.abs(r()) : r())), w.shape)));
+      }
+      return model;
+    };
+    const r = rng(5);
+    for (const backend of ['simdtensor', 'cpu']) {
+      await tf.setBackend(backend);
+      for (const batch of [1, 3]) {
+        const x = tf.tensor4d(Float32Array.from({ length: batch * 10 * 12 * 3 }, () => r() * 2), [batch, 10, 12, 3]);
+        const model = build2(17);
+        const ref = (model.predict(x) as tf.Tensor).dataSync().slice();
+        mod.optimizeLayersModel(model);
+        const before = mod.kernelStats();
+        const y = model.predict(x) as tf.Tensor;
+        const after = mod.kernelStats();
+        const calls = (k: string) => (after[k]?.native ?? 0) + (after[k]?.fallback ?? 0) - (before[k]?.native ?? 0) - (before[k]?.fallback ?? 0);
+        expect(y.shape).toEqual([batch, 4]);
+        const got = y.dataSync();
+        for (let i = 0; i < ref.length; i++) expect(Math.abs(got[i] - ref[i])).toBeLessThanOrEqual(1e-5);
+        // On simdtensor one kernel ran the whole model; on cpu (no such kernel) tfjs-layers' path did.
+        expect(calls('SimdtensorLayersModel')).toBe(backend === 'simdtensor' ? 1 : 0);
+        expect(calls('FusedConv2D') + calls('Add') + calls('_FusedMatMul')).toBe(0);
+        // execute() of the output is the same kernel; nothing leaks over repeated calls.
+        const n0 = tf.memory().numTensors;
+        const e = model.execute(x, model.outputs[0].name) as tf.Tensor;
+        expect(Array.from(e.dataSync())).toEqual(Array.from(got));
+        e.dispose();
+        for (let i = 0; i < 3; i++) (model.predict(x) as tf.Tensor).dispose();
+        expect(tf.memory().numTensors).toBe(n0);
+        // int8 mode is per kernel: the model then takes the per-layer path.
+        mod.setInt8Mode(true);
+        const b8 = mod.kernelStats().SimdtensorLayersModel?.native ?? 0;
+        const q = model.predict(x) as tf.Tensor;
+        expect(q.shape).toEqual([batch, 4]);
+        expect(mod.kernelStats().SimdtensorLayersModel?.native ?? 0).toBe(b8);
+        mod.setInt8Mode(false);
+        tf.dispose([x, y, q]);
+      }
+    }
   });
 
   it('rejects what is not a layers model', async () => {

@@ -10,6 +10,7 @@ import { noteExposed, noteFreed, noteStored } from './buffers.js';
 import { STATE, WeightCache } from './weights.js';
 import type { BackendState } from './weights.js';
 import { nativeKernels } from './kernels.js';
+import { CompiledModel, PLAN_KERNEL } from './plan.js';
 
 /** Name the backend registers under. */
 export const BACKEND_NAME = 'simdtensor';
@@ -117,6 +118,17 @@ export function registerSimdtensorBackend(tf: TfCore, cpu: TfCpu, opts: Register
       fb.push(config.kernelName);
     }
   }
+  // The compiled plan of a folded layers model (./plan.ts): the model calls it only when it can run the input.
+  const planCount = (counts[PLAN_KERNEL] ??= { native: 0, fallback: 0 });
+  const runPlan: KernelFn = (args: KernelArgs) => {
+    const model: unknown = args.attrs?.model;
+    const r = model instanceof CompiledModel ? model.run(args) : null;
+    if (r === null) throw new Error(`${PLAN_KERNEL}: called with an input or model the compiled plan does not cover`);
+    planCount.native++;
+    return r;
+  };
+  tf.registerKernel({ kernelName: PLAN_KERNEL, backendName: name, kernelFunc: runPlan as unknown as Parameters<TfCore['registerKernel']>[0]['kernelFunc'] });
+  nat.push(PLAN_KERNEL);
   const factory = () => new SimdtensorBackend();
   tf.registerBackend(name, factory, priority);
   const reg: Registration = { name, nativeKernels: nat.sort(), fallbackKernels: fb.sort() };

@@ -94,9 +94,34 @@ function runPlanned(plans: WeakMap<object, PlannedCall>, args: KernelArgs): Tens
   return output(args.backend, p.outShape, out);
 }
 
-type ConvInfo = ReturnType<TfCore['backend_util']['computeConv2DInfo']>;
+/** TF.js's conv geometry (backend_util.computeConv2DInfo). */
+export type ConvInfo = ReturnType<TfCore['backend_util']['computeConv2DInfo']>;
+
+/** The conv attributes {@link convGeometry} reads (a kernel's attrs, or a folded layer's). */
+export interface ConvAttrs {
+  strides: number | [number, number];
+  pad: unknown;
+  dilations?: number | [number, number];
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/**
+ * TF.js's geometry of a conv / depthwise conv (NHWC unless `dataFormat` says otherwise), or null when our kernels
+ * would not give that output: an empty input or output, or an output size TF.js rounds differently than our pads do.
+ */
+export function convGeometry(tf: TfCore, xShape: readonly number[], filterShape: readonly number[], a: ConvAttrs, depthwise: boolean, dataFormat: 'channelsLast' | 'channelsFirst' = 'channelsLast'): ConvInfo | null {
+  const info = depthwise
+    ? tf.backend_util.computeConv2DInfo(xShape as Shape4, filterShape as Shape4, a.strides, a.dilations ?? 1, a.pad as 'same', a.dimRoundingMode, true)
+    : tf.backend_util.computeConv2DInfo(xShape as Shape4, filterShape as Shape4, a.strides, a.dilations ?? 1, a.pad as 'same', a.dimRoundingMode, false, dataFormat);
+  if (sizeOf(info.outShape) === 0 || sizeOf(xShape) === 0) return null;
+  const p = info.padInfo;
+  if (outDim(info.inHeight, p.top, p.bottom, info.effectiveFilterHeight, info.strideHeight) !== info.outHeight) return null;
+  if (outDim(info.inWidth, p.left, p.right, info.effectiveFilterWidth, info.strideWidth) !== info.outWidth) return null;
+  return info;
+}
+
 /** What the conv and depthwise calls share: TF.js's geometry as our window options, the bias, activation and output. */
-function windowFields(info: ConvInfo, bias: Tensor<'float32'> | null, activation: ConvActivation, out: Float32Array) {
+export function windowFields(info: ConvInfo, bias: Tensor<'float32'> | null, activation: ConvActivation, out: Float32Array) {
   const p = info.padInfo;
   return {
     strides: [info.strideHeight, info.strideWidth] as [number, number],
@@ -115,11 +140,8 @@ function convKernel(tf: TfCore, fused: boolean): NativeKernel {
     const act = fused ? fusedActivation(a.activation, a.leakyreluAlpha) : 'none';
     if (act === null) return null;
     const dataFormat = tf.backend_util.convertConv2DDataFormat(a.dataFormat ?? 'NHWC');
-    const info = tf.backend_util.computeConv2DInfo(x!.shape as Shape4, filter!.shape as Shape4, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, false, dataFormat);
-    if (sizeOf(info.outShape) === 0 || sizeOf(x!.shape) === 0) return null;
-    const p = info.padInfo;
-    if (outDim(info.inHeight, p.top, p.bottom, info.effectiveFilterHeight, info.strideHeight) !== info.outHeight) return null;
-    if (outDim(info.inWidth, p.left, p.right, info.effectiveFilterWidth, info.strideWidth) !== info.outWidth) return null;
+    const info = convGeometry(tf, x!.shape, filter!.shape, a as ConvAttrs, false, dataFormat);
+    if (!info) return null;
     const nhwc = dataFormat === 'channelsLast';
     const b = fused ? biasVector(args, bias, info.outChannels, nhwc) : null;
     if (b === undefined) return null;
@@ -161,11 +183,8 @@ function depthwiseKernel(tf: TfCore, fused: boolean): NativeKernel {
     if ((a.dataFormat ?? 'NHWC') !== 'NHWC') return null;
     const act = fused ? fusedActivation(a.activation, a.leakyreluAlpha) : 'none';
     if (act === null) return null;
-    const info = tf.backend_util.computeConv2DInfo(x!.shape as Shape4, filter!.shape as Shape4, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
-    if (sizeOf(info.outShape) === 0 || sizeOf(x!.shape) === 0 || filter!.shape[2] !== info.inChannels) return null;
-    const p = info.padInfo;
-    if (outDim(info.inHeight, p.top, p.bottom, info.effectiveFilterHeight, info.strideHeight) !== info.outHeight) return null;
-    if (outDim(info.inWidth, p.left, p.right, info.effectiveFilterWidth, info.strideWidth) !== info.outWidth) return null;
+    const info = convGeometry(tf, x!.shape, filter!.shape, a as ConvAttrs, true);
+    if (!info || filter!.shape[2] !== info.inChannels) return null;
     const b = fused ? biasVector(args, bias, info.outChannels, true) : null;
     if (b === undefined) return null;
     const out = allocOut(sizeOf(info.outShape));

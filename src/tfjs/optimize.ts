@@ -14,6 +14,10 @@
  * @module
  */
 import type { TfCore } from './types.js';
+import { monitorHook } from '../ops/registry.js';
+import { int8On } from './int8.js';
+import { compileLayersModel, PLAN_KERNEL } from './plan.js';
+import type { CompiledModel, FoldedConv } from './plan.js';
 
 // tfjs-layers' classes are not a dependency of this package: the pass reads the documented fields of the layers.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -34,6 +38,12 @@ export interface OptimizeSummary {
 
 const FOLDED = Symbol.for('simdtensor.tfjs.folded');
 const PASS = Symbol('simdtensor.tfjs.passThrough');
+/** A conv's folded weights and attributes (what the compiled plan runs). */
+const CONV = Symbol('simdtensor.tfjs.foldedConv');
+/** A layer the fold made an identity (batch norm, activation or padding absorbed into a conv). */
+const ABSORBED = Symbol('simdtensor.tfjs.absorbed');
+/** The model's compiled plan (./plan.ts), once routed. */
+const PLANNED = Symbol('simdtensor.tfjs.planned');
 
 /** The only layer consuming `layer`'s output, or null (several consumers, or a model output). */
 function soleConsumer(model: Any, layer: Any): Any {
@@ -131,7 +141,11 @@ export function optimizeLayersModel(tf: TfCore, model: Any): OptimizeSummary {
     let pad: Any = soleProducer(conv);
     const padding = pad && cls(pad) === 'ZeroPadding2D' && pad.dataFormat === 'channelsLast' && soleConsumer(model, pad) === conv && conv.padding === 'valid' ? pad.padding : null;
     if (!padding) pad = null;
-    if (!bn && !act && !pad) continue;
+    if (!bn && !act && !pad) {
+      // Nothing to fold: the layer stays as it is, but the compiled plan can still run it.
+      conv[CONV] = { filter: kernel, bias: conv.bias ? conv.bias.read() : null, attrs: { strides: conv.strides, pad: conv.padding, dilations: conv.dilationRate ?? [1, 1] }, activation: 'linear', depthwise } satisfies FoldedConv;
+      continue;
+    }
 
     // Folded weights: w' = w·k, b' = (b − mean)·k + beta, k = gamma / √(variance + ε), per output channel.
     const [filter, bias] = tf.tidy(() => {
@@ -170,12 +184,14 @@ export function optimizeLayersModel(tf: TfCore, model: Any): OptimizeSummary {
     const kernelInputs: Record<string, T> = bias ? { filter, bias } : { filter };
     fastApply(conv, (x: T) => tf.engine().runKernel(kernelName, { x, ...kernelInputs }, attrs as Any));
     conv[FOLDED] = true;
+    conv[CONV] = { filter, bias, attrs: { strides, pad: pads, dilations }, activation: fusedAct, depthwise } satisfies FoldedConv;
     sum.convs++;
     for (const l of [bn, act, pad]) {
       if (!l) continue;
       l.call = identity;
       passThrough(model, l);
       l[FOLDED] = true;
+      l[ABSORBED] = true;
     }
     if (bn) sum.batchNorms++;
     if (act) sum.activations++;
@@ -201,5 +217,50 @@ export function optimizeLayersModel(tf: TfCore, model: Any): OptimizeSummary {
     };
     l[FOLDED] = true;
   }
+  if (!model[PLANNED]) {
+    const compiled = compileLayersModel(tf, model, (l) => l[CONV], (l) => !!l[ABSORBED]);
+    if (compiled) routeToPlan(tf, model, compiled);
+  }
   return sum;
+}
+
+/**
+ * `predict`, `predictOnBatch` and `execute` (of the model's output) on one concrete float32 input run the compiled
+ * plan as one `SimdtensorLayersModel` kernel when the current backend has it (simdtensor) and nothing needs the
+ * per-layer path: no gradient tape, no op monitoring, no int8 mode, a batch whose plan exists. Anything else —
+ * another backend, symbolic or several inputs, other outputs — takes tfjs-layers' own path.
+ */
+function routeToPlan(tf: TfCore, model: Any, compiled: CompiledModel): void {
+  model[PLANNED] = compiled;
+  const engine = tf.engine() as Any;
+  const usable = (x: Any): boolean =>
+    !!x &&
+    typeof x.dataSync === 'function' &&
+    !x.isDisposed &&
+    x.dtype === 'float32' &&
+    compiled.accepts(x.shape) &&
+    !monitorHook.on &&
+    !int8On() &&
+    engine.state.gradientDepth === 0 &&
+    tf.getKernel(PLAN_KERNEL, tf.getBackend()) !== undefined &&
+    compiled.planFor(x.shape[0]) !== null;
+  const run = (x: T): T => tf.engine().runKernel(PLAN_KERNEL, { x }, { model: compiled } as Any);
+  const one = (x: Any): T => (Array.isArray(x) && x.length === 1 ? x[0] : x);
+  for (const name of ['predict', 'predictOnBatch']) {
+    const original = model[name];
+    if (typeof original !== 'function') continue;
+    model[name] = function (x: Any, ...rest: Any[]) {
+      const t = one(x);
+      return usable(t) ? run(t) : original.call(this, x, ...rest);
+    };
+  }
+  const execute = model.execute;
+  const outName: string = model.outputs[0].name, inName: string = model.inputs[0].name;
+  model.execute = function (inputs: Any, outputs: Any) {
+    const t = one(inputs && !Array.isArray(inputs) && typeof inputs.dataSync !== 'function' && Object.keys(inputs).length === 1 ? inputs[inName] : inputs);
+    const wanted = Array.isArray(outputs) ? outputs.length === 1 && outputs[0] === outName : outputs === outName;
+    if (!wanted || !usable(t)) return execute.call(this, inputs, outputs);
+    const y = run(t);
+    return Array.isArray(outputs) ? [y] : y;
+  };
 }
