@@ -20,6 +20,9 @@
  *     model servers of another build (its dist/bench/serve-http.js) for an A/B in one run; the 'held' floors are
  *     the bare server with its answers held --max-delay-ms, as a batch's are
  *   [--warm-s S] [--soak-rate N] [--server-node-args "..."] [--profile-server DIR] (servers under --cpu-prof)
+ *   [--batch-delay adaptive|fixed] the served models' batching delay (default adaptive, as `simdtensor serve`);
+ *   [--compare-fixed] also the batched MLP and the overhead model servers with --batch-delay fixed, in the same
+ *     interleaved run
  *   node dist/bench/serve-http.js --parts none --onnx model.onnx --input-shape 1,3,48,320   an ONNX model too
  *     (its first input, binary FP32; e.g. a PaddleOCR model once the ONNX runtime has the convolution ops)
  * @module
@@ -63,6 +66,10 @@ const AB_DIR = argv.indexOf('--ab') >= 0 ? argv[argv.indexOf('--ab') + 1] : null
 const SERVER_NODE_ARGS = argv.indexOf('--server-node-args') >= 0 ? argv[argv.indexOf('--server-node-args') + 1].split(' ').filter(Boolean) : [];
 /** --profile-server DIR: run the servers under --cpu-prof, profiles written to DIR when each stops. */
 const PROFILE_DIR = argv.indexOf('--profile-server') >= 0 ? argv[argv.indexOf('--profile-server') + 1] : null;
+/** --batch-delay adaptive|fixed: the served models' batching delay (default adaptive, as `simdtensor serve`). */
+const BATCH_DELAY = (argv.indexOf('--batch-delay') >= 0 ? argv[argv.indexOf('--batch-delay') + 1] : 'adaptive') as 'adaptive' | 'fixed';
+/** --compare-fixed: the batched servers once more with --batch-delay fixed, measured in the same interleaved run. */
+const COMPARE_FIXED = flag('--compare-fixed');
 const jsonOut = argv.indexOf('--json') >= 0 ? argv[argv.indexOf('--json') + 1] : null;
 
 // ---------- the server process ----------
@@ -74,6 +81,8 @@ interface ServerConfig {
   maxQueue: number;
   /** The servers' --max-delay-ms (default 2; the bench's --max-delay-ms). */
   maxDelayMs?: number;
+  /** The servers' batching delay (default: the bench's --batch-delay). */
+  batchDelay?: 'adaptive' | 'fixed';
   /** kind 'onnx': the model file. */
   file?: string;
 }
@@ -128,7 +137,7 @@ async function serverMain(cfg: ServerConfig): Promise<void> {
   } else if (cfg.kind === 'onnx') {
     const lib = await import('../src/index.js');
     lib.setNumThreads(1);
-    const s = lib.createServer(lib.loadOnnx(cfg.file!), { name: 'mlp', maxBatch: cfg.maxBatch, maxDelayMs: cfg.maxDelayMs ?? 2, maxQueue: cfg.maxQueue, maxConcurrentBatches: 1, libraryMetrics: false });
+    const s = lib.createServer(lib.loadOnnx(cfg.file!), { name: 'mlp', maxBatch: cfg.maxBatch, maxDelayMs: cfg.maxDelayMs ?? 2, batchDelay: cfg.batchDelay ?? 'adaptive', maxQueue: cfg.maxQueue, maxConcurrentBatches: 1, libraryMetrics: false });
     port = (await s.listen(0, '127.0.0.1')).port;
     batches = () => s.metrics.batches;
   } else {
@@ -152,7 +161,7 @@ async function serverMain(cfg: ServerConfig): Promise<void> {
             },
           }
         : lib.mlp(sizes, { seed: 0 });
-    const s = lib.createServer(model, { name: 'mlp', maxBatch: cfg.maxBatch, maxDelayMs: cfg.maxDelayMs ?? 2, maxQueue: cfg.maxQueue, maxConcurrentBatches: 1, libraryMetrics: false });
+    const s = lib.createServer(model, { name: 'mlp', maxBatch: cfg.maxBatch, maxDelayMs: cfg.maxDelayMs ?? 2, batchDelay: cfg.batchDelay ?? 'adaptive', maxQueue: cfg.maxQueue, maxConcurrentBatches: 1, libraryMetrics: false });
     port = (await s.listen(0, '127.0.0.1')).port;
     batches = () => s.metrics.batches;
   }
@@ -391,15 +400,16 @@ async function main(): Promise<void> {
   const bin = Array.from({ length: 64 }, (_, i) => binaryBody(i + 1));
   const result: Record<string, unknown> = { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, loadavgStart: load0, pointSeconds: POINT_S, maxDelayMs: MAX_DELAY_MS };
   const log = (s: string) => process.stdout.write(s + '\n');
-  log(`simdtensor serve load test — ${os.cpus()[0]?.model} × ${os.cpus().length}, Node ${process.version}, load average ${load0.toFixed(1)} at start; ${POINT_S} s per point; --max-delay-ms ${MAX_DELAY_MS}`);
+  log(`simdtensor serve load test — ${os.cpus()[0]?.model} × ${os.cpus().length}, Node ${process.version}, load average ${load0.toFixed(1)} at start; ${POINT_S} s per point; --max-delay-ms ${MAX_DELAY_MS}, --batch-delay ${BATCH_DELAY}`);
 
   // 1. MLP, batched vs one request at a time: both servers up, measured in alternating segments.
   const mlp: Record<string, Point[]> = {};
-  const MODES = [['batched (--max-batch 32)', 32], ['one at a time (--max-batch 1)', 1]] as const;
+  const MODES: [string, number, ('adaptive' | 'fixed')?][] = [['batched (--max-batch 32)', 32], ['one at a time (--max-batch 1)', 1]];
+  if (COMPARE_FIXED) MODES.push(['batched, --batch-delay fixed', 32, 'fixed']);
   if (PARTS.includes('mlp')) {
     const servers: Server[] = [];
-    for (const [mode, maxBatch] of MODES) {
-      servers.push(await Server.start({ kind: 'mlp', maxBatch, maxQueue: 1024, maxDelayMs: MAX_DELAY_MS }));
+    for (const [mode, maxBatch, batchDelay] of MODES) {
+      servers.push(await Server.start({ kind: 'mlp', maxBatch, maxQueue: 1024, maxDelayMs: MAX_DELAY_MS, batchDelay: batchDelay ?? BATCH_DELAY }));
       mlp[mode] = [];
     }
     for (const c of CLIENTS) {
@@ -419,10 +429,12 @@ async function main(): Promise<void> {
   const b64 = mlp['batched (--max-batch 32)']?.find((p) => p.clients === 64);
   const u64 = mlp['one at a time (--max-batch 1)']?.find((p) => p.clients === 64);
   if (b64 && u64) log(`64 clients: batched / one-at-a-time = ${(b64.reqPerS / u64.reqPerS).toFixed(2)}× (target ≥ 3×); batched p99 ${b64.p99ms.toFixed(1)} ms (target ≤ 20 ms)`);
+  const f64 = mlp['batched, --batch-delay fixed']?.find((p) => p.clients === 64);
+  if (f64 && u64) log(`64 clients, --batch-delay fixed: batched / one-at-a-time = ${(f64.reqPerS / u64.reqPerS).toFixed(2)}×; batched p99 ${f64.p99ms.toFixed(1)} ms`);
 
   // 2. HTTP + JSON / binary cost per request (tiny model), and the bare node:http floor.
   const over: Record<string, Point> = {};
-  type Variant = { key: string; name: string; kind: ServerKind; bodies: typeof json; script?: string };
+  type Variant = { key: string; name: string; kind: ServerKind; bodies: typeof json; script?: string; batchDelay?: 'adaptive' | 'fixed' };
   let variants: Variant[] = [
     { key: 'bare-json', name: 'bare node:http + JSON.parse (floor)', kind: 'bare', bodies: json },
     { key: 'bare-bin', name: 'bare node:http, binary tensors (floor)', kind: 'bare', bodies: bin },
@@ -441,24 +453,29 @@ async function main(): Promise<void> {
     variants = variants.concat(
       variants.filter((v) => v.kind !== 'bare' && v.kind !== 'bare-held').map((v) => ({ ...v, key: `${v.key}@ab`, name: `${v.name} [${AB_DIR}]`, script: `${AB_DIR}/dist/bench/serve-http.js` })),
     );
+  // --compare-fixed: the model variants once more with the fixed batching delay.
+  if (COMPARE_FIXED)
+    variants = variants.concat(
+      variants.filter((v) => (v.kind === 'stub' || v.kind === 'tiny') && !v.script).map((v) => ({ ...v, key: `${v.key}@fixed`, name: `${v.name}, delay fixed`, batchDelay: 'fixed' as const })),
+    );
   if (PARTS.includes('overhead') && OVERHEAD_INTERLEAVE) {
     // Every variant's server up at once, measured in alternating segments (load drift hits all of them alike).
     const servers: Server[] = [];
-    for (const v of variants) servers.push(await Server.start({ kind: v.kind, maxBatch: 32, maxQueue: 1024, maxDelayMs: MAX_DELAY_MS }, v.script));
+    for (const v of variants) servers.push(await Server.start({ kind: v.kind, maxBatch: 32, maxQueue: 1024, maxDelayMs: MAX_DELAY_MS, batchDelay: v.batchDelay ?? BATCH_DELAY }, v.script));
     const pts = await interleavedEach(servers, 16, variants.map((v) => v.bodies));
     variants.forEach((v, i) => (over[v.name] = pts[i]));
     for (const srv of servers) await srv.stop();
   } else
     for (const v of variants) {
       if (!PARTS.includes('overhead')) break;
-      const srv = await Server.start({ kind: v.kind, maxBatch: 32, maxQueue: 1024, maxDelayMs: MAX_DELAY_MS }, v.script);
+      const srv = await Server.start({ kind: v.kind, maxBatch: 32, maxQueue: 1024, maxDelayMs: MAX_DELAY_MS, batchDelay: v.batchDelay ?? BATCH_DELAY }, v.script);
       over[v.name] = await closedLoop(srv, 16, v.bodies);
       await srv.stop();
     }
   result.overhead = over;
   if (PARTS.includes('overhead')) log('\nServer CPU per request (user+sys of the server process, all threads), 16 clients, 256 floats in, 10 out');
   for (const [n, p] of Object.entries(over))
-    log(`  ${n.padEnd(38)} ${p.serverCpuUsPerReq.toFixed(1).padStart(7)} µs   (sys ${p.serverSysUsPerReq.toFixed(0)} µs, ${p.contextSwitchesPerReq.toFixed(2)} csw; ${p.reqPerS.toFixed(0)} req/s, p50 ${p.p50ms.toFixed(2)} ms${p.meanBatch ? `, mean batch ${p.meanBatch.toFixed(1)}` : ''})`);
+    log(`  ${n.padEnd(46)} ${p.serverCpuUsPerReq.toFixed(1).padStart(7)} µs   (sys ${p.serverSysUsPerReq.toFixed(0)} µs, ${p.contextSwitchesPerReq.toFixed(2)} csw; ${p.reqPerS.toFixed(0)} req/s, p50 ${p.p50ms.toFixed(2)} ms${p.meanBatch ? `, mean batch ${p.meanBatch.toFixed(1)}` : ''})`);
 
   // Optional: an ONNX model (--onnx FILE --input-shape 1,3,48,320): its first input as binary FP32 tensors.
   const onnxFile = argv.indexOf('--onnx') >= 0 ? argv[argv.indexOf('--onnx') + 1] : null;
@@ -475,8 +492,8 @@ async function main(): Promise<void> {
     });
     const pts: Record<string, Point[]> = {};
     const servers: Server[] = [];
-    for (const [mode, maxBatch] of MODES) {
-      servers.push(await Server.start({ kind: 'onnx', file: onnxFile, maxBatch, maxQueue: 1024, maxDelayMs: MAX_DELAY_MS }));
+    for (const [mode, maxBatch, batchDelay] of MODES) {
+      servers.push(await Server.start({ kind: 'onnx', file: onnxFile, maxBatch, maxQueue: 1024, maxDelayMs: MAX_DELAY_MS, batchDelay: batchDelay ?? BATCH_DELAY }));
       pts[mode] = [];
     }
     for (const c of CLIENTS) {

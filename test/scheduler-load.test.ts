@@ -40,8 +40,8 @@ function server(mode: 'single' | 'batched', extra: BatchSchedulerOptions = {}) {
 
 const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil(p * xs.length) - 1)];
 
-async function closedLoop(mode: 'single' | 'batched', clients: number, ms: number) {
-  const { s } = server(mode, { maxQueue: Infinity });
+async function closedLoop(mode: 'single' | 'batched', clients: number, ms: number, extra: BatchSchedulerOptions = {}) {
+  const { s } = server(mode, { maxQueue: Infinity, ...extra });
   const lat: number[] = [];
   let stop = false;
   let inWindow = 0;
@@ -125,5 +125,39 @@ describe('serving targets in virtual time', () => {
     const st = s.stats();
     expect(st.queueDepth + st.runningBatches).toBe(0);
     expect(st.rejected.queueFull).toBe(rejected);
+  });
+});
+
+describe("batchDelay 'adaptive' in virtual time", () => {
+  const adaptive: BatchSchedulerOptions = { batchDelay: 'adaptive', workConserving: true };
+
+  it('at saturation it batches as the fixed delay does: >= 6x request-at-a-time, p99 within the bound, full batches', async () => {
+    const clients = MAX_BATCH * SLOTS;
+    const single = await closedLoop('single', clients, 2000);
+    const fixed = await closedLoop('batched', clients, 2000, { workConserving: true });
+    const adapt = await closedLoop('batched', clients, 2000, adaptive);
+    expect(adapt.rps / single.rps).toBeGreaterThanOrEqual(6);
+    expect(adapt.rps).toBeGreaterThanOrEqual(0.98 * fixed.rps);
+    expect(adapt.p99).toBeLessThanOrEqual(BOUND);
+    expect(adapt.stats.meanBatchSize).toBeGreaterThan(30);
+    expect(adapt.stats.batchDelayMs).toBe(MAX_DELAY); // batches fill: the delay is back at its bound
+  });
+
+  it('one sequential client: after the first batches a request no longer waits (p50 = one batch)', async () => {
+    const single = await closedLoop('single', 1, 500);
+    const adapt = await closedLoop('batched', 1, 500, adaptive);
+    expect(adapt.p50).toBe(single.p50);
+    expect(adapt.p99).toBe(single.p99); // one request waited MAX_DELAY (the first) and one its halved delay, of ~250
+    expect(adapt.stats.batchDelayMs).toBe(0);
+  });
+
+  it('16 clients (batches never fill): no wait on top of the batches, throughput and p50 no worse than the fixed delay', async () => {
+    const fixed = await closedLoop('batched', 16, 1000, { workConserving: true });
+    const adapt = await closedLoop('batched', 16, 1000, adaptive);
+    expect(fixed.stats.batchDelayMs).toBe(MAX_DELAY);
+    expect(adapt.stats.batchDelayMs).toBe(0);
+    expect(adapt.rps).toBeGreaterThanOrEqual(fixed.rps);
+    expect(adapt.p50).toBeLessThan(fixed.p50);
+    expect(adapt.p99).toBeLessThanOrEqual(BOUND);
   });
 });

@@ -200,6 +200,63 @@ describe('batch cutting', () => {
     expect(() => new BatchScheduler(async (x) => x, { workConserving: 1 as unknown as boolean })).toThrow(/opts\.workConserving must be true or false, got 1/);
   });
 
+  it("batchDelay 'adaptive': under-full batches shrink the wait to 0, filling ones grow it back to maxDelayMs", async () => {
+    const r = recorder();
+    const s = new BatchScheduler(r.run, { maxBatchSize: 8, maxDelayMs: 4, batchDelay: 'adaptive' });
+    expect(s.batchDelayMs).toBe(4);
+    // A lone request first waits the whole bound; its batch (1 of 8 rows) cuts the delay by its fill, 4 -> 0.5.
+    void s.submit(req(0));
+    await tick(3);
+    expect(r.sizes()).toEqual([]);
+    await tick(1);
+    expect(r.sizes()).toEqual([1]);
+    expect(s.batchDelayMs).toBe(0.5);
+    // 0.5 ms (a 1 ms timer: Node's resolution), then 0.5 / 8 is below maxDelayMs / 16: 0.
+    void s.submit(req(1));
+    await tick();
+    expect(r.sizes()).toEqual([1]);
+    await tick(1);
+    expect(r.sizes()).toEqual([1, 1]);
+    expect(s.batchDelayMs).toBe(0);
+    // Now a lone request goes in the microtask after submit, with no timer.
+    void s.submit(req(2));
+    await tick();
+    expect(r.sizes()).toEqual([1, 1, 1]);
+    expect(vi.getTimerCount()).toBe(0);
+    // Full batches: from 0 to maxDelayMs / 8, then doubling up to the bound.
+    const grown: number[] = [];
+    for (let b = 0; b < 5; b++) {
+      for (let i = 0; i < 8; i++) void s.submit(req(10 + i));
+      await tick();
+      grown.push(s.batchDelayMs);
+    }
+    expect(r.sizes().slice(3)).toEqual([8, 8, 8, 8, 8]);
+    expect(grown).toEqual([0.5, 1, 2, 4, 4]);
+    // A half-full batch waits the bound and halves it; requests left queued behind a batch count as full.
+    for (let i = 0; i < 4; i++) void s.submit(req(20 + i));
+    await tick(3);
+    expect(r.sizes().length).toBe(8);
+    await tick(1);
+    expect(r.sizes()[8]).toBe(4);
+    expect(s.batchDelayMs).toBe(2);
+    void s.submit(req(30, 5));
+    void s.submit(req(31, 4)); // does not fit beside the first: the first batch cannot grow, goes at once
+    await tick();
+    expect(r.sizes()[9]).toBe(5);
+    expect(s.batchDelayMs).toBe(4);
+    await tick(4);
+    expect(r.sizes()[10]).toBe(4);
+    expect(s.batchDelayMs).toBe(2);
+    // The default stays the fixed delay.
+    const f = new BatchScheduler(recorder().run, { maxBatchSize: 8, maxDelayMs: 4 });
+    void f.submit(req(0));
+    await tick(4);
+    expect(f.batchDelayMs).toBe(4);
+    expect(f.stats().batchDelayMs).toBe(4);
+    expect(s.stats().batchDelayMs).toBe(2);
+    expect(() => new BatchScheduler(async (x) => x, { batchDelay: 'auto' as 'fixed' })).toThrow(/opts\.batchDelay must be 'fixed' or 'adaptive', got 'auto'/);
+  });
+
   it('dispatches a preferred batch size without waiting', async () => {
     const r = recorder();
     const s = new BatchScheduler(r.run, { maxBatchSize: 16, maxDelayMs: 50, preferredBatchSizes: [4, 8] });

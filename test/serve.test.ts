@@ -488,6 +488,22 @@ describe('simdtensor serve (CLI)', () => {
     expect(() => parseServeArgs(['m', '--port', '70000'])).toThrow(/at most 65535/);
     expect(() => parseServeArgs(['m', '--bogus'])).toThrow(/unknown option '--bogus'/);
     expect(() => parseServeArgs(['a', 'b'])).toThrow(/one MODEL file/);
+    expect(a.opts.batchDelay).toBe('adaptive');
+    expect(parseServeArgs(['m', '--batch-delay', 'fixed']).opts.batchDelay).toBe('fixed');
+    expect(() => parseServeArgs(['m', '--batch-delay', 'slow'])).toThrow(/--batch-delay must be 'adaptive' or 'fixed', got 'slow'/);
+  });
+
+  it("batch delay: 'adaptive' (the default) stops waiting once lone requests come out as lone batches; 'fixed' keeps maxDelayMs", async () => {
+    expect(() => createServer(stub(), { batchDelay: 'slow' as 'fixed' })).toThrow(/opts\.batchDelay must be 'adaptive' or 'fixed', got 'slow'/);
+    for (const batchDelay of ['adaptive', 'fixed'] as const) {
+      const m = stub();
+      const { s, port } = await start(m, { maxDelayMs: 3, ...(batchDelay === 'fixed' ? { batchDelay } : {}) });
+      for (let i = 0; i < 3; i++) expect((await post(port, '/v2/models/stub/infer', inferBody([[i, 1, 2, 3]]))).status).toBe(200);
+      expect(m.batches).toEqual([1, 1, 1]);
+      // The scheduler's current delay, as /metrics shows it (seconds): 0 once a lone batch cut it below 3/16 ms.
+      expect(s.metricsText()).toMatch(new RegExp(`simdtensor_scheduler_batch_delay_seconds\\{scheduler="stub"\\} ${batchDelay === 'adaptive' ? '0' : '0\\.003'}\n`));
+      await s.close();
+    }
   });
 
   it('serves a model saved by saveModel (what simdtensor optimize writes) until stopped', async () => {

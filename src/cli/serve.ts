@@ -21,6 +21,8 @@ Options:
   --name NAME           model name in URLs (default: the file name without extension)
   --max-batch N         most rows per batch (default 32; 1 = no batching)
   --max-delay-ms X      longest a request waits for others to join its batch (default 2)
+  --batch-delay MODE    adaptive (default): the wait shrinks toward 0 while batches come out under-full
+                        and grows back to --max-delay-ms when they fill; fixed: always --max-delay-ms
   --max-queue N         most queued requests; beyond it 503 with Retry-After (default 1024)
   --batches N           batches running at once (default 2)
   --threads N           intra-op threads per kernel call (default 1: concurrency comes from batches)
@@ -42,6 +44,7 @@ const SERVE_OPTIONS = {
   name: { type: 'string' },
   'max-batch': { type: 'string' },
   'max-delay-ms': { type: 'string' },
+  'batch-delay': { type: 'string' },
   'max-queue': { type: 'string' },
   batches: { type: 'string' },
   threads: { type: 'string' },
@@ -94,9 +97,12 @@ export function parseServeArgs(argv: string[]): ServeArgs {
   const model = positionals[0] ?? null;
   const port = int('port', v.port, 0, 8080);
   if (port > 65535) throw new RangeError(`--port must be at most 65535, got ${port}`);
+  const bd = v['batch-delay'] ?? 'adaptive';
+  if (bd !== 'adaptive' && bd !== 'fixed') throw new RangeError(`--batch-delay must be 'adaptive' or 'fixed', got '${bd}'`);
   const opts: ServeOptions = {
     maxBatch: int('max-batch', v['max-batch'], 1, 32),
     maxDelayMs: num('max-delay-ms', v['max-delay-ms'], 0) ?? 2,
+    batchDelay: bd,
     maxQueue: int('max-queue', v['max-queue'], 1, 1024),
     maxConcurrentBatches: int('batches', v.batches, 1, 2),
     cache: int('cache', v.cache, 0, 0),

@@ -15,6 +15,8 @@ export interface SchedulerStats {
   queueDepth: number;
   /** Rows in those requests. */
   queuedRows: number;
+  /** The wait for company now, ms (`maxDelayMs`, or what batchDelay 'adaptive' learned). */
+  batchDelayMs: number;
   /** Requests waiting for room in the queue (`onFull: 'wait'`). */
   waitingForRoom: number;
   /** Batches running now. */

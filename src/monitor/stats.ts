@@ -97,6 +97,7 @@ export function prometheus(opts: PrometheusOptions | null = {}): string {
   const sch = s.schedulers;
   w.family('scheduler_queue_depth', 'gauge', 'Requests waiting to be batched.', sch.map((x) => ['', sl(x), x.queueDepth]));
   w.family('scheduler_queued_rows', 'gauge', 'Rows in the requests waiting to be batched.', sch.map((x) => ['', sl(x), x.queuedRows]));
+  w.family('scheduler_batch_delay_seconds', 'gauge', "How long a batch that does not fill waits for company now (maxDelayMs, or batchDelay 'adaptive''s current value).", sch.map((x) => ['', sl(x), x.batchDelayMs / 1000]));
   w.family('scheduler_waiting_for_room', 'gauge', "Requests waiting for room in a full queue (onFull: 'wait').", sch.map((x) => ['', sl(x), x.waitingForRoom]));
   w.family('scheduler_running_batches', 'gauge', 'Batches running now.', sch.map((x) => ['', sl(x), x.runningBatches]));
   w.family('scheduler_submitted_total', 'counter', 'Requests accepted by submit.', sch.map((x) => ['', sl(x), x.submitted]));

@@ -63,6 +63,15 @@ export interface BatchSchedulerOptions {
    * a request's wait to the batch running when it arrived plus its own.
    */
   workConserving?: boolean;
+  /**
+   * 'fixed' (default): every batch that does not fill waits `maxDelayMs` for company. 'adaptive': the wait is
+   * learned from the batches, with `maxDelayMs` as its bound: each batch cut under-full with nothing left queued
+   * multiplies it by its fill (rows / maxBatchSize, at most ½), and below maxDelayMs/16 it is 0 (a lone request
+   * goes at once, no timer); each batch that fills (or leaves requests queued) doubles it, from maxDelayMs/8 up
+   * to maxDelayMs. So a sequential or low-concurrency load is answered without waiting, and a load that fills
+   * batches waits as with 'fixed'. See {@link BatchScheduler.batchDelayMs}.
+   */
+  batchDelay?: 'fixed' | 'adaptive';
   /** Name in statistics and traces (default `scheduler-<n>`). */
   name?: string;
   /** Shape of one input row (every dimension after the first). Default: taken from the first request. */
@@ -102,6 +111,9 @@ const DONE = 3;
 const TIMER_MAX = 2 ** 31 - 1;
 /** A delay timer that fires this close to its deadline counts as on time (timers may fire a little early). */
 const DEADLINE_SLACK_MS = 0.02;
+/** Adaptive delay: below this fraction of maxDelayMs the delay is 0; a full batch grows a 0 delay to ADAPT_START. */
+const ADAPT_FLOOR = 1 / 16;
+const ADAPT_START = 1 / 8;
 
 /** One submitted request; an intrusive doubly linked list node (O(1) removal on abort or timeout). */
 class Req {
@@ -225,6 +237,9 @@ export class BatchScheduler {
   private readonly defaultTimeoutMs: number;
   private readonly spinWaitMs: number;
   private readonly workConserving: boolean;
+  private readonly adaptive: boolean;
+  /** The wait for company now: maxDelayMs, or with batchDelay 'adaptive' what the recent batches taught. */
+  private delayMs: number;
   private readonly preferred: Set<number>;
   private rowShape: readonly number[] | null;
   private rowSize = 0;
@@ -279,6 +294,10 @@ export class BatchScheduler {
     const wc = opts.workConserving ?? false;
     if (typeof wc !== 'boolean') throw typeError(fn, `opts.workConserving must be true or false, got ${describe(wc)}`);
     this.workConserving = wc;
+    const bd = opts.batchDelay ?? 'fixed';
+    if (bd !== 'fixed' && bd !== 'adaptive') throw typeError(fn, `opts.batchDelay must be 'fixed' or 'adaptive', got ${describe(bd)}`);
+    this.adaptive = bd === 'adaptive';
+    this.delayMs = this.maxDelayMs;
     const onFull = opts.onFull ?? 'reject';
     if (onFull !== 'reject' && onFull !== 'wait') throw typeError(fn, `opts.onFull must be 'reject' or 'wait', got ${describe(onFull)}`);
     this.onFull = onFull;
@@ -315,6 +334,14 @@ export class BatchScheduler {
   /** Requests waiting to be batched. */
   get queueDepth(): number {
     return this.queued;
+  }
+
+  /**
+   * How long a request that does not fill a batch waits for company now (ms): `maxDelayMs` with batchDelay
+   * 'fixed'; with 'adaptive', between 0 and `maxDelayMs` as the recent batches filled or not.
+   */
+  get batchDelayMs(): number {
+    return this.delayMs;
   }
 
   /** Batches running now. */
@@ -474,6 +501,7 @@ export class BatchScheduler {
       closed: this.closed,
       queueDepth: this.queued,
       queuedRows: this.queuedRows,
+      batchDelayMs: this.delayMs,
       waitingForRoom: this.waitRoom.size,
       runningBatches: this.running,
       submitted: this.submitted,
@@ -638,7 +666,7 @@ export class BatchScheduler {
     // workConserving: a request queued while every slot was busy has already waited (for a whole batch), so when
     // a slot frees up the queue goes at once instead of waiting out maxDelayMs on top. (freedAt stays -Infinity
     // without the option.)
-    if (oldest < this.freedAt || now >= oldest + this.maxDelayMs - DEADLINE_SLACK_MS) return count;
+    if (oldest < this.freedAt || now >= oldest + this.delayMs - DEADLINE_SLACK_MS) return count;
     return prefCount;
   }
 
@@ -664,6 +692,7 @@ export class BatchScheduler {
     if (emptied) this.levels.splice(0, emptied);
     this.queued -= count;
     this.queuedRows -= rows;
+    if (this.adaptive) this.adapt(rows);
     // An input changed since submit (its buffer detached by a transfer, its shape array edited) is rejected on
     // its own here; the rest of the batch runs.
     let reqs = taken;
@@ -704,6 +733,20 @@ export class BatchScheduler {
     if (sinks.length !== 0)
       emitTrace({ name: `${this.name} queue`, ph: 'C', ts: now * 1000, pid: process.pid, tid: 0, args: { requests: this.queued, rows: this.queuedRows } });
     resolved.then(() => this.invoke(batch, reqs, rows, slot));
+  }
+
+  /**
+   * batchDelay 'adaptive', at each cut of `rows` rows: a batch that filled, or left requests queued, says the load
+   * fills batches (the delay doubles toward maxDelayMs); one cut under-full with the queue emptied says waiting
+   * did not fill it (the delay shrinks by the batch's fill, at least by half, to 0 below maxDelayMs × ADAPT_FLOOR).
+   */
+  private adapt(rows: number): void {
+    const max = this.maxDelayMs;
+    if (rows >= this.maxBatchSize || this.queued > 0) this.delayMs = Math.min(max, Math.max(2 * this.delayMs, max * ADAPT_START));
+    else {
+      const d = this.delayMs * Math.min(0.5, rows / this.maxBatchSize);
+      this.delayMs = d < max * ADAPT_FLOOR ? 0 : d;
+    }
   }
 
   /** The request's input still is what submit checked (fast path of {@link changed}). */
@@ -836,7 +879,7 @@ export class BatchScheduler {
     }
     let oldest = Infinity;
     for (const lvl of this.levels) if (lvl.head && lvl.head.enqueuedAt < oldest) oldest = lvl.head.enqueuedAt;
-    const deadline = oldest + this.maxDelayMs;
+    const deadline = oldest + this.delayMs;
     if (deadline === this.timerDeadline && this.timer !== undefined) return;
     this.clearTimer();
     this.timerDeadline = deadline;

@@ -29,6 +29,12 @@ export interface ServeOptions {
   maxBatch?: number;
   /** Longest a request waits for others to join its batch, ms (default 2). */
   maxDelayMs?: number;
+  /**
+   * 'adaptive' (default): the wait for company shrinks toward 0 while batches come out under-full (a lone request
+   * is answered at once, no timer) and grows back to `maxDelayMs` when they fill; 'fixed': always `maxDelayMs`.
+   * See BatchScheduler's `batchDelay`.
+   */
+  batchDelay?: 'adaptive' | 'fixed';
   /** Most requests queued for a batch; past it requests get 503 with Retry-After (default 1024). */
   maxQueue?: number;
   /** Batches running at once (default 2). */
@@ -131,6 +137,8 @@ export function createServer(model: OnnxModel | Sequential | BatchableModel, opt
   const maxBatch = posInt(fn, 'maxBatch', opts.maxBatch ?? 32, 1);
   const maxDelayMs = opts.maxDelayMs ?? 2;
   if (typeof maxDelayMs !== 'number' || !(maxDelayMs >= 0) || !Number.isFinite(maxDelayMs)) throw rangeError(fn, `opts.maxDelayMs must be a number >= 0, got ${describe(maxDelayMs)}`);
+  const batchDelay = opts.batchDelay ?? 'adaptive';
+  if (batchDelay !== 'adaptive' && batchDelay !== 'fixed') throw typeError(fn, `opts.batchDelay must be 'adaptive' or 'fixed', got ${describe(batchDelay)}`);
   const maxQueue = posInt(fn, 'maxQueue', opts.maxQueue ?? 1024, 1, true);
   const maxConcurrentBatches = posInt(fn, 'maxConcurrentBatches', opts.maxConcurrentBatches ?? 2, 1);
   const cache = posInt(fn, 'cache', opts.cache ?? 0, 0);
@@ -144,7 +152,7 @@ export function createServer(model: OnnxModel | Sequential | BatchableModel, opt
   const libraryMetrics = opts.libraryMetrics ?? true;
 
   const metrics = new ServerMetrics(m.batchable ? maxBatch : 1);
-  const batcher = new DynamicBatcher(m, { name, maxBatchSize: maxBatch, maxDelayMs, maxQueue, maxConcurrentBatches, workConserving: true, cache, onBatch: (r) => metrics.batch(r) });
+  const batcher = new DynamicBatcher(m, { name, maxBatchSize: maxBatch, maxDelayMs, batchDelay, maxQueue, maxConcurrentBatches, workConserving: true, cache, onBatch: (r) => metrics.batch(r) });
   const meta = JSON.stringify(modelMetadata(name, version, batchShapes(m, 'inputs'), batchShapes(m, 'outputs'), m.batchable ? 'simdtensor_batched' : 'simdtensor'));
   const codec = new InferCodec(name, version, m.outputs);
   // The inference route as it arrives (names and versions are [A-Za-z0-9_.-], so never percent-encoded): matched
