@@ -666,6 +666,17 @@ describe("quantizeModel convForm: 'auto'", () => {
     const ort = await ortRun(bytes, { x: { type: 'float32', data: f.x.data, dims: f.x.dims } });
     expect(maxDiff(auto.run(f).y.data as Float32Array, ort.y.data).abs).toBeLessThan(0.05 * Math.max(...Array.from(ref, Math.abs)));
   });
+  it('`simdtensor optimize --int8 dynamic --conv auto` decides on the comparison input\'s shapes', async () => {
+    const { runCli } = await import('../src/cli/optimize.js');
+    const { writeFileSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'st-onnx-auto-'));
+    writeFileSync(join(dir, 'm.onnx'), model());
+    let err = '';
+    const code = await runCli(['optimize', join(dir, 'm.onnx'), '--int8', 'dynamic', '--conv', 'auto', '--no-latency', '--json', '--out', join(dir, 'o')], { out: { write: () => true } as never, err: { write: (x: string) => ((err += x), true) } as never });
+    expect(err).not.toMatch(/simdtensor optimize:/);
+    expect(code).toBe(0);
+    expect(opCounts(readFileSync(join(dir, 'o', 'm.optimized.onnx')))).toMatchObject({ ConvInteger: 1, Conv: 2 });
+  });
   it('a bad form is named', () => {
     expect(() => quantizeModel(loadOnnx(model()), { mode: 'dynamic', convForm: 'fast' as never })).toThrow(/convForm must be 'integer', 'weight-only' or 'auto'/);
   });
