@@ -432,7 +432,16 @@ export async function optimizeOnnx(opts: OnnxOptimizeOptions): Promise<OnnxOptim
         if (rs) say(`  rounding weights against ${rs.length} sample input${rs.length > 1 ? 's' : ''}`);
         const moments = rs ? roundingMoments(new EditModel({ bytes: m.bytes(), baseDir: null }, FN), qo, rs.map(plain), `${FN}: rounding sample`) : null;
         // 'auto' decides on the shapes of a float run over the comparison inputs (or the first rounding sample).
-        const pixels = qo.convForm === 'auto' ? convInputPixels(new EditModel({ bytes: m.bytes(), baseDir: null }, FN), qo, plain(rs?.[0] ?? feeds1), `${FN}: ${rs ? 'rounding sample[0]' : 'comparison input'}`) : null;
+        let pixels: Map<string, number> | null = null;
+        if (qo.convForm === 'auto') {
+          try {
+            pixels = convInputPixels(new EditModel({ bytes: m.bytes(), baseDir: null }, FN), qo, plain(rs?.[0] ?? feeds1), `${FN}: ${rs ? 'rounding sample[0]' : 'comparison input'}`);
+          } catch (e) {
+            if (rs) throw e;
+            // simdtensor cannot run the model: only the reduction-length rule applies.
+            notes.push(`--conv auto: input pixels unknown (${(e as Error).message}); only convs with C·kh·kw < 32 are weight-only`);
+          }
+        }
         const n = quantizeEdit(m, qo, moments, pixels);
         const how = [opts.int8 === 'static' ? `${opts.calibrationMethod ?? 'percentile'} calibration` : '', rs ? `weights rounded against ${rs.length} sample input${rs.length > 1 ? 's' : ''}` : ''].filter(Boolean);
         return `${n} MatMul/Gemm/Conv nodes${how.length ? ` (${how.join(', ')})` : ''}`;
