@@ -3,7 +3,8 @@
  * `quantizeModel(model, { mode: 'dynamic' })` (ConvInteger + MatMulInteger), in simdtensor and onnxruntime-node, one
  * thread: process CPU time per run (contenders alternate within each round; medians over rounds; ratios from the same
  * run), file sizes, and the int8 model's per-frame argmax agreement with the float32 one over generated text lines (bench/text-lines.ts).
- * Run: `npm run build:ts && node dist/bench/trials-onnx-int8-conv.js [--rounds N] [--width W] [--lines N] [--samples N]`.
+ * Run: `npm run build:ts && node dist/bench/trials-onnx-int8-conv.js [--rounds N] [--width W] [--lines N] [--samples N]
+ * [--auto]`; `--auto` adds a fifth contender, the same quantization with `convForm: 'auto'` (simdtensor only).
  * @module
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ const W = arg('--width', 320);
 const LINES = arg('--lines', 50);
 /** Sample lines for `roundingSamples` (seeds 5000…, disjoint from the measured lines' 100…); 0 = plain rounding. */
 const SAMPLES = arg('--samples', 16);
+const AUTO = process.argv.includes('--auto');
 
 const cpu = cpuPerCall;
 
@@ -31,6 +33,8 @@ async function main() {
   const roundingSamples = Array.from({ length: SAMPLES }, (_, i) => ({ x: { data: textLine(5000 + i, W).data, dims: [1, 3, 48, W] } }));
   const q = quantizeModel(f32, { mode: 'dynamic', ...(SAMPLES > 0 ? { roundingSamples } : {}) });
   console.log(`quantizeModel (dynamic${SAMPLES > 0 ? `, roundingSamples: ${SAMPLES} lines` : ''}): ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const qa = AUTO ? quantizeModel(f32, { mode: 'dynamic', convForm: 'auto', ...(SAMPLES > 0 ? { roundingSamples } : {}) }) : null;
+  if (qa) console.log(`convForm 'auto': ${(toOnnxBytes(qa).length / 1e6).toFixed(3)} MB, nodes ${JSON.stringify(Object.fromEntries(Object.entries(qa.nodeCounts).filter(([k]) => /Int8Conv|FusedConv/.test(k))))}`);
   const qBytes = toOnnxBytes(q);
   const fBytes = readFileSync(rec);
   const so = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' as const };
@@ -46,6 +50,7 @@ async function main() {
     ['simdtensor int8', () => q.run(feeds)],
     ['onnxruntime f32', () => sF.run(of)],
     ['onnxruntime int8', () => sQ.run(of)],
+    ...(qa ? [['simdtensor int8 auto', () => qa.run(feeds)] as [string, () => unknown]] : []),
   ];
   const t: Record<string, number[]> = {};
   for (const [k, f] of runs) {
@@ -55,8 +60,11 @@ async function main() {
   for (let r = 0; r < ROUNDS; r++) for (const [k, f] of runs) t[k].push(await cpu(f, 3));
   const med = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v)]));
   for (const [k, v] of Object.entries(med)) console.log(`${k.padEnd(18)} ${v.toFixed(2)} ms`);
+  if (qa) console.log(`simdtensor f32 / int8 auto: ${(med['simdtensor f32'] / med['simdtensor int8 auto']).toFixed(2)}×`);
   console.log(`simdtensor f32 / int8: ${(med['simdtensor f32'] / med['simdtensor int8']).toFixed(2)}×; onnxruntime f32 / int8: ${(med['onnxruntime f32'] / med['onnxruntime int8']).toFixed(2)}×; int8 onnxruntime / simdtensor: ${(med['onnxruntime int8'] / med['simdtensor int8']).toFixed(2)}×`);
   // Per-frame argmax agreement (int8 vs f32 in simdtensor) and whole-line agreement over generated lines.
+  for (const [label, qm] of [['int8', q], ...(qa ? [['int8 auto', qa]] : [])] as [string, OnnxModel][]) agreement(label, qm);
+  function agreement(label: string, q: OnnxModel) {
   let frames = 0, agree = 0, linesSame = 0, seqSame = 0, f32Read = 0, int8Read = 0;
   const dict = readFileSync(join(rec, '..', 'ppocr_keys_v1.txt'), 'utf8').split(/\r?\n/).filter((l, i, a) => i < a.length - 1 || l !== '');
   for (let i = 0; i < LINES; i++) {
@@ -77,8 +85,9 @@ async function main() {
     if (ctcText(sa, dict) === tl.text) f32Read++;
     if (ctcText(sb, dict) === tl.text) int8Read++;
   }
-  console.log(`per-frame argmax agreement int8 vs f32 (simdtensor): ${(100 * agree / frames).toFixed(2)} % of ${frames} frames; identical frame sequences: ${linesSame}/${LINES} lines; identical decoded (CTC) sequences: ${seqSame}/${LINES} lines`);
-  console.log(`lines read exactly (decoded text = the rendered text): f32 ${f32Read}/${LINES}, int8 ${int8Read}/${LINES}`);
+  console.log(`${label}: per-frame argmax agreement int8 vs f32 (simdtensor): ${(100 * agree / frames).toFixed(2)} % of ${frames} frames; identical frame sequences: ${linesSame}/${LINES} lines; identical decoded (CTC) sequences: ${seqSame}/${LINES} lines`);
+  console.log(`${label}: lines read exactly (decoded text = the rendered text): f32 ${f32Read}/${LINES}, int8 ${int8Read}/${LINES}`);
+  }
 }
 
 main().catch((e) => {

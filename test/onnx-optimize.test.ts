@@ -633,6 +633,55 @@ describe("dynamic int8 convActivations: 'per-pixel' (default) / 'per-tensor'", (
   });
 });
 
+describe("quantizeModel convForm: 'auto'", () => {
+  /** stem 3×3 over 3 channels (K = 27) → pointwise 40 → 48 at 12×12 (K = 40, 144 pixels) → pool → pointwise at 1×1. */
+  function model(): Uint8Array {
+    const g = new G(13);
+    const x = g.input('x', T.FLOAT, [1, 3, 12, 12]);
+    const s = g.node('Conv', [x, g.f32('ws', [40, 3, 3, 3], randArr(40 * 27, 51, 0.5)), g.f32('bs', [40], randArr(40, 52, 0.1))], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+    const a = g.node('Conv', [s, g.f32('wa', [48, 40, 1, 1], randArr(48 * 40, 53, 0.5))], { kernel_shape: [1, 1] });
+    const p = g.node('GlobalAveragePool', [a]);
+    g.node('Conv', [p, g.f32('wc', [16, 48, 1, 1], randArr(16 * 48, 54, 0.5))], { kernel_shape: [1, 1] }, ['y']);
+    g.output('y', T.FLOAT, [1, 16, 1, 1]);
+    return g.bytes();
+  }
+  const feeds = (seed: number) => ({ x: { data: randArr(3 * 144, seed, 1), dims: [1, 3, 12, 12] } });
+  it('writes weight-only the convs with K < 32 and, given samples, those at <= 64 input pixels; the rest ConvInteger', async () => {
+    const f32 = loadOnnx(model());
+    const integer = toOnnxBytes(quantizeModel(f32, { mode: 'dynamic' }));
+    expect(opCounts(integer)).toMatchObject({ ConvInteger: 3 });
+    // Without samples only the K rule applies: the stem.
+    const noSamples = toOnnxBytes(quantizeModel(f32, { mode: 'dynamic', convForm: 'auto' }));
+    expect(opCounts(noSamples)).toMatchObject({ ConvInteger: 2, Conv: 1, DequantizeLinear: 1 });
+    const auto = quantizeModel(f32, { mode: 'dynamic', convForm: 'auto', roundingSamples: [feeds(1), feeds(2)] });
+    const bytes = toOnnxBytes(auto);
+    expect(opCounts(bytes)).toMatchObject({ ConvInteger: 1, Conv: 2, DequantizeLinear: 2 });
+    // Same int8 weights stored: the file is no larger than the all-integer one.
+    expect(bytes.length).toBeLessThanOrEqual(integer.length);
+    // Closer to float32 than all-integer (two convs keep float32 activations); onnxruntime runs it the same.
+    const f = feeds(9);
+    const ref = f32.run(f).y.data as Float32Array;
+    const errOf = (m: ReturnType<typeof loadOnnx>) => maxDiff(m.run(f).y.data as Float32Array, ref).abs;
+    expect(errOf(auto)).toBeLessThan(errOf(loadOnnx(integer)));
+    const ort = await ortRun(bytes, { x: { type: 'float32', data: f.x.data, dims: f.x.dims } });
+    expect(maxDiff(auto.run(f).y.data as Float32Array, ort.y.data).abs).toBeLessThan(0.05 * Math.max(...Array.from(ref, Math.abs)));
+  });
+  it('`simdtensor optimize --int8 dynamic --conv auto` decides on the comparison input\'s shapes', async () => {
+    const { runCli } = await import('../src/cli/optimize.js');
+    const { writeFileSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'st-onnx-auto-'));
+    writeFileSync(join(dir, 'm.onnx'), model());
+    let err = '';
+    const code = await runCli(['optimize', join(dir, 'm.onnx'), '--int8', 'dynamic', '--conv', 'auto', '--no-latency', '--json', '--out', join(dir, 'o')], { out: { write: () => true } as never, err: { write: (x: string) => ((err += x), true) } as never });
+    expect(err).not.toMatch(/simdtensor optimize:/);
+    expect(code).toBe(0);
+    expect(opCounts(readFileSync(join(dir, 'o', 'm.optimized.onnx')))).toMatchObject({ ConvInteger: 1, Conv: 2 });
+  });
+  it('a bad form is named', () => {
+    expect(() => quantizeModel(loadOnnx(model()), { mode: 'dynamic', convForm: 'fast' as never })).toThrow(/convForm must be 'integer', 'weight-only' or 'auto'/);
+  });
+});
+
 describe('quantizeModel roundingSamples (error-compensating weight rounding)', () => {
   const C = 64, M = 24, H = 5, W = 6, R = 4;
   /** 1×1 Conv → MatMul over the channels: both targets read inputs with strongly correlated components. */

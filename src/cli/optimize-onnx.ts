@@ -32,7 +32,9 @@ Options:
                         and operators, smaller output error on inputs like them); same formats as --calib
   --calib-method M      minmax, percentile (default) or mse
   --weight-type T       int8 (default) or uint8
-  --conv FORM           dynamic int8 Conv: integer (ConvInteger, default) or weight-only (int8 weights, f32 Conv)
+  --conv FORM           dynamic int8 Conv: integer (ConvInteger, default), weight-only (int8 weights, f32 Conv)
+                        or auto (integer, but weight-only where simdtensor's f32 conv is faster: K < 32 or
+                        <= 64 input pixels)
   --prune X             magnitude-prune MatMul/Gemm/Conv weights to sparsity X
   --pattern P           unstructured (default), 2:4 (or any N:M; no --prune needed), block or 4x4-style blocks
   --scope S             layer (default) or global
@@ -91,7 +93,7 @@ export function parseOnnxArgs(argv: string[]): { opts: OnnxOptimizeOptions; json
   if (v.int8 !== undefined) opts.int8 = oneOf('int8', v.int8 as string, ['dynamic', 'static']) as 'dynamic' | 'static';
   if (v['weight-type'] !== undefined) opts.weightType = oneOf('weight-type', v['weight-type'] as string, ['int8', 'uint8']) as 'int8' | 'uint8';
   if (v['calib-method'] !== undefined) opts.calibrationMethod = oneOf('calib-method', v['calib-method'] as string, ['minmax', 'percentile', 'mse']) as 'minmax';
-  if (v.conv !== undefined) opts.convForm = oneOf('conv', v.conv as string, ['integer', 'weight-only']) as 'integer' | 'weight-only';
+  if (v.conv !== undefined) opts.convForm = oneOf('conv', v.conv as string, ['integer', 'weight-only', 'auto']) as 'integer' | 'weight-only' | 'auto';
   if (v.scope !== undefined) opts.scope = oneOf('scope', v.scope as string, ['layer', 'global']) as 'layer' | 'global';
   if (v.prune !== undefined) {
     const x = Number(v.prune);

@@ -16,7 +16,7 @@ import { loadOnnx, type OnnxModel } from '../model.js';
 import { convertEdit } from './convert.js';
 import { EditModel, type Msg } from './proto.js';
 import { pruneEdit, type PrunedLayer } from './prune.js';
-import { calibrationProbe, quantizeEdit, roundingMoments, type OnnxCalibration } from './quantize.js';
+import { calibrationProbe, convInputPixels, quantizeEdit, roundingMoments, type OnnxCalibration } from './quantize.js';
 import type { CalibrationMethod } from '../../int8/index.js';
 import { Tensor } from '../../tensor.js';
 import { gatherRows, permutation, predict } from '../../nn/train.js';
@@ -46,7 +46,7 @@ export interface OnnxOptimizeOptions {
   roundingSamples?: Feeds[];
   weightType?: 'int8' | 'uint8';
   /** Dynamic int8 Conv form (see OnnxQuantizeOptions.convForm). */
-  convForm?: 'integer' | 'weight-only';
+  convForm?: 'integer' | 'weight-only' | 'auto';
   prune?: number;
   pattern?: string;
   scope?: 'layer' | 'global';
@@ -431,7 +431,18 @@ export async function optimizeOnnx(opts: OnnxOptimizeOptions): Promise<OnnxOptim
         const rs = opts.roundingSamples;
         if (rs) say(`  rounding weights against ${rs.length} sample input${rs.length > 1 ? 's' : ''}`);
         const moments = rs ? roundingMoments(new EditModel({ bytes: m.bytes(), baseDir: null }, FN), qo, rs.map(plain), `${FN}: rounding sample`) : null;
-        const n = quantizeEdit(m, qo, moments);
+        // 'auto' decides on the shapes of a float run over the comparison inputs (or the first rounding sample).
+        let pixels: Map<string, number> | null = null;
+        if (qo.convForm === 'auto') {
+          try {
+            pixels = convInputPixels(new EditModel({ bytes: m.bytes(), baseDir: null }, FN), qo, plain(rs?.[0] ?? feeds1), `${FN}: ${rs ? 'rounding sample[0]' : 'comparison input'}`);
+          } catch (e) {
+            if (rs) throw e;
+            // simdtensor cannot run the model: only the reduction-length rule applies.
+            notes.push(`--conv auto: input pixels unknown (${(e as Error).message}); only convs with C·kh·kw < 32 are weight-only`);
+          }
+        }
+        const n = quantizeEdit(m, qo, moments, pixels);
         const how = [opts.int8 === 'static' ? `${opts.calibrationMethod ?? 'percentile'} calibration` : '', rs ? `weights rounded against ${rs.length} sample input${rs.length > 1 ? 's' : ''}` : ''].filter(Boolean);
         return `${n} MatMul/Gemm/Conv nodes${how.length ? ` (${how.join(', ')})` : ''}`;
       },

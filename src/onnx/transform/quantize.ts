@@ -72,9 +72,13 @@ export interface OnnxQuantizeOptions {
   calibration?: OnnxCalibration;
   /**
    * Dynamic mode, Conv: 'integer' (default; ConvInteger as onnxruntime's quantize_dynamic writes it — int8 compute
-   * in onnxruntime) or 'weight-only' (int8 weights behind a DequantizeLinear, float32 Conv).
+   * in onnxruntime), 'weight-only' (int8 weights behind a DequantizeLinear, float32 Conv), or 'auto': 'integer'
+   * except for the convs that simdtensor runs faster in float32 — a reduction C/group·kh·kw below 32, or at most 64
+   * input pixels per image in a float run over `roundingSamples[0]` (without samples only the first rule applies):
+   * a stem over 3 channels, squeeze-excite convs at 1×1, convs after a large pooling. Same file size; those convs
+   * also keep float32 activations.
    */
-  convForm?: 'integer' | 'weight-only';
+  convForm?: 'integer' | 'weight-only' | 'auto';
   /**
    * Dynamic mode, ConvInteger: how simdtensor quantizes a pointwise (1×1, stride 1, unpadded) conv's activations at
    * run time. 'per-pixel' (default): one scale and zero point per pixel (per row of the NHWC GEMM) — a pixel's
@@ -194,7 +198,7 @@ function checkOptions(o: unknown): OnnxQuantizeOptions {
   if (opts.roundingSamples !== undefined && (!Array.isArray(opts.roundingSamples) || opts.roundingSamples.length === 0 || opts.roundingSamples.some((f) => !f || typeof f !== 'object')))
     throw typeError(FN, `opts.roundingSamples must be a non-empty array of feeds ({ inputName: tensor }), got ${describe(opts.roundingSamples)}`);
   if (opts.convActivations !== undefined && opts.convActivations !== 'per-pixel' && opts.convActivations !== 'per-tensor') throw typeError(FN, `opts.convActivations must be 'per-pixel' or 'per-tensor', got ${describe(opts.convActivations)}`);
-  if (opts.convForm !== undefined && opts.convForm !== 'integer' && opts.convForm !== 'weight-only') throw typeError(FN, `opts.convForm must be 'integer' or 'weight-only', got ${describe(opts.convForm)}`);
+  if (opts.convForm !== undefined && opts.convForm !== 'integer' && opts.convForm !== 'weight-only' && opts.convForm !== 'auto') throw typeError(FN, `opts.convForm must be 'integer', 'weight-only' or 'auto', got ${describe(opts.convForm)}`);
   for (const k of Object.keys(opts)) if (!known.includes(k)) throw rangeError(FN, `unknown option '${k}' for an OnnxModel (known: ${known.join(', ')})`);
   if (opts.mode !== 'dynamic' && opts.mode !== 'static') throw typeError(FN, `opts.mode must be 'dynamic' or 'static', got ${describe(opts.mode)}`);
   if (opts.weightType !== undefined && opts.weightType !== 'int8' && opts.weightType !== 'uint8') throw typeError(FN, `opts.weightType must be 'int8' or 'uint8', got ${describe(opts.weightType)}`);
@@ -228,6 +232,8 @@ const shared = new WeakMap<EditModel, Map<string, { wq: string; ws: string; wz: 
 /** int8 Gemm weights already stored transposed for MatMulInteger. */
 const transposedOf = new WeakMap<EditModel, Set<string>>();
 
+/** The Conv targets `convForm: 'auto'` writes weight-only — set by quantizeEdit for one run. */
+let currentWeightOnly: Set<Msg> | null = null;
 /** Second moments of the inputs of the targets, per (input name, kind) — set by quantizeEdit for one run. */
 let currentMoments: Map<string, SecondMoments> | null = null;
 const momentsKey = (n: Msg) => `${n.input[0]}|${n.opType === 'Conv' ? 'conv' : 'rows'}`;
@@ -341,11 +347,12 @@ function gemmTail(m: EditModel, n: Msg, mm: string, y: string): Msg[] {
 function dynamicNode(m: EditModel, t: Target, opts: OnnxQuantizeOptions, dql: Map<string, string[]>, pre: Msg[]): Msg[] {
   const n = t.node;
   const type = opts.weightType ?? 'int8';
-  const convInt = n.opType === 'Conv' && opts.convForm !== 'weight-only';
+  const weightOnly = n.opType === 'Conv' && (opts.convForm === 'weight-only' || !!currentWeightOnly?.has(n));
+  const convInt = n.opType === 'Conv' && !weightOnly;
   // onnxruntime's ConvInteger takes one weight zero point: asymmetric uint8 Conv weights go per tensor.
   const perChannel = opts.perChannel !== false && !(convInt && type === 'uint8');
   const { wq, ws, wz, ch } = weightInits(m, t, type, perChannel, convInt && type === 'int8');
-  if (n.opType === 'Conv' && opts.convForm === 'weight-only') {
+  if (weightOnly) {
     const wf = m.fresh(`${n.input[1]}_dequantized`);
     const dq = nodeProto('DequantizeLinear', [wq, ws, wz], [wf], m.fresh(`${n.name}_weight_dq`), opts.perChannel !== false ? { axis: ['int', 0] } : {});
     n.input = [n.input[0], wf, ...n.input.slice(2)];
@@ -435,16 +442,60 @@ function staticNode(m: EditModel, t: Target, opts: OnnxQuantizeOptions, qdq: Map
 }
 
 /** Applies the quantization to an edited model (shared by quantizeOnnx and the CLI). Returns the count of nodes. */
-export function quantizeEdit(m: EditModel, opts: OnnxQuantizeOptions, moments: Map<string, SecondMoments> | null = null): number {
+export function quantizeEdit(m: EditModel, opts: OnnxQuantizeOptions, moments: Map<string, SecondMoments> | null = null, pixels: Map<string, number> | null = null): number {
   if (!(opts.skipOps ?? []).includes('Conv')) foldBatchNorm(m);
   const targets = selected(m, opts);
   if (targets.length === 0) return 0;
   currentMoments = moments;
+  currentWeightOnly = opts.mode === 'dynamic' && opts.convForm === 'auto' ? new Set(targets.filter((t) => autoWeightOnly(t, pixels)).map((t) => t.node)) : null;
   try {
     return quantizeTargets(m, opts, targets);
   } finally {
     currentMoments = null;
+    currentWeightOnly = null;
   }
+}
+
+/**
+ * `convForm: 'auto'`: the reduction length and input pixels below which simdtensor's float32 conv beats its int8
+ * one (per-node profiles of PaddleOCR rec, docs/onnx-optimize.md: the stem at K = 27 0.44 → 0.10 ms, a K = 16
+ * pointwise conv 0.30 → 0.08 ms, 1×1-pixel squeeze-excite and 40-pixel neck convs 1.2–3×): quantizing the input
+ * and the int8 GEMM's fixed costs outweigh its faster inner loop there.
+ */
+const AUTO_MIN_K = 32, AUTO_MAX_PIXELS = 64;
+
+/** True for a Conv target that `convForm: 'auto'` writes weight-only (`pixels`: input name → pixels per image). */
+function autoWeightOnly(t: Target, pixels: Map<string, number> | null): boolean {
+  if (t.node.opType !== 'Conv') return false;
+  const k = t.w.size / Math.max(1, t.w.shape[0]);
+  const px = pixels?.get(t.node.input[0] as string);
+  return k < AUTO_MIN_K || (px !== undefined && px <= AUTO_MAX_PIXELS);
+}
+
+/**
+ * Pixels per image of every Conv target's input in a float32 run of `pm` (a copy; edited into a probe) over one
+ * feed: what `convForm: 'auto'` decides with.
+ */
+export function convInputPixels(pm: EditModel, opts: OnnxQuantizeOptions, feeds: Record<string, OnnxFeed>, what = `${FN}: opts.roundingSamples[0]`): Map<string, number> {
+  if (!(opts.skipOps ?? []).includes('Conv')) foldBatchNorm(pm);
+  const names = [...new Set(selected(pm, opts).filter((t) => t.node.opType === 'Conv').map((t) => t.node.input[0] as string))];
+  const graphIn = new Set(((pm.graph.input as Msg[]) ?? []).map((i) => i.name));
+  const outs = new Set(((pm.graph.output as Msg[]) ?? []).map((o) => o.name));
+  for (const name of names) if (!outs.has(name) && !graphIn.has(name)) pm.graph.output.push({ name, type: { tensorType: { elemType: DT.FLOAT } } });
+  let o: Record<string, { shape: readonly number[] }>;
+  try {
+    o = loadOnnx(pm.bytes()).run(feeds) as never;
+  } catch (e) {
+    if (e instanceof TypeError || e instanceof RangeError) throw new (e.constructor as typeof TypeError)(`${what}: ${e.message}`);
+    throw e;
+  }
+  const res = new Map<string, number>();
+  for (const name of names) {
+    const f = (graphIn.has(name) ? feeds[name] : o[name]) as { shape?: readonly number[]; dims?: readonly number[] } | undefined;
+    const shape = f?.shape ?? f?.dims;
+    if (shape && shape.length >= 3) res.set(name, shape.slice(2).reduce((a, b) => a * b, 1));
+  }
+  return res;
 }
 
 /** True for the targets whose rounding can follow their input's second moments: MatMul/Gemm, pointwise Conv. */
@@ -521,7 +572,7 @@ function quantizeTargets(m: EditModel, opts: OnnxQuantizeOptions, targets: Targe
   }
   m.graph.node = out;
   m.pruneInits();
-  if (opts.mode === 'dynamic' && opts.convForm !== 'weight-only' && targets.some((t) => t.node.opType === 'Conv')) {
+  if (opts.mode === 'dynamic' && opts.convForm !== 'weight-only' && targets.some((t) => t.node.opType === 'Conv' && !currentWeightOnly?.has(t.node))) {
     const props = ((m.proto.metadataProps as Msg[] | undefined) ?? []).filter((e) => e.key !== CONV_ACTIVATIONS_KEY);
     props.push({ key: CONV_ACTIVATIONS_KEY, value: opts.convActivations ?? 'per-pixel' });
     m.proto.metadataProps = props;
@@ -536,8 +587,9 @@ function quantizeTargets(m: EditModel, opts: OnnxQuantizeOptions, targets: Targe
 export function quantizeOnnx(model: OnnxModel, opts: OnnxQuantizeOptions): OnnxModel {
   const o = checkOptions(opts);
   const moments = o.roundingSamples ? secondMomentsOf(model, o, o.roundingSamples) : null;
+  const pixels = o.mode === 'dynamic' && o.convForm === 'auto' && o.roundingSamples ? convInputPixels(editOf(FN, model), o, o.roundingSamples[0]) : null;
   const m = editOf(FN, model);
-  const n = quantizeEdit(m, o, moments);
+  const n = quantizeEdit(m, o, moments, pixels);
   if (n === 0) throw rangeError(FN, `the model has no MatMul/Gemm/Conv with a constant float32 weight left to quantize (after skipNodes/skipOps/keepFirst/keepLast)`);
   return modelOf(m);
 }

