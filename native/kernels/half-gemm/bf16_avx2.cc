@@ -6,14 +6,6 @@
 
 namespace simdtensor {
 
-void bf16_gemm_6x16__avx2(size_t m, size_t n, size_t kc, const void* a, const uint16_t* b, float* c, size_t ldc,
-                          unsigned flags, const float* bias, int act) {
-  half_cvt_gemm_ukernel<VecAvx2, LoadBf16Vec<HalfAvx2>, 6, 2>(m, n, kc, a, b, c, ldc, flags, bias, act);
-}
-
-namespace {
-using Gemv = HalfGemvCvt<VecAvx2, LoadBf16Vec<HalfAvx2>>;
-}
-ST_HALF_GEMV_ENTRY(bf16_gemv_6x16__avx2, Gemv, 6, 2, 8)
+ST_HALF_CVT_ENTRIES(bf16_gemm_6x16__avx2, bf16_gemv_6x16__avx2, VecAvx2, LoadBf16Vec<HalfAvx2>, 6, 2, 6, 8)
 
 }  // namespace simdtensor

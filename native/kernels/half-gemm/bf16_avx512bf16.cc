@@ -81,6 +81,6 @@ struct GemvBf16Dot {
   static __m512 dot(__m512 acc, A a, B b) { return _mm512_dpbf16_ps(acc, a, b); }
 };
 }  // namespace
-ST_HALF_GEMV_ENTRY(bf16_gemv_8x32__avx512bf16, GemvBf16Dot, 8, 2, 8)
+ST_HALF_GEMV_ENTRY(bf16_gemv_8x32__avx512bf16, 8, 2, 8, GemvBf16Dot)
 
 }  // namespace simdtensor

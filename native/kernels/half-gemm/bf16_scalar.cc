@@ -6,14 +6,6 @@
 
 namespace simdtensor {
 
-void bf16_gemm_4x8__scalar(size_t m, size_t n, size_t kc, const void* a, const uint16_t* b, float* c, size_t ldc,
-                           unsigned flags, const float* bias, int act) {
-  half_cvt_gemm_ukernel<VecScalar, LoadHalfScalar<bf16_to_f32_scalar>, 4, 8>(m, n, kc, a, b, c, ldc, flags, bias, act);
-}
-
-namespace {
-using Gemv = HalfGemvCvt<VecScalar, LoadHalfScalar<bf16_to_f32_scalar>>;
-}
-ST_HALF_GEMV_ENTRY(bf16_gemv_4x8__scalar, Gemv, 4, 8, 8)
+ST_HALF_CVT_ENTRIES(bf16_gemm_4x8__scalar, bf16_gemv_4x8__scalar, VecScalar, LoadHalfScalar<bf16_to_f32_scalar>, 4, 8, 4, 8)
 
 }  // namespace simdtensor

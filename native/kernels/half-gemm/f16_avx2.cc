@@ -5,14 +5,6 @@
 
 namespace simdtensor {
 
-void f16_gemm_6x16__avx2(size_t m, size_t n, size_t kc, const void* a, const uint16_t* b, float* c, size_t ldc,
-                         unsigned flags, const float* bias, int act) {
-  half_cvt_gemm_ukernel<VecAvx2, LoadF16Vec<HalfAvx2>, 6, 2>(m, n, kc, a, b, c, ldc, flags, bias, act);
-}
-
-namespace {
-using Gemv = HalfGemvCvt<VecAvx2, LoadF16Vec<HalfAvx2>>;
-}
-ST_HALF_GEMV_ENTRY(f16_gemv_6x16__avx2, Gemv, 6, 2, 8)
+ST_HALF_CVT_ENTRIES(f16_gemm_6x16__avx2, f16_gemv_6x16__avx2, VecAvx2, LoadF16Vec<HalfAvx2>, 6, 2, 6, 8)
 
 }  // namespace simdtensor

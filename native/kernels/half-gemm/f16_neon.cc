@@ -13,14 +13,6 @@ struct LoadF16Neon {
 };
 }  // namespace
 
-void f16_gemm_8x12__neon(size_t m, size_t n, size_t kc, const void* a, const uint16_t* b, float* c, size_t ldc,
-                         unsigned flags, const float* bias, int act) {
-  half_cvt_gemm_ukernel<VecNeon, LoadF16Neon, 8, 3>(m, n, kc, a, b, c, ldc, flags, bias, act);
-}
-
-namespace {
-using Gemv = HalfGemvCvt<VecNeon, LoadF16Neon>;
-}
-ST_HALF_GEMV_ENTRY(f16_gemv_8x12__neon, Gemv, 8, 3, 12)
+ST_HALF_CVT_ENTRIES(f16_gemm_8x12__neon, f16_gemv_8x12__neon, VecNeon, LoadF16Neon, 8, 3, 8, 12)
 
 }  // namespace simdtensor

@@ -90,10 +90,20 @@ inline void half_gemv_dispatch_m(size_t m, size_t n, size_t k, const typename T:
 }  // namespace
 }  // namespace simdtensor
 
-// One small-M entry point of an ISA file: dot traits T, MR rows per pass, NV vectors wide, CHAINS as above.
-#define ST_HALF_GEMV_ENTRY(name, T, MR, NV, CHAINS)                                                               \
+// One small-M entry point of an ISA file: MR rows per pass, NV vectors wide, CHAINS as above, dot traits T given
+// last (a template-id with commas may be passed as is).
+#define ST_HALF_GEMV_ENTRY(name, MR, NV, CHAINS, ...)                                                              \
   void name(size_t m, size_t n, size_t k, const void* a, size_t lda, const uint16_t* b, float* c, size_t ldc,     \
             const float* bias, int act) {                                                                         \
-    half_gemv_dispatch_m<T, NV, CHAINS, MR>(m, n, k, static_cast<const typename T::AElem*>(a), lda, b, c, ldc,    \
-                                            bias, act);                                                           \
+    half_gemv_dispatch_m<__VA_ARGS__, NV, CHAINS, MR>(m, n, k, static_cast<const typename __VA_ARGS__::AElem*>(a), \
+                                                      lda, b, c, ldc, bias, act);                                 \
   }
+
+// Both entry points of a convert-then-FMA ISA file: the MR×(NV·W) GEMM microkernel (ukernel.h) and its small-M
+// kernel over the same panels, GEMV_MR rows per pass.
+#define ST_HALF_CVT_ENTRIES(gemm_name, gemv_name, V, Load, MR, NV, GEMV_MR, CHAINS)                                \
+  void gemm_name(size_t m, size_t n, size_t kc, const void* a, const uint16_t* b, float* c, size_t ldc,           \
+                 unsigned flags, const float* bias, int act) {                                                    \
+    half_cvt_gemm_ukernel<V, Load, MR, NV>(m, n, kc, a, b, c, ldc, flags, bias, act);                             \
+  }                                                                                                               \
+  ST_HALF_GEMV_ENTRY(gemv_name, GEMV_MR, NV, CHAINS, HalfGemvCvt<V, Load>)

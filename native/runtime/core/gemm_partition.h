@@ -1,6 +1,9 @@
 // The M×N task grid shared by the GEMM drivers (f32, int8, half): how one call is split over the thread pool.
 #pragma once
+#include <algorithm>
 #include <cstddef>
+
+#include "runtime/core/parallel.h"
 
 namespace simdtensor {
 
@@ -18,5 +21,17 @@ struct GemmGrid {
 //    repacks its A rows), and in up to 4 tasks per thread when M ≤ small_m (A is tiny, the op bandwidth-bound).
 GemmGrid gemm_grid(size_t m, size_t n, double ops, size_t mr, size_t nr, size_t small_m, size_t threads,
                    double min_parallel_ops);
+
+// The small-M drivers (int8, half): threads split whole B panels, each walked once. Below ~4 M ops (2·m·n·k) one
+// task (a pool hand-off costs more than it saves), else up to 4 per thread. f(p) runs once for each panel p.
+template <class F>
+void parallel_panels(size_t panels, double ops, F&& f) {
+  const size_t threads = size_t(num_threads());
+  const size_t tasks = ops < 4e6 || threads <= 1 ? 1 : std::min(panels, threads * 4);
+  const size_t per = (panels + tasks - 1) / tasks;
+  parallel_for(tasks, [&](size_t t) {
+    for (size_t p = t * per, p1 = std::min(panels, (t + 1) * per); p < p1; p++) f(p);
+  });
+}
 
 }  // namespace simdtensor

@@ -6,7 +6,7 @@
 
 #include "kernels/half-convert/half-convert.h"
 #include "runtime/core/aligned.h"
-#include "runtime/core/parallel.h"
+#include "runtime/core/gemm_partition.h"
 
 namespace simdtensor {
 
@@ -14,14 +14,12 @@ namespace {
 thread_local ScratchBuffer<float> t_rows;
 }  // namespace
 
+// Read once; unset, empty or not a number: kHalfGemvMaxM.
 size_t half_gemv_max_m() {
-  static const size_t v = [] {
-    const char* s = std::getenv("SIMDTENSOR_HALF_SMALL_M");
-    if (!s || !*s) return kHalfGemvMaxM;
-    char* end = nullptr;
-    const unsigned long x = std::strtoul(s, &end, 10);
-    return *end ? kHalfGemvMaxM : std::min<size_t>(x, kHalfGemvMaxM);
-  }();
+  static const char* s = std::getenv("SIMDTENSOR_HALF_SMALL_M");
+  static char* end = nullptr;
+  static const unsigned long x = s ? std::strtoul(s, &end, 10) : 0;
+  static const size_t v = s && *s && !*end ? std::min<size_t>(x, kHalfGemvMaxM) : kHalfGemvMaxM;
   return v;
 }
 
@@ -43,21 +41,13 @@ void half_gemv_run(const HalfGemvVariant& v, size_t kpad, const HalfGemmArgs& g)
   }
   const size_t esz = v.a_type == ElemType::kF32 ? 4 : 2;
   const size_t panels = (g.n + nr - 1) / nr;
-  // Below ~4 MFLOP one task (a pool hand-off costs more than it saves); else up to 4 per thread, whole panels each.
-  const double flops = 2.0 * double(m) * double(g.n) * double(k);
-  const size_t threads = size_t(num_threads());
-  const size_t tasks = flops < 4e6 || threads <= 1 ? 1 : std::min(panels, threads * 4);
-  const size_t per = (panels + tasks - 1) / tasks;
-  parallel_for(tasks, [&](size_t t) {
-    const size_t p1 = std::min(panels, (t + 1) * per);
-    for (size_t p = t * per; p < p1; p++) {
-      const size_t j = p * nr, nv = std::min<size_t>(nr, g.n - j);
-      const uint16_t* bp = g.b_panels + p * nr * kp;
-      const float* bias = g.bias ? g.bias + j : nullptr;
-      for (size_t i = 0; i < m; i += mr)
-        v.ukernel(std::min(mr, m - i), nv, k, static_cast<const char*>(a) + i * lda * esz, lda, bp,
-                  g.c + i * g.ldc + j, g.ldc, bias, g.act);
-    }
+  parallel_panels(panels, 2.0 * double(m) * double(g.n) * double(k), [&](size_t p) {
+    const size_t j = p * nr, nv = std::min<size_t>(nr, g.n - j);
+    const uint16_t* bp = g.b_panels + p * nr * kp;
+    const float* bias = g.bias ? g.bias + j : nullptr;
+    for (size_t i = 0; i < m; i += mr)
+      v.ukernel(std::min(mr, m - i), nv, k, static_cast<const char*>(a) + i * lda * esz, lda, bp, g.c + i * g.ldc + j,
+                g.ldc, bias, g.act);
   });
 }
 

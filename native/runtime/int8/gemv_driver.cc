@@ -1,4 +1,4 @@
-// Small-M int8 driver: threads split the B panels (N); each task walks its panels once, MR rows at a time.
+// Small-M int8 driver: threads split the B panels (N, parallel_panels); each task walks its panels once, MR rows at a time.
 #include "runtime/int8/gemv_driver.h"
 
 #include <algorithm>
@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "runtime/core/aligned.h"
-#include "runtime/core/parallel.h"
+#include "runtime/core/gemm_partition.h"
 
 namespace simdtensor {
 
@@ -33,24 +33,16 @@ void s8_gemv_run(const S8GemvVariant& v, const S8GemmArgs& g, const S8GemvRows& 
   const size_t panels = (g.n + nr - 1) / nr;
   const size_t esize = s8_gemm_out_bytes(g.out);
   const S8GemmEpilogue base = s8_gemm_epilogue(g);
-  // Below ~4 MOP one task (a pool hand-off costs more than it saves); else up to 4 per thread, whole panels each.
-  const double ops = 2.0 * double(m) * double(g.n) * double(g.k);
-  const size_t threads = size_t(num_threads());
-  const size_t tasks = ops < 4e6 || threads <= 1 ? 1 : std::min(panels, threads * 4);
-  const size_t per = (panels + tasks - 1) / tasks;
-  parallel_for(tasks, [&](size_t t) {
-    const size_t p1 = std::min(panels, (t + 1) * per);
-    for (size_t p = t * per; p < p1; p++) {
-      const size_t j = p * nr, nv = std::min(nr, g.n - j);
-      const int8_t* bp = g.b_panels + p * nr * kpad;
-      S8GemmEpilogue ep = s8_gemm_epilogue_at(base, g, j);
-      for (size_t i = 0; i < m; i += mr) {
-        ep.za = r.za + i;
-        ep.rs = r.rs + i;
-        ep.sa = r.sa + i;
-        char* c = static_cast<char*>(g.c) + (i * g.ldc + j) * esize;
-        v.ukernel(std::min(mr, m - i), nv, kpad, r.a + i * r.lda, r.lda, bp, c, g.ldc, &ep);
-      }
+  parallel_panels(panels, 2.0 * double(m) * double(g.n) * double(g.k), [&](size_t p) {
+    const size_t j = p * nr, nv = std::min(nr, g.n - j);
+    const int8_t* bp = g.b_panels + p * nr * kpad;
+    S8GemmEpilogue ep = s8_gemm_epilogue_at(base, g, j);
+    for (size_t i = 0; i < m; i += mr) {
+      ep.za = r.za + i;
+      ep.rs = r.rs + i;
+      ep.sa = r.sa + i;
+      char* c = static_cast<char*>(g.c) + (i * g.ldc + j) * esize;
+      v.ukernel(std::min(mr, m - i), nv, kpad, r.a + i * r.lda, r.lda, bp, c, g.ldc, &ep);
     }
   });
 }
