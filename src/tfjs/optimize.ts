@@ -52,8 +52,8 @@ const PASS = Symbol('simdtensor.tfjs.passThrough');
 const CONV = Symbol('simdtensor.tfjs.foldedConv');
 /** A layer the fold made an identity (batch norm, activation or padding absorbed into a conv). */
 const ABSORBED = Symbol('simdtensor.tfjs.absorbed');
-/** The model's compiled plan (./plan.ts), once routed. */
-const PLANNED = Symbol('simdtensor.tfjs.planned');
+/** The model's compiled plan (./plan.ts), once routed (a registered symbol: benches read it to profile the steps). */
+const PLANNED = Symbol.for('simdtensor.tfjs.planned');
 
 /** The only layer consuming `layer`'s output, or null (several consumers, or a model output). */
 function soleConsumer(model: Any, layer: Any): Any {

@@ -310,6 +310,35 @@ export class CompiledModel {
     return { steps };
   }
 
+  /**
+   * Per-step timing for profiling (bench/tfjs-profile.ts --steps): while set, each step of a run reports its index
+   * in {@link describeSteps} and its duration (ms).
+   */
+  onStep: ((step: number, ms: number) => void) | null = null;
+
+  /** One line per step: kind, filter shape and strides of a conv, '+res' for a fused residual, output shape. */
+  describeSteps(): string[] {
+    return this.ops.map((op) => {
+      const c = op.k === 'conv' ? op.conv : null;
+      const what = c ? `${c.depthwise ? 'depthwise' : 'conv'} ${c.filter.shape.join('x')} s${String(c.attrs.strides)}${op.k === 'conv' && op.residual >= 0 ? ' +res' : ''}` : op.k;
+      return `${what} -> ${this.values[op.out].shape.join('x')}`;
+    });
+  }
+
+  /** Runs segment `seg` (step indices from `from`), timing each step when {@link onStep} is set. */
+  private runSteps(seg: Segment, from: number, x: Float32Array, out: Float32Array): void {
+    const on = this.onStep;
+    if (!on) {
+      for (const s of seg.steps) s(x, out);
+      return;
+    }
+    seg.steps.forEach((s, i) => {
+      const t0 = performance.now();
+      s(x, out);
+      on(from + i, performance.now() - t0);
+    });
+  }
+
   /** The plan kernel's body: runs every step on the input's data into a fresh (recycled) output. */
   run(args: KernelArgs): ReturnType<NativeKernel> {
     const { x } = args.inputs;
@@ -322,10 +351,10 @@ export class CompiledModel {
       const n = x!.shape[0];
       for (let i = 0; i < n; i += p.chunk) {
         const xi = X.subarray((i / p.chunk) * p.inSize, (i / p.chunk + 1) * p.inSize), mi = p.mid.subarray((i / p.chunk) * p.midSize, (i / p.chunk + 1) * p.midSize);
-        for (const s of p.head.steps) s(xi, mi);
+        this.runSteps(p.head, 0, xi, mi);
       }
-      for (const s of p.tail.steps) s(p.mid, out);
-    } else for (const s of p.tail.steps) s(X, out);
+      this.runSteps(p.tail, p.head.steps.length, p.mid, out);
+    } else this.runSteps(p.tail, 0, X, out);
     return output(args.backend, p.outShape, out);
   }
 }
