@@ -7,7 +7,10 @@
  *
  * --layers also times each tfjs-layers layer's apply (synchronous kernels: the time of its ops, engine included),
  * medians per run by layer class and the slowest layers, beside tf.profile's kernel view.
- * --optimize runs the model after optimizeLayersModel (batch norms, relu6, paddings folded into the convs).
+ * --optimize runs the model after optimizeLayersModel (batch norms, relu6, paddings folded into the convs, the model
+ * compiled into one SimdtensorLayersModel kernel); --steps (with --optimize) times each step of that compiled plan
+ * (medians per run by step kind and the slowest steps) — the view inside the one kernel.
+ * --split-bytes N passes optimizeLayersModel's splitBytes (default 1 MiB; Infinity: whole batch).
  * Kernel times are tf.profile's wall times: on a loaded machine compare shares, not milliseconds.
  * @module
  */
@@ -26,7 +29,14 @@ async function main(): Promise<void> {
   await tf.setBackend(BACKEND);
   await tf.ready();
   const model = await nsfwjs.load('MobileNetV2');
-  const optimized = args.includes('--optimize') ? st.optimizeLayersModel(model.model) : null;
+  const splitBytes = Number(opt('--split-bytes', String(1024 * 1024)));
+  const optimized = args.includes('--optimize') ? st.optimizeLayersModel(model.model, { splitBytes }) : null;
+  // The compiled plan's per-step timing (optimizeLayersModel keeps the plan under this registered symbol).
+  const plan = args.includes('--steps') ? model.model[Symbol.for('simdtensor.tfjs.planned')] : null;
+  if (args.includes('--steps') && !plan) throw new Error('--steps needs --optimize and a model the plan compiles');
+  const stepMs: number[][] = plan ? plan.describeSteps().map(() => []) : [];
+  let stepRun: number[] | null = null;
+  if (plan) plan.onStep = (i: number, ms: number) => stepRun && (stepRun[i] += ms);
   if (optimized) console.log(`optimizeLayersModel: ${JSON.stringify(optimized)}`);
   const data = new Float32Array(BATCH * 224 * 224 * 3);
   for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 256;
@@ -54,6 +64,7 @@ async function main(): Promise<void> {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     current = new Map();
+    stepRun = plan ? stepMs.map(() => 0) : null;
     const info = await tf.profile(() => {
       const y = run();
       y.dataSync();
@@ -64,6 +75,8 @@ async function main(): Promise<void> {
     cpuTotals.push(cpuMs(cu));
     info.result.dispose();
     for (const [name, ms] of current) layerMs.get(name)?.ms.push(ms);
+    stepRun?.forEach((ms, i) => stepMs[i].push(ms));
+    stepRun = null;
     current = null;
     const sums = new Map<string, number>();
     const calls = new Map<string, number>();
@@ -99,6 +112,22 @@ async function main(): Promise<void> {
     console.log(`\nlayers (apply wall time, medians per run; ${total.toFixed(1)} ms in layers)\n| layer class | layers | ms / run | share |\n| --- | ---: | ---: | ---: |`);
     for (const [c, v] of [...byClass].sort((a, b) => b[1].ms - a[1].ms)) console.log(`| ${c} | ${v.n} | ${v.ms.toFixed(2)} | ${((100 * v.ms) / total).toFixed(0)}% |`);
     console.log('slowest layers: ' + perLayer.sort((a, b) => b.ms - a.ms).slice(0, 12).map((l) => `${l.name} ${l.ms.toFixed(2)}`).join(', '));
+  }
+  if (plan) {
+    const names: string[] = plan.describeSteps();
+    const steps = names.map((name, i) => ({ i, name, ms: median(stepMs[i]) }));
+    const total = steps.reduce((a, r) => a + r.ms, 0);
+    const byKind = new Map<string, { n: number; ms: number }>();
+    for (const r of steps) {
+      const k = r.name.split(' ')[0];
+      const e = byKind.get(k) ?? { n: 0, ms: 0 };
+      e.n++;
+      e.ms += r.ms;
+      byKind.set(k, e);
+    }
+    console.log(`\ncompiled plan steps (wall time, medians per run; ${total.toFixed(1)} ms in steps)\n| step kind | steps | ms / run | share |\n| --- | ---: | ---: | ---: |`);
+    for (const [k, v] of [...byKind].sort((a, b) => b[1].ms - a[1].ms)) console.log(`| ${k} | ${v.n} | ${v.ms.toFixed(2)} | ${((100 * v.ms) / total).toFixed(0)}% |`);
+    console.log('slowest steps: ' + steps.sort((a, b) => b.ms - a.ms).slice(0, 10).map((r) => `#${r.i} ${r.name} ${r.ms.toFixed(2)}`).join(', '));
   }
   x.dispose();
 }

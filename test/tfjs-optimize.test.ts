@@ -128,11 +128,17 @@ describe('optimizeLayersModel', () => {
     const r = rng(5);
     for (const backend of ['simdtensor', 'cpu']) {
       await tf.setBackend(backend);
-      for (const batch of [1, 3]) {
-        const x = tf.tensor4d(Float32Array.from({ length: batch * 10 * 12 * 3 }, () => r() * 2), [batch, 10, 12, 3]);
+      // splitBytes 200: at batch 3 the convs (values of 2880 bytes and more) run one sample at a time, the pool
+      // and dense head on the whole batch.
+      for (const [batch, splitBytes] of [
+        [1, undefined],
+        [3, undefined],
+        [3, 200],
+      ]) {
+        const x = tf.tensor4d(Float32Array.from({ length: batch! * 10 * 12 * 3 }, () => r() * 2), [batch!, 10, 12, 3]);
         const model = build2(17);
         const ref = (model.predict(x) as tf.Tensor).dataSync().slice();
-        mod.optimizeLayersModel(model);
+        mod.optimizeLayersModel(model, { splitBytes });
         const before = mod.kernelStats();
         const y = model.predict(x) as tf.Tensor;
         const after = mod.kernelStats();
@@ -162,8 +168,9 @@ describe('optimizeLayersModel', () => {
     }
   });
 
-  it('rejects what is not a layers model', async () => {
+  it('rejects what is not a layers model, and a bad splitBytes', async () => {
     const mod = await import('simdtensor/tfjs');
     expect(() => mod.optimizeLayersModel({})).toThrow(TypeError);
+    expect(() => mod.optimizeLayersModel(tfl.sequential({ layers: [tfl.layers.dense({ units: 1, inputShape: [2] })] }), { splitBytes: -1 })).toThrow(/splitBytes/);
   });
 });

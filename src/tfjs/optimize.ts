@@ -16,7 +16,7 @@
 import type { TfCore } from './types.js';
 import { monitorHook } from '../ops/registry.js';
 import { int8On } from './int8.js';
-import { compileLayersModel, PLAN_KERNEL } from './plan.js';
+import { compileLayersModel, PLAN_KERNEL, SPLIT_BYTES } from './plan.js';
 import type { CompiledModel, FoldedConv } from './plan.js';
 
 // tfjs-layers' classes are not a dependency of this package: the pass reads the documented fields of the layers.
@@ -36,14 +36,24 @@ export interface OptimizeSummary {
   pads: number;
 }
 
+/** Options of {@link optimizeLayersModel}. */
+export interface OptimizeOptions {
+  /**
+   * A batch whose intermediate values exceed this many bytes runs its first layers (up to where every value of the
+   * whole batch fits) one sample at a time, so that they stay in cache; the rest runs on the whole batch.
+   * Default 1 MiB; Infinity runs every batch whole. Applies to the compiled plan (the simdtensor backend).
+   */
+  splitBytes?: number;
+}
+
 const FOLDED = Symbol.for('simdtensor.tfjs.folded');
 const PASS = Symbol('simdtensor.tfjs.passThrough');
 /** A conv's folded weights and attributes (what the compiled plan runs). */
 const CONV = Symbol('simdtensor.tfjs.foldedConv');
 /** A layer the fold made an identity (batch norm, activation or padding absorbed into a conv). */
 const ABSORBED = Symbol('simdtensor.tfjs.absorbed');
-/** The model's compiled plan (./plan.ts), once routed. */
-const PLANNED = Symbol('simdtensor.tfjs.planned');
+/** The model's compiled plan (./plan.ts), once routed (a registered symbol: benches read it to profile the steps). */
+const PLANNED = Symbol.for('simdtensor.tfjs.planned');
 
 /** The only layer consuming `layer`'s output, or null (several consumers, or a model output). */
 function soleConsumer(model: Any, layer: Any): Any {
@@ -115,7 +125,9 @@ function passThrough(model: Any, layer: Any): void {
  * Folds batch norms, activations and zero paddings into the convolutions of a tfjs-layers model (see the module
  * comment); returns what it rewrote. Idempotent: an already rewritten layer is left alone.
  */
-export function optimizeLayersModel(tf: TfCore, model: Any): OptimizeSummary {
+export function optimizeLayersModel(tf: TfCore, model: Any, opts: OptimizeOptions = {}): OptimizeSummary {
+  const splitBytes = opts.splitBytes ?? SPLIT_BYTES;
+  if (!(typeof splitBytes === 'number' && splitBytes >= 0)) throw new RangeError(`optimizeLayersModel: opts.splitBytes must be a number >= 0 (or Infinity), got ${String(splitBytes)}`);
   if (!model || !Array.isArray(model.layers)) throw new TypeError('optimizeLayersModel: model must be a tfjs-layers LayersModel (with .layers)');
   const sum: OptimizeSummary = { convs: 0, batchNorms: 0, activations: 0, pads: 0 };
   const identity = (inputs: Any) => tf.clone(firstInput(inputs));
@@ -219,8 +231,11 @@ export function optimizeLayersModel(tf: TfCore, model: Any): OptimizeSummary {
   }
   if (!model[PLANNED]) {
     const compiled = compileLayersModel(tf, model, (l) => l[CONV], (l) => !!l[ABSORBED]);
-    if (compiled) routeToPlan(tf, model, compiled);
-  }
+    if (compiled) {
+      compiled.setSplitBytes(splitBytes);
+      routeToPlan(tf, model, compiled);
+    }
+  } else model[PLANNED].setSplitBytes(splitBytes);
   return sum;
 }
 

@@ -7,7 +7,8 @@
  * backend has the kernel; every other case keeps tfjs-layers' own per-layer path.
  * @module
  */
-import { packConvWeights } from '../conv/conv2d.js';
+import { packConvWeights, PackedConvWeights } from '../conv/conv2d.js';
+import type { Tensor } from '../tensor.js';
 import type { ConvActivation } from '../conv/activation.js';
 import { planConv } from '../conv/conv2d.js';
 import { plan as planDepthwise } from '../conv/depthwise.js';
@@ -55,6 +56,12 @@ type Op =
   | { k: 'softmax'; x: number; out: number };
 
 const INPUT = 0;
+/**
+ * Default of {@link CompiledModel.splitBytes}: about one core's L2 (1 MiB on Zen 5). On MobileNetV2 at batch 16
+ * (1 thread) splitting cut the run's CPU time ~20 % (docs/tfjs.md); thresholds from 256 KiB to 16 MiB measured alike
+ * within the noise of the shared machine.
+ */
+export const SPLIT_BYTES = 1024 * 1024;
 const ALIGN = 16; // floats: 64-byte aligned slices of the arena
 const clipHi = (a: 'linear' | 'relu' | 'relu6'): number => (a === 'relu6' ? 6 : Infinity);
 
@@ -90,9 +97,23 @@ function layout(sizes: number[], first: number[], last: number[], steps: number)
   return { offset, total };
 }
 
-/** The compiled plan for one batch size: the arena and one closure per step. */
-interface BatchPlan {
+/** Steps [from, to) of the graph compiled for one batch size: the arena and one closure per step. */
+interface Segment {
   steps: ((x: Float32Array, out: Float32Array) => void)[];
+}
+
+/**
+ * The plan for one batch size. Large batches run the first steps (`head`, the high-resolution layers) `chunk`
+ * samples at a time into `mid`, then the rest (`tail`) on the whole batch: a chunk's activations stay in cache
+ * where the whole batch's would stream through memory (MobileNetV2 at batch 16: 77 MB for one 112×112×96 value).
+ */
+interface BatchPlan {
+  head: Segment | null;
+  chunk: number;
+  mid: Float32Array | null;
+  inSize: number;
+  midSize: number;
+  tail: Segment;
   outShape: number[];
   outSize: number;
 }
@@ -100,6 +121,10 @@ interface BatchPlan {
 /** A model compiled for the plan kernel (see the module comment). */
 export class CompiledModel {
   private readonly plans = new Map<number, BatchPlan | null>();
+  private splitBytes = SPLIT_BYTES;
+  /** Samples per chunk of the split head. */
+  chunk = 1;
+  private readonly weights = new Map<Op, { W: Float32Array; bias: Tensor<'float32'> | null; packed: PackedConvWeights }>();
 
   constructor(
     private readonly tf: TfCore,
@@ -108,6 +133,15 @@ export class CompiledModel {
     private readonly ops: Op[],
     private readonly outValue: number,
   ) {}
+
+  /**
+   * Values of a whole batch above this many bytes run sample by sample (see {@link BatchPlan}); Infinity runs every
+   * batch whole. Drops the plans made so far.
+   */
+  setSplitBytes(bytes: number): void {
+    this.splitBytes = bytes;
+    this.plans.clear();
+  }
 
   /** Whether `shape` (batch first) is the model input's. */
   accepts(shape: readonly number[]): boolean {
@@ -121,25 +155,81 @@ export class CompiledModel {
     let p = this.plans.get(n);
     if (p === undefined) {
       // A few batch sizes are kept (each holds an arena of its intermediates).
-      if (this.plans.size >= 4) this.plans.delete(this.plans.keys().next().value as number);
+      if (this.plans.size >= 8) this.plans.delete(this.plans.keys().next().value as number);
       p = this.build(n);
       this.plans.set(n, p);
     }
     return p;
   }
 
-  private build(n: number): BatchPlan | null {
+  /** A conv step's weights, read and packed once for every batch size. */
+  private weightsOf(op: Op & { k: 'conv' }): { W: Float32Array; bias: Tensor<'float32'> | null; packed: PackedConvWeights } {
+    let w = this.weights.get(op);
+    if (!w) {
+      const c = op.conv;
+      const W = Float32Array.from(c.filter.dataSync() as Float32Array);
+      const bias = c.bias ? view(Float32Array.from(c.bias.dataSync() as Float32Array), [c.bias.size]) : null;
+      // Depthwise filters stay raw ('hwcm': the depthwise kernels read them as they are).
+      const packed = c.depthwise ? (null as unknown as PackedConvWeights) : packConvWeights(view(W, c.filter.shape), { weightLayout: 'hwio' });
+      this.weights.set(op, (w = { W, bias, packed }));
+    }
+    return w;
+  }
+
+  /**
+   * The split point for batch `n`: the first step boundary after which every value of n samples fits in
+   * {@link SPLIT_BYTES} and exactly one value (not the input) crosses it, or -1 (no split: small batches, or no such
+   * boundary).
+   */
+  private splitFor(n: number): [number, number] | null {
+    if (n < 2) return null;
     const { values, ops } = this;
-    const out = this.values[this.outValue].base;
-    // Storage: one per base value other than the model input and output (those come with each run).
+    const bytes = (i: number) => 4 * n * sizeOf(values[i].shape);
+    let s = ops.length;
+    while (s > 0 && bytes(ops[s - 1].out) <= this.splitBytes) s--;
+    if (s === 0) return null;
+    for (; s < ops.length; s++) {
+      // Values made before s (or the input) and read from s on: one, not the input.
+      const made = new Set<number>([INPUT]);
+      for (let t = 0; t < s; t++) made.add(values[ops[t].out].base);
+      const crossing = new Set<number>();
+      for (let t = s; t < ops.length; t++) for (const i of reads(ops[t])) if (made.has(values[i].base)) crossing.add(values[i].base);
+      if (crossing.size === 1 && !crossing.has(INPUT)) return [s, [...crossing][0]];
+    }
+    return null;
+  }
+
+  private build(n: number): BatchPlan | null {
+    const split = this.splitFor(n);
+    const outShape = [n, ...this.values[this.outValue].shape];
+    const outV = this.values[this.outValue].base;
+    if (!split || n % this.chunk !== 0) {
+      const tail = this.segment(n, 0, this.ops.length, INPUT, outV);
+      return tail && { head: null, chunk: n, mid: null, inSize: 0, midSize: 0, tail, outShape, outSize: sizeOf(outShape) };
+    }
+    const [s, midV] = split;
+    const chunk = this.chunk;
+    const head = this.segment(chunk, 0, s, INPUT, midV), tail = this.segment(n, s, this.ops.length, midV, outV);
+    if (!head || !tail) return null;
+    const midSize = chunk * sizeOf(this.values[midV].shape);
+    return { head, chunk, mid: allocF32(n * sizeOf(this.values[midV].shape)), inSize: chunk * sizeOf(this.inputShape), midSize, tail, outShape, outSize: sizeOf(outShape) };
+  }
+
+  /** Steps [from, to) for `n` samples, reading value `inV` (the run's x) and writing `outV` (the run's out). */
+  private segment(n: number, from: number, to: number, inV: number, outV: number): Segment | null {
+    const { values } = this;
+    const ops = this.ops.slice(from, to);
+    const out = outV;
+    // Storage: one per base value made in the segment other than its output (which comes with each run).
     const slot = new Array<number>(values.length).fill(-1);
     const sizes: number[] = [];
-    values.forEach((v, i) => {
-      if (v.base === i && i !== INPUT && i !== out) {
-        slot[i] = sizes.length;
-        sizes.push(Math.ceil((n * sizeOf(v.shape)) / ALIGN) * ALIGN);
+    for (const op of ops) {
+      const b = values[op.out].base;
+      if (b !== out && slot[b] < 0) {
+        slot[b] = sizes.length;
+        sizes.push(Math.ceil((n * sizeOf(values[b].shape)) / ALIGN) * ALIGN);
       }
-    });
+    }
     const first = new Array<number>(sizes.length).fill(-1), last = new Array<number>(sizes.length).fill(-1);
     ops.forEach((op, t) => {
       const s = slot[values[op.out].base];
@@ -155,13 +245,14 @@ export class CompiledModel {
     // A value's array for this run: the input, the output, or its arena slice.
     const arr = (i: number): ((x: Float32Array, o: Float32Array) => Float32Array) | Float32Array => {
       const b = values[i].base;
-      if (b === INPUT) return (x) => x;
+      if (b === inV) return (x) => x;
       if (b === out) return (_x, o) => o;
+      if (slot[b] < 0) throw new Error(`${PLAN_KERNEL}: value ${b} is read outside the segment that makes it`);
       return arena.subarray(offset[slot[b]], offset[slot[b]] + n * sizeOf(values[b].shape));
     };
     const get = (a: ReturnType<typeof arr>, x: Float32Array, o: Float32Array) => (typeof a === 'function' ? a(x, o) : a);
     const shape = (i: number) => [n, ...values[i].shape];
-    const steps: BatchPlan['steps'] = [];
+    const steps: Segment['steps'] = [];
     for (const op of ops) {
       const X = arr(op.x), O = arr(op.out);
       const size = n * sizeOf(values[op.out].shape);
@@ -171,8 +262,7 @@ export class CompiledModel {
           const info = convGeometry(this.tf, shape(op.x), c.filter.shape, c.attrs, c.depthwise);
           if (!info || info.outShape.some((d, i) => d !== shape(op.out)[i])) return null;
           const act: ConvActivation = c.activation === 'linear' ? 'none' : c.activation;
-          const W = Float32Array.from(c.filter.dataSync() as Float32Array);
-          const bias = c.bias ? view(Float32Array.from(c.bias.dataSync() as Float32Array), [info.outChannels]) : null;
+          const { W, bias, packed } = this.weightsOf(op);
           // Placeholder arrays of the right sizes: the plan validates geometry once, the steps pass the real arrays.
           const xs = new Float32Array(sizeOf(shape(op.x))), os = new Float32Array(size);
           const fields = windowFields(info, bias, act, os);
@@ -181,7 +271,6 @@ export class CompiledModel {
             const { params, bias: pb, actA, actB } = pd;
             steps.push((x, o) => native.depthwiseConv2d(get(X, x, o), W, pb, get(O, x, o), params, actA, actB));
           } else {
-            const packed = packConvWeights(view(W, c.filter.shape), { weightLayout: 'hwio' });
             const R = op.residual >= 0 ? arr(op.residual) : null;
             const pc = planConv('optimizeLayersModel', view(xs, shape(op.x)), packed, { layout: 'nhwc', ...fields, residual: R ? view(new Float32Array(size), shape(op.out)) : undefined }, false);
             const { geom, bias: pb, act: pa } = pc;
@@ -218,8 +307,36 @@ export class CompiledModel {
         }
       }
     }
-    const outShape = shape(this.outValue);
-    return { steps, outShape, outSize: sizeOf(outShape) };
+    return { steps };
+  }
+
+  /**
+   * Per-step timing for profiling (bench/tfjs-profile.ts --steps): while set, each step of a run reports its index
+   * in {@link describeSteps} and its duration (ms).
+   */
+  onStep: ((step: number, ms: number) => void) | null = null;
+
+  /** One line per step: kind, filter shape and strides of a conv, '+res' for a fused residual, output shape. */
+  describeSteps(): string[] {
+    return this.ops.map((op) => {
+      const c = op.k === 'conv' ? op.conv : null;
+      const what = c ? `${c.depthwise ? 'depthwise' : 'conv'} ${c.filter.shape.join('x')} s${String(c.attrs.strides)}${op.k === 'conv' && op.residual >= 0 ? ' +res' : ''}` : op.k;
+      return `${what} -> ${this.values[op.out].shape.join('x')}`;
+    });
+  }
+
+  /** Runs segment `seg` (step indices from `from`), timing each step when {@link onStep} is set. */
+  private runSteps(seg: Segment, from: number, x: Float32Array, out: Float32Array): void {
+    const on = this.onStep;
+    if (!on) {
+      for (const s of seg.steps) s(x, out);
+      return;
+    }
+    seg.steps.forEach((s, i) => {
+      const t0 = performance.now();
+      s(x, out);
+      on(from + i, performance.now() - t0);
+    });
   }
 
   /** The plan kernel's body: runs every step on the input's data into a fresh (recycled) output. */
@@ -230,7 +347,14 @@ export class CompiledModel {
     const p = this.planFor(x!.shape[0]);
     if (!p) return null;
     const out = allocOut(p.outSize);
-    for (const s of p.steps) s(X, out);
+    if (p.head && p.mid) {
+      const n = x!.shape[0];
+      for (let i = 0; i < n; i += p.chunk) {
+        const xi = X.subarray((i / p.chunk) * p.inSize, (i / p.chunk + 1) * p.inSize), mi = p.mid.subarray((i / p.chunk) * p.midSize, (i / p.chunk + 1) * p.midSize);
+        this.runSteps(p.head, 0, xi, mi);
+      }
+      this.runSteps(p.tail, p.head.steps.length, p.mid, out);
+    } else this.runSteps(p.tail, 0, X, out);
     return output(args.backend, p.outShape, out);
   }
 }
