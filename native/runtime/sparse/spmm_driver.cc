@@ -21,8 +21,10 @@ thread_local ScratchBuffer<float> t_xt;
 thread_local ScratchBuffer<float> t_outt;
 thread_local ScratchBuffer<float> t_xpad;
 
-// N:M from this M on runs the panel kernel (where the variant has one) instead of the xt kernels.
-constexpr size_t kNmPanelMinM = 3;
+// N:M from this M on runs the panel kernel (where the variant has one) instead of the row and xt kernels: on
+// AVX-512 it beat the row kernels at M = 1 and 2 too (2:4, 4096², {out}, same-run ratios to dense, load ~11:
+// 1.64/2.10× against 1.44/1.04× at M = 1, 2.01/2.09× against 1.31/1.42× at M = 2).
+constexpr size_t kNmPanelMinM = 1;
 
 constexpr size_t kRowsPerTask = 64;      // xt path: weight rows per task (rounded up to a multiple of bh)
 constexpr size_t kRowsPerTaskRow = 256;  // row path
@@ -171,11 +173,12 @@ struct CrossoverRow {
   size_t m_max;
   double csr, bsr_flat, bsr_tall, nm;
 };
+// N:M: with the panel kernel 2:4 (density 0.5) beats dense at every M measured (1.2× at M = 256 to 2× at M <= 8).
 const CrossoverRow kCrossAvx512[] = {
     {1, 0.55, 0.70, 0.45, 0.55},
-    {8, 0.36, 0.42, 0.50, 0.45},
-    {128, 0.40, 0.37, 0.65, 0.45},
-    {SIZE_MAX, 0.35, 0.30, 0.65, 0.45},
+    {8, 0.36, 0.42, 0.50, 0.55},
+    {128, 0.40, 0.37, 0.65, 0.55},
+    {SIZE_MAX, 0.35, 0.30, 0.65, 0.55},
 };
 // AVX2, NEON and scalar were not swept on their own hardware here: the AVX-512 figures stand in for them.
 
@@ -185,8 +188,9 @@ SpmmPath f32_spmm_auto_path(const F32SpmmVariant& v, const F32SparseView& w, siz
   // Measured on AVX-512 (docs/sparse.md): the row kernels win at M = 1, and up to M = 2 where a row's weights are
   // read as contiguous vectors (N:M windows, blocks at least 8 wide); from there the xt kernels (ymm up to M = 8).
   const bool wide = w.fmt == SparseFormat::kNm || (w.fmt == SparseFormat::kBsr && w.bw >= 8);
+  if (m >= kNmPanelMinM && panel_ok(v, w)) return SpmmPath::kPanel;
   if (m <= (wide ? 2u : 1u)) return SpmmPath::kRow;
-  return m >= kNmPanelMinM && panel_ok(v, w) ? SpmmPath::kPanel : SpmmPath::kXt;
+  return SpmmPath::kXt;
 }
 
 const char* f32_spmm_kernel_name(const F32SpmmVariant& v, SparseFormat fmt, SpmmPath path, size_t m) {
