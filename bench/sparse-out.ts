@@ -3,7 +3,9 @@
  * preallocated `{out}`, round-robin in one process, median process CPU time per call. Separates the kernels' ratio
  * from the fresh-output page-fault cost both sides pay (which compresses the ratio).
  *
- *   node dist/bench/sparse-out.js [--rounds 7] [--ms 8,64] [--kn 4096]
+ *   node dist/bench/sparse-out.js [--rounds 7] [--ms 8,64] [--kn 4096] [--fresh 0]
+ * (--fresh 0 times only the `{out}` calls; with SIMDTENSOR_ADDON set it A/Bs another build's kernels against the
+ * same dense baseline.)
  * @module
  */
 import { cpuMs, flag, median } from './measure.js';
@@ -30,7 +32,8 @@ async function main(): Promise<void> {
     const out = st.zeros([m, kn]);
     type C = { key: string; run: () => void; t: number[] };
     const cs: C[] = [];
-    for (const into of [false, true]) {
+    const intos = arg('fresh', '1') === '0' ? [true] : [false, true];
+    for (const into of intos) {
       const o = into ? { out, sparseKernel: 'sparse' } : { sparseKernel: 'sparse' };
       cs.push({ key: `dense${into ? ' {out}' : ''}`, run: () => void st.linear(x, dense as never, null, (into ? { out } : {}) as never), t: [] });
       for (const [name, sp] of configs) cs.push({ key: `${name}${into ? ' {out}' : ''}`, run: () => void st.linear(x, sp as never, null, o as never), t: [] });
@@ -45,7 +48,7 @@ async function main(): Promise<void> {
         c.t.push(cpuMs(u) / reps);
       }
     const med = new Map(cs.map((c) => [c.key, median(c.t)]));
-    for (const into of ['', ' {out}']) {
+    for (const into of intos.map((i) => (i ? ' {out}' : ''))) {
       const d = med.get(`dense${into}`)!;
       const row = configs.map(([name]) => `${name} ${med.get(name + into)!.toFixed(2)} ms = ${(d / med.get(name + into)!).toFixed(2)}×`).join('; ');
       console.log(`M=${m}${into || ' fresh'}: dense ${d.toFixed(2)} ms (${((2 * m * kn * kn) / d / 1e6).toFixed(0)} GFLOP/s); ${row}`);

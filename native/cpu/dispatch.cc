@@ -241,8 +241,14 @@ const OpRow kOpRows[] = {
     {"linear.sparse.csr.smallM", [] { return f32_spmm_table.select().row_name[int(SparseFormat::kCsr)]; }},
     {"linear.sparse.bsr", [] { return f32_spmm_table.select().xt_name[int(SparseFormat::kBsr)]; }},
     {"linear.sparse.bsr.smallM", [] { return f32_spmm_table.select().row_name[int(SparseFormat::kBsr)]; }},
-    {"linear.sparse.nm", [] { return f32_spmm_table.select().xt_name[int(SparseFormat::kNm)]; }},
-    {"linear.sparse.nm.smallM", [] { return f32_spmm_table.select().row_name[int(SparseFormat::kNm)]; }},
+    {"linear.sparse.nm", [] {
+       const F32SpmmVariant& v = f32_spmm_table.select();
+       return v.nm_panel ? v.nm_panel_name : v.xt_name[int(SparseFormat::kNm)];
+     }},
+    {"linear.sparse.nm.smallM", [] {
+       const F32SpmmVariant& v = f32_spmm_table.select();
+       return v.nm_panel ? v.nm_panel_name : v.row_name[int(SparseFormat::kNm)];
+     }},
     {"linear.sparse.int8", [] { return s8_spmm_table.select().xt_name; }},
     {"linear.sparse.int8.smallM", [] { return s8_spmm_table.select().row_name; }},
     {"matmul.s8", [] { return s8_gemm_table.select().name; }},

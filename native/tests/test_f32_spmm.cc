@@ -193,7 +193,8 @@ TEST(spmm_every_variant_format_path_vs_reference) {
             TestSparse ts;
             CHECK(make_sparse(wd, n, k, fc.fmt, fc.a, fc.b, fc.idx32, &ts), "%s", fc.label);
             for (size_t m : {size_t(1), size_t(2), size_t(3), size_t(4), size_t(5), size_t(8), size_t(9), W, W + 1, 4 * W + 3}) {
-              for (SpmmPath p : {SpmmPath::kRow, SpmmPath::kXt}) {
+              for (SpmmPath p : {SpmmPath::kRow, SpmmPath::kXt, SpmmPath::kPanel}) {
+                if (p == SpmmPath::kPanel && fc.fmt != SparseFormat::kNm) continue;
                 const int act = int(seed % 3);
                 CHECK(check_case(v, p, ts, wd, m, seed % 2 == 0, act, seed % 5 == 0 ? 3 : 0, seed),
                       "%s %s density %.2f", v.name, fc.label, density);
@@ -229,9 +230,70 @@ TEST(spmm_large_tiles_and_k) {
       TestSparse ts;
       CHECK(make_sparse(wd, c.n, c.k, c.fc.fmt, c.fc.a, c.fc.b, c.fc.idx32, &ts), "%s", c.fc.label);
       if (c.k > 65536) CHECK(!ts.view.idx16, "k > 65536 must use u32 indices");
-      for (SpmmPath p : {SpmmPath::kAuto, SpmmPath::kRow, SpmmPath::kXt})
+      for (SpmmPath p : {SpmmPath::kAuto, SpmmPath::kRow, SpmmPath::kXt, SpmmPath::kPanel})
         for (int act = 0; act < 3; act++) CHECK(check_case(v, p, ts, wd, c.m, true, act, 1, 5 + act), "%s %s", v.name, c.fc.label);
     }
+  });
+}
+
+TEST(spmm_nm_panel_every_pattern_and_edge) {
+  // The N:M panel kernels (and the xt/row kernels beside them) on every n:m the format allows (1 <= n <= m <= 16),
+  // N and K off the vector width, M around the 8-row tile; then M = 1..17, 63, 65 and K past one K block for the
+  // common patterns. A variant whose panel kernel does not take this m runs xt (f32_spmm_run falls back).
+  for_each_runnable([&](const F32SpmmVariant& v) {
+    uint64_t seed = 101;
+    for (size_t mm = 1; mm <= 16; mm++)
+      for (size_t nn = 1; nn <= mm; nn++)
+        for (size_t n : {size_t(1), size_t(v.w + 1), size_t(37)})
+          for (size_t groups : {size_t(1), size_t(9)}) {
+            const size_t k = groups * mm;
+            sttest::Rng rng(seed);
+            std::vector<float> wd = pattern_weights(n, k, SparseFormat::kNm, nn, mm, 1.0, rng, false);
+            TestSparse ts;
+            CHECK(make_sparse(wd, n, k, SparseFormat::kNm, nn, mm, false, &ts), "nm%zu:%zu", nn, mm);
+            for (size_t m : {size_t(3), size_t(8), size_t(11)}) {
+              CHECK(check_case(v, SpmmPath::kPanel, ts, wd, m, seed % 2 == 0, int(seed % 3), seed % 3 == 0 ? 5 : 0, seed),
+                    "%s nm%zu:%zu n=%zu k=%zu m=%zu", v.name, nn, mm, n, k, m);
+              seed++;
+            }
+          }
+    // K blocks: the driver blocks K so one panel's block of weights is ~16 KiB; 2100 groups pass that at any width.
+    struct P {
+      size_t nn, mm, n, groups;
+    } pats[] = {{2, 4, 19, 2100}, {4, 8, 33, 13}, {3, 8, 17, 1100}, {1, 16, 5, 300}, {5, 7, 18, 23}, {1, 4, 65, 9}};
+    for (const P& pt : pats) {
+      const size_t k = pt.groups * pt.mm;
+      sttest::Rng rng(seed);
+      std::vector<float> wd = pattern_weights(pt.n, k, SparseFormat::kNm, pt.nn, pt.mm, 1.0, rng, false);
+      TestSparse ts;
+      CHECK(make_sparse(wd, pt.n, k, SparseFormat::kNm, pt.nn, pt.mm, false, &ts), "nm%zu:%zu", pt.nn, pt.mm);
+      std::vector<size_t> ms = {63, 65};
+      for (size_t m = 1; m <= 17; m++) ms.push_back(m);
+      if (k > 4000) ms = {1, 3, 8, 9, 17};  // long K: fewer rows (ASan)
+      for (size_t m : ms)
+        for (SpmmPath p : {SpmmPath::kAuto, SpmmPath::kPanel}) {
+          CHECK(check_case(v, p, ts, wd, m, seed % 2 == 1, int(seed % 3), seed % 4 == 0 ? 2 : 0, seed),
+                "%s nm%zu:%zu n=%zu k=%zu m=%zu", v.name, pt.nn, pt.mm, pt.n, k, m);
+          seed++;
+        }
+    }
+    // NaN and Inf in x at stored slots reach the output; other rows' slots don't read them.
+    const size_t m = 9, n = 3, k = 8;
+    std::vector<float> wd(n * k, 0.0f);
+    wd[0 * k + 1] = 1.0f;
+    wd[0 * k + 2] = 2.0f;
+    wd[1 * k + 6] = 1.0f;  // stored offsets: row 0 {1, 2} {4, 5}; row 1 {0, 1} {4, 6}; row 2 {0, 1} {4, 5}
+    wd[2 * k + 4] = 3.0f;
+    TestSparse ts;
+    CHECK(make_sparse(wd, n, k, SparseFormat::kNm, 2, 4, false, &ts), "nm2:4");
+    std::vector<float> x(m * k, 1.0f), out(m * n);
+    x[8 * k + 2] = NAN;       // only row 0 stores offset 2
+    x[7 * k + 6] = INFINITY;  // only row 1 stores offset 6
+    F32SpmmArgs a{&ts.view, m, x.data(), k, out.data(), n, nullptr, 0};
+    f32_spmm_run(v, a, SpmmPath::kPanel);
+    CHECK(std::isnan(out[8 * n + 0]) && out[8 * n + 1] == 1.0f && out[8 * n + 2] == 3.0f, "%s NaN in x", v.name);
+    CHECK(std::isinf(out[7 * n + 1]) && out[7 * n + 1] > 0 && out[7 * n + 0] == 3.0f && out[7 * n + 2] == 3.0f,
+          "%s Inf in x", v.name);
   });
 }
 

@@ -91,6 +91,24 @@ void nm_row(const F32SparseView& w, size_t r0, size_t r1, const float* x, size_t
   spmm_by_m(m, [&](auto mm) { nm_row_gather<decltype(mm)::value>(w, r0, r1, x, ldx, out, ldo); });
 }
 
+// N:M panel selection for m <= 8: the group's window as one ymm (broadcast for m = 4, masked load for odd m) and a
+// vpermps by the offsets' low 3 bits.
+struct PanelSel {
+  using I = __m256i;
+  using Win = __m256;
+  static I load_off(const uint32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static I shr4(I v) { return _mm256_srli_epi32(v, 4); }
+  static I shr(I v, unsigned bits) { return _mm256_srl_epi32(v, _mm_cvtsi32_si128(int(bits))); }
+  template <int MM>
+  static Win window(const float* p, size_t mm) {
+    if constexpr (MM == 4) return _mm256_broadcast_ps(reinterpret_cast<const __m128*>(p));
+    else if constexpr (MM == 8) return _mm256_loadu_ps(p);
+    else return _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(int(mm)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+  }
+  template <int MM>
+  static __m256 pick(Win w, I off) { return _mm256_permutevar8x32_ps(w, off); }
+};
+
 }  // namespace
 
 const F32SpmmVariant f32_spmm__avx2 = {
@@ -100,6 +118,7 @@ const F32SpmmVariant f32_spmm__avx2 = {
     &spmm_epilogue<VecAvx2>,
     {"f32_spmm_csr_xt32__avx2", "f32_spmm_bsr_xt32__avx2", "f32_spmm_nm_xt32__avx2"},
     {"f32_spmm_csr_row__avx2", "f32_spmm_bsr_row__avx2", "f32_spmm_nm_row__avx2"},
-    0, {nullptr, nullptr, nullptr}, {nullptr, nullptr, nullptr}};
+    0, {nullptr, nullptr, nullptr}, {nullptr, nullptr, nullptr},
+    8, 8, &spmm_nm_panel_any<VecAvx2, PanelSel, 8>, "f32_spmm_nm_8x8__avx2"};
 
 }  // namespace simdtensor

@@ -161,6 +161,28 @@ void bsr_row(const F32SparseView& w, size_t r0, size_t r1, const float* x, size_
   spmm_bsr_row_any<VecAvx512>(w, r0, r1, x, ldx, m, out, ldo);
 }
 
+// N:M panel selection: the group's m activations as one zmm (broadcast when m divides 16) and a vpermps by the
+// 4-bit offsets (only their low bits are read, so the next slots' nibbles above them need no masking).
+struct PanelSel {
+  using I = __m512i;
+  using Win = __m512;
+  static I load_off(const uint32_t* p) { return _mm512_loadu_si512(p); }
+  static I shr4(I v) { return _mm512_srli_epi32(v, 4); }
+  static I shr(I v, unsigned bits) { return _mm512_srl_epi32(v, _mm_cvtsi32_si128(int(bits))); }
+  template <int MM>
+  static Win window(const float* p, size_t mm) {
+    if constexpr (MM == 4) return _mm512_broadcast_f32x4(_mm_loadu_ps(p));
+    else if constexpr (MM == 8) return _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_loadu_pd(reinterpret_cast<const double*>(p))));
+    else if constexpr (MM == 16) return _mm512_loadu_ps(p);
+    else return _mm512_maskz_loadu_ps(__mmask16((1u << mm) - 1u), p);
+  }
+  template <int MM>
+  static __m512 pick(Win w, I off) {
+    if constexpr (MM == 4) return _mm512_permutevar_ps(w, off);  // in-lane vpermilps: the window is in every lane
+    else return _mm512_permutexvar_ps(off, w);
+  }
+};
+
 }  // namespace
 
 const F32SpmmVariant f32_spmm__avx512f = {
@@ -172,6 +194,7 @@ const F32SpmmVariant f32_spmm__avx512f = {
     {"f32_spmm_csr_row__avx512f", "f32_spmm_bsr_row__avx512f", "f32_spmm_nm_row__avx512f"},
     8,
     {&spmm_csr_xt_nv<VecAvx2, 1>, &spmm_bsr_xt_nv<VecAvx2, 1, 16>, &spmm_nm_xt_nv<VecAvx2, 1, 16>},
-    {"f32_spmm_csr_xt8__avx512f", "f32_spmm_bsr_xt8__avx512f", "f32_spmm_nm_xt8__avx512f"}};
+    {"f32_spmm_csr_xt8__avx512f", "f32_spmm_bsr_xt8__avx512f", "f32_spmm_nm_xt8__avx512f"},
+    16, 16, &spmm_nm_panel_any<VecAvx512, PanelSel, 16>, "f32_spmm_nm_8x16__avx512f"};
 
 }  // namespace simdtensor

@@ -45,6 +45,27 @@ using F32SpmmXtFn = void (*)(const F32SparseView& w, size_t r0, size_t r1, const
 // rows >= N are not stored). x rows must be readable up to k_padded(). No bias/activation: see epilogue.
 using F32SpmmRowFn = void (*)(const F32SparseView& w, size_t r0, size_t r1, const float* x, size_t ldx, size_t m,
                               float* out, size_t ldo);
+// N:M weights repacked for the panel kernels (vectorized over N, like the dense GEMM's B panels): rows in panels of
+// nr (one vector), and for every slot t = g·n + s of a panel (g < K/m groups, s < n) the nr stored values of its
+// rows. Offsets travel beside them, 4 bits per slot: u32 lane j of off[p][t / 8] holds slot t's offset for row
+// p·nr + j in bits 4·(t % 8) .. +3. Rows past N hold zero values and offset 0. Made by f32_nm_pack_panels.
+struct F32NmPanels {
+  size_t n = 0, k = 0, nn = 0, mm = 0, nr = 0;
+  const float* val = nullptr;     // [panels][groups·nn][nr]
+  const uint32_t* off = nullptr;  // [panels][ceil(groups·nn / 8)][nr]
+  size_t groups() const { return mm ? k / mm : 0; }
+  size_t slots() const { return groups() * nn; }
+  size_t off_words() const { return (slots() + 7) / 8; }
+  size_t panels() const { return nr ? (n + nr - 1) / nr : 0; }
+};
+
+// Panel kernel (N:M, M past the row kernels): for panels [p0, p1), groups [g0, g1) and m rows of x,
+//   out[i·ldo + r] = (first ? 0 : out[i·ldo + r]) + Σ_{g in [g0, g1)} Σ_s w[r][g·mm + off] · x[i·ldx + g·mm + off],
+// then act(· + bias[r]) when last. g0 is a multiple of 8 (so a K block starts on a whole offset word); x is read
+// only at k < K, out only at r < N. Each stored weight vector (nr rows) is one full-width FMA per row of M.
+using F32SpmmPanelFn = void (*)(const F32NmPanels& p, size_t p0, size_t p1, size_t g0, size_t g1, const float* x,
+                                size_t ldx, size_t m, float* out, size_t ldo, const float* bias, int act, bool first,
+                                bool last);
 // y[i] = act(y[i] + bias[i]) for i < n (bias may be null).
 using F32SpmmEpilogueFn = void (*)(float* y, size_t n, const float* bias, int act);
 
@@ -66,6 +87,11 @@ struct F32SpmmVariant {
   size_t narrow_w;
   F32SpmmXtFn xt_narrow[3];
   const char* xt_narrow_name[3];
+  // Optional N:M panel kernel (null: N:M runs the xt kernels at every M) for m <= panel_max_m, panels nr wide.
+  size_t panel_nr;
+  size_t panel_max_m;
+  F32SpmmPanelFn nm_panel;
+  const char* nm_panel_name;
 };
 
 #define ST_F32_SPMM(sym, isa) extern const F32SpmmVariant sym;

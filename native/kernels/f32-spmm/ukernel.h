@@ -239,6 +239,148 @@ void spmm_nm_xt_lockstep(const F32SparseView& w, size_t r0, size_t r1, const flo
   if (r < r1) spmm_nm_xt<V, NV, NN>(w, r, r1, xt, outt + (r - r0) * ldt, ldt, bias, act);
 }
 
+// ---- N:M panel kernels ------------------------------------------------------------------------------------
+// Vectorized over N like the dense GEMM: one vector holds a slot's weights for nr rows; for each of MR rows of x
+// the group's window of m activations is loaded once and S::pick selects, per lane, the activation at that row's
+// offset (a vpermps on x86), so every stored weight is one full-width FMA and each loaded weight vector serves MR
+// rows of M. S supplies: I (offset vector), Win (a group's window of x), load_off, shr4, shr, window<MM>, pick<MM>.
+
+// Software prefetch distance along a panel's values, in floats (16 KiB, as the dense GEMM's B panels: streaming
+// weights from DRAM at small M, the misses in flight bound one core's bandwidth); offsets run 8× slower.
+constexpr size_t kNmPanelPrefetch = 4096;
+
+template <class V, class S, int MR, int NN, int MM>
+void spmm_nm_panel_tile(const F32NmPanels& pk, size_t p, size_t g0, size_t g1, const float* x, size_t ldx,
+                        float* out, size_t ldo, const float* bias, int act, bool first, bool last) {
+  using R = typename V::R;
+  using I = typename S::I;
+  using Win = typename S::Win;
+  constexpr size_t NR = size_t(V::W);
+  const size_t nn = NN > 0 ? size_t(NN) : pk.nn, mm = MM > 0 ? size_t(MM) : pk.mm;
+  const size_t r0 = p * NR, cols = pk.n - r0 < NR ? pk.n - r0 : NR;
+  const bool full = cols == NR;
+  const float* vp = pk.val + (p * pk.slots() + g0 * nn) * NR;
+  const uint32_t* op = pk.off + p * pk.off_words() * NR;
+  R acc[MR];
+  ST_UNROLL
+  for (int i = 0; i < MR; i++) {
+    float* o = out + size_t(i) * ldo + r0;
+    acc[i] = first ? V::zero() : (full ? V::load(o) : V::load_partial(o, cols));
+  }
+  if constexpr (NN > 0 && 8 % NN == 0) {
+    constexpr size_t GC = 8 / NN;  // groups per offset word; g0 is a multiple of 8, so words start on groups
+    for (size_t g = g0; g < g1; g += GC) {
+      I iv = S::load_off(op + (g * NN / 8) * NR);
+      V::prefetch(op + (g * NN / 8) * NR + kNmPanelPrefetch / 8);
+      const size_t ge = g + GC < g1 ? g + GC : g1;
+      for (size_t gg = g; gg < ge; gg++) {
+        Win xw[MR];
+        ST_UNROLL
+        for (int i = 0; i < MR; i++) xw[i] = S::template window<MM>(x + size_t(i) * ldx + gg * mm, mm);
+        ST_UNROLL
+        for (int s = 0; s < NN; s++) {
+          const R wv = V::load(vp);
+          V::prefetch(vp + kNmPanelPrefetch);
+          vp += NR;
+          ST_UNROLL
+          for (int i = 0; i < MR; i++) acc[i] = V::fmadd(wv, S::template pick<MM>(xw[i], iv), acc[i]);
+          iv = S::shr4(iv);
+        }
+      }
+    }
+  } else {
+    for (size_t g = g0; g < g1; g++) {
+      Win xw[MR];
+      ST_UNROLL
+      for (int i = 0; i < MR; i++) xw[i] = S::template window<MM>(x + size_t(i) * ldx + g * mm, mm);
+      for (size_t s = 0; s < nn; s++) {
+        const size_t t = g * nn + s;
+        const I iv = S::shr(S::load_off(op + (t >> 3) * NR), unsigned(t & 7) * 4);
+        const R wv = V::load(vp);
+        vp += NR;
+        ST_UNROLL
+        for (int i = 0; i < MR; i++) acc[i] = V::fmadd(wv, S::template pick<MM>(xw[i], iv), acc[i]);
+      }
+    }
+  }
+  R b = V::zero();
+  if (last && bias) b = full ? V::load(bias + r0) : V::load_partial(bias + r0, cols);
+  ST_UNROLL
+  for (int i = 0; i < MR; i++) {
+    R v = last ? vact<V>(V::add(acc[i], b), act) : acc[i];
+    float* o = out + size_t(i) * ldo + r0;
+    if (full) V::store(o, v);
+    else V::store_partial(o, v, cols);
+  }
+}
+
+// The last rows of x (fewer than 8) with an MR = rows tile.
+template <class V, class S, int NN, int MM, int MR = 1>
+void spmm_nm_panel_rest(size_t rows, const F32NmPanels& pk, size_t p, size_t g0, size_t g1, const float* x, size_t ldx,
+                        float* out, size_t ldo, const float* bias, int act, bool first, bool last) {
+  if constexpr (MR < 8) {
+    if (rows == size_t(MR)) return spmm_nm_panel_tile<V, S, MR, NN, MM>(pk, p, g0, g1, x, ldx, out, ldo, bias, act, first, last);
+    spmm_nm_panel_rest<V, S, NN, MM, MR + 1>(rows, pk, p, g0, g1, x, ldx, out, ldo, bias, act, first, last);
+  }
+}
+
+// Panels outer, tiles of 8 rows of M inner: a panel's block of weights (the driver sizes it for L1) is fetched
+// once and then serves every M tile.
+template <class V, class S, int NN, int MM>
+void spmm_nm_panel(const F32NmPanels& pk, size_t p0, size_t p1, size_t g0, size_t g1, const float* x, size_t ldx,
+                   size_t m, float* out, size_t ldo, const float* bias, int act, bool first, bool last) {
+  for (size_t p = p0; p < p1; p++) {
+    size_t i = 0;
+    for (; i + 8 <= m; i += 8)
+      spmm_nm_panel_tile<V, S, 8, NN, MM>(pk, p, g0, g1, x + i * ldx, ldx, out + i * ldo, ldo, bias, act, first, last);
+    if (i < m)
+      spmm_nm_panel_rest<V, S, NN, MM>(m - i, pk, p, g0, g1, x + i * ldx, ldx, out + i * ldo, ldo, bias, act, first,
+                                       last);
+  }
+}
+
+// Runtime (n, m) → compile-time slots and window: the common patterns get unrolled slots and whole-vector window
+// loads, the rest run with runtime n and a masked window. m <= MAXM (the widest window S can pick from).
+template <class V, class S, int MAXM>
+void spmm_nm_panel_any(const F32NmPanels& pk, size_t p0, size_t p1, size_t g0, size_t g1, const float* x, size_t ldx,
+                       size_t m, float* out, size_t ldo, const float* bias, int act, bool first, bool last) {
+  auto run = [&](auto nn, auto mm) {
+    spmm_nm_panel<V, S, decltype(nn)::value, decltype(mm)::value>(pk, p0, p1, g0, g1, x, ldx, m, out, ldo, bias, act,
+                                                                 first, last);
+  };
+  using I1 = std::integral_constant<int, 1>;
+  using I2 = std::integral_constant<int, 2>;
+  using I4 = std::integral_constant<int, 4>;
+  using I0 = std::integral_constant<int, 0>;
+  auto by_n = [&](auto mm) {
+    switch (pk.nn) {
+      case 1: return run(I1(), mm);
+      case 2: return run(I2(), mm);
+      case 4: return run(I4(), mm);
+      default: return run(I0(), mm);
+    }
+  };
+  if (pk.mm == 4) return by_n(I4());
+  if (pk.mm == 8) return by_n(std::integral_constant<int, 8>());
+  if constexpr (MAXM >= 16) {
+    if (pk.mm == 16) return by_n(std::integral_constant<int, 16>());
+  }
+  run(I0(), I0());
+}
+
+// Scalar selection for the portable variants (one row per "vector"): the window is the group's pointer.
+struct SpmmPanelSelScalar {
+  using I = uint32_t;
+  using Win = const float*;
+  static I load_off(const uint32_t* p) { return *p; }
+  static I shr4(I v) { return v >> 4; }
+  static I shr(I v, unsigned bits) { return v >> bits; }
+  template <int MM>
+  static Win window(const float* p, size_t) { return p; }
+  template <int MM>
+  static float pick(Win w, I off) { return w[off & 15u]; }
+};
+
 // ---- row kernels (portable: scalar dot products; ISA files override with gathers where they pay) ----------
 
 template <class Idx>
@@ -446,8 +588,9 @@ inline void spmm_csr_row_any_scalar(const F32SparseView& w, size_t r0, size_t r1
 }  // namespace
 }  // namespace simdtensor
 
-// Defines a portable variant `sym` over traits V (row kernels: scalar CSR/N:M, V-vector BSR).
-#define ST_F32_SPMM_PORTABLE_VARIANT(sym, V, isa, nvmax, acc, suffix, mt)                                         \
+// Defines a portable variant `sym` over traits V (row kernels: scalar CSR/N:M, V-vector BSR). `...`: its N:M
+// panel fields (panel_nr, panel_max_m, nm_panel, nm_panel_name), or 0, 0, nullptr, nullptr for none.
+#define ST_F32_SPMM_PORTABLE_VARIANT(sym, V, isa, nvmax, acc, suffix, mt, ...)                                       \
   const F32SpmmVariant sym = {                                                                                    \
       #sym, isa, size_t(V::W), nvmax, acc,                                                                         \
       {&spmm_csr_xt_nv<V, nvmax>, &spmm_bsr_xt_nv<V, nvmax, acc>, &spmm_nm_xt_nv<V, nvmax, acc>},                      \
@@ -455,4 +598,4 @@ inline void spmm_csr_row_any_scalar(const F32SparseView& w, size_t r0, size_t r1
       &spmm_epilogue<V>,                                                                                          \
       {"f32_spmm_csr_xt" mt "__" suffix, "f32_spmm_bsr_xt" mt "__" suffix, "f32_spmm_nm_xt" mt "__" suffix},       \
       {"f32_spmm_csr_row__" suffix, "f32_spmm_bsr_row__" suffix, "f32_spmm_nm_row__" suffix},                  \
-      0, {nullptr, nullptr, nullptr}, {nullptr, nullptr, nullptr}};
+      0, {nullptr, nullptr, nullptr}, {nullptr, nullptr, nullptr}, __VA_ARGS__};

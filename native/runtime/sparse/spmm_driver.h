@@ -17,12 +17,17 @@ struct F32SpmmArgs {
   size_t ldo;
   const float* bias;  // N floats or null
   int act;
+  // N:M weights packed for the variant's panel kernel (panel_nr wide); null: packed per call when the panel path
+  // runs (tests), so callers that run it repeatedly pass F32SparseWeights::nm_panels.
+  const F32NmPanels* panels = nullptr;
 };
 
 enum class SpmmPath : int {
   kAuto = 0,
   kXt = 1,   // transposed activations, vectorized over M
   kRow = 2,  // per-row dot products (gathers), for small M
+  kPanel = 3,  // N:M only: weights vectorized over N in panels, M rows register-blocked (falls back to kXt where
+               // the variant has no panel kernel or m is past its panel_max_m)
 };
 
 // The path kAuto takes for this M.

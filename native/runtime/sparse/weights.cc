@@ -186,6 +186,7 @@ size_t F32SparseWeights::bytes() const {
   std::lock_guard<std::mutex> lock(mu_);
   size_t b = ptr_.size() * 4 + idx16_.size() * 2 + idx32_.size() * 4 + view_.nnz_stored * 4 + nib_.size();
   if (dense_) b += dense_->bytes();
+  if (panels_) b += panels_->bytes();
   return b;
 }
 
@@ -202,6 +203,36 @@ std::shared_ptr<PackedF32Weights> F32SparseWeights::dense_packed(size_t nr) {
     dense_ = std::make_shared<PackedF32Weights>(d.data(), view_.k, true, view_.k, view_.n, nr);
   }
   return dense_;
+}
+
+std::shared_ptr<F32NmPanelPack> F32SparseWeights::nm_panels(size_t nr) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!panels_ || panels_->view.nr != nr) panels_ = f32_nm_pack_panels(view_, nr);
+  return panels_;
+}
+
+std::shared_ptr<F32NmPanelPack> f32_nm_pack_panels(const F32SparseView& w, size_t nr) {
+  auto pk = std::make_shared<F32NmPanelPack>();
+  F32NmPanels& v = pk->view;
+  v.n = w.n;
+  v.k = w.k;
+  v.nn = w.nm_n;
+  v.mm = w.nm_m;
+  v.nr = nr;
+  const size_t S = v.slots(), OW = v.off_words(), P = v.panels(), rbytes = w.nm_row_bytes();
+  pk->val.assign(P * S * nr, 0.0f);
+  pk->off.assign(P * OW * nr, 0u);
+  for (size_t r = 0; r < w.n; r++) {
+    const size_t p = r / nr, j = r % nr;
+    for (size_t t = 0; t < S; t++) {
+      pk->val[(p * S + t) * nr + j] = w.val[r * S + t];
+      const uint32_t o = (w.nib[r * rbytes + (t >> 1)] >> ((t & 1) * 4)) & 15u;
+      pk->off[(p * OW + t / 8) * nr + j] |= o << ((t % 8) * 4);
+    }
+  }
+  v.val = pk->val.data();
+  v.off = pk->off.data();
+  return pk;
 }
 
 void f32_sparse_to_dense(const F32SparseView& w, float* dense) {
@@ -323,7 +354,7 @@ void f32_dense_to_sparse_fill(const float* w, size_t n, size_t k, SparseFormat f
     }
     case SparseFormat::kNm: {
       const size_t nn = a, mm = b, groups = k / mm, per_row = groups * nn, rbytes = (per_row + 1) / 2;
-      if (n * rbytes) std::memset(nib, 0, n * rbytes);  // nib may be null when empty
+      if (n != 0 && rbytes != 0) std::memset(nib, 0, n * rbytes);  // nib may be null when empty
       for (size_t r = 0; r < n; r++)
         for (size_t g = 0; g < groups; g++) {
           // Nonzero offsets first, then the lowest zero offsets to fill n slots; then sort ascending.

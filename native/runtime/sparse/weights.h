@@ -35,6 +35,16 @@ struct SparseInput {
 // edge blocks). Returns "" when valid, else a message naming the array, the position and the values.
 std::string validate_sparse_input(const SparseInput& in);
 
+// N:M weights repacked into panels of nr rows for the panel kernels (see F32NmPanels); owns the arrays.
+struct F32NmPanelPack {
+  std::vector<float> val;
+  std::vector<uint32_t> off;
+  F32NmPanels view;
+  size_t bytes() const { return val.size() * sizeof(float) + off.size() * sizeof(uint32_t); }
+};
+// Packs N:M weights `w` (fmt kNm) into panels of nr rows.
+std::shared_ptr<F32NmPanelPack> f32_nm_pack_panels(const F32SparseView& w, size_t nr);
+
 class F32SparseWeights {
  public:
   // Validates and copies; on invalid input returns null and sets *err.
@@ -47,6 +57,8 @@ class F32SparseWeights {
   // Dense [n×k] weights packed for the dense GEMM with panel width nr, made on first use (thread-safe).
   std::shared_ptr<PackedF32Weights> dense_packed(size_t nr);
   bool has_dense() const;
+  // N:M only: the weights packed for the panel kernels with panel width nr, made on first use (thread-safe).
+  std::shared_ptr<F32NmPanelPack> nm_panels(size_t nr);
 
  private:
   F32SparseWeights() = default;
@@ -59,6 +71,7 @@ class F32SparseWeights {
   size_t nonzeros_ = 0;
   mutable std::mutex mu_;
   std::shared_ptr<PackedF32Weights> dense_;
+  std::shared_ptr<F32NmPanelPack> panels_;
 };
 
 // Writes the dense [n×k] matrix (row-major) that `w` represents.
