@@ -615,6 +615,7 @@ export class BatchScheduler {
   }
 
   private admitWaiting(): void {
+    if (!this.waitRoom.head) return;
     const now = performance.now();
     while (this.waitRoom.head && this.queued < this.maxQueue) {
       const r = this.waitRoom.head;
