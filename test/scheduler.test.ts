@@ -218,11 +218,17 @@ describe('batch cutting', () => {
     await tick(1);
     expect(r.sizes()).toEqual([1, 1]);
     expect(s.batchDelayMs).toBe(0);
-    // Now a lone request goes in the microtask after submit, with no timer.
+    // Now a batch goes at the end of the event-loop turn (a setImmediate, no timer), with what arrived in that turn.
     void s.submit(req(2));
+    await Promise.resolve();
+    void s.submit(req(3));
+    expect(vi.getTimerCount()).toBe(1); // the immediate
     await tick();
-    expect(r.sizes()).toEqual([1, 1, 1]);
+    expect(r.batches.slice(2).map(idsIn)).toEqual([[2, 3]]);
     expect(vi.getTimerCount()).toBe(0);
+    void s.submit(req(4));
+    await tick();
+    expect(r.sizes()).toEqual([1, 1, 2, 1]);
     // Full batches: from 0 to maxDelayMs / 8, then doubling up to the bound.
     const grown: number[] = [];
     for (let b = 0; b < 5; b++) {
@@ -230,22 +236,22 @@ describe('batch cutting', () => {
       await tick();
       grown.push(s.batchDelayMs);
     }
-    expect(r.sizes().slice(3)).toEqual([8, 8, 8, 8, 8]);
+    expect(r.sizes().slice(4)).toEqual([8, 8, 8, 8, 8]);
     expect(grown).toEqual([0.5, 1, 2, 4, 4]);
     // A half-full batch waits the bound and halves it; requests left queued behind a batch count as full.
     for (let i = 0; i < 4; i++) void s.submit(req(20 + i));
     await tick(3);
-    expect(r.sizes().length).toBe(8);
+    expect(r.sizes().length).toBe(9);
     await tick(1);
-    expect(r.sizes()[8]).toBe(4);
+    expect(r.sizes()[9]).toBe(4);
     expect(s.batchDelayMs).toBe(2);
     void s.submit(req(30, 5));
     void s.submit(req(31, 4)); // does not fit beside the first: the first batch cannot grow, goes at once
     await tick();
-    expect(r.sizes()[9]).toBe(5);
+    expect(r.sizes()[10]).toBe(5);
     expect(s.batchDelayMs).toBe(4);
     await tick(4);
-    expect(r.sizes()[10]).toBe(4);
+    expect(r.sizes()[11]).toBe(4);
     expect(s.batchDelayMs).toBe(2);
     // The default stays the fixed delay.
     const f = new BatchScheduler(recorder().run, { maxBatchSize: 8, maxDelayMs: 4 });

@@ -1,7 +1,8 @@
 // The request fast path (src/serve/json.ts) against JSON.parse, the disconnect signal, and the forward arenas.
 import { describe, expect, it } from 'vitest';
 import { BAIL, parseRequestJson } from '../src/serve/json.js';
-import { parseInferRequest } from '../src/serve/protocol.js';
+import { HeaderCache, parseInferRequest, ProtocolError } from '../src/serve/protocol.js';
+import type { TensorSpec } from '../src/serve/batcher.js';
 import { sequentialBatchable } from '../src/serve/models.js';
 import { ArenaPool, denseChainAsync, ForwardArena, linear, mlp, packWeights, rand, tensor } from '../src/index.js';
 import { mulberry32 } from '../src/random.js';
@@ -141,6 +142,93 @@ describe('parseRequestJson: the same values as JSON.parse', () => {
     expect(() => parseInferRequest(body('BOOL', '[1, 0, 1]'), undefined, spec('bool'), [])).toThrow("input 'x': data[0] is 1, not true or false");
     expect(() => parseInferRequest(body('FP32', '[1, 2]'), undefined, spec('float32'), [])).toThrow("input 'x': shape [1, 3] needs 3 elements, data has 2");
     expect(() => parseInferRequest(enc('{"inputs":[{"name":"x"'), undefined, spec('float32'), [])).toThrow(/not valid JSON/);
+  });
+});
+
+describe('HeaderCache: a binary request whose JSON header was seen before', () => {
+  const ins: TensorSpec[] = [
+    { name: 'x', dtype: 'float32', shape: [-1, 3] },
+    { name: 'm', dtype: 'bool', shape: [-1, 2] },
+  ];
+  const outs: TensorSpec[] = [{ name: 'y', dtype: 'float32', shape: [-1, 1] }];
+  /** A binary body: the header, then x (rows x 3 float32) and m (rows x 2 bool); `pad` bytes before it (alignment). */
+  const body = (rows: number, seed: number, header?: string, pad = 0, mask = 1) => {
+    const h = Buffer.from(
+      header ??
+        JSON.stringify({
+          inputs: [
+            { name: 'x', shape: [rows, 3], datatype: 'FP32', parameters: { binary_data_size: rows * 12 } },
+            { name: 'm', shape: [rows, 2], datatype: 'BOOL', parameters: { binary_data_size: rows * 2 } },
+          ],
+          outputs: [{ name: 'y', parameters: { binary_data: true } }],
+          parameters: { timeout: 5000 },
+        }),
+    );
+    const x = Float32Array.from({ length: rows * 3 }, (_, i) => seed + i / 4);
+    const m = Uint8Array.from({ length: rows * 2 }, (_, i) => (i + seed) & mask);
+    const all = Buffer.alloc(pad + h.length + x.byteLength + m.length);
+    h.copy(all, pad);
+    Buffer.from(x.buffer).copy(all, pad + h.length);
+    Buffer.from(m).copy(all, pad + h.length + x.byteLength);
+    return { b: all.subarray(pad), jl: h.length };
+  };
+  const view = (r: ReturnType<typeof parseInferRequest>) => ({ ...r, feeds: Object.fromEntries(Object.entries(r.feeds).map(([k, f]) => [k, { dtype: f.dtype, shape: [...f.shape], data: Array.from(f.data as Uint8Array) }])) });
+
+  it('gives what the full parse gives, for aligned and unaligned bodies, and parses each distinct header once', () => {
+    const cache = new HeaderCache(ins, outs);
+    for (let k = 0; k < 12; k++) {
+      const rows = 1 + (k % 3);
+      const { b, jl } = body(rows, k, undefined, k % 4);
+      const cached = parseInferRequest(b, jl, ins, outs, cache);
+      expect(view(cached)).toEqual(view(parseInferRequest(b, jl, ins, outs)));
+      expect(cached.feeds.x.data).toBeInstanceOf(Float32Array);
+      expect(cached.timeoutUs).toBe(5000);
+    }
+    expect(cache.misses).toBe(3); // three row counts, three headers
+    expect(cache.hits).toBe(9);
+    // The shared shapes and output lists are frozen: a reader that wrote into them would throw, not leak.
+    const { b, jl } = body(2, 0);
+    const r = parseInferRequest(b, jl, ins, outs, cache);
+    expect(Object.isFrozen(r.feeds.x.shape) && Object.isFrozen(r.outputs)).toBe(true);
+  });
+
+  it('still checks what depends on the body: its length after the header and BOOL bytes', () => {
+    const cache = new HeaderCache(ins, outs);
+    const { b, jl } = body(2, 1);
+    parseInferRequest(b, jl, ins, outs, cache);
+    expect(() => parseInferRequest(b.subarray(0, b.length - 1), jl, ins, outs, cache)).toThrow(/binary data runs past the end of the body/);
+    expect(() => parseInferRequest(Buffer.concat([b, Buffer.from([0])]), jl, ins, outs, cache)).toThrow(/1 bytes after the JSON header that no input's binary_data_size accounts for/);
+    const bad = body(2, 1, undefined, 0, 3); // BOOL bytes of 2 and 3
+    expect(cache.get(bad.b.subarray(0, bad.jl))).not.toBeNull();
+    expect(() => parseInferRequest(bad.b, bad.jl, ins, outs, cache)).toThrow(ProtocolError);
+    expect(() => parseInferRequest(bad.b, bad.jl, ins, outs, cache)).toThrow(/input 'm': BOOL byte \d is [23], must be 0 or 1/);
+  });
+
+  it('keeps only headers that parsed, and whose every input is binary', () => {
+    const cache = new HeaderCache(ins, outs);
+    const wrong = body(1, 0, JSON.stringify({ inputs: [{ name: 'x', shape: [1, 3], datatype: 'FP64', parameters: { binary_data_size: 12 } }] }));
+    for (let i = 0; i < 2; i++) expect(() => parseInferRequest(wrong.b, wrong.jl, ins, outs, cache)).toThrow(/datatype FP64 does not match the model's FP32/);
+    const mixed = JSON.stringify({
+      inputs: [
+        { name: 'x', shape: [1, 3], datatype: 'FP32', parameters: { binary_data_size: 12 } },
+        { name: 'm', shape: [1, 2], datatype: 'BOOL', data: [true, false] },
+      ],
+    });
+    const h = Buffer.from(mixed);
+    const b = Buffer.concat([h, Buffer.from(new Float32Array([1, 2, 3]).buffer)]);
+    for (let i = 0; i < 2; i++) expect(Array.from(parseInferRequest(b, h.length, ins, outs, cache).feeds.m.data)).toEqual([1, 0]);
+    expect(cache.get(h)).toBeNull();
+    expect(cache.get(wrong.b.subarray(0, wrong.jl))).toBeNull();
+    expect(cache.hits).toBe(0);
+    // At most 8 headers are kept (round robin).
+    for (let rows = 1; rows <= 10; rows++) {
+      const x = body(rows, 0);
+      parseInferRequest(x.b, x.jl, ins, outs, cache);
+    }
+    const first = body(1, 0);
+    expect(cache.get(first.b.subarray(0, first.jl))).toBeNull();
+    const last = body(10, 0);
+    expect(cache.get(last.b.subarray(0, last.jl))).not.toBeNull();
   });
 });
 

@@ -66,8 +66,9 @@ export interface BatchSchedulerOptions {
   /**
    * 'fixed' (default): every batch that does not fill waits `maxDelayMs` for company. 'adaptive': the wait is
    * learned from the batches, with `maxDelayMs` as its bound: each batch cut under-full with nothing left queued
-   * multiplies it by its fill (rows / maxBatchSize, at most ½), and below maxDelayMs/16 it is 0 (a lone request
-   * goes at once, no timer); each batch that fills (or leaves requests queued) doubles it, from maxDelayMs/8 up
+   * multiplies it by its fill (rows / maxBatchSize, at most ½), and below maxDelayMs/16 it is 0 (a batch goes at
+   * the end of the event-loop turn its first request arrived in, with whatever else arrived in that turn: a
+   * setImmediate, no timer); each batch that fills (or leaves requests queued) doubles it, from maxDelayMs/8 up
    * to maxDelayMs. So a sequential or low-concurrency load is answered without waiting, and a load that fills
    * batches waits as with 'fixed'. See {@link BatchScheduler.batchDelayMs}.
    */
@@ -255,6 +256,8 @@ export class BatchScheduler {
   private freedAt = -Infinity;
   private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | undefined = undefined;
   private timerIsImmediate = false;
+  /** True while the pump runs from a setImmediate: the event-loop turn that queued the requests has ended. */
+  private turnEnd = false;
   private timerDeadline = Infinity;
   private closed = false;
   private draining = false;
@@ -615,6 +618,7 @@ export class BatchScheduler {
   }
 
   private admitWaiting(): void {
+    if (!this.waitRoom.head) return;
     const now = performance.now();
     while (this.waitRoom.head && this.queued < this.maxQueue) {
       const r = this.waitRoom.head;
@@ -666,7 +670,11 @@ export class BatchScheduler {
     // workConserving: a request queued while every slot was busy has already waited (for a whole batch), so when
     // a slot frees up the queue goes at once instead of waiting out maxDelayMs on top. (freedAt stays -Infinity
     // without the option.)
-    if (oldest < this.freedAt || now >= oldest + this.delayMs - DEADLINE_SLACK_MS) return count;
+    if (oldest < this.freedAt) return count;
+    // A 0 adaptive delay still waits for the end of this event-loop turn (a setImmediate, not a timer): requests
+    // that arrived in the same turn (the sockets one poll found readable) go as one batch.
+    if (this.delayMs === 0 && this.adaptive) return this.turnEnd ? count : prefCount;
+    if (now >= oldest + this.delayMs - DEADLINE_SLACK_MS) return count;
     return prefCount;
   }
 
@@ -887,7 +895,12 @@ export class BatchScheduler {
     const fire = () => {
       this.timer = undefined;
       this.timerDeadline = Infinity;
-      this.pump();
+      this.turnEnd = this.timerIsImmediate;
+      try {
+        this.pump();
+      } finally {
+        this.turnEnd = false;
+      }
     };
     if (remaining <= this.spinWaitMs) {
       this.timerIsImmediate = true;

@@ -124,6 +124,8 @@ export class DynamicBatcher {
   private readonly onBatch: ((rows: number) => void) | undefined;
   private closing: Promise<void> | null = null;
   private tick = 0;
+  /** The signature of the last request that went through the full checks (the fast path's guess). */
+  private last: Signature | null = null;
 
   constructor(model: BatchableModel, opts: DynamicBatcherOptions | null = {}) {
     const fn = 'DynamicBatcher';
@@ -269,10 +271,27 @@ export class DynamicBatcher {
     if (!feeds || typeof feeds !== 'object') throw typeError(fn, `feeds must be an object of { inputName: tensor }, got ${describe(feeds)}`);
     const m = this.model;
     const ins = m.inputs;
-    for (const k in feeds) if (!ins.some((i) => i.name === k)) throw rangeError(fn, `unknown input '${k}'; the model's inputs are ${ins.map((i) => `'${i.name}'`).join(', ')}`);
+    for (const k in feeds) {
+      let known = false;
+      for (let i = 0; i < ins.length && !known; i++) known = ins[i].name === k;
+      if (!known) throw rangeError(fn, `unknown input '${k}'; the model's inputs are ${ins.map((i) => `'${i.name}'`).join(', ')}`);
+    }
     let rows = -1;
     let key = '';
     const got: HostTensor[] = [];
+    // The common case, a single input whose row shape is the last request's: that signature, no key string built.
+    const last = this.last;
+    if (last && ins.length === 1 && m.batchable && this.sigs.get(last.key) === last) {
+      const f = feeds[ins[0].name];
+      const rs = last.inputs[0].rowShape;
+      const s = f?.shape;
+      let same = !!f && f.dtype === ins[0].dtype && Array.isArray(s) && s.length === rs.length + 1 && s[0] >= 1 && f.data.length === s[0] * (last.inputs[0].rowBytes / BYTES[f.dtype]);
+      for (let d = 0; same && d < rs.length; d++) same = s[d + 1] === rs[d];
+      if (same) {
+        last.lastUsed = ++this.tick;
+        return { sig: last, packed: this.packOne(f, s[0], last.rowBytes), rows: s[0] };
+      }
+    }
     for (const spec of ins) {
       const f = feeds[spec.name];
       if (!f) throw rangeError(fn, `missing input '${spec.name}' (${spec.dtype} [${spec.shape.join(', ')}])`);
@@ -293,12 +312,11 @@ export class DynamicBatcher {
     }
     if (!m.batchable) rows = 1;
     const sig = this.signature(key, got, rows);
+    this.last = sig;
     // One byte row per request row: the inputs' rows side by side. A single input is viewed, not copied.
     let packed: Tensor;
-    if (got.length === 1) {
-      const d = got[0].data;
-      packed = new Tensor(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), [rows, sig.rowBytes], 'uint8', rows * sig.rowBytes);
-    } else {
+    if (got.length === 1) packed = this.packOne(got[0], rows, sig.rowBytes);
+    else {
       const buf = new Uint8Array(rows * sig.rowBytes);
       let off = 0;
       for (let i = 0; i < got.length; i++) {
@@ -311,6 +329,12 @@ export class DynamicBatcher {
       packed = new Tensor(buf, [rows, sig.rowBytes], 'uint8', buf.length);
     }
     return { sig, packed, rows };
+  }
+
+  /** A single input's bytes as the scheduler's byte rows (a view). */
+  private packOne(f: HostTensor, rows: number, rowBytes: number): Tensor {
+    const d = f.data;
+    return new Tensor(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), [rows, rowBytes], 'uint8', rows * rowBytes);
   }
 
   private signature(key: string, got: HostTensor[], rows: number): Signature {
@@ -399,16 +423,24 @@ export class DynamicBatcher {
     const batchable = this.model.batchable;
     const fn = `${this.name}: the model`;
     if (!res || typeof res !== 'object') throw typeError(fn, `returned ${describe(res)}, not an object of outputs`);
-    const meta: OutMeta[] = this.model.outputs.map((o) => {
+    const outs = this.model.outputs;
+    for (const o of outs) {
       const t = res[o.name];
       if (!t || !ArrayBuffer.isView(t.data) || !Array.isArray(t.shape)) throw typeError(fn, `returned no tensor for output '${o.name}'`);
       if (batchable && t.shape[0] !== rows) throw rangeError(fn, `output '${o.name}' has shape [${t.shape.join(', ')}] for a batch of ${rows} rows; its first dim must be the batch`);
-      const rowShape = batchable ? t.shape.slice(1) : t.shape.slice();
-      return { name: o.name, dtype: t.dtype, rowShape, rowBytes: prod(rowShape) * BYTES[t.dtype] };
-    });
-    if (!s.out) s.out = meta;
-    else if (meta.some((m, i) => m.dtype !== s.out![i].dtype || m.rowBytes !== s.out![i].rowBytes || m.rowShape.join() !== s.out![i].rowShape.join()))
-      throw rangeError(fn, `output shapes changed between batches of the same input shapes (${meta.map((m) => `${m.name} [${m.rowShape}]`).join(', ')} vs ${s.out.map((m) => `${m.name} [${m.rowShape}]`).join(', ')})`);
+    }
+    // The layout of the first batch is kept; later ones must match it (compared in place, nothing built).
+    let meta = s.out;
+    if (!meta || !sameLayout(meta, res, batchable)) {
+      const now: OutMeta[] = outs.map((o) => {
+        const t = res[o.name];
+        const rowShape = batchable ? t.shape.slice(1) : t.shape.slice();
+        return { name: o.name, dtype: t.dtype, rowShape, rowBytes: prod(rowShape) * BYTES[t.dtype] };
+      });
+      if (meta)
+        throw rangeError(fn, `output shapes changed between batches of the same input shapes (${now.map((m) => `${m.name} [${m.rowShape}]`).join(', ')} vs ${meta.map((m) => `${m.name} [${m.rowShape}]`).join(', ')})`);
+      meta = s.out = now;
+    }
     const outRow = meta.reduce((a, b) => a + b.rowBytes, 0);
     const n = batchable ? rows : 1;
     if (meta.length === 1) {
@@ -449,6 +481,18 @@ export class DynamicBatcher {
     }
     return res;
   }
+}
+
+/** Whether a batch's outputs have the kept layout: each output's dtype and row shape (its dims after the batch dim). */
+function sameLayout(meta: readonly OutMeta[], res: Record<string, HostTensor>, batchable: boolean): boolean {
+  for (const m of meta) {
+    const t = res[m.name];
+    const s = t.shape;
+    const from = batchable ? 1 : 0;
+    if (t.dtype !== m.dtype || s.length - from !== m.rowShape.length) return false;
+    for (let d = 0; d < m.rowShape.length; d++) if (s[d + from] !== m.rowShape[d]) return false;
+  }
+  return true;
 }
 
 /** The options of the memoized call in flight (memoize passes its function only the tensor). */

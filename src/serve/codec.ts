@@ -25,6 +25,8 @@ export class InferCodec {
   private readonly names = new Map<string, string>();
   /** The JSON header of a binary answer (no id, the only output, binary), by dtype and shape. */
   private readonly binHeads = new Map<string, Buffer>();
+  /** The binary header used last, with its dtype, shape and size (the common repeat skips the key). */
+  private lastHead: { dtype: string; shape: number[]; bytes: number; head: Buffer } | null = null;
   /**
    * Header objects reused for every 200 answer (writeHead reads them synchronously and keeps nothing, so only
    * the lengths change between answers). A draining server uses fresh objects with `connection: close`.
@@ -53,12 +55,19 @@ export class InferCodec {
       const t = outs[o.name];
       if (t) {
         const d = t.data;
-        const key = `${t.dtype}:${t.shape.join(',')}:${d.byteLength}`;
-        let head = this.binHeads.get(key);
-        if (!head) {
-          head = Buffer.from(`${this.prefix},"outputs":[{"name":${this.names.get(o.name)},"datatype":"${v2Datatype(t.dtype)}","shape":[${t.shape.join(',')}],"parameters":{"binary_data_size":${d.byteLength}}}]}`);
-          if (this.binHeads.size >= MAX_HEADERS) this.binHeads.clear();
-          this.binHeads.set(key, head);
+        // The last answer's header when dtype and shape repeat (compared in place: no key string built).
+        const lh = this.lastHead;
+        let head: Buffer | undefined;
+        if (lh && lh.dtype === t.dtype && lh.shape.length === t.shape.length && lh.bytes === d.byteLength && lh.shape.every((v, i) => v === t.shape[i])) head = lh.head;
+        else {
+          const key = `${t.dtype}:${t.shape.join(',')}:${d.byteLength}`;
+          head = this.binHeads.get(key);
+          if (!head) {
+            head = Buffer.from(`${this.prefix},"outputs":[{"name":${this.names.get(o.name)},"datatype":"${v2Datatype(t.dtype)}","shape":[${t.shape.join(',')}],"parameters":{"binary_data_size":${d.byteLength}}}]}`);
+            if (this.binHeads.size >= MAX_HEADERS) this.binHeads.clear();
+            this.binHeads.set(key, head);
+          }
+          this.lastHead = { dtype: t.dtype, shape: t.shape.slice(), bytes: d.byteLength, head };
         }
         const body = Buffer.allocUnsafe(head.length + d.byteLength);
         head.copy(body, 0);

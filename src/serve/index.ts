@@ -8,5 +8,5 @@ export { sequentialBatchable, loadServable, defaultName, INLINE_MACS } from './m
 export type { Servable } from './models.js';
 export { createServer } from './server.js';
 export type { ServeOptions, InferenceServer } from './server.js';
-export { ProtocolError, parseInferRequest, encodeInferResponse, v2Datatype } from './protocol.js';
+export { ProtocolError, parseInferRequest, encodeInferResponse, v2Datatype, HeaderCache } from './protocol.js';
 export { InferCodec } from './codec.js';

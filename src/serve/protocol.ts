@@ -51,18 +51,128 @@ const short = (v: unknown) => {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 };
 
+/** What a binary request's JSON header says once checked: everything but the tensor bytes. */
+interface HeaderPlan {
+  id: string | undefined;
+  outputs: InferRequest['outputs'];
+  binaryAll: boolean;
+  timeoutUs: number | undefined;
+  /** The inputs, in body order, every one binary. */
+  inputs: { name: string; dtype: ServeDType; shape: number[]; bytes: number }[];
+  /** Their bytes in all: what must follow the header. */
+  binBytes: number;
+}
+
+/** Headers at most this long are kept. */
+const HEADER_CACHE_BYTES = 4096;
+/** Headers kept per cache. */
+const HEADER_CACHE_ENTRIES = 8;
+
+/**
+ * The checked JSON headers of recent binary requests, by their exact bytes. A client sends the same header for
+ * every request of a shape (names, datatype, shape, binary sizes), so its parse and checks are done once and a
+ * repeat costs a byte compare; only headers whose every input is binary and that parsed without error are kept.
+ * One per served model (the checks depend on the model's inputs and outputs).
+ */
+export class HeaderCache {
+  private readonly keys: Buffer[] = [];
+  private readonly plans: HeaderPlan[] = [];
+  private next = 0;
+  /** Repeats answered from the cache, and headers parsed (tests and the bench). */
+  hits = 0;
+  misses = 0;
+  constructor(
+    readonly inputs: readonly TensorSpec[],
+    readonly outputs: readonly TensorSpec[],
+  ) {}
+  /** The plan of a header with exactly these bytes, or null. */
+  get(bytes: Buffer): HeaderPlan | null {
+    const keys = this.keys;
+    for (let i = 0; i < keys.length; i++) if (keys[i].length === bytes.length && keys[i].equals(bytes)) return this.plans[i];
+    return null;
+  }
+  /** Keeps `plan` under a copy of `bytes` (round robin past HEADER_CACHE_ENTRIES). */
+  set(bytes: Buffer, plan: HeaderPlan): void {
+    if (bytes.length > HEADER_CACHE_BYTES) return;
+    const key = Buffer.from(bytes);
+    if (this.keys.length < HEADER_CACHE_ENTRIES) {
+      this.keys.push(key);
+      this.plans.push(plan);
+    } else {
+      this.keys[this.next] = key;
+      this.plans[this.next] = plan;
+      this.next = (this.next + 1) % HEADER_CACHE_ENTRIES;
+    }
+  }
+}
+
+/** A binary input's data: a view of the body when aligned for its element type, else a copy. */
+function binaryData(name: string, dt: ServeDType, bin: Buffer, off: number, n: number, bytes: number): HostTensor['data'] {
+  // The batch copies the rows anyway; the body's memory is this request's own (node allocates each read).
+  const at = bin.byteOffset + off;
+  let data: HostTensor['data'];
+  if (at % dtypeBytes(dt) === 0) data = new (dtypeArray(dt))(bin.buffer as ArrayBuffer, at, n);
+  else {
+    const ab = new ArrayBuffer(bytes);
+    new Uint8Array(ab).set(bin.subarray(off, off + bytes));
+    data = new (dtypeArray(dt))(ab, 0, n);
+  }
+  if (dt === 'bool') for (let i = 0; i < n; i++) if (data[i] > 1) throw new ProtocolError(`input '${name}': BOOL byte ${i} is ${data[i]}, must be 0 or 1`);
+  return data;
+}
+
+/** A request from a cached header plan and this body's tensor bytes; null when they do not add up (the full parse then names the problem). */
+function fromPlan(plan: HeaderPlan, bin: Buffer): InferRequest | null {
+  if (bin.length !== plan.binBytes) return null;
+  const feeds: Record<string, HostTensor> = Object.create(null);
+  let off = 0;
+  for (const i of plan.inputs) {
+    // Shapes are shared between the requests of a header (frozen): readers copy, never write.
+    feeds[i.name] = { dtype: i.dtype, shape: i.shape, data: binaryData(i.name, i.dtype, bin, off, i.bytes / dtypeBytes(i.dtype), i.bytes) };
+    off += i.bytes;
+  }
+  return { id: plan.id, feeds, outputs: plan.outputs, binaryAll: plan.binaryAll, timeoutUs: plan.timeoutUs };
+}
+
 /**
  * Parses a request body. `jsonLength` is the Inference-Header-Content-Length header (undefined for a JSON-only
- * body); the bytes after the JSON header hold the binary inputs in order.
+ * body); the bytes after the JSON header hold the binary inputs in order. With a {@link HeaderCache} (whose model
+ * must be `inputs`/`outputs`), a binary request whose header was seen before skips the JSON parse and checks.
  */
-export function parseInferRequest(body: Buffer, jsonLength: number | undefined, inputs: readonly TensorSpec[], outputs: readonly TensorSpec[]): InferRequest {
+export function parseInferRequest(body: Buffer, jsonLength: number | undefined, inputs: readonly TensorSpec[], outputs: readonly TensorSpec[], cache?: HeaderCache): InferRequest {
   let jsonBytes = body;
   let bin: Buffer | null = null;
   if (jsonLength !== undefined) {
     if (jsonLength > body.length) throw new ProtocolError(`Inference-Header-Content-Length is ${jsonLength}, but the body has only ${body.length} bytes`);
     jsonBytes = body.subarray(0, jsonLength);
     bin = body.subarray(jsonLength);
+    if (cache) {
+      const plan = cache.get(jsonBytes);
+      const r = plan && fromPlan(plan, bin);
+      if (r) {
+        cache.hits++;
+        return r;
+      }
+      cache.misses++;
+      const binIns: HeaderPlan['inputs'] = [];
+      const parsed = parseFull(jsonBytes, bin, inputs, outputs, binIns);
+      // Kept when every input was binary (a JSON-data input cannot be replayed from the header alone).
+      if (binIns.length === Object.keys(parsed.feeds).length) {
+        const outs = parsed.outputs;
+        if (outs) for (const o of outs) Object.freeze(o);
+        cache.set(jsonBytes, { id: parsed.id, outputs: outs && (Object.freeze(outs) as InferRequest['outputs']), binaryAll: parsed.binaryAll, timeoutUs: parsed.timeoutUs, inputs: binIns, binBytes: bin.length });
+      }
+      return parsed;
+    }
   }
+  return parseFull(jsonBytes, bin, inputs, outputs, null);
+}
+
+/**
+ * The full parse and checks of a request's JSON (and its binary part). `binIns`, when given, receives each binary
+ * input (name, dtype, a frozen copy of its shape, its bytes) in body order.
+ */
+function parseFull(jsonBytes: Buffer, bin: Buffer | null, inputs: readonly TensorSpec[], outputs: readonly TensorSpec[], binIns: HeaderPlan['inputs'] | null): InferRequest {
   // The fast path reads the bytes directly (a flat numeric "data" array comes back as a Float64Array); anything it
   // does not handle, invalid JSON included, goes through JSON.parse and its error message.
   let req: unknown = parseRequestJson(jsonBytes);
@@ -123,17 +233,9 @@ export function parseInferRequest(body: Buffer, jsonLength: number | undefined, 
       if (typeof binSize !== 'number' || !Number.isInteger(binSize) || binSize < 0) throw new ProtocolError(`input '${name}': binary_data_size must be a non-negative integer, got ${short(binSize)}`);
       if (binSize !== n * el) throw new ProtocolError(`input '${name}': binary_data_size is ${binSize} bytes, shape [${shape.join(', ')}] of ${dtv2} needs ${n * el}`);
       if (binOff + binSize > bin.length) throw new ProtocolError(`input '${name}': binary data runs past the end of the body (${binOff + binSize} > ${bin.length} bytes after the JSON header)`);
-      // A view of the body when its bytes are aligned for the element type (the batch copies them anyway), else a
-      // copy into a fresh buffer. The body's memory is this request's own (node allocates each read).
-      const at = bin.byteOffset + binOff;
-      if (at % el === 0) data = new (dtypeArray(dt))(bin.buffer as ArrayBuffer, at, n);
-      else {
-        const ab = new ArrayBuffer(binSize);
-        new Uint8Array(ab).set(bin.subarray(binOff, binOff + binSize));
-        data = new (dtypeArray(dt))(ab, 0, n);
-      }
+      data = binaryData(name, dt, bin, binOff, n, binSize);
+      binIns?.push({ name, dtype: dt, shape: Object.freeze((shape as number[]).slice()) as number[], bytes: binSize });
       binOff += binSize;
-      if (dt === 'bool') for (let i = 0; i < n; i++) if (data[i] > 1) throw new ProtocolError(`input '${name}': BOOL byte ${i} is ${data[i]}, must be 0 or 1`);
     } else {
       if (t.data === undefined) throw new ProtocolError(`input '${name}' has no 'data' (and no parameters.binary_data_size)`);
       data = fromJson(name, dt, t.data, n, shape as number[]);

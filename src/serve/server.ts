@@ -16,7 +16,7 @@ import { DynamicBatcher, onnxBatchable, type BatchableModel } from './batcher.js
 import { sequentialBatchable } from './models.js';
 import { ServerMetrics } from './metrics.js';
 import { packageVersion } from '../cli/optimize.js';
-import { modelMetadata, parseInferRequest, ProtocolError, type InferRequest } from './protocol.js';
+import { HeaderCache, modelMetadata, parseInferRequest, ProtocolError, type InferRequest } from './protocol.js';
 import { InferCodec } from './codec.js';
 
 /** Options of {@link createServer}. */
@@ -155,6 +155,8 @@ export function createServer(model: OnnxModel | Sequential | BatchableModel, opt
   const batcher = new DynamicBatcher(m, { name, maxBatchSize: maxBatch, maxDelayMs, batchDelay, maxQueue, maxConcurrentBatches, workConserving: true, cache, onBatch: (r) => metrics.batch(r) });
   const meta = JSON.stringify(modelMetadata(name, version, batchShapes(m, 'inputs'), batchShapes(m, 'outputs'), m.batchable ? 'simdtensor_batched' : 'simdtensor'));
   const codec = new InferCodec(name, version, m.outputs);
+  // Binary requests repeat their JSON header: parsed and checked once per distinct header.
+  const headerCache = new HeaderCache(m.inputs, m.outputs);
   // The inference route as it arrives (names and versions are [A-Za-z0-9_.-], so never percent-encoded): matched
   // with one string compare before any splitting.
   const inferPath = `/v2/models/${name}/infer`;
@@ -277,7 +279,7 @@ export function createServer(model: OnnxModel | Sequential | BatchableModel, opt
       const body = more ? Buffer.concat(more, size) : (first ?? EMPTY);
       let r: InferRequest;
       try {
-        r = parseInferRequest(body, jsonLength, m.inputs, m.outputs);
+        r = parseInferRequest(body, jsonLength, m.inputs, m.outputs, headerCache);
       } catch (e) {
         return error(res, route, e instanceof ProtocolError ? e.status : 400, (e as Error).message);
       }
