@@ -116,6 +116,63 @@ std::vector<float> to_nchw(const float* t, size_t n, size_t hw, size_t c) {
   return o;
 }
 
+// One case (index i, for the message) on variant v against the reference; random data from r.
+void check_case(const F32ConvVariant& v, bool transposed, size_t i, const Case& cs, sttest::Rng& r) {
+  const ConvShape& s = cs.s;
+  const size_t xn = s.n * s.h * s.w * s.c, yn = s.pixels() * s.m, kd = s.kdim(), mg = s.mg();
+  sttest::Flush<float> x(xn), w(s.groups * kd * mg), bias(s.m), res(yn), y(yn), ref(yn);
+  for (size_t k = 0; k < xn; k++) x[k] = r.uniform();
+  for (size_t k = 0; k < w.n; k++) w[k] = r.uniform();
+  for (size_t k = 0; k < s.m; k++) bias[k] = r.uniform();
+  for (size_t k = 0; k < yn; k++) res[k] = r.uniform();
+  for (size_t k = 0; k < yn; k++) y[k] = NAN;  // every output must be written
+  // Canonical weights [g][kd][mg] are HWIO-like per group: pack them through the OIHW path to test the index map.
+  std::vector<float> oihw(w.n);
+  const int layout = transposed ? kConvIOHW : kConvOIHW;
+  for (size_t g = 0; g < s.groups; g++)
+    for (size_t ky = 0; ky < s.kh; ky++)
+      for (size_t kx = 0; kx < s.kw; kx++)
+        for (size_t ci = 0; ci < s.cg(); ci++)
+          for (size_t mo = 0; mo < mg; mo++)
+            oihw[conv_weight_index(layout, s.c, s.m, s.kh, s.kw, s.groups, g, ky, kx, ci, mo)] =
+                w[g * kd * mg + ((ky * s.kw + kx) * s.cg() + ci) * mg + mo];
+  PackedF32ConvWeights pw(oihw.data(), layout, s.c, s.m, s.kh, s.kw, s.groups, nullptr, v.nr);
+  f32_conv2d_reference(s, x.data(), w.data(), cs.bias ? bias.data() : nullptr, cs.residual ? res.data() : nullptr, cs.ep,
+                       ref.data());
+  F32ConvArgs a{s, x.data(), pw.panels(v.nr), y.data(), cs.bias ? bias.data() : nullptr,
+                cs.residual ? res.data() : nullptr, cs.ep};
+  std::vector<float> got(yn);
+  if (!cs.nchw) {
+    f32_conv_run(v, a);
+    for (size_t k = 0; k < yn; k++) got[k] = y[k];
+  } else {
+    std::vector<float> xc = to_nchw(x.data(), s.n, s.h * s.w, s.c);
+    std::vector<float> rc = to_nchw(res.data(), s.n, s.oh * s.ow, s.m);
+    std::vector<float> yc(yn, NAN);
+    a.x = xc.data();
+    a.residual = cs.residual ? rc.data() : nullptr;
+    a.y = yc.data();
+    f32_conv_run_nchw(v, a);
+    std::vector<float> want = to_nchw(ref.data(), s.n, s.oh * s.ow, s.m);
+    for (size_t k = 0; k < yn; k++) {
+      got[k] = yc[k];
+      ref[k] = want[k];
+    }
+  }
+  // Magnitude bound for the tolerance: Σ|x|·max|w| over the taps is crude; use k·max|x·w| + |bias| + |res| (≤ 3 + kd).
+  const double mag = double(kd) + 3.0;
+  for (size_t k = 0; k < yn; k++) {
+    const float want = ref[k], g = got[k];
+    const bool ok = std::isnan(want) ? std::isnan(g) : std::fabs(double(g) - double(want)) <= kConvAbsTol + kConvRelTol * mag;
+    if (!ok) {
+      CHECK(ok, "%s %s case %zu: n%zu c%zu h%zu w%zu m%zu k%zux%zu s%zu,%zu d%zu g%zu act%d res%d nchw%d: [%zu] = %g, want %g\n",
+            v.name, transposed ? "transposed" : "direct", i, s.n, s.c, s.h, s.w, s.m, s.kh, s.kw, s.sh, s.sw,
+            s.dh, s.groups, cs.ep.act, int(cs.residual), int(cs.nchw), k, double(g), double(want));
+      break;
+    }
+  }
+}
+
 void run_cases(const F32ConvVariant& v, bool transposed, uint64_t seed) {
   sttest::Rng r(seed);
   int done = 0;
@@ -123,59 +180,7 @@ void run_cases(const F32ConvVariant& v, bool transposed, uint64_t seed) {
     Case cs;
     if (!make_case(r, i, transposed, &cs)) continue;
     done++;
-    const ConvShape& s = cs.s;
-    const size_t xn = s.n * s.h * s.w * s.c, yn = s.pixels() * s.m, kd = s.kdim(), mg = s.mg();
-    sttest::Flush<float> x(xn), w(s.groups * kd * mg), bias(s.m), res(yn), y(yn), ref(yn);
-    for (size_t k = 0; k < xn; k++) x[k] = r.uniform();
-    for (size_t k = 0; k < w.n; k++) w[k] = r.uniform();
-    for (size_t k = 0; k < s.m; k++) bias[k] = r.uniform();
-    for (size_t k = 0; k < yn; k++) res[k] = r.uniform();
-    for (size_t k = 0; k < yn; k++) y[k] = NAN;  // every output must be written
-    // Canonical weights [g][kd][mg] are HWIO-like per group: pack them through the OIHW path to test the index map.
-    std::vector<float> oihw(w.n);
-    const int layout = transposed ? kConvIOHW : kConvOIHW;
-    for (size_t g = 0; g < s.groups; g++)
-      for (size_t ky = 0; ky < s.kh; ky++)
-        for (size_t kx = 0; kx < s.kw; kx++)
-          for (size_t ci = 0; ci < s.cg(); ci++)
-            for (size_t mo = 0; mo < mg; mo++)
-              oihw[conv_weight_index(layout, s.c, s.m, s.kh, s.kw, s.groups, g, ky, kx, ci, mo)] =
-                  w[g * kd * mg + ((ky * s.kw + kx) * s.cg() + ci) * mg + mo];
-    PackedF32ConvWeights pw(oihw.data(), layout, s.c, s.m, s.kh, s.kw, s.groups, nullptr, v.nr);
-    f32_conv2d_reference(s, x.data(), w.data(), cs.bias ? bias.data() : nullptr, cs.residual ? res.data() : nullptr, cs.ep,
-                         ref.data());
-    F32ConvArgs a{s, x.data(), pw.panels(v.nr), y.data(), cs.bias ? bias.data() : nullptr,
-                  cs.residual ? res.data() : nullptr, cs.ep};
-    std::vector<float> got(yn);
-    if (!cs.nchw) {
-      f32_conv_run(v, a);
-      for (size_t k = 0; k < yn; k++) got[k] = y[k];
-    } else {
-      std::vector<float> xc = to_nchw(x.data(), s.n, s.h * s.w, s.c);
-      std::vector<float> rc = to_nchw(res.data(), s.n, s.oh * s.ow, s.m);
-      std::vector<float> yc(yn, NAN);
-      a.x = xc.data();
-      a.residual = cs.residual ? rc.data() : nullptr;
-      a.y = yc.data();
-      f32_conv_run_nchw(v, a);
-      std::vector<float> want = to_nchw(ref.data(), s.n, s.oh * s.ow, s.m);
-      for (size_t k = 0; k < yn; k++) {
-        got[k] = yc[k];
-        ref[k] = want[k];
-      }
-    }
-    // Magnitude bound for the tolerance: Σ|x|·max|w| over the taps is crude; use k·max|x·w| + |bias| + |res| (≤ 3 + kd).
-    const double mag = double(kd) + 3.0;
-    for (size_t k = 0; k < yn; k++) {
-      const float want = ref[k], g = got[k];
-      const bool ok = std::isnan(want) ? std::isnan(g) : std::fabs(double(g) - double(want)) <= kConvAbsTol + kConvRelTol * mag;
-      if (!ok) {
-        CHECK(ok, "%s %s case %zu: n%zu c%zu h%zu w%zu m%zu k%zux%zu s%zu,%zu d%zu g%zu act%d res%d nchw%d: [%zu] = %g, want %g\n",
-              v.name, transposed ? "transposed" : "direct", i, s.n, s.c, s.h, s.w, s.m, s.kh, s.kw, s.sh, s.sw,
-              s.dh, s.groups, cs.ep.act, int(cs.residual), int(cs.nchw), k, double(g), double(want));
-        break;
-      }
-    }
+    check_case(v, transposed, i, cs, r);
   }
 }
 }  // namespace
@@ -227,6 +232,37 @@ TEST(f32_conv_direct_and_transposed_match_reference_on_every_variant) {
   }
   // The plain reference igemm through the same driver (mr 4, nr 8).
   run_cases(f32_conv_reference, false, 5);
+}
+
+TEST(f32_conv_few_channel_row_taps_match_reference) {
+  // 1-5 input channels, one group (the driver's row-tap path for c <= 4, pointer taps above): kernel rows wider
+  // than the image, asymmetric pads, both strides, vertical dilation, outputs that are mostly border pixels.
+  struct K { size_t kh, kw, sh, sw, dh; };
+  const K ks[] = {{3, 3, 2, 2, 1}, {3, 3, 1, 1, 1}, {3, 5, 1, 2, 2}, {7, 7, 2, 2, 1}, {1, 3, 1, 1, 1}, {5, 2, 2, 1, 1}};
+  for (const RunnableConv& rc : runnable_conv_variants()) {
+    sttest::Rng r(41 + rc.index);
+    size_t i = 0;
+    for (const K& k : ks)
+      for (size_t c = 1; c <= 5; c++)
+        for (size_t hw : {1, 4, 9, 17}) {
+          Case cs;
+          ConvShape& s = cs.s;
+          s = ConvShape{};
+          s.n = 1 + i % 2, s.h = hw, s.w = hw + 3 * (i % 3), s.c = c, s.m = (i % 4 == 0) ? 20 : 3 + 2 * (i % 4);
+          s.kh = k.kh, s.kw = k.kw, s.sh = k.sh, s.sw = k.sw, s.dh = k.dh, s.dw = 1, s.groups = 1;
+          s.pad_t = i % 3, s.pad_l = (i + 1) % 3, cs.pad_b = (i + 2) % 3, cs.pad_r = i % 2;
+          const size_t ekh = (s.kh - 1) * s.dh + 1;
+          i++;
+          if (ekh > s.h + s.pad_t + cs.pad_b || s.kw > s.w + s.pad_l + cs.pad_r) continue;
+          s.oh = (s.h + s.pad_t + cs.pad_b - ekh) / s.sh + 1;
+          s.ow = (s.w + s.pad_l + cs.pad_r - s.kw) / s.sw + 1;
+          cs.ep.act = int(i % kConvActCount);
+          cs.ep.p0 = cs.ep.act == kConvActClip ? -0.5f : 0.2f;
+          cs.ep.p1 = cs.ep.act == kConvActClip ? 0.75f : 0.5f;
+          cs.bias = i % 2 == 0, cs.residual = i % 3 == 0, cs.nchw = i % 4 == 3;
+          check_case(rc.v, false, i, cs, r);
+        }
+  }
 }
 
 TEST(f32_conv_igemm_tile_edges_with_padding_pointers) {

@@ -46,7 +46,11 @@ function bool(fn: string, name: string, v: unknown): boolean {
   return v;
 }
 
-function plan(fn: string, kind: number, x: unknown, opts: Pool2dOptions) {
+/**
+ * Validates a pooling call once: the input, the output and the native geometry (kind 0 max, 1 average). Exported
+ * for callers that repeat the same call on the same buffers (the ONNX runner keeps the result per node).
+ */
+export function plan(fn: string, kind: number, x: unknown, opts: Pool2dOptions) {
   if (opts === null || typeof opts !== 'object') throw typeError(fn, `opts must be an object with kernelSize, got ${describe(opts)}`);
   const X = f32Tensor(fn, 'x', x);
   const nhwc = parseLayout(fn, opts.layout);

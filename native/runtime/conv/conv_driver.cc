@@ -18,6 +18,7 @@ namespace simdtensor {
 namespace {
 thread_local std::vector<const float*> t_conv_ptrs;
 thread_local std::vector<float> t_conv_zero;
+thread_local ScratchBuffer<float> t_conv_edge;  // zero-padded edge runs of one pixel block (conv_uses_row_taps)
 inline size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 
 // Inner-dimension blocking, in taps: about 1024 floats of K per block, as the f32 GEMM's kc (the B micro-panel
@@ -38,11 +39,15 @@ void build_ptrs(const ConvShape& s, const float* x, size_t g, size_t row0, size_
   const size_t tiles = ceil_div(rows, mr);
   for (size_t k = rows; k < tiles * mr; k++)
     for (size_t t = 0; t < taps; t++) ptrs[((k / mr) * taps + t) * mr + k % mr] = zero;
+  if (conv_is_pointwise(s)) {  // one tap, and output row i reads input row i: no geometry per pixel
+    const float* xr = x + row0 * s.c + g * cg;
+    for (size_t i = 0; i < rows; i++) ptrs[i] = xr + i * s.c;
+    return;
+  }
   size_t b = row0 / plane, r = row0 % plane, oy = r / s.ow, ox = r % s.ow;
   const size_t ky0 = t0 / s.kw, kx0 = t0 % s.kw;
-  const bool pointwise = conv_is_pointwise(s);
   const long ekh = long((s.kh - 1) * s.dh + 1), ekw = long((s.kw - 1) * s.dw + 1);
-  if (!pointwise && !s.transposed) {
+  if (!s.transposed) {
     if (t_off.size() < taps) t_off.resize(taps);
     size_t ky = ky0, kx = kx0;
     for (size_t t = 0; t < taps; t++) {
@@ -58,35 +63,31 @@ void build_ptrs(const ConvShape& s, const float* x, size_t g, size_t row0, size_
   size_t q = 0, lane = 0;  // MR tile and row within it of row i
   for (size_t i = 0; i < rows; i++) {
     const float** dst = ptrs + q * taps * mr + lane;
-    if (pointwise) {
-      dst[0] = xb + (oy * s.w + ox) * s.c;
+    const long by = long(oy * s.sh) - long(s.pad_t), bx = long(ox * s.sw) - long(s.pad_l);  // direct
+    if (!s.transposed && by >= 0 && bx >= 0 && by + ekh <= long(s.h) && bx + ekw <= long(s.w)) {
+      const float* corner = xb + (size_t(by) * s.w + size_t(bx)) * s.c;
+      for (size_t t = 0; t < taps; t++) dst[t * mr] = corner + off[t];
     } else {
-      const long by = long(oy * s.sh) - long(s.pad_t), bx = long(ox * s.sw) - long(s.pad_l);  // direct
-      if (!s.transposed && by >= 0 && bx >= 0 && by + ekh <= long(s.h) && bx + ekw <= long(s.w)) {
-        const float* corner = xb + (size_t(by) * s.w + size_t(bx)) * s.c;
-        for (size_t t = 0; t < taps; t++) dst[t * mr] = corner + off[t];
-      } else {
-        const long ty = long(oy + s.pad_t), tx = long(ox + s.pad_l);  // transposed
-        size_t ky = ky0, kx = kx0;
-        for (size_t t = 0; t < taps; t++) {
-          long iy, ix;
-          bool ok;
-          if (!s.transposed) {
-            iy = by + long(ky * s.dh);
-            ix = bx + long(kx * s.dw);
-            ok = iy >= 0 && ix >= 0 && iy < long(s.h) && ix < long(s.w);
-          } else {
-            const long ny = ty - long(ky * s.dh), nx = tx - long(kx * s.dw);
-            ok = ny >= 0 && nx >= 0 && ny % long(s.sh) == 0 && nx % long(s.sw) == 0;
-            iy = ny / long(s.sh);
-            ix = nx / long(s.sw);
-            ok = ok && iy < long(s.h) && ix < long(s.w);
-          }
-          dst[t * mr] = ok ? xb + (size_t(iy) * s.w + size_t(ix)) * s.c : zero;
-          if (++kx == s.kw) {
-            kx = 0;
-            ky++;
-          }
+      const long ty = long(oy + s.pad_t), tx = long(ox + s.pad_l);  // transposed
+      size_t ky = ky0, kx = kx0;
+      for (size_t t = 0; t < taps; t++) {
+        long iy, ix;
+        bool ok;
+        if (!s.transposed) {
+          iy = by + long(ky * s.dh);
+          ix = bx + long(kx * s.dw);
+          ok = iy >= 0 && ix >= 0 && iy < long(s.h) && ix < long(s.w);
+        } else {
+          const long ny = ty - long(ky * s.dh), nx = tx - long(kx * s.dw);
+          ok = ny >= 0 && nx >= 0 && ny % long(s.sh) == 0 && nx % long(s.sw) == 0;
+          iy = ny / long(s.sh);
+          ix = nx / long(s.sw);
+          ok = ok && iy < long(s.h) && ix < long(s.w);
+        }
+        dst[t * mr] = ok ? xb + (size_t(iy) * s.w + size_t(ix)) * s.c : zero;
+        if (++kx == s.kw) {
+          kx = 0;
+          ky++;
         }
       }
     }
@@ -105,6 +106,60 @@ void build_ptrs(const ConvShape& s, const float* x, size_t g, size_t row0, size_
   }
 }
 
+// Few channels a group (a 3-channel stem): a tap pointer feeds only cg FMAs a row, and building kh·kw of them per
+// pixel cost as much as the microkernel. When the kw taps of a kernel row are adjacent input pixels of every channel
+// (dw = 1, one group) they are one run of kw·c floats, so such a conv runs as kh taps of kw·cg channels: kh pointers
+// a pixel, into the input itself except where the row run crosses the left or right edge (then into a zero-padded
+// copy). The (ky, kx, ci) row order of the packed weights is the same either way. The whole K is one block.
+constexpr size_t kConvRowTapsMaxCg = 4;
+bool conv_uses_row_taps(const ConvShape& s) {
+  return !s.transposed && !conv_is_pointwise(s) && s.kw > 1 && s.dw == 1 && s.groups == 1 &&
+         s.cg() <= kConvRowTapsMaxCg && s.kdim() <= kConvKBlock;
+}
+
+// The indirection buffer of rows [row0, row0 + rows) in row-tap form: ptrs[(q·kh + ky)·MR + i] points at kw·c
+// floats (the window's row ky), at `zero` (a padding row, at least kw·c zeros), or at a padded copy in `edge`
+// (room for rows·kh runs).
+void build_row_ptrs(const ConvShape& s, const float* x, size_t row0, size_t rows, size_t mr, const float* zero,
+                    float* edge, const float** ptrs) {
+  const size_t plane = s.oh * s.ow, run = s.kw * s.c, tiles = ceil_div(rows, mr);
+  for (size_t k = rows; k < tiles * mr; k++)
+    for (size_t t = 0; t < s.kh; t++) ptrs[((k / mr) * s.kh + t) * mr + k % mr] = zero;
+  size_t b = row0 / plane, oy = (row0 % plane) / s.ow, ox = row0 % s.ow;
+  const float* xb = x + b * s.h * s.w * s.c;
+  for (size_t i = 0; i < rows; i++) {
+    const float** dst = ptrs + (i / mr) * s.kh * mr + i % mr;
+    const long by = long(oy * s.sh) - long(s.pad_t), bx = long(ox * s.sw) - long(s.pad_l);
+    const bool inx = bx >= 0 && bx + long(s.kw) <= long(s.w);
+    for (size_t ky = 0; ky < s.kh; ky++) {
+      const long iy = by + long(ky * s.dh);
+      const float* p = zero;
+      if (iy >= 0 && iy < long(s.h)) {
+        const float* xr = xb + size_t(iy) * s.w * s.c;
+        if (inx) {
+          p = xr + size_t(bx) * s.c;
+        } else {
+          float* d = edge;
+          edge += run;
+          for (size_t kx = 0; kx < s.kw; kx++) {
+            const long ix = bx + long(kx);
+            for (size_t ci = 0; ci < s.c; ci++) d[kx * s.c + ci] = ix >= 0 && ix < long(s.w) ? xr[size_t(ix) * s.c + ci] : 0.0f;
+          }
+          p = d;
+        }
+      }
+      dst[ky * mr] = p;
+    }
+    if (++ox == s.ow) {
+      ox = 0;
+      if (++oy == s.oh) {
+        oy = 0;
+        xb += s.h * s.w * s.c;
+      }
+    }
+  }
+}
+
 struct ConvTask {
   size_t g, m0, m1, n0, n1;
 };
@@ -112,25 +167,31 @@ struct ConvTask {
 void conv_task(const F32ConvVariant& v, const F32ConvArgs& a, const ConvTask& t) {
   const ConvShape& s = a.s;
   const size_t mr = v.mr, nr = v.nr, cg = s.cg(), mg = s.mg(), ldc = s.m, K = s.kdim();
-  const size_t taps = s.kh * s.kw, tb = std::max<size_t>(1, kConvKBlock / cg);
+  const bool row_taps = conv_uses_row_taps(s);
+  const size_t taps = s.kh * s.kw, tb = row_taps ? taps : std::max<size_t>(1, kConvKBlock / cg);
   const size_t mc_max = std::max(mr, (kConvMcBlock / mr) * mr);
   // relu/gelu without a residual run in the microkernel's own epilogue; anything else (and the residual) in the
   // conv epilogue kernel, after the microkernel has added the bias.
   const bool post = a.residual != nullptr || a.ep.act > kConvActGelu;
   const int uact = post ? kActNone : a.ep.act;
   const float* gpanels = a.panels + t.g * conv_group_panel_floats(K, mg, nr);
-  if (t_conv_zero.size() < cg) t_conv_zero.assign(cg, 0.0f);
+  const size_t zlen = row_taps ? s.kw * cg : cg;
+  if (t_conv_zero.size() < zlen) t_conv_zero.assign(zlen, 0.0f);
   const float* zero = t_conv_zero.data();
-  const size_t mc0 = std::min(mc_max, t.m1 - t.m0);
-  t_conv_ptrs.resize(ceil_div(mc0, mr) * mr * std::min(tb, taps));
+  const size_t mc0 = std::min(mc_max, t.m1 - t.m0), tiles0 = ceil_div(mc0, mr);
+  t_conv_ptrs.resize(tiles0 * mr * (row_taps ? s.kh : std::min(tb, taps)));
   const float** ptrs = t_conv_ptrs.data();
+  float* edge = row_taps ? t_conv_edge.get(mc0 * K) : nullptr;
   for (size_t t0 = 0; t0 < taps; t0 += tb) {
-    const size_t t1 = std::min(taps, t0 + tb), nt = t1 - t0;
+    const size_t t1 = std::min(taps, t0 + tb);
     const bool last = t1 == taps;
     const unsigned flags = (t0 == 0 ? 0u : kGemmAccumulate) | (last ? kGemmEpilogue : 0u);
+    // The microkernel's view: nt taps of kc channels (row taps: kh taps of kw·cg).
+    const size_t nt = row_taps ? s.kh : t1 - t0, kc = row_taps ? s.kw * cg : cg;
     for (size_t ic = t.m0; ic < t.m1; ic += mc_max) {
       const size_t mc = std::min(mc_max, t.m1 - ic);
-      build_ptrs(s, a.x, t.g, ic, mc, t0, t1, mr, zero, ptrs);
+      if (row_taps) build_row_ptrs(s, a.x, ic, mc, mr, zero, edge, ptrs);
+      else build_ptrs(s, a.x, t.g, ic, mc, t0, t1, mr, zero, ptrs);
       for (size_t j = t.n0; j < t.n1; j += nr) {
         const float* bp = gpanels + (j / nr) * K * nr + t0 * cg * nr;
         const size_t nv = std::min(nr, t.n1 - j);
@@ -139,7 +200,7 @@ void conv_task(const F32ConvVariant& v, const F32ConvArgs& a, const ConvTask& t)
         for (size_t i = 0; i < mc; i += mr) {
           const size_t mv = std::min(mr, mc - i);
           float* c = a.y + (ic + i) * ldc + col;
-          v.igemm(mv, nv, nt, cg, ptrs + (i / mr) * nt * mr, bp, c, ldc, flags, bias, uact);
+          v.igemm(mv, nv, nt, kc, ptrs + (i / mr) * nt * mr, bp, c, ldc, flags, bias, uact);
           if (last && post) v.epilogue(mv, nv, c, ldc, a.residual ? a.residual + (ic + i) * ldc + col : nullptr, ldc, a.ep);
         }
       }
