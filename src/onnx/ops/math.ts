@@ -176,6 +176,16 @@ registerOnnxOp('Softmax', {
   },
 });
 
+/**
+ * Whether residual shape r broadcasts to x's shape without growing it and holds the same elements in the same
+ * order: equal once leading 1s are dropped, rank at most x's ([s, h] or [1, s, h] against [1, s, h]).
+ */
+function sameLayout(r: readonly number[], x: readonly number[]): boolean {
+  const strip = (s: readonly number[]) => s.slice(Math.max(0, s.findIndex((d) => d !== 1)));
+  const p = strip(r), q = strip(x);
+  return r.length <= x.length && p.length === q.length && p.every((d, i) => d === q[i]);
+}
+
 function layerNormRun(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[], axisDefault: number): Value[] {
   let x = ins[0]!;
   const res = ins[3];
@@ -183,7 +193,7 @@ function layerNormRun(node: Node, ins: (Value | undefined)[], outs: (Value | und
   if (res) {
     // The residual-layernorm pass's form: x + residual, summed in the norm's first pass when the shapes agree;
     // otherwise (a broadcasting residual) the Add it replaced runs first.
-    if (res.dtype === 'float32' && x.dtype === 'float32' && res.shape.length === x.shape.length && res.shape.every((d, i) => d === x.shape[i])) R = res.data as Float32Array;
+    if (res.dtype === 'float32' && x.dtype === 'float32' && sameLayout(res.shape, x.shape)) R = res.data as Float32Array;
     else x = getOnnxOp('Add', '')!.run({ ...node, op: 'Add', domain: '', inputs: [node.inputs[0], node.inputs[3]] }, [x, res], [], { opset: 14 })[0];
   }
   const X = f32('LayerNormalization', node, x, 'x');
