@@ -73,7 +73,8 @@ export interface NativeAddon {
   /** UnaryOp codes (native/kernels/f32-eltwise/f32-eltwise.h): 0 clip(p0, p1), 1 leaky relu(p0), 2 sigmoid, 3 tanh, 4 exp, 5 sqrt, 6 rsqrt, 7 erf, 8 elu(p0). */
   unary(op: number, x: Float32Array, out: Float32Array, n: number, p0: number, p1: number): void;
   softmax(log: boolean, x: Float32Array, out: Float32Array, rows: number, cols: number): void;
-  layerNorm(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, eps: number, out: Float32Array, rows: number, cols: number): void;
+  /** Row-wise layernorm of x (+ residual, same size, added first when given). */
+  layerNorm(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, eps: number, out: Float32Array, rows: number, cols: number, residual?: Float32Array | null): void;
   /** GFLOP/s of an f32 FMA loop on the best allowed ISA, best window over about `ms` milliseconds. */
   probeF32Peak(ms: number): number;
   /** GB/s of one core streaming reads over a buffer of `bytes` (median pass over about `ms` milliseconds). */

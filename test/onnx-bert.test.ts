@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadOnnx } from '../src/index.js';
-import { bertFeeds, bertModel, G, maxDiff, ortRun, randArr, T, type BertOptions } from './onnx-build.js';
+import { af, bertFeeds, bertModel, G, maxDiff, ortRun, randArr, T, type BertOptions } from './onnx-build.js';
 
 // f32 tolerance from the issue: max |ours − ORT| ≤ 1e-4 × max |ORT|.
 const REL = 1e-4;
@@ -179,5 +179,97 @@ describe('attention-fusion and qkv-fusion', () => {
     expect(() => m.run({ x, mask: { data: new Float32Array(8), dims: [2, 1, 1, 4] } })).toThrow(/Attention.*does not broadcast/);
     expect(() => m.run({ x, mask: { data: new Float32Array(5), dims: [1, 1, 1, 5] } })).toThrow(RangeError);
     expect(m.run({ x, mask: { data: new Float32Array(4), dims: [1, 1, 1, 4] } }).y.shape).toEqual([1, 4, 16]);
+  });
+});
+
+describe('residual-layernorm', () => {
+  /** y = LayerNorm(Add(a, r)) over the last axis (LayerNormalization at opset 17, or written out at 14). */
+  function residualNorm(o: { aDims: number[]; rDims: number[]; fused: boolean; extraReader?: boolean }) {
+    const g = new G(o.fused ? 17 : 14);
+    const h = o.aDims[o.aDims.length - 1];
+    const a = g.input('a', T.FLOAT, o.aDims);
+    const r = g.input('r', T.FLOAT, o.rDims);
+    const s = g.node('Add', [a, r]);
+    const gamma = g.f32('gamma', [h], randArr(h, 3, 0.5).map((v) => 1 + v));
+    const beta = g.f32('beta', [h], randArr(h, 4, 0.2));
+    if (o.fused) g.node('LayerNormalization', [s, gamma, beta], { axis: -1, epsilon: af(1e-6) }, ['y']);
+    else {
+      const m = g.node('ReduceMean', [s], { axes: [-1] });
+      const d = g.node('Sub', [s, m]);
+      const v = g.node('ReduceMean', [g.node('Pow', [d, g.scalar('two', 2)])], { axes: [-1] });
+      const n = g.node('Div', [d, g.node('Sqrt', [g.node('Add', [v, g.scalar('eps', 1e-6)])])]);
+      g.node('Add', [g.node('Mul', [n, gamma]), beta], {}, ['y']);
+    }
+    g.output('y', T.FLOAT);
+    if (o.extraReader) {
+      g.node('Identity', [s], {}, ['sum']);
+      g.output('sum', T.FLOAT);
+    }
+    return g.bytes();
+  }
+  const feedsOf = (aDims: number[], rDims: number[]) => {
+    const n = (d: number[]) => d.reduce((p, v) => p * v, 1);
+    const a = randArr(n(aDims), 11, 3), r = randArr(n(rDims), 12, 3);
+    return {
+      ours: { a: { data: a, dims: aDims }, r: { data: r, dims: rDims } },
+      ort: { a: { type: 'float32', data: a, dims: aDims }, r: { type: 'float32', data: r, dims: rDims } },
+    };
+  };
+  const rewrites = (m: ReturnType<typeof loadOnnx>) => m.optimizations.find((o) => o.name === 'residual-layernorm')?.rewrites ?? 0;
+
+  for (const fused of [false, true])
+    it(`${fused ? 'LayerNormalization' : 'the written-out LayerNorm'}: the Add goes into the norm, same result as onnxruntime and as unfused`, async () => {
+      for (const [aDims, rDims, fuses] of [
+        [[2, 5, 48], [2, 5, 48], true], // the residual form
+        [[3, 37], [3, 37], true], // odd width: the vector tail
+        [[2, 5, 48], [48], true], // broadcasting residual: fused at load, the Add runs first at run time
+        [[2, 5, 48], [1, 5, 1], true],
+        [[1, 5, 48], [5, 48], true], // same elements, fewer dims (the embeddings' position rows): no Add needed
+        [[5, 48], [1, 1, 5, 48], true], // the Add's output has the residual's rank
+      ] as [number[], number[], boolean][]) {
+        const bytes = residualNorm({ aDims, rDims, fused });
+        const f = feedsOf(aDims, rDims);
+        const ref = await ortRun(bytes, f.ort);
+        const m = loadOnnx(bytes);
+        expect(rewrites(m), `${aDims} + ${rDims}`).toBe(fuses ? 1 : 0);
+        expect(m.nodeCounts.Add ?? 0).toBe(0);
+        const got = m.run(f.ours).y;
+        expect(got.shape).toEqual(ref.y.dims);
+        const d = maxDiff(got.data as Float32Array, ref.y.data);
+        expect(d.abs, `${aDims} + ${rDims}`).toBeLessThanOrEqual(REL * d.ref);
+        // Bit for bit what the Add and then the norm give (the sum is rounded to float first).
+        const off = loadOnnx(bytes, { disable: ['residual-layernorm'] });
+        expect(rewrites(off)).toBe(0);
+        expect(Array.from(got.data as Float32Array)).toEqual(Array.from(off.run(f.ours).y.data as Float32Array));
+        // Again from the memory plan.
+        expect(Array.from(m.run(f.ours).y.data as Float32Array)).toEqual(Array.from(got.data as Float32Array));
+      }
+    });
+
+  it('leaves an Add that something else reads, and a constant addend', async () => {
+    const bytes = residualNorm({ aDims: [2, 4, 32], rDims: [2, 4, 32], fused: true, extraReader: true });
+    const m = loadOnnx(bytes);
+    expect(rewrites(m)).toBe(0);
+    const f = feedsOf([2, 4, 32], [2, 4, 32]);
+    const ref = await ortRun(bytes, f.ort);
+    const got = m.run(f.ours);
+    expect(maxDiff(got.sum.data as Float32Array, ref.sum.data).abs).toBe(0);
+    const d = maxDiff(got.y.data as Float32Array, ref.y.data);
+    expect(d.abs).toBeLessThanOrEqual(REL * d.ref);
+    // Add(x, constant) + LayerNormalization: a bias, not a residual.
+    const g = new G(17);
+    g.input('a', T.FLOAT, [2, 8]);
+    g.node('LayerNormalization', [g.node('Add', ['a', g.f32('c', [2, 8], randArr(16, 5))]), g.f32('gamma', [8], randArr(8, 6))], {}, ['y']);
+    g.output('y');
+    expect(rewrites(loadOnnx(g.bytes()))).toBe(0);
+  });
+
+  it('the BERT encoder: every residual Add (and the embeddings Add) goes into its LayerNorm', () => {
+    for (const form of ['decomposed', 'fused'] as const) {
+      const m = loadOnnx(bertModel({ layers: 2, hidden: 64, heads: 4, ffn: 128, vocab: 100, form, opset: form === 'fused' ? 20 : 14 }));
+      expect(rewrites(m), form).toBe(5);
+      expect(m.nodeCounts.LayerNorm, form).toBe(5);
+      expect(m.nodeCounts.LayerNormalization ?? 0, form).toBe(0);
+    }
   });
 });

@@ -222,16 +222,16 @@ struct SoftmaxOp {
     return c;
   }
   static void run(const Call& c) {
-    if (c.cols > 0) f32_eltwise_table.select().softmax(c.log, c.rows, c.cols, c.x, c.out);
+    if (c.cols > 0) f32_eltwise_table.select().softmax(c.log, c.rows, c.cols, c.x, nullptr, c.out);
   }
 };
 
-// layerNorm(x, gamma|null, beta|null, eps, out, rows, cols)
+// layerNorm(x, gamma|null, beta|null, eps, out, rows, cols, residual?|null): of x + residual when one is given.
 struct LayerNormOp {
   static constexpr OpNames kNames{"layerNorm", "layerNorm", nullptr, nullptr};
   struct Call {
     size_t rows, cols;
-    const float *x, *g, *b;
+    const float *x, *r, *g, *b;
     float eps;
     float* out;
   };
@@ -241,6 +241,7 @@ struct LayerNormOp {
     c.cols = a.size(6, "cols");
     const size_t total = a.mul(c.rows, c.cols);
     c.x = a.in<float>(0, "x", total);
+    c.r = a.in<float>(7, "residual", total, true);
     c.g = a.in<float>(1, "gamma", c.cols, true);
     c.b = a.in<float>(2, "beta", c.cols, true);
     c.eps = float(a.num(3));
@@ -248,7 +249,7 @@ struct LayerNormOp {
     return c;
   }
   static void run(const Call& c) {
-    if (c.cols > 0) f32_eltwise_table.select().layernorm(c.rows, c.cols, c.x, c.g, c.b, c.eps, c.out);
+    if (c.cols > 0) f32_eltwise_table.select().layernorm(c.rows, c.cols, c.x, c.r, c.g, c.b, c.eps, c.out);
   }
 };
 

@@ -5,14 +5,13 @@
 namespace simdtensor {
 namespace {
 
-// exp(x): Cody-Waite range reduction x = n*ln2 + r, degree-6 polynomial on r; |rel err| < 2 ulp over
-// [-87.3, 88.7]. Above: +Inf; below: 0; NaN stays NaN.
+// e^r for the reduced argument of x (clamped to [-87.3, 88.7] by the caller): x = n*ln2 + r (Cody-Waite), and a
+// degree-6 polynomial on r. Returns the polynomial; n is written to `n`. Shared by vexp and vexp_nonpos, so both
+// round alike.
 template <class V>
-inline typename V::R vexp(typename V::R x) {
+inline typename V::R vexp_reduced(typename V::R xc, typename V::R& n) {
   using R = typename V::R;
-  const R hi = V::set1(88.72283f), lo = V::set1(-87.33654f);
-  R xc = V::min(V::max(x, lo), hi);
-  R n = V::round(V::mul(xc, V::set1(1.44269504088896341f)));
+  n = V::round(V::mul(xc, V::set1(1.44269504088896341f)));
   R r = V::fmadd(n, V::set1(-0.693359375f), xc);
   r = V::fmadd(n, V::set1(2.12194440e-4f), r);
   R p = V::set1(1.9875691500e-4f);
@@ -22,7 +21,17 @@ inline typename V::R vexp(typename V::R x) {
   p = V::fmadd(p, r, V::set1(1.6666665459e-1f));
   p = V::fmadd(p, r, V::set1(5.0000001201e-1f));
   R r2 = V::mul(r, r);
-  p = V::fmadd(p, r2, V::add(r, V::set1(1.0f)));
+  return V::fmadd(p, r2, V::add(r, V::set1(1.0f)));
+}
+
+// exp(x): Cody-Waite range reduction x = n*ln2 + r, degree-6 polynomial on r; |rel err| < 2 ulp over
+// [-87.3, 88.7]. Above: +Inf; below: 0; NaN stays NaN.
+template <class V>
+inline typename V::R vexp(typename V::R x) {
+  using R = typename V::R;
+  const R hi = V::set1(88.72283f), lo = V::set1(-87.33654f);
+  R n;
+  R p = vexp_reduced<V>(V::min(V::max(x, lo), hi), n);
   // n can reach 128 at the top of the range: split the scale to stay in pow2i's domain.
   R n1 = V::round(V::mul(n, V::set1(0.5f)));
   R n2 = V::sub(n, n1);
@@ -30,6 +39,19 @@ inline typename V::R vexp(typename V::R x) {
   res = V::select(V::gt(x, hi), V::set1(__builtin_inff()), res);
   res = V::select(V::lt(x, lo), V::zero(), res);
   return V::select(V::isnan(x), x, res);
+}
+
+// exp(x) for x <= 0 (softmax's x - max, erf's -x^2): bit-identical to vexp there (n >= -126 keeps 2^n in pow2i's
+// domain, and p*2^n rounds once, as vexp's two exact-then-rounding steps do), with a third fewer operations: no
+// upper clamp, one scale, and no NaN select (a NaN x passes V::max, which keeps its first operand, and the
+// polynomial, so it comes out NaN). Positive x must not be passed (2^n would leave pow2i's domain above 127).
+template <class V>
+inline typename V::R vexp_nonpos(typename V::R x) {
+  using R = typename V::R;
+  const R lo = V::set1(-87.33654f);
+  R n;
+  R p = vexp_reduced<V>(V::max(x, lo), n);
+  return V::select(V::lt(x, lo), V::zero(), V::mul(p, V::pow2i(n)));
 }
 
 // erf(x): Abramowitz & Stegun 7.1.26, |abs err| <= 1.5e-7; odd symmetry restored by the sign of x.
@@ -44,7 +66,7 @@ inline typename V::R verf(typename V::R x) {
   p = V::fmadd(p, t, V::set1(-0.284496736f));
   p = V::fmadd(p, t, V::set1(0.254829592f));
   p = V::mul(p, t);
-  R e = vexp<V>(V::neg(V::mul(ax, ax)));
+  R e = vexp_nonpos<V>(V::neg(V::mul(ax, ax)));
   R y = V::sub(V::set1(1.0f), V::mul(p, e));
   R res = V::select(V::lt(x, V::zero()), V::neg(y), y);
   return V::select(V::isnan(x), x, res);

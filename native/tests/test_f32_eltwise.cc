@@ -2,6 +2,8 @@
 #include <cmath>
 #include <vector>
 
+#include "common/vec_math.h"
+#include "common/vec_scalar.h"
 #include "kernels/f32-eltwise/f32-eltwise.h"
 #include "kernels/f32-gemm/f32-gemm.h"
 #include "tests/harness.h"
@@ -84,21 +86,87 @@ TEST(f32_eltwise_variants_match_reference) {
         R.binary_row(op, rows, cols, x.data(), row.data(), ref.data());
         for (size_t i = 0; i < rows * cols; i++) CHECK(close(out[i], ref[i]), "%s binary_row", v.name);
       }
+      sttest::Flush<float> sum_in(rows * cols), fused(rows * cols), res(rows * cols);
+      for (size_t i = 0; i < rows * cols; i++) res[i] = rng.uniform() * 4 - 2;
       for (int log = 0; log < 2; log++) {
-        v.softmax(log, rows, cols, x.data(), out.data());
-        R.softmax(log, rows, cols, x.data(), ref.data());
+        v.softmax(log, rows, cols, x.data(), nullptr, out.data());
+        R.softmax(log, rows, cols, x.data(), nullptr, ref.data());
         for (size_t i = 0; i < rows * cols; i++)
           CHECK(close(out[i], ref[i]), "%s softmax log=%d cols=%zu i=%zu got %g want %g", v.name, log, cols, i, out[i], ref[i]);
+        // With a row added first (the attention mask): the reference, and bit for bit the unfused add + softmax.
+        v.softmax(log, rows, cols, x.data(), row.data(), fused.data());
+        R.softmax(log, rows, cols, x.data(), row.data(), ref.data());
+        v.binary_row(kBinAdd, rows, cols, x.data(), row.data(), sum_in.data());
+        v.softmax(log, rows, cols, sum_in.data(), nullptr, out.data());
+        for (size_t i = 0; i < rows * cols; i++) {
+          CHECK(close(fused[i], ref[i]), "%s softmax+row log=%d cols=%zu i=%zu got %g want %g", v.name, log, cols, i, fused[i], ref[i]);
+          CHECK(fused[i] == out[i], "%s softmax+row log=%d cols=%zu i=%zu: %g, unfused %g", v.name, log, cols, i, fused[i], out[i]);
+        }
+        // In place (x == out), as the attention runs it.
+        for (size_t i = 0; i < rows * cols; i++) sum_in[i] = x[i];
+        v.softmax(log, rows, cols, sum_in.data(), row.data(), sum_in.data());
+        for (size_t i = 0; i < rows * cols; i++) CHECK(sum_in[i] == fused[i], "%s softmax+row in place cols=%zu i=%zu", v.name, cols, i);
       }
-      v.layernorm(rows, cols, x.data(), g.data(), bt.data(), 1e-5f, out.data());
-      R.layernorm(rows, cols, x.data(), g.data(), bt.data(), 1e-5f, ref.data());
+      v.layernorm(rows, cols, x.data(), nullptr, g.data(), bt.data(), 1e-5f, out.data());
+      R.layernorm(rows, cols, x.data(), nullptr, g.data(), bt.data(), 1e-5f, ref.data());
       for (size_t i = 0; i < rows * cols; i++)
         CHECK(std::fabs(out[i] - ref[i]) <= 2e-5f * (1 + std::fabs(ref[i])), "%s layernorm cols=%zu i=%zu got %g want %g",
               v.name, cols, i, out[i], ref[i]);
+      // The residual form: against the reference, and bit for bit an Add before the layernorm; also in place on x.
+      v.layernorm(rows, cols, x.data(), res.data(), g.data(), bt.data(), 1e-5f, fused.data());
+      R.layernorm(rows, cols, x.data(), res.data(), g.data(), bt.data(), 1e-5f, ref.data());
+      v.binary(kBinAdd, rows * cols, x.data(), res.data(), sum_in.data());
+      v.layernorm(rows, cols, sum_in.data(), nullptr, g.data(), bt.data(), 1e-5f, out.data());
+      for (size_t i = 0; i < rows * cols; i++) {
+        CHECK(std::fabs(fused[i] - ref[i]) <= 2e-5f * (1 + std::fabs(ref[i])), "%s layernorm+residual cols=%zu i=%zu got %g want %g",
+              v.name, cols, i, fused[i], ref[i]);
+        CHECK(fused[i] == out[i], "%s layernorm+residual cols=%zu i=%zu: %g, unfused %g", v.name, cols, i, fused[i], out[i]);
+      }
+      for (size_t i = 0; i < rows * cols; i++) sum_in[i] = x[i];
+      v.layernorm(rows, cols, sum_in.data(), res.data(), nullptr, nullptr, 1e-5f, sum_in.data());
+      R.layernorm(rows, cols, x.data(), res.data(), nullptr, nullptr, 1e-5f, ref.data());
+      for (size_t i = 0; i < rows * cols; i++)
+        CHECK(std::fabs(sum_in[i] - ref[i]) <= 2e-5f * (1 + std::fabs(ref[i])), "%s layernorm+residual in place cols=%zu i=%zu", v.name, cols, i);
+      // Masked scores (-inf, or far below the row's max) get exactly 0, the others still sum to 1 (a row with at
+      // least one finite score; an all -inf row is NaN, as 0/0).
+      if (cols > 1) x[0] = -INFINITY;
+      if (cols > 2) x[2] = -1e30f;
+      v.softmax(false, 1, cols, x.data(), nullptr, out.data());
+      CHECK(cols == 1 || (out[0] == 0.0f && (cols <= 2 || out[2] == 0.0f)), "%s softmax masked cols=%zu got %g", v.name, cols, out[0]);
+      if (cols > 3) {
+        double sum = 0;
+        for (size_t i = 0; i < cols; i++) sum += out[i];
+        CHECK(std::fabs(sum - 1) < 1e-5, "%s softmax masked row sums to %g", v.name, sum);
+      }
       // NaN anywhere in a softmax row makes the whole row NaN.
       x[1] = NAN;
-      v.softmax(false, 1, cols, x.data(), out.data());
+      v.softmax(false, 1, cols, x.data(), nullptr, out.data());
       for (size_t i = 0; i < cols && cols > 1; i++) CHECK(std::isnan(out[i]), "%s softmax NaN row", v.name);
     }
   });
+}
+
+// vexp_nonpos (softmax's and erf's exp) must give vexp's exact bits on x <= 0: the lower clamp, the subnormal results
+// near it, -0, -inf and NaN. Checked on the scalar traits (the vector traits run the same operations; the variant
+// tests above cover them against the reference).
+TEST(f32_vexp_nonpos_matches_vexp_bitwise) {
+  using V = VecScalar;
+  auto same = [](float a, float b) { return (std::isnan(a) && std::isnan(b)) || std::memcmp(&a, &b, 4) == 0; };
+  std::vector<float> xs = {0.0f, -0.0f, -1e-40f, -1e-30f, -0.5f, -1.0f, -87.0f, -87.33654f, std::nextafter(-87.33654f, 0.0f),
+                           std::nextafter(-87.33654f, -100.0f), -88.0f, -103.0f, -1e4f, -INFINITY, NAN};
+  // Every 4099th float between -90 and 0 (about 270 000 values, all exponents).
+  uint32_t lo_bits;
+  const float lo = -90.0f;
+  std::memcpy(&lo_bits, &lo, 4);
+  for (uint32_t b = 0x80000000u; b <= lo_bits; b += 4099) {
+    float x;
+    std::memcpy(&x, &b, 4);
+    xs.push_back(x);
+  }
+  size_t bad = 0;
+  for (float x : xs) {
+    const float a = vexp_nonpos<V>(x), b = vexp<V>(x);
+    if (!same(a, b) && bad++ < 5) CHECK(false, "vexp_nonpos(%.9g) = %.9g, vexp = %.9g", x, a, b);
+  }
+  CHECK(bad == 0, "%zu of %zu values differ", bad, xs.size());
 }

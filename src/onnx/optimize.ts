@@ -136,6 +136,32 @@ export const fuseLayerNorm: Pass = (g) => {
   return count;
 };
 
+/**
+ * Add(a, b) of two computed values whose only reader is a LayerNorm (the fused pattern, or LayerNormalization over
+ * the last axis) → that LayerNorm with b as a residual input [a, gamma, beta, b]: the sum is formed in the norm's
+ * first pass instead of a pass and a buffer of its own (a transformer's residual connections). The shapes are
+ * checked each run; a broadcasting Add runs as before.
+ */
+export const fuseResidualLayerNorm: Pass = (g) => {
+  let count = 0;
+  const cons = consumers(g), prod = producers(g);
+  for (const ln of g.nodes.slice()) {
+    const onnxLn = ln.op === 'LayerNormalization' && ln.domain === '' && attrInt(ln, 'axis', -1) === -1 && !ln.outputs[1] && !ln.outputs[2];
+    if (!(onnxLn || (ln.op === 'LayerNorm' && ln.domain === 'simdtensor')) || ln.inputs[3]) continue;
+    const add = prod.get(ln.inputs[0]);
+    if (!add || add.op !== 'Add' || add.domain !== '' || add.inputs.length !== 2 || only(cons, add.outputs[0]) !== ln) continue;
+    if (add.inputs.some((i) => !i || c(g, i))) continue;
+    // LayerNormalization (one output, last axis) is the same computation as the fused node, epsilon default included.
+    ln.op = 'LayerNorm';
+    ln.domain = 'simdtensor';
+    ln.outputs = ln.outputs.slice(0, 1);
+    ln.inputs = [add.inputs[0], ln.inputs[1] ?? '', ln.inputs[2] ?? '', add.inputs[1]];
+    g.nodes = g.nodes.filter((m) => m !== add);
+    count++;
+  }
+  return count;
+};
+
 /** GELU written out: x · 0.5 · (1 + erf(x / √2)) in its usual export orders → one Gelu kernel. */
 export const fuseGelu: Pass = (g) => {
   let count = 0;
@@ -348,5 +374,6 @@ export const PASSES: [string, Pass][] = [
   ['dynamic-int8-fusion', fuseDynamicInt8],
   ['fast-dynamic-quantize', fastDynamicQuantize],
   ['int8-prepack', prepackInt8],
+  ['residual-layernorm', fuseResidualLayerNorm],
   ['dead-node-removal', removeDead],
 ];

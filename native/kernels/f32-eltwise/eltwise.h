@@ -109,16 +109,41 @@ struct Eltwise {
     return s;
   }
 
-  static void softmax(bool log, size_t rows, size_t cols, const float* x, float* out) {
+  // o = x + row, returning the max of o (NaN as row_max does): the masked softmax's first pass.
+  static float add_row_max(size_t n, const float* x, const float* row, float* o) {
+    R m = V::set1(-__builtin_inff());
+    size_t i = 0;
+    for (; i + W <= n; i += W) {
+      const R t = V::add(V::load(x + i), V::load(row + i));
+      V::store(o + i, t);
+      m = V::max(t, m);
+    }
+    float s = V::hmax(m);
+    for (; i < n; i++) {
+      const float t = x[i] + row[i];
+      o[i] = t;
+      s = (t != t) ? t : (t > s ? t : s);
+    }
+    return s;
+  }
+
+  static void softmax(bool log, size_t rows, size_t cols, const float* x, const float* add_row, float* out) {
     for (size_t r = 0; r < rows; r++) {
       const float* xr = x + r * cols;
       float* o = out + r * cols;
-      const float mx = row_max(cols, xr);
+      float mx;
+      if (add_row) {
+        mx = add_row_max(cols, xr, add_row, o);
+        xr = o;  // the rest reads the masked row back while it is in L1
+      } else {
+        mx = row_max(cols, xr);
+      }
       const R vm = V::set1(mx);
       R acc = V::zero();
       size_t i = 0;
       for (; i + W <= cols; i += W) {
-        R e = vexp<V>(V::sub(V::load(xr + i), vm));
+        // x - max <= 0 (or NaN) in every whole vector; the tail below keeps vexp (its padding lanes may exceed 0).
+        R e = vexp_nonpos<V>(V::sub(V::load(xr + i), vm));
         if (!log) V::store(o + i, e);
         acc = V::add(acc, e);
       }
@@ -143,16 +168,30 @@ struct Eltwise {
     }
   }
 
-  static void layernorm(size_t rows, size_t cols, const float* x, const float* gamma, const float* beta, float eps,
-                        float* out) {
+  static void layernorm(size_t rows, size_t cols, const float* x, const float* residual, const float* gamma,
+                        const float* beta, float eps, float* out) {
     for (size_t r = 0; r < rows; r++) {
       const float* xr = x + r * cols;
       float* o = out + r * cols;
       R s = V::zero();
       size_t i = 0;
-      for (; i + W <= cols; i += W) s = V::add(s, V::load(xr + i));
-      float sum = V::hsum(s);
-      for (; i < cols; i++) sum += xr[i];
+      float sum;
+      if (residual) {
+        // t = x + residual goes to out while it is summed; the other two passes read it back from L1.
+        const float* rr = residual + r * cols;
+        for (; i + W <= cols; i += W) {
+          const R t = V::add(V::load(xr + i), V::load(rr + i));
+          V::store(o + i, t);
+          s = V::add(s, t);
+        }
+        sum = V::hsum(s);
+        for (; i < cols; i++) sum += (o[i] = xr[i] + rr[i]);
+        xr = o;
+      } else {
+        for (; i + W <= cols; i += W) s = V::add(s, V::load(xr + i));
+        sum = V::hsum(s);
+        for (; i < cols; i++) sum += xr[i];
+      }
       const float mean = sum / float(cols);
       const R vm = V::set1(mean);
       R q = V::zero();

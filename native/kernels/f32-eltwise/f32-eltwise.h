@@ -37,11 +37,13 @@ struct F32EltwiseVariant {
   void (*activation)(int act, size_t n, const float* x, float* out);
   // out[i] = op(x[i]; p0, p1), op in UnaryOp (x == out allowed)
   void (*unary)(int op, size_t n, const float* x, float p0, float p1, float* out);
-  // Row-wise softmax (log=false) or log-softmax (log=true) over cols.
-  void (*softmax)(bool log, size_t rows, size_t cols, const float* x, float* out);
-  // Row-wise layernorm: (x-mean)/sqrt(var+eps)*gamma+beta; gamma/beta may be null (1 and 0).
-  void (*layernorm)(size_t rows, size_t cols, const float* x, const float* gamma, const float* beta, float eps,
-                    float* out);
+  // Row-wise softmax (log=false) or log-softmax (log=true) over cols of x + add_row, where add_row (cols long, may
+  // be null) is added to every row first (attention's padding mask, without a pass of its own). x == out allowed.
+  void (*softmax)(bool log, size_t rows, size_t cols, const float* x, const float* add_row, float* out);
+  // Row-wise layernorm of t = x + residual (rows × cols; residual may be null): (t-mean)/sqrt(var+eps)*gamma+beta;
+  // gamma/beta may be null (1 and 0). t is rounded to float first, so the fused residual equals an Add before it.
+  void (*layernorm)(size_t rows, size_t cols, const float* x, const float* residual, const float* gamma,
+                    const float* beta, float eps, float* out);
 };
 
 #define ST_F32_ELTWISE(sym, isa) extern const F32EltwiseVariant sym;

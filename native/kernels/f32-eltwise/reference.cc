@@ -1,5 +1,6 @@
 // Scalar references for the elementwise family: plain loops, double accumulation, libm transcendentals.
 #include <cmath>
+#include <vector>
 #include "kernels/f32-eltwise/row_moments.h"
 #include "kernels/f32-eltwise/f32-eltwise.h"
 #include "kernels/f32-gemm/f32-gemm.h"
@@ -47,9 +48,14 @@ void ref_activation(int act, size_t n, const float* x, float* out) {
 void ref_unary(int op, size_t n, const float* x, float p0, float p1, float* out) {
   for (size_t i = 0; i < n; i++) out[i] = un(op, x[i], p0, p1);
 }
-void ref_softmax(bool log, size_t rows, size_t cols, const float* x, float* out) {
+void ref_softmax(bool log, size_t rows, size_t cols, const float* x, const float* add_row, float* out) {
+  std::vector<float> t(cols);
   for (size_t r = 0; r < rows; r++) {
     const float* xr = x + r * cols;
+    if (add_row) {
+      for (size_t c = 0; c < cols; c++) t[c] = xr[c] + add_row[c];
+      xr = t.data();
+    }
     double mx = -INFINITY;
     bool nan = false;
     for (size_t c = 0; c < cols; c++) {
@@ -64,10 +70,15 @@ void ref_softmax(bool log, size_t rows, size_t cols, const float* x, float* out)
     }
   }
 }
-void ref_layernorm(size_t rows, size_t cols, const float* x, const float* gamma, const float* beta, float eps,
-                   float* out) {
+void ref_layernorm(size_t rows, size_t cols, const float* x, const float* residual, const float* gamma,
+                   const float* beta, float eps, float* out) {
+  std::vector<float> t(cols);
   for (size_t r = 0; r < rows; r++) {
     const float* xr = x + r * cols;
+    if (residual) {
+      for (size_t c = 0; c < cols; c++) t[c] = xr[c] + residual[r * cols + c];
+      xr = t.data();
+    }
     double mean, rstd;
     ref_row_moments(xr, cols, eps, &mean, &rstd);
     for (size_t c = 0; c < cols; c++) {

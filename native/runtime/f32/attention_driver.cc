@@ -74,22 +74,20 @@ void attention_task(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const
     tile_gemm(gv, m, sk, dk, q + i0 * a.q.row, a.q.row, kp, s, sk);
     if (a.scale != 1.0f)
       for (size_t t = 0; t < m * sk; t++) s[t] *= a.scale;
-    if (mask) {
-      if (a.ms[2] == 0 && a.ms[3] == 1) {
-        ev.binary_row(kBinAdd, m, sk, s, mask, s);  // one mask row for every query row (the padding mask)
-      } else {
-        for (size_t r = 0; r < m; r++) {
-          const float* mrow = mask + (i0 + r) * a.ms[2];
-          float* srow = s + r * sk;
-          if (a.ms[3] == 1) {
-            ev.binary(kBinAdd, sk, srow, mrow, srow);
-          } else {
-            for (size_t j = 0; j < sk; j++) srow[j] += mrow[0];
-          }
+    // One mask row for every query row (the padding mask) is added inside the softmax's first pass.
+    const float* mask_row = mask && a.ms[2] == 0 && a.ms[3] == 1 ? mask : nullptr;
+    if (mask && !mask_row) {
+      for (size_t r = 0; r < m; r++) {
+        const float* mrow = mask + (i0 + r) * a.ms[2];
+        float* srow = s + r * sk;
+        if (a.ms[3] == 1) {
+          ev.binary(kBinAdd, sk, srow, mrow, srow);
+        } else {
+          for (size_t j = 0; j < sk; j++) srow[j] += mrow[0];
         }
       }
     }
-    ev.softmax(false, m, sk, s, s);
+    ev.softmax(false, m, sk, s, mask_row, s);
     tile_gemm(gv, m, dv, sk, s, sk, vp, out + i0 * a.out_row, a.out_row);
   }
 }

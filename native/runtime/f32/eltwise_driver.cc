@@ -34,7 +34,7 @@ void f32_softmax_run(const F32EltwiseVariant& v, bool log, size_t rows, size_t c
   if (cols == 0) return;
   // exp per element: compute-heavy enough to split at a quarter of the plain row-wise size.
   parallel_for_range(rows, (min_rows(cols) + 3) / 4, 1, [&](size_t s, size_t e) {
-    v.softmax(log, e - s, cols, x + s * cols, out + s * cols);
+    v.softmax(log, e - s, cols, x + s * cols, nullptr, out + s * cols);
   });
 }
 
@@ -42,7 +42,7 @@ void f32_layernorm_run(const F32EltwiseVariant& v, size_t rows, size_t cols, con
                        const float* beta, float eps, float* out) {
   if (cols == 0) return;
   parallel_for_range(rows, min_rows(cols), 1, [&](size_t s, size_t e) {
-    v.layernorm(e - s, cols, x + s * cols, gamma, beta, eps, out + s * cols);
+    v.layernorm(e - s, cols, x + s * cols, nullptr, gamma, beta, eps, out + s * cols);
   });
 }
 

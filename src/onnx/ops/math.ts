@@ -9,7 +9,7 @@ import { runNativeAsync } from '../../executor/submit.js';
 import type { PackedWeights } from '../../ops/matmul.js';
 import { attrFloat, attrInt, attrInts, type Node } from '../graph.js';
 import { bstrides, forRuns, ints, normAxis, numel, outOr, type Value } from '../value.js';
-import { registerOnnxOp, type OpContext } from './registry.js';
+import { getOnnxOp, registerOnnxOp, type OpContext } from './registry.js';
 
 const f32 = (op: string, n: Node, v: Value, arg: string) => {
   if (v.dtype !== 'float32') throw typeError(op, `node '${n.name}': ${arg}.dtype must be float32, got ${v.dtype}`);
@@ -176,8 +176,26 @@ registerOnnxOp('Softmax', {
   },
 });
 
+/**
+ * Whether residual shape r broadcasts to x's shape without growing it and holds the same elements in the same
+ * order: equal once leading 1s are dropped, rank at most x's ([s, h] or [1, s, h] against [1, s, h]).
+ */
+function sameLayout(r: readonly number[], x: readonly number[]): boolean {
+  const strip = (s: readonly number[]) => s.slice(Math.max(0, s.findIndex((d) => d !== 1)));
+  const p = strip(r), q = strip(x);
+  return r.length <= x.length && p.length === q.length && p.every((d, i) => d === q[i]);
+}
+
 function layerNormRun(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[], axisDefault: number): Value[] {
-  const x = ins[0]!;
+  let x = ins[0]!;
+  const res = ins[3];
+  let R: Float32Array | null = null;
+  if (res) {
+    // The residual-layernorm pass's form: x + residual, summed in the norm's first pass when the shapes agree;
+    // otherwise (a broadcasting residual) the Add it replaced runs first.
+    if (res.dtype === 'float32' && x.dtype === 'float32' && sameLayout(res.shape, x.shape)) R = res.data as Float32Array;
+    else x = getOnnxOp('Add', '')!.run({ ...node, op: 'Add', domain: '', inputs: [node.inputs[0], node.inputs[3]] }, [x, res], [], { opset: 14 })[0];
+  }
   const X = f32('LayerNormalization', node, x, 'x');
   const r = x.shape.length;
   const axis = normAxis('LayerNormalization', attrInt(node, 'axis', axisDefault), r);
@@ -186,7 +204,7 @@ function layerNormRun(node: Node, ins: (Value | undefined)[], outs: (Value | und
   if (g && g.size !== cols) throw rangeError('LayerNormalization', `node '${node.name}': scale has ${g.size} elements, needs ${cols}`);
   if (b && b.size !== cols) throw rangeError('LayerNormalization', `node '${node.name}': bias has ${b.size} elements, needs ${cols}`);
   const out = outOr(outs[0], 'float32', x.shape);
-  native.layerNorm(X, g ? (g.data as Float32Array) : null, b ? (b.data as Float32Array) : null, attrFloat(node, 'epsilon', 1e-5), out.data as Float32Array, cols ? x.size / cols : 0, cols);
+  native.layerNorm(X, g ? (g.data as Float32Array) : null, b ? (b.data as Float32Array) : null, attrFloat(node, 'epsilon', 1e-5), out.data as Float32Array, cols ? x.size / cols : 0, cols, R);
   return [out];
 }
 registerOnnxOp('LayerNormalization', {
@@ -196,7 +214,10 @@ registerOnnxOp('LayerNormalization', {
   },
   run: (node, ins, outs) => layerNormRun(node, ins, outs, -1),
 });
-/** The decomposed LayerNorm pattern fused by the optimizer (domain 'simdtensor'), inputs [x, gamma?, beta?]. */
+/**
+ * The decomposed LayerNorm pattern fused by the optimizer (domain 'simdtensor'), inputs [x, gamma?, beta?, residual?]:
+ * with a residual (the `residual-layernorm` pass) it normalizes x + residual.
+ */
 registerOnnxOp('LayerNorm', { run: (node, ins, outs) => layerNormRun(node, ins, outs, -1) }, 'simdtensor');
 
 // ---------------------------------------------------------------------------------------------------------------
