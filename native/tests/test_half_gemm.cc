@@ -367,7 +367,7 @@ TEST(half_gemv_tile_edges_every_a_type) {
 
 TEST(half_gemv_long_k_and_routing) {
   // K = 4099 (the unrolled loop over thousands of steps, an odd tail) for every A type; and half_gemm_run takes the
-  // small-M kernel exactly up to half_gemv_max_m() rows where the variant's layout has one.
+  // small-M kernel exactly up to half_gemv_max_m_for(v) rows (1 on AMX panels) where the variant's layout has one.
   for_each_gemv([](const HalfGemmVariant& lay, const HalfGemvVariant& sv, const std::vector<ElemType>& ats) {
     for (ElemType at : ats)
       for (size_t m : {size_t(1), size_t(2), sv.mr, sv.mr + 1})
@@ -377,8 +377,10 @@ TEST(half_gemv_long_k_and_routing) {
     if (!sttest::runnable(v)) continue;
     for (ElemType at : a_types_for(v)) {
       const HalfGemvVariant* sv = half_gemv_for(v, at);
-      CHECK(half_gemv_small_m(v, at, half_gemv_max_m()) == sv, "%s", v.name);
-      CHECK(half_gemv_small_m(v, at, half_gemv_max_m() + 1) == nullptr, "%s", v.name);
+      CHECK(half_gemv_small_m(v, at, half_gemv_max_m_for(v)) == sv, "%s", v.name);
+      CHECK(half_gemv_small_m(v, at, half_gemv_max_m_for(v) + 1) == nullptr, "%s", v.name);
+      CHECK(half_gemv_max_m_for(v) == (v.isa == Isa::kAmx ? std::min<size_t>(1, half_gemv_max_m()) : half_gemv_max_m()),
+            "%s", v.name);
       if (sv) CHECK(sv->b_type == v.b_type && sv->nr == v.b.nr && sv->kr == v.b.kr && int(sv->isa) <= int(max_isa()),
                     "%s -> %s", v.name, sv->name);
     }
