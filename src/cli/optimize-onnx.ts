@@ -4,6 +4,7 @@
  * @module
  */
 import { parseArgs as parseArgsUtil, type ParseArgsConfig } from 'node:util';
+import { FLAG, HELP_FLAG, STR } from './options.js';
 import { formatOnnxReport, onnxStageRows, optimizeOnnx, readInputs, readSamples, type OnnxOptimizeOptions } from '../onnx/transform/pipeline.js';
 import { EditModel, type Msg } from '../onnx/transform/proto.js';
 import { readFileSync } from 'node:fs';
@@ -50,27 +51,10 @@ Options:
 `;
 
 const OPTIONS = {
-  distill: { type: 'string' },
-  data: { type: 'string' },
-  'distill-epochs': { type: 'string' },
-  int8: { type: 'string' },
-  calib: { type: 'string' },
-  'calib-method': { type: 'string' },
-  'rounding-samples': { type: 'string' },
-  'weight-type': { type: 'string' },
-  conv: { type: 'string' },
-  prune: { type: 'string' },
-  pattern: { type: 'string' },
-  scope: { type: 'string' },
-  fp16: { type: 'boolean' },
-  bf16: { type: 'boolean' },
-  input: { type: 'string' },
-  dims: { type: 'string' },
-  out: { type: 'string' },
-  'no-save': { type: 'boolean' },
-  'no-latency': { type: 'boolean' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
+  distill: STR, data: STR, 'distill-epochs': STR,
+  int8: STR, calib: STR, 'calib-method': STR, 'rounding-samples': STR, 'weight-type': STR, conv: STR,
+  prune: STR, pattern: STR, scope: STR, fp16: FLAG, bf16: FLAG,
+  input: STR, dims: STR, out: STR, 'no-save': FLAG, 'no-latency': FLAG, json: FLAG, help: HELP_FLAG,
 } as const satisfies ParseArgsConfig['options'];
 
 /** Arguments → pipeline options (RangeError naming the bad argument). */

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs as parseArgsUtil, type ParseArgsConfig } from 'node:util';
+import { FLAG, HELP_FLAG, STR } from './options.js';
 import { runOnnxCli } from './optimize-onnx.js';
 import { formatMarkdown, optimize, OptimizeOptions, OptimizeReport, ProgressEvent, Stage, stageTable } from '../nn/optimize.js';
 
@@ -54,25 +55,9 @@ Options:
 
 /** The options of `simdtensor optimize`, for node:util's parseArgs. */
 const OPTIMIZE_OPTIONS = {
-  data: { type: 'string' },
-  label: { type: 'string' },
-  header: { type: 'boolean' },
-  'no-header': { type: 'boolean' },
-  stages: { type: 'string' },
-  teacher: { type: 'string' },
-  'teacher-model': { type: 'string' },
-  student: { type: 'string' },
-  epochs: { type: 'string' },
-  sparsity: { type: 'string' },
-  temperature: { type: 'string' },
-  alpha: { type: 'string' },
-  seeds: { type: 'string' },
-  'batch-size': { type: 'string' },
-  out: { type: 'string' },
-  'no-save': { type: 'boolean' },
-  quick: { type: 'boolean' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
+  data: STR, label: STR, header: FLAG, 'no-header': FLAG, stages: STR,
+  teacher: STR, 'teacher-model': STR, student: STR, epochs: STR, sparsity: STR, temperature: STR, alpha: STR, seeds: STR, 'batch-size': STR,
+  out: STR, 'no-save': FLAG, quick: FLAG, json: FLAG, help: HELP_FLAG,
 } as const satisfies ParseArgsConfig['options'];
 
 /** node:util's parseArgs errors, in this command's words. */

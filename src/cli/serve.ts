@@ -4,6 +4,7 @@
  * @module
  */
 import { parseArgs as parseArgsUtil, type ParseArgsConfig } from 'node:util';
+import { FLAG, HELP_FLAG, STR } from './options.js';
 import { setNumThreads } from '../executor/index.js';
 import { setMonitoring } from '../monitor/index.js';
 import { createServer, type InferenceServer, type ServeOptions } from '../serve/server.js';
@@ -39,21 +40,9 @@ GET /v2/health/ready, GET /v2, GET /metrics.
 `;
 
 const SERVE_OPTIONS = {
-  port: { type: 'string' },
-  host: { type: 'string' },
-  name: { type: 'string' },
-  'max-batch': { type: 'string' },
-  'max-delay-ms': { type: 'string' },
-  'batch-delay': { type: 'string' },
-  'max-queue': { type: 'string' },
-  batches: { type: 'string' },
-  threads: { type: 'string' },
-  cache: { type: 'string' },
-  'max-body': { type: 'string' },
-  'timeout-ms': { type: 'string' },
-  'drain-timeout-ms': { type: 'string' },
-  'no-monitor': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
+  port: STR, host: STR, name: STR,
+  'max-batch': STR, 'max-delay-ms': STR, 'batch-delay': STR, 'max-queue': STR, batches: STR, threads: STR, cache: STR,
+  'max-body': STR, 'timeout-ms': STR, 'drain-timeout-ms': STR, 'no-monitor': FLAG, help: HELP_FLAG,
 } as const satisfies ParseArgsConfig['options'];
 
 /** Parsed `simdtensor serve` arguments. */
