@@ -4,6 +4,6 @@
 
 namespace simdtensor {
 
-ST_F32_GEMM_ENTRIES(f32_gemm_8x32__avx512f, VecAvx512, 8, 2)
+ST_F32_GEMM_ENTRIES(f32_gemm_8x32__avx512f, f32_gemm_sa_8x32__avx512f, VecAvx512, 8, 2)
 
 }  // namespace simdtensor

@@ -32,15 +32,15 @@ struct F32GemmVariant {
   Isa isa;
   size_t mr, nr;
   F32GemmUkernelFn ukernel;
-  F32GemmUkernelSaFn ukernel_sa;  // the kernel's strided-A twin (symbol name##_sa)
+  F32GemmUkernelSaFn ukernel_sa;  // the kernel's strided-A twin (f32_gemm_sa_<tile>__<isa>)
 };
 
-#define ST_DECLARE_F32_GEMM(name) \
+#define ST_DECLARE_F32_GEMM(name, sa_name) \
   void name(size_t m, size_t n, size_t kc, const float* a, const float* b, float* c, size_t ldc, unsigned flags, \
             const float* bias, int act); \
-  void name##_sa(size_t m, size_t n, size_t kc, const float* a, size_t lda, const float* b, float* c, size_t ldc, \
+  void sa_name(size_t m, size_t n, size_t kc, const float* a, size_t lda, const float* b, float* c, size_t ldc, \
                  unsigned flags, const float* bias, int act);
-#define ST_F32_GEMM(name, isa, mr, nr) ST_DECLARE_F32_GEMM(name)
+#define ST_F32_GEMM(name, sa_name, isa, mr, nr) ST_DECLARE_F32_GEMM(name, sa_name)
 #include "kernels/f32-gemm/kernels.inc"
 #undef ST_F32_GEMM
 

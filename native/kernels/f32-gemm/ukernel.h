@@ -68,14 +68,15 @@ inline void f32_gemm_ukernel_sa(size_t m, size_t n, size_t kc, const float* a, s
 
 }  // namespace
 // The two entry points of one f32 GEMM variant over traits V (MR rows × NV vectors): `name` reads packed A tiles,
-// `name##_sa` reads A in place at row stride lda. Each ISA file is one line of this, compiled with its own flags.
-#define ST_F32_GEMM_ENTRIES(name, V, MR, NV)                                                                       \
+// `sa_name` (f32_gemm_sa_<tile>__<isa>) reads A in place at row stride lda. Each ISA file is one line of this,
+// compiled with its own flags.
+#define ST_F32_GEMM_ENTRIES(name, sa_name, V, MR, NV)                                                             \
   void name(size_t m, size_t n, size_t kc, const float* a, const float* b, float* c, size_t ldc, unsigned flags,   \
             const float* bias, int act) {                                                                          \
     f32_gemm_ukernel<V, MR, NV>(m, n, kc, a, b, c, ldc, flags, bias, act);                                         \
   }                                                                                                                \
-  void name##_sa(size_t m, size_t n, size_t kc, const float* a, size_t lda, const float* b, float* c, size_t ldc,  \
-                 unsigned flags, const float* bias, int act) {                                                     \
+  void sa_name(size_t m, size_t n, size_t kc, const float* a, size_t lda, const float* b, float* c, size_t ldc,    \
+               unsigned flags, const float* bias, int act) {                                                       \
     f32_gemm_ukernel_sa<V, MR, NV>(m, n, kc, a, lda, b, c, ldc, flags, bias, act);                                 \
   }
 
