@@ -197,8 +197,6 @@ export interface NativeAddon {
   /** ONNX DynamicQuantizeLinear (uint8) with onnxruntime's arithmetic; params receives [scale, zero point]. */
   onnxDynamicQuantize(x: Float32Array, out: Uint8Array, params: Float32Array): void;
   /** N-d transpose of 4-byte elements: shape = output dims (rank <= 8), xstride = x's stride per output axis. */
-  /** y = LayerNorm(x [+ residual]) and its dynamic uint8 quantization as one row (q, params = [scale, zero point]); true when y holds NaN/±Inf. */
-  onnxLayerNormQuantize(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, eps: number, y: Float32Array, rows: number, cols: number, residual: Float32Array | null, q: Uint8Array, params: Float32Array): boolean;
   onnxTranspose(x: Float32Array | Int32Array, out: Float32Array | Int32Array, shape: Int32Array, xstride: Int32Array): void;
   /** Fused attention (runtime/f32/attention_driver.h): geom = [batch, heads, seqQ, seqK, dk, dv, q/k/v offset + batch/row/head strides (4 each), out batch/row/head strides, mask batch/head/row/col strides]. */
   onnxAttention(q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array | null, out: Float32Array, geom: Int32Array, scale: number): void;

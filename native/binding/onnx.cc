@@ -62,31 +62,6 @@ Napi::Value OnnxTranspose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// onnxLayerNormQuantize(x, gamma|null, beta|null, eps, y, rows, cols, residual|null, q: Uint8Array,
-//   params: Float32Array(2)) -> true when y holds NaN/±Inf (q then unwritten but for zero points; params[0] NaN).
-// y = LayerNorm(x [+ residual]); q, params = [scale, zero point] of y quantized as one row (runtime/onnx/ops.h).
-Napi::Value OnnxLayerNormQuantize(const Napi::CallbackInfo& info) {
-  const char* fn = "LayerNormQuantize";
-  OnnxLayerNormArgs a{};
-  a.rows = size_arg(info, 5, fn, "rows");
-  a.cols = size_arg(info, 6, fn, "cols");
-  if (a.cols && a.rows > (size_t(1) << 40) / a.cols) throw Napi::RangeError::New(info.Env(), std::string(fn) + ": rows·cols is too large");
-  const size_t n = a.rows * a.cols;
-  a.x = typed_data<float>(info, 0, fn, "x", n);
-  a.gamma = typed_data<float>(info, 1, fn, "gamma", a.cols, true);
-  a.beta = typed_data<float>(info, 2, fn, "beta", a.cols, true);
-  a.eps = float(num_arg(info, 3));
-  a.y = typed_data<float>(info, 4, fn, "y", n);
-  a.residual = typed_data<float>(info, 7, fn, "residual", n, true);
-  uint8_t* q = typed_data<uint8_t>(info, 8, fn, "q", n);
-  float* params = typed_data<float>(info, 9, fn, "params", 2);
-  float scale = 1.0f;
-  int32_t zp = 0;
-  const bool bad = onnx_layernorm_quantize_u8(f32_eltwise_table.select(), quantize_table.select(), a, q, &scale, &zp);
-  params[0] = scale;
-  params[1] = float(zp);
-  return Napi::Boolean::New(info.Env(), bad);
-}
 
 // onnxAttention(q, k, v, mask: Float32Array|null, out, geom: Int32Array(25), scale) -> undefined
 // geom = [batch, heads, seqQ, seqK, dk, dv, then offset, batch, row and head strides of q, k and v (4 each), the
@@ -142,7 +117,6 @@ Napi::Value OnnxAttention(const Napi::CallbackInfo& info) {
 void init_onnx(Napi::Env env, Napi::Object exports) {
   export_fn<OnnxDynamicQuantize>(env, exports, "onnxDynamicQuantize");
   export_fn<OnnxTranspose>(env, exports, "onnxTranspose");
-  export_fn<OnnxLayerNormQuantize>(env, exports, "onnxLayerNormQuantize");
   export_fn<OnnxAttention>(env, exports, "onnxAttention");
 }
 

@@ -1,13 +1,10 @@
 // The ONNX runtime helpers against plain references: DynamicQuantizeLinear bit for bit (ties, saturation, NaN,
-// every length around the vector width, inputs flush against their buffer end), the N-d transpose, and the fused
-// LayerNorm + dynamic quantizer against the two steps it fuses.
+// every length around the vector width, inputs flush against their buffer end) and the N-d transpose.
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <vector>
 
 #include "cpu/features.h"
-#include "runtime/int8/linear.h"
 #include "runtime/onnx/ops.h"
 #include "tests/harness.h"
 
@@ -111,55 +108,4 @@ TEST(onnx_transpose_matches_index_math) {
           for (size_t d = 0; d < os[3]; d++, o++)
             CHECK(out[o] == x[a * st[0] + b * st[1] + c * st[2] + d * st[3]], "perm %d%d%d%d at %zu", p[0], p[1], p[2], p[3], o);
   }
-}
-
-// onnx_layernorm_quantize_u8 = the layernorm of the same eltwise variant, then quantize_row_dynamic over all of its
-// output, bit for bit: every runnable eltwise × quantize variant pair, one row block and many (16 KiB blocks), the
-// vector tails, with and without residual/gamma/beta, a NaN or an infinity (reported bad), and no rows.
-TEST(onnx_layernorm_quantize_matches_the_two_steps) {
-  const size_t shapes[][2] = {{0, 5}, {1, 1}, {3, 37}, {7, 384}, {130, 385}, {2, 5000}, {11, 16}};
-  sttest::for_each_runnable(f32_eltwise_table, [&](const F32EltwiseVariant& ev) {
-    sttest::for_each_runnable(quantize_table, [&](const QuantizeVariant& qv) {
-      for (const auto& sh : shapes) {
-        const size_t rows = sh[0], cols = sh[1], n = rows * cols;
-        for (int mode = 0; mode < 4; mode++) {  // 0 plain, 1 residual + gamma/beta, 2 a NaN, 3 an infinity
-          sttest::Rng rng(n * 7 + size_t(mode));
-          sttest::Flush<float> x(n), r(n), g(cols), b(cols);
-          for (size_t i = 0; i < n; i++) {
-            x[i] = 3.0f * rng.uniform() + float(i % 7) * 0.25f;
-            r[i] = rng.uniform();
-          }
-          for (size_t i = 0; i < cols; i++) {
-            g[i] = 1.0f + 0.5f * rng.uniform();
-            b[i] = 0.2f * rng.uniform();
-          }
-          if (mode >= 2 && n > 0) x[n / 2] = mode == 2 ? std::numeric_limits<float>::quiet_NaN() : HUGE_VALF;
-          const bool aff = mode == 1;
-          OnnxLayerNormArgs a{rows, cols, x.data(), aff ? r.data() : nullptr, aff ? g.data() : nullptr, aff ? b.data() : nullptr, 1e-5f, nullptr};
-          std::vector<float> wy(n);
-          std::vector<uint8_t> wq(n);
-          float ws = 0;
-          int32_t wz = -1;
-          if (n) ev.layernorm(rows, cols, a.x, a.residual, a.gamma, a.beta, a.eps, wy.data());
-          const bool wbad = quantize_row_dynamic(qv, n, wy.data(), true, wq.data(), &ws, &wz);
-          sttest::Flush<float> gy(n);
-          sttest::Flush<uint8_t> gq(n);
-          float gs = 0;
-          int32_t gz = -1;
-          a.y = gy.data();
-          const bool gbad = onnx_layernorm_quantize_u8(ev, qv, a, gq.data(), &gs, &gz);
-          CHECK(gbad == wbad, "%s/%s %zux%zu mode %d: bad %d vs %d", ev.name, qv.name, rows, cols, mode, gbad, wbad);
-          CHECK(gbad == (mode >= 2 && n > 0), "%s/%s %zux%zu mode %d: bad %d", ev.name, qv.name, rows, cols, mode, gbad);
-          CHECK(gs == ws || (std::isnan(gs) && std::isnan(ws)), "%s/%s %zux%zu mode %d: scale %g vs %g", ev.name, qv.name, rows, cols, mode, double(gs), double(ws));
-          CHECK(gz == wz, "%s/%s %zux%zu mode %d: zero point %d vs %d", ev.name, qv.name, rows, cols, mode, gz, wz);
-          size_t ybad = 0, qbad = 0;
-          for (size_t i = 0; i < n; i++) {
-            ybad += std::memcmp(&gy[i], &wy[i], 4) != 0;
-            qbad += gq[i] != wq[i];
-          }
-          CHECK(ybad == 0 && qbad == 0, "%s/%s %zux%zu mode %d: %zu norm and %zu byte mismatches", ev.name, qv.name, rows, cols, mode, ybad, qbad);
-        }
-      }
-    });
-  });
 }

@@ -227,25 +227,3 @@ export const fastDynamicQuantize: Pass = (g) => {
   }
   return count;
 };
-
-/**
- * A DynamicQuantize (from `fast-dynamic-quantize`) of a fused LayerNorm's output → one LayerNormQuantize node with
- * the LayerNorm's inputs and outputs [y, y_quantized, scale, zero point]: the norm measures its output's range block
- * by block while the rows are in L1, so the separate min/max pass over the output and the extra node go; y keeps its
- * other readers (the residual connection). Bit-identical to the two nodes. Listed as 'layernorm-quantize'; runs after
- * `residual-layernorm`, so the norm's residual input comes along.
- */
-export const fuseLayerNormQuantize: Pass = (g) => {
-  let count = 0;
-  const prod = producers(g);
-  for (const dq of g.nodes.slice()) {
-    if (dq.op !== 'DynamicQuantize' || dq.domain !== 'simdtensor' || dq.outputs.length !== 3 || dq.outputs.some((o) => !o)) continue;
-    const ln = prod.get(dq.inputs[0]);
-    if (!ln || ln.op !== 'LayerNorm' || ln.domain !== 'simdtensor' || ln.outputs.length !== 1) continue;
-    ln.op = 'LayerNormQuantize';
-    ln.outputs = [ln.outputs[0], ...dq.outputs];
-    g.nodes = g.nodes.filter((m) => m !== dq);
-    count++;
-  }
-  return count;
-};

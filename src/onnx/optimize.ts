@@ -14,7 +14,7 @@ import { prepackConvInt8Node } from './ops/conv-int8.js';
 import { mk, type Value } from './value.js';
 import { CONV_PASSES } from './optimize-conv.js';
 import { fuseSparseLinear } from './optimize-sparse.js';
-import { fastDynamicQuantize, fuseLayerNormQuantize } from './optimize-int8.js';
+import { fastDynamicQuantize } from './optimize-int8.js';
 import { foldAttentionScale, fuseAttention, fuseQkv } from './optimize-attention.js';
 
 /** A graph pass: rewrites `g` in place and returns how many rewrites it made. */
@@ -375,6 +375,5 @@ export const PASSES: [string, Pass][] = [
   ['fast-dynamic-quantize', fastDynamicQuantize],
   ['int8-prepack', prepackInt8],
   ['residual-layernorm', fuseResidualLayerNorm],
-  ['layernorm-quantize', fuseLayerNormQuantize],
   ['dead-node-removal', removeDead],
 ];

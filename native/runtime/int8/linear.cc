@@ -15,20 +15,15 @@ namespace simdtensor {
 
 bool quantize_row_dynamic(const QuantizeVariant& qv, size_t k, const float* x, bool is_unsigned, uint8_t* out,
                           float* scale, int32_t* zero) {
+  const bool symmetric = !is_unsigned;
+  int32_t qmin, qmax;
+  quant_range(is_unsigned, symmetric, &qmin, &qmax);
   float mn, mx;
   // An empty row (k = 0) is all zeros, not a bad row: the min/max of nothing (±Inf) must not reach `bad`, or
   // x·wᵀ over K = 0 would come out NaN instead of 0 (+ bias).
   bool nan = false;
   if (k == 0) mn = mx = 0.0f;
   else nan = qv.minmax(k, x, &mn, &mx);
-  return quantize_row_in_range(qv, k, x, is_unsigned, nan, mn, mx, out, scale, zero);
-}
-
-bool quantize_row_in_range(const QuantizeVariant& qv, size_t k, const float* x, bool is_unsigned, bool nan, float mn,
-                           float mx, uint8_t* out, float* scale, int32_t* zero) {
-  const bool symmetric = !is_unsigned;
-  int32_t qmin, qmax;
-  quant_range(is_unsigned, symmetric, &qmin, &qmax);
   const bool bad = nan || std::isinf(mn) || std::isinf(mx);
   const QuantParams p = bad ? QuantParams{1.0f, 0} : quant_choose_params(mn, mx, is_unsigned, symmetric);
   if (bad) {

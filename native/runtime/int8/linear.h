@@ -21,10 +21,6 @@ void quantize_rows_dynamic(const QuantizeVariant& qv, size_t m, size_t k, const 
 // One row of quantize_rows_dynamic: returns true (scale NaN, bytes = zero point) for a row with NaN or ±Inf.
 bool quantize_row_dynamic(const QuantizeVariant& qv, size_t k, const float* x, bool is_unsigned, uint8_t* out,
                           float* scale, int32_t* zero);
-// The same with the row's range already taken (qv.minmax's result: nan, mn, mx), for callers that measured it while
-// the values were still in cache (the ONNX LayerNorm + DynamicQuantize fusion); identical output.
-bool quantize_row_in_range(const QuantizeVariant& qv, size_t k, const float* x, bool is_unsigned, bool nan, float mn,
-                           float mx, uint8_t* out, float* scale, int32_t* zero);
 
 struct S8LinearDynamicArgs {
   size_t m;

@@ -5,9 +5,6 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernels/f32-eltwise/f32-eltwise.h"
-#include "kernels/quantize/quantize.h"
-
 namespace simdtensor {
 
 // ONNX DynamicQuantizeLinear (uint8): range [min(x, 0), max(x, 0)], scale = (max − min) / 255 (1 when the range is
@@ -18,22 +15,6 @@ void onnx_dynamic_quantize_u8(const float* x, size_t n, uint8_t* out, float* sca
 // The AVX2 build of the same loop (ops_avx2.cc); onnx_dynamic_quantize_u8 picks it when the ISA cap allows.
 void onnx_dynamic_quantize_u8__avx2(const float* x, size_t n, uint8_t* out, float* scale, int32_t* zero_point);
 #endif
-
-// A LayerNorm over rows × cols (of x + residual when residual is not null; gamma/beta may be null), as
-// F32EltwiseVariant::layernorm computes it.
-struct OnnxLayerNormArgs {
-  size_t rows, cols;
-  const float *x, *residual, *gamma, *beta;
-  float eps;
-  float* y;  // rows × cols
-};
-// y = the LayerNorm, and q, scale, zero point = the library's per-row dynamic uint8 quantizer over all of y as one
-// row (quantize_row_dynamic(qv, rows·cols, y, true, ...): DynamicQuantizeLinear's range widened to include 0, scale
-// (max − min)/255, x·(1/scale) rounded half to even): bit-identical to the layernorm followed by that quantizer, with
-// the range measured block by block while the norm's output is in L1 (layernorm_quantize.cc). Returns true when y
-// holds NaN or ±Inf (scale NaN; callers then run the exact DynamicQuantizeLinear on y).
-bool onnx_layernorm_quantize_u8(const F32EltwiseVariant& ev, const QuantizeVariant& qv, const OnnxLayerNormArgs& a,
-                                uint8_t* q, float* scale, int32_t* zero_point);
 
 // out = transpose of x for 4-byte elements: `shape` is the output shape (rank <= 8), `xstride[d]` the element stride
 // in x of output axis d.

@@ -186,11 +186,7 @@ function sameLayout(r: readonly number[], x: readonly number[]): boolean {
   return r.length <= x.length && p.length === q.length && p.every((d, i) => d === q[i]);
 }
 
-/**
- * The checked arguments of a LayerNorm node (LayerNormalization, or the fused LayerNorm / LayerNormQuantize with
- * inputs [x, gamma?, beta?, residual?]) and its float32 output.
- */
-export function layerNormArgs(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[], axisDefault: number) {
+function layerNormRun(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[], axisDefault: number): Value[] {
   let x = ins[0]!;
   const res = ins[3];
   let R: Float32Array | null = null;
@@ -207,16 +203,9 @@ export function layerNormArgs(node: Node, ins: (Value | undefined)[], outs: (Val
   const g = ins[1], b = ins[2];
   if (g && g.size !== cols) throw rangeError('LayerNormalization', `node '${node.name}': scale has ${g.size} elements, needs ${cols}`);
   if (b && b.size !== cols) throw rangeError('LayerNormalization', `node '${node.name}': bias has ${b.size} elements, needs ${cols}`);
-  return {
-    X, R, cols, rows: cols ? x.size / cols : 0, out: outOr(outs[0], 'float32', x.shape), eps: attrFloat(node, 'epsilon', 1e-5),
-    gamma: g ? (g.data as Float32Array) : null, beta: b ? (b.data as Float32Array) : null,
-  };
-}
-
-function layerNormRun(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[], axisDefault: number): Value[] {
-  const a = layerNormArgs(node, ins, outs, axisDefault);
-  native.layerNorm(a.X, a.gamma, a.beta, a.eps, a.out.data as Float32Array, a.rows, a.cols, a.R);
-  return [a.out];
+  const out = outOr(outs[0], 'float32', x.shape);
+  native.layerNorm(X, g ? (g.data as Float32Array) : null, b ? (b.data as Float32Array) : null, attrFloat(node, 'epsilon', 1e-5), out.data as Float32Array, cols ? x.size / cols : 0, cols, R);
+  return [out];
 }
 registerOnnxOp('LayerNormalization', {
   opsets: [17, 21],

@@ -9,7 +9,6 @@ import { rangeError, typeError } from '../../errors.js';
 import { runNativeAsync } from '../../executor/submit.js';
 import { attrInt, type Node } from '../graph.js';
 import { normAxis, numel, outOr, type ODType, type Value } from '../value.js';
-import { layerNormArgs } from './math.js';
 import { registerOnnxOp } from './registry.js';
 
 const fr = Math.fround;
@@ -115,28 +114,6 @@ registerOnnxOp('DynamicQuantize', {
       exactDynamicQuantize(X, y, s, z);
     }
     return [y, s, z];
-  },
-}, 'simdtensor');
-
-/**
- * A LayerNorm (inputs [x, gamma?, beta?, residual?], as the fused LayerNorm) whose output also feeds a DynamicQuantize
- * (domain 'simdtensor', from the `layernorm-quantize` pass): outputs [y, y_quantized, scale, zero point]. The norm
- * and the range of its output in one native walk over cache-sized row blocks, then one quantize pass: bit-identical
- * to the LayerNorm followed by DynamicQuantize (an output holding NaN/±Inf takes the exact kernel, as there).
- */
-registerOnnxOp('LayerNormQuantize', {
-  run(n, ins, outs) {
-    const a = layerNormArgs(n, ins, outs, -1);
-    const Y = a.out.data as Float32Array;
-    const { y, s, z } = dynamicQuantizeArgs(n, [a.out], outs.slice(1));
-    const bad = native.onnxLayerNormQuantize(a.X, a.gamma, a.beta, a.eps, Y, a.rows, a.cols, a.R, y.data as Uint8Array, params);
-    if (bad || Y.length === 0) {
-      exactDynamicQuantize(Y, y, s, z);
-    } else {
-      s.data[0] = params[0];
-      z.data[0] = params[1];
-    }
-    return [a.out, y, s, z];
   },
 }, 'simdtensor');
 
