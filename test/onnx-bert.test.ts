@@ -222,7 +222,10 @@ describe('residual-layernorm', () => {
       for (const [aDims, rDims, fuses] of [
         [[2, 5, 48], [2, 5, 48], true], // the residual form
         [[3, 37], [3, 37], true], // odd width: the vector tail
-        [[2, 5, 48], [48], true], // broadcasting residual: fused at load, the Add runs first at run time
+        [[2, 5, 48], [48], true], // one row repeated: the norm runs per row block (few repeats), summing it there
+        [[3, 5, 48], [5, 48], true], // the embeddings' position rows against a batch: one native norm per batch index
+        [[2, 5, 48], [1, 5, 48], true],
+        [[40, 2, 48], [2, 48], true], // many short repeats: the Add runs first at run time
         [[2, 5, 48], [1, 5, 1], true],
         [[1, 5, 48], [5, 48], true], // same elements, fewer dims (the embeddings' position rows): no Add needed
         [[5, 48], [1, 1, 5, 48], true], // the Add's output has the residual's rank

@@ -177,34 +177,48 @@ registerOnnxOp('Softmax', {
 });
 
 /**
- * Whether residual shape r broadcasts to x's shape without growing it and holds the same elements in the same
- * order: equal once leading 1s are dropped, rank at most x's ([s, h] or [1, s, h] against [1, s, h]).
+ * How many times residual shape r repeats along x's leading dims when it broadcasts to x without growing and holds
+ * x's trailing elements in order: r with its leading 1s dropped is a suffix of x's shape, rank at most x's ([s, h]
+ * or [1, s, h] against [1, s, h]: 1; the position rows [s, h] against a batch [b, s, h]: b). 0 when it does not.
  */
-function sameLayout(r: readonly number[], x: readonly number[]): boolean {
-  const strip = (s: readonly number[]) => s.slice(Math.max(0, s.findIndex((d) => d !== 1)));
-  const p = strip(r), q = strip(x);
-  return r.length <= x.length && p.length === q.length && p.every((d, i) => d === q[i]);
+function repeatsOver(r: readonly number[], x: readonly number[]): number {
+  if (r.length > x.length) return 0;
+  const p = r.slice(Math.max(0, r.findIndex((d) => d !== 1)));
+  const q = x.slice(x.length - p.length);
+  if (r.every((d) => d === 1) || !p.every((d, i) => d === q[i])) return 0;
+  return numel(x.slice(0, x.length - p.length));
 }
 
 function layerNormRun(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[], axisDefault: number): Value[] {
   let x = ins[0]!;
   const res = ins[3];
-  let R: Float32Array | null = null;
-  if (res) {
-    // The residual-layernorm pass's form: x + residual, summed in the norm's first pass when the shapes agree;
-    // otherwise (a broadcasting residual) the Add it replaced runs first.
-    if (res.dtype === 'float32' && x.dtype === 'float32' && sameLayout(res.shape, x.shape)) R = res.data as Float32Array;
-    else x = getOnnxOp('Add', '')!.run({ ...node, op: 'Add', domain: '', inputs: [node.inputs[0], node.inputs[3]] }, [x, res], [], { opset: 14 })[0];
-  }
-  const X = f32('LayerNormalization', node, x, 'x');
   const r = x.shape.length;
   const axis = normAxis('LayerNormalization', attrInt(node, 'axis', axisDefault), r);
   const cols = numel(x.shape.slice(axis));
+  let R: Float32Array | null = null, repeats = 1;
+  if (res) {
+    // The residual-layernorm pass's form: x + residual, summed in the norm's first pass when the residual covers
+    // whole rows of x in order — once ([s, h] against [1, s, h]) or once per leading index (the position rows
+    // against a batch: one native call per repeat); otherwise (a real broadcast) the Add it replaced runs first.
+    const k = res.dtype === 'float32' && x.dtype === 'float32' && res.size > 0 ? repeatsOver(res.shape, x.shape) : 0;
+    const rows = cols ? res.size / cols : 0;
+    if (k === 1 || (k > 1 && Number.isInteger(rows) && rows >= 1 && (rows >= 4 || k <= 16))) {
+      R = res.data as Float32Array;
+      repeats = k;
+    } else x = getOnnxOp('Add', '')!.run({ ...node, op: 'Add', domain: '', inputs: [node.inputs[0], node.inputs[3]] }, [x, res], [], { opset: 14 })[0];
+  }
+  const X = f32('LayerNormalization', node, x, 'x');
   const g = ins[1], b = ins[2];
   if (g && g.size !== cols) throw rangeError('LayerNormalization', `node '${node.name}': scale has ${g.size} elements, needs ${cols}`);
   if (b && b.size !== cols) throw rangeError('LayerNormalization', `node '${node.name}': bias has ${b.size} elements, needs ${cols}`);
   const out = outOr(outs[0], 'float32', x.shape);
-  native.layerNorm(X, g ? (g.data as Float32Array) : null, b ? (b.data as Float32Array) : null, attrFloat(node, 'epsilon', 1e-5), out.data as Float32Array, cols ? x.size / cols : 0, cols, R);
+  const G = g ? (g.data as Float32Array) : null, B = b ? (b.data as Float32Array) : null, eps = attrFloat(node, 'epsilon', 1e-5);
+  const O = out.data as Float32Array;
+  if (repeats === 1) native.layerNorm(X, G, B, eps, O, cols ? x.size / cols : 0, cols, R);
+  else {
+    const step = R!.length;
+    for (let o = 0; o < X.length; o += step) native.layerNorm(X.subarray(o, o + step), G, B, eps, O.subarray(o, o + step), step / cols, cols, R);
+  }
   return [out];
 }
 registerOnnxOp('LayerNormalization', {
