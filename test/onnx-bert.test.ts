@@ -276,3 +276,46 @@ describe('residual-layernorm', () => {
     }
   });
 });
+
+describe('memory plan: graph outputs that view a computed value', () => {
+  /** x → Relu → r; outputs: Identity(r) [and Reshape(r)], and optionally a value that reads r afterwards. */
+  function viewsModel(o: { twoViews: boolean; laterReader: boolean }) {
+    const g = new G(14);
+    g.input('x', T.FLOAT, [4, 6]);
+    const r = g.node('Relu', ['x']);
+    g.node('Identity', [r], {}, ['y']);
+    g.output('y', T.FLOAT);
+    if (o.twoViews) {
+      g.node('Reshape', [r, g.i64('shape', [24])], {}, ['flat']);
+      g.output('flat', T.FLOAT);
+    }
+    if (o.laterReader) {
+      g.node('Mul', [r, g.scalar('two', 2)], {}, ['z']);
+      g.output('z', T.FLOAT);
+    }
+    return g.bytes();
+  }
+  it('a fresh buffer per run (no copy-out of an arena value), distinct buffers when two outputs view one value, same numbers every run', () => {
+    for (const twoViews of [false, true])
+      for (const laterReader of [false, true]) {
+        const m = loadOnnx(viewsModel({ twoViews, laterReader }));
+        const x = randArr(24, 3, 1);
+        const want = Array.from(x, (v) => Math.max(0, v));
+        const runs = [0, 1, 2].map(() => m.run({ x: { data: x, dims: [4, 6] } }));
+        for (const r of runs) {
+          expect(Array.from(r.y.data as Float32Array)).toEqual(want);
+          expect(r.y.shape).toEqual([4, 6]);
+          if (twoViews) {
+            expect(Array.from(r.flat.data as Float32Array)).toEqual(want);
+            expect(r.flat.data.buffer).not.toBe(r.y.data.buffer);
+          }
+          if (laterReader) expect(Array.from(r.z.data as Float32Array)).toEqual(want.map((v) => Math.fround(v * 2)));
+        }
+        // Every run's outputs are its own: a later run does not overwrite an earlier result.
+        expect(runs[1].y.data.buffer).not.toBe(runs[2].y.data.buffer);
+        (runs[1].y.data as Float32Array).fill(-1);
+        expect(Array.from(runs[2].y.data as Float32Array)).toEqual(want);
+        expect(Array.from(m.run({ x: { data: x, dims: [4, 6] } }).y.data as Float32Array)).toEqual(want);
+      }
+  });
+});

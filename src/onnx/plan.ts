@@ -142,13 +142,27 @@ export class GraphRunner {
     const sizes: number[] = [];
     const liveAlias = new Set<Step>();
     const copyOut = new Set<number>();
+    // A graph output that views (Identity, Reshape, …) a value computed by a non-view step (a model's final
+    // Identity): that value gets a fresh buffer each run, as outputs do, instead of arena storage, and the output is
+    // the view itself — no copy-out. Not when the value is itself an output or another output views it too (two
+    // outputs would share one buffer).
+    const producer = new Map<number, Step>();
+    for (const st of run) for (const o of st.outs) if (o >= 0) producer.set(o, st);
+    const outputViews = new Map<number, number>();
+    for (const st of run) if (st.def.alias && st.ins[0] >= 0 && isOutput.has(st.outs[0])) outputViews.set(st.ins[0], (outputViews.get(st.ins[0]) ?? 0) + 1);
+    const freshBase = new Set<number>();
+    for (const [b, count] of outputViews) {
+      const p = producer.get(b);
+      if (count === 1 && p && !p.def.alias && !isOutput.has(b) && !isInput.has(b) && !isStatic[b]) freshBase.add(b);
+    }
     for (const st of run) {
       st.outs.forEach((o, j) => {
         if (o < 0) return;
         if (isOutput.has(o)) {
-          if (st.def.alias && j === 0) copyOut.add(o);
+          if (st.def.alias && j === 0 && !freshBase.has(st.ins[0])) copyOut.add(o);
           return;
         }
+        if (freshBase.has(o)) return;
         if (st.def.alias && j === 0) {
           const base = st.ins[0];
           storage[o] = storage[base];
