@@ -28,6 +28,33 @@ struct F32AttentionArgs {
   float scale;  // applied to Q·Kᵀ before the mask
 };
 
+// One call's shape: the first six fields of F32AttentionArgs.
+struct F32AttnShape {
+  size_t batch, heads, seq_q, seq_k, dk, dv;
+};
+// A call's arguments with its shape, Q/K/V and the output (batch, row and head strides); no mask and scale 1, which
+// the caller sets where it has them.
+inline F32AttentionArgs f32_attention_args(const F32AttnShape& s, const F32AttnOperand& q, const F32AttnOperand& k,
+                                           const F32AttnOperand& v, float* out, size_t out_batch, size_t out_row,
+                                           size_t out_head) {
+  F32AttentionArgs a{};
+  a.batch = s.batch;
+  a.heads = s.heads;
+  a.seq_q = s.seq_q;
+  a.seq_k = s.seq_k;
+  a.dk = s.dk;
+  a.dv = s.dv;
+  a.q = q;
+  a.k = k;
+  a.v = v;
+  a.out = out;
+  a.out_batch = out_batch;
+  a.out_row = out_row;
+  a.out_head = out_head;
+  a.scale = 1.0f;
+  return a;
+}
+
 void f32_attention_run(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const F32AttentionArgs& a);
 
 // Scalar reference (double accumulation) for the tests.
