@@ -37,22 +37,8 @@ struct F32AttnShape {
 inline F32AttentionArgs f32_attention_args(const F32AttnShape& s, const F32AttnOperand& q, const F32AttnOperand& k,
                                            const F32AttnOperand& v, float* out, size_t out_batch, size_t out_row,
                                            size_t out_head) {
-  F32AttentionArgs a{};
-  a.batch = s.batch;
-  a.heads = s.heads;
-  a.seq_q = s.seq_q;
-  a.seq_k = s.seq_k;
-  a.dk = s.dk;
-  a.dv = s.dv;
-  a.q = q;
-  a.k = k;
-  a.v = v;
-  a.out = out;
-  a.out_batch = out_batch;
-  a.out_row = out_row;
-  a.out_head = out_head;
-  a.scale = 1.0f;
-  return a;
+  return F32AttentionArgs{s.batch, s.heads, s.seq_q, s.seq_k, s.dk, s.dv, q, k, v, out, out_batch, out_row,
+                          out_head, nullptr, {0, 0, 0, 0}, 1.0f};
 }
 
 void f32_attention_run(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const F32AttentionArgs& a);
