@@ -17,14 +17,17 @@ import type { Tensor } from '../../tensor.js';
 
 const NATIVE: Record<string, number> = { Add: 0, Sub: 1, Mul: 2 };
 
-/** float32 a op b through the native kernels; false when the pattern needs too many calls. */
-function nativeBinary(code: number, a: Value, b: Value, out: Value, shape: number[]): boolean {
+/**
+ * float32 a op b through the native kernels: the checked calls as one function (the caller runs it, and may keep it
+ * while the same arrays come back), or null when the pattern needs too many calls. The views are cut here, once.
+ */
+function nativeBinary(code: number, a: Value, b: Value, out: Value, shape: number[]): (() => void) | null {
   const A = a.data as Float32Array, B = b.data as Float32Array, O = out.data as Float32Array;
   if (sameShape(a.shape, shape) && sameShape(b.shape, shape)) {
-    native.binary(code, A, B, O, out.size);
-    return true;
+    const n = out.size;
+    return () => native.binary(code, A, B, O, n);
   }
-  if (!sameShape(a.shape, shape)) return false; // a broadcast: only b may be (callers swap commutative ops)
+  if (!sameShape(a.shape, shape)) return null; // a broadcast: only b may be (callers swap commutative ops)
   const r = shape.length;
   const bp = new Array<number>(r - b.shape.length).fill(1).concat(b.shape as number[]);
   let j = r;
@@ -37,33 +40,33 @@ function nativeBinary(code: number, a: Value, b: Value, out: Value, shape: numbe
   const outer = numel(outerShape);
   if (b.size === 1) {
     const cols = r ? shape[r - 1] : 1;
-    const row = new Float32Array(cols).fill(B[0]);
-    native.binaryRow(code, A, row, O, cols ? out.size / cols : 0, cols);
-    return true;
+    const row = new Float32Array(cols), nrows = cols ? out.size / cols : 0;
+    return () => {
+      row.fill(B[0]); // b's value may change between runs of a kept call
+      native.binaryRow(code, A, row, O, nrows, cols);
+    };
   }
-  if (inner < 8 || outer > out.size / 256) return false;
+  if (inner < 8 || outer > out.size / 256) return null;
   const bs = bstrides(b.shape, shape).slice(0, k);
   const block = rows * inner;
-  let i = 0;
-  const run = (bo: number) => {
-    const o = i * block;
-    const bRow = B.subarray(bo, bo + inner);
-    if (rows === 1) native.binary(code, A.subarray(o, o + inner), bRow, O.subarray(o, o + inner), inner);
-    else native.binaryRow(code, A.subarray(o, o + block), bRow, O.subarray(o, o + block), rows, inner);
-    i++;
+  const calls: (() => void)[] = [];
+  const add = (bo: number) => {
+    const o = calls.length * block;
+    const aRow = A.subarray(o, o + block), bRow = B.subarray(bo, bo + inner), oRow = O.subarray(o, o + block);
+    calls.push(rows === 1 ? () => native.binary(code, aRow, bRow, oRow, inner) : () => native.binaryRow(code, aRow, bRow, oRow, rows, inner));
   };
-  if (k === 0) run(0);
+  if (k === 0) add(0);
   else forRuns(outerShape, [bs], (_o, offs, n) => {
     const st = bs[k - 1];
-    for (let t = 0; t < n; t++) run(offs[0] + t * st);
+    for (let t = 0; t < n; t++) add(offs[0] + t * st);
   });
-  return true;
+  return calls.length === 1 ? calls[0] : () => calls.forEach((f) => f());
 }
 
 /**
  * float32 x op s where s broadcasts per channel over an NCHW-like x (s is [C, 1…] or [N or 1, C, 1…]): the
  * squeeze-excite scale and per-channel shifts, as a 1×1 depthwise convolution per image (native). Returns the
- * checked native calls (run once here; the caller may keep them), or null where the pattern does not fit.
+ * checked native calls as one function (the caller runs it and may keep it), or null where the pattern does not fit.
  */
 function channelBinary(code: number, a: Value, b: Value, out: Value, shape: number[]): (() => void) | null {
   const r = shape.length;
@@ -83,8 +86,7 @@ function channelBinary(code: number, a: Value, b: Value, out: Value, shape: numb
     calls.push(dwNativeCall(planDepthwise('depthwiseConv2d', c.x4, c.w, c.opts)));
   }
   const run = calls.length === 1 ? calls[0] : () => calls.forEach((f) => f());
-  timedRun('depthwiseConv2d', 'depthwiseConv2d', run, out); // the monitor records it as before
-  return run;
+  return () => void timedRun('depthwiseConv2d', 'depthwiseConv2d', run, out); // the monitor records it as before
 }
 
 /** Generic broadcasting loop over innermost runs. */
@@ -102,11 +104,12 @@ function loopBinary(a: Value, b: Value, out: Value, shape: number[], f: (x: numb
 type BinF = (x: number, y: number) => number;
 
 /**
- * A channel-broadcast call kept on its node: the planned run passes the same arena views every time, so the checked
- * native call is reused while a, b and the output are the same arrays of the same shapes (PaddleOCR cls's nine
- * squeeze-excite Muls: the checks and tensor views cost more than the multiply).
+ * A float32 Add/Sub/Mul's native calls kept on its node: the planned run passes the same arena views every time, so
+ * the checked calls are reused while a, b and the output are the same arrays of the same shapes (PaddleOCR cls's
+ * nine squeeze-excite Muls, [1,H,W,C] × [1,1,1,C] after nhwc-layout: the shape work and views cost more than the
+ * multiply).
  */
-interface ChannelCall {
+interface BinaryCall {
   a: OData;
   b: OData;
   o: OData;
@@ -118,7 +121,7 @@ interface ChannelCall {
 function binaryOp(op: string, f: BinF | ((dt: ODType) => BinF), outType?: ODType, commutative = false) {
   registerOnnxOp(op, {
     run(n: Node, ins, outs) {
-      const cc = n.extra?.channelCall as ChannelCall | undefined, a0 = ins[0], b0 = ins[1], o0 = outs[0];
+      const cc = n.extra?.binaryCall as BinaryCall | undefined, a0 = ins[0], b0 = ins[1], o0 = outs[0];
       if (cc && a0 && b0 && o0 && cc.a === a0.data && cc.b === b0.data && cc.o === o0.data && sameShape(cc.as, a0.shape) && sameShape(cc.bs, b0.shape) && !monitorHook.on) {
         cc.call();
         return [o0];
@@ -130,10 +133,10 @@ function binaryOp(op: string, f: BinF | ((dt: ODType) => BinF), outType?: ODType
       const code = NATIVE[op];
       if (code !== undefined && a.dtype === 'float32') {
         if (commutative && !sameShape(a.shape, shape) && sameShape(b.shape, shape)) [a, b] = [b, a];
-        if (nativeBinary(code, a, b, out, shape)) return [out];
-        const call = code !== 1 ? channelBinary(code, a, b, out, shape) : null;
+        const call = nativeBinary(code, a, b, out, shape) ?? (code !== 1 ? channelBinary(code, a, b, out, shape) : null);
         if (call) {
-          if (out === o0) n.extra = { ...n.extra, channelCall: { a: a0!.data, b: b0!.data, o: out.data, as: a0!.shape.slice(), bs: b0!.shape.slice(), call } satisfies ChannelCall };
+          call();
+          if (out === o0) n.extra = { ...n.extra, binaryCall: { a: a0!.data, b: b0!.data, o: out.data, as: a0!.shape.slice(), bs: b0!.shape.slice(), call } satisfies BinaryCall };
           return [out];
         }
       }
