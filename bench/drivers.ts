@@ -157,13 +157,19 @@ const KERNEL_PREFERRED: Record<string, string[]> = {
   sparse: ['linear.sparse.csr'],
 };
 
-/** The kernel cpuInfo() names for a trial's dtype: a known key, else the first matching one (sparse keys only for sparse). */
-export function kernelFor(kernels: Record<string, string>, dtype: Trial['dtype']): string | undefined {
+/**
+ * The kernel cpuInfo() names for a trial's dtype: a known key, else the first matching one (sparse keys only for
+ * sparse). With `m` and a build that has kernelForM, the kernel the library's driver runs for m rows (the small-M
+ * kernel or the GEMM, by the driver's own rule, AMX cap included), so a label never guesses the M rule.
+ */
+export function kernelFor(kernels: Record<string, string>, dtype: Trial['dtype'], m?: number, st?: St): string | undefined {
   const re = KERNEL_KEYS[dtype];
-  if (!re) return kernels['matmul.f32'];
-  for (const k of KERNEL_PREFERRED[dtype] ?? []) if (kernels[k]) return kernels[k];
-  const key = Object.keys(kernels).find((k) => re.test(k) && (dtype === 'sparse') === /sparse|spmm/i.test(k));
-  return key ? kernels[key] : undefined;
+  let key: string | undefined = re ? undefined : 'matmul.f32';
+  for (const k of re ? KERNEL_PREFERRED[dtype] ?? [] : []) if (!key && kernels[k]) key = k;
+  key ??= Object.keys(kernels).find((k) => re!.test(k) && (dtype === 'sparse') === /sparse|spmm/i.test(k));
+  if (!key) return undefined;
+  const forM = m !== undefined && st ? opt(st, 'kernelForM') : undefined;
+  return forM ? (forM(key, m) as string) : kernels[key];
 }
 
 const availability = new Map<string, true | string>();
@@ -262,7 +268,7 @@ async function prepareSimdtensor(t: Trial, inp: TrialInputs): Promise<Runner> {
       },
       async: false,
       read,
-      kernel: kernelFor(kernels, t.dtype === 'int8-dynamic' ? 'int8-dynamic' : 'float32'),
+      kernel: kernelFor(kernels, t.dtype === 'int8-dynamic' ? 'int8-dynamic' : 'float32', t.m, st),
     };
   }
   // GEMM
@@ -282,19 +288,19 @@ async function prepareSimdtensor(t: Trial, inp: TrialInputs): Promise<Runner> {
       // int8 weight [N, K] packed once.
       const a = tensor(inp.aU8!, [t.m, t.k]);
       const w = packWeights(tensor(inp.wS8!, [t.n, t.k]));
-      return { run: () => matmul(a, w), async: false, read, kernel: kernelFor(kernels, t.dtype) };
+      return { run: () => matmul(a, w), async: false, read, kernel: kernelFor(kernels, t.dtype, t.m, st) };
     }
     case 'int8-dynamic': {
       const quantize = opt(st, 'quantize');
       if (!quantize) throw new Skip('simdtensor has no quantize() in this build (int8 family absent)');
       const q = packWeights(quantize(wT) as never);
-      return { run: () => linear(x, q), async: false, read, kernel: kernelFor(kernels, t.dtype) };
+      return { run: () => linear(x, q), async: false, read, kernel: kernelFor(kernels, t.dtype, t.m, st) };
     }
     case 'float16':
     case 'bfloat16': {
       const xh = tensor(inp.aHalf!, [t.m, t.k], t.dtype);
       const wh = packWeights(tensor(inp.wHalf!, [t.n, t.k], t.dtype));
-      return { run: () => linear(xh, wh), async: false, read, kernel: kernelFor(kernels, t.dtype) };
+      return { run: () => linear(xh, wh), async: false, read, kernel: kernelFor(kernels, t.dtype, t.m, st) };
     }
     case 'sparse': {
       const sp = sparseWeights(st, wT);
@@ -340,7 +346,7 @@ const stScalarDriver: Driver = {
     try {
       const r = await prepareSimdtensor(t, inp);
       if (!Object.getOwnPropertyDescriptor(r, 'kernel')?.get)
-        r.kernel = kernelFor(st.cpuInfo().kernels, t.op === 'mlp' ? (t.dtype === 'float32' ? 'float32' : 'int8') : t.dtype) ?? r.kernel;
+        r.kernel = kernelFor(st.cpuInfo().kernels, t.op === 'mlp' ? (t.dtype === 'float32' ? 'float32' : 'int8') : t.dtype, t.m, st) ?? r.kernel;
       r.enter = () => void st.setMaxIsa('scalar');
       r.exit = () => void st.setMaxIsa(bestIsa as never);
       return r;

@@ -3,7 +3,7 @@
  * @module
  */
 import { native, type NativeCpuInfo } from './native.js';
-import { describe, typeError } from './errors.js';
+import { describe, rangeError, typeError } from './errors.js';
 
 /** ISA levels a cap can name. x86: scalar < avx2 < avxvnni < avx512 < avx512vnni < avx512bf16 < avx512fp16 < amx; ARM: scalar < neon < neondot < neonfp16 < neoni8mm. */
 export type Isa =
@@ -52,6 +52,20 @@ export function setMaxIsa(isa: Isa): Isa {
 /** The active ISA cap. */
 export function getMaxIsa(): Isa {
   return native.getMaxIsa() as Isa;
+}
+
+/**
+ * The kernel `op` (a {@link cpuInfo} `kernels` key, e.g. `'matmul.bf16'` or `'linear.int8'`) runs for `m` rows
+ * under the current cap. For the ops with a small-M kernel this is the driver's own choice at that M (on AMX panels
+ * the half small-M kernel takes one row only, the tiles from two); other ops name their `kernels` row at any M.
+ * Throws a TypeError for a non-string op or a non-number m, a RangeError for an unknown op or an m that is not a
+ * non-negative integer.
+ */
+export function kernelForM(op: string, m: number): string {
+  if (typeof op !== 'string') throw typeError('kernelForM', `op must be a string, got ${describe(op)}`);
+  if (typeof m !== 'number') throw typeError('kernelForM', `m must be a number, got ${describe(m)}`);
+  if (!Number.isInteger(m) || m < 0) throw rangeError('kernelForM', `m must be a non-negative integer, got ${m}`);
+  return native.kernelForM(op, m);
 }
 
 /** @internal The kernel name an op runs now (cached until the cap changes). */

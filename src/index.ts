@@ -10,7 +10,7 @@ export { typeError, rangeError } from './errors.js';
 export { bufferPoolStats, setBufferPoolLimit, trimBufferPool, POOL_MIN_BYTES } from './alloc.js';
 export { scope, keep } from './scope.js';
 export type { BufferPoolStats } from './alloc.js';
-export { cpuInfo, setMaxIsa, getMaxIsa } from './cpu.js';
+export { cpuInfo, setMaxIsa, getMaxIsa, kernelForM } from './cpu.js';
 export type { CpuInfo, Isa } from './cpu.js';
 export { matmul, linear, packWeights, PackedWeights } from './ops/matmul.js';
 export type { PackOptions, Weights, AnyGemmOptions } from './ops/matmul.js';

@@ -64,6 +64,8 @@ export interface NativeAddon {
   cpuInfo(): NativeCpuInfo;
   setMaxIsa(isa: string): string;
   getMaxIsa(): string;
+  /** The kernel a cpuInfo().kernels op runs for m rows (native/cpu/dispatch.h op_kernel_for_m). */
+  kernelForM(op: string, m: number): string;
   PackedF32: new (b: Float32Array, k: number, n: number, transB: boolean) => NativePackedF32;
   matmulPacked(a: Float32Array, m: number, packed: NativePackedF32, out: Float32Array, bias: Float32Array | null, act: number): void;
   matmul(a: Float32Array, m: number, k: number, b: Float32Array, n: number, transB: boolean, out: Float32Array, bias: Float32Array | null, act: number): void;

@@ -9,6 +9,8 @@ import { onnxModel, OnnxType } from '../bench/onnx.js';
 import { stats, reference, checkAgreement } from '../bench/measure.js';
 import { gemmTrial, makeInputs, toF16Bits, fromF16Bits, toBf16Bits, fromBf16Bits } from '../bench/trials.js';
 import { roofline } from '../bench/probes.js';
+import { kernelFor } from '../bench/drivers.js';
+import * as st from '../src/index.js';
 
 describe('bench harness (dry run)', () => {
   it('runs every family at tiny shapes and every contender that runs agrees with the reference', async () => {
@@ -99,6 +101,15 @@ describe('bench pieces', () => {
     expect(checkAgreement(ref, good.subarray(1), 15).ok).toBe(false);
   });
 
+  it('kernelFor labels a GEMM trial with the kernel the driver runs at its M (small-M kernel, AMX cap)', () => {
+    const k = st.cpuInfo().kernels;
+    for (const [dtype, op] of [['bfloat16', 'matmul.bf16'], ['float16', 'matmul.f16'], ['int8', 'matmul.s8'], ['int8-dynamic', 'linear.int8']] as const)
+      for (const m of [1, 2, 4, 8, 9, 64]) expect(kernelFor(k, dtype, m, st), `${dtype} m=${m}`).toBe(st.kernelForM(op, m));
+    expect(kernelFor(k, 'bfloat16', 1, st)).toBe(k['matmul.bf16.smallM']);
+    expect(kernelFor(k, 'bfloat16', 64, st)).toBe(k['matmul.bf16']);
+    expect(kernelFor(k, 'bfloat16')).toBe(k['matmul.bf16']); // no M: the GEMM row, as before
+    expect(kernelFor(k, 'float32', 1, st)).toBe(k['matmul.f32']);
+  });
   it('roofline picks the lower of compute and bandwidth bounds', () => {
     expect(roofline(200, 20, 2 * 4096 * 4096, 4 * 4096 * 4096, 1)).toMatchObject({ kind: 'bandwidth', value: 10 });
     expect(roofline(200, 20, 2 * 1024 ** 3, 4 * 1024 * 1024, 2)).toMatchObject({ kind: 'compute', value: 400 });

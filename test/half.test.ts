@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  cast, cpuInfo, getMaxIsa, hasFloat16Array, linear, matmul, packHalfWeights, PackedHalfWeights, packWeights,
+  cast, cpuInfo, getMaxIsa, hasFloat16Array, kernelForM, linear, matmul, packHalfWeights, PackedHalfWeights, packWeights,
   lastHalfKernel, probeHalfPeak, rand, setMaxIsa, tensor, toFloat16Array, zeros, Tensor, type Activation,
   quantize, scope, setBufferPoolLimit, bufferPoolStats,
 } from '../src/index.js';
@@ -169,9 +169,10 @@ describe('half matmul / linear', () => {
           const bias = seed % 3 === 0 ? rand([n], { seed: seed++ }) : null;
           const r = ref(f32(a), m, k, f32(b), n, tb, bias ? (bias.data as Float32Array) : null, act);
           const op = adt === 'float32' ? `linear.${bdt === 'float16' ? 'f16w' : 'bf16w'}` : `matmul.${bdt === 'float16' ? 'f16' : 'bf16'}`;
-          // Up to 8 rows (kHalfGemvMaxM) the small-M kernel over the same panels runs where the layout has one.
-          const kernel = m <= 8 ? kernels[`${op}.smallM`] : kernels[op];
-          expect(kernel, op).toBeTruthy();
+          // Up to 8 rows (kHalfGemvMaxM; one on AMX panels) the small-M kernel over the same panels runs where the
+          // layout has one: kernelForM names the driver's choice, the .smallM row the one at M = 1.
+          const kernel = kernelForM(op, m);
+          expect(kernel, op).toBe(m === 1 ? kernels[`${op}.smallM`] : m > 8 ? kernels[op] : kernel);
           const got = matmul(a, b, { transB: tb, bias, activation: act });
           expect(lastHalfKernel()).toBe(kernel);
           expect(got.dtype).toBe('float32');
@@ -187,6 +188,36 @@ describe('half matmul / linear', () => {
         }
     });
   }
+  it('kernelForM names the kernel the driver runs at every M (small-M cap, one row on AMX panels), per ISA', () => {
+    const pairs = [['float16', 'float16', 'matmul.f16'], ['bfloat16', 'bfloat16', 'matmul.bf16'], ['float32', 'float16', 'linear.f16w'], ['float32', 'bfloat16', 'linear.bf16w']] as const;
+    for (const isa of supportedIsas()) {
+      setMaxIsa(isa);
+      const kernels = cpuInfo().kernels;
+      for (const [adt, bdt, op] of pairs) {
+        const b = rand([24, 40], { seed: 5, dtype: bdt });
+        for (let m = 1; m <= 10; m++) {
+          matmul(rand([m, 40], { seed: m, dtype: adt }), b, { transB: true });
+          expect(kernelForM(op, m), `${isa} ${op} m=${m}`).toBe(lastHalfKernel());
+        }
+        expect(kernels[`${op}.smallM`], `${isa} ${op}`).toBe(kernelForM(op, 1));
+        expect(kernelForM(op, 64), `${isa} ${op}`).toBe(kernels[op]);
+        // AMX panels: the small-M kernel for one row only, the tiles from two (half_gemv_max_m_for).
+        if (/__amx/.test(kernels[op])) expect(kernelForM(op, 2), `${isa} ${op}`).toBe(kernels[op]);
+      }
+    }
+  });
+  it('kernelForM: ops without a small-M kernel give their row; bad arguments are named errors', () => {
+    const kernels = cpuInfo().kernels;
+    expect(kernelForM('matmul.f32', 1)).toBe(kernels['matmul.f32']);
+    expect(kernelForM('linear.int8', 1)).toBe(kernels['linear.int8.smallM']);
+    expect(kernelForM('linear.int8', 64)).toBe(kernels['linear.int8']);
+    expect(() => kernelForM('bogus', 1)).toThrow(RangeError);
+    expect(() => kernelForM('bogus', 1)).toThrow(/kernelForM: unknown op 'bogus'/);
+    expect(() => kernelForM(5 as unknown as string, 1)).toThrow(/kernelForM: op must be a string, got 5/);
+    expect(() => kernelForM('matmul.f16', '1' as unknown as number)).toThrow(TypeError);
+    expect(() => kernelForM('matmul.f16', -1)).toThrow(/kernelForM: m must be a non-negative integer, got -1/);
+    expect(() => kernelForM('matmul.f16', 1.5)).toThrow(RangeError);
+  });
   it('linear(x, w) takes f16/bf16 weights raw or packed, any leading dims, half output', () => {
     const x = rand([2, 3, 40], { seed: 1 });
     const w = rand([24, 40], { seed: 2, dtype: 'float16' });

@@ -167,6 +167,32 @@ describe('conv passes fold and fuse, with the same results as onnxruntime-node',
     }
   });
 
+  it('squeeze-excite Mul inside the graph (NCHW and NHWC): the per-node kept native call follows new inputs and shapes', async () => {
+    const g = new G(13);
+    g.input('x', T.FLOAT, ['n', 16, 'h', 11]);
+    const s = g.node('HardSigmoid', [g.node('Conv', [g.node('GlobalAveragePool', ['x']), w(g, [16, 16, 1, 1]), w(g, [16])])]);
+    const se = g.node('Mul', ['x', s]);
+    // A scalar that changes with the input (b.size 1) and a same-shape Add: the other kept binary calls.
+    const m2 = g.node('Add', [g.node('Mul', [se, g.node('ReduceMean', ['x'], { keepdims: 1 })]), se]);
+    g.node('Relu', [g.node('Conv', [m2, w(g, [8, 16, 1, 1])])], {}, ['y']);
+    g.output('y');
+    const bytes = g.bytes();
+    for (const disable of [[], ['nhwc-layout']]) {
+      const model = loadOnnx(bytes, { disable });
+      const kept = () => model.runner.graph.nodes.filter((n) => (n.op === 'Mul' || n.op === 'Add') && n.extra?.binaryCall).length;
+      for (const [i, dims] of [[1, 16, 9, 11], [1, 16, 9, 11], [1, 16, 9, 11], [2, 16, 7, 11], [1, 16, 9, 11]].entries()) {
+        const f = { x: feed(dims, 300 + i) };
+        const got = model.run({ x: { data: f.x.data, dims } });
+        const fresh = loadOnnx(bytes, { disable }).run({ x: { data: f.x.data, dims } }); // first run: no cache
+        expect(Array.from(got.y.data as Float32Array), `${disable} run ${i}`).toEqual(Array.from(fresh.y.data as Float32Array));
+        if (i === 2) expect(kept(), 'kept after the planned runs').toBe(3);
+      }
+      const ref = await ortRun(bytes, { x: feed([1, 16, 9, 11], 400) });
+      const d = maxDiff(Array.from(model.run({ x: { data: feed([1, 16, 9, 11], 400).data, dims: [1, 16, 9, 11] } }).y.data as Float32Array), ref.y.data);
+      expect(d.abs).toBeLessThanOrEqual(REL * Math.max(d.ref, 1e-30));
+    }
+  });
+
   it('nhwc-layout: the conv chain runs NHWC (per-channel constants permuted), NCHW again only where needed', async () => {
     const g = new G(13);
     g.input('x', T.FLOAT, ['n', 4, 12, 10]);

@@ -89,6 +89,18 @@ Napi::Value SetMaxIsa(const Napi::CallbackInfo& info) {
 
 Napi::Value GetMaxIsa(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), isa_name(max_isa())); }
 
+// kernelForM(op, m) -> the kernel op runs for m rows under the current cap (op_kernel_for_m); an unknown op is a
+// RangeError.
+Napi::Value KernelForM(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) throw Napi::TypeError::New(env, "kernelForM: op must be a string");
+  std::string op = info[0].As<Napi::String>();
+  const size_t m = size_arg(info, 1, "kernelForM", "m");
+  const char* k = op_kernel_for_m(op.c_str(), m);
+  if (!k) throw Napi::RangeError::New(env, "kernelForM: unknown op '" + op + "' (a cpuInfo().kernels key)");
+  return Napi::String::New(env, k);
+}
+
 // Keeps this shared object mapped until the process exits. Node dlclose()s an addon when the last environment that
 // loaded it is torn down (e.g. the only worker_thread using it terminates), but the process-wide thread pool's
 // threads run code from here, and a torn-down env's uv_async_t is closed with a callback defined here that libuv runs
@@ -115,6 +127,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   export_fn<CpuInfo>(env, exports, "cpuInfo");
   export_fn<SetMaxIsa>(env, exports, "setMaxIsa");
   export_fn<GetMaxIsa>(env, exports, "getMaxIsa");
+  export_fn<KernelForM>(env, exports, "kernelForM");
   init_f32(env, exports);
   init_async(env, exports);
   init_train(env, exports);

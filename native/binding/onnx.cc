@@ -84,24 +84,14 @@ Napi::Value OnnxAttention(const Napi::CallbackInfo& info) {
     if (empty || rows == 0 || width == 0) return 0;
     return s[0] + (batch - 1) * s[1] + (rows - 1) * s[2] + (heads - 1) * s[3] + width;
   };
-  F32AttentionArgs a{};
-  a.batch = batch;
-  a.heads = heads;
-  a.seq_q = sq;
-  a.seq_k = sk;
-  a.dk = dk;
-  a.dv = dv;
   const float* q = typed_data<float>(info, 0, fn, "q", reach(d + 6, sq, dk));
   const float* k = typed_data<float>(info, 1, fn, "k", reach(d + 10, sk, dk));
   const float* v = typed_data<float>(info, 2, fn, "v", reach(d + 14, sk, dv));
-  a.q = F32AttnOperand{q + d[6], d[7], d[8], d[9]};
-  a.k = F32AttnOperand{k + d[10], d[11], d[12], d[13]};
-  a.v = F32AttnOperand{v + d[14], d[15], d[16], d[17]};
   const size_t oz[4] = {0, d[18], d[19], d[20]};
-  a.out = typed_data<float>(info, 4, fn, "out", reach(oz, sq, dv));
-  a.out_batch = d[18];
-  a.out_row = d[19];
-  a.out_head = d[20];
+  float* out = typed_data<float>(info, 4, fn, "out", reach(oz, sq, dv));
+  F32AttentionArgs a = f32_attention_args({batch, heads, sq, sk, dk, dv}, {q + d[6], d[7], d[8], d[9]},
+                                          {k + d[10], d[11], d[12], d[13]}, {v + d[14], d[15], d[16], d[17]}, out,
+                                          d[18], d[19], d[20]);
   if (d[24] > 1) throw Napi::RangeError::New(env, std::string(fn) + ": the mask's column stride must be 0 or 1");
   size_t mreach = 0;
   if (!empty && sq > 0 && sk > 0) mreach = (batch - 1) * d[21] + (heads - 1) * d[22] + (sq - 1) * d[23] + (sk - 1) * d[24] + 1;

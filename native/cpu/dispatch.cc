@@ -9,6 +9,11 @@
 //   2. cpuInfo: its rows in kOpRows below, each `{"op.key", [] { return foo_table.select().name; }}`.
 #include "cpu/dispatch.h"
 
+#include <cstring>
+
+#include "runtime/half/gemm_driver.h"
+#include "runtime/int8/gemv_driver.h"
+
 namespace simdtensor {
 
 // ---- families whose kernels.inc names whole variant objects ----
@@ -189,22 +194,26 @@ namespace {
 struct OpRow {
   const char* op;
   const char* (*kernel)();
+  // For ops whose kernel depends on M (a small-M kernel below some row count): the name for m rows, from the same
+  // function the driver reports with; null elsewhere.
+  const char* (*kernel_m)(size_t m) = nullptr;
 };
 const char* eltwise() { return f32_eltwise_table.select().name; }
 const char* train() { return f32_train_table.select().name; }
 const char* half_matmul(ElemType b, ElemType a) { return half_gemm_select(b, a, true).name; }
 const char* half_cvt(HalfCvtKind kind) { return half_cvt_select(kind).name; }
-// M <= kHalfGemvMaxM: the small-M kernel over the GEMM's panels, or the GEMM itself where there is none.
-const char* half_small_m(ElemType b, ElemType a) {
-  const HalfGemmVariant& g = half_gemm_select(b, a, true);
-  const HalfGemvVariant* v = half_gemv_max_m() ? half_gemv_for(g, a) : nullptr;
-  return v ? v->name : g.name;
+// The half driver's own choice for m rows (half_kernel_for_m: the small-M kernel up to half_gemv_max_m_for(v), one
+// row on AMX panels, else the tiles).
+template <ElemType B, ElemType A>
+const char* half_for_m(size_t m) {
+  return half_kernel_for_m(half_gemm_select(B, A, true), A, m);
 }
-// M <= kS8GemvMaxM: the small-M kernel over the GEMM's panels, or the GEMM itself where its layout has none.
-const char* s8_small_m() {
-  const S8GemmVariant& g = s8_gemm_table.select();
-  const S8GemvVariant* v = s8_gemv_max_m() ? s8_gemv_for(g) : nullptr;
-  return v ? v->name : g.name;
+// The int8 driver's own choice for m rows (s8_kernel_for_m).
+const char* s8_for_m(size_t m) { return s8_kernel_for_m(s8_gemm_table.select(), m); }
+// The `.smallM` rows: what runs at M = 1 (cpuInfo().kernelForM(op, m) answers for any M).
+template <const char* (*F)(size_t)>
+const char* at_one_row() {
+  return F(1);
 }
 
 const OpRow kOpRows[] = {
@@ -225,14 +234,14 @@ const OpRow kOpRows[] = {
     {"train.dropout", train},
     {"train.transpose", train},
     {"train.argmax", train},
-    {"matmul.f16", [] { return half_matmul(ElemType::kF16, ElemType::kF16); }},
-    {"matmul.bf16", [] { return half_matmul(ElemType::kBf16, ElemType::kBf16); }},
-    {"linear.f16w", [] { return half_matmul(ElemType::kF16, ElemType::kF32); }},
-    {"linear.bf16w", [] { return half_matmul(ElemType::kBf16, ElemType::kF32); }},
-    {"matmul.f16.smallM", [] { return half_small_m(ElemType::kF16, ElemType::kF16); }},
-    {"matmul.bf16.smallM", [] { return half_small_m(ElemType::kBf16, ElemType::kBf16); }},
-    {"linear.f16w.smallM", [] { return half_small_m(ElemType::kF16, ElemType::kF32); }},
-    {"linear.bf16w.smallM", [] { return half_small_m(ElemType::kBf16, ElemType::kF32); }},
+    {"matmul.f16", [] { return half_matmul(ElemType::kF16, ElemType::kF16); }, half_for_m<ElemType::kF16, ElemType::kF16>},
+    {"matmul.bf16", [] { return half_matmul(ElemType::kBf16, ElemType::kBf16); }, half_for_m<ElemType::kBf16, ElemType::kBf16>},
+    {"linear.f16w", [] { return half_matmul(ElemType::kF16, ElemType::kF32); }, half_for_m<ElemType::kF16, ElemType::kF32>},
+    {"linear.bf16w", [] { return half_matmul(ElemType::kBf16, ElemType::kF32); }, half_for_m<ElemType::kBf16, ElemType::kF32>},
+    {"matmul.f16.smallM", at_one_row<half_for_m<ElemType::kF16, ElemType::kF16>>},
+    {"matmul.bf16.smallM", at_one_row<half_for_m<ElemType::kBf16, ElemType::kBf16>>},
+    {"linear.f16w.smallM", at_one_row<half_for_m<ElemType::kF16, ElemType::kF32>>},
+    {"linear.bf16w.smallM", at_one_row<half_for_m<ElemType::kBf16, ElemType::kF32>>},
     {"cast.f32>f16", [] { return half_cvt(HalfCvtKind::kF32ToF16); }},
     {"cast.f16>f32", [] { return half_cvt(HalfCvtKind::kF16ToF32); }},
     {"cast.f32>bf16", [] { return half_cvt(HalfCvtKind::kF32ToBf16); }},
@@ -251,10 +260,10 @@ const OpRow kOpRows[] = {
      }},
     {"linear.sparse.int8", [] { return s8_spmm_table.select().xt_name; }},
     {"linear.sparse.int8.smallM", [] { return s8_spmm_table.select().row_name; }},
-    {"matmul.s8", [] { return s8_gemm_table.select().name; }},
-    {"matmul.s8.smallM", s8_small_m},
-    {"linear.int8", [] { return s8_gemm_table.select().name; }},
-    {"linear.int8.smallM", s8_small_m},
+    {"matmul.s8", [] { return s8_gemm_table.select().name; }, s8_for_m},
+    {"matmul.s8.smallM", at_one_row<s8_for_m>},
+    {"linear.int8", [] { return s8_gemm_table.select().name; }, s8_for_m},
+    {"linear.int8.smallM", at_one_row<s8_for_m>},
     {"quantize", [] { return quantize_table.select().name; }},
     {"conv2d.f32", [] { return f32_conv_table.select().name; }},
     {"convTranspose2d.f32", [] { return f32_conv_table.select().name; }},
@@ -275,6 +284,12 @@ size_t op_kernels(OpKernel* out, size_t cap) {
   const size_t n = sizeof(kOpRows) / sizeof(kOpRows[0]);
   for (size_t i = 0; i < n && i < cap && out; i++) out[i] = {kOpRows[i].op, kOpRows[i].kernel()};
   return n;
+}
+
+const char* op_kernel_for_m(const char* op, size_t m) {
+  for (const OpRow& r : kOpRows)
+    if (std::strcmp(r.op, op) == 0) return r.kernel_m ? r.kernel_m(m) : r.kernel();
+  return nullptr;
 }
 
 }  // namespace simdtensor

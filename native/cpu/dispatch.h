@@ -30,5 +30,8 @@ struct OpKernel {
 };
 // Fills up to `cap` rows; returns how many ops exist.
 size_t op_kernels(OpKernel* out, size_t cap);
+// The kernel `op` (a cpuInfo().kernels key) runs for m rows: for the ops with a small-M kernel the driver's own
+// choice at that M, for the others their row. Null for an unknown op.
+const char* op_kernel_for_m(const char* op, size_t m);
 
 }  // namespace simdtensor

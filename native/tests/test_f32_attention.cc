@@ -28,38 +28,30 @@ enum MaskForm { kNone, kPad, kFull2d, kColumn, kScalar, kMaskForms };
 void run_case(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const Shape& s, bool merged, int mf,
               float scale, sttest::Rng& rng) {
   const size_t hd = s.h * s.dk, hv = s.h * s.dv;
-  F32AttentionArgs a{};
-  a.batch = s.b;
-  a.heads = s.h;
-  a.seq_q = s.sq;
-  a.seq_k = s.sk;
-  a.dk = s.dk;
-  a.dv = s.dv;
+  F32AttnOperand qo{}, ko{}, vo{};
   std::vector<float> qkv;  // merged: rows of [q | k | v], seq_q == seq_k only
   sttest::Flush<float> q(s.b * s.sq * hd), k(s.b * s.sk * hd), v(s.b * s.sk * hv);
   if (merged) {
     const size_t w = 2 * hd + hv + 1;  // one spare column
     qkv.resize(s.b * s.sq * w);
     for (float& x : qkv) x = rng.uniform();
-    a.q = F32AttnOperand{qkv.data(), s.sq * w, w, s.dk};
-    a.k = F32AttnOperand{qkv.data() + hd, s.sq * w, w, s.dk};
-    a.v = F32AttnOperand{qkv.data() + 2 * hd, s.sq * w, w, s.dv};
+    qo = F32AttnOperand{qkv.data(), s.sq * w, w, s.dk};
+    ko = F32AttnOperand{qkv.data() + hd, s.sq * w, w, s.dk};
+    vo = F32AttnOperand{qkv.data() + 2 * hd, s.sq * w, w, s.dv};
   } else {
     for (size_t i = 0; i < q.n; i++) q[i] = rng.uniform();
     for (size_t i = 0; i < k.n; i++) k[i] = rng.uniform();
     for (size_t i = 0; i < v.n; i++) v[i] = rng.uniform();
-    a.q = F32AttnOperand{q.data(), s.sq * hd, hd, s.dk};
-    a.k = F32AttnOperand{k.data(), s.sk * hd, hd, s.dk};
-    a.v = F32AttnOperand{v.data(), s.sk * hv, hv, s.dv};
+    qo = F32AttnOperand{q.data(), s.sq * hd, hd, s.dk};
+    ko = F32AttnOperand{k.data(), s.sk * hd, hd, s.dk};
+    vo = F32AttnOperand{v.data(), s.sk * hv, hv, s.dv};
   }
   const size_t orow = hv + 2;  // a gap of 2 after each row
   sttest::Flush<float> out(s.b * s.sq * orow);
   std::vector<float> want(s.b * s.sq * orow, kSentinel);
   for (size_t i = 0; i < out.n; i++) out[i] = kSentinel;
-  a.out = out.data();
-  a.out_batch = s.sq * orow;
-  a.out_row = orow;
-  a.out_head = s.dv;
+  F32AttentionArgs a = f32_attention_args({s.b, s.h, s.sq, s.sk, s.dk, s.dv}, qo, ko, vo, out.data(), s.sq * orow,
+                                          orow, s.dv);
   std::vector<float> mask;
   size_t ms[4] = {0, 0, 0, 0};
   switch (mf) {
@@ -121,8 +113,10 @@ TEST(f32_attention_masked_rows_and_large_values) {
   for (size_t i = 0; i < v.size(); i++) v[i] = float(i);
   std::vector<float> mask(sk, -10000.0f);
   mask[2] = 0.0f;
-  F32AttentionArgs a{1, 1, sq, sk, d, d, {q.data(), 0, d, d}, {k.data(), 0, d, d}, {v.data(), 0, d, d},
-                     out.data(), 0, d, d, mask.data(), {0, 0, 0, 1}, 1.0f};
+  F32AttentionArgs a = f32_attention_args({1, 1, sq, sk, d, d}, {q.data(), 0, d, d}, {k.data(), 0, d, d},
+                                          {v.data(), 0, d, d}, out.data(), 0, d, d);
+  a.mask = mask.data();
+  a.ms[3] = 1;
   f32_attention_run(gv, ev, a);
   F32AttentionArgs r = a;
   r.out = want.data();

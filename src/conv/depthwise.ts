@@ -85,6 +85,11 @@ export function plan(fn: string, x: unknown, w: unknown, opts: DepthwiseConv2dOp
   return { x: X, w: W, bias, out, params, actA: act.a, actB: act.b };
 }
 
+/** @internal The native call of a checked plan, to run now or keep (the ONNX runtime's per-node call caches). */
+export function nativeCall(p: DwPlan): () => void {
+  return () => native.depthwiseConv2d(p.x.data, p.w.data, p.bias, p.out.data, p.params, p.actA, p.actB);
+}
+
 /**
  * Depthwise 2-D convolution: each input channel c convolved with its own M filters (M = channel multiplier, usually
  * 1), output channel c·M + m; then bias and the fused activation. x is [N, C, H, W] ('nchw', default) or
@@ -97,7 +102,7 @@ export function depthwiseConv2d(x: Tensor, w: Tensor, opts: DepthwiseConv2dOptio
   const fn = 'depthwiseConv2d';
   opts = options(fn, opts);
   const p = plan(fn, x, w, opts);
-  return timedRun(fn, fn, () => native.depthwiseConv2d(p.x.data, p.w.data, p.bias, p.out.data, p.params, p.actA, p.actB), p.out);
+  return timedRun(fn, fn, nativeCall(p), p.out);
 }
 
 /**

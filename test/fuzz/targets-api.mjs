@@ -203,6 +203,7 @@ export const API_GENS = {
   rand: (R) => ({ args: [R.chance(0.8) ? [dim(R), dim(R)] : R.pick([[2 ** 31], [-1], [1.5], [2 ** 40]]), R.chance(0.9) ? { seed: R.int(10), dtype: R.pick([...DTYPES, undefined]), low: R.chance(0.8) ? undefined : R.pick([-1, 5, NaN]), high: R.chance(0.8) ? undefined : R.pick([1, -5, Infinity]) } : randomOptions(R, ['seed', 'dtype', 'low', 'high'])] }),
   setBufferPoolLimit: (R) => ({ args: [R.chance(0.8) ? R.pick([0, 1 << 20, 64 << 20]) : R.pick([-1, NaN, 2 ** 53, 2 ** 64, '5'])] }),
   setMaxIsa: (R) => ({ args: [R.chance(0.9) ? R.pick([...api.cpuInfo().supportedIsas, 'avx512', 'neon', 'scalar']) : anyValue(R)] }),
+  kernelForM: (R) => ({ args: [R.chance(0.8) ? R.pick(Object.keys(api.cpuInfo().kernels)) : anyValue(R), R.chance(0.8) ? R.pick([0, 1, 2, 4, 8, 9, 64]) : anyValue(R)] }),
   setNumThreads: (R) => ({ args: [R.chance(0.85) ? R.pick([1, 2, 3, 4]) : R.pick([0, -1, 257, 2 ** 31, NaN, 1.5, 1e9])] }),
   matmul: (R) => gemmCall(R, 'matmul', false, false),
   linear: (R) => gemmCall(R, 'linear', true, false),

@@ -14,6 +14,7 @@ export const NATIVE_SPECS = {
   cpuInfo: { args: [] },
   setMaxIsa: { args: ['str:scalar,avx2,avxvnni,avx512,avx512vnni,avx512bf16,avx512fp16,amx,neon,bogus,'] },
   getMaxIsa: { args: [] },
+  kernelForM: { args: ['str:matmul.f16,linear.bf16w,linear.int8,matmul.f32,bogus,', (R) => R.pick([0, 1, 2, 8, 9, 1 << 20, -1, 1.5, NaN])] },
   PackedF32: { ctor: true, dims: 'k n', args: ['f32:k*n', 'size:k', 'size:n', 'bool'] },
   matmulPacked: { dims: 'm k n', args: ['f32:m*k', 'size:m', 'pf32', 'f32:m*n', 'f32?:n', 'act'], oracle: 'matmulPacked' },
   matmul: { dims: 'm k n', args: ['f32:m*k', 'size:m', 'size:k', 'f32:k*n', 'size:n', 'bool', 'f32:m*n', 'f32?:n', 'act'], oracle: 'matmul' },

@@ -28,6 +28,19 @@ struct F32AttentionArgs {
   float scale;  // applied to Q·Kᵀ before the mask
 };
 
+// One call's shape: the first six fields of F32AttentionArgs.
+struct F32AttnShape {
+  size_t batch, heads, seq_q, seq_k, dk, dv;
+};
+// A call's arguments with its shape, Q/K/V and the output (batch, row and head strides); no mask and scale 1, which
+// the caller sets where it has them.
+inline F32AttentionArgs f32_attention_args(const F32AttnShape& s, const F32AttnOperand& q, const F32AttnOperand& k,
+                                           const F32AttnOperand& v, float* out, size_t out_batch, size_t out_row,
+                                           size_t out_head) {
+  return F32AttentionArgs{s.batch, s.heads, s.seq_q, s.seq_k, s.dk, s.dv, q, k, v, out, out_batch, out_row,
+                          out_head, nullptr, {0, 0, 0, 0}, 1.0f};
+}
+
 void f32_attention_run(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const F32AttentionArgs& a);
 
 // Scalar reference (double accumulation) for the tests.

@@ -9,7 +9,7 @@ import { Tensor } from '../../tensor.js';
 import { native } from '../../native.js';
 import { monitorHook } from '../../ops/registry.js';
 import { conv2d, conv2dAsync, convTranspose2d, convTranspose2dAsync, packConvWeights, PackedConvWeights, planConv, planGeometry, type Conv2dOptions, type ConvTranspose2dOptions, type ConvTranspose2dAsyncOptions } from '../../conv/conv2d.js';
-import { depthwiseConv2d, depthwiseConv2dAsync, plan as planDepthwise, type DepthwiseConv2dOptions } from '../../conv/depthwise.js';
+import { depthwiseConv2d, depthwiseConv2dAsync, nativeCall as dwNativeCall, plan as planDepthwise, type DepthwiseConv2dOptions } from '../../conv/depthwise.js';
 import { avgPool2d, avgPool2dAsync, globalAvgPool, globalAvgPoolAsync, globalMaxPool, globalMaxPoolAsync, maxPool2d, maxPool2dAsync, plan as planPool, type Pool2dOptions } from '../../conv/pool.js';
 import { resize, resizeAsync, type ResizeOptions } from '../../conv/resize.js';
 import '../../conv/depthwise.js';
@@ -309,8 +309,7 @@ function cachedCall(n: Node, e: FusedConvExtra, x: Tensor, opts: ConvTranspose2d
     const p = planConv('conv2d', x, e.w, opts, e.transposed);
     call = () => native.conv2d(p.x, p.packed.handle, p.geom, p.out.data, p.bias, p.residual, p.act[0], p.act[1], p.act[2]);
   } else {
-    const p = planDepthwise('depthwiseConv2d', x, e.w, dwOptions(e, opts));
-    call = () => native.depthwiseConv2d(p.x.data, p.w.data, p.bias, p.out.data, p.params, p.actA, p.actB);
+    call = dwNativeCall(planDepthwise('depthwiseConv2d', x, e.w, dwOptions(e, opts)));
   }
   call();
   n.extra!.call = { x: x.data as Float32Array, out: out.data as Float32Array, r, shape: e.rank === 4 ? x.shape.slice() : [x.shape[0], x.shape[1], x.shape[3]], call } satisfies ConvCall;
@@ -355,18 +354,26 @@ registerOnnxOp('FusedConv', {
 
 /** y[n, c, …] = x[n, c, …]·scale[c] + shift[c] (+ activation) as a 1×1 depthwise convolution (native, NCHW). */
 export function channelAffine(op: string, n: Node, x: Tensor, scale: Float32Array, shift: Float32Array | null, out: Value | undefined): Tensor {
+  const a = channelAffineArgs(op, n, x, scale, shift, out);
+  if (x.size > 0) depthwiseConv2d(a.x4, a.w, a.opts);
+  return a.o;
+}
+
+/**
+ * channelAffine's arguments: the output (out, or a new tensor) and the 1×1 depthwise convolution that computes it
+ * over x seen as [N, C, 1, rest] (callers that keep the checked native call plan it from these).
+ */
+export function channelAffineArgs(op: string, n: Node, x: Tensor, scale: Float32Array, shift: Float32Array | null, out: Value | undefined) {
   if (x.shape.length < 2) throw rangeError(op, `node '${n.name}': x must have a channel axis (rank >= 2), got shape [${x.shape.join(', ')}]`);
   const c = x.shape[1];
   if (scale.length !== c) throw rangeError(op, `node '${n.name}': x has ${c} channels (x.shape[1]) but the per-channel parameters have ${scale.length}`);
   const rest = numel(x.shape.slice(2));
   const o = outOr(out, 'float32', x.shape) as unknown as Tensor;
-  if (x.size === 0) return o;
   const x4 = new Tensor(x.data as Float32Array, [x.shape[0], c, 1, rest], 'float32', x.size);
   const o4 = new Tensor(o.data as Float32Array, [x.shape[0], c, 1, rest], 'float32', x.size);
   const w = new Tensor(scale, [c, 1, 1, 1], 'float32', c);
   const b = shift ? new Tensor(shift, [c], 'float32', c) : null;
-  depthwiseConv2d(x4, w, { bias: b, out: o4 });
-  return o;
+  return { o, x4, w, opts: { bias: b, out: o4 } as DepthwiseConv2dOptions };
 }
 
 /** Inference batch norm: per-channel scale = γ/√(var + ε), shift = β − mean·scale (float32, as onnxruntime). */

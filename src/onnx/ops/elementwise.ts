@@ -8,20 +8,26 @@ import { rangeError, typeError } from '../../errors.js';
 import { attrFloat, attrStr, type Node } from '../graph.js';
 import { bstrides, broadcastShape, forRuns, mk, numel, outOr, sameShape, type ODType, type OData, type Value } from '../value.js';
 import { registerOnnxOp, type OpContext } from './registry.js';
-import { channelAffine, convActivationInto } from './conv.js';
+import { channelAffineArgs, convActivationInto } from './conv.js';
+import { nativeCall as dwNativeCall, plan as planDepthwise } from '../../conv/depthwise.js';
+import { timedRun } from '../../conv/window.js';
+import { monitorHook } from '../../ops/registry.js';
 import type { ConvActivation } from '../../conv/activation.js';
 import type { Tensor } from '../../tensor.js';
 
 const NATIVE: Record<string, number> = { Add: 0, Sub: 1, Mul: 2 };
 
-/** float32 a op b through the native kernels; false when the pattern needs too many calls. */
-function nativeBinary(code: number, a: Value, b: Value, out: Value, shape: number[]): boolean {
+/**
+ * float32 a op b through the native kernels: the checked calls as one function (the caller runs it, and may keep it
+ * while the same arrays come back), or null when the pattern needs too many calls. The views are cut here, once.
+ */
+function nativeBinary(code: number, a: Value, b: Value, out: Value, shape: number[]): (() => void) | null {
   const A = a.data as Float32Array, B = b.data as Float32Array, O = out.data as Float32Array;
   if (sameShape(a.shape, shape) && sameShape(b.shape, shape)) {
-    native.binary(code, A, B, O, out.size);
-    return true;
+    const n = out.size;
+    return () => native.binary(code, A, B, O, n);
   }
-  if (!sameShape(a.shape, shape)) return false; // a broadcast: only b may be (callers swap commutative ops)
+  if (!sameShape(a.shape, shape)) return null; // a broadcast: only b may be (callers swap commutative ops)
   const r = shape.length;
   const bp = new Array<number>(r - b.shape.length).fill(1).concat(b.shape as number[]);
   let j = r;
@@ -34,50 +40,53 @@ function nativeBinary(code: number, a: Value, b: Value, out: Value, shape: numbe
   const outer = numel(outerShape);
   if (b.size === 1) {
     const cols = r ? shape[r - 1] : 1;
-    const row = new Float32Array(cols).fill(B[0]);
-    native.binaryRow(code, A, row, O, cols ? out.size / cols : 0, cols);
-    return true;
+    const row = new Float32Array(cols), nrows = cols ? out.size / cols : 0;
+    return () => {
+      row.fill(B[0]); // b's value may change between runs of a kept call
+      native.binaryRow(code, A, row, O, nrows, cols);
+    };
   }
-  if (inner < 8 || outer > out.size / 256) return false;
+  if (inner < 8 || outer > out.size / 256) return null;
   const bs = bstrides(b.shape, shape).slice(0, k);
   const block = rows * inner;
-  let i = 0;
-  const run = (bo: number) => {
-    const o = i * block;
-    const bRow = B.subarray(bo, bo + inner);
-    if (rows === 1) native.binary(code, A.subarray(o, o + inner), bRow, O.subarray(o, o + inner), inner);
-    else native.binaryRow(code, A.subarray(o, o + block), bRow, O.subarray(o, o + block), rows, inner);
-    i++;
+  const calls: (() => void)[] = [];
+  const add = (bo: number) => {
+    const o = calls.length * block;
+    const aRow = A.subarray(o, o + block), bRow = B.subarray(bo, bo + inner), oRow = O.subarray(o, o + block);
+    calls.push(rows === 1 ? () => native.binary(code, aRow, bRow, oRow, inner) : () => native.binaryRow(code, aRow, bRow, oRow, rows, inner));
   };
-  if (k === 0) run(0);
+  if (k === 0) add(0);
   else forRuns(outerShape, [bs], (_o, offs, n) => {
     const st = bs[k - 1];
-    for (let t = 0; t < n; t++) run(offs[0] + t * st);
+    for (let t = 0; t < n; t++) add(offs[0] + t * st);
   });
-  return true;
+  return calls.length === 1 ? calls[0] : () => calls.forEach((f) => f());
 }
 
 /**
  * float32 x op s where s broadcasts per channel over an NCHW-like x (s is [C, 1…] or [N or 1, C, 1…]): the
- * squeeze-excite scale and per-channel shifts, as a 1×1 depthwise convolution per image (native).
+ * squeeze-excite scale and per-channel shifts, as a 1×1 depthwise convolution per image (native). Returns the
+ * checked native calls as one function (the caller runs it and may keep it), or null where the pattern does not fit.
  */
-function channelBinary(code: number, a: Value, b: Value, out: Value, shape: number[]): boolean {
+function channelBinary(code: number, a: Value, b: Value, out: Value, shape: number[]): (() => void) | null {
   const r = shape.length;
-  if (r < 3 || !sameShape(a.shape, shape) || out.size < 256) return false;
+  if (r < 3 || !sameShape(a.shape, shape) || out.size < 256) return null;
   const bp = new Array<number>(r - b.shape.length).fill(1).concat(b.shape as number[]);
-  if (bp.slice(2).some((d) => d !== 1) || bp[1] !== shape[1] || (bp[0] !== 1 && bp[0] !== shape[0])) return false;
+  if (bp.slice(2).some((d) => d !== 1) || bp[1] !== shape[1] || (bp[0] !== 1 && bp[0] !== shape[0])) return null;
   const N = shape[0], C = shape[1];
   const img = out.size / N, B = b.data as Float32Array;
   const ones = code === 0 ? new Float32Array(C).fill(1) : null;
   const node = { name: 'Mul', op: 'Mul', domain: '', inputs: [], outputs: [], attrs: {} };
+  const calls: (() => void)[] = [];
   for (let i = 0; i < N; i++) {
     const s = bp[0] === 1 ? B : B.subarray(i * C, (i + 1) * C);
     const xi = mk('float32', [1, ...shape.slice(1)], (a.data as Float32Array).subarray(i * img, (i + 1) * img)) as unknown as Tensor;
     const oi = mk('float32', xi.shape, (out.data as Float32Array).subarray(i * img, (i + 1) * img));
-    if (code === 2) channelAffine('Mul', node, xi, s, null, oi);
-    else channelAffine('Add', node, xi, ones!, s, oi);
+    const c = code === 2 ? channelAffineArgs('Mul', node, xi, s, null, oi) : channelAffineArgs('Add', node, xi, ones!, s, oi);
+    calls.push(dwNativeCall(planDepthwise('depthwiseConv2d', c.x4, c.w, c.opts)));
   }
-  return true;
+  const run = calls.length === 1 ? calls[0] : () => calls.forEach((f) => f());
+  return () => void timedRun('depthwiseConv2d', 'depthwiseConv2d', run, out); // the monitor records it as before
 }
 
 /** Generic broadcasting loop over innermost runs. */
@@ -94,9 +103,29 @@ function loopBinary(a: Value, b: Value, out: Value, shape: number[], f: (x: numb
 
 type BinF = (x: number, y: number) => number;
 
+/**
+ * A float32 Add/Sub/Mul's native calls kept on its node: the planned run passes the same arena views every time, so
+ * the checked calls are reused while a, b and the output are the same arrays of the same shapes (PaddleOCR cls's
+ * nine squeeze-excite Muls, [1,H,W,C] × [1,1,1,C] after nhwc-layout: the shape work and views cost more than the
+ * multiply).
+ */
+interface BinaryCall {
+  a: OData;
+  b: OData;
+  o: OData;
+  as: readonly number[];
+  bs: readonly number[];
+  call: () => void;
+}
+
 function binaryOp(op: string, f: BinF | ((dt: ODType) => BinF), outType?: ODType, commutative = false) {
   registerOnnxOp(op, {
-    run(_n: Node, ins, outs) {
+    run(n: Node, ins, outs) {
+      const cc = n.extra?.binaryCall as BinaryCall | undefined, a0 = ins[0], b0 = ins[1], o0 = outs[0];
+      if (cc && a0 && b0 && o0 && cc.a === a0.data && cc.b === b0.data && cc.o === o0.data && sameShape(cc.as, a0.shape) && sameShape(cc.bs, b0.shape) && !monitorHook.on) {
+        cc.call();
+        return [o0];
+      }
       let a = ins[0]!, b = ins[1]!;
       if (a.dtype !== b.dtype) throw typeError(op, `input dtypes differ: ${a.dtype} and ${b.dtype}`);
       const shape = broadcastShape(op, a.shape, b.shape);
@@ -104,8 +133,12 @@ function binaryOp(op: string, f: BinF | ((dt: ODType) => BinF), outType?: ODType
       const code = NATIVE[op];
       if (code !== undefined && a.dtype === 'float32') {
         if (commutative && !sameShape(a.shape, shape) && sameShape(b.shape, shape)) [a, b] = [b, a];
-        if (nativeBinary(code, a, b, out, shape)) return [out];
-        if (code !== 1 && channelBinary(code, a, b, out, shape)) return [out];
+        const call = nativeBinary(code, a, b, out, shape) ?? (code !== 1 ? channelBinary(code, a, b, out, shape) : null);
+        if (call) {
+          call();
+          if (out === o0) n.extra = { ...n.extra, binaryCall: { a: a0!.data, b: b0!.data, o: out.data, as: a0!.shape.slice(), bs: b0!.shape.slice(), call } satisfies BinaryCall };
+          return [out];
+        }
       }
       const fn = f.length === 1 ? (f as (dt: ODType) => BinF)(a.dtype) : (f as BinF);
       loopBinary(a, b, out, shape, fn);
