@@ -631,7 +631,8 @@ inline void spmm_csr_row_any_scalar(const F32SparseView& w, size_t r0, size_t r1
 }  // namespace
 }  // namespace simdtensor
 
-// Defines a portable variant `sym` over traits V (row kernels: scalar CSR/N:M, V-vector BSR). `...`: its N:M
+// Defines a portable variant `sym` over traits V (row kernels: scalar CSR/N:M, V-vector BSR; no chunked CSR kernel:
+// not measured on those ISAs). `...`: its N:M
 // panel fields (panel_nr, panel_max_m, nm_panel, nm_panel_name), or 0, 0, nullptr, nullptr for none.
 #define ST_F32_SPMM_PORTABLE_VARIANT(sym, V, isa, nvmax, acc, suffix, mt, ...)                                       \
   const F32SpmmVariant sym = {                                                                                    \
