@@ -3,7 +3,7 @@ import {
   getMaxIsa, linear, linearAsync, packWeights, prune, rand, setMaxIsa, setMonitoring, resetStats, sparseBsr, sparseCsr, sparseNm,
   SparseTensor, stats, tensor, toSparse, lastSparseKernel, Tensor, cpuInfo, quantize,
 } from '../src/index.js';
-import { compiledIsas, expectClose, itIsa, refMatmul } from './helpers.js';
+import { compiledIsas, expectClose, itIsa, refMatmul, supportedIsas } from './helpers.js';
 
 // Sparse kernels sum the same products as the dense reference in another order: f32 error stays below
 // k·eps·Σ|x·w|; 64·eps·Σ|x·w| + 1e-6 is generous for k <= 300 yet catches any wrong or dropped term.
@@ -89,6 +89,23 @@ describe('sparse linear edge cases', () => {
     const bias = rand([4], { seed: 3 });
     const y = linear(rand([2, 8], { seed: 4 }), zero, bias, { activation: 'relu', sparseKernel: 'sparse' });
     for (let i = 0; i < 8; i++) expect(y.data[i]).toBe(Math.max(0, bias.data[i % 4] as number));
+  });
+
+  it('CSR at M past 8 runs the chunked kernel across K blocks and counts its repacked copy in bytes', () => {
+    // K = 600 spans several K blocks on AVX-512 (128 columns) and AVX2 (255); 70 % sparse keeps the chunked path.
+    for (const isa of supportedIsas().filter((i) => i === 'avx2' || i === 'avx512')) {
+      setMaxIsa(isa);
+      const wd = pruned(FORMATS[0], 75, 600, 21);
+      const sp = toSparse(wd);
+      const before = sp.bytes;
+      for (const m of [9, 64, 130]) {
+        const x = rand([m, 600], { seed: 22 + m });
+        const bias = rand([75], { seed: 23 });
+        check(x, wd, linear(x, sp, bias, { activation: 'relu', sparseKernel: 'sparse' }), bias, 'relu', `${isa} chunked m=${m}`);
+        expect(lastSparseKernel()).toMatch(/^f32_spmm_csr_xt/);
+      }
+      expect(sp.bytes).toBeGreaterThan(before);
+    }
   });
 
   it('accepts x with leading batch dimensions and a preallocated out', () => {

@@ -116,7 +116,7 @@ std::vector<float> pattern_weights(size_t n, size_t k, SparseFormat fmt, size_t 
 }
 
 bool check_case(const F32SpmmVariant& v, SpmmPath path, const TestSparse& ts, const std::vector<float>& wd, size_t m,
-                bool use_bias, int act, size_t ldo_pad, uint64_t seed) {
+                bool use_bias, int act, size_t ldo_pad, uint64_t seed, const F32CsrChunks* chunks = nullptr) {
   const F32SparseView& w = ts.view;
   const size_t n = w.n, k = w.k;
   sttest::Rng rng(seed);
@@ -127,6 +127,7 @@ bool check_case(const F32SpmmVariant& v, SpmmPath path, const TestSparse& ts, co
   sttest::Flush<float> out(m * ldo), ref(m * ldo);
   for (size_t i = 0; i < m * ldo; i++) out[i] = ref[i] = 12345.0f;
   F32SpmmArgs args{&w, m, x.data(), k, out.data(), ldo, use_bias ? bias.data() : nullptr, act};
+  args.chunks = chunks;
   const char* name = f32_spmm_run(v, args, path);
   f32_gemm_reference(m, n, k, x.data(), k, wd.data(), k, true, ref.data(), ldo, use_bias ? bias.data() : nullptr, act);
   for (size_t i = 0; i < m; i++)
@@ -232,6 +233,67 @@ TEST(spmm_large_tiles_and_k) {
       if (c.k > 65536) CHECK(!ts.view.idx16, "k > 65536 must use u32 indices");
       for (SpmmPath p : {SpmmPath::kAuto, SpmmPath::kRow, SpmmPath::kXt, SpmmPath::kPanel})
         for (int act = 0; act < 3; act++) CHECK(check_case(v, p, ts, wd, c.m, true, act, 1, 5 + act), "%s %s", v.name, c.fc.label);
+    }
+  });
+}
+
+TEST(spmm_csr_chunked_every_block_and_group) {
+  // The chunked CSR kernel (F32CsrChunks) with K blocks and row groups around every edge: kb = 1 (every column its
+  // own block), blocks that split rows unevenly, kb past K; groups of 1 row up to 256; segments shorter and longer
+  // than a chunk; M across the tile width (several tiles, last one partial); u16 and u32 columns.
+  for_each_runnable([&](const F32SpmmVariant& v) {
+    if (!v.csr_chunks) return sttest::skip(v.name, "no chunked CSR kernel");
+    uint64_t seed = 301;
+    const size_t W = v.w, MT = v.max_nv * W;
+    for (bool idx32 : {false, true})
+      for (size_t n : {size_t(1), size_t(7), size_t(33), size_t(70)})
+        for (size_t k : {size_t(1), size_t(9), size_t(40), size_t(257)})
+          for (double density : {0.0, 0.15, 0.6, 1.0}) {
+            sttest::Rng rng(seed);
+            std::vector<float> wd = pattern_weights(n, k, SparseFormat::kCsr, 0, 0, density, rng, density == 0.6);
+            TestSparse ts;
+            CHECK(make_sparse(wd, n, k, SparseFormat::kCsr, 0, 0, idx32, &ts), "csr");
+            for (size_t kb : {size_t(1), size_t(3), size_t(16), size_t(255)})
+              for (size_t rows : {size_t(1), size_t(5), size_t(32), size_t(256)}) {
+                auto ck = f32_csr_pack_chunks(ts.view, kb, rows);
+                for (size_t m : {W + 1, MT, MT + 3, 2 * MT + 1}) {
+                  const int act = int(seed % 3);
+                  CHECK(check_case(v, SpmmPath::kXt, ts, wd, m, seed % 2 == 0, act, seed % 5 == 0 ? 3 : 0, seed, &ck->view),
+                        "%s chunked kb=%zu rows=%zu n=%zu k=%zu density %.2f", v.name, kb, rows, n, k, density);
+                  seed++;
+                }
+              }
+            seed += 1000;
+          }
+  });
+}
+
+TEST(spmm_csr_chunk_padding_reads_no_activation) {
+  // Padded chunk slots point at the block's zero xt row: NaN and Inf in x reach only the rows that store them.
+  for_each_runnable([&](const F32SpmmVariant& v) {
+    if (!v.csr_chunks) return sttest::skip(v.name, "no chunked CSR kernel");
+    const size_t n = 3, k = 24, m = v.max_nv * v.w + 1;
+    std::vector<float> wd(n * k, 0.0f);
+    wd[0 * k + 2] = 1.0f;  // row 0 stores column 2 only (one slot, seven padded)
+    wd[1 * k + 5] = 2.0f;  // row 1 stores column 5 only
+    wd[2 * k + 9] = 3.0f;
+    TestSparse ts;
+    CHECK(make_sparse(wd, n, k, SparseFormat::kCsr, 0, 0, false, &ts), "csr");
+    for (size_t kb : {size_t(8), size_t(24)}) {
+      auto ck = f32_csr_pack_chunks(ts.view, kb, 2);
+      CHECK(ck->view.chunks() == 3, "%s one chunk per stored row (got %zu)", v.name, ck->view.chunks());
+      std::vector<float> x(m * k, 1.0f), out(m * n, -1.0f);
+      x[0 * k + 2] = NAN;       // only row 0 stores column 2
+      x[m / 2 * k + 5] = INFINITY;  // only row 1 stores column 5
+      for (size_t i = 0; i < m; i++) x[i * k + 0] = INFINITY, x[i * k + 23] = NAN;  // stored by no row
+      F32SpmmArgs a{&ts.view, m, x.data(), k, out.data(), n, nullptr, 0};
+      a.chunks = &ck->view;
+      f32_spmm_run(v, a, SpmmPath::kXt);
+      CHECK(std::isnan(out[0]) && out[1] == 2.0f && out[2] == 3.0f, "%s kb=%zu NaN in x", v.name, kb);
+      CHECK(std::isinf(out[m / 2 * n + 1]) && out[m / 2 * n + 0] == 1.0f && out[m / 2 * n + 2] == 3.0f,
+            "%s kb=%zu Inf in x", v.name, kb);
+      CHECK(out[(m - 1) * n + 0] == 1.0f && out[(m - 1) * n + 1] == 2.0f && out[(m - 1) * n + 2] == 3.0f,
+            "%s kb=%zu unstored NaN/Inf columns leaked", v.name, kb);
     }
   });
 }

@@ -38,9 +38,26 @@ struct F32SparseView {
 //   outt[(r - r0)·ldt + i] = act(bias[r] + Σ_k w[r][k] · xt[k·nv·W + i]),  i < nv·W,
 // where xt is one M tile of the activation, transposed: [k_padded][nv·W] (columns past M are zero).
 // For BSR the last block row may write rows up to its block end (past N): outt must have room for them.
-// (Walking K in L1-sized blocks was measured and lost: the per-row segment loops cost more than L2 reads.)
 using F32SpmmXtFn = void (*)(const F32SparseView& w, size_t r0, size_t r1, const float* xt, size_t nv, float* outt,
                              size_t ldt, const float* bias, int act);
+// CSR repacked for the chunked xt kernel: rows in groups of `rows`, K in blocks of kb columns, and each row's
+// stored values in a block cut into chunks of kCsrChunk (the last one padded with zero weights that point at the
+// block's zero xt row, so padding never reads an activation). A group's chunks for one block are listed row-round-
+// robin (every row's first chunk, then every second chunk, ...), so consecutive chunks rarely share an output row.
+// The kernel walks one flat list of fixed-size chunks per (group, block): no per-row loop whose exit mispredicts.
+constexpr size_t kCsrChunk = 8;
+struct F32CsrChunks {
+  size_t n = 0, k = 0, kb = 0, blocks = 0, rows = 0, groups = 0;  // kb <= 255, rows <= 256
+  const uint32_t* cptr = nullptr;  // [groups·blocks + 1]: chunks of group g, block b are [cptr[g·blocks + b], +1)
+  const uint8_t* crow = nullptr;   // [chunks]: the chunk's row within its group
+  const uint8_t* off = nullptr;    // [chunks][kCsrChunk]: column within the block; kb = the block's zero row
+  const float* val = nullptr;      // [chunks][kCsrChunk]
+  size_t chunks() const { return cptr ? cptr[groups * blocks] : 0; }
+};
+// Chunked CSR xt kernel, for group g and K block b: outt[crow·ldt + i] += Σ_slots val · xtb[off·nv·W + i], where
+// xtb is the block's part of an xt tile laid out in blocks of kb + 1 rows (the last one zero). No bias/activation.
+using F32SpmmCsrChunkFn = void (*)(const F32CsrChunks& ck, size_t g, size_t b, const float* xtb, size_t nv,
+                                   float* outt, size_t ldt);
 // Row kernel (small M): out[i·ldo + r] = Σ_k w[r][k] · x[i·ldx + k] for i < m, r in [r0, r1) (r0 a multiple of bh;
 // rows >= N are not stored). x rows must be readable up to k_padded(). No bias/activation: see epilogue.
 using F32SpmmRowFn = void (*)(const F32SparseView& w, size_t r0, size_t r1, const float* x, size_t ldx, size_t m,
@@ -92,6 +109,8 @@ struct F32SpmmVariant {
   size_t panel_max_m;
   F32SpmmPanelFn nm_panel;
   const char* nm_panel_name;
+  // Optional chunked CSR xt kernel for M tiles wider than narrow_w (null: CSR walks the whole K per row).
+  F32SpmmCsrChunkFn csr_chunks;
 };
 
 #define ST_F32_SPMM(sym, isa) extern const F32SpmmVariant sym;

@@ -74,6 +74,40 @@ void spmm_csr_xt(const F32SparseView& w, size_t r0, size_t r1, const float* xt, 
   }
 }
 
+// One (group, block) of chunked CSR (F32CsrChunks): the block's xt rows (sized by the driver for L1) serve every
+// chunk; each chunk is one read-modify-write of its row's outt vectors around kCsrChunk broadcasts × NV FMAs.
+template <class V, int NV>
+void spmm_csr_chunks_xt(const F32CsrChunks& ck, size_t g, size_t b, const float* xtb, float* outt, size_t ldt) {
+  using R = typename V::R;
+  constexpr int W = V::W;
+  constexpr size_t MT = size_t(NV) * W;
+  const size_t c1 = ck.cptr[g * ck.blocks + b + 1];
+  for (size_t c = ck.cptr[g * ck.blocks + b]; c < c1; c++) {
+    float* dst = outt + size_t(ck.crow[c]) * ldt;
+    const uint8_t* op = ck.off + c * kCsrChunk;
+    const float* vp = ck.val + c * kCsrChunk;
+    R a0[NV], a1[NV];
+    ST_UNROLL
+    for (int v = 0; v < NV; v++) {
+      a0[v] = V::load(dst + v * W);
+      a1[v] = V::zero();
+    }
+    ST_UNROLL
+    for (size_t s = 0; s < kCsrChunk; s += 2) {
+      const float* x0 = xtb + size_t(op[s]) * MT;
+      const float* x1 = xtb + size_t(op[s + 1]) * MT;
+      const R w0 = V::set1(vp[s]), w1 = V::set1(vp[s + 1]);
+      ST_UNROLL
+      for (int v = 0; v < NV; v++) {
+        a0[v] = V::fmadd(w0, V::load(x0 + v * W), a0[v]);
+        a1[v] = V::fmadd(w1, V::load(x1 + v * W), a1[v]);
+      }
+    }
+    ST_UNROLL
+    for (int v = 0; v < NV; v++) V::store(dst + v * W, V::add(a0[v], a1[v]));
+  }
+}
+
 // RB rows of a block row at a time share each loaded xt row (bh is a multiple of RB).
 template <class V, int NV, int RB, class Idx>
 void spmm_bsr_xt(const F32SparseView& w, size_t r0, size_t r1, const float* xt, float* outt, size_t ldt,
@@ -517,6 +551,15 @@ void spmm_csr_xt_nv(const F32SparseView& w, size_t r0, size_t r1, const float* x
   }
 }
 
+template <class V, int NVMAX, int NV = 1>
+void spmm_csr_chunks_xt_nv(const F32CsrChunks& ck, size_t g, size_t b, const float* xtb, size_t nv, float* outt,
+                           size_t ldt) {
+  if constexpr (NV <= NVMAX) {
+    if (nv == NV) return spmm_csr_chunks_xt<V, NV>(ck, g, b, xtb, outt, ldt);
+    spmm_csr_chunks_xt_nv<V, NVMAX, NV + 1>(ck, g, b, xtb, nv, outt, ldt);
+  }
+}
+
 // Rows per group for a block height (the driver sizes nv so RB·nv fits the accumulator budget).
 inline int spmm_bsr_rb(size_t bh) { return bh % 4 == 0 ? 4 : (bh % 2 == 0 ? 2 : 1); }
 
@@ -588,7 +631,8 @@ inline void spmm_csr_row_any_scalar(const F32SparseView& w, size_t r0, size_t r1
 }  // namespace
 }  // namespace simdtensor
 
-// Defines a portable variant `sym` over traits V (row kernels: scalar CSR/N:M, V-vector BSR). `...`: its N:M
+// Defines a portable variant `sym` over traits V (row kernels: scalar CSR/N:M, V-vector BSR; no chunked CSR kernel:
+// not measured on those ISAs). `...`: its N:M
 // panel fields (panel_nr, panel_max_m, nm_panel, nm_panel_name), or 0, 0, nullptr, nullptr for none.
 #define ST_F32_SPMM_PORTABLE_VARIANT(sym, V, isa, nvmax, acc, suffix, mt, ...)                                       \
   const F32SpmmVariant sym = {                                                                                    \
@@ -598,4 +642,4 @@ inline void spmm_csr_row_any_scalar(const F32SparseView& w, size_t r0, size_t r1
       &spmm_epilogue<V>,                                                                                          \
       {"f32_spmm_csr_xt" mt "__" suffix, "f32_spmm_bsr_xt" mt "__" suffix, "f32_spmm_nm_xt" mt "__" suffix},       \
       {"f32_spmm_csr_row__" suffix, "f32_spmm_bsr_row__" suffix, "f32_spmm_nm_row__" suffix},                  \
-      0, {nullptr, nullptr, nullptr}, {nullptr, nullptr, nullptr}, __VA_ARGS__};
+      0, {nullptr, nullptr, nullptr}, {nullptr, nullptr, nullptr}, __VA_ARGS__, nullptr};

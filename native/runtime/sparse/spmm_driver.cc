@@ -40,6 +40,16 @@ size_t bsr_rows_per_group(size_t bh) { return bh % 4 == 0 ? 4 : (bh % 2 == 0 ? 2
 // narrower tile and keeps max_nv.
 constexpr size_t kCsrXtBytes = size_t(512) << 10;
 
+// Chunked CSR (F32CsrChunks): the xt rows of one K block of a full M tile (kb · max_nv·W floats) fit in this many
+// bytes, so they stay in L1 while the group's chunks walk the block; the group's outt tile (rows × max_nv·W) holds
+// the partial sums between blocks, so groups are small enough to leave L1 room for both.
+constexpr size_t kCsrChunkBlockBytes = size_t(32) << 10;
+constexpr size_t kCsrChunkRows = 32;
+// Below this density a row's segment in a K block is short (about 13 values at 90 % sparsity and 128 columns), so
+// the padding of its last chunk costs more than the L1 reads save: measured even or slower at 90 % (see
+// docs/sparse.md); those keep the per-row kernel.
+constexpr double kCsrChunkMinDensity = 0.2;
+
 // Vectors of M per xt tile for this variant and format (block kernels keep RB·nv accumulators live).
 size_t tile_nv(const F32SpmmVariant& v, const F32SparseView& w) {
   if (w.fmt == SparseFormat::kCsr) {
@@ -66,13 +76,26 @@ void run_xt(const F32SpmmVariant& v, const F32SpmmArgs& a) {
   const F32SparseView& w = *a.w;
   const size_t M = a.m, K = w.k, kp = w.k_padded();
   const bool narrow = v.narrow_w && M <= v.narrow_w;
+  const F32CsrChunks* ck = nullptr;
+  std::shared_ptr<F32CsrChunkPack> ck_local;
+  if (w.fmt == SparseFormat::kCsr && !narrow && v.csr_chunks && w.k) {
+    if (a.chunks) {
+      ck = a.chunks;  // the caller's pack (tests may give any kb and rows)
+    } else if (const size_t kb = f32_spmm_csr_chunk_kb(v, w, M)) {
+      ck_local = f32_csr_pack_chunks(w, kb, kCsrChunkRows);
+      ck = &ck_local->view;
+    }
+  }
   const size_t W = narrow ? v.narrow_w : v.w;
-  const size_t nv_max = narrow ? 1 : tile_nv(v, w), MT = nv_max * W;
+  const size_t nv_max = narrow ? 1 : (ck ? v.max_nv : tile_nv(v, w)), MT = nv_max * W;
   const F32SpmmXtFn fn = narrow ? v.xt_narrow[int(w.fmt)] : v.xt[int(w.fmt)];
   const size_t tiles = (M + MT - 1) / MT;
   std::vector<size_t> tile_off(tiles + 1, 0);
   auto tile_nvs = [&](size_t t) { return (std::min(MT, M - t * MT) + W - 1) / W; };
-  for (size_t t = 0; t < tiles; t++) tile_off[t + 1] = tile_off[t] + kp * tile_nvs(t) * W;
+  // Chunked CSR: xt rows in blocks of kb + 1, the last row of each block zero (the chunks' padding reads it).
+  const size_t xrows = ck ? ck->blocks * (ck->kb + 1) : kp;
+  auto xrow = [&](size_t k) { return ck ? k + k / ck->kb : k; };
+  for (size_t t = 0; t < tiles; t++) tile_off[t + 1] = tile_off[t] + xrows * tile_nvs(t) * W;
   float* xt = t_xt.get(tile_off[tiles]);
   const double work = double(w.nnz_stored) * double(M);
 
@@ -83,26 +106,39 @@ void run_xt(const F32SpmmVariant& v, const F32SpmmArgs& a) {
     const size_t m0 = t * MT, mt = std::min(MT, M - m0), ld = tile_nvs(t) * W;
     float* dst = xt + tile_off[t];
     for (size_t k = k0; k < k1; k++)
-      for (size_t i = mt; i < ld; i++) dst[k * ld + i] = 0.0f;
+      for (size_t i = mt; i < ld; i++) dst[xrow(k) * ld + i] = 0.0f;
     const size_t kv = std::min(k1, K);
     for (size_t i = 0; i < mt; i++) {
       const float* src = a.x + (m0 + i) * a.ldx;
-      for (size_t k = k0; k < kv; k++) dst[k * ld + i] = src[k];
+      for (size_t k = k0; k < kv; k++) dst[xrow(k) * ld + i] = src[k];
     }
     for (size_t k = std::max(k0, K); k < k1; k++)
-      for (size_t i = 0; i < mt; i++) dst[k * ld + i] = 0.0f;
+      for (size_t i = 0; i < mt; i++) dst[xrow(k) * ld + i] = 0.0f;
   });
+  if (ck)
+    for (size_t t = 0; t < tiles; t++)
+      for (size_t b = 0; b < ck->blocks; b++) {
+        const size_t ld = tile_nvs(t) * W;
+        std::memset(xt + tile_off[t] + (b * (ck->kb + 1) + ck->kb) * ld, 0, ld * sizeof(float));
+      }
 
-  const size_t rows_per = rows_multiple(kRowsPerTask, w.bh);
+  const size_t rows_per = ck ? ck->rows : rows_multiple(kRowsPerTask, w.bh);
   const size_t chunks = (w.n + rows_per - 1) / rows_per;
   run_tasks(tiles * chunks, work, [&](size_t task) {
     const size_t t = task / chunks, r0 = (task % chunks) * rows_per, r1 = std::min(w.n, r0 + rows_per);
     const size_t nv = tile_nvs(t), ld = nv * W, m0 = t * MT, mt = std::min(MT, M - m0);
     float* outt = t_outt.get(rows_multiple(rows_per, w.bh) * ld);
-    fn(w, r0, r1, xt + tile_off[t], nv, outt, ld, a.bias, a.act);
+    if (ck) {
+      std::memset(outt, 0, (r1 - r0) * ld * sizeof(float));
+      for (size_t b = 0; b < ck->blocks; b++)
+        v.csr_chunks(*ck, r0 / ck->rows, b, xt + tile_off[t] + b * (ck->kb + 1) * ld, nv, outt, ld);
+    } else {
+      fn(w, r0, r1, xt + tile_off[t], nv, outt, ld, a.bias, a.act);
+    }
     for (size_t i = 0; i < mt; i++) {
       float* o = a.out + (m0 + i) * a.ldo;
       for (size_t r = r0; r < r1; r++) o[r] = outt[(r - r0) * ld + i];
+      if (ck) v.epilogue(o + r0, r1 - r0, a.bias ? a.bias + r0 : nullptr, a.act);
     }
   });
 }
@@ -184,6 +220,14 @@ const CrossoverRow kCrossAvx512[] = {
 
 }  // namespace
 
+size_t f32_spmm_csr_chunk_kb(const F32SpmmVariant& v, const F32SparseView& w, size_t m) {
+  if (w.fmt != SparseFormat::kCsr || !v.csr_chunks || (v.narrow_w && m <= v.narrow_w) || w.k == 0) return 0;
+  if (double(w.nnz_stored) < kCsrChunkMinDensity * double(w.n) * double(w.k)) return 0;
+  return std::min<size_t>(255, std::max<size_t>(1, kCsrChunkBlockBytes / (4 * v.max_nv * v.w)));
+}
+
+size_t f32_spmm_csr_chunk_rows() { return kCsrChunkRows; }
+
 SpmmPath f32_spmm_auto_path(const F32SpmmVariant& v, const F32SparseView& w, size_t m) {
   // Measured on AVX-512 (docs/sparse.md): the row kernels win at M = 1, and up to M = 2 where a row's weights are
   // read as contiguous vectors (N:M windows, blocks at least 8 wide); from there the xt kernels (ymm up to M = 8).
@@ -244,6 +288,13 @@ const char* f32_sparse_linear(const F32SparseLinearArgs& a) {
   if (path == SpmmPath::kPanel && a.m != 0 && w.n != 0) {
     panels = a.w->nm_panels(v.panel_nr);
     sa.panels = &panels->view;
+  }
+  std::shared_ptr<F32CsrChunkPack> chunks;
+  if (path == SpmmPath::kXt && a.m != 0 && w.n != 0) {
+    if (const size_t kb = f32_spmm_csr_chunk_kb(v, w, a.m)) {
+      chunks = a.w->csr_chunks(kb, f32_spmm_csr_chunk_rows());
+      sa.chunks = &chunks->view;
+    }
   }
   return f32_spmm_run(v, sa, path);
 }

@@ -20,6 +20,10 @@ struct F32SpmmArgs {
   // N:M weights packed for the variant's panel kernel (panel_nr wide); null: packed per call when the panel path
   // runs (tests), so callers that run it repeatedly pass F32SparseWeights::nm_panels.
   const F32NmPanels* panels = nullptr;
+  // CSR repacked for the variant's chunked xt kernel; null: packed per call where f32_spmm_csr_chunk_kb says the
+  // chunked kernel runs, so callers that run it repeatedly pass F32SparseWeights::csr_chunks. Tests may pass a
+  // pack with any kb and rows: it runs wherever the chunked kernel can (CSR, M past narrow_w).
+  const F32CsrChunks* chunks = nullptr;
 };
 
 enum class SpmmPath : int {
@@ -30,6 +34,10 @@ enum class SpmmPath : int {
                // the variant has no panel kernel or m is past its panel_max_m)
 };
 
+// CSR xt path: the K-block width (columns) of the chunked kernel for this M, or 0 when the per-row kernel runs
+// (no chunked kernel in the variant, ymm tiles at small M, K = 0); and the rows per chunk group.
+size_t f32_spmm_csr_chunk_kb(const F32SpmmVariant& v, const F32SparseView& w, size_t m);
+size_t f32_spmm_csr_chunk_rows();
 // The path kAuto takes for this M.
 SpmmPath f32_spmm_auto_path(const F32SpmmVariant& v, const F32SparseView& w, size_t m);
 const char* f32_spmm_kernel_name(const F32SpmmVariant& v, SparseFormat fmt, SpmmPath path, size_t m);

@@ -1,6 +1,7 @@
 // Validation, ownership and dense <-> sparse conversion of sparse f32 weights (portable C++, offline paths).
 #include "runtime/sparse/weights.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace simdtensor {
@@ -187,6 +188,7 @@ size_t F32SparseWeights::bytes() const {
   size_t b = ptr_.size() * 4 + idx16_.size() * 2 + idx32_.size() * 4 + view_.nnz_stored * 4 + nib_.size();
   if (dense_) b += dense_->bytes();
   if (panels_) b += panels_->bytes();
+  if (chunks_) b += chunks_->bytes();
   return b;
 }
 
@@ -209,6 +211,75 @@ std::shared_ptr<F32NmPanelPack> F32SparseWeights::nm_panels(size_t nr) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!panels_ || panels_->view.nr != nr) panels_ = f32_nm_pack_panels(view_, nr);
   return panels_;
+}
+
+std::shared_ptr<F32CsrChunkPack> F32SparseWeights::csr_chunks(size_t kb, size_t rows) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!chunks_ || chunks_->view.kb != kb || chunks_->view.rows != rows) chunks_ = f32_csr_pack_chunks(view_, kb, rows);
+  return chunks_;
+}
+
+std::shared_ptr<F32CsrChunkPack> f32_csr_pack_chunks(const F32SparseView& w, size_t kb, size_t rows) {
+  auto pk = std::make_shared<F32CsrChunkPack>();
+  F32CsrChunks& v = pk->view;
+  v.n = w.n;
+  v.k = w.k;
+  v.kb = kb;
+  v.rows = rows;
+  v.blocks = (w.k + kb - 1) / kb;
+  v.groups = (w.n + rows - 1) / rows;
+  auto col = [&](size_t j) -> size_t {
+    return w.idx16 ? static_cast<const uint16_t*>(w.idx)[j] : static_cast<const uint32_t*>(w.idx)[j];
+  };
+  // Chunks per row are ceil(segment / kCsrChunk) for each block: count them first for exact arrays.
+  size_t total = 0;
+  for (size_t r = 0; r < w.n; r++) {
+    size_t j = w.ptr[r];
+    const size_t e = w.ptr[r + 1];
+    for (size_t b = 0; b < v.blocks; b++) {
+      const size_t j0 = j;
+      while (j < e && col(j) < (b + 1) * kb) j++;
+      total += (j - j0 + kCsrChunk - 1) / kCsrChunk;
+    }
+  }
+  pk->cptr.assign(v.groups * v.blocks + 1, 0);
+  pk->crow.resize(total);
+  pk->off.assign(total * kCsrChunk, uint8_t(kb));  // padding points at the block's zero row
+  pk->val.assign(total * kCsrChunk, 0.0f);
+  std::vector<size_t> cur(rows), end(rows);
+  size_t c = 0;
+  for (size_t g = 0; g < v.groups; g++) {
+    const size_t r0 = g * rows, nr = std::min(rows, w.n - r0);
+    for (size_t i = 0; i < nr; i++) cur[i] = w.ptr[r0 + i];
+    for (size_t b = 0; b < v.blocks; b++) {
+      const size_t lim = (b + 1) * kb;
+      for (size_t i = 0; i < nr; i++) {
+        size_t j = cur[i];
+        const size_t e = w.ptr[r0 + i + 1];
+        while (j < e && col(j) < lim) j++;
+        end[i] = j;
+      }
+      for (bool any = true; any;) {  // row-round-robin: every row's next chunk in turn
+        any = false;
+        for (size_t i = 0; i < nr; i++) {
+          if (cur[i] == end[i]) continue;
+          any = true;
+          pk->crow[c] = uint8_t(i);
+          for (size_t s = 0; s < kCsrChunk && cur[i] < end[i]; s++, cur[i]++) {
+            pk->off[c * kCsrChunk + s] = uint8_t(col(cur[i]) - b * kb);
+            pk->val[c * kCsrChunk + s] = w.val[cur[i]];
+          }
+          c++;
+        }
+      }
+      pk->cptr[g * v.blocks + b + 1] = uint32_t(c);
+    }
+  }
+  v.cptr = pk->cptr.data();
+  v.crow = pk->crow.data();
+  v.off = pk->off.data();
+  v.val = pk->val.data();
+  return pk;
 }
 
 std::shared_ptr<F32NmPanelPack> f32_nm_pack_panels(const F32SparseView& w, size_t nr) {

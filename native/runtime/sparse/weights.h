@@ -45,6 +45,17 @@ struct F32NmPanelPack {
 // Packs N:M weights `w` (fmt kNm) into panels of nr rows.
 std::shared_ptr<F32NmPanelPack> f32_nm_pack_panels(const F32SparseView& w, size_t nr);
 
+// CSR repacked into chunks for the chunked xt kernel (see F32CsrChunks); owns the arrays.
+struct F32CsrChunkPack {
+  std::vector<uint32_t> cptr;
+  std::vector<uint8_t> crow, off;
+  std::vector<float> val;
+  F32CsrChunks view;
+  size_t bytes() const { return cptr.size() * 4 + crow.size() + off.size() + val.size() * sizeof(float); }
+};
+// Repacks CSR weights `w` into chunks with K blocks of kb columns (1..255) and row groups of `rows` (1..256).
+std::shared_ptr<F32CsrChunkPack> f32_csr_pack_chunks(const F32SparseView& w, size_t kb, size_t rows);
+
 class F32SparseWeights {
  public:
   // Validates and copies; on invalid input returns null and sets *err.
@@ -59,6 +70,9 @@ class F32SparseWeights {
   bool has_dense() const;
   // N:M only: the weights packed for the panel kernels with panel width nr, made on first use (thread-safe).
   std::shared_ptr<F32NmPanelPack> nm_panels(size_t nr);
+  // CSR only: the weights repacked for the chunked xt kernel (kb, rows as f32_csr_pack_chunks), made on first use
+  // (thread-safe; a different kb or rows replaces the kept pack).
+  std::shared_ptr<F32CsrChunkPack> csr_chunks(size_t kb, size_t rows);
 
  private:
   F32SparseWeights() = default;
@@ -72,6 +86,7 @@ class F32SparseWeights {
   mutable std::mutex mu_;
   std::shared_ptr<PackedF32Weights> dense_;
   std::shared_ptr<F32NmPanelPack> panels_;
+  std::shared_ptr<F32CsrChunkPack> chunks_;
 };
 
 // Writes the dense [n×k] matrix (row-major) that `w` represents.
