@@ -102,7 +102,8 @@ describe('sparse linear edge cases', () => {
         const x = rand([m, 600], { seed: 22 + m });
         const bias = rand([75], { seed: 23 });
         check(x, wd, linear(x, sp, bias, { activation: 'relu', sparseKernel: 'sparse' }), bias, 'relu', `${isa} chunked m=${m}`);
-        expect(lastSparseKernel()).toMatch(/^f32_spmm_csr_xt/);
+        expect(lastSparseKernel()).toMatch(/^f32_spmm_csr_chunks_xt/);
+        expect(sp.kernelFor(m, 'sparse')).toBe(lastSparseKernel());
       }
       expect(sp.bytes).toBeGreaterThan(before);
     }

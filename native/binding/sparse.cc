@@ -163,7 +163,7 @@ const char* planned_kernel(F32SparseWeights& w, size_t m, SparseMode mode) {
   const F32SpmmVariant& v = f32_spmm_table.select();
   const bool dense = mode == SparseMode::kDense || (mode == SparseMode::kAuto && f32_spmm_prefer_dense(v, w.view(), m));
   if (dense) return f32_gemm_table.select().name;
-  return f32_spmm_kernel_name(v, w.view().fmt, f32_spmm_auto_path(v, w.view(), m), m);
+  return f32_spmm_kernel_name(v, w.view(), f32_spmm_auto_path(v, w.view(), m), m);
 }
 
 const char* planned_kernel(S8SparseWeights& w, size_t m, SparseMode mode) { return s8_sparse_kernel_for(w, m, mode); }

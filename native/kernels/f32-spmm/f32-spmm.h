@@ -111,6 +111,7 @@ struct F32SpmmVariant {
   const char* nm_panel_name;
   // Optional chunked CSR xt kernel for M tiles wider than narrow_w (null: CSR walks the whole K per row).
   F32SpmmCsrChunkFn csr_chunks;
+  const char* csr_chunks_name;
 };
 
 #define ST_F32_SPMM(sym, isa) extern const F32SpmmVariant sym;

@@ -40,7 +40,8 @@ size_t f32_spmm_csr_chunk_kb(const F32SpmmVariant& v, const F32SparseView& w, si
 size_t f32_spmm_csr_chunk_rows();
 // The path kAuto takes for this M.
 SpmmPath f32_spmm_auto_path(const F32SpmmVariant& v, const F32SparseView& w, size_t m);
-const char* f32_spmm_kernel_name(const F32SpmmVariant& v, SparseFormat fmt, SpmmPath path, size_t m);
+// The kernel the path runs for this M (the chunked CSR kernel where f32_spmm_csr_chunk_kb picks it).
+const char* f32_spmm_kernel_name(const F32SpmmVariant& v, const F32SparseView& w, SpmmPath path, size_t m);
 // Runs out = act(x·wᵀ + bias) with the sparse kernels; returns the name of the kernel that ran.
 const char* f32_spmm_run(const F32SpmmVariant& v, const F32SpmmArgs& a, SpmmPath path = SpmmPath::kAuto);
 
