@@ -111,8 +111,7 @@ void s8_gemm_task(const S8GemmVariant& v, const S8GemmArgs& g, size_t m0, size_t
 void s8_gemm_run(const S8GemmVariant& v, const S8GemmArgs& g) {
   if (g.m == 0 || g.n == 0) return;
   // A few rows: the small-M kernel over the same panels (no A tiles; extra accumulator sets at M = 1).
-  if (g.m <= s8_gemv_max_m())
-    if (const S8GemvVariant* sv = s8_gemv_for(v)) return s8_gemv_gemm_run(*sv, v, g);
+  if (const S8GemvVariant* sv = s8_gemv_for_m(v, g.m)) return s8_gemv_gemm_run(*sv, v, g);
   s8_gemm_run_tiles(v, g);
 }
 

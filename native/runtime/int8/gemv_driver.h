@@ -28,9 +28,14 @@ inline size_t s8_gemv_row_stride(size_t kpad) { return (kpad + 63) / 64 * 64 + (
 
 void s8_gemv_run(const S8GemvVariant& v, const S8GemmArgs& g, const S8GemvRows& rows);
 
+// The small-M kernel s8_gemm_run / s8_linear_dynamic_run take for m rows with GEMM variant v, or null (the tiles):
+// the one place that rule lives.
+inline const S8GemvVariant* s8_gemv_for_m(const S8GemmVariant& v, size_t m) {
+  return m <= s8_gemv_max_m() ? s8_gemv_for(v) : nullptr;
+}
 // The kernel s8_gemm_run / s8_linear_dynamic_run run for m rows with GEMM variant v (what ops report).
 inline const char* s8_kernel_for_m(const S8GemmVariant& v, size_t m) {
-  const S8GemvVariant* sv = m <= s8_gemv_max_m() ? s8_gemv_for(v) : nullptr;
+  const S8GemvVariant* sv = s8_gemv_for_m(v, m);
   return sv ? sv->name : v.name;
 }
 

@@ -122,7 +122,7 @@ const uint8_t* run_gemm(const S8GemmVariant& gv, const QuantizeVariant& qv, cons
 void s8_linear_dynamic_run(const S8GemmVariant& gv, const QuantizeVariant& qv, const S8LinearDynamicArgs& a) {
   const size_t m = a.m, n = a.w->n();
   if (m == 0 || n == 0) return;
-  const S8GemvVariant* sv = m <= s8_gemv_max_m() ? s8_gemv_for(gv) : nullptr;
+  const S8GemvVariant* sv = s8_gemv_for_m(gv, m);
   const uint8_t* bad = sv ? s8_linear_small_m(*sv, gv, qv, a) : run_gemm(gv, qv, a);
   // A NaN scale already gives NaN through the epilogue; write it explicitly so no activation rule can hide it.
   for (size_t i = 0; i < m; i++)
