@@ -122,19 +122,26 @@ void quantize_rows_impl(size_t m, size_t k, const float* x, size_t ldx, bool is_
   float lo[kQuantRowsBlock], hi[kQuantRowsBlock], sc[kQuantRowsBlock], inv[kQuantRowsBlock];
   for (size_t r0 = 0; r0 < m; r0 += kQuantRowsBlock) {
     const size_t nr = m - r0 < kQuantRowsBlock ? m - r0 : kQuantRowsBlock;
+    auto chk = zero;  // Σ x·0 over the block: NaN once any value is NaN or ±Inf (one reduction per block)
     for (size_t r = 0; r < nr; r++) {
       const float* xr = x + (r0 + r) * ldx;
       // The zero-filled tail lanes cannot change the parameters: both schemes widen the range to include 0.
-      auto vmin = zero, vmax = zero, chk = zero;  // chk: Σ x·0, NaN once a value is NaN or ±Inf
+      auto vmin = zero, vmax = zero;
       for (size_t i = 0; i < k; i += W) {
         const auto v = k - i >= W ? V::load(xr + i) : V::load_partial(xr + i, k - i);
         vmin = V::min(vmin, v);
         vmax = V::max(vmax, v);
         chk = T::fma(v, zero, chk);
       }
-      bad_row[r0 + r] = V::hmax(V::select(V::isnan(chk), one, zero)) > 0.0f ? 1 : 0;
       lo[r] = -V::hmax(V::neg(vmin));
       hi[r] = V::hmax(vmax);
+    }
+    const bool any_bad = V::hmax(V::select(V::isnan(chk), one, zero)) > 0.0f;
+    for (size_t r = 0; r < nr; r++) {
+      uint8_t b = 0;
+      if (any_bad)
+        for (size_t j = 0; j < k; j++) b |= std::isfinite(x[(r0 + r) * ldx + j]) ? 0 : 1;
+      bad_row[r0 + r] = b;
     }
     // quant_choose_params for W rows at a time (the same IEEE operations, so the same scale and zero point).
     for (size_t r = 0; r < nr; r += W) {
