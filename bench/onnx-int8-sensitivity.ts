@@ -9,12 +9,12 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { convertModel, loadOnnx, setNumThreads, type OnnxModel } from '../src/index.js';
+import { convertModel, loadOnnx, setNumThreads } from '../src/index.js';
 import { editOf, modelOf } from '../src/onnx/export.js';
 import { attrI } from '../src/onnx/transform/proto.js';
 import { quantizeEdit, roundingMoments, weightNodes, type OnnxQuantizeOptions } from '../src/onnx/transform/quantize.js';
 import { numFlag } from './measure.js';
-import { ctcGreedy, frameArgmax, textLine } from './text-lines.js';
+import { lineAgreement, textLine } from './text-lines.js';
 
 const LINES = numFlag('--lines', 200);
 const SAMPLES = numFlag('--samples', 16);
@@ -29,21 +29,7 @@ function main() {
   const f32 = loadOnnx(rec);
   const feed = (seed: number) => ({ x: { data: textLine(seed, W).data, dims: [1, 3, 48, W] } });
   const lines = Array.from({ length: LINES }, (_, i) => feed(100 + i));
-  const argmax = (m: OnnxModel, f: ReturnType<typeof feed>) => {
-    const a = Object.values(m.run(f))[0];
-    return frameArgmax(a.data as Float32Array, a.shape[1], a.shape[2]);
-  };
-  const ref = lines.map((f) => argmax(f32, f));
-  const score = (m: OnnxModel) => {
-    let same = 0, frames = 0, agree = 0;
-    lines.forEach((f, i) => {
-      const b = argmax(m, f);
-      for (let t = 0; t < b.length; t++) agree += b[t] === ref[i][t] ? 1 : 0;
-      frames += b.length;
-      if (ctcGreedy(b).join() === ctcGreedy(ref[i]).join()) same++;
-    });
-    return `${same}/${LINES} CTC-identical lines, ${((100 * agree) / frames).toFixed(2)} % of frames`;
-  };
+  const score = lineAgreement(f32, lines);
   const base: OnnxQuantizeOptions = { mode: 'dynamic' };
   const moments = SAMPLES > 0 ? roundingMoments(editOf('bench', f32), base, Array.from({ length: SAMPLES }, (_, i) => feed(5000 + i))) : null;
   const build = (o: Partial<OnnxQuantizeOptions>) => {

@@ -5,6 +5,7 @@
  * normalized as PaddleOCR's rec preprocessing does ((v / 255 − 0.5) / 0.5, so [−1, 1]), 3 equal channels, NCHW.
  * @module
  */
+import type { OnnxFeed, OnnxModel } from '../src/index.js';
 
 /** 5×7 glyphs: seven rows of five bits each, the high bit (16) the leftmost pixel. */
 const FONT: Record<string, number[]> = {
@@ -146,4 +147,26 @@ export function ctcGreedy(ids: Int32Array): number[] {
  */
 export function ctcText(ids: number[], dict: string[]): string {
   return ids.map((i) => (i >= 1 && i <= dict.length ? dict[i - 1] : i === dict.length + 1 ? ' ' : '?')).join('');
+}
+
+/**
+ * How closely models follow a reference rec model over the same feeds: the returned `score(m)` says how many lines
+ * decode (CTC greedy) to the reference's sequence and what share of frames keep its argmax class.
+ */
+export function lineAgreement(ref: OnnxModel, lines: Record<string, OnnxFeed>[]): (m: OnnxModel) => string {
+  const argmax = (m: OnnxModel, f: Record<string, OnnxFeed>) => {
+    const a = Object.values(m.run(f))[0];
+    return frameArgmax(a.data as Float32Array, a.shape[1], a.shape[2]);
+  };
+  const want = lines.map((f) => argmax(ref, f));
+  return (m) => {
+    let same = 0, frames = 0, agree = 0;
+    lines.forEach((f, i) => {
+      const b = argmax(m, f);
+      for (let t = 0; t < b.length; t++) agree += b[t] === want[i][t] ? 1 : 0;
+      frames += b.length;
+      if (ctcGreedy(b).join() === ctcGreedy(want[i]).join()) same++;
+    });
+    return `${same}/${lines.length} CTC-identical lines, ${((100 * agree) / frames).toFixed(2)} % of frames`;
+  };
 }

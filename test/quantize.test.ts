@@ -86,6 +86,45 @@ describe('quantize / dequantize', () => {
     expect(z.scale[0]).toBe(1);
     expect(Array.from(z.data.data)).toEqual([0, 0, 0, 0]);
   });
+
+  it('quantizeDynamic: every row its own range, bit for bit under every ISA cap (rows around the 64-row block, odd K)', () => {
+    // The oracle: the row's min/max widened to 0 (uint8 asymmetric) or its max |x| (int8 symmetric), scale and
+    // zero point in float32 as quant_choose_params computes them, then the documented rounding rule.
+    const params = (row: Float32Array, dtype: 'int8' | 'uint8'): [number, number] => {
+      let lo = 0, hi = 0;
+      for (const v of row) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+      if (dtype === 'int8') {
+        const amax = Math.max(-lo, hi);
+        return amax > 0 ? [Math.max(Math.fround(amax / 127), 1e-30), 0] : [1, 0];
+      }
+      if (!(hi > lo)) return [1, 0];
+      const s = Math.max(Math.fround(Math.fround(hi - lo) / 255), Math.fround(1e-30));
+      return [s, Math.min(255, Math.max(0, 0 - roundHalfEven(Math.fround(lo / s))))];
+    };
+    for (const [m, k] of [[1, 1], [63, 7], [64, 16], [65, 17], [130, 33], [3, 100]]) {
+      const data = new Float32Array(m * k);
+      for (let i = 0; i < data.length; i++) {
+        const r = Math.floor(i / k);
+        const u = Math.sin(i * 12.9898 + 1) * (0.5 + (r % 9) * 40);
+        data[i] = r % 5 === 1 ? Math.abs(u) : r % 5 === 2 ? -Math.abs(u) : r % 5 === 3 ? 0 : u;
+      }
+      const x = tensor(data, [m, k]);
+      for (const isa of supportedIsas()) {
+        setMaxIsa(isa);
+        for (const dtype of ['uint8', 'int8'] as const) {
+          const q = quantizeDynamic(x, { dtype });
+          const [qmin, qmax] = dtype === 'int8' ? [-127, 127] : [0, 255];
+          for (let r = 0; r < m; r++) {
+            const [s, z] = params(data.subarray(r * k, (r + 1) * k), dtype);
+            expect(q.scale[r], `${isa} ${dtype} m=${m} k=${k} row ${r} scale`).toBe(Math.fround(s));
+            expect(q.zeroPoint[r], `${isa} ${dtype} m=${m} k=${k} row ${r} zero`).toBe(z);
+            for (let j = 0; j < k; j++)
+              expect(q.data.data[r * k + j], `${isa} ${dtype} row ${r} x=${data[r * k + j]}`).toBe(quantOracle(data[r * k + j], Math.fround(s), z, qmin, qmax));
+          }
+        }
+      }
+    }
+  });
 });
 
 describe('calibration', () => {

@@ -204,3 +204,45 @@ TEST(aligned_alloc_overflow_is_out_of_memory) {
   }
   CHECK(threw, "overflowing count did not throw OutOfMemory(SIZE_MAX)");
 }
+
+TEST(quantize_rows_matches_reference_bit_exact) {
+  // Rows of every kind (mixed signs, one sign, zeros, tiny, huge, NaN / ±Inf in one lane), m around the kernel's
+  // row block, k around the vector widths, strided rows; the output's padding bytes must stay untouched.
+  const QuantizeVariant& ref = quantize_reference;
+  const float specials[] = {std::numeric_limits<float>::quiet_NaN(), HUGE_VALF, -HUGE_VALF, 1e-40f, -3.4e38f, 2.5f};
+  for_each_runnable([&](const QuantizeVariant& v) {
+    for (size_t m : {size_t(0), size_t(1), size_t(3), size_t(63), size_t(64), size_t(65), size_t(130)})
+      for (size_t k : {size_t(0), size_t(1), size_t(7), size_t(15), size_t(16), size_t(17), size_t(33), size_t(100)}) {
+        const size_t ldx = k + 3, ldo = k + 5, nx = m ? (m - 1) * ldx + k : 0, no = m ? (m - 1) * ldo + k : 0;
+        sttest::Rng rng(m * 131 + k);
+        sttest::Flush<float> x(nx);
+        for (size_t i = 0; i < m; i++) {
+          const uint32_t kind = i % 7;
+          const float range = kind == 5 ? 1e-38f : 0.01f + 300.0f * std::fabs(rng.uniform());
+          for (size_t j = 0; j < k; j++) {
+            const float u = rng.uniform();
+            x[i * ldx + j] = kind == 1 ? std::fabs(u) * range : kind == 2 ? -std::fabs(u) * range : kind == 3 ? 0.0f : u * range;
+          }
+          if (kind == 4 && k > 0) x[i * ldx + rng.next() % k] = specials[(i / 7) % (sizeof(specials) / sizeof(specials[0]))];
+        }
+        for (int u = 0; u < 2; u++) {
+          sttest::Flush<uint8_t> got(no), want(no);
+          std::memset(got.data(), 0xA5, no);
+          std::memset(want.data(), 0xA5, no);
+          std::vector<float> sg(m + 1), sw(m + 1);
+          std::vector<int32_t> zg(m + 1), zw(m + 1);
+          std::vector<uint8_t> bg(m + 1), bw(m + 1);
+          v.quantize_rows(m, k, x.data(), ldx, u != 0, got.data(), ldo, sg.data(), zg.data(), bg.data());
+          ref.quantize_rows(m, k, x.data(), ldx, u != 0, want.data(), ldo, sw.data(), zw.data(), bw.data());
+          for (size_t i = 0; i < m; i++) {
+            CHECK(bg[i] == bw[i], "%s rows m=%zu k=%zu u=%d row %zu: bad %d want %d", v.name, m, k, u, i, bg[i], bw[i]);
+            CHECK(std::memcmp(&sg[i], &sw[i], 4) == 0 || (std::isnan(sg[i]) && std::isnan(sw[i])),
+                  "%s rows m=%zu k=%zu u=%d row %zu: scale %.9g want %.9g", v.name, m, k, u, i, sg[i], sw[i]);
+            CHECK(zg[i] == zw[i], "%s rows m=%zu k=%zu u=%d row %zu: zero %d want %d", v.name, m, k, u, i, zg[i], zw[i]);
+          }
+          for (size_t i = 0; i < no; i++)
+            CHECK(got[i] == want[i], "%s rows m=%zu k=%zu u=%d byte %zu: %d want %d", v.name, m, k, u, i, got[i], want[i]);
+        }
+      }
+  });
+}

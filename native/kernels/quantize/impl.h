@@ -106,6 +106,81 @@ bool minmax_impl(size_t n, const float* x, float* mn, float* mx) {
   return seen_nan;
 }
 
+// Rows per block of quantize_rows_impl: their ranges, then their parameters, then their bytes.
+constexpr size_t kQuantRowsBlock = 64;
+
+template <class T>
+void quantize_rows_impl(size_t m, size_t k, const float* x, size_t ldx, bool is_unsigned, uint8_t* out, size_t ldo,
+                        float* scales, int32_t* zeros, uint8_t* bad_row) {
+  using V = typename T::V;
+  constexpr size_t W = T::W;
+  const bool symmetric = !is_unsigned;
+  int32_t qmin, qmax;
+  quant_range(is_unsigned, symmetric, &qmin, &qmax);
+  const auto zero = V::zero(), one = V::set1(1.0f);
+  const auto minscale = V::set1(kQuantMinScale);
+  float lo[kQuantRowsBlock], hi[kQuantRowsBlock], sc[kQuantRowsBlock], inv[kQuantRowsBlock];
+  for (size_t r0 = 0; r0 < m; r0 += kQuantRowsBlock) {
+    const size_t nr = m - r0 < kQuantRowsBlock ? m - r0 : kQuantRowsBlock;
+    auto chk = zero;  // Σ x·0 over the block: NaN once any value is NaN or ±Inf (one reduction per block)
+    for (size_t r = 0; r < nr; r++) {
+      const float* xr = x + (r0 + r) * ldx;
+      // The zero-filled tail lanes cannot change the parameters: both schemes widen the range to include 0.
+      auto vmin = zero, vmax = zero;
+      for (size_t i = 0; i < k; i += W) {
+        const auto v = k - i >= W ? V::load(xr + i) : V::load_partial(xr + i, k - i);
+        vmin = V::min(vmin, v);
+        vmax = V::max(vmax, v);
+        chk = T::fma(v, zero, chk);
+      }
+      lo[r] = -V::hmax(V::neg(vmin));
+      hi[r] = V::hmax(vmax);
+    }
+    const bool any_bad = V::hmax(V::select(V::isnan(chk), one, zero)) > 0.0f;
+    for (size_t r = 0; r < nr; r++) {
+      uint8_t b = 0;
+      if (any_bad)
+        for (size_t j = 0; j < k; j++) b |= std::isfinite(x[(r0 + r) * ldx + j]) ? 0 : 1;
+      bad_row[r0 + r] = b;
+    }
+    // quant_choose_params for W rows at a time (the same IEEE operations, so the same scale and zero point).
+    for (size_t r = 0; r < nr; r += W) {
+      const size_t c = nr - r < W ? nr - r : W;
+      auto l = V::load_partial(lo + r, c), h = V::load_partial(hi + r, c);
+      typename T::R scale, z;
+      if (symmetric) {
+        const auto amax = V::max(V::abs(l), V::abs(h));
+        scale = V::select(V::gt(amax, zero), V::max(V::div(amax, V::set1(127.0f)), minscale), one);
+        z = zero;
+      } else {
+        l = V::min(l, zero);
+        h = V::max(h, zero);
+        const auto ok = V::gt(h, l);
+        const auto s = V::max(V::div(V::sub(h, l), V::set1(float(qmax - qmin))), minscale);
+        const auto zq = V::min(V::max(V::sub(V::set1(float(qmin)), V::round(V::div(l, s))), V::set1(float(qmin))), V::set1(float(qmax)));
+        scale = V::select(ok, s, one);
+        z = V::select(ok, zq, zero);
+      }
+      V::store_partial(sc + r, scale, c);
+      V::store_partial(inv + r, V::div(one, scale), c);
+      T::storei_partial(zeros + r0 + r, T::cvt_rne(z), c);
+    }
+    for (size_t r = 0; r < nr; r++) {
+      const size_t i = r0 + r;
+      scales[i] = bad_row[i] ? NAN : sc[r];
+      if (bad_row[i]) zeros[i] = 0;
+    }
+    for (size_t r = 0; r < nr; r++) {
+      const size_t i = r0 + r;
+      if (bad_row[i]) {
+        for (size_t j = 0; j < k; j++) out[i * ldo + j] = 0;
+      } else {
+        quantize_impl<T>(k, x + i * ldx, inv[r], zeros[i], qmin, qmax, out + i * ldo);
+      }
+    }
+  }
+}
+
 template <class T>
 constexpr QuantizeVariant make_quantize_variant(const char* name, Isa isa) {
   return QuantizeVariant{name,
@@ -114,7 +189,8 @@ constexpr QuantizeVariant make_quantize_variant(const char* name, Isa isa) {
                          &quantize_channels_impl<T>,
                          &dequantize_impl<T>,
                          &dequantize_channels_impl<T>,
-                         &minmax_impl<T>};
+                         &minmax_impl<T>,
+                         &quantize_rows_impl<T>};
 }
 
 }  // namespace

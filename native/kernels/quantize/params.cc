@@ -40,11 +40,33 @@ bool ref_minmax(size_t n, const float* x, float* mn, float* mx) {
   *mx = hi;
   return nan;
 }
+// One row at a time: its min/max, its parameters, its bytes (the rule quantize_rows_impl blocks).
+void ref_quantize_rows(size_t m, size_t k, const float* x, size_t ldx, bool is_unsigned, uint8_t* out, size_t ldo,
+                       float* scales, int32_t* zeros, uint8_t* bad_row) {
+  const bool symmetric = !is_unsigned;
+  int32_t qmin, qmax;
+  quant_range(is_unsigned, symmetric, &qmin, &qmax);
+  for (size_t i = 0; i < m; i++) {
+    const float* xr = x + i * ldx;
+    float mn = 0.0f, mx = 0.0f;
+    const bool nan = k > 0 && ref_minmax(k, xr, &mn, &mx);
+    const bool bad = nan || std::isinf(mn) || std::isinf(mx);
+    const QuantParams p = bad ? QuantParams{1.0f, 0} : quant_choose_params(mn, mx, is_unsigned, symmetric);
+    if (bad) {
+      for (size_t j = 0; j < k; j++) out[i * ldo + j] = uint8_t(p.zero);
+    } else {
+      ref_quantize(k, xr, 1.0f / p.scale, p.zero, qmin, qmax, out + i * ldo);
+    }
+    scales[i] = bad ? NAN : p.scale;
+    zeros[i] = p.zero;
+    bad_row[i] = bad ? 1 : 0;
+  }
+}
 }  // namespace
 
 const QuantizeVariant quantize_reference{"quantize_reference", Isa::kScalar,   &ref_quantize,
                                          &ref_quantize_channels, &ref_dequantize, &ref_dequantize_channels,
-                                         &ref_minmax};
+                                         &ref_minmax, &ref_quantize_rows};
 
 void quant_range(bool is_unsigned, bool symmetric, int32_t* qmin, int32_t* qmax) {
   if (symmetric) {

@@ -24,6 +24,13 @@ struct QuantizeVariant {
                               float* out);
   // Min and max over the non-NaN values (+Inf / -Inf when there are none). Returns true when a NaN was seen.
   bool (*minmax)(size_t n, const float* x, float* mn, float* mx);
+  // Dynamic per-row quantization of m rows of k values (x row i at x + i·ldx, out row i at out + i·ldo): each row's
+  // own range → quant_choose_params (uint8 asymmetric, or int8 symmetric when !is_unsigned) → scales[i], zeros[i],
+  // the row quantized with 1/scale. A row holding NaN or ±Inf gets scale NaN, zero 0, bytes 0 and bad_row[i] = 1
+  // (else 0). k = 0 rows are all zeros (scale 1, zero 0). The ranges of a block of rows are taken before any row
+  // is quantized, so the scale divisions of independent rows overlap instead of queueing behind each row's pass.
+  void (*quantize_rows)(size_t m, size_t k, const float* x, size_t ldx, bool is_unsigned, uint8_t* out, size_t ldo,
+                        float* scales, int32_t* zeros, uint8_t* bad_row);
 };
 
 #define ST_QUANTIZE(sym, isa) extern const QuantizeVariant sym;

@@ -43,9 +43,8 @@ void quantize_rows_dynamic(const QuantizeVariant& qv, size_t m, size_t k, const 
   const size_t rows_per = m * k < 65536 ? m : std::max<size_t>(1, 16384 / std::max<size_t>(k, 1));
   const size_t tasks = (m + rows_per - 1) / rows_per;
   parallel_for(tasks, [&](size_t t) {
-    const size_t r1 = std::min(m, (t + 1) * rows_per);
-    for (size_t i = t * rows_per; i < r1; i++)
-      bad_row[i] = quantize_row_dynamic(qv, k, x + i * ldx, is_unsigned, out + i * ldo, &scales[i], &zeros[i]) ? 1 : 0;
+    const size_t r0 = t * rows_per, r1 = std::min(m, r0 + rows_per);
+    qv.quantize_rows(r1 - r0, k, x + r0 * ldx, ldx, is_unsigned, out + r0 * ldo, ldo, scales + r0, zeros + r0, bad_row + r0);
   });
 }
 
