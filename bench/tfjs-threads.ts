@@ -1,0 +1,79 @@
+/**
+ * Thread scaling of nsfwjs's MobileNetV2 compiled plan (optimizeLayersModel, 'simdtensor' backend): contenders are
+ * thread settings run in one process, alternated round by round; wall and process CPU time medians per contender,
+ * and each contender's ratio to the one-thread figure of the same run.
+ *
+ *   node dist/bench/tfjs-threads.js [--batch 16] [--reps 9] [--contenders 1,2,2s] [--steps]
+ *
+ * Contenders: `N` runs with setNumThreads(N); `Ns` the same with the plan's split head run chunk after chunk (each
+ * step parallel on its own, the plan before chunks ran concurrently). --steps also reports the wall time of the
+ * head (the chunked steps) and of the tail per contender (a run with per-step timing: steps then run one by one).
+ * @module
+ */
+import { cpuMs, flag, median } from './measure.js';
+import { loadTfjs, type Any } from './tfjs-env.js';
+
+const args = process.argv.slice(2);
+const BATCHES = flag('--batch', '16').split(',').map(Number);
+const REPS = Number(flag('--reps', '9'));
+const CONTENDERS = flag('--contenders', '1,2,2s').split(',');
+const STEPS = args.includes('--steps');
+
+async function main(): Promise<void> {
+  const { tf, st, nsfwjs } = await loadTfjs(1);
+  await tf.setBackend('simdtensor');
+  await tf.ready();
+  const model = await nsfwjs.load('MobileNetV2');
+  st.optimizeLayersModel(model.model);
+  const plan = model.model[Symbol.for('simdtensor.tfjs.planned')];
+  if (!plan) throw new Error('the model did not compile to a plan');
+  const set = (c: string) => {
+    const n = Number.parseInt(c, 10);
+    if (!(n >= 1)) throw new RangeError(`--contenders: '${c}' is not a thread count (N or Ns)`);
+    st.setNumThreads(n);
+    plan.parallelHead = !c.endsWith('s');
+  };
+  for (const batch of BATCHES) {
+    const data = new Float32Array(batch * 224 * 224 * 3);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 256;
+    const x = tf.tensor4d(data, [batch, 224, 224, 3]).div(255);
+    const wall: Record<string, number[]> = {}, cpu: Record<string, number[]> = {};
+    const head: Record<string, number[]> = {}, tail: Record<string, number[]> = {};
+    for (const c of CONTENDERS) {
+      set(c);
+      model.model.predict(x).dispose(); // warm-up: builds the plan for this batch
+      wall[c] = [];
+      cpu[c] = [];
+      head[c] = [];
+      tail[c] = [];
+    }
+    for (let r = 0; r < REPS; r++)
+      for (const c of r % 2 ? [...CONTENDERS].reverse() : CONTENDERS) {
+        set(c);
+        const c0 = process.cpuUsage(), t0 = performance.now();
+        const y = model.model.predict(x);
+        y.dataSync();
+        wall[c].push(performance.now() - t0);
+        cpu[c].push(cpuMs(process.cpuUsage(c0)));
+        y.dispose();
+        if (!STEPS) continue;
+        let h = 0, t = 0;
+        plan.onSegment = (isHead: boolean, ms: number) => (isHead ? (h += ms) : (t += ms));
+        model.model.predict(x).dispose();
+        plan.onSegment = null;
+        head[c].push(h);
+        tail[c].push(t);
+      }
+    const w1 = median(wall[CONTENDERS[0]]), c1 = median(cpu[CONTENDERS[0]]);
+    console.log(`batch ${batch}, ${REPS} alternated rounds, load ${(await import('node:os')).loadavg().map((v) => v.toFixed(1)).join(' ')}`);
+    console.log('| contender | wall ms | ratio to first (wall) | process CPU ms | CPU / first |' + (STEPS ? ' head ms | tail ms |' : ''));
+    for (const c of CONTENDERS) {
+      const w = median(wall[c]), u = median(cpu[c]);
+      const extra = STEPS ? ` ${median(head[c]).toFixed(1)} | ${median(tail[c]).toFixed(1)} |` : '';
+      console.log(`| ${c} | ${w.toFixed(1)} | ${(w1 / w).toFixed(2)}× | ${u.toFixed(1)} | ${(u / c1).toFixed(2)} |${extra}`);
+    }
+    x.dispose();
+  }
+}
+
+await main();
