@@ -6,12 +6,15 @@
  *   node dist/bench/tfjs-threads.js [--batch 16] [--reps 9] [--contenders 1,2,2s] [--steps]
  *
  * Contenders: `N` runs with setNumThreads(N); `Ns` the same with the plan's split head run chunk after chunk (each
- * step parallel on its own, the plan before chunks ran concurrently). --steps also reports the wall time of the
- * head (the chunked steps) and of the tail per contender (a run with per-step timing: steps then run one by one).
+ * step parallel on its own, the plan before chunks ran concurrently). Also per run: the CPU time of the busiest
+ * thread (the JS thread or one pool worker): on a machine shared with other work, a lower bound of the wall time a
+ * quiet machine would show (exact when no thread waits for another), far steadier than the wall time itself.
+ * --steps also reports the wall time of the split head and of the tail per contender (one more run per round).
  * @module
  */
 import { cpuMs, flag, median } from './measure.js';
-import { loadTfjs, type Any } from './tfjs-env.js';
+import { native } from '../src/native.js';
+import { loadTfjs } from './tfjs-env.js';
 
 const args = process.argv.slice(2);
 const BATCHES = flag('--batch', '16').split(',').map(Number);
@@ -37,24 +40,27 @@ async function main(): Promise<void> {
     const data = new Float32Array(batch * 224 * 224 * 3);
     for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 256;
     const x = tf.tensor4d(data, [batch, 224, 224, 3]).div(255);
-    const wall: Record<string, number[]> = {}, cpu: Record<string, number[]> = {};
+    const wall: Record<string, number[]> = {}, cpu: Record<string, number[]> = {}, busiest: Record<string, number[]> = {};
     const head: Record<string, number[]> = {}, tail: Record<string, number[]> = {};
     for (const c of CONTENDERS) {
       set(c);
       model.model.predict(x).dispose(); // warm-up: builds the plan for this batch
       wall[c] = [];
       cpu[c] = [];
+      busiest[c] = [];
       head[c] = [];
       tail[c] = [];
     }
     for (let r = 0; r < REPS; r++)
       for (const c of r % 2 ? [...CONTENDERS].reverse() : CONTENDERS) {
         set(c);
-        const c0 = process.cpuUsage(), t0 = performance.now();
+        const th0 = native.threadCpuTimes(), c0 = process.cpuUsage(), t0 = performance.now();
         const y = model.model.predict(x);
         y.dataSync();
         wall[c].push(performance.now() - t0);
         cpu[c].push(cpuMs(process.cpuUsage(c0)));
+        const th1 = native.threadCpuTimes();
+        busiest[c].push(Math.max(th1.caller - th0.caller, ...th1.workers.map((w, i) => w - (th0.workers[i] ?? 0))));
         y.dispose();
         if (!STEPS) continue;
         let h = 0, t = 0;
@@ -66,11 +72,12 @@ async function main(): Promise<void> {
       }
     const w1 = median(wall[CONTENDERS[0]]), c1 = median(cpu[CONTENDERS[0]]);
     console.log(`batch ${batch}, ${REPS} alternated rounds, load ${(await import('node:os')).loadavg().map((v) => v.toFixed(1)).join(' ')}`);
-    console.log('| contender | wall ms | ratio to first (wall) | process CPU ms | CPU / first |' + (STEPS ? ' head ms | tail ms |' : ''));
+    const b1 = median(busiest[CONTENDERS[0]]);
+    console.log('| contender | wall ms | first / this (wall) | process CPU ms | this / first (CPU) | busiest thread CPU ms | first / this (busiest) |' + (STEPS ? ' head ms | tail ms |' : ''));
     for (const c of CONTENDERS) {
-      const w = median(wall[c]), u = median(cpu[c]);
+      const w = median(wall[c]), u = median(cpu[c]), b = median(busiest[c]);
       const extra = STEPS ? ` ${median(head[c]).toFixed(1)} | ${median(tail[c]).toFixed(1)} |` : '';
-      console.log(`| ${c} | ${w.toFixed(1)} | ${(w1 / w).toFixed(2)}× | ${u.toFixed(1)} | ${(u / c1).toFixed(2)} |${extra}`);
+      console.log(`| ${c} | ${w.toFixed(1)} | ${(w1 / w).toFixed(2)}× | ${u.toFixed(1)} | ${(u / c1).toFixed(2)} | ${b.toFixed(1)} | ${(b1 / b).toFixed(2)}× |${extra}`);
     }
     x.dispose();
   }
