@@ -20,7 +20,16 @@ const args = process.argv.slice(2);
 const BATCHES = flag('--batch', '16').split(',').map(Number);
 const REPS = Number(flag('--reps', '9'));
 const CONTENDERS = flag('--contenders', '1,2,2s').split(',');
+/** A contender's thread count: `N` or `Ns`. */
+const threadsOf = (c: string): number => {
+  const n = Number(c.endsWith('s') ? c.slice(0, -1) : c);
+  if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`--contenders: '${c}' is not a thread count >= 1 (N or Ns)`);
+  return n;
+};
+CONTENDERS.forEach(threadsOf);
 const STEPS = args.includes('--steps');
+if (!BATCHES.every((b) => Number.isInteger(b) && b >= 1)) throw new RangeError(`--batch: batch sizes must be integers >= 1, got '${flag('--batch', '16')}'`);
+if (!(Number.isInteger(REPS) && REPS >= 1)) throw new RangeError(`--reps must be an integer >= 1, got '${flag('--reps', '9')}'`);
 
 async function main(): Promise<void> {
   const { tf, st, nsfwjs } = await loadTfjs(1);
@@ -31,9 +40,7 @@ async function main(): Promise<void> {
   const plan = model.model[Symbol.for('simdtensor.tfjs.planned')];
   if (!plan) throw new Error('the model did not compile to a plan');
   const set = (c: string) => {
-    const n = Number.parseInt(c, 10);
-    if (!(n >= 1)) throw new RangeError(`--contenders: '${c}' is not a thread count (N or Ns)`);
-    st.setNumThreads(n);
+    st.setNumThreads(threadsOf(c));
     plan.parallelHead = !c.endsWith('s');
   };
   for (const batch of BATCHES) {

@@ -210,6 +210,12 @@ describe('optimizeLayersModel', () => {
         plan.parallelHead = true;
         tf.dispose([x, y1]);
       }
+      expect(() => {
+        plan.parallelHead = 1 as unknown as boolean;
+      }).toThrow(/parallelHead must be a boolean, got number/);
+      // Bad thread counts are refused before any plan is made for them.
+      expect(() => mod.setNumThreads(0)).toThrow(/setNumThreads: n must be an integer in \[1, \d+\], got 0/);
+      expect(() => mod.setNumThreads(1.5)).toThrow(RangeError);
     } finally {
       mod.setNumThreads(threads);
       plan.parallelHead = true;

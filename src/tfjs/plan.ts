@@ -141,11 +141,19 @@ export class CompiledModel {
   private splitBytes = SPLIT_BYTES;
   /** Samples per chunk of the split head. */
   chunk = 1;
+  private concurrentHead = true;
+
   /**
    * With several pool threads, whether the split head's chunks run concurrently (one chunk per thread, see
    * {@link BatchPlan}); false runs them one after another, each step parallel on its own (the plan before; A/B).
    */
-  parallelHead = true;
+  get parallelHead(): boolean {
+    return this.concurrentHead;
+  }
+  set parallelHead(on: boolean) {
+    if (typeof on !== 'boolean') throw new TypeError(`${PLAN_KERNEL}: parallelHead must be a boolean, got ${typeof on}`);
+    this.concurrentHead = on;
+  }
   private readonly weights = new Map<Op, { W: Float32Array; bias: Tensor<'float32'> | null; packed: PackedConvWeights }>();
 
   constructor(
