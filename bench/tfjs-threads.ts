@@ -5,8 +5,8 @@
  *
  *   node dist/bench/tfjs-threads.js [--batch 16] [--reps 9] [--contenders 1,2,2s] [--steps]
  *
- * Contenders: `N` runs with setNumThreads(N); `Ns` the same with the plan's split head run chunk after chunk (each
- * step parallel on its own, the plan before chunks ran concurrently). Also per run: the CPU time of the busiest
+ * Contenders: `N` runs with setNumThreads(N); `Ns` the same with `parallelHead = false`: the split head's steps
+ * called from JS chunk after chunk, each step parallel on its own (the plan before the recorded, chunk-concurrent head). Also per run: the CPU time of the busiest
  * thread (the JS thread or one pool worker): on a machine shared with other work, a lower bound of the wall time a
  * quiet machine would show (exact when no thread waits for another), far steadier than the wall time itself.
  * --steps also reports the wall time of the split head and of the tail per contender (one more run per round).
@@ -19,7 +19,7 @@ import { loadTfjs } from './tfjs-env.js';
 const args = process.argv.slice(2);
 const BATCHES = flag('--batch', '16').split(',').map(Number);
 const REPS = Number(flag('--reps', '9'));
-const CONTENDERS = flag('--contenders', '1,2,2s').split(',');
+const CONTENDERS = flag('--contenders', '1,1s,2,2s').split(',');
 /** A contender's thread count: `N` or `Ns`. */
 const threadsOf = (c: string): number => {
   const n = Number(c.endsWith('s') ? c.slice(0, -1) : c);

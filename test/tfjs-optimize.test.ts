@@ -183,11 +183,14 @@ describe('optimizeLayersModel', () => {
     try {
       for (const batch of [16, 5]) {
         const x = tf.tensor4d(Float32Array.from({ length: batch * 10 * 12 * 3 }, () => r() * 2), [batch, 10, 12, 3]);
+        // The reference: one thread, each chunk's steps called from JS (the plan before the recorded head).
         mod.setNumThreads(1);
-        expect(plan.planFor(batch)!.par).toBeNull(); // one thread: the chunks one after another, as before
+        plan.parallelHead = false;
+        expect(plan.planFor(batch)!.par).toBeNull();
         const y1 = model.predict(x) as tf.Tensor;
         const ref = y1.dataSync().slice();
         for (const [n, parallelHead] of [
+          [1, true],
           [2, true],
           [3, true],
           [2, false],

@@ -144,8 +144,9 @@ export class CompiledModel {
   private concurrentHead = true;
 
   /**
-   * With several pool threads, whether the split head's chunks run concurrently (one chunk per thread, see
-   * {@link BatchPlan}); false runs them one after another, each step parallel on its own (the plan before; A/B).
+   * Whether the split head is recorded and run in one native call, its chunks concurrently with several pool threads
+   * (one chunk per thread, see {@link BatchPlan}); false calls each chunk's steps from JS one after another, each
+   * step parallel on its own (the plan before; A/B).
    */
   get parallelHead(): boolean {
     return this.concurrentHead;
@@ -185,8 +186,8 @@ export class CompiledModel {
    * one our kernels do not reproduce).
    */
   planFor(n: number): BatchPlan | null {
-    // Lanes of the concurrent head: one per thread, at most one per chunk (a batch without a split head ignores it).
-    const lanes = this.parallelHead ? Math.max(1, Math.min(native.getNumThreads(), Math.floor(n / this.chunk))) : 1;
+    // Lanes of the recorded head: one per thread, at most one per chunk (a batch without a split head ignores it).
+    const lanes = this.parallelHead ? Math.max(1, Math.min(native.getNumThreads(), Math.floor(n / this.chunk))) : 0;
     const key = n * 512 + lanes;
     let p = this.plans.get(key);
     if (p === undefined) {
@@ -235,6 +236,7 @@ export class CompiledModel {
     return null;
   }
 
+  /** The plan for batch `n`; `lanes` > 0 records the split head for that many threads (see {@link ParallelHead}). */
   private build(n: number, lanes: number): BatchPlan | null {
     const split = this.splitFor(n);
     const outShape = [n, ...this.values[this.outValue].shape];
@@ -250,7 +252,8 @@ export class CompiledModel {
     const midSize = chunk * sizeOf(this.values[midV].shape), inSize = chunk * sizeOf(this.inputShape);
     const mid = allocF32(n * sizeOf(this.values[midV].shape));
     // Every head step must be one call of a native op (dense goes through matmul's own planning: not recorded).
-    const recordable = lanes > 1 && this.ops.slice(0, s).every((op) => op.k !== 'dense');
+    // One lane records too: the head then runs in one native call, without a JS → native call per step and sample.
+    const recordable = lanes > 0 && this.ops.slice(0, s).every((op) => op.k !== 'dense');
     const par = recordable ? this.recordHead(n / chunk, lanes, head, s, midV, inSize, mid, midSize) : null;
     return { head, par, chunk, mid, inSize, midSize, tail, outShape, outSize: sizeOf(outShape) };
   }
