@@ -177,6 +177,12 @@ export interface NativeAddon {
   // Windowed f32 ops (native/binding/pool.cc, src/conv/; docs/conv.md). Integer parameters travel in one Int32Array
   // (layouts in pool.cc); async forms take an op id and resolve with `out`.
   depthwiseConv2d(x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array, params: Int32Array, actA: number, actB: number): void;
+  // Recorded step sequences (native/binding/steps.cc): the compiled TF.js plan's split head (src/tfjs/plan.ts).
+  ChunkSteps: new (lanes: number, chunks: number, inFloats: number) => NativeChunkSteps;
+  /** While `steps` is set, sync ops are validated as usual, then recorded into (chunk, lane) instead of run; null stops. */
+  recordSteps(steps: NativeChunkSteps | null, chunk: number, lane: number): void;
+  /** Runs every recorded chunk, chunks spread over the pool; chunk c first copies its slice of x into stage. */
+  runSteps(steps: NativeChunkSteps, x: Float32Array, stage: Float32Array): void;
   depthwiseConv2dAsync(x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array, params: Int32Array, actA: number, actB: number, id: number): Promise<unknown>;
   pool2d(x: Float32Array, out: Float32Array, params: Int32Array): void;
   pool2dAsync(x: Float32Array, out: Float32Array, params: Int32Array, id: number): Promise<unknown>;
@@ -208,6 +214,14 @@ export interface NativeAddon {
 /** Handle of f32 convolution weights packed into per-group GEMM panels (native/binding/conv.cc). */
 export interface NativePackedConv {
   readonly bytes: number;
+}
+
+/** Steps recorded per chunk and lane, run chunk-concurrently over the pool (native/runtime/core/chunk_steps.h). */
+export interface NativeChunkSteps {
+  readonly lanes: number;
+  readonly chunks: number;
+  /** Steps recorded so far (every chunk and lane). */
+  readonly steps: number;
 }
 
 /** Pool and async-queue counters (process-wide except `pending` and `inPool`, which are this thread's). */

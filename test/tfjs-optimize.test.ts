@@ -47,6 +47,35 @@ function build(seed: number): tfl.LayersModel {
   return model;
 }
 
+/**
+ * conv(s2) → BN → relu6 → [expand 1×1 → BN → relu6 → depthwise → BN → relu6 → project 1×1 → BN] + skip → global
+ * average pool → flatten → dropout → dense relu → dense softmax: MobileNetV2's shape in small.
+ */
+function build2(seed: number): tfl.LayersModel {
+  const r = rng(seed);
+  const input = tfl.input({ shape: [10, 12, 3] });
+  const cbr = (t: tfl.SymbolicTensor, conv: tfl.layers.Layer, act: boolean) => {
+    let y = tfl.layers.batchNormalization().apply(conv.apply(t)) as tfl.SymbolicTensor;
+    if (act) y = tfl.layers.reLU({ maxValue: 6 }).apply(y) as tfl.SymbolicTensor;
+    return y;
+  };
+  const stem = cbr(input, tfl.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', useBias: false }), true);
+  let y = cbr(stem, tfl.layers.conv2d({ filters: 16, kernelSize: 1, useBias: false }), true);
+  y = cbr(y, tfl.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', useBias: false }), true);
+  y = cbr(y, tfl.layers.conv2d({ filters: 8, kernelSize: 1, useBias: false }), false);
+  y = tfl.layers.add().apply([stem, y]) as tfl.SymbolicTensor;
+  y = tfl.layers.globalAveragePooling2d({}).apply(y) as tfl.SymbolicTensor;
+  y = tfl.layers.dropout({ rate: 0.5 }).apply(y) as tfl.SymbolicTensor;
+  y = tfl.layers.dense({ units: 12, activation: 'relu' }).apply(y) as tfl.SymbolicTensor;
+  y = tfl.layers.dense({ units: 4, activation: 'softmax' }).apply(y) as tfl.SymbolicTensor;
+  const model = tfl.model({ inputs: input, outputs: y });
+  for (const l of model.layers) {
+    const ws = l.getWeights();
+    if (ws.length) l.setWeights(ws.map((w) => tf.tensor(Float32Array.from({ length: w.size }, () => (l.getClassName() === 'BatchNormalization' ? 0.6 + 0.4 * Math.abs(r()) : r())), w.shape)));
+  }
+  return model;
+}
+
 describe('optimizeLayersModel', () => {
   it('folds BN / activations / padding into the convs with the same predictions, on simdtensor and cpu', async () => {
     const mod = await import('simdtensor/tfjs');
@@ -99,32 +128,6 @@ describe('optimizeLayersModel', () => {
 
   it('runs a folded model as one compiled kernel: residual Adds in the conv epilogue, pooling and a dense head', async () => {
     const mod = await import('simdtensor/tfjs');
-    // conv(s2) → BN → relu6 → [expand 1×1 → BN → relu6 → depthwise → BN → relu6 → project 1×1 → BN] + skip →
-    // global average pool → flatten → dropout → dense relu → dense softmax: MobileNetV2's shape in small.
-    const build2 = (seed: number) => {
-      const r = rng(seed);
-      const input = tfl.input({ shape: [10, 12, 3] });
-      const cbr = (t: tfl.SymbolicTensor, conv: tfl.layers.Layer, act: boolean) => {
-        let y = tfl.layers.batchNormalization().apply(conv.apply(t)) as tfl.SymbolicTensor;
-        if (act) y = tfl.layers.reLU({ maxValue: 6 }).apply(y) as tfl.SymbolicTensor;
-        return y;
-      };
-      const stem = cbr(input, tfl.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', useBias: false }), true);
-      let y = cbr(stem, tfl.layers.conv2d({ filters: 16, kernelSize: 1, useBias: false }), true);
-      y = cbr(y, tfl.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', useBias: false }), true);
-      y = cbr(y, tfl.layers.conv2d({ filters: 8, kernelSize: 1, useBias: false }), false);
-      y = tfl.layers.add().apply([stem, y]) as tfl.SymbolicTensor;
-      y = tfl.layers.globalAveragePooling2d({}).apply(y) as tfl.SymbolicTensor;
-      y = tfl.layers.dropout({ rate: 0.5 }).apply(y) as tfl.SymbolicTensor;
-      y = tfl.layers.dense({ units: 12, activation: 'relu' }).apply(y) as tfl.SymbolicTensor;
-      y = tfl.layers.dense({ units: 4, activation: 'softmax' }).apply(y) as tfl.SymbolicTensor;
-      const model = tfl.model({ inputs: input, outputs: y });
-      for (const l of model.layers) {
-        const ws = l.getWeights();
-        if (ws.length) l.setWeights(ws.map((w) => tf.tensor(Float32Array.from({ length: w.size }, () => (l.getClassName() === 'BatchNormalization' ? 0.6 + 0.4 * Math.abs(r()) : r())), w.shape)));
-      }
-      return model;
-    };
     const r = rng(5);
     for (const backend of ['simdtensor', 'cpu']) {
       await tf.setBackend(backend);
@@ -165,6 +168,60 @@ describe('optimizeLayersModel', () => {
         mod.setInt8Mode(false);
         tf.dispose([x, y, q]);
       }
+    }
+  });
+
+  it('runs the split head chunk-concurrently on several threads with the one-thread results (batch 16 and 5)', async () => {
+    const mod = await import('simdtensor/tfjs');
+    await tf.setBackend('simdtensor');
+    const threads = mod.getNumThreads();
+    const r = rng(23);
+    const model = build2(29);
+    // splitBytes 1 KiB: at batch 16 and 5 the convs run one sample at a time, the pool and dense head on the batch.
+    mod.optimizeLayersModel(model, { splitBytes: 1024 });
+    const plan = (model as unknown as Record<symbol, { parallelHead: boolean; planFor(n: number): { par: { steps: { lanes: number; chunks: number; steps: number } } | null } | null }>)[Symbol.for('simdtensor.tfjs.planned')];
+    try {
+      for (const batch of [16, 5]) {
+        const x = tf.tensor4d(Float32Array.from({ length: batch * 10 * 12 * 3 }, () => r() * 2), [batch, 10, 12, 3]);
+        // The reference: one thread, each chunk's steps called from JS (the plan before the recorded head).
+        mod.setNumThreads(1);
+        plan.parallelHead = false;
+        expect(plan.planFor(batch)!.par).toBeNull();
+        const y1 = model.predict(x) as tf.Tensor;
+        const ref = y1.dataSync().slice();
+        for (const [n, parallelHead] of [
+          [1, true],
+          [2, true],
+          [3, true],
+          [2, false],
+        ] as const) {
+          mod.setNumThreads(n);
+          plan.parallelHead = parallelHead;
+          const par = plan.planFor(batch)!.par;
+          if (parallelHead) {
+            expect(par!.steps.lanes).toBe(n);
+            expect(par!.steps.chunks).toBe(batch);
+            expect(par!.steps.steps).toBeGreaterThanOrEqual(4 * batch * n); // conv, expand, depthwise, project per chunk and lane
+          } else expect(par).toBeNull();
+          for (let rep = 0; rep < 3; rep++) {
+            const y = model.predict(x) as tf.Tensor;
+            // Each chunk's steps are the one-thread plan's calls on the same sample: bit-identical.
+            expect(Array.from(y.dataSync())).toEqual(Array.from(ref));
+            y.dispose();
+          }
+        }
+        plan.parallelHead = true;
+        tf.dispose([x, y1]);
+      }
+      expect(() => {
+        plan.parallelHead = 1 as unknown as boolean;
+      }).toThrow(/parallelHead must be a boolean, got number/);
+      // Bad thread counts are refused before any plan is made for them.
+      expect(() => mod.setNumThreads(0)).toThrow(/setNumThreads: n must be an integer in \[1, \d+\], got 0/);
+      expect(() => mod.setNumThreads(1.5)).toThrow(RangeError);
+    } finally {
+      mod.setNumThreads(threads);
+      plan.parallelHead = true;
     }
   });
 

@@ -22,6 +22,7 @@ void init_alloc(Napi::Env env, Napi::Object exports);
 void init_conv(Napi::Env env, Napi::Object exports);
 void init_pool(Napi::Env env, Napi::Object exports);
 void init_conv_grad(Napi::Env env, Napi::Object exports);
+void init_steps(Napi::Env env, Napi::Object exports);
 // Families append their init here (one line each).
 
 namespace {
@@ -138,6 +139,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_conv(env, exports);
   init_pool(env, exports);
   init_conv_grad(env, exports);
+  init_steps(env, exports);
   init_onnx(env, exports);
   return exports;
 }

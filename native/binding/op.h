@@ -26,6 +26,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -288,13 +289,20 @@ inline Napi::Value result(napi_env env, bool b) { return Napi::Boolean::New(env,
 inline Napi::Value result(napi_env env, double d) { return Napi::Number::New(env, d); }
 }  // namespace op_detail
 
-// Sync: parse (checking every range against the ops in flight), run here, answer what run() returns (a kernel
+// Appends `step` to the sequence being recorded (binding/steps.cc, recordSteps).
+void record_step(AddonData& d, std::function<void()> step);
+
+// Sync: parse (checking every range against the ops in flight), run here (or, while recordSteps is on, record it), answer what run() returns (a kernel
 // name, a bool, a number) or undefined;
 // D::done(env, call) runs after, when the description has one (e.g. to account for memory the run made).
 template <class D>
 Napi::Value op_sync(const Napi::CallbackInfo& info) {
   OpArgs a(info, D::kNames.sync_fn, nullptr);
   const typename D::Call c = D::parse(a);
+  if (AddonData* d = addon_data(info.Env()); d && d->recording) {
+    record_step(*d, [c] { (void)D::run(c); });  // binding/steps.cc: run later, by runSteps
+    return info.Env().Undefined();
+  }
   Napi::Value r;
   if constexpr (std::is_void_v<decltype(D::run(c))>) {
     D::run(c);

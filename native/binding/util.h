@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -12,6 +13,9 @@
 #include "runtime/core/aligned.h"
 
 namespace simdtensor {
+
+class ChunkSteps;  // runtime/core/chunk_steps.h
+
 namespace binding {
 
 template <class T>
@@ -188,6 +192,9 @@ inline Napi::Value new_array_buffer(napi_env env, const char* fn, size_t bytes) 
 struct AddonData {
   void* async_env = nullptr;  // binding/async.cc: this env's completion queue (created on the first async op)
   Napi::FunctionReference transfer_guard;  // binding/async.cc: marks an ArrayBuffer untransferable (src/native.ts)
+  // binding/steps.cc: while set, sync ops are parsed as usual, then recorded into this chunk and lane instead of run.
+  std::shared_ptr<ChunkSteps> recording;
+  size_t recording_chunk = 0, recording_lane = 0;
 };
 inline AddonData* addon_data(napi_env env) {
   void* d = nullptr;

@@ -16,6 +16,7 @@ import { allocF32 } from '../alloc.js';
 import { matmul, packWeights } from '../ops/matmul.js';
 import type { PackedWeights } from '../ops/matmul.js';
 import { native } from '../native.js';
+import type { NativeChunkSteps } from '../native.js';
 import { allocOut } from './buffers.js';
 import { convGeometry, windowFields } from './conv.js';
 import type { ConvAttrs } from './conv.js';
@@ -103,12 +104,28 @@ interface Segment {
 }
 
 /**
+ * The split head recorded natively for `lanes` threads: each lane has its own copy of the head's intermediates
+ * (`arenas`: the head segments whose arenas the records use, kept alive here), every chunk is recorded once per
+ * lane, and runSteps hands each thread a chunk at a time (the chunk's steps single-threaded on it) after copying the
+ * chunk's input into `stage`, the array the records read.
+ */
+interface ParallelHead {
+  steps: NativeChunkSteps;
+  stage: Float32Array;
+  arenas: Segment[];
+}
+
+/**
  * The plan for one batch size. Large batches run the first steps (`head`, the high-resolution layers) `chunk`
  * samples at a time into `mid`, then the rest (`tail`) on the whole batch: a chunk's activations stay in cache
  * where the whole batch's would stream through memory (MobileNetV2 at batch 16: 77 MB for one 112×112×96 value).
+ * With several threads the chunks run concurrently (`par`), one per thread, instead of one after the other with
+ * each step split over the threads: at batch 16 most head steps are small enough that a fork/join per step and its
+ * imbalance cost a large share of the second thread (docs/tfjs.md). The tail stays parallel within each step.
  */
 interface BatchPlan {
   head: Segment | null;
+  par: ParallelHead | null;
   chunk: number;
   mid: Float32Array | null;
   inSize: number;
@@ -124,6 +141,20 @@ export class CompiledModel {
   private splitBytes = SPLIT_BYTES;
   /** Samples per chunk of the split head. */
   chunk = 1;
+  private concurrentHead = true;
+
+  /**
+   * Whether the split head is recorded and run in one native call, its chunks concurrently with several pool threads
+   * (one chunk per thread, see {@link BatchPlan}); false calls each chunk's steps from JS one after another, each
+   * step parallel on its own (the plan before; A/B).
+   */
+  get parallelHead(): boolean {
+    return this.concurrentHead;
+  }
+  set parallelHead(on: boolean) {
+    if (typeof on !== 'boolean') throw new TypeError(`${PLAN_KERNEL}: parallelHead must be a boolean, got ${typeof on}`);
+    this.concurrentHead = on;
+  }
   private readonly weights = new Map<Op, { W: Float32Array; bias: Tensor<'float32'> | null; packed: PackedConvWeights }>();
 
   constructor(
@@ -150,14 +181,20 @@ export class CompiledModel {
     return true;
   }
 
-  /** The plan for batch `n` (built on first use; null when a conv's geometry is one our kernels do not reproduce). */
+  /**
+   * The plan for batch `n` at the pool's current thread count (built on first use; null when a conv's geometry is
+   * one our kernels do not reproduce).
+   */
   planFor(n: number): BatchPlan | null {
-    let p = this.plans.get(n);
+    // Lanes of the recorded head: one per thread, at most one per chunk (a batch without a split head ignores it).
+    const lanes = this.parallelHead ? Math.max(1, Math.min(native.getNumThreads(), Math.floor(n / this.chunk))) : 0;
+    const key = n * 512 + lanes;
+    let p = this.plans.get(key);
     if (p === undefined) {
       // A few batch sizes are kept (each holds an arena of its intermediates).
       if (this.plans.size >= 8) this.plans.delete(this.plans.keys().next().value as number);
-      p = this.build(n);
-      this.plans.set(n, p);
+      p = this.build(n, lanes);
+      this.plans.set(key, p);
     }
     return p;
   }
@@ -199,20 +236,51 @@ export class CompiledModel {
     return null;
   }
 
-  private build(n: number): BatchPlan | null {
+  /** The plan for batch `n`; `lanes` > 0 records the split head for that many threads (see {@link ParallelHead}). */
+  private build(n: number, lanes: number): BatchPlan | null {
     const split = this.splitFor(n);
     const outShape = [n, ...this.values[this.outValue].shape];
     const outV = this.values[this.outValue].base;
     if (!split || n % this.chunk !== 0) {
       const tail = this.segment(n, 0, this.ops.length, INPUT, outV);
-      return tail && { head: null, chunk: n, mid: null, inSize: 0, midSize: 0, tail, outShape, outSize: sizeOf(outShape) };
+      return tail && { head: null, par: null, chunk: n, mid: null, inSize: 0, midSize: 0, tail, outShape, outSize: sizeOf(outShape) };
     }
     const [s, midV] = split;
     const chunk = this.chunk;
     const head = this.segment(chunk, 0, s, INPUT, midV), tail = this.segment(n, s, this.ops.length, midV, outV);
     if (!head || !tail) return null;
-    const midSize = chunk * sizeOf(this.values[midV].shape);
-    return { head, chunk, mid: allocF32(n * sizeOf(this.values[midV].shape)), inSize: chunk * sizeOf(this.inputShape), midSize, tail, outShape, outSize: sizeOf(outShape) };
+    const midSize = chunk * sizeOf(this.values[midV].shape), inSize = chunk * sizeOf(this.inputShape);
+    const mid = allocF32(n * sizeOf(this.values[midV].shape));
+    // Every head step must be one call of a native op (dense goes through matmul's own planning: not recorded).
+    // One lane records too: the head then runs in one native call, without a JS → native call per step and sample.
+    const recordable = lanes > 0 && this.ops.slice(0, s).every((op) => op.k !== 'dense');
+    const par = recordable ? this.recordHead(n / chunk, lanes, head, s, midV, inSize, mid, midSize) : null;
+    return { head, par, chunk, mid, inSize, midSize, tail, outShape, outSize: sizeOf(outShape) };
+  }
+
+  /**
+   * Records the head's steps (lane 0 reuses `head`, each other lane its own copy of the head's arena) for each of
+   * `chunks` chunks reading `stage` and writing `mid`, or null when a copy of the head cannot be planned.
+   */
+  private recordHead(chunks: number, lanes: number, head: Segment, s: number, midV: number, inSize: number, mid: Float32Array, midSize: number): ParallelHead | null {
+    const arenas = [head];
+    for (let l = 1; l < lanes; l++) {
+      const seg = this.segment(this.chunk, 0, s, INPUT, midV);
+      if (!seg) return null;
+      arenas.push(seg);
+    }
+    const steps = new native.ChunkSteps(lanes, chunks, inSize), stage = allocF32(chunks * inSize);
+    try {
+      for (let c = 0; c < chunks; c++)
+        for (let l = 0; l < lanes; l++) {
+          native.recordSteps(steps, c, l);
+          const xi = stage.subarray(c * inSize, (c + 1) * inSize), mi = mid.subarray(c * midSize, (c + 1) * midSize);
+          for (const step of arenas[l].steps) step(xi, mi);
+        }
+    } finally {
+      native.recordSteps(null, 0, 0);
+    }
+    return { steps, stage, arenas };
   }
 
   /** Steps [from, to) for `n` samples, reading value `inV` (the run's x) and writing `outV` (the run's out). */
@@ -316,6 +384,12 @@ export class CompiledModel {
    */
   onStep: ((step: number, ms: number) => void) | null = null;
 
+  /**
+   * Head / tail timing for profiling (bench/tfjs-threads.ts --steps): while set, each run reports the wall time (ms)
+   * of its split head (`head` true; all chunks) and of the rest.
+   */
+  onSegment: ((head: boolean, ms: number) => void) | null = null;
+
   /** One line per step: kind, filter shape and strides of a conv, '+res' for a fused residual, output shape. */
   describeSteps(): string[] {
     return this.ops.map((op) => {
@@ -347,14 +421,24 @@ export class CompiledModel {
     const p = this.planFor(x!.shape[0]);
     if (!p) return null;
     const out = allocOut(p.outSize);
+    const t0 = this.onSegment ? performance.now() : 0;
     if (p.head && p.mid) {
       const n = x!.shape[0];
-      for (let i = 0; i < n; i += p.chunk) {
-        const xi = X.subarray((i / p.chunk) * p.inSize, (i / p.chunk + 1) * p.inSize), mi = p.mid.subarray((i / p.chunk) * p.midSize, (i / p.chunk + 1) * p.midSize);
-        this.runSteps(p.head, 0, xi, mi);
-      }
+      // Per-step timing needs the steps one by one: the recorded head runs them inside one native call.
+      if (p.par && !this.onStep) native.runSteps(p.par.steps, X.subarray(0, p.par.stage.length), p.par.stage);
+      else
+        for (let i = 0; i < n; i += p.chunk) {
+          const xi = X.subarray((i / p.chunk) * p.inSize, (i / p.chunk + 1) * p.inSize), mi = p.mid.subarray((i / p.chunk) * p.midSize, (i / p.chunk + 1) * p.midSize);
+          this.runSteps(p.head, 0, xi, mi);
+        }
+      const t1 = this.onSegment ? performance.now() : 0;
+      this.onSegment?.(true, t1 - t0);
       this.runSteps(p.tail, p.head.steps.length, p.mid, out);
-    } else this.runSteps(p.tail, 0, X, out);
+      this.onSegment?.(false, performance.now() - t1);
+    } else {
+      this.runSteps(p.tail, 0, X, out);
+      this.onSegment?.(false, performance.now() - t0);
+    }
     return output(args.backend, p.outShape, out);
   }
 }
