@@ -204,6 +204,29 @@ describe('memory in loops that never yield', () => {
     setBufferPoolLimit(64 << 20);
   });
 
+  it('past the limit, a fresh output leaves the block a scope gave back to that scope (no new block, no creep)', async () => {
+    gc(); // earlier tests' outputs: collected, and their blocks back (finalizers run on the event loop)
+    await tick();
+    await tick();
+    setBufferPoolLimit(4 << 20);
+    trimBufferPool();
+    const held: Tensor[] = [];
+    for (let i = 0; i < 16; i++) held.push(linear(x, w)); // 4 MiB out in 256 KiB outputs: the limit is reached
+    const s0 = bufferPoolStats();
+    expect(s0.outstandingBytes).toBeGreaterThan((4 << 20) - OUT_BYTES); // no room for another output
+    for (let round = 0; round < 20; round++) {
+      scope(() => void linear(x, w)); // a scoped output (past the limit: up to twice it), handed back at once
+      held.push(linear(x, w)); // a fresh one, kept: the cached block would stay out until the loop yields
+    }
+    const s1 = bufferPoolStats();
+    expect(s1.misses - s0.misses).toBe(1); // the scope mapped one block, then reused it every round
+    expect(s1.hits - s0.hits).toBe(19);
+    expect(s1.declined - s0.declined).toBe(20); // every fresh output past the limit: plain memory
+    expect(s1.outstandingBytes).toBe(s0.outstandingBytes);
+    for (const t of held.slice(16)) expect(same(t.data, want)).toBe(true); // plain outputs are right
+    setBufferPoolLimit(64 << 20);
+  });
+
   it('stays flat inside a scope', () => {
     for (let i = 0; i < 20; i++) scope(() => void linear(x, w)); // warm
     const rss0 = process.memoryUsage().rss;

@@ -119,6 +119,13 @@ TEST(buffer_pool_scoped_requests_pass_the_limit_up_to_twice_it) {
   void* c = buffer_pool_get(size_t(192) << 10, &c4, true);  // up to twice the limit
   CHECK(c != nullptr && buffer_pool_stats().outstanding_bytes == (size_t(512) << 10), POOL_STATE);
   CHECK(buffer_pool_get(size_t(64) << 10, &c5, true) == nullptr, POOL_STATE);  // and no further
+  // A block a scope returned while the limit is out stays for scoped requests: a plain one is declined.
+  buffer_pool_put(b, c3);
+  const size_t hits = buffer_pool_stats().hits, declined2 = buffer_pool_stats().declined;
+  CHECK(buffer_pool_get(size_t(64) << 10, &c5) == nullptr, POOL_STATE);
+  CHECK(buffer_pool_stats().declined == declined2 + 1 && buffer_pool_stats().cached_blocks == 1, POOL_STATE);
+  b = static_cast<unsigned char*>(buffer_pool_get(size_t(64) << 10, &c3, true));
+  CHECK(b != nullptr && buffer_pool_stats().hits == hits + 1 && all_zero(b, size_t(64) << 10), POOL_STATE);
   buffer_pool_put(c, c4);
   buffer_pool_put(b, c3);
   buffer_pool_put(a, c1);

@@ -89,13 +89,16 @@ void* buffer_pool_get(size_t bytes, size_t* capacity, bool scoped, bool zero) {
   {
     std::lock_guard<std::mutex> lk(pl.mu);
     auto it = pl.free_by_class.find(cls);
-    if (it != pl.free_by_class.end() && !it->second.empty()) {
+    // Past the limit a plain request is declined even when a block is cached: in a loop that never yields it would
+    // keep the block until the loop ends, and the scope that returned it would map a new one next call.
+    const size_t cap = scoped ? 2 * pl.limit : pl.limit;
+    if (it != pl.free_by_class.end() && !it->second.empty() && pl.outstanding + cls <= cap) {
       p = it->second.back();
       it->second.pop_back();
       pl.cached_bytes -= cls;
       pl.cached_blocks--;
       pl.hits++;
-    } else if (pl.limit == 0 || pl.outstanding + cls > (scoped ? 2 * pl.limit : pl.limit)) {
+    } else if (pl.limit == 0 || pl.outstanding + cls > cap) {
       pl.declined++;
       return nullptr;
     } else {

@@ -17,14 +17,16 @@ struct BufferPoolStats {
 };
 
 // A zero-filled block of at least `bytes` (> 0). `*capacity` receives the block's size class, which must be handed
-// back to buffer_pool_put(). A cached block is always reused. Without one, a fresh block is mapped only while the
-// bytes handed out and not yet returned stay within the limit; past it the pool declines (returns nullptr) and the
+// back to buffer_pool_put(). A block (cached or freshly mapped) is handed out only while the bytes handed out and
+// not yet returned stay within the limit; past it the pool declines (returns nullptr) and the
 // caller allocates plain memory: blocks come back only when their owner (V8's GC, then a finalizer on the event
 // loop) releases them, so a program that never yields would otherwise get nothing but fresh, never-reused
 // mappings, where the general-purpose allocator would have recycled memory freed by the GC. A `scoped` request (an
 // output made inside a JS scope(), which hands it back when the scope ends unless it escapes) may take the pool up
 // to twice the limit: the outputs a scope releases come back without the GC, so fresh outputs having used the limit
-// up must not turn them into plain memory, while a scope's escaping results stay bounded. Throws std::bad_alloc if
+// up must not turn them into plain memory, while a scope's escaping results stay bounded. A plain request past the
+// limit does not take a block a scope returned either: the scope's next output reuses it (no new mapping, and the
+// bytes out — external memory to V8 — do not creep up to twice the limit). Throws std::bad_alloc if
 // mapping fails. `zero` false: a reused block keeps its old bytes (for outputs the caller overwrites whole).
 void* buffer_pool_get(size_t bytes, size_t* capacity, bool scoped = false, bool zero = true);
 // Returns a block to the pool. Past the limit, cached blocks of other sizes are freed to make room (largest cached
