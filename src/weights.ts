@@ -64,6 +64,9 @@ export abstract class NativeConvWeights<H extends { readonly bytes: number }> ex
   /** @internal */
   protected constructor(cls: string, factory: string, handle: H, d: ConvWeightDims) {
     super(cls, factory, handle, []);
+    // The dims come with the handle from the factory: a direct constructor call gets the handle's TypeError.
+    checkHandle(cls, factory, d, ['c', 'm', 'kh', 'kw', 'groups']);
+    if (d.bias !== null && !(d.bias instanceof Float32Array)) checkHandle(cls, factory, null, []);
     this.inChannels = d.c;
     this.outChannels = d.m;
     this.kernelH = d.kh;

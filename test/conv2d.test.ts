@@ -380,6 +380,13 @@ describe('conv2d f32 on every conv kernel this CPU has', () => {
 });
 
 describe('packConvWeights and foldBatchNorm', () => {
+  it('the packed classes refuse a direct constructor call, whatever the dims argument (a TypeError, not a null read)', () => {
+    const p = packConvWeights(rand([4, 3, 3, 3], { seed: 9 }));
+    const q = packConvWeights(quantize(rand([4, 3, 1, 1], { seed: 10 }), { perChannel: true } as never));
+    for (const [Cls, h] of [[p.constructor, p.handle], [q.constructor, q.handle]] as const)
+      for (const dims of [null, {}, { c: 3, m: 4, kh: 3, kw: 3, groups: 1, bias: 5 }, 7])
+        expect(() => new (Cls as new (...a: unknown[]) => unknown)(h, dims, false)).toThrow(/instances are made by packConvWeights/);
+  });
   it('packed weights match per-call packing, bit for bit, and repack when the ISA cap changes', () => {
     const x = rand([2, 17, 9, 9], { seed: 1 });
     const w = rand([33, 17, 3, 3], { seed: 2 });
