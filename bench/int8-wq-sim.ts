@@ -14,7 +14,8 @@
  * weights stored float16 (as `convertModel` would: room in the file for finer scales). `--f16`: also scores
  * float16 weights everywhere (the floor of this measure).
  * Run: `npm run build:ts && node dist/bench/int8-wq-sim.js [--lines 200] [--samples 16] [--w pc+gptq,g64+gptq]
- * [--a none,p8,p10]`.
+ * [--a none,p8,p10] [--real]` (`--real`: also the int8 model as `quantizeModel` writes it — ConvInteger, per-pixel
+ * activations in Int8Conv — with the scheme's integers and biases, for the per-channel schemes).
  * @module
  */
 import { statSync } from 'node:fs';
@@ -36,6 +37,7 @@ const arg = (f: string, d: string) => (process.argv.includes(f) ? process.argv[p
 const WSCHEMES = arg('--w', 'pc,pc+gptq+pw,pc+gptq,pc+hmse+gptq,pc+gptq+ls,pc+gptq+bc,g64+gptq,g32+f16s+gptq');
 const ASCHEMES = arg('--a', 'none,p8');
 const W = 320;
+const REAL = process.argv.includes('--real');
 
 interface WScheme { group: number; f16: boolean; clip: 'max' | 'mse' | 'hmse'; gptq: boolean; pwOnly: boolean; ls: boolean; bc: boolean; dw16: boolean }
 function parseW(s: string): WScheme {
@@ -163,21 +165,23 @@ function fakeQuant(rows: Float32Array, ch: number, k: number, ws: WScheme, st: C
   if (ws.ls && data) refineRounding(rows, ch, st.mom, scale, [0], -127, 127, q, group);
   const deq = new Float32Array(ch * k);
   for (let o = 0; o < ch; o++) for (let j = 0; j < k; j++) deq[o * k + j] = Math.fround(q[o * k + j] * scale[o * ng + Math.floor(j / G)]);
-  return { deq, ng };
+  return { deq, ng, q };
 }
 
 /** The model with every groups-1 conv weight fake-quantized by `ws` and int8 MatMuls; extra file bytes vs per-channel f32 scales. */
-function build(f32: OnnxModel, ws: WScheme, stats: Map<string, ConvStats>, mmMoments: Map<string, SecondMoments> | null) {
+function build(f32: OnnxModel, ws: WScheme, stats: Map<string, ConvStats>, mmMoments: Map<string, SecondMoments> | null, real = false) {
   const m = editOf('bench', f32);
   foldBatchNorm(m);
   let extra = 0;
+  const ints = new Map<string, Int32Array>();
   for (const t of convTargets(m)) {
     const n = t.node, w = m.constValue(n.input[1])!;
     const ch = t.shape[0], k = w.size / ch, rows = w.data as Float32Array;
     const st = stats.get(n.name);
-    const { deq, ng } = fakeQuant(rows, ch, k, ws, st, t.shape[2] * t.shape[3] === 1);
+    const { deq, ng, q } = fakeQuant(rows, ch, k, ws, st, t.shape[2] * t.shape[3] === 1);
     extra += ch * ng * (ws.f16 ? 2 : 4) - ch * 4;
-    m.setInit(n.input[1], { dtype: 'float32', shape: w.shape.slice(), data: deq, size: deq.length });
+    ints.set(n.name, q);
+    if (!real) m.setInit(n.input[1], { dtype: 'float32', shape: w.shape.slice(), data: deq, size: deq.length });
     if (ws.bc && st) {
       const b = n.input[2] ? m.constValue(n.input[2]) : undefined;
       const bias = b ? Float32Array.from(b.data as Float32Array) : new Float32Array(ch);
@@ -199,7 +203,20 @@ function build(f32: OnnxModel, ws: WScheme, stats: Map<string, ConvStats>, mmMom
       m.setInit(t.node.input[1], { dtype: 'float32', shape: t.w.shape.slice(), data: d, size: d.length });
       extra -= 2 * d.length;
     }
-  quantizeEdit(m, { mode: 'dynamic', skipOps: ['Conv'] }, mmMoments);
+  if (!real) {
+    quantizeEdit(m, { mode: 'dynamic', skipOps: ['Conv'] }, mmMoments);
+    return { model: modelOf(m), extra };
+  }
+  // The real int8 model (ConvInteger, run by Int8Conv with per-pixel activations): plain per-channel quantization
+  // gives the same scales (absmax / 127), so the scheme's integers replace the stored ones.
+  quantizeEdit(m, { mode: 'dynamic' }, mmMoments);
+  for (const n of m.nodes) {
+    if (n.opType !== 'ConvInteger') continue;
+    const q = ints.get((n.name as string).replace(/_ConvInteger$/, ''));
+    const v = m.constValue(n.input[1])!;
+    if (!q || q.length !== v.size) throw new Error(`no integers for ${n.name}`);
+    m.setInit(n.input[1], { dtype: 'int8', shape: v.shape.slice(), data: Int8Array.from(q), size: q.length });
+  }
   return { model: modelOf(m), extra };
 }
 
@@ -226,6 +243,8 @@ function main() {
       console.log(`${w} | ${a} | ${score(model)} | ${ratio}× | build ${Date.now() - t1} ms`);
     }
     setActScheme(null);
+    const ws = parseW(w);
+    if (REAL && ws.group === 0 && !ws.f16 && ws.clip === 'max' && !ws.dw16) console.log(`${w} | real int8 (Int8Conv, per-pixel) | ${score(build(f32, ws, stats, mmMoments, true).model)}`);
   }
 }
 
