@@ -10,7 +10,8 @@
  * stored float16; `mse` / `hmse` per-scale clipping that minimizes the squared weight error (plain, or weighted by
  * the diagonal of Σ x·xᵀ); `gptq` error-compensating rounding (every conv, im2col inputs for k×k ones; with `pw`
  * pointwise convs only, as `roundingSamples` does); `ls` local search of the integers on the layer's output error
- * (AdaRound's objective); `bc` per-channel bias correction (W − Ŵ)·E[x]; `dw16` the float32 depthwise conv
+ * (AdaRound's objective); `ada` AdaRound itself (relaxed rounding, Adam, annealed regularizer; from plain
+ * rounding's floor); `bc` per-channel bias correction (W − Ŵ)·E[x]; `dw16` the float32 depthwise conv
  * weights stored float16 (as `convertModel` would: room in the file for finer scales). `--f16`: also scores
  * float16 weights everywhere (the floor of this measure).
  * Run: `npm run build:ts && node dist/bench/int8-wq-sim.js [--lines 200] [--samples 16] [--w pc+gptq,g64+gptq]
@@ -19,7 +20,7 @@
  * @module
  */
 import { statSync } from 'node:fs';
-import { convertModel, loadOnnx } from '../src/index.js';
+import { convertModel, loadOnnx, matmul, tensor } from '../src/index.js';
 import type { OnnxFeed, OnnxModel } from '../src/index.js';
 import { editOf, modelOf } from '../src/onnx/export.js';
 import { foldBatchNorm } from '../src/onnx/transform/fold.js';
@@ -39,9 +40,9 @@ const ASCHEMES = arg('--a', 'none,p8');
 const W = 320;
 const REAL = process.argv.includes('--real');
 
-interface WScheme { group: number; f16: boolean; clip: 'max' | 'mse' | 'hmse'; gptq: boolean; pwOnly: boolean; ls: boolean; bc: boolean; dw16: boolean }
+interface WScheme { group: number; f16: boolean; clip: 'max' | 'mse' | 'hmse'; gptq: boolean; pwOnly: boolean; ls: boolean; bc: boolean; dw16: boolean; ada: boolean }
 function parseW(s: string): WScheme {
-  const w: WScheme = { group: 0, f16: false, clip: 'max', gptq: false, pwOnly: false, ls: false, bc: false, dw16: false };
+  const w: WScheme = { group: 0, f16: false, clip: 'max', gptq: false, pwOnly: false, ls: false, bc: false, dw16: false, ada: false };
   for (const t of s.split('+')) {
     const g = /^g(\d+)$/.exec(t);
     if (g) w.group = +g[1];
@@ -52,6 +53,7 @@ function parseW(s: string): WScheme {
     else if (t === 'ls') w.ls = true;
     else if (t === 'bc') w.bc = true;
     else if (t === 'dw16') w.dw16 = true;
+    else if (t === 'ada') w.ada = true;
     else if (t !== 'pc') throw new RangeError(`bad weight scheme token '${t}' in '${s}'`);
   }
   return w;
@@ -130,6 +132,64 @@ function convStats(f32: OnnxModel, samples: Record<string, OnnxFeed>[]): Map<str
   return res;
 }
 
+const ADA_ITERS = numFlag('--ada-iters', 500);
+
+/**
+ * AdaRound (Nagel et al., 2020) on one layer: ŵ = s·(⌊w/s⌋ + h(V)), h = clip(σ(V)·1.2 − 0.1, 0, 1), V by Adam on
+ * Σ_o e_oᵀ (H / N) e_o (the output's squared error per input vector) + λ·Σ(1 − |2h − 1|^β), λ = 0.01, β annealed
+ * 20 → 2 after the first 20 % of the iterations without it; then h is rounded. Full-batch (H holds all samples).
+ */
+function adaRound(rows: Float32Array, ch: number, st: ConvStats, sEl: Float32Array): Int32Array {
+  const k = st.mom.k, n = rows.length, zeta = 1.1, gam = -0.1, lam = 0.01;
+  const A = tensor(Float32Array.from(st.mom.h, (v) => v / st.mom.count), [k, k]);
+  const fl = new Float32Array(n), V = new Float32Array(n), m1 = new Float32Array(n), m2 = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = rows[i] / sEl[i];
+    fl[i] = Math.floor(x);
+    const r = Math.min(0.999, Math.max(0.001, x - fl[i]));
+    V[i] = -Math.log((zeta - gam) / (r - gam) - 1);
+  }
+  const E = new Float32Array(n), h = new Float32Array(n), sg = new Float32Array(n);
+  const warm = Math.floor(0.2 * ADA_ITERS);
+  for (let it = 0; it < ADA_ITERS; it++) {
+    for (let i = 0; i < n; i++) {
+      sg[i] = 1 / (1 + Math.exp(-V[i]));
+      h[i] = Math.min(1, Math.max(0, sg[i] * (zeta - gam) + gam));
+      E[i] = rows[i] - sEl[i] * Math.min(127, Math.max(-127, fl[i] + h[i]));
+    }
+    const G = matmul(tensor(E, [ch, k]), A).data as Float32Array;
+    const beta = it < warm ? 0 : 20 - (18 * (it - warm)) / Math.max(1, ADA_ITERS - warm);
+    const t = it + 1;
+    for (let i = 0; i < n; i++) {
+      const hv = sg[i] * (zeta - gam) + gam;
+      const inRange = hv > 0 && hv < 1 && Math.abs(fl[i] + h[i]) < 127;
+      // d rec / d h = −2·s·(E·A); d reg / d h = −2·β·|2h − 1|^(β−1)·sign(2h − 1).
+      let gh = -2 * sEl[i] * G[i];
+      if (beta > 0) {
+        const u = 2 * h[i] - 1;
+        gh += lam * -2 * beta * Math.abs(u) ** (beta - 1) * Math.sign(u);
+      }
+      const gv = inRange ? gh * (zeta - gam) * sg[i] * (1 - sg[i]) : 0;
+      m1[i] = 0.9 * m1[i] + 0.1 * gv;
+      m2[i] = 0.999 * m2[i] + 0.001 * gv * gv;
+      V[i] -= (0.01 * (m1[i] / (1 - 0.9 ** t))) / (Math.sqrt(m2[i] / (1 - 0.999 ** t)) + 1e-8);
+    }
+  }
+  const q = Int32Array.from(fl, (f, i) => Math.min(127, Math.max(-127, f + (sg[i] * (zeta - gam) + gam >= 0.5 ? 1 : 0))));
+  if (process.argv.includes('--verbose')) {
+    // The objective's reconstruction term for plain rounding and for the result (a check that the search worked).
+    const rec = (qq: ArrayLike<number>) => {
+      for (let i = 0; i < n; i++) E[i] = rows[i] - sEl[i] * qq[i];
+      const G = matmul(tensor(E, [ch, k]), A).data as Float32Array;
+      let v = 0;
+      for (let i = 0; i < n; i++) v += E[i] * G[i];
+      return v.toPrecision(4);
+    };
+    console.log(`  adaround ${ch}×${k}: output error ${rec(Float32Array.from(rows, (w, i) => Math.min(127, Math.max(-127, rne(w / sEl[i])))))} → ${rec(q)}`);
+  }
+  return q;
+}
+
 /** Per-scale clipping factors tried by `mse` / `hmse` (fractions of the block's absmax). */
 const CLIPS = Array.from({ length: 41 }, (_, i) => 1 - i * 0.0125);
 
@@ -162,6 +222,7 @@ function fakeQuant(rows: Float32Array, ch: number, k: number, ws: WScheme, st: C
   for (let o = 0; o < ch; o++) for (let j = 0; j < k; j++) q[o * k + j] = Math.min(127, Math.max(-127, rne(rows[o * k + j] / scale[o * ng + Math.floor(j / G)])));
   const data = st && (pointwise || !ws.pwOnly);
   if (ws.gptq && data) q = gptqRound(rows, ch, st.mom, scale, [0], -127, 127, rne, group);
+  if (ws.ada && data) q = adaRound(rows, ch, st, Float32Array.from(rows, (_, i) => scale[Math.floor(i / k) * ng + Math.floor((i % k) / G)]));
   if (ws.ls && data) refineRounding(rows, ch, st.mom, scale, [0], -127, 127, q, group);
   const deq = new Float32Array(ch * k);
   for (let o = 0; o < ch; o++) for (let j = 0; j < k; j++) deq[o * k + j] = Math.fround(q[o * k + j] * scale[o * ng + Math.floor(j / G)]);
