@@ -15,8 +15,9 @@
  * weights stored float16 (as `convertModel` would: room in the file for finer scales). `--f16`: also scores
  * float16 weights everywhere (the floor of this measure).
  * Run: `npm run build:ts && node dist/bench/int8-wq-sim.js [--lines 200] [--samples 16] [--w pc+gptq,g64+gptq]
- * [--a none,p8,p10] [--real]` (`--real`: also the int8 model as `quantizeModel` writes it — ConvInteger, per-pixel
- * activations in Int8Conv — with the scheme's integers and biases, for the per-channel schemes).
+ * [--a none,p8,p10] [--real] [--verbose]` (`--real`: also the int8 model as `quantizeModel` writes it — ConvInteger, per-pixel
+ * activations in Int8Conv — with the scheme's integers and biases, for the per-channel schemes; `--verbose`: each
+ * layer's output error per input vector, plain rounding → the scheme).
  * @module
  */
 import { statSync } from 'node:fs';
@@ -175,19 +176,28 @@ function adaRound(rows: Float32Array, ch: number, st: ConvStats, sEl: Float32Arr
       V[i] -= (0.01 * (m1[i] / (1 - 0.9 ** t))) / (Math.sqrt(m2[i] / (1 - 0.999 ** t)) + 1e-8);
     }
   }
-  const q = Int32Array.from(fl, (f, i) => Math.min(127, Math.max(-127, f + (sg[i] * (zeta - gam) + gam >= 0.5 ? 1 : 0))));
-  if (process.argv.includes('--verbose')) {
-    // The objective's reconstruction term for plain rounding and for the result (a check that the search worked).
-    const rec = (qq: ArrayLike<number>) => {
-      for (let i = 0; i < n; i++) E[i] = rows[i] - sEl[i] * qq[i];
-      const G = matmul(tensor(E, [ch, k]), A).data as Float32Array;
-      let v = 0;
-      for (let i = 0; i < n; i++) v += E[i] * G[i];
-      return v.toPrecision(4);
-    };
-    console.log(`  adaround ${ch}×${k}: output error ${rec(Float32Array.from(rows, (w, i) => Math.min(127, Math.max(-127, rne(w / sEl[i])))))} → ${rec(q)}`);
-  }
-  return q;
+  return Int32Array.from(fl, (f, i) => Math.min(127, Math.max(-127, f + (sg[i] * (zeta - gam) + gam >= 0.5 ? 1 : 0))));
+}
+
+const VERBOSE = process.argv.includes('--verbose');
+
+/** Σ_o e_oᵀ (H / N) e_o of a layer's weight error e = w − ŵ: its output's squared error per input vector. */
+function outputError(rows: Float32Array, deq: Float32Array, st: ConvStats): string {
+  const k = st.mom.k, ch = rows.length / k;
+  const E = Float32Array.from(rows, (w, i) => w - deq[i]);
+  const G = matmul(tensor(E, [ch, k]), tensor(Float32Array.from(st.mom.h, (v) => v / st.mom.count), [k, k])).data as Float32Array;
+  let v = 0;
+  for (let i = 0; i < E.length; i++) v += E[i] * G[i];
+  return v.toPrecision(4);
+}
+
+/** Plain rounding's dequantized weights with the given scales (blocks of G inputs). */
+function plainDeq(rows: Float32Array, ch: number, k: number, scale: Float32Array, G: number): Float32Array {
+  const ng = Math.ceil(k / G);
+  return Float32Array.from(rows, (w, i) => {
+    const s = scale[Math.floor(i / k) * ng + Math.floor((i % k) / G)];
+    return Math.fround(Math.min(127, Math.max(-127, rne(w / s))) * s);
+  });
 }
 
 /** Per-scale clipping factors tried by `mse` / `hmse` (fractions of the block's absmax). */
@@ -226,6 +236,7 @@ function fakeQuant(rows: Float32Array, ch: number, k: number, ws: WScheme, st: C
   if (ws.ls && data) refineRounding(rows, ch, st.mom, scale, [0], -127, 127, q, group);
   const deq = new Float32Array(ch * k);
   for (let o = 0; o < ch; o++) for (let j = 0; j < k; j++) deq[o * k + j] = Math.fround(q[o * k + j] * scale[o * ng + Math.floor(j / G)]);
+  if (VERBOSE && data) console.log(`  ${ch}×${k}: output error per input vector, plain rounding ${outputError(rows, plainDeq(rows, ch, k, scale, G), st)} → ${outputError(rows, deq, st)}`);
   return { deq, ng, q };
 }
 
