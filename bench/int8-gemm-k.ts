@@ -4,7 +4,11 @@
  * `--rounds` interleaved rounds; `--out i32|f32` picks the epilogue (f32 = the dequantizing one `linear` uses).
  * A/B runs of the driver's K blocking: alternate processes with SIMDTENSOR_S8_KC=0 (off) and unset (default).
  *
- *   node dist/bench/int8-gemm-k.js [--rounds 7] [--out f32] [--shapes 64x1024x1024,64x4096x4096,...]   (M×K×N)
+ * `--a tensor` gives A one zero point and scale (the ONNX dynamic-int8 graphs) instead of one per row; `--bias` adds a
+ * bias and `--act relu|gelu` an activation to the f32 epilogue (the encoder's Int8Linear nodes).
+ *
+ *   node dist/bench/int8-gemm-k.js [--rounds 7] [--out f32] [--a row|tensor] [--bias] [--act none|relu|gelu]
+ *                                  [--shapes 64x1024x1024,64x4096x4096,...]   (M×K×N)
  * @module
  */
 import { cpuMs, flag, median } from './measure.js';
@@ -23,26 +27,31 @@ async function main(): Promise<void> {
   st.setNumThreads(1);
   const rounds = Number(arg('rounds', '7'));
   const outKind = arg('out', 'f32');
+  const perTensor = arg('a', 'row') === 'tensor';
+  const act = ['none', 'relu', 'gelu'].indexOf(arg('act', 'none'));
+  const withBias = process.argv.includes('--bias');
   const all = [64, 256].flatMap((m) => [1024, 4096].flatMap((k) => [1024, 4096].map((n) => `${m}x${k}x${n}`)));
   const shapes = arg('shapes', all.join(','))
     .split(',')
     .map((s) => s.split('x').map(Number) as [number, number, number]);
   const os = await import('node:os');
   console.log(
-    `kernel ${st.cpuInfo().kernels['matmul.s8']}, out ${outKind}, SIMDTENSOR_S8_KC=${process.env.SIMDTENSOR_S8_KC ?? '(default)'}, ` +
+    `kernel ${st.cpuInfo().kernels['matmul.s8']}, out ${outKind}, A ${perTensor ? 'per tensor' : 'per row'}, bias ${withBias}, act ${act}, ` +
+      `SIMDTENSOR_S8_COLTERM=${process.env.SIMDTENSOR_S8_COLTERM ?? '(default)'}, SIMDTENSOR_S8_KC=${process.env.SIMDTENSOR_S8_KC ?? '(default)'}, ` +
       `load ${os.loadavg()[0].toFixed(2)}`,
   );
   const cases = shapes.map(([m, k, n]) => {
     const w = st.packWeights(st.tensor(new Int8Array(bytes(n * k, 3 + k, -127, 127)), [n, k], 'int8'));
     const handle = (w as unknown as { handle: Parameters<typeof native.s8Gemm>[2] }).handle;
     const a = new Uint8Array(bytes(m * k, 5 + m, 0, 255));
-    const sa = new Float32Array(m).fill(0.01);
-    const za = new Int32Array(m).fill(128);
+    const sa = new Float32Array(perTensor ? 1 : m).fill(0.01);
+    const za = new Int32Array(perTensor ? 1 : m).fill(128);
+    const bias = withBias ? Float32Array.from({ length: n }, (_, j) => ((j % 17) - 8) / 16) : null;
     const out = outKind === 'i32' ? new Int32Array(m * n) : new Float32Array(m * n);
     const f = () =>
       outKind === 'i32'
         ? native.s8Gemm(a, m, handle, null, null, out, null, 0, 1, 0)
-        : native.s8Gemm(a, m, handle, za, sa, out, null, 0, 1, 0);
+        : native.s8Gemm(a, m, handle, za, sa, out, bias, act, 1, 0);
     // Calls per timed batch: about 20 ms of work at 800 GOP/s.
     const calls = Math.max(3, Math.round(20e-3 / ((2 * m * n * k) / 800e9)));
     f();

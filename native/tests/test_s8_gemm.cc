@@ -98,8 +98,11 @@ bool run_case(const S8GemmVariant& v, const Case& cs, const S8GemvVariant* sv = 
   S8GemmArgs g = s8_gemm_args(v, w, m, n, k, a.data(), k, cs.a_unsigned);
   g.a_zero = a_zero;
   g.a_zero_stride = a_zero_stride;
+  // A per-tensor zero point comes with a per-tensor scale (the ONNX dynamic-int8 form), which takes the driver's
+  // per-column epilogue terms (colterm, sab); per-row zero points keep per-row scales.
+  const size_t a_scale_stride = cs.za_mode == 2 ? 1 : 0;
   g.a_scale = sa.data();
-  g.a_scale_stride = 1;
+  g.a_scale_stride = a_scale_stride;
   g.out = cs.out;
   g.c = c.data();
   g.ldc = ldc;
@@ -115,7 +118,7 @@ bool run_case(const S8GemmVariant& v, const Case& cs, const S8GemvVariant* sv = 
                     b.data(), ldb, cs.b_unsigned, cs.trans_b,                                   // B
                     a_zero, a_zero_stride,                                                      // zero points: A's
                     cs.zb_mode ? zb.data() : nullptr, cs.zb_mode == 2 ? size_t(1) : 0,          // B's
-                    sa.data(), 1, sb.data(), 1,                                                 // scales
+                    sa.data(), a_scale_stride, sb.data(), 1,                                    // scales
                     bias_p, cs.act, cs.out, out_scale, out_zero,                                // epilogue
                     ref.data(), ldc};
   s8_gemm_reference(r);

@@ -47,6 +47,11 @@ struct S8GemmEpilogue {
   // previous K blocks) instead of zero; null = zero. Not read by kS8ALayout::kRows kernels (AMX), which the driver
   // never splits along K.
   const int32_t* acc_in;
+  // A per-tensor ZA' (the driver's fast path; null = per row through za and colcorr): colterm [n] = −ZA'·colcorr_j,
+  // added to each row's sums in place of the za[i]·colcorr_j products (the same wrapping int32 result), and
+  // sab [n] = sa·sb_j (one float multiply, as per element), read in place of sa and sb.
+  const int32_t* colterm;
+  const float* sab;
 };
 
 // C[m×n] (ldc elements of the output type) = epilogue(A'·B') over kpad (a multiple of the variant's kstep).

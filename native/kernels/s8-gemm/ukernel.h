@@ -37,6 +37,49 @@ struct S8DotI32 : IV {
   static B load_b(const int8_t* p) { return IV::loadi(reinterpret_cast<const int32_t*>(p)); }
 };
 
+// The f32 epilogue of a full tile with its options fixed at compile time (per-column or per-row scale, bias,
+// activation): straight-line code for the common case instead of a branch per option on every vector. Without
+// GELU the row loop is unrolled as well, so the accumulators never leave their registers.
+template <class T, int NV, int M, bool SAB, bool BIAS, int ACT>
+inline void s8_gemm_epilogue_f32_full(const typename T::I (&acc)[M][NV], float* out, size_t ldc,
+                                      const typename T::V::R (&sb)[NV], const typename T::V::R (&bias)[NV],
+                                      const float* sa) {
+  using V = typename T::V;
+  using R = typename V::R;
+  constexpr int W = T::W;
+  auto one = [&](int i, int j, typename T::I a) {
+    const R s = SAB ? sb[j] : V::mul(V::set1(sa[i]), sb[j]);
+    R y = T::to_f32(a);
+    y = BIAS ? T::fma(y, s, bias[j]) : V::mul(y, s);
+    if constexpr (ACT == 1) y = vrelu<V>(y);
+    if constexpr (ACT == 2) y = vgelu<V>(y);
+    V::store(out + i * ldc + j * W, y);
+  };
+  if constexpr (ACT == 2) {  // a rolled loop (GELU's body is long), over a copy so `acc` itself stays in registers
+    typename T::I r[M][NV];
+    ST_S8_UNROLL for (int i = 0; i < M; i++)
+      ST_S8_UNROLL for (int j = 0; j < NV; j++) r[i][j] = acc[i][j];
+    for (int i = 0; i < M; i++)
+      ST_S8_UNROLL for (int j = 0; j < NV; j++) one(i, j, r[i][j]);
+  } else {
+    ST_S8_UNROLL for (int i = 0; i < M; i++)
+      ST_S8_UNROLL for (int j = 0; j < NV; j++) one(i, j, acc[i][j]);
+  }
+}
+
+template <class T, int NV, int M, bool SAB>
+inline void s8_gemm_epilogue_f32_full_act(const typename T::I (&acc)[M][NV], float* out, size_t ldc,
+                                          const typename T::V::R (&sb)[NV], const typename T::V::R (&bias)[NV],
+                                          const S8GemmEpilogue& ep) {
+  const bool b = ep.bias != nullptr;
+  if (ep.act == 2) return b ? s8_gemm_epilogue_f32_full<T, NV, M, SAB, true, 2>(acc, out, ldc, sb, bias, ep.sa)
+                            : s8_gemm_epilogue_f32_full<T, NV, M, SAB, false, 2>(acc, out, ldc, sb, bias, ep.sa);
+  if (ep.act == 1) return b ? s8_gemm_epilogue_f32_full<T, NV, M, SAB, true, 1>(acc, out, ldc, sb, bias, ep.sa)
+                            : s8_gemm_epilogue_f32_full<T, NV, M, SAB, false, 1>(acc, out, ldc, sb, bias, ep.sa);
+  return b ? s8_gemm_epilogue_f32_full<T, NV, M, SAB, true, 0>(acc, out, ldc, sb, bias, ep.sa)
+           : s8_gemm_epilogue_f32_full<T, NV, M, SAB, false, 0>(acc, out, ldc, sb, bias, ep.sa);
+}
+
 template <class T, int NV, int M>
 inline void s8_gemm_epilogue(typename T::I (&acc)[M][NV], size_t n, void* c, size_t ldc, const S8GemmEpilogue& ep) {
   using I = typename T::I;
@@ -48,45 +91,62 @@ inline void s8_gemm_epilogue(typename T::I (&acc)[M][NV], size_t n, void* c, siz
     const size_t off = size_t(j) * W;
     return off >= n ? 0 : (n - off < size_t(W) ? n - off : size_t(W));
   };
-  {
+  if (ep.colterm) {  // a per-tensor ZA': its product with colcorr taken once per column by the driver
+    ST_S8_UNROLL for (int j = 0; j < NV; j++) {
+      const I ct = full ? T::loadi(ep.colterm + j * W) : T::loadi_partial(ep.colterm + j * W, cnt(j));
+      ST_S8_UNROLL for (int i = 0; i < M; i++) acc[i][j] = T::add(acc[i][j], ct);
+    }
+  } else {
     I cc[NV];
-    for (int j = 0; j < NV; j++) cc[j] = full ? T::loadi(ep.colcorr + j * W) : T::loadi_partial(ep.colcorr + j * W, cnt(j));
-    for (int i = 0; i < M; i++) {
+    ST_S8_UNROLL for (int j = 0; j < NV; j++)
+      cc[j] = full ? T::loadi(ep.colcorr + j * W) : T::loadi_partial(ep.colcorr + j * W, cnt(j));
+    ST_S8_UNROLL for (int i = 0; i < M; i++) {
       const I za = T::set1(ep.za[i]);
-      for (int j = 0; j < NV; j++) acc[i][j] = T::sub(acc[i][j], T::mullo(za, cc[j]));
+      ST_S8_UNROLL for (int j = 0; j < NV; j++) acc[i][j] = T::sub(acc[i][j], T::mullo(za, cc[j]));
     }
   }
   if (ep.zb) {
     I zb[NV];
-    for (int j = 0; j < NV; j++) zb[j] = full ? T::loadi(ep.zb + j * W) : T::loadi_partial(ep.zb + j * W, cnt(j));
-    for (int i = 0; i < M; i++) {
+    ST_S8_UNROLL for (int j = 0; j < NV; j++) zb[j] = full ? T::loadi(ep.zb + j * W) : T::loadi_partial(ep.zb + j * W, cnt(j));
+    ST_S8_UNROLL for (int i = 0; i < M; i++) {
       const I rs = T::set1(ep.rs[i]);
-      for (int j = 0; j < NV; j++) acc[i][j] = T::sub(acc[i][j], T::mullo(rs, zb[j]));
+      ST_S8_UNROLL for (int j = 0; j < NV; j++) acc[i][j] = T::sub(acc[i][j], T::mullo(rs, zb[j]));
     }
   }
   if (ep.out == kS8OutI32) {
     int32_t* out = static_cast<int32_t*>(c);
-    for (int i = 0; i < M; i++)
-      for (int j = 0; j < NV; j++) {
+    ST_S8_UNROLL for (int i = 0; i < M; i++)
+      ST_S8_UNROLL for (int j = 0; j < NV; j++) {
         if (full) T::storei(out + i * ldc + j * W, acc[i][j]);
         else if (cnt(j)) T::storei_partial(out + i * ldc + j * W, acc[i][j], cnt(j));
       }
     return;
   }
+  // sab (a per-tensor sa): the products sa·sb_j taken once per column by the driver, the same float multiply.
+  const float* scol = ep.sab ? ep.sab : ep.sb;
   R sb[NV], bias[NV];
   for (int j = 0; j < NV; j++) {
-    sb[j] = full ? V::load(ep.sb + j * W) : V::load_partial(ep.sb + j * W, cnt(j));
-    if (ep.bias) bias[j] = full ? V::load(ep.bias + j * W) : V::load_partial(ep.bias + j * W, cnt(j));
+    sb[j] = full ? V::load(scol + j * W) : V::load_partial(scol + j * W, cnt(j));
+    bias[j] = !ep.bias ? V::zero() : full ? V::load(ep.bias + j * W) : V::load_partial(ep.bias + j * W, cnt(j));
   }
+  if (full && ep.out == kS8OutF32 && ep.act >= 0 && ep.act <= 2) {
+    float* out = static_cast<float*>(c);
+    if (ep.sab) return s8_gemm_epilogue_f32_full_act<T, NV, M, true>(acc, out, ldc, sb, bias, ep);
+    return s8_gemm_epilogue_f32_full_act<T, NV, M, false>(acc, out, ldc, sb, bias, ep);
+  }
+  // The general loop indexes rows at run time: it works on a copy, so `acc` can stay in registers on the paths above.
+  I r[M][NV];
+  ST_S8_UNROLL for (int i = 0; i < M; i++)
+    ST_S8_UNROLL for (int j = 0; j < NV; j++) r[i][j] = acc[i][j];
   const R inv = V::set1(ep.out_inv_scale), lo = V::set1(ep.out_lo), hi = V::set1(ep.out_hi);
   const I zo = T::set1(ep.out_zero);
   for (int i = 0; i < M; i++) {
-    const R sa = V::set1(ep.sa[i]);
+    const R sa = V::set1(ep.sab ? 1.0f : ep.sa[i]);
     for (int j = 0; j < NV; j++) {
       if (!full && !cnt(j)) continue;
       // y = float(acc) · (sa·sb) [+ bias, one fused multiply-add]: the same two roundings on every ISA.
-      const R s = V::mul(sa, sb[j]);
-      R y = T::to_f32(acc[i][j]);
+      const R s = ep.sab ? sb[j] : V::mul(sa, sb[j]);
+      R y = T::to_f32(r[i][j]);
       y = ep.bias ? T::fma(y, s, bias[j]) : V::mul(y, s);
       if (ep.act == 1) y = vrelu<V>(y);
       else if (ep.act == 2) y = vgelu<V>(y);

@@ -57,6 +57,8 @@ thread_local ScratchBuffer<uint8_t> t_apack;
 thread_local ScratchBuffer<int32_t> t_kacc;  // K blocking: one MR×NR int32 tile of partial sums per MR tile
 thread_local ScratchBuffer<int32_t> t_rowi;  // ZA' then row sums
 thread_local ScratchBuffer<float> t_rowf;    // per-row scales
+thread_local ScratchBuffer<int32_t> t_coli;  // per-tensor A zero point: −ZA'·colcorr_j per column (colterm)
+thread_local ScratchBuffer<float> t_colf;    // per-tensor A scale: sa·sb_j per column (sab)
 
 void s8_gemm_task(const S8GemmVariant& v, const S8GemmArgs& g, size_t m0, size_t m1, size_t n0, size_t n1) {
   const size_t mr = v.mr, nr = v.nr, kpad = s8_round_up(g.k, v.kstep);
@@ -75,6 +77,20 @@ void s8_gemm_task(const S8GemmVariant& v, const S8GemmArgs& g, size_t m0, size_t
   // A is always packed: measured here, reading u8 rows in place (no packing pass) was slower than packing them
   // (broadcasts from MR separate row streams versus one contiguous tile stream).
   const uint8_t* a_bytes = static_cast<const uint8_t*>(g.a);
+  // A per-tensor zero point / scale (the ONNX dynamic-int8 graphs): the per-row terms of the epilogue taken once
+  // per column here (colterm, sab), which saves a vpmulld and a multiply per accumulator of every tile.
+  // SIMDTENSOR_S8_COLTERM=0 (read once) turns it off, for A/B runs.
+  static const bool colterms = env_size("SIMDTENSOR_S8_COLTERM", 1) != 0;
+  const bool za_tensor = colterms && (!g.a_zero || g.a_zero_stride == 0);
+  const bool sa_tensor = colterms && need_scales && g.a_scale_stride == 0;
+  int32_t* colterm = za_tensor ? t_coli.get(n1 - n0) : nullptr;
+  float* sab = sa_tensor ? t_colf.get(n1 - n0) : nullptr;
+  if (za_tensor) {
+    const uint32_t zt = uint32_t(g.a_zero ? g.a_zero[0] : 0) + uint32_t(oa);
+    for (size_t j = n0; j < n1; j++) colterm[j - n0] = int32_t(0u - zt * uint32_t(g.colcorr[j]));
+  }
+  if (sa_tensor)
+    for (size_t j = n0; j < n1; j++) sab[j - n0] = g.a_scale[0] * g.b_scale[j];
   if (v.begin) v.begin();
   for (size_t ic = m0; ic < m1; ic += mc_max) {
     const size_t mc = std::min(mc_max, m1 - ic);
@@ -88,6 +104,8 @@ void s8_gemm_task(const S8GemmVariant& v, const S8GemmArgs& g, size_t m0, size_t
       const int8_t* bp = g.b_panels + (j / nr) * nr * kpad;
       const size_t nv = std::min(nr, n1 - j);
       S8GemmEpilogue ep = s8_gemm_epilogue_at(base, g, j);
+      ep.colterm = colterm ? colterm + (j - n0) : nullptr;
+      ep.sab = sab ? sab + (j - n0) : nullptr;
       for (size_t k0 = 0, last = 0; !last; k0 += kc) {  // runs once at K = 0 (the epilogue alone)
         const size_t kb = std::min(kc, kpad - k0);
         last = k0 + kb == kpad;
