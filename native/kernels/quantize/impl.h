@@ -126,13 +126,16 @@ void quantize_rows_impl(size_t m, size_t k, const float* x, size_t ldx, bool is_
     for (size_t r = 0; r < nr; r++) {
       const float* xr = x + (r0 + r) * ldx;
       // The zero-filled tail lanes cannot change the parameters: both schemes widen the range to include 0.
-      auto vmin = zero, vmax = zero;
+      // The row's own check sum, added to the block's once: a chain through every row would serialize the rows
+      // (one fused multiply-add latency per vector), where the min/max chains restart with each row.
+      auto vmin = zero, vmax = zero, rchk = zero;
       for (size_t i = 0; i < k; i += W) {
         const auto v = k - i >= W ? V::load(xr + i) : V::load_partial(xr + i, k - i);
         vmin = V::min(vmin, v);
         vmax = V::max(vmax, v);
-        chk = T::fma(v, zero, chk);
+        rchk = T::fma(v, zero, rchk);
       }
+      chk = V::add(chk, rchk);
       lo[r] = -V::hmax(V::neg(vmin));
       hi[r] = V::hmax(vmax);
     }
