@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 #include "common/vec_math.h"
+#include "kernels/f32-conv-common/activation_vec.h"
 #include "kernels/s8-gemm/s8-gemm.h"
 
 #define ST_S8_UNROLL _Pragma("GCC unroll 32")
@@ -36,6 +37,55 @@ struct S8DotI32 : IV {
   static A bcast_a(const uint8_t* p) { return IV::set1(s8_load_group(p)); }
   static B load_b(const int8_t* p) { return IV::loadi(reinterpret_cast<const int32_t*>(p)); }
 };
+
+// The dequantize / activation / store loop of s8_gemm_epilogue for one activation code C known at compile time
+// (every conv activation — hard-swish with its affine, hard-sigmoid, clip… — in registers, so the int8 conv needs no
+// second pass over its float32 output), or C = -1: none / relu / gelu chosen per vector from ep.act, as the GEMM
+// always did. One instantiation per code keeps the switch out of the tile loop (a per-vector switch cost measurable
+// time in the int8 pointwise convs).
+template <class T, int NV, int M, int C>
+inline void s8_gemm_store(typename T::I (&acc)[M][NV], size_t n, void* c, size_t ldc, const S8GemmEpilogue& ep,
+                          const typename T::V::R (&sb)[NV], const typename T::V::R (&bias)[NV]) {
+  using I = typename T::I;
+  using V = typename T::V;
+  using R = typename V::R;
+  constexpr int W = T::W;
+  const bool full = n == size_t(NV * W);
+  auto cnt = [&](int j) -> size_t {
+    const size_t off = size_t(j) * W;
+    return off >= n ? 0 : (n - off < size_t(W) ? n - off : size_t(W));
+  };
+  const R inv = V::set1(ep.out_inv_scale), lo = V::set1(ep.out_lo), hi = V::set1(ep.out_hi);
+  const I zo = T::set1(ep.out_zero);
+  const ConvActVec<V> act(ConvAct{ep.act, ep.act_a, ep.act_b});
+  for (int i = 0; i < M; i++) {
+    const R sa = V::set1(ep.sa[i]);
+    for (int j = 0; j < NV; j++) {
+      if (!full && !cnt(j)) continue;
+      // y = float(acc) · (sa·sb) [+ bias, one fused multiply-add]: the same two roundings on every ISA.
+      const R s = V::mul(sa, sb[j]);
+      R y = T::to_f32(acc[i][j]);
+      y = ep.bias ? T::fma(y, s, bias[j]) : V::mul(y, s);
+      if constexpr (C < 0) {
+        if (ep.act == 1) y = vrelu<V>(y);
+        else if (ep.act == 2) y = vgelu<V>(y);
+      } else {
+        y = act.template one<C>(y);
+      }
+      if (ep.out == kS8OutF32) {
+        float* out = static_cast<float*>(c) + i * ldc + j * W;
+        if (full) V::store(out, y);
+        else V::store_partial(out, y, cnt(j));
+      } else {
+        R v = V::mul(y, inv);
+        v = V::select(V::isnan(v), V::zero(), v);
+        v = V::min(V::max(v, lo), hi);
+        const I q = T::add(T::cvt_rne(v), zo);
+        T::store_bytes(static_cast<uint8_t*>(c) + i * ldc + j * W, q, full ? size_t(W) : cnt(j));
+      }
+    }
+  }
+}
 
 template <class T, int NV, int M>
 inline void s8_gemm_epilogue(typename T::I (&acc)[M][NV], size_t n, void* c, size_t ldc, const S8GemmEpilogue& ep) {
@@ -76,32 +126,17 @@ inline void s8_gemm_epilogue(typename T::I (&acc)[M][NV], size_t n, void* c, siz
   R sb[NV], bias[NV];
   for (int j = 0; j < NV; j++) {
     sb[j] = full ? V::load(ep.sb + j * W) : V::load_partial(ep.sb + j * W, cnt(j));
-    if (ep.bias) bias[j] = full ? V::load(ep.bias + j * W) : V::load_partial(ep.bias + j * W, cnt(j));
+    bias[j] = ep.bias ? (full ? V::load(ep.bias + j * W) : V::load_partial(ep.bias + j * W, cnt(j))) : V::zero();
   }
-  const R inv = V::set1(ep.out_inv_scale), lo = V::set1(ep.out_lo), hi = V::set1(ep.out_hi);
-  const I zo = T::set1(ep.out_zero);
-  for (int i = 0; i < M; i++) {
-    const R sa = V::set1(ep.sa[i]);
-    for (int j = 0; j < NV; j++) {
-      if (!full && !cnt(j)) continue;
-      // y = float(acc) · (sa·sb) [+ bias, one fused multiply-add]: the same two roundings on every ISA.
-      const R s = V::mul(sa, sb[j]);
-      R y = T::to_f32(acc[i][j]);
-      y = ep.bias ? T::fma(y, s, bias[j]) : V::mul(y, s);
-      if (ep.act == 1) y = vrelu<V>(y);
-      else if (ep.act == 2) y = vgelu<V>(y);
-      if (ep.out == kS8OutF32) {
-        float* out = static_cast<float*>(c) + i * ldc + j * W;
-        if (full) V::store(out, y);
-        else V::store_partial(out, y, cnt(j));
-      } else {
-        R v = V::mul(y, inv);
-        v = V::select(V::isnan(v), V::zero(), v);
-        v = V::min(V::max(v, lo), hi);
-        const I q = T::add(T::cvt_rne(v), zo);
-        T::store_bytes(static_cast<uint8_t*>(c) + i * ldc + j * W, q, full ? size_t(W) : cnt(j));
-      }
-    }
+  switch (ep.act) {
+    case kConvActClip: return s8_gemm_store<T, NV, M, kConvActClip>(acc, n, c, ldc, ep, sb, bias);
+    case kConvActLeakyRelu: return s8_gemm_store<T, NV, M, kConvActLeakyRelu>(acc, n, c, ldc, ep, sb, bias);
+    case kConvActSigmoid: return s8_gemm_store<T, NV, M, kConvActSigmoid>(acc, n, c, ldc, ep, sb, bias);
+    case kConvActHardSigmoid: return s8_gemm_store<T, NV, M, kConvActHardSigmoid>(acc, n, c, ldc, ep, sb, bias);
+    case kConvActHardSwish: return s8_gemm_store<T, NV, M, kConvActHardSwish>(acc, n, c, ldc, ep, sb, bias);
+    case kConvActHardSwishAffine:
+      return s8_gemm_store<T, NV, M, kConvActHardSwishAffine>(acc, n, c, ldc, ep, sb, bias);
+    default: return s8_gemm_store<T, NV, M, -1>(acc, n, c, ldc, ep, sb, bias);
   }
 }
 
