@@ -38,6 +38,13 @@ struct S8DotI32 : IV {
   static B load_b(const int8_t* p) { return IV::loadi(reinterpret_cast<const int32_t*>(p)); }
 };
 
+// The valid columns of vector j of a tile whose first n columns are valid (W lanes a vector).
+template <int W>
+inline size_t s8_tile_cols(size_t n, int j) {
+  const size_t off = size_t(j) * W;
+  return off >= n ? 0 : (n - off < size_t(W) ? n - off : size_t(W));
+}
+
 // The dequantize / activation / store loop of s8_gemm_epilogue for one activation code C known at compile time
 // (every conv activation — hard-swish with its affine, hard-sigmoid, clip… — in registers, so the int8 conv needs no
 // second pass over its float32 output), or C = -1: none / relu / gelu chosen per vector from ep.act, as the GEMM
@@ -46,17 +53,12 @@ struct S8DotI32 : IV {
 template <class T, int NV, int M, int C>
 inline void s8_gemm_store(typename T::I (&acc)[M][NV], size_t n, void* c, size_t ldc, const S8GemmEpilogue& ep,
                           const typename T::V::R (&sb)[NV], const typename T::V::R (&bias)[NV]) {
-  using I = typename T::I;
   using V = typename T::V;
   using R = typename V::R;
-  constexpr int W = T::W;
-  const bool full = n == size_t(NV * W);
-  auto cnt = [&](int j) -> size_t {
-    const size_t off = size_t(j) * W;
-    return off >= n ? 0 : (n - off < size_t(W) ? n - off : size_t(W));
-  };
+  const bool full = n == size_t(NV * T::W);
+  auto cnt = [&](int j) { return s8_tile_cols<T::W>(n, j); };
   const R inv = V::set1(ep.out_inv_scale), lo = V::set1(ep.out_lo), hi = V::set1(ep.out_hi);
-  const I zo = T::set1(ep.out_zero);
+  const typename T::I zo = T::set1(ep.out_zero);
   const ConvActVec<V> act(ConvAct{ep.act, ep.act_a, ep.act_b});
   for (int i = 0; i < M; i++) {
     const R sa = V::set1(ep.sa[i]);
@@ -73,15 +75,15 @@ inline void s8_gemm_store(typename T::I (&acc)[M][NV], size_t n, void* c, size_t
         y = act.template one<C>(y);
       }
       if (ep.out == kS8OutF32) {
-        float* out = static_cast<float*>(c) + i * ldc + j * W;
+        float* out = static_cast<float*>(c) + i * ldc + j * T::W;
         if (full) V::store(out, y);
         else V::store_partial(out, y, cnt(j));
       } else {
         R v = V::mul(y, inv);
         v = V::select(V::isnan(v), V::zero(), v);
         v = V::min(V::max(v, lo), hi);
-        const I q = T::add(T::cvt_rne(v), zo);
-        T::store_bytes(static_cast<uint8_t*>(c) + i * ldc + j * W, q, full ? size_t(W) : cnt(j));
+        const typename T::I q = T::add(T::cvt_rne(v), zo);
+        T::store_bytes(static_cast<uint8_t*>(c) + i * ldc + j * T::W, q, full ? size_t(T::W) : cnt(j));
       }
     }
   }
@@ -94,10 +96,7 @@ inline void s8_gemm_epilogue(typename T::I (&acc)[M][NV], size_t n, void* c, siz
   using R = typename V::R;
   constexpr int W = T::W;
   const bool full = n == size_t(NV * W);
-  auto cnt = [&](int j) -> size_t {
-    const size_t off = size_t(j) * W;
-    return off >= n ? 0 : (n - off < size_t(W) ? n - off : size_t(W));
-  };
+  auto cnt = [&](int j) { return s8_tile_cols<W>(n, j); };
   {
     I cc[NV];
     for (int j = 0; j < NV; j++) cc[j] = full ? T::loadi(ep.colcorr + j * W) : T::loadi_partial(ep.colcorr + j * W, cnt(j));
