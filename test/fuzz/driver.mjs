@@ -11,6 +11,9 @@ const root = join(here, '..', '..');
 const CHILD = join(here, 'child.mjs');
 
 /** Runs calls [from, to) of `seed` in one child; resolves with what the child said and how it ended. */
+/** The stall limit before a child's first line: start-up is not a call. */
+const STARTUP_MS = 15000;
+
 export function runChild({ seed, from, to, stallMs = 20000, callTimeoutMs = 5000, env = {}, only = null, exclude = null, nodeArgs = [], maxRssMb = 2048 }) {
   return new Promise((resolve) => {
     const args = [...nodeArgs, CHILD, '--seed', String(seed), '--from', String(from), '--to', String(to), '--call-timeout', String(callTimeoutMs)];
@@ -33,14 +36,16 @@ export function runChild({ seed, from, to, stallMs = 20000, callTimeoutMs = 5000
     }, 250);
     let buf = '';
     let timer;
-    const arm = () => {
+    // Until the child's first line (node start-up and loading the addon, before any call) the stall limit is at
+    // least STARTUP_MS: a short stallMs is for calls, and start-up on a loaded machine can take seconds.
+    const arm = (ms = stallMs) => {
       clearTimeout(timer);
       timer = setTimeout(() => {
         res.killed = true;
         child.kill('SIGKILL');
-      }, stallMs);
+      }, ms);
     };
-    arm();
+    arm(Math.max(stallMs, STARTUP_MS));
     child.stdio[3].on('data', (d) => {
       arm();
       buf += d;

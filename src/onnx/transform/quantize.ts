@@ -103,7 +103,7 @@ const FN = 'quantizeModel';
 const OPS = ['MatMul', 'Gemm', 'Conv'];
 
 /** Round half to even (onnxruntime's nearbyint). */
-function rne(x: number): number {
+export function rne(x: number): number {
   const r = Math.round(x);
   return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
