@@ -4,7 +4,8 @@
  * thread: process CPU time per run (contenders alternate within each round; medians over rounds; ratios from the same
  * run), file sizes, and the int8 model's per-frame argmax agreement with the float32 one over generated text lines (bench/text-lines.ts).
  * Run: `npm run build:ts && node dist/bench/trials-onnx-int8-conv.js [--rounds N] [--width W] [--lines N] [--samples N]
- * [--auto]`; `--auto` adds a fifth contender, the same quantization with `convForm: 'auto'` (simdtensor only).
+ * [--auto] [--all-int8]`; `--auto` adds a contender, the same quantization with `convForm: 'auto'` (simdtensor only);
+ * `--all-int8` one that loads the same int8 file with the `int8-conv-float-route` pass off (every conv int8).
  * @module
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ const LINES = arg('--lines', 50);
 /** Sample lines for `roundingSamples` (seeds 5000…, disjoint from the measured lines' 100…); 0 = plain rounding. */
 const SAMPLES = arg('--samples', 16);
 const AUTO = process.argv.includes('--auto');
+const ALL_INT8 = process.argv.includes('--all-int8');
 
 const cpu = cpuPerCall;
 
@@ -36,6 +38,7 @@ async function main() {
   const qa = AUTO ? quantizeModel(f32, { mode: 'dynamic', convForm: 'auto', ...(SAMPLES > 0 ? { roundingSamples } : {}) }) : null;
   if (qa) console.log(`convForm 'auto': ${(toOnnxBytes(qa).length / 1e6).toFixed(3)} MB, nodes ${JSON.stringify(Object.fromEntries(Object.entries(qa.nodeCounts).filter(([k]) => /Int8Conv|FusedConv/.test(k))))}`);
   const qBytes = toOnnxBytes(q);
+  const q8 = ALL_INT8 ? loadOnnx(qBytes, { disable: ['int8-conv-float-route'] }) : null;
   const fBytes = readFileSync(rec);
   const so = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' as const };
   const sF = await ort.InferenceSession.create(fBytes, so), sQ = await ort.InferenceSession.create(qBytes, so);
@@ -51,6 +54,7 @@ async function main() {
     ['onnxruntime f32', () => sF.run(of)],
     ['onnxruntime int8', () => sQ.run(of)],
     ...(qa ? [['simdtensor int8 auto', () => qa.run(feeds)] as [string, () => unknown]] : []),
+    ...(q8 ? [['simdtensor int8 all-int8', () => q8.run(feeds)] as [string, () => unknown]] : []),
   ];
   const t: Record<string, number[]> = {};
   for (const [k, f] of runs) {
@@ -61,9 +65,10 @@ async function main() {
   const med = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v)]));
   for (const [k, v] of Object.entries(med)) console.log(`${k.padEnd(18)} ${v.toFixed(2)} ms`);
   if (qa) console.log(`simdtensor f32 / int8 auto: ${(med['simdtensor f32'] / med['simdtensor int8 auto']).toFixed(2)}×`);
+  if (q8) console.log(`simdtensor f32 / int8 all-int8 (no float route): ${(med['simdtensor f32'] / med['simdtensor int8 all-int8']).toFixed(2)}×`);
   console.log(`simdtensor f32 / int8: ${(med['simdtensor f32'] / med['simdtensor int8']).toFixed(2)}×; onnxruntime f32 / int8: ${(med['onnxruntime f32'] / med['onnxruntime int8']).toFixed(2)}×; int8 onnxruntime / simdtensor: ${(med['onnxruntime int8'] / med['simdtensor int8']).toFixed(2)}×`);
   // Per-frame argmax agreement (int8 vs f32 in simdtensor) and whole-line agreement over generated lines.
-  for (const [label, qm] of [['int8', q], ...(qa ? [['int8 auto', qa]] : [])] as [string, OnnxModel][]) agreement(label, qm);
+  for (const [label, qm] of [['int8', q], ...(qa ? [['int8 auto', qa]] : []), ...(q8 ? [['int8 all-int8', q8]] : [])] as [string, OnnxModel][]) agreement(label, qm);
   function agreement(label: string, q: OnnxModel) {
   let frames = 0, agree = 0, linesSame = 0, seqSame = 0, f32Read = 0, int8Read = 0;
   const dict = readFileSync(join(rec, '..', 'ppocr_keys_v1.txt'), 'utf8').split(/\r?\n/).filter((l, i, a) => i < a.length - 1 || l !== '');

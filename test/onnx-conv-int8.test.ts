@@ -294,3 +294,62 @@ describe('int8 conv2d pixelParams (per-pixel activation scale and zero point)', 
     expect((conv2d(qx, w1, { layout: 'nhwc', weightLayout: 'oihw', pixelParams: pp }) as Tensor).shape).toEqual([2, 4, 4, 5]);
   });
 });
+
+describe('int8-conv-float-route (a dynamic Int8Conv runs float32 where int8 loses: K < 32 or ≤ 64 pixels per image)', () => {
+  // x[1, 6, h, w] → 3×3 conv to 16 (K = 54) → Relu → 1×1 conv to 7 (K = 16), as quantize_dynamic writes them, and the
+  // same graph in float32 with the dequantized weights (w − wz)·w_scale: the float32 route's numerics.
+  const wa = s8(16 * 6 * 9, 21), wb = s8(7 * 16, 23);
+  const sa = Array.from({ length: 16 }, (_, i) => 0.004 + i * 3e-4), sb = Array.from({ length: 7 }, (_, i) => 0.006 + i * 5e-4);
+  const ba = randArr(16, 22, 0.3), bb = randArr(7, 24, 0.3);
+  const specs = [
+    { p: 'a', w: wa, s: sa, b: ba, m: 16, c: 6, k: 3, pads: [1, 1, 1, 1], wz: 3 },
+    { p: 'b', w: wb, s: sb, b: bb, m: 7, c: 16, k: 1, pads: [0, 0, 0, 0], wz: -2 },
+  ];
+  function build(int8: boolean): Uint8Array {
+    const g = new G(13);
+    g.input('x', T.FLOAT, [1, 6, 'h', 'w']);
+    let x = 'x';
+    for (const t of specs) {
+      let y: string;
+      if (int8) {
+        const [xq, xs, xz] = [`${t.p}.xq`, `${t.p}.xs`, `${t.p}.xz`];
+        g.node('DynamicQuantizeLinear', [x], {}, [xq, xs, xz]);
+        const acc = g.node('ConvInteger', [xq, g.init(`${t.p}.w`, T.INT8, [t.m, t.c, t.k, t.k], t.w), xz, g.init(`${t.p}.wz`, T.INT8, [], Int8Array.of(t.wz))], { pads: t.pads, kernel_shape: [t.k, t.k] });
+        const f = g.node('Cast', [acc], { to: T.FLOAT });
+        y = g.node('Add', [g.node('Mul', [f, g.node('Mul', [xs, g.f32(`${t.p}.ws`, [t.m, 1, 1], t.s)])]), g.f32(`${t.p}.b`, [t.m, 1, 1], t.b)]);
+      } else {
+        const per = t.c * t.k * t.k, wf = Float32Array.from(t.w, (v, i) => (v - t.wz) * Math.fround(t.s[Math.floor(i / per)]));
+        y = g.node('Conv', [x, g.f32(`${t.p}.w`, [t.m, t.c, t.k, t.k], wf), g.f32(`${t.p}.b`, [t.m], t.b)], { pads: t.pads, kernel_shape: [t.k, t.k] });
+      }
+      x = t.p === 'a' ? g.node('Relu', [y]) : y;
+    }
+    g.node('Identity', [x], {}, ['y']);
+    g.output('y');
+    return g.bytes();
+  }
+  const q = build(true), f = build(false);
+  const feeds = (h: number, w: number) => ({ x: { data: randArr(6 * h * w, h * 100 + w, 2), dims: [1, 6, h, w] } });
+
+  it('few pixels: both convs float32 (the float model within rounding); many: the K = 54 conv back on int8', async () => {
+    const model = loadOnnx(q), ref = loadOnnx(f), off = loadOnnx(q, { disable: ['int8-conv-float-route'] });
+    expect(model.nodeCounts.Int8Conv).toBe(2);
+    expect(model.optimizations.find((o) => o.name === 'int8-conv-float-route')!.rewrites).toBe(2);
+    for (const [h, w, float] of [[7, 9, true], [12, 13, false], [8, 8, true], [5, 13, false]] as const) {
+      const fd = feeds(h, w);
+      const got = model.run(fd).y.data as Float32Array;
+      const want = ref.run(fd).y.data as Float32Array;
+      const all8 = off.run(fd).y.data as Float32Array;
+      const d = maxDiff(got, want);
+      if (float) expect(d.abs, `${h}×${w}`).toBeLessThanOrEqual(1e-5 * d.ref);
+      else {
+        // The 3×3 conv's input quantized to 8 bits: off the float model by more than rounding, within a few steps.
+        expect(d.abs, `${h}×${w}`).toBeGreaterThan(1e-4 * d.ref);
+        expect(d.abs, `${h}×${w}`).toBeLessThan(0.03 * d.ref);
+      }
+      // With the pass off every conv quantizes its input: never the float model's values.
+      const d8 = maxDiff(all8, want);
+      expect(d8.abs, `${h}×${w}`).toBeGreaterThan(1e-4 * d8.ref);
+      expect(Array.from((await model.runAsync(fd)).y.data as Float32Array)).toEqual(Array.from(got));
+    }
+  });
+});

@@ -573,7 +573,8 @@ describe('Conv (weights in Constant nodes, opset 9)', () => {
 });
 
 describe("dynamic int8 convActivations: 'per-pixel' (default) / 'per-tensor'", () => {
-  const C = 8, M = 12, H = 6, W = 7;
+  // K = 40 ≥ 32 and 72 pixels > 64: the int8 kernels run (smaller convs take the float32 route, int8-conv-float-route).
+  const C = 40, M = 12, H = 9, W = 8;
   const wData = randArr(M * C, 21, 0.5);
   function pointwise(): Uint8Array {
     const g = new G(13);

@@ -168,7 +168,7 @@ struct S8Conv2dOp {
     a.requant(11, 12, out.kind, &g.out_scale, &g.out_zero);
     g.out = out.kind;
     g.c = out.data;
-    g.act = c.post.act <= kConvActGelu ? c.post.act : kConvActNone;  // the GEMM fuses none/relu/gelu itself
+    g.act = kConvActNone;  // s8_conv_run hands post's activation to the GEMM epilogue (or to its residual pass)
     c.x_zero = zero;
     c.x_scale = x_scale;
     const bool no_rz = a.is_null(16), no_rs = a.is_null(17);

@@ -1,11 +1,13 @@
 // Every compiled int8 GEMM variant this CPU can run, through the real packing and driver, against the scalar
-// reference: int32 bit-exact; f32 and requantized outputs exact for none/relu, within named tolerances for gelu.
+// reference: int32 bit-exact; f32 and requantized outputs exact for none/relu/clip/leaky relu, within named tolerances
+// for gelu and the conv activations computed through exp or a fused multiply-add (activation.h).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "kernels/f32-conv-common/activation.h"
 #include "kernels/s8-gemm/s8-gemm.h"
 #include "runtime/core/aligned.h"
 #include "runtime/int8/gemm_driver.h"
@@ -32,6 +34,20 @@ constexpr double kS8GeluAbsTol = 2e-6;
 constexpr double kS8GeluRelTol = 2e-6;
 // A requantized output after gelu may round the other way when the f32 value sits within that tolerance of .5.
 constexpr int kS8GeluRequantTol = 1;
+// The same tolerances serve the conv activations that go through exp (sigmoid) or one fused multiply-add where the
+// reference rounds a double (hard sigmoid, hard swish and its affine): float32 rounding, far below gelu's bound.
+bool act_exact(int act) { return act == kConvActNone || act == kConvActRelu || act == kConvActClip || act == kConvActLeakyRelu; }
+// Parameters per ConvActivation code for the sweeps (clip bounds around 0, a leaky slope, ONNX's hard sigmoid,
+// a PP-LCNetV3-like affine after the hard swish).
+ConvAct sweep_act(int code) {
+  switch (code) {
+    case kConvActClip: return ConvAct{code, -0.4f, 0.9f};
+    case kConvActLeakyRelu: return ConvAct{code, 0.1f, 0.0f};
+    case kConvActHardSigmoid: return ConvAct{code, 0.2f, 0.5f};
+    case kConvActHardSwishAffine: return ConvAct{code, 0.6f, -0.1f};
+    default: return ConvAct{code, 0.0f, 0.0f};
+  }
+}
 
 struct Case {
   size_t m, n, k;
@@ -108,19 +124,24 @@ bool run_case(const S8GemmVariant& v, const Case& cs, const S8GemvVariant* sv = 
   g.ldc = ldc;
   g.bias = bias_p;
   g.act = cs.act;
+  const ConvAct act = sweep_act(cs.act);
+  g.act_a = act.a;
+  g.act_b = act.b;
   g.out_scale = out_scale;
   g.out_zero = out_zero;
   g.kc_max = g_case_kc;
   if (sv) s8_gemv_gemm_run(*sv, v, g);
   else s8_gemm_run_tiles(v, g);
 
-  const S8RefArgs r{m, n, k, a.data(), k, cs.a_unsigned,                                        // A
+  S8RefArgs r{m, n, k, a.data(), k, cs.a_unsigned,                                        // A
                     b.data(), ldb, cs.b_unsigned, cs.trans_b,                                   // B
                     a_zero, a_zero_stride,                                                      // zero points: A's
                     cs.zb_mode ? zb.data() : nullptr, cs.zb_mode == 2 ? size_t(1) : 0,          // B's
                     sa.data(), a_scale_stride, sb.data(), 1,                                    // scales
                     bias_p, cs.act, cs.out, out_scale, out_zero,                                // epilogue
                     ref.data(), ldc};
+  r.act_a = act.a;
+  r.act_b = act.b;
   s8_gemm_reference(r);
 
   for (size_t i = 0; i < m; i++)
@@ -150,13 +171,13 @@ bool run_case(const S8GemmVariant& v, const Case& cs, const S8GemvVariant* sv = 
         std::memcpy(&y, &ref[off], 4);
         got = x;
         want = y;
-        ok = cs.act == 2 ? std::fabs(got - want) <= kS8GeluAbsTol + kS8GeluRelTol * std::fabs(want) : x == y;
+        ok = !act_exact(cs.act) ? std::fabs(got - want) <= kS8GeluAbsTol + kS8GeluRelTol * std::fabs(want) : x == y;
       } else {
         const int x = cs.out == kS8OutS8 ? int(int8_t(c[off])) : int(c[off]);
         const int y = cs.out == kS8OutS8 ? int(int8_t(ref[off])) : int(ref[off]);
         got = x;
         want = y;
-        ok = cs.act == 2 ? std::abs(x - y) <= kS8GeluRequantTol : x == y;
+        ok = !act_exact(cs.act) ? std::abs(x - y) <= kS8GeluRequantTol : x == y;
       }
       if (!ok) {
         std::fprintf(stderr,
@@ -202,14 +223,14 @@ S8GemmArgs u8_args(const S8GemmVariant& v, PackedS8Weights& w, const uint8_t* a,
   g.ldc = n;
   return g;
 }
-// The epilogue sweep over `shapes`: every float / int8 output kind × activation × bias, with signedness, B's zero
+// The epilogue sweep over `shapes`: every float / int8 output kind × activation (every conv code) × bias, with signedness, B's zero
 // point mode and row padding varied by the seed (one per case, counting up; left past the last case). False at the
 // first case `run` fails.
 template <class F>
 bool epilogue_cases(const size_t (&shapes)[4][3], uint64_t& seed, F&& run) {
   for (auto& s : shapes)
     for (int out = kS8OutF32; out <= kS8OutU8; out++)
-      for (int act = 0; act < 3; act++)
+      for (int act = 0; act < kConvActCount; act++)
         for (int bias = 0; bias < 2; bias++) {
           const Case cs{s[0], s[1], s[2], (seed & 1) != 0, (seed & 2) != 0, true, 2, int(seed % 3), out, bias != 0, act,
                         seed % 3 == 0 ? 5u : 0u, 0, seed};

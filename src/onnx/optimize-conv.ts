@@ -10,7 +10,7 @@ import { packConvWeights, PackedConvWeights } from '../conv/conv2d.js';
 import { attrInt, attrInts, attrStr, consumers, producers, type Graph, type Node } from './graph.js';
 import { bnScaleShift, packShuffle, type FusedConvExtra } from './ops/conv.js';
 import { mk, type Value } from './value.js';
-import { fuseDynamicInt8Conv } from './optimize-int8.js';
+import { fuseDynamicInt8Conv, routeInt8ConvFloat } from './optimize-int8.js';
 import { activationOf, clipBounds, constOf as c, dwOk, geometry, only, otherInput, type Pass } from './pass-util.js';
 import type { Int8ConvExtra } from './ops/conv-int8.js';
 
@@ -591,5 +591,6 @@ export const CONV_PASSES: [string, Pass][] = [
   ['scalar-affine-fusion', fuseScalarAffine],
   ['conv-affine-epilogue', fuseConvAffineEpilogue],
   ['dynamic-int8-conv-fusion', fuseDynamicInt8Conv],
+  ['int8-conv-float-route', routeInt8ConvFloat],
   ['nhwc-layout', nhwcLayout],
 ];

@@ -191,6 +191,8 @@ export const fuseDynamicInt8Conv: Pass = (g) => {
       const q = new QuantizedTensor(new Tensor(w.data as Int8Array, shape4, w.dtype as 'int8', w.size), ws, zp, 0, 'asymmetric');
       const pointwise = rank === 4 && w.shape[2] === 1 && w.shape[3] === 1 && unpadded(geo) && [geo.strides ?? 1].flat().every((v) => v === 1);
       extra = { packed: packConvWeights(q, { weightLayout: 'oihw', bias: biasT }), bias: null, opts, rank, ...(dynamic ? { dynamic } : {}), ...(dynamic && perPixel && pointwise ? { perPixel: true } : {}) };
+      // What the float32 route of 'int8-conv-float-route' dequantizes, should it be taken (references, no copies).
+      if (dynamic) extra.src = { w: q.data as Tensor, ws, zp, bias: biasT };
     } else {
       const per = w.size / m, W = w.data, F = new Float32Array(w.size);
       for (let o = 0; o < m; o++) for (let i = o * per; i < (o + 1) * per; i++) F[i] = (W[i] - zp[o]) * ws[o];
@@ -201,6 +203,23 @@ export const fuseDynamicInt8Conv: Pass = (g) => {
     const last = removed.reduce((a, r) => Math.max(a, g.nodes.indexOf(r)), g.nodes.indexOf(n));
     g.nodes.splice(last, 1, fused);
     g.nodes = g.nodes.filter((x) => x !== n && !removed.includes(x));
+    count++;
+  }
+  return count;
+};
+
+/**
+ * 'int8-conv-float-route': every dynamic groups-1 Int8Conv (its float32 input in hand) may run as a float32 conv
+ * with its int8 weights dequantized, chosen per input shape at run time where int8 loses (see `int8FloatWins` in
+ * ops/conv-int8.ts: a short reduction, or few pixels per image). Disabling the pass keeps every one int8.
+ */
+export const routeInt8ConvFloat: Pass = (g) => {
+  let count = 0;
+  for (const n of g.nodes) {
+    if (n.domain !== 'simdtensor' || n.op !== 'Int8Conv') continue;
+    const e = n.extra as unknown as Int8ConvExtra;
+    if (!e.dynamic || !e.src || e.floatRoute) continue;
+    e.floatRoute = true;
     count++;
   }
   return count;

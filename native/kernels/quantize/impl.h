@@ -126,7 +126,9 @@ void quantize_rows_impl(size_t m, size_t k, const float* x, size_t ldx, bool is_
     for (size_t r = 0; r < nr; r++) {
       const float* xr = x + (r0 + r) * ldx;
       // The zero-filled tail lanes cannot change the parameters: both schemes widen the range to include 0.
-      auto vmin = zero, vmax = zero;
+      // The row's own check sum, added to the block's once: a chain through every row would serialize the rows
+      // (one fused multiply-add latency per vector), where the min/max chains restart with each row.
+      auto vmin = zero, vmax = zero, rchk = zero;
       size_t i = 0;
       // Four independent chains per reduction over whole 4W-float steps: one chain each ran at the fma's latency
       // (~16 B/cycle), a third of what L1/L2 deliver on the long rows a per-tensor DynamicQuantize passes as one row.
@@ -145,21 +147,22 @@ void quantize_rows_impl(size_t m, size_t k, const float* x, size_t ldx, bool is_
           mx1 = V::max(mx1, v1);
           mx2 = V::max(mx2, v2);
           mx3 = V::max(mx3, v3);
-          chk = T::fma(v0, zero, chk);
+          rchk = T::fma(v0, zero, rchk);
           ck1 = T::fma(v1, zero, ck1);
           ck2 = T::fma(v2, zero, ck2);
           ck3 = T::fma(v3, zero, ck3);
         }
         vmin = V::min(V::min(vmin, mn1), V::min(mn2, mn3));
         vmax = V::max(V::max(vmax, mx1), V::max(mx2, mx3));
-        chk = V::add(V::add(chk, ck1), V::add(ck2, ck3));
+        rchk = V::add(V::add(rchk, ck1), V::add(ck2, ck3));
       }
       for (; i < k; i += W) {
         const auto v = k - i >= W ? V::load(xr + i) : V::load_partial(xr + i, k - i);
         vmin = V::min(vmin, v);
         vmax = V::max(vmax, v);
-        chk = T::fma(v, zero, chk);
+        rchk = T::fma(v, zero, rchk);
       }
+      chk = V::add(chk, rchk);
       lo[r] = -V::hmax(V::neg(vmin));
       hi[r] = V::hmax(vmax);
     }

@@ -1,6 +1,7 @@
 // Scalar reference for int8 GEMM: the true values (a - za)(b - zb) summed in int64, then the same epilogue rules
 // written plainly. Tests compare every variant (and its packing and domain tricks) with it.
 #include <cmath>
+#include "kernels/f32-conv-common/activation.h"
 #include "kernels/f32-gemm/f32-gemm.h"
 #include "kernels/s8-gemm/s8-gemm.h"
 
@@ -39,7 +40,7 @@ void s8_gemm_reference(const S8RefArgs& r) {
       }
       const float sc = r.sa[i * r.sa_stride] * r.sb[j * r.sb_stride];
       float y = r.bias ? std::fma(float(v), sc, r.bias[j]) : float(v) * sc;
-      y = f32_activation_reference(y, r.act);
+      y = r.act <= kActGelu ? f32_activation_reference(y, r.act) : conv_act_reference(y, ConvAct{r.act, r.act_a, r.act_b});
       if (!bytes_out) {
         static_cast<float*>(r.c)[i * r.ldc + j] = y;
         continue;

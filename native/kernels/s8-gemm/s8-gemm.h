@@ -39,7 +39,8 @@ struct S8GemmEpilogue {
   const float* sa;         // [m] per-row scale (f32 / requantized outputs)
   const float* sb;         // [n] per-column scale
   const float* bias;       // [n] or null
-  int act;                 // Activation: 0 none, 1 relu, 2 gelu
+  int act;                 // ConvActivation code: 0 none, 1 relu, 2 gelu (= Activation), 3+ the conv family's
+  float act_a, act_b;      // its parameters (kConvAct* a, b: clip bounds, leaky slope, hard-sigmoid / affine)
   float out_inv_scale;     // requantized outputs: q = clamp(rne(y · out_inv_scale) + out_zero)
   float out_lo, out_hi;    // qmin - out_zero, qmax - out_zero (clamp before rounding; identical result)
   int32_t out_zero;
@@ -144,12 +145,13 @@ struct S8RefArgs {
   const float* sb;  // per column (stride sb_stride)
   size_t sb_stride;
   const float* bias;
-  int act;
+  int act;  // ConvActivation code (0-2 = Activation)
   int out;
   float out_scale;
   int32_t out_zero;
   void* c;
   size_t ldc;
+  float act_a = 0.0f, act_b = 0.0f;  // the activation's parameters (activation.h)
 };
 void s8_gemm_reference(const S8RefArgs& r);
 

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 #include "common/vec_math.h"
+#include "kernels/f32-conv-common/activation_vec.h"
 #include "kernels/s8-gemm/s8-gemm.h"
 
 #define ST_S8_UNROLL _Pragma("GCC unroll 32")
@@ -36,6 +37,58 @@ struct S8DotI32 : IV {
   static A bcast_a(const uint8_t* p) { return IV::set1(s8_load_group(p)); }
   static B load_b(const int8_t* p) { return IV::loadi(reinterpret_cast<const int32_t*>(p)); }
 };
+
+// The valid columns of vector j of a tile whose first n columns are valid (W lanes a vector).
+template <int W>
+inline size_t s8_tile_cols(size_t n, int j) {
+  const size_t off = size_t(j) * W;
+  return off >= n ? 0 : (n - off < size_t(W) ? n - off : size_t(W));
+}
+
+// The dequantize / activation / store loop of s8_gemm_epilogue for one activation code C known at compile time
+// (every conv activation — hard-swish with its affine, hard-sigmoid, clip… — in registers, so the int8 conv needs no
+// second pass over its float32 output), or C = -1: none / relu / gelu chosen per vector from ep.act, as the GEMM
+// always did. One instantiation per code keeps the switch out of the tile loop (a per-vector switch cost measurable
+// time in the int8 pointwise convs).
+template <class T, int NV, int M, int C>
+inline void s8_gemm_store(typename T::I (&acc)[M][NV], size_t n, void* c, size_t ldc, const S8GemmEpilogue& ep,
+                          const typename T::V::R (&sb)[NV], const typename T::V::R (&bias)[NV]) {
+  using V = typename T::V;
+  using R = typename V::R;
+  const bool full = n == size_t(NV * T::W);
+  auto cnt = [&](int j) { return s8_tile_cols<T::W>(n, j); };
+  const R inv = V::set1(ep.out_inv_scale), lo = V::set1(ep.out_lo), hi = V::set1(ep.out_hi);
+  const typename T::I zo = T::set1(ep.out_zero);
+  const ConvActVec<V> act(ConvAct{ep.act, ep.act_a, ep.act_b});
+  for (int i = 0; i < M; i++) {
+    const R sa = V::set1(ep.sab ? 1.0f : ep.sa[i]);
+    for (int j = 0; j < NV; j++) {
+      if (!full && !cnt(j)) continue;
+      // y = float(acc) · (sa·sb) [+ bias, one fused multiply-add]: the same two roundings on every ISA (with sab,
+      // sb holds the driver's per-column products sa·sb).
+      const R s = ep.sab ? sb[j] : V::mul(sa, sb[j]);
+      R y = T::to_f32(acc[i][j]);
+      y = ep.bias ? T::fma(y, s, bias[j]) : V::mul(y, s);
+      if constexpr (C < 0) {
+        if (ep.act == 1) y = vrelu<V>(y);
+        else if (ep.act == 2) y = vgelu<V>(y);
+      } else {
+        y = act.template one<C>(y);
+      }
+      if (ep.out == kS8OutF32) {
+        float* out = static_cast<float*>(c) + i * ldc + j * T::W;
+        if (full) V::store(out, y);
+        else V::store_partial(out, y, cnt(j));
+      } else {
+        R v = V::mul(y, inv);
+        v = V::select(V::isnan(v), V::zero(), v);
+        v = V::min(V::max(v, lo), hi);
+        const typename T::I q = T::add(T::cvt_rne(v), zo);
+        T::store_bytes(static_cast<uint8_t*>(c) + i * ldc + j * T::W, q, full ? size_t(T::W) : cnt(j));
+      }
+    }
+  }
+}
 
 // The f32 epilogue of a full tile with its options fixed at compile time (per-column or per-row scale, bias,
 // activation): straight-line code for the common case instead of a branch per option on every vector. Without
@@ -87,10 +140,7 @@ inline void s8_gemm_epilogue(typename T::I (&acc)[M][NV], size_t n, void* c, siz
   using R = typename V::R;
   constexpr int W = T::W;
   const bool full = n == size_t(NV * W);
-  auto cnt = [&](int j) -> size_t {
-    const size_t off = size_t(j) * W;
-    return off >= n ? 0 : (n - off < size_t(W) ? n - off : size_t(W));
-  };
+  auto cnt = [&](int j) { return s8_tile_cols<W>(n, j); };
   if (ep.colterm) {  // a per-tensor ZA': its product with colcorr taken once per column by the driver
     ST_S8_UNROLL for (int j = 0; j < NV; j++) {
       const I ct = full ? T::loadi(ep.colterm + j * W) : T::loadi_partial(ep.colterm + j * W, cnt(j));
@@ -138,30 +188,15 @@ inline void s8_gemm_epilogue(typename T::I (&acc)[M][NV], size_t n, void* c, siz
   I r[M][NV];
   ST_S8_UNROLL for (int i = 0; i < M; i++)
     ST_S8_UNROLL for (int j = 0; j < NV; j++) r[i][j] = acc[i][j];
-  const R inv = V::set1(ep.out_inv_scale), lo = V::set1(ep.out_lo), hi = V::set1(ep.out_hi);
-  const I zo = T::set1(ep.out_zero);
-  for (int i = 0; i < M; i++) {
-    const R sa = V::set1(ep.sab ? 1.0f : ep.sa[i]);
-    for (int j = 0; j < NV; j++) {
-      if (!full && !cnt(j)) continue;
-      // y = float(acc) · (sa·sb) [+ bias, one fused multiply-add]: the same two roundings on every ISA.
-      const R s = ep.sab ? sb[j] : V::mul(sa, sb[j]);
-      R y = T::to_f32(r[i][j]);
-      y = ep.bias ? T::fma(y, s, bias[j]) : V::mul(y, s);
-      if (ep.act == 1) y = vrelu<V>(y);
-      else if (ep.act == 2) y = vgelu<V>(y);
-      if (ep.out == kS8OutF32) {
-        float* out = static_cast<float*>(c) + i * ldc + j * W;
-        if (full) V::store(out, y);
-        else V::store_partial(out, y, cnt(j));
-      } else {
-        R v = V::mul(y, inv);
-        v = V::select(V::isnan(v), V::zero(), v);
-        v = V::min(V::max(v, lo), hi);
-        const I q = T::add(T::cvt_rne(v), zo);
-        T::store_bytes(static_cast<uint8_t*>(c) + i * ldc + j * W, q, full ? size_t(W) : cnt(j));
-      }
-    }
+  switch (ep.act) {
+    case kConvActClip: return s8_gemm_store<T, NV, M, kConvActClip>(r, n, c, ldc, ep, sb, bias);
+    case kConvActLeakyRelu: return s8_gemm_store<T, NV, M, kConvActLeakyRelu>(r, n, c, ldc, ep, sb, bias);
+    case kConvActSigmoid: return s8_gemm_store<T, NV, M, kConvActSigmoid>(r, n, c, ldc, ep, sb, bias);
+    case kConvActHardSigmoid: return s8_gemm_store<T, NV, M, kConvActHardSigmoid>(r, n, c, ldc, ep, sb, bias);
+    case kConvActHardSwish: return s8_gemm_store<T, NV, M, kConvActHardSwish>(r, n, c, ldc, ep, sb, bias);
+    case kConvActHardSwishAffine:
+      return s8_gemm_store<T, NV, M, kConvActHardSwishAffine>(r, n, c, ldc, ep, sb, bias);
+    default: return s8_gemm_store<T, NV, M, -1>(r, n, c, ldc, ep, sb, bias);
   }
 }
 

@@ -65,6 +65,11 @@ void gemm_rows(const S8GemmVariant& v, const ConvShape& s, S8GemmArgs g, const v
   g.lda = lda;
   if (!post.needed()) {
     g.c = c;
+    if (post.act != kConvActNone) {  // else g.act's own (none / relu / gelu) stays
+      g.act = post.act;
+      g.act_a = post.p0;
+      g.act_b = post.p1;
+    }
     s8_gemm_run(v, g);
     return;
   }

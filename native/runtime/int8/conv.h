@@ -10,16 +10,16 @@
 
 namespace simdtensor {
 
-// The epilogue beyond what the int8 GEMM fuses (bias, relu, gelu): a residual added before the activation, and the
-// conv family's other activations (kConvAct* codes: clip / relu6, leaky relu, sigmoid, hard sigmoid, hard swish).
-// When needed, each slice's GEMM writes f32 (dequantized + bias; into the output itself for a float32 output, else a
-// slice of scratch), the f32 conv epilogue kernel adds the residual and applies the activation while the slice is in
-// L2, and int8 outputs are then requantized with the quantize kernel (the GEMM's own rounding rule).
+// The conv epilogue: an activation (any kConvAct* code: the int8 GEMM's own epilogue applies it in registers) and
+// a residual added before it. With a residual, each slice's GEMM writes f32 (dequantized + bias; into the output
+// itself for a float32 output, else a slice of scratch), the f32 conv epilogue kernel adds the residual and applies
+// the activation while the slice is in L2, and int8 outputs are then requantized with the quantize kernel (the
+// GEMM's own rounding rule).
 struct S8ConvPost {
   int act = kConvActNone;  // any kConvAct* code (g.act is then ignored)
   float p0 = 0.0f, p1 = 0.0f;
   const float* residual = nullptr;  // f32 in the output's layout and shape, or null
-  bool needed() const { return residual != nullptr || act > kConvActGelu; }
+  bool needed() const { return residual != nullptr; }
 };
 
 // g: the GEMM's arguments with B bound (s8_gemm_bind_weights), a_unsigned, a_zero / a_scale (per tensor, stride 0;

@@ -26,10 +26,11 @@ struct S8GemmArgs {
   void* c;                  // M×N of the output type, row stride ldc elements
   size_t ldc;
   const float* bias;        // [n] or null (f32 / int8 outputs)
-  int act;                  // 0 none, 1 relu, 2 gelu (f32 / int8 outputs)
+  int act;                  // 0 none, 1 relu, 2 gelu, 3+ the conv activations (f32 / int8 outputs; activation.h)
   float out_scale;          // int8 outputs: q = clamp(rne(y / out_scale) + out_zero)
   int32_t out_zero;
   size_t kc_max;  // K block bound for the tiled GEMM (s8_gemm_kc); 0 = s8_gemm_kc_max()
+  float act_a, act_b;  // the activation's parameters (ConvAct a, b)
 };
 
 // The epilogue fields every tile of call g shares (output type, activation, requantization); the drivers fill the
@@ -40,6 +41,8 @@ inline S8GemmEpilogue s8_gemm_epilogue(const S8GemmArgs& g) {
   S8GemmEpilogue e{};
   e.out = g.out;
   e.act = g.act;
+  e.act_a = g.act_a;
+  e.act_b = g.act_b;
   e.out_inv_scale = bytes_out ? 1.0f / g.out_scale : 1.0f;
   e.out_zero = bytes_out ? g.out_zero : 0;
   e.out_lo = float(qmin - e.out_zero);

@@ -21,8 +21,8 @@ import '../../conv/depthwise.js';
 import { attrInt, attrInts, attrStr, type Node } from '../graph.js';
 import { mk, view, type Value } from '../value.js';
 import { rne } from './quant.js';
-import { as4d, back, checkSpatial, convOpts, kernelCheck, named, namedAsync, out4d } from './conv.js';
-import { registerOnnxOp } from './registry.js';
+import { as4d, back, checkSpatial, convOpts, kernelCheck, named, namedAsync, out4d, type FusedConvExtra } from './conv.js';
+import { getOnnxOp, registerOnnxOp } from './registry.js';
 
 type Ins = (Value | undefined)[];
 const fr = Math.fround;
@@ -339,6 +339,49 @@ export interface Int8ConvExtra {
   perPixel?: boolean;
   rowScale?: Float32Array;
   rowZero?: Int32Array;
+  /**
+   * groups 1 with `dynamic`: the int8 weights [M, C, kH, kW] with their per-channel scales (the folded affines
+   * inside), zero points and float32 bias, for the float32 route.
+   */
+  src?: { w: Tensor; ws: Float32Array; zp: Int32Array; bias: Tensor | null };
+  /**
+   * Set by the 'int8-conv-float-route' pass: inputs of a shape where the float32 conv wins ({@link int8FloatWins})
+   * run `floatNode`, a FusedConv over the float32 input with the dequantized weights (w − wz)·w_scale, built on first
+   * use — no activation quantization there, the numerics of a weight-only int8 conv.
+   */
+  floatRoute?: boolean;
+  floatNode?: Node;
+}
+
+/**
+ * The reduction lengths and input pixels per image where simdtensor's float32 conv beats its int8 one, with the
+ * input's quantization counted (per-node profiles of PaddleOCR rec, docs/onnx-optimize.md: the 3×3 stem over 3
+ * channels, K = 27, 0.33 → 0.08 ms; a K = 16 pointwise conv 0.15 → 0.07; the 1×1-pixel squeeze-excite and
+ * 40-pixel neck convs 1.5–3×): the same bounds as `quantizeModel`'s `convForm: 'auto'`, decided here per run shape.
+ */
+export function int8FloatWins(k: number, pixels: number): boolean {
+  return k < 32 || pixels <= 64;
+}
+
+/** The float32 route of a dynamic Int8Conv for input x, or null where int8 runs (see Int8ConvExtra.floatRoute). */
+function floatRouteNode(n: Node, e: Int8ConvExtra, x: Value | undefined): Node | null {
+  if (!e.floatRoute || !e.src || !x || x.dtype !== 'float32' || x.shape.length !== e.rank) return null;
+  const ws = e.src.w.shape, k = ws[1] * ws[2] * ws[3];
+  const nhwc = e.opts.layout === 'nhwc';
+  let pixels = 1;
+  for (let i = nhwc ? 1 : 2; i < (nhwc ? x.shape.length - 1 : x.shape.length); i++) pixels *= x.shape[i];
+  if (!int8FloatWins(k, pixels)) return null;
+  if (!e.floatNode) {
+    const { w, ws: sc, zp, bias } = e.src;
+    const W = w.data as Int8Array | Uint8Array, per = w.size / ws[0], F = new Float32Array(w.size);
+    for (let o = 0; o < ws[0]; o++) for (let i = o * per; i < (o + 1) * per; i++) F[i] = (W[i] - zp[o]) * sc[o];
+    const packed = packConvWeights(new Tensor(F, ws.slice(), 'float32', F.length), { weightLayout: 'oihw', bias });
+    const opts = { ...e.opts };
+    delete opts.weightLayout;
+    const extra: FusedConvExtra = { w: packed, bias: null, opts, transposed: false, rank: e.rank, tail: [], opset: 0 };
+    e.floatNode = { ...n, op: 'FusedConv', extra: extra as unknown as Record<string, unknown> };
+  }
+  return e.floatNode;
 }
 
 /** [scale, zero point] of the last in-node dynamic quantization. */
@@ -403,13 +446,19 @@ function int8ConvArgs(n: Node, ins: Ins, outs: (Value | undefined)[]) {
   }
   return { input, o, e, opts, nhwc };
 }
+const fusedConv = () => getOnnxOp('FusedConv', 'simdtensor')!;
+
 registerOnnxOp('Int8Conv', {
-  run(n, ins, outs) {
+  run(n, ins, outs, ctx) {
+    const f = floatRouteNode(n, n.extra as unknown as Int8ConvExtra, ins[0]);
+    if (f) return fusedConv().run(f, ins.slice(0, 1), outs, ctx);
     const { input, o, e, opts, nhwc } = int8ConvArgs(n, ins, outs);
     const y = named('Int8Conv', n, () => conv2d(input as QuantizedTensor, e.packed as PackedInt8ConvWeights, opts)) as Tensor;
     return [o ? outs[0]! : nhwc ? (y as unknown as Value) : back(y, e.rank)];
   },
-  async runAsync(n, ins, outs, _ctx, signal) {
+  async runAsync(n, ins, outs, ctx, signal) {
+    const f = floatRouteNode(n, n.extra as unknown as Int8ConvExtra, ins[0]);
+    if (f) return fusedConv().runAsync!(f, ins.slice(0, 1), outs, ctx, signal);
     const { input, o, e, opts, nhwc } = int8ConvArgs(n, ins, outs);
     const y = (await namedAsync('Int8Conv', n, () => conv2dAsync(input as QuantizedTensor, e.packed as PackedInt8ConvWeights, { ...opts, signal }))) as Tensor;
     return [o ? outs[0]! : nhwc ? (y as unknown as Value) : back(y, e.rank)];
