@@ -109,10 +109,14 @@ struct PanelSel {
   static __m256 pick(Win w, I off) { return _mm256_permutevar8x32_ps(w, off); }
 };
 
-// Chunked CSR: a chunk's 8 weights as one ymm load; vpermps broadcasts lane s in registers.
+// Chunked CSR: a chunk's weights as one vector load (8 or 4 floats); vpermps broadcasts lane s in registers.
 struct ChunkLanes {
   using P = __m256;
-  static P load8(const float* p) { return _mm256_loadu_ps(p); }
+  template <int CH>
+  static P load(const float* p) {
+    if constexpr (CH == 8) return _mm256_loadu_ps(p);
+    else return _mm256_castps128_ps256(_mm_loadu_ps(p));
+  }
   template <int S>
   static __m256 lane(P w) { return _mm256_permutevar8x32_ps(w, _mm256_set1_epi32(S)); }
 };

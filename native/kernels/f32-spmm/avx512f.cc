@@ -183,10 +183,14 @@ struct PanelSel {
   }
 };
 
-// Chunked CSR: a chunk's 8 weights as one ymm load; vpermps broadcasts lane s in registers.
+// Chunked CSR: a chunk's weights as one vector load (8 or 4 floats); vpermps broadcasts lane s in registers.
 struct ChunkLanes {
   using P = __m512;
-  static P load8(const float* p) { return _mm512_castps256_ps512(_mm256_loadu_ps(p)); }
+  template <int CH>
+  static P load(const float* p) {
+    if constexpr (CH == 8) return _mm512_castps256_ps512(_mm256_loadu_ps(p));
+    else return _mm512_castps128_ps512(_mm_loadu_ps(p));
+  }
   template <int S>
   static __m512 lane(P w) { return _mm512_permutexvar_ps(_mm512_set1_epi32(S), w); }
 };
