@@ -269,31 +269,39 @@ TEST(spmm_csr_chunked_every_block_and_group) {
 }
 
 TEST(spmm_csr_chunk_padding_reads_no_activation) {
-  // Padded chunk slots point at the block's zero xt row: NaN and Inf in x reach only the rows that store them.
+  // Padded chunk slots point at the block's zero xt row: NaN and Inf in x reach only the rows that store them. Row 0
+  // stores one value (a tail chunk, three slots padded), then also five more in columns 10..14 (with kb = 8 a full
+  // chunk of 5 with three padded slots, beside the tail of column 2 in block 0).
   for_each_runnable([&](const F32SpmmVariant& v) {
     if (!v.csr_chunks) return sttest::skip(v.name, "no chunked CSR kernel");
     const size_t n = 3, k = 24, m = v.max_nv * v.w + 1;
-    std::vector<float> wd(n * k, 0.0f);
-    wd[0 * k + 2] = 1.0f;  // row 0 stores column 2 only (one slot, seven padded)
-    wd[1 * k + 5] = 2.0f;  // row 1 stores column 5 only
-    wd[2 * k + 9] = 3.0f;
-    TestSparse ts;
-    CHECK(make_sparse(wd, n, k, SparseFormat::kCsr, 0, 0, false, &ts), "csr");
-    for (size_t kb : {size_t(8), size_t(24)}) {
-      auto ck = f32_csr_pack_chunks(ts.view, kb, 2);
-      CHECK(ck->view.chunks() == 3, "%s one chunk per stored row (got %zu)", v.name, ck->view.chunks());
-      std::vector<float> x(m * k, 1.0f), out(m * n, -1.0f);
-      x[0 * k + 2] = NAN;       // only row 0 stores column 2
-      x[m / 2 * k + 5] = INFINITY;  // only row 1 stores column 5
-      for (size_t i = 0; i < m; i++) x[i * k + 0] = INFINITY, x[i * k + 23] = NAN;  // stored by no row
-      F32SpmmArgs a{&ts.view, m, x.data(), k, out.data(), n, nullptr, 0};
-      a.chunks = &ck->view;
-      f32_spmm_run(v, a, SpmmPath::kXt);
-      CHECK(std::isnan(out[0]) && out[1] == 2.0f && out[2] == 3.0f, "%s kb=%zu NaN in x", v.name, kb);
-      CHECK(std::isinf(out[m / 2 * n + 1]) && out[m / 2 * n + 0] == 1.0f && out[m / 2 * n + 2] == 3.0f,
-            "%s kb=%zu Inf in x", v.name, kb);
-      CHECK(out[(m - 1) * n + 0] == 1.0f && out[(m - 1) * n + 1] == 2.0f && out[(m - 1) * n + 2] == 3.0f,
-            "%s kb=%zu unstored NaN/Inf columns leaked", v.name, kb);
+    for (size_t extra : {size_t(0), size_t(5)}) {
+      std::vector<float> wd(n * k, 0.0f);
+      wd[0 * k + 2] = 1.0f;  // row 0 stores column 2 (and columns 10..14 when extra)
+      for (size_t j = 0; j < extra; j++) wd[0 * k + 10 + j] = 1.0f;
+      wd[1 * k + 5] = 2.0f;  // row 1 stores column 5 only
+      wd[2 * k + 9] = 3.0f;
+      const float r0 = 1.0f + float(extra);
+      TestSparse ts;
+      CHECK(make_sparse(wd, n, k, SparseFormat::kCsr, 0, 0, false, &ts), "csr");
+      for (size_t kb : {size_t(8), size_t(24)}) {
+        auto ck = f32_csr_pack_chunks(ts.view, kb, 2);
+        const size_t full = extra ? 1 : 0, tails = extra && kb == 24 ? 2 : 3;
+        CHECK(ck->view.chunks() == full && ck->view.tails() == tails, "%s extra %zu kb=%zu: %zu full chunks, %zu tails",
+              v.name, extra, kb, ck->view.chunks(), ck->view.tails());
+        std::vector<float> x(m * k, 1.0f), out(m * n, -1.0f);
+        x[0 * k + 2] = NAN;       // only row 0 stores column 2
+        x[m / 2 * k + 5] = INFINITY;  // only row 1 stores column 5
+        for (size_t i = 0; i < m; i++) x[i * k + 0] = INFINITY, x[i * k + 23] = NAN;  // stored by no row
+        F32SpmmArgs a{&ts.view, m, x.data(), k, out.data(), n, nullptr, 0};
+        a.chunks = &ck->view;
+        f32_spmm_run(v, a, SpmmPath::kXt);
+        CHECK(std::isnan(out[0]) && out[1] == 2.0f && out[2] == 3.0f, "%s kb=%zu NaN in x", v.name, kb);
+        CHECK(std::isinf(out[m / 2 * n + 1]) && out[m / 2 * n + 0] == r0 && out[m / 2 * n + 2] == 3.0f,
+              "%s kb=%zu Inf in x", v.name, kb);
+        CHECK(out[(m - 1) * n + 0] == r0 && out[(m - 1) * n + 1] == 2.0f && out[(m - 1) * n + 2] == 3.0f,
+              "%s kb=%zu unstored NaN/Inf columns leaked", v.name, kb);
+      }
     }
   });
 }

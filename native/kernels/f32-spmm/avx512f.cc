@@ -183,6 +183,18 @@ struct PanelSel {
   }
 };
 
+// Chunked CSR: a chunk's weights as one vector load (8 or 4 floats); vpermps broadcasts lane s in registers.
+struct ChunkLanes {
+  using P = __m512;
+  template <int CH>
+  static P load(const float* p) {
+    if constexpr (CH == 8) return _mm512_castps256_ps512(_mm256_loadu_ps(p));
+    else return _mm512_castps128_ps512(_mm_loadu_ps(p));
+  }
+  template <int S>
+  static __m512 lane(P w) { return _mm512_permutexvar_ps(_mm512_set1_epi32(S), w); }
+};
+
 }  // namespace
 
 const F32SpmmVariant f32_spmm__avx512f = {
@@ -196,6 +208,6 @@ const F32SpmmVariant f32_spmm__avx512f = {
     {&spmm_csr_xt_nv<VecAvx2, 1>, &spmm_bsr_xt_nv<VecAvx2, 1, 16>, &spmm_nm_xt_nv<VecAvx2, 1, 16>},
     {"f32_spmm_csr_xt8__avx512f", "f32_spmm_bsr_xt8__avx512f", "f32_spmm_nm_xt8__avx512f"},
     16, 16, &spmm_nm_panel_any<VecAvx512, PanelSel, 16>, "f32_spmm_nm_8x16__avx512f",
-    &spmm_csr_chunks_xt_nv<VecAvx512, 4>, "f32_spmm_csr_chunks_xt64__avx512f"};
+    &spmm_csr_chunks_xt_nv<VecAvx512, ChunkLanes, 4>, "f32_spmm_csr_chunks_xt64__avx512f"};
 
 }  // namespace simdtensor

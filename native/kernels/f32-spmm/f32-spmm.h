@@ -41,18 +41,27 @@ struct F32SparseView {
 using F32SpmmXtFn = void (*)(const F32SparseView& w, size_t r0, size_t r1, const float* xt, size_t nv, float* outt,
                              size_t ldt, const float* bias, int act);
 // CSR repacked for the chunked xt kernel: rows in groups of `rows`, K in blocks of kb columns, and each row's
-// stored values in a block cut into chunks of kCsrChunk (the last one padded with zero weights that point at the
-// block's zero xt row, so padding never reads an activation). A group's chunks for one block are listed row-round-
-// robin (every row's first chunk, then every second chunk, ...), so consecutive chunks rarely share an output row.
-// The kernel walks one flat list of fixed-size chunks per (group, block): no per-row loop whose exit mispredicts.
+// stored values in a block cut into chunks of kCsrChunk; a remainder of 1..kCsrTail values goes into a tail chunk
+// of kCsrTail slots instead (a list of its own), larger ones into one more full chunk. Unused slots hold zero
+// weights that point at the block's zero xt row, so padding never reads an activation. A group's chunks for one
+// block are listed row-round-robin (every row's first chunk, then every second chunk, ...), so consecutive chunks
+// rarely share an output row. The kernel walks flat lists of fixed-size chunks per (group, block): no per-row loop
+// whose exit mispredicts.
 constexpr size_t kCsrChunk = 8;
+constexpr size_t kCsrTail = 4;
 struct F32CsrChunks {
   size_t n = 0, k = 0, kb = 0, blocks = 0, rows = 0, groups = 0;  // kb <= 255, rows <= 256
   const uint32_t* cptr = nullptr;  // [groups·blocks + 1]: chunks of group g, block b are [cptr[g·blocks + b], +1)
   const uint8_t* crow = nullptr;   // [chunks]: the chunk's row within its group
   const uint8_t* off = nullptr;    // [chunks][kCsrChunk]: column within the block; kb = the block's zero row
   const float* val = nullptr;      // [chunks][kCsrChunk]
+  const uint32_t* tptr = nullptr;  // tail chunks, the same way: [groups·blocks + 1]
+  const uint8_t* trow = nullptr;   // [tails]
+  const uint8_t* toff = nullptr;   // [tails][kCsrTail]
+  const float* tval = nullptr;     // [tails][kCsrTail]
   size_t chunks() const { return cptr ? cptr[groups * blocks] : 0; }
+  size_t tails() const { return tptr ? tptr[groups * blocks] : 0; }
+  size_t slots() const { return chunks() * kCsrChunk + tails() * kCsrTail; }
 };
 // Chunked CSR xt kernel, for group g and K block b: outt[crow·ldt + i] += Σ_slots val · xtb[off·nv·W + i], where
 // xtb is the block's part of an xt tile laid out in blocks of kb + 1 rows (the last one zero). No bias/activation.

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 #include "common/unroll.h"
 #include "common/vec_act.h"
@@ -74,38 +75,63 @@ void spmm_csr_xt(const F32SparseView& w, size_t r0, size_t r1, const float* xt, 
   }
 }
 
-// One (group, block) of chunked CSR (F32CsrChunks): the block's xt rows (sized by the driver for L1) serve every
-// chunk; each chunk is one read-modify-write of its row's outt vectors around kCsrChunk broadcasts × NV FMAs.
-template <class V, int NV>
-void spmm_csr_chunks_xt(const F32CsrChunks& ck, size_t g, size_t b, const float* xtb, float* outt, size_t ldt) {
+// Slots S and S + 1 of a chunk of CH (offsets in the low bytes of o), then the rest: recursion, so lane<S> gets a
+// compile-time lane.
+template <class V, class L, int NV, int CH, int S>
+inline void spmm_chunk_slots(typename V::R (&a0)[NV], typename V::R (&a1)[NV], typename L::P wv, uint64_t o,
+                             const float* xtb) {
+  if constexpr (S < CH) {
+    using R = typename V::R;
+    constexpr int W = V::W;
+    constexpr size_t MT = size_t(NV) * W;
+    const float* x0 = xtb + size_t(o & 255u) * MT;
+    const float* x1 = xtb + size_t((o >> 8) & 255u) * MT;
+    const R w0 = L::template lane<S>(wv), w1 = L::template lane<S + 1>(wv);
+    ST_UNROLL
+    for (int v = 0; v < NV; v++) {
+      a0[v] = V::fmadd(w0, V::load(x0 + v * W), a0[v]);
+      a1[v] = V::fmadd(w1, V::load(x1 + v * W), a1[v]);
+    }
+    spmm_chunk_slots<V, L, NV, CH, S + 2>(a0, a1, wv, o >> 16, xtb);
+  }
+}
+
+// Chunks [c0, c1) of CH slots (rows crow, offsets off, weights val, CH per chunk): each is one read-modify-write of
+// its row's outt vectors around CH lane broadcasts × NV FMAs.
+template <class V, class L, int NV, int CH>
+inline void spmm_chunk_list(size_t c0, size_t c1, const uint8_t* crow, const uint8_t* off, const float* val,
+                            const float* xtb, float* outt, size_t ldt) {
   using R = typename V::R;
   constexpr int W = V::W;
-  constexpr size_t MT = size_t(NV) * W;
-  const size_t c1 = ck.cptr[g * ck.blocks + b + 1];
-  for (size_t c = ck.cptr[g * ck.blocks + b]; c < c1; c++) {
-    float* dst = outt + size_t(ck.crow[c]) * ldt;
-    const uint8_t* op = ck.off + c * kCsrChunk;
-    const float* vp = ck.val + c * kCsrChunk;
+  for (size_t c = c0; c < c1; c++) {
+    float* dst = outt + size_t(crow[c]) * ldt;
+    uint64_t o = 0;
+    std::memcpy(&o, off + c * CH, CH);
+    const typename L::P wv = L::template load<CH>(val + c * CH);
     R a0[NV], a1[NV];
     ST_UNROLL
     for (int v = 0; v < NV; v++) {
       a0[v] = V::load(dst + v * W);
       a1[v] = V::zero();
     }
-    ST_UNROLL
-    for (size_t s = 0; s < kCsrChunk; s += 2) {
-      const float* x0 = xtb + size_t(op[s]) * MT;
-      const float* x1 = xtb + size_t(op[s + 1]) * MT;
-      const R w0 = V::set1(vp[s]), w1 = V::set1(vp[s + 1]);
-      ST_UNROLL
-      for (int v = 0; v < NV; v++) {
-        a0[v] = V::fmadd(w0, V::load(x0 + v * W), a0[v]);
-        a1[v] = V::fmadd(w1, V::load(x1 + v * W), a1[v]);
-      }
-    }
+    spmm_chunk_slots<V, L, NV, CH, 0>(a0, a1, wv, o, xtb);
     ST_UNROLL
     for (int v = 0; v < NV; v++) V::store(dst + v * W, V::add(a0[v], a1[v]));
   }
+}
+
+// One (group, block) of chunked CSR (F32CsrChunks): the block's xt rows (sized by the driver for L1) serve every
+// chunk, full ones then tails. Measured in isolation (all operands in L1) the kernel is bound by loads, not FMAs
+// (its 32 FMAs per chunk alone take about a third of a chunk's time), so a chunk's offsets are one u64 load taken
+// apart with shifts and its weights one vector load whose lanes L::lane broadcasts in registers (a vpermps on the
+// FP pipes): 2 loads where there were 16, beside the NV xt loads per weight that the format cannot avoid.
+// L supplies P (a chunk's weights in a register), load<CH>(p) and lane<s>(P).
+template <class V, class L, int NV>
+void spmm_csr_chunks_xt(const F32CsrChunks& ck, size_t g, size_t b, const float* xtb, float* outt, size_t ldt) {
+  static_assert(kCsrChunk == 8 && kCsrTail == 4, "chunk offsets are read as one u64 / u32");
+  const size_t gb = g * ck.blocks + b;
+  spmm_chunk_list<V, L, NV, 8>(ck.cptr[gb], ck.cptr[gb + 1], ck.crow, ck.off, ck.val, xtb, outt, ldt);
+  spmm_chunk_list<V, L, NV, 4>(ck.tptr[gb], ck.tptr[gb + 1], ck.trow, ck.toff, ck.tval, xtb, outt, ldt);
 }
 
 // RB rows of a block row at a time share each loaded xt row (bh is a multiple of RB).
@@ -551,12 +577,12 @@ void spmm_csr_xt_nv(const F32SparseView& w, size_t r0, size_t r1, const float* x
   }
 }
 
-template <class V, int NVMAX, int NV = 1>
+template <class V, class L, int NVMAX, int NV = 1>
 void spmm_csr_chunks_xt_nv(const F32CsrChunks& ck, size_t g, size_t b, const float* xtb, size_t nv, float* outt,
                            size_t ldt) {
   if constexpr (NV <= NVMAX) {
-    if (nv == NV) return spmm_csr_chunks_xt<V, NV>(ck, g, b, xtb, outt, ldt);
-    spmm_csr_chunks_xt_nv<V, NVMAX, NV + 1>(ck, g, b, xtb, nv, outt, ldt);
+    if (nv == NV) return spmm_csr_chunks_xt<V, L, NV>(ck, g, b, xtb, outt, ldt);
+    spmm_csr_chunks_xt_nv<V, L, NVMAX, NV + 1>(ck, g, b, xtb, nv, outt, ldt);
   }
 }
 

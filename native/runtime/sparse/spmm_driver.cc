@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cpu/dispatch.h"
+#include "kernels/f32-transpose/f32-transpose.h"
 #include "runtime/core/aligned.h"
 #include "runtime/f32/gemm_driver.h"
 #include "runtime/core/parallel.h"
@@ -100,21 +101,24 @@ bool run_xt(const F32SpmmVariant& v, const F32SpmmArgs& a) {
   float* xt = t_xt.get(tile_off[tiles]);
   const double work = double(w.nnz_stored) * double(M);
 
-  // x → xt, zero-padded past M (columns) and past K (rows).
+  // x → xt, zero-padded past M (columns) and past K (rows), with the transpose kernel (16×16 register tiles on
+  // AVX-512) over runs of k that stay inside one chunk block (the block's xt rows are contiguous).
+  const F32TransposeVariant& tv = f32_transpose_table.select();
   const size_t kchunks = (kp + kTransposeK - 1) / kTransposeK;
   run_tasks(tiles * kchunks, double(M) * double(kp) * 4, [&](size_t task) {
     const size_t t = task / kchunks, k0 = (task % kchunks) * kTransposeK, k1 = std::min(kp, k0 + kTransposeK);
     const size_t m0 = t * MT, mt = std::min(MT, M - m0), ld = tile_nvs(t) * W;
     float* dst = xt + tile_off[t];
-    for (size_t k = k0; k < k1; k++)
-      for (size_t i = mt; i < ld; i++) dst[xrow(k) * ld + i] = 0.0f;
     const size_t kv = std::min(k1, K);
-    for (size_t i = 0; i < mt; i++) {
-      const float* src = a.x + (m0 + i) * a.ldx;
-      for (size_t k = k0; k < kv; k++) dst[xrow(k) * ld + i] = src[k];
+    for (size_t k = k0; k < kv;) {
+      const size_t ke = ck ? std::min(kv, (k / ck->kb + 1) * ck->kb) : kv;
+      float* d = dst + xrow(k) * ld;
+      tv.run(mt, ke - k, a.x + m0 * a.ldx + k, a.ldx, d, ld);
+      if (mt < ld)
+        for (size_t j = 0; j < ke - k; j++) std::memset(d + j * ld + mt, 0, (ld - mt) * sizeof(float));
+      k = ke;
     }
-    for (size_t k = std::max(k0, K); k < k1; k++)
-      for (size_t i = 0; i < mt; i++) dst[xrow(k) * ld + i] = 0.0f;
+    for (size_t k = std::max(k0, K); k < k1; k++) std::memset(dst + xrow(k) * ld, 0, ld * sizeof(float));
   });
   if (ck)
     for (size_t t = 0; t < tiles; t++)
@@ -136,11 +140,10 @@ bool run_xt(const F32SpmmVariant& v, const F32SpmmArgs& a) {
     } else {
       fn(w, r0, r1, xt + tile_off[t], nv, outt, ld, a.bias, a.act);
     }
-    for (size_t i = 0; i < mt; i++) {
-      float* o = a.out + (m0 + i) * a.ldo;
-      for (size_t r = r0; r < r1; r++) o[r] = outt[(r - r0) * ld + i];
-      if (ck) v.epilogue(o + r0, r1 - r0, a.bias ? a.bias + r0 : nullptr, a.act);
-    }
+    tv.run(r1 - r0, mt, outt, ld, a.out + m0 * a.ldo + r0, a.ldo);
+    if (ck)
+      for (size_t i = 0; i < mt; i++)
+        v.epilogue(a.out + (m0 + i) * a.ldo + r0, r1 - r0, a.bias ? a.bias + r0 : nullptr, a.act);
   });
   return ck != nullptr;
 }

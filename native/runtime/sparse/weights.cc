@@ -231,23 +231,36 @@ std::shared_ptr<F32CsrChunkPack> f32_csr_pack_chunks(const F32SparseView& w, siz
   auto col = [&](size_t j) -> size_t {
     return w.idx16 ? static_cast<const uint16_t*>(w.idx)[j] : static_cast<const uint32_t*>(w.idx)[j];
   };
-  // Chunks per row are ceil(segment / kCsrChunk) for each block: count them first for exact arrays.
-  size_t total = 0;
+  // A segment of len values: len / kCsrChunk full chunks, then its remainder in a tail chunk (1..kCsrTail values)
+  // or one more full chunk (larger remainders). Count them first for exact arrays.
+  auto split = [](size_t len, size_t* full, size_t* tail) {
+    const size_t r = len % kCsrChunk;
+    *full = len / kCsrChunk + (r > kCsrTail ? 1 : 0);
+    *tail = r && r <= kCsrTail ? 1 : 0;
+  };
+  size_t total = 0, total_t = 0;
   for (size_t r = 0; r < w.n; r++) {
     size_t j = w.ptr[r];
     const size_t e = w.ptr[r + 1];
     for (size_t b = 0; b < v.blocks; b++) {
       const size_t j0 = j;
       while (j < e && col(j) < (b + 1) * kb) j++;
-      total += (j - j0 + kCsrChunk - 1) / kCsrChunk;
+      size_t f, t;
+      split(j - j0, &f, &t);
+      total += f;
+      total_t += t;
     }
   }
   pk->cptr.assign(v.groups * v.blocks + 1, 0);
   pk->crow.resize(total);
   pk->off.assign(total * kCsrChunk, uint8_t(kb));  // padding points at the block's zero row
   pk->val.assign(total * kCsrChunk, 0.0f);
-  std::vector<size_t> cur(rows), end(rows);
-  size_t c = 0;
+  pk->tptr.assign(v.groups * v.blocks + 1, 0);
+  pk->trow.resize(total_t);
+  pk->toff.assign(total_t * kCsrTail, uint8_t(kb));
+  pk->tval.assign(total_t * kCsrTail, 0.0f);
+  std::vector<size_t> cur(rows), end(rows), nfull(rows);
+  size_t c = 0, ct = 0;
   for (size_t g = 0; g < v.groups; g++) {
     const size_t r0 = g * rows, nr = std::min(rows, w.n - r0);
     for (size_t i = 0; i < nr; i++) cur[i] = w.ptr[r0 + i];
@@ -258,12 +271,15 @@ std::shared_ptr<F32CsrChunkPack> f32_csr_pack_chunks(const F32SparseView& w, siz
         const size_t e = w.ptr[r0 + i + 1];
         while (j < e && col(j) < lim) j++;
         end[i] = j;
+        size_t t;
+        split(end[i] - cur[i], &nfull[i], &t);
       }
-      for (bool any = true; any;) {  // row-round-robin: every row's next chunk in turn
+      for (bool any = true; any;) {  // row-round-robin: every row's next full chunk in turn
         any = false;
         for (size_t i = 0; i < nr; i++) {
-          if (cur[i] == end[i]) continue;
+          if (nfull[i] == 0) continue;
           any = true;
+          nfull[i]--;
           pk->crow[c] = uint8_t(i);
           for (size_t s = 0; s < kCsrChunk && cur[i] < end[i]; s++, cur[i]++) {
             pk->off[c * kCsrChunk + s] = uint8_t(col(cur[i]) - b * kb);
@@ -272,13 +288,27 @@ std::shared_ptr<F32CsrChunkPack> f32_csr_pack_chunks(const F32SparseView& w, siz
           c++;
         }
       }
+      for (size_t i = 0; i < nr; i++) {  // what is left of a row is its tail (at most kCsrTail values)
+        if (cur[i] == end[i]) continue;
+        pk->trow[ct] = uint8_t(i);
+        for (size_t s = 0; cur[i] < end[i]; s++, cur[i]++) {
+          pk->toff[ct * kCsrTail + s] = uint8_t(col(cur[i]) - b * kb);
+          pk->tval[ct * kCsrTail + s] = w.val[cur[i]];
+        }
+        ct++;
+      }
       pk->cptr[g * v.blocks + b + 1] = uint32_t(c);
+      pk->tptr[g * v.blocks + b + 1] = uint32_t(ct);
     }
   }
   v.cptr = pk->cptr.data();
   v.crow = pk->crow.data();
   v.off = pk->off.data();
   v.val = pk->val.data();
+  v.tptr = pk->tptr.data();
+  v.trow = pk->trow.data();
+  v.toff = pk->toff.data();
+  v.tval = pk->tval.data();
   return pk;
 }
 

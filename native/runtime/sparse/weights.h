@@ -47,11 +47,14 @@ std::shared_ptr<F32NmPanelPack> f32_nm_pack_panels(const F32SparseView& w, size_
 
 // CSR repacked into chunks for the chunked xt kernel (see F32CsrChunks); owns the arrays.
 struct F32CsrChunkPack {
-  std::vector<uint32_t> cptr;
-  std::vector<uint8_t> crow, off;
-  std::vector<float> val;
+  std::vector<uint32_t> cptr, tptr;
+  std::vector<uint8_t> crow, off, trow, toff;
+  std::vector<float> val, tval;
   F32CsrChunks view;
-  size_t bytes() const { return cptr.size() * 4 + crow.size() + off.size() + val.size() * sizeof(float); }
+  size_t bytes() const {
+    return (cptr.size() + tptr.size()) * 4 + crow.size() + off.size() + trow.size() + toff.size() +
+           (val.size() + tval.size()) * sizeof(float);
+  }
 };
 // Repacks CSR weights `w` into chunks with K blocks of kb columns (1..255) and row groups of `rows` (1..256).
 std::shared_ptr<F32CsrChunkPack> f32_csr_pack_chunks(const F32SparseView& w, size_t kb, size_t rows);
