@@ -46,7 +46,7 @@ inline void gemm_store_f32_tile(typename V::R (&acc)[M][NV], size_t n, float* __
         for (int j = 0; j < NV; j++) acc[i][j] = vrelu<V>(acc[i][j]);
     } else if (act == kActGelu) {
       for (int i = 0; i < M; i++)
-        for (int j = 0; j < NV; j++) acc[i][j] = vgelu<V>(acc[i][j]);
+        for (int j = 0; j < NV; j++) acc[i][j] = vgelu_rational<V>(acc[i][j]);
     }
   }
   for (int i = 0; i < M; i++)
