@@ -25,7 +25,7 @@ interface Trial {
 }
 
 const quick = process.argv.includes('--quick');
-/** `--only <text>`: run the trials whose name contains it (e.g. `--only PaddleOCR`). */
+/** `--only <text>`: run the trials whose name contains it, ignoring case (e.g. `--only PaddleOCR`, `--only bert`). */
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : '';
 /** `--threads <n>`: threads for both contenders (default 1). */
 const threads = process.argv.includes('--threads') ? Number(process.argv[process.argv.indexOf('--threads') + 1]) : 1;
@@ -50,7 +50,8 @@ const TRIALS: Trial[] = ([
   { name: 'PaddleOCR det 1x3x640x640', model: 'det', batch: 1, seq: 0, calls: 1, dims: [1, 3, 640, 640] },
   { name: 'PaddleOCR rec 1x3x48x320', model: 'rec', batch: 1, seq: 0, calls: 1, dims: [1, 3, 48, 320] },
   { name: 'PaddleOCR cls 1x3x48x192', model: 'cls', batch: 1, seq: 0, calls: 5, dims: [1, 3, 48, 192] },
-] as Trial[]).filter((t) => !only || t.name.includes(only));
+] as Trial[]).filter((t) => !only || t.name.toLowerCase().includes(only.toLowerCase()));
+if (TRIALS.length === 0) throw new RangeError(`--only ${JSON.stringify(only)} matches no trial`);
 
 
 function modelFor(t: Trial): Uint8Array {
