@@ -192,7 +192,7 @@ export const fuseDynamicInt8Conv: Pass = (g) => {
       const pointwise = rank === 4 && w.shape[2] === 1 && w.shape[3] === 1 && unpadded(geo) && [geo.strides ?? 1].flat().every((v) => v === 1);
       extra = { packed: packConvWeights(q, { weightLayout: 'oihw', bias: biasT }), bias: null, opts, rank, ...(dynamic ? { dynamic } : {}), ...(dynamic && perPixel && pointwise ? { perPixel: true } : {}) };
       // What the float32 route of 'int8-conv-float-route' dequantizes, should it be taken (references, no copies).
-      if (dynamic) extra.src = { w: q.data as Tensor, ws, zp, bias: biasT };
+      if (dynamic) extra.src = { q, bias: biasT };
     } else {
       const per = w.size / m, W = w.data, F = new Float32Array(w.size);
       for (let o = 0; o < m; o++) for (let i = o * per; i < (o + 1) * per; i++) F[i] = (W[i] - zp[o]) * ws[o];

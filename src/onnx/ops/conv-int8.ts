@@ -13,7 +13,7 @@
 import { rangeError, typeError } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
 import { native } from '../../native.js';
-import { QuantizedTensor } from '../../int8/index.js';
+import { dequantize, QuantizedTensor } from '../../int8/index.js';
 import { conv2d, conv2dAsync, packConvWeights, type Conv2dOptions } from '../../conv/conv2d.js';
 import { PackedInt8ConvWeights } from '../../conv/conv2d-int8.js';
 import '../../conv/conv2d-int8.js';
@@ -341,9 +341,9 @@ export interface Int8ConvExtra {
   rowZero?: Int32Array;
   /**
    * groups 1 with `dynamic`: the int8 weights [M, C, kH, kW] with their per-channel scales (the folded affines
-   * inside), zero points and float32 bias, for the float32 route.
+   * inside) and zero points, and the float32 bias, for the float32 route.
    */
-  src?: { w: Tensor; ws: Float32Array; zp: Int32Array; bias: Tensor | null };
+  src?: { q: QuantizedTensor; bias: Tensor | null };
   /**
    * Set by the 'int8-conv-float-route' pass: inputs of a shape where the float32 conv wins ({@link int8FloatWins})
    * run `floatNode`, a FusedConv over the float32 input with the dequantized weights (w − wz)·w_scale, built on first
@@ -357,7 +357,7 @@ export interface Int8ConvExtra {
  * The reduction lengths and input pixels per image where simdtensor's float32 conv beats its int8 one, with the
  * input's quantization counted (per-node profiles of PaddleOCR rec, docs/onnx-optimize.md: the 3×3 stem over 3
  * channels, K = 27, 0.33 → 0.08 ms; a K = 16 pointwise conv 0.15 → 0.07; the 1×1-pixel squeeze-excite and
- * 40-pixel neck convs 1.5–3×): the same bounds as `quantizeModel`'s `convForm: 'auto'`, decided here per run shape.
+ * 40-pixel neck convs 1.5–3×), decided here per run shape; `quantizeModel`'s `convForm: 'auto'` applies the same rule.
  */
 export function int8FloatWins(k: number, pixels: number): boolean {
   return k < 32 || pixels <= 64;
@@ -366,16 +366,13 @@ export function int8FloatWins(k: number, pixels: number): boolean {
 /** The float32 route of a dynamic Int8Conv for input x, or null where int8 runs (see Int8ConvExtra.floatRoute). */
 function floatRouteNode(n: Node, e: Int8ConvExtra, x: Value | undefined): Node | null {
   if (!e.floatRoute || !e.src || !x || x.dtype !== 'float32' || x.shape.length !== e.rank) return null;
-  const ws = e.src.w.shape, k = ws[1] * ws[2] * ws[3];
+  const ws = e.src.q.shape, k = ws[1] * ws[2] * ws[3];
   const nhwc = e.opts.layout === 'nhwc';
   let pixels = 1;
   for (let i = nhwc ? 1 : 2; i < (nhwc ? x.shape.length - 1 : x.shape.length); i++) pixels *= x.shape[i];
   if (!int8FloatWins(k, pixels)) return null;
   if (!e.floatNode) {
-    const { w, ws: sc, zp, bias } = e.src;
-    const W = w.data as Int8Array | Uint8Array, per = w.size / ws[0], F = new Float32Array(w.size);
-    for (let o = 0; o < ws[0]; o++) for (let i = o * per; i < (o + 1) * per; i++) F[i] = (W[i] - zp[o]) * sc[o];
-    const packed = packConvWeights(new Tensor(F, ws.slice(), 'float32', F.length), { weightLayout: 'oihw', bias });
+    const packed = packConvWeights(dequantize(e.src.q), { weightLayout: 'oihw', bias: e.src.bias });
     const opts = { ...e.opts };
     delete opts.weightLayout;
     const extra: FusedConvExtra = { w: packed, bias: null, opts, transposed: false, rank: e.rank, tail: [], opset: 0 };

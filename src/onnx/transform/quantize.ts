@@ -24,6 +24,7 @@ import { editOf, modelOf } from '../export.js';
 import { loadOnnx } from '../model.js';
 import type { OnnxFeed, OnnxModel } from '../model.js';
 import type { Value } from '../value.js';
+import { int8FloatWins } from '../ops/conv-int8.js';
 import { foldBatchNorm } from './fold.js';
 import { attrF, attrI, DT, EditModel, nodeProto, upgradeOpset, type Msg } from './proto.js';
 import { gptqRound, SecondMoments } from './gptq.js';
@@ -457,19 +458,14 @@ export function quantizeEdit(m: EditModel, opts: OnnxQuantizeOptions, moments: M
 }
 
 /**
- * `convForm: 'auto'`: the reduction length and input pixels below which simdtensor's float32 conv beats its int8
- * one (per-node profiles of PaddleOCR rec, docs/onnx-optimize.md: the stem at K = 27 0.44 → 0.10 ms, a K = 16
- * pointwise conv 0.30 → 0.08 ms, 1×1-pixel squeeze-excite and 40-pixel neck convs 1.2–3×): quantizing the input
- * and the int8 GEMM's fixed costs outweigh its faster inner loop there.
+ * True for a Conv target that `convForm: 'auto'` writes weight-only (`pixels`: input name → pixels per image): the
+ * runtime's own rule, {@link int8FloatWins} (where simdtensor's float32 conv beats its int8 one: quantizing the input
+ * and the int8 GEMM's fixed costs outweigh its faster inner loop). Without a pixel count only the reduction decides.
  */
-const AUTO_MIN_K = 32, AUTO_MAX_PIXELS = 64;
-
-/** True for a Conv target that `convForm: 'auto'` writes weight-only (`pixels`: input name → pixels per image). */
 function autoWeightOnly(t: Target, pixels: Map<string, number> | null): boolean {
   if (t.node.opType !== 'Conv') return false;
   const k = t.w.size / Math.max(1, t.w.shape[0]);
-  const px = pixels?.get(t.node.input[0] as string);
-  return k < AUTO_MIN_K || (px !== undefined && px <= AUTO_MAX_PIXELS);
+  return int8FloatWins(k, pixels?.get(t.node.input[0] as string) ?? Infinity);
 }
 
 /**
