@@ -467,24 +467,38 @@ export function ctcText(ids: number[], dict: string[]): string {
 }
 
 /**
+ * A decoded sequence (class ids) without its leading and trailing spaces (`space`: the space class, the last one).
+ */
+export function trimSpaces(ids: number[], space: number): number[] {
+  let a = 0, b = ids.length;
+  while (a < b && ids[a] === space) a++;
+  while (b > a && ids[b - 1] === space) b--;
+  return ids.slice(a, b);
+}
+
+/**
  * How closely models follow a reference rec model over the same feeds: the returned `score(m)` says how many lines
- * decode (CTC greedy) to the reference's sequence and what share of frames keep its argmax class.
+ * decode (CTC greedy) to the reference's sequence, how many once leading and trailing spaces are dropped from both
+ * (the model may read a margin or the padding as a space on a near-even frame), and what share of frames keep the
+ * reference's argmax class.
  */
 export function lineAgreement(ref: OnnxModel, lines: Record<string, OnnxFeed>[]): (m: OnnxModel) => string {
   const argmax = (m: OnnxModel, f: Record<string, OnnxFeed>) => {
     const a = Object.values(m.run(f))[0];
-    return frameArgmax(a.data as Float32Array, a.shape[1], a.shape[2]);
+    return { ids: frameArgmax(a.data as Float32Array, a.shape[1], a.shape[2]), space: a.shape[2] - 1 };
   };
   const want = lines.map((f) => argmax(ref, f));
   return (m) => {
-    let same = 0, frames = 0, agree = 0;
+    let same = 0, trimmed = 0, frames = 0, agree = 0;
     lines.forEach((f, i) => {
-      const b = argmax(m, f);
-      for (let t = 0; t < b.length; t++) agree += b[t] === want[i][t] ? 1 : 0;
+      const { ids: b, space } = argmax(m, f), w = want[i].ids;
+      for (let t = 0; t < b.length; t++) agree += b[t] === w[t] ? 1 : 0;
       frames += b.length;
-      if (ctcGreedy(b).join() === ctcGreedy(want[i]).join()) same++;
+      const sb = ctcGreedy(b), sw = ctcGreedy(w);
+      if (sb.join() === sw.join()) same++;
+      if (trimSpaces(sb, space).join() === trimSpaces(sw, space).join()) trimmed++;
     });
-    return `${same}/${lines.length} CTC-identical lines, ${((100 * agree) / frames).toFixed(2)} % of frames`;
+    return `${same}/${lines.length} CTC-identical lines (${trimmed} without leading/trailing spaces), ${((100 * agree) / frames).toFixed(2)} % of frames`;
   };
 }
 
