@@ -22,7 +22,7 @@ interface NodeRow {
 
 /** Node name → "in → out" shapes and group, read by wrapping the runner's step executor for one run. */
 function shapesOf(m: OnnxModel, feeds: Record<string, { data: Float32Array; dims: number[] }>): Map<string, string> {
-  const r = m.runner as unknown as { exec: (st: { node: { name: string; attrs: Record<string, unknown>; extra?: Record<string, unknown> }; ins: number[]; outs: number[] }, vals: ({ shape: readonly number[] } | undefined)[], ...a: unknown[]) => void };
+  const r = m.runner as unknown as { exec: (st: { node: { name: string; op: string; attrs: Record<string, unknown>; extra?: Record<string, unknown> }; ins: number[]; outs: number[] }, vals: ({ shape: readonly number[] } | undefined)[], ...a: unknown[]) => void };
   const orig = r.exec;
   const out = new Map<string, string>();
   r.exec = function (st, vals, ...a) {
