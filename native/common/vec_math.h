@@ -107,11 +107,10 @@ inline typename V::R verf_rational(typename V::R x) {
   return V::min(V::max(V::div(V::mul(x, p), q), V::set1(-1.0f)), V::set1(1.0f));
 }
 
-// GELU on verf_rational: the float32 GEMM epilogue's (the BERT FFN's), 1.75× faster than vgelu over 128×1536
-// values. Everything else keeps vgelu: an int8 graph requantizes the GELU output, and there the A&S rounding
-// stays closest to onnxruntime's (with this form the encoder's int8 output moved 0.0068 from onnxruntime's, against
-// 0.0002: a few activations crossing a quantization step), so the int8 epilogue, convs, sparse, half and the Erf
-// op are bit-identical to before.
+// GELU on verf_rational: the float32 and int8 GEMM epilogues' (the BERT FFN 1's), 1.75× faster than vgelu over
+// 128×1536 values. Everything else (convs, sparse, half, the standalone Gelu/Erf ops) keeps vgelu's bits. In an int8
+// graph the GELU output is requantized before FFN 2, and no erf other than onnxruntime's own can keep every value on
+// the same side of a rounding boundary; both forms are that close (docs/onnx.md, "The int8 GELU epilogue").
 template <class V>
 inline typename V::R vgelu_rational(typename V::R x) {
   using R = typename V::R;

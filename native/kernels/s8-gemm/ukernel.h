@@ -71,7 +71,7 @@ inline void s8_gemm_store(typename T::I (&acc)[M][NV], size_t n, void* c, size_t
       y = ep.bias ? T::fma(y, s, bias[j]) : V::mul(y, s);
       if constexpr (C < 0) {
         if (ep.act == 1) y = vrelu<V>(y);
-        else if (ep.act == 2) y = vgelu<V>(y);
+        else if (ep.act == 2) y = vgelu_rational<V>(y);
       } else {
         y = act.template one<C>(y);
       }
@@ -105,7 +105,7 @@ inline void s8_gemm_epilogue_f32_full(const typename T::I (&acc)[M][NV], float* 
     R y = T::to_f32(a);
     y = BIAS ? T::fma(y, s, bias[j]) : V::mul(y, s);
     if constexpr (ACT == 1) y = vrelu<V>(y);
-    if constexpr (ACT == 2) y = vgelu<V>(y);
+    if constexpr (ACT == 2) y = vgelu_rational<V>(y);
     V::store(out + i * ldc + j * W, y);
   };
   if constexpr (ACT == 2) {  // a rolled loop (GELU's body is long), over a copy so `acc` itself stays in registers
