@@ -215,8 +215,7 @@ describe('attention-scale-folding', () => {
       const a = Object.values(m.run(feeds))[0].data as Float32Array;
       for (const other of [off, inAttention]) {
         const d = maxDiff(a, Object.values(other.run(feeds))[0].data as Float32Array);
-        console.log("BERT-INT8-DIFF", d.abs, d.ref);
-    expect(d.abs).toBeLessThanOrEqual(1e-4 * d.ref);
+        expect(d.abs).toBeLessThanOrEqual(1e-4 * d.ref);
       }
     }
   });
