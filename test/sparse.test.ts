@@ -109,26 +109,6 @@ describe('sparse linear edge cases', () => {
     }
   });
 
-  it('CSR below the chunked density cuts long rows into K blocks on AVX-512 and counts the segments in bytes', () => {
-    // K = 2100 at 90 %: a 64-float xt tile over the whole K passes the driver's 512 KiB, so AVX-512 runs the per-row
-    // kernel over two K blocks (partial sums carried, bias and activation on the last); M = 9 is one partial tile.
-    const wd = pruned(FORMATS[0], 40, 2100, 31, 0.9);
-    for (const isa of supportedIsas().filter((i) => i === 'avx2' || i === 'avx512')) {
-      setMaxIsa(isa);
-      const sp = toSparse(wd);
-      const before = sp.bytes;
-      for (const m of [9, 64, 130]) {
-        const x = rand([m, 2100], { seed: 32 + m });
-        const bias = rand([40], { seed: 33 });
-        check(x, wd, linear(x, sp, bias, { activation: 'gelu', sparseKernel: 'sparse' }), bias, 'gelu', `${isa} k-blocked m=${m}`);
-        expect(lastSparseKernel()).toMatch(/^f32_spmm_csr_xt(64|32)__/);
-      }
-      // AVX-512's 64-float tile needs the segments (K blocks); AVX2's 32-float tile fits whole.
-      if (isa === 'avx512') expect(sp.bytes).toBe(before + 3 * 40 * 4);
-      else expect(sp.bytes).toBe(before);
-    }
-  });
-
   it('accepts x with leading batch dimensions and a preallocated out', () => {
     const wd = pruned(FORMATS[0], 10, 16, 5);
     const sp = toSparse(wd);

@@ -116,8 +116,7 @@ std::vector<float> pattern_weights(size_t n, size_t k, SparseFormat fmt, size_t 
 }
 
 bool check_case(const F32SpmmVariant& v, SpmmPath path, const TestSparse& ts, const std::vector<float>& wd, size_t m,
-                bool use_bias, int act, size_t ldo_pad, uint64_t seed, const F32CsrChunks* chunks = nullptr,
-                const F32CsrSegments* segs = nullptr) {
+                bool use_bias, int act, size_t ldo_pad, uint64_t seed, const F32CsrChunks* chunks = nullptr) {
   const F32SparseView& w = ts.view;
   const size_t n = w.n, k = w.k;
   sttest::Rng rng(seed);
@@ -129,7 +128,6 @@ bool check_case(const F32SpmmVariant& v, SpmmPath path, const TestSparse& ts, co
   for (size_t i = 0; i < m * ldo; i++) out[i] = ref[i] = 12345.0f;
   F32SpmmArgs args{&w, m, x.data(), k, out.data(), ldo, use_bias ? bias.data() : nullptr, act};
   args.chunks = chunks;
-  args.segs = segs;
   const char* name = f32_spmm_run(v, args, path);
   f32_gemm_reference(m, n, k, x.data(), k, wd.data(), k, true, ref.data(), ldo, use_bias ? bias.data() : nullptr, act);
   for (size_t i = 0; i < m; i++)
@@ -219,8 +217,7 @@ TEST(spmm_large_tiles_and_k) {
       double density;
     } cases[] = {
         {130, 200, 300, {SparseFormat::kCsr, 0, 0, false, "csr"}, 0.2},
-        // K = 4100: one K block of a 64-float xt tile would pass kCsrXtBytes, so on AVX-512 the rows run in three K
-        // blocks (segments of 1367 columns) over M tiles of 64 and 11 (AVX2: tiles of 32, 32, 11, K whole).
+        // K = 4100: the CSR xt tile is capped by bytes (32 floats of M at this K), so M = 75 runs tiles of 32, 32, 11.
         {75, 37, 4100, {SparseFormat::kCsr, 0, 0, false, "csr k=4100"}, 0.05},
         {70, 129, 256, {SparseFormat::kBsr, 4, 4, false, "bsr4x4"}, 0.3},
         {97, 130, 512, {SparseFormat::kBsr, 1, 16, false, "bsr1x16"}, 0.2},
@@ -266,46 +263,6 @@ TEST(spmm_csr_chunked_every_block_and_group) {
                   seed++;
                 }
               }
-            seed += 1000;
-          }
-  });
-}
-
-TEST(spmm_csr_kblock_segments) {
-  // The per-row CSR xt kernel over K blocks (F32CsrSegments): kb = 1 (every column its own block), blocks that cut
-  // rows unevenly, kb = K and past it (one block); rows with no value in some blocks; partial sums carried across
-  // blocks with bias and activation only on the last; M over several tiles; u16 and u32 columns.
-  for_each_runnable([&](const F32SpmmVariant& v) {
-    if (!v.csr_seg) return sttest::skip(v.name, "no CSR segment kernel");
-    uint64_t seed = 501;
-    const size_t W = v.w, MT = v.max_nv * W;
-    for (bool idx32 : {false, true})
-      for (size_t n : {size_t(1), size_t(7), size_t(70), size_t(130)})
-        for (size_t k : {size_t(1), size_t(9), size_t(40), size_t(257)})
-          for (double density : {0.0, 0.05, 0.6, 1.0}) {
-            sttest::Rng rng(seed);
-            std::vector<float> wd = pattern_weights(n, k, SparseFormat::kCsr, 0, 0, density, rng, density == 0.6);
-            TestSparse ts;
-            CHECK(make_sparse(wd, n, k, SparseFormat::kCsr, 0, 0, idx32, &ts), "csr");
-            for (size_t kb : {size_t(1), size_t(3), size_t(16), k, k + 5}) {
-              auto sg = f32_csr_segments(ts.view, kb);
-              const F32CsrSegments& s = sg->view;
-              CHECK(s.blocks == (k + kb - 1) / kb, "%zu blocks for k=%zu kb=%zu", s.blocks, k, kb);
-              for (size_t r = 0; r < n; r++) {
-                CHECK(s.seg[r] == ts.view.ptr[r] && s.seg[s.blocks * n + r] == ts.view.ptr[r + 1], "segment ends, row %zu", r);
-                for (size_t b = 0; b < s.blocks; b++)
-                  for (size_t j = s.seg[b * n + r]; j < s.seg[(b + 1) * n + r]; j++) {
-                    const size_t c = idx32 ? static_cast<const uint32_t*>(ts.view.idx)[j] : static_cast<const uint16_t*>(ts.view.idx)[j];
-                    CHECK(c >= b * kb && c < (b + 1) * kb, "row %zu block %zu holds column %zu (kb %zu)", r, b, c, kb);
-                  }
-              }
-              for (size_t m : {W + 1, MT, MT + 3, 2 * MT + 1}) {
-                const int act = int(seed % 3);
-                CHECK(check_case(v, SpmmPath::kXt, ts, wd, m, seed % 2 == 0, act, seed % 5 == 0 ? 3 : 0, seed, nullptr, &s),
-                      "%s segments kb=%zu n=%zu k=%zu density %.2f", v.name, kb, n, k, density);
-                seed++;
-              }
-            }
             seed += 1000;
           }
   });

@@ -132,7 +132,6 @@ const F32SpmmVariant f32_spmm__avx2 = {
     {"f32_spmm_csr_row__avx2", "f32_spmm_bsr_row__avx2", "f32_spmm_nm_row__avx2"},
     0, {nullptr, nullptr, nullptr}, {nullptr, nullptr, nullptr},
     8, 8, &spmm_nm_panel_any<VecAvx2, PanelSel, 8>, "f32_spmm_nm_8x8__avx2",
-    &spmm_csr_chunks_xt_nv<VecAvx2, ChunkLanes, 4>, "f32_spmm_csr_chunks_xt32__avx2",
-    &spmm_csr_xt_seg_nv<VecAvx2, 4>};
+    &spmm_csr_chunks_xt_nv<VecAvx2, ChunkLanes, 4>, "f32_spmm_csr_chunks_xt32__avx2"};
 
 }  // namespace simdtensor

@@ -208,7 +208,6 @@ const F32SpmmVariant f32_spmm__avx512f = {
     {&spmm_csr_xt_nv<VecAvx2, 1>, &spmm_bsr_xt_nv<VecAvx2, 1, 16>, &spmm_nm_xt_nv<VecAvx2, 1, 16>},
     {"f32_spmm_csr_xt8__avx512f", "f32_spmm_bsr_xt8__avx512f", "f32_spmm_nm_xt8__avx512f"},
     16, 16, &spmm_nm_panel_any<VecAvx512, PanelSel, 16>, "f32_spmm_nm_8x16__avx512f",
-    &spmm_csr_chunks_xt_nv<VecAvx512, ChunkLanes, 4>, "f32_spmm_csr_chunks_xt64__avx512f",
-    &spmm_csr_xt_seg_nv<VecAvx512, 4>};
+    &spmm_csr_chunks_xt_nv<VecAvx512, ChunkLanes, 4>, "f32_spmm_csr_chunks_xt64__avx512f"};
 
 }  // namespace simdtensor

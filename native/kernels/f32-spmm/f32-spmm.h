@@ -63,19 +63,6 @@ struct F32CsrChunks {
   size_t tails() const { return tptr ? tptr[groups * blocks] : 0; }
   size_t slots() const { return chunks() * kCsrChunk + tails() * kCsrTail; }
 };
-// CSR xt kernel over row segments: for rows r in [r0, r1), outt[(r - r0)·ldt + i] = act(bias[r] + (accumulate ?
-// outt[..] : 0) + Σ_{j in [beg[r], end[r])} val[j] · xt[col[j]·nv·W + i]). With K blocks (F32CsrSegments) the
-// driver passes one block's segments, accumulate for all but the first and bias/act (else null, 0) for the last.
-using F32SpmmCsrSegFn = void (*)(const F32SparseView& w, const uint32_t* beg, const uint32_t* end, size_t r0,
-                                 size_t r1, const float* xt, size_t nv, float* outt, size_t ldt, bool accumulate,
-                                 const float* bias, int act);
-// CSR rows cut at K block boundaries, for the segment kernel: K in blocks of kb columns, and seg[b·n + r] (b in
-// [0, blocks]) the first stored value of row r at column >= b·kb (seg[0·n + r] = ptr[r], seg[blocks·n + r] =
-// ptr[r + 1]). Made by f32_csr_segments.
-struct F32CsrSegments {
-  size_t n = 0, kb = 0, blocks = 0;
-  const uint32_t* seg = nullptr;
-};
 // Chunked CSR xt kernel, for group g and K block b: outt[crow·ldt + i] += Σ_slots val · xtb[off·nv·W + i], where
 // xtb is the block's part of an xt tile laid out in blocks of kb + 1 rows (the last one zero). No bias/activation.
 using F32SpmmCsrChunkFn = void (*)(const F32CsrChunks& ck, size_t g, size_t b, const float* xtb, size_t nv,
@@ -134,8 +121,6 @@ struct F32SpmmVariant {
   // Optional chunked CSR xt kernel for M tiles wider than narrow_w (null: CSR walks the whole K per row).
   F32SpmmCsrChunkFn csr_chunks;
   const char* csr_chunks_name;
-  // CSR xt kernel over row segments (K blocks); the same kernel as xt[kCsr], which runs whole rows.
-  F32SpmmCsrSegFn csr_seg;
 };
 
 #define ST_F32_SPMM(sym, isa) extern const F32SpmmVariant sym;

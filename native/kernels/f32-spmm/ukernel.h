@@ -38,36 +38,24 @@ inline void spmm_finish_row(typename V::R (&acc)[U][NV], float b, int act, float
 
 // ---- xt kernels -------------------------------------------------------------------------------------------
 
-constexpr size_t kSpmmSegAhead = 2;  // rows ahead whose segment spmm_csr_xt_seg prefetches
-
-// Rows [r0, r1), each over its stored values [beg[r], end[r]) (the whole row: beg = ptr, end = ptr + 1; one K block
-// of it: the block's segment pointers, F32CsrSegments). accumulate: the row's outt vectors hold the previous
-// blocks' sums (bias and act are then only for the last block).
 template <class V, int NV, class Idx>
-void spmm_csr_xt_seg(const F32SparseView& w, const uint32_t* beg, const uint32_t* end, size_t r0, size_t r1,
-                     const float* xt, float* outt, size_t ldt, bool accumulate, const float* bias, int act) {
+void spmm_csr_xt(const F32SparseView& w, size_t r0, size_t r1, const float* xt, float* outt, size_t ldt,
+                 const float* bias, int act) {
   using R = typename V::R;
   constexpr int W = V::W;
   constexpr size_t MT = size_t(NV) * W;
   constexpr int U = spmm_unroll<NV>();
+  const uint32_t* ptr = w.ptr;
   const Idx* col = static_cast<const Idx*>(w.idx);
   const float* val = w.val;
   for (size_t r = r0; r < r1; r++) {
-    float* dst = outt + (r - r0) * ldt;
-    if (r + kSpmmSegAhead < w.n) {
-      // A block's segments are pieces of the rows, so the weight stream jumps at every row: the hardware prefetchers
-      // lose it, and each segment's first lines would come from DRAM on demand. Fetch a later row's segment now.
-      const size_t pb = beg[r + kSpmmSegAhead], pe = end[r + kSpmmSegAhead];
-      for (size_t p = pb; p < pe; p += 64 / sizeof(float)) V::prefetch(val + p);
-      for (size_t p = pb; p < pe; p += 64 / sizeof(Idx)) V::prefetch(col + p);
-    }
     R acc[U][NV];
     ST_UNROLL
     for (int u = 0; u < U; u++)
       ST_UNROLL
-      for (int v = 0; v < NV; v++) acc[u][v] = u == 0 && accumulate ? V::load(dst + v * W) : V::zero();
-    size_t j = beg[r];
-    const size_t e = end[r];
+      for (int v = 0; v < NV; v++) acc[u][v] = V::zero();
+    size_t j = ptr[r];
+    const size_t e = ptr[r + 1];
     for (; j + U <= e; j += U) {
       ST_UNROLL
       for (int u = 0; u < U; u++) {
@@ -83,7 +71,7 @@ void spmm_csr_xt_seg(const F32SparseView& w, const uint32_t* beg, const uint32_t
       ST_UNROLL
       for (int v = 0; v < NV; v++) acc[0][v] = V::fmadd(wv, V::load(xp + v * W), acc[0][v]);
     }
-    spmm_finish_row<V, NV, U>(acc, bias ? bias[r] : 0.0f, act, dst);
+    spmm_finish_row<V, NV, U>(acc, bias ? bias[r] : 0.0f, act, outt + (r - r0) * ldt);
   }
 }
 
@@ -578,23 +566,15 @@ inline void spmm_csr_by_m(const F32SparseView& w, size_t m, F&& f) {
 // ---- runtime → template dispatch ---------------------------------------------------------------------------
 
 template <class V, int NVMAX, int NV = 1>
-void spmm_csr_xt_seg_nv(const F32SparseView& w, const uint32_t* beg, const uint32_t* end, size_t r0, size_t r1,
-                        const float* xt, size_t nv, float* outt, size_t ldt, bool accumulate, const float* bias,
-                        int act) {
-  if constexpr (NV <= NVMAX) {
-    if (nv == NV) {
-      if (w.idx16) return spmm_csr_xt_seg<V, NV, uint16_t>(w, beg, end, r0, r1, xt, outt, ldt, accumulate, bias, act);
-      return spmm_csr_xt_seg<V, NV, uint32_t>(w, beg, end, r0, r1, xt, outt, ldt, accumulate, bias, act);
-    }
-    spmm_csr_xt_seg_nv<V, NVMAX, NV + 1>(w, beg, end, r0, r1, xt, nv, outt, ldt, accumulate, bias, act);
-  }
-}
-
-// The whole rows (the F32SpmmXtFn entry): one segment per row, [ptr[r], ptr[r + 1]).
-template <class V, int NVMAX>
 void spmm_csr_xt_nv(const F32SparseView& w, size_t r0, size_t r1, const float* xt, size_t nv, float* outt,
                     size_t ldt, const float* bias, int act) {
-  spmm_csr_xt_seg_nv<V, NVMAX>(w, w.ptr, w.ptr + 1, r0, r1, xt, nv, outt, ldt, false, bias, act);
+  if constexpr (NV <= NVMAX) {
+    if (nv == NV) {
+      if (w.idx16) return spmm_csr_xt<V, NV, uint16_t>(w, r0, r1, xt, outt, ldt, bias, act);
+      return spmm_csr_xt<V, NV, uint32_t>(w, r0, r1, xt, outt, ldt, bias, act);
+    }
+    spmm_csr_xt_nv<V, NVMAX, NV + 1>(w, r0, r1, xt, nv, outt, ldt, bias, act);
+  }
 }
 
 template <class V, class L, int NVMAX, int NV = 1>
@@ -688,5 +668,4 @@ inline void spmm_csr_row_any_scalar(const F32SparseView& w, size_t r0, size_t r1
       &spmm_epilogue<V>,                                                                                          \
       {"f32_spmm_csr_xt" mt "__" suffix, "f32_spmm_bsr_xt" mt "__" suffix, "f32_spmm_nm_xt" mt "__" suffix},       \
       {"f32_spmm_csr_row__" suffix, "f32_spmm_bsr_row__" suffix, "f32_spmm_nm_row__" suffix},                  \
-      0, {nullptr, nullptr, nullptr}, {nullptr, nullptr, nullptr}, __VA_ARGS__, nullptr, nullptr,                   \
-      &spmm_csr_xt_seg_nv<V, nvmax>};
+      0, {nullptr, nullptr, nullptr}, {nullptr, nullptr, nullptr}, __VA_ARGS__, nullptr};

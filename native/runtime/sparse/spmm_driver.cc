@@ -20,7 +20,6 @@ namespace {
 
 thread_local ScratchBuffer<float> t_xt;
 thread_local ScratchBuffer<float> t_outt;
-thread_local ScratchBuffer<float> t_outt_all;
 thread_local ScratchBuffer<float> t_xpad;
 
 // N:M from this M on runs the panel kernel (where the variant has one) instead of the row and xt kernels: on
@@ -36,11 +35,10 @@ size_t rows_multiple(size_t rows, size_t bh) { return (rows + bh - 1) / bh * bh;
 
 size_t bsr_rows_per_group(size_t bh) { return bh % 4 == 0 ? 4 : (bh % 2 == 0 ? 2 : 1); }
 
-// CSR: the part of the xt tile one pass over the rows reads (K-block columns × M-tile floats) is kept to about half
-// of a 1 MiB L2, so the weight stream does not evict it. The M tile stays full (64 floats on AVX-512: every loaded
-// index and weight serves 4 zmm FMAs) and K is cut into blocks instead, the rows into one segment per block
-// (F32CsrSegments, made once per weights). Before, the M tile was narrowed to fit (32 floats at K = 4096, which
-// beat 64 without blocking: 70 % 1.16–1.38× → 1.39–1.61× our dense), reading the weights once per 32 rows of M.
+// CSR: the xt tile (k_padded × M-tile floats) kept to about half of a 1 MiB L2, so the weight stream does not push
+// it out: at K = 4096 that is a 32-float M tile instead of 64. Measured at 64×4096×4096, one thread, same-run pairs
+// under load (docs/sparse.md): CSR 70 % 1.16–1.38× → 1.39–1.61× our dense, 90 % about even; N:M lost with the
+// narrower tile and keeps max_nv.
 constexpr size_t kCsrXtBytes = size_t(512) << 10;
 
 // Chunked CSR (F32CsrChunks): the xt rows of one K block of a full M tile (kb · max_nv·W floats) fit in this many
@@ -55,6 +53,10 @@ constexpr double kCsrChunkMinDensity = 0.2;
 
 // Vectors of M per xt tile for this variant and format (block kernels keep RB·nv accumulators live).
 size_t tile_nv(const F32SpmmVariant& v, const F32SparseView& w) {
+  if (w.fmt == SparseFormat::kCsr) {
+    const size_t floats = kCsrXtBytes / (4 * std::max<size_t>(1, w.k_padded()));
+    return std::max<size_t>(1, std::min(v.max_nv, floats / v.w));
+  }
   if (w.fmt != SparseFormat::kBsr) return v.max_nv;
   return std::max<size_t>(1, std::min(v.max_nv, v.acc_regs / bsr_rows_per_group(w.bh)));
 }
@@ -88,18 +90,6 @@ bool run_xt(const F32SpmmVariant& v, const F32SpmmArgs& a) {
   }
   const size_t W = narrow ? v.narrow_w : v.w;
   const size_t nv_max = narrow ? 1 : (ck ? v.max_nv : tile_nv(v, w)), MT = nv_max * W;
-  // CSR per-row kernel over K blocks: each row's segment per block (one block: the whole rows, no segments).
-  const F32CsrSegments* sg = nullptr;
-  std::shared_ptr<F32CsrSegPack> sg_local;
-  if (w.fmt == SparseFormat::kCsr && !narrow && !ck && w.k) {
-    if (a.segs) {
-      sg = a.segs;
-    } else if (const size_t kb = f32_spmm_csr_seg_kb(v, w, M)) {
-      sg_local = f32_csr_segments(w, kb);
-      sg = &sg_local->view;
-    }
-  }
-  const size_t kblocks = sg ? sg->blocks : 1;
   const F32SpmmXtFn fn = narrow ? v.xt_narrow[int(w.fmt)] : v.xt[int(w.fmt)];
   const size_t tiles = (M + MT - 1) / MT;
   std::vector<size_t> tile_off(tiles + 1, 0);
@@ -139,37 +129,22 @@ bool run_xt(const F32SpmmVariant& v, const F32SpmmArgs& a) {
 
   const size_t rows_per = ck ? ck->rows : rows_multiple(kRowsPerTask, w.bh);
   const size_t chunks = (w.n + rows_per - 1) / rows_per;
-  float* outt_all = kblocks > 1 ? t_outt_all.get(w.n * MT) : nullptr;
-  auto task = [&](size_t t, size_t kb, size_t c) {
-    const bool last = kb + 1 == kblocks;
-    const size_t r0 = c * rows_per, r1 = std::min(w.n, r0 + rows_per);
+  run_tasks(tiles * chunks, work, [&](size_t task) {
+    const size_t t = task / chunks, r0 = (task % chunks) * rows_per, r1 = std::min(w.n, r0 + rows_per);
     const size_t nv = tile_nvs(t), ld = nv * W, m0 = t * MT, mt = std::min(MT, M - m0);
-    float* outt = outt_all ? outt_all + r0 * ld : t_outt.get(rows_multiple(rows_per, w.bh) * ld);
+    float* outt = t_outt.get(rows_multiple(rows_per, w.bh) * ld);
     if (ck) {
       std::memset(outt, 0, (r1 - r0) * ld * sizeof(float));
       for (size_t b = 0; b < ck->blocks; b++)
         v.csr_chunks(*ck, r0 / ck->rows, b, xt + tile_off[t] + b * (ck->kb + 1) * ld, nv, outt, ld);
-    } else if (sg) {
-      v.csr_seg(w, sg->seg + kb * w.n, sg->seg + (kb + 1) * w.n, r0, r1, xt + tile_off[t], nv, outt, ld, kb > 0,
-                last ? a.bias : nullptr, last ? a.act : 0);
     } else {
       fn(w, r0, r1, xt + tile_off[t], nv, outt, ld, a.bias, a.act);
     }
-    if (!last) return;
     tv.run(r1 - r0, mt, outt, ld, a.out + m0 * a.ldo + r0, a.ldo);
     if (ck)
       for (size_t i = 0; i < mt; i++)
         v.epilogue(a.out + (m0 + i) * a.ldo + r0, r1 - r0, a.bias ? a.bias + r0 : nullptr, a.act);
-  };
-  if (kblocks == 1) {
-    run_tasks(tiles * chunks, work, [&](size_t i) { task(i / chunks, 0, i % chunks); });
-  } else {
-    // One pass over every row per K block, so only that block's xt rows are live in L2; the partial sums wait in
-    // outt_all (all rows) between blocks.
-    for (size_t t = 0; t < tiles; t++)
-      for (size_t kb = 0; kb < kblocks; kb++)
-        run_tasks(chunks, work / double(tiles * kblocks), [&](size_t c) { task(t, kb, c); });
-  }
+  });
   return ck != nullptr;
 }
 
@@ -258,17 +233,6 @@ size_t f32_spmm_csr_chunk_kb(const F32SpmmVariant& v, const F32SparseView& w, si
 
 size_t f32_spmm_csr_chunk_rows() { return kCsrChunkRows; }
 
-size_t f32_spmm_csr_seg_kb(const F32SpmmVariant& v, const F32SparseView& w, size_t m) {
-  if (w.fmt != SparseFormat::kCsr || !v.csr_seg || (v.narrow_w && m <= v.narrow_w) || w.k == 0 ||
-      f32_spmm_csr_chunk_kb(v, w, m))
-    return 0;
-  const size_t mt = std::min(v.max_nv * v.w, (m + v.w - 1) / v.w * v.w);
-  const size_t fit = std::max<size_t>(1, kCsrXtBytes / (4 * mt));
-  if (fit >= w.k) return 0;
-  const size_t blocks = (w.k + fit - 1) / fit;
-  return (w.k + blocks - 1) / blocks;
-}
-
 SpmmPath f32_spmm_auto_path(const F32SpmmVariant& v, const F32SparseView& w, size_t m) {
   // Measured on AVX-512 (docs/sparse.md): the row kernels win at M = 1, and up to M = 2 where a row's weights are
   // read as contiguous vectors (N:M windows, blocks at least 8 wide); from there the xt kernels (ymm up to M = 8).
@@ -333,14 +297,10 @@ const char* f32_sparse_linear(const F32SparseLinearArgs& a) {
     sa.panels = &panels->view;
   }
   std::shared_ptr<F32CsrChunkPack> chunks;
-  std::shared_ptr<F32CsrSegPack> segs;
   if (path == SpmmPath::kXt && a.m != 0 && w.n != 0) {
     if (const size_t kb = f32_spmm_csr_chunk_kb(v, w, a.m)) {
       chunks = a.w->csr_chunks(kb, f32_spmm_csr_chunk_rows());
       sa.chunks = &chunks->view;
-    } else if (const size_t skb = f32_spmm_csr_seg_kb(v, w, a.m)) {
-      segs = a.w->csr_segments(skb);
-      sa.segs = &segs->view;
     }
   }
   return f32_spmm_run(v, sa, path);

@@ -24,9 +24,6 @@ struct F32SpmmArgs {
   // chunked kernel runs, so callers that run it repeatedly pass F32SparseWeights::csr_chunks. Tests may pass a
   // pack with any kb and rows: it runs wherever the chunked kernel can (CSR, M past narrow_w).
   const F32CsrChunks* chunks = nullptr;
-  // CSR rows cut into K blocks for the per-row xt kernel; null: cut per call where f32_spmm_csr_seg_kb says so
-  // (callers that run it repeatedly pass F32SparseWeights::csr_segments). Tests may pass any kb.
-  const F32CsrSegments* segs = nullptr;
 };
 
 enum class SpmmPath : int {
@@ -41,9 +38,6 @@ enum class SpmmPath : int {
 // (no chunked kernel in the variant, ymm tiles at small M, K = 0); and the rows per chunk group.
 size_t f32_spmm_csr_chunk_kb(const F32SpmmVariant& v, const F32SparseView& w, size_t m);
 size_t f32_spmm_csr_chunk_rows();
-// CSR xt path, per-row kernel: the K-block width that keeps one block of the xt tile within about half of L2 for
-// this M, or 0 for whole rows (K fits, the chunked or the narrow kernel runs, no segment kernel).
-size_t f32_spmm_csr_seg_kb(const F32SpmmVariant& v, const F32SparseView& w, size_t m);
 // The path kAuto takes for this M.
 SpmmPath f32_spmm_auto_path(const F32SpmmVariant& v, const F32SparseView& w, size_t m);
 // The kernel the path runs for this M (the chunked CSR kernel where f32_spmm_csr_chunk_kb picks it).

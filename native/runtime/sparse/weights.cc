@@ -189,7 +189,6 @@ size_t F32SparseWeights::bytes() const {
   if (dense_) b += dense_->bytes();
   if (panels_) b += panels_->bytes();
   if (chunks_) b += chunks_->bytes();
-  if (segs_) b += segs_->bytes();
   return b;
 }
 
@@ -218,37 +217,6 @@ std::shared_ptr<F32CsrChunkPack> F32SparseWeights::csr_chunks(size_t kb, size_t 
   std::lock_guard<std::mutex> lock(mu_);
   if (!chunks_ || chunks_->view.kb != kb || chunks_->view.rows != rows) chunks_ = f32_csr_pack_chunks(view_, kb, rows);
   return chunks_;
-}
-
-std::shared_ptr<F32CsrSegPack> F32SparseWeights::csr_segments(size_t kb) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!segs_ || segs_->view.kb != kb) segs_ = f32_csr_segments(view_, kb);
-  return segs_;
-}
-
-std::shared_ptr<F32CsrSegPack> f32_csr_segments(const F32SparseView& w, size_t kb) {
-  auto pk = std::make_shared<F32CsrSegPack>();
-  F32CsrSegments& v = pk->view;
-  v.n = w.n;
-  v.kb = kb;
-  v.blocks = w.k ? (w.k + kb - 1) / kb : 1;
-  pk->seg.resize((v.blocks + 1) * w.n);
-  uint32_t* seg = pk->seg.data();
-  for (size_t r = 0; r < w.n; r++) {
-    size_t j = w.ptr[r];
-    const size_t e = w.ptr[r + 1];
-    for (size_t b = 0; b < v.blocks; b++) {
-      const size_t k1 = (b + 1) * kb;
-      seg[b * w.n + r] = uint32_t(j);
-      if (w.idx16)
-        while (j < e && static_cast<const uint16_t*>(w.idx)[j] < k1) j++;
-      else
-        while (j < e && static_cast<const uint32_t*>(w.idx)[j] < k1) j++;
-    }
-    seg[v.blocks * w.n + r] = uint32_t(e);
-  }
-  v.seg = seg;
-  return pk;
 }
 
 std::shared_ptr<F32CsrChunkPack> f32_csr_pack_chunks(const F32SparseView& w, size_t kb, size_t rows) {

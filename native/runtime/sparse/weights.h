@@ -59,15 +59,6 @@ struct F32CsrChunkPack {
 // Repacks CSR weights `w` into chunks with K blocks of kb columns (1..255) and row groups of `rows` (1..256).
 std::shared_ptr<F32CsrChunkPack> f32_csr_pack_chunks(const F32SparseView& w, size_t kb, size_t rows);
 
-// CSR row segments per K block (see F32CsrSegments); owns the array.
-struct F32CsrSegPack {
-  std::vector<uint32_t> seg;
-  F32CsrSegments view;
-  size_t bytes() const { return seg.size() * sizeof(uint32_t); }
-};
-// Cuts the rows of CSR weights `w` at every multiple of kb (>= 1) columns.
-std::shared_ptr<F32CsrSegPack> f32_csr_segments(const F32SparseView& w, size_t kb);
-
 class F32SparseWeights {
  public:
   // Validates and copies; on invalid input returns null and sets *err.
@@ -85,9 +76,6 @@ class F32SparseWeights {
   // CSR only: the weights repacked for the chunked xt kernel (kb, rows as f32_csr_pack_chunks), made on first use
   // (thread-safe; a different kb or rows replaces the kept pack).
   std::shared_ptr<F32CsrChunkPack> csr_chunks(size_t kb, size_t rows);
-  // CSR only: the rows' segments per K block of kb columns (f32_csr_segments), made on first use (thread-safe; a
-  // different kb replaces the kept one).
-  std::shared_ptr<F32CsrSegPack> csr_segments(size_t kb);
 
  private:
   F32SparseWeights() = default;
@@ -102,7 +90,6 @@ class F32SparseWeights {
   std::shared_ptr<PackedF32Weights> dense_;
   std::shared_ptr<F32NmPanelPack> panels_;
   std::shared_ptr<F32CsrChunkPack> chunks_;
-  std::shared_ptr<F32CsrSegPack> segs_;
 };
 
 // Writes the dense [n×k] matrix (row-major) that `w` represents.
