@@ -47,9 +47,11 @@ constexpr size_t kCsrXtBytes = size_t(512) << 10;
 constexpr size_t kCsrChunkBlockBytes = size_t(32) << 10;
 constexpr size_t kCsrChunkRows = 32;
 // Below this density a row's segment in a K block is short (about 13 values at 90 % sparsity and 128 columns), so
-// the padding of its last chunk costs more than the L1 reads save: measured even or slower at 90 % (see
-// docs/sparse.md); those keep the per-row kernel.
-constexpr double kCsrChunkMinDensity = 0.2;
+// the padding of its last chunk costs about what the L1 reads save: at 90 % the two kernels measured even, at 93 %
+// and sparser the per-row kernel won (93 %: 5.3–6.1× dense against 4.5×), at 80–85 % the chunked kernel won by
+// 15–30 % at M = 64 and 256 (80 %: 2.5–2.8× against 2.0–2.3×; docs/sparse.md). 0.2 (measured only at 70 % and
+// 90 %) kept 80–89 % on the per-row kernel; 0.11 leaves 90 % there (even, and no second copy of the weights).
+constexpr double kCsrChunkMinDensity = 0.11;
 
 // Vectors of M per xt tile for this variant and format (block kernels keep RB·nv accumulators live).
 size_t tile_nv(const F32SpmmVariant& v, const F32SparseView& w) {
