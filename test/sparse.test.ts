@@ -109,11 +109,13 @@ describe('sparse linear edge cases', () => {
     }
   });
 
-  it('CSR at M past 8 takes the chunked kernel down to 89 % sparsity and the per-row kernel from 90 %', () => {
-    // The driver's measured switch (kCsrChunkMinDensity = 0.11): 85 % ran 15–30 % faster chunked, 90 % even.
+  it('CSR at M past 8 takes the chunked kernel down to 89 % sparsity on AVX-512 (80 % on AVX2), the per-row kernel past it', () => {
+    // The driver's measured switch (kCsrChunkMinDensity*): on AVX-512 85 % ran 15–30 % faster chunked, 90 % even;
+    // on AVX2 85 % ran 4–8 % slower chunked.
     for (const isa of supportedIsas().filter((i) => i === 'avx2' || i === 'avx512')) {
       setMaxIsa(isa);
-      for (const [sparsity, kernel] of [[0.85, /^f32_spmm_csr_chunks_xt/], [0.9, /^f32_spmm_csr_xt/], [0.95, /^f32_spmm_csr_xt/]] as const) {
+      const at85 = isa === 'avx512' ? /^f32_spmm_csr_chunks_xt/ : /^f32_spmm_csr_xt/;
+      for (const [sparsity, kernel] of [[0.75, /^f32_spmm_csr_chunks_xt/], [0.85, at85], [0.9, /^f32_spmm_csr_xt/], [0.95, /^f32_spmm_csr_xt/]] as const) {
         const wd = pruned(FORMATS[0], 48, 200, 41, sparsity);
         const sp = toSparse(wd);
         expect(sp.kernelFor(64, 'sparse'), `${isa} ${sparsity}`).toMatch(kernel);
