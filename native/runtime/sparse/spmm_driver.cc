@@ -47,8 +47,12 @@ constexpr size_t kCsrXtBytes = size_t(512) << 10;
 constexpr size_t kCsrChunkBlockBytes = size_t(32) << 10;
 constexpr size_t kCsrChunkRows = 32;
 // Below this density a row's segment in a K block is short (about 13 values at 90 % sparsity and 128 columns), so
-// the padding of its last chunk costs more than the L1 reads save: measured even or slower at 90 % (see
-// docs/sparse.md); those keep the per-row kernel.
+// the padding of its last chunk costs about what the L1 reads save. AVX-512: at 90 % the two kernels measured even,
+// at 93 % and sparser the per-row kernel won (93 %: 5.3–6.1× dense against 4.5×), at 80–85 % the chunked kernel won
+// by 15–30 % at M = 64 and 256 (80 %: 2.5–2.8× against 2.0–2.3×; docs/sparse.md); 0.2, measured only at 70 % and
+// 90 %, had kept 80–89 % on the per-row kernel, and 0.11 leaves 90 % there (even, and no second copy of the
+// weights). AVX2 (capped on the same CPU) lost 4–8 % chunked at 80–85 % and keeps 0.2.
+constexpr double kCsrChunkMinDensityAvx512 = 0.11;
 constexpr double kCsrChunkMinDensity = 0.2;
 
 // Vectors of M per xt tile for this variant and format (block kernels keep RB·nv accumulators live).
@@ -227,7 +231,8 @@ const CrossoverRow kCrossAvx512[] = {
 
 size_t f32_spmm_csr_chunk_kb(const F32SpmmVariant& v, const F32SparseView& w, size_t m) {
   if (w.fmt != SparseFormat::kCsr || !v.csr_chunks || (v.narrow_w && m <= v.narrow_w) || w.k == 0) return 0;
-  if (double(w.nnz_stored) < kCsrChunkMinDensity * double(w.n) * double(w.k)) return 0;
+  const double min_density = v.isa == Isa::kAvx512 ? kCsrChunkMinDensityAvx512 : kCsrChunkMinDensity;
+  if (double(w.nnz_stored) < min_density * double(w.n) * double(w.k)) return 0;
   return std::min<size_t>(255, std::max<size_t>(1, kCsrChunkBlockBytes / (4 * v.max_nv * v.w)));
 }
 
