@@ -28,16 +28,17 @@ struct NextRows {
   const float* base[3] = {nullptr, nullptr, nullptr};
   size_t stride[3] = {0, 0, 0};  // row stride, floats
   size_t rows = 0, lines_per_row = 0;
-  size_t op = 3, r = 0, l = 0;  // the next line: operand, row, line in the row (op == 3: done)
+  size_t op = 3, r = 0;        // the next row: operand (3: done) and row
+  const float* row = nullptr;  // its first element
 
+  // Hints for the next `count` rows (every cache line of each).
   void step(size_t count) {
     for (; count > 0 && op < 3; count--) {
-      __builtin_prefetch(base[op] + r * stride[op] + l * 16, 0, 2);
-      if (++l < lines_per_row) continue;
-      l = 0;
+      for (size_t l = 0; l < lines_per_row; l++) __builtin_prefetch(row + l * 16, 0, 2);
+      row += stride[op];
       if (++r < rows) continue;
       r = 0;
-      op++;
+      if (++op < 3) row = base[op];
     }
   }
 };
@@ -107,10 +108,11 @@ void attention_task(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const
     pf.rows = std::min(sq, sk);
     pf.lines_per_row = ceil_div(std::max(dk, dv), 16);
     pf.op = pf.rows > 0 ? 0 : 3;
+    pf.row = pf.base[0];
   }
   // Spread the hints over every microkernel call of both GEMMs.
   const size_t calls = ceil_div(sq, mr) * (ceil_div(sk, nr) + ceil_div(dv, nr));
-  const size_t pf_per_tile = ceil_div(3 * pf.rows * pf.lines_per_row, std::max<size_t>(calls, 1));
+  const size_t pf_per_tile = ceil_div(3 * pf.rows, std::max<size_t>(calls, 1));
   const float* mask = a.mask ? a.mask + b * a.ms[0] + h * a.ms[1] : nullptr;
   // The scale as a row of seq_k copies, for the vector row-broadcast multiply (the same products as a scalar loop).
   float* scale_row = nullptr;
