@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <vector>
 
 #include "runtime/core/aligned.h"
@@ -19,29 +18,6 @@ namespace simdtensor {
 namespace {
 
 thread_local ScratchBuffer<float> t_kpack, t_vpack, t_scores, t_scale;
-
-// The next task's Q, K and V rows, pulled towards L2 a few cache lines at a time between this task's microkernel
-// calls. At batch 8 the merged Q/K/V projection's output (4.5 MiB for the BERT encoder) is out of L2 by the time
-// the attention reads it, and each head's rows are short strided runs (128 B at dk = 32) that the stream
-// prefetchers do not pick up; at batch 1 it is still in L2 and the hints are near free.
-struct NextRows {
-  const float* base[3] = {nullptr, nullptr, nullptr};
-  size_t stride[3] = {0, 0, 0};  // row stride, floats
-  size_t rows = 0, lines_per_row = 0;
-  size_t op = 3, r = 0;        // the next row: operand (3: done) and row
-  const float* row = nullptr;  // its first element
-
-  // Hints for the next `count` rows (every cache line of each).
-  void step(size_t count) {
-    for (; count > 0 && op < 3; count--) {
-      for (size_t l = 0; l < lines_per_row; l++) __builtin_prefetch(row + l * 16, 0, 2);
-      row += stride[op];
-      if (++r < rows) continue;
-      r = 0;
-      if (++op < 3) row = base[op];
-    }
-  }
-};
 
 // Rows of Q per block: the scores block stays near 64 KiB (L2-resident between the two GEMMs), a multiple of mr.
 size_t row_block(size_t mr, size_t seq_q, size_t seq_k) {
@@ -66,20 +42,16 @@ void pack_kt(const F32TransposeVariant& tv, const float* k, size_t ldk, size_t d
 // probabilities was a fifth of the attention's time) · Bpack, tile by tile; B panels outermost so each stays in L1
 // across the row tiles.
 void tile_gemm(const F32GemmVariant& gv, size_t m, size_t n, size_t kc, const float* a, size_t lda, const float* bp,
-               float* c, size_t ldc, NextRows& pf, size_t pf_per_tile) {
+               float* c, size_t ldc) {
   const size_t mr = gv.mr, nr = gv.nr;
   for (size_t j = 0; j < n; j += nr)
-    for (size_t i = 0; i < m; i += mr) {
+    for (size_t i = 0; i < m; i += mr)
       gv.ukernel_sa(std::min(mr, m - i), std::min(nr, n - j), kc, a + i * lda, lda, bp + (j / nr) * kc * nr,
                     c + i * ldc + j, ldc, 0u, nullptr, kActNone);
-      pf.step(pf_per_tile);
-    }
 }
 
-inline size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
-
 void attention_task(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const F32TransposeVariant& tv,
-                    const F32AttentionArgs& a, size_t b, size_t h, bool prefetch) {
+                    const F32AttentionArgs& a, size_t b, size_t h) {
   const size_t sq = a.seq_q, sk = a.seq_k, dk = a.dk, dv = a.dv, mr = gv.mr, nr = gv.nr;
   float* out = a.out + b * a.out_batch + h * a.out_head;
   if (sk == 0) {
@@ -96,25 +68,9 @@ void attention_task(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const
   pack_b_f32(v, a.v.row, false, sk, dv, nr, vp);
   const size_t rb = row_block(mr, sq, sk);
   float* s = t_scores.get(rb * sk);
-  // The next (batch, head) task: on one thread the next index; with several, most often the same thread's next.
-  NextRows pf;
-  if (prefetch && (h + 1 < a.heads || b + 1 < a.batch)) {
-    const size_t nb = h + 1 < a.heads ? b : b + 1, nh = h + 1 < a.heads ? h + 1 : 0;
-    pf.base[0] = a.q.ptr + nb * a.q.batch + nh * a.q.head;
-    pf.base[1] = a.k.ptr + nb * a.k.batch + nh * a.k.head;
-    pf.base[2] = a.v.ptr + nb * a.v.batch + nh * a.v.head;
-    pf.stride[0] = a.q.row, pf.stride[1] = a.k.row, pf.stride[2] = a.v.row;
-    // Rows of Q and of K/V differ only when seq_q != seq_k: prefetch the shorter count for all three (a hint).
-    pf.rows = std::min(sq, sk);
-    pf.lines_per_row = ceil_div(std::max(dk, dv), 16);
-    pf.op = pf.rows > 0 ? 0 : 3;
-    pf.row = pf.base[0];
-  }
-  // Spread the hints over every microkernel call of both GEMMs.
-  const size_t calls = ceil_div(sq, mr) * (ceil_div(sk, nr) + ceil_div(dv, nr));
-  const size_t pf_per_tile = ceil_div(3 * pf.rows, std::max<size_t>(calls, 1));
   const float* mask = a.mask ? a.mask + b * a.ms[0] + h * a.ms[1] : nullptr;
-  // The scale as a row of seq_k copies, for the vector row-broadcast multiply (the same products as a scalar loop).
+  // The scale as a row of seq_k copies for the vector row-broadcast multiply: the same products as a scalar loop,
+  // which this folder's baseline-ISA build leaves as SSE.
   float* scale_row = nullptr;
   if (a.scale != 1.0f) {
     scale_row = t_scale.get(sk);
@@ -122,8 +78,8 @@ void attention_task(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const
   }
   for (size_t i0 = 0; i0 < sq; i0 += rb) {
     const size_t m = std::min(rb, sq - i0);
-    tile_gemm(gv, m, sk, dk, q + i0 * a.q.row, a.q.row, kp, s, sk, pf, pf_per_tile);
-    if (a.scale != 1.0f) ev.binary_row(kBinMul, m, sk, s, scale_row, s);
+    tile_gemm(gv, m, sk, dk, q + i0 * a.q.row, a.q.row, kp, s, sk);
+    if (scale_row) ev.binary_row(kBinMul, m, sk, s, scale_row, s);
     // One mask row for every query row (the padding mask) is added inside the softmax's first pass.
     const float* mask_row = mask && a.ms[2] == 0 && a.ms[3] == 1 ? mask : nullptr;
     if (mask && !mask_row) {
@@ -138,7 +94,7 @@ void attention_task(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const
       }
     }
     ev.softmax(false, m, sk, s, mask_row, s);
-    tile_gemm(gv, m, dv, sk, s, sk, vp, out + i0 * a.out_row, a.out_row, pf, pf_per_tile);
+    tile_gemm(gv, m, dv, sk, s, sk, vp, out + i0 * a.out_row, a.out_row);
   }
 }
 
@@ -147,9 +103,7 @@ void attention_task(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const
 void f32_attention_run(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const F32AttentionArgs& a) {
   if (a.batch == 0 || a.heads == 0 || a.seq_q == 0 || a.dv == 0) return;
   const F32TransposeVariant& tv = f32_transpose_table.select();
-  const char* env = std::getenv("SIMDTENSOR_ATTN_PREFETCH");
-  const bool prefetch = !(env && env[0] == '0');
-  parallel_for(a.batch * a.heads, [&](size_t t) { attention_task(gv, ev, tv, a, t / a.heads, t % a.heads, prefetch); });
+  parallel_for(a.batch * a.heads, [&](size_t t) { attention_task(gv, ev, tv, a, t / a.heads, t % a.heads); });
 }
 
 void f32_attention_reference(const F32AttentionArgs& a) {
