@@ -17,7 +17,7 @@ namespace simdtensor {
 
 namespace {
 
-thread_local ScratchBuffer<float> t_kpack, t_vpack, t_scores;
+thread_local ScratchBuffer<float> t_kpack, t_vpack, t_scores, t_scale;
 
 // Rows of Q per block: the scores block stays near 64 KiB (L2-resident between the two GEMMs), a multiple of mr.
 size_t row_block(size_t mr, size_t seq_q, size_t seq_k) {
@@ -69,11 +69,17 @@ void attention_task(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const
   const size_t rb = row_block(mr, sq, sk);
   float* s = t_scores.get(rb * sk);
   const float* mask = a.mask ? a.mask + b * a.ms[0] + h * a.ms[1] : nullptr;
+  // The scale as a row of seq_k copies for the vector row-broadcast multiply: the same products as a scalar loop,
+  // which this folder's baseline-ISA build leaves as SSE.
+  float* scale_row = nullptr;
+  if (a.scale != 1.0f) {
+    scale_row = t_scale.get(sk);
+    std::fill(scale_row, scale_row + sk, a.scale);
+  }
   for (size_t i0 = 0; i0 < sq; i0 += rb) {
     const size_t m = std::min(rb, sq - i0);
     tile_gemm(gv, m, sk, dk, q + i0 * a.q.row, a.q.row, kp, s, sk);
-    if (a.scale != 1.0f)
-      for (size_t t = 0; t < m * sk; t++) s[t] *= a.scale;
+    if (scale_row) ev.binary_row(kBinMul, m, sk, s, scale_row, s);
     // One mask row for every query row (the padding mask) is added inside the softmax's first pass.
     const float* mask_row = mask && a.ms[2] == 0 && a.ms[3] == 1 ? mask : nullptr;
     if (mask && !mask_row) {
