@@ -5,12 +5,12 @@
  * FMA peak `probeF32Peak` measures. With `--base path/to/other.node` the same calls also run on a second build's addon
  * (e.g. a copy of main's), alternating A/B within each round; the outputs must agree bit for bit.
  *
- *   node dist/bench/dwconv-rec.js [--rounds 15] [--base /tmp/main.node]
+ *   node dist/bench/dwconv-rec.js [--rounds 15] [--base /tmp/main.node] [--sweep 1]
  * @module
  */
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
-import { add, rand, setNumThreads, zeros, type Tensor } from '../src/index.js';
+import { add, rand, setNumThreads, tensor, zeros, type Tensor } from '../src/index.js';
 import { plan } from '../src/conv/depthwise.js';
 import { native } from '../src/native.js';
 import { flag, median, numFlag } from './measure.js';
@@ -39,19 +39,35 @@ export const REC_DW_TRIALS: RecDwTrial[] = [
   ew(150, 'sigmoid'), ew(600, 'hardSwish'), ew(2400, 'sigmoid'),
 ];
 
+/** `--sweep`: 3×3 strides (1,1) and (1,2) over 48–144 channels at two widths, to see how the channel count (the
+ * pixel stride in bytes) alone moves the rate. */
+export const SWEEP_TRIALS: RecDwTrial[] = [48, 64, 80, 96, 112, 128, 144].flatMap((c) => [
+  dw(24, 160, c, 3, 1, 1), dw(24, 80, c, 3, 1, 1), dw(12, 160, c, 3, 1, 2), dw(12, 160, c, 3, 2, 1),
+]);
+
 type Addon = typeof native;
+
+/** A zeroed float32 tensor of `shape` whose data starts `off` bytes into an allocator-aligned buffer. */
+function outAt(shape: number[], off: number): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const buf = add(zeros([n + off / 4]), 0).data as Float32Array;
+  return tensor(new Float32Array(buf.buffer, buf.byteOffset + off, n), shape);
+}
 
 function main(): void {
   const rounds = numFlag('--rounds', 15);
   const basePath = flag('--base', '');
   const base = basePath ? (createRequire(import.meta.url)(basePath) as Addon) : null;
+  // `--yoff B`: the output starts B bytes (a multiple of 64) past an allocator-aligned buffer, to see whether the
+  // output's address relative to the input's (its offset modulo 4 KiB) moves the rate.
+  const yOff = numFlag('--yoff', 0);
   setNumThreads(1);
   base?.setNumThreads(1);
   // The probe times wall clock: on a shared machine the best of a few is the core's peak.
   const peak = Math.max(...Array.from({ length: 5 }, () => native.probeF32Peak(200)));
   console.log(`rec depthwise, one thread, CPU µs per call, medians of ${rounds} rounds${base ? ` (A/B alternating with ${basePath})` : ''}; f32 peak ${peak.toFixed(0)} GFLOP/s; load ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);
   console.log(`${'trial'.padEnd(28)} ${'µs'.padStart(8)} GFLOP/s  % peak${base ? '   base µs  base/this' : ''}`);
-  for (const t of REC_DW_TRIALS) {
+  for (const t of flag('--sweep', '') ? SWEEP_TRIALS : REC_DW_TRIALS) {
     const p = (t.k - 1) / 2;
     const oh = Math.floor((t.h + 2 * p - t.k) / t.sh) + 1, ow = Math.floor((t.w + 2 * p - t.k) / t.sw) + 1;
     // Buffers from simdtensor's allocator (64-byte aligned), as activations inside a model are.
@@ -62,7 +78,7 @@ function main(): void {
       const q = plan('dwconv-rec', x, w, { layout: 'nhwc', weightLayout: 'oihw', strides: [t.sh, t.sw], pads: p, bias: b, activation: t.act, out: y });
       return () => a.depthwiseConv2d(q.x.data, q.w.data, q.bias, q.out.data, q.params, q.actA, q.actB);
     };
-    const yThis = add(zeros([1, oh, ow, t.c]), 0), yBase = add(zeros([1, oh, ow, t.c]), 0);
+    const yThis = outAt([1, oh, ow, t.c], yOff), yBase = outAt([1, oh, ow, t.c], yOff);
     const fThis = call(native, yThis), fBase = base ? call(base, yBase) : null;
     fThis();
     if (fBase) {

@@ -1,6 +1,7 @@
 // Depthwise conv kernels written once over vector traits V; each ISA file instantiates them with its pixel tile P.
 #pragma once
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 #include "kernels/f32-conv-common/activation_vec.h"
@@ -75,12 +76,19 @@ struct Dwconv {
     if (c < s.c) pixel_block<false>(s, x, w, bias, act, yp, iy, ix, ky0, ky1, kx0, kx1, c, s.c - c);
   }
 
+  // Narrows the tap-check-free columns [fx0, fx1) to the strip [xa, xb): afterwards xa <= fx0 <= fx1 <= xb.
+  static void clip_columns(size_t* fx0, size_t* fx1, size_t xa, size_t xb) {
+    *fx0 = *fx0 < xa ? xa : *fx0 > xb ? xb : *fx0;
+    *fx1 = *fx1 < *fx0 ? *fx0 : *fx1 > xb ? xb : *fx1;
+  }
+
   // One output row, one channel vector: the KH×KW weights stay in registers and each input vector loaded feeds every
   // pixel of a P-pixel tile it touches (stride SW, dilation 1 along the row). rows[ky] is null for an input row in
   // the padding; the columns [fx0, fx1) need no column checks, the pixels left and right of them check each tap.
   template <int KH, int KW, int SW, bool Full>
   static void tile_block(const DwconvShape& s, const float* const* rows, const float* w, const float* bias,
-                         const ConvActVec<V>& act, float* yrow, size_t fx0, size_t fx1, size_t c, size_t nv) {
+                         const ConvActVec<V>& act, float* yrow, size_t fx0, size_t fx1, size_t xa, size_t xb,
+                         size_t c, size_t nv) {
     const size_t C = s.c;
     R wv[KH * KW];
     for (int i = 0; i < KH * KW; i++) wv[i] = ld<Full>(w + size_t(i) * C + c, nv);
@@ -99,7 +107,8 @@ struct Dwconv {
       act.template apply<1>(&acc);
       st<Full>(yrow + ox * C + c, acc, nv);
     };
-    for (size_t ox = 0; ox < fx0; ox++) edge(ox);
+    clip_columns(&fx0, &fx1, xa, xb);
+    for (size_t ox = xa; ox < fx0; ox++) edge(ox);
     size_t ox = fx0;
     for (; ox + P <= fx1; ox += P) {
       R acc[P];
@@ -133,7 +142,7 @@ struct Dwconv {
       act.template apply<1>(&acc);
       st<Full>(yrow + ox * C + c, acc, nv);
     }
-    for (ox = fx1 > fx0 ? fx1 : fx0; ox < s.ow; ox++) edge(ox);
+    for (ox = fx1; ox < xb; ox++) edge(ox);
   }
   // Two output rows at once (rows[0 .. SH + KH) are the input rows of both; output row a reads rows + a·SH): each
   // input vector loaded feeds every pixel of both rows' tiles it touches (stride 1, 3×3: 24 loads per 72 FMAs instead
@@ -143,7 +152,7 @@ struct Dwconv {
   template <int KH, int KW, int SW, int SH, bool Full>
   ST_DW_FLATTEN static void tile2_block(const DwconvShape& s, const float* const* rows, const float* w,
                                         const float* bias, const ConvActVec<V>& act, float* y0, float* y1, size_t fx0,
-                                        size_t fx1, size_t c, size_t nv, const float* zrow) {
+                                        size_t fx1, size_t xa, size_t xb, size_t c, size_t nv, const float* zrow) {
     const size_t C = s.c;
     const R b = bias ? ld<Full>(bias + c, nv) : V::zero();
     auto one = [&](int a, size_t ox) {
@@ -162,7 +171,8 @@ struct Dwconv {
       act.template apply<1>(&acc);
       st<Full>((a ? y1 : y0) + ox * C + c, acc, nv);
     };
-    for (size_t ox = 0; ox < fx0; ox++) one(0, ox), one(1, ox);
+    clip_columns(&fx0, &fx1, xa, xb);
+    for (size_t ox = xa; ox < fx0; ox++) one(0, ox), one(1, ox);
     size_t ox = fx0;
     constexpr int NR = SH + KH;
     R wv[KH * KW];
@@ -195,17 +205,19 @@ struct Dwconv {
       for (int p = 0; p < P; p++) st<Full>(y0 + (ox + p) * C + c, a0[p], nv);
       for (int p = 0; p < P; p++) st<Full>(y1 + (ox + p) * C + c, a1[p], nv);
     }
-    for (; ox < s.ow; ox++) one(0, ox), one(1, ox);
+    for (; ox < xb; ox++) one(0, ox), one(1, ox);
   }
   template <int KH, int KW, int SW, int SH>
   static void pair_tiled(const DwconvShape& s, const float* const* rows, const float* w, const float* bias,
-                         const ConvActVec<V>& act, float* y0, float* y1, size_t fx0, size_t fx1, const float* zrow) {
+                         const ConvActVec<V>& act, float* y0, float* y1, size_t fx0, size_t fx1, size_t xa,
+                         size_t xb, const float* zrow) {
     size_t c = 0;
-    for (; c + W <= s.c; c += W) tile2_block<KH, KW, SW, SH, true>(s, rows, w, bias, act, y0, y1, fx0, fx1, c, W, zrow);
-    if (c < s.c) tile2_block<KH, KW, SW, SH, false>(s, rows, w, bias, act, y0, y1, fx0, fx1, c, s.c - c, zrow);
+    for (; c + W <= s.c; c += W)
+      tile2_block<KH, KW, SW, SH, true>(s, rows, w, bias, act, y0, y1, fx0, fx1, xa, xb, c, W, zrow);
+    if (c < s.c) tile2_block<KH, KW, SW, SH, false>(s, rows, w, bias, act, y0, y1, fx0, fx1, xa, xb, c, s.c - c, zrow);
   }
   using PairFn = void (*)(const DwconvShape&, const float* const*, const float*, const float*, const ConvActVec<V>&,
-                          float*, float*, size_t, size_t, const float*);
+                          float*, float*, size_t, size_t, size_t, size_t, const float*);
   // Only where measured faster (one thread, best of 60, docs/conv.md): 3×3 stride 1, rows >= 12 pixels, 1.03–1.17×;
   // stride 2 gained nothing (the rows share one input row instead of two) and 7-pixel rows lost 10 % to the edges.
   static PairFn pair_for(const DwconvShape& s) {
@@ -216,14 +228,14 @@ struct Dwconv {
 
   template <int KH, int KW, int SW>
   static void row_tiled(const DwconvShape& s, const float* const* rows, const float* w, const float* bias,
-                        const ConvActVec<V>& act, float* yrow, size_t fx0, size_t fx1) {
+                        const ConvActVec<V>& act, float* yrow, size_t fx0, size_t fx1, size_t xa, size_t xb) {
     size_t c = 0;
-    for (; c + W <= s.c; c += W) tile_block<KH, KW, SW, true>(s, rows, w, bias, act, yrow, fx0, fx1, c, W);
-    if (c < s.c) tile_block<KH, KW, SW, false>(s, rows, w, bias, act, yrow, fx0, fx1, c, s.c - c);
+    for (; c + W <= s.c; c += W) tile_block<KH, KW, SW, true>(s, rows, w, bias, act, yrow, fx0, fx1, xa, xb, c, W);
+    if (c < s.c) tile_block<KH, KW, SW, false>(s, rows, w, bias, act, yrow, fx0, fx1, xa, xb, c, s.c - c);
   }
 
   using RowFn = void (*)(const DwconvShape&, const float* const*, const float*, const float*, const ConvActVec<V>&,
-                         float*, size_t, size_t);
+                         float*, size_t, size_t, size_t, size_t);
   static RowFn tiled_for(const DwconvShape& s) {
     if (s.dw != 1 || s.kh > 8) return nullptr;
     if (s.kh == 3 && s.kw == 3) return s.sw == 1 ? &row_tiled<3, 3, 1> : s.sw == 2 ? &row_tiled<3, 3, 2> : nullptr;
@@ -281,6 +293,32 @@ struct Dwconv {
     if (pair && zeros.size() < s.iw * s.c) zeros.assign(s.iw * s.c, 0.0f);
     size_t fx0, fx1;
     window_interior(s.ow, s.sw, s.pl, s.dw, s.kw, s.iw, &fx0, &fx1);
+    const size_t strip = tiled ? strip_columns(s) : s.ow;
+    for (size_t xa = 0; xa < s.ow;) {
+      size_t xb = (xa < fx0 ? fx0 : xa) + strip;
+      if (xb > s.ow) xb = s.ow;
+      rows_strip(s, x, w, bias, act, y, oy0, oy1, tiled, pair, fx0, fx1, xa, xb, zeros.data());
+      xa = xb;
+    }
+  }
+  static size_t strip_columns(const DwconvShape& s) {
+    static const size_t budget = [] {
+      const char* e = std::getenv("ST_DW_STRIP");
+      return e ? size_t(std::atol(e)) : size_t(0);
+    }();
+    static const size_t minb = [] {
+      const char* e = std::getenv("ST_DW_STRIP_MIN");
+      return e ? size_t(std::atol(e)) : size_t(32768);
+    }();
+    const size_t rowBytes = s.iw * s.c * sizeof(float);
+    if (!budget || rowBytes * (s.kh + s.sh) <= minb) return s.ow;
+    size_t n = budget / (s.c * sizeof(float) * s.sw);
+    n = n / P * P;
+    return n < size_t(P) ? size_t(P) : n;
+  }
+  static void rows_strip(const DwconvShape& s, const float* x, const float* w, const float* bias,
+                         const ConvActVec<V>& act, float* y, size_t oy0, size_t oy1, RowFn tiled, PairFn pair,
+                         size_t fx0, size_t fx1, size_t xa, size_t xb, const float* zrow) {
     for (size_t oy = oy0; oy < oy1; oy++) {
       if (pair && oy + 1 < oy1) {
         const float* rows[8];
@@ -289,12 +327,12 @@ struct Dwconv {
           const ptrdiff_t r = iy + ptrdiff_t(q);
           rows[q] = r >= 0 && r < ptrdiff_t(s.ih) ? x + size_t(r) * s.iw * s.c : nullptr;
         }
-        pair(s, rows, w, bias, act, y + oy * s.ow * s.c, y + (oy + 1) * s.ow * s.c, fx0, fx1, zeros.data());
+        pair(s, rows, w, bias, act, y + oy * s.ow * s.c, y + (oy + 1) * s.ow * s.c, fx0, fx1, xa, xb, zrow);
         oy++;
         continue;
       }
       if (!tiled) {
-        for (size_t ox = 0; ox < s.ow; ox++) pixel(s, x, w, bias, act, y, oy, ox);
+        for (size_t ox = xa; ox < xb; ox++) pixel(s, x, w, bias, act, y, oy, ox);
         continue;
       }
       const float* rows[8];
@@ -303,7 +341,7 @@ struct Dwconv {
         const ptrdiff_t r = iy + ptrdiff_t(ky * s.dh);
         rows[ky] = r >= 0 && r < ptrdiff_t(s.ih) ? x + size_t(r) * s.iw * s.c : nullptr;
       }
-      tiled(s, rows, w, bias, act, y + oy * s.ow * s.c, fx0, fx1);
+      tiled(s, rows, w, bias, act, y + oy * s.ow * s.c, fx0, fx1, xa, xb);
     }
   }
 
