@@ -80,6 +80,14 @@ describe('depthwiseConv2d against a JS reference', () => {
         }
       }
     });
+  // 3×3 stride (1,2) rows wider than L1 run in column strips (PaddleOCR rec's 12×160×128 layer, and odd channels).
+  for (const isa of supportedIsas())
+    it(`${isa}: 3×3 stride (1,2) wide rows (column strips)`, () => {
+      setMaxIsa(isa);
+      let seed = 500;
+      for (const [c, h, w, p] of [[128, 4, 161, [1, 1, 1, 1]], [37, 5, 97, [0, 1, 1, 0]], [65, 3, 160, [1, 0, 0, 1]]] as const)
+        runCase({ c, h, w, k: [3, 3], s: [1, 2], d: [1, 1], p: [...p], mult: 1, act: 'hardSwish' }, true, true, seed++);
+    });
   it.skipIf(unsupportedIsas().length === 0)(`ISAs this CPU lacks are skipped: ${unsupportedIsas().join(', ')}`, () => {
     for (const isa of unsupportedIsas()) expect(() => setMaxIsa(isa as never)).toThrow(RangeError);
   });

@@ -93,6 +93,39 @@ TEST(f32_dwconv_variants_match_reference) {
   CHECK(cases > 100, "only %zu cases ran", cases);
 }
 
+// 3×3 stride-(1,2) rows too wide for L1 run in column strips (dwconv.h strip_columns): strip edges inside the
+// interior, partial channel vectors, pads on either side only, row bands, against the reference.
+TEST(f32_dwconv_nhwc_column_strips) {
+  const F32DwconvVariant& R = f32_dwconv_reference;
+  const Geo geos[] = {{3, 3, 1, 2, 1, 1, 1, 1, 1, 1}, {3, 3, 1, 2, 1, 1, 0, 0, 0, 0}, {3, 3, 1, 2, 1, 1, 1, 0, 1, 1},
+                      {3, 3, 1, 2, 1, 1, 0, 1, 0, 0}};
+  const size_t shapes[][3] = {{37, 5, 97}, {65, 4, 160}, {128, 3, 161}, {48, 6, 171}};  // c, ih, iw
+  size_t cases = 0;
+  sttest::for_each_runnable(f32_dwconv_table, 11, [&](const F32DwconvVariant& v, sttest::Rng& rng) {
+    size_t k = 0;
+    for (const auto& sh : shapes)
+      for (const Geo& g : geos) {
+        DwconvShape s;
+        if (!geometry(g, sh[1], sh[2], &s, sh[0])) continue;
+        const ConvAct act = kActs[k++ % (sizeof(kActs) / sizeof(kActs[0]))];
+        const size_t c = s.c, nx = s.ih * s.iw * c, ny = s.oh * s.ow * c, nw = 9 * c;
+        sttest::Flush<float> x(nx), w(nw), b(c), y(ny), yr(ny);
+        for (size_t i = 0; i < nx; i++) x[i] = rng.uniform();
+        for (size_t i = 0; i < nw; i++) w[i] = rng.uniform();
+        for (size_t i = 0; i < c; i++) b[i] = rng.uniform();
+        const size_t mid = s.oh / 2;
+        v.nhwc(s, x.data(), w.data(), b.data(), act, y.data(), 0, mid);
+        v.nhwc(s, x.data(), w.data(), b.data(), act, y.data(), mid, s.oh);
+        R.nhwc(s, x.data(), w.data(), b.data(), act, yr.data(), 0, s.oh);
+        for (size_t i = 0; i < ny; i++)
+          CHECK(close(y[i], yr[i]), "%s strips c=%zu %zux%zu p%zu,%zu act=%d i=%zu got %g want %g", v.name, c, s.ih,
+                s.iw, s.pt, s.pl, act.code, i, y[i], yr[i]);
+        cases++;
+      }
+  });
+  CHECK(cases >= 16, "only %zu cases ran", cases);
+}
+
 // The driver against the op's definition written out here (ONNX group conv, group = input channel): channel
 // multiplier, both weight layouts, both data layouts, a batch, one and several threads.
 TEST(f32_dwconv_driver_layouts_multiplier_threads) {
