@@ -5,7 +5,7 @@
  * FMA peak `probeF32Peak` measures. With `--base path/to/other.node` the same calls also run on a second build's addon
  * (e.g. a copy of main's), alternating A/B within each round; the outputs must agree bit for bit.
  *
- *   node dist/bench/dwconv-rec.js [--rounds 15] [--base /tmp/main.node] [--sweep 1]
+ *   node dist/bench/dwconv-rec.js [--rounds 15] [--base /tmp/main.node] [--sweep 1] [--isa avx2]
  * @module
  */
 import { createRequire } from 'node:module';
@@ -61,6 +61,9 @@ function main(): void {
   // `--yoff B`: the output starts B bytes (a multiple of 64) past an allocator-aligned buffer, to see whether the
   // output's address relative to the input's (its offset modulo 4 KiB) moves the rate.
   const yOff = numFlag('--yoff', 0);
+  // `--isa avx2`: cap both addons' kernels at that ISA.
+  const isa = flag('--isa', '');
+  if (isa) (native.setMaxIsa(isa), base?.setMaxIsa(isa));
   setNumThreads(1);
   base?.setNumThreads(1);
   // The probe times wall clock: on a shared machine the best of a few is the core's peak.

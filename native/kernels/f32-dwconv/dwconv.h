@@ -301,17 +301,17 @@ struct Dwconv {
     }
   }
   // Output columns per strip. A 3×3 row with column stride 2 and row stride 1 reads each input row for three output
-  // rows; walked a whole row at a time, the three input rows of one channel vector (iw·C·4 bytes apart, a pixel
-  // C·4 bytes apart: with C a multiple of 16 the vector's lines fall in a quarter or less of L1's sets) are gone from
-  // L1 before the next output row needs them. Strips of ~kStripBytes of input per row keep them there: rec's
-  // 12×160×128 (1,2) layer ran 1.2–1.6× faster (docs/conv.md). Stride (1,1), (2,1) and 5×5 rows measured slower in
-  // strips (0.8–0.95×: the per-strip weight loads and shorter hardware-prefetch streams cost more than L2 hits).
+  // rows; walked a whole row at a time (every channel vector over the row), the row's three input rows are gone from
+  // L1 before the next output row needs them, and more so at 128 channels, where a channel vector's pixels fall in
+  // 8 of L1's 64 sets. Strips of ~kStripBytes of input per row (at least two tiles) keep them there: 1.1–1.6× at
+  // 48–128 channels, rec's 12×160×128 (1,2) layer 1.5× (docs/conv.md). Stride (1,1), (2,1) and 5×5 rows measured
+  // slower in strips (0.8–0.95×: per-strip weight loads and shorter prefetch streams cost more than the L2 hits).
   static constexpr size_t kStripBytes = 8192, kStripRowsL1 = 32768;
   static size_t strip_columns(const DwconvShape& s) {
     const size_t px = s.c * sizeof(float);
     if (s.kh != 3 || s.kw != 3 || s.sh != 1 || s.sw != 2 || s.iw * px * s.kh <= kStripRowsL1) return s.ow;
     const size_t n = kStripBytes / (px * s.sw) / P * P;
-    return n < size_t(P) ? size_t(P) : n;
+    return n < size_t(2 * P) ? s.ow : n;  // one-tile strips (144+ channels) lost: 0.82× AVX2, 0.97× AVX-512
   }
   static void rows_strip(const DwconvShape& s, const float* x, const float* w, const float* bias,
                          const ConvActVec<V>& act, float* y, size_t oy0, size_t oy1, RowFn tiled, PairFn pair,
