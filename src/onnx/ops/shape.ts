@@ -7,7 +7,7 @@
 import { rangeError, typeError } from '../../errors.js';
 import { native } from '../../native.js';
 import { attrInt, attrInts, type Node } from '../graph.js';
-import { bstrides, forRuns, ints, mk, normAxis, numel, outOr, strides, view, type ODType, type Value } from '../value.js';
+import { bstrides, coalesce, forRuns, ints, mk, normAxis, numel, outOr, strides, view, type ODType, type Value } from '../value.js';
 import { registerOnnxOp } from './registry.js';
 
 const int64 = (xs: number[]): Value => mk('int64', [xs.length], Float64Array.from(xs));
@@ -267,10 +267,10 @@ registerOnnxOp('Slice', {
     if (out.size === 0) return [out];
     const xs = strides(x.shape);
     const base = st.reduce((acc, s, i) => acc + s * xs[i], 0);
-    const ss = xs.map((s, i) => s * sp[i]);
+    const runs = coalesce(shape, [xs.map((s, i) => s * sp[i])]);
     const X = x.data, O = out.data;
-    const inc = ss[r - 1];
-    forRuns(shape, [ss], (o, offs, cnt) => {
+    const inc = runs.shape.length ? runs.st[0][runs.shape.length - 1] : 1;
+    forRuns(runs.shape, runs.st, (o, offs, cnt) => {
       const p0 = base + offs[0];
       if (inc === 1 && cnt >= 8) (O as Float32Array).set((X as Float32Array).subarray(p0, p0 + cnt), o);
       else for (let t = 0, p = p0; t < cnt; t++, p += inc) O[o + t] = X[p];
