@@ -77,6 +77,16 @@ export class G {
   }
 }
 
+/** The one-Add model of the per-call overhead trials: y = a + b over [1, n] float32 inputs. */
+export function addModel(): Uint8Array {
+  const g = new G(17);
+  g.input('a', T.FLOAT, [1, 'n']);
+  g.input('b', T.FLOAT, [1, 'n']);
+  g.node('Add', ['a', 'b'], {}, ['y']);
+  g.output('y');
+  return g.bytes();
+}
+
 /** Deterministic uniform values in [-a, a). */
 export function randArr(n: number, seed: number, a = 1): Float32Array {
   const r = rng(seed); // the package's generator: the same numbers as before

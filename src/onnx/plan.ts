@@ -20,7 +20,16 @@ export interface Step {
   ctx: OpContext;
   ins: number[];
   outs: number[];
+  /**
+   * The input values handed to `def.run`, refilled on each synchronous execution (one array per step for the
+   * runner's life, not one per step and run). Ops read it during the call and never keep it; runAsync's awaited ops
+   * get a fresh array.
+   */
+  args: (Value | undefined)[];
 }
+
+/** Shared by steps without planned outputs (ops only read `outs[i]`, never write it). */
+const NO_OUTS: readonly (Value | undefined)[] = Object.freeze([]);
 
 /** A frozen plan for one input-shape signature. */
 interface Plan {
@@ -78,6 +87,7 @@ export class GraphRunner {
       ctx: { opset: graph.opset.get(node.domain) ?? 1 },
       ins: node.inputs.map(slot),
       outs: node.outputs.map(slot),
+      args: new Array<Value | undefined>(node.inputs.length).fill(undefined),
     }));
     this.outputSlots = graph.outputs.map((o) => slot(o.name));
   }
@@ -106,10 +116,18 @@ export class GraphRunner {
 
   private exec(st: Step, vals: (Value | undefined)[], outs: (Value | undefined)[] | undefined, timing?: OpTiming[]): void {
     const t0 = timing || monitorHook.on ? performance.now() : 0;
-    const ins = st.ins.map((i) => (i < 0 ? undefined : vals[i]));
-    for (let i = 0; i < ins.length; i++)
-      if (st.ins[i] >= 0 && !ins[i]) throw rangeError('OnnxModel.run', `node '${st.node.name}' (${st.node.op}) reads '${this.names[st.ins[i]]}', which no node or input provides`);
-    const res = st.def.run(st.node, ins, outs ?? [], st.ctx);
+    const ins = st.args;
+    for (let i = 0; i < ins.length; i++) {
+      const s = st.ins[i];
+      ins[i] = s < 0 ? undefined : vals[s];
+      if (s >= 0 && !ins[i]) throw rangeError('OnnxModel.run', `node '${st.node.name}' (${st.node.op}) reads '${this.names[s]}', which no node or input provides`);
+    }
+    let res: Value[];
+    try {
+      res = st.def.run(st.node, ins, outs ?? (NO_OUTS as (Value | undefined)[]), st.ctx);
+    } finally {
+      ins.fill(undefined); // hold no values (graph inputs, fresh outputs) past the run
+    }
     for (let i = 0; i < st.outs.length; i++) {
       if (st.outs[i] < 0) continue;
       const planned = outs?.[i];

