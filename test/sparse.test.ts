@@ -123,6 +123,9 @@ describe('sparse linear edge cases', () => {
         check(x, wd, linear(x, sp, null, { sparseKernel: 'sparse' }), null, 'none', `${isa} ${sparsity}`);
         expect(lastSparseKernel()).toMatch(kernel);
       }
+      // 85 % with K in one chunk block (K = 100): no chunked copy on any ISA (nothing to gain, twice the memory).
+      const small = toSparse(pruned(FORMATS[0], 48, 100, 43, 0.85));
+      expect(small.kernelFor(64, 'sparse'), `${isa} 85 % K = 100`).toMatch(/^f32_spmm_csr_xt/);
     }
   });
 
