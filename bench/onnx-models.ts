@@ -4,6 +4,7 @@
  * it), and an onnxruntime-node runner to compare against.
  */
 import { createRequire } from 'node:module';
+import { dynamicQuantParams, quantizeU8 } from '../src/onnx/ops/quant.js';
 import { rng } from '../src/random.js';
 
 const require = createRequire(import.meta.url);
@@ -269,18 +270,16 @@ export function exposeQuantizedGelu(bytes: Uint8Array): { bytes: Uint8Array; tap
   return { bytes: onnx.ModelProto.encode(m).finish(), taps };
 }
 
-/** ONNX DynamicQuantizeLinear by its definition, in float32 arithmetic (x / scale, ties to even): u8 values, scale, zero point. */
+/**
+ * ONNX DynamicQuantizeLinear by its definition, in float32 arithmetic (x / scale, ties to even): u8 values, scale,
+ * zero point — the runtime's own scalar reference (`dynamicQuantParams`, `quantizeU8`), which the native kernel is
+ * tested against.
+ */
 export function dynamicQuantizeRef(x: ArrayLike<number>): { q: Uint8Array; s: number; z: number } {
-  let lo = 0, hi = 0;
-  for (let i = 0; i < x.length; i++) (lo = Math.min(lo, x[i])), (hi = Math.max(hi, x[i]));
-  const s = Math.fround(Math.fround(hi - lo) / 255);
-  const rne = (v: number) => {
-    const r = Math.round(v);
-    return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
-  };
-  const z = Math.min(255, Math.max(0, rne(Math.fround(-lo / s))));
-  const q = new Uint8Array(x.length);
-  for (let i = 0; i < x.length; i++) q[i] = Math.min(255, Math.max(0, rne(Math.fround(x[i] / s)) + z));
+  const X = x instanceof Float32Array ? x : Float32Array.from(x);
+  const [s, z] = dynamicQuantParams(X);
+  const q = new Uint8Array(X.length);
+  quantizeU8(X, q, s, z);
   return { q, s, z };
 }
 
