@@ -8,7 +8,8 @@
  * (Giving every small output its own ArrayBuffer instead doubles the per-call cost of tiny ops: add of 1 element
  * 0.19-0.25 -> 0.43-0.86 µs, matmul 4x4 0.41-0.73 -> 0.71-1.15 µs, medians of 9 runs on the loaded CI VM.)
  *
- * Large outputs (≥ {@link POOL_MIN_BYTES}) come from the native buffer pool (native/runtime/core/buffer_pool.h): a fresh
+ * Large outputs (≥ {@link POOL_MIN_BYTES}) made inside a `scope`, and outside one those too large for glibc's heap
+ * (≥ 32 MiB where the addon tuned glibc; every size where it did not), come from the native buffer pool (native/runtime/core/buffer_pool.h): a fresh
  * multi-megabyte ArrayBuffer is mapped page by page as the kernel first writes it, one page fault per 4 KiB, and
  * on a VM that is ~15 µs each — 15 ms for the 4 MiB output of a 1024³ GEMM that itself takes 11 ms. Pooled blocks
  * go back to the pool when V8 collects their ArrayBuffer (a finalizer on the event loop), so the next output of
@@ -93,12 +94,19 @@ export interface BufferPoolStats {
   /** Bytes of pooled buffers handed out and not yet collected. */
   outstandingBytes: number;
   /**
-   * Allocations the pool declined (plain buffers instead) because `outstandingBytes` had reached the limit: the
-   * program had not yielded to the event loop, where collected buffers come back.
+   * Allocations the pool declined (plain buffers instead): outputs made outside a {@link scope} smaller than
+   * `plainBelowBytes`, and any made while `outstandingBytes` had reached the limit (the program had not yielded to
+   * the event loop, where collected buffers come back).
    */
   declined: number;
   /** Blocks handed back early by the end of a {@link scope} (src/scope.ts), rather than by their finalizer. */
   released: number;
+  /**
+   * Outputs made outside a scope that are smaller than this are plain buffers, never pool blocks: glibc's tuned mmap
+   * threshold (32 MiB) where the addon tuned glibc, else 0. Below it the allocator reuses what V8's GC frees at once,
+   * while a pool block comes back only after the GC and a turn of the event loop (docs/memory.md).
+   */
+  plainBelowBytes: number;
 }
 
 /** Statistics of the output-buffer pool (process-wide: shared by every worker thread). */

@@ -84,12 +84,14 @@ export interface NativeAddon {
   // Output-buffer pool (native/binding/alloc.cc, src/alloc.ts).
   allocBuffer(bytes: number, scoped?: boolean): ArrayBuffer;
   allocBuffer(bytes: number, scoped: boolean, uninit: true): ArrayBuffer | null;
-  bufferPool(): { cachedBytes: number; cachedBlocks: number; limitBytes: number; hits: number; misses: number; outstandingBytes: number; declined: number; released: number };
+  bufferPool(): { cachedBytes: number; cachedBlocks: number; limitBytes: number; hits: number; misses: number; outstandingBytes: number; declined: number; released: number; plainBelowBytes: number };
   /** Hands a pooled output's block back now, detaching `ab`; false (and `ab` untouched) when it cannot. */
   releaseBuffer(ab: ArrayBuffer): boolean;
   /** What native/runtime/core/malloc_tuning.cc set (process-wide, once). */
   mallocTuning(): { applied: boolean; mmapThreshold: number; trimThreshold: number };
   setBufferPoolLimit(bytes: number): void;
+  /** Unscoped outputs under `bytes` become plain buffers (set at load from the malloc tuning; tests change it). */
+  setBufferPoolPlainBelow(bytes: number): void;
   trimBufferPool(): void;
   // Families add their functions below (one block each).
   // Half precision (native/binding/half.cc, src/half/). Type codes: 0 float32, 1 float16, 2 bfloat16.

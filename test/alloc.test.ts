@@ -1,9 +1,10 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocArray } from '../src/alloc.js';
 import { MessageChannel } from 'node:worker_threads';
-import { add, bufferPoolStats, linear, packWeights, POOL_MIN_BYTES, rand, relu, setBufferPoolLimit, trimBufferPool } from '../src/index.js';
+import { add, bufferPoolStats, linear, packWeights, POOL_MIN_BYTES, rand, relu, scope, setBufferPoolLimit, trimBufferPool } from '../src/index.js';
+import { native } from '../src/native.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -18,9 +19,17 @@ async function collect(): Promise<void> {
   }
 }
 
+const initialPlainBelow = bufferPoolStats().plainBelowBytes;
+
 describe('output buffer pool', () => {
+  // These exercise the pool's own path for outputs made outside a scope: outputs of 32 MiB and more where the addon
+  // tuned glibc, every pool-sized one where it did not (another libc), so the tuned threshold is lifted here.
   const initialLimit = bufferPoolStats().limitBytes;
-  afterAll(() => setBufferPoolLimit(initialLimit));
+  beforeAll(() => native.setBufferPoolPlainBelow(0));
+  afterAll(() => {
+    setBufferPoolLimit(initialLimit);
+    native.setBufferPoolPlainBelow(initialPlainBelow);
+  });
 
   it('hands out zero-filled buffers of the exact size, and takes them back once collected', async () => {
     setBufferPoolLimit(64 << 20);
@@ -126,6 +135,8 @@ describe('transferring an output', () => {
 
   it('a large pooled output is copied, not detached, and the pool keeps working', async () => {
     setBufferPoolLimit(64 << 20);
+    native.setBufferPoolPlainBelow(0); // pooled outside a scope, as outputs of 32 MiB and more are
+    try {
     const x = rand([256, 300], { seed: 3 });
     const w = packWeights(rand([512, 300], { seed: 4 }));
     const y = linear(x, w) as { data: Float32Array };
@@ -136,5 +147,51 @@ describe('transferring an output', () => {
     expect(y.data).toEqual(want);
     await collect();
     expect(linear(x, w).data).toEqual(want);
+    } finally {
+      native.setBufferPoolPlainBelow(initialPlainBelow);
+    }
+  });
+
+  it('a large plain output (outside a scope, under the tuned threshold) transfers like any ArrayBuffer; ops then refuse it', () => {
+    const x = rand([256, 300], { seed: 3 });
+    const w = packWeights(rand([512, 300], { seed: 4 }));
+    const y = linear(x, w) as { data: Float32Array };
+    const want = Float32Array.from(y.data);
+    const got = transfer(y);
+    if (!(got instanceof ArrayBuffer)) return; // a runtime that refuses the transfer: nothing moved
+    expect(new Float32Array(got)).toEqual(want);
+    if (initialPlainBelow > 256 * 512 * 4) {
+      expect(y.data.length).toBe(0); // moved: the tensor reads as empty
+      expect(() => relu(y as never)).toThrow(TypeError);
+    }
+    expect(linear(x, w).data).toEqual(want); // later outputs are unaffected
+  });
+});
+
+describe('outputs outside a scope under the tuned threshold (plainBelowBytes)', () => {
+  it('is glibc\'s tuned mmap threshold where the addon tuned glibc, else 0', () => {
+    const t = native.mallocTuning();
+    expect(initialPlainBelow).toBe(t.applied ? t.mmapThreshold : 0);
+  });
+
+  it('are plain buffers that never enter the pool; inside a scope they are pool blocks', () => {
+    if (initialPlainBelow <= POOL_MIN_BYTES) return; // not glibc: every pool-sized output is pooled (above)
+    setBufferPoolLimit(64 << 20);
+    const n = (1 << 20) / 4;
+    const s0 = bufferPoolStats();
+    for (let i = 0; i < 50; i++) {
+      const a = allocArray('float32', n) as Float32Array; // 1 MiB, outside any scope
+      expect(a.length).toBe(n);
+      expect(a[0] + a[n - 1]).toBe(0);
+      a[0] = 1;
+    }
+    const s1 = bufferPoolStats();
+    expect(s1.declined - s0.declined).toBe(50);
+    expect(s1.hits + s1.misses).toBe(s0.hits + s0.misses); // no block mapped or taken
+    expect(s1.outstandingBytes).toBe(s0.outstandingBytes);
+    scope(() => void allocArray('float32', n));
+    const s2 = bufferPoolStats();
+    expect(s2.hits + s2.misses).toBe(s1.hits + s1.misses + 1); // a scope's output is a pool block
+    expect(s2.released).toBe(s1.released + 1);
   });
 });

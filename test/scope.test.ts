@@ -22,6 +22,8 @@ const gc = runInNewContext('gc') as () => void;
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
 const initialLimit = bufferPoolStats().limitBytes;
+/** Outputs made outside a scope under this size are plain buffers (glibc tuned), never pool blocks. */
+const plainBelow = bufferPoolStats().plainBelowBytes;
 beforeAll(() => setBufferPoolLimit(64 << 20));
 afterAll(() => setBufferPoolLimit(initialLimit));
 
@@ -181,7 +183,14 @@ describe('scope', () => {
 
   it('releaseBuffer refuses what is not a pooled block still out', () => {
     expect(native.releaseBuffer(new ArrayBuffer(OUT_BYTES))).toBe(false); // plain
-    const ab = linear(x, w).data.buffer as ArrayBuffer;
+    expect(native.releaseBuffer(linear(x, w).data.buffer as ArrayBuffer)).toBe(plainBelow === 0); // plain under the threshold
+    native.setBufferPoolPlainBelow(0);
+    let ab: ArrayBuffer;
+    try {
+      ab = linear(x, w).data.buffer as ArrayBuffer; // pooled outside a scope
+    } finally {
+      native.setBufferPoolPlainBelow(plainBelow);
+    }
     expect(native.releaseBuffer(ab)).toBe(true);
     expect(native.releaseBuffer(ab)).toBe(false); // already back
     expect(() => native.releaseBuffer(tensor(new Float32Array(4), [4]) as never)).toThrow(TypeError);
@@ -210,6 +219,7 @@ describe('memory in loops that never yield', () => {
     await tick();
     setBufferPoolLimit(4 << 20);
     trimBufferPool();
+    native.setBufferPoolPlainBelow(0); // fresh outputs pooled (as at 32 MiB and more, or without glibc's tuning)
     const held: Tensor[] = [];
     for (let i = 0; i < 16; i++) held.push(linear(x, w)); // 4 MiB out in 256 KiB outputs: the limit is reached
     const s0 = bufferPoolStats();
@@ -225,6 +235,7 @@ describe('memory in loops that never yield', () => {
     expect(s1.outstandingBytes).toBe(s0.outstandingBytes);
     for (const t of held.slice(16)) expect(same(t.data, want)).toBe(true); // plain outputs are right
     setBufferPoolLimit(64 << 20);
+    native.setBufferPoolPlainBelow(plainBelow);
   });
 
   it('stays flat inside a scope', () => {

@@ -127,7 +127,8 @@ Napi::Value ReleaseBuffer(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, true);
 }
 
-// bufferPool() -> { cachedBytes, cachedBlocks, limitBytes, hits, misses, outstandingBytes, declined, released }
+// bufferPool() -> { cachedBytes, cachedBlocks, limitBytes, hits, misses, outstandingBytes, declined, released,
+//                   plainBelowBytes }
 Napi::Value BufferPool(const Napi::CallbackInfo& info) {
   const BufferPoolStats s = buffer_pool_stats();
   Napi::Object o = Napi::Object::New(info.Env());
@@ -139,12 +140,19 @@ Napi::Value BufferPool(const Napi::CallbackInfo& info) {
   o.Set("outstandingBytes", double(s.outstanding_bytes));
   o.Set("declined", double(s.declined));
   o.Set("released", double(g_released.load(std::memory_order_relaxed)));
+  o.Set("plainBelowBytes", double(s.plain_below));
   return o;
 }
 
 // setBufferPoolLimit(bytes): the most bytes the pool keeps (0 = pooling off); trims down to it.
 Napi::Value SetBufferPoolLimit(const Napi::CallbackInfo& info) {
   buffer_pool_set_limit(size_arg(info, 0, "setBufferPoolLimit", "bytes", size_t(1) << 44));
+  return info.Env().Undefined();
+}
+
+// setBufferPoolPlainBelow(bytes): unscoped outputs under this size are plain buffers (buffer_pool_set_plain_below).
+Napi::Value SetBufferPoolPlainBelow(const Napi::CallbackInfo& info) {
+  buffer_pool_set_plain_below(size_arg(info, 0, "setBufferPoolPlainBelow", "bytes", size_t(1) << 44));
   return info.Env().Undefined();
 }
 
@@ -166,13 +174,17 @@ Napi::Value MallocTuningInfo(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void init_alloc(Napi::Env env, Napi::Object exports) {
-  malloc_tuning_apply();
+  // Where glibc keeps freed memory mapped (below its tuned mmap threshold), unscoped outputs are plain buffers: the
+  // allocator recycles them at each GC, the pool only after the event loop turns (buffer_pool.h).
+  const MallocTuning t = malloc_tuning_apply();
+  if (t.applied) buffer_pool_set_plain_below(t.mmap_threshold);
   export_fn<AllocBuffer>(env, exports, "allocBuffer");
   export_fn<ReleaseBuffer>(env, exports, "releaseBuffer");
   export_fn<MallocTuningInfo>(env, exports, "mallocTuning");
   export_fn<BufferPool>(env, exports, "bufferPool");
   export_fn<SetBufferPoolLimit>(env, exports, "setBufferPoolLimit");
   export_fn<TrimBufferPool>(env, exports, "trimBufferPool");
+  export_fn<SetBufferPoolPlainBelow>(env, exports, "setBufferPoolPlainBelow");
 }
 
 }  // namespace binding

@@ -25,6 +25,7 @@ struct Pool {
   std::unordered_map<size_t, std::vector<void*>> free_by_class;
   size_t cached_bytes = 0, cached_blocks = 0, hits = 0, misses = 0, outstanding = 0, declined = 0;
   size_t limit = default_limit();
+  size_t plain_below = 0;
 
   static size_t default_limit() {
     const char* s = std::getenv("SIMDTENSOR_POOL_MB");
@@ -92,6 +93,10 @@ void* buffer_pool_get(size_t bytes, size_t* capacity, bool scoped, bool zero) {
     // Past the limit a plain request is declined even when a block is cached: in a loop that never yields it would
     // keep the block until the loop ends, and the scope that returned it would map a new one next call.
     const size_t cap = scoped ? 2 * pl.limit : pl.limit;
+    if (!scoped && cls < pl.plain_below) {
+      pl.declined++;
+      return nullptr;
+    }
     if (it != pl.free_by_class.end() && !it->second.empty() && pl.outstanding + cls <= cap) {
       p = it->second.back();
       it->second.pop_back();
@@ -188,10 +193,16 @@ void buffer_pool_set_limit(size_t bytes) {
   drop_cached(pl, bytes);
 }
 
+void buffer_pool_set_plain_below(size_t bytes) {
+  Pool& pl = pool();
+  std::lock_guard<std::mutex> lk(pl.mu);
+  pl.plain_below = bytes;
+}
+
 BufferPoolStats buffer_pool_stats() {
   Pool& pl = pool();
   std::lock_guard<std::mutex> lk(pl.mu);
-  return {pl.cached_bytes, pl.cached_blocks, pl.limit, pl.hits, pl.misses, pl.outstanding, pl.declined};
+  return {pl.cached_bytes, pl.cached_blocks, pl.limit, pl.hits, pl.misses, pl.outstanding, pl.declined, pl.plain_below};
 }
 
 }  // namespace simdtensor

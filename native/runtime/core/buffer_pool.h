@@ -14,6 +14,7 @@ struct BufferPoolStats {
   size_t hits, misses;  // get() calls served from the pool / by a fresh allocation
   size_t outstanding_bytes;  // handed out and not yet put back
   size_t declined;           // get() calls answered nullptr (see buffer_pool_get)
+  size_t plain_below;        // unscoped requests under this size class are always declined (buffer_pool_set_plain_below)
 };
 
 // A zero-filled block of at least `bytes` (> 0). `*capacity` receives the block's size class, which must be handed
@@ -32,6 +33,15 @@ void* buffer_pool_get(size_t bytes, size_t* capacity, bool scoped = false, bool 
 // Returns a block to the pool. Past the limit, cached blocks of other sizes are freed to make room (largest cached
 // size class first); the block itself is freed only if blocks of its own size fill the pool.
 void buffer_pool_put(void* p, size_t capacity);
+// Unscoped requests whose size class is below `bytes` are declined from now on (0, the default: none are). The binding
+// sets it to the mmap threshold it gave glibc (runtime/core/malloc_tuning.h): below it a plain buffer that V8 frees
+// goes back to glibc's heap during the GC itself and the next allocation reuses it, while an unscoped pool block comes
+// back only after a GC *and* a finalizer on the event loop — until then every request the cache cannot serve maps
+// memory new to the process, one page fault per 4 KiB (~3 ms per MiB on the project's VM). Measured on a 1 MiB output
+// (40×6625 softmax, 600 calls): 3.0 ms per call for the first 60 calls of a loop that never yields and 0.24–0.46 ms
+// mean in one that yields each call, against 0.13 / 0.16 ms as plain buffers (docs/memory.md). Scoped requests are
+// not affected: a scope returns its blocks itself.
+void buffer_pool_set_plain_below(size_t bytes);
 // Frees every cached block.
 void buffer_pool_trim();
 // Sets the most bytes the pool keeps (trimming down to it). Default: 64 MiB, or SIMDTENSOR_POOL_MB from the
