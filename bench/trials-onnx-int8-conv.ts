@@ -28,6 +28,8 @@ const AUTO = process.argv.includes('--auto');
 const ALL_INT8 = process.argv.includes('--all-int8');
 const FONT = fontFlag('--font');
 const SAMPLE_FONT = fontFlag('--sample-font', FONT);
+const NO_ORT = process.argv.includes('--no-ort');
+const WARMUP = arg('--warmup', 20);
 
 const cpu = cpuPerCall;
 
@@ -57,14 +59,13 @@ async function main() {
   const runs: [string, () => unknown][] = [
     ['simdtensor f32', () => f32.run(feeds)],
     ['simdtensor int8', () => q.run(feeds)],
-    ['onnxruntime f32', () => sF.run(of)],
-    ['onnxruntime int8', () => sQ.run(of)],
+    ...(NO_ORT ? [] : ([['onnxruntime f32', () => sF.run(of)], ['onnxruntime int8', () => sQ.run(of)]] as [string, () => unknown][])),
     ...(qa ? [['simdtensor int8 auto', () => qa.run(feeds)] as [string, () => unknown]] : []),
     ...(q8 ? [['simdtensor int8 all-int8', () => q8.run(feeds)] as [string, () => unknown]] : []),
   ];
   const t: Record<string, number[]> = {};
   for (const [k, f] of runs) {
-    await f();
+    for (let i = 0; i < Math.max(1, WARMUP); i++) await f();
     t[k] = [];
   }
   for (let r = 0; r < ROUNDS; r++) for (const [k, f] of runs) t[k].push(await cpu(f, 3));
@@ -72,7 +73,7 @@ async function main() {
   for (const [k, v] of Object.entries(med)) console.log(`${k.padEnd(18)} ${v.toFixed(2)} ms`);
   if (qa) console.log(`simdtensor f32 / int8 auto: ${(med['simdtensor f32'] / med['simdtensor int8 auto']).toFixed(2)}×`);
   if (q8) console.log(`simdtensor f32 / int8 all-int8 (no float route): ${(med['simdtensor f32'] / med['simdtensor int8 all-int8']).toFixed(2)}×`);
-  console.log(`simdtensor f32 / int8: ${(med['simdtensor f32'] / med['simdtensor int8']).toFixed(2)}×; onnxruntime f32 / int8: ${(med['onnxruntime f32'] / med['onnxruntime int8']).toFixed(2)}×; int8 onnxruntime / simdtensor: ${(med['onnxruntime int8'] / med['simdtensor int8']).toFixed(2)}×`);
+  console.log(`simdtensor f32 / int8: ${(med['simdtensor f32'] / med['simdtensor int8']).toFixed(2)}×` + (NO_ORT ? '' : `; onnxruntime f32 / int8: ${(med['onnxruntime f32'] / med['onnxruntime int8']).toFixed(2)}×; int8 onnxruntime / simdtensor: ${(med['onnxruntime int8'] / med['simdtensor int8']).toFixed(2)}×`));
   // Per-frame argmax agreement (int8 vs f32 in simdtensor) and whole-line agreement over generated lines.
   for (const [label, qm] of [['int8', q], ...(qa ? [['int8 auto', qa]] : []), ...(q8 ? [['int8 all-int8', q8]] : [])] as [string, OnnxModel][]) agreement(label, qm);
   function agreement(label: string, q: OnnxModel) {
