@@ -133,6 +133,37 @@ TEST(buffer_pool_scoped_requests_pass_the_limit_up_to_twice_it) {
   buffer_pool_trim();
 }
 
+TEST(buffer_pool_declines_unscoped_requests_below_plain_below) {
+  LimitGuard g;
+  const size_t saved_plain = buffer_pool_stats().plain_below;
+  buffer_pool_set_limit(size_t(64) << 20);
+  buffer_pool_trim();
+  buffer_pool_set_plain_below(size_t(1) << 20);
+  CHECK(buffer_pool_stats().plain_below == (size_t(1) << 20), POOL_STATE);
+  const BufferPoolStats s0 = buffer_pool_stats();
+  size_t c1 = 0, c2 = 0, c3 = 0;
+  // Under the threshold and unscoped: declined, nothing mapped or taken (even with a block of that class cached).
+  void* scoped = buffer_pool_get(size_t(512) << 10, &c1, true);
+  CHECK(scoped != nullptr, POOL_STATE);
+  buffer_pool_put(scoped, c1);  // now cached
+  CHECK(buffer_pool_get(size_t(512) << 10, &c2) == nullptr, POOL_STATE);
+  void* mib = buffer_pool_get((size_t(1) << 20) - 1, &c2);  // its class is 1 MiB, not below: pooled (a miss)
+  CHECK(mib != nullptr && c2 == (size_t(1) << 20), POOL_STATE);
+  buffer_pool_put(mib, c2);
+  const BufferPoolStats s1 = buffer_pool_stats();
+  CHECK(s1.declined == s0.declined + 1, POOL_STATE);
+  CHECK(s1.misses == s0.misses + 2 && s1.hits == s0.hits, POOL_STATE);
+  // At the threshold and above, unscoped requests are pooled; scoped ones always were.
+  void* big = buffer_pool_get(size_t(2) << 20, &c3);
+  CHECK(big != nullptr && c3 == (size_t(2) << 20), POOL_STATE);
+  buffer_pool_put(big, c3);
+  scoped = buffer_pool_get(size_t(512) << 10, &c1, true);
+  CHECK(scoped != nullptr && buffer_pool_stats().hits == s1.hits + 1, POOL_STATE);
+  buffer_pool_put(scoped, c1);
+  buffer_pool_set_plain_below(saved_plain);
+  buffer_pool_trim();
+}
+
 TEST(buffer_pool_concurrent_get_put) {
   LimitGuard g;
   buffer_pool_set_limit(size_t(8) << 20);
