@@ -141,6 +141,7 @@ const isDepthwise = (r: NodeRow) => / dw k/.test(r.shape);
 /** One runtime's figures for one form: totals, per op kind, depthwise nodes, the slowest others. */
 function report(who: string, p: Profile, top: number): void {
   const rows = [...p.nodes].filter(([, r]) => r.ms.length > 0).map(([n, r]) => ({ n, ...r, med: stat(r.ms) }));
+  if (rows.length === 0) return console.log(`${who}: no node timings`);
   const runs = Math.min(...rows.map((r) => r.ms.length));
   const total = p.totals.length ? `run ${ms(stat(p.totals))} ms, ` : '';
   console.log(`${who}: ${total}sum of node ${useMin ? 'minima' : 'medians'} ${ms(rows.reduce((a, r) => a + r.med, 0))} ms, ${rows.length} nodes`);
@@ -218,8 +219,12 @@ async function main(): Promise<void> {
       const feeds = spec.feeds(batch, model);
       const shapes = shapesOf(model, feeds);
       const ours: Profile = { totals: [], nodes: new Map([...shapes].map(([n, shape]) => [n, { op: '', shape, ms: [] }])) };
+      // onnxruntime may refuse a graph ours runs (e.g. an op domain it lacks): say so and profile ours alone.
       const session = ort
-        ? await ort.InferenceSession.create(bytes[form], { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', enableProfiling: true, profileFilePrefix: join(dir, form) })
+        ? await ort.InferenceSession.create(bytes[form], { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', enableProfiling: true, profileFilePrefix: join(dir, form) }).catch((e: Error) => {
+            console.log(`onnxruntime could not load the ${form} form: ${e.message.split('\n')[0]}`);
+            return null;
+          })
         : null;
       const ortFeeds = ort ? Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ort.Tensor(v.type, v.data, v.dims)])) : {};
       cs.push({ form, model, feeds, ours, session, ortFeeds });
