@@ -5,6 +5,7 @@ import { allocArray } from '../src/alloc.js';
 import { MessageChannel } from 'node:worker_threads';
 import { add, bufferPoolStats, linear, packWeights, POOL_MIN_BYTES, rand, relu, scope, setBufferPoolLimit, trimBufferPool } from '../src/index.js';
 import { native } from '../src/native.js';
+import { expectSameArray } from './helpers.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -60,7 +61,7 @@ describe('output buffer pool', () => {
     const hits = bufferPoolStats().hits;
     for (let i = 0; i < 3; i++) {
       const y = linear(x, w);
-      expect(y.data).toEqual(want);
+      expectSameArray(y.data, want, { sameType: true });
     }
     expect(bufferPoolStats().hits).toBeGreaterThan(hits);
   });
@@ -142,11 +143,11 @@ describe('transferring an output', () => {
     const y = linear(x, w) as { data: Float32Array };
     const want = Float32Array.from(y.data);
     const got = transfer(y);
-    if (got instanceof ArrayBuffer) expect(new Float32Array(got)).toEqual(want);
+    if (got instanceof ArrayBuffer) expectSameArray(new Float32Array(got), want, { sameType: true });
     expect(y.data.length).toBe(256 * 512);
-    expect(y.data).toEqual(want);
+    expectSameArray(y.data, want, { sameType: true });
     await collect();
-    expect(linear(x, w).data).toEqual(want);
+    expectSameArray(linear(x, w).data, want, { sameType: true });
     } finally {
       native.setBufferPoolPlainBelow(initialPlainBelow);
     }
@@ -159,12 +160,12 @@ describe('transferring an output', () => {
     const want = Float32Array.from(y.data);
     const got = transfer(y);
     if (!(got instanceof ArrayBuffer)) return; // a runtime that refuses the transfer: nothing moved
-    expect(new Float32Array(got)).toEqual(want);
+    expectSameArray(new Float32Array(got), want, { sameType: true });
     if (initialPlainBelow > 256 * 512 * 4) {
       expect(y.data.length).toBe(0); // moved: the tensor reads as empty
       expect(() => relu(y as never)).toThrow(TypeError);
     }
-    expect(linear(x, w).data).toEqual(want); // later outputs are unaffected
+    expectSameArray(linear(x, w).data, want, { sameType: true }); // later outputs are unaffected
   });
 });
 

@@ -21,7 +21,7 @@ import {
   zeros,
 } from '../src/index.js';
 import type { ConvActivation, Conv2dOptions, ConvPads, Int8Conv2dOptions } from '../src/index.js';
-import { expectClose, F32_GEMM_REL_TOL, gelu, supportedIsas, unsupportedIsas } from './helpers.js';
+import { expectClose, F32_GEMM_REL_TOL, gelu, supportedIsas, unsupportedIsas, expectSameArray } from './helpers.js';
 import { onnxModel, OnnxType } from '../bench/onnx.js';
 import { mulberry32 } from '../src/random.js';
 import type { Window2d } from '../src/conv/window.js';
@@ -394,11 +394,11 @@ describe('packConvWeights and foldBatchNorm', () => {
     const want = conv2d(x, w, { pads: 'same', strides: 2, bias: b, activation: 'relu6' });
     const p = packConvWeights(w, { bias: b });
     expect(p.bytes).toBeGreaterThan(33 * 17 * 9 * 4 - 1);
-    expect(Array.from(conv2d(x, p, { pads: 'same', strides: 2, activation: 'relu6' }).data)).toEqual(Array.from(want.data));
+    expectSameArray(conv2d(x, p, { pads: 'same', strides: 2, activation: 'relu6' }).data, want.data);
     for (const isa of kernelIsas()) {
       setMaxIsa(isa as never);
       const ref = conv2d(x, w, { pads: 'same', strides: 2, bias: b, activation: 'relu6' });
-      expect(Array.from(conv2d(x, p, { pads: 'same', strides: 2, activation: 'relu6' }).data), isa).toEqual(Array.from(ref.data));
+      expectSameArray(conv2d(x, p, { pads: 'same', strides: 2, activation: 'relu6' }).data, ref.data, { label: isa });
     }
   });
   it('batch norm folded at pack time equals conv followed by batch norm', () => {
@@ -435,8 +435,8 @@ describe('threads and async', () => {
     setNumThreads(1);
     const one = Array.from(conv2d(x, w, o).data);
     setNumThreads(4);
-    expect(Array.from(conv2d(x, w, o).data)).toEqual(one);
-    expect(Array.from((await conv2dAsync(x, w, o)).data)).toEqual(one);
+    expectSameArray(conv2d(x, w, o).data, one);
+    expectSameArray((await conv2dAsync(x, w, o)).data, one);
     const nchw = rand([1, 8, 6, 6], { seed: 14 });
     const wt = rand([8, 4, 3, 3], { seed: 15 });
     const t1 = convTranspose2d(nchw, wt, { strides: 2, pads: [1, 1, 1, 1], outputPadding: 1 });
@@ -571,7 +571,7 @@ describe('int8 conv2d (u8/s8 activations × per-channel s8 weights)', () => {
         const opts = { strides: cs.s, pads: cs.pad };
         const i32 = conv2d(qx, qw, { ...opts, output: 'int32' }) as Tensor;
         expect(i32.dtype).toBe('int32');
-        expect(Array.from(i32.data)).toEqual(Array.from(acc));
+        expectSameArray(i32.data, acc);
         const bias = rand([cs.m], { seed: 5 });
         const plane = oh * ow;
         const want = new Float64Array(acc.length);

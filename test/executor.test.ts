@@ -8,7 +8,7 @@ import {
   add, cast, defaultNumThreads, Executor, executorStats, gelu, getNumThreads, layerNorm, linear, linearAsync, matmul, matmulAsync,
   mul, packWeights, PackedWeights, rand, relu, setNumThreads, softmax, Tensor, tensor, toSparse, zeros,
 } from '../src/index.js';
-import { expectClose, F32_GEMM_ABS_TOL, F32_GEMM_REL_TOL, itTiming, refMatmul } from './helpers.js';
+import { expectClose, F32_GEMM_ABS_TOL, F32_GEMM_REL_TOL, itTiming, refMatmul, expectSameArray } from './helpers.js';
 import { lagProbe } from '../bench/measure.js';
 
 const initialThreads = getNumThreads();
@@ -105,7 +105,7 @@ describe('results do not depend on the thread count', () => {
     for (let t = 2; t <= 8; t++) {
       setNumThreads(t);
       const got = run();
-      expect(Array.from(got[0].data), `int8 threads=${t}`).toEqual(Array.from(base[0].data));
+      expectSameArray(got[0].data, base[0].data, { label: `int8 threads=${t}` });
       expect(Array.from(got[1].data), `int8 M=1 threads=${t}`).toEqual(Array.from(base[1].data));
       for (let i = 2; i < got.length; i++) {
         const g = got[i].data as Float32Array;

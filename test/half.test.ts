@@ -4,7 +4,7 @@ import {
   lastHalfKernel, probeHalfPeak, rand, setMaxIsa, tensor, toFloat16Array, zeros, Tensor, type Activation,
   quantize, scope, setBufferPoolLimit, bufferPoolStats,
 } from '../src/index.js';
-import { compiledIsas, itIsa, refMatmul, roundHalfEven, supportedIsas } from './helpers.js';
+import { compiledIsas, itIsa, refMatmul, roundHalfEven, supportedIsas, expectSameArray } from './helpers.js';
 
 const best = getMaxIsa();
 afterEach(() => {
@@ -312,7 +312,7 @@ describe('half matmul / linear', () => {
           setBufferPoolLimit(lim);
           scope(() => void (linear(x, w as never) as Tensor).data.fill(NaN)); // a block full of NaN goes back
           const got = linear(x, w as never) as Tensor;
-          expect(Array.from(got.data)).toEqual(Array.from(want.data));
+          expectSameArray(got.data, want.data);
         }
         setBufferPoolLimit(limit);
       }

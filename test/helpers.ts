@@ -176,3 +176,65 @@ export function track<T>(p: Promise<T>): Settlement<T> {
   settleInto(t, p);
   return t;
 }
+
+/** A tolerance for {@link arrayDiff}: a number is an absolute one; `{ abs, rel }` allows abs + rel·|want|. */
+export type ArrayTolerance = number | { abs?: number; rel?: number };
+
+/** How two arrays differ, as {@link arrayDiff} finds it. */
+export interface ArrayDifference {
+  /** The first index where the two differ (the shorter length when one is a prefix of the other). */
+  index: number;
+  got: number | bigint | undefined;
+  want: number | bigint | undefined;
+  /** How many indices below the shorter length differ. */
+  count: number;
+  /** Set when the lengths differ. */
+  lengths?: [number, number];
+}
+
+type Elem = number | bigint;
+
+/** Whether one element matches: `Object.is` (as `toEqual`: NaN equals NaN, −0 is not +0), or within `tol` (NaN only matches NaN, ±Inf only itself). */
+function sameElem(g: Elem, w: Elem, tol: ArrayTolerance | undefined): boolean {
+  if (Object.is(g, w)) return true;
+  if (tol === undefined || typeof g !== 'number' || typeof w !== 'number' || !Number.isFinite(w)) return false;
+  const { abs = 0, rel = 0 } = typeof tol === 'number' ? { abs: tol } : tol;
+  return Math.abs(g - w) <= abs + rel * Math.abs(w);
+}
+
+/**
+ * Where `got` and `want` (typed or plain arrays) differ element by element, or null where they are equal: exactly
+ * (`Object.is`, what `toEqual` over `Array.from` of both checks), or within `tol`. Walks every element once and
+ * builds no diff, so it stays fast on arrays of 10⁵ elements.
+ */
+export function arrayDiff(got: ArrayLike<Elem>, want: ArrayLike<Elem>, tol?: ArrayTolerance): ArrayDifference | null {
+  const n = Math.min(got.length, want.length);
+  let first = -1;
+  let count = 0;
+  for (let i = 0; i < n; i++)
+    if (!sameElem(got[i], want[i], tol)) {
+      if (first < 0) first = i;
+      count++;
+    }
+  if (first < 0 && got.length === want.length) return null;
+  const index = first < 0 ? n : first;
+  return { index, got: got[index], want: want[index], count, ...(got.length !== want.length ? { lengths: [got.length, want.length] as [number, number] } : {}) };
+}
+
+/**
+ * Asserts that two typed or plain arrays hold the same elements (exactly, or within `tol`); on failure throws a short
+ * message with the first differing index, the two values there and how many differ — never a full diff, which vitest
+ * builds synchronously for `toEqual` and which takes minutes on arrays of 10⁴–10⁵ elements. `sameType`: also require
+ * the same typed-array class when both are typed arrays (as `toEqual` over the two arrays themselves does).
+ */
+export function expectSameArray(got: ArrayLike<Elem>, want: ArrayLike<Elem>, opts: { tol?: ArrayTolerance; label?: string; sameType?: boolean } = {}): void {
+  const what = opts.label ? `${opts.label}: ` : '';
+  if (opts.sameType && ArrayBuffer.isView(got) && ArrayBuffer.isView(want) && got.constructor !== want.constructor)
+    throw new Error(`${what}got a ${got.constructor.name}, want a ${want.constructor.name}`);
+  const d = arrayDiff(got, want, opts.tol);
+  if (!d) return;
+  const len = d.lengths ? `length ${d.lengths[0]} != ${d.lengths[1]}; ` : '';
+  const tol = opts.tol === undefined ? '' : ` (tol ${JSON.stringify(opts.tol)})`;
+  const at = d.index < Math.min(got.length, want.length) ? `first at [${d.index}]: got ${d.got}, want ${d.want}${tol}` : `equal up to [${d.index}]`;
+  throw new Error(`${what}arrays differ: ${len}${d.count} of ${Math.min(got.length, want.length)} elements differ; ${at}`);
+}

@@ -2,7 +2,7 @@
 // the driver) against integer oracles, around the panel and k-group edges, under every ISA cap.
 import { afterEach, describe, expect, it } from 'vitest';
 import { cpuInfo, getMaxIsa, getNumThreads, linear, matmul, quantize, quantizeDynamic, rand, resetStats, setMaxIsa, setMonitoring, setNumThreads, stats, tensor } from '../src/index.js';
-import { intMatmul, randInts, supportedIsas } from './helpers.js';
+import { intMatmul, randInts, supportedIsas, expectSameArray } from './helpers.js';
 
 const best = getMaxIsa();
 afterEach(() => {
@@ -23,7 +23,7 @@ describe('int8 at small M (M = 1..17: the small-M kernels at 1..4, the GEMM abov
           const ad = seed % 2 ? 'int8' : 'uint8', bd = seed % 3 ? 'int8' : 'uint8';
           const a = randInts(m * k, ad, seed++), b = randInts(n * k, bd, seed++);
           const c = matmul(tensor(a, [m, k], ad), tensor(b, [n, k], bd), { transB: true });
-          expect(Array.from(c.data as Int32Array), `${isa} ${ad}x${bd} ${m}x${k}x${n}`).toEqual(Array.from(intMatmul(a, m, k, b, n, true)));
+          expectSameArray(c.data as Int32Array, intMatmul(a, m, k, b, n, true), { label: `${isa} ${ad}x${bd} ${m}x${k}x${n}` });
         }
     }
   });
@@ -94,7 +94,7 @@ describe('int8 at small M (M = 1..17: the small-M kernels at 1..4, the GEMM abov
         setNumThreads(1);
         const one = Array.from(linear(x, w).data as Float32Array);
         setNumThreads(3);
-        expect(Array.from(linear(x, w).data as Float32Array), `m=${m}`).toEqual(one);
+        expectSameArray(linear(x, w).data as Float32Array, one, { label: `m=${m}` });
       }
     } finally {
       setNumThreads(threads);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cpuInfo, getMaxIsa, linear, matmul, packWeights, PackedWeights, rand, setMaxIsa, tensor, zeros } from '../src/index.js';
-import { expectClose, F32_GEMM_ABS_TOL, F32_GEMM_REL_TOL, compiledIsas, itIsa, refMatmul, supportedIsas, unsupportedIsas } from './helpers.js';
+import { expectClose, F32_GEMM_ABS_TOL, F32_GEMM_REL_TOL, compiledIsas, itIsa, refMatmul, supportedIsas, unsupportedIsas, expectSameArray } from './helpers.js';
 
 const best = getMaxIsa();
 afterEach(() => {
@@ -34,7 +34,7 @@ describe('matmul f32 on every ISA this CPU has', () => {
         if (w) {
           const p = packWeights(w) as PackedWeights;
           const got2 = linear(a, p, bias, { activation: act });
-          expect(Array.from(got2.data)).toEqual(Array.from(got.data));
+          expectSameArray(got2.data, got.data);
         }
       }
     });

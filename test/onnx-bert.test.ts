@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadOnnx } from '../src/index.js';
 import { af, bertFeeds, bertModel, G, maxDiff, ortRun, randArr, T, type BertOptions } from './onnx-build.js';
+import { expectSameArray } from './helpers.js';
 
 // f32 tolerance from the issue: max |ours − ORT| ≤ 1e-4 × max |ORT|.
 const REL = 1e-4;
@@ -47,7 +48,7 @@ describe('BERT-style encoder (2 layers, hidden 384, 12 heads) matches onnxruntim
       // Second run: planned arena, fresh output buffer, same numbers.
       const again = model.run(f.ours).last_hidden_state;
       expect(again.data).not.toBe(out.data);
-      expect(Array.from(again.data as Float32Array)).toEqual(Array.from(out.data as Float32Array));
+      expectSameArray(again.data as Float32Array, out.data as Float32Array);
     });
   }
 
@@ -79,7 +80,7 @@ describe('BERT-style encoder (2 layers, hidden 384, 12 heads) matches onnxruntim
     expect(d.abs).toBeLessThanOrEqual(REL * d.ref);
     // Concurrent calls queue; an aborted signal rejects with AbortError.
     const [a, b] = await Promise.all([model.runAsync(f.ours), model.runAsync(f.ours)]);
-    expect(Array.from(a.last_hidden_state.data as Float32Array)).toEqual(Array.from(b.last_hidden_state.data as Float32Array));
+    expectSameArray(a.last_hidden_state.data as Float32Array, b.last_hidden_state.data as Float32Array);
     const ac = new AbortController();
     ac.abort();
     await expect(model.runAsync(f.ours, { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });
@@ -243,9 +244,9 @@ describe('residual-layernorm', () => {
         // Bit for bit what the Add and then the norm give (the sum is rounded to float first).
         const off = loadOnnx(bytes, { disable: ['residual-layernorm'] });
         expect(rewrites(off)).toBe(0);
-        expect(Array.from(got.data as Float32Array)).toEqual(Array.from(off.run(f.ours).y.data as Float32Array));
+        expectSameArray(got.data as Float32Array, off.run(f.ours).y.data as Float32Array);
         // Again from the memory plan.
-        expect(Array.from(m.run(f.ours).y.data as Float32Array)).toEqual(Array.from(got.data as Float32Array));
+        expectSameArray(m.run(f.ours).y.data as Float32Array, got.data as Float32Array);
       }
     });
 

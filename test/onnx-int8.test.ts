@@ -5,6 +5,7 @@ import { getOnnxOp } from '../src/onnx/ops/registry.js';
 import { mk } from '../src/onnx/value.js';
 import type { Node } from '../src/onnx/graph.js';
 import '../src/onnx/ops/quant.js';
+import { expectSameArray } from './helpers.js';
 
 function qweights(n: number, seed: number, signed: boolean): Int8Array | Uint8Array {
   const r = randArr(n, seed);
@@ -165,7 +166,7 @@ describe('dynamically quantized BERT-style encoder (quantize_dynamic form)', () 
     expect(d.abs).toBeLessThanOrEqual(0.5 * own.abs);
     // The production graph (no taps) computes the same values.
     const plain = model.run({ input_ids: { data: ids, dims: [1, 128] }, attention_mask: { data: mask, dims: [1, 128] } });
-    expect(Array.from(plain.last_hidden_state.data as Float32Array)).toEqual(Array.from(got.last_hidden_state.data as Float32Array));
+    expectSameArray(plain.last_hidden_state.data as Float32Array, got.last_hidden_state.data as Float32Array);
   });
 });
 

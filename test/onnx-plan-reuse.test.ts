@@ -5,6 +5,7 @@ import { loadOnnx } from '../src/index.js';
 import { quantizeModel } from '../src/nn/index.js';
 import { coalesce } from '../src/onnx/value.js';
 import { G, ocrPage, PADDLE_OCR, randArr, T } from './onnx-build.js';
+import { expectSameArray } from './helpers.js';
 
 const XS = [3, 1, 8, 40, 15];
 
@@ -58,7 +59,7 @@ describe('planned runs reuse their per-step arguments but never hand out arena m
     const xa = randArr(XS.reduce((a, b) => a * b, 1), 5), xb = randArr(xa.length, 6);
     const ea = expected(xa), eb = expected(xb);
     const runs = [m.run({ x: { data: xa, dims: XS } }), m.run({ x: { data: xa, dims: XS } }), m.run({ x: { data: xa, dims: XS } })];
-    for (const r of runs) for (const k of ['y0', 'y1', 'y2'] as const) expect(Array.from(r[k].data as Float32Array)).toEqual(Array.from(ea[k]));
+    for (const r of runs) for (const k of ['y0', 'y1', 'y2'] as const) expectSameArray(r[k].data as Float32Array, ea[k]);
     expect(runs[0].y0.shape).toEqual([1, 1, 8, 40, 15]);
     expect(runs[0].y1.shape).toEqual([2, 1, 8, 40, 5]);
     expect(runs[0].y2.shape).toEqual([3, 1, 8, 19, 15]);
@@ -72,14 +73,14 @@ describe('planned runs reuse their per-step arguments but never hand out arena m
     const rb = m.run({ x: { data: xb, dims: XS } });
     const rba = await m.runAsync({ x: { data: xb, dims: XS } });
     for (const k of ['y0', 'y1', 'y2'] as const) {
-      expect(Array.from(rb[k].data as Float32Array)).toEqual(Array.from(eb[k]));
-      expect(Array.from(rba[k].data as Float32Array)).toEqual(Array.from(eb[k]));
-      expect(Array.from(runs[2][k].data as Float32Array)).toEqual(Array.from(ea[k]));
+      expectSameArray(rb[k].data as Float32Array, eb[k]);
+      expectSameArray(rba[k].data as Float32Array, eb[k]);
+      expectSameArray(runs[2][k].data as Float32Array, ea[k]);
     }
     // Writing into a returned output changes nothing the next run computes.
     (runs[2].y0.data as Float32Array).fill(7);
     const again = m.run({ x: { data: xa, dims: XS } });
-    expect(Array.from(again.y0.data as Float32Array)).toEqual(Array.from(ea.y0));
+    expectSameArray(again.y0.data as Float32Array, ea.y0);
     expect(m.profile({ x: { data: xa, dims: XS } }).nodes.length).toBeGreaterThan(0);
   });
 });

@@ -4,7 +4,7 @@ import {
   packWeights, probeAmxInt8Peak, probeVnniPeak, quantize, quantizeDynamic, QuantizedTensor, rand, setMaxIsa, tensor,
   Tensor, zeros,
 } from '../src/index.js';
-import { gelu, intMatmul, randInts, roundHalfEven, skipUnsupportedIsas, supportedIsas } from './helpers.js';
+import { gelu, intMatmul, randInts, roundHalfEven, skipUnsupportedIsas, supportedIsas, expectSameArray } from './helpers.js';
 
 const best = getMaxIsa();
 afterEach(() => {
@@ -235,7 +235,7 @@ describe('int8 matmul (exact int32)', () => {
             expect(c.dtype).toBe('int32');
             expect(c.shape).toEqual([m, n]);
             const want = intMatmul(a, m, k, b, n, transB);
-            expect(Array.from(c.data as Int32Array), `${isa} ${ad}x${bd} ${m}x${k}x${n}`).toEqual(Array.from(want));
+            expectSameArray(c.data as Int32Array, want, { label: `${isa} ${ad}x${bd} ${m}x${k}x${n}` });
           }
     }
   });

@@ -11,6 +11,7 @@ import {
   quantizeDynamic, QuantizedTensor, rand, relu, softmax, Tensor, tensor, toSparse, transpose, zeros,
 } from '../src/index.js';
 import { native } from '../src/native.js';
+import { expectSameArray } from './helpers.js';
 
 // Every async op goes to the pool, even an empty one (by default tiny ops run inline on this thread): the zero-row
 // paths must hold on a pool worker too. Read once, at this process's first async op (one process per test file).
@@ -170,7 +171,7 @@ describe('buffers that can shrink or vanish', () => {
     expect(copyA.byteLength).toBe(a.data.byteLength);
     expect(copyOut.byteLength).toBe(out.data.byteLength);
     await p;
-    expect(Array.from(out.data)).toEqual(Array.from(want));
+    expectSameArray(out.data, want);
   });
 
   it('transfer and GC while ops are in flight, in a child process with --expose-gc', () => {

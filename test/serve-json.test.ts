@@ -6,6 +6,7 @@ import type { TensorSpec } from '../src/serve/batcher.js';
 import { sequentialBatchable } from '../src/serve/models.js';
 import { ArenaPool, denseChainAsync, ForwardArena, linear, mlp, packWeights, rand, tensor } from '../src/index.js';
 import { mulberry32 } from '../src/random.js';
+import { expectSameArray } from './helpers.js';
 
 const enc = (s: string) => Buffer.from(s, 'utf8');
 
@@ -74,7 +75,7 @@ describe('parseRequestJson: the same values as JSON.parse', () => {
     const v = parseRequestJson(enc(JSON.stringify({ data: big }))) as { data: Float64Array };
     expect(v.data).toBeInstanceOf(Float64Array);
     expect(v.data.length).toBe(100_000);
-    expect(Array.from(v.data)).toEqual(big);
+    expectSameArray(v.data, big);
     const w = parseRequestJson(enc('{"data":[1.5,-2]}')) as { data: Float64Array };
     expect(Array.from(w.data)).toEqual([1.5, -2]);
     expect(Array.from(v.data.subarray(0, 2))).toEqual(big.slice(0, 2)); // the first result is its own copy

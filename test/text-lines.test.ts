@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ctcGreedy, ctcText, editDistance, fontFlag, frameArgmax, readsAs, recDict, TEXT_LINE_CHARS, textLine, type TextLineFont } from '../bench/text-lines.js';
 import { loadOnnx } from '../src/index.js';
+import { expectSameArray } from './helpers.js';
 
 const ASSETS = join(process.cwd(), 'node_modules', '@gutenye', 'ocr-models', 'assets');
 const REC = join(ASSETS, 'ch_PP-OCRv4_rec_infer.onnx');
@@ -11,7 +12,7 @@ describe('bench/text-lines', () => {
   it('is deterministic per seed, normalized to [-1, 1], three equal channels, text drawn from the font', () => {
     const a = textLine(7, 200), b = textLine(7, 200), c = textLine(8, 200);
     expect(a.text).toBe(b.text);
-    expect(Array.from(a.data)).toEqual(Array.from(b.data));
+    expectSameArray(a.data, b.data);
     expect(a.text).not.toBe(c.text);
     expect(a.data.length).toBe(3 * 48 * 200);
     const plane = 48 * 200;
@@ -29,7 +30,7 @@ describe('bench/text-lines', () => {
     const W = 320, plane = 48 * W;
     const a = textLine(7, W, { font: 'dejavu' }), b = textLine(7, W, { font: 'dejavu' }), c = textLine(8, W, { font: 'dejavu' });
     expect(a.text).toBe(b.text);
-    expect(Array.from(a.data)).toEqual(Array.from(b.data));
+    expectSameArray(a.data, b.data);
     expect(a.text).not.toBe(c.text);
     expect(a.text).not.toBe(textLine(7, W).text);
     expect(a.data.length).toBe(3 * plane);

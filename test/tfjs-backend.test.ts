@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
+import { expectSameArray } from './helpers.js';
 
 describe('simdtensor/tfjs', () => {
   it('registers the backend above cpu and wasm, and tf.ready() picks it', async () => {
@@ -87,10 +88,10 @@ describe('simdtensor/tfjs kernels and buffers', () => {
     const h0 = mod.recycleStats().hits;
     for (let i = 0; i < 4; i++) tf.tidy(() => tf.relu(tf.relu(tf.neg(x))).dispose());
     expect(mod.recycleStats().hits).toBeGreaterThan(h0); // the tidy's intermediates were reused
-    expect(Array.from(read)).toEqual(Array.from(copy));
-    expect(Array.from(s.dataSync())).toEqual(Array.from(sCopy));
+    expectSameArray(read, copy);
+    expectSameArray(s.dataSync(), sCopy);
     expect(Array.from(t.dataSync())).toEqual(Array.from(tCopy));
-    expect(Array.from(w.dataSync())).toEqual(Array.from(r4Copy));
+    expectSameArray(w.dataSync(), r4Copy);
     tf.dispose([x, s, t, w]);
   });
 

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { bufferPoolStats, executorStats, matmul, matmulAsync, rand, tensor } from '../src/index.js';
+import { expectSameArray } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const workerFile = join(here, 'fixtures', 'parallel-worker.mjs');
@@ -56,7 +57,7 @@ describe('worker_threads', () => {
     const blocks = 4;
     const ws = Array.from({ length: blocks }, (_, i) => startWorker({ mode: 'rows', sab, m, k, n, r0: (i * m) / blocks, r1: ((i + 1) * m) / blocks }));
     await within(Promise.all(ws.map((w) => w.first)), 60_000, 'row workers');
-    expect(Array.from(out.data)).toEqual(Array.from(matmul(a, b).data));
+    expectSameArray(out.data, matmul(a, b).data);
     await Promise.all(ws.map((w) => w.exit));
   });
 
@@ -98,7 +99,7 @@ describe('worker_threads', () => {
     }
     // The process and the pool are fine afterwards.
     const a = rand([64, 64]);
-    expect(Array.from((await matmulAsync(a, a)).data)).toEqual(Array.from(matmul(a, a).data));
+    expectSameArray((await matmulAsync(a, a)).data, matmul(a, a).data);
     expect(executorStats().busyRanges).toBe(0);
   });
 
