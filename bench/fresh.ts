@@ -7,7 +7,7 @@
  * never yields recycles memory only at V8's GCs, tens of MiB apart) without allocating or collecting anything, so
  * fresh − rotate is the cost of allocation and GC, rotate − out that of writing memory that is not in cache. Samples of each mode are interleaved (rotated order)
  * and the whole trial runs without yielding to the event loop, so pooled outputs never come back through their
- * finalizers: the steady state of a synchronous hot loop (the warm-up runs past the pool's one-time first fill).
+ * finalizers: the steady state of a synchronous hot loop (the warm-up runs past the process's one-time first fill: the heap's until V8's first GC, or the pool's).
  *
  * Each configuration runs in its own process (the allocator settings are per process):
  *   default     the library's defaults

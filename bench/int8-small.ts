@@ -59,9 +59,10 @@ async function main(): Promise<void> {
       await ours();
       await theirs();
     }
-    // Steady state, as in bench/fresh.ts: fresh outputs first map the output pool's blocks up to its limit (a one-time
-    // cost per process: 64 faults per 256 KiB block here); warm up past that fill, yielding now and then so blocks the
-    // GC collected come back, else a handful of timed calls measures only the first fill.
+    // Steady state, as in bench/fresh.ts: a process's first fresh outputs are memory new to it (plain outputs grow
+    // glibc's heap until V8's first GC frees some, ~32 MiB; pooled ones — scoped, or ≥ 32 MiB — map blocks up to the
+    // pool's limit): a one-time cost, 64 faults per 256 KiB here. Warm up past the larger of the two, yielding now
+    // and then so collected blocks come back, else a handful of timed calls measures only that first fill.
     const outBytes = 4 * m * n;
     const fill = outBytes >= st.POOL_MIN_BYTES ? Math.ceil(st.bufferPoolStats().limitBytes / outBytes) + 2 : 0;
     for (let i = 0; i < fill; i++) {
