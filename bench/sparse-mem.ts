@@ -9,23 +9,22 @@
  */
 import { cpuMs, flag, median } from './measure.js';
 
+const ROUNDS = Number(flag('--rounds', '5'));
+const KN = Number(flag('--kn', '4096'));
+const MS = flag('--ms', '1,8,64,256').split(',').map(Number);
+const SPARSITY = flag('--sparsity', '0.7,0.8').split(',').map(Number);
+
 async function main(): Promise<void> {
-  const st = await import('../src/index.js');
-  const os = await import('node:os');
+  const [st, os] = await Promise.all([import('../src/index.js'), import('node:os')]);
   st.setNumThreads(1);
-  const rounds = Number(flag('--rounds', '5'));
-  const kn = Number(flag('--kn', '4096'));
-  const ms = flag('--ms', '1,8,64,256').split(',').map(Number);
+  const kn = KN;
   const w = st.rand([kn, kn], { seed: 7 });
-  const configs = flag('--sparsity', '0.7,0.8')
-    .split(',')
-    .map(Number)
-    .map((s) => ({ name: `csr ${Math.round(s * 100)}%`, sp: st.toSparse(st.prune(w, { sparsity: s }).weight) }));
+  const configs = SPARSITY.map((s) => ({ name: `csr ${Math.round(s * 100)}%`, sp: st.toSparse(st.prune(w, { sparsity: s }).weight) }));
   const before = configs.map((c) => c.sp.bytes);
   const dense = st.packWeights(w);
   console.log(`load ${os.loadavg()[0].toFixed(2)}; dense ${st.cpuInfo().kernels['matmul.f32']}`);
   const ratios: Record<string, number> = {};
-  for (const m of ms) {
+  for (const m of MS) {
     const x = st.rand([m, kn], { seed: 11 + m });
     const out = st.zeros([m, kn]);
     const cs = [{ key: 'dense', run: () => void st.linear(x, dense as never, null, { out }), t: [] as number[] }];
@@ -33,7 +32,7 @@ async function main(): Promise<void> {
       cs.push({ key: c.name, run: () => void st.linear(x, c.sp, null, { out, sparseKernel: 'sparse' }), t: [] });
     const reps = Math.max(3, Math.round((2e8 / (2 * m * kn * kn)) * 4));
     for (const c of cs) c.run();
-    for (let r = 0; r < rounds; r++)
+    for (let r = 0; r < ROUNDS; r++)
       for (const c of r % 2 ? [...cs].reverse() : cs) {
         const u0 = process.cpuUsage();
         for (let i = 0; i < reps; i++) c.run();
