@@ -91,21 +91,35 @@ describe('sparse linear edge cases', () => {
     for (let i = 0; i < 8; i++) expect(y.data[i]).toBe(Math.max(0, bias.data[i % 4] as number));
   });
 
-  it('CSR at M past 8 runs the chunked kernel across K blocks and counts its repacked copy in bytes', () => {
+  it('CSR that the chunked kernel runs keeps one copy: the chunk pack serves every M and replaces the CSR arrays', () => {
     // K = 600 spans several K blocks on AVX-512 (128 columns) and AVX2 (255); 70 % sparse keeps the chunked path.
     for (const isa of supportedIsas().filter((i) => i === 'avx2' || i === 'avx512')) {
       setMaxIsa(isa);
       const wd = pruned(FORMATS[0], 75, 600, 21);
       const sp = toSparse(wd);
-      const before = sp.bytes;
-      for (const m of [9, 64, 130]) {
+      const csrBytes = sp.bytes;
+      let packed = 0;
+      for (const m of [1, 2, 8, 9, 64, 130]) {
         const x = rand([m, 600], { seed: 22 + m });
         const bias = rand([75], { seed: 23 });
+        expect(sp.kernelFor(m, 'sparse')).toMatch(/^f32_spmm_csr_chunks_xt/);
         check(x, wd, linear(x, sp, bias, { activation: 'relu', sparseKernel: 'sparse' }), bias, 'relu', `${isa} chunked m=${m}`);
-        expect(lastSparseKernel()).toMatch(/^f32_spmm_csr_chunks_xt/);
-        expect(sp.kernelFor(m, 'sparse')).toBe(lastSparseKernel());
+        expect(lastSparseKernel()).toBe(sp.kernelFor(m, 'sparse'));
+        // Packed by the first call (M = 1) and never again; CSR's 6 bytes per value become 5 per slot.
+        if (m === 1) packed = sp.bytes;
+        expect(sp.bytes, `${isa} m=${m}`).toBe(packed);
       }
-      expect(sp.bytes).toBeGreaterThan(before);
+      expect(packed).toBeLessThan(csrBytes);
+      expect(sp.toDense().data).toEqual(wd.data);
+      // A variant without a chunked kernel gets the CSR arrays back (rebuilt once from the pack, then kept).
+      setMaxIsa('scalar');
+      const x = rand([3, 600], { seed: 24 });
+      check(x, wd, linear(x, sp, null, { sparseKernel: 'sparse' }), null, 'none', `${isa} then scalar`);
+      expect(lastSparseKernel()).toMatch(/^f32_spmm_csr_(row|xt)/);
+      expect(sp.bytes).toBe(packed + csrBytes);
+      setMaxIsa(isa);
+      check(x, wd, linear(x, sp, null, { sparseKernel: 'sparse' }), null, 'none', `${isa} again`);
+      expect(sp.bytes, `${isa}: the chunked call releases the rebuilt CSR`).toBe(packed);
     }
   });
 

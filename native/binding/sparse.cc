@@ -78,6 +78,10 @@ void sparse_shape(OpArgs& a, SparseInput* in) {
   }
 }
 
+// Shape and counts of either weight kind (f32 weights may hold their arrays in another form: no pointers here).
+const F32SparseView& shape_of(const F32SparseWeights& w) { return w.shape(); }
+const S8SparseView& shape_of(const S8SparseWeights& w) { return w.view(); }
+
 }  // namespace
 
 // new SparseF32(format, n, k, ptr: Int32Array|null, idx: Uint16Array|Int32Array|null, values: Float32Array,
@@ -95,9 +99,9 @@ const HandleKind<F32SparseWeights> kSparseF32Handle{
       if (!w) a.range_error(err);
       return std::shared_ptr<F32SparseWeights>(std::move(w));
     },
-    {{"n", [](const F32SparseWeights& w) { return double(w.view().n); }, false},
-     {"k", [](const F32SparseWeights& w) { return double(w.view().k); }, false},
-     {"stored", [](const F32SparseWeights& w) { return double(w.view().nnz_stored); }, false},
+    {{"n", [](const F32SparseWeights& w) { return double(w.shape().n); }, false},
+     {"k", [](const F32SparseWeights& w) { return double(w.shape().k); }, false},
+     {"stored", [](const F32SparseWeights& w) { return double(w.shape().nnz_stored); }, false},
      {"nonzeros", [](const F32SparseWeights& w) { return double(w.nonzeros()); }, false},
      {"bytes", [](const F32SparseWeights& w) { return double(w.bytes()); }, false},
      {"hasDense", [](const F32SparseWeights& w) { return w.has_dense() ? 1.0 : 0.0; }, true}}};
@@ -140,7 +144,7 @@ struct SparseLinearOp {
   static Call parse(OpArgs& a) {
     Handle<W>* h = a.handle(0, kKind);
     Call c{h, h->weights(), Args{}};
-    const size_t m = a.size(2, "m"), n = c.w->view().n, k = c.w->view().k;
+    const size_t m = a.size(2, "m"), n = shape_of(*c.w).n, k = shape_of(*c.w).k;
     const float* x = a.in<float>(1, "x", a.mul(m, k));
     float* out = a.out<float>(3, "out", a.mul(m, n));
     const float* bias = a.in<float>(4, "bias", n, true);
@@ -159,18 +163,13 @@ struct SparseS8LinearOp : SparseLinearOp<S8SparseWeights, S8SparseLinearArgs, kS
   static constexpr OpNames kNames{"sparseS8Linear", "linear", "sparseS8LinearAsync", "linearAsync"};
 };
 
-const char* planned_kernel(F32SparseWeights& w, size_t m, SparseMode mode) {
-  const F32SpmmVariant& v = f32_spmm_table.select();
-  const bool dense = mode == SparseMode::kDense || (mode == SparseMode::kAuto && f32_spmm_prefer_dense(v, w.view(), m));
-  if (dense) return f32_gemm_table.select().name;
-  return f32_spmm_kernel_name(v, w.view(), f32_spmm_auto_path(v, w.view(), m), m);
-}
+const char* planned_kernel(F32SparseWeights& w, size_t m, SparseMode mode) { return f32_sparse_kernel_for(w, m, mode); }
 
 const char* planned_kernel(S8SparseWeights& w, size_t m, SparseMode mode) { return s8_sparse_kernel_for(w, m, mode); }
 
 // The crossover density for the handle's format at M = m (int8: the crossover work density).
 double max_density(const F32SparseWeights& w, size_t m) {
-  return f32_spmm_max_density(f32_spmm_table.select(), w.view(), m);
+  return f32_spmm_max_density(f32_spmm_table.select(), w.shape(), m);
 }
 double max_density(const S8SparseWeights&, size_t m) { return s8_spmm_max_density(s8_spmm_table.select(), m); }
 
@@ -218,15 +217,10 @@ struct ToDenseOp {
   };
   static Call parse(OpArgs& a) {
     Call c{a.handle(0, kKind)->weights(), nullptr};
-    c.out = a.out<T>(1, "out", a.mul(c.w->view().n, c.w->view().k));
+    c.out = a.out<T>(1, "out", a.mul(shape_of(*c.w).n, shape_of(*c.w).k));
     return c;
   }
-  static void run(const Call& c) {
-    if constexpr (std::is_same_v<W, F32SparseWeights>)
-      f32_sparse_to_dense(c.w->view(), c.out);
-    else
-      c.w->to_dense(c.out);
-  }
+  static void run(const Call& c) { c.w->to_dense(c.out); }
 };
 struct SparseF32ToDenseOp : ToDenseOp<F32SparseWeights, kSparseF32Handle, float> {
   static constexpr OpNames kNames{"sparseToDense", "toDense", nullptr, nullptr};

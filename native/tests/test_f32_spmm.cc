@@ -237,6 +237,17 @@ TEST(spmm_large_tiles_and_k) {
   });
 }
 
+namespace {
+// Whether two CSR views hold the same rows, columns and values (bit for bit).
+bool same_csr(const F32SparseView& a, const F32SparseView& b) {
+  if (a.n != b.n || a.k != b.k || a.nnz_stored != b.nnz_stored || a.idx16 != b.idx16) return false;
+  if (!std::equal(a.ptr, a.ptr + a.n + 1, b.ptr)) return false;
+  const size_t isz = a.idx16 ? 2 : 4;
+  return a.nnz_stored == 0 || (std::memcmp(a.idx, b.idx, a.nnz_stored * isz) == 0 &&
+                               std::memcmp(a.val, b.val, a.nnz_stored * sizeof(float)) == 0);
+}
+}  // namespace
+
 TEST(spmm_csr_chunked_every_block_and_group) {
   // The chunked CSR kernel (F32CsrChunks) with K blocks and row groups around every edge: kb = 1 (every column its
   // own block), blocks that split rows unevenly, kb past K; groups of 1 row up to 256; segments shorter and longer
@@ -256,7 +267,13 @@ TEST(spmm_csr_chunked_every_block_and_group) {
             for (size_t kb : {size_t(1), size_t(3), size_t(16), size_t(255)})
               for (size_t rows : {size_t(1), size_t(5), size_t(32), size_t(256)}) {
                 auto ck = f32_csr_pack_chunks(ts.view, kb, rows);
-                for (size_t m : {W + 1, MT, MT + 3, 2 * MT + 1}) {
+                CHECK(same_csr(ts.view, f32_csr_from_chunks(ck->view, ts.view.nnz_stored, ts.view.idx16)->view),
+                      "CSR rebuilt from chunks kb=%zu rows=%zu n=%zu k=%zu density %.2f", kb, rows, n, k, density);
+                std::vector<float> dense(n * k, -1.0f);
+                f32_csr_chunks_to_dense(ck->view, dense.data());
+                CHECK(dense == wd, "chunks to dense kb=%zu rows=%zu n=%zu k=%zu density %.2f", kb, rows, n, k, density);
+                // M = 1 and the narrow (ymm) width run the narrow chunked kernel where the variant has one.
+                for (size_t m : {size_t(1), std::max<size_t>(v.narrow_w, 3), W + 1, MT, MT + 3, 2 * MT + 1}) {
                   const int act = int(seed % 3);
                   CHECK(check_case(v, SpmmPath::kXt, ts, wd, m, seed % 2 == 0, act, seed % 5 == 0 ? 3 : 0, seed, &ck->view),
                         "%s chunked kb=%zu rows=%zu n=%zu k=%zu density %.2f", v.name, kb, rows, n, k, density);
@@ -274,7 +291,8 @@ TEST(spmm_csr_chunk_padding_reads_no_activation) {
   // chunk of 5 with three padded slots, beside the tail of column 2 in block 0).
   for_each_runnable([&](const F32SpmmVariant& v) {
     if (!v.csr_chunks) return sttest::skip(v.name, "no chunked CSR kernel");
-    const size_t n = 3, k = 24, m = v.max_nv * v.w + 1;
+    const size_t n = 3, k = 24;
+    for (size_t m : {size_t(3), v.max_nv * v.w + 1})  // 3: the narrow chunked kernel where there is one
     for (size_t extra : {size_t(0), size_t(5)}) {
       std::vector<float> wd(n * k, 0.0f);
       wd[0 * k + 2] = 1.0f;  // row 0 stores column 2 (and columns 10..14 when extra)
@@ -542,4 +560,40 @@ TEST(spmm_linear_entry_dense_fallback_and_names) {
     CHECK(std::fabs(o1[i] - ref[i]) < 1e-4 && std::fabs(o2[i] - ref[i]) < 1e-4, "at %zu: %g %g want %g", i, o1[i],
           o2[i], ref[i]);
   }
+}
+
+TEST(spmm_csr_weights_keep_one_form) {
+  // Owned CSR weights that the chunked kernel runs are repacked by the first call (any M) and the CSR arrays
+  // released; the pack serves every M; arrays() rebuilds the exact CSR for variants without a chunked kernel.
+  const size_t n = 70, k = 300;
+  sttest::Rng rng(77);
+  std::vector<float> wd = pattern_weights(n, k, SparseFormat::kCsr, 0, 0, 0.3, rng, false);
+  TestSparse ts;
+  CHECK(make_sparse(wd, n, k, SparseFormat::kCsr, 0, 0, false, &ts), "csr");
+  const size_t nnz = ts.view.nnz_stored;
+  const std::vector<int32_t> ptr(ts.view.ptr, ts.view.ptr + n + 1), col(ts.i16.data(), ts.i16.data() + nnz);
+  const std::vector<float> val(ts.view.val, ts.view.val + nnz);
+  std::string err;
+  auto w = F32SparseWeights::create(csr_input(n, k, ptr, col, val), &err);
+  CHECK(w != nullptr, "%s", err.c_str());
+  const size_t csr_bytes = w->bytes();
+  const F32SpmmVariant& v = f32_spmm_table.select();
+  const bool chunked = v.csr_chunks && f32_spmm_csr_chunk_kb(v, w->shape(), 1 << 20);
+  for (size_t m : {size_t(1), size_t(8), size_t(64)}) {
+    std::vector<float> x(m * k), out(m * n), ref(m * n);
+    for (auto& f : x) f = rng.uniform();
+    const char* name = f32_sparse_linear({w.get(), m, x.data(), out.data(), nullptr, 0, SparseMode::kSparse});
+    CHECK(std::strcmp(name, f32_sparse_kernel_for(*w, m, SparseMode::kSparse)) == 0, "m=%zu ran %s", m, name);
+    CHECK(!chunked || std::strstr(name, "_csr_chunks_"), "m=%zu on %s ran %s", m, v.name, name);
+    CHECK(w->has_chunks() == chunked, "m=%zu: chunk pack %d, expected %d", m, int(w->has_chunks()), int(chunked));
+    CHECK(!chunked || w->bytes() < csr_bytes, "m=%zu: %zu bytes held, CSR alone %zu", m, w->bytes(), csr_bytes);
+    f32_gemm_reference(m, n, k, x.data(), k, wd.data(), k, true, ref.data(), n, nullptr, 0);
+    for (size_t i = 0; i < m * n; i++)
+      CHECK(std::fabs(out[i] - ref[i]) <= 1e-4f * (1.0f + std::fabs(ref[i])), "m=%zu at %zu: %g want %g", m, i, out[i],
+            ref[i]);
+  }
+  std::vector<float> dense(n * k);
+  w->to_dense(dense.data());
+  CHECK(dense == wd, "to_dense");
+  CHECK(same_csr(ts.view, w->arrays()->view), "arrays() after the chunked calls");
 }

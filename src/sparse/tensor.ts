@@ -152,7 +152,11 @@ export class SparseTensor {
   get sparsity(): number {
     return this.size === 0 ? 0 : 1 - this.density;
   }
-  /** Bytes of native memory held (the validated copy, plus the dense fallback copy once one was needed). */
+  /**
+   * Bytes of native memory held now: the validated copy in the form the kernels run (CSR that the chunked kernel
+   * runs is repacked into chunks by the first sparse call, about 5/6 of its CSR bytes, and the CSR arrays are
+   * released), plus the dense fallback copy or N:M panels once one was needed.
+   */
   get bytes(): number {
     return this.native().bytes;
   }

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "common/vec_avx2.h"
+#include "kernels/f32-spmm/chunk_lanes_avx2.h"
 #include "kernels/f32-spmm/ukernel.h"
 
 namespace simdtensor {
@@ -109,17 +110,6 @@ struct PanelSel {
   static __m256 pick(Win w, I off) { return _mm256_permutevar8x32_ps(w, off); }
 };
 
-// Chunked CSR: a chunk's weights as one vector load (8 or 4 floats); vpermps broadcasts lane s in registers.
-struct ChunkLanes {
-  using P = __m256;
-  template <int CH>
-  static P load(const float* p) {
-    if constexpr (CH == 8) return _mm256_loadu_ps(p);
-    else return _mm256_castps128_ps256(_mm_loadu_ps(p));
-  }
-  template <int S>
-  static __m256 lane(P w) { return _mm256_permutevar8x32_ps(w, _mm256_set1_epi32(S)); }
-};
 
 }  // namespace
 
@@ -132,6 +122,7 @@ const F32SpmmVariant f32_spmm__avx2 = {
     {"f32_spmm_csr_row__avx2", "f32_spmm_bsr_row__avx2", "f32_spmm_nm_row__avx2"},
     0, {nullptr, nullptr, nullptr}, {nullptr, nullptr, nullptr},
     8, 8, &spmm_nm_panel_any<VecAvx2, PanelSel, 8>, "f32_spmm_nm_8x8__avx2",
-    &spmm_csr_chunks_xt_nv<VecAvx2, ChunkLanes, 4>, "f32_spmm_csr_chunks_xt32__avx2"};
+    &spmm_csr_chunks_xt_nv<VecAvx2, ChunkLanesYmm, 4>, "f32_spmm_csr_chunks_xt32__avx2",
+    nullptr, nullptr};
 
 }  // namespace simdtensor

@@ -3,6 +3,7 @@
 #include "common/vec_avx2.h"
 #include "common/vec_avx512.h"
 #include "kernels/spmm-common/avx512.h"
+#include "kernels/f32-spmm/chunk_lanes_avx2.h"
 #include "kernels/f32-spmm/ukernel.h"
 
 namespace simdtensor {
@@ -208,6 +209,7 @@ const F32SpmmVariant f32_spmm__avx512f = {
     {&spmm_csr_xt_nv<VecAvx2, 1>, &spmm_bsr_xt_nv<VecAvx2, 1, 16>, &spmm_nm_xt_nv<VecAvx2, 1, 16>},
     {"f32_spmm_csr_xt8__avx512f", "f32_spmm_bsr_xt8__avx512f", "f32_spmm_nm_xt8__avx512f"},
     16, 16, &spmm_nm_panel_any<VecAvx512, PanelSel, 16>, "f32_spmm_nm_8x16__avx512f",
-    &spmm_csr_chunks_xt_nv<VecAvx512, ChunkLanes, 4>, "f32_spmm_csr_chunks_xt64__avx512f"};
+    &spmm_csr_chunks_xt_nv<VecAvx512, ChunkLanes, 4>, "f32_spmm_csr_chunks_xt64__avx512f",
+    &spmm_csr_chunks_xt_nv<VecAvx2, ChunkLanesYmm, 1>, "f32_spmm_csr_chunks_xt8__avx512f"};
 
 }  // namespace simdtensor

@@ -118,9 +118,13 @@ struct F32SpmmVariant {
   size_t panel_max_m;
   F32SpmmPanelFn nm_panel;
   const char* nm_panel_name;
-  // Optional chunked CSR xt kernel for M tiles wider than narrow_w (null: CSR walks the whole K per row).
+  // Optional chunked CSR xt kernel (null: CSR walks the whole K per row). Without a narrow one it serves every M.
   F32SpmmCsrChunkFn csr_chunks;
   const char* csr_chunks_name;
+  // Optional chunked CSR xt kernel for M <= narrow_w (one vector of narrow_w lanes), so weights kept only in the
+  // chunked form serve M = 1..narrow_w too; null with narrow_w > 0: such M need the CSR arrays.
+  F32SpmmCsrChunkFn csr_chunks_narrow;
+  const char* csr_chunks_narrow_name;
 };
 
 #define ST_F32_SPMM(sym, isa) extern const F32SpmmVariant sym;

@@ -668,4 +668,5 @@ inline void spmm_csr_row_any_scalar(const F32SparseView& w, size_t r0, size_t r1
       &spmm_epilogue<V>,                                                                                          \
       {"f32_spmm_csr_xt" mt "__" suffix, "f32_spmm_bsr_xt" mt "__" suffix, "f32_spmm_nm_xt" mt "__" suffix},       \
       {"f32_spmm_csr_row__" suffix, "f32_spmm_bsr_row__" suffix, "f32_spmm_nm_row__" suffix},                  \
-      0, {nullptr, nullptr, nullptr}, {nullptr, nullptr, nullptr}, __VA_ARGS__, nullptr};
+      0, {nullptr, nullptr, nullptr}, {nullptr, nullptr, nullptr}, __VA_ARGS__, nullptr, nullptr,  \
+      nullptr, nullptr};

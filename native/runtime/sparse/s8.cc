@@ -60,7 +60,6 @@ std::unique_ptr<S8SparseWeights> S8SparseWeights::create(const SparseInput& in, 
     }
   std::unique_ptr<F32SparseWeights> f = F32SparseWeights::create(in, err);
   if (!f) return nullptr;
-  const F32SparseView& fv = f->view();
   std::unique_ptr<S8SparseWeights> w(new S8SparseWeights());
   const size_t n = in.n, k = in.k, G = (k + 3) / 4;
   S8SparseView& v = w->view_;
@@ -74,7 +73,7 @@ std::unique_ptr<S8SparseWeights> S8SparseWeights::create(const SparseInput& in, 
   // Densify from the validated f32 copy (every format), then keep each row's 4-column groups holding a nonzero.
   // Offline path: one dense f32 copy of the matrix is fine here.
   std::vector<float> dense(n * k);
-  f32_sparse_to_dense(fv, dense.data());
+  f->to_dense(dense.data());
   for (size_t r = 0; r < n; r++) {
     const float* row = dense.data() + r * k;
     int32_t rs = 0;

@@ -77,14 +77,19 @@ void run_tasks(size_t n, double work, F&& f) {
   }
 }
 
-// Returns whether the chunked CSR kernel ran.
-bool run_xt(const F32SpmmVariant& v, const F32SpmmArgs& a) {
+// Whether the variant has a chunked CSR kernel for this M (the ymm one where M <= narrow_w).
+bool chunk_kernel_for(const F32SpmmVariant& v, size_t m) {
+  return v.csr_chunks && (!v.narrow_w || m > v.narrow_w || v.csr_chunks_narrow);
+}
+
+// Returns the name of the chunked CSR kernel when it ran, else null.
+const char* run_xt(const F32SpmmVariant& v, const F32SpmmArgs& a) {
   const F32SparseView& w = *a.w;
   const size_t M = a.m, K = w.k, kp = w.k_padded();
   const bool narrow = v.narrow_w && M <= v.narrow_w;
   const F32CsrChunks* ck = nullptr;
   std::shared_ptr<F32CsrChunkPack> ck_local;
-  if (w.fmt == SparseFormat::kCsr && !narrow && v.csr_chunks && w.k) {
+  if (w.fmt == SparseFormat::kCsr && chunk_kernel_for(v, M) && w.k) {
     if (a.chunks) {
       ck = a.chunks;  // the caller's pack (tests may give any kb and rows)
     } else if (const size_t kb = f32_spmm_csr_chunk_kb(v, w, M)) {
@@ -95,6 +100,7 @@ bool run_xt(const F32SpmmVariant& v, const F32SpmmArgs& a) {
   const size_t W = narrow ? v.narrow_w : v.w;
   const size_t nv_max = narrow ? 1 : (ck ? v.max_nv : tile_nv(v, w)), MT = nv_max * W;
   const F32SpmmXtFn fn = narrow ? v.xt_narrow[int(w.fmt)] : v.xt[int(w.fmt)];
+  const F32SpmmCsrChunkFn ck_fn = narrow ? v.csr_chunks_narrow : v.csr_chunks;
   const size_t tiles = (M + MT - 1) / MT;
   std::vector<size_t> tile_off(tiles + 1, 0);
   auto tile_nvs = [&](size_t t) { return (std::min(MT, M - t * MT) + W - 1) / W; };
@@ -140,7 +146,7 @@ bool run_xt(const F32SpmmVariant& v, const F32SpmmArgs& a) {
     if (ck) {
       std::memset(outt, 0, (r1 - r0) * ld * sizeof(float));
       for (size_t b = 0; b < ck->blocks; b++)
-        v.csr_chunks(*ck, r0 / ck->rows, b, xt + tile_off[t] + b * (ck->kb + 1) * ld, nv, outt, ld);
+        ck_fn(*ck, r0 / ck->rows, b, xt + tile_off[t] + b * (ck->kb + 1) * ld, nv, outt, ld);
     } else {
       fn(w, r0, r1, xt + tile_off[t], nv, outt, ld, a.bias, a.act);
     }
@@ -149,7 +155,7 @@ bool run_xt(const F32SpmmVariant& v, const F32SpmmArgs& a) {
       for (size_t i = 0; i < mt; i++)
         v.epilogue(a.out + (m0 + i) * a.ldo + r0, r1 - r0, a.bias ? a.bias + r0 : nullptr, a.act);
   });
-  return ck != nullptr;
+  return ck ? (narrow ? v.csr_chunks_narrow_name : v.csr_chunks_name) : nullptr;
 }
 
 // N:M panel path: K in blocks whose weights for one panel (gb·n·nr floats, about 16 KiB) stay in L1 while every
@@ -230,7 +236,7 @@ const CrossoverRow kCrossAvx512[] = {
 }  // namespace
 
 size_t f32_spmm_csr_chunk_kb(const F32SpmmVariant& v, const F32SparseView& w, size_t m) {
-  if (w.fmt != SparseFormat::kCsr || !v.csr_chunks || (v.narrow_w && m <= v.narrow_w) || w.k == 0) return 0;
+  if (w.fmt != SparseFormat::kCsr || !chunk_kernel_for(v, m) || w.k == 0) return 0;
   const size_t kb = std::min<size_t>(255, std::max<size_t>(1, kCsrChunkBlockBytes / (4 * v.max_nv * v.w)));
   const double nnz = double(w.nnz_stored), dense = double(w.n) * double(w.k);
   if (nnz >= kCsrChunkMinDensity * dense) return kb;
@@ -248,6 +254,8 @@ SpmmPath f32_spmm_auto_path(const F32SpmmVariant& v, const F32SparseView& w, siz
   // read as contiguous vectors (N:M windows, blocks at least 8 wide); from there the xt kernels (ymm up to M = 8).
   const bool wide = w.fmt == SparseFormat::kNm || (w.fmt == SparseFormat::kBsr && w.bw >= 8);
   if (m >= kNmPanelMinM && panel_ok(v, w)) return SpmmPath::kPanel;
+  // CSR that the chunked kernels run goes to them at every M: its weights are kept in that form only.
+  if (f32_spmm_csr_chunk_kb(v, w, m)) return SpmmPath::kXt;
   if (m <= (wide ? 2u : 1u)) return SpmmPath::kRow;
   return SpmmPath::kXt;
 }
@@ -256,8 +264,9 @@ const char* f32_spmm_kernel_name(const F32SpmmVariant& v, const F32SparseView& w
   const int fmt = int(w.fmt);
   if (path == SpmmPath::kRow) return v.row_name[fmt];
   if (path == SpmmPath::kPanel) return v.nm_panel_name;
-  if (f32_spmm_csr_chunk_kb(v, w, m)) return v.csr_chunks_name;
-  return v.narrow_w && m <= v.narrow_w ? v.xt_narrow_name[fmt] : v.xt_name[fmt];
+  const bool narrow = v.narrow_w && m <= v.narrow_w;
+  if (f32_spmm_csr_chunk_kb(v, w, m)) return narrow ? v.csr_chunks_narrow_name : v.csr_chunks_name;
+  return narrow ? v.xt_narrow_name[fmt] : v.xt_name[fmt];
 }
 
 const char* f32_spmm_run(const F32SpmmVariant& v, const F32SpmmArgs& a, SpmmPath path) {
@@ -268,7 +277,7 @@ const char* f32_spmm_run(const F32SpmmVariant& v, const F32SpmmArgs& a, SpmmPath
   if (a.m == 0 || w.n == 0) return name;
   if (path == SpmmPath::kRow) run_row(v, a);
   else if (path == SpmmPath::kPanel) run_panel(v, a);
-  else if (run_xt(v, a)) return v.csr_chunks_name;  // a caller's pack (tests) may choose it where auto would not
+  else if (const char* ck = run_xt(v, a)) return ck;  // a caller's pack (tests) may choose it where auto would not
   return name;
 }
 
@@ -287,31 +296,58 @@ bool f32_spmm_prefer_dense(const F32SpmmVariant& v, const F32SparseView& w, size
   return density > f32_spmm_max_density(v, w, m);
 }
 
-const char* f32_sparse_linear(const F32SparseLinearArgs& a) {
-  const F32SparseView& w = a.w->view();
+namespace {
+
+// Whether a sparse call at this M runs the chunked CSR kernel on the weights' chunk pack (made by the call when
+// there is none): where the variant has a chunked kernel for M and either a pack exists or the density and shape
+// call for one at the full M tile (the choice must not depend on M, so that one form serves every M).
+bool runs_chunked(const F32SpmmVariant& v, const F32SparseWeights& w, size_t m) {
+  const F32SparseView& s = w.shape();
+  if (s.fmt != SparseFormat::kCsr || !chunk_kernel_for(v, m) || s.k == 0) return false;
+  return w.has_chunks() || f32_spmm_csr_chunk_kb(v, s, SIZE_MAX) != 0;
+}
+
+bool linear_dense(const F32SpmmVariant& v, const F32SparseWeights& w, size_t m, SparseMode mode) {
+  return mode == SparseMode::kDense || (mode == SparseMode::kAuto && f32_spmm_prefer_dense(v, w.shape(), m));
+}
+
+}  // namespace
+
+const char* f32_sparse_kernel_for(const F32SparseWeights& w, size_t m, SparseMode mode) {
   const F32SpmmVariant& v = f32_spmm_table.select();
-  const bool dense = a.mode == SparseMode::kDense || (a.mode == SparseMode::kAuto && f32_spmm_prefer_dense(v, w, a.m));
-  if (dense) {
+  if (linear_dense(v, w, m, mode)) return f32_gemm_table.select().name;
+  if (runs_chunked(v, w, m)) return v.narrow_w && m <= v.narrow_w ? v.csr_chunks_narrow_name : v.csr_chunks_name;
+  return f32_spmm_kernel_name(v, w.shape(), f32_spmm_auto_path(v, w.shape(), m), m);
+}
+
+const char* f32_sparse_linear(const F32SparseLinearArgs& a) {
+  const F32SparseView& shape = a.w->shape();
+  const F32SpmmVariant& v = f32_spmm_table.select();
+  if (linear_dense(v, *a.w, a.m, a.mode)) {
     const F32GemmVariant& g = f32_gemm_table.select();
-    if (a.m == 0 || w.n == 0) return g.name;
+    if (a.m == 0 || shape.n == 0) return g.name;
     auto packed = a.w->dense_packed(g.nr);
-    F32GemmArgs ga{a.m, w.n, w.k, a.x, w.k, packed->panels(g.nr), a.out, w.n, a.bias, a.act};
+    F32GemmArgs ga{a.m, shape.n, shape.k, a.x, shape.k, packed->panels(g.nr), a.out, shape.n, a.bias, a.act};
     f32_gemm_run(g, ga);
     return g.name;
   }
+  if (runs_chunked(v, *a.w, a.m)) {
+    // kb as this variant chooses it at its full M tile; a pack made under another ISA cap keeps its own kb (every
+    // chunked kernel runs any kb).
+    const size_t kb = std::max<size_t>(1, f32_spmm_csr_chunk_kb(v, shape, SIZE_MAX));
+    std::shared_ptr<F32CsrChunkPack> chunks = a.w->chunks_only(kb, f32_spmm_csr_chunk_rows());
+    F32SpmmArgs sa{&shape, a.m, a.x, shape.k, a.out, shape.n, a.bias, a.act};
+    sa.chunks = &chunks->view;
+    return f32_spmm_run(v, sa, SpmmPath::kXt);
+  }
+  std::shared_ptr<const F32SparseArrays> arr = a.w->arrays();
+  const F32SparseView& w = arr->view;
   F32SpmmArgs sa{&w, a.m, a.x, w.k, a.out, w.n, a.bias, a.act};
   const SpmmPath path = f32_spmm_auto_path(v, w, a.m);
   std::shared_ptr<F32NmPanelPack> panels;
   if (path == SpmmPath::kPanel && a.m != 0 && w.n != 0) {
     panels = a.w->nm_panels(v.panel_nr);
     sa.panels = &panels->view;
-  }
-  std::shared_ptr<F32CsrChunkPack> chunks;
-  if (path == SpmmPath::kXt && a.m != 0 && w.n != 0) {
-    if (const size_t kb = f32_spmm_csr_chunk_kb(v, w, a.m)) {
-      chunks = a.w->csr_chunks(kb, f32_spmm_csr_chunk_rows());
-      sa.chunks = &chunks->view;
-    }
   }
   return f32_spmm_run(v, sa, path);
 }

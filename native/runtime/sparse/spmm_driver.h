@@ -62,7 +62,11 @@ struct F32SparseLinearArgs {
   SparseMode mode;
 };
 // x·wᵀ (+bias, act): the sparse kernel, or the dense GEMM on a dense copy of w (made once, on first need) where
-// the crossover says dense is faster or mode is kDense. Returns the kernel name that ran.
+// the crossover says dense is faster or mode is kDense. CSR that a chunked kernel runs (the density and shape of
+// f32_spmm_csr_chunk_kb, on a variant that has one) is repacked on the first sparse call into chunks that serve
+// every M, and its CSR arrays are released. Returns the kernel name that ran.
 const char* f32_sparse_linear(const F32SparseLinearArgs& a);
+// The kernel f32_sparse_linear would run for this M and mode (no work done).
+const char* f32_sparse_kernel_for(const F32SparseWeights& w, size_t m, SparseMode mode);
 
 }  // namespace simdtensor

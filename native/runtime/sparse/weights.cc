@@ -145,27 +145,28 @@ std::unique_ptr<F32SparseWeights> F32SparseWeights::create(const SparseInput& in
   *err = validate_sparse_input(in);
   if (!err->empty()) return nullptr;
   std::unique_ptr<F32SparseWeights> w(new F32SparseWeights());
-  F32SparseView& v = w->view_;
+  auto arr = std::make_shared<F32SparseArrays>();
+  F32SparseView& v = arr->view;
   v.fmt = in.fmt;
   v.n = in.n;
   v.k = in.k;
   if (in.fmt != SparseFormat::kNm) {
-    w->ptr_.assign(in.ptr, in.ptr + in.ptr_len);
+    arr->ptr.assign(in.ptr, in.ptr + in.ptr_len);
     const size_t limit = in.fmt == SparseFormat::kBsr ? (in.k + in.bw - 1) / in.bw : in.k;
     v.idx16 = limit <= 65536;
     if (v.idx16) {
-      w->idx16_.resize(in.idx_len);
-      for (size_t j = 0; j < in.idx_len; j++) w->idx16_[j] = uint16_t(idx_at(in.idx, in.idx16, j));
-      v.idx = w->idx16_.data();
+      arr->idx16.resize(in.idx_len);
+      for (size_t j = 0; j < in.idx_len; j++) arr->idx16[j] = uint16_t(idx_at(in.idx, in.idx16, j));
+      v.idx = arr->idx16.data();
     } else {
-      w->idx32_.resize(in.idx_len);
-      for (size_t j = 0; j < in.idx_len; j++) w->idx32_[j] = uint32_t(idx_at(in.idx, in.idx16, j));
-      v.idx = w->idx32_.data();
+      arr->idx32.resize(in.idx_len);
+      for (size_t j = 0; j < in.idx_len; j++) arr->idx32[j] = uint32_t(idx_at(in.idx, in.idx16, j));
+      v.idx = arr->idx32.data();
     }
-    v.ptr = w->ptr_.data();
+    v.ptr = arr->ptr.data();
   } else {
-    w->nib_.assign(in.nib, in.nib + in.nib_len);
-    v.nib = w->nib_.data();
+    arr->nib.assign(in.nib, in.nib + in.nib_len);
+    v.nib = arr->nib.data();
     v.nm_n = in.nm_n;
     v.nm_m = in.nm_m;
   }
@@ -173,23 +174,35 @@ std::unique_ptr<F32SparseWeights> F32SparseWeights::create(const SparseInput& in
     v.bh = in.bh;
     v.bw = in.bw;
   }
-  w->val_ = aligned_alloc_array<float>(in.val_len);
-  if (in.val_len) std::memcpy(w->val_.get(), in.val, in.val_len * sizeof(float));
-  v.val = w->val_.get();
+  arr->val = aligned_alloc_array<float>(in.val_len);
+  if (in.val_len) std::memcpy(arr->val.get(), in.val, in.val_len * sizeof(float));
+  v.val = arr->val.get();
   v.nnz_stored = in.val_len;
   size_t nz = 0;
   for (size_t j = 0; j < in.val_len; j++) nz += in.val[j] != 0.0f;
   w->nonzeros_ = nz;
+  w->shape_ = v;
+  w->shape_.ptr = nullptr;
+  w->shape_.idx = nullptr;
+  w->shape_.val = nullptr;
+  w->shape_.nib = nullptr;
+  w->arrays_ = std::move(arr);
   return w;
 }
 
 size_t F32SparseWeights::bytes() const {
   std::lock_guard<std::mutex> lock(mu_);
-  size_t b = ptr_.size() * 4 + idx16_.size() * 2 + idx32_.size() * 4 + view_.nnz_stored * 4 + nib_.size();
+  size_t b = arrays_ ? arrays_->bytes() : 0;
   if (dense_) b += dense_->bytes();
   if (panels_) b += panels_->bytes();
   if (chunks_) b += chunks_->bytes();
   return b;
+}
+
+std::shared_ptr<const F32SparseArrays> F32SparseWeights::arrays() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!arrays_) arrays_ = f32_csr_from_chunks(chunks_->view, shape_.nnz_stored, shape_.idx16);
+  return arrays_;
 }
 
 bool F32SparseWeights::has_dense() const {
@@ -197,26 +210,100 @@ bool F32SparseWeights::has_dense() const {
   return dense_ != nullptr;
 }
 
-std::shared_ptr<PackedF32Weights> F32SparseWeights::dense_packed(size_t nr) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!dense_) {
-    std::vector<float> d(view_.n * view_.k);
-    f32_sparse_to_dense(view_, d.data());
-    dense_ = std::make_shared<PackedF32Weights>(d.data(), view_.k, true, view_.k, view_.n, nr);
+void F32SparseWeights::to_dense(float* dense) const {
+  std::shared_ptr<const F32SparseArrays> arr;
+  std::shared_ptr<const F32CsrChunkPack> ck;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    arr = arrays_;
+    ck = chunks_;
   }
+  if (arr) f32_sparse_to_dense(arr->view, dense);
+  else f32_csr_chunks_to_dense(ck->view, dense);
+}
+
+std::shared_ptr<PackedF32Weights> F32SparseWeights::dense_packed(size_t nr) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (dense_) return dense_;
+  }
+  std::vector<float> d(shape_.n * shape_.k);
+  to_dense(d.data());
+  auto packed = std::make_shared<PackedF32Weights>(d.data(), shape_.k, true, shape_.k, shape_.n, nr);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!dense_) dense_ = std::move(packed);  // a concurrent first call may have packed it too: keep one
   return dense_;
 }
 
 std::shared_ptr<F32NmPanelPack> F32SparseWeights::nm_panels(size_t nr) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!panels_ || panels_->view.nr != nr) panels_ = f32_nm_pack_panels(view_, nr);
+  if (!panels_ || panels_->view.nr != nr) panels_ = f32_nm_pack_panels(arrays_->view, nr);  // N:M keeps its arrays
   return panels_;
 }
 
-std::shared_ptr<F32CsrChunkPack> F32SparseWeights::csr_chunks(size_t kb, size_t rows) {
+std::shared_ptr<F32CsrChunkPack> F32SparseWeights::chunks_only(size_t kb, size_t rows) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!chunks_ || chunks_->view.kb != kb || chunks_->view.rows != rows) chunks_ = f32_csr_pack_chunks(view_, kb, rows);
+  if (!chunks_) chunks_ = f32_csr_pack_chunks(arrays_->view, kb, rows);
+  arrays_.reset();  // calls in flight on the CSR kernels hold their own reference
   return chunks_;
+}
+
+bool F32SparseWeights::has_chunks() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return chunks_ != nullptr;
+}
+
+// Calls f(row, column, value) for every stored (non-padding) slot of a chunk pack: per group and block, the full
+// chunks then the tails, so each row's slots come in increasing column order (blocks ascending, a row's chunks in
+// list order, its tail last in the block).
+template <class F>
+void for_each_chunk_slot(const F32CsrChunks& ck, F&& f) {
+  for (size_t g = 0; g < ck.groups; g++)
+    for (size_t b = 0; b < ck.blocks; b++) {
+      const size_t gb = g * ck.blocks + b, r0 = g * ck.rows, k0 = b * ck.kb;
+      for (size_t c = ck.cptr[gb]; c < ck.cptr[gb + 1]; c++)
+        for (size_t s = 0; s < kCsrChunk; s++)
+          if (ck.off[c * kCsrChunk + s] != ck.kb)
+            f(r0 + ck.crow[c], k0 + ck.off[c * kCsrChunk + s], ck.val[c * kCsrChunk + s]);
+      for (size_t c = ck.tptr[gb]; c < ck.tptr[gb + 1]; c++)
+        for (size_t s = 0; s < kCsrTail; s++)
+          if (ck.toff[c * kCsrTail + s] != ck.kb)
+            f(r0 + ck.trow[c], k0 + ck.toff[c * kCsrTail + s], ck.tval[c * kCsrTail + s]);
+    }
+}
+
+std::shared_ptr<F32SparseArrays> f32_csr_from_chunks(const F32CsrChunks& ck, size_t nnz, bool idx16) {
+  auto arr = std::make_shared<F32SparseArrays>();
+  F32SparseView& v = arr->view;
+  v.fmt = SparseFormat::kCsr;
+  v.n = ck.n;
+  v.k = ck.k;
+  v.idx16 = idx16;
+  v.nnz_stored = nnz;
+  arr->ptr.assign(ck.n + 1, 0);
+  for_each_chunk_slot(ck, [&](size_t r, size_t, float) { arr->ptr[r + 1]++; });
+  for (size_t r = 0; r < ck.n; r++) arr->ptr[r + 1] += arr->ptr[r];
+  if (idx16) arr->idx16.resize(nnz);
+  else arr->idx32.resize(nnz);
+  arr->val = aligned_alloc_array<float>(nnz);
+  std::vector<uint32_t> cur(arr->ptr.begin(), arr->ptr.end() - 1);
+  float* val = arr->val.get();
+  for_each_chunk_slot(ck, [&](size_t r, size_t c, float x) {
+    const uint32_t j = cur[r]++;
+    if (idx16) arr->idx16[j] = uint16_t(c);
+    else arr->idx32[j] = uint32_t(c);
+    val[j] = x;
+  });
+  v.ptr = arr->ptr.data();
+  v.idx = idx16 ? static_cast<const void*>(arr->idx16.data()) : static_cast<const void*>(arr->idx32.data());
+  v.val = val;
+  return arr;
+}
+
+void f32_csr_chunks_to_dense(const F32CsrChunks& ck, float* dense) {
+  if (ck.n == 0 || ck.k == 0) return;
+  std::memset(dense, 0, ck.n * ck.k * sizeof(float));
+  for_each_chunk_slot(ck, [&](size_t r, size_t c, float x) { dense[r * ck.k + c] = x; });
 }
 
 std::shared_ptr<F32CsrChunkPack> f32_csr_pack_chunks(const F32SparseView& w, size_t kb, size_t rows) {

@@ -59,34 +59,58 @@ struct F32CsrChunkPack {
 // Repacks CSR weights `w` into chunks with K blocks of kb columns (1..255) and row groups of `rows` (1..256).
 std::shared_ptr<F32CsrChunkPack> f32_csr_pack_chunks(const F32SparseView& w, size_t kb, size_t rows);
 
+// The stored arrays of one format, as the kernels read them, and the view over them.
+struct F32SparseArrays {
+  std::vector<uint32_t> ptr;
+  std::vector<uint16_t> idx16;
+  std::vector<uint32_t> idx32;
+  AlignedPtr<float> val;
+  std::vector<uint8_t> nib;
+  F32SparseView view;
+  size_t bytes() const { return ptr.size() * 4 + idx16.size() * 2 + idx32.size() * 4 + view.nnz_stored * 4 + nib.size(); }
+};
+// CSR arrays rebuilt from a chunk pack (padding slots dropped; columns u16 when idx16): the exact CSR it was packed
+// from. For variants without a chunked kernel once the CSR arrays were released (a lower ISA cap).
+std::shared_ptr<F32SparseArrays> f32_csr_from_chunks(const F32CsrChunks& ck, size_t nnz, bool idx16);
+// Writes the dense [n×k] matrix (row-major) that a chunk pack represents.
+void f32_csr_chunks_to_dense(const F32CsrChunks& ck, float* dense);
+
+// CSR weights are held in one form at a time where possible: the CSR arrays until a variant with a chunked CSR
+// kernel runs them (chunks_only()), then only the chunk pack, which serves every M. A variant without a chunked
+// kernel (ISA capped lower later) gets the CSR arrays back once, rebuilt from the pack (arrays()). Every accessor
+// hands out shared_ptrs, so a call in flight on another thread keeps the form it runs on alive.
 class F32SparseWeights {
  public:
   // Validates and copies; on invalid input returns null and sets *err.
   static std::unique_ptr<F32SparseWeights> create(const SparseInput& in, std::string* err);
 
-  const F32SparseView& view() const { return view_; }
+  // Format, shape and counts (fmt, n, k, idx16, bh, bw, nm_n, nm_m, nnz_stored); the array pointers are null: the
+  // arrays come from arrays().
+  const F32SparseView& shape() const { return shape_; }
   // Stored values that are nonzero (NaN counts as nonzero).
   size_t nonzeros() const { return nonzeros_; }
+  // Bytes held now: the arrays and every pack made so far.
   size_t bytes() const;
+  // The format's arrays (CSR: rebuilt from the chunk pack, and kept, if chunks_only() had released them).
+  std::shared_ptr<const F32SparseArrays> arrays();
   // Dense [n×k] weights packed for the dense GEMM with panel width nr, made on first use (thread-safe).
   std::shared_ptr<PackedF32Weights> dense_packed(size_t nr);
   bool has_dense() const;
+  // Writes the dense [n×k] matrix (from whichever form is held).
+  void to_dense(float* dense) const;
   // N:M only: the weights packed for the panel kernels with panel width nr, made on first use (thread-safe).
   std::shared_ptr<F32NmPanelPack> nm_panels(size_t nr);
-  // CSR only: the weights repacked for the chunked xt kernel (kb, rows as f32_csr_pack_chunks), made on first use
-  // (thread-safe; a different kb or rows replaces the kept pack).
-  std::shared_ptr<F32CsrChunkPack> csr_chunks(size_t kb, size_t rows);
+  // CSR only: the chunk pack (made with kb, rows as f32_csr_pack_chunks when there is none yet; an existing pack
+  // is returned whatever its kb: every chunked kernel runs any kb), after which the CSR arrays are released.
+  std::shared_ptr<F32CsrChunkPack> chunks_only(size_t kb, size_t rows);
+  bool has_chunks() const;
 
  private:
   F32SparseWeights() = default;
-  F32SparseView view_;
-  std::vector<uint32_t> ptr_;
-  std::vector<uint16_t> idx16_;
-  std::vector<uint32_t> idx32_;
-  AlignedPtr<float> val_;
-  std::vector<uint8_t> nib_;
+  F32SparseView shape_;
   size_t nonzeros_ = 0;
   mutable std::mutex mu_;
+  std::shared_ptr<const F32SparseArrays> arrays_;
   std::shared_ptr<PackedF32Weights> dense_;
   std::shared_ptr<F32NmPanelPack> panels_;
   std::shared_ptr<F32CsrChunkPack> chunks_;
