@@ -109,3 +109,48 @@ describe('kept calls follow new data: a warm model equals a fresh one bit for bi
     });
   }
 });
+
+describe('kept Int8Conv calls requantize the input each run (dynamic int8, per pixel and per tensor)', () => {
+  // Two pointwise convs (per-pixel activations after nhwc-layout) and a 3×3 one (per tensor), all on the int8 kernels
+  // (K ≥ 32, > 64 pixels). An input with a NaN makes a per-pixel node fall back to per-tensor quantization for that
+  // run (the kept call's other form); every run must equal a fresh model's bit for bit, NaN for NaN.
+  const C = 40, M = 48, H = 9, W = 10;
+  function convs(): Uint8Array {
+    const g = new G(13);
+    const x = g.input('x', T.FLOAT, [1, C, H, W]);
+    const a = g.node('Conv', [x, g.f32('w1', [M, C, 1, 1], randArr(M * C, 31, 0.5)), g.f32('b1', [M], randArr(M, 32, 0.2))], { kernel_shape: [1, 1] });
+    const r = g.node('Relu', [a]);
+    const b = g.node('Conv', [r, g.f32('w2', [M, M, 3, 3], randArr(M * M * 9, 33, 0.2))], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+    g.node('Conv', [b, g.f32('w3', [C, M, 1, 1], randArr(C * M, 34, 0.5))], { kernel_shape: [1, 1] }, ['y']);
+    g.output('y', T.FLOAT, [1, C, H, W]);
+    return g.bytes();
+  }
+  const n = C * H * W;
+  const plain = randArr(n, 35, 1), scaled = Float32Array.from(randArr(n, 36, 1), (v, i) => v * (1 + (i % 7)));
+  const withNaN = plain.slice();
+  withNaN[5 * W + 3] = NaN;
+  const firstDiff = (a: Float32Array, b: Float32Array) => (a.length !== b.length ? -2 : a.findIndex((v, i) => !Object.is(v, b[i])));
+  const feed = (data: Float32Array) => ({ x: { data, dims: [1, C, H, W] } });
+
+  it('plain, scaled, NaN, plain inputs on one warm model; async too', async () => {
+    const load = () => quantizeModel(loadOnnx(convs()), { mode: 'dynamic' });
+    const warm = load();
+    const kinds = warm.runner.steps.filter((s) => s.node.op === 'Int8Conv').map((s) => !!(s.node.extra as { perPixel?: boolean }).perPixel);
+    expect(kinds.length).toBe(3);
+    expect(kinds.filter((k) => k).length).toBe(2);
+    for (const x of [plain, plain, scaled, withNaN, plain, withNaN, scaled]) {
+      const want = load().run(feed(x)).y.data as Float32Array;
+      expect(firstDiff(warm.run(feed(x)).y.data as Float32Array, want)).toBe(-1);
+      expect(firstDiff((await warm.runAsync(feed(x))).y.data as Float32Array, want)).toBe(-1);
+    }
+  });
+
+  it('a NaN on the first planned run: the kept call starts per tensor and switches to per pixel', () => {
+    const load = () => quantizeModel(loadOnnx(convs()), { mode: 'dynamic' });
+    const warm = load();
+    for (const x of [plain, withNaN, withNaN, plain, scaled, withNaN]) {
+      const want = load().run(feed(x)).y.data as Float32Array;
+      expect(firstDiff(warm.run(feed(x)).y.data as Float32Array, want)).toBe(-1);
+    }
+  });
+});

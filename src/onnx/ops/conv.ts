@@ -604,18 +604,19 @@ registerOnnxOp('LayoutTranspose', {
 }, 'simdtensor');
 
 const ONES16 = new Float32Array(16).fill(1);
+const UNIT16 = new Tensor(ONES16, [1, 1, 16, 1], 'float32', 16);
 /**
  * An elementwise activation on the native kernels: x viewed as 16-channel NHWC pixels through a 1×1 depthwise
- * convolution with unit weights and the fused activation. False (the caller loops) for sizes that are not a
- * multiple of 16 or too small to be worth a native call.
+ * convolution with unit weights and the fused activation, checked here and returned as the native call (to run now
+ * and keep, see keepCall). Null (the caller loops) for sizes that are not a multiple of 16 or too small to be worth
+ * a native call.
  */
-export function convActivationInto(act: ConvActivation, x: Value, out: Value): boolean {
+export function convActivationCall(act: ConvActivation, x: Value, out: Value): (() => void) | null {
   const n = x.size;
-  if (n < 256 || n % 16 !== 0) return false;
+  if (n < 256 || n % 16 !== 0) return null;
   const X = new Tensor(x.data as Float32Array, [1, 1, n / 16, 16], 'float32', n);
   const O = new Tensor(out.data as Float32Array, [1, 1, n / 16, 16], 'float32', n);
-  depthwiseConv2d(X, new Tensor(ONES16, [1, 1, 16, 1], 'float32', 16), { layout: 'nhwc', weightLayout: 'hwcm', activation: act, out: O });
-  return true;
+  return dwNativeCall(planDepthwise('depthwiseConv2d', X, UNIT16, { layout: 'nhwc', weightLayout: 'hwcm', activation: act, out: O }));
 }
 
 /**
