@@ -154,3 +154,47 @@ describe('kept Int8Conv calls requantize the input each run (dynamic int8, per p
     }
   });
 });
+
+describe('planned alias steps over per-run storage (graph inputs, fresh outputs) are made by the runner', () => {
+  // y1 = Unsqueeze(x)·2 (a view of a graph input read by a node), y2 = Reshape(x + x) (a graph output viewing a fresh
+  // one), y3 = Identity(x) (a graph output viewing a graph input: copied, never the caller's memory).
+  function views(): Uint8Array {
+    const g = new G(13);
+    g.input('x', T.FLOAT, [2, 3]);
+    const u = g.node('Unsqueeze', ['x', g.i64('ax', [0])]);
+    g.node('Mul', [u, g.scalar('two', 2)], {}, ['y1']);
+    const s = g.node('Add', ['x', 'x']);
+    g.node('Reshape', [s, g.i64('to', [3, 2])], {}, ['y2']);
+    g.node('Identity', ['x'], {}, ['y3']);
+    for (const y of ['y1', 'y2', 'y3']) g.output(y);
+    return g.bytes();
+  }
+  it('right shapes and values on every run, outputs never alias the feed or each other, profiled by node', () => {
+    const m = loadOnnx(views(), { optimize: false });
+    // Count the alias ops' own calls: only the recording run makes them.
+    let aliasCalls = 0;
+    for (const st of m.runner.steps)
+      if (st.def.alias) {
+        const d = st.def;
+        st.def = { ...d, run: (...a) => (aliasCalls++, d.run(...a)) };
+      }
+    const overlaps = (a: ArrayBufferView, b: ArrayBufferView) => a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+    for (let r = 0; r < 4; r++) {
+      const x = randArr(6, 40 + r);
+      const o = m.run({ x: { data: x, dims: [2, 3] } });
+      expect(o.y1.shape).toEqual([1, 2, 3]);
+      expect(Array.from(o.y1.data)).toEqual(Array.from(x, (v) => Math.fround(v * 2)));
+      expect(o.y2.shape).toEqual([3, 2]);
+      expect(Array.from(o.y2.data)).toEqual(Array.from(x, (v) => Math.fround(v + v)));
+      expect(o.y3.shape).toEqual([2, 3]);
+      expect(Array.from(o.y3.data)).toEqual(Array.from(x));
+      expect(o.y3.data).not.toBe(x);
+      const arrays = [x, o.y1.data, o.y2.data, o.y3.data];
+      for (let i = 0; i < 4; i++) for (let j = i + 1; j < 4; j++) expect(overlaps(arrays[i], arrays[j])).toBe(false);
+      (o.y2.shape as number[])[0] = 99; // a caller scribbling on an output's shape changes no later run
+    }
+    expect(aliasCalls).toBe(3); // Unsqueeze, Reshape, Identity once each, in the recording run
+    const p = m.profile({ x: { data: randArr(6, 50), dims: [2, 3] } });
+    expect(p.nodes.map((t) => t.op).sort()).toEqual(['Add', 'Identity', 'Mul', 'Reshape', 'Unsqueeze']);
+  });
+});
