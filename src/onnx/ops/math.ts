@@ -161,6 +161,8 @@ registerOnnxOp('Linear', {
 
 registerOnnxOp('Softmax', {
   run(node, ins, outs, ctx) {
+    const kept = keptCall(node, ins, outs);
+    if (kept) return [kept];
     const x = ins[0]!;
     const X = f32('Softmax', node, x, 'x');
     const r = x.shape.length;
@@ -169,8 +171,10 @@ registerOnnxOp('Softmax', {
     const O = out.data as Float32Array;
     if (ctx.opset < 13 || axis === r - 1) {
       // Before opset 13 the input is coerced to 2-D at `axis`; both cases are contiguous rows.
-      const cols = numel(x.shape.slice(axis));
-      native.softmax(false, X, O, cols ? x.size / cols : 0, cols);
+      const cols = numel(x.shape.slice(axis)), rows = cols ? x.size / cols : 0;
+      const call = () => native.softmax(false, X, O, rows, cols);
+      call();
+      keepCall(node, ins, outs, out, call);
       return [out];
     }
     const d = x.shape[axis], inner = numel(x.shape.slice(axis + 1)), outer = numel(x.shape.slice(0, axis));
