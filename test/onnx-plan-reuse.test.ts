@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadOnnx } from '../src/index.js';
 import { quantizeModel } from '../src/nn/index.js';
 import { coalesce } from '../src/onnx/value.js';
-import { G, ocrPage, PADDLE_OCR, randArr, T } from './onnx-build.js';
+import { bertFeeds, bertModel, G, ocrPage, PADDLE_OCR, randArr, T } from './onnx-build.js';
 import { expectSameArray } from './helpers.js';
 
 const XS = [3, 1, 8, 40, 15];
@@ -197,4 +197,29 @@ describe('planned alias steps over per-run storage (graph inputs, fresh outputs)
     const p = m.profile({ x: { data: randArr(6, 50), dims: [2, 3] } });
     expect(p.nodes.map((t) => t.op).sort()).toEqual(['Add', 'Identity', 'Mul', 'Reshape', 'Unsqueeze']);
   });
+});
+
+describe('kept Attention and LayerNorm calls follow new ids and masks (BERT encoder)', () => {
+  const bytes = bertModel({ layers: 2, hidden: 64, heads: 4, ffn: 128, vocab: 100, form: 'decomposed', opset: 14 });
+  const firstDiff = (a: Float32Array, b: Float32Array) => (a.length !== b.length ? -2 : a.findIndex((v, i) => !Object.is(v, b[i])));
+  for (const int8 of [false, true]) {
+    it(`${int8 ? 'int8 (dynamic)' : 'f32'}: a warm model equals a fresh one bit for bit, run and runAsync`, async () => {
+      const load = () => (int8 ? quantizeModel(loadOnnx(bytes), { mode: 'dynamic' }) : loadOnnx(bytes));
+      const warm = load();
+      const ops = new Set(warm.runner.steps.map((s) => s.node.op));
+      expect(ops.has('Attention') && ops.has('LayerNorm')).toBe(true);
+      const a = bertFeeds(1, 32, 100, [0, 8]).ours, b = bertFeeds(1, 32, 100, [5, 3]).ours;
+      // Other token ids too: every id shifted by 7.
+      const ids = b.input_ids.data as BigInt64Array;
+      for (let i = 0; i < ids.length; i++) ids[i] = (ids[i] + 7n) % 100n;
+      warm.run(a);
+      warm.run(a);
+      for (const f of [b, a, b]) {
+        const want = load().run(f);
+        const name = Object.keys(want)[0];
+        expect(firstDiff(warm.run(f)[name].data as Float32Array, want[name].data as Float32Array)).toBe(-1);
+        expect(firstDiff((await warm.runAsync(f))[name].data as Float32Array, want[name].data as Float32Array)).toBe(-1);
+      }
+    });
+  }
 });
