@@ -116,13 +116,16 @@ describe('kept Int8Conv calls requantize the input each run (dynamic int8, per p
   // run (the kept call's other form); every run must equal a fresh model's bit for bit, NaN for NaN.
   const C = 40, M = 48, H = 9, W = 10;
   function convs(): Uint8Array {
+    return convsOf(W);
+  }
+  function convsOf(w: number | string): Uint8Array {
     const g = new G(13);
-    const x = g.input('x', T.FLOAT, [1, C, H, W]);
+    const x = g.input('x', T.FLOAT, [1, C, H, w]);
     const a = g.node('Conv', [x, g.f32('w1', [M, C, 1, 1], randArr(M * C, 31, 0.5)), g.f32('b1', [M], randArr(M, 32, 0.2))], { kernel_shape: [1, 1] });
     const r = g.node('Relu', [a]);
     const b = g.node('Conv', [r, g.f32('w2', [M, M, 3, 3], randArr(M * M * 9, 33, 0.2))], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
     g.node('Conv', [b, g.f32('w3', [C, M, 1, 1], randArr(C * M, 34, 0.5))], { kernel_shape: [1, 1] }, ['y']);
-    g.output('y', T.FLOAT, [1, C, H, W]);
+    g.output('y', T.FLOAT, [1, C, H, w]);
     return g.bytes();
   }
   const n = C * H * W;
@@ -142,6 +145,20 @@ describe('kept Int8Conv calls requantize the input each run (dynamic int8, per p
       const want = load().run(feed(x)).y.data as Float32Array;
       expect(firstDiff(warm.run(feed(x)).y.data as Float32Array, want)).toBe(-1);
       expect(firstDiff((await warm.runAsync(feed(x))).y.data as Float32Array, want)).toBe(-1);
+    }
+  });
+
+  it('another input size in between (its recording run resizes the node scratch): the kept call keeps its own', () => {
+    // The model's dims are fixed; a second model with a free width gives two plans on the same nodes.
+    let seed = 37;
+    const wide = (w: number) => randArr(C * H * w, seed++, 1); // new data every run
+    const load = () => quantizeModel(loadOnnx(convsOf('w')), { mode: 'dynamic' });
+    const warm = load();
+    const seq: [number, Float32Array][] = [[W, wide(W)], [W, wide(W)], [W + 6, wide(W + 6)], [W, wide(W)], [W + 6, wide(W + 6)], [W, wide(W)]];
+    for (const [w, x] of seq) {
+      const f = { x: { data: x, dims: [1, C, H, w] } };
+      const want = load().run(f).y.data as Float32Array;
+      expect(firstDiff(warm.run(f).y.data as Float32Array, want)).toBe(-1);
     }
   });
 

@@ -387,23 +387,26 @@ function floatRouteNode(n: Node, e: Int8ConvExtra, x: Value | undefined): Node |
 const dqParams = new Float32Array(2);
 const dqScale = new Float32Array(1), dqZero = new Int32Array(1);
 
+/** Where a dynamic Int8Conv quantizes its input: the node's buffers, or the ones a kept call holds. */
+type QuantBuffers = Pick<Int8ConvExtra, 'qScratch' | 'rowScale' | 'rowZero'>;
+
 /**
- * Quantizes a dynamic Int8Conv's float32 input into `e.qScratch` with the library's per-row dynamic quantizer (SIMD
+ * Quantizes a dynamic Int8Conv's float32 input into `b.qScratch` with the library's per-row dynamic quantizer (SIMD
  * min/max, then x·(1/scale) rounded half to even): DynamicQuantizeLinear's range and scale, ~10× faster than the
  * division-exact onnxDynamicQuantize, which stays for inputs holding NaN/±Inf (onnxruntime's rules for those).
- * True: quantized per pixel (`perPixel` on NHWC: one scale and zero point per row into `e.rowScale` / `e.rowZero`);
- * false: per tensor, into {@link dqScale} / {@link dqZero}. Rows holding NaN/±Inf get a NaN scale: the whole tensor
- * then takes the per-tensor path.
+ * True: quantized per pixel (`perPixel` on NHWC: one scale and zero point per row into `b.rowScale` / `b.rowZero`,
+ * made here on first need); false: per tensor, into {@link dqScale} / {@link dqZero}. Rows holding NaN/±Inf get a NaN
+ * scale: the whole tensor then takes the per-tensor path.
  */
-function quantizeInput(e: Int8ConvExtra, X: Float32Array, shape: readonly number[]): boolean {
-  const q = e.qScratch!;
+function quantizeInput(e: Int8ConvExtra, b: QuantBuffers, X: Float32Array, shape: readonly number[]): boolean {
+  const q = b.qScratch!;
   if (e.perPixel && e.opts.layout === 'nhwc' && X.length > 0) {
     const c = shape[shape.length - 1], rows = X.length / c;
-    if (!e.rowScale || e.rowScale.length !== rows) {
-      e.rowScale = new Float32Array(rows);
-      e.rowZero = new Int32Array(rows);
+    if (!b.rowScale || b.rowScale.length !== rows) {
+      b.rowScale = new Float32Array(rows);
+      b.rowZero = new Int32Array(rows);
     }
-    if (native.quantizeRows(X, rows, c, q, e.rowScale, e.rowZero!) === 0) return true;
+    if (native.quantizeRows(X, rows, c, q, b.rowScale, b.rowZero!) === 0) return true;
   }
   if (X.length === 0 || native.quantizeRows(X, 1, X.length, q, dqScale, dqZero) !== 0) {
     native.onnxDynamicQuantize(X, q, dqParams);
@@ -426,7 +429,7 @@ function int8ConvArgs(n: Node, ins: Ins, outs: (Value | undefined)[]) {
     if (!xf || xf.dtype !== 'float32') throw typeError('Int8Conv', `node '${n.name}': x must be float32, got ${xf?.dtype}`);
     // One buffer per node, reused across runs (a model runs one call at a time).
     if (!e.qScratch || e.qScratch.length !== xf.size) e.qScratch = new Uint8Array(xf.size);
-    if (quantizeInput(e, xf.data as Float32Array, xf.shape)) {
+    if (quantizeInput(e, e, xf.data as Float32Array, xf.shape)) {
       const x = mk('uint8', xf.shape, e.qScratch) as unknown as Tensor;
       const o = outs[0] as unknown as Tensor | undefined;
       const opts: Conv2dOptions = { ...e.opts, ...(o ? { out: o } : {}), pixelParams: { scale: e.rowScale!, zeroPoint: e.rowZero! } } as Conv2dOptions;
@@ -466,18 +469,20 @@ function keepInt8Call(n: Node, ins: Ins, outs: (Value | undefined)[], e: Int8Con
   let call = conv;
   if (e.dynamic) {
     const X = ins[0]!.data as Float32Array, shape = ins[0]!.shape.slice();
+    // The buffers this call was checked over: a run of another input size replaces the node's (int8ConvArgs).
+    const b: QuantBuffers = { qScratch: e.qScratch, rowScale: e.rowScale, rowZero: e.rowZero };
     const byPixel = !!(opts as Int8Conv2dOptions).pixelParams;
     let other: (() => void) | null = null;
     // The other quantization's call, made the first time an input needs it (int8ConvArgs's two forms).
     const otherCall = () => {
       const o: Int8Conv2dOptions = { ...opts } as Int8Conv2dOptions;
       if (byPixel) delete o.pixelParams;
-      else o.pixelParams = { scale: e.rowScale!, zeroPoint: e.rowZero! };
+      else o.pixelParams = { scale: b.rowScale!, zeroPoint: b.rowZero! };
       const t = new QuantizedTensor(x.data, 1, 0, null);
       return named('Int8Conv', n, () => (byPixel ? int8ConvCall('conv2d', t, w, o, dqScale, dqZero) : int8ConvCall('conv2d', t, w, o, ONE, ZERO)));
     };
     call = () => {
-      if (quantizeInput(e, X, shape) === byPixel) conv();
+      if (quantizeInput(e, b, X, shape) === byPixel) conv();
       else (other ??= otherCall())();
     };
   }
