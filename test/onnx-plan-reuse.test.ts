@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadOnnx } from '../src/index.js';
 import { quantizeModel } from '../src/nn/index.js';
 import { coalesce } from '../src/onnx/value.js';
-import { G, ocrPage, PADDLE_OCR, randArr, T } from './onnx-build.js';
+import { bertFeeds, bertModel, G, ocrPage, PADDLE_OCR, randArr, T } from './onnx-build.js';
 import { expectSameArray } from './helpers.js';
 
 const XS = [3, 1, 8, 40, 15];
@@ -106,6 +106,137 @@ describe('kept calls follow new data: a warm model equals a fresh one bit for bi
       const w = want[name].data as Float32Array;
       expect(firstDiff(got[name].data as Float32Array, w)).toBe(-1);
       expect(firstDiff(gotAsync[name].data as Float32Array, w)).toBe(-1);
+    });
+  }
+});
+
+describe('kept Int8Conv calls requantize the input each run (dynamic int8, per pixel and per tensor)', () => {
+  // Two pointwise convs (per-pixel activations after nhwc-layout) and a 3×3 one (per tensor), all on the int8 kernels
+  // (K ≥ 32, > 64 pixels). An input with a NaN makes a per-pixel node fall back to per-tensor quantization for that
+  // run (the kept call's other form); every run must equal a fresh model's bit for bit, NaN for NaN.
+  const C = 40, M = 48, H = 9, W = 10;
+  function convs(): Uint8Array {
+    return convsOf(W);
+  }
+  function convsOf(w: number | string): Uint8Array {
+    const g = new G(13);
+    const x = g.input('x', T.FLOAT, [1, C, H, w]);
+    const a = g.node('Conv', [x, g.f32('w1', [M, C, 1, 1], randArr(M * C, 31, 0.5)), g.f32('b1', [M], randArr(M, 32, 0.2))], { kernel_shape: [1, 1] });
+    const r = g.node('Relu', [a]);
+    const b = g.node('Conv', [r, g.f32('w2', [M, M, 3, 3], randArr(M * M * 9, 33, 0.2))], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+    g.node('Conv', [b, g.f32('w3', [C, M, 1, 1], randArr(C * M, 34, 0.5))], { kernel_shape: [1, 1] }, ['y']);
+    g.output('y', T.FLOAT, [1, C, H, w]);
+    return g.bytes();
+  }
+  const n = C * H * W;
+  const plain = randArr(n, 35, 1), scaled = Float32Array.from(randArr(n, 36, 1), (v, i) => v * (1 + (i % 7)));
+  const withNaN = plain.slice();
+  withNaN[5 * W + 3] = NaN;
+  const firstDiff = (a: Float32Array, b: Float32Array) => (a.length !== b.length ? -2 : a.findIndex((v, i) => !Object.is(v, b[i])));
+  const feed = (data: Float32Array) => ({ x: { data, dims: [1, C, H, W] } });
+
+  it('plain, scaled, NaN, plain inputs on one warm model; async too', async () => {
+    const load = () => quantizeModel(loadOnnx(convs()), { mode: 'dynamic' });
+    const warm = load();
+    const kinds = warm.runner.steps.filter((s) => s.node.op === 'Int8Conv').map((s) => !!(s.node.extra as { perPixel?: boolean }).perPixel);
+    expect(kinds.length).toBe(3);
+    expect(kinds.filter((k) => k).length).toBe(2);
+    for (const x of [plain, plain, scaled, withNaN, plain, withNaN, scaled]) {
+      const want = load().run(feed(x)).y.data as Float32Array;
+      expect(firstDiff(warm.run(feed(x)).y.data as Float32Array, want)).toBe(-1);
+      expect(firstDiff((await warm.runAsync(feed(x))).y.data as Float32Array, want)).toBe(-1);
+    }
+  });
+
+  it('another input size in between (its recording run resizes the node scratch): the kept call keeps its own', () => {
+    // The model's dims are fixed; a second model with a free width gives two plans on the same nodes.
+    let seed = 37;
+    const wide = (w: number) => randArr(C * H * w, seed++, 1); // new data every run
+    const load = () => quantizeModel(loadOnnx(convsOf('w')), { mode: 'dynamic' });
+    const warm = load();
+    const seq: [number, Float32Array][] = [[W, wide(W)], [W, wide(W)], [W + 6, wide(W + 6)], [W, wide(W)], [W + 6, wide(W + 6)], [W, wide(W)]];
+    for (const [w, x] of seq) {
+      const f = { x: { data: x, dims: [1, C, H, w] } };
+      const want = load().run(f).y.data as Float32Array;
+      expect(firstDiff(warm.run(f).y.data as Float32Array, want)).toBe(-1);
+    }
+  });
+
+  it('a NaN on the first planned run: the kept call starts per tensor and switches to per pixel', () => {
+    const load = () => quantizeModel(loadOnnx(convs()), { mode: 'dynamic' });
+    const warm = load();
+    for (const x of [plain, withNaN, withNaN, plain, scaled, withNaN]) {
+      const want = load().run(feed(x)).y.data as Float32Array;
+      expect(firstDiff(warm.run(feed(x)).y.data as Float32Array, want)).toBe(-1);
+    }
+  });
+});
+
+describe('planned alias steps over per-run storage (graph inputs, fresh outputs) are made by the runner', () => {
+  // y1 = Unsqueeze(x)·2 (a view of a graph input read by a node), y2 = Reshape(x + x) (a graph output viewing a fresh
+  // one), y3 = Identity(x) (a graph output viewing a graph input: copied, never the caller's memory).
+  function views(): Uint8Array {
+    const g = new G(13);
+    g.input('x', T.FLOAT, [2, 3]);
+    const u = g.node('Unsqueeze', ['x', g.i64('ax', [0])]);
+    g.node('Mul', [u, g.scalar('two', 2)], {}, ['y1']);
+    const s = g.node('Add', ['x', 'x']);
+    g.node('Reshape', [s, g.i64('to', [3, 2])], {}, ['y2']);
+    g.node('Identity', ['x'], {}, ['y3']);
+    for (const y of ['y1', 'y2', 'y3']) g.output(y);
+    return g.bytes();
+  }
+  it('right shapes and values on every run, outputs never alias the feed or each other, profiled by node', () => {
+    const m = loadOnnx(views(), { optimize: false });
+    // Count the alias ops' own calls: only the recording run makes them.
+    let aliasCalls = 0;
+    for (const st of m.runner.steps)
+      if (st.def.alias) {
+        const d = st.def;
+        st.def = { ...d, run: (...a) => (aliasCalls++, d.run(...a)) };
+      }
+    const overlaps = (a: ArrayBufferView, b: ArrayBufferView) => a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+    for (let r = 0; r < 4; r++) {
+      const x = randArr(6, 40 + r);
+      const o = m.run({ x: { data: x, dims: [2, 3] } });
+      expect(o.y1.shape).toEqual([1, 2, 3]);
+      expect(Array.from(o.y1.data)).toEqual(Array.from(x, (v) => Math.fround(v * 2)));
+      expect(o.y2.shape).toEqual([3, 2]);
+      expect(Array.from(o.y2.data)).toEqual(Array.from(x, (v) => Math.fround(v + v)));
+      expect(o.y3.shape).toEqual([2, 3]);
+      expect(Array.from(o.y3.data)).toEqual(Array.from(x));
+      expect(o.y3.data).not.toBe(x);
+      const arrays = [x, o.y1.data, o.y2.data, o.y3.data];
+      for (let i = 0; i < 4; i++) for (let j = i + 1; j < 4; j++) expect(overlaps(arrays[i], arrays[j])).toBe(false);
+      (o.y2.shape as number[])[0] = 99; // a caller scribbling on an output's shape changes no later run
+    }
+    expect(aliasCalls).toBe(3); // Unsqueeze, Reshape, Identity once each, in the recording run
+    const p = m.profile({ x: { data: randArr(6, 50), dims: [2, 3] } });
+    expect(p.nodes.map((t) => t.op).sort()).toEqual(['Add', 'Identity', 'Mul', 'Reshape', 'Unsqueeze']);
+  });
+});
+
+describe('kept Attention and LayerNorm calls follow new ids and masks (BERT encoder)', () => {
+  const bytes = bertModel({ layers: 2, hidden: 64, heads: 4, ffn: 128, vocab: 100, form: 'decomposed', opset: 14 });
+  const firstDiff = (a: Float32Array, b: Float32Array) => (a.length !== b.length ? -2 : a.findIndex((v, i) => !Object.is(v, b[i])));
+  for (const int8 of [false, true]) {
+    it(`${int8 ? 'int8 (dynamic)' : 'f32'}: a warm model equals a fresh one bit for bit, run and runAsync`, async () => {
+      const load = () => (int8 ? quantizeModel(loadOnnx(bytes), { mode: 'dynamic' }) : loadOnnx(bytes));
+      const warm = load();
+      const ops = new Set(warm.runner.steps.map((s) => s.node.op));
+      expect(ops.has('Attention') && ops.has('LayerNorm')).toBe(true);
+      const a = bertFeeds(1, 32, 100, [0, 8]).ours, b = bertFeeds(1, 32, 100, [5, 3]).ours;
+      // Other token ids too: every id shifted by 7.
+      const ids = b.input_ids.data as BigInt64Array;
+      for (let i = 0; i < ids.length; i++) ids[i] = (ids[i] + 7n) % 100n;
+      warm.run(a);
+      warm.run(a);
+      for (const f of [b, a, b]) {
+        const want = load().run(f);
+        const name = Object.keys(want)[0];
+        expect(firstDiff(warm.run(f)[name].data as Float32Array, want[name].data as Float32Array)).toBe(-1);
+        expect(firstDiff((await warm.runAsync(f))[name].data as Float32Array, want[name].data as Float32Array)).toBe(-1);
+      }
     });
   }
 });

@@ -140,6 +140,26 @@ function result(p: Int8Plan): Tensor | QuantizedTensor {
 type S8Conv = (...a: unknown[]) => string;
 type S8ConvAsync = (...a: unknown[]) => Promise<unknown>;
 
+/**
+ * @internal The checked native call of one int8 conv, made once and rerun (the ONNX runtime's kept Int8Conv calls):
+ * validated as {@link conv2d} validates it, over the storage of `x` and `opts.out`, with x's scale and zero point read
+ * from `scale[0]` and `zero[0]` at each call — a dynamic conv requantizes the same input buffer every run with new
+ * parameters. A scale or zero point a QuantizedTensor refuses throws its error, as the planning call would.
+ */
+export function int8ConvCall(fn: string, x: QuantizedTensor, w: PackedInt8ConvWeights, opts: Int8Conv2dOptions, scale: ArrayLike<number>, zero: ArrayLike<number>): () => void {
+  const p = planInt8(fn, x, w, opts);
+  const a = args(p);
+  const s8 = native.s8Conv2d as unknown as S8Conv;
+  const [lo, hi] = x.dtype === 'int8' ? [-128, 127] : [0, 255];
+  return () => {
+    const s = scale[0], z = zero[0];
+    if (!(s > 0) || s === Infinity || !Number.isInteger(z) || z < lo || z > hi) void new QuantizedTensor(x.data, s, z, null);
+    a[6] = z;
+    a[7] = s;
+    Reflect.apply(s8, undefined, a);
+  };
+}
+
 convHooks.int8 = {
   match: (x, w) => x instanceof QuantizedTensor || w instanceof PackedInt8ConvWeights || w instanceof QuantizedTensor,
   run(x, w, opts) {

@@ -154,7 +154,12 @@ export class OnnxModel {
           }
         });
       }
-      if (dt === 'int64') return mk('int64', dims, Float64Array.from(data as BigInt64Array, (v) => Number(v)));
+      if (dt === 'int64') {
+        // An indexed loop: Float64Array.from with a map callback costs ~0.2 µs an element (BERT's ids and mask).
+        const b = data as BigInt64Array, f = new Float64Array(b.length);
+        for (let i = 0; i < b.length; i++) f[i] = Number(b[i]);
+        return mk('int64', dims, f);
+      }
       return mk(dt, dims, data as never);
     });
   }

@@ -43,6 +43,12 @@ interface Plan {
   outputs: { slot: number; value: Value }[];
   /** Alias steps that must run each time (their base changes per run). */
   liveAlias: Set<Step>;
+  /**
+   * Per step: the output shape of an alias step that runs each time (a view of a graph input or of a fresh output:
+   * BERT's mask Unsqueeze, rec's final Reshape) — its shape is fixed by the plan's input shapes, so the runner makes
+   * the view itself instead of calling the op (whose shape-input reads, axis sets and checks cost 5–30 µs a run).
+   */
+  viewShapes: (readonly number[] | undefined)[];
   arenaBytes: number;
 }
 
@@ -135,8 +141,29 @@ export class GraphRunner {
       if (planned && res[i] !== planned) (planned.data as Float32Array).set(res[i].data as Float32Array);
       vals[st.outs[i]] = planned ?? res[i];
     }
+    this.done(st, t0, timing);
+  }
+
+  /** A planned alias step: its output is a view of its input's storage with the shape the plan recorded. */
+  private view(st: Step, vals: (Value | undefined)[], shape: readonly number[], timing?: OpTiming[]): void {
+    const t0 = timing || monitorHook.on ? performance.now() : 0;
+    const x = vals[st.ins[0]];
+    if (!x) throw rangeError('OnnxModel.run', `node '${st.node.name}' (${st.node.op}) reads '${this.names[st.ins[0]]}', which no node or input provides`);
+    vals[st.outs[0]] = mk(x.dtype, shape, x.data);
+    this.done(st, t0, timing);
+  }
+
+  /** Records a finished step for the profile and the monitor. */
+  private done(st: Step, t0: number, timing: OpTiming[] | undefined): void {
     if (timing) timing.push({ node: st.node.name, op: st.node.op, ms: performance.now() - t0 });
     if (monitorHook.on) monitorHook.record(`onnx.${st.node.op}`, st.node.domain || 'ai.onnx', t0);
+  }
+
+  /** Runs step i of a plan. */
+  private step(plan: Plan, i: number, vals: (Value | undefined)[], timing?: OpTiming[]): void {
+    const shape = plan.viewShapes[i];
+    if (shape) this.view(plan.steps[i], vals, shape, timing);
+    else this.exec(plan.steps[i], vals, plan.stepOuts[i], timing);
   }
 
   /** Builds the plan from a recorded run. */
@@ -243,11 +270,17 @@ export class GraphRunner {
     // Alias steps whose views are fixed need not run at all.
     const steps = run.filter((st) => !st.def.alias || liveAlias.has(st) || st.outs.some((o) => isOutput.has(o)));
     const keptOuts = steps.map((st) => stepOuts[run.indexOf(st)]);
+    // Only where the recorded run shows a true view: the same storage array and dtype as the base, no other output.
+    const viewShapes = steps.map((st) => {
+      if (!st.def.alias || st.outs[0] < 0 || st.ins[0] < 0 || st.outs.some((o, j) => j > 0 && o >= 0)) return undefined;
+      const v = vals[st.outs[0]], base = vals[st.ins[0]];
+      return v && base && v.data === base.data && v.dtype === base.dtype ? v.shape.slice() : undefined;
+    });
     const outputs = this.outputSlots.map((slot) => ({ slot, value: vals[slot]! }));
     for (const o of outputs) if (copyOut.has(o.slot) || isStatic[o.slot] || isInput.has(o.slot)) copyOut.add(o.slot);
     this.copyOut = copyOut;
     this.arenaBytes = Math.max(this.arenaBytes, top);
-    return { steps, stepOuts: keptOuts, fixed, outputs, liveAlias, arenaBytes: top };
+    return { steps, stepOuts: keptOuts, fixed, outputs, liveAlias, viewShapes, arenaBytes: top };
   }
 
   private copyOut = new Set<number>();
@@ -290,7 +323,7 @@ export class GraphRunner {
       });
     }
     const vals = this.begin(plan, feeds);
-    for (let i = 0; i < plan.steps.length; i++) this.exec(plan.steps[i], vals, plan.stepOuts[i], timing);
+    for (let i = 0; i < plan.steps.length; i++) this.step(plan, i, vals, timing);
     return this.collect(vals, false);
   }
 
@@ -339,7 +372,8 @@ export class GraphRunner {
           vals[o] = planned?.[j] ?? res[j];
         });
         if (monitorHook.on) monitorHook.record(`onnx.${st.node.op}`, st.node.domain || 'ai.onnx', t0);
-      } else this.exec(st, vals, outsOf(i));
+      } else if (plan === 'dynamic') this.exec(st, vals, undefined);
+      else this.step(plan, i, vals);
     }
     if (plan === 'dynamic') {
       this.check(vals);

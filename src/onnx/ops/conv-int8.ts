@@ -15,20 +15,22 @@ import { Tensor } from '../../tensor.js';
 import { native } from '../../native.js';
 import { dequantize, QuantizedTensor } from '../../int8/index.js';
 import { conv2d, conv2dAsync, packConvWeights, type Conv2dOptions } from '../../conv/conv2d.js';
-import { PackedInt8ConvWeights } from '../../conv/conv2d-int8.js';
+import { int8ConvCall, PackedInt8ConvWeights, type Int8Conv2dOptions } from '../../conv/conv2d-int8.js';
 import '../../conv/conv2d-int8.js';
 import '../../conv/depthwise.js';
 import { attrInt, attrInts, attrStr, type Node } from '../graph.js';
 import { mk, view, type Value } from '../value.js';
 import { rne } from './quant.js';
 import { as4d, back, checkSpatial, convOpts, kernelCheck, named, namedAsync, out4d, type FusedConvExtra } from './conv.js';
-import { getOnnxOp, registerOnnxOp } from './registry.js';
+import { getOnnxOp, keepCall, keptCall, registerOnnxOp } from './registry.js';
+import { monitorHook } from '../../ops/registry.js';
 
 type Ins = (Value | undefined)[];
 const fr = Math.fround;
 /** Largest integer below which every float32 partial sum is exact. */
 const F32_EXACT = 2 ** 24;
 const ONE = Float32Array.of(1);
+const ZERO = Int32Array.of(0);
 
 function qv(op: string, n: Node, v: Value | undefined, arg: string): Value {
   if (!v) throw rangeError(op, `node '${n.name}': input ${arg} is missing`);
@@ -385,6 +387,35 @@ function floatRouteNode(n: Node, e: Int8ConvExtra, x: Value | undefined): Node |
 const dqParams = new Float32Array(2);
 const dqScale = new Float32Array(1), dqZero = new Int32Array(1);
 
+/** Where a dynamic Int8Conv quantizes its input: the node's buffers, or the ones a kept call holds. */
+type QuantBuffers = Pick<Int8ConvExtra, 'qScratch' | 'rowScale' | 'rowZero'>;
+
+/**
+ * Quantizes a dynamic Int8Conv's float32 input into `b.qScratch` with the library's per-row dynamic quantizer (SIMD
+ * min/max, then x·(1/scale) rounded half to even): DynamicQuantizeLinear's range and scale, ~10× faster than the
+ * division-exact onnxDynamicQuantize, which stays for inputs holding NaN/±Inf (onnxruntime's rules for those).
+ * True: quantized per pixel (`perPixel` on NHWC: one scale and zero point per row into `b.rowScale` / `b.rowZero`,
+ * made here on first need); false: per tensor, into {@link dqScale} / {@link dqZero}. Rows holding NaN/±Inf get a NaN
+ * scale: the whole tensor then takes the per-tensor path.
+ */
+function quantizeInput(e: Int8ConvExtra, b: QuantBuffers, X: Float32Array, shape: readonly number[]): boolean {
+  const q = b.qScratch!;
+  if (e.perPixel && e.opts.layout === 'nhwc' && X.length > 0) {
+    const c = shape[shape.length - 1], rows = X.length / c;
+    if (!b.rowScale || b.rowScale.length !== rows) {
+      b.rowScale = new Float32Array(rows);
+      b.rowZero = new Int32Array(rows);
+    }
+    if (native.quantizeRows(X, rows, c, q, b.rowScale, b.rowZero!) === 0) return true;
+  }
+  if (X.length === 0 || native.quantizeRows(X, 1, X.length, q, dqScale, dqZero) !== 0) {
+    native.onnxDynamicQuantize(X, q, dqParams);
+    dqScale[0] = dqParams[0];
+    dqZero[0] = dqParams[1];
+  }
+  return false;
+}
+
 /**
  * Fused dynamic-int8 conv (domain 'simdtensor'): inputs [xq (uint8/int8), x_scale, x_zero_point], or [x (float32)]
  * when `extra.dynamic` (quantized here);
@@ -398,28 +429,11 @@ function int8ConvArgs(n: Node, ins: Ins, outs: (Value | undefined)[]) {
     if (!xf || xf.dtype !== 'float32') throw typeError('Int8Conv', `node '${n.name}': x must be float32, got ${xf?.dtype}`);
     // One buffer per node, reused across runs (a model runs one call at a time).
     if (!e.qScratch || e.qScratch.length !== xf.size) e.qScratch = new Uint8Array(xf.size);
-    // The library's per-row dynamic quantizer over one row (SIMD min/max, then x·(1/scale) rounded half to even):
-    // DynamicQuantizeLinear's range and scale, ~10× faster than the division-exact onnxDynamicQuantize, which
-    // stays for inputs holding NaN/±Inf (onnxruntime's rules for those).
-    const X = xf.data as Float32Array;
-    if (e.perPixel && e.opts.layout === 'nhwc' && X.length > 0) {
-      const c = xf.shape[xf.shape.length - 1], rows = X.length / c;
-      if (!e.rowScale || e.rowScale.length !== rows) {
-        e.rowScale = new Float32Array(rows);
-        e.rowZero = new Int32Array(rows);
-      }
-      // Rows holding NaN/±Inf get a NaN scale: the whole tensor then takes the per-tensor path below.
-      if (native.quantizeRows(X, rows, c, e.qScratch, e.rowScale, e.rowZero!) === 0) {
-        const x = mk('uint8', xf.shape, e.qScratch) as unknown as Tensor;
-        const o = outs[0] as unknown as Tensor | undefined;
-        const opts: Conv2dOptions = { ...e.opts, ...(o ? { out: o } : {}), pixelParams: { scale: e.rowScale, zeroPoint: e.rowZero! } } as Conv2dOptions;
-        return { input: new QuantizedTensor(x, 1, 0, null), o, e, opts, nhwc: true };
-      }
-    }
-    if (X.length === 0 || native.quantizeRows(X, 1, X.length, e.qScratch, dqScale, dqZero) !== 0) {
-      native.onnxDynamicQuantize(X, e.qScratch, dqParams);
-      dqScale[0] = dqParams[0];
-      dqZero[0] = dqParams[1];
+    if (quantizeInput(e, e, xf.data as Float32Array, xf.shape)) {
+      const x = mk('uint8', xf.shape, e.qScratch) as unknown as Tensor;
+      const o = outs[0] as unknown as Tensor | undefined;
+      const opts: Conv2dOptions = { ...e.opts, ...(o ? { out: o } : {}), pixelParams: { scale: e.rowScale!, zeroPoint: e.rowZero! } } as Conv2dOptions;
+      return { input: new QuantizedTensor(x, 1, 0, null), o, e, opts, nhwc: true, scale: ONE, zero: ZERO };
     }
     xq = mk('uint8', xf.shape, e.qScratch);
     xs = mk('float32', [], Float32Array.of(dqScale[0]));
@@ -441,16 +455,55 @@ function int8ConvArgs(n: Node, ins: Ins, outs: (Value | undefined)[]) {
     input = new Tensor(xf, x.shape.slice(), 'float32', x.size);
     if (e.bias) opts.bias = e.bias;
   }
-  return { input, o, e, opts, nhwc };
+  // The kept call reads the parameters where this run found them: the node's own (dynamic) or its inputs' storage.
+  const scaleArr = e.dynamic ? dqScale : xs!.data, zeroArr = e.dynamic ? dqZero : xz ? xz.data : ZERO;
+  return { input, o, e, opts, nhwc, scale: scaleArr, zero: zeroArr };
 }
+/**
+ * Keeps an Int8Conv's call for {@link keptCall}: the native conv checked once over this run's storage. A dynamic node
+ * requantizes its input first; a per-pixel one keeps the per-tensor call too, for inputs holding NaN/±Inf.
+ */
+function keepInt8Call(n: Node, ins: Ins, outs: (Value | undefined)[], e: Int8ConvExtra, x: QuantizedTensor, opts: Conv2dOptions | Int8Conv2dOptions, scale: ArrayLike<number>, zero: ArrayLike<number>): void {
+  const w = e.packed as PackedInt8ConvWeights;
+  const conv = named('Int8Conv', n, () => int8ConvCall('conv2d', x, w, opts, scale, zero));
+  let call = conv;
+  if (e.dynamic) {
+    const X = ins[0]!.data as Float32Array, shape = ins[0]!.shape.slice();
+    // The buffers this call was checked over: a run of another input size replaces the node's (int8ConvArgs).
+    const b: QuantBuffers = { qScratch: e.qScratch, rowScale: e.rowScale, rowZero: e.rowZero };
+    const byPixel = !!(opts as Int8Conv2dOptions).pixelParams;
+    let other: (() => void) | null = null;
+    // The other quantization's call, made the first time an input needs it (int8ConvArgs's two forms).
+    const otherCall = () => {
+      const o: Int8Conv2dOptions = { ...opts } as Int8Conv2dOptions;
+      if (byPixel) delete o.pixelParams;
+      else o.pixelParams = { scale: b.rowScale!, zeroPoint: b.rowZero! };
+      const t = new QuantizedTensor(x.data, 1, 0, null);
+      return named('Int8Conv', n, () => (byPixel ? int8ConvCall('conv2d', t, w, o, dqScale, dqZero) : int8ConvCall('conv2d', t, w, o, ONE, ZERO)));
+    };
+    call = () => {
+      if (quantizeInput(e, b, X, shape) === byPixel) conv();
+      else (other ??= otherCall())();
+    };
+  }
+  keepCall(n, ins, outs, outs[0]!, call);
+}
+
 const fusedConv = () => getOnnxOp('FusedConv', 'simdtensor')!;
 
 registerOnnxOp('Int8Conv', {
   run(n, ins, outs, ctx) {
+    // A planned run passes the same input and output storage every time: the checked native call (and, for a
+    // dynamic node, its input quantization) is kept on the node and rerun without the per-call planning.
+    if (!monitorHook.on) {
+      const kept = keptCall(n, ins, outs);
+      if (kept) return [kept];
+    }
     const f = floatRouteNode(n, n.extra as unknown as Int8ConvExtra, ins[0]);
     if (f) return fusedConv().run(f, ins.slice(0, 1), outs, ctx);
-    const { input, o, e, opts, nhwc } = int8ConvArgs(n, ins, outs);
+    const { input, o, e, opts, nhwc, scale, zero } = int8ConvArgs(n, ins, outs);
     const y = named('Int8Conv', n, () => conv2d(input as QuantizedTensor, e.packed as PackedInt8ConvWeights, opts)) as Tensor;
+    if (o && e.packed instanceof PackedInt8ConvWeights && !monitorHook.on) keepInt8Call(n, ins, outs, e, input as QuantizedTensor, opts, scale, zero);
     return [o ? outs[0]! : nhwc ? (y as unknown as Value) : back(y, e.rank)];
   },
   async runAsync(n, ins, outs, ctx, signal) {

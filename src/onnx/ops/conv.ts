@@ -17,7 +17,7 @@ import type { ConvActivation } from '../../conv/activation.js';
 import { attrFloat, attrInt, attrInts, attrStr, type Node } from '../graph.js';
 import { broadcastShape, ints, mk, numel, outOr, sameShape, view, type Value } from '../value.js';
 import { transposeInto } from './shape.js';
-import { getOnnxOp, registerOnnxOp, type OpContext, type OpDef } from './registry.js';
+import { getOnnxOp, keepCall, keptCall, registerOnnxOp, type OpContext, type OpDef } from './registry.js';
 
 type Ins = (Value | undefined)[];
 
@@ -586,6 +586,8 @@ registerOnnxOp('Resize', {
  */
 registerOnnxOp('LayoutTranspose', {
   run(n, ins, outs) {
+    const kept = keptCall(n, ins, outs);
+    if (kept) return [kept];
     const x = ins[0]!;
     const perm = attrInts(n, 'perm')!;
     if (x.shape.length !== 4) throw rangeError('LayoutTranspose', `node '${n.name}': expected a 4-D value, got shape [${x.shape.join(', ')}]`);
@@ -593,29 +595,38 @@ registerOnnxOp('LayoutTranspose', {
     const out = outOr(outs[0], x.dtype, shape);
     const toNchw = perm[1] === 3;
     const c = toNchw ? x.shape[3] : x.shape[1], hw = toNchw ? x.shape[1] * x.shape[2] : x.shape[2] * x.shape[3];
-    if (c === 1 || hw === 1) (out.data as Float32Array).set(x.data as Float32Array);
+    const X = x.data as Float32Array, O = out.data as Float32Array;
+    let call: () => void;
+    if (c === 1 || hw === 1) call = () => O.set(X);
     // float32: each image is one [C, H·W] ↔ [H·W, C] matrix transpose on the in-register tiled kernel (the N-d
     // transpose walks element by element: det's 3×640×640 input took 1.5 ms); other dtypes (uint8) take the N-d one.
-    else if (x.dtype === 'float32' && out.dtype === 'float32' && out.data !== x.data && x.size > 0)
-      native.transposeBatched(x.data as Float32Array, out.data as Float32Array, toNchw ? Int32Array.of(x.shape[0], hw, c) : Int32Array.of(x.shape[0], c, hw));
-    else transposeInto(x, perm, out);
+    else if (x.dtype === 'float32' && out.dtype === 'float32' && out.data !== x.data && x.size > 0) {
+      const dims = toNchw ? Int32Array.of(x.shape[0], hw, c) : Int32Array.of(x.shape[0], c, hw);
+      call = () => native.transposeBatched(X, O, dims);
+    } else {
+      transposeInto(x, perm, out);
+      return [out];
+    }
+    call();
+    keepCall(n, ins, outs, out, call); // a planned run: the same arrays every time (attrs, checks and dims once)
     return [out];
   },
 }, 'simdtensor');
 
 const ONES16 = new Float32Array(16).fill(1);
+const UNIT16 = new Tensor(ONES16, [1, 1, 16, 1], 'float32', 16);
 /**
  * An elementwise activation on the native kernels: x viewed as 16-channel NHWC pixels through a 1×1 depthwise
- * convolution with unit weights and the fused activation. False (the caller loops) for sizes that are not a
- * multiple of 16 or too small to be worth a native call.
+ * convolution with unit weights and the fused activation, checked here and returned as the native call (to run now
+ * and keep, see keepCall). Null (the caller loops) for sizes that are not a multiple of 16 or too small to be worth
+ * a native call.
  */
-export function convActivationInto(act: ConvActivation, x: Value, out: Value): boolean {
+export function convActivationCall(act: ConvActivation, x: Value, out: Value): (() => void) | null {
   const n = x.size;
-  if (n < 256 || n % 16 !== 0) return false;
+  if (n < 256 || n % 16 !== 0) return null;
   const X = new Tensor(x.data as Float32Array, [1, 1, n / 16, 16], 'float32', n);
   const O = new Tensor(out.data as Float32Array, [1, 1, n / 16, 16], 'float32', n);
-  depthwiseConv2d(X, new Tensor(ONES16, [1, 1, 16, 1], 'float32', 16), { layout: 'nhwc', weightLayout: 'hwcm', activation: act, out: O });
-  return true;
+  return dwNativeCall(planDepthwise('depthwiseConv2d', X, UNIT16, { layout: 'nhwc', weightLayout: 'hwcm', activation: act, out: O }));
 }
 
 /**

@@ -7,8 +7,8 @@ import { native } from '../../native.js';
 import { rangeError, typeError } from '../../errors.js';
 import { attrFloat, attrStr, type Node } from '../graph.js';
 import { bstrides, broadcastShape, forRuns, mk, numel, outOr, sameShape, type ODType, type OData, type Value } from '../value.js';
-import { registerOnnxOp, type OpContext } from './registry.js';
-import { channelAffineArgs, convActivationInto } from './conv.js';
+import { keepCall, keptCall, registerOnnxOp, type OpContext } from './registry.js';
+import { channelAffineArgs, convActivationCall } from './conv.js';
 import { nativeCall as dwNativeCall, plan as planDepthwise } from '../../conv/depthwise.js';
 import { timedRun } from '../../conv/window.js';
 import { monitorHook } from '../../ops/registry.js';
@@ -238,7 +238,7 @@ export function erf(x: number): number {
   return x >= 0 ? r : -r;
 }
 
-/** Unary ops the conv family's fused activations compute natively (see convActivationInto). */
+/** Unary ops the conv family's fused activations compute natively (see convActivationCall). */
 const CONV_ACT_OF: Record<string, (n: Node) => ConvActivation> = {
   Sigmoid: () => 'sigmoid',
   HardSwish: () => 'hardSwish',
@@ -248,13 +248,25 @@ const CONV_ACT_OF: Record<string, (n: Node) => ConvActivation> = {
 function unaryOp(op: string, f: (x: number, n: Node) => number, outType?: ODType, nativeAct?: number, prep?: (n: Node) => (x: number) => number) {
   registerOnnxOp(op, {
     run(n, ins, outs) {
+      // A conv-activation op on a planned run: its checked depthwise call, kept while the same arrays come back.
+      if (CONV_ACT_OF[op] && !monitorHook.on) {
+        const kept = keptCall(n, ins, outs);
+        if (kept) return [kept];
+      }
       const x = ins[0]!;
       const out = outOr(outs[0], outType ?? x.dtype, x.shape);
       if (nativeAct !== undefined && x.dtype === 'float32') {
         native.activation(nativeAct, x.data as Float32Array, out.data as Float32Array, x.size);
         return [out];
       }
-      if (x.dtype === 'float32' && CONV_ACT_OF[op] && convActivationInto(CONV_ACT_OF[op](n), x, out)) return [out];
+      if (x.dtype === 'float32' && CONV_ACT_OF[op]) {
+        const call = convActivationCall(CONV_ACT_OF[op](n), x, out);
+        if (call) {
+          timedRun('depthwiseConv2d', 'depthwiseConv2d', call, out); // the monitor records it as the depthwise op
+          keepCall(n, ins, outs, out, call);
+          return [out];
+        }
+      }
       const X = x.data, O = out.data, len = x.size;
       if (prep) {
         const g = prep(n);

@@ -161,6 +161,8 @@ registerOnnxOp('Linear', {
 
 registerOnnxOp('Softmax', {
   run(node, ins, outs, ctx) {
+    const kept = keptCall(node, ins, outs);
+    if (kept) return [kept];
     const x = ins[0]!;
     const X = f32('Softmax', node, x, 'x');
     const r = x.shape.length;
@@ -169,8 +171,10 @@ registerOnnxOp('Softmax', {
     const O = out.data as Float32Array;
     if (ctx.opset < 13 || axis === r - 1) {
       // Before opset 13 the input is coerced to 2-D at `axis`; both cases are contiguous rows.
-      const cols = numel(x.shape.slice(axis));
-      native.softmax(false, X, O, cols ? x.size / cols : 0, cols);
+      const cols = numel(x.shape.slice(axis)), rows = cols ? x.size / cols : 0;
+      const call = () => native.softmax(false, X, O, rows, cols);
+      call();
+      keepCall(node, ins, outs, out, call);
       return [out];
     }
     const d = x.shape[axis], inner = numel(x.shape.slice(axis + 1)), outer = numel(x.shape.slice(0, axis));
@@ -201,6 +205,8 @@ function repeatsOver(r: readonly number[], x: readonly number[]): number {
 }
 
 function layerNormRun(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[], axisDefault: number): Value[] {
+  const kept = keptCall(node, ins, outs);
+  if (kept) return [kept];
   let x = ins[0]!;
   const res = ins[3];
   const r = x.shape.length;
@@ -225,11 +231,21 @@ function layerNormRun(node: Node, ins: (Value | undefined)[], outs: (Value | und
   const out = outOr(outs[0], 'float32', x.shape);
   const G = g ? (g.data as Float32Array) : null, B = b ? (b.data as Float32Array) : null, eps = attrFloat(node, 'epsilon', 1e-5);
   const O = out.data as Float32Array;
-  if (repeats === 1) native.layerNorm(X, G, B, eps, O, cols ? x.size / cols : 0, cols, R);
-  else {
-    const step = R!.length;
-    for (let o = 0; o < X.length; o += step) native.layerNorm(X.subarray(o, o + step), G, B, eps, O.subarray(o, o + step), step / cols, cols, R);
+  let call: () => void;
+  if (repeats === 1) {
+    const rows = cols ? x.size / cols : 0;
+    call = () => native.layerNorm(X, G, B, eps, O, rows, cols, R);
+  } else {
+    const step = R!.length, views: [Float32Array, Float32Array][] = [];
+    for (let o = 0; o < X.length; o += step) views.push([X.subarray(o, o + step), O.subarray(o, o + step)]);
+    call = () => {
+      for (let i = 0; i < views.length; i++) native.layerNorm(views[i][0], G, B, eps, views[i][1], step / cols, cols, R);
+    };
   }
+  call();
+  // Kept for a planned run (the checks and attribute reads are most of a small norm's cost); not over the fresh sum
+  // of the broadcast-residual form.
+  if (x === ins[0]) keepCall(node, ins, outs, out, call);
   return [out];
 }
 registerOnnxOp('LayerNormalization', {
