@@ -16,6 +16,13 @@
 #include "kernels/s8-gemm/s8-gemm.h"
 
 #define ST_S8_UNROLL _Pragma("GCC unroll 32")
+// The epilogue's register paths inlined into each tile even where GCC's budget says no (the tile has two K loops,
+// packed and in place: without it the epilogue became a call and the 24 accumulators went through the stack).
+#if defined(__GNUC__) || defined(__clang__)
+#define ST_S8_INLINE inline __attribute__((always_inline))
+#else
+#define ST_S8_INLINE inline
+#endif
 
 namespace simdtensor {
 namespace {
@@ -96,7 +103,7 @@ inline void s8_gemm_store(typename T::I (&acc)[M][NV], size_t n, void* c, size_t
 // ACT >= 3 (the conv activations: clip, hard-swish with its affine, …) through ConvActVec::one<ACT>, the same
 // operations as s8_gemm_store's.
 template <class T, int NV, int M, bool SAB, bool BIAS, int ACT>
-inline void s8_gemm_epilogue_f32_full(const typename T::I (&acc)[M][NV], float* out, size_t ldc,
+ST_S8_INLINE void s8_gemm_epilogue_f32_full(const typename T::I (&acc)[M][NV], float* out, size_t ldc,
                                       const typename T::V::R (&sb)[NV], const typename T::V::R (&bias)[NV],
                                       const S8GemmEpilogue& ep) {
   using V = typename T::V;
@@ -126,7 +133,7 @@ inline void s8_gemm_epilogue_f32_full(const typename T::I (&acc)[M][NV], float* 
 }
 
 template <class T, int NV, int M, bool SAB>
-inline void s8_gemm_epilogue_f32_full_act(const typename T::I (&acc)[M][NV], float* out, size_t ldc,
+ST_S8_INLINE void s8_gemm_epilogue_f32_full_act(const typename T::I (&acc)[M][NV], float* out, size_t ldc,
                                           const typename T::V::R (&sb)[NV], const typename T::V::R (&bias)[NV],
                                           const S8GemmEpilogue& ep) {
   const bool b = ep.bias != nullptr;
@@ -144,7 +151,7 @@ inline void s8_gemm_epilogue_f32_full_act(const typename T::I (&acc)[M][NV], flo
 // 3840×64 → 64 conv (+25 %) against 5–10 µs here. Instantiated for full row tiles only (M = MR, nearly every tile of
 // a conv) to bound the code size; returns false where it did not apply.
 template <class T, int NV, int M, int MR>
-inline bool s8_gemm_epilogue_f32_conv_act(const typename T::I (&acc)[M][NV], float* out, size_t ldc,
+ST_S8_INLINE bool s8_gemm_epilogue_f32_conv_act(const typename T::I (&acc)[M][NV], float* out, size_t ldc,
                                           const typename T::V::R (&sb)[NV], const typename T::V::R (&bias)[NV],
                                           const S8GemmEpilogue& ep) {
   if constexpr (M != MR) {
@@ -169,7 +176,8 @@ inline bool s8_gemm_epilogue_f32_conv_act(const typename T::I (&acc)[M][NV], flo
 
 // MR: the caller's full row count, for s8_gemm_epilogue_f32_conv_act (-1: that path off — the small-M kernels, AMX).
 template <class T, int NV, int M, int MR = -1>
-inline void s8_gemm_epilogue(typename T::I (&acc)[M][NV], size_t n, void* c, size_t ldc, const S8GemmEpilogue& ep) {
+ST_S8_INLINE void s8_gemm_epilogue(typename T::I (&acc)[M][NV], size_t n, void* c, size_t ldc,
+                                   const S8GemmEpilogue& ep) {
   using I = typename T::I;
   using V = typename T::V;
   using R = typename V::R;
@@ -238,7 +246,8 @@ inline void s8_gemm_epilogue(typename T::I (&acc)[M][NV], size_t n, void* c, siz
   }
 }
 
-template <class T, int MR, int NV, int M>
+// DIRECT: A's rows read in place at stride ep.a_lda (see S8GemmEpilogue::a_lda) instead of from the packed tile.
+template <class T, int MR, int NV, int M, bool DIRECT = false>
 inline void s8_gemm_tile(size_t n, size_t kpad, const uint8_t* __restrict a, const int8_t* __restrict b, void* c,
                          size_t ldc, const S8GemmEpilogue& ep) {
   using I = typename T::I;
@@ -258,14 +267,15 @@ inline void s8_gemm_tile(size_t n, size_t kpad, const uint8_t* __restrict a, con
     ST_S8_UNROLL for (int i = 0; i < M; i++)
       ST_S8_UNROLL for (int j = 0; j < NV; j++) acc[i][j] = T::zero();
   }
+  const size_t lda = DIRECT ? ep.a_lda : 0;
   for (size_t p = 0; p < kpad; p += 4) {
     B bv[NV];
     ST_S8_UNROLL for (int j = 0; j < NV; j++) bv[j] = T::load_b(b + j * W * 4);
     ST_S8_UNROLL for (int i = 0; i < M; i++) {
-      const A av = T::bcast_a(a + 4 * i);
+      const A av = T::bcast_a(DIRECT ? a + i * lda : a + 4 * i);
       ST_S8_UNROLL for (int j = 0; j < NV; j++) acc[i][j] = T::dot4(acc[i][j], av, bv[j]);
     }
-    a += 4 * MR;
+    a += DIRECT ? 4 : 4 * MR;
     b += 4 * NR;
   }
   if (ep.out == kS8OutAcc) {  // a K block before the last: raw sums, corrected once at the end
@@ -290,9 +300,11 @@ inline void s8_gemm_dispatch_m(size_t m, size_t n, size_t kpad, const uint8_t* a
 }
 
 // The microkernel entry: one instantiation per row count 1..MR, so partial row tiles run at full speed.
+// ep->a_lda != 0 (rows of A in place): full row tiles only (m = MR), one more instantiation.
 template <class T, int MR, int NV>
 inline void s8_gemm_ukernel(size_t m, size_t n, size_t kpad, const uint8_t* a, const int8_t* b, void* c, size_t ldc,
                             const S8GemmEpilogue* ep) {
+  if (ep->a_lda && m == size_t(MR)) return s8_gemm_tile<T, MR, NV, MR, true>(n, kpad, a, b, c, ldc, *ep);
   s8_gemm_dispatch_m<T, MR, NV, MR>(m, n, kpad, a, b, c, ldc, *ep);
 }
 

@@ -91,10 +91,22 @@ void s8_gemm_task(const S8GemmVariant& v, const S8GemmArgs& g, size_t m0, size_t
   }
   if (sa_tensor)
     for (size_t j = n0; j < n1; j++) sab[j - n0] = g.a_scale[0] * g.b_scale[j];
+  // Full MR-row tiles read A's rows in place (S8GemmEpilogue::a_lda) where the bytes need no change: no sign flip
+  // (oa = 0: u8 rows on the u8 kernels, s8 rows on NEON sdot), K a whole number of 4-byte groups, no row sums (zb) and
+  // no K blocking, on the kernels written over s8_gemm_tile (kGroups, k-groups of 4, K step 4). Packing was ~10 % of
+  // an int8 pointwise conv at K = 32–240 (rec: 3840×32 → 64, 960×240 → 240): a pass over A with 4×4 transposes,
+  // while rows read in place sit a few cache lines apart when K is short. SIMDTENSOR_S8_DIRECT_A=0 (read once)
+  // packs every tile, for A/B runs.
+  static const bool direct_on = env_size("SIMDTENSOR_S8_DIRECT_A", 1) != 0;
+  const bool direct = direct_on && v.a_layout == S8ALayout::kGroups && v.kgroup == 4 && v.kstep == 4 && oa == 0 &&
+                      !g.zb && kc == kpad && g.k == kpad;
   if (v.begin) v.begin();
   for (size_t ic = m0; ic < m1; ic += mc_max) {
     const size_t mc = std::min(mc_max, m1 - ic);
-    pack_a_s8(v, a_bytes + ic * g.lda, g.a_unsigned, g.lda, mc, g.k, kpad, ap, g.zb ? rs : nullptr);
+    const size_t mdirect = direct ? mc / mr * mr : 0;  // rows read in place; the rest packed at their usual offset
+    if (mdirect < mc)
+      pack_a_s8(v, a_bytes + (ic + mdirect) * g.lda, g.a_unsigned, g.lda, mc - mdirect, g.k, kpad,
+                ap + mdirect * kpad, g.zb ? rs + mdirect : nullptr);
     for (size_t i = 0; i < mc; i++) {
       const int32_t z = g.a_zero ? g.a_zero[(ic + i) * g.a_zero_stride] : 0;
       za[i] = int32_t(uint32_t(z) + uint32_t(oa));
@@ -116,8 +128,10 @@ void s8_gemm_task(const S8GemmVariant& v, const S8GemmArgs& g, size_t m0, size_t
           int32_t* part = kacc ? kacc + i * nr : nullptr;
           ep.acc_in = k0 ? part : nullptr;
           ep.out = last ? g.out : int(kS8OutAcc);
+          ep.a_lda = i < mdirect ? g.lda : 0;
+          const uint8_t* at = i < mdirect ? a_bytes + (ic + i) * g.lda : ap + i * kpad + k0 * mr;
           void* c = last ? static_cast<void*>(static_cast<char*>(g.c) + ((ic + i) * g.ldc + j) * esize) : part;
-          v.ukernel(std::min(mr, mc - i), nv, kb, ap + i * kpad + k0 * mr, bp + k0 * nr, c, g.ldc, &ep);
+          v.ukernel(std::min(mr, mc - i), nv, kb, at, bp + k0 * nr, c, g.ldc, &ep);
         }
       }
     }
