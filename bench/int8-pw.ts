@@ -10,7 +10,7 @@
 import { loadavg } from 'node:os';
 import { native } from '../src/native.js';
 import { conv2d, cpuInfo, packConvWeights, quantize, QuantizedTensor, setNumThreads, tensor } from '../src/index.js';
-import { flag, median, numFlag } from './measure.js';
+import { cpuMs, flag, median, numFlag } from './measure.js';
 
 const ROUNDS = numFlag('--rounds', 15);
 // rec's Conv.4, 6, 8, 10, 12, 14, 24, 28 (pixels = 1 × H × W of the NHWC input).
@@ -18,11 +18,11 @@ const SHAPES = flag('--shapes', '3840x32x64,3840x64x64,1920x64x128,1920x128x128,
   .split(',')
   .map((s) => s.split('x').map(Number) as [number, number, number]);
 
+/** Process CPU µs per call over `calls` back-to-back calls. */
 function cpuUs(f: () => void, calls: number): number {
   const c0 = process.cpuUsage();
   for (let i = 0; i < calls; i++) f();
-  const c = process.cpuUsage(c0);
-  return (c.user + c.system) / calls;
+  return (cpuMs(process.cpuUsage(c0)) * 1000) / calls;
 }
 
 function main() {
