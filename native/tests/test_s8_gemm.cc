@@ -336,6 +336,24 @@ TEST(s8_gemm_k_blocks_sweep) {
   g_case_kc = 0;
 }
 
+// The driver's rows-in-place path (S8GemmEpilogue::a_lda: u8 A on the x86 kernels, K a multiple of 4 up to 512, no
+// B zero points): full MR-row tiles unpacked, the partial last tile packed, K just past the bound packed again — the
+// int8 pointwise conv's case (per-row A parameters, bias, hard-swish affine) and the raw int32 sums.
+TEST(s8_gemm_rows_in_place_bit_exact) {
+  for_each_runnable([](const S8GemmVariant& v) {
+    uint64_t seed = 5000;
+    for (size_t k : {size_t(4), size_t(32), size_t(64), size_t(240), size_t(480), size_t(512), size_t(516)})
+      for (size_t m : {v.mr, 3 * v.mr + 1})
+        for (int out : {int(kS8OutI32), int(kS8OutF32)}) {
+          const bool f = out == kS8OutF32;
+          Case cs{m, 2 * v.nr + 3, k, true, false, (seed & 1) != 0, f ? 2 : int(seed % 3), 0, out, f,
+                  f ? int(kConvActHardSwishAffine) : 0, 0, 0, seed};
+          CHECK(run_case(v, cs), "%s k=%zu m=%zu", v.name, k, m);
+          seed++;
+        }
+  });
+}
+
 TEST(s8_gemm_repacked_layouts_agree) {
   // Weights packed first for another (nr, kstep, kgroup) are re-laid on demand (the ISA cap changed after packing).
   for_each_runnable([](const S8GemmVariant& v) {

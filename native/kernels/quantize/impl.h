@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include "kernels/quantize/quantize.h"
 
 namespace simdtensor {
@@ -109,6 +110,21 @@ bool minmax_impl(size_t n, const float* x, float* mn, float* mx) {
 // Rows per block of quantize_rows_impl: their ranges, then their parameters, then their bytes.
 constexpr size_t kQuantRowsBlock = 64;
 
+// One row of quantize_rows_impl whose values are all finite (its range was just taken): quantize_vec less the NaN
+// test, which cannot fire there (a finite x times a finite 1/scale is finite), the same operations otherwise, so the
+// same bytes. Inlined into the row loop: the per-row call into quantize_impl (its own constants, its tail test) cost
+// as much as the work on a K = 16–64 row, the short rows of rec's first pointwise convs.
+template <class T>
+inline void quantize_row_finite(size_t k, const float* x, typename T::R inv, typename T::R lo, typename T::R hi,
+                                typename T::I zero, uint8_t* out) {
+  using V = typename T::V;
+  constexpr size_t W = T::W;
+  auto q = [&](typename T::R v) { return T::add(T::cvt_rne(V::min(V::max(V::mul(v, inv), lo), hi)), zero); };
+  size_t i = 0;
+  for (; i + W <= k; i += W) T::store_bytes(out + i, q(V::load(x + i)), W);
+  if (i < k) T::store_bytes(out + i, q(V::load_partial(x + i, k - i)), k - i);
+}
+
 template <class T>
 void quantize_rows_impl(size_t m, size_t k, const float* x, size_t ldx, bool is_unsigned, uint8_t* out, size_t ldo,
                         float* scales, int32_t* zeros, uint8_t* bad_row) {
@@ -167,11 +183,14 @@ void quantize_rows_impl(size_t m, size_t k, const float* x, size_t ldx, bool is_
       hi[r] = V::hmax(vmax);
     }
     const bool any_bad = V::hmax(V::select(V::isnan(chk), one, zero)) > 0.0f;
-    for (size_t r = 0; r < nr; r++) {
-      uint8_t b = 0;
-      if (any_bad)
+    if (any_bad) {
+      for (size_t r = 0; r < nr; r++) {
+        uint8_t b = 0;
         for (size_t j = 0; j < k; j++) b |= std::isfinite(x[(r0 + r) * ldx + j]) ? 0 : 1;
-      bad_row[r0 + r] = b;
+        bad_row[r0 + r] = b;
+      }
+    } else {
+      std::memset(bad_row + r0, 0, nr);
     }
     // quant_choose_params for W rows at a time (the same IEEE operations, so the same scale and zero point).
     for (size_t r = 0; r < nr; r += W) {
@@ -197,15 +216,17 @@ void quantize_rows_impl(size_t m, size_t k, const float* x, size_t ldx, bool is_
     }
     for (size_t r = 0; r < nr; r++) {
       const size_t i = r0 + r;
-      scales[i] = bad_row[i] ? NAN : sc[r];
-      if (bad_row[i]) zeros[i] = 0;
+      scales[i] = any_bad && bad_row[i] ? NAN : sc[r];
+      if (any_bad && bad_row[i]) zeros[i] = 0;
     }
     for (size_t r = 0; r < nr; r++) {
       const size_t i = r0 + r;
-      if (bad_row[i]) {
+      if (any_bad && bad_row[i]) {
         for (size_t j = 0; j < k; j++) out[i * ldo + j] = 0;
       } else {
-        quantize_impl<T>(k, x + i * ldx, inv[r], zeros[i], qmin, qmax, out + i * ldo);
+        const int32_t z = zeros[i];
+        quantize_row_finite<T>(k, x + i * ldx, V::set1(inv[r]), V::set1(float(qmin - z)), V::set1(float(qmax - z)),
+                               T::set1(z), out + i * ldo);
       }
     }
   }

@@ -53,6 +53,11 @@ struct S8GemmEpilogue {
   // sab [n] = sa·sb_j (one float multiply, as per element), read in place of sa and sb.
   const int32_t* colterm;
   const float* sab;
+  // Rows of A read in place (0 = the packed tile): row i of a full MR-row tile at a + i·a_lda, k-group p at + 4p, the
+  // bytes already in the kernel's domain and K a whole number of k-groups (kpad = K). Only the kernels written over
+  // ukernel.h's s8_gemm_tile (the kGroups layout with k-groups of 4 and a K step of 4) read it, and only for m = MR;
+  // the driver packs the last partial tile as before (s8_gemm_task).
+  size_t a_lda;
 };
 
 // C[m×n] (ldc elements of the output type) = epilogue(A'·B') over kpad (a multiple of the variant's kstep).

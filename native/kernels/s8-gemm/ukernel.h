@@ -16,6 +16,17 @@
 #include "kernels/s8-gemm/s8-gemm.h"
 
 #define ST_S8_UNROLL _Pragma("GCC unroll 32")
+// The epilogue's register paths inlined into each tile even where GCC's budget says no (the tile has two K loops,
+// packed and in place: without it the epilogue became a call and the 24 accumulators went through the stack).
+// Not under AddressSanitizer: GCC 12's ASan build of the forced-inline AVX2 / AVX-VNNI tiles gave wrong sums in the
+// native sweep (every shape, in-place A or not; the AVX-512 ones and the release build under every ISA cap were
+// right) — the same ASan-only symptom an earlier register-array form of the epilogue showed (docs/onnx-optimize.md,
+// sixth pass). The sanitized tests check the same C++ with the epilogue as a call.
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(__SANITIZE_ADDRESS__)
+#define ST_S8_INLINE inline __attribute__((always_inline))
+#else
+#define ST_S8_INLINE inline
+#endif
 
 namespace simdtensor {
 namespace {
@@ -93,19 +104,24 @@ inline void s8_gemm_store(typename T::I (&acc)[M][NV], size_t n, void* c, size_t
 // The f32 epilogue of a full tile with its options fixed at compile time (per-column or per-row scale, bias,
 // activation): straight-line code for the common case instead of a branch per option on every vector. Without
 // GELU the row loop is unrolled as well, so the accumulators never leave their registers.
+// ACT >= 3 (the conv activations: clip, hard-swish with its affine, …) through ConvActVec::one<ACT>, the same
+// operations as s8_gemm_store's.
 template <class T, int NV, int M, bool SAB, bool BIAS, int ACT>
-inline void s8_gemm_epilogue_f32_full(const typename T::I (&acc)[M][NV], float* out, size_t ldc,
+ST_S8_INLINE void s8_gemm_epilogue_f32_full(const typename T::I (&acc)[M][NV], float* out, size_t ldc,
                                       const typename T::V::R (&sb)[NV], const typename T::V::R (&bias)[NV],
-                                      const float* sa) {
+                                      const S8GemmEpilogue& ep) {
   using V = typename T::V;
   using R = typename V::R;
   constexpr int W = T::W;
+  const float* sa = ep.sa;
+  const ConvActVec<V> act(ConvAct{ep.act, ep.act_a, ep.act_b});
   auto one = [&](int i, int j, typename T::I a) {
     const R s = SAB ? sb[j] : V::mul(V::set1(sa[i]), sb[j]);
     R y = T::to_f32(a);
     y = BIAS ? T::fma(y, s, bias[j]) : V::mul(y, s);
     if constexpr (ACT == 1) y = vrelu<V>(y);
     if constexpr (ACT == 2) y = vgelu_rational<V>(y);
+    if constexpr (ACT >= 3) y = act.template one<ACT>(y);
     V::store(out + i * ldc + j * W, y);
   };
   if constexpr (ACT == 2) {  // a rolled loop (GELU's body is long), over a copy so `acc` itself stays in registers
@@ -121,20 +137,51 @@ inline void s8_gemm_epilogue_f32_full(const typename T::I (&acc)[M][NV], float* 
 }
 
 template <class T, int NV, int M, bool SAB>
-inline void s8_gemm_epilogue_f32_full_act(const typename T::I (&acc)[M][NV], float* out, size_t ldc,
+ST_S8_INLINE void s8_gemm_epilogue_f32_full_act(const typename T::I (&acc)[M][NV], float* out, size_t ldc,
                                           const typename T::V::R (&sb)[NV], const typename T::V::R (&bias)[NV],
                                           const S8GemmEpilogue& ep) {
   const bool b = ep.bias != nullptr;
-  if (ep.act == 2) return b ? s8_gemm_epilogue_f32_full<T, NV, M, SAB, true, 2>(acc, out, ldc, sb, bias, ep.sa)
-                            : s8_gemm_epilogue_f32_full<T, NV, M, SAB, false, 2>(acc, out, ldc, sb, bias, ep.sa);
-  if (ep.act == 1) return b ? s8_gemm_epilogue_f32_full<T, NV, M, SAB, true, 1>(acc, out, ldc, sb, bias, ep.sa)
-                            : s8_gemm_epilogue_f32_full<T, NV, M, SAB, false, 1>(acc, out, ldc, sb, bias, ep.sa);
-  return b ? s8_gemm_epilogue_f32_full<T, NV, M, SAB, true, 0>(acc, out, ldc, sb, bias, ep.sa)
-           : s8_gemm_epilogue_f32_full<T, NV, M, SAB, false, 0>(acc, out, ldc, sb, bias, ep.sa);
+  if (ep.act == 2) return b ? s8_gemm_epilogue_f32_full<T, NV, M, SAB, true, 2>(acc, out, ldc, sb, bias, ep)
+                            : s8_gemm_epilogue_f32_full<T, NV, M, SAB, false, 2>(acc, out, ldc, sb, bias, ep);
+  if (ep.act == 1) return b ? s8_gemm_epilogue_f32_full<T, NV, M, SAB, true, 1>(acc, out, ldc, sb, bias, ep)
+                            : s8_gemm_epilogue_f32_full<T, NV, M, SAB, false, 1>(acc, out, ldc, sb, bias, ep);
+  return b ? s8_gemm_epilogue_f32_full<T, NV, M, SAB, true, 0>(acc, out, ldc, sb, bias, ep)
+           : s8_gemm_epilogue_f32_full<T, NV, M, SAB, false, 0>(acc, out, ldc, sb, bias, ep);
 }
 
-template <class T, int NV, int M>
-inline void s8_gemm_epilogue(typename T::I (&acc)[M][NV], size_t n, void* c, size_t ldc, const S8GemmEpilogue& ep) {
+// The conv activations on a full tile (full columns, f32 output) with the bias: the int8 pointwise conv's case
+// (rec's `a·hardSwish(y) + b` after every pointwise conv). Straight-line code, where s8_gemm_store indexes rows at
+// run time and tests sab / bias / the output type per vector: measured there, hard-swish added 19–34 µs to a
+// 3840×64 → 64 conv (+25 %) against 5–10 µs here. Instantiated for full row tiles only (M = MR, nearly every tile of
+// a conv) to bound the code size; returns false where it did not apply.
+template <class T, int NV, int M, int MR>
+ST_S8_INLINE bool s8_gemm_epilogue_f32_conv_act(const typename T::I (&acc)[M][NV], float* out, size_t ldc,
+                                          const typename T::V::R (&sb)[NV], const typename T::V::R (&bias)[NV],
+                                          const S8GemmEpilogue& ep) {
+  if constexpr (M != MR) {
+    return false;
+  } else {
+    if (!ep.bias) return false;
+#define ST_S8_CONV_ACT(C)                                                                               \
+  case C:                                                                                               \
+    if (ep.sab) s8_gemm_epilogue_f32_full<T, NV, M, true, true, C>(acc, out, ldc, sb, bias, ep);        \
+    else s8_gemm_epilogue_f32_full<T, NV, M, false, true, C>(acc, out, ldc, sb, bias, ep);              \
+    return true;
+    switch (ep.act) {
+      ST_S8_CONV_ACT(kConvActClip)
+      ST_S8_CONV_ACT(kConvActHardSigmoid)
+      ST_S8_CONV_ACT(kConvActHardSwish)
+      ST_S8_CONV_ACT(kConvActHardSwishAffine)
+      default: return false;
+    }
+#undef ST_S8_CONV_ACT
+  }
+}
+
+// MR: the caller's full row count, for s8_gemm_epilogue_f32_conv_act (-1: that path off — the small-M kernels, AMX).
+template <class T, int NV, int M, int MR = -1>
+ST_S8_INLINE void s8_gemm_epilogue(typename T::I (&acc)[M][NV], size_t n, void* c, size_t ldc,
+                                   const S8GemmEpilogue& ep) {
   using I = typename T::I;
   using V = typename T::V;
   using R = typename V::R;
@@ -184,6 +231,9 @@ inline void s8_gemm_epilogue(typename T::I (&acc)[M][NV], size_t n, void* c, siz
     if (ep.sab) return s8_gemm_epilogue_f32_full_act<T, NV, M, true>(acc, out, ldc, sb, bias, ep);
     return s8_gemm_epilogue_f32_full_act<T, NV, M, false>(acc, out, ldc, sb, bias, ep);
   }
+  if (full && ep.out == kS8OutF32 &&
+      s8_gemm_epilogue_f32_conv_act<T, NV, M, MR>(acc, static_cast<float*>(c), ldc, sb, bias, ep))
+    return;
   // The general loop indexes rows at run time: it works on a copy, so `acc` can stay in registers on the paths above.
   I r[M][NV];
   ST_S8_UNROLL for (int i = 0; i < M; i++)
@@ -200,7 +250,8 @@ inline void s8_gemm_epilogue(typename T::I (&acc)[M][NV], size_t n, void* c, siz
   }
 }
 
-template <class T, int MR, int NV, int M>
+// DIRECT: A's rows read in place at stride ep.a_lda (see S8GemmEpilogue::a_lda) instead of from the packed tile.
+template <class T, int MR, int NV, int M, bool DIRECT = false>
 inline void s8_gemm_tile(size_t n, size_t kpad, const uint8_t* __restrict a, const int8_t* __restrict b, void* c,
                          size_t ldc, const S8GemmEpilogue& ep) {
   using I = typename T::I;
@@ -220,14 +271,15 @@ inline void s8_gemm_tile(size_t n, size_t kpad, const uint8_t* __restrict a, con
     ST_S8_UNROLL for (int i = 0; i < M; i++)
       ST_S8_UNROLL for (int j = 0; j < NV; j++) acc[i][j] = T::zero();
   }
+  const size_t lda = DIRECT ? ep.a_lda : 0;
   for (size_t p = 0; p < kpad; p += 4) {
     B bv[NV];
     ST_S8_UNROLL for (int j = 0; j < NV; j++) bv[j] = T::load_b(b + j * W * 4);
     ST_S8_UNROLL for (int i = 0; i < M; i++) {
-      const A av = T::bcast_a(a + 4 * i);
+      const A av = T::bcast_a(DIRECT ? a + i * lda : a + 4 * i);
       ST_S8_UNROLL for (int j = 0; j < NV; j++) acc[i][j] = T::dot4(acc[i][j], av, bv[j]);
     }
-    a += 4 * MR;
+    a += DIRECT ? 4 : 4 * MR;
     b += 4 * NR;
   }
   if (ep.out == kS8OutAcc) {  // a K block before the last: raw sums, corrected once at the end
@@ -239,7 +291,7 @@ inline void s8_gemm_tile(size_t n, size_t kpad, const uint8_t* __restrict a, con
   I res[M][NV];  // handing `acc` itself to the epilogue by reference defeats the scalar replacement too
   ST_S8_UNROLL for (int i = 0; i < M; i++)
     ST_S8_UNROLL for (int j = 0; j < NV; j++) res[i][j] = acc[i][j];
-  s8_gemm_epilogue<T, NV, M>(res, n, c, ldc, ep);
+  s8_gemm_epilogue<T, NV, M, MR>(res, n, c, ldc, ep);
 }
 
 template <class T, int MR, int NV, int M>
@@ -252,9 +304,11 @@ inline void s8_gemm_dispatch_m(size_t m, size_t n, size_t kpad, const uint8_t* a
 }
 
 // The microkernel entry: one instantiation per row count 1..MR, so partial row tiles run at full speed.
+// ep->a_lda != 0 (rows of A in place): full row tiles only (m = MR), one more instantiation.
 template <class T, int MR, int NV>
 inline void s8_gemm_ukernel(size_t m, size_t n, size_t kpad, const uint8_t* a, const int8_t* b, void* c, size_t ldc,
                             const S8GemmEpilogue* ep) {
+  if (ep->a_lda && m == size_t(MR)) return s8_gemm_tile<T, MR, NV, MR, true>(n, kpad, a, b, c, ldc, *ep);
   s8_gemm_dispatch_m<T, MR, NV, MR>(m, n, kpad, a, b, c, ldc, *ep);
 }
 

@@ -53,6 +53,8 @@ size_t s8_gemm_kc(const S8GemmVariant& v, size_t kpad, size_t kmax) {
 }
 
 namespace {
+// The longest K whose rows the GEMM reads in place (s8_gemm_task's `direct`): rec's pointwise convs reach 480.
+constexpr size_t kS8DirectAMaxK = 512;
 thread_local ScratchBuffer<uint8_t> t_apack;
 thread_local ScratchBuffer<int32_t> t_kacc;  // K blocking: one MR×NR int32 tile of partial sums per MR tile
 thread_local ScratchBuffer<int32_t> t_rowi;  // ZA' then row sums
@@ -74,8 +76,8 @@ void s8_gemm_task(const S8GemmVariant& v, const S8GemmArgs& g, size_t m0, size_t
   const int32_t oa = s8_a_offset(v, g.a_unsigned);
   const size_t esize = s8_gemm_out_bytes(g.out);
   const S8GemmEpilogue base = s8_gemm_epilogue(g);
-  // A is always packed: measured here, reading u8 rows in place (no packing pass) was slower than packing them
-  // (broadcasts from MR separate row streams versus one contiguous tile stream).
+  // A is packed, but for short rows (`direct` below): measured here, reading u8 rows in place (no packing pass) was
+  // slower than packing them (broadcasts from MR separate row streams versus one contiguous tile stream).
   const uint8_t* a_bytes = static_cast<const uint8_t*>(g.a);
   // A per-tensor zero point / scale (the ONNX dynamic-int8 graphs): the per-row terms of the epilogue taken once
   // per column here (colterm, sab), which saves a vpmulld and a multiply per accumulator of every tile.
@@ -91,10 +93,23 @@ void s8_gemm_task(const S8GemmVariant& v, const S8GemmArgs& g, size_t m0, size_t
   }
   if (sa_tensor)
     for (size_t j = n0; j < n1; j++) sab[j - n0] = g.a_scale[0] * g.b_scale[j];
+  // Full MR-row tiles read A's rows in place (S8GemmEpilogue::a_lda) where the bytes need no change: no sign flip
+  // (oa = 0: u8 rows on the u8 kernels, s8 rows on NEON sdot), K a whole number of 4-byte groups, no row sums (zb) and
+  // no K blocking, on the kernels written over s8_gemm_tile (kGroups, k-groups of 4, K step 4). Packing was ~10 % of
+  // an int8 pointwise conv at K = 32–240 (rec: 3840×32 → 64, 960×240 → 240): a pass over A with 4×4 transposes,
+  // while rows read in place sit a few cache lines apart when K is short. Up to kS8DirectAMaxK only: at long K the
+  // MR rows are MR separate streams, which measured slower than the packed tile's one stream (see above).
+  // SIMDTENSOR_S8_DIRECT_A=0 (read once) packs every tile, for A/B runs.
+  static const bool direct_on = env_size("SIMDTENSOR_S8_DIRECT_A", 1) != 0;
+  const bool direct = direct_on && v.a_layout == S8ALayout::kGroups && v.kgroup == 4 && v.kstep == 4 && oa == 0 &&
+                      !g.zb && kc == kpad && g.k == kpad && kpad <= kS8DirectAMaxK;
   if (v.begin) v.begin();
   for (size_t ic = m0; ic < m1; ic += mc_max) {
     const size_t mc = std::min(mc_max, m1 - ic);
-    pack_a_s8(v, a_bytes + ic * g.lda, g.a_unsigned, g.lda, mc, g.k, kpad, ap, g.zb ? rs : nullptr);
+    const size_t mdirect = direct ? mc / mr * mr : 0;  // rows read in place; the rest packed at their usual offset
+    if (mdirect < mc)
+      pack_a_s8(v, a_bytes + (ic + mdirect) * g.lda, g.a_unsigned, g.lda, mc - mdirect, g.k, kpad,
+                ap + mdirect * kpad, g.zb ? rs + mdirect : nullptr);
     for (size_t i = 0; i < mc; i++) {
       const int32_t z = g.a_zero ? g.a_zero[(ic + i) * g.a_zero_stride] : 0;
       za[i] = int32_t(uint32_t(z) + uint32_t(oa));
@@ -116,8 +131,10 @@ void s8_gemm_task(const S8GemmVariant& v, const S8GemmArgs& g, size_t m0, size_t
           int32_t* part = kacc ? kacc + i * nr : nullptr;
           ep.acc_in = k0 ? part : nullptr;
           ep.out = last ? g.out : int(kS8OutAcc);
+          ep.a_lda = i < mdirect ? g.lda : 0;
+          const uint8_t* at = i < mdirect ? a_bytes + (ic + i) * g.lda : ap + i * kpad + k0 * mr;
           void* c = last ? static_cast<void*>(static_cast<char*>(g.c) + ((ic + i) * g.ldc + j) * esize) : part;
-          v.ukernel(std::min(mr, mc - i), nv, kb, ap + i * kpad + k0 * mr, bp + k0 * nr, c, g.ldc, &ep);
+          v.ukernel(std::min(mr, mc - i), nv, kb, at, bp + k0 * nr, c, g.ldc, &ep);
         }
       }
     }
