@@ -22,7 +22,7 @@ import { attrInt, attrInts, attrStr, type Node } from '../graph.js';
 import { mk, view, type Value } from '../value.js';
 import { rne } from './quant.js';
 import { as4d, back, checkSpatial, convOpts, kernelCheck, named, namedAsync, out4d, type FusedConvExtra } from './conv.js';
-import { getOnnxOp, keepCall, keptCall, registerOnnxOp } from './registry.js';
+import { getOnnxOp, keepCall, registerOnnxOp } from './registry.js';
 import { monitorHook } from '../../ops/registry.js';
 
 type Ins = (Value | undefined)[];
@@ -493,12 +493,6 @@ const fusedConv = () => getOnnxOp('FusedConv', 'simdtensor')!;
 
 registerOnnxOp('Int8Conv', {
   run(n, ins, outs, ctx) {
-    // A planned run passes the same input and output storage every time: the checked native call (and, for a
-    // dynamic node, its input quantization) is kept on the node and rerun without the per-call planning.
-    if (!monitorHook.on) {
-      const kept = keptCall(n, ins, outs);
-      if (kept) return [kept];
-    }
     const f = floatRouteNode(n, n.extra as unknown as Int8ConvExtra, ins[0]);
     if (f) return fusedConv().run(f, ins.slice(0, 1), outs, ctx);
     const { input, o, e, opts, nhwc, scale, zero } = int8ConvArgs(n, ins, outs);

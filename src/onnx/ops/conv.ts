@@ -17,7 +17,7 @@ import type { ConvActivation } from '../../conv/activation.js';
 import { attrFloat, attrInt, attrInts, attrStr, type Node } from '../graph.js';
 import { broadcastShape, ints, mk, numel, outOr, sameShape, view, type Value } from '../value.js';
 import { transposeInto } from './shape.js';
-import { getOnnxOp, keepCall, keptCall, registerOnnxOp, type OpContext, type OpDef } from './registry.js';
+import { getOnnxOp, keepCall, registerOnnxOp, type OpContext, type OpDef } from './registry.js';
 
 type Ins = (Value | undefined)[];
 
@@ -586,8 +586,6 @@ registerOnnxOp('Resize', {
  */
 registerOnnxOp('LayoutTranspose', {
   run(n, ins, outs) {
-    const kept = keptCall(n, ins, outs);
-    if (kept) return [kept];
     const x = ins[0]!;
     const perm = attrInts(n, 'perm')!;
     if (x.shape.length !== 4) throw rangeError('LayoutTranspose', `node '${n.name}': expected a 4-D value, got shape [${x.shape.join(', ')}]`);

@@ -7,7 +7,7 @@ import { native } from '../../native.js';
 import { rangeError, typeError } from '../../errors.js';
 import { attrFloat, attrStr, type Node } from '../graph.js';
 import { bstrides, broadcastShape, forRuns, mk, numel, outOr, sameShape, type ODType, type OData, type Value } from '../value.js';
-import { keepCall, keptCall, registerOnnxOp, type OpContext } from './registry.js';
+import { keepCall, registerOnnxOp, type OpContext } from './registry.js';
 import { channelAffineArgs, convActivationCall } from './conv.js';
 import { nativeCall as dwNativeCall, plan as planDepthwise } from '../../conv/depthwise.js';
 import { timedRun } from '../../conv/window.js';
@@ -248,11 +248,6 @@ const CONV_ACT_OF: Record<string, (n: Node) => ConvActivation> = {
 function unaryOp(op: string, f: (x: number, n: Node) => number, outType?: ODType, nativeAct?: number, prep?: (n: Node) => (x: number) => number) {
   registerOnnxOp(op, {
     run(n, ins, outs) {
-      // A conv-activation op on a planned run: its checked depthwise call, kept while the same arrays come back.
-      if (CONV_ACT_OF[op] && !monitorHook.on) {
-        const kept = keptCall(n, ins, outs);
-        if (kept) return [kept];
-      }
       const x = ins[0]!;
       const out = outOr(outs[0], outType ?? x.dtype, x.shape);
       if (nativeAct !== undefined && x.dtype === 'float32') {

@@ -9,7 +9,7 @@ import { runNativeAsync } from '../../executor/submit.js';
 import type { PackedWeights } from '../../ops/matmul.js';
 import { attrFloat, attrInt, attrInts, type Node } from '../graph.js';
 import { bstrides, forRuns, ints, normAxis, numel, outOr, type Value } from '../value.js';
-import { getOnnxOp, keepCall, keptCall, registerOnnxOp, type OpContext } from './registry.js';
+import { getOnnxOp, keepCall, registerOnnxOp, type OpContext } from './registry.js';
 
 const f32 = (op: string, n: Node, v: Value, arg: string) => {
   if (v.dtype !== 'float32') throw typeError(op, `node '${n.name}': ${arg}.dtype must be float32, got ${v.dtype}`);
@@ -67,8 +67,6 @@ function matmulCall(node: Node, ins: (Value | undefined)[], outs: (Value | undef
 }
 
 function matmulRun(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[], transB: boolean): Value[] {
-  const kept = keptCall(node, ins, outs);
-  if (kept) return [kept];
   const { A, B, O, out, calls, m, k, n } = matmulCall(node, ins, outs, transB);
   let call: () => void;
   if (calls.length === 1) call = () => native.matmul(A, m, k, B, n, transB, O, null, 0);
@@ -161,8 +159,6 @@ registerOnnxOp('Linear', {
 
 registerOnnxOp('Softmax', {
   run(node, ins, outs, ctx) {
-    const kept = keptCall(node, ins, outs);
-    if (kept) return [kept];
     const x = ins[0]!;
     const X = f32('Softmax', node, x, 'x');
     const r = x.shape.length;
@@ -205,8 +201,6 @@ function repeatsOver(r: readonly number[], x: readonly number[]): number {
 }
 
 function layerNormRun(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[], axisDefault: number): Value[] {
-  const kept = keptCall(node, ins, outs);
-  if (kept) return [kept];
   let x = ins[0]!;
   const res = ins[3];
   const r = x.shape.length;

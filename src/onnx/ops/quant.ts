@@ -9,7 +9,7 @@ import { rangeError, typeError } from '../../errors.js';
 import { runNativeAsync } from '../../executor/submit.js';
 import { attrInt, type Node } from '../graph.js';
 import { normAxis, numel, outOr, type ODType, type Value } from '../value.js';
-import { keepCall, keptCall, registerOnnxOp } from './registry.js';
+import { keepCall, registerOnnxOp } from './registry.js';
 
 const fr = Math.fround;
 
@@ -258,8 +258,6 @@ function int8LinearArgs(n: Node, ins: (Value | undefined)[], outs: (Value | unde
 }
 registerOnnxOp('Int8Linear', {
   run(n, ins, outs) {
-    const kept = keptCall(n, ins, outs);
-    if (kept) return [kept];
     const a = int8LinearArgs(n, ins, outs);
     // On a planned run the call is kept: x's scale and zero point (the DynamicQuantize before it writes new ones
     // every run into the same arena arrays) are copied into the kept param arrays, not into new ones.

@@ -77,6 +77,7 @@ const kept = new WeakMap<Node, KeptCall>();
  * arrays with the same shapes and the same planned output as when it was kept — the planned runner passes the same
  * arena views, constants and static values every run, so its shape work, argument arrays and views are made once per
  * plan, not once per run (their garbage was most of a run's young-generation bytes). Else undefined: run normally.
+ * The runner (plan.ts) asks before every step; an op only decides what to keep.
  */
 export function keptCall(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[]): Value | undefined {
   const k = kept.get(node);
@@ -94,7 +95,10 @@ export function keptCall(node: Node, ins: (Value | undefined)[], outs: (Value | 
   return k.out;
 }
 
-/** Keeps `call` (which writes `out`) for {@link keptCall}; only for a planned output (`outs[0]`), never a fresh one. */
+/**
+ * Keeps `call` (which writes `out`, the node's only output) for {@link keptCall}; only for a planned output (`outs[0]`),
+ * never a fresh one.
+ */
 export function keepCall(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[], out: Value, call: () => void): void {
   if (outs[0] !== out) return;
   kept.set(node, { ins: ins.map((v) => v?.data), shapes: ins.map((v) => (v ? v.shape.slice() : [])), out, call });

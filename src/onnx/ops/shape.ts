@@ -8,7 +8,7 @@ import { rangeError, typeError } from '../../errors.js';
 import { native } from '../../native.js';
 import { attrInt, attrInts, type Node } from '../graph.js';
 import { bstrides, coalesce, forRuns, ints, mk, normAxis, numel, outOr, strides, view, type ODType, type Value } from '../value.js';
-import { keepCall, keptCall, registerOnnxOp } from './registry.js';
+import { keepCall, registerOnnxOp } from './registry.js';
 
 const int64 = (xs: number[]): Value => mk('int64', [xs.length], Float64Array.from(xs));
 
@@ -160,8 +160,6 @@ function transposeCall(x: Value, perm: number[], out: Value): () => void {
 
 registerOnnxOp('Transpose', {
   run(n, ins, outs) {
-    const kept = keptCall(n, ins, outs);
-    if (kept) return [kept];
     const x = ins[0]!;
     const r = x.shape.length;
     const perm = attrInts(n, 'perm') ?? [...Array(r).keys()].reverse();
@@ -177,8 +175,6 @@ registerOnnxOp('Transpose', {
 
 registerOnnxOp('Concat', {
   run(n, ins, outs) {
-    const kept = keptCall(n, ins, outs);
-    if (kept) return [kept];
     const xs = ins.filter((x): x is Value => !!x);
     const base = xs.find((x) => x.size > 0 || x.shape.length > 1) ?? xs[0];
     const r = base.shape.length;
@@ -252,8 +248,6 @@ registerOnnxOp('Split', {
 registerOnnxOp('Slice', {
   shapeInputs: [1, 2, 3, 4],
   run(n, ins, outs, ctx) {
-    const kept = keptCall(n, ins, outs);
-    if (kept) return [kept];
     const x = ins[0]!;
     const r = x.shape.length;
     let starts: number[], ends: number[], axes: number[] | null, steps: number[] | null;
