@@ -18,7 +18,7 @@ constexpr float kEltwiseRelTol = 4e-6f;
 
 bool close(float got, float want) { return sttest::close_to(got, want, kEltwiseAbsTol, kEltwiseRelTol); }
 
-const size_t kLens[] = {1, 3, 4, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 255, 1023};
+const size_t kLens[] = {1, 3, 4, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 255, 384, 1023};
 }  // namespace
 
 TEST(f32_eltwise_variants_match_reference) {
@@ -128,6 +128,48 @@ TEST(f32_eltwise_variants_match_reference) {
       R.layernorm(rows, cols, x.data(), res.data(), nullptr, nullptr, 1e-5f, ref.data());
       for (size_t i = 0; i < rows * cols; i++)
         CHECK(std::fabs(sum_in[i] - ref[i]) <= 2e-5f * (1 + std::fabs(ref[i])), "%s layernorm+residual in place cols=%zu i=%zu", v.name, cols, i);
+      // Each affine form (gamma only, beta only); a constant row is beta (its variance is 0: eps alone scales it);
+      // a NaN in row 1 makes that row NaN and leaves the others alone.
+      for (int form = 1; form < 3; form++) {
+        const float* gg = form == 1 ? g.data() : nullptr;
+        const float* bb = form == 2 ? bt.data() : nullptr;
+        v.layernorm(rows, cols, x.data(), nullptr, gg, bb, 1e-3f, out.data());
+        R.layernorm(rows, cols, x.data(), nullptr, gg, bb, 1e-3f, ref.data());
+        for (size_t i = 0; i < rows * cols; i++)
+          CHECK(std::fabs(out[i] - ref[i]) <= 2e-5f * (1 + std::fabs(ref[i])), "%s layernorm form=%d cols=%zu i=%zu got %g want %g",
+                v.name, form, cols, i, out[i], ref[i]);
+      }
+      for (size_t i = 0; i < rows * cols; i++) sum_in[i] = i < cols ? 2.5f : x[i];
+      if (cols > 1) sum_in[cols + cols / 2] = NAN;
+      v.layernorm(rows, cols, sum_in.data(), nullptr, g.data(), bt.data(), 1e-5f, out.data());
+      R.layernorm(rows, cols, sum_in.data(), nullptr, g.data(), bt.data(), 1e-5f, ref.data());
+      for (size_t i = 0; i < rows * cols; i++) {
+        if (i < cols) CHECK(out[i] == bt[i], "%s layernorm constant row cols=%zu i=%zu got %g want %g", v.name, cols, i, out[i], bt[i]);
+        else if (cols > 1 && i < 2 * cols) CHECK(std::isnan(out[i]), "%s layernorm NaN row cols=%zu i=%zu got %g", v.name, cols, i, out[i]);
+        else CHECK(std::fabs(out[i] - ref[i]) <= 2e-5f * (1 + std::fabs(ref[i])), "%s layernorm after NaN row cols=%zu i=%zu", v.name, cols, i);
+      }
+      // Rows run four at a time and the rest one by one: 9 rows in one call are the same bits as 9 calls of one row
+      // (with and without a residual), and match the reference.
+      {
+        const size_t nr = 9;
+        sttest::Flush<float> bx(nr * cols), br(nr * cols), bo(nr * cols), b1(nr * cols), bref(nr * cols);
+        for (size_t i = 0; i < nr * cols; i++) {
+          bx[i] = rng.uniform() * 6 - 1;
+          br[i] = rng.uniform() - 0.5f;
+        }
+        for (int withres = 0; withres < 2; withres++) {
+          const float* rs = withres ? br.data() : nullptr;
+          v.layernorm(nr, cols, bx.data(), rs, g.data(), bt.data(), 1e-5f, bo.data());
+          for (size_t r = 0; r < nr; r++)
+            v.layernorm(1, cols, bx.data() + r * cols, rs ? rs + r * cols : nullptr, g.data(), bt.data(), 1e-5f, b1.data() + r * cols);
+          R.layernorm(nr, cols, bx.data(), rs, g.data(), bt.data(), 1e-5f, bref.data());
+          for (size_t i = 0; i < nr * cols; i++) {
+            CHECK(bo[i] == b1[i], "%s layernorm 9 rows res=%d cols=%zu i=%zu: %g, row by row %g", v.name, withres, cols, i, bo[i], b1[i]);
+            CHECK(std::fabs(bo[i] - bref[i]) <= 2e-5f * (1 + std::fabs(bref[i])), "%s layernorm 9 rows res=%d cols=%zu i=%zu got %g want %g",
+                  v.name, withres, cols, i, bo[i], bref[i]);
+          }
+        }
+      }
       // Masked scores (-inf, or far below the row's max) get exactly 0, the others still sum to 1 (a row with at
       // least one finite score; an all -inf row is NaN, as 0/0).
       if (cols > 1) x[0] = -INFINITY;

@@ -168,49 +168,94 @@ struct Eltwise {
     }
   }
 
+  // NR rows at once, each with the arithmetic of one row alone (one accumulator per row, in element order, so the
+  // result is the same bits for any NR): the NR sums and squared-deviation sums are independent chains, where one
+  // row's chain is bound by the add's latency (a 384-wide row spent ~4x its load time on it). With a residual,
+  // t = x + residual goes to out while it is summed and the other two passes read it back from L1.
+  template <size_t NR, bool kG, bool kB>
+  static void ln_block(size_t cols, const float* x, const float* residual, const float* gamma, const float* beta,
+                       float eps, float* out) {
+    const float* xr[NR];
+    float* o[NR];
+    R s[NR];
+    for (size_t r = 0; r < NR; r++) {
+      xr[r] = x + r * cols;
+      o[r] = out + r * cols;
+      s[r] = V::zero();
+    }
+    size_t i = 0;
+    if (residual) {
+      for (; i + W <= cols; i += W)
+        for (size_t r = 0; r < NR; r++) {
+          const R t = V::add(V::load(xr[r] + i), V::load(residual + r * cols + i));
+          V::store(o[r] + i, t);
+          s[r] = V::add(s[r], t);
+        }
+    } else {
+      for (; i + W <= cols; i += W)
+        for (size_t r = 0; r < NR; r++) s[r] = V::add(s[r], V::load(xr[r] + i));
+    }
+    const size_t body = i;
+    float mean[NR];
+    for (size_t r = 0; r < NR; r++) {
+      float sum = V::hsum(s[r]);
+      if (residual) {
+        const float* rr = residual + r * cols;
+        for (i = body; i < cols; i++) sum += (o[r][i] = xr[r][i] + rr[i]);
+        xr[r] = o[r];
+      } else {
+        for (i = body; i < cols; i++) sum += xr[r][i];
+      }
+      mean[r] = sum / float(cols);
+      s[r] = V::zero();
+    }
+    R vm[NR];
+    for (size_t r = 0; r < NR; r++) vm[r] = V::set1(mean[r]);
+    for (i = 0; i + W <= cols; i += W)
+      for (size_t r = 0; r < NR; r++) {
+        const R d = V::sub(V::load(xr[r] + i), vm[r]);
+        s[r] = V::fmadd(d, d, s[r]);
+      }
+    for (size_t r = 0; r < NR; r++) {
+      float sq = V::hsum(s[r]);
+      for (i = body; i < cols; i++) sq += (xr[r][i] - mean[r]) * (xr[r][i] - mean[r]);
+      const float rstd = 1.0f / std::sqrt(sq / float(cols) + eps);
+      ln_out<kG, kB>(cols, xr[r], vm[r], V::set1(rstd), gamma, beta, o[r]);
+    }
+  }
+  // o = (x − mean)·rstd [·gamma] [+ beta]; the affine form picked once per call, not per vector.
+  template <bool kG, bool kB>
+  static void ln_out(size_t n, const float* x, R vm, R vr, const float* gamma, const float* beta, float* o) {
+    auto y = [&](R v, R g, R b) {
+      R t = V::mul(V::sub(v, vm), vr);
+      if constexpr (kG) t = V::mul(t, g);
+      if constexpr (kB) t = V::add(t, b);
+      return t;
+    };
+    size_t i = 0;
+    for (; i + W <= n; i += W)
+      V::store(o + i, y(V::load(x + i), kG ? V::load(gamma + i) : vr, kB ? V::load(beta + i) : vr));
+    if (i < n) {
+      const size_t nv = n - i;
+      V::store_partial(o + i, y(V::load_partial(x + i, nv), kG ? V::load_partial(gamma + i, nv) : vr,
+                                kB ? V::load_partial(beta + i, nv) : vr), nv);
+    }
+  }
+  template <bool kG, bool kB>
+  static void layernorm_t(size_t rows, size_t cols, const float* x, const float* residual, const float* gamma,
+                          const float* beta, float eps, float* out) {
+    size_t r = 0;
+    for (; r + 4 <= rows; r += 4)
+      ln_block<4, kG, kB>(cols, x + r * cols, residual ? residual + r * cols : nullptr, gamma, beta, eps, out + r * cols);
+    for (; r < rows; r++)
+      ln_block<1, kG, kB>(cols, x + r * cols, residual ? residual + r * cols : nullptr, gamma, beta, eps, out + r * cols);
+  }
   static void layernorm(size_t rows, size_t cols, const float* x, const float* residual, const float* gamma,
                         const float* beta, float eps, float* out) {
-    for (size_t r = 0; r < rows; r++) {
-      const float* xr = x + r * cols;
-      float* o = out + r * cols;
-      R s = V::zero();
-      size_t i = 0;
-      float sum;
-      if (residual) {
-        // t = x + residual goes to out while it is summed; the other two passes read it back from L1.
-        const float* rr = residual + r * cols;
-        for (; i + W <= cols; i += W) {
-          const R t = V::add(V::load(xr + i), V::load(rr + i));
-          V::store(o + i, t);
-          s = V::add(s, t);
-        }
-        sum = V::hsum(s);
-        for (; i < cols; i++) sum += (o[i] = xr[i] + rr[i]);
-        xr = o;
-      } else {
-        for (; i + W <= cols; i += W) s = V::add(s, V::load(xr + i));
-        sum = V::hsum(s);
-        for (; i < cols; i++) sum += xr[i];
-      }
-      const float mean = sum / float(cols);
-      const R vm = V::set1(mean);
-      R q = V::zero();
-      for (i = 0; i + W <= cols; i += W) {
-        R d = V::sub(V::load(xr + i), vm);
-        q = V::fmadd(d, d, q);
-      }
-      float sq = V::hsum(q);
-      for (; i < cols; i++) sq += (xr[i] - mean) * (xr[i] - mean);
-      const float rstd = 1.0f / std::sqrt(sq / float(cols) + eps);
-      const R vr = V::set1(rstd);
-      for (i = 0; i < cols; i += W) {
-        const size_t nv = cols - i < W ? cols - i : W;
-        R y = V::mul(V::sub(V::load_partial(xr + i, nv), vm), vr);
-        if (gamma) y = V::mul(y, V::load_partial(gamma + i, nv));
-        if (beta) y = V::add(y, V::load_partial(beta + i, nv));
-        V::store_partial(o + i, y, nv);
-      }
-    }
+    if (gamma && beta) layernorm_t<true, true>(rows, cols, x, residual, gamma, beta, eps, out);
+    else if (gamma) layernorm_t<true, false>(rows, cols, x, residual, gamma, beta, eps, out);
+    else if (beta) layernorm_t<false, true>(rows, cols, x, residual, gamma, beta, eps, out);
+    else layernorm_t<false, false>(rows, cols, x, residual, gamma, beta, eps, out);
   }
 
   static constexpr F32EltwiseVariant make(const char* name, Isa isa) {
