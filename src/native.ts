@@ -208,6 +208,11 @@ export interface NativeAddon {
   onnxDynamicQuantize(x: Float32Array, out: Uint8Array, params: Float32Array): void;
   /** N-d transpose of 4-byte elements: shape = output dims (rank <= 8), xstride = x's stride per output axis. */
   onnxTranspose(x: Float32Array | Int32Array, out: Float32Array | Int32Array, shape: Int32Array, xstride: Int32Array): void;
+  /**
+   * ONNX Gather rows: out[o, j, :] = x[o, idx[j], :] (outer × dim rows of rowBytes bytes in x); returns idx.length, or
+   * the position of the first index outside [-dim, dim) with nothing written.
+   */
+  onnxGather(x: Uint8Array, out: Uint8Array, idx: Int32Array | Float64Array, outer: number, dim: number, rowBytes: number): number;
   /** Fused attention (runtime/f32/attention_driver.h): geom = [batch, heads, seqQ, seqK, dk, dv, q/k/v offset + batch/row/head strides (4 each), out batch/row/head strides, mask batch/head/row/col strides]. */
   onnxAttention(q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array | null, out: Float32Array, geom: Int32Array, scale: number): void;
   [name: string]: unknown;

@@ -105,6 +105,39 @@ describe('opset-dependent operators match onnxruntime-node', () => {
     expect(got.r.dtype as string).toBe('int64');
     expect(got.r.data).toBeInstanceOf(BigInt64Array);
   });
+
+  it('Gather: int32 and int64 indices on inner axes, negative ones, planned reruns, and out-of-range errors naming the node', async () => {
+    const g = new G(13);
+    g.input('x', T.FLOAT, [2, 3, 5]);
+    g.input('i64', T.INT64, [2, 2]);
+    g.input('i32', T.INT32, [3]);
+    g.node('Gather', ['x', 'i64'], { axis: 2 }, ['a']);
+    g.node('Gather', [g.node('Relu', ['x']), 'i32'], { axis: 1 }, ['b']);
+    const [ga, gb] = (g.nodes as { opType: string; name: string }[]).filter((n) => n.opType === 'Gather').map((n) => n.name);
+    g.output('a');
+    g.output('b');
+    const bytes = g.bytes();
+    const x = randArr(30, 7, 2);
+    const feeds = (a: bigint[], b: number[]) => ({
+      x: { type: 'float32', data: x, dims: [2, 3, 5] },
+      i64: { type: 'int64', data: BigInt64Array.from(a), dims: [2, 2] },
+      i32: { type: 'int32', data: Int32Array.from(b), dims: [3] },
+    });
+    const { model } = await compare(bytes, feeds([0n, -1n, 4n, -5n], [2, -3, 1]));
+    // Later runs take the planned path (the kept call with the feeds' new storage each time).
+    for (const [a, b] of [[[3n, 3n, -2n, 1n], [0, 0, -1]], [[1n, 2n, 3n, 4n], [-2, 2, 1]]] as const) {
+      const f = feeds([...a], [...b]);
+      const ref = await ortRun(bytes, f);
+      const got = model.run({ x: { data: f.x.data, dims: f.x.dims }, i64: { data: f.i64.data, dims: f.i64.dims }, i32: { data: f.i32.data, dims: f.i32.dims } });
+      expect(Array.from(got.a.data as Float32Array)).toEqual(Array.from(ref.a.data as ArrayLike<number>));
+      expect(Array.from(got.b.data as Float32Array)).toEqual(Array.from(ref.b.data as ArrayLike<number>));
+    }
+    const run = (a: bigint[], b: number[]) => () => model.run({ x: { data: x, dims: [2, 3, 5] }, i64: { data: BigInt64Array.from(a), dims: [2, 2] }, i32: { data: Int32Array.from(b), dims: [3] } });
+    expect(run([0n, 5n, 1n, 1n], [0, 0, 0])).toThrow(`Gather: node '${ga}': index 5 is out of range [-5, 4]`);
+    expect(run([0n, 1n, 1n, -6n], [0, 0, 0])).toThrow(`node '${ga}': index -6 is out of range`);
+    expect(run([0n, 1n, 1n, 1n], [0, 3, 0])).toThrow(`Gather: node '${gb}': index 3 is out of range [-3, 2]`);
+    expect(run([0n, 1n, 1n, 1n], [-4, 0, 0])).toThrow(`node '${gb}': index -4 is out of range`);
+  });
 });
 
 describe('fusion patterns, one pass at a time', () => {

@@ -62,6 +62,28 @@ Napi::Value OnnxTranspose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// onnxGather(x: Uint8Array, out: Uint8Array, idx: Int32Array|Float64Array, outer, dim, rowBytes) -> number: the rows
+// of x (outer × dim rows of rowBytes bytes) picked by idx into out; returns idx.length, or the position of the first
+// index outside [-dim, dim) (nothing written: the caller names the node and the index).
+Napi::Value OnnxGather(const Napi::CallbackInfo& info) {
+  const char* fn = "Gather";
+  napi_env env = info.Env();
+  const size_t outer = size_arg(info, 3, fn, "outer"), dim = size_arg(info, 4, fn, "dim");
+  const size_t row = size_arg(info, 5, fn, "rowBytes");
+  napi_typedarray_type type = napi_int8_array;
+  bool is_ta = false;
+  napi_is_typedarray(env, info[2], &is_ta);
+  if (is_ta) napi_get_typedarray_info(env, info[2], &type, nullptr, nullptr, nullptr, nullptr);
+  size_t k = 0;
+  const int32_t* i32 = nullptr;
+  const double* i64 = nullptr;
+  if (type == napi_float64_array) i64 = typed_data<double>(info, 2, fn, "idx", 0, false, &k);
+  else i32 = typed_data<int32_t>(info, 2, fn, "idx", 0, false, &k);
+  const uint8_t* x = typed_data<uint8_t>(info, 0, fn, "x", mul_sizes(env, fn, mul_sizes(env, fn, outer, dim), row));
+  uint8_t* out = typed_data<uint8_t>(info, 1, fn, "out", mul_sizes(env, fn, mul_sizes(env, fn, outer, k), row));
+  const size_t r = i64 ? onnx_gather_rows(x, outer, dim, row, i64, k, out) : onnx_gather_rows(x, outer, dim, row, i32, k, out);
+  return Napi::Number::New(env, double(r));
+}
 
 // onnxAttention(q, k, v, mask: Float32Array|null, out, geom: Int32Array(25), scale) -> undefined
 // geom = [batch, heads, seqQ, seqK, dk, dv, then offset, batch, row and head strides of q, k and v (4 each), the
@@ -107,6 +129,7 @@ Napi::Value OnnxAttention(const Napi::CallbackInfo& info) {
 void init_onnx(Napi::Env env, Napi::Object exports) {
   export_fn<OnnxDynamicQuantize>(env, exports, "onnxDynamicQuantize");
   export_fn<OnnxTranspose>(env, exports, "onnxTranspose");
+  export_fn<OnnxGather>(env, exports, "onnxGather");
   export_fn<OnnxAttention>(env, exports, "onnxAttention");
 }
 

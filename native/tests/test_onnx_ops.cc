@@ -109,3 +109,40 @@ TEST(onnx_transpose_matches_index_math) {
             CHECK(out[o] == x[a * st[0] + b * st[1] + c * st[2] + d * st[3]], "perm %d%d%d%d at %zu", p[0], p[1], p[2], p[3], o);
   }
 }
+
+// Gather's row copy against index math: int32 and int64-as-double indices, negative ones, rows of 1..(odd) bytes,
+// outer > 1, k = 0; an out-of-range, NaN or non-finite index reports its position and writes nothing.
+template <class I>
+void check_gather(const char* what) {
+  const size_t outer = 3, dim = 7;
+  const I idx[] = {I(0), I(6), I(-1), I(3), I(-7), I(3)};
+  const size_t k = sizeof(idx) / sizeof(idx[0]);
+  for (size_t row : {size_t(1), size_t(4), size_t(13), size_t(1536)}) {
+    sttest::Flush<uint8_t> x(outer * dim * row), out(outer * k * row);
+    for (size_t i = 0; i < outer * dim * row; i++) x[i] = uint8_t(i * 131 + 7);
+    CHECK(onnx_gather_rows(x.data(), outer, dim, row, idx, k, out.data()) == k, "%s gather row=%zu", what, row);
+    for (size_t o = 0; o < outer; o++)
+      for (size_t j = 0; j < k; j++) {
+        const size_t src = size_t(idx[j] < 0 ? idx[j] + I(dim) : idx[j]);
+        for (size_t b = 0; b < row; b++)
+          CHECK(out[(o * k + j) * row + b] == x[(o * dim + src) * row + b], "%s gather row=%zu o=%zu j=%zu b=%zu", what, row, o, j, b);
+      }
+    CHECK(onnx_gather_rows(x.data(), outer, dim, row, idx, 0, out.data()) == 0, "%s gather k=0", what);
+  }
+  sttest::Flush<uint8_t> x(dim * 4), out(3 * 4);
+  for (size_t i = 0; i < 12; i++) out[i] = 0xAB;
+  const I bad[][3] = {{I(1), I(7), I(0)}, {I(1), I(2), I(-8)}, {I(-8), I(0), I(0)}};
+  for (size_t t = 0; t < 3; t++) {
+    const size_t want = t == 0 ? 1 : t == 1 ? 2 : 0;
+    CHECK(onnx_gather_rows(x.data(), 1, dim, 4, bad[t], 3, out.data()) == want, "%s gather bad index case %zu", what, t);
+  }
+  for (size_t i = 0; i < 12; i++) CHECK(out[i] == 0xAB, "%s gather wrote on a bad index at %zu", what, i);
+}
+
+TEST(onnx_gather_rows_matches_index_math) {
+  check_gather<int32_t>("int32");
+  check_gather<double>("int64");
+  sttest::Flush<uint8_t> x(8), out(4);
+  const double odd[] = {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(), -1e300};
+  for (const double v : odd) CHECK(onnx_gather_rows(x.data(), 1, 2, 4, &v, 1, out.data()) == 0, "gather index %g", v);
+}

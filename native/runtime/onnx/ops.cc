@@ -1,4 +1,4 @@
-// ONNX runtime helpers: DynamicQuantizeLinear with onnxruntime's arithmetic, 4-byte N-d transpose.
+// ONNX runtime helpers: DynamicQuantizeLinear with onnxruntime's arithmetic, 4-byte N-d transpose, Gather rows.
 #include "runtime/onnx/ops.h"
 
 // GCC will not if-convert float compares while FP traps are considered observable (its default), which keeps the
@@ -47,6 +47,35 @@ void onnx_transpose_4b(const uint32_t* x, uint32_t* out, const size_t* shape, co
       idx[d] = 0;
     }
   }
+}
+
+namespace {
+
+template <class I>
+size_t gather_rows(const uint8_t* x, size_t outer, size_t dim, size_t row_bytes, const I* idx, size_t k, uint8_t* out) {
+  const double lo = -double(dim), hi = double(dim);
+  for (size_t j = 0; j < k; j++)
+    if (!(double(idx[j]) >= lo && double(idx[j]) < hi)) return j;
+  for (size_t o = 0; o < outer; o++) {
+    const uint8_t* xo = x + o * dim * row_bytes;
+    uint8_t* oo = out + o * k * row_bytes;
+    for (size_t j = 0; j < k; j++) {
+      const int64_t i = int64_t(idx[j]);
+      std::memcpy(oo + j * row_bytes, xo + size_t(i < 0 ? i + int64_t(dim) : i) * row_bytes, row_bytes);
+    }
+  }
+  return k;
+}
+
+}  // namespace
+
+size_t onnx_gather_rows(const uint8_t* x, size_t outer, size_t dim, size_t row_bytes, const int32_t* idx, size_t k,
+                        uint8_t* out) {
+  return gather_rows(x, outer, dim, row_bytes, idx, k, out);
+}
+size_t onnx_gather_rows(const uint8_t* x, size_t outer, size_t dim, size_t row_bytes, const double* idx, size_t k,
+                        uint8_t* out) {
+  return gather_rows(x, outer, dim, row_bytes, idx, k, out);
 }
 
 }  // namespace simdtensor

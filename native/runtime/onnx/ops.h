@@ -1,5 +1,5 @@
 // Small data-movement and quantization helpers the ONNX runtime (src/onnx) runs natively: ONNX
-// DynamicQuantizeLinear with onnxruntime's exact arithmetic, and an N-d transpose of 4-byte elements.
+// DynamicQuantizeLinear with onnxruntime's exact arithmetic, an N-d transpose of 4-byte elements, and Gather's row copy.
 // Plain C++ (no N-API), callable from any thread.
 #pragma once
 #include <cstddef>
@@ -19,5 +19,14 @@ void onnx_dynamic_quantize_u8__avx2(const float* x, size_t n, uint8_t* out, floa
 // out = transpose of x for 4-byte elements: `shape` is the output shape (rank <= 8), `xstride[d]` the element stride
 // in x of output axis d.
 void onnx_transpose_4b(const uint32_t* x, uint32_t* out, const size_t* shape, const size_t* xstride, size_t rank);
+
+// ONNX Gather as row copies: out[o, j, :] = x[o, idx[j], :] for o < outer, j < k, rows of row_bytes bytes, x holding
+// outer × dim rows. An index may be negative (counted from the end: idx + dim). Every index is checked before
+// anything is written: returns k when all are in [-dim, dim) (NaN is not), else the position of the first one that is
+// not, with out untouched. Indices come as int32 or as int64 held in a double (the ONNX runtime's int64 storage).
+size_t onnx_gather_rows(const uint8_t* x, size_t outer, size_t dim, size_t row_bytes, const int32_t* idx, size_t k,
+                        uint8_t* out);
+size_t onnx_gather_rows(const uint8_t* x, size_t outer, size_t dim, size_t row_bytes, const double* idx, size_t k,
+                        uint8_t* out);
 
 }  // namespace simdtensor

@@ -7,7 +7,7 @@
 import { rangeError, typeError } from '../../errors.js';
 import { native } from '../../native.js';
 import { attrInt, attrInts, type Node } from '../graph.js';
-import { bstrides, coalesce, forRuns, ints, mk, normAxis, numel, outOr, strides, view, type ODType, type Value } from '../value.js';
+import { bstrides, coalesce, forRuns, ints, mk, normAxis, numel, obytes, outOr, strides, view, type OData, type ODType, type Value } from '../value.js';
 import { keepCall, registerOnnxOp } from './registry.js';
 
 const int64 = (xs: number[]): Value => mk('int64', [xs.length], Float64Array.from(xs));
@@ -304,6 +304,7 @@ registerOnnxOp('Slice', {
   },
 });
 
+const bytesOf = (d: OData) => new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 registerOnnxOp('Gather', {
   run(n, ins, outs) {
     const x = ins[0]!, idx = ins[1]!;
@@ -313,18 +314,18 @@ registerOnnxOp('Gather', {
     const shape = [...x.shape.slice(0, axis), ...idx.shape, ...x.shape.slice(axis + 1)];
     const out = outOr(outs[0], x.dtype, shape);
     const outer = numel(x.shape.slice(0, axis));
-    const inner = numel(x.shape.slice(axis + 1));
-    const X = x.data as Float32Array, O = out.data as Float32Array, I = idx.data;
-    const k = idx.size;
-    for (let o = 0; o < outer; o++)
-      for (let j = 0; j < k; j++) {
-        let i = I[j];
-        if (i < 0) i += dim;
-        if (!(i >= 0 && i < dim)) throw rangeError('Gather', `node '${n.name}': index ${I[j]} is out of range [${-dim}, ${dim - 1}]`);
-        const src = (o * dim + i) * inner;
-        if (inner === 1) O[o * k + j] = X[src];
-        else O.set(X.subarray(src, src + inner), (o * k + j) * inner);
-      }
+    const rowBytes = numel(x.shape.slice(axis + 1)) * obytes(x.dtype);
+    // Row copies in native code (the indices checked once, before anything is written); int64 indices come as the
+    // runtime's Float64Array, other integer types as an int32 copy.
+    const I = idx.data instanceof Float64Array || idx.data instanceof Int32Array ? idx.data : Int32Array.from(idx.data);
+    const X = bytesOf(x.data), O = bytesOf(out.data), k = I.length;
+    const call = () => {
+      const bad = native.onnxGather(X, O, I, outer, dim, rowBytes);
+      if (bad !== k) throw rangeError('Gather', `node '${n.name}': index ${I[bad]} is out of range [${-dim}, ${dim - 1}]`);
+    };
+    call();
+    // Kept for a planned run only over int64/int32 index storage (the copy above would go stale).
+    if (I === idx.data) keepCall(n, ins, outs, out, call);
     return [out];
   },
 });
