@@ -62,14 +62,17 @@ export function allocArray(dtype: DType, n: number): TensorData {
 }
 
 /**
- * An output array that the op's kernel overwrites whole before anyone sees it (GEMM outputs): as {@link allocArray}
- * but a pool-sized one is not zero-filled — a reused pool block keeps its old bytes and, past the pool's limit, a plain
- * buffer comes uninitialized (`Buffer.allocUnsafeSlow`) instead of from `calloc`. Saves one write pass over the output
- * per call (issue #20: fresh outputs at 1 MiB cost 15–25 % of an int8 GEMM on a quiet Xeon with no page faults).
+ * An output array that the op's kernel overwrites whole before anyone sees it (GEMM outputs, the ONNX runner's graph
+ * outputs): as {@link allocArray} but a medium or pool-sized one is not zero-filled — a reused pool block keeps its
+ * old bytes and, past the pool's limit or below its size, a plain buffer comes uninitialized (`Buffer.allocUnsafeSlow`)
+ * instead of from `calloc`. Saves one write pass over the output per call (issue #20: fresh outputs at 1 MiB cost 15–25 % of an int8 GEMM on a quiet Xeon with no page faults).
  */
 export function allocOutput(dtype: DType, n: number): TensorData {
   const bytes = n * dtypeBytes(dtype);
-  if (bytes < POOL_MIN_BYTES) return allocArray(dtype, n);
+  if (bytes < POOL_MIN_BYTES) {
+    if (bytes <= SMALL_BYTES) return allocArray(dtype, n);
+    return new (arrayCtor(dtype))(Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer, 0, n); // malloc, not calloc
+  }
   const scoped = inScope();
   const ab = native.allocBuffer(bytes, scoped, true) ?? (Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer);
   if (scoped) trackOutput(ab);

@@ -6,11 +6,12 @@
  * views. Later runs with the same shapes allocate only the graph outputs.
  * @module
  */
+import { allocOutput } from '../alloc.js';
 import { rangeError } from '../errors.js';
 import { abortError } from '../executor/submit.js';
 import { monitorHook } from '../ops/registry.js';
 import type { Graph, Node } from './graph.js';
-import { getOnnxOp, keptCall, type OpContext, type OpDef } from './ops/registry.js';
+import { getOnnxOp, keptCall, markFresh, type OpContext, type OpDef } from './ops/registry.js';
 import { mk, obytes, oview, type Value } from './value.js';
 
 /** One node ready to run. */
@@ -39,6 +40,12 @@ interface Plan {
   stepOuts: (Value | undefined)[][];
   /** Values fixed for every run: constants, static values, arena views. */
   fixed: (Value | undefined)[];
+  /**
+   * Per step: the outputs that get a fresh buffer every run (graph outputs, and values a graph output views), made by
+   * the runner with `allocOutput` — not zero-filled, since an op writes a planned output whole (arena buffers hold
+   * stale bytes too) — and passed to the op as planned outputs. Undefined where none.
+   */
+  freshOuts: ({ j: number; dtype: 'float32' | 'int32' | 'int8' | 'uint8'; shape: number[]; size: number }[] | undefined)[];
   /** Graph-output slots and their dtype/shape (fresh buffers per run). */
   outputs: { slot: number; value: Value }[];
   /** Alias steps that must run each time (their base changes per run). */
@@ -60,6 +67,8 @@ export interface OpTiming {
 }
 
 const ALIGN = 64;
+/** Graph outputs above this many bytes get a runner-made buffer (see Plan.freshOuts). */
+const FRESH_MIN_BYTES = 4096;
 
 /** Runs a graph: sync or async, with one cached memory plan per input-shape signature. */
 export class GraphRunner {
@@ -169,7 +178,16 @@ export class GraphRunner {
   private step(plan: Plan, i: number, vals: (Value | undefined)[], timing?: OpTiming[]): void {
     const shape = plan.viewShapes[i];
     if (shape) this.view(plan.steps[i], vals, shape, timing);
-    else this.exec(plan.steps[i], vals, plan.stepOuts[i], timing);
+    else this.exec(plan.steps[i], vals, this.outsOf(plan, i), timing);
+  }
+
+  /** The output buffers step i of a plan writes: the planned ones, with fresh buffers for graph outputs. */
+  private outsOf(plan: Plan, i: number): (Value | undefined)[] {
+    const fresh = plan.freshOuts[i];
+    if (!fresh) return plan.stepOuts[i];
+    const outs = plan.stepOuts[i].slice();
+    for (const f of fresh) outs[f.j] = markFresh(mk(f.dtype, f.shape, allocOutput(f.dtype, f.size) as Float32Array));
+    return outs;
   }
 
   /** Builds the plan from a recorded run. */
@@ -276,6 +294,18 @@ export class GraphRunner {
     // Alias steps whose views are fixed need not run at all.
     const steps = run.filter((st) => !st.def.alias || liveAlias.has(st) || st.outs.some((o) => isOutput.has(o)));
     const keptOuts = steps.map((st) => stepOuts[run.indexOf(st)]);
+    // Fresh outputs the runner allocates: above the small-output size (those stay the op's own array) and of a
+    // dtype allocOutput makes (int64/float64/bool outputs are left to the op).
+    const freshOuts = steps.map((st) => {
+      if (st.def.alias) return undefined;
+      const list: Plan['freshOuts'][number] = [];
+      st.outs.forEach((o, j) => {
+        const v = vals[o];
+        if (o < 0 || !v || !(isOutput.has(o) || freshBase.has(o)) || v.size * obytes(v.dtype) <= FRESH_MIN_BYTES) return;
+        if (v.dtype === 'float32' || v.dtype === 'int32' || v.dtype === 'int8' || v.dtype === 'uint8') list!.push({ j, dtype: v.dtype, shape: v.shape.slice(), size: v.size });
+      });
+      return list!.length ? list : undefined;
+    });
     // Only where the recorded run shows a true view: the same storage array and dtype as the base, no other output.
     const viewShapes = steps.map((st) => {
       if (!st.def.alias || st.outs[0] < 0 || st.ins[0] < 0 || st.outs.some((o, j) => j > 0 && o >= 0)) return undefined;
@@ -286,7 +316,7 @@ export class GraphRunner {
     for (const o of outputs) if (copyOut.has(o.slot) || isStatic[o.slot] || isInput.has(o.slot)) copyOut.add(o.slot);
     this.copyOut = copyOut;
     this.arenaBytes = Math.max(this.arenaBytes, top);
-    return { steps, stepOuts: keptOuts, fixed, outputs, liveAlias, viewShapes, arenaBytes: top };
+    return { steps, stepOuts: keptOuts, freshOuts, fixed, outputs, liveAlias, viewShapes, arenaBytes: top };
   }
 
   private copyOut = new Set<number>();
@@ -362,7 +392,7 @@ export class GraphRunner {
       const p = plan;
       vals = this.begin(p, feeds);
       steps = p.steps;
-      outsOf = (i) => p.stepOuts[i];
+      outsOf = (i) => this.outsOf(p, i);
     }
     for (let i = 0; i < steps.length; i++) {
       if (signal?.aborted) throw abortError('OnnxModel.runAsync', signal.reason);

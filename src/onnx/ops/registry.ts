@@ -71,6 +71,14 @@ interface KeptCall {
 }
 
 const kept = new WeakMap<Node, KeptCall>();
+/** Outputs the runner made fresh for one run (graph outputs): never kept, since the next run brings another. */
+const fresh = new WeakSet<Value>();
+
+/** Marks `v` as a one-run output buffer (see {@link keepCall}); returns it. */
+export function markFresh(v: Value): Value {
+  fresh.add(v);
+  return v;
+}
 
 /**
  * Runs the call kept on `node` by {@link keepCall} and returns its output when the node sees the same input storage
@@ -96,10 +104,10 @@ export function keptCall(node: Node, ins: (Value | undefined)[], outs: (Value | 
 }
 
 /**
- * Keeps `call` (which writes `out`, the node's only output) for {@link keptCall}; only for a planned output (`outs[0]`),
- * never a fresh one.
+ * Keeps `call` (which writes `out`, the node's only output) for {@link keptCall}; only for a planned arena output
+ * (`outs[0]`), never a fresh one (the op's own, or the runner's for a graph output: {@link markFresh}).
  */
 export function keepCall(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[], out: Value, call: () => void): void {
-  if (outs[0] !== out) return;
+  if (outs[0] !== out || fresh.has(out)) return;
   kept.set(node, { ins: ins.map((v) => v?.data), shapes: ins.map((v) => (v ? v.shape.slice() : [])), out, call });
 }
