@@ -15,7 +15,7 @@
 import { loadavg } from 'node:os';
 import { convertModel, quantizeModel, type OnnxFeed } from '../src/index.js';
 import { flag, median, numFlag } from './measure.js';
-import { fontFlag, lineCounts, lineFeed, recLines, TEXT_LINE_FONTS, type LineCounts, type TextLineFont } from './text-lines.js';
+import { countsText, fontFlag, lineCounts, lineFeed, recLines, TEXT_LINE_FONTS, type LineCounts, type TextLineFont } from './text-lines.js';
 
 const W = 320;
 const list = (name: string, def: string) => flag(name, def).split(',').filter((s) => s !== '');
@@ -26,9 +26,6 @@ const LINE_SEEDS = list('--line-seeds', '100,300').map(Number);
 const LINES = numFlag('--lines', 200);
 const FONT = fontFlag('--font', 'dejavu');
 const CONV = flag('--conv', 'integer');
-
-/** One set's counts: strict / trimmed / without spaces, frames. */
-const fmt = (c: LineCounts) => `${c.strict} / ${c.trimmed} / ${c.noSpace}, ${(100 * c.frames).toFixed(2)} %`;
 
 /** The font of sample `i` of mix `mix`. */
 function sampleFont(mix: string, i: number): TextLineFont {
@@ -44,7 +41,7 @@ function main() {
   const measured = LINE_SEEDS.map((l) => ({ l, count: lineCounts(f32, Array.from({ length: LINES }, (_, i) => lineFeed(l + i, W, FONT))) }));
   console.log(`PaddleOCR rec 1×3×48×${W}, dynamic int8 (convForm '${CONV}'); measured: ${LINES} ${FONT} lines from seeds ${LINE_SEEDS.join(', ')}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   const f16 = convertModel(f32, { dtype: 'float16' });
-  console.log(`float16 weights (the floor): ${measured.map(({ l, count }) => `lines ${l}…: ${fmt(count(f16))}`).join('; ')}`);
+  console.log(`float16 weights (the floor): ${measured.map(({ l, count }) => `lines ${l}…: ${countsText(count(f16))}`).join('; ')}`);
   const rows: { size: number; mix: string; set: number; l: number; c: LineCounts }[] = [];
   for (const size of SIZES)
     for (const mix of MIXES)
@@ -56,7 +53,7 @@ function main() {
         const parts = measured.map(({ l, count }) => {
           const c = count(q);
           rows.push({ size, mix, set, l, c });
-          return `lines ${l}…: ${fmt(c)}`;
+          return `lines ${l}…: ${countsText(c)}`;
         });
         console.log(`${size} ${mix} samples from seed ${set} (quantizeModel ${s} s): ${parts.join('; ')}`);
       }

@@ -520,6 +520,11 @@ export function lineCounts(ref: OnnxModel, lines: Record<string, OnnxFeed>[]): (
   };
 }
 
+/** Counts in short form: `190 / 196 / 196, 99.45 %` (strict / trimmed / without spaces, frames). */
+export function countsText(c: LineCounts): string {
+  return `${c.strict} / ${c.trimmed} / ${c.noSpace}, ${(100 * c.frames).toFixed(2)} %`;
+}
+
 /** {@link lineCounts} as one line of text: `190/200 CTC-identical lines (196 without leading/trailing spaces), 99.45 % of frames`. */
 export function lineAgreement(ref: OnnxModel, lines: Record<string, OnnxFeed>[]): (m: OnnxModel) => string {
   const count = lineCounts(ref, lines);
