@@ -143,6 +143,27 @@ describe('sparse linear edge cases', () => {
     }
   });
 
+  it('auto runs M = 1 dense where the weights are chunked and too dense for the chunked kernels to win', () => {
+    // Chunked CSR at M = 1 measured slower than dense at 70–75 % (docs/sparse.md): the crossover there is 0.22,
+    // while CSR that stays per-row (90 %) keeps the row kernel's 0.55.
+    for (const isa of supportedIsas().filter((i) => i === 'avx2' || i === 'avx512')) {
+      setMaxIsa(isa);
+      const w = rand([48, 600], { seed: 51 });
+      const at70 = toSparse(prune(w, { sparsity: 0.7 }).weight);
+      expect(at70.maxSparseDensity(1), isa).toBe(0.22);
+      expect(at70.kernelFor(1), isa).toMatch(/^f32_gemm_/);
+      expect(at70.kernelFor(2), isa).toMatch(/^f32_spmm_csr_chunks_xt/);
+      const x = rand([1, 600], { seed: 52 });
+      check(x, at70.toDense(), linear(x, at70), null, 'none', `${isa} 70 % M = 1 auto`);
+      expect(lastSparseKernel(), isa).toMatch(/^f32_gemm_/);
+      const at80 = toSparse(prune(w, { sparsity: 0.8 }).weight);
+      expect(at80.kernelFor(1), isa).toMatch(/^f32_spmm_csr_/);
+      const at95 = toSparse(prune(w, { sparsity: 0.95 }).weight);
+      expect(at95.maxSparseDensity(1), isa).toBe(0.55);
+      expect(at95.kernelFor(1), isa).toMatch(/^f32_spmm_csr_(row|xt)/);
+    }
+  });
+
   it('accepts x with leading batch dimensions and a preallocated out', () => {
     const wd = pruned(FORMATS[0], 10, 16, 5);
     const sp = toSparse(wd);

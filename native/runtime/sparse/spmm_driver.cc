@@ -232,6 +232,11 @@ const CrossoverRow kCrossAvx512[] = {
     {SIZE_MAX, 0.35, 0.30, 0.65, 0.55},
 };
 // AVX2, NEON and scalar were not swept on their own hardware here: the AVX-512 figures stand in for them.
+// CSR at M = 1 where the weights are held chunked (density >= 0.2, or >= 0.11 with K past one block, on AVX-512):
+// the chunked kernels spend a vector load and an FMA per stored weight for one useful lane, and measured slower than
+// dense from 75 % sparsity down (4096², {out}, same-process CPU-time ratios, docs/sparse.md: 70 % 0.66–0.86×, 75 %
+// 0.80–0.90×, 80 % 0.95–1.43×), so M = 1 runs sparse only from 78 % up.
+constexpr double kCsrChunkedM1MaxDensity = 0.22;
 
 }  // namespace
 
@@ -282,10 +287,15 @@ const char* f32_spmm_run(const F32SpmmVariant& v, const F32SpmmArgs& a, SpmmPath
 }
 
 double f32_spmm_max_density(const F32SpmmVariant& v, const F32SparseView& w, size_t m) {
-  (void)v;
   const CrossoverRow* r = kCrossAvx512;
   while (r->m_max < m) r++;
-  if (w.fmt == SparseFormat::kCsr) return r->csr;
+  if (w.fmt == SparseFormat::kCsr) {
+    // Weights held in the chunked form run M = 1 on a chunked xt kernel, not the gather row kernel the table's
+    // 0.55 was measured on.
+    if (m <= 1 && chunk_kernel_for(v, 1) && f32_spmm_csr_chunk_kb(v, w, SIZE_MAX))
+      return std::min(r->csr, kCsrChunkedM1MaxDensity);
+    return r->csr;
+  }
   if (w.fmt == SparseFormat::kNm) return r->nm;
   return w.bh >= 4 ? r->bsr_tall : r->bsr_flat;
 }
