@@ -3,8 +3,8 @@
  * (bench/onnx-models.ts: 12 heads of 32, seq 128, the merged QKV rows the qkv-fusion pass leaves, a padding mask,
  * scale 1/√32) at batch 1 and 8, rec's SVTR self-attention shape (8 heads of 15, seq 40; rec runs it unfused today)
  * and odd shapes; then the row softmax alone at rec's Softmax node shapes (40×40 per head, the 40×6625 classifier).
- * One thread, process CPU µs per call (and per (batch, head)), GFLOP/s (4·sq·sk·d per head) and the share of the
- * f32 FMA peak `probeF32Peak` measures. With `--base path/to/other.node` (e.g. a copy of main's addon) every call
+ * One thread, process CPU µs per call (and per (batch, head)) and GFLOP/s per CPU second (4·sq·sk·d per head;
+ * this VM's f32 FMA peak is ~223). With `--base path/to/other.node` (e.g. a copy of main's addon) every call
  * also runs on that addon, A/B alternating within each round (the order flips every round); the ratio column is
  * the median of the per-round base/this ratios. Outputs are compared first (max relative difference printed).
  *
@@ -101,18 +101,8 @@ function main(): void {
   const base = basePath ? (createRequire(import.meta.url)(basePath) as Addon) : null;
   setNumThreads(1);
   base?.setNumThreads(1);
-  // The probe reports wall-clock GFLOP/s; its flops over its process CPU time give the rate per CPU second (a loaded
-  // VM's wall clock counts other processes' time), best of five.
-  const peak = Math.max(
-    ...Array.from({ length: 5 }, () => {
-      const c0 = process.cpuUsage(), t0 = performance.now();
-      const gf = native.probeF32Peak(200);
-      const wallMs = performance.now() - t0, c = process.cpuUsage(c0);
-      return (gf * wallMs) / ((c.user + c.system) / 1000);
-    }),
-  );
-  console.log(`attention, one thread, CPU µs per call, medians of ${rounds} rounds${base ? ` (A/B alternating with ${basePath})` : ''}; f32 peak ${peak.toFixed(0)} GFLOP/s; load ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);
-  console.log(`${'trial'.padEnd(26)} ${'µs'.padStart(9)} ${'µs/head'.padStart(8)} GFLOP/s  % peak${base ? '    base µs  base/this  max rel diff' : ''}`);
+  console.log(`attention, one thread, CPU µs per call, medians of ${rounds} rounds${base ? ` (A/B alternating with ${basePath})` : ''}; load ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);
+  console.log(`${'trial'.padEnd(26)} ${'µs'.padStart(9)} ${'µs/head'.padStart(8)} GFLOP/s${base ? '    base µs  base/this  max rel diff' : ''}`);
   for (const t of ATTN_TRIALS) {
     if (only && !t.id.includes(only)) continue;
     const { b, h, s, d } = t;
@@ -127,7 +117,7 @@ function main(): void {
     const inner = Math.max(5, Math.round(2e8 / flops));
     const r = timeAB(fThis, fBase, inner, rounds);
     const gf = flops / (r.us * 1e3);
-    console.log(`${t.id.padEnd(26)} ${r.us.toFixed(1).padStart(9)} ${(r.us / (b * h)).toFixed(2).padStart(8)} ${gf.toFixed(0).padStart(7)}  ${((100 * gf) / peak).toFixed(0).padStart(5)} %${fBase ? `  ${r.base.toFixed(1).padStart(9)}  ${r.ratio.toFixed(3).padStart(8)}×  ${maxRelDiff(oThis, oBase).toExponential(1)}` : ''}`);
+    console.log(`${t.id.padEnd(26)} ${r.us.toFixed(1).padStart(9)} ${(r.us / (b * h)).toFixed(2).padStart(8)} ${gf.toFixed(0).padStart(7)}${fBase ? `  ${r.base.toFixed(1).padStart(9)}  ${r.ratio.toFixed(3).padStart(8)}×  ${maxRelDiff(oThis, oBase).toExponential(1)}` : ''}`);
   }
   for (const t of SOFTMAX_TRIALS) {
     if (only && !t.id.includes(only)) continue;
@@ -139,7 +129,7 @@ function main(): void {
     fBase?.();
     const inner = Math.max(5, Math.round(2e7 / x.length));
     const r = timeAB(fThis, fBase, inner, rounds);
-    console.log(`${t.id.padEnd(26)} ${r.us.toFixed(1).padStart(9)} ${''.padStart(8)} ${'-'.padStart(7)}  ${'-'.padStart(5)}  ${fBase ? `  ${r.base.toFixed(1).padStart(9)}  ${r.ratio.toFixed(3).padStart(8)}×  ${maxRelDiff(oThis, oBase).toExponential(1)}` : ''}`);
+    console.log(`${t.id.padEnd(26)} ${r.us.toFixed(1).padStart(9)} ${''.padStart(8)} ${'-'.padStart(7)}${fBase ? `  ${r.base.toFixed(1).padStart(9)}  ${r.ratio.toFixed(3).padStart(8)}×  ${maxRelDiff(oThis, oBase).toExponential(1)}` : ''}`);
   }
 }
 
