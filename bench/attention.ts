@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { rand, setNumThreads } from '../src/index.js';
 import { native } from '../src/native.js';
-import { flag, median, numFlag } from './measure.js';
+import { cpuAlternating, flag, numFlag } from './measure.js';
 
 type Addon = typeof native;
 
@@ -66,24 +66,6 @@ function attnCall(a: Addon, t: AttnTrial, qkv: Float32Array, mask: Float32Array 
   return () => a.onnxAttention(qkv, qkv, qkv, mask, out, geom, t.scale);
 }
 
-function timeAB(fThis: () => void, fBase: (() => void) | null, inner: number, rounds: number) {
-  const cpu = (f: () => void) => {
-    const u0 = process.cpuUsage();
-    for (let i = 0; i < inner; i++) f();
-    const u = process.cpuUsage(u0);
-    return (u.user + u.system) / inner;
-  };
-  const a: number[] = [], bb: number[] = [], ratio: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const first = r & 1 && fBase ? cpu(fBase) : -1;
-    const mine = cpu(fThis);
-    const other = fBase ? (first >= 0 ? first : cpu(fBase)) : 0;
-    a.push(mine);
-    if (fBase) (bb.push(other), ratio.push(other / mine));
-  }
-  return { us: median(a), base: fBase ? median(bb) : 0, ratio: fBase ? median(ratio) : 0 };
-}
-
 function maxRelDiff(x: Float32Array, y: Float32Array): number {
   let m = 0;
   for (let i = 0; i < x.length; i++) {
@@ -115,7 +97,7 @@ function main(): void {
     fBase?.();
     const flops = 4 * b * h * s * s * d;
     const inner = Math.max(5, Math.round(2e8 / flops));
-    const r = timeAB(fThis, fBase, inner, rounds);
+    const r = cpuAlternating(fThis, fBase, inner, rounds);
     const gf = flops / (r.us * 1e3);
     console.log(`${t.id.padEnd(26)} ${r.us.toFixed(1).padStart(9)} ${(r.us / (b * h)).toFixed(2).padStart(8)} ${gf.toFixed(0).padStart(7)}${fBase ? `  ${r.base.toFixed(1).padStart(9)}  ${r.ratio.toFixed(3).padStart(8)}×  ${maxRelDiff(oThis, oBase).toExponential(1)}` : ''}`);
   }
@@ -128,7 +110,7 @@ function main(): void {
     fThis();
     fBase?.();
     const inner = Math.max(5, Math.round(2e7 / x.length));
-    const r = timeAB(fThis, fBase, inner, rounds);
+    const r = cpuAlternating(fThis, fBase, inner, rounds);
     console.log(`${t.id.padEnd(26)} ${r.us.toFixed(1).padStart(9)} ${''.padStart(8)} ${'-'.padStart(7)}${fBase ? `  ${r.base.toFixed(1).padStart(9)}  ${r.ratio.toFixed(3).padStart(8)}×  ${maxRelDiff(oThis, oBase).toExponential(1)}` : ''}`);
   }
 }
