@@ -205,10 +205,10 @@ TEST(f32_erf_rational_and_gelu_accuracy_sweep) {
   std::printf("  erf max abs err %.3g, gelu worst err / tolerance %.3g\n", worst, worst_g);
 }
 
-// The row softmaxes run in blocks of up to 16 rows (fewer past 256 columns): many rows, so every block size and a
-// partial last block are crossed, against the reference. softmax_scaled (attention's unnormalized form, the scale
-// and a mask row folded in): exp values and 1/Σ against the reference, out·1/Σ against the plain softmax, with no
-// mask, one mask row for all (stride 0) and one per row, in place, and a NaN row that stays NaN alone.
+// Many rows of many widths (the vector tails; softmax_scaled's blocks of up to 16 rows, fewer past 256 columns, and a
+// partial last block), softmax against the reference; softmax_scaled (attention's unnormalized form, the scale and a
+// mask row folded in): exp values and 1/Σ against the reference, out·1/Σ against the plain softmax, with no mask,
+// one mask row for all (stride 0) and one per row, in place, and a NaN row that stays NaN alone.
 TEST(f32_softmax_blocked_rows_and_scaled) {
   const F32EltwiseVariant& R = f32_eltwise_reference;
   sttest::for_each_runnable(f32_eltwise_table, 5, [&](const F32EltwiseVariant& v, sttest::Rng& rng) {

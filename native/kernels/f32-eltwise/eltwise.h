@@ -161,36 +161,35 @@ struct Eltwise {
   static constexpr float kLaneIndex[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
   static_assert(W <= 16, "kLaneIndex covers one vector");
 
-  // The row softmaxes run in blocks of rows, each pass over the whole block before the next: a row's pass ends in
-  // a horizontal max (or sum) that its next pass waits for, and one row at a time those waits serialized — rows
-  // of 40–128 (rec's heads, attention) were latency-bound. Up to kSoftmaxRows rows, about 16 KiB (L1).
+  static void softmax(bool log, size_t rows, size_t cols, const float* x, const float* add_row, float* out) {
+    for (size_t r = 0; r < rows; r++) {
+      const float* xr = x + r * cols;
+      float* o = out + r * cols;
+      float mx;
+      if (add_row) {
+        mx = add_row_max(cols, xr, add_row, o);
+        xr = o;  // the rest reads the masked row back while it is in L1
+      } else {
+        mx = row_max(cols, xr);
+      }
+      const float sum = exp_sum(cols, xr, mx, log ? nullptr : o);
+      if (log) {
+        const R shift = V::set1(mx + std::log(sum));
+        map(cols, xr, o, [shift](R v) { return V::sub(v, shift); });
+      } else {
+        const R inv = V::set1(1.0f / sum);
+        map(cols, o, o, [inv](R v) { return V::mul(v, inv); });
+      }
+    }
+  }
+
+  // softmax_scaled runs in blocks of up to kSoftmaxRows rows (about 16 KiB, L1), pass by pass over the block, its
+  // horizontal sums after the block's exp pass: no row's next step waits on its own max or sum. (The same blocking of
+  // the plain softmax above measured no change, 1536×128 and rec's 320×40: 0.99–1.02×, so it stays row by row.)
   static constexpr size_t kSoftmaxRows = 16;
   static size_t softmax_block(size_t cols) {
     const size_t nb = 4096 / (cols ? cols : 1);
     return nb < 1 ? 1 : nb > kSoftmaxRows ? kSoftmaxRows : nb;
-  }
-
-  static void softmax(bool log, size_t rows, size_t cols, const float* x, const float* add_row, float* out) {
-    const size_t blk = softmax_block(cols);
-    float mx[kSoftmaxRows], sum[kSoftmaxRows];
-    for (size_t r0 = 0; r0 < rows; r0 += blk) {
-      const size_t nb = rows - r0 < blk ? rows - r0 : blk;
-      // With add_row the masked rows are written to out and read back from there (L1).
-      const float* xb = add_row ? out + r0 * cols : x + r0 * cols;
-      float* ob = out + r0 * cols;
-      for (size_t r = 0; r < nb; r++)
-        mx[r] = add_row ? add_row_max(cols, x + (r0 + r) * cols, add_row, ob + r * cols) : row_max(cols, xb + r * cols);
-      for (size_t r = 0; r < nb; r++) sum[r] = exp_sum(cols, xb + r * cols, mx[r], log ? nullptr : ob + r * cols);
-      for (size_t r = 0; r < nb; r++) {
-        if (log) {
-          const R shift = V::set1(mx[r] + std::log(sum[r]));
-          map(cols, xb + r * cols, ob + r * cols, [shift](R v) { return V::sub(v, shift); });
-        } else {
-          const R inv = V::set1(1.0f / sum[r]);
-          map(cols, ob + r * cols, ob + r * cols, [inv](R v) { return V::mul(v, inv); });
-        }
-      }
-    }
   }
 
   // t = scale·x (+ mask row) into o, returning max t (NaN as row_max does); two max chains.
