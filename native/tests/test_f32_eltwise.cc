@@ -208,7 +208,7 @@ TEST(f32_erf_rational_and_gelu_accuracy_sweep) {
 // Many rows of many widths (the vector tails; softmax_scaled's blocks of up to 16 rows, fewer past 256 columns, and a
 // partial last block), softmax against the reference; softmax_scaled (attention's unnormalized form, the scale and a
 // mask row folded in): exp values and 1/Σ against the reference, out·1/Σ against the plain softmax, with no mask,
-// one mask row for all (stride 0) and one per row, in place, and a NaN row that stays NaN alone.
+// one mask row for all (stride 0) and one per row, in place, and a NaN row whose 1/Σ (so its out·1/Σ) alone is NaN.
 TEST(f32_softmax_blocked_rows_and_scaled) {
   const F32EltwiseVariant& R = f32_eltwise_reference;
   sttest::for_each_runnable(f32_eltwise_table, 5, [&](const F32EltwiseVariant& v, sttest::Rng& rng) {
@@ -245,7 +245,8 @@ TEST(f32_softmax_blocked_rows_and_scaled) {
           for (size_t c = 0; c < cols; c++) {
             const size_t i = r * cols + c;
             const bool nan_row = mf == 2 && r == 5;
-            CHECK(nan_row ? std::isnan(out[i]) : close(out[i], ref[i]), "%s softmax_scaled mask=%d cols=%zu i=%zu got %g want %g",
+            // A NaN row: its exps may be finite apart from the NaN's own; 1/Σ is NaN, and so every out·1/Σ.
+            CHECK(nan_row || close(out[i], ref[i]), "%s softmax_scaled mask=%d cols=%zu i=%zu got %g want %g",
                   v.name, mf, cols, i, out[i], ref[i]);
             CHECK(nan_row ? std::isnan(out[i] * inv[r]) : close(out[i] * inv[r], plain[i]),
                   "%s softmax_scaled·1/sum mask=%d cols=%zu i=%zu got %g want %g", v.name, mf, cols, i, out[i] * inv[r], plain[i]);
