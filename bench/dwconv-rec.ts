@@ -13,7 +13,7 @@ import { loadavg } from 'node:os';
 import { add, rand, setNumThreads, tensor, zeros, type Tensor } from '../src/index.js';
 import { plan } from '../src/conv/depthwise.js';
 import { native } from '../src/native.js';
-import { flag, median, numFlag } from './measure.js';
+import { cpuAlternating, flag, numFlag } from './measure.js';
 
 /** One call, as data: NHWC input [1, h, w, c], k×k window, pad (k−1)/2, strides (sh, sw), activation. */
 interface RecDwTrial {
@@ -91,23 +91,10 @@ function main(): void {
     }
     const flops = 2 * oh * ow * t.c * t.k * t.k;
     const inner = Math.max(10, Math.round(2e7 / flops));
-    const cpu = (f: () => void) => {
-      const u0 = process.cpuUsage();
-      for (let i = 0; i < inner; i++) f();
-      const u = process.cpuUsage(u0);
-      return (u.user + u.system) / inner;
-    };
-    const a: number[] = [], bb: number[] = [], ratio: number[] = [];
-    for (let r = 0; r < rounds; r++) {
-      const first = r & 1 && fBase ? cpu(fBase) : -1;
-      const mine = cpu(fThis);
-      const other = fBase ? (first >= 0 ? first : cpu(fBase)) : 0;
-      a.push(mine);
-      if (fBase) (bb.push(other), ratio.push(other / mine));
-    }
-    const us = median(a);
+    const r = cpuAlternating(fThis, fBase, inner, rounds);
+    const us = r.us;
     const gf = flops / (us * 1e3);
-    console.log(`${t.id.padEnd(28)} ${us.toFixed(1).padStart(8)} ${gf.toFixed(0).padStart(7)}  ${((100 * gf) / peak).toFixed(0).padStart(5)} %${fBase ? `  ${median(bb).toFixed(1).padStart(8)}  ${median(ratio).toFixed(2).padStart(8)}×` : ''}`);
+    console.log(`${t.id.padEnd(28)} ${us.toFixed(1).padStart(8)} ${gf.toFixed(0).padStart(7)}  ${((100 * gf) / peak).toFixed(0).padStart(5)} %${fBase ? `  ${r.base.toFixed(1).padStart(8)}  ${r.ratio.toFixed(2).padStart(8)}×` : ''}`);
   }
 }
 

@@ -52,6 +52,29 @@ export async function cpuPerCall(f: () => unknown, reps: number): Promise<number
 }
 
 /**
+ * Process CPU µs per call of `fThis` and, when given, `fBase`, alternating in each of `rounds` rounds (the order flips
+ * every round; each sample is `inner` calls): the medians, and the median of the per-round base/this ratios (0 without
+ * a base).
+ */
+export function cpuAlternating(fThis: () => void, fBase: (() => void) | null, inner: number, rounds: number) {
+  const cpu = (f: () => void) => {
+    const u0 = process.cpuUsage();
+    for (let i = 0; i < inner; i++) f();
+    const u = process.cpuUsage(u0);
+    return (u.user + u.system) / inner;
+  };
+  const a: number[] = [], bb: number[] = [], ratio: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const first = r & 1 && fBase ? cpu(fBase) : -1;
+    const mine = cpu(fThis);
+    const other = fBase ? (first >= 0 ? first : cpu(fBase)) : 0;
+    a.push(mine);
+    if (fBase) (bb.push(other), ratio.push(other / mine));
+  }
+  return { us: median(a), base: fBase ? median(bb) : 0, ratio: fBase ? median(ratio) : 0 };
+}
+
+/**
  * Starts sampling event-loop lag: a 1 ms interval timer records how late each tick came (ms). The returned function
  * stops it and returns the lags, in tick order.
  */

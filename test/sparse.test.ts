@@ -123,13 +123,13 @@ describe('sparse linear edge cases', () => {
     }
   });
 
-  it('CSR at M past 8 takes the chunked kernel down to 89 % sparsity on AVX-512 (80 % on AVX2), the per-row kernel past it', () => {
-    // The driver's measured switch (kCsrChunkMinDensity*): on AVX-512 85 % ran 15–30 % faster chunked, 90 % even;
-    // on AVX2 85 % ran 4–8 % slower chunked.
+  it('CSR at M past 8 takes the chunked kernel down to 93.5 % sparsity on AVX-512 (80 % on AVX2), the per-row kernel past it', () => {
+    // The driver's measured switches (kCsrChunkMinDensity*, kCsrChunkSparseMinDensity): on AVX-512 85 % ran 15–30 %
+    // faster chunked, 90 % (192-column blocks) 15–25 %, 96 % even; on AVX2 85 % ran 4–8 % slower chunked.
     for (const isa of supportedIsas().filter((i) => i === 'avx2' || i === 'avx512')) {
       setMaxIsa(isa);
-      const at85 = isa === 'avx512' ? /^f32_spmm_csr_chunks_xt/ : /^f32_spmm_csr_xt/;
-      for (const [sparsity, kernel] of [[0.75, /^f32_spmm_csr_chunks_xt/], [0.85, at85], [0.9, /^f32_spmm_csr_xt/], [0.95, /^f32_spmm_csr_xt/]] as const) {
+      const chunkedOn512 = isa === 'avx512' ? /^f32_spmm_csr_chunks_xt/ : /^f32_spmm_csr_xt/;
+      for (const [sparsity, kernel] of [[0.75, /^f32_spmm_csr_chunks_xt/], [0.85, chunkedOn512], [0.9, chunkedOn512], [0.95, /^f32_spmm_csr_xt/]] as const) {
         const wd = pruned(FORMATS[0], 48, 200, 41, sparsity);
         const sp = toSparse(wd);
         expect(sp.kernelFor(64, 'sparse'), `${isa} ${sparsity}`).toMatch(kernel);
@@ -140,6 +140,30 @@ describe('sparse linear edge cases', () => {
       // 85 % with K in one chunk block (K = 100): no chunked copy on any ISA (nothing to gain, twice the memory).
       const small = toSparse(pruned(FORMATS[0], 48, 100, 43, 0.85));
       expect(small.kernelFor(64, 'sparse'), `${isa} 85 % K = 100`).toMatch(/^f32_spmm_csr_xt/);
+      // 90 % blocks are 192 columns wide on AVX-512: K = 150 stays per-row there too.
+      const small90 = toSparse(pruned(FORMATS[0], 48, 150, 44, 0.9));
+      expect(small90.kernelFor(64, 'sparse'), `${isa} 90 % K = 150`).toMatch(/^f32_spmm_csr_xt/);
+    }
+  });
+
+  it('auto runs M = 1 dense where the weights are chunked and too dense for the chunked kernels to win', () => {
+    // Chunked CSR at M = 1 measured slower than dense at 70–75 % (docs/sparse.md): the crossover there is 0.22,
+    // while CSR that stays per-row (90 %) keeps the row kernel's 0.55.
+    for (const isa of supportedIsas().filter((i) => i === 'avx2' || i === 'avx512')) {
+      setMaxIsa(isa);
+      const w = rand([48, 600], { seed: 51 });
+      const at70 = toSparse(prune(w, { sparsity: 0.7 }).weight);
+      expect(at70.maxSparseDensity(1), isa).toBe(0.22);
+      expect(at70.kernelFor(1), isa).toMatch(/^f32_gemm_/);
+      expect(at70.kernelFor(2), isa).toMatch(/^f32_spmm_csr_chunks_xt/);
+      const x = rand([1, 600], { seed: 52 });
+      check(x, at70.toDense(), linear(x, at70), null, 'none', `${isa} 70 % M = 1 auto`);
+      expect(lastSparseKernel(), isa).toMatch(/^f32_gemm_/);
+      const at80 = toSparse(prune(w, { sparsity: 0.8 }).weight);
+      expect(at80.kernelFor(1), isa).toMatch(/^f32_spmm_csr_/);
+      const at95 = toSparse(prune(w, { sparsity: 0.95 }).weight);
+      expect(at95.maxSparseDensity(1), isa).toBe(0.55);
+      expect(at95.kernelFor(1), isa).toMatch(/^f32_spmm_csr_(row|xt)/);
     }
   });
 

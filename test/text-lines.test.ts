@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ctcGreedy, ctcText, editDistance, fontFlag, frameArgmax, readsAs, recDict, TEXT_LINE_CHARS, textLine, type TextLineFont } from '../bench/text-lines.js';
-import { loadOnnx } from '../src/index.js';
+import { ctcGreedy, ctcText, editDistance, fontFlag, frameArgmax, lineAgreement, lineCounts, readsAs, recDict, TEXT_LINE_CHARS, textLine, type TextLineFont } from '../bench/text-lines.js';
+import { loadOnnx, type OnnxModel } from '../src/index.js';
 import { expectSameArray } from './helpers.js';
 
 const ASSETS = join(process.cwd(), 'node_modules', '@gutenye', 'ocr-models', 'assets');
@@ -72,6 +72,24 @@ describe('bench/text-lines', () => {
     expect(editDistance('abc', 'abc')).toBe(0);
     expect(readsAs(' Market 12 ', 'Market 12')).toBe(true);
     expect(readsAs('Market12', 'Market 12')).toBe(false);
+  });
+  it('counts lines equal strictly, without leading/trailing spaces, without any space, and agreeing frames', () => {
+    // Classes: 0 blank, 1 'a', 2 'b', 3 space (the last class); four frames per line; the feed's one value picks the line.
+    const model = (rows: number[][]) =>
+      ({
+        run: (f: Record<string, { data: Float32Array }>) => {
+          const ids = rows[f.x.data[0]], y = new Float32Array(ids.length * 4);
+          ids.forEach((k, t) => (y[t * 4 + k] = 1));
+          return { y: { data: y, shape: [1, ids.length, 4] } };
+        },
+      }) as unknown as OnnxModel;
+    const ref = model([[1, 0, 2, 0], [3, 1, 0, 2], [1, 0, 3, 2], [1, 1, 2, 2], [1, 0, 2, 0]]);
+    // Same; a leading space lost; an inner space lost; one frame moved inside a repeat; a character changed.
+    const m = model([[1, 0, 2, 0], [0, 1, 0, 2], [1, 0, 0, 2], [1, 2, 2, 2], [1, 0, 1, 0]]);
+    const lines = [0, 1, 2, 3, 4].map((i) => ({ x: { data: Float32Array.of(i), dims: [1] } }));
+    expect(lineCounts(ref, lines)(m)).toEqual({ strict: 2, trimmed: 3, noSpace: 4, frames: 16 / 20, lines: 5 });
+    expect(lineCounts(ref, lines)(ref)).toEqual({ strict: 5, trimmed: 5, noSpace: 5, frames: 1, lines: 5 });
+    expect(lineAgreement(ref, lines)(m)).toBe('2/5 CTC-identical lines (3 without leading/trailing spaces), 80.00 % of frames');
   });
   // The lines are real text: PaddleOCR's float32 rec model reads a good share of them exactly.
   it.skipIf(!existsSync(REC))('PP-OCRv4 rec (float32) reads the rendered text', () => {

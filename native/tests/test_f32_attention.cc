@@ -2,6 +2,7 @@
 // eltwise variants: odd shapes around the tile and the scores row block (seq_k past 16384 / mr), separate 4-D
 // Q/K/V and one merged QKV row buffer at column offsets, masks of every broadcast form, a scale, an output with a
 // gap after each head row (sentinels must survive), no keys at all, and one and three threads.
+#include <cmath>
 #include <vector>
 
 #include "runtime/core/parallel.h"
@@ -20,7 +21,8 @@ struct Shape {
   size_t b, h, sq, sk, dk, dv;
 };
 const Shape kShapes[] = {{1, 1, 1, 1, 1, 1},   {2, 3, 5, 7, 3, 5},     {1, 2, 9, 17, 64, 64},
-                         {2, 2, 33, 130, 13, 31}, {1, 1, 70, 257, 8, 40}, {1, 2, 4, 0, 8, 8}};
+                         {2, 2, 33, 130, 13, 31}, {1, 1, 70, 257, 8, 40}, {1, 2, 4, 0, 8, 8},
+                         {1, 2, 128, 128, 32, 32}, {1, 2, 40, 40, 15, 15}};  // BERT's and rec's SVTR heads
 
 // Mask forms: none, [b,1,1,sk] (padding), [sq,sk], [b,h,sq,1] (column broadcast), [1] (scalar).
 enum MaskForm { kNone, kPad, kFull2d, kColumn, kScalar, kMaskForms };
@@ -124,4 +126,34 @@ TEST(f32_attention_masked_rows_and_large_values) {
   for (size_t i = 0; i < out.size(); i++)
     CHECK(sttest::close_to(out[i], want[i], kAbsTol, kRelTol) && out[i] == v[2 * d + i % d], "element %zu: %g vs %g",
           i, double(out[i]), double(want[i]));
+}
+
+TEST(f32_attention_nan_query_row_stays_alone) {
+  // A NaN in one query row makes that context row NaN (its scores, max and sum are NaN) and no other.
+  const int saved = num_threads();
+  set_num_threads(1);
+  sttest::for_each_runnable(f32_gemm_table, 13, [&](const F32GemmVariant& gv, sttest::Rng& rng) {
+    sttest::for_each_runnable(f32_eltwise_table, [&](const F32EltwiseVariant& ev) {
+      const size_t sq = 19, sk = 23, d = 9;
+      std::vector<float> q(sq * d), k(sk * d), v(sk * d), out(sq * d), want(sq * d), mask(sk, 0.0f);
+      for (float& x : q) x = rng.uniform();
+      for (float& x : k) x = rng.uniform();
+      for (float& x : v) x = rng.uniform();
+      mask[3] = -10000.0f;
+      q[11 * d + 4] = NAN;
+      F32AttentionArgs a = f32_attention_args({1, 1, sq, sk, d, d}, {q.data(), 0, d, d}, {k.data(), 0, d, d},
+                                              {v.data(), 0, d, d}, out.data(), 0, d, d);
+      a.mask = mask.data();
+      a.ms[3] = 1;
+      a.scale = 0.5f;
+      f32_attention_run(gv, ev, a);
+      F32AttentionArgs r = a;
+      r.out = want.data();
+      f32_attention_reference(r);
+      for (size_t i = 0; i < out.size(); i++)
+        CHECK(i / d == 11 ? std::isnan(out[i]) : sttest::close_to(out[i], want[i], kAbsTol, kRelTol),
+              "%s/%s element %zu: %g vs %g", gv.name, ev.name, i, double(out[i]), double(want[i]));
+    });
+  });
+  set_num_threads(saved);
 }

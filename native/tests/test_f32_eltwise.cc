@@ -246,3 +246,60 @@ TEST(f32_erf_rational_and_gelu_accuracy_sweep) {
   CHECK(gi == INFINITY && std::isnan(gn) && gz == 0.0f, "gelu specials %g %g %g", gi, gn, gz);
   std::printf("  erf max abs err %.3g, gelu worst err / tolerance %.3g\n", worst, worst_g);
 }
+
+// Many rows of many widths (the vector tails; softmax_scaled's blocks of up to 16 rows, fewer past 256 columns, and a
+// partial last block), softmax against the reference; softmax_scaled (attention's unnormalized form, the scale and a
+// mask row folded in): exp values and 1/Σ against the reference, out·1/Σ against the plain softmax, with no mask,
+// one mask row for all (stride 0) and one per row, in place, and a NaN row whose 1/Σ (so its out·1/Σ) alone is NaN.
+TEST(f32_softmax_blocked_rows_and_scaled) {
+  const F32EltwiseVariant& R = f32_eltwise_reference;
+  sttest::for_each_runnable(f32_eltwise_table, 5, [&](const F32EltwiseVariant& v, sttest::Rng& rng) {
+    for (size_t cols : {1, 7, 16, 33, 40, 128, 257, 1023}) {
+      const size_t rows = 37;
+      sttest::Flush<float> x(rows * cols), mask(rows * cols), out(rows * cols), ref(rows * cols), plain(rows * cols);
+      sttest::Flush<float> inv(rows), inv_ref(rows), t(rows * cols);
+      for (size_t i = 0; i < rows * cols; i++) {
+        x[i] = rng.uniform() * 12 - 6;
+        mask[i] = (i % 7 == 3) ? -10000.0f : rng.uniform();
+      }
+      for (int log = 0; log < 2; log++) {
+        v.softmax(log, rows, cols, x.data(), nullptr, out.data());
+        R.softmax(log, rows, cols, x.data(), nullptr, ref.data());
+        for (size_t i = 0; i < rows * cols; i++)
+          CHECK(close(out[i], ref[i]), "%s softmax log=%d rows=%zu cols=%zu i=%zu got %g want %g", v.name, log, rows, cols, i,
+                out[i], ref[i]);
+      }
+      for (int mf = 0; mf < 3; mf++) {
+        const float scale = mf == 1 ? 1.0f : 0.3f;
+        const float* m = mf == 0 ? nullptr : mask.data();
+        const size_t ms = mf == 2 ? cols : 0;
+        x[5 * cols + cols / 2] = mf == 2 ? NAN : x[5 * cols + cols / 2 + (cols > 1)];
+        v.softmax_scaled(rows, cols, x.data(), scale, m, ms, out.data(), inv.data());
+        R.softmax_scaled(rows, cols, x.data(), scale, m, ms, ref.data(), inv_ref.data());
+        // The plain softmax of the same t = scale·x + mask (fused-multiply-add rounding, as softmax_scaled).
+        for (size_t r = 0; r < rows; r++)
+          for (size_t c = 0; c < cols; c++)
+            t[r * cols + c] = m ? std::fma(x[r * cols + c], scale, m[r * ms + c]) : x[r * cols + c] * scale;
+        R.softmax(false, rows, cols, t.data(), nullptr, plain.data());
+        for (size_t r = 0; r < rows; r++) {
+          CHECK(sttest::close_to(inv[r], inv_ref[r], kEltwiseAbsTol, kEltwiseRelTol) || (std::isnan(inv[r]) && std::isnan(inv_ref[r])),
+                "%s softmax_scaled mask=%d cols=%zu row %zu: 1/sum %g want %g", v.name, mf, cols, r, inv[r], inv_ref[r]);
+          for (size_t c = 0; c < cols; c++) {
+            const size_t i = r * cols + c;
+            const bool nan_row = mf == 2 && r == 5;
+            // A NaN row: its exps may be finite apart from the NaN's own; 1/Σ is NaN, and so every out·1/Σ.
+            CHECK(nan_row || close(out[i], ref[i]), "%s softmax_scaled mask=%d cols=%zu i=%zu got %g want %g",
+                  v.name, mf, cols, i, out[i], ref[i]);
+            CHECK(nan_row ? std::isnan(out[i] * inv[r]) : close(out[i] * inv[r], plain[i]),
+                  "%s softmax_scaled·1/sum mask=%d cols=%zu i=%zu got %g want %g", v.name, mf, cols, i, out[i] * inv[r], plain[i]);
+          }
+        }
+        // In place (x == out), as the attention runs it: bit for bit the same.
+        for (size_t i = 0; i < rows * cols; i++) t[i] = x[i];
+        v.softmax_scaled(rows, cols, t.data(), scale, m, ms, t.data(), inv_ref.data());
+        for (size_t i = 0; i < rows * cols; i++)
+          CHECK(t[i] == out[i] || (std::isnan(t[i]) && std::isnan(out[i])), "%s softmax_scaled in place mask=%d cols=%zu i=%zu", v.name, mf, cols, i);
+      }
+    }
+  });
+}

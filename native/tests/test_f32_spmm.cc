@@ -565,35 +565,38 @@ TEST(spmm_linear_entry_dense_fallback_and_names) {
 TEST(spmm_csr_weights_keep_one_form) {
   // Owned CSR weights that the chunked kernel runs are repacked by the first call (any M) and the CSR arrays
   // released; the pack serves every M; arrays() rebuilds the exact CSR for variants without a chunked kernel.
-  const size_t n = 70, k = 300;
-  sttest::Rng rng(77);
-  std::vector<float> wd = pattern_weights(n, k, SparseFormat::kCsr, 0, 0, 0.3, rng, false);
-  TestSparse ts;
-  CHECK(make_sparse(wd, n, k, SparseFormat::kCsr, 0, 0, false, &ts), "csr");
-  const size_t nnz = ts.view.nnz_stored;
-  const std::vector<int32_t> ptr(ts.view.ptr, ts.view.ptr + n + 1), col(ts.i16.data(), ts.i16.data() + nnz);
-  const std::vector<float> val(ts.view.val, ts.view.val + nnz);
-  std::string err;
-  auto w = F32SparseWeights::create(csr_input(n, k, ptr, col, val), &err);
-  CHECK(w != nullptr, "%s", err.c_str());
-  const size_t csr_bytes = w->bytes();
-  const F32SpmmVariant& v = f32_spmm_table.select();
-  const bool chunked = v.csr_chunks && f32_spmm_csr_chunk_kb(v, w->shape(), 1 << 20);
-  for (size_t m : {size_t(1), size_t(8), size_t(64)}) {
-    std::vector<float> x(m * k), out(m * n), ref(m * n);
-    for (auto& f : x) f = rng.uniform();
-    const char* name = f32_sparse_linear({w.get(), m, x.data(), out.data(), nullptr, 0, SparseMode::kSparse});
-    CHECK(std::strcmp(name, f32_sparse_kernel_for(*w, m, SparseMode::kSparse)) == 0, "m=%zu ran %s", m, name);
-    CHECK(!chunked || std::strstr(name, "_csr_chunks_"), "m=%zu on %s ran %s", m, v.name, name);
-    CHECK(w->has_chunks() == chunked, "m=%zu: chunk pack %d, expected %d", m, int(w->has_chunks()), int(chunked));
-    CHECK(!chunked || w->bytes() < csr_bytes, "m=%zu: %zu bytes held, CSR alone %zu", m, w->bytes(), csr_bytes);
-    f32_gemm_reference(m, n, k, x.data(), k, wd.data(), k, true, ref.data(), n, nullptr, 0);
-    for (size_t i = 0; i < m * n; i++)
-      CHECK(std::fabs(out[i] - ref[i]) <= 1e-4f * (1.0f + std::fabs(ref[i])), "m=%zu at %zu: %g want %g", m, i, out[i],
-            ref[i]);
+  // Density 0.1 takes AVX-512's 192-column blocks (K = 300: two blocks) and two zmm of M per tile.
+  for (double density : {0.3, 0.1}) {
+    const size_t n = 70, k = 300;
+    sttest::Rng rng(density > 0.2 ? 77 : 78);
+    std::vector<float> wd = pattern_weights(n, k, SparseFormat::kCsr, 0, 0, density, rng, false);
+    TestSparse ts;
+    CHECK(make_sparse(wd, n, k, SparseFormat::kCsr, 0, 0, false, &ts), "csr");
+    const size_t nnz = ts.view.nnz_stored;
+    const std::vector<int32_t> ptr(ts.view.ptr, ts.view.ptr + n + 1), col(ts.i16.data(), ts.i16.data() + nnz);
+    const std::vector<float> val(ts.view.val, ts.view.val + nnz);
+    std::string err;
+    auto w = F32SparseWeights::create(csr_input(n, k, ptr, col, val), &err);
+    CHECK(w != nullptr, "%s", err.c_str());
+    const size_t csr_bytes = w->bytes();
+    const F32SpmmVariant& v = f32_spmm_table.select();
+    const bool chunked = v.csr_chunks && f32_spmm_csr_chunk_kb(v, w->shape(), 1 << 20);
+    for (size_t m : {size_t(1), size_t(8), size_t(33), size_t(64)}) {
+      std::vector<float> x(m * k), out(m * n), ref(m * n);
+      for (auto& f : x) f = rng.uniform();
+      const char* name = f32_sparse_linear({w.get(), m, x.data(), out.data(), nullptr, 0, SparseMode::kSparse});
+      CHECK(std::strcmp(name, f32_sparse_kernel_for(*w, m, SparseMode::kSparse)) == 0, "m=%zu ran %s", m, name);
+      CHECK(!chunked || std::strstr(name, "_csr_chunks_"), "m=%zu on %s ran %s", m, v.name, name);
+      CHECK(w->has_chunks() == chunked, "m=%zu: chunk pack %d, expected %d", m, int(w->has_chunks()), int(chunked));
+      CHECK(!chunked || w->bytes() < csr_bytes, "m=%zu: %zu bytes held, CSR alone %zu", m, w->bytes(), csr_bytes);
+      f32_gemm_reference(m, n, k, x.data(), k, wd.data(), k, true, ref.data(), n, nullptr, 0);
+      for (size_t i = 0; i < m * n; i++)
+        CHECK(std::fabs(out[i] - ref[i]) <= 1e-4f * (1.0f + std::fabs(ref[i])), "m=%zu at %zu: %g want %g", m, i,
+              out[i], ref[i]);
+    }
+    std::vector<float> dense(n * k);
+    w->to_dense(dense.data());
+    CHECK(dense == wd, "to_dense");
+    CHECK(same_csr(ts.view, w->arrays()->view), "arrays() after the chunked calls");
   }
-  std::vector<float> dense(n * k);
-  w->to_dense(dense.data());
-  CHECK(dense == wd, "to_dense");
-  CHECK(same_csr(ts.view, w->arrays()->view), "arrays() after the chunked calls");
 }

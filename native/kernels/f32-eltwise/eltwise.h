@@ -127,6 +127,40 @@ struct Eltwise {
     return s;
   }
 
+  // o = exp(x − mx) over a row (not stored when o is null: the log-softmax keeps x), returning its sum.
+  template <bool ScalarTail = false>
+  static float exp_sum(size_t cols, const float* xr, float mx, float* o) {
+    const R vm = V::set1(mx);
+    R acc = V::zero();
+    size_t i = 0;
+    for (; i + W <= cols; i += W) {
+      // x - max <= 0 (or NaN) in every whole vector; the tail below keeps vexp (its padding lanes may exceed 0).
+      R e = vexp_nonpos<V>(V::sub(V::load(xr + i), vm));
+      if (o) V::store(o + i, e);
+      acc = V::add(acc, e);
+    }
+    if (i < cols) {
+      // Lanes past cols hold exp(0 − max): zeroed by lane index before the sum (a stored copy zeroed 64 floats and
+      // summed them one by one: rec's 40-wide rows spent a fifth of their time there).
+      const size_t n = cols - i;
+      R e = vexp<V>(V::sub(V::load_partial(xr + i, n), vm));
+      e = V::select(V::lt(V::load(kLaneIndex), V::set1(float(n))), e, V::zero());
+      if (o && ScalarTail) {
+        // Stored one float at a time: the attention's P·V broadcasts these floats next, and loads from a masked
+        // vector store are not forwarded (its 40-key rows ran 12 % slower with the partial store).
+        float tmp[16];
+        V::store(tmp, e);
+        for (size_t t = 0; t < n; t++) o[i + t] = tmp[t];
+      } else if (o) {
+        V::store_partial(o + i, e, n);
+      }
+      acc = V::add(acc, e);
+    }
+    return V::hsum(acc);
+  }
+  static constexpr float kLaneIndex[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  static_assert(W <= 16, "kLaneIndex covers one vector");
+
   static void softmax(bool log, size_t rows, size_t cols, const float* x, const float* add_row, float* out) {
     for (size_t r = 0; r < rows; r++) {
       const float* xr = x + r * cols;
@@ -138,26 +172,7 @@ struct Eltwise {
       } else {
         mx = row_max(cols, xr);
       }
-      const R vm = V::set1(mx);
-      R acc = V::zero();
-      size_t i = 0;
-      for (; i + W <= cols; i += W) {
-        // x - max <= 0 (or NaN) in every whole vector; the tail below keeps vexp (its padding lanes may exceed 0).
-        R e = vexp_nonpos<V>(V::sub(V::load(xr + i), vm));
-        if (!log) V::store(o + i, e);
-        acc = V::add(acc, e);
-      }
-      float sum = V::hsum(acc);
-      if (i < cols) {
-        R e = vexp<V>(V::sub(V::load_partial(xr + i, cols - i), vm));
-        // lanes past cols hold exp(0 - max): mask them out of the sum by a partial store + reload.
-        float tmp[64] = {};
-        V::store(tmp, e);
-        for (size_t t = 0; t < cols - i; t++) {
-          sum += tmp[t];
-          if (!log) o[i + t] = tmp[t];
-        }
-      }
+      const float sum = exp_sum(cols, xr, mx, log ? nullptr : o);
       if (log) {
         const R shift = V::set1(mx + std::log(sum));
         map(cols, xr, o, [shift](R v) { return V::sub(v, shift); });
@@ -165,6 +180,80 @@ struct Eltwise {
         const R inv = V::set1(1.0f / sum);
         map(cols, o, o, [inv](R v) { return V::mul(v, inv); });
       }
+    }
+  }
+
+  // softmax_scaled runs in blocks of up to kSoftmaxRows rows (about 16 KiB, L1), pass by pass over the block, its
+  // horizontal sums after the block's exp pass: no row's next step waits on its own max or sum. (The same blocking of
+  // the plain softmax above measured no change, 1536×128 and rec's 320×40: 0.99–1.02×, so it stays row by row.)
+  static constexpr size_t kSoftmaxRows = 16;
+  static size_t softmax_block(size_t cols) {
+    const size_t nb = 4096 / (cols ? cols : 1);
+    return nb < 1 ? 1 : nb > kSoftmaxRows ? kSoftmaxRows : nb;
+  }
+
+  // t = scale·x (+ mask row) into o, returning max t (NaN as row_max does); two max chains.
+  static float scale_mask_max(size_t n, const float* x, float scale, const float* mrow, float* o) {
+    const R vs = V::set1(scale);
+    R m0 = V::set1(-__builtin_inff()), m1 = m0;
+    auto t_at = [&](size_t i) { return mrow ? V::fmadd(V::load(x + i), vs, V::load(mrow + i)) : V::mul(V::load(x + i), vs); };
+    size_t i = 0;
+    for (; i + 2 * W <= n; i += 2 * W) {
+      const R t0 = t_at(i), t1 = t_at(i + W);
+      V::store(o + i, t0);
+      V::store(o + i + W, t1);
+      m0 = V::max(t0, m0);
+      m1 = V::max(t1, m1);
+    }
+    for (; i + W <= n; i += W) {
+      const R t0 = t_at(i);
+      V::store(o + i, t0);
+      m0 = V::max(t0, m0);
+    }
+    float s = V::hmax(V::max(m0, m1));
+    for (; i < n; i++) {
+      const float t = mrow ? std::fma(x[i], scale, mrow[i]) : x[i] * scale;
+      o[i] = t;
+      s = (t != t) ? t : (t > s ? t : s);
+    }
+    return s;
+  }
+
+  static void softmax_scaled(size_t rows, size_t cols, const float* x, float scale, const float* mask,
+                             size_t mask_stride, float* out, float* inv_sum) {
+    const size_t blk = softmax_block(cols);
+    float mx[kSoftmaxRows];
+    for (size_t r0 = 0; r0 < rows; r0 += blk) {
+      const size_t nb = rows - r0 < blk ? rows - r0 : blk;
+      float* ob = out + r0 * cols;
+      for (size_t r = 0; r < nb; r++)
+        mx[r] = scale_mask_max(cols, x + (r0 + r) * cols, scale, mask ? mask + (r0 + r) * mask_stride : nullptr,
+                               ob + r * cols);
+      // The exp pass with two sum chains per row, the horizontal sums after the block (no row waits on its sum).
+      R acc[kSoftmaxRows];
+      float tail[kSoftmaxRows];
+      for (size_t r = 0; r < nb; r++) {
+        float* o = ob + r * cols;
+        const R vm = V::set1(mx[r]);
+        R a0 = V::zero(), a1 = V::zero();
+        size_t i = 0;
+        for (; i + 2 * W <= cols; i += 2 * W) {
+          const R e0 = vexp_nonpos<V>(V::sub(V::load(o + i), vm)), e1 = vexp_nonpos<V>(V::sub(V::load(o + i + W), vm));
+          V::store(o + i, e0);
+          V::store(o + i + W, e1);
+          a0 = V::add(a0, e0);
+          a1 = V::add(a1, e1);
+        }
+        if (i + W <= cols) {
+          const R e0 = vexp_nonpos<V>(V::sub(V::load(o + i), vm));
+          V::store(o + i, e0);
+          a0 = V::add(a0, e0);
+          i += W;
+        }
+        acc[r] = V::add(a0, a1);
+        tail[r] = i < cols ? exp_sum<true>(cols - i, o + i, mx[r], o + i) : 0.0f;
+      }
+      for (size_t r = 0; r < nb; r++) inv_sum[r0 + r] = 1.0f / (V::hsum(acc[r]) + tail[r]);
     }
   }
 
@@ -259,7 +348,7 @@ struct Eltwise {
   }
 
   static constexpr F32EltwiseVariant make(const char* name, Isa isa) {
-    return F32EltwiseVariant{name, isa, &binary, &binary_row, &activation, &unary, &softmax, &layernorm};
+    return F32EltwiseVariant{name, isa, &binary, &binary_row, &activation, &unary, &softmax, &softmax_scaled, &layernorm};
   }
 };
 

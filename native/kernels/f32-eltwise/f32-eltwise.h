@@ -40,6 +40,11 @@ struct F32EltwiseVariant {
   // Row-wise softmax (log=false) or log-softmax (log=true) over cols of x + add_row, where add_row (cols long, may
   // be null) is added to every row first (attention's padding mask, without a pass of its own). x == out allowed.
   void (*softmax)(bool log, size_t rows, size_t cols, const float* x, const float* add_row, float* out);
+  // The softmax unnormalized, for a caller that applies 1/Σ to a narrower product (attention's P·V rows): per row
+  // r, t = scale·x + mask row (at mask + r·mask_stride; mask may be null), out = exp(t − max t), inv_sum[r] = 1/Σ out.
+  // A NaN in a row makes its inv_sum NaN (not necessarily every out). x == out allowed.
+  void (*softmax_scaled)(size_t rows, size_t cols, const float* x, float scale, const float* mask, size_t mask_stride,
+                         float* out, float* inv_sum);
   // Row-wise layernorm of t = x + residual (rows × cols; residual may be null): (t-mean)/sqrt(var+eps)*gamma+beta;
   // gamma/beta may be null (1 and 0). t is rounded to float first, so the fused residual equals an Add before it.
   void (*layernorm)(size_t rows, size_t cols, const float* x, const float* residual, const float* gamma,

@@ -70,6 +70,23 @@ void ref_softmax(bool log, size_t rows, size_t cols, const float* x, const float
     }
   }
 }
+void ref_softmax_scaled(size_t rows, size_t cols, const float* x, float scale, const float* mask, size_t mask_stride,
+                        float* out, float* inv_sum) {
+  std::vector<double> t(cols);
+  for (size_t r = 0; r < rows; r++) {
+    double mx = -INFINITY;
+    bool nan = false;
+    for (size_t c = 0; c < cols; c++) {
+      t[c] = double(x[r * cols + c]) * scale + (mask ? double(mask[r * mask_stride + c]) : 0.0);
+      if (std::isnan(t[c])) nan = true;
+      mx = t[c] > mx ? t[c] : mx;
+    }
+    double s = 0;
+    for (size_t c = 0; c < cols; c++) s += (t[c] = std::exp(t[c] - mx));
+    for (size_t c = 0; c < cols; c++) out[r * cols + c] = nan ? NAN : float(t[c]);
+    inv_sum[r] = nan ? NAN : float(1.0 / s);
+  }
+}
 void ref_layernorm(size_t rows, size_t cols, const float* x, const float* residual, const float* gamma,
                    const float* beta, float eps, float* out) {
   std::vector<float> t(cols);
@@ -93,6 +110,6 @@ void ref_layernorm(size_t rows, size_t cols, const float* x, const float* residu
 }  // namespace
 
 const F32EltwiseVariant f32_eltwise_reference = {"f32_eltwise__reference", Isa::kScalar, ref_binary, ref_binary_row,
-                                                 ref_activation,           ref_unary, ref_softmax,  ref_layernorm};
+                                                 ref_activation,           ref_unary, ref_softmax,  ref_softmax_scaled, ref_layernorm};
 
 }  // namespace simdtensor

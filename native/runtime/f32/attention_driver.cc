@@ -17,7 +17,7 @@ namespace simdtensor {
 
 namespace {
 
-thread_local ScratchBuffer<float> t_kpack, t_vpack, t_scores, t_scale;
+thread_local ScratchBuffer<float> t_kpack, t_vpack, t_scores, t_inv, t_mrow;
 
 // Rows of Q per block: the scores block stays near 64 KiB (L2-resident between the two GEMMs), a multiple of mr.
 size_t row_block(size_t mr, size_t seq_q, size_t seq_k) {
@@ -68,33 +68,26 @@ void attention_task(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const
   pack_b_f32(v, a.v.row, false, sk, dv, nr, vp);
   const size_t rb = row_block(mr, sq, sk);
   float* s = t_scores.get(rb * sk);
+  float* inv = t_inv.get(rb);
   const float* mask = a.mask ? a.mask + b * a.ms[0] + h * a.ms[1] : nullptr;
-  // The scale as a row of seq_k copies for the vector row-broadcast multiply: the same products as a scalar loop,
-  // which this folder's baseline-ISA build leaves as SSE.
-  float* scale_row = nullptr;
-  if (a.scale != 1.0f) {
-    scale_row = t_scale.get(sk);
-    std::fill(scale_row, scale_row + sk, a.scale);
-  }
+  // A mask of one value per query row (column broadcast, or a scalar) is added as a row of its copies.
+  float* mrow = mask && a.ms[3] == 0 ? t_mrow.get(sk) : nullptr;
   for (size_t i0 = 0; i0 < sq; i0 += rb) {
     const size_t m = std::min(rb, sq - i0);
     tile_gemm(gv, m, sk, dk, q + i0 * a.q.row, a.q.row, kp, s, sk);
-    if (scale_row) ev.binary_row(kBinMul, m, sk, s, scale_row, s);
-    // One mask row for every query row (the padding mask) is added inside the softmax's first pass.
-    const float* mask_row = mask && a.ms[2] == 0 && a.ms[3] == 1 ? mask : nullptr;
-    if (mask && !mask_row) {
+    // The scale and the mask fold into the softmax's first pass; its 1/Σ waits for the context rows (dv wide).
+    if (!mrow) {
+      ev.softmax_scaled(m, sk, s, a.scale, mask ? mask + i0 * a.ms[2] : nullptr, a.ms[2], s, inv);
+    } else {
       for (size_t r = 0; r < m; r++) {
-        const float* mrow = mask + (i0 + r) * a.ms[2];
-        float* srow = s + r * sk;
-        if (a.ms[3] == 1) {
-          ev.binary(kBinAdd, sk, srow, mrow, srow);
-        } else {
-          for (size_t j = 0; j < sk; j++) srow[j] += mrow[0];
-        }
+        std::fill(mrow, mrow + sk, mask[(i0 + r) * a.ms[2]]);
+        ev.softmax_scaled(1, sk, s + r * sk, a.scale, mrow, 0, s + r * sk, inv + r);
       }
     }
-    ev.softmax(false, m, sk, s, mask_row, s);
-    tile_gemm(gv, m, dv, sk, s, sk, vp, out + i0 * a.out_row, a.out_row);
+    float* o = out + i0 * a.out_row;
+    tile_gemm(gv, m, dv, sk, s, sk, vp, o, a.out_row);
+    for (size_t r = 0; r < m; r++)
+      for (size_t c = 0; c < dv; c++) o[r * a.out_row + c] *= inv[r];
   }
 }
 

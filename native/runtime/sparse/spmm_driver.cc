@@ -50,10 +50,33 @@ constexpr size_t kCsrChunkRows = 32;
 // the padding of its last chunk costs about what the L1 reads save. AVX-512: at 90 % the two kernels measured even,
 // at 93 % and sparser the per-row kernel won (93 %: 5.3–6.1× dense against 4.5×), at 80–85 % the chunked kernel won
 // by 15–30 % at M = 64 and 256 (80 %: 2.5–2.8× against 2.0–2.3×; docs/sparse.md); 0.2, measured only at 70 % and
-// 90 %, had kept 80–89 % on the per-row kernel, and 0.11 leaves 90 % there (even, and no second copy of the
-// weights). AVX2 (capped on the same CPU) lost 4–8 % chunked at 80–85 % and keeps 0.2.
+// 90 %, had kept 80–89 % on the per-row kernel; below 0.11 the pack takes the longer blocks below instead. AVX2
+// (capped on the same CPU) lost 4–8 % chunked at 80–85 % and keeps 0.2.
 constexpr double kCsrChunkMinDensityAvx512 = 0.11;
 constexpr double kCsrChunkMinDensity = 0.2;
+// 90–93 % sparse on AVX-512 (sp90): blocks of 192 columns (24 KiB of a 32-float M tile: the chunked kernel runs
+// two zmm of M per chunk) and groups of up to 256 rows. Segments are 1.5× as long as in a 128-column block (about
+// 19 values at 90 %), so their last chunk's padding weighs less, and a block's xt rows, fetched from L2 once per
+// group, serve 8× as many chunks as with 32-row groups. At 64×4096×4096 (docs/sparse.md) 90 % ran 2.6–2.8 ms where
+// the per-row kernel (every xt operand from L2) took 3.3–3.9 ms; M = 1 0.59–0.61 ms against 0.63–0.67 (128-row
+// groups: even; 32: slower). At 96 % the chunked form measured even at M = 64 and slower at M = 1, so sparser
+// weights keep the per-row kernel.
+constexpr double kCsrChunkSparseMinDensity = 0.065;
+constexpr size_t kCsrChunkSparseBlockBytes = size_t(24) << 10;
+constexpr size_t kCsrChunkSparseNv = 2;
+constexpr size_t kCsrChunkSparseRows = 256;
+constexpr size_t kCsrChunkSparseMinGroups = 16;  // but at least this many groups where N allows (tasks for threads)
+
+bool csr_chunk_sparse(const F32SpmmVariant& v, const F32SparseView& w) {
+  const double nnz = double(w.nnz_stored), dense = double(w.n) * double(w.k);
+  return v.isa == Isa::kAvx512 && nnz < kCsrChunkMinDensityAvx512 * dense && nnz >= kCsrChunkSparseMinDensity * dense;
+}
+
+// Vectors of M per tile of the chunked kernel: as many as keep a K block's xt rows (kb of them) within
+// kCsrChunkBlockBytes, so kb = 128 runs 4 zmm and kb = 192 two.
+size_t chunk_nv(const F32SpmmVariant& v, size_t kb) {
+  return std::max<size_t>(1, std::min(v.max_nv, kCsrChunkBlockBytes / (4 * v.w * std::max<size_t>(1, kb))));
+}
 
 // Vectors of M per xt tile for this variant and format (block kernels keep RB·nv accumulators live).
 size_t tile_nv(const F32SpmmVariant& v, const F32SparseView& w) {
@@ -93,12 +116,12 @@ const char* run_xt(const F32SpmmVariant& v, const F32SpmmArgs& a) {
     if (a.chunks) {
       ck = a.chunks;  // the caller's pack (tests may give any kb and rows)
     } else if (const size_t kb = f32_spmm_csr_chunk_kb(v, w, M)) {
-      ck_local = f32_csr_pack_chunks(w, kb, kCsrChunkRows);
+      ck_local = f32_csr_pack_chunks(w, kb, f32_spmm_csr_chunk_rows(v, w));
       ck = &ck_local->view;
     }
   }
   const size_t W = narrow ? v.narrow_w : v.w;
-  const size_t nv_max = narrow ? 1 : (ck ? v.max_nv : tile_nv(v, w)), MT = nv_max * W;
+  const size_t nv_max = narrow ? 1 : (ck ? chunk_nv(v, ck->kb) : tile_nv(v, w)), MT = nv_max * W;
   const F32SpmmXtFn fn = narrow ? v.xt_narrow[int(w.fmt)] : v.xt[int(w.fmt)];
   const F32SpmmCsrChunkFn ck_fn = narrow ? v.csr_chunks_narrow : v.csr_chunks;
   const size_t tiles = (M + MT - 1) / MT;
@@ -232,6 +255,11 @@ const CrossoverRow kCrossAvx512[] = {
     {SIZE_MAX, 0.35, 0.30, 0.65, 0.55},
 };
 // AVX2, NEON and scalar were not swept on their own hardware here: the AVX-512 figures stand in for them.
+// CSR at M = 1 where the weights are held chunked (density >= 0.2, or >= 0.11 with K past one block, on AVX-512):
+// the chunked kernels spend a vector load and an FMA per stored weight for one useful lane, and measured slower than
+// dense from 75 % sparsity down (4096², {out}, same-process CPU-time ratios, docs/sparse.md: 70 % 0.66–0.86×, 75 %
+// 0.80–0.90×, 80 % 0.95–1.43×), so M = 1 runs sparse only from 78 % up.
+constexpr double kCsrChunkedM1MaxDensity = 0.22;
 
 }  // namespace
 
@@ -244,10 +272,18 @@ size_t f32_spmm_csr_chunk_kb(const F32SpmmVariant& v, const F32SparseView& w, si
   // per-row kernel's xt rows already sit in L1, so the chunked copy (a second copy of the weights, kept beside CSR)
   // would buy nothing and double the layer's memory: small layers stay on the per-row kernel.
   if (v.isa == Isa::kAvx512 && nnz >= kCsrChunkMinDensityAvx512 * dense && w.k > kb) return kb;
+  if (csr_chunk_sparse(v, w)) {
+    const size_t kbs = std::min<size_t>(255, kCsrChunkSparseBlockBytes / (4 * kCsrChunkSparseNv * v.w));
+    if (w.k > kbs) return kbs;
+  }
   return 0;
 }
 
-size_t f32_spmm_csr_chunk_rows() { return kCsrChunkRows; }
+size_t f32_spmm_csr_chunk_rows(const F32SpmmVariant& v, const F32SparseView& w) {
+  if (!csr_chunk_sparse(v, w)) return kCsrChunkRows;
+  const size_t rows = w.n / kCsrChunkSparseMinGroups / kCsrChunkRows * kCsrChunkRows;
+  return std::min(kCsrChunkSparseRows, std::max(kCsrChunkRows, rows));
+}
 
 SpmmPath f32_spmm_auto_path(const F32SpmmVariant& v, const F32SparseView& w, size_t m) {
   // Measured on AVX-512 (docs/sparse.md): the row kernels win at M = 1, and up to M = 2 where a row's weights are
@@ -282,10 +318,15 @@ const char* f32_spmm_run(const F32SpmmVariant& v, const F32SpmmArgs& a, SpmmPath
 }
 
 double f32_spmm_max_density(const F32SpmmVariant& v, const F32SparseView& w, size_t m) {
-  (void)v;
   const CrossoverRow* r = kCrossAvx512;
   while (r->m_max < m) r++;
-  if (w.fmt == SparseFormat::kCsr) return r->csr;
+  if (w.fmt == SparseFormat::kCsr) {
+    // Weights held in the chunked form run M = 1 on a chunked xt kernel, not the gather row kernel the table's
+    // 0.55 was measured on.
+    if (m <= 1 && chunk_kernel_for(v, 1) && f32_spmm_csr_chunk_kb(v, w, SIZE_MAX))
+      return std::min(r->csr, kCsrChunkedM1MaxDensity);
+    return r->csr;
+  }
   if (w.fmt == SparseFormat::kNm) return r->nm;
   return w.bh >= 4 ? r->bsr_tall : r->bsr_flat;
 }
@@ -335,7 +376,7 @@ const char* f32_sparse_linear(const F32SparseLinearArgs& a) {
     // kb as this variant chooses it at its full M tile; a pack made under another ISA cap keeps its own kb (every
     // chunked kernel runs any kb).
     const size_t kb = std::max<size_t>(1, f32_spmm_csr_chunk_kb(v, shape, SIZE_MAX));
-    std::shared_ptr<F32CsrChunkPack> chunks = a.w->chunks_only(kb, f32_spmm_csr_chunk_rows());
+    std::shared_ptr<F32CsrChunkPack> chunks = a.w->chunks_only(kb, f32_spmm_csr_chunk_rows(v, shape));
     F32SpmmArgs sa{&shape, a.m, a.x, shape.k, a.out, shape.n, a.bias, a.act};
     sa.chunks = &chunks->view;
     return f32_spmm_run(v, sa, SpmmPath::kXt);

@@ -35,9 +35,9 @@ enum class SpmmPath : int {
 };
 
 // CSR xt path: the K-block width (columns) of the chunked kernel for this M, or 0 when the per-row kernel runs
-// (no chunked kernel in the variant, ymm tiles at small M, K = 0); and the rows per chunk group.
+// (no chunked kernel in the variant, ymm tiles at small M, K = 0); and the rows per chunk group for these weights.
 size_t f32_spmm_csr_chunk_kb(const F32SpmmVariant& v, const F32SparseView& w, size_t m);
-size_t f32_spmm_csr_chunk_rows();
+size_t f32_spmm_csr_chunk_rows(const F32SpmmVariant& v, const F32SparseView& w);
 // The path kAuto takes for this M.
 SpmmPath f32_spmm_auto_path(const F32SpmmVariant& v, const F32SparseView& w, size_t m);
 // The kernel the path runs for this M (the chunked CSR kernel where f32_spmm_csr_chunk_kb picks it).
