@@ -441,19 +441,15 @@ function poolOp(op: string, avg: boolean) {
       if (attrInt(n, 'storage_order', 0) !== 0) throw typeError(op, `node '${n.name}': storage_order = 1 is not supported`);
     },
     run(n, ins, outs) {
-      // As FusedConv and the global pools: the planned run pools the same arena views every time, so the checked
-      // native arguments are kept on the node (PaddleOCR cls's MaxPool: ~15 µs a call in the checks, 3 µs pooling).
-      const pc = n.extra?.poolCall as { x: Float32Array; o: Float32Array; shape: readonly number[]; params: Int32Array } | undefined;
-      const x0 = ins[0], o0 = outs[0];
-      if (pc && x0 && o0 && pc.x === x0.data && pc.o === o0.data && sameShape(pc.shape, x0.shape) && !monitorHook.on) {
-        native.pool2d(pc.x, pc.o, pc.params);
-        return [o0];
-      }
+      // The planned run pools the same arena views every time, so the checked native call is kept (keepCall;
+      // PaddleOCR cls's MaxPool: ~15 µs a call in the checks, 3 µs pooling).
+      const o0 = outs[0];
       const c = call(n, ins, outs);
       const y = named(op, n, () => (avg ? avgPool2d : maxPool2d)(c.x, c.opts));
       if (c.rank === 4 && o0 && c.opts.out && c.opts.out.data === o0.data && c.x.size > 0) {
         const p = planPool(op, avg ? 1 : 0, c.x, c.opts);
-        n.extra = { ...n.extra, poolCall: { x: p.x.data as Float32Array, o: p.out.data as Float32Array, shape: x0!.shape.slice(), params: p.params } };
+        const px = p.x.data as Float32Array, po = p.out.data as Float32Array;
+        keepCall(n, ins, outs, o0, () => native.pool2d(px, po, p.params));
       }
       return [back(y, c.rank)];
     },
@@ -482,20 +478,16 @@ function globalOp(op: string, avg: boolean) {
   };
   registerOnnxOp(op, {
     run(n, ins, outs) {
-      // The planned run pools the same arena views every time: the checked native arguments are kept on the node
-      // (as FusedConv does), so a squeeze-excite pool costs one native call.
-      const g = n.extra?.globalCall as { x: Float32Array; o: Float32Array; shape: readonly number[]; params: Int32Array } | undefined;
-      const x0 = ins[0], o0 = outs[0];
-      if (g && x0 && o0 && g.x === x0.data && g.o === o0.data && sameShape(g.shape, x0.shape) && !monitorHook.on) {
-        native.globalPool(g.x, g.o, g.params);
-        return [o0];
-      }
+      // The planned run pools the same arena views every time: the checked native call is kept (keepCall), so a
+      // squeeze-excite pool costs one native call.
+      const o0 = outs[0];
       const c = call(n, ins, outs);
       named(op, n, () => (avg ? globalAvgPool : globalMaxPool)(c.x4, { out: c.o4, layout: c.layout }));
       if (o0 && c.o === o0 && c.x4.size > 0) {
         const s = c.x4.shape, nhwc = c.layout === 'nhwc';
         const params = Int32Array.of(avg ? 1 : 0, +nhwc, s[0], nhwc ? s[3] : s[1], nhwc ? s[1] * s[2] : s[2] * s[3]);
-        n.extra = { ...n.extra, globalCall: { x: c.x4.data as Float32Array, o: c.o4.data as Float32Array, shape: x0!.shape.slice(), params } };
+        const gx = c.x4.data as Float32Array, go = c.o4.data as Float32Array;
+        keepCall(n, ins, outs, o0, () => native.globalPool(gx, go, params));
       }
       return [c.o];
     },

@@ -11,7 +11,6 @@ import { keepCall, registerOnnxOp, type OpContext } from './registry.js';
 import { channelAffineArgs, convActivationCall } from './conv.js';
 import { nativeCall as dwNativeCall, plan as planDepthwise } from '../../conv/depthwise.js';
 import { timedRun } from '../../conv/window.js';
-import { monitorHook } from '../../ops/registry.js';
 import type { ConvActivation } from '../../conv/activation.js';
 import type { Tensor } from '../../tensor.js';
 
@@ -103,29 +102,12 @@ function loopBinary(a: Value, b: Value, out: Value, shape: number[], f: (x: numb
 
 type BinF = (x: number, y: number) => number;
 
-/**
- * A float32 Add/Sub/Mul's native calls kept on its node: the planned run passes the same arena views every time, so
- * the checked calls are reused while a, b and the output are the same arrays of the same shapes (PaddleOCR cls's
- * nine squeeze-excite Muls, [1,H,W,C] × [1,1,1,C] after nhwc-layout: the shape work and views cost more than the
- * multiply).
- */
-interface BinaryCall {
-  a: OData;
-  b: OData;
-  o: OData;
-  as: readonly number[];
-  bs: readonly number[];
-  call: () => void;
-}
-
 function binaryOp(op: string, f: BinF | ((dt: ODType) => BinF), outType?: ODType, commutative = false) {
   registerOnnxOp(op, {
     run(n: Node, ins, outs) {
-      const cc = n.extra?.binaryCall as BinaryCall | undefined, a0 = ins[0], b0 = ins[1], o0 = outs[0];
-      if (cc && a0 && b0 && o0 && cc.a === a0.data && cc.b === b0.data && cc.o === o0.data && sameShape(cc.as, a0.shape) && sameShape(cc.bs, b0.shape) && !monitorHook.on) {
-        cc.call();
-        return [o0];
-      }
+      // Every path's checked call is kept for a planned run (keepCall): the planned runner passes the same arena views
+      // every time, and the shape work and views cost more than a small multiply (PaddleOCR cls's nine squeeze-excite
+      // Muls, [1,H,W,C] × [1,1,1,C] after nhwc-layout; BERT's Sub(1, mask) on the JS loop).
       let a = ins[0]!, b = ins[1]!;
       if (a.dtype !== b.dtype) throw typeError(op, `input dtypes differ: ${a.dtype} and ${b.dtype}`);
       const shape = broadcastShape(op, a.shape, b.shape);
@@ -136,12 +118,11 @@ function binaryOp(op: string, f: BinF | ((dt: ODType) => BinF), outType?: ODType
         const call = nativeBinary(code, a, b, out, shape) ?? (code !== 1 ? channelBinary(code, a, b, out, shape) : null);
         if (call) {
           call();
-          if (out === o0) n.extra = { ...n.extra, binaryCall: { a: a0!.data, b: b0!.data, o: out.data, as: a0!.shape.slice(), bs: b0!.shape.slice(), call } satisfies BinaryCall };
+          keepCall(n, ins, outs, out, call);
           return [out];
         }
       }
       const fn = f.length === 1 ? (f as (dt: ODType) => BinF)(a.dtype) : (f as BinF);
-      // Kept on a planned run (BERT's Sub(1, mask): the shape work and checks cost more than its 128 elements).
       const call = () => loopBinary(a, b, out, shape, fn);
       call();
       keepCall(n, ins, outs, out, call);

@@ -74,6 +74,11 @@ const kept = new WeakMap<Node, KeptCall>();
 /** Outputs the runner made fresh for one run (graph outputs): never kept, since the next run brings another. */
 const fresh = new WeakSet<Value>();
 
+/** Whether a call is kept on `node` (see {@link keepCall}); for tests and diagnostics. */
+export function hasKeptCall(node: Node): boolean {
+  return kept.has(node);
+}
+
 /** Marks `v` as a one-run output buffer (see {@link keepCall}); returns it. */
 export function markFresh(v: Value): Value {
   fresh.add(v);
