@@ -188,6 +188,10 @@ describe('conv passes fold and fuse, with the same results as onnxruntime-node',
         const fresh = loadOnnx(bytes, { disable }).run({ x: { data: f.x.data, dims } }); // first run: no cache
         expectSameArray(got.y.data as Float32Array, fresh.y.data as Float32Array, { label: `${disable} run ${i}` });
         if (i === 2) expect(kept(), 'kept after the planned runs').toBe(3);
+        // Every conv that writes an arena value keeps its checked call; the one that writes the graph output y
+        // (NCHW: the last conv; NHWC: a layout transpose follows it) gets a fresh buffer every run and is never kept.
+        const convs = model.runner.graph.nodes.filter((n) => n.op === 'FusedConv');
+        if (i === 2) expect(convs.map((n) => hasKeptCall(n)), 'FusedConv kept calls').toEqual(convs.map((n) => n.outputs[0] !== 'y'));
       }
       const ref = await ortRun(bytes, { x: feed([1, 16, 9, 11], 400) });
       const d = maxDiff(Array.from(model.run({ x: { data: feed([1, 16, 9, 11], 400).data, dims: [1, 16, 9, 11] } }).y.data as Float32Array), ref.y.data);

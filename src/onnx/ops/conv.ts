@@ -278,19 +278,6 @@ function fusedCall(n: Node, ins: Ins, outs: (Value | undefined)[]) {
   return { x, e, opts };
 }
 
-/**
- * The planned (arena) run calls the same conv with the same buffers every time: the validated native arguments are
- * kept per node and reused while x, the output and the residual are the same views, skipping the per-call checks
- * (a few µs each, which the many small convs of a mobile CNN add up).
- */
-interface ConvCall {
-  x: Float32Array;
-  out: Float32Array;
-  r: Float32Array | null;
-  shape: readonly number[];
-  call: () => void;
-}
-
 function dwOptions(e: FusedConvExtra, opts: ConvTranspose2dOptions): DepthwiseConv2dOptions {
   const a = opts.activation;
   let act: DepthwiseConv2dOptions['activation'] = a as DepthwiseConv2dOptions['activation'];
@@ -300,10 +287,14 @@ function dwOptions(e: FusedConvExtra, opts: ConvTranspose2dOptions): DepthwiseCo
   return { layout: opts.layout, weightLayout: 'oihw', strides: opts.strides as [number, number], dilations: opts.dilations as [number, number], pads: opts.pads as DepthwiseConv2dOptions['pads'], bias: e.bias, activation: act, out: opts.out };
 }
 
-function cachedCall(n: Node, e: FusedConvExtra, x: Tensor, opts: ConvTranspose2dOptions): boolean {
-  const out = opts.out;
-  if (!out || e.shuffle) return false;
-  const r = opts.residual ? (opts.residual.data as Float32Array) : null;
+/**
+ * Runs the conv through its checked native call and keeps that call for the planned runner (keepCall: a planned
+ * run passes the same views of x, the residual and the output every time, so the per-call checks — a few µs each,
+ * which the many small convs of a mobile CNN add up — run once per plan). False where it does not apply.
+ */
+function keptConv(n: Node, ins: Ins, outs: (Value | undefined)[], e: FusedConvExtra, x: Tensor, opts: ConvTranspose2dOptions): boolean {
+  const out = opts.out, o0 = outs[0];
+  if (!out || !o0 || e.shuffle) return false;
   let call: () => void;
   if (e.w instanceof PackedConvWeights) {
     const p = planConv('conv2d', x, e.w, opts, e.transposed);
@@ -312,20 +303,14 @@ function cachedCall(n: Node, e: FusedConvExtra, x: Tensor, opts: ConvTranspose2d
     call = dwNativeCall(planDepthwise('depthwiseConv2d', x, e.w, dwOptions(e, opts)));
   }
   call();
-  n.extra!.call = { x: x.data as Float32Array, out: out.data as Float32Array, r, shape: e.rank === 4 ? x.shape.slice() : [x.shape[0], x.shape[1], x.shape[3]], call } satisfies ConvCall;
+  keepCall(n, ins, outs, o0, call);
   return true;
 }
 
 registerOnnxOp('FusedConv', {
   run(n, ins, outs) {
-    // Fast path: the same buffers as the call cached on this node.
-    const c = n.extra!.call as ConvCall | undefined, x0 = ins[0], o0 = outs[0];
-    if (c && x0 && o0 && c.x === x0.data && c.out === o0.data && c.r === (ins[1]?.data ?? null) && sameShape(c.shape, x0.shape) && !monitorHook.on) {
-      c.call();
-      return [o0];
-    }
     const { x, e, opts } = fusedCall(n, ins, outs);
-    if (!monitorHook.on && !(opts.residual && !sameShape(opts.residual.shape, fusedShape(n, e, x))) && named('Conv', n, () => cachedCall(n, e, x, opts)))
+    if (!monitorHook.on && !(opts.residual && !sameShape(opts.residual.shape, fusedShape(n, e, x))) && named('Conv', n, () => keptConv(n, ins, outs, e, x, opts)))
       return [back(opts.out!, e.rank)];
     if (e.shuffle) {
       const r = shuffleRun(n, e, x, opts, outs);
