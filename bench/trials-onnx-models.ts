@@ -41,6 +41,13 @@ const roundsArg = process.argv.includes('--rounds') ? Number(process.argv[proces
 const separate = process.argv.includes('--separate');
 const childOf = process.argv.includes('--child') ? process.argv[process.argv.indexOf('--child') + 1] : '';
 const msArg = process.argv.includes('--ms') ? Number(process.argv[process.argv.indexOf('--ms') + 1]) : 1000;
+/**
+ * `--warm <ms>`: how long a `--separate` child runs its contender before timing (default a quarter of `--ms`). A
+ * loop that never yields maps fresh memory for its fresh outputs until V8's first collection frees the earlier ones
+ * (tens of MiB of outputs, ~15 µs per 4 KiB page on this VM; docs/memory.md): a longer warm-up times the steady
+ * state instead of that first cycle, for both contenders alike.
+ */
+const warmArg = process.argv.includes('--warm') ? Number(process.argv[process.argv.indexOf('--warm') + 1]) : msArg / 4;
 const TRIALS: Trial[] = ([
   { name: 'bert f32 b1 s128', model: 'bert', batch: 1, seq: 128, calls: 1 },
   { name: 'bert f32 b8 s128', model: 'bert', batch: 8, seq: 128, calls: 1 },
@@ -89,44 +96,50 @@ async function child(t: Trial, who: string): Promise<void> {
     run = () => session.run(ortFeeds);
   } else throw new RangeError(`--child must be ours or ort, got '${who}'`);
   const t0 = performance.now();
-  for (let i = 0; i < 5 || performance.now() - t0 < msArg / 4; i++) await run();
+  for (let i = 0; i < 5 || performance.now() - t0 < warmArg; i++) await run();
   const wall: number[] = [], cpu: number[] = [];
+  const faults0 = process.resourceUsage().minorPageFault;
+  let calls = 0;
   const end = performance.now() + msArg;
   while (performance.now() < end || wall.length < 5) {
+    calls += t.calls;
     const c0 = cpuMs(process.cpuUsage()), w0 = performance.now();
     for (let i = 0; i < t.calls; i++) await run();
     wall.push((performance.now() - w0) / t.calls);
     cpu.push((cpuMs(process.cpuUsage()) - c0) / t.calls);
   }
-  process.stdout.write(JSON.stringify({ wall: median(wall), cpu: median(cpu), runs: wall.length }) + '\n');
+  const faults = (process.resourceUsage().minorPageFault - faults0) / calls;
+  process.stdout.write(JSON.stringify({ wall: median(wall), cpu: median(cpu), runs: wall.length, faults }) + '\n');
 }
 
 /** `--separate`: alternate one process per contender and round; medians over rounds of each process's median. */
 async function separateTrials(rounds: number): Promise<void> {
   const { execFileSync } = await import('node:child_process');
   const self = fileURLToPath(import.meta.url);
-  console.log(`onnx model trials, each contender alone in its own process: ${threads} thread${threads > 1 ? 's' : ''}, ${rounds} alternating rounds of ~${msArg} ms each; medians of wall (and CPU) ms per call, speedup = median of the rounds' wall ratios`);
+  console.log(`onnx model trials, each contender alone in its own process: ${threads} thread${threads > 1 ? 's' : ''}, ${rounds} alternating rounds of ~${msArg} ms each after ~${warmArg} ms of warm-up; medians of wall (and CPU) ms per call, speedup = median of the rounds' wall ratios`);
   console.log('trial'.padEnd(26) + 'simdtensor'.padStart(12) + 'onnxruntime'.padStart(13) + 'speedup'.padStart(10));
   for (const t of TRIALS) {
-    const got: Record<string, { wall: number[]; cpu: number[] }> = { ours: { wall: [], cpu: [] }, ort: { wall: [], cpu: [] } };
+    const got: Record<string, { wall: number[]; cpu: number[]; faults: number[] }> = { ours: { wall: [], cpu: [], faults: [] }, ort: { wall: [], cpu: [], faults: [] } };
     for (let r = 0; r < rounds; r++)
       for (const who of r % 2 ? ['ort', 'ours'] : ['ours', 'ort']) {
-        const out = execFileSync(process.execPath, [self, '--child', who, '--only', t.name, '--threads', String(threads), '--ms', String(msArg)], { encoding: 'utf8' });
-        const j = JSON.parse(out.trim().split('\n').pop()!) as { wall: number; cpu: number };
+        const out = execFileSync(process.execPath, [self, '--child', who, '--only', t.name, '--threads', String(threads), '--ms', String(msArg), '--warm', String(warmArg)], { encoding: 'utf8' });
+        const j = JSON.parse(out.trim().split('\n').pop()!) as { wall: number; cpu: number; faults: number };
         got[who].wall.push(j.wall);
         got[who].cpu.push(j.cpu);
+        got[who].faults.push(j.faults);
       }
     // The speedup is the median of the per-round ratios (the two processes of a round ran back to back, so they
     // saw the same neighbours), not the ratio of the two medians.
     const ratios = got.ours.wall.map((w, i) => got.ort.wall[i] / w);
     const fmt = (ms: number) => (ms < 0.1 ? `${(ms * 1000).toFixed(2)} us` : `${ms.toFixed(2)} ms`);
-    console.log(t.name.padEnd(26) + fmt(median(got.ours.wall)).padStart(12) + fmt(median(got.ort.wall)).padStart(13) + `${median(ratios).toFixed(2)}x`.padStart(10) + `   (CPU ${fmt(median(got.ours.cpu))} vs ${fmt(median(got.ort.cpu))}; per-round wall ratios ${ratios.map((x) => x.toFixed(2)).join(' ')})`);
+    console.log(t.name.padEnd(26) + fmt(median(got.ours.wall)).padStart(12) + fmt(median(got.ort.wall)).padStart(13) + `${median(ratios).toFixed(2)}x`.padStart(10) + `   (CPU ${fmt(median(got.ours.cpu))} vs ${fmt(median(got.ort.cpu))}; per-round wall ratios ${ratios.map((x) => x.toFixed(2)).join(' ')}; minor page faults per call ${median(got.ours.faults).toFixed(0)} vs ${median(got.ort.faults).toFixed(0)})`);
   }
 }
 
 async function main(): Promise<void> {
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`--threads must be a positive integer, got ${threads}`);
   if (!(msArg > 0)) throw new RangeError(`--ms must be a positive number, got ${msArg}`);
+  if (!(warmArg >= 0)) throw new RangeError(`--warm must be a number of ms >= 0, got ${warmArg}`);
   setNumThreads(threads);
   if (childOf) {
     if (TRIALS.length !== 1) throw new RangeError(`--child needs --only naming exactly one trial, got ${TRIALS.length}`);
