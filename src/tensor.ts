@@ -251,7 +251,7 @@ export function rand<D extends DType = 'float32'>(shape: readonly number[], opts
 }
 
 /** Whether an ArrayBuffer has been detached (transferred away); only called on the error or zero-size path. */
-function isDetached(buf: ArrayBufferLike): boolean {
+export function isDetached(buf: ArrayBufferLike): boolean {
   if (buf.byteLength !== 0 || typeof SharedArrayBuffer !== 'undefined' && buf instanceof SharedArrayBuffer) return false;
   try {
     new Uint8Array(buf as ArrayBuffer);

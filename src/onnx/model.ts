@@ -4,14 +4,14 @@
  * @module
  */
 import { describe, options, rangeError, typeError } from '../errors.js';
-import { Tensor } from '../tensor.js';
+import { isDetached, Tensor } from '../tensor.js';
 import { checkSignal } from '../ops/registry.js';
 import type { Graph, IOInfo } from './graph.js';
 import { parseModel, readSource, isODType, type ModelSource } from './load.js';
 import { GraphRunner, type OpTiming } from './plan.js';
 import { PASSES } from './optimize.js';
 import { getOnnxOp } from './ops/registry.js';
-import { mk, numel, type ODType, type Value } from './value.js';
+import { mk, numel, type OData, type ODType, type Value } from './value.js';
 import './ops/elementwise.js';
 import './ops/shape.js';
 import './ops/math.js';
@@ -44,6 +44,31 @@ export type OnnxFeed = Tensor | { data: ArrayBufferView; dims: readonly number[]
 
 /** An output: a Tensor (int64 outputs hold a BigInt64Array with dtype 'int64'; bool a Uint8Array, dtype 'bool'). */
 export type OnnxOutputs = Record<string, Tensor>;
+
+/** Caller storage for one output: a typed array, a Tensor, or `{ data }` (as a feed; its dims are not used). */
+export type OnnxOutputStorage = ArrayBufferView | Tensor | { data: ArrayBufferView };
+
+/** Options of {@link OnnxModel.run} (and, with `signal`, of {@link OnnxModel.runAsync}). */
+export interface OnnxRunOptions {
+  /**
+   * Storage the run writes some or all outputs into, by output name, instead of a fresh buffer per run: a typed
+   * array of the output's element type (Float32Array for float32, BigInt64Array for int64, Uint8Array for bool …)
+   * holding exactly the output's element count for this run's input shapes. The returned Tensor views it. A loop
+   * that passes the same arrays every run allocates nothing per run: no page faults for fresh memory before V8's
+   * first collection frees the earlier outputs (docs/memory.md). Checked before any node writes it: the element type
+   * (TypeError), the count (RangeError naming both shapes), a detached or resizable buffer (TypeError), overlap
+   * with a feed or with another output (RangeError).
+   */
+  outputs?: Record<string, OnnxOutputStorage>;
+}
+
+/** Checked caller output storage: the runner's by output index; int64 outputs' (held as float64 inside) apart. */
+interface OutputStorage {
+  runner?: (OData | undefined)[];
+  int64?: (BigInt64Array | undefined)[];
+}
+
+const OUT_CTOR: Record<ODType, string> = { float32: 'Float32Array', float64: 'Float64Array', int64: 'BigInt64Array', int32: 'Int32Array', int8: 'Int8Array', uint8: 'Uint8Array', bool: 'Uint8Array' };
 
 /** One optimization pass and how many rewrites it made on this model. */
 export interface OptimizationReport {
@@ -164,12 +189,57 @@ export class OnnxModel {
     });
   }
 
-  #results(vals: Value[]): OnnxOutputs { // ES-private: not callable from JS with junk
+  /**
+   * The caller's output storage (OnnxRunOptions.outputs) checked against the outputs' element types, the feeds and
+   * each other: the runner's storage by output index (int64 outputs are held as float64 inside, so theirs is
+   * filled by #results instead).
+   */
+  #into(fn: string, opts: unknown, feeds: unknown): OutputStorage {
+    if (opts === undefined || opts === null) return {};
+    if (typeof opts !== 'object') throw typeError(fn, `options must be an object, got ${describe(opts)}`);
+    const outs = (opts as OnnxRunOptions).outputs;
+    if (outs === undefined) return {};
+    if (!outs || typeof outs !== 'object') throw typeError(fn, `options.outputs must be an object of { outputName: TypedArray }, got ${describe(outs)}`);
+    const names = this.outputs.map((o) => o.name);
+    const runner: (OData | undefined)[] = new Array(names.length).fill(undefined);
+    const int64: (BigInt64Array | undefined)[] = new Array(names.length).fill(undefined);
+    const taken: { name: string; data: ArrayBufferView }[] = [];
+    for (const [k, f] of Object.entries(feeds as Record<string, unknown>)) {
+      const d = f instanceof Tensor ? f.data : (f as { data?: unknown })?.data;
+      if (ArrayBuffer.isView(d)) taken.push({ name: `input '${k}'`, data: d });
+    }
+    for (const [name, st] of Object.entries(outs as Record<string, unknown>)) {
+      const k = names.indexOf(name);
+      if (k < 0) throw rangeError(fn, `options.outputs: unknown output '${name}'; the model's outputs are ${names.map((x) => `'${x}'`).join(', ')}`);
+      const arg = `options.outputs['${name}']`;
+      const data = ArrayBuffer.isView(st) ? st : st instanceof Tensor ? st.data : (st as { data?: unknown } | null)?.data;
+      if (!ArrayBuffer.isView(data) || data instanceof DataView) throw typeError(fn, `${arg} must be a typed array (or a Tensor / { data }), got ${describe(st)}`);
+      const buf = data.buffer as ArrayBufferLike & { resizable?: boolean; growable?: boolean };
+      if (buf.resizable === true || buf.growable === true) throw typeError(fn, `${arg} is backed by a ${buf.resizable ? 'resizable ArrayBuffer' : 'growable SharedArrayBuffer'}; output storage needs a fixed-length buffer`);
+      if (data.byteLength === 0 && isDetached(buf)) throw typeError(fn, `${arg}'s buffer is detached (transferred away, or released by the scope() that made it)`);
+      const dtype = this.outputs[k].dtype as ODType;
+      const want = OUT_CTOR[dtype];
+      if (data.constructor.name !== want || (want === 'Uint8Array' && data instanceof Uint8ClampedArray))
+        throw typeError(fn, `${arg} must be a ${want} (output '${name}' is ${dtype}), got ${describe(data)}`);
+      for (const t of taken)
+        if (t.data.buffer === data.buffer && t.data.byteOffset < data.byteOffset + data.byteLength && data.byteOffset < t.data.byteOffset + t.data.byteLength)
+          throw rangeError(fn, `${arg} overlaps ${t.name} (bytes ${data.byteOffset}..${data.byteOffset + data.byteLength} and ${t.data.byteOffset}..${t.data.byteOffset + t.data.byteLength} of one buffer)`);
+      taken.push({ name: arg, data });
+      if (dtype === 'int64') int64[k] = data as BigInt64Array;
+      else runner[k] = data as OData;
+    }
+    return { runner: runner.some((d) => d) ? runner : undefined, int64: int64.some((d) => d) ? int64 : undefined };
+  }
+
+  #results(vals: Value[], int64Into?: (BigInt64Array | undefined)[]): OnnxOutputs { // ES-private: not callable from JS with junk
     const res: OnnxOutputs = {};
     this.outputs.forEach((o, i) => {
       const v = vals[i];
       if (v.dtype === 'int64') {
-        const b = new BigInt64Array(v.size);
+        const into = int64Into?.[i];
+        if (into && into.length !== v.size)
+          throw rangeError('OnnxModel.run', `options.outputs['${o.name}'] has ${into.length} elements, but this run's output has shape [${v.shape.join(', ')}] (${v.size} elements)`);
+        const b = into ?? new BigInt64Array(v.size);
         for (let j = 0; j < v.size; j++) b[j] = BigInt(v.data[j]);
         res[o.name] = new Tensor(b as never, v.shape.slice(), 'int64' as never, v.size);
       } else res[o.name] = v as unknown as Tensor;
@@ -177,30 +247,32 @@ export class OnnxModel {
     return res;
   }
 
-  /** Runs the model synchronously: `{ outputName: Tensor }`. */
-  run(feeds: Record<string, OnnxFeed>): OnnxOutputs {
+  /** Runs the model synchronously: `{ outputName: Tensor }` (written into `opts.outputs` where given). */
+  run(feeds: Record<string, OnnxFeed>, opts?: OnnxRunOptions): OnnxOutputs {
     const vals = this.feeds(FN, feeds);
+    const into = this.#into(FN, opts, feeds);
     if (this.busy) throw rangeError(FN, 'a runAsync of this model is in flight (its buffers are in use); await it first');
-    return this.#results(this.runner.run(vals));
+    return this.#results(this.runner.run(vals, undefined, into.runner), into.int64);
   }
 
   /**
    * Runs the model with the heavy ops on simdtensor's native threads, so the event loop stays free. Calls on one
    * model queue behind each other. `signal` aborts between ops (a GEMM already running finishes first).
    */
-  runAsync(feeds: Record<string, OnnxFeed>, opts: { signal?: AbortSignal } = {}): Promise<OnnxOutputs> {
+  runAsync(feeds: Record<string, OnnxFeed>, opts: OnnxRunOptions & { signal?: AbortSignal } = {}): Promise<OnnxOutputs> {
     const fn = 'OnnxModel.runAsync';
-    let vals: Value[], signal: AbortSignal | undefined;
+    let vals: Value[], signal: AbortSignal | undefined, into: OutputStorage;
     try {
       signal = checkSignal(fn, opts?.signal);
       vals = this.feeds(fn, feeds);
+      into = this.#into(fn, opts, feeds);
     } catch (e) {
       return Promise.reject(e);
     }
     const go = async () => {
       this.busy = true;
       try {
-        return this.#results(await this.runner.runAsync(vals, signal));
+        return this.#results(await this.runner.runAsync(vals, signal, into.runner), into.int64);
       } finally {
         this.busy = false;
       }

@@ -12,7 +12,7 @@ import { abortError } from '../executor/submit.js';
 import { monitorHook } from '../ops/registry.js';
 import type { Graph, Node } from './graph.js';
 import { getOnnxOp, keptCall, markFresh, type OpContext, type OpDef } from './ops/registry.js';
-import { mk, obytes, oview, type Value } from './value.js';
+import { mk, obytes, oview, type OData, type Value } from './value.js';
 
 /** One node ready to run. */
 export interface Step {
@@ -67,6 +67,9 @@ export interface OpTiming {
 }
 
 const ALIGN = 64;
+/** The name errors about caller output storage carry. */
+const FN_RUN = 'OnnxModel.run';
+
 /** Graph outputs above this many bytes get a runner-made buffer (see Plan.freshOuts). */
 const FRESH_MIN_BYTES = 4096;
 
@@ -186,7 +189,8 @@ export class GraphRunner {
     const fresh = plan.freshOuts[i];
     if (!fresh) return plan.stepOuts[i];
     const outs = plan.stepOuts[i].slice();
-    for (const f of fresh) outs[f.j] = markFresh(mk(f.dtype, f.shape, allocOutput(f.dtype, f.size) as Float32Array));
+    const st = plan.steps[i];
+    for (const f of fresh) outs[f.j] = markFresh(mk(f.dtype, f.shape, this.intoSlot?.get(st.outs[f.j]) ?? (allocOutput(f.dtype, f.size) as Float32Array)));
     return outs;
   }
 
@@ -328,8 +332,10 @@ export class GraphRunner {
 
   /** Graph outputs that are views, constants or inputs become fresh copies (never arena or caller memory). */
   private collect(vals: (Value | undefined)[], fresh: boolean): Value[] {
-    return this.outputSlots.map((s) => {
+    return this.outputSlots.map((s, k) => {
       const v = vals[s]!;
+      const into = this.into?.[k];
+      if (into) return into === v.data ? v : this.copyInto(k, v, into);
       if (!fresh && !this.copyOut.has(s)) return v;
       const c = mk(v.dtype, v.shape);
       (c.data as Float32Array).set(v.data as Float32Array);
@@ -337,9 +343,62 @@ export class GraphRunner {
     });
   }
 
-  /** Runs synchronously. */
-  run(feeds: Value[], timing?: OpTiming[]): Value[] {
+  /** Output k's value copied into the caller's storage (checked: same element type and count). */
+  private copyInto(k: number, v: Value, into: OData): Value {
+    this.checkInto(k, v.size, v.shape);
+    if (into.constructor !== v.data.constructor) throw rangeError(FN_RUN, `outputs['${this.names[this.outputSlots[k]]}'] is a ${into.constructor.name}, but this run computed ${v.dtype} (${v.data.constructor.name})`);
+    (into as Float32Array).set(v.data as Float32Array);
+    return mk(v.dtype, v.shape, into);
+  }
+
+  /** Throws unless the caller's storage for output k holds exactly `size` elements. */
+  private checkInto(k: number, size: number, shape: readonly number[]): void {
+    const into = this.into?.[k];
+    if (into && into.length !== size)
+      throw rangeError(FN_RUN, `options.outputs['${this.names[this.outputSlots[k]]}'] has ${into.length} elements, but this run's output has shape [${shape.join(', ')}] (${size} elements)`);
+  }
+
+  /** Caller storage for the graph outputs of the run in progress (OnnxModel.run's `outputs`), by output index. */
+  private into: readonly (OData | undefined)[] | undefined;
+  /** The same by value slot: the planned step that writes a graph output writes it there. */
+  private intoSlot: Map<number, OData> | undefined;
+
+  /**
+   * Runs `fn` with `into` as the caller's output storage. A planned run checks every size before any step writes;
+   * a recording (first or dynamic) run computes into fresh buffers and copies at the end, after the same check.
+   */
+  private withInto<T>(into: readonly (OData | undefined)[] | undefined, plan: Plan | 'dynamic' | undefined, fn: () => T): T {
+    if (!into) return fn();
+    const bySlot = new Map<number, OData>();
+    into.forEach((d, k) => {
+      if (d && !bySlot.has(this.outputSlots[k])) bySlot.set(this.outputSlots[k], d);
+    });
+    this.into = into;
+    this.intoSlot = bySlot;
+    let async = false;
+    try {
+      if (plan && plan !== 'dynamic') plan.outputs.forEach((o, k) => this.checkInto(k, o.value.size, o.value.shape));
+      const r = fn();
+      if (r instanceof Promise) {
+        async = true;
+        return r.finally(() => (this.into = this.intoSlot = undefined)) as T;
+      }
+      return r;
+    } finally {
+      if (!async) this.into = this.intoSlot = undefined;
+    }
+  }
+
+  /**
+   * Runs synchronously. `into[k]`, when given, is the caller's storage for output k (its element type checked by
+   * OnnxModel): the run writes that output there, and returns it as a view of it.
+   */
+  run(feeds: Value[], timing?: OpTiming[], into?: readonly (OData | undefined)[]): Value[] {
     const { plan, sig } = this.planFor(feeds);
+    return this.withInto(into, plan, () => this.runPlan(plan, sig, feeds, timing));
+  }
+
+  private runPlan(plan: Plan | 'dynamic' | undefined, sig: string, feeds: Value[], timing?: OpTiming[]): Value[] {
     if (plan === undefined || plan === 'dynamic') {
       const vals = this.record(feeds, timing);
       const isFeedOrConst = (s: number) => this.inputSlots.includes(s) || !!this.constVals[s];
@@ -349,6 +408,8 @@ export class GraphRunner {
       // A recorded run's outputs may alias inputs/constants or each other: copy those.
       const seen = new Set<ArrayBufferLike>();
       return res.map((v, i) => {
+        const into = this.into?.[i];
+        if (into) return this.copyInto(i, v, into);
         const s = this.outputSlots[i];
         const shared = isFeedOrConst(s) || seen.has(v.data.buffer) || constBufs.has(v.data.buffer) || this.feedBuffers(feeds).has(v.data.buffer);
         seen.add(v.data.buffer);
@@ -374,13 +435,17 @@ export class GraphRunner {
   }
 
   /** Runs with the heavy ops on the native pool, one after another; light ops run between them. */
-  async runAsync(feeds: Value[], signal?: AbortSignal): Promise<Value[]> {
-    let { plan } = this.planFor(feeds);
+  async runAsync(feeds: Value[], signal?: AbortSignal, into?: readonly (OData | undefined)[]): Promise<Value[]> {
+    const { plan } = this.planFor(feeds);
     if (plan === undefined) {
       // The first run for these shapes records (synchronously) and plans; it is a normal run.
       if (signal?.aborted) throw abortError('OnnxModel.runAsync', signal.reason);
-      return this.run(feeds);
+      return this.run(feeds, undefined, into);
     }
+    return this.withInto(into, plan, () => this.runPlanAsync(plan, feeds, signal));
+  }
+
+  private async runPlanAsync(plan: Plan | 'dynamic', feeds: Value[], signal?: AbortSignal): Promise<Value[]> {
     let vals: (Value | undefined)[];
     let steps: Step[], outsOf: (i: number) => (Value | undefined)[] | undefined;
     if (plan === 'dynamic') {
