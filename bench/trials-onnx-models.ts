@@ -42,12 +42,14 @@ const separate = process.argv.includes('--separate');
 const childOf = process.argv.includes('--child') ? process.argv[process.argv.indexOf('--child') + 1] : '';
 const msArg = process.argv.includes('--ms') ? Number(process.argv[process.argv.indexOf('--ms') + 1]) : 1000;
 /**
- * `--warm <ms>`: how long a `--separate` child runs its contender before timing (default a quarter of `--ms`). A
- * loop that never yields maps fresh memory for its fresh outputs until V8's first collection frees the earlier ones
- * (tens of MiB of outputs, ~15 µs per 4 KiB page on this VM; docs/memory.md): a longer warm-up times the steady
- * state instead of that first cycle, for both contenders alike.
+ * `--warm <ms>`: how long a `--separate` child runs its contender before timing (default 2000; it was a quarter of
+ * `--ms` before 2026-12-05). A loop that never yields maps fresh memory for its fresh outputs until V8's first
+ * collection frees the earlier ones (tens of MiB of outputs: ~50 runs of the BERT encoder at batch 8; ~15 µs per
+ * 4 KiB page on this VM, docs/memory.md), so a short warm-up timed that first cycle (BERT b8: 258 faults per call
+ * for ours, 83 for onnxruntime). Two seconds time the steady state, for both contenders alike; each child prints
+ * its page faults per call beside the times.
  */
-const warmArg = process.argv.includes('--warm') ? Number(process.argv[process.argv.indexOf('--warm') + 1]) : msArg / 4;
+const warmArg = process.argv.includes('--warm') ? Number(process.argv[process.argv.indexOf('--warm') + 1]) : 2000;
 const TRIALS: Trial[] = ([
   { name: 'bert f32 b1 s128', model: 'bert', batch: 1, seq: 128, calls: 1 },
   { name: 'bert f32 b8 s128', model: 'bert', batch: 8, seq: 128, calls: 1 },
