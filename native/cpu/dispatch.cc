@@ -104,7 +104,8 @@ const VariantTable<F32TransposeVariant> f32_transpose_table{kF32Transpose};
 
 // ---- families whose kernels.inc line carries the fields: one row object per line, then the list ----
 namespace {
-#define ST_F32_GEMM(sym, sa_sym, isa, mr, nr) const F32GemmVariant sym##_row{#sym, Isa::isa, mr, nr, &sym, &sa_sym};
+#define ST_F32_GEMM(sym, sa_sym, isa, mr, nr, mr_sa) \
+  const F32GemmVariant sym##_row{#sym, Isa::isa, mr, nr, &sym, &sa_sym, mr_sa};
 #include "kernels/f32-gemm/kernels.inc"
 #undef ST_F32_GEMM
 const F32GemmVariant* const kF32Gemm[] = {

@@ -122,12 +122,13 @@ TEST(f32_gemm_nan_inf_propagate) {
 
 TEST(f32_gemm_strided_a_twin_matches_packed_kernel) {
   // ukernel_sa reads A in place (row stride lda > k, buffer flush against its end): the same sums, in the same
-  // order, as the packed kernel on pack_a_f32's panel — bit for bit — for every row count 1..MR, column counts
-  // around NR, K around the unroll, with accumulate and the bias/activation epilogue.
+  // order, as the packed kernel on pack_a_f32's panel — bit for bit — for every row count 1..mr_sa (rows past mr
+  // against a second packed call), column counts around NR, K around the unroll, with accumulate and the
+  // bias/activation epilogue.
   for (const F32GemmVariant& v : f32_gemm_table) {
     if (!sttest::runnable(v)) continue;
     sttest::Rng rng(91);
-    for (size_t m = 1; m <= v.mr; m++)
+    for (size_t m = 1; m <= v.mr_sa; m++)
       for (size_t n : {size_t(1), v.nr - 1, v.nr})
         for (size_t k : {size_t(0), size_t(1), size_t(2), size_t(3), size_t(64), size_t(129)})
           for (unsigned flags : {0u, kGemmAccumulate | kGemmEpilogue}) {
@@ -139,13 +140,36 @@ TEST(f32_gemm_strided_a_twin_matches_packed_kernel) {
             for (size_t i = 0; i < v.nr; i++) bias[i] = rng.uniform();
             std::vector<float> c1(m * ldc), c2(m * ldc);
             for (size_t i = 0; i < c1.size(); i++) c1[i] = c2[i] = rng.uniform();
-            pack_a_f32(a.data(), lda, m, k, v.mr, ap.data());
             const int act = int(k % 3);
-            v.ukernel(m, n, k, ap.data(), b.data(), c1.data(), ldc, flags, bias.data(), act);
+            for (size_t i = 0; i < m; i += v.mr) {
+              const size_t rows = std::min(v.mr, m - i);
+              pack_a_f32(a.data() + i * lda, lda, rows, k, v.mr, ap.data());
+              v.ukernel(rows, n, k, ap.data(), b.data(), c1.data() + i * ldc, ldc, flags, bias.data(), act);
+            }
             v.ukernel_sa(m, n, k, a.data(), lda, b.data(), c2.data(), ldc, flags, bias.data(), act);
             size_t bad = 0;
             for (size_t i = 0; i < c1.size(); i++) bad += std::memcmp(&c1[i], &c2[i], sizeof(float)) != 0;
             CHECK(bad == 0, "%s m=%zu n=%zu k=%zu flags=%u: %zu differ", v.name, m, n, k, flags, bad);
           }
+  }
+}
+
+TEST(f32_gemm_tall_strided_a_tile_in_the_driver) {
+  // The blocked path reads A in place in tiles of mr_sa rows when A's row stride (here k) is at least 512 B away
+  // from a multiple of 4 KiB (k = 128, 384, 385 floats), of mr rows otherwise (k = 1024): row counts around the
+  // tile and the M block, columns around NR, with and without the epilogue.
+  for (const F32GemmVariant& v : f32_gemm_table) {
+    if (!sttest::runnable(v)) continue;
+    const size_t mt = v.mr_sa, mc = f32_gemm_blocking(v).mc;
+    const std::vector<size_t> ms = {2 * v.mr + 1, 2 * mt, 2 * mt + 1, 3 * mt - 1, mc + 3, mc + mt + 1, 100};
+    const std::vector<size_t> ns = {1, v.nr - 1, v.nr, v.nr + 1, 3 * v.nr + 1};
+    uint64_t seed = 500;
+    for (size_t k : {size_t(128), size_t(384), size_t(385), size_t(1024)})
+      for (size_t m : ms)
+        for (size_t n : ns) {
+          CHECK(run_case(v, m, n, k, seed % 2 == 0, seed % 3 != 0, int(seed % 3), seed % 4 == 0 ? 5 : 0, seed), "%s",
+                v.name);
+          seed++;
+        }
   }
 }

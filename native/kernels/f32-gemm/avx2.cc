@@ -4,6 +4,6 @@
 
 namespace simdtensor {
 
-ST_F32_GEMM_ENTRIES(f32_gemm_6x16__avx2, f32_gemm_sa_6x16__avx2, VecAvx2, 6, 2)
+ST_F32_GEMM_ENTRIES(f32_gemm_6x16__avx2, f32_gemm_sa_6x16__avx2, VecAvx2, 6, 2, 6)
 
 }  // namespace simdtensor

@@ -23,7 +23,8 @@ using F32GemmUkernelFn = void (*)(size_t m, size_t n, size_t kc, const float* a,
                                   size_t ldc, unsigned flags, const float* bias, int act);
 
 // The same product with A read in place (no packing): row i at a + i·lda, step p at +p. For small or one-off
-// products where packing A is a visible share of the time (attention's Q·Kᵀ and P·V).
+// products where packing A is a visible share of the time (attention's Q·Kᵀ and P·V), and the driver's blocked
+// path. 1 <= m <= mr_sa: the strided-A entry may take a taller tile than the packed one (F32GemmVariant::mr_sa).
 using F32GemmUkernelSaFn = void (*)(size_t m, size_t n, size_t kc, const float* a, size_t lda, const float* b,
                                     float* c, size_t ldc, unsigned flags, const float* bias, int act);
 
@@ -33,6 +34,7 @@ struct F32GemmVariant {
   size_t mr, nr;
   F32GemmUkernelFn ukernel;
   F32GemmUkernelSaFn ukernel_sa;  // the kernel's strided-A twin (f32_gemm_sa_<tile>__<isa>)
+  size_t mr_sa;                   // rows ukernel_sa accepts (>= mr; its tile is mr_sa × nr)
 };
 
 #define ST_DECLARE_F32_GEMM(name, sa_name) \
@@ -40,7 +42,7 @@ struct F32GemmVariant {
             const float* bias, int act); \
   void sa_name(size_t m, size_t n, size_t kc, const float* a, size_t lda, const float* b, float* c, size_t ldc, \
                  unsigned flags, const float* bias, int act);
-#define ST_F32_GEMM(name, sa_name, isa, mr, nr) ST_DECLARE_F32_GEMM(name, sa_name)
+#define ST_F32_GEMM(name, sa_name, isa, mr, nr, mr_sa) ST_DECLARE_F32_GEMM(name, sa_name)
 #include "kernels/f32-gemm/kernels.inc"
 #undef ST_F32_GEMM
 

@@ -4,6 +4,6 @@
 
 namespace simdtensor {
 
-ST_F32_GEMM_ENTRIES(f32_gemm_8x12__neon, f32_gemm_sa_8x12__neon, VecNeon, 8, 3)
+ST_F32_GEMM_ENTRIES(f32_gemm_8x12__neon, f32_gemm_sa_8x12__neon, VecNeon, 8, 3, 8)
 
 }  // namespace simdtensor

@@ -4,6 +4,6 @@
 
 namespace simdtensor {
 
-ST_F32_GEMM_ENTRIES(f32_gemm_4x8__scalar, f32_gemm_sa_4x8__scalar, VecScalar, 4, 8)
+ST_F32_GEMM_ENTRIES(f32_gemm_4x8__scalar, f32_gemm_sa_4x8__scalar, VecScalar, 4, 8, 4)
 
 }  // namespace simdtensor

@@ -2,6 +2,7 @@
 // activation on the last K block, in registers, and one store. Written once over vector traits V.
 #pragma once
 #include <cstddef>
+#include "common/unroll.h"
 #include "common/vec_math.h"
 #include "kernels/f32-gemm/f32-gemm.h"
 
@@ -24,7 +25,9 @@ inline void gemm_store_f32_tile(typename V::R (&acc)[M][NV], size_t n, float* __
   using R = typename V::R;
   constexpr int W = V::W;
   if (flags & kGemmAccumulate)
+    ST_UNROLL
     for (int i = 0; i < M; i++)
+      ST_UNROLL
       for (int j = 0; j < NV; j++) {
         if constexpr (Full) {
           acc[i][j] = V::add(acc[i][j], V::load(c + i * ldc + j * W));
@@ -35,21 +38,29 @@ inline void gemm_store_f32_tile(typename V::R (&acc)[M][NV], size_t n, float* __
       }
   if (flags & kGemmEpilogue) {
     if (bias)
+      ST_UNROLL
       for (int j = 0; j < NV; j++) {
         const size_t off = size_t(j) * W;
         if (!Full && off >= n) break;
         const R bj = gemm_load_c<V, Full>(bias + off, n - off);
+        ST_UNROLL
         for (int i = 0; i < M; i++) acc[i][j] = V::add(acc[i][j], bj);
       }
     if (act == kActRelu) {
+      ST_UNROLL
       for (int i = 0; i < M; i++)
+        ST_UNROLL
         for (int j = 0; j < NV; j++) acc[i][j] = vrelu<V>(acc[i][j]);
     } else if (act == kActGelu) {
+      ST_UNROLL
       for (int i = 0; i < M; i++)
+        ST_UNROLL
         for (int j = 0; j < NV; j++) acc[i][j] = vgelu_rational<V>(acc[i][j]);
     }
   }
+  ST_UNROLL
   for (int i = 0; i < M; i++)
+    ST_UNROLL
     for (int j = 0; j < NV; j++) {
       const size_t off = size_t(j) * W;
       if constexpr (Full) V::store(c + i * ldc + off, acc[i][j]);
@@ -68,6 +79,7 @@ inline void gemm_store_f32(typename V::R (&acc)[M][NV], size_t n, float* __restr
 // Starts pulling the C tile's lines in during the K loop (it is read or written right after).
 template <class V, int M, int NR>
 inline void gemm_prefetch_c(const float* c, size_t ldc) {
+  ST_UNROLL
   for (int i = 0; i < M; i++) {
     V::prefetch(c + i * ldc);
     V::prefetch(c + i * ldc + NR - 1);
@@ -77,7 +89,9 @@ inline void gemm_prefetch_c(const float* c, size_t ldc) {
 // Zeroes the accumulators and prefetches the C tile: the start of every f32-accumulating GEMM tile.
 template <class V, int M, int NV>
 inline void gemm_tile_begin(typename V::R (&acc)[M][NV], const float* c, size_t ldc) {
+  ST_UNROLL
   for (int i = 0; i < M; i++)
+    ST_UNROLL
     for (int j = 0; j < NV; j++) acc[i][j] = V::zero();
   gemm_prefetch_c<V, M, NV * V::W>(c, ldc);
 }

@@ -59,7 +59,7 @@ inline void f32_gemm_ukernel(size_t m, size_t n, size_t kc, const float* a, cons
   f32_gemm_dispatch_m<V, MR, NV, MR>(m, n, kc, a, 0, b, c, ldc, flags, bias, act);
 }
 
-// The strided-A twin (F32GemmVariant::ukernel_sa).
+// The strided-A twin (F32GemmVariant::ukernel_sa), MR here being the variant's mr_sa.
 template <class V, int MR, int NV>
 inline void f32_gemm_ukernel_sa(size_t m, size_t n, size_t kc, const float* a, size_t lda, const float* b, float* c,
                                 size_t ldc, unsigned flags, const float* bias, int act) {
@@ -67,17 +67,17 @@ inline void f32_gemm_ukernel_sa(size_t m, size_t n, size_t kc, const float* a, s
 }
 
 }  // namespace
-// The two entry points of one f32 GEMM variant over traits V (MR rows × NV vectors): `name` reads packed A tiles,
-// `sa_name` (f32_gemm_sa_<tile>__<isa>) reads A in place at row stride lda. Each ISA file is one line of this,
-// compiled with its own flags.
-#define ST_F32_GEMM_ENTRIES(name, sa_name, V, MR, NV)                                                             \
+// The two entry points of one f32 GEMM variant over traits V (NV vectors wide): `name` reads packed A tiles of MR
+// rows, `sa_name` (f32_gemm_sa_<tile>__<isa>) reads A in place at row stride lda, MR_SA rows at most. Each ISA file
+// is one line of this, compiled with its own flags.
+#define ST_F32_GEMM_ENTRIES(name, sa_name, V, MR, NV, MR_SA)                                                      \
   void name(size_t m, size_t n, size_t kc, const float* a, const float* b, float* c, size_t ldc, unsigned flags,   \
             const float* bias, int act) {                                                                          \
     f32_gemm_ukernel<V, MR, NV>(m, n, kc, a, b, c, ldc, flags, bias, act);                                         \
   }                                                                                                                \
   void sa_name(size_t m, size_t n, size_t kc, const float* a, size_t lda, const float* b, float* c, size_t ldc,    \
                unsigned flags, const float* bias, int act) {                                                       \
-    f32_gemm_ukernel_sa<V, MR, NV>(m, n, kc, a, lda, b, c, ldc, flags, bias, act);                                 \
+    f32_gemm_ukernel_sa<V, MR_SA, NV>(m, n, kc, a, lda, b, c, ldc, flags, bias, act);                              \
   }
 
 }  // namespace simdtensor

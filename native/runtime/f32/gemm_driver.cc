@@ -51,6 +51,22 @@ bool strided_a() {
   return on;
 }
 
+// Rows per strided-A tile in the blocked path: the variant's taller strided-A tile (mr_sa: 12 × 32 on AVX-512, 24
+// accumulators; the packed entry keeps mr = 8) unless A's row stride would put those rows in few L1 sets. L1D is
+// 4 KiB per way on the cores we target (Zen 4/5 and recent Intel: 48 KiB, 12-way), so 12 rows at a stride within
+// 512 B of a multiple of 4 KiB share one or two sets with the B lines and evict each other: on Zen 5, 12 rows ran
+// 12 % (K = 1023) and 23 % (K = 1024) slower than 8, even at K = 1000 (96 B short of 4 KiB), and 2-4 % faster at the
+// BERT strides (K = 384, 1536: 1.5 and 6 KiB). SIMDTENSOR_F32_SA_TALL=0 keeps mr rows (for A/B runs).
+size_t sa_tile_rows(const F32GemmVariant& v, size_t lda) {
+  static const bool tall = [] {
+    const char* s = std::getenv("SIMDTENSOR_F32_SA_TALL");
+    return !(s && s[0] == '0' && s[1] == '\0');
+  }();
+  if (!tall || v.mr_sa <= v.mr) return v.mr;
+  const size_t r = (lda * sizeof(float)) % 4096;
+  return r >= 512 && r <= 4096 - 512 ? v.mr_sa : v.mr;
+}
+
 // One task: rows [m0, m1) × columns [n0, n1) over the K range [k0, k1), written to c (an M×N matrix indexed by
 // global row/column, row stride ldc). bias and the activation are applied only when `epilogue` (the last K range).
 struct GemmTile {
@@ -92,6 +108,7 @@ void gemm_task(const F32GemmVariant& v, const F32GemmBlocking& bl, const F32Gemm
   const size_t kc_max = bl.kc, mc_max = bl.mc;
   if (strided_a()) {
     // A read in place by the strided-A twin: no packing pass (pack_a_f32 gathers element by element).
+    const size_t mt = sa_tile_rows(v, g.lda);
     for (size_t pc = t.k0; pc < t.k1; pc += kc_max) {
       const size_t kc = std::min(kc_max, t.k1 - pc);
       unsigned flags = (pc == t.k0 ? 0u : kGemmAccumulate) | (pc + kc == t.k1 ? epi : 0u);
@@ -101,8 +118,8 @@ void gemm_task(const F32GemmVariant& v, const F32GemmBlocking& bl, const F32Gemm
           const float* bp = g.b_packed + (j / nr) * g.k * nr + pc * nr;
           const size_t nv = std::min(nr, n1 - j);
           const float* bias = bias_all ? bias_all + j : nullptr;
-          for (size_t i = 0; i < mc; i += mr)
-            v.ukernel_sa(std::min(mr, mc - i), nv, kc, g.a + (ic + i) * g.lda + pc, g.lda, bp,
+          for (size_t i = 0; i < mc; i += mt)
+            v.ukernel_sa(std::min(mt, mc - i), nv, kc, g.a + (ic + i) * g.lda + pc, g.lda, bp,
                          t.c + (ic + i) * ldc + j, ldc, flags, bias, g.act);
         }
       }
