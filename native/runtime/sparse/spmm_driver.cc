@@ -72,6 +72,14 @@ bool csr_chunk_sparse(const F32SpmmVariant& v, const F32SparseView& w) {
   return v.isa == Isa::kAvx512 && nnz < kCsrChunkMinDensityAvx512 * dense && nnz >= kCsrChunkSparseMinDensity * dense;
 }
 
+// The sp90 pack takes the segment layout (F32CsrChunks): one outt read and write per row segment (≈ 19 values at
+// 90 % and 192 columns) instead of per chunk of 8, and at most one padded slot per segment instead of up to 4. At
+// 64×4096×4096, 90 %, one thread (docs/sparse.md, fifth pass) 2.3–2.5 ms against 2.6–2.8 ms with chunks and tails.
+size_t csr_chunk_seg(const F32SpmmVariant& v, const F32SparseView& w) {
+  if (!csr_chunk_sparse(v, w)) return 0;
+  return kCsrSegMax;
+}
+
 // Vectors of M per tile of the chunked kernel: as many as keep a K block's xt rows (kb of them) within
 // kCsrChunkBlockBytes, so kb = 128 runs 4 zmm and kb = 192 two.
 size_t chunk_nv(const F32SpmmVariant& v, size_t kb) {
@@ -116,7 +124,7 @@ const char* run_xt(const F32SpmmVariant& v, const F32SpmmArgs& a) {
     if (a.chunks) {
       ck = a.chunks;  // the caller's pack (tests may give any kb and rows)
     } else if (const size_t kb = f32_spmm_csr_chunk_kb(v, w, M)) {
-      ck_local = f32_csr_pack_chunks(w, kb, f32_spmm_csr_chunk_rows(v, w));
+      ck_local = f32_csr_pack_chunks(w, kb, f32_spmm_csr_chunk_rows(v, w), csr_chunk_seg(v, w));
       ck = &ck_local->view;
     }
   }
@@ -376,7 +384,8 @@ const char* f32_sparse_linear(const F32SparseLinearArgs& a) {
     // kb as this variant chooses it at its full M tile; a pack made under another ISA cap keeps its own kb (every
     // chunked kernel runs any kb).
     const size_t kb = std::max<size_t>(1, f32_spmm_csr_chunk_kb(v, shape, SIZE_MAX));
-    std::shared_ptr<F32CsrChunkPack> chunks = a.w->chunks_only(kb, f32_spmm_csr_chunk_rows(v, shape));
+    std::shared_ptr<F32CsrChunkPack> chunks =
+        a.w->chunks_only(kb, f32_spmm_csr_chunk_rows(v, shape), csr_chunk_seg(v, shape));
     F32SpmmArgs sa{&shape, a.m, a.x, shape.k, a.out, shape.n, a.bias, a.act};
     sa.chunks = &chunks->view;
     return f32_spmm_run(v, sa, SpmmPath::kXt);
