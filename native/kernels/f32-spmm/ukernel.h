@@ -14,6 +14,10 @@
 namespace simdtensor {
 namespace {
 
+// The chunked CSR kernels' slot helpers take accumulator arrays by reference: out of line (GCC stops inlining them
+// once a file holds enough instantiations) the accumulators go through memory at every call.
+#define ST_SPMM_INLINE inline __attribute__((always_inline))
+
 constexpr size_t kSpmmRowMaxM = 4;  // row kernels take at most this many activation rows per call
 
 // Independent accumulator sets, so FMA latency (4 cycles, 2 pipes) is hidden even for a one-vector M tile.
@@ -78,7 +82,7 @@ void spmm_csr_xt(const F32SparseView& w, size_t r0, size_t r1, const float* xt, 
 // Slots S and S + 1 of a chunk of CH (offsets in the low bytes of o), then the rest: recursion, so lane<S> gets a
 // compile-time lane.
 template <class V, class L, int NV, int CH, int S>
-inline void spmm_chunk_slots(typename V::R (&a0)[NV], typename V::R (&a1)[NV], typename L::P wv, uint64_t o,
+ST_SPMM_INLINE void spmm_chunk_slots(typename V::R (&a0)[NV], typename V::R (&a1)[NV], typename L::P wv, uint64_t o,
                              const float* xtb) {
   if constexpr (S < CH) {
     using R = typename V::R;
@@ -130,7 +134,7 @@ inline void spmm_chunk_list(size_t c0, size_t c1, const uint8_t* crow, const uin
 // weights as one 8-lane vector (the pack leaves kCsrSegSlack slots after the last segment for these whole loads).
 // Accumulator sets alternate by piece when there are four (NS), so a long segment keeps 2·NS·NV FMA chains.
 template <class V, class L, int NV, int SL, int NS, int P>
-inline void spmm_seg_pieces(typename V::R (&a)[NS][NV], const uint8_t* off, const float* val, const float* xtb) {
+ST_SPMM_INLINE void spmm_seg_pieces(typename V::R (&a)[NS][NV], const uint8_t* off, const float* val, const float* xtb) {
   if constexpr (P * 8 < SL) {
     constexpr int CH = SL - P * 8 < 8 ? SL - P * 8 : 8;
     constexpr int S0 = NS == 4 ? (P % 2) * 2 : 0;
