@@ -175,16 +175,19 @@ const char* run_xt(const F32SpmmVariant& v, const F32SpmmArgs& a) {
     const size_t nv = tile_nvs(t), ld = nv * W, m0 = t * MT, mt = std::min(MT, M - m0);
     float* outt = t_outt.get(rows_multiple(rows_per, w.bh) * ld);
     if (ck) {
-      std::memset(outt, 0, (r1 - r0) * ld * sizeof(float));
+      // The chunked kernels accumulate into outt: it starts as the bias (row r's lanes all bias[r]), and the
+      // activation runs over the L1-resident tile before the transpose, not over the output rows after it.
+      if (a.bias)
+        for (size_t r = r0; r < r1; r++) std::fill_n(outt + (r - r0) * ld, ld, a.bias[r]);
+      else
+        std::memset(outt, 0, (r1 - r0) * ld * sizeof(float));
       for (size_t b = 0; b < ck->blocks; b++)
         ck_fn(*ck, r0 / ck->rows, b, xt + tile_off[t] + b * (ck->kb + 1) * ld, nv, outt, ld);
+      if (a.act) v.epilogue(outt, (r1 - r0) * ld, nullptr, a.act);
     } else {
       fn(w, r0, r1, xt + tile_off[t], nv, outt, ld, a.bias, a.act);
     }
     tv.run(r1 - r0, mt, outt, ld, a.out + m0 * a.ldo + r0, a.ldo);
-    if (ck)
-      for (size_t i = 0; i < mt; i++)
-        v.epilogue(a.out + (m0 + i) * a.ldo + r0, r1 - r0, a.bias ? a.bias + r0 : nullptr, a.act);
   });
   return ck ? (narrow ? v.csr_chunks_narrow_name : v.csr_chunks_name) : nullptr;
 }
