@@ -319,6 +319,20 @@ void f32_csr_chunks_to_dense(const F32CsrChunks& ck, float* dense) {
 
 namespace {
 
+// Calls f(len) with the number of values of every row in every K block of kb columns (rows in order, blocks in order).
+template <class Col, class F>
+void for_each_row_block(const F32SparseView& w, Col col, size_t blocks, size_t kb, F&& f) {
+  for (size_t r = 0; r < w.n; r++) {
+    size_t j = w.ptr[r];
+    const size_t e = w.ptr[r + 1];
+    for (size_t b = 0; b < blocks; b++) {
+      const size_t j0 = j;
+      while (j < e && col(j) < (b + 1) * kb) j++;
+      f(j - j0);
+    }
+  }
+}
+
 // The segment layout of f32_csr_pack_chunks (v's shape fields set; see F32CsrChunks).
 template <class Col>
 void pack_segments(const F32SparseView& w, Col col, F32CsrChunkPack* pk) {
@@ -329,17 +343,11 @@ void pack_segments(const F32SparseView& w, Col col, F32CsrChunkPack* pk) {
   pk->sbase.assign(lists + 1, 0);
   // Exact sizes first: per row and block, len / S pieces of S and one of the remainder (padded to even).
   size_t segs = 0, slots = 0;
-  for (size_t r = 0; r < w.n; r++) {
-    size_t j = w.ptr[r];
-    const size_t e = w.ptr[r + 1];
-    for (size_t b = 0; b < v.blocks; b++) {
-      const size_t j0 = j;
-      while (j < e && col(j) < (b + 1) * kb) j++;
-      const size_t len = j - j0, rem = len % S;
-      segs += len / S + (rem ? 1 : 0);
-      slots += len / S * S + (rem + 1) / 2 * 2;
-    }
-  }
+  for_each_row_block(w, col, v.blocks, kb, [&](size_t len) {
+    const size_t rem = len % S;
+    segs += len / S + (rem ? 1 : 0);
+    slots += len / S * S + (rem + 1) / 2 * 2;
+  });
   pk->srow.resize(segs);
   pk->off.assign(slots + kCsrSegSlack, uint8_t(kb));  // padding points at the block's zero row
   pk->val.assign(slots + kCsrSegSlack, 0.0f);
@@ -414,18 +422,12 @@ std::shared_ptr<F32CsrChunkPack> f32_csr_pack_chunks(const F32SparseView& w, siz
     *tail = r && r <= kCsrTail ? 1 : 0;
   };
   size_t total = 0, total_t = 0;
-  for (size_t r = 0; r < w.n; r++) {
-    size_t j = w.ptr[r];
-    const size_t e = w.ptr[r + 1];
-    for (size_t b = 0; b < v.blocks; b++) {
-      const size_t j0 = j;
-      while (j < e && col(j) < (b + 1) * kb) j++;
-      size_t f, t;
-      split(j - j0, &f, &t);
-      total += f;
-      total_t += t;
-    }
-  }
+  for_each_row_block(w, col, v.blocks, kb, [&](size_t len) {
+    size_t f, t;
+    split(len, &f, &t);
+    total += f;
+    total_t += t;
+  });
   pk->cptr.assign(v.groups * v.blocks + 1, 0);
   pk->crow.resize(total);
   pk->off.assign(total * kCsrChunk, uint8_t(kb));  // padding points at the block's zero row
