@@ -74,7 +74,9 @@ bool csr_chunk_sparse(const F32SpmmVariant& v, const F32SparseView& w) {
 
 // The sp90 pack takes the segment layout (F32CsrChunks): one outt read and write per row segment (≈ 19 values at
 // 90 % and 192 columns) instead of per chunk of 8, and at most one padded slot per segment instead of up to 4. At
-// 64×4096×4096, 90 %, one thread (docs/sparse.md, fifth pass) 2.3–2.5 ms against 2.6–2.8 ms with chunks and tails.
+// 64×4096×4096, 90 %, one thread (docs/sparse.md, fifth pass): medians of alternated process pairs 4.72× dense
+// against 4.26× with chunks and tails (quiet), 4.69–5.14× against 4.23–4.57× at load 2–6. At 70–89 % (kb 128,
+// 4 zmm, 32-row groups) segments measured slower (80 %: 2.29× against 2.50×), so those packs keep chunks and tails.
 size_t csr_chunk_seg(const F32SpmmVariant& v, const F32SparseView& w) {
   if (!csr_chunk_sparse(v, w)) return 0;
   return kCsrSegMax;
