@@ -265,21 +265,28 @@ TEST(spmm_csr_chunked_every_block_and_group) {
             TestSparse ts;
             CHECK(make_sparse(wd, n, k, SparseFormat::kCsr, 0, 0, idx32, &ts), "csr");
             for (size_t kb : {size_t(1), size_t(3), size_t(16), size_t(255)})
-              for (size_t rows : {size_t(1), size_t(5), size_t(32), size_t(256)}) {
-                auto ck = f32_csr_pack_chunks(ts.view, kb, rows);
-                CHECK(same_csr(ts.view, f32_csr_from_chunks(ck->view, ts.view.nnz_stored, ts.view.idx16)->view),
-                      "CSR rebuilt from chunks kb=%zu rows=%zu n=%zu k=%zu density %.2f", kb, rows, n, k, density);
-                std::vector<float> dense(n * k, -1.0f);
-                f32_csr_chunks_to_dense(ck->view, dense.data());
-                CHECK(dense == wd, "chunks to dense kb=%zu rows=%zu n=%zu k=%zu density %.2f", kb, rows, n, k, density);
-                // M = 1 and the narrow (ymm) width run the narrow chunked kernel where the variant has one.
-                for (size_t m : {size_t(1), std::max<size_t>(v.narrow_w, 3), W + 1, MT, MT + 3, 2 * MT + 1}) {
-                  const int act = int(seed % 3);
-                  CHECK(check_case(v, SpmmPath::kXt, ts, wd, m, seed % 2 == 0, act, seed % 5 == 0 ? 3 : 0, seed, &ck->view),
-                        "%s chunked kb=%zu rows=%zu n=%zu k=%zu density %.2f", v.name, kb, rows, n, k, density);
-                  seed++;
+              for (size_t rows : {size_t(1), size_t(5), size_t(32), size_t(256)})
+                // Chunks and tails; the segment layout with every class (segments longer than seg_max are cut into
+                // pieces) and with a short seg_max (2..10: many pieces per row, lists in other orders).
+                for (size_t seg : {size_t(0), kCsrSegMax, 2 * (1 + seed % 5)}) {
+                  auto ck = f32_csr_pack_chunks(ts.view, kb, rows, seg);
+                  CHECK(same_csr(ts.view, f32_csr_from_chunks(ck->view, ts.view.nnz_stored, ts.view.idx16)->view),
+                        "CSR rebuilt from chunks kb=%zu rows=%zu seg=%zu n=%zu k=%zu density %.2f", kb, rows, seg, n, k,
+                        density);
+                  std::vector<float> dense(n * k, -1.0f);
+                  f32_csr_chunks_to_dense(ck->view, dense.data());
+                  CHECK(dense == wd, "chunks to dense kb=%zu rows=%zu seg=%zu n=%zu k=%zu density %.2f", kb, rows, seg, n,
+                        k, density);
+                  // M = 1 and the narrow (ymm) width run the narrow chunked kernel where the variant has one.
+                  for (size_t m : {size_t(1), std::max<size_t>(v.narrow_w, 3), W + 1, MT, MT + 3, 2 * MT + 1}) {
+                    const int act = int(seed % 3);
+                    CHECK(check_case(v, SpmmPath::kXt, ts, wd, m, seed % 2 == 0, act, seed % 5 == 0 ? 3 : 0, seed,
+                                     &ck->view),
+                          "%s chunked kb=%zu rows=%zu seg=%zu n=%zu k=%zu density %.2f", v.name, kb, rows, seg, n, k,
+                          density);
+                    seed++;
+                  }
                 }
-              }
             seed += 1000;
           }
   });
@@ -302,11 +309,17 @@ TEST(spmm_csr_chunk_padding_reads_no_activation) {
       const float r0 = 1.0f + float(extra);
       TestSparse ts;
       CHECK(make_sparse(wd, n, k, SparseFormat::kCsr, 0, 0, false, &ts), "csr");
-      for (size_t kb : {size_t(8), size_t(24)}) {
-        auto ck = f32_csr_pack_chunks(ts.view, kb, 2);
-        const size_t full = extra ? 1 : 0, tails = extra && kb == 24 ? 2 : 3;
-        CHECK(ck->view.chunks() == full && ck->view.tails() == tails, "%s extra %zu kb=%zu: %zu full chunks, %zu tails",
-              v.name, extra, kb, ck->view.chunks(), ck->view.tails());
+      for (size_t kb : {size_t(8), size_t(24)})
+      for (size_t seg : {size_t(0), kCsrSegMax}) {  // segments: row 0's one value pads a segment of 2, its 5 one of 6
+        auto ck = f32_csr_pack_chunks(ts.view, kb, 2, seg);
+        const size_t full = extra ? 1 : 0, tails = extra && kb == 24 ? 2 : 3, segs = extra && kb == 8 ? 4 : 3;
+        if (seg)
+          CHECK(ck->view.chunks() == 0 && ck->view.tails() == 0 && ck->view.segments() == segs &&
+                    ck->view.slots() == (extra ? (kb == 8 ? 12u : 10u) : 6u),
+                "%s extra %zu kb=%zu: %zu segments, %zu slots", v.name, extra, kb, ck->view.segments(), ck->view.slots());
+        else
+          CHECK(ck->view.chunks() == full && ck->view.tails() == tails,
+                "%s extra %zu kb=%zu: %zu full chunks, %zu tails", v.name, extra, kb, ck->view.chunks(), ck->view.tails());
         std::vector<float> x(m * k, 1.0f), out(m * n, -1.0f);
         x[0 * k + 2] = NAN;       // only row 0 stores column 2
         x[m / 2 * k + 5] = INFINITY;  // only row 1 stores column 5
@@ -314,11 +327,11 @@ TEST(spmm_csr_chunk_padding_reads_no_activation) {
         F32SpmmArgs a{&ts.view, m, x.data(), k, out.data(), n, nullptr, 0};
         a.chunks = &ck->view;
         f32_spmm_run(v, a, SpmmPath::kXt);
-        CHECK(std::isnan(out[0]) && out[1] == 2.0f && out[2] == 3.0f, "%s kb=%zu NaN in x", v.name, kb);
+        CHECK(std::isnan(out[0]) && out[1] == 2.0f && out[2] == 3.0f, "%s kb=%zu seg=%zu NaN in x", v.name, kb, seg);
         CHECK(std::isinf(out[m / 2 * n + 1]) && out[m / 2 * n + 0] == r0 && out[m / 2 * n + 2] == 3.0f,
-              "%s kb=%zu Inf in x", v.name, kb);
+              "%s kb=%zu seg=%zu Inf in x", v.name, kb, seg);
         CHECK(out[(m - 1) * n + 0] == r0 && out[(m - 1) * n + 1] == 2.0f && out[(m - 1) * n + 2] == 3.0f,
-              "%s kb=%zu unstored NaN/Inf columns leaked", v.name, kb);
+              "%s kb=%zu seg=%zu unstored NaN/Inf columns leaked", v.name, kb, seg);
       }
     }
   });

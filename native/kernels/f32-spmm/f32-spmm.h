@@ -47,21 +47,35 @@ using F32SpmmXtFn = void (*)(const F32SparseView& w, size_t r0, size_t r1, const
 // block are listed row-round-robin (every row's first chunk, then every second chunk, ...), so consecutive chunks
 // rarely share an output row. The kernel walks flat lists of fixed-size chunks per (group, block): no per-row loop
 // whose exit mispredicts.
+//
+// Segment layout (seg_max > 0; no chunks or tails then): each row's values in a block are one segment (cut into
+// pieces of seg_max where longer), padded to an even length L (one zero slot at most), and the segments of one
+// (group, block) are listed by L, L = 2 .. seg_max (list l = (g·blocks + b)·seg_max/2 + L/2 − 1). The kernel runs
+// each list with L known at compile time: a segment's accumulators stay in registers over its L slots and its row's
+// outt vectors are read and written once per segment instead of once per chunk, without a per-row loop exit.
 constexpr size_t kCsrChunk = 8;
 constexpr size_t kCsrTail = 4;
+constexpr size_t kCsrSegMax = 32;
+constexpr size_t kCsrSegSlack = 16;  // off/val hold this many slots past the last segment (whole-vector loads)
 struct F32CsrChunks {
   size_t n = 0, k = 0, kb = 0, blocks = 0, rows = 0, groups = 0;  // kb <= 255, rows <= 256
+  size_t seg_max = 0;               // segment layout: longest segment (even, <= kCsrSegMax); 0: chunks and tails
+  const uint32_t* sptr = nullptr;   // [lists + 1]: segments of list l are [sptr[l], sptr[l + 1])
+  const uint32_t* sbase = nullptr;  // [lists + 1]: first slot of list l in off / val
+  const uint8_t* srow = nullptr;    // [segments]: the segment's row within its group
   const uint32_t* cptr = nullptr;  // [groups·blocks + 1]: chunks of group g, block b are [cptr[g·blocks + b], +1)
   const uint8_t* crow = nullptr;   // [chunks]: the chunk's row within its group
-  const uint8_t* off = nullptr;    // [chunks][kCsrChunk]: column within the block; kb = the block's zero row
-  const float* val = nullptr;      // [chunks][kCsrChunk]
+  const uint8_t* off = nullptr;    // [chunks][kCsrChunk] (segments: [slots]): column within the block; kb = zero row
+  const float* val = nullptr;      // [chunks][kCsrChunk] (segments: [slots])
   const uint32_t* tptr = nullptr;  // tail chunks, the same way: [groups·blocks + 1]
   const uint8_t* trow = nullptr;   // [tails]
   const uint8_t* toff = nullptr;   // [tails][kCsrTail]
   const float* tval = nullptr;     // [tails][kCsrTail]
   size_t chunks() const { return cptr ? cptr[groups * blocks] : 0; }
   size_t tails() const { return tptr ? tptr[groups * blocks] : 0; }
-  size_t slots() const { return chunks() * kCsrChunk + tails() * kCsrTail; }
+  size_t seg_lists() const { return groups * blocks * (seg_max / 2); }
+  size_t segments() const { return seg_max ? sptr[seg_lists()] : 0; }
+  size_t slots() const { return seg_max ? sbase[seg_lists()] : chunks() * kCsrChunk + tails() * kCsrTail; }
 };
 // Chunked CSR xt kernel, for group g and K block b: outt[crow·ldt + i] += Σ_slots val · xtb[off·nv·W + i], where
 // xtb is the block's part of an xt tile laid out in blocks of kb + 1 rows (the last one zero). No bias/activation.

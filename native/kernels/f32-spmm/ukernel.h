@@ -14,6 +14,10 @@
 namespace simdtensor {
 namespace {
 
+// The chunked CSR kernels' slot helpers take accumulator arrays by reference: out of line (GCC stops inlining them
+// once a file holds enough instantiations) the accumulators go through memory at every call.
+#define ST_SPMM_INLINE inline __attribute__((always_inline))
+
 constexpr size_t kSpmmRowMaxM = 4;  // row kernels take at most this many activation rows per call
 
 // Independent accumulator sets, so FMA latency (4 cycles, 2 pipes) is hidden even for a one-vector M tile.
@@ -78,7 +82,7 @@ void spmm_csr_xt(const F32SparseView& w, size_t r0, size_t r1, const float* xt, 
 // Slots S and S + 1 of a chunk of CH (offsets in the low bytes of o), then the rest: recursion, so lane<S> gets a
 // compile-time lane.
 template <class V, class L, int NV, int CH, int S>
-inline void spmm_chunk_slots(typename V::R (&a0)[NV], typename V::R (&a1)[NV], typename L::P wv, uint64_t o,
+ST_SPMM_INLINE void spmm_chunk_slots(typename V::R (&a0)[NV], typename V::R (&a1)[NV], typename L::P wv, uint64_t o,
                              const float* xtb) {
   if constexpr (S < CH) {
     using R = typename V::R;
@@ -126,10 +130,64 @@ inline void spmm_chunk_list(size_t c0, size_t c1, const uint8_t* crow, const uin
 // apart with shifts and its weights one vector load whose lanes L::lane broadcasts in registers (a vpermps on the
 // FP pipes): 2 loads where there were 16, beside the NV xt loads per weight that the format cannot avoid.
 // L supplies P (a chunk's weights in a register), load<CH>(p) and lane<s>(P).
+// Pieces P, P + 1, ... of 8 slots of a segment of SL slots (the last piece SL − 8P when shorter): offsets as one u64,
+// weights as one 8-lane vector (the pack leaves kCsrSegSlack slots after the last segment for these whole loads).
+// Accumulator sets alternate by piece when there are four (NS), so a long segment keeps 2·NS·NV FMA chains.
+template <class V, class L, int NV, int SL, int NS, int P>
+ST_SPMM_INLINE void spmm_seg_pieces(typename V::R (&a)[NS][NV], const uint8_t* off, const float* val, const float* xtb) {
+  if constexpr (P * 8 < SL) {
+    constexpr int CH = SL - P * 8 < 8 ? SL - P * 8 : 8;
+    constexpr int S0 = NS == 4 ? (P % 2) * 2 : 0;
+    uint64_t o = 0;
+    std::memcpy(&o, off + P * 8, 8);
+    spmm_chunk_slots<V, L, NV, CH, 0>(a[S0], a[S0 + 1], L::template load<8>(val + P * 8), o, xtb);
+    spmm_seg_pieces<V, L, NV, SL, NS, P + 1>(a, off, val, xtb);
+  }
+}
+
+// The segments [s0, s1) of one list (all SL slots long, from slot `off`/`val` on): per segment one read of its
+// row's outt vectors, SL slots with the accumulators in registers, one write.
+template <class V, class L, int NV, int SL>
+inline void spmm_seg_list(size_t s0, size_t s1, const uint8_t* srow, const uint8_t* off, const float* val,
+                          const float* xtb, float* outt, size_t ldt) {
+  using R = typename V::R;
+  constexpr int W = V::W;
+  constexpr int NS = SL > 8 && NV <= 2 ? 4 : 2;
+  for (size_t s = s0; s < s1; s++, off += SL, val += SL) {
+    float* dst = outt + size_t(srow[s]) * ldt;
+    R a[NS][NV];
+    ST_UNROLL
+    for (int v = 0; v < NV; v++) {
+      a[0][v] = V::load(dst + v * W);
+      ST_UNROLL
+      for (int u = 1; u < NS; u++) a[u][v] = V::zero();
+    }
+    spmm_seg_pieces<V, L, NV, SL, NS, 0>(a, off, val, xtb);
+    ST_UNROLL
+    for (int v = 0; v < NV; v++) {
+      R t = V::add(a[0][v], a[1][v]);
+      if constexpr (NS == 4) t = V::add(t, V::add(a[2][v], a[3][v]));
+      V::store(dst + v * W, t);
+    }
+  }
+}
+
+// Every list of a (group, block) in the segment layout, L = SL .. seg_max.
+template <class V, class L, int NV, int SL>
+inline void spmm_seg_lists(const F32CsrChunks& ck, size_t l0, const float* xtb, float* outt, size_t ldt) {
+  if constexpr (SL <= int(kCsrSegMax)) {
+    if (size_t(SL) > ck.seg_max) return;
+    const size_t l = l0 + size_t(SL / 2 - 1), base = ck.sbase[l];
+    spmm_seg_list<V, L, NV, SL>(ck.sptr[l], ck.sptr[l + 1], ck.srow, ck.off + base, ck.val + base, xtb, outt, ldt);
+    spmm_seg_lists<V, L, NV, SL + 2>(ck, l0, xtb, outt, ldt);
+  }
+}
+
 template <class V, class L, int NV>
 void spmm_csr_chunks_xt(const F32CsrChunks& ck, size_t g, size_t b, const float* xtb, float* outt, size_t ldt) {
   static_assert(kCsrChunk == 8 && kCsrTail == 4, "chunk offsets are read as one u64 / u32");
   const size_t gb = g * ck.blocks + b;
+  if (ck.seg_max) return spmm_seg_lists<V, L, NV, 2>(ck, gb * (ck.seg_max / 2), xtb, outt, ldt);
   spmm_chunk_list<V, L, NV, 8>(ck.cptr[gb], ck.cptr[gb + 1], ck.crow, ck.off, ck.val, xtb, outt, ldt);
   spmm_chunk_list<V, L, NV, 4>(ck.tptr[gb], ck.tptr[gb + 1], ck.trow, ck.toff, ck.tval, xtb, outt, ldt);
 }

@@ -72,6 +72,16 @@ bool csr_chunk_sparse(const F32SpmmVariant& v, const F32SparseView& w) {
   return v.isa == Isa::kAvx512 && nnz < kCsrChunkMinDensityAvx512 * dense && nnz >= kCsrChunkSparseMinDensity * dense;
 }
 
+// The sp90 pack takes the segment layout (F32CsrChunks): one outt read and write per row segment (≈ 19 values at
+// 90 % and 192 columns) instead of per chunk of 8, and at most one padded slot per segment instead of up to 4. At
+// 64×4096×4096, 90 %, one thread (docs/sparse.md, fifth pass): medians of alternated process pairs 4.72× dense
+// against 4.26× with chunks and tails (quiet), 4.69–5.14× against 4.23–4.57× at load 2–6. At 70–89 % (kb 128,
+// 4 zmm, 32-row groups) segments measured slower (80 %: 2.29× against 2.50×), so those packs keep chunks and tails.
+size_t csr_chunk_seg(const F32SpmmVariant& v, const F32SparseView& w) {
+  if (!csr_chunk_sparse(v, w)) return 0;
+  return kCsrSegMax;
+}
+
 // Vectors of M per tile of the chunked kernel: as many as keep a K block's xt rows (kb of them) within
 // kCsrChunkBlockBytes, so kb = 128 runs 4 zmm and kb = 192 two.
 size_t chunk_nv(const F32SpmmVariant& v, size_t kb) {
@@ -116,7 +126,7 @@ const char* run_xt(const F32SpmmVariant& v, const F32SpmmArgs& a) {
     if (a.chunks) {
       ck = a.chunks;  // the caller's pack (tests may give any kb and rows)
     } else if (const size_t kb = f32_spmm_csr_chunk_kb(v, w, M)) {
-      ck_local = f32_csr_pack_chunks(w, kb, f32_spmm_csr_chunk_rows(v, w));
+      ck_local = f32_csr_pack_chunks(w, kb, f32_spmm_csr_chunk_rows(v, w), csr_chunk_seg(v, w));
       ck = &ck_local->view;
     }
   }
@@ -167,16 +177,19 @@ const char* run_xt(const F32SpmmVariant& v, const F32SpmmArgs& a) {
     const size_t nv = tile_nvs(t), ld = nv * W, m0 = t * MT, mt = std::min(MT, M - m0);
     float* outt = t_outt.get(rows_multiple(rows_per, w.bh) * ld);
     if (ck) {
-      std::memset(outt, 0, (r1 - r0) * ld * sizeof(float));
+      // The chunked kernels accumulate into outt: it starts as the bias (row r's lanes all bias[r]), and the
+      // activation runs over the L1-resident tile before the transpose, not over the output rows after it.
+      if (a.bias)
+        for (size_t r = r0; r < r1; r++) std::fill_n(outt + (r - r0) * ld, ld, a.bias[r]);
+      else
+        std::memset(outt, 0, (r1 - r0) * ld * sizeof(float));
       for (size_t b = 0; b < ck->blocks; b++)
         ck_fn(*ck, r0 / ck->rows, b, xt + tile_off[t] + b * (ck->kb + 1) * ld, nv, outt, ld);
+      if (a.act) v.epilogue(outt, (r1 - r0) * ld, nullptr, a.act);
     } else {
       fn(w, r0, r1, xt + tile_off[t], nv, outt, ld, a.bias, a.act);
     }
     tv.run(r1 - r0, mt, outt, ld, a.out + m0 * a.ldo + r0, a.ldo);
-    if (ck)
-      for (size_t i = 0; i < mt; i++)
-        v.epilogue(a.out + (m0 + i) * a.ldo + r0, r1 - r0, a.bias ? a.bias + r0 : nullptr, a.act);
   });
   return ck ? (narrow ? v.csr_chunks_narrow_name : v.csr_chunks_name) : nullptr;
 }
@@ -376,7 +389,8 @@ const char* f32_sparse_linear(const F32SparseLinearArgs& a) {
     // kb as this variant chooses it at its full M tile; a pack made under another ISA cap keeps its own kb (every
     // chunked kernel runs any kb).
     const size_t kb = std::max<size_t>(1, f32_spmm_csr_chunk_kb(v, shape, SIZE_MAX));
-    std::shared_ptr<F32CsrChunkPack> chunks = a.w->chunks_only(kb, f32_spmm_csr_chunk_rows(v, shape));
+    std::shared_ptr<F32CsrChunkPack> chunks =
+        a.w->chunks_only(kb, f32_spmm_csr_chunk_rows(v, shape), csr_chunk_seg(v, shape));
     F32SpmmArgs sa{&shape, a.m, a.x, shape.k, a.out, shape.n, a.bias, a.act};
     sa.chunks = &chunks->view;
     return f32_spmm_run(v, sa, SpmmPath::kXt);

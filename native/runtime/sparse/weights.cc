@@ -241,9 +241,9 @@ std::shared_ptr<F32NmPanelPack> F32SparseWeights::nm_panels(size_t nr) {
   return panels_;
 }
 
-std::shared_ptr<F32CsrChunkPack> F32SparseWeights::chunks_only(size_t kb, size_t rows) {
+std::shared_ptr<F32CsrChunkPack> F32SparseWeights::chunks_only(size_t kb, size_t rows, size_t seg_max) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!chunks_) chunks_ = f32_csr_pack_chunks(arrays_->view, kb, rows);
+  if (!chunks_) chunks_ = f32_csr_pack_chunks(arrays_->view, kb, rows, seg_max);
   arrays_.reset();  // calls in flight on the CSR kernels hold their own reference
   return chunks_;
 }
@@ -255,12 +255,23 @@ bool F32SparseWeights::has_chunks() const {
 
 // Calls f(row, column, value) for every stored (non-padding) slot of a chunk pack: per group and block, the full
 // chunks then the tails, so each row's slots come in increasing column order (blocks ascending, a row's chunks in
-// list order, its tail last in the block).
+// list order, its tail last in the block). Segment layout: the lists from the longest segments down (a row's pieces
+// of seg_max come first, in order, its shorter last piece after them).
 template <class F>
 void for_each_chunk_slot(const F32CsrChunks& ck, F&& f) {
+  const size_t C = ck.seg_max / 2;
   for (size_t g = 0; g < ck.groups; g++)
     for (size_t b = 0; b < ck.blocks; b++) {
       const size_t gb = g * ck.blocks + b, r0 = g * ck.rows, k0 = b * ck.kb;
+      if (C) {
+        for (size_t c = C; c-- > 0;) {
+          const size_t l = gb * C + c, L = 2 * (c + 1);
+          for (size_t sg = ck.sptr[l], p = ck.sbase[l]; sg < ck.sptr[l + 1]; sg++)
+            for (size_t s = 0; s < L; s++, p++)
+              if (ck.off[p] != ck.kb) f(r0 + ck.srow[sg], k0 + ck.off[p], ck.val[p]);
+        }
+        continue;
+      }
       for (size_t c = ck.cptr[gb]; c < ck.cptr[gb + 1]; c++)
         for (size_t s = 0; s < kCsrChunk; s++)
           if (ck.off[c * kCsrChunk + s] != ck.kb)
@@ -306,7 +317,87 @@ void f32_csr_chunks_to_dense(const F32CsrChunks& ck, float* dense) {
   for_each_chunk_slot(ck, [&](size_t r, size_t c, float x) { dense[r * ck.k + c] = x; });
 }
 
-std::shared_ptr<F32CsrChunkPack> f32_csr_pack_chunks(const F32SparseView& w, size_t kb, size_t rows) {
+namespace {
+
+// Calls f(len) with the number of values of every row in every K block of kb columns (rows in order, blocks in order).
+template <class Col, class F>
+void for_each_row_block(const F32SparseView& w, Col col, size_t blocks, size_t kb, F&& f) {
+  for (size_t r = 0; r < w.n; r++) {
+    size_t j = w.ptr[r];
+    const size_t e = w.ptr[r + 1];
+    for (size_t b = 0; b < blocks; b++) {
+      const size_t j0 = j;
+      while (j < e && col(j) < (b + 1) * kb) j++;
+      f(j - j0);
+    }
+  }
+}
+
+// The segment layout of f32_csr_pack_chunks (v's shape fields set; see F32CsrChunks).
+template <class Col>
+void pack_segments(const F32SparseView& w, Col col, F32CsrChunkPack* pk) {
+  F32CsrChunks& v = pk->view;
+  const size_t kb = v.kb, rows = v.rows, S = v.seg_max, C = S / 2;
+  const size_t lists = v.groups * v.blocks * C;
+  pk->sptr.assign(lists + 1, 0);
+  pk->sbase.assign(lists + 1, 0);
+  // Exact sizes first: per row and block, len / S pieces of S and one of the remainder (padded to even).
+  size_t segs = 0, slots = 0;
+  for_each_row_block(w, col, v.blocks, kb, [&](size_t len) {
+    const size_t rem = len % S;
+    segs += len / S + (rem ? 1 : 0);
+    slots += len / S * S + (rem + 1) / 2 * 2;
+  });
+  pk->srow.resize(segs);
+  pk->off.assign(slots + kCsrSegSlack, uint8_t(kb));  // padding points at the block's zero row
+  pk->val.assign(slots + kCsrSegSlack, 0.0f);
+  std::vector<size_t> cur(rows), end(rows);
+  size_t sg = 0, p = 0, l = 0;
+  auto emit = [&](size_t i, size_t j, size_t len, size_t L, size_t k0) {
+    pk->srow[sg++] = uint8_t(i);
+    for (size_t s = 0; s < len; s++) {
+      pk->off[p + s] = uint8_t(col(j + s) - k0);
+      pk->val[p + s] = w.val[j + s];
+    }
+    p += L;
+  };
+  for (size_t g = 0; g < v.groups; g++) {
+    const size_t r0 = g * rows, nr = std::min(rows, w.n - r0);
+    for (size_t i = 0; i < nr; i++) cur[i] = w.ptr[r0 + i];
+    for (size_t b = 0; b < v.blocks; b++) {
+      const size_t lim = (b + 1) * kb, k0 = b * kb;
+      for (size_t i = 0; i < nr; i++) {
+        size_t j = cur[i];
+        const size_t e = w.ptr[r0 + i + 1];
+        while (j < e && col(j) < lim) j++;
+        end[i] = j;
+      }
+      for (size_t c = 0; c < C; c++, l++) {
+        const size_t L = 2 * (c + 1);
+        pk->sptr[l] = uint32_t(sg);
+        pk->sbase[l] = uint32_t(p);
+        for (size_t i = 0; i < nr; i++) {
+          const size_t len = end[i] - cur[i], full = len / S, rem = len % S;
+          if (L == S)
+            for (size_t q = 0; q < full; q++) emit(i, cur[i] + q * S, S, S, k0);
+          if (rem && (rem + 1) / 2 * 2 == L) emit(i, cur[i] + full * S, rem, L, k0);
+        }
+      }
+      for (size_t i = 0; i < nr; i++) cur[i] = end[i];
+    }
+  }
+  pk->sptr[lists] = uint32_t(sg);
+  pk->sbase[lists] = uint32_t(p);
+  v.sptr = pk->sptr.data();
+  v.sbase = pk->sbase.data();
+  v.srow = pk->srow.data();
+  v.off = pk->off.data();
+  v.val = pk->val.data();
+}
+
+}  // namespace
+
+std::shared_ptr<F32CsrChunkPack> f32_csr_pack_chunks(const F32SparseView& w, size_t kb, size_t rows, size_t seg_max) {
   auto pk = std::make_shared<F32CsrChunkPack>();
   F32CsrChunks& v = pk->view;
   v.n = w.n;
@@ -318,6 +409,11 @@ std::shared_ptr<F32CsrChunkPack> f32_csr_pack_chunks(const F32SparseView& w, siz
   auto col = [&](size_t j) -> size_t {
     return w.idx16 ? static_cast<const uint16_t*>(w.idx)[j] : static_cast<const uint32_t*>(w.idx)[j];
   };
+  if (seg_max) {
+    v.seg_max = seg_max;
+    pack_segments(w, col, pk.get());
+    return pk;
+  }
   // A segment of len values: len / kCsrChunk full chunks, then its remainder in a tail chunk (1..kCsrTail values)
   // or one more full chunk (larger remainders). Count them first for exact arrays.
   auto split = [](size_t len, size_t* full, size_t* tail) {
@@ -326,18 +422,12 @@ std::shared_ptr<F32CsrChunkPack> f32_csr_pack_chunks(const F32SparseView& w, siz
     *tail = r && r <= kCsrTail ? 1 : 0;
   };
   size_t total = 0, total_t = 0;
-  for (size_t r = 0; r < w.n; r++) {
-    size_t j = w.ptr[r];
-    const size_t e = w.ptr[r + 1];
-    for (size_t b = 0; b < v.blocks; b++) {
-      const size_t j0 = j;
-      while (j < e && col(j) < (b + 1) * kb) j++;
-      size_t f, t;
-      split(j - j0, &f, &t);
-      total += f;
-      total_t += t;
-    }
-  }
+  for_each_row_block(w, col, v.blocks, kb, [&](size_t len) {
+    size_t f, t;
+    split(len, &f, &t);
+    total += f;
+    total_t += t;
+  });
   pk->cptr.assign(v.groups * v.blocks + 1, 0);
   pk->crow.resize(total);
   pk->off.assign(total * kCsrChunk, uint8_t(kb));  // padding points at the block's zero row

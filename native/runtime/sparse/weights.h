@@ -47,17 +47,19 @@ std::shared_ptr<F32NmPanelPack> f32_nm_pack_panels(const F32SparseView& w, size_
 
 // CSR repacked into chunks for the chunked xt kernel (see F32CsrChunks); owns the arrays.
 struct F32CsrChunkPack {
-  std::vector<uint32_t> cptr, tptr;
-  std::vector<uint8_t> crow, off, trow, toff;
+  std::vector<uint32_t> cptr, tptr, sptr, sbase;
+  std::vector<uint8_t> crow, off, trow, toff, srow;
   std::vector<float> val, tval;
   F32CsrChunks view;
   size_t bytes() const {
-    return (cptr.size() + tptr.size()) * 4 + crow.size() + off.size() + trow.size() + toff.size() +
-           (val.size() + tval.size()) * sizeof(float);
+    return (cptr.size() + tptr.size() + sptr.size() + sbase.size()) * 4 + crow.size() + off.size() + trow.size() +
+           toff.size() + srow.size() + (val.size() + tval.size()) * sizeof(float);
   }
 };
-// Repacks CSR weights `w` into chunks with K blocks of kb columns (1..255) and row groups of `rows` (1..256).
-std::shared_ptr<F32CsrChunkPack> f32_csr_pack_chunks(const F32SparseView& w, size_t kb, size_t rows);
+// Repacks CSR weights `w` into chunks with K blocks of kb columns (1..255) and row groups of `rows` (1..256); with
+// seg_max (even, 2..kCsrSegMax) in the segment layout instead of chunks and tails.
+std::shared_ptr<F32CsrChunkPack> f32_csr_pack_chunks(const F32SparseView& w, size_t kb, size_t rows,
+                                                     size_t seg_max = 0);
 
 // The stored arrays of one format, as the kernels read them, and the view over them.
 struct F32SparseArrays {
@@ -102,7 +104,7 @@ class F32SparseWeights {
   std::shared_ptr<F32NmPanelPack> nm_panels(size_t nr);
   // CSR only: the chunk pack (made with kb, rows as f32_csr_pack_chunks when there is none yet; an existing pack
   // is returned whatever its kb: every chunked kernel runs any kb), after which the CSR arrays are released.
-  std::shared_ptr<F32CsrChunkPack> chunks_only(size_t kb, size_t rows);
+  std::shared_ptr<F32CsrChunkPack> chunks_only(size_t kb, size_t rows, size_t seg_max = 0);
   bool has_chunks() const;
 
  private:
