@@ -146,6 +146,25 @@ describe('OnnxModel.run with options.outputs', () => {
     expect(m.run(feed(4, 1)).y.shape).toEqual([4, 64]);
   });
 
+  it('a dynamic-shape model (Reshape to a shape fed at run time): run and runAsync copy into the storage', async () => {
+    const g = new G(17);
+    g.input('x', T.FLOAT, ['n', 32]);
+    g.input('s', T.INT64, [2]);
+    g.node('Relu', [g.node('Reshape', [g.node('MatMul', ['x', g.f32('w', [32, 64], randArr(32 * 64, 3, 0.3))]), 's'])], {}, ['y']);
+    g.output('y', T.FLOAT, ['a', 'b']);
+    const bytes = g.bytes();
+    const m = loadOnnx(bytes);
+    for (const [i, dims] of [[16, 128], [16, 128], [64, 32], [16, 128]].entries()) {
+      const f = { x: { data: randArr(32 * 32, 20 + i), dims: [32, 32] }, s: { data: BigInt64Array.from(dims.map(BigInt)), dims: [2] } };
+      const y = new Float32Array(2048).fill(NaN);
+      const got = i % 2 ? await m.runAsync(f, { outputs: { y } }) : m.run(f, { outputs: { y } });
+      expect(got.y.data).toBe(y);
+      expect(got.y.shape).toEqual(dims);
+      expectSameArray(y, loadOnnx(bytes).run(f).y.data as Float32Array, { label: `dynamic run ${i}` });
+    }
+    expect(() => m.run({ x: { data: randArr(32 * 32, 1), dims: [32, 32] }, s: { data: BigInt64Array.of(16n, 128n), dims: [2] } }, { outputs: { y: new Float32Array(2047) } })).toThrow(/has 2047 elements, but this run's output has shape \[16, 128\]/);
+  });
+
   it('runAsync rejects bad storage (no throw)', async () => {
     const m = loadOnnx(model());
     await expect(m.runAsync(feed(4, 1), { outputs: { y: new Int32Array(256) } })).rejects.toThrow(TypeError);
