@@ -6,9 +6,10 @@
 import { describe, options, rangeError, typeError } from '../errors.js';
 import { isDetached, Tensor } from '../tensor.js';
 import { checkSignal } from '../ops/registry.js';
+import { overlaps } from '../conv/conv2d.js';
 import type { Graph, IOInfo } from './graph.js';
 import { parseModel, readSource, isODType, type ModelSource } from './load.js';
-import { GraphRunner, type OpTiming } from './plan.js';
+import { checkStorageCount, GraphRunner, type OpTiming } from './plan.js';
 import { PASSES } from './optimize.js';
 import { getOnnxOp } from './ops/registry.js';
 import { mk, numel, type OData, type ODType, type Value } from './value.js';
@@ -222,7 +223,7 @@ export class OnnxModel {
       if (data.constructor.name !== want || (want === 'Uint8Array' && data instanceof Uint8ClampedArray))
         throw typeError(fn, `${arg} must be a ${want} (output '${name}' is ${dtype}), got ${describe(data)}`);
       for (const t of taken)
-        if (t.data.buffer === data.buffer && t.data.byteOffset < data.byteOffset + data.byteLength && data.byteOffset < t.data.byteOffset + t.data.byteLength)
+        if (overlaps(t.data, data))
           throw rangeError(fn, `${arg} overlaps ${t.name} (bytes ${data.byteOffset}..${data.byteOffset + data.byteLength} and ${t.data.byteOffset}..${t.data.byteOffset + t.data.byteLength} of one buffer)`);
       taken.push({ name: arg, data });
       if (dtype === 'int64') int64[k] = data as BigInt64Array;
@@ -231,14 +232,13 @@ export class OnnxModel {
     return { runner: runner.some((d) => d) ? runner : undefined, int64: int64.some((d) => d) ? int64 : undefined };
   }
 
-  #results(vals: Value[], int64Into?: (BigInt64Array | undefined)[]): OnnxOutputs { // ES-private: not callable from JS with junk
+  #results(fn: string, vals: Value[], int64Into?: (BigInt64Array | undefined)[]): OnnxOutputs { // ES-private: not callable from JS with junk
     const res: OnnxOutputs = {};
     this.outputs.forEach((o, i) => {
       const v = vals[i];
       if (v.dtype === 'int64') {
         const into = int64Into?.[i];
-        if (into && into.length !== v.size)
-          throw rangeError('OnnxModel.run', `options.outputs['${o.name}'] has ${into.length} elements, but this run's output has shape [${v.shape.join(', ')}] (${v.size} elements)`);
+        if (into) checkStorageCount(fn, o.name, into.length, v.shape, v.size);
         const b = into ?? new BigInt64Array(v.size);
         for (let j = 0; j < v.size; j++) b[j] = BigInt(v.data[j]);
         res[o.name] = new Tensor(b as never, v.shape.slice(), 'int64' as never, v.size);
@@ -252,7 +252,7 @@ export class OnnxModel {
     const vals = this.feeds(FN, feeds);
     const into = this.#into(FN, opts, feeds);
     if (this.busy) throw rangeError(FN, 'a runAsync of this model is in flight (its buffers are in use); await it first');
-    return this.#results(this.runner.run(vals, undefined, into.runner), into.int64);
+    return this.#results(FN, this.runner.run(vals, undefined, into.runner), into.int64);
   }
 
   /**
@@ -272,7 +272,7 @@ export class OnnxModel {
     const go = async () => {
       this.busy = true;
       try {
-        return this.#results(await this.runner.runAsync(vals, signal, into.runner), into.int64);
+        return this.#results(fn, await this.runner.runAsync(vals, signal, into.runner), into.int64);
       } finally {
         this.busy = false;
       }

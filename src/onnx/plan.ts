@@ -7,7 +7,7 @@
  * @module
  */
 import { allocOutput } from '../alloc.js';
-import { rangeError } from '../errors.js';
+import { rangeError, typeError } from '../errors.js';
 import { abortError } from '../executor/submit.js';
 import { monitorHook } from '../ops/registry.js';
 import type { Graph, Node } from './graph.js';
@@ -67,8 +67,10 @@ export interface OpTiming {
 }
 
 const ALIGN = 64;
-/** The name errors about caller output storage carry. */
-const FN_RUN = 'OnnxModel.run';
+/** Throws unless caller storage `name` (options.outputs) holds exactly the `size` elements of this run's output. */
+export function checkStorageCount(fn: string, name: string, have: number, shape: readonly number[], size: number): void {
+  if (have !== size) throw rangeError(fn, `options.outputs['${name}'] has ${have} elements, but this run's output has shape [${shape.join(', ')}] (${size} elements)`);
+}
 
 /** Graph outputs above this many bytes get a runner-made buffer (see Plan.freshOuts). */
 const FRESH_MIN_BYTES = 4096;
@@ -345,57 +347,54 @@ export class GraphRunner {
 
   /** Output k's value copied into the caller's storage (checked: same element type and count). */
   private copyInto(k: number, v: Value, into: OData): Value {
-    this.checkInto(k, v.size, v.shape);
-    if (into.constructor !== v.data.constructor) throw rangeError(FN_RUN, `outputs['${this.names[this.outputSlots[k]]}'] is a ${into.constructor.name}, but this run computed ${v.dtype} (${v.data.constructor.name})`);
+    const name = this.names[this.outputSlots[k]];
+    checkStorageCount(this.intoFn, name, into.length, v.shape, v.size);
+    if (into.constructor !== v.data.constructor) throw typeError(this.intoFn, `options.outputs['${name}'] is a ${into.constructor.name}, but this run computed ${v.dtype} (${v.data.constructor.name})`);
     (into as Float32Array).set(v.data as Float32Array);
     return mk(v.dtype, v.shape, into);
-  }
-
-  /** Throws unless the caller's storage for output k holds exactly `size` elements. */
-  private checkInto(k: number, size: number, shape: readonly number[]): void {
-    const into = this.into?.[k];
-    if (into && into.length !== size)
-      throw rangeError(FN_RUN, `options.outputs['${this.names[this.outputSlots[k]]}'] has ${into.length} elements, but this run's output has shape [${shape.join(', ')}] (${size} elements)`);
   }
 
   /** Caller storage for the graph outputs of the run in progress (OnnxModel.run's `outputs`), by output index. */
   private into: readonly (OData | undefined)[] | undefined;
   /** The same by value slot: the planned step that writes a graph output writes it there. */
   private intoSlot: Map<number, OData> | undefined;
+  /** The API call the run in progress serves, for errors about its storage. */
+  private intoFn = 'OnnxModel.run';
 
   /**
-   * Runs `fn` with `into` as the caller's output storage. A planned run checks every size before any step writes;
-   * a recording (first or dynamic) run computes into fresh buffers and copies at the end, after the same check.
+   * Takes `into` as the caller's output storage for one run ({@link clearInto} after it). A planned run checks every
+   * count here, before any step writes; a recording (first or dynamic) run computes into fresh buffers and copies at
+   * the end, after the same check (copyInto).
    */
-  private withInto<T>(into: readonly (OData | undefined)[] | undefined, plan: Plan | 'dynamic' | undefined, fn: () => T): T {
-    if (!into) return fn();
+  private setInto(fn: string, into: readonly (OData | undefined)[], plan: Plan | 'dynamic' | undefined): void {
+    if (plan && plan !== 'dynamic')
+      plan.outputs.forEach((o, k) => into[k] && checkStorageCount(fn, this.names[o.slot], into[k]!.length, o.value.shape, o.value.size));
     const bySlot = new Map<number, OData>();
     into.forEach((d, k) => {
       if (d && !bySlot.has(this.outputSlots[k])) bySlot.set(this.outputSlots[k], d);
     });
     this.into = into;
     this.intoSlot = bySlot;
-    let async = false;
-    try {
-      if (plan && plan !== 'dynamic') plan.outputs.forEach((o, k) => this.checkInto(k, o.value.size, o.value.shape));
-      const r = fn();
-      if (r instanceof Promise) {
-        async = true;
-        return r.finally(() => (this.into = this.intoSlot = undefined)) as T;
-      }
-      return r;
-    } finally {
-      if (!async) this.into = this.intoSlot = undefined;
-    }
+    this.intoFn = fn;
+  }
+
+  private clearInto(): void {
+    this.into = this.intoSlot = undefined;
   }
 
   /**
    * Runs synchronously. `into[k]`, when given, is the caller's storage for output k (its element type checked by
    * OnnxModel): the run writes that output there, and returns it as a view of it.
    */
-  run(feeds: Value[], timing?: OpTiming[], into?: readonly (OData | undefined)[]): Value[] {
+  run(feeds: Value[], timing?: OpTiming[], into?: readonly (OData | undefined)[], fn = 'OnnxModel.run'): Value[] {
     const { plan, sig } = this.planFor(feeds);
-    return this.withInto(into, plan, () => this.runPlan(plan, sig, feeds, timing));
+    if (!into) return this.runPlan(plan, sig, feeds, timing);
+    this.setInto(fn, into, plan);
+    try {
+      return this.runPlan(plan, sig, feeds, timing);
+    } finally {
+      this.clearInto();
+    }
   }
 
   private runPlan(plan: Plan | 'dynamic' | undefined, sig: string, feeds: Value[], timing?: OpTiming[]): Value[] {
@@ -440,9 +439,15 @@ export class GraphRunner {
     if (plan === undefined) {
       // The first run for these shapes records (synchronously) and plans; it is a normal run.
       if (signal?.aborted) throw abortError('OnnxModel.runAsync', signal.reason);
-      return this.run(feeds, undefined, into);
+      return this.run(feeds, undefined, into, 'OnnxModel.runAsync');
     }
-    return this.withInto(into, plan, () => this.runPlanAsync(plan, feeds, signal));
+    if (!into) return this.runPlanAsync(plan, feeds, signal);
+    this.setInto('OnnxModel.runAsync', into, plan);
+    try {
+      return await this.runPlanAsync(plan, feeds, signal);
+    } finally {
+      this.clearInto();
+    }
   }
 
   private async runPlanAsync(plan: Plan | 'dynamic', feeds: Value[], signal?: AbortSignal): Promise<Value[]> {
