@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadOnnx } from '../src/index.js';
 import { Tensor } from '../src/tensor.js';
 import { convIntegerReference } from '../src/onnx/ops/conv-int8.js';
+import { hasKeptCall } from '../src/onnx/ops/registry.js';
 import { G, maxDiff, ortRun, randArr, T } from './onnx-build.js';
 import { expectSameArray } from './helpers.js';
 
@@ -352,5 +353,21 @@ describe('int8-conv-float-route (a dynamic Int8Conv runs float32 where int8 lose
       expect(d8.abs, `${h}×${w}`).toBeGreaterThan(1e-4 * d8.ref);
       expectSameArray((await model.runAsync(fd)).y.data as Float32Array, got);
     }
+  });
+
+  it('a planned run keeps the float32 route\'s call on the Int8Conv node itself, and drops it when the shape moves to int8', () => {
+    const model = loadOnnx(q);
+    const convA = model.runner.graph.nodes.find((n) => n.op === 'Int8Conv' && n.outputs[0] !== 'y')!;
+    expect(convA).toBeDefined();
+    const small = feeds(7, 9), big = feeds(12, 13);
+    const want = model.run(small).y.data as Float32Array;
+    model.run(small);
+    // Without it the runner took Int8Conv's delegating path (route decision, FusedConv's checks) on every run.
+    expect(hasKeptCall(convA), 'kept after planned runs on the float32 route').toBe(true);
+    for (let i = 0; i < 3; i++) expectSameArray(model.run(small).y.data as Float32Array, want);
+    // 12×13 (156 pixels, K = 54): conv a runs int8, not the kept float32 call.
+    const ref8 = loadOnnx(q).run(big).y.data as Float32Array;
+    expectSameArray(model.run(big).y.data as Float32Array, ref8);
+    expectSameArray(model.run(small).y.data as Float32Array, want);
   });
 });

@@ -22,7 +22,7 @@ import { attrInt, attrInts, attrStr, type Node } from '../graph.js';
 import { mk, view, type Value } from '../value.js';
 import { rne } from './quant.js';
 import { as4d, back, checkSpatial, convOpts, kernelCheck, named, namedAsync, out4d, type FusedConvExtra } from './conv.js';
-import { getOnnxOp, keepCall, registerOnnxOp } from './registry.js';
+import { getOnnxOp, keepCall, keepCallVia, registerOnnxOp } from './registry.js';
 import { monitorHook } from '../../ops/registry.js';
 
 type Ins = (Value | undefined)[];
@@ -494,7 +494,11 @@ const fusedConv = () => getOnnxOp('FusedConv', 'simdtensor')!;
 registerOnnxOp('Int8Conv', {
   run(n, ins, outs, ctx) {
     const f = floatRouteNode(n, n.extra as unknown as Int8ConvExtra, ins[0]);
-    if (f) return fusedConv().run(f, ins.slice(0, 1), outs, ctx);
+    if (f) {
+      const res = fusedConv().run(f, ins.slice(0, 1), outs, ctx);
+      if (!monitorHook.on) keepCallVia(n, f, ins, outs);
+      return res;
+    }
     const { input, o, e, opts, nhwc, scale, zero } = int8ConvArgs(n, ins, outs);
     const y = named('Int8Conv', n, () => conv2d(input as QuantizedTensor, e.packed as PackedInt8ConvWeights, opts)) as Tensor;
     if (o && e.packed instanceof PackedInt8ConvWeights && !monitorHook.on) keepInt8Call(n, ins, outs, e, input as QuantizedTensor, opts, scale, zero);

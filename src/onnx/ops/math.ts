@@ -146,7 +146,10 @@ function linearPlan(node: Node, ins: (Value | undefined)[], outs: (Value | undef
 registerOnnxOp('Linear', {
   run(node, ins, outs) {
     const p = linearPlan(node, ins, outs);
-    native.matmulPacked(p.X, p.m, p.packed.handle, p.out.data as Float32Array, p.bias, p.act);
+    const O = p.out.data as Float32Array;
+    const call = () => native.matmulPacked(p.X, p.m, p.packed.handle, O, p.bias, p.act);
+    call();
+    keepCall(node, ins, outs, p.out, call); // a planned run: the same arena views every time (checks once per plan)
     return [p.out];
   },
   async runAsync(node, ins, outs, _ctx, signal) {

@@ -116,3 +116,13 @@ export function keepCall(node: Node, ins: (Value | undefined)[], outs: (Value | 
   if (outs[0] !== out || fresh.has(out)) return;
   kept.set(node, { ins: ins.map((v) => v?.data), shapes: ins.map((v) => (v ? v.shape.slice() : [])), out, call });
 }
+
+/**
+ * After `node` ran by delegating to another op's `run` on node `via` (e.g. an Int8Conv on its float32 route runs a
+ * FusedConv node): keeps the call `via` kept, if any, on `node` over `node`'s own inputs, so the planned runner
+ * (which asks for `node`) reruns it instead of taking the delegating path every run.
+ */
+export function keepCallVia(node: Node, via: Node, ins: (Value | undefined)[], outs: (Value | undefined)[]): void {
+  const k = kept.get(via);
+  if (k) keepCall(node, ins, outs, k.out, k.call);
+}
