@@ -4,6 +4,6 @@
 
 namespace simdtensor {
 
-const F32ProbeVariant f32_probe__avx2 = Probe<VecAvx2>::make("f32_probe__avx2", Isa::kAvx2);
+const F32ProbeVariant f32_probe__avx2 = Probe<VecAvx2, 12>::make("f32_probe__avx2", Isa::kAvx2);
 
 }  // namespace simdtensor
