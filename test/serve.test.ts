@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { batchOnnx, createServer, DynamicBatcher, loadOnnx, loadServable, mlp, saveModel, setMonitoring, tensor, type BatchableModel, type HostTensor, type InferenceServer } from '../src/index.js';
+import { batchOnnx, createServer, DynamicBatcher, loadOnnx, loadServable, mlp, onnxBatchable, quantizeModel, saveModel, setMonitoring, tensor, type BatchableModel, type HostTensor, type InferenceServer } from '../src/index.js';
 import { runServe, parseServeArgs } from '../src/cli/serve.js';
 import { G, onnxMlp, randArr, T } from './onnx-build.js';
 import { fuzzBodies } from '../bench/serve-fuzz.js';
@@ -138,6 +138,28 @@ describe('DynamicBatcher / batchOnnx: an OnnxModel with a dynamic first dim thro
     await expect(b.infer({ a: { dtype: 'float32', shape: [2, 3], data: new Float32Array(6) }, k: { dtype: 'int64', shape: [1, 2], data: new BigInt64Array(2) } })).rejects.toThrow(/'k' has 1 rows but 'a' has 2/);
     await expect(b.infer({ a: { dtype: 'float32', shape: [1, 4], data: new Float32Array(4) }, k: { dtype: 'int64', shape: [1, 2], data: new BigInt64Array(2) } })).rejects.toThrow(/dim 1 must be 3/);
     await expect(b.infer({ z: {} } as never)).rejects.toThrow(/unknown input 'z'/);
+    await b.close();
+  });
+
+  it('a dynamically quantized model runs each request alone: one caller\'s rows never change another\'s result', async () => {
+    // One activation scale over the whole batch (DynamicQuantize, as onnxruntime's DynamicQuantizeLinear): batched
+    // with a row holding 1000 or Infinity, every other request quantized to zeros.
+    const q = quantizeModel(loadOnnx(onnxMlp()), { mode: 'dynamic' });
+    expect(onnxBatchable(q).batchable).toBe(false);
+    expect(onnxBatchable(q).notBatchedBecause).toMatch(/DynamicQuantize.*one scale over the whole batch/);
+    expect(onnxBatchable(loadOnnx(onnxMlp())).batchable).toBe(true);
+    const sizes: number[] = [];
+    const b = batchOnnx(q, { maxBatchSize: 8, maxDelayMs: 20, onBatch: (r) => sizes.push(r) });
+    const rows = [randArr(6, 301), Float32Array.from(randArr(6, 302), (v, i) => (i === 2 ? 1000 : v)), Float32Array.from(randArr(12, 303), (v, i) => (i === 7 ? Infinity : v)), randArr(6, 304)];
+    const reqs = rows.map((data) => ({ dtype: 'float32' as const, shape: [data.length / 6, 6], data }));
+    const outs = await Promise.all(reqs.map((x) => b.infer({ x })));
+    expect(sizes).toEqual([1, 1, 1, 1]);
+    reqs.forEach((x, i) => {
+      const alone = q.run({ x: { data: x.data, dims: x.shape } });
+      expect(Array.from(outs[i].y.data as Float32Array), `request ${i}`).toEqual(Array.from(alone.y.data as Float32Array));
+    });
+    // The ordinary requests are not all zeros (what a batch with the 1000 row gave them).
+    expect((outs[0].y.data as Float32Array).some((v) => v !== 0)).toBe(true);
     await b.close();
   });
 

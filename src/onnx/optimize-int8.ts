@@ -246,3 +246,19 @@ export const fastDynamicQuantize: Pass = (g) => {
   }
   return count;
 };
+
+/**
+ * The first node of an optimized graph whose result for one row of the batch depends on the other rows through a
+ * dynamic activation quantization: DynamicQuantizeLinear, its fused DynamicQuantize, or a dynamic Int8Conv (per
+ * tensor; its per-pixel form too, which falls back to one scale for the whole tensor when any row holds NaN/±Inf).
+ * Each computes one scale and zero point over the whole tensor, as onnxruntime's DynamicQuantizeLinear does, so
+ * rows of different callers concatenated into one batch would quantize each other: `batchOnnx` runs such a model
+ * per request. Null when no node does.
+ */
+export function rowCouplingNode(g: Graph): Node | null {
+  for (const n of g.nodes) {
+    if (n.op === 'DynamicQuantizeLinear' || n.op === 'DynamicQuantize') return n;
+    if (n.op === 'Int8Conv' && (n.extra as unknown as Int8ConvExtra | undefined)?.dynamic) return n;
+  }
+  return null;
+}

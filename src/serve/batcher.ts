@@ -11,6 +11,7 @@ import { Tensor } from '../tensor.js';
 import { BatchScheduler, SchedulerError, type BatchSchedulerOptions } from '../scheduler/index.js';
 import { memoize, type Memoized } from '../cache/index.js';
 import type { OnnxModel } from '../onnx/model.js';
+import { rowCouplingNode } from '../onnx/optimize-int8.js';
 
 /** Element types a served model may take or give (ONNX names). */
 export type ServeDType = 'float32' | 'float64' | 'int8' | 'uint8' | 'int32' | 'int64' | 'bool';
@@ -39,6 +40,8 @@ export interface BatchableModel {
    * outputs split back). False: each request runs alone, as given.
    */
   batchable: boolean;
+  /** Why a model whose shapes would batch runs each request alone (e.g. `onnxBatchable`'s dynamic quantization). */
+  notBatchedBecause?: string;
   run(feeds: Record<string, HostTensor>, signal?: AbortSignal): Promise<Record<string, HostTensor>> | Record<string, HostTensor>;
 }
 
@@ -520,13 +523,22 @@ export function onnxBatchable(model: OnnxModel, name?: string): BatchableModel {
   });
   const inputs = model.inputs.map((i) => spec(i, 'input'));
   const outputs = model.outputs.map((o) => spec(o, 'output'));
-  const batchable =
+  const shapesBatch =
     model.inputs.every((i) => i.dims !== null && i.dims.length >= 1 && dyn(i.dims[0])) && model.outputs.every((o) => o.dims === null || (o.dims.length >= 1 && dyn(o.dims[0])));
+  // A dynamic activation quantization takes one scale over the whole batch: one caller's rows would change the
+  // others' results (slightly for ordinary values; to zeros for a row holding 1000 or Infinity). Such a model runs
+  // each request alone, so a response never depends on who else was queued.
+  const graph = (model as Partial<OnnxModel>).runner?.graph;
+  const coupling = shapesBatch && graph ? rowCouplingNode(graph) : null;
+  const batchable = shapesBatch && !coupling;
   return {
     name,
     inputs,
     outputs,
     batchable,
+    ...(coupling
+      ? { notBatchedBecause: `node '${coupling.name}' (${coupling.op}) quantizes its input with one scale over the whole batch, so concatenated requests would change each other's results` }
+      : {}),
     async run(feeds, signal) {
       const f: Record<string, { data: ArrayBufferView; dims: number[] }> = {};
       for (const k in feeds) f[k] = { data: feeds[k].data, dims: feeds[k].shape };
