@@ -245,11 +245,11 @@ export class OnnxModel {
    * loops, V8's own TypeError from copies). Called after the feeds and after the options are read.
    */
   #intact(fn: string, vals: readonly Value[]): void {
-    vals.forEach((v, i) => {
-      const d = v.data;
-      if (d.length !== v.size || (d.length === 0 && isDetached(d.buffer)))
-        throw typeError(fn, `input '${this.inputs[i].name}' was detached or resized while the call read its arguments (it holds ${d.length} elements, the run needs ${v.size})`);
-    });
+    for (let i = 0; i < vals.length; i++) {
+      const d = vals[i].data;
+      if (d.length !== vals[i].size || (d.length === 0 && isDetached(d.buffer)))
+        throw typeError(fn, `input '${this.inputs[i].name}' was detached or resized while the call read its arguments (it holds ${d.length} elements, the run needs ${vals[i].size})`);
+    }
   }
 
   #results(fn: string, vals: Value[], int64Into?: (BigInt64Array | undefined)[]): OnnxOutputs { // ES-private: not callable from JS with junk
@@ -271,7 +271,7 @@ export class OnnxModel {
   run(feeds: Record<string, OnnxFeed>, opts?: OnnxRunOptions): OnnxOutputs {
     const vals = this.feeds(FN, feeds);
     const into = this.#into(FN, opts, vals);
-    this.#intact(FN, vals);
+    if (opts !== undefined) this.#intact(FN, vals); // its getters may have detached a feed
     if (this.busy) throw rangeError(FN, 'a runAsync of this model is in flight (its buffers are in use); await it first');
     return this.#results(FN, this.runner.run(vals, undefined, into.runner, FN, into.held), into.int64);
   }
@@ -287,7 +287,7 @@ export class OnnxModel {
       signal = checkSignal(fn, opts?.signal);
       vals = this.feeds(fn, feeds);
       into = this.#into(fn, opts, vals);
-      this.#intact(fn, vals);
+      this.#intact(fn, vals); // the options' getters may have detached a feed
     } catch (e) {
       return Promise.reject(e);
     }

@@ -493,6 +493,7 @@ export class GraphRunner {
       }
       return this.run(feeds, undefined, into, fn, held);
     }
+    if (!into && !held) return this.runPlanAsync(plan, feeds, signal);
     try {
       this.setInto(fn, into, plan, held);
       return await this.runPlanAsync(plan, feeds, signal);
