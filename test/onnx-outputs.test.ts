@@ -3,26 +3,12 @@
 // clear TypeError / RangeError before anything is written.
 import { describe, expect, it, vi } from 'vitest';
 import { loadOnnx, Tensor } from '../src/index.js';
-import { bertFeeds, bertModel, G, randArr, T } from './onnx-build.js';
+import { bertFeeds, bertModel, G, onnxOutputsModel, randArr, T } from './onnx-build.js';
 import { expectSameArray } from './helpers.js';
 
-/**
- * y = Relu(x·W + b) ([n, 64]: above the runner's fresh-output size, so a planned run writes it in place), s = its row
- * sums ([n, 1]: small, copied in), shp = Shape(y) (int64, static), r = x reshaped (a view of the input: copied).
- */
-function model(): Uint8Array {
-  const g = new G(17);
-  g.input('x', T.FLOAT, ['n', 32]);
-  const y = g.node('Relu', [g.node('Add', [g.node('MatMul', ['x', g.f32('w', [32, 64], randArr(32 * 64, 1, 0.3))]), g.f32('b', [64], randArr(64, 2))])], {}, ['y']);
-  g.node('ReduceSum', [y, g.i64('ax', [1])], { keepdims: 1 }, ['s']);
-  g.node('Shape', [y], {}, ['shp']);
-  g.node('Reshape', ['x', g.i64('sh', [-1])], {}, ['r']);
-  g.output('y', T.FLOAT, ['n', 64]);
-  g.output('s', T.FLOAT, ['n', 1]);
-  g.output('shp', T.INT64, [2]);
-  g.output('r', T.FLOAT, ['m']);
-  return g.bytes();
-}
+/** The model of these tests (bench/onnx-models.ts): outputs y [n, 64] (written in place when planned), s [n, 1], shp
+ * (int64), r (a view of the input). */
+const model = onnxOutputsModel;
 
 // Every runner-made output buffer, by element count: a planned run given storage must make none for that output.
 const made = vi.hoisted(() => [] as number[]);

@@ -4,27 +4,11 @@
 // Reshape). Oracles: a second instance of the same bytes gives the expected outputs; storage must be left untouched
 // when a call throws; after every call the model must still give the expected outputs. Merged into API_GENS.
 import * as api from '../../dist/src/index.js';
-import { G, T, randArr } from '../../dist/bench/onnx-models.js';
+import { G, onnxOutputsModel, T, randArr } from '../../dist/bench/onnx-models.js';
 import { compare, WrongResult } from './targets-native.mjs';
 import { anyValue, FuzzProbeError, hostile, isDetached, label, spoil } from './values.mjs';
 
 // --- the models ---------------------------------------------------------------------------------------------------
-
-/** x [n, 32] → y = Relu(x·W + b) [n, 64] (above the fresh-output size for n > 16: written in place), s [n, 1],
- * shp = Shape(y) (int64, static), r = x reshaped [n·32] (a view of the input: copied). */
-function multiBytes() {
-  const g = new G(17);
-  g.input('x', T.FLOAT, ['n', 32]);
-  const y = g.node('Relu', [g.node('Add', [g.node('MatMul', ['x', g.f32('w', [32, 64], randArr(32 * 64, 1, 0.3))]), g.f32('b', [64], randArr(64, 2))])], {}, ['y']);
-  g.node('ReduceSum', [y, g.i64('ax', [1])], { keepdims: 1 }, ['s']);
-  g.node('Shape', [y], {}, ['shp']);
-  g.node('Reshape', ['x', g.i64('sh', [-1])], {}, ['r']);
-  g.output('y', T.FLOAT, ['n', 64]);
-  g.output('s', T.FLOAT, ['n', 1]);
-  g.output('shp', T.INT64, [2]);
-  g.output('r', T.FLOAT, ['m']);
-  return g.bytes();
-}
 
 /** x [n, 3, h, w] → Conv 3×3 (8 ch) + Relu → MaxPool 2×2 = feat → GlobalAveragePool → Gemm = y [n, 3], cls = ArgMax(y). */
 function convBytes() {
@@ -54,7 +38,7 @@ function dynamicBytes() {
 /** Feed dims per model: [input name, dims] pairs for a batch of n (h, w for the conv models). */
 const ZOO = {
   mlp: { bytes: () => api.toOnnxBytes(api.sequentialToOnnxModel(api.mlp([4, 5, 3], { seed: 1 }))), feeds: (R, n) => [['input', [n, 4]]] },
-  multi: { bytes: multiBytes, feeds: (R, n) => [['x', [n, 32]]] },
+  multi: { bytes: onnxOutputsModel, feeds: (R, n) => [['x', [n, 32]]] },
   conv: { bytes: convBytes, feeds: (R, n) => [['x', [n, 3, R.pick([2, 5, 8, 17, 24]), R.pick([3, 8, 24])]]] },
   convInt8: { bytes: () => api.toOnnxBytes(api.quantizeModel(api.loadOnnx(convBytes()), { mode: 'dynamic' })), feeds: (R, n) => ZOO.conv.feeds(R, n) },
   dynamic: { bytes: dynamicBytes, feeds: (R, n) => [['x', [n, 32]], ['s', R.pick([[n * 2, 32], [n * 64, 1], [1, n * 64], [n, 64]])]] },
