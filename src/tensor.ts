@@ -121,6 +121,8 @@ export class Tensor<D extends DType = DType> {
 
   /** Nested plain arrays (for printing and tests). */
   toArray(): unknown {
+    // A shape edited after creation ([2^20, 2^20] on 1,700 elements) would build nested arrays until memory runs out.
+    checkTensor('Tensor.toArray', 'the tensor', this);
     const rec = (dim: number, off: number): unknown => {
       if (dim === this.ndim) return this.data[off];
       const stride = this.shape.slice(dim + 1).reduce((a, b) => a * b, 1);

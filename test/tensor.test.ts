@@ -34,6 +34,14 @@ describe('tensor()', () => {
     expect(() => tensor('abc' as never)).toThrow(TypeError);
     expect(() => zeros([2 ** 20, 2 ** 20])).toThrow(/more than/);
   });
+  it('toArray refuses a shape edited after creation and a detached buffer', () => {
+    const t = tensor(new Float32Array(1700), [17, 100]);
+    t.shape[0] = 40; // (the fuzzer's [2^20, 2^20]: nested arrays until memory ran out; 40 rows read undefined)
+    expect(() => t.toArray()).toThrow(/Tensor\.toArray: the tensor\.shape \[40, 100\] does not match its 1700 elements/);
+    const d = tensor(new Float32Array(4), [2, 2]);
+    structuredClone(d.data.buffer, { transfer: [d.data.buffer as ArrayBuffer] });
+    expect(() => d.toArray()).toThrow(/Tensor\.toArray: the tensor's buffer is detached/);
+  });
   it('detects a detached buffer', () => {
     const d = new Float32Array(4);
     const t = tensor(d, [4]);
