@@ -385,9 +385,9 @@ export class GraphRunner {
   private intoFn = 'OnnxModel.run';
 
   /**
-   * Takes `into` as the caller's output storage for one run ({@link clearInto} after it, also when this throws). A planned run checks every
-   * count here, before any step writes; a recording (first or dynamic) run computes into fresh buffers and copies at
-   * the end, after the same check (copyInto).
+   * Takes `into` as the caller's output storage for one run ({@link clearInto} after it, also when this throws). A
+   * planned run checks every count here (int64 storage's `held` counts too), before any step writes; a recording
+   * (first or dynamic) run computes into fresh buffers and copies at the end, after the same check (checkInto).
    */
   private setInto(fn: string, into: readonly (OData | undefined)[] | undefined, plan: Plan | 'dynamic' | undefined, held?: readonly (number | undefined)[]): void {
     this.intoFn = fn;
