@@ -231,6 +231,15 @@ describe('OnnxModel.run / runAsync: storage and feeds the caller spoils', () => 
     }
   });
 
+  it('runAsync refuses a feed on a resizable buffer on every run, naming the call and the input; run accepts it', async () => {
+    const m = loadOnnx(model());
+    const n = 256; // large enough for the MatMul to leave the JS thread (its native refusal named only 'matmulAsync: a')
+    const x = new Float32Array(new ArrayBuffer(n * 32 * 4, { maxByteLength: n * 32 * 4 + 64 } as never), 0, n * 32);
+    x.set(randArr(n * 32, 4));
+    for (let i = 0; i < 3; i++) await expect(m.runAsync({ x: { data: x, dims: [n, 32] } })).rejects.toThrow(/OnnxModel\.runAsync: input 'x' is backed by a resizable ArrayBuffer/);
+    expectSameArray(m.run({ x: { data: x, dims: [n, 32] } }).y.data as Float32Array, loadOnnx(model()).run({ x: { data: x.slice(), dims: [n, 32] } }).y.data as Float32Array, { label: 'run' });
+  });
+
   it('a detached feed with zero elements (dims [0, 32]): a TypeError naming the input', async () => {
     const m = loadOnnx(model());
     const x = new Float32Array(0);

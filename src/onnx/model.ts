@@ -184,6 +184,11 @@ export class OnnxModel {
           }
         });
       }
+      const buf = data.buffer as ArrayBufferLike & { resizable?: boolean; growable?: boolean };
+      // runAsync hands feeds to native async ops, which refuse such buffers (naming their own argument) — and only on
+      // planned runs (the first one records synchronously): refused here, on every run, naming the call and input.
+      if (fn === 'OnnxModel.runAsync' && dt !== 'int64' && (buf.resizable === true || buf.growable === true))
+        throw typeError(fn, `input '${io.name}' is backed by a ${buf.resizable ? 'resizable ArrayBuffer' : 'growable SharedArrayBuffer'}; runAsync needs fixed-length buffers (run accepts it)`);
       if (dt === 'int64') {
         // An indexed loop: Float64Array.from with a map callback costs ~0.2 µs an element (BERT's ids and mask).
         const b = data as BigInt64Array, f = new Float64Array(b.length);
