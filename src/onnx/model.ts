@@ -315,7 +315,7 @@ export class OnnxModel {
     if (this.busy) throw rangeError('OnnxModel.profile', 'a runAsync of this model is in flight; await it first');
     const nodes: OpTiming[] = [];
     const t0 = performance.now();
-    this.runner.run(vals, nodes);
+    this.runner.run(vals, nodes, undefined, 'OnnxModel.profile');
     const totalMs = performance.now() - t0;
     const m = new Map<string, { op: string; count: number; ms: number }>();
     for (const t of nodes) {

@@ -123,7 +123,7 @@ export class GraphRunner {
   }
 
   private check(vals: (Value | undefined)[]): void {
-    for (const s of this.outputSlots) if (!vals[s]) throw rangeError('OnnxModel.run', `output '${this.names[s]}' was not computed (is it produced by any node?)`);
+    for (const s of this.outputSlots) if (!vals[s]) throw rangeError(this.callFn, `output '${this.names[s]}' was not computed (is it produced by any node?)`);
   }
 
   /** Executes with fresh buffers, recording everything; returns all slot values. */
@@ -162,7 +162,7 @@ export class GraphRunner {
   /** Input i (a connected one) of step `st`: an error naming the node when nothing has provided it. */
   private input(st: Step, vals: (Value | undefined)[], i: number): Value {
     const v = vals[st.ins[i]];
-    if (!v) throw rangeError('OnnxModel.run', `node '${st.node.name}' (${st.node.op}) reads '${this.names[st.ins[i]]}', which no node or input provides`);
+    if (!v) throw rangeError(this.callFn, `node '${st.node.name}' (${st.node.op}) reads '${this.names[st.ins[i]]}', which no node or input provides`);
     return v;
   }
 
@@ -383,6 +383,8 @@ export class GraphRunner {
   private intoLengths: number[] = [];
   /** The API call the run in progress serves, for errors about its storage. */
   private intoFn = 'OnnxModel.run';
+  /** The API call the run in progress serves (run, runAsync, profile), for errors about the graph's values. */
+  private callFn = 'OnnxModel.run';
 
   /**
    * Takes `into` as the caller's output storage for one run ({@link clearInto} after it, also when this throws). A
@@ -432,6 +434,7 @@ export class GraphRunner {
    */
   run(feeds: Value[], timing?: OpTiming[], into?: readonly (OData | undefined)[], fn = 'OnnxModel.run', held?: readonly (number | undefined)[]): Value[] {
     const { plan, sig } = this.planFor(feeds);
+    this.callFn = fn;
     if (!into && !held) return this.runPlan(plan, sig, feeds, timing);
     try {
       this.setInto(fn, into, plan, held);
@@ -482,6 +485,7 @@ export class GraphRunner {
   async runAsync(feeds: Value[], signal?: AbortSignal, into?: readonly (OData | undefined)[], held?: readonly (number | undefined)[]): Promise<Value[]> {
     const fn = 'OnnxModel.runAsync';
     const { plan } = this.planFor(feeds);
+    this.callFn = fn;
     if (plan === undefined) {
       // The first run for these shapes records (synchronously) and plans; it is a normal run.
       if (signal?.aborted) throw abortError(fn, signal.reason);
