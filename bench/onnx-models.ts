@@ -318,3 +318,22 @@ export function onnxMlp(): Uint8Array {
   g.output('hidden', T.FLOAT, ['n', 5]);
   return g.bytes();
 }
+
+/**
+ * The caller-storage test model (test/onnx-outputs.test.ts, the fuzzer's OnnxModel targets): y = Relu(x·W + b)
+ * ([n, 64]: above the runner's fresh-output size for n > 16, so a planned run writes it in place), s = its row sums
+ * ([n, 1]: small, copied in), shp = Shape(y) (int64, static), r = x reshaped (a view of the input: copied).
+ */
+export function onnxOutputsModel(): Uint8Array {
+  const g = new G(17);
+  g.input('x', T.FLOAT, ['n', 32]);
+  const y = g.node('Relu', [g.node('Add', [g.node('MatMul', ['x', g.f32('w', [32, 64], randArr(32 * 64, 1, 0.3))]), g.f32('b', [64], randArr(64, 2))])], {}, ['y']);
+  g.node('ReduceSum', [y, g.i64('ax', [1])], { keepdims: 1 }, ['s']);
+  g.node('Shape', [y], {}, ['shp']);
+  g.node('Reshape', ['x', g.i64('sh', [-1])], {}, ['r']);
+  g.output('y', T.FLOAT, ['n', 64]);
+  g.output('s', T.FLOAT, ['n', 1]);
+  g.output('shp', T.INT64, [2]);
+  g.output('r', T.FLOAT, ['m']);
+  return g.bytes();
+}

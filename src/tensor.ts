@@ -84,6 +84,7 @@ export class Tensor<D extends DType = DType> {
 
   /** Rows [start, end) along the first dimension, as a view sharing this tensor's memory. */
   rows(start: number, end: number = this.shape[0]): Tensor<D> {
+    checkTensor('rows', 'tensor', this);
     if (this.ndim === 0) throw rangeError('rows', 'a 0-d tensor has no rows');
     const r = this.shape[0];
     if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > r || start > end)
@@ -103,11 +104,13 @@ export class Tensor<D extends DType = DType> {
 
   /** A deep copy. */
   clone(): Tensor<D> {
+    checkTensor('clone', 'tensor', this); // a detached buffer: a clear error, not V8's from slice()
     return new Tensor(this.data.slice() as TypedArrayFor<D>, this.shape.slice(), this.dtype, this.size);
   }
 
   /** The element at a full index (bounds-checked; for inspection, not for loops). */
   at(...index: number[]): number {
+    checkTensor('at', 'tensor', this); // an edited shape would read past the data (undefined), a detached buffer nothing
     if (index.length !== this.ndim) throw rangeError('at', `expected ${this.ndim} indices, got ${index.length}`);
     let off = 0;
     for (let i = 0; i < index.length; i++) {
@@ -121,6 +124,8 @@ export class Tensor<D extends DType = DType> {
 
   /** Nested plain arrays (for printing and tests). */
   toArray(): unknown {
+    // A shape edited after creation ([2^20, 2^20] on 1,700 elements) would build nested arrays until memory runs out.
+    checkTensor('toArray', 'tensor', this);
     const rec = (dim: number, off: number): unknown => {
       if (dim === this.ndim) return this.data[off];
       const stride = this.shape.slice(dim + 1).reduce((a, b) => a * b, 1);

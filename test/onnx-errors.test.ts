@@ -183,5 +183,19 @@ describe('the operator registry', () => {
     const y = loadOnnx(g.bytes()).run({ x: tensor([1, 2, 3]) }).y;
     expect(Array.from(y.data as Float32Array)).toEqual([2, 4, 6]);
   });
+
+  it('an operator that returns no output: the error names the call it served (run, runAsync, profile)', async () => {
+    const g = new G(13, { 'com.example': 1 });
+    g.input('x', T.FLOAT, [3]);
+    g.node('Nothing', ['x'], {}, ['h'], 'com.example');
+    g.node('Relu', ['h'], {}, ['y']);
+    g.output('y');
+    registerOnnxOp('Nothing', { run: () => [] }, 'com.example');
+    const m = loadOnnx(g.bytes());
+    const x = () => ({ x: tensor([1, 2, 3]) });
+    expect(() => m.run(x())).toThrow(/^OnnxModel\.run: node '.*' \(Relu\) reads 'h', which no node or input provides/);
+    await expect(m.runAsync(x())).rejects.toThrow(/^OnnxModel\.runAsync: node '.*' \(Relu\) reads 'h'/);
+    expect(() => m.profile(x())).toThrow(/^OnnxModel\.profile: node '.*' \(Relu\) reads 'h'/);
+  });
 });
 

@@ -3,26 +3,12 @@
 // clear TypeError / RangeError before anything is written.
 import { describe, expect, it, vi } from 'vitest';
 import { loadOnnx, Tensor } from '../src/index.js';
-import { bertFeeds, bertModel, G, randArr, T } from './onnx-build.js';
+import { bertFeeds, bertModel, G, onnxOutputsModel, randArr, T } from './onnx-build.js';
 import { expectSameArray } from './helpers.js';
 
-/**
- * y = Relu(x·W + b) ([n, 64]: above the runner's fresh-output size, so a planned run writes it in place), s = its row
- * sums ([n, 1]: small, copied in), shp = Shape(y) (int64, static), r = x reshaped (a view of the input: copied).
- */
-function model(): Uint8Array {
-  const g = new G(17);
-  g.input('x', T.FLOAT, ['n', 32]);
-  const y = g.node('Relu', [g.node('Add', [g.node('MatMul', ['x', g.f32('w', [32, 64], randArr(32 * 64, 1, 0.3))]), g.f32('b', [64], randArr(64, 2))])], {}, ['y']);
-  g.node('ReduceSum', [y, g.i64('ax', [1])], { keepdims: 1 }, ['s']);
-  g.node('Shape', [y], {}, ['shp']);
-  g.node('Reshape', ['x', g.i64('sh', [-1])], {}, ['r']);
-  g.output('y', T.FLOAT, ['n', 64]);
-  g.output('s', T.FLOAT, ['n', 1]);
-  g.output('shp', T.INT64, [2]);
-  g.output('r', T.FLOAT, ['m']);
-  return g.bytes();
-}
+/** The model of these tests (bench/onnx-models.ts): outputs y [n, 64] (written in place when planned), s [n, 1], shp
+ * (int64), r (a view of the input). */
+const model = onnxOutputsModel;
 
 // Every runner-made output buffer, by element count: a planned run given storage must make none for that output.
 const made = vi.hoisted(() => [] as number[]);
@@ -170,5 +156,96 @@ describe('OnnxModel.run with options.outputs', () => {
     await expect(m.runAsync(feed(4, 1), { outputs: { y: new Int32Array(256) } })).rejects.toThrow(TypeError);
     // A count checked inside the runner names the call it serves (the first run records; the second is planned).
     for (let i = 0; i < 2; i++) await expect(m.runAsync(feed(4, 1), { outputs: { y: new Float32Array(255) } })).rejects.toThrow(/OnnxModel\.runAsync.*has 255 elements/);
+  });
+});
+
+// Classes the fuzzer's OnnxModel targets found (test/fuzz/targets-onnx.mjs); each failed before its fix.
+describe('OnnxModel.run / runAsync: storage and feeds the caller spoils', () => {
+  /** y = x + c over [4, 8]: Add is a TypeScript loop, so a detached feed read NaN from it instead of failing. */
+  function addBytes(): Uint8Array {
+    const g = new G(17);
+    g.input('x', T.FLOAT, ['n', 8]);
+    g.node('Add', ['x', g.f32('c', [8], randArr(8, 3))], {}, ['y']);
+    g.output('y', T.FLOAT, ['n', 8]);
+    return g.bytes();
+  }
+  const addFeed = (seed: number) => ({ x: { data: randArr(32, seed), dims: [4, 8] } });
+
+  it('a wrong count of a later output leaves the earlier outputs\' storage untouched (recording and planned runs, int64 too)', async () => {
+    const m = loadOnnx(model());
+    const f = feed(8, 1);
+    const y = new Float32Array(8 * 64).fill(7);
+    // Recording run: the outputs were copied in one by one, so y was written before s's count failed.
+    expect(() => m.run(f, { outputs: { y, s: new Float32Array(9) } })).toThrow(/outputs\['s'\] has 9 elements/);
+    expect(y.every((v) => v === 7)).toBe(true);
+    // int64 storage was checked only after the runner had written the others (recording and planned runs).
+    const m2 = loadOnnx(model());
+    expect(() => m2.run(f, { outputs: { y, shp: new BigInt64Array(3) } })).toThrow(/OnnxModel\.run: options\.outputs\['shp'\] has 3 elements/);
+    expect(y.every((v) => v === 7)).toBe(true);
+    expect(() => m2.run(f, { outputs: { y, shp: new BigInt64Array(1) } })).toThrow(/outputs\['shp'\] has 1 elements/);
+    expect(y.every((v) => v === 7)).toBe(true);
+    await expect(m2.runAsync(f, { outputs: { y, shp: new BigInt64Array(3) } })).rejects.toThrow(/OnnxModel\.runAsync: options\.outputs\['shp'\] has 3/);
+    expect(y.every((v) => v === 7)).toBe(true);
+    // And the refused storage is not kept: the next plain runs give fresh, right outputs.
+    const want = loadOnnx(model()).run(f);
+    for (let i = 0; i < 2; i++) {
+      const got = i ? await m2.runAsync(f) : m2.run(f);
+      expect(got.y.data).not.toBe(y);
+      expectSameArray(got.y.data as Float32Array, want.y.data as Float32Array, { label: `after the refusal ${i}` });
+    }
+  });
+
+  it('a feed detached while runAsync is queued: a TypeError naming the call and the input, not NaN outputs', async () => {
+    const bytes = addBytes();
+    const want = loadOnnx(bytes).run(addFeed(2)).y.data as Float32Array;
+    for (const planned of [false, true]) {
+      const m = loadOnnx(bytes);
+      if (planned) m.run(addFeed(1));
+      const f = addFeed(2);
+      const p = m.runAsync(f);
+      structuredClone(f.x.data.buffer, { transfer: [f.x.data.buffer] });
+      await expect(p).rejects.toThrow(TypeError);
+      const f2 = addFeed(2);
+      const q = m.runAsync(f2);
+      structuredClone(f2.x.data.buffer, { transfer: [f2.x.data.buffer] });
+      await expect(q).rejects.toThrow(/OnnxModel\.runAsync: input 'x' was detached or resized while the run was queued or in flight/);
+      // The model is still usable.
+      expectSameArray((await m.runAsync(addFeed(2))).y.data as Float32Array, want, { label: `after the detach, planned ${planned}` });
+    }
+  });
+
+  it('a getter of the options that detaches a feed already checked: a TypeError, not a run on a detached buffer', async () => {
+    const m = loadOnnx(addBytes());
+    m.run(addFeed(1));
+    for (const call of ['run', 'runAsync'] as const) {
+      const f = addFeed(2);
+      const opts = {
+        get outputs() {
+          structuredClone(f.x.data.buffer, { transfer: [f.x.data.buffer] });
+          return undefined;
+        },
+      };
+      const name = call === 'run' ? 'OnnxModel\\.run' : 'OnnxModel\\.runAsync';
+      if (call === 'run') expect(() => m.run(f, opts)).toThrow(new RegExp(`${name}: input 'x' was detached or resized while the call read its arguments`));
+      else await expect(m.runAsync(f, opts)).rejects.toThrow(new RegExp(`${name}: input 'x' was detached`));
+    }
+  });
+
+  it('runAsync refuses a feed on a resizable buffer on every run, naming the call and the input; run accepts it', async () => {
+    const m = loadOnnx(model());
+    const n = 256; // large enough for the MatMul to leave the JS thread (its native refusal named only 'matmulAsync: a')
+    const x = new Float32Array(new ArrayBuffer(n * 32 * 4, { maxByteLength: n * 32 * 4 + 64 } as never), 0, n * 32);
+    x.set(randArr(n * 32, 4));
+    for (let i = 0; i < 3; i++) await expect(m.runAsync({ x: { data: x, dims: [n, 32] } })).rejects.toThrow(/OnnxModel\.runAsync: input 'x' is backed by a resizable ArrayBuffer/);
+    expectSameArray(m.run({ x: { data: x, dims: [n, 32] } }).y.data as Float32Array, loadOnnx(model()).run({ x: { data: x.slice(), dims: [n, 32] } }).y.data as Float32Array, { label: 'run' });
+  });
+
+  it('a detached feed with zero elements (dims [0, 32]): a TypeError naming the input', async () => {
+    const m = loadOnnx(model());
+    const x = new Float32Array(0);
+    structuredClone(x.buffer, { transfer: [x.buffer] });
+    expect(() => m.run({ x: { data: x, dims: [0, 32] } })).toThrow(/OnnxModel\.run: input 'x''s buffer is detached/);
+    await expect(m.runAsync({ x: { data: x, dims: [0, 32] } })).rejects.toThrow(/OnnxModel\.runAsync: input 'x''s buffer is detached/);
+    expect(() => m.profile({ x: { data: x, dims: [0, 32] } })).toThrow(/OnnxModel\.profile: input 'x''s buffer is detached/);
   });
 });

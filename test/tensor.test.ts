@@ -34,6 +34,17 @@ describe('tensor()', () => {
     expect(() => tensor('abc' as never)).toThrow(TypeError);
     expect(() => zeros([2 ** 20, 2 ** 20])).toThrow(/more than/);
   });
+  it('toArray, at, rows and clone refuse a shape edited after creation and a detached buffer (fuzzer finds)', () => {
+    const t = tensor(new Float32Array(1700), [17, 100]);
+    t.shape[0] = 40; // (the fuzzer's [2^20, 2^20]: toArray built nested arrays until memory ran out; 40 rows read undefined)
+    expect(() => t.toArray()).toThrow(/toArray: tensor\.shape \[40, 100\] does not match its 1700 elements/);
+    expect(() => t.at(39, 0)).toThrow(/at: tensor\.shape \[40, 100\] does not match/);
+    expect(() => t.rows(20, 40)).toThrow(/rows: tensor\.shape/);
+    const d = tensor(new Float32Array(4), [2, 2]);
+    structuredClone(d.data.buffer, { transfer: [d.data.buffer as ArrayBuffer] });
+    for (const [name, f] of [['toArray', () => d.toArray()], ['clone', () => d.clone()], ['at', () => d.at(0, 0)], ['rows', () => d.rows(0, 1)]] as const)
+      expect(f, name).toThrow(new RegExp(`${name}: tensor's buffer is detached`));
+  });
   it('detects a detached buffer', () => {
     const d = new Float32Array(4);
     const t = tensor(d, [4]);

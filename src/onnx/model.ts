@@ -67,6 +67,8 @@ export interface OnnxRunOptions {
 interface OutputStorage {
   runner?: (OData | undefined)[];
   int64?: (BigInt64Array | undefined)[];
+  /** The int64 storage's element counts, for the runner to check with the rest before anything is written. */
+  held?: (number | undefined)[];
 }
 
 const OUT_CTOR: Record<ODType, string> = { float32: 'Float32Array', float64: 'Float64Array', int64: 'BigInt64Array', int32: 'Int32Array', int8: 'Int8Array', uint8: 'Uint8Array', bool: 'Uint8Array' };
@@ -145,7 +147,7 @@ export class OnnxModel {
     const names = this.inputs.map((i) => i.name);
     for (const k of Object.keys(feeds)) if (!names.includes(k)) throw rangeError(fn, `unknown input '${k}'; the model's inputs are ${names.map((x) => `'${x}'`).join(', ')}`);
     const sym = new Map<string, number>();
-    return this.inputs.map((io) => {
+    const vals = this.inputs.map((io) => {
       const f = (feeds as Record<string, unknown>)[io.name];
       if (f === undefined || f === null) throw rangeError(fn, `missing input '${io.name}' (${io.dtype} [${(io.dims ?? []).map((d) => d ?? '?').join(', ')}])`);
       let data: ArrayBufferView, dims: readonly number[];
@@ -169,6 +171,8 @@ export class OnnxModel {
       const n = numel(dims);
       const len = (data as unknown as { length: number }).length;
       if (len !== n) throw rangeError(fn, `input '${io.name}': dims [${dims.join(', ')}] need ${n} elements, data has ${len}`);
+      // A detached buffer has length 0, which dims with a 0 pass: ops that copy or view it would throw V8's own error.
+      if (n === 0 && isDetached(data.buffer)) throw typeError(fn, `input '${io.name}''s buffer is detached (transferred away, or released by the scope() that made it)`);
       if (io.dims) {
         if (io.dims.length !== dims.length) throw rangeError(fn, `input '${io.name}' must have rank ${io.dims.length} ([${io.dims.map((d) => d ?? '?').join(', ')}]), got [${dims.join(', ')}]`);
         io.dims.forEach((want, i) => {
@@ -180,6 +184,11 @@ export class OnnxModel {
           }
         });
       }
+      const buf = data.buffer as ArrayBufferLike & { resizable?: boolean; growable?: boolean };
+      // runAsync hands feeds to native async ops, which refuse such buffers (naming their own argument) — and only on
+      // planned runs (the first one records synchronously): refused here, on every run, naming the call and input.
+      if (fn === 'OnnxModel.runAsync' && dt !== 'int64' && (buf.resizable === true || buf.growable === true))
+        throw typeError(fn, `input '${io.name}' is backed by a ${buf.resizable ? 'resizable ArrayBuffer' : 'growable SharedArrayBuffer'}; runAsync needs fixed-length buffers (run accepts it)`);
       if (dt === 'int64') {
         // An indexed loop: Float64Array.from with a map callback costs ~0.2 µs an element (BERT's ids and mask).
         const b = data as BigInt64Array, f = new Float64Array(b.length);
@@ -188,6 +197,8 @@ export class OnnxModel {
       }
       return mk(dt, dims, data as never);
     });
+    this.#intact(fn, vals);
+    return vals;
   }
 
   /**
@@ -195,7 +206,7 @@ export class OnnxModel {
    * each other: the runner's storage by output index (int64 outputs are held as float64 inside, so theirs is
    * filled by #results instead).
    */
-  #into(fn: string, opts: unknown, feeds: unknown): OutputStorage {
+  #into(fn: string, opts: unknown, vals: readonly Value[]): OutputStorage {
     if (opts === undefined || opts === null) return {};
     if (typeof opts !== 'object') throw typeError(fn, `options must be an object, got ${describe(opts)}`);
     const outs = (opts as OnnxRunOptions).outputs;
@@ -204,16 +215,16 @@ export class OnnxModel {
     const names = this.outputs.map((o) => o.name);
     const runner: (OData | undefined)[] = new Array(names.length).fill(undefined);
     const int64: (BigInt64Array | undefined)[] = new Array(names.length).fill(undefined);
-    const taken: { name: string; data: ArrayBufferView }[] = [];
-    for (const [k, f] of Object.entries(feeds as Record<string, unknown>)) {
-      const d = f instanceof Tensor ? f.data : (f as { data?: unknown })?.data;
-      if (ArrayBuffer.isView(d)) taken.push({ name: `input '${k}'`, data: d });
-    }
-    for (const [name, st] of Object.entries(outs as Record<string, unknown>)) {
+    // The feeds as the run will read them (int64 feeds are copies already), not read again from the caller's object.
+    const taken: { name: string; data: ArrayBufferView }[] = vals.map((v, i) => ({ name: `input '${this.inputs[i].name}'`, data: v.data }));
+    // Every caller getter runs here, before anything is checked: a getter that detaches another output's storage
+    // read earlier is then caught by the checks below (one that detaches a feed, by #intact after this).
+    const given: [string, unknown, unknown][] = [];
+    for (const [name, st] of Object.entries(outs as Record<string, unknown>)) given.push([name, st, ArrayBuffer.isView(st) ? st : st instanceof Tensor ? st.data : (st as { data?: unknown } | null)?.data]);
+    for (const [name, st, data] of given) {
       const k = names.indexOf(name);
       if (k < 0) throw rangeError(fn, `options.outputs: unknown output '${name}'; the model's outputs are ${names.map((x) => `'${x}'`).join(', ')}`);
       const arg = `options.outputs['${name}']`;
-      const data = ArrayBuffer.isView(st) ? st : st instanceof Tensor ? st.data : (st as { data?: unknown } | null)?.data;
       if (!ArrayBuffer.isView(data) || data instanceof DataView) throw typeError(fn, `${arg} must be a typed array (or a Tensor / { data }), got ${describe(st)}`);
       const buf = data.buffer as ArrayBufferLike & { resizable?: boolean; growable?: boolean };
       if (buf.resizable === true || buf.growable === true) throw typeError(fn, `${arg} is backed by a ${buf.resizable ? 'resizable ArrayBuffer' : 'growable SharedArrayBuffer'}; output storage needs a fixed-length buffer`);
@@ -229,7 +240,21 @@ export class OnnxModel {
       if (dtype === 'int64') int64[k] = data as BigInt64Array;
       else runner[k] = data as OData;
     }
-    return { runner: runner.some((d) => d) ? runner : undefined, int64: int64.some((d) => d) ? int64 : undefined };
+    const held = int64.some((d) => d) ? int64.map((d) => d?.length) : undefined;
+    return { runner: runner.some((d) => d) ? runner : undefined, int64: held ? int64 : undefined, held };
+  }
+
+  /**
+   * Throws unless every feed still holds its elements: a caller getter (a later feed's, or one of the options) may
+   * have detached or resized a feed already checked, and ops would read nothing from it (NaN or 0 from TypeScript
+   * loops, V8's own TypeError from copies). Called after the feeds and after the options are read.
+   */
+  #intact(fn: string, vals: readonly Value[]): void {
+    for (let i = 0; i < vals.length; i++) {
+      const d = vals[i].data;
+      if (d.length !== vals[i].size || (d.length === 0 && isDetached(d.buffer)))
+        throw typeError(fn, `input '${this.inputs[i].name}' was detached or resized while the call read its arguments (it holds ${d.length} elements, the run needs ${vals[i].size})`);
+    }
   }
 
   #results(fn: string, vals: Value[], int64Into?: (BigInt64Array | undefined)[]): OnnxOutputs { // ES-private: not callable from JS with junk
@@ -250,9 +275,10 @@ export class OnnxModel {
   /** Runs the model synchronously: `{ outputName: Tensor }` (written into `opts.outputs` where given). */
   run(feeds: Record<string, OnnxFeed>, opts?: OnnxRunOptions): OnnxOutputs {
     const vals = this.feeds(FN, feeds);
-    const into = this.#into(FN, opts, feeds);
+    const into = this.#into(FN, opts, vals);
+    if (opts !== undefined) this.#intact(FN, vals); // its getters may have detached a feed
     if (this.busy) throw rangeError(FN, 'a runAsync of this model is in flight (its buffers are in use); await it first');
-    return this.#results(FN, this.runner.run(vals, undefined, into.runner), into.int64);
+    return this.#results(FN, this.runner.run(vals, undefined, into.runner, FN, into.held), into.int64);
   }
 
   /**
@@ -265,14 +291,15 @@ export class OnnxModel {
     try {
       signal = checkSignal(fn, opts?.signal);
       vals = this.feeds(fn, feeds);
-      into = this.#into(fn, opts, feeds);
+      into = this.#into(fn, opts, vals);
+      this.#intact(fn, vals); // the options' getters may have detached a feed
     } catch (e) {
       return Promise.reject(e);
     }
     const go = async () => {
       this.busy = true;
       try {
-        return this.#results(fn, await this.runner.runAsync(vals, signal, into.runner), into.int64);
+        return this.#results(fn, await this.runner.runAsync(vals, signal, into.runner, into.held), into.int64);
       } finally {
         this.busy = false;
       }
@@ -288,7 +315,7 @@ export class OnnxModel {
     if (this.busy) throw rangeError('OnnxModel.profile', 'a runAsync of this model is in flight; await it first');
     const nodes: OpTiming[] = [];
     const t0 = performance.now();
-    this.runner.run(vals, nodes);
+    this.runner.run(vals, nodes, undefined, 'OnnxModel.profile');
     const totalMs = performance.now() - t0;
     const m = new Map<string, { op: string; count: number; ms: number }>();
     for (const t of nodes) {

@@ -8,6 +8,7 @@
  */
 import { allocOutput } from '../alloc.js';
 import { rangeError, typeError } from '../errors.js';
+import { isDetached } from '../tensor.js';
 import { abortError } from '../executor/submit.js';
 import { monitorHook } from '../ops/registry.js';
 import type { Graph, Node } from './graph.js';
@@ -122,7 +123,7 @@ export class GraphRunner {
   }
 
   private check(vals: (Value | undefined)[]): void {
-    for (const s of this.outputSlots) if (!vals[s]) throw rangeError('OnnxModel.run', `output '${this.names[s]}' was not computed (is it produced by any node?)`);
+    for (const s of this.outputSlots) if (!vals[s]) throw rangeError(this.callFn, `output '${this.names[s]}' was not computed (is it produced by any node?)`);
   }
 
   /** Executes with fresh buffers, recording everything; returns all slot values. */
@@ -161,7 +162,7 @@ export class GraphRunner {
   /** Input i (a connected one) of step `st`: an error naming the node when nothing has provided it. */
   private input(st: Step, vals: (Value | undefined)[], i: number): Value {
     const v = vals[st.ins[i]];
-    if (!v) throw rangeError('OnnxModel.run', `node '${st.node.name}' (${st.node.op}) reads '${this.names[st.ins[i]]}', which no node or input provides`);
+    if (!v) throw rangeError(this.callFn, `node '${st.node.name}' (${st.node.op}) reads '${this.names[st.ins[i]]}', which no node or input provides`);
     return v;
   }
 
@@ -334,10 +335,11 @@ export class GraphRunner {
 
   /** Graph outputs that are views, constants or inputs become fresh copies (never arena or caller memory). */
   private collect(vals: (Value | undefined)[], fresh: boolean): Value[] {
+    if (this.into || this.held) this.checkInto(this.outputSlots.map((s) => vals[s]!));
     return this.outputSlots.map((s, k) => {
       const v = vals[s]!;
       const into = this.into?.[k];
-      if (into) return into === v.data ? v : this.copyInto(k, v, into);
+      if (into) return into === v.data ? v : this.copyInto(v, into);
       if (!fresh && !this.copyOut.has(s)) return v;
       const c = mk(v.dtype, v.shape);
       (c.data as Float32Array).set(v.data as Float32Array);
@@ -345,11 +347,25 @@ export class GraphRunner {
     });
   }
 
-  /** Output k's value copied into the caller's storage (checked: same element type and count). */
-  private copyInto(k: number, v: Value, into: OData): Value {
-    const name = this.names[this.outputSlots[k]];
-    checkStorageCount(this.intoFn, name, into.length, v.shape, v.size);
-    if (into.constructor !== v.data.constructor) throw typeError(this.intoFn, `options.outputs['${name}'] is a ${into.constructor.name}, but this run computed ${v.dtype} (${v.data.constructor.name})`);
+  /**
+   * Every output's caller storage against this run's computed outputs (count, element type), before any of it is
+   * written: one wrong count must not leave the outputs before it already copied in (a throw with storage half-written).
+   */
+  private checkInto(outs: readonly Value[]): void {
+    outs.forEach((v, k) => {
+      const name = this.names[this.outputSlots[k]];
+      const into = this.into?.[k];
+      if (into) {
+        checkStorageCount(this.intoFn, name, into.length, v.shape, v.size);
+        if (into.constructor !== v.data.constructor) throw typeError(this.intoFn, `options.outputs['${name}'] is a ${into.constructor.name}, but this run computed ${v.dtype} (${v.data.constructor.name})`);
+      }
+      const held = this.held?.[k];
+      if (held !== undefined) checkStorageCount(this.intoFn, name, held, v.shape, v.size);
+    });
+  }
+
+  /** Output k's value copied into the caller's storage (checked by checkInto first). */
+  private copyInto(v: Value, into: OData): Value {
     (into as Float32Array).set(v.data as Float32Array);
     return mk(v.dtype, v.shape, into);
   }
@@ -358,39 +374,70 @@ export class GraphRunner {
   private into: readonly (OData | undefined)[] | undefined;
   /** The same by value slot: the planned step that writes a graph output writes it there. */
   private intoSlot: Map<number, OData> | undefined;
+  /**
+   * Element counts of caller storage the API fills itself after the run (int64 outputs, held as float64 inside), by
+   * output index: checked with the runner's own storage, before anything is written.
+   */
+  private held: readonly (number | undefined)[] | undefined;
+  /** Element counts of `into` when the run took it: a runAsync checks them after every await (see intact). */
+  private intoLengths: number[] = [];
   /** The API call the run in progress serves, for errors about its storage. */
   private intoFn = 'OnnxModel.run';
+  /** The API call the run in progress serves (run, runAsync, profile), for errors about the graph's values. */
+  private callFn = 'OnnxModel.run';
 
   /**
-   * Takes `into` as the caller's output storage for one run ({@link clearInto} after it). A planned run checks every
-   * count here, before any step writes; a recording (first or dynamic) run computes into fresh buffers and copies at
-   * the end, after the same check (copyInto).
+   * Takes `into` as the caller's output storage for one run ({@link clearInto} after it, also when this throws). A
+   * planned run checks every count here (int64 storage's `held` counts too), before any step writes; a recording
+   * (first or dynamic) run computes into fresh buffers and copies at the end, after the same check (checkInto).
    */
-  private setInto(fn: string, into: readonly (OData | undefined)[], plan: Plan | 'dynamic' | undefined): void {
-    if (plan && plan !== 'dynamic')
-      plan.outputs.forEach((o, k) => into[k] && checkStorageCount(fn, this.names[o.slot], into[k]!.length, o.value.shape, o.value.size));
+  private setInto(fn: string, into: readonly (OData | undefined)[] | undefined, plan: Plan | 'dynamic' | undefined, held?: readonly (number | undefined)[]): void {
+    this.intoFn = fn;
+    this.into = into;
+    this.held = held;
+    if (plan && plan !== 'dynamic') this.checkInto(plan.outputs.map((o) => o.value));
+    this.intoLengths = into ? into.map((d) => (d ? d.length : 0)) : [];
     const bySlot = new Map<number, OData>();
-    into.forEach((d, k) => {
+    into?.forEach((d, k) => {
       if (d && !bySlot.has(this.outputSlots[k])) bySlot.set(this.outputSlots[k], d);
     });
-    this.into = into;
     this.intoSlot = bySlot;
-    this.intoFn = fn;
   }
 
   private clearInto(): void {
-    this.into = this.intoSlot = undefined;
+    this.into = this.intoSlot = this.held = undefined;
+  }
+
+  /**
+   * Throws unless every feed and every caller storage array still holds its elements. A runAsync's caller gets the
+   * event loop back while the run is queued and at every await, and may detach (transfer) or resize a buffer the run
+   * still reads or writes: the next step would read nothing (TypeScript ops compute NaN or 0 from a detached array)
+   * or write nowhere. Checked before the first step and after each await; a few property reads.
+   */
+  private intact(fn: string, feeds: Value[]): void {
+    for (let i = 0; i < feeds.length; i++) {
+      const d = feeds[i].data;
+      if (d.length !== feeds[i].size || (d.length === 0 && isDetached(d.buffer)))
+        throw typeError(fn, `input '${this.names[this.inputSlots[i]]}' was detached or resized while the run was queued or in flight (it holds ${d.length} elements, the run needs ${feeds[i].size}); keep the feeds' buffers until runAsync settles`);
+    }
+    if (!this.into) return;
+    for (let k = 0; k < this.into.length; k++) {
+      const d = this.into[k];
+      if (d && (d.length !== this.intoLengths[k] || (d.length === 0 && isDetached(d.buffer))))
+        throw typeError(fn, `options.outputs['${this.names[this.outputSlots[k]]}'] was detached while the run was queued or in flight; keep output storage until runAsync settles (outputs written before this point are in it)`);
+    }
   }
 
   /**
    * Runs synchronously. `into[k]`, when given, is the caller's storage for output k (its element type checked by
    * OnnxModel): the run writes that output there, and returns it as a view of it.
    */
-  run(feeds: Value[], timing?: OpTiming[], into?: readonly (OData | undefined)[], fn = 'OnnxModel.run'): Value[] {
+  run(feeds: Value[], timing?: OpTiming[], into?: readonly (OData | undefined)[], fn = 'OnnxModel.run', held?: readonly (number | undefined)[]): Value[] {
     const { plan, sig } = this.planFor(feeds);
-    if (!into) return this.runPlan(plan, sig, feeds, timing);
-    this.setInto(fn, into, plan);
+    this.callFn = fn;
+    if (!into && !held) return this.runPlan(plan, sig, feeds, timing);
     try {
+      this.setInto(fn, into, plan, held);
       return this.runPlan(plan, sig, feeds, timing);
     } finally {
       this.clearInto();
@@ -404,11 +451,12 @@ export class GraphRunner {
       const constBufs = new Set(this.constVals.filter((c): c is Value => !!c).map((c) => c.data.buffer));
       const res = this.outputSlots.map((s) => vals[s]!);
       if (plan === undefined) this.plans.set(sig, this.freeze(vals));
+      if (this.into || this.held) this.checkInto(res);
       // A recorded run's outputs may alias inputs/constants or each other: copy those.
       const seen = new Set<ArrayBufferLike>();
       return res.map((v, i) => {
         const into = this.into?.[i];
-        if (into) return this.copyInto(i, v, into);
+        if (into) return this.copyInto(v, into);
         const s = this.outputSlots[i];
         const shared = isFeedOrConst(s) || seen.has(v.data.buffer) || constBufs.has(v.data.buffer) || this.feedBuffers(feeds).has(v.data.buffer);
         seen.add(v.data.buffer);
@@ -434,16 +482,24 @@ export class GraphRunner {
   }
 
   /** Runs with the heavy ops on the native pool, one after another; light ops run between them. */
-  async runAsync(feeds: Value[], signal?: AbortSignal, into?: readonly (OData | undefined)[]): Promise<Value[]> {
+  async runAsync(feeds: Value[], signal?: AbortSignal, into?: readonly (OData | undefined)[], held?: readonly (number | undefined)[]): Promise<Value[]> {
+    const fn = 'OnnxModel.runAsync';
     const { plan } = this.planFor(feeds);
+    this.callFn = fn;
     if (plan === undefined) {
       // The first run for these shapes records (synchronously) and plans; it is a normal run.
-      if (signal?.aborted) throw abortError('OnnxModel.runAsync', signal.reason);
-      return this.run(feeds, undefined, into, 'OnnxModel.runAsync');
+      if (signal?.aborted) throw abortError(fn, signal.reason);
+      try {
+        this.setInto(fn, into, undefined, held);
+        this.intact(fn, feeds);
+      } finally {
+        this.clearInto();
+      }
+      return this.run(feeds, undefined, into, fn, held);
     }
-    if (!into) return this.runPlanAsync(plan, feeds, signal);
-    this.setInto('OnnxModel.runAsync', into, plan);
+    if (!into && !held) return this.runPlanAsync(plan, feeds, signal);
     try {
+      this.setInto(fn, into, plan, held);
       return await this.runPlanAsync(plan, feeds, signal);
     } finally {
       this.clearInto();
@@ -464,6 +520,7 @@ export class GraphRunner {
       steps = p.steps;
       outsOf = (i) => this.outsOf(p, i);
     }
+    this.intact('OnnxModel.runAsync', feeds);
     for (let i = 0; i < steps.length; i++) {
       if (signal?.aborted) throw abortError('OnnxModel.runAsync', signal.reason);
       const st = steps[i];
@@ -472,6 +529,7 @@ export class GraphRunner {
         const ins = st.ins.map((x) => (x < 0 ? undefined : vals[x]));
         const planned = outsOf(i);
         const res = await st.def.runAsync(st.node, ins, planned ?? [], st.ctx, signal);
+        this.intact('OnnxModel.runAsync', feeds);
         st.outs.forEach((o, j) => {
           if (o < 0) return;
           if (planned?.[j] && res[j] !== planned[j]) (planned[j]!.data as Float32Array).set(res[j].data as Float32Array);

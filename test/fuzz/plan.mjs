@@ -1,6 +1,7 @@
 // Which function call number i of a seed makes, and how an outcome is classified.
 import { API_GENS, apiTargets, genApiCall } from './targets-api.mjs';
 import { genNativeCall, NATIVE_SPECS } from './targets-native.mjs';
+import { ONNX_WEIGHTS } from './targets-onnx.mjs';
 import { native } from '../../dist/src/native.js';
 import { callSeed, Rand } from './values.mjs';
 
@@ -16,6 +17,8 @@ const SLOW = { loadDigits: 0.2, probeHalfPeak: 0.3, probeVnniPeak: 0.3, probeAmx
 export function targets() {
   const list = [];
   for (const k of apiTargets()) list.push([SLOW[k] ?? (/^register(Async|Weight)/.test(k) ? 0.1 : /^register/.test(k) ? 0.3 : API_GENS[k] ? 4 : 1), `api:${k}`]);
+  // A loaded model's run surface (test/fuzz/targets-onnx.mjs): not exports, so listed by name.
+  for (const [k, w] of Object.entries(ONNX_WEIGHTS)) list.push([w, `api:${k}`]);
   list.push([30, 'api:#method']);
   list.push([0.2, 'api:#worker']);
   for (const k of Object.keys(NATIVE_SPECS)) if (typeof native[k] === 'function') list.push([SLOW[k] ?? 4, `native:${k}`]);

@@ -3,6 +3,7 @@
 import * as api from '../../dist/src/index.js';
 import { compare, refGemm, WrongResult } from './targets-native.mjs';
 import { MORE_GENS, MORE_INSTANCES } from './targets-api-more.mjs';
+import { ONNX_GENS } from './targets-onnx.mjs';
 import { anyValue, corruptTensor, dim, DTYPES, FuzzProbeError, hostile, isDetached, label, randomOptions, signal, spoil, tens, trapOption } from './values.mjs';
 
 /** Exports never called: slow whole pipelines (minutes) or ones that only forward to covered functions. */
@@ -422,7 +423,7 @@ export const API_GENS = {
 };
 
 // Generators of the exports added later (conv family, ONNX, serving, nn helpers) live in their own file.
-Object.assign(API_GENS, MORE_GENS);
+Object.assign(API_GENS, MORE_GENS, ONNX_GENS);
 
 /**
  * A register* call: a well-formed impl that never matches is fine; junk accepted silently is flagged 'wrong'
@@ -626,7 +627,7 @@ export function genApiCall(R, name, ctx) {
       g.check = undefined;
     }
   }
-  const isClass = /^[A-Z]/.test(name) && /^class\b/.test(Function.prototype.toString.call(v));
+  const isClass = typeof v === 'function' && /^[A-Z]/.test(name) && /^class\b/.test(Function.prototype.toString.call(v));
   const invoke = g.invoke ?? ((a) => (isClass ? new v(...a) : v(...a)));
   let post;
   if (g.async && R.chance(0.25)) {
