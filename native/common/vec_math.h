@@ -35,7 +35,7 @@ inline typename V::R vexp(typename V::R x) {
   // n can reach 128 at the top of the range: split the scale to stay in pow2i's domain.
   R n1 = V::round(V::mul(n, V::set1(0.5f)));
   R n2 = V::sub(n, n1);
-  R res = V::mul(V::mul(p, V::pow2i(n1)), V::pow2i(n2));
+  R res = V::ldexp(V::ldexp(p, n1), n2);
   res = V::select(V::gt(x, hi), V::set1(__builtin_inff()), res);
   res = V::select(V::lt(x, lo), V::zero(), res);
   return V::select(V::isnan(x), x, res);
@@ -51,7 +51,7 @@ inline typename V::R vexp_nonpos(typename V::R x) {
   const R lo = V::set1(-87.33654f);
   R n;
   R p = vexp_reduced<V>(V::max(x, lo), n);
-  return V::select(V::lt(x, lo), V::zero(), V::mul(p, V::pow2i(n)));
+  return V::select(V::lt(x, lo), V::zero(), V::ldexp(p, n));
 }
 
 // erf(x): Abramowitz & Stegun 7.1.26, |abs err| <= 1.5e-7; odd symmetry restored by the sign of x.
