@@ -128,16 +128,16 @@ struct Eltwise {
   }
 
   // o = exp(x − mx) over a row (not stored when o is null: the log-softmax keeps x), returning its sum; with Base2,
-  // o = 2^(x − mx) (x already scaled by log2(e)).
+  // o = 2^d, d = log2(e)·x − log2(e)·mx in one multiply-add (b2_arg).
   template <bool ScalarTail = false, bool Base2 = false>
   static float exp_sum(size_t cols, const float* xr, float mx, float* o) {
-    const R vm = V::set1(mx);
+    const R vm = V::set1(Base2 ? -mx * kLog2e : mx);
     R acc = V::zero();
     size_t i = 0;
     for (; i + W <= cols; i += W) {
       // x - max <= 0 (or NaN) in every whole vector; the tail below keeps vexp (its padding lanes may exceed 0), or
       // clamps them at 0 for the base-2 form.
-      R e = Base2 ? vexp2_nonpos<V>(V::sub(V::load(xr + i), vm)) : vexp_nonpos<V>(V::sub(V::load(xr + i), vm));
+      R e = Base2 ? vexp2_nonpos<V>(b2_arg(V::load(xr + i), vm)) : vexp_nonpos<V>(V::sub(V::load(xr + i), vm));
       if (o) V::store(o + i, e);
       acc = V::add(acc, e);
     }
@@ -145,7 +145,7 @@ struct Eltwise {
       // Lanes past cols hold exp(0 − max): zeroed by lane index before the sum (a stored copy zeroed 64 floats and
       // summed them one by one: rec's 40-wide rows spent a fifth of their time there).
       const size_t n = cols - i;
-      R e = Base2 ? vexp2_nonpos<V>(V::min(V::sub(V::load_partial(xr + i, n), vm), V::zero()))
+      R e = Base2 ? vexp2_nonpos<V>(V::min(b2_arg(V::load_partial(xr + i, n), vm), V::set1(64.0f)))
                   : vexp<V>(V::sub(V::load_partial(xr + i, n), vm));
       e = V::select(V::lt(V::load(kLaneIndex), V::set1(float(n))), e, V::zero());
       if (o && ScalarTail) {
@@ -190,20 +190,22 @@ struct Eltwise {
   // horizontal sums after the block's exp pass: no row's next step waits on its own max or sum. (The same blocking of
   // the plain softmax above measured no change, 1536×128 and rec's 320×40: 0.99–1.02×, so it stays row by row.)
   static constexpr size_t kSoftmaxRows = 16;
+  // The exp pass is e^(t − max t) = 2^d, d = log2(e)·t − log2(e)·max t by one multiply-add (exact product, one
+  // rounding relative to d, the row's constant rounded once: a shift of every d of the row alike, which 1/Σ cancels;
+  // scaling t first rounded a −10000-shifted row's logits to 1e-3) and vexp2_nonpos: a third fewer operations than
+  // vexp_nonpos(t − max t). m2 = −log2(e)·max t.
+  static constexpr float kLog2e = 1.44269504088896341f;
+  static R b2_arg(R t, R m2) { return V::fmadd(t, V::set1(kLog2e), m2); }
   static size_t softmax_block(size_t cols) {
     const size_t nb = 4096 / (cols ? cols : 1);
     return nb < 1 ? 1 : nb > kSoftmaxRows ? kSoftmaxRows : nb;
   }
 
-  // u = log2(e)·t, t = scale·x (+ mask row) rounded first, into o, returning max u (NaN as row_max does); two max
-  // chains. (The exp pass is then 2^(u − max u): vexp2_nonpos, a third fewer operations than e^(t − max t).)
-  static constexpr float kLog2e = 1.44269504088896341f;
+  // t = scale·x (+ mask row) into o, returning max t (NaN as row_max does); two max chains.
   static float scale_mask_max(size_t n, const float* x, float scale, const float* mrow, float* o) {
-    const R vs = V::set1(scale), vl = V::set1(kLog2e);
+    const R vs = V::set1(scale);
     R m0 = V::set1(-__builtin_inff()), m1 = m0;
-    auto t_at = [&](size_t i) {
-      return V::mul(mrow ? V::fmadd(V::load(x + i), vs, V::load(mrow + i)) : V::mul(V::load(x + i), vs), vl);
-    };
+    auto t_at = [&](size_t i) { return mrow ? V::fmadd(V::load(x + i), vs, V::load(mrow + i)) : V::mul(V::load(x + i), vs); };
     size_t i = 0;
     for (; i + 2 * W <= n; i += 2 * W) {
       const R t0 = t_at(i), t1 = t_at(i + W);
@@ -219,7 +221,7 @@ struct Eltwise {
     }
     float s = V::hmax(V::max(m0, m1));
     for (; i < n; i++) {
-      const float t = (mrow ? std::fma(x[i], scale, mrow[i]) : x[i] * scale) * kLog2e;
+      const float t = mrow ? std::fma(x[i], scale, mrow[i]) : x[i] * scale;
       o[i] = t;
       s = (t != t) ? t : (t > s ? t : s);
     }
@@ -241,18 +243,18 @@ struct Eltwise {
       float tail[kSoftmaxRows];
       for (size_t r = 0; r < nb; r++) {
         float* o = ob + r * cols;
-        const R vm = V::set1(mx[r]);
+        const R vm = V::set1(-mx[r] * kLog2e);
         R a0 = V::zero(), a1 = V::zero();
         size_t i = 0;
         for (; i + 2 * W <= cols; i += 2 * W) {
-          const R e0 = vexp2_nonpos<V>(V::sub(V::load(o + i), vm)), e1 = vexp2_nonpos<V>(V::sub(V::load(o + i + W), vm));
+          const R e0 = vexp2_nonpos<V>(b2_arg(V::load(o + i), vm)), e1 = vexp2_nonpos<V>(b2_arg(V::load(o + i + W), vm));
           V::store(o + i, e0);
           V::store(o + i + W, e1);
           a0 = V::add(a0, e0);
           a1 = V::add(a1, e1);
         }
         if (i + W <= cols) {
-          const R e0 = vexp2_nonpos<V>(V::sub(V::load(o + i), vm));
+          const R e0 = vexp2_nonpos<V>(b2_arg(V::load(o + i), vm));
           V::store(o + i, e0);
           a0 = V::add(a0, e0);
           i += W;
