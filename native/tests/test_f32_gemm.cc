@@ -165,7 +165,7 @@ TEST(f32_gemm_row_scale_flag) {
       for (size_t m = 1; m <= (sa ? v.mr_sa : v.mr); m++)
         for (size_t n : {size_t(1), v.nr - 1, v.nr})
           for (size_t k : {size_t(0), size_t(1), size_t(33)})
-            for (unsigned acc : {0u, kGemmAccumulate}) {
+            for (unsigned acc : {0u, unsigned(kGemmAccumulate)}) {
               const size_t ldc = v.nr + 3, lda = k + 3;
               std::vector<float> a(m * std::max<size_t>(lda, 1)), ap(std::max<size_t>(k, 1) * v.mr, 0.0f);
               std::vector<float> b(std::max<size_t>(k, 1) * v.nr), f(m), c0(m * ldc), plain(m * ldc, 0.0f), c(m * ldc);

@@ -128,10 +128,10 @@ struct Eltwise {
   }
 
   // o = exp(x − mx) over a row (not stored when o is null: the log-softmax keeps x), returning its sum; with Base2,
-  // o = 2^d, d = log2(e)·x − log2(e)·mx in one multiply-add (b2_arg).
+  // o = 2^d, d = log2(e)·(x − mx) (b2_arg).
   template <bool ScalarTail = false, bool Base2 = false>
   static float exp_sum(size_t cols, const float* xr, float mx, float* o) {
-    const R vm = V::set1(Base2 ? -mx * kLog2e : mx);
+    const R vm = V::set1(mx);
     R acc = V::zero();
     size_t i = 0;
     for (; i + W <= cols; i += W) {
@@ -190,12 +190,12 @@ struct Eltwise {
   // horizontal sums after the block's exp pass: no row's next step waits on its own max or sum. (The same blocking of
   // the plain softmax above measured no change, 1536×128 and rec's 320×40: 0.99–1.02×, so it stays row by row.)
   static constexpr size_t kSoftmaxRows = 16;
-  // The exp pass is e^(t − max t) = 2^d, d = log2(e)·t − log2(e)·max t by one multiply-add (exact product, one
-  // rounding relative to d, the row's constant rounded once: a shift of every d of the row alike, which 1/Σ cancels;
-  // scaling t first rounded a −10000-shifted row's logits to 1e-3) and vexp2_nonpos: a third fewer operations than
-  // vexp_nonpos(t − max t). m2 = −log2(e)·max t.
+  // The exp pass is e^(t − max t) = 2^d, d = log2(e)·(t − max t) (rounded relative to d: scaling t first rounded a
+  // −10000-shifted row's logits to 1e-3; and the max itself gets d = 0, 2^0 = 1 exactly, where a multiply-add
+  // t·log2(e) − max·log2(e) left it the rounding of max·log2(e), so one unmasked key no longer gave its V row
+  // exactly) and vexp2_nonpos: a third fewer operations than vexp_nonpos(t − max t).
   static constexpr float kLog2e = 1.44269504088896341f;
-  static R b2_arg(R t, R m2) { return V::fmadd(t, V::set1(kLog2e), m2); }
+  static R b2_arg(R t, R m) { return V::mul(V::sub(t, m), V::set1(kLog2e)); }
   static size_t softmax_block(size_t cols) {
     const size_t nb = 4096 / (cols ? cols : 1);
     return nb < 1 ? 1 : nb > kSoftmaxRows ? kSoftmaxRows : nb;
@@ -243,7 +243,7 @@ struct Eltwise {
       float tail[kSoftmaxRows];
       for (size_t r = 0; r < nb; r++) {
         float* o = ob + r * cols;
-        const R vm = V::set1(-mx[r] * kLog2e);
+        const R vm = V::set1(mx[r]);
         R a0 = V::zero(), a1 = V::zero();
         size_t i = 0;
         for (; i + 2 * W <= cols; i += 2 * W) {
