@@ -54,10 +54,10 @@ inline typename V::R vexp_nonpos(typename V::R x) {
   return V::select(V::lt(x, lo), V::zero(), V::ldexp(p, n));
 }
 
-// 2^d for d <= 0 (the attention softmax, its logits scaled by log2(e) in the pass before): d = n + f, n = round(d)
+// 2^d for d <= 0 (the attention softmax: d = log2(e)·(t − max t), eltwise.h): d = n + f, n = round(d)
 // (f exact, |f| <= 1/2), a degree-6 polynomial for 2^f (fitted to the relative error, 1.3 ulp in float), times 2^n
 // by V::ldexp. d is clamped at V::kLdexpZeroN, where the result is exactly 0 (masked keys), so no select is needed:
-// 11 operations where vexp_nonpos(x·ln2) takes 16. NaN stays NaN (V::max keeps its first operand's NaN).
+// 10 vector operations where vexp_nonpos takes 16. NaN stays NaN (V::max keeps its first operand's NaN).
 template <class V>
 inline typename V::R vexp2_nonpos(typename V::R d) {
   using R = typename V::R;
