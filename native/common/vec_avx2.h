@@ -39,6 +39,8 @@ struct VecAvx2 {
   static R pow2i(R n) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
   }
+  static R ldexp(R p, R n) { return mul(p, pow2i(n)); }  // p·2^n, n integral in [-126, 127]; 0 at n = -127
+  static constexpr float kLdexpZeroN = -127.0f;
   static float hsum(R v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));

@@ -37,6 +37,11 @@ struct VecAvx512 {
   static R pow2i(R n) {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23));
   }
+  // p·2^n for integral n, rounded once (in [-126, 127] the bits of mul(p, pow2i(n))): one vscalefps where pow2i's
+  // convert, add and shift and the multiply were four operations (the softmax's exp is bound by its operation count).
+  // Below the normals it rounds to the subnormals, and to 0 for n = kLdexpZeroN and p in [0.5, 1].
+  static R ldexp(R p, R n) { return _mm512_scalef_ps(p, n); }
+  static constexpr float kLdexpZeroN = -150.0f;
   static float hsum(R v) { return _mm512_reduce_add_ps(v); }
   static float hmax(R v) { return _mm512_reduce_max_ps(v); }
   static void prefetch(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }

@@ -42,6 +42,8 @@ struct VecNeon {
   static R pow2i(R n) {
     return vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(vcvtnq_s32_f32(n), vdupq_n_s32(127)), 23));
   }
+  static R ldexp(R p, R n) { return mul(p, pow2i(n)); }  // p·2^n, n integral in [-126, 127]; 0 at n = -127
+  static constexpr float kLdexpZeroN = -127.0f;
   static float hsum(R v) { return vaddvq_f32(v); }
   static float hmax(R v) { return vmaxvq_f32(v); }
   static void prefetch(const void* p) { __builtin_prefetch(p); }

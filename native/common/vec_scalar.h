@@ -41,6 +41,8 @@ struct VecScalar {
     std::memcpy(&f, &bits, 4);
     return f;
   }
+  static R ldexp(R p, R n) { return mul(p, pow2i(n)); }  // p·2^n, n integral in [-126, 127]; 0 at n = -127
+  static constexpr float kLdexpZeroN = -127.0f;
   static float hsum(R v) { return v; }
   static float hmax(R v) { return v; }
   static void prefetch(const void*) {}

@@ -22,7 +22,10 @@ struct Shape {
 };
 const Shape kShapes[] = {{1, 1, 1, 1, 1, 1},   {2, 3, 5, 7, 3, 5},     {1, 2, 9, 17, 64, 64},
                          {2, 2, 33, 130, 13, 31}, {1, 1, 70, 257, 8, 40}, {1, 2, 4, 0, 8, 8},
-                         {1, 2, 128, 128, 32, 32}, {1, 2, 40, 40, 15, 15}};  // BERT's and rec's SVTR heads
+                         {1, 2, 128, 128, 32, 32}, {1, 2, 40, 40, 15, 15},  // BERT's and rec's SVTR heads
+                         // The 1/Σ row scale in the P·V tile (partial row tiles, dv past and below nr) and the
+                         // base-2 exp's vector tails (seq_k 1, 7, 77, 129).
+                         {1, 3, 77, 129, 33, 15}, {2, 2, 7, 1, 15, 33}, {1, 1, 129, 77, 15, 33}};
 
 // Mask forms: none, [b,1,1,sk] (padding), [sq,sk], [b,h,sq,1] (column broadcast), [1] (scalar).
 enum MaskForm { kNone, kPad, kFull2d, kColumn, kScalar, kMaskForms };

@@ -154,6 +154,45 @@ TEST(f32_gemm_strided_a_twin_matches_packed_kernel) {
   }
 }
 
+TEST(f32_gemm_row_scale_flag) {
+  // kGemmRowScale (the attention's 1/Σ on its P·V rows): row i of A·B times bias[i] in registers, then stored or,
+  // with kGemmAccumulate, added to C — bit for bit the product stored plainly, times the factor, (plus C): one
+  // rounding each way. Both entries, every row count, columns around NR (a sentinel past n stays), K 0, 1 and 33.
+  for (const F32GemmVariant& v : f32_gemm_table) {
+    if (!sttest::runnable(v)) continue;
+    sttest::Rng rng(17);
+    for (int sa = 0; sa < 2; sa++)
+      for (size_t m = 1; m <= (sa ? v.mr_sa : v.mr); m++)
+        for (size_t n : {size_t(1), v.nr - 1, v.nr})
+          for (size_t k : {size_t(0), size_t(1), size_t(33)})
+            for (unsigned acc : {0u, unsigned(kGemmAccumulate)}) {
+              const size_t ldc = v.nr + 3, lda = k + 3;
+              std::vector<float> a(m * std::max<size_t>(lda, 1)), ap(std::max<size_t>(k, 1) * v.mr, 0.0f);
+              std::vector<float> b(std::max<size_t>(k, 1) * v.nr), f(m), c0(m * ldc), plain(m * ldc, 0.0f), c(m * ldc);
+              for (float& x : a) x = rng.uniform() * 2 - 1;
+              for (float& x : b) x = rng.uniform() * 2 - 1;
+              for (float& x : f) x = rng.uniform() * 3;
+              for (float& x : c0) x = rng.uniform();
+              c = c0;
+              auto call = [&](float* cc, unsigned flags, const float* bias) {
+                if (sa) return v.ukernel_sa(m, n, k, a.data(), lda, b.data(), cc, ldc, flags, bias, kActNone);
+                pack_a_f32(a.data(), lda, m, k, v.mr, ap.data());
+                v.ukernel(m, n, k, ap.data(), b.data(), cc, ldc, flags, bias, kActNone);
+              };
+              call(plain.data(), 0u, nullptr);
+              call(c.data(), kGemmRowScale | acc, f.data());
+              size_t bad = 0;
+              for (size_t i = 0; i < m; i++)
+                for (size_t j = 0; j < ldc; j++) {
+                  const float scaled = plain[i * ldc + j] * f[i];
+                  const float want = j >= n ? c0[i * ldc + j] : acc ? scaled + c0[i * ldc + j] : scaled;
+                  bad += std::memcmp(&c[i * ldc + j], &want, sizeof(float)) != 0;
+                }
+              CHECK(bad == 0, "%s sa=%d m=%zu n=%zu k=%zu acc=%u: %zu differ", v.name, sa, m, n, k, acc, bad);
+            }
+  }
+}
+
 TEST(f32_gemm_tall_strided_a_tile_in_the_driver) {
   // The blocked path reads A in place in tiles of mr_sa rows when A's row stride (here k) is at least 512 B away
   // from a multiple of 4 KiB (k = 128, 384, 385 floats), of mr rows otherwise (k = 1024): row counts around the

@@ -127,15 +127,17 @@ struct Eltwise {
     return s;
   }
 
-  // o = exp(x − mx) over a row (not stored when o is null: the log-softmax keeps x), returning its sum.
-  template <bool ScalarTail = false>
+  // o = exp(x − mx) over a row (not stored when o is null: the log-softmax keeps x), returning its sum; with Base2,
+  // o = 2^d, d = log2(e)·(x − mx) (b2_arg).
+  template <bool ScalarTail = false, bool Base2 = false>
   static float exp_sum(size_t cols, const float* xr, float mx, float* o) {
     const R vm = V::set1(mx);
     R acc = V::zero();
     size_t i = 0;
     for (; i + W <= cols; i += W) {
-      // x - max <= 0 (or NaN) in every whole vector; the tail below keeps vexp (its padding lanes may exceed 0).
-      R e = vexp_nonpos<V>(V::sub(V::load(xr + i), vm));
+      // x - max <= 0 (or NaN) in every whole vector; the tail below keeps vexp (its padding lanes may exceed 0), or
+      // clamps them at 0 for the base-2 form.
+      R e = Base2 ? vexp2_nonpos<V>(b2_arg(V::load(xr + i), vm)) : vexp_nonpos<V>(V::sub(V::load(xr + i), vm));
       if (o) V::store(o + i, e);
       acc = V::add(acc, e);
     }
@@ -143,7 +145,8 @@ struct Eltwise {
       // Lanes past cols hold exp(0 − max): zeroed by lane index before the sum (a stored copy zeroed 64 floats and
       // summed them one by one: rec's 40-wide rows spent a fifth of their time there).
       const size_t n = cols - i;
-      R e = vexp<V>(V::sub(V::load_partial(xr + i, n), vm));
+      R e = Base2 ? vexp2_nonpos<V>(V::min(b2_arg(V::load_partial(xr + i, n), vm), V::set1(64.0f)))
+                  : vexp<V>(V::sub(V::load_partial(xr + i, n), vm));
       e = V::select(V::lt(V::load(kLaneIndex), V::set1(float(n))), e, V::zero());
       if (o && ScalarTail) {
         // Stored one float at a time: the attention's P·V broadcasts these floats next, and loads from a masked
@@ -187,6 +190,12 @@ struct Eltwise {
   // horizontal sums after the block's exp pass: no row's next step waits on its own max or sum. (The same blocking of
   // the plain softmax above measured no change, 1536×128 and rec's 320×40: 0.99–1.02×, so it stays row by row.)
   static constexpr size_t kSoftmaxRows = 16;
+  // The exp pass is e^(t − max t) = 2^d, d = log2(e)·(t − max t) (rounded relative to d: scaling t first rounded a
+  // −10000-shifted row's logits to 1e-3; and the max itself gets d = 0, 2^0 = 1 exactly, where a multiply-add
+  // t·log2(e) − max·log2(e) left it the rounding of max·log2(e), so one unmasked key no longer gave its V row
+  // exactly) and vexp2_nonpos: a third fewer operations than vexp_nonpos(t − max t).
+  static constexpr float kLog2e = 1.44269504088896341f;
+  static R b2_arg(R t, R m) { return V::mul(V::sub(t, m), V::set1(kLog2e)); }
   static size_t softmax_block(size_t cols) {
     const size_t nb = 4096 / (cols ? cols : 1);
     return nb < 1 ? 1 : nb > kSoftmaxRows ? kSoftmaxRows : nb;
@@ -238,20 +247,20 @@ struct Eltwise {
         R a0 = V::zero(), a1 = V::zero();
         size_t i = 0;
         for (; i + 2 * W <= cols; i += 2 * W) {
-          const R e0 = vexp_nonpos<V>(V::sub(V::load(o + i), vm)), e1 = vexp_nonpos<V>(V::sub(V::load(o + i + W), vm));
+          const R e0 = vexp2_nonpos<V>(b2_arg(V::load(o + i), vm)), e1 = vexp2_nonpos<V>(b2_arg(V::load(o + i + W), vm));
           V::store(o + i, e0);
           V::store(o + i + W, e1);
           a0 = V::add(a0, e0);
           a1 = V::add(a1, e1);
         }
         if (i + W <= cols) {
-          const R e0 = vexp_nonpos<V>(V::sub(V::load(o + i), vm));
+          const R e0 = vexp2_nonpos<V>(b2_arg(V::load(o + i), vm));
           V::store(o + i, e0);
           a0 = V::add(a0, e0);
           i += W;
         }
         acc[r] = V::add(a0, a1);
-        tail[r] = i < cols ? exp_sum<true>(cols - i, o + i, mx[r], o + i) : 0.0f;
+        tail[r] = i < cols ? exp_sum<true, true>(cols - i, o + i, mx[r], o + i) : 0.0f;
       }
       for (size_t r = 0; r < nb; r++) inv_sum[r0 + r] = 1.0f / (V::hsum(acc[r]) + tail[r]);
     }

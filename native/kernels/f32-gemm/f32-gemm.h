@@ -12,6 +12,10 @@ enum Activation : int { kActNone = 0, kActRelu = 1, kActGelu = 2 };
 enum : unsigned {
   kGemmAccumulate = 1u,  // C += A·B (else C = A·B)
   kGemmEpilogue = 2u,    // then apply bias[n] and the activation (only on the last K block)
+  // f32-gemm microkernels only: row i of A·B times bias[i] before it is stored (or added, with kGemmAccumulate);
+  // `bias` then holds the tile's m row factors, no column bias is added. The attention's 1/Σ of each softmax row,
+  // applied to its P·V context rows in registers.
+  kGemmRowScale = 4u,
 };
 
 // C[m×n] (ldc) (+)= Apack · Bpack over kc steps.

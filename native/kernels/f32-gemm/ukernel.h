@@ -3,6 +3,7 @@
 // applied to the registers before the single store (fused epilogue).
 #pragma once
 #include <cstddef>
+#include "common/unroll.h"
 #include "common/vec_math.h"
 #include "kernels/f32-gemm/f32-gemm.h"
 #include "kernels/f32-gemm/store.h"
@@ -39,6 +40,15 @@ inline void f32_gemm_tile(size_t n, size_t kc, const float* __restrict a, size_t
     }
     a += SA ? 1 : MR;
     b += NR;
+  }
+  if (flags & kGemmRowScale) {
+    ST_UNROLL
+    for (int i = 0; i < M; i++) {
+      const R s = V::set1(bias[i]);
+      ST_UNROLL
+      for (int j = 0; j < NV; j++) acc[i][j] = V::mul(acc[i][j], s);
+    }
+    bias = nullptr;
   }
   gemm_store_f32<V, M, NV>(acc, n, c, ldc, flags, bias, act);
 }

@@ -41,13 +41,15 @@ void pack_kt(const F32TransposeVariant& tv, const float* k, size_t ldk, size_t d
 // C (m × n, ldc) = A (m × kc, row stride lda, read in place by the strided-A microkernel: packing Q and the
 // probabilities was a fifth of the attention's time) · Bpack, tile by tile; B panels outermost so each stays in L1
 // across the row tiles.
+// row_scale (m floats, or null): row i of the product times row_scale[i], in the microkernel's registers.
 void tile_gemm(const F32GemmVariant& gv, size_t m, size_t n, size_t kc, const float* a, size_t lda, const float* bp,
-               float* c, size_t ldc) {
+               float* c, size_t ldc, const float* row_scale = nullptr) {
   const size_t mr = gv.mr, nr = gv.nr;
+  const unsigned flags = row_scale ? kGemmRowScale : 0u;
   for (size_t j = 0; j < n; j += nr)
     for (size_t i = 0; i < m; i += mr)
       gv.ukernel_sa(std::min(mr, m - i), std::min(nr, n - j), kc, a + i * lda, lda, bp + (j / nr) * kc * nr,
-                    c + i * ldc + j, ldc, 0u, nullptr, kActNone);
+                    c + i * ldc + j, ldc, flags, row_scale ? row_scale + i : nullptr, kActNone);
 }
 
 void attention_task(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const F32TransposeVariant& tv,
@@ -75,7 +77,8 @@ void attention_task(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const
   for (size_t i0 = 0; i0 < sq; i0 += rb) {
     const size_t m = std::min(rb, sq - i0);
     tile_gemm(gv, m, sk, dk, q + i0 * a.q.row, a.q.row, kp, s, sk);
-    // The scale and the mask fold into the softmax's first pass; its 1/Σ waits for the context rows (dv wide).
+    // The scale and the mask fold into the softmax's first pass; its 1/Σ waits for the context rows (dv wide), which
+    // the P·V microkernel scales in its registers before its one store (kGemmRowScale).
     if (!mrow) {
       ev.softmax_scaled(m, sk, s, a.scale, mask ? mask + i0 * a.ms[2] : nullptr, a.ms[2], s, inv);
     } else {
@@ -85,9 +88,7 @@ void attention_task(const F32GemmVariant& gv, const F32EltwiseVariant& ev, const
       }
     }
     float* o = out + i0 * a.out_row;
-    tile_gemm(gv, m, dv, sk, s, sk, vp, o, a.out_row);
-    for (size_t r = 0; r < m; r++)
-      for (size_t c = 0; c < dv; c++) o[r * a.out_row + c] *= inv[r];
+    tile_gemm(gv, m, dv, sk, s, sk, vp, o, a.out_row, inv);
   }
 }
 
