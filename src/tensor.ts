@@ -266,6 +266,11 @@ export function isDetached(buf: ArrayBufferLike): boolean {
   }
 }
 
+/** Whether `data` still holds its `n` elements: not shrunk or detached (a detached buffer reads as length 0). */
+export function holds(data: { length: number; buffer: ArrayBufferLike }, n: number): boolean {
+  return data.length === n && !(n === 0 && isDetached(data.buffer));
+}
+
 /**
  * Throws unless `t` is a Tensor whose shape, size and data agree (every dimension a non-negative integer, their
  * product equal to `t.size`: catches a shape array edited after creation) and whose data still holds `t.size`
@@ -288,7 +293,7 @@ export function checkTensor(fn: string, arg: string, t: unknown): asserts t is T
   }
   if (n !== t.size)
     throw rangeError(fn, `${arg}.shape ${describe(s)} does not match its ${describe(t.size)} elements (was the shape array changed after the tensor was made?)`);
-  if (t.data.length !== t.size || (t.size === 0 && isDetached(buf))) {
+  if (!holds(t.data, t.size)) {
     if (isDetached(buf)) throw typeError(fn, `${arg}'s buffer is detached (it was transferred away, or released when the scope() that made it ended)`);
     throw rangeError(fn, `${arg} has ${t.data.length} elements in its buffer but shape [${t.shape.join(', ')}] needs ${t.size}`);
   }

@@ -9,7 +9,7 @@ import { checkSignal } from '../ops/registry.js';
 import { overlaps } from '../conv/conv2d.js';
 import type { Graph, IOInfo } from './graph.js';
 import { parseModel, readSource, isODType, type ModelSource } from './load.js';
-import { checkStorageCount, GraphRunner, type OpTiming } from './plan.js';
+import { checkStorageCount, GraphRunner, lostFeed, type OpTiming } from './plan.js';
 import { PASSES } from './optimize.js';
 import { getOnnxOp } from './ops/registry.js';
 import { mk, numel, type OData, type ODType, type Value } from './value.js';
@@ -250,11 +250,9 @@ export class OnnxModel {
    * loops, V8's own TypeError from copies). Called after the feeds and after the options are read.
    */
   #intact(fn: string, vals: readonly Value[]): void {
-    for (let i = 0; i < vals.length; i++) {
-      const d = vals[i].data;
-      if (d.length !== vals[i].size || (d.length === 0 && isDetached(d.buffer)))
-        throw typeError(fn, `input '${this.inputs[i].name}' was detached or resized while the call read its arguments (it holds ${d.length} elements, the run needs ${vals[i].size})`);
-    }
+    const i = lostFeed(vals);
+    if (i >= 0)
+      throw typeError(fn, `input '${this.inputs[i].name}' was detached or resized while the call read its arguments (it holds ${vals[i].data.length} elements, the run needs ${vals[i].size})`);
   }
 
   #results(fn: string, vals: Value[], int64Into?: (BigInt64Array | undefined)[]): OnnxOutputs { // ES-private: not callable from JS with junk

@@ -8,7 +8,7 @@
  */
 import { allocOutput } from '../alloc.js';
 import { rangeError, typeError } from '../errors.js';
-import { isDetached } from '../tensor.js';
+import { holds } from '../tensor.js';
 import { abortError } from '../executor/submit.js';
 import { monitorHook } from '../ops/registry.js';
 import type { Graph, Node } from './graph.js';
@@ -68,6 +68,12 @@ export interface OpTiming {
 }
 
 const ALIGN = 64;
+/** The index of the first feed that no longer holds its elements (detached or resized by the caller), or -1. */
+export function lostFeed(feeds: readonly Value[]): number {
+  for (let i = 0; i < feeds.length; i++) if (!holds(feeds[i].data, feeds[i].size)) return i;
+  return -1;
+}
+
 /** Throws unless caller storage `name` (options.outputs) holds exactly the `size` elements of this run's output. */
 export function checkStorageCount(fn: string, name: string, have: number, shape: readonly number[], size: number): void {
   if (have !== size) throw rangeError(fn, `options.outputs['${name}'] has ${have} elements, but this run's output has shape [${shape.join(', ')}] (${size} elements)`);
@@ -415,15 +421,13 @@ export class GraphRunner {
    * or write nowhere. Checked before the first step and after each await; a few property reads.
    */
   private intact(fn: string, feeds: Value[]): void {
-    for (let i = 0; i < feeds.length; i++) {
-      const d = feeds[i].data;
-      if (d.length !== feeds[i].size || (d.length === 0 && isDetached(d.buffer)))
-        throw typeError(fn, `input '${this.names[this.inputSlots[i]]}' was detached or resized while the run was queued or in flight (it holds ${d.length} elements, the run needs ${feeds[i].size}); keep the feeds' buffers until runAsync settles`);
-    }
+    const i = lostFeed(feeds);
+    if (i >= 0)
+      throw typeError(fn, `input '${this.names[this.inputSlots[i]]}' was detached or resized while the run was queued or in flight (it holds ${feeds[i].data.length} elements, the run needs ${feeds[i].size}); keep the feeds' buffers until runAsync settles`);
     if (!this.into) return;
     for (let k = 0; k < this.into.length; k++) {
       const d = this.into[k];
-      if (d && (d.length !== this.intoLengths[k] || (d.length === 0 && isDetached(d.buffer))))
+      if (d && !holds(d, this.intoLengths[k]))
         throw typeError(fn, `options.outputs['${this.names[this.outputSlots[k]]}'] was detached while the run was queued or in flight; keep output storage until runAsync settles (outputs written before this point are in it)`);
     }
   }
