@@ -2,7 +2,7 @@
  * CPU information and the ISA cap.
  * @module
  */
-import { native, type NativeCpuInfo } from './native.js';
+import { bumpMaxIsaEpoch, native, type NativeCpuInfo } from './native.js';
 import { describe, rangeError, typeError } from './errors.js';
 
 /** ISA levels a cap can name. x86: scalar < avx2 < avxvnni < avx512 < avx512vnni < avx512bf16 < avx512fp16 < amx; ARM: scalar < neon < neondot < neonfp16 < neoni8mm. */
@@ -46,6 +46,7 @@ export function setMaxIsa(isa: Isa): Isa {
   if (typeof isa !== 'string') throw typeError('setMaxIsa', `isa must be a string, got ${describe(isa)}`);
   const r = native.setMaxIsa(isa) as Isa;
   kernelCache = null;
+  bumpMaxIsaEpoch();
   return r;
 }
 

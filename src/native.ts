@@ -328,6 +328,34 @@ function load(): NativeAddon {
 /** The loaded addon. */
 export const native: NativeAddon = load();
 
+const nativeOnlyCalls = new WeakSet<() => void>();
+/**
+ * Marks `call` as made only of synchronous native op calls that the addon records while `recordSteps` is on (the op
+ * forms of binding/op.h, and the few entry points that record themselves): no JavaScript work of its own that a run
+ * needs — no copies, loops over elements, fills or checks of what the natives return. A planned ONNX run records such
+ * kept calls once and replays them in one native call (src/onnx/plan.ts, "replayed segments"). A native function that
+ * does not record throws while recording, so a wrong mark fails loudly there; JavaScript work in a marked call would
+ * not, so mark only calls that are nothing but native op calls. Returns `call`.
+ */
+export function nativeOnly<F extends () => void>(call: F): F {
+  nativeOnlyCalls.add(call);
+  return call;
+}
+/** Whether {@link nativeOnly} marked `call`. */
+export function isNativeOnly(call: () => void): boolean {
+  return nativeOnlyCalls.has(call);
+}
+
+let isaEpoch = 0;
+/** Counts setMaxIsa calls: a recorded call holds the kernels selected when it was recorded (src/onnx/plan.ts). */
+export function maxIsaEpoch(): number {
+  return isaEpoch;
+}
+/** @internal Called by setMaxIsa (src/cpu.ts). */
+export function bumpMaxIsaEpoch(): void {
+  isaEpoch++;
+}
+
 // Memory an async op in flight uses must not be transferred away (see docs/parallel.md, "Buffers").
 native.setTransferGuard(markAsUntransferable as (buffer: ArrayBuffer) => void);
 

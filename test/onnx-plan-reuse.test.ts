@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadOnnx } from '../src/index.js';
+import { cpuInfo, getMaxIsa, loadOnnx, setMaxIsa } from '../src/index.js';
+import { native, nativeOnly } from '../src/native.js';
+import { keepCall, registerOnnxOp } from '../src/onnx/ops/registry.js';
+import type { Value } from '../src/onnx/value.js';
 import { quantizeModel } from '../src/nn/index.js';
 import { coalesce } from '../src/onnx/value.js';
 import { bertFeeds, bertModel, G, ocrPage, PADDLE_OCR, randArr, T } from './onnx-build.js';
@@ -239,4 +242,103 @@ describe('kept Attention and LayerNorm calls follow new ids and masks (BERT enco
       }
     });
   }
+});
+
+describe('replayed segments: kept native calls recorded once, run by one native call', () => {
+  const bytes = bertModel({ layers: 2, hidden: 64, heads: 4, ffn: 128, vocab: 100, form: 'decomposed', opset: 14 });
+  const firstDiff = (a: Float32Array, b: Float32Array) => (a.length !== b.length ? -2 : a.findIndex((v, i) => !Object.is(v, b[i])));
+  const out0 = (r: Record<string, { data: unknown }>) => r[Object.keys(r)[0]].data as Float32Array;
+
+  it('the BERT encoder replays its layers and equals a fresh model bit for bit over new ids, masks and shapes', () => {
+    const warm = loadOnnx(bytes);
+    const a = bertFeeds(1, 32, 100, [0, 8]).ours, b = bertFeeds(1, 32, 100, [5, 3]).ours, c = bertFeeds(2, 16, 100, [2, 5]).ours;
+    const ids = b.input_ids.data as BigInt64Array;
+    for (let i = 0; i < ids.length; i++) ids[i] = (ids[i] + 7n) % 100n;
+    expect(warm.runner.replayedSteps).toBe(0);
+    warm.run(a); // records the plan
+    warm.run(a); // keeps the calls
+    expect(warm.runner.replayedSteps).toBe(0);
+    warm.run(a); // records the segments
+    // Both layers' Linear, Attention and LayerNorm steps, up to the last LayerNorm (a graph output: never replayed).
+    expect(warm.runner.replayedSteps).toBeGreaterThanOrEqual(12);
+    for (const f of [b, c, a, c, b]) {
+      const want = out0(loadOnnx(bytes).run(f));
+      expect(firstDiff(out0(warm.run(f)), want)).toBe(-1);
+      expect(firstDiff(out0(warm.run(f)), want)).toBe(-1);
+    }
+  });
+
+  it('setMaxIsa re-records with the kernels it selects', () => {
+    const best = getMaxIsa();
+    const lower = (['avx2', 'neon', 'scalar'] as const).find((isa) => isa !== best && cpuInfo().supportedIsas.includes(isa));
+    if (!lower) return; // a scalar-only machine: nothing lower to select
+    const f = bertFeeds(1, 32, 100, [3, 7]).ours;
+    const warm = loadOnnx(bytes);
+    for (let i = 0; i < 3; i++) warm.run(f);
+    expect(warm.runner.replayedSteps).toBeGreaterThan(0);
+    expect(warm.runner.replayRecordings).toBe(1);
+    warm.run(f);
+    expect(warm.runner.replayRecordings).toBe(1); // the same record while the cap stays
+    try {
+      setMaxIsa(lower);
+      const want = out0(loadOnnx(bytes).run(f)); // a recording run: every kernel selected under the cap
+      expect(firstDiff(out0(warm.run(f)), want)).toBe(-1);
+      expect(warm.runner.replayRecordings).toBe(2);
+      expect(firstDiff(out0(warm.run(f)), want)).toBe(-1);
+    } finally {
+      setMaxIsa(best);
+    }
+    const want = out0(loadOnnx(bytes).run(f));
+    expect(firstDiff(out0(warm.run(f)), want)).toBe(-1);
+    expect(warm.runner.replayRecordings).toBe(3);
+  });
+
+  it('while recording, a native function that does not record throws instead of running', () => {
+    const h = new native.ChunkSteps(1, 1, 1);
+    native.recordSteps(h, 0, 0);
+    try {
+      expect(() => native.cpuInfo()).toThrow(/cpuInfo: cannot be recorded \(recordSteps is on/);
+      const x = new Uint8Array(8), o = new Uint8Array(8);
+      expect(() => native.onnxGather(x, o, new Int32Array([0]), 1, 2, 4)).toThrow(/cannot be recorded/);
+      expect(o.every((v) => v === 0)).toBe(true);
+      expect(() => native.matmulAsync(new Float32Array(1), 1, 1, new Float32Array(1), 1, false, new Float32Array(1), null, 0, 1)).toThrow(/cannot be recorded/);
+      native.binary(0, new Float32Array(4), new Float32Array(4), new Float32Array(4), 4); // a sync op: recorded
+      expect(h.steps).toBe(1);
+    } finally {
+      native.recordSteps(null, 0, 0);
+    }
+    expect(() => native.cpuInfo()).not.toThrow();
+  });
+
+  it('a kept call wrongly marked native-only (JavaScript work) is not replayed: the run stays right', () => {
+    let runs = 0;
+    registerOnnxOp('JsScale', {
+      run(n, ins, outs) {
+        const x = ins[0]!;
+        const out = outs[0] ?? { dtype: 'float32', shape: x.shape.slice(), size: x.size, data: new Float32Array(x.size) } as unknown as Value;
+        const X = x.data as Float32Array, O = out.data as Float32Array;
+        const call = nativeOnly(() => {
+          runs++;
+          for (let i = 0; i < X.length; i++) O[i] = 3 * X[i];
+        });
+        call();
+        keepCall(n, ins, outs, out, call);
+        return [out];
+      },
+    }, 'test.replay');
+    const g = new G(17, { 'test.replay': 1 });
+    g.input('x', T.FLOAT, [2, 8]);
+    const s = g.node('Add', ['x', 'x']);
+    const t = g.node('JsScale', [g.node('JsScale', [s], {}, 1, 'test.replay')], {}, 1, 'test.replay');
+    g.node('Add', [t, 'x'], {}, ['y']);
+    g.output('y');
+    const m = loadOnnx(g.bytes());
+    for (let r = 0; r < 5; r++) {
+      const x = randArr(16, 100 + r);
+      const y = m.run({ x: { data: x, dims: [2, 8] } }).y.data as Float32Array;
+      for (let i = 0; i < 16; i++) expect(y[i]).toBeCloseTo(19 * x[i], 4);
+    }
+    expect(m.runner.replayedSteps).toBe(0);
+    expect(runs).toBeGreaterThanOrEqual(10);
+  });
 });

@@ -1,8 +1,10 @@
 // N-API glue for the ONNX runtime's native helpers (native/runtime/onnx/ops.h): argument checks only, no math.
 #include <napi.h>
 
+#include <algorithm>
 #include <string>
 
+#include "binding/op.h"
 #include "binding/util.h"
 #include "cpu/dispatch.h"
 #include "runtime/f32/attention_driver.h"
@@ -58,7 +60,17 @@ Napi::Value OnnxTranspose(const Napi::CallbackInfo& info) {
     x = typed_data<int32_t>(info, 0, fn, "x", total ? reach + 1 : 0);
     out = typed_data<int32_t>(info, 1, fn, "out", total);
   }
-  onnx_transpose_4b(static_cast<const uint32_t*>(x), static_cast<uint32_t*>(out), sh, st, rank);
+  const auto* x4 = static_cast<const uint32_t*>(x);
+  auto* o4 = static_cast<uint32_t*>(out);
+  if (AddonData* d = t_recording ? addon_data(env) : nullptr; d && d->recording) {
+    // recordSteps is on: run later, by runSteps (the shape and strides copied: the closure owns them).
+    struct Dims { size_t sh[8], st[8]; } dims;
+    std::copy(sh, sh + 8, dims.sh);
+    std::copy(st, st + 8, dims.st);
+    record_step(*d, [x4, o4, dims, rank] { onnx_transpose_4b(x4, o4, dims.sh, dims.st, rank); });
+    return info.Env().Undefined();
+  }
+  onnx_transpose_4b(x4, o4, sh, st, rank);
   return info.Env().Undefined();
 }
 
@@ -120,6 +132,13 @@ Napi::Value OnnxAttention(const Napi::CallbackInfo& info) {
   a.mask = typed_data<float>(info, 3, fn, "mask", mreach, true);
   for (size_t i = 0; i < 4; i++) a.ms[i] = d[21 + i];
   a.scale = float(num_arg(info, 6));
+  if (AddonData* rd = t_recording ? addon_data(env) : nullptr; rd && rd->recording) {
+    // recordSteps is on: run later, by runSteps, with the kernels selected now (as a recorded sync op does).
+    const auto& gv = f32_gemm_table.select();
+    const auto& ev = f32_eltwise_table.select();
+    record_step(*rd, [a, &gv, &ev] { f32_attention_run(gv, ev, a); });
+    return info.Env().Undefined();
+  }
   f32_attention_run(f32_gemm_table.select(), f32_eltwise_table.select(), a);
   return info.Env().Undefined();
 }
@@ -128,9 +147,9 @@ Napi::Value OnnxAttention(const Napi::CallbackInfo& info) {
 
 void init_onnx(Napi::Env env, Napi::Object exports) {
   export_fn<OnnxDynamicQuantize>(env, exports, "onnxDynamicQuantize");
-  export_fn<OnnxTranspose>(env, exports, "onnxTranspose");
+  export_fn<OnnxTranspose, true>(env, exports, "onnxTranspose");
   export_fn<OnnxGather>(env, exports, "onnxGather");
-  export_fn<OnnxAttention>(env, exports, "onnxAttention");
+  export_fn<OnnxAttention, true>(env, exports, "onnxAttention");
 }
 
 }  // namespace binding

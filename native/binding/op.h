@@ -326,7 +326,7 @@ Napi::Value op_async(const Napi::CallbackInfo& info) {
 // Exports the forms D names.
 template <class D>
 void export_op(Napi::Env env, Napi::Object exports) {
-  if constexpr (D::kNames.sync_export != nullptr) export_fn<op_sync<D>>(env, exports, D::kNames.sync_export);
+  if constexpr (D::kNames.sync_export != nullptr) export_fn<op_sync<D>, true>(env, exports, D::kNames.sync_export);
   if constexpr (D::kNames.async_export != nullptr) export_fn<op_async<D>>(env, exports, D::kNames.async_export);
 }
 

@@ -40,6 +40,7 @@ Napi::Value RecordSteps(const Napi::CallbackInfo& info) {
   OpArgs a(info, fn, nullptr);
   if (a.is_null(0)) {
     d->recording.reset();
+    t_recording = false;
     return info.Env().Undefined();
   }
   const std::shared_ptr<ChunkSteps>& s = Handle<ChunkSteps>::unwrap(info.Env(), info[0], fn, kChunkStepsHandle)->weights();
@@ -47,6 +48,7 @@ Napi::Value RecordSteps(const Napi::CallbackInfo& info) {
   if (chunk >= s->chunks()) a.range_error("chunk (" + std::to_string(chunk) + ") must be below chunks (" + std::to_string(s->chunks()) + ")");
   if (lane >= s->lanes()) a.range_error("lane (" + std::to_string(lane) + ") must be below lanes (" + std::to_string(s->lanes()) + ")");
   d->recording = s;
+  t_recording = true;
   d->recording_chunk = chunk;
   d->recording_lane = lane;
   return info.Env().Undefined();
@@ -72,8 +74,8 @@ Napi::Value RunSteps(const Napi::CallbackInfo& info) {
 
 void init_steps(Napi::Env env, Napi::Object exports) {
   exports.Set("ChunkSteps", Handle<ChunkSteps>::Define(env, kChunkStepsHandle));
-  export_fn<RecordSteps>(env, exports, "recordSteps");
-  export_fn<RunSteps>(env, exports, "runSteps");
+  export_fn<RecordSteps, true>(env, exports, "recordSteps");
+  export_fn<RunSteps, true>(env, exports, "runSteps");  // refuses itself while recording, with its own message
 }
 
 }  // namespace binding

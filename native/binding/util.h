@@ -149,13 +149,25 @@ inline auto run_guarded(napi_env env, const char* fn, F&& f) -> decltype(f()) {
   throw;
 }
 
-// Exports `F` as `name` through run_guarded (every addon function is registered this way).
-template <Napi::Value (*F)(const Napi::CallbackInfo&)>
+// Whether recordSteps is on in this thread's environment (binding/steps.cc sets it with AddonData::recording; an
+// environment runs on one thread, so this mirrors it without an instance-data lookup per call).
+inline thread_local bool t_recording = false;
+
+// Exports `F` as `name` through run_guarded (every addon function is registered this way). While recordSteps is on,
+// only a `Recordable` function runs (the sync op forms, which record their call instead of running it, and the few
+// entry points that do the same): any other throws, so a recorded sequence never silently misses a native call that
+// ran at record time instead (binding/steps.cc).
+template <Napi::Value (*F)(const Napi::CallbackInfo&), bool Recordable = false>
 inline void export_fn(Napi::Env env, Napi::Object exports, const char* name) {
   exports.Set(name, Napi::Function::New(
                         env,
                         [](const Napi::CallbackInfo& info) -> Napi::Value {
-                          return run_guarded(info.Env(), static_cast<const char*>(info.Data()), [&] { return F(info); });
+                          const char* fn = static_cast<const char*>(info.Data());
+                          if constexpr (!Recordable) {
+                            if (t_recording)
+                              throw Napi::Error::New(info.Env(), std::string(fn) + ": cannot be recorded (recordSteps is on; call recordSteps(null) first)");
+                          }
+                          return run_guarded(info.Env(), fn, [&] { return F(info); });
                         },
                         name, const_cast<char*>(name)));
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { describe, options, rangeError, typeError } from '../errors.js';
-import { native } from '../native.js';
+import { native, nativeOnly } from '../native.js';
 import { Tensor } from '../tensor.js';
 import { checkSignal } from '../ops/registry.js';
 import type { AsyncOptions } from '../ops/registry.js';
@@ -87,7 +87,7 @@ export function plan(fn: string, x: unknown, w: unknown, opts: DepthwiseConv2dOp
 
 /** @internal The native call of a checked plan, to run now or keep (the ONNX runtime's per-node call caches). */
 export function nativeCall(p: DwPlan): () => void {
-  return () => native.depthwiseConv2d(p.x.data, p.w.data, p.bias, p.out.data, p.params, p.actA, p.actB);
+  return nativeOnly(() => native.depthwiseConv2d(p.x.data, p.w.data, p.bias, p.out.data, p.params, p.actA, p.actB));
 }
 
 /**

@@ -12,7 +12,8 @@ import { holds } from '../tensor.js';
 import { abortError } from '../executor/submit.js';
 import { monitorHook } from '../ops/registry.js';
 import type { Graph, Node } from './graph.js';
-import { getOnnxOp, keptCall, markFresh, type OpContext, type OpDef } from './ops/registry.js';
+import { getOnnxOp, keptCall, keptReplay, markFresh, type OpContext, type OpDef } from './ops/registry.js';
+import { maxIsaEpoch, native, type NativeChunkSteps } from '../native.js';
 import { mk, obytes, oview, type OData, type Value } from './value.js';
 
 /** One node ready to run. */
@@ -32,6 +33,26 @@ export interface Step {
 
 /** Shared by steps without planned outputs (ops only read `outs[i]`, never write it). */
 const NO_OUTS: readonly (Value | undefined)[] = Object.freeze([]);
+
+/**
+ * Replayed segments (on by default; `SIMDTENSOR_ONNX_REPLAY=0` turns them off, for A/B runs). On a planned
+ * synchronous run, consecutive steps whose kept call is {@link nativeOnly} and reads and writes only memory the plan
+ * owns (arena views and constants: no graph input, no graph output) are recorded once into a native step list
+ * (binding/steps.cc, `recordSteps`) and then run by one `runSteps` call a run: no per-step JavaScript, argument
+ * parsing or N-API crossing, for the same kernels on the same memory (the record holds the parsed calls). Recorded
+ * at a plan's second planned run (the first keeps the calls); again after setMaxIsa (a record holds the kernels
+ * selected when it was made). Not while the monitor is on or for a profile (both time steps one by one).
+ */
+const REPLAY = process.env.SIMDTENSOR_ONNX_REPLAY !== '0';
+/** runSteps's input and stage (one float each; the replayed steps read neither). */
+const REPLAY_X = new Float32Array(1), REPLAY_STAGE = new Float32Array(1);
+
+/** Steps [from, to) of a plan, recorded: one `runSteps` call runs them all. */
+interface ReplaySegment {
+  from: number;
+  to: number;
+  steps: NativeChunkSteps;
+}
 
 /** A frozen plan for one input-shape signature. */
 interface Plan {
@@ -58,6 +79,10 @@ interface Plan {
    */
   viewShapes: (readonly number[] | undefined)[];
   arenaBytes: number;
+  /** Planned synchronous runs so far (segments are recorded at the second). */
+  runs: number;
+  /** The recorded segments, with the setMaxIsa count they were recorded under; null: none to record. */
+  replay: { epoch: number; segments: ReplaySegment[] } | null | undefined;
 }
 
 /** Per-op timing of one profiled run. */
@@ -329,7 +354,7 @@ export class GraphRunner {
     for (const o of outputs) if (copyOut.has(o.slot) || isStatic[o.slot] || isInput.has(o.slot)) copyOut.add(o.slot);
     this.copyOut = copyOut;
     this.arenaBytes = Math.max(this.arenaBytes, top);
-    return { steps, stepOuts: keptOuts, freshOuts, fixed, outputs, liveAlias, viewShapes, arenaBytes: top };
+    return { steps, stepOuts: keptOuts, freshOuts, fixed, outputs, liveAlias, viewShapes, arenaBytes: top, runs: 0, replay: undefined };
   }
 
   private copyOut = new Set<number>();
@@ -471,8 +496,80 @@ export class GraphRunner {
       });
     }
     const vals = this.begin(plan, feeds);
-    for (let i = 0; i < plan.steps.length; i++) this.step(plan, i, vals, timing);
+    const segs = timing ? undefined : this.replaySegments(plan, vals);
+    if (!segs) for (let i = 0; i < plan.steps.length; i++) this.step(plan, i, vals, timing);
+    else {
+      for (let i = 0, s = 0; i < plan.steps.length; ) {
+        const seg = segs[s];
+        if (seg && seg.from === i) {
+          native.runSteps(seg.steps, REPLAY_X, REPLAY_STAGE);
+          i = seg.to;
+          s++;
+        } else this.step(plan, i++, vals);
+      }
+    }
     return this.collect(vals, false);
+  }
+
+  /** Times a plan's segments were recorded (for tests and diagnostics: once per plan, again after setMaxIsa). */
+  replayRecordings = 0;
+
+  /** Steps run by replayed segments, over every plan (for tests and diagnostics). */
+  get replayedSteps(): number {
+    let n = 0;
+    for (const p of this.plans.values()) if (p !== 'dynamic' && p.replay) for (const g of p.replay.segments) n += g.to - g.from;
+    return n;
+  }
+
+  /** The plan's replayed segments for this run (recording them at its second planned run), or undefined: step by step. */
+  private replaySegments(plan: Plan, vals: (Value | undefined)[]): ReplaySegment[] | undefined {
+    if (!REPLAY || monitorHook.on) return undefined;
+    if (plan.replay && plan.replay.epoch !== maxIsaEpoch()) plan.replay = undefined; // kernels selected before setMaxIsa
+    if (plan.replay === undefined) {
+      if (plan.runs++ < 1) return undefined; // the first planned run keeps the calls
+      plan.replay = this.recordSegments(plan, vals);
+      this.replayRecordings++;
+    }
+    return plan.replay?.segments;
+  }
+
+  /**
+   * Records each run of two or more consecutive steps whose kept call is native-only over memory the plan owns.
+   * Recording runs nothing (the calls are parsed and stored): the caller then runs the segments for this run too.
+   */
+  private recordSegments(plan: Plan, vals: (Value | undefined)[]): Plan['replay'] {
+    const inputs = new Set(this.inputSlots);
+    const owned = (s: number) => s < 0 || (plan.fixed[s] !== undefined && !inputs.has(s));
+    const callOf = (i: number): (() => void) | undefined => {
+      const st = plan.steps[i], outs = plan.stepOuts[i];
+      if (st.def.alias || plan.viewShapes[i] || plan.freshOuts[i] || !st.ins.every(owned)) return undefined;
+      if (!st.outs.every((o, j) => o < 0 || outs[j] !== undefined)) return undefined;
+      return keptReplay(st.node, st.ins.map((s) => (s < 0 ? undefined : vals[s])), outs);
+    };
+    const segments: ReplaySegment[] = [];
+    for (let i = 0; i < plan.steps.length; ) {
+      const calls: (() => void)[] = [];
+      for (let c = callOf(i); c; c = callOf(i + calls.length)) calls.push(c);
+      if (calls.length >= 2) {
+        const h = new native.ChunkSteps(1, 1, 1);
+        let ok = true;
+        native.recordSteps(h, 0, 0);
+        try {
+          for (const c of calls) {
+            const before = h.steps;
+            c();
+            if (h.steps === before) ok = false; // recorded nothing: not a native op call after all
+          }
+        } catch {
+          ok = false; // a native function that does not record (a wrong nativeOnly mark): run step by step
+        } finally {
+          native.recordSteps(null, 0, 0);
+        }
+        if (ok) segments.push({ from: i, to: i + calls.length, steps: h });
+      }
+      i += Math.max(calls.length, 1);
+    }
+    return segments.length ? { epoch: maxIsaEpoch(), segments } : null;
   }
 
   private feedBuffers(feeds: Value[]): Set<ArrayBufferLike> {

@@ -11,7 +11,7 @@
  * merged form input 4 is the target of the Reshapes it replaced, checked against [batch, seq, heads, dk] each run.
  * @module
  */
-import { native } from '../../native.js';
+import { native, nativeOnly } from '../../native.js';
 import { rangeError, typeError } from '../../errors.js';
 import { attrFloat, attrInt, type Node } from '../graph.js';
 import { bstrides, ints, outOr, type Value } from '../value.js';
@@ -60,7 +60,7 @@ function attentionRun(n: Node, ins: (Value | undefined)[], outs: (Value | undefi
   const geom = Int32Array.from([b, heads, sq, sk, dk, dv, ...q.st, ...k.st, ...v.st, sq * heads * dv, heads * dv, dv, ...ms]);
   const Q = ins[0]!.data as Float32Array, K = ins[1]!.data as Float32Array, V = ins[2]!.data as Float32Array;
   const M = m ? (m.data as Float32Array) : null, O = out.data as Float32Array, scale = attrFloat(n, 'scale', 1);
-  const call = () => native.onnxAttention(Q, K, V, M, O, geom, scale);
+  const call = nativeOnly(() => native.onnxAttention(Q, K, V, M, O, geom, scale));
   call();
   keepCall(n, ins, outs, out, call); // the geometry block and the checks cost ~40 µs a call: a planned run skips them
   return [out];

@@ -6,7 +6,7 @@
  */
 import { rangeError, typeError } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
-import { native } from '../../native.js';
+import { native, nativeOnly } from '../../native.js';
 import { monitorHook } from '../../ops/registry.js';
 import { conv2d, conv2dAsync, convTranspose2d, convTranspose2dAsync, packConvWeights, PackedConvWeights, planConv, planGeometry, type Conv2dOptions, type ConvTranspose2dOptions, type ConvTranspose2dAsyncOptions } from '../../conv/conv2d.js';
 import { depthwiseConv2d, depthwiseConv2dAsync, nativeCall as dwNativeCall, plan as planDepthwise, type DepthwiseConv2dOptions } from '../../conv/depthwise.js';
@@ -298,7 +298,7 @@ function keptConv(n: Node, ins: Ins, outs: (Value | undefined)[], e: FusedConvEx
   let call: () => void;
   if (e.w instanceof PackedConvWeights) {
     const p = planConv('conv2d', x, e.w, opts, e.transposed);
-    call = () => native.conv2d(p.x, p.packed.handle, p.geom, p.out.data, p.bias, p.residual, p.act[0], p.act[1], p.act[2]);
+    call = nativeOnly(() => native.conv2d(p.x, p.packed.handle, p.geom, p.out.data, p.bias, p.residual, p.act[0], p.act[1], p.act[2]));
   } else {
     call = dwNativeCall(planDepthwise('depthwiseConv2d', x, e.w, dwOptions(e, opts)));
   }
@@ -434,7 +434,7 @@ function poolOp(op: string, avg: boolean) {
       if (c.rank === 4 && o0 && c.opts.out && c.opts.out.data === o0.data && c.x.size > 0) {
         const p = planPool(op, avg ? 1 : 0, c.x, c.opts);
         const px = p.x.data as Float32Array, po = p.out.data as Float32Array;
-        keepCall(n, ins, outs, o0, () => native.pool2d(px, po, p.params));
+        keepCall(n, ins, outs, o0, nativeOnly(() => native.pool2d(px, po, p.params)));
       }
       return [back(y, c.rank)];
     },
@@ -472,7 +472,7 @@ function globalOp(op: string, avg: boolean) {
         const s = c.x4.shape, nhwc = c.layout === 'nhwc';
         const params = Int32Array.of(avg ? 1 : 0, +nhwc, s[0], nhwc ? s[3] : s[1], nhwc ? s[1] * s[2] : s[2] * s[3]);
         const gx = c.x4.data as Float32Array, go = c.o4.data as Float32Array;
-        keepCall(n, ins, outs, o0, () => native.globalPool(gx, go, params));
+        keepCall(n, ins, outs, o0, nativeOnly(() => native.globalPool(gx, go, params)));
       }
       return [c.o];
     },
@@ -577,7 +577,7 @@ registerOnnxOp('LayoutTranspose', {
     // transpose walks element by element: det's 3×640×640 input took 1.5 ms); other dtypes (uint8) take the N-d one.
     else if (x.dtype === 'float32' && out.dtype === 'float32' && out.data !== x.data && x.size > 0) {
       const dims = toNchw ? Int32Array.of(x.shape[0], hw, c) : Int32Array.of(x.shape[0], c, hw);
-      call = () => native.transposeBatched(X, O, dims);
+      call = nativeOnly(() => native.transposeBatched(X, O, dims));
     } else {
       transposeInto(x, perm, out);
       return [out];

@@ -3,7 +3,7 @@
  * Linear (prepacked weights + bias + activation epilogue), Softmax, LayerNormalization; and the reductions.
  * @module
  */
-import { native } from '../../native.js';
+import { native, nativeOnly } from '../../native.js';
 import { rangeError, typeError } from '../../errors.js';
 import { runNativeAsync } from '../../executor/submit.js';
 import type { PackedWeights } from '../../ops/matmul.js';
@@ -69,13 +69,13 @@ function matmulCall(node: Node, ins: (Value | undefined)[], outs: (Value | undef
 function matmulRun(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[], transB: boolean): Value[] {
   const { A, B, O, out, calls, m, k, n } = matmulCall(node, ins, outs, transB);
   let call: () => void;
-  if (calls.length === 1) call = () => native.matmul(A, m, k, B, n, transB, O, null, 0);
+  if (calls.length === 1) call = nativeOnly(() => native.matmul(A, m, k, B, n, transB, O, null, 0));
   else {
     // The per-batch views, made once and kept with the call on a planned run.
     const views = calls.map(([ao, bo, oo]) => [A.subarray(ao, ao + m * k), B.subarray(bo, bo + k * n), O.subarray(oo, oo + m * n)]);
-    call = () => {
+    call = nativeOnly(() => {
       for (let i = 0; i < views.length; i++) native.matmul(views[i][0], m, k, views[i][1], n, transB, views[i][2], null, 0);
-    };
+    });
   }
   call();
   keepCall(node, ins, outs, out, call);
@@ -147,7 +147,7 @@ registerOnnxOp('Linear', {
   run(node, ins, outs) {
     const p = linearPlan(node, ins, outs);
     const O = p.out.data as Float32Array;
-    const call = () => native.matmulPacked(p.X, p.m, p.packed.handle, O, p.bias, p.act);
+    const call = nativeOnly(() => native.matmulPacked(p.X, p.m, p.packed.handle, O, p.bias, p.act));
     call();
     keepCall(node, ins, outs, p.out, call); // a planned run: the same arena views every time (checks once per plan)
     return [p.out];
@@ -171,7 +171,7 @@ registerOnnxOp('Softmax', {
     if (ctx.opset < 13 || axis === r - 1) {
       // Before opset 13 the input is coerced to 2-D at `axis`; both cases are contiguous rows.
       const cols = numel(x.shape.slice(axis)), rows = cols ? x.size / cols : 0;
-      const call = () => native.softmax(false, X, O, rows, cols);
+      const call = nativeOnly(() => native.softmax(false, X, O, rows, cols));
       call();
       keepCall(node, ins, outs, out, call);
       return [out];
@@ -231,13 +231,13 @@ function layerNormRun(node: Node, ins: (Value | undefined)[], outs: (Value | und
   let call: () => void;
   if (repeats === 1) {
     const rows = cols ? x.size / cols : 0;
-    call = () => native.layerNorm(X, G, B, eps, O, rows, cols, R);
+    call = nativeOnly(() => native.layerNorm(X, G, B, eps, O, rows, cols, R));
   } else {
     const step = R!.length, views: [Float32Array, Float32Array][] = [];
     for (let o = 0; o < X.length; o += step) views.push([X.subarray(o, o + step), O.subarray(o, o + step)]);
-    call = () => {
+    call = nativeOnly(() => {
       for (let i = 0; i < views.length; i++) native.layerNorm(views[i][0], G, B, eps, views[i][1], step / cols, cols, R);
-    };
+    });
   }
   call();
   // Kept for a planned run (the checks and attribute reads are most of a small norm's cost); not over the fresh sum

@@ -6,6 +6,7 @@
 import { checkMembers, describe, typeError } from '../../errors.js';
 import type { Node } from '../graph.js';
 import type { OData, Value } from '../value.js';
+import { isNativeOnly } from '../../native.js';
 
 /** What an operator implementation receives besides its inputs. */
 export interface OpContext {
@@ -68,6 +69,8 @@ interface KeptCall {
   shapes: (readonly number[])[];
   out: Value;
   call: () => void;
+  /** The call is {@link nativeOnly}: the planned runner may record it and replay it natively. */
+  replay: boolean;
 }
 
 const kept = new WeakMap<Node, KeptCall>();
@@ -93,6 +96,14 @@ export function markFresh(v: Value): Value {
  * The runner (plan.ts) asks before every step; an op only decides what to keep.
  */
 export function keptCall(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[]): Value | undefined {
+  const k = matching(node, ins, outs);
+  if (!k) return undefined;
+  k.call();
+  return k.out;
+}
+
+/** The call kept on `node` if it matches these inputs and planned output (see {@link keptCall}). */
+function matching(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[]): KeptCall | undefined {
   const k = kept.get(node);
   if (!k || outs[0] !== k.out || ins.length !== k.ins.length) return undefined;
   for (let i = 0; i < ins.length; i++) {
@@ -104,8 +115,17 @@ export function keptCall(node: Node, ins: (Value | undefined)[], outs: (Value | 
       for (let j = 0; j < s.length; j++) if (v.shape[j] !== s[j]) return undefined;
     }
   }
-  k.call();
-  return k.out;
+  return k;
+}
+
+/**
+ * The call kept on `node` when {@link keptCall} would run it and it is {@link nativeOnly} (nothing but recordable
+ * native op calls), without running it: the planned runner records such calls and replays them natively. Else
+ * undefined.
+ */
+export function keptReplay(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[]): (() => void) | undefined {
+  const k = matching(node, ins, outs);
+  return k?.replay ? k.call : undefined;
 }
 
 /**
@@ -114,7 +134,7 @@ export function keptCall(node: Node, ins: (Value | undefined)[], outs: (Value | 
  */
 export function keepCall(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[], out: Value, call: () => void): void {
   if (outs[0] !== out || fresh.has(out)) return;
-  kept.set(node, { ins: ins.map((v) => v?.data), shapes: ins.map((v) => (v ? v.shape.slice() : [])), out, call });
+  kept.set(node, { ins: ins.map((v) => v?.data), shapes: ins.map((v) => (v ? v.shape.slice() : [])), out, call, replay: isNativeOnly(call) });
 }
 
 /**

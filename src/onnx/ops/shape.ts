@@ -5,7 +5,7 @@
  * @module
  */
 import { rangeError, typeError } from '../../errors.js';
-import { native } from '../../native.js';
+import { native, nativeOnly } from '../../native.js';
 import { attrInt, attrInts, type Node } from '../graph.js';
 import { bstrides, coalesce, forRuns, ints, mk, normAxis, numel, obytes, outOr, strides, view, type OData, type ODType, type Value } from '../value.js';
 import { keepCall, registerOnnxOp } from './registry.js';
@@ -125,7 +125,7 @@ function transposeCall(x: Value, perm: number[], out: Value): () => void {
   const X = x.data, O = out.data;
   if ((x.dtype === 'float32' || x.dtype === 'int32') && r > 0 && r <= 8) {
     const os = Int32Array.from(oshape), ss = Int32Array.from(st);
-    return () => native.onnxTranspose(X as Float32Array, O as Float32Array, os, ss);
+    return nativeOnly(() => native.onnxTranspose(X as Float32Array, O as Float32Array, os, ss));
   }
   if (r === 0 || out.size === 0) {
     return () => {
