@@ -7,6 +7,7 @@ import { batchOnnx, createServer, DynamicBatcher, loadOnnx, loadServable, mlp, o
 import { runServe, parseServeArgs } from '../src/cli/serve.js';
 import { G, onnxMlp, randArr, T } from './onnx-build.js';
 import { fuzzBodies } from '../bench/serve-fuzz.js';
+import { rowCouplingNode } from '../src/onnx/optimize-int8.js';
 
 // ---------- helpers ----------
 
@@ -161,6 +162,33 @@ describe('DynamicBatcher / batchOnnx: an OnnxModel with a dynamic first dim thro
     // The ordinary requests are not all zeros (what a batch with the 1000 row gave them).
     expect((outs[0].y.data as Float32Array).some((v) => v !== 0)).toBe(true);
     await b.close();
+  });
+
+  it('each dynamic activation quantization form marks a model not batchable (rowCouplingNode)', () => {
+    // onnxruntime's DynamicQuantizeLinear, as a file holds it.
+    const g = new G(13);
+    g.input('x', T.FLOAT, ['n', 4]);
+    g.node('DynamicQuantizeLinear', ['x'], {}, ['q', 's', 'z']);
+    g.node('DequantizeLinear', ['q', 's', 'z'], {}, ['y']);
+    g.output('y', T.FLOAT, ['n', 4]);
+    const dql = loadOnnx(g.bytes());
+    expect(rowCouplingNode(dql.runner.graph)?.op).toMatch(/^DynamicQuantize(Linear)?$/);
+    expect(onnxBatchable(dql).batchable).toBe(false);
+    // A conv quantized dynamically: after the load passes the input quantization lives inside the Int8Conv node.
+    const c = new G(13);
+    c.input('x', T.FLOAT, ['n', 4, 6, 6]);
+    c.node('Conv', ['x', c.f32('w', [8, 4, 3, 3], randArr(8 * 4 * 9, 311)), c.f32('b', [8], randArr(8, 312))], { pads: [1, 1, 1, 1] }, ['y']);
+    c.output('y', T.FLOAT, ['n', 8, 6, 6]);
+    const f32 = loadOnnx(c.bytes());
+    expect(rowCouplingNode(f32.runner.graph)).toBeNull();
+    expect(onnxBatchable(f32).batchable).toBe(true);
+    const q = quantizeModel(f32, { mode: 'dynamic' });
+    const node = rowCouplingNode(q.runner.graph);
+    expect(node).not.toBeNull();
+    expect(onnxBatchable(q).batchable).toBe(false);
+    expect(onnxBatchable(q).notBatchedBecause).toContain(`node '${node!.name}' (${node!.op})`);
+    expect(node!.op).toBe('Int8Conv'); // no DynamicQuantize node is left: the conv quantizes its own input
+    expect(q.runner.graph.nodes.some((n) => /^DynamicQuantize/.test(n.op))).toBe(false);
   });
 
   it('a model whose first dim is fixed runs each request alone', async () => {
