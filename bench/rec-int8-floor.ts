@@ -17,10 +17,11 @@
  * of frames with float32's argmax, and the mean total-variation distance of the frames' probability vectors (the
  * output drift). The census counts frames whose float32 top-1 − top-2 probability margin is below each of `--margins`,
  * the lines holding one, the share of frames per margin bin whose argmax each perturbation flips, and lists every line
- * some model decodes differently with its smallest margin and how often each model flips it.
+ * a float16, int8 or `f16n` model decodes differently with its smallest margin and how often each model flips it.
  * Run: `npm run build:ts && node dist/bench/rec-int8-floor.js [--levels f16n,q0.25,q0.5,q1,q2] [--seeds 8]
  * [--refs f16all,f16r,round] [--cal-sets 5000,6000,7000,8000,9000,10000,11000] [--line-seeds 100,300] [--lines 200]
- * [--margins 0.01,0.05,0.1,0.2]`. Everything is deterministic (no timing is reported but build times).
+ * [--margins 0.01,0.05,0.1,0.2] [--wo]` (`--wo`: also each calibration set's int8 model with
+ * `convForm: 'weight-only'`, float32 conv inputs: how much of the drift the conv activations' quantization adds). Everything is deterministic (no timing is reported but build times).
  * @module
  */
 import { loadavg } from 'node:os';
@@ -42,6 +43,8 @@ const CAL_SETS = list('--cal-sets', '5000,6000,7000,8000,9000,10000,11000').map(
 const LINE_SEEDS = list('--line-seeds', '100,300').map(Number);
 const LINES = numFlag('--lines', 200);
 const MARGINS = list('--margins', '0.01,0.05,0.1,0.2').map(Number);
+const WO = process.argv.includes('--wo');
+const DRIFT_BINS = [0, 1e-3, 2e-3, 3e-3, 4e-3, 5e-3, 6e-3, 8e-3, 1.2e-2, Infinity];
 
 for (const l of LEVELS) if (l !== 'f16n' && !/^q\d*\.?\d+$/.test(l)) throw new RangeError(`--levels: '${l}' is not 'f16n' or qX (X a number)`);
 for (const r of REFS) if (!['f16all', 'f16r', 'round'].includes(r)) throw new RangeError(`--refs: '${r}' is not one of f16all, f16r, round`);
@@ -175,6 +178,9 @@ function main() {
     const t0 = performance.now();
     const samples = Array.from({ length: 16 }, (_, i) => lineFeed(set + i, W, 'dejavu'));
     score('int8', `int8 (quantizeModel dynamic, 16 samples from ${set})`, quantizeModel(f32, { mode: 'dynamic', roundingSamples: samples }), t0);
+    if (!WO) continue;
+    const t1 = performance.now();
+    score('int8-wo', `int8 convs weight-only (float32 conv inputs), 16 samples from ${set}`, quantizeModel(f32, { mode: 'dynamic', convForm: 'weight-only', roundingSamples: samples }), t1);
   }
   for (const l of LEVELS)
     for (let s = 1; s <= SEEDS; s++) {
@@ -193,6 +199,18 @@ function main() {
     const cells = LINE_SEEDS.map((l) => `${mmm(ss.map((s) => cnt(s, l, 'strict')))} | ${mmm(ss.map((s) => cnt(s, l, 'trimmed')))}`);
     const fr = ss.map((s) => (100 * s.lines.reduce((a, x) => a + x.agree, 0)) / (s.lines.length * T));
     console.log(`| ${g} | ${ss.length} | ${cells.join(' | ')} | ${mmm(ss.map((s) => cnt(s, null, 'strict')))} | ${mmm(ss.map((s) => cnt(s, null, 'trimmed')))} | ${mmm(fr, 2)} | ${mmm(ss.map((s) => s.tv * 1e4), 1)}e-4 |`);
+  }
+
+  // Strict count against output drift, every model binned by its drift: does int8 sit on the noise's curve?
+  console.log(`\nStrict lines (all ${feeds.length}) by output drift (mean TV), min–max (median) per group in the bin:`);
+  console.log(`| drift ×1e-4 | ${groups.join(' | ')} |`);
+  console.log(`|---|${groups.map(() => '---|').join('')}`);
+  for (let b = 0; b + 1 < DRIFT_BINS.length; b++) {
+    const cells = groups.map((g) => {
+      const xs = scored.filter((s) => s.group === g && s.tv >= DRIFT_BINS[b] && s.tv < DRIFT_BINS[b + 1]).map((s) => cnt(s, null, 'strict'));
+      return xs.length ? `${mmm(xs)} n ${xs.length}` : '';
+    });
+    if (cells.some((c) => c)) console.log(`| ${DRIFT_BINS[b] * 1e4}–${DRIFT_BINS[b + 1] * 1e4} | ${cells.join(' | ')} |`);
   }
 
   // Census of near-tie frames.
@@ -225,10 +243,11 @@ function main() {
 
   // Every line some model decodes differently: its smallest float32 margin and how many models of each group flip it.
   const flipped = feeds.map((_, i) => i).filter((i) => scored.some((s) => s.lines[i].strict));
-  console.log(`\nLines some model decodes differently (strict): ${flipped.length}; per group: flips / models (t: also trimmed)`);
+  const listed = flipped.filter((i) => scored.some((s) => !/^q/.test(s.group) && s.lines[i].strict));
+  console.log(`\nLines some model decodes differently (strict): ${flipped.length}; listed: the ${listed.length} a float16 or int8 model (or f16n noise) flips; per group: flips / models (t: also trimmed)`);
   console.log(`| line | min margin | ${groups.join(' | ')} |`);
   console.log(`|---|---|${groups.map(() => '---|').join('')}`);
-  for (const i of flipped.sort((a, b) => minMargin[a] - minMargin[b])) {
+  for (const i of listed.sort((a, b) => minMargin[a] - minMargin[b])) {
     const cells = groups.map((g) => {
       const ss = scored.filter((s) => s.group === g), n = ss.filter((s) => s.lines[i].strict).length, t = ss.filter((s) => s.lines[i].trimmed).length;
       return n ? `${n}/${ss.length}${t ? ` (t ${t})` : ''}` : '';
