@@ -33,6 +33,7 @@ import { rne, weightNodes } from '../src/onnx/transform/quantize.js';
 import { rng } from '../src/random.js';
 import { flag, median, numFlag } from './measure.js';
 import { ctcGreedy, frameArgmax, lineFeed, recLines, trimSpaces } from './text-lines.js';
+import { fromF16Bits, toF16Bits } from './trials.js';
 
 const W = 320;
 const list = (name: string, def: string) => flag(name, def).split(',').filter((s) => s !== '');
@@ -51,13 +52,8 @@ for (const r of REFS) if (!['f16all', 'f16r', 'round'].includes(r)) throw new Ra
 for (const n of [...CAL_SETS, ...LINE_SEEDS, SEEDS, LINES]) if (!Number.isInteger(n) || n < 0) throw new RangeError(`--cal-sets, --line-seeds, --seeds and --lines take non-negative integers, got ${n}`);
 if (MARGINS.some((m) => !(m > 0 && m < 1))) throw new RangeError(`--margins must lie in (0, 1), got ${MARGINS.join(',')}`);
 
-/** Nearest float16 value (ties to even; subnormals included) of a float32 value. */
-function f16round(x: number): number {
-  if (x === 0 || !Number.isFinite(x)) return x;
-  const e = Math.max(-14, Math.floor(Math.log2(Math.abs(x))));
-  const step = 2 ** (e - 10);
-  return rne(x / step) * step;
-}
+/** Nearest float16 value (ties to even) of a float32 value, through the bench's half conversion. */
+const f16round = (x: number) => fromF16Bits(toF16Bits(x));
 
 /**
  * float32 model with every weight int8 would quantize replaced by `f(w, step)` (step = absmax/127 of the weight's
