@@ -25,7 +25,10 @@ const Shape kShapes[] = {{1, 1, 1, 1, 1, 1},   {2, 3, 5, 7, 3, 5},     {1, 2, 9,
                          {1, 2, 128, 128, 32, 32}, {1, 2, 40, 40, 15, 15},  // BERT's and rec's SVTR heads
                          // The 1/Σ row scale in the P·V tile (partial row tiles, dv past and below nr) and the
                          // base-2 exp's vector tails (seq_k 1, 7, 77, 129).
-                         {1, 3, 77, 129, 33, 15}, {2, 2, 7, 1, 15, 33}, {1, 1, 129, 77, 15, 33}};
+                         {1, 3, 77, 129, 33, 15}, {2, 2, 7, 1, 15, 33}, {1, 1, 129, 77, 15, 33},
+                         // Odd seqs (129, 77, 1 query against 7 keys) with head widths that are whole panels of
+                         // some variant's nr (24, 96, 48: the P·V tile without a partial panel).
+                         {1, 2, 129, 129, 15, 24}, {2, 1, 1, 7, 33, 96}, {1, 2, 77, 77, 33, 48}};
 
 // Mask forms: none, [b,1,1,sk] (padding), [sq,sk], [b,h,sq,1] (column broadcast), [1] (scalar).
 enum MaskForm { kNone, kPad, kFull2d, kColumn, kScalar, kMaskForms };
