@@ -541,6 +541,7 @@ export class GraphRunner {
     const inputs = new Set(this.inputSlots);
     const owned = (s: number) => s < 0 || (plan.fixed[s] !== undefined && !inputs.has(s));
     const callOf = (i: number): (() => void) | undefined => {
+      if (i >= plan.steps.length) return undefined;
       const st = plan.steps[i], outs = plan.stepOuts[i];
       if (st.def.alias || plan.viewShapes[i] || plan.freshOuts[i] || !st.ins.every(owned)) return undefined;
       if (!st.outs.every((o, j) => o < 0 || outs[j] !== undefined)) return undefined;
