@@ -310,6 +310,23 @@ describe('replayed segments: kept native calls recorded once, run by one native 
     expect(() => native.cpuInfo()).not.toThrow();
   });
 
+  it('a recorded onnxTranspose replays with the shape and strides it was given, over the data at replay time', () => {
+    // x [2, 3, 4] → out [4, 2, 3] (perm 2, 0, 1): out's dims walk x with strides [1, 12, 4].
+    const x = new Float32Array(24), out = new Float32Array(24);
+    const h = new native.ChunkSteps(1, 1, 1);
+    native.recordSteps(h, 0, 0);
+    try {
+      native.onnxTranspose(x, out, Int32Array.of(4, 2, 3), Int32Array.of(1, 12, 4));
+    } finally {
+      native.recordSteps(null, 0, 0);
+    }
+    expect(h.steps).toBe(1);
+    expect(out.every((v) => v === 0)).toBe(true); // recorded, not run
+    for (let i = 0; i < 24; i++) x[i] = i + 1;
+    native.runSteps(h, new Float32Array(1), new Float32Array(1));
+    for (let c = 0; c < 4; c++) for (let a = 0; a < 2; a++) for (let b = 0; b < 3; b++) expect(out[c * 6 + a * 3 + b]).toBe(x[a * 12 + b * 4 + c]);
+  });
+
   it('a kept call wrongly marked native-only (JavaScript work) is not replayed: the run stays right', () => {
     let runs = 0;
     registerOnnxOp('JsScale', {

@@ -64,9 +64,9 @@ Napi::Value OnnxTranspose(const Napi::CallbackInfo& info) {
   auto* o4 = static_cast<uint32_t*>(out);
   if (AddonData* d = t_recording ? addon_data(env) : nullptr; d && d->recording) {
     // recordSteps is on: run later, by runSteps (the shape and strides copied: the closure owns them).
-    struct Dims { size_t sh[8], st[8]; } dims;
-    std::copy(sh, sh + 8, dims.sh);
-    std::copy(st, st + 8, dims.st);
+    struct Dims { size_t sh[8], st[8]; } dims{};
+    std::copy(sh, sh + rank, dims.sh);
+    std::copy(st, st + rank, dims.st);
     record_step(*d, [x4, o4, dims, rank] { onnx_transpose_4b(x4, o4, dims.sh, dims.st, rank); });
     return info.Env().Undefined();
   }
