@@ -62,7 +62,7 @@ Napi::Value OnnxTranspose(const Napi::CallbackInfo& info) {
   }
   const auto* x4 = static_cast<const uint32_t*>(x);
   auto* o4 = static_cast<uint32_t*>(out);
-  if (AddonData* d = t_recording ? addon_data(env) : nullptr; d && d->recording) {
+  if (AddonData* d = recording_data(env)) {
     // recordSteps is on: run later, by runSteps (the shape and strides copied: the closure owns them).
     struct Dims { size_t sh[8], st[8]; } dims{};
     std::copy(sh, sh + rank, dims.sh);
@@ -132,7 +132,7 @@ Napi::Value OnnxAttention(const Napi::CallbackInfo& info) {
   a.mask = typed_data<float>(info, 3, fn, "mask", mreach, true);
   for (size_t i = 0; i < 4; i++) a.ms[i] = d[21 + i];
   a.scale = float(num_arg(info, 6));
-  if (AddonData* rd = t_recording ? addon_data(env) : nullptr; rd && rd->recording) {
+  if (AddonData* rd = recording_data(env)) {
     // recordSteps is on: run later, by runSteps, with the kernels selected now (as a recorded sync op does).
     const auto& gv = f32_gemm_table.select();
     const auto& ev = f32_eltwise_table.select();

@@ -299,7 +299,7 @@ template <class D>
 Napi::Value op_sync(const Napi::CallbackInfo& info) {
   OpArgs a(info, D::kNames.sync_fn, nullptr);
   const typename D::Call c = D::parse(a);
-  if (AddonData* d = addon_data(info.Env()); d && d->recording) {
+  if (AddonData* d = recording_data(info.Env())) {
     record_step(*d, [c] { (void)D::run(c); });  // binding/steps.cc: run later, by runSteps
     return info.Env().Undefined();
   }

@@ -214,5 +214,13 @@ inline AddonData* addon_data(napi_env env) {
   return napi_get_instance_data(env, &d) == napi_ok ? static_cast<AddonData*>(d) : nullptr;
 }
 
+// This environment's data while recordSteps is on (binding/steps.cc), else null. The thread-local flag is tested
+// first, so a call made while not recording costs no instance-data lookup.
+inline AddonData* recording_data(napi_env env) {
+  if (!t_recording) return nullptr;
+  AddonData* d = addon_data(env);
+  return d && d->recording ? d : nullptr;
+}
+
 }  // namespace binding
 }  // namespace simdtensor
