@@ -213,6 +213,8 @@ export interface NativeAddon {
    * the position of the first index outside [-dim, dim) with nothing written.
    */
   onnxGather(x: Uint8Array, out: Uint8Array, idx: Int32Array | Float64Array, outer: number, dim: number, rowBytes: number): number;
+  /** dst[i] = Number(src[i]) for every element of src, natively (no BigInt object per element); dst at least as long. */
+  onnxInt64ToF64(src: BigInt64Array, dst: Float64Array): void;
   /** Fused attention (runtime/f32/attention_driver.h): geom = [batch, heads, seqQ, seqK, dk, dv, q/k/v offset + batch/row/head strides (4 each), out batch/row/head strides, mask batch/head/row/col strides]. */
   onnxAttention(q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array | null, out: Float32Array, geom: Int32Array, scale: number): void;
   [name: string]: unknown;

@@ -359,3 +359,82 @@ describe('replayed segments: kept native calls recorded once, run by one native 
     expect(runs).toBeGreaterThanOrEqual(10);
   });
 });
+
+describe('rebindable kept calls: graph inputs and fresh graph outputs take the kept path with this run\'s arrays', () => {
+  it('a rebindable call runs over each run\'s input and output arrays; other shapes or types run the op', () => {
+    let runs = 0, rebinds = 0;
+    registerOnnxOp('RebindScale', {
+      run(n, ins, outs) {
+        runs++;
+        const x = ins[0]!;
+        const out = outs[0] ?? ({ dtype: 'float32', shape: x.shape.slice(), size: x.size, data: new Float32Array(x.size) } as unknown as Value);
+        const X = x.data as Float32Array, O = out.data as Float32Array;
+        const scale = (a: Float32Array, o: Float32Array) => {
+          for (let i = 0; i < a.length; i++) o[i] = 2 * a[i] + 1;
+        };
+        scale(X, O);
+        keepCall(n, ins, outs, out, () => scale(X, O), (d, o) => {
+          rebinds++;
+          scale(d[0] as Float32Array, o as Float32Array);
+        });
+        return [out];
+      },
+    }, 'test.rebind');
+    const g = new G(17, { 'test.rebind': 1 });
+    g.input('x', T.FLOAT, ['n', 3]);
+    g.node('RebindScale', ['x'], {}, ['y'], 'test.rebind'); // reads a graph input, writes a (runner-made) graph output
+    g.output('y');
+    const m = loadOnnx(g.bytes());
+    const outs: Float32Array[] = [];
+    for (let r = 0; r < 6; r++) {
+      const x = randArr(3000, 200 + r);
+      const y = m.run({ x: { data: x, dims: [1000, 3] } }).y.data as Float32Array;
+      expect(Array.from(y)).toEqual(Array.from(x, (v) => Math.fround(2 * v + 1)));
+      outs.push(y);
+    }
+    expect(new Set(outs.map((y) => y.buffer)).size).toBe(6); // a fresh output every run
+    expect(runs).toBe(2); // the recording run and the first planned run; then the rebindable call
+    expect(rebinds).toBe(4);
+    const x5 = randArr(3003, 300);
+    expect(Array.from(m.run({ x: { data: x5, dims: [1001, 3] } }).y.data as Float32Array)).toEqual(Array.from(x5, (v) => Math.fround(2 * v + 1)));
+    expect(runs).toBe(3); // another shape: another plan's recording run, not the kept call
+    expect(rebinds).toBe(4);
+  });
+
+  it('Gather over a graph input keeps its index check: an out-of-range id throws naming it, later runs are right', () => {
+    const g = new G(17);
+    g.input('ids', T.INT64, [1, 6]);
+    // Rows of 512: the outputs (6 × 512 floats) are runner-made fresh buffers, so the norm takes the rebindable path.
+    const H = 512, table = randArr(10 * H, 7);
+    const e = g.node('Gather', [g.f32('table', [10, H], table), 'ids']);
+    g.node('LayerNormalization', [e, g.f32('gamma', [H], randArr(H, 8)), g.f32('beta', [H], randArr(H, 9))], { axis: -1 }, ['y']);
+    g.node('Sub', [g.scalar('one', 1), e], {}, ['z']);
+    g.output('y');
+    g.output('z');
+    const bytes = g.bytes();
+    const warm = loadOnnx(bytes);
+    const feed = (ids: number[]) => ({ ids: { data: BigInt64Array.from(ids.map(BigInt)), dims: [1, 6] } });
+    const same = (a: Record<string, { data: unknown }>, b: Record<string, { data: unknown }>) => {
+      for (const k of ['y', 'z']) expect(Array.from(a[k].data as Float32Array)).toEqual(Array.from(b[k].data as Float32Array));
+    };
+    const sets = [[0, 1, 2, 3, 4, 5], [9, 9, 0, -1, 5, 2], [3, 3, 3, 3, 3, 3], [-10, 1, 8, 2, 7, 6]];
+    for (let r = 0; r < 8; r++) same(warm.run(feed(sets[r % 4])), loadOnnx(bytes).run(feed(sets[r % 4])));
+    expect(() => warm.run(feed([0, 1, 10, 3, 4, 5]))).toThrow(/Gather.*index 10 is out of range \[-10, 9\]/);
+    expect(() => warm.run(feed([0, 1, 2, -11, 4, 5]))).toThrow(/index -11 is out of range/);
+    same(warm.run(feed(sets[1])), loadOnnx(bytes).run(feed(sets[1])));
+    // Sub(1, e) spread natively: 1 − e exactly.
+    const z = warm.run(feed(sets[1])).z.data as Float32Array;
+    sets[1].forEach((id, j) => {
+      for (let c = 0; c < H; c++) expect(z[j * H + c]).toBe(Math.fround(1 - table[((id + 10) % 10) * H + c]));
+    });
+  });
+
+  it('int64 feeds convert natively as Number() does, past 2^53 and negative', () => {
+    const src = BigInt64Array.of(0n, -1n, 2n ** 53n + 1n, -(2n ** 53n) - 3n, 2n ** 63n - 1n, -(2n ** 63n), 123456789012345n);
+    const dst = new Float64Array(src.length);
+    native.onnxInt64ToF64(src, dst);
+    expect(Array.from(dst)).toEqual(Array.from(src, (v) => Number(v)));
+    expect(() => native.onnxInt64ToF64(new Float64Array(2) as never, dst)).toThrow(TypeError);
+    expect(() => native.onnxInt64ToF64(src, new Float64Array(3))).toThrow(/dst has 3 elements, needs 7/);
+  });
+});

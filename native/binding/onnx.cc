@@ -97,6 +97,17 @@ Napi::Value OnnxGather(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, double(r));
 }
 
+// onnxInt64ToF64(src: BigInt64Array, dst: Float64Array) -> undefined: dst[i] = Number(src[i]) for every element of
+// src (dst at least as long), without one BigInt object per element.
+Napi::Value OnnxInt64ToF64(const Napi::CallbackInfo& info) {
+  const char* fn = "onnxInt64ToF64";
+  size_t n = 0;
+  const int64_t* src = typed_data<int64_t>(info, 0, fn, "src", 0, false, &n);
+  double* dst = typed_data<double>(info, 1, fn, "dst", n);
+  onnx_int64_to_f64(src, n, dst);
+  return info.Env().Undefined();
+}
+
 // onnxAttention(q, k, v, mask: Float32Array|null, out, geom: Int32Array(25), scale) -> undefined
 // geom = [batch, heads, seqQ, seqK, dk, dv, then offset, batch, row and head strides of q, k and v (4 each), the
 // batch, row and head strides of out (3), the mask's batch, head, row and column strides (4; 0 = broadcast)].
@@ -149,6 +160,7 @@ void init_onnx(Napi::Env env, Napi::Object exports) {
   export_fn<OnnxDynamicQuantize>(env, exports, "onnxDynamicQuantize");
   export_fn<OnnxTranspose, true>(env, exports, "onnxTranspose");
   export_fn<OnnxGather>(env, exports, "onnxGather");
+  export_fn<OnnxInt64ToF64>(env, exports, "onnxInt64ToF64");
   export_fn<OnnxAttention, true>(env, exports, "onnxAttention");
 }
 

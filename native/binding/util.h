@@ -27,6 +27,7 @@ template <> struct TypedArrayTraits<int32_t> { static constexpr napi_typedarray_
 template <> struct TypedArrayTraits<uint16_t> { static constexpr napi_typedarray_type kType = napi_uint16_array; static constexpr const char* kName = "Uint16Array"; };
 template <> struct TypedArrayTraits<uint32_t> { static constexpr napi_typedarray_type kType = napi_uint32_array; static constexpr const char* kName = "Uint32Array"; };
 template <> struct TypedArrayTraits<double> { static constexpr napi_typedarray_type kType = napi_float64_array; static constexpr const char* kName = "Float64Array"; };
+template <> struct TypedArrayTraits<int64_t> { static constexpr napi_typedarray_type kType = napi_bigint64_array; static constexpr const char* kName = "BigInt64Array"; };
 
 // The error for a TypedArray shorter than needed: a TypeError when its buffer was detached (transferred away),
 // else a RangeError with both lengths. Only reached on the error path.

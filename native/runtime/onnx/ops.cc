@@ -78,4 +78,8 @@ size_t onnx_gather_rows(const uint8_t* x, size_t outer, size_t dim, size_t row_b
   return gather_rows(x, outer, dim, row_bytes, idx, k, out);
 }
 
+void onnx_int64_to_f64(const int64_t* x, size_t n, double* out) {
+  for (size_t i = 0; i < n; i++) out[i] = double(x[i]);
+}
+
 }  // namespace simdtensor

@@ -29,4 +29,8 @@ size_t onnx_gather_rows(const uint8_t* x, size_t outer, size_t dim, size_t row_b
 size_t onnx_gather_rows(const uint8_t* x, size_t outer, size_t dim, size_t row_bytes, const double* idx, size_t k,
                         uint8_t* out);
 
+// out[i] = x[i] as a double, rounded to nearest-even past 2^53 as JavaScript's Number(bigint) does: the ONNX runtime
+// holds int64 tensors as doubles, and reading a BigInt64Array from JavaScript makes one BigInt object per element.
+void onnx_int64_to_f64(const int64_t* x, size_t n, double* out);
+
 }  // namespace simdtensor

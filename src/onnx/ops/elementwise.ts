@@ -15,6 +15,8 @@ import type { ConvActivation } from '../../conv/activation.js';
 import type { Tensor } from '../../tensor.js';
 
 const NATIVE: Record<string, number> = { Add: 0, Sub: 1, Mul: 2 };
+/** Largest output for which a scalar left operand is spread into a buffer of its own (held by the kept call). */
+const SCALAR_LEFT_MAX = 1 << 16;
 
 /**
  * float32 a op b through the native kernels: the checked calls as one function (the caller runs it, and may keep it
@@ -25,6 +27,15 @@ function nativeBinary(code: number, a: Value, b: Value, out: Value, shape: numbe
   if (sameShape(a.shape, shape) && sameShape(b.shape, shape)) {
     const n = out.size;
     return nativeOnly(() => native.binary(code, A, B, O, n));
+  }
+  if (a.size === 1 && sameShape(b.shape, shape) && out.size <= SCALAR_LEFT_MAX) {
+    // A scalar on the left of Sub (BERT's 1 − mask): a's value spread over a row of its own, refilled every run
+    // (it may change between runs of a kept call), then one native call; the JS loop took ~10 µs for 128 elements.
+    const S = new Float32Array(out.size), n = out.size;
+    return () => {
+      S.fill(A[0]);
+      native.binary(code, S, B, O, n);
+    };
   }
   if (!sameShape(a.shape, shape)) return null; // a broadcast: only b may be (callers swap commutative ops)
   const r = shape.length;

@@ -9,7 +9,7 @@ import { runNativeAsync } from '../../executor/submit.js';
 import type { PackedWeights } from '../../ops/matmul.js';
 import { attrFloat, attrInt, attrInts, type Node } from '../graph.js';
 import { bstrides, forRuns, ints, normAxis, numel, outOr, type Value } from '../value.js';
-import { getOnnxOp, keepCall, registerOnnxOp, type OpContext } from './registry.js';
+import { getOnnxOp, keepCall, registerOnnxOp, type OpContext, type Rebind } from './registry.js';
 
 const f32 = (op: string, n: Node, v: Value, arg: string) => {
   if (v.dtype !== 'float32') throw typeError(op, `node '${n.name}': ${arg}.dtype must be float32, got ${v.dtype}`);
@@ -173,7 +173,7 @@ registerOnnxOp('Softmax', {
       const cols = numel(x.shape.slice(axis)), rows = cols ? x.size / cols : 0;
       const call = nativeOnly(() => native.softmax(false, X, O, rows, cols));
       call();
-      keepCall(node, ins, outs, out, call);
+      keepCall(node, ins, outs, out, call, (d, o) => native.softmax(false, d[0] as Float32Array, o as Float32Array, rows, cols));
       return [out];
     }
     const d = x.shape[axis], inner = numel(x.shape.slice(axis + 1)), outer = numel(x.shape.slice(0, axis));
@@ -228,10 +228,12 @@ function layerNormRun(node: Node, ins: (Value | undefined)[], outs: (Value | und
   const out = outOr(outs[0], 'float32', x.shape);
   const G = g ? (g.data as Float32Array) : null, B = b ? (b.data as Float32Array) : null, eps = attrFloat(node, 'epsilon', 1e-5);
   const O = out.data as Float32Array;
-  let call: () => void;
+  let call: () => void, rebind: Rebind | undefined;
   if (repeats === 1) {
     const rows = cols ? x.size / cols : 0;
     call = nativeOnly(() => native.layerNorm(X, G, B, eps, O, rows, cols, R));
+    const r = !!R;
+    rebind = (d, o) => native.layerNorm(d[0] as Float32Array, (d[1] ?? null) as Float32Array | null, (d[2] ?? null) as Float32Array | null, eps, o as Float32Array, rows, cols, r ? (d[3] as Float32Array) : null);
   } else {
     const step = R!.length, views: [Float32Array, Float32Array][] = [];
     for (let o = 0; o < X.length; o += step) views.push([X.subarray(o, o + step), O.subarray(o, o + step)]);
@@ -242,7 +244,7 @@ function layerNormRun(node: Node, ins: (Value | undefined)[], outs: (Value | und
   call();
   // Kept for a planned run (the checks and attribute reads are most of a small norm's cost); not over the fresh sum
   // of the broadcast-residual form.
-  if (x === ins[0]) keepCall(node, ins, outs, out, call);
+  if (x === ins[0]) keepCall(node, ins, outs, out, call, rebind);
   return [out];
 }
 registerOnnxOp('LayerNormalization', {

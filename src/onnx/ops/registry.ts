@@ -63,14 +63,22 @@ export function registeredOnnxOps(): string[] {
   return [...ops.keys()].sort();
 }
 
+/**
+ * The same call over other storage of the same shapes: the inputs' and the output's arrays of this run (see
+ * {@link keepCall}).
+ */
+export type Rebind = (ins: readonly (OData | undefined)[], out: OData) => void;
+
 /** A prepared call of one node over the exact storage it was built for (see {@link keptCall}). */
 interface KeptCall {
   ins: (OData | undefined)[];
   shapes: (readonly number[])[];
+  dtypes: (string | undefined)[];
   out: Value;
   call: () => void;
   /** The call is {@link nativeOnly}: the planned runner may record it and replay it natively. */
   replay: boolean;
+  rebind?: Rebind;
 }
 
 const kept = new WeakMap<Node, KeptCall>();
@@ -97,9 +105,37 @@ export function markFresh(v: Value): Value {
  */
 export function keptCall(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[]): Value | undefined {
   const k = matching(node, ins, outs);
-  if (!k) return undefined;
-  k.call();
-  return k.out;
+  if (k) {
+    k.call();
+    return k.out;
+  }
+  const r = rebinding(node, ins, outs);
+  if (!r) return undefined;
+  const o = outs[0]!;
+  r(ins.map((v) => v?.data), o.data);
+  return o;
+}
+
+/**
+ * The rebindable form of the call kept on `node` when this run's inputs and planned output have the shapes and
+ * element types it was kept with but other storage: a graph input (a new array every run) or a fresh graph output.
+ */
+function rebinding(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[]): Rebind | undefined {
+  const k = kept.get(node);
+  const o = outs[0];
+  if (!k?.rebind || !o || o.dtype !== k.out.dtype || !sameShape(o.shape, k.out.shape) || ins.length !== k.ins.length) return undefined;
+  for (let i = 0; i < ins.length; i++) {
+    const v = ins[i];
+    if (!v !== !k.ins[i]) return undefined;
+    if (v && (v.dtype !== k.dtypes[i] || !sameShape(v.shape, k.shapes[i]))) return undefined;
+  }
+  return k.rebind;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let j = 0; j < a.length; j++) if (a[j] !== b[j]) return false;
+  return true;
 }
 
 /** The call kept on `node` if it matches these inputs and planned output (see {@link keptCall}). */
@@ -129,13 +165,30 @@ export function keptReplay(node: Node, ins: (Value | undefined)[], outs: (Value 
 }
 
 /**
- * Keeps `call` (which writes `out`, the node's only output) for {@link keptCall}; only for a planned arena output
- * (`outs[0]`), never a fresh one (the op's own, or the runner's for a graph output: {@link markFresh}).
+ * Keeps `call` (which writes `out`, the node's only output) for {@link keptCall}; only for a planned output
+ * (`outs[0]`). Over a fresh one (the runner's for a graph output: {@link markFresh}) only with `rebind`, the same
+ * call over other arrays of the same shapes and element types, which the runner then uses every run with that run's
+ * inputs and fresh output (a node reading a graph input takes it too): `rebind` may depend on the shapes, the
+ * attributes and the element types, never on the data, and keeps every data-dependent check of the op's own run.
  */
-export function keepCall(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[], out: Value, call: () => void): void {
-  if (outs[0] !== out || fresh.has(out)) return;
-  kept.set(node, { ins: ins.map((v) => v?.data), shapes: ins.map((v) => (v ? v.shape.slice() : [])), out, call, replay: isNativeOnly(call) });
+export function keepCall(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[], out: Value, call: () => void, rebind?: Rebind): void {
+  if (outs[0] !== out) return;
+  const once = fresh.has(out);
+  if (once && !rebind) return;
+  kept.set(node, {
+    ins: ins.map((v) => v?.data),
+    shapes: ins.map((v) => (v ? v.shape.slice() : [])),
+    dtypes: ins.map((v) => v?.dtype),
+    // Over a fresh output only the rebindable form is ever used: hold its shape, not its storage (nor, through the
+    // call, the run's buffers), and never match it as the same storage.
+    out: once ? { dtype: out.dtype, shape: out.shape.slice(), data: NO_DATA, size: out.size } : out,
+    call: once ? NO_CALL : call,
+    replay: !once && isNativeOnly(call),
+    rebind,
+  });
 }
+const NO_DATA = new Float32Array(0);
+const NO_CALL = () => {};
 
 /**
  * After `node` ran by delegating to another op's `run` on node `via` (e.g. an Int8Conv on its float32 route runs a

@@ -319,13 +319,15 @@ registerOnnxOp('Gather', {
     // runtime's Float64Array, other integer types as an int32 copy.
     const I = idx.data instanceof Float64Array || idx.data instanceof Int32Array ? idx.data : Int32Array.from(idx.data);
     const X = bytesOf(x.data), O = bytesOf(out.data), k = I.length;
-    const call = () => {
-      const bad = native.onnxGather(X, O, I, outer, dim, rowBytes);
-      if (bad !== k) throw rangeError('Gather', `node '${n.name}': index ${I[bad]} is out of range [${-dim}, ${dim - 1}]`);
+    const gather = (x8: Uint8Array, o8: Uint8Array, ix: Float64Array | Int32Array) => {
+      const bad = native.onnxGather(x8, o8, ix, outer, dim, rowBytes);
+      if (bad !== k) throw rangeError('Gather', `node '${n.name}': index ${ix[bad]} is out of range [${-dim}, ${dim - 1}]`);
     };
+    const call = () => gather(X, O, I);
     call();
-    // Kept for a planned run only over int64/int32 index storage (the copy above would go stale).
-    if (I === idx.data) keepCall(n, ins, outs, out, call);
+    // Kept for a planned run only over int64/int32 index storage (the copy above would go stale); rebindable, so a
+    // graph input's indices (BERT's token ids, a new array every run) take it too.
+    if (I === idx.data) keepCall(n, ins, outs, out, call, (d, o) => gather(bytesOf(d[0]!), bytesOf(o), d[1] as Float64Array | Int32Array));
     return [out];
   },
 });
