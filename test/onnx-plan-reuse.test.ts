@@ -7,7 +7,7 @@ import { keepCall, registerOnnxOp } from '../src/onnx/ops/registry.js';
 import type { Value } from '../src/onnx/value.js';
 import { quantizeModel } from '../src/nn/index.js';
 import { coalesce } from '../src/onnx/value.js';
-import { bertFeeds, bertModel, G, ocrPage, PADDLE_OCR, randArr, T } from './onnx-build.js';
+import { bertFeeds, bertModel, G, ocrPage, onnxOutputsModel, PADDLE_OCR, randArr, T } from './onnx-build.js';
 import { expectSameArray } from './helpers.js';
 
 const XS = [3, 1, 8, 40, 15];
@@ -361,6 +361,7 @@ describe('replayed segments: kept native calls recorded once, run by one native 
 });
 
 describe('rebindable kept calls: graph inputs and fresh graph outputs take the kept path with this run\'s arrays', () => {
+  const firstDiff = (a: Float32Array, b: Float32Array) => (a.length !== b.length ? -2 : a.findIndex((v, i) => !Object.is(v, b[i])));
   it('a rebindable call runs over each run\'s input and output arrays; other shapes or types run the op', () => {
     let runs = 0, rebinds = 0;
     registerOnnxOp('RebindScale', {
@@ -427,6 +428,24 @@ describe('rebindable kept calls: graph inputs and fresh graph outputs take the k
     sets[1].forEach((id, j) => {
       for (let c = 0; c < H; c++) expect(z[j * H + c]).toBe(Math.fround(1 - table[((id + 10) % 10) * H + c]));
     });
+  });
+
+  it('a fused Linear reading a graph input and writing a graph output: each run\'s x, into fresh or caller storage', () => {
+    const bytes = onnxOutputsModel(); // y = Relu(x·W + b), [n, 64]: one Linear from the input to a fresh output
+    const warm = loadOnnx(bytes);
+    expect(warm.runner.steps.some((st) => st.node.op === 'Linear')).toBe(true);
+    const feed = (seed: number) => ({ x: { data: randArr(40 * 32, seed), dims: [40, 32] } });
+    const ys: Float32Array[] = [];
+    for (let r = 0; r < 6; r++) {
+      const y = warm.run(feed(50 + r)).y.data as Float32Array;
+      expect(firstDiff(y, loadOnnx(bytes).run(feed(50 + r)).y.data as Float32Array)).toBe(-1);
+      ys.push(y);
+    }
+    expect(firstDiff(ys[0], loadOnnx(bytes).run(feed(50)).y.data as Float32Array)).toBe(-1); // earlier outputs untouched
+    const into = new Float32Array(40 * 64);
+    const y = warm.run(feed(60), { outputs: { y: into } }).y.data as Float32Array;
+    expect(y.buffer).toBe(into.buffer);
+    expect(firstDiff(into, loadOnnx(bytes).run(feed(60)).y.data as Float32Array)).toBe(-1);
   });
 
   it('int64 feeds convert natively as Number() does, past 2^53 and negative', () => {

@@ -17,7 +17,7 @@ import type { ConvActivation } from '../../conv/activation.js';
 import { attrFloat, attrInt, attrInts, attrStr, type Node } from '../graph.js';
 import { broadcastShape, ints, mk, numel, outOr, sameShape, view, type Value } from '../value.js';
 import { transposeInto } from './shape.js';
-import { getOnnxOp, keepCall, registerOnnxOp, type OpContext, type OpDef } from './registry.js';
+import { getOnnxOp, keepCall, registerOnnxOp, type OpContext, type OpDef, type Rebind } from './registry.js';
 
 type Ins = (Value | undefined)[];
 
@@ -571,19 +571,25 @@ registerOnnxOp('LayoutTranspose', {
     const toNchw = perm[1] === 3;
     const c = toNchw ? x.shape[3] : x.shape[1], hw = toNchw ? x.shape[1] * x.shape[2] : x.shape[2] * x.shape[3];
     const X = x.data as Float32Array, O = out.data as Float32Array;
-    let call: () => void;
-    if (c === 1 || hw === 1) call = () => O.set(X);
+    let call: () => void, rebind: Rebind;
+    if (c === 1 || hw === 1) {
+      call = () => O.set(X);
+      rebind = (d, o) => (o as Float32Array).set(d[0] as Float32Array);
+    }
     // float32: each image is one [C, H·W] ↔ [H·W, C] matrix transpose on the in-register tiled kernel (the N-d
     // transpose walks element by element: det's 3×640×640 input took 1.5 ms); other dtypes (uint8) take the N-d one.
     else if (x.dtype === 'float32' && out.dtype === 'float32' && out.data !== x.data && x.size > 0) {
       const dims = toNchw ? Int32Array.of(x.shape[0], hw, c) : Int32Array.of(x.shape[0], c, hw);
       call = nativeOnly(() => native.transposeBatched(X, O, dims));
+      rebind = (d, o) => native.transposeBatched(d[0] as Float32Array, o as Float32Array, dims);
     } else {
       transposeInto(x, perm, out);
       return [out];
     }
     call();
-    keepCall(n, ins, outs, out, call); // a planned run: the same arrays every time (attrs, checks and dims once)
+    // A planned run: the same arrays every time (attrs, checks and dims once); rebindable, so the model's input
+    // layout change (a graph input, a new array every run) takes it too.
+    keepCall(n, ins, outs, out, call, rebind);
     return [out];
   },
 }, 'simdtensor');

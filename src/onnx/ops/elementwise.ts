@@ -367,7 +367,12 @@ registerOnnxOp('Cast', {
     const X = x.data, O = out.data as OData;
     if (to === 'bool') for (let i = 0; i < x.size; i++) O[i] = X[i] ? 1 : 0;
     else if (isInt(to) && !isInt(x.dtype)) for (let i = 0; i < x.size; i++) { const v = X[i]; O[i] = v !== v ? 0 : Math.trunc(v); }
-    else (O as Float64Array).set(X as unknown as Float64Array);
+    else {
+      // A typed-array copy converts (int64 is held as float64): kept, and rebindable over a graph input (BERT's mask).
+      const call = () => (O as Float64Array).set(X as unknown as Float64Array);
+      call();
+      keepCall(n, ins, outs, out, call, (d, o) => (o as Float64Array).set(d[0] as unknown as Float64Array));
+    }
     return [out];
   },
 });

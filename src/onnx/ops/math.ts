@@ -149,7 +149,9 @@ registerOnnxOp('Linear', {
     const O = p.out.data as Float32Array;
     const call = nativeOnly(() => native.matmulPacked(p.X, p.m, p.packed.handle, O, p.bias, p.act));
     call();
-    keepCall(node, ins, outs, p.out, call); // a planned run: the same arena views every time (checks once per plan)
+    // A planned run: the same arena views every time (checks once per plan); rebindable for a graph input or output.
+    const { m, packed, act } = p, biased = !!p.bias;
+    keepCall(node, ins, outs, p.out, call, (d, o) => native.matmulPacked(d[0] as Float32Array, m, packed.handle, o as Float32Array, biased ? (d[1] as Float32Array) : null, act));
     return [p.out];
   },
   async runAsync(node, ins, outs, _ctx, signal) {
