@@ -215,6 +215,10 @@ export interface NativeAddon {
   onnxGather(x: Uint8Array, out: Uint8Array, idx: Int32Array | Float64Array, outer: number, dim: number, rowBytes: number): number;
   /** dst[i] = Number(src[i]) for every element of src, natively (no BigInt object per element); dst at least as long. */
   onnxInt64ToF64(src: BigInt64Array, dst: Float64Array): void;
+  /** The fast-dynamic-quantize DynamicQuantize of all of x into y, scale[0] and zeroPoint[0] (recordable). */
+  onnxDynamicQuantizeFast(x: Float32Array, y: Uint8Array, scale: Float32Array, zeroPoint: Uint8Array): void;
+  /** out[i] = x[i] as int32 for every element of x (recordable). */
+  onnxWidenI32(x: Uint8Array | Int8Array, out: Int32Array): void;
   /** Fused attention (runtime/f32/attention_driver.h): geom = [batch, heads, seqQ, seqK, dk, dv, q/k/v offset + batch/row/head strides (4 each), out batch/row/head strides, mask batch/head/row/col strides]. */
   onnxAttention(q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array | null, out: Float32Array, geom: Int32Array, scale: number): void;
   [name: string]: unknown;

@@ -457,3 +457,62 @@ describe('rebindable kept calls: graph inputs and fresh graph outputs take the k
     expect(() => native.onnxInt64ToF64(src, new Float64Array(3))).toThrow(/dst has 3 elements, needs 7/);
   });
 });
+
+describe('dynamic int8: DynamicQuantize and Int8Linear replay natively', () => {
+  const firstDiff = (a: Float32Array, b: Float32Array) => (a.length !== b.length ? -2 : a.findIndex((v, i) => !Object.is(v, b[i])));
+
+  it('onnxDynamicQuantizeFast equals the quantizer row path, the exact kernel on NaN/Inf; both record and replay', () => {
+    const x = randArr(1000, 31, 3), y = new Uint8Array(1000), s = new Float32Array(1), z = new Uint8Array(1);
+    const yr = new Uint8Array(1000), sr = new Float32Array(1), zr = new Int32Array(1);
+    expect(native.quantizeRows(x, 1, 1000, yr, sr, zr)).toBe(0);
+    native.onnxDynamicQuantizeFast(x, y, s, z);
+    expect([s[0], z[0]]).toEqual([sr[0], zr[0]]);
+    expect(Array.from(y)).toEqual(Array.from(yr));
+    // Recorded: nothing runs until runSteps, which then reads x as it is then (NaN: onnxruntime's exact rules).
+    const h = new native.ChunkSteps(1, 1, 1);
+    native.recordSteps(h, 0, 0);
+    try {
+      native.onnxDynamicQuantizeFast(x, y, s, z);
+      native.onnxWidenI32(z, zr);
+    } finally {
+      native.recordSteps(null, 0, 0);
+    }
+    expect(h.steps).toBe(2);
+    x[7] = NaN;
+    x[9] = Infinity;
+    const ye = new Uint8Array(1000), pe = new Float32Array(2);
+    native.onnxDynamicQuantize(x, ye, pe);
+    native.runSteps(h, new Float32Array(1), new Float32Array(1));
+    expect([s[0], z[0], zr[0]]).toEqual([pe[0], pe[1], pe[1]]);
+    expect(Array.from(y)).toEqual(Array.from(ye));
+    const zi = new Int32Array(3);
+    native.onnxWidenI32(Int8Array.of(-128, 0, 127), zi);
+    expect(Array.from(zi)).toEqual([-128, 0, 127]);
+    expect(() => native.onnxWidenI32(Int8Array.of(1, 2), new Int32Array(1))).toThrow(/out has 1 elements, needs 2/);
+    expect(() => native.onnxDynamicQuantizeFast(x, new Uint8Array(10), s, z)).toThrow(/y has 10 elements, needs 1000/);
+  });
+
+  it('a dynamic-int8 MLP replays its quantize/GEMM chain and equals a fresh model bit for bit, NaN rows too', () => {
+    const g = new G(13);
+    g.input('x', T.FLOAT, ['n', 64]);
+    const a = g.node('Add', ['x', g.f32('c', [64], randArr(64, 40, 0.1))]);
+    const h = g.node('Relu', [g.node('MatMul', [a, g.f32('w1', [64, 64], randArr(64 * 64, 41, 0.2))])]);
+    g.node('MatMul', [g.node('MatMul', [h, g.f32('w2', [64, 64], randArr(64 * 64, 42, 0.2))]), g.f32('w3', [64, 48], randArr(64 * 48, 43, 0.2))], {}, ['y']);
+    g.output('y');
+    const bytes = g.bytes();
+    const load = () => quantizeModel(loadOnnx(bytes), { mode: 'dynamic' });
+    const warm = load();
+    expect(warm.runner.steps.filter((st) => st.node.op === 'DynamicQuantize').length).toBeGreaterThanOrEqual(2);
+    const feed = (seed: number, nan = false) => {
+      const x = randArr(40 * 64, seed);
+      if (nan) x[5 * 64 + 3] = NaN;
+      return { x: { data: x, dims: [40, 64] } };
+    };
+    for (let r = 0; r < 3; r++) warm.run(feed(70 + r));
+    expect(warm.runner.replayedSteps).toBeGreaterThanOrEqual(4); // Add, quantize, Int8Linear, quantize …
+    for (const [seed, nan] of [[80, false], [81, true], [82, false], [83, true]] as const) {
+      const want = load().run(feed(seed, nan)).y.data as Float32Array;
+      expect(firstDiff(warm.run(feed(seed, nan)).y.data as Float32Array, want)).toBe(-1);
+    }
+  });
+});

@@ -8,6 +8,7 @@
 #include "binding/util.h"
 #include "cpu/dispatch.h"
 #include "runtime/f32/attention_driver.h"
+#include "kernels/quantize/quantize.h"
 #include "runtime/onnx/ops.h"
 
 namespace simdtensor {
@@ -28,6 +29,51 @@ Napi::Value OnnxDynamicQuantize(const Napi::CallbackInfo& info) {
   onnx_dynamic_quantize_u8(x, n, out, &scale, &zp);
   params[0] = scale;
   params[1] = float(zp);
+  return info.Env().Undefined();
+}
+
+// onnxDynamicQuantizeFast(x: Float32Array, y: Uint8Array, scale: Float32Array, zeroPoint: Uint8Array) -> undefined:
+// the `fast-dynamic-quantize` DynamicQuantize (runtime/onnx/ops.h) of all of x into y, its scale into scale[0] and its
+// zero point into zeroPoint[0]. Recorded (recordSteps) like a sync op: the quantizer variant chosen now.
+Napi::Value OnnxDynamicQuantizeFast(const Napi::CallbackInfo& info) {
+  const char* fn = "DynamicQuantize";
+  size_t n = 0;
+  const float* x = typed_data<float>(info, 0, fn, "x", 0, false, &n);
+  uint8_t* y = typed_data<uint8_t>(info, 1, fn, "y", n);
+  float* s = typed_data<float>(info, 2, fn, "scale", 1);
+  uint8_t* z = typed_data<uint8_t>(info, 3, fn, "zeroPoint", 1);
+  const QuantizeVariant* qv = &quantize_table.select();
+  auto run = [qv, x, n, y, s, z] {
+    int32_t zp = 0;
+    onnx_dynamic_quantize_fast_u8(*qv, x, n, y, s, &zp);
+    z[0] = uint8_t(zp);
+  };
+  if (AddonData* d = recording_data(info.Env())) record_step(*d, run);
+  else run();
+  return info.Env().Undefined();
+}
+
+// onnxWidenI32(x: Uint8Array|Int8Array, out: Int32Array) -> undefined: out[i] = x[i] for every element of x (out at
+// least as long). Recorded like a sync op.
+Napi::Value OnnxWidenI32(const Napi::CallbackInfo& info) {
+  const char* fn = "onnxWidenI32";
+  napi_env env = info.Env();
+  napi_typedarray_type type = napi_int8_array;
+  bool is_ta = false;
+  napi_is_typedarray(env, info[0], &is_ta);
+  if (is_ta) napi_get_typedarray_info(env, info[0], &type, nullptr, nullptr, nullptr, nullptr);
+  size_t n = 0;
+  if (type == napi_uint8_array) {
+    const uint8_t* x = typed_data<uint8_t>(info, 0, fn, "x", 0, false, &n);
+    int32_t* out = typed_data<int32_t>(info, 1, fn, "out", n);
+    if (AddonData* d = recording_data(env)) record_step(*d, [x, n, out] { onnx_widen_i32(x, n, out); });
+    else onnx_widen_i32(x, n, out);
+  } else {
+    const int8_t* x = typed_data<int8_t>(info, 0, fn, "x", 0, false, &n);  // the TypeError names Int8Array
+    int32_t* out = typed_data<int32_t>(info, 1, fn, "out", n);
+    if (AddonData* d = recording_data(env)) record_step(*d, [x, n, out] { onnx_widen_i32(x, n, out); });
+    else onnx_widen_i32(x, n, out);
+  }
   return info.Env().Undefined();
 }
 
@@ -161,6 +207,8 @@ void init_onnx(Napi::Env env, Napi::Object exports) {
   export_fn<OnnxTranspose, true>(env, exports, "onnxTranspose");
   export_fn<OnnxGather>(env, exports, "onnxGather");
   export_fn<OnnxInt64ToF64>(env, exports, "onnxInt64ToF64");
+  export_fn<OnnxDynamicQuantizeFast, true>(env, exports, "onnxDynamicQuantizeFast");
+  export_fn<OnnxWidenI32, true>(env, exports, "onnxWidenI32");
   export_fn<OnnxAttention, true>(env, exports, "onnxAttention");
 }
 

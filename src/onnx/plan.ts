@@ -176,7 +176,7 @@ export class GraphRunner {
       // A planned run passes the same storage every time: a call the op kept (keepCall) reruns without its checks,
       // views and argument arrays. Not while the monitor is on: ops record their inner kernels there.
       const kept = monitorHook.on ? undefined : keptCall(st.node, ins, o);
-      res = kept ? [kept] : st.def.run(st.node, ins, o, st.ctx);
+      res = kept ?? st.def.run(st.node, ins, o, st.ctx);
     } finally {
       ins.fill(undefined); // hold no values (graph inputs, fresh outputs) past the run
     }

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "cpu/features.h"
+#include "runtime/int8/dynamic_linear.h"
 #include "runtime/onnx/quant_impl.h"
 
 namespace simdtensor {
@@ -76,6 +77,19 @@ size_t onnx_gather_rows(const uint8_t* x, size_t outer, size_t dim, size_t row_b
 size_t onnx_gather_rows(const uint8_t* x, size_t outer, size_t dim, size_t row_bytes, const double* idx, size_t k,
                         uint8_t* out) {
   return gather_rows(x, outer, dim, row_bytes, idx, k, out);
+}
+
+void onnx_dynamic_quantize_fast_u8(const QuantizeVariant& qv, const float* x, size_t n, uint8_t* out, float* scale,
+                                   int32_t* zero_point) {
+  if (n > 0 && quantize_rows_dynamic_count(qv, 1, n, x, true, out, scale, zero_point) == 0) return;
+  onnx_dynamic_quantize_u8(x, n, out, scale, zero_point);
+}
+
+void onnx_widen_i32(const uint8_t* x, size_t n, int32_t* out) {
+  for (size_t i = 0; i < n; i++) out[i] = x[i];
+}
+void onnx_widen_i32(const int8_t* x, size_t n, int32_t* out) {
+  for (size_t i = 0; i < n; i++) out[i] = x[i];
 }
 
 void onnx_int64_to_f64(const int64_t* x, size_t n, double* out) {

@@ -29,6 +29,17 @@ size_t onnx_gather_rows(const uint8_t* x, size_t outer, size_t dim, size_t row_b
 size_t onnx_gather_rows(const uint8_t* x, size_t outer, size_t dim, size_t row_bytes, const double* idx, size_t k,
                         uint8_t* out);
 
+// The `fast-dynamic-quantize` pass's DynamicQuantize (uint8): the library's per-row quantizer `qv` over the one row of
+// n elements (its range widened to include 0, scale (max − min)/255, x·(1/scale) rounded half to even), or
+// onnx_dynamic_quantize_u8 (onnxruntime's exact rules) when x is empty or holds NaN/±Inf.
+struct QuantizeVariant;
+void onnx_dynamic_quantize_fast_u8(const QuantizeVariant& qv, const float* x, size_t n, uint8_t* out, float* scale,
+                                   int32_t* zero_point);
+
+// out[i] = x[i] widened to int32 (a zero point for the int8 GEMM's int32 parameter).
+void onnx_widen_i32(const uint8_t* x, size_t n, int32_t* out);
+void onnx_widen_i32(const int8_t* x, size_t n, int32_t* out);
+
 // out[i] = x[i] as a double, rounded to nearest-even past 2^53 as JavaScript's Number(bigint) does: the ONNX runtime
 // holds int64 tensors as doubles, and reading a BigInt64Array from JavaScript makes one BigInt object per element.
 void onnx_int64_to_f64(const int64_t* x, size_t n, double* out);

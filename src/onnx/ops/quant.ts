@@ -4,12 +4,12 @@
  * The GEMMs run on the library's int8 kernels (exact int32 accumulation with zero-point correction).
  * @module
  */
-import { native, type NativePackedS8 } from '../../native.js';
+import { native, nativeOnly, type NativePackedS8 } from '../../native.js';
 import { rangeError, typeError } from '../../errors.js';
 import { runNativeAsync } from '../../executor/submit.js';
 import { attrInt, type Node } from '../graph.js';
 import { normAxis, numel, outOr, type ODType, type Value } from '../value.js';
-import { keepCall, registerOnnxOp } from './registry.js';
+import { keepCall, keepCallAll, registerOnnxOp } from './registry.js';
 
 const fr = Math.fround;
 
@@ -102,17 +102,15 @@ registerOnnxOp('DynamicQuantizeLinear', {
  * to even: a value at an exact tie of x/scale may land one step from the division's result). Inputs holding NaN/±Inf
  * take the exact kernel (onnxruntime's rules for them).
  */
-const rowScale = new Float32Array(1), rowZero = new Int32Array(1);
 registerOnnxOp('DynamicQuantize', {
   run(n, ins, outs) {
     const { x, y, s, z } = dynamicQuantizeArgs(n, ins, outs);
-    const X = x.data as Float32Array;
-    if (X.length > 0 && native.quantizeRows(X, 1, X.length, y.data as Uint8Array, rowScale, rowZero) === 0) {
-      s.data[0] = rowScale[0];
-      z.data[0] = rowZero[0];
-    } else {
-      exactDynamicQuantize(X, y, s, z);
-    }
+    // One native call (the exact kernel's fallback decided there), kept for a planned run and recordable, so the
+    // dynamic-int8 encoder's quantize → Int8Linear chains replay natively (issue #16's int8 BERT).
+    const X = x.data as Float32Array, Y = y.data as Uint8Array, S = s.data as Float32Array, Z = z.data as Uint8Array;
+    const call = nativeOnly(() => native.onnxDynamicQuantizeFast(X, Y, S, Z));
+    call();
+    keepCallAll(n, ins, outs, [y, s, z], call);
     return [y, s, z];
   },
 }, 'simdtensor');
@@ -260,13 +258,24 @@ registerOnnxOp('Int8Linear', {
   run(n, ins, outs) {
     const a = int8LinearArgs(n, ins, outs);
     // On a planned run the call is kept: x's scale and zero point (the DynamicQuantize before it writes new ones
-    // every run into the same arena arrays) are copied into the kept param arrays, not into new ones.
+    // every run into the same arena arrays) are read at call time — the float32 scale in place, the 8-bit zero point
+    // widened natively into the kept int32 parameter — so the call is all native and replays in a segment.
     const xs = ins[1]!.data, xz = ins[2]?.data;
-    const call = () => {
-      a.aScale.set(xs);
-      if (xz) a.aZero.set(xz);
-      native.s8Gemm(a.A, a.m, a.packed, a.aZero, a.aScale, a.out.data as Float32Array, a.bias, a.act, 1, 0);
-    };
+    const O = a.out.data as Float32Array;
+    let call: () => void;
+    if (xs instanceof Float32Array && (!xz || xz instanceof Uint8Array || xz instanceof Int8Array)) {
+      const S = xs, Z = xz, aZero = a.aZero;
+      call = nativeOnly(() => {
+        if (Z) native.onnxWidenI32(Z, aZero);
+        native.s8Gemm(a.A, a.m, a.packed, aZero, S, O, a.bias, a.act, 1, 0);
+      });
+    } else {
+      call = () => {
+        a.aScale.set(xs);
+        if (xz) a.aZero.set(xz);
+        native.s8Gemm(a.A, a.m, a.packed, a.aZero, a.aScale, O, a.bias, a.act, 1, 0);
+      };
+    }
     call();
     keepCall(n, ins, outs, a.out, call);
     return [a.out];

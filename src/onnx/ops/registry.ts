@@ -75,6 +75,8 @@ interface KeptCall {
   shapes: (readonly number[])[];
   dtypes: (string | undefined)[];
   out: Value;
+  /** Every output the call writes (out first): the planned buffers of a node with several outputs. */
+  outs: Value[];
   call: () => void;
   /** The call is {@link nativeOnly}: the planned runner may record it and replay it natively. */
   replay: boolean;
@@ -103,17 +105,17 @@ export function markFresh(v: Value): Value {
  * plan, not once per run (their garbage was most of a run's young-generation bytes). Else undefined: run normally.
  * The runner (plan.ts) asks before every step; an op only decides what to keep.
  */
-export function keptCall(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[]): Value | undefined {
+export function keptCall(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[]): Value[] | undefined {
   const k = matching(node, ins, outs);
   if (k) {
     k.call();
-    return k.out;
+    return k.outs;
   }
   const r = rebinding(node, ins, outs);
   if (!r) return undefined;
   const o = outs[0]!;
   r(ins.map((v) => v?.data), o.data);
-  return o;
+  return [o];
 }
 
 /**
@@ -123,7 +125,7 @@ export function keptCall(node: Node, ins: (Value | undefined)[], outs: (Value | 
 function rebinding(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[]): Rebind | undefined {
   const k = kept.get(node);
   const o = outs[0];
-  if (!k?.rebind || !o || o.dtype !== k.out.dtype || !sameShape(o.shape, k.out.shape) || ins.length !== k.ins.length) return undefined;
+  if (!k?.rebind || k.outs.length > 1 || !o || o.dtype !== k.out.dtype || !sameShape(o.shape, k.out.shape) || ins.length !== k.ins.length) return undefined;
   for (let i = 0; i < ins.length; i++) {
     const v = ins[i];
     if (!v !== !k.ins[i]) return undefined;
@@ -141,7 +143,8 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 /** The call kept on `node` if it matches these inputs and planned output (see {@link keptCall}). */
 function matching(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[]): KeptCall | undefined {
   const k = kept.get(node);
-  if (!k || outs[0] !== k.out || ins.length !== k.ins.length) return undefined;
+  if (!k || outs[0] !== k.out || ins.length !== k.ins.length || outs.length < k.outs.length) return undefined;
+  for (let j = 1; j < k.outs.length; j++) if (outs[j] !== k.outs[j]) return undefined;
   for (let i = 0; i < ins.length; i++) {
     const v = ins[i];
     if (v?.data !== k.ins[i]) return undefined;
@@ -176,6 +179,7 @@ export function keepCall(node: Node, ins: (Value | undefined)[], outs: (Value | 
   const once = fresh.has(out);
   if (once && !rebind) return;
   kept.set(node, {
+    outs: [once ? { dtype: out.dtype, shape: out.shape.slice(), data: NO_DATA, size: out.size } : out],
     ins: ins.map((v) => v?.data),
     shapes: ins.map((v) => (v ? v.shape.slice() : [])),
     dtypes: ins.map((v) => v?.dtype),
@@ -189,6 +193,23 @@ export function keepCall(node: Node, ins: (Value | undefined)[], outs: (Value | 
 }
 const NO_DATA = new Float32Array(0);
 const NO_CALL = () => {};
+
+/**
+ * Keeps `call` for {@link keptCall} on a node with several outputs, which it writes all of: only when every output is
+ * a planned buffer of the run (none fresh), and never rebindable.
+ */
+export function keepCallAll(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[], written: Value[], call: () => void): void {
+  if (written.length === 0 || written.some((v, j) => outs[j] !== v || fresh.has(v))) return;
+  kept.set(node, {
+    ins: ins.map((v) => v?.data),
+    shapes: ins.map((v) => (v ? v.shape.slice() : [])),
+    dtypes: ins.map((v) => v?.dtype),
+    out: written[0],
+    outs: written.slice(),
+    call,
+    replay: isNativeOnly(call),
+  });
+}
 
 /**
  * After `node` ran by delegating to another op's `run` on node `via` (e.g. an Int8Conv on its float32 route runs a
