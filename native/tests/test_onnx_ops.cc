@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "cpu/features.h"
+#include "kernels/quantize/quantize.h"
+#include "runtime/int8/dynamic_linear.h"
 #include "runtime/onnx/ops.h"
 #include "tests/harness.h"
 
@@ -146,3 +148,38 @@ TEST(onnx_gather_rows_matches_index_math) {
   const double odd[] = {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(), -1e300};
   for (const double v : odd) CHECK(onnx_gather_rows(x.data(), 1, 2, 4, &v, 1, out.data()) == 0, "gather index %g", v);
 }
+
+namespace {
+
+// The fast-dynamic-quantize node: every quantizer variant's row path where x is finite and non-empty, else the exact
+// kernel (onnxruntime's NaN/±Inf rules), writing exactly n bytes (inputs and outputs flush against their buffer end).
+TEST(onnx_dynamic_quantize_fast_picks_row_or_exact_path) {
+  for (size_t n : {size_t(0), size_t(1), size_t(2), size_t(15), size_t(16), size_t(17), size_t(63), size_t(65), size_t(1000)}) {
+    for (int mode = 0; mode < 3; mode++) {
+      sttest::Rng rng(n * 7 + mode);
+      sttest::Flush<float> x(n);
+      for (size_t i = 0; i < n; i++) x[i] = 20.0f * rng.uniform() + (mode == 1 ? 5.0f : 0.0f);
+      if (mode == 2 && n > 0) x[n / 2] = (n % 2) ? std::numeric_limits<float>::quiet_NaN() : -HUGE_VALF;
+      sttest::for_each_runnable(quantize_table, [&](const QuantizeVariant& qv) {
+        sttest::Flush<uint8_t> got(n), want(n);
+        float gs = -1, ws = -1;
+        int32_t gz = -1, wz = -1;
+        onnx_dynamic_quantize_fast_u8(qv, x.data(), n, got.data(), &gs, &gz);
+        const bool exact = n == 0 || mode == 2;
+        if (exact) onnx_dynamic_quantize_u8(x.data(), n, want.data(), &ws, &wz);
+        else CHECK(quantize_rows_dynamic_count(qv, 1, n, x.data(), true, want.data(), &ws, &wz) == 0, "%s n=%zu row path", qv.name, n);
+        CHECK(gs == ws && gz == wz, "%s n=%zu mode=%d scale %g vs %g, zero point %d vs %d", qv.name, n, mode, double(gs), double(ws), gz, wz);
+        for (size_t i = 0; i < n; i++) CHECK(got[i] == want[i], "%s n=%zu mode=%d i=%zu: %d vs %d", qv.name, n, mode, i, got[i], want[i]);
+      });
+    }
+  }
+  const uint8_t u[3] = {0, 128, 255};
+  const int8_t s[3] = {-128, 0, 127};
+  int32_t out[3];
+  onnx_widen_i32(u, 3, out);
+  CHECK(out[0] == 0 && out[1] == 128 && out[2] == 255, "widen u8");
+  onnx_widen_i32(s, 3, out);
+  CHECK(out[0] == -128 && out[1] == 0 && out[2] == 127, "widen s8");
+}
+
+}  // namespace
