@@ -178,14 +178,15 @@ export function keepCall(node: Node, ins: (Value | undefined)[], outs: (Value | 
   if (outs[0] !== out) return;
   const once = fresh.has(out);
   if (once && !rebind) return;
+  // Over a fresh output only the rebindable form is ever used: hold its shape, not its storage, nor (through the call
+  // or the inputs) the run's buffers, and never match it as the same storage.
+  const kout: Value = once ? { dtype: out.dtype, shape: out.shape.slice(), data: NO_DATA, size: out.size } : out;
   kept.set(node, {
-    outs: [once ? { dtype: out.dtype, shape: out.shape.slice(), data: NO_DATA, size: out.size } : out],
-    ins: ins.map((v) => v?.data),
+    ins: ins.map((v) => (v && once ? NO_DATA : v?.data)),
     shapes: ins.map((v) => (v ? v.shape.slice() : [])),
     dtypes: ins.map((v) => v?.dtype),
-    // Over a fresh output only the rebindable form is ever used: hold its shape, not its storage (nor, through the
-    // call, the run's buffers), and never match it as the same storage.
-    out: once ? { dtype: out.dtype, shape: out.shape.slice(), data: NO_DATA, size: out.size } : out,
+    out: kout,
+    outs: [kout],
     call: once ? NO_CALL : call,
     replay: !once && isNativeOnly(call),
     rebind,
