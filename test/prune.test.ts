@@ -132,6 +132,9 @@ describe('gradual pruning schedule (Zhu & Gupta 2017)', () => {
     expect(g.isPruneStep(150)).toBe(false);
     expect(g.isPruneStep(1100)).toBe(true);
     expect(g.isPruneStep(1200)).toBe(false);
+    // A step that is not a non-negative integer is refused by name, as sparsityAt refuses it (a Symbol threw V8's
+    // own conversion error: fuzz seed 1, call 9662).
+    for (const bad of [Symbol('s'), -1, 1.5, NaN, '100', 10n]) expect(() => g.isPruneStep(bad as never)).toThrow(/isPruneStep: step must be a non-negative integer/);
     expect(g.sparsityAt(1100)).toBe(0.9);
     expect(() => gradualPruning({ ...o, endStep: 50 })).toThrow('gradualPruning: endStep (50) must be >= beginStep (100)');
     expect(() => cubicSparsity(-1, o)).toThrow('cubicSparsity: step must be a non-negative integer, got -1');

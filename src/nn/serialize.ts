@@ -200,7 +200,7 @@ export function deserializeModel(bytes: Uint8Array, where = 'model'): LoadedMode
   const meta = header.__metadata__ as Record<string, unknown> | undefined;
   if (!meta || typeof meta !== 'object') throw bad(where, 'no __metadata__ in the header (not a simdtensor model file?)');
   if (meta.format !== MODEL_FORMAT) throw bad(where, `__metadata__.format is ${describe(meta.format)}, expected '${MODEL_FORMAT}'`);
-  if (meta.version !== String(MODEL_VERSION)) throw bad(where, `format version ${describe(meta.version)} is not supported (this build reads ${MODEL_VERSION})`);
+  if (meta.version !== String(MODEL_VERSION)) throw bad(where, `unsupported format version ${describe(meta.version)} (this build reads ${MODEL_VERSION})`);
   for (const [k, v] of Object.entries(meta)) if (typeof v !== 'string') throw bad(where, `__metadata__.${k} must be a string (safetensors), got ${describe(v)}`);
   let config: LayerConfig;
   try {

@@ -196,6 +196,10 @@ export function gradualPruning(opts: GradualPruningOptions): GradualPruning {
       if (!Number.isInteger(step) || step < 0) throw rangeError('sparsityAt', `step must be a non-negative integer, got ${describe(step)}`);
       return cubic(o, step);
     },
-    isPruneStep: (step: number) => step >= o.beginStep && step <= o.endStep && ((step - o.beginStep) % o.frequency === 0 || step === o.endStep),
+    isPruneStep: (step: number) => {
+      // Checked as sparsityAt checks it: a Symbol or a BigInt would throw V8's own conversion error below.
+      if (!Number.isInteger(step) || step < 0) throw rangeError('isPruneStep', `step must be a non-negative integer, got ${describe(step)}`);
+      return step >= o.beginStep && step <= o.endStep && ((step - o.beginStep) % o.frequency === 0 || step === o.endStep);
+    },
   };
 }
