@@ -55,26 +55,21 @@ Napi::Value OnnxDynamicQuantizeFast(const Napi::CallbackInfo& info) {
 
 // onnxWidenI32(x: Uint8Array|Int8Array, out: Int32Array) -> undefined: out[i] = x[i] for every element of x (out at
 // least as long). Recorded like a sync op.
+template <class T>
+Napi::Value widen_i32(const Napi::CallbackInfo& info, const char* fn) {
+  size_t n = 0;
+  const T* x = typed_data<T>(info, 0, fn, "x", 0, false, &n);  // a wrong type's TypeError names Int8Array
+  int32_t* out = typed_data<int32_t>(info, 1, fn, "out", n);
+  if (AddonData* d = recording_data(info.Env())) record_step(*d, [x, n, out] { onnx_widen_i32(x, n, out); });
+  else onnx_widen_i32(x, n, out);
+  return info.Env().Undefined();
+}
 Napi::Value OnnxWidenI32(const Napi::CallbackInfo& info) {
-  const char* fn = "onnxWidenI32";
-  napi_env env = info.Env();
   napi_typedarray_type type = napi_int8_array;
   bool is_ta = false;
-  napi_is_typedarray(env, info[0], &is_ta);
-  if (is_ta) napi_get_typedarray_info(env, info[0], &type, nullptr, nullptr, nullptr, nullptr);
-  size_t n = 0;
-  if (type == napi_uint8_array) {
-    const uint8_t* x = typed_data<uint8_t>(info, 0, fn, "x", 0, false, &n);
-    int32_t* out = typed_data<int32_t>(info, 1, fn, "out", n);
-    if (AddonData* d = recording_data(env)) record_step(*d, [x, n, out] { onnx_widen_i32(x, n, out); });
-    else onnx_widen_i32(x, n, out);
-  } else {
-    const int8_t* x = typed_data<int8_t>(info, 0, fn, "x", 0, false, &n);  // the TypeError names Int8Array
-    int32_t* out = typed_data<int32_t>(info, 1, fn, "out", n);
-    if (AddonData* d = recording_data(env)) record_step(*d, [x, n, out] { onnx_widen_i32(x, n, out); });
-    else onnx_widen_i32(x, n, out);
-  }
-  return info.Env().Undefined();
+  napi_is_typedarray(info.Env(), info[0], &is_ta);
+  if (is_ta) napi_get_typedarray_info(info.Env(), info[0], &type, nullptr, nullptr, nullptr, nullptr);
+  return type == napi_uint8_array ? widen_i32<uint8_t>(info, "onnxWidenI32") : widen_i32<int8_t>(info, "onnxWidenI32");
 }
 
 // onnxTranspose(x: Float32Array|Int32Array, out: same, shape: Int32Array (out dims), xstride: Int32Array) -> undefined

@@ -191,8 +191,8 @@ export class OnnxModel {
       if (fn === 'OnnxModel.runAsync' && dt !== 'int64' && (buf.resizable === true || buf.growable === true))
         throw typeError(fn, `input '${io.name}' is backed by a ${buf.resizable ? 'resizable ArrayBuffer' : 'growable SharedArrayBuffer'}; runAsync needs fixed-length buffers (run accepts it)`);
       if (dt === 'int64') {
-        // Natively: reading a BigInt64Array from JavaScript makes a BigInt per element (BERT's ids and mask took
-        // 2 µs per 128 alone and ~15 µs a run in the model, its young-generation garbage included).
+        // Natively: reading a BigInt64Array from JavaScript makes a BigInt per element (2.4 µs per 128 elements in a
+        // microbenchmark; over whole BERT b1 runs the difference was within the run-to-run noise).
         const b = data as BigInt64Array, f = new Float64Array(b.length);
         native.onnxInt64ToF64(b, f);
         return mk('int64', dims, f);

@@ -180,20 +180,25 @@ export function keepCall(node: Node, ins: (Value | undefined)[], outs: (Value | 
   if (once && !rebind) return;
   // Over a fresh output only the rebindable form is ever used: hold its shape, not its storage, nor (through the call
   // or the inputs) the run's buffers, and never match it as the same storage.
-  const kout: Value = once ? { dtype: out.dtype, shape: out.shape.slice(), data: NO_DATA, size: out.size } : out;
-  kept.set(node, {
-    ins: ins.map((v) => (v && once ? NO_DATA : v?.data)),
-    shapes: ins.map((v) => (v ? v.shape.slice() : [])),
-    dtypes: ins.map((v) => v?.dtype),
-    out: kout,
-    outs: [kout],
-    call: once ? NO_CALL : call,
-    replay: !once && isNativeOnly(call),
-    rebind,
-  });
+  if (once) kept.set(node, entry(ins, [{ dtype: out.dtype, shape: out.shape.slice(), data: NO_DATA, size: out.size }], NO_CALL, rebind, true));
+  else kept.set(node, entry(ins, [out], call, rebind, false));
 }
 const NO_DATA = new Float32Array(0);
 const NO_CALL = () => {};
+
+/** The kept-call record over `ins` writing `outs`; `shapeOnly`: the inputs' storage is not held (never matched). */
+function entry(ins: (Value | undefined)[], outs: Value[], call: () => void, rebind: Rebind | undefined, shapeOnly: boolean): KeptCall {
+  return {
+    ins: ins.map((v) => (v && shapeOnly ? NO_DATA : v?.data)),
+    shapes: ins.map((v) => (v ? v.shape.slice() : [])),
+    dtypes: ins.map((v) => v?.dtype),
+    out: outs[0],
+    outs,
+    call,
+    replay: !shapeOnly && isNativeOnly(call),
+    rebind,
+  };
+}
 
 /**
  * Keeps `call` for {@link keptCall} on a node with several outputs, which it writes all of: only when every output is
@@ -201,15 +206,7 @@ const NO_CALL = () => {};
  */
 export function keepCallAll(node: Node, ins: (Value | undefined)[], outs: (Value | undefined)[], written: Value[], call: () => void): void {
   if (written.length === 0 || written.some((v, j) => outs[j] !== v || fresh.has(v))) return;
-  kept.set(node, {
-    ins: ins.map((v) => v?.data),
-    shapes: ins.map((v) => (v ? v.shape.slice() : [])),
-    dtypes: ins.map((v) => v?.dtype),
-    out: written[0],
-    outs: written.slice(),
-    call,
-    replay: isNativeOnly(call),
-  });
+  kept.set(node, entry(ins, written.slice(), call, undefined, false));
 }
 
 /**
