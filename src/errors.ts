@@ -56,6 +56,7 @@ export function describe(v: unknown): string {
   if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${(v as unknown as { length: number }).length})`;
   if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
   if (typeof v === 'string') return `'${v}'`;
+  if (typeof v === 'bigint') return `${v}n`; // a BigInt where a number was wanted: say so (String gives '3')
   return String(v);
 }
 

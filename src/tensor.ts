@@ -68,6 +68,9 @@ export class Tensor<D extends DType = DType> {
     if (Array.isArray(shape) && more.length > 0)
       throw typeError('reshape', `pass the shape as one array or as separate numbers, not both (got ${describe(shape)} and ${more.length} more arguments)`);
     const s: number[] = Array.isArray(shape) ? shape.slice() : [shape as number, ...more];
+    // Numbers first: the -1 inference below multiplies and prints the dims (a Symbol or BigInt would throw there).
+    for (let i = 0; i < s.length; i++)
+      if (typeof s[i] !== 'number') throw typeError('reshape', `shape[${i}] must be an integer, got ${describe(s[i])}`);
     const neg = s.indexOf(-1);
     if (neg >= 0) {
       if (s.indexOf(-1, neg + 1) >= 0) throw rangeError('reshape', `shape [${s.join(', ')}] has more than one -1`);

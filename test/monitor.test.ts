@@ -61,6 +61,10 @@ describe('LatencyHistogram', () => {
     h.add(-1);
     expect(h.count).toBe(4);
     expect(h.quantile(1)).toBe(1e9);
+    // Not a number (the fuzzer's seed 15 passed 3n, which threw V8's 'Cannot mix BigInt'): a TypeError, nothing counted.
+    expect(() => h.add(3n as never)).toThrow(/LatencyHistogram\.add: ms must be a number, got 3n/);
+    expect(() => h.add('2' as never)).toThrow(TypeError);
+    expect(h.count).toBe(4);
     h.reset();
     expect(h.count).toBe(0);
   });
@@ -70,6 +74,8 @@ describe('LatencyHistogram', () => {
     for (const s of [1, 8, 8, 3, 20]) h.add(s);
     expect(h.toObject()).toEqual({ 1: 1, 3: 1, 8: 3 });
     expect(h.mean()).toBe(8);
+    expect(() => h.add(2n as never)).toThrow(/SizeHistogram\.add: size must be a number, got 2n/);
+    expect(h.count).toBe(5);
   });
 });
 

@@ -251,6 +251,13 @@ describe('raw addon handle checks and empty inputs', () => {
     expect(call).toThrow(/matmul: weights must be a PackedF32 handle/);
   });
 
+  it('probeReadBandwidth refuses a buffer over 1 GiB with a RangeError naming bytes (the fuzzer held 2 GiB)', () => {
+    const probe = (native as unknown as { probeReadBandwidth: (b: number, ms: number) => number }).probeReadBandwidth;
+    expect(() => probe(2 ** 31, 1)).toThrow(RangeError);
+    expect(() => probe(2 ** 30 + 1, 1)).toThrow(/probeReadBandwidth: bytes must be a non-negative integer <= 1073741824/);
+    expect(probe(1 << 16, 1)).toBeGreaterThan(0);
+  });
+
   it('sparse, prune and half-precision kernels accept empty inputs (UBSan: no null pointer to memset)', async () => {
     const empty = zeros([0, 4]);
     expect(toSparse(empty).shape).toEqual([0, 4]);

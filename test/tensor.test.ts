@@ -62,6 +62,11 @@ describe('views', () => {
     expect(r.data).toBe(t.data);
     expect(() => t.reshape([5, 5])).toThrow('reshape: shape [5, 5] has 25 elements, tensor has 24 ([4, 6])');
     expect(() => t.reshape([-1, -1])).toThrow(/more than one -1/);
+    // A dim that is not a number is named before the -1 inference touches it (seed 16: a Symbol threw V8's own
+    // 'Cannot convert a Symbol value to a string' from the message's join).
+    expect(() => t.reshape(-1, Symbol() as never, 2)).toThrow(/reshape: shape\[1\] must be an integer, got Symbol\(\)/);
+    expect(() => t.reshape([-1, 2n as never])).toThrow(/reshape: shape\[1\] must be an integer, got 2n/);
+    expect(() => t.reshape([Symbol() as never, 24])).toThrow(TypeError);
   });
   it('rows() is a view into the same buffer', () => {
     const t = rand([5, 3], { seed: 2 });

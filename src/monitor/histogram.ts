@@ -3,6 +3,7 @@
  * percentiles) and a small exact histogram of integer sizes (batch sizes).
  * @module
  */
+import { describe, typeError } from '../errors.js';
 
 /** Buckets per power of two: 8 gives bucket bounds 9 % apart, so a percentile is within ±4.5 % of the truth. */
 const SUB = 8;
@@ -45,8 +46,12 @@ export class LatencyHistogram {
   /** Largest sample (ms); 0 when empty. */
   max = 0;
 
-  /** Records one sample in milliseconds (negative or NaN samples count as 0). */
+  /**
+   * Records one sample in milliseconds (negative or NaN samples count as 0).
+   * @throws TypeError when `ms` is not a number (a BigInt cannot be bucketed or summed with the others).
+   */
   add(ms: number): void {
+    if (typeof ms !== 'number') throw typeError('LatencyHistogram.add', `ms must be a number, got ${describe(ms)}`);
     if (!(ms > 0)) ms = 0;
     const us = ms * 1000;
     let i = us < 1 ? 0 : 1 + Math.floor(Math.log2(us) * SUB);
@@ -118,8 +123,12 @@ export class SizeHistogram {
     this.maxSize = maxSize;
   }
 
-  /** Records one size. */
+  /**
+   * Records one size.
+   * @throws TypeError when `size` is not a number.
+   */
   add(size: number): void {
+    if (typeof size !== 'number') throw typeError('SizeHistogram.add', `size must be a number, got ${describe(size)}`);
     const i = size < 0 ? 0 : size > this.maxSize ? this.maxSize : size;
     this.counts.set(i, (this.counts.get(i) ?? 0) + 1);
     this.count++;
