@@ -293,6 +293,85 @@ describe('replayed segments: kept native calls recorded once, run by one native 
     expect(warm.runner.replayRecordings).toBe(3);
   });
 
+  it('forward Slices and ops against a 0-d constant replay, and follow new data bit for bit', () => {
+    // x → Add → Slice (step 2 on the middle axis) → Mul by a 0-d constant → Slice (a contiguous slab) → Sub a 0-d
+    // constant → Add → y: the four middle steps read and write only the arena, so they make one segment.
+    const g = new G(17);
+    g.input('x', T.FLOAT, [3, 10, 7]);
+    const a = g.node('Add', ['x', 'x']);
+    const s = g.node('Slice', [a, g.i64('b1', [1]), g.i64('e1', [9]), g.i64('a1', [1]), g.i64('p1', [2])]);
+    const m = g.node('Mul', [s, g.scalar('c', 0.3)]);
+    const t = g.node('Slice', [m, g.i64('b2', [1]), g.i64('e2', [3]), g.i64('a2', [0])]);
+    const d = g.node('Sub', [t, g.scalar('k', 1.7)]);
+    g.node('Add', [d, d], {}, ['y']);
+    g.output('y');
+    const bytes = g.bytes();
+    const warm = loadOnnx(bytes);
+    const feeds = [1, 2, 3, 4].map((seed) => ({ x: { data: randArr(210, seed, 2), dims: [3, 10, 7] } }));
+    for (let i = 0; i < 3; i++) warm.run(feeds[0]);
+    expect(warm.runner.replayedSteps).toBe(4);
+    for (const f of feeds) {
+      const got = out0(warm.run(f));
+      const x = f.x.data;
+      // The reference by index: y[i][j][k] = 2·((2·x[i+1][1+2j][k])·0.3 − 1.7), in float32 at each step.
+      const want = new Float32Array(2 * 4 * 7);
+      for (let i = 0; i < 2; i++)
+        for (let j = 0; j < 4; j++)
+          for (let k = 0; k < 7; k++) {
+            const v = Math.fround(Math.fround(Math.fround(x[(i + 1) * 70 + (1 + 2 * j) * 7 + k] * 2) * Math.fround(0.3)) - Math.fround(1.7));
+            want[(i * 4 + j) * 7 + k] = Math.fround(v + v);
+          }
+      expect(firstDiff(got, want)).toBe(-1);
+      expect(firstDiff(got, out0(loadOnnx(bytes).run(f)))).toBe(-1);
+    }
+  });
+
+  for (const dims of [[3, 10, 7], [4, 8, 16]]) {
+    it(`a fused x·a − b (ScalarAffine, ${dims.join('x')}: the ${dims[2] === 16 ? 'depthwise' : 'row-kernel'} form) replays and equals the unfused ops`, () => {
+      const g = new G(17);
+      g.input('x', T.FLOAT, dims);
+      const a = g.node('Add', ['x', 'x']);
+      const d = g.node('Sub', [g.node('Mul', [a, g.scalar('c', 0.3)]), g.scalar('k', 1.7)]);
+      const t = g.node('Slice', [d, g.i64('b', [1]), g.i64('e', [3]), g.i64('ax', [0])]);
+      g.node('Add', [t, t], {}, ['y']);
+      g.output('y');
+      const bytes = g.bytes();
+      const warm = loadOnnx(bytes);
+      expect(warm.optimizations.find((o) => o.name === 'scalar-affine-fusion')?.rewrites).toBe(1);
+      const n = dims[0] * dims[1] * dims[2], inner = n / dims[0];
+      const feeds = [1, 2, 3].map((seed) => ({ x: { data: randArr(n, seed, 2), dims } }));
+      for (let i = 0; i < 3; i++) warm.run(feeds[0]);
+      expect(warm.runner.replayedSteps).toBe(2); // ScalarAffine, Slice
+      const fma = dims[2] === 16; // the depthwise kernel fuses x·a + b into one rounding
+      for (const f of feeds) {
+        const got = out0(warm.run(f));
+        expect(firstDiff(got, out0(loadOnnx(bytes).run(f)))).toBe(-1);
+        for (let i = 0; i < got.length; i++) {
+          const x2 = Math.fround(f.x.data[inner + i] * 2);
+          const v = fma ? Math.fround(x2 * Math.fround(0.3) - Math.fround(1.7)) : Math.fround(Math.fround(x2 * Math.fround(0.3)) - Math.fround(1.7));
+          if (!fma) expect(got[i]).toBe(Math.fround(v + v));
+          else expect(Math.abs(got[i] - Math.fround(v + v))).toBeLessThanOrEqual(2e-6 * (1 + Math.abs(v)));
+        }
+      }
+    });
+  }
+
+  it('an int32 Slice takes the native copy: values by index, every run', () => {
+    const g = new G(17);
+    g.input('x', T.INT32, [4, 5, 6]);
+    g.node('Slice', ['x', g.i64('b', [1, 1, 0]), g.i64('e', [4, 5, 6]), g.i64('a', [0, 1, 2]), g.i64('p', [2, 3, 1])], {}, ['y']);
+    g.output('y', T.INT32);
+    const m = loadOnnx(g.bytes());
+    for (const base of [0, 1000]) {
+      const x = Int32Array.from({ length: 120 }, (_, i) => base + i);
+      const y = m.run({ x: { data: x, dims: [4, 5, 6] } }).y;
+      expect(y.shape).toEqual([2, 2, 6]);
+      const want: number[] = [];
+      for (const i of [1, 3]) for (const j of [1, 4]) for (let k = 0; k < 6; k++) want.push(base + i * 30 + j * 6 + k);
+      expect(Array.from(y.data as Int32Array)).toEqual(want);
+    }
+  });
+
   it('while recording, a native function that does not record throws instead of running', () => {
     const h = new native.ChunkSteps(1, 1, 1);
     native.recordSteps(h, 0, 0);

@@ -1,6 +1,7 @@
 // Every compiled elementwise variant this CPU can run against the scalar reference, lengths around the vector width.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "common/vec_math.h"
@@ -298,6 +299,29 @@ TEST(f32_softmax_blocked_rows_and_scaled) {
         v.softmax_scaled(rows, cols, t.data(), scale, m, ms, t.data(), inv_ref.data());
         for (size_t i = 0; i < rows * cols; i++)
           CHECK(t[i] == out[i] || (std::isnan(t[i]) && std::isnan(out[i])), "%s softmax_scaled in place mask=%d cols=%zu i=%zu", v.name, mf, cols, i);
+      }
+    }
+  });
+}
+
+// binary_row with one column (an ONNX op against a 0-d constant) takes the scalar loop: bit for bit the binary op
+// against the value spread over a row, for every op, at lengths around the vector width (buffers end at a page
+// boundary), with NaN in x and as the scalar (max/min keep a NaN from either side).
+TEST(f32_binary_row_one_column_matches_a_spread_scalar) {
+  sttest::for_each_runnable(f32_eltwise_table, 3, [&](const F32EltwiseVariant& v, sttest::Rng& rng) {
+    for (size_t rows : kLens) {
+      sttest::Flush<float> x(rows), s(1), spread(rows), out(rows), want(rows);
+      for (size_t i = 0; i < rows; i++) x[i] = i % 7 == 3 ? NAN : rng.uniform() * 8 - 4;
+      for (float sv : {0.37f, -2.5f, float(NAN)}) {
+        s[0] = sv;
+        for (size_t i = 0; i < rows; i++) spread[i] = sv;
+        for (int op = 0; op <= kBinLast; op++) {
+          v.binary_row(op, rows, 1, x.data(), s.data(), out.data());
+          v.binary(op, rows, x.data(), spread.data(), want.data());
+          for (size_t i = 0; i < rows; i++)
+            CHECK(std::memcmp(&out[i], &want[i], sizeof(float)) == 0, "%s op=%d rows=%zu s=%g i=%zu got %g want %g",
+                  v.name, op, rows, double(sv), i, out[i], want[i]);
+        }
       }
     }
   });

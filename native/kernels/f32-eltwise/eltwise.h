@@ -2,6 +2,7 @@
 #pragma once
 #include <cmath>
 #include <cstddef>
+#include <type_traits>
 #include "common/vec_math.h"
 #include "kernels/f32-eltwise/f32-eltwise.h"
 #include "kernels/f32-gemm/f32-gemm.h"
@@ -39,18 +40,36 @@ struct Eltwise {
     for (; i + W <= n; i += W) V::store(out + i, op(O, V::load(a + i), V::load(b + i)));
     if (i < n) V::store_partial(out + i, op(O, V::load_partial(a + i, n - i), V::load_partial(b + i, n - i)), n - i);
   }
-  static void binary(int o, size_t n, const float* a, const float* b, float* out) {
+  // a op s for one value s (binary_row with one column: an ONNX x·c with a 0-d constant), all rows in one loop.
+  template <int O>
+  static void binary_scalar_t(size_t n, const float* a, float s, float* out) {
+    const R b = V::set1(s);
+    size_t i = 0;
+    for (; i + 4 * W <= n; i += 4 * W)
+      for (size_t u = 0; u < 4; u++) V::store(out + i + u * W, op(O, V::load(a + i + u * W), b));
+    for (; i + W <= n; i += W) V::store(out + i, op(O, V::load(a + i), b));
+    if (i < n) V::store_partial(out + i, op(O, V::load_partial(a + i, n - i), b), n - i);
+  }
+
+  // Calls f(std::integral_constant<int, O>) for the binary op code o.
+  template <class F>
+  static void with_op(int o, F f) {
     switch (o) {
-      case kBinAdd: binary_t<kBinAdd>(n, a, b, out); break;
-      case kBinSub: binary_t<kBinSub>(n, a, b, out); break;
-      case kBinMul: binary_t<kBinMul>(n, a, b, out); break;
-      case kBinDiv: binary_t<kBinDiv>(n, a, b, out); break;
-      case kBinMax: binary_t<kBinMax>(n, a, b, out); break;
-      case kBinMin: binary_t<kBinMin>(n, a, b, out); break;
-      default: binary_t<kBinSqDiff>(n, a, b, out); break;
+      case kBinAdd: return f(std::integral_constant<int, kBinAdd>{});
+      case kBinSub: return f(std::integral_constant<int, kBinSub>{});
+      case kBinMul: return f(std::integral_constant<int, kBinMul>{});
+      case kBinDiv: return f(std::integral_constant<int, kBinDiv>{});
+      case kBinMax: return f(std::integral_constant<int, kBinMax>{});
+      case kBinMin: return f(std::integral_constant<int, kBinMin>{});
+      default: return f(std::integral_constant<int, kBinSqDiff>{});
     }
   }
+
+  static void binary(int o, size_t n, const float* a, const float* b, float* out) {
+    with_op(o, [&](auto O) { binary_t<decltype(O)::value>(n, a, b, out); });
+  }
   static void binary_row(int o, size_t rows, size_t cols, const float* a, const float* row, float* out) {
+    if (cols == 1) return with_op(o, [&](auto O) { binary_scalar_t<decltype(O)::value>(rows, a, row[0], out); });
     for (size_t r = 0; r < rows; r++) binary(o, cols, a + r * cols, row, out + r * cols);
   }
 

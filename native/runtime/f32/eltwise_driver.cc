@@ -20,7 +20,8 @@ void f32_binary_run(const F32EltwiseVariant& v, int op, size_t n, const float* a
 void f32_binary_row_run(const F32EltwiseVariant& v, int op, size_t rows, size_t cols, const float* a,
                         const float* row, float* out) {
   if (cols == 0) return;
-  parallel_for_range(rows, min_rows(cols), 1, [&](size_t s, size_t e) {
+  // One column (a scalar operand): chunk starts at multiples of 16 rows, as f32_binary_run's.
+  parallel_for_range(rows, min_rows(cols), cols == 1 ? 16 : 1, [&](size_t s, size_t e) {
     v.binary_row(op, e - s, cols, a + s * cols, row, out + s * cols);
   });
 }
@@ -41,7 +42,8 @@ void f32_softmax_run(const F32EltwiseVariant& v, bool log, size_t rows, size_t c
 void f32_layernorm_run(const F32EltwiseVariant& v, size_t rows, size_t cols, const float* x, const float* gamma,
                        const float* beta, float eps, float* out) {
   if (cols == 0) return;
-  parallel_for_range(rows, min_rows(cols), 1, [&](size_t s, size_t e) {
+  // One column (a scalar operand): chunk starts at multiples of 16 rows, as f32_binary_run's.
+  parallel_for_range(rows, min_rows(cols), cols == 1 ? 16 : 1, [&](size_t s, size_t e) {
     v.layernorm(e - s, cols, x + s * cols, nullptr, gamma, beta, eps, out + s * cols);
   });
 }

@@ -17,6 +17,7 @@ import type { ConvActivation } from '../../conv/activation.js';
 import { attrFloat, attrInt, attrInts, attrStr, type Node } from '../graph.js';
 import { broadcastShape, ints, mk, numel, outOr, sameShape, view, type Value } from '../value.js';
 import { transposeInto } from './shape.js';
+import { timedRun } from '../../conv/window.js';
 import { getOnnxOp, keepCall, registerOnnxOp, type OpContext, type OpDef, type Rebind } from './registry.js';
 
 type Ins = (Value | undefined)[];
@@ -622,14 +623,25 @@ registerOnnxOp('ScalarAffine', {
     const out = outOr(outs[0], 'float32', shape);
     const len = x.size;
     if (len !== out.size) throw rangeError('ScalarAffine', `node '${n.name}': the scalars broadcast x [${x.shape.join(', ')}] to [${shape.join(', ')}]`);
+    // Either form is native only and kept (a and b are constants: the fusion takes constant scalars only), so a
+    // planned run replays it with its neighbours.
+    let call: () => void;
     if (len >= 256 && len % 16 === 0) {
       const X = new Tensor(x.data as Float32Array, [1, 1, len / 16, 16], 'float32', len);
       const O = new Tensor(out.data as Float32Array, [1, 1, len / 16, 16], 'float32', len);
-      depthwiseConv2d(X, new Tensor(new Float32Array(16).fill(a), [1, 1, 16, 1], 'float32', 16), { layout: 'nhwc', weightLayout: 'hwcm', bias: new Tensor(new Float32Array(16).fill(b), [16], 'float32', 16), out: O });
+      const w = new Tensor(new Float32Array(16).fill(a), [1, 1, 16, 1], 'float32', 16), bias = new Tensor(new Float32Array(16).fill(b), [16], 'float32', 16);
+      const dw = dwNativeCall(planDepthwise('depthwiseConv2d', X, w, { layout: 'nhwc', weightLayout: 'hwcm', bias, out: O }));
+      call = nativeOnly(() => void timedRun('depthwiseConv2d', 'depthwiseConv2d', dw, out)); // the monitor records it as before
     } else {
-      const X = x.data as Float32Array, O = out.data as Float32Array;
-      for (let i = 0; i < len; i++) O[i] = Math.fround(X[i] * a) + b;
+      // x·a then + b, each rounded to float32 (the unfused Mul and Add), by the scalar form of the row kernels.
+      const X = x.data as Float32Array, O = out.data as Float32Array, A1 = Float32Array.of(a), B1 = Float32Array.of(b);
+      call = nativeOnly(() => {
+        native.binaryRow(2, X, A1, O, len, 1);
+        native.binaryRow(0, O, B1, O, len, 1);
+      });
     }
+    call();
+    keepCall(n, ins, outs, out, call);
     return [out];
   },
 }, 'simdtensor');

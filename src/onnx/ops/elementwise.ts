@@ -49,12 +49,11 @@ function nativeBinary(code: number, a: Value, b: Value, out: Value, shape: numbe
   const outerShape = shape.slice(0, k);
   const outer = numel(outerShape);
   if (b.size === 1) {
-    const cols = r ? shape[r - 1] : 1;
-    const row = new Float32Array(cols), nrows = cols ? out.size / cols : 0;
-    return () => {
-      row.fill(B[0]); // b's value may change between runs of a kept call
-      native.binaryRow(code, A, row, O, nrows, cols);
-    };
+    // One native pass reading b's value where it lies (it may change between runs of a kept call): binaryRow with
+    // one column is the kernels' scalar loop, so the call is native only and replays (PaddleOCR rec's nine Muls by
+    // 0-d constants cut its replay into segments while this refilled a row here).
+    const n = out.size;
+    return nativeOnly(() => native.binaryRow(code, A, B, O, n, 1));
   }
   if (inner < 8 || outer > out.size / 256) return null;
   const bs = bstrides(b.shape, shape).slice(0, k);

@@ -291,6 +291,16 @@ registerOnnxOp('Slice', {
     const base = st.reduce((acc, s, i) => acc + s * xs[i], 0);
     const runs = coalesce(shape, [xs.map((s, i) => s * sp[i])]);
     const X = x.data, O = out.data;
+    const rs = runs.shape.length ? runs.shape : [1], rst = runs.shape.length ? runs.st[0] : [1];
+    if ((x.dtype === 'float32' || x.dtype === 'int32') && rs.length <= 8 && rst.every((v) => v >= 0 && v <= 0x7fffffff)) {
+      // Forward steps over 4-byte elements: one native strided copy from the first element (memcpy per contiguous
+      // run), native only, so a planned run replays it with its neighbours (PaddleOCR rec's q/k/v slices).
+      const os = Int32Array.from(rs), ss = Int32Array.from(rst), Xb = (X as Float32Array).subarray(base), O4 = O as Float32Array;
+      const call = nativeOnly(() => native.onnxTranspose(Xb, O4, os, ss));
+      call();
+      keepCall(n, ins, outs, out, call);
+      return [out];
+    }
     const inc = runs.shape.length ? runs.st[0][runs.shape.length - 1] : 1;
     const copy = (o: number, offs: number[], cnt: number) => {
       const p0 = base + offs[0];
