@@ -281,6 +281,12 @@ describe('ONNX export and transform entry points: bad arguments', () => {
     await expectClean('registerOnnxOp', () => api.registerOnnxOp('', { run: () => [] }));
     await expectClean('registerOnnxOp', () => api.registerOnnxOp('ContractTestOp', { run: () => [], opsets: [5, 1] }));
     expect(api.getOnnxOp('ContractTestOp', '')).toBeUndefined();
+    // A non-string op or domain (the fuzzer's seed 22 passed an array holding a Symbol: V8's conversion error leaked
+    // from the key's template string) is a TypeError naming the argument.
+    expect(() => api.getOnnxOp([Symbol()] as never, '')).toThrow(/getOnnxOp: op must be a string, got \[Symbol\(\)\]/);
+    expect(() => api.getOnnxOp('Add', 5 as never)).toThrow(/getOnnxOp: domain must be a string, got 5/);
+    await expectClean('getOnnxOp', () => api.getOnnxOp(Symbol() as never, ''));
+    expect(api.getOnnxOp('Add', '')).toBeDefined();
   });
 
   it('factory-made classes refuse a direct construction with junk', async () => {

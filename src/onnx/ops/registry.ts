@@ -53,8 +53,13 @@ export function registerOnnxOp(op: string, def: OpDef, domain = ''): void {
   ops.set(key(domain, op), def);
 }
 
-/** The implementation of `op` in `domain`, if any. */
+/**
+ * The implementation of `op` in `domain`, if any.
+ * @throws TypeError when `op` or `domain` is not a string (the key is built from both).
+ */
 export function getOnnxOp(op: string, domain: string): OpDef | undefined {
+  if (typeof op !== 'string') throw typeError('getOnnxOp', `op must be a string, got ${describe(op)}`);
+  if (typeof domain !== 'string') throw typeError('getOnnxOp', `domain must be a string, got ${describe(domain)}`);
   return ops.get(key(domain, op));
 }
 
