@@ -48,6 +48,15 @@ function describeSafe(v: unknown): string {
   }
 }
 
+/**
+ * Whether `k` names one of `table`'s own keys: a lookup table's check for a user's string option. `k in table` also
+ * accepts the prototype's names ('toString', 'constructor'), and converts a non-string key (which throws for a
+ * Symbol or a typed array on a detached buffer).
+ */
+export function ownKey<T extends object>(table: T, k: unknown): k is keyof T {
+  return typeof k === 'string' && Object.prototype.hasOwnProperty.call(table, k);
+}
+
 /** Short printable description of any value, for error messages. */
 export function describe(v: unknown): string {
   if (v === null) return 'null';

@@ -10,7 +10,7 @@ import {
   measureLatencies, measureLatency, mlp, modelSparsity, packWeights, parseCsv, permutation, predict, prune, registerAsyncLinear,
   registerAsyncMatmul, registerCast, registerLinear, registerMatmul, registerPack, registerWeightCodec, rng, runNativeAsync,
   saveModel, Sequential, stageTable, subset, tensor, Tensor, toSparse, zeros, Dropout, sparseCsr, cast, matmulAsync,
-  accuracy, AdamW, Parameter, linear, rand, crossEntropy, distill, distillationLoss, gatherRows, inputQuant, quantizeModel, schedules, SGD, stratifiedSplit,
+  accuracy, AdamW, Parameter, linear, rand, foldBatchNorm, probeHalfPeak, crossEntropy, distill, distillationLoss, gatherRows, inputQuant, quantizeModel, schedules, SGD, stratifiedSplit,
 } from '../src/index.js';
 import { native } from '../src/native.js';
 
@@ -256,6 +256,22 @@ describe('raw addon handle checks and empty inputs', () => {
     expect(() => probe(2 ** 31, 1)).toThrow(RangeError);
     expect(() => probe(2 ** 30 + 1, 1)).toThrow(/probeReadBandwidth: bytes must be a non-negative integer <= 1073741824/);
     expect(probe(1 << 16, 1)).toBeGreaterThan(0);
+  });
+
+  it("a string option naming an Object.prototype member ('toString', 'constructor') is refused, not looked up", () => {
+    // `name in TABLE` accepted these (toSparse returned a SparseTensor for format 'toString', prune ran with pattern
+    // 'constructor'), and converted a non-string key (fuzzer seed 31: a typed array on a detached buffer leaked
+    // V8's join error from toSparse).
+    for (const k of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+      expect(() => toSparse(rand([4, 16]), { format: k as never })).toThrow(/toSparse: format must be 'csr', 'bsr' or 'nm'/);
+      expect(() => prune(rand([4, 16]), { sparsity: 0.5, pattern: k as never })).toThrow(/prune: pattern must be/);
+      expect(() => probeHalfPeak(k as never, 1)).toThrow(/probeHalfPeak: unit must be/);
+      expect(() => foldBatchNorm(rand([4, 3, 1, 1]), null, { gamma: rand([4]), beta: rand([4]), mean: rand([4]), variance: rand([4]) }, { weightLayout: k as never })).toThrow(/foldBatchNorm: weightLayout must be/);
+    }
+    const detached = new Int32Array(4);
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    expect(() => toSparse(rand([4, 16]), { format: detached as never })).toThrow(TypeError);
+    expect(toSparse(rand([4, 16]), { format: 'csr' }).shape).toEqual([4, 16]);
   });
 
   it('sparse, prune and half-precision kernels accept empty inputs (UBSan: no null pointer to memset)', async () => {

@@ -209,6 +209,10 @@ describe('DynamicBatcher / batchOnnx: an OnnxModel with a dynamic first dim thro
     expect(() => new DynamicBatcher(stub(), { maxBatchSize: 0 })).toThrow(RangeError);
     expect(() => new DynamicBatcher(stub(), { cache: -1 })).toThrow(/opts.cache/);
     expect(() => new DynamicBatcher({} as never)).toThrow(TypeError);
+    // An Object.prototype name is not a dtype ('toString' in BYTES was true).
+    const odd = stub();
+    (odd.inputs[0] as { dtype: string }).dtype = 'toString';
+    expect(() => new DynamicBatcher(odd)).toThrow(/every input and output needs \{ name, dtype/);
   });
 });
 

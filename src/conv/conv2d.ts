@@ -4,7 +4,7 @@
  * around it (docs/conv.md says why and what it costs).
  * @module
  */
-import { describe, options, rangeError, typeError } from '../errors.js';
+import { describe, options, ownKey, rangeError, typeError } from '../errors.js';
 import { native, NativePackedConv } from '../native.js';
 import { NativeConvWeights, type ConvWeightDims } from '../weights.js';
 import { checkTensor, Tensor } from '../tensor.js';
@@ -163,7 +163,7 @@ export function foldBatchNorm(
   opts = options(fn, opts);
   checkF32(fn, 'w', w);
   const wl = (opts.weightLayout ?? 'oihw') as ConvWeightLayout;
-  if (!(wl in LAYOUT_CODE)) throw rangeError(fn, `weightLayout must be 'oihw', 'hwio', 'iohw' or 'hwoi', got ${describe(opts.weightLayout)}`);
+  if (!ownKey(LAYOUT_CODE, wl)) throw rangeError(fn, `weightLayout must be 'oihw', 'hwio', 'iohw' or 'hwoi', got ${describe(opts.weightLayout)}`);
   const groups = posInt(fn, 'groups', opts.groups, 1);
   const d = weightDims(fn, w, wl, groups);
   const b = bias === undefined || bias === null ? null : checkVec(fn, 'bias', bias, d.m);

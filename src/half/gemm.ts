@@ -7,7 +7,7 @@
  * Importing this module registers these with the matmul/linear/packWeights registry. See docs/half.md.
  * @module
  */
-import { describe, rangeError, typeError, options } from '../errors.js';
+import { describe, ownKey, rangeError, typeError, options } from '../errors.js';
 import { native, NativePackedHalf } from '../native.js';
 import { NativeGemmWeights } from '../weights.js';
 import { allocOrThrow, checkOutputSize, checkOverlap, checkPackDims, checkTensor, Tensor } from '../tensor.js';
@@ -222,7 +222,7 @@ export function lastHalfKernel(): string {
  */
 export function probeHalfPeak(unit: 'fp16fma' | 'bf16dot' | 'amxbf16', ms = 200): number | null {
   const kinds = { fp16fma: 0, bf16dot: 1, amxbf16: 2 } as const;
-  if (!(unit in kinds)) throw typeError('probeHalfPeak', `unit must be 'fp16fma', 'bf16dot' or 'amxbf16', got ${describe(unit)}`);
+  if (!ownKey(kinds, unit)) throw typeError('probeHalfPeak', `unit must be 'fp16fma', 'bf16dot' or 'amxbf16', got ${describe(unit)}`);
   if (typeof ms !== 'number' || !(ms > 0 && ms <= 60000)) throw rangeError('probeHalfPeak', `ms must be in (0, 60000], got ${describe(ms)}`);
   return native.probeHalfPeak(kinds[unit], ms);
 }

@@ -6,7 +6,7 @@
  * dynamic; `DynamicBatcher` takes any {@link BatchableModel} (the `simdtensor serve` adapters, a test stub).
  * @module
  */
-import { describe, rangeError, typeError, options } from '../errors.js';
+import { describe, ownKey, rangeError, typeError, options } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { BatchScheduler, SchedulerError, type BatchSchedulerOptions } from '../scheduler/index.js';
 import { memoize, type Memoized } from '../cache/index.js';
@@ -137,7 +137,7 @@ export class DynamicBatcher {
       throw typeError(fn, `model must be { inputs, outputs, batchable, run(feeds) }, got ${describe(model)}`);
     if (model.inputs.length === 0) throw rangeError(fn, 'model has no inputs');
     for (const s of [...model.inputs, ...model.outputs])
-      if (!s || typeof s.name !== 'string' || !(s.dtype in BYTES) || !Array.isArray(s.shape))
+      if (!s || typeof s.name !== 'string' || !ownKey(BYTES, s.dtype) || !Array.isArray(s.shape))
         throw typeError(fn, `every input and output needs { name, dtype (${Object.keys(BYTES).join(', ')}), shape }, got ${describe(s)}`);
     this.model = model;
     this.name = opts.name ?? model.name ?? `batcher-${++counter}`;
@@ -503,7 +503,7 @@ let pendingOpts: InferOptions | null = null;
 
 /** ONNX dtype → ours (ONNX names already; anything else is unsupported). */
 function onnxDType(fn: string, what: string, dt: string): ServeDType {
-  if (dt in BYTES) return dt as ServeDType;
+  if (ownKey(BYTES, dt)) return dt;
   throw typeError(fn, `${what} has element type ${dt}, which cannot be served`);
 }
 

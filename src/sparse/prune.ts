@@ -4,7 +4,7 @@
  * masking run in native code (runtime/sparse/prune.cc).
  * @module
  */
-import { describe, rangeError, typeError, options } from '../errors.js';
+import { describe, ownKey, rangeError, typeError, options } from '../errors.js';
 import { native } from '../native.js';
 import { checkTensor, Tensor } from '../tensor.js';
 
@@ -59,7 +59,7 @@ function parsePattern(fn: string, opts: PruneOptions): { code: 0 | 1 | 2; a: num
   } else if ((mt = /^(\d+)x(\d+)$/.exec(p))) {
     code = 2;
     block = [Number(mt[1]), Number(mt[2])];
-  } else if (p in PATTERN_CODE) {
+  } else if (ownKey(PATTERN_CODE, p)) {
     code = PATTERN_CODE[p as PrunePattern];
   } else {
     throw typeError(fn, `pattern must be 'unstructured', 'n:m', 'block' or a shorthand like '2:4' or '1x16', got ${describe(p)}`);

@@ -3,7 +3,7 @@
  * and validation of user-supplied arrays. `linear(x, sparse)` is in ./linear.ts (docs/sparse.md).
  * @module
  */
-import { describe, rangeError, typeError, options } from '../errors.js';
+import { describe, ownKey, rangeError, typeError, options } from '../errors.js';
 import { native } from '../native.js';
 import type { NativeSparseF32, NativeSparseS8 } from '../native.js';
 import { checkTensor, Tensor } from '../tensor.js';
@@ -388,7 +388,7 @@ export function toSparse(w: Tensor | QuantizedTensor, opts: ToSparseOptions | nu
     [n, k] = (w as Tensor).shape;
   }
   const format = opts.format ?? 'csr';
-  if (!(format in FORMAT_CODE)) throw typeError(fn, `format must be 'csr', 'bsr' or 'nm', got ${describe(format)}`);
+  if (!ownKey(FORMAT_CODE, format)) throw typeError(fn, `format must be 'csr', 'bsr' or 'nm', got ${describe(format)}`);
   let a = 0;
   let b = 0;
   if (format === 'bsr') [a, b] = checkPair(fn, 'block', opts.block ?? [1, 16], 1, 64);
