@@ -10,7 +10,7 @@ import {
   measureLatencies, measureLatency, mlp, modelSparsity, packWeights, parseCsv, permutation, predict, prune, registerAsyncLinear,
   registerAsyncMatmul, registerCast, registerLinear, registerMatmul, registerPack, registerWeightCodec, rng, runNativeAsync,
   saveModel, Sequential, stageTable, subset, tensor, Tensor, toSparse, zeros, Dropout, sparseCsr, cast, matmulAsync,
-  accuracy, AdamW, Parameter, linear, rand, foldBatchNorm, probeHalfPeak, crossEntropy, distill, distillationLoss, gatherRows, inputQuant, quantizeModel, schedules, SGD, stratifiedSplit,
+  accuracy, AdamW, Parameter, linear, rand, foldBatchNorm, probeHalfPeak, conv2d, crossEntropy, distill, distillationLoss, gatherRows, inputQuant, quantizeModel, schedules, SGD, stratifiedSplit,
 } from '../src/index.js';
 import { native } from '../src/native.js';
 
@@ -268,6 +268,8 @@ describe('raw addon handle checks and empty inputs', () => {
       expect(() => probeHalfPeak(k as never, 1)).toThrow(/probeHalfPeak: unit must be/);
       expect(() => foldBatchNorm(rand([4, 3, 1, 1]), null, { gamma: rand([4]), beta: rand([4]), mean: rand([4]), variance: rand([4]) }, { weightLayout: k as never })).toThrow(/foldBatchNorm: weightLayout must be/);
     }
+    expect(() => conv2d(rand([1, 3, 8, 8]), rand([4, 3, 3, 3]), { activation: 'toString' as never })).toThrow(/conv2d: activation must be one of/);
+    expect(() => linear(rand([2, 16]), toSparse(rand([4, 16])), null, { sparseKernel: 'constructor' as never })).toThrow(/linear: sparseKernel must be/);
     const detached = new Int32Array(4);
     structuredClone(detached.buffer, { transfer: [detached.buffer] });
     expect(() => toSparse(rand([4, 16]), { format: detached as never })).toThrow(TypeError);

@@ -208,7 +208,7 @@ export function activationParams(fn: string, opts: Conv2dOptions): [number, numb
     const p = convActivation(fn, a);
     return [p.code, p.a, p.b];
   }
-  const code = typeof a === 'string' ? ACT_CODE[a] : undefined;
+  const code = ownKey(ACT_CODE, a) ? ACT_CODE[a] : undefined;
   if (code === undefined)
     throw typeError(fn, `activation must be one of ${Object.keys(ACT_CODE).map((k) => `'${k}'`).join(', ')}, got ${describe(a)}`);
   if (a === 'relu6') return [code, 0, 6];

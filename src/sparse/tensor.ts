@@ -218,7 +218,7 @@ function checkCount(fn: string, arg: string, v: unknown): asserts v is number {
 /** @internal */
 export function modeCode(fn: string, mode: unknown): number {
   if (mode === undefined || mode === null) return 0;
-  const c = MODE_CODE[mode as SparseKernelMode];
+  const c = ownKey(MODE_CODE, mode) ? MODE_CODE[mode] : undefined;
   if (c === undefined) throw typeError(fn, `sparseKernel must be 'auto', 'sparse' or 'dense', got ${describe(mode)}`);
   return c;
 }
