@@ -296,7 +296,7 @@ export function anyValue(R, depth = 0) {
   return R.weighted([
     [3, () => dim(R)],
     [2, () => R.pick(BAD_NUMBERS)],
-    [1, () => R.pick(['', 'float32', 'int8', 'relu', 'none', 'x'.repeat(1000), 'csr', '2:4', 'auto', 'linear', 'kn'])],
+    [1, () => R.pick(['', 'float32', 'int8', 'relu', 'none', 'x'.repeat(1000), 'csr', '2:4', 'auto', 'linear', 'kn', 'toString', 'constructor', '__proto__'])],
     [1, () => R.pick([true, false])],
     [2, () => R.pick([null, undefined])],
     [1, () => R.pick([3n, Symbol('fz')])],
