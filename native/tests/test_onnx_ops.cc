@@ -112,6 +112,39 @@ TEST(onnx_transpose_matches_index_math) {
   }
 }
 
+// The strided copies of Slice and ConvTranspose's interleave: contiguous inner runs of 1..100 elements (the inline
+// short-run copy, the two-dims loop for runs <= 8, memcpy past 64) under rows with and without gaps, against index
+// math, x sized to exactly the elements reached (ASan catches a read past them).
+TEST(onnx_transpose_strided_runs_match_index_math) {
+  for (size_t inner : {1, 2, 3, 4, 5, 7, 8, 9, 16, 63, 64, 65, 100})
+    for (size_t rows : {1, 3, 17})
+      for (size_t gap : {0, 3})
+        for (size_t outer : {1, 2}) {
+          const size_t rs = inner + gap, os[3] = {outer, rows, inner}, st[3] = {rows * rs + 5, rs, 1};
+          const size_t reach = (outer - 1) * st[0] + (rows - 1) * st[1] + inner;
+          sttest::Flush<uint32_t> x(reach), out(outer * rows * inner);
+          for (size_t i = 0; i < reach; i++) x[i] = uint32_t(i * 2654435761u + 1);
+          onnx_transpose_4b(x.data(), out.data(), os, st, 3);
+          size_t o = 0;
+          for (size_t a = 0; a < outer; a++)
+            for (size_t b = 0; b < rows; b++)
+              for (size_t c = 0; c < inner; c++, o++)
+                CHECK(out[o] == x[a * st[0] + b * st[1] + c], "inner=%zu rows=%zu gap=%zu outer=%zu at %zu", inner, rows, gap, outer, o);
+        }
+  // ConvTranspose (kernel = stride = 2) interleave: [H, W, kh, kw·M] → [H, kh, W, kw·M], M = 1 and 3.
+  for (size_t m : {1, 3}) {
+    const size_t H = 3, W = 5, os[4] = {H, 2, W, 2 * m}, st[4] = {W * 4 * m, 2 * m, 4 * m, 1};
+    sttest::Flush<uint32_t> x(H * W * 4 * m), out(H * W * 4 * m);
+    for (size_t i = 0; i < H * W * 4 * m; i++) x[i] = uint32_t(i + 7);
+    onnx_transpose_4b(x.data(), out.data(), os, st, 4);
+    size_t o = 0;
+    for (size_t h = 0; h < H; h++)
+      for (size_t i = 0; i < 2; i++)
+        for (size_t w = 0; w < W; w++)
+          for (size_t j = 0; j < 2 * m; j++, o++) CHECK(out[o] == x[h * st[0] + i * st[1] + w * st[2] + j], "m=%zu at %zu", m, o);
+  }
+}
+
 // Gather's row copy against index math: int32 and int64-as-double indices, negative ones, rows of 1..(odd) bytes,
 // outer > 1, k = 0; an out-of-range, NaN or non-finite index reports its position and writes nothing.
 template <class I>
