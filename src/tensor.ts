@@ -181,6 +181,11 @@ export function tensor<D extends DType = DType>(data: TensorData | ArrayLike<num
     }
   } else if (Array.isArray(data) || (data && typeof (data as ArrayLike<number>).length === 'number' && typeof data !== 'string')) {
     dt = dtype ?? 'float32';
+    // Numbers only: the typed array's set() would convert anything else itself (a Symbol, a BigInt or a detached
+    // typed array as an element throws V8's own conversion error; a string or a boolean would pass as a number).
+    const src = data as ArrayLike<unknown>, len = src.length;
+    for (let i = 0; i < len; i++)
+      if (typeof src[i] !== 'number') throw typeError(fn, `data[${i}] must be a number, got ${describe(src[i])}`);
     if (dt === 'float16' || dt === 'bfloat16') {
       const f = Float32Array.from(data as ArrayLike<number>);
       const t = tensor(f, shape ?? [f.length]);

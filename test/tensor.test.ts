@@ -23,6 +23,16 @@ describe('tensor()', () => {
     const t = tensor([1, 2, 3, 4], [2, 2], 'int32');
     expect(t.data).toBeInstanceOf(Int32Array);
     expect(t.toArray()).toEqual([[1, 2], [3, 4]]);
+    // Numbers only: set() converted the rest itself (fuzzer seed 47: a detached typed array as an element leaked V8's
+    // join error; a string or a boolean passed as a number).
+    const detached = new Uint32Array(1);
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    expect(() => tensor([1, detached as never])).toThrow(/tensor: data\[1\] must be a number, got Uint32Array\(0\)/);
+    expect(() => tensor([1, 2, Symbol() as never])).toThrow(/data\[2\] must be a number/);
+    expect(() => tensor([1n as never])).toThrow(/data\[0\] must be a number, got 1n/);
+    expect(() => tensor(['3' as never, 4], [2], 'int32')).toThrow(TypeError);
+    expect(() => tensor({ length: 2, 0: 1, 1: true } as never, [2], 'bfloat16')).toThrow(/data\[1\] must be a number, got true/);
+    expect(tensor([NaN, -Infinity]).size).toBe(2);
   });
   it('rejects size, shape and dtype mismatches with named arguments and values', () => {
     expect(() => tensor(new Float32Array(5), [2, 3])).toThrow(RangeError);
