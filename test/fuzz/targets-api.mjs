@@ -101,7 +101,7 @@ function gemmCall(R, fn, isLinear, isAsync) {
     args = [a, w, bias, opts];
   } else args = [a, w, opts];
   let check;
-  if ((kind === 'f32' || kind === 'packed') && plain(a, ref, opts.bias, out) && rows * n * Math.max(1, k) <= 1 << 18) {
+  if ((kind === 'f32' || kind === 'packed') && plain(a, ref, isLinear ? args[2] : opts.bias, out) && rows * n * Math.max(1, k) <= 1 << 18) {
     // Reference B layout: linear weights are [n, k]; matmul's B is [k, n], or [n, k] under transB (packed too).
     const bias = isLinear ? args[2] : opts.bias;
     const r = gemmRef(a, ref, isLinear ? true : tb, { ...opts, bias });
@@ -551,7 +551,7 @@ function mutateApi(R, args) {
     if (oi >= 0 && tensors.length) {
       const src = R.pick(tensors);
       const out = args[oi].out;
-      if (out instanceof api.Tensor && src.data.buffer.byteLength >= out.size * 4 && src.dtype === 'float32') {
+      if (out instanceof api.Tensor && !isDetached(src.data.buffer) && src.data.buffer.byteLength >= out.size * 4 && src.dtype === 'float32') {
         const view = new Float32Array(src.data.buffer, src.data.byteOffset, Math.min(out.size, src.data.length));
         try {
           args[oi] = { ...args[oi], out: label(api.tensor(view, [view.length]).reshape(out.shape.slice()), 'out(view of input)') };
