@@ -2,7 +2,8 @@
 // internal error, silently wrong, crash (signal/abort/non-zero exit, uncaught throw), hang (killed after a
 // stall). Crashes and hangs are replayed alone to give a one-line reproducer.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,7 +20,10 @@ export function runChild({ seed, from, to, stallMs = 20000, callTimeoutMs = 5000
     const args = [...nodeArgs, CHILD, '--seed', String(seed), '--from', String(from), '--to', String(to), '--call-timeout', String(callTimeoutMs)];
     if (only) args.push('--only', only.join(','));
     if (exclude) args.push('--exclude', exclude.join(','));
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    // A scratch working directory per child: a call that writes to a relative path it was fuzzed into (saveModel to
+    // '__proto__', a V8 log) must not leave files in the checkout.
+    const cwd = mkdtempSync(join(tmpdir(), 'st-fuzz-cwd-'));
+    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     const res = { started: -1, startedName: '', outcomes: [], details: [], uncaught: null, next: null, stderr: '', code: null, signal: null, killed: false, memory: false };
     // A runaway allocation (an endless loop that allocates) must not take the machine down: watch the RSS.
     const watch = setInterval(() => {
@@ -73,6 +77,7 @@ export function runChild({ seed, from, to, stallMs = 20000, callTimeoutMs = 5000
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       clearInterval(watch);
+      rmSync(cwd, { recursive: true, force: true });
       res.code = code;
       res.signal = signal;
       resolve(res);
