@@ -42,8 +42,7 @@ void f32_softmax_run(const F32EltwiseVariant& v, bool log, size_t rows, size_t c
 void f32_layernorm_run(const F32EltwiseVariant& v, size_t rows, size_t cols, const float* x, const float* gamma,
                        const float* beta, float eps, float* out) {
   if (cols == 0) return;
-  // One column (a scalar operand): chunk starts at multiples of 16 rows, as f32_binary_run's.
-  parallel_for_range(rows, min_rows(cols), cols == 1 ? 16 : 1, [&](size_t s, size_t e) {
+  parallel_for_range(rows, min_rows(cols), 1, [&](size_t s, size_t e) {
     v.layernorm(e - s, cols, x + s * cols, nullptr, gamma, beta, eps, out + s * cols);
   });
 }
