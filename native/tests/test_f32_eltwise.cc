@@ -304,13 +304,15 @@ TEST(f32_softmax_blocked_rows_and_scaled) {
   });
 }
 
-// binary_row with one column (an ONNX op against a 0-d constant) takes the scalar loop: bit for bit the binary op
-// against the value spread over a row, for every op, at lengths around the vector width (buffers end at a page
-// boundary), with NaN in x and as the scalar (max/min keep a NaN from either side).
+// binary_row with one column (an ONNX op against a 0-d constant) takes the scalar loop: against the scalar reference
+// (NaN where it has NaN), and bit for bit the binary op against the value spread over a row, for every op, at lengths
+// around the vector width (buffers end at a page boundary), with NaN in x and as the scalar (max/min keep a NaN from
+// either side).
 TEST(f32_binary_row_one_column_matches_a_spread_scalar) {
+  const F32EltwiseVariant& R = f32_eltwise_reference;
   sttest::for_each_runnable(f32_eltwise_table, 3, [&](const F32EltwiseVariant& v, sttest::Rng& rng) {
     for (size_t rows : kLens) {
-      sttest::Flush<float> x(rows), s(1), spread(rows), out(rows), want(rows);
+      sttest::Flush<float> x(rows), s(1), spread(rows), out(rows), want(rows), ref(rows);
       for (size_t i = 0; i < rows; i++) x[i] = i % 7 == 3 ? NAN : rng.uniform() * 8 - 4;
       for (float sv : {0.37f, -2.5f, float(NAN)}) {
         s[0] = sv;
@@ -318,6 +320,10 @@ TEST(f32_binary_row_one_column_matches_a_spread_scalar) {
         for (int op = 0; op <= kBinLast; op++) {
           v.binary_row(op, rows, 1, x.data(), s.data(), out.data());
           v.binary(op, rows, x.data(), spread.data(), want.data());
+          R.binary_row(op, rows, 1, x.data(), s.data(), ref.data());
+          for (size_t i = 0; i < rows; i++)
+            CHECK(std::isnan(ref[i]) ? std::isnan(out[i]) : close(out[i], ref[i]), "%s op=%d rows=%zu s=%g i=%zu got %g, reference %g",
+                  v.name, op, rows, double(sv), i, out[i], ref[i]);
           for (size_t i = 0; i < rows; i++)
             CHECK(std::memcmp(&out[i], &want[i], sizeof(float)) == 0, "%s op=%d rows=%zu s=%g i=%zu got %g want %g",
                   v.name, op, rows, double(sv), i, out[i], want[i]);
